@@ -1,0 +1,105 @@
+// Helpers on the validated Config: quorum resolution, lookups, diagnostics
+// text and the one-line summary printed by check-config.
+#include "config/config.hpp"
+
+#include <algorithm>
+
+namespace crosscheck::config {
+
+namespace {
+
+std::string counted(std::size_t n, std::string_view singular, std::string_view plural) {
+  return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
+}
+
+std::string describe_quorum(const QuorumSpec& spec, int known_domains) {
+  std::string text = std::to_string(spec.resolve(known_domains));
+  if (spec.is_majority()) {
+    text += " (majority)";
+  }
+  return text;
+}
+
+}  // namespace
+
+int QuorumSpec::resolve(int known_domains) const {
+  if (count) {
+    return *count;
+  }
+  // Majority, and never a lone domain where two exist: with 2 domains
+  // 2/2+1 = 2, with 3 it is 2, with 4 it is 3.
+  return std::max(known_domains / 2 + 1, std::min(2, known_domains));
+}
+
+std::string QuorumSpec::to_string() const {
+  return count ? std::to_string(*count) : std::string("majority");
+}
+
+std::string TargetConfig::host_name() const {
+  if (dns) {
+    return dns->name;
+  }
+  if (tcp && tcp->host) {
+    return *tcp->host;
+  }
+  if (http) {
+    return http->url.host;
+  }
+  return {};
+}
+
+std::vector<std::string> Config::local_domains() const {
+  std::vector<std::string> domains;
+  for (const VantageConfig& vantage : vantages) {
+    if (std::find(domains.begin(), domains.end(), vantage.domain) == domains.end()) {
+      domains.push_back(vantage.domain);
+    }
+  }
+  return domains;
+}
+
+int Config::known_domain_count() const {
+  return static_cast<int>(local_domains().size() + peers.size());
+}
+
+const TargetConfig* Config::find_target(std::string_view name) const {
+  auto it = std::find_if(targets.begin(), targets.end(),
+                         [name](const TargetConfig& target) { return target.name == name; });
+  return it == targets.end() ? nullptr : &*it;
+}
+
+const VantageConfig* Config::find_vantage(std::string_view name) const {
+  auto it = std::find_if(vantages.begin(), vantages.end(),
+                         [name](const VantageConfig& vantage) { return vantage.name == name; });
+  return it == vantages.end() ? nullptr : &*it;
+}
+
+std::string Diagnostic::to_string() const {
+  std::string text = file;
+  // Line 0: not about a place in the file (e.g. the file cannot be read).
+  if (pos.line > 0) {
+    text += ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+  }
+  text += severity == Severity::Error ? ": error: " : ": warning: ";
+  return text + message;
+}
+
+std::string summarize(const Config& config) {
+  const int known = config.known_domain_count();
+  std::vector<std::string> domains = config.local_domains();
+  for (const PeerConfig& peer : config.peers) {
+    domains.push_back("peer " + peer.name);
+  }
+  std::string domain_list;
+  for (const std::string& domain : domains) {
+    domain_list += (domain_list.empty() ? "" : ", ") + domain;
+  }
+  return counted(config.targets.size(), "target", "targets") + ", " +
+         counted(config.vantages.size(), "vantage", "vantages") + ", " +
+         counted(static_cast<std::size_t>(known), "failure domain", "failure domains") + " (" +
+         domain_list + "), " + counted(config.peers.size(), "peer", "peers") + "; quorum down " +
+         describe_quorum(config.quorum.down, known) + ", up " +
+         describe_quorum(config.quorum.up, known);
+}
+
+}  // namespace crosscheck::config

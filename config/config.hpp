@@ -1,0 +1,198 @@
+// The validated, immutable configuration (DESIGN.md "Config contract").
+// load_config() turns a YAML file into a Config or into a list of every
+// problem found, each with file:line:column. Nothing outside config/ parses
+// YAML or re-validates these values.
+#pragma once
+
+#include "config/types.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace crosscheck::config {
+
+// Where a value came from, for messages ("crosscheck.yaml:12:5").
+struct SourcePos {
+  int line = 0;    // 1-based; 0 when not from a file
+  int column = 0;  // 1-based
+};
+
+// "majority" of the known failure domains, or an explicit count.
+struct QuorumSpec {
+  std::optional<int> count;  // nullopt means majority
+  bool is_majority() const { return !count.has_value(); }
+  // Majority of n known domains, and at least 2 where 2 or more exist.
+  int resolve(int known_domains) const;
+  std::string to_string() const;  // "majority" or "2"
+};
+
+struct NodeConfig {
+  std::string name;  // default: the host name
+  std::filesystem::path data_dir = "/var/lib/crosscheck";
+};
+
+struct ApiConfig {
+  Endpoint listen{IpAddress{IpAddress::Family::V4, {127, 0, 0, 1}}, 9470};
+  std::optional<std::filesystem::path> token_file;
+};
+
+// Probe timing and hysteresis; `defaults:` and every target carry one.
+struct Timing {
+  Duration interval{10'000};
+  Duration timeout{2'000};
+  int rise = 2;
+  int fall = 3;
+  Duration stale_after{30'000};
+};
+
+struct QuorumConfig {
+  QuorumSpec down;
+  QuorumSpec up;
+  double suspect_fraction = 0.5;
+  std::optional<Duration> dispute_grace;  // default: the target's interval
+  int flap_limit = 4;                     // changes allowed inside flap_window
+  Duration flap_window{600'000};          // 10m
+  double max_unhealthy_fraction = 0.5;
+  int blast_radius_min_targets = 4;
+};
+
+// Bounds on what the daemon sends (`probing:`).
+struct ProbingConfig {
+  int max_in_flight = 256;                      // probes in flight at once, all targets
+  int max_per_second = 500;                     // probe starts per second, all targets
+  Duration last_known_good_max_age{3'600'000};  // 1h
+};
+
+struct VantageConfig {
+  SourcePos pos;
+  std::string name;
+  std::string domain;                // failure domain
+  std::optional<Endpoint> resolver;  // nullopt means "system" (resolv.conf)
+  std::optional<IpAddress> source;   // bind probes to this address
+};
+
+struct DnsCheck {
+  std::string name;  // the name to resolve, "." allowed
+  RrType type = RrType::A;
+  int min_answers = 1;
+  std::vector<Cidr> expect_addresses;  // empty: any address is acceptable
+};
+
+struct TcpCheck {
+  std::uint16_t port = 0;
+  std::optional<std::string> host;  // default: the target's dns.name
+};
+
+struct HttpCheck {
+  Url url;
+  std::string method = "GET";
+  std::vector<int> expect_status;          // empty: any 2xx
+  std::optional<std::string> expect_body;  // substring, or regex when body_regex
+  bool body_regex = false;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool tls_verify = true;
+  bool follow_redirects = false;
+  std::uint32_t max_body_bytes = 65'536;
+};
+
+enum class ReachMode : std::uint8_t { Any, All };
+
+struct TargetConfig {
+  SourcePos pos;
+  std::string name;
+  bool canary = false;
+  std::optional<DnsCheck> dns;
+  std::optional<TcpCheck> tcp;
+  std::optional<HttpCheck> http;
+  ReachMode reach = ReachMode::Any;
+  Timing timing;           // defaults merged with overrides
+  QuorumSpec down_quorum;  // quorum.* merged with target quorum
+  QuorumSpec up_quorum;
+  // Resolved: the target's own, else quorum.dispute_grace, else its interval.
+  Duration dispute_grace{10'000};
+  // The host name every vantage resolves: dns.name, else tcp.host, else the
+  // URL's host.
+  std::string host_name() const;
+};
+
+struct PeerConfig {
+  SourcePos pos;
+  std::string name;
+  Url url;
+  std::filesystem::path key_file;
+};
+
+struct WebhookSink {
+  Url url;
+  std::optional<std::filesystem::path> secret_file;
+};
+struct AlertmanagerSink {
+  Url url;
+};
+struct ExecSink {
+  std::vector<std::string> command;  // argv, no shell
+};
+struct EscalationConfig {
+  std::optional<WebhookSink> webhook;
+  std::optional<AlertmanagerSink> alertmanager;
+  std::optional<ExecSink> exec;
+};
+
+struct StorageConfig {
+  Duration retention{7LL * 24 * 3'600'000};
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it was loaded from
+  NodeConfig node;
+  ApiConfig api;
+  Timing defaults;
+  QuorumConfig quorum;
+  ProbingConfig probing;
+  std::vector<VantageConfig> vantages;
+  std::vector<TargetConfig> targets;
+  std::vector<PeerConfig> peers;
+  EscalationConfig escalation;
+  StorageConfig storage;
+
+  // Distinct failure domains of the local vantages, in first-seen order.
+  std::vector<std::string> local_domains() const;
+  // Domains known before any peer answers: local ones plus one per peer.
+  int known_domain_count() const;
+  const TargetConfig* find_target(std::string_view name) const;
+  const VantageConfig* find_vantage(std::string_view name) const;
+};
+
+enum class Severity : std::uint8_t { Error, Warning };
+
+struct Diagnostic {
+  Severity severity = Severity::Error;
+  std::string file;
+  SourcePos pos;
+  std::string message;
+  // "file:line:column: error: message"
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;         // set when there are no errors
+  std::vector<Diagnostic> diagnostics;  // errors and warnings, in file order
+  bool ok() const { return config.has_value(); }
+};
+
+// Reads and validates the file; never throws for bad input.
+LoadResult load_config(const std::filesystem::path& file);
+// Validates YAML text as if it came from `file_name` (file checks such as
+// key_file readability are still made against the real file system).
+LoadResult load_config_text(std::string_view yaml, const std::string& file_name);
+
+// One-line summary for check-config, e.g. "3 targets, 4 vantages, 3 failure
+// domains (a, b, c), 0 peers; quorum down 2 (majority), up 2 (majority)".
+// Peers are listed among the domains as "peer NAME".
+std::string summarize(const Config& config);
+
+}  // namespace crosscheck::config

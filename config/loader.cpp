@@ -1,0 +1,464 @@
+// load_config(): reads the file, parses YAML, walks every section except
+// `targets:` (target_reader.cpp), then runs the cross-field rules.
+#include "config/sections.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace crosscheck::config {
+
+namespace detail {
+
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+constexpr std::array<std::string_view, 10> k_top_keys{
+    "node",     "api",     "defaults", "quorum",     "probing",
+    "vantages", "targets", "peers",    "escalation", "storage"};
+constexpr std::array<std::string_view, 2> k_node_keys{"name", "data_dir"};
+constexpr std::array<std::string_view, 2> k_api_keys{"listen", "token_file"};
+constexpr std::array<std::string_view, 5> k_defaults_keys{"interval", "timeout", "rise", "fall",
+                                                          "stale_after"};
+constexpr std::array<std::string_view, 8> k_quorum_keys{
+    "down",       "up",          "suspect_fraction",       "dispute_grace",
+    "flap_limit", "flap_window", "max_unhealthy_fraction", "blast_radius_min_targets"};
+constexpr std::array<std::string_view, 3> k_probing_keys{"max_in_flight", "max_per_second",
+                                                         "last_known_good_max_age"};
+constexpr std::array<std::string_view, 4> k_vantage_keys{"name", "domain", "resolver", "source"};
+constexpr std::array<std::string_view, 3> k_peer_keys{"name", "url", "key_file"};
+constexpr std::array<std::string_view, 3> k_escalation_keys{"webhook", "alertmanager", "exec"};
+constexpr std::array<std::string_view, 2> k_webhook_keys{"url", "secret_file"};
+constexpr std::array<std::string_view, 1> k_alertmanager_keys{"url"};
+constexpr std::array<std::string_view, 1> k_exec_keys{"command"};
+constexpr std::array<std::string_view, 1> k_storage_keys{"retention"};
+
+constexpr std::uint16_t k_dns_port = 53;
+
+std::string host_name() {
+  std::array<char, 256> buffer{};
+  if (gethostname(buffer.data(), buffer.size() - 1) != 0 || buffer[0] == '\0') {
+    return "localhost";
+  }
+  return buffer.data();
+}
+
+void read_node(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_node_keys), ctx.diags);
+  NodeConfig& node = ctx.config.node;
+  if (map.has("name")) {
+    EntrySource ignored;
+    if (auto name = read_entry_name(map, ignored, ctx.diags)) {
+      node.name = *name;
+    }
+  }
+  if (auto dir = map.string("data_dir")) {
+    if (dir->empty()) {
+      ctx.diags.error(map.get("data_dir")->pos, "node.data_dir must not be empty");
+    } else {
+      node.data_dir = ctx.base_dir / *dir;
+    }
+  }
+}
+
+void read_api(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_api_keys), ctx.diags);
+  if (auto listen = map.string("listen")) {
+    if (auto endpoint = Endpoint::parse(*listen, std::nullopt)) {
+      ctx.config.api.listen = *endpoint;
+    } else {
+      ctx.diags.error(map.get("listen")->pos,
+                      "invalid listen address " + quote(*listen) +
+                          " for api: expected ip:port or [ipv6]:port, e.g. 127.0.0.1:9470");
+    }
+  }
+  ctx.config.api.token_file = read_file_path(map, "token_file", ctx);
+}
+
+void read_quorum(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_quorum_keys), ctx.diags);
+  QuorumConfig& quorum = ctx.config.quorum;
+  if (auto down = map.get("down")) {
+    ctx.sources.quorum_down = down->pos;
+    quorum.down = read_quorum_spec(*down, ctx.diags).value_or(quorum.down);
+  }
+  if (auto up = map.get("up")) {
+    ctx.sources.quorum_up = up->pos;
+    quorum.up = read_quorum_spec(*up, ctx.diags).value_or(quorum.up);
+  }
+  quorum.suspect_fraction = map.fraction("suspect_fraction").value_or(quorum.suspect_fraction);
+  if (auto grace = map.duration("dispute_grace", ZeroDuration::Allowed)) {
+    quorum.dispute_grace = *grace;
+  }
+  quorum.flap_limit = static_cast<int>(map.integer("flap_limit", 1).value_or(quorum.flap_limit));
+  quorum.flap_window =
+      map.duration("flap_window", ZeroDuration::Rejected).value_or(quorum.flap_window);
+  quorum.max_unhealthy_fraction =
+      map.fraction("max_unhealthy_fraction").value_or(quorum.max_unhealthy_fraction);
+  quorum.blast_radius_min_targets = static_cast<int>(
+      map.integer("blast_radius_min_targets", 1).value_or(quorum.blast_radius_min_targets));
+}
+
+void read_probing(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_probing_keys), ctx.diags);
+  ProbingConfig& probing = ctx.config.probing;
+  probing.max_in_flight =
+      static_cast<int>(map.integer("max_in_flight", 1).value_or(probing.max_in_flight));
+  probing.max_per_second =
+      static_cast<int>(map.integer("max_per_second", 1).value_or(probing.max_per_second));
+  probing.last_known_good_max_age = map.duration("last_known_good_max_age", ZeroDuration::Rejected)
+                                        .value_or(probing.last_known_good_max_age);
+}
+
+void read_vantage(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_vantage_keys), ctx.diags);
+  VantageConfig vantage;
+  EntrySource source{field.pos, std::nullopt};
+  vantage.pos = field.pos;
+  vantage.name = read_entry_name(map, source, ctx.diags).value_or("");
+  if (auto domain_field = map.require("domain")) {
+    if (auto domain = read_string(*domain_field, ctx.diags)) {
+      if (domain->empty()) {
+        ctx.diags.error(domain_field->pos, domain_field->path + " must not be empty");
+      }
+      vantage.domain = *domain;
+    }
+  }
+  if (vantage.domain.empty()) {
+    ctx.sources.domains_known = false;
+  }
+  if (auto resolver = map.string("resolver"); resolver && *resolver != "system") {
+    vantage.resolver = Endpoint::parse(*resolver, k_dns_port);
+    if (!vantage.resolver) {
+      ctx.diags.error(map.get("resolver")->pos,
+                      "invalid resolver " + quote(*resolver) + " for " + field.path +
+                          ": expected system, an IP address, ip:port or [ipv6]:port");
+    }
+  }
+  if (auto source_address = map.string("source")) {
+    vantage.source = IpAddress::parse(*source_address);
+    if (!vantage.source) {
+      ctx.diags.error(map.get("source")->pos, "invalid source address " + quote(*source_address) +
+                                                  " for " + field.path +
+                                                  ": expected an IP address");
+    }
+  }
+  ctx.config.vantages.push_back(std::move(vantage));
+  ctx.sources.vantages.push_back(source);
+}
+
+void read_vantages(const Field& field, LoadContext& ctx) {
+  if (!expect_sequence(field, ctx.diags)) {
+    ctx.sources.domains_known = false;
+    return;
+  }
+  if (field.node.size() == 0) {
+    ctx.diags.error(field.pos, "vantages must list at least one vantage");
+    ctx.sources.domains_known = false;
+  }
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    read_vantage(element(field, i, field.node[i]), ctx);
+  }
+}
+
+void read_peers(const Field& field, LoadContext& ctx) {
+  if (field.node.IsNull()) {
+    return;  // "peers:" with every entry commented out
+  }
+  if (!expect_sequence(field, ctx.diags)) {
+    ctx.sources.domains_known = false;
+    return;
+  }
+  // Each peer is one failure domain whatever else is wrong with its entry.
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    const Field item = element(field, i, field.node[i]);
+    const MapReader map(item, Keys(k_peer_keys), ctx.diags);
+    PeerConfig peer;
+    EntrySource source{item.pos, std::nullopt};
+    peer.pos = item.pos;
+    peer.name = read_entry_name(map, source, ctx.diags).value_or("");
+    if (auto url = map.require("url")) {
+      peer.url = read_url(*url, ctx.diags).value_or(Url{});
+    }
+    if (map.require("key_file")) {
+      peer.key_file = read_file_path(map, "key_file", ctx).value_or("");
+    }
+    ctx.config.peers.push_back(std::move(peer));
+    ctx.sources.peers.push_back(source);
+  }
+}
+
+void read_exec(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_exec_keys), ctx.diags);
+  auto command = map.require("command");
+  if (!command || !expect_sequence(*command, ctx.diags)) {
+    return;
+  }
+  ExecSink sink;
+  if (command->node.size() == 0) {
+    ctx.diags.error(command->pos, command->path + " must not be empty");
+  }
+  for (std::size_t i = 0; i < command->node.size(); ++i) {
+    const Field argument = element(*command, i, command->node[i]);
+    if (auto text = read_string(argument, ctx.diags)) {
+      if (i == 0 && text->empty()) {
+        ctx.diags.error(argument.pos, argument.path + " must not be empty");
+      }
+      sink.command.push_back(*text);
+    }
+  }
+  ctx.config.escalation.exec = std::move(sink);
+}
+
+void read_escalation(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_escalation_keys), ctx.diags);
+  EscalationConfig& escalation = ctx.config.escalation;
+  if (auto webhook_field = map.get("webhook")) {
+    const MapReader webhook(*webhook_field, Keys(k_webhook_keys), ctx.diags);
+    WebhookSink sink;
+    if (auto url = webhook.require("url")) {
+      sink.url = read_url(*url, ctx.diags).value_or(Url{});
+    }
+    sink.secret_file = read_file_path(webhook, "secret_file", ctx);
+    escalation.webhook = std::move(sink);
+  }
+  if (auto alertmanager_field = map.get("alertmanager")) {
+    const MapReader alertmanager(*alertmanager_field, Keys(k_alertmanager_keys), ctx.diags);
+    if (auto url = alertmanager.require("url")) {
+      escalation.alertmanager = AlertmanagerSink{read_url(*url, ctx.diags).value_or(Url{})};
+    }
+  }
+  if (auto exec = map.get("exec")) {
+    read_exec(*exec, ctx);
+  }
+}
+
+void read_storage(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_storage_keys), ctx.diags);
+  ctx.config.storage.retention =
+      map.duration("retention", ZeroDuration::Rejected).value_or(ctx.config.storage.retention);
+}
+
+void read_root(const YAML::Node& root, LoadContext& ctx) {
+  const MapReader map(Field{root, "", pos_of(root, SourcePos{1, 1})}, Keys(k_top_keys), ctx.diags);
+  if (!map.is_mapping()) {
+    return;
+  }
+  // Order matters where values inherit: defaults and quorum before targets.
+  if (auto field = map.get("node")) {
+    read_node(*field, ctx);
+  }
+  if (auto field = map.get("api")) {
+    read_api(*field, ctx);
+  }
+  if (auto field = map.get("defaults")) {
+    const MapReader defaults(*field, Keys(k_defaults_keys), ctx.diags);
+    read_timing(defaults, ctx.config.defaults, ctx.sources.defaults, ctx.diags);
+  }
+  if (auto field = map.get("quorum")) {
+    read_quorum(*field, ctx);
+  }
+  if (auto field = map.get("probing")) {
+    read_probing(*field, ctx);
+  }
+  if (auto field = map.require("vantages")) {
+    ctx.sources.vantages_pos = field->pos;
+    read_vantages(*field, ctx);
+  } else {
+    ctx.sources.domains_known = false;
+  }
+  if (auto field = map.require("targets")) {
+    read_targets(*field, ctx);
+  }
+  if (auto field = map.get("peers")) {
+    read_peers(*field, ctx);
+  }
+  if (auto field = map.get("escalation")) {
+    read_escalation(*field, ctx);
+  }
+  if (auto field = map.get("storage")) {
+    read_storage(*field, ctx);
+  }
+}
+
+SourcePos pos_of_mark(const YAML::Mark& mark) {
+  if (mark.is_null()) {
+    return SourcePos{1, 1};
+  }
+  return SourcePos{mark.line + 1, mark.column + 1};
+}
+
+}  // namespace
+
+void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Diagnostics& diags) {
+  const std::size_t errors_before = diags.error_count();
+  if (auto interval = map.duration("interval", ZeroDuration::Rejected)) {
+    timing.interval = *interval;
+    source.interval = map.get("interval")->pos;
+  }
+  if (auto timeout = map.duration("timeout", ZeroDuration::Rejected)) {
+    timing.timeout = *timeout;
+    source.timeout = map.get("timeout")->pos;
+  }
+  if (auto stale_after = map.duration("stale_after", ZeroDuration::Rejected)) {
+    timing.stale_after = *stale_after;
+    source.stale_after = map.get("stale_after")->pos;
+  }
+  source.clean = diags.error_count() == errors_before;
+  timing.rise = static_cast<int>(map.integer("rise", 1).value_or(timing.rise));
+  timing.fall = static_cast<int>(map.integer("fall", 1).value_or(timing.fall));
+}
+
+std::optional<QuorumSpec> read_quorum_spec(const Field& field, Diagnostics& diags) {
+  if (field.node.IsScalar()) {
+    const std::string& text = field.node.Scalar();
+    if (text == "majority") {
+      return QuorumSpec{};
+    }
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
+        text.size() <= 9 && std::stoi(text) >= 1) {
+      return QuorumSpec{std::stoi(text)};
+    }
+  }
+  diags.error(field.pos, "invalid quorum " + describe(field.node) + " for " + field.path +
+                             ": expected majority or a positive integer");
+  return std::nullopt;
+}
+
+std::optional<std::string> read_entry_name(const MapReader& map, EntrySource& source,
+                                           Diagnostics& diags) {
+  auto field = map.require("name");
+  if (!field) {
+    return std::nullopt;
+  }
+  auto name = read_string(*field, diags);
+  if (!name) {
+    return std::nullopt;
+  }
+  if (name->empty()) {
+    diags.error(field->pos, field->path + " must not be empty");
+    return std::nullopt;
+  }
+  if (!is_valid_name(*name)) {
+    diags.error(field->pos, "invalid name " + quote(*name) + " for " + map.path() +
+                                ": use only letters, digits, '.', '_' and '-'");
+    return std::nullopt;
+  }
+  source.name_pos = field->pos;
+  return name;
+}
+
+std::optional<Url> read_url(const Field& field, Diagnostics& diags) {
+  auto text = read_string(field, diags);
+  if (!text) {
+    return std::nullopt;
+  }
+  std::string why;
+  auto url = Url::parse(*text, &why);
+  if (!url) {
+    diags.error(field.pos, "invalid URL " + quote(*text) + " for " + field.path + ": " + why);
+  }
+  return url;
+}
+
+std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::string_view key,
+                                                    LoadContext& ctx) {
+  auto field = map.get(key);
+  if (!field) {
+    return std::nullopt;
+  }
+  auto text = read_string(*field, ctx.diags);
+  if (!text) {
+    return std::nullopt;
+  }
+  if (text->empty()) {
+    ctx.diags.error(field->pos, field->path + " must not be empty");
+    return std::nullopt;
+  }
+  // Relative to the config file, not to wherever the daemon was started.
+  std::filesystem::path path = ctx.base_dir / *text;
+  ctx.sources.files.push_back(FileReference{std::string(key), path, field->pos});
+  return path;
+}
+
+std::string entry_label(std::string_view path, std::string_view name) {
+  if (name.empty()) {
+    return std::string(path);
+  }
+  return std::string(path) + " " + quote(name);
+}
+
+}  // namespace detail
+
+LoadResult load_config_text(std::string_view yaml, const std::string& file_name) {
+  detail::Diagnostics diags(file_name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    diags.error(detail::pos_of_mark(e.mark), "yaml syntax: " + e.msg);
+    return LoadResult{std::nullopt, diags.sorted()};
+  }
+
+  Config config;
+  config.source = file_name;
+  config.node.name = detail::host_name();
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(file_name, ec);
+  detail::SourceMap sources;
+  detail::LoadContext ctx{diags, ec ? std::filesystem::path{} : absolute.parent_path(), config,
+                          sources};
+  try {
+    detail::read_root(root, ctx);
+  } catch (const YAML::Exception& e) {
+    // Not expected: the readers only touch nodes they have type-checked.
+    diags.error(detail::pos_of_mark(e.mark), "yaml: " + e.msg);
+  }
+  // Cross-field rules run even after other errors (every problem at once);
+  // they skip whatever did not read cleanly, so one typo is one message.
+  detail::validate(config, sources, diags);
+  LoadResult result;
+  result.diagnostics = diags.sorted();
+  if (diags.error_count() == 0) {
+    result.config = std::move(config);
+  }
+  return result;
+}
+
+LoadResult load_config(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  std::string text;
+  int read_errno = 0;
+  if (fd < 0) {
+    read_errno = errno;
+  } else {
+    std::array<char, 65'536> buffer{};
+    for (;;) {
+      const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        read_errno = errno;
+        break;
+      }
+      if (n == 0) {
+        break;
+      }
+      text.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+  }
+  if (read_errno != 0) {
+    detail::Diagnostics diags(file.string());
+    diags.error(SourcePos{}, std::string("cannot read config file: ") + std::strerror(read_errno));
+    return LoadResult{std::nullopt, diags.sorted()};
+  }
+  return load_config_text(text, file.string());
+}
+
+}  // namespace crosscheck::config

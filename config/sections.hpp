@@ -1,0 +1,89 @@
+// Internal to config/: the readers of the YAML sections, and the SourceMap that
+// records where values were found so that cross-field rules (validate.cpp) can
+// point at them. Shared by loader.cpp, target_reader.cpp and validate.cpp.
+#pragma once
+
+#include "config/config.hpp"
+#include "config/yaml_reader.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crosscheck::config::detail {
+
+// Which timing keys one section (defaults, or a target) set, and where.
+struct TimingSource {
+  std::optional<SourcePos> interval;
+  std::optional<SourcePos> timeout;
+  std::optional<SourcePos> stale_after;
+  bool clean = true;  // interval, timeout and stale_after read without error
+};
+
+// Where a vantage, target or peer was defined; name_pos is set when its name
+// read cleanly (so duplicate checks never compare half-read entries).
+struct EntrySource {
+  SourcePos pos;
+  std::optional<SourcePos> name_pos;
+};
+
+struct TargetSource {
+  EntrySource entry;
+  TimingSource timing;
+  std::optional<SourcePos> down_quorum;  // set when the target overrides it
+  std::optional<SourcePos> up_quorum;
+};
+
+// A file the daemon will read (token_file, key_file, secret_file), resolved.
+struct FileReference {
+  std::string key;
+  std::filesystem::path path;
+  SourcePos pos;
+};
+
+struct SourceMap {
+  std::optional<SourcePos> vantages_pos;  // the `vantages` list
+  // Every vantage's domain and the peer list read cleanly, so the number of
+  // failure domains is known and quorum counts can be judged against it.
+  bool domains_known = true;
+  TimingSource defaults;
+  std::optional<SourcePos> quorum_down;
+  std::optional<SourcePos> quorum_up;
+  std::vector<EntrySource> vantages;  // parallel to Config::vantages
+  std::vector<TargetSource> targets;  // parallel to Config::targets
+  std::vector<EntrySource> peers;     // parallel to Config::peers
+  std::vector<FileReference> files;
+};
+
+// What every section reader works on.
+struct LoadContext {
+  Diagnostics& diags;
+  std::filesystem::path base_dir;  // relative file paths resolve against it
+  Config& config;
+  SourceMap& sources;
+};
+
+// `targets:`; needs config.defaults and config.quorum read first (inheritance).
+void read_targets(const Field& field, LoadContext& ctx);
+
+// `interval, timeout, rise, fall, stale_after` of `defaults:` or a target.
+void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Diagnostics& diags);
+// "majority" or a positive integer.
+std::optional<QuorumSpec> read_quorum_spec(const Field& field, Diagnostics& diags);
+// The required `name` key of a vantage, target, peer: set on success.
+std::optional<std::string> read_entry_name(const MapReader& map, EntrySource& source,
+                                           Diagnostics& diags);
+// An http(s) URL.
+std::optional<Url> read_url(const Field& field, Diagnostics& diags);
+// A non-empty path, made absolute against ctx.base_dir and recorded so that
+// validate() checks the daemon can read it.
+std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::string_view key,
+                                                    LoadContext& ctx);
+// "targets[2] 'db'", or "targets[2]" when the name is unknown: message prefixes.
+std::string entry_label(std::string_view path, std::string_view name);
+
+// Adds the errors and warnings that need more than one value to see.
+void validate(const Config& config, const SourceMap& sources, Diagnostics& diags);
+
+}  // namespace crosscheck::config::detail

@@ -1,0 +1,295 @@
+// Reads `targets:`: each target's check chain (dns, tcp, http), its timing
+// merged over `defaults:`, and its quorum merged over `quorum:`.
+#include "config/sections.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <regex>
+
+namespace crosscheck::config::detail {
+
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+constexpr std::array<std::string_view, 13> k_target_keys{
+    "name",    "canary", "dns",  "tcp",         "http",          "reach", "interval",
+    "timeout", "rise",   "fall", "stale_after", "dispute_grace", "quorum"};
+constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",
+                                                     "expect_addresses"};
+constexpr std::array<std::string_view, 2> k_tcp_keys{"port", "host"};
+constexpr std::array<std::string_view, 9> k_http_keys{
+    "url",     "method",     "expect_status",    "expect_body",   "body_regex",
+    "headers", "tls_verify", "follow_redirects", "max_body_bytes"};
+constexpr std::array<std::string_view, 2> k_target_quorum_keys{"down", "up"};
+
+constexpr std::size_t k_max_dns_name = 253;
+constexpr std::size_t k_max_dns_label = 63;
+
+// "." or dot-separated labels of letters, digits, '-' and '_' ("_sip._tcp"),
+// each 1..63 characters, 253 in all; one trailing dot allowed.
+bool is_valid_dns_name(std::string_view name) {
+  if (name == ".") {
+    return true;
+  }
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  if (name.empty() || name.size() > k_max_dns_name) {
+    return false;
+  }
+  std::size_t label_start = 0;
+  while (label_start <= name.size()) {
+    const std::size_t dot = std::min(name.find('.', label_start), name.size());
+    const std::string_view label = name.substr(label_start, dot - label_start);
+    if (label.empty() || label.size() > k_max_dns_label ||
+        !std::all_of(label.begin(), label.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+        })) {
+      return false;
+    }
+    label_start = dot + 1;
+  }
+  return true;
+}
+
+// RFC 9110 token characters, for header names.
+bool is_http_token(std::string_view text) {
+  constexpr std::string_view k_extra = "!#$%&'*+-.^_`|~";
+  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           k_extra.find(c) != std::string_view::npos;
+  });
+}
+
+void read_dns(const Field& field, DnsCheck& dns, Diagnostics& diags) {
+  const MapReader map(field, Keys(k_dns_keys), diags);
+  if (auto name_field = map.require("name")) {
+    if (auto name = read_string(*name_field, diags)) {
+      if (!is_valid_dns_name(*name)) {
+        diags.error(name_field->pos,
+                    "invalid DNS name " + quote(*name) + " for " + name_field->path);
+      }
+      dns.name = *name;
+    }
+  }
+  if (auto type = map.string("type")) {
+    if (auto parsed = parse_rr_type(*type)) {
+      dns.type = *parsed;
+    } else {
+      diags.error(map.get("type")->pos,
+                  "invalid record type " + quote(*type) + " for " + map.get("type")->path +
+                      ": expected one of A, AAAA, CAA, CNAME, MX, NS, PTR, SOA, SRV, TXT");
+    }
+  }
+  dns.min_answers = static_cast<int>(map.integer("min_answers", 0).value_or(dns.min_answers));
+  if (auto addresses = map.get("expect_addresses");
+      addresses && expect_sequence(*addresses, diags)) {
+    for (std::size_t i = 0; i < addresses->node.size(); ++i) {
+      const Field item = element(*addresses, i, addresses->node[i]);
+      auto text = read_string(item, diags);
+      if (!text) {
+        continue;
+      }
+      if (auto cidr = Cidr::parse(*text)) {
+        dns.expect_addresses.push_back(*cidr);
+      } else {
+        diags.error(item.pos, "invalid CIDR " + quote(*text) + " for " + item.path +
+                                  ": expected an address or address/prefix without host bits, "
+                                  "e.g. 192.0.2.0/24");
+      }
+    }
+  }
+}
+
+void read_tcp(const MapReader& map, TcpCheck& tcp, Diagnostics& diags) {
+  if (auto port = map.require("port")) {
+    tcp.port = static_cast<std::uint16_t>(read_integer(*port, 1, 65'535, diags).value_or(0));
+  }
+  if (auto host = map.string("host")) {
+    if (!is_valid_dns_name(*host) && !IpAddress::parse(*host)) {
+      diags.error(map.get("host")->pos, "invalid host " + quote(*host) + " for " +
+                                            map.get("host")->path +
+                                            ": expected a host name or an IP address");
+    }
+    tcp.host = *host;
+  }
+}
+
+void read_headers(const Field& field, HttpCheck& http, Diagnostics& diags) {
+  if (!field.node.IsMap()) {
+    diags.error(field.pos, field.path + ": expected a mapping, got " + describe(field.node));
+    return;
+  }
+  std::vector<SourcePos> first_seen;
+  for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+    const SourcePos key_pos = pos_of(it->first, field.pos);
+    const Field name_field{it->first, field.path, key_pos};
+    auto name = read_string(name_field, diags);
+    if (!name) {
+      continue;
+    }
+    if (!is_http_token(*name)) {
+      diags.error(key_pos, "invalid header name " + quote(*name) + " in " + field.path);
+      continue;
+    }
+    auto duplicate = std::find_if(http.headers.begin(), http.headers.end(), [&](const auto& h) {
+      return std::equal(h.first.begin(), h.first.end(), name->begin(), name->end(),
+                        [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+    });
+    if (duplicate != http.headers.end()) {
+      const auto index = static_cast<std::size_t>(duplicate - http.headers.begin());
+      diags.error(key_pos, "duplicate header " + quote(*name) + " (first at line " +
+                               std::to_string(first_seen[index].line) + ")");
+      continue;
+    }
+    const Field value_field{it->second, child_path(field.path, *name),
+                            it->second.IsNull() ? key_pos : pos_of(it->second, key_pos)};
+    auto value = read_string(value_field, diags);
+    if (!value) {
+      continue;
+    }
+    if (value->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      diags.error(value_field.pos, value_field.path + " must not contain line breaks");
+      continue;
+    }
+    http.headers.emplace_back(*name, *value);
+    first_seen.push_back(key_pos);
+  }
+}
+
+void read_http(const Field& field, HttpCheck& http, Diagnostics& diags) {
+  const MapReader map(field, Keys(k_http_keys), diags);
+  if (auto url = map.require("url")) {
+    http.url = read_url(*url, diags).value_or(Url{});
+  }
+  if (auto method = map.string("method")) {
+    if (method->empty() ||
+        !std::all_of(method->begin(), method->end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      diags.error(map.get("method")->pos,
+                  "invalid HTTP method " + quote(*method) + " for " + map.get("method")->path +
+                      ": expected an upper-case method such as GET or HEAD");
+    } else {
+      http.method = *method;
+    }
+  }
+  if (auto codes = map.get("expect_status"); codes && expect_sequence(*codes, diags)) {
+    for (std::size_t i = 0; i < codes->node.size(); ++i) {
+      if (auto code = read_integer(element(*codes, i, codes->node[i]), 100, 599, diags)) {
+        http.expect_status.push_back(static_cast<int>(*code));
+      }
+    }
+  }
+  http.expect_body = map.string("expect_body");
+  http.body_regex = map.boolean("body_regex").value_or(http.body_regex);
+  if (http.body_regex && http.expect_body) {
+    // The message is the standard library's: it describes the very engine
+    // that will run the pattern (libstdc++'s wording is not always precise).
+    try {
+      const std::regex compiled(*http.expect_body, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      diags.error(map.get("expect_body")->pos, "invalid regex " + quote(*http.expect_body) +
+                                                   " for " + map.get("expect_body")->path + ": " +
+                                                   e.what());
+    }
+  }
+  if (auto headers = map.get("headers")) {
+    read_headers(*headers, http, diags);
+  }
+  http.tls_verify = map.boolean("tls_verify").value_or(http.tls_verify);
+  http.follow_redirects = map.boolean("follow_redirects").value_or(http.follow_redirects);
+  http.max_body_bytes = static_cast<std::uint32_t>(
+      map.integer("max_body_bytes", 1).value_or(static_cast<std::int64_t>(http.max_body_bytes)));
+}
+
+void read_target_quorum(const Field& field, TargetConfig& target, TargetSource& source,
+                        Diagnostics& diags) {
+  const MapReader map(field, Keys(k_target_quorum_keys), diags);
+  if (auto down = map.get("down")) {
+    if (auto spec = read_quorum_spec(*down, diags)) {
+      target.down_quorum = *spec;
+      source.down_quorum = down->pos;
+    }
+  }
+  if (auto up = map.get("up")) {
+    if (auto spec = read_quorum_spec(*up, diags)) {
+      target.up_quorum = *spec;
+      source.up_quorum = up->pos;
+    }
+  }
+}
+
+void read_target(const Field& field, LoadContext& ctx) {
+  Diagnostics& diags = ctx.diags;
+  const MapReader map(field, Keys(k_target_keys), diags);
+  TargetConfig target;
+  TargetSource source{EntrySource{field.pos, std::nullopt}, {}, std::nullopt, std::nullopt};
+  target.pos = field.pos;
+  target.name = read_entry_name(map, source.entry, diags).value_or("");
+  target.canary = map.boolean("canary").value_or(false);
+  if (auto dns = map.get("dns")) {
+    read_dns(*dns, target.dns.emplace(), diags);
+  }
+  std::optional<Field> tcp_field = map.get("tcp");
+  bool tcp_clean = false;
+  if (tcp_field) {
+    const std::size_t errors_before = diags.error_count();
+    const MapReader tcp(*tcp_field, Keys(k_tcp_keys), diags);
+    read_tcp(tcp, target.tcp.emplace(), diags);
+    tcp_clean = diags.error_count() == errors_before;
+  }
+  if (auto http = map.get("http")) {
+    read_http(*http, target.http.emplace(), diags);
+  }
+  if (auto reach = map.string("reach")) {
+    if (*reach == "any" || *reach == "all") {
+      target.reach = *reach == "all" ? ReachMode::All : ReachMode::Any;
+    } else {
+      diags.error(map.get("reach")->pos, "invalid reach " + quote(*reach) + " for " +
+                                             map.get("reach")->path + ": expected any or all");
+    }
+  }
+
+  // Inheritance: defaults, then the target's own keys.
+  target.timing = ctx.config.defaults;
+  read_timing(map, target.timing, source.timing, diags);
+  target.down_quorum = ctx.config.quorum.down;
+  target.up_quorum = ctx.config.quorum.up;
+  if (auto quorum = map.get("quorum")) {
+    read_target_quorum(*quorum, target, source, diags);
+  }
+  // dispute_grace: the target's, else quorum.dispute_grace, else one interval
+  // (DESIGN.md: "default: one interval"), so a 60s target waits 60s.
+  target.dispute_grace =
+      map.duration("dispute_grace", ZeroDuration::Allowed)
+          .value_or(ctx.config.quorum.dispute_grace.value_or(target.timing.interval));
+
+  const std::string label = entry_label(field.path, target.name);
+  if (map.is_mapping() && !map.has("dns") && !tcp_field && !map.has("http")) {
+    diags.error(field.pos, label + ": needs at least one check (dns, tcp or http)");
+  }
+  // Why not the URL's host: a tcp check reaches the addresses resolved for
+  // the target, and an http URL's host may differ from the TCP service's.
+  if (tcp_clean && !target.tcp->host && !map.has("dns")) {
+    diags.error(tcp_field->pos, label + ": the tcp check needs a host (tcp.host or dns.name)");
+  }
+  ctx.config.targets.push_back(std::move(target));
+  ctx.sources.targets.push_back(source);
+}
+
+}  // namespace
+
+void read_targets(const Field& field, LoadContext& ctx) {
+  if (!expect_sequence(field, ctx.diags)) {
+    return;
+  }
+  if (field.node.size() == 0) {
+    ctx.diags.error(field.pos, "targets must list at least one target");
+  }
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    read_target(element(field, i, field.node[i]), ctx);
+  }
+}
+
+}  // namespace crosscheck::config::detail

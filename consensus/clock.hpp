@@ -1,0 +1,44 @@
+// The time source seam. Decisions take `now` as an argument; whoever drives
+// the engine gets it from a Clock. The real clock lives in daemon/; tests and
+// `replay` use ManualClock, which only moves when told to.
+#pragma once
+
+#include "consensus/types.hpp"
+
+namespace crosscheck::consensus {
+
+class Clock {
+ public:
+  Clock() = default;
+  Clock(const Clock&) = delete;
+  Clock& operator=(const Clock&) = delete;
+  Clock(Clock&&) = delete;
+  Clock& operator=(Clock&&) = delete;
+  virtual ~Clock() = default;
+
+  virtual MonoTime monotonic() const = 0;
+  virtual WallTime system() const = 0;
+  Instant now() const { return Instant{monotonic(), system()}; }
+};
+
+// A clock that stands still until advanced; both axes move together.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(WallTime start)
+      : now_{MonoTime{start.time_since_epoch()}, start} {}
+
+  MonoTime monotonic() const override { return now_.mono; }
+  WallTime system() const override { return now_.wall; }
+  void advance(Duration by) { now_ = now_ + by; }
+  // Moves to `to` (never backwards: a monotonic clock cannot).
+  void advance_to(WallTime to) {
+    if (to > now_.wall) {
+      advance(to - now_.wall);
+    }
+  }
+
+ private:
+  Instant now_;
+};
+
+}  // namespace crosscheck::consensus

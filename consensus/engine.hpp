@@ -1,0 +1,121 @@
+// The quorum engine: observations, policy and `now` in; verdicts and events
+// out. Pure and single-threaded: it never logs, sleeps, reads a clock, opens
+// a socket or touches storage. The daemon and `replay` drive the same code.
+#pragma once
+
+#include "consensus/hysteresis.hpp"
+#include "consensus/policy.hpp"
+#include "consensus/types.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crosscheck::consensus {
+
+enum class ObserveStatus : std::uint8_t { Accepted, UnknownTarget, UnknownVantage, OutOfOrder };
+std::string_view to_string(ObserveStatus status);
+
+// A verdict as storage kept it, restored at start-up.
+struct RestoredVerdict {
+  std::string target;
+  VerdictKind kind = VerdictKind::Unknown;
+  std::optional<VerdictKind> held;
+  std::uint64_t generation = 0;
+  WallTime since;
+  ReasonCode reason_code = ReasonCode::Insufficient;
+  std::string open_escalation_key;  // the open dispute episode, if any
+  std::optional<Override> override_in_force;
+};
+
+struct Evaluation {
+  std::vector<Event> events;  // in order: vantages, then targets in policy order
+  std::uint64_t revision = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(Policy policy);
+
+  // Records one observation; rejects unknown targets and vantages, and
+  // observations older than the newest one already seen for that pair.
+  ObserveStatus observe(const Observation& observation);
+
+  // Registers a peer's vantage ("NODE/VANTAGE") and its failure domain.
+  // Re-registering updates the domain. Returns false for a malformed name.
+  bool add_remote_vantage(const VantagePolicy& vantage);
+
+  // Operator override; returns false for an unknown target or a verdict that
+  // is not Healthy or Unhealthy. Takes effect at the next evaluate().
+  bool set_override(std::string_view target, const Override& value);
+  bool clear_override(std::string_view target);
+
+  // Seeds a target's published verdict and generation before the first
+  // evaluate(). It is served with fresh = false until evidence confirms it.
+  bool restore(const RestoredVerdict& restored);
+
+  // Judges every target at `now` and returns what changed.
+  Evaluation evaluate(const Instant& now);
+
+  const std::vector<Verdict>& verdicts() const { return published_; }
+  const Verdict* verdict(std::string_view target) const;
+  // Increments whenever any published verdict changes (for watchers).
+  std::uint64_t revision() const { return revision_; }
+  // Suspect vantages and why, as of the last evaluate().
+  const std::map<std::string, std::string>& suspects() const { return suspects_; }
+  const Policy& policy() const { return policy_; }
+  // Every failure domain currently known (local, peers' reported, and one
+  // placeholder per peer that has reported nothing yet).
+  std::vector<std::string> known_domains() const;
+  const std::vector<VantagePolicy>& vantages() const { return vantages_; }
+
+ private:
+  struct TargetState {
+    std::map<std::string, VoteTracker, std::less<>> trackers;  // by vantage
+    VerdictKind judged = VerdictKind::Unknown;  // after grace, before guards
+    bool judged_once = false;
+    std::optional<MonoTime> disagreement_since;
+    std::optional<VerdictKind> last_confirmed;
+    std::deque<MonoTime> changes;  // judged changes inside flap_window
+    std::optional<Override> override_in_force;
+    bool restored_pending = false;  // restored, not yet confirmed
+    std::optional<MonoTime> restored_at;
+    std::string episode_key;  // open escalation episode ("" when none)
+    EventKind episode_kind = EventKind::DisputeOpened;
+  };
+
+  // What a target would publish before the cross-target blast-radius guard.
+  struct Candidate {
+    VerdictKind kind = VerdictKind::Unknown;
+    ReasonCode code = ReasonCode::Insufficient;
+    std::string reason;
+  };
+
+  std::vector<Evidence> raw_evidence(std::size_t index, MonoTime now) const;
+  void update_suspects(const std::vector<std::vector<Evidence>>& evidence, const Instant& now,
+                       Evaluation& out);
+  Candidate judge(std::size_t index, const VoteCounts& counts, const Instant& now);
+  void apply_blast_radius(std::vector<Candidate>& candidates) const;
+  Candidate apply_override_and_restore(std::size_t index, Candidate candidate,
+                                       const Instant& now, Evaluation& out);
+  void publish(std::size_t index, const Candidate& candidate, VoteCounts counts,
+               std::vector<Evidence> evidence, const Instant& now, Evaluation& out);
+  void update_episode(std::size_t index, const Instant& now, Evaluation& out);
+  std::optional<std::size_t> target_index(std::string_view name) const;
+  const VantagePolicy* find_vantage(std::string_view name) const;
+
+  Policy policy_;
+  std::vector<VantagePolicy> vantages_;  // local, then remote as registered
+  std::vector<TargetState> states_;      // parallel to policy_.targets
+  std::vector<Verdict> published_;       // parallel to policy_.targets
+  std::map<std::string, std::string> suspects_;
+  std::map<std::string, std::string> suspect_keys_;
+  std::uint64_t revision_ = 0;
+  bool evaluated_once_ = false;
+};
+
+}  // namespace crosscheck::consensus

@@ -1,0 +1,52 @@
+// What the quorum engine needs to know about the world: targets with their
+// rules, vantages with their failure domains, peers. Built by the daemon from
+// the validated config; consensus/ never sees YAML.
+#pragma once
+
+#include "consensus/types.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crosscheck::consensus {
+
+// "majority" (nullopt) or an explicit number of failure domains.
+struct Quorum {
+  std::optional<int> count;
+  // Majority of the known domains, at least 2 where 2 or more exist:
+  // 1 -> 1, 2 -> 2, 3 -> 2, 4 -> 3, 5 -> 3.
+  int resolve(int known_domains) const;
+};
+
+struct TargetPolicy {
+  std::string name;
+  bool canary = false;  // must be up; a vantage failing it is suspect
+  int rise = 2;         // consecutive ups before a vote turns up
+  int fall = 3;         // consecutive downs before a vote turns down
+  Duration stale_after{30'000};
+  Duration dispute_grace{10'000};
+  Quorum down_quorum;
+  Quorum up_quorum;
+};
+
+struct VantagePolicy {
+  std::string name;  // "NODE/VANTAGE" for a peer's vantage
+  std::string node;  // empty for this node's own
+  std::string domain;
+};
+
+struct Policy {
+  std::vector<TargetPolicy> targets;
+  std::vector<VantagePolicy> vantages;  // local vantages
+  // Peer node names. Until a peer reports its vantages it counts as one
+  // failure domain of its own (named after the peer).
+  std::vector<std::string> peers;
+  double suspect_fraction = 0.5;
+  int flap_limit = 4;
+  Duration flap_window{600'000};
+  double max_unhealthy_fraction = 0.5;
+  int blast_radius_min_targets = 4;
+};
+
+}  // namespace crosscheck::consensus

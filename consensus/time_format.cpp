@@ -1,0 +1,124 @@
+#include "consensus/time_format.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+
+namespace crosscheck::consensus {
+namespace {
+
+// Reads exactly `digits` decimal digits at text[pos].
+std::optional<int> read_digits(std::string_view text, std::size_t pos, std::size_t digits) {
+  if (pos + digits > text.size()) {
+    return std::nullopt;
+  }
+  int value = 0;
+  for (std::size_t i = pos; i < pos + digits; ++i) {
+    if (text[i] < '0' || text[i] > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string format_rfc3339(WallTime at) {
+  using namespace std::chrono;
+  const auto day = floor<days>(at);
+  const year_month_day date{day};
+  const hh_mm_ss<milliseconds> time{at - day};
+  std::array<char, 40> buffer{};
+  const int written = std::snprintf(
+      buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(date.year()),
+      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+      static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+      static_cast<int>(time.seconds().count()));
+  std::string out(buffer.data(), static_cast<std::size_t>(written));
+  if (const auto ms = time.subseconds().count(); ms != 0) {
+    std::array<char, 8> fraction{};
+    std::snprintf(fraction.data(), fraction.size(), ".%03d", static_cast<int>(ms));
+    out += fraction.data();
+  }
+  out += 'Z';
+  return out;
+}
+
+std::optional<WallTime> parse_rfc3339(std::string_view text) {
+  using namespace std::chrono;
+  // 2025-10-20T06:48:00[.fff][Z|+hh:mm|-hh:mm]
+  const auto y = read_digits(text, 0, 4);
+  const auto mo = read_digits(text, 5, 2);
+  const auto d = read_digits(text, 8, 2);
+  const auto h = read_digits(text, 11, 2);
+  const auto mi = read_digits(text, 14, 2);
+  const auto s = read_digits(text, 17, 2);
+  if (!y || !mo || !d || !h || !mi || !s || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
+      text[16] != ':') {
+    return std::nullopt;
+  }
+  const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
+                            day{static_cast<unsigned>(*d)}};
+  if (!date.ok() || *h > 23 || *mi > 59 || *s > 60) {
+    return std::nullopt;
+  }
+  std::size_t pos = 19;
+  int millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int scale = 100;
+    const std::size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      millis += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) {
+      return std::nullopt;
+    }
+  }
+  minutes offset{0};
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const auto oh = read_digits(text, pos + 1, 2);
+    const auto om = read_digits(text, pos + 4, 2);
+    if (!oh || !om || text[pos + 3] != ':' || *oh > 23 || *om > 59) {
+      return std::nullopt;
+    }
+    offset = hours{*oh} + minutes{*om};
+    if (text[pos] == '-') {
+      offset = -offset;
+    }
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) {
+    return std::nullopt;
+  }
+  const auto local = sys_days{date} + hours{*h} + minutes{*mi} + seconds{*s} + milliseconds{millis};
+  return time_point_cast<milliseconds>(local - offset);
+}
+
+std::string format_duration(Duration d) {
+  const auto ms = d.count();
+  struct Unit {
+    long long size;
+    const char* name;
+  };
+  constexpr std::array<Unit, 4> k_units{{
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}}};
+  if (ms != 0) {
+    for (const auto& unit : k_units) {
+      if (ms % unit.size == 0) {
+        return std::to_string(ms / unit.size) + unit.name;
+      }
+    }
+  }
+  return std::to_string(ms) + "ms";
+}
+
+}  // namespace crosscheck::consensus

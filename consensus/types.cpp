@@ -1,0 +1,96 @@
+#include "consensus/types.hpp"
+
+#include <array>
+#include <utility>
+
+namespace crosscheck::consensus {
+namespace {
+
+// One table per enum: the single place its spelling lives.
+template <typename Enum, std::size_t N>
+using Names = std::array<std::pair<Enum, std::string_view>, N>;
+
+constexpr Names<Outcome, 3> k_outcomes{{
+    {Outcome::Up, "up"}, {Outcome::Down, "down"}, {Outcome::ObserverError, "observer_error"}}};
+constexpr Names<Layer, 5> k_layers{{{Layer::None, "none"},
+                                    {Layer::Dns, "dns"},
+                                    {Layer::Connect, "connect"},
+                                    {Layer::Tls, "tls"},
+                                    {Layer::Http, "http"}}};
+constexpr Names<LastKnownGood, 3> k_last_known_good{{{LastKnownGood::NotTried, "not_tried"},
+                                                     {LastKnownGood::Reachable, "reachable"},
+                                                     {LastKnownGood::Unreachable, "unreachable"}}};
+constexpr Names<Vote, 3> k_votes{{{Vote::Up, "up"}, {Vote::Down, "down"}, {Vote::Unknown, "unknown"}}};
+constexpr Names<VerdictKind, 4> k_verdicts{{{VerdictKind::Healthy, "healthy"},
+                                            {VerdictKind::Unhealthy, "unhealthy"},
+                                            {VerdictKind::Disputed, "disputed"},
+                                            {VerdictKind::Unknown, "unknown"}}};
+constexpr Names<ReasonCode, 7> k_reasons{{{ReasonCode::Quorum, "quorum"},
+                                          {ReasonCode::Dispute, "dispute"},
+                                          {ReasonCode::Insufficient, "insufficient"},
+                                          {ReasonCode::Flapping, "flapping"},
+                                          {ReasonCode::BlastRadius, "blast_radius"},
+                                          {ReasonCode::Override, "override"},
+                                          {ReasonCode::Restored, "restored"}}};
+constexpr Names<EventKind, 10> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
+                                         {EventKind::DisputeOpened, "dispute"},
+                                         {EventKind::DisputeResolved, "dispute_resolved"},
+                                         {EventKind::FlappingStarted, "flapping"},
+                                         {EventKind::FlappingStopped, "flapping_stopped"},
+                                         {EventKind::BlastRadiusHeld, "blast_radius"},
+                                         {EventKind::BlastRadiusReleased, "blast_radius_released"},
+                                         {EventKind::VantageSuspect, "vantage_suspect"},
+                                         {EventKind::VantageCleared, "vantage_cleared"},
+                                         {EventKind::OverrideExpired, "override_expired"}}};
+
+template <typename Enum, std::size_t N>
+std::string_view name_of(const Names<Enum, N>& names, Enum value) {
+  for (const auto& [item, name] : names) {
+    if (item == value) {
+      return name;
+    }
+  }
+  return "invalid";
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> parse_name(const Names<Enum, N>& names, std::string_view text) {
+  for (const auto& [item, name] : names) {
+    if (name == text) {
+      return item;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Instant operator+(const Instant& at, Duration d) { return Instant{at.mono + d, at.wall + d}; }
+
+std::string_view to_string(Outcome value) { return name_of(k_outcomes, value); }
+std::string_view to_string(Layer value) { return name_of(k_layers, value); }
+std::string_view to_string(LastKnownGood value) { return name_of(k_last_known_good, value); }
+std::string_view to_string(Vote value) { return name_of(k_votes, value); }
+std::string_view to_string(VerdictKind value) { return name_of(k_verdicts, value); }
+std::string_view to_string(ReasonCode value) { return name_of(k_reasons, value); }
+std::string_view to_string(EventKind kind) { return name_of(k_events, kind); }
+
+std::optional<Outcome> parse_outcome(std::string_view text) { return parse_name(k_outcomes, text); }
+std::optional<Layer> parse_layer(std::string_view text) { return parse_name(k_layers, text); }
+std::optional<LastKnownGood> parse_last_known_good(std::string_view text) {
+  return parse_name(k_last_known_good, text);
+}
+std::optional<VerdictKind> parse_verdict_kind(std::string_view text) {
+  return parse_name(k_verdicts, text);
+}
+
+bool Event::is_escalation() const {
+  return kind != EventKind::VerdictChanged && kind != EventKind::OverrideExpired;
+}
+
+bool Event::is_resolution() const {
+  return kind == EventKind::DisputeResolved || kind == EventKind::FlappingStopped ||
+         kind == EventKind::BlastRadiusReleased || kind == EventKind::VantageCleared;
+}
+
+}  // namespace crosscheck::consensus

@@ -1,0 +1,168 @@
+// The quorum engine's vocabulary: instants, observations, votes, verdicts and
+// events (DESIGN.md "Vocabulary"). Plain values only: no I/O, no clock reads,
+// nothing from the rest of crosscheck.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crosscheck::consensus {
+
+using Duration = std::chrono::milliseconds;
+// Monotonic time drives every decision (intervals, staleness, grace, flapping).
+using MonoTime = std::chrono::time_point<std::chrono::steady_clock, Duration>;
+// Wall time is what users see (since, evaluated_at, valid_until).
+using WallTime = std::chrono::time_point<std::chrono::system_clock, Duration>;
+
+// One moment on both clocks.
+struct Instant {
+  MonoTime mono;
+  WallTime wall;
+  friend bool operator==(const Instant&, const Instant&) = default;
+};
+
+// Moves both clocks by d.
+Instant operator+(const Instant& at, Duration d);
+
+enum class Outcome : std::uint8_t { Up, Down, ObserverError };
+// Which step of the check chain failed (None when nothing failed).
+enum class Layer : std::uint8_t { None, Dns, Connect, Tls, Http };
+// When DNS failed: did the last-known-good addresses still answer?
+enum class LastKnownGood : std::uint8_t { NotTried, Reachable, Unreachable };
+enum class Vote : std::uint8_t { Up, Down, Unknown };
+enum class VerdictKind : std::uint8_t { Healthy, Unhealthy, Disputed, Unknown };
+
+// Why a verdict is what it is, as a code (the text is in Verdict::reason).
+enum class ReasonCode : std::uint8_t {
+  Quorum,           // healthy or unhealthy by quorum
+  Dispute,          // some domains down, not enough agree
+  Insufficient,     // too few domains voting
+  Flapping,         // too many changes inside flap_window
+  BlastRadius,      // confirming would make too many targets unhealthy
+  Override,         // an operator override is in force
+  Restored,         // restored after a restart, not yet confirmed
+};
+
+std::string_view to_string(Outcome value);
+std::string_view to_string(Layer value);
+std::string_view to_string(LastKnownGood value);
+std::string_view to_string(Vote value);
+std::string_view to_string(VerdictKind value);
+std::string_view to_string(ReasonCode value);
+std::optional<Outcome> parse_outcome(std::string_view text);
+std::optional<Layer> parse_layer(std::string_view text);
+std::optional<LastKnownGood> parse_last_known_good(std::string_view text);
+std::optional<VerdictKind> parse_verdict_kind(std::string_view text);
+
+// One probe result from one vantage.
+struct Observation {
+  std::string target;
+  std::string vantage;  // local name, or "NODE/VANTAGE" for a peer's vantage
+  Instant at;
+  Outcome outcome = Outcome::Up;
+  Layer layer = Layer::None;  // the failing step when outcome is Down
+  LastKnownGood last_known_good = LastKnownGood::NotTried;
+  double latency_ms = 0;
+  std::string detail;                // "dns: NOERROR, empty answer"
+  std::vector<std::string> answers;  // resolved records, for comparison
+};
+
+// The state of one (target, vantage) as the engine counts it.
+struct Evidence {
+  std::string vantage;
+  std::string node;  // empty for this node's own vantages
+  std::string domain;
+  Vote vote = Vote::Unknown;     // after staleness and suspicion
+  Vote raw_vote = Vote::Unknown; // hysteresis result before suspicion
+  bool suspect = false;
+  bool stale = false;
+  std::optional<Instant> last_observed;
+  std::optional<Observation> last;  // the newest observation, errors included
+};
+
+struct VoteCounts {
+  int up = 0;       // distinct domains voting up
+  int down = 0;     // distinct domains voting down
+  int unknown = 0;  // known domains voting neither
+  int down_quorum = 0;
+  int up_quorum = 0;
+  int known_domains = 0;
+  std::vector<std::string> up_domains;
+  std::vector<std::string> down_domains;
+};
+
+// An operator's decision that wins while it lasts.
+struct Override {
+  VerdictKind verdict = VerdictKind::Healthy;  // Healthy or Unhealthy
+  std::string reason;
+  std::string by;
+  WallTime set_at;
+  WallTime expires_at;
+};
+
+// The published judgement of one target.
+struct Verdict {
+  std::string target;
+  VerdictKind kind = VerdictKind::Unknown;
+  // The last confirmed verdict (Healthy/Unhealthy) still in force while
+  // Disputed or Unknown; nullopt when there never was one.
+  std::optional<VerdictKind> held;
+  bool fresh = true;  // false for a restored verdict not yet confirmed
+  std::uint64_t generation = 0;
+  WallTime since;
+  WallTime evaluated_at;
+  WallTime valid_until;
+  ReasonCode reason_code = ReasonCode::Insufficient;
+  std::string reason;
+  std::optional<Layer> failing_layer;
+  // When the failing layer is DNS: what the last-known-good addresses did.
+  LastKnownGood last_known_good = LastKnownGood::NotTried;
+  VoteCounts votes;
+  std::vector<Evidence> evidence;
+  std::optional<Override> override_in_force;
+  bool canary = false;
+
+  // What a gate may act on: the verdict itself when confirmed, else held.
+  bool confirmed() const {
+    return kind == VerdictKind::Healthy || kind == VerdictKind::Unhealthy;
+  }
+};
+
+enum class EventKind : std::uint8_t {
+  VerdictChanged,   // a target's verdict changed (generation moved)
+  DisputeOpened,    // escalation: domains disagree, verdict held
+  DisputeResolved,
+  FlappingStarted,  // escalation: held as disputed (flapping)
+  FlappingStopped,
+  BlastRadiusHeld,  // escalation: held as disputed (blast_radius)
+  BlastRadiusReleased,
+  VantageSuspect,   // escalation: a vantage's votes no longer count
+  VantageCleared,
+  OverrideExpired,
+};
+std::string_view to_string(EventKind kind);
+
+// Something the daemon turns into a log line, a row or a notification.
+// Opening and resolving events of one episode share `key`, so sinks dedupe.
+struct Event {
+  EventKind kind = EventKind::VerdictChanged;
+  std::string key;
+  Instant at;
+  std::string target;   // empty for vantage events
+  std::string vantage;  // set for vantage events
+  VerdictKind verdict = VerdictKind::Unknown;
+  std::optional<VerdictKind> held;
+  std::uint64_t generation = 0;
+  std::string reason;
+
+  // Escalations go to a human; verdict changes and expiries are records.
+  bool is_escalation() const;
+  // True for the event that closes an episode (…Resolved, …Stopped, …Cleared).
+  bool is_resolution() const;
+};
+
+}  // namespace crosscheck::consensus

@@ -1,0 +1,33 @@
+#include "daemon/engine_policy.hpp"
+
+namespace crosscheck::daemon {
+
+consensus::Policy make_policy(const config::Config& config) {
+  consensus::Policy policy;
+  for (const auto& vantage : config.vantages) {
+    policy.vantages.push_back(consensus::VantagePolicy{vantage.name, "", vantage.domain});
+  }
+  for (const auto& target : config.targets) {
+    consensus::TargetPolicy item;
+    item.name = target.name;
+    item.canary = target.canary;
+    item.rise = target.timing.rise;
+    item.fall = target.timing.fall;
+    item.stale_after = target.timing.stale_after;
+    item.dispute_grace = target.dispute_grace;
+    item.down_quorum = consensus::Quorum{target.down_quorum.count};
+    item.up_quorum = consensus::Quorum{target.up_quorum.count};
+    policy.targets.push_back(std::move(item));
+  }
+  for (const auto& peer : config.peers) {
+    policy.peers.push_back(peer.name);
+  }
+  policy.suspect_fraction = config.quorum.suspect_fraction;
+  policy.flap_limit = config.quorum.flap_limit;
+  policy.flap_window = config.quorum.flap_window;
+  policy.max_unhealthy_fraction = config.quorum.max_unhealthy_fraction;
+  policy.blast_radius_min_targets = config.quorum.blast_radius_min_targets;
+  return policy;
+}
+
+}  // namespace crosscheck::daemon

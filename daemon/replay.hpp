@@ -1,0 +1,34 @@
+// `crosscheck replay`: runs the quorum engine over recorded observations on
+// simulated time and prints every verdict change and escalation. Reads and
+// writes only the streams it is given.
+#pragma once
+
+#include "config/config.hpp"
+#include "consensus/types.hpp"
+
+#include <iosfwd>
+#include <string>
+
+namespace crosscheck::daemon {
+
+struct ReplayOptions {
+  bool json = false;                  // one JSON object per change
+  consensus::Duration tick{1'000};    // evaluation step between observations
+};
+
+struct ReplayStats {
+  int lines = 0;
+  int records = 0;   // lines applied
+  int skipped = 0;   // bad lines, reported and skipped
+  int changes = 0;   // verdict changes printed
+  int escalations = 0;
+};
+
+// Replays `input` (named `input_name` in messages) against `config`.
+// Bad lines go to `err` as "NAME:LINE: reason (line skipped)". Returns the
+// statistics; the caller turns `skipped > 0` into exit status 1.
+ReplayStats run_replay(std::istream& input, const std::string& input_name,
+                       const config::Config& config, const ReplayOptions& options,
+                       std::ostream& out, std::ostream& err);
+
+}  // namespace crosscheck::daemon

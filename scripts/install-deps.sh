@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package crosscheck needs to build, test and run.
+# Idempotent: packages already present are skipped, and apt-get runs only
+# when something is missing. Must run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # libraries (Boost 1.81: asio/beast are header-only; json/url/program_options compiled)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libboost-program-options1.81-dev
+  libldns-dev libsqlite3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libssl-dev libsystemd-dev
+  # tests
+  catch2 python3 sqlite3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

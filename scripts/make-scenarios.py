@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Writes the bundled incident recordings in tests/scenarios/*.jsonl.
+
+Each file is what crosscheck's vantages would have recorded during one kind
+of incident, probing every 10 s at a fixed phase per vantage. The files are
+committed; this script documents how they were made and regenerates them
+deterministically. Expected verdict transitions live beside them in
+*.expected.jsonl and are checked by tests/daemon/scenarios_test.cpp.
+"""
+import datetime as dt
+import json
+import pathlib
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "scenarios"
+INTERVAL = 10
+PHASE = {"cloudflare": 0, "quad9": 3, "google": 6, "oracle-b/hetzner": 5}
+UP_DETAIL = {
+    "dynamodb-use1": ("http: 200 OK", ["203.0.113.10", "203.0.113.11"]),
+    "db-primary": ("tcp: connected to 198.51.100.5:5432", ["198.51.100.5"]),
+    "api-gateway": ("http: 200 OK", ["192.0.2.80"]),
+    "root-zone": ("dns: NOERROR, 13 answers", ["a.root-servers.net."]),
+}
+
+
+def ts(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def up(t, target, vantage):
+    detail, answers = UP_DETAIL[target]
+    return {"t": ts(t), "target": target, "vantage": vantage, "outcome": "up",
+            "latency_ms": 12.5, "detail": detail, "answers": answers}
+
+
+def down(t, target, vantage, detail, **extra):
+    line = {"t": ts(t), "target": target, "vantage": vantage, "outcome": "down",
+            "detail": detail}
+    line.update(extra)
+    return line
+
+
+def run(start, minutes, targets, vantages, decide):
+    """Every vantage probes every target each interval; decide() may replace
+    the healthy observation (return None to record nothing: silence)."""
+    lines = []
+    for tick in range(minutes * 60 // INTERVAL):
+        for vantage in vantages:
+            t = start + dt.timedelta(seconds=tick * INTERVAL + PHASE.get(vantage, 0))
+            for target in targets:
+                line = decide(t, target, vantage)
+                if line is not None:
+                    lines.append(line)
+    lines.sort(key=lambda line: line["t"])
+    return lines
+
+
+def write(name, lines):
+    path = OUT / f"{name}.jsonl"
+    with path.open("w") as f:
+        for line in lines:
+            f.write(json.dumps(line) + "\n")
+    print(f"{path.relative_to(OUT.parent.parent)}: {len(lines)} observations")
+
+
+TARGETS = ["dynamodb-use1", "db-primary", "api-gateway", "root-zone"]
+VANTAGES = ["cloudflare", "quad9", "google"]
+
+
+def empty_dns_answer():
+    # Oct 2025: one resolver's answer for the DynamoDB endpoint is NOERROR
+    # with an empty answer section for ten minutes. The service itself still
+    # answers at the addresses resolved before.
+    start = dt.datetime(2025, 10, 20, 6, 40, tzinfo=dt.timezone.utc)
+    bad_from = start + dt.timedelta(minutes=8)
+    bad_to = start + dt.timedelta(minutes=18)
+
+    def decide(t, target, vantage):
+        if target == "dynamodb-use1" and vantage == "quad9" and bad_from <= t < bad_to:
+            return down(t, target, vantage, "dns: NOERROR, empty answer", layer="dns",
+                        last_known_good="reachable")
+        return up(t, target, vantage)
+
+    return run(start, 24, TARGETS, VANTAGES, decide)
+
+
+def congested_vantage():
+    # Dec 2021: the network of one vantage (google) is congested; every probe
+    # it makes times out, canary included. The world is fine.
+    start = dt.datetime(2021, 12, 7, 15, 20, tzinfo=dt.timezone.utc)
+    bad_from = start + dt.timedelta(minutes=5)
+    bad_to = start + dt.timedelta(minutes=15)
+
+    def decide(t, target, vantage):
+        if vantage == "google" and bad_from <= t < bad_to:
+            return down(t, target, vantage, "dns: timeout after 2s", layer="dns",
+                        last_known_good="unreachable")
+        return up(t, target, vantage)
+
+    return run(start, 20, TARGETS, VANTAGES, decide)
+
+
+def true_outage():
+    # The database really goes down for five minutes: every domain sees
+    # connection refused, then it recovers.
+    start = dt.datetime(2025, 3, 4, 8, 0, tzinfo=dt.timezone.utc)
+    bad_from = start + dt.timedelta(minutes=5)
+    bad_to = start + dt.timedelta(minutes=10)
+
+    def decide(t, target, vantage):
+        if target == "db-primary" and bad_from <= t < bad_to:
+            return down(t, target, vantage, "connect: 198.51.100.5:5432 connection refused",
+                        layer="connect")
+        return up(t, target, vantage)
+
+    return run(start, 15, TARGETS, VANTAGES, decide)
+
+
+def flapping_vantage():
+    # One vantage's path to the API gateway flaps: 40 s down, 30 s up, over
+    # and over for twenty minutes. Without flap detection every cycle would
+    # open and resolve a dispute (and page someone).
+    start = dt.datetime(2025, 6, 12, 14, 0, tzinfo=dt.timezone.utc)
+    bad_from = start + dt.timedelta(minutes=3)
+    bad_to = start + dt.timedelta(minutes=23)
+
+    def decide(t, target, vantage):
+        if target == "api-gateway" and vantage == "quad9" and bad_from <= t < bad_to:
+            cycle = int((t - bad_from).total_seconds()) % 70
+            if cycle < 40:
+                return down(t, target, vantage, "http: 502 Bad Gateway", layer="http")
+        return up(t, target, vantage)
+
+    return run(start, 45, TARGETS, VANTAGES, decide)
+
+
+def silent_peers():
+    # Two oracles: this node (vantages cloudflare, quad9) and peer oracle-b
+    # (vantage hetzner). First oracle-b goes silent (its votes go stale), then
+    # quad9 too: too few domains are left to vote, so the verdict turns
+    # unknown while holding healthy, and never unhealthy.
+    start = dt.datetime(2025, 9, 1, 9, 0, tzinfo=dt.timezone.utc)
+    peer_silent = (start + dt.timedelta(minutes=4), start + dt.timedelta(minutes=12))
+    quad9_silent = (start + dt.timedelta(minutes=6), start + dt.timedelta(minutes=10))
+
+    def decide(t, target, vantage):
+        if vantage == "oracle-b/hetzner":
+            if peer_silent[0] <= t < peer_silent[1]:
+                return None
+            line = up(t, target, vantage)
+            line["domain"] = "hetzner"
+            return line
+        if vantage == "quad9" and quad9_silent[0] <= t < quad9_silent[1]:
+            return None
+        return up(t, target, vantage)
+
+    return run(start, 16, ["dynamodb-use1", "db-primary"],
+               ["cloudflare", "quad9", "oracle-b/hetzner"], decide)
+
+
+def override_expires():
+    # An operator marks db-primary unhealthy for a 10-minute maintenance
+    # while every probe still sees it up; when the override expires the
+    # evidence rules again.
+    start = dt.datetime(2025, 11, 2, 22, 0, tzinfo=dt.timezone.utc)
+    lines = run(start, 16, ["db-primary"], VANTAGES, up)
+    lines.append({"t": ts(start + dt.timedelta(minutes=3)),
+                  "override": {"target": "db-primary", "verdict": "unhealthy",
+                               "reason": "planned failover drill", "ttl": "10m",
+                               "by": "alice"}})
+    lines.sort(key=lambda line: line["t"])
+    return lines
+
+
+if __name__ == "__main__":
+    write("empty-dns-answer", empty_dns_answer())
+    write("congested-vantage", congested_vantage())
+    write("true-outage", true_outage())
+    write("flapping-vantage", flapping_vantage())
+    write("silent-peers", silent_peers())
+    write("override-expires", override_expires())
