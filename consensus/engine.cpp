@@ -29,12 +29,8 @@ ReasonCode code_for(VerdictKind kind) {
   return ReasonCode::Insufficient;
 }
 
-// The escalation episode a published verdict belongs to, if any.
-std::optional<EventKind> episode_for(const Verdict& verdict) {
-  if (verdict.kind != VerdictKind::Disputed) {
-    return std::nullopt;
-  }
-  switch (verdict.reason_code) {
+EventKind episode_from_code(ReasonCode code) {
+  switch (code) {
     case ReasonCode::Flapping:
       return EventKind::FlappingStarted;
     case ReasonCode::BlastRadius:
@@ -42,6 +38,14 @@ std::optional<EventKind> episode_for(const Verdict& verdict) {
     default:
       return EventKind::DisputeOpened;
   }
+}
+
+// The escalation episode a published verdict belongs to, if any.
+std::optional<EventKind> episode_for(const Verdict& verdict) {
+  if (verdict.kind != VerdictKind::Disputed) {
+    return std::nullopt;
+  }
+  return episode_from_code(verdict.reason_code);
 }
 
 EventKind resolution_of(EventKind opened) {
@@ -52,17 +56,6 @@ EventKind resolution_of(EventKind opened) {
       return EventKind::BlastRadiusReleased;
     default:
       return EventKind::DisputeResolved;
-  }
-}
-
-EventKind episode_from_code(ReasonCode code) {
-  switch (code) {
-    case ReasonCode::Flapping:
-      return EventKind::FlappingStarted;
-    case ReasonCode::BlastRadius:
-      return EventKind::BlastRadiusHeld;
-    default:
-      return EventKind::DisputeOpened;
   }
 }
 

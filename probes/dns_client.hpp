@@ -1,0 +1,35 @@
+// Asynchronous DNS queries over Asio: UDP first, TCP when truncated. One
+// query per call, bounded by a deadline, exactly one completion.
+#pragma once
+
+#include "config/types.hpp"
+#include "probes/dns_types.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace crosscheck::probes {
+
+struct DnsRequest {
+  config::Endpoint server;                  // the vantage's resolver
+  std::optional<config::IpAddress> source;  // bind to this local address
+  std::string name;
+  config::RrType type = config::RrType::A;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+using DnsCallback = std::function<void(DnsResult)>;
+
+// Sends one query with a random id from a fresh socket (random source port),
+// ignores replies whose source, id or question do not match (counted in
+// ignored_replies), retries over TCP when the reply is truncated, and calls
+// `done` exactly once, no later than the deadline (status Timeout then).
+// Failures that are this host's own (cannot bind `source`, no route) are
+// ObserverError; never throws.
+void query_dns(boost::asio::io_context& io, const DnsRequest& request, DnsCallback done);
+
+}  // namespace crosscheck::probes

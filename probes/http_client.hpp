@@ -1,0 +1,53 @@
+// Asynchronous HTTP/HTTPS checks with Boost.Beast and OpenSSL against one
+// resolved address, keeping the URL's host for SNI and the Host header.
+// Beast stays in http_client.cpp; this header is light.
+#pragma once
+
+#include "config/config.hpp"
+#include "consensus/types.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace crosscheck::probes {
+
+struct HttpRequest {
+  config::HttpCheck check;
+  config::IpAddress address;                // connect here (resolved by the vantage)
+  std::optional<config::IpAddress> source;  // bind to this local address
+  std::chrono::steady_clock::time_point deadline;  // covers connect, TLS and response
+};
+
+struct HttpResult {
+  bool up = false;
+  bool observer_error = false;  // this host's own failure (bind, route, sockets)
+  consensus::Layer layer = consensus::Layer::None;  // failing step: Connect, Tls or Http
+  int status = 0;                 // HTTP status, 0 when none was read
+  std::string detail;             // "http: 503 Service Unavailable, expected 200"
+  std::optional<int> cert_days_left;  // HTTPS: days until the leaf certificate expires
+  std::string tls_version;        // "TLSv1.3"
+  std::size_t body_bytes = 0;
+  double latency_ms = 0;
+};
+
+using HttpCallback = std::function<void(HttpResult)>;
+
+// The TLS client context probes use: system trust store, TLS 1.2+.
+std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
+
+// Runs one request per `request.check` (method, headers, expect_status,
+// expect_body, tls_verify, follow_redirects, max_body_bytes) and calls
+// `done` exactly once by the deadline. Never throws.
+void run_http_check(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
+                    const HttpRequest& request, HttpCallback done);
+
+}  // namespace crosscheck::probes
