@@ -1,6 +1,7 @@
 #include "daemon/cli.hpp"
 
 #include "config/config.hpp"
+#include "daemon/probe_command.hpp"
 #include "daemon/replay.hpp"
 
 #include <boost/program_options.hpp>
@@ -22,6 +23,7 @@ failure domains agree.
 
 commands:
   check-config FILE             validate a config file; print a summary or every error
+  probe TARGET --config CONFIG  probe TARGET once from every vantage, step by step
   replay FILE --config CONFIG   run the quorum engine over recorded observations
                                 (JSON lines) and print every verdict change
   help                          this text
@@ -121,7 +123,8 @@ int run_check_config(const std::string& file, std::ostream& out, std::ostream& e
   return k_exit_ok;
 }
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            bool colour) {
   if (args.empty()) {
     err << k_usage;
     return k_exit_usage;
@@ -148,6 +151,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (command == "replay") {
       return run_replay_command(rest, out, err);
+    }
+    if (command == "probe") {
+      return run_probe_command(rest, out, err, colour);
     }
   } catch (const po::error& error) {
     err << "crosscheck " << command << ": " << error.what() << '\n';

@@ -1,0 +1,337 @@
+#include "probes/chain.hpp"
+
+#include "probes/dns_client.hpp"
+#include "probes/dns_wire.hpp"
+#include "probes/http_client.hpp"
+#include "probes/tcp_client.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+namespace crosscheck::probes {
+namespace {
+
+using consensus::Layer;
+using consensus::Outcome;
+using steady = std::chrono::steady_clock;
+
+struct PlannedQuery {
+  std::string name;
+  config::RrType type = config::RrType::A;
+  bool check = false;  // the dns: check's own query
+  bool reach = false;  // its addresses feed the reach step
+};
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool same_name(const std::string& a, const std::string& b) {
+  auto strip = [](std::string text) {
+    if (!text.empty() && text.back() == '.') {
+      text.pop_back();
+    }
+    return lower(std::move(text));
+  };
+  return strip(a) == strip(b);
+}
+
+// The queries one probe makes. Example: dns {name: db1.internal, type: A}
+// plus tcp -> [A db1.internal (check + reach), AAAA db1.internal (reach)].
+std::vector<PlannedQuery> plan_queries(const config::TargetConfig& target) {
+  std::vector<PlannedQuery> plan;
+  const bool needs_reach = target.tcp.has_value() || target.http.has_value();
+  if (target.dns) {
+    plan.push_back({target.dns->name, target.dns->type, true, false});
+  }
+  if (needs_reach) {
+    const auto host = target.host_name();
+    for (const auto type : {config::RrType::A, config::RrType::AAAA}) {
+      if (!plan.empty() && plan.front().type == type && same_name(plan.front().name, host)) {
+        plan.front().reach = true;
+      } else {
+        plan.push_back({host, type, false, true});
+      }
+    }
+  }
+  return plan;
+}
+
+std::string ms(double value) {
+  std::ostringstream out;
+  out.precision(1);
+  out << std::fixed << value << "ms";
+  return out.str();
+}
+
+class ChainRun : public std::enable_shared_from_this<ChainRun> {
+ public:
+  ChainRun(ChainContext& context, const config::TargetConfig& target,
+           const VantageEndpoint& vantage, ReportCallback done)
+      : context_(context), target_(target), vantage_(vantage), done_(std::move(done)) {}
+
+  void start() {
+    started_ = steady::now();
+    deadline_ = started_ + target_.timing.timeout;
+    report_.observation.target = target_.name;
+    report_.observation.vantage = vantage_.name;
+    if (!vantage_.resolver) {
+      return finish_observer_error("observer: vantage " + vantage_.name +
+                                   " has no usable resolver (no nameserver in resolv.conf)");
+    }
+    plan_ = plan_queries(target_);
+    results_.resize(plan_.size());
+    pending_ = plan_.size();
+    for (std::size_t i = 0; i < plan_.size(); ++i) {
+      DnsRequest request;
+      request.server = *vantage_.resolver;
+      request.source = vantage_.source;
+      request.name = plan_[i].name;
+      request.type = plan_[i].type;
+      request.deadline = deadline_;
+      query_dns(context_.io, request, [self = shared_from_this(), i](DnsResult result) {
+        self->on_dns(i, std::move(result));
+      });
+    }
+  }
+
+ private:
+  void on_dns(std::size_t index, DnsResult result) {
+    if (plan_[index].check && target_.dns) {
+      result = judge_dns(std::move(result), *target_.dns);
+    }
+    results_[index] = std::move(result);
+    if (--pending_ == 0) {
+      after_dns();
+    }
+  }
+
+  void trace_dns() {
+    for (std::size_t i = 0; i < plan_.size(); ++i) {
+      const auto& result = results_[i];
+      std::ostringstream line;
+      line << to_string(plan_[i].type) << ' ' << plan_[i].name << " via " << result.resolver
+           << (result.over_tcp ? " (tcp)" : " (udp)") << ": " << result.detail << " in "
+           << ms(result.latency_ms);
+      report_.trace.push_back({"dns", line.str()});
+      for (const auto& record : result.answers) {
+        std::ostringstream answer;
+        answer << "  " << record.name << "  ttl " << record.ttl << "  " << record.data;
+        report_.trace.push_back({"", answer.str()});
+      }
+    }
+  }
+
+  void after_dns() {
+    trace_dns();
+    report_.dns = results_;
+    for (const auto& result : results_) {
+      if (result.status == DnsStatus::ObserverError) {
+        return finish_observer_error(result.detail);
+      }
+    }
+    std::optional<DnsResult> failure;
+    std::vector<config::IpAddress> addresses;
+    for (std::size_t i = 0; i < plan_.size(); ++i) {
+      const auto& result = results_[i];
+      if (plan_[i].check && !result.up()) {
+        failure = result;
+      }
+      if (plan_[i].reach && result.up()) {
+        for (const auto& address : result.addresses()) {
+          if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) {
+            addresses.push_back(address);
+          }
+        }
+      }
+      for (const auto& record : result.answers) {
+        report_.observation.answers.push_back(record.data);
+      }
+    }
+    const bool needs_reach = target_.tcp.has_value() || target_.http.has_value();
+    if (!failure && needs_reach && addresses.empty()) {
+      // No address from A nor AAAA: report the A query's failure (the
+      // empty IPv4 answer is what clients would have hit first).
+      for (std::size_t i = 0; i < plan_.size(); ++i) {
+        if (plan_[i].reach) {
+          failure = results_[i];
+          break;
+        }
+      }
+    }
+    if (failure) {
+      report_.observation.outcome = Outcome::Down;
+      report_.observation.layer = Layer::Dns;
+      report_.observation.detail = failure->detail;
+      const auto remembered = needs_reach
+                                  ? context_.last_known_good.recall(
+                                        target_.name, vantage_.name, context_.clock.monotonic(),
+                                        context_.last_known_good_max_age)
+                                  : std::vector<config::IpAddress>{};
+      if (remembered.empty()) {
+        return finish();
+      }
+      // The DNS step failed; the service may still answer where it was.
+      // Give this question its own budget: at least half a timeout.
+      lkg_ = true;
+      report_.used_last_known_good = true;
+      deadline_ = std::max(deadline_, steady::now() + target_.timing.timeout / 2);
+      return reach(remembered);
+    }
+    if (!needs_reach) {
+      report_.observation.outcome = Outcome::Up;
+      report_.observation.detail = results_.front().detail;
+      return finish();
+    }
+    context_.last_known_good.remember(target_.name, vantage_.name, addresses,
+                                      context_.clock.monotonic());
+    reach(addresses);
+  }
+
+  void reach(const std::vector<config::IpAddress>& addresses) {
+    const std::size_t checks = (target_.tcp ? 1U : 0U) + (target_.http ? 1U : 0U);
+    report_.addresses.resize(addresses.size());
+    pending_ = addresses.size() * checks;
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+      auto& slot = report_.addresses[i];
+      slot.address = addresses[i];
+      slot.up = true;
+      if (target_.tcp) {
+        TcpRequest request{addresses[i], target_.tcp->port, vantage_.source, deadline_};
+        check_tcp(context_.io, request, [self = shared_from_this(), i](TcpResult result) {
+          self->on_reach(i, result.up, result.observer_error, Layer::Connect, result.detail,
+                         result.latency_ms, std::nullopt, "");
+        });
+      }
+      if (target_.http) {
+        HttpRequest request{*target_.http, addresses[i], vantage_.source, deadline_};
+        run_http_check(context_.io, context_.tls, request,
+                       [self = shared_from_this(), i](HttpResult result) {
+                         self->on_reach(i, result.up, result.observer_error, result.layer,
+                                        result.detail, result.latency_ms, result.cert_days_left,
+                                        result.tls_version);
+                       });
+      }
+    }
+  }
+
+  void on_reach(std::size_t index, bool up, bool observer_error, Layer layer,
+                const std::string& detail, double latency_ms, std::optional<int> cert_days,
+                const std::string& tls_version) {
+    auto& slot = report_.addresses[index];
+    slot.latency_ms = std::max(slot.latency_ms, latency_ms);
+    if (cert_days) {
+      slot.cert_days_left = cert_days;
+      slot.tls_version = tls_version;
+    }
+    // An address is up only when every configured check on it is up; the
+    // first failure names the layer.
+    if (slot.up && !up) {
+      slot.up = false;
+      slot.observer_error = observer_error;
+      slot.layer = layer;
+      slot.detail = detail;
+    } else if (slot.up && slot.detail.empty()) {
+      slot.detail = detail;
+    }
+    if (--pending_ == 0) {
+      after_reach();
+    }
+  }
+
+  void after_reach() {
+    int up = 0;
+    int observer_errors = 0;
+    const AddressResult* first_failure = nullptr;
+    for (const auto& slot : report_.addresses) {
+      report_.trace.push_back({lkg_ ? "last-known-good" : (target_.http ? "http" : "tcp"),
+                               slot.address.to_string() + ": " + slot.detail + " in " +
+                                   ms(slot.latency_ms)});
+      if (slot.up) {
+        ++up;
+      } else if (slot.observer_error) {
+        ++observer_errors;
+      } else if (first_failure == nullptr) {
+        first_failure = &slot;
+      }
+    }
+    const int total = static_cast<int>(report_.addresses.size());
+    auto& observation = report_.observation;
+    if (lkg_) {
+      observation.last_known_good = up > 0 ? consensus::LastKnownGood::Reachable
+                                           : consensus::LastKnownGood::Unreachable;
+      observation.detail += "; last-known-good addresses " +
+                            std::string(up > 0 ? "still answer" : "do not answer either");
+      return finish();
+    }
+    if (observer_errors == total) {
+      return finish_observer_error(report_.addresses.front().detail);
+    }
+    const bool all_mode = target_.reach == config::ReachMode::All;
+    const bool is_up = all_mode ? (up == total) : (up > 0);
+    if (is_up) {
+      observation.outcome = Outcome::Up;
+      const auto& any_up = *std::find_if(report_.addresses.begin(), report_.addresses.end(),
+                                         [](const AddressResult& r) { return r.up; });
+      observation.detail = any_up.detail;
+      if (up < total) {
+        observation.detail += " (" + std::to_string(total - up) + " of " +
+                              std::to_string(total) + " addresses failed)";
+      }
+    } else {
+      observation.outcome = Outcome::Down;
+      const auto* failed = first_failure != nullptr ? first_failure : &report_.addresses.front();
+      observation.layer = failed->layer;
+      observation.detail = failed->detail;
+      if (total > 1) {
+        observation.detail += " (" + std::to_string(total - up) + " of " +
+                              std::to_string(total) + " addresses failed" +
+                              (all_mode ? ", reach: all)" : ")");
+      }
+    }
+    finish();
+  }
+
+  void finish_observer_error(const std::string& detail) {
+    report_.observation.outcome = Outcome::ObserverError;
+    report_.observation.layer = Layer::None;
+    report_.observation.detail = detail;
+    finish();
+  }
+
+  void finish() {
+    auto& observation = report_.observation;
+    observation.at = context_.clock.now();
+    observation.latency_ms =
+        std::chrono::duration<double, std::milli>(steady::now() - started_).count();
+    report_.trace.push_back({"result", std::string(consensus::to_string(observation.outcome)) +
+                                           "  " + observation.detail});
+    done_(std::move(report_));
+  }
+
+  ChainContext& context_;
+  config::TargetConfig target_;  // a copy: a reload may retire the config mid-probe
+  VantageEndpoint vantage_;
+  ReportCallback done_;
+  std::vector<PlannedQuery> plan_;
+  std::vector<DnsResult> results_;
+  std::size_t pending_ = 0;
+  bool lkg_ = false;
+  steady::time_point started_;
+  steady::time_point deadline_;
+  ProbeReport report_;
+};
+
+}  // namespace
+
+void run_chain(ChainContext& context, const config::TargetConfig& target,
+               const VantageEndpoint& vantage, ReportCallback done) {
+  auto run = std::make_shared<ChainRun>(context, target, vantage, std::move(done));
+  boost::asio::post(context.io, [run] { run->start(); });
+}
+
+}  // namespace crosscheck::probes

@@ -1,0 +1,355 @@
+#include "probes/dns_client.hpp"
+
+#include "net/address.hpp"
+#include "net/errors.hpp"
+#include "net/random.hpp"
+#include "probes/dns_wire.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <cctype>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace crosscheck::probes {
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using udp = asio::ip::udp;
+using tcp = asio::ip::tcp;
+
+// The largest datagram there can be: a resolver that ignores our EDNS size
+// must still parse (or be judged) whole rather than cut at some lower bound.
+constexpr std::size_t k_max_udp_reply = 65535;
+constexpr std::size_t k_tcp_length_prefix = 2;
+
+// net::describe, starting lower-case: its fallback is the system message
+// ("Cannot assign requested address") and details stay lower-case after
+// "dns: ". An acronym at the start keeps its capitals.
+std::string reason(const error_code& ec) {
+  std::string text = net::describe(ec);
+  if (text.size() > 1 && std::isupper(static_cast<unsigned char>(text[0])) != 0 &&
+      std::isupper(static_cast<unsigned char>(text[1])) == 0) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text;
+}
+
+DnsResult failed(DnsStatus status, std::string detail) {
+  DnsResult result;
+  result.status = status;
+  result.detail = std::move(detail);
+  return result;
+}
+
+// One query from start to completion. Every handler holds a shared_ptr to
+// the session; finish() runs once (done_), closes the sockets and cancels the
+// timer, so handlers still queued see done_ and return.
+class DnsSession : public std::enable_shared_from_this<DnsSession> {
+ public:
+  DnsSession(asio::io_context& io, DnsRequest request, DnsCallback done)
+      : io_(io),
+        request_(std::move(request)),
+        callback_(std::move(done)),
+        server_(net::udp_endpoint(request_.server)),
+        udp_(io),
+        tcp_(io),
+        timer_(io),
+        started_(Clock::now()) {}
+
+  void start() {
+    timer_.expires_at(request_.deadline);
+    timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_deadline(ec); });
+
+    std::string error;
+    auto query = build_dns_query(request_.name, request_.type, net::random_u16(), error);
+    if (!query) {
+      return finish(failed(DnsStatus::ObserverError, error));
+    }
+    query_ = std::move(*query);
+
+    if (auto problem = open_udp()) {
+      return finish(std::move(*problem));
+    }
+    udp_buffer_.resize(k_max_udp_reply);
+    udp_.async_send(asio::buffer(query_.wire),
+                    [self = shared_from_this()](error_code ec, std::size_t) { self->on_sent(ec); });
+  }
+
+ private:
+  // Opens, binds and connects the UDP socket. Connecting matters: Linux
+  // reports ICMP port unreachable (ECONNREFUSED) only on connected UDP
+  // sockets, and the kernel then drops datagrams from other sources.
+  std::optional<DnsResult> open_udp() {
+    error_code ec;
+    udp_.open(server_.protocol(), ec);
+    if (ec) {
+      return failed(DnsStatus::ObserverError, "dns: cannot open a UDP socket: " + reason(ec));
+    }
+    if (auto problem = bind_source(udp_, server_.protocol())) {
+      return problem;
+    }
+    udp_.connect(server_, ec);
+    if (ec) {
+      return failed(net::is_observer_fault(ec) ? DnsStatus::ObserverError : DnsStatus::NetworkError,
+                    unreachable(ec));
+    }
+    return std::nullopt;
+  }
+
+  // Binds `source` (or the unspecified address) with port 0, so the kernel
+  // picks a random source port for every query.
+  template <typename Socket, typename Protocol>
+  std::optional<DnsResult> bind_source(Socket& socket, const Protocol& protocol) {
+    auto local = typename Protocol::endpoint(protocol, 0);
+    if (request_.source) {
+      local = typename Protocol::endpoint(net::to_asio(*request_.source), 0);
+      if (local.protocol() != protocol) {
+        return failed(DnsStatus::ObserverError, "dns: source " + request_.source->to_string() +
+                                                    " and resolver " + request_.server.to_string() +
+                                                    " differ in address family");
+      }
+    }
+    error_code ec;
+    socket.bind(local, ec);
+    if (ec) {
+      // Any bind failure is this host's: it never reached the network.
+      const std::string what = request_.source ? "source " + request_.source->to_string()
+                                               : std::string("a local address");
+      return failed(DnsStatus::ObserverError, "dns: cannot bind " + what + ": " + reason(ec));
+    }
+    return std::nullopt;
+  }
+
+  std::string unreachable(const error_code& ec) const {
+    return "dns: resolver " + request_.server.to_string() + " unreachable: " + reason(ec);
+  }
+
+  DnsResult network_failure(const error_code& ec) const {
+    return failed(net::is_observer_fault(ec) ? DnsStatus::ObserverError : DnsStatus::NetworkError,
+                  unreachable(ec));
+  }
+
+  void on_sent(error_code ec) {
+    if (done_) {
+      return;
+    }
+    if (ec) {
+      return finish(network_failure(ec));
+    }
+    receive_udp();
+  }
+
+  void receive_udp() {
+    udp_.async_receive_from(asio::buffer(udp_buffer_), sender_,
+                            [self = shared_from_this()](error_code ec, std::size_t size) {
+                              self->on_udp_reply(ec, size);
+                            });
+  }
+
+  void on_udp_reply(error_code ec, std::size_t size) {
+    if (done_) {
+      return;
+    }
+    if (ec) {
+      return finish(network_failure(ec));
+    }
+    // Why check the sender although the socket is connected: it costs
+    // nothing and keeps the rule visible where replies are accepted.
+    if (sender_ != server_) {
+      ++ignored_;
+      return receive_udp();
+    }
+    auto reply = classify_dns_reply(std::span(udp_buffer_.data(), size), query_);
+    switch (reply.match) {
+      case ReplyMatch::Mismatch:
+        ++ignored_;
+        return receive_udp();
+      case ReplyMatch::Truncated:
+        return start_tcp();
+      case ReplyMatch::Accepted:
+        break;
+    }
+    finish(std::move(reply.result));
+  }
+
+  // TC set: the same query over TCP, bounded by the same deadline timer.
+  void start_tcp() {
+    in_tcp_ = true;
+    error_code ignored;
+    udp_.close(ignored);
+    const auto endpoint = net::tcp_endpoint(request_.server.address, request_.server.port);
+    error_code ec;
+    tcp_.open(endpoint.protocol(), ec);
+    if (ec) {
+      return finish(
+          failed(DnsStatus::ObserverError, "dns: cannot open a TCP socket: " + reason(ec)));
+    }
+    // Without a source, connect() picks the address and port itself; an
+    // explicit bind to port 0 would only narrow the kernel's port choice.
+    if (request_.source) {
+      if (auto problem = bind_source(tcp_, endpoint.protocol())) {
+        return finish(std::move(*problem));
+      }
+    }
+    tcp_.async_connect(
+        endpoint, [self = shared_from_this()](error_code error) { self->on_tcp_connected(error); });
+  }
+
+  void on_tcp_connected(error_code ec) {
+    if (done_) {
+      return;
+    }
+    if (ec) {
+      return finish_tcp(ec);
+    }
+    const auto length = static_cast<std::uint16_t>(query_.wire.size());
+    tcp_out_.clear();
+    tcp_out_.push_back(static_cast<std::uint8_t>(length >> 8U));
+    tcp_out_.push_back(static_cast<std::uint8_t>(length & 0xFFU));
+    tcp_out_.insert(tcp_out_.end(), query_.wire.begin(), query_.wire.end());
+    asio::async_write(tcp_, asio::buffer(tcp_out_),
+                      [self = shared_from_this()](error_code error, std::size_t) {
+                        self->on_tcp_written(error);
+                      });
+  }
+
+  void on_tcp_written(error_code ec) {
+    if (done_) {
+      return;
+    }
+    if (ec) {
+      return finish_tcp(ec);
+    }
+    asio::async_read(
+        tcp_, asio::buffer(tcp_length_),
+        [self = shared_from_this()](error_code error, std::size_t) { self->on_tcp_length(error); });
+  }
+
+  void on_tcp_length(error_code ec) {
+    if (done_) {
+      return;
+    }
+    if (ec) {
+      return finish_tcp(ec);
+    }
+    const std::size_t length = (static_cast<std::size_t>(tcp_length_[0]) << 8U) | tcp_length_[1];
+    tcp_in_.resize(length);
+    asio::async_read(
+        tcp_, asio::buffer(tcp_in_),
+        [self = shared_from_this()](error_code error, std::size_t) { self->on_tcp_reply(error); });
+  }
+
+  void on_tcp_reply(error_code ec) {
+    if (done_) {
+      return;
+    }
+    if (ec) {
+      return finish_tcp(ec);
+    }
+    auto reply = classify_dns_reply(tcp_in_, query_);
+    switch (reply.match) {
+      case ReplyMatch::Mismatch:
+        // One query per connection: a reply that is not ours ends the retry.
+        ++ignored_;
+        return finish(failed(DnsStatus::Truncated,
+                             "dns: truncated reply and TCP retry failed: mismatched reply (" +
+                                 reply.mismatch + ")"));
+      case ReplyMatch::Truncated:
+        return finish(failed(DnsStatus::Truncated,
+                             "dns: truncated reply and TCP retry failed: truncated over TCP too"));
+      case ReplyMatch::Accepted:
+        break;
+    }
+    reply.result.over_tcp = true;
+    finish(std::move(reply.result));
+  }
+
+  void finish_tcp(const error_code& ec) {
+    if (net::is_observer_fault(ec)) {
+      return finish(failed(DnsStatus::ObserverError, "dns: TCP retry to " +
+                                                         request_.server.to_string() +
+                                                         " failed on this host: " + reason(ec)));
+    }
+    finish(
+        failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + reason(ec)));
+  }
+
+  void on_deadline(error_code ec) {
+    if (done_ || ec == asio::error::operation_aborted) {
+      return;
+    }
+    const auto budget =
+        std::chrono::round<std::chrono::milliseconds>(request_.deadline - started_).count();
+    const std::string after = "timeout after " + std::to_string(budget < 0 ? 0 : budget) + "ms";
+    if (in_tcp_) {
+      // The resolver answered over UDP, so it is alive: what failed is TCP
+      // (a firewall dropping TCP/53 is the classic), and the detail says so.
+      return finish(
+          failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + after));
+    }
+    std::string detail = "dns: " + after;
+    if (ignored_ > 0) {
+      detail += " (ignored " + std::to_string(ignored_) + " mismatched " +
+                (ignored_ == 1 ? "reply" : "replies") + ")";
+    }
+    finish(failed(DnsStatus::Timeout, std::move(detail)));
+  }
+
+  // The single completion: stops all I/O, then delivers the result through
+  // the io_context, never from inside query_dns() itself.
+  void finish(DnsResult result) {
+    if (done_) {
+      return;
+    }
+    done_ = true;
+    timer_.cancel();
+    error_code ignored;
+    udp_.close(ignored);
+    tcp_.close(ignored);
+
+    const std::chrono::duration<double, std::milli> elapsed = Clock::now() - started_;
+    result.latency_ms = elapsed.count();
+    result.resolver = request_.server.to_string();
+    result.ignored_replies = ignored_;
+    asio::post(io_, [callback = std::move(callback_), result = std::move(result)]() mutable {
+      callback(std::move(result));
+    });
+  }
+
+  asio::io_context& io_;
+  DnsRequest request_;
+  DnsCallback callback_;
+  udp::endpoint server_;
+  udp::socket udp_;
+  tcp::socket tcp_;
+  asio::steady_timer timer_;
+  Clock::time_point started_;
+  DnsQuery query_;
+  std::vector<std::uint8_t> udp_buffer_;
+  udp::endpoint sender_;
+  std::vector<std::uint8_t> tcp_out_;
+  std::array<std::uint8_t, k_tcp_length_prefix> tcp_length_{};
+  std::vector<std::uint8_t> tcp_in_;
+  int ignored_ = 0;
+  bool in_tcp_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+void query_dns(boost::asio::io_context& io, const DnsRequest& request, DnsCallback done) {
+  std::make_shared<DnsSession>(io, request, std::move(done))->start();
+}
+
+}  // namespace crosscheck::probes

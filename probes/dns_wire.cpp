@@ -1,0 +1,368 @@
+#include "probes/dns_wire.hpp"
+
+#include <ldns/ldns.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdlib>
+#include <memory>
+#include <utility>
+
+namespace crosscheck::probes {
+namespace {
+
+constexpr std::size_t k_header_size = 12;
+// A CNAME chain longer than this is treated as a loop or a misconfiguration;
+// resolvers themselves give up around the same depth.
+constexpr std::size_t k_max_cname_hops = 8;
+constexpr std::uint8_t k_qr_bit = 0x80;  // in the third header byte
+
+struct PktDeleter {
+  void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
+};
+using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
+
+struct RdfDeleter {
+  void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
+};
+using RdfPtr = std::unique_ptr<ldns_rdf, RdfDeleter>;
+
+// Strings and buffers that ldns allocates with malloc.
+struct FreeDeleter {
+  // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+  void operator()(void* memory) const { std::free(memory); }
+};
+using LdnsString = std::unique_ptr<char, FreeDeleter>;
+using LdnsBuffer = std::unique_ptr<std::uint8_t, FreeDeleter>;
+
+std::string take_string(char* text) {
+  const LdnsString owned(text);
+  return owned ? std::string(owned.get()) : std::string();
+}
+
+// ldns's messages read "Label length overflow"; details stay lower-case
+// after "dns: ", but an acronym ("DNSSEC ...") keeps its capitals.
+std::string ldns_error(ldns_status status) {
+  const char* message = ldns_get_errorstr_by_id(status);
+  std::string text = message != nullptr ? message : "unknown ldns error";
+  if (text.size() > 1 && std::isupper(static_cast<unsigned char>(text[0])) != 0 &&
+      std::isupper(static_cast<unsigned char>(text[1])) == 0) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text;
+}
+
+std::string lower_case(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// Presentation form; names are lower-cased so answers from different
+// resolvers compare equal ("WWW.Example." and "www.example." are one name).
+std::string rdf_text(const ldns_rdf* rdf) {
+  std::string text = take_string(ldns_rdf2str(rdf));
+  return ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME ? lower_case(std::move(text)) : text;
+}
+
+std::string type_text(std::uint16_t type) {
+  return take_string(ldns_rr_type2str(static_cast<ldns_rr_type>(type)));
+}
+
+std::string class_text(ldns_rr_class klass) {
+  return take_string(ldns_rr_class2str(klass));
+}
+
+std::string plural(std::size_t count, std::string_view noun) {
+  std::string text = std::to_string(count) + " " + std::string(noun);
+  return count == 1 ? text : text + "s";
+}
+
+std::uint16_t read_u16(std::span<const std::uint8_t> bytes, std::size_t at) {
+  return static_cast<std::uint16_t>((bytes[at] << 8U) | bytes[at + 1]);
+}
+
+// A and AAAA rdata as an address; nullopt for any other type.
+std::optional<config::IpAddress> address_of(const ldns_rr* rr) {
+  if (ldns_rr_rd_count(rr) != 1) {
+    return std::nullopt;
+  }
+  const ldns_rdf* rdf = ldns_rr_rdf(rr, 0);
+  const std::size_t size = ldns_rdf_size(rdf);
+  config::IpAddress address;
+  if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && size == 4) {
+    address.family = config::IpAddress::Family::V4;
+  } else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA && size == 16) {
+    address.family = config::IpAddress::Family::V6;
+  } else {
+    return std::nullopt;
+  }
+  std::copy_n(ldns_rdf_data(rdf), size, address.bytes.begin());
+  return address;
+}
+
+DnsRecord to_record(const ldns_rr* rr) {
+  DnsRecord record;
+  record.name = rdf_text(ldns_rr_owner(rr));
+  record.type = static_cast<std::uint16_t>(ldns_rr_get_type(rr));
+  record.ttl = ldns_rr_ttl(rr);
+  for (std::size_t i = 0; i < ldns_rr_rd_count(rr); ++i) {
+    if (i > 0) {
+      record.data += ' ';
+    }
+    record.data += rdf_text(ldns_rr_rdf(rr, i));
+  }
+  record.address = address_of(rr);
+  return record;
+}
+
+bool owned_by(const ldns_rr* rr, const ldns_rdf* name, ldns_rr_type type) {
+  return ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN && ldns_rr_get_type(rr) == type &&
+         ldns_dname_compare(ldns_rr_owner(rr), name) == 0;
+}
+
+// NOERROR: records of the asked type for the asked name, following CNAMEs.
+// Why the chain matters: "www.example. CNAME edge.cdn." plus "edge.cdn. A
+// 192.0.2.1" answers an A query for www.example.; an A record for some other
+// owner in the same section does not.
+void read_answers(const ldns_pkt* reply, const ldns_rdf* qname, ldns_rr_type qtype,
+                  DnsResult& result) {
+  const ldns_rr_list* section = ldns_pkt_answer(reply);
+  const std::size_t count = ldns_rr_list_rr_count(section);
+  const ldns_rdf* current = qname;
+  bool too_long = false;
+  while (true) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const ldns_rr* rr = ldns_rr_list_rr(section, i);
+      if (owned_by(rr, current, qtype)) {
+        result.answers.push_back(to_record(rr));
+      }
+    }
+    if (!result.answers.empty() || qtype == LDNS_RR_TYPE_CNAME) {
+      break;
+    }
+    const ldns_rr* cname = nullptr;
+    for (std::size_t i = 0; i < count && cname == nullptr; ++i) {
+      const ldns_rr* rr = ldns_rr_list_rr(section, i);
+      if (owned_by(rr, current, LDNS_RR_TYPE_CNAME) && ldns_rr_rd_count(rr) == 1) {
+        cname = rr;
+      }
+    }
+    if (cname == nullptr) {
+      break;
+    }
+    if (result.chain.size() == k_max_cname_hops) {
+      too_long = true;
+      break;
+    }
+    result.chain.push_back(to_record(cname));
+    current = ldns_rr_rdf(cname, 0);
+  }
+
+  if (!result.answers.empty()) {
+    result.status = DnsStatus::Answer;
+    result.detail = "dns: NOERROR, " + plural(result.answers.size(), "answer");
+    return;
+  }
+  result.status = DnsStatus::EmptyAnswer;
+  result.detail = "dns: NOERROR, empty answer";
+  if (too_long) {
+    result.detail += " (CNAME chain longer than " + std::to_string(k_max_cname_hops) + " hops)";
+  } else if (!result.chain.empty()) {
+    result.detail += " (CNAME chain ends at " + rdf_text(current) + ")";
+  } else if (count > 0) {
+    result.detail += " (" + plural(count, "record") + ", none of type " +
+                     type_text(static_cast<std::uint16_t>(qtype)) + ")";
+  }
+}
+
+// IANA's mnemonics (ldns spells NOTIMP "NOTIMPL" and stops at 10); 16 is
+// BADVERS because only EDNS replies can carry it.
+std::string rcode_name(int rcode) {
+  constexpr std::array<std::pair<int, std::string_view>, 19> k_names{{
+      {0, "NOERROR"},  {1, "FORMERR"},    {2, "SERVFAIL"}, {3, "NXDOMAIN"},   {4, "NOTIMP"},
+      {5, "REFUSED"},  {6, "YXDOMAIN"},   {7, "YXRRSET"},  {8, "NXRRSET"},    {9, "NOTAUTH"},
+      {10, "NOTZONE"}, {11, "DSOTYPENI"}, {16, "BADVERS"}, {17, "BADKEY"},    {18, "BADTIME"},
+      {19, "BADMODE"}, {20, "BADNAME"},   {21, "BADALG"},  {23, "BADCOOKIE"},
+  }};
+  for (const auto& [code, name] : k_names) {
+    if (code == rcode) {
+      return std::string(name);
+    }
+  }
+  return std::to_string(rcode);
+}
+
+void read_rcode(int rcode, DnsResult& result) {
+  result.rcode = rcode;
+  switch (rcode) {
+    case LDNS_RCODE_NXDOMAIN:
+      result.status = DnsStatus::NxDomain;
+      result.detail = "dns: NXDOMAIN";
+      return;
+    case LDNS_RCODE_SERVFAIL:
+      result.status = DnsStatus::ServFail;
+      result.detail = "dns: SERVFAIL";
+      return;
+    case LDNS_RCODE_REFUSED:
+      result.status = DnsStatus::Refused;
+      result.detail = "dns: REFUSED";
+      return;
+    default:
+      break;
+  }
+  result.status = DnsStatus::OtherRcode;
+  result.detail = "dns: rcode " + rcode_name(rcode);
+}
+
+ClassifiedReply mismatch(std::string why) {
+  ClassifiedReply out;
+  out.match = ReplyMatch::Mismatch;
+  out.mismatch = std::move(why);
+  return out;
+}
+
+}  // namespace
+
+std::optional<DnsQuery> build_dns_query(std::string_view name, config::RrType type,
+                                        std::uint16_t id, std::string& error) {
+  const std::string text(name);
+  if (text.empty()) {
+    error = "dns: invalid name '' (empty)";
+    return std::nullopt;
+  }
+  if (text.find('\0') != std::string::npos) {
+    error = "dns: invalid name (contains NUL)";
+    return std::nullopt;
+  }
+  ldns_rdf* raw_name = nullptr;
+  const ldns_status parsed = ldns_str2rdf_dname(&raw_name, text.c_str());
+  RdfPtr qname(raw_name);
+  if (parsed != LDNS_STATUS_OK || !qname) {
+    error = "dns: invalid name '" + text + "' (" + ldns_error(parsed) + ")";
+    return std::nullopt;
+  }
+  ldns_dname2canonical(qname.get());
+
+  DnsQuery query;
+  query.id = id;
+  query.name = rdf_text(qname.get());
+  query.type = type;
+
+  const PktPtr packet(ldns_pkt_query_new(qname.release(), static_cast<ldns_rr_type>(type),
+                                         LDNS_RR_CLASS_IN, LDNS_RD));
+  if (!packet) {
+    error = "dns: cannot build a query for '" + text + "'";
+    return std::nullopt;
+  }
+  ldns_pkt_set_id(packet.get(), id);
+  // A non-zero EDNS udp size makes ldns_pkt_edns() true, so pkt2wire emits
+  // the OPT RR; 1232 avoids IP fragmentation (DNS flag day 2020).
+  ldns_pkt_set_edns_udp_size(packet.get(), k_edns_udp_size);
+  ldns_pkt_set_edns_do(packet.get(), false);
+
+  std::uint8_t* raw_wire = nullptr;
+  std::size_t size = 0;
+  const ldns_status written = ldns_pkt2wire(&raw_wire, packet.get(), &size);
+  const LdnsBuffer wire(raw_wire);
+  if (written != LDNS_STATUS_OK || !wire) {
+    error = "dns: cannot encode query (" + ldns_error(written) + ")";
+    return std::nullopt;
+  }
+  query.wire.assign(wire.get(), wire.get() + size);
+  return query;
+}
+
+ClassifiedReply classify_dns_reply(std::span<const std::uint8_t> bytes, const DnsQuery& query) {
+  if (bytes.size() < k_header_size) {
+    return mismatch("short reply (" + plural(bytes.size(), "byte") + ")");
+  }
+  const std::uint16_t id = read_u16(bytes, 0);
+  if (id != query.id) {
+    return mismatch("id " + std::to_string(id) + ", expected " + std::to_string(query.id));
+  }
+  if ((bytes[2] & k_qr_bit) == 0) {
+    return mismatch("not a response (QR clear)");
+  }
+
+  ClassifiedReply out;
+  out.match = ReplyMatch::Accepted;
+  ldns_pkt* raw_reply = nullptr;
+  const ldns_status parsed = ldns_wire2pkt(&raw_reply, bytes.data(), bytes.size());
+  const PktPtr reply(raw_reply);
+  if (parsed != LDNS_STATUS_OK || !reply) {
+    out.result.status = DnsStatus::Malformed;
+    out.result.detail = "dns: malformed reply (" + ldns_error(parsed) + ")";
+    return out;
+  }
+
+  // Question echoed: exactly one, same name (case-insensitive), type, class IN.
+  const ldns_rr_list* question = ldns_pkt_question(reply.get());
+  if (ldns_rr_list_rr_count(question) != 1) {
+    return mismatch(plural(ldns_rr_list_rr_count(question), "question") + ", expected 1");
+  }
+  const ldns_rr* asked = ldns_rr_list_rr(question, 0);
+  const RdfPtr expected_name(ldns_dname_new_frm_str(query.name.c_str()));
+  const auto qtype = static_cast<ldns_rr_type>(query.type);
+  if (!expected_name || ldns_dname_compare(ldns_rr_owner(asked), expected_name.get()) != 0 ||
+      ldns_rr_get_type(asked) != qtype || ldns_rr_get_class(asked) != LDNS_RR_CLASS_IN) {
+    return mismatch("question " + rdf_text(ldns_rr_owner(asked)) + " " +
+                    class_text(ldns_rr_get_class(asked)) + " " +
+                    type_text(static_cast<std::uint16_t>(ldns_rr_get_type(asked))) + ", expected " +
+                    query.name + " IN " + type_text(static_cast<std::uint16_t>(query.type)));
+  }
+
+  // EDNS extends the 4-bit header rcode with 8 more bits (BADVERS = 16).
+  const int rcode = static_cast<int>(ldns_pkt_get_rcode(reply.get())) |
+                    (static_cast<int>(ldns_pkt_edns_extended_rcode(reply.get())) << 4);
+  if (ldns_pkt_tc(reply.get())) {
+    out.match = ReplyMatch::Truncated;
+    out.result.status = DnsStatus::Truncated;
+    out.result.rcode = rcode;
+    out.result.detail = "dns: truncated reply";
+    return out;
+  }
+  if (rcode != LDNS_RCODE_NOERROR) {
+    read_rcode(rcode, out.result);
+    return out;
+  }
+  out.result.rcode = rcode;
+  read_answers(reply.get(), ldns_rr_owner(asked), qtype, out.result);
+  return out;
+}
+
+DnsResult judge_dns(DnsResult result, const config::DnsCheck& check) {
+  if (result.status != DnsStatus::Answer) {
+    return result;
+  }
+  const std::size_t min_answers =
+      check.min_answers > 0 ? static_cast<std::size_t>(check.min_answers) : 0;
+  if (result.answers.size() < min_answers) {
+    result.status = DnsStatus::TooFewAnswers;
+    result.detail = "dns: " + plural(result.answers.size(), "answer") +
+                    ", fewer than min_answers " + std::to_string(check.min_answers);
+    return result;
+  }
+  if (check.expect_addresses.empty()) {
+    return result;
+  }
+  for (const auto& address : result.addresses()) {
+    const bool expected =
+        std::any_of(check.expect_addresses.begin(), check.expect_addresses.end(),
+                    [&](const config::Cidr& cidr) { return cidr.contains(address); });
+    if (!expected) {
+      std::string allowed;
+      for (const auto& cidr : check.expect_addresses) {
+        allowed += (allowed.empty() ? "" : ", ") + cidr.to_string();
+      }
+      result.status = DnsStatus::UnexpectedAddress;
+      result.detail =
+          "dns: answer " + address.to_string() + " outside expect_addresses (" + allowed + ")";
+      return result;
+    }
+  }
+  return result;
+}
+
+}  // namespace crosscheck::probes

@@ -1,0 +1,130 @@
+#include "probes/scheduler.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace crosscheck::probes {
+
+using consensus::Duration;
+using consensus::MonoTime;
+
+Scheduler::Scheduler(std::vector<Duration> intervals, ScheduleLimits limits, std::uint64_t seed,
+                     MonoTime start)
+    : limits_(limits),
+      rng_(seed),
+      start_(start),
+      refilled_at_(start),
+      tokens_(static_cast<double>(std::max(1, limits.max_per_second))) {
+  limits_.max_in_flight = std::max(1, limits_.max_in_flight);
+  limits_.max_per_second = std::max(1, limits_.max_per_second);
+  pairs_.resize(intervals.size());
+  for (std::size_t i = 0; i < intervals.size(); ++i) {
+    auto& pair = pairs_[i];
+    pair.interval = std::max(intervals[i], Duration{1});
+    // Why a random phase: a thousand targets configured with the same
+    // interval must not fire in one burst at start-up and every 10 s after.
+    std::uniform_int_distribution<std::int64_t> phase(0, pair.interval.count() - 1);
+    pair.phase = Duration{phase(rng_)};
+    pair.turn = -1;
+    schedule_next(i);
+  }
+}
+
+void Scheduler::schedule_next(std::size_t index) {
+  auto& pair = pairs_[index];
+  ++pair.turn;
+  // Jitter within the first tenth of the interval, on top of a fixed grid
+  // (start + phase + turn * interval), so it never drifts or accumulates.
+  const auto spread = std::max<std::int64_t>(1, pair.interval.count() / 10);
+  std::uniform_int_distribution<std::int64_t> jitter(0, spread - 1);
+  pair.due = start_ + pair.phase + pair.interval * pair.turn + Duration{jitter(rng_)};
+  turns_.push(Entry{pair.due, index});
+}
+
+void Scheduler::refill(MonoTime now) {
+  if (now <= refilled_at_) {
+    return;
+  }
+  const auto elapsed_ms = static_cast<double>((now - refilled_at_).count());
+  const auto rate = static_cast<double>(limits_.max_per_second);
+  tokens_ = std::min(rate, tokens_ + elapsed_ms * rate / 1000.0);
+  refilled_at_ = now;
+}
+
+std::vector<std::size_t> Scheduler::take_due(MonoTime now) {
+  refill(now);
+  while (!turns_.empty() && turns_.top().due <= now) {
+    const auto index = turns_.top().pair;
+    turns_.pop();
+    auto& pair = pairs_[index];
+    if (pair.in_flight || pair.waiting) {
+      // Skip, never queue: the next turn is the retry.
+      ++counters_.skipped;
+    } else {
+      pair.waiting = true;
+      ready_.push_back(index);
+    }
+    schedule_next(index);
+  }
+  std::vector<std::size_t> start;
+  while (!ready_.empty() && counters_.in_flight < limits_.max_in_flight && tokens_ >= 1.0) {
+    const auto index = ready_.front();
+    ready_.pop_front();
+    auto& pair = pairs_[index];
+    pair.waiting = false;
+    pair.deferred = false;
+    pair.in_flight = true;
+    tokens_ -= 1.0;
+    ++counters_.started;
+    ++counters_.in_flight;
+    counters_.peak_in_flight = std::max(counters_.peak_in_flight, counters_.in_flight);
+    start.push_back(index);
+  }
+  for (const auto index : ready_) {
+    if (!pairs_[index].deferred) {
+      pairs_[index].deferred = true;
+      ++counters_.deferred;
+    }
+  }
+  return start;
+}
+
+void Scheduler::finish(std::size_t index) {
+  if (index >= pairs_.size() || !pairs_[index].in_flight) {
+    return;
+  }
+  pairs_[index].in_flight = false;
+  --counters_.in_flight;
+}
+
+bool Scheduler::start_now(std::size_t index) {
+  if (index >= pairs_.size() || pairs_[index].in_flight ||
+      counters_.in_flight >= limits_.max_in_flight) {
+    return false;
+  }
+  auto& pair = pairs_[index];
+  if (pair.waiting) {
+    ready_.erase(std::remove(ready_.begin(), ready_.end(), index), ready_.end());
+    pair.waiting = false;
+    pair.deferred = false;
+  }
+  pair.in_flight = true;
+  ++counters_.started;
+  ++counters_.in_flight;
+  counters_.peak_in_flight = std::max(counters_.peak_in_flight, counters_.in_flight);
+  return true;
+}
+
+MonoTime Scheduler::next_wakeup(MonoTime now) const {
+  MonoTime next = turns_.empty() ? now + Duration{1'000} : turns_.top().due;
+  if (!ready_.empty() && counters_.in_flight < limits_.max_in_flight) {
+    // Waiting on the rate budget: wake when the next token is there.
+    const double missing = std::max(0.0, 1.0 - tokens_);
+    const auto wait = Duration{static_cast<std::int64_t>(
+        std::ceil(missing * 1000.0 / static_cast<double>(limits_.max_per_second)))};
+    next = std::min(next, std::max(now, refilled_at_) + wait);
+  }
+  return std::max(next, now);
+}
+
+}  // namespace crosscheck::probes

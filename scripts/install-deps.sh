@@ -14,6 +14,8 @@ packages=(
   libssl-dev libsystemd-dev
   # tests
   catch2 python3 sqlite3
+  # real resolvers for system tests
+  dnsmasq-base
 )
 
 missing=()

@@ -1,0 +1,336 @@
+#include "probes/dns_client.hpp"
+
+#include "support/fake_dns_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace crosscheck;
+using probes::DnsStatus;
+using testing::FakeDnsBehaviour;
+using testing::FakeDnsServer;
+using Clock = std::chrono::steady_clock;
+
+// Timing slack for a loaded 2-core CI machine; assertions on "no later than
+// the deadline" allow this much.
+constexpr auto k_slack = 250ms;
+
+struct Completion {
+  probes::DnsResult result;
+  int calls = 0;
+  std::chrono::duration<double, std::milli> elapsed{0};
+};
+
+probes::DnsRequest request_to(const config::Endpoint& server, std::string name,
+                              std::chrono::milliseconds budget = 1000ms,
+                              config::RrType type = config::RrType::A) {
+  probes::DnsRequest request;
+  request.server = server;
+  request.name = std::move(name);
+  request.type = type;
+  request.deadline = Clock::now() + budget;
+  return request;
+}
+
+// Runs the io_context until it has no work left: the callback has fired and
+// every aborted handler has run. The bound only guards against a hang.
+Completion run_query(const probes::DnsRequest& request) {
+  boost::asio::io_context io;
+  Completion completion;
+  const auto started = Clock::now();
+  probes::query_dns(io, request, [&](probes::DnsResult result) {
+    ++completion.calls;
+    completion.result = std::move(result);
+  });
+  io.run_for(request.deadline - started + 2s);
+  completion.elapsed = Clock::now() - started;
+  REQUIRE(io.stopped());  // out of work, not cut off by the bound
+  REQUIRE(completion.calls == 1);
+  return completion;
+}
+
+std::vector<testing::FakeRecord> two_addresses() {
+  return {{"A", "192.0.2.1", 60, ""}, {"A", "192.0.2.2", 60, ""}};
+}
+
+// IPv6 cases run only where ::1 can be bound (some containers have no IPv6).
+bool usable(const std::string& address) {
+  if (FakeDnsServer::can_bind(address)) {
+    return true;
+  }
+  WARN("cannot bind " << address << " here; case skipped");
+  return false;
+}
+
+config::IpAddress ip(const std::string& text) {
+  auto address = config::IpAddress::parse(text);
+  REQUIRE(address);
+  return *address;
+}
+
+struct BehaviourCase {
+  std::string label;
+  FakeDnsBehaviour behaviour;
+  DnsStatus status;
+  std::string detail;
+};
+
+}  // namespace
+
+TEST_CASE("an answer is reported with its records, latency and resolver", "[dns]") {
+  const std::string address = GENERATE(as<std::string>{}, "127.0.0.53", "::1");
+  if (!usable(address)) {
+    return;
+  }
+  FakeDnsServer server(address);
+  server.set("www.example.", FakeDnsBehaviour::answer(two_addresses()));
+
+  const auto done = run_query(request_to(server.endpoint(), "www.example."));
+  const auto& result = done.result;
+  CHECK(result.status == DnsStatus::Answer);
+  CHECK(result.detail == "dns: NOERROR, 2 answers");
+  CHECK(result.rcode == 0);
+  CHECK(result.addresses() == std::vector{ip("192.0.2.1"), ip("192.0.2.2")});
+  CHECK(result.resolver == server.endpoint().to_string());
+  CHECK(result.latency_ms > 0);
+  CHECK(result.latency_ms <= done.elapsed.count());
+  CHECK_FALSE(result.over_tcp);
+  CHECK(result.ignored_replies == 0);
+  CHECK(server.udp_queries() == 1);
+  CHECK(server.tcp_queries() == 0);
+
+  const auto seen = server.queries();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].name == "www.example.");
+  CHECK(seen[0].type == 1);
+  CHECK(seen[0].recursion_desired);
+  CHECK(seen[0].edns_udp_size == 1232);
+}
+
+TEST_CASE("each resolver behaviour maps to its own status and detail", "[dns]") {
+  const auto test = GENERATE(values<BehaviourCase>({
+      {"empty", FakeDnsBehaviour::empty(), DnsStatus::EmptyAnswer, "dns: NOERROR, empty answer"},
+      {"nxdomain", FakeDnsBehaviour::nxdomain(), DnsStatus::NxDomain, "dns: NXDOMAIN"},
+      {"servfail", FakeDnsBehaviour::servfail(), DnsStatus::ServFail, "dns: SERVFAIL"},
+      {"refused", FakeDnsBehaviour::refused(), DnsStatus::Refused, "dns: REFUSED"},
+      {"formerr", FakeDnsBehaviour::with_rcode(1), DnsStatus::OtherRcode, "dns: rcode FORMERR"},
+      {"cname",
+       FakeDnsBehaviour::cname({"edge.cdn.example.", "pop.cdn.example."},
+                               {{"A", "192.0.2.9", 20, ""}}),
+       DnsStatus::Answer, "dns: NOERROR, 1 answer"},
+      {"other type only", FakeDnsBehaviour::answer({{"AAAA", "2001:db8::1", 60, ""}}),
+       DnsStatus::EmptyAnswer, "dns: NOERROR, empty answer (1 record, none of type A)"},
+      {"delayed within the deadline", FakeDnsBehaviour::answer(two_addresses()).delayed(100ms),
+       DnsStatus::Answer, "dns: NOERROR, 2 answers"},
+  }));
+  CAPTURE(test.label);
+  FakeDnsServer server;
+  server.set("www.example.", test.behaviour);
+
+  const auto result = run_query(request_to(server.endpoint(), "www.example.")).result;
+  CHECK(result.status == test.status);
+  CHECK(result.detail == test.detail);
+  CHECK(result.resolver == server.endpoint().to_string());
+  CHECK(result.latency_ms >= static_cast<double>(test.behaviour.delay.count()));
+}
+
+TEST_CASE("bytes that do not parse after our id are a malformed reply", "[dns]") {
+  FakeDnsServer server;
+  server.set("www.example.", FakeDnsBehaviour::garbage());
+  const auto result = run_query(request_to(server.endpoint(), "www.example.")).result;
+  CHECK(result.status == DnsStatus::Malformed);
+  CHECK(result.detail.rfind("dns: malformed reply (", 0) == 0);
+  CHECK(result.rcode == -1);
+}
+
+TEST_CASE("a CNAME chain from the resolver is followed to its addresses", "[dns]") {
+  FakeDnsServer server;
+  server.set("www.example.",
+             FakeDnsBehaviour::cname({"edge.cdn.example."}, {{"A", "192.0.2.9", 20, ""}}));
+  const auto result = run_query(request_to(server.endpoint(), "WWW.Example")).result;
+  REQUIRE(result.status == DnsStatus::Answer);
+  REQUIRE(result.chain.size() == 1);
+  CHECK(result.chain[0].data == "edge.cdn.example.");
+  CHECK(result.addresses() == std::vector{ip("192.0.2.9")});
+}
+
+TEST_CASE("a truncated reply is retried over TCP and answered there", "[dns]") {
+  const std::string address = GENERATE(as<std::string>{}, "127.0.0.53", "::1");
+  if (!usable(address)) {
+    return;
+  }
+  FakeDnsServer server(address);
+  server.set("big.example.", FakeDnsBehaviour::truncated(two_addresses()));
+
+  const auto result = run_query(request_to(server.endpoint(), "big.example.")).result;
+  CHECK(result.status == DnsStatus::Answer);
+  CHECK(result.detail == "dns: NOERROR, 2 answers");
+  CHECK(result.over_tcp);
+  CHECK(result.addresses().size() == 2);
+  CHECK(server.udp_queries() == 1);
+  CHECK(server.tcp_queries() == 1);
+  const auto seen = server.queries();
+  REQUIRE(seen.size() == 2);
+  CHECK_FALSE(seen[0].over_tcp);
+  CHECK(seen[1].over_tcp);
+  CHECK(seen[1].id == seen[0].id);  // the same query, retried
+}
+
+TEST_CASE("a truncated reply whose TCP retry fails is reported as truncated", "[dns]") {
+  using OverTcp = FakeDnsBehaviour::OverTcp;
+  const auto [over_tcp, detail] = GENERATE(table<OverTcp, std::string>({
+      {OverTcp::Truncated, "dns: truncated reply and TCP retry failed: truncated over TCP too"},
+      {OverTcp::Close, "dns: truncated reply and TCP retry failed: connection closed by peer"},
+      {OverTcp::Silent, "dns: truncated reply and TCP retry failed: timeout after 400ms"},
+  }));
+  FakeDnsServer server;
+  server.set("big.example.", FakeDnsBehaviour::truncated(two_addresses(), over_tcp));
+
+  const auto done = run_query(request_to(server.endpoint(), "big.example.", 400ms));
+  CHECK(done.result.status == DnsStatus::Truncated);
+  CHECK(done.result.detail == detail);
+  CHECK_FALSE(done.result.up());
+  CHECK(server.tcp_queries() == 1);
+  CHECK(done.elapsed < 400ms + k_slack);
+}
+
+TEST_CASE("a reply that is not ours is ignored and the query times out", "[dns]") {
+  const auto [label, behaviour] = GENERATE(table<std::string, FakeDnsBehaviour>({
+      {"wrong id", FakeDnsBehaviour::wrong_id(false, two_addresses())},
+      {"wrong question", FakeDnsBehaviour::wrong_question("other.example.")},
+  }));
+  CAPTURE(label);
+  FakeDnsServer server;
+  server.set("www.example.", behaviour);
+
+  const auto done = run_query(request_to(server.endpoint(), "www.example.", 300ms));
+  CHECK(done.result.status == DnsStatus::Timeout);
+  CHECK(done.result.detail == "dns: timeout after 300ms (ignored 1 mismatched reply)");
+  CHECK(done.result.ignored_replies == 1);
+  CHECK(done.result.rcode == -1);
+  CHECK(done.elapsed >= 300ms);
+  CHECK(done.elapsed < 300ms + k_slack);
+}
+
+TEST_CASE("a wrong-id reply followed by the right one is ignored, and the right one accepted",
+          "[dns]") {
+  FakeDnsServer server;
+  server.set("www.example.", FakeDnsBehaviour::wrong_id(true, two_addresses()));
+  const auto result = run_query(request_to(server.endpoint(), "www.example.")).result;
+  CHECK(result.status == DnsStatus::Answer);
+  CHECK(result.ignored_replies == 1);
+  CHECK(result.addresses().size() == 2);
+}
+
+TEST_CASE("a resolver that answers too late or never times out at the deadline", "[dns]") {
+  const auto [label, behaviour] = GENERATE(table<std::string, FakeDnsBehaviour>({
+      {"silent", FakeDnsBehaviour::silent()},
+      {"delayed beyond the deadline", FakeDnsBehaviour::answer(two_addresses()).delayed(1500ms)},
+  }));
+  CAPTURE(label);
+  FakeDnsServer server;
+  server.set("www.example.", behaviour);
+
+  const auto done = run_query(request_to(server.endpoint(), "www.example.", 300ms));
+  CHECK(done.result.status == DnsStatus::Timeout);
+  CHECK(done.result.detail == "dns: timeout after 300ms");
+  CHECK(done.result.ignored_replies == 0);
+  CHECK(done.elapsed >= 300ms);
+  CHECK(done.elapsed < 300ms + k_slack);
+  CHECK(done.result.latency_ms >= 300);
+}
+
+TEST_CASE("a DNS query whose deadline already passed times out without waiting", "[dns]") {
+  FakeDnsServer server;
+  server.set("www.example.", FakeDnsBehaviour::silent());
+  auto request = request_to(server.endpoint(), "www.example.", 0ms);
+  const auto done = run_query(request);
+  CHECK(done.result.status == DnsStatus::Timeout);
+  CHECK(done.result.detail == "dns: timeout after 0ms");
+  CHECK(done.elapsed < k_slack);
+}
+
+TEST_CASE("nothing listening at the resolver address is a network error", "[dns]") {
+  const std::string address = GENERATE(as<std::string>{}, "127.0.0.53", "::1");
+  if (!usable(address)) {
+    return;
+  }
+  FakeDnsServer server(address);
+  const auto endpoint = server.endpoint();
+  server.stop();  // the port is free again: the kernel answers port unreachable
+
+  const auto done = run_query(request_to(endpoint, "www.example.", 1000ms));
+  CHECK(done.result.status == DnsStatus::NetworkError);
+  CHECK(done.result.detail ==
+        "dns: resolver " + endpoint.to_string() + " unreachable: connection refused");
+  CHECK(done.elapsed < 1000ms);
+}
+
+TEST_CASE("a DNS source address this host does not have is the observer's error", "[dns]") {
+  FakeDnsServer server;
+  server.set("www.example.", FakeDnsBehaviour::answer(two_addresses()));
+  const std::string source = GENERATE(as<std::string>{}, "192.0.2.1", "::1");
+  auto request = request_to(server.endpoint(), "www.example.");
+  request.source = ip(source);
+
+  const auto result = run_query(request).result;
+  CHECK(result.status == DnsStatus::ObserverError);
+  if (source == "::1") {
+    CHECK(result.detail == "dns: source ::1 and resolver " + server.endpoint().to_string() +
+                               " differ in address family");
+  } else {
+    CHECK(result.detail == "dns: cannot bind source 192.0.2.1: cannot assign requested address");
+  }
+  CHECK(server.udp_queries() == 0);  // nothing was sent
+}
+
+TEST_CASE("a DNS source address on this host is used for the query", "[dns]") {
+  FakeDnsServer server;
+  server.set("www.example.", FakeDnsBehaviour::answer(two_addresses()));
+  auto request = request_to(server.endpoint(), "www.example.");
+  request.source = ip("127.0.0.1");
+  CHECK(run_query(request).result.status == DnsStatus::Answer);
+}
+
+TEST_CASE("a name that is not a valid DNS name is the observer's error", "[dns]") {
+  FakeDnsServer server;
+  const auto result = run_query(request_to(server.endpoint(), "a..example.")).result;
+  CHECK(result.status == DnsStatus::ObserverError);
+  CHECK(result.detail == "dns: invalid name 'a..example.' (empty label)");
+  CHECK(server.udp_queries() == 0);
+}
+
+TEST_CASE("the callback runs once, from the io_context, never inside query_dns", "[dns]") {
+  FakeDnsServer server;
+  auto request = request_to(server.endpoint(), "www.example.");
+  request.source = ip("192.0.2.1");  // fails synchronously, before any I/O
+  boost::asio::io_context io;
+  int calls = 0;
+  probes::query_dns(io, request, [&](const probes::DnsResult&) { ++calls; });
+  CHECK(calls == 0);
+  io.run_for(2s);
+  CHECK(calls == 1);
+}
+
+TEST_CASE("every DNS query uses its own id and source port", "[dns]") {
+  FakeDnsServer server;
+  server.set("www.example.", FakeDnsBehaviour::answer(two_addresses()));
+  for (int i = 0; i < 3; ++i) {
+    CHECK(run_query(request_to(server.endpoint(), "www.example.")).result.up());
+  }
+  const auto seen = server.queries();
+  REQUIRE(seen.size() == 3);
+  // Both are random: all three equal would mean they are not.
+  const bool same_ids = seen[0].id == seen[1].id && seen[1].id == seen[2].id;
+  const bool same_ports =
+      seen[0].source_port == seen[1].source_port && seen[1].source_port == seen[2].source_port;
+  CHECK_FALSE(same_ids);
+  CHECK_FALSE(same_ports);
+}

@@ -1,0 +1,486 @@
+#include "probes/dns_wire.hpp"
+
+#include <ldns/ldns.h>
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace crosscheck;
+using probes::DnsStatus;
+using probes::ReplyMatch;
+
+struct PktDeleter {
+  void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
+};
+using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
+
+struct RrDeleter {
+  void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
+};
+using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
+
+struct FreeDeleter {
+  void operator()(void* memory) const { std::free(memory); }  // NOLINT(cppcoreguidelines-no-malloc)
+};
+
+probes::DnsQuery make_query(const std::string& name = "example.com.",
+                            config::RrType type = config::RrType::A, std::uint16_t id = 4242) {
+  std::string error;
+  auto query = probes::build_dns_query(name, type, id, error);
+  REQUIRE(query);
+  return *query;
+}
+
+PktPtr parse(const std::vector<std::uint8_t>& wire) {
+  ldns_pkt* raw = nullptr;
+  REQUIRE(ldns_wire2pkt(&raw, wire.data(), wire.size()) == LDNS_STATUS_OK);
+  return PktPtr(raw);
+}
+
+RrPtr make_rr(const std::string& line, bool question = false) {
+  ldns_rr* raw = nullptr;
+  const ldns_status status =
+      question ? ldns_rr_new_question_frm_str(&raw, line.c_str(), nullptr, nullptr)
+               : ldns_rr_new_frm_str(&raw, line.c_str(), 0, nullptr, nullptr);
+  REQUIRE(status == LDNS_STATUS_OK);
+  return RrPtr(raw);
+}
+
+// A reply to `query` built with ldns; every field can be made wrong.
+struct Reply {
+  std::optional<std::uint16_t> id;  // default: the query's
+  bool qr = true;
+  bool tc = false;
+  int rcode = 0;
+  std::vector<std::string> questions{"example.com. IN A"};
+  std::vector<std::string> answers;
+
+  std::vector<std::uint8_t> wire(const probes::DnsQuery& query) const {
+    const PktPtr packet(ldns_pkt_new());
+    REQUIRE(packet);
+    ldns_pkt_set_id(packet.get(), id.value_or(query.id));
+    ldns_pkt_set_qr(packet.get(), qr);
+    ldns_pkt_set_rd(packet.get(), true);
+    ldns_pkt_set_ra(packet.get(), true);
+    ldns_pkt_set_tc(packet.get(), tc);
+    ldns_pkt_set_rcode(packet.get(), static_cast<std::uint8_t>(rcode & 0x0F));
+    if (rcode > 0x0F) {
+      ldns_pkt_set_edns_udp_size(packet.get(), 1232);
+      ldns_pkt_set_edns_extended_rcode(packet.get(), static_cast<std::uint8_t>(rcode >> 4));
+    }
+    for (const auto& line : questions) {
+      auto rr = make_rr(line, true);
+      REQUIRE(ldns_pkt_push_rr(packet.get(), LDNS_SECTION_QUESTION, rr.release()));
+    }
+    for (const auto& line : answers) {
+      auto rr = make_rr(line);
+      REQUIRE(ldns_pkt_push_rr(packet.get(), LDNS_SECTION_ANSWER, rr.release()));
+    }
+    std::uint8_t* raw = nullptr;
+    std::size_t size = 0;
+    REQUIRE(ldns_pkt2wire(&raw, packet.get(), &size) == LDNS_STATUS_OK);
+    const std::unique_ptr<std::uint8_t, FreeDeleter> owned(raw);
+    return {owned.get(), owned.get() + size};
+  }
+};
+
+probes::ClassifiedReply classify(const Reply& reply, const probes::DnsQuery& query = make_query()) {
+  return probes::classify_dns_reply(reply.wire(query), query);
+}
+
+probes::DnsRecord address_record(const std::string& text) {
+  probes::DnsRecord record;
+  record.address = config::IpAddress::parse(text);
+  REQUIRE(record.address);
+  record.data = text;
+  record.type = record.address->family == config::IpAddress::Family::V4 ? 1 : 28;
+  return record;
+}
+
+probes::DnsResult answer_with(const std::vector<std::string>& addresses) {
+  probes::DnsResult result;
+  result.status = DnsStatus::Answer;
+  result.rcode = 0;
+  for (const auto& text : addresses) {
+    result.answers.push_back(address_record(text));
+  }
+  result.detail = "dns: NOERROR, " + std::to_string(addresses.size()) +
+                  (addresses.size() == 1 ? " answer" : " answers");
+  return result;
+}
+
+config::DnsCheck check_with(int min_answers, const std::vector<std::string>& cidrs = {}) {
+  config::DnsCheck check;
+  check.name = "example.com.";
+  check.min_answers = min_answers;
+  for (const auto& text : cidrs) {
+    auto cidr = config::Cidr::parse(text);
+    REQUIRE(cidr);
+    check.expect_addresses.push_back(*cidr);
+  }
+  return check;
+}
+
+}  // namespace
+
+TEST_CASE("a query is recursive, advertises EDNS0 with 1232 bytes and asks one question", "[dns]") {
+  const auto [name, type, expected_name] =
+      GENERATE(table<std::string, config::RrType, std::string>({
+          {"example.com", config::RrType::A, "example.com."},
+          {"Example.COM.", config::RrType::AAAA, "example.com."},
+          {".", config::RrType::NS, "."},
+      }));
+  CAPTURE(name);
+  const auto query = make_query(name, type, 0xBEEF);
+  CHECK(query.id == 0xBEEF);
+  CHECK(query.name == expected_name);
+  CHECK(query.type == type);
+
+  // The OPT RR is really on the wire: ARCOUNT is 1.
+  REQUIRE(query.wire.size() > 12);
+  CHECK(query.wire[10] == 0);
+  CHECK(query.wire[11] == 1);
+
+  const auto packet = parse(query.wire);
+  CHECK(ldns_pkt_id(packet.get()) == 0xBEEF);
+  CHECK(ldns_pkt_rd(packet.get()));
+  CHECK_FALSE(ldns_pkt_qr(packet.get()));
+  CHECK(ldns_pkt_edns_udp_size(packet.get()) == probes::k_edns_udp_size);
+  CHECK(probes::k_edns_udp_size == 1232);
+  CHECK_FALSE(ldns_pkt_edns_do(packet.get()));
+  REQUIRE(ldns_pkt_qdcount(packet.get()) == 1);
+  const ldns_rr* question = ldns_rr_list_rr(ldns_pkt_question(packet.get()), 0);
+  const std::unique_ptr<char, FreeDeleter> owner(ldns_rdf2str(ldns_rr_owner(question)));
+  CHECK(std::string(owner.get()) == expected_name);
+  CHECK(ldns_rr_get_type(question) == static_cast<ldns_rr_type>(type));
+  CHECK(ldns_rr_get_class(question) == LDNS_RR_CLASS_IN);
+}
+
+TEST_CASE("a name that is not a valid DNS name is refused before anything is sent", "[dns]") {
+  const auto [name, detail] = GENERATE(table<std::string, std::string>({
+      {"", "dns: invalid name '' (empty)"},
+      {"a..example.", "dns: invalid name 'a..example.' (empty label)"},
+      {std::string(64, 'x') + ".example.",
+       "dns: invalid name '" + std::string(64, 'x') + ".example.' (label length overflow)"},
+      {std::string("a\0b", 3), "dns: invalid name (contains NUL)"},
+  }));
+  CAPTURE(name);
+  std::string error;
+  CHECK_FALSE(probes::build_dns_query(name, config::RrType::A, 1, error));
+  CHECK(error == detail);
+}
+
+TEST_CASE("a reply shorter than the DNS header is ignored", "[dns]") {
+  const auto query = make_query();
+  auto bytes = Reply{}.wire(query);
+  const std::size_t size = GENERATE(0U, 2U, 11U);
+  bytes.resize(size);
+  const auto reply = probes::classify_dns_reply(bytes, query);
+  CHECK(reply.match == ReplyMatch::Mismatch);
+  CHECK(reply.mismatch.rfind("short reply (", 0) == 0);
+}
+
+TEST_CASE("a reply with another id is ignored, whatever it says", "[dns]") {
+  Reply wrong;
+  wrong.id = 4243;
+  wrong.answers = {"example.com. 60 IN A 192.0.2.1"};
+  const auto reply = classify(wrong);
+  CHECK(reply.match == ReplyMatch::Mismatch);
+  CHECK(reply.mismatch == "id 4243, expected 4242");
+}
+
+TEST_CASE("a message with QR clear is not a reply and is ignored", "[dns]") {
+  const auto query = make_query();
+  SECTION("our own query reflected back") {
+    CHECK(probes::classify_dns_reply(query.wire, query).match == ReplyMatch::Mismatch);
+  }
+  SECTION("an answer-shaped message without QR") {
+    Reply not_reply;
+    not_reply.qr = false;
+    not_reply.answers = {"example.com. 60 IN A 192.0.2.1"};
+    const auto reply = classify(not_reply, query);
+    CHECK(reply.match == ReplyMatch::Mismatch);
+    CHECK(reply.mismatch == "not a response (QR clear)");
+  }
+}
+
+TEST_CASE("a reply to another question is ignored", "[dns]") {
+  const auto questions = GENERATE(values<std::vector<std::string>>({
+      {"other.example. IN A"},
+      {"example.com. IN AAAA"},
+      {"example.com. CH A"},
+      {},
+      {"example.com. IN A", "example.com. IN A"},
+  }));
+  CAPTURE(questions);
+  Reply wrong;
+  wrong.questions = questions;
+  wrong.answers = {"example.com. 60 IN A 192.0.2.1"};
+  const auto reply = classify(wrong);
+  CHECK(reply.match == ReplyMatch::Mismatch);
+  CHECK_FALSE(reply.mismatch.empty());
+}
+
+TEST_CASE("the question is compared without regard to case", "[dns]") {
+  Reply upper;
+  upper.questions = {"EXAMPLE.Com. IN A"};
+  upper.answers = {"EXAMPLE.Com. 60 IN A 192.0.2.1"};
+  const auto reply = classify(upper);
+  REQUIRE(reply.match == ReplyMatch::Accepted);
+  CHECK(reply.result.status == DnsStatus::Answer);
+  REQUIRE(reply.result.answers.size() == 1);
+  CHECK(reply.result.answers[0].name == "example.com.");
+}
+
+TEST_CASE("a truncated reply asks for a retry over TCP", "[dns]") {
+  Reply truncated;
+  truncated.tc = true;
+  const auto reply = classify(truncated);
+  CHECK(reply.match == ReplyMatch::Truncated);
+  CHECK(reply.result.status == DnsStatus::Truncated);
+}
+
+TEST_CASE("each error rcode has its own status and detail", "[dns]") {
+  const auto [rcode, status, detail] = GENERATE(table<int, DnsStatus, std::string>({
+      {3, DnsStatus::NxDomain, "dns: NXDOMAIN"},
+      {2, DnsStatus::ServFail, "dns: SERVFAIL"},
+      {5, DnsStatus::Refused, "dns: REFUSED"},
+      {1, DnsStatus::OtherRcode, "dns: rcode FORMERR"},
+      {4, DnsStatus::OtherRcode, "dns: rcode NOTIMP"},
+      {16, DnsStatus::OtherRcode, "dns: rcode BADVERS"},
+      {15, DnsStatus::OtherRcode, "dns: rcode 15"},
+  }));
+  Reply failing;
+  failing.rcode = rcode;
+  const auto reply = classify(failing);
+  REQUIRE(reply.match == ReplyMatch::Accepted);
+  CHECK(reply.result.status == status);
+  CHECK(reply.result.rcode == rcode);
+  CHECK(reply.result.detail == detail);
+  CHECK_FALSE(reply.result.up());
+}
+
+TEST_CASE("NOERROR with an empty answer section is its own outcome, as in Oct 2025", "[dns]") {
+  const auto reply = classify(Reply{});
+  REQUIRE(reply.match == ReplyMatch::Accepted);
+  CHECK(reply.result.status == DnsStatus::EmptyAnswer);
+  CHECK(reply.result.detail == "dns: NOERROR, empty answer");
+  CHECK(reply.result.rcode == 0);
+  CHECK(reply.result.answers.empty());
+  CHECK_FALSE(reply.result.up());
+}
+
+TEST_CASE("answers of the asked type are returned with their addresses", "[dns]") {
+  SECTION("A") {
+    Reply ok;
+    ok.answers = {"example.com. 60 IN A 192.0.2.1", "example.com. 60 IN A 192.0.2.2"};
+    const auto reply = classify(ok);
+    REQUIRE(reply.match == ReplyMatch::Accepted);
+    CHECK(reply.result.status == DnsStatus::Answer);
+    CHECK(reply.result.detail == "dns: NOERROR, 2 answers");
+    REQUIRE(reply.result.answers.size() == 2);
+    CHECK(reply.result.answers[0].ttl == 60);
+    CHECK(reply.result.answers[0].type == 1);
+    CHECK(reply.result.answers[0].data == "192.0.2.1");
+    CHECK(reply.result.addresses() == std::vector{*config::IpAddress::parse("192.0.2.1"),
+                                                  *config::IpAddress::parse("192.0.2.2")});
+    CHECK(reply.result.up());
+  }
+  SECTION("AAAA") {
+    const auto query = make_query("example.com.", config::RrType::AAAA);
+    Reply ok;
+    ok.questions = {"example.com. IN AAAA"};
+    ok.answers = {"example.com. 60 IN AAAA 2001:db8::1"};
+    const auto reply = classify(ok, query);
+    REQUIRE(reply.result.status == DnsStatus::Answer);
+    CHECK(reply.result.detail == "dns: NOERROR, 1 answer");
+    CHECK(reply.result.addresses() == std::vector{*config::IpAddress::parse("2001:db8::1")});
+  }
+  SECTION("NS, which has no address") {
+    const auto query = make_query(".", config::RrType::NS);
+    Reply ok;
+    ok.questions = {". IN NS"};
+    ok.answers = {". 518400 IN NS A.ROOT-SERVERS.NET."};
+    const auto reply = classify(ok, query);
+    REQUIRE(reply.result.status == DnsStatus::Answer);
+    REQUIRE(reply.result.answers.size() == 1);
+    CHECK(reply.result.answers[0].data == "a.root-servers.net.");
+    CHECK_FALSE(reply.result.answers[0].address);
+    CHECK(reply.result.addresses().empty());
+  }
+}
+
+TEST_CASE("a CNAME chain is followed to the records of the asked type", "[dns]") {
+  Reply chained;
+  chained.answers = {
+      "example.com. 60 IN CNAME edge.cdn.example.",
+      "unrelated.example. 60 IN A 198.51.100.9",
+      "edge.cdn.example. 60 IN CNAME pop1.cdn.example.",
+      "pop1.cdn.example. 20 IN A 192.0.2.7",
+  };
+  const auto reply = classify(chained);
+  REQUIRE(reply.match == ReplyMatch::Accepted);
+  CHECK(reply.result.status == DnsStatus::Answer);
+  CHECK(reply.result.detail == "dns: NOERROR, 1 answer");
+  REQUIRE(reply.result.chain.size() == 2);
+  CHECK(reply.result.chain[0].data == "edge.cdn.example.");
+  CHECK(reply.result.chain[1].data == "pop1.cdn.example.");
+  REQUIRE(reply.result.answers.size() == 1);
+  CHECK(reply.result.answers[0].name == "pop1.cdn.example.");
+  CHECK(reply.result.addresses() == std::vector{*config::IpAddress::parse("192.0.2.7")});
+}
+
+TEST_CASE("a CNAME chain is followed for at most 8 hops", "[dns]") {
+  const int hops = GENERATE(7, 8, 9);
+  CAPTURE(hops);
+  Reply chained;
+  std::string owner = "example.com.";
+  for (int i = 0; i < hops; ++i) {
+    const std::string next = "hop" + std::to_string(i) + ".example.";
+    chained.answers.push_back(owner + " 60 IN CNAME " + next);
+    owner = next;
+  }
+  chained.answers.push_back(owner + " 60 IN A 192.0.2.1");
+  const auto reply = classify(chained);
+  REQUIRE(reply.match == ReplyMatch::Accepted);
+  if (hops <= 8) {
+    CHECK(reply.result.status == DnsStatus::Answer);
+    CHECK(reply.result.chain.size() == static_cast<std::size_t>(hops));
+  } else {
+    CHECK(reply.result.status == DnsStatus::EmptyAnswer);
+    CHECK(reply.result.detail == "dns: NOERROR, empty answer (CNAME chain longer than 8 hops)");
+  }
+}
+
+TEST_CASE("a CNAME loop or a chain that ends nowhere is an empty answer", "[dns]") {
+  SECTION("loop") {
+    Reply loop;
+    loop.answers = {"example.com. 60 IN CNAME a.example.", "a.example. 60 IN CNAME example.com."};
+    const auto reply = classify(loop);
+    CHECK(reply.result.status == DnsStatus::EmptyAnswer);
+    CHECK(reply.result.detail == "dns: NOERROR, empty answer (CNAME chain longer than 8 hops)");
+  }
+  SECTION("dead end") {
+    Reply dangling;
+    dangling.answers = {"example.com. 60 IN CNAME gone.example."};
+    const auto reply = classify(dangling);
+    CHECK(reply.result.status == DnsStatus::EmptyAnswer);
+    CHECK(reply.result.detail == "dns: NOERROR, empty answer (CNAME chain ends at gone.example.)");
+    CHECK(reply.result.chain.size() == 1);
+  }
+}
+
+TEST_CASE("answers of another type only are an empty answer", "[dns]") {
+  Reply other;
+  other.answers = {"example.com. 60 IN AAAA 2001:db8::1", "example.com. 60 IN TXT \"hello\""};
+  const auto reply = classify(other);
+  REQUIRE(reply.match == ReplyMatch::Accepted);
+  CHECK(reply.result.status == DnsStatus::EmptyAnswer);
+  CHECK(reply.result.detail == "dns: NOERROR, empty answer (2 records, none of type A)");
+  CHECK(reply.result.answers.empty());
+}
+
+TEST_CASE("a reply that does not parse after a valid header is accepted as malformed", "[dns]") {
+  const auto query = make_query();
+  Reply ok;
+  ok.answers = {"example.com. 60 IN A 192.0.2.1"};
+  auto bytes = ok.wire(query);
+  std::string detail;
+  SECTION("cut short inside the answer") {
+    bytes.resize(bytes.size() - 3);
+    detail = "dns: malformed reply (answer section incomplete)";
+  }
+  SECTION("header promises more answers than there are") {
+    bytes[7] = 5;
+    detail = "dns: malformed reply (answer section incomplete)";
+  }
+  SECTION("random bytes after the header") {
+    bytes.resize(12);
+    for (std::uint8_t b : {0xC0, 0xFF, 0x3F, 0x01, 0x02}) {
+      bytes.push_back(b);
+    }
+    detail = "dns: malformed reply (invalid compression pointer)";
+  }
+  const auto reply = probes::classify_dns_reply(bytes, query);
+  REQUIRE(reply.match == ReplyMatch::Accepted);
+  CHECK(reply.result.status == DnsStatus::Malformed);
+  CHECK(reply.result.detail == detail);
+  CHECK(reply.result.rcode == -1);
+}
+
+TEST_CASE("judge_dns requires at least min_answers answers", "[dns]") {
+  const auto [answers, min_answers, status, detail] =
+      GENERATE(table<int, int, DnsStatus, std::string>({
+          {1, 1, DnsStatus::Answer, "dns: NOERROR, 1 answer"},
+          {1, 2, DnsStatus::TooFewAnswers, "dns: 1 answer, fewer than min_answers 2"},
+          {2, 2, DnsStatus::Answer, "dns: NOERROR, 2 answers"},
+          {2, 3, DnsStatus::TooFewAnswers, "dns: 2 answers, fewer than min_answers 3"},
+      }));
+  std::vector<std::string> addresses;
+  for (int i = 0; i < answers; ++i) {
+    addresses.push_back("192.0.2." + std::to_string(i + 1));
+  }
+  const auto judged = probes::judge_dns(answer_with(addresses), check_with(min_answers));
+  CHECK(judged.status == status);
+  CHECK(judged.detail == detail);
+  CHECK(judged.answers.size() == static_cast<std::size_t>(answers));
+}
+
+TEST_CASE("judge_dns flags an answer outside expect_addresses", "[dns]") {
+  const auto [addresses, cidrs, status, detail] =
+      GENERATE(table<std::vector<std::string>, std::vector<std::string>, DnsStatus, std::string>({
+          {{"203.0.113.5"}, {"203.0.113.0/24"}, DnsStatus::Answer, ""},
+          {{"203.0.113.5", "192.0.2.7"},
+           {"203.0.113.0/24"},
+           DnsStatus::UnexpectedAddress,
+           "dns: answer 192.0.2.7 outside expect_addresses (203.0.113.0/24)"},
+          {{"192.0.2.7"}, {"203.0.113.0/24", "192.0.2.0/25"}, DnsStatus::Answer, ""},
+          {{"192.0.2.200"},
+           {"203.0.113.0/24", "192.0.2.0/25"},
+           DnsStatus::UnexpectedAddress,
+           "dns: answer 192.0.2.200 outside expect_addresses (203.0.113.0/24, 192.0.2.0/25)"},
+          {{"2001:db8::1"}, {"2001:db8::/32"}, DnsStatus::Answer, ""},
+          {{"2001:db9::1"},
+           {"2001:db8::/32"},
+           DnsStatus::UnexpectedAddress,
+           "dns: answer 2001:db9::1 outside expect_addresses (2001:db8::/32)"},
+          {{"192.0.2.1"},
+           {"2001:db8::/32"},
+           DnsStatus::UnexpectedAddress,
+           "dns: answer 192.0.2.1 outside expect_addresses (2001:db8::/32)"},
+      }));
+  CAPTURE(addresses, cidrs);
+  const auto input = answer_with(addresses);
+  const auto judged = probes::judge_dns(input, check_with(1, cidrs));
+  CHECK(judged.status == status);
+  CHECK(judged.detail == (detail.empty() ? input.detail : detail));
+}
+
+TEST_CASE("judge_dns passes every outcome but an answer through unchanged", "[dns]") {
+  const auto status = GENERATE(DnsStatus::EmptyAnswer, DnsStatus::NxDomain, DnsStatus::Timeout,
+                               DnsStatus::ObserverError);
+  probes::DnsResult result;
+  result.status = status;
+  result.detail = "dns: something";
+  const auto judged = probes::judge_dns(result, check_with(3, {"203.0.113.0/24"}));
+  CHECK(judged.status == status);
+  CHECK(judged.detail == "dns: something");
+}
+
+TEST_CASE("every DNS status has its own stable name", "[dns]") {
+  std::set<std::string_view> names;
+  for (int i = 0; i <= static_cast<int>(DnsStatus::ObserverError); ++i) {
+    const auto name = probes::to_string(static_cast<DnsStatus>(i));
+    CHECK(name != "invalid");
+    names.insert(name);
+  }
+  CHECK(names.size() == static_cast<std::size_t>(DnsStatus::ObserverError) + 1);
+  CHECK(probes::to_string(DnsStatus::EmptyAnswer) == "empty_answer");
+  CHECK(probes::to_string(DnsStatus::ObserverError) == "observer_error");
+}

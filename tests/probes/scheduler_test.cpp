@@ -1,0 +1,149 @@
+#include "probes/scheduler.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+using namespace crosscheck::probes;
+using crosscheck::consensus::Duration;
+using crosscheck::consensus::MonoTime;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Drives a scheduler on a simulated clock in steps of
+// `step`, finishing each probe `probe_time` after it started.
+struct Simulation {
+  Scheduler scheduler;
+  Duration probe_time;
+  std::multimap<MonoTime, std::size_t> finishing;
+  std::map<std::int64_t, int> starts_per_second;
+  std::vector<int> starts_per_pair;
+  int max_in_flight_seen = 0;
+
+  Simulation(std::size_t pairs, Duration interval, ScheduleLimits limits, Duration probe)
+      : scheduler(std::vector<Duration>(pairs, interval), limits, 42, MonoTime{}),
+        probe_time(probe),
+        starts_per_pair(pairs, 0) {}
+
+  void run_until(MonoTime end, Duration step = 10ms) {
+    for (MonoTime now{}; now < end; now += step) {
+      while (!finishing.empty() && finishing.begin()->first <= now) {
+        scheduler.finish(finishing.begin()->second);
+        finishing.erase(finishing.begin());
+      }
+      for (const auto pair : scheduler.take_due(now)) {
+        ++starts_per_pair[pair];
+        ++starts_per_second[now.time_since_epoch().count() / 1000];
+        finishing.emplace(now + probe_time, pair);
+      }
+      max_in_flight_seen = std::max(max_in_flight_seen, scheduler.counters().in_flight);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("pairs start at phases spread over the interval, not in one burst", "[scheduler]") {
+  Simulation sim(1'000, 10s, {10'000, 10'000}, 5ms);
+  sim.run_until(MonoTime{10s});
+  // Phases cover [0, 10 s) and jitter adds under 1 s: nearly all first turns fall here.
+  CHECK(sim.scheduler.counters().started > 900);
+  CHECK(sim.scheduler.counters().started <= 1'000);
+  // 1,000 pairs over 10 s is 100 a second on average; no second sees a burst.
+  for (const auto& [second, starts] : sim.starts_per_second) {
+    CHECK(starts < 160);
+  }
+  CHECK(sim.starts_per_second.size() == 10);
+}
+
+TEST_CASE("every pair probes once per interval, with jitter inside a tenth of it",
+          "[scheduler]") {
+  Scheduler scheduler(std::vector<Duration>(50, 10s), {}, 7, MonoTime{});
+  std::vector<MonoTime> first(50);
+  for (std::size_t i = 0; i < 50; ++i) {
+    first[i] = scheduler.next_turn(i);
+    CHECK(first[i] >= MonoTime{});
+    CHECK(first[i] < MonoTime{10s + 1s});
+  }
+  for (MonoTime now{}; now < MonoTime{100s}; now += 100ms) {
+    for (const auto pair : scheduler.take_due(now)) {
+      scheduler.finish(pair);
+      // The next turn sits one interval later on the grid, jitter < 1 s.
+      const auto gap = scheduler.next_turn(pair) - now;
+      CHECK(gap > 8s);
+      CHECK(gap < 11s + 100ms);
+    }
+  }
+  CHECK(scheduler.counters().started >= 50 * 9);
+  CHECK(scheduler.counters().started <= 50 * 10);
+  CHECK(scheduler.counters().skipped == 0);
+}
+
+TEST_CASE("a probe still running at its next turn is skipped and counted, never queued",
+          "[scheduler]") {
+  // Probes hang for 35 s with a 10 s interval: each pair can only start every
+  // fourth turn, and the turns in between are skipped.
+  Simulation sim(10, 10s, {}, 35s);
+  sim.run_until(MonoTime{100s});
+  for (const auto starts : sim.starts_per_pair) {
+    CHECK(starts <= 3);
+    CHECK(starts >= 2);
+  }
+  CHECK(sim.scheduler.counters().skipped >= 60);
+  CHECK(sim.max_in_flight_seen <= 10);
+}
+
+TEST_CASE("the in-flight cap bounds concurrent probes during a total outage", "[scheduler]") {
+  // Every probe times out after 2 s. Without a cap 1,000 pairs at 10 s would
+  // hold about 200 in flight; with a cap of 50, never more than 50.
+  Simulation sim(1'000, 10s, {50, 10'000}, 2s);
+  sim.run_until(MonoTime{60s});
+  CHECK(sim.max_in_flight_seen == 50);
+  CHECK(sim.scheduler.counters().peak_in_flight == 50);
+  CHECK(sim.scheduler.counters().deferred > 0);
+}
+
+TEST_CASE("a total outage never sends more probes than healthy operation", "[scheduler]") {
+  const ScheduleLimits limits{100, 200};
+  Simulation healthy(1'000, 10s, limits, 5ms);
+  Simulation outage(1'000, 10s, limits, 2s);
+  healthy.run_until(MonoTime{120s});
+  outage.run_until(MonoTime{120s});
+  CHECK(outage.scheduler.counters().started <= healthy.scheduler.counters().started);
+  std::int64_t worst_second = 0;
+  for (const auto& [second, starts] : outage.starts_per_second) {
+    worst_second = std::max<std::int64_t>(worst_second, starts);
+  }
+  CHECK(worst_second <= limits.max_per_second);
+}
+
+TEST_CASE("the rate budget caps probe starts per second", "[scheduler]") {
+  // 1,000 pairs every 10 s want 100 starts a second; the budget is 20.
+  Simulation sim(1'000, 10s, {1'000, 20}, 5ms);
+  sim.run_until(MonoTime{30s});
+  for (const auto& [second, starts] : sim.starts_per_second) {
+    // One second of burst at most, then the steady budget.
+    CHECK(starts <= (second == 0 ? 40 : 21));
+  }
+  CHECK(sim.scheduler.counters().skipped > 0);
+}
+
+TEST_CASE("a recheck starts a pair at once unless it is already running", "[scheduler]") {
+  Scheduler scheduler(std::vector<Duration>(3, 10s), {2, 100}, 1, MonoTime{});
+  CHECK(scheduler.start_now(0));
+  CHECK_FALSE(scheduler.start_now(0));
+  CHECK(scheduler.start_now(1));
+  CHECK_FALSE(scheduler.start_now(2));  // the in-flight cap holds for rechecks too
+  scheduler.finish(0);
+  CHECK(scheduler.start_now(2));
+  CHECK(scheduler.counters().started == 3);
+}
+
+TEST_CASE("the next wakeup is the earliest turn or the next rate token", "[scheduler]") {
+  Scheduler scheduler(std::vector<Duration>(1, 10s), {}, 3, MonoTime{});
+  const auto turn = scheduler.next_turn(0);
+  CHECK(scheduler.next_wakeup(MonoTime{}) == turn);
+  CHECK(scheduler.take_due(turn - 1ms).empty());
+  CHECK(scheduler.take_due(turn).size() == 1);
+}

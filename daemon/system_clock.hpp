@@ -1,0 +1,14 @@
+// The real clock: the only place crosscheck reads time for decisions.
+#pragma once
+
+#include "consensus/clock.hpp"
+
+namespace crosscheck::daemon {
+
+class SystemClock final : public consensus::Clock {
+ public:
+  consensus::MonoTime monotonic() const override;
+  consensus::WallTime system() const override;
+};
+
+}  // namespace crosscheck::daemon

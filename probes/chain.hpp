@@ -1,0 +1,80 @@
+// One probe of one target from one vantage: resolve the target's host name
+// through the vantage's own resolver, reach the addresses that resolved
+// (TCP connect and/or HTTP(S)), then judge. When DNS fails the vantage still
+// tries the addresses it last resolved (last-known-good) and says whether
+// they answer: "DNS is broken, the service is fine" versus "it is down".
+#pragma once
+
+#include "config/config.hpp"
+#include "consensus/clock.hpp"
+#include "consensus/types.hpp"
+#include "probes/dns_types.hpp"
+#include "probes/last_known_good.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace crosscheck::probes {
+
+// A vantage with its resolver settled ("system" already looked up).
+struct VantageEndpoint {
+  std::string name;
+  std::string domain;
+  std::optional<config::Endpoint> resolver;  // nullopt: no usable resolver (observer error)
+  std::optional<config::IpAddress> source;
+};
+
+// The reach step's result for one address.
+struct AddressResult {
+  config::IpAddress address;
+  bool up = false;
+  bool observer_error = false;
+  consensus::Layer layer = consensus::Layer::None;  // failing step when down
+  std::string detail;
+  double latency_ms = 0;
+  std::optional<int> cert_days_left;
+  std::string tls_version;
+};
+
+// One line of `crosscheck probe`'s step-by-step trace.
+struct TraceLine {
+  std::string step;  // "dns", "tcp", "http", "last-known-good", "result"
+  std::string text;
+};
+
+struct ProbeReport {
+  consensus::Observation observation;
+  std::vector<DnsResult> dns;           // every query made, in plan order
+  std::vector<AddressResult> addresses; // reach results (current or last-known-good)
+  bool used_last_known_good = false;
+  std::vector<TraceLine> trace;
+};
+
+// What every chain shares: the event loop, TLS settings, the last-known-good
+// memory and the clock that stamps observations.
+struct ChainContext {
+  boost::asio::io_context& io;
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  LastKnownGoodStore& last_known_good;
+  consensus::Duration last_known_good_max_age{3'600'000};
+  const consensus::Clock& clock;
+};
+
+using ReportCallback = std::function<void(ProbeReport)>;
+
+// Runs the check chain once within the target's timeout (a last-known-good
+// retry after a DNS failure gets at least half a timeout more) and calls
+// `done` exactly once. Never throws.
+void run_chain(ChainContext& context, const config::TargetConfig& target,
+               const VantageEndpoint& vantage, ReportCallback done);
+
+}  // namespace crosscheck::probes

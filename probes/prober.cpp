@@ -1,0 +1,108 @@
+#include "probes/prober.hpp"
+
+#include "probes/http_client.hpp"
+
+namespace crosscheck::probes {
+namespace {
+
+std::vector<consensus::Duration> pair_intervals(const config::Config& config) {
+  std::vector<consensus::Duration> intervals;
+  intervals.reserve(config.targets.size() * config.vantages.size());
+  for (const auto& target : config.targets) {
+    for (std::size_t v = 0; v < config.vantages.size(); ++v) {
+      intervals.push_back(target.timing.interval);
+    }
+  }
+  return intervals;
+}
+
+ScheduleLimits limits_of(const config::Config& config) {
+  return ScheduleLimits{config.probing.max_in_flight, config.probing.max_per_second};
+}
+
+}  // namespace
+
+Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config> config,
+               const consensus::Clock& clock, std::uint64_t seed, ReportSink sink)
+    : io_(io),
+      config_(std::move(config)),
+      clock_(clock),
+      sink_(std::move(sink)),
+      scheduler_(pair_intervals(*config_), limits_of(*config_), seed, clock.monotonic()),
+      chain_context_{io, make_client_tls_context(), last_known_good_,
+                     config_->probing.last_known_good_max_age, clock},
+      timer_(io),
+      alive_(std::make_shared<bool>(true)) {}
+
+Prober::~Prober() { *alive_ = false; }
+
+void Prober::start() {
+  running_ = true;
+  arm();
+}
+
+void Prober::stop() {
+  running_ = false;
+  timer_.cancel();
+}
+
+void Prober::arm() {
+  if (!running_) {
+    return;
+  }
+  const auto now = clock_.monotonic();
+  const auto wait = scheduler_.next_wakeup(now) - now;
+  timer_.expires_after(wait);
+  timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+    if (!ec && *alive) {
+      tick();
+    }
+  });
+}
+
+void Prober::tick() {
+  for (const auto pair : scheduler_.take_due(clock_.monotonic())) {
+    launch(pair);
+  }
+  arm();
+}
+
+void Prober::launch(std::size_t pair) {
+  const auto vantages = config_->vantages.size();
+  const auto& target = config_->targets[pair / vantages];
+  const auto& vantage = config_->vantages[pair % vantages];
+  run_chain(chain_context_, target, settle_vantage(vantage, system_resolvers_),
+            [this, pair, alive = alive_](ProbeReport report) {
+              if (!*alive) {
+                return;
+              }
+              scheduler_.finish(pair);
+              sink_(report);
+              if (running_) {
+                // Capacity freed: a waiting pair may start now.
+                for (const auto next : scheduler_.take_due(clock_.monotonic())) {
+                  launch(next);
+                }
+              }
+            });
+}
+
+int Prober::recheck(std::string_view target) {
+  const auto vantages = config_->vantages.size();
+  int started = 0;
+  for (std::size_t t = 0; t < config_->targets.size(); ++t) {
+    if (config_->targets[t].name != target) {
+      continue;
+    }
+    for (std::size_t v = 0; v < vantages; ++v) {
+      const auto pair = t * vantages + v;
+      if (scheduler_.start_now(pair)) {
+        launch(pair);
+        ++started;
+      }
+    }
+  }
+  return started;
+}
+
+}  // namespace crosscheck::probes

@@ -1,0 +1,63 @@
+// The probe engine's I/O driver: runs the scheduler on an io_context, starts
+// a check chain for each due (target, vantage) pair, and hands every report
+// to one sink, always on the io_context's thread (so whoever consumes them,
+// the quorum engine included, is never called from two threads at once).
+#pragma once
+
+#include "config/config.hpp"
+#include "consensus/clock.hpp"
+#include "probes/chain.hpp"
+#include "probes/last_known_good.hpp"
+#include "probes/resolv_conf.hpp"
+#include "probes/scheduler.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace crosscheck::probes {
+
+using ReportSink = std::function<void(const ProbeReport&)>;
+
+class Prober {
+ public:
+  Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config> config,
+         const consensus::Clock& clock, std::uint64_t seed, ReportSink sink);
+  Prober(const Prober&) = delete;
+  Prober& operator=(const Prober&) = delete;
+  Prober(Prober&&) = delete;
+  Prober& operator=(Prober&&) = delete;
+  ~Prober();
+
+  // Starts scheduling; probes begin at their random phases.
+  void start();
+  // Stops starting probes; those in flight still complete and report.
+  void stop();
+  // Probes `target` now from every vantage whose probe is not already
+  // running; returns how many started (0 for an unknown target).
+  int recheck(std::string_view target);
+
+  const ScheduleCounters& counters() const { return scheduler_.counters(); }
+  const config::Config& config() const { return *config_; }
+
+ private:
+  void arm();
+  void tick();
+  void launch(std::size_t pair);
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<const config::Config> config_;
+  const consensus::Clock& clock_;
+  ReportSink sink_;
+  Scheduler scheduler_;
+  LastKnownGoodStore last_known_good_;
+  SystemResolvers system_resolvers_;
+  ChainContext chain_context_;
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<bool> alive_;  // guards callbacks that outlive the prober
+  bool running_ = false;
+};
+
+}  // namespace crosscheck::probes

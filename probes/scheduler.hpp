@@ -1,0 +1,84 @@
+// When each (target, vantage) pair probes: a random phase per pair, a small
+// jitter per turn, at most one probe in flight per pair (a turn that finds
+// its probe still running is skipped and counted, never queued), and global
+// bounds on probes in flight and probe starts per second. Pure: time comes
+// in as arguments, randomness from a seed; the I/O driver lives in prober.
+#pragma once
+
+#include "consensus/types.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <queue>
+#include <random>
+#include <vector>
+
+namespace crosscheck::probes {
+
+struct ScheduleLimits {
+  int max_in_flight = 256;   // probes running at once, all pairs
+  int max_per_second = 500;  // probe starts per second (token bucket, 1 s burst)
+};
+
+struct ScheduleCounters {
+  std::uint64_t started = 0;
+  std::uint64_t skipped = 0;   // turns dropped: the pair was still running or waiting
+  std::uint64_t deferred = 0;  // turns that had to wait for the in-flight cap or rate budget
+  int in_flight = 0;
+  int peak_in_flight = 0;
+};
+
+class Scheduler {
+ public:
+  // One pair per entry of `intervals`; phases are drawn from `seed`.
+  Scheduler(std::vector<consensus::Duration> intervals, ScheduleLimits limits,
+            std::uint64_t seed, consensus::MonoTime start);
+
+  // The pairs to start at `now`, each now counted in flight until finish().
+  std::vector<std::size_t> take_due(consensus::MonoTime now);
+  // The probe of `pair` completed (whatever its outcome).
+  void finish(std::size_t pair);
+  // Starts `pair` at once outside its schedule (a recheck); false when it is
+  // already in flight. Still bounded by the in-flight cap.
+  bool start_now(std::size_t pair);
+  // The earliest time take_due() may return something new.
+  consensus::MonoTime next_wakeup(consensus::MonoTime now) const;
+
+  const ScheduleCounters& counters() const { return counters_; }
+  std::size_t size() const { return pairs_.size(); }
+  // The scheduled time of the pair's next turn (for tests and metrics).
+  consensus::MonoTime next_turn(std::size_t pair) const { return pairs_[pair].due; }
+
+ private:
+  struct Pair {
+    consensus::Duration interval{};
+    consensus::Duration phase{};
+    std::int64_t turn = 0;
+    consensus::MonoTime due;
+    bool in_flight = false;
+    bool waiting = false;
+    bool deferred = false;  // this wait is already counted
+  };
+  struct Entry {
+    consensus::MonoTime due;
+    std::size_t pair;
+    bool operator>(const Entry& other) const {
+      return due != other.due ? due > other.due : pair > other.pair;
+    }
+  };
+
+  void schedule_next(std::size_t pair);
+  void refill(consensus::MonoTime now);
+
+  std::vector<Pair> pairs_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> turns_;
+  std::deque<std::size_t> ready_;  // due, waiting for capacity (FIFO, each pair once)
+  ScheduleLimits limits_;
+  std::mt19937_64 rng_;
+  consensus::MonoTime start_;
+  consensus::MonoTime refilled_at_;
+  double tokens_ = 0;
+  ScheduleCounters counters_;
+};
+
+}  // namespace crosscheck::probes

@@ -1,0 +1,36 @@
+// Asynchronous TCP connect checks: can this vantage open a connection to
+// one resolved address within the deadline? Exactly one completion.
+#pragma once
+
+#include "config/types.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace crosscheck::probes {
+
+struct TcpRequest {
+  config::IpAddress address;
+  std::uint16_t port = 0;
+  std::optional<config::IpAddress> source;  // bind to this local address
+  std::chrono::steady_clock::time_point deadline;
+};
+
+struct TcpResult {
+  bool up = false;
+  bool observer_error = false;  // this host's own failure (bind, route, sockets)
+  std::string detail;           // "tcp: connected to 192.0.2.5:5432", "connect: ... refused"
+  double latency_ms = 0;
+};
+
+using TcpCallback = std::function<void(TcpResult)>;
+
+// Connects (binding `source` first when set), closes at once, and calls
+// `done` exactly once by the deadline. Never throws.
+void check_tcp(boost::asio::io_context& io, const TcpRequest& request, TcpCallback done);
+
+}  // namespace crosscheck::probes

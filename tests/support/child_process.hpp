@@ -1,0 +1,54 @@
+// Starts a real program for a system test (dnsmasq, nginx, ...) and stops it
+// when the test ends: SIGTERM, then SIGKILL after a bounded wait. Output goes
+// to a log file the test can show on failure.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace crosscheck::testing {
+
+class ChildProcess {
+ public:
+  // Spawns argv[0] (looked up in PATH) with its output sent to `log`.
+  ChildProcess(std::vector<std::string> argv, std::filesystem::path log);
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ChildProcess(ChildProcess&&) = delete;
+  ChildProcess& operator=(ChildProcess&&) = delete;
+  ~ChildProcess();
+
+  bool running();          // false once it exited (reaps it)
+  int stop();              // SIGTERM, wait up to 3 s, then SIGKILL; returns exit status
+  std::string log() const;  // what it printed so far
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::filesystem::path log_;
+};
+
+// A directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A port that was free on `address` a moment ago (bound with port 0 over
+// UDP and TCP, then released) for programs that need one on the command line.
+unsigned short free_port(const std::string& address);
+
+}  // namespace crosscheck::testing
