@@ -117,6 +117,8 @@ struct OurFigures {
   std::uint64_t skipped = 0;
   double seconds = 0;
   double cpu = 0;
+  double user = 0;
+  double sys = 0;
   long peak_rss_kb = 0;
 };
 
@@ -133,6 +135,7 @@ OurFigures run_prober(const Options& options) {
   prober.start();
   io.run_for(std::chrono::milliseconds(options.interval_ms));
   const auto probes_before = figures.probes;
+  const auto up_before = figures.up;
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   const auto start = std::chrono::steady_clock::now();
@@ -143,8 +146,12 @@ OurFigures run_prober(const Options& options) {
   prober.stop();
   io.run_for(3s);
   figures.probes -= probes_before;
+  figures.up -= up_before;
+  figures.user = static_cast<double>(after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
+                 static_cast<double>(after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6;
   figures.seconds = std::chrono::duration<double>(end - start).count();
   figures.cpu = cpu_seconds(after) - cpu_seconds(before);
+  figures.sys = figures.cpu - figures.user;
   figures.peak_rss_kb = after.ru_maxrss;
   figures.skipped = prober.counters().skipped;
   return figures;
@@ -250,7 +257,10 @@ int main(int argc, char** argv) {
   }
   std::printf("%-36s %12s %14.1f %11.2fx\n", "blackbox_exporter (reference: 260 us)", "-", 260.0,
               our_us / 260.0);
-  std::printf("\nprobes %llu (up %llu), skipped turns %llu, peak RSS %.1f MB\n",
+  std::printf("\nour CPU split: %.1f us user + %.1f us system per probe\n",
+              ours.probes > 0 ? ours.user * 1e6 / static_cast<double>(ours.probes) : 0.0,
+              ours.probes > 0 ? ours.sys * 1e6 / static_cast<double>(ours.probes) : 0.0);
+  std::printf("probes %llu (up %llu), skipped turns %llu, peak RSS %.1f MB\n",
               static_cast<unsigned long long>(ours.probes),
               static_cast<unsigned long long>(ours.up),
               static_cast<unsigned long long>(ours.skipped),

@@ -15,7 +15,7 @@ endif()
 add_library(crosscheck_warnings INTERFACE)
 target_compile_options(crosscheck_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-  -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
   $<$<BOOL:${CROSSCHECK_WERROR}>:-Werror>)
 # GCC 12 reports false -Wmaybe-uninitialized inside libstdc++ (std::regex,
 # std::function) when optimising with sanitizers on; the dev build keeps it.

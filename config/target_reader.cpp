@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <regex>
+#include <boost/regex.hpp>
 
 namespace crosscheck::config::detail {
 
@@ -184,11 +184,12 @@ void read_http(const Field& field, HttpCheck& http, Diagnostics& diags) {
   http.expect_body = map.string("expect_body");
   http.body_regex = map.boolean("body_regex").value_or(http.body_regex);
   if (http.body_regex && http.expect_body) {
-    // The message is the standard library's: it describes the very engine
-    // that will run the pattern (libstdc++'s wording is not always precise).
+    // Compiled with Boost.Regex, the engine the HTTP check runs it with
+    // (std::regex overflows its stack on large bodies), so the message
+    // describes exactly what the probe would reject.
     try {
-      const std::regex compiled(*http.expect_body, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
+      const boost::regex compiled(*http.expect_body, boost::regex::ECMAScript);
+    } catch (const boost::regex_error& e) {
       diags.error(map.get("expect_body")->pos, "invalid regex " + quote(*http.expect_body) +
                                                    " for " + map.get("expect_body")->path + ": " +
                                                    e.what());

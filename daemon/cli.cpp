@@ -1,8 +1,10 @@
 #include "daemon/cli.hpp"
 
 #include "config/config.hpp"
+#include "daemon/gate_command.hpp"
 #include "daemon/probe_command.hpp"
 #include "daemon/replay.hpp"
+#include "daemon/run_command.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -22,8 +24,12 @@ An independent health oracle: a target is unhealthy only when independent
 failure domains agree.
 
 commands:
+  run --config CONFIG           run the oracle: probe, judge, store, serve the REST API
   check-config FILE             validate a config file; print a summary or every error
   probe TARGET --config CONFIG  probe TARGET once from every vantage, step by step
+  gate TARGET --expect STATE    ask the oracle(s) whether a failover may proceed
+                                (exit 0 proceed, 1 confirmed otherwise, 3 hold,
+                                4 no oracle reachable)
   replay FILE --config CONFIG   run the quorum engine over recorded observations
                                 (JSON lines) and print every verdict change
   help                          this text
@@ -151,6 +157,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (command == "replay") {
       return run_replay_command(rest, out, err);
+    }
+    if (command == "run") {
+      return run_service_command(rest, out, err);
+    }
+    if (command == "gate") {
+      return run_gate_command(rest, out, err);
     }
     if (command == "probe") {
       return run_probe_command(rest, out, err, colour);

@@ -144,7 +144,7 @@ int run_probe_command(const std::vector<std::string>& args, std::ostream& out,
   probes::LastKnownGoodStore last_known_good;
   probes::SystemResolvers system_resolvers;
   probes::ChainContext context{io, probes::make_client_tls_context(), last_known_good,
-                               config.probing.last_known_good_max_age, clock};
+                               config.probing.last_known_good_max_age, clock, true};
   std::vector<probes::VantageEndpoint> endpoints;
   std::vector<std::optional<probes::ProbeReport>> reports(vantages.size());
   for (std::size_t i = 0; i < vantages.size(); ++i) {

@@ -61,6 +61,17 @@ std::vector<PlannedQuery> plan_queries(const config::TargetConfig& target) {
   return plan;
 }
 
+// "dns: NOERROR, 1 answer" -> "NOERROR, 1 answer": the trace's step column
+// already names the layer.
+std::string without_layer(const std::string& detail) {
+  for (const char* prefix : {"dns: ", "tcp: ", "http: "}) {
+    if (detail.starts_with(prefix)) {
+      return detail.substr(std::string_view(prefix).size());
+    }
+  }
+  return detail;
+}
+
 std::string ms(double value) {
   std::ostringstream out;
   out.precision(1);
@@ -115,8 +126,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       const auto& result = results_[i];
       std::ostringstream line;
       line << to_string(plan_[i].type) << ' ' << plan_[i].name << " via " << result.resolver
-           << (result.over_tcp ? " (tcp)" : " (udp)") << ": " << result.detail << " in "
-           << ms(result.latency_ms);
+           << (result.over_tcp ? " (tcp)" : " (udp)") << ": " << without_layer(result.detail)
+           << " in " << ms(result.latency_ms);
       report_.trace.push_back({"dns", line.str()});
       for (const auto& record : result.answers) {
         std::ostringstream answer;
@@ -127,8 +138,9 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   }
 
   void after_dns() {
-    trace_dns();
-    report_.dns = results_;
+    if (context_.trace) {
+      trace_dns();
+    }
     for (const auto& result : results_) {
       if (result.status == DnsStatus::ObserverError) {
         return finish_observer_error(result.detail);
@@ -167,11 +179,11 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       report_.observation.outcome = Outcome::Down;
       report_.observation.layer = Layer::Dns;
       report_.observation.detail = failure->detail;
-      const auto remembered = needs_reach
-                                  ? context_.last_known_good.recall(
-                                        target_.name, vantage_.name, context_.clock.monotonic(),
-                                        context_.last_known_good_max_age)
-                                  : std::vector<config::IpAddress>{};
+      const auto remembered =
+          needs_reach ? context_.last_known_good.recall(target_.name, vantage_.name,
+                                                        context_.clock.monotonic(),
+                                                        context_.last_known_good_max_age)
+                      : std::vector<config::IpAddress>{};
       if (remembered.empty()) {
         return finish();
       }
@@ -209,12 +221,11 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       }
       if (target_.http) {
         HttpRequest request{*target_.http, addresses[i], vantage_.source, deadline_};
-        run_http_check(context_.io, context_.tls, request,
-                       [self = shared_from_this(), i](HttpResult result) {
-                         self->on_reach(i, result.up, result.observer_error, result.layer,
-                                        result.detail, result.latency_ms, result.cert_days_left,
-                                        result.tls_version);
-                       });
+        run_http_check(
+            context_.io, context_.tls, request, [self = shared_from_this(), i](HttpResult result) {
+              self->on_reach(i, result.up, result.observer_error, result.layer, result.detail,
+                             result.latency_ms, result.cert_days_left, result.tls_version);
+            });
       }
     }
   }
@@ -248,9 +259,11 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     int observer_errors = 0;
     const AddressResult* first_failure = nullptr;
     for (const auto& slot : report_.addresses) {
-      report_.trace.push_back({lkg_ ? "last-known-good" : (target_.http ? "http" : "tcp"),
-                               slot.address.to_string() + ": " + slot.detail + " in " +
-                                   ms(slot.latency_ms)});
+      if (context_.trace) {
+        report_.trace.push_back({lkg_ ? "last-known-good" : (target_.http ? "http" : "tcp"),
+                                 slot.address.to_string() + ": " + without_layer(slot.detail) +
+                                     " in " + ms(slot.latency_ms)});
+      }
       if (slot.up) {
         ++up;
       } else if (slot.observer_error) {
@@ -262,8 +275,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     const int total = static_cast<int>(report_.addresses.size());
     auto& observation = report_.observation;
     if (lkg_) {
-      observation.last_known_good = up > 0 ? consensus::LastKnownGood::Reachable
-                                           : consensus::LastKnownGood::Unreachable;
+      observation.last_known_good =
+          up > 0 ? consensus::LastKnownGood::Reachable : consensus::LastKnownGood::Unreachable;
       observation.detail += "; last-known-good addresses " +
                             std::string(up > 0 ? "still answer" : "do not answer either");
       return finish();
@@ -279,8 +292,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
                                          [](const AddressResult& r) { return r.up; });
       observation.detail = any_up.detail;
       if (up < total) {
-        observation.detail += " (" + std::to_string(total - up) + " of " +
-                              std::to_string(total) + " addresses failed)";
+        observation.detail += " (" + std::to_string(total - up) + " of " + std::to_string(total) +
+                              " addresses failed)";
       }
     } else {
       observation.outcome = Outcome::Down;
@@ -288,9 +301,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       observation.layer = failed->layer;
       observation.detail = failed->detail;
       if (total > 1) {
-        observation.detail += " (" + std::to_string(total - up) + " of " +
-                              std::to_string(total) + " addresses failed" +
-                              (all_mode ? ", reach: all)" : ")");
+        observation.detail += " (" + std::to_string(total - up) + " of " + std::to_string(total) +
+                              " addresses failed" + (all_mode ? ", reach: all)" : ")");
       }
     }
     finish();
@@ -308,8 +320,11 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     observation.at = context_.clock.now();
     observation.latency_ms =
         std::chrono::duration<double, std::milli>(steady::now() - started_).count();
-    report_.trace.push_back({"result", std::string(consensus::to_string(observation.outcome)) +
-                                           "  " + observation.detail});
+    if (context_.trace) {
+      report_.trace.push_back({"result", std::string(consensus::to_string(observation.outcome)) +
+                                             "  " + observation.detail});
+    }
+    report_.dns = std::move(results_);
     done_(std::move(report_));
   }
 

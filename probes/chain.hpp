@@ -56,7 +56,7 @@ struct ProbeReport {
   std::vector<DnsResult> dns;           // every query made, in plan order
   std::vector<AddressResult> addresses; // reach results (current or last-known-good)
   bool used_last_known_good = false;
-  std::vector<TraceLine> trace;
+  std::vector<TraceLine> trace;  // only when ChainContext::trace is set
 };
 
 // What every chain shares: the event loop, TLS settings, the last-known-good
@@ -67,6 +67,7 @@ struct ChainContext {
   LastKnownGoodStore& last_known_good;
   consensus::Duration last_known_good_max_age{3'600'000};
   const consensus::Clock& clock;
+  bool trace = false;  // fill ProbeReport::trace (crosscheck probe); off in the daemon
 };
 
 using ReportCallback = std::function<void(ProbeReport)>;

@@ -57,11 +57,13 @@ TEST_CASE("bad values inside a target's checks are reported at the value", "[tar
        "test.yaml:6:48: error: invalid HTTP method 'get' for targets[0].http.method: expected an "
        "upper-case method such as GET or HEAD"},
       {"  - {name: t, http: {url: 'http://x/', body_regex: true, expect_body: 'ok('}}\n",
-       "test.yaml:6:71: error: invalid regex 'ok(' for targets[0].http.expect_body: Mismatched '(' "
-       "and ')' in regular expression"},
+       "test.yaml:6:71: error: invalid regex 'ok(' for targets[0].http.expect_body: Unmatched "
+       "marking parenthesis ( or \\(.  The error occurred while parsing the regular expression: "
+       "'ok(>>>HERE>>>'."},
       {"  - {name: t, http: {url: 'http://x/', body_regex: true, expect_body: 'a{2,1}'}}\n",
        "test.yaml:6:71: error: invalid regex 'a{2,1}' for targets[0].http.expect_body: Invalid "
-       "range in '{}' in regular expression"},
+       "content of repeat range.  The error occurred while parsing the regular expression: "
+       "'a{2,>>>HERE>>>1}'."},
       {"  - {name: t, http: {url: 'http://x/', headers: {'X Probe': yes}}}\n",
        "test.yaml:6:50: error: invalid header name 'X Probe' in targets[0].http.headers"},
       {"  - {name: t, http: {url: 'http://x/', headers: {X-Probe: {a: b}}}}\n",

@@ -29,7 +29,7 @@ struct Harness {
   asio::io_context io;
   consensus::ManualClock clock{*consensus::parse_rfc3339("2025-10-20T06:48:00Z")};
   probes::LastKnownGoodStore lkg;
-  probes::ChainContext context{io, probes::make_client_tls_context(), lkg, 1h, clock};
+  probes::ChainContext context{io, probes::make_client_tls_context(), lkg, 1h, clock, true};
 
   probes::ProbeReport probe(const config::TargetConfig& target,
                             const probes::VantageEndpoint& vantage) {
@@ -231,7 +231,7 @@ TEST_CASE("the probe trace names every step in order", "[chain]") {
   REQUIRE(report.trace.size() == 3);
   CHECK_THAT(report.trace[0].text,
              Catch::StartsWith("A svc.test via 127.0.0.61:" + std::to_string(dns.port()) +
-                               " (udp): dns: NOERROR, 1 answer in "));
+                               " (udp): NOERROR, 1 answer in "));
   CHECK_THAT(report.trace[1].text, Catch::Contains("ttl 60  192.0.2.10"));
   CHECK(report.trace[2].step == "result");
 }

@@ -1,0 +1,562 @@
+// The API server: Beast's session idiom on one io_context thread. Each
+// session reads one request (expires_after first, parser limits set), routes
+// it through the pure handle_request(), and writes one answer; writes and
+// watches wait off-thread and hop back with asio::post before touching it.
+#include "daemon/api_server.hpp"
+
+#include "daemon/system_clock.hpp"
+#include "net/address.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace crosscheck::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using namespace std::chrono_literals;
+
+// The read buffer holds at most one request's header and body.
+constexpr std::size_t k_read_buffer_limit = k_api_header_limit + k_api_body_limit;
+// Connections being answered 503 at once; past this they are just closed.
+constexpr std::size_t k_max_rejecting = 64;
+// After an answer that closes the connection we stop sending, then read and
+// discard what the client still sends (so a close never resets our answer
+// away), for at most this long and this many bytes.
+constexpr auto k_linger_timeout = 1s;
+constexpr std::size_t k_linger_bytes = 256 * 1024;
+// A write whose ApiActions completion is later than its deadline plus this
+// is answered 504.
+constexpr auto k_action_grace = 1s;
+// Back-off before accepting again after an accept error (EMFILE, ENFILE).
+constexpr auto k_accept_retry = 100ms;
+
+struct Counters {
+  std::atomic<std::uint64_t> connections_accepted{0}, connections_rejected{0}, requests{0},
+      responses_2xx{0}, responses_3xx{0}, responses_4xx{0}, responses_5xx{0}, malformed_requests{0},
+      oversized_headers{0}, oversized_bodies{0}, timeouts{0}, io_errors{0}, accept_errors{0},
+      watch_refused{0}, action_timeouts{0}, internal_errors{0};
+};
+
+// What sessions share with the server, kept alive by them.
+struct Shared {
+  Shared(ApiServerOptions server_options, SnapshotHub& snapshot_hub, ApiActions& api_actions)
+      : options(std::move(server_options)), hub(snapshot_hub), actions(api_actions) {}
+
+  consensus::WallTime now() const {
+    return options.clock != nullptr ? options.clock->system() : system_clock.system();
+  }
+
+  ApiServerOptions options;
+  SnapshotHub& hub;
+  ApiActions& actions;
+  SystemClock system_clock;
+  Counters counters;
+  std::atomic<std::size_t> active{0};     // sessions serving requests
+  std::atomic<std::size_t> rejecting{0};  // sessions answering 503
+  // Completions from other threads post to the io_context only while open.
+  std::mutex post_mutex;
+  bool open = true;
+};
+
+void bump(std::atomic<std::uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared, bool rejecting)
+      : stream_(std::move(socket)),
+        shared_(std::move(shared)),
+        action_timer_(stream_.get_executor()),
+        buffer_(k_read_buffer_limit),
+        rejecting_(rejecting) {}
+
+  ~Session() { (rejecting_ ? shared_->rejecting : shared_->active).fetch_sub(1); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  Session(Session&&) = delete;
+  Session& operator=(Session&&) = delete;
+
+  void start() {
+    guarded([&] {
+      if (rejecting_) {
+        send(error_response(503, "overloaded", "too many connections; retry shortly"), true);
+      } else {
+        do_read();
+      }
+    });
+  }
+
+  // Server stop: abandon everything (handlers still queued are never run).
+  void shut() {
+    error_code ignored;
+    stream_.socket().close(ignored);
+    action_timer_.cancel();
+  }
+
+ private:
+  // No exception leaves a completion handler: it closes this connection.
+  template <typename Body>
+  void guarded(Body&& body) {
+    try {
+      body();
+    } catch (const std::exception&) {
+      bump(shared_->counters.internal_errors);
+      close_now();
+    }
+  }
+
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(k_api_header_limit);
+    parser_->body_limit(k_api_body_limit);
+    stream_.expires_after(shared_->options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
+                       self->guarded([&] { self->on_read(ec); });
+                     });
+  }
+
+  void on_read(error_code ec) {
+    Counters& counters = shared_->counters;
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
+      return close_now();  // the client went away
+    }
+    if (ec == beast::error::timeout) {
+      bump(counters.timeouts);
+      return close_now();
+    }
+    if (ec == http::error::header_limit) {
+      bump(counters.oversized_headers);
+      return send(
+          error_response(431, "headers_too_large",
+                         "request headers exceed " + std::to_string(k_api_header_limit) + " bytes"),
+          true);
+    }
+    if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
+      bump(counters.oversized_bodies);
+      return send(
+          error_response(413, "payload_too_large",
+                         "request body exceeds " + std::to_string(k_api_body_limit) + " bytes"),
+          true);
+    }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      bump(counters.malformed_requests);
+      return send(error_response(400, "bad_request", "malformed HTTP request"), true);
+    }
+    if (ec) {
+      bump(counters.io_errors);
+      return close_now();
+    }
+    bump(counters.requests);
+    handle(parser_->release());
+  }
+
+  void handle(http::request<http::string_body> request) {
+    version_ = request.version();
+    keep_alive_ = request.keep_alive();
+    ApiRequest api;
+    api.method = std::string(request.method_string());
+    api.target = std::string(request.target());
+    api.authorization = std::string(request[http::field::authorization]);
+    api.if_none_match = std::string(request[http::field::if_none_match]);
+    api.body = std::move(request.body());
+    const auto& token = shared_->options.token;
+    api.writes_enabled = token.has_value();
+    api.authorized = token && bearer_token_matches(api.authorization, *token);
+    const SnapshotPtr snapshot = shared_->hub.current();
+    ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
+    if (auto* response = std::get_if<ApiResponse>(&outcome)) {
+      return send(std::move(*response), false);
+    }
+    if (auto* watch = std::get_if<WatchRequest>(&outcome)) {
+      return start_watch(*watch);
+    }
+    start_action(std::get<WriteRequest>(std::move(outcome)));
+  }
+
+  void start_watch(const WatchRequest& watch) {
+    since_ = watch.since;
+    shared_->hub.wait_newer(watch.since, stream_.get_executor(),
+                            std::min(watch.wait, shared_->options.max_watch_wait),
+                            [self = shared_from_this()](SnapshotPtr snapshot) {
+                              self->guarded([&] { self->on_watch(std::move(snapshot)); });
+                            });
+  }
+
+  void on_watch(SnapshotPtr snapshot) {
+    if (!snapshot) {
+      bump(shared_->counters.watch_refused);
+      return send(error_response(503, "overloaded", "too many watches waiting; retry shortly"),
+                  false);
+    }
+    send(watch_response(*snapshot, since_), false);
+  }
+
+  // Runs a write through ApiActions. The completion may come on any thread,
+  // or never: it reaches this session only by a post while the server is
+  // open, holds it only weakly, and the timer (which owns the session while
+  // it waits) answers 504 if it never comes.
+  void start_action(WriteRequest write) {
+    write_ = std::move(write);
+    action_done_ = false;
+    const std::uint64_t action = ++action_seq_;
+    const auto deadline =
+        write_.kind == WriteRequest::Kind::Recheck ? write_.deadline : k_write_action_deadline;
+    action_timer_.expires_after(deadline + k_action_grace);
+    action_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) {
+        bump(self->shared_->counters.action_timeouts);
+        self->guarded([&] {
+          self->finish_action(
+              self->action_seq_,
+              ActionResult{504, "action_timeout", "the service did not answer in time", nullptr});
+        });
+      }
+    });
+    ActionCallback done = [shared = shared_, weak = weak_from_this(),
+                           executor = stream_.get_executor(), action](ActionResult result) {
+      const std::lock_guard lock(shared->post_mutex);
+      if (!shared->open) {
+        return;
+      }
+      asio::post(executor, [weak, action, result = std::move(result)]() mutable {
+        if (const auto self = weak.lock()) {
+          self->guarded([&] { self->finish_action(action, std::move(result)); });
+        }
+      });
+    };
+    try {
+      switch (write_.kind) {
+        case WriteRequest::Kind::Recheck:
+          return shared_->actions.recheck(write_.target, write_.deadline, std::move(done));
+        case WriteRequest::Kind::Acknowledge:
+          return shared_->actions.acknowledge(write_.escalation_id, write_.by, std::move(done));
+        case WriteRequest::Kind::SetOverride:
+          return shared_->actions.set_override(write_.target, write_.override_value,
+                                               std::move(done));
+        case WriteRequest::Kind::ClearOverride:
+          return shared_->actions.clear_override(write_.target, std::move(done));
+      }
+    } catch (const std::exception& error) {
+      bump(shared_->counters.internal_errors);
+      finish_action(action, ActionResult{500, "internal", error.what(), nullptr});
+    }
+  }
+
+  // Answers write `action` once: the completion or the timeout, whichever is
+  // first; a late completion (or one for an earlier write) is dropped.
+  void finish_action(std::uint64_t action, ActionResult result) {
+    if (action_done_ || action != action_seq_) {
+      return;
+    }
+    action_done_ = true;
+    action_timer_.cancel();
+    send(write_response(write_, result), false);
+  }
+
+  void send(ApiResponse answer, bool close) {
+    Counters& counters = shared_->counters;
+    bump(answer.status >= 500   ? counters.responses_5xx
+         : answer.status >= 400 ? counters.responses_4xx
+         : answer.status >= 300 ? counters.responses_3xx
+                                : counters.responses_2xx);
+    response_ = {};
+    response_.version(version_);
+    response_.result(static_cast<unsigned>(answer.status));
+    response_.set(http::field::server, "crosscheck");
+    response_.set(http::field::content_type, answer.content_type);
+    for (const auto& [name, value] : answer.headers) {
+      response_.set(name, value);
+    }
+    response_.keep_alive(keep_alive_ && !close);
+    response_.body() = std::move(answer.body);
+    response_.prepare_payload();
+    stream_.expires_after(shared_->options.idle_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
+                        self->guarded([&] { self->on_write(ec); });
+                      });
+  }
+
+  void on_write(error_code ec) {
+    if (ec) {
+      bump(ec == beast::error::timeout ? shared_->counters.timeouts : shared_->counters.io_errors);
+      return close_now();
+    }
+    if (!response_.keep_alive()) {
+      return linger_close();
+    }
+    do_read();
+  }
+
+  void linger_close() {
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) {
+      return close_now();
+    }
+    drained_ = 0;
+    stream_.expires_after(k_linger_timeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](error_code ec, std::size_t bytes) {
+                              self->drained_ += bytes;
+                              if (ec || self->drained_ > k_linger_bytes) {
+                                return self->close_now();
+                              }
+                              self->drain();
+                            });
+  }
+
+  void close_now() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<Shared> shared_;
+  asio::steady_timer action_timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  std::array<char, 4096> scratch_{};
+  std::size_t drained_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  bool rejecting_ = false;
+  std::uint64_t since_ = 0;
+  WriteRequest write_;
+  bool action_done_ = true;
+  std::uint64_t action_seq_ = 0;
+};
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Impl(ApiServerOptions options, SnapshotHub& hub, ApiActions& actions)
+      : shared(std::make_shared<Shared>(std::move(options), hub, actions)) {}
+
+  void do_accept() {
+    acceptor.async_accept([this](error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        return;
+      }
+      if (ec) {
+        bump(shared->counters.accept_errors);
+        retry_timer.expires_after(k_accept_retry);
+        retry_timer.async_wait([this](error_code wait_ec) {
+          if (!wait_ec) {
+            do_accept();
+          }
+        });
+        return;
+      }
+      try {
+        admit(std::move(socket));
+      } catch (const std::exception&) {
+        bump(shared->counters.internal_errors);
+      }
+      do_accept();
+    });
+  }
+
+  void admit(tcp::socket socket) {
+    bool rejecting = false;
+    if (shared->active.load() >= shared->options.max_connections) {
+      bump(shared->counters.connections_rejected);
+      if (shared->rejecting.load() >= k_max_rejecting) {
+        return;  // the socket closes as it goes out of scope
+      }
+      rejecting = true;
+      shared->rejecting.fetch_add(1);
+    } else {
+      bump(shared->counters.connections_accepted);
+      shared->active.fetch_add(1);
+    }
+    auto session = std::make_shared<Session>(std::move(socket), shared, rejecting);
+    if (sessions.size() > 2 * (shared->active.load() + shared->rejecting.load()) + 64) {
+      std::erase_if(sessions, [](const std::weak_ptr<Session>& weak) { return weak.expired(); });
+    }
+    sessions.push_back(session);
+    session->start();
+  }
+
+  // On the server thread: close everything, then stop the loop.
+  void shutdown() {
+    error_code ignored;
+    acceptor.close(ignored);
+    retry_timer.cancel();
+    for (const auto& weak : sessions) {
+      if (const auto session = weak.lock()) {
+        session->shut();
+      }
+    }
+    sessions.clear();
+    shared->hub.forget_waiters(io);
+    io.stop();
+  }
+
+  std::shared_ptr<Shared> shared;
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  asio::steady_timer retry_timer{io};
+  std::vector<std::weak_ptr<Session>> sessions;  // server thread only
+  config::Endpoint bound;
+  std::thread thread;
+  bool started = false;
+};
+
+ApiServer::ApiServer(ApiServerOptions options, SnapshotHub& hub, ApiActions& actions)
+    : impl_(std::make_unique<Impl>(std::move(options), hub, actions)) {}
+
+ApiServer::~ApiServer() {
+  stop();
+}
+
+bool ApiServer::start(std::string& why) {
+  if (impl_->started) {
+    why = "the API server was already started";
+    return false;
+  }
+  const ApiServerOptions& options = impl_->shared->options;
+  const tcp::endpoint endpoint = net::tcp_endpoint(options.listen.address, options.listen.port);
+  tcp::acceptor& acceptor = impl_->acceptor;
+  error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  tcp::endpoint local;
+  if (!ec) {
+    local = acceptor.local_endpoint(ec);
+  }
+  if (ec) {
+    why = options.listen.to_string() + ": " + ec.message();
+    acceptor.close(ec);
+    return false;
+  }
+  impl_->bound = config::Endpoint{net::from_asio(local.address()), local.port()};
+  impl_->started = true;
+  impl_->do_accept();
+  impl_->thread = std::thread([impl = impl_.get()] {
+    // run() returns when stopped; a stray exception is counted, not fatal.
+    while (!impl->io.stopped()) {
+      try {
+        impl->io.run();
+      } catch (const std::exception&) {
+        bump(impl->shared->counters.internal_errors);
+      }
+    }
+  });
+  return true;
+}
+
+void ApiServer::stop() {
+  if (!impl_->thread.joinable()) {
+    return;
+  }
+  {
+    const std::lock_guard lock(impl_->shared->post_mutex);
+    impl_->shared->open = false;
+  }
+  asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
+  impl_->thread.join();
+  impl_->shared->hub.forget_waiters(impl_->io);  // in case the loop had ended already
+}
+
+config::Endpoint ApiServer::bound_endpoint() const {
+  return impl_->bound;
+}
+
+std::size_t ApiServer::active_connections() const {
+  return impl_->shared->active.load();
+}
+
+ApiCounters ApiServer::counters() const {
+  const Counters& c = impl_->shared->counters;
+  return ApiCounters{c.connections_accepted.load(),
+                     c.connections_rejected.load(),
+                     c.requests.load(),
+                     c.responses_2xx.load(),
+                     c.responses_3xx.load(),
+                     c.responses_4xx.load(),
+                     c.responses_5xx.load(),
+                     c.malformed_requests.load(),
+                     c.oversized_headers.load(),
+                     c.oversized_bodies.load(),
+                     c.timeouts.load(),
+                     c.io_errors.load(),
+                     c.accept_errors.load(),
+                     c.watch_refused.load(),
+                     c.action_timeouts.load(),
+                     c.internal_errors.load()};
+}
+
+bool bearer_token_matches(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view k_scheme = "Bearer";
+  if (token.empty() || authorization.size() <= k_scheme.size() ||
+      !iequals(authorization.substr(0, k_scheme.size()), k_scheme) ||
+      authorization[k_scheme.size()] != ' ') {
+    return false;
+  }
+  std::string_view presented = authorization.substr(k_scheme.size() + 1);
+  while (!presented.empty() && presented.front() == ' ') {
+    presented.remove_prefix(1);
+  }
+  while (!presented.empty() && presented.back() == ' ') {
+    presented.remove_suffix(1);
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> presented_digest{};
+  std::array<unsigned char, EVP_MAX_MD_SIZE> token_digest{};
+  unsigned int presented_size = 0;
+  unsigned int token_size = 0;
+  if (EVP_Digest(presented.data(), presented.size(), presented_digest.data(), &presented_size,
+                 EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(token.data(), token.size(), token_digest.data(), &token_size, EVP_sha256(),
+                 nullptr) != 1 ||
+      presented_size != token_size) {
+    return false;
+  }
+  return CRYPTO_memcmp(presented_digest.data(), token_digest.data(), token_size) == 0;
+}
+
+}  // namespace crosscheck::daemon

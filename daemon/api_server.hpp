@@ -1,0 +1,104 @@
+// The REST API's HTTP/1.1 server (Boost.Beast, hidden behind this light
+// header). Sessions only do I/O: every request goes to handle_request(), writes
+// to ApiActions. It runs on its own io_context and thread; it never logs.
+#pragma once
+
+#include "config/types.hpp"
+#include "daemon/api_actions.hpp"
+#include "daemon/api_router.hpp"
+#include "daemon/snapshot_hub.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crosscheck::consensus {
+class Clock;
+}
+
+namespace crosscheck::daemon {
+
+// A request header block larger than this is answered 431, a body larger than
+// this 413; both close the connection.
+constexpr std::size_t k_api_header_limit = 8 * 1024;
+constexpr std::size_t k_api_body_limit = 64 * 1024;
+// Connections served at once; one more is answered 503 (Retry-After: 1) and closed.
+constexpr std::size_t k_default_max_connections = 1024;
+// How long a connection may take to send a request (or sit idle between
+// requests), and to take our answer.
+constexpr std::chrono::milliseconds k_default_idle_timeout{30'000};
+// How long the service may take over an acknowledge or override (a recheck
+// has its own deadline); past it plus a grace the client gets 504.
+constexpr std::chrono::milliseconds k_write_action_deadline{10'000};
+
+struct ApiServerOptions {
+  config::Endpoint listen;
+  // Writes need "Authorization: Bearer <token>". Without a token writes are
+  // disabled and answered 403: no credential could ever be right, so 401
+  // ("try another token") would mislead.
+  std::optional<std::string> token;
+  std::size_t max_connections = k_default_max_connections;
+  std::chrono::milliseconds idle_timeout = k_default_idle_timeout;
+  std::chrono::milliseconds max_watch_wait = k_max_watch_wait;  // tests shorten it
+  // Wall time for gates and overrides; nullptr means the system clock.
+  const consensus::Clock* clock = nullptr;
+};
+
+// What the server has seen, by class, for /metrics later (it never logs).
+struct ApiCounters {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_rejected = 0;  // over max_connections: 503 and close
+  std::uint64_t requests = 0;              // complete requests routed
+  std::uint64_t responses_2xx = 0;
+  std::uint64_t responses_3xx = 0;
+  std::uint64_t responses_4xx = 0;
+  std::uint64_t responses_5xx = 0;
+  std::uint64_t malformed_requests = 0;  // unparseable HTTP: 400 and close
+  std::uint64_t oversized_headers = 0;   // 431
+  std::uint64_t oversized_bodies = 0;    // 413
+  std::uint64_t timeouts = 0;            // a connection too slow to send or take
+  std::uint64_t io_errors = 0;           // resets and other socket errors
+  std::uint64_t accept_errors = 0;       // e.g. out of file descriptors
+  std::uint64_t watch_refused = 0;       // SnapshotHub::k_max_waiters reached: 503
+  std::uint64_t action_timeouts = 0;     // ApiActions did not complete in time: 504
+  std::uint64_t internal_errors = 0;     // an exception caught in a handler
+};
+
+class ApiServer {
+ public:
+  // `hub` and `actions` must outlive the server.
+  ApiServer(ApiServerOptions options, SnapshotHub& hub, ApiActions& actions);
+  // stop()s.
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+  ApiServer(ApiServer&&) = delete;
+  ApiServer& operator=(ApiServer&&) = delete;
+
+  // Binds and listens on options.listen and starts the server thread; false
+  // with `why` when it cannot (address in use, not ours, already started).
+  bool start(std::string& why);
+  // Closes the listener and every connection, forgets pending watches and
+  // joins the thread. Idempotent; ApiActions completing later are dropped.
+  void stop();
+
+  // The address actually bound (port 0 resolved); meaningful after start().
+  config::Endpoint bound_endpoint() const;
+  ApiCounters counters() const;
+  std::size_t active_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True when `authorization` is "Bearer <token>" (scheme case-insensitive).
+// Compares SHA-256 digests with CRYPTO_memcmp: the time taken says nothing
+// about how much of the token, or its length, a guess got right.
+bool bearer_token_matches(std::string_view authorization, std::string_view token);
+
+}  // namespace crosscheck::daemon

@@ -1,0 +1,479 @@
+#include "daemon/service.hpp"
+
+#include "consensus/time_format.hpp"
+#include "daemon/api_server.hpp"
+#include "daemon/divergence.hpp"
+#include "daemon/engine_policy.hpp"
+#include "probes/prober.hpp"
+#include "storage/store.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace crosscheck::daemon {
+namespace cs = crosscheck::consensus;
+using namespace std::chrono_literals;
+
+namespace {
+
+// How often the engine judges every target. Observations arrive between
+// evaluations; a verdict is at most this much older than its evidence.
+constexpr auto k_evaluation_period = 500ms;
+// A target can be rechecked at most once in this period (a failover
+// script's "are you sure, right now?", not a load generator).
+constexpr auto k_recheck_spacing = 5s;
+// Verdict transitions kept in memory per target for /history.
+constexpr std::size_t k_history_per_target = 200;
+constexpr auto k_flush_timeout = 5s;
+constexpr const char* k_version = CROSSCHECK_VERSION;
+
+std::optional<std::string> read_token(const std::optional<std::filesystem::path>& file) {
+  if (!file) {
+    return std::nullopt;
+  }
+  std::ifstream in(*file);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
+    token.pop_back();
+  }
+  return token;
+}
+
+std::string held_text(const std::optional<cs::VerdictKind>& held) {
+  return held ? std::string(cs::to_string(*held)) : "none";
+}
+
+}  // namespace
+
+Service::Service(ServiceOptions options)
+    : options_(std::move(options)),
+      config_(options_.config),
+      log_(options_.log),
+      engine_(make_policy(*config_)),
+      evaluation_timer_(io_),
+      signals_(io_),
+      started_(clock_.monotonic()) {
+  pair_seen_.assign(config_->targets.size() * config_->vantages.size(), false);
+}
+
+Service::~Service() = default;
+
+std::optional<config::Endpoint> Service::api_endpoint() const {
+  return api_endpoint_;
+}
+
+void Service::restore() {
+  storage::Options store_options;
+  store_options.data_dir = config_->node.data_dir;
+  store_options.retention = config_->storage.retention;
+  store_ = std::make_unique<storage::Store>(store_options, clock_);
+  auto state = store_->restore();
+  if (!state) {
+    // Unreadable is not empty: say so, and start from nothing in memory.
+    log_->error("storage: cannot restore previous state ({}); starting without it",
+                store_->health().reason);
+    return;
+  }
+  for (const auto& verdict : state->verdicts) {
+    if (engine_.restore(verdict)) {
+      log_->info("restored {}: {} (generation {}, since {})", verdict.target,
+                 cs::to_string(verdict.kind), verdict.generation,
+                 cs::format_rfc3339(verdict.since));
+    }
+  }
+  for (const auto& [target, value] : state->overrides) {
+    engine_.set_override(target, value);
+  }
+  for (const auto& record : state->open_escalations) {
+    EscalationView view;
+    view.id = record.id;
+    view.key = record.key;
+    view.kind = record.kind;
+    view.target = record.target;
+    view.vantage = record.vantage;
+    view.reason = record.reason;
+    view.opened_at = record.opened_at;
+    view.acked_at = record.acked_at;
+    view.acked_by = record.acked_by;
+    escalations_.push_back(std::move(view));
+  }
+  next_escalation_id_ = std::max(next_escalation_id_, state->max_escalation_id + 1);
+  for (const auto& target : config_->targets) {
+    for (const auto& transition : store_->history(target.name, k_history_per_target)) {
+      history_[target.name].push_back(TransitionView{transition.generation, transition.at,
+                                                     transition.kind, transition.held,
+                                                     transition.reason_code, transition.reason});
+    }
+  }
+  const auto health = store_->health();
+  if (!health.ok) {
+    log_->error("storage degraded: {}; serving from memory", health.reason);
+  }
+}
+
+int Service::run() {
+  restore();
+  const auto token = read_token(config_->api.token_file);
+  ApiServerOptions api_options;
+  api_options.listen = config_->api.listen;
+  api_options.token = token;
+  api_options.clock = &clock_;
+  api_ = std::make_unique<ApiServer>(api_options, hub_, *this);
+  std::string why;
+  if (!api_->start(why)) {
+    log_->critical("cannot listen on {}: {}", config_->api.listen.to_string(), why);
+    return 1;
+  }
+  api_endpoint_ = api_->bound_endpoint();
+  log_->info("crosscheck {} on {}: {} targets, {} vantages; API on {}", k_version,
+             config_->node.name, config_->targets.size(), config_->vantages.size(),
+             api_endpoint_->to_string());
+
+  std::random_device seed;
+  prober_ = std::make_unique<probes::Prober>(
+      io_, config_, clock_, (static_cast<std::uint64_t>(seed()) << 32U) | seed(),
+      [this](const probes::ProbeReport& report) { on_report(report); });
+  prober_->start();
+  if (options_.handle_signals) {
+    watch_signals();
+  }
+  publish();
+  arm_evaluation();
+  io_.run();
+
+  // Shutdown: probing stopped; finish what storage holds, then the API.
+  if (store_ && !store_->flush(k_flush_timeout)) {
+    log_->warn("storage did not flush within {}s", k_flush_timeout.count());
+  }
+  if (store_) {
+    store_->close();
+  }
+  api_->stop();
+  log_->info("stopped");
+  return 0;
+}
+
+void Service::stop() {
+  boost::asio::post(io_, [this] {
+    if (prober_) {
+      prober_->stop();
+    }
+    evaluation_timer_.cancel();
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    for (auto& [target, pending] : rechecks_) {
+      if (pending.deadline) {
+        pending.deadline->cancel();
+      }
+    }
+    // Let in-flight probes finish (bounded by their timeouts), then return.
+    io_.stop();
+  });
+}
+
+void Service::watch_signals() {
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
+  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) {
+      return;
+    }
+    if (signal == SIGHUP) {
+      reload_check();
+      watch_signals();
+      return;
+    }
+    log_->info("signal {}: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop();
+  });
+}
+
+void Service::reload_check() {
+  // Live reload (applying a new config atomically) is the operations
+  // issue's work; until then SIGHUP validates the file and says so.
+  const auto loaded = config::load_config(options_.config_path);
+  for (const auto& diagnostic : loaded.diagnostics) {
+    log_->warn("reload: {}", diagnostic.to_string());
+  }
+  if (loaded.ok()) {
+    log_->warn("reload: {} is valid; this version applies config changes on restart",
+               options_.config_path.string());
+  } else {
+    log_->error("reload: {} is invalid; the running config stays in force",
+                options_.config_path.string());
+  }
+}
+
+void Service::arm_evaluation() {
+  evaluation_timer_.expires_after(k_evaluation_period);
+  evaluation_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) {
+      return;
+    }
+    evaluate();
+    arm_evaluation();
+  });
+}
+
+void Service::on_report(const probes::ProbeReport& report) {
+  const auto& observation = report.observation;
+  const auto status = engine_.observe(observation);
+  if (status != cs::ObserveStatus::Accepted) {
+    log_->debug("observation of {} from {} refused: {}", observation.target, observation.vantage,
+                cs::to_string(status));
+  }
+  last_seen_[observation.vantage] = observation.at.wall;
+  if (store_) {
+    store_->record_observation(observation);
+  }
+  const auto vantages = config_->vantages.size();
+  for (std::size_t t = 0; t < config_->targets.size(); ++t) {
+    if (config_->targets[t].name != observation.target) {
+      continue;
+    }
+    for (std::size_t v = 0; v < vantages; ++v) {
+      if (config_->vantages[v].name == observation.vantage && !pair_seen_[t * vantages + v]) {
+        pair_seen_[t * vantages + v] = true;
+        ++pairs_reported_;
+      }
+    }
+  }
+  if (auto found = rechecks_.find(observation.target); found != rechecks_.end()) {
+    if (found->second.awaiting > 0 && --found->second.awaiting == 0) {
+      finish_recheck(observation.target, 200);
+    }
+  }
+}
+
+void Service::evaluate() {
+  const auto now = clock_.now();
+  const auto evaluation = engine_.evaluate(now);
+  for (const auto& event : evaluation.events) {
+    handle_event(event);
+  }
+  if (!ready_) {
+    // Ready once every (target, vantage) pair has reported, or after the
+    // longest interval plus timeout: a dead vantage must not keep the whole
+    // oracle unready forever (its votes are simply unknown).
+    cs::Duration longest{0};
+    for (const auto& target : config_->targets) {
+      longest = std::max(longest, target.timing.interval + target.timing.timeout);
+    }
+    if (pairs_reported_ == pair_seen_.size() || now.mono - started_ >= longest) {
+      ready_ = true;
+      log_->info("ready: first full evaluation done");
+    }
+  }
+  publish();
+}
+
+void Service::handle_event(const cs::Event& event) {
+  if (event.kind == cs::EventKind::VerdictChanged) {
+    const auto* verdict = engine_.verdict(event.target);
+    if (verdict != nullptr && store_) {
+      store_->record_verdict(*verdict, true);
+    }
+    auto& history = history_[event.target];
+    history.push_front(TransitionView{event.generation, event.at.wall, event.verdict, event.held,
+                                      verdict ? verdict->reason_code : cs::ReasonCode::Quorum,
+                                      event.reason});
+    if (history.size() > k_history_per_target) {
+      history.pop_back();
+    }
+    const auto level =
+        event.verdict == cs::VerdictKind::Healthy ? spdlog::level::info : spdlog::level::warn;
+    log_->log(level, "verdict target={} verdict={} held={} generation={} reason=\"{}\"",
+              event.target, cs::to_string(event.verdict), held_text(event.held), event.generation,
+              event.reason);
+    return;
+  }
+  if (event.kind == cs::EventKind::OverrideExpired) {
+    if (store_) {
+      store_->clear_override(event.target);
+    }
+    log_->info("override expired target={} reason=\"{}\"", event.target, event.reason);
+    return;
+  }
+  const std::string subject =
+      event.target.empty() ? "vantage=" + event.vantage : "target=" + event.target;
+  if (event.is_resolution()) {
+    if (store_) {
+      store_->record_event(event);
+    }
+    std::erase_if(escalations_, [&](const EscalationView& view) { return view.key == event.key; });
+    log_->info("escalation resolved kind={} {} key={} reason=\"{}\"", cs::to_string(event.kind),
+               subject, event.key, event.reason);
+    return;
+  }
+  EscalationView view;
+  view.id = next_escalation_id_++;
+  view.key = event.key;
+  view.kind = event.kind;
+  view.target = event.target;
+  view.vantage = event.vantage;
+  view.reason = event.reason;
+  view.opened_at = event.at.wall;
+  escalations_.push_back(view);
+  if (store_) {
+    store_->record_event(event, view.id);
+  }
+  log_->warn("escalation kind={} {} key={} id={} reason=\"{}\"", cs::to_string(event.kind), subject,
+             event.key, view.id, event.reason);
+}
+
+void Service::publish() {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->revision = engine_.revision();
+  snapshot->taken_at = clock_.system();
+  snapshot->ready = ready_;
+  snapshot->node = config_->node.name;
+  snapshot->version = k_version;
+  for (const auto& verdict : engine_.verdicts()) {
+    TargetView view;
+    view.verdict = verdict;
+    view.divergence = find_divergence(verdict.evidence);
+    if (const auto found = history_.find(verdict.target); found != history_.end()) {
+      view.history.assign(found->second.begin(), found->second.end());
+    }
+    snapshot->targets.push_back(std::move(view));
+  }
+  for (const auto& vantage : engine_.vantages()) {
+    VantageView view;
+    view.name = vantage.name;
+    view.node = vantage.node;
+    view.domain = vantage.domain;
+    if (const auto found = engine_.suspects().find(vantage.name);
+        found != engine_.suspects().end()) {
+      view.suspect = true;
+      view.suspect_reason = found->second;
+    }
+    if (const auto seen = last_seen_.find(vantage.name); seen != last_seen_.end()) {
+      view.last_seen = seen->second;
+    }
+    snapshot->vantages.push_back(std::move(view));
+  }
+  snapshot->escalations = escalations_;
+  if (store_) {
+    const auto health = store_->health();
+    snapshot->storage = StorageView{health.ok, health.reason};
+  }
+  hub_.publish(std::move(snapshot));
+}
+
+ActionResult Service::result(int status, std::string error, std::string detail) {
+  return ActionResult{status, std::move(error), std::move(detail), hub_.current()};
+}
+
+void Service::recheck(const std::string& target, std::chrono::milliseconds deadline,
+                      ActionCallback done) {
+  boost::asio::post(io_, [this, target, deadline, done = std::move(done)]() mutable {
+    if (config_->find_target(target) == nullptr) {
+      return done(result(404, "unknown_target", "no target '" + target + "'"));
+    }
+    const auto now = clock_.monotonic();
+    auto& pending = rechecks_[target];
+    if (pending.awaiting > 0) {
+      // A recheck is already running: share its answer.
+      pending.callbacks.push_back(std::move(done));
+      return;
+    }
+    if (const auto last = last_recheck_.find(target);
+        last != last_recheck_.end() && now - last->second < k_recheck_spacing) {
+      const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+          k_recheck_spacing - (now - last->second) + 999ms);
+      return done(result(429, "rate_limited",
+                         "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
+                             "s ago; retry in " + std::to_string(wait.count()) + "s"));
+    }
+    last_recheck_[target] = now;
+    prober_->recheck(target);
+    pending.awaiting = config_->vantages.size();
+    pending.callbacks.push_back(std::move(done));
+    pending.deadline = std::make_shared<boost::asio::steady_timer>(io_, deadline);
+    pending.deadline->async_wait([this, target](boost::system::error_code ec) {
+      if (!ec) {
+        finish_recheck(target, 504);
+      }
+    });
+  });
+}
+
+void Service::finish_recheck(const std::string& target, int status) {
+  auto found = rechecks_.find(target);
+  if (found == rechecks_.end()) {
+    return;
+  }
+  auto pending = std::move(found->second);
+  rechecks_.erase(found);
+  if (pending.deadline) {
+    pending.deadline->cancel();
+  }
+  evaluate();
+  for (auto& callback : pending.callbacks) {
+    callback(status == 200 ? result(200)
+                           : result(504, "recheck_timeout",
+                                    "not every vantage answered before the deadline; the "
+                                    "verdict shown includes what did"));
+  }
+}
+
+void Service::acknowledge(std::int64_t id, const std::string& by, ActionCallback done) {
+  boost::asio::post(io_, [this, id, by, done = std::move(done)] {
+    for (auto& view : escalations_) {
+      if (view.id == id) {
+        view.acked_at = clock_.system();
+        view.acked_by = by;
+        if (store_) {
+          store_->acknowledge(id, by, *view.acked_at);
+        }
+        log_->info("escalation acknowledged id={} key={} by={}", id, view.key, by);
+        publish();
+        return done(result(200));
+      }
+    }
+    done(result(404, "unknown_escalation", "no open escalation with id " + std::to_string(id)));
+  });
+}
+
+void Service::set_override(const std::string& target, const cs::Override& value,
+                           ActionCallback done) {
+  boost::asio::post(io_, [this, target, value, done = std::move(done)] {
+    if (!engine_.set_override(target, value)) {
+      return done(result(404, "unknown_target", "no target '" + target + "'"));
+    }
+    if (store_) {
+      store_->set_override(target, value);
+    }
+    log_->warn("override target={} verdict={} by={} until={} reason=\"{}\"", target,
+               cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
+               value.reason);
+    evaluate();
+    done(result(200));
+  });
+}
+
+void Service::clear_override(const std::string& target, ActionCallback done) {
+  boost::asio::post(io_, [this, target, done = std::move(done)] {
+    if (config_->find_target(target) == nullptr) {
+      return done(result(404, "unknown_target", "no target '" + target + "'"));
+    }
+    if (!engine_.clear_override(target)) {
+      return done(result(404, "no_override", "no override in force for '" + target + "'"));
+    }
+    if (store_) {
+      store_->clear_override(target);
+    }
+    log_->info("override cleared target={}", target);
+    evaluate();
+    done(result(200));
+  });
+}
+
+}  // namespace crosscheck::daemon

@@ -1,0 +1,122 @@
+// `crosscheck run`: the running oracle. Wires the prober, the quorum engine,
+// storage, the snapshot the REST API serves, and logging. The engine and the
+// prober live on one thread (the service's io_context); the API runs on its
+// own thread and only reads published snapshots or asks for writes through
+// ApiActions, so heavy read load never delays probing.
+#pragma once
+
+#include "config/config.hpp"
+#include "consensus/engine.hpp"
+#include "daemon/api_actions.hpp"
+#include "daemon/snapshot.hpp"
+#include "daemon/snapshot_hub.hpp"
+#include "daemon/system_clock.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace crosscheck::probes {
+class Prober;
+struct ProbeReport;
+}  // namespace crosscheck::probes
+
+namespace crosscheck::storage {
+class Store;
+}
+
+namespace crosscheck::daemon {
+
+class ApiServer;
+
+struct ServiceOptions {
+  std::shared_ptr<const config::Config> config;
+  std::filesystem::path config_path;
+  std::shared_ptr<spdlog::logger> log;
+  bool handle_signals = true;  // SIGTERM/SIGINT stop, SIGHUP re-validates
+};
+
+class Service final : public ApiActions {
+ public:
+  explicit Service(ServiceOptions options);
+  ~Service() override;
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+  Service(Service&&) = delete;
+  Service& operator=(Service&&) = delete;
+
+  // Restores state, starts the API and probing, and runs until stop() or a
+  // termination signal. Returns the process exit status.
+  int run();
+  // Asks run() to return: stops probing, flushes storage, stops the API.
+  // Thread-safe.
+  void stop();
+  // The address the API listens on once run() has started it (tests: port 0).
+  std::optional<config::Endpoint> api_endpoint() const;
+  SnapshotHub& hub() { return hub_; }
+
+  // ApiActions, called from the API thread; they hop to the service thread.
+  void recheck(const std::string& target, std::chrono::milliseconds deadline,
+               ActionCallback done) override;
+  void acknowledge(std::int64_t id, const std::string& by, ActionCallback done) override;
+  void set_override(const std::string& target, const consensus::Override& value,
+                    ActionCallback done) override;
+  void clear_override(const std::string& target, ActionCallback done) override;
+
+ private:
+  struct PendingRecheck {
+    std::size_t awaiting = 0;  // vantages yet to report
+    std::vector<ActionCallback> callbacks;
+    std::shared_ptr<boost::asio::steady_timer> deadline;
+  };
+
+  void restore();
+  void on_report(const probes::ProbeReport& report);
+  void evaluate();
+  void handle_event(const consensus::Event& event);
+  void publish();
+  void arm_evaluation();
+  void watch_signals();
+  void reload_check();
+  void finish_recheck(const std::string& target, int status);
+  ActionResult result(int status, std::string error = {}, std::string detail = {});
+
+  ServiceOptions options_;
+  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<spdlog::logger> log_;
+  boost::asio::io_context io_;
+  SystemClock clock_;
+  consensus::Engine engine_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<probes::Prober> prober_;
+  SnapshotHub hub_;
+  std::unique_ptr<ApiServer> api_;
+  boost::asio::steady_timer evaluation_timer_;
+  boost::asio::signal_set signals_;
+  std::optional<config::Endpoint> api_endpoint_;
+
+  std::vector<EscalationView> escalations_;  // open ones
+  std::int64_t next_escalation_id_ = 1;
+  std::map<std::string, std::deque<TransitionView>> history_;
+  std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
+  std::map<std::string, consensus::MonoTime> last_recheck_;
+  std::map<std::string, PendingRecheck> rechecks_;
+  std::size_t pairs_reported_ = 0;
+  std::vector<bool> pair_seen_;
+  bool ready_ = false;
+  consensus::MonoTime started_;
+};
+
+}  // namespace crosscheck::daemon

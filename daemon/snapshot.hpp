@@ -1,0 +1,82 @@
+// What the REST API serves: an immutable picture of the oracle taken after
+// each evaluation and swapped in atomically. Readers hold a
+// shared_ptr<const Snapshot>; they never touch the engine or its lock.
+#pragma once
+
+#include "consensus/types.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crosscheck::daemon {
+
+// One transition of a target's verdict (GET /v1/verdicts/{target}/history).
+struct TransitionView {
+  std::uint64_t generation = 0;
+  consensus::WallTime at;
+  consensus::VerdictKind verdict = consensus::VerdictKind::Unknown;
+  std::optional<consensus::VerdictKind> held;
+  consensus::ReasonCode reason_code = consensus::ReasonCode::Insufficient;
+  std::string reason;
+};
+
+// When vantages in different failure domains resolved the same name to
+// different answer sets (one empty, one with other addresses).
+struct Divergence {
+  std::string vantage;
+  std::string domain;
+  std::vector<std::string> answers;  // sorted; empty means an empty answer
+};
+
+struct TargetView {
+  consensus::Verdict verdict;               // with evidence
+  std::vector<Divergence> divergence;       // empty when every domain agrees
+  std::vector<TransitionView> history;      // newest first, bounded
+};
+
+struct VantageView {
+  std::string name;     // "NODE/VANTAGE" for a peer's
+  std::string node;     // empty for local
+  std::string domain;
+  bool suspect = false;
+  std::string suspect_reason;
+  std::optional<consensus::WallTime> last_seen;
+};
+
+struct EscalationView {
+  std::int64_t id = 0;
+  std::string key;
+  consensus::EventKind kind = consensus::EventKind::DisputeOpened;
+  std::string target;
+  std::string vantage;
+  std::string reason;
+  consensus::WallTime opened_at;
+  std::optional<consensus::WallTime> acked_at;
+  std::string acked_by;
+};
+
+struct StorageView {
+  bool ok = true;
+  std::string reason;  // why degraded
+};
+
+struct Snapshot {
+  std::uint64_t revision = 0;     // the engine's verdict revision (for /v1/watch)
+  consensus::WallTime taken_at;   // evaluation time
+  bool ready = false;             // after the first full evaluation
+  std::string node;
+  std::string version;
+  std::vector<TargetView> targets;  // config order
+  std::vector<VantageView> vantages;
+  std::vector<EscalationView> escalations;  // open ones
+  StorageView storage;
+
+  const TargetView* find(std::string_view target) const;
+};
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+}  // namespace crosscheck::daemon

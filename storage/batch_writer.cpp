@@ -1,0 +1,284 @@
+#include "storage/batch_writer.hpp"
+
+#include "storage/codec.hpp"
+
+#include <array>
+#include <string_view>
+#include <utility>
+
+namespace crosscheck::storage {
+namespace {
+
+using sqlite::Statement;
+using sqlite::Status;
+
+// The verdict's generation never moves backwards in the file: a restart
+// never resets a generation, even if a caller publishes a lower one. A
+// restored verdict re-published unchanged keeps the reason code it was
+// judged with, so the next restart still knows which episode is open.
+constexpr std::string_view k_upsert_verdict = R"sql(
+INSERT INTO verdicts (target, kind, held, generation, since, evaluated_at, valid_until,
+                      reason_code, reason, fresh, open_escalation_key)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+        COALESCE((SELECT key FROM escalations
+                  WHERE target = ?1 AND resolved_at IS NULL
+                  ORDER BY opened_at DESC, id DESC LIMIT 1), ''))
+ON CONFLICT (target) DO UPDATE SET
+  kind = excluded.kind,
+  held = excluded.held,
+  generation = max(verdicts.generation, excluded.generation),
+  since = excluded.since,
+  evaluated_at = excluded.evaluated_at,
+  valid_until = excluded.valid_until,
+  reason_code = CASE WHEN excluded.reason_code = 'restored' THEN verdicts.reason_code
+                     ELSE excluded.reason_code END,
+  reason = excluded.reason,
+  fresh = excluded.fresh
+)sql";
+
+constexpr std::string_view k_insert_observation = R"sql(
+INSERT INTO observations (target, vantage, t_wall, outcome, layer, last_known_good,
+                          latency_ms, detail, answers)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+)sql";
+
+constexpr std::string_view k_append_transition = R"sql(
+INSERT INTO verdict_log (target, generation, at, kind, held, reason_code, reason, votes)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+)sql";
+
+// Opening an episode whose key was resolved before re-opens that row.
+constexpr std::string_view k_open_escalation = R"sql(
+INSERT INTO escalations (id, key, kind, target, vantage, reason, opened_at)
+VALUES (NULLIF(?7, 0), ?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (key) DO UPDATE SET
+  kind = excluded.kind, target = excluded.target, vantage = excluded.vantage,
+  reason = excluded.reason, opened_at = excluded.opened_at,
+  resolved_at = NULL, acked_at = NULL, acked_by = ''
+WHERE escalations.resolved_at IS NOT NULL
+)sql";
+
+constexpr std::string_view k_set_override = R"sql(
+INSERT INTO overrides (target, verdict, reason, set_by, set_at, expires_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (target) DO UPDATE SET
+  verdict = excluded.verdict, reason = excluded.reason, set_by = excluded.set_by,
+  set_at = excluded.set_at, expires_at = excluded.expires_at
+)sql";
+
+// Expired rows, oldest first from the cursor on, that nothing in force needs:
+// not the newest observation of its (target, vantage) pair (the evidence of
+// a current verdict), and not taken since the opening of an open escalation
+// about its target (or its vantage, for a vantage escalation).
+constexpr std::string_view k_find_expired = R"sql(
+SELECT o.id, o.t_wall FROM observations AS o
+WHERE o.t_wall < ?1
+  AND (o.t_wall, o.id) > (?2, ?3)
+  AND o.id <> (SELECT newest.id FROM observations AS newest
+               WHERE newest.target = o.target AND newest.vantage = o.vantage
+               ORDER BY newest.t_wall DESC, newest.id DESC LIMIT 1)
+  AND NOT EXISTS (SELECT 1 FROM escalations AS e
+                  WHERE e.target = o.target AND e.resolved_at IS NULL AND e.opened_at <= o.t_wall)
+  AND NOT EXISTS (SELECT 1 FROM escalations AS e
+                  WHERE e.target = '' AND e.vantage = o.vantage AND e.resolved_at IS NULL
+                    AND e.opened_at <= o.t_wall)
+ORDER BY o.t_wall, o.id
+LIMIT ?4
+)sql";
+
+Statement& bind_optional_kind(Statement& statement, int index,
+                              const std::optional<consensus::VerdictKind>& kind) {
+  if (kind) {
+    return statement.bind(index, consensus::to_string(*kind));
+  }
+  return statement.bind_null(index);
+}
+
+}  // namespace
+
+Status BatchWriter::open(const OpenSpec& spec) {
+  close();
+  if (auto status = open_for_writing(spec, connection_); !status) {
+    return status;
+  }
+  const std::array<std::pair<Statement*, std::string_view>, 12> statements{{
+      {&insert_observation_, k_insert_observation},
+      {&upsert_verdict_, k_upsert_verdict},
+      {&append_transition_, k_append_transition},
+      {&open_escalation_, k_open_escalation},
+      {&link_escalation_, "UPDATE verdicts SET open_escalation_key = ?2 WHERE target = ?1"},
+      {&resolve_escalation_,
+       "UPDATE escalations SET resolved_at = ?2 WHERE key = ?1 AND resolved_at IS NULL"},
+      {&unlink_escalation_,
+       "UPDATE verdicts SET open_escalation_key = '' WHERE open_escalation_key = ?1"},
+      {&acknowledge_, "UPDATE escalations SET acked_at = ?2, acked_by = ?3 WHERE id = ?1"},
+      {&set_override_, k_set_override},
+      {&clear_override_, "DELETE FROM overrides WHERE target = ?1"},
+      {&find_expired_, k_find_expired},
+      {&delete_observation_, "DELETE FROM observations WHERE id = ?1"},
+  }};
+  for (const auto& [statement, sql] : statements) {
+    if (auto status = Statement::prepare(connection_, sql, *statement); !status) {
+      close();
+      return status;
+    }
+  }
+  return {};
+}
+
+void BatchWriter::close() {
+  // Statements first: a connection closes only after its statements finalize.
+  for (auto* statement :
+       {&insert_observation_, &upsert_verdict_, &append_transition_, &open_escalation_,
+        &link_escalation_, &resolve_escalation_, &unlink_escalation_, &acknowledge_, &set_override_,
+        &clear_override_, &find_expired_, &delete_observation_}) {
+    *statement = Statement{};
+  }
+  connection_.close();
+}
+
+Status BatchWriter::set_page_limit(std::uint32_t pages) {
+  return apply_page_limit(connection_, pages);
+}
+
+BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
+  BatchOutcome outcome;
+  sqlite::Transaction transaction(connection_);
+  if (outcome.status = transaction.begin(); !outcome.status) {
+    return outcome;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    outcome.status =
+        std::visit([this](const auto& record) { return apply(record); }, batch[i].record);
+    if (!outcome.status) {
+      if (!sqlite::is_environmental(outcome.status.code)) {
+        outcome.refused = i;
+      }
+      return outcome;  // the transaction rolls back
+    }
+  }
+  outcome.status = transaction.commit();
+  return outcome;
+}
+
+RetentionStep BatchWriter::delete_expired(RetentionCursor& cursor, std::size_t limit) {
+  RetentionStep step;
+  sqlite::Transaction transaction(connection_);
+  if (step.status = transaction.begin(); !step.status) {
+    return step;
+  }
+  std::vector<std::pair<std::int64_t, std::int64_t>> expired;  // (id, t_wall)
+  find_expired_.bind(1, to_millis(cursor.cutoff))
+      .bind(2, cursor.after_t_wall)
+      .bind(3, cursor.after_id)
+      .bind(4, static_cast<std::int64_t>(limit));
+  while (find_expired_.next(step.status)) {
+    expired.emplace_back(find_expired_.integer(0), find_expired_.integer(1));
+  }
+  find_expired_.reset();
+  if (!step.status) {
+    return step;
+  }
+  for (const auto& [id, t_wall] : expired) {
+    if (step.status = delete_observation_.bind(1, id).run(); !step.status) {
+      return step;
+    }
+  }
+  if (step.status = transaction.commit(); !step.status) {
+    return step;
+  }
+  step.deleted = expired.size();
+  step.finished = expired.size() < limit;
+  if (!expired.empty()) {
+    cursor.after_id = expired.back().first;
+    cursor.after_t_wall = expired.back().second;
+  }
+  return step;
+}
+
+Status BatchWriter::apply(const consensus::Observation& observation) {
+  return insert_observation_.bind(1, observation.target)
+      .bind(2, observation.vantage)
+      .bind(3, to_millis(observation.at.wall))
+      .bind(4, consensus::to_string(observation.outcome))
+      .bind(5, consensus::to_string(observation.layer))
+      .bind(6, consensus::to_string(observation.last_known_good))
+      .bind(7, observation.latency_ms)
+      .bind(8, observation.detail)
+      .bind(9, answers_to_json(observation.answers))
+      .run();
+}
+
+Status BatchWriter::apply(const VerdictRecord& verdict) {
+  upsert_verdict_.bind(1, verdict.target).bind(2, consensus::to_string(verdict.kind));
+  bind_optional_kind(upsert_verdict_, 3, verdict.held)
+      .bind(4, static_cast<std::int64_t>(verdict.generation))
+      .bind(5, to_millis(verdict.since))
+      .bind(6, to_millis(verdict.evaluated_at))
+      .bind(7, to_millis(verdict.valid_until))
+      .bind(8, consensus::to_string(verdict.reason_code))
+      .bind(9, verdict.reason)
+      .bind(10, std::int64_t{verdict.fresh ? 1 : 0});
+  if (auto status = upsert_verdict_.run(); !status || !verdict.changed) {
+    return status;
+  }
+  append_transition_.bind(1, verdict.target)
+      .bind(2, static_cast<std::int64_t>(verdict.generation))
+      .bind(3, to_millis(verdict.since))
+      .bind(4, consensus::to_string(verdict.kind));
+  bind_optional_kind(append_transition_, 5, verdict.held)
+      .bind(6, consensus::to_string(verdict.reason_code))
+      .bind(7, verdict.reason)
+      .bind(8, votes_to_json(verdict.votes));
+  return append_transition_.run();
+}
+
+Status BatchWriter::apply(const EscalationRecordEvent& record) {
+  const auto& event = record.event;
+  if (!event.is_escalation()) {
+    return {};  // verdict changes arrive through record_verdict; expiries need no row
+  }
+  if (event.is_resolution()) {
+    if (auto status =
+            resolve_escalation_.bind(1, event.key).bind(2, to_millis(event.at.wall)).run();
+        !status) {
+      return status;
+    }
+    return unlink_escalation_.bind(1, event.key).run();
+  }
+  if (auto status = open_escalation_.bind(1, event.key)
+                        .bind(2, consensus::to_string(event.kind))
+                        .bind(3, event.target)
+                        .bind(4, event.vantage)
+                        .bind(5, event.reason)
+                        .bind(6, to_millis(event.at.wall))
+                        .bind(7, record.id)
+                        .run();
+      !status) {
+    return status;
+  }
+  if (event.target.empty()) {
+    return {};
+  }
+  return link_escalation_.bind(1, event.target).bind(2, event.key).run();
+}
+
+Status BatchWriter::apply(const Acknowledgement& ack) {
+  return acknowledge_.bind(1, ack.escalation_id).bind(2, to_millis(ack.at)).bind(3, ack.by).run();
+}
+
+Status BatchWriter::apply(const OverrideSet& change) {
+  return set_override_.bind(1, change.target)
+      .bind(2, consensus::to_string(change.value.verdict))
+      .bind(3, change.value.reason)
+      .bind(4, change.value.by)
+      .bind(5, to_millis(change.value.set_at))
+      .bind(6, to_millis(change.value.expires_at))
+      .run();
+}
+
+Status BatchWriter::apply(const OverrideCleared& change) {
+  return clear_override_.bind(1, change.target).run();
+}
+
+}  // namespace crosscheck::storage

@@ -1,0 +1,264 @@
+#include "storage/reader.hpp"
+
+#include "storage/codec.hpp"
+
+#include <limits>
+#include <string_view>
+#include <utility>
+
+namespace crosscheck::storage {
+namespace {
+
+using sqlite::Statement;
+using sqlite::Status;
+
+// The open escalation key is only restored while that escalation is open.
+constexpr std::string_view k_restore_verdicts = R"sql(
+SELECT v.target, v.kind, v.held, v.generation, v.since, v.reason_code,
+       CASE WHEN EXISTS (SELECT 1 FROM escalations AS e
+                         WHERE e.key = v.open_escalation_key AND e.resolved_at IS NULL)
+            THEN v.open_escalation_key ELSE '' END,
+       o.verdict, o.reason, o.set_by, o.set_at, o.expires_at
+FROM verdicts AS v
+LEFT JOIN overrides AS o ON o.target = v.target AND o.expires_at > ?1
+ORDER BY v.target
+)sql";
+
+constexpr std::string_view k_overrides_in_force = R"sql(
+SELECT target, verdict, reason, set_by, set_at, expires_at FROM overrides
+WHERE expires_at > ?1 ORDER BY target
+)sql";
+
+constexpr std::string_view k_open_escalations = R"sql(
+SELECT id, key, kind, target, vantage, reason, opened_at, resolved_at, acked_at, acked_by
+FROM escalations WHERE resolved_at IS NULL ORDER BY opened_at, id
+)sql";
+
+constexpr std::string_view k_history = R"sql(
+SELECT target, generation, at, kind, held, reason_code, reason, votes FROM verdict_log
+WHERE target = ?1 ORDER BY id DESC LIMIT ?2
+)sql";
+
+constexpr std::string_view k_observations = R"sql(
+SELECT target, vantage, t_wall, outcome, layer, last_known_good, latency_ms, detail, answers
+FROM observations WHERE target = ?1 ORDER BY t_wall DESC, id DESC LIMIT ?2
+)sql";
+
+std::int64_t as_limit(std::size_t limit) {
+  constexpr auto k_max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(limit > k_max ? k_max : limit);
+}
+
+std::optional<consensus::WallTime> optional_time(const Statement& row, int column) {
+  if (row.is_null(column)) {
+    return std::nullopt;
+  }
+  return from_millis(row.integer(column));
+}
+
+// Reads an override from columns first..first+4 (verdict, reason, by, set_at, expires_at).
+std::optional<consensus::Override> override_at(const Statement& row, int first) {
+  if (row.is_null(first)) {
+    return std::nullopt;  // no override row joined
+  }
+  const auto verdict = consensus::parse_verdict_kind(row.text(first));
+  if (!verdict) {
+    return std::nullopt;
+  }
+  consensus::Override value;
+  value.verdict = *verdict;
+  value.reason = row.text(first + 1);
+  value.by = row.text(first + 2);
+  value.set_at = from_millis(row.integer(first + 3));
+  value.expires_at = from_millis(row.integer(first + 4));
+  return value;
+}
+
+// Rows whose kind no longer parses (damaged by hand) are skipped.
+std::optional<EscalationRecord> escalation_of(const Statement& row) {
+  const auto kind = parse_event_kind(row.text(2));
+  if (!kind) {
+    return std::nullopt;
+  }
+  EscalationRecord record;
+  record.id = row.integer(0);
+  record.key = row.text(1);
+  record.kind = *kind;
+  record.target = row.text(3);
+  record.vantage = row.text(4);
+  record.reason = row.text(5);
+  record.opened_at = from_millis(row.integer(6));
+  record.resolved_at = optional_time(row, 7);
+  record.acked_at = optional_time(row, 8);
+  record.acked_by = row.text(9);
+  return record;
+}
+
+Status read_verdicts(sqlite::Connection& connection, consensus::WallTime now,
+                     std::vector<consensus::RestoredVerdict>& out) {
+  Statement row;
+  if (auto status = Statement::prepare(connection, k_restore_verdicts, row); !status) {
+    return status;
+  }
+  row.bind(1, to_millis(now));
+  Status status;
+  while (row.next(status)) {
+    const auto kind = consensus::parse_verdict_kind(row.text(1));
+    const auto code = parse_reason_code(row.text(5));
+    if (!kind || !code) {
+      continue;
+    }
+    consensus::RestoredVerdict verdict;
+    verdict.target = row.text(0);
+    verdict.kind = *kind;
+    verdict.held = row.is_null(2) ? std::nullopt : consensus::parse_verdict_kind(row.text(2));
+    verdict.generation = static_cast<std::uint64_t>(row.integer(3));
+    verdict.since = from_millis(row.integer(4));
+    verdict.reason_code = *code;
+    verdict.open_escalation_key = row.text(6);
+    verdict.override_in_force = override_at(row, 7);
+    out.push_back(std::move(verdict));
+  }
+  return status;
+}
+
+Status read_overrides(sqlite::Connection& connection, consensus::WallTime now,
+                      std::vector<std::pair<std::string, consensus::Override>>& out) {
+  Statement row;
+  if (auto status = Statement::prepare(connection, k_overrides_in_force, row); !status) {
+    return status;
+  }
+  row.bind(1, to_millis(now));
+  Status status;
+  while (row.next(status)) {
+    if (auto value = override_at(row, 1)) {
+      out.emplace_back(row.text(0), std::move(*value));
+    }
+  }
+  return status;
+}
+
+Status read_open_escalations(sqlite::Connection& connection, std::vector<EscalationRecord>& out) {
+  Statement row;
+  if (auto status = Statement::prepare(connection, k_open_escalations, row); !status) {
+    return status;
+  }
+  Status status;
+  while (row.next(status)) {
+    if (auto record = escalation_of(row)) {
+      out.push_back(std::move(*record));
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+Status Reader::ensure_open() {
+  if (connection_.is_open()) {
+    return {};
+  }
+  return open_for_reading(spec_, connection_);
+}
+
+Status Reader::restore(consensus::WallTime now, RestoredState& out) {
+  out = {};
+  if (auto status = ensure_open(); !status) {
+    return status;
+  }
+  // One read transaction: verdicts, escalations and overrides from one instant.
+  if (auto status = connection_.exec("BEGIN", "starting a read"); !status) {
+    return status;
+  }
+  auto status = read_verdicts(connection_, now, out.verdicts);
+  if (status) {
+    status = read_open_escalations(connection_, out.open_escalations);
+  }
+  if (status) {
+    status = read_overrides(connection_, now, out.overrides);
+  }
+  if (status) {
+    status = connection_.query_integer("SELECT COALESCE(MAX(id), 0) FROM escalations",
+                                       out.max_escalation_id);
+  }
+  static_cast<void>(connection_.exec("COMMIT", "ending a read"));
+  if (!status) {
+    out = {};
+  }
+  return status;
+}
+
+Status Reader::history(const std::string& target, std::size_t limit, std::vector<Transition>& out) {
+  out.clear();
+  if (auto status = ensure_open(); !status) {
+    return status;
+  }
+  Statement row;
+  if (auto status = Statement::prepare(connection_, k_history, row); !status) {
+    return status;
+  }
+  row.bind(1, target).bind(2, as_limit(limit));
+  Status status;
+  while (row.next(status)) {
+    const auto kind = consensus::parse_verdict_kind(row.text(3));
+    const auto code = parse_reason_code(row.text(5));
+    if (!kind || !code) {
+      continue;
+    }
+    Transition transition;
+    transition.target = row.text(0);
+    transition.generation = static_cast<std::uint64_t>(row.integer(1));
+    transition.at = from_millis(row.integer(2));
+    transition.kind = *kind;
+    transition.held = row.is_null(4) ? std::nullopt : consensus::parse_verdict_kind(row.text(4));
+    transition.reason_code = *code;
+    transition.reason = row.text(6);
+    transition.votes = votes_from_json(row.text(7));
+    out.push_back(std::move(transition));
+  }
+  return status;
+}
+
+Status Reader::observations(const std::string& target, std::size_t limit,
+                            std::vector<consensus::Observation>& out) {
+  out.clear();
+  if (auto status = ensure_open(); !status) {
+    return status;
+  }
+  Statement row;
+  if (auto status = Statement::prepare(connection_, k_observations, row); !status) {
+    return status;
+  }
+  row.bind(1, target).bind(2, as_limit(limit));
+  Status status;
+  while (row.next(status)) {
+    const auto outcome = consensus::parse_outcome(row.text(3));
+    const auto layer = consensus::parse_layer(row.text(4));
+    const auto last_known_good = consensus::parse_last_known_good(row.text(5));
+    if (!outcome || !layer || !last_known_good) {
+      continue;
+    }
+    consensus::Observation observation;
+    observation.target = row.text(0);
+    observation.vantage = row.text(1);
+    observation.at.wall = from_millis(row.integer(2));
+    observation.outcome = *outcome;
+    observation.layer = *layer;
+    observation.last_known_good = *last_known_good;
+    observation.latency_ms = row.real(6);
+    observation.detail = row.text(7);
+    observation.answers = answers_from_json(row.text(8));
+    out.push_back(std::move(observation));
+  }
+  return status;
+}
+
+Status Reader::open_escalations(std::vector<EscalationRecord>& out) {
+  out.clear();
+  if (auto status = ensure_open(); !status) {
+    return status;
+  }
+  return read_open_escalations(connection_, out);
+}
+
+}  // namespace crosscheck::storage

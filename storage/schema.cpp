@@ -1,0 +1,223 @@
+#include "storage/schema.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace crosscheck::storage {
+namespace {
+
+// Migration i (1-based) takes a database from version i - 1 to version i.
+// Append only: a shipped migration is never edited, a change is a new one.
+// Times are INTEGER milliseconds since the Unix epoch; enums are the
+// consensus to_string() names; votes and answers are JSON text.
+constexpr std::array<std::string_view, 1> k_migrations{
+    R"sql(
+CREATE TABLE observations (
+  id INTEGER PRIMARY KEY,
+  target TEXT NOT NULL,
+  vantage TEXT NOT NULL,
+  t_wall INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  layer TEXT NOT NULL,
+  last_known_good TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  detail TEXT NOT NULL,
+  answers TEXT NOT NULL
+);
+CREATE INDEX observations_by_pair ON observations (target, vantage, t_wall);
+CREATE INDEX observations_by_time ON observations (t_wall);
+
+CREATE TABLE verdicts (
+  target TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  held TEXT,
+  generation INTEGER NOT NULL,
+  since INTEGER NOT NULL,
+  evaluated_at INTEGER NOT NULL,
+  valid_until INTEGER NOT NULL,
+  reason_code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  open_escalation_key TEXT NOT NULL DEFAULT '',
+  fresh INTEGER NOT NULL
+);
+
+CREATE TABLE verdict_log (
+  id INTEGER PRIMARY KEY,
+  target TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  held TEXT,
+  reason_code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  votes TEXT NOT NULL
+);
+CREATE INDEX verdict_log_by_target ON verdict_log (target, id);
+
+CREATE TABLE escalations (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  vantage TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  acked_at INTEGER,
+  acked_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX escalations_open ON escalations (target, vantage, opened_at)
+  WHERE resolved_at IS NULL;
+
+CREATE TABLE overrides (
+  target TEXT PRIMARY KEY,
+  verdict TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  set_by TEXT NOT NULL,
+  set_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+)sql",
+};
+
+sqlite::Status fail(std::string message, int code = SQLITE_ERROR) {
+  sqlite::Status status;
+  status.code = code;
+  status.message = std::move(message);
+  return status;
+}
+
+sqlite::Status migrate(sqlite::Connection& connection, const std::filesystem::path& path,
+                       std::int64_t from) {
+  for (auto version = from + 1; version <= schema_version(); ++version) {
+    sqlite::Transaction transaction(connection);
+    if (auto status = transaction.begin(); !status) {
+      return status;
+    }
+    const auto index = static_cast<std::size_t>(version - 1);
+    const auto context = path.string() + ": migration to schema version " + std::to_string(version);
+    if (auto status = connection.exec(k_migrations.at(index), context); !status) {
+      return status;
+    }
+    // user_version lives in the file header and moves with the transaction.
+    if (auto status = connection.exec("PRAGMA user_version = " + std::to_string(version), context);
+        !status) {
+      return status;
+    }
+    if (auto status = transaction.commit(); !status) {
+      return status;
+    }
+  }
+  return {};
+}
+
+sqlite::Status check_not_newer(const std::filesystem::path& path, std::int64_t version) {
+  if (version > schema_version()) {
+    return fail(path.string() + ": written by a newer crosscheck (schema version " +
+                std::to_string(version) + "; this build knows up to " +
+                std::to_string(schema_version()) + "); refusing to use it");
+  }
+  return {};
+}
+
+}  // namespace
+
+int schema_version() {
+  return static_cast<int>(k_migrations.size());
+}
+
+sqlite::Status open_for_writing(const OpenSpec& spec, sqlite::Connection& out) {
+  out.close();
+  std::error_code error;
+  const auto directory = spec.path.parent_path();
+  if (!directory.empty() && !std::filesystem::is_directory(directory, error)) {
+    std::filesystem::create_directories(directory, error);
+    if (error) {
+      return fail("cannot create data directory " + directory.string() + ": " + error.message());
+    }
+  }
+  sqlite::Connection connection;
+  if (auto status = sqlite::Connection::open(spec.path, sqlite::Mode::ReadWrite, connection);
+      !status) {
+    return status;
+  }
+  const auto context = spec.path.string();
+  // SQLite quietly falls back to read-only when it cannot write the file.
+  if (connection.is_read_only()) {
+    return fail(context +
+                    ": can only be opened read-only (read-only file system or "
+                    "permissions) (SQLITE_READONLY)",
+                SQLITE_READONLY);
+  }
+  connection.set_busy_timeout(static_cast<int>(spec.busy_timeout.count()));
+  // The first read of the file: a corrupt file or a non-database fails here.
+  std::string journal_mode;
+  if (auto status = connection.query_text("PRAGMA journal_mode = WAL", journal_mode); !status) {
+    status.message = context + ": " + status.message;
+    return status;
+  }
+  if (journal_mode != "wal") {
+    return fail(context + ": cannot switch to WAL (journal_mode is " + journal_mode + ")");
+  }
+  if (auto status = connection.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+                                    context + ": setting pragmas");
+      !status) {
+    return status;
+  }
+  std::int64_t version = 0;
+  if (auto status = connection.query_integer("PRAGMA user_version", version); !status) {
+    status.message = context + ": " + status.message;
+    return status;
+  }
+  if (auto status = check_not_newer(spec.path, version); !status) {
+    return status;
+  }
+  if (auto status = migrate(connection, spec.path, version); !status) {
+    return status;
+  }
+  if (spec.page_limit != 0) {
+    if (auto status = apply_page_limit(connection, spec.page_limit); !status) {
+      return status;
+    }
+  }
+  out = std::move(connection);
+  return {};
+}
+
+sqlite::Status open_for_reading(const OpenSpec& spec, sqlite::Connection& out) {
+  out.close();
+  sqlite::Connection connection;
+  if (auto status = sqlite::Connection::open(spec.path, sqlite::Mode::ReadOnly, connection);
+      !status) {
+    return status;
+  }
+  connection.set_busy_timeout(static_cast<int>(spec.busy_timeout.count()));
+  std::int64_t version = 0;
+  if (auto status = connection.query_integer("PRAGMA user_version", version); !status) {
+    status.message = spec.path.string() + ": " + status.message;
+    return status;
+  }
+  if (auto status = check_not_newer(spec.path, version); !status) {
+    return status;
+  }
+  if (version != schema_version()) {
+    return fail(spec.path.string() + ": schema version " + std::to_string(version) +
+                " is not migrated yet (expected " + std::to_string(schema_version()) + ")");
+  }
+  out = std::move(connection);
+  return {};
+}
+
+sqlite::Status apply_page_limit(sqlite::Connection& connection, std::uint32_t pages) {
+  // 1073741823 is SQLite's default maximum: "no cap" for our purposes.
+  constexpr std::uint32_t k_no_cap = 1073741823;
+  const auto value = pages == 0 ? k_no_cap : pages;
+  std::int64_t applied = 0;
+  return connection.query_integer("PRAGMA max_page_count = " + std::to_string(value), applied);
+}
+
+}  // namespace crosscheck::storage

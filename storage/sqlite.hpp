@@ -1,0 +1,119 @@
+// Tiny owning wrappers around the SQLite C API (connection, statement,
+// transaction) that report failures as values. Internal to storage/: never
+// throws, never logs, and keeps <sqlite3.h> out of every header.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace crosscheck::storage::sqlite {
+
+// The outcome of one SQLite call: code 0 is success, anything else is the
+// primary result code (SQLITE_FULL, SQLITE_CORRUPT, ...) with a message.
+struct [[nodiscard]] Status {
+  int code = 0;
+  std::string message;
+
+  bool ok() const { return code == 0; }
+  explicit operator bool() const { return ok(); }
+};
+
+// "SQLITE_FULL" for a primary result code (or "SQLITE_<n>" when unnamed).
+std::string code_name(int code);
+
+// True for failures of the disk or the file (full, read-only, I/O error,
+// corrupt, not a database, cannot open, busy): retrying later may succeed.
+// False for failures of one statement's data, which retrying never fixes.
+bool is_environmental(int code);
+
+enum class Mode : std::uint8_t { ReadWrite, ReadOnly };
+
+struct CloseConnection {
+  void operator()(sqlite3* db) const;
+};
+struct FinalizeStatement {
+  void operator()(sqlite3_stmt* statement) const;
+};
+
+// One open database handle; closed on destruction.
+class Connection {
+ public:
+  // Opens (ReadWrite also creates) the file at `path`; no I/O error throws.
+  static Status open(const std::filesystem::path& path, Mode mode, Connection& out);
+
+  bool is_open() const { return db_ != nullptr; }
+  void close() { db_.reset(); }
+  // Runs one or more statements that return no rows we need.
+  Status exec(std::string_view sql, std::string_view context);
+  // Runs a single-row, single-column query (e.g. "PRAGMA user_version").
+  Status query_integer(std::string_view sql, std::int64_t& out);
+  Status query_text(std::string_view sql, std::string& out);
+  // True when SQLite could only open the file read-only (file system or permissions).
+  bool is_read_only() const;
+  // True while a transaction is open on this connection.
+  bool in_transaction() const;
+  void set_busy_timeout(int milliseconds);
+  // The connection's latest error as a Status, prefixed with `context`.
+  Status last_error(std::string_view context) const;
+  sqlite3* handle() const { return db_.get(); }
+
+ private:
+  std::unique_ptr<sqlite3, CloseConnection> db_;
+};
+
+// One prepared statement, reused across executions.
+class Statement {
+ public:
+  Statement() = default;
+  // Compiles `sql` on `connection`.
+  static Status prepare(Connection& connection, std::string_view sql, Statement& out);
+
+  // Binds are 1-based, as in SQL text ("?1"); the first failure is kept for run()/next().
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, double value);
+  Statement& bind(int index, std::string_view value);
+  Statement& bind_null(int index);
+  // Steps to completion (rows ignored), then resets the statement.
+  Status run();
+  // Steps once: true with a row to read; false when done or failed (see status).
+  bool next(Status& status);
+  // Resets for the next execution and clears bindings.
+  void reset();
+
+  bool is_null(int column) const;
+  std::int64_t integer(int column) const;
+  double real(int column) const;
+  std::string text(int column) const;
+
+ private:
+  std::unique_ptr<sqlite3_stmt, FinalizeStatement> statement_;
+  sqlite3* db_ = nullptr;
+  Status bind_status_;
+};
+
+// An open write transaction (BEGIN IMMEDIATE); rolled back on destruction
+// unless committed, so a failed batch leaves the database as it was.
+class Transaction {
+ public:
+  explicit Transaction(Connection& connection) : connection_(connection) {}
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Transaction(Transaction&&) = delete;
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+
+  Status begin();
+  Status commit();
+
+ private:
+  Connection& connection_;
+  bool open_ = false;
+};
+
+}  // namespace crosscheck::storage::sqlite

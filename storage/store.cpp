@@ -1,0 +1,464 @@
+#include "storage/store.hpp"
+
+#include "storage/batch_writer.hpp"
+#include "storage/reader.hpp"
+#include "storage/record_queue.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+namespace crosscheck::storage {
+namespace {
+
+// run_retention_now() gives up waiting after this long (the writer answers
+// far sooner unless the disk hangs; a hung disk must not hang the caller).
+constexpr std::chrono::seconds k_retention_wait{60};
+
+// Zero or negative sizes and intervals would stall or spin the writer.
+Options sanitized(Options options) {
+  constexpr consensus::Duration k_shortest{1};
+  options.max_queue = std::max<std::size_t>(options.max_queue, 1);
+  options.batch = std::max<std::size_t>(options.batch, 1);
+  options.retention_batch = std::max<std::size_t>(options.retention_batch, 1);
+  options.flush_interval = std::max(options.flush_interval, k_shortest);
+  options.retention_interval = std::max(options.retention_interval, k_shortest);
+  options.retry_min = std::max(options.retry_min, k_shortest);
+  options.retry_max = std::max(options.retry_max, options.retry_min);
+  options.busy_timeout = std::max(options.busy_timeout, consensus::Duration{0});
+  return options;
+}
+
+VerdictRecord record_of(const consensus::Verdict& verdict, bool changed) {
+  VerdictRecord record;
+  record.target = verdict.target;
+  record.kind = verdict.kind;
+  record.held = verdict.held;
+  record.generation = verdict.generation;
+  record.since = verdict.since;
+  record.evaluated_at = verdict.evaluated_at;
+  record.valid_until = verdict.valid_until;
+  record.reason_code = verdict.reason_code;
+  record.reason = verdict.reason;
+  record.fresh = verdict.fresh;
+  record.changed = changed;
+  record.votes = verdict.votes;
+  return record;
+}
+
+}  // namespace
+
+Store::Store(Options options, const consensus::Clock& clock)
+    : options_(sanitized(std::move(options))),
+      clock_(clock),
+      path_(options_.data_dir / k_database_file),
+      queue_(std::make_unique<RecordQueue>(options_.max_queue)),
+      in_flight_first_seq_(k_no_seq),
+      now_(clock.now()),
+      page_limit_(options_.page_limit),
+      reader_(std::make_unique<Reader>(OpenSpec{path_, options_.busy_timeout, 0})),
+      writer_(std::make_unique<BatchWriter>()),
+      last_retention_(now_.mono) {
+  // Opened here, before the writer starts, so that restore() right after
+  // construction finds the schema in place.
+  ensure_open();
+  thread_ = std::thread([this] { run_writer(); });
+}
+
+Store::~Store() {
+  close();
+}
+
+void Store::close() {
+  std::call_once(closed_, [this] {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_writer_.notify_all();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    writer_->close();
+    const std::lock_guard read_lock(read_mutex_);
+    reader_->reopen();
+  });
+}
+
+template <typename Value>
+void Store::enqueue(Value value) {
+  const auto now = clock_.now();
+  const std::lock_guard lock(mutex_);
+  now_ = now;
+  ++health_.enqueued;
+  if (!accepting_) {
+    ++health_.dropped;  // closed: nobody will write it
+    return;
+  }
+  health_.dropped += queue_->push(Record{std::move(value)});
+  if (queue_->size() >= options_.batch) {
+    wake_writer_.notify_one();
+  }
+}
+
+void Store::record_observation(const consensus::Observation& observation) {
+  enqueue(observation);
+}
+
+void Store::record_verdict(const consensus::Verdict& verdict, bool changed) {
+  enqueue(record_of(verdict, changed));
+}
+
+void Store::record_event(const consensus::Event& event, std::int64_t escalation_id) {
+  if (event.is_escalation()) {
+    enqueue(EscalationRecordEvent{event, escalation_id});
+  }
+}
+
+void Store::acknowledge(std::int64_t escalation_id, std::string by, consensus::WallTime at) {
+  enqueue(Acknowledgement{escalation_id, std::move(by), at});
+}
+
+void Store::set_override(const std::string& target, const consensus::Override& value) {
+  enqueue(OverrideSet{target, value});
+}
+
+void Store::clear_override(const std::string& target) {
+  enqueue(OverrideCleared{target});
+}
+
+void Store::set_page_limit(std::uint32_t pages) {
+  page_limit_.store(pages);
+}
+
+bool Store::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  const auto target = queue_->last_seq();
+  const auto done = [&] { return in_flight_first_seq_ > target && queue_->oldest_seq() > target; };
+  if (done()) {
+    return true;
+  }
+  ++flush_waiters_;
+  wake_writer_.notify_one();
+  const bool flushed = progress_.wait_for(lock, timeout, done);
+  --flush_waiters_;
+  return flushed;
+}
+
+RetentionReport Store::run_retention_now() {
+  const std::lock_guard one_at_a_time(retention_call_mutex_);
+  const auto now = clock_.now();
+  std::unique_lock lock(mutex_);
+  now_ = now;
+  if (!accepting_) {
+    return {};
+  }
+  retention_request_ = RetentionRequest{};
+  retention_request_.pending = true;
+  retention_request_.cutoff = now.wall - options_.retention;
+  wake_writer_.notify_one();
+  progress_.wait_for(lock, k_retention_wait, [&] { return retention_request_.answered; });
+  auto report = retention_request_.answered ? retention_request_.report : RetentionReport{};
+  retention_request_ = RetentionRequest{};
+  return report;
+}
+
+Health Store::health() const {
+  const std::lock_guard lock(mutex_);
+  auto health = health_;
+  health.queued = queue_->size() + in_flight_size_;
+  return health;
+}
+
+std::optional<RestoredState> Store::restore() {
+  const auto now = clock_.system();
+  const std::lock_guard lock(read_mutex_);
+  sync_reader();
+  RestoredState state;
+  if (auto status = reader_->restore(now, state); !status) {
+    note_read_error(status.message);
+    return std::nullopt;
+  }
+  return state;
+}
+
+std::vector<Transition> Store::history(const std::string& target, std::size_t limit) {
+  const std::lock_guard lock(read_mutex_);
+  sync_reader();
+  std::vector<Transition> out;
+  if (auto status = reader_->history(target, limit, out); !status) {
+    note_read_error(status.message);
+    out.clear();
+  }
+  return out;
+}
+
+std::vector<consensus::Observation> Store::observations(const std::string& target,
+                                                        std::size_t limit) {
+  const std::lock_guard lock(read_mutex_);
+  sync_reader();
+  std::vector<consensus::Observation> out;
+  if (auto status = reader_->observations(target, limit, out); !status) {
+    note_read_error(status.message);
+    out.clear();
+  }
+  return out;
+}
+
+std::vector<EscalationRecord> Store::open_escalations() {
+  const std::lock_guard lock(read_mutex_);
+  sync_reader();
+  std::vector<EscalationRecord> out;
+  if (auto status = reader_->open_escalations(out); !status) {
+    note_read_error(status.message);
+    out.clear();
+  }
+  return out;
+}
+
+void Store::sync_reader() {
+  // The writer re-opened the file (perhaps a new one): read the new one.
+  if (const auto epoch = file_epoch_.load(); epoch != reader_epoch_) {
+    reader_->reopen();
+    reader_epoch_ = epoch;
+  }
+}
+
+bool Store::stop_requested() const {
+  const std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+void Store::note_read_error(const std::string& message) {
+  reader_->reopen();  // the next read starts from a fresh connection
+  const std::lock_guard lock(mutex_);
+  ++health_.errors;
+  health_.last_error = "reading: " + message;
+}
+
+// The writer thread. Everything that can fail reports into health_; nothing
+// escapes, so a storage problem never ends the process.
+void Store::run_writer() noexcept {
+  std::vector<QueuedRecord> batch;
+  bool running = true;
+  while (running) {
+    try {
+      writer_iteration(batch, running);
+    } catch (const std::exception& error) {
+      mark_failed(std::string("storage writer: ") + error.what());
+      running = !stop_requested();  // never let a repeating failure hang close()
+    } catch (...) {
+      mark_failed("storage writer: unknown exception");
+      running = !stop_requested();
+    }
+  }
+  finish_retention(false);
+  const std::lock_guard lock(mutex_);
+  accepting_ = false;
+  health_.dropped += batch.size() + queue_->clear();
+  batch.clear();
+  in_flight_first_seq_ = k_no_seq;
+  in_flight_size_ = 0;
+  if (retention_request_.pending) {
+    retention_request_.pending = false;
+    retention_request_.answered = true;
+  }
+  progress_.notify_all();
+}
+
+void Store::writer_iteration(std::vector<QueuedRecord>& batch, bool& running) {
+  bool attempt = true;
+  bool stopping = false;
+  {
+    std::unique_lock lock(mutex_);
+    attempt = wait_for_work(lock, batch);
+    stopping = stopping_;
+    if (batch.empty()) {
+      queue_->take(options_.batch, batch);
+      in_flight_first_seq_ = batch.empty() ? k_no_seq : batch.front().seq;
+      in_flight_size_ = batch.size();
+    }
+    start_retention_locked(stopping);
+  }
+  if (!attempt && !stopping) {
+    finish_retention(false);  // backing off: a retention request gets "unavailable" now
+    return;
+  }
+  if (!ensure_open()) {
+    finish_retention(false);
+    running = !stopping;
+    return;
+  }
+  if (!batch.empty()) {
+    commit_batch(batch);
+  } else {
+    mark_ok();
+  }
+  if (retention_) {
+    if (failing_ || stopping) {
+      finish_retention(false);
+    } else {
+      retention_step();
+    }
+  }
+  if (stopping) {
+    const std::lock_guard lock(mutex_);
+    // Drain what is queued, unless the disk failed again: then stop now.
+    running = !failing_ && !(batch.empty() && queue_->empty());
+  }
+}
+
+bool Store::wait_for_work(std::unique_lock<std::mutex>& lock,
+                          const std::vector<QueuedRecord>& batch) {
+  if (failing_) {
+    // Backing off: only stopping or a retention request cuts the wait short.
+    const bool woken = wake_writer_.wait_for(
+        lock, backoff_, [&] { return stopping_ || retention_request_.pending; });
+    return !woken;
+  }
+  if (!batch.empty() || retention_) {
+    return true;  // work in progress: keep going
+  }
+  wake_writer_.wait_for(lock, options_.flush_interval, [&] {
+    return stopping_ || retention_request_.pending ||
+           (!queue_->empty() && (queue_->size() >= options_.batch || flush_waiters_ > 0));
+  });
+  return true;
+}
+
+void Store::start_retention_locked(bool stopping) {
+  if (retention_ || stopping) {
+    return;
+  }
+  if (retention_request_.pending) {
+    retention_request_.pending = false;
+    retention_requested_ = true;
+    retention_ = std::make_unique<RetentionCursor>();
+    retention_->cutoff = retention_request_.cutoff;
+  } else if (now_.mono - last_retention_ >= options_.retention_interval) {
+    retention_requested_ = false;
+    retention_ = std::make_unique<RetentionCursor>();
+    retention_->cutoff = now_.wall - options_.retention;
+  } else {
+    return;
+  }
+  last_retention_ = now_.mono;
+  retention_report_ = RetentionReport{};
+}
+
+bool Store::ensure_open() {
+  if (!writer_->is_open()) {
+    const auto limit = page_limit_.load();
+    if (auto status = writer_->open(OpenSpec{path_, options_.busy_timeout, limit}); !status) {
+      mark_failed("cannot open the database: " + status.message);
+      return false;
+    }
+    applied_page_limit_ = limit;
+    file_epoch_.fetch_add(1);
+  }
+  if (const auto limit = page_limit_.load(); limit != applied_page_limit_) {
+    if (auto status = writer_->set_page_limit(limit); !status) {
+      mark_failed(path_.string() + ": setting the page limit: " + status.message);
+      writer_->close();
+      return false;
+    }
+    applied_page_limit_ = limit;
+  }
+  return true;
+}
+
+void Store::commit_batch(std::vector<QueuedRecord>& batch) {
+  // Each pass either commits, or removes one refused record, or gives up
+  // until the next retry: at most batch.size() + 1 passes.
+  std::string failure;
+  while (!batch.empty()) {
+    auto outcome = writer_->commit(batch);
+    const std::lock_guard lock(mutex_);
+    if (outcome.status) {
+      health_.committed += batch.size();
+      batch.clear();
+    } else if (outcome.refused) {
+      // Retrying cannot help a record SQLite refuses: drop it, keep the rest.
+      ++health_.dropped;
+      ++health_.errors;
+      health_.last_error = "record refused: " + outcome.status.message;
+      batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(*outcome.refused));
+    } else {
+      failure = std::move(outcome.status.message);
+      break;
+    }
+    in_flight_first_seq_ = batch.empty() ? k_no_seq : batch.front().seq;
+    in_flight_size_ = batch.size();
+    progress_.notify_all();
+  }
+  if (batch.empty()) {
+    mark_ok();
+    return;
+  }
+  mark_failed(path_.string() + ": writing " + std::to_string(batch.size()) +
+              " records failed, retrying: " + failure);
+  writer_->close();  // the retry re-opens: the file may have been replaced or remounted
+}
+
+void Store::retention_step() {
+  const auto step = writer_->delete_expired(*retention_, options_.retention_batch);
+  if (!step.status) {
+    mark_failed(path_.string() + ": retention: " + step.status.message);
+    writer_->close();
+    finish_retention(false);
+    return;
+  }
+  retention_report_.deleted += step.deleted;
+  if (step.deleted > 0) {
+    ++retention_report_.transactions;
+  }
+  {
+    const std::lock_guard lock(mutex_);
+    health_.retention_deleted += step.deleted;
+  }
+  if (step.finished) {
+    finish_retention(true);
+  }
+}
+
+void Store::finish_retention(bool completed) {
+  if (!retention_) {
+    return;
+  }
+  retention_.reset();
+  retention_report_.completed = completed;
+  if (retention_requested_) {
+    retention_requested_ = false;
+    const std::lock_guard lock(mutex_);
+    retention_request_.report = retention_report_;
+    retention_request_.answered = true;
+    progress_.notify_all();
+  }
+}
+
+void Store::mark_failed(const std::string& reason) {
+  const std::lock_guard lock(mutex_);
+  ++health_.errors;
+  health_.last_error = reason;
+  health_.reason = reason;
+  if (!failing_) {
+    health_.since = now_.wall;
+  }
+  health_.ok = false;
+  backoff_ = failing_ ? std::min(backoff_ * 2, options_.retry_max) : options_.retry_min;
+  failing_ = true;
+}
+
+void Store::mark_ok() {
+  if (!failing_) {
+    return;
+  }
+  const std::lock_guard lock(mutex_);
+  failing_ = false;
+  backoff_ = consensus::Duration{0};
+  health_.ok = true;
+  health_.reason.clear();
+  health_.since.reset();
+}
+
+}  // namespace crosscheck::storage

@@ -1,0 +1,152 @@
+// crosscheck's durable memory: observations, current verdicts and their
+// generations, the verdict log, escalations and overrides in one SQLite file
+// (<data_dir>/crosscheck.db, WAL). Callers never wait on the disk and never
+// get an exception from it: write calls only enqueue for one writer thread,
+// and a failing disk turns health() degraded. Retention never deletes the
+// record in force.
+#pragma once
+
+#include "consensus/clock.hpp"
+#include "consensus/types.hpp"
+#include "storage/types.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace crosscheck::storage {
+
+class BatchWriter;
+class Reader;
+class RecordQueue;
+struct QueuedRecord;
+struct RetentionCursor;
+
+// The clock is read only on the threads that call the Store, never on its
+// writer thread: the writer works with the latest time a caller saw, so a
+// ManualClock needs no locking. Thread-safe: any thread may call anything.
+class Store {
+ public:
+  // Opens (creating and migrating) the database, or starts degraded with the
+  // reason in health(); never throws for disk problems. Starts the writer.
+  Store(Options options, const consensus::Clock& clock);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  Store(Store&&) = delete;
+  Store& operator=(Store&&) = delete;
+  // close().
+  ~Store();
+
+  // What was in force at the last shutdown; nullopt when the database cannot
+  // be read (health() says why): the caller must not take that for "empty".
+  std::optional<RestoredState> restore();
+
+  // Enqueue only: never block on the disk, never throw for it.
+  void record_observation(const consensus::Observation& observation);
+  // Upserts the target's current verdict; appends a transition when `changed`.
+  void record_verdict(const consensus::Verdict& verdict, bool changed);
+  // Opens (escalation) or resolves (resolution, by key) an escalation row;
+  // verdict changes and override expiries need no row and are ignored.
+  // `escalation_id` (when not 0) is the id the row gets, so the ids the API
+  // hands out stay valid across restarts; see RestoredState::max_escalation_id.
+  void record_event(const consensus::Event& event, std::int64_t escalation_id = 0);
+  // Marks escalation `id` acknowledged by `by` at `at`.
+  void acknowledge(std::int64_t escalation_id, std::string by, consensus::WallTime at);
+  // Sets or replaces the target's operator override.
+  void set_override(const std::string& target, const consensus::Override& value);
+  // Removes the target's override; a cleared override stays cleared after a restart.
+  void clear_override(const std::string& target);
+
+  // Committed verdict transitions of `target`, newest first; empty when unreadable.
+  std::vector<Transition> history(const std::string& target, std::size_t limit);
+  // Committed observations of `target`, newest first; empty when unreadable.
+  std::vector<consensus::Observation> observations(const std::string& target, std::size_t limit);
+  // Committed escalations not resolved, oldest first; empty when unreadable.
+  std::vector<EscalationRecord> open_escalations();
+
+  // Waits up to `timeout` until every record enqueued before the call is
+  // committed (or dropped); false on timeout, e.g. while degraded.
+  bool flush(std::chrono::milliseconds timeout);
+  // Runs one full retention pass on the writer at the clock's current time
+  // and waits for it (bounded); for tests and operators.
+  RetentionReport run_retention_now();
+  // Caps the file at `pages` pages (0 lifts the cap), applied by the writer
+  // before its next write or re-open: simulates a full disk in tests.
+  void set_page_limit(std::uint32_t pages);
+
+  Health health() const;
+  // Commits what is queued (unless degraded), stops the writer and closes
+  // the file. Records still queued count as dropped. Idempotent.
+  void close();
+
+ private:
+  struct RetentionRequest {
+    bool pending = false;
+    bool answered = false;
+    consensus::WallTime cutoff;
+    RetentionReport report;
+  };
+
+  template <typename Value>
+  void enqueue(Value value);
+  void sync_reader();
+  bool stop_requested() const;
+  void run_writer() noexcept;
+  void writer_iteration(std::vector<QueuedRecord>& batch, bool& running);
+  bool wait_for_work(std::unique_lock<std::mutex>& lock, const std::vector<QueuedRecord>& batch);
+  void start_retention_locked(bool stopping);
+  bool ensure_open();
+  void commit_batch(std::vector<QueuedRecord>& batch);
+  void retention_step();
+  void finish_retention(bool completed);
+  void mark_failed(const std::string& reason);
+  void mark_ok();
+  void note_read_error(const std::string& message);
+
+  const Options options_;
+  const consensus::Clock& clock_;
+  const std::filesystem::path path_;
+
+  mutable std::mutex mutex_;  // everything below up to the writer-only block
+  std::condition_variable wake_writer_;
+  std::condition_variable progress_;  // flush and retention waiters
+  std::unique_ptr<RecordQueue> queue_;
+  std::uint64_t in_flight_first_seq_;  // oldest seq in the writer's batch
+  std::size_t in_flight_size_ = 0;
+  std::size_t flush_waiters_ = 0;
+  bool stopping_ = false;
+  bool accepting_ = true;   // false once the writer has stopped
+  consensus::Instant now_;  // the latest time a caller read from the clock
+  RetentionRequest retention_request_;
+  Health health_;
+  std::atomic<std::uint32_t> page_limit_;
+  std::atomic<std::uint64_t> file_epoch_{0};  // bumped on every writer (re)open
+
+  std::mutex retention_call_mutex_;  // one run_retention_now() at a time
+  std::mutex read_mutex_;
+  std::unique_ptr<Reader> reader_;
+  std::uint64_t reader_epoch_ = 0;
+
+  // Writer thread only (and the constructor, before the thread starts).
+  std::unique_ptr<BatchWriter> writer_;
+  std::uint32_t applied_page_limit_ = 0;
+  bool failing_ = false;
+  consensus::Duration backoff_{0};
+  consensus::MonoTime last_retention_;
+  std::unique_ptr<RetentionCursor> retention_;  // a pass in progress
+  RetentionReport retention_report_;
+  bool retention_requested_ = false;  // the pass in progress answers a request
+
+  std::thread thread_;
+  std::once_flag closed_;
+};
+
+}  // namespace crosscheck::storage

@@ -1,0 +1,104 @@
+// The values storage hands back and takes in: options, health, the verdict
+// log's transitions, escalation rows and what a restart restores. Plain
+// values; nothing here touches SQLite, a thread or a clock.
+#pragma once
+
+#include "consensus/engine.hpp"
+#include "consensus/types.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace crosscheck::storage {
+
+// The database file inside Options::data_dir.
+inline constexpr const char* k_database_file = "crosscheck.db";
+// Records waiting for the writer; past this the oldest observation is dropped.
+inline constexpr std::size_t k_default_max_queue = 65536;
+// Records per write transaction.
+inline constexpr std::size_t k_default_batch = 512;
+// Observations deleted per retention transaction: short transactions keep
+// the writer responsive and never hold the file locked for long.
+inline constexpr std::size_t k_default_retention_batch = 500;
+
+struct Options {
+  std::filesystem::path data_dir;
+  consensus::Duration retention{std::chrono::days{7}};
+  std::size_t max_queue = k_default_max_queue;
+  std::size_t batch = k_default_batch;
+  std::size_t retention_batch = k_default_retention_batch;
+  // The writer commits at least this often while records wait.
+  consensus::Duration flush_interval{200};
+  // A retention pass starts once this much (injected-clock) time has passed.
+  consensus::Duration retention_interval{60'000};
+  // After a failure the writer retries after retry_min, doubling up to retry_max.
+  consensus::Duration retry_min{1'000};
+  consensus::Duration retry_max{30'000};
+  // How long one SQLite call waits for a lock held by another connection.
+  consensus::Duration busy_timeout{5'000};
+  // Caps the file at this many pages (PRAGMA max_page_count); 0: no cap.
+  // For tests that need a full disk without one.
+  std::uint32_t page_limit = 0;
+};
+
+struct Health {
+  bool ok = true;
+  std::string reason;                        // why not ok ("" when ok)
+  std::optional<consensus::WallTime> since;  // when it stopped being ok
+  std::string last_error;                    // the latest error, even one since recovered from
+  std::uint64_t enqueued = 0;                // records accepted by the write calls
+  std::uint64_t committed = 0;               // records durably written
+  std::uint64_t dropped = 0;  // records lost: queue full, refused by SQLite, or left at close
+  std::uint64_t errors = 0;   // failed SQLite operations (open, batch, retention, read)
+  std::size_t queued = 0;     // records waiting for the writer, including a batch being retried
+  std::uint64_t retention_deleted = 0;  // observations removed by retention so far
+};
+
+// One entry of the append-only verdict log.
+struct Transition {
+  std::string target;
+  std::uint64_t generation = 0;
+  consensus::WallTime at;  // when the new verdict began (Verdict::since)
+  consensus::VerdictKind kind = consensus::VerdictKind::Unknown;
+  std::optional<consensus::VerdictKind> held;
+  consensus::ReasonCode reason_code = consensus::ReasonCode::Insufficient;
+  std::string reason;
+  consensus::VoteCounts votes;  // the votes behind the change
+};
+
+// One escalation episode (a dispute, flapping, blast radius, a suspect vantage).
+struct EscalationRecord {
+  std::int64_t id = 0;  // stable row id, for POST /v1/escalations/{id}/ack
+  std::string key;      // the episode key consensus gave it
+  consensus::EventKind kind = consensus::EventKind::DisputeOpened;
+  std::string target;   // empty for a vantage escalation
+  std::string vantage;  // set for a vantage escalation
+  std::string reason;
+  consensus::WallTime opened_at;
+  std::optional<consensus::WallTime> resolved_at;
+  std::optional<consensus::WallTime> acked_at;
+  std::string acked_by;
+};
+
+// What a restart hands back to the engine and the API.
+struct RestoredState {
+  std::vector<consensus::RestoredVerdict> verdicts;  // with override_in_force when one lasts
+  std::vector<EscalationRecord> open_escalations;    // not resolved, oldest first
+  std::vector<std::pair<std::string, consensus::Override>> overrides;  // still in force
+  std::int64_t max_escalation_id = 0;  // the largest id ever used, resolved rows included
+};
+
+// What one retention pass did.
+struct RetentionReport {
+  bool completed = false;          // false when the database was unavailable
+  std::uint64_t deleted = 0;       // observations removed
+  std::uint64_t transactions = 0;  // deletion transactions committed
+};
+
+}  // namespace crosscheck::storage

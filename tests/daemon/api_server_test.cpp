@@ -1,0 +1,567 @@
+#include "daemon/api_server.hpp"
+
+#include "consensus/time_format.hpp"
+#include "daemon/snapshot_hub.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace crosscheck::daemon;
+using namespace std::chrono_literals;
+namespace cs = crosscheck::consensus;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using Response = http::response<http::string_body>;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr auto k_wait = 2s;  // the longest any step below may take
+const std::string k_token = "s3cret";
+
+// Polls `condition` until it holds or k_wait passes.
+template <typename Condition>
+bool eventually(Condition condition) {
+  const auto deadline = SteadyClock::now() + k_wait;
+  while (!condition()) {
+    if (SteadyClock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+SnapshotPtr snapshot_at(std::uint64_t revision) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->revision = revision;
+  snapshot->ready = true;
+  snapshot->node = "oracle-a";
+  TargetView view;
+  view.verdict.target = "dynamodb-use1";
+  view.verdict.kind = cs::VerdictKind::Healthy;
+  view.verdict.generation = revision;
+  snapshot->targets.push_back(view);
+  return snapshot;
+}
+
+// ApiActions that records each call and completes it from a thread of its
+// own (joined, never detached), or holds it until released.
+class FakeActions final : public ApiActions {
+ public:
+  ~FakeActions() override { join(); }
+  FakeActions() = default;
+  FakeActions(const FakeActions&) = delete;
+  FakeActions& operator=(const FakeActions&) = delete;
+  FakeActions(FakeActions&&) = delete;
+  FakeActions& operator=(FakeActions&&) = delete;
+
+  void set_result(ActionResult result) {
+    const std::lock_guard lock(mutex_);
+    result_ = std::move(result);
+  }
+  void hold() {
+    const std::lock_guard lock(mutex_);
+    hold_ = true;
+  }
+  // Completes the held calls now, from this thread.
+  void release() {
+    std::vector<ActionCallback> held;
+    ActionResult result;
+    {
+      const std::lock_guard lock(mutex_);
+      held.swap(held_);
+      result = result_;
+    }
+    for (auto& done : held) {
+      done(result);
+    }
+  }
+  void join() {
+    std::vector<std::thread> threads;
+    {
+      const std::lock_guard lock(mutex_);
+      threads.swap(threads_);
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+  }
+  std::vector<std::string> calls() const {
+    const std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  // The thread that called us (the API's) and the one that completed.
+  std::pair<std::thread::id, std::thread::id> threads() const {
+    const std::lock_guard lock(mutex_);
+    return {caller_, completer_};
+  }
+
+  void recheck(const std::string& target, std::chrono::milliseconds deadline,
+               ActionCallback done) override {
+    record("recheck " + target + " " + cs::format_duration(deadline), std::move(done));
+  }
+  void acknowledge(std::int64_t id, const std::string& by, ActionCallback done) override {
+    record("ack " + std::to_string(id) + " " + by, std::move(done));
+  }
+  void set_override(const std::string& target, const cs::Override& value,
+                    ActionCallback done) override {
+    record("override " + target + " " + std::string(cs::to_string(value.verdict)) + " " +
+               value.reason + " " + cs::format_duration(value.expires_at - value.set_at) + " " +
+               value.by,
+           std::move(done));
+  }
+  void clear_override(const std::string& target, ActionCallback done) override {
+    record("clear " + target, std::move(done));
+  }
+
+ private:
+  void record(std::string call, ActionCallback done) {
+    const std::lock_guard lock(mutex_);
+    calls_.push_back(std::move(call));
+    caller_ = std::this_thread::get_id();
+    if (hold_) {
+      held_.push_back(std::move(done));
+      return;
+    }
+    threads_.emplace_back([this, done = std::move(done), result = result_]() {
+      {
+        const std::lock_guard completing(mutex_);
+        completer_ = std::this_thread::get_id();
+      }
+      done(result);
+    });
+  }
+
+  mutable std::mutex mutex_;
+  ActionResult result_{200, "", "", nullptr};
+  bool hold_ = false;
+  std::vector<ActionCallback> held_;
+  std::vector<std::string> calls_;
+  std::vector<std::thread> threads_;
+  std::thread::id caller_;
+  std::thread::id completer_;
+};
+
+// A hub, fake actions and a server on 127.0.0.1:0 (destroyed in that order
+// reversed: the server stops first).
+struct Fixture {
+  explicit Fixture(ApiServerOptions options = {}) {
+    hub.publish(snapshot_at(1));
+    actions.set_result(ActionResult{200, "", "", snapshot_at(1)});
+    options.listen = crosscheck::config::Endpoint{
+        *crosscheck::config::IpAddress::parse("127.0.0.1"), 0};  // any free port
+    server = std::make_unique<ApiServer>(options, hub, actions);
+    std::string why;
+    const bool started = server->start(why);
+    INFO(why);
+    REQUIRE(started);
+  }
+  std::uint16_t port() const { return server->bound_endpoint().port; }
+
+  SnapshotHub hub;
+  FakeActions actions;
+  std::unique_ptr<ApiServer> server;
+};
+
+ApiServerOptions with_token() {
+  ApiServerOptions options;
+  options.token = k_token;
+  return options;
+}
+
+http::request<http::string_body> make_request(http::verb verb, const std::string& target,
+                                              std::string body = {},
+                                              const std::string& authorization = {}) {
+  http::request<http::string_body> request{verb, target, 11};
+  request.set(http::field::host, "127.0.0.1");
+  if (!authorization.empty()) {
+    request.set(http::field::authorization, authorization);
+  }
+  request.body() = std::move(body);
+  request.prepare_payload();
+  return request;
+}
+
+// A small HTTP/1.1 client on one connection; every step bounded by k_wait.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : stream_(io_) {
+    error_code ec = asio::error::would_block;
+    stream_.expires_after(k_wait);
+    stream_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                          [&](error_code result) { ec = result; });
+    run();
+    REQUIRE_FALSE(ec);
+  }
+
+  void send(const http::request<http::string_body>& request) {
+    error_code ec = asio::error::would_block;
+    stream_.expires_after(k_wait);
+    http::async_write(stream_, request, [&](error_code result, std::size_t) { ec = result; });
+    run();
+    REQUIRE_FALSE(ec);
+  }
+
+  void send_raw(const std::string& bytes) {
+    error_code ec = asio::error::would_block;
+    stream_.expires_after(k_wait);
+    asio::async_write(stream_, asio::buffer(bytes),
+                      [&](error_code result, std::size_t) { ec = result; });
+    run();
+    REQUIRE_FALSE(ec);
+  }
+
+  Response read() {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1024 * 1024);
+    error_code ec = asio::error::would_block;
+    stream_.expires_after(k_wait);
+    http::async_read(stream_, buffer_, parser,
+                     [&](error_code result, std::size_t) { ec = result; });
+    run();
+    INFO(ec.message());
+    REQUIRE_FALSE(ec);
+    return parser.release();
+  }
+
+  Response exchange(const http::request<http::string_body>& request) {
+    send(request);
+    return read();
+  }
+
+  // True when the server closes the connection (EOF or reset) within k_wait.
+  bool closed() {
+    error_code ec = asio::error::would_block;
+    std::array<char, 256> scratch{};
+    stream_.expires_after(k_wait);
+    stream_.async_read_some(asio::buffer(scratch),
+                            [&](error_code result, std::size_t) { ec = result; });
+    run();
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+ private:
+  void run() {
+    io_.restart();
+    io_.run();
+  }
+
+  asio::io_context io_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+};
+
+json::object body_of(const Response& response) {
+  INFO(response.body());
+  const json::value value = json::parse(response.body());
+  REQUIRE(value.is_object());
+  return value.as_object();
+}
+
+std::string error_of(const Response& response) {
+  return std::string(body_of(response).at("error").as_string());
+}
+
+}  // namespace
+
+TEST_CASE("the server answers several reads on one kept-alive connection", "[api]") {
+  Fixture fixture;
+  Client client(fixture.port());
+  for (int i = 0; i < 2; ++i) {
+    const Response response = client.exchange(make_request(http::verb::get, "/v1/verdicts"));
+    CHECK(response.result_int() == 200);
+    CHECK(response.keep_alive());
+    CHECK(response[http::field::content_type] == "application/json");
+    CHECK(response[http::field::cache_control] == "no-store");
+    CHECK(body_of(response).at("verdicts").as_array().size() == 1);
+  }
+  auto conditional = make_request(http::verb::get, "/v1/verdicts/dynamodb-use1");
+  const Response first = client.exchange(conditional);
+  conditional.set(http::field::if_none_match, first[http::field::etag]);
+  const Response again = client.exchange(conditional);
+  CHECK(again.result_int() == 304);
+  CHECK(again.body().empty());
+  CHECK(client.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+
+  const ApiCounters counters = fixture.server->counters();
+  CHECK(counters.connections_accepted == 1);
+  CHECK(counters.requests == 5);
+  CHECK(counters.responses_2xx == 4);
+  CHECK(counters.responses_3xx == 1);
+}
+
+TEST_CASE("an oversized header block is answered 431 and the connection closed", "[api]") {
+  Fixture fixture;
+  Client client(fixture.port());
+  client.send_raw("GET /v1/verdicts HTTP/1.1\r\nHost: x\r\nX-Padding: " +
+                  std::string(k_api_header_limit + 1, 'a') + "\r\n\r\n");
+  const Response response = client.read();
+  CHECK(response.result_int() == 431);
+  CHECK(error_of(response) == "headers_too_large");
+  CHECK_FALSE(response.keep_alive());
+  CHECK(client.closed());
+  CHECK(fixture.server->counters().oversized_headers == 1);
+}
+
+TEST_CASE("an oversized body is answered 413 and the connection closed", "[api]") {
+  Fixture fixture(with_token());
+  Client client(fixture.port());
+  client.send_raw("PUT /v1/overrides/dynamodb-use1 HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                  std::to_string(k_api_body_limit + 1) + "\r\n\r\n" + std::string(4096, '{'));
+  const Response response = client.read();
+  CHECK(response.result_int() == 413);
+  CHECK(error_of(response) == "payload_too_large");
+  CHECK(client.closed());
+  CHECK(fixture.server->counters().oversized_bodies == 1);
+  CHECK(fixture.actions.calls().empty());
+}
+
+TEST_CASE("a malformed request is answered 400 and the connection closed", "[api]") {
+  Fixture fixture;
+  Client client(fixture.port());
+  client.send_raw("this is not http\r\n\r\n");
+  const Response response = client.read();
+  CHECK(response.result_int() == 400);
+  CHECK(error_of(response) == "bad_request");
+  CHECK(client.closed());
+  CHECK(fixture.server->counters().malformed_requests == 1);
+}
+
+TEST_CASE("a connection over the cap is answered 503 with Retry-After, never left hanging",
+          "[api]") {
+  ApiServerOptions options;
+  options.max_connections = 2;
+  Fixture fixture(options);
+  auto first = std::make_unique<Client>(fixture.port());
+  Client second(fixture.port());
+  CHECK(first->exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+  CHECK(second.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+
+  Client third(fixture.port());
+  third.send(make_request(http::verb::get, "/healthz"));
+  const Response refused = third.read();
+  CHECK(refused.result_int() == 503);
+  CHECK(refused[http::field::retry_after] == "1");
+  CHECK(error_of(refused) == "overloaded");
+  CHECK(third.closed());
+  CHECK(fixture.server->counters().connections_rejected == 1);
+
+  first.reset();  // a slot frees up
+  REQUIRE(eventually([&] { return fixture.server->active_connections() == 1; }));
+  Client fourth(fixture.port());
+  CHECK(fourth.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+}
+
+TEST_CASE("an idle or dribbling connection is closed after the idle timeout", "[api]") {
+  ApiServerOptions options;
+  options.idle_timeout = 150ms;
+  Fixture fixture(options);
+  Client idle(fixture.port());
+  CHECK(idle.closed());
+  Client dribbling(fixture.port());
+  dribbling.send_raw("GET /v1/verdicts HTTP/1.1\r\nHost: x\r\n");
+  CHECK(dribbling.closed());
+  CHECK(eventually([&] { return fixture.server->counters().timeouts == 2; }));
+  CHECK(eventually([&] { return fixture.server->active_connections() == 0; }));
+}
+
+TEST_CASE("writes need the configured bearer token", "[api]") {
+  const auto recheck = [](const std::string& authorization) {
+    return make_request(http::verb::post, "/v1/verdicts/dynamodb-use1/recheck", {}, authorization);
+  };
+  SECTION("no token configured: 403, whatever is presented") {
+    Fixture fixture;
+    Client client(fixture.port());
+    const Response response = client.exchange(recheck("Bearer " + k_token));
+    CHECK(response.result_int() == 403);
+    CHECK(error_of(response) == "writes_disabled");
+    CHECK(fixture.actions.calls().empty());
+  }
+  SECTION("no or a wrong token: 401 with a Bearer challenge") {
+    Fixture fixture(with_token());
+    Client client(fixture.port());
+    Response response = client.exchange(recheck(""));
+    CHECK(response.result_int() == 401);
+    CHECK(response[http::field::www_authenticate] == R"(Bearer realm="crosscheck")");
+    response = client.exchange(recheck("Bearer " + k_token + "x"));
+    CHECK(response.result_int() == 401);
+    CHECK(error_of(response) == "unauthorized");
+    response = client.exchange(recheck("Basic " + k_token));
+    CHECK(response.result_int() == 401);
+    CHECK(fixture.actions.calls().empty());
+  }
+  SECTION("the right token: ApiActions runs and its answer comes back from its thread") {
+    Fixture fixture(with_token());
+    Client client(fixture.port());
+    const Response response = client.exchange(recheck("Bearer " + k_token));
+    CHECK(response.result_int() == 200);
+    CHECK(body_of(response).at("target").as_string() == "dynamodb-use1");
+    CHECK(fixture.actions.calls() == std::vector<std::string>{"recheck dynamodb-use1 5s"});
+    const auto [caller, completer] = fixture.actions.threads();
+    CHECK(caller != completer);
+    CHECK(caller != std::this_thread::get_id());
+  }
+}
+
+TEST_CASE("overrides and acknowledgements go through ApiActions and answer its result", "[api]") {
+  Fixture fixture(with_token());
+  Client client(fixture.port());
+  const std::string bearer = "Bearer " + k_token;
+  Response response = client.exchange(make_request(
+      http::verb::put, "/v1/overrides/dynamodb-use1",
+      R"({"verdict": "unhealthy", "reason": "drill", "ttl": "30m", "by": "alice"})", bearer));
+  CHECK(response.result_int() == 200);
+  response = client.exchange(
+      make_request(http::verb::post, "/v1/escalations/12/ack", R"({"by": "bob"})", bearer));
+  CHECK(response.result_int() == 200);
+  CHECK(body_of(response).at("acknowledged").as_bool());
+  response =
+      client.exchange(make_request(http::verb::delete_, "/v1/overrides/dynamodb-use1", {}, bearer));
+  CHECK(response.result_int() == 200);
+  fixture.actions.set_result(ActionResult{429, "rate_limited", "rechecked 1s ago", nullptr});
+  response = client.exchange(
+      make_request(http::verb::post, "/v1/verdicts/dynamodb-use1/recheck?timeout=2s", {}, bearer));
+  CHECK(response.result_int() == 429);
+  CHECK(response[http::field::retry_after] == "1");
+  CHECK(fixture.actions.calls() ==
+        std::vector<std::string>{"override dynamodb-use1 unhealthy drill 30m alice", "ack 12 bob",
+                                 "clear dynamodb-use1", "recheck dynamodb-use1 2s"});
+}
+
+TEST_CASE("a write the service never completes is answered 504 after its deadline", "[api]") {
+  Fixture fixture(with_token());
+  fixture.actions.hold();
+  Client client(fixture.port());
+  const Response response = client.exchange(
+      make_request(http::verb::post, "/v1/verdicts/dynamodb-use1/recheck?timeout=100ms", {},
+                   "Bearer " + k_token));
+  CHECK(response.result_int() == 504);
+  CHECK(fixture.server->counters().action_timeouts == 1);
+  fixture.actions.release();  // too late: dropped, the connection serves on
+  CHECK(client.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+}
+
+TEST_CASE("a watch returns as soon as a newer snapshot is published from another thread", "[api]") {
+  Fixture fixture;
+  Client client(fixture.port());
+  client.send(make_request(http::verb::get, "/v1/watch?since=1"));
+  std::thread publisher([&] {
+    if (eventually([&] { return fixture.hub.waiter_count() == 1; })) {
+      fixture.hub.publish(snapshot_at(2));
+    }
+  });
+  const auto started = SteadyClock::now();
+  const Response response = client.read();
+  publisher.join();
+  CHECK(response.result_int() == 200);
+  CHECK(body_of(response).at("revision").as_int64() == 2);
+  CHECK(SteadyClock::now() - started < k_wait);
+}
+
+TEST_CASE("a watch with nothing newer answers 204 when its wait is over", "[api]") {
+  ApiServerOptions options;
+  options.max_watch_wait = 100ms;  // caps the 20s asked for below
+  Fixture fixture(options);
+  Client client(fixture.port());
+  const auto started = SteadyClock::now();
+  Response response =
+      client.exchange(make_request(http::verb::get, "/v1/watch?since=1&timeout=20s"));
+  CHECK(response.result_int() == 204);
+  CHECK(SteadyClock::now() - started >= 100ms);
+  response = client.exchange(make_request(http::verb::get, "/v1/watch?since=0"));
+  CHECK(response.result_int() == 200);  // already newer: at once
+  CHECK(fixture.hub.waiter_count() == 0);
+}
+
+TEST_CASE("stop closes connections, forgets watches and drops late completions", "[api]") {
+  Fixture fixture(with_token());
+  fixture.actions.hold();
+  Client writer(fixture.port());
+  writer.send(make_request(http::verb::post, "/v1/verdicts/dynamodb-use1/recheck", {},
+                           "Bearer " + k_token));
+  Client watcher(fixture.port());
+  watcher.send(make_request(http::verb::get, "/v1/watch?since=1"));
+  REQUIRE(eventually([&] { return fixture.actions.calls().size() == 1; }));
+  REQUIRE(eventually([&] { return fixture.hub.waiter_count() == 1; }));
+  fixture.server->stop();
+  CHECK(fixture.hub.waiter_count() == 0);
+  CHECK(writer.closed());
+  CHECK(watcher.closed());
+  fixture.actions.release();            // after stop: must be dropped safely
+  fixture.hub.publish(snapshot_at(2));  // no waiter left to wake
+  fixture.server->stop();               // idempotent
+}
+
+TEST_CASE("the hub refuses waiters past its cap and wakes the rest on publish", "[api]") {
+  asio::io_context io;
+  SnapshotHub hub;
+  std::size_t woken = 0;
+  std::size_t refused = 0;
+  for (std::size_t i = 0; i < SnapshotHub::k_max_waiters; ++i) {
+    hub.wait_newer(0, io.get_executor(), 10s, [&](SnapshotPtr snapshot) {
+      if (snapshot && snapshot->revision == 3) {
+        ++woken;
+      }
+    });
+  }
+  hub.wait_newer(0, io.get_executor(), 10s, [&](SnapshotPtr snapshot) {
+    if (!snapshot) {
+      ++refused;
+    }
+  });
+  io.poll();
+  CHECK(refused == 1);
+  CHECK(hub.waiter_count() == SnapshotHub::k_max_waiters);
+  hub.publish(snapshot_at(3));
+  io.run();  // completions and timer cancellations only: returns at once
+  CHECK(woken == SnapshotHub::k_max_waiters);
+  CHECK(hub.waiter_count() == 0);
+
+  std::optional<std::uint64_t> timed_out;
+  hub.wait_newer(3, io.get_executor(), 20ms,
+                 [&](SnapshotPtr snapshot) { timed_out = snapshot ? snapshot->revision : 0; });
+  io.restart();
+  io.run();  // the 20 ms timer is the only work
+  CHECK(timed_out == 3u);
+
+  bool called = false;
+  hub.wait_newer(3, io.get_executor(), 10s, [&](SnapshotPtr) { called = true; });
+  hub.forget_waiters(io);
+  io.restart();
+  io.run();
+  CHECK_FALSE(called);
+  CHECK(hub.waiter_count() == 0);
+}
+
+TEST_CASE("bearer tokens match only exactly and only with the Bearer scheme", "[api]") {
+  CHECK(bearer_token_matches("Bearer s3cret", "s3cret"));
+  CHECK(bearer_token_matches("bearer s3cret", "s3cret"));
+  CHECK(bearer_token_matches("Bearer  s3cret ", "s3cret"));
+  CHECK_FALSE(bearer_token_matches("Bearer s3cre", "s3cret"));
+  CHECK_FALSE(bearer_token_matches("Bearer s3cretx", "s3cret"));
+  CHECK_FALSE(bearer_token_matches("Basic s3cret", "s3cret"));
+  CHECK_FALSE(bearer_token_matches("Bearers3cret", "s3cret"));
+  CHECK_FALSE(bearer_token_matches("Bearer ", "s3cret"));
+  CHECK_FALSE(bearer_token_matches("", "s3cret"));
+  CHECK_FALSE(bearer_token_matches("Bearer ", ""));
+}

@@ -1,0 +1,443 @@
+#include "daemon/gate_command.hpp"
+
+#include "consensus/time_format.hpp"
+#include "support/fake_http_server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+
+using crosscheck::daemon::run_gate_command;
+using crosscheck::testing::FakeHttpServer;
+using crosscheck::testing::FakeResponse;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* k_target = "db-primary";
+constexpr const char* k_gate_path = "/v1/verdicts/db-primary";
+constexpr const char* k_recheck_path = "/v1/verdicts/db-primary/recheck";
+
+struct Run {
+  int status = -1;
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds took{0};
+};
+
+Run gate(const std::vector<std::string>& args) {
+  std::ostringstream out;
+  std::ostringstream err;
+  Run run;
+  const auto started = std::chrono::steady_clock::now();
+  run.status = run_gate_command(args, out, err);
+  run.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+std::string wall_text(std::chrono::seconds from_now) {
+  return crosscheck::consensus::format_rfc3339(
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() +
+                                                              from_now));
+}
+
+// A verdict answer as the oracle's REST API writes it.
+struct Verdict {
+  std::string target = k_target;
+  std::string verdict = "healthy";
+  std::string held = "null";
+  bool fresh = true;
+  std::uint64_t generation = 7;
+  std::string since = "2025-10-20T06:00:00Z";
+  std::string valid_until = wall_text(std::chrono::hours(1));
+  std::string reason = "3 of 3 domains up";
+  std::string expect = "healthy";
+  std::string decision = "proceed";
+  std::string gate_reason = "confirmed healthy";
+
+  std::string json() const {
+    return R"({"target": ")" + target + R"(", "verdict": ")" + verdict + R"(", "held": )" + held +
+           R"(, "fresh": )" + (fresh ? "true" : "false") + R"(, "generation": )" +
+           std::to_string(generation) + R"(, "since": ")" + since + R"(", "evaluated_at": ")" +
+           wall_text(std::chrono::seconds(-1)) + R"(", "valid_until": ")" + valid_until +
+           R"(", "reason": ")" + reason + R"(", "gate": {"expect": ")" + expect +
+           R"(", "decision": ")" + decision + R"(", "reason": ")" + gate_reason + R"("}})";
+  }
+};
+
+Verdict healthy() {
+  return {};
+}
+
+Verdict unhealthy() {
+  Verdict v;
+  v.verdict = "unhealthy";
+  v.generation = 8;
+  v.reason = "3 of 3 domains down (dns: NOERROR, empty answer)";
+  v.decision = "otherwise";
+  v.gate_reason = "confirmed unhealthy";
+  return v;
+}
+
+Verdict disputed() {
+  Verdict v;
+  v.verdict = "disputed";
+  v.held = R"("healthy")";
+  v.reason = "1 of 3 domains down (quad9)";
+  v.decision = "hold";
+  v.gate_reason = "verdict disputed";
+  return v;
+}
+
+// An oracle on 127.0.0.1 answering the gate path with `status` and `body`.
+std::unique_ptr<FakeHttpServer> oracle(int status, const std::string& body) {
+  auto server = std::make_unique<FakeHttpServer>();
+  server->set(k_gate_path, FakeResponse::with_status(status, body));
+  return server;
+}
+
+std::string base(const FakeHttpServer& server) {
+  return server.url("127.0.0.1", "");
+}
+
+std::vector<std::string> args_for(const std::vector<const FakeHttpServer*>& servers,
+                                  std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {k_target, "--expect", "healthy", "--timeout", "2s"};
+  for (const auto* server : servers) {
+    args.push_back("--oracle");
+    args.push_back(base(*server));
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// A file in a fresh temp directory, removed with the object.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content)
+      : dir_(fs::temp_directory_path() /
+             ("crosscheck-gate-test-" + std::to_string(std::random_device{}()))) {
+    fs::create_directories(dir_);
+    path_ = (dir_ / "token").string();
+    std::ofstream(path_) << content;
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  TempFile(TempFile&&) = delete;
+  TempFile& operator=(TempFile&&) = delete;
+  ~TempFile() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  fs::path dir_;
+  std::string path_;
+};
+
+}  // namespace
+
+TEST_CASE("a confirmed healthy answer exits 0 and prints proceed", "[gate]") {
+  const auto server = oracle(200, healthy().json());
+  const auto run = gate(args_for({server.get()}));
+  CHECK(run.status == 0);
+  CHECK(run.out == "oracle " + base(*server) +
+                       ": proceed: healthy (generation 7, since 2025-10-20T06:00:00Z)\n"
+                       "gate: PROCEED (1 of 1 oracle confirms healthy)\n");
+  CHECK(run.err.empty());
+  REQUIRE(server->last_request());
+  CHECK(server->last_request()->method == "GET");
+  CHECK(server->last_request()->target == "/v1/verdicts/db-primary?expect=healthy");
+  CHECK(server->last_request()->header("Authorization").empty());
+}
+
+TEST_CASE("a confirmed unhealthy answer exits 1 when healthy is expected", "[gate]") {
+  const auto server = oracle(409, unhealthy().json());
+  const auto run = gate(args_for({server.get()}));
+  CHECK(run.status == 1);
+  CHECK(run.out == "oracle " + base(*server) +
+                       ": otherwise: unhealthy (generation 8, since 2025-10-20T06:00:00Z): 3 of 3 "
+                       "domains down (dns: NOERROR, empty answer)\n"
+                       "gate: OTHERWISE (1 of 1 oracle confirms unhealthy, not healthy)\n");
+}
+
+TEST_CASE("a disputed verdict holds with exit 3 and names the held verdict", "[gate]") {
+  const auto server = oracle(423, disputed().json());
+  const auto run = gate(args_for({server.get()}));
+  CHECK(run.status == 3);
+  CHECK(run.out == "oracle " + base(*server) +
+                       ": hold: disputed (holding healthy), generation 7: 1 of 3 domains down "
+                       "(quad9); verdict disputed\n"
+                       "gate: HOLD (0 of 1 oracle confirm healthy, 1 required; 1 hold, 0 "
+                       "unreachable)\n");
+}
+
+TEST_CASE("a generation that moved holds with exit 3", "[gate]") {
+  Verdict moved = healthy();
+  moved.generation = 9;
+  moved.decision = "hold";
+  moved.gate_reason = "generation moved from 7 to 9";
+  const auto server = oracle(409, moved.json());
+  const auto run = gate(args_for({server.get()}, {"--generation", "7"}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("hold: healthy, generation 9 (expected 7)"));
+  CHECK_THAT(run.out, Catch::Contains("generation moved from 7 to 9"));
+}
+
+TEST_CASE("a proceed answer whose generation differs from --generation holds", "[gate]") {
+  const auto server = oracle(200, healthy().json());
+  const auto run = gate(args_for({server.get()}, {"--generation", "6"}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("hold: healthy but generation 7, expected 6"));
+}
+
+TEST_CASE("a proceed answer past its valid_until holds", "[gate]") {
+  Verdict stale = healthy();
+  stale.valid_until = wall_text(std::chrono::seconds(-5));
+  const auto server = oracle(200, stale.json());
+  const auto run = gate(args_for({server.get()}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("hold: healthy but the verdict expired at"));
+}
+
+TEST_CASE("a proceed answer whose verdict is not the expected one holds", "[gate]") {
+  Verdict lying = disputed();
+  lying.decision = "proceed";
+  const auto server = oracle(200, lying.json());
+  const auto run = gate(args_for({server.get()}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("hold: HTTP 200 (proceed) but the verdict is disputed"));
+}
+
+TEST_CASE("a proceed answer about another target holds", "[gate]") {
+  Verdict other = healthy();
+  other.target = "db-replica";
+  const auto server = oracle(200, other.json());
+  const auto run = gate(args_for({server.get()}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("the answer is for target 'db-replica'"));
+}
+
+TEST_CASE("a proceed answer for a verdict restored but not re-confirmed holds", "[gate]") {
+  Verdict restored = healthy();
+  restored.fresh = false;
+  const auto server = oracle(200, restored.json());
+  CHECK(gate(args_for({server.get()})).status == 3);
+}
+
+TEST_CASE("a verdict younger than --stable-for holds even when the oracle says proceed", "[gate]") {
+  Verdict young = healthy();
+  young.since = wall_text(std::chrono::seconds(-10));
+  const auto server = oracle(200, young.json());
+  const auto run = gate(args_for({server.get()}, {"--stable-for", "30s"}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("the verdict is not stable for 30s"));
+}
+
+TEST_CASE("answers that are not a usable verdict hold", "[gate]") {
+  const auto [status, body, says] = GENERATE(table<int, std::string, std::string>({
+      {200, R"({"target": "db-primary", "verdict": "healthy", )", "hold: HTTP 200: malformed JSON"},
+      {200, R"(["healthy"])", "hold: HTTP 200: the answer is not a JSON object"},
+      {200, R"({"target": "db-primary", "verdict": "healthy"})",
+       "hold: HTTP 200 without a gate decision: healthy"},
+      {500, R"({"error": "internal", "detail": "storage degraded"})",
+       "hold: HTTP 500: internal: storage degraded\n"},
+      {503, "", "hold: HTTP 503\n"},
+      {404, R"({"error": "unknown_target", "detail": "no target 'db-primary'"})",
+       "hold: HTTP 404: unknown_target: no target 'db-primary'\n"},
+  }));
+  const auto server = oracle(status, body);
+  const auto run = gate(args_for({server.get()}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains(says));
+}
+
+TEST_CASE("a body over the size limit holds", "[gate]") {
+  FakeHttpServer server;
+  server.set(k_gate_path, FakeResponse::huge_body(2 * 1024 * 1024));
+  const auto run = gate(args_for({&server}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("body larger than 1048576 bytes"));
+}
+
+TEST_CASE("a redirect is not followed and holds", "[gate]") {
+  FakeHttpServer server;
+  server.set(k_gate_path, FakeResponse::redirect("http://127.0.0.1:1/elsewhere"));
+  const auto run = gate(args_for({&server}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("HTTP 302 redirect to 'http://127.0.0.1:1/elsewhere' not"));
+}
+
+TEST_CASE("a stalled oracle is unreachable, so two required oracles hold at the timeout",
+          "[gate]") {
+  const auto answering = oracle(200, healthy().json());
+  FakeHttpServer stalled;
+  stalled.set(k_gate_path, FakeResponse::stall());
+  auto args = args_for({answering.get(), &stalled}, {"--require", "2"});
+  args[4] = "500ms";
+  const auto run = gate(args);
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out,
+             Catch::Contains("oracle " + base(stalled) + ": unreachable: timed out after 500ms\n"));
+  CHECK_THAT(run.out, Catch::Contains("gate: HOLD (1 of 2 oracles confirms healthy, 2 required; "
+                                      "0 hold, 1 unreachable)"));
+  CHECK(run.took < std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("nothing listening exits 4", "[gate]") {
+  std::string url;
+  {
+    const FakeHttpServer closed;
+    url = base(closed);
+  }
+  const auto run = gate({k_target, "--expect", "healthy", "--oracle", url, "--timeout", "2s"});
+  CHECK(run.status == 4);
+  CHECK(run.out == "oracle " + url + ": unreachable: connection refused\n" +
+                       "gate: UNREACHABLE (none of 1 oracle answered)\n");
+}
+
+TEST_CASE("every oracle stalling exits 4 within the timeout", "[gate]") {
+  FakeHttpServer first;
+  FakeHttpServer second;
+  first.set(k_gate_path, FakeResponse::stall());
+  second.set(k_gate_path, FakeResponse::stall());
+  auto args = args_for({&first, &second});
+  args[4] = "300ms";
+  const auto run = gate(args);
+  CHECK(run.status == 4);
+  CHECK(run.took < std::chrono::milliseconds(1300));
+}
+
+TEST_CASE("two of three oracles proceed with --require 2 and hold with --require 3", "[gate]") {
+  const auto a = oracle(200, healthy().json());
+  const auto b = oracle(200, healthy().json());
+  const auto c = oracle(423, disputed().json());
+  const auto two = gate(args_for({a.get(), b.get(), c.get()}, {"--require", "2"}));
+  CHECK(two.status == 0);
+  CHECK_THAT(two.out, Catch::EndsWith("gate: PROCEED (2 of 3 oracles confirm healthy, 2 "
+                                      "required)\n"));
+  const auto three = gate(args_for({a.get(), b.get(), c.get()}, {"--require", "3"}));
+  CHECK(three.status == 3);
+  const auto all = gate(args_for({a.get(), b.get(), c.get()}));
+  CHECK(all.status == 3);
+}
+
+TEST_CASE("oracles confirming opposite states hold even when enough confirm", "[gate]") {
+  const auto yes = oracle(200, healthy().json());
+  const auto no = oracle(409, unhealthy().json());
+  const auto run = gate(args_for({yes.get(), no.get()}, {"--require", "1"}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::EndsWith("gate: HOLD (oracles disagree: 1 of 2 oracles confirms "
+                                      "healthy, 1 confirms unhealthy)\n"));
+}
+
+TEST_CASE("the query carries expect, generation and stable_for and the target is encoded",
+          "[gate]") {
+  Verdict odd = healthy();
+  odd.target = "db primary/east";
+  odd.expect = "healthy";
+  FakeHttpServer server;
+  server.set("/v1/verdicts/db%20primary%2Feast", FakeResponse::with_status(200, odd.json()));
+  const auto run = gate({"db primary/east", "--expect", "healthy", "--generation", "7",
+                         "--stable-for", "30s", "--oracle", base(server) + "/", "--timeout", "2s"});
+  CHECK(run.status == 0);
+  REQUIRE(server.last_request());
+  CHECK(server.last_request()->target ==
+        "/v1/verdicts/db%20primary%2Feast?expect=healthy&generation=7&stable_for=30s");
+}
+
+TEST_CASE("a recheck is posted before the gate is asked", "[gate]") {
+  const auto server = oracle(200, healthy().json());
+  server->set(k_recheck_path, FakeResponse::with_status(200, healthy().json()));
+  const auto run = gate(args_for({server.get()}, {"--recheck"}));
+  CHECK(run.status == 0);
+  CHECK(server->request_count() == 2);
+  REQUIRE(server->last_request());
+  CHECK(server->last_request()->method == "GET");
+}
+
+TEST_CASE("a refused recheck holds without asking the gate and sends the bearer token", "[gate]") {
+  const auto server = oracle(200, healthy().json());
+  server->set(k_recheck_path,
+              FakeResponse::with_status(429, R"({"error": "rate_limited", "detail": "wait 9s"})"));
+  const TempFile token("s3cret-token\n");
+  const auto run = gate(args_for({server.get()}, {"--recheck", "--token-file", token.path()}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("hold: recheck refused: HTTP 429: rate_limited: wait 9s"));
+  CHECK(server->request_count() == 1);
+  REQUIRE(server->last_request());
+  CHECK(server->last_request()->method == "POST");
+  CHECK(server->last_request()->target == std::string(k_recheck_path) + "?timeout=1s");
+  CHECK(server->last_request()->header("Authorization") == "Bearer s3cret-token");
+}
+
+TEST_CASE("usage errors exit 2 before any request", "[gate]") {
+  const auto args = GENERATE(values<std::vector<std::string>>({
+      {},
+      {"db-primary"},
+      {"db-primary", "--expect", "up"},
+      {"db-primary", "other", "--expect", "healthy"},
+      {"db-primary", "--expect", "healthy", "--frobnicate"},
+      {"db-primary", "--expect", "healthy", "--exp", "healthy"},
+      {"db-primary", "--expect", "healthy", "--timeout", "5x"},
+      {"db-primary", "--expect", "healthy", "--timeout", "0s"},
+      {"db-primary", "--expect", "healthy", "--stable-for", "soon"},
+      {"db-primary", "--expect", "healthy", "--generation", "-1"},
+      {"db-primary", "--expect", "healthy", "--generation", "7a"},
+      {"db-primary", "--expect", "healthy", "--require", "0"},
+      {"db-primary", "--expect", "healthy", "--require", "2"},
+      {"db-primary", "--expect", "healthy", "--oracle", "ftp://127.0.0.1:1"},
+      {"db-primary", "--expect", "healthy", "--oracle", "127.0.0.1:9470"},
+      {"db-primary", "--expect", "healthy", "--oracle", "http://127.0.0.1:1/?x=1"},
+      {"db-primary", "--expect", "healthy", "--oracle", "http://127.0.0.1:1", "--oracle",
+       "http://127.0.0.1:1/"},
+      {"db-primary", "--expect", "healthy", "--token-file", "/nonexistent/crosscheck-token"},
+      {"-h", "--expect", "healthy"},
+  }));
+  const auto run = gate(args);
+  CHECK(run.status == 2);
+  CHECK_FALSE(run.err.empty());
+}
+
+TEST_CASE("a lone --help prints the usage and exits 0", "[gate]") {
+  const auto run = gate({"--help"});
+  CHECK(run.status == 0);
+  CHECK_THAT(run.out, Catch::Contains("--require"));
+}
+
+TEST_CASE("an https oracle whose certificate the system does not trust is unreachable", "[gate]") {
+  crosscheck::testing::FakeHttpServerOptions options;
+  options.tls = crosscheck::testing::FakeTlsOptions{};
+  FakeHttpServer server(options);
+  server.set(k_gate_path, FakeResponse::with_status(200, healthy().json()));
+  const auto run = gate(args_for({&server}));
+  CHECK(run.status == 4);
+  CHECK_THAT(run.out, Catch::Contains(": unreachable: tls: certificate verify failed ("));
+  CHECK(server.request_count() == 0);
+}
+
+TEST_CASE("an oracle that resets the connection without answering is unreachable", "[gate]") {
+  FakeHttpServer server;
+  server.set(k_gate_path, FakeResponse::reset());
+  const auto run = gate(args_for({&server}));
+  CHECK(run.status == 4);
+  CHECK_THAT(run.out, Catch::Contains(": unreachable: "));
+}
+
+TEST_CASE("an oracle given by host name is resolved and asked", "[gate]") {
+  const auto server = oracle(200, healthy().json());
+  const auto run = gate({k_target, "--expect", "healthy", "--oracle", server->url("localhost", ""),
+                         "--timeout", "2s"});
+  CHECK(run.status == 0);
+  REQUIRE(server->last_request());
+  CHECK(server->last_request()->host == "localhost:" + std::to_string(server->port()));
+}

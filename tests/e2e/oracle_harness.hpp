@@ -1,0 +1,72 @@
+// An oracle under test: a real Service (probes, engine, storage, REST API)
+// on loopback, probing fake resolvers in three failure domains and a fake
+// HTTP service, driven and judged through its REST API only.
+#pragma once
+
+#include "daemon/service.hpp"
+#include "support/child_process.hpp"
+#include "support/fake_dns_server.hpp"
+#include "support/fake_http_server.hpp"
+#include "support/http_client.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace crosscheck::testing {
+
+class OracleHarness {
+ public:
+  // Three domains (alpha, beta, gamma), one vantage each, and with
+  // `second_beta_vantage` a vantage beta-2 in domain beta (resolver beta2).
+  // `data_dir` replaces the temporary data directory (e.g. a small tmpfs).
+  explicit OracleHarness(bool second_beta_vantage = false,
+                         std::optional<std::filesystem::path> data_dir = std::nullopt);
+  ~OracleHarness();
+  OracleHarness(const OracleHarness&) = delete;
+  OracleHarness& operator=(const OracleHarness&) = delete;
+  OracleHarness(OracleHarness&&) = delete;
+  OracleHarness& operator=(OracleHarness&&) = delete;
+
+  void start();
+  void stop();
+  // Every resolver answers web.test with 127.0.0.1 (where `web` listens).
+  void all_honest();
+  // `server` publishes web.test with an empty answer.
+  void lie(FakeDnsServer& server);
+
+  HttpAnswer get(const std::string& target) const;
+  HttpAnswer send(const std::string& method, const std::string& target,
+                  const std::string& body = {}, bool with_token = true) const;
+  boost::json::object verdict(const std::string& target = "web") const;
+  // Polls `condition` until true or `timeout` passes (bounded, no fixed sleep
+  // beyond a short pause between polls).
+  bool wait_for(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(8'000)) const;
+  bool wait_for_verdict(const std::string& verdict, const std::string& target = "web") const;
+
+  unsigned short api_port() const { return api_port_; }
+  std::string oracle_url() const { return "http://127.0.0.1:" + std::to_string(api_port_); }
+  const std::string& token() const { return token_; }
+  std::filesystem::path token_file() const { return dir_.path() / "api-token"; }
+  const std::filesystem::path& data_dir() const { return dir_.path(); }
+
+  FakeDnsServer alpha{"127.0.0.81"};
+  FakeDnsServer beta{"127.0.0.82"};
+  FakeDnsServer gamma{"127.0.0.83"};
+  FakeDnsServer beta2{"127.0.0.84"};
+  FakeHttpServer web;
+
+ private:
+  TempDir dir_;
+  std::string token_ = "e2e-secret-token";
+  unsigned short api_port_ = 0;
+  std::filesystem::path config_path_;
+  std::unique_ptr<daemon::Service> service_;
+  std::thread thread_;
+};
+
+}  // namespace crosscheck::testing

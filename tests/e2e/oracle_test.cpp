@@ -1,0 +1,194 @@
+// The daemon judged through its REST API, end to end: real probes against
+// fake resolvers in three failure domains and a fake HTTP service, the real
+// engine, real SQLite storage and the real API server, all on loopback.
+#include "daemon/gate_command.hpp"
+#include "oracle_harness.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace crosscheck;
+using crosscheck::testing::OracleHarness;
+namespace json = boost::json;
+
+namespace {
+
+int gate(const OracleHarness& oracle, std::vector<std::string> extra) {
+  std::vector<std::string> args{"web", "--oracle", oracle.oracle_url(), "--timeout", "2s"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::ostringstream out;
+  std::ostringstream err;
+  return daemon::run_gate_command(args, out, err);
+}
+
+std::int64_t generation_of(const json::object& verdict) {
+  return verdict.contains("generation") ? verdict.at("generation").to_number<std::int64_t>() : -1;
+}
+
+}  // namespace
+
+TEST_CASE("honest resolvers make the target healthy and the oracle ready", "[e2e]") {
+  OracleHarness oracle;
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  CHECK(oracle.wait_for([&] { return oracle.get("/readyz").status == 200; }));
+  const auto verdict = oracle.verdict();
+  CHECK(verdict.at("votes").at("up").to_number<int>() == 3);
+  CHECK(verdict.at("fresh").as_bool());
+  CHECK(verdict.at("evidence").as_array().size() == 3);
+  CHECK(gate(oracle, {"--expect", "healthy"}) == daemon::k_gate_proceed);
+  CHECK(gate(oracle, {"--expect", "unhealthy"}) == daemon::k_gate_otherwise);
+  CHECK(oracle.get("/v1/verdicts/web?expect=healthy").status == 200);
+  CHECK(oracle.get("/v1/verdicts/web?expect=unhealthy").status == 409);
+  CHECK(oracle.get("/v1/verdicts/nope").status == 404);
+}
+
+TEST_CASE("one lying domain holds healthy as disputed, escalates, and the gate holds", "[e2e]") {
+  OracleHarness oracle;
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  oracle.lie(oracle.gamma);
+  REQUIRE(oracle.wait_for_verdict("disputed"));
+  const auto verdict = oracle.verdict();
+  CHECK(verdict.at("held").as_string() == "healthy");
+  CHECK(verdict.at("failing_layer").as_string() == "dns");
+  CHECK_FALSE(verdict.at("divergence").as_array().empty());
+  const auto escalations = json::parse(oracle.get("/v1/escalations").body);
+  CHECK_THAT(json::serialize(escalations), Catch::Contains("dispute/web/"));
+  CHECK(oracle.get("/v1/verdicts/web?expect=healthy").status == 423);
+  CHECK(gate(oracle, {"--expect", "healthy"}) == daemon::k_gate_hold);
+  CHECK(gate(oracle, {"--expect", "unhealthy"}) == daemon::k_gate_hold);
+}
+
+TEST_CASE("two vantages of one failure domain lying are still one vote", "[e2e]") {
+  OracleHarness oracle(true);
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  oracle.lie(oracle.beta);
+  oracle.lie(oracle.beta2);
+  REQUIRE(oracle.wait_for_verdict("disputed"));
+  const auto verdict = oracle.verdict();
+  CHECK(verdict.at("votes").at("down").to_number<int>() == 1);
+  CHECK(verdict.at("evidence").as_array().size() == 4);
+  CHECK(verdict.at("held").as_string() == "healthy");
+}
+
+TEST_CASE("every domain down makes the target unhealthy and moves the generation", "[e2e]") {
+  OracleHarness oracle;
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  const auto before = generation_of(oracle.verdict());
+  for (auto* server : {&oracle.alpha, &oracle.beta, &oracle.gamma}) {
+    oracle.lie(*server);
+  }
+  REQUIRE(oracle.wait_for_verdict("unhealthy"));
+  const auto after = oracle.verdict();
+  CHECK(generation_of(after) > before);
+  CHECK(after.at("held").is_null());
+  CHECK(gate(oracle, {"--expect", "unhealthy"}) == daemon::k_gate_proceed);
+  CHECK(gate(oracle, {"--expect", "healthy"}) == daemon::k_gate_otherwise);
+  CHECK(gate(oracle, {"--expect", "unhealthy", "--generation", std::to_string(before)}) ==
+        daemon::k_gate_hold);
+  const auto history = json::parse(oracle.get("/v1/verdicts/web/history").body);
+  CHECK_THAT(json::serialize(history), Catch::Contains("unhealthy"));
+}
+
+TEST_CASE("a restart keeps verdicts, generations and history", "[e2e]") {
+  OracleHarness oracle;
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  const auto generation = generation_of(oracle.verdict());
+  oracle.stop();
+  oracle.start();
+  const auto restored = oracle.verdict();
+  CHECK(generation_of(restored) == generation);
+  CHECK(restored.at("verdict").as_string() == "healthy");
+  REQUIRE(oracle.wait_for([&] { return oracle.verdict().at("fresh").as_bool(); }));
+  CHECK(generation_of(oracle.verdict()) == generation);
+  CHECK_THAT(oracle.get("/v1/verdicts/web/history").body, Catch::Contains("healthy"));
+}
+
+TEST_CASE("recheck probes now and answers with the fresh verdict, within its rate limit", "[e2e]") {
+  OracleHarness oracle;
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  const auto first = oracle.send("POST", "/v1/verdicts/web/recheck");
+  CHECK(first.status == 200);
+  CHECK_THAT(first.body, Catch::Contains("\"verdict\":\"healthy\""));
+  CHECK(oracle.send("POST", "/v1/verdicts/web/recheck").status == 429);
+  CHECK(oracle.send("POST", "/v1/verdicts/web/recheck", {}, false).status == 401);
+  CHECK(gate(oracle, {"--expect", "healthy"}) == daemon::k_gate_proceed);
+}
+
+TEST_CASE("an operator override wins through the API and can be lifted", "[e2e]") {
+  OracleHarness oracle;
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  const auto put =
+      oracle.send("PUT", "/v1/overrides/web",
+                  R"({"verdict": "unhealthy", "reason": "drill", "ttl": "10m", "by": "alice"})");
+  CHECK(put.status == 200);
+  REQUIRE(oracle.wait_for_verdict("unhealthy"));
+  CHECK(oracle.verdict().at("override").at("by").as_string() == "alice");
+  CHECK(oracle.send("DELETE", "/v1/overrides/web").status == 200);
+  CHECK(oracle.wait_for_verdict("healthy"));
+}
+
+TEST_CASE("malformed and oversized requests get their 4xx and the oracle keeps serving", "[e2e]") {
+  OracleHarness oracle;
+  oracle.start();
+  const auto garbage =
+      testing::raw_exchange("127.0.0.1", oracle.api_port(), "THIS IS NOT HTTP\r\n\r\n");
+  CHECK_THAT(garbage, Catch::StartsWith("HTTP/1.1 400"));
+  const auto huge_header = testing::raw_exchange(
+      "127.0.0.1", oracle.api_port(),
+      "GET /v1/verdicts HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n");
+  CHECK_THAT(huge_header, Catch::StartsWith("HTTP/1.1 431"));
+  const auto bad_override = oracle.send("PUT", "/v1/overrides/web", R"({"verdict": "maybe"})");
+  CHECK(bad_override.status == 400);
+  CHECK(oracle.get("/v1/verdicts").status == 200);
+}
+
+TEST_CASE("a full disk degrades storage but never stops probing or serving", "[e2e]") {
+  // A 4 MiB tmpfs of the test's own holds the database; filling it makes
+  // SQLite fail with SQLITE_FULL while the oracle runs.
+  testing::TempDir mount_point;
+  const auto target = mount_point.path().string();
+  if (std::system(("mount -t tmpfs -o size=4m tmpfs " + target + " 2>/dev/null").c_str()) != 0) {
+    WARN("cannot mount a tmpfs here (not root?); the full-disk case is not exercised");
+    return;
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { static_cast<void>(std::system(("umount -l " + path).c_str())); }
+  } unmount{target};
+  OracleHarness oracle(false, mount_point.path());
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  {
+    // Fill every byte left.
+    std::ofstream filler(mount_point.path() / "filler", std::ios::binary);
+    const std::string block(64 * 1024, 'x');
+    for (int i = 0;
+         i < 128 && filler.write(block.data(), static_cast<std::streamsize>(block.size())); ++i) {
+    }
+  }
+  CHECK(oracle.wait_for(
+      [&] { return oracle.get("/healthz").body.find("\"degraded\"") != std::string::npos; }));
+  // Still probing and judging: a lying domain is still seen.
+  oracle.lie(oracle.gamma);
+  CHECK(oracle.wait_for_verdict("disputed"));
+  CHECK(oracle.get("/v1/verdicts").status == 200);
+  // The disk recovers: writes resume and storage is ok again.
+  std::filesystem::remove(mount_point.path() / "filler");
+  CHECK(oracle.wait_for(
+      [&] { return oracle.get("/healthz").body.find("\"degraded\"") == std::string::npos; },
+      std::chrono::milliseconds(40'000)));
+  oracle.stop();
+}

@@ -1,0 +1,279 @@
+// Tests storage/reader.cpp and the write paths of storage/batch_writer.cpp
+// through the Store: what a restart restores, the verdict log, observations.
+#include "storage_test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace crosscheck;
+using namespace crosscheck::storage;
+using namespace crosscheck::storage::testing;
+using consensus::EventKind;
+using consensus::VerdictKind;
+
+namespace {
+
+const consensus::RestoredVerdict* find_verdict(const RestoredState& state,
+                                               const std::string& target) {
+  const auto found = std::find_if(state.verdicts.begin(), state.verdicts.end(),
+                                  [&](const auto& item) { return item.target == target; });
+  return found == state.verdicts.end() ? nullptr : &*found;
+}
+
+consensus::Override override_until(consensus::WallTime expires_at) {
+  consensus::Override value;
+  value.verdict = VerdictKind::Healthy;
+  value.reason = "maintenance, cloudflare resolver is lying";
+  value.by = "alice";
+  value.set_at = k_start - 1min;
+  value.expires_at = expires_at;
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("verdicts and generations survive a restart with their open escalation and override",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_verdict(verdict("db", VerdictKind::Healthy, 1, k_start - 10min), true);
+    store.record_verdict(verdict("db", VerdictKind::Disputed, 2, k_start - 5min), true);
+    store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/2", "db", k_start - 5min));
+    store.record_verdict(verdict("web", VerdictKind::Unhealthy, 7, k_start - 3min), true);
+    store.set_override("web", override_until(k_start + 1h));
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  REQUIRE(state->verdicts.size() == 2);
+
+  const auto* db = find_verdict(*state, "db");
+  REQUIRE(db != nullptr);
+  CHECK(db->kind == VerdictKind::Disputed);
+  CHECK(db->held == VerdictKind::Healthy);
+  CHECK(db->generation == 2);
+  CHECK(db->since == k_start - 5min);
+  CHECK(db->reason_code == consensus::ReasonCode::Dispute);
+  CHECK(db->open_escalation_key == "dispute/db/2");
+  CHECK_FALSE(db->override_in_force.has_value());
+
+  const auto* web = find_verdict(*state, "web");
+  REQUIRE(web != nullptr);
+  CHECK(web->kind == VerdictKind::Unhealthy);
+  CHECK(web->generation == 7);
+  CHECK(web->open_escalation_key.empty());
+  REQUIRE(web->override_in_force.has_value());
+  CHECK(web->override_in_force->verdict == VerdictKind::Healthy);
+  CHECK(web->override_in_force->by == "alice");
+  CHECK(web->override_in_force->expires_at == k_start + 1h);
+
+  REQUIRE(state->overrides.size() == 1);
+  CHECK(state->overrides[0].first == "web");
+  CHECK(state->overrides[0].second.reason == "maintenance, cloudflare resolver is lying");
+}
+
+TEST_CASE("an escalation opened before its target's first verdict row is still restored",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_event(escalation(EventKind::FlappingStarted, "flapping/db/3", "db", k_start));
+    store.record_verdict(verdict("db", VerdictKind::Disputed, 3, k_start), true);
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  REQUIRE(state->verdicts.size() == 1);
+  CHECK(state->verdicts[0].open_escalation_key == "flapping/db/3");
+}
+
+TEST_CASE("a cleared override stays cleared and an expired one is not restored", "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_verdict(verdict("db", VerdictKind::Healthy, 4, k_start), true);
+    store.record_verdict(verdict("web", VerdictKind::Healthy, 1, k_start), true);
+    store.set_override("db", override_until(k_start + 1h));
+    store.clear_override("db");
+    store.set_override("web", override_until(k_start + 10min));
+    REQUIRE(store.flush(5s));
+  }
+  clock.advance(10min);  // web's override expires exactly now
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  CHECK(state->overrides.empty());
+  for (const auto& restored : state->verdicts) {
+    INFO(restored.target);
+    CHECK_FALSE(restored.override_in_force.has_value());
+  }
+}
+
+TEST_CASE("open escalations are restored and resolved ones are not", "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_verdict(verdict("db", VerdictKind::Disputed, 2, k_start - 2h), true);
+    store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/2", "db", k_start - 2h));
+    store.record_event(escalation(EventKind::DisputeResolved, "dispute/db/2", "db", k_start - 1h));
+    store.record_verdict(verdict("db", VerdictKind::Healthy, 3, k_start - 1h), true);
+    store.record_event(
+        escalation(EventKind::BlastRadiusHeld, "blast_radius/web/5", "web", k_start - 30min));
+    auto suspect = escalation(EventKind::VantageSuspect, "suspect/quad9/x", "", k_start - 20min);
+    suspect.vantage = "quad9";
+    store.record_event(suspect);
+    // Verdict changes and expiries are not escalations: no row.
+    store.record_event(escalation(EventKind::VerdictChanged, "verdict/db/3", "db", k_start));
+    REQUIRE(store.flush(5s));
+    const auto open = store.open_escalations();
+    REQUIRE(open.size() == 2);
+    store.acknowledge(open[0].id, "bob", k_start - 10min);
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  REQUIRE(state->open_escalations.size() == 2);
+  const auto& blast = state->open_escalations[0];
+  CHECK(blast.key == "blast_radius/web/5");
+  CHECK(blast.kind == EventKind::BlastRadiusHeld);
+  CHECK(blast.target == "web");
+  CHECK(blast.opened_at == k_start - 30min);
+  CHECK_FALSE(blast.resolved_at.has_value());
+  CHECK(blast.acked_at == k_start - 10min);
+  CHECK(blast.acked_by == "bob");
+  const auto& suspect = state->open_escalations[1];
+  CHECK(suspect.kind == EventKind::VantageSuspect);
+  CHECK(suspect.vantage == "quad9");
+  CHECK(suspect.target.empty());
+  CHECK_FALSE(suspect.acked_at.has_value());
+  // db's dispute was resolved: its verdict carries no open escalation key.
+  REQUIRE(state->verdicts.size() == 1);
+  CHECK(state->verdicts[0].open_escalation_key.empty());
+  CHECK(state->verdicts[0].generation == 3);
+}
+
+TEST_CASE("history lists transitions newest first with generation, reason and votes", "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  Store store(test_options(dir.path()), clock);
+  store.record_verdict(verdict("db", VerdictKind::Healthy, 1, k_start - 3min), true);
+  store.record_verdict(verdict("db", VerdictKind::Healthy, 1, k_start - 2min), false);
+  store.record_verdict(verdict("db", VerdictKind::Disputed, 2, k_start - 1min), true);
+  store.record_verdict(verdict("db", VerdictKind::Unhealthy, 3, k_start), true);
+  store.record_verdict(verdict("other", VerdictKind::Healthy, 1, k_start), true);
+  REQUIRE(store.flush(5s));
+
+  const auto history = store.history("db", 10);
+  REQUIRE(history.size() == 3);  // the unchanged re-publication is not a transition
+  CHECK(history[0].generation == 3);
+  CHECK(history[0].kind == VerdictKind::Unhealthy);
+  CHECK(history[0].at == k_start);
+  CHECK(history[0].reason == "unhealthy by quorum");
+  CHECK(history[0].votes.down == 1);
+  CHECK(history[0].votes.up_quorum == 2);
+  CHECK(history[0].votes.known_domains == 3);
+  CHECK(history[0].votes.down_domains == std::vector<std::string>{"cloudflare"});
+  CHECK(history[1].generation == 2);
+  CHECK(history[1].kind == VerdictKind::Disputed);
+  CHECK(history[1].held == VerdictKind::Healthy);
+  CHECK(history[1].reason_code == consensus::ReasonCode::Dispute);
+  CHECK(history[2].generation == 1);
+  CHECK_FALSE(history[2].held.has_value());
+  CHECK(store.history("db", 1).size() == 1);
+  CHECK(store.history("nobody", 10).empty());
+}
+
+TEST_CASE("observations read back newest first with their outcome, detail and answers",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  Store store(test_options(dir.path()), clock);
+  store.record_observation(observation("db", "quad9", k_start - 20s));
+  auto down = observation("db", "cloudflare", k_start - 10s, consensus::Outcome::Down);
+  down.last_known_good = consensus::LastKnownGood::Reachable;
+  down.answers.clear();
+  store.record_observation(down);
+  store.record_observation(observation("web", "quad9", k_start));
+  REQUIRE(store.flush(5s));
+
+  const auto seen = store.observations("db", 10);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].vantage == "cloudflare");
+  CHECK(seen[0].at.wall == k_start - 10s);
+  CHECK(seen[0].outcome == consensus::Outcome::Down);
+  CHECK(seen[0].layer == consensus::Layer::Dns);
+  CHECK(seen[0].last_known_good == consensus::LastKnownGood::Reachable);
+  CHECK(seen[0].detail == "dns: SERVFAIL");
+  CHECK(seen[0].answers.empty());
+  CHECK(seen[1].vantage == "quad9");
+  CHECK(seen[1].latency_ms == Approx(12.5));
+  CHECK(seen[1].answers == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
+}
+
+TEST_CASE("a generation never moves backwards in the file", "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_verdict(verdict("db", VerdictKind::Unhealthy, 57, k_start - 1h), true);
+    // An engine that was not restored would start again at 1.
+    store.record_verdict(verdict("db", VerdictKind::Healthy, 1, k_start), true);
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  REQUIRE(state->verdicts.size() == 1);
+  CHECK(state->verdicts[0].generation == 57);
+  CHECK(state->verdicts[0].kind == VerdictKind::Healthy);
+}
+
+TEST_CASE("a restored verdict published again keeps the reason code of its open episode",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    auto flapping = verdict("db", VerdictKind::Disputed, 4, k_start - 1h);
+    flapping.reason_code = consensus::ReasonCode::Flapping;
+    store.record_verdict(flapping, true);
+    store.record_event(escalation(EventKind::FlappingStarted, "flapping/db/4", "db", k_start - 1h));
+    REQUIRE(store.flush(5s));
+  }
+  {
+    // After a restart the engine publishes it with reason "restored".
+    Store store(test_options(dir.path()), clock);
+    auto restored = verdict("db", VerdictKind::Disputed, 4, k_start - 1h);
+    restored.reason_code = consensus::ReasonCode::Restored;
+    restored.fresh = false;
+    store.record_verdict(restored, false);
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  REQUIRE(state->verdicts.size() == 1);
+  CHECK(state->verdicts[0].reason_code == consensus::ReasonCode::Flapping);
+  CHECK(state->verdicts[0].open_escalation_key == "flapping/db/4");
+  CHECK(query_integer(dir.database(), "SELECT fresh FROM verdicts") == 0);
+}
+
+TEST_CASE("restoring an empty database gives an empty state, not a failure", "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  CHECK(state->verdicts.empty());
+  CHECK(state->open_escalations.empty());
+  CHECK(state->overrides.empty());
+}

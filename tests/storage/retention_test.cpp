@@ -1,0 +1,179 @@
+// Tests retention (storage/batch_writer.cpp, driven by storage/store.cpp):
+// old observations go, in small transactions, and clean-up never deletes the
+// record in force (the Oct 2025 lesson): the newest observation of every
+// (target, vantage) pair, and what an open escalation is about.
+#include "storage_test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <utility>
+
+using namespace crosscheck;
+using namespace crosscheck::storage;
+using namespace crosscheck::storage::testing;
+using consensus::EventKind;
+
+namespace {
+
+using Pair = std::pair<std::string, std::string>;
+
+std::int64_t count_observations(const TempDir& dir, const std::string& where = "1") {
+  return query_integer(dir.database(), "SELECT count(*) FROM observations WHERE " + where);
+}
+
+// The newest observation's time of (target, vantage), or -1 when none is left.
+std::int64_t newest_of(const TempDir& dir, const Pair& pair) {
+  return query_integer(dir.database(),
+                       "SELECT coalesce(max(t_wall), -1) FROM observations "
+                       "WHERE target = '" +
+                           pair.first + "' AND vantage = '" + pair.second + "'");
+}
+
+}  // namespace
+
+TEST_CASE(
+    "retention deletes old observations and keeps the newest of every pair whatever the "
+    "setting",
+    "[storage]") {
+  const auto retention =
+      GENERATE(consensus::Duration{1}, consensus::Duration{1'000}, consensus::Duration{3'600'000},
+               consensus::Duration{86'400'000}, consensus::Duration{7 * 86'400'000});
+  INFO("retention " << retention.count() << "ms");
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.retention = retention;
+  Store store(options, clock);
+
+  // Three pairs with a probe every 10 minutes for the last 30 hours, and one
+  // pair whose vantage went away 30 days ago: its last observation is old
+  // under every setting and is still what its verdict was judged on.
+  const std::vector<Pair> live{{"db", "quad9"}, {"db", "cloudflare"}, {"web", "quad9"}};
+  const Pair gone{"web", "retired"};
+  for (const auto& [target, vantage] : live) {
+    for (int i = 180; i >= 0; --i) {
+      store.record_observation(observation(target, vantage, k_start - i * 10min - 5s));
+    }
+  }
+  for (int i = 5; i >= 0; --i) {
+    store.record_observation(observation(gone.first, gone.second, k_start - 30 * 24h - i * 1h));
+  }
+  REQUIRE(store.flush(10s));
+  const auto before = count_observations(dir);
+  const auto cutoff = (k_start - retention).time_since_epoch().count();
+  const auto expected_deleted = count_observations(dir, "t_wall < " + std::to_string(cutoff)) -
+                                // the newest of each pair stays even when old
+                                count_observations(dir, "t_wall < " + std::to_string(cutoff) +
+                                                            " AND id IN (SELECT max(id) FROM "
+                                                            "observations GROUP BY target, "
+                                                            "vantage)");
+
+  const auto report = store.run_retention_now();
+  CHECK(report.completed);
+  CHECK(static_cast<std::int64_t>(report.deleted) == expected_deleted);
+  CHECK(count_observations(dir) == before - expected_deleted);
+  CHECK(count_observations(dir, "t_wall < " + std::to_string(cutoff) +
+                                    " AND id NOT IN (SELECT max(id) FROM observations GROUP BY "
+                                    "target, vantage)") == 0);
+  for (const auto& pair : live) {
+    INFO(pair.first << "/" << pair.second);
+    CHECK(newest_of(dir, pair) == (k_start - 5s).time_since_epoch().count());
+  }
+  CHECK(newest_of(dir, gone) == (k_start - 30 * 24h).time_since_epoch().count());
+  CHECK(store.observations("web", 1000).size() >= 2);
+  CHECK(store.health().retention_deleted == report.deleted);
+}
+
+TEST_CASE("observations of a target with an open escalation survive from its opening on",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.retention = 1h;
+  Store store(options, clock);
+  for (int i = 10; i >= 0; --i) {
+    store.record_observation(observation("db", "quad9", k_start - i * 1h));
+    store.record_observation(observation("web", "quad9", k_start - i * 1h));
+  }
+  // db has been disputed for 5 hours; nobody has resolved it.
+  store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/2", "db", k_start - 5h));
+  REQUIRE(store.flush(5s));
+
+  auto report = store.run_retention_now();
+  CHECK(report.completed);
+  const auto opened = (k_start - 5h).time_since_epoch().count();
+  CHECK(count_observations(dir, "target = 'db' AND t_wall >= " + std::to_string(opened)) == 6);
+  CHECK(count_observations(dir, "target = 'db' AND t_wall < " + std::to_string(opened)) == 0);
+  CHECK(count_observations(dir, "target = 'web'") == 2);  // within the last hour
+
+  // Once resolved, the episode no longer holds them.
+  store.record_event(escalation(EventKind::DisputeResolved, "dispute/db/2", "db", k_start));
+  REQUIRE(store.flush(5s));
+  report = store.run_retention_now();
+  CHECK(report.deleted == 4);
+  CHECK(count_observations(dir, "target = 'db'") == 2);
+}
+
+TEST_CASE("a suspect vantage's observations survive while its escalation is open", "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.retention = 1h;
+  Store store(options, clock);
+  for (int i = 10; i >= 0; --i) {
+    store.record_observation(observation("db", "quad9", k_start - i * 1h));
+    store.record_observation(observation("db", "google", k_start - i * 1h));
+  }
+  auto suspect = escalation(EventKind::VantageSuspect, "suspect/quad9/t", "", k_start - 3h);
+  suspect.vantage = "quad9";
+  store.record_event(suspect);
+  REQUIRE(store.flush(5s));
+
+  CHECK(store.run_retention_now().completed);
+  CHECK(count_observations(dir, "vantage = 'quad9'") == 4);
+  CHECK(count_observations(dir, "vantage = 'google'") == 2);
+}
+
+TEST_CASE("retention deletes thousands of rows in several small transactions", "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.retention = 1h;
+  options.retention_batch = 500;
+  Store store(options, clock);
+  for (int i = 0; i < 2000; ++i) {
+    store.record_observation(observation("db", "quad9", k_start - 48h + i * 1s));
+  }
+  store.record_observation(observation("db", "quad9", k_start - 2h));  // newest, still old
+  REQUIRE(store.flush(10s));
+
+  const auto report = store.run_retention_now();
+  CHECK(report.completed);
+  CHECK(report.deleted == 2000);
+  CHECK(report.transactions == 4);
+  CHECK(count_observations(dir) == 1);
+  CHECK(newest_of(dir, {"db", "quad9"}) == (k_start - 2h).time_since_epoch().count());
+}
+
+TEST_CASE("retention runs on its own once the retention interval has passed on the clock",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.retention = 1h;
+  options.retention_interval = 60s;
+  Store store(options, clock);
+  for (int i = 0; i < 10; ++i) {
+    store.record_observation(observation("db", "quad9", k_start - 10h + i * 1min));
+  }
+  REQUIRE(store.flush(5s));
+  CHECK(store.health().retention_deleted == 0);
+
+  clock.advance(61s);
+  // The writer learns the time from the next call (it never reads the clock).
+  store.record_observation(observation("db", "quad9", clock.system()));
+  CHECK(eventually([&] { return store.health().retention_deleted == 10; }));
+  REQUIRE(store.flush(5s));
+  CHECK(count_observations(dir) == 1);
+}

@@ -1,0 +1,62 @@
+// Shared helpers for the storage tests: a temp directory that removes
+// itself, builders for consensus values, polling with a deadline, and raw
+// SQLite access to inspect or damage the file the way an operator could.
+#pragma once
+
+#include "consensus/clock.hpp"
+#include "consensus/types.hpp"
+#include "storage/store.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace crosscheck::storage::testing {
+
+using namespace std::chrono_literals;
+
+// 2025-10-20T06:48:00Z: the ManualClock's start in every test.
+inline const consensus::WallTime k_start{consensus::Duration{1'760'942'880'000}};
+
+// A fresh directory under the system temp dir, removed with its contents.
+class TempDir {
+ public:
+  TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir();
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path database() const { return path_ / k_database_file; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Options with short retry delays, so recovery tests finish quickly.
+Options test_options(const std::filesystem::path& data_dir);
+
+consensus::Observation observation(const std::string& target, const std::string& vantage,
+                                   consensus::WallTime at,
+                                   consensus::Outcome outcome = consensus::Outcome::Up);
+
+consensus::Verdict verdict(const std::string& target, consensus::VerdictKind kind,
+                           std::uint64_t generation, consensus::WallTime at);
+
+consensus::Event escalation(consensus::EventKind kind, const std::string& key,
+                            const std::string& target, consensus::WallTime at);
+
+// Polls `condition` until it holds or `timeout` passes; true when it held.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s);
+
+// Runs `sql` on the file directly (creates it when missing).
+void exec_sql(const std::filesystem::path& database, const std::string& sql);
+// The first column of the first row of `sql`, as an integer (or text).
+std::int64_t query_integer(const std::filesystem::path& database, const std::string& sql);
+std::string query_text(const std::filesystem::path& database, const std::string& sql);
+
+}  // namespace crosscheck::storage::testing
