@@ -44,7 +44,7 @@ constexpr std::size_t k_max_rejecting = 64;
 // discard what the client still sends (so a close never resets our answer
 // away), for at most this long and this many bytes.
 constexpr auto k_linger_timeout = 1s;
-constexpr std::size_t k_linger_bytes = 256 * 1024;
+constexpr std::size_t k_linger_bytes = std::size_t{256} * 1024;
 // A write whose ApiActions completion is later than its deadline plus this
 // is answered 504.
 constexpr auto k_action_grace = 1s;
@@ -201,11 +201,11 @@ class Session : public std::enable_shared_from_this<Session> {
     shared_->hub.wait_newer(watch.since, stream_.get_executor(),
                             std::min(watch.wait, shared_->options.max_watch_wait),
                             [self = shared_from_this()](SnapshotPtr snapshot) {
-                              self->guarded([&] { self->on_watch(std::move(snapshot)); });
+                              self->guarded([&] { self->on_watch(snapshot); });
                             });
   }
 
-  void on_watch(SnapshotPtr snapshot) {
+  void on_watch(const SnapshotPtr& snapshot) {
     if (!snapshot) {
       bump(shared_->counters.watch_refused);
       return send(error_response(503, "overloaded", "too many watches waiting; retry shortly"),
@@ -243,7 +243,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       asio::post(executor, [weak, action, result = std::move(result)]() mutable {
         if (const auto self = weak.lock()) {
-          self->guarded([&] { self->finish_action(action, std::move(result)); });
+          self->guarded([&] { self->finish_action(action, result); });
         }
       });
     };
@@ -267,7 +267,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Answers write `action` once: the completion or the timeout, whichever is
   // first; a late completion (or one for an earlier write) is dropped.
-  void finish_action(std::uint64_t action, ActionResult result) {
+  void finish_action(std::uint64_t action, const ActionResult& result) {
     if (action_done_ || action != action_seq_) {
       return;
     }
@@ -443,7 +443,11 @@ ApiServer::ApiServer(ApiServerOptions options, SnapshotHub& hub, ApiActions& act
     : impl_(std::make_unique<Impl>(std::move(options), hub, actions)) {}
 
 ApiServer::~ApiServer() {
-  stop();
+  try {
+    stop();
+  } catch (const std::exception&) {
+    // Only an allocation in stop() can throw; a destructor must not.
+  }
 }
 
 bool ApiServer::start(std::string& why) {

@@ -24,8 +24,8 @@ namespace crosscheck::daemon {
 
 // A request header block larger than this is answered 431, a body larger than
 // this 413; both close the connection.
-constexpr std::size_t k_api_header_limit = 8 * 1024;
-constexpr std::size_t k_api_body_limit = 64 * 1024;
+constexpr std::size_t k_api_header_limit = std::size_t{8} * 1024;
+constexpr std::size_t k_api_body_limit = std::size_t{64} * 1024;
 // Connections served at once; one more is answered 503 (Retry-After: 1) and closed.
 constexpr std::size_t k_default_max_connections = 1024;
 // How long a connection may take to send a request (or sit idle between

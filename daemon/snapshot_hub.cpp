@@ -78,9 +78,10 @@ SnapshotPtr SnapshotHub::current() const {
   return state_->current.load();
 }
 
-void SnapshotHub::wait_newer(std::uint64_t revision, asio::any_io_executor executor,
+void SnapshotHub::wait_newer(std::uint64_t revision, const asio::any_io_executor& executor,
                              std::chrono::milliseconds max_wait, WaitCallback done) {
-  std::shared_ptr<Waiter> waiter;
+  auto waiter = std::make_shared<Waiter>(executor, revision, std::move(done), state_);
+  bool registered = false;
   SnapshotPtr at_once;  // stays null when refused
   {
     const std::lock_guard lock(state_->mutex);
@@ -88,13 +89,14 @@ void SnapshotHub::wait_newer(std::uint64_t revision, asio::any_io_executor execu
     if (now->revision > revision || max_wait <= std::chrono::milliseconds::zero()) {
       at_once = std::move(now);
     } else if (state_->waiters.size() < k_max_waiters) {
-      waiter = std::make_shared<Waiter>(executor, revision, std::move(done), state_);
       state_->waiters.emplace(waiter.get(), waiter);
+      registered = true;
     }
   }
-  if (!waiter) {
-    asio::post(executor, [done = std::move(done), at_once = std::move(at_once)]() mutable {
-      done(std::move(at_once));
+  if (!registered) {
+    // Same single completion path, just never registered: at once, on `executor`.
+    asio::post(executor, [waiter = std::move(waiter), at_once = std::move(at_once)]() mutable {
+      complete(waiter, std::move(at_once));
     });
     return;
   }

@@ -45,7 +45,7 @@ class SnapshotHub {
   // does), with current() when `max_wait` passes first, or with nullptr when
   // k_max_waiters are already waiting. `executor` must run on one thread at
   // a time (a single-threaded io_context or a strand).
-  void wait_newer(std::uint64_t revision, boost::asio::any_io_executor executor,
+  void wait_newer(std::uint64_t revision, const boost::asio::any_io_executor& executor,
                   std::chrono::milliseconds max_wait, WaitCallback done);
 
   // Forgets, without calling them, every waiter whose executor belongs to

@@ -17,26 +17,39 @@ OracleHarness::OracleHarness(bool second_beta_vantage,
                              std::optional<std::filesystem::path> data_dir) {
   web.set("/health", FakeResponse::with_status(200, "ready"));
   all_honest();
+  write_config({alpha.endpoint(), beta.endpoint(), gamma.endpoint()},
+               web.url("web.test", "/health"), second_beta_vantage, data_dir.value_or(dir_.path()));
+}
+
+OracleHarness::OracleHarness(const std::vector<config::Endpoint>& resolvers,
+                             const std::string& web_url) {
+  write_config(resolvers, web_url, false, dir_.path());
+}
+
+void OracleHarness::write_config(const std::vector<config::Endpoint>& resolvers,
+                                 const std::string& web_url, bool second_beta_vantage,
+                                 const std::filesystem::path& data_dir) {
   api_port_ = free_port("127.0.0.1");
   std::ofstream(token_file()) << token_ << "\n";
   std::ostringstream yaml;
-  yaml << "node: { name: e2e, data_dir: " << data_dir.value_or(dir_.path()).string() << " }\n"
+  yaml << "node: { name: e2e, data_dir: " << data_dir.string() << " }\n"
        << "api: { listen: 127.0.0.1:" << api_port_ << ", token_file: api-token }\n"
        << "defaults: { interval: 300ms, timeout: 250ms, rise: 1, fall: 1, stale_after: 3s }\n"
        << "quorum: { dispute_grace: 400ms }\n"
-       << "vantages:\n"
-       << "  - { name: alpha, domain: alpha, resolver: \"" << alpha.endpoint().to_string()
-       << "\" }\n"
-       << "  - { name: beta, domain: beta, resolver: \"" << beta.endpoint().to_string() << "\" }\n"
-       << "  - { name: gamma, domain: gamma, resolver: \"" << gamma.endpoint().to_string()
-       << "\" }\n"
-       << (second_beta_vantage ? "  - { name: beta-2, domain: beta, resolver: \"" +
-                                     beta2.endpoint().to_string() + "\" }\n"
-                               : std::string())
-       << "targets:\n"
+       << "vantages:\n";
+  const std::vector<std::string> names{"alpha", "beta", "gamma"};
+  for (std::size_t i = 0; i < names.size() && i < resolvers.size(); ++i) {
+    yaml << "  - { name: " << names[i] << ", domain: " << names[i] << ", resolver: \""
+         << resolvers[i].to_string() << "\" }\n";
+  }
+  if (second_beta_vantage) {
+    yaml << "  - { name: beta-2, domain: beta, resolver: \"" << beta2.endpoint().to_string()
+         << "\" }\n";
+  }
+  yaml << "targets:\n"
        << "  - name: web\n"
        << "    dns: { name: web.test }\n"
-       << "    http: { url: \"" << web.url("web.test", "/health") << "\", expect_status: [200] }\n";
+       << "    http: { url: \"" << web_url << "\", expect_status: [200] }\n";
   config_path_ = dir_.path() / "crosscheck.yaml";
   std::ofstream(config_path_) << yaml.str();
 }

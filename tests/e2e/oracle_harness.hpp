@@ -25,6 +25,9 @@ class OracleHarness {
   // `data_dir` replaces the temporary data directory (e.g. a small tmpfs).
   explicit OracleHarness(bool second_beta_vantage = false,
                          std::optional<std::filesystem::path> data_dir = std::nullopt);
+  // Real components instead of the fakes: three resolvers (alpha, beta,
+  // gamma) and the URL of a real HTTP server for web.test.
+  OracleHarness(const std::vector<config::Endpoint>& resolvers, const std::string& web_url);
   ~OracleHarness();
   OracleHarness(const OracleHarness&) = delete;
   OracleHarness& operator=(const OracleHarness&) = delete;
@@ -61,6 +64,9 @@ class OracleHarness {
   FakeHttpServer web;
 
  private:
+  void write_config(const std::vector<config::Endpoint>& resolvers, const std::string& web_url,
+                    bool second_beta_vantage, const std::filesystem::path& data_dir);
+
   TempDir dir_;
   std::string token_ = "e2e-secret-token";
   unsigned short api_port_ = 0;
