@@ -9,7 +9,12 @@ seconds=${1:-10}
 connections=${2:-64}
 ./scripts/install-deps.sh >/dev/null
 for tool in wrk nginx; do
-  command -v "$tool" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
+  if ! command -v "$tool" >/dev/null; then
+    # Keep the package's own service from starting: this script runs its own.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  fi
 done
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target crosscheck >/dev/null
