@@ -175,6 +175,9 @@ ApiResponse verdict_read(QueryParams& query, const Snapshot& snapshot, const std
   if (view == nullptr) {
     return unknown_target(target);
   }
+  if (!expect && !view->rendered.empty()) {
+    return make_response(200, view->rendered);
+  }
   json::object body = verdict_json(*view, snapshot.node);
   if (!expect) {
     return json_response(body);

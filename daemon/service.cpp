@@ -1,6 +1,7 @@
 #include "daemon/service.hpp"
 
 #include "consensus/time_format.hpp"
+#include "daemon/api_json.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/divergence.hpp"
 #include "daemon/engine_policy.hpp"
@@ -342,6 +343,7 @@ void Service::publish() {
     if (const auto found = history_.find(verdict.target); found != history_.end()) {
       view.history.assign(found->second.begin(), found->second.end());
     }
+    view.rendered = to_body(verdict_json(view, config_->node.name));
     snapshot->targets.push_back(std::move(view));
   }
   for (const auto& vantage : engine_.vantages()) {

@@ -32,14 +32,18 @@ struct Divergence {
 };
 
 struct TargetView {
-  consensus::Verdict verdict;               // with evidence
-  std::vector<Divergence> divergence;       // empty when every domain agrees
-  std::vector<TransitionView> history;      // newest first, bounded
+  consensus::Verdict verdict;           // with evidence
+  std::vector<Divergence> divergence;   // empty when every domain agrees
+  std::vector<TransitionView> history;  // newest first, bounded
+  // GET /v1/verdicts/{target}'s body, rendered once when the snapshot is
+  // published (empty: render on demand). Reads outnumber evaluations by
+  // orders of magnitude; building the JSON per request halved throughput.
+  std::string rendered;
 };
 
 struct VantageView {
-  std::string name;     // "NODE/VANTAGE" for a peer's
-  std::string node;     // empty for local
+  std::string name;  // "NODE/VANTAGE" for a peer's
+  std::string node;  // empty for local
   std::string domain;
   bool suspect = false;
   std::string suspect_reason;
@@ -64,9 +68,9 @@ struct StorageView {
 };
 
 struct Snapshot {
-  std::uint64_t revision = 0;     // the engine's verdict revision (for /v1/watch)
-  consensus::WallTime taken_at;   // evaluation time
-  bool ready = false;             // after the first full evaluation
+  std::uint64_t revision = 0;    // the engine's verdict revision (for /v1/watch)
+  consensus::WallTime taken_at;  // evaluation time
+  bool ready = false;            // after the first full evaluation
   std::string node;
   std::string version;
   std::vector<TargetView> targets;  // config order

@@ -1,4 +1,5 @@
 #include "daemon/api_router.hpp"
+#include "daemon/api_json.hpp"
 
 #include "consensus/time_format.hpp"
 
@@ -590,4 +591,25 @@ TEST_CASE("a write's answer is the fresh verdict or the service's error", "[api]
   const json::object body = body_of(write_response(ack, ActionResult{200, "", "", snapshot}));
   CHECK(body.at("id").as_int64() == 12);
   CHECK(body.at("acknowledged").as_bool());
+}
+
+TEST_CASE("a verdict body rendered at publication is served as is, the gate form still fresh",
+          "[api]") {
+  Snapshot plain = make_snapshot();
+  Snapshot prerendered = make_snapshot();
+  for (auto& view : prerendered.targets) {
+    view.rendered = to_body(verdict_json(view, prerendered.node));
+  }
+  const auto on_demand = answer(get("/v1/verdicts/dynamodb-use1"), plain);
+  const auto cached = answer(get("/v1/verdicts/dynamodb-use1"), prerendered);
+  CHECK(cached.status == 200);
+  CHECK(cached.body == on_demand.body);
+  CHECK(cached.header("ETag") == on_demand.header("ETag"));
+  // A marker proves the rendered bytes are what goes out.
+  prerendered.targets[0].rendered = R"({"marker":true})";
+  CHECK(answer(get("/v1/verdicts/dynamodb-use1"), prerendered).body == R"({"marker":true})");
+  // The gate form is decided per request, never from the cache.
+  CHECK(
+      answer(get("/v1/verdicts/dynamodb-use1?expect=healthy"), prerendered).body.find("\"gate\"") !=
+      std::string::npos);
 }
