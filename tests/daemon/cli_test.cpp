@@ -1,5 +1,7 @@
 #include "daemon/cli.hpp"
 
+#include "support/child_process.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <sstream>
 
 using crosscheck::daemon::run_cli;
+using crosscheck::testing::TempFile;
 namespace fs = std::filesystem;
 
 namespace {
@@ -30,31 +33,6 @@ Run cli(const std::vector<std::string>& args) {
   run.err = err.str();
   return run;
 }
-
-// A file in a fresh temp directory, removed with the object.
-class TempFile {
- public:
-  TempFile(const std::string& name, const std::string& content)
-      : dir_(fs::temp_directory_path() /
-             ("crosscheck-cli-test-" + std::to_string(std::random_device{}()))) {
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / name) << content;
-    path_ = (dir_ / name).string();
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  TempFile(TempFile&&) = delete;
-  TempFile& operator=(TempFile&&) = delete;
-  ~TempFile() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  fs::path dir_;
-  std::string path_;
-};
 
 }  // namespace
 
@@ -92,17 +70,18 @@ TEST_CASE("check-config without a file is a usage error", "[cli]") {
 }
 
 TEST_CASE("replay skips bad lines, says which, and exits 1", "[cli]") {
-  const TempFile file("obs.jsonl",
-                      R"({"t": "2025-10-20T06:48:00Z", "target": "db-primary", "vantage": "quad9", "outcome": "up"})"
-                      "\n"
-                      "garbage\n"
-                      "\n"
-                      R"({"t": "2025-10-20T06:48:00Z", "target": "nope", "vantage": "quad9", "outcome": "up"})"
-                      "\n"
-                      R"({"t": "2025-10-20T06:48:01Z", "target": "db-primary", "vantage": "mars", "outcome": "up"})"
-                      "\n"
-                      R"({"t": "2025-10-20T06:47:00Z", "target": "db-primary", "vantage": "quad9", "outcome": "up"})"
-                      "\n");
+  const TempFile file(
+      "obs.jsonl",
+      R"({"t": "2025-10-20T06:48:00Z", "target": "db-primary", "vantage": "quad9", "outcome": "up"})"
+      "\n"
+      "garbage\n"
+      "\n"
+      R"({"t": "2025-10-20T06:48:00Z", "target": "nope", "vantage": "quad9", "outcome": "up"})"
+      "\n"
+      R"({"t": "2025-10-20T06:48:01Z", "target": "db-primary", "vantage": "mars", "outcome": "up"})"
+      "\n"
+      R"({"t": "2025-10-20T06:47:00Z", "target": "db-primary", "vantage": "quad9", "outcome": "up"})"
+      "\n");
   const auto run = cli({"replay", file.path(), "--config", k_example});
   CHECK(run.status == 1);
   const std::string name = file.path();
@@ -111,10 +90,10 @@ TEST_CASE("replay skips bad lines, says which, and exits 1", "[cli]") {
   CHECK_THAT(run.err,
              Catch::Contains(name + ":5: unknown vantage 'mars': expected one of cloudflare, "
                                     "quad9, google, or NODE/VANTAGE for a peer's (line skipped)"));
-  CHECK_THAT(run.err, Catch::Contains(name +
-                                      ":6: time goes backwards: 2025-10-20T06:47:00Z after "
-                                      "2025-10-20T06:48:01Z (line skipped)"));
-  CHECK_THAT(run.out, Catch::Contains("1 record replayed, 4 skipped; 0 verdict changes, 0 escalations"));
+  CHECK_THAT(run.err, Catch::Contains(name + ":6: time goes backwards: 2025-10-20T06:47:00Z after "
+                                             "2025-10-20T06:48:01Z (line skipped)"));
+  CHECK_THAT(run.out,
+             Catch::Contains("1 record replayed, 4 skipped; 0 verdict changes, 0 escalations"));
 }
 
 TEST_CASE("replay exits 2 on usage and config errors", "[cli]") {

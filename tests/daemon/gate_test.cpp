@@ -1,5 +1,7 @@
 #include "daemon/gate_command.hpp"
 
+#include "support/child_process.hpp"
+
 #include "consensus/time_format.hpp"
 #include "support/fake_http_server.hpp"
 
@@ -118,31 +120,6 @@ std::vector<std::string> args_for(const std::vector<const FakeHttpServer*>& serv
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
-
-// A file in a fresh temp directory, removed with the object.
-class TempFile {
- public:
-  explicit TempFile(const std::string& content)
-      : dir_(fs::temp_directory_path() /
-             ("crosscheck-gate-test-" + std::to_string(std::random_device{}()))) {
-    fs::create_directories(dir_);
-    path_ = (dir_ / "token").string();
-    std::ofstream(path_) << content;
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  TempFile(TempFile&&) = delete;
-  TempFile& operator=(TempFile&&) = delete;
-  ~TempFile() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  fs::path dir_;
-  std::string path_;
-};
 
 }  // namespace
 
@@ -369,7 +346,7 @@ TEST_CASE("a refused recheck holds without asking the gate and sends the bearer 
   const auto server = oracle(200, healthy().json());
   server->set(k_recheck_path,
               FakeResponse::with_status(429, R"({"error": "rate_limited", "detail": "wait 9s"})"));
-  const TempFile token("s3cret-token\n");
+  const crosscheck::testing::TempFile token("token", "s3cret-token\n");
   const auto run = gate(args_for({server.get()}, {"--recheck", "--token-file", token.path()}));
   CHECK(run.status == 3);
   CHECK_THAT(run.out, Catch::Contains("hold: recheck refused: HTTP 429: rate_limited: wait 9s"));

@@ -42,7 +42,9 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::filesystem::path 
   }
 }
 
-ChildProcess::~ChildProcess() { stop(); }
+ChildProcess::~ChildProcess() {
+  stop();
+}
 
 bool ChildProcess::running() {
   if (pid_ <= 0) {
@@ -91,6 +93,11 @@ TempDir::TempDir()
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+TempFile::TempFile(const std::string& name, const std::string& content)
+    : path_((dir_.path() / name).string()) {
+  std::ofstream(path_) << content;
 }
 
 unsigned short free_port(const std::string& address) {

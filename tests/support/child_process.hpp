@@ -21,8 +21,8 @@ class ChildProcess {
   ChildProcess& operator=(ChildProcess&&) = delete;
   ~ChildProcess();
 
-  bool running();          // false once it exited (reaps it)
-  int stop();              // SIGTERM, wait up to 3 s, then SIGKILL; returns exit status
+  bool running();           // false once it exited (reaps it)
+  int stop();               // SIGTERM, wait up to 3 s, then SIGKILL; returns exit status
   std::string log() const;  // what it printed so far
   pid_t pid() const { return pid_; }
 
@@ -45,6 +45,17 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// A file with `content` named `name` in a fresh TempDir, removed with it.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& content);
+  const std::string& path() const { return path_; }
+
+ private:
+  TempDir dir_;
+  std::string path_;
 };
 
 // A port that was free on `address` a moment ago (bound with port 0 over
