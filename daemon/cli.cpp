@@ -2,6 +2,7 @@
 
 #include "config/config.hpp"
 #include "daemon/gate_command.hpp"
+#include "daemon/lab_command.hpp"
 #include "daemon/probe_command.hpp"
 #include "daemon/replay.hpp"
 #include "daemon/run_command.hpp"
@@ -32,6 +33,8 @@ commands:
                                 4 no oracle reachable)
   replay FILE --config CONFIG   run the quorum engine over recorded observations
                                 (JSON lines) and print every verdict change
+  lab [--scenario NAME]         the offline demo: a simulated world on loopback, the
+                                oracle judging it, and a scripted incident
   help                          this text
   --version                     print the version
 
@@ -163,6 +166,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (command == "gate") {
       return run_gate_command(rest, out, err);
+    }
+    if (command == "lab") {
+      return run_lab_command(rest, out, err, colour);
     }
     if (command == "probe") {
       return run_probe_command(rest, out, err, colour);

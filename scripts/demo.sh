@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The main job: installs every dependency, builds crosscheck (release) and
-# shows the quorum engine at work offline: it validates the packaged example
-# config and replays the bundled Oct 2025 incident (one resolver publishes an
-# empty answer for the DynamoDB endpoint) through the engine.
+# starts the offline lab: three simulated resolvers in three failure domains
+# and a web service on loopback, the real oracle judging them with its REST
+# API on 127.0.0.1:9470, and a scripted incident (healthy, one resolver
+# publishes an empty answer, the service really goes down, it recovers).
+# Ctrl-C stops everything it started. Arguments go to `crosscheck lab`, e.g.
+#   ./scripts/demo.sh --scenario congested-vantage
+#   ./scripts/demo.sh --list
+#   ./scripts/demo.sh --exit-when-done      # bounded: exit status says whether
+#                                           # every step showed what it should
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,15 +18,5 @@ cmake --build --preset release -j "$(nproc)"
 bin=build/release/daemon/crosscheck
 
 echo
-echo "==> crosscheck check-config packaging/crosscheck.yaml"
-"${bin}" check-config packaging/crosscheck.yaml
-echo
-echo "==> crosscheck replay tests/scenarios/empty-dns-answer.jsonl --config packaging/crosscheck.yaml"
-echo "    (quad9 answers NOERROR with an empty answer for dynamodb-use1 from 06:48 to 06:58;"
-echo "     the other domains still resolve it and the service answers)"
-echo
-"${bin}" replay tests/scenarios/empty-dns-answer.jsonl --config packaging/crosscheck.yaml
-echo
-echo "The verdict was held healthy and a human was paged once: no failover."
-echo "Other incidents: ls tests/scenarios/*.jsonl; replay one with"
-echo "  ${bin} replay tests/scenarios/true-outage.jsonl --config packaging/crosscheck.yaml"
+echo "==> ${bin} lab $*"
+exec "${bin}" lab "$@"

@@ -76,6 +76,14 @@ int ChildProcess::stop() {
   return status_;
 }
 
+int ChildProcess::wait(std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (running() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return stop();
+}
+
 std::string ChildProcess::log() const {
   std::ifstream in(log_);
   std::stringstream text;

@@ -3,6 +3,7 @@
 // to a log file the test can show on failure.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ class ChildProcess {
 
   bool running();           // false once it exited (reaps it)
   int stop();               // SIGTERM, wait up to 3 s, then SIGKILL; returns exit status
+  // Waits up to `limit` for the program to exit by itself, then stop()s it;
+  // returns the wait status (WIFEXITED/WEXITSTATUS).
+  int wait(std::chrono::milliseconds limit);
   std::string log() const;  // what it printed so far
   pid_t pid() const { return pid_; }
 

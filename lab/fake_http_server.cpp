@@ -1,7 +1,7 @@
 // The fake HTTP(S) server: test certificates made with the OpenSSL 3 API, one
 // Beast session per connection on the server's own thread, and the shared
 // state (routes, recorded requests) behind one mutex.
-#include "support/fake_http_server.hpp"
+#include "lab/fake_http_server.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -26,7 +26,7 @@
 #include <thread>
 #include <type_traits>
 
-namespace crosscheck::testing {
+namespace crosscheck::lab {
 namespace {
 
 namespace asio = boost::asio;
@@ -503,4 +503,4 @@ std::string FakeHttpServer::ca_pem() const {
   return impl_->ca_pem;
 }
 
-}  // namespace crosscheck::testing
+}  // namespace crosscheck::lab

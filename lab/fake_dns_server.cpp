@@ -1,4 +1,4 @@
-#include "support/fake_dns_server.hpp"
+#include "lab/fake_dns_server.hpp"
 
 #include "net/address.hpp"
 
@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace crosscheck::testing {
+namespace crosscheck::lab {
 namespace {
 
 namespace asio = boost::asio;
@@ -467,4 +467,4 @@ FakeDnsServer::Response FakeDnsServer::respond(const std::vector<std::uint8_t>& 
   return response;
 }
 
-}  // namespace crosscheck::testing
+}  // namespace crosscheck::lab
