@@ -6,6 +6,7 @@
 #include "consensus/time_format.hpp"
 #include "daemon/api_json.hpp"
 #include "daemon/api_target.hpp"
+#include "daemon/metrics.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -52,7 +53,8 @@ enum class RouteKind : std::uint8_t {
   Ack,
   Override,
   Healthz,
-  Readyz
+  Readyz,
+  Metrics
 };
 
 struct Route {
@@ -67,7 +69,7 @@ struct RouteShape {
   std::string_view allow;
 };
 
-constexpr std::array<RouteShape, 11> k_routes{{
+constexpr std::array<RouteShape, 12> k_routes{{
     {{"v1", "verdicts"}, RouteKind::Verdicts, "GET"},
     {{"v1", "verdicts", "*"}, RouteKind::Verdict, "GET"},
     {{"v1", "verdicts", "*", "history"}, RouteKind::History, "GET"},
@@ -79,6 +81,7 @@ constexpr std::array<RouteShape, 11> k_routes{{
     {{"v1", "overrides", "*"}, RouteKind::Override, "PUT, DELETE"},
     {{"healthz"}, RouteKind::Healthz, "GET"},
     {{"readyz"}, RouteKind::Readyz, "GET"},
+    {{"metrics"}, RouteKind::Metrics, "GET"},
 }};
 
 // Matches decoded path segments ("/v1/verdicts/x" -> {"v1", "verdicts", "x"}).
@@ -304,6 +307,19 @@ ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot
   return json_response(out);
 }
 
+// Prometheus scrapes unconditionally, and the counters move between any two
+// scrapes: no ETag. Without server figures (router tests) they read zero.
+ApiResponse metrics_read(const ApiRequest& request, QueryParams& query, const Snapshot& snapshot) {
+  if (auto why = query.leftover(""); !why.empty()) {
+    return bad_query(why);
+  }
+  const MetricsSources none;
+  const MetricsSources& sources = request.metrics != nullptr ? *request.metrics : none;
+  ApiResponse response = make_response(200, render_metrics(snapshot, sources.api, sources.process));
+  response.content_type = std::string(k_metrics_content_type);
+  return response;
+}
+
 // FNV-1a 64 over revision, target and body, quoted. The body is in the hash
 // because vantages, escalations and gate answers change without the verdict
 // revision moving (a gate turns 423 -> 200 as stable_for elapses).
@@ -519,6 +535,9 @@ ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot, c
   }
   if (route->allow != "GET") {  // POST, PUT, DELETE: the writes
     return handle_write(request, *route, query, snapshot, now);
+  }
+  if (route->kind == RouteKind::Metrics) {
+    return metrics_read(request, query, snapshot);
   }
   ApiOutcome outcome = read(*route, query, snapshot, now);
   auto* response = std::get_if<ApiResponse>(&outcome);

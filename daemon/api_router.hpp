@@ -19,6 +19,8 @@
 
 namespace crosscheck::daemon {
 
+struct MetricsSources;
+
 // Longest /v1/watch wait, whatever `timeout` asks for.
 constexpr std::chrono::milliseconds k_max_watch_wait{30'000};
 // POST /v1/verdicts/{t}/recheck?timeout=...: default and cap.
@@ -39,6 +41,9 @@ struct ApiRequest {
   std::string body;
   bool writes_enabled = false;
   bool authorized = false;
+  // GET /metrics only: the server's counters and process figures, which a
+  // snapshot does not hold. nullptr renders them as zero / absent.
+  const MetricsSources* metrics = nullptr;
 };
 
 struct ApiResponse {
@@ -75,8 +80,8 @@ using ApiOutcome = std::variant<ApiResponse, WriteRequest, WatchRequest>;
 
 // Routes one request against `snapshot` at wall time `now`. Every read is
 // answered here (GET /v1/verdicts[/{t}[/history]], /v1/vantages,
-// /v1/escalations, /healthz, /readyz, and /v1/watch when something is already
-// newer); writes and waits come back as WriteRequest / WatchRequest.
+// /v1/escalations, /healthz, /readyz, /metrics, and /v1/watch when something
+// is already newer); writes and waits come back as WriteRequest / WatchRequest.
 ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot,
                           consensus::WallTime now);
 

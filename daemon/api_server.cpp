@@ -4,6 +4,7 @@
 // watches wait off-thread and hop back with asio::post before touching it.
 #include "daemon/api_server.hpp"
 
+#include "daemon/metrics.hpp"
 #include "daemon/system_clock.hpp"
 #include "net/address.hpp"
 
@@ -57,6 +58,25 @@ struct Counters {
       oversized_headers{0}, oversized_bodies{0}, timeouts{0}, io_errors{0}, accept_errors{0},
       watch_refused{0}, action_timeouts{0}, internal_errors{0};
 };
+
+ApiCounters copy_of(const Counters& c) {
+  return ApiCounters{c.connections_accepted.load(),
+                     c.connections_rejected.load(),
+                     c.requests.load(),
+                     c.responses_2xx.load(),
+                     c.responses_3xx.load(),
+                     c.responses_4xx.load(),
+                     c.responses_5xx.load(),
+                     c.malformed_requests.load(),
+                     c.oversized_headers.load(),
+                     c.oversized_bodies.load(),
+                     c.timeouts.load(),
+                     c.io_errors.load(),
+                     c.accept_errors.load(),
+                     c.watch_refused.load(),
+                     c.action_timeouts.load(),
+                     c.internal_errors.load()};
+}
 
 // What sessions share with the server, kept alive by them.
 struct Shared {
@@ -185,6 +205,13 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& token = shared_->options.token;
     api.writes_enabled = token.has_value();
     api.authorized = token && bearer_token_matches(api.authorization, *token);
+    // Only /metrics shows the server's counters and /proc figures; reading
+    // them for every request would tax the hot read path for nothing.
+    MetricsSources metrics;
+    if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
+      metrics = MetricsSources{copy_of(shared_->counters), read_process_stats()};
+      api.metrics = &metrics;
+    }
     const SnapshotPtr snapshot = shared_->hub.current();
     ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
     if (auto* response = std::get_if<ApiResponse>(&outcome)) {
@@ -516,23 +543,7 @@ std::size_t ApiServer::active_connections() const {
 }
 
 ApiCounters ApiServer::counters() const {
-  const Counters& c = impl_->shared->counters;
-  return ApiCounters{c.connections_accepted.load(),
-                     c.connections_rejected.load(),
-                     c.requests.load(),
-                     c.responses_2xx.load(),
-                     c.responses_3xx.load(),
-                     c.responses_4xx.load(),
-                     c.responses_5xx.load(),
-                     c.malformed_requests.load(),
-                     c.oversized_headers.load(),
-                     c.oversized_bodies.load(),
-                     c.timeouts.load(),
-                     c.io_errors.load(),
-                     c.accept_errors.load(),
-                     c.watch_refused.load(),
-                     c.action_timeouts.load(),
-                     c.internal_errors.load()};
+  return copy_of(impl_->shared->counters);
 }
 
 bool bearer_token_matches(std::string_view authorization, std::string_view token) {

@@ -5,6 +5,7 @@
 
 #include "config/types.hpp"
 #include "daemon/api_actions.hpp"
+#include "daemon/api_counters.hpp"
 #include "daemon/api_router.hpp"
 #include "daemon/snapshot_hub.hpp"
 
@@ -46,26 +47,6 @@ struct ApiServerOptions {
   std::chrono::milliseconds max_watch_wait = k_max_watch_wait;  // tests shorten it
   // Wall time for gates and overrides; nullptr means the system clock.
   const consensus::Clock* clock = nullptr;
-};
-
-// What the server has seen, by class, for /metrics later (it never logs).
-struct ApiCounters {
-  std::uint64_t connections_accepted = 0;
-  std::uint64_t connections_rejected = 0;  // over max_connections: 503 and close
-  std::uint64_t requests = 0;              // complete requests routed
-  std::uint64_t responses_2xx = 0;
-  std::uint64_t responses_3xx = 0;
-  std::uint64_t responses_4xx = 0;
-  std::uint64_t responses_5xx = 0;
-  std::uint64_t malformed_requests = 0;  // unparseable HTTP: 400 and close
-  std::uint64_t oversized_headers = 0;   // 431
-  std::uint64_t oversized_bodies = 0;    // 413
-  std::uint64_t timeouts = 0;            // a connection too slow to send or take
-  std::uint64_t io_errors = 0;           // resets and other socket errors
-  std::uint64_t accept_errors = 0;       // e.g. out of file descriptors
-  std::uint64_t watch_refused = 0;       // SnapshotHub::k_max_waiters reached: 503
-  std::uint64_t action_timeouts = 0;     // ApiActions did not complete in time: 504
-  std::uint64_t internal_errors = 0;     // an exception caught in a handler
 };
 
 class ApiServer {

@@ -5,6 +5,7 @@
 #include "daemon/api_server.hpp"
 #include "daemon/divergence.hpp"
 #include "daemon/engine_policy.hpp"
+#include "daemon/metrics.hpp"
 #include "probes/prober.hpp"
 #include "storage/store.hpp"
 
@@ -231,6 +232,9 @@ void Service::on_report(const probes::ProbeReport& report) {
                 cs::to_string(status));
   }
   last_seen_[observation.vantage] = observation.at.wall;
+  if (const auto* target = config_->find_target(observation.target); target != nullptr) {
+    probe_stats_.record(report, *target);
+  }
   if (store_) {
     store_->record_observation(observation);
   }
@@ -362,10 +366,10 @@ void Service::publish() {
     snapshot->vantages.push_back(std::move(view));
   }
   snapshot->escalations = escalations_;
-  if (store_) {
-    const auto health = store_->health();
-    snapshot->storage = StorageView{health.ok, health.reason};
-  }
+  const auto health = store_ ? store_->health() : storage::Health{};
+  snapshot->storage = StorageView{health.ok, health.reason};
+  snapshot->metrics = metrics_view(
+      probe_stats_, prober_ ? prober_->counters() : probes::ScheduleCounters{}, health);
   hub_.publish(std::move(snapshot));
 }
 

@@ -115,6 +115,7 @@ class Service final : public ApiActions {
   std::map<std::string, PendingRecheck> rechecks_;
   std::size_t pairs_reported_ = 0;
   std::vector<bool> pair_seen_;
+  ProbeStats probe_stats_;  // for /metrics, copied into each snapshot
   bool ready_ = false;
   consensus::MonoTime started_;
 };

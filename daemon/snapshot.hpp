@@ -4,7 +4,9 @@
 #pragma once
 
 #include "consensus/types.hpp"
+#include "daemon/probe_stats.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -67,6 +69,22 @@ struct StorageView {
   std::string reason;  // why degraded
 };
 
+// Counters for GET /metrics, copied from the prober and storage at publish
+// time (plain copies: the API thread never touches either).
+struct MetricsView {
+  ProbeStats probes;
+  std::uint64_t probes_started = 0;
+  std::uint64_t probes_skipped = 0;   // a turn came while the pair still ran or waited
+  std::uint64_t probes_deferred = 0;  // waited for the in-flight cap or rate budget
+  int probes_in_flight = 0;
+  int probes_in_flight_peak = 0;
+  std::uint64_t storage_errors = 0;
+  std::uint64_t storage_dropped = 0;
+  std::uint64_t storage_committed = 0;
+  std::size_t storage_queued = 0;
+  std::uint64_t storage_retention_deleted = 0;
+};
+
 struct Snapshot {
   std::uint64_t revision = 0;    // the engine's verdict revision (for /v1/watch)
   consensus::WallTime taken_at;  // evaluation time
@@ -77,6 +95,7 @@ struct Snapshot {
   std::vector<VantageView> vantages;
   std::vector<EscalationView> escalations;  // open ones
   StorageView storage;
+  MetricsView metrics;
 
   const TargetView* find(std::string_view target) const;
 };

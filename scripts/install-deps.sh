@@ -16,6 +16,10 @@ packages=(
   catch2 python3 sqlite3
   # real resolvers for system tests
   dnsmasq-base
+  # promtool (checks /metrics and the alert rules); the server stays stopped
+  prometheus
+  # the Debian package: dpkg-shlibdeps computes Depends:, lintian checks the .deb
+  dpkg-dev lintian
 )
 
 missing=()
@@ -34,5 +38,24 @@ SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# A package's postinst must not start its service (prometheus would start a
+# server; there may be no init system at all): policy-rc.d exiting 101 tells
+# invoke-rc.d "not allowed". Any policy-rc.d already there is put back after.
+policy=/usr/sbin/policy-rc.d
+saved=""
+if [[ -e $policy ]]; then
+  saved=$(mktemp)
+  $SUDO cp -p "$policy" "$saved"
+fi
+restore_policy() {
+  if [[ -n $saved ]]; then
+    $SUDO mv -f "$saved" "$policy"
+  else
+    $SUDO rm -f "$policy"
+  fi
+}
+trap restore_policy EXIT
+printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+$SUDO chmod +x "$policy"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

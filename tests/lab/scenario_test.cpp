@@ -140,7 +140,7 @@ TEST_CASE("the config the lab writes is one crosscheck accepts") {
   CHECK(world.describe().find("resolver beta 127.0.0.92:") != std::string::npos);
 }
 
-TEST_CASE("--listen with port 0 becomes a concrete free port") {
+TEST_CASE("a listen address with port 0 becomes a concrete free port") {
   const auto chosen = lab::concrete_listen("127.0.0.1:0");
   REQUIRE(chosen.has_value());
   CHECK(chosen->starts_with("127.0.0.1:"));

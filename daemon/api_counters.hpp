@@ -1,0 +1,29 @@
+// What the API server has seen, by class (crosscheck_api_* on /metrics).
+// A plain value: the server keeps atomics and hands out copies.
+#pragma once
+
+#include <cstdint>
+
+namespace crosscheck::daemon {
+
+// The server never logs; these are how an operator sees what it refused.
+struct ApiCounters {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_rejected = 0;  // over max_connections: 503 and close
+  std::uint64_t requests = 0;              // complete requests routed
+  std::uint64_t responses_2xx = 0;
+  std::uint64_t responses_3xx = 0;
+  std::uint64_t responses_4xx = 0;
+  std::uint64_t responses_5xx = 0;
+  std::uint64_t malformed_requests = 0;  // unparseable HTTP: 400 and close
+  std::uint64_t oversized_headers = 0;   // 431
+  std::uint64_t oversized_bodies = 0;    // 413
+  std::uint64_t timeouts = 0;            // a connection too slow to send or take
+  std::uint64_t io_errors = 0;           // resets and other socket errors
+  std::uint64_t accept_errors = 0;       // e.g. out of file descriptors
+  std::uint64_t watch_refused = 0;       // SnapshotHub::k_max_waiters reached: 503
+  std::uint64_t action_timeouts = 0;     // ApiActions did not complete in time: 504
+  std::uint64_t internal_errors = 0;     // an exception caught in a handler
+};
+
+}  // namespace crosscheck::daemon

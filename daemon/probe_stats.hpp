@@ -1,0 +1,88 @@
+// What the local prober did, counted for GET /metrics: probe results by
+// vantage, outcome and a small fixed class vocabulary, and latency histograms
+// per check kind. Plain values the service updates on its own thread and
+// copies into each Snapshot; no I/O, no clock reads.
+#pragma once
+
+#include "consensus/types.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace crosscheck::config {
+struct TargetConfig;
+}
+
+namespace crosscheck::probes {
+enum class DnsStatus : std::uint8_t;
+struct ProbeReport;
+}  // namespace crosscheck::probes
+
+namespace crosscheck::daemon {
+
+// Why a probe ended as it did, in a fixed vocabulary (docs/metrics.md): the
+// `class` label of crosscheck_probes_total. Free-text details would make one
+// series per error message; these keep it bounded.
+enum class ProbeClass : std::uint8_t {
+  Ok,
+  EmptyAnswer,
+  NxDomain,
+  ServFail,
+  Refused,
+  DnsTimeout,
+  DnsOther,
+  Truncated,
+  UnexpectedAnswer,
+  ConnectRefused,
+  ConnectTimeout,
+  ConnectOther,
+  Tls,
+  HttpStatus,
+  HttpBody,
+  HttpTimeout,
+  HttpOther,
+  Observer,
+  Other,  // down without a layer: should not happen, counted all the same
+};
+constexpr std::size_t k_probe_class_count = 19;
+std::string_view to_string(ProbeClass value);
+
+// The class of one DNS query's outcome (Answer is Ok).
+ProbeClass classify(probes::DnsStatus status);
+// The class of a whole probe: its outcome, the failing layer, and for DNS the
+// failing query's status, for connect and HTTP the shape of the detail.
+ProbeClass classify(const probes::ProbeReport& report);
+
+// The `check` label of crosscheck_probe_duration_seconds.
+enum class CheckKind : std::uint8_t { Dns, Tcp, Http };
+constexpr std::size_t k_check_kind_count = 3;
+std::string_view to_string(CheckKind value);
+
+// Upper bounds in seconds, as Prometheus' `le`; +Inf is implicit.
+constexpr std::array<double, 13> k_latency_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                   0.25,  0.5,    1,     2.5,  5,     10};
+
+struct LatencyHistogram {
+  std::array<std::uint64_t, k_latency_buckets.size()> buckets{};  // per bucket, not cumulative
+  std::uint64_t count = 0;                                        // includes those above 10 s
+  double sum_seconds = 0;
+
+  void observe(double seconds);
+};
+
+struct ProbeStats {
+  // (vantage, outcome, class) -> probes; a map so /metrics prints in order.
+  std::map<std::tuple<std::string, consensus::Outcome, ProbeClass>, std::uint64_t> results;
+  std::array<LatencyHistogram, k_check_kind_count> latency{};  // by CheckKind
+
+  // Counts one local probe of `target`: its class, each DNS query's latency,
+  // and each reached address's latency under the target's reach kind.
+  void record(const probes::ProbeReport& report, const config::TargetConfig& target);
+};
+
+}  // namespace crosscheck::daemon

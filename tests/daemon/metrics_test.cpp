@@ -1,0 +1,334 @@
+#include "daemon/metrics.hpp"
+#include "daemon/api_router.hpp"
+#include "daemon/probe_stats.hpp"
+
+#include "config/config.hpp"
+#include "consensus/time_format.hpp"
+#include "probes/chain.hpp"
+#include "support/promtool.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace crosscheck::daemon;
+namespace cs = crosscheck::consensus;
+namespace probes = crosscheck::probes;
+using probes::DnsStatus;
+
+const std::string k_odd_target = "db \"primary\" \\ east";
+
+cs::WallTime at(std::string_view text) {
+  return cs::parse_rfc3339(text).value_or(cs::WallTime{});
+}
+
+cs::Evidence evidence(std::string vantage, std::string node, std::string domain, cs::Vote vote) {
+  cs::Evidence out;
+  out.vantage = std::move(vantage);
+  out.node = std::move(node);
+  out.domain = std::move(domain);
+  out.vote = vote;
+  return out;
+}
+
+TargetView target(std::string name, cs::VerdictKind kind, std::optional<cs::VerdictKind> held) {
+  TargetView view;
+  auto& v = view.verdict;
+  v.target = std::move(name);
+  v.kind = kind;
+  v.held = held;
+  v.generation = 7;
+  v.since = at("2025-10-20T06:00:00.250Z");
+  v.valid_until = at("2025-10-20T06:01:10Z");
+  v.votes = cs::VoteCounts{1, 1, 1, 2, 2, 3, {}, {}};
+  v.evidence = {evidence("quad9", "", "quad9", cs::Vote::Up),
+                evidence("oracle-b/cloudflare", "oracle-b", "cloudflare", cs::Vote::Down)};
+  return view;
+}
+
+ProbeStats probe_stats() {
+  ProbeStats stats;
+  stats.results[{"quad9", cs::Outcome::Up, ProbeClass::Ok}] = 12;
+  stats.results[{"quad9", cs::Outcome::Down, ProbeClass::EmptyAnswer}] = 3;
+  for (const double seconds : {0.0004, 0.003, 0.003, 0.2, 11.0}) {
+    stats.latency.at(static_cast<std::size_t>(CheckKind::Dns)).observe(seconds);
+  }
+  stats.latency.at(static_cast<std::size_t>(CheckKind::Http)).observe(0.05);
+  return stats;
+}
+
+Snapshot snapshot() {
+  Snapshot s;
+  s.revision = 42;
+  s.taken_at = at("2025-10-20T06:00:40Z");
+  s.ready = true;
+  s.node = "oracle-a";
+  s.version = "0.1.0";
+  s.targets = {target("web", cs::VerdictKind::Healthy, std::nullopt),
+               target(k_odd_target, cs::VerdictKind::Disputed, cs::VerdictKind::Healthy)};
+  s.vantages = {
+      VantageView{"quad9", "", "quad9", false, "", at("2025-10-20T06:00:39Z")},
+      VantageView{"oracle-b/cloudflare", "oracle-b", "cloudflare", true, "canary", std::nullopt}};
+  EscalationView dispute;
+  dispute.kind = cs::EventKind::DisputeOpened;
+  dispute.target = k_odd_target;
+  EscalationView suspect;
+  suspect.kind = cs::EventKind::VantageSuspect;
+  suspect.acked_at = at("2025-10-20T06:00:30Z");
+  s.escalations = {dispute, suspect};
+  s.storage = StorageView{false, "disk full"};
+  s.metrics.probes = probe_stats();
+  s.metrics.probes_skipped = 4;
+  s.metrics.storage_errors = 2;
+  return s;
+}
+
+ProcessStats process_stats() {
+  return ProcessStats{48'000'000, 1.25, 17, 1'760'940'000.5};
+}
+
+std::string rendered() {
+  ApiCounters api;
+  api.connections_accepted = 9;
+  api.responses_4xx = 2;
+  return render_metrics(snapshot(), api, process_stats());
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  const auto lines = lines_of(text);
+  return std::find(lines.begin(), lines.end(), line) != lines.end();
+}
+
+// The values of the lines that start with `prefix`, in order.
+std::vector<double> values_after(const std::string& text, const std::string& prefix) {
+  std::vector<double> values;
+  for (const auto& line : lines_of(text)) {
+    if (line.starts_with(prefix)) {
+      values.push_back(std::stod(line.substr(line.rfind(' ') + 1)));
+    }
+  }
+  return values;
+}
+
+probes::ProbeReport down_report(cs::Layer layer, std::string detail) {
+  probes::ProbeReport report;
+  report.observation.vantage = "quad9";
+  report.observation.outcome = cs::Outcome::Down;
+  report.observation.layer = layer;
+  report.observation.detail = std::move(detail);
+  return report;
+}
+
+probes::DnsResult dns_result(DnsStatus status, std::string detail, double latency_ms) {
+  probes::DnsResult result;
+  result.status = status;
+  result.detail = std::move(detail);
+  result.latency_ms = latency_ms;
+  return result;
+}
+
+TEST_CASE("the verdict is one series per state, 1 for the current one") {
+  const auto text = rendered();
+  CHECK(has_line(text, R"(crosscheck_verdict{target="web",verdict="healthy"} 1)"));
+  CHECK(has_line(text, R"(crosscheck_verdict{target="web",verdict="unhealthy"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_verdict{target="web",verdict="disputed"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_verdict{target="web",verdict="unknown"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_verdict_held{target="web",verdict="healthy"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_verdict_generation{target="web"} 7)"));
+  CHECK(
+      has_line(text, R"(crosscheck_verdict_since_timestamp_seconds{target="web"} 1760940000.25)"));
+  CHECK(has_line(text, R"(crosscheck_votes{target="web",vote="down"} 1)"));
+  CHECK(has_line(text, R"(crosscheck_quorum_down{target="web"} 2)"));
+}
+
+TEST_CASE("a target name with quotes and backslashes is escaped in every label") {
+  const auto text = rendered();
+  CHECK(has_line(text,
+                 R"(crosscheck_verdict{target="db \"primary\" \\ east",verdict="disputed"} 1)"));
+  CHECK(has_line(
+      text, R"(crosscheck_verdict_held{target="db \"primary\" \\ east",verdict="healthy"} 1)"));
+  CHECK(has_line(
+      text, R"(crosscheck_verdict_held{target="db \"primary\" \\ east",verdict="unhealthy"} 0)"));
+  CHECK(escape_label_value("a\nb") == R"(a\nb)");
+}
+
+TEST_CASE("each vantage vote is three series, local ones named by this node") {
+  const auto text = rendered();
+  const std::string local =
+      R"(crosscheck_vantage_vote{target="web",vantage="quad9",node="oracle-a",domain="quad9",vote=)";
+  CHECK(has_line(text, local + R"("up"} 1)"));
+  CHECK(has_line(text, local + R"("down"} 0)"));
+  CHECK(has_line(text, local + R"("unknown"} 0)"));
+  CHECK(has_line(
+      text,
+      R"(crosscheck_vantage_vote{target="web",vantage="oracle-b/cloudflare",node="oracle-b",domain="cloudflare",vote="down"} 1)"));
+  CHECK(has_line(
+      text,
+      R"(crosscheck_vantage_suspect{vantage="oracle-b/cloudflare",domain="cloudflare",node="oracle-b"} 1)"));
+  CHECK(has_line(
+      text,
+      R"(crosscheck_vantage_last_seen_timestamp_seconds{vantage="quad9",domain="quad9",node="oracle-a"} 1760940039)"));
+}
+
+TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
+  const auto text = rendered();
+  CHECK(has_line(text, R"(crosscheck_probes_total{vantage="quad9",outcome="up",class="ok"} 12)"));
+  CHECK(has_line(
+      text, R"(crosscheck_probes_total{vantage="quad9",outcome="down",class="empty_answer"} 3)"));
+  CHECK(has_line(text, "crosscheck_probes_skipped_total 4"));
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="dispute"} 1)"));
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="vantage_suspect"} 1)"));
+  CHECK(has_line(text, "crosscheck_escalations_unacknowledged 1"));
+  CHECK(has_line(text, "crosscheck_storage_ok 0"));
+  CHECK(has_line(text, "crosscheck_storage_errors_total 2"));
+  CHECK(has_line(text, R"(crosscheck_api_connections_total{result="accepted"} 9)"));
+  CHECK(has_line(text, R"(crosscheck_api_responses_total{code="4xx"} 2)"));
+  CHECK(has_line(text, R"(crosscheck_build_info{version="0.1.0",node="oracle-a"} 1)"));
+  CHECK(has_line(text, "process_open_fds 17"));
+  CHECK(has_line(text, "process_start_time_seconds 1760940000.5"));
+}
+
+TEST_CASE("histogram buckets are cumulative and +Inf equals the count") {
+  const auto text = rendered();
+  const auto buckets =
+      values_after(text, R"(crosscheck_probe_duration_seconds_bucket{check="dns",)");
+  REQUIRE(buckets.size() == k_latency_buckets.size() + 1);
+  CHECK(std::is_sorted(buckets.begin(), buckets.end()));
+  CHECK(buckets.front() == 1);                           // 0.4 ms
+  CHECK(buckets.at(2) == 3);                             // le=0.005: and the two 3 ms
+  CHECK(buckets.at(k_latency_buckets.size() - 1) == 4);  // le=10: all but the 11 s one
+  CHECK(has_line(text, R"(crosscheck_probe_duration_seconds_bucket{check="dns",le="+Inf"} 5)"));
+  CHECK(has_line(text, R"(crosscheck_probe_duration_seconds_count{check="dns"} 5)"));
+  CHECK(has_line(text, R"(crosscheck_probe_duration_seconds_count{check="http"} 1)"));
+  CHECK(has_line(text, R"(crosscheck_probe_duration_seconds_bucket{check="tcp",le="+Inf"} 0)"));
+}
+
+TEST_CASE("a latency on a bucket bound counts in that bucket, just above it in the next") {
+  const auto [seconds, bucket] = GENERATE(table<double, std::size_t>(
+      {{0.0, 0}, {0.001, 0}, {0.0011, 1}, {0.0025, 1}, {1.0, 9}, {10.0, 12}}));
+  LatencyHistogram histogram;
+  histogram.observe(seconds);
+  CHECK(histogram.buckets.at(bucket) == 1);
+  CHECK(histogram.count == 1);
+}
+
+TEST_CASE("every DNS status maps to its class") {
+  const auto [status, expected] = GENERATE(table<DnsStatus, std::string_view>({
+      {DnsStatus::Answer, "ok"},
+      {DnsStatus::EmptyAnswer, "empty_answer"},
+      {DnsStatus::NxDomain, "nxdomain"},
+      {DnsStatus::ServFail, "servfail"},
+      {DnsStatus::Refused, "refused"},
+      {DnsStatus::OtherRcode, "dns_other"},
+      {DnsStatus::Timeout, "dns_timeout"},
+      {DnsStatus::Malformed, "dns_other"},
+      {DnsStatus::Truncated, "truncated"},
+      {DnsStatus::TooFewAnswers, "unexpected_answer"},
+      {DnsStatus::UnexpectedAddress, "unexpected_answer"},
+      {DnsStatus::NetworkError, "dns_other"},
+      {DnsStatus::ObserverError, "observer"},
+  }));
+  CAPTURE(probes::to_string(status));
+  CHECK(to_string(classify(status)) == expected);
+}
+
+TEST_CASE("a probe's class comes from its outcome, layer and failing step") {
+  const auto [layer, detail, expected] = GENERATE(table<cs::Layer, std::string, std::string_view>({
+      {cs::Layer::Connect, "connect: 127.0.0.1:80 timed out", "connect_timeout"},
+      {cs::Layer::Connect, "connect: 127.0.0.1:80 connection refused (1 of 2 addresses failed)",
+       "connect_refused"},
+      {cs::Layer::Connect, "connect: 127.0.0.1:80 no route to host", "connect_other"},
+      {cs::Layer::Tls, "tls: certificate verify failed (expired)", "tls"},
+      {cs::Layer::Http, "http: 503 Service Unavailable, expected 200", "http_status"},
+      {cs::Layer::Http, "http: 200 OK, body does not contain 'ready'", "http_body"},
+      {cs::Layer::Http, "http: timed out waiting for the response", "http_timeout"},
+      {cs::Layer::Http, "http: connection closed before a response", "http_other"},
+      {cs::Layer::None, "", "other"},
+  }));
+  CAPTURE(detail);
+  CHECK(to_string(classify(down_report(layer, detail))) == expected);
+}
+
+TEST_CASE("a DNS failure takes the class of the query the detail came from") {
+  auto report = down_report(cs::Layer::Dns,
+                            "dns: NOERROR, empty answer; last-known-good addresses still answer");
+  report.dns = {dns_result(DnsStatus::ServFail, "dns: SERVFAIL", 3),
+                dns_result(DnsStatus::EmptyAnswer, "dns: NOERROR, empty answer", 2)};
+  CHECK(to_string(classify(report)) == "empty_answer");
+  report.observation.detail = "dns: something else";
+  CHECK(to_string(classify(report)) == "servfail");
+  report.observation.outcome = cs::Outcome::ObserverError;
+  CHECK(to_string(classify(report)) == "observer");
+  report.observation.outcome = cs::Outcome::Up;
+  CHECK(to_string(classify(report)) == "ok");
+}
+
+TEST_CASE("recording a probe counts its class and each step's latency by check kind") {
+  auto report = down_report(cs::Layer::Http, "http: 500 Internal Server Error, expected 200");
+  report.dns = {dns_result(DnsStatus::Answer, "dns: NOERROR", 4),
+                dns_result(DnsStatus::ObserverError, "observer: cannot send", 0)};
+  report.addresses.resize(2);
+  report.addresses[0].latency_ms = 30;
+  report.addresses[1].latency_ms = 1;
+  report.addresses[1].observer_error = true;
+  crosscheck::config::TargetConfig http_target;
+  http_target.http.emplace();
+  ProbeStats stats;
+  stats.record(report, http_target);
+  stats.record(report, crosscheck::config::TargetConfig{});
+  CHECK(stats.results.at({"quad9", cs::Outcome::Down, ProbeClass::HttpStatus}) == 2);
+  CHECK(stats.latency.at(static_cast<std::size_t>(CheckKind::Dns)).count == 2);
+  CHECK(stats.latency.at(static_cast<std::size_t>(CheckKind::Dns)).sum_seconds == Approx(0.008));
+  CHECK(stats.latency.at(static_cast<std::size_t>(CheckKind::Http)).count == 1);
+  CHECK(stats.latency.at(static_cast<std::size_t>(CheckKind::Tcp)).count == 1);
+}
+
+TEST_CASE("GET /metrics answers the exposition as text and other methods get 405 with Allow") {
+  const MetricsSources sources{ApiCounters{}, process_stats()};
+  ApiRequest request;
+  request.method = "GET";
+  request.target = "/metrics";
+  request.metrics = &sources;
+  const auto outcome = handle_request(request, snapshot(), at("2025-10-20T06:00:45Z"));
+  const auto& response = std::get<ApiResponse>(outcome);
+  CHECK(response.status == 200);
+  CHECK(response.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(has_line(response.body, "process_open_fds 17"));
+  request.method = "POST";
+  const auto refused =
+      std::get<ApiResponse>(handle_request(request, snapshot(), at("2025-10-20T06:00:45Z")));
+  CHECK(refused.status == 405);
+  CHECK(refused.header("Allow") == "GET");
+}
+
+TEST_CASE("promtool accepts the exposition with no lint problem") {
+  const auto result = crosscheck::testing::promtool_check_metrics(rendered());
+  INFO(result.output);
+  CHECK(result.exit_status == 0);
+  CHECK(result.output.empty());
+}
+
+TEST_CASE("promtool as used here does reject a counter without _total") {
+  // The check above could pass vacuously if promtool read nothing.
+  const auto result = crosscheck::testing::promtool_check_metrics(
+      "# HELP crosscheck_bad A counter.\n# TYPE crosscheck_bad counter\ncrosscheck_bad 1\n");
+  INFO(result.output);
+  CHECK(result.exit_status != 0);
+  CHECK_FALSE(result.output.empty());
+}
+
+}  // namespace
