@@ -6,6 +6,7 @@
 #include "daemon/probe_command.hpp"
 #include "daemon/replay.hpp"
 #include "daemon/run_command.hpp"
+#include "daemon/status_command.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -28,6 +29,9 @@ commands:
   run --config CONFIG           run the oracle: probe, judge, store, serve the REST API
   check-config FILE             validate a config file; print a summary or every error
   probe TARGET --config CONFIG  probe TARGET once from every vantage, step by step
+  status [--watch]              every target's verdict as a table (from the REST API);
+                                --watch prints each change as it happens
+  explain TARGET                why TARGET's verdict is what it is, vote by vote
   gate TARGET --expect STATE    ask the oracle(s) whether a failover may proceed
                                 (exit 0 proceed, 1 confirmed otherwise, 3 hold,
                                 4 no oracle reachable)
@@ -169,6 +173,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (command == "lab") {
       return run_lab_command(rest, out, err, colour);
+    }
+    if (command == "status") {
+      return run_status_command(rest, out, err, colour);
+    }
+    if (command == "explain") {
+      return run_explain_command(rest, out, err, colour);
     }
     if (command == "probe") {
       return run_probe_command(rest, out, err, colour);

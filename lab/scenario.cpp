@@ -27,7 +27,7 @@ Step healthy_start() {
       "alpha, beta and gamma resolve shop.lab.test; the service answers 200.",
       {},
       {expect(VerdictKind::Healthy)},
-      "Every failure domain votes up: healthy by quorum.",
+      "A quorum of failure domains (2 of 3) votes up: healthy.",
   };
 }
 

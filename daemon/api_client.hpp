@@ -1,0 +1,79 @@
+// A small synchronous HTTP/1.1 client for the CLI's reads of the REST API
+// (`status`, `explain`, `status --watch`): GET over http or https, one
+// deadline per request, bounded answers, a kept-alive connection reused.
+// Beast stays in api_client.cpp; this header is light.
+#pragma once
+
+#include "config/types.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crosscheck::daemon {
+
+// Largest answer body the CLI reads (a verdict with evidence is a few KiB).
+constexpr std::size_t k_api_body_limit = std::size_t{4} * 1024 * 1024;
+
+enum class ApiFailure : std::uint8_t {
+  None,
+  Unreachable,  // cannot resolve or connect: nothing is listening there
+  Timeout,      // connected, but no complete answer before the deadline
+  Protocol,     // TLS failure, closed early, not HTTP, body over the limit
+  Interrupted,  // SIGINT or SIGTERM arrived (only with handle_signals)
+};
+
+struct ApiResult {
+  ApiFailure failure = ApiFailure::None;
+  std::string error;  // one line: "cannot connect to 127.0.0.1:9470: connection refused"
+  int status = 0;     // the HTTP status when failure is None
+  std::string body;
+
+  bool ok() const { return failure == ApiFailure::None; }
+};
+
+struct ApiClientOptions {
+  std::chrono::milliseconds timeout{5'000};  // per request, connect included
+  std::string token;                         // bearer token; empty: none sent
+  bool handle_signals = false;               // SIGINT/SIGTERM end the current wait as Interrupted
+};
+
+class ApiClient {
+ public:
+  // `base` is the API's root URL (http or https, optional path prefix).
+  ApiClient(config::Url base, ApiClientOptions options);
+  ~ApiClient();
+  ApiClient(const ApiClient&) = delete;
+  ApiClient& operator=(const ApiClient&) = delete;
+  ApiClient(ApiClient&&) = delete;
+  ApiClient& operator=(ApiClient&&) = delete;
+
+  // GET base + `path` ("/v1/verdicts?x=1"). `extra_wait` lengthens the
+  // deadline for a long poll. Never throws on network trouble.
+  ApiResult get(std::string_view path, std::chrono::milliseconds extra_wait = {});
+
+  // Waits `pause` (a reconnect backoff); false when a signal interrupted it.
+  bool pause(std::chrono::milliseconds pause);
+
+  // True once SIGINT or SIGTERM arrived (with handle_signals).
+  bool interrupted() const;
+
+  const config::Url& base() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The API root from --api / CROSSCHECK_API: an http(s) URL without user
+// info, query or fragment; nullopt with `why` otherwise.
+std::optional<config::Url> parse_api_url(std::string_view text, std::string& why);
+
+// RFC 3986 percent-encoding of everything but the unreserved characters
+// (for a target name in a path: "db primary" -> "db%20primary").
+std::string percent_encode(std::string_view text);
+
+}  // namespace crosscheck::daemon

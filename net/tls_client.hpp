@@ -1,0 +1,20 @@
+// Client-side TLS checks shared by everything that connects to a server by
+// name: SNI, chain verification and "the certificate names this host". Only
+// OpenSSL calls on one SSL handle; no sockets, no I/O.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <string>
+
+struct ssl_st;
+
+namespace crosscheck::net {
+
+// Sets SNI to `host` when it is a name (never for an IP literal, RFC 6066)
+// and requires a certificate that chains to the context's trust store and
+// names `host` (or its IP address). Call before the handshake; returns the
+// OpenSSL error when the handle refuses a setting.
+boost::system::error_code require_server_identity(ssl_st* handle, const std::string& host);
+
+}  // namespace crosscheck::net

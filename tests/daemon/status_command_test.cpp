@@ -1,0 +1,109 @@
+// `crosscheck status` and `explain` as a user runs them: options, where the
+// API is looked for, and exit statuses when nothing answers. (Against a real
+// oracle: tests/e2e/status_test.cpp.)
+#include "daemon/status_command.hpp"
+
+#include "support/child_process.hpp"
+#include "support/cli_run.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+using crosscheck::daemon::locate_api;
+using crosscheck::testing::CliRun;
+using crosscheck::testing::TempFile;
+
+namespace {
+
+CliRun cli(const std::vector<std::string>& args) {
+  return crosscheck::testing::run_cli_captured(args);
+}
+
+// Sets CROSSCHECK_API for one test and restores the absence afterwards.
+struct ApiEnv {
+  explicit ApiEnv(const char* value) {
+    if (value != nullptr) {
+      ::setenv("CROSSCHECK_API", value, 1);
+    } else {
+      ::unsetenv("CROSSCHECK_API");
+    }
+  }
+  ~ApiEnv() { ::unsetenv("CROSSCHECK_API"); }
+  ApiEnv(const ApiEnv&) = delete;
+  ApiEnv& operator=(const ApiEnv&) = delete;
+  ApiEnv(ApiEnv&&) = delete;
+  ApiEnv& operator=(ApiEnv&&) = delete;
+};
+
+std::string located(const std::string& flag, const std::string& config = {}) {
+  std::string why;
+  const auto url = locate_api(flag, config, why);
+  return url ? url->text : "error: " + why;
+}
+
+const std::string k_config =
+    "api: { listen: 0.0.0.0:9555 }\n"
+    "vantages:\n"
+    "  - { name: a, domain: a, resolver: 127.0.0.1 }\n"
+    "targets:\n"
+    "  - { name: t, dns: { name: example.test } }\n";
+
+}  // namespace
+
+TEST_CASE("the API is --api, else CROSSCHECK_API, else the config's api.listen, else 9470",
+          "[cli]") {
+  const TempFile config("status.yaml", k_config);
+  {
+    const ApiEnv env("http://10.0.0.1:1234");
+    CHECK(located("https://oracle.example:8443/base", config.path()) ==
+          "https://oracle.example:8443/base");
+    CHECK(located("", config.path()) == "http://10.0.0.1:1234");
+  }
+  const ApiEnv none(nullptr);
+  CHECK(located("", config.path()) == "http://127.0.0.1:9555");  // wildcard -> loopback
+  CHECK(located("") == "http://127.0.0.1:9470");
+  CHECK(located("ftp://x") != located(""));
+  CHECK_THAT(located("http://u@host:1/"), Catch::Contains("--api 'http://u@host:1/'"));
+}
+
+TEST_CASE("status and explain reject bad usage with exit 2", "[cli]") {
+  const auto [args, message] = GENERATE(table<std::vector<std::string>, std::string>({
+      {{"status", "--count", "1"}, "--count and --for need --watch"},
+      {{"status", "--watch", "--for", "soon"}, "--for 'soon' is not a positive duration"},
+      {{"status", "--timeout", "0s"}, "--timeout '0s' is not a positive duration"},
+      {{"status", "extra"}, "unexpected argument 'extra'"},
+      {{"status", "--frobnicate"}, "unrecognised option"},
+      {{"explain"}, "expected exactly one TARGET"},
+      {{"explain", "a", "b"}, "expected exactly one TARGET"},
+      {{"explain", "a", "--api", "gopher://x"}, "--api 'gopher://x'"},
+  }));
+  const auto run = cli(args);
+  CHECK(run.status == 2);
+  CHECK_THAT(run.err, Catch::Contains(message));
+  CHECK(run.out.empty());
+}
+
+TEST_CASE("status and explain --help describe their options and exit 0", "[cli]") {
+  const auto status = cli({"status", "--help"});
+  CHECK(status.status == 0);
+  CHECK_THAT(status.out, Catch::StartsWith("usage: crosscheck status"));
+  CHECK_THAT(status.out, Catch::Contains("--watch"));
+  const auto explain = cli({"explain", "--help"});
+  CHECK(explain.status == 0);
+  CHECK_THAT(explain.out, Catch::StartsWith("usage: crosscheck explain TARGET"));
+  CHECK_THAT(cli({"help"}).out, Catch::Contains("explain TARGET"));
+}
+
+TEST_CASE("status and explain exit 1 with a hint when nothing listens at the API", "[cli]") {
+  const auto port = std::to_string(crosscheck::testing::free_port("127.0.0.1"));
+  const std::string api = "http://127.0.0.1:" + port;
+  for (const auto& command : {std::vector<std::string>{"status", "--api", api},
+                              std::vector<std::string>{"explain", "web", "--api", api},
+                              std::vector<std::string>{"status", "--json", "--api", api}}) {
+    const auto run = cli(command);
+    CHECK(run.status == 1);
+    CHECK(run.err == "crosscheck " + command.front() + ": cannot connect to 127.0.0.1:" + port +
+                         ": connection refused — is `crosscheck run` running? (--api URL)\n");
+  }
+}
