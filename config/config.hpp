@@ -80,11 +80,13 @@ struct DnsCheck {
   RrType type = RrType::A;
   int min_answers = 1;
   std::vector<Cidr> expect_addresses;  // empty: any address is acceptable
+  friend bool operator==(const DnsCheck&, const DnsCheck&) = default;
 };
 
 struct TcpCheck {
   std::uint16_t port = 0;
   std::optional<std::string> host;  // default: the target's dns.name
+  friend bool operator==(const TcpCheck&, const TcpCheck&) = default;
 };
 
 struct HttpCheck {
@@ -97,6 +99,7 @@ struct HttpCheck {
   bool tls_verify = true;
   bool follow_redirects = false;
   std::uint32_t max_body_bytes = 65'536;
+  friend bool operator==(const HttpCheck&, const HttpCheck&) = default;
 };
 
 enum class ReachMode : std::uint8_t { Any, All };

@@ -48,17 +48,6 @@ std::optional<EventKind> episode_for(const Verdict& verdict) {
   return episode_from_code(verdict.reason_code);
 }
 
-EventKind resolution_of(EventKind opened) {
-  switch (opened) {
-    case EventKind::FlappingStarted:
-      return EventKind::FlappingStopped;
-    case EventKind::BlastRadiusHeld:
-      return EventKind::BlastRadiusReleased;
-    default:
-      return EventKind::DisputeResolved;
-  }
-}
-
 bool push_unique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) != list.end()) {
     return false;
@@ -68,6 +57,21 @@ bool push_unique(std::vector<std::string>& list, const std::string& item) {
 }
 
 }  // namespace
+
+EventKind resolution_of(EventKind opened) {
+  switch (opened) {
+    case EventKind::FlappingStarted:
+      return EventKind::FlappingStopped;
+    case EventKind::BlastRadiusHeld:
+      return EventKind::BlastRadiusReleased;
+    case EventKind::VantageSuspect:
+      return EventKind::VantageCleared;
+    case EventKind::ConfigRejected:
+      return EventKind::ConfigAccepted;
+    default:
+      return EventKind::DisputeResolved;
+  }
+}
 
 std::string_view to_string(ObserveStatus status) {
   switch (status) {

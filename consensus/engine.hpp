@@ -32,6 +32,35 @@ struct RestoredVerdict {
   std::optional<Override> override_in_force;
 };
 
+// The event that closes an episode opened by `opened` (DisputeOpened ->
+// DisputeResolved, FlappingStarted -> FlappingStopped, ...).
+EventKind resolution_of(EventKind opened);
+
+// What Engine::reconfigure() did (for the log and the escalation list).
+struct Reconfiguration {
+  std::vector<std::string> targets_added;
+  std::vector<std::string> targets_removed;
+  std::vector<std::string> targets_reset;  // kept, but judged on fresh evidence only
+  std::vector<std::string> vantages_added;
+  std::vector<std::string> vantages_removed;
+  // Resolutions of the open episodes whose target or vantage went away.
+  std::vector<Event> events;
+  std::uint64_t revision = 0;
+
+  bool empty() const {
+    return targets_added.empty() && targets_removed.empty() && targets_reset.empty() &&
+           vantages_added.empty() && vantages_removed.empty();
+  }
+};
+
+// What a reload invalidates: targets whose check changed and vantages whose
+// resolver or source changed. They keep their place (and the targets their
+// verdict and generation) but start over on fresh observations.
+struct Resets {
+  std::vector<std::string> targets;
+  std::vector<std::string> vantages;
+};
+
 struct Evaluation {
   std::vector<Event> events;  // in order: vantages, then targets in policy order
   std::uint64_t revision = 0;
@@ -57,6 +86,16 @@ class Engine {
   // Seeds a target's published verdict and generation before the first
   // evaluate(). It is served with fresh = false until evidence confirms it.
   bool restore(const RestoredVerdict& restored);
+
+  // Replaces the policy (a config reload), matching targets and vantages by
+  // name. Kept targets keep their votes, verdict, generation, override and
+  // open episode; new ones start unknown; removed ones are dropped and their
+  // open episodes resolved (the returned events). What `resets` names loses
+  // its votes (a reset target keeps verdict and generation): old evidence
+  // says nothing about a new check or a new resolver. Local vantages come
+  // from `policy`; peers' vantages stay while their node is still a peer.
+  // Takes effect at the next evaluate().
+  Reconfiguration reconfigure(Policy policy, const Resets& resets, const Instant& now);
 
   // Judges every target at `now` and returns what changed.
   Evaluation evaluate(const Instant& now);
@@ -106,6 +145,8 @@ class Engine {
                std::vector<Evidence> evidence, const Instant& now, Evaluation& out);
   void update_episode(std::size_t index, const Instant& now, Evaluation& out);
   std::optional<std::size_t> target_index(std::string_view name) const;
+  void retire_vantages(const std::vector<std::string>& names, const Instant& now,
+                       Reconfiguration& out);
   const VantagePolicy* find_vantage(std::string_view name) const;
 
   Policy policy_;

@@ -32,7 +32,7 @@ constexpr Names<ReasonCode, 7> k_reasons{{{ReasonCode::Quorum, "quorum"},
                                           {ReasonCode::BlastRadius, "blast_radius"},
                                           {ReasonCode::Override, "override"},
                                           {ReasonCode::Restored, "restored"}}};
-constexpr Names<EventKind, 10> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
+constexpr Names<EventKind, 12> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
                                          {EventKind::DisputeOpened, "dispute"},
                                          {EventKind::DisputeResolved, "dispute_resolved"},
                                          {EventKind::FlappingStarted, "flapping"},
@@ -41,7 +41,9 @@ constexpr Names<EventKind, 10> k_events{{{EventKind::VerdictChanged, "verdict_ch
                                          {EventKind::BlastRadiusReleased, "blast_radius_released"},
                                          {EventKind::VantageSuspect, "vantage_suspect"},
                                          {EventKind::VantageCleared, "vantage_cleared"},
-                                         {EventKind::OverrideExpired, "override_expired"}}};
+                                         {EventKind::OverrideExpired, "override_expired"},
+                                         {EventKind::ConfigRejected, "config_rejected"},
+                                         {EventKind::ConfigAccepted, "config_accepted"}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const Names<Enum, N>& names, Enum value) {
@@ -90,7 +92,8 @@ bool Event::is_escalation() const {
 
 bool Event::is_resolution() const {
   return kind == EventKind::DisputeResolved || kind == EventKind::FlappingStopped ||
-         kind == EventKind::BlastRadiusReleased || kind == EventKind::VantageCleared;
+         kind == EventKind::BlastRadiusReleased || kind == EventKind::VantageCleared ||
+         kind == EventKind::ConfigAccepted;
 }
 
 }  // namespace crosscheck::consensus

@@ -143,6 +143,8 @@ enum class EventKind : std::uint8_t {
   VantageSuspect,   // escalation: a vantage's votes no longer count
   VantageCleared,
   OverrideExpired,
+  ConfigRejected,   // escalation: a reloaded config is invalid; the old one runs on
+  ConfigAccepted,   // a later reload succeeded (resolves ConfigRejected)
 };
 std::string_view to_string(EventKind kind);
 

@@ -87,6 +87,16 @@ struct Shared {
     return options.clock != nullptr ? options.clock->system() : system_clock.system();
   }
 
+  // The bearer token, replaceable by a config reload while serving.
+  std::optional<std::string> token() const {
+    const std::lock_guard lock(token_mutex);
+    return options.token;
+  }
+  void set_token(std::optional<std::string> token) {
+    const std::lock_guard lock(token_mutex);
+    options.token = std::move(token);
+  }
+
   ApiServerOptions options;
   SnapshotHub& hub;
   ApiActions& actions;
@@ -94,6 +104,7 @@ struct Shared {
   Counters counters;
   std::atomic<std::size_t> active{0};     // sessions serving requests
   std::atomic<std::size_t> rejecting{0};  // sessions answering 503
+  mutable std::mutex token_mutex;  // guards options.token
   // Completions from other threads post to the io_context only while open.
   std::mutex post_mutex;
   bool open = true;
@@ -202,9 +213,13 @@ class Session : public std::enable_shared_from_this<Session> {
     api.authorization = std::string(request[http::field::authorization]);
     api.if_none_match = std::string(request[http::field::if_none_match]);
     api.body = std::move(request.body());
-    const auto& token = shared_->options.token;
-    api.writes_enabled = token.has_value();
-    api.authorized = token && bearer_token_matches(api.authorization, *token);
+    // Only writes need the token (reads never look at it): the hot GET path
+    // takes no lock.
+    if (request.method() != http::verb::get) {
+      const auto token = shared_->token();
+      api.writes_enabled = token.has_value();
+      api.authorized = token && bearer_token_matches(api.authorization, *token);
+    }
     // Only /metrics shows the server's counters and /proc figures; reading
     // them for every request would tax the hot read path for nothing.
     MetricsSources metrics;
@@ -544,6 +559,10 @@ std::size_t ApiServer::active_connections() const {
 
 ApiCounters ApiServer::counters() const {
   return copy_of(impl_->shared->counters);
+}
+
+void ApiServer::set_token(std::optional<std::string> token) {
+  impl_->shared->set_token(std::move(token));
 }
 
 bool bearer_token_matches(std::string_view authorization, std::string_view token) {

@@ -70,6 +70,9 @@ class ApiServer {
   // The address actually bound (port 0 resolved); meaningful after start().
   config::Endpoint bound_endpoint() const;
   ApiCounters counters() const;
+  // Replaces the write token (a config reload); any thread. nullopt
+  // disables writes.
+  void set_token(std::optional<std::string> token);
   std::size_t active_connections() const;
 
  private:

@@ -94,9 +94,9 @@ constexpr std::array<cs::VerdictKind, 4> k_verdicts{
     cs::VerdictKind::Unknown};
 constexpr std::array<cs::Vote, 3> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown};
 // The escalation kinds that open an episode (their resolutions close it).
-constexpr std::array<cs::EventKind, 4> k_escalations{
+constexpr std::array<cs::EventKind, 5> k_escalations{
     cs::EventKind::DisputeOpened, cs::EventKind::FlappingStarted, cs::EventKind::BlastRadiusHeld,
-    cs::EventKind::VantageSuspect};
+    cs::EventKind::VantageSuspect, cs::EventKind::ConfigRejected};
 
 // One sample per target: `value(verdict)` labelled with the target.
 template <typename Value>

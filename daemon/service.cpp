@@ -6,6 +6,7 @@
 #include "daemon/divergence.hpp"
 #include "daemon/engine_policy.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/reload.hpp"
 #include "probes/prober.hpp"
 #include "storage/store.hpp"
 
@@ -57,6 +58,7 @@ Service::Service(ServiceOptions options)
     : options_(std::move(options)),
       config_(options_.config),
       log_(options_.log),
+      notice_(options_.notice_log ? options_.notice_log : options_.log),
       engine_(make_policy(*config_)),
       evaluation_timer_(io_),
       signals_(io_),
@@ -106,6 +108,9 @@ void Service::restore() {
     escalations_.push_back(std::move(view));
   }
   next_escalation_id_ = std::max(next_escalation_id_, state->max_escalation_id + 1);
+  // A daemon only starts on a valid config: a rejected reload from before
+  // the restart is over.
+  resolve_config_escalation("started with a valid config");
   for (const auto& target : config_->targets) {
     for (const auto& transition : store_->history(target.name, k_history_per_target)) {
       history_[target.name].push_back(TransitionView{transition.generation, transition.at,
@@ -137,11 +142,7 @@ int Service::run() {
              config_->node.name, config_->targets.size(), config_->vantages.size(),
              api_endpoint_->to_string());
 
-  std::random_device seed;
-  prober_ = std::make_unique<probes::Prober>(
-      io_, config_, clock_, (static_cast<std::uint64_t>(seed()) << 32U) | seed(),
-      [this](const probes::ProbeReport& report) { on_report(report); });
-  prober_->start();
+  start_prober();
   if (options_.handle_signals) {
     watch_signals();
   }
@@ -161,10 +162,28 @@ int Service::run() {
   return 0;
 }
 
+void Service::start_prober() {
+  std::random_device seed;
+  // The previous prober's last-known-good addresses carry over a reload.
+  auto memory = prober_ ? prober_->last_known_good() : probes::LastKnownGoodStore{};
+  if (prober_) {
+    prober_->stop();
+    retired_probers_.push_back(std::move(prober_));
+  }
+  prober_ = std::make_unique<probes::Prober>(
+      io_, config_, clock_, (static_cast<std::uint64_t>(seed()) << 32U) | seed(),
+      [this](const probes::ProbeReport& report) { on_report(report); }, std::move(memory));
+  prober_->start();
+}
+
 void Service::stop() {
   boost::asio::post(io_, [this] {
+    notifier_.stopping();
     if (prober_) {
       prober_->stop();
+    }
+    for (auto& retired : retired_probers_) {
+      retired->stop();
     }
     evaluation_timer_.cancel();
     boost::system::error_code ignored;
@@ -188,7 +207,7 @@ void Service::watch_signals() {
       return;
     }
     if (signal == SIGHUP) {
-      reload_check();
+      reload();
       watch_signals();
       return;
     }
@@ -197,19 +216,97 @@ void Service::watch_signals() {
   });
 }
 
-void Service::reload_check() {
-  // Live reload (applying a new config atomically) is the operations
-  // issue's work; until then SIGHUP validates the file and says so.
+void Service::reload() {
+  const auto path = options_.config_path.string();
+  notifier_.reloading(clock_.monotonic());
+  log_->info("reload: reading {}", path);
   const auto loaded = config::load_config(options_.config_path);
   for (const auto& diagnostic : loaded.diagnostics) {
-    log_->warn("reload: {}", diagnostic.to_string());
+    const bool error = diagnostic.severity == config::Severity::Error;
+    log_->log(error ? spdlog::level::err : spdlog::level::warn, "reload: {}",
+              diagnostic.to_string());
   }
-  if (loaded.ok()) {
-    log_->warn("reload: {} is valid; this version applies config changes on restart",
-               options_.config_path.string());
+  if (!loaded.ok()) {
+    reject_config(path + " is invalid (errors logged above); the running config stays in force");
   } else {
-    log_->error("reload: {} is invalid; the running config stays in force",
-                options_.config_path.string());
+    auto next = std::make_shared<const config::Config>(*loaded.config);
+    const auto plan = plan_reload(*config_, *next);
+    if (plan.applicable()) {
+      apply_config(std::move(next), plan);
+    } else {
+      std::string changes;
+      for (const auto& change : plan.needs_restart) {
+        changes += (changes.empty() ? "" : "; ") + change;
+      }
+      reject_config(path + " changes settings that apply only on restart (" + changes +
+                    "); nothing applied, the running config stays in force");
+    }
+  }
+  evaluate();
+  notifier_.ready(status_line(*hub_.current()));
+}
+
+void Service::apply_config(std::shared_ptr<const config::Config> next, const ReloadPlan& plan) {
+  const auto done = engine_.reconfigure(make_policy(*next), plan.resets, clock_.now());
+  config_ = std::move(next);
+  for (const auto& event : done.events) {
+    handle_event(event);
+  }
+  start_prober();
+  pair_seen_.assign(config_->targets.size() * config_->vantages.size(), false);
+  pairs_reported_ = 0;
+  for (const auto& target : done.targets_removed) {
+    history_.erase(target);  // storage keeps it; the API lists current targets only
+  }
+  if (api_) {
+    api_->set_token(read_token(config_->api.token_file));
+  }
+  if (store_) {
+    store_->set_retention(config_->storage.retention);
+  }
+  const auto names = [](const std::vector<std::string>& list) {
+    std::string text;
+    for (const auto& item : list) {
+      text += (text.empty() ? "" : ",") + item;
+    }
+    return text.empty() ? std::string("none") : text;
+  };
+  notice_->info(
+      "reload applied config={} targets={} vantages={} added={} removed={} reset={} "
+      "vantages_added={} vantages_removed={} vantages_reset={}",
+      options_.config_path.string(), config_->targets.size(), config_->vantages.size(),
+      names(done.targets_added), names(done.targets_removed), names(done.targets_reset),
+      names(done.vantages_added), names(done.vantages_removed), names(plan.resets.vantages));
+  resolve_config_escalation("a later reload applied a valid config");
+}
+
+void Service::reject_config(const std::string& why) {
+  log_->error("reload: {}", why);
+  const bool open = std::any_of(escalations_.begin(), escalations_.end(), [](const auto& view) {
+    return view.kind == cs::EventKind::ConfigRejected;
+  });
+  if (open) {
+    return;  // one escalation per episode; the log has this attempt
+  }
+  cs::Event event;
+  event.kind = cs::EventKind::ConfigRejected;
+  event.at = clock_.now();
+  event.key = "config/" + cs::format_rfc3339(event.at.wall);
+  event.reason = why;
+  handle_event(event);
+}
+
+void Service::resolve_config_escalation(const std::string& why) {
+  for (const auto& view : escalations_) {
+    if (view.kind == cs::EventKind::ConfigRejected) {
+      cs::Event event;
+      event.kind = cs::EventKind::ConfigAccepted;
+      event.at = clock_.now();
+      event.key = view.key;
+      event.reason = why;
+      handle_event(event);
+      return;
+    }
   }
 }
 
@@ -219,6 +316,10 @@ void Service::arm_evaluation() {
     if (ec) {
       return;
     }
+    notifier_.watchdog_ping(clock_.monotonic());
+    std::erase_if(retired_probers_, [](const auto& retired) {
+      return retired->counters().in_flight == 0;
+    });
     evaluate();
     arm_evaluation();
   });
@@ -274,6 +375,9 @@ void Service::evaluate() {
     if (pairs_reported_ == pair_seen_.size() || now.mono - started_ >= longest) {
       ready_ = true;
       log_->info("ready: first full evaluation done");
+      publish();
+      notifier_.ready(status_line(*hub_.current()));
+      return;
     }
   }
   publish();
@@ -292,9 +396,7 @@ void Service::handle_event(const cs::Event& event) {
     if (history.size() > k_history_per_target) {
       history.pop_back();
     }
-    const auto level =
-        event.verdict == cs::VerdictKind::Healthy ? spdlog::level::info : spdlog::level::warn;
-    log_->log(level, "verdict target={} verdict={} held={} generation={} reason=\"{}\"",
+    notice_->info("verdict target={} verdict={} held={} generation={} reason=\"{}\"",
               event.target, cs::to_string(event.verdict), held_text(event.held), event.generation,
               event.reason);
     return;
@@ -306,14 +408,15 @@ void Service::handle_event(const cs::Event& event) {
     log_->info("override expired target={} reason=\"{}\"", event.target, event.reason);
     return;
   }
-  const std::string subject =
-      event.target.empty() ? "vantage=" + event.vantage : "target=" + event.target;
+  const std::string subject = !event.target.empty()    ? "target=" + event.target
+                              : !event.vantage.empty() ? "vantage=" + event.vantage
+                                                       : "config=" + options_.config_path.string();
   if (event.is_resolution()) {
     if (store_) {
       store_->record_event(event);
     }
     std::erase_if(escalations_, [&](const EscalationView& view) { return view.key == event.key; });
-    log_->info("escalation resolved kind={} {} key={} reason=\"{}\"", cs::to_string(event.kind),
+    notice_->info("escalation resolved kind={} {} key={} reason=\"{}\"", cs::to_string(event.kind),
                subject, event.key, event.reason);
     return;
   }
@@ -329,7 +432,7 @@ void Service::handle_event(const cs::Event& event) {
   if (store_) {
     store_->record_event(event, view.id);
   }
-  log_->warn("escalation kind={} {} key={} id={} reason=\"{}\"", cs::to_string(event.kind), subject,
+  notice_->info("escalation kind={} {} key={} id={} reason=\"{}\"", cs::to_string(event.kind), subject,
              event.key, view.id, event.reason);
 }
 
@@ -370,6 +473,7 @@ void Service::publish() {
   snapshot->storage = StorageView{health.ok, health.reason};
   snapshot->metrics = metrics_view(
       probe_stats_, prober_ ? prober_->counters() : probes::ScheduleCounters{}, health);
+  notifier_.status(status_line(*snapshot));
   hub_.publish(std::move(snapshot));
 }
 

@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "consensus/engine.hpp"
 #include "daemon/api_actions.hpp"
+#include "daemon/notify.hpp"
 #include "daemon/snapshot.hpp"
 #include "daemon/snapshot_hub.hpp"
 #include "daemon/system_clock.hpp"
@@ -40,12 +41,16 @@ class Store;
 namespace crosscheck::daemon {
 
 class ApiServer;
+struct ReloadPlan;
 
 struct ServiceOptions {
   std::shared_ptr<const config::Config> config;
   std::filesystem::path config_path;
   std::shared_ptr<spdlog::logger> log;
-  bool handle_signals = true;  // SIGTERM/SIGINT stop, SIGHUP re-validates
+  // Verdict changes and escalations: notices (journald priority 5). Falls
+  // back to `log` when null.
+  std::shared_ptr<spdlog::logger> notice_log;
+  bool handle_signals = true;  // SIGTERM/SIGINT stop, SIGHUP reloads the config
 };
 
 class Service final : public ApiActions {
@@ -83,24 +88,34 @@ class Service final : public ApiActions {
   };
 
   void restore();
+  void start_prober();
+  // SIGHUP: validate the whole file, then apply it at once or not at all.
+  void reload();
+  void apply_config(std::shared_ptr<const config::Config> next, const ReloadPlan& plan);
+  void reject_config(const std::string& why);
+  void resolve_config_escalation(const std::string& why);
   void on_report(const probes::ProbeReport& report);
   void evaluate();
   void handle_event(const consensus::Event& event);
   void publish();
   void arm_evaluation();
   void watch_signals();
-  void reload_check();
   void finish_recheck(const std::string& target, int status);
   ActionResult result(int status, std::string error = {}, std::string detail = {});
 
   ServiceOptions options_;
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::logger> notice_;  // verdict changes and escalations
   boost::asio::io_context io_;
   SystemClock clock_;
   consensus::Engine engine_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<probes::Prober> prober_;
+  // Probers replaced by a reload, kept until their in-flight probes report
+  // (their chains still use them).
+  std::vector<std::unique_ptr<probes::Prober>> retired_probers_;
+  Notifier notifier_;
   SnapshotHub hub_;
   std::unique_ptr<ApiServer> api_;
   boost::asio::steady_timer evaluation_timer_;

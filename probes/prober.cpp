@@ -23,12 +23,14 @@ ScheduleLimits limits_of(const config::Config& config) {
 }  // namespace
 
 Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config> config,
-               const consensus::Clock& clock, std::uint64_t seed, ReportSink sink)
+               const consensus::Clock& clock, std::uint64_t seed, ReportSink sink,
+               LastKnownGoodStore memory)
     : io_(io),
       config_(std::move(config)),
       clock_(clock),
       sink_(std::move(sink)),
       scheduler_(pair_intervals(*config_), limits_of(*config_), seed, clock.monotonic()),
+      last_known_good_(std::move(memory)),
       chain_context_{io, make_client_tls_context(), last_known_good_,
                      config_->probing.last_known_good_max_age, clock},
       timer_(io),

@@ -23,8 +23,12 @@ using ReportSink = std::function<void(const ProbeReport&)>;
 
 class Prober {
  public:
+  // `memory` seeds the last-known-good addresses (a config reload hands
+  // over the previous prober's, so a DNS failure right after a reload still
+  // knows where the service was).
   Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config> config,
-         const consensus::Clock& clock, std::uint64_t seed, ReportSink sink);
+         const consensus::Clock& clock, std::uint64_t seed, ReportSink sink,
+         LastKnownGoodStore memory = {});
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
   Prober(Prober&&) = delete;
@@ -40,6 +44,7 @@ class Prober {
   int recheck(std::string_view target);
 
   const ScheduleCounters& counters() const { return scheduler_.counters(); }
+  const LastKnownGoodStore& last_known_good() const { return last_known_good_; }
   const config::Config& config() const { return *config_; }
 
  private:

@@ -52,6 +52,7 @@ Store::Store(Options options, const consensus::Clock& clock)
     : options_(sanitized(std::move(options))),
       clock_(clock),
       path_(options_.data_dir / k_database_file),
+      retention_window_(options_.retention),
       queue_(std::make_unique<RecordQueue>(options_.max_queue)),
       in_flight_first_seq_(k_no_seq),
       now_(clock.now()),
@@ -131,6 +132,11 @@ void Store::set_page_limit(std::uint32_t pages) {
   page_limit_.store(pages);
 }
 
+void Store::set_retention(consensus::Duration retention) {
+  const std::lock_guard lock(mutex_);
+  retention_window_ = retention;
+}
+
 bool Store::flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   const auto target = queue_->last_seq();
@@ -155,7 +161,7 @@ RetentionReport Store::run_retention_now() {
   }
   retention_request_ = RetentionRequest{};
   retention_request_.pending = true;
-  retention_request_.cutoff = now.wall - options_.retention;
+  retention_request_.cutoff = now.wall - retention_window_;
   wake_writer_.notify_one();
   progress_.wait_for(lock, k_retention_wait, [&] { return retention_request_.answered; });
   auto report = retention_request_.answered ? retention_request_.report : RetentionReport{};
@@ -338,7 +344,7 @@ void Store::start_retention_locked(bool stopping) {
   } else if (now_.mono - last_retention_ >= options_.retention_interval) {
     retention_requested_ = false;
     retention_ = std::make_unique<RetentionCursor>();
-    retention_->cutoff = now_.wall - options_.retention;
+    retention_->cutoff = now_.wall - retention_window_;
   } else {
     return;
   }

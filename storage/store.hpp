@@ -81,6 +81,8 @@ class Store {
   // Caps the file at `pages` pages (0 lifts the cap), applied by the writer
   // before its next write or re-open: simulates a full disk in tests.
   void set_page_limit(std::uint32_t pages);
+  // A config reload's new storage.retention, used from the next pass on.
+  void set_retention(consensus::Duration retention);
 
   Health health() const;
   // Commits what is queued (unless degraded), stops the writer and closes
@@ -114,6 +116,7 @@ class Store {
   const Options options_;
   const consensus::Clock& clock_;
   const std::filesystem::path path_;
+  consensus::Duration retention_window_;  // options_.retention until a reload; under mutex_
 
   mutable std::mutex mutex_;  // everything below up to the writer-only block
   std::condition_variable wake_writer_;

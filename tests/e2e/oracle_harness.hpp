@@ -56,6 +56,8 @@ class OracleHarness {
   const std::string& token() const { return token_; }
   std::filesystem::path token_file() const { return dir_.path() / "api-token"; }
   const std::filesystem::path& data_dir() const { return dir_.path(); }
+  // The config start() runs (tests may run the real binary on it instead).
+  const std::filesystem::path& config_path() const { return config_path_; }
 
   FakeDnsServer alpha{"127.0.0.81"};
   FakeDnsServer beta{"127.0.0.82"};

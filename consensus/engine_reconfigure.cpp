@@ -1,0 +1,114 @@
+// Engine::reconfigure: a config reload applied to the engine's state, kept
+// apart from evaluation (engine.cpp) because it only moves state around.
+#include "consensus/engine.hpp"
+
+#include <algorithm>
+
+namespace crosscheck::consensus {
+namespace {
+
+bool contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const Instant& now) {
+  Reconfiguration out;
+  std::vector<VantagePolicy> vantages = policy.vantages;
+  for (const auto& vantage : vantages_) {
+    if (!vantage.node.empty() && contains(policy.peers, vantage.node)) {
+      vantages.push_back(vantage);  // a peer's, reported before the reload
+    }
+  }
+  std::vector<std::string> gone;
+  for (const auto& vantage : vantages_) {
+    const bool kept = std::any_of(vantages.begin(), vantages.end(),
+                                  [&](const VantagePolicy& v) { return v.name == vantage.name; });
+    if (!kept) {
+      gone.push_back(vantage.name);
+    }
+  }
+  for (const auto& vantage : vantages) {
+    if (find_vantage(vantage.name) == nullptr) {
+      out.vantages_added.push_back(vantage.name);
+    }
+  }
+  retire_vantages(gone, now, out);
+
+  std::vector<TargetState> states(policy.targets.size());
+  std::vector<Verdict> published(policy.targets.size());
+  for (std::size_t i = 0; i < policy.targets.size(); ++i) {
+    const auto& name = policy.targets[i].name;
+    const auto old = target_index(name);
+    if (!old) {
+      published[i].target = name;
+      published[i].reason = "added by a config reload; no evaluation yet";
+      out.targets_added.push_back(name);
+    } else {
+      states[i] = std::move(states_[*old]);
+      published[i] = std::move(published_[*old]);
+      if (contains(resets.targets, name)) {
+        states[i].trackers.clear();
+        out.targets_reset.push_back(name);
+      }
+    }
+    published[i].canary = policy.targets[i].canary;
+    for (const auto& vantage : gone) {
+      states[i].trackers.erase(vantage);
+    }
+    for (const auto& vantage : resets.vantages) {
+      states[i].trackers.erase(vantage);
+    }
+  }
+  for (std::size_t i = 0; i < policy_.targets.size(); ++i) {
+    const auto& name = policy_.targets[i].name;
+    const bool kept = std::any_of(policy.targets.begin(), policy.targets.end(),
+                                  [&](const TargetPolicy& t) { return t.name == name; });
+    if (kept) {
+      continue;
+    }
+    out.targets_removed.push_back(name);
+    if (!states_[i].episode_key.empty()) {
+      Event event;
+      event.kind = resolution_of(states_[i].episode_kind);
+      event.key = states_[i].episode_key;
+      event.at = now;
+      event.target = name;
+      event.verdict = published_[i].kind;
+      event.held = published_[i].held;
+      event.generation = published_[i].generation;
+      event.reason = "target removed from the config";
+      out.events.push_back(std::move(event));
+    }
+  }
+  policy_ = std::move(policy);
+  vantages_ = std::move(vantages);
+  states_ = std::move(states);
+  published_ = std::move(published);
+  if (!out.targets_added.empty() || !out.targets_removed.empty()) {
+    ++revision_;  // the list of verdicts changed: wake watchers
+  }
+  out.revision = revision_;
+  return out;
+}
+
+void Engine::retire_vantages(const std::vector<std::string>& names, const Instant& now,
+                             Reconfiguration& out) {
+  for (const auto& name : names) {
+    out.vantages_removed.push_back(name);
+    if (suspects_.erase(name) == 0) {
+      continue;
+    }
+    Event event;
+    event.kind = EventKind::VantageCleared;
+    event.key = suspect_keys_[name];
+    event.at = now;
+    event.vantage = name;
+    event.reason = "vantage removed from the config";
+    out.events.push_back(std::move(event));
+    suspect_keys_.erase(name);
+  }
+}
+
+}  // namespace crosscheck::consensus

@@ -1,0 +1,58 @@
+#include "daemon/reload.hpp"
+
+namespace crosscheck::daemon {
+
+namespace {
+
+bool same_check(const config::TargetConfig& a, const config::TargetConfig& b) {
+  return a.canary == b.canary && a.dns == b.dns && a.tcp == b.tcp && a.http == b.http &&
+         a.reach == b.reach;
+}
+
+bool same_observer(const config::VantageConfig& a, const config::VantageConfig& b) {
+  return a.resolver == b.resolver && a.source == b.source;
+}
+
+template <typename Item>
+const Item* find_named(const std::vector<Item>& items, const std::string& name) {
+  for (const auto& item : items) {
+    if (item.name == name) {
+      return &item;
+    }
+  }
+  return nullptr;
+}
+
+void compare(std::vector<std::string>& out, const char* key, const std::string& was,
+             const std::string& now) {
+  if (was != now) {
+    out.push_back(std::string(key) + ": " + was + " -> " + now);
+  }
+}
+
+}  // namespace
+
+ReloadPlan plan_reload(const config::Config& running, const config::Config& next) {
+  ReloadPlan plan;
+  compare(plan.needs_restart, "node.name", running.node.name, next.node.name);
+  compare(plan.needs_restart, "node.data_dir", running.node.data_dir.string(),
+          next.node.data_dir.string());
+  compare(plan.needs_restart, "api.listen", running.api.listen.to_string(),
+          next.api.listen.to_string());
+  plan.token_changed = running.api.token_file != next.api.token_file;
+  for (const auto& target : next.targets) {
+    const auto* before = find_named(running.targets, target.name);
+    if (before != nullptr && !same_check(*before, target)) {
+      plan.resets.targets.push_back(target.name);
+    }
+  }
+  for (const auto& vantage : next.vantages) {
+    const auto* before = find_named(running.vantages, vantage.name);
+    if (before != nullptr && !same_observer(*before, vantage)) {
+      plan.resets.vantages.push_back(vantage.name);
+    }
+  }
+  return plan;
+}
+
+}  // namespace crosscheck::daemon

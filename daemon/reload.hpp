@@ -1,0 +1,29 @@
+// What a config reload (SIGHUP) changes, decided before anything is applied.
+// Pure: two validated configs in, a plan out.
+#pragma once
+
+#include "config/config.hpp"
+#include "consensus/engine.hpp"
+
+#include <string>
+#include <vector>
+
+namespace crosscheck::daemon {
+
+struct ReloadPlan {
+  // Settings a running daemon cannot change (its identity, its database,
+  // its listening socket): any of them refuses the whole reload, so the
+  // running config is never half replaced. "api.listen: 127.0.0.1:9470 ->
+  // 127.0.0.1:9471".
+  std::vector<std::string> needs_restart;
+  // Targets whose check changed (dns, tcp, http, reach, canary) and
+  // vantages whose resolver or source changed: their old votes are void.
+  consensus::Resets resets;
+  bool token_changed = false;  // api.token_file: re-read it
+
+  bool applicable() const { return needs_restart.empty(); }
+};
+
+ReloadPlan plan_reload(const config::Config& running, const config::Config& next);
+
+}  // namespace crosscheck::daemon

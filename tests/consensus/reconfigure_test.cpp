@@ -1,0 +1,143 @@
+// A config reload as the engine sees it: kept targets and vantages keep
+// their state, new ones start unknown, removed ones go with their episodes.
+#include "support/engine_world.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace crosscheck::testing;
+using cs::EventKind;
+using cs::Outcome;
+using cs::VerdictKind;
+
+namespace {
+
+const std::vector<std::string> k_domains{"cloudflare", "quad9", "google"};
+
+// Every target healthy by quorum (rise 2: two rounds of ups).
+void make_healthy(World& world, const std::vector<std::string>& targets) {
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& target : targets) {
+      world.see_all(target, k_domains, Outcome::Up);
+    }
+    world.evaluate();
+    world.clock().advance(10s);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("reload: a kept target keeps its verdict, generation and votes") {
+  World world(make_policy(k_domains, {"db", "web"}));
+  make_healthy(world, {"db", "web"});
+  const auto generation = world.verdict("db").generation;
+  REQUIRE(world.verdict("db").kind == VerdictKind::Healthy);
+
+  const auto done = world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {},
+                                               world.now());
+  CHECK(done.empty());
+  CHECK(done.events.empty());
+  world.evaluate();  // no new observation: the kept votes alone decide
+  CHECK(world.verdict("db").kind == VerdictKind::Healthy);
+  CHECK(world.verdict("db").generation == generation);
+  CHECK(world.verdict("db").votes.up == 3);
+}
+
+TEST_CASE("reload: a new target starts unknown, a removed one disappears") {
+  World world(make_policy(k_domains, {"db", "web"}));
+  make_healthy(world, {"db", "web"});
+  const auto revision = world.engine().revision();
+  const auto done =
+      world.engine().reconfigure(make_policy(k_domains, {"db", "cache"}), {}, world.now());
+  CHECK(done.targets_added == std::vector<std::string>{"cache"});
+  CHECK(done.targets_removed == std::vector<std::string>{"web"});
+  CHECK(done.revision == revision + 1);  // watchers learn the list changed
+  CHECK(world.engine().verdict("web") == nullptr);
+  REQUIRE(world.engine().verdict("cache") != nullptr);
+  CHECK(world.verdict("cache").kind == VerdictKind::Unknown);
+  CHECK(world.verdict("cache").generation == 0);
+  world.evaluate();
+  CHECK(world.verdict("cache").kind == VerdictKind::Unknown);
+  CHECK(world.verdict("db").kind == VerdictKind::Healthy);
+  // Observations of the removed target are refused like any unknown target.
+  CHECK(world.see("web", "quad9", Outcome::Down) == cs::ObserveStatus::UnknownTarget);
+}
+
+TEST_CASE("reload: a target whose check changed keeps its generation but needs fresh votes") {
+  World world(make_policy(k_domains, {"db"}));
+  make_healthy(world, {"db"});
+  const auto generation = world.verdict("db").generation;
+  const auto done = world.engine().reconfigure(make_policy(k_domains, {"db"}), cs::Resets{{"db"}, {}}, world.now());
+  CHECK(done.targets_reset == std::vector<std::string>{"db"});
+  world.evaluate();
+  // No votes yet: unknown, holding the last confirmed verdict, generation moves on.
+  CHECK(world.verdict("db").kind == VerdictKind::Unknown);
+  CHECK(world.verdict("db").held == VerdictKind::Healthy);
+  CHECK(world.verdict("db").generation == generation + 1);
+}
+
+TEST_CASE("reload: removing a disputed target resolves its open episode") {
+  World world(make_policy(k_domains, {"db", "web"}));
+  make_healthy(world, {"db", "web"});
+  for (int round = 0; round < 5; ++round) {  // quad9 alone sees db down, past fall and grace
+    world.round("db", {{"cloudflare", Outcome::Up}, {"quad9", Outcome::Down},
+                       {"google", Outcome::Up}});
+  }
+  REQUIRE(world.verdict("db").kind == VerdictKind::Disputed);
+  REQUIRE(world.count_events(EventKind::DisputeOpened) == 1);
+  const auto done = world.engine().reconfigure(make_policy(k_domains, {"web"}), {}, world.now());
+  REQUIRE(done.events.size() == 1);
+  CHECK(done.events[0].kind == EventKind::DisputeResolved);
+  CHECK(done.events[0].target == "db");
+  const auto opened = std::find_if(world.events().begin(), world.events().end(),
+                                   [](const cs::Event& e) { return e.kind == EventKind::DisputeOpened; });
+  CHECK(done.events[0].key == opened->key);
+  CHECK(done.events[0].reason == "target removed from the config");
+}
+
+TEST_CASE("reload: a removed vantage's votes stop counting, a new one starts unknown") {
+  World world(make_policy(k_domains, {"db"}));
+  make_healthy(world, {"db"});
+  auto policy = make_policy({"cloudflare", "quad9", "level3"}, {"db"});
+  const auto done = world.engine().reconfigure(policy, {}, world.now());
+  CHECK(done.vantages_removed == std::vector<std::string>{"google"});
+  CHECK(done.vantages_added == std::vector<std::string>{"level3"});
+  world.evaluate();
+  const auto& votes = world.verdict("db").votes;
+  CHECK(votes.up == 2);       // cloudflare and quad9 kept theirs
+  CHECK(votes.unknown == 1);  // level3 has not observed yet
+  CHECK(world.see("db", "google", Outcome::Up) == cs::ObserveStatus::UnknownVantage);
+}
+
+TEST_CASE("reload: removing a suspect vantage clears its suspicion with an event") {
+  World world(make_policy(k_domains, {"db", "root"}));
+  auto policy = make_policy(k_domains, {"db", "root"});
+  policy.targets[1].canary = true;
+  world.engine().reconfigure(policy, {}, world.now());
+  for (int round = 0; round < 3; ++round) {
+    world.see_all("root", {"cloudflare", "google"}, Outcome::Up);
+    world.see("root", "quad9", Outcome::Down);
+    world.evaluate();
+    world.clock().advance(10s);
+  }
+  REQUIRE(world.count_events(EventKind::VantageSuspect) == 1);
+  const auto done =
+      world.engine().reconfigure(make_policy({"cloudflare", "google"}, {"db", "root"}), {},
+                                 world.now());
+  REQUIRE(done.events.size() == 1);
+  CHECK(done.events[0].kind == EventKind::VantageCleared);
+  CHECK(done.events[0].vantage == "quad9");
+  CHECK(world.engine().suspects().empty());
+}
+
+TEST_CASE("reload: a vantage whose resolver changed starts over, the others keep their votes") {
+  World world(make_policy(k_domains, {"db"}));
+  make_healthy(world, {"db"});
+  world.engine().reconfigure(make_policy(k_domains, {"db"}), cs::Resets{{}, {"quad9"}},
+                             world.now());
+  world.evaluate();
+  CHECK(world.verdict("db").votes.up == 2);
+  CHECK(world.verdict("db").votes.unknown == 1);
+  CHECK(world.verdict("db").kind == VerdictKind::Healthy);
+}

@@ -1,0 +1,109 @@
+// What a reload changes (plan_reload) and the one-line status systemd shows,
+// both pure.
+#include "config/config.hpp"
+#include "daemon/notify.hpp"
+#include "daemon/reload.hpp"
+#include "support/child_process.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace crosscheck;
+namespace cs = crosscheck::consensus;
+
+namespace {
+
+constexpr const char* k_base = R"(node: { name: a, data_dir: /tmp/x }
+api: { listen: "127.0.0.1:9470" }
+vantages:
+  - { name: q, domain: quad9, resolver: 9.9.9.9 }
+  - { name: c, domain: cloudflare, resolver: 1.1.1.1 }
+targets:
+  - name: db
+    dns: { name: db.example }
+    tcp: { port: 5432 }
+  - name: web
+    http: { url: "https://web.example/" }
+)";
+
+config::Config load(const std::string& text) {
+  const auto loaded = config::load_config_text(text, "test.yaml");
+  for (const auto& diagnostic : loaded.diagnostics) {
+    INFO(diagnostic.to_string());
+  }
+  REQUIRE(loaded.ok());
+  return *loaded.config;
+}
+
+std::string edited(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("reload plan: the same file changes nothing") {
+  const auto plan = daemon::plan_reload(load(k_base), load(k_base));
+  CHECK(plan.applicable());
+  CHECK(plan.resets.targets.empty());
+  CHECK(plan.resets.vantages.empty());
+  CHECK_FALSE(plan.token_changed);
+}
+
+TEST_CASE("reload plan: identity, database and listener need a restart") {
+  const auto running = load(k_base);
+  auto plan = daemon::plan_reload(running, load(edited(k_base, "9470", "9471")));
+  CHECK_FALSE(plan.applicable());
+  CHECK(plan.needs_restart == std::vector<std::string>{"api.listen: 127.0.0.1:9470 -> 127.0.0.1:9471"});
+  plan = daemon::plan_reload(running, load(edited(k_base, "name: a,", "name: b,")));
+  CHECK(plan.needs_restart == std::vector<std::string>{"node.name: a -> b"});
+  plan = daemon::plan_reload(running, load(edited(k_base, "/tmp/x", "/tmp/y")));
+  CHECK(plan.needs_restart == std::vector<std::string>{"node.data_dir: /tmp/x -> /tmp/y"});
+}
+
+TEST_CASE("reload plan: a changed check or resolver voids old votes, timings do not") {
+  const auto running = load(k_base);
+  auto plan = daemon::plan_reload(running, load(edited(k_base, "port: 5432", "port: 5433")));
+  CHECK(plan.applicable());
+  CHECK(plan.resets.targets == std::vector<std::string>{"db"});
+  plan = daemon::plan_reload(running,
+                             load(edited(k_base, "https://web.example/", "https://web.example/up")));
+  CHECK(plan.resets.targets == std::vector<std::string>{"web"});
+  plan = daemon::plan_reload(running, load(edited(k_base, "resolver: 9.9.9.9", "resolver: 9.9.9.10")));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+  CHECK(plan.resets.targets.empty());
+  // Timing and a new target: applied, nothing reset.
+  plan = daemon::plan_reload(
+      running, load(edited(k_base, "    tcp: { port: 5432 }\n",
+                           "    tcp: { port: 5432 }\n    fall: 5\n  - name: new\n    dns: { name: n.example }\n")));
+  CHECK(plan.applicable());
+  CHECK(plan.resets.targets.empty());
+}
+
+TEST_CASE("reload plan: a new token file is re-read") {
+  const testing::TempFile token("api-token", "secret\n");
+  const auto plan = daemon::plan_reload(
+      load(k_base), load(edited(k_base, "listen: \"127.0.0.1:9470\" }",
+                                "listen: \"127.0.0.1:9470\", token_file: " + token.path() + " }")));
+  CHECK(plan.applicable());
+  CHECK(plan.token_changed);
+}
+
+TEST_CASE("the systemd status line counts verdicts and open escalations") {
+  daemon::Snapshot snapshot;
+  for (const auto kind : {cs::VerdictKind::Healthy, cs::VerdictKind::Healthy,
+                          cs::VerdictKind::Disputed}) {
+    daemon::TargetView view;
+    view.verdict.kind = kind;
+    snapshot.targets.push_back(view);
+  }
+  snapshot.escalations.emplace_back();
+  CHECK(daemon::status_line(snapshot) ==
+        "starting: 3 targets: 2 healthy, 1 disputed, 0 unhealthy, 0 unknown; 1 escalation open");
+  snapshot.ready = true;
+  snapshot.storage.ok = false;
+  snapshot.escalations.emplace_back();
+  CHECK(daemon::status_line(snapshot) ==
+        "3 targets: 2 healthy, 1 disputed, 0 unhealthy, 0 unknown; 2 escalations open; storage "
+        "degraded");
+}

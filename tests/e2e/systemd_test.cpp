@@ -1,0 +1,225 @@
+// The daemon under a service manager, with the real binary: the sd_notify
+// protocol against a real datagram socket (READY, STATUS, WATCHDOG cadence,
+// RELOADING on SIGHUP, STOPPING on SIGTERM), and live reload of the config.
+#include "oracle_harness.hpp"
+#include "support/child_process.hpp"
+
+#include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+using namespace crosscheck::testing;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+// A unix datagram socket standing in for systemd's notify socket.
+class NotifyListener {
+ public:
+  explicit NotifyListener(const std::filesystem::path& path) : path_(path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    path.string().copy(address.sun_path, sizeof(address.sun_path) - 1);
+    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  }
+  ~NotifyListener() { close(fd_); }
+  NotifyListener(const NotifyListener&) = delete;
+  NotifyListener& operator=(const NotifyListener&) = delete;
+
+  struct Message {
+    steady::time_point at;
+    std::string text;
+  };
+
+  // A datagram containing `needle` already received, else the next one.
+  std::string seen_or_next(const std::string& needle, std::chrono::milliseconds limit = 10s) {
+    for (const auto& message : history_) {
+      if (message.text.find(needle) != std::string::npos) {
+        return message.text;
+      }
+    }
+    return next_with(needle, limit);
+  }
+
+  // The next datagram containing `needle`, or "" after `limit`; every
+  // datagram read on the way is kept in history().
+  std::string next_with(const std::string& needle, std::chrono::milliseconds limit = 10s) {
+    const auto until = steady::now() + limit;
+    while (steady::now() < until) {
+      pollfd poller{fd_, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now());
+      if (poll(&poller, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) {
+        continue;
+      }
+      std::string buffer(4096, '\0');
+      const auto size = recv(fd_, buffer.data(), buffer.size(), 0);
+      if (size <= 0) {
+        continue;
+      }
+      buffer.resize(static_cast<std::size_t>(size));
+      history_.push_back({steady::now(), buffer});
+      if (buffer.find(needle) != std::string::npos) {
+        return buffer;
+      }
+    }
+    return {};
+  }
+  const std::vector<Message>& history() const { return history_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  std::vector<Message> history_;
+};
+
+// Sets environment variables for the children this test starts; restores.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::string name, const std::string& value) : name_(std::move(name)) {
+    setenv(name_.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() { unsetenv(name_.c_str()); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+};
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+std::vector<std::string> target_names(const OracleHarness& oracle) {
+  std::vector<std::string> names;
+  const auto answer = oracle.get("/v1/verdicts");
+  if (answer.status != 200) {
+    return names;
+  }
+  const auto body = json::parse(answer.body);
+  for (const auto& item : body.as_object().at("verdicts").as_array()) {
+    names.emplace_back(item.as_object().at("target").as_string());
+  }
+  return names;
+}
+
+bool has_escalation(const OracleHarness& oracle, const std::string& kind) {
+  const auto answer = oracle.get("/v1/escalations");
+  return answer.status == 200 && answer.body.find("\"kind\":\"" + kind + "\"") != std::string::npos;
+}
+
+std::int64_t generation(const OracleHarness& oracle, const std::string& target) {
+  return oracle.verdict(target).at("generation").as_int64();
+}
+
+}  // namespace
+
+TEST_CASE("sd_notify: READY with a status, watchdog pings, RELOADING on SIGHUP, STOPPING") {
+  OracleHarness oracle;
+  TempDir dir;
+  NotifyListener listener(dir.path() / "notify.sock");
+  const ScopedEnv socket("NOTIFY_SOCKET", listener.path().string());
+  const ScopedEnv watchdog("WATCHDOG_USEC", "1000000");  // WatchdogSec=1s
+  ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                      dir.path() / "daemon.log");
+  INFO(daemon.log());
+
+  const auto ready = listener.next_with("READY=1");
+  REQUIRE_FALSE(ready.empty());
+  CHECK(ready.find("STATUS=1 target: ") != std::string::npos);
+
+  // Pings come from the service loop at least every half watchdog period.
+  for (int i = 0; i < 6; ++i) {
+    REQUIRE_FALSE(listener.next_with("WATCHDOG=1", 2s).empty());
+  }
+  std::vector<steady::time_point> pings;
+  for (const auto& message : listener.history()) {
+    if (message.text == "WATCHDOG=1") {
+      pings.push_back(message.at);
+    }
+  }
+  for (std::size_t i = 1; i < pings.size(); ++i) {
+    CHECK(pings[i] - pings[i - 1] < 900ms);
+  }
+
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  CHECK_FALSE(listener.seen_or_next("STATUS=1 target: 1 healthy").empty());
+
+  kill(daemon.pid(), SIGHUP);
+  const auto reloading = listener.next_with("RELOADING=1");
+  REQUIRE_FALSE(reloading.empty());
+  CHECK(reloading.find("MONOTONIC_USEC=") != std::string::npos);
+  CHECK_FALSE(listener.next_with("READY=1").empty());
+
+  kill(daemon.pid(), SIGTERM);
+  CHECK_FALSE(listener.next_with("STOPPING=1").empty());
+  CHECK(WEXITSTATUS(daemon.wait(10s)) == 0);
+}
+
+TEST_CASE("SIGHUP applies a valid config at once and refuses an invalid one whole") {
+  OracleHarness oracle;
+  TempDir dir;
+  ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                      dir.path() / "daemon.log");
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  const auto web_generation = generation(oracle, "web");
+  const auto original = read_file(oracle.config_path());
+
+  // A new target: it appears (unknown first), the kept one keeps its verdict.
+  write_file(oracle.config_path(), original + "  - name: web-copy\n    dns: { name: web.test }\n");
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
+  CHECK(oracle.verdict("web").at("verdict").as_string() == "healthy");
+  CHECK(generation(oracle, "web") == web_generation);
+  CHECK(oracle.wait_for_verdict("healthy", "web-copy"));
+
+  // An invalid file: nothing changes, an escalation says why.
+  write_file(oracle.config_path(), original + "  - name: broken\n    dns: { nmae: x.test }\n");
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return has_escalation(oracle, "config_rejected"); }));
+  CHECK(target_names(oracle) == std::vector<std::string>{"web", "web-copy"});
+  CHECK(daemon.log().find("crosscheck.yaml:") != std::string::npos);  // file:line:column
+  CHECK(daemon.log().find("nmae") != std::string::npos);
+
+  // A setting only a restart can change: refused whole, even with other edits.
+  std::string moved = original;
+  const auto port = std::to_string(oracle.api_port());
+  moved.replace(moved.find(port), port.size(), std::to_string(free_port("127.0.0.1")));
+  write_file(oracle.config_path(), moved);
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] {
+    return daemon.log().find("apply only on restart (api.listen") != std::string::npos;
+  }));
+  CHECK(target_names(oracle).size() == 2);
+
+  // Back to the original: web-copy is retired, the escalation resolved.
+  write_file(oracle.config_path(), original);
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 1; }));
+  CHECK(oracle.wait_for([&] { return !has_escalation(oracle, "config_rejected"); }));
+  CHECK(generation(oracle, "web") == web_generation);
+  CHECK(oracle.verdict("web").at("verdict").as_string() == "healthy");
+  CHECK(WEXITSTATUS(daemon.wait(0ms)) == 0);
+}
