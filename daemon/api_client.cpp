@@ -213,8 +213,20 @@ struct ApiClient::Impl {
   // One request on the open connection. `retry` is set when a reused
   // connection turned out closed before anything was read (an idle
   // keep-alive the server dropped): a GET may then be sent again.
-  ApiResult exchange(std::string_view path, bool& retry) {
-    http::request<http::empty_body> request{http::verb::get, request_target(path), 11};
+  ApiResult exchange(std::string_view path, const ApiRequest& spec, bool& retry) {
+    http::request<http::string_body> request{http::string_to_verb(spec.method),
+                                             request_target(path), 11};
+    if (request.target().empty()) {
+      request.target("/");
+    }
+    for (const auto& [name, value] : spec.headers) {
+      request.set(name, value);
+    }
+    if (request.method() != http::verb::get) {
+      request.set(http::field::content_type, spec.content_type);
+      request.body() = spec.body;
+      request.prepare_payload();
+    }
     request.set(http::field::host, authority(base));
     request.set(http::field::user_agent, k_user_agent);
     request.set(http::field::accept, "application/json");
@@ -272,7 +284,8 @@ struct ApiClient::Impl {
     return failed(ApiFailure::Protocol, "bad answer from " + base.text + ": " + describe(ec));
   }
 
-  ApiResult get(std::string_view path, std::chrono::milliseconds extra_wait) {
+  ApiResult get(std::string_view path, const ApiRequest& spec,
+                std::chrono::milliseconds extra_wait) {
     if (interrupted) {
       return failed(ApiFailure::Interrupted, "interrupted");
     }
@@ -285,12 +298,12 @@ struct ApiClient::Impl {
       }
     }
     bool retry = false;
-    auto result = exchange(path, retry);
+    auto result = exchange(path, spec, retry);
     if (reused && retry) {
       if (auto problem = connect(); problem) {
         return std::move(*problem);
       }
-      result = exchange(path, retry);
+      result = exchange(path, spec, retry);
     }
     return result;
   }
@@ -332,8 +345,17 @@ ApiClient::ApiClient(config::Url base, ApiClientOptions options)
 ApiClient::~ApiClient() = default;
 
 ApiResult ApiClient::get(std::string_view path, std::chrono::milliseconds extra_wait) {
+  return send(path, ApiRequest{}, extra_wait);
+}
+
+ApiResult ApiClient::send(std::string_view path, const ApiRequest& request) {
+  return send(path, request, {});
+}
+
+ApiResult ApiClient::send(std::string_view path, const ApiRequest& request,
+                          std::chrono::milliseconds extra_wait) {
   try {
-    return impl_->get(path, extra_wait);
+    return impl_->get(path, request, extra_wait);
   } catch (const std::exception& error) {  // OpenSSL context, memory: an answer, not a crash
     impl_->disconnect();
     return failed(ApiFailure::Protocol, std::string("client error: ") + error.what());
@@ -359,22 +381,6 @@ std::optional<config::Url> parse_api_url(std::string_view text, std::string& why
     return std::nullopt;
   }
   return url;
-}
-
-std::string percent_encode(std::string_view text) {
-  constexpr std::string_view k_hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += k_hex[byte >> 4U];
-      out += k_hex[byte & 0xFU];
-    }
-  }
-  return out;
 }
 
 }  // namespace crosscheck::daemon

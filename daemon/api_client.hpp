@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace crosscheck::daemon {
 
@@ -35,6 +37,14 @@ struct ApiResult {
   bool ok() const { return failure == ApiFailure::None; }
 };
 
+// A request other than a plain GET (the escalation sinks POST JSON).
+struct ApiRequest {
+  std::string method = "GET";  // GET or POST
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // added as given
+};
+
 struct ApiClientOptions {
   std::chrono::milliseconds timeout{5'000};  // per request, connect included
   std::string token;                         // bearer token; empty: none sent
@@ -54,6 +64,9 @@ class ApiClient {
   // GET base + `path` ("/v1/verdicts?x=1"). `extra_wait` lengthens the
   // deadline for a long poll. Never throws on network trouble.
   ApiResult get(std::string_view path, std::chrono::milliseconds extra_wait = {});
+  // Sends `request` to base + `path` (empty: the base URL itself) under the
+  // same deadline and failure rules as get().
+  ApiResult send(std::string_view path, const ApiRequest& request);
 
   // Waits `pause` (a reconnect backoff); false when a signal interrupted it.
   bool pause(std::chrono::milliseconds pause);
@@ -64,6 +77,9 @@ class ApiClient {
   const config::Url& base() const;
 
  private:
+  ApiResult send(std::string_view path, const ApiRequest& request,
+                 std::chrono::milliseconds extra_wait);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -71,9 +87,5 @@ class ApiClient {
 // The API root from --api / CROSSCHECK_API: an http(s) URL without user
 // info, query or fragment; nullopt with `why` otherwise.
 std::optional<config::Url> parse_api_url(std::string_view text, std::string& why);
-
-// RFC 3986 percent-encoding of everything but the unreserved characters
-// (for a target name in a path: "db primary" -> "db%20primary").
-std::string percent_encode(std::string_view text);
 
 }  // namespace crosscheck::daemon

@@ -129,4 +129,20 @@ std::optional<RequestTarget> parse_request_target(std::string_view target, std::
   return out;
 }
 
+std::string percent_encode(std::string_view text) {
+  constexpr std::string_view k_hex = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += k_hex[byte >> 4U];
+      out += k_hex[byte & 0xFU];
+    }
+  }
+  return out;
+}
+
 }  // namespace crosscheck::daemon

@@ -14,6 +14,9 @@ namespace crosscheck::daemon {
 // "db%2Dprimary" -> "db-primary"; nullopt on a broken escape or an encoded NUL.
 // '+' stays '+' (RFC 3986; form encoding is not used by this API).
 std::optional<std::string> percent_decode(std::string_view text);
+// RFC 3986 percent-encoding of everything but the unreserved characters
+// (for a target name in a path: "db primary" -> "db%20primary").
+std::string percent_encode(std::string_view text);
 
 // A whole non-negative decimal number ("42"); nullopt on anything else.
 std::optional<std::uint64_t> parse_count(std::string_view text);

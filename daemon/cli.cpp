@@ -1,6 +1,7 @@
 #include "daemon/cli.hpp"
 
 #include "config/config.hpp"
+#include "daemon/cli_options.hpp"
 #include "daemon/gate_command.hpp"
 #include "daemon/lab_command.hpp"
 #include "daemon/probe_command.hpp"
@@ -189,6 +190,22 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   err << "crosscheck: unknown command '" << command << "'\n\n" << k_usage;
   return k_exit_usage;
+}
+
+po::variables_map parse_with_targets(const std::vector<std::string>& args,
+                                    const po::options_description& options,
+                                    std::vector<std::string>& targets) {
+  po::options_description all;
+  all.add(options).add_options()("target", po::value(&targets));
+  po::positional_options_description positional;
+  positional.add("target", -1);
+  const auto style =
+      po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).style(style).run(),
+            vm);
+  po::notify(vm);
+  return vm;
 }
 
 }  // namespace crosscheck::daemon

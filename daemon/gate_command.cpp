@@ -5,6 +5,8 @@
 
 #include "config/types.hpp"
 #include "consensus/time_format.hpp"
+#include "daemon/api_target.hpp"
+#include "daemon/cli_options.hpp"
 #include "net/address.hpp"
 #include "net/errors.hpp"
 #include "probes/http_client.hpp"
@@ -87,23 +89,6 @@ std::string quote(std::string_view text) {
   return text.size() > k_max_quoted ? out + "..." : out;
 }
 
-// RFC 3986 percent-encoding of everything but the unreserved characters.
-std::string encode(std::string_view text) {
-  constexpr std::string_view k_hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += k_hex[byte >> 4U];
-      out += k_hex[byte & 0xFU];
-    }
-  }
-  return out;
-}
-
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -125,14 +110,14 @@ std::string oracle_target(const config::Url& oracle, std::string_view path) {
 }
 
 std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
-  std::string query = "?expect=" + encode(plan.expect);
+  std::string query = "?expect=" + percent_encode(plan.expect);
   if (plan.generation) {
     query += "&generation=" + std::to_string(*plan.generation);
   }
   if (plan.stable_for) {
-    query += "&stable_for=" + encode(config::format_duration(*plan.stable_for));
+    query += "&stable_for=" + percent_encode(config::format_duration(*plan.stable_for));
   }
-  return oracle_target(oracle, "/v1/verdicts/" + encode(plan.target)) + query;
+  return oracle_target(oracle, "/v1/verdicts/" + percent_encode(plan.target)) + query;
 }
 
 // The recheck must answer in time for the gate to be asked too: it gets the
@@ -141,7 +126,7 @@ std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
 std::string recheck_target(const GatePlan& plan, const config::Url& oracle) {
   const auto reserve = std::min(plan.timeout / 2, k_gate_reserve);
   const auto budget = std::max(plan.timeout - reserve, config::Duration{1});
-  return oracle_target(oracle, "/v1/verdicts/" + encode(plan.target) + "/recheck") +
+  return oracle_target(oracle, "/v1/verdicts/" + percent_encode(plan.target) + "/recheck") +
          "?timeout=" + config::format_duration(budget);
 }
 
@@ -723,16 +708,7 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
       "token-file", po::value(&token_file), "bearer token for --recheck")(
       "timeout", po::value(&timeout)->default_value(std::string(k_default_timeout)),
       "bound on the whole run, all oracles in parallel");
-  po::options_description all;
-  all.add(options).add_options()("target", po::value(&targets));
-  po::positional_options_description positional;
-  positional.add("target", -1);
-  po::variables_map vm;
-  const auto style =
-      po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-  po::store(po::command_line_parser(args).options(all).positional(positional).style(style).run(),
-            vm);
-  po::notify(vm);
+  const auto vm = parse_with_targets(args, options, targets);
   auto fail = [&err](const std::string& why) -> std::optional<GatePlan> {
     err << "crosscheck gate: " << why << " (see 'crosscheck gate --help')\n";
     return std::nullopt;

@@ -6,6 +6,7 @@
 #include "consensus/time_format.hpp"
 #include "daemon/api_client.hpp"
 #include "daemon/api_target.hpp"
+#include "daemon/cli_options.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/explain_format.hpp"
 #include "daemon/status_format.hpp"
@@ -142,16 +143,7 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
                                                                 "--watch: stop after N changes")(
         "for", po::value(&for_text), "--watch: stop after this long (e.g. 30s)");
   }
-  po::options_description all;
-  all.add(options).add_options()("target", po::value(&targets));
-  po::positional_options_description positional;
-  positional.add("target", -1);
-  po::variables_map vm;
-  const auto style =
-      po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-  po::store(po::command_line_parser(args).options(all).positional(positional).style(style).run(),
-            vm);
-  po::notify(vm);
+  const auto vm = parse_with_targets(args, options, targets);
   auto fail = [&](const std::string& why) {
     err << "crosscheck " << name << ": " << why << " (see 'crosscheck " << name << " --help')\n";
     return k_exit_usage;
