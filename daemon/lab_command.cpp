@@ -3,6 +3,7 @@
 #include "config/config.hpp"
 #include "consensus/time_format.hpp"
 #include "daemon/cli.hpp"
+#include "daemon/logging.hpp"
 #include "daemon/service.hpp"
 #include "lab/scenario.hpp"
 #include "lab/world.hpp"
@@ -458,16 +459,15 @@ int run_lab_command(const std::vector<std::string>& args, std::ostream& out, std
   if (!config) {
     return k_exit_failure;
   }
-  auto log = std::make_shared<spdlog::logger>(
-      "lab", std::make_shared<spdlog::sinks::basic_file_sink_mt>(
-                 (dir.path() / "crosscheck.log").string(), true));
-  log->set_level(level);
-  log->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %-5l %v");
-  log->flush_on(spdlog::level::info);
+  const auto loggers = make_loggers(LogFormat::Text, level,
+                                    std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+                                        (dir.path() / "crosscheck.log").string(), true),
+                                    false);
   ServiceOptions service_options;
   service_options.config = config;
   service_options.config_path = dir.path() / "crosscheck.yaml";
-  service_options.log = log;
+  service_options.log = loggers.main;
+  service_options.notice_log = loggers.notice;
   service_options.handle_signals = false;
   Service service(std::move(service_options));
   int service_status = -1;

@@ -1,5 +1,6 @@
-// `crosscheck run --config FILE [--log-level L]`: loads and validates the
-// config, then runs the oracle (daemon/service) until SIGTERM or SIGINT.
+// `crosscheck run --config FILE [--log-level L] [--log-format F]`: loads and
+// validates the config, then runs the oracle (daemon/service) until SIGTERM
+// or SIGINT, logging to stderr (daemon/logging).
 #pragma once
 
 #include <iosfwd>

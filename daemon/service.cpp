@@ -5,6 +5,7 @@
 #include "daemon/api_server.hpp"
 #include "daemon/divergence.hpp"
 #include "daemon/engine_policy.hpp"
+#include "daemon/logging.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/reload.hpp"
 #include "probes/prober.hpp"
@@ -125,6 +126,11 @@ void Service::restore() {
 }
 
 int Service::run() {
+  // Signals first: a SIGTERM during start-up must stop cleanly (flush,
+  // close), not kill the process with the default action.
+  if (options_.handle_signals) {
+    watch_signals();
+  }
   restore();
   const auto token = read_token(config_->api.token_file);
   ApiServerOptions api_options;
@@ -143,9 +149,6 @@ int Service::run() {
              api_endpoint_->to_string());
 
   start_prober();
-  if (options_.handle_signals) {
-    watch_signals();
-  }
   publish();
   arm_evaluation();
   io_.run();
@@ -396,16 +399,16 @@ void Service::handle_event(const cs::Event& event) {
     if (history.size() > k_history_per_target) {
       history.pop_back();
     }
-    notice_->info("verdict target={} verdict={} held={} generation={} reason=\"{}\"",
+    notice_->info("verdict target={} verdict={} held={} generation={} reason={}",
               event.target, cs::to_string(event.verdict), held_text(event.held), event.generation,
-              event.reason);
+              quote_field(event.reason));
     return;
   }
   if (event.kind == cs::EventKind::OverrideExpired) {
     if (store_) {
       store_->clear_override(event.target);
     }
-    log_->info("override expired target={} reason=\"{}\"", event.target, event.reason);
+    log_->info("override expired target={} reason={}", event.target, quote_field(event.reason));
     return;
   }
   const std::string subject = !event.target.empty()    ? "target=" + event.target
@@ -416,8 +419,8 @@ void Service::handle_event(const cs::Event& event) {
       store_->record_event(event);
     }
     std::erase_if(escalations_, [&](const EscalationView& view) { return view.key == event.key; });
-    notice_->info("escalation resolved kind={} {} key={} reason=\"{}\"", cs::to_string(event.kind),
-               subject, event.key, event.reason);
+    notice_->info("escalation resolved kind={} {} key={} reason={}", cs::to_string(event.kind),
+               subject, event.key, quote_field(event.reason));
     return;
   }
   EscalationView view;
@@ -432,8 +435,8 @@ void Service::handle_event(const cs::Event& event) {
   if (store_) {
     store_->record_event(event, view.id);
   }
-  notice_->info("escalation kind={} {} key={} id={} reason=\"{}\"", cs::to_string(event.kind), subject,
-             event.key, view.id, event.reason);
+  notice_->info("escalation kind={} {} key={} id={} reason={}", cs::to_string(event.kind), subject,
+             event.key, view.id, quote_field(event.reason));
 }
 
 void Service::publish() {
@@ -561,9 +564,9 @@ void Service::set_override(const std::string& target, const cs::Override& value,
     if (store_) {
       store_->set_override(target, value);
     }
-    log_->warn("override target={} verdict={} by={} until={} reason=\"{}\"", target,
+    log_->warn("override target={} verdict={} by={} until={} reason={}", target,
                cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
-               value.reason);
+               quote_field(value.reason));
     evaluate();
     done(result(200));
   });

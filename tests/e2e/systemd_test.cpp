@@ -3,6 +3,7 @@
 // RELOADING on SIGHUP, STOPPING on SIGTERM), and live reload of the config.
 #include "oracle_harness.hpp"
 #include "support/child_process.hpp"
+#include "support/scoped_env.hpp"
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
@@ -84,20 +85,6 @@ class NotifyListener {
   std::filesystem::path path_;
   int fd_ = -1;
   std::vector<Message> history_;
-};
-
-// Sets environment variables for the children this test starts; restores.
-class ScopedEnv {
- public:
-  ScopedEnv(std::string name, const std::string& value) : name_(std::move(name)) {
-    setenv(name_.c_str(), value.c_str(), 1);
-  }
-  ~ScopedEnv() { unsetenv(name_.c_str()); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
 };
 
 std::string read_file(const std::filesystem::path& path) {
