@@ -213,7 +213,7 @@ struct ApiClient::Impl {
   // One request on the open connection. `retry` is set when a reused
   // connection turned out closed before anything was read (an idle
   // keep-alive the server dropped): a GET may then be sent again.
-  ApiResult exchange(std::string_view path, const ApiRequest& spec, bool& retry) {
+  ApiResult exchange(std::string_view path, const ClientRequest& spec, bool& retry) {
     http::request<http::string_body> request{http::string_to_verb(spec.method),
                                              request_target(path), 11};
     if (request.target().empty()) {
@@ -284,7 +284,7 @@ struct ApiClient::Impl {
     return failed(ApiFailure::Protocol, "bad answer from " + base.text + ": " + describe(ec));
   }
 
-  ApiResult get(std::string_view path, const ApiRequest& spec,
+  ApiResult get(std::string_view path, const ClientRequest& spec,
                 std::chrono::milliseconds extra_wait) {
     if (interrupted) {
       return failed(ApiFailure::Interrupted, "interrupted");
@@ -345,14 +345,14 @@ ApiClient::ApiClient(config::Url base, ApiClientOptions options)
 ApiClient::~ApiClient() = default;
 
 ApiResult ApiClient::get(std::string_view path, std::chrono::milliseconds extra_wait) {
-  return send(path, ApiRequest{}, extra_wait);
+  return send(path, ClientRequest{}, extra_wait);
 }
 
-ApiResult ApiClient::send(std::string_view path, const ApiRequest& request) {
+ApiResult ApiClient::send(std::string_view path, const ClientRequest& request) {
   return send(path, request, {});
 }
 
-ApiResult ApiClient::send(std::string_view path, const ApiRequest& request,
+ApiResult ApiClient::send(std::string_view path, const ClientRequest& request,
                           std::chrono::milliseconds extra_wait) {
   try {
     return impl_->get(path, request, extra_wait);

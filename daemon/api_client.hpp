@@ -37,8 +37,9 @@ struct ApiResult {
   bool ok() const { return failure == ApiFailure::None; }
 };
 
-// A request other than a plain GET (the escalation sinks POST JSON).
-struct ApiRequest {
+// A request other than a plain GET (the escalation sinks POST JSON). Not
+// ApiRequest: that is the router's, and one name for two types breaks the ODR.
+struct ClientRequest {
   std::string method = "GET";  // GET or POST
   std::string body;
   std::string content_type = "application/json";
@@ -66,7 +67,7 @@ class ApiClient {
   ApiResult get(std::string_view path, std::chrono::milliseconds extra_wait = {});
   // Sends `request` to base + `path` (empty: the base URL itself) under the
   // same deadline and failure rules as get().
-  ApiResult send(std::string_view path, const ApiRequest& request);
+  ApiResult send(std::string_view path, const ClientRequest& request);
 
   // Waits `pause` (a reconnect backoff); false when a signal interrupted it.
   bool pause(std::chrono::milliseconds pause);
@@ -77,7 +78,7 @@ class ApiClient {
   const config::Url& base() const;
 
  private:
-  ApiResult send(std::string_view path, const ApiRequest& request,
+  ApiResult send(std::string_view path, const ClientRequest& request,
                  std::chrono::milliseconds extra_wait);
 
   struct Impl;
