@@ -127,22 +127,30 @@ struct PeerConfig {
   std::string name;
   Url url;
   std::filesystem::path key_file;
+  // Unanswered pulls for this long raise a peer_unreachable escalation.
+  Duration unreachable_after{120'000};
 };
 
 struct WebhookSink {
   Url url;
   std::optional<std::filesystem::path> secret_file;
+  friend bool operator==(const WebhookSink&, const WebhookSink&) = default;
 };
 struct AlertmanagerSink {
   Url url;
+  // Alertmanager drops a firing alert not re-sent within its resolve_timeout (5m).
+  Duration resend_interval{60'000};
+  friend bool operator==(const AlertmanagerSink&, const AlertmanagerSink&) = default;
 };
 struct ExecSink {
   std::vector<std::string> command;  // argv, no shell
+  friend bool operator==(const ExecSink&, const ExecSink&) = default;
 };
 struct EscalationConfig {
   std::optional<WebhookSink> webhook;
   std::optional<AlertmanagerSink> alertmanager;
   std::optional<ExecSink> exec;
+  friend bool operator==(const EscalationConfig&, const EscalationConfig&) = default;
 };
 
 struct StorageConfig {

@@ -30,10 +30,11 @@ constexpr std::array<std::string_view, 8> k_quorum_keys{
 constexpr std::array<std::string_view, 3> k_probing_keys{"max_in_flight", "max_per_second",
                                                          "last_known_good_max_age"};
 constexpr std::array<std::string_view, 4> k_vantage_keys{"name", "domain", "resolver", "source"};
-constexpr std::array<std::string_view, 3> k_peer_keys{"name", "url", "key_file"};
+constexpr std::array<std::string_view, 4> k_peer_keys{"name", "url", "key_file",
+                                                     "unreachable_after"};
 constexpr std::array<std::string_view, 3> k_escalation_keys{"webhook", "alertmanager", "exec"};
 constexpr std::array<std::string_view, 2> k_webhook_keys{"url", "secret_file"};
-constexpr std::array<std::string_view, 1> k_alertmanager_keys{"url"};
+constexpr std::array<std::string_view, 2> k_alertmanager_keys{"url", "resend_interval"};
 constexpr std::array<std::string_view, 1> k_exec_keys{"command"};
 constexpr std::array<std::string_view, 1> k_storage_keys{"retention"};
 
@@ -187,6 +188,8 @@ void read_peers(const Field& field, LoadContext& ctx) {
     if (map.require("key_file")) {
       peer.key_file = read_file_path(map, "key_file", ctx).value_or("");
     }
+    peer.unreachable_after =
+        map.duration("unreachable_after", ZeroDuration::Rejected).value_or(peer.unreachable_after);
     ctx.config.peers.push_back(std::move(peer));
     ctx.sources.peers.push_back(source);
   }
@@ -228,9 +231,13 @@ void read_escalation(const Field& field, LoadContext& ctx) {
   }
   if (auto alertmanager_field = map.get("alertmanager")) {
     const MapReader alertmanager(*alertmanager_field, Keys(k_alertmanager_keys), ctx.diags);
+    AlertmanagerSink sink;
     if (auto url = alertmanager.require("url")) {
-      escalation.alertmanager = AlertmanagerSink{read_url(*url, ctx.diags).value_or(Url{})};
+      sink.url = read_url(*url, ctx.diags).value_or(Url{});
     }
+    sink.resend_interval = alertmanager.duration("resend_interval", ZeroDuration::Rejected)
+                               .value_or(sink.resend_interval);
+    escalation.alertmanager = std::move(sink);
   }
   if (auto exec = map.get("exec")) {
     read_exec(*exec, ctx);

@@ -68,6 +68,8 @@ EventKind resolution_of(EventKind opened) {
       return EventKind::VantageCleared;
     case EventKind::ConfigRejected:
       return EventKind::ConfigAccepted;
+    case EventKind::PeerUnreachable:
+      return EventKind::PeerReachable;
     default:
       return EventKind::DisputeResolved;
   }
@@ -135,6 +137,19 @@ ObserveStatus Engine::observe(const Observation& observation) {
     return ObserveStatus::OutOfOrder;
   }
   tracker.observe(observation, rules_of(policy_.targets[*index]));
+  return ObserveStatus::Accepted;
+}
+
+ObserveStatus Engine::observe_remote(const RemoteVote& vote) {
+  const auto index = target_index(vote.target);
+  if (!index) {
+    return ObserveStatus::UnknownTarget;
+  }
+  const VantagePolicy* vantage = find_vantage(vote.vantage);
+  if (vantage == nullptr || vantage->node.empty()) {
+    return ObserveStatus::UnknownVantage;
+  }
+  states_[*index].trackers[vote.vantage].assign(vote.vote, vote.observed_at, vote.last);
   return ObserveStatus::Accepted;
 }
 

@@ -74,6 +74,12 @@ class Engine {
   // observations older than the newest one already seen for that pair.
   ObserveStatus observe(const Observation& observation);
 
+  // Sets a registered remote vantage's vote for a target (a peer pull). The
+  // newest pull wins; it goes unknown once observed_at is older than
+  // stale_after, so a silent peer's vantages turn unknown, never down.
+  // Rejects unknown targets, and vantages that are local or unregistered.
+  ObserveStatus observe_remote(const RemoteVote& vote);
+
   // Registers a peer's vantage ("NODE/VANTAGE") and its failure domain.
   // Re-registering updates the domain. Returns false for a malformed name.
   bool add_remote_vantage(const VantagePolicy& vantage);

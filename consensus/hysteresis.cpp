@@ -1,5 +1,7 @@
 #include "consensus/hysteresis.hpp"
 
+#include <utility>
+
 namespace crosscheck::consensus {
 
 void VoteTracker::observe(const Observation& observation, const HysteresisRules& rules) {
@@ -29,6 +31,15 @@ void VoteTracker::observe(const Observation& observation, const HysteresisRules&
       settled_ = Vote::Down;
     }
   }
+}
+
+void VoteTracker::assign(Vote vote, std::optional<Instant> observed_at,
+                         std::optional<Observation> last) {
+  settled_ = vote;
+  up_streak_ = 0;
+  down_streak_ = 0;
+  last_observed_ = observed_at;
+  last_ = std::move(last);
 }
 
 bool VoteTracker::stale_at(MonoTime now, const HysteresisRules& rules) const {

@@ -21,6 +21,11 @@ class VoteTracker {
   // vantage did not observe the target, so its vote ages toward unknown.
   void observe(const Observation& observation, const HysteresisRules& rules);
 
+  // Takes a vote a peer already settled (its own hysteresis ran there):
+  // `observed_at` is its last real observation on our clock, nullopt when it
+  // never observed. Staleness then works as for local votes.
+  void assign(Vote vote, std::optional<Instant> observed_at, std::optional<Observation> last);
+
   // The vote at `now`: Unknown once the last real observation is older than
   // stale_after (an observation exactly stale_after old still counts).
   Vote vote_at(MonoTime now, const HysteresisRules& rules) const;

@@ -32,7 +32,7 @@ constexpr Names<ReasonCode, 7> k_reasons{{{ReasonCode::Quorum, "quorum"},
                                           {ReasonCode::BlastRadius, "blast_radius"},
                                           {ReasonCode::Override, "override"},
                                           {ReasonCode::Restored, "restored"}}};
-constexpr Names<EventKind, 12> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
+constexpr Names<EventKind, 14> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
                                          {EventKind::DisputeOpened, "dispute"},
                                          {EventKind::DisputeResolved, "dispute_resolved"},
                                          {EventKind::FlappingStarted, "flapping"},
@@ -43,7 +43,9 @@ constexpr Names<EventKind, 12> k_events{{{EventKind::VerdictChanged, "verdict_ch
                                          {EventKind::VantageCleared, "vantage_cleared"},
                                          {EventKind::OverrideExpired, "override_expired"},
                                          {EventKind::ConfigRejected, "config_rejected"},
-                                         {EventKind::ConfigAccepted, "config_accepted"}}};
+                                         {EventKind::ConfigAccepted, "config_accepted"},
+                                         {EventKind::PeerUnreachable, "peer_unreachable"},
+                                         {EventKind::PeerReachable, "peer_reachable"}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const Names<Enum, N>& names, Enum value) {
@@ -79,6 +81,7 @@ std::string_view to_string(EventKind kind) { return name_of(k_events, kind); }
 
 std::optional<Outcome> parse_outcome(std::string_view text) { return parse_name(k_outcomes, text); }
 std::optional<Layer> parse_layer(std::string_view text) { return parse_name(k_layers, text); }
+std::optional<Vote> parse_vote(std::string_view text) { return parse_name(k_votes, text); }
 std::optional<LastKnownGood> parse_last_known_good(std::string_view text) {
   return parse_name(k_last_known_good, text);
 }
@@ -93,7 +96,7 @@ bool Event::is_escalation() const {
 bool Event::is_resolution() const {
   return kind == EventKind::DisputeResolved || kind == EventKind::FlappingStopped ||
          kind == EventKind::BlastRadiusReleased || kind == EventKind::VantageCleared ||
-         kind == EventKind::ConfigAccepted;
+         kind == EventKind::ConfigAccepted || kind == EventKind::PeerReachable;
 }
 
 }  // namespace crosscheck::consensus

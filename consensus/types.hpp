@@ -56,6 +56,7 @@ std::string_view to_string(ReasonCode value);
 std::optional<Outcome> parse_outcome(std::string_view text);
 std::optional<Layer> parse_layer(std::string_view text);
 std::optional<LastKnownGood> parse_last_known_good(std::string_view text);
+std::optional<Vote> parse_vote(std::string_view text);
 std::optional<VerdictKind> parse_verdict_kind(std::string_view text);
 
 // One probe result from one vantage.
@@ -69,6 +70,19 @@ struct Observation {
   double latency_ms = 0;
   std::string detail;                // "dns: NOERROR, empty answer"
   std::vector<std::string> answers;  // resolved records, for comparison
+};
+
+// A peer's vote for one of its vantages, settled by the peer's own
+// hysteresis: the engine takes it as is instead of counting the observation
+// again on every pull.
+struct RemoteVote {
+  std::string target;
+  std::string vantage;  // "NODE/VANTAGE"
+  Vote vote = Vote::Unknown;
+  // The vote's last real observation on this node's clock (now - age -
+  // transfer time); nullopt when the peer never observed the target.
+  std::optional<Instant> observed_at;
+  std::optional<Observation> last;  // for evidence: detail, layer, answers
 };
 
 // The state of one (target, vantage) as the engine counts it.
@@ -145,6 +159,8 @@ enum class EventKind : std::uint8_t {
   OverrideExpired,
   ConfigRejected,   // escalation: a reloaded config is invalid; the old one runs on
   ConfigAccepted,   // a later reload succeeded (resolves ConfigRejected)
+  PeerUnreachable,  // escalation: a peer has not answered for unreachable_after
+  PeerReachable,    // it answers again (resolves PeerUnreachable)
 };
 std::string_view to_string(EventKind kind);
 

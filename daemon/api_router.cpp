@@ -7,6 +7,8 @@
 #include "daemon/api_json.hpp"
 #include "daemon/api_target.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/peer_auth.hpp"
+#include "daemon/peer_protocol.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -435,6 +437,25 @@ ApiOutcome handle_write(const ApiRequest& request, const Route& route, QueryPara
   return write;
 }
 
+// GET /v1/peer/votes: the server verified the signature (request.peer); a
+// refusal says why but never carries a vote.
+ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot, cs::WallTime now) {
+  if (request.method != "GET") {
+    ApiResponse response = error_response(405, "method_not_allowed", "/v1/peer/votes takes GET");
+    response.headers.emplace_back("Allow", "GET");
+    return response;
+  }
+  if (request.peer == nullptr || !request.peer->ok()) {
+    ApiResponse response =
+        error_response(401, "unauthorized",
+                       request.peer == nullptr ? "peering is not configured on this node"
+                                               : std::string(to_string(request.peer->status)));
+    response.headers.emplace_back("WWW-Authenticate", "Crosscheck-HMAC-SHA256");
+    return response;
+  }
+  return make_response(200, export_votes(snapshot, now));
+}
+
 }  // namespace
 
 std::string ApiResponse::header(std::string_view name) const {
@@ -519,6 +540,9 @@ ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot, c
     return bad_request(why);
   }
   const std::string& path = target->path;
+  if (path == k_peer_votes_path) {
+    return peer_votes(request, snapshot, now);
+  }
   QueryParams query;
   if (!query.parse(target->query, why)) {
     return bad_query(why);

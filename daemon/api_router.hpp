@@ -20,6 +20,7 @@
 namespace crosscheck::daemon {
 
 struct MetricsSources;
+struct PeerAuth;
 
 // Longest /v1/watch wait, whatever `timeout` asks for.
 constexpr std::chrono::milliseconds k_max_watch_wait{30'000};
@@ -44,6 +45,9 @@ struct ApiRequest {
   // GET /metrics only: the server's counters and process figures, which a
   // snapshot does not hold. nullptr renders them as zero / absent.
   const MetricsSources* metrics = nullptr;
+  // GET /v1/peer/votes only: the server's check of the X-Crosscheck-*
+  // signature; nullptr when this node has no peers (always 401).
+  const PeerAuth* peer = nullptr;
 };
 
 struct ApiResponse {

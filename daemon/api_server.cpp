@@ -5,6 +5,8 @@
 #include "daemon/api_server.hpp"
 
 #include "daemon/metrics.hpp"
+#include "daemon/peer_auth.hpp"
+#include "daemon/peer_protocol.hpp"
 #include "daemon/system_clock.hpp"
 #include "net/address.hpp"
 
@@ -112,6 +114,12 @@ struct Shared {
 
 void bump(std::atomic<std::uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+PeerSignature signature_of(const http::request<http::string_body>& request) {
+  return PeerSignature{
+      std::string(request[k_peer_node_header]), std::string(request[k_peer_timestamp_header]),
+      std::string(request[k_peer_nonce_header]), std::string(request[k_peer_signature_header])};
 }
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -226,6 +234,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
       metrics = MetricsSources{copy_of(shared_->counters), read_process_stats()};
       api.metrics = &metrics;
+    }
+    PeerAuth peer;
+    if (shared_->options.peers && api.target.starts_with(k_peer_votes_path)) {
+      peer = shared_->options.peers->verify(signature_of(request), api.method, api.target,
+                                            shared_->now());
+      api.peer = &peer;
     }
     const SnapshotPtr snapshot = shared_->hub.current();
     ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());

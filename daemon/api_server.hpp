@@ -23,6 +23,8 @@ class Clock;
 
 namespace crosscheck::daemon {
 
+class PeerVerifier;
+
 // A request header block larger than this is answered 431, a body larger than
 // this 413; both close the connection.
 constexpr std::size_t k_api_header_limit = std::size_t{8} * 1024;
@@ -42,6 +44,9 @@ struct ApiServerOptions {
   // disabled and answered 403: no credential could ever be right, so 401
   // ("try another token") would mislead.
   std::optional<std::string> token;
+  // Checks GET /v1/peer/votes signatures (keys replaceable while serving);
+  // nullptr: no peers configured, the route answers 401.
+  std::shared_ptr<PeerVerifier> peers;
   std::size_t max_connections = k_default_max_connections;
   std::chrono::milliseconds idle_timeout = k_default_idle_timeout;
   std::chrono::milliseconds max_watch_wait = k_max_watch_wait;  // tests shorten it

@@ -94,9 +94,9 @@ constexpr std::array<cs::VerdictKind, 4> k_verdicts{
     cs::VerdictKind::Unknown};
 constexpr std::array<cs::Vote, 3> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown};
 // The escalation kinds that open an episode (their resolutions close it).
-constexpr std::array<cs::EventKind, 5> k_escalations{
-    cs::EventKind::DisputeOpened, cs::EventKind::FlappingStarted, cs::EventKind::BlastRadiusHeld,
-    cs::EventKind::VantageSuspect, cs::EventKind::ConfigRejected};
+constexpr std::array<cs::EventKind, 6> k_escalations{
+    cs::EventKind::DisputeOpened,  cs::EventKind::FlappingStarted, cs::EventKind::BlastRadiusHeld,
+    cs::EventKind::VantageSuspect, cs::EventKind::ConfigRejected,  cs::EventKind::PeerUnreachable};
 
 // One sample per target: `value(verdict)` labelled with the target.
 template <typename Value>
@@ -284,6 +284,20 @@ void escalation_families(Exposition& out, const Snapshot& snapshot) {
   out.single({"crosscheck_escalations_unacknowledged", "gauge",
               "Open escalations nobody has acknowledged."},
              unacknowledged);
+  const auto& sinks = snapshot.metrics.escalation_sinks;
+  out.family({"crosscheck_escalation_deliveries_total", "counter",
+              "Escalation messages sent to a sink, by result."});
+  for (const auto& [sink, counters] : sinks) {
+    out.sample("crosscheck_escalation_deliveries_total", {{"sink", sink}, {"result", "delivered"}},
+               number(counters.delivered));
+    out.sample("crosscheck_escalation_deliveries_total", {{"sink", sink}, {"result", "failed"}},
+               number(counters.failed));
+  }
+  out.family({"crosscheck_escalation_dropped_total", "counter",
+              "Escalations a sink refused because its queue was full."});
+  for (const auto& [sink, counters] : sinks) {
+    out.sample("crosscheck_escalation_dropped_total", {{"sink", sink}}, number(counters.dropped));
+  }
 }
 
 void storage_families(Exposition& out, const Snapshot& snapshot) {

@@ -6,7 +6,9 @@
 #include "daemon/divergence.hpp"
 #include "daemon/engine_policy.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/escalation_sinks.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/peer_client.hpp"
 #include "daemon/reload.hpp"
 #include "probes/prober.hpp"
 #include "storage/store.hpp"
@@ -34,6 +36,9 @@ constexpr auto k_recheck_spacing = 5s;
 // Verdict transitions kept in memory per target for /history.
 constexpr std::size_t k_history_per_target = 200;
 constexpr auto k_flush_timeout = 5s;
+// At stop, sinks get this long to deliver what is due (their state file
+// keeps the rest for the next start).
+constexpr auto k_escalation_drain = 2s;
 constexpr const char* k_version = CROSSCHECK_VERSION;
 
 std::optional<std::string> read_token(const std::optional<std::filesystem::path>& file) {
@@ -131,14 +136,22 @@ int Service::run() {
   if (options_.handle_signals) {
     watch_signals();
   }
+  escalation_ = make_dispatcher(*config_, clock_, log_);
   restore();
+  std::string why;
+  auto peer_keys = load_peer_keys(config_->peers, why);
+  if (!peer_keys) {
+    log_->critical("{}", why);
+    return 1;
+  }
   const auto token = read_token(config_->api.token_file);
   ApiServerOptions api_options;
   api_options.listen = config_->api.listen;
   api_options.token = token;
   api_options.clock = &clock_;
+  peer_verifier_ = std::make_shared<PeerVerifier>(std::vector<PeerKey>{});
+  api_options.peers = peer_verifier_;
   api_ = std::make_unique<ApiServer>(api_options, hub_, *this);
-  std::string why;
   if (!api_->start(why)) {
     log_->critical("cannot listen on {}: {}", config_->api.listen.to_string(), why);
     return 1;
@@ -149,9 +162,11 @@ int Service::run() {
              api_endpoint_->to_string());
 
   start_prober();
+  start_peers(std::move(*peer_keys));
   publish();
   arm_evaluation();
   io_.run();
+  peer_client_.reset();  // joins the pullers; nothing posts to io_ after this
 
   // Shutdown: probing stopped; finish what storage holds, then the API.
   if (store_ && !store_->flush(k_flush_timeout)) {
@@ -159,6 +174,9 @@ int Service::run() {
   }
   if (store_) {
     store_->close();
+  }
+  if (escalation_) {
+    escalation_->stop(k_escalation_drain);
   }
   api_->stop();
   log_->info("stopped");
@@ -251,11 +269,16 @@ void Service::reload() {
 
 void Service::apply_config(std::shared_ptr<const config::Config> next, const ReloadPlan& plan) {
   const auto done = engine_.reconfigure(make_policy(*next), plan.resets, clock_.now());
+  const auto previous_escalation = config_->escalation;
   config_ = std::move(next);
   for (const auto& event : done.events) {
     handle_event(event);
   }
   start_prober();
+  if (!(config_->escalation == previous_escalation)) {
+    escalation_.reset();  // joins its threads; the next one resumes from the state files
+    escalation_ = make_dispatcher(*config_, clock_, log_);
+  }
   pair_seen_.assign(config_->targets.size() * config_->vantages.size(), false);
   pairs_reported_ = 0;
   for (const auto& target : done.targets_removed) {
@@ -263,6 +286,12 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   }
   if (api_) {
     api_->set_token(read_token(config_->api.token_file));
+  }
+  std::string why;
+  if (auto keys = load_peer_keys(config_->peers, why)) {
+    start_peers(std::move(*keys));
+  } else {
+    log_->error("reload: {}; peers keep their previous keys", why);
   }
   if (store_) {
     store_->set_retention(config_->storage.retention);
@@ -414,6 +443,10 @@ void Service::handle_event(const cs::Event& event) {
   const std::string subject = !event.target.empty()    ? "target=" + event.target
                               : !event.vantage.empty() ? "vantage=" + event.vantage
                                                        : "config=" + options_.config_path.string();
+  if (escalation_) {
+    escalation_->submit(make_alert(event, engine_.verdict(event.target), config_->node.name,
+                                   "http://" + config_->api.listen.to_string()));
+  }
   if (event.is_resolution()) {
     if (store_) {
       store_->record_event(event);
@@ -476,6 +509,9 @@ void Service::publish() {
   snapshot->storage = StorageView{health.ok, health.reason};
   snapshot->metrics = metrics_view(
       probe_stats_, prober_ ? prober_->counters() : probes::ScheduleCounters{}, health);
+  if (escalation_) {
+    snapshot->metrics.escalation_sinks = escalation_->counters();
+  }
   notifier_.status(status_line(*snapshot));
   hub_.publish(std::move(snapshot));
 }

@@ -41,6 +41,11 @@ class Store;
 namespace crosscheck::daemon {
 
 class ApiServer;
+class EscalationDispatcher;
+class PeerClient;
+class PeerVerifier;
+struct PeerKey;
+struct PeerPull;
 struct ReloadPlan;
 
 struct ServiceOptions {
@@ -100,6 +105,10 @@ class Service final : public ApiActions {
   void publish();
   void arm_evaluation();
   void watch_signals();
+  // Peers (service_peers.cpp): (re)starts pulling with `keys` and hands them
+  // to the API's verifier; stops pulling when no peer is configured.
+  void start_peers(std::vector<PeerKey> keys);
+  void on_peer_pull(const PeerPull& pull);
   void finish_recheck(const std::string& target, int status);
   ActionResult result(int status, std::string error = {}, std::string detail = {});
 
@@ -118,6 +127,9 @@ class Service final : public ApiActions {
   Notifier notifier_;
   SnapshotHub hub_;
   std::unique_ptr<ApiServer> api_;
+  std::unique_ptr<EscalationDispatcher> escalation_;  // null: no sink configured
+  std::shared_ptr<PeerVerifier> peer_verifier_;  // shared with the API thread
+  std::unique_ptr<PeerClient> peer_client_;      // stopped before io_ goes away
   boost::asio::steady_timer evaluation_timer_;
   boost::asio::signal_set signals_;
   std::optional<config::Endpoint> api_endpoint_;

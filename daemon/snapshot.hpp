@@ -4,6 +4,7 @@
 #pragma once
 
 #include "consensus/types.hpp"
+#include "daemon/escalation_queue.hpp"
 #include "daemon/probe_stats.hpp"
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace crosscheck::daemon {
@@ -83,6 +85,8 @@ struct MetricsView {
   std::uint64_t storage_committed = 0;
   std::size_t storage_queued = 0;
   std::uint64_t storage_retention_deleted = 0;
+  // Per escalation sink (webhook, alertmanager, exec), configuration order.
+  std::vector<std::pair<std::string, SinkCounters>> escalation_sinks;
 };
 
 struct Snapshot {

@@ -277,6 +277,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     record.target = std::string(request.target());
     record.host = std::string(request[http::field::host]);
     record.peer_address = peer_address_;
+    record.body = request.body();
     for (const auto& field : request) {
       record.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
@@ -284,8 +285,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       const char* name = SSL_get_servername(stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
       record.sni = name != nullptr ? name : "";
     }
-    state_.record(std::move(record));
     behaviour_ = state_.route(request.target());
+    const bool answers = behaviour_.action == FakeResponse::Action::Respond ||
+                         behaviour_.action == FakeResponse::Action::SlowBody;
+    record.status = answers ? behaviour_.status : 0;
+    state_.record(std::move(record));
     head_request_ = request.method() == http::verb::head;
     switch (behaviour_.action) {
       case FakeResponse::Action::Stall:
@@ -497,6 +501,11 @@ std::optional<RecordedRequest> FakeHttpServer::last_request() const {
     return std::nullopt;
   }
   return impl_->state.recorded.back();
+}
+
+std::vector<RecordedRequest> FakeHttpServer::requests() const {
+  const std::lock_guard lock(impl_->state.mutex);
+  return {impl_->state.recorded.begin(), impl_->state.recorded.end()};
 }
 
 std::string FakeHttpServer::ca_pem() const {

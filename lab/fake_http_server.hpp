@@ -71,6 +71,8 @@ struct RecordedRequest {
   std::string sni;           // the TLS server name, empty for plain HTTP or none sent
   std::string peer_address;  // the client's source address
   HeaderList headers;
+  std::string body;  // up to the server's request body limit
+  int status = 0;    // the status it was answered with (0: stalled or reset)
 
   // The first value of header `name` (case-insensitive), or "" when absent.
   std::string header(std::string_view name) const;
@@ -100,6 +102,8 @@ class FakeHttpServer {
   // Requests read so far (at most the last k_max_recorded are kept).
   std::size_t request_count() const;
   std::optional<RecordedRequest> last_request() const;
+  // Every kept request, oldest first.
+  std::vector<RecordedRequest> requests() const;
 
   // PEM of the CA that issued the served certificate; empty for SelfSigned
   // and plain HTTP. A client trusts it with add_certificate_authority().

@@ -18,6 +18,8 @@ packages=(
   dnsmasq-base
   # promtool (checks /metrics and the alert rules); the server stays stopped
   prometheus
+  # Alertmanager as a real escalation sink in the e2e tests; the server stays stopped
+  prometheus-alertmanager
   # the Debian package: dpkg-shlibdeps computes Depends:, lintian checks the .deb
   dpkg-dev lintian
 )

@@ -118,6 +118,7 @@ TEST_CASE("the DESIGN.md example is accepted as written once its files exist",
   CHECK(config.escalation.webhook->secret_file == dir.path() / "hook-key");
   REQUIRE(config.escalation.alertmanager);
   CHECK(config.escalation.alertmanager->url.port == 9093);
+  CHECK(config.escalation.alertmanager->resend_interval == Duration{60'000});
   REQUIRE(config.escalation.exec);
   CHECK(config.escalation.exec->command ==
         std::vector<std::string>{"/usr/local/bin/page-oncall", "--crosscheck"});
@@ -140,6 +141,17 @@ TEST_CASE("an empty peers list, even with every entry commented out, means no pe
           "[loader][required]") {
   CHECK(load_valid(std::string(k_valid_tail) + "peers:\n# - {name: b}\n").peers.empty());
   CHECK(load_valid(std::string(k_valid_tail) + "peers: []\n").peers.empty());
+}
+
+TEST_CASE("a peer's unreachable_after defaults to 2m and must be positive", "[loader][values]") {
+  const std::string peer = "peers:\n  - {name: b, url: 'http://b:9470', key_file: /dev/null";
+  CHECK(load_valid(std::string(k_valid_tail) + peer + "}\n").peers.at(0).unreachable_after ==
+        Duration{120'000});
+  CHECK(load_valid(std::string(k_valid_tail) + peer + ", unreachable_after: 30s}\n")
+            .peers.at(0)
+            .unreachable_after == Duration{30'000});
+  CHECK_THAT(diagnostics_of(std::string(k_valid_tail) + peer + ", unreachable_after: 0s}\n").at(0),
+             Catch::Contains("peers[0].unreachable_after must be greater than zero"));
 }
 
 TEST_CASE("an empty file is missing its vantages and targets", "[loader][required]") {
@@ -216,6 +228,10 @@ TEST_CASE("bad addresses, names and URLs outside targets are reported at the val
        "missing host"},
       {std::string(k_valid_tail) + "escalation:\n  webhook: {secret_file: /dev/null}\n",
        "test.yaml:8:12: error: missing required key 'url' in escalation.webhook"},
+      {std::string(k_valid_tail) +
+           "escalation:\n  alertmanager: {url: 'http://a:9093', resend_interval: 0s}\n",
+       "test.yaml:8:57: error: escalation.alertmanager.resend_interval must be greater than "
+       "zero, got '0s'"},
   }));
   CAPTURE(yaml);
   CHECK(diagnostics_of(yaml) == Lines{expected});

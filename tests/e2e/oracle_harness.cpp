@@ -58,6 +58,10 @@ OracleHarness::~OracleHarness() {
   stop();
 }
 
+void OracleHarness::append_config(const std::string& yaml) {
+  std::ofstream(config_path_, std::ios::app) << yaml;
+}
+
 void OracleHarness::start() {
   const auto loaded = config::load_config(config_path_);
   for (const auto& diagnostic : loaded.diagnostics) {
@@ -118,7 +122,7 @@ json::object OracleHarness::verdict(const std::string& target) const {
 }
 
 bool OracleHarness::wait_for(const std::function<bool()>& condition,
-                             std::chrono::milliseconds timeout) const {
+                             std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) {

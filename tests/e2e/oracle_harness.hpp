@@ -34,6 +34,9 @@ class OracleHarness {
   OracleHarness(OracleHarness&&) = delete;
   OracleHarness& operator=(OracleHarness&&) = delete;
 
+  // Adds top-level YAML sections (e.g. "escalation: ...") to the config;
+  // call before start().
+  void append_config(const std::string& yaml);
   void start();
   void stop();
   // Every resolver answers web.test with 127.0.0.1 (where `web` listens).
@@ -47,8 +50,8 @@ class OracleHarness {
   boost::json::object verdict(const std::string& target = "web") const;
   // Polls `condition` until true or `timeout` passes (bounded, no fixed sleep
   // beyond a short pause between polls).
-  bool wait_for(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::milliseconds(8'000)) const;
+  static bool wait_for(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(8'000));
   bool wait_for_verdict(const std::string& verdict, const std::string& target = "web") const;
 
   unsigned short api_port() const { return api_port_; }

@@ -1,0 +1,194 @@
+// The peer wire format: what an export carries and what the decoder refuses.
+#include "daemon/peer_protocol.hpp"
+
+#include "daemon/api_router.hpp"
+#include "daemon/peer_auth.hpp"
+
+#include "consensus/time_format.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace {
+
+namespace cs = crosscheck::consensus;
+namespace json = boost::json;
+using crosscheck::daemon::decode_export;
+using crosscheck::daemon::export_votes;
+using crosscheck::daemon::Snapshot;
+using crosscheck::daemon::TargetView;
+using namespace std::chrono_literals;
+
+const cs::WallTime k_now = *cs::parse_rfc3339("2025-10-20T06:00:10Z");
+
+cs::Evidence evidence(std::string vantage, std::string node, cs::Vote raw, cs::Vote counted) {
+  cs::Evidence item;
+  item.vantage = std::move(vantage);
+  item.node = std::move(node);
+  item.domain = "dom-" + item.vantage.substr(item.vantage.find('/') + 1);
+  item.raw_vote = raw;
+  item.vote = counted;
+  return item;
+}
+
+Snapshot snapshot_with_remote_and_suspect() {
+  cs::Evidence observed = evidence("quad9", "", cs::Vote::Down, cs::Vote::Unknown);
+  observed.suspect = true;
+  cs::Observation last;
+  last.at = cs::Instant{cs::MonoTime{}, k_now - 2500ms};
+  last.outcome = cs::Outcome::Down;
+  last.layer = cs::Layer::Dns;
+  last.detail = "dns: NOERROR, empty answer";
+  last.latency_ms = 3.5;
+  observed.last_observed = last.at;
+  observed.last = last;
+  TargetView view;
+  view.verdict.target = "web";
+  view.verdict.evidence = {observed,
+                           evidence("cloudflare", "", cs::Vote::Unknown, cs::Vote::Unknown),
+                           evidence("oracle-b/hetzner", "oracle-b", cs::Vote::Up, cs::Vote::Up)};
+  Snapshot snapshot;
+  snapshot.node = "oracle-a";
+  snapshot.targets = {view};
+  return snapshot;
+}
+
+// A valid one-vote export with `field` replaced by `value` (JSON text).
+std::string export_with(std::string_view field, std::string_view value) {
+  json::object vote{{"target", "web"},   {"vantage", "quad9"},
+                    {"domain", "quad9"}, {"vote", "up"},
+                    {"age_ms", 1200},    {"layer", "none"},
+                    {"detail", ""},      {"answers", json::array{"192.0.2.1"}},
+                    {"latency_ms", 2.5}};
+  json::object body{{"node", "oracle-b"}, {"version", 1}, {"votes", json::array{}}};
+  const bool top_level = body.contains(field);
+  if (!field.empty() && !top_level) {
+    vote[field] = json::parse(value);
+  }
+  body["votes"].as_array().emplace_back(vote);
+  if (top_level) {
+    body[field] = json::parse(value);
+  }
+  return json::serialize(body);
+}
+
+}  // namespace
+
+TEST_CASE("an export carries local votes before suspicion, with their age", "[peers]") {
+  const auto body = export_votes(snapshot_with_remote_and_suspect(), k_now);
+  const auto parsed = json::parse(body).as_object();
+  CHECK(parsed.at("node") == "oracle-a");
+  CHECK(parsed.at("version") == 1);
+  const auto& votes = parsed.at("votes").as_array();
+  REQUIRE(votes.size() == 2);  // the remote oracle-b/hetzner is never re-exported
+  const auto& first = votes[0].as_object();
+  CHECK(first.at("target") == "web");
+  CHECK(first.at("vantage") == "quad9");
+  CHECK(first.at("domain") == "dom-quad9");
+  CHECK(first.at("vote") == "down");  // raw, although this node holds it suspect
+  CHECK(first.at("age_ms") == 2500);
+  CHECK(first.at("layer") == "dns");
+  CHECK(first.at("detail") == "dns: NOERROR, empty answer");
+  CHECK(votes[1].as_object().at("age_ms").is_null());
+  CHECK(votes[1].as_object().at("vote") == "unknown");
+}
+
+TEST_CASE("an export decodes back to the votes it carries", "[peers]") {
+  auto snapshot = snapshot_with_remote_and_suspect();
+  snapshot.node = "oracle-b";
+  std::string why;
+  const auto decoded = decode_export(export_votes(snapshot, k_now), "oracle-b", why);
+  REQUIRE(decoded);
+  REQUIRE(decoded->votes.size() == 2);
+  CHECK(decoded->votes[0].vote == cs::Vote::Down);
+  CHECK(decoded->votes[0].age == 2500ms);
+  CHECK(decoded->votes[0].layer == cs::Layer::Dns);
+  CHECK(decoded->votes[0].latency_ms == 3.5);
+  CHECK_FALSE(decoded->votes[1].age);
+}
+
+TEST_CASE("the decoder accepts a well-formed export", "[peers]") {
+  std::string why;
+  const auto decoded = decode_export(export_with("", ""), "oracle-b", why);
+  REQUIRE(decoded);
+  CHECK(decoded->votes[0].answers == std::vector<std::string>{"192.0.2.1"});
+  CHECK(decoded->votes[0].age == 1200ms);
+}
+
+TEST_CASE("the decoder refuses anything malformed, and says what", "[peers]") {
+  const auto [field, value, expected] = GENERATE(table<std::string, std::string, std::string>({
+      {"vote", R"("maybe")", "unknown vote value"},
+      {"vote", "1", "unknown vote value"},
+      {"target", R"("web/../x")", "target must be a name"},
+      {"vantage", R"("")", "vantage must be a name"},
+      {"domain", R"("")", "domain must not be empty"},
+      {"age_ms", "-1", "age_ms must be null or an integer"},
+      {"age_ms", R"("5")", "age_ms must be null or an integer"},
+      {"layer", R"("bgp")", "unknown layer value"},
+      {"latency_ms", R"("fast")", "latency_ms must be a non-negative number"},
+      {"answers", R"("192.0.2.1")", "answers must be an array"},
+      {"answers", "[1]", "answers must hold strings"},
+      {"extra", "1", "unknown field 'extra'"},
+      {"version", "2", "version must be 1"},
+      {"node", R"("oracle-c")", "expected 'oracle-b'"},
+      {"votes", "{}", "votes must be an array"},
+  }));
+  CAPTURE(field, value);
+  std::string why;
+  CHECK_FALSE(decode_export(export_with(field, value), "oracle-b", why));
+  CHECK_THAT(why, Catch::Contains(expected));
+}
+
+TEST_CASE("the decoder refuses non-JSON and oversized bodies without throwing", "[peers]") {
+  std::string why;
+  CHECK_FALSE(decode_export("{not json", "oracle-b", why));
+  CHECK_THAT(why, Catch::StartsWith("not JSON"));
+  CHECK_FALSE(decode_export("[]", "oracle-b", why));
+  CHECK_THAT(why, Catch::Contains("must be a JSON object"));
+  const std::string huge(crosscheck::daemon::k_peer_body_limit + 1, ' ');
+  CHECK_FALSE(decode_export(huge, "oracle-b", why));
+  CHECK_THAT(why, Catch::Contains("larger than 1 MiB"));
+}
+
+// GET /v1/peer/votes through the pure router: the server filled `peer`.
+TEST_CASE("the peer route answers 401 without a verified signature, and no votes", "[peers]") {
+  using crosscheck::daemon::ApiRequest;
+  using crosscheck::daemon::ApiResponse;
+  using crosscheck::daemon::PeerAuth;
+  using crosscheck::daemon::PeerAuthStatus;
+  const auto snapshot = snapshot_with_remote_and_suspect();
+  ApiRequest request;
+  request.method = "GET";
+  request.target = "/v1/peer/votes";
+  const auto status = GENERATE(PeerAuthStatus::Missing, PeerAuthStatus::BadSignature,
+                               PeerAuthStatus::Stale, PeerAuthStatus::Replayed);
+  const PeerAuth refused{status, {}};
+  request.peer = GENERATE(0, 1) == 0 ? nullptr : &refused;
+  const auto outcome = crosscheck::daemon::handle_request(request, snapshot, k_now);
+  const auto& response = std::get<ApiResponse>(outcome);
+  CHECK(response.status == 401);
+  CHECK_THAT(response.body, Catch::Contains(R"("error":"unauthorized")"));
+  CHECK_THAT(response.body, !Catch::Contains("quad9"));
+  CHECK(response.header("WWW-Authenticate") == "Crosscheck-HMAC-SHA256");
+}
+
+TEST_CASE("the peer route answers the export to a verified peer", "[peers]") {
+  using crosscheck::daemon::ApiRequest;
+  using crosscheck::daemon::ApiResponse;
+  const auto snapshot = snapshot_with_remote_and_suspect();
+  const crosscheck::daemon::PeerAuth verified{crosscheck::daemon::PeerAuthStatus::Ok, "oracle-b"};
+  ApiRequest request;
+  request.method = "GET";
+  request.target = "/v1/peer/votes";
+  request.peer = &verified;
+  const auto outcome = crosscheck::daemon::handle_request(request, snapshot, k_now);
+  const auto& response = std::get<ApiResponse>(outcome);
+  CHECK(response.status == 200);
+  CHECK(response.body == export_votes(snapshot, k_now));
+  request.method = "POST";
+  CHECK(
+      std::get<ApiResponse>(crosscheck::daemon::handle_request(request, snapshot, k_now)).status ==
+      405);
+}
