@@ -1,0 +1,160 @@
+// libFuzzer target: bytes as an HTTP request for the pure router
+// daemon::handle_request, against a small snapshot built once. Layout:
+//   byte 0: flags (bit 0 writes_enabled, bit 1 authorized)
+//   then "METHOD\nTARGET\n", header lines "Name: value\n" until an empty
+//   line (Authorization and If-None-Match are used), then the body.
+// The router must answer every request (never throw, never crash), and with
+// a status in 1xx..5xx.
+#include "consensus/time_format.hpp"
+#include "daemon/api_router.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace {
+
+using namespace crosscheck::daemon;
+namespace cs = crosscheck::consensus;
+
+cs::WallTime at(std::string_view text) {
+  return cs::parse_rfc3339(text).value_or(cs::WallTime{});
+}
+
+TargetView target_view(std::string name, cs::VerdictKind kind) {
+  const cs::WallTime since = at("2025-10-20T06:00:00Z");
+  TargetView view;
+  cs::Verdict& v = view.verdict;
+  v.target = std::move(name);
+  v.kind = kind;
+  v.fresh = true;
+  v.generation = 5;
+  v.since = since;
+  v.evaluated_at = at("2025-10-20T06:00:40Z");
+  v.valid_until = at("2025-10-20T06:01:10Z");
+  v.reason_code = cs::ReasonCode::Quorum;
+  v.reason = "2 of 2 domains up";
+  v.votes = cs::VoteCounts{2, 0, 1, 2, 2, 3, {"quad9", "google"}, {}};
+  cs::Evidence local;
+  local.vantage = "quad9";
+  local.domain = "quad9";
+  local.vote = cs::Vote::Up;
+  local.last_observed = cs::Instant{cs::MonoTime{}, at("2025-10-20T06:00:39.250Z")};
+  cs::Observation observation;
+  observation.latency_ms = 12.5;
+  observation.detail = "dns: NOERROR, 1 answer";
+  observation.answers = {"192.0.2.1"};
+  local.last = observation;
+  v.evidence = {local};
+  view.divergence = {Divergence{"quad9", "quad9", {"192.0.2.1"}}};
+  view.history = {TransitionView{5, since, kind, std::nullopt, cs::ReasonCode::Quorum, "up"},
+                  TransitionView{4, at("2025-10-20T05:00:00Z"), cs::VerdictKind::Disputed,
+                                 cs::VerdictKind::Healthy, cs::ReasonCode::Dispute, "quad9 alone"}};
+  return view;
+}
+
+const SnapshotPtr& fixed_snapshot() {
+  static const SnapshotPtr snapshot = [] {
+    Snapshot made;
+    made.revision = 7;
+    made.taken_at = at("2025-10-20T06:00:40Z");
+    made.ready = true;
+    made.node = "oracle-a";
+    made.version = "0.1.0";
+    made.targets.push_back(target_view("dynamodb-use1", cs::VerdictKind::Healthy));
+    TargetView disputed = target_view("db primary/1", cs::VerdictKind::Disputed);
+    disputed.verdict.held = cs::VerdictKind::Healthy;
+    made.targets.push_back(disputed);
+    made.vantages = {VantageView{"quad9", "", "quad9", false, "", made.taken_at},
+                     VantageView{"oracle-b/cloudflare", "oracle-b", "cloudflare", true,
+                                 "canary root-zone fails", std::nullopt}};
+    made.escalations = {EscalationView{12, "dispute:db primary/1", cs::EventKind::DisputeOpened,
+                                       "db primary/1", "", "quad9 alone sees down",
+                                       at("2025-10-20T06:00:00Z"), std::nullopt, ""}};
+    return std::make_shared<const Snapshot>(std::move(made));
+  }();
+  return snapshot;
+}
+
+// Takes the next line (without '\n') off `rest`; the whole rest if no '\n'.
+std::string_view take_line(std::string_view& rest) {
+  const auto end = rest.find('\n');
+  const std::string_view line = rest.substr(0, end);
+  rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+  return line;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) {
+    return 0;
+  }
+  const std::span<const std::uint8_t> bytes(data, size);
+  ApiRequest request;
+  request.writes_enabled = (bytes.front() & 1U) != 0;
+  request.authorized = (bytes.front() & 2U) != 0;
+  // NOLINTNEXTLINE(*-reinterpret-cast): libFuzzer hands bytes, the code under test reads text
+  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  rest.remove_prefix(1);
+  request.method = take_line(rest);
+  request.target = take_line(rest);
+  while (!rest.empty()) {
+    const std::string_view line = take_line(rest);
+    if (line.empty()) {
+      break;
+    }
+    const auto colon = line.find(':');
+    const std::string_view name = line.substr(0, colon);
+    std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') {
+      value.remove_prefix(1);
+    }
+    if (iequals(name, "Authorization")) {
+      request.authorization = value;
+    } else if (iequals(name, "If-None-Match")) {
+      request.if_none_match = value;
+    }
+  }
+  request.body = rest;
+
+  const auto now = at("2025-10-20T06:00:45Z");
+  const ApiOutcome outcome = handle_request(request, *fixed_snapshot(), now);
+  if (const auto* response = std::get_if<ApiResponse>(&outcome)) {
+    if (response->status < 100 || response->status > 599) {
+      std::abort();
+    }
+  } else if (const auto* write = std::get_if<WriteRequest>(&outcome)) {
+    // Writes are only handed on when a token is configured and matched.
+    if (!request.writes_enabled || !request.authorized) {
+      std::abort();
+    }
+    (void)write_response(*write, ActionResult{200, "", "", fixed_snapshot()});
+  } else if (const auto* watch = std::get_if<WatchRequest>(&outcome)) {
+    if (watch->wait > k_max_watch_wait) {
+      std::abort();
+    }
+    (void)watch_response(*fixed_snapshot(), watch->since);
+  }
+  return 0;
+}
