@@ -4,9 +4,8 @@
 
 #include "consensus/time_format.hpp"
 #include "daemon/api_target.hpp"
+#include "daemon/hmac.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -177,19 +176,7 @@ std::string webhook_body(const Alert& alert) {
 }
 
 std::string webhook_signature(std::string_view body, std::string_view key) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  // OpenSSL takes bytes as unsigned char; the body's chars are those bytes.
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(body.data()),  // NOLINT(*-reinterpret-cast)
-       body.size(), digest.data(), &length);
-  constexpr std::string_view k_hex = "0123456789abcdef";
-  std::string out = "sha256=";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += k_hex[digest[i] >> 4U];
-    out += k_hex[digest[i] & 0xFU];
-  }
-  return out;
+  return "sha256=" + to_hex(hmac_sha256(key, body));
 }
 
 std::string alert_name(std::string_view kind) {

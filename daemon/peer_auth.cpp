@@ -1,8 +1,8 @@
 #include "daemon/peer_auth.hpp"
 
+#include "daemon/hmac.hpp"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -13,20 +13,9 @@
 namespace crosscheck::daemon {
 namespace {
 
-constexpr std::size_t k_digest_bytes = 32;  // SHA-256
+constexpr std::size_t k_digest_bytes = k_hmac_sha256_bytes;
 constexpr std::size_t k_max_nonce_hex = 128;
 constexpr std::size_t k_max_timestamp_digits = 12;
-
-std::string to_hex(std::span<const unsigned char> bytes) {
-  static constexpr std::string_view k_digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const unsigned char byte : bytes) {
-    out.push_back(k_digits[byte >> 4U]);
-    out.push_back(k_digits[byte & 0xFU]);
-  }
-  return out;
-}
 
 std::optional<unsigned> hex_value(char c) {
   if (c >= '0' && c <= '9') {
@@ -57,16 +46,6 @@ std::optional<std::vector<unsigned char>> from_hex(std::string_view text) {
   return out;
 }
 
-std::array<unsigned char, k_digest_bytes> hmac_bytes(std::string_view key,
-                                                     std::string_view message) {
-  std::array<unsigned char, k_digest_bytes> digest{};
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(),
-       &size);
-  return digest;
-}
-
 std::string signed_text(std::string_view method, std::string_view path, std::string_view timestamp,
                         std::string_view nonce) {
   std::string text;
@@ -95,7 +74,7 @@ bool nonce_well_formed(std::string_view nonce) {
 
 std::string peer_hmac(std::string_view key, std::string_view method, std::string_view path,
                       std::string_view timestamp, std::string_view nonce) {
-  const auto digest = hmac_bytes(key, signed_text(method, path, timestamp, nonce));
+  const auto digest = hmac_sha256(key, signed_text(method, path, timestamp, nonce));
   return to_hex(digest);
 }
 
@@ -190,7 +169,7 @@ PeerAuth PeerVerifier::verify(const PeerSignature& presented, std::string_view m
     return PeerAuth{PeerAuthStatus::UnknownNode, {}};
   }
   const auto expected =
-      hmac_bytes(key->key, signed_text(method, path, presented.timestamp, presented.nonce));
+      hmac_sha256(key->key, signed_text(method, path, presented.timestamp, presented.nonce));
   if (CRYPTO_memcmp(expected.data(), signature->data(), k_digest_bytes) != 0) {
     return PeerAuth{PeerAuthStatus::BadSignature, {}};
   }
