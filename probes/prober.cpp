@@ -25,8 +25,7 @@ ScheduleLimits limits_of(const config::Config& config) {
 Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config> config,
                const consensus::Clock& clock, std::uint64_t seed, ReportSink sink,
                LastKnownGoodStore memory)
-    : io_(io),
-      config_(std::move(config)),
+    : config_(std::move(config)),
       clock_(clock),
       sink_(std::move(sink)),
       scheduler_(pair_intervals(*config_), limits_of(*config_), seed, clock.monotonic()),

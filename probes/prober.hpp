@@ -52,7 +52,6 @@ class Prober {
   void tick();
   void launch(std::size_t pair);
 
-  boost::asio::io_context& io_;
   std::shared_ptr<const config::Config> config_;
   const consensus::Clock& clock_;
   ReportSink sink_;
