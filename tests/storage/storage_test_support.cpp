@@ -43,19 +43,6 @@ Row first_row(sqlite3* db, const std::string& sql) {
 
 }  // namespace
 
-TempDir::TempDir() {
-  auto pattern = (std::filesystem::temp_directory_path() / "crosscheck-storage-XXXXXX").string();
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  REQUIRE(::mkdtemp(buffer.data()) != nullptr);
-  path_ = buffer.data();
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 Options test_options(const std::filesystem::path& data_dir) {
   Options options;
   options.data_dir = data_dir;

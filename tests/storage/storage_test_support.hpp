@@ -6,6 +6,7 @@
 #include "consensus/clock.hpp"
 #include "consensus/types.hpp"
 #include "storage/store.hpp"
+#include "support/child_process.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -20,21 +21,11 @@ using namespace std::chrono_literals;
 // 2025-10-20T06:48:00Z: the ManualClock's start in every test.
 inline const consensus::WallTime k_start{consensus::Duration{1'760'942'880'000}};
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
+// The tests' temporary directory (removed with its contents), plus where
+// the store keeps its database in it.
+class TempDir : public crosscheck::testing::TempDir {
  public:
-  TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-  ~TempDir();
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path database() const { return path_ / k_database_file; }
-
- private:
-  std::filesystem::path path_;
+  std::filesystem::path database() const { return path() / k_database_file; }
 };
 
 // Options with short retry delays, so recovery tests finish quickly.
