@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs every dependency, builds crosscheck twice (dev: Debug with warnings
-# as errors; asan: AddressSanitizer + UndefinedBehaviorSanitizer) and runs the
-# whole test suite in both. Exits non-zero on the first failure.
+# Installs every dependency, builds crosscheck twice (dev: gcc, Debug, warnings
+# as errors; asan: clang-14 with AddressSanitizer + UndefinedBehaviorSanitizer
+# and the libFuzzer targets) and runs the whole test suite in both; in asan
+# that includes each fuzz target for 60 s. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
