@@ -1,69 +1,140 @@
 #!/usr/bin/env bash
-# Verdict API throughput against nginx serving the same bytes as a static
-# file, same connections and duration, same machine, same run. Starts a
-# dnsmasq (so the oracle is really probing), the oracle and nginx on
-# loopback, and stops them all. Usage: bench/api_vs_nginx.sh [SECONDS] [CONNECTIONS]
+# Row 3 of bench/run.sh: verdict API throughput against nginx serving the
+# same bytes as a static file, same wrk connections and duration, same
+# machine, same run. The oracle is probing a realistic set all along (200
+# targets x 3 vantages of http: checks at 1 s: each probe resolves its host
+# through dnsmasq, then GETs from a second nginx), so the API is measured
+# while probing and storage work. Loopback only (127.0.0.91-93); stops
+# everything it started. ROW line on stdout, detail on stderr.
+# Usage: bench/api_vs_nginx.sh [SECONDS] [CONNECTIONS]
+# Env: BENCH_SECONDS (default for SECONDS, else 10), BENCH_BUILD_DIR (use
+#      binaries already built there; default: build the release preset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-10}
+seconds=${1:-${BENCH_SECONDS:-10}}
 connections=${2:-64}
+targets=200 vantages=3
+resolver=127.0.0.91:5391 api=127.0.0.91:9591 static=127.0.0.92:9592 web=127.0.0.93:9593
+
+log() { echo "api_vs_nginx: $*" >&2; }
+
 ./scripts/install-deps.sh >/dev/null
-for tool in wrk nginx; do
-  if ! command -v "$tool" >/dev/null; then
-    # Keep the package's own service from starting: this script runs its own.
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
-    rm -f /usr/sbin/policy-rc.d
-  fi
+missing=()
+for p in wrk nginx curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target crosscheck >/dev/null
-bin=$PWD/build/release/daemon/crosscheck
+if ((${#missing[@]})); then
+  # Keep the packages' own services from starting: this script runs its own.
+  own_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  ((own_policy)) && rm -f /usr/sbin/policy-rc.d
+fi
+if [[ -n ${BENCH_BUILD_DIR:-} ]]; then
+  bin=$BENCH_BUILD_DIR/daemon/crosscheck
+else
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target crosscheck >&2
+  bin=$PWD/build/release/daemon/crosscheck
+fi
+
 work=$(mktemp -d)
+chmod 755 "$work"  # nginx workers (not root) read files under it
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
+# tN.web.test resolves to the probed nginx.
 /usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
-  --bind-interfaces --listen-address=127.0.0.91 --port=5391 --local=/test/ \
-  --host-record=web.test,127.0.0.1 --local-ttl=60 --pid-file= --user=root --log-facility=/dev/null &
+  --bind-interfaces --listen-address="${resolver%:*}" --port="${resolver#*:}" \
+  --address=/web.test/"${web%:*}" --local-ttl=60 --cache-size=10000 --pid-file= --user=root \
+  --log-facility=/dev/null &
 pids+=($!)
-cat > "$work/crosscheck.yaml" <<YAML
-node: { name: bench, data_dir: $work/data }
-api: { listen: 127.0.0.1:9591 }
-defaults: { interval: 1s, timeout: 500ms, stale_after: 5s }
-vantages:
-  - { name: a, domain: a, resolver: "127.0.0.91:5391" }
-  - { name: b, domain: b, resolver: "127.0.0.91:5391" }
-  - { name: c, domain: c, resolver: "127.0.0.91:5391" }
-targets:
-  - { name: web, dns: { name: web.test } }
-YAML
-mkdir -p "$work/data"
-"$bin" run --config "$work/crosscheck.yaml" --log-level warn &
-pids+=($!)
-for _ in $(seq 50); do curl -fs http://127.0.0.1:9591/readyz >/dev/null 2>&1 && break; sleep 0.2; done
-mkdir -p "$work/www"
-curl -fs http://127.0.0.1:9591/v1/verdicts/web > "$work/www/web.json"
-cat > "$work/nginx.conf" <<NGINX
+
+# Two nginx processes, one worker each: "web" answers the oracle's probes,
+# "static" is the reference. Both run during both measurements.
+start_nginx() {
+  local name=$1 listen=$2
+  mkdir -p "$work/$name"
+  cat > "$work/$name.conf" <<NGINX
 worker_processes 1;
 daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
+pid $work/$name.pid;
+error_log $work/$name-error.log;
 events { worker_connections 4096; }
 http {
   access_log off;
-  server { listen 127.0.0.1:9592; root $work/www; location / { default_type application/json; } }
+  server { listen $listen; root $work/$name; location / { default_type application/json; } }
 }
 NGINX
-nginx -c "$work/nginx.conf" &
+  nginx -c "$work/$name.conf" &
+  pids+=($!)
+}
+echo ok > "$work/probe.txt"
+start_nginx web "$web"
+cp "$work/probe.txt" "$work/web/"
+
+{
+  echo "node: { name: bench, data_dir: $work/data }"
+  echo "api: { listen: \"$api\" }"
+  echo "defaults: { interval: 1s, timeout: 500ms, stale_after: 5s }"
+  echo "vantages:"
+  for v in $(seq 1 "$vantages"); do
+    echo "  - { name: v$v, domain: d$v, resolver: \"$resolver\" }"
+  done
+  echo "targets:"
+  for t in $(seq 0 $((targets - 1))); do
+    echo "  - { name: t$t, http: { url: \"http://t$t.web.test:${web#*:}/probe.txt\" } }"
+  done
+} > "$work/crosscheck.yaml"
+mkdir -p "$work/data"
+"$bin" run --config "$work/crosscheck.yaml" --log-level warn 2>"$work/crosscheck.log" &
 pids+=($!)
-sleep 0.5
-bytes=$(wc -c < "$work/www/web.json")
-echo "GET /v1/verdicts/web ($bytes bytes), $connections connections, ${seconds}s, 1 wrk thread each"
-ours=$(wrk -t1 -c"$connections" -d"${seconds}s" http://127.0.0.1:9591/v1/verdicts/web | awk '/Requests\/sec/ {print $2}')
-theirs=$(wrk -t1 -c"$connections" -d"${seconds}s" http://127.0.0.1:9592/web.json | awk '/Requests\/sec/ {print $2}')
-printf '%-40s %12s\n' "" "requests/s"
-printf '%-40s %12.0f\n' "crosscheck API (probing running)" "$ours"
-printf '%-40s %12.0f\n' "nginx, same bytes as a static file" "$theirs"
-awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "ratio crosscheck/nginx: %.2f (goal 0.80)\n", a / b }'
+oracle_pid=$!
+
+# Ready after the first full evaluation; then wait for t0 to be confirmed
+# healthy (rise 2), so the bytes are those of a settled verdict.
+for _ in $(seq 100); do
+  curl -fs "http://$api/v1/verdicts/t0" 2>/dev/null | grep -q '"verdict":"healthy"' && break
+  sleep 0.2
+done
+verdict=$(curl -fs "http://$api/v1/verdicts/t0")
+grep -q '"verdict":"healthy"' <<<"$verdict" ||
+  log "WARNING: t0 is not healthy: the probing set is not working ($(head -c 300 <<<"$verdict"))"
+
+mkdir -p "$work/static"
+printf '%s' "$verdict" > "$work/static/t0.json"
+start_nginx static "$static"
+for _ in $(seq 50); do curl -fs "http://$static/t0.json" >/dev/null 2>&1 && break; sleep 0.1; done
+bytes=$(wc -c < "$work/static/t0.json")
+
+# Requests/sec from wrk, failing (non-2xx or socket errors) requests noted.
+measure() {
+  local out
+  out=$(wrk -t1 -c"$connections" -d"${seconds}s" "$1")
+  grep -E 'Non-2xx|Socket errors' <<<"$out" | sed "s|^|api_vs_nginx: $1: |" >&2 || true
+  awk '/Requests\/sec/ { print $2 }' <<<"$out"
+}
+log "GET /v1/verdicts/t0 ($bytes bytes), $connections connections, ${seconds}s, 1 wrk thread each; oracle probing $targets targets x $vantages vantages (http:) every 1 s"
+# Probes the oracle completed so far (all outcomes), from its /metrics.
+probes_done() { curl -fs "http://$api/metrics" | awk '/^crosscheck_probes_total\{/ { n += $NF } END { print n + 0 }'; }
+probed_before=$(probes_done)
+ours=$(measure "http://$api/v1/verdicts/t0")
+probed_after=$(probes_done)
+theirs=$(measure "http://$static/t0.json")
+log "crosscheck $ours requests/s, nginx $theirs requests/s; the oracle completed $((probed_after - probed_before)) probes while measured"
+kill -0 "$oracle_pid" || { log "the oracle died: $(tail -5 "$work/crosscheck.log")"; exit 1; }
+
+awk -v a="$ours" -v b="$theirs" -v n="$bytes" -v c="$connections" -v t="$targets" -v m="$vantages" 'BEGIN {
+  ratio = b > 0 ? a / b : 0
+  printf "ROW|3|verdict API throughput (GET /v1/verdicts/{target}, %d bytes, %d connections, while probing %d x %d http: checks every 1 s)|%.0f req/s|nginx serving the same bytes as a static file|%.0f req/s|%.2f|at least 0.80 of nginx|%s\n",
+         n, c, t, m, a, b, ratio, (b > 0 && ratio >= 0.80) ? "yes" : "no"
+}'

@@ -1,13 +1,97 @@
 #!/usr/bin/env bash
-# Runs every benchmark and prints its table. Installs what the benchmarks
-# compare against (dnsperf, dnsmasq). Loopback only; each run is bounded.
-# Usage: bench/run.sh [probe_throughput flags], e.g. --targets 2000 --vantages 5
-set -euo pipefail
-cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
-if ! command -v dnsperf >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dnsperf
+# The one command that runs every benchmark and prints one Markdown table:
+# every crosscheck figure next to a reference measured in the same run on
+# the same machine, as a ratio (bench/README.md says how to read it).
+# Each bench script installs what it compares against, builds what it
+# needs, stays on loopback, stops what it started, and prints its result
+# rows on stdout as
+#   ROW|<row>|<measured>|<crosscheck>|<reference>|<reference figure>|<ratio>|<goal>|<met>
+# with its detail on stderr. A script that is missing or fails is reported
+# as "not run" and the others still run; the exit status is then 1 (a
+# figure, met or not, never makes it fail). Never part of CI.
+# Usage: bench/run.sh [--quick]
+#   --quick  a short run of everything (BENCH_SECONDS=3 unless set)
+# Env: BENCH_SECONDS (measurement window per figure; default 10),
+#      BENCH_TIMEOUT (seconds one script may take, install and build
+#      included; default 1800), BENCH_BUILD_DIR (use binaries already
+#      built there instead of building the release preset; passed on, and
+#      as BENCH_BIN=DIR/daemon/crosscheck for the scripts using lib.sh).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+
+quick=0
+case ${1:-} in
+  --quick) quick=1 ;;
+  "") ;;
+  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+esac
+if ((quick)); then
+  export BENCH_SECONDS=${BENCH_SECONDS:-3} BENCH_QUICK=1
+else
+  export BENCH_SECONDS=${BENCH_SECONDS:-10}
 fi
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target probe_throughput
-build/release/bench/probe_throughput "$@"
+timeout_s=${BENCH_TIMEOUT:-1800}
+# Binaries built elsewhere: rows 1-3 read BENCH_BUILD_DIR, bench/lib.sh BENCH_BIN.
+if [[ -n ${BENCH_BUILD_DIR:-} && -z ${BENCH_BIN:-} ]]; then
+  export BENCH_BIN=$BENCH_BUILD_DIR/daemon/crosscheck
+fi
+
+# Script -> the rows it produces, in table order.
+scripts=(probe_cost.sh api_vs_nginx.sh scale.sh storm.sh siege.sh)
+declare -A rows_of=([probe_cost.sh]="1, 2" [api_vs_nginx.sh]=3 [scale.sh]=4 [storm.sh]=5 [siege.sh]=6)
+
+if ((EUID != 0)); then
+  echo "bench/run.sh: run as root (the scripts install packages with apt-get)" >&2
+  exit 2
+fi
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+machine="$(nproc) CPUs (${cpu:-unknown CPU}), Linux $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+rows=()
+not_run=()
+for script in "${scripts[@]}"; do
+  path=bench/$script
+  if [[ ! -f $path ]]; then
+    not_run+=("not run: $path missing (row ${rows_of[$script]})")
+    continue
+  fi
+  echo "== $path (BENCH_SECONDS=$BENCH_SECONDS)" >&2
+  out=$(timeout -k 10 "$timeout_s" bash "$path")
+  rc=$?
+  while IFS= read -r line; do
+    if [[ $line == ROW\|* ]] && (($(awk -F'|' '{ print NF }' <<<"$line") == 9)); then
+      rows+=("$line")
+    elif [[ $line == ROW\|* ]]; then
+      not_run+=("ignored: a malformed row from $path (not 9 fields): $line")
+    elif [[ -n $line ]]; then
+      echo "$path: $line" >&2  # anything else on stdout is detail
+    fi
+  done <<<"$out"
+  if ((rc == 124)); then
+    not_run+=("not run: $path failed (timed out after ${timeout_s}s; rows it printed before are kept)")
+  elif ((rc != 0)); then
+    not_run+=("not run: $path failed (exit $rc, see its stderr above; rows it printed before are kept)")
+  fi
+done
+
+echo
+echo "crosscheck benchmarks, $started: $machine; load average at start $load;" \
+  "measurement window ${BENCH_SECONDS}s per figure$( ((quick)) && echo ' (--quick)')"
+echo
+echo "| row | measured | crosscheck | reference | reference figure | ratio | goal | met |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+if ((${#rows[@]})); then
+  printf '%s\n' "${rows[@]}" | sort -t'|' -k2,2n -s |
+    awk -F'|' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, $8, $9 }'
+fi
+if ((${#not_run[@]})); then
+  echo
+  printf '%s\n' "${not_run[@]}"
+fi
+echo
+echo "ratio = crosscheck / reference, both measured in this run on this machine; see bench/README.md."
+# A figure never fails the run; a script that is missing or failed does.
+((${#not_run[@]} == 0))

@@ -1,0 +1,252 @@
+# shellcheck shell=bash
+# Shared parts of the bench/*.sh scripts (sourced, not run): installing and
+# building, starting and always stopping what a script starts (processes,
+# network namespaces, a temp dir), reading a process's CPU and memory from
+# /proc, scraping /metrics, and printing result rows for bench/run.sh.
+# Never sends traffic anywhere but loopback or namespaces a script created.
+#
+# Environment: BENCH_BIN=/path/to/crosscheck skips the release build and uses
+# that binary (for quick iterations; the default builds the release preset).
+
+# Installs the project's packages and any extra Debian packages named, with
+# a policy-rc.d that keeps package services from starting; builds the
+# release crosscheck and sets $bin.
+bench_prepare() {
+  ./scripts/install-deps.sh >/dev/null
+  local missing=() package
+  for package in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$package")
+    fi
+  done
+  if ((${#missing[@]} > 0)); then
+    # Keep the package's own service from starting: the script runs its own.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  fi
+  if [[ -n ${BENCH_BIN:-} ]]; then
+    bin=$BENCH_BIN
+  else
+    cmake --preset release >/dev/null
+    cmake --build --preset release -j "$(nproc)" --target crosscheck >/dev/null
+    bin=$PWD/build/release/daemon/crosscheck
+  fi
+  # Thousands of probe sockets and API connections: more than the usual 1024.
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  work=$(mktemp -d /tmp/crosscheck-bench.XXXXXX)
+  bench_pids=()
+  bench_netns=()
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+# Stops every process started with bench_start, deletes the namespaces made
+# with bench_netns_add and the temp dir.
+bench_cleanup() {
+  local pid ns
+  for pid in "${bench_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${bench_pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  for ns in "${bench_netns[@]}"; do
+    ip netns delete "$ns" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+
+log() { printf '%s\n' "$*" >&2; }
+
+# Runs a command in the background, remembered for clean-up; $! is its pid.
+bench_start() {
+  "$@" &
+  bench_pids+=($!)
+}
+
+# Creates a network namespace (removed on exit) with its loopback up.
+bench_netns_add() {
+  ip netns delete "$1" 2>/dev/null || true
+  ip netns add "$1"
+  bench_netns+=("$1")
+  ip -n "$1" link set lo up
+}
+
+# dnsmasq answering every name under DOMAIN with ADDRESS, listening on the
+# comma-separated LISTEN addresses at PORT: bench_dnsmasq LISTEN PORT DOMAIN
+# ADDRESS [command prefix, e.g. ip netns exec NS].
+bench_dnsmasq() {
+  local listen=$1 port=$2 domain=$3 address=$4
+  shift 4
+  bench_start "$@" /usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts \
+    --conf-file=/dev/null --bind-interfaces --listen-address="$listen" --port="$port" \
+    --local="/$domain/" --address="/$domain/$address" --local-ttl=60 --cache-size=10000 \
+    --dns-forward-max=10000 --pid-file= --user=root --log-facility=/dev/null
+}
+
+# Writes the daemon's config: bench_config FILE LISTEN INTERVAL TIMEOUT
+# MAX_IN_FLIGHT MAX_PER_SECOND VANTAGES_YAML TARGETS_YAML (the last two are
+# lines of YAML flow maps, one vantage or target each).
+bench_config() {
+  local file=$1 listen=$2 interval=$3 timeout=$4 in_flight=$5 per_second=$6
+  local -a vantage_lines target_lines
+  mapfile -t vantage_lines <<<"$7"
+  mapfile -t target_lines <<<"$8"
+  mkdir -p "$work/data"
+  {
+    echo "node: { name: bench, data_dir: $work/data }"
+    echo "api: { listen: $listen }"
+    echo "defaults: { interval: $interval, timeout: $timeout, stale_after: 30s }"
+    echo "probing: { max_in_flight: $in_flight, max_per_second: $per_second }"
+    echo "vantages:"
+    printf '  - %s\n' "${vantage_lines[@]}"
+    echo "targets:"
+    printf '  - %s\n' "${target_lines[@]}"
+  } > "$file"
+}
+
+# Starts the daemon (optionally under a command prefix) and waits until
+# /readyz answers: bench_daemon CONFIG URL [prefix...]. Sets $daemon_pid and
+# $api (the base URL) and $ns_exec (the prefix, for curl).
+bench_daemon() {
+  local config=$1
+  api=$2
+  shift 2
+  ns_exec=("$@")
+  bench_start "$@" "$bin" run --config "$config" --log-level warn --log-format text
+  daemon_pid=$!
+  local deadline=$((SECONDS + 120))
+  until "${ns_exec[@]}" curl -fs -o /dev/null "$api/readyz"; do
+    if ((SECONDS > deadline)) || ! kill -0 "$daemon_pid" 2>/dev/null; then
+      log "the daemon did not become ready"
+      exit 1
+    fi
+    sleep 0.5
+  done
+}
+
+# /metrics of the daemon into FILE.
+bench_scrape() {
+  "${ns_exec[@]}" curl -fsS --max-time 60 -o "$1" "$api/metrics"
+}
+
+# The sum of the samples of family NAME (exactly; all label sets) in FILE.
+metric() {
+  awk -v name="$2" '$1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%.0f\n", sum }' "$1"
+}
+
+# How much family NAME grew between two scrapes: delta NAME BEFORE AFTER.
+delta() {
+  echo $(($(metric "$3" "$1") - $(metric "$2" "$1")))
+}
+
+# Logs what the scheduler did between two scrapes: log_probes LABEL BEFORE AFTER.
+log_probes() {
+  log "  $1: probes started +$(delta crosscheck_probes_started_total "$2" "$3")," \
+    "deferred +$(delta crosscheck_probes_deferred_total "$2" "$3")," \
+    "skipped +$(delta crosscheck_probes_skipped_total "$2" "$3")," \
+    "in flight peak $(metric "$3" crosscheck_probes_in_flight_peak)"
+}
+
+# Logs the probe results by class between two scrapes (crosscheck_probes_total).
+log_classes() {
+  awk 'FNR == 1 { file++ }
+       /^crosscheck_probes_total\{/ {
+         match($1, /class="[^"]*"/); class = substr($1, RSTART + 7, RLENGTH - 8)
+         n[class] += (file == 1 ? -$NF : $NF)
+       }
+       END { for (c in n) if (n[c] != 0) printf "    class %s: %d\n", c, n[c] }' "$1" "$2" >&2
+}
+
+# Quantile Q of crosscheck_probe_start_lateness_seconds over the window
+# between two scrapes, in milliseconds: the difference of the cumulative
+# bucket counts, interpolated linearly inside the bucket that holds the
+# rank (bucket-interpolated, as PromQL's histogram_quantile; from 0 inside
+# the first bucket; the highest finite bound when the rank is in +Inf).
+lateness_quantile_ms() {
+  local q=$1 before=$2 after=$3
+  awk -v q="$q" '
+    FNR == 1 { file++ }
+    /^crosscheck_probe_start_lateness_seconds_bucket\{/ {
+      match($1, /le="[^"]*"/)
+      le = substr($1, RSTART + 4, RLENGTH - 5)
+      if (file == 1) { start[le] = $NF } else { end[le] = $NF; order[n++] = le }
+    }
+    END {
+      total = end["+Inf"] - start["+Inf"]
+      if (total <= 0) { print "nan"; exit }
+      rank = q * total
+      lower = 0; below = 0
+      for (i = 0; i < n; i++) {
+        le = order[i]
+        count = end[le] - start[le]
+        if (le == "+Inf") { printf "%.2f\n", lower * 1000; exit }
+        if (count >= rank) {
+          inside = count - below
+          fraction = inside > 0 ? (rank - below) / inside : 1
+          printf "%.2f\n", (lower + (le - lower) * fraction) * 1000
+          exit
+        }
+        lower = le; below = count
+      }
+    }' "$before" "$after"
+}
+
+# CPU ticks (utime + stime) of PID; the fields after the ")" of the name.
+cpu_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# A /proc/PID/status field in MB (VmHWM, VmRSS).
+status_mb() {
+  awk -v field="$2:" '$1 == field { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"
+}
+
+# Percent of one core used by PID between two cpu_ticks readings over SECONDS.
+cpu_percent() {
+  awk -v a="$1" -v b="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", (b - a) / hz / s * 100 }'
+}
+
+# A / B with two decimals.
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f\n", a / b }'
+}
+
+# yes when the awk condition holds, else no: met "x <= 1.0" (no when a
+# figure is missing: nan)
+met() {
+  [[ $1 == *nan* ]] && { echo no; return; }
+  awk "BEGIN { print ($1) ? \"yes\" : \"no\" }"
+}
+
+# One result row for bench/run.sh, on stdout:
+# row N WHAT OURS REFERENCE REFERENCE_FIGURE RATIO GOAL MET
+row() {
+  local IFS='|'
+  printf 'ROW|%s\n' "$*"
+}
+
+# Lines of N targets (YAML flow maps) named tNNNNN resolving NAME.DOMAIN:
+# targets N DOMAIN [EXTRA] where EXTRA is added to every other target (an
+# http: check, say; %s in it is replaced by the host name).
+targets_yaml() {
+  awk -v n="$1" -v domain="$2" -v extra="${3:-}" 'BEGIN {
+    for (i = 1; i <= n; i++) {
+      host = sprintf("t%05d.%s", i, domain)
+      more = ""
+      if (extra != "" && i % 2 == 0) { more = extra; gsub(/%s/, host, more); more = ", " more }
+      printf "{ name: t%05d, dns: { name: %s }%s }\n", i, host, more
+    }
+  }'
+}
+
+# Lines of N vantages, each its own failure domain, the i-th resolving
+# through the i-th address of RESOLVERS (space-separated ip:port).
+vantages_yaml() {
+  local i=0 resolver
+  for resolver in $1; do
+    i=$((i + 1))
+    echo "{ name: v$i, domain: d$i, resolver: \"$resolver\" }"
+  done
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Retry storm check: the daemon's outbound packets per second while every
+# target answers versus while every target times out, same config, same
+# daemon. The daemon runs in its own network namespace, joined by a veth
+# pair to a second namespace holding the servers (dnsmasq on three resolver
+# addresses, nginx for HTTP); the figure is the daemon side's veth
+# tx_packets over each window. "Timing out": the server namespace gets a
+# blackhole route to the daemon's address, so queries and SYNs arrive and
+# every reply vanishes. Only the namespaces this script creates see traffic.
+# Usage: bench/storm.sh [WINDOW_SECONDS=30] [WARMUP_SECONDS=10]
+#        (TARGETS=N overrides 500; half are DNS-only, half DNS + HTTP)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+window=${1:-30}
+warmup=${2:-10}
+targets=${TARGETS:-500}
+bench_prepare nginx
+
+daemon_ns=cc-storm-oracle
+server_ns=cc-storm-servers
+bench_netns_add "$daemon_ns"
+bench_netns_add "$server_ns"
+ip link add cc-storm-o netns "$daemon_ns" type veth peer name cc-storm-s netns "$server_ns"
+ip -n "$daemon_ns" addr add 10.77.0.1/24 dev cc-storm-o
+for address in 10.77.0.2 10.77.0.3 10.77.0.4 10.77.0.10; do
+  ip -n "$server_ns" addr add "$address/24" dev cc-storm-s
+done
+ip -n "$daemon_ns" link set cc-storm-o up
+ip -n "$server_ns" link set cc-storm-s up
+in_servers=(ip netns exec "$server_ns")
+
+bench_dnsmasq 10.77.0.2,10.77.0.3,10.77.0.4 53 storm.test 10.77.0.10 "${in_servers[@]}"
+mkdir -p "$work/www"
+echo ok > "$work/www/index.html"
+# nginx's workers run as www-data: let them read the page.
+chmod o+x "$work" && chmod -R a+rX "$work/www"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server { listen 10.77.0.10:80 backlog=4096; root $work/www; }
+}
+NGINX
+bench_start "${in_servers[@]}" nginx -c "$work/nginx.conf"
+
+bench_config "$work/crosscheck.yaml" 127.0.0.1:9470 1s 800ms 2048 4000 \
+  "$(vantages_yaml "10.77.0.2:53 10.77.0.3:53 10.77.0.4:53")" \
+  "$(targets_yaml "$targets" storm.test 'http: { url: "http://%s/" }')"
+log "storm: $targets targets (half DNS-only, half DNS + HTTP) x 3 vantages every 1 s, timeout 800 ms"
+bench_daemon "$work/crosscheck.yaml" http://127.0.0.1:9470 ip netns exec "$daemon_ns"
+sleep "$warmup"
+
+tx_packets() {
+  ip netns exec "$daemon_ns" cat /sys/class/net/cc-storm-o/statistics/tx_packets
+}
+
+# Outbound packets per second over one window; the classes of the probes
+# that ended in it go to stderr.
+measure() {
+  bench_scrape "$work/$1-before.prom"
+  local packets begun=$SECONDS
+  packets=$(tx_packets)
+  sleep "$window"
+  packets=$(($(tx_packets) - packets))
+  local elapsed=$((SECONDS - begun))
+  bench_scrape "$work/$1-after.prom"
+  log "  $1: $packets packets in ${elapsed}s"
+  log_probes "$1" "$work/$1-before.prom" "$work/$1-after.prom"
+  log_classes "$work/$1-before.prom" "$work/$1-after.prom"
+  awk -v p="$packets" -v s="$elapsed" 'BEGIN { printf "%.1f\n", p / s }'
+}
+
+answering=$(measure answering)
+log "  every target answers: $answering packets/s out"
+ip -n "$server_ns" route add blackhole 10.77.0.1/32
+# Let the probes that were answered finish and the timeouts set in.
+sleep 3
+timing_out=$(measure timing-out)
+log "  every target times out: $timing_out packets/s out"
+ratio=$(ratio "$timing_out" "$answering")
+log "  ratio timing-out / answering: $ratio (goal at most 1.0)"
+
+row 5 "outbound packets/s while every target times out ($targets targets x 3 vantages, 1 s)" \
+  "$timing_out pkt/s timing out" "same daemon while every target answers" \
+  "$answering pkt/s" "$ratio" "ratio at most 1.0" "$(met "$ratio <= 1.0")"
