@@ -11,72 +11,23 @@
 #      binaries already built there; default: build the release preset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 seconds=${1:-${BENCH_SECONDS:-10}}
 connections=${2:-64}
 targets=200 vantages=3
 resolver=127.0.0.91:5391 api=127.0.0.91:9591 static=127.0.0.92:9592 web=127.0.0.93:9593
 
-log() { echo "api_vs_nginx: $*" >&2; }
-
-./scripts/install-deps.sh >/dev/null
-missing=()
-for p in wrk nginx curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  # Keep the packages' own services from starting: this script runs its own.
-  own_policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    own_policy=1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  ((own_policy)) && rm -f /usr/sbin/policy-rc.d
-fi
-if [[ -n ${BENCH_BUILD_DIR:-} ]]; then
-  bin=$BENCH_BUILD_DIR/daemon/crosscheck
-else
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target crosscheck >&2
-  bin=$PWD/build/release/daemon/crosscheck
-fi
-
-work=$(mktemp -d)
-chmod 755 "$work"  # nginx workers (not root) read files under it
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_name=api_vs_nginx
+bench_prepare wrk nginx curl
 
 # tN.web.test resolves to the probed nginx.
-/usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
-  --bind-interfaces --listen-address="${resolver%:*}" --port="${resolver#*:}" \
-  --address=/web.test/"${web%:*}" --local-ttl=60 --cache-size=10000 --pid-file= --user=root \
-  --log-facility=/dev/null &
-pids+=($!)
+bench_dnsmasq "${resolver%:*}" "${resolver#*:}" "web.test/${web%:*}"
 
 # Two nginx processes, one worker each: "web" answers the oracle's probes,
 # "static" is the reference. Both run during both measurements.
 start_nginx() {
-  local name=$1 listen=$2
-  mkdir -p "$work/$name"
-  cat > "$work/$name.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/$name.pid;
-error_log $work/$name-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server { listen $listen; root $work/$name; location / { default_type application/json; } }
-}
-NGINX
-  nginx -c "$work/$name.conf" &
-  pids+=($!)
+  mkdir -p "$work/$1"
+  bench_nginx "$1" "listen $2; root $work/$1; location / { default_type application/json; }"
 }
 echo ok > "$work/probe.txt"
 start_nginx web "$web"
@@ -96,8 +47,7 @@ cp "$work/probe.txt" "$work/web/"
   done
 } > "$work/crosscheck.yaml"
 mkdir -p "$work/data"
-"$bin" run --config "$work/crosscheck.yaml" --log-level warn 2>"$work/crosscheck.log" &
-pids+=($!)
+bench_start "$bin" run --config "$work/crosscheck.yaml" --log-level warn 2>"$work/crosscheck.log"
 oracle_pid=$!
 
 # Ready after the first full evaluation; then wait for t0 to be confirmed

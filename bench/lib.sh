@@ -5,36 +5,63 @@
 # /proc, scraping /metrics, and printing result rows for bench/run.sh.
 # Never sends traffic anywhere but loopback or namespaces a script created.
 #
-# Environment: BENCH_BIN=/path/to/crosscheck skips the release build and uses
-# that binary (for quick iterations; the default builds the release preset).
+# Environment: BENCH_BUILD_DIR=DIR uses binaries already built in DIR
+# (DIR/daemon/crosscheck, DIR/bench/probe_throughput); BENCH_BIN=/path/to/
+# crosscheck uses that daemon binary. Without them the release preset is
+# built. BENCH_SECONDS (measurement window) and BENCH_QUICK (short warm-up)
+# are read by the scripts themselves.
+# Variables a script may set before bench_prepare: bench_name (prefix of its
+# log lines), bench_targets (CMake targets it needs; default crosscheck).
 
-# Installs the project's packages and any extra Debian packages named, with
-# a policy-rc.d that keeps package services from starting; builds the
-# release crosscheck and sets $bin.
-bench_prepare() {
-  ./scripts/install-deps.sh >/dev/null
-  local missing=() package
+log() { printf '%s\n' "${bench_name:+$bench_name: }$*" >&2; }
+
+# Installs the Debian packages named that are missing, with a policy-rc.d
+# that keeps their services from starting (the scripts run their own); a
+# policy-rc.d that was there before is left as it was.
+bench_install() {
+  local missing=() package own_policy=0 status=0
   for package in "$@"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$package")
     fi
   done
-  if ((${#missing[@]} > 0)); then
-    # Keep the package's own service from starting: the script runs its own.
+  ((${#missing[@]} > 0)) || return 0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    own_policy=1
+  fi
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+    status=$?
+  if ((own_policy)); then
     rm -f /usr/sbin/policy-rc.d
   fi
-  if [[ -n ${BENCH_BIN:-} ]]; then
-    bin=$BENCH_BIN
+  return "$status"
+}
+
+# Installs the project's packages and any extra Debian packages named;
+# builds (or finds) what the script needs: $build is the build dir, $bin the
+# daemon. Makes the temp dir $work (readable by nginx's workers) and arms
+# the clean-up.
+bench_prepare() {
+  ./scripts/install-deps.sh >/dev/null
+  bench_install "$@"
+  local -a cmake_targets
+  read -ra cmake_targets <<<"${bench_targets:-crosscheck}"
+  if [[ -n ${BENCH_BUILD_DIR:-} ]]; then
+    build=$BENCH_BUILD_DIR
+  elif [[ -n ${BENCH_BIN:-} && ${cmake_targets[*]} == crosscheck ]]; then
+    build=
   else
     cmake --preset release >/dev/null
-    cmake --build --preset release -j "$(nproc)" --target crosscheck >/dev/null
-    bin=$PWD/build/release/daemon/crosscheck
+    cmake --build --preset release -j "$(nproc)" --target "${cmake_targets[@]}" >/dev/null
+    build=$PWD/build/release
   fi
+  bin=${BENCH_BIN:-$build/daemon/crosscheck}
   # Thousands of probe sockets and API connections: more than the usual 1024.
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
   work=$(mktemp -d /tmp/crosscheck-bench.XXXXXX)
+  chmod 755 "$work"  # nginx workers (www-data) read files under it
   bench_pids=()
   bench_netns=()
   trap bench_cleanup EXIT
@@ -57,8 +84,6 @@ bench_cleanup() {
   rm -rf "$work"
 }
 
-log() { printf '%s\n' "$*" >&2; }
-
 # Runs a command in the background, remembered for clean-up; $! is its pid.
 bench_start() {
   "$@" &
@@ -73,16 +98,41 @@ bench_netns_add() {
   ip -n "$1" link set lo up
 }
 
-# dnsmasq answering every name under DOMAIN with ADDRESS, listening on the
-# comma-separated LISTEN addresses at PORT: bench_dnsmasq LISTEN PORT DOMAIN
-# ADDRESS [command prefix, e.g. ip netns exec NS].
+# dnsmasq answering every name under each DOMAIN with its ADDRESS, listening
+# on the comma-separated LISTEN addresses at PORT: bench_dnsmasq LISTEN PORT
+# "DOMAIN/ADDRESS[ DOMAIN/ADDRESS...]" [command prefix, e.g. ip netns exec NS].
+# $! is its pid.
 bench_dnsmasq() {
-  local listen=$1 port=$2 domain=$3 address=$4
-  shift 4
+  local listen=$1 port=$2 mapping
+  local -a names=()
+  for mapping in $3; do
+    names+=(--local="/${mapping%%/*}/" --address="/$mapping")
+  done
+  shift 3
   bench_start "$@" /usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts \
     --conf-file=/dev/null --bind-interfaces --listen-address="$listen" --port="$port" \
-    --local="/$domain/" --address="/$domain/$address" --local-ttl=60 --cache-size=10000 \
+    "${names[@]}" --local-ttl=60 --cache-size=10000 \
     --dns-forward-max=10000 --pid-file= --user=root --log-facility=/dev/null
+}
+
+# nginx with one worker serving the server block SERVER (its directives:
+# listen, root, ...), config and logs under $work/NAME*: bench_nginx NAME
+# SERVER [command prefix]. $! is its pid.
+bench_nginx() {
+  local name=$1 server=$2
+  shift 2
+  cat > "$work/$name.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/$name.pid;
+error_log $work/$name-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server { $server }
+}
+NGINX
+  bench_start "$@" nginx -c "$work/$name.conf"
 }
 
 # Writes the daemon's config: bench_config FILE LISTEN INTERVAL TIMEOUT
@@ -196,6 +246,11 @@ lateness_quantile_ms() {
 # CPU ticks (utime + stime) of PID; the fields after the ")" of the name.
 cpu_ticks() {
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# CPU seconds (utime + stime) PID has used so far.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" -v ticks="$(cpu_ticks "$1")" 'BEGIN { print ticks / hz }'
 }
 
 # A /proc/PID/status field in MB (VmHWM, VmRSS).

@@ -6,102 +6,51 @@
 #                 the same server, and versus prometheus-blackbox-exporter's
 #                 dns module (same server, name type, UDP, IPv4) driven
 #                 through /probe by wrk.
-#   row 2 (http): crosscheck's prober, `http:` checks whose host names the
-#                 vantage's resolver (dnsmasq) resolves to a local nginx,
-#                 versus blackbox_exporter's http module GETting the same
-#                 nginx file through /probe (IP-literal URL: no DNS).
+#   row 2 (http): crosscheck's prober, `http:` checks of tN.web.test, which
+#                 the vantage's resolver (the dnsmasq) resolves to a local
+#                 nginx, versus blackbox_exporter's http module GETting the
+#                 same URL through /probe. The exporter runs in a private
+#                 mount namespace whose /etc/resolv.conf names the same
+#                 dnsmasq, so it resolves the same host name there (one A
+#                 query: ip4, no fallback; ours asks A and AAAA). Detail on
+#                 stderr: the exporter with an IP-literal URL (no DNS) and
+#                 with A + AAAA (ip4 preferred, fallback on).
 # Our figure is the prober's own CPU (getrusage) per completed probe; the
 # exporter's is its process CPU (/proc/PID/stat utime+stime) per completed
 # /probe request. ROW lines on stdout, detail on stderr. Loopback only
-# (127.0.0.81-83); every process started here is stopped on exit.
+# (127.0.0.82, 127.0.0.83, and 127.0.0.85 port 53: resolv.conf cannot name
+# another port); every process started here is stopped on exit.
 # Usage: bench/probe_cost.sh [dns|http|all]
 # Env: BENCH_SECONDS (measurement window per figure, default 10),
 #      BENCH_BUILD_DIR (use binaries already built there; default: build
 #      the release preset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 what=${1:-all}
 seconds=${BENCH_SECONDS:-10}
 case $what in dns | http | all) ;; *) echo "usage: $0 [dns|http|all]" >&2; exit 2 ;; esac
 
 dns_targets=1000 dns_vantages=5      # 5000 DNS probes/s at a 1 s interval
-http_targets=300 http_vantages=3     # 900 HTTP probes/s (each with its DNS query)
+http_targets=300 http_vantages=3     # 900 HTTP probes/s (each with its DNS queries)
 interval_ms=1000
 wrk_connections=2                    # the exporter's driver: fixed concurrency
-resolver=127.0.0.81:5381 web=127.0.0.82:8082 exporter=127.0.0.83:9583
+resolver=127.0.0.85:53 web=127.0.0.82:8082 exporter=127.0.0.83:9583
 
-log() { echo "probe_cost: $*" >&2; }
+bench_name=probe_cost bench_targets=probe_throughput
+bench_prepare dnsmasq-base dnsperf nginx wrk prometheus-blackbox-exporter curl util-linux
 
-# Installs Debian packages without letting their services start.
-install_packages() {
-  local missing=() p own_policy=0
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  ((${#missing[@]})) || return 0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    own_policy=1
-  fi
-  log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  ((own_policy)) && rm -f /usr/sbin/policy-rc.d
-  return 0
-}
-
-# CPU seconds (user + system) a running process has used so far.
-cpu_seconds() {
-  awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$1/stat"
-}
-
-# Formatting for ROW lines: ratio = ours / theirs with 2 decimals.
-ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-at_most() { if awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a <= b) }'; then echo yes; else echo no; fi; }
-row() { local IFS='|'; echo "ROW|$*"; }
-
-install_packages dnsmasq-base dnsperf nginx wrk prometheus-blackbox-exporter curl
-if [[ -n ${BENCH_BUILD_DIR:-} ]]; then
-  build=$BENCH_BUILD_DIR
-else
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target probe_throughput >&2
-  build=$PWD/build/release
+if [[ -n $(ss -Hlun "src ${resolver%:*}" "sport = :${resolver#*:}") ]]; then
+  log "$resolver is taken: $(ss -Hlunp "src ${resolver%:*}" "sport = :${resolver#*:}")"
+  exit 1
 fi
-
-work=$(mktemp -d)
-chmod 755 "$work"  # nginx workers (not root) read files under it
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 # tN.bench.test (DNS row) and tN.web.test (HTTP row, nginx's address).
-/usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
-  --bind-interfaces --listen-address="${resolver%:*}" --port="${resolver#*:}" \
-  --address=/bench.test/192.0.2.1 --address=/web.test/"${web%:*}" --local-ttl=60 \
-  --cache-size=10000 --pid-file= --user=root --log-facility=/dev/null &
-pids+=($!)
+bench_dnsmasq "${resolver%:*}" "${resolver#*:}" "bench.test/192.0.2.1 web.test/${web%:*}"
 dnsmasq_pid=$!
 
 mkdir -p "$work/www"
 echo ok > "$work/www/probe.txt"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server { listen $web; root $work/www; }
-}
-NGINX
-nginx -c "$work/nginx.conf" &
-pids+=($!)
+bench_nginx nginx "listen $web; root $work/www;"
 
 cat > "$work/blackbox.yml" <<YAML
 modules:
@@ -114,17 +63,29 @@ modules:
       ip_protocol_fallback: false
       query_name: t0.bench.test
       query_type: A
-  http_bench:           # our http: check: GET, any 2xx (200 here)
+  http_bench:           # our http: check: GET, any 2xx (200 here); a host name costs one A query
     prober: http
     timeout: 2s
     http:
       preferred_ip_protocol: ip4
       ip_protocol_fallback: false
       valid_status_codes: [200]
+  http_bench_a_aaaa:    # detail only: the same, asking A and AAAA as ours does
+    prober: http
+    timeout: 2s
+    http:
+      preferred_ip_protocol: ip4
+      ip_protocol_fallback: true
+      valid_status_codes: [200]
 YAML
-/usr/bin/prometheus-blackbox-exporter --config.file="$work/blackbox.yml" \
-  --web.listen-address="$exporter" --log.level=warn 2>"$work/blackbox.log" &
-pids+=($!)
+# The exporter resolves through its /etc/resolv.conf: in a mount namespace of
+# its own, that is a file naming our dnsmasq (the real one is not touched).
+echo "nameserver ${resolver%:*}" > "$work/resolv.conf"
+# shellcheck disable=SC2016 # $1 and $@ are the inner shell's
+bench_start unshare --mount --propagation private sh -c \
+  'conf=$1; shift; mount --bind "$conf" /etc/resolv.conf && exec /usr/bin/prometheus-blackbox-exporter "$@"' sh \
+  "$work/resolv.conf" --config.file="$work/blackbox.yml" --web.listen-address="$exporter" \
+  --log.level=warn 2>"$work/blackbox.log"
 exporter_pid=$!
 
 # Counts /probe answers that report success, for the exporter's figure.
@@ -161,7 +122,7 @@ exporter_cost() {
   ok=$(sed -n 's/.*probes_ok=\([0-9]*\).*/\1/p' <<<"$out")
   failed=$(sed -n 's/.*probes_failed=\([0-9]*\).*/\1/p' <<<"$out")
   if ((ok + failed == 0)); then log "blackbox_exporter $1: no probe completed"; return 1; fi
-  log "blackbox_exporter $1: $ok probes ok, $failed failed in ${seconds}s, $wrk_connections connections, $(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", b - a }') CPU s"
+  log "blackbox_exporter $1 ($2): $ok probes ok, $failed failed in ${seconds}s, $wrk_connections connections, $(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", b - a }') CPU s"
   awk -v a="$before" -v b="$after" -v n="$((ok + failed))" -v s="$seconds" \
     'BEGIN { printf "%.2f %.0f\n", (n > 0 ? (b - a) * 1e6 / n : 0), n / s }'
 }
@@ -202,24 +163,34 @@ if [[ $what == dns || $what == all ]]; then
   measured="DNS probe cost ($dns_targets x $dns_vantages dns: checks, UDP A, loopback dnsmasq)"
   row 1 "$measured" "$us us CPU/probe" \
     "dnsperf, same server and rate: a bare query loop, the floor" "$perf_us us CPU/query" \
-    "$(ratio_of "$us" "$perf_us")" "at most 25 us CPU per probe (absolute; ratio = overhead over the floor)" \
-    "$(at_most "$us" 25)"
+    "$(ratio "$us" "$perf_us")" "at most 25 us CPU per probe (absolute; ratio = overhead over the floor)" \
+    "$(met "$us <= 25")"
+  box_ratio=$(ratio "$us" "$box_us")
   row 1 "$measured" "$us us CPU/probe" \
     "blackbox_exporter dns module via /probe, same server and name ($box_rate probes/s)" \
-    "$box_us us CPU/probe" "$(ratio_of "$us" "$box_us")" "at least 10x cheaper (ratio <= 0.10)" \
-    "$(at_most "$(ratio_of "$us" "$box_us")" 0.10)"
+    "$box_us us CPU/probe" "$box_ratio" "at least 10x cheaper (ratio <= 0.10)" \
+    "$(met "$box_ratio <= 0.10")"
 fi
 
 if [[ $what == http || $what == all ]]; then
   url="http://{target}.web.test:${web#*:}/probe.txt"
   log "row 2: $http_targets targets x $http_vantages vantages of http: checks ($url) every ${interval_ms} ms, ${seconds}s"
+  before=$(cpu_seconds "$dnsmasq_pid")
   our_cost --targets "$http_targets" --vantages "$http_vantages" --http-url "$url"
+  after=$(cpu_seconds "$dnsmasq_pid")
+  log "dnsmasq answering them: $(awk -v a="$before" -v b="$after" -v n="${ours[probes]}" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }') us CPU per probe (A + AAAA)"
   us=$(printf '%.1f' "${ours[cpu_us_per_probe]}")
-  box=$(exporter_cost http_bench "http://$web/probe.txt")
+  # The same host name through the same dnsmasq: one A query per /probe.
+  box=$(exporter_cost http_bench "http://t0.web.test:${web#*:}/probe.txt")
   read -r box_us box_rate <<<"$box"
-  row 2 "HTTP probe cost ($http_targets x $http_vantages http: checks, GET of a small file from loopback nginx; ours includes its DNS query, blackbox's IP-literal URL has none)" \
+  # Detail: A + AAAA (the queries ours makes), and an IP literal (no DNS).
+  read -r dual_us _ <<<"$(exporter_cost http_bench_a_aaaa "http://t0.web.test:${web#*:}/probe.txt")"
+  read -r literal_us _ <<<"$(exporter_cost http_bench "http://$web/probe.txt")"
+  log "blackbox_exporter http per probe: $box_us us (host name, A), $dual_us us (host name, A + AAAA), $literal_us us (IP literal, no DNS); ours $us us (A + AAAA)"
+  box_ratio=$(ratio "$us" "$box_us")
+  row 2 "HTTP probe cost ($http_targets x $http_vantages http: checks of tN.web.test resolved by a loopback dnsmasq, GET of a small file from loopback nginx; ours asks A and AAAA, blackbox A only)" \
     "$us us CPU/probe" \
-    "blackbox_exporter http module via /probe, same nginx file ($box_rate probes/s)" \
-    "$box_us us CPU/probe" "$(ratio_of "$us" "$box_us")" "at least 6x cheaper (ratio <= 0.17)" \
-    "$(at_most "$(ratio_of "$us" "$box_us")" 0.17)"
+    "blackbox_exporter http module via /probe, same host name through the same dnsmasq (ip4, no fallback: one A query), same nginx file ($box_rate probes/s)" \
+    "$box_us us CPU/probe" "$box_ratio" "at least 6x cheaper (ratio <= 0.17)" \
+    "$(met "$box_ratio <= 0.17")"
 fi

@@ -14,8 +14,8 @@
 # Env: BENCH_SECONDS (measurement window per figure; default 10),
 #      BENCH_TIMEOUT (seconds one script may take, install and build
 #      included; default 1800), BENCH_BUILD_DIR (use binaries already
-#      built there instead of building the release preset; passed on, and
-#      as BENCH_BIN=DIR/daemon/crosscheck for the scripts using lib.sh).
+#      built there instead of building the release preset; passed on to
+#      every script, see bench/lib.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
@@ -31,10 +31,6 @@ else
   export BENCH_SECONDS=${BENCH_SECONDS:-10}
 fi
 timeout_s=${BENCH_TIMEOUT:-1800}
-# Binaries built elsewhere: rows 1-3 read BENCH_BUILD_DIR, bench/lib.sh BENCH_BIN.
-if [[ -n ${BENCH_BUILD_DIR:-} && -z ${BENCH_BIN:-} ]]; then
-  export BENCH_BIN=$BENCH_BUILD_DIR/daemon/crosscheck
-fi
 
 # Script -> the rows it produces, in table order.
 scripts=(probe_cost.sh api_vs_nginx.sh scale.sh storm.sh siege.sh)

@@ -5,20 +5,23 @@
 # over the interval) it measures, over a window: peak and current RSS, CPU
 # of one core, probes started per second, the p99 probe start lateness, and
 # the growth of the SQLite data dir. Loopback only (127.0.77.x).
-# Usage: bench/scale.sh [WINDOW_SECONDS=60] [WARMUP_SECONDS=20]
+# Usage: bench/scale.sh [WINDOW_SECONDS] [WARMUP_SECONDS]
 #        (TARGETS=N overrides 10,000, for a lighter run)
+# Env: BENCH_SECONDS (the window unless WINDOW_SECONDS is given; default
+#      60), BENCH_QUICK=1 (warm-up 10 s, one interval, instead of 20 s),
+#      BENCH_BUILD_DIR / BENCH_BIN (prebuilt binaries, see bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-window=${1:-60}
-warmup=${2:-20}
+window=${1:-${BENCH_SECONDS:-60}}
+if [[ ${BENCH_QUICK:-} == 1 ]]; then warmup=${2:-10}; else warmup=${2:-20}; fi
 targets=${TARGETS:-10000}
 vantages=5
 # shellcheck disable=SC2119 # no extra package to install
 bench_prepare
 
 resolvers="127.0.77.1:5399 127.0.77.2:5399 127.0.77.3:5399 127.0.77.4:5399 127.0.77.5:5399"
-bench_dnsmasq 127.0.77.1,127.0.77.2,127.0.77.3,127.0.77.4,127.0.77.5 5399 bench.test 127.0.0.1
+bench_dnsmasq 127.0.77.1,127.0.77.2,127.0.77.3,127.0.77.4,127.0.77.5 5399 bench.test/127.0.0.1
 bench_config "$work/crosscheck.yaml" 127.0.77.10:9597 10s 2s 4096 10000 \
   "$(vantages_yaml "$resolvers")" "$(targets_yaml "$targets" bench.test)"
 log "scale: $targets targets x $vantages vantages every 10 s; warm-up ${warmup}s, window ${window}s"

@@ -5,19 +5,22 @@
 # DNS-only targets x 5 vantages every 1 s against a local dnsmasq. The API's
 # default connection cap is 1024, so 1,000 connections plus the scrapes fit.
 # Loopback only (127.0.78.x).
-# Usage: bench/siege.sh [WINDOW_SECONDS=30] [WARMUP_SECONDS=10]
+# Usage: bench/siege.sh [WINDOW_SECONDS] [WARMUP_SECONDS]
 #        (TARGETS=N overrides 1,000, CONNECTIONS=N overrides 1,000)
+# Env: BENCH_SECONDS (each window unless WINDOW_SECONDS is given; default
+#      30), BENCH_QUICK=1 (warm-up 3 s instead of 10 s),
+#      BENCH_BUILD_DIR / BENCH_BIN (prebuilt binaries, see bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-window=${1:-30}
-warmup=${2:-10}
+window=${1:-${BENCH_SECONDS:-30}}
+if [[ ${BENCH_QUICK:-} == 1 ]]; then warmup=${2:-3}; else warmup=${2:-10}; fi
 targets=${TARGETS:-1000}
 connections=${CONNECTIONS:-1000}
 bench_prepare wrk
 
 resolvers="127.0.78.1:5398 127.0.78.2:5398 127.0.78.3:5398 127.0.78.4:5398 127.0.78.5:5398"
-bench_dnsmasq 127.0.78.1,127.0.78.2,127.0.78.3,127.0.78.4,127.0.78.5 5398 siege.test 127.0.0.1
+bench_dnsmasq 127.0.78.1,127.0.78.2,127.0.78.3,127.0.78.4,127.0.78.5 5398 siege.test/127.0.0.1
 bench_config "$work/crosscheck.yaml" 127.0.78.10:9598 1s 500ms 4096 10000 \
   "$(vantages_yaml "$resolvers")" "$(targets_yaml "$targets" siege.test)"
 log "siege: $targets targets x 5 vantages every 1 s; windows of ${window}s; wrk with $connections connections"

@@ -7,13 +7,16 @@
 # tx_packets over each window. "Timing out": the server namespace gets a
 # blackhole route to the daemon's address, so queries and SYNs arrive and
 # every reply vanishes. Only the namespaces this script creates see traffic.
-# Usage: bench/storm.sh [WINDOW_SECONDS=30] [WARMUP_SECONDS=10]
+# Usage: bench/storm.sh [WINDOW_SECONDS] [WARMUP_SECONDS]
 #        (TARGETS=N overrides 500; half are DNS-only, half DNS + HTTP)
+# Env: BENCH_SECONDS (each window unless WINDOW_SECONDS is given; default
+#      30), BENCH_QUICK=1 (warm-up 3 s instead of 10 s),
+#      BENCH_BUILD_DIR / BENCH_BIN (prebuilt binaries, see bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-window=${1:-30}
-warmup=${2:-10}
+window=${1:-${BENCH_SECONDS:-30}}
+if [[ ${BENCH_QUICK:-} == 1 ]]; then warmup=${2:-3}; else warmup=${2:-10}; fi
 targets=${TARGETS:-500}
 bench_prepare nginx
 
@@ -30,23 +33,12 @@ ip -n "$daemon_ns" link set cc-storm-o up
 ip -n "$server_ns" link set cc-storm-s up
 in_servers=(ip netns exec "$server_ns")
 
-bench_dnsmasq 10.77.0.2,10.77.0.3,10.77.0.4 53 storm.test 10.77.0.10 "${in_servers[@]}"
+bench_dnsmasq 10.77.0.2,10.77.0.3,10.77.0.4 53 storm.test/10.77.0.10 "${in_servers[@]}"
 mkdir -p "$work/www"
 echo ok > "$work/www/index.html"
 # nginx's workers run as www-data: let them read the page.
-chmod o+x "$work" && chmod -R a+rX "$work/www"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server { listen 10.77.0.10:80 backlog=4096; root $work/www; }
-}
-NGINX
-bench_start "${in_servers[@]}" nginx -c "$work/nginx.conf"
+chmod -R a+rX "$work/www"
+bench_nginx nginx "listen 10.77.0.10:80 backlog=4096; root $work/www;" "${in_servers[@]}"
 
 bench_config "$work/crosscheck.yaml" 127.0.0.1:9470 1s 800ms 2048 4000 \
   "$(vantages_yaml "10.77.0.2:53 10.77.0.3:53 10.77.0.4:53")" \
