@@ -151,6 +151,7 @@ class Engine {
                std::vector<Evidence> evidence, const Instant& now, Evaluation& out);
   void update_episode(std::size_t index, const Instant& now, Evaluation& out);
   std::optional<std::size_t> target_index(std::string_view name) const;
+  void index_targets();
   void retire_vantages(const std::vector<std::string>& names, const Instant& now,
                        Reconfiguration& out);
   const VantagePolicy* find_vantage(std::string_view name) const;
@@ -159,6 +160,7 @@ class Engine {
   std::vector<VantagePolicy> vantages_;  // local, then remote as registered
   std::vector<TargetState> states_;      // parallel to policy_.targets
   std::vector<Verdict> published_;       // parallel to policy_.targets
+  std::map<std::string, std::size_t, std::less<>> target_indices_;  // name -> index in policy_
   std::map<std::string, std::string> suspects_;
   std::map<std::string, std::string> suspect_keys_;
   std::uint64_t revision_ = 0;

@@ -86,6 +86,7 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
   vantages_ = std::move(vantages);
   states_ = std::move(states);
   published_ = std::move(published);
+  index_targets();
   if (!out.targets_added.empty() || !out.targets_removed.empty()) {
     ++revision_;  // the list of verdicts changed: wake watchers
   }

@@ -7,6 +7,7 @@
 
 #include "consensus/types.hpp"
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <queue>
@@ -20,12 +21,29 @@ struct ScheduleLimits {
   int max_per_second = 500;  // probe starts per second (token bucket, 1 s burst)
 };
 
+// Upper bounds in seconds of the start-lateness buckets, as Prometheus' `le`;
+// +Inf is implicit.
+inline constexpr std::array<double, 14> k_lateness_buckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+// How late scheduled probes started: the time from a turn's due time (jitter
+// included) to the take_due() that started it, waits for the caps included.
+struct LatenessHistogram {
+  std::array<std::uint64_t, k_lateness_buckets.size()> buckets{};  // per bucket, not cumulative
+  std::uint64_t count = 0;                                         // includes those above 10 s
+  double sum_seconds = 0;
+
+  // Counts one start `lateness` after its due time; a negative one counts as 0.
+  void observe(consensus::Duration lateness);
+};
+
 struct ScheduleCounters {
   std::uint64_t started = 0;
   std::uint64_t skipped = 0;   // turns dropped: the pair was still running or waiting
   std::uint64_t deferred = 0;  // turns that had to wait for the in-flight cap or rate budget
   int in_flight = 0;
   int peak_in_flight = 0;
+  LatenessHistogram start_lateness;  // scheduled turns only, never start_now() rechecks
 };
 
 class Scheduler {
@@ -54,10 +72,10 @@ class Scheduler {
     consensus::Duration interval{};
     consensus::Duration phase{};
     std::int64_t turn = 0;
-    consensus::MonoTime due;
+    consensus::MonoTime due;          // of the next turn in turns_
+    consensus::MonoTime waiting_due;  // of the turn waiting in ready_ (its lateness counts)
     bool in_flight = false;
     bool waiting = false;
-    bool deferred = false;  // this wait is already counted
   };
   struct Entry {
     consensus::MonoTime due;
@@ -73,6 +91,7 @@ class Scheduler {
   std::vector<Pair> pairs_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> turns_;
   std::deque<std::size_t> ready_;  // due, waiting for capacity (FIFO, each pair once)
+  std::size_t uncounted_waits_ = 0;  // newest entries of ready_ not yet counted as deferred
   ScheduleLimits limits_;
   std::mt19937_64 rng_;
   consensus::MonoTime start_;

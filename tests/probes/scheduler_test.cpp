@@ -147,3 +147,108 @@ TEST_CASE("the next wakeup is the earliest turn or the next rate token", "[sched
   CHECK(scheduler.take_due(turn - 1ms).empty());
   CHECK(scheduler.take_due(turn).size() == 1);
 }
+
+namespace {
+
+// The index of the first bucket counting something, or -1 (none: +Inf).
+int lateness_bucket(const LatenessHistogram& histogram) {
+  for (std::size_t i = 0; i < histogram.buckets.size(); ++i) {
+    if (histogram.buckets.at(i) > 0) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("a turn taken after its due time counts its lateness in one bucket", "[scheduler]") {
+  // Table: lateness -> the bucket (upper bound, seconds) it lands in; `le` is
+  // inclusive, so 10 ms is in the 0.01 bucket and 11 ms in 0.025.
+  const auto [late, bound] = GENERATE(table<Duration, double>({
+      {0ms, 0.0005},
+      {1ms, 0.001},
+      {10ms, 0.01},
+      {11ms, 0.025},
+      {30ms, 0.05},
+      {2s, 2.5},
+      {10s, 10},
+  }));
+  CAPTURE(late.count());
+  Scheduler scheduler(std::vector<Duration>(1, 60s), {}, 5, MonoTime{});
+  const auto due = scheduler.next_turn(0);
+  REQUIRE(scheduler.take_due(due + late).size() == 1);
+  const auto& lateness = scheduler.counters().start_lateness;
+  CHECK(lateness.count == 1);
+  CHECK(lateness.sum_seconds == Approx(std::chrono::duration<double>(late).count()));
+  REQUIRE(lateness_bucket(lateness) >= 0);
+  CHECK(k_lateness_buckets.at(static_cast<std::size_t>(lateness_bucket(lateness))) == bound);
+  std::uint64_t total = 0;
+  for (const auto n : lateness.buckets) {
+    total += n;
+  }
+  CHECK(total == 1);
+}
+
+TEST_CASE("a start later than the last bucket is counted only as +Inf", "[scheduler]") {
+  Scheduler scheduler(std::vector<Duration>(1, 60s), {}, 5, MonoTime{});
+  REQUIRE(scheduler.take_due(scheduler.next_turn(0) + 11s).size() == 1);
+  const auto& lateness = scheduler.counters().start_lateness;
+  CHECK(lateness.count == 1);
+  CHECK(lateness.sum_seconds == Approx(11.0));
+  CHECK(lateness_bucket(lateness) == -1);
+}
+
+TEST_CASE("a turn deferred by the in-flight cap counts the time it waited", "[scheduler]") {
+  // Two pairs, room for one probe: the later-due pair waits until the first
+  // finishes 200 ms after its own due time, and its lateness says so.
+  Scheduler scheduler(std::vector<Duration>(2, 10s), {1, 100}, 9, MonoTime{});
+  const auto first = scheduler.next_turn(0) <= scheduler.next_turn(1) ? 0U : 1U;
+  const auto second = 1U - first;
+  const auto early = scheduler.next_turn(first);
+  const auto late = scheduler.next_turn(second);
+  REQUIRE(scheduler.take_due(late) == std::vector<std::size_t>{first});
+  CHECK(scheduler.counters().deferred == 1);
+  CHECK(scheduler.counters().start_lateness.count == 1);
+  scheduler.finish(first);
+  REQUIRE(scheduler.take_due(late + 200ms) == std::vector<std::size_t>{second});
+  const auto& lateness = scheduler.counters().start_lateness;
+  CHECK(lateness.count == 2);
+  const auto waited = std::chrono::duration<double>(late - early).count() + 0.2;
+  CHECK(lateness.sum_seconds == Approx(waited));
+  // 200 ms sits in (0.1, 0.25].
+  CHECK(lateness.buckets.at(8) >= 1);
+  CHECK(k_lateness_buckets.at(8) == 0.25);
+}
+
+TEST_CASE("a turn deferred by the rate budget counts the time it waited", "[scheduler]") {
+  // A budget of 1 start a second: 3 pairs due at once start a second apart,
+  // so the last one is about 2 s late.
+  Scheduler scheduler(std::vector<Duration>(3, 60s), {10, 1}, 11, MonoTime{});
+  MonoTime all_due{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    all_due = std::max(all_due, scheduler.next_turn(i));
+  }
+  std::size_t started = 0;
+  for (auto now = all_due; now < all_due + 5s; now += 100ms) {
+    started += scheduler.take_due(now).size();
+  }
+  CHECK(started == 3);
+  const auto& lateness = scheduler.counters().start_lateness;
+  CHECK(lateness.count == 3);
+  // The third start waited for two more tokens: between 1 s and 2.5 s late.
+  CHECK(lateness.buckets.at(11) + lateness.buckets.at(10) >= 1);
+  CHECK(lateness.sum_seconds >= 2.0);
+}
+
+TEST_CASE("rechecks and skipped turns add nothing to the lateness histogram", "[scheduler]") {
+  Scheduler scheduler(std::vector<Duration>(2, 10s), {}, 13, MonoTime{});
+  CHECK(scheduler.start_now(0));
+  CHECK(scheduler.counters().start_lateness.count == 0);
+  // Pair 0 still runs at its turn: skipped, not started, not counted.
+  const auto turn = scheduler.next_turn(0);
+  const auto started = scheduler.take_due(turn);
+  CHECK(std::find(started.begin(), started.end(), 0U) == started.end());
+  CHECK(scheduler.counters().skipped == 1);
+  CHECK(scheduler.counters().start_lateness.count == started.size());
+}
