@@ -10,7 +10,10 @@ namespace crosscheck::daemon {
 struct ApiCounters {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_rejected = 0;  // over max_connections: 503 and close
-  std::uint64_t requests = 0;              // complete requests routed
+  // Closed at the cap to make room: it had waited longest without a byte
+  // of its next request.
+  std::uint64_t connections_evicted = 0;
+  std::uint64_t requests = 0;  // complete requests routed
   std::uint64_t responses_2xx = 0;
   std::uint64_t responses_3xx = 0;
   std::uint64_t responses_4xx = 0;

@@ -180,13 +180,11 @@ ApiResponse verdict_read(QueryParams& query, const Snapshot& snapshot, const std
   if (view == nullptr) {
     return unknown_target(target);
   }
-  if (!expect && !view->rendered.empty()) {
-    return make_response(200, view->rendered);
+  if (!expect) {
+    return make_response(
+        200, view->body->get([&] { return to_body(verdict_json(*view, snapshot.node)); }));
   }
   json::object body = verdict_json(*view, snapshot.node);
-  if (!expect) {
-    return json_response(body);
-  }
   const GateDecision gate = decide_gate(view->verdict, *expect, generation,
                                         stable_for.value_or(config::Duration{0}), now);
   json::object gate_json;

@@ -1,7 +1,9 @@
 // The API server: Beast's session idiom on one io_context thread. Each
-// session reads one request (expires_after first, parser limits set), routes
-// it through the pure handle_request(), and writes one answer; writes and
-// watches wait off-thread and hop back with asio::post before touching it.
+// session waits for the first byte of a request (idle_timeout; evictable at
+// the connection cap meanwhile), reads the whole request under one deadline
+// (request_timeout, parser limits set), routes it through the pure
+// handle_request(), and writes one answer; writes and watches wait off-thread
+// and hop back with asio::post before touching it.
 #include "daemon/api_server.hpp"
 
 #include "daemon/metrics.hpp"
@@ -12,6 +14,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +28,7 @@
 #include <atomic>
 #include <cctype>
 #include <exception>
+#include <list>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -53,17 +57,22 @@ constexpr std::size_t k_linger_bytes = std::size_t{256} * 1024;
 constexpr auto k_action_grace = 1s;
 // Back-off before accepting again after an accept error (EMFILE, ENFILE).
 constexpr auto k_accept_retry = 100ms;
+// Waiting connections a newcomer looks at, longest-waiting first, for one
+// whose client has not sent anything since; bounds the work per accept.
+constexpr std::size_t k_eviction_scan = 64;
 
 struct Counters {
-  std::atomic<std::uint64_t> connections_accepted{0}, connections_rejected{0}, requests{0},
-      responses_2xx{0}, responses_3xx{0}, responses_4xx{0}, responses_5xx{0}, malformed_requests{0},
-      oversized_headers{0}, oversized_bodies{0}, timeouts{0}, io_errors{0}, accept_errors{0},
-      watch_refused{0}, action_timeouts{0}, internal_errors{0};
+  std::atomic<std::uint64_t> connections_accepted{0}, connections_rejected{0},
+      connections_evicted{0}, requests{0}, responses_2xx{0}, responses_3xx{0}, responses_4xx{0},
+      responses_5xx{0}, malformed_requests{0}, oversized_headers{0}, oversized_bodies{0},
+      timeouts{0}, io_errors{0}, accept_errors{0}, watch_refused{0}, action_timeouts{0},
+      internal_errors{0};
 };
 
 ApiCounters copy_of(const Counters& c) {
   return ApiCounters{c.connections_accepted.load(),
                      c.connections_rejected.load(),
+                     c.connections_evicted.load(),
                      c.requests.load(),
                      c.responses_2xx.load(),
                      c.responses_3xx.load(),
@@ -79,6 +88,8 @@ ApiCounters copy_of(const Counters& c) {
                      c.action_timeouts.load(),
                      c.internal_errors.load()};
 }
+
+class Session;
 
 // What sessions share with the server, kept alive by them.
 struct Shared {
@@ -106,6 +117,9 @@ struct Shared {
   Counters counters;
   std::atomic<std::size_t> active{0};     // sessions serving requests
   std::atomic<std::size_t> rejecting{0};  // sessions answering 503
+  // Sessions waiting for the first byte of a request, longest-waiting
+  // first: the eviction candidates. Server thread only.
+  std::list<Session*> waiting;
   mutable std::mutex token_mutex;  // guards options.token
   // Completions from other threads post to the io_context only while open.
   std::mutex post_mutex;
@@ -128,10 +142,18 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket)),
         shared_(std::move(shared)),
         action_timer_(stream_.get_executor()),
+        idle_timer_(stream_.get_executor()),
         buffer_(k_read_buffer_limit),
         rejecting_(rejecting) {}
 
-  ~Session() { (rejecting_ ? shared_->rejecting : shared_->active).fetch_sub(1); }
+  ~Session() {
+    stop_waiting();
+    if (rejecting_) {
+      shared_->rejecting.fetch_sub(1);
+    } else if (!evicted_) {  // an evicted session gave its slot back already
+      shared_->active.fetch_sub(1);
+    }
+  }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   Session(Session&&) = delete;
@@ -152,6 +174,26 @@ class Session : public std::enable_shared_from_this<Session> {
     error_code ignored;
     stream_.socket().close(ignored);
     action_timer_.cancel();
+    idle_timer_.cancel();
+  }
+
+  // True when the client has sent bytes we have not read yet: its request
+  // has begun (the readiness wait below leaves them in the kernel).
+  bool has_unread_bytes() {
+    error_code ec;
+    const std::size_t unread = stream_.socket().available(ec);
+    return !ec && unread > 0;
+  }
+
+  // Closes this waiting connection to make room for a newcomer and gives
+  // its slot back at once (the newcomer takes it). Server thread.
+  void evict() {
+    stop_waiting();
+    evicted_ = true;
+    shared_->active.fetch_sub(1);
+    bump(shared_->counters.connections_evicted);
+    idle_timer_.cancel();
+    close_now();
   }
 
  private:
@@ -166,15 +208,63 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // Waits (idle_timeout) for the first byte of the next request, then reads
+  // it. Why wait for readiness instead of reading: the bytes stay in the
+  // kernel, so at the cap has_unread_bytes() tells a connection whose
+  // request has begun (never evicted) from one that sent nothing.
   void do_read() {
     parser_.emplace();
     parser_->header_limit(k_api_header_limit);
     parser_->body_limit(k_api_body_limit);
-    stream_.expires_after(shared_->options.idle_timeout);
+    if (buffer_.size() > 0) {
+      return read_request();  // a pipelined request has begun already
+    }
+    start_waiting();
+    idle_timer_.expires_after(shared_->options.idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec && self->waiting_) {
+        bump(self->shared_->counters.timeouts);
+        self->stop_waiting();
+        self->close_now();
+      }
+    });
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      self->guarded([&] { self->on_readable(ec); });
+    });
+  }
+
+  void on_readable(error_code ec) {
+    if (!waiting_) {
+      return;  // evicted or timed out meanwhile: closed already
+    }
+    stop_waiting();
+    idle_timer_.cancel();
+    if (ec) {
+      bump(shared_->counters.io_errors);
+      return close_now();
+    }
+    read_request();  // end of stream too: the read says the client went away
+  }
+
+  // The whole request, header block and body, under one deadline.
+  void read_request() {
+    stream_.expires_after(shared_->options.request_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
                        self->guarded([&] { self->on_read(ec); });
                      });
+  }
+
+  void start_waiting() {
+    waiting_ = true;
+    waiting_at_ = shared_->waiting.insert(shared_->waiting.end(), this);
+  }
+
+  void stop_waiting() {
+    if (waiting_) {
+      shared_->waiting.erase(waiting_at_);
+      waiting_ = false;
+    }
   }
 
   void on_read(error_code ec) {
@@ -398,6 +488,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   std::shared_ptr<Shared> shared_;
   asio::steady_timer action_timer_;
+  asio::steady_timer idle_timer_;  // while waiting for a request's first byte
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
@@ -406,6 +497,9 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool keep_alive_ = false;
   bool rejecting_ = false;
+  bool waiting_ = false;  // in shared_->waiting, at waiting_at_
+  bool evicted_ = false;
+  std::list<Session*>::iterator waiting_at_;
   std::uint64_t since_ = 0;
   WriteRequest write_;
   bool action_done_ = true;
@@ -449,9 +543,25 @@ struct ApiServer::Impl {
     });
   }
 
+  // At the cap, evicts the connection that has waited longest without
+  // sending a byte of its next request; false when every one is busy
+  // (mid-request, mid-answer, waiting for a watch or a write).
+  bool evict_longest_waiting() {
+    std::size_t scanned = 0;
+    for (auto it = shared->waiting.begin();
+         it != shared->waiting.end() && scanned < k_eviction_scan; ++scanned) {
+      Session* candidate = *it++;  // evict() erases the candidate's entry
+      if (!candidate->has_unread_bytes()) {
+        candidate->evict();
+        return true;
+      }
+    }
+    return false;
+  }
+
   void admit(tcp::socket socket) {
     bool rejecting = false;
-    if (shared->active.load() >= shared->options.max_connections) {
+    if (shared->active.load() >= shared->options.max_connections && !evict_longest_waiting()) {
       bump(shared->counters.connections_rejected);
       if (shared->rejecting.load() >= k_max_rejecting) {
         return;  // the socket closes as it goes out of scope
@@ -535,6 +645,11 @@ bool ApiServer::start(std::string& why) {
     return false;
   }
   impl_->bound = config::Endpoint{net::from_asio(local.address()), local.port()};
+  rlimit open_files{};
+  if (getrlimit(RLIMIT_NOFILE, &open_files) == 0) {
+    impl_->shared->options.max_connections =
+        api_connection_cap(options.max_connections, open_files.rlim_cur);
+  }
   impl_->started = true;
   impl_->do_accept();
   impl_->thread = std::thread([impl = impl_.get()] {
@@ -571,12 +686,23 @@ std::size_t ApiServer::active_connections() const {
   return impl_->shared->active.load();
 }
 
+std::size_t ApiServer::max_connections() const {
+  return impl_->shared->options.max_connections;
+}
+
 ApiCounters ApiServer::counters() const {
   return copy_of(impl_->shared->counters);
 }
 
 void ApiServer::set_token(std::optional<std::string> token) {
   impl_->shared->set_token(std::move(token));
+}
+
+std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files) {
+  const std::uint64_t reserve = std::min<std::uint64_t>(k_api_fd_reserve, open_files / 2);
+  const std::uint64_t budget = open_files - reserve;
+  return static_cast<std::size_t>(
+      std::max<std::uint64_t>(1, std::min<std::uint64_t>(requested, budget)));
 }
 
 bool bearer_token_matches(std::string_view authorization, std::string_view token) {

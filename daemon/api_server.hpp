@@ -29,11 +29,24 @@ class PeerVerifier;
 // this 413; both close the connection.
 constexpr std::size_t k_api_header_limit = std::size_t{8} * 1024;
 constexpr std::size_t k_api_body_limit = std::size_t{64} * 1024;
-// Connections served at once; one more is answered 503 (Retry-After: 1) and closed.
-constexpr std::size_t k_default_max_connections = 1024;
-// How long a connection may take to send a request (or sit idle between
-// requests), and to take our answer.
+// Connections served at once. At the cap a newcomer takes the place of the
+// connection that has waited longest without sending a byte of its next
+// request (evicted: closed); only when every connection is mid-request or
+// mid-answer is it answered 503 (Retry-After: 1) and closed. Why evict: 4,000
+// idle sockets (a leaky pool, a scan) must not lock out the failover script
+// that asks next; an idle keep-alive closed by the server is ordinary HTTP.
+constexpr std::size_t k_default_max_connections = 4096;
+// File descriptors kept for everything but API connections (probes in
+// flight, storage, peers, escalation sinks, logs): the cap is never above
+// the open-files limit minus this (see api_connection_cap).
+constexpr std::size_t k_api_fd_reserve = 512;
+// How long a connection may wait before the first byte of a request (fresh,
+// or idle between requests), and how long it may take to take our answer.
 constexpr std::chrono::milliseconds k_default_idle_timeout{30'000};
+// How long a request may take from its first byte to its last (header block
+// and body, one deadline, not one per read): a client sending a byte a second
+// is cut off here.
+constexpr std::chrono::milliseconds k_default_request_timeout{10'000};
 // How long the service may take over an acknowledge or override (a recheck
 // has its own deadline); past it plus a grace the client gets 504.
 constexpr std::chrono::milliseconds k_write_action_deadline{10'000};
@@ -49,6 +62,7 @@ struct ApiServerOptions {
   std::shared_ptr<PeerVerifier> peers;
   std::size_t max_connections = k_default_max_connections;
   std::chrono::milliseconds idle_timeout = k_default_idle_timeout;
+  std::chrono::milliseconds request_timeout = k_default_request_timeout;
   std::chrono::milliseconds max_watch_wait = k_max_watch_wait;  // tests shorten it
   // Wall time for gates and overrides; nullptr means the system clock.
   const consensus::Clock* clock = nullptr;
@@ -79,11 +93,20 @@ class ApiServer {
   // disables writes.
   void set_token(std::optional<std::string> token);
   std::size_t active_connections() const;
+  // The connection cap in force: options.max_connections bounded by the
+  // open-files limit at start() (api_connection_cap).
+  std::size_t max_connections() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The connection cap for `requested` under an open-files soft limit of
+// `open_files`: at most open_files - k_api_fd_reserve, with at most half the
+// limit reserved when it is small, and at least 1. 65536 -> requested (4096);
+// 1024 -> 512; 256 -> 128.
+std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files);
 
 // True when `authorization` is "Bearer <token>" (scheme case-insensitive).
 // Compares SHA-256 digests with CRYPTO_memcmp: the time taken says nothing

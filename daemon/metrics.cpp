@@ -10,6 +10,8 @@
 #include <charconv>
 #include <chrono>
 #include <initializer_list>
+#include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -44,6 +46,15 @@ std::string number(T value) {
     const auto result = std::to_chars(text.data(), text.data() + text.size(), double{value});
     return {text.data(), result.ptr};
   }
+}
+
+// A bucket bound as `le`: fixed notation, as client libraries print it
+// ("0.0005", never "5e-04"), so a series keeps one name.
+std::string bound(double value) {
+  std::array<char, 32> text{};
+  const auto result =
+      std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  return {text.data(), result.ptr};
 }
 
 double seconds(cs::WallTime at) {
@@ -220,26 +231,49 @@ void vantage_families(Exposition& out, const Snapshot& snapshot) {
   }
 }
 
-void histogram(Exposition& out, const ProbeStats& probes) {
-  constexpr std::string_view k_name = "crosscheck_probe_duration_seconds";
-  out.family({k_name, "histogram",
+// One histogram series: cumulative `_bucket` lines (finite bounds, then
+// +Inf), `_sum` and `_count`, each with `label` when there is one.
+template <std::size_t N>
+void histogram_series(Exposition& out, std::string_view name, const std::array<double, N>& bounds,
+                      const std::array<std::uint64_t, N>& buckets, std::uint64_t count, double sum,
+                      const std::optional<Label>& label) {
+  const auto bucket = std::string{name} + "_bucket";
+  const auto sample = [&](std::string_view series, std::optional<Label> le,
+                          const std::string& value) {
+    if (label && le) {
+      out.sample(series, {*label, *le}, value);
+    } else if (label || le) {
+      out.sample(series, {label ? *label : *le}, value);
+    } else {
+      out.sample(series, {}, value);
+    }
+  };
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < N; ++i) {
+    cumulative += buckets.at(i);
+    const auto le = bound(bounds.at(i));
+    sample(bucket, Label{"le", le}, number(cumulative));
+  }
+  sample(bucket, Label{"le", "+Inf"}, number(count));
+  sample(std::string{name} + "_sum", std::nullopt, number(sum));
+  sample(std::string{name} + "_count", std::nullopt, number(count));
+}
+
+void histograms(Exposition& out, const MetricsView& metrics) {
+  constexpr std::string_view k_duration = "crosscheck_probe_duration_seconds";
+  out.family({k_duration, "histogram",
               "Probe step latency: each DNS query, each reached address (tcp or http)."});
   for (std::size_t kind = 0; kind < k_check_kind_count; ++kind) {
-    const auto check = to_string(static_cast<CheckKind>(kind));
-    const auto& latency = probes.latency.at(kind);
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < k_latency_buckets.size(); ++i) {
-      cumulative += latency.buckets.at(i);
-      out.sample("crosscheck_probe_duration_seconds_bucket",
-                 {{"check", check}, {"le", number(k_latency_buckets.at(i))}}, number(cumulative));
-    }
-    out.sample("crosscheck_probe_duration_seconds_bucket", {{"check", check}, {"le", "+Inf"}},
-               number(latency.count));
-    out.sample("crosscheck_probe_duration_seconds_sum", {{"check", check}},
-               number(latency.sum_seconds));
-    out.sample("crosscheck_probe_duration_seconds_count", {{"check", check}},
-               number(latency.count));
+    const auto& latency = metrics.probes.latency.at(kind);
+    histogram_series(out, k_duration, k_latency_buckets, latency.buckets, latency.count,
+                     latency.sum_seconds, Label{"check", to_string(static_cast<CheckKind>(kind))});
   }
+  constexpr std::string_view k_lateness = "crosscheck_probe_start_lateness_seconds";
+  out.family(
+      {k_lateness, "histogram", "Seconds between a probe's scheduled start and its actual start."});
+  const auto& lateness = metrics.probe_start_lateness;
+  histogram_series(out, k_lateness, probes::k_lateness_buckets, lateness.buckets, lateness.count,
+                   lateness.sum_seconds, std::nullopt);
 }
 
 void probe_families(Exposition& out, const MetricsView& metrics) {
@@ -253,7 +287,7 @@ void probe_families(Exposition& out, const MetricsView& metrics) {
                 {"class", to_string(probe_class)}},
                number(count));
   }
-  histogram(out, metrics.probes);
+  histograms(out, metrics);
   out.singles({
       {{"crosscheck_probes_started_total", "counter", "Probes started."},
        number(metrics.probes_started)},
@@ -327,6 +361,9 @@ void api_families(Exposition& out, const ApiCounters& api) {
              number(api.connections_accepted));
   out.sample("crosscheck_api_connections_total", {{"result", "rejected"}},
              number(api.connections_rejected));
+  out.single({"crosscheck_api_connections_evicted_total", "counter",
+              "API connections closed at the connection limit to make room: the longest idle."},
+             api.connections_evicted);
   out.single({"crosscheck_api_requests_total", "counter", "Complete API requests routed."},
              api.requests);
   out.family({"crosscheck_api_responses_total", "counter", "API responses by status class."});
@@ -395,6 +432,7 @@ MetricsView metrics_view(const ProbeStats& probes, const probes::ScheduleCounter
   view.probes_deferred = schedule.deferred;
   view.probes_in_flight = schedule.in_flight;
   view.probes_in_flight_peak = schedule.peak_in_flight;
+  view.probe_start_lateness = schedule.start_lateness;
   view.storage_errors = storage.errors;
   view.storage_dropped = storage.dropped;
   view.storage_committed = storage.committed;

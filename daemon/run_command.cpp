@@ -1,5 +1,6 @@
 #include "daemon/run_command.hpp"
 
+#include "daemon/api_server.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/service.hpp"
@@ -8,9 +9,12 @@
 #include <spdlog/spdlog.h>
 #include <boost/program_options.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <ostream>
 #include <variant>
 
@@ -80,6 +84,33 @@ Loggers stderr_loggers(const RunOptions& run, std::ostream& err) {
                       std::make_shared<spdlog::sinks::ostream_sink_mt>(err, true), colour);
 }
 
+// Raises the soft open-files limit to the hard one and says what is in
+// force. Why: systemd (and most shells) start a service at a soft 1024,
+// while the API alone may hold thousands of idle connections; the hard limit
+// is what the administrator granted. Never fails the start: the API server
+// bounds its connections by whatever limit is in force (api_connection_cap).
+void raise_open_files_limit(spdlog::logger& log) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    log.warn("open files: cannot read the limit: {}", std::strerror(errno));
+    return;
+  }
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      limit = raised;
+    } else {
+      log.info("open files: cannot raise the soft limit from {} to {}: {}", limit.rlim_cur,
+               limit.rlim_max, std::strerror(errno));
+    }
+  }
+  log.info("open files: limit {} (was {}, hard {}); the API takes up to {} connections",
+           limit.rlim_cur, before, limit.rlim_max,
+           api_connection_cap(k_default_max_connections, limit.rlim_cur));
+}
+
 }  // namespace
 
 int run_service_command(const std::vector<std::string>& args, std::ostream& out,
@@ -101,6 +132,7 @@ int run_service_command(const std::vector<std::string>& args, std::ostream& out,
     loggers.main->critical("{} has errors; not starting", run.config_file);
     return k_exit_usage;
   }
+  raise_open_files_limit(*loggers.main);
   ServiceOptions service_options;
   service_options.config = std::make_shared<const config::Config>(*loaded.config);
   service_options.config_path = run.config_file;

@@ -36,6 +36,9 @@ constexpr auto k_recheck_spacing = 5s;
 // Verdict transitions kept in memory per target for /history.
 constexpr std::size_t k_history_per_target = 200;
 constexpr auto k_flush_timeout = 5s;
+// publish() waits at most this long for storage to commit what the snapshot
+// shows (a commit takes milliseconds; only a hung disk waits this long).
+constexpr auto k_publish_flush_timeout = 1s;
 // At stop, sinks get this long to deliver what is due (their state file
 // keeps the rest for the next start).
 constexpr auto k_escalation_drain = 2s;
@@ -69,7 +72,16 @@ Service::Service(ServiceOptions options)
       evaluation_timer_(io_),
       signals_(io_),
       started_(clock_.monotonic()) {
+  index_config();
+}
+
+void Service::index_config() {
+  target_index_.clear();
+  for (std::size_t t = 0; t < config_->targets.size(); ++t) {
+    target_index_.emplace(config_->targets[t].name, t);
+  }
   pair_seen_.assign(config_->targets.size() * config_->vantages.size(), false);
+  pairs_reported_ = 0;
 }
 
 Service::~Service() = default;
@@ -279,8 +291,7 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
     escalation_.reset();  // joins its threads; the next one resumes from the state files
     escalation_ = make_dispatcher(*config_, clock_, log_);
   }
-  pair_seen_.assign(config_->targets.size() * config_->vantages.size(), false);
-  pairs_reported_ = 0;
+  index_config();
   for (const auto& target : done.targets_removed) {
     history_.erase(target);  // storage keeps it; the API lists current targets only
   }
@@ -365,18 +376,17 @@ void Service::on_report(const probes::ProbeReport& report) {
                 cs::to_string(status));
   }
   last_seen_[observation.vantage] = observation.at.wall;
-  if (const auto* target = config_->find_target(observation.target); target != nullptr) {
-    probe_stats_.record(report, *target);
-  }
   if (store_) {
     store_->record_observation(observation);
   }
-  const auto vantages = config_->vantages.size();
-  for (std::size_t t = 0; t < config_->targets.size(); ++t) {
-    if (config_->targets[t].name != observation.target) {
-      continue;
-    }
-    for (std::size_t v = 0; v < vantages; ++v) {
+  // Why an index: this runs for every probe, thousands a second at scale; a
+  // scan of the targets here cost O(targets) each time. A report from a
+  // prober retired by a reload may name a target that is gone.
+  if (const auto found = target_index_.find(observation.target); found != target_index_.end()) {
+    const auto t = found->second;
+    probe_stats_.record(report, config_->targets[t]);
+    const auto vantages = config_->vantages.size();
+    for (std::size_t v = 0; v < vantages && !ready_; ++v) {
       if (config_->vantages[v].name == observation.vantage && !pair_seen_[t * vantages + v]) {
         pair_seen_[t * vantages + v] = true;
         ++pairs_reported_;
@@ -416,6 +426,7 @@ void Service::evaluate() {
 }
 
 void Service::handle_event(const cs::Event& event) {
+  unpersisted_ = true;  // every event writes a row (verdict, escalation or override)
   if (event.kind == cs::EventKind::VerdictChanged) {
     const auto* verdict = engine_.verdict(event.target);
     if (verdict != nullptr && store_) {
@@ -472,7 +483,25 @@ void Service::handle_event(const cs::Event& event) {
              event.key, view.id, quote_field(event.reason));
 }
 
-void Service::publish() {
+bool Service::publish() {
+  // Why wait: the API must never show what a crash can take back. Shown
+  // generation 7 but committed 6, a kill -9 restores 6 and the next change
+  // hands out 7 again for another verdict (a fencing token reused), and its
+  // escalation key and id with it; an ack answered 200 but still queued is
+  // lost. A commit takes milliseconds. Degraded storage cannot commit: then
+  // the snapshot goes out at once (serving never stops) and is not durable.
+  bool durable = true;
+  if (unpersisted_ && store_) {
+    durable = store_->health().ok && store_->flush(k_publish_flush_timeout);
+    if (durable) {
+      unpersisted_ = false;
+    } else if (store_->health().ok && !publish_flush_late_) {
+      log_->warn(
+          "storage did not commit within {} ms; publishing what is not yet durable",
+          std::chrono::duration_cast<std::chrono::milliseconds>(k_publish_flush_timeout).count());
+    }
+    publish_flush_late_ = !durable;
+  }
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->revision = engine_.revision();
   snapshot->taken_at = clock_.system();
@@ -486,7 +515,6 @@ void Service::publish() {
     if (const auto found = history_.find(verdict.target); found != history_.end()) {
       view.history.assign(found->second.begin(), found->second.end());
     }
-    view.rendered = to_body(verdict_json(view, config_->node.name));
     snapshot->targets.push_back(std::move(view));
   }
   for (const auto& vantage : engine_.vantages()) {
@@ -514,6 +542,7 @@ void Service::publish() {
   }
   notifier_.status(status_line(*snapshot));
   hub_.publish(std::move(snapshot));
+  return durable;
 }
 
 ActionResult Service::result(int status, std::string error, std::string detail) {
@@ -581,9 +610,16 @@ void Service::acknowledge(std::int64_t id, const std::string& by, ActionCallback
         view.acked_by = by;
         if (store_) {
           store_->acknowledge(id, by, *view.acked_at);
+          unpersisted_ = true;
         }
         log_->info("escalation acknowledged id={} key={} by={}", id, view.key, by);
-        publish();
+        // 200 promises the ack survives a crash: only once it is committed.
+        if (!publish()) {
+          return done(result(503, "storage_unavailable",
+                             "acknowledged in memory but not yet written to storage (" +
+                                 store_->health().reason +
+                                 "); it is written when storage recovers: retry to confirm"));
+        }
         return done(result(200));
       }
     }
@@ -599,6 +635,7 @@ void Service::set_override(const std::string& target, const cs::Override& value,
     }
     if (store_) {
       store_->set_override(target, value);
+      unpersisted_ = true;
     }
     log_->warn("override target={} verdict={} by={} until={} reason={}", target,
                cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
@@ -618,6 +655,7 @@ void Service::clear_override(const std::string& target, ActionCallback done) {
     }
     if (store_) {
       store_->clear_override(target);
+      unpersisted_ = true;
     }
     log_->info("override cleared target={}", target);
     evaluate();

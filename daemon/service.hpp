@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace spdlog {
@@ -96,13 +97,17 @@ class Service final : public ApiActions {
   void start_prober();
   // SIGHUP: validate the whole file, then apply it at once or not at all.
   void reload();
+  // Rebuilds target_index_ and the readiness bookkeeping for config_.
+  void index_config();
   void apply_config(std::shared_ptr<const config::Config> next, const ReloadPlan& plan);
   void reject_config(const std::string& why);
   void resolve_config_escalation(const std::string& why);
   void on_report(const probes::ProbeReport& report);
   void evaluate();
   void handle_event(const consensus::Event& event);
-  void publish();
+  // Publishes a snapshot once what it shows is committed (bounded wait; at
+  // once while storage is degraded). True when it is durable.
+  bool publish();
   void arm_evaluation();
   void watch_signals();
   // Peers (service_peers.cpp): (re)starts pulling with `keys` and hands them
@@ -140,10 +145,15 @@ class Service final : public ApiActions {
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
   std::map<std::string, consensus::MonoTime> last_recheck_;
   std::map<std::string, PendingRecheck> rechecks_;
+  std::unordered_map<std::string, std::size_t> target_index_;  // config_->targets by name
   std::size_t pairs_reported_ = 0;
-  std::vector<bool> pair_seen_;
+  std::vector<bool> pair_seen_;  // by target index * vantages + vantage index, until ready
   ProbeStats probe_stats_;  // for /metrics, copied into each snapshot
   bool ready_ = false;
+  // Records enqueued since the last committed publish(): verdicts, escalations,
+  // acks, overrides. The API must not show them before they are committed.
+  bool unpersisted_ = false;
+  bool publish_flush_late_ = false;  // the last publish() gave up waiting (logged once)
   consensus::MonoTime started_;
 };
 

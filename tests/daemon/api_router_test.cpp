@@ -593,23 +593,23 @@ TEST_CASE("a write's answer is the fresh verdict or the service's error", "[api]
   CHECK(body.at("acknowledged").as_bool());
 }
 
-TEST_CASE("a verdict body rendered at publication is served as is, the gate form still fresh",
+TEST_CASE("a verdict body is rendered once per snapshot and served as is, the gate form fresh",
           "[api]") {
-  Snapshot plain = make_snapshot();
-  Snapshot prerendered = make_snapshot();
-  for (auto& view : prerendered.targets) {
-    view.rendered = to_body(verdict_json(view, prerendered.node));
-  }
-  const auto on_demand = answer(get("/v1/verdicts/dynamodb-use1"), plain);
-  const auto cached = answer(get("/v1/verdicts/dynamodb-use1"), prerendered);
-  CHECK(cached.status == 200);
-  CHECK(cached.body == on_demand.body);
-  CHECK(cached.header("ETag") == on_demand.header("ETag"));
-  // A marker proves the rendered bytes are what goes out.
-  prerendered.targets[0].rendered = R"({"marker":true})";
-  CHECK(answer(get("/v1/verdicts/dynamodb-use1"), prerendered).body == R"({"marker":true})");
+  const Snapshot snapshot = make_snapshot();
+  const Snapshot other = make_snapshot();
+  const auto first = answer(get("/v1/verdicts/dynamodb-use1"), snapshot);
+  CHECK(first.status == 200);
+  CHECK(first.body == to_body(verdict_json(snapshot.targets[0], snapshot.node)));
+  // Rendered by that first request: a later render is never called.
+  CHECK(snapshot.targets[0].body->get([] { return std::string("rendered twice"); }) == first.body);
+  const auto second = answer(get("/v1/verdicts/dynamodb-use1"), snapshot);
+  CHECK(second.body == first.body);
+  CHECK(second.header("ETag") == first.header("ETag"));
+  // The cached bytes are what goes out (a marker set before any request).
+  CHECK(other.targets[0].body->get([] { return std::string(R"({"marker":true})"); }) ==
+        R"({"marker":true})");
+  CHECK(answer(get("/v1/verdicts/dynamodb-use1"), other).body == R"({"marker":true})");
   // The gate form is decided per request, never from the cache.
-  CHECK(
-      answer(get("/v1/verdicts/dynamodb-use1?expect=healthy"), prerendered).body.find("\"gate\"") !=
-      std::string::npos);
+  CHECK(answer(get("/v1/verdicts/dynamodb-use1?expect=healthy"), other).body.find("\"gate\"") !=
+        std::string::npos);
 }

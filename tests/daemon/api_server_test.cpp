@@ -13,6 +13,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -347,15 +350,51 @@ TEST_CASE("a malformed request is answered 400 and the connection closed", "[api
   CHECK(fixture.server->counters().malformed_requests == 1);
 }
 
-TEST_CASE("a connection over the cap is answered 503 with Retry-After, never left hanging",
+TEST_CASE("at the cap a newcomer evicts the connection idle longest, never one mid-request",
           "[api]") {
+  ApiServerOptions options;
+  options.max_connections = 3;
+  Fixture fixture(options);
+  // fresh: never sends a byte. midway: half a request head. kept: one
+  // answered request, then idle on its kept-alive connection.
+  Client fresh(fixture.port());
+  REQUIRE(eventually([&] { return fixture.server->active_connections() == 1; }));
+  Client midway(fixture.port());
+  midway.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  Client kept(fixture.port());
+  CHECK(kept.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+  REQUIRE(fixture.server->active_connections() == 3);
+
+  // The cap is reached: the newcomer is served, the fresh one (waiting
+  // since it connected, before `kept` was answered) is closed.
+  Client fourth(fixture.port());
+  CHECK(fourth.exchange(make_request(http::verb::get, "/v1/verdicts")).result_int() == 200);
+  CHECK(fresh.closed());
+  // Next in line: `kept`, idle since its answer (`fourth` since a later one).
+  Client fifth(fixture.port());
+  CHECK(fifth.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+  CHECK(kept.closed());
+
+  // The connection that was mid-request all along finishes it.
+  midway.send_raw("\r\n");
+  CHECK(midway.read().result_int() == 200);
+  const ApiCounters counters = fixture.server->counters();
+  CHECK(counters.connections_evicted == 2);
+  CHECK(counters.connections_rejected == 0);
+  CHECK(counters.connections_accepted == 5);
+  CHECK(fixture.server->active_connections() == 3);
+}
+
+TEST_CASE("a connection over the cap is answered 503 only when none is evictable", "[api]") {
   ApiServerOptions options;
   options.max_connections = 2;
   Fixture fixture(options);
-  auto first = std::make_unique<Client>(fixture.port());
-  Client second(fixture.port());
-  CHECK(first->exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
-  CHECK(second.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+  // Both slots busy: one mid-request, one waiting on a long-poll (mid-answer).
+  auto midway = std::make_unique<Client>(fixture.port());
+  midway->send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  Client watching(fixture.port());
+  watching.send(make_request(http::verb::get, "/v1/watch?since=1"));
+  REQUIRE(eventually([&] { return fixture.hub.waiter_count() == 1; }));
 
   Client third(fixture.port());
   third.send(make_request(http::verb::get, "/healthz"));
@@ -365,16 +404,108 @@ TEST_CASE("a connection over the cap is answered 503 with Retry-After, never lef
   CHECK(error_of(refused) == "overloaded");
   CHECK(third.closed());
   CHECK(fixture.server->counters().connections_rejected == 1);
+  CHECK(fixture.server->counters().connections_evicted == 0);
 
-  first.reset();  // a slot frees up
+  // Neither busy connection was harmed.
+  fixture.hub.publish(snapshot_at(2));
+  CHECK(watching.read().result_int() == 200);
+  midway->send_raw("\r\n");
+  CHECK(midway->read().result_int() == 200);
+
+  midway.reset();  // a slot frees up
   REQUIRE(eventually([&] { return fixture.server->active_connections() == 1; }));
   Client fourth(fixture.port());
   CHECK(fourth.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+  CHECK(fixture.server->counters().connections_rejected == 1);
+}
+
+TEST_CASE("the connection cap stays within the open-files limit minus a reserve", "[api]") {
+  const auto [requested, open_files, expected] =
+      GENERATE(table<std::size_t, std::uint64_t, std::size_t>({
+          {4096, 65'536, 4096},
+          {4096, 20'000, 4096},
+          {4096, 4096 + k_api_fd_reserve, 4096},
+          {4096, 4095 + k_api_fd_reserve, 4095},
+          {4096, 1024, 1024 - k_api_fd_reserve},
+          {4096, 256, 128},  // a small limit: half of it is the reserve
+          {4096, 1, 1},
+          {8, 20'000, 8},
+      }));
+  CAPTURE(requested, open_files);
+  CHECK(api_connection_cap(requested, open_files) == expected);
+}
+
+TEST_CASE("a server takes the default cap bounded by this process's open-files limit", "[api]") {
+  Fixture fixture;
+  rlimit limit{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  CHECK(fixture.server->max_connections() ==
+        api_connection_cap(k_default_max_connections, limit.rlim_cur));
+}
+
+TEST_CASE("a slow-loris client is cut at the request deadline while others are served at once",
+          "[api]") {
+  ApiServerOptions options;
+  options.request_timeout = 400ms;
+  Fixture fixture(options);
+
+  // One byte every 50 ms of a header block that would take 10 s: each read
+  // gets a byte well within any per-read timeout; only a deadline for the
+  // whole request ends it.
+  std::atomic<bool> cut{false};
+  std::chrono::milliseconds cut_after{0};
+  std::thread slow_loris([&] {
+    asio::io_context io;
+    tcp::socket socket(io);
+    error_code ec;
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), fixture.port()), ec);
+    if (ec) {
+      return;
+    }
+    const std::string head = "GET /v1/verdicts HTTP/1.1\r\nX-Slow: " + std::string(200, 'a');
+    const auto started = SteadyClock::now();
+    for (const char byte : head) {
+      asio::write(socket, asio::buffer(&byte, 1), ec);
+      // Closed by the server: a write fails, or a read sees the end.
+      std::array<char, 64> scratch{};
+      socket.non_blocking(true);
+      const std::size_t got = socket.read_some(asio::buffer(scratch), ec);
+      socket.non_blocking(false);
+      if ((ec && ec != asio::error::would_block) || got > 0) {
+        cut_after =
+            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started);
+        cut = true;
+        return;
+      }
+      if (SteadyClock::now() - started > 3s) {
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+
+  // Meanwhile another client is answered promptly, request after request.
+  Client other(fixture.port());
+  auto slowest = SteadyClock::duration::zero();
+  for (int i = 0; i < 20 && !cut; ++i) {
+    const auto started = SteadyClock::now();
+    CHECK(other.exchange(make_request(http::verb::get, "/v1/verdicts")).result_int() == 200);
+    slowest = std::max(slowest, SteadyClock::now() - started);
+    std::this_thread::sleep_for(25ms);
+  }
+  slow_loris.join();
+  CHECK(cut);
+  CAPTURE(cut_after.count());
+  CHECK(cut_after >= 350ms);
+  CHECK(cut_after < 1500ms);
+  CHECK(slowest < 200ms);
+  CHECK(fixture.server->counters().timeouts == 1);
 }
 
 TEST_CASE("an idle or dribbling connection is closed after the idle timeout", "[api]") {
   ApiServerOptions options;
   options.idle_timeout = 150ms;
+  options.request_timeout = 150ms;
   Fixture fixture(options);
   Client idle(fixture.port());
   CHECK(idle.closed());

@@ -5,6 +5,8 @@
 #include "config/config.hpp"
 #include "consensus/time_format.hpp"
 #include "probes/chain.hpp"
+#include "probes/scheduler.hpp"
+#include "storage/types.hpp"
 #include "support/promtool.hpp"
 
 #include <catch2/catch.hpp>
@@ -62,6 +64,16 @@ ProbeStats probe_stats() {
   return stats;
 }
 
+// Starts 0, 30, 30 and 200 ms late, and one 11 s late (past the last bucket).
+probes::ScheduleCounters schedule_counters() {
+  probes::ScheduleCounters counters;
+  for (const auto late : {0, 30, 30, 200, 11'000}) {
+    counters.start_lateness.observe(cs::Duration{late});
+  }
+  counters.started = 5;
+  return counters;
+}
+
 Snapshot snapshot() {
   Snapshot s;
   s.revision = 42;
@@ -84,6 +96,7 @@ Snapshot snapshot() {
   s.storage = StorageView{false, "disk full"};
   s.metrics.probes = probe_stats();
   s.metrics.probes_skipped = 4;
+  s.metrics.probe_start_lateness = schedule_counters().start_lateness;
   s.metrics.storage_errors = 2;
   return s;
 }
@@ -215,6 +228,37 @@ TEST_CASE("histogram buckets are cumulative and +Inf equals the count") {
   CHECK(has_line(text, R"(crosscheck_probe_duration_seconds_count{check="dns"} 5)"));
   CHECK(has_line(text, R"(crosscheck_probe_duration_seconds_count{check="http"} 1)"));
   CHECK(has_line(text, R"(crosscheck_probe_duration_seconds_bucket{check="tcp",le="+Inf"} 0)"));
+}
+
+TEST_CASE("probe start lateness is a histogram with cumulative buckets, _sum and _count") {
+  const auto text = rendered();
+  CHECK(has_line(text,
+                 "# HELP crosscheck_probe_start_lateness_seconds Seconds between a "
+                 "probe's scheduled start and its actual start."));
+  CHECK(has_line(text, "# TYPE crosscheck_probe_start_lateness_seconds histogram"));
+  const auto buckets = values_after(text, "crosscheck_probe_start_lateness_seconds_bucket{");
+  REQUIRE(buckets.size() == probes::k_lateness_buckets.size() + 1);
+  CHECK(std::is_sorted(buckets.begin(), buckets.end()));
+  const std::string bucket = "crosscheck_probe_start_lateness_seconds_bucket";
+  CHECK(has_line(text, bucket + R"({le="0.0005"} 1)"));  // on time
+  CHECK(has_line(text, bucket + R"({le="0.025"} 1)"));
+  CHECK(has_line(text, bucket + R"({le="0.05"} 3)"));  // and the two 30 ms
+  CHECK(has_line(text, bucket + R"({le="0.1"} 3)"));
+  CHECK(has_line(text, bucket + R"({le="0.25"} 4)"));  // and the 200 ms
+  CHECK(has_line(text, bucket + R"({le="10"} 4)"));    // all but the 11 s one
+  CHECK(has_line(text, bucket + R"({le="+Inf"} 5)"));
+  const auto sum = values_after(text, "crosscheck_probe_start_lateness_seconds_sum ");
+  REQUIRE(sum.size() == 1);
+  CHECK(sum.front() == Approx(11.26));
+  CHECK(has_line(text, "crosscheck_probe_start_lateness_seconds_count 5"));
+}
+
+TEST_CASE("the metrics view carries the scheduler's start lateness") {
+  const auto view = metrics_view(ProbeStats{}, schedule_counters(), crosscheck::storage::Health{});
+  CHECK(view.probes_started == 5);
+  CHECK(view.probe_start_lateness.count == 5);
+  CHECK(view.probe_start_lateness.buckets.at(6) == 2);  // le=0.05
+  CHECK(view.probe_start_lateness.sum_seconds == Approx(11.26));
 }
 
 TEST_CASE("a latency on a bucket bound counts in that bucket, just above it in the next") {

@@ -49,6 +49,10 @@ TEST_CASE("a running oracle serves metrics that promtool accepts, with verdicts,
   CHECK(contains(body, "crosscheck_probe_duration_seconds_bucket{check=\"dns\",le=\"0.001\"} "));
   CHECK(contains(body, "crosscheck_probe_duration_seconds_bucket{check=\"http\",le=\"+Inf\"} "));
   CHECK_FALSE(contains(body, "crosscheck_probe_duration_seconds_count{check=\"dns\"} 0\n"));
+  // The scheduler's start lateness reaches /metrics: the probes above were started.
+  CHECK(contains(body, "crosscheck_probe_start_lateness_seconds_bucket{le=\"0.0005\"} "));
+  CHECK(contains(body, "crosscheck_probe_start_lateness_seconds_bucket{le=\"+Inf\"} "));
+  CHECK_FALSE(contains(body, "crosscheck_probe_start_lateness_seconds_count 0\n"));
   CHECK(contains(body, "crosscheck_ready 1\n"));
   CHECK(contains(body, "crosscheck_storage_ok 1\n"));
   CHECK(contains(body, "process_resident_memory_bytes "));
