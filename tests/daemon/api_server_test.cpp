@@ -16,10 +16,15 @@
 #include <sys/resource.h>
 
 #include <array>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -311,6 +316,49 @@ TEST_CASE("the server answers several reads on one kept-alive connection", "[api
   CHECK(counters.requests == 5);
   CHECK(counters.responses_2xx == 4);
   CHECK(counters.responses_3xx == 1);
+}
+
+namespace {
+
+// Threads of this process whose nice value is `nice` (field 19 of
+// /proc/self/task/TID/stat, counted after the command's closing parenthesis).
+int threads_at_nice(int nice) {
+  int count = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(task.path() / "stat");
+    const std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) {
+      continue;
+    }
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19 && std::stoi(field) == nice) {
+        ++count;
+      }
+    }
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("the API thread yields the CPU to probing: nice 5 above the process", "[api]") {
+  errno = 0;
+  const int process_nice = ::getpriority(PRIO_PROCESS, 0);
+  REQUIRE(errno == 0);
+  if (process_nice > 14) {
+    WARN("not checked: the process already runs at nice " << process_nice);
+    return;
+  }
+  const int before = threads_at_nice(process_nice + 5);
+  Fixture fixture;
+  Client client(fixture.port());
+  // Answered, so the server's thread is running and has set its priority.
+  REQUIRE(client.exchange(make_request(http::verb::get, "/healthz")).result_int() == 200);
+  CHECK(threads_at_nice(process_nice + 5) == before + 1);
+  CHECK(::getpriority(PRIO_PROCESS, 0) == process_nice);  // the process itself is untouched
 }
 
 TEST_CASE("an oversized header block is answered 431 and the connection closed", "[api]") {
