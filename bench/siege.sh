@@ -3,7 +3,7 @@
 # hammers GET /v1/verdicts/<target> with 1,000 connections, versus the same
 # daemon idle (no API load), windows of the same length. Probe load: 1,000
 # DNS-only targets x 5 vantages every 1 s against a local dnsmasq. The API's
-# default connection cap is 1024, so 1,000 connections plus the scrapes fit.
+# default connection cap is 4096 (within the open-files limit).
 # Loopback only (127.0.78.x).
 # Usage: bench/siege.sh [WINDOW_SECONDS] [WARMUP_SECONDS]
 #        (TARGETS=N overrides 1,000, CONNECTIONS=N overrides 1,000)
