@@ -53,8 +53,9 @@ constexpr std::size_t k_max_rejecting = 64;
 // discard what the client still sends (so a close never resets our answer
 // away), for at most this long and this many bytes.
 constexpr auto k_linger_timeout = 1s;
-constexpr int k_api_nice = 5;  // the API thread's nice value above the process's
 constexpr std::size_t k_linger_bytes = std::size_t{256} * 1024;
+// The API thread's nice value above the process's (see yield_to_probing).
+constexpr int k_api_nice = 5;
 // A write whose ApiActions completion is later than its deadline plus this
 // is answered 504.
 constexpr auto k_action_grace = 1s;

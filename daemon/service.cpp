@@ -1,7 +1,6 @@
 #include "daemon/service.hpp"
 
 #include "consensus/time_format.hpp"
-#include "daemon/api_json.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/divergence.hpp"
 #include "daemon/engine_policy.hpp"
