@@ -240,7 +240,7 @@ struct ApiClient::Impl {
     });
     http::response_parser<http::string_body> parser;
     parser.header_limit(k_header_limit);
-    parser.body_limit(k_api_body_limit);
+    parser.body_limit(options.body_limit);
     if (!ec) {
       buffer.consume(buffer.size());
       ec = step([&](auto done) {
@@ -276,7 +276,7 @@ struct ApiClient::Impl {
     }
     if (ec == http::error::body_limit) {
       return failed(ApiFailure::Protocol, "the answer from " + base.text + " is larger than " +
-                                              std::to_string(k_api_body_limit) + " bytes");
+                                              std::to_string(options.body_limit) + " bytes");
     }
     if (!header_done && (ec == http::error::end_of_stream || ec == http::error::partial_message)) {
       return failed(ApiFailure::Protocol, base.text + " closed the connection before an answer");

@@ -17,8 +17,9 @@
 
 namespace crosscheck::daemon {
 
-// Largest answer body the CLI reads (a verdict with evidence is a few KiB).
-constexpr std::size_t k_api_body_limit = std::size_t{4} * 1024 * 1024;
+// Largest answer body read by default (a verdict with evidence is a few KiB).
+// Not k_api_body_limit: that is the server's request limit (api_server.hpp).
+constexpr std::size_t k_client_body_limit = std::size_t{4} * 1024 * 1024;
 
 enum class ApiFailure : std::uint8_t {
   None,
@@ -50,6 +51,7 @@ struct ApiClientOptions {
   std::chrono::milliseconds timeout{5'000};  // per request, connect included
   std::string token;                         // bearer token; empty: none sent
   bool handle_signals = false;               // SIGINT/SIGTERM end the current wait as Interrupted
+  std::size_t body_limit = k_client_body_limit;  // larger answers fail as Protocol, unread
 };
 
 class ApiClient {

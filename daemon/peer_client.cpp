@@ -209,7 +209,8 @@ bool PeerClient::wait(milliseconds delay) {
 void PeerClient::pull_loop(std::size_t index) {
   const auto& peer = options_.peers[index];
   const SystemClock clock;
-  ApiClient client(peer.url, ApiClientOptions{options_.timeout, {}, false});
+  // The peer's body cap while reading, not after: a huge answer stops at 1 MiB.
+  ApiClient client(peer.url, ApiClientOptions{options_.timeout, {}, false, k_peer_body_limit});
   PeerHealth health(peer.name, peer.unreachable_after, clock.now());
   std::mt19937_64 random(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);

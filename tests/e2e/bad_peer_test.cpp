@@ -273,10 +273,10 @@ TEST_CASE(
       {Misbehaviour::WrongNode,
        {"bad export: the export is from node 'mallory', expected 'bad-peer'"}},
       {Misbehaviour::Refuses, {"answered 401: {\"error\":\"unauthorized\""}},
-      {Misbehaviour::HugeBody, {"is larger than"}},
+      {Misbehaviour::HugeBody, {"is larger than 1048576 bytes"}},  // the peer cap, while reading
       // 4 MiB streams in well under the peer timeout here; on a slow host
       // the timeout may come first: both are limits.
-      {Misbehaviour::EndlessChunks, {"is larger than", "within 250ms"}},
+      {Misbehaviour::EndlessChunks, {"is larger than 1048576 bytes", "within 250ms"}},
       {Misbehaviour::Trickle, {"no answer from http://127.0.0.1:"}},
   }));
   CAPTURE(static_cast<int>(how));
