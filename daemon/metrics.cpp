@@ -233,9 +233,9 @@ void vantage_families(Exposition& out, const Snapshot& snapshot) {
 
 // One histogram series: cumulative `_bucket` lines (finite bounds, then
 // +Inf), `_sum` and `_count`, each with `label` when there is one.
-template <std::size_t N>
-void histogram_series(Exposition& out, std::string_view name, const std::array<double, N>& bounds,
-                      const std::array<std::uint64_t, N>& buckets, std::uint64_t count, double sum,
+template <const auto& Bounds>
+void histogram_series(Exposition& out, std::string_view name,
+                      const probes::FixedHistogram<Bounds>& histogram,
                       const std::optional<Label>& label) {
   const auto bucket = std::string{name} + "_bucket";
   const auto sample = [&](std::string_view series, std::optional<Label> le,
@@ -249,14 +249,13 @@ void histogram_series(Exposition& out, std::string_view name, const std::array<d
     }
   };
   std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < N; ++i) {
-    cumulative += buckets.at(i);
-    const auto le = bound(bounds.at(i));
-    sample(bucket, Label{"le", le}, number(cumulative));
+  for (std::size_t i = 0; i < Bounds.size(); ++i) {
+    cumulative += histogram.buckets.at(i);
+    sample(bucket, Label{"le", bound(Bounds.at(i))}, number(cumulative));
   }
-  sample(bucket, Label{"le", "+Inf"}, number(count));
-  sample(std::string{name} + "_sum", std::nullopt, number(sum));
-  sample(std::string{name} + "_count", std::nullopt, number(count));
+  sample(bucket, Label{"le", "+Inf"}, number(histogram.count));
+  sample(std::string{name} + "_sum", std::nullopt, number(histogram.sum_seconds));
+  sample(std::string{name} + "_count", std::nullopt, number(histogram.count));
 }
 
 void histograms(Exposition& out, const MetricsView& metrics) {
@@ -264,16 +263,13 @@ void histograms(Exposition& out, const MetricsView& metrics) {
   out.family({k_duration, "histogram",
               "Probe step latency: each DNS query, each reached address (tcp or http)."});
   for (std::size_t kind = 0; kind < k_check_kind_count; ++kind) {
-    const auto& latency = metrics.probes.latency.at(kind);
-    histogram_series(out, k_duration, k_latency_buckets, latency.buckets, latency.count,
-                     latency.sum_seconds, Label{"check", to_string(static_cast<CheckKind>(kind))});
+    histogram_series(out, k_duration, metrics.probes.latency.at(kind),
+                     Label{"check", to_string(static_cast<CheckKind>(kind))});
   }
   constexpr std::string_view k_lateness = "crosscheck_probe_start_lateness_seconds";
   out.family(
       {k_lateness, "histogram", "Seconds between a probe's scheduled start and its actual start."});
-  const auto& lateness = metrics.probe_start_lateness;
-  histogram_series(out, k_lateness, probes::k_lateness_buckets, lateness.buckets, lateness.count,
-                   lateness.sum_seconds, std::nullopt);
+  histogram_series(out, k_lateness, metrics.probe_start_lateness, std::nullopt);
 }
 
 void probe_families(Exposition& out, const MetricsView& metrics) {

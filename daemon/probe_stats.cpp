@@ -146,17 +146,6 @@ ProbeClass classify(const probes::ProbeReport& report) {
   return ProbeClass::Other;
 }
 
-void LatencyHistogram::observe(double seconds) {
-  seconds = std::max(seconds, 0.0);
-  const auto* const bucket =
-      std::lower_bound(k_latency_buckets.begin(), k_latency_buckets.end(), seconds);
-  if (bucket != k_latency_buckets.end()) {
-    ++buckets.at(static_cast<std::size_t>(bucket - k_latency_buckets.begin()));
-  }
-  ++count;
-  sum_seconds += seconds;
-}
-
 void ProbeStats::record(const probes::ProbeReport& report, const config::TargetConfig& target) {
   const auto& observation = report.observation;
   ++results[{observation.vantage, observation.outcome, classify(report)}];

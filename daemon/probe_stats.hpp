@@ -5,6 +5,7 @@
 #pragma once
 
 #include "consensus/types.hpp"
+#include "probes/histogram.hpp"
 
 #include <array>
 #include <cstddef>
@@ -64,16 +65,10 @@ constexpr std::size_t k_check_kind_count = 3;
 std::string_view to_string(CheckKind value);
 
 // Upper bounds in seconds, as Prometheus' `le`; +Inf is implicit.
-constexpr std::array<double, 13> k_latency_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                   0.25,  0.5,    1,     2.5,  5,     10};
+inline constexpr std::array<double, 13> k_latency_buckets{
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-struct LatencyHistogram {
-  std::array<std::uint64_t, k_latency_buckets.size()> buckets{};  // per bucket, not cumulative
-  std::uint64_t count = 0;                                        // includes those above 10 s
-  double sum_seconds = 0;
-
-  void observe(double seconds);
-};
+using LatencyHistogram = probes::FixedHistogram<k_latency_buckets>;
 
 struct ProbeStats {
   // (vantage, outcome, class) -> probes; a map so /metrics prints in order.

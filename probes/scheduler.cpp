@@ -9,19 +9,6 @@ namespace crosscheck::probes {
 using consensus::Duration;
 using consensus::MonoTime;
 
-void LatenessHistogram::observe(Duration lateness) {
-  const double seconds = std::chrono::duration<double>(std::max(lateness, Duration{0})).count();
-  // The first bucket whose upper bound holds it (`le` is inclusive); none
-  // past 10 s: such a start is only in count and sum, as +Inf.
-  const auto* const bucket =
-      std::lower_bound(k_lateness_buckets.begin(), k_lateness_buckets.end(), seconds);
-  if (bucket != k_lateness_buckets.end()) {
-    ++buckets.at(static_cast<std::size_t>(bucket - k_lateness_buckets.begin()));
-  }
-  ++count;
-  sum_seconds += seconds;
-}
-
 Scheduler::Scheduler(std::vector<Duration> intervals, ScheduleLimits limits, std::uint64_t seed,
                      MonoTime start)
     : limits_(limits),

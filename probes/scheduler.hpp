@@ -6,6 +6,7 @@
 #pragma once
 
 #include "consensus/types.hpp"
+#include "probes/histogram.hpp"
 
 #include <array>
 #include <cstdint>
@@ -28,14 +29,7 @@ inline constexpr std::array<double, 14> k_lateness_buckets{
 
 // How late scheduled probes started: the time from a turn's due time (jitter
 // included) to the take_due() that started it, waits for the caps included.
-struct LatenessHistogram {
-  std::array<std::uint64_t, k_lateness_buckets.size()> buckets{};  // per bucket, not cumulative
-  std::uint64_t count = 0;                                         // includes those above 10 s
-  double sum_seconds = 0;
-
-  // Counts one start `lateness` after its due time; a negative one counts as 0.
-  void observe(consensus::Duration lateness);
-};
+using LatenessHistogram = FixedHistogram<k_lateness_buckets>;
 
 struct ScheduleCounters {
   std::uint64_t started = 0;
@@ -49,8 +43,8 @@ struct ScheduleCounters {
 class Scheduler {
  public:
   // One pair per entry of `intervals`; phases are drawn from `seed`.
-  Scheduler(std::vector<consensus::Duration> intervals, ScheduleLimits limits,
-            std::uint64_t seed, consensus::MonoTime start);
+  Scheduler(std::vector<consensus::Duration> intervals, ScheduleLimits limits, std::uint64_t seed,
+            consensus::MonoTime start);
 
   // The pairs to start at `now`, each now counted in flight until finish().
   std::vector<std::size_t> take_due(consensus::MonoTime now);
@@ -90,7 +84,7 @@ class Scheduler {
 
   std::vector<Pair> pairs_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> turns_;
-  std::deque<std::size_t> ready_;  // due, waiting for capacity (FIFO, each pair once)
+  std::deque<std::size_t> ready_;    // due, waiting for capacity (FIFO, each pair once)
   std::size_t uncounted_waits_ = 0;  // newest entries of ready_ not yet counted as deferred
   ScheduleLimits limits_;
   std::mt19937_64 rng_;
