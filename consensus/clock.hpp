@@ -24,8 +24,7 @@ class Clock {
 // A clock that stands still until advanced; both axes move together.
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(WallTime start)
-      : now_{MonoTime{start.time_since_epoch()}, start} {}
+  explicit ManualClock(WallTime start) : now_{MonoTime{start.time_since_epoch()}, start} {}
 
   MonoTime monotonic() const override { return now_.mono; }
   WallTime system() const override { return now_.wall; }

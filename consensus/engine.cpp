@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <unordered_set>
 #include <utility>
 
 namespace crosscheck::consensus {
@@ -29,25 +30,6 @@ ReasonCode code_for(VerdictKind kind) {
   return ReasonCode::Insufficient;
 }
 
-EventKind episode_from_code(ReasonCode code) {
-  switch (code) {
-    case ReasonCode::Flapping:
-      return EventKind::FlappingStarted;
-    case ReasonCode::BlastRadius:
-      return EventKind::BlastRadiusHeld;
-    default:
-      return EventKind::DisputeOpened;
-  }
-}
-
-// The escalation episode a published verdict belongs to, if any.
-std::optional<EventKind> episode_for(const Verdict& verdict) {
-  if (verdict.kind != VerdictKind::Disputed) {
-    return std::nullopt;
-  }
-  return episode_from_code(verdict.reason_code);
-}
-
 bool push_unique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) != list.end()) {
     return false;
@@ -57,23 +39,6 @@ bool push_unique(std::vector<std::string>& list, const std::string& item) {
 }
 
 }  // namespace
-
-EventKind resolution_of(EventKind opened) {
-  switch (opened) {
-    case EventKind::FlappingStarted:
-      return EventKind::FlappingStopped;
-    case EventKind::BlastRadiusHeld:
-      return EventKind::BlastRadiusReleased;
-    case EventKind::VantageSuspect:
-      return EventKind::VantageCleared;
-    case EventKind::ConfigRejected:
-      return EventKind::ConfigAccepted;
-    case EventKind::PeerUnreachable:
-      return EventKind::PeerReachable;
-    default:
-      return EventKind::DisputeResolved;
-  }
-}
 
 std::string_view to_string(ObserveStatus status) {
   switch (status) {
@@ -85,6 +50,8 @@ std::string_view to_string(ObserveStatus status) {
       return "unknown vantage";
     case ObserveStatus::OutOfOrder:
       return "older than an observation already recorded";
+    case ObserveStatus::Duplicate:
+      return "the same observation (target, vantage, time) was already counted";
   }
   return "invalid";
 }
@@ -100,6 +67,14 @@ Engine::Engine(Policy policy)
     published_[i].reason = "no evaluation yet";
   }
   index_targets();
+  index_vantages();
+}
+
+void Engine::index_vantages() {
+  vantage_indices_.clear();
+  for (std::size_t i = 0; i < vantages_.size(); ++i) {
+    vantage_indices_.emplace(vantages_[i].name, i);
+  }
 }
 
 void Engine::index_targets() {
@@ -120,12 +95,8 @@ std::optional<std::size_t> Engine::target_index(std::string_view name) const {
 }
 
 const VantagePolicy* Engine::find_vantage(std::string_view name) const {
-  for (const auto& vantage : vantages_) {
-    if (vantage.name == name) {
-      return &vantage;
-    }
-  }
-  return nullptr;
+  const auto found = vantage_indices_.find(name);
+  return found == vantage_indices_.end() ? nullptr : &vantages_[found->second];
 }
 
 const Verdict* Engine::verdict(std::string_view target) const {
@@ -144,6 +115,9 @@ ObserveStatus Engine::observe(const Observation& observation) {
   auto& tracker = states_[*index].trackers[observation.vantage];
   if (tracker.last() && observation.at.mono < tracker.last()->at.mono) {
     return ObserveStatus::OutOfOrder;
+  }
+  if (tracker.last() && observation.at.mono == tracker.last()->at.mono) {
+    return ObserveStatus::Duplicate;
   }
   tracker.observe(observation, rules_of(policy_.targets[*index]));
   return ObserveStatus::Accepted;
@@ -168,12 +142,11 @@ bool Engine::add_remote_vantage(const VantagePolicy& vantage) {
       vantage.name.substr(0, slash) != vantage.node || slash + 1 == vantage.name.size()) {
     return false;
   }
-  for (auto& existing : vantages_) {
-    if (existing.name == vantage.name) {
-      existing.domain = vantage.domain;
-      return true;
-    }
+  if (const auto found = vantage_indices_.find(vantage.name); found != vantage_indices_.end()) {
+    vantages_[found->second].domain = vantage.domain;
+    return true;
   }
+  vantage_indices_.emplace(vantage.name, vantages_.size());
   vantages_.push_back(vantage);
   push_unique(policy_.peers, vantage.node);
   return true;
@@ -181,17 +154,22 @@ bool Engine::add_remote_vantage(const VantagePolicy& vantage) {
 
 std::vector<std::string> Engine::known_domains() const {
   std::vector<std::string> domains;
+  std::unordered_set<std::string_view> seen;
+  std::unordered_set<std::string_view> reporting_nodes;
   for (const auto& vantage : vantages_) {
-    push_unique(domains, vantage.domain);
+    if (seen.insert(vantage.domain).second) {
+      domains.push_back(vantage.domain);
+    }
+    if (!vantage.node.empty()) {
+      reporting_nodes.insert(vantage.node);
+    }
   }
   // Why a placeholder: a peer that never answered still stands for at least
   // one independent domain. Leaving it out would shrink the majority and let
   // fewer domains decide than the operator configured.
   for (const auto& peer : policy_.peers) {
-    const bool reported = std::any_of(vantages_.begin(), vantages_.end(),
-                                      [&](const VantagePolicy& v) { return v.node == peer; });
-    if (!reported) {
-      push_unique(domains, peer);
+    if (!reporting_nodes.contains(peer) && seen.insert(peer).second) {
+      domains.push_back(peer);
     }
   }
   return domains;
@@ -199,7 +177,8 @@ std::vector<std::string> Engine::known_domains() const {
 
 bool Engine::set_override(std::string_view target, const Override& value) {
   const auto index = target_index(target);
-  if (!index || (value.verdict != VerdictKind::Healthy && value.verdict != VerdictKind::Unhealthy)) {
+  if (!index ||
+      (value.verdict != VerdictKind::Healthy && value.verdict != VerdictKind::Unhealthy)) {
     return false;
   }
   states_[*index].override_in_force = value;
@@ -212,31 +191,6 @@ bool Engine::clear_override(std::string_view target) {
     return false;
   }
   states_[*index].override_in_force.reset();
-  return true;
-}
-
-bool Engine::restore(const RestoredVerdict& restored) {
-  const auto index = target_index(restored.target);
-  if (!index || evaluated_once_) {
-    return false;
-  }
-  auto& state = states_[*index];
-  auto& verdict = published_[*index];
-  verdict.kind = restored.kind;
-  verdict.held = restored.held;
-  verdict.generation = restored.generation;
-  verdict.since = restored.since;
-  verdict.reason_code = ReasonCode::Restored;
-  verdict.reason = "restored after restart; awaiting fresh evidence";
-  verdict.fresh = false;
-  state.judged = restored.kind;
-  state.last_confirmed = verdict.confirmed() ? std::optional{restored.kind} : restored.held;
-  state.restored_pending = true;
-  state.override_in_force = restored.override_in_force;
-  if (!restored.open_escalation_key.empty()) {
-    state.episode_key = restored.open_escalation_key;
-    state.episode_kind = episode_from_code(restored.reason_code);
-  }
   return true;
 }
 
@@ -263,49 +217,17 @@ std::vector<Evidence> Engine::raw_evidence(std::size_t index, MonoTime now) cons
   return evidence;
 }
 
-void Engine::update_suspects(const std::vector<std::vector<Evidence>>& evidence,
-                             const Instant& now, Evaluation& out) {
-  std::vector<TargetVotes> views;
-  views.reserve(evidence.size());
-  for (std::size_t i = 0; i < evidence.size(); ++i) {
-    views.push_back(TargetVotes{policy_.targets[i].name, policy_.targets[i].canary, &evidence[i]});
-  }
-  auto current = find_suspects(views, policy_.suspect_fraction);
-  for (const auto& [vantage, reason] : suspects_) {
-    if (!current.contains(vantage)) {
-      Event event;
-      event.kind = EventKind::VantageCleared;
-      event.key = suspect_keys_[vantage];
-      event.at = now;
-      event.vantage = vantage;
-      event.reason = "votes count again: no longer " + reason;
-      out.events.push_back(std::move(event));
-      suspect_keys_.erase(vantage);
-    }
-  }
-  for (const auto& [vantage, reason] : current) {
-    if (!suspects_.contains(vantage)) {
-      Event event;
-      event.kind = EventKind::VantageSuspect;
-      event.key = "suspect/" + vantage + "/" + format_rfc3339(now.wall);
-      event.at = now;
-      event.vantage = vantage;
-      event.reason = "vantage suspect, its votes count as unknown: " + reason;
-      suspect_keys_[vantage] = event.key;
-      out.events.push_back(std::move(event));
-    }
-  }
-  suspects_ = std::move(current);
-}
-
 Evaluation Engine::evaluate(const Instant& now) {
   Evaluation out;
+  if (!first_evaluation_) {
+    first_evaluation_ = now.mono;
+  }
   const std::size_t count = policy_.targets.size();
   std::vector<std::vector<Evidence>> evidence(count);
   for (std::size_t i = 0; i < count; ++i) {
     evidence[i] = raw_evidence(i, now.mono);
   }
-  update_suspects(evidence, now, out);
+  const auto broken_canaries = update_suspects(evidence, now, out);
   const auto domains = known_domains();
   std::vector<VoteCounts> counts(count);
   std::vector<Candidate> candidates(count);
@@ -318,39 +240,68 @@ Evaluation Engine::evaluate(const Instant& now) {
     }
     const auto& target = policy_.targets[i];
     counts[i] = tally(evidence[i], domains, target.down_quorum, target.up_quorum);
-    candidates[i] = judge(i, counts[i], now);
+    candidates[i] = judge(i, counts[i], evidence[i], now);
+    candidates[i] = apply_override_and_restore(i, std::move(candidates[i]), now, out);
   }
+  // After overrides and restores: the guard counts what will be published.
   apply_blast_radius(candidates);
   for (std::size_t i = 0; i < count; ++i) {
-    auto final_candidate = apply_override_and_restore(i, std::move(candidates[i]), now, out);
-    publish(i, final_candidate, std::move(counts[i]), std::move(evidence[i]), now, out);
+    publish(i, candidates[i], std::move(counts[i]), std::move(evidence[i]), now, out);
+    const auto broken = broken_canaries.find(policy_.targets[i].name);
+    update_side_episodes(
+        i, broken == broken_canaries.end() ? std::nullopt : std::optional{broken->second}, now,
+        out);
   }
   evaluated_once_ = true;
   out.revision = revision_;
   return out;
 }
 
-Engine::Candidate Engine::judge(std::size_t index, const VoteCounts& counts, const Instant& now) {
+bool Engine::down_only_from_pending_suspects(const std::vector<Evidence>& evidence) const {
+  bool any = false;
+  for (const auto& item : evidence) {
+    if (item.vote != Vote::Down) {
+      continue;
+    }
+    if (!suspect_pending_since_.contains(item.vantage)) {
+      return false;
+    }
+    any = true;
+  }
+  return any;
+}
+
+Engine::Candidate Engine::judge(std::size_t index, const VoteCounts& counts,
+                                const std::vector<Evidence>& evidence, const Instant& now) {
   const auto& target = policy_.targets[index];
   auto& state = states_[index];
+  const auto& published = published_[index];
   const VerdictKind raw = raw_verdict(counts);
-  Candidate candidate{raw, code_for(raw), describe(counts, raw)};
+  Candidate candidate{raw, code_for(raw), describe(counts, raw), true};
 
   // Why a grace period: domains probe at different phases of the interval.
   // When a real outage starts, one domain sees it first; for a moment D is 1
   // and the raw verdict is "disputed". Waiting dispute_grace lets the others
   // catch up, so healthy -> unhealthy happens without a spurious dispute (and
   // without paging anyone), while a lone dissenter that persists is escalated.
+  // Grace keeps the *published* verdict, never an internal one: a guard that
+  // lets go inside the window must not turn into an unpublished "unhealthy".
+  // A kept healthy/unhealthy is not what the votes say now, so it goes out
+  // with fresh = false and no gate acts on it.
+  // The window also lasts while every down vote comes from a vantage that is
+  // itself on its way to suspicion (its own grace decides it).
   if (raw == VerdictKind::Disputed) {
     if (!state.disagreement_since) {
       state.disagreement_since = now.mono;
     }
-    const auto elapsed = now.mono - *state.disagreement_since;
-    if (elapsed < target.dispute_grace && state.judged != VerdictKind::Disputed) {
-      candidate.kind = state.judged;
-      candidate.code = code_for(state.judged);
+    const bool within = now.mono - *state.disagreement_since < target.dispute_grace ||
+                        down_only_from_pending_suspects(evidence);
+    if (within && published.kind != VerdictKind::Disputed) {
+      candidate.kind = published.kind;
+      candidate.code = code_for(published.kind);
+      candidate.supported = !published.confirmed();
       candidate.reason += "; within dispute_grace (" + format_duration(target.dispute_grace) +
-                          "), " + std::string(to_string(state.judged)) + " unchanged";
+                          "), " + std::string(to_string(published.kind)) + " unchanged";
     }
   } else {
     state.disagreement_since.reset();
@@ -370,7 +321,7 @@ Engine::Candidate Engine::judge(std::size_t index, const VoteCounts& counts, con
     reason << "flapping: " << state.changes.size() << " verdict changes in "
            << format_duration(policy_.flap_window) << " (flap_limit " << policy_.flap_limit
            << "); now " << candidate.reason;
-    return Candidate{VerdictKind::Disputed, ReasonCode::Flapping, reason.str()};
+    return Candidate{VerdictKind::Disputed, ReasonCode::Flapping, reason.str(), true};
   }
   return candidate;
 }
@@ -383,21 +334,25 @@ void Engine::apply_blast_radius(std::vector<Candidate>& candidates) const {
     return;
   }
   const double limit = policy_.max_unhealthy_fraction * static_cast<double>(eligible);
-  // Targets already unhealthy stay so; new ones are admitted in config order
-  // while the total stays within the limit. Example: 6 targets, fraction 0.5:
-  // 2 already unhealthy, 2 more confirm now -> the first is admitted (3 of 6),
-  // the second is held as disputed (4 of 6 would exceed 50%).
+  // The budget counts what is published: targets that stay unhealthy
+  // (restored ones included) and operator overrides to unhealthy, which win
+  // whatever the guard says. New confirmations are admitted in config order
+  // while the total stays within the limit. Example: 6 targets, fraction
+  // 0.5: 2 already unhealthy, 2 more confirm now -> the first is admitted
+  // (3 of 6), the second is held as disputed (4 of 6 would exceed 50%).
+  // A target overridden healthy spends nothing, whatever its evidence says.
+  auto is_new = [&](std::size_t i) {
+    return candidates[i].code == ReasonCode::Quorum && published_[i].kind != VerdictKind::Unhealthy;
+  };
   int unhealthy = 0;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (!targets[i].canary && candidates[i].kind == VerdictKind::Unhealthy &&
-        published_[i].kind == VerdictKind::Unhealthy) {
+    if (!targets[i].canary && candidates[i].kind == VerdictKind::Unhealthy && !is_new(i)) {
       ++unhealthy;
     }
   }
   for (std::size_t i = 0; i < targets.size(); ++i) {
     auto& candidate = candidates[i];
-    if (targets[i].canary || candidate.kind != VerdictKind::Unhealthy ||
-        published_[i].kind == VerdictKind::Unhealthy) {
+    if (targets[i].canary || candidate.kind != VerdictKind::Unhealthy || !is_new(i)) {
       continue;
     }
     if (static_cast<double>(unhealthy + 1) > limit) {
@@ -405,7 +360,7 @@ void Engine::apply_blast_radius(std::vector<Candidate>& candidates) const {
       reason << "blast radius: confirming would make " << unhealthy + 1 << " of " << eligible
              << " targets unhealthy at once (max_unhealthy_fraction "
              << policy_.max_unhealthy_fraction << "); " << candidate.reason;
-      candidate = Candidate{VerdictKind::Disputed, ReasonCode::BlastRadius, reason.str()};
+      candidate = Candidate{VerdictKind::Disputed, ReasonCode::BlastRadius, reason.str(), true};
     } else {
       ++unhealthy;
     }
@@ -431,14 +386,18 @@ Engine::Candidate Engine::apply_override_and_restore(std::size_t index, Candidat
     if (!state.restored_at) {
       state.restored_at = now.mono;
     }
-    // A restored verdict stands (fresh: false) while evidence is merely
-    // missing, for at most stale_after; any real evidence decides at once.
-    const bool missing = candidate.kind == VerdictKind::Unknown &&
-                         candidate.code == ReasonCode::Insufficient;
-    if (missing && now.mono - *state.restored_at < target.stale_after) {
-      candidate = Candidate{published_[index].kind, ReasonCode::Restored,
-                            "restored after restart; awaiting fresh evidence (" +
-                                candidate.reason + ")"};
+    // Why a bounded hold: after a restart every vote starts from empty
+    // hysteresis. Honest domains earn `up` after rise probes, a lying one
+    // earns `down` only after fall probes; judging at once would close an
+    // open dispute and reopen it as a new episode. So the restored verdict
+    // stands (never fresh) until the votes confirm it, for at most
+    // restore_hold = fall x interval + timeout; then the votes decide.
+    const auto& restored = published_[index];
+    const bool confirmed = candidate.kind == restored.kind && candidate.supported;
+    if (!confirmed && now.mono - *state.restored_at < target.restore_hold) {
+      candidate = Candidate{
+          restored.kind, ReasonCode::Restored,
+          "restored after restart; awaiting fresh evidence (now: " + candidate.reason + ")", false};
     } else {
       state.restored_pending = false;
     }
@@ -448,7 +407,8 @@ Engine::Candidate Engine::apply_override_and_restore(std::size_t index, Candidat
     candidate = Candidate{value.verdict, ReasonCode::Override,
                           "override by " + (value.by.empty() ? "operator" : value.by) + " until " +
                               format_rfc3339(value.expires_at) + ": " + value.reason +
-                              " (evidence says: " + candidate.reason + ")"};
+                              " (evidence says: " + candidate.reason + ")",
+                          true};
   }
   return candidate;
 }
@@ -466,16 +426,16 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
     ++verdict.generation;
     ++revision_;
     verdict.since = now.wall;
+    state.used_keys.clear();  // keys carry the generation: old ones cannot recur
   }
   verdict.kind = candidate.kind;
   verdict.reason_code = candidate.code;
   verdict.reason = candidate.reason;
   verdict.evaluated_at = now.wall;
   verdict.valid_until = now.wall + target.stale_after;
-  verdict.fresh = !state.restored_pending;
+  verdict.fresh = candidate.supported;
   verdict.override_in_force = state.override_in_force;
-  if (verdict.confirmed() && candidate.code != ReasonCode::Override &&
-      candidate.code != ReasonCode::Restored) {
+  if (verdict.confirmed() && candidate.supported && candidate.code != ReasonCode::Override) {
     state.last_confirmed = verdict.kind;
   }
   verdict.held = verdict.confirmed() ? std::nullopt : state.last_confirmed;
@@ -484,11 +444,13 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
   verdict.last_known_good = layer.last_known_good;
   if (layer.layer == Layer::Dns && layer.last_known_good == LastKnownGood::Reachable &&
       !verdict.confirmed()) {
-    verdict.reason += "; DNS is failing but the service still answers at its last-known-good "
-                      "addresses: fix DNS, do not fail over";
+    verdict.reason +=
+        "; DNS is failing but the service still answers at its last-known-good "
+        "addresses: fix DNS, do not fail over";
   } else if (layer.layer == Layer::Dns && layer.last_known_good == LastKnownGood::Reachable) {
-    verdict.reason += "; DNS is failing, the service still answers at its last-known-good "
-                      "addresses";
+    verdict.reason +=
+        "; DNS is failing, the service still answers at its last-known-good "
+        "addresses";
   }
   verdict.votes = std::move(counts);
   verdict.evidence = std::move(evidence);
@@ -505,40 +467,6 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
     out.events.push_back(std::move(event));
   }
   update_episode(index, now, out);
-}
-
-void Engine::update_episode(std::size_t index, const Instant& now, Evaluation& out) {
-  const auto& verdict = published_[index];
-  auto& state = states_[index];
-  if (verdict.reason_code == ReasonCode::Restored) {
-    return;  // a restored episode stays open until evidence decides
-  }
-  const auto wanted = episode_for(verdict);
-  auto make_event = [&](EventKind kind) {
-    Event event;
-    event.kind = kind;
-    event.at = now;
-    event.target = verdict.target;
-    event.verdict = verdict.kind;
-    event.held = verdict.held;
-    event.generation = verdict.generation;
-    event.reason = verdict.reason;
-    return event;
-  };
-  if (!state.episode_key.empty() && wanted != state.episode_kind) {
-    auto event = make_event(resolution_of(state.episode_kind));
-    event.key = state.episode_key;
-    out.events.push_back(std::move(event));
-    state.episode_key.clear();
-  }
-  if (wanted && state.episode_key.empty()) {
-    auto event = make_event(*wanted);
-    std::string prefix(to_string(*wanted));
-    event.key = prefix + "/" + verdict.target + "/" + std::to_string(verdict.generation);
-    state.episode_key = event.key;
-    state.episode_kind = *wanted;
-    out.events.push_back(std::move(event));
-  }
 }
 
 }  // namespace crosscheck::consensus

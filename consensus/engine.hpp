@@ -17,7 +17,13 @@
 
 namespace crosscheck::consensus {
 
-enum class ObserveStatus : std::uint8_t { Accepted, UnknownTarget, UnknownVantage, OutOfOrder };
+enum class ObserveStatus : std::uint8_t {
+  Accepted,
+  UnknownTarget,
+  UnknownVantage,
+  OutOfOrder,  // older than the newest observation already counted for the pair
+  Duplicate,   // the same (target, vantage, time) was already counted: ignored
+};
 std::string_view to_string(ObserveStatus status);
 
 // A verdict as storage kept it, restored at start-up.
@@ -30,6 +36,18 @@ struct RestoredVerdict {
   ReasonCode reason_code = ReasonCode::Insufficient;
   std::string open_escalation_key;  // the open dispute episode, if any
   std::optional<Override> override_in_force;
+  // Every escalation key this target has used, so no key is handed out twice.
+  std::vector<std::string> used_keys;
+};
+
+// An escalation that was open when the daemon stopped, restored so that the
+// same episode continues (same key, no resolved/firing pair).
+struct RestoredEpisode {
+  EventKind kind = EventKind::DisputeOpened;
+  std::string key;
+  std::string target;   // for target episodes
+  std::string vantage;  // for VantageSuspect
+  std::string reason;
 };
 
 // The event that closes an episode opened by `opened` (DisputeOpened ->
@@ -70,8 +88,10 @@ class Engine {
  public:
   explicit Engine(Policy policy);
 
-  // Records one observation; rejects unknown targets and vantages, and
-  // observations older than the newest one already seen for that pair.
+  // Records one observation; rejects unknown targets and vantages,
+  // observations older than the newest one already seen for that pair, and
+  // duplicates: delivery is at least once (retried pulls, replay files
+  // assembled from logs), so the same (target, vantage, time) counts once.
   ObserveStatus observe(const Observation& observation);
 
   // Sets a registered remote vantage's vote for a target (a peer pull). The
@@ -90,8 +110,14 @@ class Engine {
   bool clear_override(std::string_view target);
 
   // Seeds a target's published verdict and generation before the first
-  // evaluate(). It is served with fresh = false until evidence confirms it.
+  // evaluate(). It is served with fresh = false until evidence confirms it,
+  // for at most the target's restore_hold; then the current votes decide.
   bool restore(const RestoredVerdict& restored);
+  // Continues an escalation episode that was open at the stop: split,
+  // quorum_unreachable and canary_down episodes of a target, and suspect
+  // vantages (which stay suspect through the restore hold). Dispute-type
+  // episodes come with their RestoredVerdict. Before the first evaluate().
+  bool restore_episode(const RestoredEpisode& episode);
 
   // Replaces the policy (a config reload), matching targets and vantages by
   // name. Kept targets keep their votes, verdict, generation, override and
@@ -121,48 +147,72 @@ class Engine {
  private:
   struct TargetState {
     std::map<std::string, VoteTracker, std::less<>> trackers;  // by vantage
-    VerdictKind judged = VerdictKind::Unknown;  // after grace, before guards
-    bool judged_once = false;
+    // What the rules chose before the guards, for counting flapping only:
+    // never published as such (grace keeps the *published* verdict).
+    VerdictKind judged = VerdictKind::Unknown;
     std::optional<MonoTime> disagreement_since;
+    std::optional<MonoTime> split_since;
     std::optional<VerdictKind> last_confirmed;
     std::deque<MonoTime> changes;  // judged changes inside flap_window
     std::optional<Override> override_in_force;
     bool restored_pending = false;  // restored, not yet confirmed
     std::optional<MonoTime> restored_at;
-    std::string episode_key;  // open escalation episode ("" when none)
+    std::string episode_key;  // open dispute/flapping/blast-radius episode ("" when none)
     EventKind episode_kind = EventKind::DisputeOpened;
+    // Open split, quorum_unreachable and canary_down episodes: kind -> key.
+    std::map<EventKind, std::string> side_episodes;
+    std::vector<std::string> used_keys;  // every key this target opened
   };
 
-  // What a target would publish before the cross-target blast-radius guard.
+  // What a target would publish. `supported`: the votes counted now back
+  // its kind (always true for disputed/unknown, which hold; false for a
+  // confirmed verdict carried over by grace or a restore).
   struct Candidate {
     VerdictKind kind = VerdictKind::Unknown;
     ReasonCode code = ReasonCode::Insufficient;
     std::string reason;
+    bool supported = true;
+  };
+
+  struct SuspectState {
+    std::string reason;
+    std::string key;
+    bool restored = false;  // restored at start-up, not yet re-established
   };
 
   std::vector<Evidence> raw_evidence(std::size_t index, MonoTime now) const;
-  void update_suspects(const std::vector<std::vector<Evidence>>& evidence, const Instant& now,
-                       Evaluation& out);
-  Candidate judge(std::size_t index, const VoteCounts& counts, const Instant& now);
+  std::map<std::string, std::string> update_suspects(
+      const std::vector<std::vector<Evidence>>& evidence, const Instant& now, Evaluation& out);
+  Candidate judge(std::size_t index, const VoteCounts& counts,
+                  const std::vector<Evidence>& evidence, const Instant& now);
+  bool down_only_from_pending_suspects(const std::vector<Evidence>& evidence) const;
   void apply_blast_radius(std::vector<Candidate>& candidates) const;
-  Candidate apply_override_and_restore(std::size_t index, Candidate candidate,
-                                       const Instant& now, Evaluation& out);
+  Candidate apply_override_and_restore(std::size_t index, Candidate candidate, const Instant& now,
+                                       Evaluation& out);
   void publish(std::size_t index, const Candidate& candidate, VoteCounts counts,
                std::vector<Evidence> evidence, const Instant& now, Evaluation& out);
   void update_episode(std::size_t index, const Instant& now, Evaluation& out);
+  void update_side_episodes(std::size_t index, const std::optional<std::string>& broken_canary,
+                            const Instant& now, Evaluation& out);
+  std::string new_key(std::size_t index, EventKind kind);
+  Duration longest_restore_hold() const;
   std::optional<std::size_t> target_index(std::string_view name) const;
   void index_targets();
   void retire_vantages(const std::vector<std::string>& names, const Instant& now,
                        Reconfiguration& out);
   const VantagePolicy* find_vantage(std::string_view name) const;
+  void index_vantages();
 
   Policy policy_;
   std::vector<VantagePolicy> vantages_;  // local, then remote as registered
   std::vector<TargetState> states_;      // parallel to policy_.targets
   std::vector<Verdict> published_;       // parallel to policy_.targets
-  std::map<std::string, std::size_t, std::less<>> target_indices_;  // name -> index in policy_
-  std::map<std::string, std::string> suspects_;
-  std::map<std::string, std::string> suspect_keys_;
+  std::map<std::string, std::size_t, std::less<>> target_indices_;   // name -> index in policy_
+  std::map<std::string, std::size_t, std::less<>> vantage_indices_;  // name -> index in vantages_
+  std::map<std::string, SuspectState> suspect_state_;                // suspect vantages
+  std::map<std::string, MonoTime> suspect_pending_since_;            // meeting a rule, within grace
+  std::map<std::string, std::string> suspects_;                      // name -> reason (the view)
+  std::optional<MonoTime> first_evaluation_;
   std::uint64_t revision_ = 0;
   bool evaluated_once_ = false;
 };

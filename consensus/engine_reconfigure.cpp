@@ -69,10 +69,15 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
       continue;
     }
     out.targets_removed.push_back(name);
+    std::vector<std::pair<EventKind, std::string>> open(states_[i].side_episodes.begin(),
+                                                        states_[i].side_episodes.end());
     if (!states_[i].episode_key.empty()) {
+      open.emplace_back(states_[i].episode_kind, states_[i].episode_key);
+    }
+    for (const auto& [kind, key] : open) {
       Event event;
-      event.kind = resolution_of(states_[i].episode_kind);
-      event.key = states_[i].episode_key;
+      event.kind = resolution_of(kind);
+      event.key = key;
       event.at = now;
       event.target = name;
       event.verdict = published_[i].kind;
@@ -84,6 +89,7 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
   }
   policy_ = std::move(policy);
   vantages_ = std::move(vantages);
+  index_vantages();
   states_ = std::move(states);
   published_ = std::move(published);
   index_targets();
@@ -98,17 +104,20 @@ void Engine::retire_vantages(const std::vector<std::string>& names, const Instan
                              Reconfiguration& out) {
   for (const auto& name : names) {
     out.vantages_removed.push_back(name);
-    if (suspects_.erase(name) == 0) {
+    suspect_pending_since_.erase(name);
+    suspects_.erase(name);
+    const auto found = suspect_state_.find(name);
+    if (found == suspect_state_.end()) {
       continue;
     }
     Event event;
     event.kind = EventKind::VantageCleared;
-    event.key = suspect_keys_[name];
+    event.key = found->second.key;
     event.at = now;
     event.vantage = name;
     event.reason = "vantage removed from the config";
     out.events.push_back(std::move(event));
-    suspect_keys_.erase(name);
+    suspect_state_.erase(found);
   }
 }
 

@@ -26,6 +26,10 @@ struct TargetPolicy {
   int fall = 3;         // consecutive downs before a vote turns down
   Duration stale_after{30'000};
   Duration dispute_grace{10'000};
+  // How long a verdict restored after a restart may stand unconfirmed:
+  // fall x interval + timeout, the time a vantage needs to earn a down vote
+  // again from empty hysteresis (DESIGN.md "A verdict restored...").
+  Duration restore_hold{32'000};
   Quorum down_quorum;
   Quorum up_quorum;
 };
@@ -43,6 +47,10 @@ struct Policy {
   // failure domain of its own (named after the peer).
   std::vector<std::string> peers;
   double suspect_fraction = 0.5;
+  // How long a vantage must meet a suspicion rule before it is suspect: at
+  // the start of a real outage the domain that probes first is alone for a
+  // moment (the global dispute_grace).
+  Duration suspicion_grace{10'000};
   int flap_limit = 4;
   Duration flap_window{600'000};
   double max_unhealthy_fraction = 0.5;

@@ -2,13 +2,11 @@
 
 #include <algorithm>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 namespace crosscheck::consensus {
 namespace {
-
-bool contains(const std::vector<std::string>& list, const std::string& item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -34,32 +32,40 @@ int Quorum::resolve(int known_domains) const {
 VoteCounts tally(const std::vector<Evidence>& evidence,
                  const std::vector<std::string>& known_domains, const Quorum& down_quorum,
                  const Quorum& up_quorum) {
+  struct Seen {
+    bool up = false;
+    bool down = false;
+  };
+  std::unordered_map<std::string_view, Seen> seen;
+  seen.reserve(known_domains.size());
+  for (const auto& item : evidence) {
+    if (item.vote == Vote::Unknown) {
+      continue;
+    }
+    auto& domain = seen[item.domain];
+    domain.up = domain.up || item.vote == Vote::Up;
+    domain.down = domain.down || item.vote == Vote::Down;
+  }
   VoteCounts counts;
   counts.known_domains = static_cast<int>(known_domains.size());
   // Iterate known domains (not evidence) so the lists come out in a stable,
   // configured order whatever order the vantages were added in.
   for (const auto& domain : known_domains) {
-    bool up = false;
-    bool down = false;
-    for (const auto& item : evidence) {
-      if (item.domain != domain) {
-        continue;
-      }
-      up = up || item.vote == Vote::Up;
-      down = down || item.vote == Vote::Down;
-    }
-    if (up && !contains(counts.up_domains, domain)) {
+    const auto found = seen.find(domain);
+    const Seen vote = found == seen.end() ? Seen{} : found->second;
+    if (vote.up && vote.down) {
+      counts.split_domains.push_back(domain);
+    } else if (vote.up) {
       counts.up_domains.push_back(domain);
-    }
-    if (down && !contains(counts.down_domains, domain)) {
+    } else if (vote.down) {
       counts.down_domains.push_back(domain);
-    }
-    if (!up && !down) {
+    } else {
       ++counts.unknown;
     }
   }
   counts.up = static_cast<int>(counts.up_domains.size());
   counts.down = static_cast<int>(counts.down_domains.size());
+  counts.split = static_cast<int>(counts.split_domains.size());
   counts.down_quorum = down_quorum.resolve(counts.known_domains);
   counts.up_quorum = up_quorum.resolve(counts.known_domains);
   return counts;
@@ -98,6 +104,14 @@ std::string describe(const VoteCounts& counts, VerdictKind raw) {
       out << "only " << counts.up << " of " << counts.known_domains
           << " domains up, none down; up quorum " << counts.up_quorum;
       break;
+  }
+  if (counts.split > 0) {
+    out << "; " << counts.split << " split (" << join(counts.split_domains)
+        << ": its vantages disagree)";
+  }
+  if (counts.quorum_unreachable()) {
+    out << "; quorum unreachable: down quorum " << counts.down_quorum << ", up quorum "
+        << counts.up_quorum << " but only " << counts.known_domains << " domains known";
   }
   return out.str();
 }

@@ -10,11 +10,15 @@
 
 namespace crosscheck::consensus {
 
-// Counts each known domain once. A domain is `down` when any of its vantages
-// votes down and `up` when any votes up; a domain whose vantages disagree is
-// both, so it can never make a target healthy on its own.
-// Example: vantages a1(alpha)=down, a2(alpha)=down, b(beta)=up, c(gamma)=unknown
-// with known domains {alpha, beta, gamma} -> down 1, up 1, unknown 1.
+// Counts each known domain once. A domain is `down` when at least one of its
+// counted vantages votes down and none votes up, `up` when at least one votes
+// up and none down, and `split` when they disagree: a split domain counts in
+// neither D nor U but stays a known domain, so majorities do not shrink.
+// Why not "both": two lying vantages in two domains that also have honest
+// vantages would otherwise make D = 2 while every domain has an up vote.
+// Example: a1(alpha)=down, a2(alpha)=down, b1(beta)=up, b2(beta)=down,
+// c(gamma)=unknown -> down 1 (alpha), split 1 (beta), up 0, unknown 1.
+// Linear in evidence + known domains.
 VoteCounts tally(const std::vector<Evidence>& evidence,
                  const std::vector<std::string>& known_domains, const Quorum& down_quorum,
                  const Quorum& up_quorum);

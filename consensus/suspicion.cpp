@@ -1,5 +1,6 @@
 #include "consensus/suspicion.hpp"
 
+#include <set>
 #include <sstream>
 
 namespace crosscheck::consensus {
@@ -24,41 +25,72 @@ bool alone_down(const Evidence& who, const std::vector<Evidence>& evidence) {
   return other_up;
 }
 
+// Domains with at least one vantage voting `vote` on one target.
+std::set<std::string> domains_voting(const std::vector<Evidence>& evidence, Vote vote) {
+  std::set<std::string> domains;
+  for (const auto& item : evidence) {
+    if (item.raw_vote == vote) {
+      domains.insert(item.domain);
+    }
+  }
+  return domains;
+}
+
+void judge_canary(const TargetVotes& target, SuspicionFindings& out) {
+  const auto up = domains_voting(*target.evidence, Vote::Up);
+  const auto down = domains_voting(*target.evidence, Vote::Down);
+  if (up.empty()) {
+    if (down.size() >= 2) {
+      out.broken_canaries[target.target] = "canary '" + target.target + "' is down from all " +
+                                           std::to_string(down.size()) +
+                                           " domains that see it: the canary is broken";
+    }
+    return;
+  }
+  for (const auto& item : *target.evidence) {
+    if (item.raw_vote != Vote::Down || out.suspects.contains(item.vantage)) {
+      continue;
+    }
+    // Other domains seeing it up, against the domains seeing it down.
+    const auto others_up = up.size() - (up.contains(item.domain) ? 1 : 0);
+    if (others_up > 0 && others_up >= down.size()) {
+      out.suspects[item.vantage] = "canary '" + target.target + "' is down from this vantage";
+    }
+  }
+}
+
 }  // namespace
 
-std::map<std::string, std::string> find_suspects(const std::vector<TargetVotes>& targets,
-                                                 double suspect_fraction) {
-  std::map<std::string, std::string> suspects;
+SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double suspect_fraction) {
+  SuspicionFindings out;
   std::map<std::string, int> lone_downs;
   int non_canary = 0;
   for (const auto& target : targets) {
     if (target.evidence == nullptr) {
       continue;
     }
-    if (!target.canary) {
-      ++non_canary;
+    if (target.canary) {
+      judge_canary(target, out);
+      continue;
     }
+    ++non_canary;
     for (const auto& item : *target.evidence) {
-      if (target.canary) {
-        if (item.raw_vote == Vote::Down && !suspects.contains(item.vantage)) {
-          suspects[item.vantage] = "canary '" + target.target + "' is down from this vantage";
-        }
-      } else if (alone_down(item, *target.evidence)) {
+      if (alone_down(item, *target.evidence)) {
         ++lone_downs[item.vantage];
       }
     }
   }
   for (const auto& [vantage, count] : lone_downs) {
     const double limit = suspect_fraction * non_canary;
-    if (count >= 2 && count > limit && !suspects.contains(vantage)) {
+    if (count >= 2 && count > limit && !out.suspects.contains(vantage)) {
       std::ostringstream reason;
       reason << "alone sees " << count << " of " << non_canary
              << " targets down while other domains see them up (suspect_fraction "
              << suspect_fraction << ")";
-      suspects[vantage] = reason.str();
+      out.suspects[vantage] = reason.str();
     }
   }
-  return suspects;
+  return out;
 }
 
 }  // namespace crosscheck::consensus

@@ -109,8 +109,8 @@ std::string format_duration(Duration d) {
     long long size;
     const char* name;
   };
-  constexpr std::array<Unit, 4> k_units{{
-      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}}};
+  constexpr std::array<Unit, 4> k_units{
+      {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}}};
   if (ms != 0) {
     for (const auto& unit : k_units) {
       if (ms % unit.size == 0) {

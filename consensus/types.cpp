@@ -10,8 +10,8 @@ namespace {
 template <typename Enum, std::size_t N>
 using Names = std::array<std::pair<Enum, std::string_view>, N>;
 
-constexpr Names<Outcome, 3> k_outcomes{{
-    {Outcome::Up, "up"}, {Outcome::Down, "down"}, {Outcome::ObserverError, "observer_error"}}};
+constexpr Names<Outcome, 3> k_outcomes{
+    {{Outcome::Up, "up"}, {Outcome::Down, "down"}, {Outcome::ObserverError, "observer_error"}}};
 constexpr Names<Layer, 5> k_layers{{{Layer::None, "none"},
                                     {Layer::Dns, "dns"},
                                     {Layer::Connect, "connect"},
@@ -20,7 +20,8 @@ constexpr Names<Layer, 5> k_layers{{{Layer::None, "none"},
 constexpr Names<LastKnownGood, 3> k_last_known_good{{{LastKnownGood::NotTried, "not_tried"},
                                                      {LastKnownGood::Reachable, "reachable"},
                                                      {LastKnownGood::Unreachable, "unreachable"}}};
-constexpr Names<Vote, 3> k_votes{{{Vote::Up, "up"}, {Vote::Down, "down"}, {Vote::Unknown, "unknown"}}};
+constexpr Names<Vote, 3> k_votes{
+    {{Vote::Up, "up"}, {Vote::Down, "down"}, {Vote::Unknown, "unknown"}}};
 constexpr Names<VerdictKind, 4> k_verdicts{{{VerdictKind::Healthy, "healthy"},
                                             {VerdictKind::Unhealthy, "unhealthy"},
                                             {VerdictKind::Disputed, "disputed"},
@@ -32,7 +33,7 @@ constexpr Names<ReasonCode, 7> k_reasons{{{ReasonCode::Quorum, "quorum"},
                                           {ReasonCode::BlastRadius, "blast_radius"},
                                           {ReasonCode::Override, "override"},
                                           {ReasonCode::Restored, "restored"}}};
-constexpr Names<EventKind, 14> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
+constexpr Names<EventKind, 20> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
                                          {EventKind::DisputeOpened, "dispute"},
                                          {EventKind::DisputeResolved, "dispute_resolved"},
                                          {EventKind::FlappingStarted, "flapping"},
@@ -45,7 +46,13 @@ constexpr Names<EventKind, 14> k_events{{{EventKind::VerdictChanged, "verdict_ch
                                          {EventKind::ConfigRejected, "config_rejected"},
                                          {EventKind::ConfigAccepted, "config_accepted"},
                                          {EventKind::PeerUnreachable, "peer_unreachable"},
-                                         {EventKind::PeerReachable, "peer_reachable"}}};
+                                         {EventKind::PeerReachable, "peer_reachable"},
+                                         {EventKind::SplitOpened, "split"},
+                                         {EventKind::SplitResolved, "split_resolved"},
+                                         {EventKind::QuorumUnreachable, "quorum_unreachable"},
+                                         {EventKind::QuorumReachable, "quorum_reachable"},
+                                         {EventKind::CanaryDown, "canary_down"},
+                                         {EventKind::CanaryRecovered, "canary_recovered"}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const Names<Enum, N>& names, Enum value) {
@@ -69,19 +76,41 @@ std::optional<Enum> parse_name(const Names<Enum, N>& names, std::string_view tex
 
 }  // namespace
 
-Instant operator+(const Instant& at, Duration d) { return Instant{at.mono + d, at.wall + d}; }
+Instant operator+(const Instant& at, Duration d) {
+  return Instant{at.mono + d, at.wall + d};
+}
 
-std::string_view to_string(Outcome value) { return name_of(k_outcomes, value); }
-std::string_view to_string(Layer value) { return name_of(k_layers, value); }
-std::string_view to_string(LastKnownGood value) { return name_of(k_last_known_good, value); }
-std::string_view to_string(Vote value) { return name_of(k_votes, value); }
-std::string_view to_string(VerdictKind value) { return name_of(k_verdicts, value); }
-std::string_view to_string(ReasonCode value) { return name_of(k_reasons, value); }
-std::string_view to_string(EventKind kind) { return name_of(k_events, kind); }
+std::string_view to_string(Outcome value) {
+  return name_of(k_outcomes, value);
+}
+std::string_view to_string(Layer value) {
+  return name_of(k_layers, value);
+}
+std::string_view to_string(LastKnownGood value) {
+  return name_of(k_last_known_good, value);
+}
+std::string_view to_string(Vote value) {
+  return name_of(k_votes, value);
+}
+std::string_view to_string(VerdictKind value) {
+  return name_of(k_verdicts, value);
+}
+std::string_view to_string(ReasonCode value) {
+  return name_of(k_reasons, value);
+}
+std::string_view to_string(EventKind kind) {
+  return name_of(k_events, kind);
+}
 
-std::optional<Outcome> parse_outcome(std::string_view text) { return parse_name(k_outcomes, text); }
-std::optional<Layer> parse_layer(std::string_view text) { return parse_name(k_layers, text); }
-std::optional<Vote> parse_vote(std::string_view text) { return parse_name(k_votes, text); }
+std::optional<Outcome> parse_outcome(std::string_view text) {
+  return parse_name(k_outcomes, text);
+}
+std::optional<Layer> parse_layer(std::string_view text) {
+  return parse_name(k_layers, text);
+}
+std::optional<Vote> parse_vote(std::string_view text) {
+  return parse_name(k_votes, text);
+}
 std::optional<LastKnownGood> parse_last_known_good(std::string_view text) {
   return parse_name(k_last_known_good, text);
 }
@@ -96,7 +125,9 @@ bool Event::is_escalation() const {
 bool Event::is_resolution() const {
   return kind == EventKind::DisputeResolved || kind == EventKind::FlappingStopped ||
          kind == EventKind::BlastRadiusReleased || kind == EventKind::VantageCleared ||
-         kind == EventKind::ConfigAccepted || kind == EventKind::PeerReachable;
+         kind == EventKind::ConfigAccepted || kind == EventKind::PeerReachable ||
+         kind == EventKind::SplitResolved || kind == EventKind::QuorumReachable ||
+         kind == EventKind::CanaryRecovered;
 }
 
 }  // namespace crosscheck::consensus

@@ -38,13 +38,13 @@ enum class VerdictKind : std::uint8_t { Healthy, Unhealthy, Disputed, Unknown };
 
 // Why a verdict is what it is, as a code (the text is in Verdict::reason).
 enum class ReasonCode : std::uint8_t {
-  Quorum,           // healthy or unhealthy by quorum
-  Dispute,          // some domains down, not enough agree
-  Insufficient,     // too few domains voting
-  Flapping,         // too many changes inside flap_window
-  BlastRadius,      // confirming would make too many targets unhealthy
-  Override,         // an operator override is in force
-  Restored,         // restored after a restart, not yet confirmed
+  Quorum,        // healthy or unhealthy by quorum
+  Dispute,       // some domains down, not enough agree
+  Insufficient,  // too few domains voting
+  Flapping,      // too many changes inside flap_window
+  BlastRadius,   // confirming would make too many targets unhealthy
+  Override,      // an operator override is in force
+  Restored,      // restored after a restart, not yet confirmed
 };
 
 std::string_view to_string(Outcome value);
@@ -90,8 +90,8 @@ struct Evidence {
   std::string vantage;
   std::string node;  // empty for this node's own vantages
   std::string domain;
-  Vote vote = Vote::Unknown;     // after staleness and suspicion
-  Vote raw_vote = Vote::Unknown; // hysteresis result before suspicion
+  Vote vote = Vote::Unknown;      // after staleness and suspicion
+  Vote raw_vote = Vote::Unknown;  // hysteresis result before suspicion
   bool suspect = false;
   bool stale = false;
   std::optional<Instant> last_observed;
@@ -99,14 +99,22 @@ struct Evidence {
 };
 
 struct VoteCounts {
-  int up = 0;       // distinct domains voting up
-  int down = 0;     // distinct domains voting down
-  int unknown = 0;  // known domains voting neither
+  int up = 0;       // distinct domains voting up (none of their vantages down)
+  int down = 0;     // distinct domains voting down (none of their vantages up)
+  int unknown = 0;  // known domains with no counted vote
   int down_quorum = 0;
   int up_quorum = 0;
   int known_domains = 0;
   std::vector<std::string> up_domains;
   std::vector<std::string> down_domains;
+  // Known domains whose counted vantages disagree: neither up nor down.
+  std::vector<std::string> split_domains;
+  int split = 0;
+
+  // An explicit quorum larger than the domains that exist can never be met.
+  bool quorum_unreachable() const {
+    return down_quorum > known_domains || up_quorum > known_domains;
+  }
 };
 
 // An operator's decision that wins while it lasts.
@@ -125,7 +133,10 @@ struct Verdict {
   // The last confirmed verdict (Healthy/Unhealthy) still in force while
   // Disputed or Unknown; nullopt when there never was one.
   std::optional<VerdictKind> held;
-  bool fresh = true;  // false for a restored verdict not yet confirmed
+  // False when the published kind is carried over rather than supported by
+  // the votes counted now: a restored verdict not yet confirmed, or a
+  // confirmed verdict kept through dispute_grace. A gate never acts on it.
+  bool fresh = true;
   std::uint64_t generation = 0;
   WallTime since;
   WallTime evaluated_at;
@@ -141,26 +152,30 @@ struct Verdict {
   bool canary = false;
 
   // What a gate may act on: the verdict itself when confirmed, else held.
-  bool confirmed() const {
-    return kind == VerdictKind::Healthy || kind == VerdictKind::Unhealthy;
-  }
+  bool confirmed() const { return kind == VerdictKind::Healthy || kind == VerdictKind::Unhealthy; }
 };
 
 enum class EventKind : std::uint8_t {
-  VerdictChanged,   // a target's verdict changed (generation moved)
-  DisputeOpened,    // escalation: domains disagree, verdict held
+  VerdictChanged,  // a target's verdict changed (generation moved)
+  DisputeOpened,   // escalation: domains disagree, verdict held
   DisputeResolved,
   FlappingStarted,  // escalation: held as disputed (flapping)
   FlappingStopped,
   BlastRadiusHeld,  // escalation: held as disputed (blast_radius)
   BlastRadiusReleased,
-  VantageSuspect,   // escalation: a vantage's votes no longer count
+  VantageSuspect,  // escalation: a vantage's votes no longer count
   VantageCleared,
   OverrideExpired,
   ConfigRejected,   // escalation: a reloaded config is invalid; the old one runs on
   ConfigAccepted,   // a later reload succeeded (resolves ConfigRejected)
   PeerUnreachable,  // escalation: a peer has not answered for unreachable_after
   PeerReachable,    // it answers again (resolves PeerUnreachable)
+  SplitOpened,      // escalation: a domain's own vantages disagree past dispute_grace
+  SplitResolved,
+  QuorumUnreachable,  // escalation: the configured quorum exceeds the known domains
+  QuorumReachable,
+  CanaryDown,  // escalation: a canary is down from every domain (the canary is broken)
+  CanaryRecovered,
 };
 std::string_view to_string(EventKind kind);
 

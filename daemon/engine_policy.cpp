@@ -1,5 +1,7 @@
 #include "daemon/engine_policy.hpp"
 
+#include <algorithm>
+
 namespace crosscheck::daemon {
 
 consensus::Policy make_policy(const config::Config& config) {
@@ -15,6 +17,9 @@ consensus::Policy make_policy(const config::Config& config) {
     item.fall = target.timing.fall;
     item.stale_after = target.timing.stale_after;
     item.dispute_grace = target.dispute_grace;
+    // DESIGN.md: a restored verdict waits at most fall x interval + timeout,
+    // the time a vantage needs to earn a down vote again after a restart.
+    item.restore_hold = target.timing.fall * target.timing.interval + target.timing.timeout;
     item.down_quorum = consensus::Quorum{target.down_quorum.count};
     item.up_quorum = consensus::Quorum{target.up_quorum.count};
     policy.targets.push_back(std::move(item));
@@ -23,6 +28,13 @@ consensus::Policy make_policy(const config::Config& config) {
     policy.peers.push_back(peer.name);
   }
   policy.suspect_fraction = config.quorum.suspect_fraction;
+  // Suspicion waits as long as a dispute: quorum.dispute_grace, else the
+  // longest target's own grace (each defaults to its interval).
+  consensus::Duration longest_grace{0};
+  for (const auto& target : config.targets) {
+    longest_grace = std::max(longest_grace, target.dispute_grace);
+  }
+  policy.suspicion_grace = config.quorum.dispute_grace.value_or(longest_grace);
   policy.flap_limit = config.quorum.flap_limit;
   policy.flap_window = config.quorum.flap_window;
   policy.max_unhealthy_fraction = config.quorum.max_unhealthy_fraction;

@@ -40,7 +40,7 @@ TargetView target_view(std::string name, cs::VerdictKind kind) {
   v.valid_until = at("2025-10-20T06:01:10Z");
   v.reason_code = cs::ReasonCode::Quorum;
   v.reason = "2 of 2 domains up";
-  v.votes = cs::VoteCounts{2, 0, 1, 2, 2, 3, {"quad9", "google"}, {}};
+  v.votes = cs::VoteCounts{2, 0, 1, 2, 2, 3, {"quad9", "google"}, {}, {}, 0};
   cs::Evidence local;
   local.vantage = "quad9";
   local.domain = "quad9";

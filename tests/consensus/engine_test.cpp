@@ -223,7 +223,8 @@ TEST_CASE("a vantage failing a canary is suspect", "[engine]") {
   auto policy = make_policy(k_domains, {"db", "root-zone"});
   policy.targets[1].canary = true;
   World world(policy);
-  for (int i = 0; i < 3; ++i) {
+  // fall (3) probes to vote down, then suspicion_grace (10s) before suspect.
+  for (int i = 0; i < 4; ++i) {
     world.see_all("db", k_domains, Outcome::Up);
     world.see("root-zone", "google", Outcome::Down);
     world.see("root-zone", "cloudflare", Outcome::Up);
@@ -438,16 +439,21 @@ TEST_CASE("contrary evidence replaces a restored verdict with the next generatio
   restored.kind = VerdictKind::Healthy;
   restored.generation = 7;
   REQUIRE(world.engine().restore(restored));
-  for (int i = 0; i < 3; ++i) {
+  // Unhealthy by quorum from the third round (20s), but the restored verdict
+  // stands, never fresh, through restore_hold (32s by default).
+  for (int i = 0; i < 4; ++i) {
     world.round("db", all(Outcome::Down));
+    CHECK(world.verdict("db").kind == VerdictKind::Healthy);
+    CHECK_FALSE(world.verdict("db").fresh);
   }
+  world.round("db", all(Outcome::Down));  // 40s: past the hold, the votes decide
   const auto& verdict = world.verdict("db");
   CHECK(verdict.kind == VerdictKind::Unhealthy);
   CHECK(verdict.fresh);
   CHECK(verdict.generation == 8);
 }
 
-TEST_CASE("a restored verdict without evidence turns unknown after stale_after", "[engine]") {
+TEST_CASE("a restored verdict without evidence turns unknown after restore_hold", "[engine]") {
   World world(make_policy(k_domains, {"db"}));
   RestoredVerdict restored;
   restored.target = "db";
@@ -455,7 +461,11 @@ TEST_CASE("a restored verdict without evidence turns unknown after stale_after",
   restored.generation = 3;
   REQUIRE(world.engine().restore(restored));
   world.evaluate();
-  world.clock().advance(30s);
+  world.clock().advance(31s);
+  world.evaluate();
+  CHECK(world.verdict("db").kind == VerdictKind::Unhealthy);
+  CHECK_FALSE(world.verdict("db").fresh);
+  world.clock().advance(1s);  // restore_hold: fall x interval + timeout = 32s
   world.evaluate();
   CHECK(world.verdict("db").kind == VerdictKind::Unknown);
   CHECK(world.verdict("db").held == VerdictKind::Unhealthy);

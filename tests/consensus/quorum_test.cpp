@@ -18,8 +18,8 @@ Evidence vote(const std::string& vantage, const std::string& domain, Vote value)
 }  // namespace
 
 TEST_CASE("majority is more than half the known domains and at least two", "[quorum]") {
-  const auto [domains, expected] = GENERATE(table<int, int>(
-      {{1, 1}, {2, 2}, {3, 2}, {4, 3}, {5, 3}, {6, 4}, {7, 4}}));
+  const auto [domains, expected] =
+      GENERATE(table<int, int>({{1, 1}, {2, 2}, {3, 2}, {4, 3}, {5, 3}, {6, 4}, {7, 4}}));
   CHECK(Quorum{}.resolve(domains) == expected);
 }
 
@@ -29,11 +29,10 @@ TEST_CASE("an explicit quorum is taken as written", "[quorum]") {
 }
 
 TEST_CASE("three vantages behind one failure domain are one vote", "[quorum]") {
-  const std::vector<Evidence> evidence{vote("q1", "quad9", Vote::Down),
-                                       vote("q2", "quad9", Vote::Down),
-                                       vote("q3", "quad9", Vote::Down),
-                                       vote("cf", "cloudflare", Vote::Up),
-                                       vote("g", "google", Vote::Up)};
+  const std::vector<Evidence> evidence{
+      vote("q1", "quad9", Vote::Down), vote("q2", "quad9", Vote::Down),
+      vote("q3", "quad9", Vote::Down), vote("cf", "cloudflare", Vote::Up),
+      vote("g", "google", Vote::Up)};
   const auto counts = tally(evidence, {"quad9", "cloudflare", "google"}, Quorum{}, Quorum{});
   CHECK(counts.down == 1);
   CHECK(counts.up == 2);
@@ -42,13 +41,43 @@ TEST_CASE("three vantages behind one failure domain are one vote", "[quorum]") {
   CHECK(raw_verdict(counts) == VerdictKind::Disputed);
 }
 
-TEST_CASE("a domain whose vantages disagree counts both ways and blocks healthy", "[quorum]") {
+TEST_CASE("a domain whose vantages disagree is split: neither down nor up, still known",
+          "[quorum]") {
   const std::vector<Evidence> evidence{vote("a1", "alpha", Vote::Down),
-                                       vote("a2", "alpha", Vote::Up),
-                                       vote("b", "beta", Vote::Up), vote("c", "gamma", Vote::Up)};
+                                       vote("a2", "alpha", Vote::Up), vote("b", "beta", Vote::Up),
+                                       vote("c", "gamma", Vote::Up)};
   const auto counts = tally(evidence, {"alpha", "beta", "gamma"}, Quorum{}, Quorum{});
-  CHECK(counts.down == 1);
-  CHECK(counts.up == 3);
+  CHECK(counts.down == 0);
+  CHECK(counts.up == 2);
+  CHECK(counts.split == 1);
+  CHECK(counts.split_domains == std::vector<std::string>{"alpha"});
+  CHECK(counts.known_domains == 3);
+  CHECK(counts.up_quorum == 2);
+  CHECK(raw_verdict(counts) == VerdictKind::Healthy);
+  CHECK(describe(counts, VerdictKind::Healthy) ==
+        "2 of 3 domains up; quorum 2; 1 split (alpha: its vantages disagree)");
+}
+
+TEST_CASE("two lying vantages in two split domains never make a target unhealthy", "[quorum]") {
+  // Every domain has an up vote: under "a domain is down when any vantage
+  // is", a1 and b1 alone would have made D = 2 = quorum.
+  const std::vector<Evidence> evidence{
+      vote("a1", "alpha", Vote::Down), vote("a2", "alpha", Vote::Up),
+      vote("b1", "beta", Vote::Down), vote("b2", "beta", Vote::Up), vote("c", "gamma", Vote::Up)};
+  const auto counts = tally(evidence, {"alpha", "beta", "gamma"}, Quorum{}, Quorum{});
+  CHECK(counts.down == 0);
+  CHECK(counts.split == 2);
+  CHECK(counts.up == 1);
+  CHECK(raw_verdict(counts) == VerdictKind::Unknown);  // majorities do not shrink
+}
+
+TEST_CASE("a split domain does not shrink the majority a down quorum needs", "[quorum]") {
+  const std::vector<Evidence> evidence{
+      vote("a", "alpha", Vote::Down), vote("b1", "beta", Vote::Down), vote("b2", "beta", Vote::Up),
+      vote("c", "gamma", Vote::Up), vote("d", "delta", Vote::Down)};
+  const auto counts = tally(evidence, {"alpha", "beta", "gamma", "delta"}, Quorum{}, Quorum{});
+  CHECK(counts.down == 2);
+  CHECK(counts.down_quorum == 3);
   CHECK(raw_verdict(counts) == VerdictKind::Disputed);
 }
 
@@ -57,8 +86,8 @@ TEST_CASE("the verdict rule at the quorum boundaries", "[quorum]") {
   const std::vector<std::string> domains{"a", "b", "c", "d", "e"};
   const auto [down, up, expected] = GENERATE(table<int, int, VerdictKind>({
       {0, 5, VerdictKind::Healthy},
-      {0, 3, VerdictKind::Healthy},    // up exactly quorum
-      {0, 2, VerdictKind::Unknown},    // up quorum - 1
+      {0, 3, VerdictKind::Healthy},  // up exactly quorum
+      {0, 2, VerdictKind::Unknown},  // up quorum - 1
       {0, 0, VerdictKind::Unknown},
       {1, 4, VerdictKind::Disputed},
       {2, 3, VerdictKind::Disputed},   // down quorum - 1
@@ -69,7 +98,8 @@ TEST_CASE("the verdict rule at the quorum boundaries", "[quorum]") {
   std::vector<Evidence> evidence;
   for (int i = 0; i < 5; ++i) {
     const Vote value = i < down ? Vote::Down : (i < down + up ? Vote::Up : Vote::Unknown);
-    evidence.push_back(vote(domains[static_cast<std::size_t>(i)], domains[static_cast<std::size_t>(i)], value));
+    evidence.push_back(
+        vote(domains[static_cast<std::size_t>(i)], domains[static_cast<std::size_t>(i)], value));
   }
   const auto counts = tally(evidence, domains, Quorum{}, Quorum{});
   CHECK(counts.down_quorum == 3);
@@ -79,8 +109,7 @@ TEST_CASE("the verdict rule at the quorum boundaries", "[quorum]") {
 
 TEST_CASE("a reason names the domains and the quorum", "[quorum]") {
   const std::vector<Evidence> evidence{vote("a", "alpha", Vote::Down),
-                                       vote("b", "beta", Vote::Down),
-                                       vote("c", "gamma", Vote::Up)};
+                                       vote("b", "beta", Vote::Down), vote("c", "gamma", Vote::Up)};
   const auto counts = tally(evidence, {"alpha", "beta", "gamma"}, Quorum{}, Quorum{});
   CHECK(describe(counts, raw_verdict(counts)) == "2 of 3 domains down (alpha, beta); quorum 2");
 

@@ -115,7 +115,7 @@ TEST_CASE("reload: removing a suspect vantage clears its suspicion with an event
   auto policy = make_policy(k_domains, {"db", "root"});
   policy.targets[1].canary = true;
   world.engine().reconfigure(policy, {}, world.now());
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 4; ++round) {
     world.see_all("root", {"cloudflare", "google"}, Outcome::Up);
     world.see("root", "quad9", Outcome::Down);
     world.evaluate();

@@ -48,7 +48,7 @@ TargetView healthy_target(std::string name) {
   v.valid_until = k_valid_until;
   v.reason_code = cs::ReasonCode::Quorum;
   v.reason = "2 of 2 domains up";
-  v.votes = cs::VoteCounts{2, 0, 1, 2, 2, 3, {"quad9", "google"}, {}};
+  v.votes = cs::VoteCounts{2, 0, 1, 2, 2, 3, {"quad9", "google"}, {}, {}, 0};
   cs::Evidence local;
   local.vantage = "quad9";
   local.domain = "quad9";

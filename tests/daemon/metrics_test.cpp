@@ -47,7 +47,7 @@ TargetView target(std::string name, cs::VerdictKind kind, std::optional<cs::Verd
   v.generation = 7;
   v.since = at("2025-10-20T06:00:00.250Z");
   v.valid_until = at("2025-10-20T06:01:10Z");
-  v.votes = cs::VoteCounts{1, 1, 1, 2, 2, 3, {}, {}};
+  v.votes = cs::VoteCounts{1, 1, 1, 2, 2, 3, {}, {}, {}, 0};
   v.evidence = {evidence("quad9", "", "quad9", cs::Vote::Up),
                 evidence("oracle-b/cloudflare", "oracle-b", "cloudflare", cs::Vote::Down)};
   return view;

@@ -1,0 +1,305 @@
+// Engine: escalation episodes (disputes, flapping, blast radius, split
+// domains, unreachable quorums, broken canaries, suspect vantages) and how
+// they continue across a restart. Pure, like the rest of the engine.
+#include "consensus/engine.hpp"
+
+#include "consensus/suspicion.hpp"
+#include "consensus/time_format.hpp"
+
+#include <algorithm>
+
+namespace crosscheck::consensus {
+namespace {
+
+EventKind episode_from_code(ReasonCode code) {
+  switch (code) {
+    case ReasonCode::Flapping:
+      return EventKind::FlappingStarted;
+    case ReasonCode::BlastRadius:
+      return EventKind::BlastRadiusHeld;
+    default:
+      return EventKind::DisputeOpened;
+  }
+}
+
+// The escalation episode a published verdict belongs to, if any.
+std::optional<EventKind> episode_for(const Verdict& verdict) {
+  if (verdict.kind != VerdictKind::Disputed) {
+    return std::nullopt;
+  }
+  return episode_from_code(verdict.reason_code);
+}
+
+bool push_unique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) != list.end()) {
+    return false;
+  }
+  list.push_back(item);
+  return true;
+}
+
+}  // namespace
+
+EventKind resolution_of(EventKind opened) {
+  switch (opened) {
+    case EventKind::FlappingStarted:
+      return EventKind::FlappingStopped;
+    case EventKind::BlastRadiusHeld:
+      return EventKind::BlastRadiusReleased;
+    case EventKind::VantageSuspect:
+      return EventKind::VantageCleared;
+    case EventKind::ConfigRejected:
+      return EventKind::ConfigAccepted;
+    case EventKind::PeerUnreachable:
+      return EventKind::PeerReachable;
+    case EventKind::SplitOpened:
+      return EventKind::SplitResolved;
+    case EventKind::QuorumUnreachable:
+      return EventKind::QuorumReachable;
+    case EventKind::CanaryDown:
+      return EventKind::CanaryRecovered;
+    default:
+      return EventKind::DisputeResolved;
+  }
+}
+
+bool Engine::restore(const RestoredVerdict& restored) {
+  const auto index = target_index(restored.target);
+  if (!index || evaluated_once_) {
+    return false;
+  }
+  auto& state = states_[*index];
+  auto& verdict = published_[*index];
+  verdict.kind = restored.kind;
+  verdict.held = restored.held;
+  verdict.generation = restored.generation;
+  verdict.since = restored.since;
+  verdict.reason_code = ReasonCode::Restored;
+  verdict.reason = "restored after restart; awaiting fresh evidence";
+  verdict.fresh = false;
+  state.judged = restored.kind;
+  state.last_confirmed = verdict.confirmed() ? std::optional{restored.kind} : restored.held;
+  state.restored_pending = true;
+  state.override_in_force = restored.override_in_force;
+  state.used_keys = restored.used_keys;
+  if (!restored.open_escalation_key.empty()) {
+    state.episode_key = restored.open_escalation_key;
+    state.episode_kind = episode_from_code(restored.reason_code);
+    push_unique(state.used_keys, restored.open_escalation_key);
+  }
+  return true;
+}
+
+bool Engine::restore_episode(const RestoredEpisode& episode) {
+  if (evaluated_once_ || episode.key.empty()) {
+    return false;
+  }
+  if (episode.kind == EventKind::VantageSuspect) {
+    if (episode.vantage.empty()) {
+      return false;
+    }
+    suspect_state_[episode.vantage] = SuspectState{episode.reason, episode.key, true};
+    suspects_[episode.vantage] = episode.reason;
+    return true;
+  }
+  const auto index = target_index(episode.target);
+  if (!index) {
+    return false;
+  }
+  auto& state = states_[*index];
+  switch (episode.kind) {
+    case EventKind::SplitOpened:
+    case EventKind::QuorumUnreachable:
+    case EventKind::CanaryDown:
+      state.side_episodes[episode.kind] = episode.key;
+      break;
+    case EventKind::DisputeOpened:
+    case EventKind::FlappingStarted:
+    case EventKind::BlastRadiusHeld:
+      if (!state.episode_key.empty() && state.episode_key != episode.key) {
+        return false;
+      }
+      state.episode_key = episode.key;
+      state.episode_kind = episode.kind;
+      break;
+    default:
+      return false;
+  }
+  push_unique(state.used_keys, episode.key);
+  return true;
+}
+
+Duration Engine::longest_restore_hold() const {
+  Duration longest{0};
+  for (const auto& target : policy_.targets) {
+    longest = std::max(longest, target.restore_hold);
+  }
+  return longest;
+}
+
+std::string Engine::new_key(std::size_t index, EventKind kind) {
+  // Why a suffix: keys are "KIND/TARGET/GENERATION", and one generation can
+  // hold two episodes of a kind (a dispute, then flapping, then a dispute
+  // again while the verdict stays disputed). Sinks dedupe by key, so a
+  // reused key would silently swallow the second page.
+  auto& used = states_[index].used_keys;
+  const std::string base = std::string(to_string(kind)) + "/" + policy_.targets[index].name + "/" +
+                           std::to_string(published_[index].generation);
+  std::string key = base;
+  for (int n = 2; std::find(used.begin(), used.end(), key) != used.end(); ++n) {
+    key = base + "." + std::to_string(n);
+  }
+  used.push_back(key);
+  return key;
+}
+
+std::map<std::string, std::string> Engine::update_suspects(
+    const std::vector<std::vector<Evidence>>& evidence, const Instant& now, Evaluation& out) {
+  std::vector<TargetVotes> views;
+  views.reserve(evidence.size());
+  for (std::size_t i = 0; i < evidence.size(); ++i) {
+    views.push_back(TargetVotes{policy_.targets[i].name, policy_.targets[i].canary, &evidence[i]});
+  }
+  auto findings = find_suspects(views, policy_.suspect_fraction);
+  // A suspect restored at start-up stays suspect through the restore hold:
+  // its hysteresis starts empty, and the rule that made it suspect needs
+  // `fall` probes to be met again.
+  const bool restore_hold =
+      first_evaluation_ && now.mono - *first_evaluation_ < longest_restore_hold();
+  for (auto it = suspect_state_.begin(); it != suspect_state_.end();) {
+    const auto& [vantage, state] = *it;
+    if (findings.suspects.contains(vantage) || (state.restored && restore_hold)) {
+      ++it;
+      continue;
+    }
+    Event event;
+    event.kind = EventKind::VantageCleared;
+    event.key = state.key;
+    event.at = now;
+    event.vantage = vantage;
+    event.reason = "votes count again: no longer " + state.reason;
+    out.events.push_back(std::move(event));
+    it = suspect_state_.erase(it);
+  }
+  std::erase_if(suspect_pending_since_,
+                [&](const auto& item) { return !findings.suspects.contains(item.first); });
+  // Why a grace: at the start of a real multi-target outage the vantage
+  // whose probes run first is alone for a few seconds. Suspicion waits as
+  // long as a dispute would, so the other domains can catch up.
+  for (const auto& [vantage, reason] : findings.suspects) {
+    if (auto found = suspect_state_.find(vantage); found != suspect_state_.end()) {
+      found->second.restored = false;  // re-established by evidence
+      found->second.reason = reason;
+      continue;
+    }
+    const auto since = suspect_pending_since_.try_emplace(vantage, now.mono).first->second;
+    if (now.mono - since < policy_.suspicion_grace) {
+      continue;
+    }
+    suspect_pending_since_.erase(vantage);
+    Event event;
+    event.kind = EventKind::VantageSuspect;
+    event.key = "suspect/" + vantage + "/" + format_rfc3339(now.wall);
+    event.at = now;
+    event.vantage = vantage;
+    event.reason = "vantage suspect, its votes count as unknown: " + reason;
+    suspect_state_[vantage] = SuspectState{reason, event.key, false};
+    out.events.push_back(std::move(event));
+  }
+  suspects_.clear();
+  for (const auto& [vantage, state] : suspect_state_) {
+    suspects_[vantage] = state.reason;
+  }
+  return std::move(findings.broken_canaries);
+}
+
+void Engine::update_episode(std::size_t index, const Instant& now, Evaluation& out) {
+  const auto& verdict = published_[index];
+  auto& state = states_[index];
+  if (verdict.reason_code == ReasonCode::Restored) {
+    return;  // a restored episode stays open until evidence decides
+  }
+  const auto wanted = episode_for(verdict);
+  auto make_event = [&](EventKind kind) {
+    Event event;
+    event.kind = kind;
+    event.at = now;
+    event.target = verdict.target;
+    event.verdict = verdict.kind;
+    event.held = verdict.held;
+    event.generation = verdict.generation;
+    event.reason = verdict.reason;
+    return event;
+  };
+  if (!state.episode_key.empty() && wanted != state.episode_kind) {
+    auto event = make_event(resolution_of(state.episode_kind));
+    event.key = state.episode_key;
+    out.events.push_back(std::move(event));
+    state.episode_key.clear();
+  }
+  if (wanted && state.episode_key.empty()) {
+    auto event = make_event(*wanted);
+    event.key = new_key(index, *wanted);
+    state.episode_key = event.key;
+    state.episode_kind = *wanted;
+    out.events.push_back(std::move(event));
+  }
+}
+
+void Engine::update_side_episodes(std::size_t index,
+                                  const std::optional<std::string>& broken_canary,
+                                  const Instant& now, Evaluation& out) {
+  const auto& target = policy_.targets[index];
+  const auto& verdict = published_[index];
+  auto& state = states_[index];
+  if (verdict.votes.split > 0) {
+    if (!state.split_since) {
+      state.split_since = now.mono;
+    }
+  } else {
+    state.split_since.reset();
+  }
+  if (verdict.reason_code == ReasonCode::Restored) {
+    return;  // restored episodes stay open until evidence decides
+  }
+  // A split lasting past dispute_grace is escalated once, also while the
+  // verdict stays healthy; an open dispute already pages for this target.
+  const bool split_open = state.side_episodes.contains(EventKind::SplitOpened);
+  const bool split = state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
+                     (split_open || state.episode_key.empty());
+  const struct {
+    EventKind kind;
+    bool wanted;
+    std::string reason;
+  } episodes[] = {
+      {EventKind::SplitOpened, split,
+       "failure domains split, their own vantages disagree: " + verdict.reason},
+      {EventKind::QuorumUnreachable, verdict.votes.quorum_unreachable(), verdict.reason},
+      {EventKind::CanaryDown, broken_canary.has_value(), broken_canary.value_or(verdict.reason)},
+  };
+  for (const auto& episode : episodes) {
+    const auto open = state.side_episodes.find(episode.kind);
+    if (episode.wanted == (open != state.side_episodes.end())) {
+      continue;
+    }
+    Event event;
+    event.at = now;
+    event.target = verdict.target;
+    event.verdict = verdict.kind;
+    event.held = verdict.held;
+    event.generation = verdict.generation;
+    event.reason = episode.reason;
+    if (episode.wanted) {
+      event.kind = episode.kind;
+      event.key = new_key(index, episode.kind);
+      state.side_episodes[episode.kind] = event.key;
+    } else {
+      event.kind = resolution_of(episode.kind);
+      event.key = open->second;
+      state.side_episodes.erase(open);
+    }
+    out.events.push_back(std::move(event));
+  }
+}
+
+}  // namespace crosscheck::consensus

@@ -1,0 +1,134 @@
+// The engine's promise over randomized worlds: after every evaluation,
+// nothing is published that the votes counted now do not support (DESIGN.md
+// "The invariant"), generations move by one on every change, keys are never
+// reused, duplicates and refused input change nothing, and restarts
+// continue episodes. CROSSCHECK_INVARIANT_EVALUATIONS and
+// CROSSCHECK_INVARIANT_SEED run more, or one world again.
+#include "invariant_world.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+using crosscheck::testing::generate_trace;
+using crosscheck::testing::run_trace;
+using crosscheck::testing::shrink;
+using crosscheck::testing::Step;
+using crosscheck::testing::to_jsonl;
+
+namespace {
+
+long env_number(const char* name, long fallback) {
+  const char* text = std::getenv(name);
+  return text != nullptr ? std::strtol(text, nullptr, 10) : fallback;
+}
+
+}  // namespace
+
+TEST_CASE("no evaluation of a randomized world publishes what the votes do not support",
+          "[invariant]") {
+  const long total =
+      env_number("CROSSCHECK_INVARIANT_EVALUATIONS", CROSSCHECK_INVARIANT_EVALUATIONS);
+  const long only_seed = env_number("CROSSCHECK_INVARIANT_SEED", -1);
+  long evaluations = 0;
+  long worlds = 0;
+  long restarts = 0;
+  for (std::uint64_t seed = only_seed >= 0 ? static_cast<std::uint64_t>(only_seed) : 1;
+       evaluations < total; ++seed) {
+    const int length = 200 + static_cast<int>(seed % 7) * 300;
+    const auto trace = generate_trace(seed, length);
+    for (const auto& step : trace.steps) {
+      restarts += step.kind == Step::Kind::Restart ? 1 : 0;
+    }
+    const auto result = run_trace(trace);
+    evaluations += result.evaluations;
+    ++worlds;
+    if (result.violation) {
+      const auto small = shrink(trace);
+      const auto path = "invariant-seed-" + std::to_string(seed) + ".jsonl";
+      std::ofstream(path) << to_jsonl(small);
+      FAIL("seed " << seed << " (rerun: CROSSCHECK_INVARIANT_SEED=" << seed
+                   << "): " << *result.violation << "\nshrunk to " << small.steps.size()
+                   << " steps in " << path << ":\n"
+                   << *run_trace(small).violation);
+    }
+    if (only_seed >= 0) {
+      break;
+    }
+  }
+  INFO(worlds << " worlds, " << evaluations << " evaluations, " << restarts << " restarts");
+  CHECK(evaluations >= std::min<long>(total, 1));
+  CHECK(worlds > 0);
+  WARN(worlds << " worlds, " << evaluations << " evaluations, " << restarts << " restarts");
+}
+
+namespace {
+
+// Every published verdict after every evaluation of `trace` (restarts
+// ignored), as one line each.
+std::vector<std::string> published(const crosscheck::testing::Trace& trace) {
+  namespace cs = crosscheck::consensus;
+  cs::Engine engine(trace.policy);
+  std::vector<std::string> out;
+  for (const auto& step : trace.steps) {
+    switch (step.kind) {
+      case Step::Kind::Observe:
+        engine.observe(step.observation);
+        break;
+      case Step::Kind::Remote:
+        engine.observe_remote(step.remote);
+        break;
+      case Step::Kind::AddRemote:
+        engine.add_remote_vantage(step.vantage);
+        break;
+      case Step::Kind::SetOverride:
+        engine.set_override(step.target, step.override_value);
+        break;
+      case Step::Kind::ClearOverride:
+        engine.clear_override(step.target);
+        break;
+      case Step::Kind::Restart:
+        break;
+      case Step::Kind::Evaluate:
+        for (const auto& event : engine.evaluate(step.at).events) {
+          out.push_back(event.key + " " + event.reason);
+        }
+        for (const auto& verdict : engine.verdicts()) {
+          out.push_back(verdict.target + " " + std::string(cs::to_string(verdict.kind)) + " " +
+                        std::to_string(verdict.generation) + " " + verdict.reason);
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every observation delivered three times publishes exactly what one delivery does",
+          "[invariant]") {
+  for (std::uint64_t seed = 100; seed < 120; ++seed) {
+    const auto once = generate_trace(seed, 300);
+    auto thrice = once;
+    thrice.steps.clear();
+    int observations = 0;
+    for (const auto& step : once.steps) {
+      const int copies =
+          step.kind == Step::Kind::Observe || step.kind == Step::Kind::Remote ? 3 : 1;
+      observations += step.kind == Step::Kind::Observe ? 1 : 0;
+      for (int i = 0; i < copies; ++i) {
+        thrice.steps.push_back(step);
+      }
+    }
+    REQUIRE(observations > 0);
+    const auto expected = published(once);
+    const auto actual = published(thrice);
+    REQUIRE(expected.size() == actual.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      INFO("seed " << seed << ", line " << i);
+      REQUIRE(actual[i] == expected[i]);
+    }
+  }
+}

@@ -1,0 +1,777 @@
+#include "invariant_world.hpp"
+
+#include "consensus/time_format.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+
+namespace crosscheck::testing {
+namespace {
+
+using cs::Duration;
+using cs::EventKind;
+using cs::Outcome;
+using cs::VerdictKind;
+using cs::Vote;
+
+const cs::WallTime k_start = *cs::parse_rfc3339("2025-10-20T06:00:00Z");
+
+cs::Instant instant_at(Duration since_start) {
+  return cs::Instant{cs::MonoTime{k_start.time_since_epoch()} + since_start, k_start + since_start};
+}
+
+// ---------------------------------------------------------------- generator
+
+enum class Behaviour : std::uint8_t { Honest, Liar, Congested, Flappy, Silent };
+
+class Generator {
+ public:
+  Generator(std::uint64_t seed, int evaluations) : rng_(seed), budget_(evaluations) {
+    trace_.seed = seed;
+  }
+
+  Trace run() {
+    make_policy();
+    for (const auto& vantage : remote_) {
+      if (chance(0.7)) {
+        register_remote(vantage);
+      }
+    }
+    while (evaluations_ < budget_) {
+      tick();
+    }
+    return std::move(trace_);
+  }
+
+ private:
+  int uniform(int low, int high) { return std::uniform_int_distribution<int>(low, high)(rng_); }
+  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
+  Duration ms(int low, int high) { return Duration{uniform(low, high)}; }
+
+  void make_policy() {
+    auto& policy = trace_.policy;
+    const int domains = uniform(2, 7);
+    for (int d = 0; d < domains; ++d) {
+      const int count = uniform(1, 3);
+      for (int v = 0; v < count; ++v) {
+        const auto name = "d" + std::to_string(d) + "v" + std::to_string(v);
+        policy.vantages.push_back(cs::VantagePolicy{name, "", "d" + std::to_string(d)});
+      }
+    }
+    // Peers: each reports one domain, sometimes one that is also local.
+    const int peers = uniform(0, 2);
+    for (int p = 0; p < peers; ++p) {
+      const auto node = "peer" + std::to_string(p);
+      policy.peers.push_back(node);
+      const auto domain =
+          chance(0.3) ? "d" + std::to_string(uniform(0, domains - 1)) : "pd" + std::to_string(p);
+      for (int v = 0; v < uniform(1, 2); ++v) {
+        remote_.push_back(cs::VantagePolicy{node + "/v" + std::to_string(v), node, domain});
+      }
+    }
+    interval_ = ms(1'000, 10'000);
+    const int targets = chance(0.7) ? uniform(1, 6) : uniform(7, 20);
+    for (int t = 0; t < targets; ++t) {
+      cs::TargetPolicy target;
+      target.name = "t" + std::to_string(t);
+      target.canary = t > 0 && chance(0.15);
+      target.rise = uniform(1, 3);
+      target.fall = uniform(1, 4);
+      target.stale_after = interval_ * uniform(1, 3) + ms(0, 3'000);
+      target.dispute_grace = chance(0.2) ? Duration{0} : interval_ * uniform(1, 2);
+      target.restore_hold = interval_ * target.fall + ms(0, 2'000);
+      if (chance(0.25)) {
+        target.down_quorum.count = uniform(1, domains + 2);
+      }
+      if (chance(0.15)) {
+        target.up_quorum.count = uniform(1, domains + 1);
+      }
+      policy.targets.push_back(target);
+      truth_.push_back(!target.canary || chance(0.9));
+    }
+    policy.suspect_fraction = std::uniform_real_distribution<double>(0.2, 0.7)(rng_);
+    policy.suspicion_grace = chance(0.2) ? Duration{0} : interval_ * uniform(1, 2);
+    policy.flap_limit = uniform(2, 6);
+    policy.flap_window = interval_ * uniform(5, 60);
+    policy.max_unhealthy_fraction = std::uniform_real_distribution<double>(0.2, 0.8)(rng_);
+    policy.blast_radius_min_targets = uniform(2, 6);
+    for (std::size_t v = 0; v < policy.vantages.size() + remote_.size(); ++v) {
+      behaviour_.push_back(random_behaviour());
+      next_due_.emplace_back(policy.targets.size(), ms(0, static_cast<int>(interval_.count())));
+      lied_.emplace_back();
+      for (std::size_t t = 0; t < policy.targets.size(); ++t) {
+        lied_.back().push_back(chance(0.5));
+      }
+    }
+    last_.resize(policy.targets.size() * policy.vantages.size());
+  }
+
+  Behaviour random_behaviour() {
+    const int roll = uniform(0, 99);
+    if (roll < 55) {
+      return Behaviour::Honest;
+    }
+    if (roll < 70) {
+      return Behaviour::Liar;
+    }
+    if (roll < 80) {
+      return Behaviour::Congested;
+    }
+    if (roll < 90) {
+      return Behaviour::Flappy;
+    }
+    return Behaviour::Silent;
+  }
+
+  void register_remote(const cs::VantagePolicy& vantage) {
+    if (std::find(registered_.begin(), registered_.end(), vantage.name) != registered_.end()) {
+      return;
+    }
+    registered_.push_back(vantage.name);
+    Step step;
+    step.kind = Step::Kind::AddRemote;
+    step.at = instant_at(now_);
+    step.vantage = vantage;
+    trace_.steps.push_back(step);
+  }
+
+  Outcome outcome_for(std::size_t v, std::size_t t) {
+    const bool up = truth_[t];
+    switch (behaviour_[v]) {
+      case Behaviour::Honest:
+        return chance(0.01) ? Outcome::ObserverError : (up ? Outcome::Up : Outcome::Down);
+      case Behaviour::Liar:
+        return lied_[v][t] ? Outcome::Down : (up ? Outcome::Up : Outcome::Down);
+      case Behaviour::Congested:
+        return chance(0.5) ? Outcome::ObserverError : Outcome::Down;
+      case Behaviour::Flappy:
+        return chance(0.5) ? Outcome::Up : Outcome::Down;
+      case Behaviour::Silent:
+        break;
+    }
+    return Outcome::Up;
+  }
+
+  void observe_local(std::size_t v, std::size_t t) {
+    const auto& policy = trace_.policy;
+    auto& last = last_[t * policy.vantages.size() + v];
+    Step step;
+    step.kind = Step::Kind::Observe;
+    step.at = instant_at(now_);
+    if (last && chance(0.04)) {
+      step.observation = *last;  // delivered again (at-least-once)
+      trace_.steps.push_back(step);
+      return;
+    }
+    cs::Observation observation;
+    observation.target = policy.targets[t].name;
+    observation.vantage = policy.vantages[v].name;
+    // Late or reordered deliveries: the observation is older than now.
+    const Duration late = chance(0.05) ? ms(0, static_cast<int>(interval_.count())) : ms(0, 200);
+    observation.at = instant_at(std::max(Duration{0}, now_ - late));
+    observation.outcome = outcome_for(v, t);
+    observation.layer = observation.outcome == Outcome::Down ? cs::Layer::Dns : cs::Layer::None;
+    step.observation = observation;
+    last = observation;
+    trace_.steps.push_back(step);
+  }
+
+  void observe_remote(std::size_t r, std::size_t t) {
+    const auto& vantage = remote_[r];
+    if (std::find(registered_.begin(), registered_.end(), vantage.name) == registered_.end()) {
+      return;
+    }
+    const std::size_t v = trace_.policy.vantages.size() + r;
+    Step step;
+    step.kind = Step::Kind::Remote;
+    step.at = instant_at(now_);
+    step.remote.target = trace_.policy.targets[t].name;
+    step.remote.vantage = vantage.name;
+    const auto outcome = outcome_for(v, t);
+    step.remote.vote = outcome == Outcome::Up     ? Vote::Up
+                       : outcome == Outcome::Down ? Vote::Down
+                                                  : Vote::Unknown;
+    if (!chance(0.05)) {
+      const Duration age =
+          ms(0, static_cast<int>(trace_.policy.targets[t].stale_after.count()) * 3 / 2);
+      step.remote.observed_at = instant_at(std::max(Duration{0}, now_ - age));
+    }
+    trace_.steps.push_back(step);
+  }
+
+  void tick() {
+    const auto& policy = trace_.policy;
+    now_ += ms(50, static_cast<int>(interval_.count()));
+    // The world changes: outages start and end, vantages change behaviour.
+    for (std::size_t t = 0; t < truth_.size(); ++t) {
+      if (chance(policy.targets[t].canary ? 0.002 : 0.01)) {
+        truth_[t] = !truth_[t];
+      }
+    }
+    for (auto& behaviour : behaviour_) {
+      if (chance(0.005)) {
+        behaviour = random_behaviour();
+      }
+    }
+    const std::size_t locals = policy.vantages.size();
+    for (std::size_t v = 0; v < behaviour_.size(); ++v) {
+      for (std::size_t t = 0; t < policy.targets.size(); ++t) {
+        auto& due = next_due_[v][t];
+        if (due > now_) {
+          continue;
+        }
+        due =
+            now_ + interval_ +
+            ms(-static_cast<int>(interval_.count()) / 10, static_cast<int>(interval_.count()) / 10);
+        if (behaviour_[v] == Behaviour::Silent) {
+          continue;
+        }
+        if (v < locals) {
+          observe_local(v, t);
+        } else {
+          observe_remote(v - locals, t);
+        }
+      }
+    }
+    if (!remote_.empty() && chance(0.01)) {
+      register_remote(
+          remote_[static_cast<std::size_t>(uniform(0, static_cast<int>(remote_.size()) - 1))]);
+    }
+    if (chance(0.004)) {
+      Step step;
+      step.kind = Step::Kind::SetOverride;
+      step.at = instant_at(now_);
+      step.target = policy
+                        .targets[static_cast<std::size_t>(
+                            uniform(0, static_cast<int>(policy.targets.size()) - 1))]
+                        .name;
+      step.override_value.verdict = chance(0.5) ? VerdictKind::Healthy : VerdictKind::Unhealthy;
+      step.override_value.reason = "drill";
+      step.override_value.by = "test";
+      step.override_value.set_at = step.at.wall;
+      step.override_value.expires_at = step.at.wall + interval_ * uniform(1, 10);
+      trace_.steps.push_back(step);
+    }
+    if (chance(0.002)) {
+      Step step;
+      step.kind = Step::Kind::ClearOverride;
+      step.at = instant_at(now_);
+      step.target = policy
+                        .targets[static_cast<std::size_t>(
+                            uniform(0, static_cast<int>(policy.targets.size()) - 1))]
+                        .name;
+      trace_.steps.push_back(step);
+    }
+    if (chance(0.004)) {
+      Step step;
+      step.kind = Step::Kind::Restart;
+      step.at = instant_at(now_);
+      trace_.steps.push_back(step);
+    }
+    Step evaluate;
+    evaluate.kind = Step::Kind::Evaluate;
+    evaluate.at = instant_at(now_);
+    trace_.steps.push_back(evaluate);
+    ++evaluations_;
+  }
+
+  std::mt19937_64 rng_;
+  int budget_;
+  int evaluations_ = 0;
+  Trace trace_;
+  Duration now_{0};
+  Duration interval_{10'000};
+  std::vector<bool> truth_;
+  std::vector<Behaviour> behaviour_;                  // locals, then remotes
+  std::vector<std::vector<Duration>> next_due_;       // [vantage][target]
+  std::vector<std::vector<bool>> lied_;               // [vantage][target]: a liar's targets
+  std::vector<std::optional<cs::Observation>> last_;  // [target * locals + vantage]
+  std::vector<cs::VantagePolicy> remote_;
+  std::vector<std::string> registered_;
+};
+
+// ------------------------------------------------------------ reference model
+
+// An independent statement of DESIGN.md's vote rules (hysteresis, staleness,
+// idempotence), written apart from consensus/hysteresis.cpp on purpose.
+struct ReferenceVote {
+  Vote settled = Vote::Unknown;
+  int ups = 0;
+  int downs = 0;
+  std::optional<cs::MonoTime> last_counted;  // last up or down
+  std::optional<cs::MonoTime> last_any;      // last accepted observation of any outcome
+
+  bool stale(cs::MonoTime now, Duration stale_after) const {
+    return !last_counted || now - *last_counted > stale_after;
+  }
+  // Returns false when the observation must be refused (duplicate or older).
+  bool observe(const cs::Observation& observation, const cs::TargetPolicy& rules) {
+    const auto at = observation.at.mono;
+    if (last_any && at <= *last_any) {
+      return false;
+    }
+    last_any = at;
+    if (observation.outcome == Outcome::ObserverError) {
+      return true;
+    }
+    if (stale(at, rules.stale_after)) {
+      *this = ReferenceVote{Vote::Unknown, 0, 0, std::nullopt, at};
+    }
+    last_counted = at;
+    if (observation.outcome == Outcome::Up) {
+      downs = 0;
+      if (++ups >= rules.rise) {
+        settled = Vote::Up;
+      }
+    } else {
+      ups = 0;
+      if (++downs >= rules.fall) {
+        settled = Vote::Down;
+      }
+    }
+    return true;
+  }
+  Vote at(cs::MonoTime now, Duration stale_after) const {
+    return stale(now, stale_after) ? Vote::Unknown : settled;
+  }
+};
+
+struct OpenEpisode {
+  EventKind kind;
+  std::string subject;  // target or vantage
+  std::string reason;
+  bool vantage = false;
+};
+
+bool is_opening(EventKind kind) {
+  cs::Event probe;
+  probe.kind = kind;
+  return probe.is_escalation() && !probe.is_resolution();
+}
+
+std::string subject_of(const cs::Event& event) {
+  return event.target.empty() ? "vantage " + event.vantage : event.target;
+}
+
+class Runner {
+ public:
+  explicit Runner(const Trace& trace)
+      : trace_(trace), engine_(std::make_unique<cs::Engine>(trace.policy)) {
+    for (const auto& vantage : trace.policy.vantages) {
+      domain_of_[vantage.name] = vantage.domain;
+    }
+    for (const auto& target : trace.policy.targets) {
+      published_[target.name] = Published{};
+    }
+  }
+
+  RunResult run() {
+    RunResult result;
+    for (std::size_t i = 0; i < trace_.steps.size(); ++i) {
+      step(trace_.steps[i]);
+      if (trace_.steps[i].kind == Step::Kind::Evaluate) {
+        ++result.evaluations;
+      }
+      if (violation_) {
+        result.violation = "step " + std::to_string(i) + ": " + *violation_;
+        result.failed_step = i;
+        return result;
+      }
+    }
+    return result;
+  }
+
+ private:
+  struct Published {
+    VerdictKind kind = VerdictKind::Unknown;
+    std::uint64_t generation = 0;
+    cs::ReasonCode code = cs::ReasonCode::Insufficient;  // last code that was not Restored
+  };
+
+  void fail(const std::string& what) {
+    if (!violation_) {
+      violation_ = what;
+    }
+  }
+
+  const cs::TargetPolicy& policy_of(const std::string& target) const {
+    for (const auto& item : trace_.policy.targets) {
+      if (item.name == target) {
+        return item;
+      }
+    }
+    return trace_.policy.targets.front();
+  }
+
+  void step(const Step& step) {
+    switch (step.kind) {
+      case Step::Kind::Observe: {
+        const auto& o = step.observation;
+        auto& reference = votes_[o.target][o.vantage];
+        const bool fresh = reference.observe(o, policy_of(o.target));
+        const auto status = engine_->observe(o);
+        const bool accepted = status == cs::ObserveStatus::Accepted;
+        if (accepted != fresh) {
+          fail("observation " + o.target + "/" + o.vantage + " at " +
+               cs::format_rfc3339(o.at.wall) + ": engine said '" +
+               std::string(cs::to_string(status)) + "', a " +
+               (fresh ? "new one must count" : "duplicate or older one must change nothing"));
+        }
+        break;
+      }
+      case Step::Kind::Remote: {
+        const auto& r = step.remote;
+        if (engine_->observe_remote(r) == cs::ObserveStatus::Accepted) {
+          auto& reference = votes_[r.target][r.vantage];
+          reference = ReferenceVote{
+              r.vote, 0, 0, r.observed_at ? std::optional{r.observed_at->mono} : std::nullopt,
+              std::nullopt};
+        }
+        break;
+      }
+      case Step::Kind::AddRemote:
+        if (engine_->add_remote_vantage(step.vantage)) {
+          remotes_[step.vantage.name] = step.vantage;
+          domain_of_[step.vantage.name] = step.vantage.domain;
+        }
+        break;
+      case Step::Kind::SetOverride:
+        if (engine_->set_override(step.target, step.override_value)) {
+          overrides_[step.target] = step.override_value;
+        }
+        break;
+      case Step::Kind::ClearOverride:
+        if (engine_->clear_override(step.target)) {
+          overrides_.erase(step.target);
+        }
+        break;
+      case Step::Kind::Restart:
+        restart();
+        break;
+      case Step::Kind::Evaluate:
+        evaluate(step.at);
+        break;
+    }
+  }
+
+  // What storage would hand a new process: verdicts, generations, open
+  // episodes with their keys, overrides. Hysteresis starts empty.
+  void restart() {
+    auto engine = std::make_unique<cs::Engine>(trace_.policy);
+    for (const auto& [name, vantage] : remotes_) {
+      engine->add_remote_vantage(vantage);
+    }
+    for (const auto& verdict : engine_->verdicts()) {
+      cs::RestoredVerdict restored;
+      restored.target = verdict.target;
+      restored.kind = verdict.kind;
+      restored.held = verdict.held;
+      restored.generation = verdict.generation;
+      restored.since = verdict.since;
+      restored.reason_code = published_[verdict.target].code;
+      for (const auto& [key, episode] : open_) {
+        if (!episode.vantage && episode.subject == verdict.target &&
+            (episode.kind == EventKind::DisputeOpened ||
+             episode.kind == EventKind::FlappingStarted ||
+             episode.kind == EventKind::BlastRadiusHeld)) {
+          restored.open_escalation_key = key;
+        }
+      }
+      for (const auto& key : keys_) {
+        if (key.find("/" + verdict.target + "/") != std::string::npos) {
+          restored.used_keys.push_back(key);
+        }
+      }
+      if (const auto found = overrides_.find(verdict.target); found != overrides_.end()) {
+        restored.override_in_force = found->second;
+      }
+      engine->restore(restored);
+    }
+    for (const auto& [key, episode] : open_) {
+      cs::RestoredEpisode restored{episode.kind, key, episode.vantage ? "" : episode.subject,
+                                   episode.vantage ? episode.subject : "", episode.reason};
+      if (restored.kind == EventKind::DisputeOpened ||
+          restored.kind == EventKind::FlappingStarted ||
+          restored.kind == EventKind::BlastRadiusHeld) {
+        continue;  // came with the verdict
+      }
+      if (!engine->restore_episode(restored)) {
+        fail("restore_episode refused the open episode " + key);
+      }
+    }
+    for (const auto& verdict : engine->verdicts()) {
+      if (verdict.fresh && verdict.generation > 0) {
+        fail("restored verdict of " + verdict.target + " is served fresh before any evaluation");
+      }
+    }
+    engine_ = std::move(engine);
+    votes_.clear();
+  }
+
+  bool override_in_force(const std::string& target, VerdictKind kind, cs::WallTime now) const {
+    const auto found = overrides_.find(target);
+    return found != overrides_.end() && now < found->second.expires_at &&
+           found->second.verdict == kind;
+  }
+
+  void evaluate(const cs::Instant& now) {
+    std::erase_if(overrides_, [&](const auto& item) { return now.wall >= item.second.expires_at; });
+    const auto evaluation = engine_->evaluate(now);
+    check_events(evaluation.events);
+    std::vector<std::string> known;
+    std::set<std::string> seen;
+    std::set<std::string> reporting;
+    for (const auto& vantage : trace_.policy.vantages) {
+      if (seen.insert(vantage.domain).second) {
+        known.push_back(vantage.domain);
+      }
+    }
+    for (const auto& [name, vantage] : remotes_) {
+      reporting.insert(vantage.node);
+      if (seen.insert(vantage.domain).second) {
+        known.push_back(vantage.domain);
+      }
+    }
+    for (const auto& peer : trace_.policy.peers) {
+      if (!reporting.contains(peer) && seen.insert(peer).second) {
+        known.push_back(peer);
+      }
+    }
+    for (const auto& verdict : engine_->verdicts()) {
+      check_verdict(verdict, now, known);
+    }
+  }
+
+  void check_verdict(const cs::Verdict& verdict, const cs::Instant& now,
+                     const std::vector<std::string>& known) {
+    const auto& target = policy_of(verdict.target);
+    const auto& name = verdict.target;
+    auto& previous = published_[name];
+    // Evidence: every vote is the reference model's, suspects count unknown.
+    std::map<std::string, std::pair<bool, bool>> domains;  // domain -> (up, down)
+    for (const auto& item : verdict.evidence) {
+      const auto found = votes_[name].find(item.vantage);
+      const Vote expected = found == votes_[name].end()
+                                ? Vote::Unknown
+                                : found->second.at(now.mono, target.stale_after);
+      if (item.raw_vote != expected) {
+        fail(name + "/" + item.vantage + ": vote " + std::string(cs::to_string(item.raw_vote)) +
+             ", the rules say " + std::string(cs::to_string(expected)));
+      }
+      if (item.suspect != engine_->suspects().contains(item.vantage) ||
+          item.vote != (item.suspect ? Vote::Unknown : expected)) {
+        fail(name + "/" + item.vantage + ": a suspect vantage's vote must count as unknown");
+      }
+      if (item.vote != Vote::Unknown) {
+        auto& domain = domains[item.domain];
+        domain.first = domain.first || item.vote == Vote::Up;
+        domain.second = domain.second || item.vote == Vote::Down;
+      }
+    }
+    int up = 0;
+    int down = 0;
+    for (const auto& [domain, vote] : domains) {
+      up += vote.first && !vote.second ? 1 : 0;
+      down += vote.second && !vote.first ? 1 : 0;
+    }
+    const int domain_count = static_cast<int>(known.size());
+    const int majority = std::max(domain_count / 2 + 1, std::min(2, domain_count));
+    const int down_quorum = target.down_quorum.count.value_or(majority);
+    const int up_quorum = target.up_quorum.count.value_or(majority);
+    const std::string where =
+        name + " at " + cs::format_rfc3339(now.wall) + " (" + std::to_string(down) + " down, " +
+        std::to_string(up) + " up of " + std::to_string(domain_count) + ", quorum " +
+        std::to_string(down_quorum) + "/" + std::to_string(up_quorum) + "): " + verdict.reason;
+    // The invariant (DESIGN.md): fresh verdicts only as the votes say now.
+    if (verdict.fresh && verdict.kind == VerdictKind::Unhealthy && down < down_quorum &&
+        !override_in_force(name, VerdictKind::Unhealthy, now.wall)) {
+      fail("published fresh unhealthy without a down quorum: " + where);
+    }
+    if (verdict.fresh && verdict.kind == VerdictKind::Healthy && (down != 0 || up < up_quorum) &&
+        !override_in_force(name, VerdictKind::Healthy, now.wall)) {
+      fail("published fresh healthy without an up quorum and no domain down: " + where);
+    }
+    for (const auto kind : {VerdictKind::Healthy, VerdictKind::Unhealthy}) {
+      if (override_in_force(name, kind, now.wall) && verdict.kind != kind) {
+        fail("an override in force did not win: " + where);
+      }
+    }
+    if (verdict.confirmed() && verdict.held) {
+      fail("a confirmed verdict holds nothing: " + where);
+    }
+    if (verdict.valid_until < verdict.evaluated_at || verdict.evaluated_at != now.wall) {
+      fail("valid_until before evaluated_at: " + where);
+    }
+    const bool changed = verdict.kind != previous.kind;
+    if (verdict.generation != previous.generation + (changed ? 1 : 0)) {
+      fail("generation moved from " + std::to_string(previous.generation) + " to " +
+           std::to_string(verdict.generation) +
+           (changed ? " on a change: " : " without a change: ") + where);
+    }
+    const bool announced = changes_.contains(name);
+    if (announced != changed) {
+      fail(std::string(changed ? "a change without" : "no change but") +
+           " a verdict_changed event: " + where);
+    }
+    previous.kind = verdict.kind;
+    previous.generation = verdict.generation;
+    if (verdict.reason_code != cs::ReasonCode::Restored) {
+      previous.code = verdict.reason_code;
+    }
+  }
+
+  void check_events(const std::vector<cs::Event>& events) {
+    changes_.clear();
+    std::set<std::pair<EventKind, std::string>> closed_now;
+    for (const auto& event : events) {
+      if (event.kind == EventKind::VerdictChanged) {
+        changes_.insert(event.target);
+        continue;
+      }
+      if (event.is_resolution()) {
+        const auto found = open_.find(event.key);
+        if (found == open_.end()) {
+          fail("resolution of an episode that is not open: " + event.key);
+          continue;
+        }
+        if (cs::resolution_of(found->second.kind) != event.kind) {
+          fail("episode " + event.key + " resolved by the wrong kind");
+        }
+        closed_now.insert({found->second.kind, found->second.subject});
+        open_.erase(found);
+        continue;
+      }
+      if (!is_opening(event.kind)) {
+        continue;
+      }
+      const auto subject = event.target.empty() ? event.vantage : event.target;
+      if (!keys_.insert(event.key).second) {
+        fail("escalation key reused: " + event.key + " (" + subject_of(event) + ")");
+      }
+      for (const auto& [key, episode] : open_) {
+        if (episode.kind == event.kind && episode.subject == subject) {
+          fail("a second open " + std::string(cs::to_string(event.kind)) + " episode for " +
+               subject + ": " + key + " and " + event.key);
+        }
+      }
+      if (closed_now.contains({event.kind, subject})) {
+        fail("episode " + std::string(cs::to_string(event.kind)) + " for " + subject +
+             " closed and reopened in one evaluation");
+      }
+      open_[event.key] = OpenEpisode{event.kind, subject, event.reason, event.target.empty()};
+    }
+  }
+
+  const Trace& trace_;
+  std::unique_ptr<cs::Engine> engine_;
+  std::map<std::string, std::map<std::string, ReferenceVote>> votes_;  // target -> vantage
+  std::map<std::string, std::string> domain_of_;
+  std::map<std::string, cs::VantagePolicy> remotes_;
+  std::map<std::string, cs::Override> overrides_;
+  std::map<std::string, Published> published_;
+  std::map<std::string, OpenEpisode> open_;  // key -> episode
+  std::set<std::string> keys_;               // every key ever opened
+  std::set<std::string> changes_;            // targets with a verdict_changed event now
+  std::optional<std::string> violation_;
+};
+
+}  // namespace
+
+int Trace::evaluations() const {
+  return static_cast<int>(std::count_if(steps.begin(), steps.end(), [](const Step& step) {
+    return step.kind == Step::Kind::Evaluate;
+  }));
+}
+
+Trace generate_trace(std::uint64_t seed, int evaluations) {
+  return Generator(seed, evaluations).run();
+}
+
+RunResult run_trace(const Trace& trace) {
+  return Runner(trace).run();
+}
+
+Trace shrink(const Trace& failing) {
+  // Delta debugging, simplified: drop chunks of steps (halves, then
+  // quarters, ... down to single steps) while the trace still fails.
+  Trace best = failing;
+  const auto first = run_trace(best);
+  if (!first.violation) {
+    return best;
+  }
+  best.steps.resize(first.failed_step + 1);
+  for (std::size_t chunk = best.steps.size() / 2; chunk >= 1; chunk /= 2) {
+    bool removed = true;
+    while (removed) {
+      removed = false;
+      for (std::size_t begin = 0; begin + 1 < best.steps.size(); begin += chunk) {
+        Trace candidate = best;
+        const auto end = std::min(begin + chunk, candidate.steps.size() - 1);  // keep the last
+        candidate.steps.erase(candidate.steps.begin() + static_cast<std::ptrdiff_t>(begin),
+                              candidate.steps.begin() + static_cast<std::ptrdiff_t>(end));
+        if (const auto result = run_trace(candidate); result.violation) {
+          candidate.steps.resize(result.failed_step + 1);
+          best = std::move(candidate);
+          removed = true;
+          break;
+        }
+      }
+    }
+    if (chunk == 1) {
+      break;
+    }
+  }
+  return best;
+}
+
+std::string to_jsonl(const Trace& trace) {
+  std::ostringstream out;
+  out << "# seed " << trace.seed << "; " << trace.policy.vantages.size() << " vantages, "
+      << trace.policy.targets.size() << " targets\n";
+  auto quoted = [](const std::string& text) { return "\"" + text + "\""; };
+  for (const auto& step : trace.steps) {
+    const auto t = quoted(cs::format_rfc3339(step.at.wall));
+    switch (step.kind) {
+      case Step::Kind::Observe:
+        out << "{\"t\": " << quoted(cs::format_rfc3339(step.observation.at.wall))
+            << ", \"target\": " << quoted(step.observation.target)
+            << ", \"vantage\": " << quoted(step.observation.vantage)
+            << ", \"outcome\": " << quoted(std::string(cs::to_string(step.observation.outcome)))
+            << "}\n";
+        break;
+      case Step::Kind::Remote:
+        out << "{\"t\": " << t << ", \"remote\": " << quoted(step.remote.vantage)
+            << ", \"target\": " << quoted(step.remote.target)
+            << ", \"vote\": " << quoted(std::string(cs::to_string(step.remote.vote))) << "}\n";
+        break;
+      case Step::Kind::AddRemote:
+        out << "{\"t\": " << t << ", \"add_remote\": " << quoted(step.vantage.name)
+            << ", \"domain\": " << quoted(step.vantage.domain) << "}\n";
+        break;
+      case Step::Kind::SetOverride:
+        out << "{\"t\": " << t << ", \"override\": {\"target\": " << quoted(step.target)
+            << ", \"verdict\": " << quoted(std::string(cs::to_string(step.override_value.verdict)))
+            << ", \"reason\": \"drill\", \"ttl\": "
+            << quoted(std::to_string((step.override_value.expires_at - step.at.wall).count()) +
+                      "ms")
+            << "}}\n";
+        break;
+      case Step::Kind::ClearOverride:
+        out << "{\"t\": " << t << ", \"clear_override\": " << quoted(step.target) << "}\n";
+        break;
+      case Step::Kind::Restart:
+        out << "{\"t\": " << t << ", \"restart\": true}\n";
+        break;
+      case Step::Kind::Evaluate:
+        out << "{\"t\": " << t << ", \"evaluate\": true}\n";
+        break;
+    }
+  }
+  return out.str();
+}
+
+}  // namespace crosscheck::testing

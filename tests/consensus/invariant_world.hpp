@@ -1,0 +1,69 @@
+// Randomized worlds for the engine's invariant test: a seeded generator of
+// traces (observations, peer votes, overrides, restarts, evaluations at
+// absolute times) and a runner that drives a fresh engine through a trace
+// while an independent reference model checks, after every evaluation, what
+// must never be published (DESIGN.md "The invariant"). Traces are plain
+// values, so a failing one can be shrunk by replaying subsets of it.
+#pragma once
+
+#include "consensus/engine.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crosscheck::testing {
+
+namespace cs = crosscheck::consensus;
+
+struct Step {
+  enum class Kind : std::uint8_t {
+    Observe,        // a local observation (maybe a duplicate or a late one)
+    Remote,         // a peer's settled vote
+    AddRemote,      // a peer's vantage becomes known
+    SetOverride,    // an operator override
+    ClearOverride,  // the operator removes it
+    Restart,        // the daemon restarts: state goes through restore()
+    Evaluate,       // judge every target at `at`
+  };
+  Kind kind = Kind::Evaluate;
+  cs::Instant at;
+  cs::Observation observation;
+  cs::RemoteVote remote;
+  cs::VantagePolicy vantage;
+  std::string target;
+  cs::Override override_value;
+};
+
+struct Trace {
+  std::uint64_t seed = 0;
+  cs::Policy policy;
+  std::vector<Step> steps;
+  int evaluations() const;
+};
+
+// A world with 2-7 domains of 1-3 vantages, 1-20 targets (some canaries),
+// maybe peers (one reporting a domain that is also local), random rules,
+// and vantages that lie, congest, flap, fall silent and come back; about
+// `evaluations` evaluations long.
+Trace generate_trace(std::uint64_t seed, int evaluations);
+
+struct RunResult {
+  int evaluations = 0;
+  std::optional<std::string> violation;  // the first broken invariant
+  std::size_t failed_step = 0;
+};
+
+// Runs `trace` on a fresh engine and checks every invariant after each
+// evaluation; stops at the first violation.
+RunResult run_trace(const Trace& trace);
+
+// The smallest sub-trace (by removing steps) that still breaks an invariant.
+Trace shrink(const Trace& failing);
+
+// The trace as `crosscheck replay` input (JSON lines) with the policy as a
+// comment header, for keeping a shrunk failure as a regression scenario.
+std::string to_jsonl(const Trace& trace);
+
+}  // namespace crosscheck::testing
