@@ -35,6 +35,25 @@ std::string QuorumSpec::to_string() const {
   return count ? std::to_string(*count) : std::string("majority");
 }
 
+Duration jitter_window(Duration interval) {
+  return std::max(Duration{1}, interval / k_jitter_window_divisor);
+}
+
+Duration max_start_jitter(Duration interval) {
+  // Turn k starts at grid_k + j_k with j_k in [0, window - 1 ms], so
+  // start_{k+1} - start_k = interval + j_{k+1} - j_k <= interval + window - 1 ms.
+  return jitter_window(interval) - Duration{1};
+}
+
+Duration min_stale_after(const Timing& timing) {
+  // Observations are dated when the probe ends, up to `timeout` after its
+  // start. The worst gap between two of them: an instant answer at the start
+  // of one window, then a timeout started at the end of the next. A turn
+  // skipped because its probe still ran does not widen it: that probe ended
+  // late by at least what the skip adds.
+  return timing.interval + max_start_jitter(timing.interval) + timing.timeout;
+}
+
 std::string TargetConfig::host_name() const {
   if (dns) {
     return dns->name;

@@ -49,6 +49,25 @@ struct Timing {
   Duration stale_after{30'000};
 };
 
+// How far apart the scheduler may start two turns of one (target, vantage),
+// which validation needs to bound stale_after. The scheduler
+// (probes/scheduler.cpp, Scheduler::schedule_next) puts turn k at
+// start + phase + k * interval + j_k, with j_k drawn uniformly from whole
+// milliseconds in [0, jitter_window(interval)). It does not include this
+// header; tests/config pins these values and drives the real scheduler against
+// them, so a change to one side fails there. Waits for probing.max_in_flight
+// or max_per_second are overload, not jitter: they show as start lateness.
+inline constexpr std::int64_t k_jitter_window_divisor = 10;  // a tenth of the interval
+// The scheduler's jitter window: interval / 10 in whole ms, at least 1 ms.
+Duration jitter_window(Duration interval);
+// The most two consecutive scheduled starts can be apart beyond `interval`:
+// one turn at the start of its window, the next at its window's last
+// millisecond (10s -> 999ms, 300ms -> 29ms, under 20ms -> 0).
+Duration max_start_jitter(Duration interval);
+// The smallest stale_after that keeps a vote fresh from one observation to the
+// next: interval + max_start_jitter(interval) + timeout (10s, 2s -> 12999ms).
+Duration min_stale_after(const Timing& timing);
+
 struct QuorumConfig {
   QuorumSpec down;
   QuorumSpec up;

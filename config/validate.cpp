@@ -44,22 +44,82 @@ void check_timing(const std::string& label, const Timing& timing, const TimingSo
                       ") must be shorter than interval (" + format_duration(timing.interval) + ")");
     }
   }
-  if (source.stale_after || source.interval) {
-    // Why: a vote refreshed once per interval must not expire between probes.
-    if (timing.stale_after < timing.interval) {
-      diags.error(source.stale_after ? *source.stale_after : *source.interval,
-                  label + ": stale_after (" + format_duration(timing.stale_after) +
-                      ") must be at least interval (" + format_duration(timing.interval) + ")");
+  if (source.stale_after || source.interval || source.timeout) {
+    // Why more than one interval: observations are dated when a probe ends.
+    // With interval 10s and timeout 2s, a probe that answers at once and the
+    // next one, started 10.999 s later (jitter) and timing out after 2 s, land
+    // 12.999 s apart: a stale_after of 10s turns the vote unknown in between
+    // and resets its fall streak, so an outage every domain sees never
+    // becomes unhealthy.
+    const Duration needed = min_stale_after(timing);
+    if (timing.stale_after < needed) {
+      const SourcePos pos = source.stale_after ? *source.stale_after
+                            : source.interval  ? *source.interval
+                                               : *source.timeout;
+      diags.error(pos, label + ": stale_after (" + format_duration(timing.stale_after) +
+                           ") must be at least interval + jitter + timeout = " +
+                           format_duration(timing.interval) + " + " +
+                           format_duration(max_start_jitter(timing.interval)) + " + " +
+                           format_duration(timing.timeout) + " = " + format_duration(needed) +
+                           ", or a late probe resets the vote");
     }
   }
 }
 
+// How many failure domains a quorum count can rely on, counted as the engine
+// does (consensus/engine.cpp, known_domains): the distinct local domains, plus
+// at most one per peer. A peer's domains are not known before it answers, and
+// one equal to a local domain merges with it into one vote.
+struct DomainCount {
+  std::vector<std::string> local;
+  int peers = 0;
+  int local_count() const { return static_cast<int>(local.size()); }
+  int most() const { return local_count() + peers; }
+};
+
+std::string counted(int n, std::string_view singular, std::string_view plural) {
+  return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) {
+    text += (text.empty() ? "" : ", ") + item;
+  }
+  return text;
+}
+
+// `path` is "quorum.down" or "targets[2].quorum.up". Only explicit counts are
+// judged: a majority is taken of the domains that exist at runtime.
 void check_quorum_reachable(const std::string& path, const QuorumSpec& spec, SourcePos pos,
-                            int known_domains, Diagnostics& diags) {
-  if (spec.count && *spec.count > known_domains) {
-    diags.error(pos, path + " (" + std::to_string(*spec.count) +
-                         ") is larger than the number of failure domains (" +
-                         std::to_string(known_domains) + ")");
+                            const DomainCount& domains, Diagnostics& diags) {
+  if (!spec.count) {
+    return;
+  }
+  const int count = *spec.count;
+  const std::string named = path + " (" + std::to_string(count) + ")";
+  if (count > domains.most()) {
+    const std::string most = domains.peers == 0
+                                 ? std::to_string(domains.most())
+                                 : std::to_string(domains.most()) + ": " +
+                                       std::to_string(domains.local_count()) + " local + " +
+                                       counted(domains.peers, "peer", "peers");
+    diags.error(pos, named + " is larger than the number of failure domains (" + most + ")");
+  } else if (count > domains.local_count()) {
+    // Why only a warning: the peers may well report domains of their own.
+    // Example: local domains a, b and one peer, down: 3. If the peer's
+    // vantages are in domain b, only a and b exist and 3 can never be met.
+    diags.warning(pos,
+                  named + " counts on peers: only " +
+                      counted(domains.local_count(), "failure domain is", "failure domains are") +
+                      " local (" + joined(domains.local) + "), so " +
+                      std::to_string(count - domains.local_count()) + " more must come from the " +
+                      counted(domains.peers, "peer", "peers") +
+                      "; if a peer's domain equals a local one, both count as one vote, and "
+                      "with fewer than " +
+                      std::to_string(count) +
+                      " domains left the quorum is unreachable and a quorum_unreachable "
+                      "escalation opens at runtime");
   }
 }
 
@@ -67,29 +127,28 @@ void check_failure_domains(const Config& config, const SourceMap& sources, Diagn
   if (!sources.domains_known || config.vantages.empty()) {
     return;  // the count would be wrong, and the real error is already reported
   }
-  const int known = config.known_domain_count();
+  const DomainCount domains{config.local_domains(), static_cast<int>(config.peers.size())};
   if (sources.quorum_down) {
-    check_quorum_reachable("quorum.down", config.quorum.down, *sources.quorum_down, known, diags);
+    check_quorum_reachable("quorum.down", config.quorum.down, *sources.quorum_down, domains, diags);
   }
   if (sources.quorum_up) {
-    check_quorum_reachable("quorum.up", config.quorum.up, *sources.quorum_up, known, diags);
+    check_quorum_reachable("quorum.up", config.quorum.up, *sources.quorum_up, domains, diags);
   }
   for (std::size_t i = 0; i < config.targets.size(); ++i) {
     const TargetSource& source = sources.targets[i];
     const std::string path = "targets[" + std::to_string(i) + "].quorum.";
     if (source.down_quorum) {
       check_quorum_reachable(path + "down", config.targets[i].down_quorum, *source.down_quorum,
-                             known, diags);
+                             domains, diags);
     }
     if (source.up_quorum) {
-      check_quorum_reachable(path + "up", config.targets[i].up_quorum, *source.up_quorum, known,
+      check_quorum_reachable(path + "up", config.targets[i].up_quorum, *source.up_quorum, domains,
                              diags);
     }
   }
-  if (known < 2) {
-    const std::vector<std::string> domains = config.local_domains();
+  if (domains.most() < 2) {
     diags.warning(sources.vantages_pos.value_or(SourcePos{1, 1}),
-                  "only 1 failure domain (" + domains.front() +
+                  "only 1 failure domain (" + domains.local.front() +
                       "): a lone domain cannot tell an observer problem from an outage; add "
                       "vantages in other failure domains");
   }

@@ -36,6 +36,8 @@ void Scheduler::schedule_next(std::size_t index) {
   ++pair.turn;
   // Jitter within the first tenth of the interval, on top of a fixed grid
   // (start + phase + turn * interval), so it never drifts or accumulates.
+  // config::jitter_window() mirrors this spread: stale_after is validated
+  // against it (config/config.hpp); tests/config fails if the two disagree.
   const auto spread = std::max<std::int64_t>(1, pair.interval.count() / 10);
   std::uniform_int_distribution<std::int64_t> jitter(0, spread - 1);
   pair.due = start_ + pair.phase + pair.interval * pair.turn + Duration{jitter(rng_)};

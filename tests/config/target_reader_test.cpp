@@ -107,7 +107,7 @@ TEST_CASE("a target without any check is an error", "[targets][checks]") {
   const std::string yaml = with_targets(
       "  - {name: t, dns: {name: t.example}}\n"
       "  - name: x\n"
-      "    interval: 30s\n"
+      "    interval: 20s\n"
       "  - {canary: true}\n");
   CHECK(diagnostics_of(yaml) ==
         Lines{"test.yaml:7:5: error: targets[1] 'x': needs at least one check (dns, tcp or http)",

@@ -73,11 +73,119 @@ TEST_CASE("a quorum equal to the number of failure domains is accepted", "[valid
   CHECK(diagnostics_of("quorum: {down: 3, up: 3}\n" + std::string(k_valid_tail)).empty());
 }
 
-TEST_CASE("each peer adds one failure domain to what a quorum may ask for", "[validate][quorum]") {
-  const std::string yaml = "quorum: {down: 4}\n" + std::string(k_valid_tail) +
+TEST_CASE("a quorum count no local and peer domains together can reach is an error",
+          "[validate][quorum]") {
+  // Two local domains and two peers: at most four domains, whatever the peers report.
+  const std::string peers =
+      "peers:\n"
+      "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n"
+      "  - {name: c, url: 'http://c.example:9470', key_file: /dev/null}\n";
+  const std::string vantages =
+      "vantages:\n"
+      "  - {name: a1, domain: one}\n"
+      "  - {name: a2, domain: two}\n"
+      "  - {name: a3, domain: two}\n";
+  auto [yaml, expected] = GENERATE_COPY(table<std::string, std::string>({
+      {"quorum: {down: 5}\n" + vantages + "targets:\n  - {name: t, dns: {name: t.example}}\n" +
+           peers,
+       "test.yaml:1:16: error: quorum.down (5) is larger than the number of failure domains (4: 2 "
+       "local + 2 peers)"},
+      {"quorum: {up: 5}\n" + vantages + "targets:\n  - {name: t, dns: {name: t.example}}\n" + peers,
+       "test.yaml:1:14: error: quorum.up (5) is larger than the number of failure domains (4: 2 "
+       "local + 2 peers)"},
+      {vantages + "targets:\n  - {name: t, dns: {name: t.example}, quorum: {down: 6}}\n" + peers,
+       "test.yaml:6:54: error: targets[0].quorum.down (6) is larger than the number of failure "
+       "domains (4: 2 local + 2 peers)"},
+      {vantages + "targets:\n  - {name: t, dns: {name: t.example}, quorum: {up: 5}}\n" + peers,
+       "test.yaml:6:52: error: targets[0].quorum.up (5) is larger than the number of failure "
+       "domains (4: 2 local + 2 peers)"},
+  }));
+  CAPTURE(yaml);
+  CHECK(diagnostics_of(yaml) == Lines{expected});
+}
+
+TEST_CASE("a quorum count that needs a peer's domain is a warning, and the config still loads",
+          "[validate][quorum]") {
+  // Local domains one and two (a3 adds none). If peer b's vantages are in
+  // domain two, only two domains exist and a count of 3 is never met.
+  const std::string vantages =
+      "vantages:\n"
+      "  - {name: a1, domain: one}\n"
+      "  - {name: a2, domain: two}\n"
+      "  - {name: a3, domain: two}\n";
+  const std::string one_peer =
+      "peers:\n"
+      "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n";
+  const std::string two_peers =
+      one_peer + "  - {name: c, url: 'http://c.example:9470', key_file: /dev/null}\n";
+  const std::string target = "targets:\n  - {name: t, dns: {name: t.example}}\n";
+  auto [yaml, expected] = GENERATE_COPY(table<std::string, std::string>({
+      {"quorum: {down: 3}\n" + vantages + target + one_peer,
+       "test.yaml:1:16: warning: quorum.down (3) counts on peers: only 2 failure domains are local "
+       "(one, two), so 1 more must come from the 1 peer; if a peer's domain equals a local one, "
+       "both count as one vote, and with fewer than 3 domains left the quorum is unreachable and "
+       "a quorum_unreachable escalation opens at runtime"},
+      {"quorum: {up: 4}\n" + vantages + target + two_peers,
+       "test.yaml:1:14: warning: quorum.up (4) counts on peers: only 2 failure domains are local "
+       "(one, two), so 2 more must come from the 2 peers; if a peer's domain equals a local one, "
+       "both count as one vote, and with fewer than 4 domains left the quorum is unreachable and "
+       "a quorum_unreachable escalation opens at runtime"},
+      {vantages + "targets:\n  - {name: t, dns: {name: t.example}, quorum: {down: 3}}\n" +
+           two_peers,
+       "test.yaml:6:54: warning: targets[0].quorum.down (3) counts on peers: only 2 failure "
+       "domains are local (one, two), so 1 more must come from the 2 peers; if a peer's domain "
+       "equals a local one, both count as one vote, and with fewer than 3 domains left the quorum "
+       "is unreachable and a quorum_unreachable escalation opens at runtime"},
+      {"vantages:\n  - {name: a1, domain: one}\n"
+       "targets:\n  - {name: t, dns: {name: t.example}, quorum: {up: 2}}\n" +
+           one_peer,
+       "test.yaml:4:52: warning: targets[0].quorum.up (2) counts on peers: only 1 failure domain "
+       "is local (one), so 1 more must come from the 1 peer; if a peer's domain equals a local "
+       "one, both count as one vote, and with fewer than 2 domains left the quorum is unreachable "
+       "and a quorum_unreachable escalation opens at runtime"},
+  }));
+  CAPTURE(yaml);
+  const auto result = crosscheck::config::load_config_text(yaml, "test.yaml");
+  CHECK(result.ok());
+  REQUIRE(result.diagnostics.size() == 1);
+  CHECK(result.diagnostics[0].severity == Severity::Warning);
+  CHECK(result.diagnostics[0].to_string() == expected);
+}
+
+TEST_CASE("a quorum count the local domains alone can reach needs no peer and no warning",
+          "[validate][quorum]") {
+  const std::string yaml = "quorum: {down: 3, up: 3}\n" + std::string(k_valid_tail) +
                            "peers:\n"
                            "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n";
   CHECK(diagnostics_of(yaml).empty());
+}
+
+TEST_CASE("a majority quorum is never judged against the peers", "[validate][quorum]") {
+  // A majority is taken of the domains that exist at runtime, merged or not.
+  const std::string yaml =
+      "quorum: {down: majority, up: majority}\n"
+      "vantages:\n  - {name: a1, domain: one}\n  - {name: a2, domain: two}\n"
+      "targets:\n  - {name: t, dns: {name: t.example}}\n"
+      "peers:\n"
+      "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n";
+  CHECK(diagnostics_of(yaml).empty());
+}
+
+TEST_CASE("a quorum count below 1 is an error, globally and per target", "[validate][quorum]") {
+  auto [yaml, expected] = GENERATE(table<std::string, std::string>({
+      {"quorum: {down: 0}\n" + std::string(k_valid_tail),
+       "test.yaml:1:16: error: invalid quorum '0' for quorum.down: expected majority or a positive "
+       "integer"},
+      {"quorum: {up: -1}\n" + std::string(k_valid_tail),
+       "test.yaml:1:14: error: invalid quorum '-1' for quorum.up: expected majority or a positive "
+       "integer"},
+      {std::string(k_valid_vantages) +
+           "targets:\n  - {name: t, dns: {name: t.example}, quorum: {down: 0}}\n",
+       "test.yaml:6:54: error: invalid quorum '0' for targets[0].quorum.down: expected majority or "
+       "a positive integer"},
+  }));
+  CAPTURE(yaml);
+  CHECK(diagnostics_of(yaml) == Lines{expected});
 }
 
 TEST_CASE("a single failure domain is a warning, and the config still loads",
@@ -109,7 +217,7 @@ TEST_CASE("one local domain plus a peer is two failure domains and no warning",
   CHECK(diagnostics_of(yaml).empty());
 }
 
-TEST_CASE("timeout must be shorter than interval and stale_after at least interval",
+TEST_CASE("timeout must be shorter than interval and stale_after cover interval, jitter, timeout",
           "[validate][timing]") {
   auto [yaml, expected] = GENERATE(table<std::string, std::string>({
       {"defaults:\n  interval: 10s\n  timeout: 10s\n" + std::string(k_valid_tail),
@@ -117,7 +225,8 @@ TEST_CASE("timeout must be shorter than interval and stale_after at least interv
       {"defaults:\n  interval: 1s\n" + std::string(k_valid_tail),
        "test.yaml:2:13: error: defaults: timeout (2s) must be shorter than interval (1s)"},
       {"defaults:\n  stale_after: 5s\n" + std::string(k_valid_tail),
-       "test.yaml:2:16: error: defaults: stale_after (5s) must be at least interval (10s)"},
+       "test.yaml:2:16: error: defaults: stale_after (5s) must be at least interval + jitter + "
+       "timeout = 10s + 999ms + 2s = 12999ms, or a late probe resets the vote"},
       {std::string(k_valid_vantages) + "targets:\n"
                                        "  - name: db\n"
                                        "    dns: {name: db.example}\n"
@@ -134,8 +243,8 @@ TEST_CASE("timeout must be shorter than interval and stale_after at least interv
                                        "  - name: slow\n"
                                        "    dns: {name: s.example}\n"
                                        "    interval: 1m\n",
-       "test.yaml:8:15: error: targets[0] 'slow': stale_after (30s) must be at least interval "
-       "(1m)"},
+       "test.yaml:8:15: error: targets[0] 'slow': stale_after (30s) must be at least interval + "
+       "jitter + timeout = 1m + 5999ms + 2s = 67999ms, or a late probe resets the vote"},
   }));
   CAPTURE(yaml);
   CHECK(diagnostics_of(yaml) == Lines{expected});
@@ -150,6 +259,83 @@ TEST_CASE("a bad timing pair in defaults is reported once, not again for every t
   CHECK(diagnostics_of(yaml) ==
         Lines{"test.yaml:1:21: error: defaults: timeout (15s) must be shorter than interval "
               "(10s)"});
+}
+
+TEST_CASE("stale_after equal to interval is an error: a late probe would reset the vote",
+          "[validate][timing]") {
+  // Issue 14 class 6: the next observation can land interval + jitter +
+  // timeout after the last one, so the vote went unknown between probes.
+  const std::string yaml = "defaults:\n  interval: 10s\n  stale_after: 10s\n" +
+                           std::string(k_valid_vantages) +
+                           "targets:\n"
+                           "  - {name: a, dns: {name: a.example}}\n"
+                           "  - {name: b, dns: {name: b.example}}\n";
+  CHECK(diagnostics_of(yaml) ==
+        Lines{"test.yaml:3:16: error: defaults: stale_after (10s) must be at least interval + "
+              "jitter + timeout = 10s + 999ms + 2s = 12999ms, or a late probe resets the vote"});
+}
+
+TEST_CASE("stale_after exactly interval plus jitter plus timeout is accepted, 1 ms less is not",
+          "[validate][timing]") {
+  auto [interval, timeout, bound_ms, sum] =
+      GENERATE(table<std::string, std::string, int, std::string>({
+          {"10s", "2s", 12'999, "10s + 999ms + 2s = 12999ms"},
+          {"1s", "500ms", 1'599, "1s + 99ms + 500ms = 1599ms"},
+          {"300ms", "250ms", 579, "300ms + 29ms + 250ms = 579ms"},
+          {"1m", "5s", 70'999, "1m + 5999ms + 5s = 70999ms"},
+          {"15ms", "10ms", 25, "15ms + 0s + 10ms = 25ms"},
+      }));
+  const int short_by_ms = GENERATE(0, 1);
+  const bool in_defaults = GENERATE(true, false);
+  const std::string stale_after = std::to_string(bound_ms - short_by_ms) + "ms";
+  const std::string timing = "interval: " + interval + "\n" + (in_defaults ? "  " : "    ") +
+                             "timeout: " + timeout + "\n" + (in_defaults ? "  " : "    ") +
+                             "stale_after: " + stale_after + "\n";
+  // stale_after is on line 4 column 16 in defaults, line 10 column 18 in the target.
+  const std::string yaml = in_defaults ? "defaults:\n  " + timing + std::string(k_valid_tail)
+                                       : std::string(k_valid_vantages) +
+                                             "targets:\n"
+                                             "  - name: db\n"
+                                             "    dns: {name: db.example}\n"
+                                             "    " +
+                                             timing;
+  CAPTURE(yaml);
+  if (short_by_ms == 0) {
+    CHECK(diagnostics_of(yaml).empty());
+  } else {
+    const std::string where =
+        in_defaults ? "test.yaml:4:16: error: defaults" : "test.yaml:10:18: error: targets[0] 'db'";
+    CHECK(diagnostics_of(yaml) == Lines{where + ": stale_after (" + stale_after +
+                                        ") must be at least interval + jitter + timeout = " + sum +
+                                        ", or a late probe resets the vote"});
+  }
+}
+
+TEST_CASE("a too short stale_after points at the key this section set, after inheritance",
+          "[validate][timing]") {
+  auto [yaml, expected] = GENERATE(table<std::string, std::string>({
+      // The built-in stale_after (30s) is too short for a 28s interval.
+      {"defaults:\n  interval: 28s\n" + std::string(k_valid_tail),
+       "test.yaml:2:13: error: defaults: stale_after (30s) must be at least interval + jitter + "
+       "timeout = 28s + 2799ms + 2s = 32799ms, or a late probe resets the vote"},
+      // Defaults are fine; the target's longer timeout is not, with their stale_after.
+      {"defaults: {interval: 10s, stale_after: 13s}\n" + std::string(k_valid_vantages) +
+           "targets:\n"
+           "  - {name: fine, dns: {name: a.example}}\n"
+           "  - name: slow\n"
+           "    dns: {name: b.example}\n"
+           "    timeout: 5s\n",
+       "test.yaml:10:14: error: targets[1] 'slow': stale_after (13s) must be at least interval + "
+       "jitter + timeout = 10s + 999ms + 5s = 15999ms, or a late probe resets the vote"},
+      // The target's own interval with the defaults' stale_after and timeout.
+      {"defaults: {stale_after: 20s}\n" + std::string(k_valid_vantages) +
+           "targets:\n"
+           "  - {name: t, dns: {name: a.example}, interval: 17s}\n",
+       "test.yaml:7:49: error: targets[0] 't': stale_after (20s) must be at least interval + "
+       "jitter + timeout = 17s + 1699ms + 2s = 20699ms, or a late probe resets the vote"},
+  }));
+  CAPTURE(yaml);
+  CHECK(diagnostics_of(yaml) == Lines{expected});
 }
 
 TEST_CASE("files the daemon must read are checked, each at its value", "[validate][files]") {
