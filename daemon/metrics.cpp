@@ -3,6 +3,7 @@
 // without the series vanishing when the state changes.
 #include "daemon/metrics.hpp"
 
+#include "probes/dns_types.hpp"
 #include "probes/scheduler.hpp"
 #include "storage/types.hpp"
 
@@ -282,6 +283,13 @@ void probe_families(Exposition& out, const MetricsView& metrics) {
                 {"outcome", cs::to_string(outcome)},
                 {"class", to_string(probe_class)}},
                number(count));
+  }
+  out.family({"crosscheck_dns_replies_ignored_total", "counter",
+              "DNS replies a probe ignored as not its own or unreadable, by vantage and reason."});
+  for (const auto& [key, count] : metrics.probes.ignored_dns_replies) {
+    const auto& [vantage, reason] = key;
+    out.sample("crosscheck_dns_replies_ignored_total",
+               {{"vantage", vantage}, {"reason", probes::to_string(reason)}}, number(count));
   }
   histograms(out, metrics);
   out.singles({

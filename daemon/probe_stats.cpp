@@ -151,6 +151,12 @@ void ProbeStats::record(const probes::ProbeReport& report, const config::TargetC
   ++results[{observation.vantage, observation.outcome, classify(report)}];
   constexpr double k_ms_per_second = 1000.0;
   for (const auto& query : report.dns) {
+    for (std::size_t kind = 0; kind < probes::k_ignored_reply_kinds; ++kind) {
+      if (const int count = query.ignored.counts.at(kind); count > 0) {
+        ignored_dns_replies[{observation.vantage, static_cast<probes::IgnoredReply>(kind)}] +=
+            static_cast<std::uint64_t>(count);
+      }
+    }
     // A query this host could not send says nothing about the resolver's speed.
     if (query.status != DnsStatus::ObserverError) {
       latency.at(static_cast<std::size_t>(CheckKind::Dns))

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 namespace crosscheck::config {
 struct TargetConfig;
@@ -21,6 +22,7 @@ struct TargetConfig;
 
 namespace crosscheck::probes {
 enum class DnsStatus : std::uint8_t;
+enum class IgnoredReply : std::uint8_t;
 struct ProbeReport;
 }  // namespace crosscheck::probes
 
@@ -74,9 +76,13 @@ struct ProbeStats {
   // (vantage, outcome, class) -> probes; a map so /metrics prints in order.
   std::map<std::tuple<std::string, consensus::Outcome, ProbeClass>, std::uint64_t> results;
   std::array<LatencyHistogram, k_check_kind_count> latency{};  // by CheckKind
+  // (vantage, kind) -> DNS replies ignored as not ours or unreadable; only
+  // kinds that occurred have an entry. A rise means spoofing or a broken resolver.
+  std::map<std::pair<std::string, probes::IgnoredReply>, std::uint64_t> ignored_dns_replies;
 
-  // Counts one local probe of `target`: its class, each DNS query's latency,
-  // and each reached address's latency under the target's reach kind.
+  // Counts one local probe of `target`: its class, each DNS query's latency
+  // and ignored replies, and each reached address's latency under the
+  // target's reach kind.
   void record(const probes::ProbeReport& report, const config::TargetConfig& target);
 };
 

@@ -40,15 +40,30 @@ bool same_name(const std::string& a, const std::string& b) {
   return strip(a) == strip(b);
 }
 
+bool needs_reach(const config::TargetConfig& target) {
+  return target.tcp.has_value() || target.http.has_value();
+}
+
+// The reach step's host when it is an IP address rather than a name:
+// "tcp: {host: 127.0.2.5}", "http://[::1]:8080/". Why it matters: asking a
+// resolver "A? 127.0.2.5" can only fail, and a client given that URL never
+// resolves anything; it connects.
+std::optional<config::IpAddress> literal_host(const config::TargetConfig& target) {
+  if (!needs_reach(target)) {
+    return std::nullopt;
+  }
+  return config::IpAddress::parse(target.host_name());
+}
+
 // The queries one probe makes. Example: dns {name: db1.internal, type: A}
-// plus tcp -> [A db1.internal (check + reach), AAAA db1.internal (reach)].
+// plus tcp -> [A db1.internal (check + reach), AAAA db1.internal (reach)];
+// tcp {host: 127.0.2.5} alone -> [] (nothing to resolve).
 std::vector<PlannedQuery> plan_queries(const config::TargetConfig& target) {
   std::vector<PlannedQuery> plan;
-  const bool needs_reach = target.tcp.has_value() || target.http.has_value();
   if (target.dns) {
     plan.push_back({target.dns->name, target.dns->type, true, false});
   }
-  if (needs_reach) {
+  if (needs_reach(target) && !literal_host(target)) {
     const auto host = target.host_name();
     for (const auto type : {config::RrType::A, config::RrType::AAAA}) {
       if (!plan.empty() && plan.front().type == type && same_name(plan.front().name, host)) {
@@ -90,11 +105,17 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     deadline_ = started_ + target_.timing.timeout;
     report_.observation.target = target_.name;
     report_.observation.vantage = vantage_.name;
+    literal_ = literal_host(target_);
+    plan_ = plan_queries(target_);
+    if (plan_.empty()) {
+      // An IP-literal host without a dns: check: no DNS step, not even a
+      // resolver needed; the chain starts at connect.
+      return after_dns();
+    }
     if (!vantage_.resolver) {
       return finish_observer_error("observer: vantage " + vantage_.name +
                                    " has no usable resolver (no nameserver in resolv.conf)");
     }
-    plan_ = plan_queries(target_);
     results_.resize(plan_.size());
     pending_ = plan_.size();
     for (std::size_t i = 0; i < plan_.size(); ++i) {
@@ -140,6 +161,10 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   void after_dns() {
     if (context_.trace) {
       trace_dns();
+      if (literal_) {
+        report_.trace.push_back(
+            {"dns", "none: " + literal_->to_string() + " is an IP address, reached directly"});
+      }
     }
     for (const auto& result : results_) {
       if (result.status == DnsStatus::ObserverError) {
@@ -164,8 +189,12 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         report_.observation.answers.push_back(record.data);
       }
     }
-    const bool needs_reach = target_.tcp.has_value() || target_.http.has_value();
-    if (!failure && needs_reach && addresses.empty()) {
+    if (literal_) {
+      addresses.push_back(*literal_);
+      report_.observation.answers.push_back(literal_->to_string());
+    }
+    const bool reach_step = needs_reach(target_);
+    if (!failure && reach_step && addresses.empty()) {
       // No address from A nor AAAA: report the A query's failure (the
       // empty IPv4 answer is what clients would have hit first).
       for (std::size_t i = 0; i < plan_.size(); ++i) {
@@ -180,10 +209,10 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       report_.observation.layer = Layer::Dns;
       report_.observation.detail = failure->detail;
       const auto remembered =
-          needs_reach ? context_.last_known_good.recall(target_.name, vantage_.name,
-                                                        context_.clock.monotonic(),
-                                                        context_.last_known_good_max_age)
-                      : std::vector<config::IpAddress>{};
+          reach_step ? context_.last_known_good.recall(target_.name, vantage_.name,
+                                                       context_.clock.monotonic(),
+                                                       context_.last_known_good_max_age)
+                     : std::vector<config::IpAddress>{};
       if (remembered.empty()) {
         return finish();
       }
@@ -194,13 +223,16 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       deadline_ = std::max(deadline_, steady::now() + target_.timing.timeout / 2);
       return reach(remembered);
     }
-    if (!needs_reach) {
+    if (!reach_step) {
       report_.observation.outcome = Outcome::Up;
       report_.observation.detail = results_.front().detail;
       return finish();
     }
-    context_.last_known_good.remember(target_.name, vantage_.name, addresses,
-                                      context_.clock.monotonic());
+    if (!literal_) {
+      // Only what DNS answered is worth remembering: a literal never fails to resolve.
+      context_.last_known_good.remember(target_.name, vantage_.name, addresses,
+                                        context_.clock.monotonic());
+    }
     reach(addresses);
   }
 
@@ -332,6 +364,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   config::TargetConfig target_;  // a copy: a reload may retire the config mid-probe
   VantageEndpoint vantage_;
   ReportCallback done_;
+  std::optional<config::IpAddress> literal_;  // the host is an IP address: no DNS step
   std::vector<PlannedQuery> plan_;
   std::vector<DnsResult> results_;
   std::size_t pending_ = 0;

@@ -3,6 +3,8 @@
 // (TCP connect and/or HTTP(S)), then judge. When DNS fails the vantage still
 // tries the addresses it last resolved (last-known-good) and says whether
 // they answer: "DNS is broken, the service is fine" versus "it is down".
+// A host given as an IP address (tcp.host 127.0.2.5, http://[::1]:8080/) has
+// no DNS step: the chain starts at connect, with the same deadline and source.
 #pragma once
 
 #include "config/config.hpp"
@@ -53,8 +55,8 @@ struct TraceLine {
 
 struct ProbeReport {
   consensus::Observation observation;
-  std::vector<DnsResult> dns;           // every query made, in plan order
-  std::vector<AddressResult> addresses; // reach results (current or last-known-good)
+  std::vector<DnsResult> dns;            // every query made, in plan order
+  std::vector<AddressResult> addresses;  // reach results (current or last-known-good)
   bool used_last_known_good = false;
   std::vector<TraceLine> trace;  // only when ChainContext::trace is set
 };

@@ -34,6 +34,10 @@ using tcp = asio::ip::tcp;
 // must still parse (or be judged) whole rather than cut at some lower bound.
 constexpr std::size_t k_max_udp_reply = 65535;
 constexpr std::size_t k_tcp_length_prefix = 2;
+// A resolver answers a TCP query with one message; stray ones before it are
+// skipped, but a connection that sends this many and never the reply is not
+// answering, and reading on would only spin until the deadline.
+constexpr int k_max_tcp_stray_messages = 16;
 
 // net::describe, starting lower-case: its fallback is the system message
 // ("Cannot assign requested address") and details stay lower-case after
@@ -174,13 +178,15 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     // Why check the sender although the socket is connected: it costs
     // nothing and keeps the rule visible where replies are accepted.
     if (sender_ != server_) {
-      ++ignored_;
+      ignored_.add(IgnoredReply::WrongSource, sender_.address().to_string());
       return receive_udp();
     }
     auto reply = classify_dns_reply(std::span<const std::uint8_t>(udp_buffer_.get(), size), query_);
     switch (reply.match) {
-      case ReplyMatch::Mismatch:
-        ++ignored_;
+      case ReplyMatch::Ignored:
+        // Not ours, or unreadable: keep listening on the same socket until
+        // the deadline. A spoofed datagram must never end the query.
+        ignored_.add(reply.ignored, reply.why);
         return receive_udp();
       case ReplyMatch::Truncated:
         return start_tcp();
@@ -238,6 +244,11 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (ec) {
       return finish_tcp(ec);
     }
+    read_tcp_message();
+  }
+
+  // One length-prefixed DNS message (RFC 1035 4.2.2).
+  void read_tcp_message() {
     asio::async_read(
         tcp_, asio::buffer(tcp_length_),
         [self = shared_from_this()](error_code error, std::size_t) { self->on_tcp_length(error); });
@@ -266,12 +277,19 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     }
     auto reply = classify_dns_reply(tcp_in_, query_);
     switch (reply.match) {
-      case ReplyMatch::Mismatch:
-        // One query per connection: a reply that is not ours ends the retry.
-        ++ignored_;
-        return finish(failed(DnsStatus::Truncated,
-                             "dns: truncated reply and TCP retry failed: mismatched reply (" +
-                                 reply.mismatch + ")"));
+      case ReplyMatch::Ignored:
+        // The same rule as over UDP: a message that is not ours, or cannot
+        // be read, is counted and the next one awaited on this connection,
+        // until the resolver closes it or the deadline passes.
+        ignored_.add(reply.ignored, reply.why);
+        if (++tcp_strays_ == k_max_tcp_stray_messages) {
+          return finish(no_valid_reply(
+              failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " +
+                                               std::to_string(k_max_tcp_stray_messages) +
+                                               " messages, none the reply"),
+              ignored_));
+        }
+        return read_tcp_message();
       case ReplyMatch::Truncated:
         return finish(failed(DnsStatus::Truncated,
                              "dns: truncated reply and TCP retry failed: truncated over TCP too"));
@@ -288,8 +306,9 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
                                                          request_.server.to_string() +
                                                          " failed on this host: " + reason(ec)));
     }
-    finish(
-        failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + reason(ec)));
+    finish(no_valid_reply(
+        failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + reason(ec)),
+        ignored_));
   }
 
   void on_deadline(error_code ec) {
@@ -302,15 +321,13 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (in_tcp_) {
       // The resolver answered over UDP, so it is alive: what failed is TCP
       // (a firewall dropping TCP/53 is the classic), and the detail says so.
-      return finish(
-          failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + after));
+      return finish(no_valid_reply(
+          failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + after),
+          ignored_));
     }
-    std::string detail = "dns: " + after;
-    if (ignored_ > 0) {
-      detail += " (ignored " + std::to_string(ignored_) + " mismatched " +
-                (ignored_ == 1 ? "reply" : "replies") + ")";
-    }
-    finish(failed(DnsStatus::Timeout, std::move(detail)));
+    // Only now do the ignored replies count: "malformed" when one of ours
+    // did not parse, else a timeout that says how many strays came.
+    finish(no_valid_reply(failed(DnsStatus::Timeout, "dns: " + after), ignored_));
   }
 
   // The single completion: stops all I/O, then delivers the result through
@@ -328,7 +345,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     const std::chrono::duration<double, std::milli> elapsed = Clock::now() - started_;
     result.latency_ms = elapsed.count();
     result.resolver = request_.server.to_string();
-    result.ignored_replies = ignored_;
+    result.ignored = ignored_;
     asio::post(io_, [callback = std::move(callback_), result = std::move(result)]() mutable {
       callback(std::move(result));
     });
@@ -348,7 +365,8 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   std::vector<std::uint8_t> tcp_out_;
   std::array<std::uint8_t, k_tcp_length_prefix> tcp_length_{};
   std::vector<std::uint8_t> tcp_in_;
-  int ignored_ = 0;
+  IgnoredReplies ignored_;
+  int tcp_strays_ = 0;  // messages ignored on the TCP connection
   bool in_tcp_ = false;
   bool done_ = false;
 };

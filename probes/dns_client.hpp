@@ -25,9 +25,11 @@ struct DnsRequest {
 using DnsCallback = std::function<void(DnsResult)>;
 
 // Sends one query with a random id from a fresh socket (random source port),
-// ignores replies whose source, id or question do not match (counted in
-// ignored_replies), retries over TCP when the reply is truncated, and calls
-// `done` exactly once, no later than the deadline (status Timeout then).
+// ignores replies whose source, id or question do not match or that do not
+// parse (counted by kind in DnsResult::ignored) and keeps waiting for its own,
+// retries over TCP when the reply is truncated, and calls `done` exactly
+// once, no later than the deadline (then Timeout, or Malformed when a reply
+// with our id and question did not parse).
 // Failures that are this host's own (cannot bind `source`, no route) are
 // ObserverError; never throws.
 void query_dns(boost::asio::io_context& io, const DnsRequest& request, DnsCallback done);

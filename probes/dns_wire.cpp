@@ -16,12 +16,20 @@ constexpr std::size_t k_header_size = 12;
 // A CNAME chain longer than this is treated as a loop or a misconfiguration;
 // resolvers themselves give up around the same depth.
 constexpr std::size_t k_max_cname_hops = 8;
-constexpr std::uint8_t k_qr_bit = 0x80;  // in the third header byte
+constexpr std::uint8_t k_qr_bit = 0x80;      // in the third header byte
+constexpr std::uint8_t k_tc_bit = 0x02;      // in the third header byte
+constexpr std::uint8_t k_rcode_mask = 0x0F;  // in the fourth header byte
+constexpr std::size_t k_qdcount_offset = 4;
 
 struct PktDeleter {
   void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
 };
 using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
+
+struct RrDeleter {
+  void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
+};
+using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
 
 struct RdfDeleter {
   void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
@@ -216,11 +224,18 @@ void read_rcode(int rcode, DnsResult& result) {
   result.detail = "dns: rcode " + rcode_name(rcode);
 }
 
-ClassifiedReply mismatch(std::string why) {
+ClassifiedReply ignore_reply(IgnoredReply kind, std::string why) {
   ClassifiedReply out;
-  out.match = ReplyMatch::Mismatch;
-  out.mismatch = std::move(why);
+  out.match = ReplyMatch::Ignored;
+  out.ignored = kind;
+  out.why = std::move(why);
   return out;
+}
+
+// EDNS extends the 4-bit header rcode with 8 more bits (BADVERS = 16).
+int rcode_of(const ldns_pkt* reply) {
+  return static_cast<int>(ldns_pkt_get_rcode(reply)) |
+         (static_cast<int>(ldns_pkt_edns_extended_rcode(reply)) << 4);
 }
 
 }  // namespace
@@ -276,60 +291,91 @@ std::optional<DnsQuery> build_dns_query(std::string_view name, config::RrType ty
 
 ClassifiedReply classify_dns_reply(std::span<const std::uint8_t> bytes, const DnsQuery& query) {
   if (bytes.size() < k_header_size) {
-    return mismatch("short reply (" + plural(bytes.size(), "byte") + ")");
+    return ignore_reply(IgnoredReply::Short, "short reply (" + plural(bytes.size(), "byte") + ")");
   }
   const std::uint16_t id = read_u16(bytes, 0);
   if (id != query.id) {
-    return mismatch("id " + std::to_string(id) + ", expected " + std::to_string(query.id));
+    return ignore_reply(IgnoredReply::WrongId,
+                        "id " + std::to_string(id) + ", expected " + std::to_string(query.id));
   }
   if ((bytes[2] & k_qr_bit) == 0) {
-    return mismatch("not a response (QR clear)");
+    return ignore_reply(IgnoredReply::NotResponse, "not a response (QR clear)");
+  }
+
+  // Question echoed: exactly one, same name (case-insensitive), type, class
+  // IN. Read on its own before the rest: a reply to another question is not
+  // ours, whatever state its other sections are in.
+  const std::uint16_t questions = read_u16(bytes, k_qdcount_offset);
+  if (questions != 1) {
+    return ignore_reply(IgnoredReply::WrongQuestion,
+                        plural(questions, "question") + ", expected 1");
+  }
+  ldns_rr* raw_asked = nullptr;
+  std::size_t position = k_header_size;
+  const ldns_status question_parsed =
+      ldns_wire2rr(&raw_asked, bytes.data(), bytes.size(), &position, LDNS_SECTION_QUESTION);
+  const RrPtr asked(raw_asked);
+  if (question_parsed != LDNS_STATUS_OK || !asked) {
+    return ignore_reply(IgnoredReply::Malformed, ldns_error(question_parsed));
+  }
+  const RdfPtr expected_name(ldns_dname_new_frm_str(query.name.c_str()));
+  const auto qtype = static_cast<ldns_rr_type>(query.type);
+  if (!expected_name || ldns_dname_compare(ldns_rr_owner(asked.get()), expected_name.get()) != 0 ||
+      ldns_rr_get_type(asked.get()) != qtype ||
+      ldns_rr_get_class(asked.get()) != LDNS_RR_CLASS_IN) {
+    return ignore_reply(IgnoredReply::WrongQuestion,
+                        "question " + rdf_text(ldns_rr_owner(asked.get())) + " " +
+                            class_text(ldns_rr_get_class(asked.get())) + " " +
+                            type_text(static_cast<std::uint16_t>(ldns_rr_get_type(asked.get()))) +
+                            ", expected " + query.name + " IN " +
+                            type_text(static_cast<std::uint16_t>(query.type)));
   }
 
   ClassifiedReply out;
-  out.match = ReplyMatch::Accepted;
   ldns_pkt* raw_reply = nullptr;
   const ldns_status parsed = ldns_wire2pkt(&raw_reply, bytes.data(), bytes.size());
   const PktPtr reply(raw_reply);
-  if (parsed != LDNS_STATUS_OK || !reply) {
-    out.result.status = DnsStatus::Malformed;
-    out.result.detail = "dns: malformed reply (" + ldns_error(parsed) + ")";
-    return out;
-  }
-
-  // Question echoed: exactly one, same name (case-insensitive), type, class IN.
-  const ldns_rr_list* question = ldns_pkt_question(reply.get());
-  if (ldns_rr_list_rr_count(question) != 1) {
-    return mismatch(plural(ldns_rr_list_rr_count(question), "question") + ", expected 1");
-  }
-  const ldns_rr* asked = ldns_rr_list_rr(question, 0);
-  const RdfPtr expected_name(ldns_dname_new_frm_str(query.name.c_str()));
-  const auto qtype = static_cast<ldns_rr_type>(query.type);
-  if (!expected_name || ldns_dname_compare(ldns_rr_owner(asked), expected_name.get()) != 0 ||
-      ldns_rr_get_type(asked) != qtype || ldns_rr_get_class(asked) != LDNS_RR_CLASS_IN) {
-    return mismatch("question " + rdf_text(ldns_rr_owner(asked)) + " " +
-                    class_text(ldns_rr_get_class(asked)) + " " +
-                    type_text(static_cast<std::uint16_t>(ldns_rr_get_type(asked))) + ", expected " +
-                    query.name + " IN " + type_text(static_cast<std::uint16_t>(query.type)));
-  }
-
-  // EDNS extends the 4-bit header rcode with 8 more bits (BADVERS = 16).
-  const int rcode = static_cast<int>(ldns_pkt_get_rcode(reply.get())) |
-                    (static_cast<int>(ldns_pkt_edns_extended_rcode(reply.get())) << 4);
-  if (ldns_pkt_tc(reply.get())) {
+  // TC is read from the header: a truncated reply may well be cut mid-record,
+  // and the TCP retry is what answers it.
+  if ((bytes[2] & k_tc_bit) != 0) {
     out.match = ReplyMatch::Truncated;
     out.result.status = DnsStatus::Truncated;
-    out.result.rcode = rcode;
+    out.result.rcode = reply ? rcode_of(reply.get()) : (bytes[3] & k_rcode_mask);
     out.result.detail = "dns: truncated reply";
     return out;
   }
+  if (parsed != LDNS_STATUS_OK || !reply) {
+    return ignore_reply(IgnoredReply::Malformed, ldns_error(parsed));
+  }
+
+  out.match = ReplyMatch::Accepted;
+  const int rcode = rcode_of(reply.get());
   if (rcode != LDNS_RCODE_NOERROR) {
     read_rcode(rcode, out.result);
     return out;
   }
   out.result.rcode = rcode;
-  read_answers(reply.get(), ldns_rr_owner(asked), qtype, out.result);
+  read_answers(reply.get(), ldns_rr_owner(asked.get()), qtype, out.result);
   return out;
+}
+
+DnsResult no_valid_reply(DnsResult otherwise, const IgnoredReplies& ignored) {
+  if (ignored.count(IgnoredReply::Malformed) > 0) {
+    // "dns: malformed reply (answer section incomplete); then timeout after 300ms"
+    constexpr std::string_view k_layer = "dns: ";
+    std::string_view then = otherwise.detail;
+    if (then.starts_with(k_layer)) {
+      then.remove_prefix(k_layer.size());
+    }
+    otherwise.detail =
+        "dns: malformed reply (" + ignored.first_malformed + "); then " + std::string(then);
+    otherwise.status = DnsStatus::Malformed;
+  }
+  if (ignored.total() > 0) {
+    otherwise.detail += " (ignored " + ignored.summary() + ")";
+  }
+  otherwise.ignored = ignored;
+  return otherwise;
 }
 
 DnsResult judge_dns(DnsResult result, const config::DnsCheck& check) {

@@ -31,21 +31,32 @@ std::optional<DnsQuery> build_dns_query(std::string_view name, config::RrType ty
 // What a received datagram or TCP message means for `query`.
 enum class ReplyMatch : std::uint8_t {
   Accepted,   // ours: `result` holds the classified answer
-  Mismatch,   // not ours (wrong id, not a response, other question): ignore, keep waiting
+  Ignored,    // not ours, or unreadable: `ignored` says which; keep waiting
   Truncated,  // ours, TC set: retry over TCP
 };
 
 struct ClassifiedReply {
-  ReplyMatch match = ReplyMatch::Mismatch;
-  DnsResult result;      // status, rcode, answers, detail (when Accepted)
-  std::string mismatch;  // why it was ignored ("id 4242, expected 17")
+  ReplyMatch match = ReplyMatch::Ignored;
+  IgnoredReply ignored = IgnoredReply::Short;  // when Ignored
+  DnsResult result;                            // status, rcode, answers, detail (when Accepted)
+  std::string why;  // when Ignored: "id 4242, expected 17", "answer section incomplete"
 };
 
-// Checks reply bytes in order: size >= header, ID matches, QR set, question
-// echoed (name case-insensitively, type, class), TC, rcode, then the answer
-// section (records of the asked type for the asked name, following CNAMEs).
-// Bytes that fail to parse after the id matched are Accepted as Malformed.
+// Checks reply bytes in order: size >= header, ID matches, QR set, exactly
+// one question that parses and echoes ours (name case-insensitively, type,
+// class), TC, then the whole message, rcode and the answer section (records
+// of the asked type for the asked name, following CNAMEs). Only a reply that
+// passes every check up to the one it fails is judged; bytes that do not
+// parse are Ignored as Malformed, never Accepted: a reply with our id but
+// another question and a cut-short answer section is not ours to judge.
 ClassifiedReply classify_dns_reply(std::span<const std::uint8_t> bytes, const DnsQuery& query);
+
+// The result of a query that ended without an acceptable reply. `otherwise`
+// is what it is when nothing of ours arrived (Timeout "dns: timeout after
+// 300ms", Truncated "dns: truncated reply and TCP retry failed: ..."). When a
+// reply with our id and question did not parse it is Malformed and says why;
+// either way the detail counts the replies ignored on the way.
+DnsResult no_valid_reply(DnsResult otherwise, const IgnoredReplies& ignored);
 
 // Applies a target's dns: expectations (min_answers, expect_addresses) to an
 // accepted answer; statuses other than Answer pass through unchanged.

@@ -61,6 +61,7 @@ ProbeStats probe_stats() {
     stats.latency.at(static_cast<std::size_t>(CheckKind::Dns)).observe(seconds);
   }
   stats.latency.at(static_cast<std::size_t>(CheckKind::Http)).observe(0.05);
+  stats.ignored_dns_replies[{"quad9", probes::IgnoredReply::WrongQuestion}] = 2;
   return stats;
 }
 
@@ -202,6 +203,8 @@ TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
   CHECK(has_line(text, R"(crosscheck_probes_total{vantage="quad9",outcome="up",class="ok"} 12)"));
   CHECK(has_line(
       text, R"(crosscheck_probes_total{vantage="quad9",outcome="down",class="empty_answer"} 3)"));
+  CHECK(has_line(
+      text, R"(crosscheck_dns_replies_ignored_total{vantage="quad9",reason="wrong_question"} 2)"));
   CHECK(has_line(text, "crosscheck_probes_skipped_total 4"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="dispute"} 1)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="vantage_suspect"} 1)"));
@@ -339,6 +342,20 @@ TEST_CASE("recording a probe counts its class and each step's latency by check k
   CHECK(stats.latency.at(static_cast<std::size_t>(CheckKind::Dns)).sum_seconds == Approx(0.008));
   CHECK(stats.latency.at(static_cast<std::size_t>(CheckKind::Http)).count == 1);
   CHECK(stats.latency.at(static_cast<std::size_t>(CheckKind::Tcp)).count == 1);
+}
+
+TEST_CASE("recording a probe counts each DNS query's ignored replies by vantage and reason") {
+  auto report = down_report(cs::Layer::Dns, "dns: timeout after 300ms");
+  report.dns = {dns_result(DnsStatus::Timeout, "dns: timeout after 300ms", 300),
+                dns_result(DnsStatus::Answer, "dns: NOERROR, 1 answer", 4)};
+  report.dns[0].ignored.add(probes::IgnoredReply::WrongId, "id 1, expected 2");
+  report.dns[0].ignored.add(probes::IgnoredReply::Malformed, "answer section incomplete");
+  report.dns[1].ignored.add(probes::IgnoredReply::WrongId, "id 3, expected 4");
+  ProbeStats stats;
+  stats.record(report, crosscheck::config::TargetConfig{});
+  CHECK(stats.ignored_dns_replies.at({"quad9", probes::IgnoredReply::WrongId}) == 2);
+  CHECK(stats.ignored_dns_replies.at({"quad9", probes::IgnoredReply::Malformed}) == 1);
+  CHECK(stats.ignored_dns_replies.size() == 2);  // reasons that never occurred have no series
 }
 
 TEST_CASE("GET /metrics answers the exposition as text and other methods get 405 with Allow") {

@@ -4,19 +4,25 @@
 #include "probes/chain.hpp"
 
 #include "consensus/time_format.hpp"
+#include "ipv6_loopback.hpp"
 #include "probes/http_client.hpp"
 #include "support/fake_dns_server.hpp"
 #include "support/fake_http_server.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <catch2/catch.hpp>
+
+#include <memory>
 
 using namespace crosscheck;
 using namespace std::chrono_literals;
+using crosscheck::testing::FakeCertificate;
 using crosscheck::testing::FakeDnsBehaviour;
 using crosscheck::testing::FakeDnsServer;
 using crosscheck::testing::FakeHttpServer;
+using crosscheck::testing::FakeHttpServerOptions;
 using crosscheck::testing::FakeRecord;
 using crosscheck::testing::FakeResponse;
 namespace asio = boost::asio;
@@ -59,6 +65,134 @@ config::TargetConfig tcp_target(const std::string& name, std::uint16_t port) {
   auto target = dns_target(name);
   target.tcp = config::TcpCheck{port, std::nullopt};
   return target;
+}
+
+// A target reached at an IP address: tcp {host: ADDRESS, port} or an http
+// URL whose host is the address, and no dns: check.
+config::TargetConfig literal_tcp_target(const std::string& host, std::uint16_t port) {
+  config::TargetConfig target;
+  target.name = "db";
+  target.tcp = config::TcpCheck{port, host};
+  target.timing.timeout = 1s;
+  return target;
+}
+
+config::TargetConfig literal_http_target(const std::string& url) {
+  config::TargetConfig target;
+  target.name = "api";
+  target.timing.timeout = 2s;
+  config::HttpCheck check;
+  std::string why;
+  const auto parsed = config::Url::parse(url, &why);
+  INFO(why);
+  REQUIRE(parsed);
+  check.url = *parsed;
+  check.expect_status = {200};
+  target.http = check;
+  return target;
+}
+
+// "127.0.0.2" -> "127.0.0.2", "::1" -> "[::1]": the host as a URL spells it.
+std::string url_host(const std::string& address) {
+  return address.find(':') == std::string::npos ? address : "[" + address + "]";
+}
+
+void check_no_dns_step(const probes::ProbeReport& report, const FakeDnsServer& resolver) {
+  CHECK(report.dns.empty());
+  CHECK(resolver.udp_queries() == 0);
+  CHECK(resolver.tcp_queries() == 0);
+  CHECK(resolver.queries().empty());
+}
+
+// tcp: {host: ADDRESS}: up while something listens there, down at the
+// connect layer once it stops, and the resolver is never asked a thing.
+void tcp_literal_up_then_down(const std::string& address) {
+  asio::io_context io;
+  auto listener = std::make_unique<asio::ip::tcp::acceptor>(
+      io, asio::ip::tcp::endpoint{asio::ip::make_address(address), 0});
+  const auto port = listener->local_endpoint().port();
+  const auto where = config::Endpoint{*config::IpAddress::parse(address), port}.to_string();
+  FakeDnsServer dns("127.0.0.61");  // NXDOMAIN for anything it is asked
+  Harness h;
+  const auto target = literal_tcp_target(address, port);
+
+  const auto up = h.probe(target, vantage_of(dns));
+  CHECK(up.observation.outcome == Outcome::Up);
+  CHECK(up.observation.layer == Layer::None);
+  CHECK(up.observation.detail == "tcp: connected to " + where);
+  CHECK(up.observation.answers == std::vector<std::string>{address});
+  REQUIRE(up.addresses.size() == 1);
+  CHECK(up.addresses[0].address.to_string() == address);
+  check_no_dns_step(up, dns);
+
+  listener.reset();
+  const auto down = h.probe(target, vantage_of(dns));
+  CHECK(down.observation.outcome == Outcome::Down);
+  CHECK(down.observation.layer == Layer::Connect);
+  CHECK(down.observation.detail == "connect: " + where + " connection refused");
+  CHECK(down.observation.answers == std::vector<std::string>{address});
+  CHECK_FALSE(down.used_last_known_good);
+  CHECK(down.observation.last_known_good == consensus::LastKnownGood::NotTried);
+  check_no_dns_step(down, dns);
+}
+
+// An http URL whose host is ADDRESS: 200 is up, 503 down at the http layer,
+// a stopped server down at the connect layer; Host carries the literal.
+void http_literal_healthy_then_down(const std::string& address) {
+  FakeHttpServerOptions options;
+  options.address = address;
+  auto http = std::make_unique<FakeHttpServer>(options);
+  http->set("/health", FakeResponse::with_status(200, "ready"));
+  const auto port = http->port();
+  const std::string authority = url_host(address) + ":" + std::to_string(port);
+  FakeDnsServer dns("127.0.0.61");
+  Harness h;
+  const auto target = literal_http_target("http://" + authority + "/health");
+
+  const auto healthy = h.probe(target, vantage_of(dns));
+  CHECK(healthy.observation.outcome == Outcome::Up);
+  CHECK(healthy.observation.detail == "http: 200 OK");
+  CHECK(healthy.observation.answers == std::vector<std::string>{address});
+  const auto seen = http->last_request();
+  REQUIRE(seen);
+  CHECK(seen->host == authority);
+  CHECK(seen->target == "/health");
+  check_no_dns_step(healthy, dns);
+
+  http->set("/health", FakeResponse::with_status(503, "down"));
+  const auto failing = h.probe(target, vantage_of(dns));
+  CHECK(failing.observation.outcome == Outcome::Down);
+  CHECK(failing.observation.layer == Layer::Http);
+  CHECK(failing.observation.detail == "http: 503 Service Unavailable, expected 200");
+
+  http.reset();  // nothing listens at the port any more
+  const auto stopped = h.probe(target, vantage_of(dns));
+  CHECK(stopped.observation.outcome == Outcome::Down);
+  CHECK(stopped.observation.layer == Layer::Connect);
+  CHECK(stopped.observation.detail == "connect: " + authority + " connection refused");
+  CHECK(stopped.observation.answers == std::vector<std::string>{address});
+  check_no_dns_step(stopped, dns);
+}
+
+// https://ADDRESS/: no SNI (RFC 6066 allows none for an IP), the certificate
+// is verified against the address, and Host carries the literal.
+void https_literal_verified_without_sni(const std::string& address) {
+  FakeHttpServerOptions options;
+  options.address = address;
+  options.tls = crosscheck::testing::FakeTlsOptions{FakeCertificate::CaSigned, "service.test", 90};
+  FakeHttpServer https(options);
+  const std::string authority = url_host(address) + ":" + std::to_string(https.port());
+  FakeDnsServer dns("127.0.0.61");
+  Harness h;
+  h.context.tls->add_certificate_authority(asio::buffer(https.ca_pem()));
+  const auto report = h.probe(literal_http_target("https://" + authority + "/"), vantage_of(dns));
+  CHECK(report.observation.outcome == Outcome::Up);
+  CHECK_THAT(report.observation.detail, Catch::StartsWith("http: 200 OK, TLSv1."));
+  const auto seen = https.last_request();
+  REQUIRE(seen);
+  CHECK(seen->sni.empty());
+  CHECK(seen->host == authority);
+  check_no_dns_step(report, dns);
 }
 
 std::vector<FakeRecord> a_records(std::initializer_list<std::string> addresses) {
@@ -143,8 +277,7 @@ TEST_CASE("reach any is up with one dead address, reach all is down", "[chain]")
                                       " connection refused (1 of 2 addresses failed, reach: all)");
 }
 
-TEST_CASE("an HTTP check keeps the host name while connecting to the resolved address",
-          "[chain]") {
+TEST_CASE("an HTTP check keeps the host name while connecting to the resolved address", "[chain]") {
   FakeHttpServer http;
   http.set("/health", FakeResponse::with_status(200, "ready"));
   FakeDnsServer dns("127.0.0.61");
@@ -211,8 +344,7 @@ TEST_CASE("a vantage without a usable resolver is an observer error", "[chain]")
   CHECK_THAT(report.observation.detail, Catch::Contains("no usable resolver"));
 }
 
-TEST_CASE("a source address this host does not have is an observer error, not down",
-          "[chain]") {
+TEST_CASE("a source address this host does not have is an observer error, not down", "[chain]") {
   FakeDnsServer dns("127.0.0.61");
   dns.set("svc.test", FakeDnsBehaviour::answer(a_records({"192.0.2.10"})));
   Harness h;
@@ -234,4 +366,94 @@ TEST_CASE("the probe trace names every step in order", "[chain]") {
                                " (udp): NOERROR, 1 answer in "));
   CHECK_THAT(report.trace[1].text, Catch::Contains("ttl 60  192.0.2.10"));
   CHECK(report.trace[2].step == "result");
+}
+
+TEST_CASE("a tcp target given by an IPv4 address is reached without asking the resolver",
+          "[chain]") {
+  tcp_literal_up_then_down("127.0.2.5");
+}
+
+TEST_CASE("a tcp target given by an IPv6 address is reached without asking the resolver",
+          "[chain][ipv6]") {
+  if (!crosscheck::testing::ipv6_loopback_usable()) {
+    return;
+  }
+  tcp_literal_up_then_down("::1");
+}
+
+TEST_CASE("an http URL with an IPv4 host is judged at connect and http, never at dns", "[chain]") {
+  http_literal_healthy_then_down("127.0.0.2");
+}
+
+TEST_CASE("an http URL with an IPv6 host is judged at connect and http, never at dns",
+          "[chain][ipv6]") {
+  if (!crosscheck::testing::ipv6_loopback_usable()) {
+    return;
+  }
+  http_literal_healthy_then_down("::1");
+}
+
+TEST_CASE("an https URL with an IPv4 host sends no SNI and verifies the address", "[chain]") {
+  https_literal_verified_without_sni("127.0.0.2");
+}
+
+TEST_CASE("an https URL with an IPv6 host sends no SNI and verifies the address", "[chain][ipv6]") {
+  if (!crosscheck::testing::ipv6_loopback_usable()) {
+    return;
+  }
+  https_literal_verified_without_sni("::1");
+}
+
+TEST_CASE("an IP-address target keeps the vantage's source address and the target's timeout",
+          "[chain]") {
+  FakeHttpServerOptions options;
+  options.address = "127.0.0.2";
+  FakeHttpServer http(options);
+  http.set("/health", FakeResponse::with_status(200, "ready"));
+  http.set("/stall", FakeResponse::stall());
+  const std::string authority = "127.0.0.2:" + std::to_string(http.port());
+  FakeDnsServer dns("127.0.0.61");
+  Harness h;
+  auto vantage = vantage_of(dns);
+  vantage.source = config::IpAddress::parse("127.0.0.9");
+
+  SECTION("the connection comes from the source address") {
+    const auto report = h.probe(literal_http_target("http://" + authority + "/health"), vantage);
+    CHECK(report.observation.outcome == Outcome::Up);
+    const auto seen = http.last_request();
+    REQUIRE(seen);
+    CHECK(seen->peer_address == "127.0.0.9");
+  }
+  SECTION("a server that never answers is down at the http layer by the target's timeout") {
+    auto target = literal_http_target("http://" + authority + "/stall");
+    target.timing.timeout = 300ms;
+    const auto started = std::chrono::steady_clock::now();
+    const auto report = h.probe(target, vantage);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    CHECK(report.observation.outcome == Outcome::Down);
+    CHECK(report.observation.layer == Layer::Http);
+    CHECK(report.observation.detail == "http: timed out waiting for the response");
+    CHECK(elapsed >= 300ms);
+    CHECK(elapsed < 300ms + 700ms);
+  }
+  SECTION("a source address this host does not have is an observer error") {
+    vantage.source = config::IpAddress::parse("192.0.2.1");
+    const auto report = h.probe(literal_http_target("http://" + authority + "/health"), vantage);
+    CHECK(report.observation.outcome == Outcome::ObserverError);
+    CHECK(http.request_count() == 0);
+  }
+  CHECK(dns.udp_queries() == 0);
+}
+
+TEST_CASE("an IP-address target needs no resolver, so a vantage without one still judges it",
+          "[chain]") {
+  asio::io_context io;
+  asio::ip::tcp::acceptor listener(io, {asio::ip::make_address("127.0.2.5"), 0});
+  Harness h;
+  const auto report = h.probe(literal_tcp_target("127.0.2.5", listener.local_endpoint().port()),
+                              probes::VantageEndpoint{"sys", "sys", std::nullopt, std::nullopt});
+  CHECK(report.observation.outcome == Outcome::Up);
+  REQUIRE_FALSE(report.trace.empty());
+  CHECK(report.trace.front().step == "dns");
+  CHECK(report.trace.front().text == "none: 127.0.2.5 is an IP address, reached directly");
 }

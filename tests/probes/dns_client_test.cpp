@@ -1,5 +1,6 @@
 #include "probes/dns_client.hpp"
 
+#include "scripted_resolver.hpp"
 #include "support/fake_dns_server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -14,8 +15,11 @@ namespace {
 using namespace std::chrono_literals;
 using namespace crosscheck;
 using probes::DnsStatus;
+using probes::IgnoredReply;
 using testing::FakeDnsBehaviour;
 using testing::FakeDnsServer;
+using testing::Scripted;
+using testing::ScriptedResolver;
 using Clock = std::chrono::steady_clock;
 
 // Timing slack for a loaded 2-core CI machine; assertions on "no later than
@@ -41,8 +45,7 @@ probes::DnsRequest request_to(const config::Endpoint& server, std::string name,
 
 // Runs the io_context until it has no work left: the callback has fired and
 // every aborted handler has run. The bound only guards against a hang.
-Completion run_query(const probes::DnsRequest& request) {
-  boost::asio::io_context io;
+Completion run_query_on(boost::asio::io_context& io, const probes::DnsRequest& request) {
   Completion completion;
   const auto started = Clock::now();
   probes::query_dns(io, request, [&](probes::DnsResult result) {
@@ -54,6 +57,11 @@ Completion run_query(const probes::DnsRequest& request) {
   REQUIRE(io.stopped());  // out of work, not cut off by the bound
   REQUIRE(completion.calls == 1);
   return completion;
+}
+
+Completion run_query(const probes::DnsRequest& request) {
+  boost::asio::io_context io;
+  return run_query_on(io, request);
 }
 
 std::vector<testing::FakeRecord> two_addresses() {
@@ -102,7 +110,7 @@ TEST_CASE("an answer is reported with its records, latency and resolver", "[dns]
   CHECK(result.latency_ms > 0);
   CHECK(result.latency_ms <= done.elapsed.count());
   CHECK_FALSE(result.over_tcp);
-  CHECK(result.ignored_replies == 0);
+  CHECK(result.ignored.total() == 0);
   CHECK(server.udp_queries() == 1);
   CHECK(server.tcp_queries() == 0);
 
@@ -141,13 +149,19 @@ TEST_CASE("each resolver behaviour maps to its own status and detail", "[dns]") 
   CHECK(result.latency_ms >= static_cast<double>(test.behaviour.delay.count()));
 }
 
-TEST_CASE("bytes that do not parse after our id are a malformed reply", "[dns]") {
+TEST_CASE("bytes that do not parse after our id are malformed once the deadline passes", "[dns]") {
   FakeDnsServer server;
   server.set("www.example.", FakeDnsBehaviour::garbage());
-  const auto result = run_query(request_to(server.endpoint(), "www.example.")).result;
-  CHECK(result.status == DnsStatus::Malformed);
-  CHECK(result.detail.rfind("dns: malformed reply (", 0) == 0);
-  CHECK(result.rcode == -1);
+  const auto done = run_query(request_to(server.endpoint(), "www.example.", 300ms));
+  CHECK(done.result.status == DnsStatus::Malformed);
+  CHECK_THAT(done.result.detail, Catch::StartsWith("dns: malformed reply ("));
+  CHECK_THAT(done.result.detail,
+             Catch::EndsWith("); then timeout after 300ms (ignored 1 stray reply: 1 malformed)"));
+  CHECK(done.result.rcode == -1);
+  CHECK(done.result.ignored.count(probes::IgnoredReply::Malformed) == 1);
+  // It waited for a reply that parses rather than believe the first bytes.
+  CHECK(done.elapsed >= 300ms);
+  CHECK(done.elapsed < 300ms + k_slack);
 }
 
 TEST_CASE("a CNAME chain from the resolver is followed to its addresses", "[dns]") {
@@ -212,8 +226,8 @@ TEST_CASE("a reply that is not ours is ignored and the query times out", "[dns]"
 
   const auto done = run_query(request_to(server.endpoint(), "www.example.", 300ms));
   CHECK(done.result.status == DnsStatus::Timeout);
-  CHECK(done.result.detail == "dns: timeout after 300ms (ignored 1 mismatched reply)");
-  CHECK(done.result.ignored_replies == 1);
+  CHECK(done.result.detail == "dns: timeout after 300ms (ignored 1 stray reply: 1 " + label + ")");
+  CHECK(done.result.ignored.total() == 1);
   CHECK(done.result.rcode == -1);
   CHECK(done.elapsed >= 300ms);
   CHECK(done.elapsed < 300ms + k_slack);
@@ -225,7 +239,8 @@ TEST_CASE("a wrong-id reply followed by the right one is ignored, and the right 
   server.set("www.example.", FakeDnsBehaviour::wrong_id(true, two_addresses()));
   const auto result = run_query(request_to(server.endpoint(), "www.example.")).result;
   CHECK(result.status == DnsStatus::Answer);
-  CHECK(result.ignored_replies == 1);
+  CHECK(result.ignored.count(probes::IgnoredReply::WrongId) == 1);
+  CHECK(result.ignored.total() == 1);
   CHECK(result.addresses().size() == 2);
 }
 
@@ -241,7 +256,7 @@ TEST_CASE("a resolver that answers too late or never times out at the deadline",
   const auto done = run_query(request_to(server.endpoint(), "www.example.", 300ms));
   CHECK(done.result.status == DnsStatus::Timeout);
   CHECK(done.result.detail == "dns: timeout after 300ms");
-  CHECK(done.result.ignored_replies == 0);
+  CHECK(done.result.ignored.total() == 0);
   CHECK(done.elapsed >= 300ms);
   CHECK(done.elapsed < 300ms + k_slack);
   // The deadline is fixed when the request is built, latency counts from the
@@ -335,4 +350,129 @@ TEST_CASE("every DNS query uses its own id and source port", "[dns]") {
       seen[0].source_port == seen[1].source_port && seen[1].source_port == seen[2].source_port;
   CHECK_FALSE(same_ids);
   CHECK_FALSE(same_ports);
+}
+
+namespace {
+
+struct StrayCase {
+  std::string label;
+  std::vector<Scripted> script;
+  std::vector<std::pair<IgnoredReply, int>> ignored;
+};
+
+void check_ignored(const probes::IgnoredReplies& seen,
+                   const std::vector<std::pair<IgnoredReply, int>>& expected) {
+  int total = 0;
+  for (const auto& [kind, count] : expected) {
+    CAPTURE(probes::to_string(kind));
+    CHECK(seen.count(kind) == count);
+    total += count;
+  }
+  CHECK(seen.total() == total);
+}
+
+}  // namespace
+
+TEST_CASE("stray replies before the real one are ignored and the real one is accepted", "[dns]") {
+  // A datagram from another port never reaches the connected socket (the
+  // kernel drops it), so it is neither believed nor counted.
+  const auto test = GENERATE(values<StrayCase>({
+      {"our id, another question, cut short",
+       {Scripted::OtherQuestionCutShort, Scripted::Answer},
+       {{IgnoredReply::WrongQuestion, 1}}},
+      {"garbage", {Scripted::ShortGarbage, Scripted::Answer}, {{IgnoredReply::Short, 1}}},
+      {"our id, unparseable",
+       {Scripted::OursUnparseable, Scripted::Answer},
+       {{IgnoredReply::Malformed, 1}}},
+      {"our id and question, cut short",
+       {Scripted::OursCutShort, Scripted::Answer},
+       {{IgnoredReply::Malformed, 1}}},
+      {"wrong id", {Scripted::WrongId, Scripted::Answer}, {{IgnoredReply::WrongId, 1}}},
+      {"another source port", {Scripted::FromOtherPort, Scripted::Answer}, {}},
+      {"all of them in a row",
+       {Scripted::OtherQuestionCutShort, Scripted::ShortGarbage, Scripted::OursUnparseable,
+        Scripted::WrongId, Scripted::FromOtherPort, Scripted::Answer},
+       {{IgnoredReply::WrongQuestion, 1},
+        {IgnoredReply::Short, 1},
+        {IgnoredReply::Malformed, 1},
+        {IgnoredReply::WrongId, 1}}},
+  }));
+  CAPTURE(test.label);
+  boost::asio::io_context io;
+  ScriptedResolver resolver(io, "127.0.0.54", test.script);
+  const auto done = run_query_on(io, request_to(resolver.endpoint(), "www.example.", 2000ms));
+  CHECK(done.result.status == DnsStatus::Answer);
+  CHECK(done.result.detail == "dns: NOERROR, 1 answer");
+  CHECK(done.result.addresses() == std::vector{ip("192.0.2.1")});
+  check_ignored(done.result.ignored, test.ignored);
+  CHECK(resolver.udp_queries() == 1);
+  CHECK(done.elapsed < 2000ms);  // the answer ended it, not the deadline
+}
+
+TEST_CASE("a resolver that sends only stray replies leaves the query to its deadline", "[dns]") {
+  const auto [label, script, status, detail] =
+      GENERATE(table<std::string, std::vector<Scripted>, DnsStatus, std::string>({
+          {"none of them ours",
+           {Scripted::OtherQuestionCutShort, Scripted::ShortGarbage, Scripted::WrongId,
+            Scripted::FromOtherPort},
+           DnsStatus::Timeout,
+           "dns: timeout after 300ms (ignored 3 stray replies: 1 short, 1 wrong id, 1 wrong "
+           "question)"},
+          {"one of ours cut short",
+           {Scripted::OtherQuestionCutShort, Scripted::OursCutShort, Scripted::WrongId},
+           DnsStatus::Malformed,
+           "dns: malformed reply (answer section incomplete); then timeout after 300ms (ignored "
+           "3 stray replies: 1 wrong id, 1 wrong question, 1 malformed)"},
+      }));
+  CAPTURE(label);
+  boost::asio::io_context io;
+  ScriptedResolver resolver(io, "127.0.0.54", script);
+  const auto done = run_query_on(io, request_to(resolver.endpoint(), "www.example.", 300ms));
+  CHECK(done.result.status == status);
+  CHECK(done.result.detail == detail);
+  CHECK(done.result.rcode == -1);
+  CHECK(done.result.answers.empty());
+  CHECK(done.elapsed >= 300ms);
+  CHECK(done.elapsed < 300ms + k_slack);
+}
+
+TEST_CASE("over TCP, stray messages before the real answer are skipped on the same connection",
+          "[dns]") {
+  boost::asio::io_context io;
+  ScriptedResolver resolver(io, "127.0.0.54", {Scripted::Truncated},
+                            {Scripted::WrongId, Scripted::OursCutShort, Scripted::Answer});
+  const auto done = run_query_on(io, request_to(resolver.endpoint(), "big.example.", 2000ms));
+  CHECK(done.result.status == DnsStatus::Answer);
+  CHECK(done.result.over_tcp);
+  CHECK(done.result.addresses() == std::vector{ip("192.0.2.1")});
+  check_ignored(done.result.ignored, {{IgnoredReply::WrongId, 1}, {IgnoredReply::Malformed, 1}});
+  CHECK(resolver.tcp_queries() == 1);
+}
+
+TEST_CASE("a TCP retry that brings only strays fails and says what it ignored", "[dns]") {
+  const auto [label, script, status, detail] =
+      GENERATE(table<std::string, std::vector<Scripted>, DnsStatus, std::string>({
+          {"another id",
+           {Scripted::WrongId},
+           DnsStatus::Truncated,
+           "dns: truncated reply and TCP retry failed: connection closed by peer (ignored 1 "
+           "stray reply: 1 wrong id)"},
+          {"ours, cut short",
+           {Scripted::OursCutShort},
+           DnsStatus::Malformed,
+           "dns: malformed reply (answer section incomplete); then truncated reply and TCP "
+           "retry failed: connection closed by peer (ignored 1 stray reply: 1 malformed)"},
+          {"more strays than a connection may send", std::vector<Scripted>(20, Scripted::WrongId),
+           DnsStatus::Truncated,
+           "dns: truncated reply and TCP retry failed: 16 messages, none the reply (ignored 16 "
+           "stray replies: 16 wrong id)"},
+      }));
+  CAPTURE(label);
+  boost::asio::io_context io;
+  ScriptedResolver resolver(io, "127.0.0.54", {Scripted::Truncated}, script);
+  const auto done = run_query_on(io, request_to(resolver.endpoint(), "big.example.", 2000ms));
+  CHECK(done.result.status == status);
+  CHECK(done.result.detail == detail);
+  CHECK_FALSE(done.result.up());
+  CHECK(done.elapsed < 2000ms);  // the closed connection ended it, not the deadline
 }

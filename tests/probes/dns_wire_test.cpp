@@ -13,6 +13,7 @@ namespace {
 
 using namespace crosscheck;
 using probes::DnsStatus;
+using probes::IgnoredReply;
 using probes::ReplyMatch;
 
 struct PktDeleter {
@@ -182,8 +183,9 @@ TEST_CASE("a reply shorter than the DNS header is ignored", "[dns]") {
   const std::size_t size = GENERATE(0U, 2U, 11U);
   bytes.resize(size);
   const auto reply = probes::classify_dns_reply(bytes, query);
-  CHECK(reply.match == ReplyMatch::Mismatch);
-  CHECK(reply.mismatch.rfind("short reply (", 0) == 0);
+  CHECK(reply.match == ReplyMatch::Ignored);
+  CHECK(reply.ignored == IgnoredReply::Short);
+  CHECK(reply.why.rfind("short reply (", 0) == 0);
 }
 
 TEST_CASE("a reply with another id is ignored, whatever it says", "[dns]") {
@@ -191,22 +193,26 @@ TEST_CASE("a reply with another id is ignored, whatever it says", "[dns]") {
   wrong.id = 4243;
   wrong.answers = {"example.com. 60 IN A 192.0.2.1"};
   const auto reply = classify(wrong);
-  CHECK(reply.match == ReplyMatch::Mismatch);
-  CHECK(reply.mismatch == "id 4243, expected 4242");
+  CHECK(reply.match == ReplyMatch::Ignored);
+  CHECK(reply.ignored == IgnoredReply::WrongId);
+  CHECK(reply.why == "id 4243, expected 4242");
 }
 
 TEST_CASE("a message with QR clear is not a reply and is ignored", "[dns]") {
   const auto query = make_query();
   SECTION("our own query reflected back") {
-    CHECK(probes::classify_dns_reply(query.wire, query).match == ReplyMatch::Mismatch);
+    const auto reply = probes::classify_dns_reply(query.wire, query);
+    CHECK(reply.match == ReplyMatch::Ignored);
+    CHECK(reply.ignored == IgnoredReply::NotResponse);
   }
   SECTION("an answer-shaped message without QR") {
     Reply not_reply;
     not_reply.qr = false;
     not_reply.answers = {"example.com. 60 IN A 192.0.2.1"};
     const auto reply = classify(not_reply, query);
-    CHECK(reply.match == ReplyMatch::Mismatch);
-    CHECK(reply.mismatch == "not a response (QR clear)");
+    CHECK(reply.match == ReplyMatch::Ignored);
+    CHECK(reply.ignored == IgnoredReply::NotResponse);
+    CHECK(reply.why == "not a response (QR clear)");
   }
 }
 
@@ -223,8 +229,9 @@ TEST_CASE("a reply to another question is ignored", "[dns]") {
   wrong.questions = questions;
   wrong.answers = {"example.com. 60 IN A 192.0.2.1"};
   const auto reply = classify(wrong);
-  CHECK(reply.match == ReplyMatch::Mismatch);
-  CHECK_FALSE(reply.mismatch.empty());
+  CHECK(reply.match == ReplyMatch::Ignored);
+  CHECK(reply.ignored == IgnoredReply::WrongQuestion);
+  CHECK_FALSE(reply.why.empty());
 }
 
 TEST_CASE("the question is compared without regard to case", "[dns]") {
@@ -386,32 +393,120 @@ TEST_CASE("answers of another type only are an empty answer", "[dns]") {
   CHECK(reply.result.answers.empty());
 }
 
-TEST_CASE("a reply that does not parse after a valid header is accepted as malformed", "[dns]") {
+TEST_CASE("a reply of ours that does not parse is ignored as malformed, never judged", "[dns]") {
   const auto query = make_query();
   Reply ok;
   ok.answers = {"example.com. 60 IN A 192.0.2.1"};
   auto bytes = ok.wire(query);
-  std::string detail;
+  std::string why;
   SECTION("cut short inside the answer") {
     bytes.resize(bytes.size() - 3);
-    detail = "dns: malformed reply (answer section incomplete)";
+    why = "answer section incomplete";
   }
   SECTION("header promises more answers than there are") {
     bytes[7] = 5;
-    detail = "dns: malformed reply (answer section incomplete)";
+    why = "answer section incomplete";
   }
   SECTION("random bytes after the header") {
     bytes.resize(12);
     for (std::uint8_t b : {0xC0, 0xFF, 0x3F, 0x01, 0x02}) {
       bytes.push_back(b);
     }
-    detail = "dns: malformed reply (invalid compression pointer)";
+    why = "invalid compression pointer";
   }
   const auto reply = probes::classify_dns_reply(bytes, query);
-  REQUIRE(reply.match == ReplyMatch::Accepted);
-  CHECK(reply.result.status == DnsStatus::Malformed);
-  CHECK(reply.result.detail == detail);
-  CHECK(reply.result.rcode == -1);
+  CHECK(reply.match == ReplyMatch::Ignored);
+  CHECK(reply.ignored == IgnoredReply::Malformed);
+  CHECK(reply.why == why);
+}
+
+TEST_CASE("a reply with our id but another question and a cut-short answer is not ours", "[dns]") {
+  // Issue 14: this used to end the query as malformed, a down vote from one
+  // stray packet. The question is read first, so it is a wrong question.
+  const auto query = make_query();
+  Reply other;
+  other.questions = {"other.example. IN A"};
+  other.answers = {"other.example. 60 IN A 192.0.2.66"};
+  auto bytes = other.wire(query);
+  bytes.resize(bytes.size() - 3);
+  const auto reply = probes::classify_dns_reply(bytes, query);
+  CHECK(reply.match == ReplyMatch::Ignored);
+  CHECK(reply.ignored == IgnoredReply::WrongQuestion);
+  CHECK(reply.why == "question other.example. IN A, expected example.com. IN A");
+}
+
+TEST_CASE("a truncated reply cut inside a record still asks for the TCP retry", "[dns]") {
+  const auto query = make_query();
+  Reply truncated;
+  truncated.tc = true;
+  truncated.answers = {"example.com. 60 IN A 192.0.2.1"};
+  auto bytes = truncated.wire(query);
+  bytes.resize(bytes.size() - 3);
+  const auto reply = probes::classify_dns_reply(bytes, query);
+  CHECK(reply.match == ReplyMatch::Truncated);
+  CHECK(reply.result.status == DnsStatus::Truncated);
+  CHECK(reply.result.rcode == 0);
+}
+
+TEST_CASE("ignored replies are counted by kind and summed up in one phrase", "[dns]") {
+  probes::IgnoredReplies ignored;
+  CHECK(ignored.total() == 0);
+  CHECK(ignored.summary().empty());
+  ignored.add(IgnoredReply::WrongId, "id 1, expected 2");
+  CHECK(ignored.summary() == "1 stray reply: 1 wrong id");
+  ignored.add(IgnoredReply::Malformed, "answer section incomplete");
+  ignored.add(IgnoredReply::Malformed, "invalid compression pointer");
+  ignored.add(IgnoredReply::WrongQuestion, "question other.example. IN A");
+  CHECK(ignored.total() == 4);
+  CHECK(ignored.count(IgnoredReply::Malformed) == 2);
+  CHECK(ignored.count(IgnoredReply::Short) == 0);
+  CHECK(ignored.first_malformed == "answer section incomplete");
+  CHECK(ignored.summary() == "4 stray replies: 1 wrong id, 1 wrong question, 2 malformed");
+}
+
+TEST_CASE("a query without a valid reply is malformed only when one of ours did not parse",
+          "[dns]") {
+  const auto timeout = [] {
+    probes::DnsResult result;
+    result.status = DnsStatus::Timeout;
+    result.detail = "dns: timeout after 300ms";
+    return result;
+  }();
+  const auto tcp_failed = [] {
+    probes::DnsResult result;
+    result.status = DnsStatus::Truncated;
+    result.detail = "dns: truncated reply and TCP retry failed: connection closed by peer";
+    return result;
+  }();
+  probes::IgnoredReplies none;
+  probes::IgnoredReplies foreign;
+  foreign.add(IgnoredReply::WrongId, "");
+  foreign.add(IgnoredReply::WrongQuestion, "");
+  probes::IgnoredReplies ours_broken = foreign;
+  ours_broken.add(IgnoredReply::Malformed, "answer section incomplete");
+
+  const auto [label, otherwise, ignored, status, detail] = GENERATE_COPY(
+      table<std::string, probes::DnsResult, probes::IgnoredReplies, DnsStatus, std::string>({
+          {"nothing came", timeout, none, DnsStatus::Timeout, "dns: timeout after 300ms"},
+          {"only strays", timeout, foreign, DnsStatus::Timeout,
+           "dns: timeout after 300ms (ignored 2 stray replies: 1 wrong id, 1 wrong question)"},
+          {"one of ours did not parse", timeout, ours_broken, DnsStatus::Malformed,
+           "dns: malformed reply (answer section incomplete); then timeout after 300ms "
+           "(ignored 3 stray replies: 1 wrong id, 1 wrong question, 1 malformed)"},
+          {"TCP retry with strays", tcp_failed, foreign, DnsStatus::Truncated,
+           "dns: truncated reply and TCP retry failed: connection closed by peer "
+           "(ignored 2 stray replies: 1 wrong id, 1 wrong question)"},
+          {"TCP retry with one of ours broken", tcp_failed, ours_broken, DnsStatus::Malformed,
+           "dns: malformed reply (answer section incomplete); then truncated reply and TCP retry "
+           "failed: connection closed by peer (ignored 3 stray replies: 1 wrong id, 1 wrong "
+           "question, 1 malformed)"},
+      }));
+  CAPTURE(label);
+  const auto result = probes::no_valid_reply(otherwise, ignored);
+  CHECK(result.status == status);
+  CHECK(result.detail == detail);
+  CHECK(result.ignored.total() == ignored.total());
+  CHECK_FALSE(result.up());
 }
 
 TEST_CASE("judge_dns requires at least min_answers answers", "[dns]") {
@@ -483,4 +578,16 @@ TEST_CASE("every DNS status has its own stable name", "[dns]") {
   CHECK(names.size() == static_cast<std::size_t>(DnsStatus::ObserverError) + 1);
   CHECK(probes::to_string(DnsStatus::EmptyAnswer) == "empty_answer");
   CHECK(probes::to_string(DnsStatus::ObserverError) == "observer_error");
+}
+
+TEST_CASE("every kind of ignored reply has its own stable name", "[dns]") {
+  std::set<std::string_view> names;
+  for (std::size_t i = 0; i < probes::k_ignored_reply_kinds; ++i) {
+    const auto name = probes::to_string(static_cast<IgnoredReply>(i));
+    CHECK(name != "invalid");
+    names.insert(name);
+  }
+  CHECK(names.size() == probes::k_ignored_reply_kinds);
+  CHECK(probes::to_string(IgnoredReply::WrongId) == "wrong_id");
+  CHECK(probes::to_string(IgnoredReply::Malformed) == "malformed");
 }
