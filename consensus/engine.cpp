@@ -154,6 +154,7 @@ bool Engine::add_remote_vantage(const VantagePolicy& vantage) {
 
 std::vector<std::string> Engine::known_domains() const {
   std::vector<std::string> domains;
+  domains.reserve(vantages_.size() + policy_.peers.size());
   std::unordered_set<std::string_view> seen;
   std::unordered_set<std::string_view> reporting_nodes;
   for (const auto& vantage : vantages_) {

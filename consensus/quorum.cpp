@@ -48,6 +48,8 @@ VoteCounts tally(const std::vector<Evidence>& evidence,
   }
   VoteCounts counts;
   counts.known_domains = static_cast<int>(known_domains.size());
+  counts.up_domains.reserve(known_domains.size());
+  counts.down_domains.reserve(seen.size());
   // Iterate known domains (not evidence) so the lists come out in a stable,
   // configured order whatever order the vantages were added in.
   for (const auto& domain : known_domains) {

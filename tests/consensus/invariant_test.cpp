@@ -14,6 +14,7 @@
 
 using crosscheck::testing::generate_trace;
 using crosscheck::testing::run_trace;
+using crosscheck::testing::run_world;
 using crosscheck::testing::shrink;
 using crosscheck::testing::Step;
 using crosscheck::testing::to_jsonl;
@@ -38,15 +39,12 @@ TEST_CASE("no evaluation of a randomized world publishes what the votes do not s
   for (std::uint64_t seed = only_seed >= 0 ? static_cast<std::uint64_t>(only_seed) : 1;
        evaluations < total; ++seed) {
     const int length = 200 + static_cast<int>(seed % 7) * 300;
-    const auto trace = generate_trace(seed, length);
-    for (const auto& step : trace.steps) {
-      restarts += step.kind == Step::Kind::Restart ? 1 : 0;
-    }
-    const auto result = run_trace(trace);
+    const auto result = run_world(seed, length);
     evaluations += result.evaluations;
+    restarts += result.restarts;
     ++worlds;
     if (result.violation) {
-      const auto small = shrink(trace);
+      const auto small = shrink(generate_trace(seed, length));
       const auto path = "invariant-seed-" + std::to_string(seed) + ".jsonl";
       std::ofstream(path) << to_jsonl(small);
       FAIL("seed " << seed << " (rerun: CROSSCHECK_INVARIANT_SEED=" << seed

@@ -3,6 +3,7 @@
 #include "consensus/time_format.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -34,8 +35,16 @@ class Generator {
     trace_.seed = seed;
   }
 
-  Trace run() {
+  // The world's rules; call before run().
+  const cs::Policy& make_world() {
     make_policy();
+    return trace_.policy;
+  }
+
+  // Hands every step to `emit` as it is made (a trace of a million
+  // evaluations is never held in memory).
+  void run(const std::function<void(const Step&)>& emit) {
+    emit_ = &emit;
     for (const auto& vantage : remote_) {
       if (chance(0.7)) {
         register_remote(vantage);
@@ -44,6 +53,11 @@ class Generator {
     while (evaluations_ < budget_) {
       tick();
     }
+  }
+
+  Trace trace() {
+    make_world();
+    run([this](const Step& step) { (*emit_)(step); });
     return std::move(trace_);
   }
 
@@ -136,7 +150,7 @@ class Generator {
     step.kind = Step::Kind::AddRemote;
     step.at = instant_at(now_);
     step.vantage = vantage;
-    trace_.steps.push_back(step);
+    (*emit_)(step);
   }
 
   Outcome outcome_for(std::size_t v, std::size_t t) {
@@ -164,7 +178,7 @@ class Generator {
     step.at = instant_at(now_);
     if (last && chance(0.04)) {
       step.observation = *last;  // delivered again (at-least-once)
-      trace_.steps.push_back(step);
+      (*emit_)(step);
       return;
     }
     cs::Observation observation;
@@ -177,7 +191,7 @@ class Generator {
     observation.layer = observation.outcome == Outcome::Down ? cs::Layer::Dns : cs::Layer::None;
     step.observation = observation;
     last = observation;
-    trace_.steps.push_back(step);
+    (*emit_)(step);
   }
 
   void observe_remote(std::size_t r, std::size_t t) {
@@ -200,7 +214,7 @@ class Generator {
           ms(0, static_cast<int>(trace_.policy.targets[t].stale_after.count()) * 3 / 2);
       step.remote.observed_at = instant_at(std::max(Duration{0}, now_ - age));
     }
-    trace_.steps.push_back(step);
+    (*emit_)(step);
   }
 
   void tick() {
@@ -254,7 +268,7 @@ class Generator {
       step.override_value.by = "test";
       step.override_value.set_at = step.at.wall;
       step.override_value.expires_at = step.at.wall + interval_ * uniform(1, 10);
-      trace_.steps.push_back(step);
+      (*emit_)(step);
     }
     if (chance(0.002)) {
       Step step;
@@ -264,18 +278,18 @@ class Generator {
                         .targets[static_cast<std::size_t>(
                             uniform(0, static_cast<int>(policy.targets.size()) - 1))]
                         .name;
-      trace_.steps.push_back(step);
+      (*emit_)(step);
     }
     if (chance(0.004)) {
       Step step;
       step.kind = Step::Kind::Restart;
       step.at = instant_at(now_);
-      trace_.steps.push_back(step);
+      (*emit_)(step);
     }
     Step evaluate;
     evaluate.kind = Step::Kind::Evaluate;
     evaluate.at = instant_at(now_);
-    trace_.steps.push_back(evaluate);
+    (*emit_)(evaluate);
     ++evaluations_;
   }
 
@@ -283,6 +297,7 @@ class Generator {
   int budget_;
   int evaluations_ = 0;
   Trace trace_;
+  const std::function<void(const Step&)>* emit_ = nullptr;
   Duration now_{0};
   Duration interval_{10'000};
   std::vector<bool> truth_;
@@ -359,31 +374,35 @@ std::string subject_of(const cs::Event& event) {
 
 class Runner {
  public:
-  explicit Runner(const Trace& trace)
-      : trace_(trace), engine_(std::make_unique<cs::Engine>(trace.policy)) {
-    for (const auto& vantage : trace.policy.vantages) {
+  explicit Runner(const cs::Policy& policy)
+      : policy_(policy), engine_(std::make_unique<cs::Engine>(policy)) {
+    for (const auto& vantage : policy.vantages) {
       domain_of_[vantage.name] = vantage.domain;
     }
-    for (const auto& target : trace.policy.targets) {
+    for (const auto& target : policy.targets) {
       published_[target.name] = Published{};
     }
   }
 
-  RunResult run() {
-    RunResult result;
-    for (std::size_t i = 0; i < trace_.steps.size(); ++i) {
-      step(trace_.steps[i]);
-      if (trace_.steps[i].kind == Step::Kind::Evaluate) {
-        ++result.evaluations;
-      }
-      if (violation_) {
-        result.violation = "step " + std::to_string(i) + ": " + *violation_;
-        result.failed_step = i;
-        return result;
-      }
+  // Applies one step; false once an invariant is broken (see result()).
+  bool apply(const Step& step) {
+    if (violation_) {
+      return false;
     }
-    return result;
+    this->step(step);
+    if (step.kind == Step::Kind::Evaluate) {
+      ++result_.evaluations;
+    }
+    if (violation_) {
+      result_.violation = "step " + std::to_string(steps_) + ": " + *violation_;
+      result_.failed_step = steps_;
+      return false;
+    }
+    ++steps_;
+    return true;
   }
+
+  const RunResult& result() const { return result_; }
 
  private:
   struct Published {
@@ -399,12 +418,12 @@ class Runner {
   }
 
   const cs::TargetPolicy& policy_of(const std::string& target) const {
-    for (const auto& item : trace_.policy.targets) {
+    for (const auto& item : policy_.targets) {
       if (item.name == target) {
         return item;
       }
     }
-    return trace_.policy.targets.front();
+    return policy_.targets.front();
   }
 
   void step(const Step& step) {
@@ -437,6 +456,7 @@ class Runner {
         if (engine_->add_remote_vantage(step.vantage)) {
           remotes_[step.vantage.name] = step.vantage;
           domain_of_[step.vantage.name] = step.vantage.domain;
+          known_.reset();
         }
         break;
       case Step::Kind::SetOverride:
@@ -451,6 +471,7 @@ class Runner {
         break;
       case Step::Kind::Restart:
         restart();
+        ++result_.restarts;
         break;
       case Step::Kind::Evaluate:
         evaluate(step.at);
@@ -461,7 +482,7 @@ class Runner {
   // What storage would hand a new process: verdicts, generations, open
   // episodes with their keys, overrides. Hysteresis starts empty.
   void restart() {
-    auto engine = std::make_unique<cs::Engine>(trace_.policy);
+    auto engine = std::make_unique<cs::Engine>(policy_);
     for (const auto& [name, vantage] : remotes_) {
       engine->add_remote_vantage(vantage);
     }
@@ -522,10 +543,23 @@ class Runner {
     std::erase_if(overrides_, [&](const auto& item) { return now.wall >= item.second.expires_at; });
     const auto evaluation = engine_->evaluate(now);
     check_events(evaluation.events);
+    if (!known_) {
+      known_ = known_domains();
+    }
+    // verdicts() is parallel to the policy's targets.
+    const auto& verdicts = engine_->verdicts();
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+      check_verdict(verdicts[i], policy_.targets[i], now, *known_);
+    }
+  }
+
+  // The failure domains DESIGN.md counts: local, reported by peers, and one
+  // placeholder per peer that has reported nothing.
+  std::vector<std::string> known_domains() const {
     std::vector<std::string> known;
     std::set<std::string> seen;
     std::set<std::string> reporting;
-    for (const auto& vantage : trace_.policy.vantages) {
+    for (const auto& vantage : policy_.vantages) {
       if (seen.insert(vantage.domain).second) {
         known.push_back(vantage.domain);
       }
@@ -536,19 +570,16 @@ class Runner {
         known.push_back(vantage.domain);
       }
     }
-    for (const auto& peer : trace_.policy.peers) {
+    for (const auto& peer : policy_.peers) {
       if (!reporting.contains(peer) && seen.insert(peer).second) {
         known.push_back(peer);
       }
     }
-    for (const auto& verdict : engine_->verdicts()) {
-      check_verdict(verdict, now, known);
-    }
+    return known;
   }
 
-  void check_verdict(const cs::Verdict& verdict, const cs::Instant& now,
-                     const std::vector<std::string>& known) {
-    const auto& target = policy_of(verdict.target);
+  void check_verdict(const cs::Verdict& verdict, const cs::TargetPolicy& target,
+                     const cs::Instant& now, const std::vector<std::string>& known) {
     const auto& name = verdict.target;
     auto& previous = published_[name];
     // Evidence: every vote is the reference model's, suspects count unknown.
@@ -582,40 +613,43 @@ class Runner {
     const int majority = std::max(domain_count / 2 + 1, std::min(2, domain_count));
     const int down_quorum = target.down_quorum.count.value_or(majority);
     const int up_quorum = target.up_quorum.count.value_or(majority);
-    const std::string where =
-        name + " at " + cs::format_rfc3339(now.wall) + " (" + std::to_string(down) + " down, " +
-        std::to_string(up) + " up of " + std::to_string(domain_count) + ", quorum " +
-        std::to_string(down_quorum) + "/" + std::to_string(up_quorum) + "): " + verdict.reason;
+    // Built only when something failed: it costs more than the checks.
+    const auto where = [&] {
+      return name + " at " + cs::format_rfc3339(now.wall) + " (" + std::to_string(down) +
+             " down, " + std::to_string(up) + " up of " + std::to_string(domain_count) +
+             ", quorum " + std::to_string(down_quorum) + "/" + std::to_string(up_quorum) +
+             "): " + verdict.reason;
+    };
     // The invariant (DESIGN.md): fresh verdicts only as the votes say now.
     if (verdict.fresh && verdict.kind == VerdictKind::Unhealthy && down < down_quorum &&
         !override_in_force(name, VerdictKind::Unhealthy, now.wall)) {
-      fail("published fresh unhealthy without a down quorum: " + where);
+      fail("published fresh unhealthy without a down quorum: " + where());
     }
     if (verdict.fresh && verdict.kind == VerdictKind::Healthy && (down != 0 || up < up_quorum) &&
         !override_in_force(name, VerdictKind::Healthy, now.wall)) {
-      fail("published fresh healthy without an up quorum and no domain down: " + where);
+      fail("published fresh healthy without an up quorum and no domain down: " + where());
     }
     for (const auto kind : {VerdictKind::Healthy, VerdictKind::Unhealthy}) {
       if (override_in_force(name, kind, now.wall) && verdict.kind != kind) {
-        fail("an override in force did not win: " + where);
+        fail("an override in force did not win: " + where());
       }
     }
     if (verdict.confirmed() && verdict.held) {
-      fail("a confirmed verdict holds nothing: " + where);
+      fail("a confirmed verdict holds nothing: " + where());
     }
     if (verdict.valid_until < verdict.evaluated_at || verdict.evaluated_at != now.wall) {
-      fail("valid_until before evaluated_at: " + where);
+      fail("valid_until before evaluated_at: " + where());
     }
     const bool changed = verdict.kind != previous.kind;
     if (verdict.generation != previous.generation + (changed ? 1 : 0)) {
       fail("generation moved from " + std::to_string(previous.generation) + " to " +
            std::to_string(verdict.generation) +
-           (changed ? " on a change: " : " without a change: ") + where);
+           (changed ? " on a change: " : " without a change: ") + where());
     }
     const bool announced = changes_.contains(name);
     if (announced != changed) {
       fail(std::string(changed ? "a change without" : "no change but") +
-           " a verdict_changed event: " + where);
+           " a verdict_changed event: " + where());
     }
     previous.kind = verdict.kind;
     previous.generation = verdict.generation;
@@ -666,16 +700,19 @@ class Runner {
     }
   }
 
-  const Trace& trace_;
+  cs::Policy policy_;
   std::unique_ptr<cs::Engine> engine_;
+  RunResult result_;
+  std::size_t steps_ = 0;
   std::map<std::string, std::map<std::string, ReferenceVote>> votes_;  // target -> vantage
   std::map<std::string, std::string> domain_of_;
   std::map<std::string, cs::VantagePolicy> remotes_;
   std::map<std::string, cs::Override> overrides_;
   std::map<std::string, Published> published_;
-  std::map<std::string, OpenEpisode> open_;  // key -> episode
-  std::set<std::string> keys_;               // every key ever opened
-  std::set<std::string> changes_;            // targets with a verdict_changed event now
+  std::map<std::string, OpenEpisode> open_;        // key -> episode
+  std::set<std::string> keys_;                     // every key ever opened
+  std::set<std::string> changes_;                  // targets with a verdict_changed event now
+  std::optional<std::vector<std::string>> known_;  // cached known_domains()
   std::optional<std::string> violation_;
 };
 
@@ -688,11 +725,24 @@ int Trace::evaluations() const {
 }
 
 Trace generate_trace(std::uint64_t seed, int evaluations) {
-  return Generator(seed, evaluations).run();
+  return Generator(seed, evaluations).trace();
 }
 
 RunResult run_trace(const Trace& trace) {
-  return Runner(trace).run();
+  Runner runner(trace.policy);
+  for (const auto& step : trace.steps) {
+    if (!runner.apply(step)) {
+      break;
+    }
+  }
+  return runner.result();
+}
+
+RunResult run_world(std::uint64_t seed, int evaluations) {
+  Generator generator(seed, evaluations);
+  Runner runner(generator.make_world());
+  generator.run([&](const Step& step) { runner.apply(step); });
+  return runner.result();
 }
 
 Trace shrink(const Trace& failing) {

@@ -51,6 +51,7 @@ Trace generate_trace(std::uint64_t seed, int evaluations);
 
 struct RunResult {
   int evaluations = 0;
+  int restarts = 0;
   std::optional<std::string> violation;  // the first broken invariant
   std::size_t failed_step = 0;
 };
@@ -58,6 +59,9 @@ struct RunResult {
 // Runs `trace` on a fresh engine and checks every invariant after each
 // evaluation; stops at the first violation.
 RunResult run_trace(const Trace& trace);
+
+// The same for generate_trace(seed, evaluations), without holding the trace.
+RunResult run_world(std::uint64_t seed, int evaluations);
 
 // The smallest sub-trace (by removing steps) that still breaks an invariant.
 Trace shrink(const Trace& failing);
