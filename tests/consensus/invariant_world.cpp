@@ -57,7 +57,7 @@ class Generator {
 
   Trace trace() {
     make_world();
-    run([this](const Step& step) { (*emit_)(step); });
+    run([this](const Step& step) { trace_.steps.push_back(step); });
     return std::move(trace_);
   }
 
