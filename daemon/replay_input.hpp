@@ -1,16 +1,28 @@
 // Reading `replay` input: one JSON object per line, an observation or an
-// operator override (DESIGN.md "CLI contract"). Pure parsing of one line;
-// no file or clock access.
+// operator override (DESIGN.md "CLI contract"). Bounded line reading from a
+// stream it is given and pure parsing of one line; opens no file, reads no clock.
 #pragma once
 
 #include "consensus/types.hpp"
 
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace crosscheck::daemon {
+
+// Longest line kept; a longer one is skipped without ever being held whole.
+constexpr std::size_t k_replay_max_line_bytes = std::size_t{64} * 1024;
+// An observation's answers: the same bounds as a peer's vote (peer_protocol.hpp).
+constexpr std::size_t k_replay_max_answers = 64;
+constexpr std::size_t k_replay_max_answer_bytes = 256;
+// Input echoed in a message is cut to this many bytes (after escaping).
+constexpr std::size_t k_replay_max_echo_bytes = 200;
 
 // {"t": ..., "override": {"target", "verdict", "reason", "ttl", "by"}}
 struct OverrideRecord {
@@ -30,12 +42,40 @@ struct ReplayRecord {
   std::optional<std::string> domain;
 };
 
+enum class LineStatus : std::uint8_t { Read, TooLong, End };
+
+// Reads `input` line by line with memory bounded by `limit`, whatever the
+// input: a 200 MB line is read through to its newline, never buffered.
+class LineReader {
+ public:
+  explicit LineReader(std::istream& input, std::size_t limit = k_replay_max_line_bytes);
+
+  // The next line without its '\n': Read with `line` valid until the next
+  // call; TooLong (more than `limit` bytes) with `line` empty and `length`
+  // its size, the reader then at the following line; End at end of input.
+  LineStatus next(std::string_view& line, std::size_t& length);
+
+ private:
+  std::istream& input_;
+  std::vector<char> buffer_;  // limit + 1: getline stores a terminating NUL
+};
+
+// `text` fit to echo in a one-line message: control characters (C0, DEL,
+// C1) and invalid UTF-8 escaped (\n, \t, \x1b, \u009b), cut to at most
+// `limit` bytes on a character boundary, "…" marking a cut. A message
+// echoing several values splits k_replay_max_echo_bytes among them.
+std::string echo_input(std::string_view text, std::size_t limit = k_replay_max_echo_bytes);
+
 // Parses one line. On failure returns nullopt and sets `error` to a
-// one-line reason ("missing field 'outcome'").
+// one-line reason ("missing field 'outcome'") echoing at most
+// k_replay_max_echo_bytes of any input value.
 // Observations: "t", "target", "vantage", "outcome" (up|down|observer_error)
 // are required; "detail", "layer", "latency_ms", "answers",
 // "last_known_good" and "domain" are optional. Without "layer", a down
 // observation's layer comes from its detail prefix ("dns: ..." -> dns).
+// Refused: an object naming a key twice, a time with seconds 60 (a leap
+// second has no representation here), more than k_replay_max_answers
+// answers or one longer than k_replay_max_answer_bytes.
 std::optional<ReplayRecord> parse_replay_line(std::string_view line, std::string& error);
 
 }  // namespace crosscheck::daemon

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 using namespace crosscheck::daemon;
 namespace cs = crosscheck::consensus;
 
@@ -60,7 +62,8 @@ TEST_CASE("bad replay lines are refused with a reason", "[replay]") {
       {"[1, 2]", "expected a JSON object"},
       {R"({"target": "x"})", "missing field 't'"},
       {R"({"t": 5})", "field 't' must be a string"},
-      {R"({"t": "yesterday"})", "t 'yesterday' is not an RFC 3339 time such as 2025-10-20T06:48:00Z"},
+      {R"({"t": "yesterday"})",
+       "t 'yesterday' is not an RFC 3339 time such as 2025-10-20T06:48:00Z"},
       {R"({"t": "2025-10-20T06:48:00Z", "vantage": "q", "outcome": "up"})",
        "missing field 'target'"},
       {R"({"t": "2025-10-20T06:48:00Z", "target": "x", "outcome": "up"})",
@@ -87,8 +90,130 @@ TEST_CASE("bad replay lines are refused with a reason", "[replay]") {
        "override: missing field 'reason'"},
       {R"({"t": "2025-10-20T06:48:00Z", "clear_override": 3})",
        "a clear_override line has only 't' and 'clear_override': \"TARGET\""},
+      {R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "b/q", "outcome": "up", "domain": 5})",
+       "field 'domain' must be a string"},
+      {R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "b/q", "outcome": "up", "domain": ""})",
+       "field 'domain' must not be empty"},
+      {R"({"t": "2025-10-20T06:48:00Z"} {})", "not valid JSON: extra data"},
   }));
   std::string error;
   CHECK_FALSE(parse_replay_line(line, error));
   CHECK(error == expected);
+}
+
+TEST_CASE("an object naming a key twice is refused instead of one value silently winning",
+          "[replay]") {
+  const auto [line, key] = GENERATE(table<std::string, std::string>({
+      {R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "q", "outcome": "up", "outcome": "down"})",
+       "outcome"},
+      {R"({"t": "2025-10-20T06:48:00Z", "t": "2025-10-20T07:48:00Z", "target": "x", "vantage": "q", "outcome": "up"})",
+       "t"},
+      {R"({"t": "2025-10-20T06:48:00Z", "override": {"target": "x", "verdict": "healthy", "reason": "r", "ttl": "1m", "ttl": "9d"}})",
+       "ttl"},
+      // Keys compare after unescaping: "\u0074" is "t".
+      {R"({"t": "2025-10-20T06:48:00Z", "\u0074": "2025-10-20T07:48:00Z", "target": "x", "vantage": "q", "outcome": "up"})",
+       "t"},
+  }));
+  std::string error;
+  CHECK_FALSE(parse_replay_line(line, error));
+  CHECK(error ==
+        "field '" + key + "' appears twice in one object; which one counts would be a guess");
+}
+
+TEST_CASE("the same key in different objects of one line is not a duplicate", "[replay]") {
+  std::string error;
+  const auto record = parse_replay_line(
+      R"({"t": "2025-10-20T06:48:00Z", "override": {"t": 1, "target": "x", "verdict": "healthy", "reason": "r", "ttl": "1m"}})",
+      error);
+  CHECK_FALSE(record);
+  CHECK(error == "override: unknown field 't'");  // refused for the field, not as a duplicate
+}
+
+TEST_CASE("a time with seconds 60 is refused as a leap second that cannot be represented",
+          "[replay]") {
+  const auto t = GENERATE(as<std::string>{}, "2016-12-31T23:59:60Z", "2016-12-31T23:59:60.5Z",
+                          "2017-01-01T01:59:60+02:00");
+  std::string error;
+  CHECK_FALSE(parse_replay_line(
+      R"({"t": ")" + t + R"(", "target": "x", "vantage": "q", "outcome": "up"})", error));
+  CHECK(error == "t '" + t +
+                     "' has seconds 60: a leap second cannot be represented (it would read as "
+                     "the next minute's :00); record it as :59");
+  std::string ok_error;
+  CHECK(parse_replay_line(
+      R"({"t": "2016-12-31T23:59:59Z", "target": "x", "vantage": "q", "outcome": "up"})",
+      ok_error));
+}
+
+TEST_CASE("answers are bounded in number and in length", "[replay]") {
+  const auto answers = [](std::size_t count, std::size_t length) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < count; ++i) {
+      out += (i == 0 ? "\"" : ", \"") + std::string(length, 'a') + "\"";
+    }
+    return out + "]";
+  };
+  const auto line = [](const std::string& list) {
+    return R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "q", "outcome": "up", "answers": )" +
+           list + "}";
+  };
+  std::string error;
+  const auto at_limit = parse_replay_line(line(answers(64, 256)), error);
+  REQUIRE(at_limit);
+  CHECK(std::get<cs::Observation>(at_limit->body).answers.size() == 64);
+  CHECK_FALSE(parse_replay_line(line(answers(65, 1)), error));
+  CHECK(error == "field 'answers' holds 65 entries, more than 64");
+  CHECK_FALSE(parse_replay_line(line(answers(1, 257)), error));
+  CHECK(error == "an answer of 257 bytes is longer than 256");
+}
+
+TEST_CASE(
+    "echoed input is cut to 200 bytes on a character boundary with control characters "
+    "escaped",
+    "[replay]") {
+  CHECK(echo_input("db-primary") == "db-primary");
+  CHECK(echo_input("a\nb\tc\x1b[31md\x7f") == R"(a\nb\tc\x1b[31md\x7f)");
+  CHECK(echo_input("csi \xc2\x9b, é ok") == "csi \\u009b, é ok");
+  CHECK(echo_input("bad \xff\xc3") == R"(bad \xff\xc3)");
+  CHECK(echo_input(std::string(200, 'x')) == std::string(200, 'x'));
+  CHECK(echo_input(std::string(201, 'x')) == std::string(200, 'x') + "…");
+  CHECK(echo_input(std::string(100'000, 'x')).size() == 200 + std::string("…").size());
+  // 199 bytes and a 2-byte character: the character is not split.
+  CHECK(echo_input(std::string(199, 'x') + "é") == std::string(199, 'x') + "…");
+  // Escapes count toward the limit: 60 ESCs are 240 bytes escaped.
+  CHECK(echo_input(std::string(60, '\x1b')).size() <= 200 + std::string("…").size());
+}
+
+TEST_CASE("a refusal echoes at most 200 bytes of a huge value", "[replay]") {
+  const std::string huge(50'000, 'v');
+  std::string error;
+  CHECK_FALSE(parse_replay_line(
+      R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "q", "outcome": ")" + huge + "\"}",
+      error));
+  CHECK(error.size() < 300);
+  CHECK_THAT(error, Catch::StartsWith("outcome '" + std::string(200, 'v') + "…'"));
+}
+
+TEST_CASE("the line reader skips an over-long line whole, keeping none of it, and goes on",
+          "[replay]") {
+  std::istringstream input("12345678\n123456789\n\n" + std::string(std::size_t{1} << 20, 'y') +
+                           "\nnext\nlast");
+  LineReader reader(input, 8);
+  std::string_view line;
+  std::size_t length = 0;
+  CHECK(reader.next(line, length) == LineStatus::Read);  // exactly the limit
+  CHECK(line == "12345678");
+  CHECK(reader.next(line, length) == LineStatus::TooLong);
+  CHECK(length == 9);
+  CHECK(line.empty());
+  CHECK(reader.next(line, length) == LineStatus::Read);
+  CHECK(line.empty());
+  CHECK(reader.next(line, length) == LineStatus::TooLong);
+  CHECK(length == std::size_t{1} << 20);
+  CHECK(reader.next(line, length) == LineStatus::Read);
+  CHECK(line == "next");
+  CHECK(reader.next(line, length) == LineStatus::Read);  // no final newline
+  CHECK(line == "last");
+  CHECK(reader.next(line, length) == LineStatus::End);
+  CHECK(reader.next(line, length) == LineStatus::End);
 }
