@@ -61,7 +61,7 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
   }
   const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
                             day{static_cast<unsigned>(*d)}};
-  if (!date.ok() || *h > 23 || *mi > 59 || *s > 60) {
+  if (!date.ok() || *h > 23 || *mi > 59 || *s > 59) {
     return std::nullopt;
   }
   std::size_t pos = 19;

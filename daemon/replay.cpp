@@ -59,7 +59,8 @@ class Printer {
     }
     out_ << std::left << std::setw(22) << "TIME" << std::setw(static_cast<int>(width_) + 2)
          << "TARGET" << std::setw(11) << "VERDICT" << std::setw(11) << "HELD" << std::setw(6)
-         << "GEN" << "REASON\n";
+         << "GEN"
+         << "REASON\n";
   }
 
   void event(const cs::Event& event, ReplayStats& stats) {
@@ -167,6 +168,7 @@ std::optional<std::string> observe_refusal(cs::ObserveStatus status) {
     case cs::ObserveStatus::UnknownTarget:
     case cs::ObserveStatus::UnknownVantage:
     case cs::ObserveStatus::OutOfOrder:
+    case cs::ObserveStatus::Duplicate:
       break;
   }
   return "observation refused: " + std::string(cs::to_string(status));
@@ -253,7 +255,14 @@ class Replayer {
       if (!register_remote(observation->vantage, record.domain)) {
         return "vantage '" + echo_input(observation->vantage) + "' refused by the engine";
       }
-      return observe_refusal(engine_.observe(*observation));
+      const auto status = engine_.observe(*observation);
+      if (status == cs::ObserveStatus::Duplicate) {
+        // At-least-once delivery (logs merged, pulls retried) is normal:
+        // the copy counts once, and is neither a record nor an error.
+        ++stats_.duplicates;
+        return std::nullopt;
+      }
+      return observe_refusal(status);
     }
     if (const auto* set = std::get_if<OverrideRecord>(&record.body)) {
       if (!engine_.set_override(set->target, set->value)) {
@@ -464,16 +473,18 @@ ReplayStats run_replay(std::istream& input, const std::string& input_name,
       continue;
     }
     replayer.advance_to(record->t);
+    const int duplicates = stats.duplicates;
     if (auto why = replayer.apply(*record)) {
       skip(*why);
       continue;
     }
-    ++stats.records;
+    stats.records += stats.duplicates == duplicates ? 1 : 0;
   }
   replayer.finish();
   if (!options.json) {
     out << "\n"
-        << counted(stats.records, "record") << " replayed, " << stats.skipped << " skipped; "
+        << counted(stats.records, "record") << " replayed, " << stats.skipped << " skipped, "
+        << counted(stats.duplicates, "duplicate") << " ignored; "
         << counted(stats.changes, "verdict change") << ", "
         << counted(stats.escalations, "escalation") << '\n';
     for (const auto& verdict : replayer.engine().verdicts()) {

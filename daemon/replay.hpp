@@ -22,9 +22,10 @@ struct ReplayOptions {
 
 struct ReplayStats {
   int lines = 0;
-  int records = 0;  // lines applied
-  int skipped = 0;  // bad lines, reported and skipped
-  int changes = 0;  // verdict changes printed
+  int records = 0;     // lines applied
+  int skipped = 0;     // bad lines, reported and skipped
+  int duplicates = 0;  // observations already counted (same target, vantage, time): ignored
+  int changes = 0;     // verdict changes printed
   int escalations = 0;
   // Engine evaluations run: linear in the records, whatever the gaps
   // between them (a gap is stepped only while something can change).

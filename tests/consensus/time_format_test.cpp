@@ -32,3 +32,9 @@ TEST_CASE("durations print in their shortest exact unit", "[time]") {
   CHECK(format_duration(168h) == "7d");
   CHECK(format_duration(0ms) == "0ms");
 }
+
+TEST_CASE("a leap second (seconds field 60) is refused, not read as the next minute",
+          "[time]") {
+  CHECK_FALSE(parse_rfc3339("2016-12-31T23:59:60Z"));
+  CHECK(parse_rfc3339("2016-12-31T23:59:59Z"));
+}

@@ -345,3 +345,26 @@ TEST_CASE("skipping settled gaps prints exactly what evaluating every tick print
   CHECK(saw_override_expiry);
   CHECK(saw_staleness);
 }
+
+TEST_CASE("an observation delivered three times replays exactly as once, and is no error",
+          "[replay]") {
+  // At-least-once delivery: a replay file merged from several logs. Before,
+  // each copy moved the fall streak, so one failed probe per domain could
+  // confirm an outage.
+  const auto once = two_of_three_outage();
+  std::string thrice;
+  std::istringstream lines(once);
+  int count = 0;
+  for (std::string line; std::getline(lines, line);) {
+    thrice += line + "\n" + line + "\n" + line + "\n";
+    ++count;
+  }
+  const auto expected = replay(once, k_two_oracles);
+  const auto actual = replay(thrice, k_two_oracles);
+  REQUIRE_FALSE(expected.output.empty());
+  CHECK(actual.output == expected.output);
+  CHECK(actual.errors.empty());
+  CHECK(actual.stats.skipped == 0);
+  CHECK(actual.stats.duplicates == 2 * count);
+  CHECK(actual.stats.records == expected.stats.records);
+}
