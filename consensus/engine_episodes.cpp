@@ -295,6 +295,7 @@ void Engine::update_side_episodes(std::size_t index,
       state.side_episodes[episode.kind] = event.key;
     } else {
       event.kind = resolution_of(episode.kind);
+      event.reason = verdict.reason;
       event.key = open->second;
       state.side_episodes.erase(open);
     }

@@ -13,12 +13,16 @@ import pathlib
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "scenarios"
 INTERVAL = 10
-PHASE = {"cloudflare": 0, "quad9": 3, "google": 6, "oracle-b/hetzner": 5}
+PHASE = {"cloudflare": 0, "quad9": 3, "google": 6, "oracle-b/hetzner": 5,
+         "cloudflare-a": 0, "cloudflare-b": 1, "quad9-a": 3, "quad9-b": 4,
+         "oracle-b/quad9": 5}
 UP_DETAIL = {
     "dynamodb-use1": ("http: 200 OK", ["203.0.113.10", "203.0.113.11"]),
     "db-primary": ("tcp: connected to 198.51.100.5:5432", ["198.51.100.5"]),
     "api-gateway": ("http: 200 OK", ["192.0.2.80"]),
     "root-zone": ("dns: NOERROR, 13 answers", ["a.root-servers.net."]),
+    **{f"svc-{x}": ("dns: NOERROR, 1 answer", [f"192.0.2.{i + 1}"])
+       for i, x in enumerate("abcde")},
 }
 
 
@@ -171,6 +175,155 @@ def override_expires():
     return lines
 
 
+# --- Issue 14: one scenario per class of false-failover bug -----------------
+
+
+def override_expires_in_grace():
+    # Class 1 (grace holds the *published* verdict). db-primary really goes
+    # down everywhere and is confirmed unhealthy; the operator overrides it
+    # healthy while failing over by hand. The service comes back; quad9's
+    # resolver keeps a stale negative answer. The override expires 5 s after
+    # cloudflare and google vote up again, inside dispute_grace: before the
+    # fix grace republished its internal "unhealthy" on quad9's word alone.
+    start = dt.datetime(2025, 11, 3, 8, 0, tzinfo=dt.timezone.utc)
+    outage = (start + dt.timedelta(minutes=2), start + dt.timedelta(minutes=5))
+
+    def decide(t, target, vantage):
+        if outage[0] <= t < outage[1] or (vantage == "quad9" and t >= outage[0]):
+            return down(t, target, vantage, "tcp: connection refused", layer="connect")
+        return up(t, target, vantage)
+
+    lines = run(start, 10, ["db-primary"], VANTAGES, decide)
+    lines.append({"t": ts(start + dt.timedelta(minutes=3)),
+                  "override": {"target": "db-primary", "verdict": "healthy",
+                               "reason": "failing over by hand", "ttl": "140s",
+                               "by": "alice"}})
+    lines.sort(key=lambda line: line["t"])
+    return lines
+
+
+def duplicated_observations():
+    # Class 2 (observations are idempotent). One probe per domain fails in
+    # the same minute (a network blip), and the log collector delivered
+    # every line three times. fall is 2 for db-primary: counted once, no
+    # domain ever votes down; counted three times, all three would.
+    start = dt.datetime(2025, 11, 4, 3, 0, tzinfo=dt.timezone.utc)
+    blip = start + dt.timedelta(minutes=3)
+
+    def decide(t, target, vantage):
+        if blip <= t < blip + dt.timedelta(seconds=INTERVAL):
+            return down(t, target, vantage, "tcp: timeout after 2s", layer="connect")
+        return up(t, target, vantage)
+
+    lines = []
+    for line in run(start, 6, ["db-primary"], VANTAGES, decide):
+        lines += [line, line, line]
+    return lines
+
+
+def broken_canary():
+    # Class 4 (a canary down from every domain is a broken canary). The root
+    # zone canary's expected answer changes (it fails from every domain),
+    # then db-primary really goes down. Before the fix every vantage turned
+    # suspect and the outage stayed "unknown".
+    start = dt.datetime(2025, 11, 5, 12, 0, tzinfo=dt.timezone.utc)
+    canary_broken = start + dt.timedelta(minutes=2)
+    outage = start + dt.timedelta(minutes=5)
+
+    def decide(t, target, vantage):
+        if target == "root-zone" and t >= canary_broken:
+            return down(t, target, vantage, "dns: NOERROR, 0 of 13 expected answers", layer="dns")
+        if target == "db-primary" and t >= outage:
+            return down(t, target, vantage, "tcp: connection refused", layer="connect")
+        return up(t, target, vantage)
+
+    return run(start, 9, ["db-primary", "root-zone"], VANTAGES, decide)
+
+
+def quorum_unreachable():
+    # Class 5 (an explicit quorum the known domains cannot meet). Config
+    # quorum-three.yaml asks 3 domains; peer oracle-b reports its vantage in
+    # quad9, a local domain, so only 2 exist. A real outage seen by all of
+    # them can never be confirmed: that must page as quorum_unreachable, not
+    # sit "disputed" forever unexplained.
+    start = dt.datetime(2025, 11, 6, 7, 0, tzinfo=dt.timezone.utc)
+    outage = start + dt.timedelta(minutes=3)
+
+    def decide(t, target, vantage):
+        if t >= outage:
+            line = down(t, target, vantage, "tcp: connection refused", layer="connect")
+        else:
+            line = up(t, target, vantage)
+        if vantage == "oracle-b/quad9":
+            line["domain"] = "quad9"
+        return line
+
+    return run(start, 6, ["db-primary"], ["cloudflare", "quad9", "oracle-b/quad9"], decide)
+
+
+def blast_radius_override():
+    # Class 7 (the blast-radius guard counts what is published). Five
+    # services; svc-a is down but overridden healthy by the operator (a
+    # known, handled outage). Then svc-b and svc-c go down for real: 2 of 5
+    # published unhealthy is within max_unhealthy_fraction 0.5. Before the
+    # fix svc-a's evidence spent the budget and svc-c was held.
+    start = dt.datetime(2025, 11, 7, 16, 0, tzinfo=dt.timezone.utc)
+    a_down = start + dt.timedelta(minutes=1)
+    bc_down = start + dt.timedelta(minutes=4)
+
+    def decide(t, target, vantage):
+        if target == "svc-a" and t >= a_down:
+            return down(t, target, vantage, "dns: SERVFAIL", layer="dns")
+        if target in ("svc-b", "svc-c") and t >= bc_down:
+            return down(t, target, vantage, "dns: NOERROR, empty answer", layer="dns")
+        return up(t, target, vantage)
+
+    targets = [f"svc-{x}" for x in "abcde"]
+    lines = run(start, 7, targets, VANTAGES, decide)
+    lines.append({"t": ts(start + dt.timedelta(minutes=2)),
+                  "override": {"target": "svc-a", "verdict": "healthy",
+                               "reason": "known outage, handled", "ttl": "1h",
+                               "by": "bob"}})
+    lines.sort(key=lambda line: line["t"])
+    return lines
+
+
+def outage_seen_first_by_one():
+    # Class 8 (suspicion waits out the grace). Three services go down at the
+    # same moment, just after cloudflare's probe and just before quad9's:
+    # for a few seconds quad9 alone sees all of them down. That is the start
+    # of a real outage, not a broken observer: no vantage_suspect page.
+    start = dt.datetime(2025, 11, 8, 20, 0, tzinfo=dt.timezone.utc)
+    outage = start + dt.timedelta(minutes=3, seconds=2)
+
+    def decide(t, target, vantage):
+        if target != "root-zone" and t >= outage:
+            return down(t, target, vantage, "http: 503 Service Unavailable", layer="http")
+        return up(t, target, vantage)
+
+    return run(start, 6, TARGETS, VANTAGES, decide)
+
+
+def split_domains():
+    # Class 9 (a domain whose vantages disagree is split, not down). One of
+    # cloudflare's two resolvers and one of quad9's publish an empty answer;
+    # each domain's other resolver, and google, answer. Counting "down if any
+    # vantage is" made that 2 of 3 domains down: a failover. Split domains
+    # count in neither, and a split that lasts is escalated once.
+    start = dt.datetime(2025, 11, 9, 2, 0, tzinfo=dt.timezone.utc)
+    lie_from = start + dt.timedelta(minutes=2)
+    lie_to = start + dt.timedelta(minutes=8)
+    vantages = ["cloudflare-a", "cloudflare-b", "quad9-a", "quad9-b", "google"]
+
+    def decide(t, target, vantage):
+        if vantage in ("cloudflare-b", "quad9-b") and lie_from <= t < lie_to:
+            return down(t, target, vantage, "dns: NOERROR, empty answer", layer="dns",
+                        last_known_good="reachable")
+        return up(t, target, vantage)
+
+    return run(start, 11, ["db-primary"], vantages, decide)
+
+
 if __name__ == "__main__":
     write("empty-dns-answer", empty_dns_answer())
     write("congested-vantage", congested_vantage())
@@ -178,3 +331,10 @@ if __name__ == "__main__":
     write("flapping-vantage", flapping_vantage())
     write("silent-peers", silent_peers())
     write("override-expires", override_expires())
+    write("override-expires-in-grace", override_expires_in_grace())
+    write("duplicated-observations", duplicated_observations())
+    write("broken-canary", broken_canary())
+    write("quorum-unreachable", quorum_unreachable())
+    write("blast-radius-override", blast_radius_override())
+    write("outage-seen-first-by-one", outage_seen_first_by_one())
+    write("split-domains", split_domains())

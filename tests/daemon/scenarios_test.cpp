@@ -77,9 +77,10 @@ const std::string k_example = "packaging/crosscheck.yaml";
 
 }  // namespace
 
-TEST_CASE("an empty DNS answer from one domain is disputed, held healthy and escalated, never "
-          "unhealthy",
-          "[scenario]") {
+TEST_CASE(
+    "an empty DNS answer from one domain is disputed, held healthy and escalated, never "
+    "unhealthy",
+    "[scenario]") {
   const auto result = replay("empty-dns-answer", k_example);
   CHECK(result.verdicts_of("dynamodb-use1") ==
         std::vector<std::string>{"healthy", "disputed", "healthy"});
@@ -144,4 +145,94 @@ TEST_CASE("an operator override wins until it expires, then the evidence rules",
   REQUIRE(result.lines.size() == 4);
   CHECK(result.lines[2].at("event").as_string() == "override_expired");
   CHECK(result.lines[2].at("t").as_string() == "2025-11-02T22:13:00Z");
+}
+
+// Issue 14: one bundled incident per class of false-failover bug, each with
+// the property it exists to show (scripts/make-scenarios.py says how).
+
+TEST_CASE("an override expiring inside dispute_grace never republishes an unhealthy verdict",
+          "[scenario]") {
+  const auto result = replay("override-expires-in-grace", k_example);
+  // Confirmed unhealthy, overridden healthy, then quad9 alone says down:
+  // the published verdict (healthy) is kept through the grace, then held.
+  CHECK(result.verdicts_of("db-primary") ==
+        std::vector<std::string>{"healthy", "unhealthy", "healthy", "disputed"});
+  bool expired = false;
+  for (const auto& line : result.lines) {
+    expired = expired || (line.contains("event") && line.at("event") == "override_expired");
+    if (expired && line.contains("verdict")) {
+      CHECK(line.at("verdict") != "unhealthy");
+    }
+  }
+  CHECK(expired);
+}
+
+TEST_CASE(
+    "every observation delivered three times counts once: one blip per domain is no "
+    "outage",
+    "[scenario]") {
+  const auto result = replay("duplicated-observations", k_example);
+  CHECK(result.verdicts_of("db-primary") == std::vector<std::string>{"healthy"});
+  CHECK(result.stats.duplicates == 2 * result.stats.records);
+  CHECK(result.escalations("dispute") == 0);
+}
+
+TEST_CASE(
+    "a canary down from every domain is a broken canary: no observer turns suspect and "
+    "a real outage is still confirmed",
+    "[scenario]") {
+  const auto result = replay("broken-canary", k_example);
+  CHECK(result.escalations("canary_down") == 1);
+  CHECK(result.escalations("vantage_suspect") == 0);
+  CHECK(result.verdicts_of("db-primary") == std::vector<std::string>{"healthy", "unhealthy"});
+}
+
+TEST_CASE("an explicit quorum the known domains cannot meet escalates as quorum_unreachable",
+          "[scenario]") {
+  const auto result = replay("quorum-unreachable", "tests/scenarios/quorum-three.yaml");
+  CHECK(result.escalations("quorum_unreachable") == 1);
+  const auto verdicts = result.verdicts_of("db-primary");
+  CHECK(std::count(verdicts.begin(), verdicts.end(), "unhealthy") == 0);
+  for (const auto& line : result.lines) {
+    if (line.contains("verdict") && line.at("verdict") == "disputed") {
+      CHECK_THAT(std::string(line.at("reason").as_string()),
+                 Catch::Contains("quorum unreachable: down quorum 3"));
+    }
+  }
+}
+
+TEST_CASE("a target overridden healthy spends none of the blast-radius budget", "[scenario]") {
+  const auto result = replay("blast-radius-override", "tests/scenarios/five-services.yaml");
+  // svc-a is down but published healthy by override: 2 of 5 unhealthy
+  // (svc-b, svc-c) is within max_unhealthy_fraction 0.5.
+  CHECK(result.verdicts_of("svc-b") == std::vector<std::string>{"healthy", "unhealthy"});
+  CHECK(result.verdicts_of("svc-c") == std::vector<std::string>{"healthy", "unhealthy"});
+  CHECK(result.escalations("blast_radius") == 0);
+}
+
+TEST_CASE("the vantage that sees a real outage first is not suspected for it", "[scenario]") {
+  const auto result = replay("outage-seen-first-by-one", k_example);
+  CHECK(result.escalations("vantage_suspect") == 0);
+  CHECK(result.escalations("dispute") == 0);
+  for (const auto* target : {"dynamodb-use1", "db-primary", "api-gateway"}) {
+    CHECK(result.verdicts_of(target) == std::vector<std::string>{"healthy", "unhealthy"});
+  }
+}
+
+TEST_CASE(
+    "two lying vantages in two split domains never fail the target over, and the split "
+    "escalates once",
+    "[scenario]") {
+  const auto result = replay("split-domains", "tests/scenarios/split-domains.yaml");
+  const auto verdicts = result.verdicts_of("db-primary");
+  CHECK(std::count(verdicts.begin(), verdicts.end(), "unhealthy") == 0);
+  CHECK(result.escalations("split") == 1);
+  CHECK(result.escalations("split_resolved") == 1);
+  for (const auto& line : result.lines) {
+    if (line.contains("verdict") && line.at("verdict") == "unknown") {
+      CHECK(line.at("held") == "healthy");
+      CHECK_THAT(std::string(line.at("reason").as_string()),
+                 Catch::Contains("2 split (cloudflare, quad9"));
+    }
+  }
 }
