@@ -30,15 +30,15 @@ ReasonCode code_for(VerdictKind kind) {
   return ReasonCode::Insufficient;
 }
 
-bool push_unique(std::vector<std::string>& list, const std::string& item) {
+}  // namespace
+
+bool Engine::push_unique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) != list.end()) {
     return false;
   }
   list.push_back(item);
   return true;
 }
-
-}  // namespace
 
 std::string_view to_string(ObserveStatus status) {
   switch (status) {

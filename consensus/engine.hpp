@@ -202,6 +202,8 @@ class Engine {
                        Reconfiguration& out);
   const VantagePolicy* find_vantage(std::string_view name) const;
   void index_vantages();
+  // Appends `item` unless present; false when it was.
+  static bool push_unique(std::vector<std::string>& list, const std::string& item);
 
   Policy policy_;
   std::vector<VantagePolicy> vantages_;  // local, then remote as registered

@@ -30,14 +30,6 @@ std::optional<EventKind> episode_for(const Verdict& verdict) {
   return episode_from_code(verdict.reason_code);
 }
 
-bool push_unique(std::vector<std::string>& list, const std::string& item) {
-  if (std::find(list.begin(), list.end(), item) != list.end()) {
-    return false;
-  }
-  list.push_back(item);
-  return true;
-}
-
 }  // namespace
 
 EventKind resolution_of(EventKind opened) {
