@@ -106,20 +106,19 @@ void check_quorum_reachable(const std::string& path, const QuorumSpec& spec, Sou
                                        counted(domains.peers, "peer", "peers");
     diags.error(pos, named + " is larger than the number of failure domains (" + most + ")");
   } else if (count > domains.local_count()) {
-    // Why only a warning: the peers may well report domains of their own.
-    // Example: local domains a, b and one peer, down: 3. If the peer's
-    // vantages are in domain b, only a and b exist and 3 can never be met.
+    // Why only a warning: each peer counts as one domain of its own (the
+    // engine never lets a peer's vote merge into a local domain), so the
+    // count is met while the peers answer; a silent peer votes unknown, and
+    // then no outage can be confirmed. Example: local domains a, b and one
+    // peer, down: 3: an outage is confirmed only while the peer answers.
     diags.warning(pos,
                   named + " counts on peers: only " +
                       counted(domains.local_count(), "failure domain is", "failure domains are") +
                       " local (" + joined(domains.local) + "), so " +
                       std::to_string(count - domains.local_count()) + " more must come from the " +
                       counted(domains.peers, "peer", "peers") +
-                      "; if a peer's domain equals a local one, both count as one vote, and "
-                      "with fewer than " +
-                      std::to_string(count) +
-                      " domains left the quorum is unreachable and a quorum_unreachable "
-                      "escalation opens at runtime");
+                      "; while a peer does not answer, its domain votes unknown and no outage "
+                      "can be confirmed");
   }
 }
 

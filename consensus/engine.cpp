@@ -136,11 +136,22 @@ ObserveStatus Engine::observe_remote(const RemoteVote& vote) {
   return ObserveStatus::Accepted;
 }
 
-bool Engine::add_remote_vantage(const VantagePolicy& vantage) {
-  const auto slash = vantage.name.find('/');
-  if (vantage.node.empty() || vantage.domain.empty() || slash == std::string::npos ||
-      vantage.name.substr(0, slash) != vantage.node || slash + 1 == vantage.name.size()) {
+bool Engine::add_remote_vantage(const VantagePolicy& reported) {
+  const auto slash = reported.name.find('/');
+  if (reported.node.empty() || reported.domain.empty() || slash == std::string::npos ||
+      reported.name.substr(0, slash) != reported.node || slash + 1 == reported.name.size()) {
     return false;
+  }
+  // Why the peer's name: a peer's reply is one node's word. Taking the
+  // domains it names at face value let one peer report three vantages in
+  // three invented domains and make a quorum of its own, or claim every
+  // local domain and split them all (a false healthy).
+  VantagePolicy vantage = reported;
+  const auto allowed = policy_.peer_domains.find(reported.node);
+  if (allowed == policy_.peer_domains.end() ||
+      std::find(allowed->second.begin(), allowed->second.end(), reported.domain) ==
+          allowed->second.end()) {
+    vantage.domain = reported.node;
   }
   if (const auto found = vantage_indices_.find(vantage.name); found != vantage_indices_.end()) {
     vantages_[found->second].domain = vantage.domain;

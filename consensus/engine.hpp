@@ -100,8 +100,12 @@ class Engine {
   // Rejects unknown targets, and vantages that are local or unregistered.
   ObserveStatus observe_remote(const RemoteVote& vote);
 
-  // Registers a peer's vantage ("NODE/VANTAGE") and its failure domain.
-  // Re-registering updates the domain. Returns false for a malformed name.
+  // Registers a peer's vantage ("NODE/VANTAGE") and the failure domain it
+  // reports. The domain it counts in is the reported one only when the peer
+  // may speak for it (Policy::peer_domains); otherwise the peer's own name:
+  // one peer never carries more than one domain into the quorum, and never
+  // a local one. Re-registering updates the domain. Returns false for a
+  // malformed name.
   bool add_remote_vantage(const VantagePolicy& vantage);
 
   // Operator override; returns false for an unknown target or a verdict that

@@ -5,6 +5,7 @@
 
 #include "consensus/types.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,10 @@ struct Policy {
   // Peer node names. Until a peer reports its vantages it counts as one
   // failure domain of its own (named after the peer).
   std::vector<std::string> peers;
+  // The failure domains each peer may speak for (DESIGN.md: a peer's
+  // `domains:`). A peer without an entry counts as at most one domain, named
+  // after the peer, whatever domains its vantages claim.
+  std::map<std::string, std::vector<std::string>> peer_domains;
   double suspect_fraction = 0.5;
   // How long a vantage must meet a suspicion rule before it is suspect: at
   // the start of a real outage the domain that probes first is alone for a

@@ -240,23 +240,23 @@ def broken_canary():
     return run(start, 9, ["db-primary", "root-zone"], VANTAGES, decide)
 
 
-def quorum_unreachable():
-    # Class 5 (an explicit quorum the known domains cannot meet). Config
-    # quorum-three.yaml asks 3 domains; peer oracle-b reports its vantage in
-    # quad9, a local domain, so only 2 exist. A real outage seen by all of
-    # them can never be confirmed: that must page as quorum_unreachable, not
-    # sit "disputed" forever unexplained.
+def peer_claims_local_domain():
+    # A peer may speak only for its own domain. db-primary really goes down
+    # and both local domains see it; peer oracle-b (config two-oracles.yaml,
+    # no `domains:` for it) reports its vantage in quad9, a local domain, and
+    # says up. Merged into quad9 that vote split it and masked the outage;
+    # counted as oracle-b's own domain it is one up vote of three.
     start = dt.datetime(2025, 11, 6, 7, 0, tzinfo=dt.timezone.utc)
     outage = start + dt.timedelta(minutes=3)
 
     def decide(t, target, vantage):
-        if t >= outage:
-            line = down(t, target, vantage, "tcp: connection refused", layer="connect")
-        else:
-            line = up(t, target, vantage)
         if vantage == "oracle-b/quad9":
+            line = up(t, target, vantage)
             line["domain"] = "quad9"
-        return line
+            return line
+        if t >= outage:
+            return down(t, target, vantage, "tcp: connection refused", layer="connect")
+        return up(t, target, vantage)
 
     return run(start, 6, ["db-primary"], ["cloudflare", "quad9", "oracle-b/quad9"], decide)
 
@@ -334,7 +334,7 @@ if __name__ == "__main__":
     write("override-expires-in-grace", override_expires_in_grace())
     write("duplicated-observations", duplicated_observations())
     write("broken-canary", broken_canary())
-    write("quorum-unreachable", quorum_unreachable())
+    write("peer-claims-local-domain", peer_claims_local_domain())
     write("blast-radius-override", blast_radius_override())
     write("outage-seen-first-by-one", outage_seen_first_by_one())
     write("split-domains", split_domains())

@@ -122,20 +122,17 @@ TEST_CASE("a quorum count that needs a peer's domain is a warning, and the confi
   auto [yaml, expected] = GENERATE_COPY(table<std::string, std::string>({
       {"quorum: {down: 3}\n" + vantages + target + one_peer,
        "test.yaml:1:16: warning: quorum.down (3) counts on peers: only 2 failure domains are local "
-       "(one, two), so 1 more must come from the 1 peer; if a peer's domain equals a local one, "
-       "both count as one vote, and with fewer than 3 domains left the quorum is unreachable and "
-       "a quorum_unreachable escalation opens at runtime"},
+       "(one, two), so 1 more must come from the 1 peer; while a peer does not answer, its "
+       "domain votes unknown and no outage can be confirmed"},
       {"quorum: {up: 4}\n" + vantages + target + two_peers,
        "test.yaml:1:14: warning: quorum.up (4) counts on peers: only 2 failure domains are local "
-       "(one, two), so 2 more must come from the 2 peers; if a peer's domain equals a local one, "
-       "both count as one vote, and with fewer than 4 domains left the quorum is unreachable and "
-       "a quorum_unreachable escalation opens at runtime"},
+       "(one, two), so 2 more must come from the 2 peers; while a peer does not answer, its "
+       "domain votes unknown and no outage can be confirmed"},
       {vantages + "targets:\n  - {name: t, dns: {name: t.example}, quorum: {down: 3}}\n" +
            two_peers,
        "test.yaml:6:54: warning: targets[0].quorum.down (3) counts on peers: only 2 failure "
-       "domains are local (one, two), so 1 more must come from the 2 peers; if a peer's domain "
-       "equals a local one, both count as one vote, and with fewer than 3 domains left the quorum "
-       "is unreachable and a quorum_unreachable escalation opens at runtime"},
+       "domains are local (one, two), so 1 more must come from the 2 peers; while a peer does not "
+       "answer, its domain votes unknown and no outage can be confirmed"},
       {"vantages:\n  - {name: a1, domain: one}\n"
        "targets:\n  - {name: t, dns: {name: t.example}, quorum: {up: 2}}\n" +
            one_peer,

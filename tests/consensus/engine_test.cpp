@@ -47,9 +47,12 @@ TEST_CASE("a real outage goes healthy to unhealthy without a dispute", "[engine]
   World world(make_policy(k_domains, {"db"}));
   settle_healthy(world);
   // quad9 reaches `fall` one round (10s) before the others; grace is 10s.
-  world.round("db", {{"quad9", Outcome::Down}, {"cloudflare", Outcome::Up}, {"google", Outcome::Up}}, 4s);
+  world.round("db",
+              {{"quad9", Outcome::Down}, {"cloudflare", Outcome::Up}, {"google", Outcome::Up}}, 4s);
   world.round("db", {{"quad9", Outcome::Down}}, 3s);
-  world.round("db", {{"quad9", Outcome::Down}, {"cloudflare", Outcome::Down}, {"google", Outcome::Down}}, 3s);
+  world.round("db",
+              {{"quad9", Outcome::Down}, {"cloudflare", Outcome::Down}, {"google", Outcome::Down}},
+              3s);
   CHECK(world.verdict("db").kind == VerdictKind::Healthy);  // quad9 down, within grace
   world.round("db", all(Outcome::Down));
   world.round("db", all(Outcome::Down));
@@ -119,8 +122,8 @@ TEST_CASE("a disagreement counts only once it lasts dispute_grace", "[engine]") 
 TEST_CASE("unhealthy needs exactly the down quorum of domains", "[engine]") {
   // Five domains: down quorum 3. quorum - 1 is a dispute, quorum is unhealthy.
   const std::vector<std::string> five{"a", "b", "c", "d", "e"};
-  const auto [down, expected] = GENERATE(table<int, VerdictKind>(
-      {{2, VerdictKind::Disputed}, {3, VerdictKind::Unhealthy}}));
+  const auto [down, expected] =
+      GENERATE(table<int, VerdictKind>({{2, VerdictKind::Disputed}, {3, VerdictKind::Unhealthy}}));
   World world(make_policy(five, {"db"}));
   for (int round = 0; round < 2; ++round) {
     for (const auto& v : five) {
@@ -163,9 +166,9 @@ TEST_CASE("observer errors never count as down", "[engine]") {
   World world(make_policy(k_domains, {"db"}));
   settle_healthy(world);
   for (int i = 0; i < 10; ++i) {
-    world.round("db", {{"quad9", Outcome::ObserverError},
-                       {"cloudflare", Outcome::Up},
-                       {"google", Outcome::Up}});
+    world.round(
+        "db",
+        {{"quad9", Outcome::ObserverError}, {"cloudflare", Outcome::Up}, {"google", Outcome::Up}});
   }
   const auto& verdict = world.verdict("db");
   CHECK(verdict.kind == VerdictKind::Healthy);
@@ -233,8 +236,7 @@ TEST_CASE("a vantage failing a canary is suspect", "[engine]") {
     world.clock().advance(10s);
   }
   REQUIRE(world.engine().suspects().contains("google"));
-  CHECK(world.engine().suspects().at("google") ==
-        "canary 'root-zone' is down from this vantage");
+  CHECK(world.engine().suspects().at("google") == "canary 'root-zone' is down from this vantage");
   CHECK(world.verdict("db").votes.up == 2);
   CHECK(world.verdict("db").kind == VerdictKind::Healthy);
 }
@@ -246,7 +248,7 @@ TEST_CASE("flapping holds the last verdict as disputed with reason flapping", "[
   policy.flap_limit = 3;
   policy.flap_window = 10min;
   World world(policy);
-  world.round("db", all(Outcome::Up));  // unknown -> healthy: change 1
+  world.round("db", all(Outcome::Up));    // unknown -> healthy: change 1
   world.round("db", all(Outcome::Down));  // change 2
   world.round("db", all(Outcome::Up));    // change 3
   CHECK(world.verdict("db").kind == VerdictKind::Healthy);
@@ -484,16 +486,16 @@ TEST_CASE("a peer never reached counts as one failure domain", "[engine]") {
   CHECK(world.verdict("db").votes.unknown == 1);
 }
 
-TEST_CASE("a peer's vantages vote under their own failure domains", "[engine]") {
+TEST_CASE("a peer's vantages vote under the domains the peer may speak for", "[engine]") {
   auto policy = make_policy({"cloudflare"}, {"db"});
   policy.peers = {"oracle-b"};
+  policy.peer_domains["oracle-b"] = {"hetzner", "ovh"};
   World world(policy);
   REQUIRE(world.engine().add_remote_vantage({"oracle-b/hetzner", "oracle-b", "hetzner"}));
   REQUIRE(world.engine().add_remote_vantage({"oracle-b/ovh", "oracle-b", "ovh"}));
   CHECK_FALSE(world.engine().add_remote_vantage({"no-slash", "oracle-b", "x"}));
   CHECK_FALSE(world.engine().add_remote_vantage({"oracle-c/v", "oracle-b", "x"}));
-  CHECK(world.engine().known_domains() ==
-        std::vector<std::string>{"cloudflare", "hetzner", "ovh"});
+  CHECK(world.engine().known_domains() == std::vector<std::string>{"cloudflare", "hetzner", "ovh"});
   for (int i = 0; i < 3; ++i) {
     world.round("db", {{"cloudflare", Outcome::Up},
                        {"oracle-b/hetzner", Outcome::Down},
@@ -504,6 +506,34 @@ TEST_CASE("a peer's vantages vote under their own failure domains", "[engine]") 
   REQUIRE(evidence.size() == 3);
   CHECK(evidence[1].node == "oracle-b");
   CHECK(evidence[1].domain == "hetzner");
+}
+
+TEST_CASE("a peer that may speak for no listed domain counts as one domain, never a local one",
+          "[engine]") {
+  // One peer naming three invented domains made a quorum of its own (a
+  // false unhealthy); naming every local domain split them all (a false
+  // healthy). Its votes count as one domain, named after the peer.
+  auto policy = make_policy({"cloudflare", "quad9"}, {"db"});
+  policy.peers = {"oracle-b"};
+  World world(policy);
+  for (const auto* domain : {"x", "y", "cloudflare"}) {
+    REQUIRE(
+        world.engine().add_remote_vantage({std::string("oracle-b/") + domain, "oracle-b", domain}));
+  }
+  CHECK(world.engine().known_domains() ==
+        std::vector<std::string>{"cloudflare", "quad9", "oracle-b"});
+  for (int i = 0; i < 3; ++i) {
+    world.round("db", {{"cloudflare", Outcome::Up},
+                       {"quad9", Outcome::Up},
+                       {"oracle-b/x", Outcome::Down},
+                       {"oracle-b/y", Outcome::Down},
+                       {"oracle-b/cloudflare", Outcome::Down}});
+  }
+  const auto& verdict = world.verdict("db");
+  CHECK(verdict.votes.down == 1);
+  CHECK(verdict.votes.up == 2);
+  CHECK(verdict.votes.split == 0);
+  CHECK(verdict.kind != VerdictKind::Unhealthy);
 }
 
 TEST_CASE("observations for unknown targets, unknown vantages or the past are refused",
@@ -518,4 +548,21 @@ TEST_CASE("observations for unknown targets, unknown vantages or the past are re
   old.vantage = "quad9";
   old.at = world.now() + Duration{-5'000};
   CHECK(world.engine().observe(old) == ObserveStatus::OutOfOrder);
+}
+
+TEST_CASE("an explicit quorum above the known domains escalates once and says so", "[engine]") {
+  // check-config refuses such a count when it knows the domains; the engine
+  // still says so when the domains at runtime are fewer than the count.
+  auto policy = make_policy(k_domains, {"db"});
+  policy.targets[0].down_quorum.count = 4;
+  World world(policy);
+  for (int i = 0; i < 5; ++i) {
+    world.round("db", all(Outcome::Down));
+  }
+  const auto& verdict = world.verdict("db");
+  CHECK(verdict.kind == VerdictKind::Disputed);
+  CHECK_THAT(verdict.reason, Catch::Contains("quorum unreachable: down quorum 4, up quorum 2 but "
+                                             "only 3 domains known"));
+  CHECK(world.count_events(EventKind::QuorumUnreachable) == 1);
+  CHECK(world.count_events(EventKind::QuorumReachable) == 0);
 }

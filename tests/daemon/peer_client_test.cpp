@@ -89,7 +89,7 @@ TEST_CASE("an imported vote is dated by its age plus half the round trip", "[pee
   const auto* item = evidence_of(world.verdict("web"), "oracle-b/hetzner");
   REQUIRE(item != nullptr);
   CHECK(item->node == "oracle-b");
-  CHECK(item->domain == "hetzner");
+  CHECK(item->domain == "oracle-b");  // no `domains:` for the peer: one domain, its own
   CHECK(item->vote == (fresh ? cs::Vote::Down : cs::Vote::Unknown));
   CHECK(item->last->detail == "http: 200");
 }

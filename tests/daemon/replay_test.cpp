@@ -165,7 +165,9 @@ TEST_CASE("a peer's vantage keeps the failure domain it was first seen in", "[re
   }
   input += observation(130, "db-primary", "oracle-b/hetzner", "down", R"(, "domain": "ovh")");
   const auto result = replay(input, k_two_oracles);
-  CHECK_THAT(result.output, Catch::Contains("2 of 3 domains down (cloudflare, hetzner)"));
+  // The peer may speak for no listed domain: its votes count as one domain,
+  // named after it, whatever domain a line names.
+  CHECK_THAT(result.output, Catch::Contains("2 of 3 domains down (cloudflare, oracle-b)"));
   CHECK(result.stats.skipped == 1);
   CHECK_THAT(result.errors,
              Catch::Contains("input:25: vantage 'oracle-b/hetzner' was first seen in domain "
