@@ -98,6 +98,9 @@ int Service::run() {
   }
   escalation_ = make_dispatcher(*config_, clock_, log_);
   restore();
+  // The API's first answer shows what was restored (the restored verdicts,
+  // the open escalations with their acks), never an empty oracle.
+  publish();
   std::string why;
   auto peer_keys = load_peer_keys(config_->peers, why);
   if (!peer_keys) {
