@@ -57,6 +57,9 @@ json::object votes_json(const cs::VoteCounts& votes) {
   out["unknown"] = votes.unknown;
   out["down_quorum"] = votes.down_quorum;
   out["up_quorum"] = votes.up_quorum;
+  // Domains whose own vantages disagree: counted neither up nor down.
+  out["split"] = votes.split;
+  out["split_domains"] = strings_json(votes.split_domains);
   return out;
 }
 

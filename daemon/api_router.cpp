@@ -481,7 +481,10 @@ GateDecision decide_gate(const cs::Verdict& verdict, cs::VerdictKind expect,
     return {423, "hold", "verdict is " + is + ": not confirmed"};
   }
   if (!verdict.fresh) {
-    return {423, "hold", "verdict is restored and not yet confirmed by new evidence"};
+    return {423, "hold",
+            verdict.reason_code == cs::ReasonCode::Restored
+                ? "verdict is restored and not yet confirmed by new evidence"
+                : "verdict is kept through dispute_grace: the votes counted now do not confirm it"};
   }
   if (now > verdict.valid_until) {
     return {423, "hold",

@@ -23,6 +23,28 @@ json::value optional_time(const std::optional<cs::WallTime>& at) {
   return at ? json::value(cs::format_rfc3339(*at)) : json::value(nullptr);
 }
 
+json::array strings_json(const std::vector<std::string>& items) {
+  json::array out;
+  for (const auto& item : items) {
+    out.emplace_back(item);
+  }
+  return out;
+}
+
+std::vector<std::string> strings_of(const json::object& object, std::string_view key) {
+  std::vector<std::string> out;
+  const auto* value = object.if_contains(key);
+  if (value == nullptr || !value->is_array()) {
+    return out;
+  }
+  for (const auto& item : value->as_array()) {
+    if (item.is_string()) {
+      out.emplace_back(item.get_string());
+    }
+  }
+  return out;
+}
+
 json::object verdict_json(const std::optional<VerdictSummary>& summary) {
   json::object evidence;
   if (!summary) {
@@ -30,12 +52,10 @@ json::object verdict_json(const std::optional<VerdictSummary>& summary) {
   }
   evidence["votes"] = json::object{{"up", summary->votes_up},
                                    {"down", summary->votes_down},
-                                   {"unknown", summary->votes_unknown}};
-  json::array domains;
-  for (const auto& domain : summary->down_domains) {
-    domains.emplace_back(domain);
-  }
-  evidence["down_domains"] = std::move(domains);
+                                   {"unknown", summary->votes_unknown},
+                                   {"split", summary->votes_split}};
+  evidence["down_domains"] = strings_json(summary->down_domains);
+  evidence["split_domains"] = strings_json(summary->split_domains);
   return evidence;
 }
 
@@ -77,15 +97,10 @@ std::optional<VerdictSummary> parse_summary(const json::object& body) {
     summary.votes_up = count_of(votes->as_object(), "up");
     summary.votes_down = count_of(votes->as_object(), "down");
     summary.votes_unknown = count_of(votes->as_object(), "unknown");
+    summary.votes_split = count_of(votes->as_object(), "split");
   }
-  if (const auto* domains = evidence->as_object().if_contains("down_domains");
-      domains != nullptr && domains->is_array()) {
-    for (const auto& domain : domains->as_array()) {
-      if (domain.is_string()) {
-        summary.down_domains.emplace_back(domain.get_string());
-      }
-    }
-  }
+  summary.down_domains = strings_of(evidence->as_object(), "down_domains");
+  summary.split_domains = strings_of(evidence->as_object(), "split_domains");
   return summary;
 }
 
@@ -110,9 +125,10 @@ Alert make_alert(const cs::Event& event, const cs::Verdict* current, std::string
     alert.resolved_at = event.at.wall;
   }
   if (current != nullptr) {
-    alert.verdict = VerdictSummary{
-        current->kind,       current->held,          current->generation,        current->votes.up,
-        current->votes.down, current->votes.unknown, current->votes.down_domains};
+    const auto& votes = current->votes;
+    alert.verdict = VerdictSummary{current->kind,      current->held, current->generation,
+                                   votes.up,           votes.down,    votes.unknown,
+                                   votes.down_domains, votes.split,   votes.split_domains};
   }
   alert.api_url = std::move(api_url);
   return alert;

@@ -27,6 +27,8 @@ struct VerdictSummary {
   int votes_down = 0;
   int votes_unknown = 0;
   std::vector<std::string> down_domains;
+  int votes_split = 0;  // domains whose own vantages disagree
+  std::vector<std::string> split_domains;
   friend bool operator==(const VerdictSummary&, const VerdictSummary&) = default;
 };
 

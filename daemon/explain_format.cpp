@@ -35,25 +35,37 @@ std::string join_answers(const std::vector<std::string>& answers) {
   return out;
 }
 
-// Distinct domains voting `vote`, in evidence order.
+// A domain whose own vantages disagree: it counts neither up nor down.
+bool is_split(const cs::Verdict& verdict, const std::string& domain) {
+  const auto& split = verdict.votes.split_domains;
+  return std::find(split.begin(), split.end(), domain) != split.end();
+}
+
+// Distinct domains voting `vote`, in evidence order (split domains vote neither way).
 std::vector<std::string> domains_voting(const cs::Verdict& verdict, cs::Vote vote) {
   std::vector<std::string> out;
   for (const auto& item : verdict.evidence) {
-    if (item.vote == vote && std::find(out.begin(), out.end(), item.domain) == out.end()) {
+    if (item.vote == vote && !is_split(verdict, item.domain) &&
+        std::find(out.begin(), out.end(), item.domain) == out.end()) {
       out.push_back(item.domain);
     }
   }
   return out;
 }
 
-// Known domains: a domain voting both up and down is counted in both tallies.
+// Known domains: each is up, down, split or without a vote.
 int known_domains(const cs::Verdict& verdict) {
-  const auto up = domains_voting(verdict, cs::Vote::Up);
-  const auto down = domains_voting(verdict, cs::Vote::Down);
-  const auto both = std::count_if(up.begin(), up.end(), [&](const std::string& domain) {
-    return std::find(down.begin(), down.end(), domain) != down.end();
-  });
-  return verdict.votes.up + verdict.votes.down + verdict.votes.unknown - static_cast<int>(both);
+  const auto& votes = verdict.votes;
+  return votes.up + votes.down + votes.split + votes.unknown;
+}
+
+// "; 1 split (google: its own vantages disagree)", or "" without a split.
+std::string split_text(const cs::Verdict& verdict) {
+  if (verdict.votes.split == 0) {
+    return {};
+  }
+  return "; " + std::to_string(verdict.votes.split) + " split (" +
+         join_words(verdict.votes.split_domains) + ": its own vantages disagree)";
 }
 
 // "1 of 3 failure domains down (quad9), 2 needed" (`first`), or
@@ -94,7 +106,7 @@ std::string headline(const cs::Verdict& verdict, cs::WallTime now, const Paint& 
   const cs::Vote first = down_first ? cs::Vote::Down : cs::Vote::Up;
   const cs::Vote second = down_first ? cs::Vote::Up : cs::Vote::Down;
   return out + ": " + tally(verdict, first, true) + "\n  " + tally(verdict, second, false) + "; " +
-         std::to_string(verdict.votes.unknown) + " without a vote\n";
+         std::to_string(verdict.votes.unknown) + " without a vote" + split_text(verdict) + "\n";
 }
 
 std::string notes(const cs::Verdict& verdict, cs::WallTime now, const Paint& paint) {
@@ -106,7 +118,11 @@ std::string notes(const cs::Verdict& verdict, cs::WallTime now, const Paint& pai
            " past valid_until: the oracle has not re-evaluated it; do not act on it\n";
   }
   if (!verdict.fresh) {
-    out += "  restored after a restart: not yet confirmed by fresh evidence\n";
+    // Not fresh: carried over, not supported by the votes counted now.
+    out += verdict.reason_code == cs::ReasonCode::Restored
+               ? "  restored after a restart: not yet confirmed by fresh evidence\n"
+               : "  not fresh: kept through dispute_grace, the votes counted now do not confirm "
+                 "it\n";
   }
   if (verdict.canary) {
     out += "  canary: must be up everywhere; a vantage failing it becomes suspect\n";
@@ -124,6 +140,9 @@ std::string why_vote(const cs::Verdict& verdict, std::size_t index) {
   if (item.suspect) {
     return "does not count: the vantage is suspect (its canaries fail or it alone sees many "
            "targets down; see GET /v1/vantages)";
+  }
+  if (item.vote != cs::Vote::Unknown && is_split(verdict, item.domain)) {
+    return "does not count: failure domain " + item.domain + " is split, its own vantages disagree";
   }
   if (item.vote != cs::Vote::Unknown) {
     for (std::size_t i = 0; i < index; ++i) {

@@ -233,7 +233,8 @@ std::optional<std::string> distrust(const GatePlan& plan, const Answer& answer,
            std::to_string(*plan.generation);
   }
   if (answer.fresh != true) {
-    return "the verdict is not fresh (restored after a restart, not yet re-confirmed)";
+    return "the verdict is not fresh (restored after a restart, or kept through dispute_grace: "
+           "not confirmed by the votes counted now)";
   }
   const auto valid_until = answer.valid_until ? consensus::parse_rfc3339(*answer.valid_until)
                                               : std::optional<consensus::WallTime>{};

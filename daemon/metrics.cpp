@@ -106,9 +106,10 @@ constexpr std::array<cs::VerdictKind, 4> k_verdicts{
     cs::VerdictKind::Unknown};
 constexpr std::array<cs::Vote, 3> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown};
 // The escalation kinds that open an episode (their resolutions close it).
-constexpr std::array<cs::EventKind, 6> k_escalations{
-    cs::EventKind::DisputeOpened,  cs::EventKind::FlappingStarted, cs::EventKind::BlastRadiusHeld,
-    cs::EventKind::VantageSuspect, cs::EventKind::ConfigRejected,  cs::EventKind::PeerUnreachable};
+constexpr std::array<cs::EventKind, 9> k_escalations{
+    cs::EventKind::DisputeOpened,  cs::EventKind::FlappingStarted,   cs::EventKind::BlastRadiusHeld,
+    cs::EventKind::VantageSuspect, cs::EventKind::ConfigRejected,    cs::EventKind::PeerUnreachable,
+    cs::EventKind::SplitOpened,    cs::EventKind::QuorumUnreachable, cs::EventKind::CanaryDown};
 
 // One sample per target: `value(verdict)` labelled with the target.
 template <typename Value>
@@ -172,7 +173,9 @@ void verdict_families(Exposition& out, const Snapshot& snapshot) {
              {"crosscheck_verdict_valid_until_timestamp_seconds", "gauge",
               "Past this Unix time the verdict is stale and must not be acted on."},
              [](const cs::Verdict& v) { return seconds(v.valid_until); });
-  out.family({"crosscheck_votes", "gauge", "Distinct failure domains voting up, down or unknown."});
+  out.family({"crosscheck_votes", "gauge",
+              "Distinct failure domains voting up, down or unknown, or split (their own "
+              "vantages disagree)."});
   for (const auto& view : snapshot.targets) {
     const auto& votes = view.verdict.votes;
     for (const auto vote : k_votes) {
@@ -182,6 +185,9 @@ void verdict_families(Exposition& out, const Snapshot& snapshot) {
       out.sample("crosscheck_votes",
                  {{"target", view.verdict.target}, {"vote", cs::to_string(vote)}}, number(count));
     }
+    // Not a vote a vantage casts (k_votes), but a domain's: neither up nor down.
+    out.sample("crosscheck_votes", {{"target", view.verdict.target}, {"vote", "split"}},
+               number(votes.split));
   }
   per_target(
       out, snapshot,

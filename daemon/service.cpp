@@ -4,8 +4,8 @@
 #include "daemon/api_server.hpp"
 #include "daemon/divergence.hpp"
 #include "daemon/engine_policy.hpp"
-#include "daemon/logging.hpp"
 #include "daemon/escalation_sinks.hpp"
+#include "daemon/logging.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/peer_client.hpp"
 #include "daemon/reload.hpp"
@@ -32,8 +32,6 @@ constexpr auto k_evaluation_period = 500ms;
 // A target can be rechecked at most once in this period (a failover
 // script's "are you sure, right now?", not a load generator).
 constexpr auto k_recheck_spacing = 5s;
-// Verdict transitions kept in memory per target for /history.
-constexpr std::size_t k_history_per_target = 200;
 constexpr auto k_flush_timeout = 5s;
 // publish() waits at most this long for storage to commit what the snapshot
 // shows (a commit takes milliseconds; only a hung disk waits this long).
@@ -41,6 +39,9 @@ constexpr auto k_publish_flush_timeout = 1s;
 // At stop, sinks get this long to deliver what is due (their state file
 // keeps the rest for the next start).
 constexpr auto k_escalation_drain = 2s;
+// An escalation waits for storage to commit it before any sink sees it, but
+// a disk that neither commits nor fails must not hold a page back forever.
+constexpr auto k_alert_commit_patience = 5s;
 constexpr const char* k_version = CROSSCHECK_VERSION;
 
 std::optional<std::string> read_token(const std::optional<std::filesystem::path>& file) {
@@ -89,58 +90,6 @@ std::optional<config::Endpoint> Service::api_endpoint() const {
   return api_endpoint_;
 }
 
-void Service::restore() {
-  storage::Options store_options;
-  store_options.data_dir = config_->node.data_dir;
-  store_options.retention = config_->storage.retention;
-  store_ = std::make_unique<storage::Store>(store_options, clock_);
-  auto state = store_->restore();
-  if (!state) {
-    // Unreadable is not empty: say so, and start from nothing in memory.
-    log_->error("storage: cannot restore previous state ({}); starting without it",
-                store_->health().reason);
-    return;
-  }
-  for (const auto& verdict : state->verdicts) {
-    if (engine_.restore(verdict)) {
-      log_->info("restored {}: {} (generation {}, since {})", verdict.target,
-                 cs::to_string(verdict.kind), verdict.generation,
-                 cs::format_rfc3339(verdict.since));
-    }
-  }
-  for (const auto& [target, value] : state->overrides) {
-    engine_.set_override(target, value);
-  }
-  for (const auto& record : state->open_escalations) {
-    EscalationView view;
-    view.id = record.id;
-    view.key = record.key;
-    view.kind = record.kind;
-    view.target = record.target;
-    view.vantage = record.vantage;
-    view.reason = record.reason;
-    view.opened_at = record.opened_at;
-    view.acked_at = record.acked_at;
-    view.acked_by = record.acked_by;
-    escalations_.push_back(std::move(view));
-  }
-  next_escalation_id_ = std::max(next_escalation_id_, state->max_escalation_id + 1);
-  // A daemon only starts on a valid config: a rejected reload from before
-  // the restart is over.
-  resolve_config_escalation("started with a valid config");
-  for (const auto& target : config_->targets) {
-    for (const auto& transition : store_->history(target.name, k_history_per_target)) {
-      history_[target.name].push_back(TransitionView{transition.generation, transition.at,
-                                                     transition.kind, transition.held,
-                                                     transition.reason_code, transition.reason});
-    }
-  }
-  const auto health = store_->health();
-  if (!health.ok) {
-    log_->error("storage degraded: {}; serving from memory", health.reason);
-  }
-}
-
 int Service::run() {
   // Signals first: a SIGTERM during start-up must stop cleanly (flush,
   // close), not kill the process with the default action.
@@ -149,6 +98,9 @@ int Service::run() {
   }
   escalation_ = make_dispatcher(*config_, clock_, log_);
   restore();
+  // The API's first answer shows what was restored (the restored verdicts,
+  // the open escalations with their acks), never an empty oracle.
+  publish();
   std::string why;
   auto peer_keys = load_peer_keys(config_->peers, why);
   if (!peer_keys) {
@@ -180,8 +132,16 @@ int Service::run() {
   peer_client_.reset();  // joins the pullers; nothing posts to io_ after this
 
   // Shutdown: probing stopped; finish what storage holds, then the API.
-  if (store_ && !store_->flush(k_flush_timeout)) {
+  const bool flushed = !store_ || store_->flush(k_flush_timeout);
+  if (!flushed) {
     log_->warn("storage did not flush within {}s", k_flush_timeout.count());
+  }
+  release_alerts(flushed);
+  if (!unsent_alerts_.empty()) {
+    log_->warn(
+        "{} escalation messages not sent: storage did not commit them, and the next start "
+        "judges their episodes again",
+        unsent_alerts_.size());
   }
   if (store_) {
     store_->close();
@@ -319,6 +279,7 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
       options_.config_path.string(), config_->targets.size(), config_->vantages.size(),
       names(done.targets_added), names(done.targets_removed), names(done.targets_reset),
       names(done.vantages_added), names(done.vantages_removed), names(plan.resets.vantages));
+  resolve_gone_peers();
   resolve_config_escalation("a later reload applied a valid config");
 }
 
@@ -359,9 +320,8 @@ void Service::arm_evaluation() {
       return;
     }
     notifier_.watchdog_ping(clock_.monotonic());
-    std::erase_if(retired_probers_, [](const auto& retired) {
-      return retired->counters().in_flight == 0;
-    });
+    std::erase_if(retired_probers_,
+                  [](const auto& retired) { return retired->counters().in_flight == 0; });
     evaluate();
     arm_evaluation();
   });
@@ -438,9 +398,9 @@ void Service::handle_event(const cs::Event& event) {
     if (history.size() > k_history_per_target) {
       history.pop_back();
     }
-    notice_->info("verdict target={} verdict={} held={} generation={} reason={}",
-              event.target, cs::to_string(event.verdict), held_text(event.held), event.generation,
-              quote_field(event.reason));
+    notice_->info("verdict target={} verdict={} held={} generation={} reason={}", event.target,
+                  cs::to_string(event.verdict), held_text(event.held), event.generation,
+                  quote_field(event.reason));
     return;
   }
   if (event.kind == cs::EventKind::OverrideExpired) {
@@ -454,8 +414,12 @@ void Service::handle_event(const cs::Event& event) {
                               : !event.vantage.empty() ? "vantage=" + event.vantage
                                                        : "config=" + options_.config_path.string();
   if (escalation_) {
-    escalation_->submit(make_alert(event, engine_.verdict(event.target), config_->node.name,
-                                   "http://" + config_->api.listen.to_string()));
+    // Sent once committed (publish()): see release_alerts().
+    if (unsent_alerts_.empty()) {
+      unsent_since_ = clock_.monotonic();
+    }
+    unsent_alerts_.push_back(make_alert(event, engine_.verdict(event.target), config_->node.name,
+                                        "http://" + config_->api.listen.to_string()));
   }
   if (event.is_resolution()) {
     if (store_) {
@@ -463,7 +427,7 @@ void Service::handle_event(const cs::Event& event) {
     }
     std::erase_if(escalations_, [&](const EscalationView& view) { return view.key == event.key; });
     notice_->info("escalation resolved kind={} {} key={} reason={}", cs::to_string(event.kind),
-               subject, event.key, quote_field(event.reason));
+                  subject, event.key, quote_field(event.reason));
     return;
   }
   EscalationView view;
@@ -479,7 +443,39 @@ void Service::handle_event(const cs::Event& event) {
     store_->record_event(event, view.id);
   }
   notice_->info("escalation kind={} {} key={} id={} reason={}", cs::to_string(event.kind), subject,
-             event.key, view.id, quote_field(event.reason));
+                event.key, view.id, quote_field(event.reason));
+}
+
+void Service::release_alerts(bool committed) {
+  if (unsent_alerts_.empty()) {
+    return;
+  }
+  // Why wait for the commit: a sink that saw dispute/web/7 before its row
+  // was written, then a kill -9, and the next start knows nothing of it: it
+  // opens its next episode as dispute/web/7 again, and the sink, which
+  // dedupes by key, swallows that page. Committed first, the key is in
+  // used_keys after any crash. Degraded storage cannot commit at all (a
+  // full or read-only disk may stay so for hours): then, and after
+  // k_alert_commit_patience of a disk that neither commits nor fails, the
+  // messages go out anyway; paging late is worse than a key a crash could
+  // reuse.
+  const bool degraded = store_ && !store_->health().ok;
+  const bool overdue =
+      unsent_since_ && clock_.monotonic() - *unsent_since_ >= k_alert_commit_patience;
+  if (!committed && !degraded && !overdue) {
+    return;  // the next publish() tries again
+  }
+  if (!committed) {
+    log_->warn("sending {} escalation messages that storage has not committed ({})",
+               unsent_alerts_.size(), degraded ? "storage degraded" : "commit overdue");
+  }
+  if (escalation_) {
+    for (const auto& alert : unsent_alerts_) {
+      escalation_->submit(alert);
+    }
+  }
+  unsent_alerts_.clear();
+  unsent_since_.reset();
 }
 
 bool Service::publish() {
@@ -501,6 +497,7 @@ bool Service::publish() {
     }
     publish_flush_late_ = !durable;
   }
+  release_alerts(durable);
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->revision = engine_.revision();
   snapshot->taken_at = clock_.system();

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,12 +38,14 @@ struct ProbeReport;
 
 namespace crosscheck::storage {
 class Store;
-}
+struct EscalationRecord;
+}  // namespace crosscheck::storage
 
 namespace crosscheck::daemon {
 
 class ApiServer;
 class EscalationDispatcher;
+struct Alert;
 class PeerClient;
 class PeerVerifier;
 struct PeerKey;
@@ -93,7 +96,14 @@ class Service final : public ApiActions {
     std::shared_ptr<boost::asio::steady_timer> deadline;
   };
 
+  // Start-up (service_restore.cpp): verdicts, overrides, history and open
+  // escalations from storage; open episodes continue (same key, id, ack).
   void restore();
+  void continue_episodes(const std::vector<storage::EscalationRecord>& open,
+                         const std::set<std::string>& continued);
+  void resolve_restored(const storage::EscalationRecord& record, const std::string& why);
+  // Resolves peer_unreachable escalations of peers no longer configured.
+  void resolve_gone_peers();
   void start_prober();
   // SIGHUP: validate the whole file, then apply it at once or not at all.
   void reload();
@@ -105,6 +115,10 @@ class Service final : public ApiActions {
   void on_report(const probes::ProbeReport& report);
   void evaluate();
   void handle_event(const consensus::Event& event);
+  // Hands the escalation messages of committed events to the sinks (all of
+  // them when `committed`; anyway when storage is degraded or the commit is
+  // overdue). publish() calls it after its flush.
+  void release_alerts(bool committed);
   // Publishes a snapshot once what it shows is committed (bounded wait; at
   // once while storage is degraded). True when it is durable.
   bool publish();
@@ -133,13 +147,21 @@ class Service final : public ApiActions {
   SnapshotHub hub_;
   std::unique_ptr<ApiServer> api_;
   std::unique_ptr<EscalationDispatcher> escalation_;  // null: no sink configured
-  std::shared_ptr<PeerVerifier> peer_verifier_;  // shared with the API thread
-  std::unique_ptr<PeerClient> peer_client_;      // stopped before io_ goes away
+  std::shared_ptr<PeerVerifier> peer_verifier_;       // shared with the API thread
+  std::unique_ptr<PeerClient> peer_client_;           // stopped before io_ goes away
   boost::asio::steady_timer evaluation_timer_;
   boost::asio::signal_set signals_;
   std::optional<config::Endpoint> api_endpoint_;
 
+  // Verdict transitions kept in memory per target for /history.
+  static constexpr std::size_t k_history_per_target = 200;
+
   std::vector<EscalationView> escalations_;  // open ones
+  // Escalation messages whose events storage has not committed yet, oldest
+  // first, and since when the oldest waits: no sink sees an event before
+  // its row is in the database (release_alerts()).
+  std::vector<Alert> unsent_alerts_;
+  std::optional<consensus::MonoTime> unsent_since_;
   std::int64_t next_escalation_id_ = 1;
   std::map<std::string, std::deque<TransitionView>> history_;
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
@@ -148,7 +170,7 @@ class Service final : public ApiActions {
   std::unordered_map<std::string, std::size_t> target_index_;  // config_->targets by name
   std::size_t pairs_reported_ = 0;
   std::vector<bool> pair_seen_;  // by target index * vantages + vantage index, until ready
-  ProbeStats probe_stats_;  // for /metrics, copied into each snapshot
+  ProbeStats probe_stats_;       // for /metrics, copied into each snapshot
   bool ready_ = false;
   // Records enqueued since the last committed publish(): verdicts, escalations,
   // acks, overrides. The API must not show them before they are committed.

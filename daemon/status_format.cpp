@@ -25,9 +25,11 @@ std::string votes_cell(const TargetView& view, bool has_votes) {
   if (!has_votes) {
     return "-";
   }
+  // up/down/unknown, then the split domains only when there are some.
   const auto& votes = view.verdict.votes;
   return std::to_string(votes.up) + "/" + std::to_string(votes.down) + "/" +
-         std::to_string(votes.unknown);
+         std::to_string(votes.unknown) +
+         (votes.split > 0 ? " +" + std::to_string(votes.split) + " split" : "");
 }
 
 std::string held_cell(const cs::Verdict& verdict) {

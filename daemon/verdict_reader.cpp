@@ -129,6 +129,8 @@ void read_details(const json::object& object, TargetView& view) {
     verdict.votes.unknown = int_at(counts, "unknown");
     verdict.votes.down_quorum = int_at(counts, "down_quorum");
     verdict.votes.up_quorum = int_at(counts, "up_quorum");
+    verdict.votes.split = int_at(counts, "split");
+    verdict.votes.split_domains = strings_at(counts, "split_domains");
   }
   if (const auto* items = array_at(object, "evidence"); items != nullptr) {
     for (const auto& item : *items) {

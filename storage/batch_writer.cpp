@@ -15,13 +15,15 @@ using sqlite::Status;
 // The verdict's generation never moves backwards in the file: a restart
 // never resets a generation, even if a caller publishes a lower one. A
 // restored verdict re-published unchanged keeps the reason code it was
-// judged with, so the next restart still knows which episode is open.
+// judged with, so the next restart still knows which episode is open. A new
+// row links the target's open verdict episode (see links_to_verdict()).
 constexpr std::string_view k_upsert_verdict = R"sql(
 INSERT INTO verdicts (target, kind, held, generation, since, evaluated_at, valid_until,
                       reason_code, reason, fresh, open_escalation_key)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
         COALESCE((SELECT key FROM escalations
                   WHERE target = ?1 AND resolved_at IS NULL
+                    AND kind IN ('dispute', 'flapping', 'blast_radius')
                   ORDER BY opened_at DESC, id DESC LIMIT 1), ''))
 ON CONFLICT (target) DO UPDATE SET
   kind = excluded.kind,
@@ -85,6 +87,16 @@ WHERE o.t_wall < ?1
 ORDER BY o.t_wall, o.id
 LIMIT ?4
 )sql";
+
+// Only the episodes a published verdict belongs to (a dispute, flapping, a
+// blast-radius hold) are the verdict's open_escalation_key. A split, an
+// unreachable quorum or a broken canary runs beside them (a split can stay
+// open while the verdict is healthy) and is restored as its own episode.
+bool links_to_verdict(consensus::EventKind kind) {
+  return kind == consensus::EventKind::DisputeOpened ||
+         kind == consensus::EventKind::FlappingStarted ||
+         kind == consensus::EventKind::BlastRadiusHeld;
+}
 
 Statement& bind_optional_kind(Statement& statement, int index,
                               const std::optional<consensus::VerdictKind>& kind) {
@@ -257,7 +269,7 @@ Status BatchWriter::apply(const EscalationRecordEvent& record) {
       !status) {
     return status;
   }
-  if (event.target.empty()) {
+  if (event.target.empty() || !links_to_verdict(event.kind)) {
     return {};
   }
   return link_escalation_.bind(1, event.target).bind(2, event.key).run();

@@ -90,6 +90,8 @@ std::string votes_to_json(const consensus::VoteCounts& votes) {
   object["known_domains"] = votes.known_domains;
   object["up_domains"] = to_array(votes.up_domains);
   object["down_domains"] = to_array(votes.down_domains);
+  object["split"] = votes.split;
+  object["split_domains"] = to_array(votes.split_domains);
   return json::serialize(object);
 }
 
@@ -109,6 +111,8 @@ consensus::VoteCounts votes_from_json(std::string_view text) {
   votes.known_domains = int_of(object, "known_domains");
   votes.up_domains = strings_of(object.if_contains("up_domains"));
   votes.down_domains = strings_of(object.if_contains("down_domains"));
+  votes.split = int_of(object, "split");
+  votes.split_domains = strings_of(object.if_contains("split_domains"));
   return votes;
 }
 

@@ -22,10 +22,12 @@ consensus::WallTime from_millis(std::int64_t millis);
 std::optional<consensus::ReasonCode> parse_reason_code(std::string_view text);
 std::optional<consensus::EventKind> parse_event_kind(std::string_view text);
 
-// {"up":2,"down":1,"unknown":0,"down_quorum":2,"up_quorum":2,"known_domains":3,
-//  "up_domains":["quad9","google"],"down_domains":["cloudflare"]}
+// {"up":2,"down":1,"unknown":0,"down_quorum":2,"up_quorum":2,"known_domains":4,
+//  "up_domains":["quad9","google"],"down_domains":["cloudflare"],"split":1,
+//  "split_domains":["aws"]}
 std::string votes_to_json(const consensus::VoteCounts& votes);
-// Missing or malformed fields read as zero / empty (a damaged log row still shows).
+// Missing or malformed fields read as zero / empty (a damaged log row, or
+// one written before split domains were counted, still shows).
 consensus::VoteCounts votes_from_json(std::string_view text);
 
 // ["192.0.2.1","192.0.2.2"]

@@ -2,6 +2,7 @@
 
 #include "storage/codec.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string_view>
 #include <utility>
@@ -12,16 +13,36 @@ namespace {
 using sqlite::Statement;
 using sqlite::Status;
 
-// The open escalation key is only restored while that escalation is open.
+// The open escalation key is only restored while that escalation is open,
+// and only for the episodes a verdict itself belongs to (a dispute, flapping
+// or a blast-radius hold): a file written before the writer linked only
+// those may name a split or quorum_unreachable key here, which the engine
+// continues as its own episode instead (RestoredEpisode).
 constexpr std::string_view k_restore_verdicts = R"sql(
 SELECT v.target, v.kind, v.held, v.generation, v.since, v.reason_code,
        CASE WHEN EXISTS (SELECT 1 FROM escalations AS e
-                         WHERE e.key = v.open_escalation_key AND e.resolved_at IS NULL)
+                         WHERE e.key = v.open_escalation_key AND e.resolved_at IS NULL
+                           AND e.kind IN ('dispute', 'flapping', 'blast_radius'))
             THEN v.open_escalation_key ELSE '' END,
        o.verdict, o.reason, o.set_by, o.set_at, o.expires_at
 FROM verdicts AS v
 LEFT JOIN overrides AS o ON o.target = v.target AND o.expires_at > ?1
 ORDER BY v.target
+)sql";
+
+// Every escalation key a target used in its current generation, opened or
+// resolved. Keys are "KIND/TARGET/GENERATION" with ".2", ".3" on reuse
+// within one generation, and a verdict change starts a new generation, so
+// older keys can never be handed out again: these are all the engine must
+// avoid. Example: generation 7 with dispute/db/7 (resolved), flapping/db/7
+// and dispute/db/7.2 returns those three, and not dispute/db/6.
+constexpr std::string_view k_used_keys = R"sql(
+SELECT target, key FROM (
+  SELECT e.id AS id, e.target AS target, e.key AS key,
+         e.kind || '/' || e.target || '/' || v.generation AS base
+  FROM escalations AS e JOIN verdicts AS v ON v.target = e.target)
+WHERE key = base OR substr(key, 1, length(base) + 1) = base || '.'
+ORDER BY id
 )sql";
 
 constexpr std::string_view k_overrides_in_force = R"sql(
@@ -122,6 +143,28 @@ Status read_verdicts(sqlite::Connection& connection, consensus::WallTime now,
   return status;
 }
 
+// Fills each verdict's used_keys (verdicts are ordered by target).
+Status read_used_keys(sqlite::Connection& connection,
+                      std::vector<consensus::RestoredVerdict>& verdicts) {
+  Statement row;
+  if (auto status = Statement::prepare(connection, k_used_keys, row); !status) {
+    return status;
+  }
+  Status status;
+  while (row.next(status)) {
+    const auto target = row.text(0);
+    const auto found =
+        std::lower_bound(verdicts.begin(), verdicts.end(), target,
+                         [](const consensus::RestoredVerdict& verdict, const std::string& name) {
+                           return verdict.target < name;
+                         });
+    if (found != verdicts.end() && found->target == target) {
+      found->used_keys.push_back(row.text(1));
+    }
+  }
+  return status;
+}
+
 Status read_overrides(sqlite::Connection& connection, consensus::WallTime now,
                       std::vector<std::pair<std::string, consensus::Override>>& out) {
   Statement row;
@@ -171,6 +214,9 @@ Status Reader::restore(consensus::WallTime now, RestoredState& out) {
     return status;
   }
   auto status = read_verdicts(connection_, now, out.verdicts);
+  if (status) {
+    status = read_used_keys(connection_, out.verdicts);
+  }
   if (status) {
     status = read_open_escalations(connection_, out.open_escalations);
   }

@@ -72,7 +72,9 @@ struct Transition {
   consensus::VoteCounts votes;  // the votes behind the change
 };
 
-// One escalation episode (a dispute, flapping, blast radius, a suspect vantage).
+// One escalation episode (a dispute, flapping, blast radius, a split domain,
+// an unreachable quorum, a broken canary, a suspect vantage, a rejected
+// config, an unreachable peer).
 struct EscalationRecord {
   std::int64_t id = 0;  // stable row id, for POST /v1/escalations/{id}/ack
   std::string key;      // the episode key consensus gave it
@@ -88,8 +90,10 @@ struct EscalationRecord {
 
 // What a restart hands back to the engine and the API.
 struct RestoredState {
-  std::vector<consensus::RestoredVerdict> verdicts;  // with override_in_force when one lasts
-  std::vector<EscalationRecord> open_escalations;    // not resolved, oldest first
+  // With override_in_force when one lasts, and used_keys: every escalation
+  // key the target used in its current generation.
+  std::vector<consensus::RestoredVerdict> verdicts;
+  std::vector<EscalationRecord> open_escalations;                      // not resolved, oldest first
   std::vector<std::pair<std::string, consensus::Override>> overrides;  // still in force
   std::int64_t max_escalation_id = 0;  // the largest id ever used, resolved rows included
 };

@@ -48,7 +48,7 @@ TargetView healthy_target(std::string name) {
   v.valid_until = k_valid_until;
   v.reason_code = cs::ReasonCode::Quorum;
   v.reason = "2 of 2 domains up";
-  v.votes = cs::VoteCounts{2, 0, 1, 2, 2, 3, {"quad9", "google"}, {}, {}, 0};
+  v.votes = cs::VoteCounts{2, 0, 1, 2, 2, 4, {"quad9", "google"}, {}, {"aws"}, 1};
   cs::Evidence local;
   local.vantage = "quad9";
   local.domain = "quad9";
@@ -204,9 +204,13 @@ TEST_CASE("one verdict comes with votes, divergence and evidence under the contr
   REQUIRE(response.status == 200);
   const json::object body = body_of(response);
   CHECK(keys_of(body) == verdict_keys());
-  CHECK(keys_of(body.at("votes").as_object()) ==
-        std::set<std::string>{"up", "down", "unknown", "down_quorum", "up_quorum"});
+  CHECK(keys_of(body.at("votes").as_object()) == std::set<std::string>{"up", "down", "unknown",
+                                                                       "down_quorum", "up_quorum",
+                                                                       "split", "split_domains"});
   CHECK(body.at("votes").at("up").as_int64() == 2);
+  // A domain whose own vantages disagree: counted neither up nor down, and named.
+  CHECK(body.at("votes").at("split").as_int64() == 1);
+  CHECK(body.at("votes").at("split_domains") == json::array{"aws"});
   CHECK(body.at("generation").as_int64() == 5);
   CHECK(body.at("fresh").as_bool());
   CHECK(body.at("reason_code").as_string() == "quorum");

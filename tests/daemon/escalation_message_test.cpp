@@ -67,7 +67,8 @@ TEST_CASE("the webhook body carries the documented fields of a firing dispute",
   CHECK(body.at("opened_at") == "2026-01-02T03:04:05Z");
   CHECK(body.at("resolved_at").is_null());
   CHECK(json::serialize(body.at("evidence")) ==
-        R"({"votes":{"up":2,"down":1,"unknown":0},"down_domains":["beta"]})");
+        R"({"votes":{"up":2,"down":1,"unknown":0,"split":0},"down_domains":["beta"],)"
+        R"("split_domains":[]})");
   CHECK(body.at("link") == "http://127.0.0.1:9470/v1/verdicts/web");
 }
 
@@ -104,6 +105,30 @@ TEST_CASE("the body parses back to the same alert (the state file relies on it)"
   CHECK_FALSE(parse_alert(json::parse(R"({"key":"k"})")));
 }
 
+TEST_CASE("a split escalation names the split domains and parses back with them",
+          "[escalation][message]") {
+  cs::Event event;
+  event.kind = cs::EventKind::SplitOpened;
+  event.key = "split/web/3";
+  event.at = cs::Instant{cs::MonoTime{}, at("2026-01-02T03:04:05Z")};
+  event.target = "web";
+  event.reason = "failure domains split, their own vantages disagree: 2 of 3 domains up";
+  cs::Verdict verdict;
+  verdict.target = "web";
+  verdict.kind = cs::VerdictKind::Healthy;
+  verdict.generation = 3;
+  verdict.votes.up = 2;
+  verdict.votes.split = 1;
+  verdict.votes.split_domains = {"beta"};
+  const auto alert = make_alert(event, &verdict, "oracle-a", "http://h:1");
+  const auto body = parsed(webhook_body(alert));
+  CHECK(body.at("kind") == "split");
+  CHECK(json::serialize(body.at("evidence")) ==
+        R"({"votes":{"up":2,"down":0,"unknown":0,"split":1},"down_domains":[],)"
+        R"("split_domains":["beta"]})");
+  CHECK(parse_alert(json::parse(webhook_body(alert))) == alert);
+}
+
 TEST_CASE("the signature is the HMAC-SHA256 of the body with the shared key",
           "[escalation][message]") {
   // RFC 4231, test case 2.
@@ -118,6 +143,12 @@ TEST_CASE("alert names and severities follow the escalation kind", "[escalation]
   CHECK(alert_name("dispute") == "CrosscheckDispute");
   CHECK(alert_name("vantage_suspect") == "CrosscheckVantageSuspect");
   CHECK(alert_name("config_rejected") == "CrosscheckConfigRejected");
+  CHECK(alert_name("split") == "CrosscheckSplit");
+  CHECK(alert_name("quorum_unreachable") == "CrosscheckQuorumUnreachable");
+  CHECK(alert_name("canary_down") == "CrosscheckCanaryDown");
+  CHECK(alert_severity("split") == "warning");
+  CHECK(alert_severity("quorum_unreachable") == "warning");
+  CHECK(alert_severity("canary_down") == "warning");
   CHECK(alert_severity("dispute") == "warning");
   CHECK(alert_severity("vantage_suspect") == "warning");
   CHECK(alert_severity("blast_radius") == "critical");

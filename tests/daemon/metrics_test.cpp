@@ -47,7 +47,7 @@ TargetView target(std::string name, cs::VerdictKind kind, std::optional<cs::Verd
   v.generation = 7;
   v.since = at("2025-10-20T06:00:00.250Z");
   v.valid_until = at("2025-10-20T06:01:10Z");
-  v.votes = cs::VoteCounts{1, 1, 1, 2, 2, 3, {}, {}, {}, 0};
+  v.votes = cs::VoteCounts{1, 1, 1, 2, 2, 4, {}, {}, {"aws"}, 1};
   v.evidence = {evidence("quad9", "", "quad9", cs::Vote::Up),
                 evidence("oracle-b/cloudflare", "oracle-b", "cloudflare", cs::Vote::Down)};
   return view;
@@ -93,7 +93,11 @@ Snapshot snapshot() {
   EscalationView suspect;
   suspect.kind = cs::EventKind::VantageSuspect;
   suspect.acked_at = at("2025-10-20T06:00:30Z");
-  s.escalations = {dispute, suspect};
+  EscalationView split;
+  split.kind = cs::EventKind::SplitOpened;
+  split.target = "web";
+  split.acked_at = at("2025-10-20T06:00:35Z");
+  s.escalations = {dispute, suspect, split};
   s.storage = StorageView{false, "disk full"};
   s.metrics.probes = probe_stats();
   s.metrics.probes_skipped = 4;
@@ -166,6 +170,7 @@ TEST_CASE("the verdict is one series per state, 1 for the current one") {
   CHECK(
       has_line(text, R"(crosscheck_verdict_since_timestamp_seconds{target="web"} 1760940000.25)"));
   CHECK(has_line(text, R"(crosscheck_votes{target="web",vote="down"} 1)"));
+  CHECK(has_line(text, R"(crosscheck_votes{target="web",vote="split"} 1)"));
   CHECK(has_line(text, R"(crosscheck_quorum_down{target="web"} 2)"));
 }
 
@@ -208,6 +213,11 @@ TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
   CHECK(has_line(text, "crosscheck_probes_skipped_total 4"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="dispute"} 1)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="vantage_suspect"} 1)"));
+  // Every kind that opens an episode has its series, open or not.
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="split"} 1)"));
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="quorum_unreachable"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="canary_down"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="peer_unreachable"} 0)"));
   CHECK(has_line(text, "crosscheck_escalations_unacknowledged 1"));
   CHECK(has_line(text, "crosscheck_storage_ok 0"));
   CHECK(has_line(text, "crosscheck_storage_errors_total 2"));

@@ -250,9 +250,30 @@ json::value remote() {
   return play(rounds(first, round, 8), k_end, true);
 }
 
+// Peer oracle-b's google cannot connect while the local google can: domain
+// google is split, counted neither up nor down; cloudflare and oracle-b's
+// quad9 are up, so the target stays healthy.
+json::value split() {
+  Round round = all_up({"cloudflare", "google", "oracle-b/quad9"});
+  round["oracle-b/google"] = refused();
+  Round first = all_up({"cloudflare", "google", "oracle-b/google", "oracle-b/quad9"});
+  return play(rounds(first, round, 8), k_end, true);
+}
+
+// quad9's third empty answer in a row turns its vote down at the last
+// evaluation: inside dispute_grace healthy stays published, but not fresh.
+json::value grace() {
+  Round lying = all_up(k_vantages);
+  lying["quad9"] = empty_answer(cs::LastKnownGood::Reachable);
+  auto list = rounds(all_up(k_vantages), all_up(k_vantages), 6);
+  list.insert(list.end(), 3, lying);
+  return play(list);
+}
+
 const std::vector<std::pair<std::string, json::value (*)()>> k_scenarios{
-    {"healthy", healthy}, {"unhealthy", unhealthy}, {"disputed", disputed}, {"unknown", unknown},
-    {"stale", stale},     {"override", overridden}, {"remote", remote}};
+    {"healthy", healthy}, {"unhealthy", unhealthy}, {"disputed", disputed},
+    {"unknown", unknown}, {"stale", stale},         {"override", overridden},
+    {"remote", remote},   {"split", split},         {"grace", grace}};
 
 daemon::TargetView read(const json::value& value) {
   std::string why;

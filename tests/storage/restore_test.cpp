@@ -277,3 +277,100 @@ TEST_CASE("restoring an empty database gives an empty state, not a failure", "[s
   CHECK(state->open_escalations.empty());
   CHECK(state->overrides.empty());
 }
+
+TEST_CASE("the keys a target used in its current generation come back with its verdict",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_verdict(verdict("db", VerdictKind::Disputed, 6, k_start - 2h), true);
+    store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/6", "db", k_start - 2h));
+    store.record_event(escalation(EventKind::DisputeResolved, "dispute/db/6", "db", k_start - 1h));
+    // Generation 7: a dispute, flapping, then a dispute again (".2"), and a split.
+    store.record_verdict(verdict("db", VerdictKind::Disputed, 7, k_start - 1h), true);
+    store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/7", "db", k_start - 1h));
+    store.record_event(
+        escalation(EventKind::DisputeResolved, "dispute/db/7", "db", k_start - 50min));
+    store.record_event(
+        escalation(EventKind::FlappingStarted, "flapping/db/7", "db", k_start - 50min));
+    store.record_event(
+        escalation(EventKind::FlappingStopped, "flapping/db/7", "db", k_start - 40min));
+    store.record_event(
+        escalation(EventKind::DisputeOpened, "dispute/db/7.2", "db", k_start - 40min));
+    store.record_event(escalation(EventKind::SplitOpened, "split/db/7", "db", k_start - 30min));
+    // Another target's keys, and one whose target name extends db's.
+    store.record_verdict(verdict("db/7", VerdictKind::Disputed, 1, k_start - 1h), true);
+    store.record_event(
+        escalation(EventKind::DisputeOpened, "dispute/db/7/1", "db/7", k_start - 1h));
+    auto suspect = escalation(EventKind::VantageSuspect, "suspect/quad9/x", "", k_start - 20min);
+    suspect.vantage = "quad9";
+    store.record_event(suspect);
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  const auto* db = find_verdict(*state, "db");
+  REQUIRE(db != nullptr);
+  CHECK(db->generation == 7);
+  CHECK(db->used_keys ==
+        std::vector<std::string>{"dispute/db/7", "flapping/db/7", "dispute/db/7.2", "split/db/7"});
+  // The split opened last, but the verdict's own episode is the dispute.
+  CHECK(db->open_escalation_key == "dispute/db/7.2");
+  const auto* other = find_verdict(*state, "db/7");
+  REQUIRE(other != nullptr);
+  CHECK(other->used_keys == std::vector<std::string>{"dispute/db/7/1"});
+}
+
+TEST_CASE("a split, an unreachable quorum or a broken canary is never a verdict's open episode",
+          "[storage]") {
+  const auto kind =
+      GENERATE(EventKind::SplitOpened, EventKind::QuorumUnreachable, EventKind::CanaryDown);
+  const std::string key = std::string(consensus::to_string(kind)) + "/db/3";
+  INFO(key);
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    // Opened before the target's first verdict row, and after it.
+    store.record_event(escalation(kind, key, "db", k_start - 1h));
+    store.record_verdict(verdict("db", VerdictKind::Healthy, 3, k_start - 1h), true);
+    store.record_event(escalation(kind, key + ".2", "db", k_start - 30min));
+    REQUIRE(store.flush(5s));
+  }
+  CHECK(query_text(dir.database(), "SELECT open_escalation_key FROM verdicts").empty());
+  // A file written before only verdict episodes were linked.
+  exec_sql(dir.database(), "UPDATE verdicts SET open_escalation_key = '" + key + "'");
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  REQUIRE(state->verdicts.size() == 1);
+  CHECK(state->verdicts[0].open_escalation_key.empty());
+  CHECK(state->verdicts[0].used_keys == std::vector<std::string>{key, key + ".2"});
+  REQUIRE(state->open_escalations.size() == 2);
+  CHECK(state->open_escalations[0].kind == kind);
+}
+
+TEST_CASE("split domains in the verdict log read back", "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  Store store(test_options(dir.path()), clock);
+  auto healthy = verdict("db", VerdictKind::Healthy, 2, k_start);
+  healthy.votes.up = 2;
+  healthy.votes.split = 1;
+  healthy.votes.split_domains = {"aws"};
+  store.record_verdict(healthy, true);
+  REQUIRE(store.flush(5s));
+  const auto history = store.history("db", 1);
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].votes.split == 1);
+  CHECK(history[0].votes.split_domains == std::vector<std::string>{"aws"});
+  // A row written before split domains were counted reads as none.
+  exec_sql(dir.database(), R"(UPDATE verdict_log SET votes = '{"up":2,"down":0}')");
+  const auto old = store.history("db", 1);
+  REQUIRE(old.size() == 1);
+  CHECK(old[0].votes.up == 2);
+  CHECK(old[0].votes.split == 0);
+  CHECK(old[0].votes.split_domains.empty());
+}

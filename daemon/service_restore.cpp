@@ -1,0 +1,188 @@
+// Service at start-up: what storage hands back (verdicts, generations,
+// overrides, history, open escalations) and how a restart continues what
+// was open. The engine continues its own episodes under the same key, the
+// API keeps the same ids and acks, and nothing is sent to a sink for an
+// episode that simply goes on; what can no longer go on is resolved.
+#include "consensus/time_format.hpp"
+#include "daemon/service.hpp"
+#include "storage/store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace crosscheck::daemon {
+namespace cs = crosscheck::consensus;
+
+namespace {
+
+// Who decides when an open escalation of this kind ends.
+enum class Owner : std::uint8_t {
+  Engine,   // the engine's episodes, continued through restore()/restore_episode()
+  Service,  // config_rejected and peer_unreachable: the service resolves them
+  Nobody,   // a kind this build does not open (a row from elsewhere): kept for a human
+};
+
+Owner owner_of(cs::EventKind kind) {
+  switch (kind) {
+    case cs::EventKind::DisputeOpened:
+    case cs::EventKind::FlappingStarted:
+    case cs::EventKind::BlastRadiusHeld:
+    case cs::EventKind::VantageSuspect:
+    case cs::EventKind::SplitOpened:
+    case cs::EventKind::QuorumUnreachable:
+    case cs::EventKind::CanaryDown:
+      return Owner::Engine;
+    case cs::EventKind::ConfigRejected:
+    case cs::EventKind::PeerUnreachable:
+      return Owner::Service;
+    default:
+      return Owner::Nobody;
+  }
+}
+
+EscalationView view_of(const storage::EscalationRecord& record) {
+  EscalationView view;
+  view.id = record.id;
+  view.key = record.key;
+  view.kind = record.kind;
+  view.target = record.target;
+  view.vantage = record.vantage;
+  view.reason = record.reason;
+  view.opened_at = record.opened_at;
+  view.acked_at = record.acked_at;
+  view.acked_by = record.acked_by;
+  return view;
+}
+
+cs::RestoredEpisode episode_of(const storage::EscalationRecord& record) {
+  return cs::RestoredEpisode{record.kind, record.key, record.target, record.vantage, record.reason};
+}
+
+}  // namespace
+
+void Service::restore() {
+  storage::Options store_options;
+  store_options.data_dir = config_->node.data_dir;
+  store_options.retention = config_->storage.retention;
+  store_ = std::make_unique<storage::Store>(store_options, clock_);
+  auto state = store_->restore();
+  if (!state) {
+    // Unreadable is not empty: say so, and start from nothing in memory.
+    log_->error("storage: cannot restore previous state ({}); starting without it",
+                store_->health().reason);
+    return;
+  }
+  std::set<std::string> continued;  // episode keys the engine took with their verdict
+  for (const auto& verdict : state->verdicts) {
+    if (engine_.restore(verdict)) {
+      log_->info("restored {}: {} (generation {}, since {})", verdict.target,
+                 cs::to_string(verdict.kind), verdict.generation,
+                 cs::format_rfc3339(verdict.since));
+      if (!verdict.open_escalation_key.empty()) {
+        continued.insert(verdict.open_escalation_key);
+      }
+    }
+  }
+  for (const auto& [target, value] : state->overrides) {
+    engine_.set_override(target, value);
+  }
+  for (const auto& record : state->open_escalations) {
+    escalations_.push_back(view_of(record));
+  }
+  next_escalation_id_ = std::max(next_escalation_id_, state->max_escalation_id + 1);
+  continue_episodes(state->open_escalations, continued);
+  // A daemon only starts on a valid config: a rejected reload from before
+  // the restart is over.
+  resolve_config_escalation("started with a valid config");
+  resolve_gone_peers();
+  for (const auto& target : config_->targets) {
+    for (const auto& transition : store_->history(target.name, k_history_per_target)) {
+      history_[target.name].push_back(TransitionView{transition.generation, transition.at,
+                                                     transition.kind, transition.held,
+                                                     transition.reason_code, transition.reason});
+    }
+  }
+  const auto health = store_->health();
+  if (!health.ok) {
+    log_->error("storage degraded: {}; serving from memory", health.reason);
+  }
+}
+
+void Service::continue_episodes(const std::vector<storage::EscalationRecord>& open,
+                                const std::set<std::string>& continued) {
+  // Why hand them to the engine: an episode open at the stop is still open
+  // after it. Left out, the engine would find the split (or the suspect
+  // vantage, or the broken canary) again after `fall` probes and open it
+  // under a new key: a second page for one problem, and the first one never
+  // resolved. Taken back, it goes on under its key and id, with its ack; the
+  // engine resolves it itself once the restore hold ends and the votes no
+  // longer show it (so nothing the engine owns lingers).
+  for (const auto& record : open) {
+    if (continued.contains(record.key)) {
+      continue;  // the verdict's own dispute, flapping or blast-radius episode
+    }
+    switch (owner_of(record.kind)) {
+      case Owner::Engine:
+        if (engine_.restore_episode(episode_of(record))) {
+          log_->info("continuing escalation id={} kind={} key={}", record.id,
+                     cs::to_string(record.kind), record.key);
+        } else {
+          // The engine cannot continue it: its target is no longer
+          // configured, or the target already has another open episode of
+          // that kind. Nobody would ever close it: it ends now.
+          const bool gone =
+              !record.target.empty() && config_->find_target(record.target) == nullptr;
+          resolve_restored(record, gone ? "target " + record.target + " is no longer configured"
+                                        : "not continued after a restart: another " +
+                                              std::string(cs::to_string(record.kind)) +
+                                              " episode of " + record.target + " is open");
+        }
+        break;
+      case Owner::Service:
+        break;  // config_rejected: resolved below; peer_unreachable: by the peer's next answer
+      case Owner::Nobody:
+        log_->warn(
+            "escalation id={} kind={} key={} was open at the last stop, but this build does not "
+            "run that kind of episode: it stays open until acknowledged and resolved by hand",
+            record.id, cs::to_string(record.kind), record.key);
+        break;
+    }
+  }
+}
+
+void Service::resolve_restored(const storage::EscalationRecord& record, const std::string& why) {
+  cs::Event event;
+  event.kind = cs::resolution_of(record.kind);
+  event.key = record.key;
+  event.at = clock_.now();
+  event.target = record.target;
+  event.vantage = record.vantage;
+  event.reason = why;
+  handle_event(event);
+}
+
+void Service::resolve_gone_peers() {
+  // A peer_unreachable escalation closes on the peer's next answer; a peer
+  // removed from the config never answers again.
+  const auto open = escalations_;
+  for (const auto& view : open) {
+    if (view.kind != cs::EventKind::PeerUnreachable) {
+      continue;
+    }
+    const bool configured =
+        std::any_of(config_->peers.begin(), config_->peers.end(),
+                    [&](const config::PeerConfig& peer) { return peer.name == view.vantage; });
+    if (!configured) {
+      cs::Event event;
+      event.kind = cs::EventKind::PeerReachable;
+      event.key = view.key;
+      event.at = clock_.now();
+      event.vantage = view.vantage;
+      event.reason = "peer " + view.vantage + " is no longer configured";
+      handle_event(event);
+    }
+  }
+}
+
+}  // namespace crosscheck::daemon
