@@ -126,11 +126,11 @@ class SteppedDaemon {
   }
 
   // The wall time the daemon reads now (the test's clock plus the offset).
-  cs::WallTime wall_now() const {
+  [[nodiscard]] cs::WallTime wall_now() const {
     return std::chrono::time_point_cast<cs::Duration>(std::chrono::system_clock::now()) + offset_;
   }
-  std::string log() const { return process_->log(); }
-  bool running() const { return process_->running(); }
+  [[nodiscard]] std::string log() const { return process_->log(); }
+  [[nodiscard]] bool running() const { return process_->running(); }
 
  private:
   fs::path timestamp_file_;
@@ -462,6 +462,11 @@ constexpr const char* k_skew_refusal = "timestamp outside the allowed clock skew
 // vantages in domains alpha and beta, node-b (wall clock stepped by the
 // test) with one vantage in domain gamma. Each node counts three domains,
 // so node-a stays healthy on its own two whatever node-b's domain says.
+// GET /v1/verdicts/web on the node at `port` ({} while it does not answer).
+json::object verdict_at(unsigned short port) {
+  return get_object(port, "/v1/verdicts/web").value_or(json::object{});
+}
+
 using Vantages = std::vector<std::pair<std::string, FakeDnsServer*>>;
 class SteppedPeers {
  public:
@@ -487,13 +492,10 @@ class SteppedPeers {
         "node-b");
   }
 
-  json::object verdict(unsigned short port) const {
-    return get_object(port, "/v1/verdicts/web").value_or(json::object{});
-  }
   std::string logs() const {
-    return "node-a verdict: " + json::serialize(verdict(port_a)) +
-           "\nnode-b verdict: " + json::serialize(verdict(port_b)) + "\nnode-a:\n" + node_a->log() +
-           "node-b:\n" + node_b->log();
+    return "node-a verdict: " + json::serialize(verdict_at(port_a)) +
+           "\nnode-b verdict: " + json::serialize(verdict_at(port_b)) + "\nnode-a:\n" +
+           node_a->log() + "node-b:\n" + node_b->log();
   }
 
   TempDir dir;
@@ -531,7 +533,7 @@ class SteppedPeers {
          << "peers:\n"
          << "  - { name: " << peer << ", url: \"http://127.0.0.1:" << peer_port
          << "\", key_file: " << (dir.path() / "peer-key").string() << ", unreachable_after: 2s }\n";
-    const auto config = dir.path() / (node + ".yaml");
+    auto config = dir.path() / (node + ".yaml");
     std::ofstream(config) << yaml.str();
     return config;
   }
@@ -546,20 +548,20 @@ TEST_CASE(
   SteppedPeers peers;
   const bool agreed = wait_until(
       [&] {
-        const auto a = peers.verdict(peers.port_a);
-        const auto b = peers.verdict(peers.port_b);
+        const auto a = verdict_at(peers.port_a);
+        const auto b = verdict_at(peers.port_b);
         return text(a, "verdict") == "healthy" && vote_of(a, "node-b/gamma") == "up" &&
                text(b, "verdict") == "healthy" && vote_of(b, "node-a/alpha") == "up";
       },
       k_settle);
   INFO(peers.logs());
   REQUIRE(agreed);
-  const auto generation = peers.verdict(peers.port_a).at("generation").to_number<std::int64_t>();
+  const auto generation = verdict_at(peers.port_a).at("generation").to_number<std::int64_t>();
 
   // node-a's judgement must not move at any point while node-b is an hour off.
   std::string moved;
   const auto a_unmoved = [&] {
-    const auto a = peers.verdict(peers.port_a);
+    const auto a = verdict_at(peers.port_a);
     const auto* down =
         a.if_contains("votes") != nullptr ? a.at("votes").as_object().if_contains("down") : nullptr;
     if (text(a, "verdict") != "healthy" ||
@@ -577,7 +579,7 @@ TEST_CASE(
   const bool refused = wait_until(
       [&] {
         a_unmoved();
-        return vote_of(peers.verdict(peers.port_a), "node-b/gamma") == "unknown" &&
+        return vote_of(verdict_at(peers.port_a), "node-b/gamma") == "unknown" &&
                peers.node_a->log().find(k_skew_refusal) != std::string::npos &&
                peers.node_b->log().find(k_skew_refusal) != std::string::npos;
       },
@@ -588,8 +590,7 @@ TEST_CASE(
   // node-b now sees the service down (its resolver answers empty); had its
   // votes counted, node-a would go disputed within dispute_grace.
   peers.gamma.set("web.test", FakeDnsBehaviour::empty());
-  CHECK(wait_until([&] { return vote_of(peers.verdict(peers.port_b), "gamma") == "down"; },
-                   k_settle));
+  CHECK(wait_until([&] { return vote_of(verdict_at(peers.port_b), "gamma") == "down"; }, k_settle));
   const auto until =
       std::chrono::steady_clock::now() + k_peer_stale_after + k_peer_dispute_grace + 1500ms;
   while (std::chrono::steady_clock::now() < until) {
@@ -598,13 +599,13 @@ TEST_CASE(
   }
   INFO("node-a moved: " << moved);
   CHECK(moved.empty());
-  CHECK(vote_of(peers.verdict(peers.port_a), "node-b/gamma") == "unknown");
+  CHECK(vote_of(verdict_at(peers.port_a), "node-b/gamma") == "unknown");
 
   // Clocks agree again: node-b authenticates and its down vote counts.
   peers.node_b->step("+0", 0s);
   CHECK(wait_until(
       [&] {
-        const auto a = peers.verdict(peers.port_a);
+        const auto a = verdict_at(peers.port_a);
         return vote_of(a, "node-b/gamma") == "down" && text(a, "verdict") == "disputed";
       },
       k_settle));
@@ -619,13 +620,13 @@ TEST_CASE(
   SteppedPeers peers(false);
   const bool agreed = wait_until(
       [&] {
-        const auto a = peers.verdict(peers.port_a);
+        const auto a = verdict_at(peers.port_a);
         return text(a, "verdict") == "healthy" && vote_of(a, "node-b/gamma") == "up";
       },
       k_settle);
   INFO(peers.logs());
   REQUIRE(agreed);
-  const auto generation = peers.verdict(peers.port_a).at("generation").to_number<std::int64_t>();
+  const auto generation = verdict_at(peers.port_a).at("generation").to_number<std::int64_t>();
   std::string moved;
   // Forward two minutes, then back: both directions, each watched past stale_after.
   for (const auto& [offset, value] :
@@ -633,7 +634,7 @@ TEST_CASE(
     peers.node_b->step(offset, value);
     const auto until = std::chrono::steady_clock::now() + k_peer_stale_after + 1500ms;
     while (moved.empty() && std::chrono::steady_clock::now() < until) {
-      const auto a = peers.verdict(peers.port_a);
+      const auto a = verdict_at(peers.port_a);
       if (text(a, "verdict") != "healthy" || vote_of(a, "node-b/gamma") != "up" ||
           a.at("generation").to_number<std::int64_t>() != generation) {
         moved = "node-b at real time " + offset + ": " + json::serialize(a);
