@@ -440,6 +440,11 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
     verdict.since = now.wall;
     state.used_keys.clear();  // keys carry the generation: old ones cannot recur
   }
+  if (changed || !verdict.since_mono) {
+    // A restored verdict has held since `since` as far as anyone can tell:
+    // its monotonic twin starts that long before now, never after it.
+    verdict.since_mono = now.mono - std::max(Duration::zero(), now.wall - verdict.since);
+  }
   verdict.kind = candidate.kind;
   verdict.reason_code = candidate.code;
   verdict.reason = candidate.reason;

@@ -139,6 +139,10 @@ struct Verdict {
   bool fresh = true;
   std::uint64_t generation = 0;
   WallTime since;
+  // `since` on the monotonic clock: how long the verdict has held is an
+  // interval (a gate's stable_for) that a wall clock step must not stretch.
+  // Empty for a verdict read back from JSON.
+  std::optional<MonoTime> since_mono;
   WallTime evaluated_at;
   WallTime valid_until;
   ReasonCode reason_code = ReasonCode::Insufficient;

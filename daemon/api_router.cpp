@@ -151,7 +151,7 @@ ApiResponse watch_body(const Snapshot& snapshot) {
 }
 
 ApiResponse verdict_read(QueryParams& query, const Snapshot& snapshot, const std::string& target,
-                         cs::WallTime now) {
+                         const cs::Instant& now) {
   const auto expect_text = query.take("expect");
   const auto generation_text = query.take("generation");
   const auto stable_text = query.take("stable_for");
@@ -252,7 +252,7 @@ ApiOutcome watch_read(QueryParams& query, const Snapshot& snapshot) {
 }
 
 ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot,
-                cs::WallTime now) {
+                const cs::Instant& now) {
   switch (route.kind) {
     case RouteKind::Verdict:
       return verdict_read(query, snapshot, route.subject, now);
@@ -437,7 +437,8 @@ ApiOutcome handle_write(const ApiRequest& request, const Route& route, QueryPara
 
 // GET /v1/peer/votes: the server verified the signature (request.peer); a
 // refusal says why but never carries a vote.
-ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot, cs::WallTime now) {
+ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot,
+                       const cs::Instant& now) {
   if (request.method != "GET") {
     ApiResponse response = error_response(405, "method_not_allowed", "/v1/peer/votes takes GET");
     response.headers.emplace_back("Allow", "GET");
@@ -475,7 +476,7 @@ ApiResponse error_response(int status, std::string_view error, std::string_view 
 
 GateDecision decide_gate(const cs::Verdict& verdict, cs::VerdictKind expect,
                          std::optional<std::uint64_t> generation,
-                         std::chrono::milliseconds stable_for, cs::WallTime now) {
+                         std::chrono::milliseconds stable_for, const cs::Instant& now) {
   const std::string is = std::string(cs::to_string(verdict.kind));
   if (!verdict.confirmed()) {
     return {423, "hold", "verdict is " + is + ": not confirmed"};
@@ -486,7 +487,7 @@ GateDecision decide_gate(const cs::Verdict& verdict, cs::VerdictKind expect,
                 ? "verdict is restored and not yet confirmed by new evidence"
                 : "verdict is kept through dispute_grace: the votes counted now do not confirm it"};
   }
-  if (now > verdict.valid_until) {
+  if (now.wall > verdict.valid_until) {
     return {423, "hold",
             "verdict is stale: past valid_until " + cs::format_rfc3339(verdict.valid_until)};
   }
@@ -498,7 +499,12 @@ GateDecision decide_gate(const cs::Verdict& verdict, cs::VerdictKind expect,
   if (verdict.kind != expect) {
     return {409, "otherwise", "verdict is " + is + ", not " + std::string(cs::to_string(expect))};
   }
-  if (now - verdict.since < stable_for) {
+  // Why monotonic: stable_for is an interval. On the wall clock an NTP step
+  // of +1h made a verdict seconds old "stable for 30m" (a failover went
+  // ahead), and a step of -1h held every gate for an hour.
+  const auto held_for =
+      verdict.since_mono ? now.mono - *verdict.since_mono : now.wall - verdict.since;
+  if (held_for < stable_for) {
     return {423, "hold",
             "verdict is " + is + " since " + cs::format_rfc3339(verdict.since) +
                 ", not yet stable for " + cs::format_duration(stable_for)};
@@ -534,7 +540,8 @@ ApiResponse write_response(const WriteRequest& write, const ActionResult& result
   return make_response(result.status, to_body(out));
 }
 
-ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot, cs::WallTime now) {
+ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot,
+                          const cs::Instant& now) {
   std::string why;
   auto target = parse_request_target(request.target, why);
   if (!target) {
@@ -559,7 +566,7 @@ ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot, c
     return response;
   }
   if (route->allow != "GET") {  // POST, PUT, DELETE: the writes
-    return handle_write(request, *route, query, snapshot, now);
+    return handle_write(request, *route, query, snapshot, now.wall);
   }
   if (route->kind == RouteKind::Metrics) {
     return metrics_read(request, query, snapshot);

@@ -82,12 +82,13 @@ struct WatchRequest {
 
 using ApiOutcome = std::variant<ApiResponse, WriteRequest, WatchRequest>;
 
-// Routes one request against `snapshot` at wall time `now`. Every read is
+// Routes one request against `snapshot` at `now` (wall time for what users
+// read, monotonic for intervals such as stable_for and a vote's age). Every read is
 // answered here (GET /v1/verdicts[/{t}[/history]], /v1/vantages,
 // /v1/escalations, /healthz, /readyz, /metrics, and /v1/watch when something
 // is already newer); writes and waits come back as WriteRequest / WatchRequest.
 ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot,
-                          consensus::WallTime now);
+                          const consensus::Instant& now);
 
 // The /v1/watch answer: 200 {revision, verdicts} when `snapshot` is newer
 // than `since`, else 204 with no body.
@@ -112,6 +113,6 @@ struct GateDecision {
 // (past valid_until); with generation=6 while the verdict is at 7 -> 409 hold.
 GateDecision decide_gate(const consensus::Verdict& verdict, consensus::VerdictKind expect,
                          std::optional<std::uint64_t> generation,
-                         std::chrono::milliseconds stable_for, consensus::WallTime now);
+                         std::chrono::milliseconds stable_for, const consensus::Instant& now);
 
 }  // namespace crosscheck::daemon

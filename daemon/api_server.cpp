@@ -100,8 +100,8 @@ struct Shared {
   Shared(ApiServerOptions server_options, SnapshotHub& snapshot_hub, ApiActions& api_actions)
       : options(std::move(server_options)), hub(snapshot_hub), actions(api_actions) {}
 
-  consensus::WallTime now() const {
-    return options.clock != nullptr ? options.clock->system() : system_clock.system();
+  consensus::Instant now() const {
+    return options.clock != nullptr ? options.clock->now() : system_clock.now();
   }
 
   // The bearer token, replaceable by a config reload while serving.
@@ -332,7 +332,7 @@ class Session : public std::enable_shared_from_this<Session> {
     PeerAuth peer;
     if (shared_->options.peers && api.target.starts_with(k_peer_votes_path)) {
       peer = shared_->options.peers->verify(signature_of(request), api.method, api.target,
-                                            shared_->now());
+                                            shared_->now().wall);
       api.peer = &peer;
     }
     const SnapshotPtr snapshot = shared_->hub.current();

@@ -64,7 +64,8 @@ struct ApiServerOptions {
   std::chrono::milliseconds idle_timeout = k_default_idle_timeout;
   std::chrono::milliseconds request_timeout = k_default_request_timeout;
   std::chrono::milliseconds max_watch_wait = k_max_watch_wait;  // tests shorten it
-  // Wall time for gates and overrides; nullptr means the system clock.
+  // Time for gates (valid_until on the wall clock, stable_for on the
+  // monotonic one), overrides and peer votes' age; nullptr means the system clock.
   const consensus::Clock* clock = nullptr;
 };
 

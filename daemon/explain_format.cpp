@@ -241,7 +241,10 @@ std::string override_text(const cs::Override& value, cs::WallTime now, const Pai
 std::string gate_lines(const cs::Verdict& verdict, cs::WallTime now, const Paint& paint) {
   std::string out;
   for (const auto expect : {cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy}) {
-    const GateDecision gate = decide_gate(verdict, expect, std::nullopt, {}, now);
+    // A verdict read from JSON has no monotonic `since`: the rule falls back
+    // to the wall clock, which is all a client has.
+    const GateDecision gate =
+        decide_gate(verdict, expect, std::nullopt, {}, cs::Instant{cs::MonoTime{}, now});
     const std::string command =
         "crosscheck gate " + verdict.target + " --expect " + std::string(cs::to_string(expect));
     std::string decision = gate.status == 200             ? paint("PROCEED", "32") + " (exit 0)"

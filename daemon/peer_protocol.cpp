@@ -22,7 +22,7 @@ constexpr std::array<std::string_view, 9> k_vote_keys{
     "target", "vantage", "domain", "vote", "age_ms", "layer", "detail", "answers", "latency_ms"};
 
 json::object vote_json(const cs::Evidence& evidence, std::string_view target,
-                       consensus::WallTime now) {
+                       const cs::Instant& now) {
   json::object out;
   out["target"] = target;
   out["vantage"] = evidence.vantage;
@@ -30,7 +30,9 @@ json::object vote_json(const cs::Evidence& evidence, std::string_view target,
   out["vote"] = cs::to_string(evidence.raw_vote);
   out["age_ms"] = nullptr;
   if (evidence.last_observed) {
-    out["age_ms"] = std::max<std::int64_t>(0, (now - evidence.last_observed->wall).count());
+    // Why monotonic: a wall clock stepped 2 minutes here would age every
+    // vote by 2 minutes on the peers (stale there, so unknown).
+    out["age_ms"] = std::max<std::int64_t>(0, (now.mono - evidence.last_observed->mono).count());
   }
   const cs::Observation empty;
   const cs::Observation& last = evidence.last ? *evidence.last : empty;
@@ -191,7 +193,7 @@ bool is_peer_name(std::string_view name) {
          });
 }
 
-std::string export_votes(const Snapshot& snapshot, consensus::WallTime now) {
+std::string export_votes(const Snapshot& snapshot, const consensus::Instant& now) {
   json::array votes;
   for (const auto& view : snapshot.targets) {
     for (const auto& evidence : view.verdict.evidence) {

@@ -50,7 +50,7 @@ struct PeerExport {
 // The export body at origin time `now`: the snapshot's evidence of local
 // vantages only (remote ones are never re-exported, so no echoes), with the
 // vote before suspicion (each node judges suspicion itself).
-std::string export_votes(const Snapshot& snapshot, consensus::WallTime now);
+std::string export_votes(const Snapshot& snapshot, const consensus::Instant& now);
 
 // Decodes and validates an export from peer `expected_node`; nullopt with
 // `why` when anything is off (size, JSON, types, names, vote, version, node).

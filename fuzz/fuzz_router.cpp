@@ -139,7 +139,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.body = rest;
 
   const auto now = at("2025-10-20T06:00:45Z");
-  const ApiOutcome outcome = handle_request(request, *fixed_snapshot(), now);
+  const ApiOutcome outcome = handle_request(request, *fixed_snapshot(),
+                                            cs::Instant{cs::MonoTime{now.time_since_epoch()}, now});
   if (const auto* response = std::get_if<ApiResponse>(&outcome)) {
     if (response->status < 100 || response->status > 599) {
       std::abort();

@@ -16,6 +16,9 @@ packages=(
   libssl-dev libsystemd-dev
   # tests
   catch2 python3 sqlite3
+  # clock-step e2e test (tests/e2e/clock_step_test.cpp): libfaketime is
+  # LD_PRELOADed into the daemon alone to step its wall clock by hours
+  faketime libfaketime
   # real resolvers for system tests
   dnsmasq-base
   # promtool (checks /metrics and the alert rules); the server stays stopped

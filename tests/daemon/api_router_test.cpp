@@ -36,6 +36,11 @@ cs::Instant instant(cs::WallTime wall) {
   return cs::Instant{cs::MonoTime{}, wall};
 }
 
+// Both clocks at `wall`, as a ManualClock keeps them (they move together).
+cs::Instant ticking(cs::WallTime wall) {
+  return cs::Instant{cs::MonoTime{wall.time_since_epoch()}, wall};
+}
+
 TargetView healthy_target(std::string name) {
   TargetView view;
   cs::Verdict& v = view.verdict;
@@ -44,6 +49,7 @@ TargetView healthy_target(std::string name) {
   v.fresh = true;
   v.generation = 5;
   v.since = k_since;
+  v.since_mono = ticking(k_since).mono;
   v.evaluated_at = k_evaluated;
   v.valid_until = k_valid_until;
   v.reason_code = cs::ReasonCode::Quorum;
@@ -128,13 +134,13 @@ ApiRequest authorized(ApiRequest in) {
 
 ApiResponse answer(const ApiRequest& req, const Snapshot& snapshot = make_snapshot(),
                    cs::WallTime now = k_now) {
-  ApiOutcome outcome = handle_request(req, snapshot, now);
+  ApiOutcome outcome = handle_request(req, snapshot, ticking(now));
   REQUIRE(std::holds_alternative<ApiResponse>(outcome));
   return std::get<ApiResponse>(std::move(outcome));
 }
 
 WriteRequest write_of(const ApiRequest& req, cs::WallTime now = k_now) {
-  ApiOutcome outcome = handle_request(req, make_snapshot(), now);
+  ApiOutcome outcome = handle_request(req, make_snapshot(), ticking(now));
   if (const auto* response = std::get_if<ApiResponse>(&outcome)) {
     INFO(response->status << " " << response->body);
   }
@@ -352,6 +358,41 @@ TEST_CASE("the gate answers 200, 409 or 423 by the verdict, freshness, stability
   CHECK_FALSE(gate.at("reason").as_string().empty());
 }
 
+TEST_CASE(
+    "a gate measures stable_for on the monotonic clock: a wall clock step neither lengthens nor "
+    "shortens it",
+    "[api]") {
+  struct Row {
+    const char* what;
+    std::chrono::seconds step;  // the wall clock's step since the verdict began
+    const char* query;
+    int status;
+  };
+  const Row row = GENERATE(values<Row>({
+      {"an hour forward: 10 s is not 30 s", 1h, "expect=healthy&stable_for=30s", 423},
+      {"an hour forward: 10 s is more than 5 s", 1h, "expect=healthy&stable_for=5s", 200},
+      {"an hour back, before since: no stable_for proceeds", -1h, "expect=healthy", 200},
+      {"an hour back, before since: 10 s is more than 5 s", -1h, "expect=healthy&stable_for=5s",
+       200},
+  }));
+  INFO(row.what);
+  Snapshot snapshot = make_snapshot();
+  cs::Verdict& verdict = snapshot.targets[0].verdict;
+  // Healthy for 10 s on the monotonic clock; evaluated just now on the
+  // stepped wall clock, so valid_until is not what holds the gate.
+  const cs::Instant now{ticking(k_since).mono + 10s, k_since + 10s + row.step};
+  verdict.evaluated_at = now.wall;
+  verdict.valid_until = now.wall + 30s;
+  const ApiOutcome outcome =
+      handle_request(get(std::string("/v1/verdicts/dynamodb-use1?") + row.query), snapshot, now);
+  const auto& response = std::get<ApiResponse>(outcome);
+  CHECK(response.status == row.status);
+  INFO(response.body);
+  if (row.status == 423) {
+    CHECK_THAT(response.body, Contains("not yet stable"));
+  }
+}
+
 TEST_CASE("gate parameters are parsed strictly and refused with a detail", "[api]") {
   const auto [query, mentions] = GENERATE(table<std::string, std::string>({
       {"expect=maybe", "expect"},
@@ -466,7 +507,7 @@ TEST_CASE("watch answers at once when something is newer and otherwise asks to w
   CHECK(answer(get("/v1/watch")).status == 200);  // no revision yet: everything
 
   const auto wait_of = [](const std::string& target) {
-    ApiOutcome outcome = handle_request(get(target), make_snapshot(), k_now);
+    ApiOutcome outcome = handle_request(get(target), make_snapshot(), ticking(k_now));
     REQUIRE(std::holds_alternative<WatchRequest>(outcome));
     return std::get<WatchRequest>(outcome);
   };

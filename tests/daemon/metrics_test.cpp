@@ -374,14 +374,15 @@ TEST_CASE("GET /metrics answers the exposition as text and other methods get 405
   request.method = "GET";
   request.target = "/metrics";
   request.metrics = &sources;
-  const auto outcome = handle_request(request, snapshot(), at("2025-10-20T06:00:45Z"));
+  const auto outcome =
+      handle_request(request, snapshot(), cs::Instant{{}, at("2025-10-20T06:00:45Z")});
   const auto& response = std::get<ApiResponse>(outcome);
   CHECK(response.status == 200);
   CHECK(response.content_type == "text/plain; version=0.0.4; charset=utf-8");
   CHECK(has_line(response.body, "process_open_fds 17"));
   request.method = "POST";
-  const auto refused =
-      std::get<ApiResponse>(handle_request(request, snapshot(), at("2025-10-20T06:00:45Z")));
+  const auto refused = std::get<ApiResponse>(
+      handle_request(request, snapshot(), cs::Instant{{}, at("2025-10-20T06:00:45Z")}));
   CHECK(refused.status == 405);
   CHECK(refused.header("Allow") == "GET");
 }

@@ -21,7 +21,9 @@ using crosscheck::daemon::Snapshot;
 using crosscheck::daemon::TargetView;
 using namespace std::chrono_literals;
 
-const cs::WallTime k_now = *cs::parse_rfc3339("2025-10-20T06:00:10Z");
+const cs::WallTime k_wall = *cs::parse_rfc3339("2025-10-20T06:00:10Z");
+// Both clocks at once, as a ManualClock keeps them (they move together).
+const cs::Instant k_now{cs::MonoTime{k_wall.time_since_epoch()}, k_wall};
 
 cs::Evidence evidence(std::string vantage, std::string node, cs::Vote raw, cs::Vote counted) {
   cs::Evidence item;
@@ -37,7 +39,7 @@ Snapshot snapshot_with_remote_and_suspect() {
   cs::Evidence observed = evidence("quad9", "", cs::Vote::Down, cs::Vote::Unknown);
   observed.suspect = true;
   cs::Observation last;
-  last.at = cs::Instant{cs::MonoTime{}, k_now - 2500ms};
+  last.at = k_now + (-2500ms);
   last.outcome = cs::Outcome::Down;
   last.layer = cs::Layer::Dns;
   last.detail = "dns: NOERROR, empty answer";
@@ -93,6 +95,21 @@ TEST_CASE("an export carries local votes before suspicion, with their age", "[pe
   CHECK(first.at("detail") == "dns: NOERROR, empty answer");
   CHECK(votes[1].as_object().at("age_ms").is_null());
   CHECK(votes[1].as_object().at("vote") == "unknown");
+}
+
+TEST_CASE(
+    "an export's age runs on the monotonic clock: a wall clock step neither ages nor renews a vote",
+    "[peers]") {
+  auto snapshot = snapshot_with_remote_and_suspect();
+  auto& observed = snapshot.targets[0].verdict.evidence[0];
+  for (const cs::Duration step :
+       {cs::Duration{-1h}, cs::Duration{-2min}, cs::Duration{2min}, cs::Duration{1h}}) {
+    INFO("the wall clock stepped by " << cs::format_duration(step) << " since the observation");
+    // Observed 2.5 s ago on the monotonic clock, before the wall clock moved.
+    observed.last_observed = cs::Instant{k_now.mono - 2500ms, k_now.wall - step - 2500ms};
+    const auto parsed = json::parse(export_votes(snapshot, k_now)).as_object();
+    CHECK(parsed.at("votes").as_array()[0].as_object().at("age_ms") == 2500);
+  }
 }
 
 TEST_CASE("an export decodes back to the votes it carries", "[peers]") {
