@@ -137,9 +137,8 @@ TEST_CASE("a quorum count that needs a peer's domain is a warning, and the confi
        "targets:\n  - {name: t, dns: {name: t.example}, quorum: {up: 2}}\n" +
            one_peer,
        "test.yaml:4:52: warning: targets[0].quorum.up (2) counts on peers: only 1 failure domain "
-       "is local (one), so 1 more must come from the 1 peer; if a peer's domain equals a local "
-       "one, both count as one vote, and with fewer than 2 domains left the quorum is unreachable "
-       "and a quorum_unreachable escalation opens at runtime"},
+       "is local (one), so 1 more must come from the 1 peer; while a peer does not answer, its "
+       "domain votes unknown and no outage can be confirmed"},
   }));
   CAPTURE(yaml);
   const auto result = crosscheck::config::load_config_text(yaml, "test.yaml");
