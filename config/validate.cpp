@@ -127,6 +127,20 @@ void check_failure_domains(const Config& config, const SourceMap& sources, Diagn
     return;  // the count would be wrong, and the real error is already reported
   }
   const DomainCount domains{config.local_domains(), static_cast<int>(config.peers.size())};
+  // Why: a peer counts as one failure domain named after it (until it
+  // reports), so a local domain of the same name would swallow it and the
+  // quorum would be judged on fewer domains than this check counted.
+  for (std::size_t i = 0; i < config.vantages.size(); ++i) {
+    for (const auto& peer : config.peers) {
+      if (config.vantages[i].domain == peer.name) {
+        diags.error(config.vantages[i].pos,
+                    "vantages[" + std::to_string(i) + "].domain '" + peer.name +
+                        "' is the name of peer " + peer.name +
+                        ": a peer counts as a failure domain of its own under its name; "
+                        "rename the domain");
+      }
+    }
+  }
   if (sources.quorum_down) {
     check_quorum_reachable("quorum.down", config.quorum.down, *sources.quorum_down, domains, diags);
   }

@@ -239,13 +239,13 @@ Evaluation Engine::evaluate(const Instant& now) {
   for (std::size_t i = 0; i < count; ++i) {
     evidence[i] = raw_evidence(i, now.mono);
   }
-  const auto broken_canaries = update_suspects(evidence, now, out);
+  const auto canaries = update_suspects(evidence, now, out);
   const auto domains = known_domains();
   std::vector<VoteCounts> counts(count);
   std::vector<Candidate> candidates(count);
   for (std::size_t i = 0; i < count; ++i) {
     for (auto& item : evidence[i]) {
-      if (suspects_.contains(item.vantage)) {
+      if (!suspects_.empty() && suspects_.contains(item.vantage)) {
         item.suspect = true;
         item.vote = Vote::Unknown;
       }
@@ -259,10 +259,7 @@ Evaluation Engine::evaluate(const Instant& now) {
   apply_blast_radius(candidates);
   for (std::size_t i = 0; i < count; ++i) {
     publish(i, candidates[i], std::move(counts[i]), std::move(evidence[i]), now, out);
-    const auto broken = broken_canaries.find(policy_.targets[i].name);
-    update_side_episodes(
-        i, broken == broken_canaries.end() ? std::nullopt : std::optional{broken->second}, now,
-        out);
+    update_side_episodes(i, canaries, now, out);
   }
   evaluated_once_ = true;
   out.revision = revision_;
@@ -404,8 +401,13 @@ Engine::Candidate Engine::apply_override_and_restore(std::size_t index, Candidat
     // open dispute and reopen it as a new episode. So the restored verdict
     // stands (never fresh) until the votes confirm it, for at most
     // restore_hold = fall x interval + timeout; then the votes decide.
+    // Confirmed means the same verdict for the same reason: a restored
+    // flapping hold is not confirmed by a plain dispute (that would close
+    // the flapping episode and open a dispute across the restart).
     const auto& restored = published_[index];
-    const bool confirmed = candidate.kind == restored.kind && candidate.supported;
+    const bool same_episode = restored.kind != VerdictKind::Disputed || state.episode_key.empty() ||
+                              episode_kind_of(candidate.code) == state.episode_kind;
+    const bool confirmed = candidate.kind == restored.kind && candidate.supported && same_episode;
     if (!confirmed && now.mono - *state.restored_at < target.restore_hold) {
       candidate = Candidate{
           restored.kind, ReasonCode::Restored,

@@ -5,6 +5,7 @@
 
 #include "consensus/hysteresis.hpp"
 #include "consensus/policy.hpp"
+#include "consensus/suspicion.hpp"
 #include "consensus/types.hpp"
 
 #include <cstdint>
@@ -156,6 +157,7 @@ class Engine {
     VerdictKind judged = VerdictKind::Unknown;
     std::optional<MonoTime> disagreement_since;
     std::optional<MonoTime> split_since;
+    std::optional<MonoTime> canary_broken_since;
     std::optional<VerdictKind> last_confirmed;
     std::deque<MonoTime> changes;  // judged changes inside flap_window
     std::optional<Override> override_in_force;
@@ -185,8 +187,10 @@ class Engine {
   };
 
   std::vector<Evidence> raw_evidence(std::size_t index, MonoTime now) const;
-  std::map<std::string, std::string> update_suspects(
-      const std::vector<std::vector<Evidence>>& evidence, const Instant& now, Evaluation& out);
+  // Updates the suspect vantages; returns what the rules found about
+  // canaries (broken ones, and those seen up).
+  SuspicionFindings update_suspects(const std::vector<std::vector<Evidence>>& evidence,
+                                    const Instant& now, Evaluation& out);
   Candidate judge(std::size_t index, const VoteCounts& counts,
                   const std::vector<Evidence>& evidence, const Instant& now);
   bool down_only_from_pending_suspects(const std::vector<Evidence>& evidence) const;
@@ -196,8 +200,10 @@ class Engine {
   void publish(std::size_t index, const Candidate& candidate, VoteCounts counts,
                std::vector<Evidence> evidence, const Instant& now, Evaluation& out);
   void update_episode(std::size_t index, const Instant& now, Evaluation& out);
-  void update_side_episodes(std::size_t index, const std::optional<std::string>& broken_canary,
+  void update_side_episodes(std::size_t index, const SuspicionFindings& canaries,
                             const Instant& now, Evaluation& out);
+  // The escalation episode a reason code belongs to (dispute, flapping, blast radius).
+  static EventKind episode_kind_of(ReasonCode code);
   std::string new_key(std::size_t index, EventKind kind);
   Duration longest_restore_hold() const;
   std::optional<std::size_t> target_index(std::string_view name) const;

@@ -7,6 +7,7 @@
 #include "consensus/time_format.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace crosscheck::consensus {
 namespace {
@@ -145,14 +146,22 @@ std::string Engine::new_key(std::size_t index, EventKind kind) {
   return key;
 }
 
-std::map<std::string, std::string> Engine::update_suspects(
-    const std::vector<std::vector<Evidence>>& evidence, const Instant& now, Evaluation& out) {
+EventKind Engine::episode_kind_of(ReasonCode code) {
+  return episode_from_code(code);
+}
+
+SuspicionFindings Engine::update_suspects(const std::vector<std::vector<Evidence>>& evidence,
+                                          const Instant& now, Evaluation& out) {
   std::vector<TargetVotes> views;
   views.reserve(evidence.size());
   for (std::size_t i = 0; i < evidence.size(); ++i) {
     views.push_back(TargetVotes{policy_.targets[i].name, policy_.targets[i].canary, &evidence[i]});
   }
-  auto findings = find_suspects(views, policy_.suspect_fraction);
+  std::set<std::string> already;
+  for (const auto& [vantage, state] : suspect_state_) {
+    already.insert(vantage);
+  }
+  auto findings = find_suspects(views, policy_.suspect_fraction, already);
   // A suspect restored at start-up stays suspect through the restore hold:
   // its hysteresis starts empty, and the rule that made it suspect needs
   // `fall` probes to be met again.
@@ -202,7 +211,8 @@ std::map<std::string, std::string> Engine::update_suspects(
   for (const auto& [vantage, state] : suspect_state_) {
     suspects_[vantage] = state.reason;
   }
-  return std::move(findings.broken_canaries);
+  findings.suspects.clear();
+  return findings;
 }
 
 void Engine::update_episode(std::size_t index, const Instant& now, Evaluation& out) {
@@ -238,8 +248,7 @@ void Engine::update_episode(std::size_t index, const Instant& now, Evaluation& o
   }
 }
 
-void Engine::update_side_episodes(std::size_t index,
-                                  const std::optional<std::string>& broken_canary,
+void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& canaries,
                                   const Instant& now, Evaluation& out) {
   const auto& target = policy_.targets[index];
   const auto& verdict = published_[index];
@@ -251,9 +260,25 @@ void Engine::update_side_episodes(std::size_t index,
   } else {
     state.split_since.reset();
   }
+  const auto broken = canaries.broken_canaries.find(target.name);
+  if (broken != canaries.broken_canaries.end()) {
+    if (!state.canary_broken_since) {
+      state.canary_broken_since = now.mono;
+    }
+  } else {
+    state.canary_broken_since.reset();
+  }
   if (verdict.reason_code == ReasonCode::Restored) {
     return;  // restored episodes stay open until evidence decides
   }
+  // A broken canary is escalated once it stays broken through the
+  // suspicion grace, and recovers only when a domain sees it up again: a
+  // vote going stale is no recovery (no canary_down/canary_recovered churn).
+  const bool canary_open = state.side_episodes.contains(EventKind::CanaryDown);
+  const bool canary_down =
+      canary_open ? !canaries.canaries_seen_up.contains(target.name)
+                  : state.canary_broken_since &&
+                        now.mono - *state.canary_broken_since >= policy_.suspicion_grace;
   // A split lasting past dispute_grace is escalated once, also while the
   // verdict stays healthy; an open dispute already pages for this target.
   const bool split_open = state.side_episodes.contains(EventKind::SplitOpened);
@@ -267,7 +292,8 @@ void Engine::update_side_episodes(std::size_t index,
       {EventKind::SplitOpened, split,
        "failure domains split, their own vantages disagree: " + verdict.reason},
       {EventKind::QuorumUnreachable, verdict.votes.quorum_unreachable(), verdict.reason},
-      {EventKind::CanaryDown, broken_canary.has_value(), broken_canary.value_or(verdict.reason)},
+      {EventKind::CanaryDown, canary_down,
+       broken != canaries.broken_canaries.end() ? broken->second : verdict.reason},
   };
   for (const auto& episode : episodes) {
     const auto open = state.side_episodes.find(episode.kind);

@@ -8,13 +8,14 @@ namespace {
 
 // True when `who` is the only failure domain voting down on this target and
 // some other domain votes up.
-bool alone_down(const Evidence& who, const std::vector<Evidence>& evidence) {
+bool alone_down(const Evidence& who, const std::vector<Evidence>& evidence,
+                const std::set<std::string>& ignored) {
   if (who.raw_vote != Vote::Down) {
     return false;
   }
   bool other_up = false;
   for (const auto& other : evidence) {
-    if (other.domain == who.domain) {
+    if (other.domain == who.domain || ignored.contains(other.vantage)) {
       continue;
     }
     if (other.raw_vote == Vote::Down) {
@@ -26,19 +27,24 @@ bool alone_down(const Evidence& who, const std::vector<Evidence>& evidence) {
 }
 
 // Domains with at least one vantage voting `vote` on one target.
-std::set<std::string> domains_voting(const std::vector<Evidence>& evidence, Vote vote) {
+std::set<std::string> domains_voting(const std::vector<Evidence>& evidence, Vote vote,
+                                     const std::set<std::string>& ignored) {
   std::set<std::string> domains;
   for (const auto& item : evidence) {
-    if (item.raw_vote == vote) {
+    if (item.raw_vote == vote && !ignored.contains(item.vantage)) {
       domains.insert(item.domain);
     }
   }
   return domains;
 }
 
-void judge_canary(const TargetVotes& target, SuspicionFindings& out) {
-  const auto up = domains_voting(*target.evidence, Vote::Up);
-  const auto down = domains_voting(*target.evidence, Vote::Down);
+void judge_canary(const TargetVotes& target, const std::set<std::string>& ignored,
+                  SuspicionFindings& out) {
+  const auto up = domains_voting(*target.evidence, Vote::Up, ignored);
+  const auto down = domains_voting(*target.evidence, Vote::Down, ignored);
+  if (!up.empty()) {
+    out.canaries_seen_up.insert(target.target);
+  }
   if (up.empty()) {
     if (down.size() >= 2) {
       out.broken_canaries[target.target] = "canary '" + target.target + "' is down from all " +
@@ -51,9 +57,11 @@ void judge_canary(const TargetVotes& target, SuspicionFindings& out) {
     if (item.raw_vote != Vote::Down || out.suspects.contains(item.vantage)) {
       continue;
     }
-    // Other domains seeing it up, against the domains seeing it down.
+    // Other domains seeing it up, against the domains seeing it down (the
+    // vantage's own included, even when it is already suspect).
     const auto others_up = up.size() - (up.contains(item.domain) ? 1 : 0);
-    if (others_up > 0 && others_up >= down.size()) {
+    const auto downs = down.size() + (down.contains(item.domain) ? 0 : 1);
+    if (others_up > 0 && others_up >= downs) {
       out.suspects[item.vantage] = "canary '" + target.target + "' is down from this vantage";
     }
   }
@@ -61,7 +69,8 @@ void judge_canary(const TargetVotes& target, SuspicionFindings& out) {
 
 }  // namespace
 
-SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double suspect_fraction) {
+SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double suspect_fraction,
+                                const std::set<std::string>& already_suspect) {
   SuspicionFindings out;
   std::map<std::string, int> lone_downs;
   int non_canary = 0;
@@ -70,12 +79,12 @@ SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double 
       continue;
     }
     if (target.canary) {
-      judge_canary(target, out);
+      judge_canary(target, already_suspect, out);
       continue;
     }
     ++non_canary;
     for (const auto& item : *target.evidence) {
-      if (alone_down(item, *target.evidence)) {
+      if (alone_down(item, *target.evidence, already_suspect)) {
         ++lone_downs[item.vantage];
       }
     }

@@ -6,6 +6,7 @@
 #include "consensus/types.hpp"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct SuspicionFindings {
   // Canary target name -> why it is broken (down from every domain that
   // votes on it): its failures make no vantage suspect.
   std::map<std::string, std::string> broken_canaries;
+  // Canaries some non-suspect domain sees up (a broken canary recovers only
+  // when one is seen up again, not when a vote merely goes stale).
+  std::set<std::string> canaries_seen_up;
 };
 
 // Suspect vantages, each for the first rule it meets:
@@ -37,6 +41,9 @@ struct SuspicionFindings {
 // Example: 4 targets, suspect_fraction 0.5; vantage q (domain quad9) alone
 // sees 3 down while cloudflare and google see them up: 3 > 2 -> suspect.
 // One lone disagreement stays a dispute about that target, not suspicion.
-SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double suspect_fraction);
+// Votes of vantages in `already_suspect` do not count when judging the
+// others: a suspect liar must not make an honest vantage look alone.
+SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double suspect_fraction,
+                                const std::set<std::string>& already_suspect = {});
 
 }  // namespace crosscheck::consensus

@@ -369,3 +369,21 @@ TEST_CASE("readable files pass the check", "[validate][files]") {
                            key + "'}\n";
   CHECK(diagnostics_of(yaml).empty());
 }
+
+TEST_CASE("a local failure domain named like a peer is an error: the peer counts as that domain",
+          "[validate]") {
+  const std::string yaml =
+      "vantages:\n  - {name: a1, domain: one}\n  - {name: b1, domain: oracle-b}\n"
+      "targets:\n  - {name: t, dns: {name: t.example}}\n"
+      "peers:\n  - {name: oracle-b, url: 'http://b.example:9470', key_file: /dev/null}\n";
+  const auto result = crosscheck::config::load_config_text(yaml, "test.yaml");
+  CHECK_FALSE(result.ok());
+  bool found = false;
+  for (const auto& diagnostic : result.diagnostics) {
+    found =
+        found || diagnostic.to_string().find(
+                     "vantages[1].domain 'oracle-b' is the name of peer oracle-b: a peer "
+                     "counts as a failure domain of its own under its name") != std::string::npos;
+  }
+  CHECK(found);
+}

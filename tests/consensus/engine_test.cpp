@@ -566,3 +566,26 @@ TEST_CASE("an explicit quorum above the known domains escalates once and says so
   CHECK(world.count_events(EventKind::QuorumUnreachable) == 1);
   CHECK(world.count_events(EventKind::QuorumReachable) == 0);
 }
+
+TEST_CASE("a restored flapping hold is not closed by a plain dispute after a restart", "[engine]") {
+  // Found by a hostile review: any disputed candidate "confirmed" a
+  // restored flapping hold, so every restart ended it (flapping_stopped,
+  // then a new dispute). The same reason must confirm it, or the hold ends.
+  World world(make_policy(k_domains, {"db"}));
+  RestoredVerdict restored;
+  restored.target = "db";
+  restored.kind = VerdictKind::Disputed;
+  restored.held = VerdictKind::Healthy;
+  restored.generation = 9;
+  restored.reason_code = ReasonCode::Flapping;
+  restored.open_escalation_key = "flapping/db/9";
+  REQUIRE(world.engine().restore(restored));
+  const std::vector<std::pair<std::string, Outcome>> lying{
+      {"cloudflare", Outcome::Up}, {"quad9", Outcome::Down}, {"google", Outcome::Up}};
+  for (int i = 0; i < 3; ++i) {  // 0s, 10s, 20s: inside restore_hold (32s)
+    world.round("db", lying);
+    CHECK(world.verdict("db").reason_code == ReasonCode::Restored);
+  }
+  CHECK(world.count_events(EventKind::FlappingStopped) == 0);
+  CHECK(world.count_events(EventKind::DisputeOpened) == 0);
+}

@@ -7,7 +7,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Instant at(Duration offset) { return Instant{MonoTime{offset}, WallTime{offset}}; }
+Instant at(Duration offset) {
+  return Instant{MonoTime{offset}, WallTime{offset}};
+}
 
 Observation make(Outcome outcome, Duration when) {
   Observation observation;
@@ -49,8 +51,7 @@ TEST_CASE("a vote turns up only after rise consecutive ups", "[hysteresis]") {
   CHECK(tracker.vote_at(MonoTime{20s}, rules) == Vote::Up);
 }
 
-TEST_CASE("a vote starts unknown and an up in the middle resets the down streak",
-          "[hysteresis]") {
+TEST_CASE("a vote starts unknown and an up in the middle resets the down streak", "[hysteresis]") {
   const HysteresisRules rules{2, 3, 30s};
   VoteTracker tracker;
   CHECK(tracker.vote_at(MonoTime{0s}, rules) == Vote::Unknown);

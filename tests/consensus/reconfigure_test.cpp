@@ -34,8 +34,8 @@ TEST_CASE("reload: a kept target keeps its verdict, generation and votes") {
   const auto generation = world.verdict("db").generation;
   REQUIRE(world.verdict("db").kind == VerdictKind::Healthy);
 
-  const auto done = world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {},
-                                               world.now());
+  const auto done =
+      world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {}, world.now());
   CHECK(done.empty());
   CHECK(done.events.empty());
   world.evaluate();  // no new observation: the kept votes alone decide
@@ -68,7 +68,8 @@ TEST_CASE("reload: a target whose check changed keeps its generation but needs f
   World world(make_policy(k_domains, {"db"}));
   make_healthy(world, {"db"});
   const auto generation = world.verdict("db").generation;
-  const auto done = world.engine().reconfigure(make_policy(k_domains, {"db"}), cs::Resets{{"db"}, {}}, world.now());
+  const auto done = world.engine().reconfigure(make_policy(k_domains, {"db"}),
+                                               cs::Resets{{"db"}, {}}, world.now());
   CHECK(done.targets_reset == std::vector<std::string>{"db"});
   world.evaluate();
   // No votes yet: unknown, holding the last confirmed verdict, generation moves on.
@@ -81,8 +82,8 @@ TEST_CASE("reload: removing a disputed target resolves its open episode") {
   World world(make_policy(k_domains, {"db", "web"}));
   make_healthy(world, {"db", "web"});
   for (int round = 0; round < 5; ++round) {  // quad9 alone sees db down, past fall and grace
-    world.round("db", {{"cloudflare", Outcome::Up}, {"quad9", Outcome::Down},
-                       {"google", Outcome::Up}});
+    world.round("db",
+                {{"cloudflare", Outcome::Up}, {"quad9", Outcome::Down}, {"google", Outcome::Up}});
   }
   REQUIRE(world.verdict("db").kind == VerdictKind::Disputed);
   REQUIRE(world.count_events(EventKind::DisputeOpened) == 1);
@@ -90,8 +91,9 @@ TEST_CASE("reload: removing a disputed target resolves its open episode") {
   REQUIRE(done.events.size() == 1);
   CHECK(done.events[0].kind == EventKind::DisputeResolved);
   CHECK(done.events[0].target == "db");
-  const auto opened = std::find_if(world.events().begin(), world.events().end(),
-                                   [](const cs::Event& e) { return e.kind == EventKind::DisputeOpened; });
+  const auto opened =
+      std::find_if(world.events().begin(), world.events().end(),
+                   [](const cs::Event& e) { return e.kind == EventKind::DisputeOpened; });
   CHECK(done.events[0].key == opened->key);
   CHECK(done.events[0].reason == "target removed from the config");
 }
@@ -122,9 +124,8 @@ TEST_CASE("reload: removing a suspect vantage clears its suspicion with an event
     world.clock().advance(10s);
   }
   REQUIRE(world.count_events(EventKind::VantageSuspect) == 1);
-  const auto done =
-      world.engine().reconfigure(make_policy({"cloudflare", "google"}, {"db", "root"}), {},
-                                 world.now());
+  const auto done = world.engine().reconfigure(
+      make_policy({"cloudflare", "google"}, {"db", "root"}), {}, world.now());
   REQUIRE(done.events.size() == 1);
   CHECK(done.events[0].kind == EventKind::VantageCleared);
   CHECK(done.events[0].vantage == "quad9");

@@ -17,10 +17,10 @@ TEST_CASE("RFC 3339 times round-trip in UTC", "[time]") {
 }
 
 TEST_CASE("malformed RFC 3339 times are rejected", "[time]") {
-  const auto text = GENERATE(as<std::string>{}, "", "2025-10-20", "2025-10-20T06:48:00",
-                             "2025-13-20T06:48:00Z", "2025-02-30T06:48:00Z",
-                             "2025-10-20T25:48:00Z", "2025-10-20T06:48:00Zjunk",
-                             "2025-10-20T06:48:00.Z", "2025-10-20X06:48:00Z", "yesterday");
+  const auto text =
+      GENERATE(as<std::string>{}, "", "2025-10-20", "2025-10-20T06:48:00", "2025-13-20T06:48:00Z",
+               "2025-02-30T06:48:00Z", "2025-10-20T25:48:00Z", "2025-10-20T06:48:00Zjunk",
+               "2025-10-20T06:48:00.Z", "2025-10-20X06:48:00Z", "yesterday");
   CHECK_FALSE(parse_rfc3339(text));
 }
 
@@ -33,8 +33,7 @@ TEST_CASE("durations print in their shortest exact unit", "[time]") {
   CHECK(format_duration(0ms) == "0ms");
 }
 
-TEST_CASE("a leap second (seconds field 60) is refused, not read as the next minute",
-          "[time]") {
+TEST_CASE("a leap second (seconds field 60) is refused, not read as the next minute", "[time]") {
   CHECK_FALSE(parse_rfc3339("2016-12-31T23:59:60Z"));
   CHECK(parse_rfc3339("2016-12-31T23:59:59Z"));
 }

@@ -230,3 +230,31 @@ TEST_CASE(
     }
   }
 }
+
+TEST_CASE("a suspect liar claiming everything is up cannot get the honest vantage suspected",
+          "[scenario]") {
+  // Found by a hostile review: c fails the canary and turns suspect, then
+  // claims every target is up; b goes silent; t1 and t2 really go down,
+  // seen by a alone. c's votes no longer make a look alone: a real outage
+  // seen by one domain is disputed and escalated, never hidden.
+  const auto result =
+      replay("suspect-liar-frames-honest", "tests/scenarios/three-plus-canary.yaml");
+  CHECK(result.escalations("vantage_suspect") == 1);  // c only
+  for (const auto& line : result.lines) {
+    if (line.contains("escalation") && line.at("escalation") == "vantage_suspect") {
+      CHECK(line.at("vantage") == "c");
+    }
+  }
+  CHECK(result.verdicts_of("t1").back() == "disputed");
+  CHECK(result.verdicts_of("t2").back() == "disputed");
+}
+
+TEST_CASE("a broken canary pages once and recovers only when a domain sees it up", "[scenario]") {
+  // Found by a hostile review: a canary nobody sees up, while one vantage
+  // misses a few probes every 2 minutes, paged canary_down/canary_recovered
+  // every 2 minutes under new keys.
+  const auto result = replay("canary-churn", "tests/scenarios/three-plus-canary.yaml");
+  CHECK(result.escalations("canary_down") == 1);
+  CHECK(result.escalations("canary_recovered") == 0);
+  CHECK(result.escalations("vantage_suspect") == 0);
+}
