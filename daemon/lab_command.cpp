@@ -159,8 +159,13 @@ class Runner {
  public:
   Runner(Service& service, lab::LabWorld& world, const LabOptions& options, SignalGate& signals,
          std::ostream& out)
-      : service_(service), world_(world), options_(options), signals_(signals), out_(out),
-        paint_{options.colour}, started_(steady::now()) {}
+      : service_(service),
+        world_(world),
+        options_(options),
+        signals_(signals),
+        out_(out),
+        paint_{options.colour},
+        started_(steady::now()) {}
 
   // False when a stop signal interrupted the script.
   bool play(const lab::Scenario& scenario, int& failures) {
@@ -312,7 +317,8 @@ class Runner {
     const auto until = steady::now() + options_.linger;
     while (steady::now() < until) {
       report_changes();
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now());
       if (signals_.stop_requested(std::clamp(left, 1ms, std::chrono::milliseconds(k_poll)))) {
         return false;
       }
@@ -372,8 +378,9 @@ std::optional<LabOptions> parse_options(const std::vector<std::string>& args, bo
       "dir", po::value(&options.dir), "keep the lab's config, database and log here")(
       "log-level", po::value(&options.log_level)->default_value("info"),
       "the oracle's log level (the log goes to a file in the lab's directory)")(
-      "exit-when-done", "exit after the script instead of idling until Ctrl-C "
-                        "(status 0 only when every step showed what it should)");
+      "exit-when-done",
+      "exit after the script instead of idling until Ctrl-C "
+      "(status 0 only when every step showed what it should)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(described).run(), vm);
   po::notify(vm);
@@ -477,12 +484,15 @@ int run_lab_command(const std::vector<std::string>& args, std::ostream& out, std
     service_ended = true;
   });
 
-  // Serving once the first snapshot is published (after the API is bound).
+  // Serving once the API is bound and the first snapshot is published (the
+  // service publishes the restored state before it binds the API).
+  const auto serving = [&] {
+    return !service.hub().current()->node.empty() && service.api_endpoint().has_value();
+  };
   const auto until = steady::now() + k_start_deadline;
-  while (service.hub().current()->node.empty() && !service_ended && steady::now() < until &&
-         !signals.stop_requested(10ms)) {
+  while (!serving() && !service_ended && steady::now() < until && !signals.stop_requested(10ms)) {
   }
-  if (service.hub().current()->node.empty()) {
+  if (!serving()) {
     service.stop();
     thread.join();
     err << "crosscheck lab: the oracle did not start (cannot listen on " << options->listen

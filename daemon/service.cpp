@@ -87,6 +87,7 @@ void Service::index_config() {
 Service::~Service() = default;
 
 std::optional<config::Endpoint> Service::api_endpoint() const {
+  const std::lock_guard lock(endpoint_mutex_);
   return api_endpoint_;
 }
 
@@ -119,10 +120,14 @@ int Service::run() {
     log_->critical("cannot listen on {}: {}", config_->api.listen.to_string(), why);
     return 1;
   }
-  api_endpoint_ = api_->bound_endpoint();
+  const auto bound = api_->bound_endpoint();
+  {
+    const std::lock_guard lock(endpoint_mutex_);
+    api_endpoint_ = bound;
+  }
   log_->info("crosscheck {} on {}: {} targets, {} vantages; API on {}", k_version,
              config_->node.name, config_->targets.size(), config_->vantages.size(),
-             api_endpoint_->to_string());
+             bound.to_string());
 
   start_prober();
   start_peers(std::move(*peer_keys));

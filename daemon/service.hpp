@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -151,6 +152,9 @@ class Service final : public ApiActions {
   std::unique_ptr<PeerClient> peer_client_;           // stopped before io_ goes away
   boost::asio::steady_timer evaluation_timer_;
   boost::asio::signal_set signals_;
+  // Set on the service thread once the API is bound; read from others (the
+  // lab waits for it), hence the mutex.
+  mutable std::mutex endpoint_mutex_;
   std::optional<config::Endpoint> api_endpoint_;
 
   // Verdict transitions kept in memory per target for /history.
