@@ -66,6 +66,10 @@ class Generator {
   int uniform(int low, int high) { return std::uniform_int_distribution<int>(low, high)(rng_); }
   bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
   Duration ms(int low, int high) { return Duration{uniform(low, high)}; }
+  // A uniform index into a non-empty list of `size` items.
+  std::size_t pick(std::size_t size) {
+    return static_cast<std::size_t>(uniform(0, static_cast<int>(size) - 1));
+  }
 
   void make_policy() {
     auto& policy = trace_.policy;
@@ -261,17 +265,13 @@ class Generator {
       }
     }
     if (!remote_.empty() && chance(0.01)) {
-      register_remote(
-          remote_[static_cast<std::size_t>(uniform(0, static_cast<int>(remote_.size()) - 1))]);
+      register_remote(remote_[pick(remote_.size())]);
     }
     if (chance(0.004)) {
       Step step;
       step.kind = Step::Kind::SetOverride;
       step.at = instant_at(now_);
-      step.target = policy
-                        .targets[static_cast<std::size_t>(
-                            uniform(0, static_cast<int>(policy.targets.size()) - 1))]
-                        .name;
+      step.target = policy.targets[pick(policy.targets.size())].name;
       step.override_value.verdict = chance(0.5) ? VerdictKind::Healthy : VerdictKind::Unhealthy;
       step.override_value.reason = "drill";
       step.override_value.by = "test";
@@ -283,10 +283,7 @@ class Generator {
       Step step;
       step.kind = Step::Kind::ClearOverride;
       step.at = instant_at(now_);
-      step.target = policy
-                        .targets[static_cast<std::size_t>(
-                            uniform(0, static_cast<int>(policy.targets.size()) - 1))]
-                        .name;
+      step.target = policy.targets[pick(policy.targets.size())].name;
       (*emit_)(step);
     }
     if (chance(0.004)) {
