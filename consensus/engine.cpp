@@ -52,6 +52,8 @@ std::string_view to_string(ObserveStatus status) {
       return "older than an observation already recorded";
     case ObserveStatus::Duplicate:
       return "the same observation (target, vantage, time) was already counted";
+    case ObserveStatus::Conflict:
+      return "another result for the same (target, vantage, time) was already counted";
   }
   return "invalid";
 }
@@ -117,7 +119,10 @@ ObserveStatus Engine::observe(const Observation& observation) {
     return ObserveStatus::OutOfOrder;
   }
   if (tracker.last() && observation.at.mono == tracker.last()->at.mono) {
-    return ObserveStatus::Duplicate;
+    const auto& first = *tracker.last();
+    const bool same = first.outcome == observation.outcome && first.layer == observation.layer &&
+                      first.last_known_good == observation.last_known_good;
+    return same ? ObserveStatus::Duplicate : ObserveStatus::Conflict;
   }
   tracker.observe(observation, rules_of(policy_.targets[*index]));
   return ObserveStatus::Accepted;

@@ -24,6 +24,10 @@ enum class ObserveStatus : std::uint8_t {
   UnknownVantage,
   OutOfOrder,  // older than the newest observation already counted for the pair
   Duplicate,   // the same (target, vantage, time) was already counted: ignored
+  // The same (target, vantage, time) was already counted with another
+  // outcome, layer or last-known-good: two stories of one probe. Refused
+  // (the first stays), and the caller says so: unlike a copy, it is an error.
+  Conflict,
 };
 std::string_view to_string(ObserveStatus status);
 
@@ -92,7 +96,8 @@ class Engine {
   // Records one observation; rejects unknown targets and vantages,
   // observations older than the newest one already seen for that pair, and
   // duplicates: delivery is at least once (retried pulls, replay files
-  // assembled from logs), so the same (target, vantage, time) counts once.
+  // assembled from logs), so the same (target, vantage, time) counts once;
+  // a second one that tells another result is a Conflict.
   ObserveStatus observe(const Observation& observation);
 
   // Sets a registered remote vantage's vote for a target (a peer pull). The
@@ -117,6 +122,8 @@ class Engine {
   // Seeds a target's published verdict and generation before the first
   // evaluate(). It is served with fresh = false until evidence confirms it,
   // for at most the target's restore_hold; then the current votes decide.
+  // A target storage knows but the config no longer names returns false and
+  // is remembered as retired (see reconfigure()).
   bool restore(const RestoredVerdict& restored);
   // Continues an escalation episode that was open at the stop: split,
   // quorum_unreachable and canary_down episodes of a target, and suspect
@@ -127,7 +134,10 @@ class Engine {
   // Replaces the policy (a config reload), matching targets and vantages by
   // name. Kept targets keep their votes, verdict, generation, override and
   // open episode; new ones start unknown; removed ones are dropped and their
-  // open episodes resolved (the returned events). What `resets` names loses
+  // open episodes resolved (the returned events). A generation is a fencing
+  // token and never goes back for a name: a target removed earlier (by a
+  // reload, or before a restart) comes back unknown one generation past the
+  // last it published, with a VerdictChanged event to persist that. What `resets` names loses
   // its votes (a reset target keeps verdict and generation): old evidence
   // says nothing about a new check or a new resolver. Local vantages come
   // from `policy`; peers' vantages stay while their node is still a peer.
@@ -223,6 +233,9 @@ class Engine {
   std::map<std::string, std::size_t, std::less<>> vantage_indices_;  // name -> index in vantages_
   std::map<std::string, SuspectState> suspect_state_;                // suspect vantages
   std::map<std::string, MonoTime> suspect_pending_since_;            // meeting a rule, within grace
+  // The last generation of every target removed from the config (or known
+  // to storage but not configured at start-up): a re-added one continues it.
+  std::map<std::string, std::uint64_t, std::less<>> retired_generations_;
   std::map<std::string, std::string> suspects_;                      // name -> reason (the view)
   std::optional<MonoTime> first_evaluation_;
   std::uint64_t revision_ = 0;

@@ -57,8 +57,13 @@ EventKind resolution_of(EventKind opened) {
 }
 
 bool Engine::restore(const RestoredVerdict& restored) {
+  if (evaluated_once_) {
+    return false;
+  }
   const auto index = target_index(restored.target);
-  if (!index || evaluated_once_) {
+  if (!index) {
+    auto& retired = retired_generations_[restored.target];
+    retired = std::max(retired, restored.generation);
     return false;
   }
   auto& state = states_[*index];

@@ -45,6 +45,25 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
       published[i].target = name;
       published[i].reason = "added by a config reload; no evaluation yet";
       out.targets_added.push_back(name);
+      const auto retired = retired_generations_.find(name);
+      if (retired != retired_generations_.end()) {
+        // Back after a removal: whatever it published then is over, and
+        // that is a change the fencing token must show.
+        published[i].generation = retired->second + 1;
+        published[i].since = now.wall;
+        published[i].since_mono = now.mono;
+        published[i].reason = "re-added by a config reload; no evaluation yet";
+        Event event;
+        event.kind = EventKind::VerdictChanged;
+        event.key = "verdict/" + name + "/" + std::to_string(published[i].generation);
+        event.at = now;
+        event.target = name;
+        event.verdict = VerdictKind::Unknown;
+        event.generation = published[i].generation;
+        event.reason = published[i].reason;
+        out.events.push_back(std::move(event));
+        retired_generations_.erase(retired);
+      }
     } else {
       states[i] = std::move(states_[*old]);
       published[i] = std::move(published_[*old]);
@@ -69,6 +88,7 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
       continue;
     }
     out.targets_removed.push_back(name);
+    retired_generations_[name] = published_[i].generation;
     std::vector<std::pair<EventKind, std::string>> open(states_[i].side_episodes.begin(),
                                                         states_[i].side_episodes.end());
     if (!states_[i].episode_key.empty()) {

@@ -156,8 +156,7 @@ std::string name_list(const Names& names) {
 // What the engine's refusal of a validated observation tells the user;
 // nullopt when it was counted. Every status is a case and there is no
 // default on purpose: a status the engine adds breaks the build here
-// (-Wswitch, warnings are errors) until it gets its line. The planned
-// ObserveStatus::Duplicate is one `case` beside OutOfOrder. Such a refusal
+// (-Wswitch, warnings are errors) until it gets its line. Such a refusal
 // has no effect either: a refused line's time equals the current one
 // (times never go backwards), so the clock did not move, and its vantage
 // was registered by the line it repeats.
@@ -169,6 +168,7 @@ std::optional<std::string> observe_refusal(cs::ObserveStatus status) {
     case cs::ObserveStatus::UnknownVantage:
     case cs::ObserveStatus::OutOfOrder:
     case cs::ObserveStatus::Duplicate:
+    case cs::ObserveStatus::Conflict:
       break;
   }
   return "observation refused: " + std::string(cs::to_string(status));

@@ -550,6 +550,24 @@ TEST_CASE("observations for unknown targets, unknown vantages or the past are re
   CHECK(world.engine().observe(old) == ObserveStatus::OutOfOrder);
 }
 
+TEST_CASE("a copy of an observation is a duplicate; another result at the same time a conflict",
+          "[engine]") {
+  World world(make_policy(k_domains, {"db"}));
+  CHECK(world.see("db", "quad9", Outcome::Up) == ObserveStatus::Accepted);
+  CHECK(world.see("db", "quad9", Outcome::Up) == ObserveStatus::Duplicate);
+  CHECK(world.see("db", "quad9", Outcome::Down) == ObserveStatus::Conflict);
+  CHECK(world.see("db", "quad9", Outcome::Up, Layer::Connect) == ObserveStatus::Conflict);
+  // The first result stays: two ups across two rounds make the vote up.
+  world.clock().advance(10s);
+  CHECK(world.see("db", "quad9", Outcome::Up) == ObserveStatus::Accepted);
+  world.evaluate();
+  const auto& quad9 = world.verdict("db").evidence;
+  const auto found = std::find_if(quad9.begin(), quad9.end(),
+                                  [](const Evidence& e) { return e.vantage == "quad9"; });
+  REQUIRE(found != quad9.end());
+  CHECK(found->vote == Vote::Up);
+}
+
 TEST_CASE("an explicit quorum above the known domains escalates once and says so", "[engine]") {
   // check-config refuses such a count when it knows the domains; the engine
   // still says so when the domains at runtime are fewer than the count.

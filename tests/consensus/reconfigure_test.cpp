@@ -142,3 +142,70 @@ TEST_CASE("reload: a vantage whose resolver changed starts over, the others keep
   CHECK(world.verdict("db").votes.unknown == 1);
   CHECK(world.verdict("db").kind == VerdictKind::Healthy);
 }
+
+TEST_CASE("reload: a target removed and added again continues its generation, never reuses one") {
+  World world(make_policy(k_domains, {"db", "web"}));
+  make_healthy(world, {"db", "web"});
+  for (int round = 0; round < 5; ++round) {  // quad9 alone sees db down: a dispute opens
+    world.round("db",
+                {{"cloudflare", Outcome::Up}, {"quad9", Outcome::Down}, {"google", Outcome::Up}});
+  }
+  REQUIRE(world.verdict("db").kind == VerdictKind::Disputed);
+  const auto before = world.verdict("db").generation;
+  const auto first_key =
+      std::find_if(world.events().begin(), world.events().end(), [](const cs::Event& e) {
+        return e.kind == EventKind::DisputeOpened;
+      })->key;
+
+  world.engine().reconfigure(make_policy(k_domains, {"web"}), {}, world.now());
+  const auto back = world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {},
+                                               world.now());
+  CHECK(back.targets_added == std::vector<std::string>{"db"});
+  // Published "disputed" at `before` is over: the unknown it shows now is a
+  // new generation, announced so that storage records it.
+  CHECK(world.verdict("db").kind == VerdictKind::Unknown);
+  CHECK(world.verdict("db").generation == before + 1);
+  REQUIRE(back.events.size() == 1);
+  CHECK(back.events[0].kind == EventKind::VerdictChanged);
+  CHECK(back.events[0].generation == before + 1);
+
+  // The same lone liar again: the new dispute's key is not the old one.
+  for (int round = 0; round < 8; ++round) {
+    world.round("db",
+                {{"cloudflare", Outcome::Up}, {"quad9", Outcome::Down}, {"google", Outcome::Up}});
+  }
+  world.evaluate();
+  std::vector<std::string> opened;
+  for (const auto& event : world.events()) {
+    if (event.kind == EventKind::DisputeOpened) {
+      opened.push_back(event.key);
+    }
+  }
+  REQUIRE(opened.size() >= 2);
+  CHECK(opened.back() != first_key);
+  CHECK(world.verdict("db").generation > before + 1);
+}
+
+TEST_CASE("reload: a target known to storage but not configured at start-up continues its generation") {
+  World world(make_policy(k_domains, {"web"}));
+  cs::RestoredVerdict old;
+  old.target = "db";
+  old.kind = VerdictKind::Unhealthy;
+  old.generation = 41;
+  old.since = world.now().wall;
+  CHECK_FALSE(world.engine().restore(old));  // not configured: remembered, not served
+  CHECK(world.engine().verdict("db") == nullptr);
+  make_healthy(world, {"web"});
+  world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {}, world.now());
+  CHECK(world.verdict("db").kind == VerdictKind::Unknown);
+  CHECK(world.verdict("db").generation == 42);
+}
+
+TEST_CASE("reload: a target never seen before starts at generation 0 without an event") {
+  World world(make_policy(k_domains, {"web"}));
+  make_healthy(world, {"web"});
+  const auto done =
+      world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {}, world.now());
+  CHECK(done.events.empty());
+  CHECK(world.verdict("db").generation == 0);
+}

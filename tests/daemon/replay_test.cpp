@@ -370,3 +370,31 @@ TEST_CASE("an observation delivered three times replays exactly as once, and is 
   CHECK(actual.stats.duplicates == 2 * count);
   CHECK(actual.stats.records == expected.stats.records);
 }
+
+TEST_CASE("a line telling another result for an observation already counted is a conflict, "
+          "refused with its reason",
+          "[replay]") {
+  const auto once = two_of_three_outage();
+  // Line 61 (t=200 s, cloudflare down) is followed by its contradiction.
+  std::string input;
+  std::istringstream lines(once);
+  int number = 0;
+  for (std::string line; std::getline(lines, line);) {
+    input += line + "\n";
+    if (++number == 61) {
+      const std::string down = R"("outcome": "down")";
+      REQUIRE_THAT(line, Catch::Contains(down) && Catch::Contains(R"("cloudflare")"));
+      auto liar = line;
+      liar.replace(liar.find(down), down.size(), R"("outcome": "up")");
+      input += liar + "\n";
+    }
+  }
+  const auto expected = replay(once, k_two_oracles);
+  const auto actual = replay(input, k_two_oracles);
+  CHECK(actual.output == expected.output);
+  CHECK(actual.stats.duplicates == 0);
+  CHECK(count_lines(actual.errors) == 1);
+  CHECK_THAT(actual.errors,
+             Catch::StartsWith("input:62: observation refused: another result for the same "
+                               "(target, vantage, time) was already counted"));
+}
