@@ -21,7 +21,8 @@ class Clock {
   Instant now() const { return Instant{monotonic(), system()}; }
 };
 
-// A clock that stands still until advanced; both axes move together.
+// A clock that stands still until advanced; both axes move together, except
+// when a test steps the wall clock alone (an NTP correction, a resumed VM).
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(WallTime start) : now_{MonoTime{start.time_since_epoch()}, start} {}
@@ -29,6 +30,7 @@ class ManualClock final : public Clock {
   MonoTime monotonic() const override { return now_.mono; }
   WallTime system() const override { return now_.wall; }
   void advance(Duration by) { now_ = now_ + by; }
+  void step_wall(Duration by) { now_.wall += by; }
   // Moves to `to` (never backwards: a monotonic clock cannot).
   void advance_to(WallTime to) {
     if (to > now_.wall) {

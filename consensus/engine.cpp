@@ -199,6 +199,7 @@ bool Engine::set_override(std::string_view target, const Override& value) {
     return false;
   }
   states_[*index].override_in_force = value;
+  states_[*index].override_deadline.reset();
   return true;
 }
 
@@ -208,6 +209,7 @@ bool Engine::clear_override(std::string_view target) {
     return false;
   }
   states_[*index].override_in_force.reset();
+  states_[*index].override_deadline.reset();
   return true;
 }
 
@@ -385,7 +387,10 @@ Engine::Candidate Engine::apply_override_and_restore(std::size_t index, Candidat
                                                      const Instant& now, Evaluation& out) {
   const auto& target = policy_.targets[index];
   auto& state = states_[index];
-  if (state.override_in_force && now.wall >= state.override_in_force->expires_at) {
+  if (state.override_in_force && !state.override_deadline) {
+    state.override_deadline = now.mono + (state.override_in_force->expires_at - now.wall);
+  }
+  if (state.override_in_force && now.mono >= *state.override_deadline) {
     Event event;
     event.kind = EventKind::OverrideExpired;
     event.key = "override/" + target.name + "/" + format_rfc3339(state.override_in_force->set_at);
@@ -395,6 +400,7 @@ Engine::Candidate Engine::apply_override_and_restore(std::size_t index, Candidat
     event.reason = "override expired: " + state.override_in_force->reason;
     out.events.push_back(std::move(event));
     state.override_in_force.reset();
+    state.override_deadline.reset();
   }
   if (state.restored_pending) {
     if (!state.restored_at) {

@@ -115,7 +115,9 @@ class Engine {
   bool add_remote_vantage(const VantagePolicy& vantage);
 
   // Operator override; returns false for an unknown target or a verdict that
-  // is not Healthy or Unhealthy. Takes effect at the next evaluate().
+  // is not Healthy or Unhealthy. Takes effect at the next evaluate(), which
+  // turns its remaining time (expires_at - now.wall) into a monotonic
+  // deadline: the override lasts its ttl whatever the wall clock does.
   bool set_override(std::string_view target, const Override& value);
   bool clear_override(std::string_view target);
 
@@ -171,6 +173,10 @@ class Engine {
     std::optional<VerdictKind> last_confirmed;
     std::deque<MonoTime> changes;  // judged changes inside flap_window
     std::optional<Override> override_in_force;
+    // When the override ends on the monotonic clock, fixed at the first
+    // evaluate() after it was set or restored: a wall clock step neither
+    // ends it early nor stretches it.
+    std::optional<MonoTime> override_deadline;
     bool restored_pending = false;  // restored, not yet confirmed
     std::optional<MonoTime> restored_at;
     std::string episode_key;  // open dispute/flapping/blast-radius episode ("" when none)

@@ -295,6 +295,34 @@ TEST_CASE("an operator override wins while it lasts and then expires", "[engine]
   CHECK(world.count_events(EventKind::OverrideExpired) == 1);
 }
 
+TEST_CASE("an override lasts its ttl on the monotonic clock, whatever the wall clock does",
+          "[engine]") {
+  const auto step = GENERATE(Duration{1h}, Duration{-1h});
+  World world(make_policy(k_domains, {"db"}));
+  settle_healthy(world);
+  Override value;
+  value.verdict = VerdictKind::Unhealthy;
+  value.reason = "drill";
+  value.set_at = world.now().wall;
+  value.expires_at = world.now().wall + 10min;
+  REQUIRE(world.engine().set_override("db", value));
+  world.round("db", all(Outcome::Up));
+  REQUIRE(world.verdict("db").kind == VerdictKind::Unhealthy);
+  const auto generation = world.verdict("db").generation;
+  world.clock().step_wall(step);
+  for (int i = 0; i < 50; ++i) {  // 500 s of the 600 s ttl: still in force
+    world.round("db", all(Outcome::Up));
+  }
+  CHECK(world.verdict("db").kind == VerdictKind::Unhealthy);
+  CHECK(world.verdict("db").generation == generation);
+  CHECK(world.count_events(EventKind::OverrideExpired) == 0);
+  for (int i = 0; i < 12; ++i) {  // past the ttl
+    world.round("db", all(Outcome::Up));
+  }
+  CHECK(world.verdict("db").kind == VerdictKind::Healthy);
+  CHECK(world.count_events(EventKind::OverrideExpired) == 1);
+}
+
 TEST_CASE("overrides accept only healthy or unhealthy for known targets", "[engine]") {
   World world(make_policy(k_domains, {"db"}));
   Override value;
