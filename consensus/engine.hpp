@@ -39,7 +39,11 @@ struct RestoredVerdict {
   std::uint64_t generation = 0;
   WallTime since;
   ReasonCode reason_code = ReasonCode::Insufficient;
-  std::string open_escalation_key;  // the open dispute episode, if any
+  std::string open_escalation_key;  // the open dispute/flapping/blast-radius episode, if any
+  // That episode's kind (DisputeOpened, FlappingStarted, BlastRadiusHeld).
+  // When absent, it is taken from reason_code, which only tells the kind as
+  // of the last verdict change.
+  std::optional<EventKind> open_escalation_kind;
   std::optional<Override> override_in_force;
   // Every escalation key this target has used, so no key is handed out twice.
   std::vector<std::string> used_keys;

@@ -82,7 +82,8 @@ bool Engine::restore(const RestoredVerdict& restored) {
   state.used_keys = restored.used_keys;
   if (!restored.open_escalation_key.empty()) {
     state.episode_key = restored.open_escalation_key;
-    state.episode_kind = episode_from_code(restored.reason_code);
+    state.episode_kind =
+        restored.open_escalation_kind.value_or(episode_from_code(restored.reason_code));
     push_unique(state.used_keys, restored.open_escalation_key);
   }
   return true;

@@ -20,12 +20,11 @@ using sqlite::Status;
 // continues as its own episode instead (RestoredEpisode).
 constexpr std::string_view k_restore_verdicts = R"sql(
 SELECT v.target, v.kind, v.held, v.generation, v.since, v.reason_code,
-       CASE WHEN EXISTS (SELECT 1 FROM escalations AS e
-                         WHERE e.key = v.open_escalation_key AND e.resolved_at IS NULL
-                           AND e.kind IN ('dispute', 'flapping', 'blast_radius'))
-            THEN v.open_escalation_key ELSE '' END,
-       o.verdict, o.reason, o.set_by, o.set_at, o.expires_at
+       CASE WHEN e.key IS NULL THEN '' ELSE v.open_escalation_key END,
+       o.verdict, o.reason, o.set_by, o.set_at, o.expires_at, e.kind
 FROM verdicts AS v
+LEFT JOIN escalations AS e ON e.key = v.open_escalation_key AND e.resolved_at IS NULL
+                          AND e.kind IN ('dispute', 'flapping', 'blast_radius')
 LEFT JOIN overrides AS o ON o.target = v.target AND o.expires_at > ?1
 ORDER BY v.target
 )sql";
@@ -138,6 +137,12 @@ Status read_verdicts(sqlite::Connection& connection, consensus::WallTime now,
     verdict.reason_code = *code;
     verdict.open_escalation_key = row.text(6);
     verdict.override_in_force = override_at(row, 7);
+    if (!verdict.open_escalation_key.empty()) {
+      // The episode's own kind: the row's reason_code is the one of the last
+      // verdict change, and flapping can start while the verdict stays
+      // disputed (no change, no new row).
+      verdict.open_escalation_kind = parse_event_kind(row.text(12));
+    }
     out.push_back(std::move(verdict));
   }
   return status;

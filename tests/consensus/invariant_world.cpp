@@ -414,7 +414,9 @@ class Runner {
   struct Published {
     VerdictKind kind = VerdictKind::Unknown;
     std::uint64_t generation = 0;
-    cs::ReasonCode code = cs::ReasonCode::Insufficient;  // last code that was not Restored
+    // What storage's verdict row holds: the code as of the last change
+    // (a row is written on a change only, and a restored code keeps the old).
+    cs::ReasonCode stored_code = cs::ReasonCode::Insufficient;
   };
 
   void fail(const std::string& what) {
@@ -508,13 +510,14 @@ class Runner {
       restored.held = verdict.held;
       restored.generation = verdict.generation;
       restored.since = verdict.since;
-      restored.reason_code = published_[verdict.target].code;
+      restored.reason_code = published_[verdict.target].stored_code;
       for (const auto& [key, episode] : open_) {
         if (!episode.vantage && episode.subject == verdict.target &&
             (episode.kind == EventKind::DisputeOpened ||
              episode.kind == EventKind::FlappingStarted ||
              episode.kind == EventKind::BlastRadiusHeld)) {
           restored.open_escalation_key = key;
+          restored.open_escalation_kind = episode.kind;  // storage joins the escalation's row
         }
       }
       for (const auto& key : keys_) {
@@ -670,8 +673,8 @@ class Runner {
     }
     previous.kind = verdict.kind;
     previous.generation = verdict.generation;
-    if (verdict.reason_code != cs::ReasonCode::Restored) {
-      previous.code = verdict.reason_code;
+    if (changed && verdict.reason_code != cs::ReasonCode::Restored) {
+      previous.stored_code = verdict.reason_code;
     }
   }
 

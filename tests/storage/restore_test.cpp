@@ -267,6 +267,36 @@ TEST_CASE("a restored verdict published again keeps the reason code of its open 
   CHECK(query_integer(dir.database(), "SELECT fresh FROM verdicts") == 0);
 }
 
+TEST_CASE("the open episode is restored with its own kind, not the kind of the last change",
+          "[storage]") {
+  // Found by the invariant test once its restart read what storage holds:
+  // a dispute (reason quorum) turned into flapping while the verdict stayed
+  // disputed, so no new verdict row was written. Taken from reason_code,
+  // the flapping key came back as a dispute, and the engine resolved it as
+  // "dispute_resolved" and opened a new flapping episode: a page for nothing.
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    auto disputed = verdict("db", VerdictKind::Disputed, 3, k_start - 1h);
+    disputed.reason_code = consensus::ReasonCode::Quorum;
+    store.record_verdict(disputed, true);
+    store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/3", "db", k_start - 1h));
+    store.record_event(
+        escalation(EventKind::DisputeResolved, "dispute/db/3", "db", k_start - 50min));
+    store.record_event(
+        escalation(EventKind::FlappingStarted, "flapping/db/3", "db", k_start - 50min));
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  REQUIRE(state->verdicts.size() == 1);
+  CHECK(state->verdicts[0].reason_code == consensus::ReasonCode::Quorum);
+  CHECK(state->verdicts[0].open_escalation_key == "flapping/db/3");
+  CHECK(state->verdicts[0].open_escalation_kind == EventKind::FlappingStarted);
+}
+
 TEST_CASE("restoring an empty database gives an empty state, not a failure", "[storage]") {
   TempDir dir;
   consensus::ManualClock clock(k_start);
