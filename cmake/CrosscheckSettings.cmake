@@ -12,6 +12,20 @@ if(CROSSCHECK_SANITIZE)
   target_link_options(crosscheck_settings INTERFACE -fsanitize=${CROSSCHECK_SANITIZE})
 endif()
 
+# Debian's hardening (what `DEB_BUILD_MAINT_OPTIONS=hardening=+all
+# dpkg-buildflags` gives): full RELRO and bind-now for every non-sanitized
+# link, and the stack protector, format checks and _FORTIFY_SOURCE for the
+# optimised builds (fortify needs optimisation; the Debug dev build keeps
+# -O0 for debugging and _GLIBCXX_ASSERTIONS instead).
+if(NOT CROSSCHECK_SANITIZE)
+  set(crosscheck_optimised "$<CONFIG:Release,RelWithDebInfo,MinSizeRel>")
+  target_compile_options(crosscheck_settings INTERFACE
+    $<${crosscheck_optimised}:-fstack-protector-strong -Wformat -Werror=format-security>)
+  target_compile_definitions(crosscheck_settings INTERFACE
+    $<${crosscheck_optimised}:_FORTIFY_SOURCE=2>)
+  target_link_options(crosscheck_settings INTERFACE LINKER:-z,relro LINKER:-z,now)
+endif()
+
 add_library(crosscheck_warnings INTERFACE)
 target_compile_options(crosscheck_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
