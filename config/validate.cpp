@@ -1,13 +1,7 @@
 // Cross-field rules: unique names, timing that makes sense as a whole, quorum
 // counts the failure domains can reach, and files the daemon must read.
+#include "config/secret_file.hpp"
 #include "config/sections.hpp"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 namespace crosscheck::config::detail {
 
@@ -167,21 +161,6 @@ void check_failure_domains(const Config& config, const SourceMap& sources, Diagn
   }
 }
 
-// strerror() text when the daemon could not read `path`, nullopt when it can.
-std::optional<std::string> unreadable_reason(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return std::strerror(errno);
-  }
-  struct stat info {};
-  const bool is_directory = ::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode);
-  ::close(fd);
-  if (is_directory) {
-    return std::strerror(EISDIR);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 void validate(const Config& config, const SourceMap& sources, Diagnostics& diags) {
@@ -216,9 +195,11 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
   check_failure_domains(config, sources, diags);
 
   for (const FileReference& file : sources.files) {
-    if (auto reason = unreadable_reason(file.path)) {
-      diags.error(file.pos,
-                  "cannot read " + file.key + " " + quote(file.path.string()) + ": " + *reason);
+    // The daemon reads them with this same reader at start-up and reload.
+    std::string why;
+    const auto kind = file.key == "token_file" ? SecretKind::BearerToken : SecretKind::Key;
+    if (!read_secret_file(file.key, file.path, kind, why)) {
+      diags.error(file.pos, why);
     }
   }
 }

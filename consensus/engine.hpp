@@ -246,7 +246,7 @@ class Engine {
   // The last generation of every target removed from the config (or known
   // to storage but not configured at start-up): a re-added one continues it.
   std::map<std::string, std::uint64_t, std::less<>> retired_generations_;
-  std::map<std::string, std::string> suspects_;                      // name -> reason (the view)
+  std::map<std::string, std::string> suspects_;  // name -> reason (the view)
   std::optional<MonoTime> first_evaluation_;
   std::uint64_t revision_ = 0;
   bool evaluated_once_ = false;

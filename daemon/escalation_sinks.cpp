@@ -1,5 +1,6 @@
 #include "daemon/escalation_sinks.hpp"
 
+#include "config/secret_file.hpp"
 #include "daemon/api_client.hpp"
 
 #include <fcntl.h>
@@ -85,17 +86,13 @@ class ExecTransport final : public SinkTransport {
 };
 
 std::string read_secret(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot read webhook secret_file " + file.string());
+  std::string why;
+  auto secret = config::read_secret_file("escalation.webhook.secret_file", file,
+                                         config::SecretKind::Key, why);
+  if (!secret) {
+    throw std::runtime_error(why);
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto secret = text.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
-    secret.pop_back();  // an editor's final newline is not part of the key
-  }
-  return secret;
+  return std::move(*secret);
 }
 
 // Our environment without CROSSCHECK_* (those come from the alert), then the alert's.

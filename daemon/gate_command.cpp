@@ -3,6 +3,7 @@
 // an answer that checks out field by field; anything doubtful is a hold.
 #include "daemon/gate_command.hpp"
 
+#include "config/secret_file.hpp"
 #include "config/types.hpp"
 #include "consensus/time_format.hpp"
 #include "daemon/api_target.hpp"
@@ -54,7 +55,6 @@ constexpr std::size_t k_max_oracles = 16;
 constexpr config::Duration k_gate_reserve{1000};   // kept for the gate after a recheck
 constexpr std::size_t k_body_limit = 1024 * 1024;  // one verdict with evidence fits easily
 constexpr std::size_t k_header_limit = 16 * 1024;
-constexpr std::size_t k_token_file_limit = 4096;
 constexpr std::size_t k_max_quoted = 200;  // server text quoted in an output line
 constexpr std::string_view k_user_agent = "crosscheck-gate/" CROSSCHECK_VERSION;
 
@@ -668,23 +668,7 @@ std::optional<std::uint64_t> parse_count(std::string_view text) {
 
 // The bearer token: the file's content without surrounding white space.
 std::optional<std::string> read_token(const std::string& path, std::string& why) {
-  std::ifstream file(path, std::ios::binary);
-  std::string text(k_token_file_limit + 1, '\0');
-  file.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (file.bad() || (!file.eof() && !file)) {
-    why = "cannot read token file " + path;
-    return std::nullopt;
-  }
-  text.resize(static_cast<std::size_t>(file.gcount()));
-  const auto first = text.find_first_not_of(" \t\r\n");
-  const auto last = text.find_last_not_of(" \t\r\n");
-  text = first == std::string::npos ? "" : text.substr(first, last - first + 1);
-  if (text.empty() || text.size() > k_token_file_limit ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-    why = "token file " + path + " does not hold one bearer token";
-    return std::nullopt;
-  }
-  return text;
+  return config::read_secret_file("--token-file", path, config::SecretKind::BearerToken, why);
 }
 
 // The plan from the arguments, or the usage error (printed to `err`).

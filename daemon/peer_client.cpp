@@ -1,5 +1,6 @@
 #include "daemon/peer_client.hpp"
 
+#include "config/secret_file.hpp"
 #include "consensus/time_format.hpp"
 #include "daemon/api_client.hpp"
 #include "daemon/system_clock.hpp"
@@ -159,18 +160,12 @@ std::optional<std::vector<PeerKey>> load_peer_keys(const std::vector<config::Pee
                                                    std::string& why) {
   std::vector<PeerKey> keys;
   for (const auto& peer : peers) {
-    std::ifstream in(peer.key_file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string key = text.str();
-    while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back())) != 0) {
-      key.pop_back();
-    }
-    if (!in || key.empty()) {
-      why = "peer " + peer.name + ": cannot read a key from " + peer.key_file.string();
+    auto key = config::read_secret_file("key_file", peer.key_file, config::SecretKind::Key, why);
+    if (!key) {
+      why = "peer " + peer.name + ": " + why;
       return std::nullopt;
     }
-    keys.push_back(PeerKey{peer.name, std::move(key)});
+    keys.push_back(PeerKey{peer.name, std::move(*key)});
   }
   return keys;
 }

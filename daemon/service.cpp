@@ -1,5 +1,7 @@
 #include "daemon/service.hpp"
 
+#include "config/secret_file.hpp"
+
 #include "consensus/time_format.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/divergence.hpp"
@@ -44,17 +46,16 @@ constexpr auto k_escalation_drain = 2s;
 constexpr auto k_alert_commit_patience = 5s;
 constexpr const char* k_version = CROSSCHECK_VERSION;
 
-std::optional<std::string> read_token(const std::optional<std::filesystem::path>& file) {
+// The API token, or nullopt when none is configured (writes disabled);
+// false when the configured file cannot be used (`why` says why).
+bool read_token(const std::optional<std::filesystem::path>& file, std::optional<std::string>& token,
+                std::string& why) {
+  token.reset();
   if (!file) {
-    return std::nullopt;
+    return true;
   }
-  std::ifstream in(*file);
-  std::string token;
-  std::getline(in, token);
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
-    token.pop_back();
-  }
-  return token;
+  token = config::read_secret_file("api.token_file", *file, config::SecretKind::BearerToken, why);
+  return token.has_value();
 }
 
 std::string held_text(const std::optional<cs::VerdictKind>& held) {
@@ -108,7 +109,11 @@ int Service::run() {
     log_->critical("{}", why);
     return 1;
   }
-  const auto token = read_token(config_->api.token_file);
+  std::optional<std::string> token;
+  if (!read_token(config_->api.token_file, token, why)) {
+    log_->critical("{}", why);
+    return 1;
+  }
   ApiServerOptions api_options;
   api_options.listen = config_->api.listen;
   api_options.token = token;
@@ -259,10 +264,12 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   for (const auto& target : done.targets_removed) {
     history_.erase(target);  // storage keeps it; the API lists current targets only
   }
-  if (api_) {
-    api_->set_token(read_token(config_->api.token_file));
-  }
   std::string why;
+  if (std::optional<std::string> token; api_ && read_token(config_->api.token_file, token, why)) {
+    api_->set_token(std::move(token));
+  } else if (api_) {
+    log_->error("reload: {}; the API keeps its previous token", why);
+  }
   if (auto keys = load_peer_keys(config_->peers, why)) {
     start_peers(std::move(*keys));
   } else {

@@ -147,7 +147,9 @@ TEST_CASE("an empty peers list, even with every entry commented out, means no pe
 }
 
 TEST_CASE("a peer's unreachable_after defaults to 2m and must be positive", "[loader][values]") {
-  const std::string peer = "peers:\n  - {name: b, url: 'http://b:9470', key_file: /dev/null";
+  const std::string peer =
+      "peers:\n  - {name: b, url: 'http://b:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key";
   CHECK(load_valid(std::string(k_valid_tail) + peer + "}\n").peers.at(0).unreachable_after ==
         Duration{120'000});
   CHECK(load_valid(std::string(k_valid_tail) + peer + ", unreachable_after: 30s}\n")
@@ -216,8 +218,10 @@ TEST_CASE("bad addresses, names and URLs outside targets are reported at the val
        "  - {name: t, dns: {name: t.example}}\n",
        "test.yaml:2:12: error: invalid name 'a/b' for vantages[0]: use only letters, digits, "
        "'.', '_' and '-'"},
-      {std::string(k_valid_tail) + "peers:\n"
-                                   "  - {name: b, url: 'ftp://b.example', key_file: /dev/null}\n",
+      {std::string(k_valid_tail) +
+           "peers:\n"
+           "  - {name: b, url: 'ftp://b.example', key_file: " CROSSCHECK_TEST_DATA_DIR
+           "/config/fixtures/peer.key}\n",
        "test.yaml:8:20: error: invalid URL 'ftp://b.example' for peers[0].url: unsupported "
        "scheme 'ftp', expected http or https"},
       {std::string(k_valid_tail) + "peers:\n  - {name: b, url: 'http://b.example'}\n",
@@ -229,7 +233,8 @@ TEST_CASE("bad addresses, names and URLs outside targets are reported at the val
       {std::string(k_valid_tail) + "escalation:\n  alertmanager: {url: 'http://:9093'}\n",
        "test.yaml:8:23: error: invalid URL 'http://:9093' for escalation.alertmanager.url: "
        "missing host"},
-      {std::string(k_valid_tail) + "escalation:\n  webhook: {secret_file: /dev/null}\n",
+      {std::string(k_valid_tail) + "escalation:\n  webhook: {secret_file: " CROSSCHECK_TEST_DATA_DIR
+                                   "/config/fixtures/peer.key}\n",
        "test.yaml:8:12: error: missing required key 'url' in escalation.webhook"},
       {std::string(k_valid_tail) +
            "escalation:\n  alertmanager: {url: 'http://a:9093', resend_interval: 0s}\n",

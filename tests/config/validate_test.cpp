@@ -32,12 +32,15 @@ TEST_CASE("a name used twice is an error at the second use", "[validate][names]"
        "test.yaml:9:11: error: duplicate target name 'db' (first defined at line 6)"},
       {std::string(k_valid_tail) +
            "peers:\n"
-           "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n"
-           "  - {name: b, url: 'http://c.example:9470', key_file: /dev/null}\n",
+           "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+           "/config/fixtures/peer.key}\n"
+           "  - {name: b, url: 'http://c.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+           "/config/fixtures/peer.key}\n",
        "test.yaml:9:12: error: duplicate peer name 'b' (first defined at line 8)"},
       {"node: {name: oracle-a}\n" + std::string(k_valid_tail) +
            "peers:\n"
-           "  - {name: oracle-a, url: 'http://a.example:9470', key_file: /dev/null}\n",
+           "  - {name: oracle-a, url: 'http://a.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+           "/config/fixtures/peer.key}\n",
        "test.yaml:9:12: error: peers[0] 'oracle-a': a peer cannot have this node's own name"},
   }));
   CAPTURE(yaml);
@@ -78,8 +81,10 @@ TEST_CASE("a quorum count no local and peer domains together can reach is an err
   // Two local domains and two peers: at most four domains, whatever the peers report.
   const std::string peers =
       "peers:\n"
-      "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n"
-      "  - {name: c, url: 'http://c.example:9470', key_file: /dev/null}\n";
+      "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key}\n"
+      "  - {name: c, url: 'http://c.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key}\n";
   const std::string vantages =
       "vantages:\n"
       "  - {name: a1, domain: one}\n"
@@ -115,9 +120,11 @@ TEST_CASE("a quorum count that needs a peer's domain is a warning, and the confi
       "  - {name: a3, domain: two}\n";
   const std::string one_peer =
       "peers:\n"
-      "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n";
+      "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key}\n";
   const std::string two_peers =
-      one_peer + "  - {name: c, url: 'http://c.example:9470', key_file: /dev/null}\n";
+      one_peer + "  - {name: c, url: 'http://c.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+                 "/config/fixtures/peer.key}\n";
   const std::string target = "targets:\n  - {name: t, dns: {name: t.example}}\n";
   auto [yaml, expected] = GENERATE_COPY(table<std::string, std::string>({
       {"quorum: {down: 3}\n" + vantages + target + one_peer,
@@ -150,9 +157,11 @@ TEST_CASE("a quorum count that needs a peer's domain is a warning, and the confi
 
 TEST_CASE("a quorum count the local domains alone can reach needs no peer and no warning",
           "[validate][quorum]") {
-  const std::string yaml = "quorum: {down: 3, up: 3}\n" + std::string(k_valid_tail) +
-                           "peers:\n"
-                           "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n";
+  const std::string yaml =
+      "quorum: {down: 3, up: 3}\n" + std::string(k_valid_tail) +
+      "peers:\n"
+      "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key}\n";
   CHECK(diagnostics_of(yaml).empty());
 }
 
@@ -163,7 +172,8 @@ TEST_CASE("a majority quorum is never judged against the peers", "[validate][quo
       "vantages:\n  - {name: a1, domain: one}\n  - {name: a2, domain: two}\n"
       "targets:\n  - {name: t, dns: {name: t.example}}\n"
       "peers:\n"
-      "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n";
+      "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key}\n";
   CHECK(diagnostics_of(yaml).empty());
 }
 
@@ -209,7 +219,8 @@ TEST_CASE("one local domain plus a peer is two failure domains and no warning",
       "targets:\n"
       "  - {name: t, dns: {name: t.example}}\n"
       "peers:\n"
-      "  - {name: b, url: 'http://b.example:9470', key_file: /dev/null}\n";
+      "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key}\n";
   CHECK(diagnostics_of(yaml).empty());
 }
 
@@ -375,7 +386,8 @@ TEST_CASE("a local failure domain named like a peer is an error: the peer counts
   const std::string yaml =
       "vantages:\n  - {name: a1, domain: one}\n  - {name: b1, domain: oracle-b}\n"
       "targets:\n  - {name: t, dns: {name: t.example}}\n"
-      "peers:\n  - {name: oracle-b, url: 'http://b.example:9470', key_file: /dev/null}\n";
+      "peers:\n  - {name: oracle-b, url: 'http://b.example:9470', "
+      "key_file: " CROSSCHECK_TEST_DATA_DIR "/config/fixtures/peer.key}\n";
   const auto result = crosscheck::config::load_config_text(yaml, "test.yaml");
   CHECK_FALSE(result.ok());
   bool found = false;
