@@ -59,15 +59,19 @@ def run(start, minutes, targets, vantages, decide):
 
 
 def write(name, lines):
+    """Writes one line per observation; a str is written as it is (a bad
+    line on purpose, see skipped_lines)."""
     path = OUT / f"{name}.jsonl"
     with path.open("w") as f:
         for line in lines:
-            f.write(json.dumps(line) + "\n")
+            f.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
     print(f"{path.relative_to(OUT.parent.parent)}: {len(lines)} observations")
 
 
 TARGETS = ["dynamodb-use1", "db-primary", "api-gateway", "root-zone"]
 VANTAGES = ["cloudflare", "quad9", "google"]
+# split-domains.yaml: two resolvers in each of two providers, and google.
+SPLIT_VANTAGES = ["cloudflare-a", "cloudflare-b", "quad9-a", "quad9-b", "google"]
 
 
 def empty_dns_answer():
@@ -103,10 +107,9 @@ def congested_vantage():
     return run(start, 20, TARGETS, VANTAGES, decide)
 
 
-def true_outage():
-    # The database really goes down for five minutes: every domain sees
-    # connection refused, then it recovers.
-    start = dt.datetime(2025, 3, 4, 8, 0, tzinfo=dt.timezone.utc)
+def database_outage(start, targets):
+    # db-primary is refused from every domain from minute 5 to minute 10 of
+    # a 15-minute recording; the other targets stay up.
     bad_from = start + dt.timedelta(minutes=5)
     bad_to = start + dt.timedelta(minutes=10)
 
@@ -116,7 +119,13 @@ def true_outage():
                         layer="connect")
         return up(t, target, vantage)
 
-    return run(start, 15, TARGETS, VANTAGES, decide)
+    return run(start, 15, targets, VANTAGES, decide)
+
+
+def true_outage():
+    # The database really goes down for five minutes: every domain sees
+    # connection refused, then it recovers.
+    return database_outage(dt.datetime(2025, 3, 4, 8, 0, tzinfo=dt.timezone.utc), TARGETS)
 
 
 def flapping_vantage():
@@ -313,7 +322,6 @@ def split_domains():
     start = dt.datetime(2025, 11, 9, 2, 0, tzinfo=dt.timezone.utc)
     lie_from = start + dt.timedelta(minutes=2)
     lie_to = start + dt.timedelta(minutes=8)
-    vantages = ["cloudflare-a", "cloudflare-b", "quad9-a", "quad9-b", "google"]
 
     def decide(t, target, vantage):
         if vantage in ("cloudflare-b", "quad9-b") and lie_from <= t < lie_to:
@@ -321,7 +329,162 @@ def split_domains():
                         last_known_good="reachable")
         return up(t, target, vantage)
 
-    return run(start, 11, ["db-primary"], vantages, decide)
+    return run(start, 11, ["db-primary"], SPLIT_VANTAGES, decide)
+
+
+# --- Issue 14: the other side of each two-sided boundary --------------------
+
+
+def conflicting_observations():
+    # Class 2, the other side of duplicated-observations: a copy that tells
+    # another story is no copy. db-primary really goes down everywhere; the
+    # file was merged from two collectors, and the second one wrote "up" for
+    # every probe it saw time out (same target, vantage and time). The first
+    # line stays; each contradicting one is refused and reported as a
+    # conflict. Taking the later line, or counting both, hides the outage.
+    start = dt.datetime(2025, 11, 10, 4, 0, tzinfo=dt.timezone.utc)
+    outage = start + dt.timedelta(minutes=3)
+
+    def decide(t, target, vantage):
+        if t >= outage:
+            return down(t, target, vantage, "tcp: timeout after 2s", layer="connect")
+        return up(t, target, vantage)
+
+    lines = []
+    for line in run(start, 6, ["db-primary"], VANTAGES, decide):
+        lines.append(line)
+        if line["outcome"] == "down":
+            lines.append(up(dt.datetime.strptime(line["t"], "%Y-%m-%dT%H:%M:%SZ"),
+                            line["target"], line["vantage"]))
+    return lines
+
+
+def canary_down_one_domain():
+    # Class 4, the other side of broken-canary: the root zone canary fails
+    # from quad9 only (its resolver lost the root hints) while cloudflare and
+    # google see it up. That is a blind observer, not a broken canary: quad9
+    # turns suspect and no canary_down opens. Later quad9 alone also sees
+    # db-primary down (one target: too few for suspect_fraction); its votes
+    # no longer count, so db-primary is not even disputed.
+    start = dt.datetime(2025, 11, 11, 10, 0, tzinfo=dt.timezone.utc)
+    canary_fails = start + dt.timedelta(minutes=2)
+    db_fails = start + dt.timedelta(minutes=5)
+
+    def decide(t, target, vantage):
+        if vantage == "quad9" and target == "root-zone" and t >= canary_fails:
+            return down(t, target, vantage, "dns: SERVFAIL", layer="dns")
+        if vantage == "quad9" and target == "db-primary" and t >= db_fails:
+            return down(t, target, vantage, "dns: SERVFAIL", layer="dns",
+                        last_known_good="unreachable")
+        return up(t, target, vantage)
+
+    return run(start, 9, ["db-primary", "root-zone"], VANTAGES, decide)
+
+
+def blast_radius_override_unhealthy():
+    # Class 7, the other side of blast-radius-override: an override to
+    # *unhealthy* is published, so it spends budget. svc-a is overridden
+    # unhealthy for a failover drill while every probe sees it up; then
+    # svc-b and svc-c really go down together. svc-b is confirmed (2 of 5);
+    # confirming svc-c too would make 3 of 5 unhealthy at once, more than
+    # max_unhealthy_fraction 0.5: it is held as disputed (blast_radius).
+    start = dt.datetime(2025, 11, 12, 16, 0, tzinfo=dt.timezone.utc)
+    bc_down = start + dt.timedelta(minutes=4)
+
+    def decide(t, target, vantage):
+        if target in ("svc-b", "svc-c") and t >= bc_down:
+            return down(t, target, vantage, "dns: NOERROR, empty answer", layer="dns")
+        return up(t, target, vantage)
+
+    targets = [f"svc-{x}" for x in "abcde"]
+    lines = run(start, 7, targets, VANTAGES, decide)
+    lines.append({"t": ts(start + dt.timedelta(minutes=2)),
+                  "override": {"target": "svc-a", "verdict": "unhealthy",
+                               "reason": "failover drill", "ttl": "1h", "by": "bob"}})
+    lines.sort(key=lambda line: line["t"])
+    return lines
+
+
+def vantage_alone_past_grace():
+    # Class 8, the other side of outage-seen-first-by-one: the same three
+    # services, the same moment, but only quad9 ever sees them down (its
+    # resolver's filter list blocks the internal names) for four minutes.
+    # Past the grace it is the observer that is broken: quad9 is paged as
+    # vantage_suspect and every verdict stays healthy. Its canary stays up,
+    # so only the suspect_fraction rule can catch it.
+    start = dt.datetime(2025, 11, 13, 20, 0, tzinfo=dt.timezone.utc)
+    bad = (start + dt.timedelta(minutes=3, seconds=2), start + dt.timedelta(minutes=7))
+
+    def decide(t, target, vantage):
+        if vantage == "quad9" and target != "root-zone" and bad[0] <= t < bad[1]:
+            return down(t, target, vantage, "dns: NXDOMAIN", layer="dns",
+                        last_known_good="unreachable")
+        return up(t, target, vantage)
+
+    return run(start, 10, TARGETS, VANTAGES, decide)
+
+
+def split_domains_all_down():
+    # Class 9, the other side of split-domains: a domain whose vantages all
+    # vote down counts down. The database becomes unreachable from the
+    # cloudflare and quad9 networks (google's path escapes the partition).
+    # cloudflare-b's probe host died a minute before: its vote is stale, not
+    # up, so cloudflare is down on cloudflare-a's word. 2 of 3 domains down
+    # is the quorum: unhealthy, with no split and no dispute.
+    start = dt.datetime(2025, 11, 14, 2, 0, tzinfo=dt.timezone.utc)
+    b_silent = start + dt.timedelta(minutes=1)
+    outage = start + dt.timedelta(minutes=3)
+
+    def decide(t, target, vantage):
+        if vantage == "cloudflare-b" and t >= b_silent:
+            return None
+        if vantage != "google" and t >= outage:
+            return down(t, target, vantage, "tcp: 198.51.100.5:5432 no route to host",
+                        layer="connect")
+        return up(t, target, vantage)
+
+    return run(start, 6, ["db-primary"], SPLIT_VANTAGES, decide)
+
+
+def skipped_lines():
+    # Class 3 (a skipped line has no effect at all). true-outage's database
+    # outage with bad lines spliced in, each of which would change the
+    # output if any part of it were applied. A line an hour ahead with an
+    # unknown field: the clock would jump and every vote go stale. The rest
+    # say "down" while db-primary recovers (rise 2): one applied down resets
+    # a vantage's streak and moves the recovery, an unconfigured peer node
+    # would add a fourth domain (a majority of 3), an unknown vantage a new
+    # one. Also a key given twice, time going backwards, seconds :60 and
+    # broken JSON. The output is the same as without them.
+    start = dt.datetime(2025, 11, 15, 8, 0, tzinfo=dt.timezone.utc)
+
+    def at(seconds):
+        return start + dt.timedelta(seconds=seconds)
+
+    def bad_down(t, vantage, **extra):
+        line = {"t": t, "target": "db-primary", "vantage": vantage, "outcome": "down",
+                "detail": "connect: 198.51.100.5:5432 connection refused", "layer": "connect"}
+        line.update(extra)
+        return json.dumps(line)
+
+    # (where in time the line sits, the line): each between two good lines
+    bad = [
+        (at(121), bad_down(ts(at(3721)), "quad9", severity="high")),
+        (at(601), bad_down(ts(at(601)), "cloudflare", severity="high")),
+        (at(604), '{"t": "%s", "target": "db-primary", "vantage": "quad9", "outcome": "up", '
+                  '"outcome": "down", "detail": "connect: 198.51.100.5:5432 connection refused"}'
+                  % ts(at(604))),
+        (at(605), bad_down(ts(at(605)), "opendns")),
+        (at(607), bad_down(ts(at(607)), "oracle-z/hetzner", domain="hetzner")),
+        (at(608), bad_down(ts(at(60)), "quad9")),
+        (at(599.5), bad_down(ts(at(540))[:-3] + "60Z", "cloudflare")),
+        (at(602), '{"t": "%s", "target": "db-primary", "vantage": "cloudflare", "outcome": "down"'
+                  % ts(at(602))),
+    ]
+    good = [(dt.datetime.strptime(line["t"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=dt.timezone.utc), json.dumps(line))
+        for line in database_outage(start, ["db-primary"])]
+    return [text for _, text in sorted(good + bad, key=lambda item: item[0])]
 
 
 if __name__ == "__main__":
@@ -338,3 +501,9 @@ if __name__ == "__main__":
     write("blast-radius-override", blast_radius_override())
     write("outage-seen-first-by-one", outage_seen_first_by_one())
     write("split-domains", split_domains())
+    write("conflicting-observations", conflicting_observations())
+    write("canary-down-one-domain", canary_down_one_domain())
+    write("blast-radius-override-unhealthy", blast_radius_override_unhealthy())
+    write("vantage-alone-past-grace", vantage_alone_past_grace())
+    write("split-domains-all-down", split_domains_all_down())
+    write("skipped-lines", skipped_lines())

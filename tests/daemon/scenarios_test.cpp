@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace json = boost::json;
@@ -34,6 +35,16 @@ struct Replayed {
     }
     return out;
   }
+  // The escalation lines of one kind, in order.
+  std::vector<json::object> escalations_of(const std::string& kind) const {
+    std::vector<json::object> out;
+    for (const auto& line : lines) {
+      if (line.contains("escalation") && line.at("escalation").as_string() == kind) {
+        out.push_back(line);
+      }
+    }
+    return out;
+  }
   int escalations(const std::string& kind) const {
     int count = 0;
     for (const auto& line : lines) {
@@ -50,27 +61,57 @@ std::string read_file(const std::string& path) {
   return buffer.str();
 }
 
-Replayed replay(const std::string& scenario, const std::string& config_file) {
+// Replays `input` (named `name` in messages) with --json.
+Replayed replay_stream(std::istream& input, const std::string& name,
+                       const std::string& config_file) {
   const auto loaded = crosscheck::config::load_config(k_root + "/" + config_file);
   REQUIRE(loaded.ok());
-  std::ifstream input(k_root + "/tests/scenarios/" + scenario + ".jsonl");
-  REQUIRE(input);
   std::ostringstream out;
   std::ostringstream err;
   ReplayOptions options;
   options.json = true;
   Replayed result;
-  result.stats = run_replay(input, scenario, *loaded.config, options, out, err);
+  result.stats = run_replay(input, name, *loaded.config, options, out, err);
   result.output = out.str();
   result.errors = err.str();
   std::istringstream lines(result.output);
   for (std::string line; std::getline(lines, line);) {
     result.lines.push_back(json::parse(line).as_object());
   }
-  CHECK(result.errors.empty());
-  CHECK(result.stats.skipped == 0);
+  return result;
+}
+
+// Replays a bundled scenario and compares it with its expected file. Every
+// line is expected to replay unless `skipped` says how many must not.
+Replayed replay(const std::string& scenario, const std::string& config_file, int skipped = 0) {
+  std::ifstream input(k_root + "/tests/scenarios/" + scenario + ".jsonl");
+  REQUIRE(input);
+  auto result = replay_stream(input, scenario, config_file);
+  CHECK(result.stats.skipped == skipped);
+  if (skipped == 0) {
+    CHECK(result.errors.empty());
+  }
   CHECK(result.output == read_file(k_root + "/tests/scenarios/" + scenario + ".expected.jsonl"));
   return result;
+}
+
+// The "NAME:LINE: reason (line skipped)" lines of a replay's errors.
+std::vector<std::string> error_lines(const Replayed& result) {
+  std::vector<std::string> out;
+  std::istringstream lines(result.errors);
+  for (std::string line; std::getline(lines, line);) {
+    out.push_back(line);
+  }
+  return out;
+}
+
+// Exactly one vantage_suspect escalation, for `vantage`, naming `why`.
+void check_suspected_once(const Replayed& result, const std::string& vantage,
+                          const std::string& why) {
+  const auto suspects = result.escalations_of("vantage_suspect");
+  REQUIRE(suspects.size() == 1);
+  CHECK(suspects.front().at("vantage").as_string() == vantage);
+  CHECK_THAT(std::string(suspects.front().at("reason").as_string()), Catch::Contains(why));
 }
 
 const std::string k_example = "packaging/crosscheck.yaml";
@@ -257,4 +298,130 @@ TEST_CASE("a broken canary pages once and recovers only when a domain sees it up
   CHECK(result.escalations("canary_down") == 1);
   CHECK(result.escalations("canary_recovered") == 0);
   CHECK(result.escalations("vantage_suspect") == 0);
+}
+
+// Issue 14, the other side of each two-sided boundary: each scenario below
+// pairs with one above, and says which broken rule would make it fail.
+
+TEST_CASE(
+    "a second observation with the same target, vantage and time but another outcome is "
+    "refused as a conflict: the first stays and the outage is confirmed",
+    "[scenario]") {
+  // Pairs with duplicated-observations (an identical copy counts once,
+  // silently). Fails if a conflicting copy replaces the first (every vote
+  // stays up: healthy only), counts as one more probe (down, up, down...
+  // never reaches fall 2), or is ignored like a copy (no error, skipped 0).
+  const auto result = replay("conflicting-observations", k_example, 54);
+  CHECK(result.verdicts_of("db-primary") == std::vector<std::string>{"healthy", "unhealthy"});
+  CHECK(result.stats.duplicates == 0);
+  const auto errors = error_lines(result);
+  CHECK(errors.size() == 54);
+  for (const auto& line : errors) {
+    CHECK_THAT(line, Catch::Contains("observation refused: another result for the same "
+                                     "(target, vantage, time) was already counted") &&
+                         Catch::EndsWith("(line skipped)"));
+  }
+}
+
+TEST_CASE("a canary down from one domain only makes that vantage suspect, not a broken canary",
+          "[scenario]") {
+  // Pairs with broken-canary (down from every domain: canary_down, nobody
+  // suspect). Fails if a canary down from any domain were judged broken
+  // (canary_down, quad9 not suspect) or the canary rule were dropped (the
+  // fraction rule needs 2 lone targets; quad9 has 1): either way quad9's
+  // lone db-primary down would count and db-primary turn disputed.
+  const auto result = replay("canary-down-one-domain", k_example);
+  CHECK(result.escalations("canary_down") == 0);
+  check_suspected_once(result, "quad9", "canary 'root-zone' is down from this vantage");
+  CHECK(result.verdicts_of("db-primary") == std::vector<std::string>{"healthy"});
+  CHECK(result.verdicts_of("root-zone") == std::vector<std::string>{"healthy"});
+  CHECK(result.escalations("dispute") == 0);
+}
+
+TEST_CASE("a target overridden unhealthy spends blast-radius budget", "[scenario]") {
+  // Pairs with blast-radius-override (overridden healthy: spends nothing).
+  // svc-a overridden unhealthy, then svc-b and svc-c go down together: svc-b
+  // makes 2 of 5, svc-c would make 3 of 5 > 0.5 and is held. Fails if the
+  // guard counted only evidence-confirmed targets (svc-c confirmed, no
+  // blast_radius) or counted the override twice (svc-b held too).
+  const auto result =
+      replay("blast-radius-override-unhealthy", "tests/scenarios/five-services.yaml");
+  CHECK(result.verdicts_of("svc-a") == std::vector<std::string>{"healthy", "unhealthy"});
+  CHECK(result.verdicts_of("svc-b") == std::vector<std::string>{"healthy", "unhealthy"});
+  CHECK(result.verdicts_of("svc-c") == std::vector<std::string>{"healthy", "disputed"});
+  CHECK(result.escalations("blast_radius") == 1);
+  for (const auto& line : result.lines) {
+    if (line.contains("verdict") && line.at("target") == "svc-c" &&
+        line.at("verdict") == "disputed") {
+      CHECK(line.at("held") == "healthy");
+      CHECK_THAT(std::string(line.at("reason").as_string()),
+                 Catch::StartsWith("blast radius: confirming would make 3 of 5 targets"));
+    }
+  }
+}
+
+TEST_CASE("a vantage that alone sees most targets down past the grace is paged as suspect",
+          "[scenario]") {
+  // Pairs with outage-seen-first-by-one (alone for seconds: no page). quad9
+  // alone sees 3 of 3 services down for four minutes, its canary up, so only
+  // the suspect_fraction rule can catch it. Fails if suspicion never ends
+  // its grace or the fraction rule is dropped (no vantage_suspect; the lone
+  // downs become three disputes), or if a pending suspect's downs were not
+  // held (disputes while its suspicion is pending).
+  const auto result = replay("vantage-alone-past-grace", k_example);
+  check_suspected_once(result, "quad9", "alone sees 3 of 3 targets down");
+  CHECK(result.escalations("vantage_cleared") == 1);
+  CHECK(result.escalations("dispute") == 0);
+  for (const auto* target : {"dynamodb-use1", "db-primary", "api-gateway", "root-zone"}) {
+    CHECK(result.verdicts_of(target) == std::vector<std::string>{"healthy"});
+  }
+}
+
+TEST_CASE(
+    "a domain whose fresh vantages all vote down counts down: two such domains confirm an "
+    "outage without a split",
+    "[scenario]") {
+  // Pairs with split-domains (vantages disagree: split, never unhealthy).
+  // cloudflare-b is stale, so cloudflare is down on cloudflare-a's word;
+  // both quad9 vantages vote down. Fails if a domain needed every vantage
+  // (stale ones included) to vote down (D = 1: disputed, escalated), or if
+  // a domain with two vantages were split whenever one is stale.
+  const auto result = replay("split-domains-all-down", "tests/scenarios/split-domains.yaml");
+  CHECK(result.verdicts_of("db-primary") == std::vector<std::string>{"healthy", "unhealthy"});
+  CHECK(result.escalations("split") == 0);
+  CHECK(result.escalations("dispute") == 0);
+  REQUIRE(result.lines.size() == 2);
+  CHECK(result.lines[1].at("reason") == "2 of 3 domains down (cloudflare, quad9); quorum 2");
+}
+
+TEST_CASE("skipped replay lines have no effect: the output is that of the file without them",
+          "[scenario]") {
+  // Each bad line would change the output if any part of it were applied:
+  // one is an hour ahead (the clock would jump, every vote go stale), the
+  // others say down while db-primary recovers (a vantage's rise would
+  // restart) or name an unconfigured peer (a fourth domain). Fails if a
+  // skipped line moved the clock, reached the engine or registered a
+  // vantage or domain.
+  const auto result = replay("skipped-lines", k_example, 8);
+  CHECK(result.verdicts_of("db-primary") ==
+        std::vector<std::string>{"healthy", "unhealthy", "healthy"});
+  std::set<int> bad;
+  for (const auto& line : error_lines(result)) {
+    CHECK_THAT(line, Catch::StartsWith("skipped-lines:") && Catch::EndsWith("(line skipped)"));
+    bad.insert(std::stoi(line.substr(line.find(':') + 1)));
+  }
+  CHECK(bad.size() == 8);
+  std::ifstream input(k_root + "/tests/scenarios/skipped-lines.jsonl");
+  std::string kept;
+  int number = 0;
+  for (std::string line; std::getline(input, line);) {
+    if (!bad.contains(++number)) {
+      kept += line + "\n";
+    }
+  }
+  std::istringstream clean(kept);
+  const auto without = replay_stream(clean, "skipped-lines (clean)", k_example);
+  CHECK(without.errors.empty());
+  CHECK(without.stats.records == result.stats.records);
+  CHECK(without.output == result.output);
 }
