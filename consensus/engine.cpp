@@ -305,8 +305,11 @@ Engine::Candidate Engine::judge(std::size_t index, const VoteCounts& counts,
   // A kept healthy/unhealthy is not what the votes say now, so it goes out
   // with fresh = false and no gate acts on it.
   // The window also lasts while every down vote comes from a vantage that is
-  // itself on its way to suspicion (its own grace decides it).
-  if (raw == VerdictKind::Disputed) {
+  // itself on its way to suspicion (its own grace decides it). A split domain
+  // is a disagreement too (inside one domain): when splits alone leave the
+  // votes short of a quorum, the same grace applies before `unknown`.
+  const bool split_short = raw == VerdictKind::Unknown && counts.split > 0;
+  if (raw == VerdictKind::Disputed || split_short) {
     if (!state.disagreement_since) {
       state.disagreement_since = now.mono;
     }
