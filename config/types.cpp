@@ -16,25 +16,6 @@ namespace crosscheck::config {
 
 namespace {
 
-struct DurationUnit {
-  std::string_view suffix;
-  std::int64_t milliseconds;
-};
-
-// Largest first, so format_duration picks the shortest exact spelling.
-constexpr std::array<DurationUnit, 5> k_duration_units{{
-    {"d", 86'400'000},
-    {"h", 3'600'000},
-    {"m", 60'000},
-    {"s", 1'000},
-    {"ms", 1},
-}};
-
-// Why a ceiling: a Duration is added to time points kept in nanoseconds
-// (about 292 years of range); 100 years can never overflow one, and no health
-// check needs longer. "36500d" is accepted, "36501d" is not.
-constexpr std::int64_t k_max_duration_ms = 36'500LL * 86'400'000;
-
 // Parses a whole decimal number with no sign; nullopt on anything else.
 std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
   if (text.empty()) {
@@ -78,41 +59,6 @@ constexpr std::array<std::pair<std::string_view, RrType>, 10> k_rr_types{{
 }};
 
 }  // namespace
-
-std::optional<Duration> parse_duration(std::string_view text) {
-  const auto* const digits_end = std::find_if(text.begin(), text.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c)) == 0;
-  });
-  const auto digit_count = static_cast<std::size_t>(digits_end - text.begin());
-  auto number = parse_unsigned(text.substr(0, digit_count));
-  if (!number) {
-    return std::nullopt;
-  }
-  const std::string_view suffix = text.substr(digit_count);
-  for (const auto& unit : k_duration_units) {
-    if (suffix != unit.suffix) {
-      continue;
-    }
-    if (*number > static_cast<std::uint64_t>(k_max_duration_ms / unit.milliseconds)) {
-      return std::nullopt;
-    }
-    return Duration{static_cast<std::int64_t>(*number) * unit.milliseconds};
-  }
-  return std::nullopt;
-}
-
-std::string format_duration(Duration d) {
-  const std::int64_t ms = d.count();
-  if (ms == 0) {
-    return "0s";
-  }
-  for (const auto& unit : k_duration_units) {
-    if (ms % unit.milliseconds == 0) {
-      return std::to_string(ms / unit.milliseconds) + std::string(unit.suffix);
-    }
-  }
-  return std::to_string(ms) + "ms";  // not reached: every count divides by 1
-}
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   if (text.find('\0') != std::string_view::npos) {

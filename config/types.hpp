@@ -4,6 +4,8 @@
 // bad input; they never throw and never touch the network.
 #pragma once
 
+#include "consensus/time_format.hpp"
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -13,13 +15,10 @@
 
 namespace crosscheck::config {
 
-using Duration = std::chrono::milliseconds;
-
-// "500ms", "10s", "5m", "2h", "7d" (a whole number and one unit), at most
-// 36500d so that adding one to a time point can never overflow.
-std::optional<Duration> parse_duration(std::string_view text);
-// The shortest exact spelling: 10000ms -> "10s", 90000ms -> "90s".
-std::string format_duration(Duration d);
+using Duration = consensus::Duration;
+// One Duration, spelled one way (consensus/time_format.hpp).
+using consensus::format_duration;
+using consensus::parse_duration;
 
 // An IPv4 or IPv6 address in network byte order.
 struct IpAddress {

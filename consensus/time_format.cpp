@@ -1,7 +1,9 @@
 #include "consensus/time_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 
 namespace crosscheck::consensus {
@@ -103,22 +105,66 @@ std::optional<WallTime> parse_rfc3339(std::string_view text) {
   return time_point_cast<milliseconds>(local - offset);
 }
 
+namespace {
+
+struct DurationUnit {
+  std::string_view suffix;
+  std::int64_t milliseconds;
+};
+
+// Largest first, so format_duration picks the shortest exact spelling.
+constexpr std::array<DurationUnit, 5> k_duration_units{{
+    {"d", 86'400'000},
+    {"h", 3'600'000},
+    {"m", 60'000},
+    {"s", 1'000},
+    {"ms", 1},
+}};
+
+// Why a ceiling: a Duration is added to time points kept in nanoseconds
+// (about 292 years of range); 100 years can never overflow one, and no health
+// check needs longer. "36500d" is accepted, "36501d" is not.
+constexpr std::int64_t k_max_duration_ms = 36'500LL * 86'400'000;
+
+}  // namespace
+
 std::string format_duration(Duration d) {
-  const auto ms = d.count();
-  struct Unit {
-    long long size;
-    const char* name;
-  };
-  constexpr std::array<Unit, 4> k_units{
-      {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}}};
-  if (ms != 0) {
-    for (const auto& unit : k_units) {
-      if (ms % unit.size == 0) {
-        return std::to_string(ms / unit.size) + unit.name;
-      }
+  const std::int64_t ms = d.count();
+  if (ms == 0) {
+    return "0s";
+  }
+  for (const auto& unit : k_duration_units) {
+    if (ms % unit.milliseconds == 0) {
+      return std::to_string(ms / unit.milliseconds) + std::string(unit.suffix);
     }
   }
-  return std::to_string(ms) + "ms";
+  return std::to_string(ms) + "ms";  // not reached: every count divides by 1
+}
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  const auto* const digits_end = std::find_if(text.begin(), text.end(), [](char c) {
+    return c < '0' || c > '9';
+  });
+  const auto digit_count = static_cast<std::size_t>(digits_end - text.begin());
+  if (digit_count == 0) {
+    return std::nullopt;
+  }
+  std::uint64_t number = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + digit_count, number);
+  if (ec != std::errc{} || ptr != text.data() + digit_count) {
+    return std::nullopt;
+  }
+  const std::string_view suffix = text.substr(digit_count);
+  for (const auto& unit : k_duration_units) {
+    if (suffix != unit.suffix) {
+      continue;
+    }
+    if (number > static_cast<std::uint64_t>(k_max_duration_ms / unit.milliseconds)) {
+      return std::nullopt;
+    }
+    return Duration{static_cast<std::int64_t>(number) * unit.milliseconds};
+  }
+  return std::nullopt;
 }
 
 }  // namespace crosscheck::consensus

@@ -14,7 +14,12 @@ namespace crosscheck::consensus {
 std::string format_rfc3339(WallTime at);
 // Accepts "2025-10-20T06:48:00Z", fractional seconds and "+02:00" offsets.
 std::optional<WallTime> parse_rfc3339(std::string_view text);
-// The shortest exact spelling: 10000ms -> "10s", 90000ms -> "90s", 250ms -> "250ms".
+// The one spelling of durations (config, reasons, API, CLI): the shortest
+// exact one, 10000ms -> "10s", 90000ms -> "90s", 250ms -> "250ms", 0 -> "0s".
 std::string format_duration(Duration d);
+// "500ms", "10s", "5m", "2h", "7d" (a whole number and one unit), at most
+// 36500d so that adding one to a time point can never overflow. Reads back
+// everything format_duration writes.
+std::optional<Duration> parse_duration(std::string_view text);
 
 }  // namespace crosscheck::consensus
