@@ -115,7 +115,8 @@ class Engine {
   // may speak for it (Policy::peer_domains); otherwise the peer's own name:
   // one peer never carries more than one domain into the quorum, and never
   // a local one. Re-registering updates the domain. Returns false for a
-  // malformed name.
+  // malformed name and for a node that is not a configured peer (a pull
+  // that outlived the reload removing its peer).
   bool add_remote_vantage(const VantagePolicy& vantage);
 
   // Operator override; returns false for an unknown target or a verdict that
@@ -140,7 +141,9 @@ class Engine {
   // Replaces the policy (a config reload), matching targets and vantages by
   // name. Kept targets keep their votes, verdict, generation, override and
   // open episode; new ones start unknown; removed ones are dropped and their
-  // open episodes resolved (the returned events). A generation is a fencing
+  // open episodes resolved (the returned events). A kept peer vantage whose
+  // domain the new policy no longer lets its peer speak for counts in the
+  // peer's own domain from now on. A generation is a fencing
   // token and never goes back for a name: a target removed earlier (by a
   // reload, or before a restart) comes back unknown one generation past the
   // last it published, with a VerdictChanged event to persist that. What `resets` names loses
