@@ -176,6 +176,10 @@ class Engine {
     VerdictKind judged = VerdictKind::Unknown;
     std::optional<MonoTime> disagreement_since;
     std::optional<MonoTime> split_since;
+    // A split episode restored at start-up, not yet seen again: it stays
+    // open through the restore hold (the liar's fall outlasts the honest
+    // vantages' rise).
+    bool split_restored = false;
     std::optional<MonoTime> canary_broken_since;
     std::optional<VerdictKind> last_confirmed;
     std::deque<MonoTime> changes;  // judged changes inside flap_window

@@ -108,6 +108,9 @@ bool Engine::restore_episode(const RestoredEpisode& episode) {
   auto& state = states_[*index];
   switch (episode.kind) {
     case EventKind::SplitOpened:
+      state.split_restored = true;
+      state.side_episodes[episode.kind] = episode.key;
+      break;
     case EventKind::QuorumUnreachable:
     case EventKind::CanaryDown:
       state.side_episodes[episode.kind] = episode.key;
@@ -287,9 +290,20 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
                         now.mono - *state.canary_broken_since >= policy_.suspicion_grace;
   // A split lasting past dispute_grace is escalated once, also while the
   // verdict stays healthy; an open dispute already pages for this target.
+  // An open split lasts while it is seen. Why not the grace again: after a
+  // restart the split is seen anew, and a split younger than the grace
+  // closed the restored episode (then reopened it, paging twice). A restored
+  // one also lasts through the restore hold until its votes are back.
   const bool split_open = state.side_episodes.contains(EventKind::SplitOpened);
-  const bool split = state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
-                     (split_open || state.episode_key.empty());
+  const bool restore_hold =
+      first_evaluation_ && now.mono - *first_evaluation_ < target.restore_hold;
+  if (state.split_since || !restore_hold) {
+    state.split_restored = false;
+  }
+  const bool split =
+      split_open ? state.split_since.has_value() || state.split_restored
+                 : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
+                       state.episode_key.empty();
   const struct {
     EventKind kind;
     bool wanted;

@@ -80,3 +80,35 @@ TEST_CASE("hostile: a pull from a node that is not (or no longer) a peer is refu
   CHECK(world.engine().observe_remote(remote_vote(world, "db", "p/v", Vote::Down)) ==
         cs::ObserveStatus::UnknownVantage);
 }
+
+TEST_CASE("hostile: a split episode restored after a restart is neither resolved nor reopened "
+          "while the votes re-form",
+          "[engine][restart][split][hostile]") {
+  // Domain a has two vantages: a1 honest, a2 lying. b and c are honest.
+  cs::Policy policy = make_policy({"b", "c"}, {"db"});
+  policy.vantages.push_back(cs::VantagePolicy{"a1", "", "a"});
+  policy.vantages.push_back(cs::VantagePolicy{"a2", "", "a"});
+  World world(policy);
+  cs::RestoredVerdict restored;
+  restored.target = "db";
+  restored.kind = VerdictKind::Healthy;
+  restored.generation = 3;
+  restored.since = world.now().wall - 1h;
+  restored.reason_code = cs::ReasonCode::Quorum;
+  restored.used_keys = {"split/db/3"};
+  REQUIRE(world.engine().restore(restored));
+  REQUIRE(world.engine().restore_episode(
+      cs::RestoredEpisode{EventKind::SplitOpened, "split/db/3", "db", "", "split"}));
+  // The same world as before the stop: a2 alone says down. Honest votes
+  // (rise 2) form before the liar's (fall 3).
+  for (int round = 0; round < 12; ++round) {
+    world.round("db", {{"a1", Outcome::Up},
+                       {"a2", Outcome::Down},
+                       {"b", Outcome::Up},
+                       {"c", Outcome::Up}});
+  }
+  CHECK(world.count_events(EventKind::SplitResolved) == 0);
+  CHECK(world.count_events(EventKind::SplitOpened) == 0);
+  CHECK(world.verdict("db").generation == 3);
+  CHECK(world.verdict("db").votes.split == 1);
+}
