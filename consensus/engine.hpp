@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -250,6 +251,9 @@ class Engine {
   std::map<std::string, std::size_t, std::less<>> vantage_indices_;  // name -> index in vantages_
   std::map<std::string, SuspectState> suspect_state_;                // suspect vantages
   std::map<std::string, MonoTime> suspect_pending_since_;            // meeting a rule, within grace
+  // Every suspect key handed out (or restored): keys carry the wall time,
+  // which a clock step can bring back.
+  std::set<std::string, std::less<>> suspect_keys_;
   // The last generation of every target removed from the config (or known
   // to storage but not configured at start-up): a re-added one continues it.
   std::map<std::string, std::uint64_t, std::less<>> retired_generations_;

@@ -98,6 +98,7 @@ bool Engine::restore_episode(const RestoredEpisode& episode) {
       return false;
     }
     suspect_state_[episode.vantage] = SuspectState{episode.reason, episode.key, true};
+    suspect_keys_.insert(episode.key);
     suspects_[episode.vantage] = episode.reason;
     return true;
   }
@@ -209,7 +210,14 @@ SuspicionFindings Engine::update_suspects(const std::vector<std::vector<Evidence
     suspect_pending_since_.erase(vantage);
     Event event;
     event.kind = EventKind::VantageSuspect;
-    event.key = "suspect/" + vantage + "/" + format_rfc3339(now.wall);
+    // Why a suffix: the wall clock stepped back can reach the same time
+    // again, and sinks dedupe by key (the second page would be swallowed).
+    const std::string base = "suspect/" + vantage + "/" + format_rfc3339(now.wall);
+    event.key = base;
+    for (int n = 2; suspect_keys_.contains(event.key); ++n) {
+      event.key = base + "." + std::to_string(n);
+    }
+    suspect_keys_.insert(event.key);
     event.at = now;
     event.vantage = vantage;
     event.reason = "vantage suspect, its votes count as unknown: " + reason;

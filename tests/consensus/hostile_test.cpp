@@ -112,3 +112,34 @@ TEST_CASE("hostile: a split episode restored after a restart is neither resolved
   CHECK(world.verdict("db").generation == 3);
   CHECK(world.verdict("db").votes.split == 1);
 }
+
+TEST_CASE("hostile: a vantage suspect again after a wall clock step back gets a new key",
+          "[engine][suspicion][clock][hostile]") {
+  auto policy = make_policy({"a", "b", "c"}, {"canary"});
+  policy.targets[0].canary = true;
+  World world(policy);
+  std::set<std::string> keys;
+  std::vector<std::string> opened;
+  auto run = [&](Outcome from_a, int rounds) {
+    for (int i = 0; i < rounds; ++i) {
+      const auto result = world.round(
+          "canary", {{"a", from_a}, {"b", Outcome::Up}, {"c", Outcome::Up}}, 1s);
+      for (const auto& event : result.events) {
+        if (event.kind == EventKind::VantageSuspect) {
+          opened.push_back(event.key);
+        }
+      }
+    }
+  };
+  run(Outcome::Up, 3);
+  const auto start = world.now().wall;
+  run(Outcome::Down, 30);  // a fails the canary: suspect once the grace passes
+  REQUIRE(opened.size() == 1);
+  run(Outcome::Up, 10);  // a recovers: cleared
+  REQUIRE(world.count_events(EventKind::VantageCleared) == 1);
+  // NTP steps the wall clock back to where it was when a started failing.
+  world.clock().step_wall(start - world.now().wall);
+  run(Outcome::Down, 30);
+  REQUIRE(opened.size() == 2);
+  CHECK(opened[0] != opened[1]);
+}
