@@ -147,6 +147,13 @@ bool Engine::add_remote_vantage(const VantagePolicy& reported) {
       reported.name.substr(0, slash) != reported.node || slash + 1 == reported.name.size()) {
     return false;
   }
+  // Why only configured peers: a pull queued before a reload that removed
+  // its peer runs after it; registering it would bring the removed node
+  // back as a domain (and a voter) until the next reload.
+  if (std::find(policy_.peers.begin(), policy_.peers.end(), reported.node) ==
+      policy_.peers.end()) {
+    return false;
+  }
   // Why the peer's name: a peer's reply is one node's word. Taking the
   // domains it names at face value let one peer report three vantages in
   // three invented domains and make a quorum of its own, or claim every
@@ -164,7 +171,6 @@ bool Engine::add_remote_vantage(const VantagePolicy& reported) {
   }
   vantage_indices_.emplace(vantage.name, vantages_.size());
   vantages_.push_back(vantage);
-  push_unique(policy_.peers, vantage.node);
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,7 +116,8 @@ class Engine {
   // may speak for it (Policy::peer_domains); otherwise the peer's own name:
   // one peer never carries more than one domain into the quorum, and never
   // a local one. Re-registering updates the domain. Returns false for a
-  // malformed name.
+  // malformed name and for a node that is not a configured peer (a pull
+  // that outlived the reload removing its peer).
   bool add_remote_vantage(const VantagePolicy& vantage);
 
   // Operator override; returns false for an unknown target or a verdict that
@@ -140,7 +142,9 @@ class Engine {
   // Replaces the policy (a config reload), matching targets and vantages by
   // name. Kept targets keep their votes, verdict, generation, override and
   // open episode; new ones start unknown; removed ones are dropped and their
-  // open episodes resolved (the returned events). A generation is a fencing
+  // open episodes resolved (the returned events). A kept peer vantage whose
+  // domain the new policy no longer lets its peer speak for counts in the
+  // peer's own domain from now on. A generation is a fencing
   // token and never goes back for a name: a target removed earlier (by a
   // reload, or before a restart) comes back unknown one generation past the
   // last it published, with a VerdictChanged event to persist that. What `resets` names loses
@@ -173,6 +177,10 @@ class Engine {
     VerdictKind judged = VerdictKind::Unknown;
     std::optional<MonoTime> disagreement_since;
     std::optional<MonoTime> split_since;
+    // A split episode restored at start-up, not yet seen again: it stays
+    // open through the restore hold (the liar's fall outlasts the honest
+    // vantages' rise).
+    bool split_restored = false;
     std::optional<MonoTime> canary_broken_since;
     std::optional<VerdictKind> last_confirmed;
     std::deque<MonoTime> changes;  // judged changes inside flap_window
@@ -243,6 +251,9 @@ class Engine {
   std::map<std::string, std::size_t, std::less<>> vantage_indices_;  // name -> index in vantages_
   std::map<std::string, SuspectState> suspect_state_;                // suspect vantages
   std::map<std::string, MonoTime> suspect_pending_since_;            // meeting a rule, within grace
+  // Every suspect key handed out (or restored): keys carry the wall time,
+  // which a clock step can bring back.
+  std::set<std::string, std::less<>> suspect_keys_;
   // The last generation of every target removed from the config (or known
   // to storage but not configured at start-up): a re-added one continues it.
   std::map<std::string, std::uint64_t, std::less<>> retired_generations_;

@@ -98,6 +98,7 @@ bool Engine::restore_episode(const RestoredEpisode& episode) {
       return false;
     }
     suspect_state_[episode.vantage] = SuspectState{episode.reason, episode.key, true};
+    suspect_keys_.insert(episode.key);
     suspects_[episode.vantage] = episode.reason;
     return true;
   }
@@ -108,6 +109,9 @@ bool Engine::restore_episode(const RestoredEpisode& episode) {
   auto& state = states_[*index];
   switch (episode.kind) {
     case EventKind::SplitOpened:
+      state.split_restored = true;
+      state.side_episodes[episode.kind] = episode.key;
+      break;
     case EventKind::QuorumUnreachable:
     case EventKind::CanaryDown:
       state.side_episodes[episode.kind] = episode.key;
@@ -206,7 +210,14 @@ SuspicionFindings Engine::update_suspects(const std::vector<std::vector<Evidence
     suspect_pending_since_.erase(vantage);
     Event event;
     event.kind = EventKind::VantageSuspect;
-    event.key = "suspect/" + vantage + "/" + format_rfc3339(now.wall);
+    // Why a suffix: the wall clock stepped back can reach the same time
+    // again, and sinks dedupe by key (the second page would be swallowed).
+    const std::string base = "suspect/" + vantage + "/" + format_rfc3339(now.wall);
+    event.key = base;
+    for (int n = 2; suspect_keys_.contains(event.key); ++n) {
+      event.key = base + "." + std::to_string(n);
+    }
+    suspect_keys_.insert(event.key);
     event.at = now;
     event.vantage = vantage;
     event.reason = "vantage suspect, its votes count as unknown: " + reason;
@@ -287,9 +298,20 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
                         now.mono - *state.canary_broken_since >= policy_.suspicion_grace;
   // A split lasting past dispute_grace is escalated once, also while the
   // verdict stays healthy; an open dispute already pages for this target.
+  // An open split lasts while it is seen. Why not the grace again: after a
+  // restart the split is seen anew, and a split younger than the grace
+  // closed the restored episode (then reopened it, paging twice). A restored
+  // one also lasts through the restore hold until its votes are back.
   const bool split_open = state.side_episodes.contains(EventKind::SplitOpened);
-  const bool split = state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
-                     (split_open || state.episode_key.empty());
+  const bool restore_hold =
+      first_evaluation_ && now.mono - *first_evaluation_ < target.restore_hold;
+  if (state.split_since || !restore_hold) {
+    state.split_restored = false;
+  }
+  const bool split =
+      split_open ? state.split_since.has_value() || state.split_restored
+                 : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
+                       state.episode_key.empty();
   const struct {
     EventKind kind;
     bool wanted;

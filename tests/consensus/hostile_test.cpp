@@ -1,0 +1,145 @@
+// Hostile review (issue 14): where reload, restart, peers, clock steps and
+// side episodes meet. Each case failed before its fix.
+#include "support/engine_world.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+
+namespace {
+
+using namespace crosscheck::testing;
+using cs::EventKind;
+using cs::Outcome;
+using cs::VerdictKind;
+using cs::Vote;
+
+cs::RemoteVote remote_vote(const World& world, const std::string& target,
+                           const std::string& vantage, Vote vote) {
+  cs::Observation last;
+  last.target = target;
+  last.vantage = vantage;
+  last.at = world.now();
+  last.outcome = vote == Vote::Down ? Outcome::Down : Outcome::Up;
+  return cs::RemoteVote{target, vantage, vote, last.at, last};
+}
+
+// Local domains a, b, c, d, e; one peer p that may speak for x and y.
+cs::Policy trusted_peer_policy(bool trusted) {
+  auto policy = make_policy({"a", "b", "c", "d", "e"}, {"db"});
+  policy.peers = {"p"};
+  if (trusted) {
+    policy.peer_domains["p"] = {"x", "y"};
+  }
+  return policy;
+}
+
+}  // namespace
+
+TEST_CASE("hostile: a reload that takes a peer's domains away counts its kept vantages as one "
+          "domain at once",
+          "[engine][peers][reload][hostile]") {
+  World world(trusted_peer_policy(true));
+  REQUIRE(world.engine().add_remote_vantage({"p/v1", "p", "x"}));
+  REQUIRE(world.engine().add_remote_vantage({"p/v2", "p", "y"}));
+  // The operator no longer trusts p to speak for x and y (say it was
+  // compromised): from now on all its vantages are one domain, "p".
+  world.engine().reconfigure(trusted_peer_policy(false), {}, world.now());
+  for (const auto& vantage : world.engine().vantages()) {
+    if (vantage.node == "p") {
+      CHECK(vantage.domain == "p");
+    }
+  }
+  // Local a and b see db down; p's two vantages say down as well. Domains:
+  // a..e and p: 6, down quorum 4. a, b and p are 3: not a quorum.
+  for (int i = 0; i < 4; ++i) {
+    world.see("db", "a", Outcome::Down);
+    world.see("db", "b", Outcome::Down);
+    REQUIRE(world.engine().observe_remote(remote_vote(world, "db", "p/v1", Vote::Down)) ==
+            cs::ObserveStatus::Accepted);
+    REQUIRE(world.engine().observe_remote(remote_vote(world, "db", "p/v2", Vote::Down)) ==
+            cs::ObserveStatus::Accepted);
+    world.evaluate();
+    world.clock().advance(10s);
+  }
+  CHECK(world.verdict("db").votes.down == 3);
+  CHECK(world.verdict("db").kind != VerdictKind::Unhealthy);
+}
+
+TEST_CASE("hostile: a pull from a node that is not (or no longer) a peer is refused",
+          "[engine][peers][reload][hostile]") {
+  auto policy = make_policy({"a", "b", "c"}, {"db"});
+  policy.peers = {"p"};
+  World world(policy);
+  // The reload removed peer p; a pull of p's queued before it runs after.
+  world.engine().reconfigure(make_policy({"a", "b", "c"}, {"db"}), {}, world.now());
+  CHECK_FALSE(world.engine().add_remote_vantage({"p/v", "p", "p"}));
+  CHECK_FALSE(world.engine().add_remote_vantage({"stranger/v", "stranger", "stranger"}));
+  CHECK(world.engine().known_domains().size() == 3);
+  CHECK(world.engine().observe_remote(remote_vote(world, "db", "p/v", Vote::Down)) ==
+        cs::ObserveStatus::UnknownVantage);
+}
+
+TEST_CASE("hostile: a split episode restored after a restart is neither resolved nor reopened "
+          "while the votes re-form",
+          "[engine][restart][split][hostile]") {
+  // Domain a has two vantages: a1 honest, a2 lying. b and c are honest.
+  cs::Policy policy = make_policy({"b", "c"}, {"db"});
+  policy.vantages.push_back(cs::VantagePolicy{"a1", "", "a"});
+  policy.vantages.push_back(cs::VantagePolicy{"a2", "", "a"});
+  World world(policy);
+  cs::RestoredVerdict restored;
+  restored.target = "db";
+  restored.kind = VerdictKind::Healthy;
+  restored.generation = 3;
+  restored.since = world.now().wall - 1h;
+  restored.reason_code = cs::ReasonCode::Quorum;
+  restored.used_keys = {"split/db/3"};
+  REQUIRE(world.engine().restore(restored));
+  REQUIRE(world.engine().restore_episode(
+      cs::RestoredEpisode{EventKind::SplitOpened, "split/db/3", "db", "", "split"}));
+  // The same world as before the stop: a2 alone says down. Honest votes
+  // (rise 2) form before the liar's (fall 3).
+  for (int round = 0; round < 12; ++round) {
+    world.round("db", {{"a1", Outcome::Up},
+                       {"a2", Outcome::Down},
+                       {"b", Outcome::Up},
+                       {"c", Outcome::Up}});
+  }
+  CHECK(world.count_events(EventKind::SplitResolved) == 0);
+  CHECK(world.count_events(EventKind::SplitOpened) == 0);
+  CHECK(world.verdict("db").generation == 3);
+  CHECK(world.verdict("db").votes.split == 1);
+}
+
+TEST_CASE("hostile: a vantage suspect again after a wall clock step back gets a new key",
+          "[engine][suspicion][clock][hostile]") {
+  auto policy = make_policy({"a", "b", "c"}, {"canary"});
+  policy.targets[0].canary = true;
+  World world(policy);
+  std::set<std::string> keys;
+  std::vector<std::string> opened;
+  auto run = [&](Outcome from_a, int rounds) {
+    for (int i = 0; i < rounds; ++i) {
+      const auto result = world.round(
+          "canary", {{"a", from_a}, {"b", Outcome::Up}, {"c", Outcome::Up}}, 1s);
+      for (const auto& event : result.events) {
+        if (event.kind == EventKind::VantageSuspect) {
+          opened.push_back(event.key);
+        }
+      }
+    }
+  };
+  run(Outcome::Up, 3);
+  const auto start = world.now().wall;
+  run(Outcome::Down, 30);  // a fails the canary: suspect once the grace passes
+  REQUIRE(opened.size() == 1);
+  run(Outcome::Up, 10);  // a recovers: cleared
+  REQUIRE(world.count_events(EventKind::VantageCleared) == 1);
+  // NTP steps the wall clock back to where it was when a started failing.
+  world.clock().step_wall(start - world.now().wall);
+  run(Outcome::Down, 30);
+  REQUIRE(opened.size() == 2);
+  CHECK(opened[0] != opened[1]);
+}
