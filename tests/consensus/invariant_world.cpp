@@ -8,7 +8,6 @@
 #include <memory>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 namespace crosscheck::testing {
@@ -380,8 +379,8 @@ std::string subject_of(const cs::Event& event) {
 
 class Runner {
  public:
-  explicit Runner(const cs::Policy& policy)
-      : policy_(policy), engine_(std::make_unique<cs::Engine>(policy)) {
+  explicit Runner(const cs::Policy& policy, const RunOptions& options = {})
+      : policy_(policy), options_(options), engine_(std::make_unique<cs::Engine>(policy)) {
     for (const auto& vantage : policy.vantages) {
       domain_of_[vantage.name] = vantage.domain;
     }
@@ -517,7 +516,9 @@ class Runner {
              episode.kind == EventKind::FlappingStarted ||
              episode.kind == EventKind::BlastRadiusHeld)) {
           restored.open_escalation_key = key;
-          restored.open_escalation_kind = episode.kind;  // storage joins the escalation's row
+          if (options_.restore_escalation_kind) {
+            restored.open_escalation_kind = episode.kind;  // storage joins the escalation's row
+          }
         }
       }
       for (const auto& key : keys_) {
@@ -721,6 +722,7 @@ class Runner {
   }
 
   cs::Policy policy_;
+  RunOptions options_;
   std::unique_ptr<cs::Engine> engine_;
   RunResult result_;
   std::size_t steps_ = 0;
@@ -748,8 +750,8 @@ Trace generate_trace(std::uint64_t seed, int evaluations) {
   return Generator(seed, evaluations).trace();
 }
 
-RunResult run_trace(const Trace& trace) {
-  Runner runner(trace.policy);
+RunResult run_trace(const Trace& trace, const RunOptions& options) {
+  Runner runner(trace.policy, options);
   for (const auto& step : trace.steps) {
     if (!runner.apply(step)) {
       break;
@@ -796,52 +798,6 @@ Trace shrink(const Trace& failing) {
     }
   }
   return best;
-}
-
-std::string to_jsonl(const Trace& trace) {
-  std::ostringstream out;
-  out << "# seed " << trace.seed << "; " << trace.policy.vantages.size() << " vantages, "
-      << trace.policy.targets.size() << " targets\n";
-  auto quoted = [](const std::string& text) { return "\"" + text + "\""; };
-  for (const auto& step : trace.steps) {
-    const auto t = quoted(cs::format_rfc3339(step.at.wall));
-    switch (step.kind) {
-      case Step::Kind::Observe:
-        out << "{\"t\": " << quoted(cs::format_rfc3339(step.observation.at.wall))
-            << ", \"target\": " << quoted(step.observation.target)
-            << ", \"vantage\": " << quoted(step.observation.vantage)
-            << ", \"outcome\": " << quoted(std::string(cs::to_string(step.observation.outcome)))
-            << "}\n";
-        break;
-      case Step::Kind::Remote:
-        out << "{\"t\": " << t << ", \"remote\": " << quoted(step.remote.vantage)
-            << ", \"target\": " << quoted(step.remote.target)
-            << ", \"vote\": " << quoted(std::string(cs::to_string(step.remote.vote))) << "}\n";
-        break;
-      case Step::Kind::AddRemote:
-        out << "{\"t\": " << t << ", \"add_remote\": " << quoted(step.vantage.name)
-            << ", \"domain\": " << quoted(step.vantage.domain) << "}\n";
-        break;
-      case Step::Kind::SetOverride:
-        out << "{\"t\": " << t << ", \"override\": {\"target\": " << quoted(step.target)
-            << ", \"verdict\": " << quoted(std::string(cs::to_string(step.override_value.verdict)))
-            << ", \"reason\": \"drill\", \"ttl\": "
-            << quoted(std::to_string((step.override_value.expires_at - step.at.wall).count()) +
-                      "ms")
-            << "}}\n";
-        break;
-      case Step::Kind::ClearOverride:
-        out << "{\"t\": " << t << ", \"clear_override\": " << quoted(step.target) << "}\n";
-        break;
-      case Step::Kind::Restart:
-        out << "{\"t\": " << t << ", \"restart\": true}\n";
-        break;
-      case Step::Kind::Evaluate:
-        out << "{\"t\": " << t << ", \"evaluate\": true}\n";
-        break;
-    }
-  }
-  return out.str();
 }
 
 }  // namespace crosscheck::testing

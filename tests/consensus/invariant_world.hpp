@@ -56,18 +56,23 @@ struct RunResult {
   std::size_t failed_step = 0;
 };
 
+// How the runner's storage behaves across a restart. The default is what
+// storage does; the other setting is storage as it once was, so a test can
+// show that a kept regression trace still catches the bug it was kept for.
+struct RunOptions {
+  // False: storage before 74caefd, which did not join the open escalation's
+  // row, so a restored verdict came back without open_escalation_kind.
+  bool restore_escalation_kind = true;
+};
+
 // Runs `trace` on a fresh engine and checks every invariant after each
 // evaluation; stops at the first violation.
-RunResult run_trace(const Trace& trace);
+RunResult run_trace(const Trace& trace, const RunOptions& options = {});
 
 // The same for generate_trace(seed, evaluations), without holding the trace.
 RunResult run_world(std::uint64_t seed, int evaluations);
 
 // The smallest sub-trace (by removing steps) that still breaks an invariant.
 Trace shrink(const Trace& failing);
-
-// The trace as `crosscheck replay` input (JSON lines) with the policy as a
-// comment header, for keeping a shrunk failure as a regression scenario.
-std::string to_jsonl(const Trace& trace);
 
 }  // namespace crosscheck::testing
