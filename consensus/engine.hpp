@@ -144,12 +144,14 @@ class Engine {
   // open episode; new ones start unknown; removed ones are dropped and their
   // open episodes resolved (the returned events). A kept peer vantage whose
   // domain the new policy no longer lets its peer speak for counts in the
-  // peer's own domain from now on. A generation is a fencing
-  // token and never goes back for a name: a target removed earlier (by a
-  // reload, or before a restart) comes back unknown one generation past the
-  // last it published, with a VerdictChanged event to persist that. What `resets` names loses
-  // its votes (a reset target keeps verdict and generation): old evidence
-  // says nothing about a new check or a new resolver. Local vantages come
+  // peer's own domain from now on. A generation is a fencing token and never
+  // goes back for a name: a removed target's end is a VerdictChanged event
+  // (unknown, one generation on; there is no verdict behind it any more, so
+  // the caller persists it from the event), and a target removed earlier (by
+  // a reload, or before a restart) comes back unknown at that generation.
+  // What `resets` names loses its votes (a reset target keeps verdict and
+  // generation): old evidence says nothing about a new check or a new
+  // resolver. Local vantages come
   // from `policy`; peers' vantages stay while their node is still a peer.
   // Takes effect at the next evaluate().
   Reconfiguration reconfigure(Policy policy, const Resets& resets, const Instant& now);
@@ -256,7 +258,11 @@ class Engine {
   std::set<std::string, std::less<>> suspect_keys_;
   // The last generation of every target removed from the config (or known
   // to storage but not configured at start-up): a re-added one continues it.
-  std::map<std::string, std::uint64_t, std::less<>> retired_generations_;
+  struct Retired {
+    std::uint64_t generation = 0;  // where a re-added target continues, unknown
+    bool announce = false;         // storage does not hold that yet: announce it
+  };
+  std::map<std::string, Retired, std::less<>> retired_;
   std::map<std::string, std::string> suspects_;  // name -> reason (the view)
   std::optional<MonoTime> first_evaluation_;
   std::uint64_t revision_ = 0;

@@ -62,8 +62,13 @@ bool Engine::restore(const RestoredVerdict& restored) {
   }
   const auto index = target_index(restored.target);
   if (!index) {
-    auto& retired = retired_generations_[restored.target];
-    retired = std::max(retired, restored.generation);
+    // Removed while the daemon was stopped (or by a reload before it, when
+    // the row is that removal's "unknown"): a later reload that adds it
+    // again continues past what it published.
+    const bool ended = restored.kind == VerdictKind::Unknown;
+    auto& retired = retired_[restored.target];
+    retired.generation = std::max(retired.generation, restored.generation + (ended ? 0 : 1));
+    retired.announce = retired.announce || !ended;
     return false;
   }
   auto& state = states_[*index];
@@ -308,10 +313,10 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
   if (state.split_since || !restore_hold) {
     state.split_restored = false;
   }
-  const bool split =
-      split_open ? state.split_since.has_value() || state.split_restored
-                 : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
-                       state.episode_key.empty();
+  const bool split = split_open ? state.split_since.has_value() || state.split_restored
+                                : state.split_since &&
+                                      now.mono - *state.split_since >= target.dispute_grace &&
+                                      state.episode_key.empty();
   const struct {
     EventKind kind;
     bool wanted;

@@ -11,6 +11,20 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
+// The change to `unknown` at `generation` of a target that is gone or back.
+Event unknown_event(const std::string& target, std::uint64_t generation, const std::string& reason,
+                    const Instant& now) {
+  Event event;
+  event.kind = EventKind::VerdictChanged;
+  event.key = "verdict/" + target + "/" + std::to_string(generation);
+  event.at = now;
+  event.target = target;
+  event.verdict = VerdictKind::Unknown;
+  event.generation = generation;
+  event.reason = reason;
+  return event;
+}
+
 }  // namespace
 
 Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const Instant& now) {
@@ -53,24 +67,19 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
       published[i].target = name;
       published[i].reason = "added by a config reload; no evaluation yet";
       out.targets_added.push_back(name);
-      const auto retired = retired_generations_.find(name);
-      if (retired != retired_generations_.end()) {
-        // Back after a removal: whatever it published then is over, and
-        // that is a change the fencing token must show.
-        published[i].generation = retired->second + 1;
+      const auto retired = retired_.find(name);
+      if (retired != retired_.end()) {
+        // Back after a removal, which was itself published (and stored) as
+        // "unknown" one generation on: it continues from there.
+        published[i].generation = retired->second.generation;
         published[i].since = now.wall;
         published[i].since_mono = now.mono;
         published[i].reason = "re-added by a config reload; no evaluation yet";
-        Event event;
-        event.kind = EventKind::VerdictChanged;
-        event.key = "verdict/" + name + "/" + std::to_string(published[i].generation);
-        event.at = now;
-        event.target = name;
-        event.verdict = VerdictKind::Unknown;
-        event.generation = published[i].generation;
-        event.reason = published[i].reason;
-        out.events.push_back(std::move(event));
-        retired_generations_.erase(retired);
+        if (retired->second.announce) {
+          out.events.push_back(
+              unknown_event(name, published[i].generation, published[i].reason, now));
+        }
+        retired_.erase(retired);
       }
     } else {
       states[i] = std::move(states_[*old]);
@@ -96,7 +105,13 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
       continue;
     }
     out.targets_removed.push_back(name);
-    retired_generations_[name] = published_[i].generation;
+    // A generation is a fencing token: whatever the target published is
+    // over, and that is a change like any other, announced (so storage
+    // keeps it) at the next generation. Whether the target comes back in a
+    // later reload or after a restart, it continues from there.
+    const auto retired_at = published_[i].generation + 1;
+    retired_[name] = Retired{retired_at, false};
+    out.events.push_back(unknown_event(name, retired_at, "target removed from the config", now));
     std::vector<std::pair<EventKind, std::string>> open(states_[i].side_episodes.begin(),
                                                         states_[i].side_episodes.end());
     if (!states_[i].episode_key.empty()) {

@@ -172,9 +172,11 @@ void Service::start_prober() {
     prober_->stop();
     retired_probers_.push_back(std::move(prober_));
   }
+  const auto epoch = ++prober_epoch_;
   prober_ = std::make_unique<probes::Prober>(
       io_, config_, clock_, (static_cast<std::uint64_t>(seed()) << 32U) | seed(),
-      [this](const probes::ProbeReport& report) { on_report(report); }, std::move(memory));
+      [this, epoch](const probes::ProbeReport& report) { on_report(report, epoch); },
+      std::move(memory));
   prober_->start();
 }
 
@@ -263,6 +265,11 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   index_config();
   for (const auto& target : done.targets_removed) {
     history_.erase(target);  // storage keeps it; the API lists current targets only
+    if (store_) {
+      // The engine dropped its override with it; storage must too, or a
+      // restart would bring back an override nobody sees until then.
+      store_->clear_override(target);
+    }
   }
   std::string why;
   if (std::optional<std::string> token; api_ && read_token(config_->api.token_file, token, why)) {
@@ -339,21 +346,32 @@ void Service::arm_evaluation() {
   });
 }
 
-void Service::on_report(const probes::ProbeReport& report) {
+void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) {
   const auto& observation = report.observation;
-  const auto status = engine_.observe(observation);
-  if (status != cs::ObserveStatus::Accepted) {
+  // Why drop a retired prober's reports: its probes ran the check and the
+  // resolver of the config before the reload, and they are dated when they
+  // end, after the engine reset what the reload changed: one such result on
+  // a fresh tracker would count for the new check (with fall 1, a down
+  // vote). One probe less of an unchanged target costs nothing.
+  const bool current = epoch == prober_epoch_;
+  const auto status = current ? engine_.observe(observation) : cs::ObserveStatus::UnknownTarget;
+  if (!current) {
+    log_->debug("observation of {} from {} dropped: its probe started under the previous config",
+                observation.target, observation.vantage);
+  } else if (status != cs::ObserveStatus::Accepted) {
     log_->debug("observation of {} from {} refused: {}", observation.target, observation.vantage,
                 cs::to_string(status));
   }
-  last_seen_[observation.vantage] = observation.at.wall;
-  if (store_) {
-    store_->record_observation(observation);
+  if (current) {
+    last_seen_[observation.vantage] = observation.at.wall;
+  }
+  if (store_ && status == cs::ObserveStatus::Accepted) {
+    store_->record_observation(observation);  // history holds what counted, once
   }
   // Why an index: this runs for every probe, thousands a second at scale; a
-  // scan of the targets here cost O(targets) each time. A report from a
-  // prober retired by a reload may name a target that is gone.
-  if (const auto found = target_index_.find(observation.target); found != target_index_.end()) {
+  // scan of the targets here cost O(targets) each time.
+  if (const auto found = target_index_.find(observation.target);
+      current && found != target_index_.end()) {
     const auto t = found->second;
     probe_stats_.record(report, config_->targets[t]);
     const auto vantages = config_->vantages.size();
@@ -402,6 +420,20 @@ void Service::handle_event(const cs::Event& event) {
     const auto* verdict = engine_.verdict(event.target);
     if (verdict != nullptr && store_) {
       store_->record_verdict(*verdict, true);
+    } else if (store_) {
+      // A target a reload removed: its end is stored as its last verdict,
+      // so its generation (a fencing token) never goes back, whether it
+      // comes back in a later reload or after a restart.
+      cs::Verdict gone;
+      gone.target = event.target;
+      gone.kind = event.verdict;
+      gone.generation = event.generation;
+      gone.since = event.at.wall;
+      gone.evaluated_at = event.at.wall;
+      gone.valid_until = event.at.wall;
+      gone.reason = event.reason;
+      gone.fresh = false;
+      store_->record_verdict(gone, true);
     }
     auto& history = history_[event.target];
     history.push_front(TransitionView{event.generation, event.at.wall, event.verdict, event.held,

@@ -113,7 +113,8 @@ class Service final : public ApiActions {
   void apply_config(std::shared_ptr<const config::Config> next, const ReloadPlan& plan);
   void reject_config(const std::string& why);
   void resolve_config_escalation(const std::string& why);
-  void on_report(const probes::ProbeReport& report);
+  // `epoch`: which prober sent it (prober_epoch_ when the current one).
+  void on_report(const probes::ProbeReport& report, std::uint64_t epoch);
   void evaluate();
   void handle_event(const consensus::Event& event);
   // Hands the escalation messages of committed events to the sinks (all of
@@ -144,6 +145,7 @@ class Service final : public ApiActions {
   // Probers replaced by a reload, kept until their in-flight probes report
   // (their chains still use them).
   std::vector<std::unique_ptr<probes::Prober>> retired_probers_;
+  std::uint64_t prober_epoch_ = 0;  // counts probers started: reports name theirs
   Notifier notifier_;
   SnapshotHub hub_;
   std::unique_ptr<ApiServer> api_;

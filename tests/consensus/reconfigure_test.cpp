@@ -88,14 +88,16 @@ TEST_CASE("reload: removing a disputed target resolves its open episode") {
   REQUIRE(world.verdict("db").kind == VerdictKind::Disputed);
   REQUIRE(world.count_events(EventKind::DisputeOpened) == 1);
   const auto done = world.engine().reconfigure(make_policy(k_domains, {"web"}), {}, world.now());
-  REQUIRE(done.events.size() == 1);
-  CHECK(done.events[0].kind == EventKind::DisputeResolved);
-  CHECK(done.events[0].target == "db");
+  REQUIRE(done.events.size() == 2);  // its end is a change too: see the generation tests
+  CHECK(done.events[0].kind == EventKind::VerdictChanged);
+  CHECK(done.events[0].verdict == VerdictKind::Unknown);
+  CHECK(done.events[1].kind == EventKind::DisputeResolved);
+  CHECK(done.events[1].target == "db");
   const auto opened =
       std::find_if(world.events().begin(), world.events().end(),
                    [](const cs::Event& e) { return e.kind == EventKind::DisputeOpened; });
-  CHECK(done.events[0].key == opened->key);
-  CHECK(done.events[0].reason == "target removed from the config");
+  CHECK(done.events[1].key == opened->key);
+  CHECK(done.events[1].reason == "target removed from the config");
 }
 
 TEST_CASE("reload: a removed vantage's votes stop counting, a new one starts unknown") {
@@ -157,17 +159,19 @@ TEST_CASE("reload: a target removed and added again continues its generation, ne
         return e.kind == EventKind::DisputeOpened;
       })->key;
 
-  world.engine().reconfigure(make_policy(k_domains, {"web"}), {}, world.now());
-  const auto back = world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {},
-                                               world.now());
+  const auto gone = world.engine().reconfigure(make_policy(k_domains, {"web"}), {}, world.now());
+  // Published "disputed" at `before` is over: that is a new generation,
+  // announced so that storage records it (a restart in the gap keeps it).
+  REQUIRE_FALSE(gone.events.empty());
+  CHECK(gone.events[0].kind == EventKind::VerdictChanged);
+  CHECK(gone.events[0].verdict == VerdictKind::Unknown);
+  CHECK(gone.events[0].generation == before + 1);
+  const auto back =
+      world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {}, world.now());
   CHECK(back.targets_added == std::vector<std::string>{"db"});
-  // Published "disputed" at `before` is over: the unknown it shows now is a
-  // new generation, announced so that storage records it.
+  CHECK(back.events.empty());  // back as the removal left it: unknown at before + 1
   CHECK(world.verdict("db").kind == VerdictKind::Unknown);
   CHECK(world.verdict("db").generation == before + 1);
-  REQUIRE(back.events.size() == 1);
-  CHECK(back.events[0].kind == EventKind::VerdictChanged);
-  CHECK(back.events[0].generation == before + 1);
 
   // The same lone liar again: the new dispute's key is not the old one.
   for (int round = 0; round < 8; ++round) {
@@ -186,7 +190,8 @@ TEST_CASE("reload: a target removed and added again continues its generation, ne
   CHECK(world.verdict("db").generation > before + 1);
 }
 
-TEST_CASE("reload: a target known to storage but not configured at start-up continues its generation") {
+TEST_CASE(
+    "reload: a target known to storage but not configured at start-up continues its generation") {
   World world(make_policy(k_domains, {"web"}));
   cs::RestoredVerdict old;
   old.target = "db";
@@ -196,7 +201,12 @@ TEST_CASE("reload: a target known to storage but not configured at start-up cont
   CHECK_FALSE(world.engine().restore(old));  // not configured: remembered, not served
   CHECK(world.engine().verdict("db") == nullptr);
   make_healthy(world, {"web"});
-  world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {}, world.now());
+  const auto back =
+      world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {}, world.now());
+  REQUIRE(back.events.size() == 1);
+  CHECK(back.events[0].generation == 42);
+  // Removed while stopped: its unhealthy at 41 is over, so it comes back
+  // unknown at 42, announced for storage.
   CHECK(world.verdict("db").kind == VerdictKind::Unknown);
   CHECK(world.verdict("db").generation == 42);
 }
@@ -208,4 +218,24 @@ TEST_CASE("reload: a target never seen before starts at generation 0 without an 
       world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {}, world.now());
   CHECK(done.events.empty());
   CHECK(world.verdict("db").generation == 0);
+}
+
+TEST_CASE("reload: a target whose removal storage recorded continues at that generation",
+          "[reload]") {
+  // The removal's own row (unknown, one generation on) came back from
+  // storage: nothing new to announce.
+  World world(make_policy(k_domains, {"web"}));
+  cs::RestoredVerdict removed;
+  removed.target = "db";
+  removed.kind = VerdictKind::Unknown;
+  removed.generation = 9;
+  removed.since = world.now().wall;
+  CHECK_FALSE(world.engine().restore(removed));
+  make_healthy(world, {"web"});
+  const auto back =
+      world.engine().reconfigure(make_policy(k_domains, {"db", "web"}), {}, world.now());
+  CHECK(back.events.empty());
+  CHECK(world.verdict("db").generation == 9);
+  world.evaluate();
+  CHECK(world.verdict("db").generation == 9);  // still unknown: no change, no new generation
 }

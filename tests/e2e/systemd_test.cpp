@@ -210,3 +210,49 @@ TEST_CASE("SIGHUP applies a valid config at once and refuses an invalid one whol
   CHECK(oracle.verdict("web").at("verdict").as_string() == "healthy");
   CHECK(WEXITSTATUS(daemon.wait(0ms)) == 0);
 }
+
+TEST_CASE("a target a reload removed comes back after a restart one generation on, without its "
+          "old override") {
+  // Found by a hostile review: the removal was not stored, so a restart in
+  // the gap served the old verdict at the old generation (a fencing token
+  // that did not show the gap), and the override the reload dropped from
+  // the engine came back from the database.
+  OracleHarness oracle;
+  TempDir dir;
+  const auto original = read_file(oracle.config_path());
+  const auto with_copy = original + "  - name: web-copy\n    dns: { name: web.test }\n";
+  write_file(oracle.config_path(), with_copy);
+  std::int64_t before = 0;
+  {
+    ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                        dir.path() / "first.log");
+    INFO(daemon.log());
+    REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
+    REQUIRE(oracle.send("PUT", "/v1/overrides/web-copy",
+                        R"({"verdict":"unhealthy","reason":"drill","ttl":"4h"})")
+                .status == 200);
+    REQUIRE(oracle.wait_for_verdict("unhealthy", "web-copy"));
+    before = generation(oracle, "web-copy");
+    write_file(oracle.config_path(), original);
+    kill(daemon.pid(), SIGHUP);
+    REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 1; }));
+    kill(daemon.pid(), SIGTERM);
+    CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+  }
+  write_file(oracle.config_path(), with_copy);
+  ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                      dir.path() / "second.log");
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
+  // Restored as the removal left it: unknown, one generation on; never the
+  // overridden unhealthy at the old one.
+  const auto restored = oracle.verdict("web-copy");
+  CHECK(restored.at("verdict").as_string() != "unhealthy");
+  CHECK(restored.at("generation").as_int64() >= before + 1);
+  REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
+  CHECK(generation(oracle, "web-copy") > before + 1);
+  CHECK(oracle.verdict("web-copy").at("override").is_null());
+  kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+}
+
