@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 using namespace crosscheck::testing;
 using namespace std::chrono_literals;
@@ -252,6 +253,55 @@ TEST_CASE("a target a reload removed comes back after a restart one generation o
   REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
   CHECK(generation(oracle, "web-copy") > before + 1);
   CHECK(oracle.verdict("web-copy").at("override").is_null());
+  kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+}
+
+TEST_CASE("probes of the old check still in flight at a reload never count for the new one") {
+  // Found by a hostile review: the retired prober's probes end after the
+  // reload reset the target's votes and are dated then, so with fall 1 one
+  // stalled probe of the old URL was a down vote against the new one.
+  OracleHarness oracle;
+  TempDir dir;
+  oracle.web.set("/old", FakeResponse::with_status(200, "ready"));
+  oracle.web.set("/new", FakeResponse::with_status(200, "ready"));
+  const auto original = read_file(oracle.config_path());
+  const auto target = [&](const std::string& path) {
+    return original + "  - name: switched\n    dns: { name: web.test }\n    http: { url: \"" +
+           oracle.web.url("web.test", path) +
+           "\", expect_status: [200] }\n    interval: 1s\n    timeout: 900ms\n";
+  };
+  write_file(oracle.config_path(), target("/old"));
+  ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string(),
+                       "--log-level", "debug"},
+                      dir.path() / "daemon.log");
+  INFO(daemon.log().substr(0, 4000));
+  REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
+  // The old URL stalls: probes time out (down, fall 1), and at any moment
+  // after that each vantage has a stalled probe in flight.
+  oracle.web.set("/old", FakeResponse::stall());
+  REQUIRE(oracle.wait_for_verdict("unhealthy", "switched"));
+  write_file(oracle.config_path(), target("/new"));
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for(
+      [&] { return daemon.log().find("reload applied") != std::string::npos; }));
+  REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
+  std::this_thread::sleep_for(1500ms);  // past every old probe's timeout
+  const auto log = daemon.log();
+  const auto after = log.substr(log.find("reload applied"));
+  CHECK(after.find("verdict target=switched verdict=unhealthy") == std::string::npos);
+  CHECK(oracle.verdict("switched").at("verdict").as_string() == "healthy");
+  // Not vacuous: old probes were in flight, ended, and were dropped.
+  REQUIRE(oracle.wait_for([&] {
+    const auto text = daemon.log();
+    for (const char* vantage : {"alpha", "beta", "gamma"}) {
+      if (text.find(std::string("observation of switched from ") + vantage +
+                   " dropped: its probe started under the previous config") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }));
   kill(daemon.pid(), SIGTERM);
   CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
 }
