@@ -5,10 +5,10 @@
 
 #include "config/types.hpp"
 #include "consensus/time_format.hpp"
+#include "json/write.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
 #include <algorithm>
@@ -302,7 +302,7 @@ json::object error_json(std::string_view error, std::string_view detail) {
 }
 
 std::string to_body(const json::value& value) {
-  return json::serialize(value);
+  return json_text::write(value);
 }
 
 }  // namespace crosscheck::daemon

@@ -2,13 +2,13 @@
 // delivery and file writes happen outside it, so submit() from the service
 // thread never waits for a slow receiver.
 #include "daemon/escalation_dispatcher.hpp"
+#include "json/write.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -171,7 +171,7 @@ void SinkWorker::save() {
     if (spec_.state_file.empty()) {
       return;
     }
-    text = boost::json::serialize(queue_.to_json());
+    text = json_text::write(queue_.to_json());
   }
   std::string why;
   if (!write_file_atomically(spec_.state_file, text, why)) {

@@ -5,10 +5,10 @@
 #include "consensus/time_format.hpp"
 #include "daemon/api_target.hpp"
 #include "daemon/hmac.hpp"
+#include "json/write.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <array>
 #include <cctype>
@@ -188,7 +188,7 @@ std::optional<Alert> parse_alert(const json::value& value) {
 }
 
 std::string webhook_body(const Alert& alert) {
-  return json::serialize(alert_json(alert));
+  return json_text::write(alert_json(alert));
 }
 
 std::string webhook_signature(std::string_view body, std::string_view key) {
@@ -239,7 +239,7 @@ std::string alertmanager_body(const Alert& alert) {
   if (alert.status == AlertStatus::Resolved && alert.resolved_at) {
     item["endsAt"] = cs::format_rfc3339(*alert.resolved_at);
   }
-  return json::serialize(json::array{std::move(item)});
+  return json_text::write(json::array{std::move(item)});
 }
 
 std::vector<std::string> exec_environment(const Alert& alert) {

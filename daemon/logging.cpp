@@ -1,9 +1,9 @@
 #include "daemon/logging.hpp"
+#include "json/write.hpp"
 
 #include <spdlog/formatter.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/sink.h>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <sys/stat.h>
@@ -318,7 +318,7 @@ std::string format_json(const LogRecord& record) {
       line[key] = value;
     }
   }
-  return boost::json::serialize(line);
+  return json_text::write(line);
 }
 
 std::string format_line(LogFormat format, const LogRecord& record, bool colour) {

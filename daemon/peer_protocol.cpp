@@ -3,7 +3,6 @@
 #include "daemon/api_json.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <array>

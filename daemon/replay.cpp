@@ -4,8 +4,8 @@
 #include "consensus/time_format.hpp"
 #include "daemon/engine_policy.hpp"
 #include "daemon/replay_input.hpp"
+#include "json/write.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -86,7 +86,7 @@ class Printer {
       line["held"] = held_json(event.held);
       line["generation"] = event.generation;
       line["reason"] = event.reason;
-      out_ << json::serialize(line) << '\n';
+      out_ << json_text::write(line) << '\n';
       return;
     }
     out_ << std::left << std::setw(22) << t << std::setw(static_cast<int>(width_) + 2)
@@ -108,7 +108,7 @@ class Printer {
         line["vantage"] = event.vantage;
       }
       line["reason"] = event.reason;
-      out_ << json::serialize(line) << '\n';
+      out_ << json_text::write(line) << '\n';
       return;
     }
     const auto subject = event.target.empty() ? "vantage " + event.vantage : event.target;
@@ -124,7 +124,7 @@ class Printer {
       line["event"] = cs::to_string(event.kind);
       line["target"] = event.target;
       line["reason"] = event.reason;
-      out_ << json::serialize(line) << '\n';
+      out_ << json_text::write(line) << '\n';
       return;
     }
     out_ << std::left << std::setw(22) << t << "- " << cs::to_string(event.kind) << ' '

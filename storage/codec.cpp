@@ -1,7 +1,7 @@
 #include "storage/codec.hpp"
+#include "json/write.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <limits>
@@ -92,7 +92,7 @@ std::string votes_to_json(const consensus::VoteCounts& votes) {
   object["down_domains"] = to_array(votes.down_domains);
   object["split"] = votes.split;
   object["split_domains"] = to_array(votes.split_domains);
-  return json::serialize(object);
+  return json_text::write(object);
 }
 
 consensus::VoteCounts votes_from_json(std::string_view text) {
@@ -117,7 +117,7 @@ consensus::VoteCounts votes_from_json(std::string_view text) {
 }
 
 std::string answers_to_json(const std::vector<std::string>& answers) {
-  return json::serialize(to_array(answers));
+  return json_text::write(to_array(answers));
 }
 
 std::vector<std::string> answers_from_json(std::string_view text) {

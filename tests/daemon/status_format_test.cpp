@@ -7,10 +7,12 @@
 // After an intended output change, rewrite the goldens and review the diff:
 //   CROSSCHECK_UPDATE_GOLDEN=1 ./daemon_tests '[golden]'
 #include "daemon/status_format.hpp"
+
 #include "daemon/api_json.hpp"
 #include "daemon/divergence.hpp"
 #include "daemon/explain_format.hpp"
 #include "daemon/verdict_reader.hpp"
+#include "json/write.hpp"
 #include "support/engine_world.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -113,7 +115,7 @@ void pretty(const json::value& value, std::string& out, const std::string& inden
     }
     out += indent + "]";
   } else {
-    out += json::serialize(value);
+    out += crosscheck::json_text::write(value);  // as the API writes numbers
   }
 }
 
