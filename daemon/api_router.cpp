@@ -185,14 +185,14 @@ ApiResponse verdict_read(QueryParams& query, const Snapshot& snapshot, const std
         200, view->body->get([&] { return to_body(verdict_json(*view, snapshot.node)); }));
   }
   json::object body = verdict_json(*view, snapshot.node);
-  const GateDecision gate = decide_gate(view->verdict, *expect, generation,
-                                        stable_for.value_or(config::Duration{0}), now);
+  const auto gate = cs::decide_gate(view->verdict, *expect, generation,
+                                    stable_for.value_or(config::Duration{0}), now);
   json::object gate_json;
   gate_json["expect"] = cs::to_string(*expect);
-  gate_json["decision"] = gate.decision;
+  gate_json["decision"] = gate.decision();
   gate_json["reason"] = gate.reason;
   body["gate"] = std::move(gate_json);
-  return make_response(gate.status, to_body(body));
+  return make_response(gate_status(gate), to_body(body));
 }
 
 ApiResponse history_read(QueryParams& query, const Snapshot& snapshot, const std::string& target) {
@@ -474,42 +474,17 @@ ApiResponse error_response(int status, std::string_view error, std::string_view 
   return response;
 }
 
-GateDecision decide_gate(const cs::Verdict& verdict, cs::VerdictKind expect,
-                         std::optional<std::uint64_t> generation,
-                         std::chrono::milliseconds stable_for, const cs::Instant& now) {
-  const std::string is = std::string(cs::to_string(verdict.kind));
-  if (!verdict.confirmed()) {
-    return {423, "hold", "verdict is " + is + ": not confirmed"};
+int gate_status(const cs::GateDecision& decision) {
+  switch (decision.answer) {
+    case cs::GateAnswer::Proceed:
+      return 200;
+    case cs::GateAnswer::Otherwise:
+    case cs::GateAnswer::GenerationMoved:
+      return 409;
+    case cs::GateAnswer::Hold:
+      return 423;
   }
-  if (!verdict.fresh) {
-    return {423, "hold",
-            verdict.reason_code == cs::ReasonCode::Restored
-                ? "verdict is restored and not yet confirmed by new evidence"
-                : "verdict is kept through dispute_grace: the votes counted now do not confirm it"};
-  }
-  if (now.wall > verdict.valid_until) {
-    return {423, "hold",
-            "verdict is stale: past valid_until " + cs::format_rfc3339(verdict.valid_until)};
-  }
-  if (generation && *generation != verdict.generation) {
-    return {409, "hold",
-            "generation moved from " + std::to_string(*generation) + " to " +
-                std::to_string(verdict.generation)};
-  }
-  if (verdict.kind != expect) {
-    return {409, "otherwise", "verdict is " + is + ", not " + std::string(cs::to_string(expect))};
-  }
-  // Why monotonic: stable_for is an interval. On the wall clock an NTP step
-  // of +1h made a verdict seconds old "stable for 30m" (a failover went
-  // ahead), and a step of -1h held every gate for an hour.
-  const auto held_for =
-      verdict.since_mono ? now.mono - *verdict.since_mono : now.wall - verdict.since;
-  if (held_for < stable_for) {
-    return {423, "hold",
-            "verdict is " + is + " since " + cs::format_rfc3339(verdict.since) +
-                ", not yet stable for " + cs::format_duration(stable_for)};
-  }
-  return {200, "proceed", "verdict is " + is + " as expected"};
+  return 423;
 }
 
 ApiResponse watch_response(const Snapshot& snapshot, std::uint64_t since) {

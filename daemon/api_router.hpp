@@ -3,6 +3,7 @@
 // to carry out) out. No I/O, no clock reads, no locks, never throws on input.
 #pragma once
 
+#include "consensus/gate.hpp"
 #include "consensus/types.hpp"
 #include "daemon/api_actions.hpp"
 #include "daemon/snapshot.hpp"
@@ -100,19 +101,8 @@ ApiResponse write_response(const WriteRequest& write, const ActionResult& result
 // {"error": error, "detail": detail} with `status` (and Retry-After: 1 for 429/503).
 ApiResponse error_response(int status, std::string_view error, std::string_view detail);
 
-// The gate's reading of a verdict (GET /v1/verdicts/{t}?expect=...).
-struct GateDecision {
-  int status = 423;                    // 200 proceed, 409 otherwise or moved, 423 hold
-  std::string_view decision = "hold";  // "proceed" | "otherwise" | "hold"
-  std::string reason;
-};
-
-// Why, by example: expect healthy, verdict healthy since 10:00:00, fresh,
-// valid until 10:00:40, now 10:00:30, stable_for 30s -> 200 proceed; the same
-// at 10:00:29.999 -> 423 hold (not yet stable); at 10:00:40.001 -> 423 hold
-// (past valid_until); with generation=6 while the verdict is at 7 -> 409 hold.
-GateDecision decide_gate(const consensus::Verdict& verdict, consensus::VerdictKind expect,
-                         std::optional<std::uint64_t> generation,
-                         std::chrono::milliseconds stable_for, const consensus::Instant& now);
+// The HTTP status of a gate decision (consensus/gate.hpp): 200 proceed,
+// 409 otherwise or generation moved, 423 hold.
+int gate_status(const consensus::GateDecision& decision);
 
 }  // namespace crosscheck::daemon

@@ -3,8 +3,8 @@
 // tell a different story from what a script reading the same JSON acts on.
 #include "daemon/explain_format.hpp"
 
+#include "consensus/gate.hpp"
 #include "consensus/time_format.hpp"
-#include "daemon/api_router.hpp"
 
 #include <algorithm>
 #include <map>
@@ -243,13 +243,14 @@ std::string gate_lines(const cs::Verdict& verdict, cs::WallTime now, const Paint
   for (const auto expect : {cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy}) {
     // A verdict read from JSON has no monotonic `since`: the rule falls back
     // to the wall clock, which is all a client has.
-    const GateDecision gate =
-        decide_gate(verdict, expect, std::nullopt, {}, cs::Instant{cs::MonoTime{}, now});
+    const auto gate =
+        cs::decide_gate(verdict, expect, std::nullopt, {}, cs::Instant{cs::MonoTime{}, now});
     const std::string command =
         "crosscheck gate " + verdict.target + " --expect " + std::string(cs::to_string(expect));
-    std::string decision = gate.status == 200             ? paint("PROCEED", "32") + " (exit 0)"
-                           : gate.decision == "otherwise" ? paint("OTHERWISE", "1;31") + " (exit 1)"
-                                                          : paint("HOLD", "1;33") + " (exit 3)";
+    std::string decision =
+        gate.answer == cs::GateAnswer::Proceed     ? paint("PROCEED", "32") + " (exit 0)"
+        : gate.answer == cs::GateAnswer::Otherwise ? paint("OTHERWISE", "1;31") + " (exit 1)"
+                                                   : paint("HOLD", "1;33") + " (exit 3)";
     out += "  " + pad(command, verdict.target.size() + 35) + " would " + decision + ": " +
            gate.reason + "\n";
   }

@@ -1,6 +1,6 @@
 // The REST API's verdict JSON read back into the types api_json.cpp renders
 // it from, so the CLI's formatters work on typed values and reuse the
-// server's own rules (decide_gate). Pure: no I/O, no clock.
+// server's own rules (consensus/gate.hpp). Pure: no I/O, no clock.
 #pragma once
 
 #include "daemon/snapshot.hpp"

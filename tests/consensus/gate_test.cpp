@@ -1,0 +1,73 @@
+// The gate rule as a domain decision (the router maps it to HTTP statuses).
+#include "consensus/gate.hpp"
+#include "consensus/time_format.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace crosscheck::consensus;
+using namespace std::chrono_literals;
+
+namespace {
+
+const WallTime k_since = *parse_rfc3339("2025-10-20T10:00:00Z");
+
+Verdict healthy_verdict() {
+  Verdict verdict;
+  verdict.target = "db";
+  verdict.kind = VerdictKind::Healthy;
+  verdict.generation = 7;
+  verdict.fresh = true;
+  verdict.since = k_since;
+  verdict.since_mono = MonoTime{k_since.time_since_epoch()};
+  verdict.valid_until = k_since + 40s;
+  return verdict;
+}
+
+Instant at(Duration after_since) {
+  return Instant{MonoTime{k_since.time_since_epoch()} + after_since, k_since + after_since};
+}
+
+}  // namespace
+
+TEST_CASE("the gate proceeds only on a fresh, valid, stable verdict as expected", "[gate]") {
+  const auto verdict = healthy_verdict();
+  CHECK(decide_gate(verdict, VerdictKind::Healthy, std::nullopt, 30s, at(30s)).answer ==
+        GateAnswer::Proceed);
+  CHECK(decide_gate(verdict, VerdictKind::Healthy, std::nullopt, 30s, at(29'999ms)).answer ==
+        GateAnswer::Hold);  // not yet stable
+  CHECK(decide_gate(verdict, VerdictKind::Healthy, std::nullopt, 0s, at(40'001ms)).answer ==
+        GateAnswer::Hold);  // past valid_until
+  const auto moved = decide_gate(verdict, VerdictKind::Healthy, 6, 0s, at(1s));
+  CHECK(moved.answer == GateAnswer::GenerationMoved);
+  CHECK(moved.decision() == "hold");
+  CHECK(moved.reason == "generation moved from 6 to 7");
+  const auto otherwise = decide_gate(verdict, VerdictKind::Unhealthy, 7, 0s, at(1s));
+  CHECK(otherwise.answer == GateAnswer::Otherwise);
+  CHECK(otherwise.decision() == "otherwise");
+}
+
+TEST_CASE("the gate holds on what the votes do not confirm now", "[gate]") {
+  auto kept = healthy_verdict();
+  kept.fresh = false;
+  CHECK(decide_gate(kept, VerdictKind::Healthy, std::nullopt, 0s, at(1s)).answer ==
+        GateAnswer::Hold);
+  auto disputed = healthy_verdict();
+  disputed.kind = VerdictKind::Disputed;
+  disputed.held = VerdictKind::Healthy;
+  for (const auto expect : {VerdictKind::Healthy, VerdictKind::Unhealthy}) {
+    CHECK(decide_gate(disputed, expect, std::nullopt, 0s, at(1s)).answer == GateAnswer::Hold);
+  }
+}
+
+TEST_CASE("stable_for runs on the monotonic clock: a wall clock step moves no gate", "[gate]") {
+  auto verdict = healthy_verdict();
+  verdict.valid_until = k_since + 2h;  // still valid after the step: only stable_for decides
+  auto stepped = at(5s);
+  stepped.wall += 1h;  // NTP stepped forward: the verdict is 5 s old, not an hour
+  CHECK(decide_gate(verdict, VerdictKind::Healthy, std::nullopt, 30min, stepped).answer ==
+        GateAnswer::Hold);
+  auto from_json = verdict;
+  from_json.since_mono.reset();  // a client's copy has only the wall clock
+  CHECK(decide_gate(from_json, VerdictKind::Healthy, std::nullopt, 30min, stepped).answer ==
+        GateAnswer::Proceed);
+}
