@@ -1,4 +1,4 @@
-// Builds the sinks' messages. Field names are a documented contract (README,
+// Builds the sinks' messages. Field names are a documented contract (docs/escalations.md,
 // "Escalations: webhook, Alertmanager, exec"): add fields, never rename.
 #include "daemon/escalation_message.hpp"
 

@@ -57,7 +57,7 @@ Alert make_alert(const consensus::Event& event, const consensus::Verdict* curren
 // The link a human follows: the target's verdict, else the open escalations.
 std::string alert_link(const Alert& alert);
 
-// The webhook body (README "Escalations"): also the form the delivery state
+// The webhook body (docs/escalations.md): also the form the delivery state
 // file keeps, so parse_alert(alert_json(a)) == a.
 boost::json::object alert_json(const Alert& alert);
 std::optional<Alert> parse_alert(const boost::json::value& value);
