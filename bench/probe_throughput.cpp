@@ -8,7 +8,7 @@
 // without it every target is a `dns:` check (A record of tN.bench.test).
 // Loopback only; bounded in time. Not a test: it never fails on a figure.
 #include "config/config.hpp"
-#include "daemon/system_clock.hpp"
+#include "net/system_clock.hpp"
 #include "probes/prober.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -113,7 +113,8 @@ Figures run_prober(const Options& options, config::Config config) {
   probes::Prober prober(io, std::make_shared<const config::Config>(std::move(config)), clock, 1,
                         [&figures](const probes::ProbeReport& report) {
                           ++figures.probes;
-                          figures.up += report.observation.outcome == consensus::Outcome::Up ? 1 : 0;
+                          figures.up +=
+                              report.observation.outcome == consensus::Outcome::Up ? 1 : 0;
                         });
   prober.start();
   io.run_for(std::chrono::milliseconds(options.interval_ms));

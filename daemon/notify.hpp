@@ -6,7 +6,7 @@
 #pragma once
 
 #include "consensus/types.hpp"
-#include "daemon/snapshot.hpp"
+#include "snapshot/snapshot.hpp"
 
 #include <optional>
 #include <string>

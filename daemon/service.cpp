@@ -2,16 +2,16 @@
 
 #include "config/secret_file.hpp"
 
+#include "api/metrics.hpp"
+#include "api/server.hpp"
 #include "consensus/time_format.hpp"
-#include "daemon/api_server.hpp"
-#include "daemon/divergence.hpp"
 #include "daemon/engine_policy.hpp"
-#include "daemon/escalation_sinks.hpp"
 #include "daemon/logging.hpp"
-#include "daemon/metrics.hpp"
-#include "daemon/peer_client.hpp"
 #include "daemon/reload.hpp"
+#include "escalation/sinks.hpp"
+#include "peers/client.hpp"
 #include "probes/prober.hpp"
+#include "snapshot/divergence.hpp"
 #include "storage/store.hpp"
 
 #include <spdlog/spdlog.h>

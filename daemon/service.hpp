@@ -5,13 +5,13 @@
 // ApiActions, so heavy read load never delays probing.
 #pragma once
 
+#include "api/actions.hpp"
 #include "config/config.hpp"
 #include "consensus/engine.hpp"
-#include "daemon/api_actions.hpp"
 #include "daemon/notify.hpp"
-#include "daemon/snapshot.hpp"
-#include "daemon/snapshot_hub.hpp"
-#include "daemon/system_clock.hpp"
+#include "net/system_clock.hpp"
+#include "snapshot/hub.hpp"
+#include "snapshot/snapshot.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

@@ -1,8 +1,8 @@
 // Service's peer wiring: the pullers run on their own threads and post what
 // they receive to the service thread, where it feeds the engine and the
 // escalation list like any other evidence or event.
-#include "daemon/peer_client.hpp"
 #include "daemon/service.hpp"
+#include "peers/client.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -2,7 +2,7 @@
 // daemon::decode_export from peer "oracle-b". Whatever a peer sends, the
 // decoder refuses it with a reason or returns votes within the documented
 // bounds; it never throws or crashes.
-#include "daemon/peer_protocol.hpp"
+#include "peers/protocol.hpp"
 
 #include <cstddef>
 #include <cstdint>

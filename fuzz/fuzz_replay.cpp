@@ -5,7 +5,7 @@
 // tests/consensus/invariant_world.hpp (a fixed world of three domains and
 // four targets, one a canary), with an evaluation at every record: an
 // evaluation that publishes what the votes do not support aborts.
-#include "daemon/replay_input.hpp"
+#include "cli/replay_input.hpp"
 #include "invariant_world.hpp"
 
 #include <cstddef>

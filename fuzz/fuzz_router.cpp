@@ -5,8 +5,8 @@
 //   line (Authorization and If-None-Match are used), then the body.
 // The router must answer every request (never throw, never crash), and with
 // a status in 1xx..5xx.
+#include "api/router.hpp"
 #include "consensus/time_format.hpp"
-#include "daemon/api_router.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -31,4 +31,13 @@ boost::system::error_code require_server_identity(SSL* handle, const std::string
   return {};
 }
 
+std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {
+  namespace ssl = boost::asio::ssl;
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+  context->set_default_verify_paths();
+  return context;
+}
+
 }  // namespace crosscheck::net

@@ -3,7 +3,10 @@
 // OpenSSL calls on one SSL handle; no sockets, no I/O.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
+
+#include <memory>
 
 #include <string>
 
@@ -16,5 +19,9 @@ namespace crosscheck::net {
 // names `host` (or its IP address). Call before the handshake; returns the
 // OpenSSL error when the handle refuses a setting.
 boost::system::error_code require_server_identity(ssl_st* handle, const std::string& host);
+
+// The client TLS context every outgoing connection uses (probes, gate,
+// peers, sinks): TLS 1.2 or newer, no compression, the system trust store.
+std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
 
 }  // namespace crosscheck::net

@@ -5,6 +5,7 @@
 
 #include "net/address.hpp"
 #include "net/errors.hpp"
+#include "net/tls_client.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -537,20 +538,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 }  // namespace
 
-std::shared_ptr<ssl::context> make_client_tls_context() {
-  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
-  context->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-  context->set_default_verify_paths();
-  return context;
-}
-
 void run_http_check(asio::io_context& io, std::shared_ptr<ssl::context> tls,
                     const HttpRequest& request, HttpCallback done) {
   std::shared_ptr<HttpSession> session;
   try {
     if (!tls && request.check.url.is_https()) {
-      tls = make_client_tls_context();
+      tls = net::make_client_tls_context();
     }
     session = std::make_shared<HttpSession>(io, std::move(tls), request, done);
     session->start();

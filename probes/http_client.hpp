@@ -22,8 +22,8 @@ namespace crosscheck::probes {
 
 struct HttpRequest {
   config::HttpCheck check;
-  config::IpAddress address;                // connect here (resolved by the vantage)
-  std::optional<config::IpAddress> source;  // bind to this local address
+  config::IpAddress address;                       // connect here (resolved by the vantage)
+  std::optional<config::IpAddress> source;         // bind to this local address
   std::chrono::steady_clock::time_point deadline;  // covers connect, TLS and response
 };
 
@@ -31,18 +31,15 @@ struct HttpResult {
   bool up = false;
   bool observer_error = false;  // this host's own failure (bind, route, sockets)
   consensus::Layer layer = consensus::Layer::None;  // failing step: Connect, Tls or Http
-  int status = 0;                 // HTTP status, 0 when none was read
-  std::string detail;             // "http: 503 Service Unavailable, expected 200"
+  int status = 0;                                   // HTTP status, 0 when none was read
+  std::string detail;                               // "http: 503 Service Unavailable, expected 200"
   std::optional<int> cert_days_left;  // HTTPS: days until the leaf certificate expires
-  std::string tls_version;        // "TLSv1.3"
+  std::string tls_version;            // "TLSv1.3"
   std::size_t body_bytes = 0;
   double latency_ms = 0;
 };
 
 using HttpCallback = std::function<void(HttpResult)>;
-
-// The TLS client context probes use: system trust store, TLS 1.2+.
-std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
 
 // Runs one request per `request.check` (method, headers, expect_status,
 // expect_body, tls_verify, follow_redirects, max_body_bytes) and calls

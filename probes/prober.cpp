@@ -1,5 +1,6 @@
 #include "probes/prober.hpp"
 
+#include "net/tls_client.hpp"
 #include "probes/http_client.hpp"
 
 namespace crosscheck::probes {
@@ -30,12 +31,14 @@ Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config
       sink_(std::move(sink)),
       scheduler_(pair_intervals(*config_), limits_of(*config_), seed, clock.monotonic()),
       last_known_good_(std::move(memory)),
-      chain_context_{io, make_client_tls_context(), last_known_good_,
+      chain_context_{io, net::make_client_tls_context(), last_known_good_,
                      config_->probing.last_known_good_max_age, clock},
       timer_(io),
       alive_(std::make_shared<bool>(true)) {}
 
-Prober::~Prober() { *alive_ = false; }
+Prober::~Prober() {
+  *alive_ = false;
+}
 
 void Prober::start() {
   running_ = true;

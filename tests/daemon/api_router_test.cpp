@@ -1,5 +1,5 @@
-#include "daemon/api_router.hpp"
-#include "daemon/api_json.hpp"
+#include "api/router.hpp"
+#include "snapshot/json_views.hpp"
 
 #include "consensus/time_format.hpp"
 

@@ -1,7 +1,7 @@
-#include "daemon/api_server.hpp"
+#include "api/server.hpp"
 
 #include "consensus/time_format.hpp"
-#include "daemon/snapshot_hub.hpp"
+#include "snapshot/hub.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,8 +16,8 @@
 #include <sys/resource.h>
 
 #include <array>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -326,7 +326,8 @@ int threads_at_nice(int nice) {
   int count = 0;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream stat(task.path() / "stat");
-    const std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string text((std::istreambuf_iterator<char>(stat)),
+                           std::istreambuf_iterator<char>());
     const auto close = text.rfind(')');
     if (close == std::string::npos) {
       continue;

@@ -1,4 +1,4 @@
-#include "daemon/cli.hpp"
+#include "cli/cli.hpp"
 
 #include "support/child_process.hpp"
 
@@ -93,8 +93,10 @@ TEST_CASE("replay skips bad lines, says which, and exits 1", "[cli]") {
   // Line 5 (06:48:01) was skipped, so it did not move the clock.
   CHECK_THAT(run.err, Catch::Contains(name + ":6: time goes backwards: 2025-10-20T06:47:00Z after "
                                              "2025-10-20T06:48:00Z (line skipped)"));
-  CHECK_THAT(run.out,
-             Catch::Contains("1 record replayed, 4 skipped, 0 duplicates ignored; 0 verdict changes, 0 escalations"));
+  CHECK_THAT(
+      run.out,
+      Catch::Contains(
+          "1 record replayed, 4 skipped, 0 duplicates ignored; 0 verdict changes, 0 escalations"));
 }
 
 TEST_CASE("replay exits 2 on usage and config errors", "[cli]") {

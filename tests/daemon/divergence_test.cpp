@@ -1,4 +1,4 @@
-#include "daemon/divergence.hpp"
+#include "snapshot/divergence.hpp"
 
 #include <catch2/catch.hpp>
 

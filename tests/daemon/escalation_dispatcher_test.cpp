@@ -1,7 +1,7 @@
 // The delivery rules of one sink, on a manual clock with a scripted
 // transport: pump() delivers what is due now, on this thread; no sleeps.
-#include "daemon/escalation_dispatcher.hpp"
-#include "daemon/escalation_sinks.hpp"
+#include "escalation/dispatcher.hpp"
+#include "escalation/sinks.hpp"
 
 #include "consensus/time_format.hpp"
 #include "support/child_process.hpp"

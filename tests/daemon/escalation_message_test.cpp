@@ -1,4 +1,4 @@
-#include "daemon/escalation_message.hpp"
+#include "escalation/message.hpp"
 
 #include "consensus/time_format.hpp"
 

@@ -1,4 +1,4 @@
-#include "daemon/gate_command.hpp"
+#include "cli/gate_command.hpp"
 
 #include "support/child_process.hpp"
 

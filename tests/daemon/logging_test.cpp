@@ -1,6 +1,6 @@
 #include "daemon/logging.hpp"
 
-#include "daemon/run_command.hpp"
+#include "cli/run_command.hpp"
 #include "support/child_process.hpp"
 #include "support/scoped_env.hpp"
 

@@ -1,6 +1,6 @@
-#include "daemon/metrics.hpp"
-#include "daemon/api_router.hpp"
-#include "daemon/probe_stats.hpp"
+#include "api/metrics.hpp"
+#include "api/router.hpp"
+#include "snapshot/probe_stats.hpp"
 
 #include "config/config.hpp"
 #include "consensus/time_format.hpp"

@@ -1,5 +1,5 @@
 // Peer authentication: HMAC signatures, the skew window and the replay cache.
-#include "daemon/peer_auth.hpp"
+#include "peers/auth.hpp"
 
 #include "consensus/time_format.hpp"
 

@@ -1,6 +1,6 @@
 // The puller's decisions: backoff, reachability episodes, and turning a
 // peer's export into engine input dated by age plus transfer time.
-#include "daemon/peer_client.hpp"
+#include "peers/client.hpp"
 
 #include "support/engine_world.hpp"
 

@@ -1,8 +1,8 @@
 // The peer wire format: what an export carries and what the decoder refuses.
-#include "daemon/peer_protocol.hpp"
+#include "peers/protocol.hpp"
 
-#include "daemon/api_router.hpp"
-#include "daemon/peer_auth.hpp"
+#include "api/router.hpp"
+#include "peers/auth.hpp"
 
 #include "consensus/time_format.hpp"
 

@@ -1,4 +1,4 @@
-#include "daemon/replay_input.hpp"
+#include "cli/replay_input.hpp"
 
 #include "consensus/time_format.hpp"
 

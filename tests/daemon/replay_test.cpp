@@ -1,10 +1,10 @@
 // `crosscheck replay` over generated input: a skipped line has no effect at
 // all (verdicts, known domains, the simulated clock), input is bounded, and
 // the work is linear in the records, not in the time between them.
-#include "daemon/replay.hpp"
+#include "cli/replay.hpp"
+#include "cli/replay_input.hpp"
 #include "config/config.hpp"
 #include "consensus/time_format.hpp"
-#include "daemon/replay_input.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -371,9 +371,10 @@ TEST_CASE("an observation delivered three times replays exactly as once, and is 
   CHECK(actual.stats.records == expected.stats.records);
 }
 
-TEST_CASE("a line telling another result for an observation already counted is a conflict, "
-          "refused with its reason",
-          "[replay]") {
+TEST_CASE(
+    "a line telling another result for an observation already counted is a conflict, "
+    "refused with its reason",
+    "[replay]") {
   const auto once = two_of_three_outage();
   // Line 61 (t=200 s, cloudflare down) is followed by its contradiction.
   std::string input;

@@ -1,8 +1,8 @@
 // The bundled incidents (tests/scenarios/, made by scripts/make-scenarios.py)
 // replayed through the engine: exact transitions against the reviewed
 // expected files, plus the property each incident exists to prove.
+#include "cli/replay.hpp"
 #include "config/config.hpp"
-#include "daemon/replay.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>

@@ -1,7 +1,7 @@
 // `crosscheck status` and `explain` as a user runs them: options, where the
 // API is looked for, and exit statuses when nothing answers. (Against a real
 // oracle: tests/e2e/status_test.cpp.)
-#include "daemon/status_command.hpp"
+#include "cli/status_command.hpp"
 
 #include "support/child_process.hpp"
 #include "support/cli_run.hpp"

@@ -6,13 +6,13 @@
 //
 // After an intended output change, rewrite the goldens and review the diff:
 //   CROSSCHECK_UPDATE_GOLDEN=1 ./daemon_tests '[golden]'
-#include "daemon/status_format.hpp"
+#include "cli/status_format.hpp"
 
-#include "daemon/api_json.hpp"
-#include "daemon/divergence.hpp"
-#include "daemon/explain_format.hpp"
-#include "daemon/verdict_reader.hpp"
+#include "cli/explain_format.hpp"
 #include "json/write.hpp"
+#include "snapshot/divergence.hpp"
+#include "snapshot/json_views.hpp"
+#include "snapshot/verdict_reader.hpp"
 #include "support/engine_world.hpp"
 
 #include <boost/json/serialize.hpp>

@@ -1,7 +1,7 @@
 // Escalation delivery end to end: a real Service disputes a target (one
 // resolver lies) and resolves it; the sinks are a webhook receiver in the
 // test, an exec sink writing a file, and a real Alertmanager.
-#include "daemon/escalation_message.hpp"
+#include "escalation/message.hpp"
 #include "oracle_harness.hpp"
 #include "support/promtool.hpp"
 

@@ -1,7 +1,7 @@
 // The daemon judged through its REST API, end to end: real probes against
 // fake resolvers in three failure domains and a fake HTTP service, the real
 // engine, real SQLite storage and the real API server, all on loopback.
-#include "daemon/gate_command.hpp"
+#include "cli/gate_command.hpp"
 #include "oracle_harness.hpp"
 
 #include <boost/json/parse.hpp>

@@ -1,9 +1,9 @@
 // Three real `crosscheck run` processes peered with each other, each with
 // its own resolver in its own failure domain, all judging one HTTP service;
 // judged only through each node's REST API.
-#include "daemon/peer_auth.hpp"
-#include "daemon/peer_protocol.hpp"
 #include "oracle_harness.hpp"
+#include "peers/auth.hpp"
+#include "peers/protocol.hpp"
 #include "support/child_process.hpp"
 #include "support/fake_dns_server.hpp"
 #include "support/fake_http_server.hpp"

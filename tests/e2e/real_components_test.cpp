@@ -1,7 +1,7 @@
 // The daemon against real components: three dnsmasq resolvers (Debian's
 // dnsmasq-base) in three failure domains and a real HTTP server (Python's
 // http.server), all started by the test on loopback and stopped after.
-#include "daemon/gate_command.hpp"
+#include "cli/gate_command.hpp"
 #include "oracle_harness.hpp"
 
 #include <boost/json/serialize.hpp>

@@ -7,7 +7,7 @@
 // Also: no sink sees an escalation before its row is committed, and open
 // escalations from storage are continued by the engine or resolved, never
 // left open forever.
-#include "daemon/system_clock.hpp"
+#include "net/system_clock.hpp"
 #include "oracle_harness.hpp"
 #include "storage/store.hpp"
 

@@ -5,6 +5,7 @@
 
 #include "consensus/time_format.hpp"
 #include "ipv6_loopback.hpp"
+#include "net/tls_client.hpp"
 #include "probes/http_client.hpp"
 #include "support/fake_dns_server.hpp"
 #include "support/fake_http_server.hpp"
@@ -35,7 +36,7 @@ struct Harness {
   asio::io_context io;
   consensus::ManualClock clock{*consensus::parse_rfc3339("2025-10-20T06:48:00Z")};
   probes::LastKnownGoodStore lkg;
-  probes::ChainContext context{io, probes::make_client_tls_context(), lkg, 1h, clock, true};
+  probes::ChainContext context{io, net::make_client_tls_context(), lkg, 1h, clock, true};
 
   probes::ProbeReport probe(const config::TargetConfig& target,
                             const probes::VantageEndpoint& vantage) {

@@ -1,5 +1,6 @@
 #include "probes/http_client.hpp"
 
+#include "net/tls_client.hpp"
 #include "support/fake_http_server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -59,7 +60,7 @@ HttpResult run(const HttpRequest& request, TlsContext tls = nullptr) {
   std::optional<HttpResult> result;
   int completions = 0;
   crosscheck::probes::run_http_check(
-      io, tls ? std::move(tls) : crosscheck::probes::make_client_tls_context(), request,
+      io, tls ? std::move(tls) : crosscheck::net::make_client_tls_context(), request,
       [&](HttpResult r) {
         ++completions;
         result = std::move(r);
@@ -77,7 +78,7 @@ FakeHttpServerOptions tls_options(FakeCertificate certificate, int valid_days = 
 
 // A client context that trusts the CA that issued `server`'s certificate.
 TlsContext trusting(const FakeHttpServer& server) {
-  auto tls = crosscheck::probes::make_client_tls_context();
+  auto tls = crosscheck::net::make_client_tls_context();
   tls->add_certificate_authority(boost::asio::buffer(server.ca_pem()));
   return tls;
 }

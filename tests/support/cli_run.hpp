@@ -2,7 +2,7 @@
 // exit status, stdout and stderr. For CLI tests only.
 #pragma once
 
-#include "daemon/cli.hpp"
+#include "cli/cli.hpp"
 
 #include <sstream>
 #include <string>

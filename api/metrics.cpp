@@ -1,0 +1,468 @@
+// Renders /metrics. Every series that depends on a state (verdict, vote) is
+// printed for every state with 0 or 1, so a PromQL alert can test `== 1`
+// without the series vanishing when the state changes.
+#include "api/metrics.hpp"
+
+#include "probes/dns_types.hpp"
+#include "probes/scheduler.hpp"
+#include "storage/types.hpp"
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace crosscheck::daemon {
+namespace {
+
+namespace cs = consensus;
+
+using Label = std::pair<std::string_view, std::string_view>;
+using Labels = std::initializer_list<Label>;
+
+struct Family {
+  std::string_view name;
+  std::string_view type;  // gauge, counter, histogram
+  std::string_view help;  // constant text without backslashes or newlines
+};
+
+// A family with one unlabelled sample, and its value as printed.
+struct Single {
+  Family family;
+  std::string value;
+};
+
+template <typename T>
+std::string number(T value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value ? "1" : "0";
+  } else if constexpr (std::is_integral_v<T>) {
+    return std::to_string(value);
+  } else {
+    std::array<char, 32> text{};
+    const auto result = std::to_chars(text.data(), text.data() + text.size(), double{value});
+    return {text.data(), result.ptr};
+  }
+}
+
+// A bucket bound as `le`: fixed notation, as client libraries print it
+// ("0.0005", never "5e-04"), so a series keeps one name.
+std::string bound(double value) {
+  std::array<char, 32> text{};
+  const auto result =
+      std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  return {text.data(), result.ptr};
+}
+
+double seconds(cs::WallTime at) {
+  return std::chrono::duration<double>(at.time_since_epoch()).count();
+}
+
+class Exposition {
+ public:
+  void family(const Family& family) {
+    out_.append("# HELP ").append(family.name).append(" ").append(family.help).append("\n");
+    out_.append("# TYPE ").append(family.name).append(" ").append(family.type).append("\n");
+  }
+
+  void sample(std::string_view name, Labels labels, std::string_view value) {
+    out_.append(name);
+    if (labels.size() > 0) {
+      char separator = '{';
+      for (const auto& [key, text] : labels) {
+        out_.push_back(separator);
+        out_.append(key).append("=\"").append(escape_label_value(text)).append("\"");
+        separator = ',';
+      }
+      out_.push_back('}');
+    }
+    out_.append(" ").append(value).append("\n");
+  }
+
+  template <typename T>
+  void single(const Family& family, T value) {
+    singles({{family, number(value)}});
+  }
+
+  void singles(std::initializer_list<Single> list) {
+    for (const auto& [family, value] : list) {
+      this->family(family);
+      sample(family.name, {}, value);
+    }
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+constexpr std::array<cs::VerdictKind, 4> k_verdicts{
+    cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy, cs::VerdictKind::Disputed,
+    cs::VerdictKind::Unknown};
+constexpr std::array<cs::Vote, 3> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown};
+// The escalation kinds that open an episode (their resolutions close it).
+constexpr std::array<cs::EventKind, 9> k_escalations{
+    cs::EventKind::DisputeOpened,  cs::EventKind::FlappingStarted,   cs::EventKind::BlastRadiusHeld,
+    cs::EventKind::VantageSuspect, cs::EventKind::ConfigRejected,    cs::EventKind::PeerUnreachable,
+    cs::EventKind::SplitOpened,    cs::EventKind::QuorumUnreachable, cs::EventKind::CanaryDown};
+
+// One sample per target: `value(verdict)` labelled with the target.
+template <typename Value>
+void per_target(Exposition& out, const Snapshot& snapshot, const Family& family, Value value) {
+  out.family(family);
+  for (const auto& view : snapshot.targets) {
+    out.sample(family.name, {{"target", view.verdict.target}}, number(value(view.verdict)));
+  }
+}
+
+void status_families(Exposition& out, const Snapshot& snapshot) {
+  out.family({"crosscheck_build_info", "gauge", "Always 1; labels name the version and node."});
+  out.sample("crosscheck_build_info", {{"version", snapshot.version}, {"node", snapshot.node}},
+             "1");
+  out.single({"crosscheck_ready", "gauge", "1 once the first full evaluation is done."},
+             snapshot.ready);
+  out.single({"crosscheck_snapshot_revision", "gauge",
+              "Verdict revision of the published snapshot (moves on every verdict change)."},
+             snapshot.revision);
+  out.single({"crosscheck_last_evaluation_timestamp_seconds", "gauge",
+              "When the published snapshot was evaluated, Unix time."},
+             seconds(snapshot.taken_at));
+}
+
+void verdict_state_families(Exposition& out, const Snapshot& snapshot) {
+  out.family({"crosscheck_verdict", "gauge",
+              "1 for the target's current verdict, 0 for the other three states."});
+  for (const auto& view : snapshot.targets) {
+    for (const auto kind : k_verdicts) {
+      out.sample("crosscheck_verdict",
+                 {{"target", view.verdict.target}, {"verdict", cs::to_string(kind)}},
+                 number(view.verdict.kind == kind));
+    }
+  }
+  out.family({"crosscheck_verdict_held", "gauge",
+              "1 for the confirmed verdict held in force while disputed or unknown."});
+  for (const auto& view : snapshot.targets) {
+    for (const auto kind : {cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy}) {
+      out.sample("crosscheck_verdict_held",
+                 {{"target", view.verdict.target}, {"verdict", cs::to_string(kind)}},
+                 number(view.verdict.held == kind));
+    }
+  }
+}
+
+void verdict_families(Exposition& out, const Snapshot& snapshot) {
+  verdict_state_families(out, snapshot);
+  per_target(out, snapshot,
+             {"crosscheck_verdict_generation", "gauge",
+              "Verdict generation: moves on every verdict change, survives restarts."},
+             [](const cs::Verdict& v) { return v.generation; });
+  per_target(out, snapshot,
+             {"crosscheck_verdict_fresh", "gauge",
+              "0 while a verdict restored after a restart awaits new evidence."},
+             [](const cs::Verdict& v) { return v.fresh; });
+  per_target(out, snapshot,
+             {"crosscheck_verdict_since_timestamp_seconds", "gauge",
+              "When the current verdict began, Unix time."},
+             [](const cs::Verdict& v) { return seconds(v.since); });
+  per_target(out, snapshot,
+             {"crosscheck_verdict_valid_until_timestamp_seconds", "gauge",
+              "Past this Unix time the verdict is stale and must not be acted on."},
+             [](const cs::Verdict& v) { return seconds(v.valid_until); });
+  out.family({"crosscheck_votes", "gauge",
+              "Distinct failure domains voting up, down or unknown, or split (their own "
+              "vantages disagree)."});
+  for (const auto& view : snapshot.targets) {
+    const auto& votes = view.verdict.votes;
+    for (const auto vote : k_votes) {
+      const int count = vote == cs::Vote::Up     ? votes.up
+                        : vote == cs::Vote::Down ? votes.down
+                                                 : votes.unknown;
+      out.sample("crosscheck_votes",
+                 {{"target", view.verdict.target}, {"vote", cs::to_string(vote)}}, number(count));
+    }
+    // Not a vote a vantage casts (k_votes), but a domain's: neither up nor down.
+    out.sample("crosscheck_votes", {{"target", view.verdict.target}, {"vote", "split"}},
+               number(votes.split));
+  }
+  per_target(
+      out, snapshot,
+      {"crosscheck_quorum_down", "gauge", "Failure domains that must vote down for unhealthy."},
+      [](const cs::Verdict& v) { return v.votes.down_quorum; });
+  per_target(out, snapshot,
+             {"crosscheck_quorum_up", "gauge", "Failure domains that must vote up for healthy."},
+             [](const cs::Verdict& v) { return v.votes.up_quorum; });
+}
+
+void vantage_families(Exposition& out, const Snapshot& snapshot) {
+  // Local evidence has no node; the series names this node instead.
+  const auto node_of = [&](const std::string& node) -> std::string_view {
+    return node.empty() ? snapshot.node : node;
+  };
+  out.family({"crosscheck_vantage_vote", "gauge",
+              "1 for the vote a vantage counts for a target (after staleness and suspicion)."});
+  for (const auto& view : snapshot.targets) {
+    for (const auto& evidence : view.verdict.evidence) {
+      for (const auto vote : k_votes) {
+        out.sample("crosscheck_vantage_vote",
+                   {{"target", view.verdict.target},
+                    {"vantage", evidence.vantage},
+                    {"node", node_of(evidence.node)},
+                    {"domain", evidence.domain},
+                    {"vote", cs::to_string(vote)}},
+                   number(evidence.vote == vote));
+      }
+    }
+  }
+  out.family({"crosscheck_vantage_suspect", "gauge",
+              "1 while a vantage is suspect: its votes count as unknown."});
+  for (const auto& vantage : snapshot.vantages) {
+    out.sample(
+        "crosscheck_vantage_suspect",
+        {{"vantage", vantage.name}, {"domain", vantage.domain}, {"node", node_of(vantage.node)}},
+        number(vantage.suspect));
+  }
+  out.family({"crosscheck_vantage_last_seen_timestamp_seconds", "gauge",
+              "When a vantage last reported an observation, Unix time."});
+  for (const auto& vantage : snapshot.vantages) {
+    if (vantage.last_seen) {
+      out.sample(
+          "crosscheck_vantage_last_seen_timestamp_seconds",
+          {{"vantage", vantage.name}, {"domain", vantage.domain}, {"node", node_of(vantage.node)}},
+          number(seconds(*vantage.last_seen)));
+    }
+  }
+}
+
+// One histogram series: cumulative `_bucket` lines (finite bounds, then
+// +Inf), `_sum` and `_count`, each with `label` when there is one.
+template <const auto& Bounds>
+void histogram_series(Exposition& out, std::string_view name,
+                      const probes::FixedHistogram<Bounds>& histogram,
+                      const std::optional<Label>& label) {
+  const auto bucket = std::string{name} + "_bucket";
+  const auto sample = [&](std::string_view series, std::optional<Label> le,
+                          const std::string& value) {
+    if (label && le) {
+      out.sample(series, {*label, *le}, value);
+    } else if (label || le) {
+      out.sample(series, {label ? *label : *le}, value);
+    } else {
+      out.sample(series, {}, value);
+    }
+  };
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < Bounds.size(); ++i) {
+    cumulative += histogram.buckets.at(i);
+    sample(bucket, Label{"le", bound(Bounds.at(i))}, number(cumulative));
+  }
+  sample(bucket, Label{"le", "+Inf"}, number(histogram.count));
+  sample(std::string{name} + "_sum", std::nullopt, number(histogram.sum_seconds));
+  sample(std::string{name} + "_count", std::nullopt, number(histogram.count));
+}
+
+void histograms(Exposition& out, const MetricsView& metrics) {
+  constexpr std::string_view k_duration = "crosscheck_probe_duration_seconds";
+  out.family({k_duration, "histogram",
+              "Probe step latency: each DNS query, each reached address (tcp or http)."});
+  for (std::size_t kind = 0; kind < k_check_kind_count; ++kind) {
+    histogram_series(out, k_duration, metrics.probes.latency.at(kind),
+                     Label{"check", to_string(static_cast<CheckKind>(kind))});
+  }
+  constexpr std::string_view k_lateness = "crosscheck_probe_start_lateness_seconds";
+  out.family(
+      {k_lateness, "histogram", "Seconds between a probe's scheduled start and its actual start."});
+  histogram_series(out, k_lateness, metrics.probe_start_lateness, std::nullopt);
+}
+
+void probe_families(Exposition& out, const MetricsView& metrics) {
+  out.family({"crosscheck_probes_total", "counter",
+              "Local probe results by vantage, outcome and class (docs/metrics.md)."});
+  for (const auto& [key, count] : metrics.probes.results) {
+    const auto& [vantage, outcome, probe_class] = key;
+    out.sample("crosscheck_probes_total",
+               {{"vantage", vantage},
+                {"outcome", cs::to_string(outcome)},
+                {"class", to_string(probe_class)}},
+               number(count));
+  }
+  out.family({"crosscheck_dns_replies_ignored_total", "counter",
+              "DNS replies a probe ignored as not its own or unreadable, by vantage and reason."});
+  for (const auto& [key, count] : metrics.probes.ignored_dns_replies) {
+    const auto& [vantage, reason] = key;
+    out.sample("crosscheck_dns_replies_ignored_total",
+               {{"vantage", vantage}, {"reason", probes::to_string(reason)}}, number(count));
+  }
+  histograms(out, metrics);
+  out.singles({
+      {{"crosscheck_probes_started_total", "counter", "Probes started."},
+       number(metrics.probes_started)},
+      {{"crosscheck_probes_skipped_total", "counter",
+        "Probe turns skipped because the previous probe of the pair still ran or waited."},
+       number(metrics.probes_skipped)},
+      {{"crosscheck_probes_deferred_total", "counter",
+        "Probe turns that waited for the global in-flight cap or rate budget."},
+       number(metrics.probes_deferred)},
+      {{"crosscheck_probes_in_flight", "gauge", "Probes running now."},
+       number(metrics.probes_in_flight)},
+      {{"crosscheck_probes_in_flight_peak", "gauge", "Most probes ever running at once."},
+       number(metrics.probes_in_flight_peak)},
+  });
+}
+
+void escalation_families(Exposition& out, const Snapshot& snapshot) {
+  out.family({"crosscheck_escalations_open", "gauge", "Open escalations by kind."});
+  std::uint64_t unacknowledged = 0;
+  for (const auto kind : k_escalations) {
+    std::uint64_t open = 0;
+    for (const auto& escalation : snapshot.escalations) {
+      open += escalation.kind == kind ? 1U : 0U;
+      unacknowledged += escalation.kind == kind && !escalation.acked_at ? 1U : 0U;
+    }
+    out.sample("crosscheck_escalations_open", {{"kind", cs::to_string(kind)}}, number(open));
+  }
+  out.single({"crosscheck_escalations_unacknowledged", "gauge",
+              "Open escalations nobody has acknowledged."},
+             unacknowledged);
+  const auto& sinks = snapshot.metrics.escalation_sinks;
+  out.family({"crosscheck_escalation_deliveries_total", "counter",
+              "Escalation messages sent to a sink, by result."});
+  for (const auto& [sink, counters] : sinks) {
+    out.sample("crosscheck_escalation_deliveries_total", {{"sink", sink}, {"result", "delivered"}},
+               number(counters.delivered));
+    out.sample("crosscheck_escalation_deliveries_total", {{"sink", sink}, {"result", "failed"}},
+               number(counters.failed));
+  }
+  out.family({"crosscheck_escalation_dropped_total", "counter",
+              "Escalations a sink refused because its queue was full."});
+  for (const auto& [sink, counters] : sinks) {
+    out.sample("crosscheck_escalation_dropped_total", {{"sink", sink}}, number(counters.dropped));
+  }
+}
+
+void storage_families(Exposition& out, const Snapshot& snapshot) {
+  const auto& m = snapshot.metrics;
+  out.singles({
+      {{"crosscheck_storage_ok", "gauge", "0 while storage is degraded (serving from memory)."},
+       number(snapshot.storage.ok)},
+      {{"crosscheck_storage_errors_total", "counter", "Failed SQLite operations."},
+       number(m.storage_errors)},
+      {{"crosscheck_storage_writes_dropped_total", "counter",
+        "Records lost: queue full, refused by SQLite, or left at close."},
+       number(m.storage_dropped)},
+      {{"crosscheck_storage_writes_committed_total", "counter", "Records durably written."},
+       number(m.storage_committed)},
+      {{"crosscheck_storage_queue_depth", "gauge", "Records waiting for the writer."},
+       number(m.storage_queued)},
+      {{"crosscheck_storage_retention_deleted_rows_total", "counter",
+        "Observations removed by retention."},
+       number(m.storage_retention_deleted)},
+  });
+}
+
+void api_families(Exposition& out, const ApiCounters& api) {
+  out.family({"crosscheck_api_connections_total", "counter",
+              "API connections accepted, or rejected over the connection limit (503)."});
+  out.sample("crosscheck_api_connections_total", {{"result", "accepted"}},
+             number(api.connections_accepted));
+  out.sample("crosscheck_api_connections_total", {{"result", "rejected"}},
+             number(api.connections_rejected));
+  out.single({"crosscheck_api_connections_evicted_total", "counter",
+              "API connections closed at the connection limit to make room: the longest idle."},
+             api.connections_evicted);
+  out.single({"crosscheck_api_requests_total", "counter", "Complete API requests routed."},
+             api.requests);
+  out.family({"crosscheck_api_responses_total", "counter", "API responses by status class."});
+  for (const auto& [code, count] :
+       {std::pair{"2xx", api.responses_2xx}, std::pair{"3xx", api.responses_3xx},
+        std::pair{"4xx", api.responses_4xx}, std::pair{"5xx", api.responses_5xx}}) {
+    out.sample("crosscheck_api_responses_total", {{"code", code}}, number(count));
+  }
+  out.family({"crosscheck_api_errors_total", "counter",
+              "Requests and connections the API server refused or lost, by kind."});
+  for (const auto& [kind, count] :
+       {std::pair{"malformed_request", api.malformed_requests},
+        std::pair{"oversized_header", api.oversized_headers},
+        std::pair{"oversized_body", api.oversized_bodies}, std::pair{"timeout", api.timeouts},
+        std::pair{"io", api.io_errors}, std::pair{"accept", api.accept_errors},
+        std::pair{"watch_refused", api.watch_refused},
+        std::pair{"action_timeout", api.action_timeouts},
+        std::pair{"internal", api.internal_errors}}) {
+    out.sample("crosscheck_api_errors_total", {{"kind", kind}}, number(count));
+  }
+}
+
+// The names every Prometheus client library uses, so stock dashboards work.
+void process_families(Exposition& out, const ProcessStats& process) {
+  if (process.cpu_seconds) {
+    out.single({"process_cpu_seconds_total", "counter", "User and system CPU time spent."},
+               *process.cpu_seconds);
+  }
+  if (process.resident_memory_bytes) {
+    out.single({"process_resident_memory_bytes", "gauge", "Resident memory size."},
+               *process.resident_memory_bytes);
+  }
+  if (process.open_fds) {
+    out.single({"process_open_fds", "gauge", "Open file descriptors."}, *process.open_fds);
+  }
+  if (process.start_time_seconds) {
+    out.single({"process_start_time_seconds", "gauge", "Process start time, Unix time."},
+               *process.start_time_seconds);
+  }
+}
+
+}  // namespace
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+MetricsView metrics_view(const ProbeStats& probes, const probes::ScheduleCounters& schedule,
+                         const storage::Health& storage) {
+  MetricsView view;
+  view.probes = probes;
+  view.probes_started = schedule.started;
+  view.probes_skipped = schedule.skipped;
+  view.probes_deferred = schedule.deferred;
+  view.probes_in_flight = schedule.in_flight;
+  view.probes_in_flight_peak = schedule.peak_in_flight;
+  view.probe_start_lateness = schedule.start_lateness;
+  view.storage_errors = storage.errors;
+  view.storage_dropped = storage.dropped;
+  view.storage_committed = storage.committed;
+  view.storage_queued = storage.queued;
+  view.storage_retention_deleted = storage.retention_deleted;
+  return view;
+}
+
+std::string render_metrics(const Snapshot& snapshot, const ApiCounters& api,
+                           const ProcessStats& process) {
+  Exposition out;
+  status_families(out, snapshot);
+  verdict_families(out, snapshot);
+  vantage_families(out, snapshot);
+  probe_families(out, snapshot.metrics);
+  escalation_families(out, snapshot);
+  storage_families(out, snapshot);
+  api_families(out, api);
+  process_families(out, process);
+  return out.take();
+}
+
+}  // namespace crosscheck::daemon

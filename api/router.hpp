@@ -1,0 +1,108 @@
+// The REST API's pure part (STYLE.md "The API"): one parsed HTTP request and
+// an immutable Snapshot in, an answer (or a write / long-poll for the server
+// to carry out) out. No I/O, no clock reads, no locks, never throws on input.
+#pragma once
+
+#include "api/actions.hpp"
+#include "consensus/gate.hpp"
+#include "consensus/types.hpp"
+#include "snapshot/snapshot.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace crosscheck::daemon {
+
+struct MetricsSources;
+struct PeerAuth;
+
+// Longest /v1/watch wait, whatever `timeout` asks for.
+constexpr std::chrono::milliseconds k_max_watch_wait{30'000};
+// POST /v1/verdicts/{t}/recheck?timeout=...: default and cap.
+constexpr std::chrono::milliseconds k_default_recheck_deadline{5'000};
+constexpr std::chrono::milliseconds k_max_recheck_deadline{10'000};
+// GET /v1/verdicts/{t}/history?limit=N: largest N.
+constexpr std::size_t k_max_history_limit = 1000;
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// What the router needs of an HTTP request. The server fills `authorized`
+// (constant-time token check) and `writes_enabled` (a token is configured).
+struct ApiRequest {
+  std::string method;         // "GET", "POST", "PUT", "DELETE", ...
+  std::string target;         // path and query as sent: "/v1/verdicts/db%2Da?expect=healthy"
+  std::string authorization;  // the Authorization header, "" when absent
+  std::string if_none_match;  // the If-None-Match header, "" when absent
+  std::string body;
+  bool writes_enabled = false;
+  bool authorized = false;
+  // GET /metrics only: the server's counters and process figures, which a
+  // snapshot does not hold. nullptr renders them as zero / absent.
+  const MetricsSources* metrics = nullptr;
+  // GET /v1/peer/votes only: the server's check of the X-Crosscheck-*
+  // signature; nullptr when this node has no peers (always 401).
+  const PeerAuth* peer = nullptr;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;  // empty for 204 and 304
+  std::string content_type = "application/json";
+  HeaderList headers;  // Cache-Control always; ETag, Allow, Retry-After, WWW-Authenticate
+
+  // The first value of header `name` (case-insensitive), or "" when absent.
+  std::string header(std::string_view name) const;
+};
+
+// A write the router accepted (path, method, token, body all valid) for the
+// server to run through ApiActions.
+struct WriteRequest {
+  enum class Kind : std::uint8_t { Recheck, Acknowledge, SetOverride, ClearOverride };
+  Kind kind = Kind::Recheck;
+  std::string target;                                               // Recheck, *Override
+  std::int64_t escalation_id = 0;                                   // Acknowledge
+  std::string by;                                                   // Acknowledge
+  consensus::Override override_value;                               // SetOverride (set_at = now)
+  std::chrono::milliseconds deadline = k_default_recheck_deadline;  // Recheck
+};
+
+// A /v1/watch the server must wait for: answer watch_response(snapshot,
+// since) with the first snapshot newer than `since`, or the current one
+// after `wait`.
+struct WatchRequest {
+  std::uint64_t since = 0;
+  std::chrono::milliseconds wait = k_max_watch_wait;
+};
+
+using ApiOutcome = std::variant<ApiResponse, WriteRequest, WatchRequest>;
+
+// Routes one request against `snapshot` at `now` (wall time for what users
+// read, monotonic for intervals such as stable_for and a vote's age). Every read is
+// answered here (GET /v1/verdicts[/{t}[/history]], /v1/vantages,
+// /v1/escalations, /healthz, /readyz, /metrics, and /v1/watch when something
+// is already newer); writes and waits come back as WriteRequest / WatchRequest.
+ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot,
+                          const consensus::Instant& now);
+
+// The /v1/watch answer: 200 {revision, verdicts} when `snapshot` is newer
+// than `since`, else 204 with no body.
+ApiResponse watch_response(const Snapshot& snapshot, std::uint64_t since);
+
+// The answer to a write once ApiActions completed with `result`.
+ApiResponse write_response(const WriteRequest& write, const ActionResult& result);
+
+// {"error": error, "detail": detail} with `status` (and Retry-After: 1 for 429/503).
+ApiResponse error_response(int status, std::string_view error, std::string_view detail);
+
+// The HTTP status of a gate decision (consensus/gate.hpp): 200 proceed,
+// 409 otherwise or generation moved, 423 hold.
+int gate_status(const consensus::GateDecision& decision);
+
+}  // namespace crosscheck::daemon

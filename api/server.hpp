@@ -1,0 +1,117 @@
+// The REST API's HTTP/1.1 server (Boost.Beast, hidden behind this light
+// header). Sessions only do I/O: every request goes to handle_request(), writes
+// to ApiActions. It runs on its own io_context and thread; it never logs.
+#pragma once
+
+#include "api/actions.hpp"
+#include "api/counters.hpp"
+#include "api/router.hpp"
+#include "config/types.hpp"
+#include "snapshot/hub.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crosscheck::consensus {
+class Clock;
+}
+
+namespace crosscheck::daemon {
+
+class PeerVerifier;
+
+// A request header block larger than this is answered 431, a body larger than
+// this 413; both close the connection.
+constexpr std::size_t k_api_header_limit = std::size_t{8} * 1024;
+constexpr std::size_t k_api_body_limit = std::size_t{64} * 1024;
+// Connections served at once. At the cap a newcomer takes the place of the
+// connection that has waited longest without sending a byte of its next
+// request (evicted: closed); only when every connection is mid-request or
+// mid-answer is it answered 503 (Retry-After: 1) and closed. Why evict: 4,000
+// idle sockets (a leaky pool, a scan) must not lock out the failover script
+// that asks next; an idle keep-alive closed by the server is ordinary HTTP.
+constexpr std::size_t k_default_max_connections = 4096;
+// File descriptors kept for everything but API connections (probes in
+// flight, storage, peers, escalation sinks, logs): the cap is never above
+// the open-files limit minus this (see api_connection_cap).
+constexpr std::size_t k_api_fd_reserve = 512;
+// How long a connection may wait before the first byte of a request (fresh,
+// or idle between requests), and how long it may take to take our answer.
+constexpr std::chrono::milliseconds k_default_idle_timeout{30'000};
+// How long a request may take from its first byte to its last (header block
+// and body, one deadline, not one per read): a client sending a byte a second
+// is cut off here.
+constexpr std::chrono::milliseconds k_default_request_timeout{10'000};
+// How long the service may take over an acknowledge or override (a recheck
+// has its own deadline); past it plus a grace the client gets 504.
+constexpr std::chrono::milliseconds k_write_action_deadline{10'000};
+
+struct ApiServerOptions {
+  config::Endpoint listen;
+  // Writes need "Authorization: Bearer <token>". Without a token writes are
+  // disabled and answered 403: no credential could ever be right, so 401
+  // ("try another token") would mislead.
+  std::optional<std::string> token;
+  // Checks GET /v1/peer/votes signatures (keys replaceable while serving);
+  // nullptr: no peers configured, the route answers 401.
+  std::shared_ptr<PeerVerifier> peers;
+  std::size_t max_connections = k_default_max_connections;
+  std::chrono::milliseconds idle_timeout = k_default_idle_timeout;
+  std::chrono::milliseconds request_timeout = k_default_request_timeout;
+  std::chrono::milliseconds max_watch_wait = k_max_watch_wait;  // tests shorten it
+  // Time for gates (valid_until on the wall clock, stable_for on the
+  // monotonic one), overrides and peer votes' age; nullptr means the system clock.
+  const consensus::Clock* clock = nullptr;
+};
+
+class ApiServer {
+ public:
+  // `hub` and `actions` must outlive the server.
+  ApiServer(ApiServerOptions options, SnapshotHub& hub, ApiActions& actions);
+  // stop()s.
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+  ApiServer(ApiServer&&) = delete;
+  ApiServer& operator=(ApiServer&&) = delete;
+
+  // Binds and listens on options.listen and starts the server thread; false
+  // with `why` when it cannot (address in use, not ours, already started).
+  bool start(std::string& why);
+  // Closes the listener and every connection, forgets pending watches and
+  // joins the thread. Idempotent; ApiActions completing later are dropped.
+  void stop();
+
+  // The address actually bound (port 0 resolved); meaningful after start().
+  config::Endpoint bound_endpoint() const;
+  ApiCounters counters() const;
+  // Replaces the write token (a config reload); any thread. nullopt
+  // disables writes.
+  void set_token(std::optional<std::string> token);
+  std::size_t active_connections() const;
+  // The connection cap in force: options.max_connections bounded by the
+  // open-files limit at start() (api_connection_cap).
+  std::size_t max_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The connection cap for `requested` under an open-files soft limit of
+// `open_files`: at most open_files - k_api_fd_reserve, with at most half the
+// limit reserved when it is small, and at least 1. 65536 -> requested (4096);
+// 1024 -> 512; 256 -> 128.
+std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files);
+
+// True when `authorization` is "Bearer <token>" (scheme case-insensitive).
+// Compares SHA-256 digests with CRYPTO_memcmp: the time taken says nothing
+// about how much of the token, or its length, a guess got right.
+bool bearer_token_matches(std::string_view authorization, std::string_view token);
+
+}  // namespace crosscheck::daemon

@@ -1,0 +1,244 @@
+// `crosscheck gate`: what to ask an oracle and how to judge its answer.
+// Pure: no I/O, no clock reads (`now` comes in).
+#include "cli/gate_oracle.hpp"
+
+#include "consensus/time_format.hpp"
+#include "net/http_target.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace crosscheck::daemon::gate {
+namespace {
+
+namespace json = boost::json;
+using boost::system::error_code;
+
+constexpr std::size_t k_max_quoted = 200;         // server text quoted in an output line
+constexpr config::Duration k_gate_reserve{1000};  // kept for the gate after a recheck
+
+// The oracle's base path without its trailing slash, then `path`.
+std::string oracle_target(const config::Url& oracle, std::string_view path) {
+  std::string base = oracle.target;
+  while (!base.empty() && base.back() == '/') {
+    base.pop_back();
+  }
+  return base + std::string(path);
+}
+
+// ---- Judging one answer (pure) ----------------------------------------------
+
+// The fields of a verdict answer; each is empty when absent or mistyped.
+struct Answer {
+  std::optional<std::string> target;
+  std::optional<std::string> verdict;
+  std::optional<std::string> held;
+  std::optional<std::string> since;
+  std::optional<std::string> valid_until;
+  std::optional<std::string> reason;
+  std::optional<std::string> gate_expect;
+  std::optional<std::string> gate_decision;
+  std::optional<std::string> gate_reason;
+  std::optional<bool> fresh;
+  std::optional<std::uint64_t> generation;
+};
+
+std::optional<std::string> string_at(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr || !value->is_string()) {
+    return std::nullopt;
+  }
+  return std::string(value->get_string());
+}
+
+// The answer's fields, or why the body is not a JSON object.
+std::optional<Answer> parse_answer(std::string_view body, std::string& why) {
+  error_code ec;
+  const json::value value = json::parse(body, ec);
+  if (ec || !value.is_object()) {
+    why = ec ? "malformed JSON (" + ec.message() + ")" : "the answer is not a JSON object";
+    return std::nullopt;
+  }
+  const auto& object = value.get_object();
+  Answer answer;
+  answer.target = string_at(object, "target");
+  answer.verdict = string_at(object, "verdict");
+  answer.held = string_at(object, "held");
+  answer.since = string_at(object, "since");
+  answer.valid_until = string_at(object, "valid_until");
+  answer.reason = string_at(object, "reason");
+  if (const auto* fresh = object.if_contains("fresh"); fresh != nullptr && fresh->is_bool()) {
+    answer.fresh = fresh->get_bool();
+  }
+  if (const auto* generation = object.if_contains("generation"); generation != nullptr) {
+    if (generation->is_uint64()) {
+      answer.generation = generation->get_uint64();
+    } else if (generation->is_int64() && generation->get_int64() >= 0) {
+      answer.generation = static_cast<std::uint64_t>(generation->get_int64());
+    }
+  }
+  if (const auto* gate = object.if_contains("gate"); gate != nullptr && gate->is_object()) {
+    answer.gate_expect = string_at(gate->get_object(), "expect");
+    answer.gate_decision = string_at(gate->get_object(), "decision");
+    answer.gate_reason = string_at(gate->get_object(), "reason");
+  }
+  return answer;
+}
+
+std::string field(const std::optional<std::string>& value) {
+  return value ? quote(*value) : std::string("?");
+}
+
+// "disputed (holding healthy): 1 of 3 domains down (quad9); verdict disputed".
+std::string describe_hold(const Answer& answer, std::optional<std::uint64_t> expected = {}) {
+  std::string out = field(answer.verdict);
+  if (answer.verdict == "disputed" || answer.verdict == "unknown") {
+    out += answer.held ? " (holding " + quote(*answer.held) + ")" : " (nothing confirmed to hold)";
+  }
+  if (answer.generation) {
+    out += ", generation " + std::to_string(*answer.generation);
+    if (expected && *expected != *answer.generation) {
+      out += " (expected " + std::to_string(*expected) + ")";
+    }
+  }
+  if (answer.reason && !answer.reason->empty()) {
+    out += ": " + quote(*answer.reason);
+  }
+  if (answer.gate_reason && !answer.gate_reason->empty() && answer.gate_reason != answer.reason) {
+    out += "; " + quote(*answer.gate_reason);
+  }
+  return out;
+}
+
+// Why a confirmed answer cannot be trusted, or nullopt when every field
+// checks out. Why so strict: a stale, restored or mislabelled verdict that
+// slipped through would move traffic on evidence nobody confirmed.
+std::optional<std::string> distrust(const GatePlan& plan, const Answer& answer,
+                                    consensus::WallTime now, bool proceeding) {
+  if (answer.target != plan.target) {
+    return "the answer is for target '" + field(answer.target) + "'";
+  }
+  if (answer.gate_expect != plan.expect) {
+    return "the answer's gate expects '" + field(answer.gate_expect) + "'";
+  }
+  if (!answer.generation) {
+    return std::string("the answer has no generation");
+  }
+  if (plan.generation && *answer.generation != *plan.generation) {
+    return "generation " + std::to_string(*answer.generation) + ", expected " +
+           std::to_string(*plan.generation);
+  }
+  if (answer.fresh != true) {
+    return "the verdict is not fresh (restored after a restart, or kept through dispute_grace: "
+           "not confirmed by the votes counted now)";
+  }
+  const auto valid_until = answer.valid_until ? consensus::parse_rfc3339(*answer.valid_until)
+                                              : std::optional<consensus::WallTime>{};
+  if (!valid_until) {
+    return "the answer has no valid valid_until";
+  }
+  if (*valid_until <= now) {
+    return "the verdict expired at " + quote(*answer.valid_until) + " (local clock " +
+           consensus::format_rfc3339(now) + ")";
+  }
+  // A backstop for an oracle that ignored stable_for: since must be old enough.
+  const auto since =
+      answer.since ? consensus::parse_rfc3339(*answer.since) : std::optional<consensus::WallTime>{};
+  if (proceeding && plan.stable_for && (!since || now - *since < *plan.stable_for)) {
+    return "the verdict is not stable for " + config::format_duration(*plan.stable_for) +
+           " (since " + field(answer.since) + ")";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string quote(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, k_max_quoted)) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += byte < 0x20 || byte == 0x7f ? ' ' : c;
+  }
+  return text.size() > k_max_quoted ? out + "..." : out;
+}
+
+std::string authority(const config::Url& url) {
+  std::string out = url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
+  return out + ":" + std::to_string(url.port);
+}
+
+std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
+  std::string query = "?expect=" + percent_encode(plan.expect);
+  if (plan.generation) {
+    query += "&generation=" + std::to_string(*plan.generation);
+  }
+  if (plan.stable_for) {
+    query += "&stable_for=" + percent_encode(config::format_duration(*plan.stable_for));
+  }
+  return oracle_target(oracle, "/v1/verdicts/" + percent_encode(plan.target)) + query;
+}
+
+// The recheck must answer in time for the gate to be asked too: it gets the
+// run's timeout less a reserve (half of it, at most 1s). Example: --timeout 5s
+// sends timeout=4s; the oracle caps it at its own maximum.
+std::string recheck_target(const GatePlan& plan, const config::Url& oracle) {
+  const auto reserve = std::min(plan.timeout / 2, k_gate_reserve);
+  const auto budget = std::max(plan.timeout - reserve, config::Duration{1});
+  return oracle_target(oracle, "/v1/verdicts/" + percent_encode(plan.target) + "/recheck") +
+         "?timeout=" + config::format_duration(budget);
+}
+
+std::string describe_refusal(int status, std::string_view body) {
+  std::string out = "HTTP " + std::to_string(status);
+  error_code ec;
+  const json::value value = json::parse(body, ec);
+  if (!ec && value.is_object()) {
+    for (const std::string_view key : {"error", "detail"}) {
+      if (auto text = string_at(value.get_object(), key); text && !text->empty()) {
+        out += ": " + quote(*text);
+      }
+    }
+  }
+  return out;
+}
+
+OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_view body,
+                               consensus::WallTime now) {
+  std::string why;
+  const auto answer = parse_answer(body, why);
+  const std::string http_status = "HTTP " + std::to_string(status);
+  if (status != 200 && status != 409) {
+    if (answer && answer->verdict) {
+      return {Outcome::Hold, (status == 423 ? "" : http_status + ": ") + describe_hold(*answer)};
+    }
+    return {Outcome::Hold, describe_refusal(status, body)};
+  }
+  if (!answer) {
+    return {Outcome::Hold, http_status + ": " + why};
+  }
+  const bool ok = status == 200;
+  const std::string other = plan.expect == "healthy" ? "unhealthy" : "healthy";
+  if (answer->gate_decision != (ok ? "proceed" : "otherwise")) {
+    const std::string note = answer->gate_decision == "hold" ? ""
+                             : answer->gate_decision         ? http_status + " but decision '" +
+                                                           quote(*answer->gate_decision) + "': "
+                                                     : http_status + " without a gate decision: ";
+    return {Outcome::Hold, note + describe_hold(*answer, plan.generation)};
+  }
+  if (answer->verdict != (ok ? plan.expect : other)) {
+    return {Outcome::Hold, http_status + " (" + field(answer->gate_decision) +
+                               ") but the verdict is " + describe_hold(*answer)};
+  }
+  if (auto problem = distrust(plan, *answer, now, ok); problem) {
+    return {Outcome::Hold, *answer->verdict + " but " + *problem};
+  }
+  std::string detail = *answer->verdict + " (generation " + std::to_string(*answer->generation) +
+                       ", since " + field(answer->since) + ")";
+  if (!ok && answer->reason && !answer->reason->empty()) {
+    detail += ": " + quote(*answer->reason);
+  }
+  return {ok ? Outcome::Proceed : Outcome::Otherwise, detail};
+}
+
+}  // namespace crosscheck::daemon::gate

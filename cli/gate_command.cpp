@@ -1,0 +1,264 @@
+// `crosscheck gate`: the command line, and the decision over every oracle's
+// result (gate_oracle.hpp asks them) as an exit status. Exit 0 needs K
+// answers that check out field by field; anything doubtful is a hold.
+#include "cli/gate_command.hpp"
+
+#include "cli/gate_oracle.hpp"
+#include "cli/options.hpp"
+#include "config/secret_file.hpp"
+#include "config/types.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <exception>
+#include <optional>
+#include <ostream>
+#include <string_view>
+#include <utility>
+
+namespace crosscheck::daemon {
+namespace {
+
+namespace po = boost::program_options;
+using gate::authority;
+using gate::GatePlan;
+using gate::OracleResult;
+using gate::Outcome;
+
+constexpr std::string_view k_default_oracle = "http://127.0.0.1:9470";
+constexpr std::string_view k_default_timeout = "5s";
+constexpr std::size_t k_max_oracles = 16;
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// ---- Command line -------------------------------------------------------------
+
+constexpr const char* k_usage =
+    "usage: crosscheck gate TARGET --expect healthy|unhealthy [--stable-for D]\n"
+    "         [--generation N] [--oracle URL ...] [--require K] [--recheck]\n"
+    "         [--token-file F] [--timeout D]\n\n"
+    "Asks the oracle(s) whether TARGET is confirmed as expected. Exit status:\n"
+    "0 proceed (at least K oracles confirm), 1 confirmed otherwise, 3 hold,\n"
+    "4 no oracle reachable, 2 usage error. Proceed on 0 and only on 0.\n\n";
+
+std::optional<std::uint64_t> parse_count(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || ptr != end) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// The bearer token: the file's content without surrounding white space.
+std::optional<std::string> read_token(const std::string& path, std::string& why) {
+  return config::read_secret_file("--token-file", path, config::SecretKind::BearerToken, why);
+}
+
+// The plan from the arguments, or the usage error (printed to `err`).
+std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::ostream& out,
+                                   std::ostream& err, bool& help) {
+  std::string expect;
+  std::string stable_for;
+  std::string generation;
+  std::string require;
+  std::string timeout;
+  std::string token_file;
+  std::vector<std::string> targets;
+  std::vector<std::string> oracles;
+  po::options_description options("gate options");
+  options.add_options()("help,h", "show this help")(
+      "expect", po::value(&expect), "healthy or unhealthy: the state the failover needs")(
+      "stable-for", po::value(&stable_for), "the verdict must have held this long (e.g. 30s)")(
+      "generation", po::value(&generation), "the verdict's generation must still be N")(
+      "oracle", po::value(&oracles), "oracle base URL, repeatable (default http://127.0.0.1:9470)")(
+      "require", po::value(&require), "oracles that must confirm (default: all of them)")(
+      "recheck", "ask each oracle to probe now (POST .../recheck) before the gate")(
+      "token-file", po::value(&token_file), "bearer token for --recheck")(
+      "timeout", po::value(&timeout)->default_value(std::string(k_default_timeout)),
+      "bound on the whole run, all oracles in parallel");
+  const auto vm = parse_with_targets(args, options, targets);
+  auto fail = [&err](const std::string& why) -> std::optional<GatePlan> {
+    err << "crosscheck gate: " << why << " (see 'crosscheck gate --help')\n";
+    return std::nullopt;
+  };
+  if (vm.count("help") != 0U) {
+    // Exit 0 only for a lone --help: a script whose TARGET expanded to "-h"
+    // must not read "proceed".
+    if (args.size() != 1) {
+      return fail("--help takes no other arguments");
+    }
+    out << k_usage << options;
+    help = true;
+    return std::nullopt;
+  }
+  GatePlan plan;
+  plan.recheck = vm.count("recheck") != 0U;
+  if (targets.size() != 1 || targets.front().empty()) {
+    return fail(targets.empty() ? "missing TARGET" : "expected exactly one TARGET");
+  }
+  plan.target = targets.front();
+  if (expect != "healthy" && expect != "unhealthy") {
+    return fail(expect.empty() ? "missing --expect healthy|unhealthy"
+                               : "--expect '" + expect + "' is not healthy or unhealthy");
+  }
+  plan.expect = expect;
+  if (vm.count("stable-for") != 0U) {
+    plan.stable_for = config::parse_duration(stable_for);
+    if (!plan.stable_for) {
+      return fail("--stable-for '" + stable_for + "' is not a duration like 30s or 500ms");
+    }
+  }
+  if (vm.count("generation") != 0U) {
+    plan.generation = parse_count(generation);
+    if (!plan.generation) {
+      return fail("--generation '" + generation + "' is not a non-negative integer");
+    }
+  }
+  const auto parsed_timeout = config::parse_duration(timeout);
+  if (!parsed_timeout || parsed_timeout->count() <= 0) {
+    return fail("--timeout '" + timeout + "' is not a positive duration like 5s or 500ms");
+  }
+  plan.timeout = *parsed_timeout;
+  if (oracles.empty()) {
+    oracles.emplace_back(k_default_oracle);
+  }
+  if (oracles.size() > k_max_oracles) {
+    return fail("at most " + std::to_string(k_max_oracles) + " oracles");
+  }
+  for (const auto& text : oracles) {
+    std::string why;
+    auto url = config::Url::parse(text, &why);
+    if (url && text.find_first_of("?#@") != std::string::npos) {
+      why = "user info, query and fragment are not allowed";
+      url.reset();
+    }
+    if (!url) {
+      return fail("--oracle '" + text + "': " + why);
+    }
+    for (const auto& seen : plan.oracles) {
+      // The same oracle twice would count as two independent confirmations.
+      if (seen.scheme == url->scheme && lower(authority(seen)) == lower(authority(*url))) {
+        return fail("--oracle '" + text + "' repeats '" + seen.text + "'");
+      }
+    }
+    plan.oracles.push_back(std::move(*url));
+  }
+  plan.require = plan.oracles.size();
+  if (vm.count("require") != 0U) {
+    const auto k = parse_count(require);
+    if (!k || *k < 1 || *k > plan.oracles.size()) {
+      return fail("--require '" + require + "' must be 1 to " +
+                  std::to_string(plan.oracles.size()) + " (the number of oracles)");
+    }
+    plan.require = static_cast<std::size_t>(*k);
+  }
+  if (vm.count("token-file") != 0U) {
+    std::string why;
+    auto token = read_token(token_file, why);
+    if (!token) {
+      return fail(why);
+    }
+    plan.token = std::move(*token);
+  }
+  return plan;
+}
+
+std::string_view outcome_word(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::Proceed:
+      return "proceed";
+    case Outcome::Otherwise:
+      return "otherwise";
+    case Outcome::Hold:
+      return "hold";
+    case Outcome::Unreachable:
+      return "unreachable";
+  }
+  return "hold";
+}
+
+// "1 of 2 oracles confirms healthy", "2 of 2 oracles confirm healthy".
+std::string confirm_text(std::size_t count, std::size_t total, const std::string& state) {
+  return std::to_string(count) + " of " + std::to_string(total) +
+         (total == 1 ? " oracle" : " oracles") + (count == 1 ? " confirms " : " confirm ") + state;
+}
+
+// Prints the decision line and returns the exit status. Why oracles that
+// contradict each other hold even when K confirm: two oracles confirming
+// opposite states is the disagreement crosscheck exists to stop on.
+int decide(const GatePlan& plan, const std::vector<OracleResult>& results, std::ostream& out) {
+  auto count = [&results](Outcome outcome) {
+    return static_cast<std::size_t>(
+        std::count_if(results.begin(), results.end(),
+                      [outcome](const OracleResult& result) { return result.outcome == outcome; }));
+  };
+  const std::size_t proceed = count(Outcome::Proceed);
+  const std::size_t otherwise = count(Outcome::Otherwise);
+  const std::size_t held = count(Outcome::Hold);
+  const std::size_t unreachable = count(Outcome::Unreachable);
+  const std::size_t total = results.size();
+  const std::string other = plan.expect == "healthy" ? "unhealthy" : "healthy";
+  const std::string required =
+      plan.require == total ? "" : ", " + std::to_string(plan.require) + " required";
+  if (proceed > 0 && otherwise > 0) {
+    out << "gate: HOLD (oracles disagree: " << confirm_text(proceed, total, plan.expect) << ", "
+        << otherwise << (otherwise == 1 ? " confirms " : " confirm ") << other << ")\n";
+    return k_gate_hold;
+  }
+  if (proceed >= plan.require) {
+    out << "gate: PROCEED (" << confirm_text(proceed, total, plan.expect) << required << ")\n";
+    return k_gate_proceed;
+  }
+  if (otherwise >= plan.require) {
+    out << "gate: OTHERWISE (" << confirm_text(otherwise, total, other) << ", not " << plan.expect
+        << required << ")\n";
+    return k_gate_otherwise;
+  }
+  if (unreachable == total) {
+    out << "gate: UNREACHABLE (none of " << total << (total == 1 ? " oracle" : " oracles")
+        << " answered)\n";
+    return k_gate_unreachable;
+  }
+  out << "gate: HOLD (" << confirm_text(proceed, total, plan.expect) << ", " << plan.require
+      << " required; " << held << " hold, " << unreachable << " unreachable";
+  out << (otherwise > 0 ? ", " + std::to_string(otherwise) + " otherwise" : "") << ")\n";
+  return k_gate_hold;
+}
+
+}  // namespace
+
+int run_gate_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::optional<GatePlan> plan;
+  try {
+    bool help = false;
+    plan = parse_plan(args, out, err, help);
+    if (!plan) {
+      return help ? k_gate_proceed : k_gate_usage;
+    }
+  } catch (const std::exception& e) {  // program_options: unknown flag, missing value, ...
+    err << "crosscheck gate: " << e.what() << " (see 'crosscheck gate --help')\n";
+    return k_gate_usage;
+  }
+  try {
+    const auto results = gate::ask_oracles(*plan);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      out << "oracle " << plan->oracles[i].text << ": " << outcome_word(results[i].outcome) << ": "
+          << results[i].detail << '\n';
+    }
+    return decide(*plan, results, out);
+  } catch (const std::exception& e) {
+    err << "crosscheck gate: internal error: " << e.what() << '\n';
+    return k_gate_hold;
+  }
+}
+
+}  // namespace crosscheck::daemon

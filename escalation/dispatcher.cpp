@@ -1,0 +1,272 @@
+// The delivery threads. A worker holds its lock only to touch the queue;
+// delivery and file writes happen outside it, so submit() from the service
+// thread never waits for a slow receiver.
+#include "escalation/dispatcher.hpp"
+#include "json/write.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+namespace crosscheck::daemon {
+namespace {
+
+// The longest a worker sleeps without looking again (a stop or a clock step
+// is noticed within it).
+constexpr std::chrono::milliseconds k_max_idle{1'000};
+
+bool write_all(int fd, const std::string& text) {
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const auto rest = std::string_view(text).substr(written);
+    const auto n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+void fsync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+std::optional<boost::json::value> read_state(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text.str(), ec);
+  if (ec) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+bool write_file_atomically(const std::filesystem::path& path, const std::string& text,
+                           std::string& why) {
+  const auto temporary = path.string() + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    why = temporary + ": " + std::strerror(errno);
+    return false;
+  }
+  const bool ok = write_all(fd, text) && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0) {
+    why = path.string() + ": " + std::strerror(ok ? errno : saved);
+    ::unlink(temporary.c_str());
+    return false;
+  }
+  fsync_directory(path.parent_path().empty() ? "." : path.parent_path());
+  return true;
+}
+
+SinkWorker::SinkWorker(SinkSpec spec, const consensus::Clock& clock,
+                       std::shared_ptr<spdlog::logger> log, std::uint64_t seed)
+    : spec_(std::move(spec)),
+      clock_(clock),
+      log_(std::move(log)),
+      queue_(spec_.policy),
+      random_(seed) {
+  if (spec_.state_file.empty()) {
+    return;
+  }
+  if (const auto state = read_state(spec_.state_file)) {
+    queue_.restore(*state, clock_.monotonic());
+    if (queue_.size() > 0) {
+      log_->info("escalation sink {}: restored {} escalations from {}", spec_.name, queue_.size(),
+                 spec_.state_file.string());
+    }
+  } else if (std::filesystem::exists(spec_.state_file)) {
+    log_->error("escalation sink {}: cannot read {}; starting without its delivery state",
+                spec_.name, spec_.state_file.string());
+  }
+}
+
+SinkWorker::~SinkWorker() {
+  stop(std::chrono::milliseconds{0});
+}
+
+void SinkWorker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+bool SinkWorker::submit(const Alert& alert) {
+  bool accepted = false;
+  {
+    const std::lock_guard lock(mutex_);
+    accepted = queue_.offer(alert, clock_.monotonic());
+    dirty_ = true;
+  }
+  if (!accepted) {
+    log_->error("escalation sink {}: queue full ({} escalations); dropped key={}", spec_.name,
+                spec_.policy.capacity, alert.key);
+  }
+  wake_.notify_one();
+  return accepted;
+}
+
+std::size_t SinkWorker::pump() {
+  std::size_t attempts = 0;
+  save();
+  while (true) {
+    std::optional<DeliveryJob> job;
+    {
+      const std::lock_guard lock(mutex_);
+      job = queue_.next(clock_.monotonic());
+    }
+    if (!job) {
+      return attempts;
+    }
+    ++attempts;
+    const auto result = spec_.transport->deliver(job->alert);
+    if (result.ok) {
+      log_->info("escalation sink {}: delivered {} key={}", spec_.name,
+                 to_string(job->alert.status), job->key);
+    } else {
+      log_->warn("escalation sink {}: {} key={} not delivered: {}", spec_.name,
+                 to_string(job->alert.status), job->key, result.detail);
+    }
+    {
+      const std::lock_guard lock(mutex_);
+      queue_.complete(*job, result.ok, clock_.monotonic(), random_);
+      dirty_ = true;
+    }
+    save();
+  }
+}
+
+void SinkWorker::save() {
+  std::string text;
+  {
+    const std::lock_guard lock(mutex_);
+    if (!dirty_) {
+      return;
+    }
+    dirty_ = false;  // also the worker's "something changed" wake-up flag
+    if (spec_.state_file.empty()) {
+      return;
+    }
+    text = json_text::write(queue_.to_json());
+  }
+  std::string why;
+  if (!write_file_atomically(spec_.state_file, text, why)) {
+    log_->error("escalation sink {}: cannot save delivery state: {}", spec_.name, why);
+  }
+}
+
+void SinkWorker::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    const bool draining = stopping_;
+    if (draining && clock_.monotonic() >= drain_until_) {
+      break;
+    }
+    lock.unlock();
+    pump();
+    lock.lock();
+    if (draining) {
+      break;  // one last pass over what was due at stop
+    }
+    auto wait = k_max_idle;
+    if (const auto due = queue_.next_due()) {
+      wait = std::clamp(
+          std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.monotonic()),
+          std::chrono::milliseconds{0}, k_max_idle);
+    }
+    wake_.wait_for(lock, wait, [this] { return stopping_ || dirty_; });
+  }
+}
+
+void SinkWorker::request_stop(std::chrono::milliseconds drain) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      stopping_ = true;
+      drain_until_ = clock_.monotonic() + drain;
+    }
+  }
+  wake_.notify_one();
+}
+
+void SinkWorker::stop(std::chrono::milliseconds drain) {
+  request_stop(drain);
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  save();
+}
+
+SinkCounters SinkWorker::counters() const {
+  const std::lock_guard lock(mutex_);
+  return queue_.counters();
+}
+
+Delivered SinkWorker::delivered(const std::string& key) const {
+  const std::lock_guard lock(mutex_);
+  return queue_.delivered(key);
+}
+
+EscalationDispatcher::EscalationDispatcher(std::vector<SinkSpec> sinks,
+                                           const consensus::Clock& clock,
+                                           const std::shared_ptr<spdlog::logger>& log) {
+  std::random_device seed;
+  for (auto& sink : sinks) {
+    workers_.push_back(std::make_unique<SinkWorker>(
+        std::move(sink), clock, log, (static_cast<std::uint64_t>(seed()) << 32U) | seed()));
+    workers_.back()->start();
+  }
+}
+
+EscalationDispatcher::~EscalationDispatcher() {
+  stop(std::chrono::milliseconds{0});
+}
+
+void EscalationDispatcher::submit(const Alert& alert) {
+  for (auto& worker : workers_) {
+    worker->submit(alert);
+  }
+}
+
+void EscalationDispatcher::stop(std::chrono::milliseconds drain) {
+  for (auto& worker : workers_) {
+    worker->request_stop(drain);  // all drain at once, not one after another
+  }
+  for (auto& worker : workers_) {
+    worker->stop(drain);
+  }
+}
+
+std::vector<std::pair<std::string, SinkCounters>> EscalationDispatcher::counters() const {
+  std::vector<std::pair<std::string, SinkCounters>> out;
+  for (const auto& worker : workers_) {
+    out.emplace_back(worker->name(), worker->counters());
+  }
+  return out;
+}
+
+}  // namespace crosscheck::daemon

@@ -1,0 +1,15 @@
+#include "net/system_clock.hpp"
+
+#include <chrono>
+
+namespace crosscheck::daemon {
+
+consensus::MonoTime SystemClock::monotonic() const {
+  return std::chrono::time_point_cast<consensus::Duration>(std::chrono::steady_clock::now());
+}
+
+consensus::WallTime SystemClock::system() const {
+  return std::chrono::time_point_cast<consensus::Duration>(std::chrono::system_clock::now());
+}
+
+}  // namespace crosscheck::daemon

@@ -1,0 +1,115 @@
+// Pulling peers' votes: one thread per configured peer GETs its signed
+// /v1/peer/votes every interval (backoff with full jitter while it fails)
+// and hands decoded exports and reachability changes to callbacks, which the
+// service posts to its own thread. The decisions (backoff, reachability,
+// turning an export into engine input) are pure functions below.
+#pragma once
+
+#include "config/config.hpp"
+#include "consensus/engine.hpp"
+#include "peers/auth.hpp"
+#include "peers/protocol.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace crosscheck::daemon {
+
+constexpr std::chrono::milliseconds k_peer_backoff_cap{60'000};
+
+// A peer's export as received, with half the measured round trip (no clock
+// synchronisation: the origin's age plus transfer time dates each vote).
+struct PeerPull {
+  PeerExport votes;
+  std::chrono::milliseconds transfer{0};
+};
+
+// A peer crossing its unreachable_after threshold, either way. `since` is
+// when it last answered (or when pulling started): it keys the episode.
+struct PeerReachability {
+  std::string peer;
+  bool reachable = false;
+  consensus::WallTime since;
+  std::string reason;
+};
+
+// Full-jitter exponential backoff: uniform in [0, min(cap, base * 2^failures)]
+// given `unit` in [0, 1). failures 1, base 300ms -> up to 600ms; 20 -> up to cap.
+std::chrono::milliseconds backoff_delay(int failures, std::chrono::milliseconds base,
+                                        std::chrono::milliseconds cap, double unit);
+
+// Tracks one peer's answers against unreachable_after; reports each crossing once.
+class PeerHealth {
+ public:
+  PeerHealth(std::string peer, consensus::Duration unreachable_after,
+             const consensus::Instant& start);
+  // One pull's result at `now`; the crossing to escalate or resolve, if any.
+  std::optional<PeerReachability> record(bool answered, const consensus::Instant& now,
+                                         const std::string& error);
+
+ private:
+  std::string peer_;
+  consensus::Duration unreachable_after_;
+  consensus::Instant last_answer_;
+  bool unreachable_ = false;
+};
+
+// Feeds a pull into the engine at `now`: registers every NODE/VANTAGE with
+// its domain and sets its vote, dated now - age - transfer. Returns the
+// vantages it set (for last_seen).
+std::vector<std::string> import_pull(consensus::Engine& engine, const PeerPull& pull,
+                                     const consensus::Instant& now);
+
+// The escalation (PeerUnreachable) or its resolution (PeerReachable).
+consensus::Event reachability_event(const PeerReachability& change, const consensus::Instant& now);
+
+// Every peer's key_file, read once (trailing whitespace removed); nullopt
+// with `why` when one cannot be read or is empty.
+std::optional<std::vector<PeerKey>> load_peer_keys(const std::vector<config::PeerConfig>& peers,
+                                                   std::string& why);
+
+struct PeerClientOptions {
+  std::string node;  // this node's name, signed into every request
+  std::chrono::milliseconds interval{10'000};
+  std::chrono::milliseconds timeout{2'000};
+  std::vector<config::PeerConfig> peers;
+  std::vector<PeerKey> keys;                              // parallel to peers
+  std::function<void(PeerPull)> on_pull;                  // called on a puller thread
+  std::function<void(PeerReachability)> on_reachability;  // called on a puller thread
+  std::function<void(const std::string&, const std::string&)> on_error;  // peer, why
+};
+
+class PeerClient {
+ public:
+  explicit PeerClient(PeerClientOptions options);
+  // stop()s.
+  ~PeerClient();
+  PeerClient(const PeerClient&) = delete;
+  PeerClient& operator=(const PeerClient&) = delete;
+  PeerClient(PeerClient&&) = delete;
+  PeerClient& operator=(PeerClient&&) = delete;
+
+  void start();
+  // Ends every puller (a pull in flight ends within its timeout) and joins.
+  void stop();
+
+ private:
+  void pull_loop(std::size_t index);
+  // Waits `delay` unless stop() comes first; false when stopping.
+  bool wait(std::chrono::milliseconds delay);
+
+  PeerClientOptions options_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+};
+
+}  // namespace crosscheck::daemon

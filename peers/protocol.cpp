@@ -1,0 +1,244 @@
+#include "peers/protocol.hpp"
+
+#include "snapshot/json_views.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <span>
+
+namespace crosscheck::daemon {
+namespace {
+
+namespace json = boost::json;
+namespace cs = crosscheck::consensus;
+
+constexpr std::array<std::string_view, 3> k_export_keys{"node", "version", "votes"};
+constexpr std::array<std::string_view, 9> k_vote_keys{
+    "target", "vantage", "domain", "vote", "age_ms", "layer", "detail", "answers", "latency_ms"};
+
+json::object vote_json(const cs::Evidence& evidence, std::string_view target,
+                       const cs::Instant& now) {
+  json::object out;
+  out["target"] = target;
+  out["vantage"] = evidence.vantage;
+  out["domain"] = evidence.domain;
+  out["vote"] = cs::to_string(evidence.raw_vote);
+  out["age_ms"] = nullptr;
+  if (evidence.last_observed) {
+    // Why monotonic: a wall clock stepped 2 minutes here would age every
+    // vote by 2 minutes on the peers (stale there, so unknown).
+    out["age_ms"] = std::max<std::int64_t>(0, (now.mono - evidence.last_observed->mono).count());
+  }
+  const cs::Observation empty;
+  const cs::Observation& last = evidence.last ? *evidence.last : empty;
+  out["layer"] = cs::to_string(last.layer);
+  out["detail"] = last.detail;
+  json::array answers;
+  for (const auto& answer : last.answers) {
+    answers.emplace_back(answer);
+  }
+  out["answers"] = std::move(answers);
+  out["latency_ms"] = last.latency_ms;
+  return out;
+}
+
+// Decoding: each reader fills one field or says what is wrong with it.
+class VoteReader {
+ public:
+  VoteReader(const json::object& object, std::string& why) : object_(object), why_(why) {}
+
+  bool only_keys(std::span<const std::string_view> keys) {
+    for (const auto& [key, value] : object_) {
+      if (std::find(keys.begin(), keys.end(), std::string_view(key)) == keys.end()) {
+        return fail("unknown field '" + std::string(key) + "'");
+      }
+    }
+    return true;
+  }
+
+  bool name(std::string_view key, std::string& out) {
+    const json::string* text = string_at(key);
+    if (text == nullptr || !is_peer_name(*text)) {
+      return fail(std::string(key) + " must be a name of 1 to 128 [A-Za-z0-9._-]");
+    }
+    out = std::string(*text);
+    return true;
+  }
+
+  bool label(std::string_view key, std::size_t limit, std::string& out) {
+    const json::string* text = string_at(key);
+    if (text == nullptr || text->size() > limit ||
+        std::any_of(text->begin(), text->end(),
+                    [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; })) {
+      return fail(std::string(key) + " must be a string of at most " + std::to_string(limit) +
+                  " bytes without control characters");
+    }
+    out = std::string(*text);
+    return true;
+  }
+
+  template <typename Enum, typename Parse>
+  bool choice(std::string_view key, Parse parse, Enum& out) {
+    const json::string* text = string_at(key);
+    const auto parsed = text != nullptr ? parse(std::string_view(*text)) : std::nullopt;
+    if (!parsed) {
+      return fail("unknown " + std::string(key) + " value");
+    }
+    out = *parsed;
+    return true;
+  }
+
+  bool age(std::optional<std::chrono::milliseconds>& out) {
+    const json::value* value = object_.if_contains("age_ms");
+    if (value != nullptr && value->is_null()) {
+      out.reset();
+      return true;
+    }
+    const auto* number = value != nullptr ? value->if_int64() : nullptr;
+    if (number == nullptr || *number < 0 || *number > k_peer_max_age.count()) {
+      return fail("age_ms must be null or an integer in [0, 86400000]");
+    }
+    out = std::chrono::milliseconds(*number);
+    return true;
+  }
+
+  bool latency(double& out) {
+    const json::value* value = object_.if_contains("latency_ms");
+    const bool numeric = value != nullptr && (value->is_double() || value->is_int64());
+    out = numeric ? value->to_number<double>() : -1;
+    if (!numeric || !std::isfinite(out) || out < 0) {
+      return fail("latency_ms must be a non-negative number");
+    }
+    return true;
+  }
+
+  bool answers(std::vector<std::string>& out) {
+    const json::value* value = object_.if_contains("answers");
+    const json::array* list = value != nullptr ? value->if_array() : nullptr;
+    if (list == nullptr || list->size() > k_peer_max_answers) {
+      return fail("answers must be an array of at most 64 strings");
+    }
+    for (const auto& item : *list) {
+      const json::string* text = item.if_string();
+      if (text == nullptr || text->size() > k_peer_max_answer_bytes) {
+        return fail("answers must hold strings of at most 256 bytes");
+      }
+      out.emplace_back(*text);
+    }
+    return true;
+  }
+
+  bool fail(std::string why) {
+    why_ = std::move(why);
+    return false;
+  }
+
+ private:
+  const json::string* string_at(std::string_view key) const {
+    const json::value* value = object_.if_contains(key);
+    return value != nullptr ? value->if_string() : nullptr;
+  }
+
+  const json::object& object_;
+  std::string& why_;
+};
+
+bool decode_vote(const json::value& value, PeerVote& vote, std::string& why) {
+  const json::object* object = value.if_object();
+  if (object == nullptr) {
+    why = "a vote must be an object";
+    return false;
+  }
+  VoteReader read(*object, why);
+  return read.only_keys(k_vote_keys) && read.name("target", vote.target) &&
+         read.name("vantage", vote.vantage) &&
+         read.label("domain", k_peer_max_name_bytes, vote.domain) &&
+         (!vote.domain.empty() || read.fail("domain must not be empty")) &&
+         read.choice("vote", cs::parse_vote, vote.vote) && read.age(vote.age) &&
+         read.choice("layer", cs::parse_layer, vote.layer) &&
+         read.label("detail", k_peer_max_detail_bytes, vote.detail) && read.answers(vote.answers) &&
+         read.latency(vote.latency_ms);
+}
+
+bool decode_header(const json::object& object, std::string_view expected_node, PeerExport& out,
+                   std::string& why) {
+  VoteReader read(object, why);
+  if (!read.only_keys(k_export_keys) || !read.name("node", out.node)) {
+    return false;
+  }
+  const json::value* version = object.if_contains("version");
+  if (version == nullptr || !version->is_int64() ||
+      version->as_int64() != k_peer_protocol_version) {
+    return read.fail("version must be 1");
+  }
+  if (out.node != expected_node) {
+    return read.fail("the export is from node '" + out.node + "', expected '" +
+                     std::string(expected_node) + "'");
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_peer_name(std::string_view name) {
+  return !name.empty() && name.size() <= k_peer_max_name_bytes &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+                  c == '-';
+         });
+}
+
+std::string export_votes(const Snapshot& snapshot, const consensus::Instant& now) {
+  json::array votes;
+  for (const auto& view : snapshot.targets) {
+    for (const auto& evidence : view.verdict.evidence) {
+      if (evidence.node.empty()) {  // local only: a peer's votes are never re-exported
+        votes.emplace_back(vote_json(evidence, view.verdict.target, now));
+      }
+    }
+  }
+  json::object out;
+  out["node"] = snapshot.node;
+  out["version"] = k_peer_protocol_version;
+  out["votes"] = std::move(votes);
+  return to_body(out);
+}
+
+std::optional<PeerExport> decode_export(std::string_view body, std::string_view expected_node,
+                                        std::string& why) {
+  if (body.size() > k_peer_body_limit) {
+    why = "the export is larger than 1 MiB";
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(body, ec);
+  const json::object* object = ec ? nullptr : parsed.if_object();
+  if (object == nullptr) {
+    why = ec ? "not JSON: " + ec.message() : "the export must be a JSON object";
+    return std::nullopt;
+  }
+  PeerExport out;
+  if (!decode_header(*object, expected_node, out, why)) {
+    return std::nullopt;
+  }
+  const json::value* list = object->if_contains("votes");
+  const json::array* votes = list != nullptr ? list->if_array() : nullptr;
+  if (votes == nullptr) {
+    why = "votes must be an array";
+    return std::nullopt;
+  }
+  out.votes.resize(votes->size());
+  for (std::size_t i = 0; i < votes->size(); ++i) {
+    if (!decode_vote((*votes)[i], out.votes[i], why)) {
+      why.insert(0, "votes[" + std::to_string(i) + "]: ");
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+}  // namespace crosscheck::daemon

@@ -1,0 +1,63 @@
+// The peer wire format (GET /v1/peer/votes): what one node exports of its
+// own votes and how a puller decodes it. Pure: no I/O, no clock reads; a
+// decoder that validates every field and never throws on what a peer sent.
+#pragma once
+
+#include "consensus/types.hpp"
+#include "snapshot/snapshot.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crosscheck::daemon {
+
+constexpr std::string_view k_peer_votes_path = "/v1/peer/votes";
+constexpr int k_peer_protocol_version = 1;
+// Largest export a puller reads; larger is refused, not truncated.
+constexpr std::size_t k_peer_body_limit = std::size_t{1024} * 1024;
+// Per-vote bounds (a vote's detail is one line, answers a handful of records).
+constexpr std::size_t k_peer_max_name_bytes = 128;
+constexpr std::size_t k_peer_max_detail_bytes = 1024;
+constexpr std::size_t k_peer_max_answers = 64;
+constexpr std::size_t k_peer_max_answer_bytes = 256;
+// An age past this is nonsense from a broken peer (a day).
+constexpr std::chrono::milliseconds k_peer_max_age{24LL * 60 * 60 * 1000};
+
+// One of the origin's local votes, as exported.
+struct PeerVote {
+  std::string target;
+  std::string vantage;  // the origin's local name (the puller prefixes NODE/)
+  std::string domain;
+  consensus::Vote vote = consensus::Vote::Unknown;
+  // Age of the vote's last real observation on the origin's clock; nullopt
+  // when it never observed.
+  std::optional<std::chrono::milliseconds> age;
+  consensus::Layer layer = consensus::Layer::None;
+  std::string detail;
+  std::vector<std::string> answers;
+  double latency_ms = 0;
+};
+
+struct PeerExport {
+  std::string node;
+  std::vector<PeerVote> votes;
+};
+
+// The export body at origin time `now`: the snapshot's evidence of local
+// vantages only (remote ones are never re-exported, so no echoes), with the
+// vote before suspicion (each node judges suspicion itself).
+std::string export_votes(const Snapshot& snapshot, const consensus::Instant& now);
+
+// Decodes and validates an export from peer `expected_node`; nullopt with
+// `why` when anything is off (size, JSON, types, names, vote, version, node).
+std::optional<PeerExport> decode_export(std::string_view body, std::string_view expected_node,
+                                        std::string& why);
+
+// Node, vantage, target and domain names: 1..128 of [A-Za-z0-9._-] (config's rule).
+bool is_peer_name(std::string_view name);
+
+}  // namespace crosscheck::daemon

@@ -1,0 +1,308 @@
+// Field by field, the REST contract's JSON. One function per shape; the
+// verdict with evidence is the summary plus its detail, so the two never
+// disagree on a shared field.
+#include "snapshot/json_views.hpp"
+
+#include "config/types.hpp"
+#include "consensus/time_format.hpp"
+#include "json/write.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/string.hpp>
+
+#include <algorithm>
+#include <initializer_list>
+
+namespace crosscheck::daemon {
+namespace {
+
+namespace cs = consensus;
+namespace json = boost::json;
+
+json::value text_or_null(std::string_view text) {
+  if (text.empty()) {
+    return nullptr;
+  }
+  return json::string(text);
+}
+
+json::value verdict_kind_or_null(const std::optional<cs::VerdictKind>& kind) {
+  if (!kind) {
+    return nullptr;
+  }
+  return json::string(cs::to_string(*kind));
+}
+
+json::value layer_or_null(const std::optional<cs::Layer>& layer) {
+  if (!layer || *layer == cs::Layer::None) {
+    return nullptr;
+  }
+  return json::string(cs::to_string(*layer));
+}
+
+json::array strings_json(const std::vector<std::string>& items) {
+  json::array out;
+  out.reserve(items.size());
+  for (const auto& item : items) {
+    out.emplace_back(json::string(item));
+  }
+  return out;
+}
+
+json::object votes_json(const cs::VoteCounts& votes) {
+  json::object out;
+  out["up"] = votes.up;
+  out["down"] = votes.down;
+  out["unknown"] = votes.unknown;
+  out["down_quorum"] = votes.down_quorum;
+  out["up_quorum"] = votes.up_quorum;
+  // Domains whose own vantages disagree: counted neither up nor down.
+  out["split"] = votes.split;
+  out["split_domains"] = strings_json(votes.split_domains);
+  return out;
+}
+
+json::object divergence_json(const Divergence& divergence) {
+  json::object out;
+  out["vantage"] = divergence.vantage;
+  out["domain"] = divergence.domain;
+  out["answers"] = strings_json(divergence.answers);
+  return out;
+}
+
+// One vote as the engine counted it, with the newest observation behind it
+// (null fields when the vantage has not observed this target yet).
+json::object evidence_json(const cs::Evidence& evidence, std::string_view local_node) {
+  json::object out;
+  out["vantage"] = evidence.vantage;
+  out["node"] = text_or_null(evidence.node.empty() ? local_node : evidence.node);
+  out["domain"] = evidence.domain;
+  out["vote"] = cs::to_string(evidence.vote);
+  out["suspect"] = evidence.suspect;
+  out["last_observed"] =
+      evidence.last_observed ? time_json(evidence.last_observed->wall) : json::value(nullptr);
+  if (evidence.last) {
+    const cs::Observation& last = *evidence.last;
+    out["latency_ms"] = last.latency_ms;
+    out["layer"] = layer_or_null(last.layer);
+    out["detail"] = text_or_null(last.detail);
+    out["answers"] = strings_json(last.answers);
+  } else {
+    out["latency_ms"] = nullptr;
+    out["layer"] = nullptr;
+    out["detail"] = nullptr;
+    out["answers"] = nullptr;
+  }
+  return out;
+}
+
+json::value override_or_null(const std::optional<cs::Override>& value) {
+  if (!value) {
+    return nullptr;
+  }
+  json::object out;
+  out["verdict"] = cs::to_string(value->verdict);
+  out["reason"] = value->reason;
+  out["by"] = text_or_null(value->by);
+  out["set_at"] = cs::format_rfc3339(value->set_at);
+  out["expires_at"] = cs::format_rfc3339(value->expires_at);
+  return out;
+}
+
+json::value last_known_good_or_null(cs::LastKnownGood value) {
+  if (value == cs::LastKnownGood::NotTried) {
+    return nullptr;
+  }
+  return json::string(cs::to_string(value));
+}
+
+// Reads `name` from a JSON object as a string; false when present but not one.
+bool string_field(const json::object& body, std::string_view name,
+                  std::optional<std::string>& out) {
+  const json::value* value = body.if_contains(name);
+  if (value == nullptr) {
+    return true;
+  }
+  if (!value->is_string()) {
+    return false;
+  }
+  out = std::string(value->as_string());
+  return true;
+}
+
+// Parses a write's JSON object body, allowing only `names` as keys.
+std::optional<json::object> parse_object(std::string_view text,
+                                         std::initializer_list<std::string_view> names,
+                                         std::string& why) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) {
+    why = "the body must be a JSON object";
+    return std::nullopt;
+  }
+  for (const auto& item : parsed.as_object()) {
+    if (std::find(names.begin(), names.end(), item.key()) == names.end()) {
+      why = "unknown field '" + std::string(item.key()) + "'";
+      return std::nullopt;
+    }
+  }
+  return std::move(parsed.as_object());
+}
+
+// The actor named by {"by": "..."}, or k_default_actor; nullopt (with why) when bad.
+std::optional<std::string> actor(const std::optional<std::string>& by, std::string& why) {
+  if (!by) {
+    return std::string(k_default_actor);
+  }
+  if (by->empty() || by->size() > k_max_by_bytes) {
+    why = "by must be 1 to " + std::to_string(k_max_by_bytes) + " bytes";
+    return std::nullopt;
+  }
+  return *by;
+}
+
+}  // namespace
+
+std::optional<cs::Override> parse_override_body(std::string_view body, cs::WallTime now,
+                                                std::string& why) {
+  const auto object = parse_object(body, {"verdict", "reason", "ttl", "by"}, why);
+  if (!object) {
+    return std::nullopt;
+  }
+  std::optional<std::string> verdict;
+  std::optional<std::string> reason;
+  std::optional<std::string> ttl;
+  std::optional<std::string> by;
+  if (!string_field(*object, "verdict", verdict) || !string_field(*object, "reason", reason) ||
+      !string_field(*object, "ttl", ttl) || !string_field(*object, "by", by)) {
+    why = "verdict, reason, ttl and by must be strings";
+    return std::nullopt;
+  }
+  const auto kind = verdict ? cs::parse_verdict_kind(*verdict) : std::nullopt;
+  if (!kind || (*kind != cs::VerdictKind::Healthy && *kind != cs::VerdictKind::Unhealthy)) {
+    why = "verdict must be healthy or unhealthy";
+    return std::nullopt;
+  }
+  if (!reason || reason->empty() || reason->size() > k_max_reason_bytes) {
+    why = "reason is required (1 to " + std::to_string(k_max_reason_bytes) + " bytes)";
+    return std::nullopt;
+  }
+  const auto duration = ttl ? config::parse_duration(*ttl) : std::nullopt;
+  if (!duration || *duration <= config::Duration::zero() || *duration > k_max_override_ttl) {
+    why = "ttl must be a positive duration of at most 7d, such as 30m";
+    return std::nullopt;
+  }
+  auto who = actor(by, why);
+  if (!who) {
+    return std::nullopt;
+  }
+  return cs::Override{*kind, std::move(*reason), std::move(*who), now, now + *duration};
+}
+
+std::optional<std::string> parse_ack_body(std::string_view body, std::string& why) {
+  std::optional<std::string> by;
+  if (!body.empty()) {
+    const auto object = parse_object(body, {"by"}, why);
+    if (!object) {
+      return std::nullopt;
+    }
+    if (!string_field(*object, "by", by)) {
+      why = "by must be a string";
+      return std::nullopt;
+    }
+  }
+  return actor(by, why);
+}
+
+json::value time_json(const std::optional<cs::WallTime>& at) {
+  if (!at) {
+    return nullptr;
+  }
+  return json::string(cs::format_rfc3339(*at));
+}
+
+json::object verdict_summary_json(const cs::Verdict& verdict) {
+  json::object out;
+  out["target"] = verdict.target;
+  out["verdict"] = cs::to_string(verdict.kind);
+  out["held"] = verdict_kind_or_null(verdict.held);
+  out["fresh"] = verdict.fresh;
+  out["generation"] = verdict.generation;
+  out["since"] = cs::format_rfc3339(verdict.since);
+  out["evaluated_at"] = cs::format_rfc3339(verdict.evaluated_at);
+  out["valid_until"] = cs::format_rfc3339(verdict.valid_until);
+  out["reason"] = verdict.reason;
+  out["failing_layer"] = layer_or_null(verdict.failing_layer);
+  return out;
+}
+
+json::object verdict_json(const TargetView& view, std::string_view local_node) {
+  const cs::Verdict& verdict = view.verdict;
+  json::object out = verdict_summary_json(verdict);
+  out["votes"] = votes_json(verdict.votes);
+  json::array divergence;
+  for (const auto& item : view.divergence) {
+    divergence.emplace_back(divergence_json(item));
+  }
+  out["divergence"] = std::move(divergence);
+  json::array evidence;
+  for (const auto& item : verdict.evidence) {
+    evidence.emplace_back(evidence_json(item, local_node));
+  }
+  out["evidence"] = std::move(evidence);
+  out["reason_code"] = cs::to_string(verdict.reason_code);
+  out["last_known_good"] = last_known_good_or_null(verdict.last_known_good);
+  out["override"] = override_or_null(verdict.override_in_force);
+  out["canary"] = verdict.canary;
+  return out;
+}
+
+json::object transition_json(const TransitionView& transition) {
+  json::object out;
+  out["generation"] = transition.generation;
+  out["at"] = cs::format_rfc3339(transition.at);
+  out["verdict"] = cs::to_string(transition.verdict);
+  out["held"] = verdict_kind_or_null(transition.held);
+  out["reason_code"] = cs::to_string(transition.reason_code);
+  out["reason"] = transition.reason;
+  return out;
+}
+
+json::object vantage_json(const VantageView& vantage) {
+  json::object out;
+  out["name"] = vantage.name;
+  out["node"] = text_or_null(vantage.node);
+  out["domain"] = vantage.domain;
+  out["suspect"] = vantage.suspect;
+  out["suspect_reason"] = text_or_null(vantage.suspect_reason);
+  out["last_seen"] = time_json(vantage.last_seen);
+  return out;
+}
+
+json::object escalation_json(const EscalationView& escalation) {
+  json::object out;
+  out["id"] = escalation.id;
+  out["key"] = escalation.key;
+  out["kind"] = cs::to_string(escalation.kind);
+  out["target"] = text_or_null(escalation.target);
+  out["vantage"] = text_or_null(escalation.vantage);
+  out["reason"] = escalation.reason;
+  out["opened_at"] = cs::format_rfc3339(escalation.opened_at);
+  out["acked_at"] = time_json(escalation.acked_at);
+  out["acked_by"] = text_or_null(escalation.acked_by);
+  return out;
+}
+
+json::object error_json(std::string_view error, std::string_view detail) {
+  json::object out;
+  out["error"] = error;
+  out["detail"] = detail;
+  return out;
+}
+
+std::string to_body(const json::value& value) {
+  return json_text::write(value);
+}
+
+}  // namespace crosscheck::daemon

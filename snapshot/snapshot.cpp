@@ -1,0 +1,17 @@
+// Snapshot lookups. A snapshot is immutable once published, so these are
+// plain reads with no locking.
+#include "snapshot/snapshot.hpp"
+
+namespace crosscheck::daemon {
+
+const TargetView* Snapshot::find(std::string_view target) const {
+  // Linear: targets are a config-sized list (tens), kept in config order.
+  for (const auto& view : targets) {
+    if (view.verdict.target == target) {
+      return &view;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace crosscheck::daemon

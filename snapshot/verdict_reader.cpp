@@ -1,0 +1,217 @@
+// Field by field, the inverse of api_json.cpp's verdict shapes. Lenient on
+// absent or mistyped optional fields (an older or newer server), strict only
+// on what identifies a verdict: its target and its kind.
+#include "snapshot/verdict_reader.hpp"
+
+#include "consensus/time_format.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace crosscheck::daemon {
+namespace {
+
+namespace cs = consensus;
+namespace json = boost::json;
+
+std::string text_at(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
+}
+
+bool bool_at(const json::object& object, std::string_view key, bool fallback) {
+  const auto* value = object.if_contains(key);
+  return value != nullptr && value->is_bool() ? value->get_bool() : fallback;
+}
+
+std::optional<double> number_at(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr || !value->is_number()) {
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  const auto number = value->to_number<double>(ec);
+  return ec ? std::nullopt : std::optional<double>(number);
+}
+
+int int_at(const json::object& object, std::string_view key) {
+  return static_cast<int>(number_at(object, key).value_or(0));
+}
+
+std::optional<cs::WallTime> time_at(const json::object& object, std::string_view key) {
+  return cs::parse_rfc3339(text_at(object, key));
+}
+
+std::vector<std::string> strings_at(const json::object& object, std::string_view key) {
+  std::vector<std::string> out;
+  const auto* value = object.if_contains(key);
+  if (value != nullptr && value->is_array()) {
+    for (const auto& item : value->get_array()) {
+      if (item.is_string()) {
+        out.emplace_back(item.get_string());
+      }
+    }
+  }
+  return out;
+}
+
+const json::array* array_at(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  return value != nullptr && value->is_array() ? &value->get_array() : nullptr;
+}
+
+cs::Vote vote_of(std::string_view text) {
+  if (text == "up") {
+    return cs::Vote::Up;
+  }
+  return text == "down" ? cs::Vote::Down : cs::Vote::Unknown;
+}
+
+cs::Evidence read_evidence(const json::object& object) {
+  cs::Evidence out;
+  out.vantage = text_at(object, "vantage");
+  out.node = text_at(object, "node");
+  out.domain = text_at(object, "domain");
+  out.vote = vote_of(text_at(object, "vote"));
+  out.raw_vote = out.vote;
+  out.suspect = bool_at(object, "suspect", false);
+  if (const auto at = time_at(object, "last_observed"); at) {
+    out.last_observed = cs::Instant{{}, *at};
+  }
+  // api_json writes latency_ms (and the rest) only for an observed vantage.
+  if (const auto latency = number_at(object, "latency_ms"); latency) {
+    cs::Observation last;
+    last.vantage = out.vantage;
+    last.latency_ms = *latency;
+    last.layer = cs::parse_layer(text_at(object, "layer")).value_or(cs::Layer::None);
+    last.detail = text_at(object, "detail");
+    last.answers = strings_at(object, "answers");
+    if (out.last_observed) {
+      last.at = *out.last_observed;
+    }
+    out.last = std::move(last);
+  }
+  return out;
+}
+
+std::optional<cs::Override> read_override(const json::object& object) {
+  const auto* value = object.if_contains("override");
+  if (value == nullptr || !value->is_object()) {
+    return std::nullopt;
+  }
+  const auto& item = value->get_object();
+  cs::Override out;
+  out.verdict = cs::parse_verdict_kind(text_at(item, "verdict")).value_or(cs::VerdictKind::Unknown);
+  out.reason = text_at(item, "reason");
+  out.by = text_at(item, "by");
+  out.set_at = time_at(item, "set_at").value_or(cs::WallTime{});
+  out.expires_at = time_at(item, "expires_at").value_or(cs::WallTime{});
+  return out;
+}
+
+cs::ReasonCode reason_code_of(std::string_view text) {
+  for (const auto code :
+       {cs::ReasonCode::Quorum, cs::ReasonCode::Dispute, cs::ReasonCode::Insufficient,
+        cs::ReasonCode::Flapping, cs::ReasonCode::BlastRadius, cs::ReasonCode::Override,
+        cs::ReasonCode::Restored}) {
+    if (cs::to_string(code) == text) {
+      return code;
+    }
+  }
+  return cs::ReasonCode::Insufficient;
+}
+
+void read_details(const json::object& object, TargetView& view) {
+  cs::Verdict& verdict = view.verdict;
+  if (const auto* votes = object.if_contains("votes"); votes != nullptr && votes->is_object()) {
+    const auto& counts = votes->get_object();
+    verdict.votes.up = int_at(counts, "up");
+    verdict.votes.down = int_at(counts, "down");
+    verdict.votes.unknown = int_at(counts, "unknown");
+    verdict.votes.down_quorum = int_at(counts, "down_quorum");
+    verdict.votes.up_quorum = int_at(counts, "up_quorum");
+    verdict.votes.split = int_at(counts, "split");
+    verdict.votes.split_domains = strings_at(counts, "split_domains");
+  }
+  if (const auto* items = array_at(object, "evidence"); items != nullptr) {
+    for (const auto& item : *items) {
+      if (item.is_object()) {
+        verdict.evidence.push_back(read_evidence(item.get_object()));
+      }
+    }
+  }
+  if (const auto* items = array_at(object, "divergence"); items != nullptr) {
+    for (const auto& item : *items) {
+      if (item.is_object()) {
+        const auto& entry = item.get_object();
+        view.divergence.push_back(Divergence{text_at(entry, "vantage"), text_at(entry, "domain"),
+                                             strings_at(entry, "answers")});
+      }
+    }
+  }
+  verdict.reason_code = reason_code_of(text_at(object, "reason_code"));
+  verdict.last_known_good = cs::parse_last_known_good(text_at(object, "last_known_good"))
+                                .value_or(cs::LastKnownGood::NotTried);
+  verdict.override_in_force = read_override(object);
+  verdict.canary = bool_at(object, "canary", false);
+}
+
+}  // namespace
+
+std::optional<json::value> parse_json(std::string_view text, std::string& why) {
+  boost::system::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec) {
+    why = "malformed JSON (" + ec.message() + ")";
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<TargetView> read_verdict(const json::value& value, std::string& why) {
+  if (!value.is_object()) {
+    why = "a verdict is not a JSON object";
+    return std::nullopt;
+  }
+  const auto& object = value.get_object();
+  TargetView view;
+  cs::Verdict& verdict = view.verdict;
+  verdict.target = text_at(object, "target");
+  const auto kind = cs::parse_verdict_kind(text_at(object, "verdict"));
+  if (verdict.target.empty() || !kind) {
+    why = "a verdict without a target name or a known verdict";
+    return std::nullopt;
+  }
+  verdict.kind = *kind;
+  verdict.held = cs::parse_verdict_kind(text_at(object, "held"));
+  verdict.fresh = bool_at(object, "fresh", true);
+  verdict.generation = static_cast<std::uint64_t>(number_at(object, "generation").value_or(0));
+  verdict.since = time_at(object, "since").value_or(cs::WallTime{});
+  verdict.evaluated_at = time_at(object, "evaluated_at").value_or(cs::WallTime{});
+  verdict.valid_until = time_at(object, "valid_until").value_or(cs::WallTime{});
+  verdict.reason = text_at(object, "reason");
+  verdict.failing_layer = cs::parse_layer(text_at(object, "failing_layer"));
+  read_details(object, view);
+  return view;
+}
+
+std::optional<VerdictList> read_verdict_list(const json::value& value, std::string& why) {
+  const auto* items = value.is_object() ? array_at(value.get_object(), "verdicts") : nullptr;
+  if (items == nullptr) {
+    why = "the answer has no \"verdicts\" list";
+    return std::nullopt;
+  }
+  VerdictList list;
+  list.revision = static_cast<std::uint64_t>(number_at(value.get_object(), "revision").value_or(0));
+  list.node = text_at(value.get_object(), "node");
+  for (const auto& item : *items) {
+    auto view = read_verdict(item, why);
+    if (!view) {
+      return std::nullopt;
+    }
+    list.has_votes.push_back(item.get_object().contains("votes"));
+    list.targets.push_back(std::move(*view));
+  }
+  return list;
+}
+
+}  // namespace crosscheck::daemon
