@@ -85,7 +85,13 @@ void Service::restore() {
     }
   }
   for (const auto& [target, value] : state->overrides) {
-    engine_.set_override(target, value);
+    if (!engine_.set_override(target, value) && config_->find_target(target) == nullptr) {
+      // Removed while the daemon was stopped: the override went with it (as
+      // a reload's removal clears it). Kept, a reload that adds the target
+      // back shows none, and the next restart would bring it back unseen.
+      store_->clear_override(target);
+      log_->info("override of {} dropped: the target is no longer configured", target);
+    }
   }
   for (const auto& record : state->open_escalations) {
     escalations_.push_back(view_of(record));

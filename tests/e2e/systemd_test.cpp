@@ -1,11 +1,13 @@
 // The daemon under a service manager, with the real binary: the sd_notify
 // protocol against a real datagram socket (READY, STATUS, WATCHDOG cadence,
 // RELOADING on SIGHUP, STOPPING on SIGTERM), and live reload of the config.
+#include "consensus/time_format.hpp"
 #include "oracle_harness.hpp"
 #include "support/child_process.hpp"
 #include "support/scoped_env.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -119,6 +122,15 @@ bool has_escalation(const OracleHarness& oracle, const std::string& kind) {
 
 std::int64_t generation(const OracleHarness& oracle, const std::string& target) {
   return oracle.verdict(target).at("generation").as_int64();
+}
+
+// `target` healthy, then overridden unhealthy for 4h (a drill) and shown so.
+bool drill_override(const OracleHarness& oracle, const std::string& target) {
+  return oracle.wait_for_verdict("healthy", target) &&
+         oracle.send("PUT", "/v1/overrides/" + target,
+                     R"({"verdict":"unhealthy","reason":"drill","ttl":"4h"})")
+                 .status == 200 &&
+         oracle.wait_for_verdict("unhealthy", target);
 }
 
 }  // namespace
@@ -228,11 +240,7 @@ TEST_CASE("a target a reload removed comes back after a restart one generation o
     ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                         dir.path() / "first.log");
     INFO(daemon.log());
-    REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
-    REQUIRE(oracle.send("PUT", "/v1/overrides/web-copy",
-                        R"({"verdict":"unhealthy","reason":"drill","ttl":"4h"})")
-                .status == 200);
-    REQUIRE(oracle.wait_for_verdict("unhealthy", "web-copy"));
+    REQUIRE(drill_override(oracle, "web-copy"));
     before = generation(oracle, "web-copy");
     write_file(oracle.config_path(), original);
     kill(daemon.pid(), SIGHUP);
@@ -306,3 +314,51 @@ TEST_CASE("probes of the old check still in flight at a reload never count for t
   CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
 }
 
+
+TEST_CASE("an override on a target removed while the daemon was stopped never comes back after "
+          "the target is re-added and the daemon restarted",
+          "[hostile]") {
+  // Found by a hostile review: start-up restored overrides only for
+  // configured targets and left the others in the database; a reload that
+  // re-added the target showed no override, and the next restart brought
+  // the old one back (a fresh unhealthy from an override nobody saw).
+  OracleHarness oracle;
+  TempDir dir;
+  const auto original = read_file(oracle.config_path());
+  const auto with_copy = original + "  - name: web-copy\n    dns: { name: web.test }\n";
+  const auto run = [&](const std::string& log) {
+    return ChildProcess({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                        dir.path() / log);
+  };
+  write_file(oracle.config_path(), with_copy);
+  {
+    auto daemon = run("first.log");
+    INFO(daemon.log());
+    REQUIRE(drill_override(oracle, "web-copy"));
+    kill(daemon.pid(), SIGTERM);
+    CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+  }
+  write_file(oracle.config_path(), original);  // removed while stopped
+  {
+    auto daemon = run("second.log");
+    INFO(daemon.log());
+    REQUIRE(oracle.wait_for_verdict("healthy", "web"));
+    write_file(oracle.config_path(), with_copy);
+    kill(daemon.pid(), SIGHUP);
+    REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
+    CHECK(oracle.verdict("web-copy").at("override").is_null());
+    REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
+    kill(daemon.pid(), SIGTERM);
+    CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+  }
+  auto daemon = run("third.log");
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
+  // Past the first evaluation (the restored verdict is never fresh).
+  REQUIRE(oracle.wait_for([&] { return oracle.verdict("web-copy").at("fresh").as_bool(); }));
+  INFO(json::serialize(oracle.verdict("web-copy")));
+  CHECK(oracle.verdict("web-copy").at("override").is_null());
+  CHECK(oracle.verdict("web-copy").at("verdict").as_string() == "healthy");
+  kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+}
