@@ -124,6 +124,23 @@ std::int64_t generation(const OracleHarness& oracle, const std::string& target) 
   return oracle.verdict(target).at("generation").as_int64();
 }
 
+// The config `original` plus a target `switched` checking `path` on the fake
+// web server every `interval`, timeout 900ms, and `extra` YAML lines.
+std::string with_switched(const std::string& original, const OracleHarness& oracle,
+                          const std::string& path, const std::string& interval,
+                          const std::string& extra = {}) {
+  return original + "  - name: switched\n    dns: { name: web.test }\n    http: { url: \"" +
+         oracle.web.url("web.test", path) + "\", expect_status: [200] }\n    interval: " +
+         interval + "\n    timeout: 900ms\n" + extra;
+}
+
+// The real daemon on the harness's config, logging at debug level.
+ChildProcess run_debug(const OracleHarness& oracle, const std::filesystem::path& log) {
+  return ChildProcess({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string(),
+                       "--log-level", "debug"},
+                      log);
+}
+
 // `target` healthy, then overridden unhealthy for 4h (a drill) and shown so.
 bool drill_override(const OracleHarness& oracle, const std::string& target) {
   return oracle.wait_for_verdict("healthy", target) &&
@@ -275,14 +292,10 @@ TEST_CASE("probes of the old check still in flight at a reload never count for t
   oracle.web.set("/new", FakeResponse::with_status(200, "ready"));
   const auto original = read_file(oracle.config_path());
   const auto target = [&](const std::string& path) {
-    return original + "  - name: switched\n    dns: { name: web.test }\n    http: { url: \"" +
-           oracle.web.url("web.test", path) +
-           "\", expect_status: [200] }\n    interval: 1s\n    timeout: 900ms\n";
+    return with_switched(original, oracle, path, "1s");
   };
   write_file(oracle.config_path(), target("/old"));
-  ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string(),
-                       "--log-level", "debug"},
-                      dir.path() / "daemon.log");
+  auto daemon = run_debug(oracle, dir.path() / "daemon.log");
   INFO(daemon.log().substr(0, 4000));
   REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
   // The old URL stalls: probes time out (down, fall 1), and at any moment
@@ -359,6 +372,54 @@ TEST_CASE("an override on a target removed while the daemon was stopped never co
   INFO(json::serialize(oracle.verdict("web-copy")));
   CHECK(oracle.verdict("web-copy").at("override").is_null());
   CHECK(oracle.verdict("web-copy").at("verdict").as_string() == "healthy");
+  kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+}
+
+TEST_CASE("a recheck in flight at a reload answers with the new check's results, never with "
+          "dropped ones",
+          "[hostile]") {
+  // Found by a hostile review: the retired prober's results are dropped at
+  // a reload, but each still counted toward the recheck, which answered
+  // 200 ("every vantage answered") with none of them in the verdict.
+  OracleHarness oracle;
+  TempDir dir;
+  oracle.web.set("/old", FakeResponse::with_status(200, "ready"));
+  oracle.web.set("/new", FakeResponse::with_status(200, "ready"));
+  const auto original = read_file(oracle.config_path());
+  const auto target = [&](const std::string& path, const std::string& interval) {
+    return with_switched(original, oracle, path, interval, "    stale_after: 70s\n");
+  };
+  write_file(oracle.config_path(), target("/old", "1s"));
+  auto daemon = run_debug(oracle, dir.path() / "daemon.log");
+  INFO(daemon.log().substr(0, 4000));
+  REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
+  oracle.web.set("/old", FakeResponse::stall());
+  const auto asked = std::chrono::system_clock::now();
+  auto recheck = std::async(std::launch::async, [&] {
+    return oracle.send("POST", "/v1/verdicts/switched/recheck");
+  });
+  std::this_thread::sleep_for(150ms);
+  // The new check probes rarely on its own: only the recheck brings its
+  // results before the answer.
+  write_file(oracle.config_path(), target("/new", "60s"));
+  kill(daemon.pid(), SIGHUP);
+  const auto answer = recheck.get();
+  INFO(answer.body);
+  REQUIRE(answer.status == 200);
+  const auto body = json::parse(answer.body).as_object();
+  const auto& verdict = body.contains("verdict") && body.at("verdict").is_object()
+                            ? body.at("verdict").as_object()
+                            : body;
+  REQUIRE(verdict.contains("evidence"));
+  for (const auto& item : verdict.at("evidence").as_array()) {
+    const auto& seen = item.as_object().at("last_observed");
+    INFO(json::serialize(item));
+    REQUIRE(seen.is_string());
+    const auto at = crosscheck::consensus::parse_rfc3339(std::string(seen.as_string()));
+    REQUIRE(at);
+    CHECK(*at >= std::chrono::time_point_cast<crosscheck::consensus::Duration>(asked) - 1s);
+  }
   kill(daemon.pid(), SIGTERM);
   CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
 }
