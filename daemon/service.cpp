@@ -254,6 +254,13 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   const auto done = engine_.reconfigure(make_policy(*next), plan.resets, clock_.now());
   const auto previous_escalation = config_->escalation;
   config_ = std::move(next);
+  if (store_) {
+    // A re-added target continues its generation; its history continues
+    // with it (what it published before its removal, and the removal).
+    for (const auto& target : done.targets_added) {
+      load_history(target);
+    }
+  }
   for (const auto& event : done.events) {
     handle_event(event);
   }

@@ -134,6 +134,8 @@ class Service final : public ApiActions {
   // After a reload: rechecks in flight ran on the retired prober, whose
   // results are dropped; they start again on the new one.
   void restart_rechecks();
+  // history_[target] as storage committed it (start-up; a re-added target).
+  void load_history(const std::string& target);
   ActionResult result(int status, std::string error = {}, std::string detail = {});
 
   ServiceOptions options_;

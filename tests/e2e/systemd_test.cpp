@@ -134,6 +134,11 @@ std::string with_switched(const std::string& original, const OracleHarness& orac
          interval + "\n    timeout: 900ms\n" + extra;
 }
 
+// The config `original` plus a target `web-copy` (web's DNS check).
+std::string with_web_copy(const std::string& original) {
+  return original + "  - name: web-copy\n    dns: { name: web.test }\n";
+}
+
 // The real daemon on the harness's config, logging at debug level.
 ChildProcess run_debug(const OracleHarness& oracle, const std::filesystem::path& log) {
   return ChildProcess({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string(),
@@ -420,6 +425,33 @@ TEST_CASE("a recheck in flight at a reload answers with the new check's results,
     REQUIRE(at);
     CHECK(*at >= std::chrono::time_point_cast<crosscheck::consensus::Duration>(asked) - 1s);
   }
+  kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+}
+
+TEST_CASE("a target removed and re-added by reloads shows its history, removal included",
+          "[hostile]") {
+  // Found by a hostile review: the re-added target continued its generation
+  // but /history started empty (the transitions that generation follows
+  // were only in storage until the next restart).
+  OracleHarness oracle;
+  TempDir dir;
+  const auto original = read_file(oracle.config_path());
+  write_file(oracle.config_path(), with_web_copy(original));
+  auto daemon = run_debug(oracle, dir.path() / "daemon.log");
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
+  write_file(oracle.config_path(), original);
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 1; }));
+  write_file(oracle.config_path(), with_web_copy(original));
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
+  const auto history = oracle.get("/v1/verdicts/web-copy/history");
+  INFO(history.body);
+  REQUIRE(history.status == 200);
+  CHECK_THAT(history.body, Catch::Contains("target removed from the config"));
+  CHECK_THAT(history.body, Catch::Contains("\"healthy\""));
   kill(daemon.pid(), SIGTERM);
   CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
 }
