@@ -20,15 +20,28 @@ bool is_space(char c) {
 std::optional<std::string> read_secret_file(std::string_view key, const std::filesystem::path& file,
                                             SecretKind kind, std::string& why) {
   const std::string name = std::string(key) + " '" + file.string() + "'";
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  // Why O_NONBLOCK: opening a FIFO for reading waits for a writer, and
+  // reload reads the token on the daemon's only I/O thread (probing, the
+  // API and the watchdog would wait with it). A secret is a regular file.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     why = "cannot read " + name + ": " + std::strerror(errno);
     return std::nullopt;
   }
   struct stat info {};
-  if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
+  if (::fstat(fd, &info) != 0) {
+    why = "cannot read " + name + ": " + std::strerror(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (S_ISDIR(info.st_mode)) {
     ::close(fd);
     why = "cannot read " + name + ": " + std::strerror(EISDIR);
+    return std::nullopt;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    why = "cannot read " + name + ": not a regular file (a FIFO, socket or device)";
     return std::nullopt;
   }
   // Why a bound: a secret is small; a path pointing at a log or a device

@@ -261,6 +261,10 @@ class Engine {
   struct Retired {
     std::uint64_t generation = 0;  // where a re-added target continues, unknown
     bool announce = false;         // storage does not hold that yet: announce it
+    // Keys it used at `generation`: a row storage kept may be a live
+    // "unknown" (removed while stopped), whose episodes carry that
+    // generation; the re-added target must not hand them out again.
+    std::vector<std::string> used_keys;
   };
   std::map<std::string, Retired, std::less<>> retired_;
   std::map<std::string, std::string> suspects_;  // name -> reason (the view)

@@ -69,6 +69,9 @@ bool Engine::restore(const RestoredVerdict& restored) {
     auto& retired = retired_[restored.target];
     retired.generation = std::max(retired.generation, restored.generation + (ended ? 0 : 1));
     retired.announce = retired.announce || !ended;
+    for (const auto& key : restored.used_keys) {
+      push_unique(retired.used_keys, key);
+    }
     return false;
   }
   auto& state = states_[*index];

@@ -75,6 +75,7 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
         published[i].since = now.wall;
         published[i].since_mono = now.mono;
         published[i].reason = "re-added by a config reload; no evaluation yet";
+        states[i].used_keys = std::move(retired->second.used_keys);
         if (retired->second.announce) {
           out.events.push_back(
               unknown_event(name, published[i].generation, published[i].reason, now));
@@ -110,7 +111,7 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
     // keeps it) at the next generation. Whether the target comes back in a
     // later reload or after a restart, it continues from there.
     const auto retired_at = published_[i].generation + 1;
-    retired_[name] = Retired{retired_at, false};
+    retired_[name] = Retired{retired_at, false, {}};
     out.events.push_back(unknown_event(name, retired_at, "target removed from the config", now));
     std::vector<std::pair<EventKind, std::string>> open(states_[i].side_episodes.begin(),
                                                         states_[i].side_episodes.end());

@@ -254,10 +254,18 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   const auto done = engine_.reconfigure(make_policy(*next), plan.resets, clock_.now());
   const auto previous_escalation = config_->escalation;
   config_ = std::move(next);
+  if (store_) {
+    // A re-added target continues its generation; its history continues
+    // with it (what it published before its removal, and the removal).
+    for (const auto& target : done.targets_added) {
+      load_history(target);
+    }
+  }
   for (const auto& event : done.events) {
     handle_event(event);
   }
   start_prober();
+  restart_rechecks();
   if (!(config_->escalation == previous_escalation)) {
     escalation_.reset();  // joins its threads; the next one resumes from the state files
     escalation_ = make_dispatcher(*config_, clock_, log_);
@@ -382,7 +390,9 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
       }
     }
   }
-  if (auto found = rechecks_.find(observation.target); found != rechecks_.end()) {
+  // A dropped result answers no recheck: restart_rechecks() asked the new
+  // prober again.
+  if (auto found = rechecks_.find(observation.target); current && found != rechecks_.end()) {
     if (found->second.awaiting > 0 && --found->second.awaiting == 0) {
       finish_recheck(observation.target, 200);
     }
@@ -623,6 +633,24 @@ void Service::recheck(const std::string& target, std::chrono::milliseconds deadl
   });
 }
 
+void Service::restart_rechecks() {
+  std::vector<std::string> gone;
+  for (auto& [target, pending] : rechecks_) {
+    if (pending.awaiting == 0) {
+      continue;
+    }
+    if (config_->find_target(target) == nullptr) {
+      gone.push_back(target);
+      continue;
+    }
+    prober_->recheck(target);
+    pending.awaiting = config_->vantages.size();
+  }
+  for (const auto& target : gone) {
+    finish_recheck(target, 404);
+  }
+}
+
 void Service::finish_recheck(const std::string& target, int status) {
   auto found = rechecks_.find(target);
   if (found == rechecks_.end()) {
@@ -635,6 +663,11 @@ void Service::finish_recheck(const std::string& target, int status) {
   }
   evaluate();
   for (auto& callback : pending.callbacks) {
+    if (status == 404) {
+      callback(result(404, "unknown_target",
+                      "target '" + target + "' was removed by a config reload during its recheck"));
+      continue;
+    }
     callback(status == 200 ? result(200)
                            : result(504, "recheck_timeout",
                                     "not every vantage answered before the deadline; the "

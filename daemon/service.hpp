@@ -131,6 +131,11 @@ class Service final : public ApiActions {
   void start_peers(std::vector<PeerKey> keys);
   void on_peer_pull(const PeerPull& pull);
   void finish_recheck(const std::string& target, int status);
+  // After a reload: rechecks in flight ran on the retired prober, whose
+  // results are dropped; they start again on the new one.
+  void restart_rechecks();
+  // history_[target] as storage committed it (start-up; a re-added target).
+  void load_history(const std::string& target);
   ActionResult result(int status, std::string error = {}, std::string detail = {});
 
   ServiceOptions options_;

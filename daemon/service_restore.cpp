@@ -85,7 +85,13 @@ void Service::restore() {
     }
   }
   for (const auto& [target, value] : state->overrides) {
-    engine_.set_override(target, value);
+    if (!engine_.set_override(target, value) && config_->find_target(target) == nullptr) {
+      // Removed while the daemon was stopped: the override went with it (as
+      // a reload's removal clears it). Kept, a reload that adds the target
+      // back shows none, and the next restart would bring it back unseen.
+      store_->clear_override(target);
+      log_->info("override of {} dropped: the target is no longer configured", target);
+    }
   }
   for (const auto& record : state->open_escalations) {
     escalations_.push_back(view_of(record));
@@ -97,15 +103,20 @@ void Service::restore() {
   resolve_config_escalation("started with a valid config");
   resolve_gone_peers();
   for (const auto& target : config_->targets) {
-    for (const auto& transition : store_->history(target.name, k_history_per_target)) {
-      history_[target.name].push_back(TransitionView{transition.generation, transition.at,
-                                                     transition.kind, transition.held,
-                                                     transition.reason_code, transition.reason});
-    }
+    load_history(target.name);
   }
   const auto health = store_->health();
   if (!health.ok) {
     log_->error("storage degraded: {}; serving from memory", health.reason);
+  }
+}
+
+void Service::load_history(const std::string& target) {
+  auto& history = history_[target];
+  history.clear();
+  for (const auto& transition : store_->history(target, k_history_per_target)) {
+    history.push_back(TransitionView{transition.generation, transition.at, transition.kind,
+                                     transition.held, transition.reason_code, transition.reason});
   }
 }
 

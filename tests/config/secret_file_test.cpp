@@ -6,6 +6,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
 #include <string>
 
 using crosscheck::config::k_secret_file_limit;
@@ -79,4 +85,34 @@ TEST_CASE("check-config refuses an empty token file with the same words", "[secr
                                                  "' is empty") != std::string::npos;
   }
   CHECK(found);
+}
+
+TEST_CASE("a secret path that is a FIFO or a device is refused at once, never waited on",
+          "[secret][hostile]") {
+  // Found by a hostile review: open(O_RDONLY) on a FIFO blocks until a
+  // writer comes; reload reads the token on the daemon's only I/O thread,
+  // so a token_file pointing at a FIFO froze probing, the API and the
+  // watchdog (and check-config and gate hung).
+  TempDir dir;
+  const auto fifo = dir.path() / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto reading = std::async(std::launch::async, [&] {
+    std::string why;
+    const auto secret = read_secret_file("token_file", fifo, SecretKind::BearerToken, why);
+    return std::make_pair(secret, why);
+  });
+  const bool finished = reading.wait_for(std::chrono::seconds(2)) == std::future_status::ready;
+  if (!finished) {
+    // Unblock the reader so the test ends.
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    ::close(fd);
+  }
+  CHECK(finished);
+  const auto [secret, why] = reading.get();
+  CHECK_FALSE(secret);
+  CHECK(why.find("not a regular file") != std::string::npos);
+
+  std::string device_why;
+  CHECK_FALSE(read_secret_file("key_file", "/dev/zero", SecretKind::Key, device_why));
+  CHECK(device_why.find("not a regular file") != std::string::npos);
 }

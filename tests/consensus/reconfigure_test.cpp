@@ -239,3 +239,59 @@ TEST_CASE("reload: a target whose removal storage recorded continues at that gen
   world.evaluate();
   CHECK(world.verdict("db").generation == 9);  // still unknown: no change, no new generation
 }
+
+TEST_CASE("hostile: a target removed while stopped at an unknown verdict never reuses its keys "
+          "when re-added",
+          "[reload][hostile]") {
+  // Found by a hostile review: storage's row of a target removed while the
+  // daemon was stopped is a live "unknown" at generation G (not a removal
+  // row); it came back at G with no used keys, so the next split at G was
+  // "split/db/G" again: a key a sink already saw (and dedupes).
+  auto policy = [](const std::vector<std::string>& targets) {
+    auto p = make_policy({"quad9", "google"}, targets);
+    p.vantages.push_back(cs::VantagePolicy{"cf-a", "", "cloudflare"});
+    p.vantages.push_back(cs::VantagePolicy{"cf-b", "", "cloudflare"});
+    for (auto& target : p.targets) {
+      target.rise = 1;  // the split is there from the first round: db never leaves unknown
+      target.fall = 1;
+    }
+    return p;
+  };
+  // cloudflare split, google up, quad9 silent: D 0, U 1 < 2: unknown, split.
+  auto split_rounds = [](World& world, int rounds) {
+    for (int round = 0; round < rounds; ++round) {
+      world.round("db", {{"cf-a", Outcome::Up}, {"cf-b", Outcome::Down}, {"google", Outcome::Up}});
+    }
+  };
+  World first(policy({"db"}));
+  split_rounds(first, 6);
+  REQUIRE(first.verdict("db").kind == VerdictKind::Unknown);
+  REQUIRE(first.verdict("db").generation == 0);
+  std::vector<std::string> used;
+  for (const auto& event : first.events()) {
+    if (event.kind == EventKind::SplitOpened) {
+      used.push_back(event.key);
+    }
+  }
+  REQUIRE(used.size() == 1);
+
+  // Stopped; db taken out of the config; started: storage hands db back.
+  World second(policy({"web"}));
+  cs::RestoredVerdict row;
+  row.target = "db";
+  row.kind = first.verdict("db").kind;
+  row.generation = first.verdict("db").generation;
+  row.since = first.verdict("db").since;
+  row.used_keys = used;
+  CHECK_FALSE(second.engine().restore(row));
+  second.evaluate();
+  second.engine().reconfigure(policy({"db", "web"}), {}, second.now());
+  split_rounds(second, 6);
+  for (const auto& event : second.events()) {
+    if (event.kind == EventKind::SplitOpened) {
+      INFO(event.key << " vs " << used[0]);
+      CHECK(std::find(used.begin(), used.end(), event.key) == used.end());
+    }
+  }
+  CHECK(second.count_events(EventKind::SplitOpened) == 1);
+}

@@ -1,11 +1,13 @@
 // The daemon under a service manager, with the real binary: the sd_notify
 // protocol against a real datagram socket (READY, STATUS, WATCHDOG cadence,
 // RELOADING on SIGHUP, STOPPING on SIGTERM), and live reload of the config.
+#include "consensus/time_format.hpp"
 #include "oracle_harness.hpp"
 #include "support/child_process.hpp"
 #include "support/scoped_env.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -119,6 +122,37 @@ bool has_escalation(const OracleHarness& oracle, const std::string& kind) {
 
 std::int64_t generation(const OracleHarness& oracle, const std::string& target) {
   return oracle.verdict(target).at("generation").as_int64();
+}
+
+// The config `original` plus a target `switched` checking `path` on the fake
+// web server every `interval`, timeout 900ms, and `extra` YAML lines.
+std::string with_switched(const std::string& original, const OracleHarness& oracle,
+                          const std::string& path, const std::string& interval,
+                          const std::string& extra = {}) {
+  return original + "  - name: switched\n    dns: { name: web.test }\n    http: { url: \"" +
+         oracle.web.url("web.test", path) + "\", expect_status: [200] }\n    interval: " +
+         interval + "\n    timeout: 900ms\n" + extra;
+}
+
+// The config `original` plus a target `web-copy` (web's DNS check).
+std::string with_web_copy(const std::string& original) {
+  return original + "  - name: web-copy\n    dns: { name: web.test }\n";
+}
+
+// The real daemon on the harness's config, logging at debug level.
+ChildProcess run_debug(const OracleHarness& oracle, const std::filesystem::path& log) {
+  return ChildProcess({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string(),
+                       "--log-level", "debug"},
+                      log);
+}
+
+// `target` healthy, then overridden unhealthy for 4h (a drill) and shown so.
+bool drill_override(const OracleHarness& oracle, const std::string& target) {
+  return oracle.wait_for_verdict("healthy", target) &&
+         oracle.send("PUT", "/v1/overrides/" + target,
+                     R"({"verdict":"unhealthy","reason":"drill","ttl":"4h"})")
+                 .status == 200 &&
+         oracle.wait_for_verdict("unhealthy", target);
 }
 
 }  // namespace
@@ -228,11 +262,7 @@ TEST_CASE("a target a reload removed comes back after a restart one generation o
     ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                         dir.path() / "first.log");
     INFO(daemon.log());
-    REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
-    REQUIRE(oracle.send("PUT", "/v1/overrides/web-copy",
-                        R"({"verdict":"unhealthy","reason":"drill","ttl":"4h"})")
-                .status == 200);
-    REQUIRE(oracle.wait_for_verdict("unhealthy", "web-copy"));
+    REQUIRE(drill_override(oracle, "web-copy"));
     before = generation(oracle, "web-copy");
     write_file(oracle.config_path(), original);
     kill(daemon.pid(), SIGHUP);
@@ -267,14 +297,10 @@ TEST_CASE("probes of the old check still in flight at a reload never count for t
   oracle.web.set("/new", FakeResponse::with_status(200, "ready"));
   const auto original = read_file(oracle.config_path());
   const auto target = [&](const std::string& path) {
-    return original + "  - name: switched\n    dns: { name: web.test }\n    http: { url: \"" +
-           oracle.web.url("web.test", path) +
-           "\", expect_status: [200] }\n    interval: 1s\n    timeout: 900ms\n";
+    return with_switched(original, oracle, path, "1s");
   };
   write_file(oracle.config_path(), target("/old"));
-  ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string(),
-                       "--log-level", "debug"},
-                      dir.path() / "daemon.log");
+  auto daemon = run_debug(oracle, dir.path() / "daemon.log");
   INFO(daemon.log().substr(0, 4000));
   REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
   // The old URL stalls: probes time out (down, fall 1), and at any moment
@@ -306,3 +332,126 @@ TEST_CASE("probes of the old check still in flight at a reload never count for t
   CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
 }
 
+
+TEST_CASE("an override on a target removed while the daemon was stopped never comes back after "
+          "the target is re-added and the daemon restarted",
+          "[hostile]") {
+  // Found by a hostile review: start-up restored overrides only for
+  // configured targets and left the others in the database; a reload that
+  // re-added the target showed no override, and the next restart brought
+  // the old one back (a fresh unhealthy from an override nobody saw).
+  OracleHarness oracle;
+  TempDir dir;
+  const auto original = read_file(oracle.config_path());
+  const auto with_copy = original + "  - name: web-copy\n    dns: { name: web.test }\n";
+  const auto run = [&](const std::string& log) {
+    return ChildProcess({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                        dir.path() / log);
+  };
+  write_file(oracle.config_path(), with_copy);
+  {
+    auto daemon = run("first.log");
+    INFO(daemon.log());
+    REQUIRE(drill_override(oracle, "web-copy"));
+    kill(daemon.pid(), SIGTERM);
+    CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+  }
+  write_file(oracle.config_path(), original);  // removed while stopped
+  {
+    auto daemon = run("second.log");
+    INFO(daemon.log());
+    REQUIRE(oracle.wait_for_verdict("healthy", "web"));
+    write_file(oracle.config_path(), with_copy);
+    kill(daemon.pid(), SIGHUP);
+    REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
+    CHECK(oracle.verdict("web-copy").at("override").is_null());
+    REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
+    kill(daemon.pid(), SIGTERM);
+    CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+  }
+  auto daemon = run("third.log");
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
+  // Past the first evaluation (the restored verdict is never fresh).
+  REQUIRE(oracle.wait_for([&] { return oracle.verdict("web-copy").at("fresh").as_bool(); }));
+  INFO(json::serialize(oracle.verdict("web-copy")));
+  CHECK(oracle.verdict("web-copy").at("override").is_null());
+  CHECK(oracle.verdict("web-copy").at("verdict").as_string() == "healthy");
+  kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+}
+
+TEST_CASE("a recheck in flight at a reload answers with the new check's results, never with "
+          "dropped ones",
+          "[hostile]") {
+  // Found by a hostile review: the retired prober's results are dropped at
+  // a reload, but each still counted toward the recheck, which answered
+  // 200 ("every vantage answered") with none of them in the verdict.
+  OracleHarness oracle;
+  TempDir dir;
+  oracle.web.set("/old", FakeResponse::with_status(200, "ready"));
+  oracle.web.set("/new", FakeResponse::with_status(200, "ready"));
+  const auto original = read_file(oracle.config_path());
+  const auto target = [&](const std::string& path, const std::string& interval) {
+    return with_switched(original, oracle, path, interval, "    stale_after: 70s\n");
+  };
+  write_file(oracle.config_path(), target("/old", "1s"));
+  auto daemon = run_debug(oracle, dir.path() / "daemon.log");
+  INFO(daemon.log().substr(0, 4000));
+  REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
+  oracle.web.set("/old", FakeResponse::stall());
+  const auto asked = std::chrono::system_clock::now();
+  auto recheck = std::async(std::launch::async, [&] {
+    return oracle.send("POST", "/v1/verdicts/switched/recheck");
+  });
+  std::this_thread::sleep_for(150ms);
+  // The new check probes rarely on its own: only the recheck brings its
+  // results before the answer.
+  write_file(oracle.config_path(), target("/new", "60s"));
+  kill(daemon.pid(), SIGHUP);
+  const auto answer = recheck.get();
+  INFO(answer.body);
+  REQUIRE(answer.status == 200);
+  const auto body = json::parse(answer.body).as_object();
+  const auto& verdict = body.contains("verdict") && body.at("verdict").is_object()
+                            ? body.at("verdict").as_object()
+                            : body;
+  REQUIRE(verdict.contains("evidence"));
+  for (const auto& item : verdict.at("evidence").as_array()) {
+    const auto& seen = item.as_object().at("last_observed");
+    INFO(json::serialize(item));
+    REQUIRE(seen.is_string());
+    const auto at = crosscheck::consensus::parse_rfc3339(std::string(seen.as_string()));
+    REQUIRE(at);
+    CHECK(*at >= std::chrono::time_point_cast<crosscheck::consensus::Duration>(asked) - 1s);
+  }
+  kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+}
+
+TEST_CASE("a target removed and re-added by reloads shows its history, removal included",
+          "[hostile]") {
+  // Found by a hostile review: the re-added target continued its generation
+  // but /history started empty (the transitions that generation follows
+  // were only in storage until the next restart).
+  OracleHarness oracle;
+  TempDir dir;
+  const auto original = read_file(oracle.config_path());
+  write_file(oracle.config_path(), with_web_copy(original));
+  auto daemon = run_debug(oracle, dir.path() / "daemon.log");
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
+  write_file(oracle.config_path(), original);
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 1; }));
+  write_file(oracle.config_path(), with_web_copy(original));
+  kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
+  const auto history = oracle.get("/v1/verdicts/web-copy/history");
+  INFO(history.body);
+  REQUIRE(history.status == 200);
+  CHECK_THAT(history.body, Catch::Contains("target removed from the config"));
+  CHECK_THAT(history.body, Catch::Contains("\"healthy\""));
+  kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
+}
