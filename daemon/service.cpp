@@ -98,7 +98,12 @@ int Service::run() {
   if (options_.handle_signals) {
     watch_signals();
   }
-  escalation_ = make_dispatcher(*config_, clock_, log_);
+  try {
+    escalation_ = make_dispatcher(*config_, clock_, log_);
+  } catch (const std::exception& error) {
+    log_->critical("escalation: {}", error.what());
+    return 1;
+  }
   restore();
   // The API's first answer shows what was restored (the restored verdicts,
   // the open escalations with their acks), never an empty oracle.
@@ -267,8 +272,17 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   start_prober();
   restart_rechecks();
   if (!(config_->escalation == previous_escalation)) {
-    escalation_.reset();  // joins its threads; the next one resumes from the state files
-    escalation_ = make_dispatcher(*config_, clock_, log_);
+    // Built before the old one goes: sinks that cannot be set up (a secret
+    // unreadable since validation) leave the running ones in place.
+    try {
+      auto sinks = make_sinks(*config_);  // reads the secrets; starts nothing
+      escalation_.reset();  // joins its threads; the next one resumes from the state files
+      if (!sinks.empty()) {
+        escalation_ = std::make_unique<EscalationDispatcher>(std::move(sinks), clock_, log_);
+      }
+    } catch (const std::exception& error) {
+      log_->error("reload: escalation: {}; the previous sinks keep delivering", error.what());
+    }
   }
   index_config();
   for (const auto& target : done.targets_removed) {

@@ -312,16 +312,11 @@ std::vector<SinkSpec> make_sinks(const config::Config& config) {
 std::unique_ptr<EscalationDispatcher> make_dispatcher(const config::Config& config,
                                                       const consensus::Clock& clock,
                                                       const std::shared_ptr<spdlog::logger>& log) {
-  try {
-    auto sinks = make_sinks(config);
-    if (sinks.empty()) {
-      return nullptr;
-    }
-    return std::make_unique<EscalationDispatcher>(std::move(sinks), clock, log);
-  } catch (const std::exception& error) {
-    log->error("escalation delivery disabled: {}", error.what());
+  auto sinks = make_sinks(config);
+  if (sinks.empty()) {
     return nullptr;
   }
+  return std::make_unique<EscalationDispatcher>(std::move(sinks), clock, log);
 }
 
 }  // namespace crosscheck::daemon
