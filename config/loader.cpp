@@ -31,7 +31,7 @@ constexpr std::array<std::string_view, 3> k_probing_keys{"max_in_flight", "max_p
                                                          "last_known_good_max_age"};
 constexpr std::array<std::string_view, 4> k_vantage_keys{"name", "domain", "resolver", "source"};
 constexpr std::array<std::string_view, 4> k_peer_keys{"name", "url", "key_file",
-                                                     "unreachable_after"};
+                                                      "unreachable_after"};
 constexpr std::array<std::string_view, 3> k_escalation_keys{"webhook", "alertmanager", "exec"};
 constexpr std::array<std::string_view, 2> k_webhook_keys{"url", "secret_file"};
 constexpr std::array<std::string_view, 2> k_alertmanager_keys{"url", "resend_interval"};

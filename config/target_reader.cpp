@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <boost/regex.hpp>
+#include <cctype>
 
 namespace crosscheck::config::detail {
 

@@ -150,8 +150,7 @@ bool Engine::add_remote_vantage(const VantagePolicy& reported) {
   // Why only configured peers: a pull queued before a reload that removed
   // its peer runs after it; registering it would bring the removed node
   // back as a domain (and a voter) until the next reload.
-  if (std::find(policy_.peers.begin(), policy_.peers.end(), reported.node) ==
-      policy_.peers.end()) {
+  if (std::find(policy_.peers.begin(), policy_.peers.end(), reported.node) == policy_.peers.end()) {
     return false;
   }
   // Why the peer's name: a peer's reply is one node's word. Taking the

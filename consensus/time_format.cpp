@@ -142,9 +142,8 @@ std::string format_duration(Duration d) {
 }
 
 std::optional<Duration> parse_duration(std::string_view text) {
-  const auto* const digits_end = std::find_if(text.begin(), text.end(), [](char c) {
-    return c < '0' || c > '9';
-  });
+  const auto* const digits_end =
+      std::find_if(text.begin(), text.end(), [](char c) { return c < '0' || c > '9'; });
   const auto digit_count = static_cast<std::size_t>(digits_end - text.begin());
   if (digit_count == 0) {
     return std::nullopt;

@@ -23,10 +23,9 @@ std::string one_line(std::string text) {
 }  // namespace
 
 std::string status_line(const Snapshot& snapshot) {
-  constexpr std::array<cs::VerdictKind, 4> k_order{cs::VerdictKind::Healthy,
-                                                   cs::VerdictKind::Disputed,
-                                                   cs::VerdictKind::Unhealthy,
-                                                   cs::VerdictKind::Unknown};
+  constexpr std::array<cs::VerdictKind, 4> k_order{
+      cs::VerdictKind::Healthy, cs::VerdictKind::Disputed, cs::VerdictKind::Unhealthy,
+      cs::VerdictKind::Unknown};
   std::string text = snapshot.ready ? "" : "starting: ";
   text += std::to_string(snapshot.targets.size()) +
           (snapshot.targets.size() == 1 ? " target:" : " targets:");

@@ -26,18 +26,18 @@ std::string_view to_string(ResolverMode mode);
 // The world during one step. Resolvers not named are Healthy.
 struct WorldState {
   std::map<std::string, ResolverMode> resolvers;  // by resolver (= vantage) name
-  bool service_up = true;                          // false: the service answers 503
+  bool service_up = true;                         // false: the service answers 503
 };
 
 // What the oracle must publish before the step is done.
 struct Expectation {
   std::string target;
   consensus::VerdictKind verdict = consensus::VerdictKind::Healthy;
-  std::optional<consensus::VerdictKind> held;       // required held verdict
-  std::optional<consensus::Layer> failing_layer;    // required failing layer
+  std::optional<consensus::VerdictKind> held;     // required held verdict
+  std::optional<consensus::Layer> failing_layer;  // required failing layer
   std::optional<consensus::LastKnownGood> last_known_good;
-  std::optional<std::string> suspect;               // this vantage must be suspect
-  std::optional<std::string> trusted;               // this vantage must not be suspect
+  std::optional<std::string> suspect;  // this vantage must be suspect
+  std::optional<std::string> trusted;  // this vantage must not be suspect
 };
 
 struct Step {
@@ -45,7 +45,7 @@ struct Step {
   std::string narration;  // what happens in the world, in words
   WorldState world;
   std::vector<Expectation> expect;
-  std::string lesson;     // why the oracle's answer is the right one
+  std::string lesson;  // why the oracle's answer is the right one
 };
 
 struct Scenario {

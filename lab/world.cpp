@@ -59,9 +59,9 @@ std::optional<std::uint16_t> kernel_port(const config::IpAddress& address) {
   std::optional<std::uint16_t> port;
   if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&storage), length) == 0 &&
       getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) == 0) {
-    port = ntohs(storage.ss_family == AF_INET
-                     ? reinterpret_cast<sockaddr_in*>(&storage)->sin_port
-                     : reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
+    port =
+        ntohs(storage.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&storage)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
   }
   if (fd >= 0) {
     close(fd);

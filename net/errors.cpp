@@ -11,9 +11,9 @@ bool is_observer_fault(const boost::system::error_code& ec) {
   if (ec.category() != boost::system::system_category()) {
     return false;
   }
-  constexpr std::array k_local{EADDRNOTAVAIL, EADDRINUSE, ENETUNREACH, ENETDOWN, EMFILE,
-                               ENFILE,        ENOBUFS,    ENOMEM,      EACCES,  EPERM,
-                               EAFNOSUPPORT};
+  constexpr std::array k_local{EADDRNOTAVAIL, EADDRINUSE, ENETUNREACH, ENETDOWN,
+                               EMFILE,        ENFILE,     ENOBUFS,     ENOMEM,
+                               EACCES,        EPERM,      EAFNOSUPPORT};
   for (const int code : k_local) {
     if (ec.value() == code) {
       return true;

@@ -20,8 +20,7 @@ class LastKnownGoodStore {
                 std::vector<config::IpAddress> addresses, consensus::MonoTime now);
   // The remembered addresses when younger than max_age (inclusive), else none.
   std::vector<config::IpAddress> recall(const std::string& target, const std::string& vantage,
-                                        consensus::MonoTime now,
-                                        consensus::Duration max_age) const;
+                                        consensus::MonoTime now, consensus::Duration max_age) const;
   std::size_t size() const { return entries_.size(); }
 
  private:

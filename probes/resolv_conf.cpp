@@ -27,8 +27,8 @@ ResolvConf parse_resolv_conf(std::string_view text) {
     }
     const auto address = config::IpAddress::parse(value);
     if (!address) {
-      out.problems.push_back("line " + std::to_string(number) + ": unusable nameserver '" +
-                             value + "'");
+      out.problems.push_back("line " + std::to_string(number) + ": unusable nameserver '" + value +
+                             "'");
       continue;
     }
     out.nameservers.push_back(config::Endpoint{*address, 53});

@@ -42,9 +42,10 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
         self->socket_.cancel(ignored);
       }
     });
-    socket_.async_connect(target, [self = shared_from_this()](boost::system::error_code connect_ec) {
-      self->finish(connect_ec);
-    });
+    socket_.async_connect(target,
+                          [self = shared_from_this()](boost::system::error_code connect_ec) {
+                            self->finish(connect_ec);
+                          });
   }
 
  private:
@@ -68,9 +69,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
       result.detail = "connect: " + where + " timed out";
     } else {
       result.observer_error = net::is_observer_fault(ec);
-      result.detail = (result.observer_error ? "observer: cannot connect from this host to "
-                                             : "connect: ") +
-                      where + " " + net::describe(ec);
+      result.detail =
+          (result.observer_error ? "observer: cannot connect from this host to " : "connect: ") +
+          where + " " + net::describe(ec);
     }
     done_(std::move(result));
   }

@@ -14,8 +14,8 @@ packages=(
   libboost-program-options1.81-dev
   libldns-dev libsqlite3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libssl-dev libsystemd-dev
-  # tests
-  catch2 python3 sqlite3
+  # tests, and scripts/lint.sh (format checked in CI; tidy by hand)
+  catch2 python3 sqlite3 clang-format clang-tidy
   # clock-step e2e test (tests/e2e/clock_step_test.cpp): libfaketime is
   # LD_PRELOADed into the daemon alone to step its wall clock by hours
   faketime libfaketime

@@ -37,9 +37,10 @@ cs::Policy trusted_peer_policy(bool trusted) {
 
 }  // namespace
 
-TEST_CASE("hostile: a reload that takes a peer's domains away counts its kept vantages as one "
-          "domain at once",
-          "[engine][peers][reload][hostile]") {
+TEST_CASE(
+    "hostile: a reload that takes a peer's domains away counts its kept vantages as one "
+    "domain at once",
+    "[engine][peers][reload][hostile]") {
   World world(trusted_peer_policy(true));
   REQUIRE(world.engine().add_remote_vantage({"p/v1", "p", "x"}));
   REQUIRE(world.engine().add_remote_vantage({"p/v2", "p", "y"}));
@@ -81,9 +82,10 @@ TEST_CASE("hostile: a pull from a node that is not (or no longer) a peer is refu
         cs::ObserveStatus::UnknownVantage);
 }
 
-TEST_CASE("hostile: a split episode restored after a restart is neither resolved nor reopened "
-          "while the votes re-form",
-          "[engine][restart][split][hostile]") {
+TEST_CASE(
+    "hostile: a split episode restored after a restart is neither resolved nor reopened "
+    "while the votes re-form",
+    "[engine][restart][split][hostile]") {
   // Domain a has two vantages: a1 honest, a2 lying. b and c are honest.
   cs::Policy policy = make_policy({"b", "c"}, {"db"});
   policy.vantages.push_back(cs::VantagePolicy{"a1", "", "a"});
@@ -102,10 +104,8 @@ TEST_CASE("hostile: a split episode restored after a restart is neither resolved
   // The same world as before the stop: a2 alone says down. Honest votes
   // (rise 2) form before the liar's (fall 3).
   for (int round = 0; round < 12; ++round) {
-    world.round("db", {{"a1", Outcome::Up},
-                       {"a2", Outcome::Down},
-                       {"b", Outcome::Up},
-                       {"c", Outcome::Up}});
+    world.round(
+        "db", {{"a1", Outcome::Up}, {"a2", Outcome::Down}, {"b", Outcome::Up}, {"c", Outcome::Up}});
   }
   CHECK(world.count_events(EventKind::SplitResolved) == 0);
   CHECK(world.count_events(EventKind::SplitOpened) == 0);
@@ -122,8 +122,8 @@ TEST_CASE("hostile: a vantage suspect again after a wall clock step back gets a 
   std::vector<std::string> opened;
   auto run = [&](Outcome from_a, int rounds) {
     for (int i = 0; i < rounds; ++i) {
-      const auto result = world.round(
-          "canary", {{"a", from_a}, {"b", Outcome::Up}, {"c", Outcome::Up}}, 1s);
+      const auto result =
+          world.round("canary", {{"a", from_a}, {"b", Outcome::Up}, {"c", Outcome::Up}}, 1s);
       for (const auto& event : result.events) {
         if (event.kind == EventKind::VantageSuspect) {
           opened.push_back(event.key);

@@ -240,9 +240,10 @@ TEST_CASE("reload: a target whose removal storage recorded continues at that gen
   CHECK(world.verdict("db").generation == 9);  // still unknown: no change, no new generation
 }
 
-TEST_CASE("hostile: a target removed while stopped at an unknown verdict never reuses its keys "
-          "when re-added",
-          "[reload][hostile]") {
+TEST_CASE(
+    "hostile: a target removed while stopped at an unknown verdict never reuses its keys "
+    "when re-added",
+    "[reload][hostile]") {
   // Found by a hostile review: storage's row of a target removed while the
   // daemon was stopped is a live "unknown" at generation G (not a removal
   // row); it came back at G with no used keys, so the next split at G was

@@ -1,8 +1,8 @@
 // What a reload changes (plan_reload) and the one-line status systemd shows,
 // both pure.
+#include "daemon/reload.hpp"
 #include "config/config.hpp"
 #include "daemon/notify.hpp"
-#include "daemon/reload.hpp"
 #include "support/child_process.hpp"
 
 #include <catch2/catch.hpp>
@@ -54,7 +54,8 @@ TEST_CASE("reload plan: identity, database and listener need a restart") {
   const auto running = load(k_base);
   auto plan = daemon::plan_reload(running, load(edited(k_base, "9470", "9471")));
   CHECK_FALSE(plan.applicable());
-  CHECK(plan.needs_restart == std::vector<std::string>{"api.listen: 127.0.0.1:9470 -> 127.0.0.1:9471"});
+  CHECK(plan.needs_restart ==
+        std::vector<std::string>{"api.listen: 127.0.0.1:9470 -> 127.0.0.1:9471"});
   plan = daemon::plan_reload(running, load(edited(k_base, "name: a,", "name: b,")));
   CHECK(plan.needs_restart == std::vector<std::string>{"node.name: a -> b"});
   plan = daemon::plan_reload(running, load(edited(k_base, "/tmp/x", "/tmp/y")));
@@ -66,16 +67,19 @@ TEST_CASE("reload plan: a changed check or resolver voids old votes, timings do 
   auto plan = daemon::plan_reload(running, load(edited(k_base, "port: 5432", "port: 5433")));
   CHECK(plan.applicable());
   CHECK(plan.resets.targets == std::vector<std::string>{"db"});
-  plan = daemon::plan_reload(running,
-                             load(edited(k_base, "https://web.example/", "https://web.example/up")));
+  plan = daemon::plan_reload(
+      running, load(edited(k_base, "https://web.example/", "https://web.example/up")));
   CHECK(plan.resets.targets == std::vector<std::string>{"web"});
-  plan = daemon::plan_reload(running, load(edited(k_base, "resolver: 9.9.9.9", "resolver: 9.9.9.10")));
+  plan =
+      daemon::plan_reload(running, load(edited(k_base, "resolver: 9.9.9.9", "resolver: 9.9.9.10")));
   CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
   CHECK(plan.resets.targets.empty());
   // Timing and a new target: applied, nothing reset.
   plan = daemon::plan_reload(
-      running, load(edited(k_base, "    tcp: { port: 5432 }\n",
-                           "    tcp: { port: 5432 }\n    fall: 5\n  - name: new\n    dns: { name: n.example }\n")));
+      running,
+      load(edited(
+          k_base, "    tcp: { port: 5432 }\n",
+          "    tcp: { port: 5432 }\n    fall: 5\n  - name: new\n    dns: { name: n.example }\n")));
   CHECK(plan.applicable());
   CHECK(plan.resets.targets.empty());
 }
@@ -91,8 +95,8 @@ TEST_CASE("reload plan: a new token file is re-read") {
 
 TEST_CASE("the systemd status line counts verdicts and open escalations") {
   daemon::Snapshot snapshot;
-  for (const auto kind : {cs::VerdictKind::Healthy, cs::VerdictKind::Healthy,
-                          cs::VerdictKind::Disputed}) {
+  for (const auto kind :
+       {cs::VerdictKind::Healthy, cs::VerdictKind::Healthy, cs::VerdictKind::Disputed}) {
     daemon::TargetView view;
     view.verdict.kind = kind;
     snapshot.targets.push_back(view);

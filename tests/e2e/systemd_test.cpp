@@ -65,7 +65,8 @@ class NotifyListener {
     const auto until = steady::now() + limit;
     while (steady::now() < until) {
       pollfd poller{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now());
       if (poll(&poller, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) {
         continue;
       }
@@ -130,8 +131,8 @@ std::string with_switched(const std::string& original, const OracleHarness& orac
                           const std::string& path, const std::string& interval,
                           const std::string& extra = {}) {
   return original + "  - name: switched\n    dns: { name: web.test }\n    http: { url: \"" +
-         oracle.web.url("web.test", path) + "\", expect_status: [200] }\n    interval: " +
-         interval + "\n    timeout: 900ms\n" + extra;
+         oracle.web.url("web.test", path) +
+         "\", expect_status: [200] }\n    interval: " + interval + "\n    timeout: 900ms\n" + extra;
 }
 
 // The config `original` plus a target `web-copy` (web's DNS check).
@@ -141,9 +142,9 @@ std::string with_web_copy(const std::string& original) {
 
 // The real daemon on the harness's config, logging at debug level.
 ChildProcess run_debug(const OracleHarness& oracle, const std::filesystem::path& log) {
-  return ChildProcess({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string(),
-                       "--log-level", "debug"},
-                      log);
+  return ChildProcess(
+      {CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string(), "--log-level", "debug"},
+      log);
 }
 
 // `target` healthy, then overridden unhealthy for 4h (a drill) and shown so.
@@ -231,9 +232,8 @@ TEST_CASE("SIGHUP applies a valid config at once and refuses an invalid one whol
   moved.replace(moved.find(port), port.size(), std::to_string(free_port("127.0.0.1")));
   write_file(oracle.config_path(), moved);
   kill(daemon.pid(), SIGHUP);
-  REQUIRE(oracle.wait_for([&] {
-    return daemon.log().find("apply only on restart (api.listen") != std::string::npos;
-  }));
+  REQUIRE(oracle.wait_for(
+      [&] { return daemon.log().find("apply only on restart (api.listen") != std::string::npos; }));
   CHECK(target_names(oracle).size() == 2);
 
   // Back to the original: web-copy is retired, the escalation resolved.
@@ -246,8 +246,9 @@ TEST_CASE("SIGHUP applies a valid config at once and refuses an invalid one whol
   CHECK(WEXITSTATUS(daemon.wait(0ms)) == 0);
 }
 
-TEST_CASE("a target a reload removed comes back after a restart one generation on, without its "
-          "old override") {
+TEST_CASE(
+    "a target a reload removed comes back after a restart one generation on, without its "
+    "old override") {
   // Found by a hostile review: the removal was not stored, so a restart in
   // the gap served the old verdict at the old generation (a fencing token
   // that did not show the gap), and the override the reload dropped from
@@ -309,13 +310,12 @@ TEST_CASE("probes of the old check still in flight at a reload never count for t
   REQUIRE(oracle.wait_for_verdict("unhealthy", "switched"));
   write_file(oracle.config_path(), target("/new"));
   kill(daemon.pid(), SIGHUP);
-  REQUIRE(oracle.wait_for(
-      [&] { return daemon.log().find("reload applied") != std::string::npos; }));
+  REQUIRE(
+      oracle.wait_for([&] { return daemon.log().find("reload applied") != std::string::npos; }));
   // Generous: on a loaded CI machine the new check's first probes can wait
   // behind the stalled ones; the bug this catches never turns healthy.
   REQUIRE(oracle.wait_for(
-      [&] { return oracle.verdict("switched").at("verdict").as_string() == "healthy"; },
-      20'000ms));
+      [&] { return oracle.verdict("switched").at("verdict").as_string() == "healthy"; }, 20'000ms));
   std::this_thread::sleep_for(1500ms);  // past every old probe's timeout
   const auto log = daemon.log();
   const auto after = log.substr(log.find("reload applied"));
@@ -326,7 +326,7 @@ TEST_CASE("probes of the old check still in flight at a reload never count for t
     const auto text = daemon.log();
     for (const char* vantage : {"alpha", "beta", "gamma"}) {
       if (text.find(std::string("observation of switched from ") + vantage +
-                   " dropped: its probe started under the previous config") != std::string::npos) {
+                    " dropped: its probe started under the previous config") != std::string::npos) {
         return true;
       }
     }
@@ -336,10 +336,10 @@ TEST_CASE("probes of the old check still in flight at a reload never count for t
   CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
 }
 
-
-TEST_CASE("an override on a target removed while the daemon was stopped never comes back after "
-          "the target is re-added and the daemon restarted",
-          "[hostile]") {
+TEST_CASE(
+    "an override on a target removed while the daemon was stopped never comes back after "
+    "the target is re-added and the daemon restarted",
+    "[hostile]") {
   // Found by a hostile review: start-up restored overrides only for
   // configured targets and left the others in the database; a reload that
   // re-added the target showed no override, and the next restart brought
@@ -385,9 +385,10 @@ TEST_CASE("an override on a target removed while the daemon was stopped never co
   CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
 }
 
-TEST_CASE("a recheck in flight at a reload answers with the new check's results, never with "
-          "dropped ones",
-          "[hostile]") {
+TEST_CASE(
+    "a recheck in flight at a reload answers with the new check's results, never with "
+    "dropped ones",
+    "[hostile]") {
   // Found by a hostile review: the retired prober's results are dropped at
   // a reload, but each still counted toward the recheck, which answered
   // 200 ("every vantage answered") with none of them in the verdict.
@@ -405,9 +406,8 @@ TEST_CASE("a recheck in flight at a reload answers with the new check's results,
   REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
   oracle.web.set("/old", FakeResponse::stall());
   const auto asked = std::chrono::system_clock::now();
-  auto recheck = std::async(std::launch::async, [&] {
-    return oracle.send("POST", "/v1/verdicts/switched/recheck");
-  });
+  auto recheck = std::async(std::launch::async,
+                            [&] { return oracle.send("POST", "/v1/verdicts/switched/recheck"); });
   std::this_thread::sleep_for(150ms);
   // The new check probes rarely on its own: only the recheck brings its
   // results before the answer.

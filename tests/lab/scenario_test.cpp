@@ -1,8 +1,8 @@
 // The lab's scripts and world, without running an oracle: every scenario is
 // well formed, expectations match exactly what they say, and the config the
 // lab writes is one crosscheck accepts.
-#include "config/config.hpp"
 #include "lab/scenario.hpp"
+#include "config/config.hpp"
 #include "lab/world.hpp"
 
 #include <catch2/catch.hpp>

@@ -39,8 +39,8 @@ std::unique_ptr<ChildProcess> start_dnsmasq(const std::string& address, unsigned
       std::vector<std::string>{dnsmasq_binary(), "--keep-in-foreground", "--no-resolv",
                                "--no-hosts", "--conf-file=/dev/null", "--bind-interfaces",
                                "--listen-address=" + address, "--port=" + std::to_string(port),
-                               "--host-record=" + record, "--local=/test/", "--local-ttl=60", "--pid-file=",
-                               "--user=root", "--log-facility=-"},
+                               "--host-record=" + record, "--local=/test/", "--local-ttl=60",
+                               "--pid-file=", "--user=root", "--log-facility=-"},
       log);
 }
 
@@ -81,12 +81,13 @@ TEST_CASE("a real dnsmasq answer and a real empty answer are told apart", "[dnsm
   auto good_server =
       start_dnsmasq("127.0.0.71", good_port, "dynamodb.test,192.0.2.10", dir.path() / "good.log");
   // Only an AAAA record: an A query gets NOERROR with an empty answer section.
-  auto empty_server =
-      start_dnsmasq("127.0.0.72", empty_port, "dynamodb.test,2001:db8::10", dir.path() / "empty.log");
+  auto empty_server = start_dnsmasq("127.0.0.72", empty_port, "dynamodb.test,2001:db8::10",
+                                    dir.path() / "empty.log");
 
   if (!wait_until_serving(good, *good_server) || !wait_until_serving(empty, *empty_server)) {
-    FAIL("dnsmasq is not serving; its logs:\n" << good_server->log() << '\n'
-                                                << empty_server->log());
+    FAIL("dnsmasq is not serving; its logs:\n"
+         << good_server->log() << '\n'
+         << empty_server->log());
   }
 
   SECTION("a single query sees the answer, the empty answer and the name that does not exist") {

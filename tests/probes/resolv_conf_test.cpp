@@ -26,15 +26,16 @@ TEST_CASE("resolv.conf nameservers are read in order with port 53", "[resolv]") 
 }
 
 TEST_CASE("unusable resolv.conf lines are reported and skipped", "[resolv]") {
-  const auto parsed = parse_resolv_conf("nameserver\nnameserver fe80::1%eth0\nnameserver 127.0.0.1\n");
+  const auto parsed =
+      parse_resolv_conf("nameserver\nnameserver fe80::1%eth0\nnameserver 127.0.0.1\n");
   REQUIRE(parsed.nameservers.size() == 1);
   CHECK(parsed.problems == std::vector<std::string>{"line 1: nameserver without an address",
-                                                     "line 2: unusable nameserver 'fe80::1%eth0'"});
+                                                    "line 2: unusable nameserver 'fe80::1%eth0'"});
 }
 
 TEST_CASE("system resolvers are re-read when resolv.conf changes", "[resolv]") {
-  const auto dir = fs::temp_directory_path() /
-                   ("crosscheck-resolv-" + std::to_string(std::random_device{}()));
+  const auto dir =
+      fs::temp_directory_path() / ("crosscheck-resolv-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
   const auto file = dir / "resolv.conf";
   std::ofstream(file) << "nameserver 127.0.0.1\n";

@@ -57,8 +57,7 @@ TEST_CASE("pairs start at phases spread over the interval, not in one burst", "[
   CHECK(sim.starts_per_second.size() == 10);
 }
 
-TEST_CASE("every pair probes once per interval, with jitter inside a tenth of it",
-          "[scheduler]") {
+TEST_CASE("every pair probes once per interval, with jitter inside a tenth of it", "[scheduler]") {
   Scheduler scheduler(std::vector<Duration>(50, 10s), {}, 7, MonoTime{});
   std::vector<MonoTime> first(50);
   for (std::size_t i = 0; i < 50; ++i) {

@@ -22,8 +22,8 @@ class ChildProcess {
   ChildProcess& operator=(ChildProcess&&) = delete;
   ~ChildProcess();
 
-  bool running();           // false once it exited (reaps it)
-  int stop();               // SIGTERM, wait up to 3 s, then SIGKILL; returns exit status
+  bool running();  // false once it exited (reaps it)
+  int stop();      // SIGTERM, wait up to 3 s, then SIGKILL; returns exit status
   // Waits up to `limit` for the program to exit by itself, then stop()s it;
   // returns the wait status (WIFEXITED/WEXITSTATUS).
   int wait(std::chrono::milliseconds limit);

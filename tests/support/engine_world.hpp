@@ -49,8 +49,8 @@ class World {
     observation.vantage = vantage;
     observation.at = clock_.now();
     observation.outcome = outcome;
-    observation.layer = outcome == cs::Outcome::Down && layer == cs::Layer::None ? cs::Layer::Dns
-                                                                                  : layer;
+    observation.layer =
+        outcome == cs::Outcome::Down && layer == cs::Layer::None ? cs::Layer::Dns : layer;
     observation.last_known_good = lkg;
     observation.detail = std::string(cs::to_string(outcome));
     return engine_.observe(observation);
@@ -85,9 +85,7 @@ class World {
     return result;
   }
 
-  const cs::Verdict& verdict(const std::string& target) const {
-    return *engine_.verdict(target);
-  }
+  const cs::Verdict& verdict(const std::string& target) const { return *engine_.verdict(target); }
   const std::vector<cs::Event>& events() const { return events_; }
   int count_events(cs::EventKind kind) const {
     int count = 0;
