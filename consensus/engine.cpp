@@ -493,18 +493,22 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
   verdict.votes = std::move(counts);
   verdict.evidence = std::move(evidence);
   if (changed) {
-    Event event;
-    event.kind = EventKind::VerdictChanged;
-    event.key = "verdict/" + target.name + "/" + std::to_string(verdict.generation);
-    event.at = now;
-    event.target = target.name;
-    event.verdict = verdict.kind;
-    event.held = verdict.held;
-    event.generation = verdict.generation;
-    event.reason = verdict.reason;
-    out.events.push_back(std::move(event));
+    out.events.push_back(change_event(verdict, now));
   }
   update_episode(index, now, out);
+}
+
+Event Engine::change_event(const Verdict& verdict, const Instant& now) {
+  Event event;
+  event.kind = EventKind::VerdictChanged;
+  event.key = "verdict/" + verdict.target + "/" + std::to_string(verdict.generation);
+  event.at = now;
+  event.target = verdict.target;
+  event.verdict = verdict.kind;
+  event.held = verdict.held;
+  event.generation = verdict.generation;
+  event.reason = verdict.reason;
+  return event;
 }
 
 }  // namespace crosscheck::consensus

@@ -229,6 +229,9 @@ class Engine {
                                        Evaluation& out);
   void publish(std::size_t index, const Candidate& candidate, VoteCounts counts,
                std::vector<Evidence> evidence, const Instant& now, Evaluation& out);
+  // The VerdictChanged event that announces `verdict` (published, or the
+  // end of a removed target).
+  static Event change_event(const Verdict& verdict, const Instant& now);
   void update_episode(std::size_t index, const Instant& now, Evaluation& out);
   void update_side_episodes(std::size_t index, const SuspicionFindings& canaries,
                             const Instant& now, Evaluation& out);

@@ -11,20 +11,6 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-// The change to `unknown` at `generation` of a target that is gone or back.
-Event unknown_event(const std::string& target, std::uint64_t generation, const std::string& reason,
-                    const Instant& now) {
-  Event event;
-  event.kind = EventKind::VerdictChanged;
-  event.key = "verdict/" + target + "/" + std::to_string(generation);
-  event.at = now;
-  event.target = target;
-  event.verdict = VerdictKind::Unknown;
-  event.generation = generation;
-  event.reason = reason;
-  return event;
-}
-
 }  // namespace
 
 Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const Instant& now) {
@@ -77,8 +63,7 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
         published[i].reason = "re-added by a config reload; no evaluation yet";
         states[i].used_keys = std::move(retired->second.used_keys);
         if (retired->second.announce) {
-          out.events.push_back(
-              unknown_event(name, published[i].generation, published[i].reason, now));
+          out.events.push_back(change_event(published[i], now));
         }
         retired_.erase(retired);
       }
@@ -112,7 +97,11 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
     // later reload or after a restart, it continues from there.
     const auto retired_at = published_[i].generation + 1;
     retired_[name] = Retired{retired_at, false, {}};
-    out.events.push_back(unknown_event(name, retired_at, "target removed from the config", now));
+    Verdict ended;  // unknown, holding nothing: no verdict is behind the name any more
+    ended.target = name;
+    ended.generation = retired_at;
+    ended.reason = "target removed from the config";
+    out.events.push_back(change_event(ended, now));
     std::vector<std::pair<EventKind, std::string>> open(states_[i].side_episodes.begin(),
                                                         states_[i].side_episodes.end());
     if (!states_[i].episode_key.empty()) {
