@@ -99,7 +99,7 @@ int Service::run() {
     watch_signals();
   }
   try {
-    escalation_ = make_dispatcher(*config_, clock_, log_);
+    escalation_ = make_dispatcher(make_sinks(*config_), clock_, log_);
   } catch (const std::exception& error) {
     log_->critical("escalation: {}", error.what());
     return 1;
@@ -277,9 +277,7 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
     try {
       auto sinks = make_sinks(*config_);  // reads the secrets; starts nothing
       escalation_.reset();  // joins its threads; the next one resumes from the state files
-      if (!sinks.empty()) {
-        escalation_ = std::make_unique<EscalationDispatcher>(std::move(sinks), clock_, log_);
-      }
+      escalation_ = make_dispatcher(std::move(sinks), clock_, log_);
     } catch (const std::exception& error) {
       log_->error("reload: escalation: {}; the previous sinks keep delivering", error.what());
     }
@@ -375,25 +373,24 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
   // end, after the engine reset what the reload changed: one such result on
   // a fresh tracker would count for the new check (with fall 1, a down
   // vote). One probe less of an unchanged target costs nothing.
-  const bool current = epoch == prober_epoch_;
-  const auto status = current ? engine_.observe(observation) : cs::ObserveStatus::UnknownTarget;
-  if (!current) {
+  if (epoch != prober_epoch_) {
+    // It answers no recheck either: restart_rechecks() asked the new prober.
     log_->debug("observation of {} from {} dropped: its probe started under the previous config",
                 observation.target, observation.vantage);
-  } else if (status != cs::ObserveStatus::Accepted) {
+    return;
+  }
+  const auto status = engine_.observe(observation);
+  if (status != cs::ObserveStatus::Accepted) {
     log_->debug("observation of {} from {} refused: {}", observation.target, observation.vantage,
                 cs::to_string(status));
   }
-  if (current) {
-    last_seen_[observation.vantage] = observation.at.wall;
-  }
+  last_seen_[observation.vantage] = observation.at.wall;
   if (store_ && status == cs::ObserveStatus::Accepted) {
     store_->record_observation(observation);  // history holds what counted, once
   }
   // Why an index: this runs for every probe, thousands a second at scale; a
   // scan of the targets here cost O(targets) each time.
-  if (const auto found = target_index_.find(observation.target);
-      current && found != target_index_.end()) {
+  if (const auto found = target_index_.find(observation.target); found != target_index_.end()) {
     const auto t = found->second;
     probe_stats_.record(report, config_->targets[t]);
     const auto vantages = config_->vantages.size();
@@ -404,9 +401,7 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
       }
     }
   }
-  // A dropped result answers no recheck: restart_rechecks() asked the new
-  // prober again.
-  if (auto found = rechecks_.find(observation.target); current && found != rechecks_.end()) {
+  if (auto found = rechecks_.find(observation.target); found != rechecks_.end()) {
     if (found->second.awaiting > 0 && --found->second.awaiting == 0) {
       finish_recheck(observation.target, 200);
     }

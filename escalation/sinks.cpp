@@ -309,10 +309,9 @@ std::vector<SinkSpec> make_sinks(const config::Config& config) {
   return sinks;
 }
 
-std::unique_ptr<EscalationDispatcher> make_dispatcher(const config::Config& config,
+std::unique_ptr<EscalationDispatcher> make_dispatcher(std::vector<SinkSpec> sinks,
                                                       const consensus::Clock& clock,
                                                       const std::shared_ptr<spdlog::logger>& log) {
-  auto sinks = make_sinks(config);
   if (sinks.empty()) {
     return nullptr;
   }

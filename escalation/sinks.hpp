@@ -30,11 +30,10 @@ DeliveryResult run_command(const std::vector<std::string>& argv,
 // cannot be read.
 std::vector<SinkSpec> make_sinks(const config::Config& config);
 
-// The running dispatcher for `config`'s sinks; null when none is
-// configured. Throws std::runtime_error when they cannot be set up (an
-// unreadable webhook secret): the caller decides, never a silent oracle
-// without delivery.
-std::unique_ptr<EscalationDispatcher> make_dispatcher(const config::Config& config,
+// The running dispatcher for `sinks` (from make_sinks, which reads the
+// secrets and starts nothing, so a caller can check them before stopping a
+// running dispatcher); null when there are none.
+std::unique_ptr<EscalationDispatcher> make_dispatcher(std::vector<SinkSpec> sinks,
                                                       const consensus::Clock& clock,
                                                       const std::shared_ptr<spdlog::logger>& log);
 
