@@ -58,11 +58,6 @@ std::optional<std::uint64_t> parse_count(std::string_view text) {
   return value;
 }
 
-// The bearer token: the file's content without surrounding white space.
-std::optional<std::string> read_token(const std::string& path, std::string& why) {
-  return config::read_secret_file("--token-file", path, config::SecretKind::BearerToken, why);
-}
-
 // The plan from the arguments, or the usage error (printed to `err`).
 std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::ostream& out,
                                    std::ostream& err, bool& help) {
@@ -162,10 +157,11 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
     plan.require = static_cast<std::size_t>(*k);
   }
   if (vm.count("token-file") != 0U) {
-    std::string why;
-    auto token = read_token(token_file, why);
+    // The bearer token: the file's content without surrounding white space.
+    auto token =
+        config::read_secret_file("--token-file", token_file, config::SecretKind::BearerToken);
     if (!token) {
-      return fail(why);
+      return fail(token.error());
     }
     plan.token = std::move(*token);
   }

@@ -17,32 +17,29 @@ bool is_space(char c) {
 
 }  // namespace
 
-std::optional<std::string> read_secret_file(std::string_view key, const std::filesystem::path& file,
-                                            SecretKind kind, std::string& why) {
+Expected<std::string> read_secret_file(std::string_view key, const std::filesystem::path& file,
+                                       SecretKind kind) {
   const std::string name = std::string(key) + " '" + file.string() + "'";
   // Why O_NONBLOCK: opening a FIFO for reading waits for a writer, and
   // reload reads the token on the daemon's only I/O thread (probing, the
   // API and the watchdog would wait with it). A secret is a regular file.
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    why = "cannot read " + name + ": " + std::strerror(errno);
-    return std::nullopt;
+    return fail("cannot read " + name + ": " + std::strerror(errno));
   }
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
-    why = "cannot read " + name + ": " + std::strerror(errno);
+    const int error = errno;
     ::close(fd);
-    return std::nullopt;
+    return fail("cannot read " + name + ": " + std::strerror(error));
   }
   if (S_ISDIR(info.st_mode)) {
     ::close(fd);
-    why = "cannot read " + name + ": " + std::strerror(EISDIR);
-    return std::nullopt;
+    return fail("cannot read " + name + ": " + std::strerror(EISDIR));
   }
   if (!S_ISREG(info.st_mode)) {
     ::close(fd);
-    why = "cannot read " + name + ": not a regular file (a FIFO, socket or device)";
-    return std::nullopt;
+    return fail("cannot read " + name + ": not a regular file (a FIFO, socket or device)");
   }
   // Why a bound: a secret is small; a path pointing at a log or a device
   // must not be read whole. Some slack for white space around the secret.
@@ -54,9 +51,9 @@ std::optional<std::string> read_secret_file(std::string_view key, const std::fil
       continue;
     }
     if (got < 0) {
-      why = "cannot read " + name + ": " + std::strerror(errno);
+      const int error = errno;
       ::close(fd);
-      return std::nullopt;
+      return fail("cannot read " + name + ": " + std::strerror(error));
     }
     if (got == 0) {
       break;
@@ -70,22 +67,19 @@ std::optional<std::string> read_secret_file(std::string_view key, const std::fil
   const auto last = std::find_if_not(text.rbegin(), text.rend(), is_space).base();
   std::string secret = first < last ? std::string(first, last) : std::string();
   if (secret.empty()) {
-    why = name + " is empty";
-    return std::nullopt;
+    return fail(name + " is empty");
   }
   if (over || secret.size() > k_secret_file_limit) {
-    why = name + " holds more than " + std::to_string(k_secret_file_limit) + " bytes";
-    return std::nullopt;
+    return fail(name + " holds more than " + std::to_string(k_secret_file_limit) + " bytes");
   }
   const bool fits =
       kind == SecretKind::BearerToken
           ? std::all_of(secret.begin(), secret.end(), [](char c) { return c > 0x20 && c < 0x7f; })
           : secret.find('\0') == std::string::npos;
   if (!fits) {
-    why = name + (kind == SecretKind::BearerToken
-                      ? " does not hold one bearer token (printable ASCII, no white space)"
-                      : " holds a NUL byte");
-    return std::nullopt;
+    return fail(name + (kind == SecretKind::BearerToken
+                            ? " does not hold one bearer token (printable ASCII, no white space)"
+                            : " holds a NUL byte"));
   }
   return secret;
 }

@@ -6,10 +6,11 @@
 // everywhere (never a daemon that answers every write with 401).
 #pragma once
 
+#include "base/expected.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,11 +25,11 @@ enum class SecretKind : std::uint8_t {
 constexpr std::size_t k_secret_file_limit = 4096;
 
 // The file's content without leading or trailing white space (an editor's
-// final newline is not part of the secret). nullopt when it cannot be read,
-// is a directory, is empty, is over k_secret_file_limit, or does not fit
-// `kind`; then `why` names the setting (`key`, e.g. "token_file") and the
-// path: "cannot read token_file '/etc/x': No such file or directory".
-std::optional<std::string> read_secret_file(std::string_view key, const std::filesystem::path& file,
-                                            SecretKind kind, std::string& why);
+// final newline is not part of the secret). An Error when it cannot be
+// read, is a directory, is empty, is over k_secret_file_limit, or does not
+// fit `kind`; it names the setting (`key`, e.g. "token_file") and the path:
+// "cannot read token_file '/etc/x': No such file or directory".
+Expected<std::string> read_secret_file(std::string_view key, const std::filesystem::path& file,
+                                       SecretKind kind);
 
 }  // namespace crosscheck::config

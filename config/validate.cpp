@@ -196,10 +196,9 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
 
   for (const FileReference& file : sources.files) {
     // The daemon reads them with this same reader at start-up and reload.
-    std::string why;
     const auto kind = file.key == "token_file" ? SecretKind::BearerToken : SecretKind::Key;
-    if (!read_secret_file(file.key, file.path, kind, why)) {
-      diags.error(file.pos, why);
+    if (const auto secret = read_secret_file(file.key, file.path, kind); !secret) {
+      diags.error(file.pos, secret.error());
     }
   }
 }

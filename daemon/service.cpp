@@ -54,8 +54,13 @@ bool read_token(const std::optional<std::filesystem::path>& file, std::optional<
   if (!file) {
     return true;
   }
-  token = config::read_secret_file("api.token_file", *file, config::SecretKind::BearerToken, why);
-  return token.has_value();
+  auto secret = config::read_secret_file("api.token_file", *file, config::SecretKind::BearerToken);
+  if (!secret) {
+    why = secret.error();
+    return false;
+  }
+  token = std::move(*secret);
+  return true;
 }
 
 std::string held_text(const std::optional<cs::VerdictKind>& held) {

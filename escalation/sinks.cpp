@@ -86,11 +86,10 @@ class ExecTransport final : public SinkTransport {
 };
 
 std::string read_secret(const std::filesystem::path& file) {
-  std::string why;
-  auto secret = config::read_secret_file("escalation.webhook.secret_file", file,
-                                         config::SecretKind::Key, why);
+  auto secret =
+      config::read_secret_file("escalation.webhook.secret_file", file, config::SecretKind::Key);
   if (!secret) {
-    throw std::runtime_error(why);
+    throw std::runtime_error(secret.error());
   }
   return std::move(*secret);
 }

@@ -160,9 +160,9 @@ std::optional<std::vector<PeerKey>> load_peer_keys(const std::vector<config::Pee
                                                    std::string& why) {
   std::vector<PeerKey> keys;
   for (const auto& peer : peers) {
-    auto key = config::read_secret_file("key_file", peer.key_file, config::SecretKind::Key, why);
+    auto key = config::read_secret_file("key_file", peer.key_file, config::SecretKind::Key);
     if (!key) {
-      why = "peer " + peer.name + ": " + why;
+      why = "peer " + peer.name + ": " + key.error();
       return std::nullopt;
     }
     keys.push_back(PeerKey{peer.name, std::move(*key)});

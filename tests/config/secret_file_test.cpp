@@ -21,18 +21,19 @@ using crosscheck::config::test::TempDir;
 
 TEST_CASE("a secret file gives its content without surrounding white space", "[secret]") {
   TempDir dir;
-  std::string why;
   const auto token = read_secret_file("token_file", dir.write("token", "  s3cr3t-token\r\n\n"),
-                                      SecretKind::BearerToken, why);
+                                      SecretKind::BearerToken);
   REQUIRE(token);
   CHECK(*token == "s3cr3t-token");
-  const auto key = read_secret_file("key_file", dir.write("key", "a key with spaces inside\n"),
-                                    SecretKind::Key, why);
+  const auto key =
+      read_secret_file("key_file", dir.write("key", "a key with spaces inside\n"), SecretKind::Key);
   REQUIRE(key);
   CHECK(*key == "a key with spaces inside");
   const std::string largest(k_secret_file_limit, 'k');
-  CHECK(read_secret_file("key_file", dir.write("largest", largest + "\n"), SecretKind::Key, why) ==
-        largest);
+  const auto whole =
+      read_secret_file("key_file", dir.write("largest", largest + "\n"), SecretKind::Key);
+  REQUIRE(whole);
+  CHECK(*whole == largest);
 }
 
 TEST_CASE("an unusable secret file is refused with the setting, the path and the reason",
@@ -58,11 +59,11 @@ TEST_CASE("an unusable secret file is refused with the setting, the path and the
       {"endless", SecretKind::Key, "key_file '{}' holds more than 4096 bytes"},
   }));
   const auto file = name.empty() ? dir.path().string() : path(name);
-  std::string why;
-  CHECK_FALSE(read_secret_file("key_file", file, kind, why));
+  const auto secret = read_secret_file("key_file", file, kind);
+  REQUIRE_FALSE(secret);
   auto message = expected;
   message.replace(message.find("{}"), 2, file);
-  CHECK(why == message);
+  CHECK(secret.error() == message);
 }
 
 TEST_CASE("check-config refuses an empty token file with the same words", "[secret][loader]") {
@@ -97,9 +98,8 @@ TEST_CASE("a secret path that is a FIFO or a device is refused at once, never wa
   const auto fifo = dir.path() / "fifo";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   auto reading = std::async(std::launch::async, [&] {
-    std::string why;
-    const auto secret = read_secret_file("token_file", fifo, SecretKind::BearerToken, why);
-    return std::make_pair(secret, why);
+    const auto secret = read_secret_file("token_file", fifo, SecretKind::BearerToken);
+    return std::make_pair(secret.ok(), secret.ok() ? std::string() : secret.error());
   });
   const bool finished = reading.wait_for(std::chrono::seconds(2)) == std::future_status::ready;
   if (!finished) {
@@ -108,11 +108,11 @@ TEST_CASE("a secret path that is a FIFO or a device is refused at once, never wa
     ::close(fd);
   }
   CHECK(finished);
-  const auto [secret, why] = reading.get();
-  CHECK_FALSE(secret);
+  const auto [read, why] = reading.get();
+  CHECK_FALSE(read);
   CHECK(why.find("not a regular file") != std::string::npos);
 
-  std::string device_why;
-  CHECK_FALSE(read_secret_file("key_file", "/dev/zero", SecretKind::Key, device_why));
-  CHECK(device_why.find("not a regular file") != std::string::npos);
+  const auto device = read_secret_file("key_file", "/dev/zero", SecretKind::Key);
+  REQUIRE_FALSE(device);
+  CHECK(device.error().find("not a regular file") != std::string::npos);
 }
