@@ -1,6 +1,7 @@
 // Routing, strict query parsing, the gate, ETags and write validation. Every
 // path through here returns a value; nothing reads a clock or a socket.
 #include "api/router.hpp"
+#include "base/ascii.hpp"
 
 #include "api/metrics.hpp"
 #include "config/types.hpp"
@@ -24,13 +25,6 @@ namespace {
 namespace cs = consensus;
 namespace json = boost::json;
 using Kind = WriteRequest::Kind;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 ApiResponse make_response(int status, std::string body) {
   ApiResponse response;
@@ -459,7 +453,7 @@ ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot,
 
 std::string ApiResponse::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) {
+    if (ascii::iequals(key, name)) {
       return value;
     }
   }

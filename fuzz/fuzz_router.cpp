@@ -6,6 +6,7 @@
 // The router must answer every request (never throw, never crash), and with
 // a status in 1xx..5xx.
 #include "api/router.hpp"
+#include "base/ascii.hpp"
 #include "consensus/time_format.hpp"
 
 #include <cstddef>
@@ -90,19 +91,6 @@ std::string_view take_line(std::string_view& rest) {
   return line;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 // NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
@@ -130,9 +118,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (!value.empty() && value.front() == ' ') {
       value.remove_prefix(1);
     }
-    if (iequals(name, "Authorization")) {
+    if (ascii::iequals(name, "Authorization")) {
       request.authorization = value;
-    } else if (iequals(name, "If-None-Match")) {
+    } else if (ascii::iequals(name, "If-None-Match")) {
       request.if_none_match = value;
     }
   }

@@ -2,6 +2,7 @@
 // Beast session per connection on the server's own thread, and the shared
 // state (routes, recorded requests) behind one mutex.
 #include "lab/fake_http_server.hpp"
+#include "base/ascii.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -174,13 +175,6 @@ std::unique_ptr<ssl::context> make_server_context(const FakeTlsOptions& options,
 }
 
 // ---- Shared state --------------------------------------------------------
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 struct ServerState {
   mutable std::mutex mutex;
@@ -411,7 +405,7 @@ FakeResponse FakeResponse::huge_body(std::size_t bytes) {
 
 std::string RecordedRequest::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) {
+    if (ascii::iequals(key, name)) {
       return value;
     }
   }

@@ -1,0 +1,363 @@
+// The API server's connection: waits for the first byte of a request
+// (idle_timeout; evictable at the connection cap meanwhile), reads the whole
+// request under one deadline (request_timeout, parser limits set), routes it
+// through the pure handle_request(), and writes one answer; writes and
+// watches wait off-thread and hop back with asio::post before touching it.
+#include "api/session.hpp"
+
+#include "api/metrics.hpp"
+#include "peers/auth.hpp"
+#include "peers/protocol.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <exception>
+
+namespace crosscheck::daemon::detail {
+namespace {
+
+PeerSignature signature_of(const http::request<http::string_body>& request) {
+  return PeerSignature{
+      std::string(request[k_peer_node_header]), std::string(request[k_peer_timestamp_header]),
+      std::string(request[k_peer_nonce_header]), std::string(request[k_peer_signature_header])};
+}
+
+}  // namespace
+
+ApiCounters copy_of(const Counters& c) {
+  return ApiCounters{c.connections_accepted.load(),
+                     c.connections_rejected.load(),
+                     c.connections_evicted.load(),
+                     c.requests.load(),
+                     c.responses_2xx.load(),
+                     c.responses_3xx.load(),
+                     c.responses_4xx.load(),
+                     c.responses_5xx.load(),
+                     c.malformed_requests.load(),
+                     c.oversized_headers.load(),
+                     c.oversized_bodies.load(),
+                     c.timeouts.load(),
+                     c.io_errors.load(),
+                     c.accept_errors.load(),
+                     c.watch_refused.load(),
+                     c.action_timeouts.load(),
+                     c.internal_errors.load()};
+}
+
+Session::~Session() {
+  stop_waiting();
+  if (rejecting_) {
+    shared_->rejecting.fetch_sub(1);
+  } else if (!evicted_) {  // an evicted session gave its slot back already
+    shared_->active.fetch_sub(1);
+  }
+}
+
+void Session::start() {
+  guarded([&] {
+    if (rejecting_) {
+      send(error_response(503, "overloaded", "too many connections; retry shortly"), true);
+    } else {
+      do_read();
+    }
+  });
+}
+
+void Session::shut() {
+  error_code ignored;
+  stream_.socket().close(ignored);
+  action_timer_.cancel();
+  idle_timer_.cancel();
+}
+
+bool Session::has_unread_bytes() {
+  error_code ec;
+  const std::size_t unread = stream_.socket().available(ec);
+  return !ec && unread > 0;
+}
+
+void Session::evict() {
+  stop_waiting();
+  evicted_ = true;
+  shared_->active.fetch_sub(1);
+  bump(shared_->counters.connections_evicted);
+  idle_timer_.cancel();
+  close_now();
+}
+
+template <typename Body>
+void Session::guarded(Body&& body) {
+  try {
+    body();
+  } catch (const std::exception&) {
+    bump(shared_->counters.internal_errors);
+    close_now();
+  }
+}
+
+void Session::do_read() {
+  parser_.emplace();
+  parser_->header_limit(k_api_header_limit);
+  parser_->body_limit(k_api_body_limit);
+  if (buffer_.size() > 0) {
+    return read_request();  // a pipelined request has begun already
+  }
+  start_waiting();
+  idle_timer_.expires_after(shared_->options.idle_timeout);
+  idle_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec && self->waiting_) {
+      bump(self->shared_->counters.timeouts);
+      self->stop_waiting();
+      self->close_now();
+    }
+  });
+  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    self->guarded([&] { self->on_readable(ec); });
+  });
+}
+
+void Session::on_readable(error_code ec) {
+  if (!waiting_) {
+    return;  // evicted or timed out meanwhile: closed already
+  }
+  stop_waiting();
+  idle_timer_.cancel();
+  if (ec) {
+    bump(shared_->counters.io_errors);
+    return close_now();
+  }
+  read_request();  // end of stream too: the read says the client went away
+}
+
+void Session::read_request() {
+  stream_.expires_after(shared_->options.request_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
+                     self->guarded([&] { self->on_read(ec); });
+                   });
+}
+
+void Session::start_waiting() {
+  waiting_ = true;
+  waiting_at_ = shared_->waiting.insert(shared_->waiting.end(), this);
+}
+
+void Session::stop_waiting() {
+  if (waiting_) {
+    shared_->waiting.erase(waiting_at_);
+    waiting_ = false;
+  }
+}
+
+void Session::on_read(error_code ec) {
+  Counters& counters = shared_->counters;
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
+    return close_now();  // the client went away
+  }
+  if (ec == beast::error::timeout) {
+    bump(counters.timeouts);
+    return close_now();
+  }
+  if (ec == http::error::header_limit) {
+    bump(counters.oversized_headers);
+    return send(
+        error_response(431, "headers_too_large",
+                       "request headers exceed " + std::to_string(k_api_header_limit) + " bytes"),
+        true);
+  }
+  if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
+    bump(counters.oversized_bodies);
+    return send(
+        error_response(413, "payload_too_large",
+                       "request body exceeds " + std::to_string(k_api_body_limit) + " bytes"),
+        true);
+  }
+  if (ec && ec.category() == http::make_error_code(http::error::bad_target).category()) {
+    bump(counters.malformed_requests);
+    return send(error_response(400, "bad_request", "malformed HTTP request"), true);
+  }
+  if (ec) {
+    bump(counters.io_errors);
+    return close_now();
+  }
+  bump(counters.requests);
+  handle(parser_->release());
+}
+
+void Session::handle(http::request<http::string_body> request) {
+  version_ = request.version();
+  keep_alive_ = request.keep_alive();
+  ApiRequest api;
+  api.method = std::string(request.method_string());
+  api.target = std::string(request.target());
+  api.authorization = std::string(request[http::field::authorization]);
+  api.if_none_match = std::string(request[http::field::if_none_match]);
+  api.body = std::move(request.body());
+  // Only writes need the token (reads never look at it): the hot GET path
+  // takes no lock.
+  if (request.method() != http::verb::get) {
+    const auto token = shared_->token();
+    api.writes_enabled = token.has_value();
+    api.authorized = token && bearer_token_matches(api.authorization, *token);
+  }
+  // Only /metrics shows the server's counters and /proc figures; reading
+  // them for every request would tax the hot read path for nothing.
+  MetricsSources metrics;
+  if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
+    metrics = MetricsSources{copy_of(shared_->counters), read_process_stats()};
+    api.metrics = &metrics;
+  }
+  PeerAuth peer;
+  if (shared_->options.peers && api.target.starts_with(k_peer_votes_path)) {
+    peer = shared_->options.peers->verify(signature_of(request), api.method, api.target,
+                                          shared_->now().wall);
+    api.peer = &peer;
+  }
+  const SnapshotPtr snapshot = shared_->hub.current();
+  ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
+  if (auto* response = std::get_if<ApiResponse>(&outcome)) {
+    return send(std::move(*response), false);
+  }
+  if (auto* watch = std::get_if<WatchRequest>(&outcome)) {
+    return start_watch(*watch);
+  }
+  start_action(std::get<WriteRequest>(std::move(outcome)));
+}
+
+void Session::start_watch(const WatchRequest& watch) {
+  since_ = watch.since;
+  shared_->hub.wait_newer(watch.since, stream_.get_executor(),
+                          std::min(watch.wait, shared_->options.max_watch_wait),
+                          [self = shared_from_this()](SnapshotPtr snapshot) {
+                            self->guarded([&] { self->on_watch(snapshot); });
+                          });
+}
+
+void Session::on_watch(const SnapshotPtr& snapshot) {
+  if (!snapshot) {
+    bump(shared_->counters.watch_refused);
+    return send(error_response(503, "overloaded", "too many watches waiting; retry shortly"),
+                false);
+  }
+  send(watch_response(*snapshot, since_), false);
+}
+
+void Session::start_action(WriteRequest write) {
+  write_ = std::move(write);
+  action_done_ = false;
+  const std::uint64_t action = ++action_seq_;
+  const auto deadline =
+      write_.kind == WriteRequest::Kind::Recheck ? write_.deadline : k_write_action_deadline;
+  action_timer_.expires_after(deadline + k_action_grace);
+  action_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec) {
+      bump(self->shared_->counters.action_timeouts);
+      self->guarded([&] {
+        self->finish_action(
+            self->action_seq_,
+            ActionResult{504, "action_timeout", "the service did not answer in time", nullptr});
+      });
+    }
+  });
+  ActionCallback done = [shared = shared_, weak = weak_from_this(),
+                         executor = stream_.get_executor(), action](ActionResult result) {
+    const std::lock_guard lock(shared->post_mutex);
+    if (!shared->open) {
+      return;
+    }
+    asio::post(executor, [weak, action, result = std::move(result)]() mutable {
+      if (const auto self = weak.lock()) {
+        self->guarded([&] { self->finish_action(action, result); });
+      }
+    });
+  };
+  try {
+    switch (write_.kind) {
+      case WriteRequest::Kind::Recheck:
+        return shared_->actions.recheck(write_.target, write_.deadline, std::move(done));
+      case WriteRequest::Kind::Acknowledge:
+        return shared_->actions.acknowledge(write_.escalation_id, write_.by, std::move(done));
+      case WriteRequest::Kind::SetOverride:
+        return shared_->actions.set_override(write_.target, write_.override_value, std::move(done));
+      case WriteRequest::Kind::ClearOverride:
+        return shared_->actions.clear_override(write_.target, std::move(done));
+    }
+  } catch (const std::exception& error) {
+    bump(shared_->counters.internal_errors);
+    finish_action(action, ActionResult{500, "internal", error.what(), nullptr});
+  }
+}
+
+void Session::finish_action(std::uint64_t action, const ActionResult& result) {
+  if (action_done_ || action != action_seq_) {
+    return;
+  }
+  action_done_ = true;
+  action_timer_.cancel();
+  send(write_response(write_, result), false);
+}
+
+void Session::send(ApiResponse answer, bool close) {
+  Counters& counters = shared_->counters;
+  bump(answer.status >= 500   ? counters.responses_5xx
+       : answer.status >= 400 ? counters.responses_4xx
+       : answer.status >= 300 ? counters.responses_3xx
+                              : counters.responses_2xx);
+  response_ = {};
+  response_.version(version_);
+  response_.result(static_cast<unsigned>(answer.status));
+  response_.set(http::field::server, "crosscheck");
+  response_.set(http::field::content_type, answer.content_type);
+  for (const auto& [name, value] : answer.headers) {
+    response_.set(name, value);
+  }
+  response_.keep_alive(keep_alive_ && !close);
+  response_.body() = std::move(answer.body);
+  response_.prepare_payload();
+  stream_.expires_after(shared_->options.idle_timeout);
+  http::async_write(stream_, response_,
+                    [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
+                      self->guarded([&] { self->on_write(ec); });
+                    });
+}
+
+void Session::on_write(error_code ec) {
+  if (ec) {
+    bump(ec == beast::error::timeout ? shared_->counters.timeouts : shared_->counters.io_errors);
+    return close_now();
+  }
+  if (!response_.keep_alive()) {
+    return linger_close();
+  }
+  do_read();
+}
+
+void Session::linger_close() {
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) {
+    return close_now();
+  }
+  drained_ = 0;
+  stream_.expires_after(k_linger_timeout);
+  drain();
+}
+
+void Session::drain() {
+  stream_.async_read_some(asio::buffer(scratch_),
+                          [self = shared_from_this()](error_code ec, std::size_t bytes) {
+                            self->drained_ += bytes;
+                            if (ec || self->drained_ > k_linger_bytes) {
+                              return self->close_now();
+                            }
+                            self->drain();
+                          });
+}
+
+void Session::close_now() {
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
+
+}  // namespace crosscheck::daemon::detail
