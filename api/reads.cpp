@@ -1,0 +1,286 @@
+// The router's reads: the verdict list, one verdict and its gate, history,
+// the watch, vantages, escalations, health, /metrics, the peer export, and
+// ETags. Every path returns a value; nothing reads a clock or a socket.
+#include "api/route.hpp"
+
+#include "api/metrics.hpp"
+#include "config/types.hpp"
+#include "peers/auth.hpp"
+#include "peers/protocol.hpp"
+#include "snapshot/json_views.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace crosscheck::daemon {
+
+using namespace detail;
+
+namespace {
+
+namespace cs = consensus;
+namespace json = boost::json;
+
+json::array summaries(const Snapshot& snapshot) {
+  json::array out;
+  out.reserve(snapshot.targets.size());
+  for (const auto& view : snapshot.targets) {
+    out.emplace_back(verdict_summary_json(view.verdict));
+  }
+  return out;
+}
+
+ApiResponse watch_body(const Snapshot& snapshot) {
+  json::object out;
+  out["revision"] = snapshot.revision;
+  out["verdicts"] = summaries(snapshot);
+  return json_response(out);
+}
+
+ApiResponse verdict_read(QueryParams& query, const Snapshot& snapshot, const std::string& target,
+                         const cs::Instant& now) {
+  const auto expect_text = query.take("expect");
+  const auto generation_text = query.take("generation");
+  const auto stable_text = query.take("stable_for");
+  if (auto why = query.leftover("expect, generation, stable_for"); !why.empty()) {
+    return bad_query(why);
+  }
+  if (!expect_text && (generation_text || stable_text)) {
+    return bad_query("generation and stable_for are gate parameters: they need expect");
+  }
+  std::optional<cs::VerdictKind> expect;
+  if (expect_text) {
+    expect = cs::parse_verdict_kind(*expect_text);
+    if (!expect || (*expect != cs::VerdictKind::Healthy && *expect != cs::VerdictKind::Unhealthy)) {
+      return bad_query("expect must be healthy or unhealthy, not '" + *expect_text + "'");
+    }
+  }
+  std::optional<std::uint64_t> generation;
+  if (generation_text && !(generation = parse_count(*generation_text))) {
+    return bad_query("generation must be a non-negative integer, not '" + *generation_text + "'");
+  }
+  std::optional<config::Duration> stable_for;
+  if (stable_text && !(stable_for = config::parse_duration(*stable_text))) {
+    return bad_query("stable_for must be a duration such as 30s, not '" + *stable_text + "'");
+  }
+  const TargetView* view = snapshot.find(target);
+  if (view == nullptr) {
+    return unknown_target(target);
+  }
+  if (!expect) {
+    return make_response(
+        200, view->body->get([&] { return to_body(verdict_json(*view, snapshot.node)); }));
+  }
+  json::object body = verdict_json(*view, snapshot.node);
+  const auto gate = cs::decide_gate(view->verdict, *expect, generation,
+                                    stable_for.value_or(config::Duration{0}), now);
+  json::object gate_json;
+  gate_json["expect"] = cs::to_string(*expect);
+  gate_json["decision"] = gate.decision();
+  gate_json["reason"] = gate.reason;
+  body["gate"] = std::move(gate_json);
+  return make_response(gate_status(gate), to_body(body));
+}
+
+ApiResponse history_read(QueryParams& query, const Snapshot& snapshot, const std::string& target) {
+  const auto limit_text = query.take("limit");
+  if (auto why = query.leftover("limit"); !why.empty()) {
+    return bad_query(why);
+  }
+  std::size_t limit = k_max_history_limit;
+  if (limit_text) {
+    const auto parsed = parse_count(*limit_text);
+    if (!parsed || *parsed == 0 || *parsed > k_max_history_limit) {
+      return bad_query("limit must be an integer from 1 to " + std::to_string(k_max_history_limit) +
+                       ", not '" + *limit_text + "'");
+    }
+    limit = static_cast<std::size_t>(*parsed);
+  }
+  const TargetView* view = snapshot.find(target);
+  if (view == nullptr) {
+    return unknown_target(target);
+  }
+  json::array items;
+  for (std::size_t i = 0; i < view->history.size() && i < limit; ++i) {
+    items.emplace_back(transition_json(view->history[i]));
+  }
+  json::object out;
+  out["target"] = target;
+  out["history"] = std::move(items);
+  return json_response(out);
+}
+
+ApiOutcome watch_read(QueryParams& query, const Snapshot& snapshot) {
+  const auto since_text = query.take("since");
+  const auto timeout_text = query.take("timeout");
+  if (auto why = query.leftover("since, timeout"); !why.empty()) {
+    return bad_query(why);
+  }
+  WatchRequest watch;
+  if (timeout_text) {
+    const auto timeout = config::parse_duration(*timeout_text);
+    if (!timeout) {
+      return bad_query("timeout must be a duration such as 30s, not '" + *timeout_text + "'");
+    }
+    watch.wait = std::min(*timeout, k_max_watch_wait);
+  }
+  if (!since_text) {
+    return watch_body(snapshot);  // no revision yet: everything, at once
+  }
+  const auto since = parse_count(*since_text);
+  if (!since) {
+    return bad_query("since must be a revision number, not '" + *since_text + "'");
+  }
+  watch.since = *since;
+  if (snapshot.revision > watch.since || watch.wait <= config::Duration::zero()) {
+    return watch_response(snapshot, watch.since);
+  }
+  return watch;
+}
+
+}  // namespace
+
+ApiResponse watch_response(const Snapshot& snapshot, std::uint64_t since) {
+  if (snapshot.revision <= since) {
+    return make_response(204, {});
+  }
+  return watch_body(snapshot);
+}
+
+namespace detail {
+
+ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot,
+                const cs::Instant& now) {
+  switch (route.kind) {
+    case RouteKind::Verdict:
+      return verdict_read(query, snapshot, route.subject, now);
+    case RouteKind::History:
+      return history_read(query, snapshot, route.subject);
+    case RouteKind::Watch:
+      return watch_read(query, snapshot);
+    default:
+      break;
+  }
+  if (auto why = query.leftover(""); !why.empty()) {
+    return bad_query(why);
+  }
+  json::object out;
+  switch (route.kind) {
+    case RouteKind::Verdicts:
+      out["revision"] = snapshot.revision;
+      out["node"] = snapshot.node;
+      out["verdicts"] = summaries(snapshot);
+      break;
+    case RouteKind::Vantages: {
+      json::array items;
+      for (const auto& vantage : snapshot.vantages) {
+        items.emplace_back(vantage_json(vantage));
+      }
+      out["vantages"] = std::move(items);
+      break;
+    }
+    case RouteKind::Escalations: {
+      json::array items;
+      for (const auto& escalation : snapshot.escalations) {
+        items.emplace_back(escalation_json(escalation));
+      }
+      out["escalations"] = std::move(items);
+      break;
+    }
+    case RouteKind::Healthz:
+      // Alive is alive: degraded storage is reported, not a failed probe.
+      out["status"] = "ok";
+      out["storage"] = snapshot.storage.ok ? "ok" : "degraded";
+      if (!snapshot.storage.ok) {
+        out["storage_reason"] = snapshot.storage.reason;
+      }
+      break;
+    default:  // Readyz
+      if (!snapshot.ready) {
+        return error_response(503, "not_ready", "no evaluation has completed yet");
+      }
+      out["status"] = "ready";
+      break;
+  }
+  return json_response(out);
+}
+
+// Prometheus scrapes unconditionally, and the counters move between any two
+// scrapes: no ETag. Without server figures (router tests) they read zero.
+ApiResponse metrics_read(const ApiRequest& request, QueryParams& query, const Snapshot& snapshot) {
+  if (auto why = query.leftover(""); !why.empty()) {
+    return bad_query(why);
+  }
+  const MetricsSources none;
+  const MetricsSources& sources = request.metrics != nullptr ? *request.metrics : none;
+  ApiResponse response = make_response(200, render_metrics(snapshot, sources.api, sources.process));
+  response.content_type = std::string(k_metrics_content_type);
+  return response;
+}
+
+// FNV-1a 64 over revision, target and body, quoted. The body is in the hash
+// because vantages, escalations and gate answers change without the verdict
+// revision moving (a gate turns 423 -> 200 as stable_for elapses).
+std::string etag_for(std::uint64_t revision, std::string_view target, std::string_view body) {
+  std::uint64_t hash = 14695981039346656037ULL;
+  const auto mix = [&](std::string_view bytes) {
+    for (const char c : bytes) {
+      hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    hash = (hash ^ 0xffU) * 1099511628211ULL;  // separator
+  };
+  mix(std::to_string(revision));
+  mix(target);
+  mix(body);
+  std::array<char, 20> text{};
+  std::snprintf(text.data(), text.size(), "\"%016llx\"", static_cast<unsigned long long>(hash));
+  return text.data();
+}
+
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+  while (!if_none_match.empty()) {
+    const std::size_t comma = if_none_match.find(',');
+    std::string_view tag = if_none_match.substr(0, comma);
+    if_none_match =
+        comma == std::string_view::npos ? std::string_view{} : if_none_match.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) {
+      tag.remove_prefix(1);
+    }
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) {
+      tag.remove_suffix(1);
+    }
+    if (tag.starts_with("W/")) {
+      tag.remove_prefix(2);  // weak comparison, as If-None-Match requires
+    }
+    if (tag == "*" || tag == etag) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// GET /v1/peer/votes: the server verified the signature (request.peer); a
+// refusal says why but never carries a vote.
+ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot,
+                       const cs::Instant& now) {
+  if (request.method != "GET") {
+    ApiResponse response = error_response(405, "method_not_allowed", "/v1/peer/votes takes GET");
+    response.headers.emplace_back("Allow", "GET");
+    return response;
+  }
+  if (request.peer == nullptr || !request.peer->ok()) {
+    ApiResponse response =
+        error_response(401, "unauthorized",
+                       request.peer == nullptr ? "peering is not configured on this node"
+                                               : std::string(to_string(request.peer->status)));
+    response.headers.emplace_back("WWW-Authenticate", "Crosscheck-HMAC-SHA256");
+    return response;
+  }
+  return make_response(200, export_votes(snapshot, now));
+}
+
+}  // namespace detail
+}  // namespace crosscheck::daemon

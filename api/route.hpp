@@ -1,0 +1,68 @@
+// What the router's parts share (internal to api/): the route table's
+// kinds, response builders, and the read and write handlers that
+// handle_request() dispatches to. Pure like the router: no clock, no socket.
+#pragma once
+
+#include "api/router.hpp"
+#include "net/http_target.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace crosscheck::daemon::detail {
+
+enum class RouteKind : std::uint8_t {
+  Verdicts,
+  Verdict,
+  History,
+  Recheck,
+  Watch,
+  Vantages,
+  Escalations,
+  Ack,
+  Override,
+  Healthz,
+  Readyz,
+  Metrics
+};
+
+struct Route {
+  RouteKind kind = RouteKind::Verdicts;
+  std::string_view allow;  // the methods this path takes
+  std::string subject;     // the decoded target name or escalation id ("*" in the shape)
+};
+
+ApiResponse make_response(int status, std::string body);
+ApiResponse json_response(const boost::json::value& value);
+ApiResponse bad_query(std::string_view detail);
+ApiResponse bad_request(std::string_view detail);
+ApiResponse unknown_target(const std::string& target);
+
+// GET routes but /metrics: the verdicts, one verdict (and the gate), its
+// history, the watch, vantages, escalations, /healthz and /readyz.
+ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot,
+                const consensus::Instant& now);
+
+// Prometheus scrapes unconditionally, and the counters move between any two
+// scrapes: no ETag. Without server figures (router tests) they read zero.
+ApiResponse metrics_read(const ApiRequest& request, QueryParams& query, const Snapshot& snapshot);
+
+// FNV-1a 64 over revision, target and body, quoted. The body is in the hash
+// because vantages, escalations and gate answers change without the verdict
+// revision moving (a gate turns 423 -> 200 as stable_for elapses).
+std::string etag_for(std::uint64_t revision, std::string_view target, std::string_view body);
+bool etag_matches(std::string_view if_none_match, std::string_view etag);
+
+// GET /v1/peer/votes: the server verified the signature (request.peer); a
+// refusal says why but never carries a vote.
+ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot,
+                       const consensus::Instant& now);
+
+// POST, PUT and DELETE: token checks first, then the write's own validation.
+ApiOutcome handle_write(const ApiRequest& request, const Route& route, QueryParams& query,
+                        const Snapshot& snapshot, consensus::WallTime now);
+
+}  // namespace crosscheck::daemon::detail

@@ -1,0 +1,121 @@
+// The router's writes: acknowledge, override, recheck. The token checks come
+// first (403 without a token, 401 with a wrong one), then the write's own
+// validation; the answer is built from what ApiActions did.
+#include "api/route.hpp"
+
+#include "config/types.hpp"
+#include "snapshot/json_views.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace crosscheck::daemon {
+
+using namespace detail;
+
+namespace {
+
+namespace cs = consensus;
+namespace json = boost::json;
+using Kind = WriteRequest::Kind;
+
+ApiOutcome ack_write(const ApiRequest& request, const Route& route) {
+  const auto id = parse_count(route.subject);
+  if (!id || *id == 0 ||
+      *id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return bad_request("escalation id must be a positive integer");
+  }
+  std::string why;
+  auto by = parse_ack_body(request.body, why);
+  if (!by) {
+    return bad_request(why);
+  }
+  WriteRequest write;
+  write.kind = Kind::Acknowledge;
+  write.escalation_id = static_cast<std::int64_t>(*id);
+  write.by = std::move(*by);
+  return write;
+}
+
+}  // namespace
+
+namespace detail {
+
+ApiOutcome handle_write(const ApiRequest& request, const Route& route, QueryParams& query,
+                        const Snapshot& snapshot, cs::WallTime now) {
+  // 403 before 401: without a configured token no credential can ever work.
+  if (!request.writes_enabled) {
+    return error_response(403, "writes_disabled",
+                          "this server has no API token (api.token_file): writes are disabled");
+  }
+  if (!request.authorized) {
+    ApiResponse response = error_response(
+        401, "unauthorized",
+        request.authorization.empty() ? "a bearer token is required" : "invalid bearer token");
+    response.headers.emplace_back("WWW-Authenticate",
+                                  request.authorization.empty()
+                                      ? R"(Bearer realm="crosscheck")"
+                                      : R"(Bearer realm="crosscheck", error="invalid_token")");
+    return response;
+  }
+  WriteRequest write;
+  const auto timeout_text = route.kind == RouteKind::Recheck ? query.take("timeout") : std::nullopt;
+  if (auto why = query.leftover(route.kind == RouteKind::Recheck ? "timeout" : ""); !why.empty()) {
+    return bad_query(why);
+  }
+  if (route.kind == RouteKind::Ack) {
+    return ack_write(request, route);
+  }
+  if (snapshot.find(route.subject) == nullptr) {
+    return unknown_target(route.subject);
+  }
+  write.target = route.subject;
+  if (route.kind == RouteKind::Recheck) {
+    write.kind = Kind::Recheck;
+    if (timeout_text) {
+      const auto timeout = config::parse_duration(*timeout_text);
+      if (!timeout || *timeout <= config::Duration::zero()) {
+        return bad_query("timeout must be a positive duration such as 5s");
+      }
+      write.deadline = std::min(*timeout, k_max_recheck_deadline);
+    }
+    return write;
+  }
+  if (request.method == "DELETE") {
+    write.kind = Kind::ClearOverride;
+    return write;
+  }
+  std::string why;
+  auto value = parse_override_body(request.body, now, why);
+  if (!value) {
+    return bad_request(why);
+  }
+  write.kind = Kind::SetOverride;
+  write.override_value = std::move(*value);
+  return write;
+}
+
+}  // namespace detail
+
+ApiResponse write_response(const WriteRequest& write, const ActionResult& result) {
+  if (result.status < 200 || result.status >= 300) {
+    const int status = result.status >= 400 && result.status <= 599 ? result.status : 500;
+    return error_response(status, result.error.empty() ? "action_failed" : result.error,
+                          result.detail);
+  }
+  json::object out;
+  if (write.kind == Kind::Acknowledge) {
+    out["id"] = write.escalation_id;
+    out["acknowledged"] = true;
+    return make_response(result.status, to_body(out));
+  }
+  const TargetView* view = result.snapshot ? result.snapshot->find(write.target) : nullptr;
+  if (view != nullptr) {
+    return make_response(result.status, to_body(verdict_json(*view, result.snapshot->node)));
+  }
+  out["target"] = write.target;
+  out["detail"] = result.detail;
+  return make_response(result.status, to_body(out));
+}
+
+}  // namespace crosscheck::daemon
