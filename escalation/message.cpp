@@ -3,6 +3,7 @@
 #include "escalation/message.hpp"
 
 #include "consensus/time_format.hpp"
+#include "json/strings.hpp"
 #include "json/write.hpp"
 #include "net/hmac.hpp"
 #include "net/http_target.hpp"
@@ -23,28 +24,6 @@ json::value optional_time(const std::optional<cs::WallTime>& at) {
   return at ? json::value(cs::format_rfc3339(*at)) : json::value(nullptr);
 }
 
-json::array strings_json(const std::vector<std::string>& items) {
-  json::array out;
-  for (const auto& item : items) {
-    out.emplace_back(item);
-  }
-  return out;
-}
-
-std::vector<std::string> strings_of(const json::object& object, std::string_view key) {
-  std::vector<std::string> out;
-  const auto* value = object.if_contains(key);
-  if (value == nullptr || !value->is_array()) {
-    return out;
-  }
-  for (const auto& item : value->as_array()) {
-    if (item.is_string()) {
-      out.emplace_back(item.get_string());
-    }
-  }
-  return out;
-}
-
 json::object verdict_json(const std::optional<VerdictSummary>& summary) {
   json::object evidence;
   if (!summary) {
@@ -54,8 +33,8 @@ json::object verdict_json(const std::optional<VerdictSummary>& summary) {
                                    {"down", summary->votes_down},
                                    {"unknown", summary->votes_unknown},
                                    {"split", summary->votes_split}};
-  evidence["down_domains"] = strings_json(summary->down_domains);
-  evidence["split_domains"] = strings_json(summary->split_domains);
+  evidence["down_domains"] = json_text::string_array(summary->down_domains);
+  evidence["split_domains"] = json_text::string_array(summary->split_domains);
   return evidence;
 }
 
@@ -99,8 +78,8 @@ std::optional<VerdictSummary> parse_summary(const json::object& body) {
     summary.votes_unknown = count_of(votes->as_object(), "unknown");
     summary.votes_split = count_of(votes->as_object(), "split");
   }
-  summary.down_domains = strings_of(evidence->as_object(), "down_domains");
-  summary.split_domains = strings_of(evidence->as_object(), "split_domains");
+  summary.down_domains = json_text::strings_at(evidence->as_object(), "down_domains");
+  summary.split_domains = json_text::strings_at(evidence->as_object(), "split_domains");
   return summary;
 }
 

@@ -2,6 +2,7 @@
 // Beast session per connection on the server's own thread, and the shared
 // state (routes, recorded requests) behind one mutex.
 #include "lab/fake_http_server.hpp"
+
 #include "base/ascii.hpp"
 
 #include <openssl/bio.h>

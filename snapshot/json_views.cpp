@@ -5,6 +5,8 @@
 
 #include "config/types.hpp"
 #include "consensus/time_format.hpp"
+#include "json/consensus_json.hpp"
+#include "json/strings.hpp"
 #include "json/write.hpp"
 
 #include <boost/json/array.hpp>
@@ -41,33 +43,11 @@ json::value layer_or_null(const std::optional<cs::Layer>& layer) {
   return json::string(cs::to_string(*layer));
 }
 
-json::array strings_json(const std::vector<std::string>& items) {
-  json::array out;
-  out.reserve(items.size());
-  for (const auto& item : items) {
-    out.emplace_back(json::string(item));
-  }
-  return out;
-}
-
-json::object votes_json(const cs::VoteCounts& votes) {
-  json::object out;
-  out["up"] = votes.up;
-  out["down"] = votes.down;
-  out["unknown"] = votes.unknown;
-  out["down_quorum"] = votes.down_quorum;
-  out["up_quorum"] = votes.up_quorum;
-  // Domains whose own vantages disagree: counted neither up nor down.
-  out["split"] = votes.split;
-  out["split_domains"] = strings_json(votes.split_domains);
-  return out;
-}
-
 json::object divergence_json(const Divergence& divergence) {
   json::object out;
   out["vantage"] = divergence.vantage;
   out["domain"] = divergence.domain;
-  out["answers"] = strings_json(divergence.answers);
+  out["answers"] = json_text::string_array(divergence.answers);
   return out;
 }
 
@@ -87,7 +67,7 @@ json::object evidence_json(const cs::Evidence& evidence, std::string_view local_
     out["latency_ms"] = last.latency_ms;
     out["layer"] = layer_or_null(last.layer);
     out["detail"] = text_or_null(last.detail);
-    out["answers"] = strings_json(last.answers);
+    out["answers"] = json_text::string_array(last.answers);
   } else {
     out["latency_ms"] = nullptr;
     out["layer"] = nullptr;
@@ -240,7 +220,7 @@ json::object verdict_summary_json(const cs::Verdict& verdict) {
 json::object verdict_json(const TargetView& view, std::string_view local_node) {
   const cs::Verdict& verdict = view.verdict;
   json::object out = verdict_summary_json(verdict);
-  out["votes"] = votes_json(verdict.votes);
+  out["votes"] = json::value_from(verdict.votes);
   json::array divergence;
   for (const auto& item : view.divergence) {
     divergence.emplace_back(divergence_json(item));

@@ -4,6 +4,8 @@
 #include "snapshot/verdict_reader.hpp"
 
 #include "consensus/time_format.hpp"
+#include "json/consensus_json.hpp"
+#include "json/strings.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -33,25 +35,8 @@ std::optional<double> number_at(const json::object& object, std::string_view key
   return ec ? std::nullopt : std::optional<double>(number);
 }
 
-int int_at(const json::object& object, std::string_view key) {
-  return static_cast<int>(number_at(object, key).value_or(0));
-}
-
 std::optional<cs::WallTime> time_at(const json::object& object, std::string_view key) {
   return cs::parse_rfc3339(text_at(object, key));
-}
-
-std::vector<std::string> strings_at(const json::object& object, std::string_view key) {
-  std::vector<std::string> out;
-  const auto* value = object.if_contains(key);
-  if (value != nullptr && value->is_array()) {
-    for (const auto& item : value->get_array()) {
-      if (item.is_string()) {
-        out.emplace_back(item.get_string());
-      }
-    }
-  }
-  return out;
 }
 
 const json::array* array_at(const json::object& object, std::string_view key) {
@@ -84,7 +69,7 @@ cs::Evidence read_evidence(const json::object& object) {
     last.latency_ms = *latency;
     last.layer = cs::parse_layer(text_at(object, "layer")).value_or(cs::Layer::None);
     last.detail = text_at(object, "detail");
-    last.answers = strings_at(object, "answers");
+    last.answers = json_text::strings_at(object, "answers");
     if (out.last_observed) {
       last.at = *out.last_observed;
     }
@@ -122,15 +107,8 @@ cs::ReasonCode reason_code_of(std::string_view text) {
 
 void read_details(const json::object& object, TargetView& view) {
   cs::Verdict& verdict = view.verdict;
-  if (const auto* votes = object.if_contains("votes"); votes != nullptr && votes->is_object()) {
-    const auto& counts = votes->get_object();
-    verdict.votes.up = int_at(counts, "up");
-    verdict.votes.down = int_at(counts, "down");
-    verdict.votes.unknown = int_at(counts, "unknown");
-    verdict.votes.down_quorum = int_at(counts, "down_quorum");
-    verdict.votes.up_quorum = int_at(counts, "up_quorum");
-    verdict.votes.split = int_at(counts, "split");
-    verdict.votes.split_domains = strings_at(counts, "split_domains");
+  if (const auto* votes = object.if_contains("votes"); votes != nullptr) {
+    verdict.votes = json::value_to<cs::VoteCounts>(*votes);
   }
   if (const auto* items = array_at(object, "evidence"); items != nullptr) {
     for (const auto& item : *items) {
@@ -144,7 +122,7 @@ void read_details(const json::object& object, TargetView& view) {
       if (item.is_object()) {
         const auto& entry = item.get_object();
         view.divergence.push_back(Divergence{text_at(entry, "vantage"), text_at(entry, "domain"),
-                                             strings_at(entry, "answers")});
+                                             json_text::strings_at(entry, "answers")});
       }
     }
   }

@@ -1,4 +1,7 @@
 #include "storage/codec.hpp"
+
+#include "json/consensus_json.hpp"
+#include "json/strings.hpp"
 #include "json/write.hpp"
 
 #include <boost/json/parse.hpp>
@@ -28,40 +31,6 @@ std::optional<Enum> parse_by_name(std::string_view text) {
   return std::nullopt;
 }
 
-json::array to_array(const std::vector<std::string>& items) {
-  json::array array;
-  array.reserve(items.size());
-  for (const auto& item : items) {
-    array.emplace_back(item);
-  }
-  return array;
-}
-
-std::vector<std::string> strings_of(const json::value* value) {
-  std::vector<std::string> items;
-  if (value == nullptr || !value->is_array()) {
-    return items;
-  }
-  for (const auto& item : value->get_array()) {
-    if (item.is_string()) {
-      items.emplace_back(item.get_string());
-    }
-  }
-  return items;
-}
-
-int int_of(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value == nullptr || !value->is_int64()) {
-    return 0;
-  }
-  const auto number = value->get_int64();
-  if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max()) {
-    return 0;
-  }
-  return static_cast<int>(number);
-}
-
 }  // namespace
 
 std::int64_t to_millis(consensus::WallTime at) {
@@ -81,43 +50,17 @@ std::optional<consensus::EventKind> parse_event_kind(std::string_view text) {
 }
 
 std::string votes_to_json(const consensus::VoteCounts& votes) {
-  json::object object;
-  object["up"] = votes.up;
-  object["down"] = votes.down;
-  object["unknown"] = votes.unknown;
-  object["down_quorum"] = votes.down_quorum;
-  object["up_quorum"] = votes.up_quorum;
-  object["known_domains"] = votes.known_domains;
-  object["up_domains"] = to_array(votes.up_domains);
-  object["down_domains"] = to_array(votes.down_domains);
-  object["split"] = votes.split;
-  object["split_domains"] = to_array(votes.split_domains);
-  return json_text::write(object);
+  return json_text::write(json::value_from(votes));
 }
 
 consensus::VoteCounts votes_from_json(std::string_view text) {
-  consensus::VoteCounts votes;
   boost::system::error_code error;
   const auto value = json::parse(text, error);
-  if (error || !value.is_object()) {
-    return votes;
-  }
-  const auto& object = value.get_object();
-  votes.up = int_of(object, "up");
-  votes.down = int_of(object, "down");
-  votes.unknown = int_of(object, "unknown");
-  votes.down_quorum = int_of(object, "down_quorum");
-  votes.up_quorum = int_of(object, "up_quorum");
-  votes.known_domains = int_of(object, "known_domains");
-  votes.up_domains = strings_of(object.if_contains("up_domains"));
-  votes.down_domains = strings_of(object.if_contains("down_domains"));
-  votes.split = int_of(object, "split");
-  votes.split_domains = strings_of(object.if_contains("split_domains"));
-  return votes;
+  return error ? consensus::VoteCounts{} : json::value_to<consensus::VoteCounts>(value);
 }
 
 std::string answers_to_json(const std::vector<std::string>& answers) {
-  return json_text::write(to_array(answers));
+  return json_text::write(json_text::string_array(answers));
 }
 
 std::vector<std::string> answers_from_json(std::string_view text) {
@@ -126,7 +69,7 @@ std::vector<std::string> answers_from_json(std::string_view text) {
   if (error) {
     return {};
   }
-  return strings_of(&value);
+  return json_text::strings_of(&value);
 }
 
 }  // namespace crosscheck::storage

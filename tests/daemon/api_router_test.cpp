@@ -210,9 +210,9 @@ TEST_CASE("one verdict comes with votes, divergence and evidence under the contr
   REQUIRE(response.status == 200);
   const json::object body = body_of(response);
   CHECK(keys_of(body) == verdict_keys());
-  CHECK(keys_of(body.at("votes").as_object()) == std::set<std::string>{"up", "down", "unknown",
-                                                                       "down_quorum", "up_quorum",
-                                                                       "split", "split_domains"});
+  CHECK(keys_of(body.at("votes").as_object()) ==
+        std::set<std::string>{"up", "down", "unknown", "down_quorum", "up_quorum", "split",
+                              "split_domains", "known_domains", "up_domains", "down_domains"});
   CHECK(body.at("votes").at("up").as_int64() == 2);
   // A domain whose own vantages disagree: counted neither up nor down, and named.
   CHECK(body.at("votes").at("split").as_int64() == 1);

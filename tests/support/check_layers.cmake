@@ -5,7 +5,7 @@
 #
 #   base       vocabulary (Expected): nothing of ours; every folder may use it
 #   consensus  the pure engine: nothing of ours but base
-#   json       the JSON text writer: nothing of ours
+#   json       the JSON text writer, JSON mappings of consensus types -> consensus
 #   config     -> consensus
 #   net        -> config consensus
 #   probes     -> net config consensus
@@ -20,7 +20,7 @@
 #   cli        -> daemon lab api peers snapshot escalation storage probes net config consensus json
 #                 (main.cpp, the crosscheck executable, is in cli/)
 set(allowed_consensus "")
-set(allowed_json "")
+set(allowed_json consensus)
 set(allowed_config consensus)
 set(allowed_net config consensus)
 set(allowed_probes net config consensus)
