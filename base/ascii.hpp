@@ -7,7 +7,9 @@
 
 namespace crosscheck::ascii {
 
-constexpr char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char to_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // Case-insensitive equality, as HTTP header names and methods compare.
 constexpr bool iequals(std::string_view a, std::string_view b) {

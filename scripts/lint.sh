@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sources() {
-  find consensus config json net probes storage lab escalation snapshot peers api daemon cli \
+  find base consensus config json net probes storage lab escalation snapshot peers api daemon cli \
     tests fuzz bench -name '*.cpp' -o -name '*.hpp' | LC_ALL=C sort
 }
 
