@@ -25,10 +25,9 @@ ApiOutcome ack_write(const ApiRequest& request, const Route& route) {
       *id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return bad_request("escalation id must be a positive integer");
   }
-  std::string why;
-  auto by = parse_ack_body(request.body, why);
+  auto by = parse_ack_body(request.body);
   if (!by) {
-    return bad_request(why);
+    return bad_request(by.error());
   }
   WriteRequest write;
   write.kind = Kind::Acknowledge;
@@ -85,10 +84,9 @@ ApiOutcome handle_write(const ApiRequest& request, const Route& route, QueryPara
     write.kind = Kind::ClearOverride;
     return write;
   }
-  std::string why;
-  auto value = parse_override_body(request.body, now, why);
+  auto value = parse_override_body(request.body, now);
   if (!value) {
-    return bad_request(why);
+    return bad_request(value.error());
   }
   write.kind = Kind::SetOverride;
   write.override_value = std::move(*value);

@@ -80,8 +80,7 @@ std::string describe_failure(const ApiResult& result) {
 // "http://127.0.0.1:9470 answered HTTP 503: overloaded: too many watches".
 std::string describe_refusal(const config::Url& api, const ApiResult& result) {
   std::string out = api.text + " answered HTTP " + std::to_string(result.status);
-  std::string why;
-  if (const auto body = parse_json(result.body, why); body && body->is_object()) {
+  if (const auto body = parse_json(result.body); body && body->is_object()) {
     for (const char* key : {"error", "detail"}) {
       if (const auto* value = body->get_object().if_contains(key);
           value != nullptr && value->is_string()) {
@@ -203,13 +202,12 @@ std::optional<std::string> fetch(ApiClient& client, const std::string& path,
 
 std::optional<VerdictList> read_list(const std::string& body, const std::string& name,
                                      std::ostream& err) {
-  std::string why;
-  auto value = parse_json(body, why);
-  auto list = value ? read_verdict_list(*value, why) : std::nullopt;
+  auto list = read_verdict_list(std::string_view(body));
   if (!list) {
-    err << "crosscheck " << name << ": unusable answer: " << why << '\n';
+    err << "crosscheck " << name << ": unusable answer: " << list.error() << '\n';
+    return std::nullopt;
   }
-  return list;
+  return std::move(*list);
 }
 
 // The summaries carry no votes: each target's full verdict fills them in
@@ -219,10 +217,10 @@ void add_votes(ApiClient& client, VerdictList& list) {
   for (std::size_t i = 0; i < list.targets.size(); ++i) {
     const auto result =
         client.get("/v1/verdicts/" + percent_encode(list.targets[i].verdict.target));
-    std::string why;
-    const auto value =
-        result.ok() && result.status == 200 ? parse_json(result.body, why) : std::nullopt;
-    if (auto view = value ? read_verdict(*value, why) : std::nullopt; view) {
+    if (!result.ok() || result.status != 200) {
+      continue;
+    }
+    if (auto view = read_verdict(std::string_view(result.body)); view) {
       list.targets[i] = std::move(*view);
       list.has_votes[i] = true;
     }
@@ -316,11 +314,9 @@ class Watch {
     if (plan_.json) {
       out_ << body << '\n' << std::flush;
     }
-    std::string why;
-    auto value = parse_json(body, why);
-    auto next = value ? read_verdict_list(*value, why) : std::nullopt;
+    auto next = read_verdict_list(std::string_view(body));
     if (!next) {
-      err_ << "crosscheck status: unusable watch answer: " << why << '\n';
+      err_ << "crosscheck status: unusable watch answer: " << next.error() << '\n';
       return false;
     }
     const auto lines = format_changes(current_, *next, plan_.format);
@@ -386,10 +382,10 @@ int status(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
 std::string unknown_target(ApiClient& client, const std::string& target) {
   std::string out = "no target named '" + target + "'";
   const auto result = client.get("/v1/verdicts");
-  std::string why;
-  const auto value =
-      result.ok() && result.status == 200 ? parse_json(result.body, why) : std::nullopt;
-  if (const auto list = value ? read_verdict_list(*value, why) : std::nullopt; list) {
+  if (!result.ok() || result.status != 200) {
+    return out;
+  }
+  if (const auto list = read_verdict_list(std::string_view(result.body)); list) {
     std::string names;
     for (const auto& view : list->targets) {
       names += (names.empty() ? "" : ", ") + view.verdict.target;
@@ -418,11 +414,9 @@ int explain(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
     out << result.body << '\n';
     return k_exit_ok;
   }
-  std::string why;
-  const auto value = parse_json(result.body, why);
-  const auto view = value ? read_verdict(*value, why) : std::nullopt;
+  const auto view = read_verdict(std::string_view(result.body));
   if (!view) {
-    err << "crosscheck explain: unusable answer: " << why << '\n';
+    err << "crosscheck explain: unusable answer: " << view.error() << '\n';
     return k_exit_failure;
   }
   out << format_explain(*view, wall_now(), plan.format);

@@ -112,43 +112,38 @@ bool string_field(const json::object& body, std::string_view name,
 }
 
 // Parses a write's JSON object body, allowing only `names` as keys.
-std::optional<json::object> parse_object(std::string_view text,
-                                         std::initializer_list<std::string_view> names,
-                                         std::string& why) {
+Expected<json::object> parse_object(std::string_view text,
+                                    std::initializer_list<std::string_view> names) {
   boost::system::error_code ec;
   json::value parsed = json::parse(text, ec);
   if (ec || !parsed.is_object()) {
-    why = "the body must be a JSON object";
-    return std::nullopt;
+    return fail("the body must be a JSON object");
   }
   for (const auto& item : parsed.as_object()) {
     if (std::find(names.begin(), names.end(), item.key()) == names.end()) {
-      why = "unknown field '" + std::string(item.key()) + "'";
-      return std::nullopt;
+      return fail("unknown field '" + std::string(item.key()) + "'");
     }
   }
   return std::move(parsed.as_object());
 }
 
-// The actor named by {"by": "..."}, or k_default_actor; nullopt (with why) when bad.
-std::optional<std::string> actor(const std::optional<std::string>& by, std::string& why) {
+// The actor named by {"by": "..."}, or k_default_actor; an Error when bad.
+Expected<std::string> actor(const std::optional<std::string>& by) {
   if (!by) {
     return std::string(k_default_actor);
   }
   if (by->empty() || by->size() > k_max_by_bytes) {
-    why = "by must be 1 to " + std::to_string(k_max_by_bytes) + " bytes";
-    return std::nullopt;
+    return fail("by must be 1 to " + std::to_string(k_max_by_bytes) + " bytes");
   }
   return *by;
 }
 
 }  // namespace
 
-std::optional<cs::Override> parse_override_body(std::string_view body, cs::WallTime now,
-                                                std::string& why) {
-  const auto object = parse_object(body, {"verdict", "reason", "ttl", "by"}, why);
+Expected<cs::Override> parse_override_body(std::string_view body, cs::WallTime now) {
+  const auto object = parse_object(body, {"verdict", "reason", "ttl", "by"});
   if (!object) {
-    return std::nullopt;
+    return fail(object.error());
   }
   std::optional<std::string> verdict;
   std::optional<std::string> reason;
@@ -156,43 +151,38 @@ std::optional<cs::Override> parse_override_body(std::string_view body, cs::WallT
   std::optional<std::string> by;
   if (!string_field(*object, "verdict", verdict) || !string_field(*object, "reason", reason) ||
       !string_field(*object, "ttl", ttl) || !string_field(*object, "by", by)) {
-    why = "verdict, reason, ttl and by must be strings";
-    return std::nullopt;
+    return fail("verdict, reason, ttl and by must be strings");
   }
   const auto kind = verdict ? cs::parse_verdict_kind(*verdict) : std::nullopt;
   if (!kind || (*kind != cs::VerdictKind::Healthy && *kind != cs::VerdictKind::Unhealthy)) {
-    why = "verdict must be healthy or unhealthy";
-    return std::nullopt;
+    return fail("verdict must be healthy or unhealthy");
   }
   if (!reason || reason->empty() || reason->size() > k_max_reason_bytes) {
-    why = "reason is required (1 to " + std::to_string(k_max_reason_bytes) + " bytes)";
-    return std::nullopt;
+    return fail("reason is required (1 to " + std::to_string(k_max_reason_bytes) + " bytes)");
   }
   const auto duration = ttl ? config::parse_duration(*ttl) : std::nullopt;
   if (!duration || *duration <= config::Duration::zero() || *duration > k_max_override_ttl) {
-    why = "ttl must be a positive duration of at most 7d, such as 30m";
-    return std::nullopt;
+    return fail("ttl must be a positive duration of at most 7d, such as 30m");
   }
-  auto who = actor(by, why);
+  auto who = actor(by);
   if (!who) {
-    return std::nullopt;
+    return fail(who.error());
   }
   return cs::Override{*kind, std::move(*reason), std::move(*who), now, now + *duration};
 }
 
-std::optional<std::string> parse_ack_body(std::string_view body, std::string& why) {
+Expected<std::string> parse_ack_body(std::string_view body) {
   std::optional<std::string> by;
   if (!body.empty()) {
-    const auto object = parse_object(body, {"by"}, why);
+    const auto object = parse_object(body, {"by"});
     if (!object) {
-      return std::nullopt;
+      return fail(object.error());
     }
     if (!string_field(*object, "by", by)) {
-      why = "by must be a string";
-      return std::nullopt;
+      return fail("by must be a string");
     }
   }
-  return actor(by, why);
+  return actor(by);
 }
 
 json::value time_json(const std::optional<cs::WallTime>& at) {

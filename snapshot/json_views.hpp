@@ -3,6 +3,7 @@
 // a value is absent; and the write bodies it accepts. Pure: no I/O, no clock.
 #pragma once
 
+#include "base/expected.hpp"
 #include "consensus/types.hpp"
 #include "snapshot/snapshot.hpp"
 
@@ -47,14 +48,13 @@ boost::json::object escalation_json(const EscalationView& escalation);
 boost::json::object error_json(std::string_view error, std::string_view detail);
 
 // The PUT /v1/overrides/{t} body {"verdict": "healthy"|"unhealthy", "reason",
-// "ttl", "by"?} as an override set at `now`; nullopt with `why` on any
+// "ttl", "by"?} as an override set at `now`; an Error on any
 // problem (not an object, unknown field, missing reason, ttl not in (0, 7d]).
-std::optional<consensus::Override> parse_override_body(std::string_view body,
-                                                       consensus::WallTime now, std::string& why);
+Expected<consensus::Override> parse_override_body(std::string_view body, consensus::WallTime now);
 
 // The POST /v1/escalations/{id}/ack body (empty, or {"by": "..."}): who acks;
-// k_default_actor when nobody is named; nullopt with `why` when malformed.
-std::optional<std::string> parse_ack_body(std::string_view body, std::string& why);
+// k_default_actor when nobody is named; an Error when malformed.
+Expected<std::string> parse_ack_body(std::string_view body);
 
 // An RFC 3339 string, or null.
 boost::json::value time_json(const std::optional<consensus::WallTime>& at);

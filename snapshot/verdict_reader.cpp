@@ -135,20 +135,18 @@ void read_details(const json::object& object, TargetView& view) {
 
 }  // namespace
 
-std::optional<json::value> parse_json(std::string_view text, std::string& why) {
+Expected<json::value> parse_json(std::string_view text) {
   boost::system::error_code ec;
   json::value value = json::parse(text, ec);
   if (ec) {
-    why = "malformed JSON (" + ec.message() + ")";
-    return std::nullopt;
+    return fail("malformed JSON (" + ec.message() + ")");
   }
   return value;
 }
 
-std::optional<TargetView> read_verdict(const json::value& value, std::string& why) {
+Expected<TargetView> read_verdict(const json::value& value) {
   if (!value.is_object()) {
-    why = "a verdict is not a JSON object";
-    return std::nullopt;
+    return fail("a verdict is not a JSON object");
   }
   const auto& object = value.get_object();
   TargetView view;
@@ -156,8 +154,7 @@ std::optional<TargetView> read_verdict(const json::value& value, std::string& wh
   verdict.target = text_at(object, "target");
   const auto kind = cs::parse_verdict_kind(text_at(object, "verdict"));
   if (verdict.target.empty() || !kind) {
-    why = "a verdict without a target name or a known verdict";
-    return std::nullopt;
+    return fail("a verdict without a target name or a known verdict");
   }
   verdict.kind = *kind;
   verdict.held = cs::parse_verdict_kind(text_at(object, "held"));
@@ -172,24 +169,39 @@ std::optional<TargetView> read_verdict(const json::value& value, std::string& wh
   return view;
 }
 
-std::optional<VerdictList> read_verdict_list(const json::value& value, std::string& why) {
+Expected<VerdictList> read_verdict_list(const json::value& value) {
   const auto* items = value.is_object() ? array_at(value.get_object(), "verdicts") : nullptr;
   if (items == nullptr) {
-    why = "the answer has no \"verdicts\" list";
-    return std::nullopt;
+    return fail("the answer has no \"verdicts\" list");
   }
   VerdictList list;
   list.revision = static_cast<std::uint64_t>(number_at(value.get_object(), "revision").value_or(0));
   list.node = text_at(value.get_object(), "node");
   for (const auto& item : *items) {
-    auto view = read_verdict(item, why);
+    auto view = read_verdict(item);
     if (!view) {
-      return std::nullopt;
+      return fail(view.error());
     }
     list.has_votes.push_back(item.get_object().contains("votes"));
     list.targets.push_back(std::move(*view));
   }
   return list;
+}
+
+Expected<TargetView> read_verdict(std::string_view text) {
+  auto value = parse_json(text);
+  if (!value) {
+    return fail(value.error());
+  }
+  return read_verdict(*value);
+}
+
+Expected<VerdictList> read_verdict_list(std::string_view text) {
+  auto value = parse_json(text);
+  if (!value) {
+    return fail(value.error());
+  }
+  return read_verdict_list(*value);
 }
 
 }  // namespace crosscheck::daemon

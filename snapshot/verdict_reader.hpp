@@ -3,6 +3,7 @@
 // server's own rules (consensus/gate.hpp). Pure: no I/O, no clock.
 #pragma once
 
+#include "base/expected.hpp"
 #include "snapshot/snapshot.hpp"
 
 #include <boost/json/value.hpp>
@@ -25,14 +26,18 @@ struct VerdictList {
 
 // A verdict summary or full verdict (GET /v1/verdicts/{t}) as a TargetView;
 // fields the answer lacks keep their defaults (evidence carries only what
-// the API sends: no raw vote, no stale flag). nullopt with `why` when the
+// the API sends: no raw vote, no stale flag). An Error when the
 // value is not an object naming a target and a known verdict.
-std::optional<TargetView> read_verdict(const boost::json::value& value, std::string& why);
+Expected<TargetView> read_verdict(const boost::json::value& value);
 
-// {"revision", "node"?, "verdicts": [...]}; nullopt with `why` when malformed.
-std::optional<VerdictList> read_verdict_list(const boost::json::value& value, std::string& why);
+// {"revision", "node"?, "verdicts": [...]}; an Error when malformed.
+Expected<VerdictList> read_verdict_list(const boost::json::value& value);
 
-// The JSON text parsed, or nullopt with `why` ("malformed JSON: ...").
-std::optional<boost::json::value> parse_json(std::string_view text, std::string& why);
+// The same from JSON text (an answer's body); malformed JSON is an Error.
+Expected<TargetView> read_verdict(std::string_view text);
+Expected<VerdictList> read_verdict_list(std::string_view text);
+
+// The JSON text parsed, or an Error ("malformed JSON (...)").
+Expected<boost::json::value> parse_json(std::string_view text);
 
 }  // namespace crosscheck::daemon

@@ -279,9 +279,8 @@ const std::vector<std::pair<std::string, json::value (*)()>> k_scenarios{
     {"remote", remote},   {"split", split},         {"grace", grace}};
 
 daemon::TargetView read(const json::value& value) {
-  std::string why;
-  auto view = daemon::read_verdict(value, why);
-  INFO(why);
+  auto view = daemon::read_verdict(value);
+  INFO((view ? std::string() : view.error()));
   REQUIRE(view);
   return *view;
 }
@@ -295,8 +294,7 @@ daemon::VerdictList every_kind() {
     items.push_back(std::move(item));
   }
   json::object body{{"revision", 42}, {"node", k_node}, {"verdicts", std::move(items)}};
-  std::string why;
-  auto list = daemon::read_verdict_list(body, why);
+  auto list = daemon::read_verdict_list(json::value(body));
   REQUIRE(list);
   return *list;
 }
@@ -350,11 +348,10 @@ TEST_CASE("a peer's vantage in a domain already counted counts once") {
 }
 
 TEST_CASE("watch prints one line per verdict change, with the held verdict and reason") {
-  std::string why;
   const auto before = daemon::read_verdict_list(
-      json::object{{"revision", 3}, {"verdicts", json::array{healthy()}}}, why);
+      json::value(json::object{{"revision", 3}, {"verdicts", json::array{healthy()}}}));
   const auto after = daemon::read_verdict_list(
-      json::object{{"revision", 4}, {"verdicts", json::array{disputed()}}}, why);
+      json::value(json::object{{"revision", 4}, {"verdicts", json::array{disputed()}}}));
   REQUIRE(before);
   REQUIRE(after);
   CHECK(daemon::format_changes(*before, *before, {}).empty());
@@ -364,8 +361,8 @@ TEST_CASE("watch prints one line per verdict change, with the held verdict and r
         "2025-10-20T06:03:00Z shop  healthy -> disputed (held healthy)  gen 2  1 of 3 domains "
         "down (quad9), 2 up; down quorum 2; DNS is failing but the service still answers at its "
         "last-known-good addresses: fix DNS, do not fail over");
-  const auto gone =
-      daemon::read_verdict_list(json::object{{"revision", 5}, {"verdicts", json::array{}}}, why);
+  const auto gone = daemon::read_verdict_list(
+      json::value(json::object{{"revision", 5}, {"verdicts", json::array{}}}));
   REQUIRE(gone);
   CHECK(daemon::format_changes(*after, *gone, {}) ==
         std::vector<std::string>{"2025-10-20T06:05:00Z shop  disputed -> (removed)"});
@@ -392,10 +389,13 @@ TEST_CASE("relative times say ago, in, or just now") {
 }
 
 TEST_CASE("a verdict without a target or a known verdict is refused") {
-  std::string why;
-  CHECK_FALSE(daemon::read_verdict(json::object{{"verdict", "healthy"}}, why));
-  CHECK_FALSE(daemon::read_verdict(json::object{{"target", "x"}, {"verdict", "fine"}}, why));
-  CHECK_FALSE(daemon::read_verdict_list(json::object{{"revision", 1}}, why));
-  CHECK(why == "the answer has no \"verdicts\" list");
-  CHECK_FALSE(daemon::parse_json("{", why));
+  CHECK_FALSE(daemon::read_verdict(json::value(json::object{{"verdict", "healthy"}})));
+  CHECK_FALSE(
+      daemon::read_verdict(json::value(json::object{{"target", "x"}, {"verdict", "fine"}})));
+  const auto list = daemon::read_verdict_list(json::value(json::object{{"revision", 1}}));
+  REQUIRE_FALSE(list);
+  CHECK(list.error() == "the answer has no \"verdicts\" list");
+  const auto text = daemon::read_verdict_list(std::string_view("{"));
+  REQUIRE_FALSE(text);
+  CHECK(text.error().starts_with("malformed JSON ("));
 }
