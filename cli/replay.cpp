@@ -462,10 +462,9 @@ ReplayStats run_replay(std::istream& input, const std::string& input_name,
     if (blank(line)) {
       continue;
     }
-    std::string error;
-    const auto record = parse_replay_line(line, error);
+    const auto record = parse_replay_line(line);
     if (!record) {
-      skip(error);
+      skip(record.error());
       continue;
     }
     if (auto why = replayer.refusal(*record)) {

@@ -427,7 +427,9 @@ std::string echo_input(std::string_view text, std::size_t limit) {
   return out;
 }
 
-std::optional<ReplayRecord> parse_replay_line(std::string_view line, std::string& error) {
+namespace {
+
+std::optional<ReplayRecord> read_line(std::string_view line, std::string& error) {
   const auto parsed = parse_json(line, error);
   if (!parsed) {
     return std::nullopt;
@@ -489,6 +491,17 @@ std::optional<ReplayRecord> parse_replay_line(std::string_view line, std::string
   observation.at = cs::Instant{cs::MonoTime{t->time_since_epoch()}, *t};
   record.body = std::move(observation);
   return record;
+}
+
+}  // namespace
+
+Expected<ReplayRecord> parse_replay_line(std::string_view line) {
+  std::string error;
+  auto record = read_line(line, error);
+  if (!record) {
+    return fail(error);
+  }
+  return std::move(*record);
 }
 
 }  // namespace crosscheck::daemon

@@ -3,6 +3,7 @@
 // stream it is given and pure parsing of one line; opens no file, reads no clock.
 #pragma once
 
+#include "base/expected.hpp"
 #include "consensus/types.hpp"
 
 #include <cstddef>
@@ -66,7 +67,7 @@ class LineReader {
 // echoing several values splits k_replay_max_echo_bytes among them.
 std::string echo_input(std::string_view text, std::size_t limit = k_replay_max_echo_bytes);
 
-// Parses one line. On failure returns nullopt and sets `error` to a
+// Parses one line. On failure returns an Error holding a
 // one-line reason ("missing field 'outcome'") echoing at most
 // k_replay_max_echo_bytes of any input value.
 // Observations: "t", "target", "vantage", "outcome" (up|down|observer_error)
@@ -76,6 +77,6 @@ std::string echo_input(std::string_view text, std::size_t limit = k_replay_max_e
 // Refused: an object naming a key twice, a time with seconds 60 (a leap
 // second has no representation here), more than k_replay_max_answers
 // answers or one longer than k_replay_max_answer_bytes.
-std::optional<ReplayRecord> parse_replay_line(std::string_view line, std::string& error);
+Expected<ReplayRecord> parse_replay_line(std::string_view line);
 
 }  // namespace crosscheck::daemon

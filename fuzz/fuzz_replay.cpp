@@ -62,9 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto end = rest.find('\n');
     const std::string_view line = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-    std::string error;
-    const auto record = parse_replay_line(line, error);
-    if (!record && error.empty()) {
+    const auto record = parse_replay_line(line);
+    if (!record && record.error().empty()) {
       std::abort();  // a refusal always says why
     }
     if (!record || (now && record->t < *now)) {

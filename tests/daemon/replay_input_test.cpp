@@ -10,13 +10,10 @@ using namespace crosscheck::daemon;
 namespace cs = crosscheck::consensus;
 
 TEST_CASE("the contract's example line parses into an observation", "[replay]") {
-  std::string error;
   const auto record = parse_replay_line(
       R"({"t": "2025-10-20T06:48:00Z", "target": "dynamodb-use1", "vantage": "quad9",)"
-      R"( "outcome": "down", "detail": "dns: NOERROR, empty answer"})",
-      error);
+      R"( "outcome": "down", "detail": "dns: NOERROR, empty answer"})");
   REQUIRE(record);
-  CHECK(error.empty());
   const auto& observation = std::get<cs::Observation>(record->body);
   CHECK(observation.target == "dynamodb-use1");
   CHECK(observation.vantage == "quad9");
@@ -27,12 +24,10 @@ TEST_CASE("the contract's example line parses into an observation", "[replay]") 
 }
 
 TEST_CASE("optional observation fields are read", "[replay]") {
-  std::string error;
   const auto record = parse_replay_line(
       R"({"t": "2025-10-20T06:48:00.5Z", "target": "x", "vantage": "oracle-b/hetzner",)"
       R"( "outcome": "down", "layer": "connect", "latency_ms": 2000, "answers": ["192.0.2.1"],)"
-      R"( "last_known_good": "unreachable", "domain": "hetzner"})",
-      error);
+      R"( "last_known_good": "unreachable", "domain": "hetzner"})");
   REQUIRE(record);
   const auto& observation = std::get<cs::Observation>(record->body);
   CHECK(observation.layer == cs::Layer::Connect);
@@ -43,11 +38,9 @@ TEST_CASE("optional observation fields are read", "[replay]") {
 }
 
 TEST_CASE("override lines carry a verdict, a reason and a ttl", "[replay]") {
-  std::string error;
   const auto record = parse_replay_line(
       R"({"t": "2025-11-02T22:03:00Z", "override": {"target": "db", "verdict": "unhealthy",)"
-      R"( "reason": "drill", "ttl": "10m", "by": "alice"}})",
-      error);
+      R"( "reason": "drill", "ttl": "10m", "by": "alice"}})");
   REQUIRE(record);
   const auto& item = std::get<OverrideRecord>(record->body);
   CHECK(item.target == "db");
@@ -96,9 +89,9 @@ TEST_CASE("bad replay lines are refused with a reason", "[replay]") {
        "field 'domain' must not be empty"},
       {R"({"t": "2025-10-20T06:48:00Z"} {})", "not valid JSON: extra data"},
   }));
-  std::string error;
-  CHECK_FALSE(parse_replay_line(line, error));
-  CHECK(error == expected);
+  const auto record = parse_replay_line(line);
+  REQUIRE_FALSE(record);
+  CHECK(record.error() == expected);
 }
 
 TEST_CASE("an object naming a key twice is refused instead of one value silently winning",
@@ -114,35 +107,33 @@ TEST_CASE("an object naming a key twice is refused instead of one value silently
       {R"({"t": "2025-10-20T06:48:00Z", "\u0074": "2025-10-20T07:48:00Z", "target": "x", "vantage": "q", "outcome": "up"})",
        "t"},
   }));
-  std::string error;
-  CHECK_FALSE(parse_replay_line(line, error));
-  CHECK(error ==
+  const auto record = parse_replay_line(line);
+  REQUIRE_FALSE(record);
+  CHECK(record.error() ==
         "field '" + key + "' appears twice in one object; which one counts would be a guess");
 }
 
 TEST_CASE("the same key in different objects of one line is not a duplicate", "[replay]") {
-  std::string error;
   const auto record = parse_replay_line(
-      R"({"t": "2025-10-20T06:48:00Z", "override": {"t": 1, "target": "x", "verdict": "healthy", "reason": "r", "ttl": "1m"}})",
-      error);
-  CHECK_FALSE(record);
-  CHECK(error == "override: unknown field 't'");  // refused for the field, not as a duplicate
+      R"({"t": "2025-10-20T06:48:00Z", "override": {"t": 1, "target": "x", "verdict": "healthy", "reason": "r", "ttl": "1m"}})");
+  REQUIRE_FALSE(record);
+  CHECK(record.error() ==
+        "override: unknown field 't'");  // refused for the field, not as a duplicate
 }
 
 TEST_CASE("a time with seconds 60 is refused as a leap second that cannot be represented",
           "[replay]") {
   const auto t = GENERATE(as<std::string>{}, "2016-12-31T23:59:60Z", "2016-12-31T23:59:60.5Z",
                           "2017-01-01T01:59:60+02:00");
-  std::string error;
-  CHECK_FALSE(parse_replay_line(
-      R"({"t": ")" + t + R"(", "target": "x", "vantage": "q", "outcome": "up"})", error));
-  CHECK(error == "t '" + t +
-                     "' has seconds 60: a leap second cannot be represented (it would read as "
-                     "the next minute's :00); record it as :59");
-  std::string ok_error;
+  const auto leap =
+      parse_replay_line(R"({"t": ")" + t + R"(", "target": "x", "vantage": "q", "outcome": "up"})");
+  REQUIRE_FALSE(leap);
+  CHECK(leap.error() ==
+        "t '" + t +
+            "' has seconds 60: a leap second cannot be represented (it would read as "
+            "the next minute's :00); record it as :59");
   CHECK(parse_replay_line(
-      R"({"t": "2016-12-31T23:59:59Z", "target": "x", "vantage": "q", "outcome": "up"})",
-      ok_error));
+      R"({"t": "2016-12-31T23:59:59Z", "target": "x", "vantage": "q", "outcome": "up"})"));
 }
 
 TEST_CASE("answers are bounded in number and in length", "[replay]") {
@@ -157,14 +148,15 @@ TEST_CASE("answers are bounded in number and in length", "[replay]") {
     return R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "q", "outcome": "up", "answers": )" +
            list + "}";
   };
-  std::string error;
-  const auto at_limit = parse_replay_line(line(answers(64, 256)), error);
+  const auto at_limit = parse_replay_line(line(answers(64, 256)));
   REQUIRE(at_limit);
   CHECK(std::get<cs::Observation>(at_limit->body).answers.size() == 64);
-  CHECK_FALSE(parse_replay_line(line(answers(65, 1)), error));
-  CHECK(error == "field 'answers' holds 65 entries, more than 64");
-  CHECK_FALSE(parse_replay_line(line(answers(1, 257)), error));
-  CHECK(error == "an answer of 257 bytes is longer than 256");
+  const auto too_many = parse_replay_line(line(answers(65, 1)));
+  REQUIRE_FALSE(too_many);
+  CHECK(too_many.error() == "field 'answers' holds 65 entries, more than 64");
+  const auto too_long = parse_replay_line(line(answers(1, 257)));
+  REQUIRE_FALSE(too_long);
+  CHECK(too_long.error() == "an answer of 257 bytes is longer than 256");
 }
 
 TEST_CASE(
@@ -186,10 +178,11 @@ TEST_CASE(
 
 TEST_CASE("a refusal echoes at most 200 bytes of a huge value", "[replay]") {
   const std::string huge(50'000, 'v');
-  std::string error;
-  CHECK_FALSE(parse_replay_line(
-      R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "q", "outcome": ")" + huge + "\"}",
-      error));
+  const auto record = parse_replay_line(
+      R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "q", "outcome": ")" + huge +
+      "\"}");
+  REQUIRE_FALSE(record);
+  const std::string& error = record.error();
   CHECK(error.size() < 300);
   CHECK_THAT(error, Catch::StartsWith("outcome '" + std::string(200, 'v') + "…'"));
 }
