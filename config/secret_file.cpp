@@ -46,7 +46,7 @@ Expected<std::string> read_secret_file(std::string_view key, const std::filesyst
   std::string text(k_secret_file_limit + 256, '\0');
   std::size_t used = 0;
   while (used < text.size()) {
-    const auto got = ::read(fd, text.data() + used, text.size() - used);
+    const auto got = ::read(fd, &text[used], text.size() - used);
     if (got < 0 && errno == EINTR) {
       continue;
     }

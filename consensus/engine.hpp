@@ -118,7 +118,7 @@ class Engine {
   // a local one. Re-registering updates the domain. Returns false for a
   // malformed name and for a node that is not a configured peer (a pull
   // that outlived the reload removing its peer).
-  bool add_remote_vantage(const VantagePolicy& vantage);
+  bool add_remote_vantage(const VantagePolicy& reported);
 
   // Operator override; returns false for an unknown target or a verdict that
   // is not Healthy or Unhealthy. Takes effect at the next evaluate(), which

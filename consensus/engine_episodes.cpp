@@ -7,6 +7,7 @@
 #include "consensus/time_format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 namespace crosscheck::consensus {
@@ -320,17 +321,18 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
                                 : state.split_since &&
                                       now.mono - *state.split_since >= target.dispute_grace &&
                                       state.episode_key.empty();
-  const struct {
+  struct SideEpisode {
     EventKind kind;
     bool wanted;
     std::string reason;
-  } episodes[] = {
+  };
+  const std::array<SideEpisode, 3> episodes{{
       {EventKind::SplitOpened, split,
        "failure domains split, their own vantages disagree: " + verdict.reason},
       {EventKind::QuorumUnreachable, verdict.votes.quorum_unreachable(), verdict.reason},
       {EventKind::CanaryDown, canary_down,
        broken != canaries.broken_canaries.end() ? broken->second : verdict.reason},
-  };
+  }};
   for (const auto& episode : episodes) {
     const auto open = state.side_episodes.find(episode.kind);
     if (episode.wanted == (open != state.side_episodes.end())) {
