@@ -77,10 +77,9 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     timer_.expires_at(request_.deadline);
     timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_deadline(ec); });
 
-    std::string error;
-    auto query = build_dns_query(request_.name, request_.type, net::random_u16(), error);
+    auto query = build_dns_query(request_.name, request_.type, net::random_u16());
     if (!query) {
-      return finish(failed(DnsStatus::ObserverError, error));
+      return finish(failed(DnsStatus::ObserverError, query.error()));
     }
     query_ = std::move(*query);
 
