@@ -57,22 +57,13 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     timer_.cancel();
     boost::system::error_code ignored;
     socket_.close(ignored);
-    TcpResult result;
+    const auto where = endpoint_text(request_.address, request_.port);
+    ReachResult result =
+        ec ? connect_failed(connect_failure(ec, timed_out_), where, net::describe(ec))
+           : reach_result(ReachFailure::None, "tcp: connected to " + where);
     result.latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
             .count();
-    const auto where = endpoint_text(request_.address, request_.port);
-    if (!ec) {
-      result.up = true;
-      result.detail = "tcp: connected to " + where;
-    } else if (timed_out_) {
-      result.detail = "connect: " + where + " timed out";
-    } else {
-      result.observer_error = net::is_observer_fault(ec);
-      result.detail =
-          (result.observer_error ? "observer: cannot connect from this host to " : "connect: ") +
-          where + " " + net::describe(ec);
-    }
     done_(std::move(result));
   }
 
