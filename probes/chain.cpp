@@ -3,6 +3,7 @@
 #include "probes/dns_client.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/http_client.hpp"
+#include "probes/stopwatch.hpp"
 #include "probes/tcp_client.hpp"
 
 #include <boost/asio/post.hpp>
@@ -101,8 +102,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       : context_(context), target_(target), vantage_(vantage), done_(std::move(done)) {}
 
   void start() {
-    started_ = steady::now();
-    deadline_ = started_ + target_.timing.timeout;
+    stopwatch_ = Stopwatch{};
+    deadline_ = stopwatch_.started() + target_.timing.timeout;
     report_.observation.target = target_.name;
     report_.observation.vantage = vantage_.name;
     literal_ = literal_host(target_);
@@ -343,8 +344,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   void finish() {
     auto& observation = report_.observation;
     observation.at = context_.clock.now();
-    observation.latency_ms =
-        std::chrono::duration<double, std::milli>(steady::now() - started_).count();
+    observation.latency_ms = stopwatch_.elapsed_ms();
     if (context_.trace) {
       report_.trace.push_back({"result", std::string(consensus::to_string(observation.outcome)) +
                                              "  " + observation.detail});
@@ -362,7 +362,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   std::vector<DnsResult> results_;
   std::size_t pending_ = 0;
   bool lkg_ = false;
-  steady::time_point started_;
+  Stopwatch stopwatch_;
   steady::time_point deadline_;
   ProbeReport report_;
 };

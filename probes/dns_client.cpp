@@ -4,6 +4,7 @@
 #include "net/errors.hpp"
 #include "net/random.hpp"
 #include "probes/dns_wire.hpp"
+#include "probes/stopwatch.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,7 +27,6 @@ namespace {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 using udp = asio::ip::udp;
 using tcp = asio::ip::tcp;
 
@@ -70,8 +70,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
         server_(net::udp_endpoint(request_.server)),
         udp_(io),
         tcp_(io),
-        timer_(io),
-        started_(Clock::now()) {}
+        timer_(io) {}
 
   void start() {
     timer_.expires_at(request_.deadline);
@@ -315,7 +314,8 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
       return;
     }
     const auto budget =
-        std::chrono::round<std::chrono::milliseconds>(request_.deadline - started_).count();
+        std::chrono::round<std::chrono::milliseconds>(request_.deadline - stopwatch_.started())
+            .count();
     const std::string after = "timeout after " + std::to_string(budget < 0 ? 0 : budget) + "ms";
     if (in_tcp_) {
       // The resolver answered over UDP, so it is alive: what failed is TCP
@@ -341,8 +341,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     udp_.close(ignored);
     tcp_.close(ignored);
 
-    const std::chrono::duration<double, std::milli> elapsed = Clock::now() - started_;
-    result.latency_ms = elapsed.count();
+    result.latency_ms = stopwatch_.elapsed_ms();
     result.resolver = request_.server.to_string();
     result.ignored = ignored_;
     asio::post(io_, [callback = std::move(callback_), result = std::move(result)]() mutable {
@@ -357,7 +356,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   udp::socket udp_;
   tcp::socket tcp_;
   asio::steady_timer timer_;
-  Clock::time_point started_;
+  Stopwatch stopwatch_;
   DnsQuery query_;
   std::unique_ptr<std::uint8_t[]> udp_buffer_;  // k_max_udp_reply bytes
   udp::endpoint sender_;

@@ -8,6 +8,7 @@
 #include "net/errors.hpp"
 #include "net/tls_client.hpp"
 #include "probes/http_judge.hpp"
+#include "probes/stopwatch.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -34,7 +35,6 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t k_header_limit = 16 * 1024;       // response status line + fields
 constexpr std::size_t k_read_buffer_bytes = 64 * 1024;  // read ahead of the parser, at most
@@ -82,8 +82,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         request_(request),
         url_(request.check.url),
         method_(request.check.method),
-        on_done_(std::move(done)),
-        started_(Clock::now()) {}
+        on_done_(std::move(done)) {}
 
   void start() { connect(); }
 
@@ -94,7 +93,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     done_ = true;
     close();
-    result.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+    result.latency_ms = stopwatch_.elapsed_ms();
     result.tls = tls_info_;
     auto callback = std::move(on_done_);
     callback(std::move(result));
@@ -348,7 +347,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   config::Url url_;     // the current hop: redirects change its target
   std::string method_;  // 303 turns it into GET
   HttpCallback on_done_;
-  Clock::time_point started_;
+  Stopwatch stopwatch_;
   bool done_ = false;
   int redirects_ = 0;
   std::unique_ptr<beast::tcp_stream> plain_;

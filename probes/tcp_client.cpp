@@ -2,6 +2,7 @@
 
 #include "net/address.hpp"
 #include "net/errors.hpp"
+#include "probes/stopwatch.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,7 +25,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
       : socket_(io), timer_(io), request_(std::move(request)), done_(std::move(done)) {}
 
   void start() {
-    started_ = std::chrono::steady_clock::now();
+    stopwatch_ = Stopwatch{};
     const auto target = net::tcp_endpoint(request_.address, request_.port);
     boost::system::error_code ec;
     socket_.open(target.protocol(), ec);
@@ -61,9 +62,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     ReachResult result =
         ec ? connect_failed(connect_failure(ec, timed_out_), where, net::describe(ec))
            : reach_result(ReachFailure::None, "tcp: connected to " + where);
-    result.latency_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-            .count();
+    result.latency_ms = stopwatch_.elapsed_ms();
     done_(std::move(result));
   }
 
@@ -71,7 +70,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   asio::steady_timer timer_;
   TcpRequest request_;
   TcpCallback done_;
-  std::chrono::steady_clock::time_point started_;
+  Stopwatch stopwatch_;
   bool finished_ = false;
   bool timed_out_ = false;
 };
