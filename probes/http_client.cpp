@@ -160,8 +160,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send_request();
     }
     if (auto ec_setup = prepare_tls(); ec_setup) {
-      return finish(
-          reach_result(ReachFailure::TlsSetup, "tls: setup failed: " + describe_tls(ec_setup)));
+      return finish(tls_failed(ReachFailure::TlsSetup, describe_tls(ec_setup)));
     }
     lowest().expires_at(request_.deadline);
     tls_->async_handshake(
@@ -204,12 +203,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec) {
       const long verify = SSL_get_verify_result(ssl);
       if (request_.check.tls_verify && verify != X509_V_OK) {
-        return finish(reach_result(ReachFailure::TlsCertificate,
-                                   std::string("tls: certificate verify failed (") +
-                                       X509_verify_cert_error_string(verify) + ")"));
+        return finish(
+            tls_failed(ReachFailure::TlsCertificate, X509_verify_cert_error_string(verify)));
       }
-      return finish(
-          reach_result(ReachFailure::TlsHandshake, "tls: handshake failed: " + describe_tls(ec)));
+      return finish(tls_failed(ReachFailure::TlsHandshake, describe_tls(ec)));
     }
     tls_info_ = TlsInfo{SSL_get_version(ssl), std::nullopt};
     if (const X509Ptr leaf{SSL_get1_peer_certificate(ssl)}; leaf) {

@@ -59,6 +59,17 @@ ReachResult connect_failed(ReachFailure failure, std::string_view where, std::st
   return reach_result(failure, "connect: " + at + " " + std::string(reason));
 }
 
+ReachResult tls_failed(ReachFailure failure, std::string_view reason) {
+  const std::string why(reason);
+  if (failure == ReachFailure::TlsCertificate) {
+    return reach_result(failure, "tls: certificate verify failed (" + why + ")");
+  }
+  if (failure == ReachFailure::TlsSetup) {
+    return reach_result(failure, "tls: setup failed: " + why);
+  }
+  return reach_result(failure, "tls: handshake failed: " + why);
+}
+
 ReachFailure connect_failure(const boost::system::error_code& ec, bool deadline_passed) {
   if (deadline_passed || ec == boost::asio::error::timed_out) {
     return ReachFailure::ConnectTimeout;

@@ -68,6 +68,10 @@ ReachResult reach_result(ReachFailure failure, std::string detail);
 // unreachable". `reason` is the error's short description.
 ReachResult connect_failed(ReachFailure failure, std::string_view where, std::string_view reason);
 
+// A failed TLS step, rendered from its kind: "tls: setup failed: X",
+// "tls: handshake failed: X", "tls: certificate verify failed (X)".
+ReachResult tls_failed(ReachFailure failure, std::string_view reason);
+
 // The kind of a connect that failed with `ec` (`deadline_passed`: our timer
 // fired first): ConnectTimeout, Observer (this host's fault), ConnectRefused
 // or ConnectOther.

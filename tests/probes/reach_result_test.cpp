@@ -37,3 +37,14 @@ TEST_CASE("a failed connect is classified from its error and rendered from its k
   CHECK(kind == failure);
   CHECK(probes::connect_failed(kind, "192.0.2.5:80", net::describe(ec)).detail == detail);
 }
+
+TEST_CASE("a failed TLS step is rendered from its kind", "[http]") {
+  const auto [failure, detail] = GENERATE(table<ReachFailure, std::string>({
+      {ReachFailure::TlsSetup, "tls: setup failed: bad SNI"},
+      {ReachFailure::TlsHandshake, "tls: handshake failed: bad SNI"},
+      {ReachFailure::TlsCertificate, "tls: certificate verify failed (bad SNI)"},
+  }));
+  const auto result = probes::tls_failed(failure, "bad SNI");
+  CHECK(result.layer() == consensus::Layer::Tls);
+  CHECK(result.detail == detail);
+}
