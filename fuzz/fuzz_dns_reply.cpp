@@ -17,8 +17,7 @@ using namespace crosscheck;
 
 const probes::DnsQuery& fixed_query() {
   static const probes::DnsQuery query = [] {
-    std::string error;
-    auto built = probes::build_dns_query("example.com.", config::RrType::A, 4242, error);
+    auto built = probes::build_dns_query("example.com.", config::RrType::A, 4242);
     if (!built) {
       std::abort();
     }

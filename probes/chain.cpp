@@ -3,6 +3,7 @@
 #include "probes/dns_client.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/http_client.hpp"
+#include "probes/stopwatch.hpp"
 #include "probes/tcp_client.hpp"
 
 #include <boost/asio/post.hpp>
@@ -101,8 +102,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       : context_(context), target_(target), vantage_(vantage), done_(std::move(done)) {}
 
   void start() {
-    started_ = steady::now();
-    deadline_ = started_ + target_.timing.timeout;
+    stopwatch_ = Stopwatch{};
+    deadline_ = stopwatch_.started() + target_.timing.timeout;
     report_.observation.target = target_.name;
     report_.observation.vantage = vantage_.name;
     literal_ = literal_host(target_);
@@ -167,7 +168,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       }
     }
     for (const auto& result : results_) {
-      if (result.status == DnsStatus::ObserverError) {
+      if (result.observer_error()) {
         return finish_observer_error(result.detail);
       }
     }
@@ -208,6 +209,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       report_.observation.outcome = Outcome::Down;
       report_.observation.layer = Layer::Dns;
       report_.observation.detail = failure->detail;
+      report_.dns_failure = failure->status;
       const auto remembered =
           reach_step ? context_.last_known_good.recall(target_.name, vantage_.name,
                                                        context_.clock.monotonic(),
@@ -243,44 +245,33 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     for (std::size_t i = 0; i < addresses.size(); ++i) {
       auto& slot = report_.addresses[i];
       slot.address = addresses[i];
-      slot.up = true;
       if (target_.tcp) {
         TcpRequest request{addresses[i], target_.tcp->port, vantage_.source, deadline_};
-        check_tcp(context_.io, request, [self = shared_from_this(), i](TcpResult result) {
-          self->on_reach(i, result.up, result.observer_error, Layer::Connect, result.detail,
-                         result.latency_ms, std::nullopt, "");
+        check_tcp(context_.io, request, [self = shared_from_this(), i](ReachResult result) {
+          self->on_reach(i, std::move(result));
         });
       }
       if (target_.http) {
         HttpRequest request{*target_.http, addresses[i], vantage_.source, deadline_};
-        run_http_check(
-            context_.io, context_.tls, request, [self = shared_from_this(), i](HttpResult result) {
-              self->on_reach(i, result.up, result.observer_error, result.layer, result.detail,
-                             result.latency_ms, result.cert_days_left, result.tls_version);
-            });
+        run_http_check(context_.io, context_.tls, request,
+                       [self = shared_from_this(), i](ReachResult result) {
+                         self->on_reach(i, std::move(result));
+                       });
       }
     }
   }
 
-  void on_reach(std::size_t index, bool up, bool observer_error, Layer layer,
-                const std::string& detail, double latency_ms, std::optional<int> cert_days,
-                const std::string& tls_version) {
-    auto& slot = report_.addresses[index];
-    slot.latency_ms = std::max(slot.latency_ms, latency_ms);
-    if (cert_days) {
-      slot.cert_days_left = cert_days;
-      slot.tls_version = tls_version;
-    }
+  void on_reach(std::size_t index, ReachResult result) {
+    auto& slot = report_.addresses[index].reach;
+    const double latency_ms = std::max(slot.latency_ms, result.latency_ms);
+    auto tls = result.tls && result.tls->cert_days_left ? result.tls : slot.tls;
     // An address is up only when every configured check on it is up; the
     // first failure names the layer.
-    if (slot.up && !up) {
-      slot.up = false;
-      slot.observer_error = observer_error;
-      slot.layer = layer;
-      slot.detail = detail;
-    } else if (slot.up && slot.detail.empty()) {
-      slot.detail = detail;
+    if (slot.up() && (!result.up() || slot.detail.empty())) {
+      slot = std::move(result);
     }
+    slot.latency_ms = latency_ms;
+    slot.tls = std::move(tls);
     if (--pending_ == 0) {
       after_reach();
     }
@@ -289,19 +280,20 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   void after_reach() {
     int up = 0;
     int observer_errors = 0;
-    const AddressResult* first_failure = nullptr;
+    const ReachResult* first_failure = nullptr;
     for (const auto& slot : report_.addresses) {
+      const auto& reach = slot.reach;
       if (context_.trace) {
         report_.trace.push_back({lkg_ ? "last-known-good" : (target_.http ? "http" : "tcp"),
-                                 slot.address.to_string() + ": " + without_layer(slot.detail) +
-                                     " in " + ms(slot.latency_ms)});
+                                 slot.address.to_string() + ": " + without_layer(reach.detail) +
+                                     " in " + ms(reach.latency_ms)});
       }
-      if (slot.up) {
+      if (reach.up()) {
         ++up;
-      } else if (slot.observer_error) {
+      } else if (reach.observer_error()) {
         ++observer_errors;
       } else if (first_failure == nullptr) {
-        first_failure = &slot;
+        first_failure = &reach;
       }
     }
     const int total = static_cast<int>(report_.addresses.size());
@@ -314,23 +306,25 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       return finish();
     }
     if (observer_errors == total) {
-      return finish_observer_error(report_.addresses.front().detail);
+      return finish_observer_error(report_.addresses.front().reach.detail);
     }
     const bool all_mode = target_.reach == config::ReachMode::All;
     const bool is_up = all_mode ? (up == total) : (up > 0);
     if (is_up) {
       observation.outcome = Outcome::Up;
       const auto& any_up = *std::find_if(report_.addresses.begin(), report_.addresses.end(),
-                                         [](const AddressResult& r) { return r.up; });
-      observation.detail = any_up.detail;
+                                         [](const AddressResult& r) { return r.reach.up(); });
+      observation.detail = any_up.reach.detail;
       if (up < total) {
         observation.detail += " (" + std::to_string(total - up) + " of " + std::to_string(total) +
                               " addresses failed)";
       }
     } else {
       observation.outcome = Outcome::Down;
-      const auto* failed = first_failure != nullptr ? first_failure : &report_.addresses.front();
-      observation.layer = failed->layer;
+      const auto* failed =
+          first_failure != nullptr ? first_failure : &report_.addresses.front().reach;
+      observation.layer = failed->layer();
+      report_.reach_failure = failed->failure;
       observation.detail = failed->detail;
       if (total > 1) {
         observation.detail += " (" + std::to_string(total - up) + " of " + std::to_string(total) +
@@ -350,8 +344,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   void finish() {
     auto& observation = report_.observation;
     observation.at = context_.clock.now();
-    observation.latency_ms =
-        std::chrono::duration<double, std::milli>(steady::now() - started_).count();
+    observation.latency_ms = stopwatch_.elapsed_ms();
     if (context_.trace) {
       report_.trace.push_back({"result", std::string(consensus::to_string(observation.outcome)) +
                                              "  " + observation.detail});
@@ -369,7 +362,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   std::vector<DnsResult> results_;
   std::size_t pending_ = 0;
   bool lkg_ = false;
-  steady::time_point started_;
+  Stopwatch stopwatch_;
   steady::time_point deadline_;
   ProbeReport report_;
 };

@@ -12,6 +12,7 @@
 #include "consensus/types.hpp"
 #include "probes/dns_types.hpp"
 #include "probes/last_known_good.hpp"
+#include "probes/reach_result.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -38,13 +39,7 @@ struct VantageEndpoint {
 // The reach step's result for one address.
 struct AddressResult {
   config::IpAddress address;
-  bool up = false;
-  bool observer_error = false;
-  consensus::Layer layer = consensus::Layer::None;  // failing step when down
-  std::string detail;
-  double latency_ms = 0;
-  std::optional<int> cert_days_left;
-  std::string tls_version;
+  ReachResult reach;  // every configured check on it merged: the first failure wins
 };
 
 // One line of `crosscheck probe`'s step-by-step trace.
@@ -55,6 +50,11 @@ struct TraceLine {
 
 struct ProbeReport {
   consensus::Observation observation;
+  // What decided a down observation, typed, so that nothing downstream reads
+  // its detail: the failing DNS query's status (layer Dns, last-known-good
+  // tried or not) or the failing address's reach failure (Connect, Tls, Http).
+  std::optional<DnsStatus> dns_failure;
+  ReachFailure reach_failure = ReachFailure::None;
   std::vector<DnsResult> dns;            // every query made, in plan order
   std::vector<AddressResult> addresses;  // reach results (current or last-known-good)
   bool used_last_known_good = false;

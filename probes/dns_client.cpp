@@ -4,6 +4,7 @@
 #include "net/errors.hpp"
 #include "net/random.hpp"
 #include "probes/dns_wire.hpp"
+#include "probes/stopwatch.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,7 +27,6 @@ namespace {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 using udp = asio::ip::udp;
 using tcp = asio::ip::tcp;
 
@@ -70,17 +70,15 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
         server_(net::udp_endpoint(request_.server)),
         udp_(io),
         tcp_(io),
-        timer_(io),
-        started_(Clock::now()) {}
+        timer_(io) {}
 
   void start() {
     timer_.expires_at(request_.deadline);
     timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_deadline(ec); });
 
-    std::string error;
-    auto query = build_dns_query(request_.name, request_.type, net::random_u16(), error);
+    auto query = build_dns_query(request_.name, request_.type, net::random_u16());
     if (!query) {
-      return finish(failed(DnsStatus::ObserverError, error));
+      return finish(failed(DnsStatus::ObserverError, query.error()));
     }
     query_ = std::move(*query);
 
@@ -316,7 +314,8 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
       return;
     }
     const auto budget =
-        std::chrono::round<std::chrono::milliseconds>(request_.deadline - started_).count();
+        std::chrono::round<std::chrono::milliseconds>(request_.deadline - stopwatch_.started())
+            .count();
     const std::string after = "timeout after " + std::to_string(budget < 0 ? 0 : budget) + "ms";
     if (in_tcp_) {
       // The resolver answered over UDP, so it is alive: what failed is TCP
@@ -342,8 +341,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     udp_.close(ignored);
     tcp_.close(ignored);
 
-    const std::chrono::duration<double, std::milli> elapsed = Clock::now() - started_;
-    result.latency_ms = elapsed.count();
+    result.latency_ms = stopwatch_.elapsed_ms();
     result.resolver = request_.server.to_string();
     result.ignored = ignored_;
     asio::post(io_, [callback = std::move(callback_), result = std::move(result)]() mutable {
@@ -358,7 +356,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   udp::socket udp_;
   tcp::socket tcp_;
   asio::steady_timer timer_;
-  Clock::time_point started_;
+  Stopwatch stopwatch_;
   DnsQuery query_;
   std::unique_ptr<std::uint8_t[]> udp_buffer_;  // k_max_udp_reply bytes
   udp::endpoint sender_;

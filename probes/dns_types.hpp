@@ -79,6 +79,9 @@ struct DnsResult {
   std::string resolver;  // "127.0.0.1:53"
 
   bool up() const { return status == DnsStatus::Answer; }
+  // This host could not ask (bind, route, sockets): says nothing about the
+  // resolver, as ReachResult::observer_error() says nothing about the target.
+  bool observer_error() const { return status == DnsStatus::ObserverError; }
   std::vector<config::IpAddress> addresses() const;
 };
 

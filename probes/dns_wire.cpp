@@ -240,23 +240,19 @@ int rcode_of(const ldns_pkt* reply) {
 
 }  // namespace
 
-std::optional<DnsQuery> build_dns_query(std::string_view name, config::RrType type,
-                                        std::uint16_t id, std::string& error) {
+Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, std::uint16_t id) {
   const std::string text(name);
   if (text.empty()) {
-    error = "dns: invalid name '' (empty)";
-    return std::nullopt;
+    return fail("dns: invalid name '' (empty)");
   }
   if (text.find('\0') != std::string::npos) {
-    error = "dns: invalid name (contains NUL)";
-    return std::nullopt;
+    return fail("dns: invalid name (contains NUL)");
   }
   ldns_rdf* raw_name = nullptr;
   const ldns_status parsed = ldns_str2rdf_dname(&raw_name, text.c_str());
   RdfPtr qname(raw_name);
   if (parsed != LDNS_STATUS_OK || !qname) {
-    error = "dns: invalid name '" + text + "' (" + ldns_error(parsed) + ")";
-    return std::nullopt;
+    return fail("dns: invalid name '" + text + "' (" + ldns_error(parsed) + ")");
   }
   ldns_dname2canonical(qname.get());
 
@@ -268,8 +264,7 @@ std::optional<DnsQuery> build_dns_query(std::string_view name, config::RrType ty
   const PktPtr packet(ldns_pkt_query_new(qname.release(), static_cast<ldns_rr_type>(type),
                                          LDNS_RR_CLASS_IN, LDNS_RD));
   if (!packet) {
-    error = "dns: cannot build a query for '" + text + "'";
-    return std::nullopt;
+    return fail("dns: cannot build a query for '" + text + "'");
   }
   ldns_pkt_set_id(packet.get(), id);
   // A non-zero EDNS udp size makes ldns_pkt_edns() true, so pkt2wire emits
@@ -282,8 +277,7 @@ std::optional<DnsQuery> build_dns_query(std::string_view name, config::RrType ty
   const ldns_status written = ldns_pkt2wire(&raw_wire, packet.get(), &size);
   const LdnsBuffer wire(raw_wire);
   if (written != LDNS_STATUS_OK || !wire) {
-    error = "dns: cannot encode query (" + ldns_error(written) + ")";
-    return std::nullopt;
+    return fail("dns: cannot encode query (" + ldns_error(written) + ")");
   }
   query.wire.assign(wire.get(), wire.get() + size);
   return query;

@@ -3,6 +3,7 @@
 // so every check is unit tested with hand-made packets.
 #pragma once
 
+#include "base/expected.hpp"
 #include "config/config.hpp"
 #include "probes/dns_types.hpp"
 
@@ -24,9 +25,9 @@ struct DnsQuery {
 };
 
 // Builds a recursive query (RD set) with EDNS0 advertising k_edns_udp_size.
-// Returns nullopt and sets `error` for a name that is not a valid DNS name.
-std::optional<DnsQuery> build_dns_query(std::string_view name, config::RrType type,
-                                        std::uint16_t id, std::string& error);
+// Fails ("dns: invalid name 'a..b.' (empty label)") for a name that is not a
+// valid DNS name.
+Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, std::uint16_t id);
 
 // What a received datagram or TCP message means for `query`.
 enum class ReplyMatch : std::uint8_t {

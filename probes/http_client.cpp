@@ -1,11 +1,14 @@
 // One HTTP(S) check as a Beast session: connect (optionally from a bound
-// source), TLS with SNI and verification, one request, a bounded read, then
-// judge. One deadline covers it all; every failure is a value in HttpResult.
+// source), TLS with SNI and verification, one request, a bounded read; the
+// response is judged by http_judge. One deadline covers it all; every failure
+// is a value in ReachResult.
 #include "probes/http_client.hpp"
 
 #include "net/address.hpp"
 #include "net/errors.hpp"
 #include "net/tls_client.hpp"
+#include "probes/http_judge.hpp"
+#include "probes/stopwatch.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -16,7 +19,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/regex.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -33,119 +35,14 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t k_header_limit = 16 * 1024;       // response status line + fields
 constexpr std::size_t k_read_buffer_bytes = 64 * 1024;  // read ahead of the parser, at most
-constexpr int k_max_redirects = 5;
-constexpr std::size_t k_max_quoted = 200;  // URLs and expectations quoted in a detail
 constexpr std::string_view k_user_agent = "crosscheck/0.1";
-
 struct X509Free {
   void operator()(X509* cert) const { X509_free(cert); }
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
-
-// Long texts from config or the network are cut in details: a detail is one line.
-std::string clip(std::string_view text) {
-  if (text.size() <= k_max_quoted) {
-    return std::string(text);
-  }
-  return std::string(text.substr(0, k_max_quoted)) + "...";
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-std::uint16_t default_port(const config::Url& url) {
-  return url.is_https() ? 443 : 80;
-}
-
-// "example.com", "example.com:8443", "[2001:db8::1]:8443".
-std::string authority(const config::Url& url) {
-  std::string out = url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
-  if (url.port != default_port(url)) {
-    out += ":" + std::to_string(url.port);
-  }
-  return out;
-}
-
-bool same_origin(const config::Url& a, const config::Url& b) {
-  return a.scheme == b.scheme && iequals(a.host, b.host) && a.port == b.port;
-}
-
-// Resolves a Location header against the URL that answered it: absolute,
-// scheme-relative ("//host/x"), path-absolute ("/x"), query ("?q") or
-// path-relative ("x" from "/a/b" is "/a/x"). Fragments are dropped.
-std::optional<config::Url> resolve_location(const config::Url& base, std::string_view location) {
-  location = location.substr(0, location.find('#'));
-  if (location.empty()) {
-    return std::nullopt;
-  }
-  if (location.starts_with("//")) {
-    return config::Url::parse(base.scheme + ":" + std::string(location), nullptr);
-  }
-  const auto colon = location.find(':');
-  if (colon != std::string_view::npos && location.find_first_of("/?") > colon) {
-    return config::Url::parse(location, nullptr);
-  }
-  config::Url next = base;
-  const std::string path = base.target.substr(0, base.target.find('?'));
-  if (location.front() == '/') {
-    next.target = std::string(location);
-  } else if (location.front() == '?') {
-    next.target = path + std::string(location);
-  } else {
-    next.target = path.substr(0, path.rfind('/') + 1) + std::string(location);
-  }
-  next.text = next.scheme + "://" + authority(next) + next.target;
-  return next;
-}
-
-bool is_followable_redirect(int status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
-
-// "expected 200", "expected 200 or 400", "expected 2xx".
-std::string expected_text(const std::vector<int>& statuses) {
-  if (statuses.empty()) {
-    return "expected 2xx";
-  }
-  std::string out = "expected ";
-  for (std::size_t i = 0; i < statuses.size(); ++i) {
-    if (i > 0) {
-      out += i + 1 == statuses.size() ? " or " : ", ";
-    }
-    out += std::to_string(statuses[i]);
-  }
-  return out;
-}
-
-bool status_expected(const std::vector<int>& statuses, int status) {
-  if (statuses.empty()) {
-    return status >= 200 && status < 300;
-  }
-  return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
-}
-
-std::string plural_days(long days) {
-  return std::to_string(days) + (days == 1 || days == -1 ? " day" : " days");
-}
-
-// ", TLSv1.3, certificate expires in 89 days" for the success detail.
-std::string tls_summary(std::string_view version, std::optional<int> days_left) {
-  std::string out = ", " + std::string(version);
-  if (days_left) {
-    const long days = *days_left;
-    out += days >= 0 ? ", certificate expires in " + plural_days(days)
-                     : ", certificate expired " + plural_days(-days) + " ago";
-  }
-  return out;
-}
 
 std::string describe_net(const error_code& ec) {
   if (ec == beast::error::timeout) {
@@ -172,46 +69,8 @@ std::string describe_tls(const error_code& ec) {
   return describe_net(ec);
 }
 
-struct BodyJudgement {
-  bool matches = false;
-  bool evaluated = true;  // false: the pattern could not run, which says nothing of the target
-  std::string why;        // "body does not contain 'ready'"
-};
-
-// Substring, or ECMAScript regex search. Boost.Regex rather than std::regex:
-// libstdc++ recurses per character and overflows the stack on ".*x" over a
-// 64 KiB one-line body; Boost.Regex gives up with an exception instead.
-BodyJudgement judge_body(const std::string& body, const std::string& expect, bool is_regex) {
-  if (!is_regex) {
-    const bool found = body.find(expect) != std::string::npos;
-    return {found, true, found ? "" : "body does not contain '" + clip(expect) + "'"};
-  }
-  boost::regex pattern;
-  try {
-    pattern.assign(expect, boost::regex::ECMAScript);
-  } catch (const std::exception&) {
-    // Config validation rejects bad patterns; this is the "should not happen" path.
-    return {false, false, "body regex '" + clip(expect) + "' is invalid"};
-  }
-  try {
-    const bool found = boost::regex_search(body, pattern);
-    return {found, true, found ? "" : "body does not match '" + clip(expect) + "'"};
-  } catch (const std::exception&) {
-    return {false, false, "body regex '" + clip(expect) + "' is too complex for this body"};
-  }
-}
-
-HttpResult failure(consensus::Layer layer, std::string detail) {
-  HttpResult result;
-  result.layer = layer;
-  result.detail = std::move(detail);
-  return result;
-}
-
-HttpResult observer_failure(std::string detail) {
-  HttpResult result = failure(consensus::Layer::Connect, std::move(detail));
-  result.observer_error = true;
-  return result;
+ReachResult observer_failure(std::string detail) {
+  return reach_result(ReachFailure::Observer, std::move(detail));
 }
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -223,21 +82,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         request_(request),
         url_(request.check.url),
         method_(request.check.method),
-        on_done_(std::move(done)),
-        started_(Clock::now()) {}
+        on_done_(std::move(done)) {}
 
   void start() { connect(); }
 
   // Completes with `result` unless already completed; the first caller wins.
-  void finish(HttpResult result) {
+  void finish(ReachResult result) {
     if (done_) {
       return;
     }
     done_ = true;
     close();
-    result.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
-    result.tls_version = tls_version_;
-    result.cert_days_left = cert_days_left_;
+    result.latency_ms = stopwatch_.elapsed_ms();
+    result.tls = tls_info_;
     auto callback = std::move(on_done_);
     callback(std::move(result));
   }
@@ -296,16 +153,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void on_connect(error_code ec) {
     if (ec) {
-      HttpResult result = failure(consensus::Layer::Connect,
-                                  "connect: " + endpoint_text() + " " + describe_net(ec));
-      result.observer_error = net::is_observer_fault(ec);
-      return finish(std::move(result));
+      return finish(connect_failed(connect_failure(ec, ec == beast::error::timeout),
+                                   endpoint_text(), describe_net(ec)));
     }
     if (!tls_) {
       return send_request();
     }
     if (auto ec_setup = prepare_tls(); ec_setup) {
-      return finish(failure(consensus::Layer::Tls, "tls: setup failed: " + describe_tls(ec_setup)));
+      return finish(tls_failed(ReachFailure::TlsSetup, describe_tls(ec_setup)));
     }
     lowest().expires_at(request_.deadline);
     tls_->async_handshake(
@@ -349,17 +204,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       const long verify = SSL_get_verify_result(ssl);
       if (request_.check.tls_verify && verify != X509_V_OK) {
         return finish(
-            failure(consensus::Layer::Tls, std::string("tls: certificate verify failed (") +
-                                               X509_verify_cert_error_string(verify) + ")"));
+            tls_failed(ReachFailure::TlsCertificate, X509_verify_cert_error_string(verify)));
       }
-      return finish(failure(consensus::Layer::Tls, "tls: handshake failed: " + describe_tls(ec)));
+      return finish(tls_failed(ReachFailure::TlsHandshake, describe_tls(ec)));
     }
-    tls_version_ = SSL_get_version(ssl);
+    tls_info_ = TlsInfo{SSL_get_version(ssl), std::nullopt};
     if (const X509Ptr leaf{SSL_get1_peer_certificate(ssl)}; leaf) {
       int days = 0;
       int seconds = 0;
       if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(leaf.get())) == 1) {
-        cert_days_left_ = days;
+        tls_info_->cert_days_left = days;
       }
     }
     send_request();
@@ -385,9 +239,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void on_write(error_code ec, std::size_t /*bytes*/) {
     if (ec) {
-      return finish(failure(consensus::Layer::Http, ec == beast::error::timeout
-                                                        ? "http: timed out sending the request"
-                                                        : "http: " + describe_net(ec)));
+      return finish(
+          ec == beast::error::timeout
+              ? reach_result(ReachFailure::HttpTimeout, "http: timed out sending the request")
+              : reach_result(ReachFailure::HttpOther, "http: " + describe_net(ec)));
     }
     buffer_.consume(buffer_.size());
     parser_.emplace();
@@ -396,7 +251,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // body_limit fails a Content-Length above it before reading any body,
     // and the check must judge the first max_body_bytes instead.
     parser_->body_limit(boost::none);
-    parser_->skip(iequals(method_, "HEAD"));
+    parser_->skip(equals_ignoring_case(method_, "HEAD"));
     read_some();
   }
 
@@ -415,7 +270,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       parser_->put_eof(ec);
     }
     if (ec) {
-      return finish(failure(consensus::Layer::Http, "http: " + read_failure(ec)));
+      return finish(reach_result(
+          ec == beast::error::timeout ? ReachFailure::HttpTimeout : ReachFailure::HttpOther,
+          "http: " + read_failure(ec)));
     }
     const std::size_t limit = request_.check.max_body_bytes;
     auto& body = parser_->get().body();
@@ -449,69 +306,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     return describe_tls(ec);
   }
 
+  // Hands the response's facts to the judge; follows a same-origin redirect
+  // over a new connection to the same address.
   void judge(bool truncated) {
     const auto& response = parser_->get();
-    const int status = static_cast<int>(response.result_int());
+    HttpResponseFacts facts;
+    facts.status = static_cast<int>(response.result_int());
     // The server's own reason phrase; Beast's table when it sent none ("HTTP/1.1 503").
-    std::string_view reason = response.reason();
-    if (reason.empty() && http::obsolete_reason(response.result()) != "<unknown-status>") {
-      reason = http::obsolete_reason(response.result());
+    facts.reason = response.reason();
+    if (facts.reason.empty() && http::obsolete_reason(response.result()) != "<unknown-status>") {
+      facts.reason = http::obsolete_reason(response.result());
     }
-    const std::string status_line =
-        "http: " + std::to_string(status) + (reason.empty() ? "" : " " + clip(reason));
-    const std::string truncation =
-        truncated
-            ? ", body truncated at " + std::to_string(request_.check.max_body_bytes) + " bytes"
-            : "";
-    HttpResult result = failure(consensus::Layer::Http, status_line);
-    result.status = status;
-    result.body_bytes = response.body().size();
-
-    const auto location = response.find(http::field::location);
-    if (request_.check.follow_redirects && is_followable_redirect(status) &&
-        location != response.end()) {
-      return redirect(std::move(result), location->value());
+    facts.body = response.body();
+    facts.body_truncated = truncated;
+    if (const auto location = response.find(http::field::location); location != response.end()) {
+      facts.location = location->value();
     }
-    if (!status_expected(request_.check.expect_status, status)) {
-      result.detail += ", " + expected_text(request_.check.expect_status);
-      return finish(std::move(result));
-    }
-    if (const auto& expect = request_.check.expect_body; expect) {
-      const auto body = judge_body(response.body(), *expect, request_.check.body_regex);
-      if (!body.matches) {
-        result.detail += ", " + body.why + truncation;
-        result.observer_error = !body.evaluated;
-        return finish(std::move(result));
-      }
-    }
-    result.up = true;
-    result.layer = consensus::Layer::None;
-    result.detail += truncation + (tls_ ? tls_summary(tls_version_, cert_days_left_) : "");
-    finish(std::move(result));
-  }
-
-  // Follows same-origin redirects over a new connection to the same address;
-  // another origin would be another host this vantage never resolved.
-  void redirect(HttpResult result, std::string_view location) {
-    auto next = resolve_location(url_, location);
-    if (!next) {
-      result.detail += ", invalid Location '" + clip(location) + "'";
-      return finish(std::move(result));
-    }
-    if (!same_origin(*next, url_)) {
-      result.detail = "http: redirect to other origin " + clip(next->text) + " not followed";
-      return finish(std::move(result));
-    }
-    if (redirects_ == k_max_redirects) {
-      result.detail += ", more than " + std::to_string(k_max_redirects) + " redirects";
-      return finish(std::move(result));
+    auto judgement = judge_response(request_.check, url_, facts, redirects_, tls_info_);
+    if (!judgement.follow) {
+      return finish(std::move(judgement.result));
     }
     ++redirects_;
-    if (result.status == 303 && !iequals(method_, "HEAD")) {
+    if (facts.status == 303 && !equals_ignoring_case(method_, "HEAD")) {
       method_ = "GET";
     }
-    url_.target = next->target;
-    url_.text = next->text;
+    url_.target = judgement.follow->target;
+    url_.text = judgement.follow->text;
     // Posted so the old stream is not destroyed inside its own completion.
     asio::post(io_, [self = shared_from_this()] { self->connect(); });
   }
@@ -524,13 +344,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   config::Url url_;     // the current hop: redirects change its target
   std::string method_;  // 303 turns it into GET
   HttpCallback on_done_;
-  Clock::time_point started_;
+  Stopwatch stopwatch_;
   bool done_ = false;
   int redirects_ = 0;
   std::unique_ptr<beast::tcp_stream> plain_;
   std::unique_ptr<TlsStream> tls_;
-  std::string tls_version_;
-  std::optional<int> cert_days_left_;
+  std::optional<TlsInfo> tls_info_;  // set once a handshake succeeded
   http::request<http::empty_body> request_message_;
   beast::flat_buffer buffer_{k_read_buffer_bytes};
   std::optional<http::response_parser<http::string_body>> parser_;
@@ -550,7 +369,7 @@ void run_http_check(asio::io_context& io, std::shared_ptr<ssl::context> tls,
   } catch (const std::exception& e) {
     // Construction failed (memory, OpenSSL): this host's problem, reported
     // from the io_context like every other completion.
-    HttpResult result = observer_failure(std::string("http: cannot start the check: ") + e.what());
+    ReachResult result = observer_failure(std::string("http: cannot start the check: ") + e.what());
     asio::post(io, [session, done, result = std::move(result)]() mutable {
       if (session) {
         session->finish(std::move(result));

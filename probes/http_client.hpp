@@ -4,7 +4,7 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "consensus/types.hpp"
+#include "probes/reach_result.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -27,19 +27,7 @@ struct HttpRequest {
   std::chrono::steady_clock::time_point deadline;  // covers connect, TLS and response
 };
 
-struct HttpResult {
-  bool up = false;
-  bool observer_error = false;  // this host's own failure (bind, route, sockets)
-  consensus::Layer layer = consensus::Layer::None;  // failing step: Connect, Tls or Http
-  int status = 0;                                   // HTTP status, 0 when none was read
-  std::string detail;                               // "http: 503 Service Unavailable, expected 200"
-  std::optional<int> cert_days_left;  // HTTPS: days until the leaf certificate expires
-  std::string tls_version;            // "TLSv1.3"
-  std::size_t body_bytes = 0;
-  double latency_ms = 0;
-};
-
-using HttpCallback = std::function<void(HttpResult)>;
+using HttpCallback = std::function<void(ReachResult)>;
 
 // Runs one request per `request.check` (method, headers, expect_status,
 // expect_body, tls_verify, follow_redirects, max_body_bytes) and calls

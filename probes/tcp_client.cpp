@@ -2,6 +2,7 @@
 
 #include "net/address.hpp"
 #include "net/errors.hpp"
+#include "probes/stopwatch.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,7 +25,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
       : socket_(io), timer_(io), request_(std::move(request)), done_(std::move(done)) {}
 
   void start() {
-    started_ = std::chrono::steady_clock::now();
+    stopwatch_ = Stopwatch{};
     const auto target = net::tcp_endpoint(request_.address, request_.port);
     boost::system::error_code ec;
     socket_.open(target.protocol(), ec);
@@ -57,22 +58,11 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     timer_.cancel();
     boost::system::error_code ignored;
     socket_.close(ignored);
-    TcpResult result;
-    result.latency_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-            .count();
     const auto where = endpoint_text(request_.address, request_.port);
-    if (!ec) {
-      result.up = true;
-      result.detail = "tcp: connected to " + where;
-    } else if (timed_out_) {
-      result.detail = "connect: " + where + " timed out";
-    } else {
-      result.observer_error = net::is_observer_fault(ec);
-      result.detail =
-          (result.observer_error ? "observer: cannot connect from this host to " : "connect: ") +
-          where + " " + net::describe(ec);
-    }
+    ReachResult result =
+        ec ? connect_failed(connect_failure(ec, timed_out_), where, net::describe(ec))
+           : reach_result(ReachFailure::None, "tcp: connected to " + where);
+    result.latency_ms = stopwatch_.elapsed_ms();
     done_(std::move(result));
   }
 
@@ -80,7 +70,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   asio::steady_timer timer_;
   TcpRequest request_;
   TcpCallback done_;
-  std::chrono::steady_clock::time_point started_;
+  Stopwatch stopwatch_;
   bool finished_ = false;
   bool timed_out_ = false;
 };

@@ -3,13 +3,13 @@
 #pragma once
 
 #include "config/types.hpp"
+#include "probes/reach_result.hpp"
 
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <functional>
 #include <optional>
-#include <string>
 
 namespace crosscheck::probes {
 
@@ -20,14 +20,7 @@ struct TcpRequest {
   std::chrono::steady_clock::time_point deadline;
 };
 
-struct TcpResult {
-  bool up = false;
-  bool observer_error = false;  // this host's own failure (bind, route, sockets)
-  std::string detail;           // "tcp: connected to 192.0.2.5:5432", "connect: ... refused"
-  double latency_ms = 0;
-};
-
-using TcpCallback = std::function<void(TcpResult)>;
+using TcpCallback = std::function<void(ReachResult)>;
 
 // Connects (binding `source` first when set), closes at once, and calls
 // `done` exactly once by the deadline. Never throws.

@@ -1,13 +1,9 @@
 // Probe classification and counting for /metrics. Classes come from typed
-// values where the probe has them (outcome, layer, DnsStatus) and from the
-// fixed wording of probes/tcp_client.cpp and probes/http_client.cpp details
-// where it does not (timed out, refused, status, body).
+// values only (outcome, layer, the deciding DnsStatus or ReachFailure), never
+// from a detail's wording.
 #include "snapshot/probe_stats.hpp"
 
 #include "probes/chain.hpp"
-
-#include <algorithm>
-#include <cctype>
 
 namespace crosscheck::daemon {
 namespace {
@@ -34,47 +30,6 @@ constexpr std::array<std::string_view, k_probe_class_count> k_class_names{"ok",
                                                                           "http_other",
                                                                           "observer",
                                                                           "other"};
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
-
-// The DNS query the observation's detail came from (the chain copies the
-// failing query's detail, then may append a last-known-good note).
-ProbeClass dns_failure_class(const probes::ProbeReport& report) {
-  const auto& detail = report.observation.detail;
-  const auto failed = [](const probes::DnsResult& result) { return !result.up(); };
-  auto found = std::find_if(report.dns.begin(), report.dns.end(), [&](const auto& result) {
-    return failed(result) && !result.detail.empty() && detail.starts_with(result.detail);
-  });
-  if (found == report.dns.end()) {
-    found = std::find_if(report.dns.begin(), report.dns.end(), failed);
-  }
-  return found == report.dns.end() ? ProbeClass::DnsOther : classify(found->status);
-}
-
-// "connect: 127.0.0.1:80 timed out", "connect: ... connection refused".
-ProbeClass connect_class(std::string_view detail) {
-  if (contains(detail, "timed out")) {
-    return ProbeClass::ConnectTimeout;
-  }
-  return contains(detail, "refused") ? ProbeClass::ConnectRefused : ProbeClass::ConnectOther;
-}
-
-// "http: 503 Service Unavailable, expected 200", "http: 200 OK, body does not
-// contain 'ready'", "http: timed out waiting for the response".
-ProbeClass http_class(std::string_view detail) {
-  if (contains(detail, "timed out")) {
-    return ProbeClass::HttpTimeout;
-  }
-  if (contains(detail, ", body does not")) {
-    return ProbeClass::HttpBody;
-  }
-  constexpr std::string_view k_prefix = "http: ";
-  const bool status = detail.starts_with(k_prefix) && detail.size() > k_prefix.size() &&
-                      std::isdigit(static_cast<unsigned char>(detail[k_prefix.size()])) != 0;
-  return status ? ProbeClass::HttpStatus : ProbeClass::HttpOther;
-}
 
 }  // namespace
 
@@ -123,6 +78,37 @@ ProbeClass classify(DnsStatus status) {
   return ProbeClass::DnsOther;
 }
 
+ProbeClass classify(probes::ReachFailure failure) {
+  using probes::ReachFailure;
+  switch (failure) {
+    case ReachFailure::None:
+      return ProbeClass::Ok;
+    case ReachFailure::ConnectRefused:
+      return ProbeClass::ConnectRefused;
+    case ReachFailure::ConnectTimeout:
+      return ProbeClass::ConnectTimeout;
+    case ReachFailure::ConnectOther:
+      return ProbeClass::ConnectOther;
+    case ReachFailure::TlsSetup:
+    case ReachFailure::TlsHandshake:
+    case ReachFailure::TlsCertificate:
+      return ProbeClass::Tls;
+    case ReachFailure::HttpStatus:
+    case ReachFailure::HttpRedirect:  // docs/metrics.md: "or a redirect not followed"
+      return ProbeClass::HttpStatus;
+    case ReachFailure::HttpBody:
+      return ProbeClass::HttpBody;
+    case ReachFailure::HttpTimeout:
+      return ProbeClass::HttpTimeout;
+    case ReachFailure::HttpOther:
+      return ProbeClass::HttpOther;
+    case ReachFailure::Observer:
+    case ReachFailure::ObserverBodyCheck:
+      break;
+  }
+  return ProbeClass::Observer;
+}
+
 ProbeClass classify(const probes::ProbeReport& report) {
   const auto& observation = report.observation;
   if (observation.outcome == cs::Outcome::Up) {
@@ -133,13 +119,13 @@ ProbeClass classify(const probes::ProbeReport& report) {
   }
   switch (observation.layer) {
     case cs::Layer::Dns:
-      return dns_failure_class(report);
+      return report.dns_failure ? classify(*report.dns_failure) : ProbeClass::DnsOther;
     case cs::Layer::Connect:
-      return connect_class(observation.detail);
     case cs::Layer::Tls:
-      return ProbeClass::Tls;
     case cs::Layer::Http:
-      return http_class(observation.detail);
+      // None here would be a reach layer without a failure: "should not happen".
+      return report.reach_failure == probes::ReachFailure::None ? ProbeClass::Other
+                                                                : classify(report.reach_failure);
     case cs::Layer::None:
       break;
   }
@@ -158,15 +144,16 @@ void ProbeStats::record(const probes::ProbeReport& report, const config::TargetC
       }
     }
     // A query this host could not send says nothing about the resolver's speed.
-    if (query.status != DnsStatus::ObserverError) {
+    if (!query.observer_error()) {
       latency.at(static_cast<std::size_t>(CheckKind::Dns))
           .observe(query.latency_ms / k_ms_per_second);
     }
   }
   const auto reach = target.http ? CheckKind::Http : CheckKind::Tcp;
   for (const auto& address : report.addresses) {
-    if (!address.observer_error) {
-      latency.at(static_cast<std::size_t>(reach)).observe(address.latency_ms / k_ms_per_second);
+    if (!address.reach.observer_error()) {
+      latency.at(static_cast<std::size_t>(reach))
+          .observe(address.reach.latency_ms / k_ms_per_second);
     }
   }
 }

@@ -23,6 +23,7 @@ struct TargetConfig;
 namespace crosscheck::probes {
 enum class DnsStatus : std::uint8_t;
 enum class IgnoredReply : std::uint8_t;
+enum class ReachFailure : std::uint8_t;
 struct ProbeReport;
 }  // namespace crosscheck::probes
 
@@ -57,8 +58,10 @@ std::string_view to_string(ProbeClass value);
 
 // The class of one DNS query's outcome (Answer is Ok).
 ProbeClass classify(probes::DnsStatus status);
-// The class of a whole probe: its outcome, the failing layer, and for DNS the
-// failing query's status, for connect and HTTP the shape of the detail.
+// The class of one reach check's failure (None is Ok).
+ProbeClass classify(probes::ReachFailure failure);
+// The class of a whole probe: its outcome, the failing layer, and the status
+// or failure that decided it (ProbeReport::dns_failure, ::reach_failure).
 ProbeClass classify(const probes::ProbeReport& report);
 
 // The `check` label of crosscheck_probe_duration_seconds.

@@ -22,6 +22,7 @@ using namespace crosscheck::daemon;
 namespace cs = crosscheck::consensus;
 namespace probes = crosscheck::probes;
 using probes::DnsStatus;
+using probes::ReachFailure;
 
 const std::string k_odd_target = "db \"primary\" \\ east";
 
@@ -303,31 +304,51 @@ TEST_CASE("every DNS status maps to its class") {
   CHECK(to_string(classify(status)) == expected);
 }
 
-TEST_CASE("a probe's class comes from its outcome, layer and failing step") {
-  const auto [layer, detail, expected] = GENERATE(table<cs::Layer, std::string, std::string_view>({
-      {cs::Layer::Connect, "connect: 127.0.0.1:80 timed out", "connect_timeout"},
-      {cs::Layer::Connect, "connect: 127.0.0.1:80 connection refused (1 of 2 addresses failed)",
-       "connect_refused"},
-      {cs::Layer::Connect, "connect: 127.0.0.1:80 no route to host", "connect_other"},
-      {cs::Layer::Tls, "tls: certificate verify failed (expired)", "tls"},
-      {cs::Layer::Http, "http: 503 Service Unavailable, expected 200", "http_status"},
-      {cs::Layer::Http, "http: 200 OK, body does not contain 'ready'", "http_body"},
-      {cs::Layer::Http, "http: timed out waiting for the response", "http_timeout"},
-      {cs::Layer::Http, "http: connection closed before a response", "http_other"},
-      {cs::Layer::None, "", "other"},
+TEST_CASE("every reach failure maps to its class") {
+  const auto [failure, expected] = GENERATE(table<ReachFailure, std::string_view>({
+      {ReachFailure::None, "ok"},
+      {ReachFailure::ConnectRefused, "connect_refused"},
+      {ReachFailure::ConnectTimeout, "connect_timeout"},
+      {ReachFailure::ConnectOther, "connect_other"},
+      {ReachFailure::TlsSetup, "tls"},
+      {ReachFailure::TlsHandshake, "tls"},
+      {ReachFailure::TlsCertificate, "tls"},
+      {ReachFailure::HttpStatus, "http_status"},
+      {ReachFailure::HttpRedirect, "http_status"},
+      {ReachFailure::HttpBody, "http_body"},
+      {ReachFailure::HttpTimeout, "http_timeout"},
+      {ReachFailure::HttpOther, "http_other"},
+      {ReachFailure::Observer, "observer"},
+      {ReachFailure::ObserverBodyCheck, "observer"},
   }));
-  CAPTURE(detail);
-  CHECK(to_string(classify(down_report(layer, detail))) == expected);
+  CHECK(to_string(classify(failure)) == expected);
 }
 
-TEST_CASE("a DNS failure takes the class of the query the detail came from") {
+TEST_CASE("a probe's class comes from its outcome, layer and the failure that decided it") {
+  const auto [layer, failure, expected] =
+      GENERATE(table<cs::Layer, ReachFailure, std::string_view>({
+          {cs::Layer::Connect, ReachFailure::ConnectTimeout, "connect_timeout"},
+          {cs::Layer::Connect, ReachFailure::ConnectRefused, "connect_refused"},
+          {cs::Layer::Tls, ReachFailure::TlsCertificate, "tls"},
+          {cs::Layer::Http, ReachFailure::HttpBody, "http_body"},
+          {cs::Layer::Http, ReachFailure::None, "other"},
+          {cs::Layer::None, ReachFailure::None, "other"},
+      }));
+  // The detail says something else on purpose: classes never read it.
+  auto report = down_report(layer, "http: 200 OK, body does not contain 'timed out, refused'");
+  report.reach_failure = failure;
+  CHECK(to_string(classify(report)) == expected);
+}
+
+TEST_CASE("a DNS failure takes the class of the query that decided the probe") {
   auto report = down_report(cs::Layer::Dns,
                             "dns: NOERROR, empty answer; last-known-good addresses still answer");
   report.dns = {dns_result(DnsStatus::ServFail, "dns: SERVFAIL", 3),
                 dns_result(DnsStatus::EmptyAnswer, "dns: NOERROR, empty answer", 2)};
+  report.dns_failure = DnsStatus::EmptyAnswer;
   CHECK(to_string(classify(report)) == "empty_answer");
-  report.observation.detail = "dns: something else";
-  CHECK(to_string(classify(report)) == "servfail");
+  report.dns_failure.reset();
+  CHECK(to_string(classify(report)) == "dns_other");
   report.observation.outcome = cs::Outcome::ObserverError;
   CHECK(to_string(classify(report)) == "observer");
   report.observation.outcome = cs::Outcome::Up;
@@ -336,12 +357,13 @@ TEST_CASE("a DNS failure takes the class of the query the detail came from") {
 
 TEST_CASE("recording a probe counts its class and each step's latency by check kind") {
   auto report = down_report(cs::Layer::Http, "http: 500 Internal Server Error, expected 200");
+  report.reach_failure = ReachFailure::HttpStatus;
   report.dns = {dns_result(DnsStatus::Answer, "dns: NOERROR", 4),
                 dns_result(DnsStatus::ObserverError, "observer: cannot send", 0)};
   report.addresses.resize(2);
-  report.addresses[0].latency_ms = 30;
-  report.addresses[1].latency_ms = 1;
-  report.addresses[1].observer_error = true;
+  report.addresses[0].reach.latency_ms = 30;
+  report.addresses[1].reach.latency_ms = 1;
+  report.addresses[1].reach.failure = ReachFailure::Observer;
   crosscheck::config::TargetConfig http_target;
   http_target.http.emplace();
   ProbeStats stats;

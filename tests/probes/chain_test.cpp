@@ -131,6 +131,7 @@ void tcp_literal_up_then_down(const std::string& address) {
   CHECK(down.observation.outcome == Outcome::Down);
   CHECK(down.observation.layer == Layer::Connect);
   CHECK(down.observation.detail == "connect: " + where + " connection refused");
+  CHECK(down.reach_failure == probes::ReachFailure::ConnectRefused);  // what /metrics counts
   CHECK(down.observation.answers == std::vector<std::string>{address});
   CHECK_FALSE(down.used_last_known_good);
   CHECK(down.observation.last_known_good == consensus::LastKnownGood::NotTried);
@@ -228,6 +229,7 @@ TEST_CASE("an empty answer is down at the DNS layer", "[chain]") {
   CHECK(report.observation.outcome == Outcome::Down);
   CHECK(report.observation.layer == Layer::Dns);
   CHECK(report.observation.detail == "dns: NOERROR, empty answer");
+  CHECK(report.dns_failure == probes::DnsStatus::EmptyAnswer);  // what /metrics counts
   CHECK(report.observation.last_known_good == consensus::LastKnownGood::NotTried);
 }
 
@@ -267,9 +269,9 @@ TEST_CASE("reach any is up with one dead address, reach all is down", "[chain]")
   CHECK(any.observation.outcome == Outcome::Up);
   CHECK_THAT(any.observation.detail, Catch::EndsWith("(1 of 2 addresses failed)"));
   REQUIRE(any.addresses.size() == 2);
-  CHECK(any.addresses[0].up);
-  CHECK_FALSE(any.addresses[1].up);
-  CHECK(any.addresses[1].layer == Layer::Connect);
+  CHECK(any.addresses[0].reach.up());
+  CHECK_FALSE(any.addresses[1].reach.up());
+  CHECK(any.addresses[1].reach.layer() == Layer::Connect);
 
   target.reach = config::ReachMode::All;
   const auto all = h.probe(target, vantage_of(dns));

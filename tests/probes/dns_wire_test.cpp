@@ -32,8 +32,7 @@ struct FreeDeleter {
 
 probes::DnsQuery make_query(const std::string& name = "example.com.",
                             config::RrType type = config::RrType::A, std::uint16_t id = 4242) {
-  std::string error;
-  auto query = probes::build_dns_query(name, type, id, error);
+  auto query = probes::build_dns_query(name, type, id);
   REQUIRE(query);
   return *query;
 }
@@ -172,9 +171,9 @@ TEST_CASE("a name that is not a valid DNS name is refused before anything is sen
       {std::string("a\0b", 3), "dns: invalid name (contains NUL)"},
   }));
   CAPTURE(name);
-  std::string error;
-  CHECK_FALSE(probes::build_dns_query(name, config::RrType::A, 1, error));
-  CHECK(error == detail);
+  const auto query = probes::build_dns_query(name, config::RrType::A, 1);
+  REQUIRE_FALSE(query);
+  CHECK(query.error() == detail);
 }
 
 TEST_CASE("a reply shorter than the DNS header is ignored", "[dns]") {

@@ -23,7 +23,8 @@ using crosscheck::config::IpAddress;
 using crosscheck::config::Url;
 using crosscheck::consensus::Layer;
 using crosscheck::probes::HttpRequest;
-using crosscheck::probes::HttpResult;
+using crosscheck::probes::ReachFailure;
+using crosscheck::probes::ReachResult;
 using crosscheck::testing::FakeCertificate;
 using crosscheck::testing::FakeHttpServer;
 using crosscheck::testing::FakeHttpServerOptions;
@@ -55,13 +56,13 @@ HttpRequest request_for(const FakeHttpServer& server, const std::string& path = 
 
 // Runs the check on a private io_context until it completes, bounded by the
 // deadline plus slack, and requires exactly one completion.
-HttpResult run(const HttpRequest& request, TlsContext tls = nullptr) {
+ReachResult run(const HttpRequest& request, TlsContext tls = nullptr) {
   boost::asio::io_context io;
-  std::optional<HttpResult> result;
+  std::optional<ReachResult> result;
   int completions = 0;
   crosscheck::probes::run_http_check(
       io, tls ? std::move(tls) : crosscheck::net::make_client_tls_context(), request,
-      [&](HttpResult r) {
+      [&](ReachResult r) {
         ++completions;
         result = std::move(r);
       });
@@ -88,14 +89,13 @@ TlsContext trusting(const FakeHttpServer& server) {
 TEST_CASE("a 200 answer is up with the status in the detail", "[http]") {
   FakeHttpServer server;
   const auto result = run(request_for(server));
-  CHECK(result.up);
-  CHECK_FALSE(result.observer_error);
-  CHECK(result.layer == Layer::None);
-  CHECK(result.status == 200);
+  CHECK(result.up());
+  CHECK_FALSE(result.observer_error());
+  CHECK(result.layer() == Layer::None);
+  CHECK(result.http_status == 200);
   CHECK(result.detail == "http: 200 OK");
   CHECK(result.body_bytes == 2);
-  CHECK(result.tls_version.empty());
-  CHECK_FALSE(result.cert_days_left);
+  CHECK_FALSE(result.tls);
   CHECK(result.latency_ms > 0);
 }
 
@@ -105,10 +105,11 @@ TEST_CASE("an unexpected status is down at the http layer with what was expected
   auto request = request_for(server, "/health");
   request.check.expect_status = {200};
   const auto result = run(request);
-  CHECK_FALSE(result.up);
-  CHECK_FALSE(result.observer_error);
-  CHECK(result.layer == Layer::Http);
-  CHECK(result.status == 503);
+  CHECK_FALSE(result.up());
+  CHECK_FALSE(result.observer_error());
+  CHECK(result.layer() == Layer::Http);
+  CHECK(result.http_status == 503);
+  CHECK(result.failure == ReachFailure::HttpStatus);
   CHECK(result.detail == "http: 503 Service Unavailable, expected 200");
 }
 
@@ -118,12 +119,12 @@ TEST_CASE("a status listed in expect_status is up even when it is not 2xx", "[ht
   server.set("/missing", FakeResponse::with_status(404));
   auto request = request_for(server, "/bad");
   request.check.expect_status = {200, 400};
-  CHECK(run(request).up);
+  CHECK(run(request).up());
 
   request = request_for(server, "/missing");
   request.check.expect_status = {200, 400};
   const auto result = run(request);
-  CHECK_FALSE(result.up);
+  CHECK_FALSE(result.up());
   CHECK(result.detail == "http: 404 Not Found, expected 200 or 400");
 }
 
@@ -133,10 +134,10 @@ TEST_CASE("without expect_status any 2xx is up and every other status is down", 
   FakeHttpServer server;
   server.set("/", FakeResponse::with_status(status));
   const auto result = run(request_for(server));
-  CHECK(result.up == up);
-  CHECK(result.status == status);
+  CHECK(result.up() == up);
+  CHECK(result.http_status == status);
   if (!up) {
-    CHECK(result.layer == Layer::Http);
+    CHECK(result.layer() == Layer::Http);
     CHECK_THAT(result.detail,
                StartsWith("http: " + std::to_string(status) + " ") && Contains(", expected 2xx"));
   }
@@ -149,13 +150,14 @@ TEST_CASE("expect_body passes when the body contains it and fails with a detail 
   server.set("/starting", FakeResponse::with_status(200, "{\"state\": \"starting\"}"));
   auto request = request_for(server, "/ready");
   request.check.expect_body = "ready";
-  CHECK(run(request).up);
+  CHECK(run(request).up());
 
   request = request_for(server, "/starting");
   request.check.expect_body = "ready";
   const auto result = run(request);
-  CHECK_FALSE(result.up);
-  CHECK(result.layer == Layer::Http);
+  CHECK_FALSE(result.up());
+  CHECK(result.layer() == Layer::Http);
+  CHECK(result.failure == ReachFailure::HttpBody);
   CHECK(result.detail == "http: 200 OK, body does not contain 'ready'");
 }
 
@@ -167,13 +169,13 @@ TEST_CASE("expect_body as a regex must match somewhere in the body", "[http]") {
   auto request = request_for(server, "/ok");
   request.check.expect_body = pattern;
   request.check.body_regex = true;
-  CHECK(run(request).up);
+  CHECK(run(request).up());
 
   request = request_for(server, "/degraded");
   request.check.expect_body = pattern;
   request.check.body_regex = true;
   const auto result = run(request);
-  CHECK_FALSE(result.up);
+  CHECK_FALSE(result.up());
   CHECK(result.detail == "http: 200 OK, body does not match '" + pattern + "'");
 }
 
@@ -183,21 +185,22 @@ TEST_CASE("a body regex that cannot run is the observer's error and never a cras
   auto request = request_for(server);
   request.check.body_regex = true;
   request.check.expect_body = ".*x$";  // std::regex overflows the stack on this body
-  CHECK(run(request).up);
+  CHECK(run(request).up());
 
   request = request_for(server);
   request.check.body_regex = true;
   request.check.expect_body = "(x|y)*z";
   auto result = run(request);
-  CHECK_FALSE(result.up);
-  CHECK(result.observer_error);
+  CHECK_FALSE(result.up());
+  CHECK(result.observer_error());
+  CHECK(result.failure == ReachFailure::ObserverBodyCheck);
   CHECK(result.detail == "http: 200 OK, body regex '(x|y)*z' is too complex for this body");
 
   request = request_for(server);
   request.check.body_regex = true;
   request.check.expect_body = "(";  // config validation rejects this; the probe copes anyway
   result = run(request);
-  CHECK(result.observer_error);
+  CHECK(result.observer_error());
   CHECK(result.detail == "http: 200 OK, body regex '(' is invalid");
 }
 
@@ -208,7 +211,7 @@ TEST_CASE("the configured method and headers are sent with the probe's own heade
   request.check.method = "HEAD";
   request.check.headers = {{"X-Probe", "crosscheck"}, {"Authorization", "Bearer t0ken"}};
   const auto result = run(request);
-  CHECK(result.up);
+  CHECK(result.up());
   CHECK(result.body_bytes == 0);
   const auto seen = server.last_request();
   REQUIRE(seen);
@@ -224,7 +227,7 @@ TEST_CASE("the Host header and SNI keep the URL's host while the connection goes
           "[http]") {
   FakeHttpServer server(tls_options(FakeCertificate::CaSigned));
   const auto result = run(request_for(server, "/?probe=1"), trusting(server));
-  CHECK(result.up);
+  CHECK(result.up());
   const auto seen = server.last_request();
   REQUIRE(seen);
   CHECK(seen->host == k_host + ":" + std::to_string(server.port()));
@@ -236,7 +239,7 @@ TEST_CASE("the Host header and SNI keep the URL's host while the connection goes
 TEST_CASE("an https URL with an IP literal host sends no SNI and verifies the IP", "[http]") {
   FakeHttpServer server(tls_options(FakeCertificate::CaSigned));
   const auto result = run(request_to_url(server.url("127.0.0.1", "/")), trusting(server));
-  CHECK(result.up);
+  CHECK(result.up());
   const auto seen = server.last_request();
   REQUIRE(seen);
   CHECK(seen->sni.empty());
@@ -247,14 +250,14 @@ TEST_CASE("a redirect is judged by its status when follow_redirects is off", "[h
   FakeHttpServer server;
   server.set("/", FakeResponse::redirect("/login", 302));
   auto result = run(request_for(server));
-  CHECK_FALSE(result.up);
-  CHECK(result.status == 302);
+  CHECK_FALSE(result.up());
+  CHECK(result.http_status == 302);
   CHECK(result.detail == "http: 302 Found, expected 2xx");
   CHECK(server.request_count() == 1);
 
   auto request = request_for(server);
   request.check.expect_status = {302};
-  CHECK(run(request).up);
+  CHECK(run(request).up());
 }
 
 TEST_CASE("a same-origin redirect is followed over a new connection when asked", "[http]") {
@@ -269,8 +272,8 @@ TEST_CASE("a same-origin redirect is followed over a new connection when asked",
     request.check.expect_body = "moved here";
     const auto before = server.request_count();
     const auto result = run(request);
-    CHECK(result.up);
-    CHECK(result.status == 200);
+    CHECK(result.up());
+    CHECK(result.http_status == 200);
     CHECK(result.detail == "http: 200 OK");
     CHECK(server.request_count() == before + 2);
     const auto seen = server.last_request();
@@ -286,8 +289,9 @@ TEST_CASE("a redirect loop stops after five redirects", "[http]") {
   auto request = request_for(server, "/loop");
   request.check.follow_redirects = true;
   const auto result = run(request);
-  CHECK_FALSE(result.up);
-  CHECK(result.layer == Layer::Http);
+  CHECK_FALSE(result.up());
+  CHECK(result.layer() == Layer::Http);
+  CHECK(result.failure == ReachFailure::HttpRedirect);
   CHECK(result.detail == "http: 302 Found, more than 5 redirects");
   CHECK(server.request_count() == 6);
 }
@@ -301,10 +305,11 @@ TEST_CASE("a redirect to another origin is not followed", "[http]") {
   auto request = request_for(server);
   request.check.follow_redirects = true;
   const auto result = run(request);
-  CHECK_FALSE(result.up);
-  CHECK(result.layer == Layer::Http);
-  CHECK(result.status == 302);
+  CHECK_FALSE(result.up());
+  CHECK(result.layer() == Layer::Http);
+  CHECK(result.http_status == 302);
   const std::string shown = location.starts_with("//") ? "http:" + location : location;
+  CHECK(result.failure == ReachFailure::HttpRedirect);
   CHECK(result.detail == "http: redirect to other origin " + shown + " not followed");
   CHECK(server.request_count() == 1);
 }
@@ -316,7 +321,7 @@ TEST_CASE("a body larger than max_body_bytes is truncated and judged on what was
   request.check.max_body_bytes = 1024;
   request.check.expect_body = "xxxx";
   const auto result = run(request);
-  CHECK(result.up);
+  CHECK(result.up());
   CHECK(result.body_bytes == 1024);
   CHECK(result.detail == "http: 200 OK, body truncated at 1024 bytes");
 
@@ -324,7 +329,7 @@ TEST_CASE("a body larger than max_body_bytes is truncated and judged on what was
   request.check.max_body_bytes = 1024;
   request.check.expect_body = "the end";
   const auto missed = run(request);
-  CHECK_FALSE(missed.up);
+  CHECK_FALSE(missed.up());
   CHECK(missed.detail ==
         "http: 200 OK, body does not contain 'the end', body truncated at 1024 bytes");
 }
@@ -336,9 +341,10 @@ TEST_CASE("a server that accepts and never answers is down at the http layer by 
   const auto started = Clock::now();
   const auto result = run(request_to_url(server.url(k_host, "/"), 500ms));
   const auto elapsed = Clock::now() - started;
-  CHECK_FALSE(result.up);
-  CHECK_FALSE(result.observer_error);
-  CHECK(result.layer == Layer::Http);
+  CHECK_FALSE(result.up());
+  CHECK_FALSE(result.observer_error());
+  CHECK(result.layer() == Layer::Http);
+  CHECK(result.failure == ReachFailure::HttpTimeout);
   CHECK(result.detail == "http: timed out waiting for the response");
   CHECK(elapsed >= 450ms);
   CHECK(elapsed < 500ms + k_slack);
@@ -348,9 +354,9 @@ TEST_CASE("a body that trickles past the deadline is down at the http layer", "[
   FakeHttpServer server;
   server.set("/", FakeResponse::slow_body("0123456789", 200ms));
   const auto result = run(request_to_url(server.url(k_host, "/"), 500ms));
-  CHECK_FALSE(result.up);
-  CHECK(result.layer == Layer::Http);
-  CHECK(result.status == 0);
+  CHECK_FALSE(result.up());
+  CHECK(result.layer() == Layer::Http);
+  CHECK(result.http_status == 0);
   CHECK(result.detail == "http: timed out reading the response body");
 }
 
@@ -358,9 +364,9 @@ TEST_CASE("a connection reset after the request is down at the http layer", "[ht
   FakeHttpServer server;
   server.set("/", FakeResponse::reset());
   const auto result = run(request_for(server));
-  CHECK_FALSE(result.up);
-  CHECK_FALSE(result.observer_error);
-  CHECK(result.layer == Layer::Http);
+  CHECK_FALSE(result.up());
+  CHECK_FALSE(result.observer_error());
+  CHECK(result.layer() == Layer::Http);
   CHECK(result.detail == "http: connection reset");
   CHECK(server.request_count() == 1);
 }
@@ -373,9 +379,9 @@ TEST_CASE("nothing listening is down at the connect layer with connection refuse
   holder.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
   const auto port = holder.local_endpoint().port();
   const auto result = run(request_to_url("http://" + k_host + ":" + std::to_string(port) + "/"));
-  CHECK_FALSE(result.up);
-  CHECK_FALSE(result.observer_error);
-  CHECK(result.layer == Layer::Connect);
+  CHECK_FALSE(result.up());
+  CHECK_FALSE(result.observer_error());
+  CHECK(result.layer() == Layer::Connect);
   CHECK(result.detail == "connect: 127.0.0.1:" + std::to_string(port) + " connection refused");
 }
 
@@ -394,8 +400,8 @@ TEST_CASE("a listener that never completes the handshake is a connect timeout", 
   const auto started = Clock::now();
   const auto result =
       run(request_to_url("http://" + k_host + ":" + std::to_string(port) + "/", 500ms));
-  CHECK_FALSE(result.up);
-  CHECK(result.layer == Layer::Connect);
+  CHECK_FALSE(result.up());
+  CHECK(result.layer() == Layer::Connect);
   CHECK(result.detail == "connect: 127.0.0.1:" + std::to_string(port) + " timed out");
   CHECK(Clock::now() - started < 500ms + k_slack);
 }
@@ -404,9 +410,10 @@ TEST_CASE("a self-signed certificate fails verification at the tls layer with th
           "[http]") {
   FakeHttpServer server(tls_options(FakeCertificate::SelfSigned));
   const auto result = run(request_for(server));
-  CHECK_FALSE(result.up);
-  CHECK_FALSE(result.observer_error);
-  CHECK(result.layer == Layer::Tls);
+  CHECK_FALSE(result.up());
+  CHECK_FALSE(result.observer_error());
+  CHECK(result.layer() == Layer::Tls);
+  CHECK(result.failure == ReachFailure::TlsCertificate);
   CHECK(result.detail == "tls: certificate verify failed (self-signed certificate)");
   CHECK(server.request_count() == 0);
 }
@@ -417,14 +424,15 @@ TEST_CASE("with tls_verify off a self-signed certificate is up and its expiry is
   auto request = request_for(server);
   request.check.tls_verify = false;
   const auto result = run(request);
-  CHECK(result.up);
-  REQUIRE(result.cert_days_left);
+  CHECK(result.up());
+  REQUIRE(result.tls);
+  REQUIRE(result.tls->cert_days_left);
   // notAfter is now + 90 days: 90 within the same second, 89 days and change after.
-  CHECK(*result.cert_days_left >= 89);
-  CHECK(*result.cert_days_left <= 90);
-  CHECK_THAT(result.tls_version, StartsWith("TLSv1."));
-  CHECK(result.detail == "http: 200 OK, " + result.tls_version + ", certificate expires in " +
-                             std::to_string(*result.cert_days_left) + " days");
+  CHECK(*result.tls->cert_days_left >= 89);
+  CHECK(*result.tls->cert_days_left <= 90);
+  CHECK_THAT(result.tls->version, StartsWith("TLSv1."));
+  CHECK(result.detail == "http: 200 OK, " + result.tls->version + ", certificate expires in " +
+                             std::to_string(*result.tls->cert_days_left) + " days");
   REQUIRE(server.last_request());
   CHECK(server.last_request()->sni == k_host);
 }
@@ -432,16 +440,16 @@ TEST_CASE("with tls_verify off a self-signed certificate is up and its expiry is
 TEST_CASE("an expired certificate fails verification with certificate has expired", "[http]") {
   FakeHttpServer server(tls_options(FakeCertificate::ExpiredCaSigned));
   const auto result = run(request_for(server), trusting(server));
-  CHECK_FALSE(result.up);
-  CHECK(result.layer == Layer::Tls);
+  CHECK_FALSE(result.up());
+  CHECK(result.layer() == Layer::Tls);
   CHECK(result.detail == "tls: certificate verify failed (certificate has expired)");
 }
 
 TEST_CASE("a certificate for another name fails verification with hostname mismatch", "[http]") {
   FakeHttpServer server(tls_options(FakeCertificate::CaSigned));
   const auto result = run(request_to_url(server.url("other.test", "/")), trusting(server));
-  CHECK_FALSE(result.up);
-  CHECK(result.layer == Layer::Tls);
+  CHECK_FALSE(result.up());
+  CHECK(result.layer() == Layer::Tls);
   CHECK(result.detail == "tls: certificate verify failed (hostname mismatch)");
 }
 
@@ -449,21 +457,22 @@ TEST_CASE("a certificate from a trusted CA is up with its days left and the TLS 
           "[http]") {
   FakeHttpServer server(tls_options(FakeCertificate::CaSigned, 30));
   const auto result = run(request_for(server), trusting(server));
-  CHECK(result.up);
-  REQUIRE(result.cert_days_left);
-  CHECK(*result.cert_days_left >= 29);
-  CHECK(*result.cert_days_left <= 30);
-  CHECK(result.tls_version == "TLSv1.3");
+  CHECK(result.up());
+  REQUIRE(result.tls);
+  REQUIRE(result.tls->cert_days_left);
+  CHECK(*result.tls->cert_days_left >= 29);
+  CHECK(*result.tls->cert_days_left <= 30);
+  CHECK(result.tls->version == "TLSv1.3");
   CHECK(result.detail == "http: 200 OK, TLSv1.3, certificate expires in " +
-                             std::to_string(*result.cert_days_left) + " days");
+                             std::to_string(*result.tls->cert_days_left) + " days");
 }
 
 TEST_CASE("https to a server that does not speak TLS fails the handshake at the tls layer",
           "[http]") {
   FakeHttpServer server;  // plain HTTP
   const auto result = run(request_to_url(server.url(k_host, "/").replace(0, 4, "https")));
-  CHECK_FALSE(result.up);
-  CHECK(result.layer == Layer::Tls);
+  CHECK_FALSE(result.up());
+  CHECK(result.layer() == Layer::Tls);
   CHECK_THAT(result.detail, StartsWith("tls: handshake failed: "));
 }
 
@@ -472,9 +481,9 @@ TEST_CASE("a source address that is not on this host is an observer error, not d
   auto request = request_for(server);
   request.source = IpAddress::parse("192.0.2.1");
   const auto result = run(request);
-  CHECK_FALSE(result.up);
-  CHECK(result.observer_error);
-  CHECK(result.layer == Layer::Connect);
+  CHECK_FALSE(result.up());
+  CHECK(result.observer_error());
+  CHECK(result.layer() == Layer::Connect);
   CHECK_THAT(result.detail, StartsWith("connect: cannot bind source 192.0.2.1: "));
   CHECK(server.request_count() == 0);
 }
@@ -484,7 +493,7 @@ TEST_CASE("a bound source address is the one the server sees", "[http]") {
   auto request = request_for(server);
   request.source = IpAddress::parse("127.0.0.2");
   const auto result = run(request);
-  CHECK(result.up);
+  CHECK(result.up());
   REQUIRE(server.last_request());
   CHECK(server.last_request()->peer_address == "127.0.0.2");
 }

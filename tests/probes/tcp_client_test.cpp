@@ -16,14 +16,14 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-probes::TcpResult connect(asio::io_context& io, const std::string& address, std::uint16_t port,
-                          std::chrono::milliseconds budget = 1s,
-                          std::optional<config::IpAddress> source = std::nullopt) {
-  probes::TcpResult out;
+probes::ReachResult connect(asio::io_context& io, const std::string& address, std::uint16_t port,
+                            std::chrono::milliseconds budget = 1s,
+                            std::optional<config::IpAddress> source = std::nullopt) {
+  probes::ReachResult out;
   bool called = false;
   probes::TcpRequest request{*config::IpAddress::parse(address), port, source,
                              std::chrono::steady_clock::now() + budget};
-  probes::check_tcp(io, request, [&](probes::TcpResult result) {
+  probes::check_tcp(io, request, [&](probes::ReachResult result) {
     CHECK_FALSE(called);  // exactly one completion
     called = true;
     out = std::move(result);
@@ -41,8 +41,8 @@ TEST_CASE("a listening port is up", "[tcp]") {
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const auto port = acceptor.local_endpoint().port();
   const auto result = connect(io, "127.0.0.1", port);
-  CHECK(result.up);
-  CHECK_FALSE(result.observer_error);
+  CHECK(result.up());
+  CHECK_FALSE(result.observer_error());
   CHECK(result.detail == "tcp: connected to 127.0.0.1:" + std::to_string(port));
 }
 
@@ -54,8 +54,9 @@ TEST_CASE("a closed port is down with connection refused", "[tcp]") {
     port = probe.local_endpoint().port();
   }
   const auto result = connect(io, "127.0.0.1", port);
-  CHECK_FALSE(result.up);
-  CHECK_FALSE(result.observer_error);
+  CHECK_FALSE(result.up());
+  CHECK_FALSE(result.observer_error());
+  CHECK(result.failure == probes::ReachFailure::ConnectRefused);
   CHECK(result.detail == "connect: 127.0.0.1:" + std::to_string(port) + " connection refused");
 }
 
@@ -82,7 +83,8 @@ TEST_CASE("a connect that gets no answer times out by the deadline", "[tcp]") {
   const auto started = std::chrono::steady_clock::now();
   const auto result = connect(io, "127.0.0.1", port, 300ms);
   const auto elapsed = std::chrono::steady_clock::now() - started;
-  CHECK_FALSE(result.up);
+  CHECK_FALSE(result.up());
+  CHECK(result.failure == probes::ReachFailure::ConnectTimeout);
   CHECK(result.detail == "connect: 127.0.0.1:" + std::to_string(port) + " timed out");
   CHECK(elapsed >= 290ms);
   CHECK(elapsed < 2s);
@@ -95,8 +97,9 @@ TEST_CASE("a source address this host does not have is the observer's error", "[
   // nothing is ever sent.
   const auto result = connect(io, "127.0.0.1", acceptor.local_endpoint().port(), 1s,
                               config::IpAddress::parse("192.0.2.1"));
-  CHECK_FALSE(result.up);
-  CHECK(result.observer_error);
+  CHECK_FALSE(result.up());
+  CHECK(result.observer_error());
+  CHECK(result.failure == probes::ReachFailure::Observer);
   CHECK_THAT(result.detail, Catch::StartsWith("observer: cannot connect from this host to "));
 }
 
@@ -105,5 +108,5 @@ TEST_CASE("binding a loopback source address works", "[tcp]") {
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const auto result = connect(io, "127.0.0.1", acceptor.local_endpoint().port(), 1s,
                               config::IpAddress::parse("127.0.0.9"));
-  CHECK(result.up);
+  CHECK(result.up());
 }

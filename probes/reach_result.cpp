@@ -1,0 +1,84 @@
+#include "probes/reach_result.hpp"
+
+#include "net/errors.hpp"
+
+#include <boost/asio/error.hpp>
+
+namespace crosscheck::probes {
+
+consensus::Outcome outcome_of(ReachFailure failure) {
+  if (failure == ReachFailure::None) {
+    return consensus::Outcome::Up;
+  }
+  if (failure == ReachFailure::Observer || failure == ReachFailure::ObserverBodyCheck) {
+    return consensus::Outcome::ObserverError;
+  }
+  return consensus::Outcome::Down;
+}
+
+consensus::Layer layer_of(ReachFailure failure) {
+  switch (failure) {
+    case ReachFailure::None:
+      return consensus::Layer::None;
+    case ReachFailure::ConnectRefused:
+    case ReachFailure::ConnectTimeout:
+    case ReachFailure::ConnectOther:
+    case ReachFailure::Observer:
+      return consensus::Layer::Connect;
+    case ReachFailure::TlsSetup:
+    case ReachFailure::TlsHandshake:
+    case ReachFailure::TlsCertificate:
+      return consensus::Layer::Tls;
+    case ReachFailure::HttpStatus:
+    case ReachFailure::HttpRedirect:
+    case ReachFailure::HttpBody:
+    case ReachFailure::HttpTimeout:
+    case ReachFailure::HttpOther:
+    case ReachFailure::ObserverBodyCheck:
+      break;
+  }
+  return consensus::Layer::Http;
+}
+
+ReachResult reach_result(ReachFailure failure, std::string detail) {
+  ReachResult result;
+  result.failure = failure;
+  result.detail = std::move(detail);
+  return result;
+}
+
+ReachResult connect_failed(ReachFailure failure, std::string_view where, std::string_view reason) {
+  const std::string at(where);
+  if (failure == ReachFailure::ConnectTimeout) {
+    return reach_result(failure, "connect: " + at + " timed out");
+  }
+  if (failure == ReachFailure::Observer) {
+    return reach_result(
+        failure, "observer: cannot connect from this host to " + at + " " + std::string(reason));
+  }
+  return reach_result(failure, "connect: " + at + " " + std::string(reason));
+}
+
+ReachResult tls_failed(ReachFailure failure, std::string_view reason) {
+  const std::string why(reason);
+  if (failure == ReachFailure::TlsCertificate) {
+    return reach_result(failure, "tls: certificate verify failed (" + why + ")");
+  }
+  if (failure == ReachFailure::TlsSetup) {
+    return reach_result(failure, "tls: setup failed: " + why);
+  }
+  return reach_result(failure, "tls: handshake failed: " + why);
+}
+
+ReachFailure connect_failure(const boost::system::error_code& ec, bool deadline_passed) {
+  if (deadline_passed || ec == boost::asio::error::timed_out) {
+    return ReachFailure::ConnectTimeout;
+  }
+  if (net::is_observer_fault(ec)) {
+    return ReachFailure::Observer;
+  }
+  return ec == boost::asio::error::connection_refused ? ReachFailure::ConnectRefused
+                                                      : ReachFailure::ConnectOther;
+}
+
+}  // namespace crosscheck::probes

@@ -1,0 +1,80 @@
+// The typed result of one reach check (a TCP connect or an HTTP(S) request
+// to one resolved address): how it ended, at which step and why, as values.
+// The human detail is rendered from those values; nothing downstream reads
+// it to decide anything. Plain values; no I/O.
+#pragma once
+
+#include "consensus/types.hpp"
+
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crosscheck::probes {
+
+// Why a reach check did not end up, one value per way it can fail; each maps
+// onto one `class` label of crosscheck_probes_total (snapshot/probe_stats).
+enum class ReachFailure : std::uint8_t {
+  None,               // up
+  ConnectRefused,     // the address answered the connect with a reset
+  ConnectTimeout,     // no connection before the deadline
+  ConnectOther,       // unreachable, reset, another connect error
+  TlsSetup,           // the TLS session could not be prepared (SNI, verification)
+  TlsHandshake,       // the handshake failed
+  TlsCertificate,     // the certificate did not verify
+  HttpStatus,         // a status outside expect_status
+  HttpRedirect,       // a redirect not followed: other origin, bad Location, too many
+  HttpBody,           // the body does not contain / match expect_body
+  HttpTimeout,        // the request or the response timed out
+  HttpOther,          // closed early, an invalid response
+  Observer,           // this host could not probe: bind, route, sockets, start-up
+  ObserverBodyCheck,  // the body expectation could not run on this body
+};
+
+// Up for None, ObserverError for the Observer kinds, Down otherwise.
+consensus::Outcome outcome_of(ReachFailure failure);
+// The step a failure belongs to: Connect, Tls or Http (None when up).
+consensus::Layer layer_of(ReachFailure failure);
+
+struct TlsInfo {
+  std::string version;                // "TLSv1.3"
+  std::optional<int> cert_days_left;  // days until the leaf certificate expires
+};
+
+struct ReachResult {
+  ReachFailure failure = ReachFailure::None;
+  std::string detail;  // "tcp: connected to 192.0.2.5:5432", "connect: ... refused"
+  double latency_ms = 0;
+  int http_status = 0;         // HTTP: the last status read, 0 when none was
+  std::size_t body_bytes = 0;  // HTTP: body bytes judged
+  std::optional<TlsInfo> tls;  // HTTPS: set once a handshake succeeded
+
+  consensus::Outcome outcome() const { return outcome_of(failure); }
+  consensus::Layer layer() const { return layer_of(failure); }
+  bool up() const { return failure == ReachFailure::None; }
+  bool observer_error() const { return outcome() == consensus::Outcome::ObserverError; }
+};
+
+// A result whose detail the caller rendered for `failure`.
+ReachResult reach_result(ReachFailure failure, std::string detail);
+
+// A failed connect to `where` ("192.0.2.5:443"), rendered from its kind:
+// "connect: 192.0.2.5:443 timed out", "connect: 192.0.2.5:443 connection
+// refused", "observer: cannot connect from this host to 192.0.2.5:443 network
+// unreachable". `reason` is the error's short description.
+ReachResult connect_failed(ReachFailure failure, std::string_view where, std::string_view reason);
+
+// A failed TLS step, rendered from its kind: "tls: setup failed: X",
+// "tls: handshake failed: X", "tls: certificate verify failed (X)".
+ReachResult tls_failed(ReachFailure failure, std::string_view reason);
+
+// The kind of a connect that failed with `ec` (`deadline_passed`: our timer
+// fired first): ConnectTimeout, Observer (this host's fault), ConnectRefused
+// or ConnectOther.
+ReachFailure connect_failure(const boost::system::error_code& ec, bool deadline_passed);
+
+}  // namespace crosscheck::probes
