@@ -8,6 +8,10 @@ consensus::MonoTime SystemClock::monotonic() const {
   return std::chrono::time_point_cast<consensus::Duration>(std::chrono::steady_clock::now());
 }
 
+std::chrono::nanoseconds SystemClock::monotonic_fine() const {
+  return std::chrono::steady_clock::now().time_since_epoch();
+}
+
 consensus::WallTime SystemClock::system() const {
   return std::chrono::time_point_cast<consensus::Duration>(std::chrono::system_clock::now());
 }

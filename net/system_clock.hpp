@@ -9,6 +9,7 @@ class SystemClock final : public consensus::Clock {
  public:
   consensus::MonoTime monotonic() const override;
   consensus::WallTime system() const override;
+  std::chrono::nanoseconds monotonic_fine() const override;
 };
 
 }  // namespace crosscheck::daemon

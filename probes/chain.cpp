@@ -99,11 +99,15 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
  public:
   ChainRun(ChainContext& context, const config::TargetConfig& target,
            const VantageEndpoint& vantage, ReportCallback done)
-      : context_(context), target_(target), vantage_(vantage), done_(std::move(done)) {}
+      : context_(context),
+        target_(target),
+        vantage_(vantage),
+        done_(std::move(done)),
+        stopwatch_(context.clock) {}
 
   void start() {
-    stopwatch_ = Stopwatch{};
-    deadline_ = stopwatch_.started() + target_.timing.timeout;
+    stopwatch_.restart();
+    deadline_ = deadline_after(target_.timing.timeout);
     report_.observation.target = target_.name;
     report_.observation.vantage = vantage_.name;
     literal_ = literal_host(target_);
@@ -126,9 +130,9 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       request.name = plan_[i].name;
       request.type = plan_[i].type;
       request.deadline = deadline_;
-      query_dns(context_.io, request, [self = shared_from_this(), i](DnsResult result) {
-        self->on_dns(i, std::move(result));
-      });
+      query_dns(
+          context_.io, context_.clock, request,
+          [self = shared_from_this(), i](DnsResult result) { self->on_dns(i, std::move(result)); });
     }
   }
 
@@ -222,7 +226,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       // Give this question its own budget: at least half a timeout.
       lkg_ = true;
       report_.used_last_known_good = true;
-      deadline_ = std::max(deadline_, steady::now() + target_.timing.timeout / 2);
+      deadline_ = std::max(deadline_, deadline_after(target_.timing.timeout / 2));
       return reach(remembered);
     }
     if (!reach_step) {
@@ -247,13 +251,14 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       slot.address = addresses[i];
       if (target_.tcp) {
         TcpRequest request{addresses[i], target_.tcp->port, vantage_.source, deadline_};
-        check_tcp(context_.io, request, [self = shared_from_this(), i](ReachResult result) {
-          self->on_reach(i, std::move(result));
-        });
+        check_tcp(context_.io, context_.clock, request,
+                  [self = shared_from_this(), i](ReachResult result) {
+                    self->on_reach(i, std::move(result));
+                  });
       }
       if (target_.http) {
         HttpRequest request{*target_.http, addresses[i], vantage_.source, deadline_};
-        run_http_check(context_.io, context_.tls, request,
+        run_http_check(context_.io, context_.clock, context_.tls, request,
                        [self = shared_from_this(), i](ReachResult result) {
                          self->on_reach(i, std::move(result));
                        });

@@ -63,14 +63,17 @@ DnsResult failed(DnsStatus status, std::string detail) {
 // timer, so handlers still queued see done_ and return.
 class DnsSession : public std::enable_shared_from_this<DnsSession> {
  public:
-  DnsSession(asio::io_context& io, DnsRequest request, DnsCallback done)
+  DnsSession(asio::io_context& io, const consensus::Clock& clock, DnsRequest request,
+             DnsCallback done)
       : io_(io),
         request_(std::move(request)),
         callback_(std::move(done)),
         server_(net::udp_endpoint(request_.server)),
         udp_(io),
         tcp_(io),
-        timer_(io) {}
+        timer_(io),
+        stopwatch_(clock),
+        budget_(time_left(request_.deadline)) {}
 
   void start() {
     timer_.expires_at(request_.deadline);
@@ -313,9 +316,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (done_ || ec == asio::error::operation_aborted) {
       return;
     }
-    const auto budget =
-        std::chrono::round<std::chrono::milliseconds>(request_.deadline - stopwatch_.started())
-            .count();
+    const auto budget = budget_.count();
     const std::string after = "timeout after " + std::to_string(budget < 0 ? 0 : budget) + "ms";
     if (in_tcp_) {
       // The resolver answered over UDP, so it is alive: what failed is TCP
@@ -357,6 +358,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   tcp::socket tcp_;
   asio::steady_timer timer_;
   Stopwatch stopwatch_;
+  std::chrono::milliseconds budget_;  // the deadline's distance at the start (for the detail)
   DnsQuery query_;
   std::unique_ptr<std::uint8_t[]> udp_buffer_;  // k_max_udp_reply bytes
   udp::endpoint sender_;
@@ -371,8 +373,9 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
 
 }  // namespace
 
-void query_dns(boost::asio::io_context& io, const DnsRequest& request, DnsCallback done) {
-  std::make_shared<DnsSession>(io, request, std::move(done))->start();
+void query_dns(boost::asio::io_context& io, const consensus::Clock& clock,
+               const DnsRequest& request, DnsCallback done) {
+  std::make_shared<DnsSession>(io, clock, request, std::move(done))->start();
 }
 
 }  // namespace crosscheck::probes

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/types.hpp"
+#include "consensus/clock.hpp"
 #include "probes/dns_types.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -32,6 +33,8 @@ using DnsCallback = std::function<void(DnsResult)>;
 // with our id and question did not parse).
 // Failures that are this host's own (cannot bind `source`, no route) are
 // ObserverError; never throws.
-void query_dns(boost::asio::io_context& io, const DnsRequest& request, DnsCallback done);
+// `clock` measures the latency.
+void query_dns(boost::asio::io_context& io, const consensus::Clock& clock,
+               const DnsRequest& request, DnsCallback done);
 
 }  // namespace crosscheck::probes

@@ -75,14 +75,15 @@ ReachResult observer_failure(std::string detail) {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(asio::io_context& io, std::shared_ptr<ssl::context> tls, const HttpRequest& request,
-              HttpCallback done)
+  HttpSession(asio::io_context& io, const consensus::Clock& clock,
+              std::shared_ptr<ssl::context> tls, const HttpRequest& request, HttpCallback done)
       : io_(io),
         tls_context_(std::move(tls)),
         request_(request),
         url_(request.check.url),
         method_(request.check.method),
-        on_done_(std::move(done)) {}
+        on_done_(std::move(done)),
+        stopwatch_(clock) {}
 
   void start() { connect(); }
 
@@ -357,14 +358,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 }  // namespace
 
-void run_http_check(asio::io_context& io, std::shared_ptr<ssl::context> tls,
-                    const HttpRequest& request, HttpCallback done) {
+void run_http_check(asio::io_context& io, const consensus::Clock& clock,
+                    std::shared_ptr<ssl::context> tls, const HttpRequest& request,
+                    HttpCallback done) {
   std::shared_ptr<HttpSession> session;
   try {
     if (!tls && request.check.url.is_https()) {
       tls = net::make_client_tls_context();
     }
-    session = std::make_shared<HttpSession>(io, std::move(tls), request, done);
+    session = std::make_shared<HttpSession>(io, clock, std::move(tls), request, done);
     session->start();
   } catch (const std::exception& e) {
     // Construction failed (memory, OpenSSL): this host's problem, reported

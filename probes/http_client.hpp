@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "consensus/clock.hpp"
 #include "probes/reach_result.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -31,8 +32,10 @@ using HttpCallback = std::function<void(ReachResult)>;
 
 // Runs one request per `request.check` (method, headers, expect_status,
 // expect_body, tls_verify, follow_redirects, max_body_bytes) and calls
-// `done` exactly once by the deadline. Never throws.
-void run_http_check(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
-                    const HttpRequest& request, HttpCallback done);
+// `done` exactly once by the deadline; `clock` measures the latency. Never
+// throws.
+void run_http_check(boost::asio::io_context& io, const consensus::Clock& clock,
+                    std::shared_ptr<boost::asio::ssl::context> tls, const HttpRequest& request,
+                    HttpCallback done);
 
 }  // namespace crosscheck::probes

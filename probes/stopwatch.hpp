@@ -1,9 +1,10 @@
-// How long a check took: the one place probes/ reads the time to measure a
-// latency (deadlines are Asio timers' real time). Why not consensus::Clock:
-// it counts whole milliseconds and a loopback check takes 0.3 ms, so every
-// latency would round to 0 or 1; once the injected clock has a finer
-// monotonic reading, this is the one place to switch to it.
+// How long a check took, on the injected clock (consensus::Clock, fine
+// reading): the daemon's is the steady clock, a test's stands still or moves
+// when told. Deadlines are another matter: Asio timers run on real time, so
+// a request's deadline is a steady_clock time point (deadline_after).
 #pragma once
+
+#include "consensus/clock.hpp"
 
 #include <chrono>
 
@@ -11,20 +12,29 @@ namespace crosscheck::probes {
 
 class Stopwatch {
  public:
-  using TimePoint = std::chrono::steady_clock::time_point;
+  explicit Stopwatch(const consensus::Clock& clock)
+      : clock_(&clock), started_(clock.monotonic_fine()) {}
 
-  Stopwatch() : started_(std::chrono::steady_clock::now()) {}
+  void restart() { started_ = clock_->monotonic_fine(); }
 
-  // When it started, on the clock Asio deadlines use.
-  TimePoint started() const { return started_; }
   // Milliseconds since it started, with sub-millisecond precision (0.504).
   double elapsed_ms() const {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-        .count();
+    return std::chrono::duration<double, std::milli>(clock_->monotonic_fine() - started_).count();
   }
 
  private:
-  TimePoint started_;
+  const consensus::Clock* clock_;
+  std::chrono::nanoseconds started_;
 };
+
+// The Asio deadline `budget` from now.
+inline std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds budget) {
+  return std::chrono::steady_clock::now() + budget;
+}
+
+// How far away `deadline` is (negative once passed), in whole milliseconds.
+inline std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) {
+  return std::chrono::round<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+}
 
 }  // namespace crosscheck::probes

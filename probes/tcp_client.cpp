@@ -21,11 +21,16 @@ std::string endpoint_text(const config::IpAddress& address, std::uint16_t port) 
 
 class TcpSession : public std::enable_shared_from_this<TcpSession> {
  public:
-  TcpSession(asio::io_context& io, TcpRequest request, TcpCallback done)
-      : socket_(io), timer_(io), request_(std::move(request)), done_(std::move(done)) {}
+  TcpSession(asio::io_context& io, const consensus::Clock& clock, TcpRequest request,
+             TcpCallback done)
+      : socket_(io),
+        timer_(io),
+        request_(std::move(request)),
+        done_(std::move(done)),
+        stopwatch_(clock) {}
 
   void start() {
-    stopwatch_ = Stopwatch{};
+    stopwatch_.restart();
     const auto target = net::tcp_endpoint(request_.address, request_.port);
     boost::system::error_code ec;
     socket_.open(target.protocol(), ec);
@@ -77,8 +82,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
 }  // namespace
 
-void check_tcp(asio::io_context& io, const TcpRequest& request, TcpCallback done) {
-  auto session = std::make_shared<TcpSession>(io, request, std::move(done));
+void check_tcp(asio::io_context& io, const consensus::Clock& clock, const TcpRequest& request,
+               TcpCallback done) {
+  auto session = std::make_shared<TcpSession>(io, clock, request, std::move(done));
   // Complete through the io_context even on immediate failures, so callers
   // never see their callback run inside check_tcp().
   asio::post(io, [session] { session->start(); });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/types.hpp"
+#include "consensus/clock.hpp"
 #include "probes/reach_result.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -24,6 +25,8 @@ using TcpCallback = std::function<void(ReachResult)>;
 
 // Connects (binding `source` first when set), closes at once, and calls
 // `done` exactly once by the deadline. Never throws.
-void check_tcp(boost::asio::io_context& io, const TcpRequest& request, TcpCallback done);
+// `clock` measures the latency.
+void check_tcp(boost::asio::io_context& io, const consensus::Clock& clock,
+               const TcpRequest& request, TcpCallback done);
 
 }  // namespace crosscheck::probes

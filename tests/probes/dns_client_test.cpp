@@ -1,5 +1,6 @@
 #include "probes/dns_client.hpp"
 
+#include "net/system_clock.hpp"
 #include "scripted_resolver.hpp"
 #include "support/fake_dns_server.hpp"
 
@@ -21,6 +22,7 @@ using testing::FakeDnsServer;
 using testing::Scripted;
 using testing::ScriptedResolver;
 using Clock = std::chrono::steady_clock;
+const daemon::SystemClock k_clock;  // measures latency, as in the daemon
 
 // Timing slack for a loaded 2-core CI machine; assertions on "no later than
 // the deadline" allow this much.
@@ -48,7 +50,7 @@ probes::DnsRequest request_to(const config::Endpoint& server, std::string name,
 Completion run_query_on(boost::asio::io_context& io, const probes::DnsRequest& request) {
   Completion completion;
   const auto started = Clock::now();
-  probes::query_dns(io, request, [&](probes::DnsResult result) {
+  probes::query_dns(io, k_clock, request, [&](probes::DnsResult result) {
     ++completion.calls;
     completion.result = std::move(result);
   });
@@ -330,7 +332,7 @@ TEST_CASE("the callback runs once, from the io_context, never inside query_dns",
   request.source = ip("192.0.2.1");  // fails synchronously, before any I/O
   boost::asio::io_context io;
   int calls = 0;
-  probes::query_dns(io, request, [&](const probes::DnsResult&) { ++calls; });
+  probes::query_dns(io, k_clock, request, [&](const probes::DnsResult&) { ++calls; });
   CHECK(calls == 0);
   io.run_for(2s);
   CHECK(calls == 1);

@@ -4,6 +4,7 @@
 // the probe must tell them apart exactly as it does with the fakes.
 #include "consensus/clock.hpp"
 #include "consensus/time_format.hpp"
+#include "net/system_clock.hpp"
 #include "probes/chain.hpp"
 #include "probes/dns_client.hpp"
 #include "support/child_process.hpp"
@@ -52,7 +53,9 @@ probes::DnsResult query(const config::Endpoint& server, const std::string& name)
   request.name = name;
   request.type = config::RrType::A;
   request.deadline = std::chrono::steady_clock::now() + 300ms;
-  probes::query_dns(io, request, [&out](probes::DnsResult result) { out = std::move(result); });
+  const crosscheck::daemon::SystemClock clock;
+  probes::query_dns(io, clock, request,
+                    [&out](probes::DnsResult result) { out = std::move(result); });
   io.run();
   return out;
 }

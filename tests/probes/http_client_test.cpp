@@ -1,5 +1,6 @@
 #include "probes/http_client.hpp"
 
+#include "net/system_clock.hpp"
 #include "net/tls_client.hpp"
 #include "support/fake_http_server.hpp"
 
@@ -60,8 +61,9 @@ ReachResult run(const HttpRequest& request, TlsContext tls = nullptr) {
   boost::asio::io_context io;
   std::optional<ReachResult> result;
   int completions = 0;
+  const crosscheck::daemon::SystemClock clock;
   crosscheck::probes::run_http_check(
-      io, tls ? std::move(tls) : crosscheck::net::make_client_tls_context(), request,
+      io, clock, tls ? std::move(tls) : crosscheck::net::make_client_tls_context(), request,
       [&](ReachResult r) {
         ++completions;
         result = std::move(r);

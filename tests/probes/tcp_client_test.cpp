@@ -1,4 +1,5 @@
 #include "probes/tcp_client.hpp"
+#include "net/system_clock.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,14 +17,17 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+const daemon::SystemClock k_system_clock;
+
 probes::ReachResult connect(asio::io_context& io, const std::string& address, std::uint16_t port,
                             std::chrono::milliseconds budget = 1s,
-                            std::optional<config::IpAddress> source = std::nullopt) {
+                            std::optional<config::IpAddress> source = std::nullopt,
+                            const consensus::Clock& clock = k_system_clock) {
   probes::ReachResult out;
   bool called = false;
   probes::TcpRequest request{*config::IpAddress::parse(address), port, source,
                              std::chrono::steady_clock::now() + budget};
-  probes::check_tcp(io, request, [&](probes::ReachResult result) {
+  probes::check_tcp(io, clock, request, [&](probes::ReachResult result) {
     CHECK_FALSE(called);  // exactly one completion
     called = true;
     out = std::move(result);
@@ -109,4 +113,20 @@ TEST_CASE("binding a loopback source address works", "[tcp]") {
   const auto result = connect(io, "127.0.0.1", acceptor.local_endpoint().port(), 1s,
                               config::IpAddress::parse("127.0.0.9"));
   CHECK(result.up());
+}
+
+TEST_CASE("latency is measured on the injected clock, not read from the machine", "[tcp]") {
+  // A clock that stands still: however long the real connect took, the
+  // latency it measures is exactly zero. The daemon's clock is the steady
+  // clock (a loopback connect: a fraction of a millisecond, never zero).
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto port = acceptor.local_endpoint().port();
+  const consensus::ManualClock frozen(consensus::WallTime{consensus::Duration{1'700'000'000'000}});
+  const auto still = connect(io, "127.0.0.1", port, 1s, std::nullopt, frozen);
+  REQUIRE(still.up());
+  CHECK(still.latency_ms == 0.0);
+  const auto real = connect(io, "127.0.0.1", port);
+  REQUIRE(real.up());
+  CHECK(real.latency_ms > 0.0);
 }
