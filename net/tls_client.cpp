@@ -9,16 +9,29 @@
 
 namespace crosscheck::net {
 
-boost::system::error_code require_server_identity(SSL* handle, const std::string& host) {
-  auto openssl_error = [] {
-    return boost::system::error_code(static_cast<int>(ERR_get_error()),
-                                     boost::asio::error::get_ssl_category());
-  };
-  const bool host_is_ip = config::IpAddress::parse(host).has_value();
+namespace {
+
+boost::system::error_code openssl_error() {
+  return boost::system::error_code(static_cast<int>(ERR_get_error()),
+                                   boost::asio::error::get_ssl_category());
+}
+
+}  // namespace
+
+boost::system::error_code set_server_name(SSL* handle, const std::string& host) {
   // SSL_set_tlsext_host_name() spelled out: the macro's C cast trips -Wold-style-cast.
-  if (!host_is_ip && SSL_ctrl(handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                              const_cast<char*>(host.c_str())) != 1) {
+  if (!config::IpAddress::parse(host).has_value() &&
+      SSL_ctrl(handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(host.c_str())) != 1) {
     return openssl_error();
+  }
+  return {};
+}
+
+boost::system::error_code require_server_identity(SSL* handle, const std::string& host) {
+  const bool host_is_ip = config::IpAddress::parse(host).has_value();
+  if (const auto ec = set_server_name(handle, host); ec) {
+    return ec;
   }
   // OpenSSL's own host check also names the failure ("hostname mismatch").
   X509_VERIFY_PARAM* param = SSL_get0_param(handle);

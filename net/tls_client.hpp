@@ -20,6 +20,10 @@ namespace crosscheck::net {
 // OpenSSL error when the handle refuses a setting.
 boost::system::error_code require_server_identity(ssl_st* handle, const std::string& host);
 
+// Only SNI (for a name, never an IP literal): a client that does not verify
+// the certificate still says which site it wants.
+boost::system::error_code set_server_name(ssl_st* handle, const std::string& host);
+
 // The client TLS context every outgoing connection uses (probes, gate,
 // peers, sinks): TLS 1.2 or newer, no compression, the system trust store.
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
