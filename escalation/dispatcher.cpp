@@ -65,24 +65,22 @@ std::optional<boost::json::value> read_state(const std::filesystem::path& path) 
 
 }  // namespace
 
-bool write_file_atomically(const std::filesystem::path& path, const std::string& text,
-                           std::string& why) {
+Status write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   const auto temporary = path.string() + ".tmp";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    why = temporary + ": " + std::strerror(errno);
-    return false;
+    return fail(temporary + ": " + std::strerror(errno));
   }
   const bool ok = write_all(fd, text) && ::fsync(fd) == 0;
   const int saved = errno;
   ::close(fd);
   if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0) {
-    why = path.string() + ": " + std::strerror(ok ? errno : saved);
+    const std::string why = path.string() + ": " + std::strerror(ok ? errno : saved);
     ::unlink(temporary.c_str());
-    return false;
+    return fail(why);
   }
   fsync_directory(path.parent_path().empty() ? "." : path.parent_path());
-  return true;
+  return {};
 }
 
 SinkWorker::SinkWorker(SinkSpec spec, const consensus::Clock& clock,
@@ -173,9 +171,8 @@ void SinkWorker::save() {
     }
     text = json_text::write(queue_.to_json());
   }
-  std::string why;
-  if (!write_file_atomically(spec_.state_file, text, why)) {
-    log_->error("escalation sink {}: cannot save delivery state: {}", spec_.name, why);
+  if (const auto saved = write_file_atomically(spec_.state_file, text); !saved) {
+    log_->error("escalation sink {}: cannot save delivery state: {}", spec_.name, saved.error());
   }
 }
 

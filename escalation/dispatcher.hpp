@@ -5,6 +5,7 @@
 // submit() only takes a short lock and never does I/O.
 #pragma once
 
+#include "base/expected.hpp"
 #include "consensus/clock.hpp"
 #include "escalation/queue.hpp"
 
@@ -48,9 +49,8 @@ struct SinkSpec {
 };
 
 // Writes `text` to `path` via a temporary file, fsync and rename, so a crash
-// leaves either the old or the new content. False with `why` on failure.
-bool write_file_atomically(const std::filesystem::path& path, const std::string& text,
-                           std::string& why);
+// leaves either the old or the new content; fails naming the file and errno.
+Status write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
 class SinkWorker {
  public:
