@@ -12,7 +12,6 @@
 #include "net/errors.hpp"
 #include "net/tls_client.hpp"
 
-#include <openssl/asn1.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,7 +22,6 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <exception>
 #include <utility>
 
@@ -39,13 +37,6 @@ using boost::system::error_code;
 
 constexpr std::size_t k_header_limit = std::size_t{16} * 1024;
 
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct Asn1TimeFree {
-  void operator()(ASN1_TIME* time) const { ASN1_TIME_free(time); }
-};
-
 std::string describe_error(const error_code& ec) {
   if (ec == ssl::error::stream_truncated) {
     return "connection closed by peer";
@@ -53,72 +44,7 @@ std::string describe_error(const error_code& ec) {
   return describe(ec);
 }
 
-// Days from `now` until the peer's leaf certificate expires; nullopt without one.
-std::optional<int> cert_days_left(SSL* handle, std::chrono::system_clock::time_point now) {
-  const std::unique_ptr<X509, X509Free> leaf{SSL_get1_peer_certificate(handle)};
-  if (!leaf) {
-    return std::nullopt;
-  }
-  const std::unique_ptr<ASN1_TIME, Asn1TimeFree> from{
-      ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(now))};
-  int days = 0;
-  int seconds = 0;
-  if (!from || ASN1_TIME_diff(&days, &seconds, from.get(), X509_get0_notAfter(leaf.get())) != 1) {
-    return std::nullopt;
-  }
-  return days;
-}
-
 }  // namespace
-
-std::string authority(const config::Url& url) {
-  const std::string host =
-      url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
-  return host + ":" + std::to_string(url.port);
-}
-
-std::string_view to_string(HttpFailure failure) {
-  switch (failure) {
-    case HttpFailure::None:
-      return "none";
-    case HttpFailure::Resolve:
-      return "resolve";
-    case HttpFailure::Connect:
-      return "connect";
-    case HttpFailure::ConnectRefused:
-      return "connect-refused";
-    case HttpFailure::Timeout:
-      return "timeout";
-    case HttpFailure::Tls:
-      return "tls";
-    case HttpFailure::Closed:
-      return "closed";
-    case HttpFailure::Protocol:
-      return "protocol";
-    case HttpFailure::BodyTooLarge:
-      return "body-too-large";
-    case HttpFailure::Observer:
-      return "observer";
-    case HttpFailure::Cancelled:
-      return "cancelled";
-  }
-  return "unknown";
-}
-
-std::string HttpResult::header(std::string_view name) const {
-  const auto same = [name](const std::string& other) {
-    return std::equal(other.begin(), other.end(), name.begin(), name.end(), [](char a, char b) {
-      return std::tolower(static_cast<unsigned char>(a)) ==
-             std::tolower(static_cast<unsigned char>(b));
-    });
-  };
-  for (const auto& [key, value] : headers) {
-    if (same(key)) {
-      return value;
-    }
-  }
-  return {};
-}
 
 struct HttpClient::Session : std::enable_shared_from_this<Session> {
   using TlsStream = ssl::stream<tcp::socket>;
