@@ -20,7 +20,8 @@ namespace {
 
 using net::HttpFailure;
 
-constexpr std::size_t k_body_limit = 1024 * 1024;  // one verdict with evidence fits easily
+constexpr std::size_t k_body_limit =
+    std::size_t{1024} * 1024;  // one verdict with evidence fits easily
 constexpr std::string_view k_user_agent = "crosscheck-gate/" CROSSCHECK_VERSION;
 
 using OracleDone = std::function<void(OracleResult)>;
@@ -44,7 +45,7 @@ OracleResult failed(const net::HttpResult& result, const GatePlan& plan) {
 // Completes exactly once: by the answer, an error, or the run's deadline.
 class OracleSession {
  public:
-  OracleSession(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
+  OracleSession(boost::asio::io_context& io, const std::shared_ptr<boost::asio::ssl::context>& tls,
                 const GatePlan& plan, const config::Url& oracle,
                 std::chrono::steady_clock::time_point deadline, OracleDone done)
       : client_(io, net::HttpClientOptions{tls, {}, false, std::string(k_user_agent)}),
@@ -75,7 +76,8 @@ class OracleSession {
     }
     request.body_limit = k_body_limit;
     request.deadline = deadline_;
-    client_.request(std::move(request), [this](net::HttpResult result) { on_answer(result); });
+    client_.request(std::move(request),
+                    [this](const net::HttpResult& result) { on_answer(result); });
   }
 
   void on_answer(const net::HttpResult& result) {
@@ -132,6 +134,7 @@ std::vector<OracleResult> ask_oracles(const GatePlan& plan) {
   }
   io.run();
   std::vector<OracleResult> out;
+  out.reserve(results.size());
   for (auto& result : results) {
     out.push_back(result ? std::move(*result)
                          : OracleResult{Outcome::Hold, "no result (internal error)"});

@@ -203,7 +203,7 @@ class Puller {
   void pull() {
     const auto deadline = net::real_http_clock().monotonic() + options_.timeout;
     client_.request(pull_request(options_, peer_, key_, clock_.system(), deadline),
-                    [this](net::HttpResult result) { on_result(result); });
+                    [this](const net::HttpResult& result) { on_result(result); });
   }
 
   void on_result(const net::HttpResult& result) {
