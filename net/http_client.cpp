@@ -204,6 +204,9 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   // Tries the addresses in order; the last one's error decides the failure.
   void connect_next() {
     result.stage = HttpStage::Connect;
+    if (expired || cancelled) {
+      return fail(HttpFailure::Connect, "aborted");  // not the next address: the time is up
+    }
     if (next_endpoint >= endpoints.size()) {
       const auto kind = last_error == asio::error::connection_refused ? HttpFailure::ConnectRefused
                         : is_observer_fault(last_error)               ? HttpFailure::Observer
