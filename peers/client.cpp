@@ -166,6 +166,8 @@ Expected<std::vector<PeerKey>> load_peer_keys(const std::vector<config::PeerConf
   return keys;
 }
 
+namespace {
+
 // One peer's pulls: a request, then a timer until the next, on the shared
 // io_context. Only the pulling thread touches it.
 class Puller {
@@ -236,6 +238,8 @@ class Puller {
   int failures_ = 0;
   bool stopping_ = false;
 };
+
+}  // namespace
 
 struct PeerClient::Pullers {
   explicit Pullers(PeerClientOptions client_options) : options(std::move(client_options)) {
