@@ -130,7 +130,10 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   }
 
   void begin() {
-    build_wire_request();
+    if (const auto built = build_wire_request(); !built) {
+      result.stage = HttpStage::Write;
+      return fail(HttpFailure::Protocol, built.error());
+    }
     if (connected && origin == origin_of(request)) {
       result.reused = true;
       return send();
@@ -146,11 +149,11 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
            (spec.verify_tls ? "" : "/noverify");
   }
 
-  void build_wire_request() {
+  Status build_wire_request() {
     wire = {};
     const auto verb = http::string_to_verb(request.method);
     if (verb == http::verb::unknown) {
-      throw std::invalid_argument("unknown method '" + request.method + "'");
+      return crosscheck::fail("unknown method '" + request.method + "'");
     }
     wire.method(verb);
     wire.target(request.target.empty() ? request.url.target : request.target);
@@ -170,6 +173,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
       wire.body() = request.body;
       wire.prepare_payload();
     }
+    return {};
   }
 
   void connect_fresh() {

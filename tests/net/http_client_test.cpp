@@ -351,3 +351,14 @@ TEST_CASE("a kept-alive connection the server dropped is retried once on a fresh
   CHECK(results[1].status == 200);
   CHECK(server.request_count() == 2);
 }
+
+TEST_CASE("a method HTTP does not know fails before anything is sent", "[http_client]") {
+  FakeHttpServer server;
+  auto request = request_for(server.url("127.0.0.1", "/"));
+  request.method = "FETCH ME";
+  const auto outcome = run(std::move(request));
+  REQUIRE(outcome.completions == 1);
+  CHECK(outcome.result->failure == HttpFailure::Protocol);
+  CHECK(outcome.result->error == "unknown method 'FETCH ME'");
+  CHECK(server.request_count() == 0);
+}
