@@ -33,7 +33,8 @@ namespace {
 // Output of an exec sink kept for the log: enough to see why it failed.
 constexpr std::size_t k_output_limit = 4096;
 
-// Largest answer a receiver may send back; only its status matters.
+// How much of a receiver's answer is read; only its status matters, so a
+// longer body is cut here, not a failure.
 constexpr std::size_t k_sink_answer_limit = std::size_t{64} * 1024;
 
 // A JSON POST to an HTTP(S) receiver through net::HttpClient: on the
@@ -80,6 +81,7 @@ class HttpTransport : public SinkTransport {
       request.headers.push_back(std::move(header));
     }
     request.body_limit = k_sink_answer_limit;
+    request.truncate_body = true;
     request.deadline = net::real_http_clock().monotonic() + k_sink_timeout;
     client.request(std::move(request), [this, done = std::move(done)](net::HttpResult answer) {
       if (!answer.ok()) {
