@@ -137,18 +137,17 @@ int gate_status(const cs::GateDecision& decision) {
 
 ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot,
                           const cs::Instant& now) {
-  std::string why;
-  auto target = parse_request_target(request.target, why);
+  auto target = parse_request_target(request.target);
   if (!target) {
-    return bad_request(why);
+    return bad_request(target.error());
   }
   const std::string& path = target->path;
   if (path == k_peer_votes_path) {
     return peer_votes(request, snapshot, now);
   }
   QueryParams query;
-  if (!query.parse(target->query, why)) {
-    return bad_query(why);
+  if (const auto parsed = query.parse(target->query); !parsed) {
+    return bad_query(parsed.error());
   }
   const auto route = match_route(target->segments);
   if (!route) {

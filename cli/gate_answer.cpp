@@ -163,11 +163,6 @@ std::string quote(std::string_view text) {
   return text.size() > k_max_quoted ? out + "..." : out;
 }
 
-std::string authority(const config::Url& url) {
-  std::string out = url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
-  return out + ":" + std::to_string(url.port);
-}
-
 std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
   std::string query = "?expect=" + percent_encode(plan.expect);
   if (plan.generation) {

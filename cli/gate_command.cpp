@@ -7,6 +7,7 @@
 #include "cli/options.hpp"
 #include "config/secret_file.hpp"
 #include "config/types.hpp"
+#include "net/http_client.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -23,7 +24,6 @@ namespace crosscheck::daemon {
 namespace {
 
 namespace po = boost::program_options;
-using gate::authority;
 using gate::GatePlan;
 using gate::OracleResult;
 using gate::Outcome;
@@ -141,7 +141,8 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
     }
     for (const auto& seen : plan.oracles) {
       // The same oracle twice would count as two independent confirmations.
-      if (seen.scheme == url->scheme && lower(authority(seen)) == lower(authority(*url))) {
+      if (seen.scheme == url->scheme &&
+          lower(net::authority(seen)) == lower(net::authority(*url))) {
         return fail("--oracle '" + text + "' repeats '" + seen.text + "'");
       }
     }

@@ -36,8 +36,6 @@ struct GatePlan {
 
 // Server text on one line: control characters become spaces, long text is cut.
 std::string quote(std::string_view text);
-// "host:port", with an IPv6 host in brackets.
-std::string authority(const config::Url& url);
 // The request targets: the gate form, and the recheck before it.
 std::string gate_target(const GatePlan& plan, const config::Url& oracle);
 std::string recheck_target(const GatePlan& plan, const config::Url& oracle);

@@ -463,11 +463,12 @@ std::optional<config::Url> locate_api(const std::string& api_flag, const std::st
   if (text.empty()) {
     text = k_default_api;
   }
-  auto url = parse_api_url(text, why);
+  auto url = parse_api_url(text);
   if (!url) {
-    why = source + " '" + text + "': " + why;
+    why = source + " '" + text + "': " + url.error();
+    return std::nullopt;
   }
-  return url;
+  return std::move(*url);
 }
 
 int run_status_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,

@@ -113,12 +113,12 @@ int Service::run() {
   // The API's first answer shows what was restored (the restored verdicts,
   // the open escalations with their acks), never an empty oracle.
   publish();
-  std::string why;
-  auto peer_keys = load_peer_keys(config_->peers, why);
+  auto peer_keys = load_peer_keys(config_->peers);
   if (!peer_keys) {
-    log_->critical("{}", why);
+    log_->critical("{}", peer_keys.error());
     return 1;
   }
+  std::string why;
   std::optional<std::string> token;
   if (!read_token(config_->api.token_file, token, why)) {
     log_->critical("{}", why);
@@ -302,10 +302,10 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   } else if (api_) {
     log_->error("reload: {}; the API keeps its previous token", why);
   }
-  if (auto keys = load_peer_keys(config_->peers, why)) {
+  if (auto keys = load_peer_keys(config_->peers)) {
     start_peers(std::move(*keys));
   } else {
-    log_->error("reload: {}; peers keep their previous keys", why);
+    log_->error("reload: {}; peers keep their previous keys", keys.error());
   }
   if (store_) {
     store_->set_retention(config_->storage.retention);

@@ -1,6 +1,7 @@
-// Service's peer wiring: the pullers run on their own threads and post what
-// they receive to the service thread, where it feeds the engine and the
-// escalation list like any other evidence or event.
+// Service's peer wiring: the pullers run on their own thread (one io_context
+// for all of them) and post what they receive to the service thread, where
+// it feeds the engine and the escalation list like any other evidence or
+// event.
 #include "daemon/service.hpp"
 #include "peers/client.hpp"
 
@@ -13,7 +14,7 @@ namespace cs = crosscheck::consensus;
 
 void Service::start_peers(std::vector<PeerKey> keys) {
   peer_verifier_->set_keys(keys);
-  peer_client_.reset();  // stops and joins the previous pullers
+  peer_client_.reset();  // stops the previous pullers and joins their thread
   if (config_->peers.empty()) {
     return;
   }

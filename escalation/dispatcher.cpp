@@ -1,6 +1,7 @@
-// The delivery threads. A worker holds its lock only to touch the queue;
+// The delivery loop. A worker holds its lock only to touch the queue;
 // delivery and file writes happen outside it, so submit() from the service
-// thread never waits for a slow receiver.
+// thread never waits for a slow receiver. Everything else a worker does runs
+// on the dispatcher's io_context.
 #include "escalation/dispatcher.hpp"
 #include "json/write.hpp"
 
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -65,24 +67,22 @@ std::optional<boost::json::value> read_state(const std::filesystem::path& path) 
 
 }  // namespace
 
-bool write_file_atomically(const std::filesystem::path& path, const std::string& text,
-                           std::string& why) {
+Status write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   const auto temporary = path.string() + ".tmp";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    why = temporary + ": " + std::strerror(errno);
-    return false;
+    return fail(temporary + ": " + std::strerror(errno));
   }
   const bool ok = write_all(fd, text) && ::fsync(fd) == 0;
   const int saved = errno;
   ::close(fd);
   if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0) {
-    why = path.string() + ": " + std::strerror(ok ? errno : saved);
+    const std::string why = path.string() + ": " + std::strerror(ok ? errno : saved);
     ::unlink(temporary.c_str());
-    return false;
+    return fail(why);
   }
   fsync_directory(path.parent_path().empty() ? "." : path.parent_path());
-  return true;
+  return {};
 }
 
 SinkWorker::SinkWorker(SinkSpec spec, const consensus::Clock& clock,
@@ -108,11 +108,19 @@ SinkWorker::SinkWorker(SinkSpec spec, const consensus::Clock& clock,
 }
 
 SinkWorker::~SinkWorker() {
-  stop(std::chrono::milliseconds{0});
+  save();
 }
 
-void SinkWorker::start() {
-  thread_ = std::thread([this] { run(); });
+void SinkTransport::deliver_async(boost::asio::io_context& io, const Alert& alert,
+                                  DeliveryDone done) {
+  boost::asio::post(io, [done = std::move(done), result = deliver(alert)] { done(result); });
+}
+
+void SinkWorker::start(boost::asio::io_context& io) {
+  io_ = &io;
+  wait_.emplace(io);
+  drain_timer_.emplace(io);
+  boost::asio::post(io, [this] { kick(); });
 }
 
 bool SinkWorker::submit(const Alert& alert) {
@@ -126,38 +134,120 @@ bool SinkWorker::submit(const Alert& alert) {
     log_->error("escalation sink {}: queue full ({} escalations); dropped key={}", spec_.name,
                 spec_.policy.capacity, alert.key);
   }
-  wake_.notify_one();
+  if (io_ != nullptr) {
+    boost::asio::post(*io_, [this] { kick(); });
+  }
   return accepted;
+}
+
+std::optional<DeliveryJob> SinkWorker::take_due() {
+  const std::lock_guard lock(mutex_);
+  return queue_.next(clock_.monotonic());
+}
+
+void SinkWorker::finish_job(const DeliveryJob& job, const DeliveryResult& result) {
+  if (result.ok) {
+    log_->info("escalation sink {}: delivered {} key={}", spec_.name, to_string(job.alert.status),
+               job.key);
+  } else {
+    log_->warn("escalation sink {}: {} key={} not delivered: {}", spec_.name,
+               to_string(job.alert.status), job.key, result.detail);
+  }
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.complete(job, result.ok, clock_.monotonic(), random_);
+    dirty_ = true;
+  }
+  save();
 }
 
 std::size_t SinkWorker::pump() {
   std::size_t attempts = 0;
   save();
-  while (true) {
-    std::optional<DeliveryJob> job;
-    {
-      const std::lock_guard lock(mutex_);
-      job = queue_.next(clock_.monotonic());
-    }
-    if (!job) {
-      return attempts;
-    }
+  while (auto job = take_due()) {
     ++attempts;
-    const auto result = spec_.transport->deliver(job->alert);
-    if (result.ok) {
-      log_->info("escalation sink {}: delivered {} key={}", spec_.name,
-                 to_string(job->alert.status), job->key);
-    } else {
-      log_->warn("escalation sink {}: {} key={} not delivered: {}", spec_.name,
-                 to_string(job->alert.status), job->key, result.detail);
-    }
-    {
-      const std::lock_guard lock(mutex_);
-      queue_.complete(*job, result.ok, clock_.monotonic(), random_);
-      dirty_ = true;
-    }
-    save();
+    finish_job(*job, spec_.transport->deliver(job->alert));
   }
+  return attempts;
+}
+
+void SinkWorker::kick() {
+  if (delivering_ || ended_) {
+    return;
+  }
+  save();
+  if (stopping_ && clock_.monotonic() >= drain_until_) {
+    return end();
+  }
+  if (auto job = take_due()) {
+    delivering_ = true;
+    // The alert is read before the job moves into the completion.
+    const Alert alert = job->alert;
+    spec_.transport->deliver_async(*io_, alert,
+                                   [this, job = std::move(*job)](const DeliveryResult& result) {
+                                     delivering_ = false;
+                                     finish_job(job, result);
+                                     kick();
+                                   });
+    return;
+  }
+  if (stopping_) {
+    return end();  // nothing more is due: the drain is over
+  }
+  // Why at most k_max_idle: the due time is on the injected clock, which a
+  // wall step or a test may move; looking again every second notices it.
+  auto wait = k_max_idle;
+  std::optional<consensus::MonoTime> due;
+  {
+    const std::lock_guard lock(mutex_);
+    due = queue_.next_due();
+  }
+  if (due) {
+    wait =
+        std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.monotonic()),
+                   std::chrono::milliseconds{0}, k_max_idle);
+  }
+  wait_->expires_after(wait);
+  wait_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) {
+      kick();
+    }
+  });
+}
+
+void SinkWorker::request_stop(std::chrono::milliseconds drain) {
+  if (io_ != nullptr) {
+    boost::asio::post(*io_, [this, drain] { begin_drain(drain); });
+  }
+}
+
+void SinkWorker::begin_drain(std::chrono::milliseconds drain) {
+  if (stopping_ || ended_) {
+    return;
+  }
+  stopping_ = true;
+  drain_until_ = clock_.monotonic() + drain;
+  // Why no cancel at the end of the drain: a message in flight may already
+  // have reached the receiver; it finishes within the sink's own timeout, as
+  // it always did, and its result is saved.
+  drain_timer_->expires_after(std::max(drain, std::chrono::milliseconds{0}));
+  drain_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) {
+      kick();
+    }
+  });
+  wait_->cancel();
+  kick();
+}
+
+void SinkWorker::end() {
+  if (ended_) {
+    return;
+  }
+  ended_ = true;
+  wait_->cancel();
+  drain_timer_->cancel();
+  save();
 }
 
 void SinkWorker::save() {
@@ -167,58 +257,15 @@ void SinkWorker::save() {
     if (!dirty_) {
       return;
     }
-    dirty_ = false;  // also the worker's "something changed" wake-up flag
+    dirty_ = false;
     if (spec_.state_file.empty()) {
       return;
     }
     text = json_text::write(queue_.to_json());
   }
-  std::string why;
-  if (!write_file_atomically(spec_.state_file, text, why)) {
-    log_->error("escalation sink {}: cannot save delivery state: {}", spec_.name, why);
+  if (const auto saved = write_file_atomically(spec_.state_file, text); !saved) {
+    log_->error("escalation sink {}: cannot save delivery state: {}", spec_.name, saved.error());
   }
-}
-
-void SinkWorker::run() {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    const bool draining = stopping_;
-    if (draining && clock_.monotonic() >= drain_until_) {
-      break;
-    }
-    lock.unlock();
-    pump();
-    lock.lock();
-    if (draining) {
-      break;  // one last pass over what was due at stop
-    }
-    auto wait = k_max_idle;
-    if (const auto due = queue_.next_due()) {
-      wait = std::clamp(
-          std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock_.monotonic()),
-          std::chrono::milliseconds{0}, k_max_idle);
-    }
-    wake_.wait_for(lock, wait, [this] { return stopping_ || dirty_; });
-  }
-}
-
-void SinkWorker::request_stop(std::chrono::milliseconds drain) {
-  {
-    const std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      stopping_ = true;
-      drain_until_ = clock_.monotonic() + drain;
-    }
-  }
-  wake_.notify_one();
-}
-
-void SinkWorker::stop(std::chrono::milliseconds drain) {
-  request_stop(drain);
-  if (thread_.joinable()) {
-    thread_.join();
-  }
-  save();
 }
 
 SinkCounters SinkWorker::counters() const {
@@ -238,7 +285,10 @@ EscalationDispatcher::EscalationDispatcher(std::vector<SinkSpec> sinks,
   for (auto& sink : sinks) {
     workers_.push_back(std::make_unique<SinkWorker>(
         std::move(sink), clock, log, (static_cast<std::uint64_t>(seed()) << 32U) | seed()));
-    workers_.back()->start();
+    workers_.back()->start(io_);
+  }
+  if (!workers_.empty()) {
+    thread_ = std::thread([this] { io_.run(); });
   }
 }
 
@@ -256,8 +306,12 @@ void EscalationDispatcher::stop(std::chrono::milliseconds drain) {
   for (auto& worker : workers_) {
     worker->request_stop(drain);  // all drain at once, not one after another
   }
+  // Each worker ends by the drain; then the io_context has nothing left.
+  if (thread_.joinable()) {
+    thread_.join();
+  }
   for (auto& worker : workers_) {
-    worker->stop(drain);
+    worker->save();
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "config/secret_file.hpp"
 #include "net/api_client.hpp"
+#include "net/http_client.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +11,9 @@
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <array>
 #include <cerrno>
@@ -29,60 +33,132 @@ namespace {
 // Output of an exec sink kept for the log: enough to see why it failed.
 constexpr std::size_t k_output_limit = 4096;
 
-DeliveryResult http_result(const ApiResult& answer) {
-  if (!answer.ok()) {
-    return {false, answer.error};
-  }
-  const bool ok = answer.status >= 200 && answer.status < 300;
-  return {ok, "HTTP " + std::to_string(answer.status)};
-}
+// How much of a receiver's answer is read; only its status matters, so a
+// longer body is cut here, not a failure.
+constexpr std::size_t k_sink_answer_limit = std::size_t{64} * 1024;
 
-class WebhookTransport final : public SinkTransport {
+// A JSON POST to an HTTP(S) receiver through net::HttpClient: on the
+// dispatcher's io_context, or on a private one for a synchronous deliver().
+class HttpTransport : public SinkTransport {
  public:
-  WebhookTransport(const config::Url& url, std::string secret)
-      : client_(url, ApiClientOptions{k_sink_timeout, {}, false}), secret_(std::move(secret)) {}
+  explicit HttpTransport(config::Url url) : url_(std::move(url)) {}
 
   DeliveryResult deliver(const Alert& alert) override {
-    ClientRequest request;
-    request.method = "POST";
-    request.body = webhook_body(alert);
-    if (!secret_.empty()) {
-      request.headers.emplace_back(k_signature_header, webhook_signature(request.body, secret_));
-    }
-    return http_result(client_.send("", request));
+    boost::asio::io_context io;
+    net::HttpClient client(io, client_options());
+    std::optional<DeliveryResult> result;
+    send(client, alert, [&result](DeliveryResult r) { result = std::move(r); });
+    io.run();  // bounded by the request's deadline
+    return result.value_or(DeliveryResult{false, "no completion"});
   }
 
+  void deliver_async(boost::asio::io_context& io, const Alert& alert, DeliveryDone done) override {
+    if (!client_) {
+      client_ = std::make_unique<net::HttpClient>(io, client_options());
+    }
+    send(*client_, alert, std::move(done));
+  }
+
+ protected:
+  // The path below the URL ("" or "/api/v2/alerts"), the body and its headers.
+  virtual std::string path() const = 0;
+  virtual std::string body(const Alert& alert) const = 0;
+  virtual net::HttpHeaders headers(const std::string& /*body*/) const { return {}; }
+
  private:
-  ApiClient client_;
+  static net::HttpClientOptions client_options() {
+    return net::HttpClientOptions{{}, {}, true, "crosscheck/" CROSSCHECK_VERSION};
+  }
+
+  void send(net::HttpClient& client, const Alert& alert, DeliveryDone done) const {
+    net::HttpRequest request;
+    request.url = url_;
+    request.target = api_target(url_, path());
+    request.method = "POST";
+    request.body = body(alert);
+    request.headers = {{"Accept", "application/json"}, {"Content-Type", "application/json"}};
+    for (auto& header : headers(request.body)) {
+      request.headers.push_back(std::move(header));
+    }
+    request.body_limit = k_sink_answer_limit;
+    request.truncate_body = true;
+    request.deadline = net::real_http_clock().monotonic() + k_sink_timeout;
+    client.request(std::move(request), [this, done = std::move(done)](net::HttpResult answer) {
+      if (!answer.ok()) {
+        return done({false, describe_failure(answer, url_, k_sink_timeout, k_sink_answer_limit)});
+      }
+      const bool ok = answer.status >= 200 && answer.status < 300;
+      done({ok, "HTTP " + std::to_string(answer.status)});
+    });
+  }
+
+  config::Url url_;
+  std::unique_ptr<net::HttpClient> client_;  // on the dispatcher's io_context
+};
+
+class WebhookTransport final : public HttpTransport {
+ public:
+  WebhookTransport(const config::Url& url, std::string secret)
+      : HttpTransport(url), secret_(std::move(secret)) {}
+
+ private:
+  std::string path() const override { return ""; }
+  std::string body(const Alert& alert) const override { return webhook_body(alert); }
+  net::HttpHeaders headers(const std::string& body) const override {
+    if (secret_.empty()) {
+      return {};
+    }
+    return {{std::string(k_signature_header), webhook_signature(body, secret_)}};
+  }
+
   std::string secret_;
 };
 
-class AlertmanagerTransport final : public SinkTransport {
+class AlertmanagerTransport final : public HttpTransport {
  public:
-  explicit AlertmanagerTransport(const config::Url& url)
-      : client_(url, ApiClientOptions{k_sink_timeout, {}, false}) {}
-
-  DeliveryResult deliver(const Alert& alert) override {
-    ClientRequest request;
-    request.method = "POST";
-    request.body = alertmanager_body(alert);
-    return http_result(client_.send("/api/v2/alerts", request));
-  }
+  explicit AlertmanagerTransport(const config::Url& url) : HttpTransport(url) {}
 
  private:
-  ApiClient client_;
+  std::string path() const override { return "/api/v2/alerts"; }
+  std::string body(const Alert& alert) const override { return alertmanager_body(alert); }
 };
 
+// Runs the command on a thread of its own per delivery (the command blocks
+// for up to k_exec_timeout; the dispatcher's thread must not), joined before
+// the next one and at the end, and posts the result back.
 class ExecTransport final : public SinkTransport {
  public:
   explicit ExecTransport(std::vector<std::string> argv) : argv_(std::move(argv)) {}
+  ~ExecTransport() override { join(); }
+  ExecTransport(const ExecTransport&) = delete;
+  ExecTransport& operator=(const ExecTransport&) = delete;
+  ExecTransport(ExecTransport&&) = delete;
+  ExecTransport& operator=(ExecTransport&&) = delete;
 
   DeliveryResult deliver(const Alert& alert) override {
     return run_command(argv_, exec_environment(alert), webhook_body(alert), k_exec_timeout);
   }
 
+  void deliver_async(boost::asio::io_context& io, const Alert& alert, DeliveryDone done) override {
+    join();  // the last one has posted its result already: one delivery at a time
+    // The guard keeps the io_context running while nothing of it is pending.
+    runner_ = std::thread([this, &io, alert, done = std::move(done),
+                           work = boost::asio::make_work_guard(io)]() mutable {
+      auto result = deliver(alert);
+      boost::asio::post(io, [done = std::move(done), result = std::move(result)] { done(result); });
+      work.reset();
+    });
+  }
+
  private:
+  void join() {
+    if (runner_.joinable()) {
+      runner_.join();
+    }
+  }
+
   std::vector<std::string> argv_;
+  std::thread runner_;
 };
 
 std::string read_secret(const std::filesystem::path& file) {

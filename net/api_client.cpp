@@ -1,56 +1,29 @@
-// The CLI's API client: each step (resolve, connect, TLS handshake, write,
-// read) is one asynchronous operation run to completion on a private
-// io_context under the request's single deadline, so a silent server costs
-// at most --timeout and never hangs the terminal.
+// The CLI's API client: each request is one HttpClient request run to
+// completion on a private io_context under the request's single deadline, so
+// a silent server costs at most --timeout and never hangs the terminal.
+// SIGINT/SIGTERM (with handle_signals) cancel the request or pause in flight.
 #include "net/api_client.hpp"
 
 #include "consensus/time_format.hpp"
-#include "net/address.hpp"
-#include "net/errors.hpp"
-#include "net/tls_client.hpp"
 
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
-#include <cctype>
 #include <csignal>
 #include <exception>
-#include <functional>
 #include <utility>
 
 namespace crosscheck::daemon {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
+using net::authority;
+using net::HttpFailure;
+using net::HttpStage;
 
-constexpr std::size_t k_header_limit = std::size_t{16} * 1024;
 constexpr std::string_view k_user_agent = "crosscheck-cli/" CROSSCHECK_VERSION;
-
-std::string authority(const config::Url& url) {
-  const std::string host =
-      url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
-  return host + ":" + std::to_string(url.port);
-}
-
-std::string describe(const error_code& ec) {
-  if (ec == ssl::error::stream_truncated) {
-    return "connection closed by peer";
-  }
-  return net::describe(ec);
-}
 
 ApiResult failed(ApiFailure failure, std::string error) {
   ApiResult result;
@@ -59,251 +32,136 @@ ApiResult failed(ApiFailure failure, std::string error) {
   return result;
 }
 
+// Why by stage: a timeout before the connection is up means nothing answers
+// there (Unreachable), like a refusal; after it, a silent server (Timeout).
+ApiFailure api_failure(const net::HttpResult& result) {
+  switch (result.failure) {
+    case HttpFailure::None:
+      return ApiFailure::None;
+    case HttpFailure::Resolve:
+    case HttpFailure::Connect:
+    case HttpFailure::ConnectRefused:
+    case HttpFailure::Observer:
+      return ApiFailure::Unreachable;
+    case HttpFailure::Timeout:
+      if (result.stage == HttpStage::Resolve || result.stage == HttpStage::Connect) {
+        return ApiFailure::Unreachable;
+      }
+      return result.stage == HttpStage::Tls ? ApiFailure::Protocol : ApiFailure::Timeout;
+    case HttpFailure::Cancelled:
+      return ApiFailure::Interrupted;
+    case HttpFailure::Tls:
+    case HttpFailure::Closed:
+    case HttpFailure::Protocol:
+    case HttpFailure::BodyTooLarge:
+      return ApiFailure::Protocol;
+  }
+  return ApiFailure::Protocol;
+}
+
 }  // namespace
 
-struct ApiClient::Impl {
-  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+std::string describe_failure(const net::HttpResult& result, const config::Url& base,
+                             std::chrono::milliseconds budget, std::size_t body_limit) {
+  switch (result.failure) {
+    case HttpFailure::None:
+      return {};
+    case HttpFailure::Resolve:
+    case HttpFailure::Tls:
+      return result.error;
+    case HttpFailure::Connect:
+    case HttpFailure::ConnectRefused:
+    case HttpFailure::Observer:
+      return "cannot connect to " + authority(base) + ": " + result.error;
+    case HttpFailure::Timeout:
+      switch (result.stage) {
+        case HttpStage::Resolve:
+          return "cannot resolve " + base.host + ": timed out";
+        case HttpStage::Connect:
+          return "cannot connect to " + authority(base) + ": timed out";
+        case HttpStage::Tls:
+          return "tls: handshake with " + authority(base) + " failed: timed out";
+        default:
+          return "no answer from " + base.text + " within " + consensus::format_duration(budget);
+      }
+    case HttpFailure::Cancelled:
+      return "interrupted";
+    case HttpFailure::BodyTooLarge:
+      return "the answer from " + base.text + " is larger than " + std::to_string(body_limit) +
+             " bytes";
+    case HttpFailure::Closed:
+      if (result.stage == HttpStage::Read) {
+        return base.text + " closed the connection before an answer";
+      }
+      return "bad answer from " + base.text + ": " + result.error;
+    case HttpFailure::Protocol:
+      return "bad answer from " + base.text + ": " + result.error;
+  }
+  return result.error;
+}
 
+std::string api_target(const config::Url& base, std::string_view path) {
+  std::string prefix = base.target;
+  while (!prefix.empty() && prefix.back() == '/') {
+    prefix.pop_back();
+  }
+  return prefix + std::string(path);
+}
+
+struct ApiClient::Impl {
   Impl(config::Url base_url, ApiClientOptions client_options)
-      : base(std::move(base_url)), options(std::move(client_options)) {
+      : base(std::move(base_url)),
+        options(std::move(client_options)),
+        client(io, net::HttpClientOptions{{}, {}, true, std::string(k_user_agent)}) {
     if (options.handle_signals) {
       signals.emplace(io, SIGINT, SIGTERM);
       signals->async_wait([this](error_code ec, int /*signal*/) {
         if (!ec) {
           interrupted = true;
-          cancel();
+          client.cancel();
+          pause_timer.cancel();
         }
       });
     }
   }
 
-  // Runs the operation `start` begins (it is handed a `done(error_code)`)
-  // until it completes; at the deadline everything is cancelled and the
-  // answer is timed_out, after a signal it is interrupted.
-  template <class Start>
-  error_code step(Start&& start) {
-    io.restart();  // the last step ran out of work, which stops the io_context
-    std::optional<error_code> result;
-    std::forward<Start>(start)([&result](error_code ec) { result = ec; });
-    asio::steady_timer timer(io, deadline);
-    bool expired = false;
-    bool timer_done = false;
-    timer.async_wait([&](error_code ec) {
-      timer_done = true;
-      if (!ec) {
-        expired = true;
-        cancel();
-      }
-    });
-    while (!result && io.run_one() > 0) {
-    }
-    timer.cancel();
-    while (!timer_done && io.run_one() > 0) {
-    }
+  ApiResult send(std::string_view path, const ClientRequest& spec,
+                 std::chrono::milliseconds extra_wait) {
     if (interrupted) {
-      return asio::error::interrupted;
+      return failed(ApiFailure::Interrupted, "interrupted");
     }
-    return expired ? error_code(asio::error::timed_out) : result.value_or(asio::error::fault);
-  }
-
-  void cancel() {
-    resolver.cancel();
-    if (pause_timer != nullptr) {
-      pause_timer->cancel();
+    const auto budget = options.timeout + extra_wait;
+    net::HttpRequest request;
+    request.url = base;
+    request.target = api_target(base, path);
+    request.method = spec.method;
+    request.headers = spec.headers;
+    request.headers.emplace_back("Accept", "application/json");
+    if (spec.method != "GET") {
+      request.headers.emplace_back("Content-Type", spec.content_type);
+      request.body = spec.body;
     }
-    if (plain || tls) {
-      error_code ignored;
-      lowest().socket().close(ignored);
-    }
-  }
-
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-
-  template <class Operation>
-  void with_stream(Operation&& operation) {
-    if (tls) {
-      operation(*tls);
-    } else {
-      operation(*plain);
-    }
-  }
-
-  void disconnect() {
-    cancel();
-    plain.reset();
-    tls.reset();
-    connected = false;
-  }
-
-  // "cannot connect to 127.0.0.1:9470: connection refused".
-  std::optional<ApiResult> connect() {
-    disconnect();
-    std::vector<tcp::endpoint> endpoints;
-    if (const auto ip = config::IpAddress::parse(base.host); ip) {
-      endpoints.push_back(net::tcp_endpoint(*ip, base.port));
-    } else {
-      tcp::resolver::results_type found;
-      const auto ec = step([&](auto done) {
-        resolver.async_resolve(base.host, std::to_string(base.port), tcp::resolver::numeric_service,
-                               [&found, done](error_code e, tcp::resolver::results_type r) {
-                                 found = std::move(r);
-                                 done(e);
-                               });
-      });
-      if (ec || found.empty()) {
-        return failed(ApiFailure::Unreachable,
-                      "cannot resolve " + base.host + ": " + (ec ? describe(ec) : "no addresses"));
-      }
-      for (const auto& entry : found) {
-        endpoints.push_back(entry.endpoint());
-      }
-    }
-    if (base.is_https()) {
-      if (!tls_context) {
-        tls_context = net::make_client_tls_context();
-      }
-      tls = std::make_unique<TlsStream>(io, *tls_context);
-    } else {
-      plain = std::make_unique<beast::tcp_stream>(io);
-    }
-    const auto ec = step([&](auto done) {
-      lowest().async_connect(endpoints, [done](error_code e, const tcp::endpoint&) { done(e); });
-    });
-    if (ec) {
-      return failed(
-          ec == asio::error::interrupted ? ApiFailure::Interrupted : ApiFailure::Unreachable,
-          "cannot connect to " + authority(base) + ": " + describe(ec));
-    }
-    if (tls) {
-      if (auto problem = handshake(); problem) {
-        return problem;
-      }
-    }
-    connected = true;
-    return std::nullopt;
-  }
-
-  std::optional<ApiResult> handshake() {
-    if (const auto ec = net::require_server_identity(tls->native_handle(), base.host); ec) {
-      return failed(ApiFailure::Protocol, "tls: setup failed: " + ec.message());
-    }
-    const auto ec = step([&](auto done) {
-      tls->async_handshake(ssl::stream_base::client, [done](error_code e) { done(e); });
-    });
-    if (!ec) {
-      return std::nullopt;
-    }
-    const long verify = SSL_get_verify_result(tls->native_handle());
-    return failed(ApiFailure::Protocol,
-                  verify != X509_V_OK
-                      ? std::string("tls: certificate verify failed (") +
-                            X509_verify_cert_error_string(verify) + ")"
-                      : "tls: handshake with " + authority(base) + " failed: " + describe(ec));
-  }
-
-  std::string request_target(std::string_view path) const {
-    std::string prefix = base.target;
-    while (!prefix.empty() && prefix.back() == '/') {
-      prefix.pop_back();
-    }
-    return prefix + std::string(path);
-  }
-
-  // One request on the open connection. `retry` is set when a reused
-  // connection turned out closed before anything was read (an idle
-  // keep-alive the server dropped): a GET may then be sent again.
-  ApiResult exchange(std::string_view path, const ClientRequest& spec, bool& retry) {
-    http::request<http::string_body> request{http::string_to_verb(spec.method),
-                                             request_target(path), 11};
-    if (request.target().empty()) {
-      request.target("/");
-    }
-    for (const auto& [name, value] : spec.headers) {
-      request.set(name, value);
-    }
-    if (request.method() != http::verb::get) {
-      request.set(http::field::content_type, spec.content_type);
-      request.body() = spec.body;
-      request.prepare_payload();
-    }
-    request.set(http::field::host, authority(base));
-    request.set(http::field::user_agent, k_user_agent);
-    request.set(http::field::accept, "application/json");
     if (!options.token.empty()) {
-      request.set(http::field::authorization, "Bearer " + options.token);
+      request.headers.emplace_back("Authorization", "Bearer " + options.token);
     }
-    auto ec = step([&](auto done) {
-      with_stream([&](auto& stream) {
-        http::async_write(stream, request, [done](error_code e, std::size_t) { done(e); });
-      });
-    });
-    http::response_parser<http::string_body> parser;
-    parser.header_limit(k_header_limit);
-    parser.body_limit(options.body_limit);
-    if (!ec) {
-      buffer.consume(buffer.size());
-      ec = step([&](auto done) {
-        with_stream([&](auto& stream) {
-          http::async_read(stream, buffer, parser, [done](error_code e, std::size_t) { done(e); });
-        });
-      });
+    request.body_limit = options.body_limit;
+    request.deadline = clock.monotonic() + budget;
+    std::optional<net::HttpResult> answer;
+    client.request(std::move(request),
+                   [&answer](net::HttpResult result) { answer = std::move(result); });
+    run_until([&answer] { return answer.has_value(); });
+    if (!answer) {
+      return failed(ApiFailure::Protocol, "client error: no completion");
     }
-    if (ec == ssl::error::stream_truncated && parser.is_header_done()) {
-      ec = {};  // a TLS peer that closes without close_notify ends the body
-      parser.put_eof(ec);
-    }
-    if (ec) {
-      retry = !parser.is_header_done() && ec != asio::error::timed_out &&
-              ec != asio::error::interrupted;
-      return read_failure(ec, parser.is_header_done());
+    if (interrupted || !answer->ok()) {
+      const auto failure = interrupted ? ApiFailure::Interrupted : api_failure(*answer);
+      return failed(failure, failure == ApiFailure::Interrupted
+                                 ? "interrupted"
+                                 : describe_failure(*answer, base, budget, options.body_limit));
     }
     ApiResult result;
-    result.status = static_cast<int>(parser.get().result_int());
-    result.body = std::move(parser.get().body());
-    connected = parser.get().keep_alive();
-    return result;
-  }
-
-  ApiResult read_failure(const error_code& ec, bool header_done) {
-    disconnect();
-    if (ec == asio::error::interrupted) {
-      return failed(ApiFailure::Interrupted, "interrupted");
-    }
-    if (ec == asio::error::timed_out) {
-      return failed(ApiFailure::Timeout, "no answer from " + base.text + " within " +
-                                             consensus::format_duration(budget));
-    }
-    if (ec == http::error::body_limit) {
-      return failed(ApiFailure::Protocol, "the answer from " + base.text + " is larger than " +
-                                              std::to_string(options.body_limit) + " bytes");
-    }
-    if (!header_done && (ec == http::error::end_of_stream || ec == http::error::partial_message)) {
-      return failed(ApiFailure::Protocol, base.text + " closed the connection before an answer");
-    }
-    return failed(ApiFailure::Protocol, "bad answer from " + base.text + ": " + describe(ec));
-  }
-
-  ApiResult get(std::string_view path, const ClientRequest& spec,
-                std::chrono::milliseconds extra_wait) {
-    if (interrupted) {
-      return failed(ApiFailure::Interrupted, "interrupted");
-    }
-    budget = options.timeout + extra_wait;
-    deadline = Clock::now() + budget;
-    const bool reused = connected;
-    if (!connected) {
-      if (auto problem = connect(); problem) {
-        return std::move(*problem);
-      }
-    }
-    bool retry = false;
-    auto result = exchange(path, spec, retry);
-    if (reused && retry) {
-      if (auto problem = connect(); problem) {
-        return std::move(*problem);
-      }
-      result = exchange(path, spec, retry);
-    }
+    result.status = answer->status;
+    result.body = std::move(answer->body);
     return result;
   }
 
@@ -311,30 +169,28 @@ struct ApiClient::Impl {
     if (interrupted) {
       return false;
     }
-    io.restart();
-    asio::steady_timer timer(io, length);
     bool done = false;
-    pause_timer = &timer;
-    timer.async_wait([&done](error_code) { done = true; });
-    while (!done && io.run_one() > 0) {
-    }
-    pause_timer = nullptr;
+    pause_timer.expires_after(length);
+    pause_timer.async_wait([&done](error_code) { done = true; });
+    run_until([&done] { return done; });
     return !interrupted;
+  }
+
+  // Runs the io_context until `finished`; the signal wait stays pending.
+  template <class Predicate>
+  void run_until(Predicate finished) {
+    io.restart();  // the last run ran out of work, which stops the io_context
+    while (!finished() && io.run_one() > 0) {
+    }
   }
 
   config::Url base;
   ApiClientOptions options;
+  net::HttpClock clock = net::real_http_clock();
   asio::io_context io;
-  std::shared_ptr<ssl::context> tls_context;  // outlives every stream below
-  tcp::resolver resolver{io};
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<TlsStream> tls;
-  beast::flat_buffer buffer;
+  net::HttpClient client;
+  asio::steady_timer pause_timer{io};
   std::optional<asio::signal_set> signals;
-  asio::steady_timer* pause_timer = nullptr;
-  Clock::time_point deadline;
-  std::chrono::milliseconds budget{0};
-  bool connected = false;
   bool interrupted = false;
 };
 
@@ -354,9 +210,9 @@ ApiResult ApiClient::send(std::string_view path, const ClientRequest& request) {
 ApiResult ApiClient::send(std::string_view path, const ClientRequest& request,
                           std::chrono::milliseconds extra_wait) {
   try {
-    return impl_->get(path, request, extra_wait);
-  } catch (const std::exception& error) {  // OpenSSL context, memory: an answer, not a crash
-    impl_->disconnect();
+    return impl_->send(path, request, extra_wait);
+  } catch (const std::exception& error) {  // memory: an answer, not a crash
+    impl_->client.cancel();
     return failed(ApiFailure::Protocol, std::string("client error: ") + error.what());
   }
 }
@@ -373,13 +229,16 @@ const config::Url& ApiClient::base() const {
   return impl_->base;
 }
 
-std::optional<config::Url> parse_api_url(std::string_view text, std::string& why) {
+Expected<config::Url> parse_api_url(std::string_view text) {
+  std::string why;
   auto url = config::Url::parse(text, &why);
-  if (url && text.find_first_of("?#@") != std::string_view::npos) {
-    why = "user info, query and fragment are not allowed";
-    return std::nullopt;
+  if (!url) {
+    return fail(why);
   }
-  return url;
+  if (text.find_first_of("?#@") != std::string_view::npos) {
+    return fail("user info, query and fragment are not allowed");
+  }
+  return std::move(*url);
 }
 
 }  // namespace crosscheck::daemon

@@ -1,10 +1,12 @@
 // A small synchronous HTTP/1.1 client for the CLI's reads of the REST API
 // (`status`, `explain`, `status --watch`): GET over http or https, one
-// deadline per request, bounded answers, a kept-alive connection reused.
-// Beast stays in api_client.cpp; this header is light.
+// deadline per request, bounded answers, a kept-alive connection reused. A
+// façade over the asynchronous HttpClient on a private io_context.
 #pragma once
 
+#include "base/expected.hpp"
 #include "config/types.hpp"
+#include "net/http_client.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -88,7 +90,17 @@ class ApiClient {
 };
 
 // The API root from --api / CROSSCHECK_API: an http(s) URL without user
-// info, query or fragment; nullopt with `why` otherwise.
-std::optional<config::Url> parse_api_url(std::string_view text, std::string& why);
+// info, query or fragment.
+Expected<config::Url> parse_api_url(std::string_view text);
+
+// A failed request to `base` in the CLI's and the logs' words ("cannot
+// connect to 127.0.0.1:9470: connection refused", "no answer from URL within
+// 5s", "the answer from URL is larger than N bytes"). `budget` is the
+// request's whole wait, `body_limit` its cap.
+std::string describe_failure(const net::HttpResult& result, const config::Url& base,
+                             std::chrono::milliseconds budget, std::size_t body_limit);
+
+// base's path prefix (trailing slashes removed) + `path`: the target sent.
+std::string api_target(const config::Url& base, std::string_view path);
 
 }  // namespace crosscheck::daemon

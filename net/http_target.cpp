@@ -51,7 +51,7 @@ std::optional<std::uint64_t> parse_count(std::string_view text) {
   return value;
 }
 
-bool QueryParams::parse(std::string_view text, std::string& why) {
+Status QueryParams::parse(std::string_view text) {
   while (!text.empty()) {
     const std::size_t amp = text.find('&');
     const std::string_view piece = text.substr(0, amp);
@@ -63,16 +63,14 @@ bool QueryParams::parse(std::string_view text, std::string& why) {
     auto name = percent_decode(piece.substr(0, eq));
     auto value = percent_decode(eq == std::string_view::npos ? "" : piece.substr(eq + 1));
     if (!name || !value) {
-      why = "bad percent-encoding in the query";
-      return false;
+      return fail("bad percent-encoding in the query");
     }
     if (find(*name) != nullptr) {
-      why = "query parameter '" + *name + "' given twice";
-      return false;
+      return fail("query parameter '" + *name + "' given twice");
     }
     items_.push_back(Item{std::move(*name), std::move(*value), false});
   }
-  return true;
+  return {};
 }
 
 std::optional<std::string> QueryParams::take(std::string_view name) {
@@ -101,12 +99,11 @@ QueryParams::Item* QueryParams::find(std::string_view name) {
   return found == items_.end() ? nullptr : &*found;
 }
 
-std::optional<RequestTarget> parse_request_target(std::string_view target, std::string& why) {
+Expected<RequestTarget> parse_request_target(std::string_view target) {
   const std::size_t question = target.find('?');
   const std::string_view path = target.substr(0, question);
   if (!path.starts_with('/')) {
-    why = "the request target must be a path";
-    return std::nullopt;
+    return fail("the request target must be a path");
   }
   RequestTarget out;
   out.path = std::string(path);
@@ -114,8 +111,7 @@ std::optional<RequestTarget> parse_request_target(std::string_view target, std::
     const std::size_t slash = rest.find('/');
     auto segment = percent_decode(rest.substr(0, slash));
     if (!segment) {
-      why = "bad percent-encoding in the path";
-      return std::nullopt;
+      return fail("bad percent-encoding in the path");
     }
     out.segments.push_back(std::move(*segment));
     if (slash == std::string_view::npos) {

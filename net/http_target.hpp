@@ -3,6 +3,8 @@
 // Pure string work: no I/O, never throws on input.
 #pragma once
 
+#include "base/expected.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,8 +26,8 @@ std::optional<std::uint64_t> parse_count(std::string_view text);
 // The decoded query. A handler take()s what it knows, then asks leftover().
 class QueryParams {
  public:
-  // Parses "a=1&b=x%20y"; false (with `why`) on a bad escape or a repeated name.
-  bool parse(std::string_view text, std::string& why);
+  // Parses "a=1&b=x%20y"; fails on a bad escape or a repeated name.
+  Status parse(std::string_view text);
   // The value of `name` (marking it used), or nullopt when absent.
   std::optional<std::string> take(std::string_view name);
   // "" when every parameter was taken; else a 400 detail naming the first
@@ -48,8 +50,8 @@ struct RequestTarget {
   std::string query;                  // after '?', still encoded (QueryParams::parse it)
 };
 
-// Splits "/path?query" and decodes the path; nullopt (with `why`) when the
-// target is not a path or the path's encoding is broken.
-std::optional<RequestTarget> parse_request_target(std::string_view target, std::string& why);
+// Splits "/path?query" and decodes the path; fails when the target is not a
+// path or the path's encoding is broken.
+Expected<RequestTarget> parse_request_target(std::string_view target);
 
 }  // namespace crosscheck::daemon

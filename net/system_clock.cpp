@@ -1,5 +1,7 @@
 #include "net/system_clock.hpp"
 
+#include "net/http_client.hpp"
+
 #include <chrono>
 
 namespace crosscheck::daemon {
@@ -17,3 +19,12 @@ consensus::WallTime SystemClock::system() const {
 }
 
 }  // namespace crosscheck::daemon
+
+namespace crosscheck::net {
+
+HttpClock real_http_clock() {
+  return HttpClock{[] { return std::chrono::steady_clock::now(); },
+                   [] { return std::chrono::system_clock::now(); }};
+}
+
+}  // namespace crosscheck::net

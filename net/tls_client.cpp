@@ -2,6 +2,7 @@
 
 #include "config/types.hpp"
 
+#include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -9,16 +10,36 @@
 
 namespace crosscheck::net {
 
-boost::system::error_code require_server_identity(SSL* handle, const std::string& host) {
-  auto openssl_error = [] {
-    return boost::system::error_code(static_cast<int>(ERR_get_error()),
-                                     boost::asio::error::get_ssl_category());
-  };
-  const bool host_is_ip = config::IpAddress::parse(host).has_value();
+namespace {
+
+struct X509Free {
+  void operator()(X509* cert) const { X509_free(cert); }
+};
+struct Asn1TimeFree {
+  void operator()(ASN1_TIME* time) const { ASN1_TIME_free(time); }
+};
+
+boost::system::error_code openssl_error() {
+  return boost::system::error_code(static_cast<int>(ERR_get_error()),
+                                   boost::asio::error::get_ssl_category());
+}
+
+}  // namespace
+
+boost::system::error_code set_server_name(SSL* handle, const std::string& host) {
   // SSL_set_tlsext_host_name() spelled out: the macro's C cast trips -Wold-style-cast.
-  if (!host_is_ip && SSL_ctrl(handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                              const_cast<char*>(host.c_str())) != 1) {
+  if (!config::IpAddress::parse(host).has_value() &&
+      SSL_ctrl(handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(host.c_str())) != 1) {
     return openssl_error();
+  }
+  return {};
+}
+
+boost::system::error_code require_server_identity(SSL* handle, const std::string& host) {
+  const bool host_is_ip = config::IpAddress::parse(host).has_value();
+  if (const auto ec = set_server_name(handle, host); ec) {
+    return ec;
   }
   // OpenSSL's own host check also names the failure ("hostname mismatch").
   X509_VERIFY_PARAM* param = SSL_get0_param(handle);
@@ -29,6 +50,21 @@ boost::system::error_code require_server_identity(SSL* handle, const std::string
   }
   SSL_set_verify(handle, SSL_VERIFY_PEER, nullptr);
   return {};
+}
+
+std::optional<int> cert_days_left(SSL* handle, std::chrono::system_clock::time_point now) {
+  const std::unique_ptr<X509, X509Free> leaf{SSL_get1_peer_certificate(handle)};
+  if (!leaf) {
+    return std::nullopt;
+  }
+  const std::unique_ptr<ASN1_TIME, Asn1TimeFree> from{
+      ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(now))};
+  int days = 0;
+  int seconds = 0;
+  if (!from || ASN1_TIME_diff(&days, &seconds, from.get(), X509_get0_notAfter(leaf.get())) != 1) {
+    return std::nullopt;
+  }
+  return days;
 }
 
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {

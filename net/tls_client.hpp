@@ -6,8 +6,9 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <memory>
-
+#include <optional>
 #include <string>
 
 struct ssl_st;
@@ -19,6 +20,14 @@ namespace crosscheck::net {
 // names `host` (or its IP address). Call before the handshake; returns the
 // OpenSSL error when the handle refuses a setting.
 boost::system::error_code require_server_identity(ssl_st* handle, const std::string& host);
+
+// Only SNI (for a name, never an IP literal): a client that does not verify
+// the certificate still says which site it wants.
+boost::system::error_code set_server_name(ssl_st* handle, const std::string& host);
+
+// Days from `now` until the peer's leaf certificate expires (negative once
+// expired); nullopt when the peer sent none.
+std::optional<int> cert_days_left(ssl_st* handle, std::chrono::system_clock::time_point now);
 
 // The client TLS context every outgoing connection uses (probes, gate,
 // peers, sinks): TLS 1.2 or newer, no compression, the system trust store.

@@ -3,29 +3,21 @@
 #include "config/secret_file.hpp"
 #include "consensus/time_format.hpp"
 #include "net/api_client.hpp"
+#include "net/http_client.hpp"
 #include "net/system_clock.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <algorithm>
-#include <cctype>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 namespace crosscheck::daemon {
 namespace {
 
 namespace cs = crosscheck::consensus;
 using std::chrono::milliseconds;
-
-// The path the server sees for base + /v1/peer/votes (ApiClient joins them
-// the same way), which is what gets signed.
-std::string peer_votes_target(const config::Url& base) {
-  std::string prefix = base.target;
-  while (!prefix.empty() && prefix.back() == '/') {
-    prefix.pop_back();
-  }
-  return prefix + std::string(k_peer_votes_path);
-}
 
 cs::Outcome outcome_of(cs::Vote vote) {
   switch (vote) {
@@ -61,34 +53,40 @@ cs::RemoteVote remote_vote(const std::string& node, const PeerVote& vote, millis
   return out;
 }
 
-// One signed GET; the decoded export or why not.
-std::optional<PeerPull> pull_once(const PeerClientOptions& options, const config::PeerConfig& peer,
-                                  const PeerKey& key, ApiClient& client, std::string& why) {
-  const SystemClock clock;
-  const std::string path = peer_votes_target(peer.url);
-  const auto signature = sign_peer_request(options.node, key.key, "GET", path, clock.system());
-  ClientRequest request;
-  request.headers = {{std::string(k_peer_node_header), signature.node},
+// The signed GET of `peer`'s votes, due by `deadline`.
+net::HttpRequest pull_request(const PeerClientOptions& options, const config::PeerConfig& peer,
+                              const PeerKey& key, const cs::WallTime& now,
+                              std::chrono::steady_clock::time_point deadline) {
+  net::HttpRequest request;
+  request.url = peer.url;
+  request.target = api_target(peer.url, k_peer_votes_path);  // what gets signed is what is sent
+  const auto signature = sign_peer_request(options.node, key.key, "GET", request.target, now);
+  request.headers = {{"Accept", "application/json"},
+                     {std::string(k_peer_node_header), signature.node},
                      {std::string(k_peer_timestamp_header), signature.timestamp},
                      {std::string(k_peer_nonce_header), signature.nonce},
                      {std::string(k_peer_signature_header), signature.signature}};
-  const auto started = std::chrono::steady_clock::now();
-  const ApiResult result = client.send(k_peer_votes_path, request);
-  const auto round_trip =
-      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+  // The peer's body cap while reading, not after: a huge answer stops at 1 MiB.
+  request.body_limit = k_peer_body_limit;
+  request.deadline = deadline;
+  return request;
+}
+
+// The decoded export from one pull's answer, or why not.
+Expected<PeerPull> read_pull(const net::HttpResult& result, const config::PeerConfig& peer,
+                             milliseconds timeout) {
   if (!result.ok()) {
-    why = result.error;
-    return std::nullopt;
+    return fail(describe_failure(result, peer.url, timeout, k_peer_body_limit));
   }
   if (result.status != 200) {
-    why = "answered " + std::to_string(result.status) + ": " + result.body.substr(0, 200);
-    return std::nullopt;
+    return fail("answered " + std::to_string(result.status) + ": " + result.body.substr(0, 200));
   }
+  std::string why;
   auto votes = decode_export(result.body, peer.name, why);
   if (!votes) {
-    why = "bad export: " + why;
-    return std::nullopt;
+    return fail("bad export: " + why);
   }
+  const auto round_trip = std::chrono::duration_cast<milliseconds>(result.latency);
   return PeerPull{std::move(*votes), round_trip / 2};
 }
 
@@ -156,76 +154,137 @@ cs::Event reachability_event(const PeerReachability& change, const cs::Instant& 
   return event;
 }
 
-std::optional<std::vector<PeerKey>> load_peer_keys(const std::vector<config::PeerConfig>& peers,
-                                                   std::string& why) {
+Expected<std::vector<PeerKey>> load_peer_keys(const std::vector<config::PeerConfig>& peers) {
   std::vector<PeerKey> keys;
   for (const auto& peer : peers) {
     auto key = config::read_secret_file("key_file", peer.key_file, config::SecretKind::Key);
     if (!key) {
-      why = "peer " + peer.name + ": " + key.error();
-      return std::nullopt;
+      return fail("peer " + peer.name + ": " + key.error());
     }
     keys.push_back(PeerKey{peer.name, std::move(*key)});
   }
   return keys;
 }
 
-PeerClient::PeerClient(PeerClientOptions options) : options_(std::move(options)) {}
+namespace {
+
+// One peer's pulls: a request, then a timer until the next, on the shared
+// io_context. Only the pulling thread touches it.
+class Puller {
+ public:
+  Puller(boost::asio::io_context& io, const PeerClientOptions& options, std::size_t index,
+         const SystemClock& clock, std::uint64_t seed)
+      : options_(options),
+        peer_(options.peers[index]),
+        key_(options.keys[index]),
+        clock_(clock),
+        client_(io, net::HttpClientOptions{{}, {}, true, "crosscheck-peer/" CROSSCHECK_VERSION}),
+        timer_(io),
+        health_(peer_.name, peer_.unreachable_after, clock.now()),
+        random_(seed) {}
+
+  void schedule(milliseconds delay) {
+    if (stopping_) {
+      return;
+    }
+    timer_.expires_after(delay);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && !stopping_) {
+        pull();
+      }
+    });
+  }
+
+  void stop() {
+    stopping_ = true;
+    timer_.cancel();
+    client_.cancel();
+  }
+
+ private:
+  void pull() {
+    const auto deadline = net::real_http_clock().monotonic() + options_.timeout;
+    client_.request(pull_request(options_, peer_, key_, clock_.system(), deadline),
+                    [this](const net::HttpResult& result) { on_result(result); });
+  }
+
+  void on_result(const net::HttpResult& result) {
+    if (stopping_) {
+      return;  // cancelled by stop(): neither a failure nor an answer
+    }
+    auto pull = read_pull(result, peer_, options_.timeout);
+    const std::string why = pull ? std::string() : pull.error();
+    if (auto change = health_.record(pull.ok(), clock_.now(), why)) {
+      options_.on_reachability(std::move(*change));
+    }
+    if (pull) {
+      failures_ = 0;
+      options_.on_pull(std::move(*pull));
+      return schedule(options_.interval);
+    }
+    options_.on_error(peer_.name, why);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    schedule(backoff_delay(++failures_, options_.interval, k_peer_backoff_cap, unit(random_)));
+  }
+
+  const PeerClientOptions& options_;
+  const config::PeerConfig& peer_;
+  const PeerKey& key_;
+  const SystemClock& clock_;
+  net::HttpClient client_;
+  boost::asio::steady_timer timer_;
+  PeerHealth health_;
+  std::mt19937_64 random_;
+  int failures_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+struct PeerClient::Pullers {
+  explicit Pullers(PeerClientOptions client_options) : options(std::move(client_options)) {
+    std::random_device seed;
+    for (std::size_t i = 0; i < options.peers.size(); ++i) {
+      pullers.push_back(std::make_unique<Puller>(
+          io, options, i, clock, (static_cast<std::uint64_t>(seed()) << 32U) | seed()));
+    }
+  }
+
+  PeerClientOptions options;
+  SystemClock clock;
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<Puller>> pullers;  // before io goes away
+};
+
+PeerClient::PeerClient(PeerClientOptions options)
+    : pullers_(std::make_unique<Pullers>(std::move(options))) {}
 
 PeerClient::~PeerClient() {
   stop();
 }
 
 void PeerClient::start() {
-  for (std::size_t i = 0; i < options_.peers.size(); ++i) {
-    threads_.emplace_back([this, i] { pull_loop(i); });
+  if (thread_.joinable() || pullers_->pullers.empty()) {
+    return;
   }
+  for (auto& puller : pullers_->pullers) {
+    puller->schedule(milliseconds{0});
+  }
+  thread_ = std::thread([this] { pullers_->io.run(); });
 }
 
 void PeerClient::stop() {
-  {
-    const std::lock_guard lock(mutex_);
-    stopping_ = true;
+  if (!thread_.joinable()) {
+    return;
   }
-  wake_.notify_all();
-  for (auto& thread : threads_) {
-    if (thread.joinable()) {
-      thread.join();
+  // On the pulling thread: the pullers are only ever touched there. Once
+  // every timer and request has completed, run() returns.
+  boost::asio::post(pullers_->io, [this] {
+    for (auto& puller : pullers_->pullers) {
+      puller->stop();
     }
-  }
-  threads_.clear();
-}
-
-bool PeerClient::wait(milliseconds delay) {
-  std::unique_lock lock(mutex_);
-  return !wake_.wait_for(lock, delay, [this] { return stopping_; });
-}
-
-void PeerClient::pull_loop(std::size_t index) {
-  const auto& peer = options_.peers[index];
-  const SystemClock clock;
-  // The peer's body cap while reading, not after: a huge answer stops at 1 MiB.
-  ApiClient client(peer.url, ApiClientOptions{options_.timeout, {}, false, k_peer_body_limit});
-  PeerHealth health(peer.name, peer.unreachable_after, clock.now());
-  std::mt19937_64 random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  int failures = 0;
-  milliseconds delay{0};
-  while (wait(delay)) {
-    std::string why;
-    auto pull = pull_once(options_, peer, options_.keys[index], client, why);
-    if (auto change = health.record(pull.has_value(), clock.now(), why)) {
-      options_.on_reachability(std::move(*change));
-    }
-    if (pull) {
-      failures = 0;
-      delay = options_.interval;
-      options_.on_pull(std::move(*pull));
-      continue;
-    }
-    options_.on_error(peer.name, why);
-    delay = backoff_delay(++failures, options_.interval, k_peer_backoff_cap, unit(random));
-  }
+  });
+  thread_.join();
 }
 
 }  // namespace crosscheck::daemon

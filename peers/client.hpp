@@ -1,20 +1,20 @@
-// Pulling peers' votes: one thread per configured peer GETs its signed
-// /v1/peer/votes every interval (backoff with full jitter while it fails)
+// Pulling peers' votes: one io_context on one thread runs every peer's
+// puller, each GETting its peer's signed /v1/peer/votes every interval
+// (timers; backoff with full jitter while it fails) through net::HttpClient,
 // and hands decoded exports and reachability changes to callbacks, which the
 // service posts to its own thread. The decisions (backoff, reachability,
 // turning an export into engine input) are pure functions below.
 #pragma once
 
+#include "base/expected.hpp"
 #include "config/config.hpp"
 #include "consensus/engine.hpp"
 #include "peers/auth.hpp"
 #include "peers/protocol.hpp"
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -70,10 +70,9 @@ std::vector<std::string> import_pull(consensus::Engine& engine, const PeerPull& 
 // The escalation (PeerUnreachable) or its resolution (PeerReachable).
 consensus::Event reachability_event(const PeerReachability& change, const consensus::Instant& now);
 
-// Every peer's key_file, read once (trailing whitespace removed); nullopt
-// with `why` when one cannot be read or is empty.
-std::optional<std::vector<PeerKey>> load_peer_keys(const std::vector<config::PeerConfig>& peers,
-                                                   std::string& why);
+// Every peer's key_file, read once (trailing whitespace removed); fails
+// naming the peer when one cannot be read or is empty.
+Expected<std::vector<PeerKey>> load_peer_keys(const std::vector<config::PeerConfig>& peers);
 
 struct PeerClientOptions {
   std::string node;  // this node's name, signed into every request
@@ -81,8 +80,8 @@ struct PeerClientOptions {
   std::chrono::milliseconds timeout{2'000};
   std::vector<config::PeerConfig> peers;
   std::vector<PeerKey> keys;                              // parallel to peers
-  std::function<void(PeerPull)> on_pull;                  // called on a puller thread
-  std::function<void(PeerReachability)> on_reachability;  // called on a puller thread
+  std::function<void(PeerPull)> on_pull;                  // called on the pulling thread
+  std::function<void(PeerReachability)> on_reachability;  // called on the pulling thread
   std::function<void(const std::string&, const std::string&)> on_error;  // peer, why
 };
 
@@ -96,20 +95,15 @@ class PeerClient {
   PeerClient(PeerClient&&) = delete;
   PeerClient& operator=(PeerClient&&) = delete;
 
+  // Starts the pulling thread; every peer's first pull is due at once.
   void start();
-  // Ends every puller (a pull in flight ends within its timeout) and joins.
+  // Cancels every pull in flight and every wait, and joins the thread.
   void stop();
 
  private:
-  void pull_loop(std::size_t index);
-  // Waits `delay` unless stop() comes first; false when stopping.
-  bool wait(std::chrono::milliseconds delay);
-
-  PeerClientOptions options_;
-  std::vector<std::thread> threads_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  struct Pullers;
+  std::unique_ptr<Pullers> pullers_;
+  std::thread thread_;
 };
 
 }  // namespace crosscheck::daemon

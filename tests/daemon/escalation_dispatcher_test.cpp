@@ -4,7 +4,9 @@
 #include "escalation/sinks.hpp"
 
 #include "consensus/time_format.hpp"
+#include "net/system_clock.hpp"
 #include "support/child_process.hpp"
+#include "support/fake_http_server.hpp"
 
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
@@ -13,9 +15,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -264,4 +268,46 @@ TEST_CASE("the exec sink's child inherits none of the daemon's other descriptors
       {"/bin/sh", "-c", "[ ! -e /proc/self/fd/" + std::to_string(inherited) + " ]"}, {}, "", 5s);
   ::close(inherited);
   CHECK(result.ok);
+}
+
+TEST_CASE("every sink delivers on the dispatcher's one thread: webhook, Alertmanager and exec",
+          "[escalation][dispatcher]") {
+  TempDir dir;
+  crosscheck::testing::FakeHttpServer hook;
+  crosscheck::testing::FakeHttpServer alertmanager;
+  // A receiver's long answer is cut, not a failed delivery: only the status counts.
+  hook.set("/hook", crosscheck::testing::FakeResponse::huge_body(std::size_t{1024} * 1024));
+  alertmanager.set("/api/v2/alerts", crosscheck::testing::FakeResponse::with_status(200));
+  crosscheck::config::Config config;
+  config.node.data_dir = dir.path();
+  std::string why;
+  config.escalation.webhook = crosscheck::config::WebhookSink{
+      *crosscheck::config::Url::parse(hook.url("127.0.0.1", "/hook"), &why), {}};
+  config.escalation.alertmanager = crosscheck::config::AlertmanagerSink{
+      *crosscheck::config::Url::parse(alertmanager.url("127.0.0.1", ""), &why), 60s};
+  const auto exec_log = dir.path() / "exec.log";
+  config.escalation.exec = crosscheck::config::ExecSink{
+      {"/bin/sh", "-c", "printf '%s\\n' \"$CROSSCHECK_KEY\" >> \"$0\"", exec_log.string()}};
+  const SystemClock clock;
+  auto dispatcher = make_dispatcher(make_sinks(config), clock, quiet());
+  REQUIRE(dispatcher);
+  dispatcher->submit(alert("k1"));
+  const auto delivered = [&] {
+    const auto counters = dispatcher->counters();
+    return std::all_of(counters.begin(), counters.end(),
+                       [](const auto& entry) { return entry.second.delivered == 1; });
+  };
+  for (int step = 0; step < 500 && !delivered(); ++step) {
+    std::this_thread::sleep_for(10ms);  // polling a condition, bounded at 5 s
+  }
+  CHECK(delivered());
+  dispatcher->stop(1s);
+  CHECK(hook.request_count() == 1);
+  CHECK(alertmanager.request_count() == 1);
+  REQUIRE(alertmanager.last_request());
+  CHECK(alertmanager.last_request()->target == "/api/v2/alerts");
+  std::ifstream in(exec_log);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str() == "k1\n");
 }

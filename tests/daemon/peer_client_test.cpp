@@ -3,8 +3,12 @@
 #include "peers/client.hpp"
 
 #include "support/engine_world.hpp"
+#include "support/fake_http_server.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <mutex>
+#include <thread>
 
 namespace {
 
@@ -102,4 +106,56 @@ TEST_CASE("a vote the peer never observed imports as unknown", "[peers]") {
       world.engine(), pull_from_b(cs::Vote::Up, std::nullopt, milliseconds(1)), world.now());
   world.evaluate();
   CHECK(evidence_of(world.verdict("web"), "oracle-b/hetzner")->vote == cs::Vote::Unknown);
+}
+
+TEST_CASE("every peer is pulled, signed, from one thread; stop() ends a stalled pull at once",
+          "[peers]") {
+  using crosscheck::daemon::PeerClient;
+  using crosscheck::daemon::PeerClientOptions;
+  crosscheck::testing::FakeHttpServer answering;
+  crosscheck::testing::FakeHttpServer stalled;
+  answering.set("/v1/peer/votes", crosscheck::testing::FakeResponse::with_status(401, "{}"));
+  stalled.set("/v1/peer/votes", crosscheck::testing::FakeResponse::stall());
+  PeerClientOptions options;
+  options.node = "oracle-a";
+  options.interval = milliseconds{50};
+  options.timeout = milliseconds{10'000};  // the stalled pull would outlast the test
+  std::string why;
+  for (const auto* server : {&answering, &stalled}) {
+    crosscheck::config::PeerConfig peer;
+    peer.name = server == &answering ? "answering" : "stalled";
+    peer.url = *crosscheck::config::Url::parse(server->url("127.0.0.1", ""), &why);
+    options.peers.push_back(peer);
+    options.keys.push_back({peer.name, "secret"});
+  }
+  std::mutex mutex;
+  std::vector<std::string> errors;
+  options.on_pull = [](const PeerPull&) {};
+  options.on_reachability = [](const crosscheck::daemon::PeerReachability&) {};
+  options.on_error = [&](const std::string& peer, const std::string& reason) {
+    const std::lock_guard lock(mutex);
+    errors.push_back(peer + ": " + reason);
+  };
+  PeerClient client(std::move(options));
+  client.start();
+  // Polls the servers, bounded at 5 s.
+  for (int step = 0; step < 500 && (answering.request_count() < 2 || stalled.request_count() < 1);
+       ++step) {
+    std::this_thread::sleep_for(milliseconds{10});
+  }
+  CHECK(answering.request_count() >= 2);  // retried after its failure, with backoff
+  REQUIRE(stalled.request_count() == 1);
+  const auto seen = answering.last_request();
+  REQUIRE(seen);
+  CHECK(seen->header("X-Crosscheck-Node") == "oracle-a");
+  CHECK_FALSE(seen->header("X-Crosscheck-Signature").empty());
+  const auto stopping = std::chrono::steady_clock::now();
+  client.stop();
+  CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds{5});
+  const std::lock_guard lock(mutex);
+  REQUIRE_FALSE(errors.empty());
+  CHECK(errors.front().rfind("answering: answered 401: {}", 0) == 0);
+  for (const auto& error : errors) {
+    CHECK(error.rfind("stalled", 0) != 0);  // a cancelled pull is not a failure
+  }
 }
