@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,6 +46,10 @@ struct Options {
   // Caps the file at this many pages (PRAGMA max_page_count); 0: no cap.
   // For tests that need a full disk without one.
   std::uint32_t page_limit = 0;
+  // Called on the writer thread with N once every record up to seq N (the
+  // numbers the write calls return) is committed or dropped, each time N
+  // grows. Must not block or call back into the Store: post and return.
+  std::function<void(std::uint64_t)> on_committed;
 };
 
 struct Health {
