@@ -24,6 +24,7 @@ Options sanitized(Options options) {
   options.retention_batch = std::max<std::size_t>(options.retention_batch, 1);
   options.flush_interval = std::max(options.flush_interval, k_shortest);
   options.retention_interval = std::max(options.retention_interval, k_shortest);
+  options.summary_period = std::max(options.summary_period, k_shortest);
   options.retry_min = std::max(options.retry_min, k_shortest);
   options.retry_max = std::max(options.retry_max, options.retry_min);
   options.busy_timeout = std::max(options.busy_timeout, consensus::Duration{0});
@@ -59,7 +60,7 @@ Store::Store(Options options, const consensus::Clock& clock)
       now_(clock.now()),
       page_limit_(options_.page_limit),
       reader_(std::make_unique<Reader>(OpenSpec{path_, options_.busy_timeout, 0})),
-      writer_(std::make_unique<BatchWriter>()),
+      writer_(std::make_unique<BatchWriter>(options_.summary_period)),
       last_retention_(now_.mono) {
   // Opened here, before the writer starts, so that restore() right after
   // construction finds the schema in place.
@@ -289,6 +290,12 @@ void Store::run_writer() noexcept {
     }
   }
   finish_retention(false);
+  // The periods in progress, summarized so far (the next start adds to them).
+  if (!failing_ && writer_->is_open()) {
+    if (auto status = writer_->write_open_summaries(); !status) {
+      mark_failed(path_.string() + ": writing summaries at close: " + status.message);
+    }
+  }
   const std::lock_guard lock(mutex_);
   accepting_ = false;
   health_.dropped += batch.size() + queue_->clear();
@@ -447,9 +454,11 @@ void Store::retention_step() {
     finish_retention(false);
     return;
   }
-  retention_report_.deleted += step.deleted;
-  if (step.deleted > 0) {
-    ++retention_report_.transactions;
+  if (step.summaries) {
+    retention_report_.summaries_deleted += step.deleted;
+  } else {
+    retention_report_.deleted += step.deleted;
+    retention_report_.transactions += step.deleted > 0 ? 1 : 0;
   }
   {
     const std::lock_guard lock(mutex_);

@@ -1,4 +1,5 @@
-// crosscheck's durable memory: observations, current verdicts and their
+// crosscheck's durable memory: what observations carry (each pair's newest,
+// its outcome changes, periodic summaries), current verdicts and their
 // generations, the verdict log, escalations and overrides in one SQLite file
 // (<data_dir>/crosscheck.db, WAL). Callers never wait on the disk and never
 // get an exception from it: write calls only enqueue for one writer thread,
@@ -69,7 +70,8 @@ class Store {
 
   // Committed verdict transitions of `target`, newest first; empty when unreadable.
   std::vector<Transition> history(const std::string& target, std::size_t limit);
-  // Committed observations of `target`, newest first; empty when unreadable.
+  // Committed observations of `target`, newest first: the newest of each
+  // vantage and each outcome change; empty when unreadable.
   std::vector<consensus::Observation> observations(const std::string& target, std::size_t limit);
   // Committed escalations not resolved, oldest first; empty when unreadable.
   std::vector<EscalationRecord> open_escalations();

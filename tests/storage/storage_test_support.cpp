@@ -89,6 +89,12 @@ consensus::Observation observation(const std::string& target, const std::string&
   return result;
 }
 
+consensus::Observation flipping(const std::string& target, const std::string& vantage,
+                                consensus::WallTime at, int i) {
+  return observation(target, vantage, at,
+                     i % 2 == 0 ? consensus::Outcome::Up : consensus::Outcome::Down);
+}
+
 consensus::Verdict verdict(const std::string& target, consensus::VerdictKind kind,
                            std::uint64_t generation, consensus::WallTime at) {
   consensus::Verdict result;

@@ -36,6 +36,11 @@ consensus::Observation observation(const std::string& target, const std::string&
                                    consensus::WallTime at,
                                    consensus::Outcome outcome = consensus::Outcome::Up);
 
+// The `i`-th of a series whose outcome flips every time (up when even):
+// each one is an outcome change, so storage keeps every one of them.
+consensus::Observation flipping(const std::string& target, const std::string& vantage,
+                                consensus::WallTime at, int i);
+
 consensus::Verdict verdict(const std::string& target, consensus::VerdictKind kind,
                            std::uint64_t generation, consensus::WallTime at);
 
