@@ -101,13 +101,26 @@ CREATE TABLE latest_observations (
   answers TEXT NOT NULL,
   PRIMARY KEY (target, vantage)
 );
+-- Each pair's newest, found by skipping from pair to pair along the index
+-- (two seeks per pair), not by visiting every row: a file that stored every
+-- observation may hold billions of them, and this runs before start-up ends.
+WITH RECURSIVE pairs (target, vantage) AS (
+  SELECT target, vantage FROM (SELECT target, vantage FROM observations
+                               ORDER BY target, vantage LIMIT 1)
+  UNION ALL
+  SELECT (SELECT o.target FROM observations AS o WHERE (o.target, o.vantage) > (p.target, p.vantage)
+          ORDER BY o.target, o.vantage LIMIT 1),
+         (SELECT o.vantage FROM observations AS o WHERE (o.target, o.vantage) > (p.target, p.vantage)
+          ORDER BY o.target, o.vantage LIMIT 1)
+  FROM pairs AS p WHERE p.target IS NOT NULL)
 INSERT INTO latest_observations
 SELECT o.target, o.vantage, o.t_wall, o.outcome, o.layer, o.last_known_good, o.latency_ms,
        o.detail, o.answers
-FROM observations AS o
-WHERE o.id = (SELECT newest.id FROM observations AS newest
-              WHERE newest.target = o.target AND newest.vantage = o.vantage
-              ORDER BY newest.t_wall DESC, newest.id DESC LIMIT 1);
+FROM pairs AS p JOIN observations AS o
+  ON o.id = (SELECT newest.id FROM observations AS newest
+             WHERE newest.target = p.target AND newest.vantage = p.vantage
+             ORDER BY newest.t_wall DESC, newest.id DESC LIMIT 1)
+WHERE p.target IS NOT NULL;
 
 CREATE TABLE observation_summaries (
   target TEXT NOT NULL,

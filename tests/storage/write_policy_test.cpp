@@ -124,3 +124,38 @@ TEST_CASE("a period summarized in two parts, before a stop and after a start, ad
   CHECK(rows(dir, "observation_summaries") == 1);
   CHECK(query_integer(dir.database(), "SELECT up FROM observation_summaries") == 6);
 }
+
+TEST_CASE(
+    "retention deletes summaries of periods over before the window, except what an open "
+    "escalation is about",
+    "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = minute_summaries(dir);
+  options.retention = 1h;
+  Store store(options, clock);
+  // db and web probed once a minute for the last three hours: a summary each minute.
+  for (int i = 180; i >= 0; --i) {
+    store.record_observation(observation("db", "quad9", k_start - i * 1min));
+    store.record_observation(observation("web", "quad9", k_start - i * 1min));
+  }
+  // db has been disputed for two hours.
+  store.record_event(
+      escalation(consensus::EventKind::DisputeOpened, "dispute/db/2", "db", k_start - 2h));
+  REQUIRE(store.flush(5s));
+  const auto cutoff = std::to_string(to_ms(k_start - 1h));
+  const auto opened = std::to_string(to_ms(k_start - 2h));
+  REQUIRE(rows(dir, "observation_summaries", "target = 'web' AND period_end < " + cutoff) > 0);
+
+  const auto report = store.run_retention_now();
+  CHECK(report.completed);
+  CHECK(rows(dir, "observation_summaries", "target = 'web' AND period_end < " + cutoff) == 0);
+  // 180 minutes summarized (the current one is in progress); those that
+  // ended before the cutoff went: the last 60, and the one ending at it, stay.
+  CHECK(rows(dir, "observation_summaries", "target = 'web'") == 61);
+  CHECK(rows(dir, "observation_summaries", "target = 'db' AND period_end < " + opened) == 0);
+  CHECK(rows(dir, "observation_summaries", "target = 'db' AND period_end >= " + opened) == 121);
+  CHECK(report.summaries_deleted == (180 - 61) + (180 - 121));
+  // The newest observation of each pair is never touched.
+  CHECK(rows(dir, "latest_observations") == 2);
+}
