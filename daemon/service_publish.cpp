@@ -86,7 +86,9 @@ void Service::on_committed(std::uint64_t seq) {
 
 void Service::apply(CommitGate::Release release) {
   if (release.snapshot) {
-    if (release.snapshot_undurable == Undurable::Overdue && !publish_late_) {
+    const bool late = release.snapshot_undurable == Undurable::Overdue ||
+                      release.snapshot_undurable == Undurable::Forced;
+    if (late && !publish_late_) {
       log_->warn(
           "storage did not commit within {} ms; publishing what is not yet durable",
           std::chrono::duration_cast<std::chrono::milliseconds>(CommitPatience{}.snapshot).count());

@@ -77,7 +77,9 @@ class Store {
   std::vector<EscalationRecord> open_escalations();
 
   // Waits up to `timeout` until every record enqueued before the call is
-  // committed (or dropped); false on timeout, e.g. while degraded.
+  // committed (or dropped); false on timeout, e.g. while degraded. Blocks:
+  // for start-up, stop and tests; a loop that must not wait listens to
+  // Options::on_committed instead.
   bool flush(std::chrono::milliseconds timeout);
   // Runs one full retention pass on the writer at the clock's current time
   // and waits for it (bounded); for tests and operators.
