@@ -281,9 +281,9 @@ void Service::handle_event(const cs::Event& event) {
       written(store_->record_verdict(gone, true));
     }
     auto& history = history_[event.target];
-    history.push_front(TransitionView{event.generation, event.at.wall, event.verdict, event.held,
-                                      verdict ? verdict->reason_code : cs::ReasonCode::Quorum,
-                                      event.reason});
+    history.push_front(TransitionView{
+        event.generation, event.at.wall, event.verdict, event.held,
+        verdict != nullptr ? verdict->reason_code : cs::ReasonCode::Quorum, event.reason});
     if (history.size() > k_history_per_target) {
       history.pop_back();
     }

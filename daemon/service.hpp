@@ -136,7 +136,7 @@ class Service final : public ApiActions {
   // Storage's writer says "committed up to `seq`" (posted to the service thread).
   void on_committed(std::uint64_t seq);
   // Carries out what the gate lets out: publish, answer, send to the sinks.
-  void apply(CommitGate::Release release);
+  void apply(const CommitGate::Release& release);
   // A record the API must not show before it is committed was enqueued as `seq`.
   void written(std::uint64_t seq) { needed_seq_ = std::max(needed_seq_, seq); }
   bool storage_degraded() const;

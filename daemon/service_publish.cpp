@@ -84,7 +84,7 @@ void Service::on_committed(std::uint64_t seq) {
   apply(gate_.committed(seq));
 }
 
-void Service::apply(CommitGate::Release release) {
+void Service::apply(const CommitGate::Release& release) {
   if (release.snapshot) {
     const bool late = release.snapshot_undurable == Undurable::Overdue ||
                       release.snapshot_undurable == Undurable::Forced;
@@ -102,7 +102,7 @@ void Service::apply(CommitGate::Release release) {
       notifier_.ready(status_line(*release.snapshot));
     }
   }
-  for (auto& [answer, durable] : release.answers) {
+  for (const auto& [answer, durable] : release.answers) {
     answer(durable);
   }
   if (release.alerts.empty()) {
