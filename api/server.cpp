@@ -154,10 +154,9 @@ ApiServer::~ApiServer() {
   }
 }
 
-bool ApiServer::start(std::string& why) {
+Status ApiServer::start() {
   if (impl_->started) {
-    why = "the API server was already started";
-    return false;
+    return fail("the API server was already started");
   }
   const ApiServerOptions& options = impl_->shared->options;
   const tcp::endpoint endpoint = net::tcp_endpoint(options.listen.address, options.listen.port);
@@ -178,9 +177,9 @@ bool ApiServer::start(std::string& why) {
     local = acceptor.local_endpoint(ec);
   }
   if (ec) {
-    why = options.listen.to_string() + ": " + ec.message();
+    std::string why = options.listen.to_string() + ": " + ec.message();
     acceptor.close(ec);
-    return false;
+    return fail(std::move(why));
   }
   impl_->bound = config::Endpoint{net::from_asio(local.address()), local.port()};
   rlimit open_files{};
@@ -201,7 +200,7 @@ bool ApiServer::start(std::string& why) {
       }
     }
   });
-  return true;
+  return {};
 }
 
 void ApiServer::stop() {

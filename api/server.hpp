@@ -6,6 +6,7 @@
 #include "api/actions.hpp"
 #include "api/counters.hpp"
 #include "api/router.hpp"
+#include "base/expected.hpp"
 #include "config/types.hpp"
 #include "snapshot/hub.hpp"
 
@@ -80,9 +81,9 @@ class ApiServer {
   ApiServer(ApiServer&&) = delete;
   ApiServer& operator=(ApiServer&&) = delete;
 
-  // Binds and listens on options.listen and starts the server thread; false
-  // with `why` when it cannot (address in use, not ours, already started).
-  bool start(std::string& why);
+  // Binds and listens on options.listen and starts the server thread; an
+  // Error when it cannot (address in use, not ours, already started).
+  Status start();
   // Closes the listener and every connection, forgets pending watches and
   // joins the thread. Idempotent; ApiActions completing later are dropped.
   void stop();

@@ -1,5 +1,7 @@
 #include "daemon/reload.hpp"
 
+#include "config/secret_file.hpp"
+
 namespace crosscheck::daemon {
 
 namespace {
@@ -53,6 +55,18 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
     }
   }
   return plan;
+}
+
+Expected<std::optional<std::string>> read_api_token(
+    const std::optional<std::filesystem::path>& file) {
+  if (!file) {
+    return std::optional<std::string>{};
+  }
+  auto secret = config::read_secret_file("api.token_file", *file, config::SecretKind::BearerToken);
+  if (!secret) {
+    return fail(secret.error());
+  }
+  return std::optional<std::string>{std::move(*secret)};
 }
 
 }  // namespace crosscheck::daemon

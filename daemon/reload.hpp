@@ -2,9 +2,12 @@
 // Pure: two validated configs in, a plan out.
 #pragma once
 
+#include "base/expected.hpp"
 #include "config/config.hpp"
 #include "consensus/engine.hpp"
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +28,10 @@ struct ReloadPlan {
 };
 
 ReloadPlan plan_reload(const config::Config& running, const config::Config& next);
+
+// The API token from api.token_file: nullopt when none is configured
+// (writes disabled); an error when the configured file cannot be used.
+Expected<std::optional<std::string>> read_api_token(
+    const std::optional<std::filesystem::path>& file);
 
 }  // namespace crosscheck::daemon

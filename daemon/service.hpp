@@ -10,12 +10,15 @@
 #include "consensus/engine.hpp"
 #include "daemon/notify.hpp"
 #include "net/system_clock.hpp"
+#include "snapshot/commit_gate.hpp"
 #include "snapshot/hub.hpp"
 #include "snapshot/snapshot.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
 
 #include <deque>
 #include <filesystem>
@@ -106,7 +109,8 @@ class Service final : public ApiActions {
   // Resolves peer_unreachable escalations of peers no longer configured.
   void resolve_gone_peers();
   void start_prober();
-  // SIGHUP: validate the whole file, then apply it at once or not at all.
+  // Reload (service_reload.cpp). SIGHUP: validate the whole file, then
+  // apply it at once or not at all.
   void reload();
   // Rebuilds target_index_ and the readiness bookkeeping for config_.
   void index_config();
@@ -115,21 +119,35 @@ class Service final : public ApiActions {
   void resolve_config_escalation(const std::string& why);
   // `epoch`: which prober sent it (prober_epoch_ when the current one).
   void on_report(const probes::ProbeReport& report, std::uint64_t epoch);
-  void evaluate();
+  // Judges every target and publishes; `answers` run once that snapshot is out.
+  void evaluate(std::vector<CommitGate::Answer> answers = {});
   void handle_event(const consensus::Event& event);
-  // Hands the escalation messages of committed events to the sinks (all of
-  // them when `committed`; anyway when storage is degraded or the commit is
-  // overdue). publish() calls it after its flush.
-  void release_alerts(bool committed);
-  // Publishes a snapshot once what it shows is committed (bounded wait; at
-  // once while storage is degraded). True when it is durable.
-  bool publish();
+  // Publication (service_publish.cpp). Builds a snapshot and hands it to the
+  // gate, which publishes it once storage has committed what it shows (or
+  // past the patience, or at once while storage is degraded); `answers` run
+  // then. Never waits on the disk.
+  void publish(std::vector<CommitGate::Answer> answers = {});
+  // Start-up: the first snapshot, out before the API starts (a bounded wait
+  // for storage; the prober is not running yet).
+  void publish_first();
+  // Stop: a bounded wait for storage, then what the gate still holds.
+  void publish_last();
+  std::shared_ptr<Snapshot> build_snapshot();
+  // Storage's writer says "committed up to `seq`" (posted to the service thread).
+  void on_committed(std::uint64_t seq);
+  // Carries out what the gate lets out: publish, answer, send to the sinks.
+  void apply(const CommitGate::Release& release);
+  // A record the API must not show before it is committed was enqueued as `seq`.
+  void written(std::uint64_t seq) { needed_seq_ = std::max(needed_seq_, seq); }
+  bool storage_degraded() const;
+  static const char* version();
   void arm_evaluation();
   void watch_signals();
   // Peers (service_peers.cpp): (re)starts pulling with `keys` and hands them
   // to the API's verifier; stops pulling when no peer is configured.
   void start_peers(std::vector<PeerKey> keys);
   void on_peer_pull(const PeerPull& pull);
+  // API actions (service_actions.cpp).
   void finish_recheck(const std::string& target, int status);
   // After a reload: rechecks in flight ran on the retired prober, whose
   // results are dropped; they start again on the new one.
@@ -168,11 +186,11 @@ class Service final : public ApiActions {
   static constexpr std::size_t k_history_per_target = 200;
 
   std::vector<EscalationView> escalations_;  // open ones
-  // Escalation messages whose events storage has not committed yet, oldest
-  // first, and since when the oldest waits: no sink sees an event before
-  // its row is in the database (release_alerts()).
-  std::vector<Alert> unsent_alerts_;
-  std::optional<consensus::MonoTime> unsent_since_;
+  // Snapshots, answers and escalation messages waiting for storage to
+  // commit what they show: no sink sees an event before its row is in the
+  // database, and the API shows nothing a crash can take back.
+  CommitGate gate_;
+  std::uint64_t needed_seq_ = 0;  // the newest record the next snapshot must wait for
   std::int64_t next_escalation_id_ = 1;
   std::map<std::string, std::deque<TransitionView>> history_;
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
@@ -183,10 +201,8 @@ class Service final : public ApiActions {
   std::vector<bool> pair_seen_;  // by target index * vantages + vantage index, until ready
   ProbeStats probe_stats_;       // for /metrics, copied into each snapshot
   bool ready_ = false;
-  // Records enqueued since the last committed publish(): verdicts, escalations,
-  // acks, overrides. The API must not show them before they are committed.
-  bool unpersisted_ = false;
-  bool publish_flush_late_ = false;  // the last publish() gave up waiting (logged once)
+  bool ready_announced_ = false;  // READY=1 sent with the first ready snapshot
+  bool publish_late_ = false;     // snapshots go out undurable (logged once)
   consensus::MonoTime started_;
 };
 

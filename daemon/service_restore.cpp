@@ -8,6 +8,7 @@
 #include "storage/store.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include <set>
 
@@ -65,6 +66,11 @@ void Service::restore() {
   storage::Options store_options;
   store_options.data_dir = config_->node.data_dir;
   store_options.retention = config_->storage.retention;
+  // The writer thread tells the service loop what it committed; the gate
+  // then lets out what waited for it (service_publish.cpp).
+  store_options.on_committed = [this](std::uint64_t seq) {
+    boost::asio::post(io_, [this, seq] { on_committed(seq); });
+  };
   store_ = std::make_unique<storage::Store>(store_options, clock_);
   auto state = store_->restore();
   if (!state) {
@@ -89,7 +95,7 @@ void Service::restore() {
       // Removed while the daemon was stopped: the override went with it (as
       // a reload's removal clears it). Kept, a reload that adds the target
       // back shows none, and the next restart would bring it back unseen.
-      store_->clear_override(target);
+      written(store_->clear_override(target));
       log_->info("override of {} dropped: the target is no longer configured", target);
     }
   }

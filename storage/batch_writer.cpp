@@ -2,7 +2,9 @@
 
 #include "storage/codec.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <string_view>
 #include <utility>
 
@@ -38,10 +40,62 @@ ON CONFLICT (target) DO UPDATE SET
   fresh = excluded.fresh
 )sql";
 
-constexpr std::string_view k_insert_observation = R"sql(
+// An observation is a change (kept in `observations`) when the pair's
+// newest one so far had another outcome or failing layer, or there is none.
+// Example: up, up, down (dns), down (dns), up stores the first up, the
+// first down and the last up; the others only replace the pair's newest.
+constexpr std::string_view k_insert_change = R"sql(
 INSERT INTO observations (target, vantage, t_wall, outcome, layer, last_known_good,
                           latency_ms, detail, answers)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+WHERE NOT EXISTS (SELECT 1 FROM latest_observations
+                  WHERE target = ?1 AND vantage = ?2 AND outcome = ?4 AND layer = ?5)
+)sql";
+
+constexpr std::string_view k_upsert_latest = R"sql(
+INSERT INTO latest_observations (target, vantage, t_wall, outcome, layer, last_known_good,
+                                 latency_ms, detail, answers)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (target, vantage) DO UPDATE SET
+  t_wall = excluded.t_wall, outcome = excluded.outcome, layer = excluded.layer,
+  last_known_good = excluded.last_known_good, latency_ms = excluded.latency_ms,
+  detail = excluded.detail, answers = excluded.answers
+WHERE excluded.t_wall >= latest_observations.t_wall
+)sql";
+
+// A period summarized twice (the part before a stop and the part after
+// the next start) adds the counts; the quantiles are those of the part
+// with more `up` observations (quantiles cannot be merged exactly).
+constexpr std::string_view k_upsert_summary = R"sql(
+INSERT INTO observation_summaries (target, vantage, period_start, period_end, up, down,
+                                   observer_error, p50_ms, p90_ms, p99_ms)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+ON CONFLICT (target, vantage, period_start) DO UPDATE SET
+  p50_ms = CASE WHEN excluded.up > observation_summaries.up THEN excluded.p50_ms
+                ELSE observation_summaries.p50_ms END,
+  p90_ms = CASE WHEN excluded.up > observation_summaries.up THEN excluded.p90_ms
+                ELSE observation_summaries.p90_ms END,
+  p99_ms = CASE WHEN excluded.up > observation_summaries.up THEN excluded.p99_ms
+                ELSE observation_summaries.p99_ms END,
+  up = observation_summaries.up + excluded.up,
+  down = observation_summaries.down + excluded.down,
+  observer_error = observation_summaries.observer_error + excluded.observer_error
+)sql";
+
+// Summaries of periods that ended before the cutoff, with the same
+// protection as observations: none about a target (or vantage) whose open
+// escalation began before the period ended.
+constexpr std::string_view k_delete_expired_summaries = R"sql(
+DELETE FROM observation_summaries WHERE rowid IN (
+  SELECT s.rowid FROM observation_summaries AS s
+  WHERE s.period_end < ?1
+    AND NOT EXISTS (SELECT 1 FROM escalations AS e
+                    WHERE e.target = s.target AND e.resolved_at IS NULL
+                      AND e.opened_at <= s.period_end)
+    AND NOT EXISTS (SELECT 1 FROM escalations AS e
+                    WHERE e.target = '' AND e.vantage = s.vantage AND e.resolved_at IS NULL
+                      AND e.opened_at <= s.period_end)
+  LIMIT ?2)
 )sql";
 
 constexpr std::string_view k_append_transition = R"sql(
@@ -98,6 +152,25 @@ bool links_to_verdict(consensus::EventKind kind) {
          kind == consensus::EventKind::BlastRadiusHeld;
 }
 
+// The nearest-rank quantile `q` of sorted `values`; nullopt when empty.
+std::optional<double> quantile(const std::vector<float>& sorted, double q) {
+  if (sorted.empty()) {
+    return std::nullopt;
+  }
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  // Microseconds: what a float keeps of 0.504 ms is 0.50400000810623.
+  constexpr double k_per_ms = 1000.0;
+  return std::round(sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1] * k_per_ms) /
+         k_per_ms;
+}
+
+Statement& bind_optional_real(Statement& statement, int index, std::optional<double> value) {
+  if (value) {
+    return statement.bind(index, *value);
+  }
+  return statement.bind_null(index);
+}
+
 Statement& bind_optional_kind(Statement& statement, int index,
                               const std::optional<consensus::VerdictKind>& kind) {
   if (kind) {
@@ -108,13 +181,19 @@ Statement& bind_optional_kind(Statement& statement, int index,
 
 }  // namespace
 
+BatchWriter::BatchWriter(consensus::Duration summary_period)
+    : summary_period_(std::max(summary_period, consensus::Duration{1})) {}
+
 Status BatchWriter::open(const OpenSpec& spec) {
   close();
   if (auto status = open_for_writing(spec, connection_); !status) {
     return status;
   }
-  const std::array<std::pair<Statement*, std::string_view>, 12> statements{{
-      {&insert_observation_, k_insert_observation},
+  const std::array<std::pair<Statement*, std::string_view>, 15> statements{{
+      {&insert_observation_, k_insert_change},
+      {&upsert_latest_, k_upsert_latest},
+      {&upsert_summary_, k_upsert_summary},
+      {&delete_expired_summaries_, k_delete_expired_summaries},
       {&upsert_verdict_, k_upsert_verdict},
       {&append_transition_, k_append_transition},
       {&open_escalation_, k_open_escalation},
@@ -141,9 +220,10 @@ Status BatchWriter::open(const OpenSpec& spec) {
 void BatchWriter::close() {
   // Statements first: a connection closes only after its statements finalize.
   for (auto* statement :
-       {&insert_observation_, &upsert_verdict_, &append_transition_, &open_escalation_,
-        &link_escalation_, &resolve_escalation_, &unlink_escalation_, &acknowledge_, &set_override_,
-        &clear_override_, &find_expired_, &delete_observation_}) {
+       {&insert_observation_, &upsert_latest_, &upsert_summary_, &delete_expired_summaries_,
+        &upsert_verdict_, &append_transition_, &open_escalation_, &link_escalation_,
+        &resolve_escalation_, &unlink_escalation_, &acknowledge_, &set_override_, &clear_override_,
+        &find_expired_, &delete_observation_}) {
     *statement = Statement{};
   }
   connection_.close();
@@ -159,6 +239,7 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
   if (outcome.status = transaction.begin(); !outcome.status) {
     return outcome;
   }
+  staged_.clear();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     outcome.status =
         std::visit([this](const auto& record) { return apply(record); }, batch[i].record);
@@ -166,14 +247,24 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
       if (!sqlite::is_environmental(outcome.status.code)) {
         outcome.refused = i;
       }
+      staged_.clear();
       return outcome;  // the transaction rolls back
     }
   }
   outcome.status = transaction.commit();
+  if (outcome.status) {
+    for (auto& [pair, tally] : staged_) {
+      tallies_[pair] = std::move(tally);
+    }
+  }
+  staged_.clear();
   return outcome;
 }
 
 RetentionStep BatchWriter::delete_expired(RetentionCursor& cursor, std::size_t limit) {
+  if (cursor.observations_done) {
+    return delete_expired_summaries(cursor, limit);
+  }
   RetentionStep step;
   sqlite::Transaction transaction(connection_);
   if (step.status = transaction.begin(); !step.status) {
@@ -200,7 +291,8 @@ RetentionStep BatchWriter::delete_expired(RetentionCursor& cursor, std::size_t l
     return step;
   }
   step.deleted = expired.size();
-  step.finished = expired.size() < limit;
+  // Observations first, then summaries: the pass is finished after both.
+  cursor.observations_done = expired.size() < limit;
   if (!expired.empty()) {
     cursor.after_id = expired.back().first;
     cursor.after_t_wall = expired.back().second;
@@ -208,17 +300,120 @@ RetentionStep BatchWriter::delete_expired(RetentionCursor& cursor, std::size_t l
   return step;
 }
 
+RetentionStep BatchWriter::delete_expired_summaries(const RetentionCursor& cursor,
+                                                    std::size_t limit) {
+  RetentionStep step;
+  step.summaries = true;
+  sqlite::Transaction transaction(connection_);
+  if (step.status = transaction.begin(); !step.status) {
+    return step;
+  }
+  step.status = delete_expired_summaries_.bind(1, to_millis(cursor.cutoff))
+                    .bind(2, static_cast<std::int64_t>(limit))
+                    .run();
+  if (!step.status) {
+    return step;
+  }
+  const auto deleted = static_cast<std::uint64_t>(connection_.changes());
+  if (step.status = transaction.commit(); !step.status) {
+    return step;
+  }
+  step.deleted = deleted;
+  step.finished = deleted < limit;
+  return step;
+}
+
 Status BatchWriter::apply(const consensus::Observation& observation) {
-  return insert_observation_.bind(1, observation.target)
-      .bind(2, observation.vantage)
-      .bind(3, to_millis(observation.at.wall))
-      .bind(4, consensus::to_string(observation.outcome))
-      .bind(5, consensus::to_string(observation.layer))
-      .bind(6, consensus::to_string(observation.last_known_good))
-      .bind(7, observation.latency_ms)
-      .bind(8, observation.detail)
-      .bind(9, answers_to_json(observation.answers))
-      .run();
+  // The change first: it compares with the pair's newest before this one.
+  for (auto* statement : {&insert_observation_, &upsert_latest_}) {
+    statement->bind(1, observation.target)
+        .bind(2, observation.vantage)
+        .bind(3, to_millis(observation.at.wall))
+        .bind(4, consensus::to_string(observation.outcome))
+        .bind(5, consensus::to_string(observation.layer))
+        .bind(6, consensus::to_string(observation.last_known_good))
+        .bind(7, observation.latency_ms)
+        .bind(8, observation.detail)
+        .bind(9, answers_to_json(observation.answers));
+    if (auto status = statement->run(); !status) {
+      return status;
+    }
+  }
+  return tally(observation);
+}
+
+Status BatchWriter::tally(const consensus::Observation& observation) {
+  const auto period = summary_period_.count();
+  const auto at = to_millis(observation.at.wall);
+  // Floor division: a period starts at a multiple of its length.
+  const auto start = at >= 0 ? at / period * period : (at - period + 1) / period * period;
+  Pair pair{observation.target, observation.vantage};
+  auto staged = staged_.find(pair);
+  if (staged == staged_.end()) {
+    const auto committed = tallies_.find(pair);
+    staged = staged_.emplace(pair, committed != tallies_.end() ? committed->second : PeriodTally{})
+                 .first;
+  }
+  auto& current = staged->second;
+  if (current.period_start != start) {
+    // The pair's period ended: its summary is written with this batch.
+    if (auto status = write_summary(pair, current); !status) {
+      return status;
+    }
+    current = PeriodTally{};
+    current.period_start = start;
+  }
+  switch (observation.outcome) {
+    case consensus::Outcome::Up:
+      ++current.up;
+      current.up_latencies_ms.push_back(static_cast<float>(observation.latency_ms));
+      break;
+    case consensus::Outcome::Down:
+      ++current.down;
+      break;
+    default:
+      ++current.observer_error;
+      break;
+  }
+  return {};
+}
+
+Status BatchWriter::write_summary(const Pair& pair, PeriodTally& tally) {
+  if (tally.empty()) {
+    return {};
+  }
+  std::sort(tally.up_latencies_ms.begin(), tally.up_latencies_ms.end());
+  upsert_summary_.bind(1, pair.first)
+      .bind(2, pair.second)
+      .bind(3, tally.period_start)
+      .bind(4, tally.period_start + summary_period_.count())
+      .bind(5, tally.up)
+      .bind(6, tally.down)
+      .bind(7, tally.observer_error);
+  bind_optional_real(upsert_summary_, 8, quantile(tally.up_latencies_ms, 0.5));
+  bind_optional_real(upsert_summary_, 9, quantile(tally.up_latencies_ms, 0.9));
+  bind_optional_real(upsert_summary_, 10, quantile(tally.up_latencies_ms, 0.99));
+  return upsert_summary_.run();
+}
+
+Status BatchWriter::write_open_summaries() {
+  if (tallies_.empty() || !is_open()) {
+    return {};
+  }
+  sqlite::Transaction transaction(connection_);
+  if (auto status = transaction.begin(); !status) {
+    return status;
+  }
+  for (auto& [pair, tally] : tallies_) {
+    if (auto status = write_summary(pair, tally); !status) {
+      return status;
+    }
+  }
+  if (auto status = transaction.commit(); !status) {
+    return status;
+  }
+  tallies_.clear();
+  return {};
 }
 
 Status BatchWriter::apply(const VerdictRecord& verdict) {

@@ -59,9 +59,16 @@ SELECT target, generation, at, kind, held, reason_code, reason, votes FROM verdi
 WHERE target = ?1 ORDER BY id DESC LIMIT ?2
 )sql";
 
+// The pair's newest and its changes; UNION drops the newest's copy when it
+// was a change too.
 constexpr std::string_view k_observations = R"sql(
 SELECT target, vantage, t_wall, outcome, layer, last_known_good, latency_ms, detail, answers
-FROM observations WHERE target = ?1 ORDER BY t_wall DESC, id DESC LIMIT ?2
+FROM (SELECT target, vantage, t_wall, outcome, layer, last_known_good, latency_ms, detail, answers
+      FROM latest_observations WHERE target = ?1
+      UNION
+      SELECT target, vantage, t_wall, outcome, layer, last_known_good, latency_ms, detail, answers
+      FROM observations WHERE target = ?1)
+ORDER BY t_wall DESC, vantage LIMIT ?2
 )sql";
 
 std::int64_t as_limit(std::size_t limit) {

@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 1> k_migrations{
+constexpr std::array<std::string_view, 2> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -82,6 +82,61 @@ CREATE TABLE overrides (
   expires_at INTEGER NOT NULL
 );
 )sql",
+    // 2: store what carries information. `observations` now holds only the
+    // observations whose outcome or failing layer differs from the pair's
+    // previous one; `latest_observations` the newest of each pair, replaced
+    // in place; `observation_summaries` one row per pair and period (counts
+    // by outcome, latency quantiles of the `up` ones). Rows written before
+    // stay in `observations` until retention removes them.
+    R"sql(
+CREATE TABLE latest_observations (
+  target TEXT NOT NULL,
+  vantage TEXT NOT NULL,
+  t_wall INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  layer TEXT NOT NULL,
+  last_known_good TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  detail TEXT NOT NULL,
+  answers TEXT NOT NULL,
+  PRIMARY KEY (target, vantage)
+);
+-- Each pair's newest, found by skipping from pair to pair along the index
+-- (two seeks per pair), not by visiting every row: a file that stored every
+-- observation may hold billions of them, and this runs before start-up ends.
+WITH RECURSIVE pairs (target, vantage) AS (
+  SELECT target, vantage FROM (SELECT target, vantage FROM observations
+                               ORDER BY target, vantage LIMIT 1)
+  UNION ALL
+  SELECT (SELECT o.target FROM observations AS o WHERE (o.target, o.vantage) > (p.target, p.vantage)
+          ORDER BY o.target, o.vantage LIMIT 1),
+         (SELECT o.vantage FROM observations AS o WHERE (o.target, o.vantage) > (p.target, p.vantage)
+          ORDER BY o.target, o.vantage LIMIT 1)
+  FROM pairs AS p WHERE p.target IS NOT NULL)
+INSERT INTO latest_observations
+SELECT o.target, o.vantage, o.t_wall, o.outcome, o.layer, o.last_known_good, o.latency_ms,
+       o.detail, o.answers
+FROM pairs AS p JOIN observations AS o
+  ON o.id = (SELECT newest.id FROM observations AS newest
+             WHERE newest.target = p.target AND newest.vantage = p.vantage
+             ORDER BY newest.t_wall DESC, newest.id DESC LIMIT 1)
+WHERE p.target IS NOT NULL;
+
+CREATE TABLE observation_summaries (
+  target TEXT NOT NULL,
+  vantage TEXT NOT NULL,
+  period_start INTEGER NOT NULL,
+  period_end INTEGER NOT NULL,
+  up INTEGER NOT NULL,
+  down INTEGER NOT NULL,
+  observer_error INTEGER NOT NULL,
+  p50_ms REAL,
+  p90_ms REAL,
+  p99_ms REAL,
+  PRIMARY KEY (target, vantage, period_start)
+);
+CREATE INDEX observation_summaries_by_time ON observation_summaries (period_end);
+)sql",
 };
 
 sqlite::Status fail(std::string message, int code = SQLITE_ERROR) {
@@ -128,6 +183,10 @@ sqlite::Status check_not_newer(const std::filesystem::path& path, std::int64_t v
 
 int schema_version() {
   return static_cast<int>(k_migrations.size());
+}
+
+std::string_view migration_sql(int version) {
+  return k_migrations.at(static_cast<std::size_t>(version - 1));
 }
 
 sqlite::Status open_for_writing(const OpenSpec& spec, sqlite::Connection& out) {

@@ -8,11 +8,15 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <string_view>
 
 namespace crosscheck::storage {
 
 // The schema version this build writes; the number of migrations.
 int schema_version();
+// The SQL of migration `version` (1-based), which takes a file from
+// `version - 1` to `version`: tests build files of older versions with it.
+std::string_view migration_sql(int version);
 
 // What to open: the file, how long to wait for a lock, and an optional cap
 // on the file's size in pages (PRAGMA max_page_count; 0 means none).

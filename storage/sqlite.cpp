@@ -149,6 +149,10 @@ bool Connection::is_read_only() const {
   return db_ != nullptr && sqlite3_db_readonly(db_.get(), "main") == 1;
 }
 
+std::int64_t Connection::changes() const {
+  return sqlite3_changes64(db_.get());
+}
+
 bool Connection::in_transaction() const {
   return db_ != nullptr && sqlite3_get_autocommit(db_.get()) == 0;
 }

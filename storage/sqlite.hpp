@@ -56,6 +56,8 @@ class Connection {
   Status query_text(std::string_view sql, std::string& out);
   // True when SQLite could only open the file read-only (file system or permissions).
   bool is_read_only() const;
+  // Rows the latest INSERT, UPDATE or DELETE changed.
+  std::int64_t changes() const;
   // True while a transaction is open on this connection.
   bool in_transaction() const;
   void set_busy_timeout(int milliseconds);

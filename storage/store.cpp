@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <type_traits>
 #include <utility>
 
 namespace crosscheck::storage {
@@ -23,6 +24,7 @@ Options sanitized(Options options) {
   options.retention_batch = std::max<std::size_t>(options.retention_batch, 1);
   options.flush_interval = std::max(options.flush_interval, k_shortest);
   options.retention_interval = std::max(options.retention_interval, k_shortest);
+  options.summary_period = std::max(options.summary_period, k_shortest);
   options.retry_min = std::max(options.retry_min, k_shortest);
   options.retry_max = std::max(options.retry_max, options.retry_min);
   options.busy_timeout = std::max(options.busy_timeout, consensus::Duration{0});
@@ -58,7 +60,7 @@ Store::Store(Options options, const consensus::Clock& clock)
       now_(clock.now()),
       page_limit_(options_.page_limit),
       reader_(std::make_unique<Reader>(OpenSpec{path_, options_.busy_timeout, 0})),
-      writer_(std::make_unique<BatchWriter>()),
+      writer_(std::make_unique<BatchWriter>(options_.summary_period)),
       last_retention_(now_.mono) {
   // Opened here, before the writer starts, so that restore() right after
   // construction finds the schema in place.
@@ -87,45 +89,74 @@ void Store::close() {
 }
 
 template <typename Value>
-void Store::enqueue(Value value) {
+std::uint64_t Store::enqueue(Value value) {
+  // Why a record other than an observation wakes the writer at once: the
+  // service holds back the snapshot (and an ack's answer) that shows it
+  // until it is committed; waiting for a full batch or the flush interval
+  // would only delay the API.
+  constexpr bool prompt = !std::is_same_v<Value, consensus::Observation>;
   const auto now = clock_.now();
   const std::lock_guard lock(mutex_);
   now_ = now;
   ++health_.enqueued;
   if (!accepting_) {
     ++health_.dropped;  // closed: nobody will write it
-    return;
+    return 0;
   }
   health_.dropped += queue_->push(Record{std::move(value)});
-  if (queue_->size() >= options_.batch) {
+  prompt_ = prompt_ || prompt;
+  if (queue_->size() >= options_.batch || prompt) {
     wake_writer_.notify_one();
   }
+  return queue_->last_seq();
 }
 
-void Store::record_observation(const consensus::Observation& observation) {
-  enqueue(observation);
+std::uint64_t Store::record_observation(const consensus::Observation& observation) {
+  return enqueue(observation);
 }
 
-void Store::record_verdict(const consensus::Verdict& verdict, bool changed) {
-  enqueue(record_of(verdict, changed));
+std::uint64_t Store::record_verdict(const consensus::Verdict& verdict, bool changed) {
+  return enqueue(record_of(verdict, changed));
 }
 
-void Store::record_event(const consensus::Event& event, std::int64_t escalation_id) {
-  if (event.is_escalation()) {
-    enqueue(EscalationRecordEvent{event, escalation_id});
+std::uint64_t Store::record_event(const consensus::Event& event, std::int64_t escalation_id) {
+  if (!event.is_escalation()) {
+    return 0;
   }
+  return enqueue(EscalationRecordEvent{event, escalation_id});
 }
 
-void Store::acknowledge(std::int64_t escalation_id, std::string by, consensus::WallTime at) {
-  enqueue(Acknowledgement{escalation_id, std::move(by), at});
+std::uint64_t Store::acknowledge(std::int64_t escalation_id, std::string by,
+                                 consensus::WallTime at) {
+  return enqueue(Acknowledgement{escalation_id, std::move(by), at});
 }
 
-void Store::set_override(const std::string& target, const consensus::Override& value) {
-  enqueue(OverrideSet{target, value});
+std::uint64_t Store::set_override(const std::string& target, const consensus::Override& value) {
+  return enqueue(OverrideSet{target, value});
 }
 
-void Store::clear_override(const std::string& target) {
-  enqueue(OverrideCleared{target});
+std::uint64_t Store::clear_override(const std::string& target) {
+  return enqueue(OverrideCleared{target});
+}
+
+std::uint64_t Store::done_through_locked() const {
+  const auto oldest = std::min(in_flight_first_seq_, queue_->oldest_seq());
+  return oldest == k_no_seq ? queue_->last_seq() : oldest - 1;
+}
+
+void Store::report_commits() {
+  if (!options_.on_committed) {
+    return;
+  }
+  std::uint64_t through = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    through = done_through_locked();
+  }
+  if (through > reported_through_) {
+    reported_through_ = through;
+    options_.on_committed(through);
+  }
 }
 
 void Store::set_page_limit(std::uint32_t pages) {
@@ -140,7 +171,7 @@ void Store::set_retention(consensus::Duration retention) {
 bool Store::flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   const auto target = queue_->last_seq();
-  const auto done = [&] { return in_flight_first_seq_ > target && queue_->oldest_seq() > target; };
+  const auto done = [&] { return done_through_locked() >= target; };
   if (done()) {
     return true;
   }
@@ -176,70 +207,9 @@ Health Store::health() const {
   return health;
 }
 
-std::optional<RestoredState> Store::restore() {
-  const auto now = clock_.system();
-  const std::lock_guard lock(read_mutex_);
-  sync_reader();
-  RestoredState state;
-  if (auto status = reader_->restore(now, state); !status) {
-    note_read_error(status.message);
-    return std::nullopt;
-  }
-  return state;
-}
-
-std::vector<Transition> Store::history(const std::string& target, std::size_t limit) {
-  const std::lock_guard lock(read_mutex_);
-  sync_reader();
-  std::vector<Transition> out;
-  if (auto status = reader_->history(target, limit, out); !status) {
-    note_read_error(status.message);
-    out.clear();
-  }
-  return out;
-}
-
-std::vector<consensus::Observation> Store::observations(const std::string& target,
-                                                        std::size_t limit) {
-  const std::lock_guard lock(read_mutex_);
-  sync_reader();
-  std::vector<consensus::Observation> out;
-  if (auto status = reader_->observations(target, limit, out); !status) {
-    note_read_error(status.message);
-    out.clear();
-  }
-  return out;
-}
-
-std::vector<EscalationRecord> Store::open_escalations() {
-  const std::lock_guard lock(read_mutex_);
-  sync_reader();
-  std::vector<EscalationRecord> out;
-  if (auto status = reader_->open_escalations(out); !status) {
-    note_read_error(status.message);
-    out.clear();
-  }
-  return out;
-}
-
-void Store::sync_reader() {
-  // The writer re-opened the file (perhaps a new one): read the new one.
-  if (const auto epoch = file_epoch_.load(); epoch != reader_epoch_) {
-    reader_->reopen();
-    reader_epoch_ = epoch;
-  }
-}
-
 bool Store::stop_requested() const {
   const std::lock_guard lock(mutex_);
   return stopping_;
-}
-
-void Store::note_read_error(const std::string& message) {
-  reader_->reopen();  // the next read starts from a fresh connection
-  const std::lock_guard lock(mutex_);
-  ++health_.errors;
-  health_.last_error = "reading: " + message;
 }
 
 // The writer thread. Everything that can fail reports into health_; nothing
@@ -259,6 +229,12 @@ void Store::run_writer() noexcept {
     }
   }
   finish_retention(false);
+  // The periods in progress, summarized so far (the next start adds to them).
+  if (!failing_ && writer_->is_open()) {
+    if (auto status = writer_->write_open_summaries(); !status) {
+      mark_failed(path_.string() + ": writing summaries at close: " + status.message);
+    }
+  }
   const std::lock_guard lock(mutex_);
   accepting_ = false;
   health_.dropped += batch.size() + queue_->clear();
@@ -280,6 +256,7 @@ void Store::writer_iteration(std::vector<QueuedRecord>& batch, bool& running) {
     attempt = wait_for_work(lock, batch);
     stopping = stopping_;
     if (batch.empty()) {
+      prompt_ = false;
       queue_->take(options_.batch, batch);
       in_flight_first_seq_ = batch.empty() ? k_no_seq : batch.front().seq;
       in_flight_size_ = batch.size();
@@ -327,7 +304,8 @@ bool Store::wait_for_work(std::unique_lock<std::mutex>& lock,
   }
   wake_writer_.wait_for(lock, options_.flush_interval, [&] {
     return stopping_ || retention_request_.pending ||
-           (!queue_->empty() && (queue_->size() >= options_.batch || flush_waiters_ > 0));
+           (!queue_->empty() &&
+            (queue_->size() >= options_.batch || flush_waiters_ > 0 || prompt_));
   });
   return true;
 }
@@ -399,6 +377,7 @@ void Store::commit_batch(std::vector<QueuedRecord>& batch) {
   }
   if (batch.empty()) {
     mark_ok();
+    report_commits();
     return;
   }
   mark_failed(path_.string() + ": writing " + std::to_string(batch.size()) +
@@ -414,9 +393,11 @@ void Store::retention_step() {
     finish_retention(false);
     return;
   }
-  retention_report_.deleted += step.deleted;
-  if (step.deleted > 0) {
-    ++retention_report_.transactions;
+  if (step.summaries) {
+    retention_report_.summaries_deleted += step.deleted;
+  } else {
+    retention_report_.deleted += step.deleted;
+    retention_report_.transactions += step.deleted > 0 ? 1 : 0;
   }
   {
     const std::lock_guard lock(mutex_);

@@ -1,4 +1,5 @@
-// crosscheck's durable memory: observations, current verdicts and their
+// crosscheck's durable memory: what observations carry (each pair's newest,
+// its outcome changes, periodic summaries), current verdicts and their
 // generations, the verdict log, escalations and overrides in one SQLite file
 // (<data_dir>/crosscheck.db, WAL). Callers never wait on the disk and never
 // get an exception from it: write calls only enqueue for one writer thread,
@@ -49,31 +50,36 @@ class Store {
   // be read (health() says why): the caller must not take that for "empty".
   std::optional<RestoredState> restore();
 
-  // Enqueue only: never block on the disk, never throw for it.
-  void record_observation(const consensus::Observation& observation);
+  // Enqueue only: never block on the disk, never throw for it. Each call
+  // returns the record's seq (1, 2, 3... in call order), which
+  // Options::on_committed reports once it is committed.
+  std::uint64_t record_observation(const consensus::Observation& observation);
   // Upserts the target's current verdict; appends a transition when `changed`.
-  void record_verdict(const consensus::Verdict& verdict, bool changed);
+  std::uint64_t record_verdict(const consensus::Verdict& verdict, bool changed);
   // Opens (escalation) or resolves (resolution, by key) an escalation row;
-  // verdict changes and override expiries need no row and are ignored.
+  // verdict changes and override expiries need no row and are ignored (0).
   // `escalation_id` (when not 0) is the id the row gets, so the ids the API
   // hands out stay valid across restarts; see RestoredState::max_escalation_id.
-  void record_event(const consensus::Event& event, std::int64_t escalation_id = 0);
+  std::uint64_t record_event(const consensus::Event& event, std::int64_t escalation_id = 0);
   // Marks escalation `id` acknowledged by `by` at `at`.
-  void acknowledge(std::int64_t escalation_id, std::string by, consensus::WallTime at);
+  std::uint64_t acknowledge(std::int64_t escalation_id, std::string by, consensus::WallTime at);
   // Sets or replaces the target's operator override.
-  void set_override(const std::string& target, const consensus::Override& value);
+  std::uint64_t set_override(const std::string& target, const consensus::Override& value);
   // Removes the target's override; a cleared override stays cleared after a restart.
-  void clear_override(const std::string& target);
+  std::uint64_t clear_override(const std::string& target);
 
   // Committed verdict transitions of `target`, newest first; empty when unreadable.
   std::vector<Transition> history(const std::string& target, std::size_t limit);
-  // Committed observations of `target`, newest first; empty when unreadable.
+  // Committed observations of `target`, newest first: the newest of each
+  // vantage and each outcome change; empty when unreadable.
   std::vector<consensus::Observation> observations(const std::string& target, std::size_t limit);
   // Committed escalations not resolved, oldest first; empty when unreadable.
   std::vector<EscalationRecord> open_escalations();
 
   // Waits up to `timeout` until every record enqueued before the call is
-  // committed (or dropped); false on timeout, e.g. while degraded.
+  // committed (or dropped); false on timeout, e.g. while degraded. Blocks:
+  // for start-up, stop and tests; a loop that must not wait listens to
+  // Options::on_committed instead.
   bool flush(std::chrono::milliseconds timeout);
   // Runs one full retention pass on the writer at the clock's current time
   // and waits for it (bounded); for tests and operators.
@@ -98,7 +104,11 @@ class Store {
   };
 
   template <typename Value>
-  void enqueue(Value value);
+  std::uint64_t enqueue(Value value);
+  // The seq up to which every record is committed or dropped; under mutex_.
+  std::uint64_t done_through_locked() const;
+  // Tells Options::on_committed when done_through grew (writer thread, no lock held).
+  void report_commits();
   void sync_reader();
   bool stop_requested() const;
   void run_writer() noexcept;
@@ -125,6 +135,7 @@ class Store {
   std::uint64_t in_flight_first_seq_;  // oldest seq in the writer's batch
   std::size_t in_flight_size_ = 0;
   std::size_t flush_waiters_ = 0;
+  bool prompt_ = false;  // a record someone waits on is queued: commit it now
   bool stopping_ = false;
   bool accepting_ = true;   // false once the writer has stopped
   consensus::Instant now_;  // the latest time a caller read from the clock
@@ -142,6 +153,7 @@ class Store {
   std::unique_ptr<BatchWriter> writer_;
   std::uint32_t applied_page_limit_ = 0;
   bool failing_ = false;
+  std::uint64_t reported_through_ = 0;  // the last seq on_committed was given
   consensus::Duration backoff_{0};
   consensus::MonoTime last_retention_;
   std::unique_ptr<RetentionCursor> retention_;  // a pass in progress

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -35,6 +36,10 @@ struct Options {
   std::size_t retention_batch = k_default_retention_batch;
   // The writer commits at least this often while records wait.
   consensus::Duration flush_interval{200};
+  // Each (target, vantage) pair's observations are summarized per period
+  // this long (counts by outcome, latency quantiles), aligned to the wall
+  // clock: with 5 minutes, 10:00-10:05, 10:05-10:10, ...
+  consensus::Duration summary_period{300'000};
   // A retention pass starts once this much (injected-clock) time has passed.
   consensus::Duration retention_interval{60'000};
   // After a failure the writer retries after retry_min, doubling up to retry_max.
@@ -45,6 +50,10 @@ struct Options {
   // Caps the file at this many pages (PRAGMA max_page_count); 0: no cap.
   // For tests that need a full disk without one.
   std::uint32_t page_limit = 0;
+  // Called on the writer thread with N once every record up to seq N (the
+  // numbers the write calls return) is committed or dropped, each time N
+  // grows. Must not block or call back into the Store: post and return.
+  std::function<void(std::uint64_t)> on_committed;
 };
 
 struct Health {
@@ -57,7 +66,7 @@ struct Health {
   std::uint64_t dropped = 0;  // records lost: queue full, refused by SQLite, or left at close
   std::uint64_t errors = 0;   // failed SQLite operations (open, batch, retention, read)
   std::size_t queued = 0;     // records waiting for the writer, including a batch being retried
-  std::uint64_t retention_deleted = 0;  // observations removed by retention so far
+  std::uint64_t retention_deleted = 0;  // observations and summaries removed by retention so far
 };
 
 // One entry of the append-only verdict log.
@@ -100,9 +109,10 @@ struct RestoredState {
 
 // What one retention pass did.
 struct RetentionReport {
-  bool completed = false;          // false when the database was unavailable
-  std::uint64_t deleted = 0;       // observations removed
-  std::uint64_t transactions = 0;  // deletion transactions committed
+  bool completed = false;               // false when the database was unavailable
+  std::uint64_t deleted = 0;            // observations removed
+  std::uint64_t transactions = 0;       // observation deletion transactions committed
+  std::uint64_t summaries_deleted = 0;  // observation summaries removed
 };
 
 }  // namespace crosscheck::storage

@@ -179,9 +179,8 @@ struct Fixture {
     options.listen = crosscheck::config::Endpoint{
         *crosscheck::config::IpAddress::parse("127.0.0.1"), 0};  // any free port
     server = std::make_unique<ApiServer>(options, hub, actions);
-    std::string why;
-    const bool started = server->start(why);
-    INFO(why);
+    const auto started = server->start();
+    INFO((started ? std::string() : started.error()));
     REQUIRE(started);
   }
   std::uint16_t port() const { return server->bound_endpoint().port; }

@@ -302,6 +302,48 @@ Escalation open_and_acknowledge(OracleHarness& oracle, VerdictWatch& watch,
   return opened;
 }
 
+// Scheduled probes that started at least `le` seconds late (a bucket bound
+// of crosscheck_probe_start_lateness_seconds), from /metrics.
+std::optional<std::int64_t> probes_started_late(const OracleHarness& oracle,
+                                                const std::string& le) {
+  const std::string name = "crosscheck_probe_start_lateness_seconds";
+  const auto body = oracle.get("/metrics").body;
+  const auto value = [&](const std::string& series) -> std::optional<std::int64_t> {
+    const auto at = body.find("\n" + series + " ");
+    if (at == std::string::npos) {
+      return std::nullopt;
+    }
+    return std::stoll(body.substr(at + series.size() + 2));
+  };
+  const auto count = value(name + "_count");
+  const auto within = value(name + "_bucket{le=\"" + le + "\"}");
+  if (!count || !within) {
+    return std::nullopt;
+  }
+  return *count - *within;
+}
+
+// The one open escalation; nullopt while there is none (or several).
+std::optional<Escalation> only_open(const OracleHarness& oracle) {
+  const auto open = escalations(oracle);
+  return open && open->size() == 1 ? std::optional<Escalation>(open->front()) : std::nullopt;
+}
+
+// A daemon (fall 1) with a webhook sink, on the harness's world, once healthy.
+struct HookedDaemon {
+  HookedDaemon() {
+    hook.set("/hook", FakeResponse::with_status(200, "ok"));
+    daemon = start_daemon(oracle, write_config(oracle, 1, webhook_yaml(hook)), "daemon.log");
+    require(watch.until([](const auto& v) { return verdict_is(v, "healthy"); }), *daemon);
+  }
+
+  OracleHarness oracle;
+  FakeHttpServer hook;
+  std::unique_ptr<ChildProcess> daemon;
+  std::filesystem::path database = oracle.data_dir() / "data" / "crosscheck.db";
+  VerdictWatch watch{oracle};
+};
+
 }  // namespace
 
 TEST_CASE(
@@ -386,14 +428,8 @@ TEST_CASE(
 
 TEST_CASE("no sink sees an escalation before its row is committed to the database",
           "[e2e][restart]") {
-  OracleHarness oracle;
-  FakeHttpServer hook;
-  hook.set("/hook", FakeResponse::with_status(200, "ok"));
-  const auto config = write_config(oracle, 1, webhook_yaml(hook));
-  auto daemon = start_daemon(oracle, config, "daemon.log");
-  const auto database = oracle.data_dir() / "data" / "crosscheck.db";
-  VerdictWatch watch(oracle);
-  require(watch.until([](const auto& v) { return verdict_is(v, "healthy"); }), *daemon);
+  HookedDaemon running;
+  auto& [oracle, hook, daemon, database, watch] = running;
   REQUIRE(hook.request_count() == 0);
 
   // The dispute opens while nothing can commit. The API still shows it
@@ -405,8 +441,8 @@ TEST_CASE("no sink sees an escalation before its row is committed to the databas
     oracle.lie(oracle.gamma);
     const bool shown = OracleHarness::wait_for(
         [&] {
-          const auto open = escalations(oracle);
-          key = open && open->size() == 1 ? open->front().key : "";
+          const auto open = only_open(oracle);
+          key = open ? open->key : "";
           return !key.empty();
         },
         3s);
@@ -439,6 +475,53 @@ TEST_CASE("no sink sees an escalation before its row is committed to the databas
   CHECK(query_text(database, "SELECT resolved_at IS NOT NULL FROM escalations WHERE key = '" + key +
                                  "'") == "1");
   CHECK(accepted(hook).firing == std::map<std::string, int>{{key, 1}});
+  CHECK(exited_cleanly(terminate(*daemon)));
+}
+
+TEST_CASE(
+    "a disk that does not commit never delays probing, and the API, an ack and the sinks follow "
+    "the commit",
+    "[e2e][restart]") {
+  HookedDaemon running;
+  auto& [oracle, hook, daemon, database, watch] = running;
+
+  std::optional<Escalation> opened;
+  {
+    WriteLock lock(database);
+    REQUIRE(lock.held());
+    oracle.lie(oracle.gamma);
+    // Past the patience the API shows the dispute anyway (not yet durable).
+    const bool shown = OracleHarness::wait_for(
+        [&] {
+          opened = only_open(oracle);
+          return opened.has_value();
+        },
+        4s);
+    // An ack promises durability: with nothing committed it answers 503.
+    const auto ack =
+        shown ? oracle.send("POST", "/v1/escalations/" + std::to_string(opened->id) + "/ack",
+                            R"({"by": "slow-disk-test"})")
+              : HttpAnswer{};
+    const auto sent_while_uncommitted = hook.request_count();
+    lock.release();
+    require(shown, *daemon);
+    CHECK(ack.status == 503);
+    CHECK_THAT(ack.body, Catch::Contains("storage_unavailable"));
+    CHECK(sent_while_uncommitted == 0);
+  }
+  // The commit comes: the sink gets its message, and an ack answers 200.
+  require(OracleHarness::wait_for([&] { return accepted(hook).firing.contains(opened->key); }),
+          *daemon);
+  const auto ack = oracle.send("POST", "/v1/escalations/" + std::to_string(opened->id) + "/ack",
+                               R"({"by": "slow-disk-test"})");
+  CHECK(ack.status == 200);
+  CHECK(query_text(database, "SELECT acked_by FROM escalations WHERE id = " +
+                                 std::to_string(opened->id)) == "slow-disk-test");
+  // Probing kept its pace while nothing committed (probes every 300 ms;
+  // a loop waiting on the disk started them up to a second late).
+  const auto late = probes_started_late(oracle, "0.5");
+  REQUIRE(late);
+  CHECK(*late == 0);
   CHECK(exited_cleanly(terminate(*daemon)));
 }
 

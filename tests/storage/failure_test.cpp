@@ -87,12 +87,16 @@ TEST_CASE(
   REQUIRE(store.flush(5s));
   store.set_page_limit(1);  // SQLite raises it to the current size: no page to spare
 
-  auto big = observation("db", "quad9", k_start);
-  big.detail.assign(3000, 'd');
+  // Each one flips the outcome, so each is stored as a change (a new row).
   std::uint64_t written = 0;
-  REQUIRE(eventually([&] {
+  const auto record_big = [&] {
+    auto big = flipping("db", "quad9", k_start, static_cast<int>(written % 2));
+    big.detail.assign(3000, 'd');
     store.record_observation(big);
     ++written;
+  };
+  REQUIRE(eventually([&] {
+    record_big();
     return !store.health().ok;
   }));
   auto health = store.health();
@@ -101,8 +105,7 @@ TEST_CASE(
 
   // Still accepting, still not blocking: the writes wait in the queue.
   for (int i = 0; i < 100; ++i) {
-    store.record_observation(big);
-    ++written;
+    record_big();
   }
   health = store.health();
   CHECK(health.enqueued == written);

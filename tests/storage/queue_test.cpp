@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <mutex>
+
 using namespace crosscheck;
 using namespace crosscheck::storage;
 using namespace crosscheck::storage::testing;
@@ -75,8 +77,9 @@ TEST_CASE(
   CHECK(health.ok);
   CHECK(health.queued == 0);
   CHECK(health.committed + health.dropped == k_calls);
-  CHECK(static_cast<std::uint64_t>(query_integer(
-            dir.database(), "SELECT count(*) FROM observations")) == health.committed);
+  // Unchanged outcomes: one change and one newest row per pair.
+  CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 7);
+  CHECK(query_integer(dir.database(), "SELECT count(*) FROM latest_observations") == 7);
   // The newest observation is never the one dropped.
   const auto newest = store.observations("db", 1);
   REQUIRE(newest.size() == 1);
@@ -90,12 +93,54 @@ TEST_CASE("flush waits for every record enqueued before it", "[storage]") {
   options.flush_interval = 10s;  // the writer would otherwise wait this long
   Store store(options, clock);
   for (int i = 0; i < 10; ++i) {
-    store.record_observation(observation("db", "quad9", k_start + i * 1s));
+    store.record_observation(flipping("db", "quad9", k_start + i * 1s, i));
   }
   REQUIRE(store.flush(5s));
   CHECK(store.observations("db", 100).size() == 10);
   CHECK(store.health().committed == 10);
   CHECK(store.flush(1ms));  // nothing new: returns at once
+}
+
+TEST_CASE(
+    "the writer reports what it committed; a commit held back holds back the report, never "
+    "the caller",
+    "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.flush_interval = 1h;  // only a verdict's prompt wakes the writer
+  std::mutex mutex;
+  std::uint64_t reported = 0;
+  bool went_back = false;
+  options.on_committed = [&](std::uint64_t seq) {
+    const std::lock_guard lock(mutex);
+    went_back = went_back || seq <= reported;
+    reported = seq;
+  };
+  const auto reported_now = [&] {
+    const std::lock_guard lock(mutex);
+    return reported;
+  };
+  Store store(options, clock);
+  const auto first =
+      store.record_verdict(verdict("db", consensus::VerdictKind::Healthy, 1, k_start), true);
+  CHECK(first == 1);
+  CHECK(eventually([&] { return reported_now() >= first; }, 5s));
+
+  std::uint64_t held = 0;
+  {
+    WriteLock lock(dir.database());
+    store.record_observation(observation("db", "quad9", k_start + 1s));
+    held = store.record_verdict(verdict("db", consensus::VerdictKind::Unhealthy, 2, k_start + 1s),
+                                true);
+    CHECK(held == 3);
+    CHECK_FALSE(store.flush(300ms));  // a bounded wait: nothing commits behind the lock
+    CHECK(reported_now() < held);
+  }
+  CHECK(eventually([&] { return reported_now() >= held; }, 5s));
+  CHECK(query_integer(dir.database(), "SELECT generation FROM verdicts WHERE target = 'db'") == 2);
+  const std::lock_guard lock(mutex);
+  CHECK_FALSE(went_back);
 }
 
 TEST_CASE("close commits what is queued and later writes are counted as dropped", "[storage]") {
@@ -105,7 +150,7 @@ TEST_CASE("close commits what is queued and later writes are counted as dropped"
   options.flush_interval = 10s;
   Store store(options, clock);
   for (int i = 0; i < 5; ++i) {
-    store.record_observation(observation("db", "quad9", k_start + i * 1s));
+    store.record_observation(flipping("db", "quad9", k_start + i * 1s, i));
   }
   store.close();
   CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 5);

@@ -1,7 +1,9 @@
 // Tests retention (storage/batch_writer.cpp, driven by storage/store.cpp):
-// old observations go, in small transactions, and clean-up never deletes the
-// record in force (the Oct 2025 lesson): the newest observation of every
-// (target, vantage) pair, and what an open escalation is about.
+// old observations (outcome changes) and summaries go, in small
+// transactions, and clean-up never deletes the record in force (the Oct
+// 2025 lesson): the newest observation of every (target, vantage) pair, and
+// what an open escalation is about. The series here flip their outcome at
+// every probe, so that storage keeps each observation as a change.
 #include "storage_test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -53,11 +55,11 @@ TEST_CASE(
   const Pair gone{"web", "retired"};
   for (const auto& [target, vantage] : live) {
     for (int i = 180; i >= 0; --i) {
-      store.record_observation(observation(target, vantage, k_start - i * 10min - 5s));
+      store.record_observation(flipping(target, vantage, k_start - i * 10min - 5s, i));
     }
   }
   for (int i = 5; i >= 0; --i) {
-    store.record_observation(observation(gone.first, gone.second, k_start - 30 * 24h - i * 1h));
+    store.record_observation(flipping(gone.first, gone.second, k_start - 30 * 24h - i * 1h, i));
   }
   REQUIRE(store.flush(10s));
   const auto before = count_observations(dir);
@@ -82,7 +84,7 @@ TEST_CASE(
   }
   CHECK(newest_of(dir, gone) == (k_start - 30 * 24h).time_since_epoch().count());
   CHECK(store.observations("web", 1000).size() >= 2);
-  CHECK(store.health().retention_deleted == report.deleted);
+  CHECK(store.health().retention_deleted == report.deleted + report.summaries_deleted);
 }
 
 TEST_CASE("observations of a target with an open escalation survive from its opening on",
@@ -93,8 +95,8 @@ TEST_CASE("observations of a target with an open escalation survive from its ope
   options.retention = 1h;
   Store store(options, clock);
   for (int i = 10; i >= 0; --i) {
-    store.record_observation(observation("db", "quad9", k_start - i * 1h));
-    store.record_observation(observation("web", "quad9", k_start - i * 1h));
+    store.record_observation(flipping("db", "quad9", k_start - i * 1h, i));
+    store.record_observation(flipping("web", "quad9", k_start - i * 1h, i));
   }
   // db has been disputed for 5 hours; nobody has resolved it.
   store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/2", "db", k_start - 5h));
@@ -122,8 +124,8 @@ TEST_CASE("a suspect vantage's observations survive while its escalation is open
   options.retention = 1h;
   Store store(options, clock);
   for (int i = 10; i >= 0; --i) {
-    store.record_observation(observation("db", "quad9", k_start - i * 1h));
-    store.record_observation(observation("db", "google", k_start - i * 1h));
+    store.record_observation(flipping("db", "quad9", k_start - i * 1h, i));
+    store.record_observation(flipping("db", "google", k_start - i * 1h, i));
   }
   auto suspect = escalation(EventKind::VantageSuspect, "suspect/quad9/t", "", k_start - 3h);
   suspect.vantage = "quad9";
@@ -143,9 +145,9 @@ TEST_CASE("retention deletes thousands of rows in several small transactions", "
   options.retention_batch = 500;
   Store store(options, clock);
   for (int i = 0; i < 2000; ++i) {
-    store.record_observation(observation("db", "quad9", k_start - 48h + i * 1s));
+    store.record_observation(flipping("db", "quad9", k_start - 48h + i * 1s, i));
   }
-  store.record_observation(observation("db", "quad9", k_start - 2h));  // newest, still old
+  store.record_observation(flipping("db", "quad9", k_start - 2h, 2000));  // newest, still old
   REQUIRE(store.flush(10s));
 
   const auto report = store.run_retention_now();
@@ -165,15 +167,16 @@ TEST_CASE("retention runs on its own once the retention interval has passed on t
   options.retention_interval = 60s;
   Store store(options, clock);
   for (int i = 0; i < 10; ++i) {
-    store.record_observation(observation("db", "quad9", k_start - 10h + i * 1min));
+    store.record_observation(flipping("db", "quad9", k_start - 10h + i * 1min, i));
   }
   REQUIRE(store.flush(5s));
   CHECK(store.health().retention_deleted == 0);
 
   clock.advance(61s);
   // The writer learns the time from the next call (it never reads the clock).
-  store.record_observation(observation("db", "quad9", clock.system()));
-  CHECK(eventually([&] { return store.health().retention_deleted == 10; }));
+  store.record_observation(flipping("db", "quad9", clock.system(), 10));
+  // The ten old observations, and the summaries of their periods.
+  CHECK(eventually([&] { return store.health().retention_deleted >= 10; }));
   REQUIRE(store.flush(5s));
   CHECK(count_observations(dir) == 1);
 }

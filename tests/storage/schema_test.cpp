@@ -17,8 +17,8 @@ TEST_CASE("a new database is created at the current schema version in WAL mode",
   REQUIRE(std::filesystem::exists(dir.database()));
   CHECK(query_integer(dir.database(), "PRAGMA user_version") == schema_version());
   CHECK(query_text(dir.database(), "PRAGMA journal_mode") == "wal");
-  for (const char* table :
-       {"observations", "verdicts", "verdict_log", "escalations", "overrides"}) {
+  for (const char* table : {"observations", "latest_observations", "observation_summaries",
+                            "verdicts", "verdict_log", "escalations", "overrides"}) {
     INFO(table);
     CHECK(query_integer(dir.database(),
                         std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
@@ -70,4 +70,56 @@ TEST_CASE("a database from a newer schema version is refused with a clear reason
   // Nothing was migrated or written into the newer file.
   CHECK(query_integer(dir.database(), "PRAGMA user_version") == 99);
   CHECK(query_integer(dir.database(), "SELECT count(*) FROM sqlite_master") == 1);
+}
+
+TEST_CASE(
+    "a data directory written at schema version 1 opens, keeps its rows and gets each pair's "
+    "newest observation",
+    "[storage]") {
+  TempDir dir;
+  // A file as the previous release left it: every observation stored.
+  exec_sql(dir.database(), std::string(migration_sql(1)) + "PRAGMA user_version = 1;");
+  const auto at = [](consensus::Duration ago) {
+    return std::to_string((k_start - ago).time_since_epoch().count());
+  };
+  std::string rows;
+  for (int i = 5; i >= 1; --i) {
+    rows +=
+        "INSERT INTO observations (target, vantage, t_wall, outcome, layer, last_known_good, "
+        "latency_ms, detail, answers) VALUES ('db', 'quad9', " +
+        at(i * 10s) + ", 'up', 'none', 'not_tried', " + std::to_string(i) + ".5, 'ok', '[]');";
+  }
+  rows +=
+      "INSERT INTO observations (target, vantage, t_wall, outcome, layer, last_known_good, "
+      "latency_ms, detail, answers) VALUES ('db', 'google', " +
+      at(1min) + ", 'down', 'dns', 'not_tried', 2.0, 'dns: SERVFAIL', '[]');" +
+      "INSERT INTO verdicts (target, kind, held, generation, since, evaluated_at, valid_until, "
+      "reason_code, reason, fresh) VALUES ('db', 'healthy', NULL, 4, " +
+      at(1h) + ", " + at(10s) + ", " + at(0s) + ", 'quorum', 'all up', 1);";
+  exec_sql(dir.database(), rows);
+  REQUIRE(query_integer(dir.database(), "SELECT count(*) FROM observations") == 6);
+
+  consensus::ManualClock clock(k_start);
+  Store store(test_options(dir.path()), clock);
+  REQUIRE(store.health().ok);
+  CHECK(query_integer(dir.database(), "PRAGMA user_version") == schema_version());
+  // Nothing written before is lost; each pair's newest is where it is looked up now.
+  CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 6);
+  CHECK(query_integer(dir.database(), "SELECT count(*) FROM latest_observations") == 2);
+  CHECK(query_text(dir.database(),
+                   "SELECT t_wall FROM latest_observations WHERE vantage = 'quad9'") == at(10s));
+  const auto restored = store.restore();
+  REQUIRE(restored);
+  REQUIRE(restored->verdicts.size() == 1);
+  CHECK(restored->verdicts[0].generation == 4);
+  const auto seen = store.observations("db", 100);
+  CHECK(seen.size() == 6);
+  CHECK(seen.front().at.wall == k_start - 10s);
+
+  // The next observation of an unchanged pair replaces the newest in place.
+  store.record_observation(observation("db", "quad9", k_start));
+  REQUIRE(store.flush(5s));
+  CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 6);
+  CHECK(query_text(dir.database(),
+                   "SELECT t_wall FROM latest_observations WHERE vantage = 'quad9'") == at(0s));
 }

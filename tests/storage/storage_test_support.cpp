@@ -43,6 +43,27 @@ Row first_row(sqlite3* db, const std::string& sql) {
 
 }  // namespace
 
+struct WriteLock::Handle {
+  Db db;
+};
+
+WriteLock::WriteLock(const std::filesystem::path& database)
+    : handle_(std::make_unique<Handle>(Handle{open_raw(database)})) {
+  REQUIRE(sqlite3_exec(handle_->db.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+}
+
+WriteLock::~WriteLock() {
+  release();
+}
+
+void WriteLock::release() {
+  if (handle_) {
+    sqlite3_exec(handle_->db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    handle_.reset();
+  }
+}
+
 Options test_options(const std::filesystem::path& data_dir) {
   Options options;
   options.data_dir = data_dir;
@@ -66,6 +87,12 @@ consensus::Observation observation(const std::string& target, const std::string&
     result.layer = consensus::Layer::Dns;
   }
   return result;
+}
+
+consensus::Observation flipping(const std::string& target, const std::string& vantage,
+                                consensus::WallTime at, int i) {
+  return observation(target, vantage, at,
+                     i % 2 == 0 ? consensus::Outcome::Up : consensus::Outcome::Down);
 }
 
 consensus::Verdict verdict(const std::string& target, consensus::VerdictKind kind,

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace crosscheck::storage::testing {
@@ -35,6 +36,11 @@ consensus::Observation observation(const std::string& target, const std::string&
                                    consensus::WallTime at,
                                    consensus::Outcome outcome = consensus::Outcome::Up);
 
+// The `i`-th of a series whose outcome flips every time (up when even):
+// each one is an outcome change, so storage keeps every one of them.
+consensus::Observation flipping(const std::string& target, const std::string& vantage,
+                                consensus::WallTime at, int i);
+
 consensus::Verdict verdict(const std::string& target, consensus::VerdictKind kind,
                            std::uint64_t generation, consensus::WallTime at);
 
@@ -43,6 +49,23 @@ consensus::Event escalation(consensus::EventKind kind, const std::string& key,
 
 // Polls `condition` until it holds or `timeout` passes; true when it held.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s);
+
+// Holds the database's write lock from another connection, as a hung disk
+// would: the store's writer commits nothing until release().
+class WriteLock {
+ public:
+  explicit WriteLock(const std::filesystem::path& database);
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+  WriteLock(WriteLock&&) = delete;
+  WriteLock& operator=(WriteLock&&) = delete;
+  ~WriteLock();
+  void release();
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+};
 
 // Runs `sql` on the file directly (creates it when missing).
 void exec_sql(const std::filesystem::path& database, const std::string& sql);

@@ -1,0 +1,168 @@
+// Service's API actions: recheck, acknowledge, override. The API thread
+// posts them to the service thread; each answers once the snapshot that
+// shows its effect is published (an ack: 200 only once it is committed).
+#include "consensus/time_format.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/service.hpp"
+#include "probes/prober.hpp"
+#include "storage/store.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+namespace crosscheck::daemon {
+namespace cs = crosscheck::consensus;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A target can be rechecked at most once in this period (a failover
+// script's "are you sure, right now?", not a load generator).
+constexpr auto k_recheck_spacing = 5s;
+
+}  // namespace
+
+ActionResult Service::result(int status, std::string error, std::string detail) {
+  return ActionResult{status, std::move(error), std::move(detail), hub_.current()};
+}
+
+void Service::recheck(const std::string& target, std::chrono::milliseconds deadline,
+                      ActionCallback done) {
+  boost::asio::post(io_, [this, target, deadline, done = std::move(done)]() mutable {
+    if (config_->find_target(target) == nullptr) {
+      return done(result(404, "unknown_target", "no target '" + target + "'"));
+    }
+    const auto now = clock_.monotonic();
+    auto& pending = rechecks_[target];
+    if (pending.awaiting > 0) {
+      // A recheck is already running: share its answer.
+      pending.callbacks.push_back(std::move(done));
+      return;
+    }
+    if (const auto last = last_recheck_.find(target);
+        last != last_recheck_.end() && now - last->second < k_recheck_spacing) {
+      const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+          k_recheck_spacing - (now - last->second) + 999ms);
+      return done(result(429, "rate_limited",
+                         "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
+                             "s ago; retry in " + std::to_string(wait.count()) + "s"));
+    }
+    last_recheck_[target] = now;
+    prober_->recheck(target);
+    pending.awaiting = config_->vantages.size();
+    pending.callbacks.push_back(std::move(done));
+    pending.deadline = std::make_shared<boost::asio::steady_timer>(io_, deadline);
+    pending.deadline->async_wait([this, target](boost::system::error_code ec) {
+      if (!ec) {
+        finish_recheck(target, 504);
+      }
+    });
+  });
+}
+
+void Service::restart_rechecks() {
+  std::vector<std::string> gone;
+  for (auto& [target, pending] : rechecks_) {
+    if (pending.awaiting == 0) {
+      continue;
+    }
+    if (config_->find_target(target) == nullptr) {
+      gone.push_back(target);
+      continue;
+    }
+    prober_->recheck(target);
+    pending.awaiting = config_->vantages.size();
+  }
+  for (const auto& target : gone) {
+    finish_recheck(target, 404);
+  }
+}
+
+void Service::finish_recheck(const std::string& target, int status) {
+  auto found = rechecks_.find(target);
+  if (found == rechecks_.end()) {
+    return;
+  }
+  auto pending = std::move(found->second);
+  rechecks_.erase(found);
+  if (pending.deadline) {
+    pending.deadline->cancel();
+  }
+  // Answered with the snapshot that shows the fresh verdict, once it is out.
+  evaluate({[this, target, status, callbacks = std::move(pending.callbacks)](bool) {
+    for (const auto& callback : callbacks) {
+      if (status == 404) {
+        callback(
+            result(404, "unknown_target",
+                   "target '" + target + "' was removed by a config reload during its recheck"));
+        continue;
+      }
+      callback(status == 200 ? result(200)
+                             : result(504, "recheck_timeout",
+                                      "not every vantage answered before the deadline; the "
+                                      "verdict shown includes what did"));
+    }
+  }});
+}
+
+void Service::acknowledge(std::int64_t id, const std::string& by, ActionCallback done) {
+  boost::asio::post(io_, [this, id, by, done = std::move(done)] {
+    for (auto& view : escalations_) {
+      if (view.id == id) {
+        view.acked_at = clock_.system();
+        view.acked_by = by;
+        if (store_) {
+          written(store_->acknowledge(id, by, *view.acked_at));
+        }
+        log_->info("escalation acknowledged id={} key={} by={}", id, view.key, by);
+        // 200 promises the ack survives a crash: answered once it is
+        // committed; 503 when the gate gives up waiting (degraded, overdue).
+        return publish({[this, done](bool durable) {
+          if (durable) {
+            return done(result(200));
+          }
+          const auto health = store_->health();
+          done(result(503, "storage_unavailable",
+                      "acknowledged in memory but not yet written to storage (" +
+                          (health.ok ? std::string("commit overdue") : health.reason) +
+                          "); it is written when storage recovers: retry to confirm"));
+        }});
+      }
+    }
+    done(result(404, "unknown_escalation", "no open escalation with id " + std::to_string(id)));
+  });
+}
+
+void Service::set_override(const std::string& target, const cs::Override& value,
+                           ActionCallback done) {
+  boost::asio::post(io_, [this, target, value, done = std::move(done)] {
+    if (!engine_.set_override(target, value)) {
+      return done(result(404, "unknown_target", "no target '" + target + "'"));
+    }
+    if (store_) {
+      written(store_->set_override(target, value));
+    }
+    log_->warn("override target={} verdict={} by={} until={} reason={}", target,
+               cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
+               quote_field(value.reason));
+    evaluate({[this, done](bool) { done(result(200)); }});
+  });
+}
+
+void Service::clear_override(const std::string& target, ActionCallback done) {
+  boost::asio::post(io_, [this, target, done = std::move(done)] {
+    if (config_->find_target(target) == nullptr) {
+      return done(result(404, "unknown_target", "no target '" + target + "'"));
+    }
+    if (!engine_.clear_override(target)) {
+      return done(result(404, "no_override", "no override in force for '" + target + "'"));
+    }
+    if (store_) {
+      written(store_->clear_override(target));
+    }
+    log_->info("override cleared target={}", target);
+    evaluate({[this, done](bool) { done(result(200)); }});
+  });
+}
+
+}  // namespace crosscheck::daemon

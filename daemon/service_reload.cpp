@@ -1,0 +1,154 @@
+// Service reload (SIGHUP): the new file is validated whole, then applied at
+// once or not at all; a rejected file opens a config_rejected escalation
+// that the next valid config resolves.
+#include "api/server.hpp"
+#include "consensus/time_format.hpp"
+#include "daemon/engine_policy.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/reload.hpp"
+#include "daemon/service.hpp"
+#include "escalation/sinks.hpp"
+#include "peers/client.hpp"
+#include "storage/store.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace crosscheck::daemon {
+namespace cs = crosscheck::consensus;
+
+void Service::index_config() {
+  target_index_.clear();
+  for (std::size_t t = 0; t < config_->targets.size(); ++t) {
+    target_index_.emplace(config_->targets[t].name, t);
+  }
+  pair_seen_.assign(config_->targets.size() * config_->vantages.size(), false);
+  pairs_reported_ = 0;
+}
+
+void Service::reload() {
+  const auto path = options_.config_path.string();
+  notifier_.reloading(clock_.monotonic());
+  log_->info("reload: reading {}", path);
+  const auto loaded = config::load_config(options_.config_path);
+  for (const auto& diagnostic : loaded.diagnostics) {
+    const bool error = diagnostic.severity == config::Severity::Error;
+    log_->log(error ? spdlog::level::err : spdlog::level::warn, "reload: {}",
+              diagnostic.to_string());
+  }
+  if (!loaded.ok()) {
+    reject_config(path + " is invalid (errors logged above); the running config stays in force");
+  } else {
+    auto next = std::make_shared<const config::Config>(*loaded.config);
+    const auto plan = plan_reload(*config_, *next);
+    if (plan.applicable()) {
+      apply_config(std::move(next), plan);
+    } else {
+      std::string changes;
+      for (const auto& change : plan.needs_restart) {
+        changes += (changes.empty() ? "" : "; ") + change;
+      }
+      reject_config(path + " changes settings that apply only on restart (" + changes +
+                    "); nothing applied, the running config stays in force");
+    }
+  }
+  evaluate();
+  notifier_.ready(status_line(*hub_.current()));
+}
+
+void Service::apply_config(std::shared_ptr<const config::Config> next, const ReloadPlan& plan) {
+  const auto done = engine_.reconfigure(make_policy(*next), plan.resets, clock_.now());
+  const auto previous_escalation = config_->escalation;
+  config_ = std::move(next);
+  if (store_) {
+    // A re-added target continues its generation; its history continues
+    // with it (what it published before its removal, and the removal).
+    for (const auto& target : done.targets_added) {
+      load_history(target);
+    }
+  }
+  for (const auto& event : done.events) {
+    handle_event(event);
+  }
+  start_prober();
+  restart_rechecks();
+  if (!(config_->escalation == previous_escalation)) {
+    // Built before the old one goes: sinks that cannot be set up (a secret
+    // unreadable since validation) leave the running ones in place.
+    try {
+      auto sinks = make_sinks(*config_);  // reads the secrets; starts nothing
+      escalation_.reset();  // joins its threads; the next one resumes from the state files
+      escalation_ = make_dispatcher(std::move(sinks), clock_, log_);
+    } catch (const std::exception& error) {
+      log_->error("reload: escalation: {}; the previous sinks keep delivering", error.what());
+    }
+  }
+  index_config();
+  for (const auto& target : done.targets_removed) {
+    history_.erase(target);  // storage keeps it; the API lists current targets only
+    if (store_) {
+      // The engine dropped its override with it; storage must too, or a
+      // restart would bring back an override nobody sees until then.
+      written(store_->clear_override(target));
+    }
+  }
+  if (auto token = read_api_token(config_->api.token_file); api_ && token) {
+    api_->set_token(std::move(*token));
+  } else if (api_) {
+    log_->error("reload: {}; the API keeps its previous token", token.error());
+  }
+  if (auto keys = load_peer_keys(config_->peers)) {
+    start_peers(std::move(*keys));
+  } else {
+    log_->error("reload: {}; peers keep their previous keys", keys.error());
+  }
+  if (store_) {
+    store_->set_retention(config_->storage.retention);
+  }
+  const auto names = [](const std::vector<std::string>& list) {
+    std::string text;
+    for (const auto& item : list) {
+      text += (text.empty() ? "" : ",") + item;
+    }
+    return text.empty() ? std::string("none") : text;
+  };
+  notice_->info(
+      "reload applied config={} targets={} vantages={} added={} removed={} reset={} "
+      "vantages_added={} vantages_removed={} vantages_reset={}",
+      options_.config_path.string(), config_->targets.size(), config_->vantages.size(),
+      names(done.targets_added), names(done.targets_removed), names(done.targets_reset),
+      names(done.vantages_added), names(done.vantages_removed), names(plan.resets.vantages));
+  resolve_gone_peers();
+  resolve_config_escalation("a later reload applied a valid config");
+}
+
+void Service::reject_config(const std::string& why) {
+  log_->error("reload: {}", why);
+  const bool open = std::any_of(escalations_.begin(), escalations_.end(), [](const auto& view) {
+    return view.kind == cs::EventKind::ConfigRejected;
+  });
+  if (open) {
+    return;  // one escalation per episode; the log has this attempt
+  }
+  cs::Event event;
+  event.kind = cs::EventKind::ConfigRejected;
+  event.at = clock_.now();
+  event.key = "config/" + cs::format_rfc3339(event.at.wall);
+  event.reason = why;
+  handle_event(event);
+}
+
+void Service::resolve_config_escalation(const std::string& why) {
+  for (const auto& view : escalations_) {
+    if (view.kind == cs::EventKind::ConfigRejected) {
+      cs::Event event;
+      event.kind = cs::EventKind::ConfigAccepted;
+      event.at = clock_.now();
+      event.key = view.key;
+      event.reason = why;
+      handle_event(event);
+      return;
+    }
+  }
+}
+
+}  // namespace crosscheck::daemon

@@ -1,0 +1,105 @@
+// What waits for storage to commit before anyone sees it: snapshots (and
+// the API answers that promise what they show), and escalation messages for
+// the sinks. Storage numbers each record it is handed (1, 2, 3...) and says
+// "committed up to N"; the gate lets out what N covers, in order. Pure: no
+// I/O, no clock reads, no threads; whoever owns it feeds it commits and time.
+#pragma once
+
+#include "consensus/types.hpp"
+#include "escalation/message.hpp"
+#include "snapshot/snapshot.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace crosscheck::daemon {
+
+// Why something went out before storage committed it.
+enum class Undurable : std::uint8_t {
+  No,        // committed first
+  Overdue,   // storage neither committed nor failed within the patience
+  Degraded,  // storage cannot commit at all (full, read-only, corrupt disk)
+  Forced,    // start-up or stop: released without waiting
+};
+
+// How long the gate waits for a commit before it lets things out anyway.
+struct CommitPatience {
+  // A snapshot waits at most this long (a commit takes milliseconds; only
+  // a hung disk waits this long).
+  consensus::Duration snapshot{1'000};
+  // An escalation message waits longer (a page a crash could duplicate is
+  // worse than a late one for a few seconds), but a disk that neither
+  // commits nor fails must not hold a page back forever.
+  consensus::Duration alert{5'000};
+};
+
+class CommitGate {
+ public:
+  // Called once its snapshot is published; `durable` says whether what it
+  // shows was committed first (an ack answers 200 only then).
+  using Answer = std::function<void(bool durable)>;
+
+  // What to do now, in this order: publish `snapshot` (when set), run the
+  // answers, hand the alerts to the sinks.
+  struct Release {
+    SnapshotPtr snapshot;
+    Undurable snapshot_undurable = Undurable::No;
+    std::vector<std::pair<Answer, bool>> answers;  // with `durable`
+    std::vector<Alert> alerts;
+    Undurable alerts_undurable = Undurable::No;
+    bool empty() const { return !snapshot && answers.empty() && alerts.empty(); }
+  };
+
+  explicit CommitGate(CommitPatience patience = {}) : patience_(patience) {}
+
+  // A snapshot showing every record up to `seq`; published once `seq` is
+  // committed (at once when it is, or when everything it shows beyond the
+  // commit was already shown). Snapshots come in the order they were built.
+  Release hold(SnapshotPtr snapshot, std::uint64_t seq, consensus::MonoTime now,
+               std::vector<Answer> answers = {});
+  // An escalation message whose event is record `seq`; sent once committed.
+  Release hold(Alert alert, std::uint64_t seq, consensus::MonoTime now);
+  // Storage committed (or dropped) every record up to `seq`.
+  Release committed(std::uint64_t seq);
+  // The fallback: what waited past its patience, or everything while
+  // storage is degraded, goes out not durable.
+  Release tick(consensus::MonoTime now, bool degraded);
+  // Start-up and stop: every snapshot and answer now (durable where
+  // committed); alerts keep waiting for a commit.
+  Release release_snapshots();
+
+  std::size_t pending_alerts() const { return alerts_.size(); }
+  std::size_t pending_snapshots() const { return snapshots_.size(); }
+  std::uint64_t committed_seq() const { return committed_; }
+
+ private:
+  struct HeldSnapshot {
+    std::uint64_t seq = 0;
+    consensus::MonoTime since;
+    SnapshotPtr snapshot;
+    std::vector<Answer> answers;
+  };
+  struct HeldAlert {
+    std::uint64_t seq = 0;
+    consensus::MonoTime since;
+    Alert alert;
+  };
+
+  // Lets out the held snapshots for which `ready` holds (a prefix: they are
+  // in build order and `ready` is monotone along it).
+  template <class Ready>
+  void release_snapshots_while(Ready ready, Undurable why, Release& out);
+  template <class Ready>
+  void release_alerts_while(Ready ready, Undurable why, Release& out);
+
+  CommitPatience patience_;
+  std::uint64_t committed_ = 0;
+  std::uint64_t shown_ = 0;  // the highest seq a published snapshot showed
+  std::deque<HeldSnapshot> snapshots_;
+  std::deque<HeldAlert> alerts_;
+};
+
+}  // namespace crosscheck::daemon
