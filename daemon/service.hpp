@@ -155,6 +155,10 @@ class Service final : public ApiActions {
   // history_[target] as storage committed it (start-up; a re-added target).
   void load_history(const std::string& target);
   ActionResult result(int status, std::string error = {}, std::string detail = {});
+  // The answer to a write the API promises survives a crash (an ack, an
+  // override set or cleared): 200 once committed, else 503
+  // storage_unavailable saying `what` is in force in memory only.
+  CommitGate::Answer durable_answer(ActionCallback done, std::string what);
 
   ServiceOptions options_;
   std::shared_ptr<const config::Config> config_;

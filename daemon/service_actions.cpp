@@ -105,6 +105,19 @@ void Service::finish_recheck(const std::string& target, int status) {
   }});
 }
 
+CommitGate::Answer Service::durable_answer(ActionCallback done, std::string what) {
+  return [this, done = std::move(done), what = std::move(what)](bool durable) {
+    if (durable) {
+      return done(result(200));
+    }
+    const auto health = store_ ? store_->health() : storage::Health{};
+    done(result(503, "storage_unavailable",
+                what + " in memory but not yet written to storage (" +
+                    (health.ok ? std::string("commit overdue") : health.reason) +
+                    "); it is written when storage recovers: retry to confirm"));
+  };
+}
+
 void Service::acknowledge(std::int64_t id, const std::string& by, ActionCallback done) {
   boost::asio::post(io_, [this, id, by, done = std::move(done)] {
     for (auto& view : escalations_) {
@@ -117,16 +130,7 @@ void Service::acknowledge(std::int64_t id, const std::string& by, ActionCallback
         log_->info("escalation acknowledged id={} key={} by={}", id, view.key, by);
         // 200 promises the ack survives a crash: answered once it is
         // committed; 503 when the gate gives up waiting (degraded, overdue).
-        return publish({[this, done](bool durable) {
-          if (durable) {
-            return done(result(200));
-          }
-          const auto health = store_->health();
-          done(result(503, "storage_unavailable",
-                      "acknowledged in memory but not yet written to storage (" +
-                          (health.ok ? std::string("commit overdue") : health.reason) +
-                          "); it is written when storage recovers: retry to confirm"));
-        }});
+        return publish({durable_answer(done, "acknowledged")});
       }
     }
     done(result(404, "unknown_escalation", "no open escalation with id " + std::to_string(id)));
@@ -145,7 +149,9 @@ void Service::set_override(const std::string& target, const cs::Override& value,
     log_->warn("override target={} verdict={} by={} until={} reason={}", target,
                cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
                quote_field(value.reason));
-    evaluate({[this, done](bool) { done(result(200)); }});
+    // Like an ack: a crash must not take back an override a script was told
+    // is in force (before, 200 came before the commit).
+    evaluate({durable_answer(done, "the override is in force")});
   });
 }
 
@@ -161,7 +167,7 @@ void Service::clear_override(const std::string& target, ActionCallback done) {
       written(store_->clear_override(target));
     }
     log_->info("override cleared target={}", target);
-    evaluate({[this, done](bool) { done(result(200)); }});
+    evaluate({durable_answer(done, "the override is cleared")});
   });
 }
 

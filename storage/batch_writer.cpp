@@ -52,6 +52,10 @@ WHERE NOT EXISTS (SELECT 1 FROM latest_observations
                   WHERE target = ?1 AND vantage = ?2 AND outcome = ?4 AND layer = ?5)
 )sql";
 
+// Always replaced: records are applied in the order they were made, so the
+// last written is the newest. Not by time: a wall clock stepped back (or a
+// row dated in the future) froze the pair's newest row, and every
+// observation after it then counted as a change (a hostile review).
 constexpr std::string_view k_upsert_latest = R"sql(
 INSERT INTO latest_observations (target, vantage, t_wall, outcome, layer, last_known_good,
                                  latency_ms, detail, answers)
@@ -60,7 +64,6 @@ ON CONFLICT (target, vantage) DO UPDATE SET
   t_wall = excluded.t_wall, outcome = excluded.outcome, layer = excluded.layer,
   last_known_good = excluded.last_known_good, latency_ms = excluded.latency_ms,
   detail = excluded.detail, answers = excluded.answers
-WHERE excluded.t_wall >= latest_observations.t_wall
 )sql";
 
 // A period summarized twice (the part before a stop and the part after

@@ -517,6 +517,23 @@ TEST_CASE(
   CHECK(ack.status == 200);
   CHECK(query_text(database, "SELECT acked_by FROM escalations WHERE id = " +
                                  std::to_string(opened->id)) == "slow-disk-test");
+  // An override promises the same (found by a hostile review: it answered
+  // 200 before the commit, and a kill -9 then took it back).
+  const std::string override_body =
+      R"({"verdict": "healthy", "reason": "slow-disk-test", "ttl": "10m"})";
+  {
+    WriteLock lock(database);
+    REQUIRE(lock.held());
+    const auto uncommitted = oracle.send("PUT", "/v1/overrides/web", override_body);
+    lock.release();
+    CHECK(uncommitted.status == 503);
+    CHECK_THAT(uncommitted.body, Catch::Contains("storage_unavailable"));
+  }
+  CHECK(oracle.send("PUT", "/v1/overrides/web", override_body).status == 200);
+  CHECK(query_text(database, "SELECT reason FROM overrides WHERE target = 'web'") ==
+        "slow-disk-test");
+  CHECK(oracle.send("DELETE", "/v1/overrides/web", "").status == 200);
+  CHECK(query_text(database, "SELECT COUNT(*) FROM overrides WHERE target = 'web'") == "0");
   // Probing kept its pace while nothing committed (probes every 300 ms;
   // a loop waiting on the disk started them up to a second late).
   const auto late = probes_started_late(oracle, "0.5");

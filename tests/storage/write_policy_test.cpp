@@ -109,6 +109,28 @@ TEST_CASE("an observation that changes its pair's outcome or layer is kept, with
                        std::to_string(to_ms(k_start))) == "2/3/0");
 }
 
+TEST_CASE(
+    "a wall clock stepped back does not freeze the pair's newest observation, and unchanged "
+    "observations after it stay unchanged",
+    "[storage]") {
+  // Found by a hostile review: the newest row was replaced only by a later
+  // time, so after a step back every observation counted as a change.
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  Store store(minute_summaries(dir), clock);
+  store.record_observation(observation("db", "quad9", k_start + 1h));  // the clock ran ahead
+  for (int i = 0; i < 5; ++i) {  // stepped back an hour: down, five times
+    store.record_observation(
+        observation("db", "quad9", k_start + i * 10s, consensus::Outcome::Down));
+  }
+  REQUIRE(store.flush(5s));
+  CHECK(rows(dir, "observations") == 2);  // the first up, the change to down
+  CHECK(
+      query_text(dir.database(),
+                 "SELECT outcome || ' ' || t_wall FROM latest_observations WHERE target = 'db'") ==
+      "down " + std::to_string(to_ms(k_start + 40s)));
+}
+
 TEST_CASE("a period summarized in two parts, before a stop and after a start, adds up",
           "[storage]") {
   TempDir dir;
