@@ -222,7 +222,11 @@ sqlite::Status open_for_writing(const OpenSpec& spec, sqlite::Connection& out) {
   if (journal_mode != "wal") {
     return fail(context + ": cannot switch to WAL (journal_mode is " + journal_mode + ")");
   }
-  if (auto status = connection.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+  // FULL, not NORMAL: with NORMAL a WAL commit survives a kill -9 but not a
+  // power loss or kernel crash, and what the API answered 200 (an ack, a
+  // generation) or a sink already saw (an escalation key, kept in fsynced
+  // files) would be taken back. Writes come in batches, so one fsync a batch.
+  if (auto status = connection.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
                                     context + ": setting pragmas");
       !status) {
     return status;
