@@ -1,7 +1,7 @@
 // The one asynchronous HTTP/1.1 client: plain or TLS, on the caller's
 // io_context, under one absolute deadline, with a bounded answer and exactly
 // one completion that never throws. Every outgoing HTTP request of ours (CLI,
-// gate, peers, sinks; the probe's check next) goes through it. Beast and
+// gate, peers, sinks, the probe's check) goes through it. Beast and
 // Asio SSL stay in http_client.cpp; this header is light.
 #pragma once
 
