@@ -36,8 +36,6 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr std::size_t k_header_limit = std::size_t{16} * 1024;
-
 std::string describe_error(const error_code& ec) {
   if (ec == ssl::error::stream_truncated) {
     return "connection closed by peer";
@@ -318,7 +316,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   void start_reading() {
     result.stage = HttpStage::Read;
     parser.emplace();
-    parser->header_limit(k_header_limit);
+    parser->header_limit(k_http_header_limit);
     parser->skip(wire.method() == http::verb::head);  // a HEAD answer has no body
     if (request.truncate_body) {
       parser->body_limit(boost::none);  // the read loop stops at the cap instead

@@ -62,6 +62,8 @@ enum class HttpStage : std::uint8_t { Resolve, Connect, Tls, Write, Read, Done }
 
 // Default cap on an answer's body; callers pass their own.
 constexpr std::size_t k_http_body_limit = std::size_t{4} * 1024 * 1024;
+// Cap on an answer's status line and header fields.
+constexpr std::size_t k_http_header_limit = std::size_t{16} * 1024;
 
 struct HttpRequest {
   config::Url url;     // scheme, host (for SNI and Host), port, default target

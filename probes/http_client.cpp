@@ -29,7 +29,6 @@ namespace http = boost::beast::http;
 namespace ssl = asio::ssl;
 using boost::system::error_code;
 
-constexpr std::size_t k_header_limit = 16 * 1024;  // net::HttpClient's cap on the response header
 constexpr std::string_view k_user_agent = "crosscheck/0.1";
 
 std::string describe_net(const error_code& ec) {
@@ -63,7 +62,7 @@ std::string read_failure(const error_code& ec) {
     return "connection closed mid-response";
   }
   if (ec == http::error::header_limit) {
-    return "response header larger than " + std::to_string(k_header_limit) + " bytes";
+    return "response header larger than " + std::to_string(net::k_http_header_limit) + " bytes";
   }
   if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
     return "invalid response (" + ec.message() + ")";
