@@ -17,4 +17,13 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
                     [](char x, char y) { return to_lower(x) == to_lower(y); });
 }
 
+// An HTTP token (RFC 9110 5.6.2), the form of a method: "GET", "PURGE"; not "FETCH ME".
+constexpr bool is_token(std::string_view text) {
+  constexpr std::string_view k_marks = "!#$%&'*+-.^_`|~";
+  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           k_marks.find(c) != std::string_view::npos;
+  });
+}
+
 }  // namespace crosscheck::ascii

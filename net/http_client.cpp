@@ -8,6 +8,7 @@
 // completion of an aborted operation never touches the next one.
 #include "net/http_client.hpp"
 
+#include "base/ascii.hpp"
 #include "net/address.hpp"
 #include "net/errors.hpp"
 #include "net/tls_client.hpp"
@@ -34,8 +35,6 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-
-constexpr std::size_t k_header_limit = std::size_t{16} * 1024;
 
 std::string describe_error(const error_code& ec) {
   if (ec == ssl::error::stream_truncated) {
@@ -153,9 +152,14 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     wire = {};
     const auto verb = http::string_to_verb(request.method);
     if (verb == http::verb::unknown) {
-      return crosscheck::fail("unknown method '" + request.method + "'");
+      // A method Beast has no name for is sent when it is a token: a probe's own.
+      if (!ascii::is_token(request.method)) {
+        return crosscheck::fail("unknown method '" + request.method + "'");
+      }
+      wire.method_string(request.method);
+    } else {
+      wire.method(verb);
     }
-    wire.method(verb);
     wire.target(request.target.empty() ? request.url.target : request.target);
     if (wire.target().empty()) {
       wire.target("/");
@@ -194,6 +198,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
         request.url.host, std::to_string(request.url.port), tcp::resolver::numeric_service,
         bind([](Session& self, error_code ec, const tcp::resolver::results_type& found) {
           if (ec || found.empty()) {
+            self.result.cause = ec;
             return self.fail(HttpFailure::Resolve, "cannot resolve " + self.request.url.host +
                                                        ": " +
                                                        (ec ? describe_error(ec) : "no addresses"));
@@ -215,6 +220,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
       const auto kind = last_error == asio::error::connection_refused ? HttpFailure::ConnectRefused
                         : is_observer_fault(last_error)               ? HttpFailure::Observer
                                                                       : HttpFailure::Connect;
+      result.cause = last_error;
       return fail(kind, describe_error(last_error));
     }
     const auto endpoint = endpoints[next_endpoint++];
@@ -234,6 +240,8 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     }
     if (ec) {
       // Why not the next address: opening or binding fails the same way for all.
+      result.cause = ec;
+      result.setup_failed = true;
       return fail(is_observer_fault(ec) ? HttpFailure::Observer : HttpFailure::Connect,
                   (request.source ? "cannot bind " + request.source->to_string() + ": "
                                   : std::string("cannot open a socket: ")) +
@@ -257,6 +265,8 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     const auto setup = request.verify_tls ? require_server_identity(handle, request.url.host)
                                           : set_server_name(handle, request.url.host);
     if (setup) {
+      result.cause = setup;
+      result.setup_failed = true;
       return fail(HttpFailure::Tls, "tls: setup failed: " + setup.message());
     }
     if (!request.verify_tls) {
@@ -276,9 +286,11 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
 
   void handshake_failed(const error_code& ec) {
     const long verify = SSL_get_verify_result(tls->native_handle());
+    result.cause = ec;
     if (request.verify_tls && verify != X509_V_OK) {
-      return fail(HttpFailure::Tls, std::string("tls: certificate verify failed (") +
-                                        X509_verify_cert_error_string(verify) + ")");
+      result.tls_verify_error = X509_verify_cert_error_string(verify);
+      return fail(HttpFailure::Tls,
+                  "tls: certificate verify failed (" + result.tls_verify_error + ")");
     }
     fail(HttpFailure::Tls,
          "tls: handshake with " + authority(request.url) + " failed: " + describe_error(ec));
@@ -292,6 +304,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
                             if (self.may_retry()) {
                               return self.retry();
                             }
+                            self.result.cause = ec;
                             return self.fail(HttpFailure::Closed,
                                              "sending the request: " + describe_error(ec));
                           }
@@ -303,7 +316,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   void start_reading() {
     result.stage = HttpStage::Read;
     parser.emplace();
-    parser->header_limit(k_header_limit);
+    parser->header_limit(k_http_header_limit);
     parser->skip(wire.method() == http::verb::head);  // a HEAD answer has no body
     if (request.truncate_body) {
       parser->body_limit(boost::none);  // the read loop stops at the cap instead
@@ -347,6 +360,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     if (!header_done && !parser->got_some() && may_retry()) {
       return retry();
     }
+    result.cause = ec;
     if (ec == http::error::body_limit) {
       return fail(HttpFailure::BodyTooLarge,
                   "body larger than " + std::to_string(request.body_limit) + " bytes");
@@ -398,12 +412,15 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     if (expired) {
       failure = HttpFailure::Timeout;
       why = "timed out";
+      result.cause = {};
     } else if (cancelled) {
       failure = HttpFailure::Cancelled;
       why = "cancelled";
+      result.cause = {};
     }
     result.failure = failure;
     result.error = std::move(why);
+    result.header_received = result.stage == HttpStage::Read && parser && parser->is_header_done();
     drop_connection();
     finish();
   }

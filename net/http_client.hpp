@@ -1,12 +1,14 @@
 // The one asynchronous HTTP/1.1 client: plain or TLS, on the caller's
 // io_context, under one absolute deadline, with a bounded answer and exactly
 // one completion that never throws. Every outgoing HTTP request of ours (CLI,
-// gate, peers, sinks; the probe's check next) goes through it. Beast and
+// gate, peers, sinks, the probe's check) goes through it. Beast and
 // Asio SSL stay in http_client.cpp; this header is light.
 #pragma once
 
 #include "base/expected.hpp"
 #include "config/types.hpp"
+
+#include <boost/system/error_code.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -52,11 +54,16 @@ std::string_view to_string(HttpFailure failure);
 // "host:port" with an IPv6 host in brackets: the Host header's form.
 std::string authority(const config::Url& url);
 
+// The standard reason phrase of `status` ("Service Unavailable"), "" when unknown.
+std::string_view standard_reason(int status);
+
 // The step a request had reached when it ended.
 enum class HttpStage : std::uint8_t { Resolve, Connect, Tls, Write, Read, Done };
 
 // Default cap on an answer's body; callers pass their own.
 constexpr std::size_t k_http_body_limit = std::size_t{4} * 1024 * 1024;
+// Cap on an answer's status line and header fields.
+constexpr std::size_t k_http_header_limit = std::size_t{16} * 1024;
 
 struct HttpRequest {
   config::Url url;     // scheme, host (for SNI and Host), port, default target
@@ -89,6 +96,15 @@ struct HttpResult {
   std::chrono::microseconds latency{0};  // request() to the whole answer, on the client's clock
   std::string tls_version;               // "TLSv1.3"; empty for plain http
   std::optional<int> cert_days_left;     // https: days until the leaf certificate expires
+  // For callers that render their own text (the probe check): the failing
+  // operation's own error (empty for Timeout and Cancelled), the certificate's
+  // verify error ("self-signed certificate") when verification failed, whether
+  // the answer's header had been read, and whether our own preparation failed
+  // (stage Connect: opening or binding the socket; stage Tls: SNI, verification).
+  boost::system::error_code cause;
+  std::string tls_verify_error;
+  bool header_received = false;
+  bool setup_failed = false;
 
   bool ok() const { return failure == HttpFailure::None; }
   // The first value of header `name` (case-insensitive), or "".

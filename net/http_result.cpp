@@ -1,6 +1,8 @@
 // The client's value types: a failure's name, a header looked up in an
-// answer, the Host header's form of a URL. No I/O here.
+// answer, the Host header's form of a URL, a status's standard phrase. No I/O here.
 #include "net/http_client.hpp"
+
+#include <boost/beast/http/status.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +13,15 @@ std::string authority(const config::Url& url) {
   const std::string host =
       url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
   return host + ":" + std::to_string(url.port);
+}
+
+std::string_view standard_reason(int status) {
+  if (status < 0 || status > 999) {
+    return {};
+  }
+  const auto phrase =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  return phrase == "<unknown-status>" ? std::string_view{} : std::string_view{phrase};
 }
 
 std::string_view to_string(HttpFailure failure) {

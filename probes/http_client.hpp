@@ -1,6 +1,6 @@
-// Asynchronous HTTP/HTTPS checks with Boost.Beast and OpenSSL against one
-// resolved address, keeping the URL's host for SNI and the Host header.
-// Beast stays in http_client.cpp; this header is light.
+// Asynchronous HTTP/HTTPS checks through net::HttpClient against one
+// resolved address, keeping the URL's host for SNI and the Host header; the
+// probe follows redirects itself. This header is light.
 #pragma once
 
 #include "config/config.hpp"

@@ -362,3 +362,49 @@ TEST_CASE("a method HTTP does not know fails before anything is sent", "[http_cl
   CHECK(outcome.result->error == "unknown method 'FETCH ME'");
   CHECK(server.request_count() == 0);
 }
+
+TEST_CASE("a failure carries its cause for callers that render their own text", "[http_client]") {
+  SECTION("a certificate that does not verify names the verify error") {
+    FakeHttpServer server(tls_options(FakeCertificate::SelfSigned));
+    const auto outcome = run(request_for(server.url(k_host, "/")));
+    REQUIRE(outcome.completions == 1);
+    CHECK(outcome.result->tls_verify_error == "self-signed certificate");
+    CHECK(outcome.result->cause);
+  }
+  SECTION("a source that cannot be bound says so, with the error") {
+    FakeHttpServer server;
+    auto request = request_for(server.url("127.0.0.1", "/"));
+    request.source = *IpAddress::parse("192.0.2.1");
+    const auto outcome = run(std::move(request));
+    REQUIRE(outcome.completions == 1);
+    CHECK(outcome.result->setup_failed);
+    CHECK(outcome.result->cause);
+  }
+  SECTION("a timeout in the read step says whether the header had arrived") {
+    FakeHttpServer server;
+    server.set("/stall", FakeResponse::stall());
+    server.set("/slow", FakeResponse::slow_body(std::string(1000, 'x'), 50ms));
+    const auto stalled = run(request_for(server.url("127.0.0.1", "/stall"), k_short_deadline));
+    const auto trickled = run(request_for(server.url("127.0.0.1", "/slow"), k_short_deadline));
+    REQUIRE(stalled.result->failure == HttpFailure::Timeout);
+    REQUIRE(trickled.result->failure == HttpFailure::Timeout);
+    CHECK_FALSE(stalled.result->header_received);
+    CHECK(trickled.result->header_received);
+    CHECK_FALSE(trickled.result->cause);
+  }
+}
+
+TEST_CASE("a status has its standard reason phrase, or none when unknown", "[http_client]") {
+  CHECK(crosscheck::net::standard_reason(503) == "Service Unavailable");
+  CHECK(crosscheck::net::standard_reason(200) == "OK");
+  CHECK(crosscheck::net::standard_reason(299).empty());
+  CHECK(crosscheck::net::standard_reason(-1).empty());
+}
+
+TEST_CASE("a method Beast has no name for is sent as given when it is a token", "[http_client]") {
+  FakeHttpServer server;
+  auto request = request_for(server.url("127.0.0.1", "/"));
+  request.method = GENERATE(std::string("CHECKUP"), std::string("X-PROBE.1"));
+  REQUIRE(run(request).result->ok());
+  CHECK(server.last_request()->method == request.method);
+}
