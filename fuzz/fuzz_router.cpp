@@ -118,9 +118,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (!value.empty() && value.front() == ' ') {
       value.remove_prefix(1);
     }
-    if (ascii::iequals(name, "Authorization")) {
+    if (crosscheck::ascii::iequals(name, "Authorization")) {
       request.authorization = value;
-    } else if (ascii::iequals(name, "If-None-Match")) {
+    } else if (crosscheck::ascii::iequals(name, "If-None-Match")) {
       request.if_none_match = value;
     }
   }
