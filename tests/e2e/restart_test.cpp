@@ -429,7 +429,12 @@ TEST_CASE(
 TEST_CASE("no sink sees an escalation before its row is committed to the database",
           "[e2e][restart]") {
   HookedDaemon running;
-  auto& [oracle, hook, daemon, database, watch] = running;
+  // Named references, not a structured binding: clang 14 cannot capture
+  // those in a lambda.
+  auto& oracle = running.oracle;
+  auto& hook = running.hook;
+  auto& daemon = running.daemon;
+  const auto& database = running.database;
   REQUIRE(hook.request_count() == 0);
 
   // The dispute opens while nothing can commit. The API still shows it
@@ -483,7 +488,12 @@ TEST_CASE(
     "the commit",
     "[e2e][restart]") {
   HookedDaemon running;
-  auto& [oracle, hook, daemon, database, watch] = running;
+  // Named references, not a structured binding: clang 14 cannot capture
+  // those in a lambda.
+  auto& oracle = running.oracle;
+  auto& hook = running.hook;
+  auto& daemon = running.daemon;
+  const auto& database = running.database;
 
   std::optional<Escalation> opened;
   {
