@@ -8,6 +8,7 @@
 // window shows as authentication refusals, never as votes.
 #include "consensus/time_format.hpp"
 #include "oracle_harness.hpp"
+#include "peers/client.hpp"
 #include "support/child_process.hpp"
 #include "support/fake_dns_server.hpp"
 #include "support/fake_http_server.hpp"
@@ -602,13 +603,16 @@ TEST_CASE(
   CHECK(vote_of(verdict_at(peers.port_a), "node-b/gamma") == "unknown");
 
   // Clocks agree again: node-b authenticates and its down vote counts.
+  // node-a backed off while node-b's pulls were refused (full jitter, up to
+  // the cap), so the next pull may be that far away: wait that long too
+  // (it failed under load with only k_settle).
   peers.node_b->step("+0", 0s);
   CHECK(wait_until(
       [&] {
         const auto a = verdict_at(peers.port_a);
         return vote_of(a, "node-b/gamma") == "down" && text(a, "verdict") == "disputed";
       },
-      k_settle));
+      crosscheck::daemon::k_peer_backoff_cap + k_settle));
 }
 
 TEST_CASE(
