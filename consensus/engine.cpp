@@ -498,16 +498,21 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
   update_episode(index, now, out);
 }
 
-Event Engine::change_event(const Verdict& verdict, const Instant& now) {
+Event Engine::verdict_event(EventKind kind, const Verdict& verdict, const Instant& now) {
   Event event;
-  event.kind = EventKind::VerdictChanged;
-  event.key = "verdict/" + verdict.target + "/" + std::to_string(verdict.generation);
+  event.kind = kind;
   event.at = now;
   event.target = verdict.target;
   event.verdict = verdict.kind;
   event.held = verdict.held;
   event.generation = verdict.generation;
   event.reason = verdict.reason;
+  return event;
+}
+
+Event Engine::change_event(const Verdict& verdict, const Instant& now) {
+  Event event = verdict_event(EventKind::VerdictChanged, verdict, now);
+  event.key = "verdict/" + verdict.target + "/" + std::to_string(verdict.generation);
   return event;
 }
 

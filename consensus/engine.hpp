@@ -232,6 +232,9 @@ class Engine {
   // The VerdictChanged event that announces `verdict` (published, or the
   // end of a removed target).
   static Event change_event(const Verdict& verdict, const Instant& now);
+  // An event of `kind` about `verdict` at `now` (target, verdict, held,
+  // generation, reason); the caller sets the key.
+  static Event verdict_event(EventKind kind, const Verdict& verdict, const Instant& now);
   void update_episode(std::size_t index, const Instant& now, Evaluation& out);
   void update_side_episodes(std::size_t index, const SuspicionFindings& canaries,
                             const Instant& now, Evaluation& out);

@@ -248,17 +248,7 @@ void Engine::update_episode(std::size_t index, const Instant& now, Evaluation& o
     return;  // a restored episode stays open until evidence decides
   }
   const auto wanted = episode_for(verdict);
-  auto make_event = [&](EventKind kind) {
-    Event event;
-    event.kind = kind;
-    event.at = now;
-    event.target = verdict.target;
-    event.verdict = verdict.kind;
-    event.held = verdict.held;
-    event.generation = verdict.generation;
-    event.reason = verdict.reason;
-    return event;
-  };
+  auto make_event = [&](EventKind kind) { return verdict_event(kind, verdict, now); };
   if (!state.episode_key.empty() && wanted != state.episode_kind) {
     auto event = make_event(resolution_of(state.episode_kind));
     event.key = state.episode_key;
@@ -338,15 +328,9 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
     if (episode.wanted == (open != state.side_episodes.end())) {
       continue;
     }
-    Event event;
-    event.at = now;
-    event.target = verdict.target;
-    event.verdict = verdict.kind;
-    event.held = verdict.held;
-    event.generation = verdict.generation;
+    Event event = verdict_event(episode.kind, verdict, now);
     event.reason = episode.reason;
     if (episode.wanted) {
-      event.kind = episode.kind;
       event.key = new_key(index, episode.kind);
       state.side_episodes[episode.kind] = event.key;
     } else {
