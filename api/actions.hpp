@@ -12,13 +12,14 @@
 #include <functional>
 #include <string>
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 
 struct ActionResult {
-  int status = 200;      // HTTP status to answer with (200, 404, 409, 429, 503, ...)
-  std::string error;     // short code when status >= 400 ("unknown_target", "rate_limited")
-  std::string detail;    // human sentence
-  SnapshotPtr snapshot;  // the snapshot after the action (recheck: with the fresh verdict)
+  int status = 200;    // HTTP status to answer with (200, 404, 409, 429, 503, ...)
+  std::string error;   // short code when status >= 400 ("unknown_target", "rate_limited")
+  std::string detail;  // human sentence
+  snapshot::SnapshotPtr
+      snapshot;  // the snapshot after the action (recheck: with the fresh verdict)
 };
 
 using ActionCallback = std::function<void(ActionResult)>;
@@ -45,4 +46,4 @@ class ApiActions {
   virtual void clear_override(const std::string& target, ActionCallback done) = 0;
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

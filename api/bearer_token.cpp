@@ -8,7 +8,7 @@
 
 #include <array>
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 
 bool bearer_token_matches(std::string_view authorization, std::string_view token) {
   constexpr std::string_view k_scheme = "Bearer";
@@ -38,4 +38,4 @@ bool bearer_token_matches(std::string_view authorization, std::string_view token
   return CRYPTO_memcmp(presented_digest.data(), token_digest.data(), token_size) == 0;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 
 // The server never logs; these are how an operator sees what it refused.
 struct ApiCounters {
@@ -29,4 +29,4 @@ struct ApiCounters {
   std::uint64_t internal_errors = 0;     // an exception caught in a handler
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 namespace {
 
 namespace cs = consensus;
@@ -113,14 +113,15 @@ constexpr std::array<cs::EventKind, 9> k_escalations{
 
 // One sample per target: `value(verdict)` labelled with the target.
 template <typename Value>
-void per_target(Exposition& out, const Snapshot& snapshot, const Family& family, Value value) {
+void per_target(Exposition& out, const snapshot::Snapshot& snapshot, const Family& family,
+                Value value) {
   out.family(family);
   for (const auto& view : snapshot.targets) {
     out.sample(family.name, {{"target", view.verdict.target}}, number(value(view.verdict)));
   }
 }
 
-void status_families(Exposition& out, const Snapshot& snapshot) {
+void status_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   out.family({"crosscheck_build_info", "gauge", "Always 1; labels name the version and node."});
   out.sample("crosscheck_build_info", {{"version", snapshot.version}, {"node", snapshot.node}},
              "1");
@@ -134,7 +135,7 @@ void status_families(Exposition& out, const Snapshot& snapshot) {
              seconds(snapshot.taken_at));
 }
 
-void verdict_state_families(Exposition& out, const Snapshot& snapshot) {
+void verdict_state_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   out.family({"crosscheck_verdict", "gauge",
               "1 for the target's current verdict, 0 for the other three states."});
   for (const auto& view : snapshot.targets) {
@@ -155,7 +156,7 @@ void verdict_state_families(Exposition& out, const Snapshot& snapshot) {
   }
 }
 
-void verdict_families(Exposition& out, const Snapshot& snapshot) {
+void verdict_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   verdict_state_families(out, snapshot);
   per_target(out, snapshot,
              {"crosscheck_verdict_generation", "gauge",
@@ -198,7 +199,7 @@ void verdict_families(Exposition& out, const Snapshot& snapshot) {
              [](const cs::Verdict& v) { return v.votes.up_quorum; });
 }
 
-void vantage_families(Exposition& out, const Snapshot& snapshot) {
+void vantage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   // Local evidence has no node; the series names this node instead.
   const auto node_of = [&](const std::string& node) -> std::string_view {
     return node.empty() ? snapshot.node : node;
@@ -265,13 +266,13 @@ void histogram_series(Exposition& out, std::string_view name,
   sample(std::string{name} + "_count", std::nullopt, number(histogram.count));
 }
 
-void histograms(Exposition& out, const MetricsView& metrics) {
+void histograms(Exposition& out, const snapshot::MetricsView& metrics) {
   constexpr std::string_view k_duration = "crosscheck_probe_duration_seconds";
   out.family({k_duration, "histogram",
               "Probe step latency: each DNS query, each reached address (tcp or http)."});
-  for (std::size_t kind = 0; kind < k_check_kind_count; ++kind) {
+  for (std::size_t kind = 0; kind < snapshot::k_check_kind_count; ++kind) {
     histogram_series(out, k_duration, metrics.probes.latency.at(kind),
-                     Label{"check", to_string(static_cast<CheckKind>(kind))});
+                     Label{"check", to_string(static_cast<snapshot::CheckKind>(kind))});
   }
   constexpr std::string_view k_lateness = "crosscheck_probe_start_lateness_seconds";
   out.family(
@@ -279,7 +280,7 @@ void histograms(Exposition& out, const MetricsView& metrics) {
   histogram_series(out, k_lateness, metrics.probe_start_lateness, std::nullopt);
 }
 
-void probe_families(Exposition& out, const MetricsView& metrics) {
+void probe_families(Exposition& out, const snapshot::MetricsView& metrics) {
   out.family({"crosscheck_probes_total", "counter",
               "Local probe results by vantage, outcome and class (docs/metrics.md)."});
   for (const auto& [key, count] : metrics.probes.results) {
@@ -314,7 +315,7 @@ void probe_families(Exposition& out, const MetricsView& metrics) {
   });
 }
 
-void escalation_families(Exposition& out, const Snapshot& snapshot) {
+void escalation_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   out.family({"crosscheck_escalations_open", "gauge", "Open escalations by kind."});
   std::uint64_t unacknowledged = 0;
   for (const auto kind : k_escalations) {
@@ -344,7 +345,7 @@ void escalation_families(Exposition& out, const Snapshot& snapshot) {
   }
 }
 
-void storage_families(Exposition& out, const Snapshot& snapshot) {
+void storage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   const auto& m = snapshot.metrics;
   out.singles({
       {{"crosscheck_storage_ok", "gauge", "0 while storage is degraded (serving from memory)."},
@@ -397,7 +398,7 @@ void api_families(Exposition& out, const ApiCounters& api) {
 }
 
 // The names every Prometheus client library uses, so stock dashboards work.
-void process_families(Exposition& out, const ProcessStats& process) {
+void process_families(Exposition& out, const snapshot::ProcessStats& process) {
   if (process.cpu_seconds) {
     out.single({"process_cpu_seconds_total", "counter", "User and system CPU time spent."},
                *process.cpu_seconds);
@@ -433,9 +434,10 @@ std::string escape_label_value(std::string_view value) {
   return out;
 }
 
-MetricsView metrics_view(const ProbeStats& probes, const probes::ScheduleCounters& schedule,
-                         const storage::Health& storage) {
-  MetricsView view;
+snapshot::MetricsView metrics_view(const snapshot::ProbeStats& probes,
+                                   const probes::ScheduleCounters& schedule,
+                                   const storage::Health& storage) {
+  snapshot::MetricsView view;
   view.probes = probes;
   view.probes_started = schedule.started;
   view.probes_skipped = schedule.skipped;
@@ -451,8 +453,8 @@ MetricsView metrics_view(const ProbeStats& probes, const probes::ScheduleCounter
   return view;
 }
 
-std::string render_metrics(const Snapshot& snapshot, const ApiCounters& api,
-                           const ProcessStats& process) {
+std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters& api,
+                           const snapshot::ProcessStats& process) {
   Exposition out;
   status_families(out, snapshot);
   verdict_families(out, snapshot);
@@ -465,4 +467,4 @@ std::string render_metrics(const Snapshot& snapshot, const ApiCounters& api,
   return out.take();
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

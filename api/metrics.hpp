@@ -18,26 +18,27 @@ namespace crosscheck::storage {
 struct Health;
 }
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 
 constexpr std::string_view k_metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
 
 // What /metrics shows beyond the snapshot; the server fills it for that path.
 struct MetricsSources {
   ApiCounters api;
-  ProcessStats process;
+  snapshot::ProcessStats process;
 };
 
 // The MetricsView the service publishes: copies of its live counters.
-MetricsView metrics_view(const ProbeStats& probes, const probes::ScheduleCounters& schedule,
-                         const storage::Health& storage);
+snapshot::MetricsView metrics_view(const snapshot::ProbeStats& probes,
+                                   const probes::ScheduleCounters& schedule,
+                                   const storage::Health& storage);
 
 // The whole exposition: every family with # HELP and # TYPE, samples of one
 // family together, label values escaped; families in a fixed order.
-std::string render_metrics(const Snapshot& snapshot, const ApiCounters& api,
-                           const ProcessStats& process);
+std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters& api,
+                           const snapshot::ProcessStats& process);
 
 // A label value as the text format wants it: \ -> \\, " -> \", newline -> \n.
 std::string escape_label_value(std::string_view value);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

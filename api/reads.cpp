@@ -15,7 +15,7 @@
 #include <array>
 #include <cstdio>
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 
 using namespace detail;
 
@@ -24,24 +24,24 @@ namespace {
 namespace cs = consensus;
 namespace json = boost::json;
 
-json::array summaries(const Snapshot& snapshot) {
+json::array summaries(const snapshot::Snapshot& snapshot) {
   json::array out;
   out.reserve(snapshot.targets.size());
   for (const auto& view : snapshot.targets) {
-    out.emplace_back(verdict_summary_json(view.verdict));
+    out.emplace_back(snapshot::verdict_summary_json(view.verdict));
   }
   return out;
 }
 
-ApiResponse watch_body(const Snapshot& snapshot) {
+ApiResponse watch_body(const snapshot::Snapshot& snapshot) {
   json::object out;
   out["revision"] = snapshot.revision;
   out["verdicts"] = summaries(snapshot);
   return json_response(out);
 }
 
-ApiResponse verdict_read(QueryParams& query, const Snapshot& snapshot, const std::string& target,
-                         const cs::Instant& now) {
+ApiResponse verdict_read(net::QueryParams& query, const snapshot::Snapshot& snapshot,
+                         const std::string& target, const cs::Instant& now) {
   const auto expect_text = query.take("expect");
   const auto generation_text = query.take("generation");
   const auto stable_text = query.take("stable_for");
@@ -59,22 +59,23 @@ ApiResponse verdict_read(QueryParams& query, const Snapshot& snapshot, const std
     }
   }
   std::optional<std::uint64_t> generation;
-  if (generation_text && !(generation = parse_count(*generation_text))) {
+  if (generation_text && !(generation = net::parse_count(*generation_text))) {
     return bad_query("generation must be a non-negative integer, not '" + *generation_text + "'");
   }
   std::optional<config::Duration> stable_for;
   if (stable_text && !(stable_for = config::parse_duration(*stable_text))) {
     return bad_query("stable_for must be a duration such as 30s, not '" + *stable_text + "'");
   }
-  const TargetView* view = snapshot.find(target);
+  const snapshot::TargetView* view = snapshot.find(target);
   if (view == nullptr) {
     return unknown_target(target);
   }
   if (!expect) {
-    return make_response(
-        200, view->body->get([&] { return to_body(verdict_json(*view, snapshot.node)); }));
+    return make_response(200, view->body->get([&] {
+      return snapshot::to_body(snapshot::verdict_json(*view, snapshot.node));
+    }));
   }
-  json::object body = verdict_json(*view, snapshot.node);
+  json::object body = snapshot::verdict_json(*view, snapshot.node);
   const auto gate = cs::decide_gate(view->verdict, *expect, generation,
                                     stable_for.value_or(config::Duration{0}), now);
   json::object gate_json;
@@ -82,30 +83,31 @@ ApiResponse verdict_read(QueryParams& query, const Snapshot& snapshot, const std
   gate_json["decision"] = gate.decision();
   gate_json["reason"] = gate.reason;
   body["gate"] = std::move(gate_json);
-  return make_response(gate_status(gate), to_body(body));
+  return make_response(gate_status(gate), snapshot::to_body(body));
 }
 
-ApiResponse history_read(QueryParams& query, const Snapshot& snapshot, const std::string& target) {
+ApiResponse history_read(net::QueryParams& query, const snapshot::Snapshot& snapshot,
+                         const std::string& target) {
   const auto limit_text = query.take("limit");
   if (auto why = query.leftover("limit"); !why.empty()) {
     return bad_query(why);
   }
   std::size_t limit = k_max_history_limit;
   if (limit_text) {
-    const auto parsed = parse_count(*limit_text);
+    const auto parsed = net::parse_count(*limit_text);
     if (!parsed || *parsed == 0 || *parsed > k_max_history_limit) {
       return bad_query("limit must be an integer from 1 to " + std::to_string(k_max_history_limit) +
                        ", not '" + *limit_text + "'");
     }
     limit = static_cast<std::size_t>(*parsed);
   }
-  const TargetView* view = snapshot.find(target);
+  const snapshot::TargetView* view = snapshot.find(target);
   if (view == nullptr) {
     return unknown_target(target);
   }
   json::array items;
   for (std::size_t i = 0; i < view->history.size() && i < limit; ++i) {
-    items.emplace_back(transition_json(view->history[i]));
+    items.emplace_back(snapshot::transition_json(view->history[i]));
   }
   json::object out;
   out["target"] = target;
@@ -113,7 +115,7 @@ ApiResponse history_read(QueryParams& query, const Snapshot& snapshot, const std
   return json_response(out);
 }
 
-ApiOutcome watch_read(QueryParams& query, const Snapshot& snapshot) {
+ApiOutcome watch_read(net::QueryParams& query, const snapshot::Snapshot& snapshot) {
   const auto since_text = query.take("since");
   const auto timeout_text = query.take("timeout");
   if (auto why = query.leftover("since, timeout"); !why.empty()) {
@@ -130,7 +132,7 @@ ApiOutcome watch_read(QueryParams& query, const Snapshot& snapshot) {
   if (!since_text) {
     return watch_body(snapshot);  // no revision yet: everything, at once
   }
-  const auto since = parse_count(*since_text);
+  const auto since = net::parse_count(*since_text);
   if (!since) {
     return bad_query("since must be a revision number, not '" + *since_text + "'");
   }
@@ -143,7 +145,7 @@ ApiOutcome watch_read(QueryParams& query, const Snapshot& snapshot) {
 
 }  // namespace
 
-ApiResponse watch_response(const Snapshot& snapshot, std::uint64_t since) {
+ApiResponse watch_response(const snapshot::Snapshot& snapshot, std::uint64_t since) {
   if (snapshot.revision <= since) {
     return make_response(204, {});
   }
@@ -152,7 +154,7 @@ ApiResponse watch_response(const Snapshot& snapshot, std::uint64_t since) {
 
 namespace detail {
 
-ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot,
+ApiOutcome read(const Route& route, net::QueryParams& query, const snapshot::Snapshot& snapshot,
                 const cs::Instant& now) {
   switch (route.kind) {
     case RouteKind::Verdict:
@@ -177,7 +179,7 @@ ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot
     case RouteKind::Vantages: {
       json::array items;
       for (const auto& vantage : snapshot.vantages) {
-        items.emplace_back(vantage_json(vantage));
+        items.emplace_back(snapshot::vantage_json(vantage));
       }
       out["vantages"] = std::move(items);
       break;
@@ -185,7 +187,7 @@ ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot
     case RouteKind::Escalations: {
       json::array items;
       for (const auto& escalation : snapshot.escalations) {
-        items.emplace_back(escalation_json(escalation));
+        items.emplace_back(snapshot::escalation_json(escalation));
       }
       out["escalations"] = std::move(items);
       break;
@@ -210,7 +212,8 @@ ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot
 
 // Prometheus scrapes unconditionally, and the counters move between any two
 // scrapes: no ETag. Without server figures (router tests) they read zero.
-ApiResponse metrics_read(const ApiRequest& request, QueryParams& query, const Snapshot& snapshot) {
+ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
+                         const snapshot::Snapshot& snapshot) {
   if (auto why = query.leftover(""); !why.empty()) {
     return bad_query(why);
   }
@@ -264,7 +267,7 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
 
 // GET /v1/peer/votes: the server verified the signature (request.peer); a
 // refusal says why but never carries a vote.
-ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot,
+ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                        const cs::Instant& now) {
   if (request.method != "GET") {
     ApiResponse response = error_response(405, "method_not_allowed", "/v1/peer/votes takes GET");
@@ -279,8 +282,8 @@ ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot,
     response.headers.emplace_back("WWW-Authenticate", "Crosscheck-HMAC-SHA256");
     return response;
   }
-  return make_response(200, export_votes(snapshot, now));
+  return make_response(200, peers::export_votes(snapshot, now));
 }
 
 }  // namespace detail
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace crosscheck::daemon::detail {
+namespace crosscheck::api::detail {
 
 enum class RouteKind : std::uint8_t {
   Verdicts,
@@ -43,12 +43,13 @@ ApiResponse unknown_target(const std::string& target);
 
 // GET routes but /metrics: the verdicts, one verdict (and the gate), its
 // history, the watch, vantages, escalations, /healthz and /readyz.
-ApiOutcome read(const Route& route, QueryParams& query, const Snapshot& snapshot,
+ApiOutcome read(const Route& route, net::QueryParams& query, const snapshot::Snapshot& snapshot,
                 const consensus::Instant& now);
 
 // Prometheus scrapes unconditionally, and the counters move between any two
 // scrapes: no ETag. Without server figures (router tests) they read zero.
-ApiResponse metrics_read(const ApiRequest& request, QueryParams& query, const Snapshot& snapshot);
+ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
+                         const snapshot::Snapshot& snapshot);
 
 // FNV-1a 64 over revision, target and body, quoted. The body is in the hash
 // because vantages, escalations and gate answers change without the verdict
@@ -58,11 +59,11 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
 // GET /v1/peer/votes: the server verified the signature (request.peer); a
 // refusal says why but never carries a vote.
-ApiResponse peer_votes(const ApiRequest& request, const Snapshot& snapshot,
+ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                        const consensus::Instant& now);
 
 // POST, PUT and DELETE: token checks first, then the write's own validation.
-ApiOutcome handle_write(const ApiRequest& request, const Route& route, QueryParams& query,
-                        const Snapshot& snapshot, consensus::WallTime now);
+ApiOutcome handle_write(const ApiRequest& request, const Route& route, net::QueryParams& query,
+                        const snapshot::Snapshot& snapshot, consensus::WallTime now);
 
-}  // namespace crosscheck::daemon::detail
+}  // namespace crosscheck::api::detail

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <array>
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 
 using namespace detail;
 
@@ -88,7 +88,7 @@ ApiResponse make_response(int status, std::string body) {
 }
 
 ApiResponse json_response(const boost::json::value& value) {
-  return make_response(200, to_body(value));
+  return make_response(200, snapshot::to_body(value));
 }
 
 ApiResponse bad_query(std::string_view detail) {
@@ -115,7 +115,8 @@ std::string ApiResponse::header(std::string_view name) const {
 }
 
 ApiResponse error_response(int status, std::string_view error, std::string_view detail) {
-  ApiResponse response = make_response(status, to_body(error_json(error, detail)));
+  ApiResponse response =
+      make_response(status, snapshot::to_body(snapshot::error_json(error, detail)));
   if (status == 429 || status == 503) {
     response.headers.emplace_back("Retry-After", "1");
   }
@@ -135,17 +136,17 @@ int gate_status(const cs::GateDecision& decision) {
   return 423;
 }
 
-ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot,
+ApiOutcome handle_request(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                           const cs::Instant& now) {
-  auto target = parse_request_target(request.target);
+  auto target = net::parse_request_target(request.target);
   if (!target) {
     return bad_request(target.error());
   }
   const std::string& path = target->path;
-  if (path == k_peer_votes_path) {
+  if (path == peers::k_peer_votes_path) {
     return peer_votes(request, snapshot, now);
   }
-  QueryParams query;
+  net::QueryParams query;
   if (const auto parsed = query.parse(target->query); !parsed) {
     return bad_query(parsed.error());
   }
@@ -179,4 +180,4 @@ ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot,
   return outcome;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

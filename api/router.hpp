@@ -18,10 +18,13 @@
 #include <variant>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::peers {
+struct PeerAuth;
+}  // namespace crosscheck::peers
+
+namespace crosscheck::api {
 
 struct MetricsSources;
-struct PeerAuth;
 
 // Longest /v1/watch wait, whatever `timeout` asks for.
 constexpr std::chrono::milliseconds k_max_watch_wait{30'000};
@@ -48,7 +51,7 @@ struct ApiRequest {
   const MetricsSources* metrics = nullptr;
   // GET /v1/peer/votes only: the server's check of the X-Crosscheck-*
   // signature; nullptr when this node has no peers (always 401).
-  const PeerAuth* peer = nullptr;
+  const peers::PeerAuth* peer = nullptr;
 };
 
 struct ApiResponse {
@@ -88,12 +91,12 @@ using ApiOutcome = std::variant<ApiResponse, WriteRequest, WatchRequest>;
 // answered here (GET /v1/verdicts[/{t}[/history]], /v1/vantages,
 // /v1/escalations, /healthz, /readyz, /metrics, and /v1/watch when something
 // is already newer); writes and waits come back as WriteRequest / WatchRequest.
-ApiOutcome handle_request(const ApiRequest& request, const Snapshot& snapshot,
+ApiOutcome handle_request(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                           const consensus::Instant& now);
 
 // The /v1/watch answer: 200 {revision, verdicts} when `snapshot` is newer
 // than `since`, else 204 with no body.
-ApiResponse watch_response(const Snapshot& snapshot, std::uint64_t since);
+ApiResponse watch_response(const snapshot::Snapshot& snapshot, std::uint64_t since);
 
 // The answer to a write once ApiActions completed with `result`.
 ApiResponse write_response(const WriteRequest& write, const ActionResult& result);
@@ -105,4 +108,4 @@ ApiResponse error_response(int status, std::string_view error, std::string_view 
 // 409 otherwise or generation moved, 423 hold.
 int gate_status(const consensus::GateDecision& decision);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 
 using namespace detail;  // Session and what sessions share (api/session.hpp)
 
@@ -54,7 +54,7 @@ void yield_to_probing() {
 }  // namespace
 
 struct ApiServer::Impl {
-  Impl(ApiServerOptions options, SnapshotHub& hub, ApiActions& actions)
+  Impl(ApiServerOptions options, snapshot::SnapshotHub& hub, ApiActions& actions)
       : shared(std::make_shared<Shared>(std::move(options), hub, actions)) {}
 
   void do_accept() {
@@ -143,7 +143,7 @@ struct ApiServer::Impl {
   bool started = false;
 };
 
-ApiServer::ApiServer(ApiServerOptions options, SnapshotHub& hub, ApiActions& actions)
+ApiServer::ApiServer(ApiServerOptions options, snapshot::SnapshotHub& hub, ApiActions& actions)
     : impl_(std::make_unique<Impl>(std::move(options), hub, actions)) {}
 
 ApiServer::~ApiServer() {
@@ -243,4 +243,4 @@ std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files) 
       std::max<std::uint64_t>(1, std::min<std::uint64_t>(requested, budget)));
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

@@ -22,9 +22,11 @@ namespace crosscheck::consensus {
 class Clock;
 }
 
-namespace crosscheck::daemon {
-
+namespace crosscheck::peers {
 class PeerVerifier;
+}  // namespace crosscheck::peers
+
+namespace crosscheck::api {
 
 // A request header block larger than this is answered 431, a body larger than
 // this 413; both close the connection.
@@ -60,7 +62,7 @@ struct ApiServerOptions {
   std::optional<std::string> token;
   // Checks GET /v1/peer/votes signatures (keys replaceable while serving);
   // nullptr: no peers configured, the route answers 401.
-  std::shared_ptr<PeerVerifier> peers;
+  std::shared_ptr<peers::PeerVerifier> peers;
   std::size_t max_connections = k_default_max_connections;
   std::chrono::milliseconds idle_timeout = k_default_idle_timeout;
   std::chrono::milliseconds request_timeout = k_default_request_timeout;
@@ -73,7 +75,7 @@ struct ApiServerOptions {
 class ApiServer {
  public:
   // `hub` and `actions` must outlive the server.
-  ApiServer(ApiServerOptions options, SnapshotHub& hub, ApiActions& actions);
+  ApiServer(ApiServerOptions options, snapshot::SnapshotHub& hub, ApiActions& actions);
   // stop()s.
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
@@ -115,4 +117,4 @@ std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files);
 // about how much of the token, or its length, a guess got right.
 bool bearer_token_matches(std::string_view authorization, std::string_view token);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

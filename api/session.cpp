@@ -13,13 +13,14 @@
 
 #include <exception>
 
-namespace crosscheck::daemon::detail {
+namespace crosscheck::api::detail {
 namespace {
 
-PeerSignature signature_of(const http::request<http::string_body>& request) {
-  return PeerSignature{
-      std::string(request[k_peer_node_header]), std::string(request[k_peer_timestamp_header]),
-      std::string(request[k_peer_nonce_header]), std::string(request[k_peer_signature_header])};
+peers::PeerSignature signature_of(const http::request<http::string_body>& request) {
+  return peers::PeerSignature{std::string(request[peers::k_peer_node_header]),
+                              std::string(request[peers::k_peer_timestamp_header]),
+                              std::string(request[peers::k_peer_nonce_header]),
+                              std::string(request[peers::k_peer_signature_header])};
 }
 
 }  // namespace
@@ -204,16 +205,16 @@ void Session::handle(http::request<http::string_body> request) {
   // them for every request would tax the hot read path for nothing.
   MetricsSources metrics;
   if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
-    metrics = MetricsSources{copy_of(shared_->counters), read_process_stats()};
+    metrics = MetricsSources{copy_of(shared_->counters), snapshot::read_process_stats()};
     api.metrics = &metrics;
   }
-  PeerAuth peer;
-  if (shared_->options.peers && api.target.starts_with(k_peer_votes_path)) {
+  peers::PeerAuth peer;
+  if (shared_->options.peers && api.target.starts_with(peers::k_peer_votes_path)) {
     peer = shared_->options.peers->verify(signature_of(request), api.method, api.target,
                                           shared_->now().wall);
     api.peer = &peer;
   }
-  const SnapshotPtr snapshot = shared_->hub.current();
+  const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
   if (auto* response = std::get_if<ApiResponse>(&outcome)) {
     return send(std::move(*response), false);
@@ -228,12 +229,12 @@ void Session::start_watch(const WatchRequest& watch) {
   since_ = watch.since;
   shared_->hub.wait_newer(watch.since, stream_.get_executor(),
                           std::min(watch.wait, shared_->options.max_watch_wait),
-                          [self = shared_from_this()](SnapshotPtr snapshot) {
+                          [self = shared_from_this()](snapshot::SnapshotPtr snapshot) {
                             self->guarded([&] { self->on_watch(snapshot); });
                           });
 }
 
-void Session::on_watch(const SnapshotPtr& snapshot) {
+void Session::on_watch(const snapshot::SnapshotPtr& snapshot) {
   if (!snapshot) {
     bump(shared_->counters.watch_refused);
     return send(error_response(503, "overloaded", "too many watches waiting; retry shortly"),
@@ -360,4 +361,4 @@ void Session::close_now() {
   stream_.socket().close(ignored);
 }
 
-}  // namespace crosscheck::daemon::detail
+}  // namespace crosscheck::api::detail

@@ -25,7 +25,7 @@
 #include <optional>
 #include <string>
 
-namespace crosscheck::daemon::detail {
+namespace crosscheck::api::detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -61,7 +61,8 @@ class Session;
 
 // What sessions share with the server, kept alive by them.
 struct Shared {
-  Shared(ApiServerOptions server_options, SnapshotHub& snapshot_hub, ApiActions& api_actions)
+  Shared(ApiServerOptions server_options, snapshot::SnapshotHub& snapshot_hub,
+         ApiActions& api_actions)
       : options(std::move(server_options)), hub(snapshot_hub), actions(api_actions) {}
 
   consensus::Instant now() const {
@@ -79,9 +80,9 @@ struct Shared {
   }
 
   ApiServerOptions options;
-  SnapshotHub& hub;
+  snapshot::SnapshotHub& hub;
   ApiActions& actions;
-  SystemClock system_clock;
+  net::SystemClock system_clock;
   Counters counters;
   std::atomic<std::size_t> active{0};     // sessions serving requests
   std::atomic<std::size_t> rejecting{0};  // sessions answering 503
@@ -154,7 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start_watch(const WatchRequest& watch);
 
-  void on_watch(const SnapshotPtr& snapshot);
+  void on_watch(const snapshot::SnapshotPtr& snapshot);
 
   // Runs a write through ApiActions. The completion may come on any thread,
   // or never: it reaches this session only by a post while the server is
@@ -197,4 +198,4 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t action_seq_ = 0;
 };
 
-}  // namespace crosscheck::daemon::detail
+}  // namespace crosscheck::api::detail

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <limits>
 
-namespace crosscheck::daemon {
+namespace crosscheck::api {
 
 using namespace detail;
 
@@ -20,12 +20,12 @@ namespace json = boost::json;
 using Kind = WriteRequest::Kind;
 
 ApiOutcome ack_write(const ApiRequest& request, const Route& route) {
-  const auto id = parse_count(route.subject);
+  const auto id = net::parse_count(route.subject);
   if (!id || *id == 0 ||
       *id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return bad_request("escalation id must be a positive integer");
   }
-  auto by = parse_ack_body(request.body);
+  auto by = snapshot::parse_ack_body(request.body);
   if (!by) {
     return bad_request(by.error());
   }
@@ -40,8 +40,8 @@ ApiOutcome ack_write(const ApiRequest& request, const Route& route) {
 
 namespace detail {
 
-ApiOutcome handle_write(const ApiRequest& request, const Route& route, QueryParams& query,
-                        const Snapshot& snapshot, cs::WallTime now) {
+ApiOutcome handle_write(const ApiRequest& request, const Route& route, net::QueryParams& query,
+                        const snapshot::Snapshot& snapshot, cs::WallTime now) {
   // 403 before 401: without a configured token no credential can ever work.
   if (!request.writes_enabled) {
     return error_response(403, "writes_disabled",
@@ -84,7 +84,7 @@ ApiOutcome handle_write(const ApiRequest& request, const Route& route, QueryPara
     write.kind = Kind::ClearOverride;
     return write;
   }
-  auto value = parse_override_body(request.body, now);
+  auto value = snapshot::parse_override_body(request.body, now);
   if (!value) {
     return bad_request(value.error());
   }
@@ -105,15 +105,17 @@ ApiResponse write_response(const WriteRequest& write, const ActionResult& result
   if (write.kind == Kind::Acknowledge) {
     out["id"] = write.escalation_id;
     out["acknowledged"] = true;
-    return make_response(result.status, to_body(out));
+    return make_response(result.status, snapshot::to_body(out));
   }
-  const TargetView* view = result.snapshot ? result.snapshot->find(write.target) : nullptr;
+  const snapshot::TargetView* view =
+      result.snapshot ? result.snapshot->find(write.target) : nullptr;
   if (view != nullptr) {
-    return make_response(result.status, to_body(verdict_json(*view, result.snapshot->node)));
+    return make_response(result.status,
+                         snapshot::to_body(snapshot::verdict_json(*view, result.snapshot->node)));
   }
   out["target"] = write.target;
   out["detail"] = result.detail;
-  return make_response(result.status, to_body(out));
+  return make_response(result.status, snapshot::to_body(out));
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::api

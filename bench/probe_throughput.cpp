@@ -108,7 +108,7 @@ struct Figures {
 // options.seconds of steady probing with getrusage around it.
 Figures run_prober(const Options& options, config::Config config) {
   boost::asio::io_context io;
-  daemon::SystemClock clock;
+  net::SystemClock clock;
   Figures figures;
   probes::Prober prober(io, std::make_shared<const config::Config>(std::move(config)), clock, 1,
                         [&figures](const probes::ProbeReport& report) {

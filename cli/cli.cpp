@@ -14,7 +14,7 @@
 #include <fstream>
 #include <iostream>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace po = boost::program_options;
 
 namespace {
@@ -206,4 +206,4 @@ po::variables_map parse_with_targets(const std::vector<std::string>& args,
   return vm;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_failure = 1;
@@ -21,4 +21,4 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 // `crosscheck check-config FILE`: 0 and a summary line, or 2 and every error.
 int run_check_config(const std::string& file, std::ostream& out, std::ostream& err);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

@@ -10,7 +10,7 @@
 #include <map>
 #include <sstream>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace {
 
 namespace cs = consensus;
@@ -259,7 +259,8 @@ std::string gate_lines(const cs::Verdict& verdict, cs::WallTime now, const Paint
 
 // An empty NOERROR is "an EMPTY answer"; a failure (SERVFAIL, timeout)
 // resolved nothing and says which: "no addresses (dns: SERVFAIL)".
-std::string no_addresses(const cs::Verdict& verdict, const std::vector<const Divergence*>& who) {
+std::string no_addresses(const cs::Verdict& verdict,
+                         const std::vector<const snapshot::Divergence*>& who) {
   std::string detail;
   for (const auto* item : who) {
     for (const auto& evidence : verdict.evidence) {
@@ -276,9 +277,9 @@ std::string no_addresses(const cs::Verdict& verdict, const std::vector<const Div
 
 }  // namespace
 
-std::string describe_divergence(const TargetView& view) {
+std::string describe_divergence(const snapshot::TargetView& view) {
   const auto& divergence = view.divergence;
-  std::map<std::vector<std::string>, std::vector<const Divergence*>> groups;
+  std::map<std::vector<std::string>, std::vector<const snapshot::Divergence*>> groups;
   for (const auto& item : divergence) {
     groups[item.answers].push_back(&item);
   }
@@ -286,8 +287,8 @@ std::string describe_divergence(const TargetView& view) {
     return {};
   }
   // The odd one out first: the smallest group, an empty answer before others.
-  std::vector<std::pair<std::vector<std::string>, std::vector<const Divergence*>>> ordered(
-      groups.begin(), groups.end());
+  std::vector<std::pair<std::vector<std::string>, std::vector<const snapshot::Divergence*>>>
+      ordered(groups.begin(), groups.end());
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
   std::string out;
@@ -306,7 +307,8 @@ std::string describe_divergence(const TargetView& view) {
   return out;
 }
 
-std::string format_explain(const TargetView& view, cs::WallTime now, const FormatOptions& options) {
+std::string format_explain(const snapshot::TargetView& view, cs::WallTime now,
+                           const FormatOptions& options) {
   const Paint paint{options.colour};
   const cs::Verdict& verdict = view.verdict;
   std::string out = headline(verdict, now, paint) + notes(verdict, now, paint);
@@ -330,4 +332,4 @@ std::string format_explain(const TargetView& view, cs::WallTime now, const Forma
   return out + "\n" + paint("gate", "1") + "\n" + gate_lines(verdict, now, paint);
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

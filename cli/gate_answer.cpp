@@ -9,7 +9,7 @@
 
 #include <algorithm>
 
-namespace crosscheck::daemon::gate {
+namespace crosscheck::cli::gate {
 namespace {
 
 namespace json = boost::json;
@@ -164,14 +164,14 @@ std::string quote(std::string_view text) {
 }
 
 std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
-  std::string query = "?expect=" + percent_encode(plan.expect);
+  std::string query = "?expect=" + net::percent_encode(plan.expect);
   if (plan.generation) {
     query += "&generation=" + std::to_string(*plan.generation);
   }
   if (plan.stable_for) {
-    query += "&stable_for=" + percent_encode(config::format_duration(*plan.stable_for));
+    query += "&stable_for=" + net::percent_encode(config::format_duration(*plan.stable_for));
   }
-  return oracle_target(oracle, "/v1/verdicts/" + percent_encode(plan.target)) + query;
+  return oracle_target(oracle, "/v1/verdicts/" + net::percent_encode(plan.target)) + query;
 }
 
 // The recheck must answer in time for the gate to be asked too: it gets the
@@ -180,7 +180,7 @@ std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
 std::string recheck_target(const GatePlan& plan, const config::Url& oracle) {
   const auto reserve = std::min(plan.timeout / 2, k_gate_reserve);
   const auto budget = std::max(plan.timeout - reserve, config::Duration{1});
-  return oracle_target(oracle, "/v1/verdicts/" + percent_encode(plan.target) + "/recheck") +
+  return oracle_target(oracle, "/v1/verdicts/" + net::percent_encode(plan.target) + "/recheck") +
          "?timeout=" + config::format_duration(budget);
 }
 
@@ -236,4 +236,4 @@ OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_vie
   return {ok ? Outcome::Proceed : Outcome::Otherwise, detail};
 }
 
-}  // namespace crosscheck::daemon::gate
+}  // namespace crosscheck::cli::gate

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <utility>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace {
 
 namespace po = boost::program_options;
@@ -258,4 +258,4 @@ int run_gate_command(const std::vector<std::string>& args, std::ostream& out, st
   }
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 constexpr int k_gate_proceed = 0;
 constexpr int k_gate_otherwise = 1;
@@ -19,4 +19,4 @@ constexpr int k_gate_unreachable = 4;
 // Runs the gate; never throws. Prints one line per oracle and the decision.
 int run_gate_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

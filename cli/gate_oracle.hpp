@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crosscheck::daemon::gate {
+namespace crosscheck::cli::gate {
 
 enum class Outcome : std::uint8_t { Proceed, Otherwise, Hold, Unreachable };
 
@@ -49,4 +49,4 @@ OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_vie
 // order (a missing one counts as a hold).
 std::vector<OracleResult> ask_oracles(const GatePlan& plan);
 
-}  // namespace crosscheck::daemon::gate
+}  // namespace crosscheck::cli::gate

@@ -15,7 +15,7 @@
 #include <optional>
 #include <utility>
 
-namespace crosscheck::daemon::gate {
+namespace crosscheck::cli::gate {
 namespace {
 
 using net::HttpFailure;
@@ -142,4 +142,4 @@ std::vector<OracleResult> ask_oracles(const GatePlan& plan) {
   return out;
 }
 
-}  // namespace crosscheck::daemon::gate
+}  // namespace crosscheck::cli::gate

@@ -23,7 +23,7 @@
 #include <sstream>
 #include <thread>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace cs = crosscheck::consensus;
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
@@ -157,8 +157,8 @@ std::string verdict_words(const cs::Verdict& verdict) {
 // Plays one scenario against a running service and narrates it.
 class Runner {
  public:
-  Runner(Service& service, lab::LabWorld& world, const LabOptions& options, SignalGate& signals,
-         std::ostream& out)
+  Runner(daemon::Service& service, lab::LabWorld& world, const LabOptions& options,
+         SignalGate& signals, std::ostream& out)
       : service_(service),
         world_(world),
         options_(options),
@@ -248,7 +248,7 @@ class Runner {
   }
 
   // Escalations opened (a human would be paged) and resolved since last time.
-  void report_escalations(const Snapshot& snapshot) {
+  void report_escalations(const snapshot::Snapshot& snapshot) {
     std::set<std::int64_t> open;
     for (const auto& escalation : snapshot.escalations) {
       open.insert(escalation.id);
@@ -326,7 +326,7 @@ class Runner {
     return true;
   }
 
-  Service& service_;
+  daemon::Service& service_;
   lab::LabWorld& world_;
   const LabOptions& options_;
   SignalGate& signals_;
@@ -466,17 +466,17 @@ int run_lab_command(const std::vector<std::string>& args, std::ostream& out, std
   if (!config) {
     return k_exit_failure;
   }
-  const auto loggers = make_loggers(LogFormat::Text, level,
-                                    std::make_shared<spdlog::sinks::basic_file_sink_mt>(
-                                        (dir.path() / "crosscheck.log").string(), true),
-                                    false);
-  ServiceOptions service_options;
+  const auto loggers = daemon::make_loggers(daemon::LogFormat::Text, level,
+                                            std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+                                                (dir.path() / "crosscheck.log").string(), true),
+                                            false);
+  daemon::ServiceOptions service_options;
   service_options.config = config;
   service_options.config_path = dir.path() / "crosscheck.yaml";
   service_options.log = loggers.main;
   service_options.notice_log = loggers.notice;
   service_options.handle_signals = false;
-  Service service(std::move(service_options));
+  daemon::Service service(std::move(service_options));
   int service_status = -1;
   std::atomic<bool> service_ended{false};
   std::thread thread([&] {
@@ -525,4 +525,4 @@ int run_lab_command(const std::vector<std::string>& args, std::ostream& out, std
   return failures == 0 && service_status <= 0 ? k_exit_ok : k_exit_failure;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

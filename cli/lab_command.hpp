@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 // 0: every step showed what it should (or Ctrl-C); 1: a step did not, or the
 // lab could not start; 2: usage error.
 int run_lab_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                     bool colour);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     // Colour only for a terminal, and never when NO_COLOR is set (no-color.org).
     const bool colour = isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
-    return crosscheck::daemon::run_cli(args, std::cout, std::cerr, colour);
+    return crosscheck::cli::run_cli(args, std::cout, std::cerr, colour);
   } catch (const std::exception& error) {
     std::cerr << "crosscheck: fatal: " << error.what() << '\n';
     return 1;

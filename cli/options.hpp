@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 // Parses `args` against `options`; bare words land in `targets`. Option
 // names are never guessed from a prefix: in a failover script, a typo must
@@ -16,4 +16,4 @@ boost::program_options::variables_map parse_with_targets(
     const std::vector<std::string>& args,
     const boost::program_options::options_description& options, std::vector<std::string>& targets);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

@@ -16,7 +16,7 @@
 #include <iomanip>
 #include <ostream>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace po = boost::program_options;
 namespace cs = crosscheck::consensus;
 
@@ -139,7 +139,7 @@ int run_probe_command(const std::vector<std::string>& args, std::ostream& out, s
   }
 
   boost::asio::io_context io;
-  SystemClock clock;
+  net::SystemClock clock;
   probes::LastKnownGoodStore last_known_good;
   probes::SystemResolvers system_resolvers;
   probes::ChainContext context{io,
@@ -179,4 +179,4 @@ int run_probe_command(const std::vector<std::string>& args, std::ostream& out, s
   return up == static_cast<int>(vantages.size()) ? k_exit_ok : k_exit_failure;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

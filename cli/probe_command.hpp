@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 // Exit 0 when every vantage saw the target up, 1 when any did not, 2 on
 // usage or config errors.
 int run_probe_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                       bool colour);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

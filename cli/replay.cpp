@@ -16,7 +16,7 @@
 #include <ostream>
 #include <set>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace cs = crosscheck::consensus;
 namespace json = boost::json;
 
@@ -184,7 +184,7 @@ class Replayer {
            ReplayStats& stats)
       : config_(config),
         options_(options),
-        engine_(make_policy(config)),
+        engine_(daemon::make_policy(config)),
         printer_(config, options, out),
         stats_(stats) {
     for (const auto& vantage : config.vantages) {
@@ -497,4 +497,4 @@ ReplayStats run_replay(std::istream& input, const std::string& input_name,
   return stats;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

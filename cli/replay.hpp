@@ -9,7 +9,7 @@
 #include <iosfwd>
 #include <string>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 struct ReplayOptions {
   bool json = false;                // one JSON object per change
@@ -42,4 +42,4 @@ ReplayStats run_replay(std::istream& input, const std::string& input_name,
                        const config::Config& config, const ReplayOptions& options,
                        std::ostream& out, std::ostream& err);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

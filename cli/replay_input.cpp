@@ -15,7 +15,7 @@
 #include <limits>
 #include <set>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace json = boost::json;
 namespace cs = crosscheck::consensus;
 
@@ -504,4 +504,4 @@ Expected<ReplayRecord> parse_replay_line(std::string_view line) {
   return std::move(*record);
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

@@ -15,7 +15,7 @@
 #include <variant>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 // Longest line kept; a longer one is skipped without ever being held whole.
 constexpr std::size_t k_replay_max_line_bytes = std::size_t{64} * 1024;
@@ -79,4 +79,4 @@ std::string echo_input(std::string_view text, std::size_t limit = k_replay_max_e
 // answers or one longer than k_replay_max_answer_bytes.
 Expected<ReplayRecord> parse_replay_line(std::string_view line);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

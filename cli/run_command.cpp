@@ -18,7 +18,7 @@
 #include <ostream>
 #include <variant>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace po = boost::program_options;
 
 namespace {
@@ -26,7 +26,7 @@ namespace {
 struct RunOptions {
   std::string config_file;
   spdlog::level::level_enum level = spdlog::level::info;
-  LogFormat format = LogFormat::Auto;
+  daemon::LogFormat format = daemon::LogFormat::Auto;
 };
 
 // The options, or an exit status (help shown, or a usage error said on `err`).
@@ -64,7 +64,7 @@ std::variant<RunOptions, int> parse_options(const std::vector<std::string>& args
         << "' is not trace, debug, info, warn, error or critical\n";
     return k_exit_usage;
   }
-  const auto format = parse_log_format(format_text);
+  const auto format = daemon::parse_log_format(format_text);
   if (!format) {
     err << "crosscheck run: --log-format '" << format_text
         << "' is not auto, text, journal or json\n";
@@ -75,11 +75,11 @@ std::variant<RunOptions, int> parse_options(const std::vector<std::string>& args
 }
 
 // The loggers on `err` (stderr when run from main) in the format asked for.
-Loggers stderr_loggers(const RunOptions& run, std::ostream& err) {
-  const auto format = resolve_format(run.format, read_stream_facts(STDERR_FILENO));
+daemon::Loggers stderr_loggers(const RunOptions& run, std::ostream& err) {
+  const auto format = daemon::resolve_format(run.format, daemon::read_stream_facts(STDERR_FILENO));
   // Colour only for a terminal, and never when NO_COLOR is set (no-color.org).
-  const bool colour =
-      format == LogFormat::Text && isatty(STDERR_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+  const bool colour = format == daemon::LogFormat::Text && isatty(STDERR_FILENO) == 1 &&
+                      std::getenv("NO_COLOR") == nullptr;
   return make_loggers(format, run.level,
                       std::make_shared<spdlog::sinks::ostream_sink_mt>(err, true), colour);
 }
@@ -108,7 +108,7 @@ void raise_open_files_limit(spdlog::logger& log) {
   }
   log.info("open files: limit {} (was {}, hard {}); the API takes up to {} connections",
            limit.rlim_cur, before, limit.rlim_max,
-           api_connection_cap(k_default_max_connections, limit.rlim_cur));
+           api::api_connection_cap(api::k_default_max_connections, limit.rlim_cur));
 }
 
 }  // namespace
@@ -133,13 +133,13 @@ int run_service_command(const std::vector<std::string>& args, std::ostream& out,
     return k_exit_usage;
   }
   raise_open_files_limit(*loggers.main);
-  ServiceOptions service_options;
+  daemon::ServiceOptions service_options;
   service_options.config = std::make_shared<const config::Config>(*loaded.config);
   service_options.config_path = run.config_file;
   service_options.log = loggers.main;
   service_options.notice_log = loggers.notice;
-  Service service(std::move(service_options));
+  daemon::Service service(std::move(service_options));
   return service.run();
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

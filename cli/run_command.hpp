@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 // Exit 0 after a clean stop, 1 when the service cannot start (e.g. the API
 // address is taken), 2 on usage or config errors.
 int run_service_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

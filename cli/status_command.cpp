@@ -20,7 +20,7 @@
 #include <cstdlib>
 #include <ostream>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace {
 
 namespace cs = consensus;
@@ -36,7 +36,7 @@ constexpr std::chrono::milliseconds k_max_backoff{10'000};
 
 struct StatusPlan {
   config::Url api;
-  ApiClientOptions client;
+  net::ApiClientOptions client;
   FormatOptions format;
   std::string target;  // explain
   bool json = false;
@@ -70,17 +70,17 @@ std::string listen_url(const config::Endpoint& listen) {
 }
 
 // The one-line reason for a failed request, with the hint that helps most.
-std::string describe_failure(const ApiResult& result) {
-  if (result.failure == ApiFailure::Unreachable) {
+std::string describe_failure(const net::ApiResult& result) {
+  if (result.failure == net::ApiFailure::Unreachable) {
     return result.error + " — is `crosscheck run` running? (--api URL)";
   }
   return result.error;
 }
 
 // "http://127.0.0.1:9470 answered HTTP 503: overloaded: too many watches".
-std::string describe_refusal(const config::Url& api, const ApiResult& result) {
+std::string describe_refusal(const config::Url& api, const net::ApiResult& result) {
   std::string out = api.text + " answered HTTP " + std::to_string(result.status);
-  if (const auto body = parse_json(result.body); body && body->is_object()) {
+  if (const auto body = snapshot::parse_json(result.body); body && body->is_object()) {
     for (const char* key : {"error", "detail"}) {
       if (const auto* value = body->get_object().if_contains(key);
           value != nullptr && value->is_string()) {
@@ -168,7 +168,7 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
   if ((vm.count("count") != 0U || vm.count("for") != 0U) && !plan.watch) {
     return fail("--count and --for need --watch");
   }
-  if (vm.count("count") != 0U && !(plan.count = parse_count(count)).has_value()) {
+  if (vm.count("count") != 0U && !(plan.count = net::parse_count(count)).has_value()) {
     return fail("--count '" + count + "' is not a non-negative integer");
   }
   if (vm.count("for") != 0U && !(plan.for_ = positive_duration(for_text)).has_value()) {
@@ -186,7 +186,7 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
 // ---- Requests ------------------------------------------------------------------
 
 // GET `path` expecting 200; the body, or nullopt after printing why.
-std::optional<std::string> fetch(ApiClient& client, const std::string& path,
+std::optional<std::string> fetch(net::ApiClient& client, const std::string& path,
                                  const std::string& name, std::ostream& err) {
   const auto result = client.get(path);
   if (!result.ok()) {
@@ -200,9 +200,9 @@ std::optional<std::string> fetch(ApiClient& client, const std::string& path,
   return result.body;
 }
 
-std::optional<VerdictList> read_list(const std::string& body, const std::string& name,
-                                     std::ostream& err) {
-  auto list = read_verdict_list(std::string_view(body));
+std::optional<snapshot::VerdictList> read_list(const std::string& body, const std::string& name,
+                                               std::ostream& err) {
+  auto list = snapshot::read_verdict_list(std::string_view(body));
   if (!list) {
     err << "crosscheck " << name << ": unusable answer: " << list.error() << '\n';
     return std::nullopt;
@@ -213,21 +213,21 @@ std::optional<VerdictList> read_list(const std::string& body, const std::string&
 // The summaries carry no votes: each target's full verdict fills them in
 // (over the same kept-alive connection). A target that vanished meanwhile
 // keeps its summary.
-void add_votes(ApiClient& client, VerdictList& list) {
+void add_votes(net::ApiClient& client, snapshot::VerdictList& list) {
   for (std::size_t i = 0; i < list.targets.size(); ++i) {
     const auto result =
-        client.get("/v1/verdicts/" + percent_encode(list.targets[i].verdict.target));
+        client.get("/v1/verdicts/" + net::percent_encode(list.targets[i].verdict.target));
     if (!result.ok() || result.status != 200) {
       continue;
     }
-    if (auto view = read_verdict(std::string_view(result.body)); view) {
+    if (auto view = snapshot::read_verdict(std::string_view(result.body)); view) {
       list.targets[i] = std::move(*view);
       list.has_votes[i] = true;
     }
   }
 }
 
-std::optional<VerdictList> fetch_table(ApiClient& client, std::ostream& err) {
+std::optional<snapshot::VerdictList> fetch_table(net::ApiClient& client, std::ostream& err) {
   const auto body = fetch(client, "/v1/verdicts", "status", err);
   auto list = body ? read_list(*body, "status", err) : std::nullopt;
   if (list) {
@@ -240,14 +240,14 @@ std::optional<VerdictList> fetch_table(ApiClient& client, std::ostream& err) {
 
 class Watch {
  public:
-  Watch(const StatusPlan& plan, ApiClient& client, std::ostream& out, std::ostream& err)
+  Watch(const StatusPlan& plan, net::ApiClient& client, std::ostream& out, std::ostream& err)
       : plan_(plan), client_(client), out_(out), err_(err) {
     if (plan.for_) {
       end_ = Clock::now() + *plan.for_;
     }
   }
 
-  int run(VerdictList current) {
+  int run(snapshot::VerdictList current) {
     current_ = std::move(current);
     while (!client_.interrupted()) {
       const auto left = remaining();
@@ -256,7 +256,7 @@ class Watch {
       }
       const auto wait = std::min(k_watch_wait, left);
       const auto result = client_.get(watch_path(wait), wait);
-      if (result.failure == ApiFailure::Interrupted) {
+      if (result.failure == net::ApiFailure::Interrupted) {
         break;
       }
       if (!result.ok() || result.status >= 500) {
@@ -314,7 +314,7 @@ class Watch {
     if (plan_.json) {
       out_ << body << '\n' << std::flush;
     }
-    auto next = read_verdict_list(std::string_view(body));
+    auto next = snapshot::read_verdict_list(std::string_view(body));
     if (!next) {
       err_ << "crosscheck status: unusable watch answer: " << next.error() << '\n';
       return false;
@@ -348,10 +348,10 @@ class Watch {
   }
 
   const StatusPlan& plan_;
-  ApiClient& client_;
+  net::ApiClient& client_;
   std::ostream& out_;
   std::ostream& err_;
-  VerdictList current_;
+  snapshot::VerdictList current_;
   std::optional<Clock::time_point> end_;
   std::chrono::milliseconds backoff_ = k_first_backoff;
   std::uint64_t changes_ = 0;
@@ -360,7 +360,7 @@ class Watch {
 };
 
 int status(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
-  ApiClient client(plan.api, plan.client);
+  net::ApiClient client(plan.api, plan.client);
   if (plan.json && !plan.watch) {
     const auto body = fetch(client, "/v1/verdicts", "status", err);
     if (body) {
@@ -379,13 +379,13 @@ int status(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
 }
 
 // "no target named 'x' (known: a, b)".
-std::string unknown_target(ApiClient& client, const std::string& target) {
+std::string unknown_target(net::ApiClient& client, const std::string& target) {
   std::string out = "no target named '" + target + "'";
   const auto result = client.get("/v1/verdicts");
   if (!result.ok() || result.status != 200) {
     return out;
   }
-  if (const auto list = read_verdict_list(std::string_view(result.body)); list) {
+  if (const auto list = snapshot::read_verdict_list(std::string_view(result.body)); list) {
     std::string names;
     for (const auto& view : list->targets) {
       names += (names.empty() ? "" : ", ") + view.verdict.target;
@@ -396,8 +396,8 @@ std::string unknown_target(ApiClient& client, const std::string& target) {
 }
 
 int explain(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
-  ApiClient client(plan.api, plan.client);
-  const auto result = client.get("/v1/verdicts/" + percent_encode(plan.target));
+  net::ApiClient client(plan.api, plan.client);
+  const auto result = client.get("/v1/verdicts/" + net::percent_encode(plan.target));
   if (!result.ok()) {
     err << "crosscheck explain: " << describe_failure(result) << '\n';
     return k_exit_failure;
@@ -414,7 +414,7 @@ int explain(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
     out << result.body << '\n';
     return k_exit_ok;
   }
-  const auto view = read_verdict(std::string_view(result.body));
+  const auto view = snapshot::read_verdict(std::string_view(result.body));
   if (!view) {
     err << "crosscheck explain: unusable answer: " << view.error() << '\n';
     return k_exit_failure;
@@ -463,7 +463,7 @@ std::optional<config::Url> locate_api(const std::string& api_flag, const std::st
   if (text.empty()) {
     text = k_default_api;
   }
-  auto url = parse_api_url(text);
+  auto url = net::parse_api_url(text);
   if (!url) {
     why = source + " '" + text + "': " + url.error();
     return std::nullopt;
@@ -481,4 +481,4 @@ int run_explain_command(const std::vector<std::string>& args, std::ostream& out,
   return run_command(args, true, out, err, colour);
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

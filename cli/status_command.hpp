@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 // The API root when no --api, CROSSCHECK_API or --config names one.
 constexpr const char* k_default_api = "http://127.0.0.1:9470";
@@ -34,4 +34,4 @@ int run_status_command(const std::vector<std::string>& args, std::ostream& out, 
 int run_explain_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                         bool colour);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

@@ -9,7 +9,7 @@
 #include <cctype>
 #include <map>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 namespace {
 
 namespace cs = consensus;
@@ -21,7 +21,7 @@ std::string two_digits(long long value) {
   return (value < 10 ? "0" : "") + std::to_string(value);
 }
 
-std::string votes_cell(const TargetView& view, bool has_votes) {
+std::string votes_cell(const snapshot::TargetView& view, bool has_votes) {
   if (!has_votes) {
     return "-";
   }
@@ -58,7 +58,7 @@ std::string fit(const std::string& text, std::size_t width) {
 }
 
 // "crosscheck oracle-a, revision 42: 3 targets (1 healthy, 1 disputed, 1 unknown)".
-std::string header(const VerdictList& list, const Paint& paint) {
+std::string header(const snapshot::VerdictList& list, const Paint& paint) {
   std::map<cs::VerdictKind, int> counts;
   for (const auto& view : list.targets) {
     ++counts[view.verdict.kind];
@@ -75,8 +75,8 @@ std::string header(const VerdictList& list, const Paint& paint) {
   return out + (parts.empty() ? "" : " (" + parts + ")") + "\n";
 }
 
-std::vector<std::string> table_row(const TargetView& view, bool has_votes, cs::WallTime now,
-                                   const FormatOptions& options) {
+std::vector<std::string> table_row(const snapshot::TargetView& view, bool has_votes,
+                                   cs::WallTime now, const FormatOptions& options) {
   const Paint paint{options.colour};
   const auto& verdict = view.verdict;
   std::vector<std::string> row{verdict.target + (verdict.canary ? " (canary)" : ""),
@@ -121,7 +121,7 @@ std::string layout(const std::vector<std::vector<std::string>>& rows, std::size_
 }
 
 // "stale: web (valid until 06:00:30Z, 45s ago); do not act on these verdicts".
-std::string stale_warning(const VerdictList& list, cs::WallTime now, const Paint& paint) {
+std::string stale_warning(const snapshot::VerdictList& list, cs::WallTime now, const Paint& paint) {
   std::string names;
   for (const auto& view : list.targets) {
     const auto& verdict = view.verdict;
@@ -138,8 +138,9 @@ std::string stale_warning(const VerdictList& list, cs::WallTime now, const Paint
          "; the oracle has not re-evaluated these: do not act on them";
 }
 
-std::string change_line(const TargetView* before, const TargetView* after, const Paint& paint) {
-  const TargetView& now = after != nullptr ? *after : *before;
+std::string change_line(const snapshot::TargetView* before, const snapshot::TargetView* after,
+                        const Paint& paint) {
+  const snapshot::TargetView& now = after != nullptr ? *after : *before;
   const auto& verdict = now.verdict;
   std::string line = cs::format_rfc3339(after != nullptr ? verdict.since : verdict.evaluated_at) +
                      " " + verdict.target + "  " +
@@ -160,10 +161,10 @@ bool moved(const cs::Verdict& before, const cs::Verdict& after) {
          before.generation != after.generation;
 }
 
-const TargetView* find(const VerdictList& list, const std::string& target) {
+const snapshot::TargetView* find(const snapshot::VerdictList& list, const std::string& target) {
   const auto found =
       std::find_if(list.targets.begin(), list.targets.end(),
-                   [&](const TargetView& view) { return view.verdict.target == target; });
+                   [&](const snapshot::TargetView& view) { return view.verdict.target == target; });
   return found == list.targets.end() ? nullptr : &*found;
 }
 
@@ -221,7 +222,8 @@ std::string verdict_word(cs::VerdictKind kind, const Paint& paint, bool upper) {
   return paint("? " + word, "90");
 }
 
-std::string format_status(const VerdictList& list, cs::WallTime now, const FormatOptions& options) {
+std::string format_status(const snapshot::VerdictList& list, cs::WallTime now,
+                          const FormatOptions& options) {
   const Paint paint{options.colour};
   std::string out = header(list, paint);
   if (list.targets.empty()) {
@@ -248,12 +250,13 @@ std::string format_status(const VerdictList& list, cs::WallTime now, const Forma
          (warning.empty() ? "" : fit(warning, options.width) + "\n");
 }
 
-std::vector<std::string> format_changes(const VerdictList& before, const VerdictList& after,
+std::vector<std::string> format_changes(const snapshot::VerdictList& before,
+                                        const snapshot::VerdictList& after,
                                         const FormatOptions& options) {
   const Paint paint{options.colour};
   std::vector<std::string> lines;
   for (const auto& view : after.targets) {
-    const TargetView* old = find(before, view.verdict.target);
+    const snapshot::TargetView* old = find(before, view.verdict.target);
     if (old == nullptr || moved(old->verdict, view.verdict)) {
       lines.push_back(change_line(old, &view, paint));
     }
@@ -289,4 +292,4 @@ std::string pad(std::string_view text, std::size_t width) {
   return std::string(text) + std::string(width > columns ? width - columns : 0, ' ');
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::cli {
 
 struct FormatOptions {
   bool colour = false;    // ANSI colours and symbols (a terminal)
@@ -38,14 +38,15 @@ std::string verdict_word(consensus::VerdictKind kind, const Paint& paint, bool u
 // The status table: a header line (node, revision, counts per verdict), one
 // row per target (TARGET VERDICT HELD SINCE VOTES LAYER REASON; --wide adds
 // GEN and AT), and a warning naming verdicts past their valid_until.
-std::string format_status(const VerdictList& list, consensus::WallTime now,
+std::string format_status(const snapshot::VerdictList& list, consensus::WallTime now,
                           const FormatOptions& options);
 
 // One line per target whose verdict, held verdict or generation moved from
 // `before` to `after` (targets that appear or disappear too), e.g.
 // "2026-11-25T15:00:03Z shop  healthy -> disputed (held healthy)  gen 3  1 of
 // 3 domains down (beta), 2 up; down quorum 2".
-std::vector<std::string> format_changes(const VerdictList& before, const VerdictList& after,
+std::vector<std::string> format_changes(const snapshot::VerdictList& before,
+                                        const snapshot::VerdictList& after,
                                         const FormatOptions& options);
 
 // Pads `text` with spaces to `width` terminal columns (UTF-8 aware, ANSI
@@ -53,4 +54,4 @@ std::vector<std::string> format_changes(const VerdictList& before, const Verdict
 std::string pad(std::string_view text, std::size_t width);
 std::size_t display_width(std::string_view text);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::cli

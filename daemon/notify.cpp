@@ -22,7 +22,7 @@ std::string one_line(std::string text) {
 
 }  // namespace
 
-std::string status_line(const Snapshot& snapshot) {
+std::string status_line(const snapshot::Snapshot& snapshot) {
   constexpr std::array<cs::VerdictKind, 4> k_order{
       cs::VerdictKind::Healthy, cs::VerdictKind::Disputed, cs::VerdictKind::Unhealthy,
       cs::VerdictKind::Unknown};

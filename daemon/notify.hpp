@@ -16,7 +16,7 @@ namespace crosscheck::daemon {
 
 // "3 targets: 2 healthy, 1 disputed, 0 unhealthy, 0 unknown; 1 escalation
 // open" (`ready` false: "starting: ..."). Pure.
-std::string status_line(const Snapshot& snapshot);
+std::string status_line(const snapshot::Snapshot& snapshot);
 
 class Notifier {
  public:

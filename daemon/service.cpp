@@ -63,7 +63,7 @@ int Service::run() {
     watch_signals();
   }
   try {
-    escalation_ = make_dispatcher(make_sinks(*config_), clock_, log_);
+    escalation_ = escalation::make_dispatcher(escalation::make_sinks(*config_), clock_, log_);
   } catch (const std::exception& error) {
     log_->critical("escalation: {}", error.what());
     return 1;
@@ -72,7 +72,7 @@ int Service::run() {
   // The API's first answer shows what was restored (the restored verdicts,
   // the open escalations with their acks), never an empty oracle.
   publish_first();
-  auto peer_keys = load_peer_keys(config_->peers);
+  auto peer_keys = peers::load_peer_keys(config_->peers);
   if (!peer_keys) {
     log_->critical("{}", peer_keys.error());
     return 1;
@@ -82,13 +82,13 @@ int Service::run() {
     log_->critical("{}", token.error());
     return 1;
   }
-  ApiServerOptions api_options;
+  api::ApiServerOptions api_options;
   api_options.listen = config_->api.listen;
   api_options.token = *token;
   api_options.clock = &clock_;
-  peer_verifier_ = std::make_shared<PeerVerifier>(std::vector<PeerKey>{});
+  peer_verifier_ = std::make_shared<peers::PeerVerifier>(std::vector<peers::PeerKey>{});
   api_options.peers = peer_verifier_;
-  api_ = std::make_unique<ApiServer>(api_options, hub_, *this);
+  api_ = std::make_unique<api::ApiServer>(api_options, hub_, *this);
   if (const Status started = api_->start(); !started) {
     log_->critical("cannot listen on {}: {}", config_->api.listen.to_string(), started.error());
     return 1;
@@ -234,7 +234,7 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
   }
 }
 
-void Service::evaluate(std::vector<CommitGate::Answer> answers) {
+void Service::evaluate(std::vector<snapshot::CommitGate::Answer> answers) {
   const auto now = clock_.now();
   const auto evaluation = engine_.evaluate(now);
   for (const auto& event : evaluation.events) {
@@ -280,7 +280,7 @@ void Service::handle_event(const cs::Event& event) {
       written(store_->record_verdict(gone, true));
     }
     auto& history = history_[event.target];
-    history.push_front(TransitionView{
+    history.push_front(snapshot::TransitionView{
         event.generation, event.at.wall, event.verdict, event.held,
         verdict != nullptr ? verdict->reason_code : cs::ReasonCode::Quorum, event.reason});
     if (history.size() > k_history_per_target) {
@@ -310,9 +310,10 @@ void Service::handle_event(const cs::Event& event) {
   // could reuse).
   const auto send_when_committed = [&] {
     if (escalation_) {
-      apply(gate_.hold(make_alert(event, engine_.verdict(event.target), config_->node.name,
-                                  "http://" + config_->api.listen.to_string()),
-                       needed_seq_, clock_.monotonic()));
+      apply(gate_.hold(
+          escalation::make_alert(event, engine_.verdict(event.target), config_->node.name,
+                                 "http://" + config_->api.listen.to_string()),
+          needed_seq_, clock_.monotonic()));
     }
   };
   if (event.is_resolution()) {
@@ -320,12 +321,13 @@ void Service::handle_event(const cs::Event& event) {
       written(store_->record_event(event));
     }
     send_when_committed();
-    std::erase_if(escalations_, [&](const EscalationView& view) { return view.key == event.key; });
+    std::erase_if(escalations_,
+                  [&](const snapshot::EscalationView& view) { return view.key == event.key; });
     notice_->info("escalation resolved kind={} {} key={} reason={}", cs::to_string(event.kind),
                   subject, event.key, quote_field(event.reason));
     return;
   }
-  EscalationView view;
+  snapshot::EscalationView view;
   view.id = next_escalation_id_++;
   view.key = event.key;
   view.kind = event.kind;

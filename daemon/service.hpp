@@ -45,15 +45,24 @@ class Store;
 struct EscalationRecord;
 }  // namespace crosscheck::storage
 
-namespace crosscheck::daemon {
-
+namespace crosscheck::api {
 class ApiServer;
+}  // namespace crosscheck::api
+
+namespace crosscheck::escalation {
 class EscalationDispatcher;
 struct Alert;
+}  // namespace crosscheck::escalation
+
+namespace crosscheck::peers {
 class PeerClient;
 class PeerVerifier;
 struct PeerKey;
 struct PeerPull;
+}  // namespace crosscheck::peers
+
+namespace crosscheck::daemon {
+
 struct ReloadPlan;
 
 struct ServiceOptions {
@@ -66,7 +75,7 @@ struct ServiceOptions {
   bool handle_signals = true;  // SIGTERM/SIGINT stop, SIGHUP reloads the config
 };
 
-class Service final : public ApiActions {
+class Service final : public api::ApiActions {
  public:
   explicit Service(ServiceOptions options);
   ~Service() override;
@@ -83,20 +92,20 @@ class Service final : public ApiActions {
   void stop();
   // The address the API listens on once run() has started it (tests: port 0).
   std::optional<config::Endpoint> api_endpoint() const;
-  SnapshotHub& hub() { return hub_; }
+  snapshot::SnapshotHub& hub() { return hub_; }
 
   // ApiActions, called from the API thread; they hop to the service thread.
   void recheck(const std::string& target, std::chrono::milliseconds deadline,
-               ActionCallback done) override;
-  void acknowledge(std::int64_t id, const std::string& by, ActionCallback done) override;
+               api::ActionCallback done) override;
+  void acknowledge(std::int64_t id, const std::string& by, api::ActionCallback done) override;
   void set_override(const std::string& target, const consensus::Override& value,
-                    ActionCallback done) override;
-  void clear_override(const std::string& target, ActionCallback done) override;
+                    api::ActionCallback done) override;
+  void clear_override(const std::string& target, api::ActionCallback done) override;
 
  private:
   struct PendingRecheck {
     std::size_t awaiting = 0;  // vantages yet to report
-    std::vector<ActionCallback> callbacks;
+    std::vector<api::ActionCallback> callbacks;
     std::shared_ptr<boost::asio::steady_timer> deadline;
   };
 
@@ -120,23 +129,23 @@ class Service final : public ApiActions {
   // `epoch`: which prober sent it (prober_epoch_ when the current one).
   void on_report(const probes::ProbeReport& report, std::uint64_t epoch);
   // Judges every target and publishes; `answers` run once that snapshot is out.
-  void evaluate(std::vector<CommitGate::Answer> answers = {});
+  void evaluate(std::vector<snapshot::CommitGate::Answer> answers = {});
   void handle_event(const consensus::Event& event);
   // Publication (service_publish.cpp). Builds a snapshot and hands it to the
   // gate, which publishes it once storage has committed what it shows (or
   // past the patience, or at once while storage is degraded); `answers` run
   // then. Never waits on the disk.
-  void publish(std::vector<CommitGate::Answer> answers = {});
+  void publish(std::vector<snapshot::CommitGate::Answer> answers = {});
   // Start-up: the first snapshot, out before the API starts (a bounded wait
   // for storage; the prober is not running yet).
   void publish_first();
   // Stop: a bounded wait for storage, then what the gate still holds.
   void publish_last();
-  std::shared_ptr<Snapshot> build_snapshot();
+  std::shared_ptr<snapshot::Snapshot> build_snapshot();
   // Storage's writer says "committed up to `seq`" (posted to the service thread).
   void on_committed(std::uint64_t seq);
   // Carries out what the gate lets out: publish, answer, send to the sinks.
-  void apply(const CommitGate::Release& release);
+  void apply(const snapshot::CommitGate::Release& release);
   // A record the API must not show before it is committed was enqueued as `seq`.
   void written(std::uint64_t seq) { needed_seq_ = std::max(needed_seq_, seq); }
   bool storage_degraded() const;
@@ -145,8 +154,8 @@ class Service final : public ApiActions {
   void watch_signals();
   // Peers (service_peers.cpp): (re)starts pulling with `keys` and hands them
   // to the API's verifier; stops pulling when no peer is configured.
-  void start_peers(std::vector<PeerKey> keys);
-  void on_peer_pull(const PeerPull& pull);
+  void start_peers(std::vector<peers::PeerKey> keys);
+  void on_peer_pull(const peers::PeerPull& pull);
   // API actions (service_actions.cpp).
   void finish_recheck(const std::string& target, int status);
   // After a reload: rechecks in flight ran on the retired prober, whose
@@ -154,18 +163,18 @@ class Service final : public ApiActions {
   void restart_rechecks();
   // history_[target] as storage committed it (start-up; a re-added target).
   void load_history(const std::string& target);
-  ActionResult result(int status, std::string error = {}, std::string detail = {});
+  api::ActionResult result(int status, std::string error = {}, std::string detail = {});
   // The answer to a write the API promises survives a crash (an ack, an
   // override set or cleared): 200 once committed, else 503
   // storage_unavailable saying `what` is in force in memory only.
-  CommitGate::Answer durable_answer(ActionCallback done, std::string what);
+  snapshot::CommitGate::Answer durable_answer(api::ActionCallback done, std::string what);
 
   ServiceOptions options_;
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<spdlog::logger> notice_;  // verdict changes and escalations
   boost::asio::io_context io_;
-  SystemClock clock_;
+  net::SystemClock clock_;
   consensus::Engine engine_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<probes::Prober> prober_;
@@ -174,11 +183,11 @@ class Service final : public ApiActions {
   std::vector<std::unique_ptr<probes::Prober>> retired_probers_;
   std::uint64_t prober_epoch_ = 0;  // counts probers started: reports name theirs
   Notifier notifier_;
-  SnapshotHub hub_;
-  std::unique_ptr<ApiServer> api_;
-  std::unique_ptr<EscalationDispatcher> escalation_;  // null: no sink configured
-  std::shared_ptr<PeerVerifier> peer_verifier_;       // shared with the API thread
-  std::unique_ptr<PeerClient> peer_client_;           // stopped before io_ goes away
+  snapshot::SnapshotHub hub_;
+  std::unique_ptr<api::ApiServer> api_;
+  std::unique_ptr<escalation::EscalationDispatcher> escalation_;  // null: no sink configured
+  std::shared_ptr<peers::PeerVerifier> peer_verifier_;            // shared with the API thread
+  std::unique_ptr<peers::PeerClient> peer_client_;                // stopped before io_ goes away
   boost::asio::steady_timer evaluation_timer_;
   boost::asio::signal_set signals_;
   // Set on the service thread once the API is bound; read from others (the
@@ -189,21 +198,21 @@ class Service final : public ApiActions {
   // Verdict transitions kept in memory per target for /history.
   static constexpr std::size_t k_history_per_target = 200;
 
-  std::vector<EscalationView> escalations_;  // open ones
+  std::vector<snapshot::EscalationView> escalations_;  // open ones
   // Snapshots, answers and escalation messages waiting for storage to
   // commit what they show: no sink sees an event before its row is in the
   // database, and the API shows nothing a crash can take back.
-  CommitGate gate_;
+  snapshot::CommitGate gate_;
   std::uint64_t needed_seq_ = 0;  // the newest record the next snapshot must wait for
   std::int64_t next_escalation_id_ = 1;
-  std::map<std::string, std::deque<TransitionView>> history_;
+  std::map<std::string, std::deque<snapshot::TransitionView>> history_;
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
   std::map<std::string, consensus::MonoTime> last_recheck_;
   std::map<std::string, PendingRecheck> rechecks_;
   std::unordered_map<std::string, std::size_t> target_index_;  // config_->targets by name
   std::size_t pairs_reported_ = 0;
-  std::vector<bool> pair_seen_;  // by target index * vantages + vantage index, until ready
-  ProbeStats probe_stats_;       // for /metrics, copied into each snapshot
+  std::vector<bool> pair_seen_;       // by target index * vantages + vantage index, until ready
+  snapshot::ProbeStats probe_stats_;  // for /metrics, copied into each snapshot
   bool ready_ = false;
   bool ready_announced_ = false;  // READY=1 sent with the first ready snapshot
   bool publish_late_ = false;     // snapshots go out undurable (logged once)

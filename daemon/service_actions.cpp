@@ -22,12 +22,12 @@ constexpr auto k_recheck_spacing = 5s;
 
 }  // namespace
 
-ActionResult Service::result(int status, std::string error, std::string detail) {
-  return ActionResult{status, std::move(error), std::move(detail), hub_.current()};
+api::ActionResult Service::result(int status, std::string error, std::string detail) {
+  return api::ActionResult{status, std::move(error), std::move(detail), hub_.current()};
 }
 
 void Service::recheck(const std::string& target, std::chrono::milliseconds deadline,
-                      ActionCallback done) {
+                      api::ActionCallback done) {
   boost::asio::post(io_, [this, target, deadline, done = std::move(done)]() mutable {
     if (config_->find_target(target) == nullptr) {
       return done(result(404, "unknown_target", "no target '" + target + "'"));
@@ -105,7 +105,7 @@ void Service::finish_recheck(const std::string& target, int status) {
   }});
 }
 
-CommitGate::Answer Service::durable_answer(ActionCallback done, std::string what) {
+snapshot::CommitGate::Answer Service::durable_answer(api::ActionCallback done, std::string what) {
   return [this, done = std::move(done), what = std::move(what)](bool durable) {
     if (durable) {
       return done(result(200));
@@ -118,7 +118,7 @@ CommitGate::Answer Service::durable_answer(ActionCallback done, std::string what
   };
 }
 
-void Service::acknowledge(std::int64_t id, const std::string& by, ActionCallback done) {
+void Service::acknowledge(std::int64_t id, const std::string& by, api::ActionCallback done) {
   boost::asio::post(io_, [this, id, by, done = std::move(done)] {
     for (auto& view : escalations_) {
       if (view.id == id) {
@@ -138,7 +138,7 @@ void Service::acknowledge(std::int64_t id, const std::string& by, ActionCallback
 }
 
 void Service::set_override(const std::string& target, const cs::Override& value,
-                           ActionCallback done) {
+                           api::ActionCallback done) {
   boost::asio::post(io_, [this, target, value, done = std::move(done)] {
     if (!engine_.set_override(target, value)) {
       return done(result(404, "unknown_target", "no target '" + target + "'"));
@@ -155,7 +155,7 @@ void Service::set_override(const std::string& target, const cs::Override& value,
   });
 }
 
-void Service::clear_override(const std::string& target, ActionCallback done) {
+void Service::clear_override(const std::string& target, api::ActionCallback done) {
   boost::asio::post(io_, [this, target, done = std::move(done)] {
     if (config_->find_target(target) == nullptr) {
       return done(result(404, "unknown_target", "no target '" + target + "'"));

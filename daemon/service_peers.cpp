@@ -12,36 +12,36 @@
 namespace crosscheck::daemon {
 namespace cs = crosscheck::consensus;
 
-void Service::start_peers(std::vector<PeerKey> keys) {
+void Service::start_peers(std::vector<peers::PeerKey> keys) {
   peer_verifier_->set_keys(keys);
   peer_client_.reset();  // stops the previous pullers and joins their thread
   if (config_->peers.empty()) {
     return;
   }
-  PeerClientOptions options;
+  peers::PeerClientOptions options;
   options.node = config_->node.name;
   options.interval = config_->defaults.interval;
   options.timeout = config_->defaults.timeout;
   options.peers = config_->peers;
   options.keys = std::move(keys);
-  options.on_pull = [this](PeerPull pull) {
+  options.on_pull = [this](peers::PeerPull pull) {
     boost::asio::post(io_, [this, pull = std::move(pull)] { on_peer_pull(pull); });
   };
-  options.on_reachability = [this](PeerReachability change) {
+  options.on_reachability = [this](peers::PeerReachability change) {
     boost::asio::post(io_, [this, change = std::move(change)] {
-      handle_event(reachability_event(change, clock_.now()));
+      handle_event(peers::reachability_event(change, clock_.now()));
     });
   };
   options.on_error = [log = log_](const std::string& peer, const std::string& why) {
     log->warn("peer {}: pull failed: {}", peer, why);
   };
-  peer_client_ = std::make_unique<PeerClient>(std::move(options));
+  peer_client_ = std::make_unique<peers::PeerClient>(std::move(options));
   peer_client_->start();
 }
 
-void Service::on_peer_pull(const PeerPull& pull) {
+void Service::on_peer_pull(const peers::PeerPull& pull) {
   const auto now = clock_.now();
-  for (const auto& vantage : import_pull(engine_, pull, now)) {
+  for (const auto& vantage : peers::import_pull(engine_, pull, now)) {
     last_seen_[vantage] = now.wall;
   }
   // An outage escalated before a restart has no puller that remembers it:
@@ -49,9 +49,10 @@ void Service::on_peer_pull(const PeerPull& pull) {
   const auto open = escalations_;
   for (const auto& view : open) {
     if (view.kind == cs::EventKind::PeerUnreachable && view.vantage == pull.votes.node) {
-      auto event = reachability_event(PeerReachability{view.vantage, true, view.opened_at,
-                                                       "peer " + view.vantage + " answers again"},
-                                      now);
+      auto event = peers::reachability_event(
+          peers::PeerReachability{view.vantage, true, view.opened_at,
+                                  "peer " + view.vantage + " answers again"},
+          now);
       event.key = view.key;
       handle_event(event);
     }

@@ -22,11 +22,11 @@ namespace {
 constexpr auto k_first_publish_wait = 1s;
 constexpr auto k_last_flush_wait = 5s;
 
-std::string_view why_text(Undurable why) {
+std::string_view why_text(snapshot::Undurable why) {
   switch (why) {
-    case Undurable::Degraded:
+    case snapshot::Undurable::Degraded:
       return "storage degraded";
-    case Undurable::Forced:
+    case snapshot::Undurable::Forced:
       return "stopping";
     default:
       return "commit overdue";
@@ -43,7 +43,7 @@ bool Service::storage_degraded() const {
   return store_ && !store_->health().ok;
 }
 
-void Service::publish(std::vector<CommitGate::Answer> answers) {
+void Service::publish(std::vector<snapshot::CommitGate::Answer> answers) {
   // Why the API waits for the commit: it must never show what a crash can
   // take back. Shown generation 7 but committed 6, a kill -9 restores 6 and
   // the next change hands out 7 again for another verdict (a fencing token
@@ -84,16 +84,17 @@ void Service::on_committed(std::uint64_t seq) {
   apply(gate_.committed(seq));
 }
 
-void Service::apply(const CommitGate::Release& release) {
+void Service::apply(const snapshot::CommitGate::Release& release) {
   if (release.snapshot) {
-    const bool late = release.snapshot_undurable == Undurable::Overdue ||
-                      release.snapshot_undurable == Undurable::Forced;
+    const bool late = release.snapshot_undurable == snapshot::Undurable::Overdue ||
+                      release.snapshot_undurable == snapshot::Undurable::Forced;
     if (late && !publish_late_) {
       log_->warn(
           "storage did not commit within {} ms; publishing what is not yet durable",
-          std::chrono::duration_cast<std::chrono::milliseconds>(CommitPatience{}.snapshot).count());
+          std::chrono::duration_cast<std::chrono::milliseconds>(snapshot::CommitPatience{}.snapshot)
+              .count());
     }
-    publish_late_ = release.snapshot_undurable != Undurable::No;
+    publish_late_ = release.snapshot_undurable != snapshot::Undurable::No;
     notifier_.status(status_line(*release.snapshot));
     const bool first_ready = release.snapshot->ready && !ready_announced_;
     hub_.publish(release.snapshot);
@@ -108,7 +109,7 @@ void Service::apply(const CommitGate::Release& release) {
   if (release.alerts.empty()) {
     return;
   }
-  if (release.alerts_undurable != Undurable::No) {
+  if (release.alerts_undurable != snapshot::Undurable::No) {
     log_->warn("sending {} escalation messages that storage has not committed ({})",
                release.alerts.size(), why_text(release.alerts_undurable));
   }
@@ -119,24 +120,24 @@ void Service::apply(const CommitGate::Release& release) {
   }
 }
 
-std::shared_ptr<Snapshot> Service::build_snapshot() {
-  auto snapshot = std::make_shared<Snapshot>();
+std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
+  auto snapshot = std::make_shared<snapshot::Snapshot>();
   snapshot->revision = engine_.revision();
   snapshot->taken_at = clock_.system();
   snapshot->ready = ready_;
   snapshot->node = config_->node.name;
   snapshot->version = version();
   for (const auto& verdict : engine_.verdicts()) {
-    TargetView view;
+    snapshot::TargetView view;
     view.verdict = verdict;
-    view.divergence = find_divergence(verdict.evidence);
+    view.divergence = snapshot::find_divergence(verdict.evidence);
     if (const auto found = history_.find(verdict.target); found != history_.end()) {
       view.history.assign(found->second.begin(), found->second.end());
     }
     snapshot->targets.push_back(std::move(view));
   }
   for (const auto& vantage : engine_.vantages()) {
-    VantageView view;
+    snapshot::VantageView view;
     view.name = vantage.name;
     view.node = vantage.node;
     view.domain = vantage.domain;
@@ -152,8 +153,8 @@ std::shared_ptr<Snapshot> Service::build_snapshot() {
   }
   snapshot->escalations = escalations_;
   const auto health = store_ ? store_->health() : storage::Health{};
-  snapshot->storage = StorageView{health.ok, health.reason};
-  snapshot->metrics = metrics_view(
+  snapshot->storage = snapshot::StorageView{health.ok, health.reason};
+  snapshot->metrics = api::metrics_view(
       probe_stats_, prober_ ? prober_->counters() : probes::ScheduleCounters{}, health);
   if (escalation_) {
     snapshot->metrics.escalation_sinks = escalation_->counters();

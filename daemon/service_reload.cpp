@@ -75,9 +75,9 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
     // Built before the old one goes: sinks that cannot be set up (a secret
     // unreadable since validation) leave the running ones in place.
     try {
-      auto sinks = make_sinks(*config_);  // reads the secrets; starts nothing
+      auto sinks = escalation::make_sinks(*config_);  // reads the secrets; starts nothing
       escalation_.reset();  // joins its threads; the next one resumes from the state files
-      escalation_ = make_dispatcher(std::move(sinks), clock_, log_);
+      escalation_ = escalation::make_dispatcher(std::move(sinks), clock_, log_);
     } catch (const std::exception& error) {
       log_->error("reload: escalation: {}; the previous sinks keep delivering", error.what());
     }
@@ -96,7 +96,7 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   } else if (api_) {
     log_->error("reload: {}; the API keeps its previous token", token.error());
   }
-  if (auto keys = load_peer_keys(config_->peers)) {
+  if (auto keys = peers::load_peer_keys(config_->peers)) {
     start_peers(std::move(*keys));
   } else {
     log_->error("reload: {}; peers keep their previous keys", keys.error());

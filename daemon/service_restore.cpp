@@ -42,8 +42,8 @@ Owner owner_of(cs::EventKind kind) {
   }
 }
 
-EscalationView view_of(const storage::EscalationRecord& record) {
-  EscalationView view;
+snapshot::EscalationView view_of(const storage::EscalationRecord& record) {
+  snapshot::EscalationView view;
   view.id = record.id;
   view.key = record.key;
   view.kind = record.kind;
@@ -121,8 +121,9 @@ void Service::load_history(const std::string& target) {
   auto& history = history_[target];
   history.clear();
   for (const auto& transition : store_->history(target, k_history_per_target)) {
-    history.push_back(TransitionView{transition.generation, transition.at, transition.kind,
-                                     transition.held, transition.reason_code, transition.reason});
+    history.push_back(snapshot::TransitionView{transition.generation, transition.at,
+                                               transition.kind, transition.held,
+                                               transition.reason_code, transition.reason});
   }
 }
 

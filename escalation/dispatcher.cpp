@@ -19,7 +19,7 @@
 #include <sstream>
 #include <string_view>
 
-namespace crosscheck::daemon {
+namespace crosscheck::escalation {
 namespace {
 
 // The longest a worker sleeps without looking again (a stop or a clock step
@@ -323,4 +323,4 @@ std::vector<std::pair<std::string, SinkCounters>> EscalationDispatcher::counters
   return out;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::escalation

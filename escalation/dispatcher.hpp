@@ -27,7 +27,7 @@ namespace spdlog {
 class logger;
 }
 
-namespace crosscheck::daemon {
+namespace crosscheck::escalation {
 
 struct DeliveryResult {
   bool ok = false;
@@ -142,4 +142,4 @@ class EscalationDispatcher {
   std::thread thread_;
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::escalation

@@ -14,7 +14,7 @@
 #include <array>
 #include <cctype>
 
-namespace crosscheck::daemon {
+namespace crosscheck::escalation {
 namespace {
 
 namespace cs = consensus;
@@ -115,7 +115,7 @@ Alert make_alert(const cs::Event& event, const cs::Verdict* current, std::string
 
 std::string alert_link(const Alert& alert) {
   return alert.target.empty() ? alert.api_url + "/v1/escalations"
-                              : alert.api_url + "/v1/verdicts/" + percent_encode(alert.target);
+                              : alert.api_url + "/v1/verdicts/" + net::percent_encode(alert.target);
 }
 
 json::object alert_json(const Alert& alert) {
@@ -171,7 +171,7 @@ std::string webhook_body(const Alert& alert) {
 }
 
 std::string webhook_signature(std::string_view body, std::string_view key) {
-  return "sha256=" + to_hex(hmac_sha256(key, body));
+  return "sha256=" + net::to_hex(net::hmac_sha256(key, body));
 }
 
 std::string alert_name(std::string_view kind) {
@@ -242,4 +242,4 @@ std::vector<std::string> exec_environment(const Alert& alert) {
   };
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::escalation

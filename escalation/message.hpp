@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::escalation {
 
 enum class AlertStatus : std::uint8_t { Firing, Resolved };
 std::string_view to_string(AlertStatus status);
@@ -78,4 +78,4 @@ std::string alertmanager_body(const Alert& alert);
 // "NAME=value" entries the exec sink adds to its child's environment.
 std::vector<std::string> exec_environment(const Alert& alert);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::escalation

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-namespace crosscheck::daemon {
+namespace crosscheck::escalation {
 namespace {
 
 namespace json = boost::json;
@@ -176,4 +176,4 @@ void SinkQueue::restore(const json::value& state, consensus::MonoTime now) {
   }
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::escalation

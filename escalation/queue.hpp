@@ -16,7 +16,7 @@
 #include <random>
 #include <string>
 
-namespace crosscheck::daemon {
+namespace crosscheck::escalation {
 
 struct SinkPolicy {
   // Escalations one sink tracks at once (open or undelivered); a new one
@@ -83,4 +83,4 @@ class SinkQueue {
   SinkCounters counters_;
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::escalation

@@ -27,7 +27,7 @@
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else
 
-namespace crosscheck::daemon {
+namespace crosscheck::escalation {
 namespace {
 
 // Output of an exec sink kept for the log: enough to see why it failed.
@@ -73,7 +73,7 @@ class HttpTransport : public SinkTransport {
   void send(net::HttpClient& client, const Alert& alert, DeliveryDone done) const {
     net::HttpRequest request;
     request.url = url_;
-    request.target = api_target(url_, path());
+    request.target = net::api_target(url_, path());
     request.method = "POST";
     request.body = body(alert);
     request.headers = {{"Accept", "application/json"}, {"Content-Type", "application/json"}};
@@ -85,7 +85,8 @@ class HttpTransport : public SinkTransport {
     request.deadline = net::real_http_clock().monotonic() + k_sink_timeout;
     client.request(std::move(request), [this, done = std::move(done)](net::HttpResult answer) {
       if (!answer.ok()) {
-        return done({false, describe_failure(answer, url_, k_sink_timeout, k_sink_answer_limit)});
+        return done(
+            {false, net::describe_failure(answer, url_, k_sink_timeout, k_sink_answer_limit)});
       }
       const bool ok = answer.status >= 200 && answer.status < 300;
       done({ok, "HTTP " + std::to_string(answer.status)});
@@ -393,4 +394,4 @@ std::unique_ptr<EscalationDispatcher> make_dispatcher(std::vector<SinkSpec> sink
   return std::make_unique<EscalationDispatcher>(std::move(sinks), clock, log);
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::escalation

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::escalation {
 
 // A delivery attempt over HTTP or exec never takes longer than this.
 constexpr std::chrono::milliseconds k_sink_timeout{5'000};
@@ -37,4 +37,4 @@ std::unique_ptr<EscalationDispatcher> make_dispatcher(std::vector<SinkSpec> sink
                                                       const consensus::Clock& clock,
                                                       const std::shared_ptr<spdlog::logger>& log);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::escalation

@@ -1,5 +1,5 @@
 // libFuzzer target: bytes as a peer's export body (GET /v1/peer/votes) for
-// daemon::decode_export from peer "oracle-b". Whatever a peer sends, the
+// peers::decode_export from peer "oracle-b". Whatever a peer sends, the
 // decoder refuses it with a reason or returns votes within the documented
 // bounds; it never throws or crashes.
 #include "peers/protocol.hpp"
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-using namespace crosscheck::daemon;
+using namespace crosscheck::peers;
 
 // NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

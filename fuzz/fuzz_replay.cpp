@@ -1,5 +1,5 @@
 // libFuzzer target: bytes as `replay` input, one JSON object per line, each
-// through daemon::parse_replay_line. A bad line is refused with a one-line
+// through cli::parse_replay_line. A bad line is refused with a one-line
 // reason; no line throws or crashes. The accepted observations and overrides
 // then drive the quorum engine through the invariant checker of
 // tests/consensus/invariant_world.hpp (a fixed world of three domains and
@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-using namespace crosscheck::daemon;
+using namespace crosscheck::cli;
 namespace cs = crosscheck::consensus;
 using crosscheck::testing::Step;
 using crosscheck::testing::Trace;

@@ -1,5 +1,5 @@
 // libFuzzer target: bytes as an HTTP request for the pure router
-// daemon::handle_request, against a small snapshot built once. Layout:
+// api::handle_request, against a small snapshot built once. Layout:
 //   byte 0: flags (bit 0 writes_enabled, bit 1 authorized)
 //   then "METHOD\nTARGET\n", header lines "Name: value\n" until an empty
 //   line (Authorization and If-None-Match are used), then the body.
@@ -21,7 +21,8 @@
 
 namespace {
 
-using namespace crosscheck::daemon;
+using namespace crosscheck::api;
+using namespace crosscheck::snapshot;
 namespace cs = crosscheck::consensus;
 
 cs::WallTime at(std::string_view text) {

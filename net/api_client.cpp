@@ -14,7 +14,7 @@
 #include <exception>
 #include <utility>
 
-namespace crosscheck::daemon {
+namespace crosscheck::net {
 namespace {
 
 namespace asio = boost::asio;
@@ -241,4 +241,4 @@ Expected<config::Url> parse_api_url(std::string_view text) {
   return std::move(*url);
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::net

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::net {
 
 // Largest answer body read by default (a verdict with evidence is a few KiB).
 // Not k_api_body_limit: that is the server's request limit (api_server.hpp).
@@ -103,4 +103,4 @@ std::string describe_failure(const net::HttpResult& result, const config::Url& b
 // base's path prefix (trailing slashes removed) + `path`: the target sent.
 std::string api_target(const config::Url& base, std::string_view path);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::net

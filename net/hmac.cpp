@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-namespace crosscheck::daemon {
+namespace crosscheck::net {
 
 std::array<unsigned char, k_hmac_sha256_bytes> hmac_sha256(std::string_view key,
                                                            std::string_view message) {
@@ -27,4 +27,4 @@ std::string to_hex(std::span<const unsigned char> bytes) {
   return out;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::net

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace crosscheck::daemon {
+namespace crosscheck::net {
 
 constexpr std::size_t k_hmac_sha256_bytes = 32;
 
@@ -16,4 +16,4 @@ std::array<unsigned char, k_hmac_sha256_bytes> hmac_sha256(std::string_view key,
                                                            std::string_view message);
 std::string to_hex(std::span<const unsigned char> bytes);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::net

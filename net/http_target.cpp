@@ -6,7 +6,7 @@
 #include <cctype>
 #include <charconv>
 
-namespace crosscheck::daemon {
+namespace crosscheck::net {
 namespace {
 
 int hex_value(char c) {
@@ -141,4 +141,4 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::net

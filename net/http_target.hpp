@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::net {
 
 // "db%2Dprimary" -> "db-primary"; nullopt on a broken escape or an encoded NUL.
 // '+' stays '+' (RFC 3986; form encoding is not used by this API).
@@ -54,4 +54,4 @@ struct RequestTarget {
 // path or the path's encoding is broken.
 Expected<RequestTarget> parse_request_target(std::string_view target);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::net

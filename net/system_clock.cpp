@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-namespace crosscheck::daemon {
+namespace crosscheck::net {
 
 consensus::MonoTime SystemClock::monotonic() const {
   return std::chrono::time_point_cast<consensus::Duration>(std::chrono::steady_clock::now());
@@ -18,7 +18,7 @@ consensus::WallTime SystemClock::system() const {
   return std::chrono::time_point_cast<consensus::Duration>(std::chrono::system_clock::now());
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::net
 
 namespace crosscheck::net {
 

@@ -3,7 +3,7 @@
 
 #include "consensus/clock.hpp"
 
-namespace crosscheck::daemon {
+namespace crosscheck::net {
 
 class SystemClock final : public consensus::Clock {
  public:
@@ -12,4 +12,4 @@ class SystemClock final : public consensus::Clock {
   std::chrono::nanoseconds monotonic_fine() const override;
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::net

@@ -10,10 +10,10 @@
 #include <charconv>
 #include <span>
 
-namespace crosscheck::daemon {
+namespace crosscheck::peers {
 namespace {
 
-constexpr std::size_t k_digest_bytes = k_hmac_sha256_bytes;
+constexpr std::size_t k_digest_bytes = net::k_hmac_sha256_bytes;
 constexpr std::size_t k_max_nonce_hex = 128;
 constexpr std::size_t k_max_timestamp_digits = 12;
 
@@ -74,8 +74,8 @@ bool nonce_well_formed(std::string_view nonce) {
 
 std::string peer_hmac(std::string_view key, std::string_view method, std::string_view path,
                       std::string_view timestamp, std::string_view nonce) {
-  const auto digest = hmac_sha256(key, signed_text(method, path, timestamp, nonce));
-  return to_hex(digest);
+  const auto digest = net::hmac_sha256(key, signed_text(method, path, timestamp, nonce));
+  return net::to_hex(digest);
 }
 
 PeerSignature sign_peer_request(std::string_view node, std::string_view key,
@@ -91,7 +91,7 @@ PeerSignature sign_peer_request(std::string_view node, std::string_view key,
   out.node = std::string(node);
   out.timestamp = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  out.nonce = to_hex(random);
+  out.nonce = net::to_hex(random);
   out.signature = peer_hmac(key, method, path, out.timestamp, out.nonce);
   return out;
 }
@@ -169,7 +169,7 @@ PeerAuth PeerVerifier::verify(const PeerSignature& presented, std::string_view m
     return PeerAuth{PeerAuthStatus::UnknownNode, {}};
   }
   const auto expected =
-      hmac_sha256(key->key, signed_text(method, path, presented.timestamp, presented.nonce));
+      net::hmac_sha256(key->key, signed_text(method, path, presented.timestamp, presented.nonce));
   if (CRYPTO_memcmp(expected.data(), signature->data(), k_digest_bytes) != 0) {
     return PeerAuth{PeerAuthStatus::BadSignature, {}};
   }
@@ -182,4 +182,4 @@ PeerAuth PeerVerifier::verify(const PeerSignature& presented, std::string_view m
   return PeerAuth{PeerAuthStatus::Ok, presented.node};
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::peers

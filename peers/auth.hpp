@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::peers {
 
 constexpr std::string_view k_peer_node_header = "X-Crosscheck-Node";
 constexpr std::string_view k_peer_timestamp_header = "X-Crosscheck-Timestamp";
@@ -106,4 +106,4 @@ class PeerVerifier {
   ReplayCache replays_;
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::peers

@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <random>
 
-namespace crosscheck::daemon {
+namespace crosscheck::peers {
 namespace {
 
 namespace cs = crosscheck::consensus;
@@ -59,7 +59,8 @@ net::HttpRequest pull_request(const PeerClientOptions& options, const config::Pe
                               std::chrono::steady_clock::time_point deadline) {
   net::HttpRequest request;
   request.url = peer.url;
-  request.target = api_target(peer.url, k_peer_votes_path);  // what gets signed is what is sent
+  request.target =
+      net::api_target(peer.url, k_peer_votes_path);  // what gets signed is what is sent
   const auto signature = sign_peer_request(options.node, key.key, "GET", request.target, now);
   request.headers = {{"Accept", "application/json"},
                      {std::string(k_peer_node_header), signature.node},
@@ -76,7 +77,7 @@ net::HttpRequest pull_request(const PeerClientOptions& options, const config::Pe
 Expected<PeerPull> read_pull(const net::HttpResult& result, const config::PeerConfig& peer,
                              milliseconds timeout) {
   if (!result.ok()) {
-    return fail(describe_failure(result, peer.url, timeout, k_peer_body_limit));
+    return fail(net::describe_failure(result, peer.url, timeout, k_peer_body_limit));
   }
   if (result.status != 200) {
     return fail("answered " + std::to_string(result.status) + ": " + result.body.substr(0, 200));
@@ -173,7 +174,7 @@ namespace {
 class Puller {
  public:
   Puller(boost::asio::io_context& io, const PeerClientOptions& options, std::size_t index,
-         const SystemClock& clock, std::uint64_t seed)
+         const net::SystemClock& clock, std::uint64_t seed)
       : options_(options),
         peer_(options.peers[index]),
         key_(options.keys[index]),
@@ -230,7 +231,7 @@ class Puller {
   const PeerClientOptions& options_;
   const config::PeerConfig& peer_;
   const PeerKey& key_;
-  const SystemClock& clock_;
+  const net::SystemClock& clock_;
   net::HttpClient client_;
   boost::asio::steady_timer timer_;
   PeerHealth health_;
@@ -251,7 +252,7 @@ struct PeerClient::Pullers {
   }
 
   PeerClientOptions options;
-  SystemClock clock;
+  net::SystemClock clock;
   boost::asio::io_context io;
   std::vector<std::unique_ptr<Puller>> pullers;  // before io goes away
 };
@@ -287,4 +288,4 @@ void PeerClient::stop() {
   thread_.join();
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::peers

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::peers {
 
 constexpr std::chrono::milliseconds k_peer_backoff_cap{60'000};
 
@@ -106,4 +106,4 @@ class PeerClient {
   std::thread thread_;
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::peers

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <span>
 
-namespace crosscheck::daemon {
+namespace crosscheck::peers {
 namespace {
 
 namespace json = boost::json;
@@ -192,7 +192,7 @@ bool is_peer_name(std::string_view name) {
          });
 }
 
-std::string export_votes(const Snapshot& snapshot, const consensus::Instant& now) {
+std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now) {
   json::array votes;
   for (const auto& view : snapshot.targets) {
     for (const auto& evidence : view.verdict.evidence) {
@@ -205,7 +205,7 @@ std::string export_votes(const Snapshot& snapshot, const consensus::Instant& now
   out["node"] = snapshot.node;
   out["version"] = k_peer_protocol_version;
   out["votes"] = std::move(votes);
-  return to_body(out);
+  return snapshot::to_body(out);
 }
 
 std::optional<PeerExport> decode_export(std::string_view body, std::string_view expected_node,
@@ -241,4 +241,4 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
   return out;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::peers

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::peers {
 
 constexpr std::string_view k_peer_votes_path = "/v1/peer/votes";
 constexpr int k_peer_protocol_version = 1;
@@ -50,7 +50,7 @@ struct PeerExport {
 // The export body at origin time `now`: the snapshot's evidence of local
 // vantages only (remote ones are never re-exported, so no echoes), with the
 // vote before suspicion (each node judges suspicion itself).
-std::string export_votes(const Snapshot& snapshot, const consensus::Instant& now);
+std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now);
 
 // Decodes and validates an export from peer `expected_node`; nullopt with
 // `why` when anything is off (size, JSON, types, names, vote, version, node).
@@ -60,4 +60,4 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
 // Node, vantage, target and domain names: 1..128 of [A-Za-z0-9._-] (config's rule).
 bool is_peer_name(std::string_view name);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::peers

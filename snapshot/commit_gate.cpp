@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 template <class Ready>
 void CommitGate::release_snapshots_while(Ready ready, Undurable why, Release& out) {
@@ -55,7 +55,8 @@ CommitGate::Release CommitGate::hold(SnapshotPtr snapshot, std::uint64_t seq,
   return out;
 }
 
-CommitGate::Release CommitGate::hold(Alert alert, std::uint64_t seq, consensus::MonoTime now) {
+CommitGate::Release CommitGate::hold(escalation::Alert alert, std::uint64_t seq,
+                                     consensus::MonoTime now) {
   alerts_.push_back(HeldAlert{seq, now, std::move(alert)});
   Release out;
   release_alerts_while([&](const HeldAlert& held) { return held.seq <= committed_; }, Undurable::No,
@@ -96,4 +97,4 @@ CommitGate::Release CommitGate::release_snapshots() {
   return out;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 // Why something went out before storage committed it.
 enum class Undurable : std::uint8_t {
@@ -48,7 +48,7 @@ class CommitGate {
     SnapshotPtr snapshot;
     Undurable snapshot_undurable = Undurable::No;
     std::vector<std::pair<Answer, bool>> answers;  // with `durable`
-    std::vector<Alert> alerts;
+    std::vector<escalation::Alert> alerts;
     Undurable alerts_undurable = Undurable::No;
     bool empty() const { return !snapshot && answers.empty() && alerts.empty(); }
   };
@@ -61,7 +61,7 @@ class CommitGate {
   Release hold(SnapshotPtr snapshot, std::uint64_t seq, consensus::MonoTime now,
                std::vector<Answer> answers = {});
   // An escalation message whose event is record `seq`; sent once committed.
-  Release hold(Alert alert, std::uint64_t seq, consensus::MonoTime now);
+  Release hold(escalation::Alert alert, std::uint64_t seq, consensus::MonoTime now);
   // Storage committed (or dropped) every record up to `seq`.
   Release committed(std::uint64_t seq);
   // The fallback: what waited past its patience, or everything while
@@ -85,7 +85,7 @@ class CommitGate {
   struct HeldAlert {
     std::uint64_t seq = 0;
     consensus::MonoTime since;
-    Alert alert;
+    escalation::Alert alert;
   };
 
   // Lets out the held snapshots for which `ready` holds (a prefix: they are
@@ -102,4 +102,4 @@ class CommitGate {
   std::deque<HeldAlert> alerts_;
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 std::vector<Divergence> find_divergence(const std::vector<consensus::Evidence>& evidence) {
   std::vector<Divergence> seen;
@@ -40,4 +40,4 @@ std::vector<Divergence> find_divergence(const std::vector<consensus::Evidence>& 
   return across_domains ? seen : std::vector<Divergence>{};
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

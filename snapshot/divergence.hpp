@@ -9,7 +9,7 @@
 
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 // One entry per vantage with a fresh observation when at least two failure
 // domains report different (sorted) answer sets; empty when all agree.
@@ -17,4 +17,4 @@ namespace crosscheck::daemon {
 // three entries (quad9's with no answers).
 std::vector<Divergence> find_divergence(const std::vector<consensus::Evidence>& evidence);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

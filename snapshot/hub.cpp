@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 namespace asio = boost::asio;
 
@@ -160,4 +160,4 @@ std::size_t SnapshotHub::waiter_count() const {
   return state_->waiters.size();
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

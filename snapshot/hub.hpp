@@ -15,7 +15,7 @@
 #include <functional>
 #include <memory>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 class SnapshotHub {
  public:
@@ -64,4 +64,4 @@ class SnapshotHub {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

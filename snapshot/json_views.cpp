@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <initializer_list>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 namespace {
 
 namespace cs = consensus;
@@ -275,4 +275,4 @@ std::string to_body(const json::value& value) {
   return json_text::write(value);
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 // PUT /v1/overrides/{t}: longest `ttl` (7d) and longest `reason` / `by`.
 constexpr std::chrono::milliseconds k_max_override_ttl{7LL * 24 * 60 * 60 * 1000};
@@ -62,4 +62,4 @@ boost::json::value time_json(const std::optional<consensus::WallTime>& at);
 // Compact text of `value` (what goes on the wire).
 std::string to_body(const boost::json::value& value);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

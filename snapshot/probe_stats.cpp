@@ -5,7 +5,7 @@
 
 #include "probes/chain.hpp"
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 namespace {
 
 using probes::DnsStatus;
@@ -158,4 +158,4 @@ void ProbeStats::record(const probes::ProbeReport& report, const config::TargetC
   }
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

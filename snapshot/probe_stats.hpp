@@ -27,7 +27,7 @@ enum class ReachFailure : std::uint8_t;
 struct ProbeReport;
 }  // namespace crosscheck::probes
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 // Why a probe ended as it did, in a fixed vocabulary (docs/metrics.md): the
 // `class` label of crosscheck_probes_total. Free-text details would make one
@@ -89,4 +89,4 @@ struct ProbeStats {
   void record(const probes::ProbeReport& report, const config::TargetConfig& target);
 };
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

@@ -14,7 +14,7 @@
 #include <system_error>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 namespace {
 
 // /proc/self/stat fields after the ")" that ends the command name (which may
@@ -93,4 +93,4 @@ ProcessStats read_process_stats() {
   return stats;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 // Each field is nullopt when /proc could not say (not Linux, no /proc).
 struct ProcessStats {
@@ -19,4 +19,4 @@ struct ProcessStats {
 // Reads this process's figures now; never throws.
 ProcessStats read_process_stats();
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

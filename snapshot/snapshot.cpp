@@ -2,7 +2,7 @@
 // plain reads with no locking.
 #include "snapshot/snapshot.hpp"
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 const TargetView* Snapshot::find(std::string_view target) const {
   // Linear: targets are a config-sized list (tens), kept in config order.
@@ -14,4 +14,4 @@ const TargetView* Snapshot::find(std::string_view target) const {
   return nullptr;
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

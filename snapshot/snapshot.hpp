@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 // One transition of a target's verdict (GET /v1/verdicts/{target}/history).
 struct TransitionView {
@@ -107,7 +107,7 @@ struct MetricsView {
   std::size_t storage_queued = 0;
   std::uint64_t storage_retention_deleted = 0;
   // Per escalation sink (webhook, alertmanager, exec), configuration order.
-  std::vector<std::pair<std::string, SinkCounters>> escalation_sinks;
+  std::vector<std::pair<std::string, escalation::SinkCounters>> escalation_sinks;
 };
 
 struct Snapshot {
@@ -127,4 +127,4 @@ struct Snapshot {
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

@@ -9,7 +9,7 @@
 
 #include <boost/json/parse.hpp>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 namespace {
 
 namespace cs = consensus;
@@ -204,4 +204,4 @@ Expected<VerdictList> read_verdict_list(std::string_view text) {
   return read_verdict_list(*value);
 }
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace crosscheck::daemon {
+namespace crosscheck::snapshot {
 
 // GET /v1/verdicts (or a /v1/watch answer): the list and what it was taken at.
 struct VerdictList {
@@ -40,4 +40,4 @@ Expected<VerdictList> read_verdict_list(std::string_view text);
 // The JSON text parsed, or an Error ("malformed JSON (...)").
 Expected<boost::json::value> parse_json(std::string_view text);
 
-}  // namespace crosscheck::daemon
+}  // namespace crosscheck::snapshot

@@ -15,7 +15,8 @@
 
 namespace {
 
-using namespace crosscheck::daemon;
+using namespace crosscheck::api;
+using namespace crosscheck::snapshot;
 using namespace std::chrono_literals;
 namespace cs = crosscheck::consensus;
 namespace json = boost::json;

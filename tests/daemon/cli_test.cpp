@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-using crosscheck::daemon::run_cli;
+using crosscheck::cli::run_cli;
 using crosscheck::testing::TempFile;
 namespace fs = std::filesystem;
 

@@ -6,22 +6,22 @@
 #include <vector>
 
 using namespace crosscheck;
-using daemon::CommitGate;
-using daemon::Undurable;
+using snapshot::CommitGate;
+using snapshot::Undurable;
 using namespace std::chrono_literals;
 
 namespace {
 
 const consensus::MonoTime k_t0{consensus::Duration{1'000'000}};
 
-daemon::SnapshotPtr snapshot(std::uint64_t revision) {
-  auto built = std::make_shared<daemon::Snapshot>();
+snapshot::SnapshotPtr snapshot_at(std::uint64_t revision) {
+  auto built = std::make_shared<snapshot::Snapshot>();
   built->revision = revision;
   return built;
 }
 
-daemon::Alert alert(const std::string& key) {
-  daemon::Alert made;
+escalation::Alert alert(const std::string& key) {
+  escalation::Alert made;
   made.key = key;
   return made;
 }
@@ -55,7 +55,7 @@ TEST_CASE("a snapshot waits for the commit of what it shows, then goes out durab
           "[commit_gate]") {
   CommitGate gate;
   Answers answers;
-  auto held = gate.hold(snapshot(1), 7, k_t0, {answers.named("ack")});
+  auto held = gate.hold(snapshot_at(1), 7, k_t0, {answers.named("ack")});
   CHECK(held.empty());
   CHECK(gate.committed(6).empty());  // one record short
   auto out = gate.committed(7);
@@ -69,7 +69,7 @@ TEST_CASE("a snapshot waits for the commit of what it shows, then goes out durab
 TEST_CASE("a snapshot with nothing uncommitted goes out at once", "[commit_gate]") {
   CommitGate gate;
   CHECK(gate.committed(3).empty());
-  const auto out = gate.hold(snapshot(1), 3, k_t0);
+  const auto out = gate.hold(snapshot_at(1), 3, k_t0);
   REQUIRE(out.snapshot);
   CHECK(out.snapshot_undurable == Undurable::No);
 }
@@ -78,9 +78,9 @@ TEST_CASE("snapshots go out in the order they were built, the newest committed o
           "[commit_gate]") {
   CommitGate gate;
   Answers answers;
-  CHECK(gate.hold(snapshot(1), 5, k_t0, {answers.named("first")}).empty());
-  CHECK(gate.hold(snapshot(2), 8, k_t0 + 100ms, {answers.named("second")}).empty());
-  CHECK(gate.hold(snapshot(3), 9, k_t0 + 200ms, {answers.named("third")}).empty());
+  CHECK(gate.hold(snapshot_at(1), 5, k_t0, {answers.named("first")}).empty());
+  CHECK(gate.hold(snapshot_at(2), 8, k_t0 + 100ms, {answers.named("second")}).empty());
+  CHECK(gate.hold(snapshot_at(3), 9, k_t0 + 200ms, {answers.named("third")}).empty());
   auto out = gate.committed(8);
   REQUIRE(out.snapshot);
   CHECK(out.snapshot->revision == 2);  // never 3: seq 9 is not committed
@@ -92,9 +92,9 @@ TEST_CASE("snapshots go out in the order they were built, the newest committed o
 TEST_CASE("a snapshot whose commit does not come within the patience goes out undurable",
           "[commit_gate]") {
   const auto wait = GENERATE(999ms, 1000ms);
-  CommitGate gate(daemon::CommitPatience{1000ms, 5000ms});
+  CommitGate gate(snapshot::CommitPatience{1000ms, 5000ms});
   Answers answers;
-  CHECK(gate.hold(snapshot(1), 4, k_t0, {answers.named("ack")}).empty());
+  CHECK(gate.hold(snapshot_at(1), 4, k_t0, {answers.named("ack")}).empty());
   auto out = gate.tick(k_t0 + wait, false);
   if (wait < 1000ms) {
     CHECK(out.empty());
@@ -106,18 +106,18 @@ TEST_CASE("a snapshot whose commit does not come within the patience goes out un
   CHECK(answers.told == std::vector<std::string>{"ack:undurable"});
   // What it showed is shown: a later snapshot showing nothing newer need not
   // wait again, and still says it is not durable.
-  const auto later = gate.hold(snapshot(2), 4, k_t0 + 1500ms);
+  const auto later = gate.hold(snapshot_at(2), 4, k_t0 + 1500ms);
   REQUIRE(later.snapshot);
   CHECK(later.snapshot_undurable == Undurable::Overdue);
   // One with a newer record waits for it again.
-  CHECK(gate.hold(snapshot(3), 5, k_t0 + 1600ms).empty());
+  CHECK(gate.hold(snapshot_at(3), 5, k_t0 + 1600ms).empty());
   CHECK(gate.committed(5).snapshot->revision == 3);
 }
 
 TEST_CASE("while storage is degraded everything goes out at once, undurable", "[commit_gate]") {
   CommitGate gate;
   Answers answers;
-  CHECK(gate.hold(snapshot(1), 2, k_t0, {answers.named("ack")}).empty());
+  CHECK(gate.hold(snapshot_at(1), 2, k_t0, {answers.named("ack")}).empty());
   CHECK(gate.hold(alert("dispute/web/1"), 2, k_t0).empty());
   auto out = gate.tick(k_t0 + 1ms, true);
   REQUIRE(out.snapshot);
@@ -144,7 +144,7 @@ TEST_CASE("escalation messages reach the sinks once committed, in order", "[comm
 
 TEST_CASE("escalation messages whose commit never comes are sent after the alert patience",
           "[commit_gate]") {
-  CommitGate gate(daemon::CommitPatience{1000ms, 5000ms});
+  CommitGate gate(snapshot::CommitPatience{1000ms, 5000ms});
   CHECK(gate.hold(alert("a"), 3, k_t0).empty());
   CHECK(gate.hold(alert("b"), 4, k_t0 + 2s).empty());
   CHECK(gate.tick(k_t0 + 4999ms, false).alerts.empty());
@@ -158,7 +158,7 @@ TEST_CASE("start-up and stop publish what is held, and keep uncommitted messages
           "[commit_gate]") {
   CommitGate gate;
   Answers answers;
-  CHECK(gate.hold(snapshot(1), 2, k_t0, {answers.named("recheck")}).empty());
+  CHECK(gate.hold(snapshot_at(1), 2, k_t0, {answers.named("recheck")}).empty());
   CHECK(gate.hold(alert("a"), 2, k_t0).empty());
   auto out = gate.release_snapshots();
   REQUIRE(out.snapshot);

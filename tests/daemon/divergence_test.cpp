@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 using namespace crosscheck;
-using daemon::find_divergence;
+using snapshot::find_divergence;
 
 namespace {
 

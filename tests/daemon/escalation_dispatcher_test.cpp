@@ -23,7 +23,8 @@
 
 namespace {
 
-using namespace crosscheck::daemon;
+using namespace crosscheck::escalation;
+using namespace crosscheck::net;
 using crosscheck::testing::TempDir;
 namespace cs = crosscheck::consensus;
 using namespace std::chrono_literals;

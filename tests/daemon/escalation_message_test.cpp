@@ -11,7 +11,7 @@
 
 namespace {
 
-using namespace crosscheck::daemon;
+using namespace crosscheck::escalation;
 namespace cs = crosscheck::consensus;
 namespace json = boost::json;
 

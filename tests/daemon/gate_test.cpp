@@ -14,7 +14,7 @@
 #include <random>
 #include <sstream>
 
-using crosscheck::daemon::run_gate_command;
+using crosscheck::cli::run_gate_command;
 using crosscheck::testing::FakeHttpServer;
 using crosscheck::testing::FakeResponse;
 namespace fs = std::filesystem;

@@ -248,7 +248,7 @@ TEST_CASE("log format names read back as written and nothing else is one", "[log
 TEST_CASE("crosscheck run refuses an unknown --log-format with exit 2", "[logging]") {
   std::ostringstream out;
   std::ostringstream err;
-  CHECK(ccd::run_service_command({"--log-format", "xml"}, out, err) == 2);
+  CHECK(crosscheck::cli::run_service_command({"--log-format", "xml"}, out, err) == 2);
   CHECK(err.str() == "crosscheck run: --log-format 'xml' is not auto, text, journal or json\n");
 }
 
@@ -256,7 +256,7 @@ TEST_CASE("crosscheck run logs config errors in the chosen format before refusin
           "[logging]") {
   std::ostringstream out;
   std::ostringstream err;
-  CHECK(ccd::run_service_command(
+  CHECK(crosscheck::cli::run_service_command(
             {"--config", "/nonexistent/crosscheck.yaml", "--log-format", "json"}, out, err) == 2);
   std::istringstream lines(err.str());
   std::vector<std::string> levels;

@@ -18,7 +18,8 @@
 
 namespace {
 
-using namespace crosscheck::daemon;
+using namespace crosscheck::api;
+using namespace crosscheck::snapshot;
 namespace cs = crosscheck::consensus;
 namespace probes = crosscheck::probes;
 using probes::DnsStatus;

@@ -8,12 +8,12 @@
 namespace {
 
 namespace cs = crosscheck::consensus;
-using crosscheck::daemon::PeerAuthStatus;
-using crosscheck::daemon::PeerKey;
-using crosscheck::daemon::PeerSignature;
-using crosscheck::daemon::PeerVerifier;
-using crosscheck::daemon::ReplayCache;
-using crosscheck::daemon::sign_peer_request;
+using crosscheck::peers::PeerAuthStatus;
+using crosscheck::peers::PeerKey;
+using crosscheck::peers::PeerSignature;
+using crosscheck::peers::PeerVerifier;
+using crosscheck::peers::ReplayCache;
+using crosscheck::peers::sign_peer_request;
 using namespace std::chrono_literals;
 
 const cs::WallTime k_now = *cs::parse_rfc3339("2025-10-20T06:00:00Z");
@@ -32,7 +32,7 @@ PeerSignature signed_by(std::string_view node, std::string_view key, cs::WallTim
 TEST_CASE("the HMAC is over method, path, timestamp and nonce", "[peers]") {
   // An independent value, computed with
   // `printf 'GET\n/v1/peer/votes\n1760940000\n00ff' | openssl dgst -sha256 -hmac k`.
-  CHECK(crosscheck::daemon::peer_hmac("k", "GET", k_path, "1760940000", "00ff") ==
+  CHECK(crosscheck::peers::peer_hmac("k", "GET", k_path, "1760940000", "00ff") ==
         "36a3c97ec6f0139c90aef98b44f5c3163c3d5755774db2d2f4c693a8f002c3e2");
 }
 

@@ -13,11 +13,11 @@
 namespace {
 
 using namespace crosscheck::testing;
-using crosscheck::daemon::backoff_delay;
-using crosscheck::daemon::PeerExport;
-using crosscheck::daemon::PeerHealth;
-using crosscheck::daemon::PeerPull;
-using crosscheck::daemon::PeerVote;
+using crosscheck::peers::backoff_delay;
+using crosscheck::peers::PeerExport;
+using crosscheck::peers::PeerHealth;
+using crosscheck::peers::PeerPull;
+using crosscheck::peers::PeerVote;
 using std::chrono::milliseconds;
 
 PeerPull pull_from_b(cs::Vote vote, std::optional<milliseconds> age, milliseconds transfer) {
@@ -72,9 +72,9 @@ TEST_CASE("a peer silent past unreachable_after is escalated once, and resolved 
   REQUIRE(up);
   CHECK(up->reachable);
   // Both ends share the episode key.
-  CHECK(crosscheck::daemon::reachability_event(*down, clock.now()).key ==
-        crosscheck::daemon::reachability_event(*up, clock.now()).key);
-  CHECK(crosscheck::daemon::reachability_event(*down, clock.now()).kind ==
+  CHECK(crosscheck::peers::reachability_event(*down, clock.now()).key ==
+        crosscheck::peers::reachability_event(*up, clock.now()).key);
+  CHECK(crosscheck::peers::reachability_event(*down, clock.now()).kind ==
         cs::EventKind::PeerUnreachable);
 }
 
@@ -86,7 +86,7 @@ TEST_CASE("an imported vote is dated by its age plus half the round trip", "[pee
   // still fresh; 29.7 s plus 400 ms is not.
   const auto [age, fresh] = GENERATE(
       table<milliseconds, bool>({{milliseconds(29'600), true}, {milliseconds(29'700), false}}));
-  const auto set = crosscheck::daemon::import_pull(
+  const auto set = crosscheck::peers::import_pull(
       world.engine(), pull_from_b(cs::Vote::Down, age, milliseconds(400)), world.now());
   CHECK(set == std::vector<std::string>{"oracle-b/hetzner"});
   world.evaluate();
@@ -102,7 +102,7 @@ TEST_CASE("a vote the peer never observed imports as unknown", "[peers]") {
   auto policy = make_policy({"a"}, {"web"});
   policy.peers = {"oracle-b"};
   World world(std::move(policy));
-  crosscheck::daemon::import_pull(
+  crosscheck::peers::import_pull(
       world.engine(), pull_from_b(cs::Vote::Up, std::nullopt, milliseconds(1)), world.now());
   world.evaluate();
   CHECK(evidence_of(world.verdict("web"), "oracle-b/hetzner")->vote == cs::Vote::Unknown);
@@ -110,8 +110,8 @@ TEST_CASE("a vote the peer never observed imports as unknown", "[peers]") {
 
 TEST_CASE("every peer is pulled, signed, from one thread; stop() ends a stalled pull at once",
           "[peers]") {
-  using crosscheck::daemon::PeerClient;
-  using crosscheck::daemon::PeerClientOptions;
+  using crosscheck::peers::PeerClient;
+  using crosscheck::peers::PeerClientOptions;
   crosscheck::testing::FakeHttpServer answering;
   crosscheck::testing::FakeHttpServer stalled;
   answering.set("/v1/peer/votes", crosscheck::testing::FakeResponse::with_status(401, "{}"));
@@ -131,7 +131,7 @@ TEST_CASE("every peer is pulled, signed, from one thread; stop() ends a stalled 
   std::mutex mutex;
   std::vector<std::string> errors;
   options.on_pull = [](const PeerPull&) {};
-  options.on_reachability = [](const crosscheck::daemon::PeerReachability&) {};
+  options.on_reachability = [](const crosscheck::peers::PeerReachability&) {};
   options.on_error = [&](const std::string& peer, const std::string& reason) {
     const std::lock_guard lock(mutex);
     errors.push_back(peer + ": " + reason);

@@ -15,10 +15,10 @@ namespace {
 
 namespace cs = crosscheck::consensus;
 namespace json = boost::json;
-using crosscheck::daemon::decode_export;
-using crosscheck::daemon::export_votes;
-using crosscheck::daemon::Snapshot;
-using crosscheck::daemon::TargetView;
+using crosscheck::peers::decode_export;
+using crosscheck::peers::export_votes;
+using crosscheck::snapshot::Snapshot;
+using crosscheck::snapshot::TargetView;
 using namespace std::chrono_literals;
 
 const cs::WallTime k_wall = *cs::parse_rfc3339("2025-10-20T06:00:10Z");
@@ -164,17 +164,17 @@ TEST_CASE("the decoder refuses non-JSON and oversized bodies without throwing", 
   CHECK_THAT(why, Catch::StartsWith("not JSON"));
   CHECK_FALSE(decode_export("[]", "oracle-b", why));
   CHECK_THAT(why, Catch::Contains("must be a JSON object"));
-  const std::string huge(crosscheck::daemon::k_peer_body_limit + 1, ' ');
+  const std::string huge(crosscheck::peers::k_peer_body_limit + 1, ' ');
   CHECK_FALSE(decode_export(huge, "oracle-b", why));
   CHECK_THAT(why, Catch::Contains("larger than 1 MiB"));
 }
 
 // GET /v1/peer/votes through the pure router: the server filled `peer`.
 TEST_CASE("the peer route answers 401 without a verified signature, and no votes", "[peers]") {
-  using crosscheck::daemon::ApiRequest;
-  using crosscheck::daemon::ApiResponse;
-  using crosscheck::daemon::PeerAuth;
-  using crosscheck::daemon::PeerAuthStatus;
+  using crosscheck::api::ApiRequest;
+  using crosscheck::api::ApiResponse;
+  using crosscheck::peers::PeerAuth;
+  using crosscheck::peers::PeerAuthStatus;
   const auto snapshot = snapshot_with_remote_and_suspect();
   ApiRequest request;
   request.method = "GET";
@@ -183,7 +183,7 @@ TEST_CASE("the peer route answers 401 without a verified signature, and no votes
                                PeerAuthStatus::Stale, PeerAuthStatus::Replayed);
   const PeerAuth refused{status, {}};
   request.peer = GENERATE(0, 1) == 0 ? nullptr : &refused;
-  const auto outcome = crosscheck::daemon::handle_request(request, snapshot, k_now);
+  const auto outcome = crosscheck::api::handle_request(request, snapshot, k_now);
   const auto& response = std::get<ApiResponse>(outcome);
   CHECK(response.status == 401);
   CHECK_THAT(response.body, Catch::Contains(R"("error":"unauthorized")"));
@@ -192,20 +192,19 @@ TEST_CASE("the peer route answers 401 without a verified signature, and no votes
 }
 
 TEST_CASE("the peer route answers the export to a verified peer", "[peers]") {
-  using crosscheck::daemon::ApiRequest;
-  using crosscheck::daemon::ApiResponse;
+  using crosscheck::api::ApiRequest;
+  using crosscheck::api::ApiResponse;
   const auto snapshot = snapshot_with_remote_and_suspect();
-  const crosscheck::daemon::PeerAuth verified{crosscheck::daemon::PeerAuthStatus::Ok, "oracle-b"};
+  const crosscheck::peers::PeerAuth verified{crosscheck::peers::PeerAuthStatus::Ok, "oracle-b"};
   ApiRequest request;
   request.method = "GET";
   request.target = "/v1/peer/votes";
   request.peer = &verified;
-  const auto outcome = crosscheck::daemon::handle_request(request, snapshot, k_now);
+  const auto outcome = crosscheck::api::handle_request(request, snapshot, k_now);
   const auto& response = std::get<ApiResponse>(outcome);
   CHECK(response.status == 200);
   CHECK(response.body == export_votes(snapshot, k_now));
   request.method = "POST";
-  CHECK(
-      std::get<ApiResponse>(crosscheck::daemon::handle_request(request, snapshot, k_now)).status ==
-      405);
+  CHECK(std::get<ApiResponse>(crosscheck::api::handle_request(request, snapshot, k_now)).status ==
+        405);
 }

@@ -94,10 +94,10 @@ TEST_CASE("reload plan: a new token file is re-read") {
 }
 
 TEST_CASE("the systemd status line counts verdicts and open escalations") {
-  daemon::Snapshot snapshot;
+  snapshot::Snapshot snapshot;
   for (const auto kind :
        {cs::VerdictKind::Healthy, cs::VerdictKind::Healthy, cs::VerdictKind::Disputed}) {
-    daemon::TargetView view;
+    snapshot::TargetView view;
     view.verdict.kind = kind;
     snapshot.targets.push_back(view);
   }

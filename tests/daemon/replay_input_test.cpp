@@ -6,7 +6,7 @@
 
 #include <sstream>
 
-using namespace crosscheck::daemon;
+using namespace crosscheck::cli;
 namespace cs = crosscheck::consensus;
 
 TEST_CASE("the contract's example line parses into an observation", "[replay]") {

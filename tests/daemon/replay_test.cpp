@@ -15,10 +15,10 @@
 #include <random>
 #include <sstream>
 
-using crosscheck::daemon::k_replay_max_echo_bytes;
-using crosscheck::daemon::ReplayOptions;
-using crosscheck::daemon::ReplayStats;
-using crosscheck::daemon::run_replay;
+using crosscheck::cli::k_replay_max_echo_bytes;
+using crosscheck::cli::ReplayOptions;
+using crosscheck::cli::ReplayStats;
+using crosscheck::cli::run_replay;
 namespace cs = crosscheck::consensus;
 
 namespace {

@@ -13,8 +13,8 @@
 #include <sstream>
 
 namespace json = boost::json;
-using crosscheck::daemon::ReplayOptions;
-using crosscheck::daemon::run_replay;
+using crosscheck::cli::ReplayOptions;
+using crosscheck::cli::run_replay;
 
 namespace {
 
@@ -24,7 +24,7 @@ struct Replayed {
   std::string output;
   std::string errors;
   std::vector<json::object> lines;
-  crosscheck::daemon::ReplayStats stats;
+  crosscheck::cli::ReplayStats stats;
 
   std::vector<std::string> verdicts_of(const std::string& target) const {
     std::vector<std::string> out;

@@ -10,7 +10,7 @@
 
 #include <cstdlib>
 
-using crosscheck::daemon::locate_api;
+using crosscheck::cli::locate_api;
 using crosscheck::testing::CliRun;
 using crosscheck::testing::TempFile;
 

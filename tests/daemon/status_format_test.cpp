@@ -201,10 +201,10 @@ json::value play(const std::vector<Round>& rounds, cs::WallTime end = k_end, boo
       world.clock().advance(10s);
     }
   }
-  daemon::TargetView view;
+  snapshot::TargetView view;
   view.verdict = world.verdict("shop");
-  view.divergence = daemon::find_divergence(view.verdict.evidence);
-  return daemon::verdict_json(view, k_node);
+  view.divergence = snapshot::find_divergence(view.verdict.evidence);
+  return snapshot::verdict_json(view, k_node);
 }
 
 json::value healthy() {
@@ -278,15 +278,15 @@ const std::vector<std::pair<std::string, json::value (*)()>> k_scenarios{
     {"unknown", unknown}, {"stale", stale},         {"override", overridden},
     {"remote", remote},   {"split", split},         {"grace", grace}};
 
-daemon::TargetView read(const json::value& value) {
-  auto view = daemon::read_verdict(value);
+snapshot::TargetView read(const json::value& value) {
+  auto view = snapshot::read_verdict(value);
   INFO((view ? std::string() : view.error()));
   REQUIRE(view);
   return *view;
 }
 
 // GET /v1/verdicts as `status` sees it after filling in each full verdict.
-daemon::VerdictList every_kind() {
+snapshot::VerdictList every_kind() {
   json::array items;
   for (const auto& [name, scenario] : k_scenarios) {
     auto item = scenario();
@@ -294,7 +294,7 @@ daemon::VerdictList every_kind() {
     items.push_back(std::move(item));
   }
   json::object body{{"revision", 42}, {"node", k_node}, {"verdicts", std::move(items)}};
-  auto list = daemon::read_verdict_list(json::value(body));
+  auto list = snapshot::read_verdict_list(json::value(body));
   REQUIRE(list);
   return *list;
 }
@@ -306,32 +306,32 @@ TEST_CASE("explain spells out every verdict kind, vote by vote", "[golden]") {
     SECTION(name) {
       const auto value = scenario();
       check_golden("verdict-" + name + ".json", pretty(value));
-      check_golden("explain-" + name + ".txt", daemon::format_explain(read(value), k_now, {}));
+      check_golden("explain-" + name + ".txt", cli::format_explain(read(value), k_now, {}));
     }
   }
 }
 
 TEST_CASE("explain with colour paints verdicts and votes", "[golden]") {
   check_golden("explain-disputed.colour.txt",
-               daemon::format_explain(read(disputed()), k_now, {true, false, 0}));
+               cli::format_explain(read(disputed()), k_now, {true, false, 0}));
 }
 
 TEST_CASE("status prints one row per target, plain when piped", "[golden]") {
   const auto list = every_kind();
-  check_golden("status.txt", daemon::format_status(list, k_now, {}));
-  check_golden("status-wide.txt", daemon::format_status(list, k_now, {false, true, 0}));
+  check_golden("status.txt", cli::format_status(list, k_now, {}));
+  check_golden("status-wide.txt", cli::format_status(list, k_now, {false, true, 0}));
 }
 
 TEST_CASE("status on a terminal adds colour and symbols and fits the width", "[golden]") {
-  const auto text = daemon::format_status(every_kind(), k_now, {true, false, 100});
+  const auto text = cli::format_status(every_kind(), k_now, {true, false, 100});
   check_golden("status.colour.txt", text);
   for (const auto& line : lines_of(text)) {
-    CHECK(daemon::display_width(line) <= 100);
+    CHECK(cli::display_width(line) <= 100);
   }
 }
 
 TEST_CASE("the disputed explanation names the down vantage, the held verdict and divergence") {
-  const auto text = daemon::format_explain(read(disputed()), k_now, {});
+  const auto text = cli::format_explain(read(disputed()), k_now, {});
   CHECK_THAT(text, Catch::StartsWith("shop is DISPUTED, holding its last confirmed verdict "
                                      "HEALTHY, since"));
   CHECK_THAT(text, Catch::Contains("1 of 3 failure domains down (quad9), 2 needed"));
@@ -342,29 +342,29 @@ TEST_CASE("the disputed explanation names the down vantage, the held verdict and
 }
 
 TEST_CASE("a peer's vantage in a domain already counted counts once") {
-  const auto text = daemon::format_explain(read(remote()), k_now, {});
+  const auto text = cli::format_explain(read(remote()), k_now, {});
   CHECK_THAT(text, Catch::Contains("oracle-b/google (peer oracle-b, domain google)"));
   CHECK_THAT(text, Catch::Contains("counts once with google: same failure domain google"));
 }
 
 TEST_CASE("watch prints one line per verdict change, with the held verdict and reason") {
-  const auto before = daemon::read_verdict_list(
+  const auto before = snapshot::read_verdict_list(
       json::value(json::object{{"revision", 3}, {"verdicts", json::array{healthy()}}}));
-  const auto after = daemon::read_verdict_list(
+  const auto after = snapshot::read_verdict_list(
       json::value(json::object{{"revision", 4}, {"verdicts", json::array{disputed()}}}));
   REQUIRE(before);
   REQUIRE(after);
-  CHECK(daemon::format_changes(*before, *before, {}).empty());
-  const auto lines = daemon::format_changes(*before, *after, {});
+  CHECK(cli::format_changes(*before, *before, {}).empty());
+  const auto lines = cli::format_changes(*before, *after, {});
   REQUIRE(lines.size() == 1);
   CHECK(lines[0] ==
         "2025-10-20T06:03:00Z shop  healthy -> disputed (held healthy)  gen 2  1 of 3 domains "
         "down (quad9), 2 up; down quorum 2; DNS is failing but the service still answers at its "
         "last-known-good addresses: fix DNS, do not fail over");
-  const auto gone = daemon::read_verdict_list(
+  const auto gone = snapshot::read_verdict_list(
       json::value(json::object{{"revision", 5}, {"verdicts", json::array{}}}));
   REQUIRE(gone);
-  CHECK(daemon::format_changes(*after, *gone, {}) ==
+  CHECK(cli::format_changes(*after, *gone, {}) ==
         std::vector<std::string>{"2025-10-20T06:05:00Z shop  disputed -> (removed)"});
 }
 
@@ -379,23 +379,23 @@ TEST_CASE("ages read at a glance at each unit boundary") {
       {86399s, "23h59m"},
       {86400s + 3 * 3600s, "1d03h"},
   }));
-  CHECK(daemon::format_age(age) == text);
+  CHECK(cli::format_age(age) == text);
 }
 
 TEST_CASE("relative times say ago, in, or just now") {
-  CHECK(daemon::relative_time(k_end - 252s, k_end) == "4m12s ago");
-  CHECK(daemon::relative_time(k_end + 30s, k_end) == "in 30s");
-  CHECK(daemon::relative_time(k_end - 999ms, k_end) == "just now");
+  CHECK(cli::relative_time(k_end - 252s, k_end) == "4m12s ago");
+  CHECK(cli::relative_time(k_end + 30s, k_end) == "in 30s");
+  CHECK(cli::relative_time(k_end - 999ms, k_end) == "just now");
 }
 
 TEST_CASE("a verdict without a target or a known verdict is refused") {
-  CHECK_FALSE(daemon::read_verdict(json::value(json::object{{"verdict", "healthy"}})));
+  CHECK_FALSE(snapshot::read_verdict(json::value(json::object{{"verdict", "healthy"}})));
   CHECK_FALSE(
-      daemon::read_verdict(json::value(json::object{{"target", "x"}, {"verdict", "fine"}})));
-  const auto list = daemon::read_verdict_list(json::value(json::object{{"revision", 1}}));
+      snapshot::read_verdict(json::value(json::object{{"target", "x"}, {"verdict", "fine"}})));
+  const auto list = snapshot::read_verdict_list(json::value(json::object{{"revision", 1}}));
   REQUIRE_FALSE(list);
   CHECK(list.error() == "the answer has no \"verdicts\" list");
-  const auto text = daemon::read_verdict_list(std::string_view("{"));
+  const auto text = snapshot::read_verdict_list(std::string_view("{"));
   REQUIRE_FALSE(text);
   CHECK(text.error().starts_with("malformed JSON ("));
 }

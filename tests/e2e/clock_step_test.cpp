@@ -612,7 +612,7 @@ TEST_CASE(
         const auto a = verdict_at(peers.port_a);
         return vote_of(a, "node-b/gamma") == "down" && text(a, "verdict") == "disputed";
       },
-      crosscheck::daemon::k_peer_backoff_cap + k_settle));
+      crosscheck::peers::k_peer_backoff_cap + k_settle));
 }
 
 TEST_CASE(

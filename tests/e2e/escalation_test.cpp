@@ -35,7 +35,7 @@ Delivered accepted(const FakeHttpServer& hook) {
       continue;
     }
     if (request.header("X-Crosscheck-Signature") !=
-        crosscheck::daemon::webhook_signature(request.body, k_secret)) {
+        crosscheck::escalation::webhook_signature(request.body, k_secret)) {
       ++out.bad_signatures;
     }
     const auto body = json::parse(request.body).as_object();

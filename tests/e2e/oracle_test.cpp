@@ -24,7 +24,7 @@ int gate(const OracleHarness& oracle, std::vector<std::string> extra) {
   args.insert(args.end(), extra.begin(), extra.end());
   std::ostringstream out;
   std::ostringstream err;
-  return daemon::run_gate_command(args, out, err);
+  return cli::run_gate_command(args, out, err);
 }
 
 std::int64_t generation_of(const json::object& verdict) {
@@ -42,8 +42,8 @@ TEST_CASE("honest resolvers make the target healthy and the oracle ready", "[e2e
   CHECK(verdict.at("votes").at("up").to_number<int>() == 3);
   CHECK(verdict.at("fresh").as_bool());
   CHECK(verdict.at("evidence").as_array().size() == 3);
-  CHECK(gate(oracle, {"--expect", "healthy"}) == daemon::k_gate_proceed);
-  CHECK(gate(oracle, {"--expect", "unhealthy"}) == daemon::k_gate_otherwise);
+  CHECK(gate(oracle, {"--expect", "healthy"}) == cli::k_gate_proceed);
+  CHECK(gate(oracle, {"--expect", "unhealthy"}) == cli::k_gate_otherwise);
   CHECK(oracle.get("/v1/verdicts/web?expect=healthy").status == 200);
   CHECK(oracle.get("/v1/verdicts/web?expect=unhealthy").status == 409);
   CHECK(oracle.get("/v1/verdicts/nope").status == 404);
@@ -62,8 +62,8 @@ TEST_CASE("one lying domain holds healthy as disputed, escalates, and the gate h
   const auto escalations = json::parse(oracle.get("/v1/escalations").body);
   CHECK_THAT(json::serialize(escalations), Catch::Contains("dispute/web/"));
   CHECK(oracle.get("/v1/verdicts/web?expect=healthy").status == 423);
-  CHECK(gate(oracle, {"--expect", "healthy"}) == daemon::k_gate_hold);
-  CHECK(gate(oracle, {"--expect", "unhealthy"}) == daemon::k_gate_hold);
+  CHECK(gate(oracle, {"--expect", "healthy"}) == cli::k_gate_hold);
+  CHECK(gate(oracle, {"--expect", "unhealthy"}) == cli::k_gate_hold);
 }
 
 TEST_CASE("two vantages of one failure domain lying are still one vote", "[e2e]") {
@@ -91,10 +91,10 @@ TEST_CASE("every domain down makes the target unhealthy and moves the generation
   const auto after = oracle.verdict();
   CHECK(generation_of(after) > before);
   CHECK(after.at("held").is_null());
-  CHECK(gate(oracle, {"--expect", "unhealthy"}) == daemon::k_gate_proceed);
-  CHECK(gate(oracle, {"--expect", "healthy"}) == daemon::k_gate_otherwise);
+  CHECK(gate(oracle, {"--expect", "unhealthy"}) == cli::k_gate_proceed);
+  CHECK(gate(oracle, {"--expect", "healthy"}) == cli::k_gate_otherwise);
   CHECK(gate(oracle, {"--expect", "unhealthy", "--generation", std::to_string(before)}) ==
-        daemon::k_gate_hold);
+        cli::k_gate_hold);
   const auto history = json::parse(oracle.get("/v1/verdicts/web/history").body);
   CHECK_THAT(json::serialize(history), Catch::Contains("unhealthy"));
 }
@@ -123,7 +123,7 @@ TEST_CASE("recheck probes now and answers with the fresh verdict, within its rat
   CHECK_THAT(first.body, Catch::Contains("\"verdict\":\"healthy\""));
   CHECK(oracle.send("POST", "/v1/verdicts/web/recheck").status == 429);
   CHECK(oracle.send("POST", "/v1/verdicts/web/recheck", {}, false).status == 401);
-  CHECK(gate(oracle, {"--expect", "healthy"}) == daemon::k_gate_proceed);
+  CHECK(gate(oracle, {"--expect", "healthy"}) == cli::k_gate_proceed);
 }
 
 TEST_CASE("an operator override wins through the API and can be lifted", "[e2e]") {

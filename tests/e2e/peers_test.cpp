@@ -216,7 +216,7 @@ TEST_CASE("peer votes are refused without the right key, and leak nothing", "[e2
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   const auto headers = [&](const std::string& key) {
     const auto s =
-        crosscheck::daemon::sign_peer_request("node-b", key, "GET", "/v1/peer/votes", now);
+        crosscheck::peers::sign_peer_request("node-b", key, "GET", "/v1/peer/votes", now);
     return std::vector<std::pair<std::string, std::string>>{
         {"X-Crosscheck-Node", s.node},
         {"X-Crosscheck-Timestamp", s.timestamp},

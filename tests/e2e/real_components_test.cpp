@@ -74,9 +74,9 @@ TEST_CASE(
   CHECK_FALSE(verdict.at("divergence").as_array().empty());
   std::ostringstream out;
   std::ostringstream err;
-  CHECK(daemon::run_gate_command(
+  CHECK(cli::run_gate_command(
             {"web", "--expect", "healthy", "--oracle", oracle.oracle_url(), "--timeout", "2s"}, out,
-            err) == daemon::k_gate_hold);
+            err) == cli::k_gate_hold);
   // The lying resolver is stopped: its queries go unanswered (refused),
   // which is still down for that domain, never enough to fail over.
   resolvers.back()->stop();

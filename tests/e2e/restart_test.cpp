@@ -562,7 +562,7 @@ TEST_CASE(
   const auto config = write_config(oracle, 5);
   const auto data = oracle.data_dir() / "data";
   const auto database = data / "crosscheck.db";
-  const crosscheck::daemon::SystemClock clock;
+  const crosscheck::net::SystemClock clock;
   const auto now = clock.now();
   {
     storage::Options options;

@@ -13,9 +13,9 @@
 
 namespace {
 
-using crosscheck::daemon::ApiClient;
-using crosscheck::daemon::ApiClientOptions;
-using crosscheck::daemon::ApiFailure;
+using crosscheck::net::ApiClient;
+using crosscheck::net::ApiClientOptions;
+using crosscheck::net::ApiFailure;
 using crosscheck::testing::FakeHttpServer;
 using crosscheck::testing::FakeResponse;
 using namespace std::chrono_literals;

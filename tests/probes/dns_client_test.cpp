@@ -22,7 +22,7 @@ using testing::FakeDnsServer;
 using testing::Scripted;
 using testing::ScriptedResolver;
 using Clock = std::chrono::steady_clock;
-const daemon::SystemClock k_clock;  // measures latency, as in the daemon
+const net::SystemClock k_clock;  // measures latency, as in the daemon
 
 // Timing slack for a loaded 2-core CI machine; assertions on "no later than
 // the deadline" allow this much.

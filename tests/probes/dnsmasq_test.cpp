@@ -53,7 +53,7 @@ probes::DnsResult query(const config::Endpoint& server, const std::string& name)
   request.name = name;
   request.type = config::RrType::A;
   request.deadline = std::chrono::steady_clock::now() + 300ms;
-  const crosscheck::daemon::SystemClock clock;
+  const crosscheck::net::SystemClock clock;
   probes::query_dns(io, clock, request,
                     [&out](probes::DnsResult result) { out = std::move(result); });
   io.run();

@@ -61,7 +61,7 @@ ReachResult run(const HttpRequest& request, TlsContext tls = nullptr) {
   boost::asio::io_context io;
   std::optional<ReachResult> result;
   int completions = 0;
-  const crosscheck::daemon::SystemClock clock;
+  const crosscheck::net::SystemClock clock;
   crosscheck::probes::run_http_check(
       io, clock, tls ? std::move(tls) : crosscheck::net::make_client_tls_context(), request,
       [&](ReachResult r) {

@@ -17,7 +17,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-const daemon::SystemClock k_system_clock;
+const net::SystemClock k_system_clock;
 
 probes::ReachResult connect(asio::io_context& io, const std::string& address, std::uint16_t port,
                             std::chrono::milliseconds budget = 1s,

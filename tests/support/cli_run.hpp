@@ -20,7 +20,7 @@ inline CliRun run_cli_captured(const std::vector<std::string>& args, bool colour
   std::ostringstream out;
   std::ostringstream err;
   CliRun run;
-  run.status = daemon::run_cli(args, out, err, colour);
+  run.status = cli::run_cli(args, out, err, colour);
   run.out = out.str();
   run.err = err.str();
   return run;
