@@ -56,6 +56,9 @@ void Service::publish(std::vector<snapshot::CommitGate::Answer> answers) {
 }
 
 void Service::publish_first() {
+  // What start-up restored came from the disk: the durable base that a
+  // snapshot going out before its commit is masked against.
+  gate_.restored(build_snapshot());
   if (store_ && store_->flush(k_first_publish_wait)) {
     apply(gate_.committed(needed_seq_));
   }
@@ -90,7 +93,8 @@ void Service::apply(const snapshot::CommitGate::Release& release) {
                       release.snapshot_undurable == snapshot::Undurable::Forced;
     if (late && !publish_late_) {
       log_->warn(
-          "storage did not commit within {} ms; publishing what is not yet durable",
+          "storage did not commit within {} ms; publishing the rest, with each verdict "
+          "change that is not on disk yet shown as the last durable verdict (not fresh)",
           std::chrono::duration_cast<std::chrono::milliseconds>(snapshot::CommitPatience{}.snapshot)
               .count());
     }

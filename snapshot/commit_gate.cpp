@@ -4,6 +4,65 @@
 #include <utility>
 
 namespace crosscheck::snapshot {
+namespace cs = consensus;
+
+namespace {
+
+std::string_view waiting_for(Undurable why) {
+  switch (why) {
+    case Undurable::Degraded:
+      return "storage is degraded";
+    case Undurable::Forced:
+      return "the oracle is starting or stopping";
+    default:
+      return "storage has not committed it yet";
+  }
+}
+
+const TargetView* find_target(const Snapshot* snapshot, const std::string& target) {
+  return snapshot == nullptr ? nullptr : snapshot->find(target);
+}
+
+}  // namespace
+
+SnapshotPtr mask_undurable(const Snapshot& shown, const Snapshot* durable, Undurable why) {
+  auto out = std::make_shared<Snapshot>(shown);
+  out->revision = durable == nullptr ? 0 : std::min(durable->revision, shown.revision);
+  for (auto& view : out->targets) {
+    const auto* base = find_target(durable, view.verdict.target);
+    const std::uint64_t kept = base == nullptr ? 0 : base->verdict.generation;
+    if (view.verdict.generation <= kept) {
+      continue;
+    }
+    cs::Verdict verdict;
+    if (base != nullptr) {
+      verdict = base->verdict;
+    } else {
+      verdict.target = view.verdict.target;
+      verdict.since = view.verdict.evaluated_at;
+      verdict.valid_until = view.verdict.evaluated_at;
+    }
+    verdict.fresh = false;
+    verdict.evaluated_at = view.verdict.evaluated_at;
+    verdict.votes = view.verdict.votes;
+    verdict.evidence = view.verdict.evidence;
+    verdict.override_in_force = view.verdict.override_in_force;
+    verdict.reason = std::string(cs::to_string(view.verdict.kind)) + " (generation " +
+                     std::to_string(view.verdict.generation) +
+                     ") is not shown until it is on disk: " + std::string(waiting_for(why)) +
+                     "; this is the last durable verdict";
+    TargetView masked;  // a new view: its rendered body must not be shared
+    masked.verdict = std::move(verdict);
+    masked.divergence = std::move(view.divergence);
+    for (auto& transition : view.history) {
+      if (transition.generation <= kept) {
+        masked.history.push_back(std::move(transition));
+      }
+    }
+    view = std::move(masked);
+  }
+  return out;
+}
 
 template <class Ready>
 void CommitGate::release_snapshots_while(Ready ready, Undurable why, Release& out) {
@@ -24,8 +83,16 @@ void CommitGate::release_snapshots_while(Ready ready, Undurable why, Release& ou
   // Why only the newest: each snapshot holds everything the ones before it
   // showed (they were built in order), so the older ones are superseded.
   shown_ = std::max(shown_, last->seq);
-  out.snapshot = std::move(last->snapshot);
-  out.snapshot_undurable = last->seq <= committed_ ? Undurable::No : why;
+  if (last->seq <= committed_) {
+    durable_ = last->snapshot;
+    masked_.reset();
+    out.snapshot = std::move(last->snapshot);
+    out.snapshot_undurable = Undurable::No;
+    return;
+  }
+  out.snapshot = mask_undurable(*last->snapshot, durable_.get(), why);
+  out.snapshot_undurable = why;
+  masked_ = std::move(last);
 }
 
 template <class Ready>
@@ -72,6 +139,16 @@ CommitGate::Release CommitGate::committed(std::uint64_t seq) {
                           Undurable::Overdue, out);
   release_alerts_while([&](const HeldAlert& held) { return held.seq <= committed_; }, Undurable::No,
                        out);
+  // What went out masked is on disk now: show it as it is (unless a newer
+  // committed snapshot just did).
+  if (masked_ && masked_->seq <= committed_) {
+    if (!out.snapshot) {
+      out.snapshot = masked_->snapshot;
+      out.snapshot_undurable = Undurable::No;
+      durable_ = masked_->snapshot;
+    }
+    masked_.reset();
+  }
   return out;
 }
 
@@ -89,6 +166,10 @@ CommitGate::Release CommitGate::tick(consensus::MonoTime now, bool degraded) {
       },
       why, out);
   return out;
+}
+
+void CommitGate::restored(SnapshotPtr snapshot) {
+  durable_ = std::move(snapshot);
 }
 
 CommitGate::Release CommitGate::release_snapshots() {

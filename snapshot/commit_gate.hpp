@@ -1,8 +1,11 @@
 // What waits for storage to commit before anyone sees it: snapshots (and
 // the API answers that promise what they show), and escalation messages for
 // the sinks. Storage numbers each record it is handed (1, 2, 3...) and says
-// "committed up to N"; the gate lets out what N covers, in order. Pure: no
-// I/O, no clock reads, no threads; whoever owns it feeds it commits and time.
+// "committed up to N"; the gate lets out what N covers, in order. A snapshot
+// that must go out before its commit (a hung or full disk) never shows a
+// generation a crash could take back: those targets show their last durable
+// verdict, not fresh, until the commit comes. Pure: no I/O, no clock reads,
+// no threads; whoever owns it feeds it commits and time.
 #pragma once
 
 #include "consensus/types.hpp"
@@ -36,6 +39,18 @@ struct CommitPatience {
   consensus::Duration alert{5'000};
 };
 
+// `shown` as it may go out before its commit: every target whose generation
+// moved past the one `durable` shows for it (a snapshot storage committed)
+// shows `durable`'s verdict instead, with fresh = false and a reason that
+// says what waits, so no gate acts on it; its evidence, votes and
+// evaluation time stay current. The history drops the transitions past it.
+// A target `durable` does not have (or no `durable` at all) shows unknown
+// at generation 0. The revision is `durable`'s: /v1/watch wakes when the
+// real one goes out. Why: a generation is a fencing token that survives
+// restarts. Shown as 8 but never committed, a kill -9 restores 7 and hands
+// out 8 again for another verdict; a script holding 8 would act on it.
+SnapshotPtr mask_undurable(const Snapshot& shown, const Snapshot* durable, Undurable why);
+
 class CommitGate {
  public:
   // Called once its snapshot is published; `durable` says whether what it
@@ -68,8 +83,12 @@ class CommitGate {
   // storage is degraded, goes out not durable.
   Release tick(consensus::MonoTime now, bool degraded);
   // Start-up and stop: every snapshot and answer now (durable where
-  // committed); alerts keep waiting for a commit.
+  // committed, masked where not); alerts keep waiting for a commit.
   Release release_snapshots();
+  // The snapshot of what start-up restored from storage: durable by
+  // definition, the base undurable snapshots are masked against until a
+  // committed one replaces it.
+  void restored(SnapshotPtr snapshot);
 
   std::size_t pending_alerts() const { return alerts_.size(); }
   std::size_t pending_snapshots() const { return snapshots_.size(); }
@@ -100,6 +119,10 @@ class CommitGate {
   std::uint64_t shown_ = 0;  // the highest seq a published snapshot showed
   std::deque<HeldSnapshot> snapshots_;
   std::deque<HeldAlert> alerts_;
+  // The newest snapshot known committed, and the newest one that went out
+  // masked (with its seq): once its commit comes it goes out as it is.
+  SnapshotPtr durable_;
+  std::optional<HeldSnapshot> masked_;
 };
 
 }  // namespace crosscheck::snapshot

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -167,4 +169,168 @@ TEST_CASE("start-up and stop publish what is held, and keep uncommitted messages
   CHECK(gate.pending_alerts() == 1);
   answers.run(out);
   CHECK(answers.told == std::vector<std::string>{"recheck:undurable"});
+}
+
+namespace {
+
+// A snapshot showing targets "a" and "b" at the given generations; each
+// target's history holds one transition per generation, newest first.
+snapshot::SnapshotPtr showing(std::uint64_t revision, std::uint64_t a, std::uint64_t b) {
+  auto built = std::make_shared<snapshot::Snapshot>();
+  built->revision = revision;
+  for (const auto& [name, generation] : {std::pair{"a", a}, std::pair{"b", b}}) {
+    snapshot::TargetView view;
+    view.verdict.target = name;
+    view.verdict.generation = generation;
+    view.verdict.kind = generation == 0       ? consensus::VerdictKind::Unknown
+                        : generation % 2 == 0 ? consensus::VerdictKind::Healthy
+                                              : consensus::VerdictKind::Unhealthy;
+    view.verdict.fresh = true;
+    view.verdict.reason = "generation " + std::to_string(generation);
+    for (auto g = generation; g > 0; --g) {
+      snapshot::TransitionView transition;
+      transition.generation = g;
+      view.history.push_back(transition);
+    }
+    built->targets.push_back(std::move(view));
+  }
+  return built;
+}
+
+std::uint64_t generation_of(const snapshot::Snapshot& shown, const std::string& target) {
+  const auto* view = shown.find(target);
+  REQUIRE(view != nullptr);
+  return view->verdict.generation;
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot out before its commit shows each moved target's last durable verdict",
+          "[commit_gate]") {
+  CommitGate gate(snapshot::CommitPatience{1000ms, 5000ms});
+  CHECK(gate.hold(showing(10, 2, 4), 3, k_t0).empty());
+  CHECK(gate.committed(3).snapshot);
+  // "a" moves to generation 3 (record 4); the disk hangs.
+  CHECK(gate.hold(showing(11, 3, 4), 4, k_t0 + 100ms).empty());
+  const auto out = gate.tick(k_t0 + 1100ms, false);
+  REQUIRE(out.snapshot);
+  CHECK(out.snapshot_undurable == Undurable::Overdue);
+  const auto* a = out.snapshot->find("a");
+  REQUIRE(a != nullptr);
+  CHECK(a->verdict.generation == 2);
+  CHECK(a->verdict.kind == consensus::VerdictKind::Healthy);
+  CHECK_FALSE(a->verdict.fresh);
+  CHECK(a->verdict.reason.find("unhealthy (generation 3) is not shown until it is on disk") !=
+        std::string::npos);
+  CHECK(a->history.size() == 2);
+  CHECK(a->history.front().generation == 2);
+  // "b" did not move: shown as built.
+  CHECK(generation_of(*out.snapshot, "b") == 4);
+  CHECK(out.snapshot->find("b")->verdict.fresh);
+  // The revision is the durable one: a watcher wakes when the real one goes out.
+  CHECK(out.snapshot->revision == 10);
+  // The commit comes: the real snapshot goes out, without a new one built.
+  const auto late = gate.committed(4);
+  REQUIRE(late.snapshot);
+  CHECK(late.snapshot_undurable == Undurable::No);
+  CHECK(late.snapshot->revision == 11);
+  CHECK(generation_of(*late.snapshot, "a") == 3);
+}
+
+TEST_CASE("while storage is degraded no new generation is shown; the restored one is",
+          "[commit_gate]") {
+  CommitGate gate;
+  gate.restored(showing(1, 6, 0));
+  CHECK(gate.hold(showing(2, 7, 1), 9, k_t0).empty());
+  const auto out = gate.tick(k_t0 + 1ms, true);
+  REQUIRE(out.snapshot);
+  CHECK(out.snapshot_undurable == Undurable::Degraded);
+  CHECK(generation_of(*out.snapshot, "a") == 6);
+  // "b" was restored at generation 0 (never confirmed): it stays there.
+  CHECK(generation_of(*out.snapshot, "b") == 0);
+  CHECK(out.snapshot->find("b")->verdict.kind == consensus::VerdictKind::Unknown);
+  CHECK(out.snapshot->find("b")->history.empty());
+}
+
+TEST_CASE("a target no durable snapshot has shows unknown at generation 0 until committed",
+          "[commit_gate]") {
+  CommitGate gate;
+  CHECK(gate.hold(showing(5, 3, 0), 2, k_t0).empty());
+  const auto out = gate.release_snapshots();
+  REQUIRE(out.snapshot);
+  const auto* a = out.snapshot->find("a");
+  REQUIRE(a != nullptr);
+  CHECK(a->verdict.generation == 0);
+  CHECK(a->verdict.kind == consensus::VerdictKind::Unknown);
+  CHECK_FALSE(a->verdict.held.has_value());
+  CHECK_FALSE(a->verdict.fresh);
+  CHECK(out.snapshot->revision == 0);
+}
+
+// The invariant, over randomized worlds: whatever the disk does (commits
+// late, out of patience, degraded, a stop), no published snapshot shows a
+// generation storage has not committed, and no target's generation or the
+// revision ever goes back.
+TEST_CASE("no published snapshot shows an uncommitted generation (randomized)",
+          "[commit_gate][invariant]") {
+  std::mt19937 random(20261203);
+  for (int world = 0; world < 300; ++world) {
+    CommitGate gate(snapshot::CommitPatience{1000ms, 5000ms});
+    std::uint64_t seq = 0;
+    std::uint64_t committed = 0;
+    std::uint64_t revision = 0;
+    std::array<std::uint64_t, 2> generation{0, 0};
+    // first_seq[t][g]: the record that made generation g of target t.
+    std::array<std::vector<std::uint64_t>, 2> first_seq{std::vector<std::uint64_t>{0},
+                                                        std::vector<std::uint64_t>{0}};
+    std::array<std::uint64_t, 2> last_shown{0, 0};
+    std::uint64_t last_revision = 0;
+    auto now = k_t0;
+    gate.restored(showing(0, 0, 0));
+    const auto check = [&](const CommitGate::Release& out) {
+      if (!out.snapshot) {
+        return;
+      }
+      INFO("world " << world << " seq " << seq << " committed " << committed);
+      CHECK(out.snapshot->revision >= last_revision);
+      last_revision = out.snapshot->revision;
+      for (std::size_t t = 0; t < 2; ++t) {
+        const auto shown = generation_of(*out.snapshot, t == 0 ? "a" : "b");
+        REQUIRE(shown < first_seq[t].size());
+        CHECK(first_seq[t][shown] <= committed);
+        CHECK(shown >= last_shown[t]);
+        last_shown[t] = shown;
+      }
+    };
+    for (int step = 0; step < 120; ++step) {
+      switch (random() % 6) {
+        case 0: {  // a verdict change: a new generation, a new record
+          const auto t = random() % 2;
+          first_seq[t].push_back(++seq);
+          ++generation[t];
+          ++revision;
+          break;
+        }
+        case 1:  // another record (an observation change, an escalation)
+          ++seq;
+          break;
+        case 2:
+          check(gate.hold(showing(revision, generation[0], generation[1]), seq, now));
+          break;
+        case 3:
+          committed = std::max(committed, committed + random() % (seq - committed + 1));
+          check(gate.committed(committed));
+          break;
+        case 4:
+          now += std::chrono::milliseconds(random() % 1500);
+          check(gate.tick(now, random() % 8 == 0));
+          break;
+        default:
+          if (random() % 10 == 0) {
+            check(gate.release_snapshots());
+          }
+          break;
+      }
+    }
+  }
 }

@@ -185,14 +185,30 @@ TEST_CASE("a full disk degrades storage but never stops probing or serving", "[e
   }
   CHECK(oracle.wait_for(
       [&] { return oracle.get("/healthz").body.find("\"degraded\"") != std::string::npos; }));
-  // Still probing and judging: a lying domain is still seen.
+  const auto durable_generation = oracle.verdict("web").at("generation").as_int64();
+  // Still probing and judging: a lying domain is still seen. But a new
+  // generation the disk has not taken is never shown (a restart would hand
+  // it out again): the last durable verdict stays, not fresh, and says what
+  // waits.
   oracle.lie(oracle.gamma);
-  CHECK(oracle.wait_for_verdict("disputed"));
+  CHECK(oracle.wait_for([&] {
+    const auto body = oracle.verdict("web");
+    return body.at("reason").as_string().find(
+               "disputed (generation " + std::to_string(durable_generation + 1) +
+               ") is not shown until it is on disk") != std::string::npos &&
+           !body.at("fresh").as_bool();
+  }));
+  const auto masked = oracle.verdict("web");
+  CHECK(masked.at("verdict").as_string() == "healthy");
+  CHECK(masked.at("generation").as_int64() == durable_generation);
   CHECK(oracle.get("/v1/verdicts").status == 200);
-  // The disk recovers: writes resume and storage is ok again.
+  // The disk recovers: writes resume, storage is ok again, and the change
+  // is shown once it is on disk.
   std::filesystem::remove(mount_point.path() / "filler");
   CHECK(oracle.wait_for(
       [&] { return oracle.get("/healthz").body.find("\"degraded\"") == std::string::npos; },
       std::chrono::milliseconds(40'000)));
+  CHECK(oracle.wait_for_verdict("disputed"));
+  CHECK(oracle.verdict("web").at("generation").as_int64() > durable_generation);
   oracle.stop();
 }
