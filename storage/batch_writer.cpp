@@ -12,7 +12,6 @@ namespace crosscheck::storage {
 namespace {
 
 using sqlite::Statement;
-using sqlite::Status;
 
 // The verdict's generation never moves backwards in the file: a restart
 // never resets a generation, even if a caller publishes a lower one. A
@@ -189,9 +188,11 @@ BatchWriter::BatchWriter(consensus::Duration summary_period)
 
 Status BatchWriter::open(const OpenSpec& spec) {
   close();
-  if (auto status = open_for_writing(spec, connection_); !status) {
-    return status;
+  auto opened = open_for_writing(spec);
+  if (!opened) {
+    return opened.failure();
   }
+  connection_ = std::move(*opened);
   const std::array<std::pair<Statement*, std::string_view>, 15> statements{{
       {&insert_observation_, k_insert_change},
       {&upsert_latest_, k_upsert_latest},
@@ -212,10 +213,12 @@ Status BatchWriter::open(const OpenSpec& spec) {
       {&delete_observation_, "DELETE FROM observations WHERE id = ?1"},
   }};
   for (const auto& [statement, sql] : statements) {
-    if (auto status = Statement::prepare(connection_, sql, *statement); !status) {
+    auto prepared = Statement::prepare(connection_, sql);
+    if (!prepared) {
       close();
-      return status;
+      return prepared.failure();
     }
+    *statement = std::move(*prepared);
   }
   return {};
 }
@@ -247,7 +250,7 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
     outcome.status =
         std::visit([this](const auto& record) { return apply(record); }, batch[i].record);
     if (!outcome.status) {
-      if (!sqlite::is_environmental(outcome.status.code)) {
+      if (!sqlite::is_environmental(outcome.status.failure().code)) {
         outcome.refused = i;
       }
       staged_.clear();
@@ -278,11 +281,10 @@ RetentionStep BatchWriter::delete_expired(RetentionCursor& cursor, std::size_t l
       .bind(2, cursor.after_t_wall)
       .bind(3, cursor.after_id)
       .bind(4, static_cast<std::int64_t>(limit));
-  while (find_expired_.next(step.status)) {
+  while (find_expired_.next()) {
     expired.emplace_back(find_expired_.integer(0), find_expired_.integer(1));
   }
-  find_expired_.reset();
-  if (!step.status) {
+  if (step.status = find_expired_.finish(); !step.status) {
     return step;
   }
   for (const auto& [id, t_wall] : expired) {

@@ -232,7 +232,7 @@ void Store::run_writer() noexcept {
   // The periods in progress, summarized so far (the next start adds to them).
   if (!failing_ && writer_->is_open()) {
     if (auto status = writer_->write_open_summaries(); !status) {
-      mark_failed(path_.string() + ": writing summaries at close: " + status.message);
+      mark_failed(path_.string() + ": writing summaries at close: " + status.error());
     }
   }
   const std::lock_guard lock(mutex_);
@@ -334,7 +334,7 @@ bool Store::ensure_open() {
   if (!writer_->is_open()) {
     const auto limit = page_limit_.load();
     if (auto status = writer_->open(OpenSpec{path_, options_.busy_timeout, limit}); !status) {
-      mark_failed("cannot open the database: " + status.message);
+      mark_failed("cannot open the database: " + status.error());
       return false;
     }
     applied_page_limit_ = limit;
@@ -342,7 +342,7 @@ bool Store::ensure_open() {
   }
   if (const auto limit = page_limit_.load(); limit != applied_page_limit_) {
     if (auto status = writer_->set_page_limit(limit); !status) {
-      mark_failed(path_.string() + ": setting the page limit: " + status.message);
+      mark_failed(path_.string() + ": setting the page limit: " + status.error());
       writer_->close();
       return false;
     }
@@ -365,10 +365,10 @@ void Store::commit_batch(std::vector<QueuedRecord>& batch) {
       // Retrying cannot help a record SQLite refuses: drop it, keep the rest.
       ++health_.dropped;
       ++health_.errors;
-      health_.last_error = "record refused: " + outcome.status.message;
+      health_.last_error = "record refused: " + outcome.status.error();
       batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(*outcome.refused));
     } else {
-      failure = std::move(outcome.status.message);
+      failure = outcome.status.error();
       break;
     }
     in_flight_first_seq_ = batch.empty() ? k_no_seq : batch.front().seq;
@@ -388,7 +388,7 @@ void Store::commit_batch(std::vector<QueuedRecord>& batch) {
 void Store::retention_step() {
   const auto step = writer_->delete_expired(*retention_, options_.retention_batch);
   if (!step.status) {
-    mark_failed(path_.string() + ": retention: " + step.status.message);
+    mark_failed(path_.string() + ": retention: " + step.status.error());
     writer_->close();
     finish_retention(false);
     return;
