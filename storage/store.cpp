@@ -16,6 +16,10 @@ namespace {
 // far sooner unless the disk hangs; a hung disk must not hang the caller).
 constexpr std::chrono::seconds k_retention_wait{60};
 
+// Refused records named to on_committed at most: the rest are forgotten
+// (see note_dropped_locked()).
+constexpr std::size_t k_refusals_kept = 65536;
+
 // Zero or negative sizes and intervals would stall or spin the writer.
 Options sanitized(Options options) {
   constexpr consensus::Duration k_shortest{1};
@@ -103,7 +107,9 @@ std::uint64_t Store::enqueue(Value value) {
     ++health_.dropped;  // closed: nobody will write it
     return 0;
   }
-  health_.dropped += queue_->push(Record{std::move(value)});
+  if (auto dropped = queue_->push(Record{std::move(value)})) {
+    note_dropped_locked(*dropped);
+  }
   prompt_ = prompt_ || prompt;
   if (queue_->size() >= options_.batch || prompt) {
     wake_writer_.notify_one();
@@ -144,18 +150,35 @@ std::uint64_t Store::done_through_locked() const {
   return oldest == k_no_seq ? queue_->last_seq() : oldest - 1;
 }
 
-void Store::report_commits() {
-  if (!options_.on_committed) {
+void Store::note_dropped_locked(const QueuedRecord& record) {
+  ++health_.dropped;
+  if (std::holds_alternative<consensus::Observation>(record.record)) {
     return;
   }
-  std::uint64_t through = 0;
+  // Bounded. Why forgetting the oldest is safe: so many go
+  // unreported only while no batch commits, i.e. storage is degraded, and
+  // then whoever waits is answered "not durable" anyway.
+  if (refused_.size() >= k_refusals_kept) {
+    refused_.erase(refused_.begin());
+  }
+  refused_.insert(record.seq);
+}
+
+void Store::report_commits() {
+  CommitReport report;
   {
     const std::lock_guard lock(mutex_);
-    through = done_through_locked();
+    report.through = done_through_locked();
+    if (report.through <= reported_through_) {
+      return;
+    }
+    const auto covered = std::upper_bound(refused_.begin(), refused_.end(), report.through);
+    report.refused.assign(refused_.begin(), covered);
+    refused_.erase(refused_.begin(), covered);
   }
-  if (through > reported_through_) {
-    reported_through_ = through;
-    options_.on_committed(through);
+  reported_through_ = report.through;
+  if (options_.on_committed) {
+    options_.on_committed(report);
   }
 }
 
@@ -363,10 +386,11 @@ void Store::commit_batch(std::vector<QueuedRecord>& batch) {
       batch.clear();
     } else if (outcome.refused) {
       // Retrying cannot help a record SQLite refuses: drop it, keep the rest.
-      ++health_.dropped;
+      const auto refused = batch.begin() + static_cast<std::ptrdiff_t>(*outcome.refused);
+      note_dropped_locked(*refused);
       ++health_.errors;
       health_.last_error = "record refused: " + outcome.status.error();
-      batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(*outcome.refused));
+      batch.erase(refused);
     } else {
       failure = outcome.status.error();
       break;
