@@ -105,11 +105,16 @@ INSERT INTO verdict_log (target, generation, at, kind, held, reason_code, reason
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 )sql";
 
-// Opening an episode whose key was resolved before re-opens that row.
+// Opening an episode whose key was resolved before re-opens that row, under
+// the new episode's id: the id is what the API hands out and an ack names.
+// Example: config/06:48:00Z opened as 3 and resolved, the wall clock steps
+// back, a rejection opens config/06:48:00Z as 9; the row must become 9, or
+// "ack 9" updates nothing (a hostile review).
 constexpr std::string_view k_open_escalation = R"sql(
 INSERT INTO escalations (id, key, kind, target, vantage, reason, opened_at)
 VALUES (NULLIF(?7, 0), ?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (key) DO UPDATE SET
+  id = CASE WHEN ?7 <> 0 THEN ?7 ELSE escalations.id END,
   kind = excluded.kind, target = excluded.target, vantage = excluded.vantage,
   reason = excluded.reason, opened_at = excluded.opened_at,
   resolved_at = NULL, acked_at = NULL, acked_by = ''
