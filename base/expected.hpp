@@ -14,11 +14,15 @@ namespace crosscheck {
 
 struct Error {
   std::string message;
+  // For a caller that must tell failures apart, a code the failing layer
+  // defines (storage: the SQLite result code, "retry later" or "drop this
+  // record"); 0 when the layer gives none.
+  int code = 0;
 };
 
 // `return fail("cannot read " + path);` in a function returning Expected<T>.
-inline Error fail(std::string message) {
-  return Error{std::move(message)};
+inline Error fail(std::string message, int code = 0) {
+  return Error{std::move(message), code};
 }
 
 template <class T>
@@ -42,9 +46,11 @@ class [[nodiscard]] Expected {
   const T* operator->() const { return &value(); }
 
   // The one-line message; only when !ok().
-  const std::string& error() const {
+  const std::string& error() const { return failure().message; }
+  // The whole error (message and code); only when !ok().
+  const Error& failure() const {
     assert(!ok());
-    return std::get<1>(state_).message;
+    return std::get<1>(state_);
   }
 
  private:
@@ -57,17 +63,18 @@ class [[nodiscard]] Expected<void> {
  public:
   Expected() = default;
   Expected(Error error)
-      : error_(std::move(error.message)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+      : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const std::string& error() const {
+  const std::string& error() const { return failure().message; }
+  const Error& failure() const {
     assert(failed_);
     return error_;
   }
 
  private:
-  std::string error_;
+  Error error_;
   bool failed_ = false;
 };
 

@@ -234,7 +234,7 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
   }
 }
 
-void Service::evaluate(std::vector<snapshot::CommitGate::Answer> answers) {
+void Service::evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers) {
   const auto now = clock_.now();
   const auto evaluation = engine_.evaluate(now);
   for (const auto& event : evaluation.events) {

@@ -129,21 +129,22 @@ class Service final : public api::ApiActions {
   // `epoch`: which prober sent it (prober_epoch_ when the current one).
   void on_report(const probes::ProbeReport& report, std::uint64_t epoch);
   // Judges every target and publishes; `answers` run once that snapshot is out.
-  void evaluate(std::vector<snapshot::CommitGate::Answer> answers = {});
+  void evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers = {});
   void handle_event(const consensus::Event& event);
   // Publication (service_publish.cpp). Builds a snapshot and hands it to the
   // gate, which publishes it once storage has committed what it shows (or
   // past the patience, or at once while storage is degraded); `answers` run
   // then. Never waits on the disk.
-  void publish(std::vector<snapshot::CommitGate::Answer> answers = {});
+  void publish(std::vector<snapshot::CommitGate::PendingAnswer> answers = {});
   // Start-up: the first snapshot, out before the API starts (a bounded wait
   // for storage; the prober is not running yet).
   void publish_first();
   // Stop: a bounded wait for storage, then what the gate still holds.
   void publish_last();
   std::shared_ptr<snapshot::Snapshot> build_snapshot();
-  // Storage's writer says "committed up to `seq`" (posted to the service thread).
-  void on_committed(std::uint64_t seq);
+  // Storage's writer says "committed up to `seq`", naming what it dropped
+  // unwritten (posted to the service thread).
+  void on_committed(std::uint64_t seq, const std::vector<std::uint64_t>& refused);
   // Carries out what the gate lets out: publish, answer, send to the sinks.
   void apply(const snapshot::CommitGate::Release& release);
   // A record the API must not show before it is committed was enqueued as `seq`.
@@ -165,9 +166,10 @@ class Service final : public api::ApiActions {
   void load_history(const std::string& target);
   api::ActionResult result(int status, std::string error = {}, std::string detail = {});
   // The answer to a write the API promises survives a crash (an ack, an
-  // override set or cleared): 200 once committed, else 503
-  // storage_unavailable saying `what` is in force in memory only.
-  snapshot::CommitGate::Answer durable_answer(api::ActionCallback done, std::string what);
+  // override set or cleared, written as record `seq`): 200 once committed,
+  // else 503 storage_unavailable saying `what` is in force in memory only.
+  snapshot::CommitGate::PendingAnswer durable_answer(api::ActionCallback done, std::string what,
+                                                     std::uint64_t seq);
 
   ServiceOptions options_;
   std::shared_ptr<const config::Config> config_;

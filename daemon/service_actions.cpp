@@ -89,33 +89,41 @@ void Service::finish_recheck(const std::string& target, int status) {
     pending.deadline->cancel();
   }
   // Answered with the snapshot that shows the fresh verdict, once it is out.
-  evaluate({[this, target, status, callbacks = std::move(pending.callbacks)](bool) {
-    for (const auto& callback : callbacks) {
-      if (status == 404) {
-        callback(
-            result(404, "unknown_target",
-                   "target '" + target + "' was removed by a config reload during its recheck"));
-        continue;
-      }
-      callback(status == 200 ? result(200)
-                             : result(504, "recheck_timeout",
-                                      "not every vantage answered before the deadline; the "
-                                      "verdict shown includes what did"));
-    }
-  }});
+  evaluate({snapshot::CommitGate::Answer(
+      [this, target, status, callbacks = std::move(pending.callbacks)](snapshot::Undurable) {
+        for (const auto& callback : callbacks) {
+          if (status == 404) {
+            callback(result(
+                404, "unknown_target",
+                "target '" + target + "' was removed by a config reload during its recheck"));
+            continue;
+          }
+          callback(status == 200 ? result(200)
+                                 : result(504, "recheck_timeout",
+                                          "not every vantage answered before the deadline; the "
+                                          "verdict shown includes what did"));
+        }
+      })});
 }
 
-snapshot::CommitGate::Answer Service::durable_answer(api::ActionCallback done, std::string what) {
-  return [this, done = std::move(done), what = std::move(what)](bool durable) {
-    if (durable) {
+snapshot::CommitGate::PendingAnswer Service::durable_answer(api::ActionCallback done,
+                                                            std::string what, std::uint64_t seq) {
+  auto answer = [this, done = std::move(done), what = std::move(what)](snapshot::Undurable why) {
+    if (why == snapshot::Undurable::No) {
       return done(result(200));
     }
     const auto health = store_ ? store_->health() : storage::Health{};
+    if (why == snapshot::Undurable::Refused) {
+      return done(result(503, "storage_unavailable",
+                         what + " in memory, but storage refused to write it (" +
+                             health.last_error + "); it will not survive a restart: repeat it"));
+    }
     done(result(503, "storage_unavailable",
                 what + " in memory but not yet written to storage (" +
                     (health.ok ? std::string("commit overdue") : health.reason) +
                     "); it is written when storage recovers: retry to confirm"));
   };
+  return {std::move(answer), seq};
 }
 
 void Service::acknowledge(std::int64_t id, const std::string& by, api::ActionCallback done) {
@@ -124,13 +132,13 @@ void Service::acknowledge(std::int64_t id, const std::string& by, api::ActionCal
       if (view.id == id) {
         view.acked_at = clock_.system();
         view.acked_by = by;
-        if (store_) {
-          written(store_->acknowledge(id, by, *view.acked_at));
-        }
+        const auto seq = store_ ? store_->acknowledge(id, by, *view.acked_at) : 0;
+        written(seq);
         log_->info("escalation acknowledged id={} key={} by={}", id, view.key, by);
         // 200 promises the ack survives a crash: answered once it is
-        // committed; 503 when the gate gives up waiting (degraded, overdue).
-        return publish({durable_answer(done, "acknowledged")});
+        // committed; 503 when the gate gives up waiting (degraded, overdue)
+        // or storage refused it.
+        return publish({durable_answer(done, "acknowledged", seq)});
       }
     }
     done(result(404, "unknown_escalation", "no open escalation with id " + std::to_string(id)));
@@ -143,15 +151,14 @@ void Service::set_override(const std::string& target, const cs::Override& value,
     if (!engine_.set_override(target, value)) {
       return done(result(404, "unknown_target", "no target '" + target + "'"));
     }
-    if (store_) {
-      written(store_->set_override(target, value));
-    }
+    const auto seq = store_ ? store_->set_override(target, value) : 0;
+    written(seq);
     log_->warn("override target={} verdict={} by={} until={} reason={}", target,
                cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
                quote_field(value.reason));
     // Like an ack: a crash must not take back an override a script was told
     // is in force (before, 200 came before the commit).
-    evaluate({durable_answer(done, "the override is in force")});
+    evaluate({durable_answer(done, "the override is in force", seq)});
   });
 }
 
@@ -163,11 +170,10 @@ void Service::clear_override(const std::string& target, api::ActionCallback done
     if (!engine_.clear_override(target)) {
       return done(result(404, "no_override", "no override in force for '" + target + "'"));
     }
-    if (store_) {
-      written(store_->clear_override(target));
-    }
+    const auto seq = store_ ? store_->clear_override(target) : 0;
+    written(seq);
     log_->info("override cleared target={}", target);
-    evaluate({durable_answer(done, "the override is cleared")});
+    evaluate({durable_answer(done, "the override is cleared", seq)});
   });
 }
 

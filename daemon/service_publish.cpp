@@ -28,6 +28,8 @@ std::string_view why_text(snapshot::Undurable why) {
       return "storage degraded";
     case snapshot::Undurable::Forced:
       return "stopping";
+    case snapshot::Undurable::Refused:
+      return "storage refused it";
     default:
       return "commit overdue";
   }
@@ -43,7 +45,7 @@ bool Service::storage_degraded() const {
   return store_ && !store_->health().ok;
 }
 
-void Service::publish(std::vector<snapshot::CommitGate::Answer> answers) {
+void Service::publish(std::vector<snapshot::CommitGate::PendingAnswer> answers) {
   // Why the API waits for the commit: it must never show what a crash can
   // take back. Shown generation 7 but committed 6, a kill -9 restores 6 and
   // the next change hands out 7 again for another verdict (a fencing token
@@ -83,14 +85,20 @@ void Service::publish_last() {
   }
 }
 
-void Service::on_committed(std::uint64_t seq) {
-  apply(gate_.committed(seq));
+void Service::on_committed(std::uint64_t seq, const std::vector<std::uint64_t>& refused) {
+  apply(gate_.committed(seq, refused));
 }
 
 void Service::apply(const snapshot::CommitGate::Release& release) {
   if (release.snapshot) {
     const bool late = release.snapshot_undurable == snapshot::Undurable::Overdue ||
                       release.snapshot_undurable == snapshot::Undurable::Forced;
+    if (release.snapshot_undurable == snapshot::Undurable::Refused) {
+      log_->warn(
+          "storage refused to write a record ({}): a verdict change it held is shown as the last "
+          "durable verdict (not fresh)",
+          store_ ? store_->health().last_error : std::string());
+    }
     if (late && !publish_late_) {
       log_->warn(
           "storage did not commit within {} ms; publishing the rest, with each verdict "
@@ -107,8 +115,8 @@ void Service::apply(const snapshot::CommitGate::Release& release) {
       notifier_.ready(status_line(*release.snapshot));
     }
   }
-  for (const auto& [answer, durable] : release.answers) {
-    answer(durable);
+  for (const auto& [answer, why] : release.answers) {
+    answer(why);
   }
   if (release.alerts.empty()) {
     return;

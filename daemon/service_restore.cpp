@@ -68,8 +68,8 @@ void Service::restore() {
   store_options.retention = config_->storage.retention;
   // The writer thread tells the service loop what it committed; the gate
   // then lets out what waited for it (service_publish.cpp).
-  store_options.on_committed = [this](std::uint64_t seq) {
-    boost::asio::post(io_, [this, seq] { on_committed(seq); });
+  store_options.on_committed = [this](const storage::CommitReport& report) {
+    boost::asio::post(io_, [this, report] { on_committed(report.through, report.refused); });
   };
   store_ = std::make_unique<storage::Store>(store_options, clock_);
   auto state = store_->restore();

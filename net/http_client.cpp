@@ -8,9 +8,10 @@
 // completion of an aborted operation never touches the next one.
 #include "net/http_client.hpp"
 
-#include "base/ascii.hpp"
 #include "net/address.hpp"
+#include "net/beast_names.hpp"
 #include "net/errors.hpp"
+#include "net/http_wire.hpp"
 #include "net/tls_client.hpp"
 
 #include <openssl/ssl.h>
@@ -29,12 +30,7 @@
 namespace crosscheck::net {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
+using namespace beast_names;
 
 std::string describe_error(const error_code& ec) {
   if (ec == ssl::error::stream_truncated) {
@@ -129,55 +125,17 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   }
 
   void begin() {
-    if (const auto built = build_wire_request(); !built) {
+    auto built = build_wire_request(request, options);
+    if (!built) {
       result.stage = HttpStage::Write;
       return fail(HttpFailure::Protocol, built.error());
     }
+    wire = std::move(*built);
     if (connected && origin == origin_of(request)) {
       result.reused = true;
       return send();
     }
     connect_fresh();
-  }
-
-  // The connection a request needs: scheme, host (SNI, certificate), port and address.
-  static std::string origin_of(const HttpRequest& spec) {
-    return spec.url.scheme + "://" + authority(spec.url) + "@" +
-           (spec.address ? spec.address->to_string() : std::string()) + "/" +
-           (spec.source ? spec.source->to_string() : std::string()) +
-           (spec.verify_tls ? "" : "/noverify");
-  }
-
-  Status build_wire_request() {
-    wire = {};
-    const auto verb = http::string_to_verb(request.method);
-    if (verb == http::verb::unknown) {
-      // A method Beast has no name for is sent when it is a token: a probe's own.
-      if (!ascii::is_token(request.method)) {
-        return crosscheck::fail("unknown method '" + request.method + "'");
-      }
-      wire.method_string(request.method);
-    } else {
-      wire.method(verb);
-    }
-    wire.target(request.target.empty() ? request.url.target : request.target);
-    if (wire.target().empty()) {
-      wire.target("/");
-    }
-    wire.version(11);
-    wire.set(http::field::host, authority(request.url));
-    wire.set(http::field::user_agent, options.user_agent);
-    if (!options.keep_alive) {
-      wire.set(http::field::connection, "close");
-    }
-    for (const auto& [name, value] : request.headers) {
-      wire.set(name, value);
-    }
-    if (!request.body.empty() || verb != http::verb::get) {
-      wire.body() = request.body;
-      wire.prepare_payload();
-    }
-    return {};
   }
 
   void connect_fresh() {
@@ -490,7 +448,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   error_code last_error;
   beast::flat_buffer buffer;
   HttpRequest request;
-  http::request<http::string_body> wire;
+  WireRequest wire;
   std::optional<http::response_parser<http::string_body>> parser;
   HttpCallback done;
   HttpResult result;

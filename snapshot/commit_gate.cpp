@@ -14,6 +14,8 @@ std::string_view waiting_for(Undurable why) {
       return "storage is degraded";
     case Undurable::Forced:
       return "the oracle is starting or stopping";
+    case Undurable::Refused:
+      return "storage refused to write it";
     default:
       return "storage has not committed it yet";
   }
@@ -70,9 +72,13 @@ void CommitGate::release_snapshots_while(Ready ready, Undurable why, Release& ou
   while (!snapshots_.empty() && ready(snapshots_.front())) {
     auto held = std::move(snapshots_.front());
     snapshots_.pop_front();
-    const bool durable = held.seq <= committed_;
-    for (auto& answer : held.answers) {
-      out.answers.emplace_back(std::move(answer), durable);
+    for (auto& pending : held.answers) {
+      // Why per record: "committed up to N" covers records storage dropped
+      // unwritten; an ack it refused must not answer 200 (a hostile review).
+      const auto told = held.seq > committed_               ? why
+                        : refused_.contains(pending.record) ? Undurable::Refused
+                                                            : Undurable::No;
+      out.answers.emplace_back(std::move(pending.answer), told);
     }
     held.answers.clear();
     last = std::move(held);
@@ -82,17 +88,26 @@ void CommitGate::release_snapshots_while(Ready ready, Undurable why, Release& ou
   }
   // Why only the newest: each snapshot holds everything the ones before it
   // showed (they were built in order), so the older ones are superseded.
+  const auto first_refused = refused_.upper_bound(shown_);
+  const bool shows_refused = first_refused != refused_.end() && *first_refused <= last->seq;
   shown_ = std::max(shown_, last->seq);
-  if (last->seq <= committed_) {
+  if (last->seq <= committed_ && !shows_refused) {
     durable_ = last->snapshot;
     masked_.reset();
     out.snapshot = std::move(last->snapshot);
     out.snapshot_undurable = Undurable::No;
     return;
   }
-  out.snapshot = mask_undurable(*last->snapshot, durable_.get(), why);
-  out.snapshot_undurable = why;
-  masked_ = std::move(last);
+  // Why a refused record masks too: it may be a verdict change, and a
+  // generation storage refused is as gone after a crash as one never written.
+  const auto told = last->seq > committed_ ? why : Undurable::Refused;
+  out.snapshot = mask_undurable(*last->snapshot, durable_.get(), told);
+  out.snapshot_undurable = told;
+  if (told == Undurable::Refused) {
+    masked_.reset();
+  } else {
+    masked_ = std::move(last);
+  }
 }
 
 template <class Ready>
@@ -100,14 +115,32 @@ void CommitGate::release_alerts_while(Ready ready, Undurable why, Release& out) 
   while (!alerts_.empty() && ready(alerts_.front())) {
     if (alerts_.front().seq > committed_) {
       out.alerts_undurable = why;
+    } else if (refused_.contains(alerts_.front().seq) && out.alerts_undurable == Undurable::No) {
+      out.alerts_undurable = Undurable::Refused;
     }
     out.alerts.push_back(std::move(alerts_.front().alert));
     alerts_.pop_front();
   }
 }
 
+void CommitGate::forget_refusals() {
+  // Why these may go: a refusal matters to a snapshot that shows it and is
+  // not out yet (above shown_), and to a held answer or alert that names it;
+  // anything held later names a record not yet reported.
+  auto keep_from = shown_ + 1;
+  for (const auto& held : snapshots_) {
+    for (const auto& pending : held.answers) {
+      keep_from = pending.record != 0 ? std::min(keep_from, pending.record) : keep_from;
+    }
+  }
+  for (const auto& held : alerts_) {
+    keep_from = held.seq != 0 ? std::min(keep_from, held.seq) : keep_from;
+  }
+  refused_.erase(refused_.begin(), refused_.lower_bound(keep_from));
+}
+
 CommitGate::Release CommitGate::hold(SnapshotPtr snapshot, std::uint64_t seq,
-                                     consensus::MonoTime now, std::vector<Answer> answers) {
+                                     consensus::MonoTime now, std::vector<PendingAnswer> answers) {
   // Why a snapshot with nothing new may go out before its commit: once a
   // hung disk made the gate show generation 7 undurably, a snapshot that
   // shows nothing beyond it hides nothing a crash could take back that the
@@ -131,8 +164,10 @@ CommitGate::Release CommitGate::hold(escalation::Alert alert, std::uint64_t seq,
   return out;
 }
 
-CommitGate::Release CommitGate::committed(std::uint64_t seq) {
+CommitGate::Release CommitGate::committed(std::uint64_t seq,
+                                          const std::vector<std::uint64_t>& refused) {
   committed_ = std::max(committed_, seq);
+  refused_.insert(refused.begin(), refused.end());
   Release out;
   const auto visible = std::max(committed_, shown_);
   release_snapshots_while([&](const HeldSnapshot& held) { return held.seq <= visible; },
@@ -140,15 +175,17 @@ CommitGate::Release CommitGate::committed(std::uint64_t seq) {
   release_alerts_while([&](const HeldAlert& held) { return held.seq <= committed_; }, Undurable::No,
                        out);
   // What went out masked is on disk now: show it as it is (unless a newer
-  // committed snapshot just did).
+  // committed snapshot just did, or storage refused a record it shows).
   if (masked_ && masked_->seq <= committed_) {
-    if (!out.snapshot) {
+    const bool shows_refused = !refused_.empty() && *refused_.begin() <= masked_->seq;
+    if (!out.snapshot && !shows_refused) {
       out.snapshot = masked_->snapshot;
       out.snapshot_undurable = Undurable::No;
       durable_ = masked_->snapshot;
     }
     masked_.reset();
   }
+  forget_refusals();
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace crosscheck::snapshot {
@@ -26,6 +27,7 @@ enum class Undurable : std::uint8_t {
   Overdue,   // storage neither committed nor failed within the patience
   Degraded,  // storage cannot commit at all (full, read-only, corrupt disk)
   Forced,    // start-up or stop: released without waiting
+  Refused,   // storage dropped a record it shows unwritten (refused, or pushed out of a full queue)
 };
 
 // How long the gate waits for a commit before it lets things out anyway.
@@ -53,16 +55,24 @@ SnapshotPtr mask_undurable(const Snapshot& shown, const Snapshot* durable, Undur
 
 class CommitGate {
  public:
-  // Called once its snapshot is published; `durable` says whether what it
-  // shows was committed first (an ack answers 200 only then).
-  using Answer = std::function<void(bool durable)>;
+  // Called once its snapshot is published; `why` is Undurable::No when
+  // what it promises was committed first (an ack answers 200 only then).
+  using Answer = std::function<void(Undurable why)>;
+  // An answer and the record whose commit it promises (an ack's, an
+  // override's); 0 when it has none of its own and reports its snapshot's.
+  struct PendingAnswer {
+    PendingAnswer(Answer told, std::uint64_t seq = 0)  // NOLINT(google-explicit-constructor)
+        : answer(std::move(told)), record(seq) {}
+    Answer answer;
+    std::uint64_t record;
+  };
 
   // What to do now, in this order: publish `snapshot` (when set), run the
   // answers, hand the alerts to the sinks.
   struct Release {
     SnapshotPtr snapshot;
     Undurable snapshot_undurable = Undurable::No;
-    std::vector<std::pair<Answer, bool>> answers;  // with `durable`
+    std::vector<std::pair<Answer, Undurable>> answers;  // with what to tell each
     std::vector<escalation::Alert> alerts;
     Undurable alerts_undurable = Undurable::No;
     bool empty() const { return !snapshot && answers.empty() && alerts.empty(); }
@@ -73,12 +83,15 @@ class CommitGate {
   // A snapshot showing every record up to `seq`; published once `seq` is
   // committed (at once when it is, or when everything it shows beyond the
   // commit was already shown). Snapshots come in the order they were built.
+  // An answer's record is one whose commit was not yet reported.
   Release hold(SnapshotPtr snapshot, std::uint64_t seq, consensus::MonoTime now,
-               std::vector<Answer> answers = {});
+               std::vector<PendingAnswer> answers = {});
   // An escalation message whose event is record `seq`; sent once committed.
   Release hold(escalation::Alert alert, std::uint64_t seq, consensus::MonoTime now);
-  // Storage committed (or dropped) every record up to `seq`.
-  Release committed(std::uint64_t seq);
+  // Storage committed (or dropped) every record up to `seq`; `refused` are
+  // those it dropped unwritten that someone may wait on: their answers say
+  // "not durable", and what shows them goes out as Undurable::Refused.
+  Release committed(std::uint64_t seq, const std::vector<std::uint64_t>& refused = {});
   // The fallback: what waited past its patience, or everything while
   // storage is degraded, goes out not durable.
   Release tick(consensus::MonoTime now, bool degraded);
@@ -99,7 +112,7 @@ class CommitGate {
     std::uint64_t seq = 0;
     consensus::MonoTime since;
     SnapshotPtr snapshot;
-    std::vector<Answer> answers;
+    std::vector<PendingAnswer> answers;
   };
   struct HeldAlert {
     std::uint64_t seq = 0;
@@ -113,6 +126,8 @@ class CommitGate {
   void release_snapshots_while(Ready ready, Undurable why, Release& out);
   template <class Ready>
   void release_alerts_while(Ready ready, Undurable why, Release& out);
+  // Forgets refusals nothing held or to come can ask about.
+  void forget_refusals();
 
   CommitPatience patience_;
   std::uint64_t committed_ = 0;
@@ -123,6 +138,9 @@ class CommitGate {
   // masked (with its seq): once its commit comes it goes out as it is.
   SnapshotPtr durable_;
   std::optional<HeldSnapshot> masked_;
+  // Refused records still of interest: shown by no published snapshot yet,
+  // or the record of a held answer or alert.
+  std::set<std::uint64_t> refused_;
 };
 
 }  // namespace crosscheck::snapshot

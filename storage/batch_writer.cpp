@@ -12,7 +12,6 @@ namespace crosscheck::storage {
 namespace {
 
 using sqlite::Statement;
-using sqlite::Status;
 
 // The verdict's generation never moves backwards in the file: a restart
 // never resets a generation, even if a caller publishes a lower one. A
@@ -106,11 +105,16 @@ INSERT INTO verdict_log (target, generation, at, kind, held, reason_code, reason
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 )sql";
 
-// Opening an episode whose key was resolved before re-opens that row.
+// Opening an episode whose key was resolved before re-opens that row, under
+// the new episode's id: the id is what the API hands out and an ack names.
+// Example: config/06:48:00Z opened as 3 and resolved, the wall clock steps
+// back, a rejection opens config/06:48:00Z as 9; the row must become 9, or
+// "ack 9" updates nothing (a hostile review).
 constexpr std::string_view k_open_escalation = R"sql(
 INSERT INTO escalations (id, key, kind, target, vantage, reason, opened_at)
 VALUES (NULLIF(?7, 0), ?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (key) DO UPDATE SET
+  id = CASE WHEN ?7 <> 0 THEN ?7 ELSE escalations.id END,
   kind = excluded.kind, target = excluded.target, vantage = excluded.vantage,
   reason = excluded.reason, opened_at = excluded.opened_at,
   resolved_at = NULL, acked_at = NULL, acked_by = ''
@@ -189,9 +193,11 @@ BatchWriter::BatchWriter(consensus::Duration summary_period)
 
 Status BatchWriter::open(const OpenSpec& spec) {
   close();
-  if (auto status = open_for_writing(spec, connection_); !status) {
-    return status;
+  auto opened = open_for_writing(spec);
+  if (!opened) {
+    return opened.failure();
   }
+  connection_ = std::move(*opened);
   const std::array<std::pair<Statement*, std::string_view>, 15> statements{{
       {&insert_observation_, k_insert_change},
       {&upsert_latest_, k_upsert_latest},
@@ -212,10 +218,12 @@ Status BatchWriter::open(const OpenSpec& spec) {
       {&delete_observation_, "DELETE FROM observations WHERE id = ?1"},
   }};
   for (const auto& [statement, sql] : statements) {
-    if (auto status = Statement::prepare(connection_, sql, *statement); !status) {
+    auto prepared = Statement::prepare(connection_, sql);
+    if (!prepared) {
       close();
-      return status;
+      return prepared.failure();
     }
+    *statement = std::move(*prepared);
   }
   return {};
 }
@@ -247,7 +255,7 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
     outcome.status =
         std::visit([this](const auto& record) { return apply(record); }, batch[i].record);
     if (!outcome.status) {
-      if (!sqlite::is_environmental(outcome.status.code)) {
+      if (!sqlite::is_environmental(outcome.status.failure().code)) {
         outcome.refused = i;
       }
       staged_.clear();
@@ -278,11 +286,10 @@ RetentionStep BatchWriter::delete_expired(RetentionCursor& cursor, std::size_t l
       .bind(2, cursor.after_t_wall)
       .bind(3, cursor.after_id)
       .bind(4, static_cast<std::int64_t>(limit));
-  while (find_expired_.next(step.status)) {
+  while (find_expired_.next()) {
     expired.emplace_back(find_expired_.integer(0), find_expired_.integer(1));
   }
-  find_expired_.reset();
-  if (!step.status) {
+  if (step.status = find_expired_.finish(); !step.status) {
     return step;
   }
   for (const auto& [id, t_wall] : expired) {

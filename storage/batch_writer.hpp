@@ -22,7 +22,7 @@
 namespace crosscheck::storage {
 
 struct BatchOutcome {
-  sqlite::Status status;  // ok when the whole batch committed
+  Status status;  // ok when the whole batch committed
   // Set when one record's data was refused (a constraint, not the disk):
   // retrying the same batch would fail the same way, so the caller drops it.
   std::optional<std::size_t> refused;
@@ -37,7 +37,7 @@ struct RetentionCursor {
 };
 
 struct RetentionStep {
-  sqlite::Status status;
+  Status status;
   std::uint64_t deleted = 0;
   bool summaries = false;  // `deleted` counts summaries, not observations
   bool finished = false;   // no expired, unreferenced observation or summary left to visit
@@ -61,11 +61,11 @@ class BatchWriter {
   explicit BatchWriter(consensus::Duration summary_period);
 
   // Opens (or re-opens) the writer's connection and prepares its statements.
-  sqlite::Status open(const OpenSpec& spec);
+  Status open(const OpenSpec& spec);
   void close();
   bool is_open() const { return connection_.is_open(); }
   // Caps the file at `pages` pages (0 lifts the cap); tests use it to fill the disk.
-  sqlite::Status set_page_limit(std::uint32_t pages);
+  Status set_page_limit(std::uint32_t pages);
 
   // Applies every record of `batch` in one transaction: all or nothing.
   BatchOutcome commit(const std::vector<QueuedRecord>& batch);
@@ -79,20 +79,20 @@ class BatchWriter {
 
   // Writes the summaries of the periods still in progress (at a stop), in
   // one transaction; a later start adds to them.
-  sqlite::Status write_open_summaries();
+  Status write_open_summaries();
 
  private:
   using Pair = std::pair<std::string, std::string>;  // (target, vantage)
 
-  sqlite::Status apply(const consensus::Observation& observation);
-  sqlite::Status tally(const consensus::Observation& observation);
-  sqlite::Status write_summary(const Pair& pair, PeriodTally& tally);
+  Status apply(const consensus::Observation& observation);
+  Status tally(const consensus::Observation& observation);
+  Status write_summary(const Pair& pair, PeriodTally& tally);
   RetentionStep delete_expired_summaries(const RetentionCursor& cursor, std::size_t limit);
-  sqlite::Status apply(const VerdictRecord& verdict);
-  sqlite::Status apply(const EscalationRecordEvent& record);
-  sqlite::Status apply(const Acknowledgement& ack);
-  sqlite::Status apply(const OverrideSet& change);
-  sqlite::Status apply(const OverrideCleared& change);
+  Status apply(const VerdictRecord& verdict);
+  Status apply(const EscalationRecordEvent& record);
+  Status apply(const Acknowledgement& ack);
+  Status apply(const OverrideSet& change);
+  Status apply(const OverrideCleared& change);
 
   consensus::Duration summary_period_;
   // Committed tallies, and the ones the batch in progress changed (merged

@@ -11,7 +11,6 @@ namespace crosscheck::storage {
 namespace {
 
 using sqlite::Statement;
-using sqlite::Status;
 
 // The open escalation key is only restored while that escalation is open,
 // and only for the episodes a verdict itself belongs to (a dispute, flapping
@@ -123,13 +122,13 @@ std::optional<EscalationRecord> escalation_of(const Statement& row) {
 
 Status read_verdicts(sqlite::Connection& connection, consensus::WallTime now,
                      std::vector<consensus::RestoredVerdict>& out) {
-  Statement row;
-  if (auto status = Statement::prepare(connection, k_restore_verdicts, row); !status) {
-    return status;
+  auto prepared = Statement::prepare(connection, k_restore_verdicts);
+  if (!prepared) {
+    return prepared.failure();
   }
+  auto& row = *prepared;
   row.bind(1, to_millis(now));
-  Status status;
-  while (row.next(status)) {
+  while (row.next()) {
     const auto kind = consensus::parse_verdict_kind(row.text(1));
     const auto code = parse_reason_code(row.text(5));
     if (!kind || !code) {
@@ -152,18 +151,18 @@ Status read_verdicts(sqlite::Connection& connection, consensus::WallTime now,
     }
     out.push_back(std::move(verdict));
   }
-  return status;
+  return row.finish();
 }
 
 // Fills each verdict's used_keys (verdicts are ordered by target).
 Status read_used_keys(sqlite::Connection& connection,
                       std::vector<consensus::RestoredVerdict>& verdicts) {
-  Statement row;
-  if (auto status = Statement::prepare(connection, k_used_keys, row); !status) {
-    return status;
+  auto prepared = Statement::prepare(connection, k_used_keys);
+  if (!prepared) {
+    return prepared.failure();
   }
-  Status status;
-  while (row.next(status)) {
+  auto& row = *prepared;
+  while (row.next()) {
     const auto target = row.text(0);
     const auto found =
         std::lower_bound(verdicts.begin(), verdicts.end(), target,
@@ -174,37 +173,37 @@ Status read_used_keys(sqlite::Connection& connection,
       found->used_keys.push_back(row.text(1));
     }
   }
-  return status;
+  return row.finish();
 }
 
 Status read_overrides(sqlite::Connection& connection, consensus::WallTime now,
                       std::vector<std::pair<std::string, consensus::Override>>& out) {
-  Statement row;
-  if (auto status = Statement::prepare(connection, k_overrides_in_force, row); !status) {
-    return status;
+  auto prepared = Statement::prepare(connection, k_overrides_in_force);
+  if (!prepared) {
+    return prepared.failure();
   }
+  auto& row = *prepared;
   row.bind(1, to_millis(now));
-  Status status;
-  while (row.next(status)) {
+  while (row.next()) {
     if (auto value = override_at(row, 1)) {
       out.emplace_back(row.text(0), std::move(*value));
     }
   }
-  return status;
+  return row.finish();
 }
 
 Status read_open_escalations(sqlite::Connection& connection, std::vector<EscalationRecord>& out) {
-  Statement row;
-  if (auto status = Statement::prepare(connection, k_open_escalations, row); !status) {
-    return status;
+  auto prepared = Statement::prepare(connection, k_open_escalations);
+  if (!prepared) {
+    return prepared.failure();
   }
-  Status status;
-  while (row.next(status)) {
+  auto& row = *prepared;
+  while (row.next()) {
     if (auto record = escalation_of(row)) {
       out.push_back(std::move(*record));
     }
   }
-  return status;
+  return row.finish();
 }
 
 }  // namespace
@@ -213,18 +212,23 @@ Status Reader::ensure_open() {
   if (connection_.is_open()) {
     return {};
   }
-  return open_for_reading(spec_, connection_);
+  auto opened = open_for_reading(spec_);
+  if (!opened) {
+    return opened.failure();
+  }
+  connection_ = std::move(*opened);
+  return {};
 }
 
-Status Reader::restore(consensus::WallTime now, RestoredState& out) {
-  out = {};
+Expected<RestoredState> Reader::restore(consensus::WallTime now) {
   if (auto status = ensure_open(); !status) {
-    return status;
+    return status.failure();
   }
   // One read transaction: verdicts, escalations and overrides from one instant.
   if (auto status = connection_.exec("BEGIN", "starting a read"); !status) {
-    return status;
+    return status.failure();
   }
+  RestoredState out;
   auto status = read_verdicts(connection_, now, out.verdicts);
   if (status) {
     status = read_used_keys(connection_, out.verdicts);
@@ -236,28 +240,31 @@ Status Reader::restore(consensus::WallTime now, RestoredState& out) {
     status = read_overrides(connection_, now, out.overrides);
   }
   if (status) {
-    status = connection_.query_integer("SELECT COALESCE(MAX(id), 0) FROM escalations",
-                                       out.max_escalation_id);
+    if (auto max_id = connection_.query_integer("SELECT COALESCE(MAX(id), 0) FROM escalations")) {
+      out.max_escalation_id = *max_id;
+    } else {
+      status = max_id.failure();
+    }
   }
   static_cast<void>(connection_.exec("COMMIT", "ending a read"));
   if (!status) {
-    out = {};
+    return status.failure();
   }
-  return status;
+  return out;
 }
 
-Status Reader::history(const std::string& target, std::size_t limit, std::vector<Transition>& out) {
-  out.clear();
+Expected<std::vector<Transition>> Reader::history(const std::string& target, std::size_t limit) {
   if (auto status = ensure_open(); !status) {
-    return status;
+    return status.failure();
   }
-  Statement row;
-  if (auto status = Statement::prepare(connection_, k_history, row); !status) {
-    return status;
+  auto prepared = Statement::prepare(connection_, k_history);
+  if (!prepared) {
+    return prepared.failure();
   }
+  auto& row = *prepared;
   row.bind(1, target).bind(2, as_limit(limit));
-  Status status;
-  while (row.next(status)) {
+  std::vector<Transition> out;
+  while (row.next()) {
     const auto kind = consensus::parse_verdict_kind(row.text(3));
     const auto code = parse_reason_code(row.text(5));
     if (!kind || !code) {
@@ -274,22 +281,25 @@ Status Reader::history(const std::string& target, std::size_t limit, std::vector
     transition.votes = votes_from_json(row.text(7));
     out.push_back(std::move(transition));
   }
-  return status;
+  if (auto status = row.finish(); !status) {
+    return status.failure();
+  }
+  return out;
 }
 
-Status Reader::observations(const std::string& target, std::size_t limit,
-                            std::vector<consensus::Observation>& out) {
-  out.clear();
+Expected<std::vector<consensus::Observation>> Reader::observations(const std::string& target,
+                                                                   std::size_t limit) {
   if (auto status = ensure_open(); !status) {
-    return status;
+    return status.failure();
   }
-  Statement row;
-  if (auto status = Statement::prepare(connection_, k_observations, row); !status) {
-    return status;
+  auto prepared = Statement::prepare(connection_, k_observations);
+  if (!prepared) {
+    return prepared.failure();
   }
+  auto& row = *prepared;
   row.bind(1, target).bind(2, as_limit(limit));
-  Status status;
-  while (row.next(status)) {
+  std::vector<consensus::Observation> out;
+  while (row.next()) {
     const auto outcome = consensus::parse_outcome(row.text(3));
     const auto layer = consensus::parse_layer(row.text(4));
     const auto last_known_good = consensus::parse_last_known_good(row.text(5));
@@ -308,15 +318,21 @@ Status Reader::observations(const std::string& target, std::size_t limit,
     observation.answers = answers_from_json(row.text(8));
     out.push_back(std::move(observation));
   }
-  return status;
+  if (auto status = row.finish(); !status) {
+    return status.failure();
+  }
+  return out;
 }
 
-Status Reader::open_escalations(std::vector<EscalationRecord>& out) {
-  out.clear();
+Expected<std::vector<EscalationRecord>> Reader::open_escalations() {
   if (auto status = ensure_open(); !status) {
-    return status;
+    return status.failure();
   }
-  return read_open_escalations(connection_, out);
+  std::vector<EscalationRecord> out;
+  if (auto status = read_open_escalations(connection_, out); !status) {
+    return status.failure();
+  }
+  return out;
 }
 
 }  // namespace crosscheck::storage

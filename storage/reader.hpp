@@ -21,19 +21,18 @@ class Reader {
   void reopen() { connection_.close(); }
 
   // One consistent snapshot of what is in force at `now`.
-  sqlite::Status restore(consensus::WallTime now, RestoredState& out);
+  Expected<RestoredState> restore(consensus::WallTime now);
   // Verdict transitions of `target`, newest first.
-  sqlite::Status history(const std::string& target, std::size_t limit,
-                         std::vector<Transition>& out);
+  Expected<std::vector<Transition>> history(const std::string& target, std::size_t limit);
   // Observations of `target`, newest first (wall time only: monotonic time
   // does not survive a restart, so `at.mono` reads as the epoch).
-  sqlite::Status observations(const std::string& target, std::size_t limit,
-                              std::vector<consensus::Observation>& out);
+  Expected<std::vector<consensus::Observation>> observations(const std::string& target,
+                                                             std::size_t limit);
   // Escalations not resolved, oldest first.
-  sqlite::Status open_escalations(std::vector<EscalationRecord>& out);
+  Expected<std::vector<EscalationRecord>> open_escalations();
 
  private:
-  sqlite::Status ensure_open();
+  Status ensure_open();
 
   OpenSpec spec_;
   sqlite::Connection connection_;

@@ -7,12 +7,12 @@ namespace crosscheck::storage {
 
 RecordQueue::RecordQueue(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
 
-std::size_t RecordQueue::push(Record record) {
-  std::size_t dropped = 0;
+std::optional<QueuedRecord> RecordQueue::push(Record record) {
+  std::optional<QueuedRecord> dropped;
   if (size() >= capacity_) {
     auto& lane = observations_.empty() ? others_ : observations_;
+    dropped = std::move(lane.front());
     lane.pop_front();
-    dropped = 1;
   }
   const bool is_observation = std::holds_alternative<consensus::Observation>(record);
   auto& lane = is_observation ? observations_ : others_;

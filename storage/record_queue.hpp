@@ -70,8 +70,8 @@ class RecordQueue {
   explicit RecordQueue(std::size_t capacity);
 
   // Appends `record`; when full, first drops the oldest observation (or,
-  // with none queued, the oldest other record). Returns how many were dropped.
-  std::size_t push(Record record);
+  // with none queued, the oldest other record). Returns the one it dropped.
+  std::optional<QueuedRecord> push(Record record);
   // Moves up to `limit` of the oldest records, in call order, to `out`.
   void take(std::size_t limit, std::vector<QueuedRecord>& out);
   // Empties the queue; returns how many records it held.

@@ -139,15 +139,18 @@ CREATE INDEX observation_summaries_by_time ON observation_summaries (period_end)
 )sql",
 };
 
-sqlite::Status fail(std::string message, int code = SQLITE_ERROR) {
-  sqlite::Status status;
-  status.code = code;
-  status.message = std::move(message);
-  return status;
+// An error of ours, not SQLite's, with the code SQLite would give it.
+Error schema_error(std::string message, int code = SQLITE_ERROR) {
+  return fail(std::move(message), code);
 }
 
-sqlite::Status migrate(sqlite::Connection& connection, const std::filesystem::path& path,
-                       std::int64_t from) {
+// `context: message`, keeping the code.
+Error in_context(const std::string& context, const Error& error) {
+  return fail(context + ": " + error.message, error.code);
+}
+
+Status migrate(sqlite::Connection& connection, const std::filesystem::path& path,
+               std::int64_t from) {
   for (auto version = from + 1; version <= schema_version(); ++version) {
     sqlite::Transaction transaction(connection);
     if (auto status = transaction.begin(); !status) {
@@ -170,11 +173,11 @@ sqlite::Status migrate(sqlite::Connection& connection, const std::filesystem::pa
   return {};
 }
 
-sqlite::Status check_not_newer(const std::filesystem::path& path, std::int64_t version) {
+Status check_not_newer(const std::filesystem::path& path, std::int64_t version) {
   if (version > schema_version()) {
-    return fail(path.string() + ": written by a newer crosscheck (schema version " +
-                std::to_string(version) + "; this build knows up to " +
-                std::to_string(schema_version()) + "); refusing to use it");
+    return schema_error(path.string() + ": written by a newer crosscheck (schema version " +
+                        std::to_string(version) + "; this build knows up to " +
+                        std::to_string(schema_version()) + "); refusing to use it");
   }
   return {};
 }
@@ -189,38 +192,37 @@ std::string_view migration_sql(int version) {
   return k_migrations.at(static_cast<std::size_t>(version - 1));
 }
 
-sqlite::Status open_for_writing(const OpenSpec& spec, sqlite::Connection& out) {
-  out.close();
+Expected<sqlite::Connection> open_for_writing(const OpenSpec& spec) {
   std::error_code error;
   const auto directory = spec.path.parent_path();
   if (!directory.empty() && !std::filesystem::is_directory(directory, error)) {
     std::filesystem::create_directories(directory, error);
     if (error) {
-      return fail("cannot create data directory " + directory.string() + ": " + error.message());
+      return schema_error("cannot create data directory " + directory.string() + ": " +
+                          error.message());
     }
   }
-  sqlite::Connection connection;
-  if (auto status = sqlite::Connection::open(spec.path, sqlite::Mode::ReadWrite, connection);
-      !status) {
-    return status;
+  auto opened = sqlite::Connection::open(spec.path, sqlite::Mode::ReadWrite);
+  if (!opened) {
+    return opened.failure();
   }
+  auto& connection = *opened;
   const auto context = spec.path.string();
   // SQLite quietly falls back to read-only when it cannot write the file.
   if (connection.is_read_only()) {
-    return fail(context +
-                    ": can only be opened read-only (read-only file system or "
-                    "permissions) (SQLITE_READONLY)",
-                SQLITE_READONLY);
+    return schema_error(context +
+                            ": can only be opened read-only (read-only file system or "
+                            "permissions) (SQLITE_READONLY)",
+                        SQLITE_READONLY);
   }
   connection.set_busy_timeout(static_cast<int>(spec.busy_timeout.count()));
   // The first read of the file: a corrupt file or a non-database fails here.
-  std::string journal_mode;
-  if (auto status = connection.query_text("PRAGMA journal_mode = WAL", journal_mode); !status) {
-    status.message = context + ": " + status.message;
-    return status;
+  const auto journal_mode = connection.query_text("PRAGMA journal_mode = WAL");
+  if (!journal_mode) {
+    return in_context(context, journal_mode.failure());
   }
-  if (journal_mode != "wal") {
-    return fail(context + ": cannot switch to WAL (journal_mode is " + journal_mode + ")");
+  if (*journal_mode != "wal") {
+    return schema_error(context + ": cannot switch to WAL (journal_mode is " + *journal_mode + ")");
   }
   // FULL, not NORMAL: with NORMAL a WAL commit survives a kill -9 but not a
   // power loss or kernel crash, and what the API answered 200 (an ack, a
@@ -229,58 +231,52 @@ sqlite::Status open_for_writing(const OpenSpec& spec, sqlite::Connection& out) {
   if (auto status = connection.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
                                     context + ": setting pragmas");
       !status) {
-    return status;
+    return status.failure();
   }
-  std::int64_t version = 0;
-  if (auto status = connection.query_integer("PRAGMA user_version", version); !status) {
-    status.message = context + ": " + status.message;
-    return status;
+  const auto version = connection.query_integer("PRAGMA user_version");
+  if (!version) {
+    return in_context(context, version.failure());
   }
-  if (auto status = check_not_newer(spec.path, version); !status) {
-    return status;
+  if (auto status = check_not_newer(spec.path, *version); !status) {
+    return status.failure();
   }
-  if (auto status = migrate(connection, spec.path, version); !status) {
-    return status;
+  if (auto status = migrate(connection, spec.path, *version); !status) {
+    return status.failure();
   }
   if (spec.page_limit != 0) {
     if (auto status = apply_page_limit(connection, spec.page_limit); !status) {
-      return status;
+      return status.failure();
     }
   }
-  out = std::move(connection);
-  return {};
+  return opened;
 }
 
-sqlite::Status open_for_reading(const OpenSpec& spec, sqlite::Connection& out) {
-  out.close();
-  sqlite::Connection connection;
-  if (auto status = sqlite::Connection::open(spec.path, sqlite::Mode::ReadOnly, connection);
-      !status) {
-    return status;
+Expected<sqlite::Connection> open_for_reading(const OpenSpec& spec) {
+  auto opened = sqlite::Connection::open(spec.path, sqlite::Mode::ReadOnly);
+  if (!opened) {
+    return opened.failure();
   }
-  connection.set_busy_timeout(static_cast<int>(spec.busy_timeout.count()));
-  std::int64_t version = 0;
-  if (auto status = connection.query_integer("PRAGMA user_version", version); !status) {
-    status.message = spec.path.string() + ": " + status.message;
-    return status;
+  opened->set_busy_timeout(static_cast<int>(spec.busy_timeout.count()));
+  const auto version = opened->query_integer("PRAGMA user_version");
+  if (!version) {
+    return in_context(spec.path.string(), version.failure());
   }
-  if (auto status = check_not_newer(spec.path, version); !status) {
-    return status;
+  if (auto status = check_not_newer(spec.path, *version); !status) {
+    return status.failure();
   }
-  if (version != schema_version()) {
-    return fail(spec.path.string() + ": schema version " + std::to_string(version) +
-                " is not migrated yet (expected " + std::to_string(schema_version()) + ")");
+  if (*version != schema_version()) {
+    return schema_error(spec.path.string() + ": schema version " + std::to_string(*version) +
+                        " is not migrated yet (expected " + std::to_string(schema_version()) + ")");
   }
-  out = std::move(connection);
-  return {};
+  return opened;
 }
 
-sqlite::Status apply_page_limit(sqlite::Connection& connection, std::uint32_t pages) {
+Status apply_page_limit(sqlite::Connection& connection, std::uint32_t pages) {
   // 1073741823 is SQLite's default maximum: "no cap" for our purposes.
   constexpr std::uint32_t k_no_cap = 1073741823;
   const auto value = pages == 0 ? k_no_cap : pages;
-  std::int64_t applied = 0;
-  return connection.query_integer("PRAGMA max_page_count = " + std::to_string(value), applied);
+  const auto applied = connection.query_integer("PRAGMA max_page_count = " + std::to_string(value));
+  return applied ? Status{} : applied.failure();
 }
 
 }  // namespace crosscheck::storage

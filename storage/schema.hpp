@@ -28,14 +28,14 @@ struct OpenSpec {
 
 // Opens the writer's connection: creates the directory and the file when
 // missing, switches to WAL and applies pending migrations, each in its own
-// transaction. Refuses (an error Status) a file from a newer schema version.
-sqlite::Status open_for_writing(const OpenSpec& spec, sqlite::Connection& out);
+// transaction. Refuses (an error) a file from a newer schema version.
+Expected<sqlite::Connection> open_for_writing(const OpenSpec& spec);
 
 // Opens a read-only connection; refuses a file whose schema is not exactly
 // this build's (missing, older and not yet migrated, or newer).
-sqlite::Status open_for_reading(const OpenSpec& spec, sqlite::Connection& out);
+Expected<sqlite::Connection> open_for_reading(const OpenSpec& spec);
 
 // Applies PRAGMA max_page_count (0 lifts the cap) on an open connection.
-sqlite::Status apply_page_limit(sqlite::Connection& connection, std::uint32_t pages);
+Status apply_page_limit(sqlite::Connection& connection, std::uint32_t pages);
 
 }  // namespace crosscheck::storage

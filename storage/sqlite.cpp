@@ -27,15 +27,14 @@ constexpr std::array k_code_names{
     CodeName{SQLITE_NOTADB, "SQLITE_NOTADB"},
 };
 
-Status make_status(int code, std::string_view context, std::string_view detail) {
+Error make_error(int code, std::string_view context, std::string_view detail) {
   const int primary = code & 0xff;
-  Status status;
-  status.code = primary == 0 ? SQLITE_ERROR : primary;
-  status.message = std::string(context);
-  status.message += ": ";
-  status.message += detail;
-  status.message += " (" + code_name(status.code) + ")";
-  return status;
+  const int kept = primary == 0 ? SQLITE_ERROR : primary;
+  std::string message(context);
+  message += ": ";
+  message += detail;
+  message += " (" + code_name(kept) + ")";
+  return fail(std::move(message), kept);
 }
 
 // "INSERT INTO observations (target, vantag..." from a multi-line statement.
@@ -57,6 +56,16 @@ std::string describe(std::string_view sql) {
 
 int saturate(std::size_t size) {
   return size > static_cast<std::size_t>(INT_MAX) ? INT_MAX : static_cast<int>(size);
+}
+
+// `sql` prepared and stepped onto its first row; an error when it has none.
+Expected<Statement> first_row(Connection& connection, std::string_view sql) {
+  auto statement = Statement::prepare(connection, sql);
+  if (statement && !statement->next()) {
+    const auto status = statement->finish();
+    return status ? make_error(SQLITE_ERROR, sql, "no row") : status.failure();
+  }
+  return statement;
 }
 
 }  // namespace
@@ -91,8 +100,7 @@ void FinalizeStatement::operator()(sqlite3_stmt* statement) const {
   sqlite3_finalize(statement);
 }
 
-Status Connection::open(const std::filesystem::path& path, Mode mode, Connection& out) {
-  out.close();
+Expected<Connection> Connection::open(const std::filesystem::path& path, Mode mode) {
   sqlite3* raw = nullptr;
   const int flags =
       mode == Mode::ReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
@@ -101,11 +109,12 @@ Status Connection::open(const std::filesystem::path& path, Mode mode, Connection
   std::unique_ptr<sqlite3, CloseConnection> handle(raw);
   if (code != SQLITE_OK) {
     const std::string detail = handle ? sqlite3_errmsg(handle.get()) : sqlite3_errstr(code);
-    return make_status(code, "opening " + path.string(), detail);
+    return make_error(code, "opening " + path.string(), detail);
   }
   sqlite3_extended_result_codes(handle.get(), 1);
+  Connection out;
   out.db_ = std::move(handle);
-  return {};
+  return out;
 }
 
 Status Connection::exec(std::string_view sql, std::string_view context) {
@@ -114,35 +123,25 @@ Status Connection::exec(std::string_view sql, std::string_view context) {
   const int code = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
   const std::unique_ptr<char, decltype(&sqlite3_free)> owned(error, &sqlite3_free);
   if (code != SQLITE_OK) {
-    return make_status(code, context, owned ? owned.get() : sqlite3_errstr(code));
+    return make_error(code, context, owned ? owned.get() : sqlite3_errstr(code));
   }
   return {};
 }
 
-Status Connection::query_integer(std::string_view sql, std::int64_t& out) {
-  Statement statement;
-  if (auto status = Statement::prepare(*this, sql, statement); !status) {
-    return status;
+Expected<std::int64_t> Connection::query_integer(std::string_view sql) {
+  auto row = first_row(*this, sql);
+  if (!row) {
+    return row.failure();
   }
-  Status status;
-  if (!statement.next(status)) {
-    return status ? make_status(SQLITE_ERROR, sql, "no row") : status;
-  }
-  out = statement.integer(0);
-  return {};
+  return row->integer(0);
 }
 
-Status Connection::query_text(std::string_view sql, std::string& out) {
-  Statement statement;
-  if (auto status = Statement::prepare(*this, sql, statement); !status) {
-    return status;
+Expected<std::string> Connection::query_text(std::string_view sql) {
+  auto row = first_row(*this, sql);
+  if (!row) {
+    return row.failure();
   }
-  Status status;
-  if (!statement.next(status)) {
-    return status ? make_status(SQLITE_ERROR, sql, "no row") : status;
-  }
-  out = statement.text(0);
-  return {};
+  return row->text(0);
 }
 
 bool Connection::is_read_only() const {
@@ -161,38 +160,38 @@ void Connection::set_busy_timeout(int milliseconds) {
   sqlite3_busy_timeout(db_.get(), milliseconds);
 }
 
-Status Connection::last_error(std::string_view context) const {
+Error Connection::last_error(std::string_view context) const {
   if (!db_) {
-    return make_status(SQLITE_MISUSE, context, "database is not open");
+    return make_error(SQLITE_MISUSE, context, "database is not open");
   }
-  return make_status(sqlite3_extended_errcode(db_.get()), context, sqlite3_errmsg(db_.get()));
+  return make_error(sqlite3_extended_errcode(db_.get()), context, sqlite3_errmsg(db_.get()));
 }
 
-Status Statement::prepare(Connection& connection, std::string_view sql, Statement& out) {
+Expected<Statement> Statement::prepare(Connection& connection, std::string_view sql) {
   sqlite3_stmt* raw = nullptr;
   const int code = sqlite3_prepare_v3(connection.handle(), sql.data(), saturate(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  Statement out;
   out.statement_.reset(raw);
   out.db_ = connection.handle();
-  out.bind_status_ = {};
   if (code != SQLITE_OK) {
     return connection.last_error("preparing " + describe(sql));
   }
-  return {};
+  return out;
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
   const int code = sqlite3_bind_int64(statement_.get(), index, value);
-  if (code != SQLITE_OK && bind_status_.ok()) {
-    bind_status_ = make_status(code, "binding a value", sqlite3_errstr(code));
+  if (code != SQLITE_OK && status_.ok()) {
+    status_ = make_error(code, "binding a value", sqlite3_errstr(code));
   }
   return *this;
 }
 
 Statement& Statement::bind(int index, double value) {
   const int code = sqlite3_bind_double(statement_.get(), index, value);
-  if (code != SQLITE_OK && bind_status_.ok()) {
-    bind_status_ = make_status(code, "binding a value", sqlite3_errstr(code));
+  if (code != SQLITE_OK && status_.ok()) {
+    status_ = make_error(code, "binding a value", sqlite3_errstr(code));
   }
   return *this;
 }
@@ -200,31 +199,28 @@ Statement& Statement::bind(int index, double value) {
 Statement& Statement::bind(int index, std::string_view value) {
   const int code = sqlite3_bind_text64(statement_.get(), index, value.data(), value.size(),
                                        SQLITE_TRANSIENT, SQLITE_UTF8);
-  if (code != SQLITE_OK && bind_status_.ok()) {
-    bind_status_ = make_status(code, "binding a value", sqlite3_errstr(code));
+  if (code != SQLITE_OK && status_.ok()) {
+    status_ = make_error(code, "binding a value", sqlite3_errstr(code));
   }
   return *this;
 }
 
 Statement& Statement::bind_null(int index) {
   const int code = sqlite3_bind_null(statement_.get(), index);
-  if (code != SQLITE_OK && bind_status_.ok()) {
-    bind_status_ = make_status(code, "binding a value", sqlite3_errstr(code));
+  if (code != SQLITE_OK && status_.ok()) {
+    status_ = make_error(code, "binding a value", sqlite3_errstr(code));
   }
   return *this;
 }
 
 Status Statement::run() {
-  Status status;
-  while (next(status)) {
+  while (next()) {
   }
-  reset();
-  return status;
+  return finish();
 }
 
-bool Statement::next(Status& status) {
-  if (!bind_status_.ok()) {
-    status = bind_status_;
+bool Statement::next() {
+  if (!status_.ok()) {
     return false;
   }
   const int code = sqlite3_step(statement_.get());
@@ -232,16 +228,16 @@ bool Statement::next(Status& status) {
     return true;
   }
   if (code != SQLITE_DONE) {
-    status = make_status(code, "running " + describe(sqlite3_sql(statement_.get())),
-                         sqlite3_errmsg(db_));
+    status_ =
+        make_error(code, "running " + describe(sqlite3_sql(statement_.get())), sqlite3_errmsg(db_));
   }
   return false;
 }
 
-void Statement::reset() {
+Status Statement::finish() {
   sqlite3_reset(statement_.get());
   sqlite3_clear_bindings(statement_.get());
-  bind_status_ = {};
+  return std::exchange(status_, Status{});
 }
 
 bool Statement::is_null(int column) const {

@@ -1,7 +1,11 @@
 // Tiny owning wrappers around the SQLite C API (connection, statement,
-// transaction) that report failures as values. Internal to storage/: never
-// throws, never logs, and keeps <sqlite3.h> out of every header.
+// transaction) that report failures as values (base's Expected and Status,
+// the error's code the primary SQLite result code: SQLITE_FULL, ...).
+// Internal to storage/: never throws, never logs, and keeps <sqlite3.h> out
+// of every header.
 #pragma once
+
+#include "base/expected.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -13,16 +17,6 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace crosscheck::storage::sqlite {
-
-// The outcome of one SQLite call: code 0 is success, anything else is the
-// primary result code (SQLITE_FULL, SQLITE_CORRUPT, ...) with a message.
-struct [[nodiscard]] Status {
-  int code = 0;
-  std::string message;
-
-  bool ok() const { return code == 0; }
-  explicit operator bool() const { return ok(); }
-};
 
 // "SQLITE_FULL" for a primary result code (or "SQLITE_<n>" when unnamed).
 std::string code_name(int code);
@@ -45,15 +39,15 @@ struct FinalizeStatement {
 class Connection {
  public:
   // Opens (ReadWrite also creates) the file at `path`; no I/O error throws.
-  static Status open(const std::filesystem::path& path, Mode mode, Connection& out);
+  static Expected<Connection> open(const std::filesystem::path& path, Mode mode);
 
   bool is_open() const { return db_ != nullptr; }
   void close() { db_.reset(); }
   // Runs one or more statements that return no rows we need.
   Status exec(std::string_view sql, std::string_view context);
   // Runs a single-row, single-column query (e.g. "PRAGMA user_version").
-  Status query_integer(std::string_view sql, std::int64_t& out);
-  Status query_text(std::string_view sql, std::string& out);
+  Expected<std::int64_t> query_integer(std::string_view sql);
+  Expected<std::string> query_text(std::string_view sql);
   // True when SQLite could only open the file read-only (file system or permissions).
   bool is_read_only() const;
   // Rows the latest INSERT, UPDATE or DELETE changed.
@@ -61,8 +55,8 @@ class Connection {
   // True while a transaction is open on this connection.
   bool in_transaction() const;
   void set_busy_timeout(int milliseconds);
-  // The connection's latest error as a Status, prefixed with `context`.
-  Status last_error(std::string_view context) const;
+  // The connection's latest error, prefixed with `context`.
+  Error last_error(std::string_view context) const;
   sqlite3* handle() const { return db_.get(); }
 
  private:
@@ -74,19 +68,21 @@ class Statement {
  public:
   Statement() = default;
   // Compiles `sql` on `connection`.
-  static Status prepare(Connection& connection, std::string_view sql, Statement& out);
+  static Expected<Statement> prepare(Connection& connection, std::string_view sql);
 
-  // Binds are 1-based, as in SQL text ("?1"); the first failure is kept for run()/next().
+  // Binds are 1-based, as in SQL text ("?1"); the first failure is kept for run()/finish().
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, double value);
   Statement& bind(int index, std::string_view value);
   Statement& bind_null(int index);
   // Steps to completion (rows ignored), then resets the statement.
   Status run();
-  // Steps once: true with a row to read; false when done or failed (see status).
-  bool next(Status& status);
-  // Resets for the next execution and clears bindings.
-  void reset();
+  // Steps once: true with a row to read; false when done or failed.
+  // `while (row.next()) { ... } return row.finish();`
+  bool next();
+  // The first failure since the last finish() (a bind or a step), or ok;
+  // resets for the next execution and clears bindings.
+  Status finish();
 
   bool is_null(int column) const;
   std::int64_t integer(int column) const;
@@ -96,7 +92,7 @@ class Statement {
  private:
   std::unique_ptr<sqlite3_stmt, FinalizeStatement> statement_;
   sqlite3* db_ = nullptr;
-  Status bind_status_;
+  Status status_;  // the first failure of a bind or a step since finish()
 };
 
 // An open write transaction (BEGIN IMMEDIATE); rolled back on destruction

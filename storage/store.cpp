@@ -16,6 +16,10 @@ namespace {
 // far sooner unless the disk hangs; a hung disk must not hang the caller).
 constexpr std::chrono::seconds k_retention_wait{60};
 
+// Refused records named to on_committed at most: the rest are forgotten
+// (see note_dropped_locked()).
+constexpr std::size_t k_refusals_kept = 65536;
+
 // Zero or negative sizes and intervals would stall or spin the writer.
 Options sanitized(Options options) {
   constexpr consensus::Duration k_shortest{1};
@@ -103,7 +107,9 @@ std::uint64_t Store::enqueue(Value value) {
     ++health_.dropped;  // closed: nobody will write it
     return 0;
   }
-  health_.dropped += queue_->push(Record{std::move(value)});
+  if (auto dropped = queue_->push(Record{std::move(value)})) {
+    note_dropped_locked(*dropped);
+  }
   prompt_ = prompt_ || prompt;
   if (queue_->size() >= options_.batch || prompt) {
     wake_writer_.notify_one();
@@ -144,18 +150,35 @@ std::uint64_t Store::done_through_locked() const {
   return oldest == k_no_seq ? queue_->last_seq() : oldest - 1;
 }
 
-void Store::report_commits() {
-  if (!options_.on_committed) {
+void Store::note_dropped_locked(const QueuedRecord& record) {
+  ++health_.dropped;
+  if (std::holds_alternative<consensus::Observation>(record.record)) {
     return;
   }
-  std::uint64_t through = 0;
+  // Bounded. Why forgetting the oldest is safe: so many go
+  // unreported only while no batch commits, i.e. storage is degraded, and
+  // then whoever waits is answered "not durable" anyway.
+  if (refused_.size() >= k_refusals_kept) {
+    refused_.erase(refused_.begin());
+  }
+  refused_.insert(record.seq);
+}
+
+void Store::report_commits() {
+  CommitReport report;
   {
     const std::lock_guard lock(mutex_);
-    through = done_through_locked();
+    report.through = done_through_locked();
+    if (report.through <= reported_through_) {
+      return;
+    }
+    const auto covered = std::upper_bound(refused_.begin(), refused_.end(), report.through);
+    report.refused.assign(refused_.begin(), covered);
+    refused_.erase(refused_.begin(), covered);
   }
-  if (through > reported_through_) {
-    reported_through_ = through;
-    options_.on_committed(through);
+  reported_through_ = report.through;
+  if (options_.on_committed) {
+    options_.on_committed(report);
   }
 }
 
@@ -232,7 +255,7 @@ void Store::run_writer() noexcept {
   // The periods in progress, summarized so far (the next start adds to them).
   if (!failing_ && writer_->is_open()) {
     if (auto status = writer_->write_open_summaries(); !status) {
-      mark_failed(path_.string() + ": writing summaries at close: " + status.message);
+      mark_failed(path_.string() + ": writing summaries at close: " + status.error());
     }
   }
   const std::lock_guard lock(mutex_);
@@ -334,7 +357,7 @@ bool Store::ensure_open() {
   if (!writer_->is_open()) {
     const auto limit = page_limit_.load();
     if (auto status = writer_->open(OpenSpec{path_, options_.busy_timeout, limit}); !status) {
-      mark_failed("cannot open the database: " + status.message);
+      mark_failed("cannot open the database: " + status.error());
       return false;
     }
     applied_page_limit_ = limit;
@@ -342,7 +365,7 @@ bool Store::ensure_open() {
   }
   if (const auto limit = page_limit_.load(); limit != applied_page_limit_) {
     if (auto status = writer_->set_page_limit(limit); !status) {
-      mark_failed(path_.string() + ": setting the page limit: " + status.message);
+      mark_failed(path_.string() + ": setting the page limit: " + status.error());
       writer_->close();
       return false;
     }
@@ -363,12 +386,13 @@ void Store::commit_batch(std::vector<QueuedRecord>& batch) {
       batch.clear();
     } else if (outcome.refused) {
       // Retrying cannot help a record SQLite refuses: drop it, keep the rest.
-      ++health_.dropped;
+      const auto refused = batch.begin() + static_cast<std::ptrdiff_t>(*outcome.refused);
+      note_dropped_locked(*refused);
       ++health_.errors;
-      health_.last_error = "record refused: " + outcome.status.message;
-      batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(*outcome.refused));
+      health_.last_error = "record refused: " + outcome.status.error();
+      batch.erase(refused);
     } else {
-      failure = std::move(outcome.status.message);
+      failure = outcome.status.error();
       break;
     }
     in_flight_first_seq_ = batch.empty() ? k_no_seq : batch.front().seq;
@@ -388,7 +412,7 @@ void Store::commit_batch(std::vector<QueuedRecord>& batch) {
 void Store::retention_step() {
   const auto step = writer_->delete_expired(*retention_, options_.retention_batch);
   if (!step.status) {
-    mark_failed(path_.string() + ": retention: " + step.status.message);
+    mark_failed(path_.string() + ": retention: " + step.status.error());
     writer_->close();
     finish_retention(false);
     return;

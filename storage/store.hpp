@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,6 +108,9 @@ class Store {
   std::uint64_t enqueue(Value value);
   // The seq up to which every record is committed or dropped; under mutex_.
   std::uint64_t done_through_locked() const;
+  // Counts a record dropped unwritten; names it for the next report unless
+  // it is an observation. Under mutex_.
+  void note_dropped_locked(const QueuedRecord& record);
   // Tells Options::on_committed when done_through grew (writer thread, no lock held).
   void report_commits();
   void sync_reader();
@@ -141,6 +145,7 @@ class Store {
   consensus::Instant now_;  // the latest time a caller read from the clock
   RetentionRequest retention_request_;
   Health health_;
+  std::set<std::uint64_t> refused_;  // dropped unwritten, not yet reported (not observations)
   std::atomic<std::uint32_t> page_limit_;
   std::atomic<std::uint64_t> file_epoch_{0};  // bumped on every writer (re)open
 

@@ -10,46 +10,46 @@ std::optional<RestoredState> Store::restore() {
   const auto now = clock_.system();
   const std::lock_guard lock(read_mutex_);
   sync_reader();
-  RestoredState state;
-  if (auto status = reader_->restore(now, state); !status) {
-    note_read_error(status.message);
+  auto state = reader_->restore(now);
+  if (!state) {
+    note_read_error(state.error());
     return std::nullopt;
   }
-  return state;
+  return std::move(*state);
 }
 
 std::vector<Transition> Store::history(const std::string& target, std::size_t limit) {
   const std::lock_guard lock(read_mutex_);
   sync_reader();
-  std::vector<Transition> out;
-  if (auto status = reader_->history(target, limit, out); !status) {
-    note_read_error(status.message);
-    out.clear();
+  auto transitions = reader_->history(target, limit);
+  if (!transitions) {
+    note_read_error(transitions.error());
+    return {};
   }
-  return out;
+  return std::move(*transitions);
 }
 
 std::vector<consensus::Observation> Store::observations(const std::string& target,
                                                         std::size_t limit) {
   const std::lock_guard lock(read_mutex_);
   sync_reader();
-  std::vector<consensus::Observation> out;
-  if (auto status = reader_->observations(target, limit, out); !status) {
-    note_read_error(status.message);
-    out.clear();
+  auto observations = reader_->observations(target, limit);
+  if (!observations) {
+    note_read_error(observations.error());
+    return {};
   }
-  return out;
+  return std::move(*observations);
 }
 
 std::vector<EscalationRecord> Store::open_escalations() {
   const std::lock_guard lock(read_mutex_);
   sync_reader();
-  std::vector<EscalationRecord> out;
-  if (auto status = reader_->open_escalations(out); !status) {
-    note_read_error(status.message);
-    out.clear();
+  auto escalations = reader_->open_escalations();
+  if (!escalations) {
+    note_read_error(escalations.error());
+    return {};
   }
-  return out;
+  return std::move(*escalations);
 }
 
 void Store::sync_reader() {

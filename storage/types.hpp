@@ -28,6 +28,17 @@ inline constexpr std::size_t k_default_batch = 512;
 // the writer responsive and never hold the file locked for long.
 inline constexpr std::size_t k_default_retention_batch = 500;
 
+// What the writer reports after a commit: every record up to seq `through`
+// (the numbers the write calls return) is committed or dropped. `refused`
+// names the records among them, other than observations, that were dropped
+// unwritten (SQLite refused their data, or a queue full of them pushed them
+// out), each reported once, in order: whoever waits on one must not take it
+// for written. A dropped observation only loses a sample, so it is not named.
+struct CommitReport {
+  std::uint64_t through = 0;
+  std::vector<std::uint64_t> refused;
+};
+
 struct Options {
   std::filesystem::path data_dir;
   consensus::Duration retention{std::chrono::days{7}};
@@ -50,10 +61,9 @@ struct Options {
   // Caps the file at this many pages (PRAGMA max_page_count); 0: no cap.
   // For tests that need a full disk without one.
   std::uint32_t page_limit = 0;
-  // Called on the writer thread with N once every record up to seq N (the
-  // numbers the write calls return) is committed or dropped, each time N
-  // grows. Must not block or call back into the Store: post and return.
-  std::function<void(std::uint64_t)> on_committed;
+  // Called on the writer thread each time `through` grows (see
+  // CommitReport). Must not block or call back into the Store: post and return.
+  std::function<void(const CommitReport&)> on_committed;
 };
 
 struct Health {

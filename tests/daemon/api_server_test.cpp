@@ -1,6 +1,7 @@
 #include "api/server.hpp"
 
 #include "consensus/time_format.hpp"
+#include "net/beast_names.hpp"
 #include "snapshot/hub.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -35,12 +36,8 @@ using namespace crosscheck::api;
 using namespace crosscheck::snapshot;
 using namespace std::chrono_literals;
 namespace cs = crosscheck::consensus;
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+using namespace crosscheck::net::beast_names;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 using Response = http::response<http::string_body>;
 using SteadyClock = std::chrono::steady_clock;
 

@@ -36,17 +36,19 @@ std::vector<std::string> keys(const CommitGate::Release& release) {
   return out;
 }
 
-// Records what each answer was told: "ack:durable" or "ack:undurable".
+// Records what each answer was told: "ack:durable", "ack:undurable" or "ack:refused".
 struct Answers {
   std::vector<std::string> told;
   CommitGate::Answer named(std::string name) {
-    return [this, name](bool durable) {
-      told.push_back(name + (durable ? ":durable" : ":undurable"));
+    return [this, name](Undurable why) {
+      told.push_back(name + (why == Undurable::No        ? ":durable"
+                             : why == Undurable::Refused ? ":refused"
+                                                         : ":undurable"));
     };
   }
   void run(CommitGate::Release& release) {
-    for (auto& [answer, durable] : release.answers) {
-      answer(durable);
+    for (auto& [answer, why] : release.answers) {
+      answer(why);
     }
   }
 };
@@ -333,4 +335,48 @@ TEST_CASE("no published snapshot shows an uncommitted generation (randomized)",
       }
     }
   }
+}
+
+TEST_CASE("an answer whose record storage refused is not durable, though the commit covers it",
+          "[commit_gate]") {
+  CommitGate gate;
+  Answers answers;
+  // Record 4 is an ack, 5 an override; storage refused the ack (a
+  // constraint) and wrote the rest: "committed up to 5" covers both.
+  CHECK(gate.hold(snapshot_at(1), 5, k_t0,
+                  {{answers.named("ack"), 4}, {answers.named("override"), 5}})
+            .empty());
+  auto out = gate.committed(5, {4});
+  REQUIRE(out.snapshot);
+  CHECK(out.snapshot_undurable == Undurable::Refused);
+  answers.run(out);
+  CHECK(answers.told == std::vector<std::string>{"ack:refused", "override:durable"});
+}
+
+TEST_CASE("a snapshot showing a record storage refused goes out marked refused, once",
+          "[commit_gate]") {
+  CommitGate gate;
+  Answers answers;
+  // The next snapshot, built before the report arrived, waits on record 3;
+  // storage refuses record 2 (a verdict change it shows) and commits 3.
+  CHECK(gate.hold(snapshot_at(1), 3, k_t0, {{answers.named("ack"), 3}}).empty());
+  auto out = gate.committed(3, {2});
+  REQUIRE(out.snapshot);
+  CHECK(out.snapshot_undurable == Undurable::Refused);
+  answers.run(out);
+  CHECK(answers.told == std::vector<std::string>{"ack:durable"});
+  // What was shown is not reported again.
+  const auto later = gate.hold(snapshot_at(2), 3, k_t0 + 1s);
+  REQUIRE(later.snapshot);
+  CHECK(later.snapshot_undurable == Undurable::No);
+}
+
+TEST_CASE("an escalation message whose event storage refused is sent, marked refused",
+          "[commit_gate]") {
+  CommitGate gate;
+  CHECK(gate.hold(alert("a"), 3, k_t0).empty());
+  CHECK(gate.hold(alert("b"), 4, k_t0).empty());
+  const auto out = gate.committed(4, {3});
+  CHECK(keys(out) == std::vector<std::string>{"a", "b"});
+  CHECK(out.alerts_undurable == Undurable::Refused);
 }

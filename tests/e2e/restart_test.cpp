@@ -278,6 +278,21 @@ class WriteLock {
   bool held_ = false;
 };
 
+// Runs `sql` on the daemon's database from another connection, as an
+// operator (or a damaged schema) could.
+void exec_on(const std::filesystem::path& database, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open_v2(database.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  const std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
+  sqlite3_busy_timeout(db.get(), 5000);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  INFO(message);
+  REQUIRE(rc == SQLITE_OK);
+}
+
 // Opens a dispute (gamma lies), waits for its one firing message and acks
 // it over the API. Returns the escalation.
 Escalation open_and_acknowledge(OracleHarness& oracle, VerdictWatch& watch,
@@ -549,6 +564,41 @@ TEST_CASE(
   const auto late = probes_started_late(oracle, "0.5");
   REQUIRE(late);
   CHECK(*late == 0);
+  CHECK(exited_cleanly(terminate(*daemon)));
+}
+
+TEST_CASE("an ack storage refuses to write answers 503, not 200, and a later one lands",
+          "[e2e][restart]") {
+  HookedDaemon running;
+  auto& oracle = running.oracle;
+  auto& hook = running.hook;
+  auto& daemon = running.daemon;
+  const auto& database = running.database;
+  oracle.lie(oracle.gamma);
+  std::optional<Escalation> opened;
+  require(OracleHarness::wait_for([&] {
+            opened = only_open(oracle);
+            return opened.has_value();
+          }),
+          *daemon);
+  require(OracleHarness::wait_for([&] { return accepted(hook).firing.contains(opened->key); }),
+          *daemon);
+  // A constraint, not the disk: storage drops the record and goes on, and
+  // "committed up to N" covers it (found by a hostile review: it answered 200).
+  exec_on(database,
+          "CREATE TRIGGER refuse_ack BEFORE UPDATE OF acked_by ON escalations "
+          "WHEN NEW.acked_by = 'refused-ack-test' BEGIN SELECT RAISE(ABORT, 'refused ack'); END;");
+  const auto path = "/v1/escalations/" + std::to_string(opened->id) + "/ack";
+  const auto refused = oracle.send("POST", path, R"({"by": "refused-ack-test"})");
+  CHECK(refused.status == 503);
+  CHECK_THAT(refused.body, Catch::Contains("storage_unavailable"));
+  CHECK_THAT(refused.body, Catch::Contains("refused"));
+  CHECK(query_text(database, "SELECT acked_at IS NULL FROM escalations WHERE id = " +
+                                 std::to_string(opened->id)) == "1");
+  const auto written = oracle.send("POST", path, R"({"by": "carol"})");
+  CHECK(written.status == 200);
+  CHECK(query_text(database, "SELECT acked_by FROM escalations WHERE id = " +
+                                 std::to_string(opened->id)) == "carol");
   CHECK(exited_cleanly(terminate(*daemon)));
 }
 

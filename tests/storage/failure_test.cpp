@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <mutex>
 
 using namespace crosscheck;
 using namespace crosscheck::storage;
@@ -21,6 +23,32 @@ void write_garbage(const std::filesystem::path& path) {
   const std::string garbage(8192, 'x');
   file << garbage;
 }
+
+// What the store's commit reports said: the latest `through`, and every
+// record they named refused, in order.
+class Reports {
+ public:
+  void listen(Options& options) {
+    options.on_committed = [this](const CommitReport& report) {
+      const std::lock_guard lock(mutex_);
+      through_ = report.through;
+      refused_.insert(refused_.end(), report.refused.begin(), report.refused.end());
+    };
+  }
+  std::uint64_t through() const {
+    const std::lock_guard lock(mutex_);
+    return through_;
+  }
+  std::vector<std::uint64_t> refused() const {
+    const std::lock_guard lock(mutex_);
+    return refused_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::uint64_t through_ = 0;
+  std::vector<std::uint64_t> refused_;
+};
 
 }  // namespace
 
@@ -193,4 +221,73 @@ TEST_CASE("closing a degraded store returns promptly and counts what it could no
   CHECK_FALSE(health.ok);
   CHECK(health.dropped == 20);
   CHECK(health.queued == 0);
+}
+
+TEST_CASE(
+    "the commit report names a refused ack or verdict, never a refused observation, so nobody "
+    "waiting on one takes it for written",
+    "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  Reports reports;
+  reports.listen(options);
+  Store store(options, clock);
+  store.record_event(escalation(consensus::EventKind::DisputeOpened, "dispute/db/2", "db", k_start),
+                     7);
+  REQUIRE(store.flush(5s));
+  exec_sql(dir.database(),
+           "CREATE TRIGGER refuse_ack BEFORE UPDATE OF acked_by ON escalations "
+           "WHEN NEW.acked_by = 'mallory' BEGIN SELECT RAISE(ABORT, 'refused ack'); END;"
+           "CREATE TRIGGER refuse_poison BEFORE INSERT ON observations WHEN NEW.target = 'poison' "
+           "BEGIN SELECT RAISE(ABORT, 'poisoned record'); END;"
+           "CREATE TRIGGER refuse_verdict BEFORE INSERT ON verdicts WHEN NEW.target = 'poison' "
+           "BEGIN SELECT RAISE(ABORT, 'poisoned verdict'); END;");
+  const auto refused_ack = store.acknowledge(7, "mallory", k_start + 1s);
+  store.record_observation(observation("poison", "quad9", k_start + 1s));
+  const auto refused_verdict = store.record_verdict(
+      verdict("poison", consensus::VerdictKind::Healthy, 1, k_start + 1s), true);
+  const auto written_ack = store.acknowledge(7, "carol", k_start + 2s);
+  REQUIRE(store.flush(5s));
+
+  CHECK(store.health().dropped == 3);
+  CHECK(query_text(dir.database(), "SELECT acked_by FROM escalations WHERE id = 7") == "carol");
+  CHECK(eventually([&] { return reports.through() >= written_ack; }));
+  CHECK(reports.refused() == std::vector<std::uint64_t>{refused_ack, refused_verdict});
+}
+
+TEST_CASE("a verdict a full queue pushes out unwritten is named in the commit report",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.max_queue = 2;
+  Reports reports;
+  reports.listen(options);
+  Store store(options, clock);
+  REQUIRE(store.flush(5s));
+  constexpr int k_verdicts = 5;
+  std::vector<std::uint64_t> seqs;
+  {
+    // Nothing commits: the writer holds at most what was queued (2) in its
+    // batch, the queue keeps 2, so at least one verdict is pushed out.
+    WriteLock lock(dir.database());
+    for (int i = 0; i < k_verdicts; ++i) {
+      seqs.push_back(store.record_verdict(
+          verdict("t" + std::to_string(i), consensus::VerdictKind::Healthy, 1, k_start), true));
+    }
+  }
+  REQUIRE(store.flush(5s));
+  REQUIRE(eventually([&] { return reports.through() >= seqs.back(); }));
+  const auto refused = reports.refused();
+  CHECK(refused.size() == store.health().dropped);
+  CHECK(refused.size() >= 1);
+  // Each verdict is either written or named, never both, never neither.
+  for (int i = 0; i < k_verdicts; ++i) {
+    const bool named = std::find(refused.begin(), refused.end(), seqs[i]) != refused.end();
+    const bool written =
+        query_integer(dir.database(), "SELECT count(*) FROM verdicts WHERE target = 't" +
+                                          std::to_string(i) + "'") == 1;
+    CHECK(named != written);
+  }
 }

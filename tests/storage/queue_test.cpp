@@ -16,10 +16,10 @@ TEST_CASE("a full queue drops the oldest observation, never a verdict or an esca
   RecordQueue queue(4);
   VerdictRecord verdict_record;
   verdict_record.target = "db";
-  CHECK(queue.push(verdict_record) == 0);
+  CHECK_FALSE(queue.push(verdict_record));
   std::size_t dropped = 0;
   for (int i = 0; i < 10; ++i) {
-    dropped += queue.push(observation("db", "quad9", k_start + i * 1s));
+    dropped += queue.push(observation("db", "quad9", k_start + i * 1s)) ? 1 : 0;
   }
   CHECK(dropped == 7);
   CHECK(queue.size() == 4);
@@ -112,10 +112,10 @@ TEST_CASE(
   std::mutex mutex;
   std::uint64_t reported = 0;
   bool went_back = false;
-  options.on_committed = [&](std::uint64_t seq) {
+  options.on_committed = [&](const CommitReport& report) {
     const std::lock_guard lock(mutex);
-    went_back = went_back || seq <= reported;
-    reported = seq;
+    went_back = went_back || report.through <= reported;
+    reported = report.through;
   };
   const auto reported_now = [&] {
     const std::lock_guard lock(mutex);

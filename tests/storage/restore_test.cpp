@@ -404,3 +404,28 @@ TEST_CASE("split domains in the verdict log read back", "[storage]") {
   CHECK(old[0].votes.split == 0);
   CHECK(old[0].votes.split_domains.empty());
 }
+
+TEST_CASE("an ack by id lands on the episode the id names when its key was opened before",
+          "[storage]") {
+  // A rejected config opens config/<time>; after a wall clock stepped back,
+  // the next rejection can get the same key and a new id (found by a
+  // hostile review: the row kept the old id, and the ack updated nothing).
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  Store store(test_options(dir.path()), clock);
+  const std::string key = "config/2025-10-20T06:48:00Z";
+  store.record_event(escalation(EventKind::ConfigRejected, key, "", k_start), 3);
+  store.record_event(escalation(EventKind::ConfigAccepted, key, "", k_start + 1min), 0);
+  store.record_event(escalation(EventKind::ConfigRejected, key, "", k_start), 9);
+  store.acknowledge(9, "carol", k_start + 2min);
+  REQUIRE(store.flush(5s));
+  const auto open = store.open_escalations();
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].id == 9);
+  CHECK(open[0].key == key);
+  CHECK(open[0].acked_by == "carol");
+  CHECK(open[0].acked_at == k_start + 2min);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  CHECK(state->max_escalation_id == 9);
+}
