@@ -54,6 +54,7 @@ class PeerClient;
 class PeerVerifier;
 struct PeerKey;
 struct PeerPull;
+struct PeerRefusal;
 struct ReloadPlan;
 
 struct ServiceOptions {
@@ -106,7 +107,8 @@ class Service final : public ApiActions {
   void continue_episodes(const std::vector<storage::EscalationRecord>& open,
                          const std::set<std::string>& continued);
   void resolve_restored(const storage::EscalationRecord& record, const std::string& why);
-  // Resolves peer_unreachable escalations of peers no longer configured.
+  // Resolves peer_unreachable and peer_unauthenticated escalations of peers
+  // no longer configured.
   void resolve_gone_peers();
   void start_prober();
   // Reload (service_reload.cpp). SIGHUP: validate the whole file, then
@@ -147,6 +149,13 @@ class Service final : public ApiActions {
   // to the API's verifier; stops pulling when no peer is configured.
   void start_peers(std::vector<PeerKey> keys);
   void on_peer_pull(const PeerPull& pull);
+  // A peer's reply failed its signature check: counted, logged, and a
+  // peer_unauthenticated escalation unless one is open for that peer.
+  void on_peer_refused(const PeerRefusal& refusal);
+  // Closes `node`'s open peer escalations of `kind` (peer_unreachable or
+  // peer_unauthenticated), saying `why`.
+  void resolve_peer_escalations(const std::string& node, consensus::EventKind kind,
+                                const std::string& why);
   // API actions (service_actions.cpp).
   void finish_recheck(const std::string& target, int status);
   // After a reload: rechecks in flight ran on the retired prober, whose
@@ -204,6 +213,12 @@ class Service final : public ApiActions {
   std::size_t pairs_reported_ = 0;
   std::vector<bool> pair_seen_;  // by target index * vantages + vantage index, until ready
   ProbeStats probe_stats_;       // for /metrics, copied into each snapshot
+  // For /metrics: see MetricsView. Kept across reloads (counters never go back).
+  std::map<std::pair<std::string, std::string>, std::uint64_t> peer_replies_refused_;
+  std::map<std::string, std::uint64_t> peer_votes_dropped_;
+  // The undeclared domains each peer's last pull claimed (logged on change).
+  std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
+
   bool ready_ = false;
   bool ready_announced_ = false;  // READY=1 sent with the first ready snapshot
   bool publish_late_ = false;     // snapshots go out undurable (logged once)
