@@ -106,10 +106,12 @@ constexpr std::array<cs::VerdictKind, 4> k_verdicts{
     cs::VerdictKind::Unknown};
 constexpr std::array<cs::Vote, 3> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown};
 // The escalation kinds that open an episode (their resolutions close it).
-constexpr std::array<cs::EventKind, 9> k_escalations{
-    cs::EventKind::DisputeOpened,  cs::EventKind::FlappingStarted,   cs::EventKind::BlastRadiusHeld,
-    cs::EventKind::VantageSuspect, cs::EventKind::ConfigRejected,    cs::EventKind::PeerUnreachable,
-    cs::EventKind::SplitOpened,    cs::EventKind::QuorumUnreachable, cs::EventKind::CanaryDown};
+constexpr std::array<cs::EventKind, 10> k_escalations{
+    cs::EventKind::DisputeOpened,   cs::EventKind::FlappingStarted,
+    cs::EventKind::BlastRadiusHeld, cs::EventKind::VantageSuspect,
+    cs::EventKind::ConfigRejected,  cs::EventKind::PeerUnreachable,
+    cs::EventKind::SplitOpened,     cs::EventKind::QuorumUnreachable,
+    cs::EventKind::CanaryDown,      cs::EventKind::PeerUnauthenticated};
 
 // One sample per target: `value(verdict)` labelled with the target.
 template <typename Value>
@@ -345,6 +347,20 @@ void escalation_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   }
 }
 
+void peer_families(Exposition& out, const snapshot::MetricsView& metrics) {
+  out.family({"crosscheck_peer_replies_refused_total", "counter",
+              "Peer replies refused unread because their signature did not verify, by reason."});
+  for (const auto& [key, count] : metrics.peer_replies_refused) {
+    out.sample("crosscheck_peer_replies_refused_total",
+               {{"peer", key.first}, {"reason", key.second}}, number(count));
+  }
+  out.family({"crosscheck_peer_votes_dropped_total", "counter",
+              "Peer votes dropped for a failure domain the peer's domains: does not list."});
+  for (const auto& [peer, count] : metrics.peer_votes_dropped) {
+    out.sample("crosscheck_peer_votes_dropped_total", {{"peer", peer}}, number(count));
+  }
+}
+
 void storage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   const auto& m = snapshot.metrics;
   out.singles({
@@ -461,6 +477,7 @@ std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters
   vantage_families(out, snapshot);
   probe_families(out, snapshot.metrics);
   escalation_families(out, snapshot);
+  peer_families(out, snapshot.metrics);
   storage_families(out, snapshot);
   api_families(out, api);
   process_families(out, process);

@@ -266,7 +266,7 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
 }
 
 // GET /v1/peer/votes: the server verified the signature (request.peer); a
-// refusal says why but never carries a vote.
+// refusal says why but never carries a vote; a 200 carries the reply's signature.
 ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                        const cs::Instant& now) {
   if (request.method != "GET") {
@@ -282,7 +282,15 @@ ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snap
     response.headers.emplace_back("WWW-Authenticate", "Crosscheck-HMAC-SHA256");
     return response;
   }
-  return make_response(200, peers::export_votes(snapshot, now));
+  ApiResponse response = make_response(200, peers::export_votes(snapshot, now));
+  // Signed for the request it answers: a recorded reply replayed to another
+  // pull, or a body changed on the way, fails the puller's check.
+  const auto& peer = *request.peer;
+  response.headers.emplace_back(
+      peers::k_peer_reply_signature_header,
+      peers::sign_peer_reply(peer.key, {snapshot.node, peer.node, peer.timestamp, peer.nonce},
+                             response.body));
+  return response;
 }
 
 }  // namespace detail

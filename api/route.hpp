@@ -58,7 +58,7 @@ std::string etag_for(std::uint64_t revision, std::string_view target, std::strin
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
 // GET /v1/peer/votes: the server verified the signature (request.peer); a
-// refusal says why but never carries a vote.
+// refusal says why but never carries a vote; a 200 carries the reply signature.
 ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                        const consensus::Instant& now);
 

@@ -253,7 +253,9 @@ class Replayer {
   std::optional<std::string> apply(const ReplayRecord& record) {
     if (const auto* observation = std::get_if<cs::Observation>(&record.body)) {
       if (!register_remote(observation->vantage, record.domain)) {
-        return "vantage '" + echo_input(observation->vantage) + "' refused by the engine";
+        return "vantage '" + echo_input(observation->vantage) +
+               "' refused by the engine (not a configured peer's, or in a domain its domains: "
+               "does not list)";
       }
       const auto status = engine_.observe(*observation);
       if (status == cs::ObserveStatus::Duplicate) {

@@ -148,6 +148,10 @@ struct PeerConfig {
   std::filesystem::path key_file;
   // Unanswered pulls for this long raise a peer_unreachable escalation.
   Duration unreachable_after{120'000};
+  // The failure domains this peer may speak for (`domains:`, distinct names);
+  // its votes claiming any other are dropped. Absent: all of its votes count
+  // as one domain, named after the peer.
+  std::optional<std::vector<std::string>> domains;
 };
 
 struct WebhookSink {

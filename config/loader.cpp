@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -30,8 +31,8 @@ constexpr std::array<std::string_view, 8> k_quorum_keys{
 constexpr std::array<std::string_view, 3> k_probing_keys{"max_in_flight", "max_per_second",
                                                          "last_known_good_max_age"};
 constexpr std::array<std::string_view, 4> k_vantage_keys{"name", "domain", "resolver", "source"};
-constexpr std::array<std::string_view, 4> k_peer_keys{"name", "url", "key_file",
-                                                      "unreachable_after"};
+constexpr std::array<std::string_view, 5> k_peer_keys{"name", "url", "key_file",
+                                                      "unreachable_after", "domains"};
 constexpr std::array<std::string_view, 3> k_escalation_keys{"webhook", "alertmanager", "exec"};
 constexpr std::array<std::string_view, 2> k_webhook_keys{"url", "secret_file"};
 constexpr std::array<std::string_view, 2> k_alertmanager_keys{"url", "resend_interval"};
@@ -166,6 +167,45 @@ void read_vantages(const Field& field, LoadContext& ctx) {
   }
 }
 
+// A peer's `domains:`: a non-empty list of distinct names (a peer's export
+// carries no other spelling). Every element is checked; nullopt on any error.
+std::optional<std::vector<std::string>> read_peer_domains(const Field& field,
+                                                          std::vector<SourcePos>& positions,
+                                                          Diagnostics& diags) {
+  if (!expect_sequence(field, diags)) {
+    return std::nullopt;
+  }
+  if (field.node.size() == 0) {
+    diags.error(field.pos, field.path +
+                               " must list at least one failure domain; without the key, the "
+                               "peer's votes count as one domain named after it");
+    return std::nullopt;
+  }
+  const std::size_t errors_before = diags.error_count();
+  std::vector<std::string> domains;
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    const Field item = element(field, i, field.node[i]);
+    const auto domain = read_string(item, diags);
+    if (!domain) {
+      continue;
+    }
+    if (!is_valid_name(*domain)) {
+      diags.error(item.pos, "invalid failure domain " + quote(*domain) + " for " + item.path +
+                                ": expected a non-empty name of letters, digits, '.', '_' and "
+                                "'-' (what a peer's export can carry)");
+    } else if (std::find(domains.begin(), domains.end(), *domain) != domains.end()) {
+      diags.error(item.pos, item.path + " " + quote(*domain) + " is listed twice in " + field.path);
+    } else {
+      domains.push_back(*domain);
+      positions.push_back(item.pos);
+    }
+  }
+  if (diags.error_count() != errors_before) {
+    return std::nullopt;
+  }
+  return domains;
+}
+
 void read_peers(const Field& field, LoadContext& ctx) {
   if (field.node.IsNull()) {
     return;  // "peers:" with every entry commented out
@@ -190,8 +230,16 @@ void read_peers(const Field& field, LoadContext& ctx) {
     }
     peer.unreachable_after =
         map.duration("unreachable_after", ZeroDuration::Rejected).value_or(peer.unreachable_after);
+    std::vector<SourcePos> domain_positions;
+    if (auto domains = map.get("domains")) {
+      peer.domains = read_peer_domains(*domains, domain_positions, ctx.diags);
+      if (!peer.domains) {
+        ctx.sources.domains_known = false;
+      }
+    }
     ctx.config.peers.push_back(std::move(peer));
     ctx.sources.peers.push_back(source);
+    ctx.sources.peer_domains.push_back(std::move(domain_positions));
   }
 }
 

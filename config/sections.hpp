@@ -53,6 +53,8 @@ struct SourceMap {
   std::vector<EntrySource> vantages;  // parallel to Config::vantages
   std::vector<TargetSource> targets;  // parallel to Config::targets
   std::vector<EntrySource> peers;     // parallel to Config::peers
+  // Parallel to Config::peers: where each name of a peer's `domains:` is.
+  std::vector<std::vector<SourcePos>> peer_domains;
   std::vector<FileReference> files;
 };
 

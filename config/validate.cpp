@@ -62,14 +62,68 @@ void check_timing(const std::string& label, const Timing& timing, const TimingSo
 
 // How many failure domains a quorum count can rely on, counted as the engine
 // does (consensus/engine.cpp, known_domains): the distinct local domains, plus
-// at most one per peer. A peer's domains are not known before it answers, and
-// one equal to a local domain merges with it into one vote.
+// one per peer without `domains:`, plus the distinct domains the others
+// declare (at least one per peer: it stands for one until it answers). A
+// declared domain equal to a local one merges with it into one vote.
 struct DomainCount {
   std::vector<std::string> local;
   int peers = 0;
+  int from_peers = 0;  // the most domains the peers can add
   int local_count() const { return static_cast<int>(local.size()); }
-  int most() const { return local_count() + peers; }
+  int most() const { return local_count() + from_peers; }
 };
+
+DomainCount count_domains(const Config& config) {
+  DomainCount count{config.local_domains(), static_cast<int>(config.peers.size()), 0};
+  std::vector<std::string> declared;
+  for (const auto& peer : config.peers) {
+    int added = 0;
+    for (const auto& domain : peer.domains.value_or(std::vector<std::string>{})) {
+      const bool known =
+          std::find(count.local.begin(), count.local.end(), domain) != count.local.end() ||
+          std::find(declared.begin(), declared.end(), domain) != declared.end();
+      if (!known) {
+        declared.push_back(domain);
+        ++added;
+      }
+    }
+    count.from_peers += std::max(added, 1);
+  }
+  return count;
+}
+
+// A peer domain that is also a local one (or another peer's) merges with it
+// into one vote (DESIGN.md): allowed, but rarely what was meant.
+void check_peer_domains(const Config& config, const SourceMap& sources, Diagnostics& diags) {
+  const auto local = config.local_domains();
+  std::vector<std::pair<std::string, std::string>> declared;  // domain, peer
+  for (std::size_t i = 0; i < config.peers.size(); ++i) {
+    const auto& peer = config.peers[i];
+    if (!peer.domains || sources.peer_domains[i].size() != peer.domains->size()) {
+      continue;
+    }
+    for (std::size_t j = 0; j < peer.domains->size(); ++j) {
+      const auto& domain = (*peer.domains)[j];
+      const std::string label =
+          entry_label("peers[" + std::to_string(i) + "]", peer.name) + " domain '" + domain + "'";
+      if (std::find(local.begin(), local.end(), domain) != local.end()) {
+        diags.warning(sources.peer_domains[i][j],
+                      label +
+                          " is also a local failure domain: that peer's votes in it merge with "
+                          "this node's vantages there into one vote");
+      }
+      const auto other = std::find_if(declared.begin(), declared.end(),
+                                      [&](const auto& item) { return item.first == domain; });
+      if (other != declared.end()) {
+        diags.warning(sources.peer_domains[i][j],
+                      label + " is also declared by peer " + other->second +
+                          ": both peers' votes in it count as one vote");
+      } else {
+        declared.emplace_back(domain, peer.name);
+      }
+    }
+  }
+}
 
 std::string counted(int n, std::string_view singular, std::string_view plural) {
   return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
@@ -93,18 +147,20 @@ void check_quorum_reachable(const std::string& path, const QuorumSpec& spec, Sou
   const int count = *spec.count;
   const std::string named = path + " (" + std::to_string(count) + ")";
   if (count > domains.most()) {
+    const std::string peers = domains.from_peers == domains.peers
+                                  ? counted(domains.peers, "peer", "peers")
+                                  : std::to_string(domains.from_peers) + " from " +
+                                        counted(domains.peers, "peer", "peers");
     const std::string most = domains.peers == 0
                                  ? std::to_string(domains.most())
                                  : std::to_string(domains.most()) + ": " +
-                                       std::to_string(domains.local_count()) + " local + " +
-                                       counted(domains.peers, "peer", "peers");
+                                       std::to_string(domains.local_count()) + " local + " + peers;
     diags.error(pos, named + " is larger than the number of failure domains (" + most + ")");
   } else if (count > domains.local_count()) {
-    // Why only a warning: each peer counts as one domain of its own (the
-    // engine never lets a peer's vote merge into a local domain), so the
-    // count is met while the peers answer; a silent peer votes unknown, and
-    // then no outage can be confirmed. Example: local domains a, b and one
-    // peer, down: 3: an outage is confirmed only while the peer answers.
+    // Why only a warning: each peer counts as a domain of its own (or the
+    // ones it declares), so the count is met while the peers answer; a silent peer votes unknown,
+    // and then no outage can be confirmed. Example: local domains a, b and one peer, down: 3: an
+    // outage is confirmed only while the peer answers.
     diags.warning(pos,
                   named + " counts on peers: only " +
                       counted(domains.local_count(), "failure domain is", "failure domains are") +
@@ -120,7 +176,8 @@ void check_failure_domains(const Config& config, const SourceMap& sources, Diagn
   if (!sources.domains_known || config.vantages.empty()) {
     return;  // the count would be wrong, and the real error is already reported
   }
-  const DomainCount domains{config.local_domains(), static_cast<int>(config.peers.size())};
+  check_peer_domains(config, sources, diags);
+  const DomainCount domains = count_domains(config);
   // Why: a peer counts as one failure domain named after it (until it
   // reports), so a local domain of the same name would swallow it and the
   // quorum would be judged on fewer domains than this check counted.

@@ -153,17 +153,16 @@ bool Engine::add_remote_vantage(const VantagePolicy& reported) {
   if (std::find(policy_.peers.begin(), policy_.peers.end(), reported.node) == policy_.peers.end()) {
     return false;
   }
-  // Why the peer's name: a peer's reply is one node's word. Taking the
-  // domains it names at face value let one peer report three vantages in
-  // three invented domains and make a quorum of its own, or claim every
-  // local domain and split them all (a false healthy).
-  VantagePolicy vantage = reported;
-  const auto allowed = policy_.peer_domains.find(reported.node);
-  if (allowed == policy_.peer_domains.end() ||
-      std::find(allowed->second.begin(), allowed->second.end(), reported.domain) ==
-          allowed->second.end()) {
-    vantage.domain = reported.node;
+  // Why not the domain as reported: a peer's reply is one node's word.
+  // Taken at face value, one peer reported three vantages in three invented
+  // domains and made a quorum of its own, or claimed every local domain and
+  // split them all (a false healthy).
+  const auto counted = counted_peer_domain(policy_, reported.node, reported.domain);
+  if (!counted) {
+    return false;
   }
+  VantagePolicy vantage = reported;
+  vantage.domain = *counted;
   if (const auto found = vantage_indices_.find(vantage.name); found != vantage_indices_.end()) {
     vantages_[found->second].domain = vantage.domain;
     return true;

@@ -112,12 +112,15 @@ class Engine {
   ObserveStatus observe_remote(const RemoteVote& vote);
 
   // Registers a peer's vantage ("NODE/VANTAGE") and the failure domain it
-  // reports. The domain it counts in is the reported one only when the peer
-  // may speak for it (Policy::peer_domains); otherwise the peer's own name:
-  // one peer never carries more than one domain into the quorum, and never
-  // a local one. Re-registering updates the domain. Returns false for a
-  // malformed name and for a node that is not a configured peer (a pull
-  // that outlived the reload removing its peer).
+  // reports, counted as counted_peer_domain() says: a peer without declared
+  // domains (Policy::peer_domains) counts as one domain, its own name; one
+  // with them counts in those only, a declared domain equal to a local one
+  // merging with it (one vote). So one node never carries more than its
+  // declared domains (or one) into the quorum. Re-registering updates the
+  // domain. Returns false for a malformed name, for a node that is not a
+  // configured peer (a pull that outlived the reload removing its peer), and
+  // for a domain the peer did not declare (the vote is to be dropped; a vote
+  // registered earlier under a declared domain ages out).
   bool add_remote_vantage(const VantagePolicy& reported);
 
   // Operator override; returns false for an unknown target or a verdict that
@@ -142,10 +145,11 @@ class Engine {
   // Replaces the policy (a config reload), matching targets and vantages by
   // name. Kept targets keep their votes, verdict, generation, override and
   // open episode; new ones start unknown; removed ones are dropped and their
-  // open episodes resolved (the returned events). A kept peer vantage whose
-  // domain the new policy no longer lets its peer speak for counts in the
-  // peer's own domain from now on. A generation is a fencing token and never
-  // goes back for a name: a removed target's end is a VerdictChanged event
+  // open episodes resolved (the returned events). A kept peer vantage counts
+  // as counted_peer_domain() says under the new policy: in the peer's own
+  // domain when the peer no longer declares any, dropped (until its next
+  // pull registers what it may still say) when its domain is no longer declared. A generation is a
+  // fencing token and never goes back for a name: a removed target's end is a VerdictChanged event
   // (unknown, one generation on; there is no verdict behind it any more, so
   // the caller persists it from the event), and a target removed earlier (by
   // a reload, or before a restart) comes back unknown at that generation.

@@ -46,6 +46,8 @@ EventKind resolution_of(EventKind opened) {
       return EventKind::ConfigAccepted;
     case EventKind::PeerUnreachable:
       return EventKind::PeerReachable;
+    case EventKind::PeerUnauthenticated:
+      return EventKind::PeerAuthenticated;
     case EventKind::SplitOpened:
       return EventKind::SplitResolved;
     case EventKind::QuorumUnreachable:

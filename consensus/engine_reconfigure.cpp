@@ -17,16 +17,16 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
   Reconfiguration out;
   std::vector<VantagePolicy> vantages = policy.vantages;
   for (const auto& vantage : vantages_) {
-    if (!vantage.node.empty() && contains(policy.peers, vantage.node)) {
-      vantages.push_back(vantage);  // a peer's, reported before the reload
-      // Why at once: a reload that takes domains away from a peer (one no
-      // longer trusted) must not let its kept vantages count as several
-      // domains until its next pull. A domain it may still speak for stays;
-      // one it gained comes with that pull (add_remote_vantage).
-      const auto allowed = policy.peer_domains.find(vantage.node);
-      if (allowed == policy.peer_domains.end() || !contains(allowed->second, vantage.domain)) {
-        vantages.back().domain = vantage.node;
-      }
+    if (vantage.node.empty() || !contains(policy.peers, vantage.node)) {
+      continue;
+    }
+    // A peer's, reported before the reload. Why at once: a reload that takes
+    // domains away from a peer (one no longer trusted) must not let its kept
+    // vantages count in them until its next pull. A domain it may still
+    // speak for stays; one it gained comes with that pull (add_remote_vantage).
+    if (const auto counted = counted_peer_domain(policy, vantage.node, vantage.domain)) {
+      vantages.push_back(vantage);
+      vantages.back().domain = *counted;
     }
   }
   std::vector<std::string> gone;

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace crosscheck::consensus {
@@ -61,5 +62,13 @@ struct Policy {
   double max_unhealthy_fraction = 0.5;
   int blast_radius_min_targets = 4;
 };
+
+// The failure domain a peer's vantage reporting `domain` counts in
+// (DESIGN.md): the reported one when `node` declared it in `domains:` (one
+// equal to a local domain merges with it); `node` itself when the peer
+// declared none (all its votes, at most one domain); nullopt when it declared
+// others: that vote is dropped, never re-labelled.
+std::optional<std::string> counted_peer_domain(const Policy& policy, std::string_view node,
+                                               std::string_view domain);
 
 }  // namespace crosscheck::consensus

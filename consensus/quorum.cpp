@@ -29,6 +29,19 @@ int Quorum::resolve(int known_domains) const {
   return std::max(majority, std::min(2, known_domains));
 }
 
+std::optional<std::string> counted_peer_domain(const Policy& policy, std::string_view node,
+                                               std::string_view domain) {
+  const auto declared = policy.peer_domains.find(std::string(node));
+  if (declared == policy.peer_domains.end()) {
+    return std::string(node);
+  }
+  if (std::find(declared->second.begin(), declared->second.end(), domain) ==
+      declared->second.end()) {
+    return std::nullopt;
+  }
+  return std::string(domain);
+}
+
 VoteCounts tally(const std::vector<Evidence>& evidence,
                  const std::vector<std::string>& known_domains, const Quorum& down_quorum,
                  const Quorum& up_quorum) {

@@ -33,7 +33,7 @@ constexpr Names<ReasonCode, 7> k_reasons{{{ReasonCode::Quorum, "quorum"},
                                           {ReasonCode::BlastRadius, "blast_radius"},
                                           {ReasonCode::Override, "override"},
                                           {ReasonCode::Restored, "restored"}}};
-constexpr Names<EventKind, 20> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
+constexpr Names<EventKind, 22> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
                                          {EventKind::DisputeOpened, "dispute"},
                                          {EventKind::DisputeResolved, "dispute_resolved"},
                                          {EventKind::FlappingStarted, "flapping"},
@@ -52,7 +52,9 @@ constexpr Names<EventKind, 20> k_events{{{EventKind::VerdictChanged, "verdict_ch
                                          {EventKind::QuorumUnreachable, "quorum_unreachable"},
                                          {EventKind::QuorumReachable, "quorum_reachable"},
                                          {EventKind::CanaryDown, "canary_down"},
-                                         {EventKind::CanaryRecovered, "canary_recovered"}}};
+                                         {EventKind::CanaryRecovered, "canary_recovered"},
+                                         {EventKind::PeerUnauthenticated, "peer_unauthenticated"},
+                                         {EventKind::PeerAuthenticated, "peer_authenticated"}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const Names<Enum, N>& names, Enum value) {
@@ -127,7 +129,7 @@ bool Event::is_resolution() const {
          kind == EventKind::BlastRadiusReleased || kind == EventKind::VantageCleared ||
          kind == EventKind::ConfigAccepted || kind == EventKind::PeerReachable ||
          kind == EventKind::SplitResolved || kind == EventKind::QuorumReachable ||
-         kind == EventKind::CanaryRecovered;
+         kind == EventKind::CanaryRecovered || kind == EventKind::PeerAuthenticated;
 }
 
 }  // namespace crosscheck::consensus

@@ -180,6 +180,8 @@ enum class EventKind : std::uint8_t {
   QuorumReachable,
   CanaryDown,  // escalation: a canary is down from every domain (the canary is broken)
   CanaryRecovered,
+  PeerUnauthenticated,  // escalation: a peer's reply failed its signature check
+  PeerAuthenticated,    // a later reply verified (resolves PeerUnauthenticated)
 };
 std::string_view to_string(EventKind kind);
 

@@ -26,6 +26,9 @@ consensus::Policy make_policy(const config::Config& config) {
   }
   for (const auto& peer : config.peers) {
     policy.peers.push_back(peer.name);
+    if (peer.domains) {
+      policy.peer_domains[peer.name] = *peer.domains;
+    }
   }
   policy.suspect_fraction = config.quorum.suspect_fraction;
   // Suspicion waits as long as a dispute: quorum.dispute_grace, else the

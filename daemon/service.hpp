@@ -59,6 +59,7 @@ class PeerClient;
 class PeerVerifier;
 struct PeerKey;
 struct PeerPull;
+struct PeerRefusal;
 }  // namespace crosscheck::peers
 
 namespace crosscheck::daemon {
@@ -115,7 +116,8 @@ class Service final : public api::ApiActions {
   void continue_episodes(const std::vector<storage::EscalationRecord>& open,
                          const std::set<std::string>& continued);
   void resolve_restored(const storage::EscalationRecord& record, const std::string& why);
-  // Resolves peer_unreachable escalations of peers no longer configured.
+  // Resolves peer_unreachable and peer_unauthenticated escalations of peers
+  // no longer configured.
   void resolve_gone_peers();
   void start_prober();
   // Reload (service_reload.cpp). SIGHUP: validate the whole file, then
@@ -123,7 +125,7 @@ class Service final : public api::ApiActions {
   void reload();
   // Rebuilds target_index_ and the readiness bookkeeping for config_.
   void index_config();
-  void apply_config(std::shared_ptr<const config::Config> next, const ReloadPlan& plan);
+  void apply_config(std::shared_ptr<const config::Config> next, const daemon::ReloadPlan& plan);
   void reject_config(const std::string& why);
   void resolve_config_escalation(const std::string& why);
   // `epoch`: which prober sent it (prober_epoch_ when the current one).
@@ -157,6 +159,13 @@ class Service final : public api::ApiActions {
   // to the API's verifier; stops pulling when no peer is configured.
   void start_peers(std::vector<peers::PeerKey> keys);
   void on_peer_pull(const peers::PeerPull& pull);
+  // A peer's reply failed its signature check: counted, logged, and a
+  // peer_unauthenticated escalation unless one is open for that peer.
+  void on_peer_refused(const peers::PeerRefusal& refusal);
+  // Closes `node`'s open peer escalations of `kind` (peer_unreachable or
+  // peer_unauthenticated), saying `why`.
+  void resolve_peer_escalations(const std::string& node, consensus::EventKind kind,
+                                const std::string& why);
   // API actions (service_actions.cpp).
   void finish_recheck(const std::string& target, int status);
   // After a reload: rechecks in flight ran on the retired prober, whose
@@ -184,7 +193,7 @@ class Service final : public api::ApiActions {
   // (their chains still use them).
   std::vector<std::unique_ptr<probes::Prober>> retired_probers_;
   std::uint64_t prober_epoch_ = 0;  // counts probers started: reports name theirs
-  Notifier notifier_;
+  daemon::Notifier notifier_;
   snapshot::SnapshotHub hub_;
   std::unique_ptr<api::ApiServer> api_;
   std::unique_ptr<escalation::EscalationDispatcher> escalation_;  // null: no sink configured
@@ -215,6 +224,12 @@ class Service final : public api::ApiActions {
   std::size_t pairs_reported_ = 0;
   std::vector<bool> pair_seen_;       // by target index * vantages + vantage index, until ready
   snapshot::ProbeStats probe_stats_;  // for /metrics, copied into each snapshot
+  // For /metrics: see MetricsView. Kept across reloads (counters never go back).
+  std::map<std::pair<std::string, std::string>, std::uint64_t> peer_replies_refused_;
+  std::map<std::string, std::uint64_t> peer_votes_dropped_;
+  // The undeclared domains each peer's last pull claimed (logged on change).
+  std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
+
   bool ready_ = false;
   bool ready_announced_ = false;  // READY=1 sent with the first ready snapshot
   bool publish_late_ = false;     // snapshots go out undurable (logged once)

@@ -2,6 +2,7 @@
 // for all of them) and post what they receive to the service thread, where
 // it feeds the engine and the escalation list like any other evidence or
 // event.
+#include "consensus/time_format.hpp"
 #include "daemon/service.hpp"
 #include "peers/client.hpp"
 
@@ -17,6 +18,14 @@ void Service::start_peers(std::vector<peers::PeerKey> keys) {
   peer_client_.reset();  // stops the previous pullers and joins their thread
   if (config_->peers.empty()) {
     return;
+  }
+  // Every reason of every peer from 0, so a rate() sees the first refusal.
+  for (const auto& peer : config_->peers) {
+    for (const auto status : {peers::PeerReplyStatus::Missing, peers::PeerReplyStatus::Malformed,
+                              peers::PeerReplyStatus::BadSignature}) {
+      peer_replies_refused_.try_emplace({peer.name, std::string(to_string(status))}, 0);
+    }
+    peer_votes_dropped_.try_emplace(peer.name, 0);
   }
   peers::PeerClientOptions options;
   options.node = config_->node.name;
@@ -35,27 +44,80 @@ void Service::start_peers(std::vector<peers::PeerKey> keys) {
   options.on_error = [log = log_](const std::string& peer, const std::string& why) {
     log->warn("peer {}: pull failed: {}", peer, why);
   };
+  options.on_refused = [this](peers::PeerRefusal refusal) {
+    boost::asio::post(io_, [this, refusal = std::move(refusal)] { on_peer_refused(refusal); });
+  };
   peer_client_ = std::make_unique<peers::PeerClient>(std::move(options));
   peer_client_->start();
 }
 
 void Service::on_peer_pull(const peers::PeerPull& pull) {
   const auto now = clock_.now();
-  for (const auto& vantage : peers::import_pull(engine_, pull, now)) {
+  const auto imported = peers::import_pull(engine_, pull, now);
+  for (const auto& vantage : imported.vantages) {
     last_seen_[vantage] = now.wall;
   }
-  // An outage escalated before a restart has no puller that remembers it:
-  // the first answer after it closes it.
-  const auto open = escalations_;
-  for (const auto& view : open) {
-    if (view.kind == cs::EventKind::PeerUnreachable && view.vantage == pull.votes.node) {
-      auto event = peers::reachability_event(
-          peers::PeerReachability{view.vantage, true, view.opened_at,
-                                  "peer " + view.vantage + " answers again"},
-          now);
-      event.key = view.key;
-      handle_event(event);
+  const auto& node = pull.votes.node;
+  peer_votes_dropped_[node] += imported.dropped;
+  // Said when the set changes, not at every pull: the counter keeps count.
+  auto& undeclared = peer_undeclared_domains_[node];
+  if (imported.undeclared != undeclared) {
+    if (!imported.undeclared.empty()) {
+      std::string domains;
+      for (const auto& domain : imported.undeclared) {
+        domains += (domains.empty() ? "" : ", ") + domain;
+      }
+      log_->warn(
+          "peer {}: dropped {} votes claiming failure domains its domains: does not list "
+          "({}); none of them count",
+          node, imported.dropped, domains);
+    } else {
+      log_->info("peer {}: every vote claims a failure domain it may speak for again", node);
     }
+    undeclared = imported.undeclared;
+  }
+  // An outage escalated before a restart has no puller that remembers it:
+  // the first answer after it closes it. An authenticated answer also ends
+  // a run of refused replies.
+  resolve_peer_escalations(node, cs::EventKind::PeerUnreachable, "peer " + node + " answers again");
+  resolve_peer_escalations(node, cs::EventKind::PeerUnauthenticated,
+                           "peer " + node + " answers with a verified reply signature again");
+}
+
+void Service::on_peer_refused(const peers::PeerRefusal& refusal) {
+  const auto now = clock_.now();
+  ++peer_replies_refused_[{refusal.peer, std::string(to_string(refusal.status))}];
+  const auto why = "peer " + refusal.peer + ": " + describe(refusal);
+  log_->warn("{}", why);
+  const bool open = std::any_of(escalations_.begin(), escalations_.end(), [&](const auto& view) {
+    return view.kind == cs::EventKind::PeerUnauthenticated && view.vantage == refusal.peer;
+  });
+  if (open) {
+    return;  // one episode per run of refused replies, however many
+  }
+  cs::Event event;
+  event.kind = cs::EventKind::PeerUnauthenticated;
+  event.key = "peer-auth/" + refusal.peer + "/" + cs::format_rfc3339(now.wall);
+  event.at = now;
+  event.vantage = refusal.peer;
+  event.reason = why;
+  handle_event(event);
+}
+
+void Service::resolve_peer_escalations(const std::string& node, cs::EventKind kind,
+                                       const std::string& why) {
+  const auto open = escalations_;  // handle_event() erases from escalations_
+  for (const auto& view : open) {
+    if (view.kind != kind || view.vantage != node) {
+      continue;
+    }
+    cs::Event event;
+    event.kind = cs::resolution_of(kind);
+    event.key = view.key;
+    event.at = clock_.now();
+    event.vantage = node;
+    event.reason = why;
+    handle_event(event);
   }
 }
 

@@ -20,7 +20,7 @@ namespace {
 // Who decides when an open escalation of this kind ends.
 enum class Owner : std::uint8_t {
   Engine,   // the engine's episodes, continued through restore()/restore_episode()
-  Service,  // config_rejected and peer_unreachable: the service resolves them
+  Service,  // config_rejected, peer_unreachable, peer_unauthenticated: the service resolves them
   Nobody,   // a kind this build does not open (a row from elsewhere): kept for a human
 };
 
@@ -36,6 +36,7 @@ Owner owner_of(cs::EventKind kind) {
       return Owner::Engine;
     case cs::EventKind::ConfigRejected:
     case cs::EventKind::PeerUnreachable:
+    case cs::EventKind::PeerUnauthenticated:
       return Owner::Service;
     default:
       return Owner::Nobody;
@@ -158,7 +159,7 @@ void Service::continue_episodes(const std::vector<storage::EscalationRecord>& op
         }
         break;
       case Owner::Service:
-        break;  // config_rejected: resolved below; peer_unreachable: by the peer's next answer
+        break;  // config_rejected: resolved below; peer_*: by the peer's next good answer
       case Owner::Nobody:
         log_->warn(
             "escalation id={} kind={} key={} was open at the last stop, but this build does not "
@@ -181,24 +182,21 @@ void Service::resolve_restored(const storage::EscalationRecord& record, const st
 }
 
 void Service::resolve_gone_peers() {
-  // A peer_unreachable escalation closes on the peer's next answer; a peer
-  // removed from the config never answers again.
-  const auto open = escalations_;
-  for (const auto& view : open) {
-    if (view.kind != cs::EventKind::PeerUnreachable) {
-      continue;
-    }
+  // A peer_unreachable or peer_unauthenticated escalation closes on the
+  // peer's next good answer; a peer removed from the config never answers again.
+  std::set<std::string> gone;
+  for (const auto& view : escalations_) {
     const bool configured =
         std::any_of(config_->peers.begin(), config_->peers.end(),
                     [&](const config::PeerConfig& peer) { return peer.name == view.vantage; });
-    if (!configured) {
-      cs::Event event;
-      event.kind = cs::EventKind::PeerReachable;
-      event.key = view.key;
-      event.at = clock_.now();
-      event.vantage = view.vantage;
-      event.reason = "peer " + view.vantage + " is no longer configured";
-      handle_event(event);
+    if (!configured && (view.kind == cs::EventKind::PeerUnreachable ||
+                        view.kind == cs::EventKind::PeerUnauthenticated)) {
+      gone.insert(view.vantage);
+    }
+  }
+  for (const auto& node : gone) {
+    for (const auto kind : {cs::EventKind::PeerUnreachable, cs::EventKind::PeerUnauthenticated}) {
+      resolve_peer_escalations(node, kind, "peer " + node + " is no longer configured");
     }
   }
 }

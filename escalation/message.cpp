@@ -191,7 +191,9 @@ std::string alert_name(std::string_view kind) {
 std::string_view alert_severity(std::string_view kind) {
   // Why: a blast-radius hold or a lost peer means the oracle's own view of the
   // world is in doubt for many targets at once; one dispute is about one.
-  return kind == "blast_radius" || kind == "peer_unreachable" ? "critical" : "warning";
+  return kind == "blast_radius" || kind == "peer_unreachable" || kind == "peer_unauthenticated"
+             ? "critical"
+             : "warning";
 }
 
 std::string alertmanager_body(const Alert& alert) {

@@ -65,6 +65,24 @@ std::optional<consensus::WallTime> parse_timestamp(std::string_view text) {
   return consensus::WallTime(std::chrono::seconds(seconds));
 }
 
+std::string reply_text(const PeerReplyBinding& binding, std::string_view body) {
+  std::string text;
+  text.reserve(k_peer_reply_label.size() + binding.responder.size() + binding.requester.size() +
+               binding.timestamp.size() + binding.nonce.size() + body.size() + 5);
+  text.append(k_peer_reply_label).append("\n");
+  for (const auto part : {binding.responder, binding.requester, binding.timestamp, binding.nonce}) {
+    text.append(part).append("\n");
+  }
+  text.append(body);
+  return text;
+}
+
+PeerAuth refused(PeerAuthStatus status) {
+  PeerAuth auth;
+  auth.status = status;
+  return auth;
+}
+
 bool nonce_well_formed(std::string_view nonce) {
   return nonce.size() >= 2 * k_peer_nonce_bytes && nonce.size() <= k_max_nonce_hex &&
          from_hex(nonce).has_value();
@@ -94,6 +112,40 @@ PeerSignature sign_peer_request(std::string_view node, std::string_view key,
   out.nonce = net::to_hex(random);
   out.signature = peer_hmac(key, method, path, out.timestamp, out.nonce);
   return out;
+}
+
+std::string sign_peer_reply(std::string_view key, const PeerReplyBinding& binding,
+                            std::string_view body) {
+  return net::to_hex(net::hmac_sha256(key, reply_text(binding, body)));
+}
+
+std::string_view to_string(PeerReplyStatus status) {
+  switch (status) {
+    case PeerReplyStatus::Ok:
+      return "ok";
+    case PeerReplyStatus::Missing:
+      return "missing";
+    case PeerReplyStatus::Malformed:
+      return "malformed";
+    case PeerReplyStatus::BadSignature:
+      return "bad_signature";
+  }
+  return "invalid";
+}
+
+PeerReplyStatus verify_peer_reply(std::string_view key, const PeerReplyBinding& binding,
+                                  std::string_view body, std::string_view presented) {
+  if (presented.empty()) {
+    return PeerReplyStatus::Missing;
+  }
+  const auto signature = from_hex(presented);
+  if (!signature || signature->size() != k_digest_bytes) {
+    return PeerReplyStatus::Malformed;
+  }
+  const auto expected = net::hmac_sha256(key, reply_text(binding, body));
+  return CRYPTO_memcmp(expected.data(), signature->data(), k_digest_bytes) == 0
+             ? PeerReplyStatus::Ok
+             : PeerReplyStatus::BadSignature;
 }
 
 std::string_view to_string(PeerAuthStatus status) {
@@ -160,26 +212,27 @@ PeerAuth PeerVerifier::verify(const PeerSignature& presented, std::string_view m
   const auto signature = from_hex(presented.signature);
   if (presented.node.empty() || !timestamp || !nonce_well_formed(presented.nonce) || !signature ||
       signature->size() != k_digest_bytes) {
-    return PeerAuth{PeerAuthStatus::Missing, {}};
+    return refused(PeerAuthStatus::Missing);
   }
   const std::lock_guard lock(mutex_);
   const auto key = std::find_if(keys_.begin(), keys_.end(),
                                 [&](const PeerKey& k) { return k.node == presented.node; });
   if (key == keys_.end()) {
-    return PeerAuth{PeerAuthStatus::UnknownNode, {}};
+    return refused(PeerAuthStatus::UnknownNode);
   }
   const auto expected =
       net::hmac_sha256(key->key, signed_text(method, path, presented.timestamp, presented.nonce));
   if (CRYPTO_memcmp(expected.data(), signature->data(), k_digest_bytes) != 0) {
-    return PeerAuth{PeerAuthStatus::BadSignature, {}};
+    return refused(PeerAuthStatus::BadSignature);
   }
   if (*timestamp < now - skew_ || *timestamp > now + skew_) {
-    return PeerAuth{PeerAuthStatus::Stale, {}};
+    return refused(PeerAuthStatus::Stale);
   }
   if (!replays_.remember(presented.nonce, *timestamp, now)) {
-    return PeerAuth{PeerAuthStatus::Replayed, {}};
+    return refused(PeerAuthStatus::Replayed);
   }
-  return PeerAuth{PeerAuthStatus::Ok, presented.node};
+  return PeerAuth{PeerAuthStatus::Ok, presented.node, key->key, presented.timestamp,
+                  presented.nonce};
 }
 
 }  // namespace crosscheck::peers

@@ -53,15 +53,12 @@ cs::RemoteVote remote_vote(const std::string& node, const PeerVote& vote, millis
   return out;
 }
 
-// The signed GET of `peer`'s votes, due by `deadline`.
-net::HttpRequest pull_request(const PeerClientOptions& options, const config::PeerConfig& peer,
-                              const PeerKey& key, const cs::WallTime& now,
+// The GET of `peer`'s votes signed with `signature`, due by `deadline`.
+net::HttpRequest pull_request(const config::PeerConfig& peer, const PeerSignature& signature,
                               std::chrono::steady_clock::time_point deadline) {
   net::HttpRequest request;
   request.url = peer.url;
-  request.target =
-      net::api_target(peer.url, k_peer_votes_path);  // what gets signed is what is sent
-  const auto signature = sign_peer_request(options.node, key.key, "GET", request.target, now);
+  request.target = net::api_target(peer.url, k_peer_votes_path);
   request.headers = {{"Accept", "application/json"},
                      {std::string(k_peer_node_header), signature.node},
                      {std::string(k_peer_timestamp_header), signature.timestamp},
@@ -73,14 +70,24 @@ net::HttpRequest pull_request(const PeerClientOptions& options, const config::Pe
   return request;
 }
 
-// The decoded export from one pull's answer, or why not.
-Expected<PeerPull> read_pull(const net::HttpResult& result, const config::PeerConfig& peer,
-                             milliseconds timeout) {
+}  // namespace
+
+PullAnswer read_pull(const net::HttpResult& result, const config::PeerConfig& peer,
+                     const PeerReplyCheck& check, milliseconds timeout) {
   if (!result.ok()) {
     return fail(net::describe_failure(result, peer.url, timeout, k_peer_body_limit));
   }
   if (result.status != 200) {
     return fail("answered " + std::to_string(result.status) + ": " + result.body.substr(0, 200));
+  }
+  // Why before decoding: an unauthenticated body is not read at all, so
+  // nothing in it (votes, names, sizes) reaches the decoder or the engine.
+  const PeerReplyBinding binding{peer.name, check.requester, check.request.timestamp,
+                                 check.request.nonce};
+  const auto status = verify_peer_reply(check.key, binding, result.body,
+                                        result.header(k_peer_reply_signature_header));
+  if (status != PeerReplyStatus::Ok) {
+    return PeerRefusal{peer.name, status};
   }
   std::string why;
   auto votes = decode_export(result.body, peer.name, why);
@@ -91,7 +98,24 @@ Expected<PeerPull> read_pull(const net::HttpResult& result, const config::PeerCo
   return PeerPull{std::move(*votes), round_trip / 2};
 }
 
-}  // namespace
+std::string describe(const PeerRefusal& refusal) {
+  std::string why;
+  switch (refusal.status) {
+    case PeerReplyStatus::Missing:
+      why = "the reply carries no X-Crosscheck-Reply-Signature (forged, or a node too old to sign)";
+      break;
+    case PeerReplyStatus::Malformed:
+      why = "the reply's X-Crosscheck-Reply-Signature is not 64 hex digits";
+      break;
+    default:
+      why =
+          "the reply's signature does not match its body and this pull's nonce (forged, "
+          "tampered, replayed from another pull, or signed with another key)";
+      break;
+  }
+  return "reply refused (" + std::string(to_string(refusal.status)) + "): " + why +
+         "; none of its votes count";
+}
 
 milliseconds backoff_delay(int failures, milliseconds base, milliseconds cap, double unit) {
   // Why the shift is bounded: past 2^20 intervals every base is over any cap.
@@ -126,22 +150,30 @@ std::optional<PeerReachability> PeerHealth::record(bool answered, const cs::Inst
                               cs::format_rfc3339(last_answer_.wall) + ": " + error};
 }
 
-std::vector<std::string> import_pull(cs::Engine& engine, const PeerPull& pull,
-                                     const cs::Instant& now) {
-  std::vector<std::string> vantages;
+PeerImport import_pull(cs::Engine& engine, const PeerPull& pull, const cs::Instant& now) {
+  PeerImport out;
   const std::string& node = pull.votes.node;
   for (const auto& vote : pull.votes.votes) {
+    if (!cs::counted_peer_domain(engine.policy(), node, vote.domain)) {
+      ++out.dropped;
+      if (std::find(out.undeclared.begin(), out.undeclared.end(), vote.domain) ==
+          out.undeclared.end()) {
+        out.undeclared.push_back(vote.domain);
+      }
+      continue;
+    }
     const std::string name = node + "/" + vote.vantage;
     if (!engine.add_remote_vantage(cs::VantagePolicy{name, node, vote.domain})) {
       continue;
     }
     if (engine.observe_remote(remote_vote(node, vote, pull.transfer, now)) ==
             cs::ObserveStatus::Accepted &&
-        std::find(vantages.begin(), vantages.end(), name) == vantages.end()) {
-      vantages.push_back(name);
+        std::find(out.vantages.begin(), out.vantages.end(), name) == out.vantages.end()) {
+      out.vantages.push_back(name);
     }
   }
-  return vantages;
+  std::sort(out.undeclared.begin(), out.undeclared.end());
+  return out;
 }
 
 cs::Event reachability_event(const PeerReachability& change, const cs::Instant& now) {
@@ -178,6 +210,7 @@ class Puller {
       : options_(options),
         peer_(options.peers[index]),
         key_(options.keys[index]),
+        sent_{key_.key, options.node, {}},
         clock_(clock),
         client_(io, net::HttpClientOptions{{}, {}, true, "crosscheck-peer/" CROSSCHECK_VERSION}),
         timer_(io),
@@ -205,7 +238,11 @@ class Puller {
  private:
   void pull() {
     const auto deadline = net::real_http_clock().monotonic() + options_.timeout;
-    client_.request(pull_request(options_, peer_, key_, clock_.system(), deadline),
+    // What gets signed is what is sent; the reply must be bound to it.
+    sent_.request =
+        sign_peer_request(options_.node, key_.key, "GET",
+                          net::api_target(peer_.url, k_peer_votes_path), clock_.system());
+    client_.request(pull_request(peer_, sent_.request, deadline),
                     [this](const net::HttpResult& result) { on_result(result); });
   }
 
@@ -213,17 +250,27 @@ class Puller {
     if (stopping_) {
       return;  // cancelled by stop(): neither a failure nor an answer
     }
-    auto pull = read_pull(result, peer_, options_.timeout);
-    const std::string why = pull ? std::string() : pull.error();
-    if (auto change = health_.record(pull.ok(), clock_.now(), why)) {
+    auto answer = read_pull(result, peer_, sent_, options_.timeout);
+    auto* pull = std::get_if<PeerPull>(&answer);
+    auto* refusal = std::get_if<PeerRefusal>(&answer);
+    // Why a refused reply counts as no answer: its evidence never arrived,
+    // so the peer is as unreachable to the quorum as a silent one.
+    const std::string why = pull      ? std::string()
+                            : refusal ? describe(*refusal)
+                                      : std::get<Error>(answer).message;
+    if (auto change = health_.record(pull != nullptr, clock_.now(), why)) {
       options_.on_reachability(std::move(*change));
     }
-    if (pull) {
+    if (pull != nullptr) {
       failures_ = 0;
       options_.on_pull(std::move(*pull));
       return schedule(options_.interval);
     }
-    options_.on_error(peer_.name, why);
+    if (refusal != nullptr) {
+      options_.on_refused(std::move(*refusal));
+    } else {
+      options_.on_error(peer_.name, why);
+    }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     schedule(backoff_delay(++failures_, options_.interval, k_peer_backoff_cap, unit(random_)));
   }
@@ -231,6 +278,7 @@ class Puller {
   const PeerClientOptions& options_;
   const config::PeerConfig& peer_;
   const PeerKey& key_;
+  PeerReplyCheck sent_;  // the pull in flight, for its reply's check
   const net::SystemClock& clock_;
   net::HttpClient client_;
   boost::asio::steady_timer timer_;

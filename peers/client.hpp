@@ -9,6 +9,7 @@
 #include "base/expected.hpp"
 #include "config/config.hpp"
 #include "consensus/engine.hpp"
+#include "net/http_client.hpp"
 #include "peers/auth.hpp"
 #include "peers/protocol.hpp"
 
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace crosscheck::peers {
@@ -30,6 +32,32 @@ struct PeerPull {
   PeerExport votes;
   std::chrono::milliseconds transfer{0};
 };
+
+// A 200 reply whose signature did not verify (peers/auth.hpp): its body was
+// never decoded, none of its votes count.
+struct PeerRefusal {
+  std::string peer;
+  PeerReplyStatus status = PeerReplyStatus::Missing;
+};
+// One line for the log and the escalation: what was refused and why.
+std::string describe(const PeerRefusal& refusal);
+
+// What a pull's reply is checked against: the shared key, this node's name
+// and the signed request it answers.
+struct PeerReplyCheck {
+  std::string key;
+  std::string requester;
+  PeerSignature request;
+};
+
+// One pull's answer: the export, the refusal of an unauthenticated reply, or
+// why nothing usable came (transport, status, a bad export).
+using PullAnswer = std::variant<PeerPull, PeerRefusal, Error>;
+
+// Reads one pull's reply from `peer`: a 200 whose reply signature verifies
+// against `check` is decoded; a 200 that does not is refused unread.
+PullAnswer read_pull(const net::HttpResult& result, const config::PeerConfig& peer,
+                     const PeerReplyCheck& check, std::chrono::milliseconds timeout);
 
 // A peer crossing its unreachable_after threshold, either way. `since` is
 // when it last answered (or when pulling started): it keys the episode.
@@ -61,11 +89,20 @@ class PeerHealth {
   bool unreachable_ = false;
 };
 
+// What import_pull() did with one pull.
+struct PeerImport {
+  std::vector<std::string> vantages;  // whose vote it set (for last_seen)
+  // Votes dropped for claiming a failure domain the peer's `domains:` does
+  // not list, and those domains (distinct, sorted).
+  std::size_t dropped = 0;
+  std::vector<std::string> undeclared;
+};
+
 // Feeds a pull into the engine at `now`: registers every NODE/VANTAGE with
-// its domain and sets its vote, dated now - age - transfer. Returns the
-// vantages it set (for last_seen).
-std::vector<std::string> import_pull(consensus::Engine& engine, const PeerPull& pull,
-                                     const consensus::Instant& now);
+// its domain and sets its vote, dated now - age - transfer; a vote for a
+// domain the peer may not speak for is dropped and reported, not re-labelled.
+PeerImport import_pull(consensus::Engine& engine, const PeerPull& pull,
+                       const consensus::Instant& now);
 
 // The escalation (PeerUnreachable) or its resolution (PeerReachable).
 consensus::Event reachability_event(const PeerReachability& change, const consensus::Instant& now);
@@ -83,6 +120,8 @@ struct PeerClientOptions {
   std::function<void(PeerPull)> on_pull;                  // called on the pulling thread
   std::function<void(PeerReachability)> on_reachability;  // called on the pulling thread
   std::function<void(const std::string&, const std::string&)> on_error;  // peer, why
+  // A reply refused for its signature (instead of on_error), on the pulling thread.
+  std::function<void(PeerRefusal)> on_refused;
 };
 
 class PeerClient {

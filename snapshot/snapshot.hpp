@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -108,6 +109,11 @@ struct MetricsView {
   std::uint64_t storage_retention_deleted = 0;
   // Per escalation sink (webhook, alertmanager, exec), configuration order.
   std::vector<std::pair<std::string, escalation::SinkCounters>> escalation_sinks;
+  // Peer replies refused for their signature, by (peer, reason): every
+  // configured peer has its reasons at 0 from the start.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> peer_replies_refused;
+  // Peers' votes dropped for a failure domain the peer may not speak for, by peer.
+  std::map<std::string, std::uint64_t> peer_votes_dropped;
 };
 
 struct Snapshot {

@@ -399,3 +399,90 @@ TEST_CASE("a local failure domain named like a peer is an error: the peer counts
   }
   CHECK(found);
 }
+
+namespace {
+
+// k_valid_tail (domains one, two, three) and peer b declaring `domains`.
+std::string with_peer_domains(std::string_view domains) {
+  return std::string(k_valid_tail) +
+         "peers:\n"
+         "  - name: b\n"
+         "    url: 'http://b.example:9470'\n"
+         "    key_file: " CROSSCHECK_TEST_DATA_DIR
+         "/config/fixtures/peer.key\n"
+         "    domains: " +
+         std::string(domains) + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("a peer's domains: is a non-empty list of distinct names", "[validate][peers]") {
+  auto [domains, expected] = GENERATE(table<std::string, std::string>({
+      {"[]",
+       "test.yaml:11:14: error: peers[0].domains must list at least one failure domain; without "
+       "the key, the peer's votes count as one domain named after it"},
+      {"eu-west", "test.yaml:11:14: error: peers[0].domains: expected a sequence, got 'eu-west'"},
+      {"[eu-west, '']",
+       "test.yaml:11:24: error: invalid failure domain '' for peers[0].domains[1]: expected a "
+       "non-empty name of letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
+      {"[eu-west, 'eu west']",
+       "test.yaml:11:24: error: invalid failure domain 'eu west' for peers[0].domains[1]: expected "
+       "a non-empty name of letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
+      {"[eu-west, ovh, eu-west]",
+       "test.yaml:11:29: error: peers[0].domains[2] 'eu-west' is listed twice in peers[0].domains"},
+      {"[eu-west, {a: b}]",
+       "test.yaml:11:24: error: peers[0].domains[1]: expected a string, got a mapping"},
+  }));
+  CAPTURE(domains);
+  CHECK(diagnostics_of(with_peer_domains(domains)) == Lines{expected});
+}
+
+TEST_CASE("a peer's declared domains load in order", "[validate][peers]") {
+  const auto config = crosscheck::config::test::load_valid(with_peer_domains("[eu-west, ovh]"));
+  REQUIRE(config.peers.size() == 1);
+  CHECK(config.peers[0].domains == std::vector<std::string>{"eu-west", "ovh"});
+  const auto plain = crosscheck::config::test::load_valid(
+      std::string(k_valid_tail) + "peers:\n  - {name: b, url: 'http://b.example:9470', key_file: " +
+      CROSSCHECK_TEST_DATA_DIR "/config/fixtures/peer.key}\n");
+  CHECK_FALSE(plain.peers.at(0).domains.has_value());
+}
+
+TEST_CASE("a peer domain equal to a local one, or to another peer's, is a warning: they merge",
+          "[validate][peers]") {
+  SECTION("a local domain") {
+    CHECK(diagnostics_of(with_peer_domains("[eu-west, two]")) ==
+          Lines{"test.yaml:11:24: warning: peers[0] 'b' domain 'two' is also a local failure "
+                "domain: that peer's votes in it merge with this node's vantages there into one "
+                "vote"});
+  }
+  SECTION("another peer's") {
+    const std::string yaml = with_peer_domains("[eu-west]") +
+                             "  - name: c\n"
+                             "    url: 'http://c.example:9470'\n"
+                             "    key_file: " CROSSCHECK_TEST_DATA_DIR
+                             "/config/fixtures/peer.key\n"
+                             "    domains: [ovh, eu-west]\n";
+    CHECK(diagnostics_of(yaml) ==
+          Lines{"test.yaml:15:20: warning: peers[1] 'c' domain 'eu-west' is also declared by peer "
+                "b: both peers' votes in it count as one vote"});
+  }
+}
+
+TEST_CASE("a peer's declared domains count toward what a quorum can reach", "[validate][peers]") {
+  // Local one, two, three; peer b may speak for x and y: 5 at most.
+  CHECK(diagnostics_of("quorum: {down: 5}\n" + with_peer_domains("[x, y]")) ==
+        Lines{"test.yaml:1:16: warning: quorum.down (5) counts on peers: only 3 failure domains "
+              "are local (one, two, three), so 2 more must come from the 1 peer; while a peer "
+              "does not answer, its domain votes unknown and no outage can be confirmed"});
+  CHECK(diagnostics_of("quorum: {down: 6}\n" + with_peer_domains("[x, y]")) ==
+        Lines{"test.yaml:1:16: error: quorum.down (6) is larger than the number of failure "
+              "domains (5: 3 local + 2 from 1 peer)"});
+  // A declared local domain adds none, but the peer still stands for one
+  // until it answers.
+  CHECK(diagnostics_of("quorum: {down: 5}\n" + with_peer_domains("[one]")) ==
+        Lines{"test.yaml:1:16: error: quorum.down (5) is larger than the number of failure "
+              "domains (4: 3 local + 1 peer)",
+              "test.yaml:12:15: warning: peers[0] 'b' domain 'one' is also a local failure "
+              "domain: that peer's votes in it merge with this node's vantages there into one "
+              "vote"});
+}

@@ -536,6 +536,56 @@ TEST_CASE("a peer's vantages vote under the domains the peer may speak for", "[e
   CHECK(evidence[1].domain == "hetzner");
 }
 
+TEST_CASE(
+    "a peer with declared domains: a vote claiming another domain is dropped, not re-labelled",
+    "[engine][peers]") {
+  // oracle-b may speak for hetzner only. Its vantages claiming "x" and the
+  // local "cloudflare" would, re-labelled as "oracle-b", still vote under
+  // its name: they are refused instead, and their votes never count.
+  auto policy = make_policy({"cloudflare", "quad9"}, {"db"});
+  policy.peers = {"oracle-b"};
+  policy.peer_domains["oracle-b"] = {"hetzner"};
+  World world(policy);
+  REQUIRE(world.engine().add_remote_vantage({"oracle-b/h", "oracle-b", "hetzner"}));
+  CHECK_FALSE(world.engine().add_remote_vantage({"oracle-b/x", "oracle-b", "x"}));
+  CHECK_FALSE(world.engine().add_remote_vantage({"oracle-b/c", "oracle-b", "cloudflare"}));
+  CHECK_FALSE(world.engine().add_remote_vantage({"oracle-b/o", "oracle-b", "oracle-b"}));
+  CHECK(world.engine().vantages().size() == 3);
+  CHECK(world.engine().known_domains() ==
+        std::vector<std::string>{"cloudflare", "quad9", "hetzner"});
+  RemoteVote dropped;
+  dropped.target = "db";
+  dropped.vantage = "oracle-b/x";
+  dropped.vote = Vote::Down;
+  dropped.observed_at = world.now();
+  CHECK(world.engine().observe_remote(dropped) == ObserveStatus::UnknownVantage);
+}
+
+TEST_CASE("a declared peer domain equal to a local one merges with it into one vote",
+          "[engine][peers]") {
+  // DESIGN.md: oracle-b may speak for quad9, a local domain. Its vantage
+  // there and the local quad9 vantage are one domain: when they disagree,
+  // that domain is split (counted in neither D nor U), never two votes.
+  auto policy = make_policy({"cloudflare", "quad9", "google"}, {"db"});
+  policy.peers = {"oracle-b"};
+  policy.peer_domains["oracle-b"] = {"quad9"};
+  World world(policy);
+  REQUIRE(world.engine().add_remote_vantage({"oracle-b/q", "oracle-b", "quad9"}));
+  CHECK(world.engine().known_domains() ==
+        std::vector<std::string>{"cloudflare", "quad9", "google"});
+  for (int i = 0; i < 3; ++i) {
+    world.round("db", {{"cloudflare", Outcome::Up},
+                       {"quad9", Outcome::Up},
+                       {"google", Outcome::Up},
+                       {"oracle-b/q", Outcome::Down}});
+  }
+  const auto& verdict = world.verdict("db");
+  CHECK(verdict.votes.up == 2);
+  CHECK(verdict.votes.down == 0);
+  CHECK(verdict.votes.split == 1);
+  CHECK(verdict.kind == VerdictKind::Healthy);  // cloudflare and google: 2 of 3
+}
+
 TEST_CASE("a peer that may speak for no listed domain counts as one domain, never a local one",
           "[engine]") {
   // One peer naming three invented domains made a quorum of its own (a

@@ -68,6 +68,47 @@ TEST_CASE(
   CHECK(world.verdict("db").kind != VerdictKind::Unhealthy);
 }
 
+TEST_CASE(
+    "hostile: a reload that takes one declared domain away drops the peer's vantages in it at once",
+    "[engine][peers][reload][hostile]") {
+  World world(trusted_peer_policy(true));  // p may speak for x and y
+  REQUIRE(world.engine().add_remote_vantage({"p/v1", "p", "x"}));
+  REQUIRE(world.engine().add_remote_vantage({"p/v2", "p", "y"}));
+  auto only_x = trusted_peer_policy(true);
+  only_x.peer_domains["p"] = {"x"};
+  const auto done = world.engine().reconfigure(only_x, {}, world.now());
+  CHECK(done.vantages_removed == std::vector<std::string>{"p/v2"});
+  std::vector<std::string> counted;
+  for (const auto& vantage : world.engine().vantages()) {
+    if (vantage.node == "p") {
+      counted.push_back(vantage.name + "@" + vantage.domain);
+    }
+  }
+  CHECK(counted == std::vector<std::string>{"p/v1@x"});
+  // Its next pull still claims y for v2: dropped.
+  CHECK_FALSE(world.engine().add_remote_vantage({"p/v2", "p", "y"}));
+  CHECK(world.engine().observe_remote(remote_vote(world, "db", "p/v2", Vote::Down)) ==
+        cs::ObserveStatus::UnknownVantage);
+}
+
+TEST_CASE("hostile: a reload that declares a peer's domains counts them from its next pull",
+          "[engine][peers][reload][hostile]") {
+  World world(trusted_peer_policy(false));  // p: one domain, "p"
+  REQUIRE(world.engine().add_remote_vantage({"p/v1", "p", "x"}));
+  REQUIRE(world.engine().add_remote_vantage({"p/v2", "p", "y"}));
+  world.engine().reconfigure(trusted_peer_policy(true), {}, world.now());
+  // Counted as "p", which p does not declare: gone until it reports again.
+  for (const auto& vantage : world.engine().vantages()) {
+    CHECK(vantage.node != "p");
+  }
+  REQUIRE(world.engine().add_remote_vantage({"p/v1", "p", "x"}));
+  REQUIRE(world.engine().add_remote_vantage({"p/v2", "p", "y"}));
+  const auto known = world.engine().known_domains();
+  CHECK(std::count(known.begin(), known.end(), "x") == 1);
+  CHECK(std::count(known.begin(), known.end(), "y") == 1);
+  CHECK(std::count(known.begin(), known.end(), "p") == 0);
+}
+
 TEST_CASE("hostile: a pull from a node that is not (or no longer) a peer is refused",
           "[engine][peers][reload][hostile]") {
   auto policy = make_policy({"a", "b", "c"}, {"db"});

@@ -82,7 +82,9 @@ class Generator {
     }
     // Peers: their vantages report a domain of the peer's own, a local one,
     // or one invented per vantage (a lying peer making a quorum of its
-    // own); some peers may speak for the domain they own, or a local one.
+    // own); some peers declare the domain they own (a local one at times,
+    // which merges with it), sometimes with a local one besides: their
+    // votes for any other domain are dropped.
     const int peers = uniform(0, 2);
     for (int p = 0; p < peers; ++p) {
       const auto node = "peer" + std::to_string(p);
@@ -91,6 +93,10 @@ class Generator {
           chance(0.3) ? "d" + std::to_string(uniform(0, domains - 1)) : "pd" + std::to_string(p);
       if (chance(0.5)) {
         policy.peer_domains[node] = {own};
+        const auto local = "d" + std::to_string(uniform(0, domains - 1));
+        if (chance(0.3) && local != own) {
+          policy.peer_domains[node].push_back(local);
+        }
       }
       for (int v = 0; v < uniform(1, 3); ++v) {
         const auto domain = chance(0.7)   ? own
@@ -459,22 +465,30 @@ class Runner {
         }
         break;
       }
-      case Step::Kind::AddRemote:
-        if (engine_->add_remote_vantage(step.vantage)) {
-          // DESIGN.md: a peer counts for the domains it may speak for, and
-          // otherwise as one domain of its own (named after it).
-          auto counted = step.vantage;
-          const auto allowed = policy_.peer_domains.find(counted.node);
-          if (allowed == policy_.peer_domains.end() ||
-              std::find(allowed->second.begin(), allowed->second.end(), counted.domain) ==
-                  allowed->second.end()) {
-            counted.domain = counted.node;
-          }
+      case Step::Kind::AddRemote: {
+        // DESIGN.md: a peer without `domains:` counts as one domain of its
+        // own (named after it); one with them only in those, and a vote
+        // claiming any other is dropped, never re-labelled.
+        auto counted = step.vantage;
+        const auto declared = policy_.peer_domains.find(counted.node);
+        const bool allowed = declared == policy_.peer_domains.end() ||
+                             std::find(declared->second.begin(), declared->second.end(),
+                                       counted.domain) != declared->second.end();
+        if (declared == policy_.peer_domains.end()) {
+          counted.domain = counted.node;
+        }
+        const bool registered = engine_->add_remote_vantage(step.vantage);
+        if (registered != allowed) {
+          fail("peer vantage " + counted.name + " claiming domain " + step.vantage.domain +
+               ": the engine " + (registered ? "registered" : "refused") + " it, DESIGN.md " +
+               (allowed ? "counts" : "drops") + " it");
+        } else if (registered) {
           remotes_[counted.name] = counted;
           domain_of_[counted.name] = counted.domain;
           known_.reset();
         }
         break;
+      }
       case Step::Kind::SetOverride:
         if (engine_->set_override(step.target, step.override_value)) {
           overrides_[step.target] = step.override_value;
@@ -562,6 +576,7 @@ class Runner {
     std::erase_if(overrides_, [&](const auto& item) { return now.wall >= item.second.expires_at; });
     const auto evaluation = engine_->evaluate(now);
     check_events(evaluation.events);
+    check_peer_domains();
     if (!known_) {
       known_ = known_domains();
     }
@@ -569,6 +584,25 @@ class Runner {
     const auto& verdicts = engine_->verdicts();
     for (std::size_t i = 0; i < verdicts.size(); ++i) {
       check_verdict(verdicts[i], policy_.targets[i], now, *known_);
+    }
+  }
+
+  // One node never carries more than its declared domains (or one, named
+  // after it, when it declares none) into the quorum.
+  void check_peer_domains() {
+    for (const auto& vantage : engine_->vantages()) {
+      if (vantage.node.empty()) {
+        continue;
+      }
+      const auto declared = policy_.peer_domains.find(vantage.node);
+      const bool may = declared == policy_.peer_domains.end()
+                           ? vantage.domain == vantage.node
+                           : std::find(declared->second.begin(), declared->second.end(),
+                                       vantage.domain) != declared->second.end();
+      if (!may) {
+        fail("peer " + vantage.node + "'s vantage " + vantage.name + " counts in domain " +
+             vantage.domain + ", which that peer may not speak for");
+      }
     }
   }
 

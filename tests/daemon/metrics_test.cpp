@@ -105,6 +105,9 @@ Snapshot snapshot() {
   s.metrics.probes_skipped = 4;
   s.metrics.probe_start_lateness = schedule_counters().start_lateness;
   s.metrics.storage_errors = 2;
+  s.metrics.peer_replies_refused = {{{"oracle-b", "bad_signature"}, 3},
+                                    {{"oracle-b", "missing"}, 0}};
+  s.metrics.peer_votes_dropped = {{"oracle-b", 5}};
   return s;
 }
 
@@ -220,6 +223,12 @@ TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="quorum_unreachable"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="canary_down"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="peer_unreachable"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="peer_unauthenticated"} 0)"));
+  CHECK(has_line(
+      text, R"(crosscheck_peer_replies_refused_total{peer="oracle-b",reason="bad_signature"} 3)"));
+  CHECK(has_line(text,
+                 R"(crosscheck_peer_replies_refused_total{peer="oracle-b",reason="missing"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_peer_votes_dropped_total{peer="oracle-b"} 5)"));
   CHECK(has_line(text, "crosscheck_escalations_unacknowledged 1"));
   CHECK(has_line(text, "crosscheck_storage_ok 0"));
   CHECK(has_line(text, "crosscheck_storage_errors_total 2"));

@@ -116,3 +116,120 @@ TEST_CASE("replaced keys take effect for the next request", "[peers]") {
         PeerAuthStatus::BadSignature);
   CHECK(check.verify(signed_by("oracle-b", "rotated"), "GET", k_path, k_now).ok());
 }
+
+namespace {
+
+using crosscheck::peers::PeerReplyBinding;
+using crosscheck::peers::PeerReplyStatus;
+using crosscheck::peers::sign_peer_reply;
+using crosscheck::peers::verify_peer_reply;
+
+constexpr std::string_view k_body = R"({"node":"oracle-b","version":1,"votes":[]})";
+
+// oracle-a pulled oracle-b with `request`; oracle-b answers.
+PeerReplyBinding reply_to(const PeerSignature& request) {
+  return PeerReplyBinding{"oracle-b", request.node, request.timestamp, request.nonce};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a reply's HMAC is over a label, both nodes, the request's timestamp and nonce, and the body",
+    "[peers]") {
+  // An independent value, computed with `printf 'crosscheck peer reply
+  // v1\noracle-b\noracle-a\n1760940000\n00ff\n{"node":"oracle-b"}' | openssl dgst -sha256 -hmac k`.
+  CHECK(sign_peer_reply("k", {"oracle-b", "oracle-a", "1760940000", "00ff"},
+                        R"({"node":"oracle-b"})") ==
+        "bd037b1ef738446223a98a8d9610a1327d6a9119f836810cae76818ad427c168");
+}
+
+TEST_CASE("a reply signed for the request it answers verifies; any change to it does not",
+          "[peers]") {
+  const auto request = signed_by("oracle-a", "secret-b");
+  const auto binding = reply_to(request);
+  const auto signature = sign_peer_reply("secret-b", binding, k_body);
+  REQUIRE(verify_peer_reply("secret-b", binding, k_body, signature) == PeerReplyStatus::Ok);
+
+  SECTION("a tampered body") {
+    std::string body(k_body);
+    body.replace(body.find("[]"), 2, R"([{"vote":"down"}])");
+    CHECK(verify_peer_reply("secret-b", binding, body, signature) == PeerReplyStatus::BadSignature);
+    body = std::string(k_body) + " ";
+    CHECK(verify_peer_reply("secret-b", binding, body, signature) == PeerReplyStatus::BadSignature);
+  }
+  SECTION("a recorded reply replayed to another pull (another nonce)") {
+    const auto later = signed_by("oracle-a", "secret-b");
+    REQUIRE(later.nonce != request.nonce);
+    CHECK(verify_peer_reply("secret-b", reply_to(later), k_body, signature) ==
+          PeerReplyStatus::BadSignature);
+  }
+  SECTION("another timestamp") {
+    auto moved = binding;
+    const std::string timestamp = std::to_string(std::stoll(request.timestamp) + 1);
+    moved.timestamp = timestamp;
+    CHECK(verify_peer_reply("secret-b", moved, k_body, signature) == PeerReplyStatus::BadSignature);
+  }
+  SECTION("another responder or requester") {
+    auto other = binding;
+    other.responder = "oracle-c";
+    CHECK(verify_peer_reply("secret-b", other, k_body, signature) == PeerReplyStatus::BadSignature);
+    other = binding;
+    other.requester = "oracle-c";
+    CHECK(verify_peer_reply("secret-b", other, k_body, signature) == PeerReplyStatus::BadSignature);
+  }
+  SECTION("a wrong key") {
+    CHECK(verify_peer_reply("secret-c", binding, k_body, signature) ==
+          PeerReplyStatus::BadSignature);
+  }
+  SECTION("a missing or malformed header") {
+    CHECK(verify_peer_reply("secret-b", binding, k_body, "") == PeerReplyStatus::Missing);
+    CHECK(verify_peer_reply("secret-b", binding, k_body, "zz") == PeerReplyStatus::Malformed);
+    CHECK(verify_peer_reply("secret-b", binding, k_body, signature.substr(2)) ==
+          PeerReplyStatus::Malformed);
+    CHECK(verify_peer_reply("secret-b", binding, k_body, signature + "00") ==
+          PeerReplyStatus::Malformed);
+  }
+  SECTION("the upper-case hex of the right signature") {
+    std::string upper = signature;
+    for (auto& c : upper) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    CHECK(verify_peer_reply("secret-b", binding, k_body, upper) == PeerReplyStatus::Ok);
+  }
+}
+
+TEST_CASE("a request signature is never accepted as a reply signature, nor the other way round",
+          "[peers]") {
+  // Someone on the path holds a valid request (its signature) and answers it
+  // with that signature as the "reply" signature over an empty body, or over
+  // the request's own signed text.
+  const auto request = signed_by("oracle-a", "secret-b");
+  const auto binding = reply_to(request);
+  const std::string request_text =
+      "GET\n" + std::string(k_path) + "\n" + request.timestamp + "\n" + request.nonce;
+  for (const std::string_view body : {std::string_view{}, std::string_view(request_text)}) {
+    CHECK(verify_peer_reply("secret-b", binding, body, request.signature) ==
+          PeerReplyStatus::BadSignature);
+  }
+  // And a reply signature presented as a request's: whatever method and path
+  // the forger picks, the request text never starts with the reply's label.
+  const auto reply = sign_peer_reply("secret-b", binding, "");
+  auto check = PeerVerifier({PeerKey{"oracle-a", "secret-b"}});
+  PeerSignature forged = request;
+  forged.signature = reply;
+  CHECK(check.verify(forged, "GET", k_path, k_now).status == PeerAuthStatus::BadSignature);
+  CHECK(check.verify(forged, "crosscheck peer reply v1", "oracle-b", k_now).status ==
+        PeerAuthStatus::BadSignature);
+}
+
+TEST_CASE("a verified request carries what its reply is signed with", "[peers]") {
+  auto check = verifier();
+  const auto request = signed_by("oracle-b", "secret-b");
+  const auto auth = check.verify(request, "GET", k_path, k_now);
+  REQUIRE(auth.ok());
+  CHECK(auth.key == "secret-b");
+  CHECK(auth.timestamp == request.timestamp);
+  CHECK(auth.nonce == request.nonce);
+  const auto refused = check.verify(signed_by("oracle-b", "secret-c"), "GET", k_path, k_now);
+  CHECK(refused.key.empty());
+}

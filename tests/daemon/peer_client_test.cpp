@@ -88,7 +88,8 @@ TEST_CASE("an imported vote is dated by its age plus half the round trip", "[pee
       table<milliseconds, bool>({{milliseconds(29'600), true}, {milliseconds(29'700), false}}));
   const auto set = crosscheck::peers::import_pull(
       world.engine(), pull_from_b(cs::Vote::Down, age, milliseconds(400)), world.now());
-  CHECK(set == std::vector<std::string>{"oracle-b/hetzner"});
+  CHECK(set.vantages == std::vector<std::string>{"oracle-b/hetzner"});
+  CHECK(set.dropped == 0);
   world.evaluate();
   const auto* item = evidence_of(world.verdict("web"), "oracle-b/hetzner");
   REQUIRE(item != nullptr);
@@ -96,6 +97,29 @@ TEST_CASE("an imported vote is dated by its age plus half the round trip", "[pee
   CHECK(item->domain == "oracle-b");  // no `domains:` for the peer: one domain, its own
   CHECK(item->vote == (fresh ? cs::Vote::Down : cs::Vote::Unknown));
   CHECK(item->last->detail == "http: 200");
+}
+
+TEST_CASE("an imported vote for a domain the peer did not declare is dropped and reported",
+          "[peers]") {
+  auto policy = make_policy({"a", "b"}, {"web"});
+  policy.peers = {"oracle-b"};
+  policy.peer_domains["oracle-b"] = {"hetzner"};
+  World world(std::move(policy));
+  auto pull = pull_from_b(cs::Vote::Down, milliseconds(0), milliseconds(1));
+  for (const auto* domain : {"ovh", "a", "ovh"}) {
+    auto claim = pull.votes.votes.front();
+    claim.vantage = std::string("claims-") + domain + std::to_string(pull.votes.votes.size());
+    claim.domain = domain;
+    pull.votes.votes.push_back(claim);
+  }
+  const auto imported = crosscheck::peers::import_pull(world.engine(), pull, world.now());
+  CHECK(imported.vantages == std::vector<std::string>{"oracle-b/hetzner"});
+  CHECK(imported.dropped == 3);
+  CHECK(imported.undeclared == std::vector<std::string>{"a", "ovh"});
+  world.evaluate();
+  const auto& verdict = world.verdict("web");
+  CHECK(verdict.votes.down == 1);  // hetzner alone
+  CHECK(evidence_of(verdict, "oracle-b/claims-a2") == nullptr);
 }
 
 TEST_CASE("a vote the peer never observed imports as unknown", "[peers]") {
@@ -158,4 +182,117 @@ TEST_CASE("every peer is pulled, signed, from one thread; stop() ends a stalled 
   for (const auto& error : errors) {
     CHECK(error.rfind("stalled", 0) != 0);  // a cancelled pull is not a failure
   }
+}
+
+namespace {
+
+using crosscheck::peers::PeerRefusal;
+using crosscheck::peers::PeerReplyCheck;
+using crosscheck::peers::PeerReplyStatus;
+
+// oracle-a's pull of oracle-b (key "secret"), and oracle-b's 200 answer
+// with an export claiming every vote down.
+struct SignedPull {
+  PeerReplyCheck check{
+      "secret", "oracle-a",
+      crosscheck::peers::sign_peer_request("oracle-a", "secret", "GET", "/v1/peer/votes",
+                                           *cs::parse_rfc3339("2025-10-20T06:00:00Z"))};
+  crosscheck::config::PeerConfig peer;
+  crosscheck::net::HttpResult result;
+
+  SignedPull() {
+    peer.name = "oracle-b";
+    result.status = 200;
+    result.body = R"({"node":"oracle-b","version":1,"votes":[{"target":"web","vantage":"v",)"
+                  R"("domain":"x","vote":"down","age_ms":0,"layer":"http","detail":"",)"
+                  R"("answers":[],"latency_ms":1}]})";
+  }
+  void sign(std::string_view key, std::string_view nonce) {
+    result.headers.emplace_back(
+        "X-Crosscheck-Reply-Signature",
+        crosscheck::peers::sign_peer_reply(
+            key, {"oracle-b", "oracle-a", check.request.timestamp, nonce}, result.body));
+  }
+  crosscheck::peers::PullAnswer read() const {
+    return crosscheck::peers::read_pull(result, peer, check, milliseconds{1'000});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a pull's reply is decoded only when signed for that pull", "[peers]") {
+  SignedPull pull;
+  SECTION("signed with the key, for this nonce: decoded") {
+    pull.sign("secret", pull.check.request.nonce);
+    const auto answer = pull.read();
+    REQUIRE(std::holds_alternative<PeerPull>(answer));
+    CHECK(std::get<PeerPull>(answer).votes.votes.size() == 1);
+  }
+  SECTION("unsigned, signed for another pull, or with another key: refused unread") {
+    const auto [key, nonce, expected] = GENERATE(table<std::string, std::string, PeerReplyStatus>({
+        {"", "", PeerReplyStatus::Missing},
+        {"secret", "00000000000000000000000000000000", PeerReplyStatus::BadSignature},
+        {"other", "", PeerReplyStatus::BadSignature},
+    }));
+    if (!key.empty()) {
+      pull.sign(key, nonce.empty() ? pull.check.request.nonce : nonce);
+    }
+    const auto answer = pull.read();
+    REQUIRE(std::holds_alternative<PeerRefusal>(answer));
+    const auto& refusal = std::get<PeerRefusal>(answer);
+    CHECK(refusal.peer == "oracle-b");
+    CHECK(refusal.status == expected);
+    CHECK_THAT(describe(refusal), Catch::Contains("none of its votes count"));
+  }
+  SECTION("a refused status is a failure before any signature check") {
+    pull.result.status = 401;
+    const auto answer = pull.read();
+    REQUIRE(std::holds_alternative<crosscheck::Error>(answer));
+    CHECK_THAT(std::get<crosscheck::Error>(answer).message, Catch::StartsWith("answered 401"));
+  }
+}
+
+TEST_CASE("an unsigned 200 from a peer's URL is refused and reported, never pulled", "[peers]") {
+  using crosscheck::peers::PeerClient;
+  using crosscheck::peers::PeerClientOptions;
+  crosscheck::testing::FakeHttpServer forger;
+  SignedPull recorded;  // a well-formed export, no signature
+  forger.set("/v1/peer/votes",
+             crosscheck::testing::FakeResponse::with_status(200, recorded.result.body));
+  PeerClientOptions options;
+  options.node = "oracle-a";
+  options.interval = milliseconds{50};
+  options.timeout = milliseconds{2'000};
+  std::string why;
+  crosscheck::config::PeerConfig peer;
+  peer.name = "oracle-b";
+  peer.url = *crosscheck::config::Url::parse(forger.url("127.0.0.1", ""), &why);
+  options.peers.push_back(peer);
+  options.keys.push_back({peer.name, "secret"});
+  std::mutex mutex;
+  std::vector<PeerRefusal> refused;
+  int pulls = 0;
+  options.on_pull = [&](const PeerPull&) {
+    const std::lock_guard lock(mutex);
+    ++pulls;
+  };
+  options.on_reachability = [](const crosscheck::peers::PeerReachability&) {};
+  options.on_error = [](const std::string&, const std::string&) {};
+  options.on_refused = [&](PeerRefusal refusal) {
+    const std::lock_guard lock(mutex);
+    refused.push_back(std::move(refusal));
+  };
+  PeerClient client(std::move(options));
+  client.start();
+  // Polls the fake, bounded at 5 s.
+  for (int step = 0; step < 500 && forger.request_count() < 2; ++step) {
+    std::this_thread::sleep_for(milliseconds{10});
+  }
+  client.stop();
+  REQUIRE(forger.request_count() >= 2);
+  const std::lock_guard lock(mutex);
+  CHECK(pulls == 0);
+  REQUIRE(refused.size() >= 1);
+  CHECK(refused.front().peer == "oracle-b");
+  CHECK(refused.front().status == PeerReplyStatus::Missing);
 }

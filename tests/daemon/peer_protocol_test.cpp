@@ -181,7 +181,8 @@ TEST_CASE("the peer route answers 401 without a verified signature, and no votes
   request.target = "/v1/peer/votes";
   const auto status = GENERATE(PeerAuthStatus::Missing, PeerAuthStatus::BadSignature,
                                PeerAuthStatus::Stale, PeerAuthStatus::Replayed);
-  const PeerAuth refused{status, {}};
+  PeerAuth refused;
+  refused.status = status;
   request.peer = GENERATE(0, 1) == 0 ? nullptr : &refused;
   const auto outcome = crosscheck::api::handle_request(request, snapshot, k_now);
   const auto& response = std::get<ApiResponse>(outcome);
@@ -191,11 +192,19 @@ TEST_CASE("the peer route answers 401 without a verified signature, and no votes
   CHECK(response.header("WWW-Authenticate") == "Crosscheck-HMAC-SHA256");
 }
 
-TEST_CASE("the peer route answers the export to a verified peer", "[peers]") {
+TEST_CASE("the peer route answers the export to a verified peer, signed for its request",
+          "[peers]") {
   using crosscheck::api::ApiRequest;
   using crosscheck::api::ApiResponse;
+  using crosscheck::peers::PeerReplyStatus;
+  using crosscheck::peers::verify_peer_reply;
   const auto snapshot = snapshot_with_remote_and_suspect();
-  const crosscheck::peers::PeerAuth verified{crosscheck::peers::PeerAuthStatus::Ok, "oracle-b"};
+  crosscheck::peers::PeerAuth verified;
+  verified.status = crosscheck::peers::PeerAuthStatus::Ok;
+  verified.node = "oracle-c";  // the puller; the snapshot is oracle-b's
+  verified.key = "secret-b";
+  verified.timestamp = "1760940000";
+  verified.nonce = "00112233445566778899aabbccddeeff";
   ApiRequest request;
   request.method = "GET";
   request.target = "/v1/peer/votes";
@@ -204,6 +213,15 @@ TEST_CASE("the peer route answers the export to a verified peer", "[peers]") {
   const auto& response = std::get<ApiResponse>(outcome);
   CHECK(response.status == 200);
   CHECK(response.body == export_votes(snapshot, k_now));
+  // The puller (oracle-c) checks it against this node's name and its request.
+  const auto signature = response.header("X-Crosscheck-Reply-Signature");
+  const crosscheck::peers::PeerReplyBinding binding{snapshot.node, "oracle-c", verified.timestamp,
+                                                    verified.nonce};
+  CHECK(verify_peer_reply("secret-b", binding, response.body, signature) == PeerReplyStatus::Ok);
+  auto other = binding;
+  other.nonce = "ffeeddccbbaa99887766554433221100";
+  CHECK(verify_peer_reply("secret-b", other, response.body, signature) ==
+        PeerReplyStatus::BadSignature);
   request.method = "POST";
   CHECK(std::get<ApiResponse>(crosscheck::api::handle_request(request, snapshot, k_now)).status ==
         405);

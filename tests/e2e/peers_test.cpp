@@ -37,9 +37,12 @@ bool eventually(const std::function<bool()>& condition) {
   return OracleHarness::wait_for(condition, k_wait);
 }
 
+// More keys for node i's entry of peer j, e.g. ", domains: [region-b]".
+using PeerExtra = std::function<std::string(std::size_t i, std::size_t j)>;
+
 class ThreeNodes {
  public:
-  ThreeNodes() {
+  explicit ThreeNodes(PeerExtra peer_extra = {}) : peer_extra_(std::move(peer_extra)) {
     web.set("/health", FakeResponse::with_status(200, "ready"));
     std::ofstream(key_file()) << "shared-peer-secret\n";
     for (std::size_t i = 0; i < k_nodes.size(); ++i) {
@@ -129,6 +132,8 @@ class ThreeNodes {
   std::array<std::unique_ptr<ChildProcess>, 3> processes;
 
  private:
+  PeerExtra peer_extra_;
+
   void start(std::size_t i) {
     const auto config = dir.path() / (std::string(k_nodes[i]) + ".yaml");
     const auto data = dir.path() / k_nodes[i];
@@ -150,7 +155,8 @@ class ThreeNodes {
     for (std::size_t j = 0; j < k_nodes.size(); ++j) {
       if (j != i) {
         yaml << "  - { name: " << k_nodes[j] << ", url: \"http://127.0.0.1:" << ports[j]
-             << "\", key_file: " << key_file().string() << ", unreachable_after: 2s }\n";
+             << "\", key_file: " << key_file().string() << ", unreachable_after: 2s"
+             << (peer_extra_ ? peer_extra_(i, j) : "") << " }\n";
       }
     }
     std::ofstream(config) << yaml.str();
@@ -234,4 +240,44 @@ TEST_CASE("peer votes are refused without the right key, and leak nothing", "[e2
   CHECK(accepted.status == 200);
   CHECK_THAT(accepted.body, Catch::Contains(R"("node":"node-a")"));
   CHECK(nodes.get(0, "/v1/peer/votes", right).status == 401);  // the same nonce again
+}
+
+TEST_CASE("a peer's votes for a domain it did not declare are dropped, counted and logged",
+          "[e2e][peers][trust]") {
+  // node-a lets node-b speak for "elsewhere" only (its vantage reports
+  // region-b) and node-c for region-c (what it reports). node-b and node-c
+  // declare nothing about each other, nor about node-a.
+  ThreeNodes nodes([](std::size_t i, std::size_t j) -> std::string {
+    if (i != 0) {
+      return "";
+    }
+    return j == 1 ? ", domains: [elsewhere]" : ", domains: [region-c]";
+  });
+  const bool counted = eventually([&] {
+    return nodes.all_show({0, 1, 2}, "healthy") && nodes.vote_of(0, "node-c/v") == "up";
+  });
+  INFO(nodes.logs());
+  REQUIRE(counted);
+  CHECK(nodes.vote_of(0, "node-b/v").empty());  // never registered on node-a
+  const auto dropped = [&] {
+    const auto metrics = nodes.get(0, "/metrics").body;
+    const std::string series = R"(crosscheck_peer_votes_dropped_total{peer="node-b"} )";
+    const auto at = metrics.find(series);
+    return at == std::string::npos ? 0.0 : std::stod(metrics.substr(at + series.size()));
+  };
+  CHECK(eventually([&] { return dropped() >= 2; }));
+  CHECK(nodes.get(0, "/metrics")
+            .body.find(R"(crosscheck_peer_votes_dropped_total{peer="node-c"} 0)") !=
+        std::string::npos);
+  CHECK_THAT(nodes.processes[0]->log(),
+             Catch::Contains("peer node-b: dropped 1 votes claiming failure domains") &&
+                 Catch::Contains("(region-b)"));
+
+  // node-b's resolver lies: node-c, which counts node-b, disputes; node-a,
+  // which never counts it, stays healthy and holds nothing.
+  nodes.lie(1);
+  const bool c_disputes = eventually([&] { return nodes.all_show({2}, "disputed", "healthy"); });
+  INFO(nodes.logs());
+  CHECK(c_disputes);
+  CHECK(nodes.all_show({0}, "healthy"));
 }
