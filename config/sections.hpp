@@ -68,6 +68,9 @@ struct LoadContext {
 
 // `targets:`; needs config.defaults and config.quorum read first (inheritance).
 void read_targets(const Field& field, LoadContext& ctx);
+// `peers:` and `escalation:` (link_reader.cpp).
+void read_peers(const Field& field, LoadContext& ctx);
+void read_escalation(const Field& field, LoadContext& ctx);
 
 // `interval, timeout, rise, fall, stale_after` of `defaults:` or a target.
 void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Diagnostics& diags);

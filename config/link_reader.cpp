@@ -1,0 +1,149 @@
+// The sections that link this node to others: `peers:` (who to pull votes
+// from, and which failure domains each may speak for) and `escalation:`
+// (webhook, Alertmanager, exec). Part of load_config() (loader.cpp).
+#include "config/sections.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace crosscheck::config::detail {
+
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+constexpr std::array<std::string_view, 5> k_peer_keys{"name", "url", "key_file",
+                                                      "unreachable_after", "domains"};
+constexpr std::array<std::string_view, 3> k_escalation_keys{"webhook", "alertmanager", "exec"};
+constexpr std::array<std::string_view, 2> k_webhook_keys{"url", "secret_file"};
+constexpr std::array<std::string_view, 2> k_alertmanager_keys{"url", "resend_interval"};
+constexpr std::array<std::string_view, 1> k_exec_keys{"command"};
+
+// A peer's `domains:`: a non-empty list of distinct names (a peer's export
+// carries no other spelling). Every element is checked; nullopt on any error.
+std::optional<std::vector<std::string>> read_peer_domains(const Field& field,
+                                                          std::vector<SourcePos>& positions,
+                                                          Diagnostics& diags) {
+  if (!expect_sequence(field, diags)) {
+    return std::nullopt;
+  }
+  if (field.node.size() == 0) {
+    diags.error(field.pos, field.path +
+                               " must list at least one failure domain; without the key, the "
+                               "peer's votes count as one domain named after it");
+    return std::nullopt;
+  }
+  const std::size_t errors_before = diags.error_count();
+  std::vector<std::string> domains;
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    const Field item = element(field, i, field.node[i]);
+    const auto domain = read_string(item, diags);
+    if (!domain) {
+      continue;
+    }
+    if (!is_valid_name(*domain)) {
+      diags.error(item.pos, "invalid failure domain " + quote(*domain) + " for " + item.path +
+                                ": expected a non-empty name of letters, digits, '.', '_' and "
+                                "'-' (what a peer's export can carry)");
+    } else if (std::find(domains.begin(), domains.end(), *domain) != domains.end()) {
+      diags.error(item.pos, item.path + " " + quote(*domain) + " is listed twice in " + field.path);
+    } else {
+      domains.push_back(*domain);
+      positions.push_back(item.pos);
+    }
+  }
+  if (diags.error_count() != errors_before) {
+    return std::nullopt;
+  }
+  return domains;
+}
+
+void read_exec(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_exec_keys), ctx.diags);
+  auto command = map.require("command");
+  if (!command || !expect_sequence(*command, ctx.diags)) {
+    return;
+  }
+  ExecSink sink;
+  if (command->node.size() == 0) {
+    ctx.diags.error(command->pos, command->path + " must not be empty");
+  }
+  for (std::size_t i = 0; i < command->node.size(); ++i) {
+    const Field argument = element(*command, i, command->node[i]);
+    if (auto text = read_string(argument, ctx.diags)) {
+      if (i == 0 && text->empty()) {
+        ctx.diags.error(argument.pos, argument.path + " must not be empty");
+      }
+      sink.command.push_back(*text);
+    }
+  }
+  ctx.config.escalation.exec = std::move(sink);
+}
+
+}  // namespace
+
+void read_peers(const Field& field, LoadContext& ctx) {
+  if (field.node.IsNull()) {
+    return;  // "peers:" with every entry commented out
+  }
+  if (!expect_sequence(field, ctx.diags)) {
+    ctx.sources.domains_known = false;
+    return;
+  }
+  // Each peer is one failure domain whatever else is wrong with its entry.
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    const Field item = element(field, i, field.node[i]);
+    const MapReader map(item, Keys(k_peer_keys), ctx.diags);
+    PeerConfig peer;
+    EntrySource source{item.pos, std::nullopt};
+    peer.pos = item.pos;
+    peer.name = read_entry_name(map, source, ctx.diags).value_or("");
+    if (auto url = map.require("url")) {
+      peer.url = read_url(*url, ctx.diags).value_or(Url{});
+    }
+    if (map.require("key_file")) {
+      peer.key_file = read_file_path(map, "key_file", ctx).value_or("");
+    }
+    peer.unreachable_after =
+        map.duration("unreachable_after", ZeroDuration::Rejected).value_or(peer.unreachable_after);
+    std::vector<SourcePos> domain_positions;
+    if (auto domains = map.get("domains")) {
+      peer.domains = read_peer_domains(*domains, domain_positions, ctx.diags);
+      if (!peer.domains) {
+        ctx.sources.domains_known = false;
+      }
+    }
+    ctx.config.peers.push_back(std::move(peer));
+    ctx.sources.peers.push_back(source);
+    ctx.sources.peer_domains.push_back(std::move(domain_positions));
+  }
+}
+
+void read_escalation(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_escalation_keys), ctx.diags);
+  EscalationConfig& escalation = ctx.config.escalation;
+  if (auto webhook_field = map.get("webhook")) {
+    const MapReader webhook(*webhook_field, Keys(k_webhook_keys), ctx.diags);
+    WebhookSink sink;
+    if (auto url = webhook.require("url")) {
+      sink.url = read_url(*url, ctx.diags).value_or(Url{});
+    }
+    sink.secret_file = read_file_path(webhook, "secret_file", ctx);
+    escalation.webhook = std::move(sink);
+  }
+  if (auto alertmanager_field = map.get("alertmanager")) {
+    const MapReader alertmanager(*alertmanager_field, Keys(k_alertmanager_keys), ctx.diags);
+    AlertmanagerSink sink;
+    if (auto url = alertmanager.require("url")) {
+      sink.url = read_url(*url, ctx.diags).value_or(Url{});
+    }
+    sink.resend_interval = alertmanager.duration("resend_interval", ZeroDuration::Rejected)
+                               .value_or(sink.resend_interval);
+    escalation.alertmanager = std::move(sink);
+  }
+  if (auto exec = map.get("exec")) {
+    read_exec(*exec, ctx);
+  }
+}
+
+}  // namespace crosscheck::config::detail
