@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 namespace crosscheck::ascii {
@@ -24,6 +25,16 @@ constexpr bool is_token(std::string_view text) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            k_marks.find(c) != std::string_view::npos;
   });
+}
+
+// `text` with every byte outside printable ASCII shown as '?', at most
+// `limit` bytes: for quoting what the other side sent into a log line
+// (a newline in it must not start a forged line of its own).
+inline std::string printable(std::string_view text, std::size_t limit) {
+  std::string out(text.substr(0, limit));
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c < ' ' || c > '~'; }, '?');
+  return out;
 }
 
 }  // namespace crosscheck::ascii

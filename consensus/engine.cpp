@@ -167,6 +167,16 @@ bool Engine::add_remote_vantage(const VantagePolicy& reported) {
     vantages_[found->second].domain = vantage.domain;
     return true;
   }
+  // Why a cap: vantages are never forgotten while the peer is configured,
+  // and a peer that holds the key but sends new names on every pull grew
+  // memory without end and froze evaluation (a hostile review). A new name
+  // past the cap is refused like an undeclared domain.
+  const auto registered = std::count_if(vantages_.begin(), vantages_.end(), [&](const auto& known) {
+    return known.node == reported.node;
+  });
+  if (static_cast<std::size_t>(registered) >= k_max_vantages_per_peer) {
+    return false;
+  }
   vantage_indices_.emplace(vantage.name, vantages_.size());
   vantages_.push_back(vantage);
   return true;

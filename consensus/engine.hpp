@@ -121,7 +121,10 @@ class Engine {
   // configured peer (a pull that outlived the reload removing its peer), and
   // for a domain the peer did not declare (the vote is to be dropped; a vote
   // registered earlier under a declared domain ages out).
+  // A peer registers at most k_max_vantages_per_peer vantages; a new name
+  // past it is refused (false).
   bool add_remote_vantage(const VantagePolicy& reported);
+  static constexpr std::size_t k_max_vantages_per_peer = 64;
 
   // Operator override; returns false for an unknown target or a verdict that
   // is not Healthy or Unhealthy. Takes effect at the next evaluate(), which

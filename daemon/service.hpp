@@ -152,6 +152,8 @@ class Service final : public api::ApiActions {
   // A record the API must not show before it is committed was enqueued as `seq`.
   void written(std::uint64_t seq) { needed_seq_ = std::max(needed_seq_, seq); }
   bool storage_degraded() const;
+  // Why storage is degraded (the store's reason, or why it was not restored).
+  std::string storage_reason() const;
   static const char* version();
   void arm_evaluation();
   void watch_signals();
@@ -181,6 +183,10 @@ class Service final : public api::ApiActions {
                                                      std::uint64_t seq);
 
   ServiceOptions options_;
+  // Set when storage could not be read at start-up: why, and that this run
+  // writes nothing to it (service_restore.cpp).
+  std::string storage_lost_;
+  bool storage_was_degraded_ = false;  // for one log line per change
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<spdlog::logger> notice_;  // verdict changes and escalations

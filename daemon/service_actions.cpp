@@ -120,7 +120,7 @@ snapshot::CommitGate::PendingAnswer Service::durable_answer(api::ActionCallback 
     }
     done(result(503, "storage_unavailable",
                 what + " in memory but not yet written to storage (" +
-                    (health.ok ? std::string("commit overdue") : health.reason) +
+                    (storage_degraded() ? storage_reason() : std::string("commit overdue")) +
                     "); it is written when storage recovers: retry to confirm"));
   };
   return {std::move(answer), seq};

@@ -42,7 +42,14 @@ const char* Service::version() {
 }
 
 bool Service::storage_degraded() const {
-  return store_ && !store_->health().ok;
+  return !storage_lost_.empty() || (store_ && !store_->health().ok);
+}
+
+std::string Service::storage_reason() const {
+  if (!storage_lost_.empty()) {
+    return storage_lost_;
+  }
+  return store_ ? store_->health().reason : std::string();
 }
 
 void Service::publish(std::vector<snapshot::CommitGate::PendingAnswer> answers) {
@@ -53,8 +60,21 @@ void Service::publish(std::vector<snapshot::CommitGate::PendingAnswer> answers) 
   // still queued is lost. The gate holds the snapshot instead of this
   // thread waiting, so a slow disk never delays a probe.
   const auto now = clock_.monotonic();
-  apply(gate_.hold(build_snapshot(), needed_seq_, now, std::move(answers)));
-  apply(gate_.tick(now, storage_degraded()));
+  const bool degraded = storage_degraded();
+  if (degraded != storage_was_degraded_) {
+    // Said once per change: /healthz and crosscheck_storage_ok say it all along.
+    storage_was_degraded_ = degraded;
+    if (degraded) {
+      log_->warn(
+          "storage degraded ({}): probing and judging go on; a verdict change not on disk is "
+          "shown as the last durable verdict (not fresh) until storage recovers",
+          storage_reason());
+    } else {
+      log_->info("storage recovered: writes resume, and what waited is shown once on disk");
+    }
+  }
+  apply(gate_.hold(build_snapshot(), needed_seq_, now, std::move(answers), degraded));
+  apply(gate_.tick(now, degraded));
 }
 
 void Service::publish_first() {
@@ -165,7 +185,8 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   }
   snapshot->escalations = escalations_;
   const auto health = store_ ? store_->health() : storage::Health{};
-  snapshot->storage = snapshot::StorageView{health.ok, health.reason};
+  snapshot->storage = storage_lost_.empty() ? snapshot::StorageView{health.ok, health.reason}
+                                            : snapshot::StorageView{false, storage_lost_};
   snapshot->metrics = api::metrics_view(
       probe_stats_, prober_ ? prober_->counters() : probes::ScheduleCounters{}, health);
   if (escalation_) {

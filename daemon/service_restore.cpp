@@ -75,9 +75,17 @@ void Service::restore() {
   store_ = std::make_unique<storage::Store>(store_options, clock_);
   auto state = store_->restore();
   if (!state) {
-    // Unreadable is not empty: say so, and start from nothing in memory.
-    log_->error("storage: cannot restore previous state ({}); starting without it",
-                store_->health().reason);
+    // Unreadable is not empty. Why this run never writes to it: generations
+    // numbered from nothing would be written after the stored ones once the
+    // disk came back (7, then 1: a fencing token going back), and the
+    // escalation ids with them. Judging goes on from memory, shown masked
+    // (unknown, generation 0) until a restart restores the stored state.
+    storage_lost_ = "cannot restore the previous state (" + store_->health().reason +
+                    "); this run writes nothing to storage so no generation can go back: fix "
+                    "storage and restart crosscheck";
+    log_->error("storage: {}", storage_lost_);
+    store_->close();
+    gate_.storage_lost();
     return;
   }
   std::set<std::string> continued;  // episode keys the engine took with their verdict

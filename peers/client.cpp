@@ -1,5 +1,7 @@
 #include "peers/client.hpp"
 
+#include "base/ascii.hpp"
+
 #include "config/secret_file.hpp"
 #include "consensus/time_format.hpp"
 #include "net/api_client.hpp"
@@ -78,7 +80,9 @@ PullAnswer read_pull(const net::HttpResult& result, const config::PeerConfig& pe
     return fail(net::describe_failure(result, peer.url, timeout, k_peer_body_limit));
   }
   if (result.status != 200) {
-    return fail("answered " + std::to_string(result.status) + ": " + result.body.substr(0, 200));
+    // Unauthenticated: quoted printable only, so it cannot forge a log line.
+    return fail("answered " + std::to_string(result.status) + ": " +
+                ascii::printable(result.body, 200));
   }
   // Why before decoding: an unauthenticated body is not read at all, so
   // nothing in it (votes, names, sizes) reaches the decoder or the engine.
@@ -164,6 +168,7 @@ PeerImport import_pull(cs::Engine& engine, const PeerPull& pull, const cs::Insta
     }
     const std::string name = node + "/" + vote.vantage;
     if (!engine.add_remote_vantage(cs::VantagePolicy{name, node, vote.domain})) {
+      ++out.dropped;  // a malformed name, or a new vantage past the peer's cap
       continue;
     }
     if (engine.observe_remote(remote_vote(node, vote, pull.transfer, now)) ==

@@ -92,8 +92,8 @@ class PeerHealth {
 // What import_pull() did with one pull.
 struct PeerImport {
   std::vector<std::string> vantages;  // whose vote it set (for last_seen)
-  // Votes dropped for claiming a failure domain the peer's `domains:` does
-  // not list, and those domains (distinct, sorted).
+  // Votes dropped: claiming a failure domain the peer's `domains:` does not
+  // list, a malformed name, or a new vantage past the peer's cap.
   std::size_t dropped = 0;
   std::vector<std::string> undeclared;
 };

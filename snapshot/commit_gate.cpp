@@ -30,6 +30,9 @@ const TargetView* find_target(const Snapshot* snapshot, const std::string& targe
 SnapshotPtr mask_undurable(const Snapshot& shown, const Snapshot* durable, Undurable why) {
   auto out = std::make_shared<Snapshot>(shown);
   out->revision = durable == nullptr ? 0 : std::min(durable->revision, shown.revision);
+  // Escalations too: an id or key not on disk can be handed out again after
+  // a crash (a retried ack would then land on another episode).
+  out->escalations = durable == nullptr ? std::vector<EscalationView>{} : durable->escalations;
   for (auto& view : out->targets) {
     const auto* base = find_target(durable, view.verdict.target);
     const std::uint64_t kept = base == nullptr ? 0 : base->verdict.generation;
@@ -49,9 +52,10 @@ SnapshotPtr mask_undurable(const Snapshot& shown, const Snapshot* durable, Undur
     verdict.votes = view.verdict.votes;
     verdict.evidence = view.verdict.evidence;
     verdict.override_in_force = view.verdict.override_in_force;
-    verdict.reason = std::string(cs::to_string(view.verdict.kind)) + " (generation " +
-                     std::to_string(view.verdict.generation) +
-                     ") is not shown until it is on disk: " + std::string(waiting_for(why)) +
+    // Why the new generation's number is not named: it is not on disk, so
+    // after a crash the same number can go to another verdict.
+    verdict.reason = "a change to " + std::string(cs::to_string(view.verdict.kind)) +
+                     " is not shown until it is on disk: " + std::string(waiting_for(why)) +
                      "; this is the last durable verdict";
     TargetView masked;  // a new view: its rendered body must not be shared
     masked.verdict = std::move(verdict);
@@ -75,7 +79,8 @@ void CommitGate::release_snapshots_while(Ready ready, Undurable why, Release& ou
     for (auto& pending : held.answers) {
       // Why per record: "committed up to N" covers records storage dropped
       // unwritten; an ack it refused must not answer 200 (a hostile review).
-      const auto told = held.seq > committed_               ? why
+      const auto told = lost_                               ? Undurable::Degraded
+                        : held.seq > committed_             ? why
                         : refused_.contains(pending.record) ? Undurable::Refused
                                                             : Undurable::No;
       out.answers.emplace_back(std::move(pending.answer), told);
@@ -91,7 +96,7 @@ void CommitGate::release_snapshots_while(Ready ready, Undurable why, Release& ou
   const auto first_refused = refused_.upper_bound(shown_);
   const bool shows_refused = first_refused != refused_.end() && *first_refused <= last->seq;
   shown_ = std::max(shown_, last->seq);
-  if (last->seq <= committed_ && !shows_refused) {
+  if (!lost_ && last->seq <= committed_ && !shows_refused) {
     durable_ = last->snapshot;
     masked_.reset();
     out.snapshot = std::move(last->snapshot);
@@ -100,7 +105,7 @@ void CommitGate::release_snapshots_while(Ready ready, Undurable why, Release& ou
   }
   // Why a refused record masks too: it may be a verdict change, and a
   // generation storage refused is as gone after a crash as one never written.
-  const auto told = last->seq > committed_ ? why : Undurable::Refused;
+  const auto told = lost_ ? Undurable::Degraded : last->seq > committed_ ? why : Undurable::Refused;
   out.snapshot = mask_undurable(*last->snapshot, durable_.get(), told);
   out.snapshot_undurable = told;
   if (told == Undurable::Refused) {
@@ -140,7 +145,8 @@ void CommitGate::forget_refusals() {
 }
 
 CommitGate::Release CommitGate::hold(SnapshotPtr snapshot, std::uint64_t seq,
-                                     consensus::MonoTime now, std::vector<PendingAnswer> answers) {
+                                     consensus::MonoTime now, std::vector<PendingAnswer> answers,
+                                     bool degraded) {
   // Why a snapshot with nothing new may go out before its commit: once a
   // hung disk made the gate show generation 7 undurably, a snapshot that
   // shows nothing beyond it hides nothing a crash could take back that the
@@ -151,7 +157,7 @@ CommitGate::Release CommitGate::hold(SnapshotPtr snapshot, std::uint64_t seq,
   Release out;
   const auto visible = std::max(committed_, shown_);
   release_snapshots_while([&](const HeldSnapshot& held) { return held.seq <= visible; },
-                          Undurable::Overdue, out);
+                          degraded ? Undurable::Degraded : Undurable::Overdue, out);
   return out;
 }
 
@@ -176,7 +182,7 @@ CommitGate::Release CommitGate::committed(std::uint64_t seq,
                        out);
   // What went out masked is on disk now: show it as it is (unless a newer
   // committed snapshot just did, or storage refused a record it shows).
-  if (masked_ && masked_->seq <= committed_) {
+  if (masked_ && masked_->seq <= committed_ && !lost_) {
     const bool shows_refused = !refused_.empty() && *refused_.begin() <= masked_->seq;
     if (!out.snapshot && !shows_refused) {
       out.snapshot = masked_->snapshot;

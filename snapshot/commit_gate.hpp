@@ -83,9 +83,10 @@ class CommitGate {
   // A snapshot showing every record up to `seq`; published once `seq` is
   // committed (at once when it is, or when everything it shows beyond the
   // commit was already shown). Snapshots come in the order they were built.
-  // An answer's record is one whose commit was not yet reported.
+  // An answer's record is one whose commit was not yet reported. `degraded`:
+  // storage cannot commit now (what goes out early says so).
   Release hold(SnapshotPtr snapshot, std::uint64_t seq, consensus::MonoTime now,
-               std::vector<PendingAnswer> answers = {});
+               std::vector<PendingAnswer> answers = {}, bool degraded = false);
   // An escalation message whose event is record `seq`; sent once committed.
   Release hold(escalation::Alert alert, std::uint64_t seq, consensus::MonoTime now);
   // Storage committed (or dropped) every record up to `seq`; `refused` are
@@ -102,6 +103,11 @@ class CommitGate {
   // definition, the base undurable snapshots are masked against until a
   // committed one replaces it.
   void restored(SnapshotPtr snapshot);
+  // Storage could not be read at start-up, so this run writes nothing to it
+  // (a generation numbered without the stored ones could go back): from now
+  // on nothing is durable, every snapshot goes out masked against the
+  // restored one and every answer is told Degraded.
+  void storage_lost() { lost_ = true; }
 
   std::size_t pending_alerts() const { return alerts_.size(); }
   std::size_t pending_snapshots() const { return snapshots_.size(); }
@@ -138,6 +144,7 @@ class CommitGate {
   // masked (with its seq): once its commit comes it goes out as it is.
   SnapshotPtr durable_;
   std::optional<HeldSnapshot> masked_;
+  bool lost_ = false;
   // Refused records still of interest: shown by no published snapshot yet,
   // or the record of a held answer or alert.
   std::set<std::uint64_t> refused_;

@@ -109,6 +109,27 @@ TEST_CASE("hostile: a reload that declares a peer's domains counts them from its
   CHECK(std::count(known.begin(), known.end(), "p") == 0);
 }
 
+TEST_CASE("hostile: a peer that sends new vantage names on every pull registers at most the cap",
+          "[engine][peers][hostile]") {
+  auto policy = make_policy({"a", "b", "c"}, {"db"});
+  policy.peers = {"p", "q"};
+  World world(policy);
+  const auto cap = cs::Engine::k_max_vantages_per_peer;
+  for (std::size_t i = 0; i < cap; ++i) {
+    REQUIRE(world.engine().add_remote_vantage({"p/v" + std::to_string(i), "p", "p"}));
+  }
+  const auto before = world.engine().vantages().size();
+  for (std::size_t i = cap; i < cap + 500; ++i) {
+    CHECK_FALSE(world.engine().add_remote_vantage({"p/v" + std::to_string(i), "p", "p"}));
+  }
+  CHECK(world.engine().vantages().size() == before);
+  // Known names still update, and another peer has a cap of its own.
+  CHECK(world.engine().add_remote_vantage({"p/v0", "p", "p"}));
+  CHECK(world.engine().add_remote_vantage({"q/v", "q", "q"}));
+  // One peer, however many vantages, is still one failure domain.
+  CHECK(world.engine().known_domains().size() == 5);
+}
+
 TEST_CASE("hostile: a pull from a node that is not (or no longer) a peer is refused",
           "[engine][peers][reload][hostile]") {
   auto policy = make_policy({"a", "b", "c"}, {"db"});

@@ -296,3 +296,18 @@ TEST_CASE("an unsigned 200 from a peer's URL is refused and reported, never pull
   CHECK(refused.front().peer == "oracle-b");
   CHECK(refused.front().status == PeerReplyStatus::Missing);
 }
+
+TEST_CASE("a peer's error answer is quoted printable: it cannot forge a log line", "[peers]") {
+  SignedPull pull;
+  pull.result.status = 500;
+  pull.result.body =
+      "oops\r\n2025-10-20 NOTICE escalation resolved \x1b[0m" + std::string(300, 'x');
+  const auto answer = pull.read();
+  REQUIRE(std::holds_alternative<crosscheck::Error>(answer));
+  const auto& message = std::get<crosscheck::Error>(answer).message;
+  CHECK(message.find('\n') == std::string::npos);
+  CHECK(message.find('\r') == std::string::npos);
+  CHECK(message.find('\x1b') == std::string::npos);
+  CHECK(message.rfind("answered 500: oops??2025-10-20 NOTICE", 0) == 0);
+  CHECK(message.size() <= std::string("answered 500: ").size() + 200);
+}

@@ -194,8 +194,8 @@ TEST_CASE("a full disk degrades storage but never stops probing or serving", "[e
   CHECK(oracle.wait_for([&] {
     const auto body = oracle.verdict("web");
     return body.at("reason").as_string().find(
-               "disputed (generation " + std::to_string(durable_generation + 1) +
-               ") is not shown until it is on disk") != std::string::npos &&
+               "a change to disputed is not shown until it is on disk: storage is degraded") !=
+               std::string::npos &&
            !body.at("fresh").as_bool();
   }));
   const auto masked = oracle.verdict("web");
@@ -211,4 +211,71 @@ TEST_CASE("a full disk degrades storage but never stops probing or serving", "[e
   CHECK(oracle.wait_for_verdict("disputed"));
   CHECK(oracle.verdict("web").at("generation").as_int64() > durable_generation);
   oracle.stop();
+}
+
+TEST_CASE("storage unreadable at start-up is never written by that run: no generation goes back",
+          "[e2e]") {
+  testing::TempDir live;
+  testing::TempDir data;
+  std::int64_t stored = 0;
+  {
+    OracleHarness first(false, live.path());
+    first.start();
+    REQUIRE(first.wait_for_verdict("healthy"));
+    stored = first.verdict("web").at("generation").as_int64();
+    REQUIRE(stored >= 1);
+    // The database and its WAL as a kill -9 leaves them, without the
+    // shared-memory index: reading them needs a file it cannot create.
+    for (const auto& entry : std::filesystem::directory_iterator(live.path())) {
+      if (entry.path().extension() != ".db-shm") {
+        std::filesystem::copy(entry.path(), data.path() / entry.path().filename());
+      }
+    }
+    first.stop();
+  }
+  // That directory read-only (a bind mount of its own): SQLite cannot read
+  // the WAL, so the state cannot be restored. Needs root, as the full-disk
+  // test: fails loudly.
+  const auto dir = data.path().string();
+  if (std::system(("mount --bind " + dir + " " + dir + " && mount -o remount,bind,ro " + dir +
+                   " 2>/dev/null")
+                      .c_str()) != 0) {
+    FAIL("cannot bind-mount " << dir << " read-only: this test needs root (or CAP_SYS_ADMIN)");
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { static_cast<void>(std::system(("umount -l " + path + " 2>/dev/null").c_str())); }
+  } unmount{dir};
+  {
+    OracleHarness second(false, data.path());
+    second.start();
+    CHECK(second.wait_for([&] {
+      const auto body = second.get("/healthz").body;
+      return body.find("\"degraded\"") != std::string::npos &&
+             body.find("restart crosscheck") != std::string::npos;
+    }));
+    // Judged from memory, shown masked: generation 0, never fresh.
+    CHECK(second.wait_for([&] {
+      const auto body = second.verdict("web");
+      return body.at("reason").as_string().find("a change to healthy is not shown") !=
+             std::string::npos;
+    }));
+    // The disk comes back: this run still writes nothing and shows no
+    // generation of its own (numbered from nothing, it would be 1 after 7).
+    REQUIRE(std::system(("mount -o remount,bind,rw " + dir).c_str()) == 0);
+    CHECK_FALSE(OracleHarness::wait_for(
+        [&] {
+          const auto body = second.verdict("web");
+          return body.at("generation").as_int64() != 0 || body.at("fresh").as_bool();
+        },
+        std::chrono::milliseconds(6'000)));
+    second.stop();
+  }
+  {
+    OracleHarness third(false, data.path());
+    third.start();
+    CHECK(
+        third.wait_for([&] { return third.verdict("web").at("generation").as_int64() == stored; }));
+    third.stop();
+  }
 }
