@@ -77,8 +77,27 @@ std::vector<std::string> Config::local_domains() const {
   return domains;
 }
 
+std::vector<std::string> Config::counted_domains() const {
+  std::vector<std::string> domains = local_domains();
+  const auto add = [&domains](const std::string& domain) {
+    if (std::find(domains.begin(), domains.end(), domain) == domains.end()) {
+      domains.push_back(domain);
+    }
+  };
+  for (const PeerConfig& peer : peers) {
+    if (!peer.domains) {
+      add(peer.name);
+      continue;
+    }
+    for (const std::string& domain : *peer.domains) {
+      add(domain);
+    }
+  }
+  return domains;
+}
+
 int Config::known_domain_count() const {
-  return static_cast<int>(local_domains().size() + peers.size());
+  return static_cast<int>(counted_domains().size());
 }
 
 const TargetConfig* Config::find_target(std::string_view name) const {
@@ -104,10 +123,13 @@ std::string Diagnostic::to_string() const {
 }
 
 std::string summarize(const Config& config) {
-  const int known = config.known_domain_count();
-  std::vector<std::string> domains = config.local_domains();
-  for (const PeerConfig& peer : config.peers) {
-    domains.push_back("peer " + peer.name);
+  std::vector<std::string> domains = config.counted_domains();
+  const int known = static_cast<int>(domains.size());
+  for (std::string& domain : domains) {
+    const bool peer_name =
+        std::any_of(config.peers.begin(), config.peers.end(),
+                    [&](const auto& peer) { return !peer.domains && peer.name == domain; });
+    domain = peer_name ? "peer " + domain : domain;
   }
   std::string domain_list;
   for (const std::string& domain : domains) {

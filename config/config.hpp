@@ -195,7 +195,10 @@ struct Config {
 
   // Distinct failure domains of the local vantages, in first-seen order.
   std::vector<std::string> local_domains() const;
-  // Domains known before any peer answers: local ones plus one per peer.
+  // The failure domains the quorum counts once every peer has answered:
+  // the local ones, each peer without `domains:` under its name, and the
+  // domains peers declare (a declared local domain merges with it).
+  std::vector<std::string> counted_domains() const;
   int known_domain_count() const;
   const TargetConfig* find_target(std::string_view name) const;
   const VantageConfig* find_vantage(std::string_view name) const;

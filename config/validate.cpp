@@ -60,11 +60,11 @@ void check_timing(const std::string& label, const Timing& timing, const TimingSo
   }
 }
 
-// How many failure domains a quorum count can rely on, counted as the engine
-// does (consensus/engine.cpp, known_domains): the distinct local domains, plus
-// one per peer without `domains:`, plus the distinct domains the others
-// declare (at least one per peer: it stands for one until it answers). A
-// declared domain equal to a local one merges with it into one vote.
+// How many failure domains a quorum count can rely on once every peer has
+// answered, counted as the engine does (consensus/engine.cpp,
+// known_domains): the distinct local domains, plus one per peer without
+// `domains:`, plus the distinct domains the others declare. A declared
+// domain equal to a local one merges with it into one vote.
 struct DomainCount {
   std::vector<std::string> local;
   int peers = 0;
@@ -87,7 +87,12 @@ DomainCount count_domains(const Config& config) {
         ++added;
       }
     }
-    count.from_peers += std::max(added, 1);
+    // Why not at least one: a peer stands for a domain of its own only until
+    // it answers; once it does, a peer whose declared domains are all local
+    // (or another peer's) adds none, and the quorum is judged on fewer
+    // domains than a count with its placeholder said (a hostile review: one
+    // local domain and a peer declaring it is one failure domain, quorum 1).
+    count.from_peers += peer.domains ? added : 1;
   }
   return count;
 }
@@ -111,6 +116,19 @@ void check_peer_domains(const Config& config, const SourceMap& sources, Diagnost
                       label +
                           " is also a local failure domain: that peer's votes in it merge with "
                           "this node's vantages there into one vote");
+      }
+      // Why an error: every peer counts as a domain under its own name until
+      // it answers (and for good without `domains:`), so a peer declaring
+      // another peer's name would merge with it and silence one of them.
+      const auto named_peer =
+          std::find_if(config.peers.begin(), config.peers.end(),
+                       [&](const PeerConfig& other) { return other.name == domain; });
+      if (named_peer != config.peers.end()) {
+        diags.error(sources.peer_domains[i][j],
+                    label + " is the name of peer " + domain +
+                        ": a peer counts as a failure domain of its own under its name; "
+                        "rename the domain");
+        continue;
       }
       const auto other = std::find_if(declared.begin(), declared.end(),
                                       [&](const auto& item) { return item.first == domain; });
@@ -211,10 +229,12 @@ void check_failure_domains(const Config& config, const SourceMap& sources, Diagn
     }
   }
   if (domains.most() < 2) {
-    diags.warning(sources.vantages_pos.value_or(SourcePos{1, 1}),
-                  "only 1 failure domain (" + domains.local.front() +
-                      "): a lone domain cannot tell an observer problem from an outage; add "
-                      "vantages in other failure domains");
+    diags.warning(
+        sources.vantages_pos.value_or(SourcePos{1, 1}),
+        "only 1 failure domain (" + domains.local.front() +
+            (domains.peers > 0 ? ", with the peers' declared domains merged into it" : "") +
+            "): a lone domain cannot tell an observer problem from an outage; add "
+            "vantages in other failure domains");
   }
 }
 

@@ -468,6 +468,17 @@ TEST_CASE("a peer domain equal to a local one, or to another peer's, is a warnin
   }
 }
 
+TEST_CASE("a peer that declares another peer's name is an error: it would silence that peer",
+          "[validate][peers]") {
+  const std::string yaml = with_peer_domains("[c]") +
+                           "  - name: c\n"
+                           "    url: 'http://c.example:9470'\n"
+                           "    key_file: " CROSSCHECK_TEST_DATA_DIR "/config/fixtures/peer.key\n";
+  CHECK(diagnostics_of(yaml) ==
+        Lines{"test.yaml:11:15: error: peers[0] 'b' domain 'c' is the name of peer c: a peer "
+              "counts as a failure domain of its own under its name; rename the domain"});
+}
+
 TEST_CASE("a peer's declared domains count toward what a quorum can reach", "[validate][peers]") {
   // Local one, two, three; peer b may speak for x and y: 5 at most.
   CHECK(diagnostics_of("quorum: {down: 5}\n" + with_peer_domains("[x, y]")) ==
@@ -477,11 +488,11 @@ TEST_CASE("a peer's declared domains count toward what a quorum can reach", "[va
   CHECK(diagnostics_of("quorum: {down: 6}\n" + with_peer_domains("[x, y]")) ==
         Lines{"test.yaml:1:16: error: quorum.down (6) is larger than the number of failure "
               "domains (5: 3 local + 2 from 1 peer)"});
-  // A declared local domain adds none, but the peer still stands for one
-  // until it answers.
+  // A declared local domain adds none: once the peer answers it stands for
+  // no domain of its own (its placeholder goes), so it must not be counted.
   CHECK(diagnostics_of("quorum: {down: 5}\n" + with_peer_domains("[one]")) ==
         Lines{"test.yaml:1:16: error: quorum.down (5) is larger than the number of failure "
-              "domains (4: 3 local + 1 peer)",
+              "domains (3: 3 local + 0 from 1 peer)",
               "test.yaml:12:15: warning: peers[0] 'b' domain 'one' is also a local failure "
               "domain: that peer's votes in it merge with this node's vantages there into one "
               "vote"});
