@@ -81,7 +81,8 @@ void print_banner(const lab::Scenario& scenario, const lab::LabWorld& world, con
       << "  " << self << " explain shop --api " << api << '\n'
       << "  curl -s " << api << "/v1/verdicts/shop\n"
       << "  " << self << " gate shop --expect unhealthy --oracle " << api
-      << "    # exit 3 (hold) until the outage is confirmed\n"
+      << "    # exit 1 while shop is confirmed healthy, 3 (hold) while disputed, 0 once the "
+         "outage is confirmed\n"
       << "Ctrl-C stops the lab and everything it started.\n\n";
   out.flush();
 }
