@@ -84,6 +84,7 @@ void Service::restore() {
                     "); this run writes nothing to storage so no generation can go back: fix "
                     "storage and restart crosscheck";
     log_->error("storage: {}", storage_lost_);
+    storage_was_degraded_ = true;  // said here: publish() logs only later changes
     store_->close();
     gate_.storage_lost();
     return;
@@ -123,6 +124,7 @@ void Service::restore() {
   const auto health = store_->health();
   if (!health.ok) {
     log_->error("storage degraded: {}; serving from memory", health.reason);
+    storage_was_degraded_ = true;  // said here: publish() logs only later changes
   }
 }
 
