@@ -162,7 +162,10 @@ class Service final : public api::ApiActions {
   void start_peers(std::vector<peers::PeerKey> keys);
   void on_peer_pull(const peers::PeerPull& pull);
   // A peer's reply failed its signature check: counted, logged, and a
-  // peer_unauthenticated escalation unless one is open for that peer.
+  // peer_unauthenticated escalation unless one is open for that peer. It
+  // closes after k_peer_verified_to_resolve verified replies in a row, so a
+  // path that alternates forged and genuine replies keeps one episode open
+  // instead of opening and closing one at every pull.
   void on_peer_refused(const peers::PeerRefusal& refusal);
   // Closes `node`'s open peer escalations of `kind` (peer_unreachable or
   // peer_unauthenticated), saying `why`.
@@ -235,6 +238,9 @@ class Service final : public api::ApiActions {
   std::map<std::string, std::uint64_t> peer_votes_dropped_;
   // The undeclared domains each peer's last pull claimed (logged on change).
   std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
+  // Verified replies in a row since each peer's last refused one: an open
+  // peer_unauthenticated closes only at k_peer_verified_to_resolve.
+  std::map<std::string, int> peer_verified_run_;
 
   bool ready_ = false;
   bool ready_announced_ = false;  // READY=1 sent with the first ready snapshot

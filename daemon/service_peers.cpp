@@ -10,12 +10,23 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace crosscheck::daemon {
 namespace cs = crosscheck::consensus;
+
+namespace {
+// Three pulls (30 s at the default interval) of nothing but verified replies.
+constexpr int k_peer_verified_to_resolve = 3;
+}  // namespace
 
 void Service::start_peers(std::vector<peers::PeerKey> keys) {
   peer_verifier_->set_keys(keys);
   peer_client_.reset();  // stops the previous pullers and joins their thread
+  std::erase_if(peer_verified_run_, [this](const auto& entry) {
+    return std::none_of(config_->peers.begin(), config_->peers.end(),
+                        [&](const auto& peer) { return peer.name == entry.first; });
+  });
   if (config_->peers.empty()) {
     return;
   }
@@ -77,16 +88,24 @@ void Service::on_peer_pull(const peers::PeerPull& pull) {
     undeclared = imported.undeclared;
   }
   // An outage escalated before a restart has no puller that remembers it:
-  // the first answer after it closes it. An authenticated answer also ends
-  // a run of refused replies.
+  // the first answer after it closes it. A run of refused replies ends only
+  // after several verified ones in a row (a forger on the path may let
+  // every other genuine reply through).
   resolve_peer_escalations(node, cs::EventKind::PeerUnreachable, "peer " + node + " answers again");
-  resolve_peer_escalations(node, cs::EventKind::PeerUnauthenticated,
-                           "peer " + node + " answers with a verified reply signature again");
+  auto& verified = peer_verified_run_[node];
+  verified = std::min(verified + 1, k_peer_verified_to_resolve);
+  if (verified == k_peer_verified_to_resolve) {
+    resolve_peer_escalations(node, cs::EventKind::PeerUnauthenticated,
+                             "peer " + node + " answered " +
+                                 std::to_string(k_peer_verified_to_resolve) +
+                                 " pulls in a row with a verified reply signature");
+  }
 }
 
 void Service::on_peer_refused(const peers::PeerRefusal& refusal) {
   const auto now = clock_.now();
   ++peer_replies_refused_[{refusal.peer, std::string(to_string(refusal.status))}];
+  peer_verified_run_[refusal.peer] = 0;
   const auto why = "peer " + refusal.peer + ": " + describe(refusal);
   log_->warn("{}", why);
   const bool open = std::any_of(escalations_.begin(), escalations_.end(), [&](const auto& view) {

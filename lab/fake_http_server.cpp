@@ -39,15 +39,24 @@ constexpr auto k_io_limit = std::chrono::seconds(30);  // any one server-side op
 
 struct ServerState {
   mutable std::mutex mutex;
-  std::map<std::string, FakeResponse, std::less<>> routes;
+  std::map<std::string, FakeHttpServer::Responder, std::less<>> routes;
   std::deque<RecordedRequest> recorded;  // the last FakeHttpServer::k_max_recorded
   std::size_t request_count = 0;
 
-  FakeResponse route(std::string_view target) const {
+  // Called outside the lock: a responder may take its time or ask the server.
+  FakeResponse route(const RecordedRequest& request) const {
+    const std::string_view target = request.target;
     const std::string_view path = target.substr(0, target.find('?'));
-    const std::lock_guard lock(mutex);
-    const auto found = routes.find(path);
-    return found != routes.end() ? found->second : FakeResponse::with_status(404, "not found");
+    FakeHttpServer::Responder responder;
+    {
+      const std::lock_guard lock(mutex);
+      const auto found = routes.find(path);
+      if (found == routes.end()) {
+        return FakeResponse::with_status(404, "not found");
+      }
+      responder = found->second;
+    }
+    return responder(request);
   }
 
   void record(RecordedRequest request) {
@@ -140,7 +149,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       const char* name = SSL_get_servername(stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
       record.sni = name != nullptr ? name : "";
     }
-    behaviour_ = state_.route(request.target());
+    behaviour_ = state_.route(record);
     const bool answers = behaviour_.action == FakeResponse::Action::Respond ||
                          behaviour_.action == FakeResponse::Action::SlowBody;
     record.status = answers ? behaviour_.status : 0;
@@ -313,7 +322,7 @@ FakeHttpServer::FakeHttpServer(FakeHttpServerOptions options) : impl_(std::make_
     impl_->tls = std::move(made.context);
     impl_->ca_pem = std::move(made.ca_pem);
   }
-  impl_->state.routes.emplace("/", FakeResponse{});
+  set("/", FakeResponse{});
   const tcp::endpoint endpoint(address, 0);
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -343,8 +352,13 @@ std::string FakeHttpServer::url(std::string_view host, std::string_view path) co
 }
 
 void FakeHttpServer::set(std::string path, FakeResponse response) {
+  respond_with(std::move(path),
+               [response = std::move(response)](const RecordedRequest&) { return response; });
+}
+
+void FakeHttpServer::respond_with(std::string path, Responder responder) {
   const std::lock_guard lock(impl_->state.mutex);
-  impl_->state.routes.insert_or_assign(std::move(path), std::move(response));
+  impl_->state.routes.insert_or_assign(std::move(path), std::move(responder));
 }
 
 std::size_t FakeHttpServer::request_count() const {

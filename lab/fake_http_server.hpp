@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +99,11 @@ class FakeHttpServer {
   // Answers requests for `path` (the target without its query) with `response`
   // from now on. "/" answers 200 "ok" until told otherwise; other paths 404.
   void set(std::string path, FakeResponse response);
+  // Answers requests for `path` with what `responder` makes of each one (a
+  // peer signing its reply to the request's nonce). It runs on the server's
+  // thread, one request at a time per connection.
+  using Responder = std::function<FakeResponse(const RecordedRequest&)>;
+  void respond_with(std::string path, Responder responder);
 
   // Requests read so far (at most the last k_max_recorded are kept).
   std::size_t request_count() const;

@@ -6,7 +6,7 @@
 // Serving: garbage, a huge body or a trickle sent to our /v1/peer/votes is
 // answered 400/413 or cut at the request deadline, harming no one else.
 #include "oracle_harness.hpp"
-#include "peers/auth.hpp"
+#include "peer_fixture.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 
@@ -218,51 +218,6 @@ class BadPeer {
   std::uint64_t sent_ = 0;  // serve() thread only
 };
 
-std::optional<double> metric(const OracleHarness& oracle, const std::string& series) {
-  const auto answer = oracle.get("/metrics");
-  std::istringstream lines(answer.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return std::nullopt;
-}
-
-// The oracle harness's config (3 local domains judging `web`) plus one peer
-// `bad-peer` at `url`, run by the real binary.
-class OracleWithPeer {
- public:
-  // `extra`: more keys for the peer's entry, e.g. ", domains: [x, y]".
-  explicit OracleWithPeer(const std::string& url, const std::string& extra = "") {
-    std::ofstream(dir.path() / "peer-key") << "shared-peer-secret\n";
-    oracle.append_config("peers:\n  - { name: bad-peer, url: \"" + url +
-                         "\", key_file: " + (dir.path() / "peer-key").string() +
-                         ", unreachable_after: 1s" + extra + " }\n");
-    daemon = std::make_unique<ChildProcess>(
-        std::vector<std::string>{CROSSCHECK_BINARY, "run", "--config",
-                                 oracle.config_path().string()},
-        dir.path() / "daemon.log");
-  }
-  OracleWithPeer(const OracleWithPeer&) = delete;
-  OracleWithPeer& operator=(const OracleWithPeer&) = delete;
-  OracleWithPeer(OracleWithPeer&&) = delete;
-  OracleWithPeer& operator=(OracleWithPeer&&) = delete;
-  ~OracleWithPeer() = default;
-
-  std::string log() const { return daemon->log(); }
-  int stop() {
-    ::kill(daemon->pid(), SIGTERM);
-    return daemon->wait(10s);
-  }
-
-  OracleHarness oracle;
-  TempDir dir;
-  std::unique_ptr<ChildProcess> daemon;
-};
-
 }  // namespace
 
 TEST_CASE(
@@ -393,96 +348,5 @@ TEST_CASE("garbage, a huge body or a trickle sent to /v1/peer/votes is refused w
   CHECK(metric(oracle, R"(crosscheck_api_errors_total{kind="timeout"})").value_or(0) >= 1);
   CHECK(metric(oracle, R"(crosscheck_api_errors_total{kind="oversized_body"})").value_or(0) >= 1);
   CHECK(oracle.verdict().at("verdict") == "healthy");
-  CHECK(WEXITSTATUS(node.stop()) == 0);
-}
-
-namespace {
-
-enum class Forgery : std::uint8_t {
-  Unsigned,  // no X-Crosscheck-Reply-Signature at all
-  OtherKey,  // signed for the pull, but not with the shared key
-  Replayed,  // signed with the shared key, for another (earlier) pull's nonce
-};
-
-// The issue's forged export: node bad-peer (its name, as the puller expects)
-// says web is down from two vantages in two failure domains, x and y, both
-// of which bad-peer may speak for. Counted, D = 2 and web would no longer be
-// healthy on an oracle whose three own domains see it up.
-std::string forged_export() {
-  std::string votes;
-  for (const auto* domain : {"x", "y"}) {
-    votes += std::string(votes.empty() ? "" : ",") + R"({"target":"web","vantage":"v-)" + domain +
-             R"(","domain":")" + domain +
-             R"(","vote":"down","age_ms":0,"layer":"http","detail":"lies","answers":[],)"
-             R"("latency_ms":1})";
-  }
-  return R"({"node":"bad-peer","version":1,"votes":[)" + votes + "]}";
-}
-
-}  // namespace
-
-TEST_CASE(
-    "a forged, replayed or wrongly signed reply at a peer's URL moves no verdict; "
-    "peer_unauthenticated opens and the refusal is counted",
-    "[e2e][peers][bad_peer][trust]") {
-  const auto [forgery, reason] = GENERATE(table<Forgery, std::string>({
-      {Forgery::Unsigned, "missing"},
-      {Forgery::OtherKey, "bad_signature"},
-      {Forgery::Replayed, "bad_signature"},
-  }));
-  CAPTURE(static_cast<int>(forgery));
-  const std::string expected_reason = reason;  // clang 14: no structured binding in a lambda
-  const std::string body = forged_export();
-  auto answer = FakeResponse::with_status(200, body);
-  answer.headers.emplace_back("Content-Type", "application/json");
-  if (forgery != Forgery::Unsigned) {
-    // What a recorder on the path kept of an earlier pull of the oracle
-    // ("e2e"): its timestamp and nonce are not those of any later pull.
-    const auto earlier = crosscheck::peers::sign_peer_request(
-        "e2e", "shared-peer-secret", "GET", "/v1/peer/votes",
-        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
-    const std::string key =
-        forgery == Forgery::OtherKey ? "not-the-shared-key" : "shared-peer-secret";
-    answer.headers.emplace_back(
-        "X-Crosscheck-Reply-Signature",
-        crosscheck::peers::sign_peer_reply(
-            key, {"bad-peer", "e2e", earlier.timestamp, earlier.nonce}, body));
-  }
-  FakeHttpServer forger;
-  forger.set("/v1/peer/votes", answer);
-  OracleWithPeer node(forger.url("127.0.0.1", ""), ", domains: [x, y]");
-  OracleHarness& oracle = node.oracle;
-  const bool healthy = OracleHarness::wait_for(
-      [&] {
-        return oracle.get("/readyz").status == 200 && oracle.verdict().at("verdict") == "healthy";
-      },
-      15s);
-  INFO(node.log());
-  REQUIRE(healthy);
-
-  // Pulled and refused at least twice, escalated, counted; while waiting,
-  // the verdict never leaves healthy.
-  bool stayed_healthy = true;
-  const std::string series = R"(crosscheck_peer_replies_refused_total{peer="bad-peer",reason=")" +
-                             expected_reason + R"("})";
-  const bool refused = OracleHarness::wait_for(
-      [&] {
-        stayed_healthy = stayed_healthy && oracle.verdict().at("verdict") == "healthy";
-        return forger.request_count() >= 2 && metric(oracle, series).value_or(0) >= 2 &&
-               oracle.get("/v1/escalations").body.find("peer_unauthenticated") != std::string::npos;
-      },
-      15s);
-  INFO(oracle.get("/v1/escalations").body);
-  CHECK(refused);
-  CHECK(stayed_healthy);
-  CHECK_THAT(node.log(), Catch::Contains("peer bad-peer: reply refused (" + expected_reason + ")"));
-  CHECK_THAT(node.log(), Catch::Contains("none of its votes count"));
-  // Nothing of the forged export reached the engine.
-  CHECK(oracle.verdict().at("verdict") == "healthy");
-  CHECK(oracle.get("/v1/verdicts/web").body.find("lies") == std::string::npos);
-  CHECK(oracle.get("/v1/vantages").body.find("bad-peer/") == std::string::npos);
-  // One episode for the whole run of refusals.
-  const auto escalations = oracle.get("/v1/escalations").body;
-  CHECK(escalations.find("peer_unauthenticated") == escalations.rfind("peer_unauthenticated"));
   CHECK(WEXITSTATUS(node.stop()) == 0);
 }

@@ -168,23 +168,9 @@ class SlowLoris {
   std::thread thread_;
 };
 
-// The value of the sample that starts with `series` ("name" or
-// "name{labels}") in a /metrics text; nullopt when absent.
-std::optional<double> metric(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return std::nullopt;
-}
-
 std::optional<double> metric_of(const OracleHarness& oracle, const std::string& series) {
   const auto answer = oracle.get("/metrics");
-  return answer.status == 200 ? metric(answer.body, series) : std::nullopt;
+  return answer.status == 200 ? metric_sample(answer.body, series) : std::nullopt;
 }
 
 }  // namespace

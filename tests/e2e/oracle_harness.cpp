@@ -8,6 +8,9 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
 
 namespace crosscheck::testing {
 namespace json = boost::json;
@@ -143,6 +146,18 @@ bool OracleHarness::wait_for_verdict(const std::string& verdict_name,
     const auto* value = body.if_contains("verdict");
     return value != nullptr && value->is_string() && value->get_string() == verdict_name;
   });
+}
+
+std::optional<double> metric_sample(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace crosscheck::testing

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -79,5 +80,9 @@ class OracleHarness {
   std::unique_ptr<daemon::Service> service_;
   std::thread thread_;
 };
+
+// The value of the sample that starts with `series` ("name" or
+// "name{labels}") in a /metrics text; nullopt when absent.
+std::optional<double> metric_sample(const std::string& text, const std::string& series);
 
 }  // namespace crosscheck::testing
