@@ -2,6 +2,7 @@
 // counts the failure domains can reach, and files the daemon must read.
 #include "config/secret_file.hpp"
 #include "config/sections.hpp"
+#include "config/signing_key.hpp"
 
 namespace crosscheck::config::detail {
 
@@ -273,6 +274,12 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
 
   for (const FileReference& file : sources.files) {
     // The daemon reads them with this same reader at start-up and reload.
+    if (file.key == "signing_key") {
+      if (const auto key = read_signing_key(file.key, file.path); !key) {
+        diags.error(file.pos, key.error());
+      }
+      continue;
+    }
     const auto kind = file.key == "token_file" ? SecretKind::BearerToken : SecretKind::Key;
     if (const auto secret = read_secret_file(file.key, file.path, kind); !secret) {
       diags.error(file.pos, secret.error());
