@@ -4,10 +4,15 @@
 #include "cli/gate_command.hpp"
 #include "net/verdict_signature.hpp"
 #include "oracle_harness.hpp"
+#include "support/child_process.hpp"
 #include "support/openssl_keys.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 using namespace crosscheck;
@@ -116,4 +121,42 @@ TEST_CASE("gate --pubkey: an oracle without api.signing_key is no oracle", "[e2e
   const auto run = gate(oracle.oracle_url(), key.public_pem.string());
   CHECK(run.status == 4);
   CHECK_THAT(run.out, Catch::Contains("unverified: no X-Crosscheck-Verdict-Signature header"));
+}
+
+TEST_CASE(
+    "crosscheck run re-reads api.signing_key on SIGHUP: a rotated key signs, a bad one is "
+    "refused and the old key keeps signing",
+    "[e2e][signed]") {
+  testing::TempDir keys;
+  const auto first = make_ed25519_keys(keys.path(), "first");
+  const auto second = make_ed25519_keys(keys.path(), "second");
+  const auto live = keys.path() / "signing.pem";
+  std::filesystem::copy_file(first.private_pem, live);
+  OracleHarness oracle;
+  oracle.add_api_setting("signing_key", live.string());
+  testing::TempDir dir;
+  testing::ChildProcess daemon(
+      {CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+      dir.path() / "daemon.log");
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  REQUIRE(OracleHarness::wait_for(
+      [&] { return gate(oracle.oracle_url(), first.public_pem.string()).status == 0; }));
+
+  // A garbled key: the reload is refused whole, the first key keeps signing.
+  std::ofstream(live, std::ios::trunc) << "-----BEGIN PRIVATE KEY-----\ngarbage\n";
+  ::kill(daemon.pid(), SIGHUP);
+  REQUIRE(OracleHarness::wait_for([&] {
+    return daemon.log().find("does not hold an Ed25519 private key") != std::string::npos;
+  }));
+  CHECK(daemon.log().find("crosscheck.yaml:2:") != std::string::npos);  // file:line:column
+  CHECK(gate(oracle.oracle_url(), first.public_pem.string()).status == 0);
+
+  // A rotated key: answers are signed with it from the reload on.
+  std::filesystem::copy_file(second.private_pem, live,
+                             std::filesystem::copy_options::overwrite_existing);
+  ::kill(daemon.pid(), SIGHUP);
+  REQUIRE(OracleHarness::wait_for(
+      [&] { return gate(oracle.oracle_url(), second.public_pem.string()).status == 0; }));
+  CHECK(gate(oracle.oracle_url(), first.public_pem.string()).status == 4);
 }
