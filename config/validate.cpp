@@ -4,6 +4,9 @@
 #include "config/sections.hpp"
 #include "config/signing_key.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 namespace crosscheck::config::detail {
 
 namespace {
@@ -239,6 +242,12 @@ void check_failure_domains(const Config& config, const SourceMap& sources, Diagn
   }
 }
 
+bool world_readable(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto perms = std::filesystem::status(file, ec).permissions();
+  return !ec && (perms & std::filesystem::perms::others_read) != std::filesystem::perms::none;
+}
+
 }  // namespace
 
 void validate(const Config& config, const SourceMap& sources, Diagnostics& diags) {
@@ -277,6 +286,12 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
     if (file.key == "signing_key") {
       if (const auto key = read_signing_key(file.key, file.path); !key) {
         diags.error(file.pos, key.error());
+      } else if (world_readable(file.path)) {
+        // A warning, not an error: secret files are not refused for their
+        // mode, and a signing key that anyone can read signs for anyone.
+        diags.warning(file.pos, "signing_key '" + file.path.string() +
+                                    "' is readable by every user: chmod o-r it (anyone who "
+                                    "reads it can sign verdicts as this oracle)");
       }
       continue;
     }

@@ -86,9 +86,21 @@ TEST_CASE("api.signing_key is checked with the config: file:line:column and why"
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].starts_with("test.yaml:2:16: error: signing_key '" + path_of(dir, "ec.pem") +
                              "' does not hold an Ed25519 private key"));
+  std::filesystem::permissions(dir.path() / "key.pem", std::filesystem::perms::owner_read |
+                                                           std::filesystem::perms::owner_write |
+                                                           std::filesystem::perms::group_read);
   CHECK(diagnostics_of("api:\n  signing_key: " + path_of(dir, "key.pem") + "\n" +
                        std::string(k_valid_tail))
             .empty());
+  // Readable by every user: a warning (the daemon still starts).
+  std::filesystem::permissions(dir.path() / "key.pem", std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  CHECK(diagnostics_of("api:\n  signing_key: " + path_of(dir, "key.pem") + "\n" +
+                       std::string(k_valid_tail)) ==
+        std::vector<std::string>{"test.yaml:2:16: warning: signing_key '" +
+                                 path_of(dir, "key.pem") +
+                                 "' is readable by every user: chmod o-r it (anyone who reads it "
+                                 "can sign verdicts as this oracle)"});
   CHECK(diagnostics_of("api:\n  signing_key: \"\"\n" + std::string(k_valid_tail)) ==
         std::vector<std::string>{"test.yaml:2:16: error: api.signing_key must not be empty"});
 }
