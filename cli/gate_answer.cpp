@@ -241,10 +241,6 @@ OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_vie
   return {ok ? Outcome::Proceed : Outcome::Otherwise, detail};
 }
 
-}  // namespace crosscheck::cli::gate
-
-namespace crosscheck::cli::gate {
-
 OracleResult judge_signed_answer(const GatePlan& plan, const config::Ed25519Key& key, int status,
                                  std::string_view signature, std::string_view body,
                                  consensus::WallTime now) {
