@@ -168,8 +168,8 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
                 std::to_string(plan.oracles.size()) +
                 " --oracle: give one key for all, or one per oracle in the same order");
   }
-  for (std::size_t i = 0; i < pubkeys.size(); ++i) {
-    auto key = config::read_public_key("--pubkey", pubkeys[i]);
+  for (const auto& file : pubkeys) {
+    auto key = config::read_public_key("--pubkey", file);
     if (!key) {
       return fail(key.error());
     }

@@ -57,7 +57,7 @@ Expected<Pkey> read_pem(std::string_view setting, const std::filesystem::path& f
     return fail(name + " does not hold " + wanted + ": it is a " +
                 (type != nullptr ? std::string(type) : std::string("other")) + " key");
   }
-  return Expected<Pkey>(std::move(key));
+  return {std::move(key)};
 }
 
 bool raw_key(const EVP_PKEY* key, Part part, Ed25519Key& out) {
