@@ -62,7 +62,7 @@ TEST_CASE("a signed answer verifies and names its oracle", "[verdict_signature]"
   CHECK(verify_verdict(spaced, rfc_key_1().public_key, k_target, k_body));
 }
 
-TEST_CASE("the signature covers the RFC 8032 message as documented", "[verdict_signature]") {
+TEST_CASE("the signed message is the bytes docs/api.md documents", "[verdict_signature]") {
   // The signed message is a documented format others may verify with their
   // own tools: check it byte for byte.
   CHECK(crosscheck::net::verdict_message("a", "/v1/verdicts/x", "{}") ==
