@@ -321,6 +321,9 @@ void Session::send(ApiResponse answer, bool close) {
       response_.set(net::k_verdict_signature_header, signer->sign(target_, answer.body));
     }
   }
+  // One answer per request: a later answer on this connection that no
+  // request reached handle() for (400, 413, 431) is not signed for this one.
+  target_.clear();
   response_.keep_alive(keep_alive_ && !close);
   response_.body() = std::move(answer.body);
   response_.prepare_payload();

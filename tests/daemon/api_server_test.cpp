@@ -803,8 +803,15 @@ TEST_CASE("with a signer every /v1/verdicts answer is signed over its target and
   response = client.exchange(make_request(http::verb::get, "/v1/verdicts"));
   CHECK(verified(response, second.public_key, "/v1/verdicts") == "ok oracle-a");
   CHECK(verified(response, first.public_key, "/v1/verdicts").starts_with("signed by key "));
+  // A malformed request after a signed one: its 400 is not signed as the
+  // answer to the request before it.
+  client.send_raw("this is not http\r\n\r\n");
+  response = client.read();
+  CHECK(response.result_int() == 400);
+  CHECK(response[crosscheck::net::k_verdict_signature_header].empty());
+  Client again(fixture.port());
   fixture.server->set_signer(nullptr);
-  response = client.exchange(make_request(http::verb::get, "/v1/verdicts"));
+  response = again.exchange(make_request(http::verb::get, "/v1/verdicts"));
   CHECK(verified(response, second.public_key, "/v1/verdicts") ==
         "no X-Crosscheck-Verdict-Signature header");
 }
