@@ -123,6 +123,15 @@ ApiResponse error_response(int status, std::string_view error, std::string_view 
   return response;
 }
 
+bool is_signed_route(std::string_view target) {
+  constexpr std::string_view k_verdicts = "/v1/verdicts";
+  if (!target.starts_with(k_verdicts)) {
+    return false;
+  }
+  const auto rest = target.substr(k_verdicts.size());
+  return rest.empty() || rest.front() == '/' || rest.front() == '?';
+}
+
 int gate_status(const cs::GateDecision& decision) {
   switch (decision.answer) {
     case cs::GateAnswer::Proceed:

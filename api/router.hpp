@@ -104,6 +104,11 @@ ApiResponse write_response(const WriteRequest& write, const ActionResult& result
 // {"error": error, "detail": detail} with `status` (and Retry-After: 1 for 429/503).
 ApiResponse error_response(int status, std::string_view error, std::string_view detail);
 
+// True for the answers a verdict signer signs: /v1/verdicts, and every path
+// under it (one verdict, its gate form and history, recheck), whatever the
+// status.
+bool is_signed_route(std::string_view target);
+
 // The HTTP status of a gate decision (consensus/gate.hpp): 200 proceed,
 // 409 otherwise or generation moved, 423 hold.
 int gate_status(const consensus::GateDecision& decision);

@@ -236,6 +236,10 @@ void ApiServer::set_token(std::optional<std::string> token) {
   impl_->shared->set_token(std::move(token));
 }
 
+void ApiServer::set_signer(std::shared_ptr<const net::VerdictSigner> signer) {
+  impl_->shared->set_signer(std::move(signer));
+}
+
 std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files) {
   const std::uint64_t reserve = std::min<std::uint64_t>(k_api_fd_reserve, open_files / 2);
   const std::uint64_t budget = open_files - reserve;

@@ -26,6 +26,10 @@ namespace crosscheck::peers {
 class PeerVerifier;
 }  // namespace crosscheck::peers
 
+namespace crosscheck::net {
+class VerdictSigner;
+}  // namespace crosscheck::net
+
 namespace crosscheck::api {
 
 // A request header block larger than this is answered 431, a body larger than
@@ -63,6 +67,8 @@ struct ApiServerOptions {
   // Checks GET /v1/peer/votes signatures (keys replaceable while serving);
   // nullptr: no peers configured, the route answers 401.
   std::shared_ptr<peers::PeerVerifier> peers;
+  // Signs every answer to /v1/verdicts... (api.signing_key); nullptr: unsigned.
+  std::shared_ptr<const net::VerdictSigner> signer;
   std::size_t max_connections = k_default_max_connections;
   std::chrono::milliseconds idle_timeout = k_default_idle_timeout;
   std::chrono::milliseconds request_timeout = k_default_request_timeout;
@@ -96,6 +102,9 @@ class ApiServer {
   // Replaces the write token (a config reload); any thread. nullopt
   // disables writes.
   void set_token(std::optional<std::string> token);
+  // Replaces the verdict signer (a config reload, key rotation); any
+  // thread. nullptr stops signing.
+  void set_signer(std::shared_ptr<const net::VerdictSigner> signer);
   std::size_t active_connections() const;
   // The connection cap in force: options.max_connections bounded by the
   // open-files limit at start() (api_connection_cap).

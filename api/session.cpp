@@ -6,6 +6,7 @@
 #include "api/session.hpp"
 
 #include "api/metrics.hpp"
+#include "net/verdict_signature.hpp"
 #include "peers/auth.hpp"
 #include "peers/protocol.hpp"
 
@@ -191,6 +192,7 @@ void Session::handle(http::request<http::string_body> request) {
   ApiRequest api;
   api.method = std::string(request.method_string());
   api.target = std::string(request.target());
+  target_ = api.target;
   api.authorization = std::string(request[http::field::authorization]);
   api.if_none_match = std::string(request[http::field::if_none_match]);
   api.body = std::move(request.body());
@@ -312,6 +314,16 @@ void Session::send(ApiResponse answer, bool close) {
   for (const auto& [name, value] : answer.headers) {
     response_.set(name, value);
   }
+  if (is_signed_route(target_)) {
+    // Signed after the router chose the bytes, before they leave: a
+    // proxy or cache that changes one of them breaks the signature.
+    if (const auto signer = shared_->signer()) {
+      response_.set(net::k_verdict_signature_header, signer->sign(target_, answer.body));
+    }
+  }
+  // One answer per request: a later answer on this connection that no
+  // request reached handle() for (400, 413, 431) is not signed for this one.
+  target_.clear();
   response_.keep_alive(keep_alive_ && !close);
   response_.body() = std::move(answer.body);
   response_.prepare_payload();

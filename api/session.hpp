@@ -78,6 +78,15 @@ struct Shared {
     const std::lock_guard lock(token_mutex);
     options.token = std::move(token);
   }
+  // The verdict signer, replaceable the same way (key rotation).
+  std::shared_ptr<const net::VerdictSigner> signer() const {
+    const std::lock_guard lock(token_mutex);
+    return options.signer;
+  }
+  void set_signer(std::shared_ptr<const net::VerdictSigner> signer) {
+    const std::lock_guard lock(token_mutex);
+    options.signer = std::move(signer);
+  }
 
   ApiServerOptions options;
   snapshot::SnapshotHub& hub;
@@ -89,7 +98,7 @@ struct Shared {
   // Sessions waiting for the first byte of a request, longest-waiting
   // first: the eviction candidates. Server thread only.
   std::list<Session*> waiting;
-  mutable std::mutex token_mutex;  // guards options.token
+  mutable std::mutex token_mutex;  // guards options.token and options.signer
   // Completions from other threads post to the io_context only while open.
   std::mutex post_mutex;
   bool open = true;
@@ -188,6 +197,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t drained_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = false;
+  std::string target_;  // the request's target as received: what a verdict signature binds
   bool rejecting_ = false;
   bool waiting_ = false;  // in shared_->waiting, at waiting_at_
   bool evicted_ = false;

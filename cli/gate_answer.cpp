@@ -4,6 +4,7 @@
 
 #include "consensus/time_format.hpp"
 #include "net/http_target.hpp"
+#include "net/verdict_signature.hpp"
 
 #include <boost/json.hpp>
 
@@ -163,7 +164,7 @@ std::string quote(std::string_view text) {
   return text.size() > k_max_quoted ? out + "..." : out;
 }
 
-std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
+std::string signed_gate_target(const GatePlan& plan) {
   std::string query = "?expect=" + net::percent_encode(plan.expect);
   if (plan.generation) {
     query += "&generation=" + std::to_string(*plan.generation);
@@ -171,7 +172,11 @@ std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
   if (plan.stable_for) {
     query += "&stable_for=" + net::percent_encode(config::format_duration(*plan.stable_for));
   }
-  return oracle_target(oracle, "/v1/verdicts/" + net::percent_encode(plan.target)) + query;
+  return "/v1/verdicts/" + net::percent_encode(plan.target) + query;
+}
+
+std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
+  return oracle_target(oracle, signed_gate_target(plan));
 }
 
 // The recheck must answer in time for the gate to be asked too: it gets the
@@ -234,6 +239,33 @@ OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_vie
     detail += ": " + quote(*answer->reason);
   }
   return {ok ? Outcome::Proceed : Outcome::Otherwise, detail};
+}
+
+OracleResult judge_signed_answer(const GatePlan& plan, const config::Ed25519Key& key, int status,
+                                 std::string_view signature, std::string_view body,
+                                 consensus::WallTime now) {
+  const auto oracle = net::verify_verdict(signature, key, signed_gate_target(plan), body);
+  if (!oracle) {
+    return {Outcome::Unverified, oracle.error()};
+  }
+  std::string why;
+  const auto answer = parse_answer(body, why);
+  const auto decision = answer ? answer->gate_decision : std::nullopt;
+  // Why the status must agree: it is not signed, so a proxy could turn 423
+  // into 200; the decision comes from the signed body, the status only
+  // confirms it. 409 with "hold" is a generation that moved.
+  const bool agrees = decision == "proceed"     ? status == 200
+                      : decision == "otherwise" ? status == 409
+                      : decision == "hold"      ? status == 409 || status == 423
+                                                : true;  // no decision: judged as unusable below
+  if (!agrees) {
+    return {Outcome::Hold, "HTTP " + std::to_string(status) +
+                               " disagrees with the signed decision '" + quote(*decision) +
+                               "' (changed on the way)"};
+  }
+  OracleResult result = judge_gate_answer(plan, status, body, now);
+  result.detail += " [signed by " + quote(*oracle) + ", key " + net::key_id(key) + "]";
+  return result;
 }
 
 }  // namespace crosscheck::cli::gate

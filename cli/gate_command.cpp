@@ -6,6 +6,7 @@
 #include "cli/gate_oracle.hpp"
 #include "cli/options.hpp"
 #include "config/secret_file.hpp"
+#include "config/signing_key.hpp"
 #include "config/types.hpp"
 #include "net/http_client.hpp"
 
@@ -43,10 +44,11 @@ std::string lower(std::string text) {
 constexpr const char* k_usage =
     "usage: crosscheck gate TARGET --expect healthy|unhealthy [--stable-for D]\n"
     "         [--generation N] [--oracle URL ...] [--require K] [--recheck]\n"
-    "         [--token-file F] [--timeout D]\n\n"
+    "         [--token-file F] [--timeout D] [--pubkey FILE ...]\n\n"
     "Asks the oracle(s) whether TARGET is confirmed as expected. Exit status:\n"
     "0 proceed (at least K oracles confirm), 1 confirmed otherwise, 3 hold,\n"
-    "4 no oracle reachable, 2 usage error. Proceed on 0 and only on 0.\n\n";
+    "4 no oracle reachable (or, with --pubkey, none answered with a valid\n"
+    "signature), 2 usage error. Proceed on 0 and only on 0.\n\n";
 
 std::optional<std::uint64_t> parse_count(std::string_view text) {
   std::uint64_t value = 0;
@@ -69,6 +71,7 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
   std::string token_file;
   std::vector<std::string> targets;
   std::vector<std::string> oracles;
+  std::vector<std::string> pubkeys;
   po::options_description options("gate options");
   options.add_options()("help,h", "show this help")(
       "expect", po::value(&expect), "healthy or unhealthy: the state the failover needs")(
@@ -78,6 +81,9 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
       "require", po::value(&require), "oracles that must confirm (default: all of them)")(
       "recheck", "ask each oracle to probe now (POST .../recheck) before the gate")(
       "token-file", po::value(&token_file), "bearer token for --recheck")(
+      "pubkey", po::value(&pubkeys),
+      "Ed25519 public key (PEM) the answers must be signed with; once for all "
+      "oracles, or once per --oracle in the same order")(
       "timeout", po::value(&timeout)->default_value(std::string(k_default_timeout)),
       "bound on the whole run, all oracles in parallel");
   const auto vm = parse_with_targets(args, options, targets);
@@ -157,6 +163,21 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
     }
     plan.require = static_cast<std::size_t>(*k);
   }
+  if (!pubkeys.empty() && pubkeys.size() != 1 && pubkeys.size() != plan.oracles.size()) {
+    return fail(std::to_string(pubkeys.size()) + " --pubkey for " +
+                std::to_string(plan.oracles.size()) +
+                " --oracle: give one key for all, or one per oracle in the same order");
+  }
+  for (const auto& file : pubkeys) {
+    auto key = config::read_public_key("--pubkey", file);
+    if (!key) {
+      return fail(key.error());
+    }
+    plan.pubkeys.push_back(*key);
+  }
+  if (plan.pubkeys.size() == 1) {
+    plan.pubkeys.resize(plan.oracles.size(), plan.pubkeys.front());
+  }
   if (vm.count("token-file") != 0U) {
     // The bearer token: the file's content without surrounding white space.
     auto token =
@@ -179,6 +200,8 @@ std::string_view outcome_word(Outcome outcome) {
       return "hold";
     case Outcome::Unreachable:
       return "unreachable";
+    case Outcome::Unverified:
+      return "unverified";
   }
   return "hold";
 }
@@ -220,14 +243,23 @@ int decide(const GatePlan& plan, const std::vector<OracleResult>& results, std::
         << required << ")\n";
     return k_gate_otherwise;
   }
+  const std::size_t unverified = count(Outcome::Unverified);
   if (unreachable == total) {
     out << "gate: UNREACHABLE (none of " << total << (total == 1 ? " oracle" : " oracles")
         << " answered)\n";
     return k_gate_unreachable;
   }
+  if (unreachable + unverified == total) {
+    // An answer that is not signed by the oracle's key is no answer.
+    out << "gate: UNREACHABLE (none of " << total << (total == 1 ? " oracle" : " oracles")
+        << " answered with a valid signature: " << unverified << " unverified, " << unreachable
+        << " unreachable)\n";
+    return k_gate_unreachable;
+  }
   out << "gate: HOLD (" << confirm_text(proceed, total, plan.expect) << ", " << plan.require
       << " required; " << held << " hold, " << unreachable << " unreachable";
-  out << (otherwise > 0 ? ", " + std::to_string(otherwise) + " otherwise" : "") << ")\n";
+  out << (otherwise > 0 ? ", " + std::to_string(otherwise) + " otherwise" : "");
+  out << (unverified > 0 ? ", " + std::to_string(unverified) + " unverified" : "") << ")\n";
   return k_gate_hold;
 }
 

@@ -3,6 +3,7 @@
 // oracle at once over HTTP(S) (gate_session.cpp).
 #pragma once
 
+#include "config/signing_key.hpp"
 #include "config/types.hpp"
 #include "consensus/types.hpp"
 
@@ -15,7 +16,9 @@
 
 namespace crosscheck::cli::gate {
 
-enum class Outcome : std::uint8_t { Proceed, Otherwise, Hold, Unreachable };
+// Unverified: with --pubkey, an answer whose signature is missing or wrong;
+// it counts as no oracle, like Unreachable.
+enum class Outcome : std::uint8_t { Proceed, Otherwise, Hold, Unreachable, Unverified };
 
 struct OracleResult {
   Outcome outcome = Outcome::Hold;
@@ -32,6 +35,9 @@ struct GatePlan {
   bool recheck = false;
   config::Duration timeout{};
   std::string token;  // empty: no Authorization header
+  // --pubkey: one Ed25519 public key per oracle (same order); empty: answers
+  // are not checked for a signature.
+  std::vector<config::Ed25519Key> pubkeys;
 };
 
 // Server text on one line: control characters become spaces, long text is cut.
@@ -39,12 +45,25 @@ std::string quote(std::string_view text);
 // The request targets: the gate form, and the recheck before it.
 std::string gate_target(const GatePlan& plan, const config::Url& oracle);
 std::string recheck_target(const GatePlan& plan, const config::Url& oracle);
+// The gate request's target below the oracle's base path
+// ("/v1/verdicts/web?expect=healthy"): what the oracle received and signed
+// when a proxy in front of it strips the base path, and what it received
+// anyway when the oracle has none.
+std::string signed_gate_target(const GatePlan& plan);
 // "HTTP 429: rate_limited: rechecked 3s ago" from an error body, if any.
 std::string describe_refusal(int status, std::string_view body);
 // One oracle's answer to the gate request (status and body) judged at `now`:
 // Proceed only when every field checks out; anything doubtful is a Hold.
 OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_view body,
                                consensus::WallTime now);
+// With --pubkey: Unverified unless `signature` (the header's value, "" when
+// absent) is `key`'s signature over `body` as the answer to
+// signed_gate_target(); then judged from the signed body alone: the
+// status (not signed) must agree with the signed gate.decision (200
+// proceed, 409 otherwise, 409 or 423 hold), or the answer holds.
+OracleResult judge_signed_answer(const GatePlan& plan, const config::Ed25519Key& key, int status,
+                                 std::string_view signature, std::string_view body,
+                                 consensus::WallTime now);
 // Queries every oracle concurrently within plan.timeout; one result each, in
 // order (a missing one counts as a hold).
 std::vector<OracleResult> ask_oracles(const GatePlan& plan);

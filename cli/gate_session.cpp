@@ -4,6 +4,7 @@
 
 #include "net/http_client.hpp"
 #include "net/tls_client.hpp"
+#include "net/verdict_signature.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -46,12 +47,13 @@ OracleResult failed(const net::HttpResult& result, const GatePlan& plan) {
 class OracleSession {
  public:
   OracleSession(boost::asio::io_context& io, const std::shared_ptr<boost::asio::ssl::context>& tls,
-                const GatePlan& plan, const config::Url& oracle,
+                const GatePlan& plan, const config::Url& oracle, const config::Ed25519Key* pubkey,
                 std::chrono::steady_clock::time_point deadline, OracleDone done)
       : client_(io, net::HttpClientOptions{tls, {}, false, std::string(k_user_agent)}),
         has_tls_(tls != nullptr),
         plan_(plan),
         oracle_(oracle),
+        pubkey_(pubkey),
         deadline_(deadline),
         on_done_(std::move(done)),
         recheck_pending_(plan.recheck) {}
@@ -99,6 +101,11 @@ class OracleSession {
     }
     const auto now =
         std::chrono::time_point_cast<consensus::Duration>(std::chrono::system_clock::now());
+    if (pubkey_ != nullptr) {
+      return on_done_(judge_signed_answer(plan_, *pubkey_, status,
+                                          result.header(net::k_verdict_signature_header),
+                                          result.body, now));
+    }
     on_done_(judge_gate_answer(plan_, status, result.body, now));
   }
 
@@ -106,6 +113,7 @@ class OracleSession {
   bool has_tls_;
   const GatePlan& plan_;
   const config::Url& oracle_;
+  const config::Ed25519Key* pubkey_;  // nullptr: no signature check
   std::chrono::steady_clock::time_point deadline_;
   OracleDone on_done_;
   bool recheck_pending_ = false;
@@ -126,7 +134,7 @@ std::vector<OracleResult> ask_oracles(const GatePlan& plan) {
   std::vector<std::unique_ptr<OracleSession>> sessions;
   for (std::size_t i = 0; i < plan.oracles.size(); ++i) {
     sessions.push_back(std::make_unique<OracleSession>(
-        io, tls, plan, plan.oracles[i], deadline,
+        io, tls, plan, plan.oracles[i], plan.pubkeys.empty() ? nullptr : &plan.pubkeys[i], deadline,
         [&results, i](OracleResult result) { results[i] = std::move(result); }));
   }
   for (const auto& session : sessions) {

@@ -38,6 +38,8 @@ struct NodeConfig {
 struct ApiConfig {
   Endpoint listen{IpAddress{IpAddress::Family::V4, {127, 0, 0, 1}}, 9470};
   std::optional<std::filesystem::path> token_file;
+  // Ed25519 private key (PEM) that signs verdict answers; none: unsigned.
+  std::optional<std::filesystem::path> signing_key;
 };
 
 // Probe timing and hysteresis; `defaults:` and every target carry one.

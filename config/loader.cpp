@@ -22,7 +22,7 @@ constexpr std::array<std::string_view, 10> k_top_keys{
     "node",     "api",     "defaults", "quorum",     "probing",
     "vantages", "targets", "peers",    "escalation", "storage"};
 constexpr std::array<std::string_view, 2> k_node_keys{"name", "data_dir"};
-constexpr std::array<std::string_view, 2> k_api_keys{"listen", "token_file"};
+constexpr std::array<std::string_view, 3> k_api_keys{"listen", "token_file", "signing_key"};
 constexpr std::array<std::string_view, 5> k_defaults_keys{"interval", "timeout", "rise", "fall",
                                                           "stale_after"};
 constexpr std::array<std::string_view, 8> k_quorum_keys{
@@ -73,6 +73,7 @@ void read_api(const Field& field, LoadContext& ctx) {
     }
   }
   ctx.config.api.token_file = read_file_path(map, "token_file", ctx);
+  ctx.config.api.signing_key = read_file_path(map, "signing_key", ctx);
 }
 
 void read_quorum(const Field& field, LoadContext& ctx) {

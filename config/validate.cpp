@@ -2,6 +2,10 @@
 // counts the failure domains can reach, and files the daemon must read.
 #include "config/secret_file.hpp"
 #include "config/sections.hpp"
+#include "config/signing_key.hpp"
+
+#include <filesystem>
+#include <system_error>
 
 namespace crosscheck::config::detail {
 
@@ -238,6 +242,12 @@ void check_failure_domains(const Config& config, const SourceMap& sources, Diagn
   }
 }
 
+bool world_readable(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto perms = std::filesystem::status(file, ec).permissions();
+  return !ec && (perms & std::filesystem::perms::others_read) != std::filesystem::perms::none;
+}
+
 }  // namespace
 
 void validate(const Config& config, const SourceMap& sources, Diagnostics& diags) {
@@ -273,6 +283,18 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
 
   for (const FileReference& file : sources.files) {
     // The daemon reads them with this same reader at start-up and reload.
+    if (file.key == "signing_key") {
+      if (const auto key = read_signing_key(file.key, file.path); !key) {
+        diags.error(file.pos, key.error());
+      } else if (world_readable(file.path)) {
+        // A warning, not an error: secret files are not refused for their
+        // mode, and a signing key that anyone can read signs for anyone.
+        diags.warning(file.pos, "signing_key '" + file.path.string() +
+                                    "' is readable by every user: chmod o-r it (anyone who "
+                                    "reads it can sign verdicts as this oracle)");
+      }
+      continue;
+    }
     const auto kind = file.key == "token_file" ? SecretKind::BearerToken : SecretKind::Key;
     if (const auto secret = read_secret_file(file.key, file.path, kind); !secret) {
       diags.error(file.pos, secret.error());

@@ -1,6 +1,8 @@
 #include "daemon/reload.hpp"
 
 #include "config/secret_file.hpp"
+#include "config/signing_key.hpp"
+#include "net/verdict_signature.hpp"
 
 namespace crosscheck::daemon {
 
@@ -67,6 +69,19 @@ Expected<std::optional<std::string>> read_api_token(
     return fail(secret.error());
   }
   return std::optional<std::string>{std::move(*secret)};
+}
+
+Expected<std::shared_ptr<const net::VerdictSigner>> make_verdict_signer(
+    const config::Config& config) {
+  if (!config.api.signing_key) {
+    return std::shared_ptr<const net::VerdictSigner>{};
+  }
+  auto key = config::read_signing_key("api.signing_key", *config.api.signing_key);
+  if (!key) {
+    return fail(key.error());
+  }
+  return std::shared_ptr<const net::VerdictSigner>(
+      std::make_shared<net::VerdictSigner>(*key, config.node.name));
 }
 
 }  // namespace crosscheck::daemon

@@ -7,9 +7,14 @@
 #include "consensus/engine.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace crosscheck::net {
+class VerdictSigner;
+}  // namespace crosscheck::net
 
 namespace crosscheck::daemon {
 
@@ -33,5 +38,11 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
 // (writes disabled); an error when the configured file cannot be used.
 Expected<std::optional<std::string>> read_api_token(
     const std::optional<std::filesystem::path>& file);
+
+// The verdict signer for api.signing_key, as node.name: nullptr when none is
+// configured; an error when the key file cannot be used. Read at start-up
+// and at every reload (a rotated key takes effect on SIGHUP).
+Expected<std::shared_ptr<const net::VerdictSigner>> make_verdict_signer(
+    const config::Config& config);
 
 }  // namespace crosscheck::daemon

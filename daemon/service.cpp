@@ -82,9 +82,15 @@ int Service::run() {
     log_->critical("{}", token.error());
     return 1;
   }
+  auto signer = make_verdict_signer(*config_);
+  if (!signer) {
+    log_->critical("{}", signer.error());
+    return 1;
+  }
   api::ApiServerOptions api_options;
   api_options.listen = config_->api.listen;
   api_options.token = *token;
+  api_options.signer = *signer;
   api_options.clock = &clock_;
   peer_verifier_ = std::make_shared<peers::PeerVerifier>(std::vector<peers::PeerKey>{});
   api_options.peers = peer_verifier_;

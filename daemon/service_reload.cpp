@@ -96,6 +96,11 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   } else if (api_) {
     log_->error("reload: {}; the API keeps its previous token", token.error());
   }
+  if (auto signer = make_verdict_signer(*config_); api_ && signer) {
+    api_->set_signer(std::move(*signer));
+  } else if (api_) {
+    log_->error("reload: {}; the API keeps signing with its previous key", signer.error());
+  }
   if (auto keys = peers::load_peer_keys(config_->peers)) {
     start_peers(std::move(*keys));
   } else {

@@ -659,3 +659,17 @@ TEST_CASE("a verdict body is rendered once per snapshot and served as is, the ga
   CHECK(answer(get("/v1/verdicts/dynamodb-use1?expect=healthy"), other).body.find("\"gate\"") !=
         std::string::npos);
 }
+
+TEST_CASE("a verdict signer signs /v1/verdicts and every path below it, nothing else", "[api]") {
+  for (const char* target :
+       {"/v1/verdicts", "/v1/verdicts?x=1", "/v1/verdicts/web", "/v1/verdicts/web?expect=healthy",
+        "/v1/verdicts/web/history", "/v1/verdicts/web/recheck?timeout=2s"}) {
+    INFO(target);
+    CHECK(is_signed_route(target));
+  }
+  for (const char* target : {"/v1/verdictsx", "/v1/vantages", "/v1/watch", "/metrics", "/healthz",
+                             "/v1/escalations", "/", "", "/v1/verdict"}) {
+    INFO(target);
+    CHECK_FALSE(is_signed_route(target));
+  }
+}

@@ -2,6 +2,7 @@
 
 #include "consensus/time_format.hpp"
 #include "net/beast_names.hpp"
+#include "net/verdict_signature.hpp"
 #include "snapshot/hub.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -13,6 +14,8 @@
 #include <boost/json/parse.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <openssl/evp.h>
 
 #include <sys/resource.h>
 
@@ -741,4 +744,74 @@ TEST_CASE("bearer tokens match only exactly and only with the Bearer scheme", "[
   CHECK_FALSE(bearer_token_matches("Bearer ", "s3cret"));
   CHECK_FALSE(bearer_token_matches("", "s3cret"));
   CHECK_FALSE(bearer_token_matches("Bearer ", ""));
+}
+
+namespace {
+
+// The signature header of `response` verified with `key` against
+// `target`: the oracle name, or the error.
+std::string verified(const Response& response, const crosscheck::config::Ed25519Key& key,
+                     const std::string& target) {
+  const auto oracle = crosscheck::net::verify_verdict(
+      std::string(response[crosscheck::net::k_verdict_signature_header]), key, target,
+      response.body());
+  return oracle ? "ok " + *oracle : oracle.error();
+}
+
+}  // namespace
+
+TEST_CASE("with a signer every /v1/verdicts answer is signed over its target and body", "[api]") {
+  const auto key_pair = [](unsigned char seed) {
+    crosscheck::config::SigningKey key;
+    key.private_key.fill(seed);
+    // The public half as OpenSSL derives it from the seed.
+    std::size_t size = key.public_key.size();
+    EVP_PKEY* pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, key.private_key.data(),
+                                                  key.private_key.size());
+    REQUIRE(pkey != nullptr);
+    REQUIRE(EVP_PKEY_get_raw_public_key(pkey, key.public_key.data(), &size) == 1);
+    EVP_PKEY_free(pkey);
+    return key;
+  };
+  const auto first = key_pair(1);
+  const auto second = key_pair(2);
+  ApiServerOptions options = with_token();
+  options.signer = std::make_shared<crosscheck::net::VerdictSigner>(first, "oracle-a");
+  Fixture fixture(options);
+  Client client(fixture.port());
+  for (const std::string target :
+       {"/v1/verdicts/dynamodb-use1?expect=healthy", "/v1/verdicts/dynamodb-use1", "/v1/verdicts",
+        "/v1/verdicts?x=1", "/v1/verdicts/nope?expect=healthy"}) {
+    const Response response = client.exchange(make_request(http::verb::get, target));
+    INFO(target);
+    CHECK(verified(response, first.public_key, target) == "ok oracle-a");
+    // Another target's question is not this answer's.
+    CHECK(verified(response, first.public_key, target + "&") != "ok oracle-a");
+  }
+  const std::string recheck = "/v1/verdicts/dynamodb-use1/recheck";
+  Response response =
+      client.exchange(make_request(http::verb::post, recheck, {}, "Bearer " + k_token));
+  CHECK(response.result_int() == 200);
+  CHECK(verified(response, first.public_key, recheck) == "ok oracle-a");
+  // Other routes are not signed.
+  response = client.exchange(make_request(http::verb::get, "/v1/vantages"));
+  CHECK(response[crosscheck::net::k_verdict_signature_header].empty());
+  response = client.exchange(make_request(http::verb::get, "/v1/verdictsx"));
+  CHECK(response[crosscheck::net::k_verdict_signature_header].empty());
+  // A reload rotates the key; without one the answers are unsigned.
+  fixture.server->set_signer(std::make_shared<crosscheck::net::VerdictSigner>(second, "oracle-a"));
+  response = client.exchange(make_request(http::verb::get, "/v1/verdicts"));
+  CHECK(verified(response, second.public_key, "/v1/verdicts") == "ok oracle-a");
+  CHECK(verified(response, first.public_key, "/v1/verdicts").starts_with("signed by key "));
+  // A malformed request after a signed one: its 400 is not signed as the
+  // answer to the request before it.
+  client.send_raw("this is not http\r\n\r\n");
+  response = client.read();
+  CHECK(response.result_int() == 400);
+  CHECK(response[crosscheck::net::k_verdict_signature_header].empty());
+  Client again(fixture.port());
+  fixture.server->set_signer(nullptr);
+  response = again.exchange(make_request(http::verb::get, "/v1/verdicts"));
+  CHECK(verified(response, second.public_key, "/v1/verdicts") ==
+        "no X-Crosscheck-Verdict-Signature header");
 }

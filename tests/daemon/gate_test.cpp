@@ -1,9 +1,5 @@
-#include "cli/gate_command.hpp"
-
+#include "gate_test_support.hpp"
 #include "support/child_process.hpp"
-
-#include "consensus/time_format.hpp"
-#include "support/fake_http_server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,114 +10,9 @@
 #include <random>
 #include <sstream>
 
-using crosscheck::cli::run_gate_command;
-using crosscheck::testing::FakeHttpServer;
-using crosscheck::testing::FakeResponse;
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr const char* k_target = "db-primary";
-constexpr const char* k_gate_path = "/v1/verdicts/db-primary";
-constexpr const char* k_recheck_path = "/v1/verdicts/db-primary/recheck";
-
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-  std::chrono::milliseconds took{0};
-};
-
-Run gate(const std::vector<std::string>& args) {
-  std::ostringstream out;
-  std::ostringstream err;
-  Run run;
-  const auto started = std::chrono::steady_clock::now();
-  run.status = run_gate_command(args, out, err);
-  run.took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
-  run.out = out.str();
-  run.err = err.str();
-  return run;
-}
-
-std::string wall_text(std::chrono::seconds from_now) {
-  return crosscheck::consensus::format_rfc3339(
-      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() +
-                                                              from_now));
-}
-
-// A verdict answer as the oracle's REST API writes it.
-struct Verdict {
-  std::string target = k_target;
-  std::string verdict = "healthy";
-  std::string held = "null";
-  bool fresh = true;
-  std::uint64_t generation = 7;
-  std::string since = "2025-10-20T06:00:00Z";
-  std::string valid_until = wall_text(std::chrono::hours(1));
-  std::string reason = "3 of 3 domains up";
-  std::string expect = "healthy";
-  std::string decision = "proceed";
-  std::string gate_reason = "confirmed healthy";
-
-  std::string json() const {
-    return R"({"target": ")" + target + R"(", "verdict": ")" + verdict + R"(", "held": )" + held +
-           R"(, "fresh": )" + (fresh ? "true" : "false") + R"(, "generation": )" +
-           std::to_string(generation) + R"(, "since": ")" + since + R"(", "evaluated_at": ")" +
-           wall_text(std::chrono::seconds(-1)) + R"(", "valid_until": ")" + valid_until +
-           R"(", "reason": ")" + reason + R"(", "gate": {"expect": ")" + expect +
-           R"(", "decision": ")" + decision + R"(", "reason": ")" + gate_reason + R"("}})";
-  }
-};
-
-Verdict healthy() {
-  return {};
-}
-
-Verdict unhealthy() {
-  Verdict v;
-  v.verdict = "unhealthy";
-  v.generation = 8;
-  v.reason = "3 of 3 domains down (dns: NOERROR, empty answer)";
-  v.decision = "otherwise";
-  v.gate_reason = "confirmed unhealthy";
-  return v;
-}
-
-Verdict disputed() {
-  Verdict v;
-  v.verdict = "disputed";
-  v.held = R"("healthy")";
-  v.reason = "1 of 3 domains down (quad9)";
-  v.decision = "hold";
-  v.gate_reason = "verdict disputed";
-  return v;
-}
-
-// An oracle on 127.0.0.1 answering the gate path with `status` and `body`.
-std::unique_ptr<FakeHttpServer> oracle(int status, const std::string& body) {
-  auto server = std::make_unique<FakeHttpServer>();
-  server->set(k_gate_path, FakeResponse::with_status(status, body));
-  return server;
-}
-
-std::string base(const FakeHttpServer& server) {
-  return server.url("127.0.0.1", "");
-}
-
-std::vector<std::string> args_for(const std::vector<const FakeHttpServer*>& servers,
-                                  std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {k_target, "--expect", "healthy", "--timeout", "2s"};
-  for (const auto* server : servers) {
-    args.push_back("--oracle");
-    args.push_back(base(*server));
-  }
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-}  // namespace
+using namespace gate_test;  // NOLINT(google-build-using-namespace): the tests' shared vocabulary
 
 TEST_CASE("a confirmed healthy answer exits 0 and prints proceed", "[gate]") {
   const auto server = oracle(200, healthy().json());

@@ -65,6 +65,15 @@ void OracleHarness::append_config(const std::string& yaml) {
   std::ofstream(config_path_, std::ios::app) << yaml;
 }
 
+void OracleHarness::add_api_setting(const std::string& key, const std::string& value) {
+  std::ostringstream text;
+  text << std::ifstream(config_path_).rdbuf();
+  std::string yaml = text.str();
+  const std::string anchor = "token_file: api-token";
+  yaml.replace(yaml.find(anchor), anchor.size(), anchor + ", " + key + ": \"" + value + "\"");
+  std::ofstream(config_path_, std::ios::trunc) << yaml;
+}
+
 void OracleHarness::start() {
   const auto loaded = config::load_config(config_path_);
   for (const auto& diagnostic : loaded.diagnostics) {

@@ -38,6 +38,9 @@ class OracleHarness {
   // Adds top-level YAML sections (e.g. "escalation: ...") to the config;
   // call before start().
   void append_config(const std::string& yaml);
+  // Adds `key: value` to the `api:` section (e.g. "signing_key", a path);
+  // call before start().
+  void add_api_setting(const std::string& key, const std::string& value);
   void start();
   void stop();
   // Every resolver answers web.test with 127.0.0.1 (where `web` listens).

@@ -1,0 +1,169 @@
+// `crosscheck gate --pubkey`: answers signed by the oracle's key proceed;
+// a missing, foreign or broken signature counts as no oracle (exit 4); the
+// unsigned HTTP status cannot overrule the signed decision.
+#include "config/signing_key.hpp"
+#include "gate_test_support.hpp"
+#include "net/verdict_signature.hpp"
+#include "support/child_process.hpp"
+#include "support/openssl_keys.hpp"
+
+#include <catch2/catch.hpp>
+
+using crosscheck::net::VerdictSigner;
+using crosscheck::testing::KeyFiles;
+using crosscheck::testing::make_ed25519_keys;
+using crosscheck::testing::TempDir;
+using namespace gate_test;  // NOLINT(google-build-using-namespace): the tests' shared vocabulary
+
+namespace {
+
+constexpr const char* k_signed_target = "/v1/verdicts/db-primary?expect=healthy";
+
+// An oracle's key: its files and a signer as the oracle named `name` would sign.
+struct OracleKey {
+  OracleKey(const TempDir& dir, const std::string& name)
+      : files(make_ed25519_keys(dir.path(), name)),
+        signer(*crosscheck::config::read_signing_key("signing_key", files.private_pem), name) {}
+  KeyFiles files;
+  VerdictSigner signer;
+  std::string pubkey() const { return files.public_pem.string(); }
+};
+
+// A fake oracle answering `body` with `status` and the given signature header.
+std::unique_ptr<FakeHttpServer> signed_oracle(int status, const std::string& body,
+                                              const std::string& signature) {
+  auto server = std::make_unique<FakeHttpServer>();
+  auto response = FakeResponse::with_status(status, body);
+  response.headers.emplace_back(std::string(crosscheck::net::k_verdict_signature_header),
+                                signature);
+  server->set(k_gate_path, response);
+  return server;
+}
+
+std::unique_ptr<FakeHttpServer> signed_by(const OracleKey& key, int status, const std::string& body,
+                                          const std::string& target = k_signed_target) {
+  return signed_oracle(status, body, key.signer.sign(target, body));
+}
+
+}  // namespace
+
+TEST_CASE("gate --pubkey: a validly signed answer proceeds and names its signer",
+          "[gate][signed]") {
+  const TempDir dir;
+  const OracleKey key(dir, "oracle-a");
+  const auto server = signed_by(key, 200, healthy().json());
+  const auto run = gate(args_for({server.get()}, {"--pubkey", key.pubkey()}));
+  CHECK(run.status == 0);
+  CHECK(run.out == "oracle " + base(*server) +
+                       ": proceed: healthy (generation 7, since 2025-10-20T06:00:00Z) [signed by "
+                       "oracle-a, key " +
+                       key.signer.key() +
+                       "]\n"
+                       "gate: PROCEED (1 of 1 oracle confirms healthy)\n");
+  // Signed holds and otherwise answers are judged as before.
+  const auto held = signed_by(key, 423, disputed().json());
+  CHECK(gate(args_for({held.get()}, {"--pubkey", key.pubkey()})).status == 3);
+  const auto down = signed_by(key, 409, unhealthy().json());
+  CHECK(gate(args_for({down.get()}, {"--pubkey", key.pubkey()})).status == 1);
+}
+
+TEST_CASE("gate --pubkey: missing signature, wrong key, tampered body or replay exit 4",
+          "[gate][signed]") {
+  const TempDir dir;
+  const OracleKey key(dir, "oracle-a");
+  const OracleKey other(dir, "oracle-a-impostor");
+  const std::string body = healthy().json();
+  std::string tampered = body;
+  tampered.replace(tampered.find("\"generation\": 7"), 15, "\"generation\": 8");
+
+  const auto unsigned_oracle = oracle(200, body);
+  const auto wrong_key = signed_by(other, 200, body);
+  const auto changed = signed_oracle(200, tampered, key.signer.sign(k_signed_target, body));
+  const auto replayed = signed_by(key, 200, body, "/v1/verdicts/db-replica?expect=healthy");
+  const auto garbled = signed_oracle(200, body, "v1; oracle=oracle-a; key=x");
+  struct Row {
+    const FakeHttpServer* server;
+    std::string why;
+  };
+  const std::vector<Row> rows{
+      {unsigned_oracle.get(), "no X-Crosscheck-Verdict-Signature header"},
+      {wrong_key.get(),
+       "signed by key " + other.signer.key() + ", not by key " + key.signer.key() + " (--pubkey)"},
+      {changed.get(), "the signature does not match the answer"},
+      {replayed.get(), "the signature does not match the answer"},
+      {garbled.get(), "malformed signature header"},
+  };
+  for (const Row& row : rows) {
+    const auto run = gate(args_for({row.server}, {"--pubkey", key.pubkey()}));
+    CHECK(run.status == 4);
+    CHECK_THAT(run.out,
+               Catch::StartsWith("oracle " + base(*row.server) + ": unverified: " + row.why));
+    CHECK_THAT(run.out, Catch::EndsWith("gate: UNREACHABLE (none of 1 oracle answered with a valid "
+                                        "signature: 1 unverified, 0 unreachable)\n"));
+    // Without --pubkey nothing changes: the same answers proceed.
+    CHECK(gate(args_for({row.server})).status == 0);
+  }
+}
+
+TEST_CASE("gate --pubkey: an HTTP status that disagrees with the signed decision holds",
+          "[gate][signed]") {
+  const TempDir dir;
+  const OracleKey key(dir, "oracle-a");
+  // A proxy turned the oracle's 423 into 200: the signed body still says hold.
+  const auto promoted = signed_by(key, 200, disputed().json());
+  const auto run = gate(args_for({promoted.get()}, {"--pubkey", key.pubkey()}));
+  CHECK(run.status == 3);
+  CHECK_THAT(run.out, Catch::Contains("hold: HTTP 200 disagrees with the signed decision 'hold'"));
+  const auto demoted = signed_by(key, 423, healthy().json());
+  CHECK(gate(args_for({demoted.get()}, {"--pubkey", key.pubkey()})).status == 3);
+}
+
+TEST_CASE("gate --pubkey pairs keys with oracles in order; one key serves all", "[gate][signed]") {
+  const TempDir dir;
+  const OracleKey a(dir, "oracle-a");
+  const OracleKey b(dir, "oracle-b");
+  const auto first = signed_by(a, 200, healthy().json());
+  const auto second = signed_by(b, 200, healthy().json());
+  const auto both = args_for({first.get(), second.get()});
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = both;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return gate(args).status;
+  };
+  CHECK(with({"--pubkey", a.pubkey(), "--pubkey", b.pubkey()}) == 0);
+  CHECK(with({"--pubkey", b.pubkey(), "--pubkey", a.pubkey()}) == 4);
+  // One key for both: oracle-b's answers are unverified, so 1 of 2 is left.
+  CHECK(with({"--pubkey", a.pubkey()}) == 3);
+  CHECK(with({"--pubkey", a.pubkey(), "--require", "1"}) == 0);
+  // A proxy that strips a base path: the oracle signed the path it received.
+  FakeHttpServer prefixed;
+  const std::string body = healthy().json();
+  auto response = FakeResponse::with_status(200, body);
+  response.headers.emplace_back(std::string(crosscheck::net::k_verdict_signature_header),
+                                a.signer.sign(k_signed_target, body));
+  prefixed.set(std::string("/oracle-a") + k_gate_path, response);
+  CHECK(gate({k_target, "--expect", "healthy", "--timeout", "2s", "--oracle",
+              prefixed.url("127.0.0.1", "/oracle-a/"), "--pubkey", a.pubkey()})
+            .status == 0);
+}
+
+TEST_CASE("gate --pubkey usage errors exit 2 before any request", "[gate][signed]") {
+  const TempDir dir;
+  const OracleKey a(dir, "oracle-a");
+  const auto first = oracle(200, healthy().json());
+  const auto second = oracle(200, healthy().json());
+  const auto third = oracle(200, healthy().json());
+  auto args = args_for({first.get(), second.get(), third.get()},
+                       {"--pubkey", a.pubkey(), "--pubkey", a.pubkey()});
+  auto run = gate(args);
+  CHECK(run.status == 2);
+  CHECK_THAT(run.err, Catch::Contains("2 --pubkey for 3 --oracle: give one key for all, or one "
+                                      "per oracle in the same order"));
+  run = gate(args_for({first.get()}, {"--pubkey", (dir.path() / "absent.pem").string()}));
+  CHECK(run.status == 2);
+  CHECK_THAT(run.err, Catch::Contains("cannot read --pubkey '"));
+  run = gate(args_for({first.get()}, {"--pubkey", a.files.private_pem.string()}));
+  CHECK(run.status == 2);
+  CHECK_THAT(run.err, Catch::Contains("does not hold an Ed25519 public key"));
+  CHECK_FALSE(first->last_request());
+}
