@@ -2,6 +2,7 @@
 // counts the failure domains can reach, and files the daemon must read.
 #include "config/secret_file.hpp"
 #include "config/sections.hpp"
+#include "config/tls_files.hpp"
 
 namespace crosscheck::config::detail {
 
@@ -238,6 +239,28 @@ void check_failure_domains(const Config& config, const SourceMap& sources, Diagn
   }
 }
 
+// The files of api.tls, read as the daemon reads them; the error points at
+// the key of the file it is about.
+void check_api_tls(const ApiTlsConfig& tls, const ApiTlsSource& source, Diagnostics& diags) {
+  const auto files = read_server_tls(tls);
+  if (files) {
+    return;
+  }
+  std::optional<SourcePos> pos;
+  switch (static_cast<TlsFileKind>(files.failure().code)) {
+    case TlsFileKind::Cert:
+      pos = source.cert_file;
+      break;
+    case TlsFileKind::Key:
+      pos = source.key_file;
+      break;
+    case TlsFileKind::ClientCa:
+      pos = source.client_ca_file;
+      break;
+  }
+  diags.error(pos.value_or(source.pos), files.error());
+}
+
 }  // namespace
 
 void validate(const Config& config, const SourceMap& sources, Diagnostics& diags) {
@@ -270,6 +293,10 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
   }
 
   check_failure_domains(config, sources, diags);
+
+  if (config.api.tls && sources.api_tls && sources.api_tls->clean) {
+    check_api_tls(*config.api.tls, *sources.api_tls, diags);
+  }
 
   for (const FileReference& file : sources.files) {
     // The daemon reads them with this same reader at start-up and reload.
