@@ -96,6 +96,7 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   } else if (api_) {
     log_->error("reload: {}; the API keeps its previous token", token.error());
   }
+  reload_api_tls();
   if (auto keys = peers::load_peer_keys(config_->peers)) {
     start_peers(std::move(*keys));
   } else {
