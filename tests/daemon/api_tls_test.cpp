@@ -36,7 +36,7 @@ class NoActions final : public ApiActions {
 // A CA, a server certificate and a client certificate, and a TLS server
 // (mTLS by the CA) on 127.0.0.1:0 that records refusals.
 struct TlsFixture {
-  TlsFixture() {
+  explicit TlsFixture(std::size_t max_connections = k_default_max_connections) {
     certs.make_ca("ca");
     certs.issue("ca", "server", "/CN=oracle");
     certs.issue("ca", "bot", "/O=ops/CN=failover-bot");
@@ -45,6 +45,7 @@ struct TlsFixture {
     options.listen =
         crosscheck::config::Endpoint{*crosscheck::config::IpAddress::parse("127.0.0.1"), 0};
     options.request_timeout = 300ms;
+    options.max_connections = max_connections;
     options.tls = files("server");
     options.on_tls_refusal = [this](const TlsRefusalEvent& event) {
       const std::lock_guard lock(mutex);
@@ -139,6 +140,16 @@ TEST_CASE("new certificates serve new connections; an open one keeps its session
   CHECK_FALSE(fixture.server->set_tls(broken));
   TlsClient later(fixture.certs, fixture.port(), fixture.bot());
   CHECK(later.server_fingerprint() == after.server_fingerprint());
+}
+
+TEST_CASE("at the connection cap an idle TLS connection is evicted for a newcomer", "[api][tls]") {
+  TlsFixture fixture(1);
+  TlsClient first(fixture.certs, fixture.port(), fixture.bot());
+  REQUIRE(first.get("/healthz").status == 200);  // now idle, waiting for its next request
+  TlsClient second(fixture.certs, fixture.port(), fixture.bot());
+  CHECK(second.get("/healthz").status == 200);
+  CHECK(fixture.server->counters().connections_evicted == 1);
+  CHECK(first.get("/healthz").status == 0);  // closed to make room
 }
 
 TEST_CASE("a server started without TLS refuses certificates: TLS needs a restart", "[api][tls]") {

@@ -150,9 +150,10 @@ TEST_CASE("mTLS by fingerprint pins alone accepts a pinned self-signed client, r
   TestCerts pins(certs_dir.path());
   pins.self_signed("pinned", "/CN=pinned-bot");
   pins.self_signed("stranger", "/CN=stranger");
+  pins.self_signed("pinned-old", "/CN=pinned-old", "2020-01-01 00:00:00");
   auto oracle = std::make_unique<TlsOracle>(
       "    cert_file: server.crt\n    key_file: server.key\n    client_fingerprints: [\"" +
-      pins.fingerprint("pinned") + "\"]\n");
+      pins.fingerprint("pinned") + "\", \"" + pins.fingerprint("pinned-old") + "\"]\n");
   TestCerts& certs = oracle->certs();
   certs.make_ca("ca");
   certs.issue("ca", "server", "/CN=oracle");
@@ -166,11 +167,16 @@ TEST_CASE("mTLS by fingerprint pins alone accepts a pinned self-signed client, r
                         ClientOptions{pins.path("stranger.crt"), pins.path("stranger.key"), {}})
                   .served());
   CHECK_FALSE(TlsClient(certs, oracle->port(), client(*oracle, "unpinned")).served());
+  // A pin does not outlive the certificate: expired is still refused.
+  CHECK_FALSE(TlsClient(certs, oracle->port(),
+                        ClientOptions{pins.path("pinned-old.crt"), pins.path("pinned-old.key"), {}})
+                  .served());
   std::string body;
   CHECK(OracleHarness::wait_for([&] {
     body = oracle->metrics(pinned);
     return contains(body, failures("fingerprint_mismatch", 2));
   }));
+  CHECK(contains(body, failures("expired", 1)));
   CHECK(contains(oracle->log(), ": fingerprint_mismatch ("));
 }
 

@@ -39,9 +39,13 @@ class TestCerts {
         path(name + ".ext") + " -out " + path(name + ".crt"));
   }
 
-  // A self-signed NAME.crt / NAME.key (no CA), for fingerprint pins.
-  void self_signed(const std::string& name, const std::string& subject) {
-    run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -keyout " +
+  // A self-signed NAME.crt / NAME.key (no CA), for fingerprint pins;
+  // `made_at` as for issue().
+  void self_signed(const std::string& name, const std::string& subject,
+                   const std::string& made_at = {}) {
+    const std::string clock = made_at.empty() ? "" : "faketime '" + made_at + "' ";
+    run(clock +
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -keyout " +
         path(name + ".key") + " -out " + path(name + ".crt") + " -subj " + subject);
   }
 
