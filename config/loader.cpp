@@ -113,6 +113,7 @@ void read_api(const Field& field, LoadContext& ctx) {
   if (auto listen = map.string("listen")) {
     if (auto endpoint = Endpoint::parse(*listen, std::nullopt)) {
       ctx.config.api.listen = *endpoint;
+      ctx.sources.api_listen = map.get("listen")->pos;
     } else {
       ctx.diags.error(map.get("listen")->pos,
                       "invalid listen address " + quote(*listen) +

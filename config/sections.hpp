@@ -66,6 +66,7 @@ struct SourceMap {
   std::vector<std::vector<SourcePos>> peer_domains;
   std::vector<FileReference> files;
   std::optional<ApiTlsSource> api_tls;
+  std::optional<SourcePos> api_listen;  // set when it read cleanly
 };
 
 // What every section reader works on.

@@ -294,6 +294,14 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
 
   check_failure_domains(config, sources, diags);
 
+  // Why a warning, not an error: a private network or a TLS proxy in front
+  // may be fine; it is said at every start and by check-config.
+  if (!config.api.tls && sources.api_listen && !config.api.listen.address.is_loopback()) {
+    diags.warning(*sources.api_listen,
+                  "api.listen " + config.api.listen.to_string() +
+                      " is not loopback and api.tls is not set: verdicts, gates and writes "
+                      "travel as plain HTTP on the network (see docs/tls.md)");
+  }
   if (config.api.tls && sources.api_tls && sources.api_tls->clean) {
     check_api_tls(*config.api.tls, *sources.api_tls, diags);
   }

@@ -173,8 +173,7 @@ class Service final : public api::ApiActions {
   void resolve_peer_escalations(const std::string& node, consensus::EventKind kind,
                                 const std::string& why);
   // The API's TLS (service_tls.cpp). Start-up: reads api.tls's files into
-  // `options` (false, logged, when they cannot be used) and warns about a
-  // plain listener off loopback. Reload: serves changed files to new
+  // `options` (false, logged, when they cannot be used). Reload: serves changed files to new
   // connections. Refusals: logged at most once a minute per reason.
   bool configure_api_tls(api::ApiServerOptions& options);
   void reload_api_tls();

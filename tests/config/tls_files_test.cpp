@@ -70,6 +70,22 @@ TEST_CASE("api.tls without tls is plain HTTP and asks for no client certificate"
   CHECK_FALSE(config.api.tls->requires_client_certificate());
 }
 
+TEST_CASE("a plain API off loopback is warned about, with TLS or on loopback it is not",
+          "[config][tls]") {
+  CHECK(diagnostics_of("api: { listen: 0.0.0.0:9470 }\n" + std::string(k_valid_tail)) ==
+        Lines{"test.yaml:1:16: warning: api.listen 0.0.0.0:9470 is not loopback and api.tls is "
+              "not set: verdicts, gates and writes travel as plain HTTP on the network (see "
+              "docs/tls.md)"});
+  CHECK(diagnostics_of("api: { listen: \"[::]:9470\" }\n" + std::string(k_valid_tail)).size() == 1);
+  CHECK(diagnostics_of("api: { listen: \"[::1]:9470\" }\n" + std::string(k_valid_tail)).empty());
+  CHECK(diagnostics_of("api: { listen: 127.0.0.2:9470 }\n" + std::string(k_valid_tail)).empty());
+  const Files files;
+  const std::string tls =
+      "api:\n  listen: 0.0.0.0:9470\n  tls:\n    cert_file: " + files.at("server.crt") +
+      "\n    key_file: " + files.at("server.key") + "\n" + std::string(k_valid_tail);
+  CHECK(diagnostics_of(tls).empty());
+}
+
 TEST_CASE("api.tls needs both cert_file and key_file", "[config][tls]") {
   const Files files;
   CHECK(diagnostics_of(with_tls("    cert_file: " + files.at("server.crt") + "\n")) ==
