@@ -152,6 +152,22 @@ TEST_CASE("at the connection cap an idle TLS connection is evicted for a newcome
   CHECK(first.get("/healthz").status == 0);  // closed to make room
 }
 
+TEST_CASE("a watch over TLS returns when a newer snapshot is published", "[api][tls]") {
+  TlsFixture fixture;
+  TlsClient client(fixture.certs, fixture.port(), fixture.bot());
+  std::thread publisher([&] {
+    if (soon([&] { return fixture.hub.waiter_count() == 1; })) {
+      auto next = std::make_shared<crosscheck::snapshot::Snapshot>();
+      next->revision = 1;
+      fixture.hub.publish(next);
+    }
+  });
+  const auto answer = client.get("/v1/watch?since=0&timeout=5s");
+  publisher.join();
+  CHECK(answer.status == 200);
+  CHECK(answer.body.find("\"revision\":1") != std::string::npos);
+}
+
 TEST_CASE("a server started without TLS refuses certificates: TLS needs a restart", "[api][tls]") {
   TempDir dir;
   TestCerts certs(dir.path());
