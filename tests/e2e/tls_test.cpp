@@ -177,7 +177,13 @@ TEST_CASE("mTLS by fingerprint pins alone accepts a pinned self-signed client, r
     return contains(body, failures("fingerprint_mismatch", 2));
   }));
   CHECK(contains(body, failures("expired", 1)));
-  CHECK(contains(oracle->log(), ": fingerprint_mismatch ("));
+  // Two refusals for one reason within a minute: one log line (the
+  // journal is not a scanner's to fill), both counted above.
+  const std::string log = oracle->log();
+  const std::string line = ": fingerprint_mismatch (";
+  const auto first = log.find(line);
+  CHECK(first != std::string::npos);
+  CHECK(log.find(line, first + 1) == std::string::npos);
 }
 
 TEST_CASE(
