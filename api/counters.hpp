@@ -2,9 +2,27 @@
 // A plain value: the server keeps atomics and hands out copies.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace crosscheck::api {
+
+// Why a TLS handshake on the API port was refused (api.tls).
+enum class TlsRefusal : std::uint8_t {
+  NoClientCertificate,  // mTLS: the client sent none
+  UnknownCa,            // its chain does not lead to client_ca_file
+  Expired,              // its certificate is past notAfter
+  FingerprintMismatch,  // its leaf is not in client_fingerprints
+  NotTls,               // plain HTTP (or a proxy CONNECT) to the TLS port
+  Handshake,            // anything else (no shared cipher, TLS 1.1, garbage)
+};
+constexpr std::size_t k_tls_refusal_kinds = 6;
+
+// "no_client_certificate", "unknown_ca", "expired", "fingerprint_mismatch",
+// "not_tls", "handshake": the reason label on /metrics and in the log.
+std::string_view to_string(TlsRefusal reason);
 
 // The server never logs; these are how an operator sees what it refused.
 struct ApiCounters {
@@ -27,6 +45,10 @@ struct ApiCounters {
   std::uint64_t watch_refused = 0;       // SnapshotHub::k_max_waiters reached: 503
   std::uint64_t action_timeouts = 0;     // ApiActions did not complete in time: 504
   std::uint64_t internal_errors = 0;     // an exception caught in a handler
+  // Refused TLS handshakes, indexed by TlsRefusal.
+  std::array<std::uint64_t, k_tls_refusal_kinds> tls_refusals{};
+  // The serving certificate's notAfter (unix seconds); 0 without api.tls.
+  std::int64_t tls_certificate_not_after = 0;
 };
 
 }  // namespace crosscheck::api

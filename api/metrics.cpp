@@ -411,6 +411,17 @@ void api_families(Exposition& out, const ApiCounters& api) {
         std::pair{"internal", api.internal_errors}}) {
     out.sample("crosscheck_api_errors_total", {{"kind", kind}}, number(count));
   }
+  out.family({"crosscheck_api_tls_handshake_failures_total", "counter",
+              "TLS handshakes the API refused (api.tls), by reason."});
+  for (std::size_t i = 0; i < k_tls_refusal_kinds; ++i) {
+    out.sample("crosscheck_api_tls_handshake_failures_total",
+               {{"reason", to_string(static_cast<TlsRefusal>(i))}}, number(api.tls_refusals.at(i)));
+  }
+  if (api.tls_certificate_not_after != 0) {
+    out.single({"crosscheck_api_tls_certificate_expiry_seconds", "gauge",
+                "The API's serving certificate's notAfter, unix seconds."},
+               api.tls_certificate_not_after);
+  }
 }
 
 // The names every Prometheus client library uses, so stock dashboards work.

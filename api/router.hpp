@@ -44,6 +44,9 @@ struct ApiRequest {
   std::string authorization;  // the Authorization header, "" when absent
   std::string if_none_match;  // the If-None-Match header, "" when absent
   std::string body;
+  // The verified client certificate's subject (RFC 2253, "CN=failover-bot,O=ops")
+  // when api.tls requires one (mTLS); "" otherwise.
+  std::string client_subject;
   bool writes_enabled = false;
   bool authorized = false;
   // GET /metrics only: the server's counters and process figures, which a

@@ -23,7 +23,7 @@
 
 namespace crosscheck::api {
 
-using namespace detail;  // Session and what sessions share (api/session.hpp)
+using namespace detail;  // Session and what sessions share (api/session.hpp, api/tls.hpp)
 
 namespace {
 
@@ -52,6 +52,30 @@ void yield_to_probing() {
 }
 
 }  // namespace
+
+ApiCounters detail::copy_of(const Counters& c) {
+  ApiCounters copy{c.connections_accepted.load(),
+                   c.connections_rejected.load(),
+                   c.connections_evicted.load(),
+                   c.requests.load(),
+                   c.responses_2xx.load(),
+                   c.responses_3xx.load(),
+                   c.responses_4xx.load(),
+                   c.responses_5xx.load(),
+                   c.malformed_requests.load(),
+                   c.oversized_headers.load(),
+                   c.oversized_bodies.load(),
+                   c.timeouts.load(),
+                   c.io_errors.load(),
+                   c.accept_errors.load(),
+                   c.watch_refused.load(),
+                   c.action_timeouts.load(),
+                   c.internal_errors.load()};
+  for (std::size_t i = 0; i < k_tls_refusal_kinds; ++i) {
+    copy.tls_refusals.at(i) = c.tls_refusals.at(i).load();
+  }
+  return copy;
+}
 
 struct ApiServer::Impl {
   Impl(ApiServerOptions options, snapshot::SnapshotHub& hub, ApiActions& actions)
@@ -88,7 +112,7 @@ struct ApiServer::Impl {
     std::size_t scanned = 0;
     for (auto it = shared->waiting.begin();
          it != shared->waiting.end() && scanned < k_eviction_scan; ++scanned) {
-      Session* candidate = *it++;  // evict() erases the candidate's entry
+      Connection* candidate = *it++;  // evict() erases the candidate's entry
       if (!candidate->has_unread_bytes()) {
         candidate->evict();
         return true;
@@ -110,9 +134,16 @@ struct ApiServer::Impl {
       bump(shared->counters.connections_accepted);
       shared->active.fetch_add(1);
     }
-    auto session = std::make_shared<Session>(std::move(socket), shared, rejecting);
+    std::shared_ptr<Connection> session;
+    if (auto tls = shared->tls()) {
+      session = std::make_shared<Session<TlsStream>>(std::move(socket), shared, rejecting,
+                                                     std::move(tls));
+    } else {
+      session =
+          std::make_shared<Session<PlainStream>>(std::move(socket), shared, rejecting, nullptr);
+    }
     if (sessions.size() > 2 * (shared->active.load() + shared->rejecting.load()) + 64) {
-      std::erase_if(sessions, [](const std::weak_ptr<Session>& weak) { return weak.expired(); });
+      std::erase_if(sessions, [](const std::weak_ptr<Connection>& weak) { return weak.expired(); });
     }
     sessions.push_back(session);
     session->start();
@@ -137,7 +168,7 @@ struct ApiServer::Impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   asio::steady_timer retry_timer{io};
-  std::vector<std::weak_ptr<Session>> sessions;  // server thread only
+  std::vector<std::weak_ptr<Connection>> sessions;  // server thread only
   config::Endpoint bound;
   std::thread thread;
   bool started = false;
@@ -159,6 +190,13 @@ Status ApiServer::start() {
     return fail("the API server was already started");
   }
   const ApiServerOptions& options = impl_->shared->options;
+  if (options.tls) {
+    auto tls = make_server_tls(*options.tls);
+    if (!tls) {
+      return tls.failure();
+    }
+    impl_->shared->set_tls(std::move(*tls));
+  }
   const tcp::endpoint endpoint = net::tcp_endpoint(options.listen.address, options.listen.port);
   tcp::acceptor& acceptor = impl_->acceptor;
   error_code ec;
@@ -229,7 +267,19 @@ std::size_t ApiServer::max_connections() const {
 }
 
 ApiCounters ApiServer::counters() const {
-  return copy_of(impl_->shared->counters);
+  return impl_->shared->snapshot_counters();
+}
+
+Status ApiServer::set_tls(const config::ServerTlsFiles& files) {
+  if (!impl_->shared->tls()) {
+    return fail("the API serves plain HTTP; TLS needs a restart");
+  }
+  auto tls = make_server_tls(files);
+  if (!tls) {
+    return tls.failure();
+  }
+  impl_->shared->set_tls(std::move(*tls));
+  return {};
 }
 
 void ApiServer::set_token(std::optional<std::string> token) {

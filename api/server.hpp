@@ -7,12 +7,14 @@
 #include "api/counters.hpp"
 #include "api/router.hpp"
 #include "base/expected.hpp"
+#include "config/tls_files.hpp"
 #include "config/types.hpp"
 #include "snapshot/hub.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +60,13 @@ constexpr std::chrono::milliseconds k_default_request_timeout{10'000};
 // has its own deadline); past it plus a grace the client gets 504.
 constexpr std::chrono::milliseconds k_write_action_deadline{10'000};
 
+// A refused TLS handshake, for the daemon to log (the server never logs).
+struct TlsRefusalEvent {
+  TlsRefusal reason = TlsRefusal::Handshake;
+  std::string peer;    // "192.0.2.7:51234"
+  std::string detail;  // OpenSSL's words: "certificate has expired"
+};
+
 struct ApiServerOptions {
   config::Endpoint listen;
   // Writes need "Authorization: Bearer <token>". Without a token writes are
@@ -76,6 +85,11 @@ struct ApiServerOptions {
   // Time for gates (valid_until on the wall clock, stable_for on the
   // monotonic one), overrides and peer votes' age; nullptr means the system clock.
   const consensus::Clock* clock = nullptr;
+  // api.tls's files: the server speaks only TLS (1.2 or later); nullopt
+  // serves plain HTTP.
+  std::optional<config::ServerTlsFiles> tls;
+  // Called on the server thread for each refused handshake; must not block.
+  std::function<void(const TlsRefusalEvent&)> on_tls_refusal;
 };
 
 class ApiServer {
@@ -105,6 +119,10 @@ class ApiServer {
   // Replaces the verdict signer (a config reload, key rotation); any
   // thread. nullptr stops signing.
   void set_signer(std::shared_ptr<const net::VerdictSigner> signer);
+  // Replaces the certificates (a reload): new connections use them, open
+  // ones keep theirs. An Error, and nothing changed, when OpenSSL refuses
+  // them or the server was started without TLS. Any thread.
+  Status set_tls(const config::ServerTlsFiles& files);
   std::size_t active_connections() const;
   // The connection cap in force: options.max_connections bounded by the
   // open-files limit at start() (api_connection_cap).

@@ -1,4 +1,5 @@
-// The API server's connection: waits for the first byte of a request
+// The API server's connection: with api.tls, first the handshake (under
+// request_timeout; a refusal is counted by reason); then waits for the first byte of a request
 // (idle_timeout; evictable at the connection cap meanwhile), reads the whole
 // request under one deadline (request_timeout, parser limits set), routes it
 // through the pure handle_request(), and writes one answer; writes and
@@ -11,11 +12,16 @@
 #include "peers/protocol.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 
 #include <exception>
 
 namespace crosscheck::api::detail {
 namespace {
+
+// TLS: what one read takes of a request's first bytes (the rest follows
+// through the parser).
+constexpr std::size_t k_first_read = 512;
 
 peers::PeerSignature signature_of(const http::request<http::string_body>& request) {
   return peers::PeerSignature{std::string(request[peers::k_peer_node_header]),
@@ -24,29 +30,49 @@ peers::PeerSignature signature_of(const http::request<http::string_body>& reques
                               std::string(request[peers::k_peer_signature_header])};
 }
 
-}  // namespace
-
-ApiCounters copy_of(const Counters& c) {
-  return ApiCounters{c.connections_accepted.load(),
-                     c.connections_rejected.load(),
-                     c.connections_evicted.load(),
-                     c.requests.load(),
-                     c.responses_2xx.load(),
-                     c.responses_3xx.load(),
-                     c.responses_4xx.load(),
-                     c.responses_5xx.load(),
-                     c.malformed_requests.load(),
-                     c.oversized_headers.load(),
-                     c.oversized_bodies.load(),
-                     c.timeouts.load(),
-                     c.io_errors.load(),
-                     c.accept_errors.load(),
-                     c.watch_refused.load(),
-                     c.action_timeouts.load(),
-                     c.internal_errors.load()};
+template <typename Stream>
+Stream make_stream(tcp::socket socket, const ServerTls* tls) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    // ssl::context is only read by a stream (SSL_new); the const is ours.
+    return Stream(std::move(socket), const_cast<ServerTls*>(tls)->context);  // NOLINT
+  } else {
+    return Stream(std::move(socket));
+  }
 }
 
-Session::~Session() {
+std::string peer_of(tcp::socket& socket) {
+  error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) {
+    return "unknown";
+  }
+  const auto address = peer.address();
+  return (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" +
+         std::to_string(peer.port());
+}
+
+// A client that connected and went away without a word (a port check):
+// nothing was refused.
+bool went_away(const error_code& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+         ec == asio::error::connection_reset;
+}
+
+}  // namespace
+
+template <typename Stream>
+Session<Stream>::Session(tcp::socket socket, std::shared_ptr<Shared> shared, bool rejecting,
+                         std::shared_ptr<const ServerTls> tls)
+    : tls_(std::move(tls)),
+      stream_(make_stream<Stream>(std::move(socket), tls_.get())),
+      shared_(std::move(shared)),
+      action_timer_(stream_.get_executor()),
+      idle_timer_(stream_.get_executor()),
+      buffer_(k_read_buffer_limit),
+      rejecting_(rejecting) {}
+
+template <typename Stream>
+Session<Stream>::~Session() {
   stop_waiting();
   if (rejecting_) {
     shared_->rejecting.fetch_sub(1);
@@ -55,7 +81,84 @@ Session::~Session() {
   }
 }
 
-void Session::start() {
+template <typename Stream>
+void Session<Stream>::start() {
+  if constexpr (k_tls) {
+    return guarded([&] { handshake(); });
+  }
+  guarded([&] { serve(); });
+}
+
+template <typename Stream>
+void Session<Stream>::handshake() {
+  if constexpr (k_tls) {
+    lowest().expires_after(shared_->options.request_timeout);
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = shared_from_this()](error_code ec) {
+                              self->guarded([&] { self->on_handshake(ec); });
+                            });
+  }
+}
+
+template <typename Stream>
+void Session<Stream>::on_handshake(error_code ec) {
+  if constexpr (k_tls) {
+    if (ec == beast::error::timeout) {
+      bump(shared_->counters.timeouts);
+      return close_now();
+    }
+    if (ec && went_away(ec)) {
+      return close_now();
+    }
+    if (ec) {
+      const TlsRefusal reason = classify_handshake_failure(ec, stream_.native_handle());
+      bump(shared_->counters.tls_refusals.at(static_cast<std::size_t>(reason)));
+      if (shared_->options.on_tls_refusal) {
+        shared_->options.on_tls_refusal(
+            TlsRefusalEvent{reason, peer_of(lowest().socket()),
+                            handshake_failure_detail(ec, stream_.native_handle())});
+      }
+      return close_now();
+    }
+    lowest().expires_never();
+    if (tls_->requires_client_certificate) {
+      client_subject_ = client_subject(stream_.native_handle());
+    }
+    serve();
+  }
+}
+
+template <typename Stream>
+void Session<Stream>::read_first_bytes() {
+  if constexpr (k_tls) {
+    start_waiting();
+    lowest().expires_after(shared_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(k_first_read),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              self->guarded([&] {
+                                if (!self->waiting_) {
+                                  return;  // evicted meanwhile: closed already
+                                }
+                                self->stop_waiting();
+                                self->buffer_.commit(n);
+                                if (ec == beast::error::timeout) {
+                                  bump(self->shared_->counters.timeouts);
+                                  return self->close_now();
+                                }
+                                if (ec) {
+                                  if (!went_away(ec)) {
+                                    bump(self->shared_->counters.io_errors);
+                                  }
+                                  return self->close_now();
+                                }
+                                self->read_request();
+                              });
+                            });
+  }
+}
+
+template <typename Stream>
+void Session<Stream>::serve() {
   guarded([&] {
     if (rejecting_) {
       send(error_response(503, "overloaded", "too many connections; retry shortly"), true);
@@ -65,20 +168,23 @@ void Session::start() {
   });
 }
 
-void Session::shut() {
+template <typename Stream>
+void Session<Stream>::shut() {
   error_code ignored;
-  stream_.socket().close(ignored);
+  lowest().socket().close(ignored);
   action_timer_.cancel();
   idle_timer_.cancel();
 }
 
-bool Session::has_unread_bytes() {
+template <typename Stream>
+bool Session<Stream>::has_unread_bytes() {
   error_code ec;
-  const std::size_t unread = stream_.socket().available(ec);
+  const std::size_t unread = lowest().socket().available(ec);
   return !ec && unread > 0;
 }
 
-void Session::evict() {
+template <typename Stream>
+void Session<Stream>::evict() {
   stop_waiting();
   evicted_ = true;
   shared_->active.fetch_sub(1);
@@ -87,22 +193,16 @@ void Session::evict() {
   close_now();
 }
 
-template <typename Body>
-void Session::guarded(Body&& body) {
-  try {
-    body();
-  } catch (const std::exception&) {
-    bump(shared_->counters.internal_errors);
-    close_now();
-  }
-}
-
-void Session::do_read() {
+template <typename Stream>
+void Session<Stream>::do_read() {
   parser_.emplace();
   parser_->header_limit(k_api_header_limit);
   parser_->body_limit(k_api_body_limit);
   if (buffer_.size() > 0) {
     return read_request();  // a pipelined request has begun already
+  }
+  if constexpr (k_tls) {
+    return read_first_bytes();
   }
   start_waiting();
   idle_timer_.expires_after(shared_->options.idle_timeout);
@@ -113,12 +213,13 @@ void Session::do_read() {
       self->close_now();
     }
   });
-  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+  lowest().socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
     self->guarded([&] { self->on_readable(ec); });
   });
 }
 
-void Session::on_readable(error_code ec) {
+template <typename Stream>
+void Session<Stream>::on_readable(error_code ec) {
   if (!waiting_) {
     return;  // evicted or timed out meanwhile: closed already
   }
@@ -131,27 +232,31 @@ void Session::on_readable(error_code ec) {
   read_request();  // end of stream too: the read says the client went away
 }
 
-void Session::read_request() {
-  stream_.expires_after(shared_->options.request_timeout);
+template <typename Stream>
+void Session<Stream>::read_request() {
+  lowest().expires_after(shared_->options.request_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
                      self->guarded([&] { self->on_read(ec); });
                    });
 }
 
-void Session::start_waiting() {
+template <typename Stream>
+void Session<Stream>::start_waiting() {
   waiting_ = true;
   waiting_at_ = shared_->waiting.insert(shared_->waiting.end(), this);
 }
 
-void Session::stop_waiting() {
+template <typename Stream>
+void Session<Stream>::stop_waiting() {
   if (waiting_) {
     shared_->waiting.erase(waiting_at_);
     waiting_ = false;
   }
 }
 
-void Session::on_read(error_code ec) {
+template <typename Stream>
+void Session<Stream>::on_read(error_code ec) {
   Counters& counters = shared_->counters;
   if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
     return close_now();  // the client went away
@@ -186,7 +291,8 @@ void Session::on_read(error_code ec) {
   handle(parser_->release());
 }
 
-void Session::handle(http::request<http::string_body> request) {
+template <typename Stream>
+void Session<Stream>::handle(http::request<http::string_body> request) {
   version_ = request.version();
   keep_alive_ = request.keep_alive();
   ApiRequest api;
@@ -196,6 +302,7 @@ void Session::handle(http::request<http::string_body> request) {
   api.authorization = std::string(request[http::field::authorization]);
   api.if_none_match = std::string(request[http::field::if_none_match]);
   api.body = std::move(request.body());
+  api.client_subject = client_subject_;
   // Only writes need the token (reads never look at it): the hot GET path
   // takes no lock.
   if (request.method() != http::verb::get) {
@@ -207,7 +314,7 @@ void Session::handle(http::request<http::string_body> request) {
   // them for every request would tax the hot read path for nothing.
   MetricsSources metrics;
   if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
-    metrics = MetricsSources{copy_of(shared_->counters), snapshot::read_process_stats()};
+    metrics = MetricsSources{shared_->snapshot_counters(), snapshot::read_process_stats()};
     api.metrics = &metrics;
   }
   peers::PeerAuth peer;
@@ -227,7 +334,8 @@ void Session::handle(http::request<http::string_body> request) {
   start_action(std::get<WriteRequest>(std::move(outcome)));
 }
 
-void Session::start_watch(const WatchRequest& watch) {
+template <typename Stream>
+void Session<Stream>::start_watch(const WatchRequest& watch) {
   since_ = watch.since;
   shared_->hub.wait_newer(watch.since, stream_.get_executor(),
                           std::min(watch.wait, shared_->options.max_watch_wait),
@@ -236,7 +344,8 @@ void Session::start_watch(const WatchRequest& watch) {
                           });
 }
 
-void Session::on_watch(const snapshot::SnapshotPtr& snapshot) {
+template <typename Stream>
+void Session<Stream>::on_watch(const snapshot::SnapshotPtr& snapshot) {
   if (!snapshot) {
     bump(shared_->counters.watch_refused);
     return send(error_response(503, "overloaded", "too many watches waiting; retry shortly"),
@@ -245,7 +354,8 @@ void Session::on_watch(const snapshot::SnapshotPtr& snapshot) {
   send(watch_response(*snapshot, since_), false);
 }
 
-void Session::start_action(WriteRequest write) {
+template <typename Stream>
+void Session<Stream>::start_action(WriteRequest write) {
   write_ = std::move(write);
   action_done_ = false;
   const std::uint64_t action = ++action_seq_;
@@ -291,7 +401,8 @@ void Session::start_action(WriteRequest write) {
   }
 }
 
-void Session::finish_action(std::uint64_t action, const ActionResult& result) {
+template <typename Stream>
+void Session<Stream>::finish_action(std::uint64_t action, const ActionResult& result) {
   if (action_done_ || action != action_seq_) {
     return;
   }
@@ -300,7 +411,8 @@ void Session::finish_action(std::uint64_t action, const ActionResult& result) {
   send(write_response(write_, result), false);
 }
 
-void Session::send(ApiResponse answer, bool close) {
+template <typename Stream>
+void Session<Stream>::send(ApiResponse answer, bool close) {
   Counters& counters = shared_->counters;
   bump(answer.status >= 500   ? counters.responses_5xx
        : answer.status >= 400 ? counters.responses_4xx
@@ -327,14 +439,15 @@ void Session::send(ApiResponse answer, bool close) {
   response_.keep_alive(keep_alive_ && !close);
   response_.body() = std::move(answer.body);
   response_.prepare_payload();
-  stream_.expires_after(shared_->options.idle_timeout);
+  lowest().expires_after(shared_->options.idle_timeout);
   http::async_write(stream_, response_,
                     [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
                       self->guarded([&] { self->on_write(ec); });
                     });
 }
 
-void Session::on_write(error_code ec) {
+template <typename Stream>
+void Session<Stream>::on_write(error_code ec) {
   if (ec) {
     bump(ec == beast::error::timeout ? shared_->counters.timeouts : shared_->counters.io_errors);
     return close_now();
@@ -345,18 +458,27 @@ void Session::on_write(error_code ec) {
   do_read();
 }
 
-void Session::linger_close() {
+template <typename Stream>
+void Session<Stream>::linger_close() {
+  if constexpr (k_tls) {
+    // close_notify, then wait (bounded) for the client's, reading and
+    // discarding what it still sends; then close.
+    lowest().expires_after(k_linger_timeout);
+    return stream_.async_shutdown(
+        [self = shared_from_this()](error_code /*ec*/) { self->close_now(); });
+  }
   error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) {
     return close_now();
   }
   drained_ = 0;
-  stream_.expires_after(k_linger_timeout);
+  lowest().expires_after(k_linger_timeout);
   drain();
 }
 
-void Session::drain() {
+template <typename Stream>
+void Session<Stream>::drain() {
   stream_.async_read_some(asio::buffer(scratch_),
                           [self = shared_from_this()](error_code ec, std::size_t bytes) {
                             self->drained_ += bytes;
@@ -367,10 +489,14 @@ void Session::drain() {
                           });
 }
 
-void Session::close_now() {
+template <typename Stream>
+void Session<Stream>::close_now() {
   error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+  lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  lowest().socket().close(ignored);
 }
+
+template class Session<PlainStream>;
+template class Session<TlsStream>;
 
 }  // namespace crosscheck::api::detail

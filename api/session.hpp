@@ -1,12 +1,15 @@
 // The API server's connection: one Session per accepted socket (Beast's
 // session idiom) and what sessions share with the server. Internal to api/:
 // server.cpp accepts and evicts, session.cpp reads, routes and answers.
-// Beast is included here; only api/*.cpp include this header.
+// A Session is one template over its stream, plain TCP or TLS (api.tls),
+// instantiated for both in session.cpp: one copy of the session logic.
+// Beast is included here; only server.cpp and session.cpp include this header.
 #pragma once
 
 #include "api/counters.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
+#include "api/tls.hpp"
 #include "net/system_clock.hpp"
 #include "snapshot/hub.hpp"
 
@@ -14,16 +17,19 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace crosscheck::api::detail {
 
@@ -48,6 +54,7 @@ constexpr std::size_t k_linger_bytes = std::size_t{256} * 1024;
 constexpr auto k_action_grace = 1s;
 
 struct Counters {
+  std::array<std::atomic<std::uint64_t>, k_tls_refusal_kinds> tls_refusals{};
   std::atomic<std::uint64_t> connections_accepted{0}, connections_rejected{0},
       connections_evicted{0}, requests{0}, responses_2xx{0}, responses_3xx{0}, responses_4xx{0},
       responses_5xx{0}, malformed_requests{0}, oversized_headers{0}, oversized_bodies{0},
@@ -57,7 +64,29 @@ struct Counters {
 
 ApiCounters copy_of(const Counters& c);
 
-class Session;
+// A session as the server sees it (accept, evict, stop), whatever its stream.
+class Connection {
+ public:
+  Connection() = default;
+  virtual ~Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  Connection(Connection&&) = delete;
+  Connection& operator=(Connection&&) = delete;
+
+  virtual void start() = 0;
+  // Server stop: abandon everything (handlers still queued are never run).
+  virtual void shut() = 0;
+  // True when the client has sent bytes we have not read yet: its request
+  // has begun (the readiness wait leaves them in the kernel).
+  virtual bool has_unread_bytes() = 0;
+  // Closes this waiting connection to make room for a newcomer and gives
+  // its slot back at once (the newcomer takes it). Server thread.
+  virtual void evict() = 0;
+};
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // What sessions share with the server, kept alive by them.
 struct Shared {
@@ -97,8 +126,27 @@ struct Shared {
   std::atomic<std::size_t> rejecting{0};  // sessions answering 503
   // Sessions waiting for the first byte of a request, longest-waiting
   // first: the eviction candidates. Server thread only.
-  std::list<Session*> waiting;
+  std::list<Connection*> waiting;
   mutable std::mutex token_mutex;  // guards options.token and options.signer
+  // The certificate set for new connections (api.tls); nullptr: plain HTTP.
+  std::shared_ptr<const ServerTls> tls() const {
+    const std::lock_guard lock(tls_mutex);
+    return tls_;
+  }
+  void set_tls(std::shared_ptr<const ServerTls> tls) {
+    const std::lock_guard lock(tls_mutex);
+    tls_ = std::move(tls);
+  }
+  // The counters, with the serving certificate's notAfter.
+  ApiCounters snapshot_counters() const {
+    ApiCounters copy = copy_of(counters);
+    if (const auto serving = tls()) {
+      copy.tls_certificate_not_after = serving->files.not_after;
+    }
+    return copy;
+  }
+  std::shared_ptr<const ServerTls> tls_;
+  mutable std::mutex tls_mutex;  // guards tls_
   // Completions from other threads post to the io_context only while open.
   std::mutex post_mutex;
   bool open = true;
@@ -108,40 +156,55 @@ inline void bump(std::atomic<std::uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
 }
 
-// One accepted connection, from its first byte to its close.
-class Session : public std::enable_shared_from_this<Session> {
+// One accepted connection, from its first byte (after the TLS handshake,
+// with api.tls) to its close.
+template <typename Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Shared> shared, bool rejecting)
-      : stream_(std::move(socket)),
-        shared_(std::move(shared)),
-        action_timer_(stream_.get_executor()),
-        idle_timer_(stream_.get_executor()),
-        buffer_(k_read_buffer_limit),
-        rejecting_(rejecting) {}
+  static constexpr bool k_tls = std::is_same_v<Stream, TlsStream>;
 
-  ~Session();
+  // `tls` is the certificate set this connection uses (nullptr for plain).
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared, bool rejecting,
+          std::shared_ptr<const ServerTls> tls);
+
+  ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   Session(Session&&) = delete;
   Session& operator=(Session&&) = delete;
 
-  void start();
-
-  // Server stop: abandon everything (handlers still queued are never run).
-  void shut();
-
-  // True when the client has sent bytes we have not read yet: its request
-  // has begun (the readiness wait below leaves them in the kernel).
-  bool has_unread_bytes();
-
-  // Closes this waiting connection to make room for a newcomer and gives
-  // its slot back at once (the newcomer takes it). Server thread.
-  void evict();
+  void start() override;
+  void shut() override;
+  bool has_unread_bytes() override;
+  void evict() override;
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  using std::enable_shared_from_this<Session<Stream>>::weak_from_this;
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // TLS: the handshake, under request_timeout; a refusal is counted and
+  // reported with its reason (on_tls_refusal), then the socket is closed.
+  void handshake();
+  void on_handshake(error_code ec);
+  void serve();
+
+  // TLS only: the first bytes of a request, read (decrypted) into buffer_.
+  // Why not the readiness wait: OpenSSL may already hold them, read from
+  // the socket with the handshake's last record.
+  void read_first_bytes();
+
   // No exception leaves a completion handler: it closes this connection.
   template <typename Body>
-  void guarded(Body&& body);
+  void guarded(Body&& body) {
+    try {
+      body();
+    } catch (const std::exception&) {
+      bump(shared_->counters.internal_errors);
+      close_now();
+    }
+  }
 
   // Waits (idle_timeout) for the first byte of the next request, then reads
   // it. Why wait for readiness instead of reading: the bytes stay in the
@@ -186,8 +249,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close_now();
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<const ServerTls> tls_;  // before stream_: the context outlives it
+  Stream stream_;
   std::shared_ptr<Shared> shared_;
+  std::string client_subject_;  // mTLS: the verified client certificate's subject
   asio::steady_timer action_timer_;
   asio::steady_timer idle_timer_;  // while waiting for a request's first byte
   beast::flat_buffer buffer_;
@@ -201,11 +266,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool rejecting_ = false;
   bool waiting_ = false;  // in shared_->waiting, at waiting_at_
   bool evicted_ = false;
-  std::list<Session*>::iterator waiting_at_;
+  std::list<Connection*>::iterator waiting_at_;
   std::uint64_t since_ = 0;
   WriteRequest write_;
   bool action_done_ = true;
   std::uint64_t action_seq_ = 0;
 };
+
+extern template class Session<PlainStream>;
+extern template class Session<TlsStream>;
 
 }  // namespace crosscheck::api::detail

@@ -6,6 +6,7 @@
 
 #include "config/types.hpp"
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -35,11 +36,31 @@ struct NodeConfig {
   std::filesystem::path data_dir = "/var/lib/crosscheck";
 };
 
+// A certificate's SHA-256 digest (of its DER encoding), as
+// `openssl x509 -noout -fingerprint -sha256` prints it.
+using CertFingerprint = std::array<std::uint8_t, 32>;
+
+// `api.tls`: the API serves HTTPS; docs/tls.md. Either client_ca_file or
+// client_fingerprints (or both: both must hold) requires a client
+// certificate (mTLS).
+struct ApiTlsConfig {
+  std::filesystem::path cert_file;  // PEM chain, leaf first
+  std::filesystem::path key_file;   // PEM private key of the leaf
+  std::optional<std::filesystem::path> client_ca_file;
+  std::vector<CertFingerprint> client_fingerprints;
+
+  bool requires_client_certificate() const {
+    return client_ca_file.has_value() || !client_fingerprints.empty();
+  }
+  friend bool operator==(const ApiTlsConfig&, const ApiTlsConfig&) = default;
+};
+
 struct ApiConfig {
   Endpoint listen{IpAddress{IpAddress::Family::V4, {127, 0, 0, 1}}, 9470};
   std::optional<std::filesystem::path> token_file;
   // Ed25519 private key (PEM) that signs verdict answers; none: unsigned.
   std::optional<std::filesystem::path> signing_key;
+  std::optional<ApiTlsConfig> tls;  // absent: plain HTTP
 };
 
 // Probe timing and hysteresis; `defaults:` and every target carry one.

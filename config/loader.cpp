@@ -1,6 +1,7 @@
 // load_config(): reads the file, parses YAML, walks every section except
 // `targets:` (target_reader.cpp), then runs the cross-field rules.
 #include "config/sections.hpp"
+#include "config/tls_files.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -22,7 +23,9 @@ constexpr std::array<std::string_view, 10> k_top_keys{
     "node",     "api",     "defaults", "quorum",     "probing",
     "vantages", "targets", "peers",    "escalation", "storage"};
 constexpr std::array<std::string_view, 2> k_node_keys{"name", "data_dir"};
-constexpr std::array<std::string_view, 3> k_api_keys{"listen", "token_file", "signing_key"};
+constexpr std::array<std::string_view, 4> k_api_keys{"listen", "token_file", "signing_key", "tls"};
+constexpr std::array<std::string_view, 4> k_api_tls_keys{"cert_file", "key_file", "client_ca_file",
+                                                         "client_fingerprints"};
 constexpr std::array<std::string_view, 5> k_defaults_keys{"interval", "timeout", "rise", "fall",
                                                           "stale_after"};
 constexpr std::array<std::string_view, 8> k_quorum_keys{
@@ -61,11 +64,56 @@ void read_node(const Field& field, LoadContext& ctx) {
   }
 }
 
+// `api.tls`; its files are read (once, whole) by validate().
+void read_api_tls(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_api_tls_keys), ctx.diags);
+  if (!map.is_mapping()) {
+    return;
+  }
+  ApiTlsConfig tls;
+  ApiTlsSource source{map.pos(), {}, {}, {}, true};
+  const auto cert = map.require("cert_file");
+  const auto key = map.require("key_file");
+  if (auto path = read_path(map, "cert_file", ctx)) {
+    tls.cert_file = *path;
+    source.cert_file = cert->pos;
+  }
+  if (auto path = read_path(map, "key_file", ctx)) {
+    tls.key_file = *path;
+    source.key_file = key->pos;
+  }
+  if (auto ca = map.get("client_ca_file")) {
+    tls.client_ca_file = read_path(map, "client_ca_file", ctx);
+    source.client_ca_file = ca->pos;
+    source.clean = source.clean && tls.client_ca_file.has_value();
+  }
+  if (auto list = map.get("client_fingerprints"); list && expect_sequence(*list, ctx.diags)) {
+    for (std::size_t i = 0; i < list->node.size(); ++i) {
+      const Field item = element(*list, i, list->node[i]);
+      const auto text = read_string(item, ctx.diags);
+      if (!text) {
+        continue;
+      }
+      if (auto fingerprint = parse_fingerprint(*text)) {
+        tls.client_fingerprints.push_back(*fingerprint);
+      } else {
+        ctx.diags.error(item.pos, "invalid fingerprint " + quote(*text) + " for " + item.path +
+                                      ": expected sha256:<64 hex digits, colons allowed>, as "
+                                      "`openssl x509 -noout -fingerprint -sha256` prints it");
+      }
+    }
+  }
+  source.clean = source.clean && source.cert_file && source.key_file;
+  ctx.config.api.tls = std::move(tls);
+  ctx.sources.api_tls = source;
+}
+
 void read_api(const Field& field, LoadContext& ctx) {
   const MapReader map(field, Keys(k_api_keys), ctx.diags);
   if (auto listen = map.string("listen")) {
     if (auto endpoint = Endpoint::parse(*listen, std::nullopt)) {
       ctx.config.api.listen = *endpoint;
+      ctx.sources.api_listen = map.get("listen")->pos;
     } else {
       ctx.diags.error(map.get("listen")->pos,
                       "invalid listen address " + quote(*listen) +
@@ -74,6 +122,9 @@ void read_api(const Field& field, LoadContext& ctx) {
   }
   ctx.config.api.token_file = read_file_path(map, "token_file", ctx);
   ctx.config.api.signing_key = read_file_path(map, "signing_key", ctx);
+  if (auto tls = map.get("tls")) {
+    read_api_tls(*tls, ctx);
+  }
 }
 
 void read_quorum(const Field& field, LoadContext& ctx) {
@@ -292,6 +343,15 @@ std::optional<Url> read_url(const Field& field, Diagnostics& diags) {
 
 std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::string_view key,
                                                     LoadContext& ctx) {
+  auto path = read_path(map, key, ctx);
+  if (path) {
+    ctx.sources.files.push_back(FileReference{std::string(key), *path, map.get(key)->pos});
+  }
+  return path;
+}
+
+std::optional<std::filesystem::path> read_path(const MapReader& map, std::string_view key,
+                                               LoadContext& ctx) {
   auto field = map.get(key);
   if (!field) {
     return std::nullopt;
@@ -305,9 +365,7 @@ std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::s
     return std::nullopt;
   }
   // Relative to the config file, not to wherever the daemon was started.
-  std::filesystem::path path = ctx.base_dir / *text;
-  ctx.sources.files.push_back(FileReference{std::string(key), path, field->pos});
-  return path;
+  return ctx.base_dir / *text;
 }
 
 std::string entry_label(std::string_view path, std::string_view name) {

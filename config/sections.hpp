@@ -42,6 +42,15 @@ struct FileReference {
   SourcePos pos;
 };
 
+// Where `api.tls` and its file keys are; clean when every key read.
+struct ApiTlsSource {
+  SourcePos pos;
+  std::optional<SourcePos> cert_file;
+  std::optional<SourcePos> key_file;
+  std::optional<SourcePos> client_ca_file;
+  bool clean = true;
+};
+
 struct SourceMap {
   std::optional<SourcePos> vantages_pos;  // the `vantages` list
   // Every vantage's domain and the peer list read cleanly, so the number of
@@ -56,6 +65,8 @@ struct SourceMap {
   // Parallel to Config::peers: where each name of a peer's `domains:` is.
   std::vector<std::vector<SourcePos>> peer_domains;
   std::vector<FileReference> files;
+  std::optional<ApiTlsSource> api_tls;
+  std::optional<SourcePos> api_listen;  // set when it read cleanly
 };
 
 // What every section reader works on.
@@ -85,6 +96,9 @@ std::optional<Url> read_url(const Field& field, Diagnostics& diags);
 // validate() checks the daemon can read it.
 std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::string_view key,
                                                     LoadContext& ctx);
+// The same path, not recorded: files read by their own reader (api.tls).
+std::optional<std::filesystem::path> read_path(const MapReader& map, std::string_view key,
+                                               LoadContext& ctx);
 // "targets[2] 'db'", or "targets[2]" when the name is unknown: message prefixes.
 std::string entry_label(std::string_view path, std::string_view name);
 

@@ -3,6 +3,7 @@
 #include "config/secret_file.hpp"
 #include "config/sections.hpp"
 #include "config/signing_key.hpp"
+#include "config/tls_files.hpp"
 
 #include <filesystem>
 #include <system_error>
@@ -248,6 +249,28 @@ bool world_readable(const std::filesystem::path& file) {
   return !ec && (perms & std::filesystem::perms::others_read) != std::filesystem::perms::none;
 }
 
+// The files of api.tls, read as the daemon reads them; the error points at
+// the key of the file it is about.
+void check_api_tls(const ApiTlsConfig& tls, const ApiTlsSource& source, Diagnostics& diags) {
+  const auto files = read_server_tls(tls);
+  if (files) {
+    return;
+  }
+  std::optional<SourcePos> pos;
+  switch (static_cast<TlsFileKind>(files.failure().code)) {
+    case TlsFileKind::Cert:
+      pos = source.cert_file;
+      break;
+    case TlsFileKind::Key:
+      pos = source.key_file;
+      break;
+    case TlsFileKind::ClientCa:
+      pos = source.client_ca_file;
+      break;
+  }
+  diags.error(pos.value_or(source.pos), files.error());
+}
+
 }  // namespace
 
 void validate(const Config& config, const SourceMap& sources, Diagnostics& diags) {
@@ -280,6 +303,18 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
   }
 
   check_failure_domains(config, sources, diags);
+
+  // Why a warning, not an error: a private network or a TLS proxy in front
+  // may be fine; it is said at every start and by check-config.
+  if (!config.api.tls && sources.api_listen && !config.api.listen.address.is_loopback()) {
+    diags.warning(*sources.api_listen,
+                  "api.listen " + config.api.listen.to_string() +
+                      " is not loopback and api.tls is not set: verdicts, gates and writes "
+                      "travel as plain HTTP on the network (see docs/tls.md)");
+  }
+  if (config.api.tls && sources.api_tls && sources.api_tls->clean) {
+    check_api_tls(*config.api.tls, *sources.api_tls, diags);
+  }
 
   for (const FileReference& file : sources.files) {
     // The daemon reads them with this same reader at start-up and reload.

@@ -43,6 +43,12 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
           next.node.data_dir.string());
   compare(plan.needs_restart, "api.listen", running.api.listen.to_string(),
           next.api.listen.to_string());
+  // Why restart: turning TLS off by a reload would quietly serve plain HTTP
+  // on a port clients trust; its certificates and pins do apply on reload.
+  const auto tls_state = [](const config::Config& config) {
+    return std::string(config.api.tls ? "tls" : "plain http");
+  };
+  compare(plan.needs_restart, "api.tls", tls_state(running), tls_state(next));
   plan.token_changed = running.api.token_file != next.api.token_file;
   for (const auto& target : next.targets) {
     const auto* before = find_named(running.targets, target.name);

@@ -94,6 +94,9 @@ int Service::run() {
   api_options.clock = &clock_;
   peer_verifier_ = std::make_shared<peers::PeerVerifier>(std::vector<peers::PeerKey>{});
   api_options.peers = peer_verifier_;
+  if (!configure_api_tls(api_options)) {
+    return 1;
+  }
   api_ = std::make_unique<api::ApiServer>(api_options, hub_, *this);
   if (const Status started = api_->start(); !started) {
     log_->critical("cannot listen on {}: {}", config_->api.listen.to_string(), started.error());
@@ -104,9 +107,9 @@ int Service::run() {
     const std::lock_guard lock(endpoint_mutex_);
     api_endpoint_ = bound;
   }
-  log_->info("crosscheck {} on {}: {} targets, {} vantages; API on {}", version(),
+  log_->info("crosscheck {} on {}: {} targets, {} vantages; API on {}{}", version(),
              config_->node.name, config_->targets.size(), config_->vantages.size(),
-             bound.to_string());
+             api_tls_ ? "https://" : "http://", bound.to_string());
 
   start_prober();
   start_peers(std::move(*peer_keys));

@@ -7,7 +7,9 @@
 
 #include "api/actions.hpp"
 #include "config/config.hpp"
+#include "config/tls_files.hpp"
 #include "consensus/engine.hpp"
+#include "daemon/log_limiter.hpp"
 #include "daemon/notify.hpp"
 #include "net/system_clock.hpp"
 #include "snapshot/commit_gate.hpp"
@@ -47,6 +49,8 @@ struct EscalationRecord;
 
 namespace crosscheck::api {
 class ApiServer;
+struct ApiServerOptions;
+struct TlsRefusalEvent;
 }  // namespace crosscheck::api
 
 namespace crosscheck::escalation {
@@ -171,6 +175,12 @@ class Service final : public api::ApiActions {
   // peer_unauthenticated), saying `why`.
   void resolve_peer_escalations(const std::string& node, consensus::EventKind kind,
                                 const std::string& why);
+  // The API's TLS (service_tls.cpp). Start-up: reads api.tls's files into
+  // `options` (false, logged, when they cannot be used). Reload: serves changed files to new
+  // connections. Refusals: logged at most once a minute per reason.
+  bool configure_api_tls(api::ApiServerOptions& options);
+  void reload_api_tls();
+  void on_tls_refusal(const api::TlsRefusalEvent& event);
   // API actions (service_actions.cpp).
   void finish_recheck(const std::string& target, int status);
   // After a reload: rechecks in flight ran on the retired prober, whose
@@ -205,6 +215,9 @@ class Service final : public api::ApiActions {
   daemon::Notifier notifier_;
   snapshot::SnapshotHub hub_;
   std::unique_ptr<api::ApiServer> api_;
+  std::optional<config::ServerTlsFiles> api_tls_;  // what the API serves (api.tls)
+  std::mutex tls_log_mutex_;                       // the API thread reports refusals
+  LogLimiter tls_log_limiter_{std::chrono::minutes(1)};
   std::unique_ptr<escalation::EscalationDispatcher> escalation_;  // null: no sink configured
   std::shared_ptr<peers::PeerVerifier> peer_verifier_;            // shared with the API thread
   std::unique_ptr<peers::PeerClient> peer_client_;                // stopped before io_ goes away

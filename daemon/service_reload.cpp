@@ -101,6 +101,7 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   } else if (api_) {
     log_->error("reload: {}; the API keeps signing with its previous key", signer.error());
   }
+  reload_api_tls();
   if (auto keys = peers::load_peer_keys(config_->peers)) {
     start_peers(std::move(*keys));
   } else {

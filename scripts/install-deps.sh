@@ -21,6 +21,9 @@ packages=(
   # clock-step e2e test (tests/e2e/clock_step_test.cpp): libfaketime is
   # LD_PRELOADed into the daemon alone to step its wall clock by hours
   faketime libfaketime
+  # TLS tests make their certificates with the openssl command line tool
+  # (tests/support/test_certs.hpp); docs/tls.md's commands use it and curl
+  openssl curl
   # real resolvers for system tests
   dnsmasq-base
   # promtool (checks /metrics and the alert rules); the server stays stopped

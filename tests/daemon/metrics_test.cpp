@@ -119,6 +119,8 @@ std::string rendered() {
   ApiCounters api;
   api.connections_accepted = 9;
   api.responses_4xx = 2;
+  api.tls_refusals.at(static_cast<std::size_t>(crosscheck::api::TlsRefusal::Expired)) = 3;
+  api.tls_certificate_not_after = 1'830'297'600;
   return render_metrics(snapshot(), api, process_stats());
 }
 
@@ -417,6 +419,17 @@ TEST_CASE("GET /metrics answers the exposition as text and other methods get 405
       handle_request(request, snapshot(), cs::Instant{{}, at("2025-10-20T06:00:45Z")}));
   CHECK(refused.status == 405);
   CHECK(refused.header("Allow") == "GET");
+}
+
+TEST_CASE("refused TLS handshakes show by reason, and the serving certificate's expiry with TLS") {
+  const auto text = rendered();
+  CHECK(has_line(text, R"(crosscheck_api_tls_handshake_failures_total{reason="expired"} 3)"));
+  CHECK(has_line(text, R"(crosscheck_api_tls_handshake_failures_total{reason="not_tls"} 0)"));
+  CHECK(has_line(text, "crosscheck_api_tls_certificate_expiry_seconds 1830297600"));
+  // Without api.tls the gauge is absent (no certificate), the counters stay.
+  const auto plain = render_metrics(snapshot(), ApiCounters{}, process_stats());
+  CHECK(plain.find("crosscheck_api_tls_certificate_expiry_seconds") == std::string::npos);
+  CHECK(has_line(plain, R"(crosscheck_api_tls_handshake_failures_total{reason="handshake"} 0)"));
 }
 
 TEST_CASE("promtool accepts the exposition with no lint problem") {

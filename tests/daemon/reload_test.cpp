@@ -62,6 +62,20 @@ TEST_CASE("reload plan: identity, database and listener need a restart") {
   CHECK(plan.needs_restart == std::vector<std::string>{"node.data_dir: /tmp/x -> /tmp/y"});
 }
 
+TEST_CASE("reload plan: turning TLS on or off needs a restart, new certificate paths do not") {
+  const auto running = load(k_base);
+  auto with_tls = running;
+  with_tls.api.tls = config::ApiTlsConfig{"/etc/tls/api.crt", "/etc/tls/api.key", {}, {}};
+  CHECK(daemon::plan_reload(running, with_tls).needs_restart ==
+        std::vector<std::string>{"api.tls: plain http -> tls"});
+  CHECK(daemon::plan_reload(with_tls, running).needs_restart ==
+        std::vector<std::string>{"api.tls: tls -> plain http"});
+  auto rotated = with_tls;
+  rotated.api.tls->cert_file = "/etc/tls/api-2027.crt";
+  rotated.api.tls->client_ca_file = "/etc/tls/clients.crt";
+  CHECK(daemon::plan_reload(with_tls, rotated).applicable());
+}
+
 TEST_CASE("reload plan: a changed check or resolver voids old votes, timings do not") {
   const auto running = load(k_base);
   auto plan = daemon::plan_reload(running, load(edited(k_base, "port: 5432", "port: 5433")));

@@ -1,0 +1,188 @@
+// The API server with api.tls, in process, against real handshakes: the
+// handshake is under the request deadline, plain HTTP to the TLS port is
+// refused and reported (reason and peer) while the server keeps serving,
+// the client's subject is read from its verified certificate, and
+// certificates are replaced for new connections only.
+#include "api/server.hpp"
+#include "snapshot/hub.hpp"
+#include "support/child_process.hpp"
+#include "support/http_client.hpp"
+#include "support/test_certs.hpp"
+#include "support/tls_test_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace crosscheck::api;
+using namespace crosscheck::testing;
+using namespace std::chrono_literals;
+
+// Actions are never reached by these tests (reads only).
+class NoActions final : public ApiActions {
+ public:
+  void recheck(const std::string&, std::chrono::milliseconds, ActionCallback) override {}
+  void acknowledge(std::int64_t, const std::string&, ActionCallback) override {}
+  void set_override(const std::string&, const crosscheck::consensus::Override&,
+                    ActionCallback) override {}
+  void clear_override(const std::string&, ActionCallback) override {}
+};
+
+// A CA, a server certificate and a client certificate, and a TLS server
+// (mTLS by the CA) on 127.0.0.1:0 that records refusals.
+struct TlsFixture {
+  explicit TlsFixture(std::size_t max_connections = k_default_max_connections) {
+    certs.make_ca("ca");
+    certs.issue("ca", "server", "/CN=oracle");
+    certs.issue("ca", "bot", "/O=ops/CN=failover-bot");
+    hub.publish(std::make_shared<crosscheck::snapshot::Snapshot>());
+    ApiServerOptions options;
+    options.listen =
+        crosscheck::config::Endpoint{*crosscheck::config::IpAddress::parse("127.0.0.1"), 0};
+    options.request_timeout = 300ms;
+    options.max_connections = max_connections;
+    options.tls = files("server");
+    options.on_tls_refusal = [this](const TlsRefusalEvent& event) {
+      const std::lock_guard lock(mutex);
+      events.push_back(event);
+    };
+    server = std::make_unique<ApiServer>(options, hub, actions);
+    const auto started = server->start();
+    INFO((started ? std::string() : started.error()));
+    REQUIRE(started);
+  }
+
+  crosscheck::config::ServerTlsFiles files(const std::string& leaf) const {
+    auto loaded = crosscheck::config::read_server_tls(crosscheck::config::ApiTlsConfig{
+        certs.path(leaf + ".crt"), certs.path(leaf + ".key"), certs.path("ca.crt"), {}});
+    INFO((loaded ? std::string() : loaded.error()));
+    REQUIRE(loaded);
+    return *loaded;
+  }
+  std::uint16_t port() const { return server->bound_endpoint().port; }
+  ClientOptions bot() const { return {certs.path("bot.crt"), certs.path("bot.key"), {}}; }
+  std::vector<TlsRefusalEvent> refusals() {
+    const std::lock_guard lock(mutex);
+    return events;
+  }
+
+  TempDir dir;
+  TestCerts certs{dir.path()};
+  crosscheck::snapshot::SnapshotHub hub;
+  NoActions actions;
+  std::mutex mutex;
+  std::vector<TlsRefusalEvent> events;
+  std::unique_ptr<ApiServer> server;  // last: stops first
+};
+
+// Polls `condition` for up to 3 s.
+template <typename Condition>
+bool soon(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a TLS connection that never says hello is closed at the request deadline",
+          "[api][tls]") {
+  TlsFixture fixture;
+  // Raw bytes that are not the start of a ClientHello never arrive: nothing sent.
+  const std::string answer = raw_exchange("127.0.0.1", fixture.port(), "", 2'000ms);
+  CHECK(answer.empty());
+  CHECK(soon([&] { return fixture.server->counters().timeouts == 1; }));
+  CHECK(fixture.refusals().empty());  // slow is not refused, it is timed out
+}
+
+TEST_CASE("plain HTTP to the TLS port is refused as not_tls with the peer, and TLS still works",
+          "[api][tls]") {
+  TlsFixture fixture;
+  const auto plain = http_request("127.0.0.1", fixture.port(), "GET", "/healthz");
+  CHECK(plain.status == 0);
+  REQUIRE(soon([&] { return fixture.refusals().size() == 1; }));
+  const auto event = fixture.refusals().front();
+  CHECK(event.reason == TlsRefusal::NotTls);
+  CHECK(event.peer.rfind("127.0.0.1:", 0) == 0);
+  CHECK(fixture.server->counters().tls_refusals.at(static_cast<std::size_t>(TlsRefusal::NotTls)) ==
+        1);
+  TlsClient client(fixture.certs, fixture.port(), fixture.bot());
+  CHECK(client.get("/healthz").status == 200);
+  CHECK(client.get("/healthz").status == 200);  // kept alive
+  CHECK(fixture.server->counters().tls_certificate_not_after == fixture.files("server").not_after);
+}
+
+TEST_CASE("new certificates serve new connections; an open one keeps its session", "[api][tls]") {
+  TlsFixture fixture;
+  TlsClient before(fixture.certs, fixture.port(), fixture.bot());
+  REQUIRE(before.get("/healthz").status == 200);
+  fixture.certs.issue("ca", "server-2", "/CN=oracle");
+  REQUIRE(fixture.server->set_tls(fixture.files("server-2")));
+  CHECK(before.get("/healthz").status == 200);
+  TlsClient after(fixture.certs, fixture.port(), fixture.bot());
+  CHECK(after.get("/healthz").status == 200);
+  CHECK(after.server_fingerprint() != before.server_fingerprint());
+  CHECK(after.server_fingerprint() ==
+        crosscheck::config::to_string(fixture.files("server-2").leaf_fingerprint));
+  // Bytes OpenSSL refuses leave the served certificate alone.
+  auto broken = fixture.files("server-2");
+  broken.private_key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  CHECK_FALSE(fixture.server->set_tls(broken));
+  TlsClient later(fixture.certs, fixture.port(), fixture.bot());
+  CHECK(later.server_fingerprint() == after.server_fingerprint());
+}
+
+TEST_CASE("at the connection cap an idle TLS connection is evicted for a newcomer", "[api][tls]") {
+  TlsFixture fixture(1);
+  TlsClient first(fixture.certs, fixture.port(), fixture.bot());
+  REQUIRE(first.get("/healthz").status == 200);  // now idle, waiting for its next request
+  TlsClient second(fixture.certs, fixture.port(), fixture.bot());
+  CHECK(second.get("/healthz").status == 200);
+  CHECK(fixture.server->counters().connections_evicted == 1);
+  CHECK(first.get("/healthz").status == 0);  // closed to make room
+}
+
+TEST_CASE("a watch over TLS returns when a newer snapshot is published", "[api][tls]") {
+  TlsFixture fixture;
+  TlsClient client(fixture.certs, fixture.port(), fixture.bot());
+  std::thread publisher([&] {
+    if (soon([&] { return fixture.hub.waiter_count() == 1; })) {
+      auto next = std::make_shared<crosscheck::snapshot::Snapshot>();
+      next->revision = 1;
+      fixture.hub.publish(next);
+    }
+  });
+  const auto answer = client.get("/v1/watch?since=0&timeout=5s");
+  publisher.join();
+  CHECK(answer.status == 200);
+  CHECK(answer.body.find("\"revision\":1") != std::string::npos);
+}
+
+TEST_CASE("a server started without TLS refuses certificates: TLS needs a restart", "[api][tls]") {
+  TempDir dir;
+  TestCerts certs(dir.path());
+  certs.make_ca("ca");
+  certs.issue("ca", "server", "/CN=oracle");
+  crosscheck::snapshot::SnapshotHub hub;
+  NoActions actions;
+  ApiServerOptions options;
+  options.listen =
+      crosscheck::config::Endpoint{*crosscheck::config::IpAddress::parse("127.0.0.1"), 0};
+  ApiServer server(options, hub, actions);
+  REQUIRE(server.start());
+  const auto files = crosscheck::config::read_server_tls(
+      crosscheck::config::ApiTlsConfig{certs.path("server.crt"), certs.path("server.key"), {}, {}});
+  REQUIRE(files);
+  CHECK_FALSE(server.set_tls(*files));
+  CHECK(http_request("127.0.0.1", server.bound_endpoint().port, "GET", "/healthz").status == 200);
+}
