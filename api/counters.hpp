@@ -27,6 +27,11 @@ struct ApiCounters {
   std::uint64_t watch_refused = 0;       // SnapshotHub::k_max_waiters reached: 503
   std::uint64_t action_timeouts = 0;     // ApiActions did not complete in time: 504
   std::uint64_t internal_errors = 0;     // an exception caught in a handler
+  // Requests refused for their credentials (router.hpp AuthRefusal).
+  std::uint64_t auth_missing = 0;             // 401, no Authorization header
+  std::uint64_t auth_invalid = 0;             // 401, no configured token matches
+  std::uint64_t auth_insufficient_scope = 0;  // 403, the token lacks the scope
+  std::uint64_t auth_disabled = 0;            // 403, no token holds the scope
 };
 
 }  // namespace crosscheck::api

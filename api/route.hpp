@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,7 +63,15 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag);
 ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                        const consensus::Instant& now);
 
-// POST, PUT and DELETE: token checks first, then the write's own validation.
+// The scope `route` needs for `request`, or nullopt when it needs none:
+// reads only with read_requires_token, /healthz and /readyz never.
+std::optional<config::ApiScope> required_scope(const ApiRequest& request, const Route& route);
+
+// The 401/403 answer when `request` may not use `route` (scopes.cpp), or
+// nullopt when it may.
+std::optional<ApiResponse> refuse_access(const ApiRequest& request, const Route& route);
+
+// POST, PUT and DELETE (refuse_access() passed): the write's own validation.
 ApiOutcome handle_write(const ApiRequest& request, const Route& route, net::QueryParams& query,
                         const snapshot::Snapshot& snapshot, consensus::WallTime now);
 

@@ -160,6 +160,9 @@ ApiOutcome handle_request(const ApiRequest& request, const snapshot::Snapshot& s
     response.headers.emplace_back("Allow", std::string(route->allow));
     return response;
   }
+  if (auto refused = refuse_access(request, *route)) {
+    return *std::move(refused);
+  }
   if (route->allow != "GET") {  // POST, PUT, DELETE: the writes
     return handle_write(request, *route, query, snapshot, now.wall);
   }

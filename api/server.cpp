@@ -232,8 +232,8 @@ ApiCounters ApiServer::counters() const {
   return copy_of(impl_->shared->counters);
 }
 
-void ApiServer::set_token(std::optional<std::string> token) {
-  impl_->shared->set_token(std::move(token));
+void ApiServer::set_auth(ApiAuth auth) {
+  impl_->shared->set_auth(std::move(auth));
 }
 
 std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files) {

@@ -7,6 +7,7 @@
 #include "api/counters.hpp"
 #include "api/router.hpp"
 #include "base/expected.hpp"
+#include "config/api_tokens.hpp"
 #include "config/types.hpp"
 #include "snapshot/hub.hpp"
 
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crosscheck::consensus {
 class Clock;
@@ -54,12 +56,22 @@ constexpr std::chrono::milliseconds k_default_request_timeout{10'000};
 // has its own deadline); past it plus a grace the client gets 504.
 constexpr std::chrono::milliseconds k_write_action_deadline{10'000};
 
+// Who may call what: the configured tokens (config::read_api_tokens) and
+// whether reads need one.
+struct ApiAuth {
+  std::vector<config::ApiToken> tokens;
+  bool read_requires_token = false;
+
+  // The scopes some token holds: a route whose scope none holds is
+  // answered 403 (no credential could ever be right, so 401 would mislead).
+  config::ScopeSet configured() const;
+};
+
 struct ApiServerOptions {
   config::Endpoint listen;
-  // Writes need "Authorization: Bearer <token>". Without a token writes are
-  // disabled and answered 403: no credential could ever be right, so 401
-  // ("try another token") would mislead.
-  std::optional<std::string> token;
+  // Writes need "Authorization: Bearer <token>" of a token with the route's
+  // scope; reads too when auth.read_requires_token.
+  ApiAuth auth;
   // Checks GET /v1/peer/votes signatures (keys replaceable while serving);
   // nullptr: no peers configured, the route answers 401.
   std::shared_ptr<peers::PeerVerifier> peers;
@@ -93,9 +105,8 @@ class ApiServer {
   // The address actually bound (port 0 resolved); meaningful after start().
   config::Endpoint bound_endpoint() const;
   ApiCounters counters() const;
-  // Replaces the write token (a config reload); any thread. nullopt
-  // disables writes.
-  void set_token(std::optional<std::string> token);
+  // Replaces the tokens (a config reload, a rotation); any thread.
+  void set_auth(ApiAuth auth);
   std::size_t active_connections() const;
   // The connection cap in force: options.max_connections bounded by the
   // open-files limit at start() (api_connection_cap).
@@ -116,5 +127,11 @@ std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files);
 // Compares SHA-256 digests with CRYPTO_memcmp: the time taken says nothing
 // about how much of the token, or its length, a guess got right.
 bool bearer_token_matches(std::string_view authorization, std::string_view token);
+
+// The index in `tokens` of the one `authorization` presents, or nullopt.
+// Compares against every token, never stopping early, so the time taken
+// does not tell which token a guess came near.
+std::optional<std::size_t> match_bearer_token(std::string_view authorization,
+                                              const std::vector<config::ApiToken>& tokens);
 
 }  // namespace crosscheck::api

@@ -42,7 +42,11 @@ ApiCounters copy_of(const Counters& c) {
                      c.accept_errors.load(),
                      c.watch_refused.load(),
                      c.action_timeouts.load(),
-                     c.internal_errors.load()};
+                     c.internal_errors.load(),
+                     c.auth_missing.load(),
+                     c.auth_invalid.load(),
+                     c.auth_insufficient_scope.load(),
+                     c.auth_disabled.load()};
 }
 
 Session::~Session() {
@@ -194,13 +198,7 @@ void Session::handle(http::request<http::string_body> request) {
   api.authorization = std::string(request[http::field::authorization]);
   api.if_none_match = std::string(request[http::field::if_none_match]);
   api.body = std::move(request.body());
-  // Only writes need the token (reads never look at it): the hot GET path
-  // takes no lock.
-  if (request.method() != http::verb::get) {
-    const auto token = shared_->token();
-    api.writes_enabled = token.has_value();
-    api.authorized = token && bearer_token_matches(api.authorization, *token);
-  }
+  authenticate(api);
   // Only /metrics shows the server's counters and /proc figures; reading
   // them for every request would tax the hot read path for nothing.
   MetricsSources metrics;
@@ -217,12 +215,42 @@ void Session::handle(http::request<http::string_body> request) {
   const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
   if (auto* response = std::get_if<ApiResponse>(&outcome)) {
+    count_refusal(response->refusal);
     return send(std::move(*response), false);
   }
   if (auto* watch = std::get_if<WatchRequest>(&outcome)) {
     return start_watch(*watch);
   }
   start_action(std::get<WriteRequest>(std::move(outcome)));
+}
+
+void Session::authenticate(ApiRequest& api) const {
+  const auto auth = shared_->auth();
+  api.configured = auth->configured();
+  api.read_requires_token = auth->read_requires_token;
+  // Hashing only when a credential is presented: the anonymous GET stays cheap.
+  if (!api.authorization.empty()) {
+    if (const auto index = match_bearer_token(api.authorization, auth->tokens)) {
+      api.principal = auth->tokens[*index].name;
+      api.granted = auth->tokens[*index].scopes;
+    }
+  }
+}
+
+void Session::count_refusal(AuthRefusal refusal) {
+  Counters& counters = shared_->counters;
+  switch (refusal) {
+    case AuthRefusal::None:
+      return;
+    case AuthRefusal::Missing:
+      return bump(counters.auth_missing);
+    case AuthRefusal::Invalid:
+      return bump(counters.auth_invalid);
+    case AuthRefusal::InsufficientScope:
+      return bump(counters.auth_insufficient_scope);
+    case AuthRefusal::Disabled:
+      return bump(counters.auth_disabled);
+  }
 }
 
 void Session::start_watch(const WatchRequest& watch) {

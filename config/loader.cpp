@@ -22,7 +22,8 @@ constexpr std::array<std::string_view, 10> k_top_keys{
     "node",     "api",     "defaults", "quorum",     "probing",
     "vantages", "targets", "peers",    "escalation", "storage"};
 constexpr std::array<std::string_view, 2> k_node_keys{"name", "data_dir"};
-constexpr std::array<std::string_view, 2> k_api_keys{"listen", "token_file"};
+constexpr std::array<std::string_view, 4> k_api_keys{"listen", "token_file", "read_requires_token",
+                                                     "tokens"};
 constexpr std::array<std::string_view, 5> k_defaults_keys{"interval", "timeout", "rise", "fall",
                                                           "stale_after"};
 constexpr std::array<std::string_view, 8> k_quorum_keys{
@@ -73,6 +74,13 @@ void read_api(const Field& field, LoadContext& ctx) {
     }
   }
   ctx.config.api.token_file = read_file_path(map, "token_file", ctx);
+  if (auto flag = map.get("read_requires_token")) {
+    ctx.sources.read_requires_token = flag->pos;
+    ctx.config.api.read_requires_token = map.boolean("read_requires_token").value_or(false);
+  }
+  if (auto tokens = map.get("tokens")) {
+    read_api_token_list(*tokens, ctx);
+  }
 }
 
 void read_quorum(const Field& field, LoadContext& ctx) {

@@ -1,6 +1,8 @@
 #include "daemon/reload.hpp"
 
-#include "config/secret_file.hpp"
+#include "config/api_tokens.hpp"
+
+#include <algorithm>
 
 namespace crosscheck::daemon {
 
@@ -41,7 +43,13 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
           next.node.data_dir.string());
   compare(plan.needs_restart, "api.listen", running.api.listen.to_string(),
           next.api.listen.to_string());
-  plan.token_changed = running.api.token_file != next.api.token_file;
+  plan.token_changed =
+      running.api.token_file != next.api.token_file ||
+      running.api.read_requires_token != next.api.read_requires_token ||
+      !std::equal(running.api.tokens.begin(), running.api.tokens.end(), next.api.tokens.begin(),
+                  next.api.tokens.end(), [](const auto& a, const auto& b) {
+                    return a.name == b.name && a.file == b.file && a.scopes == b.scopes;
+                  });
   for (const auto& target : next.targets) {
     const auto* before = find_named(running.targets, target.name);
     if (before != nullptr && !same_check(*before, target)) {
@@ -57,16 +65,12 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
   return plan;
 }
 
-Expected<std::optional<std::string>> read_api_token(
-    const std::optional<std::filesystem::path>& file) {
-  if (!file) {
-    return std::optional<std::string>{};
+Expected<api::ApiAuth> read_api_auth(const config::ApiConfig& api) {
+  auto tokens = config::read_api_tokens(api);
+  if (!tokens) {
+    return fail(tokens.error());
   }
-  auto secret = config::read_secret_file("api.token_file", *file, config::SecretKind::BearerToken);
-  if (!secret) {
-    return fail(secret.error());
-  }
-  return std::optional<std::string>{std::move(*secret)};
+  return api::ApiAuth{std::move(*tokens), api.read_requires_token};
 }
 
 }  // namespace crosscheck::daemon

@@ -77,14 +77,14 @@ int Service::run() {
     log_->critical("{}", peer_keys.error());
     return 1;
   }
-  auto token = read_api_token(config_->api.token_file);
-  if (!token) {
-    log_->critical("{}", token.error());
+  auto auth = read_api_auth(config_->api);
+  if (!auth) {
+    log_->critical("{}", auth.error());
     return 1;
   }
   api::ApiServerOptions api_options;
   api_options.listen = config_->api.listen;
-  api_options.token = *token;
+  api_options.auth = std::move(*auth);
   api_options.clock = &clock_;
   peer_verifier_ = std::make_shared<peers::PeerVerifier>(std::vector<peers::PeerKey>{});
   api_options.peers = peer_verifier_;

@@ -91,10 +91,12 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
       written(store_->clear_override(target));
     }
   }
-  if (auto token = read_api_token(config_->api.token_file); api_ && token) {
-    api_->set_token(std::move(*token));
+  // Re-read on every reload, changed or not: rotating a token is writing
+  // its file anew and sending SIGHUP.
+  if (auto auth = read_api_auth(config_->api); api_ && auth) {
+    api_->set_auth(std::move(*auth));
   } else if (api_) {
-    log_->error("reload: {}; the API keeps its previous token", token.error());
+    log_->error("reload: {}; the API keeps its previous tokens", auth.error());
   }
   if (auto keys = peers::load_peer_keys(config_->peers)) {
     start_peers(std::move(*keys));

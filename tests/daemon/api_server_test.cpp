@@ -190,7 +190,7 @@ struct Fixture {
 
 ApiServerOptions with_token() {
   ApiServerOptions options;
-  options.token = k_token;
+  options.auth.tokens = {{"default", k_token, crosscheck::config::ScopeSet::all()}};
   return options;
 }
 
@@ -560,6 +560,47 @@ TEST_CASE("an idle or dribbling connection is closed after the idle timeout", "[
   CHECK(dribbling.closed());
   CHECK(eventually([&] { return fixture.server->counters().timeouts == 2; }));
   CHECK(eventually([&] { return fixture.server->active_connections() == 0; }));
+}
+
+TEST_CASE("tokens swapped while serving take effect at once and refusals are counted by reason",
+          "[api][scopes]") {
+  using crosscheck::config::ApiScope;
+  crosscheck::config::ScopeSet read_only;
+  read_only.add(ApiScope::Read);
+  ApiServerOptions options;
+  // A token with recheck exists, so the reader's recheck is 403 insufficient_scope.
+  options.auth = ApiAuth{{{"reader", "old-secret", read_only},
+                          {"operator", "op-secret", crosscheck::config::ScopeSet::all()}},
+                         true};
+  Fixture fixture(options);
+  Client client(fixture.port());
+  const auto get = [&](const std::string& authorization) {
+    return client.exchange(make_request(http::verb::get, "/v1/verdicts", {}, authorization))
+        .result_int();
+  };
+  CHECK(get("") == 401);
+  CHECK(get("Bearer old-secret") == 200);
+  CHECK(get("Bearer wrong") == 401);
+  const Response refused = client.exchange(make_request(
+      http::verb::post, "/v1/verdicts/dynamodb-use1/recheck", {}, "Bearer old-secret"));
+  CHECK(refused.result_int() == 403);
+  CHECK(error_of(refused) == "insufficient_scope");
+  CHECK(refused[http::field::www_authenticate] ==
+        R"(Bearer realm="crosscheck", error="insufficient_scope", scope="recheck")");
+  fixture.server->set_auth(ApiAuth{{{"reader", "new-secret", read_only}}, true});
+  // Now no token holds recheck: 403 disabled, whatever is presented.
+  CHECK(client
+            .exchange(make_request(http::verb::post, "/v1/verdicts/dynamodb-use1/recheck", {},
+                                   "Bearer new-secret"))
+            .result_int() == 403);
+  CHECK(get("Bearer old-secret") == 401);
+  CHECK(get("Bearer new-secret") == 200);
+  const ApiCounters counters = fixture.server->counters();
+  CHECK(counters.auth_missing == 1);
+  CHECK(counters.auth_invalid == 2);
+  CHECK(counters.auth_insufficient_scope == 1);
+  CHECK(counters.auth_disabled == 1);
+  CHECK(fixture.actions.calls().empty());
 }
 
 TEST_CASE("writes need the configured bearer token", "[api]") {
