@@ -27,7 +27,8 @@ enum class RouteKind : std::uint8_t {
   Override,
   Healthz,
   Readyz,
-  Metrics
+  Metrics,
+  Audit
 };
 
 struct Route {
@@ -41,6 +42,15 @@ ApiResponse json_response(const boost::json::value& value);
 ApiResponse bad_query(std::string_view detail);
 ApiResponse bad_request(std::string_view detail);
 ApiResponse unknown_target(const std::string& target);
+
+// `limit=N` of a list read: nullopt (with `limit` set) when absent (keeps
+// the default) or 1..max, else the 400 answer.
+std::optional<ApiResponse> read_limit(const std::optional<std::string>& text, std::size_t max,
+                                      std::size_t& limit);
+
+// GET /v1/audit?limit=N&since=RFC3339&target=T (audit_read.cpp): the audit log,
+// newest first.
+ApiResponse audit_read(net::QueryParams& query, const snapshot::Snapshot& snapshot);
 
 // GET routes but /metrics: the verdicts, one verdict (and the gate), its
 // history, the watch, vantages, escalations, /healthz and /readyz.

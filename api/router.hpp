@@ -27,6 +27,9 @@ namespace crosscheck::api {
 
 struct MetricsSources;
 
+// GET /v1/audit?limit=N: default and largest N.
+constexpr std::size_t k_default_audit_limit = 100;
+constexpr std::size_t k_max_audit_limit = 1000;
 // Longest /v1/watch wait, whatever `timeout` asks for.
 constexpr std::chrono::milliseconds k_max_watch_wait{30'000};
 // POST /v1/verdicts/{t}/recheck?timeout=...: default and cap.
@@ -47,6 +50,7 @@ struct ApiRequest {
   std::string authorization;  // the Authorization header, "" when absent
   std::string if_none_match;  // the If-None-Match header, "" when absent
   std::string body;
+  std::string client_address;        // the peer, "127.0.0.1:50312" (the audit log's "from")
   std::string principal;             // the authenticated token's name, "" when none matched
   config::ScopeSet granted;          // that token's scopes
   config::ScopeSet configured;       // the scopes some configured token holds
@@ -90,6 +94,7 @@ struct WriteRequest {
   std::string by;                                                   // Acknowledge
   consensus::Override override_value;                               // SetOverride (set_at = now)
   std::chrono::milliseconds deadline = k_default_recheck_deadline;  // Recheck
+  Caller caller;  // the request's principal and client address
 };
 
 // A /v1/watch the server must wait for: answer watch_response(snapshot,

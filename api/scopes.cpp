@@ -32,6 +32,8 @@ std::optional<ApiScope> required_scope(const ApiRequest& request, const Route& r
       return ApiScope::Ack;
     case RouteKind::Override:
       return ApiScope::Override;
+    case RouteKind::Audit:
+      return ApiScope::Read;  // who did what from where: always behind a token
     case RouteKind::Verdicts:
     case RouteKind::Verdict:
     case RouteKind::History:

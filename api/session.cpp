@@ -59,6 +59,13 @@ Session::~Session() {
 }
 
 void Session::start() {
+  error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) {
+    const auto address = peer.address();
+    client_address_ = (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) +
+                      ":" + std::to_string(peer.port());
+  }
   guarded([&] {
     if (rejecting_) {
       send(error_response(503, "overloaded", "too many connections; retry shortly"), true);
@@ -198,6 +205,7 @@ void Session::handle(http::request<http::string_body> request) {
   api.authorization = std::string(request[http::field::authorization]);
   api.if_none_match = std::string(request[http::field::if_none_match]);
   api.body = std::move(request.body());
+  api.client_address = client_address_;
   authenticate(api);
   // Only /metrics shows the server's counters and /proc figures; reading
   // them for every request would tax the hot read path for nothing.
@@ -303,13 +311,16 @@ void Session::start_action(WriteRequest write) {
   try {
     switch (write_.kind) {
       case WriteRequest::Kind::Recheck:
-        return shared_->actions.recheck(write_.target, write_.deadline, std::move(done));
+        return shared_->actions.recheck(write_.caller, write_.target, write_.deadline,
+                                        std::move(done));
       case WriteRequest::Kind::Acknowledge:
-        return shared_->actions.acknowledge(write_.escalation_id, write_.by, std::move(done));
+        return shared_->actions.acknowledge(write_.caller, write_.escalation_id, write_.by,
+                                            std::move(done));
       case WriteRequest::Kind::SetOverride:
-        return shared_->actions.set_override(write_.target, write_.override_value, std::move(done));
+        return shared_->actions.set_override(write_.caller, write_.target, write_.override_value,
+                                             std::move(done));
       case WriteRequest::Kind::ClearOverride:
-        return shared_->actions.clear_override(write_.target, std::move(done));
+        return shared_->actions.clear_override(write_.caller, write_.target, std::move(done));
     }
   } catch (const std::exception& error) {
     bump(shared_->counters.internal_errors);

@@ -198,7 +198,8 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool keep_alive_ = false;
   bool rejecting_ = false;
-  bool waiting_ = false;  // in shared_->waiting, at waiting_at_
+  std::string client_address_;  // the peer, for the audit log ("" when unknown)
+  bool waiting_ = false;        // in shared_->waiting, at waiting_at_
   bool evicted_ = false;
   std::list<Session*>::iterator waiting_at_;
   std::uint64_t since_ = 0;

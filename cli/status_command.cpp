@@ -3,6 +3,7 @@
 #include "cli/status_command.hpp"
 
 #include "cli/cli.hpp"
+#include "cli/explain_audit.hpp"
 #include "cli/explain_format.hpp"
 #include "cli/options.hpp"
 #include "cli/status_format.hpp"
@@ -438,6 +439,13 @@ int explain(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
     return k_exit_failure;
   }
   out << format_explain(*view, wall_now(), plan.format);
+  if (view->verdict.override_in_force) {
+    // Who set it, from where: best effort (a token without read sees none).
+    const auto audit = client.get("/v1/audit?limit=20&target=" + net::percent_encode(plan.target));
+    if (audit.ok() && audit.status == 200) {
+      out << format_override_audit(audit.body);
+    }
+  }
   return k_exit_ok;
 }
 

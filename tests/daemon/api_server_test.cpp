@@ -122,27 +122,36 @@ class FakeActions final : public ApiActions {
     return {caller_, completer_};
   }
 
-  void recheck(const std::string& target, std::chrono::milliseconds deadline,
+  void recheck(const Caller& caller, const std::string& target, std::chrono::milliseconds deadline,
                ActionCallback done) override {
-    record("recheck " + target + " " + cs::format_duration(deadline), std::move(done));
+    record(caller, "recheck " + target + " " + cs::format_duration(deadline), std::move(done));
   }
-  void acknowledge(std::int64_t id, const std::string& by, ActionCallback done) override {
-    record("ack " + std::to_string(id) + " " + by, std::move(done));
+  void acknowledge(const Caller& caller, std::int64_t id, const std::string& by,
+                   ActionCallback done) override {
+    record(caller, "ack " + std::to_string(id) + " " + by, std::move(done));
   }
-  void set_override(const std::string& target, const cs::Override& value,
+  void set_override(const Caller& caller, const std::string& target, const cs::Override& value,
                     ActionCallback done) override {
-    record("override " + target + " " + std::string(cs::to_string(value.verdict)) + " " +
+    record(caller,
+           "override " + target + " " + std::string(cs::to_string(value.verdict)) + " " +
                value.reason + " " + cs::format_duration(value.expires_at - value.set_at) + " " +
                value.by,
            std::move(done));
   }
-  void clear_override(const std::string& target, ActionCallback done) override {
-    record("clear " + target, std::move(done));
+  void clear_override(const Caller& caller, const std::string& target,
+                      ActionCallback done) override {
+    record(caller, "clear " + target, std::move(done));
+  }
+  // Who made the latest call.
+  Caller last_caller() const {
+    const std::lock_guard lock(mutex_);
+    return caller_info_;
   }
 
  private:
-  void record(std::string call, ActionCallback done) {
+  void record(const Caller& caller, std::string call, ActionCallback done) {
     const std::lock_guard lock(mutex_);
+    caller_info_ = caller;
     calls_.push_back(std::move(call));
     caller_ = std::this_thread::get_id();
     if (hold_) {
@@ -162,6 +171,7 @@ class FakeActions final : public ApiActions {
   ActionResult result_{200, "", "", nullptr};
   bool hold_ = false;
   std::vector<ActionCallback> held_;
+  Caller caller_info_;
   std::vector<std::string> calls_;
   std::vector<std::thread> threads_;
   std::thread::id caller_;
@@ -635,6 +645,9 @@ TEST_CASE("writes need the configured bearer token", "[api]") {
     CHECK(response.result_int() == 200);
     CHECK(body_of(response).at("target").as_string() == "dynamodb-use1");
     CHECK(fixture.actions.calls() == std::vector<std::string>{"recheck dynamodb-use1 5s"});
+    // The audit log's who and from where.
+    CHECK(fixture.actions.last_caller().principal == "default");
+    CHECK_THAT(fixture.actions.last_caller().client, Catch::StartsWith("127.0.0.1:"));
     const auto [caller, completer] = fixture.actions.threads();
     CHECK(caller != completer);
     CHECK(caller != std::this_thread::get_id());

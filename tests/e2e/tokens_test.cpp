@@ -129,5 +129,68 @@ TEST_CASE("SIGHUP rotates a token, and an emptied token file refuses the reload"
   CHECK(get_with(oracle, "/v1/verdicts", rotated).status == 200);
   CHECK(get_with(oracle, "/v1/verdicts", "").status == 401);
   CHECK_FALSE(reloads_seen(daemon, "reload applied", 2));
+  // Both reloads are in the audit log, the refused one with its error.
+  const auto audit = get_with(oracle, "/v1/audit?limit=2", rotated);
+  INFO(audit.body);
+  const auto refused = audit.body.find(R"("action":"reload")");
+  REQUIRE(refused != std::string::npos);
+  CHECK(audit.body.find(R"("outcome":"refused")") != std::string::npos);
+  CHECK(audit.body.find("is empty") != std::string::npos);
+  CHECK(audit.body.find(R"("action":"reload")", refused + 1) != std::string::npos);
+  CHECK(audit.body.find(R"("outcome":"done")") != std::string::npos);
   scoped.stop();
+}
+
+TEST_CASE("the audit log names who overrode what from where, and a 200 survives SIGKILL",
+          "[e2e][tokens][audit]") {
+  ScopedDaemon scoped;
+  OracleHarness& oracle = scoped.oracle;
+  INFO(scoped.daemon.log());
+  const std::string bearer = "Bearer " + oracle.token();
+  REQUIRE(oracle.wait_for(
+      [&] { return get_with(oracle, "/v1/verdicts", oracle.token()).status == 200; }));
+  // Refused by the service (nothing to clear): a line too. It is written
+  // before the override's line, so the 200 below waits on both.
+  CHECK(http_request("127.0.0.1", oracle.api_port(), "DELETE", "/v1/overrides/web", {},
+                     {{"Authorization", bearer}})
+            .status == 404);
+  const auto set = http_request(
+      "127.0.0.1", oracle.api_port(), "PUT", "/v1/overrides/web",
+      R"({"verdict": "unhealthy", "reason": "failover drill", "ttl": "30m", "by": "alice"})",
+      {{"Authorization", bearer}});
+  REQUIRE(set.status == 200);
+  // Killed right after the 200: the line was committed before it.
+  ::kill(scoped.daemon.pid(), SIGKILL);
+  scoped.daemon.wait(10s);
+  ChildProcess restarted({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                         scoped.dir.path() / "restarted.log");
+  INFO(restarted.log());
+  HttpAnswer audit;
+  REQUIRE(oracle.wait_for([&] {
+    audit = get_with(oracle, "/v1/audit", k_failover_secret);
+    return audit.status == 200;
+  }));
+  CHECK(get_with(oracle, "/v1/audit", "wrong").status == 401);
+  INFO(audit.body);
+  CHECK(audit.body.find(R"("action":"override_set")") != std::string::npos);
+  CHECK(audit.body.find(R"("principal":"default")") != std::string::npos);
+  CHECK(audit.body.find(R"("client":"127.0.0.1:)") != std::string::npos);
+  CHECK(audit.body.find("reason=\\\"failover drill\\\"") != std::string::npos);
+  CHECK(audit.body.find(R"("action":"override_cleared")") != std::string::npos);
+  CHECK(audit.body.find(R"("outcome":"refused")") != std::string::npos);
+  CHECK(audit.body.find("no override in force for 'web'") != std::string::npos);
+  // explain shows who set the override in force, from where (once the
+  // restarted oracle has evaluated and shows the override again).
+  REQUIRE(oracle.wait_for([&] {
+    return get_with(oracle, "/v1/verdicts/web", k_failover_secret).body.find(R"("override":{)") !=
+           std::string::npos;
+  }));
+  const auto explained =
+      run_cli_captured({"explain", "web", "--api", oracle.oracle_url(), "--token-file",
+                        (oracle.data_dir() / "failover").string()});
+  INFO(explained.out << explained.err);
+  CHECK(explained.status == 0);
+  CHECK(explained.out.find("override_set by default from 127.0.0.1:") != std::string::npos);
+  ::kill(restarted.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(restarted.wait(10s)) == 0);
 }
