@@ -110,6 +110,7 @@ class Service final : public api::ApiActions {
   struct PendingRecheck {
     std::size_t awaiting = 0;  // vantages yet to report
     std::vector<api::ActionCallback> callbacks;
+    std::vector<storage::AuditEntry> lines;  // one per caller, written with the outcome
     std::shared_ptr<boost::asio::steady_timer> deadline;
   };
 

@@ -83,8 +83,8 @@ void Service::recheck(const api::Caller& caller, const std::string& target,
     auto& pending = rechecks_[target];
     if (pending.awaiting > 0) {
       // A recheck is already running: share its answer.
-      entry.why = "joined the recheck already running";
-      audit(std::move(entry));
+      entry.detail += " (joined the recheck already running)";
+      pending.lines.push_back(std::move(entry));
       pending.callbacks.push_back(std::move(done));
       return;
     }
@@ -96,7 +96,7 @@ void Service::recheck(const api::Caller& caller, const std::string& target,
                            "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
                                "s ago; retry in " + std::to_string(wait.count()) + "s"));
     }
-    audit(std::move(entry));  // done: probing started (the answer follows)
+    pending.lines.push_back(std::move(entry));  // written with the outcome
     last_recheck_[target] = now;
     prober_->recheck(target);
     pending.awaiting = config_->vantages.size();
@@ -137,6 +137,15 @@ void Service::finish_recheck(const std::string& target, int status) {
   rechecks_.erase(found);
   if (pending.deadline) {
     pending.deadline->cancel();
+  }
+  for (auto& line : pending.lines) {
+    line.outcome = status == 200   ? storage::AuditOutcome::Done
+                   : status == 404 ? storage::AuditOutcome::Refused
+                                   : storage::AuditOutcome::Failed;
+    line.why = status == 200   ? ""
+               : status == 404 ? "the target was removed by a config reload during its recheck"
+                               : "not every vantage answered before the deadline";
+    written(audit(std::move(line)));  // the answer waits for its line
   }
   // Answered with the snapshot that shows the fresh verdict, once it is out.
   evaluate({snapshot::CommitGate::Answer(

@@ -154,6 +154,10 @@ TEST_CASE("the audit log names who overrode what from where, and a 200 survives 
   CHECK(http_request("127.0.0.1", oracle.api_port(), "DELETE", "/v1/overrides/web", {},
                      {{"Authorization", bearer}})
             .status == 404);
+  // A recheck's line carries its outcome (here done: every vantage answered).
+  REQUIRE(http_request("127.0.0.1", oracle.api_port(), "POST", "/v1/verdicts/web/recheck", {},
+                       {{"Authorization", std::string("Bearer ") + k_failover_secret}})
+              .status == 200);
   const auto set = http_request(
       "127.0.0.1", oracle.api_port(), "PUT", "/v1/overrides/web",
       R"({"verdict": "unhealthy", "reason": "failover drill", "ttl": "30m", "by": "alice"})",
@@ -177,6 +181,8 @@ TEST_CASE("the audit log names who overrode what from where, and a 200 survives 
   CHECK(audit.body.find(R"("client":"127.0.0.1:)") != std::string::npos);
   CHECK(audit.body.find("reason=\\\"failover drill\\\"") != std::string::npos);
   CHECK(audit.body.find(R"("action":"override_cleared")") != std::string::npos);
+  CHECK(audit.body.find(R"("action":"recheck","principal":"failover-script")") !=
+        std::string::npos);
   CHECK(audit.body.find(R"("outcome":"refused")") != std::string::npos);
   CHECK(audit.body.find("no override in force for 'web'") != std::string::npos);
   // explain shows who set the override in force, from where (once the
