@@ -1,5 +1,6 @@
 // The API's writes, carried out by whoever owns the engine (the service):
-// recheck, acknowledge, override. Every call is asynchronous: it may run on
+// recheck, acknowledge, override, each with its Caller (the audit log's
+// who and from where). Every call is asynchronous: it may run on
 // another thread and calls `done` exactly once, from any thread; the API
 // must hop back to its own executor before touching its session.
 #pragma once
@@ -24,6 +25,12 @@ struct ActionResult {
 
 using ActionCallback = std::function<void(ActionResult)>;
 
+// Who asked for a write, for the audit log.
+struct Caller {
+  std::string principal;  // the API token's name (ApiRequest::principal)
+  std::string client;     // the peer address, "127.0.0.1:50312"
+};
+
 class ApiActions {
  public:
   ApiActions() = default;
@@ -36,14 +43,16 @@ class ApiActions {
   // Probes `target` now from every vantage and completes with a snapshot
   // holding the fresh verdict, or with 504 when `deadline` passes first;
   // 404 unknown target; 429 when rechecked too recently (detail says when).
-  virtual void recheck(const std::string& target, std::chrono::milliseconds deadline,
-                       ActionCallback done) = 0;
+  virtual void recheck(const Caller& caller, const std::string& target,
+                       std::chrono::milliseconds deadline, ActionCallback done) = 0;
   // Acknowledges open escalation `id` (404 when no such open escalation).
-  virtual void acknowledge(std::int64_t id, const std::string& by, ActionCallback done) = 0;
+  virtual void acknowledge(const Caller& caller, std::int64_t id, const std::string& by,
+                           ActionCallback done) = 0;
   // Sets (verdict Healthy/Unhealthy, reason, expiry) or clears an override.
-  virtual void set_override(const std::string& target, const consensus::Override& value,
-                            ActionCallback done) = 0;
-  virtual void clear_override(const std::string& target, ActionCallback done) = 0;
+  virtual void set_override(const Caller& caller, const std::string& target,
+                            const consensus::Override& value, ActionCallback done) = 0;
+  virtual void clear_override(const Caller& caller, const std::string& target,
+                              ActionCallback done) = 0;
 };
 
 }  // namespace crosscheck::api

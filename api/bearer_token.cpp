@@ -10,12 +10,31 @@
 
 namespace crosscheck::api {
 
-bool bearer_token_matches(std::string_view authorization, std::string_view token) {
+namespace {
+
+struct Digest {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> bytes{};
+  unsigned int size = 0;
+};
+
+// SHA-256 of `text`; size 0 when OpenSSL fails (never equal to a real one).
+Digest digest_of(std::string_view text) {
+  Digest digest;
+  if (EVP_Digest(text.data(), text.size(), digest.bytes.data(), &digest.size, EVP_sha256(),
+                 nullptr) != 1) {
+    digest.size = 0;
+  }
+  return digest;
+}
+
+// The credentials of "Bearer <token>" (scheme case-insensitive, spaces
+// around the token ignored), or nullopt for anything else.
+std::optional<std::string_view> presented_token(std::string_view authorization) {
   constexpr std::string_view k_scheme = "Bearer";
-  if (token.empty() || authorization.size() <= k_scheme.size() ||
+  if (authorization.size() <= k_scheme.size() ||
       !ascii::iequals(authorization.substr(0, k_scheme.size()), k_scheme) ||
       authorization[k_scheme.size()] != ' ') {
-    return false;
+    return std::nullopt;
   }
   std::string_view presented = authorization.substr(k_scheme.size() + 1);
   while (!presented.empty() && presented.front() == ' ') {
@@ -24,18 +43,51 @@ bool bearer_token_matches(std::string_view authorization, std::string_view token
   while (!presented.empty() && presented.back() == ' ') {
     presented.remove_suffix(1);
   }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> presented_digest{};
-  std::array<unsigned char, EVP_MAX_MD_SIZE> token_digest{};
-  unsigned int presented_size = 0;
-  unsigned int token_size = 0;
-  if (EVP_Digest(presented.data(), presented.size(), presented_digest.data(), &presented_size,
-                 EVP_sha256(), nullptr) != 1 ||
-      EVP_Digest(token.data(), token.size(), token_digest.data(), &token_size, EVP_sha256(),
-                 nullptr) != 1 ||
-      presented_size != token_size) {
-    return false;
+  if (presented.empty()) {
+    return std::nullopt;
   }
-  return CRYPTO_memcmp(presented_digest.data(), token_digest.data(), token_size) == 0;
+  return presented;
+}
+
+// Why digests: CRYPTO_memcmp needs equal lengths, and comparing digests
+// says nothing about the token's length or how much of it a guess got right.
+bool same_digest(const Digest& a, const Digest& b) {
+  return a.size != 0 && a.size == b.size &&
+         CRYPTO_memcmp(a.bytes.data(), b.bytes.data(), a.size) == 0;
+}
+
+}  // namespace
+
+bool bearer_token_matches(std::string_view authorization, std::string_view token) {
+  const auto presented = presented_token(authorization);
+  return presented && !token.empty() && same_digest(digest_of(*presented), digest_of(token));
+}
+
+std::optional<std::size_t> match_bearer_token(std::string_view authorization,
+                                              const std::vector<config::ApiToken>& tokens) {
+  const auto presented = presented_token(authorization);
+  if (!presented) {
+    return std::nullopt;
+  }
+  const Digest digest = digest_of(*presented);
+  std::optional<std::size_t> found;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    // Every token is compared, matched or not: no early exit.
+    const bool match =
+        !tokens[i].secret.empty() && same_digest(digest, digest_of(tokens[i].secret));
+    if (match) {
+      found = i;
+    }
+  }
+  return found;
+}
+
+config::ScopeSet ApiAuth::configured() const {
+  config::ScopeSet scopes;
+  for (const auto& token : tokens) {
+    scopes.add(token.scopes);
+  }
+  return scopes;
 }
 
 }  // namespace crosscheck::api

@@ -49,6 +49,11 @@ struct ApiCounters {
   std::array<std::uint64_t, k_tls_refusal_kinds> tls_refusals{};
   // The serving certificate's notAfter (unix seconds); 0 without api.tls.
   std::int64_t tls_certificate_not_after = 0;
+  // Requests refused for their credentials (router.hpp AuthRefusal).
+  std::uint64_t auth_missing = 0;             // 401, no Authorization header
+  std::uint64_t auth_invalid = 0;             // 401, no configured token matches
+  std::uint64_t auth_insufficient_scope = 0;  // 403, the token lacks the scope
+  std::uint64_t auth_disabled = 0;            // 403, no token holds the scope
 };
 
 }  // namespace crosscheck::api

@@ -422,6 +422,15 @@ void api_families(Exposition& out, const ApiCounters& api) {
                 "The API's serving certificate's notAfter, unix seconds."},
                api.tls_certificate_not_after);
   }
+  out.family({"crosscheck_api_auth_refusals_total", "counter",
+              "API requests refused for their credentials, by reason (401 missing or invalid, "
+              "403 insufficient_scope or disabled)."});
+  for (const auto& [reason, count] :
+       {std::pair{"missing", api.auth_missing}, std::pair{"invalid", api.auth_invalid},
+        std::pair{"insufficient_scope", api.auth_insufficient_scope},
+        std::pair{"disabled", api.auth_disabled}}) {
+    out.sample("crosscheck_api_auth_refusals_total", {{"reason", reason}}, number(count));
+  }
 }
 
 // The names every Prometheus client library uses, so stock dashboards work.

@@ -93,13 +93,8 @@ ApiResponse history_read(net::QueryParams& query, const snapshot::Snapshot& snap
     return bad_query(why);
   }
   std::size_t limit = k_max_history_limit;
-  if (limit_text) {
-    const auto parsed = net::parse_count(*limit_text);
-    if (!parsed || *parsed == 0 || *parsed > k_max_history_limit) {
-      return bad_query("limit must be an integer from 1 to " + std::to_string(k_max_history_limit) +
-                       ", not '" + *limit_text + "'");
-    }
-    limit = static_cast<std::size_t>(*parsed);
+  if (auto refused = read_limit(limit_text, k_max_history_limit, limit)) {
+    return *std::move(refused);
   }
   const snapshot::TargetView* view = snapshot.find(target);
   if (view == nullptr) {
@@ -163,6 +158,8 @@ ApiOutcome read(const Route& route, net::QueryParams& query, const snapshot::Sna
       return history_read(query, snapshot, route.subject);
     case RouteKind::Watch:
       return watch_read(query, snapshot);
+    case RouteKind::Audit:
+      return audit_read(query, snapshot);
     default:
       break;
   }

@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,7 +27,8 @@ enum class RouteKind : std::uint8_t {
   Override,
   Healthz,
   Readyz,
-  Metrics
+  Metrics,
+  Audit
 };
 
 struct Route {
@@ -40,6 +42,15 @@ ApiResponse json_response(const boost::json::value& value);
 ApiResponse bad_query(std::string_view detail);
 ApiResponse bad_request(std::string_view detail);
 ApiResponse unknown_target(const std::string& target);
+
+// `limit=N` of a list read: nullopt (with `limit` set) when absent (keeps
+// the default) or 1..max, else the 400 answer.
+std::optional<ApiResponse> read_limit(const std::optional<std::string>& text, std::size_t max,
+                                      std::size_t& limit);
+
+// GET /v1/audit?limit=N&since=RFC3339&target=T (audit_read.cpp): the audit log,
+// newest first.
+ApiResponse audit_read(net::QueryParams& query, const snapshot::Snapshot& snapshot);
 
 // GET routes but /metrics: the verdicts, one verdict (and the gate), its
 // history, the watch, vantages, escalations, /healthz and /readyz.
@@ -62,7 +73,15 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag);
 ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                        const consensus::Instant& now);
 
-// POST, PUT and DELETE: token checks first, then the write's own validation.
+// The scope `route` needs for `request`, or nullopt when it needs none:
+// reads only with read_requires_token, /healthz and /readyz never.
+std::optional<config::ApiScope> required_scope(const ApiRequest& request, const Route& route);
+
+// The 401/403 answer when `request` may not use `route` (scopes.cpp), or
+// nullopt when it may.
+std::optional<ApiResponse> refuse_access(const ApiRequest& request, const Route& route);
+
+// POST, PUT and DELETE (refuse_access() passed): the write's own validation.
 ApiOutcome handle_write(const ApiRequest& request, const Route& route, net::QueryParams& query,
                         const snapshot::Snapshot& snapshot, consensus::WallTime now);
 

@@ -26,7 +26,7 @@ struct RouteShape {
   std::string_view allow;
 };
 
-constexpr std::array<RouteShape, 12> k_routes{{
+constexpr std::array<RouteShape, 13> k_routes{{
     {{"v1", "verdicts"}, RouteKind::Verdicts, "GET"},
     {{"v1", "verdicts", "*"}, RouteKind::Verdict, "GET"},
     {{"v1", "verdicts", "*", "history"}, RouteKind::History, "GET"},
@@ -39,6 +39,7 @@ constexpr std::array<RouteShape, 12> k_routes{{
     {{"healthz"}, RouteKind::Healthz, "GET"},
     {{"readyz"}, RouteKind::Readyz, "GET"},
     {{"metrics"}, RouteKind::Metrics, "GET"},
+    {{"v1", "audit"}, RouteKind::Audit, "GET"},
 }};
 
 // Matches decoded path segments ("/v1/verdicts/x" -> {"v1", "verdicts", "x"}).
@@ -169,8 +170,15 @@ ApiOutcome handle_request(const ApiRequest& request, const snapshot::Snapshot& s
     response.headers.emplace_back("Allow", std::string(route->allow));
     return response;
   }
+  if (auto refused = refuse_access(request, *route)) {
+    return *std::move(refused);
+  }
   if (route->allow != "GET") {  // POST, PUT, DELETE: the writes
-    return handle_write(request, *route, query, snapshot, now.wall);
+    ApiOutcome outcome = handle_write(request, *route, query, snapshot, now.wall);
+    if (auto* write = std::get_if<WriteRequest>(&outcome)) {
+      write->caller = Caller{request.principal, request.client_address};
+    }
+    return outcome;
   }
   if (route->kind == RouteKind::Metrics) {
     return metrics_read(request, query, snapshot);

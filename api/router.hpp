@@ -4,6 +4,7 @@
 #pragma once
 
 #include "api/actions.hpp"
+#include "config/config.hpp"
 #include "consensus/gate.hpp"
 #include "consensus/types.hpp"
 #include "snapshot/snapshot.hpp"
@@ -26,6 +27,9 @@ namespace crosscheck::api {
 
 struct MetricsSources;
 
+// GET /v1/audit?limit=N: default and largest N.
+constexpr std::size_t k_default_audit_limit = 100;
+constexpr std::size_t k_max_audit_limit = 1000;
 // Longest /v1/watch wait, whatever `timeout` asks for.
 constexpr std::chrono::milliseconds k_max_watch_wait{30'000};
 // POST /v1/verdicts/{t}/recheck?timeout=...: default and cap.
@@ -36,8 +40,10 @@ constexpr std::size_t k_max_history_limit = 1000;
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
-// What the router needs of an HTTP request. The server fills `authorized`
-// (constant-time token check) and `writes_enabled` (a token is configured).
+// What the router needs of an HTTP request. The server fills the token
+// fields: `principal` and `granted` from the constant-time match of the
+// Authorization header against every configured token, `configured` and
+// `read_requires_token` from the API's token setup.
 struct ApiRequest {
   std::string method;         // "GET", "POST", "PUT", "DELETE", ...
   std::string target;         // path and query as sent: "/v1/verdicts/db%2Da?expect=healthy"
@@ -47,8 +53,11 @@ struct ApiRequest {
   // The verified client certificate's subject (RFC 2253, "CN=failover-bot,O=ops")
   // when api.tls requires one (mTLS); "" otherwise.
   std::string client_subject;
-  bool writes_enabled = false;
-  bool authorized = false;
+  std::string client_address;        // the peer, "127.0.0.1:50312" (the audit log's "from")
+  std::string principal;             // the authenticated token's name, "" when none matched
+  config::ScopeSet granted;          // that token's scopes
+  config::ScopeSet configured;       // the scopes some configured token holds
+  bool read_requires_token = false;  // GETs need scope read (not /healthz, /readyz)
   // GET /metrics only: the server's counters and process figures, which a
   // snapshot does not hold. nullptr renders them as zero / absent.
   const MetricsSources* metrics = nullptr;
@@ -57,8 +66,19 @@ struct ApiRequest {
   const peers::PeerAuth* peer = nullptr;
 };
 
+// Why the router refused a request for its credentials (the server counts
+// them in crosscheck_api_auth_refusals_total{reason}).
+enum class AuthRefusal : std::uint8_t {
+  None,
+  Missing,            // 401: no Authorization header
+  Invalid,            // 401: it matches no configured token
+  InsufficientScope,  // 403: the token lacks the route's scope
+  Disabled,           // 403: no configured token holds the route's scope
+};
+
 struct ApiResponse {
   int status = 200;
+  AuthRefusal refusal = AuthRefusal::None;
   std::string body;  // empty for 204 and 304
   std::string content_type = "application/json";
   HeaderList headers;  // Cache-Control always; ETag, Allow, Retry-After, WWW-Authenticate
@@ -77,6 +97,7 @@ struct WriteRequest {
   std::string by;                                                   // Acknowledge
   consensus::Override override_value;                               // SetOverride (set_at = now)
   std::chrono::milliseconds deadline = k_default_recheck_deadline;  // Recheck
+  Caller caller;  // the request's principal and client address
 };
 
 // A /v1/watch the server must wait for: answer watch_response(snapshot,

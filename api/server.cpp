@@ -74,6 +74,10 @@ ApiCounters detail::copy_of(const Counters& c) {
   for (std::size_t i = 0; i < k_tls_refusal_kinds; ++i) {
     copy.tls_refusals.at(i) = c.tls_refusals.at(i).load();
   }
+  copy.auth_missing = c.auth_missing.load();
+  copy.auth_invalid = c.auth_invalid.load();
+  copy.auth_insufficient_scope = c.auth_insufficient_scope.load();
+  copy.auth_disabled = c.auth_disabled.load();
   return copy;
 }
 
@@ -282,8 +286,8 @@ Status ApiServer::set_tls(const config::ServerTlsFiles& files) {
   return {};
 }
 
-void ApiServer::set_token(std::optional<std::string> token) {
-  impl_->shared->set_token(std::move(token));
+void ApiServer::set_auth(ApiAuth auth) {
+  impl_->shared->set_auth(std::move(auth));
 }
 
 void ApiServer::set_signer(std::shared_ptr<const net::VerdictSigner> signer) {

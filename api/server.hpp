@@ -8,6 +8,7 @@
 #include "api/router.hpp"
 #include "base/expected.hpp"
 #include "config/tls_files.hpp"
+#include "config/api_tokens.hpp"
 #include "config/types.hpp"
 #include "snapshot/hub.hpp"
 
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crosscheck::consensus {
 class Clock;
@@ -67,12 +69,22 @@ struct TlsRefusalEvent {
   std::string detail;  // OpenSSL's words: "certificate has expired"
 };
 
+// Who may call what: the configured tokens (config::read_api_tokens) and
+// whether reads need one.
+struct ApiAuth {
+  std::vector<config::ApiToken> tokens;
+  bool read_requires_token = false;
+
+  // The scopes some token holds: a route whose scope none holds is
+  // answered 403 (no credential could ever be right, so 401 would mislead).
+  config::ScopeSet configured() const;
+};
+
 struct ApiServerOptions {
   config::Endpoint listen;
-  // Writes need "Authorization: Bearer <token>". Without a token writes are
-  // disabled and answered 403: no credential could ever be right, so 401
-  // ("try another token") would mislead.
-  std::optional<std::string> token;
+  // Writes need "Authorization: Bearer <token>" of a token with the route's
+  // scope; reads too when auth.read_requires_token.
+  ApiAuth auth;
   // Checks GET /v1/peer/votes signatures (keys replaceable while serving);
   // nullptr: no peers configured, the route answers 401.
   std::shared_ptr<peers::PeerVerifier> peers;
@@ -113,9 +125,6 @@ class ApiServer {
   // The address actually bound (port 0 resolved); meaningful after start().
   config::Endpoint bound_endpoint() const;
   ApiCounters counters() const;
-  // Replaces the write token (a config reload); any thread. nullopt
-  // disables writes.
-  void set_token(std::optional<std::string> token);
   // Replaces the verdict signer (a config reload, key rotation); any
   // thread. nullptr stops signing.
   void set_signer(std::shared_ptr<const net::VerdictSigner> signer);
@@ -123,6 +132,8 @@ class ApiServer {
   // ones keep theirs. An Error, and nothing changed, when OpenSSL refuses
   // them or the server was started without TLS. Any thread.
   Status set_tls(const config::ServerTlsFiles& files);
+  // Replaces the tokens (a config reload, a rotation); any thread.
+  void set_auth(ApiAuth auth);
   std::size_t active_connections() const;
   // The connection cap in force: options.max_connections bounded by the
   // open-files limit at start() (api_connection_cap).
@@ -143,5 +154,11 @@ std::size_t api_connection_cap(std::size_t requested, std::uint64_t open_files);
 // Compares SHA-256 digests with CRYPTO_memcmp: the time taken says nothing
 // about how much of the token, or its length, a guess got right.
 bool bearer_token_matches(std::string_view authorization, std::string_view token);
+
+// The index in `tokens` of the one `authorization` presents, or nullopt.
+// Compares against every token, never stopping early, so the time taken
+// does not tell which token a guess came near.
+std::optional<std::size_t> match_bearer_token(std::string_view authorization,
+                                              const std::vector<config::ApiToken>& tokens);
 
 }  // namespace crosscheck::api

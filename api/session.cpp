@@ -83,6 +83,7 @@ Session<Stream>::~Session() {
 
 template <typename Stream>
 void Session<Stream>::start() {
+  client_address_ = peer_of(lowest().socket());
   if constexpr (k_tls) {
     return guarded([&] { handshake(); });
   }
@@ -303,13 +304,8 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   api.if_none_match = std::string(request[http::field::if_none_match]);
   api.body = std::move(request.body());
   api.client_subject = client_subject_;
-  // Only writes need the token (reads never look at it): the hot GET path
-  // takes no lock.
-  if (request.method() != http::verb::get) {
-    const auto token = shared_->token();
-    api.writes_enabled = token.has_value();
-    api.authorized = token && bearer_token_matches(api.authorization, *token);
-  }
+  api.client_address = client_address_;
+  authenticate(api);
   // Only /metrics shows the server's counters and /proc figures; reading
   // them for every request would tax the hot read path for nothing.
   MetricsSources metrics;
@@ -326,12 +322,44 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
   if (auto* response = std::get_if<ApiResponse>(&outcome)) {
+    count_refusal(response->refusal);
     return send(std::move(*response), false);
   }
   if (auto* watch = std::get_if<WatchRequest>(&outcome)) {
     return start_watch(*watch);
   }
   start_action(std::get<WriteRequest>(std::move(outcome)));
+}
+
+template <typename Stream>
+void Session<Stream>::authenticate(ApiRequest& api) const {
+  const auto auth = shared_->auth();
+  api.configured = auth->configured();
+  api.read_requires_token = auth->read_requires_token;
+  // Hashing only when a credential is presented: the anonymous GET stays cheap.
+  if (!api.authorization.empty()) {
+    if (const auto index = match_bearer_token(api.authorization, auth->tokens)) {
+      api.principal = auth->tokens[*index].name;
+      api.granted = auth->tokens[*index].scopes;
+    }
+  }
+}
+
+template <typename Stream>
+void Session<Stream>::count_refusal(AuthRefusal refusal) {
+  Counters& counters = shared_->counters;
+  switch (refusal) {
+    case AuthRefusal::None:
+      return;
+    case AuthRefusal::Missing:
+      return bump(counters.auth_missing);
+    case AuthRefusal::Invalid:
+      return bump(counters.auth_invalid);
+    case AuthRefusal::InsufficientScope:
+      return bump(counters.auth_insufficient_scope);
+    case AuthRefusal::Disabled:
+      return bump(counters.auth_disabled);
+  }
 }
 
 template <typename Stream>
@@ -387,13 +415,16 @@ void Session<Stream>::start_action(WriteRequest write) {
   try {
     switch (write_.kind) {
       case WriteRequest::Kind::Recheck:
-        return shared_->actions.recheck(write_.target, write_.deadline, std::move(done));
+        return shared_->actions.recheck(write_.caller, write_.target, write_.deadline,
+                                        std::move(done));
       case WriteRequest::Kind::Acknowledge:
-        return shared_->actions.acknowledge(write_.escalation_id, write_.by, std::move(done));
+        return shared_->actions.acknowledge(write_.caller, write_.escalation_id, write_.by,
+                                            std::move(done));
       case WriteRequest::Kind::SetOverride:
-        return shared_->actions.set_override(write_.target, write_.override_value, std::move(done));
+        return shared_->actions.set_override(write_.caller, write_.target, write_.override_value,
+                                             std::move(done));
       case WriteRequest::Kind::ClearOverride:
-        return shared_->actions.clear_override(write_.target, std::move(done));
+        return shared_->actions.clear_override(write_.caller, write_.target, std::move(done));
     }
   } catch (const std::exception& error) {
     bump(shared_->counters.internal_errors);

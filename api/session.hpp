@@ -59,7 +59,8 @@ struct Counters {
       connections_evicted{0}, requests{0}, responses_2xx{0}, responses_3xx{0}, responses_4xx{0},
       responses_5xx{0}, malformed_requests{0}, oversized_headers{0}, oversized_bodies{0},
       timeouts{0}, io_errors{0}, accept_errors{0}, watch_refused{0}, action_timeouts{0},
-      internal_errors{0};
+      internal_errors{0}, auth_missing{0}, auth_invalid{0}, auth_insufficient_scope{0},
+      auth_disabled{0};
 };
 
 ApiCounters copy_of(const Counters& c);
@@ -92,20 +93,24 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 struct Shared {
   Shared(ApiServerOptions server_options, snapshot::SnapshotHub& snapshot_hub,
          ApiActions& api_actions)
-      : options(std::move(server_options)), hub(snapshot_hub), actions(api_actions) {}
+      : options(std::move(server_options)),
+        hub(snapshot_hub),
+        actions(api_actions),
+        auth_(std::make_shared<const ApiAuth>(options.auth)) {}
 
   consensus::Instant now() const {
     return options.clock != nullptr ? options.clock->now() : system_clock.now();
   }
 
-  // The bearer token, replaceable by a config reload while serving.
-  std::optional<std::string> token() const {
-    const std::lock_guard lock(token_mutex);
-    return options.token;
+  // The tokens, replaceable by a config reload while serving.
+  std::shared_ptr<const ApiAuth> auth() const {
+    const std::lock_guard lock(auth_mutex);
+    return auth_;
   }
-  void set_token(std::optional<std::string> token) {
-    const std::lock_guard lock(token_mutex);
-    options.token = std::move(token);
+  void set_auth(ApiAuth auth) {
+    auto next = std::make_shared<const ApiAuth>(std::move(auth));
+    const std::lock_guard lock(auth_mutex);
+    auth_ = std::move(next);
   }
   // The verdict signer, replaceable the same way (key rotation).
   std::shared_ptr<const net::VerdictSigner> signer() const {
@@ -127,7 +132,7 @@ struct Shared {
   // Sessions waiting for the first byte of a request, longest-waiting
   // first: the eviction candidates. Server thread only.
   std::list<Connection*> waiting;
-  mutable std::mutex token_mutex;  // guards options.token and options.signer
+  mutable std::mutex token_mutex;  // guards options.signer
   // The certificate set for new connections (api.tls); nullptr: plain HTTP.
   std::shared_ptr<const ServerTls> tls() const {
     const std::lock_guard lock(tls_mutex);
@@ -147,6 +152,8 @@ struct Shared {
   }
   std::shared_ptr<const ServerTls> tls_;
   mutable std::mutex tls_mutex;  // guards tls_
+  mutable std::mutex auth_mutex;  // guards auth_
+  std::shared_ptr<const ApiAuth> auth_;
   // Completions from other threads post to the io_context only while open.
   std::mutex post_mutex;
   bool open = true;
@@ -224,6 +231,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void on_read(error_code ec);
 
   void handle(http::request<http::string_body> request);
+  // Fills the request's token fields from the tokens in force.
+  void authenticate(ApiRequest& api) const;
+  void count_refusal(AuthRefusal refusal);
 
   void start_watch(const WatchRequest& watch);
 
@@ -264,7 +274,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool keep_alive_ = false;
   std::string target_;  // the request's target as received: what a verdict signature binds
   bool rejecting_ = false;
-  bool waiting_ = false;  // in shared_->waiting, at waiting_at_
+  std::string client_address_;  // the peer, for the audit log ("" when unknown)
+  bool waiting_ = false;        // in shared_->waiting, at waiting_at_
   bool evicted_ = false;
   std::list<Connection*>::iterator waiting_at_;
   std::uint64_t since_ = 0;

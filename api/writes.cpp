@@ -1,6 +1,6 @@
-// The router's writes: acknowledge, override, recheck. The token checks come
-// first (403 without a token, 401 with a wrong one), then the write's own
-// validation; the answer is built from what ApiActions did.
+// The router's writes: acknowledge, override, recheck. The router checked
+// the token's scope (scopes.cpp) before; here is the write's own
+// validation, and the answer built from what ApiActions did.
 #include "api/route.hpp"
 
 #include "config/types.hpp"
@@ -42,21 +42,6 @@ namespace detail {
 
 ApiOutcome handle_write(const ApiRequest& request, const Route& route, net::QueryParams& query,
                         const snapshot::Snapshot& snapshot, cs::WallTime now) {
-  // 403 before 401: without a configured token no credential can ever work.
-  if (!request.writes_enabled) {
-    return error_response(403, "writes_disabled",
-                          "this server has no API token (api.token_file): writes are disabled");
-  }
-  if (!request.authorized) {
-    ApiResponse response = error_response(
-        401, "unauthorized",
-        request.authorization.empty() ? "a bearer token is required" : "invalid bearer token");
-    response.headers.emplace_back("WWW-Authenticate",
-                                  request.authorization.empty()
-                                      ? R"(Bearer realm="crosscheck")"
-                                      : R"(Bearer realm="crosscheck", error="invalid_token")");
-    return response;
-  }
   WriteRequest write;
   const auto timeout_text = route.kind == RouteKind::Recheck ? query.take("timeout") : std::nullopt;
   if (auto why = query.leftover(route.kind == RouteKind::Recheck ? "timeout" : ""); !why.empty()) {

@@ -2,6 +2,7 @@
 // result (gate_oracle.hpp asks them) as an exit status. Exit 0 needs K
 // answers that check out field by field; anything doubtful is a hold.
 #include "cli/gate_command.hpp"
+#include "cli/token_option.hpp"
 
 #include "cli/gate_oracle.hpp"
 #include "cli/options.hpp"
@@ -80,10 +81,11 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
       "oracle", po::value(&oracles), "oracle base URL, repeatable (default http://127.0.0.1:9470)")(
       "require", po::value(&require), "oracles that must confirm (default: all of them)")(
       "recheck", "ask each oracle to probe now (POST .../recheck) before the gate")(
-      "token-file", po::value(&token_file), "bearer token for --recheck")(
       "pubkey", po::value(&pubkeys),
       "Ed25519 public key (PEM) the answers must be signed with; once for all "
       "oracles, or once per --oracle in the same order")(
+      "token-file", po::value(&token_file),
+      "bearer token sent with every request (else $CROSSCHECK_TOKEN_FILE)")(
       "timeout", po::value(&timeout)->default_value(std::string(k_default_timeout)),
       "bound on the whole run, all oracles in parallel");
   const auto vm = parse_with_targets(args, options, targets);
@@ -178,15 +180,13 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
   if (plan.pubkeys.size() == 1) {
     plan.pubkeys.resize(plan.oracles.size(), plan.pubkeys.front());
   }
-  if (vm.count("token-file") != 0U) {
-    // The bearer token: the file's content without surrounding white space.
-    auto token =
-        config::read_secret_file("--token-file", token_file, config::SecretKind::BearerToken);
-    if (!token) {
-      return fail(token.error());
-    }
-    plan.token = std::move(*token);
+  // The bearer token: the file's content without surrounding white space.
+  auto token =
+      read_cli_token(vm.count("token-file") != 0U ? std::optional{token_file} : std::nullopt);
+  if (!token) {
+    return fail(token.error());
   }
+  plan.token = std::move(*token);
   return plan;
 }
 

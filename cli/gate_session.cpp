@@ -73,7 +73,8 @@ class OracleSession {
     request.method = recheck ? "POST" : "GET";
     request.target = recheck ? recheck_target(plan_, oracle_) : gate_target(plan_, oracle_);
     request.headers = {{"Accept", "application/json"}};
-    if (recheck && !plan_.token.empty()) {
+    // Every request: reads need it when the oracle sets read_requires_token.
+    if (!plan_.token.empty()) {
       request.headers.emplace_back("Authorization", "Bearer " + plan_.token);
     }
     request.body_limit = k_body_limit;

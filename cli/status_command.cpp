@@ -3,9 +3,11 @@
 #include "cli/status_command.hpp"
 
 #include "cli/cli.hpp"
+#include "cli/explain_audit.hpp"
 #include "cli/explain_format.hpp"
 #include "cli/options.hpp"
 #include "cli/status_format.hpp"
+#include "cli/token_option.hpp"
 #include "config/config.hpp"
 #include "consensus/time_format.hpp"
 #include "net/api_client.hpp"
@@ -95,6 +97,7 @@ std::string describe_refusal(const config::Url& api, const net::ApiResult& resul
 
 constexpr const char* k_status_usage =
     "usage: crosscheck status [--api URL | --config FILE] [--timeout D] [--json] [--wide]\n"
+    "                         [--token-file F]\n"
     "       crosscheck status --watch [--count N] [--for D] ...\n\n"
     "Prints every target's verdict as a table: TARGET VERDICT HELD SINCE VOTES (up/down/\n"
     "unknown failure domains) LAYER REASON; colour and symbols on a terminal only.\n"
@@ -103,17 +106,25 @@ constexpr const char* k_status_usage =
     "--json: each GET /v1/watch answer as a JSON line); it reconnects when the API goes\n"
     "away and stops on Ctrl-C, after --count N changes or after --for D.\n\n"
     "The API: --api URL, else $CROSSCHECK_API, else api.listen of --config FILE, else\n"
-    "http://127.0.0.1:9470.\n"
+    "http://127.0.0.1:9470. Its token (api.read_requires_token): --token-file F, else\n"
+    "$CROSSCHECK_TOKEN_FILE.\n"
     "Exit status: 0 answered (whatever the verdicts), 1 API unreachable or answering an\n"
     "error (or --for ended before --count changes), 2 usage error.\n\n";
 
 constexpr const char* k_explain_usage =
-    "usage: crosscheck explain TARGET [--api URL | --config FILE] [--timeout D] [--json]\n\n"
+    "usage: crosscheck explain TARGET [--api URL | --config FILE] [--timeout D] [--json]\n"
+    "                         [--token-file F]\n\n"
     "Explains TARGET's verdict vote by vote: each vantage's vote and why it counts or\n"
     "not, its last observation, divergent DNS answers, last-known-good addresses, an\n"
     "override in force and what `crosscheck gate` would decide now. --json prints the\n"
     "API's answer (GET /v1/verdicts/TARGET) as is: one line of compact JSON.\n"
     "Exit status: 0 explained, 1 no such target or API unreachable or failing, 2 usage.\n\n";
+
+// --token-file: reads need a token when the daemon sets read_requires_token.
+void add_token_option(po::options_description& options, std::string& token_file) {
+  options.add_options()("token-file", po::value(&token_file),
+                        "bearer token for the API (else $CROSSCHECK_TOKEN_FILE)");
+}
 
 std::optional<config::Duration> positive_duration(const std::string& text) {
   const auto value = config::parse_duration(text);
@@ -130,12 +141,14 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
   std::string timeout;
   std::string count;
   std::string for_text;
+  std::string token_file;
   std::vector<std::string> targets;
   po::options_description options(name + " options");
   options.add_options()("help,h", "show this help")("api", po::value(&api), "the API's base URL")(
       "config,c", po::value(&config_file), "take the API address from this config's api.listen")(
       "timeout", po::value(&timeout)->default_value("5s"), "bound on each request")(
       "json", "print the API's JSON as is");
+  add_token_option(options, token_file);
   if (!explain) {
     options.add_options()("wide", "add GEN and the absolute SINCE time")(
         "watch", "follow GET /v1/watch and print every change")("count", po::value(&count),
@@ -180,6 +193,12 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
     return fail(why);
   }
   plan.api = std::move(*url);
+  auto token =
+      read_cli_token(vm.count("token-file") != 0U ? std::optional{token_file} : std::nullopt);
+  if (!token) {
+    return fail(token.error());
+  }
+  plan.client.token = std::move(*token);
   return std::nullopt;
 }
 
@@ -420,6 +439,13 @@ int explain(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
     return k_exit_failure;
   }
   out << format_explain(*view, wall_now(), plan.format);
+  if (view->verdict.override_in_force) {
+    // Who set it, from where: best effort (a token without read sees none).
+    const auto audit = client.get("/v1/audit?limit=20&target=" + net::percent_encode(plan.target));
+    if (audit.ok() && audit.status == 200) {
+      out << format_override_audit(audit.body);
+    }
+  }
   return k_exit_ok;
 }
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -55,12 +56,54 @@ struct ApiTlsConfig {
   friend bool operator==(const ApiTlsConfig&, const ApiTlsConfig&) = default;
 };
 
+// What an API token may do (docs/api.md has the route -> scope table).
+enum class ApiScope : std::uint8_t { Read, Recheck, Ack, Override };
+
+// "read", "recheck", "ack", "override".
+std::string_view to_string(ApiScope scope);
+// The inverse of to_string(); nullopt for any other spelling.
+std::optional<ApiScope> parse_api_scope(std::string_view text);
+// "read, recheck, ack, override": what an error message offers.
+std::string api_scope_names();
+
+// A set of ApiScope values (a small bit set).
+class ScopeSet {
+ public:
+  constexpr ScopeSet() = default;
+  static ScopeSet all();
+  bool has(ApiScope scope) const { return (bits_ & bit(scope)) != 0; }
+  void add(ApiScope scope) { bits_ = static_cast<std::uint8_t>(bits_ | bit(scope)); }
+  void add(ScopeSet other) { bits_ = static_cast<std::uint8_t>(bits_ | other.bits_); }
+  bool empty() const { return bits_ == 0; }
+  bool operator==(const ScopeSet&) const = default;
+  // "read, recheck" in ApiScope order.
+  std::string to_string() const;
+
+ private:
+  static constexpr std::uint8_t bit(ApiScope scope) {
+    return static_cast<std::uint8_t>(1U << static_cast<unsigned>(scope));
+  }
+  std::uint8_t bits_ = 0;
+};
+
+// One entry of api.tokens: a named bearer token read from `file`.
+struct ApiTokenConfig {
+  std::string name;
+  std::filesystem::path file;
+  ScopeSet scopes;
+  SourcePos pos;  // the entry, for messages
+};
+
 struct ApiConfig {
   Endpoint listen{IpAddress{IpAddress::Family::V4, {127, 0, 0, 1}}, 9470};
+  // One token named "default" with every scope (the original setting).
   std::optional<std::filesystem::path> token_file;
   // Ed25519 private key (PEM) that signs verdict answers; none: unsigned.
   std::optional<std::filesystem::path> signing_key;
   std::optional<ApiTlsConfig> tls;  // absent: plain HTTP
+  // True: every GET but /healthz and /readyz needs a token with scope read.
+  bool read_requires_token = false;
+  std::vector<ApiTokenConfig> tokens;
 };
 
 // Probe timing and hysteresis; `defaults:` and every target carry one.

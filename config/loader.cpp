@@ -23,7 +23,8 @@ constexpr std::array<std::string_view, 10> k_top_keys{
     "node",     "api",     "defaults", "quorum",     "probing",
     "vantages", "targets", "peers",    "escalation", "storage"};
 constexpr std::array<std::string_view, 2> k_node_keys{"name", "data_dir"};
-constexpr std::array<std::string_view, 4> k_api_keys{"listen", "token_file", "signing_key", "tls"};
+constexpr std::array<std::string_view, 6> k_api_keys{
+    "listen", "token_file", "signing_key", "tls", "read_requires_token", "tokens"};
 constexpr std::array<std::string_view, 4> k_api_tls_keys{"cert_file", "key_file", "client_ca_file",
                                                          "client_fingerprints"};
 constexpr std::array<std::string_view, 5> k_defaults_keys{"interval", "timeout", "rise", "fall",
@@ -124,6 +125,13 @@ void read_api(const Field& field, LoadContext& ctx) {
   ctx.config.api.signing_key = read_file_path(map, "signing_key", ctx);
   if (auto tls = map.get("tls")) {
     read_api_tls(*tls, ctx);
+  }
+  if (auto flag = map.get("read_requires_token")) {
+    ctx.sources.read_requires_token = flag->pos;
+    ctx.config.api.read_requires_token = map.boolean("read_requires_token").value_or(false);
+  }
+  if (auto tokens = map.get("tokens")) {
+    read_api_token_list(*tokens, ctx);
   }
 }
 

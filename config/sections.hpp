@@ -67,6 +67,8 @@ struct SourceMap {
   std::vector<FileReference> files;
   std::optional<ApiTlsSource> api_tls;
   std::optional<SourcePos> api_listen;  // set when it read cleanly
+  std::vector<EntrySource> api_tokens;  // parallel to Config::api.tokens
+  std::optional<SourcePos> read_requires_token;
 };
 
 // What every section reader works on.
@@ -82,6 +84,15 @@ void read_targets(const Field& field, LoadContext& ctx);
 // `peers:` and `escalation:` (link_reader.cpp).
 void read_peers(const Field& field, LoadContext& ctx);
 void read_escalation(const Field& field, LoadContext& ctx);
+
+// `api.tokens:` (api_tokens.cpp).
+void read_api_token_list(const Field& field, LoadContext& ctx);
+// The api rules that need the whole section: 'default' is token_file's
+// name, read_requires_token needs a token with scope read, no two token
+// files hold one secret (names are checked with the other entries').
+void check_api_tokens(const Config& config, const SourceMap& sources, Diagnostics& diags);
+// A bearer token file (api.token_file or an api.tokens entry's), not a key.
+bool is_api_token_file(const FileReference& file);
 
 // `interval, timeout, rise, fall, stale_after` of `defaults:` or a target.
 void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Diagnostics& diags);

@@ -282,6 +282,8 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
     target_entries.push_back(source.entry);
   }
   check_unique_names("target", config.targets, target_entries, diags);
+  check_unique_names("API token", config.api.tokens, sources.api_tokens, diags);
+  check_api_tokens(config, sources, diags);
 
   for (std::size_t i = 0; i < config.peers.size(); ++i) {
     if (sources.peers[i].name_pos && config.peers[i].name == config.node.name) {
@@ -330,7 +332,7 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
       }
       continue;
     }
-    const auto kind = file.key == "token_file" ? SecretKind::BearerToken : SecretKind::Key;
+    const auto kind = is_api_token_file(file) ? SecretKind::BearerToken : SecretKind::Key;
     if (const auto secret = read_secret_file(file.key, file.path, kind); !secret) {
       diags.error(file.pos, secret.error());
     }

@@ -1,8 +1,10 @@
 #include "daemon/reload.hpp"
 
-#include "config/secret_file.hpp"
+#include "config/api_tokens.hpp"
 #include "config/signing_key.hpp"
 #include "net/verdict_signature.hpp"
+
+#include <algorithm>
 
 namespace crosscheck::daemon {
 
@@ -49,7 +51,13 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
     return std::string(config.api.tls ? "tls" : "plain http");
   };
   compare(plan.needs_restart, "api.tls", tls_state(running), tls_state(next));
-  plan.token_changed = running.api.token_file != next.api.token_file;
+  plan.token_changed =
+      running.api.token_file != next.api.token_file ||
+      running.api.read_requires_token != next.api.read_requires_token ||
+      !std::equal(running.api.tokens.begin(), running.api.tokens.end(), next.api.tokens.begin(),
+                  next.api.tokens.end(), [](const auto& a, const auto& b) {
+                    return a.name == b.name && a.file == b.file && a.scopes == b.scopes;
+                  });
   for (const auto& target : next.targets) {
     const auto* before = find_named(running.targets, target.name);
     if (before != nullptr && !same_check(*before, target)) {
@@ -65,16 +73,12 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
   return plan;
 }
 
-Expected<std::optional<std::string>> read_api_token(
-    const std::optional<std::filesystem::path>& file) {
-  if (!file) {
-    return std::optional<std::string>{};
+Expected<api::ApiAuth> read_api_auth(const config::ApiConfig& api) {
+  auto tokens = config::read_api_tokens(api);
+  if (!tokens) {
+    return fail(tokens.error());
   }
-  auto secret = config::read_secret_file("api.token_file", *file, config::SecretKind::BearerToken);
-  if (!secret) {
-    return fail(secret.error());
-  }
-  return std::optional<std::string>{std::move(*secret)};
+  return api::ApiAuth{std::move(*tokens), api.read_requires_token};
 }
 
 Expected<std::shared_ptr<const net::VerdictSigner>> make_verdict_signer(

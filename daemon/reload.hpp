@@ -2,6 +2,7 @@
 // Pure: two validated configs in, a plan out.
 #pragma once
 
+#include "api/server.hpp"
 #include "base/expected.hpp"
 #include "config/config.hpp"
 #include "consensus/engine.hpp"
@@ -27,17 +28,16 @@ struct ReloadPlan {
   // Targets whose check changed (dns, tcp, http, reach, canary) and
   // vantages whose resolver or source changed: their old votes are void.
   consensus::Resets resets;
-  bool token_changed = false;  // api.token_file: re-read it
+  bool token_changed = false;  // api.token_file or api.tokens: names, files or scopes
 
   bool applicable() const { return needs_restart.empty(); }
 };
 
 ReloadPlan plan_reload(const config::Config& running, const config::Config& next);
 
-// The API token from api.token_file: nullopt when none is configured
-// (writes disabled); an error when the configured file cannot be used.
-Expected<std::optional<std::string>> read_api_token(
-    const std::optional<std::filesystem::path>& file);
+// The API's tokens (config::read_api_tokens) and read_requires_token; an
+// error when a configured file cannot be used.
+Expected<api::ApiAuth> read_api_auth(const config::ApiConfig& api);
 
 // The verdict signer for api.signing_key, as node.name: nullptr when none is
 // configured; an error when the key file cannot be used. Read at start-up

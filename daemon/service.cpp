@@ -77,9 +77,9 @@ int Service::run() {
     log_->critical("{}", peer_keys.error());
     return 1;
   }
-  auto token = read_api_token(config_->api.token_file);
-  if (!token) {
-    log_->critical("{}", token.error());
+  auto auth = read_api_auth(config_->api);
+  if (!auth) {
+    log_->critical("{}", auth.error());
     return 1;
   }
   auto signer = make_verdict_signer(*config_);
@@ -89,8 +89,8 @@ int Service::run() {
   }
   api::ApiServerOptions api_options;
   api_options.listen = config_->api.listen;
-  api_options.token = *token;
   api_options.signer = *signer;
+  api_options.auth = std::move(*auth);
   api_options.clock = &clock_;
   peer_verifier_ = std::make_shared<peers::PeerVerifier>(std::vector<peers::PeerKey>{});
   api_options.peers = peer_verifier_;

@@ -15,6 +15,7 @@
 #include "snapshot/commit_gate.hpp"
 #include "snapshot/hub.hpp"
 #include "snapshot/snapshot.hpp"
+#include "storage/types.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -100,17 +101,20 @@ class Service final : public api::ApiActions {
   snapshot::SnapshotHub& hub() { return hub_; }
 
   // ApiActions, called from the API thread; they hop to the service thread.
-  void recheck(const std::string& target, std::chrono::milliseconds deadline,
-               api::ActionCallback done) override;
-  void acknowledge(std::int64_t id, const std::string& by, api::ActionCallback done) override;
-  void set_override(const std::string& target, const consensus::Override& value,
-                    api::ActionCallback done) override;
-  void clear_override(const std::string& target, api::ActionCallback done) override;
+  void recheck(const api::Caller& caller, const std::string& target,
+               std::chrono::milliseconds deadline, api::ActionCallback done) override;
+  void acknowledge(const api::Caller& caller, std::int64_t id, const std::string& by,
+                   api::ActionCallback done) override;
+  void set_override(const api::Caller& caller, const std::string& target,
+                    const consensus::Override& value, api::ActionCallback done) override;
+  void clear_override(const api::Caller& caller, const std::string& target,
+                      api::ActionCallback done) override;
 
  private:
   struct PendingRecheck {
     std::size_t awaiting = 0;  // vantages yet to report
     std::vector<api::ActionCallback> callbacks;
+    std::vector<storage::AuditEntry> lines;  // one per caller, written with the outcome
     std::shared_ptr<boost::asio::steady_timer> deadline;
   };
 
@@ -189,6 +193,14 @@ class Service final : public api::ApiActions {
   // history_[target] as storage committed it (start-up; a re-added target).
   void load_history(const std::string& target);
   api::ActionResult result(int status, std::string error = {}, std::string detail = {});
+  // Appends `entry` to the audit log (memory for the API, storage for good)
+  // at the current time; the record's seq (0 without storage).
+  std::uint64_t audit(storage::AuditEntry entry);
+  // The audit line of an API write by `caller`.
+  static storage::AuditEntry audit_entry(const api::Caller& caller, storage::AuditAction action,
+                                         std::string target, std::string detail);
+  // The latest committed audit lines into audit_ (start-up).
+  void load_audit();
   // The answer to a write the API promises survives a crash (an ack, an
   // override set or cleared, written as record `seq`): 200 once committed,
   // else 503 storage_unavailable saying `what` is in force in memory only.
@@ -232,6 +244,9 @@ class Service final : public api::ApiActions {
   static constexpr std::size_t k_history_per_target = 200;
 
   std::vector<snapshot::EscalationView> escalations_;  // open ones
+  // Audit lines kept in memory for GET /v1/audit, newest first.
+  static constexpr std::size_t k_audit_in_memory = 1000;
+  std::deque<snapshot::AuditView> audit_;
   // Snapshots, answers and escalation messages waiting for storage to
   // commit what they show: no sink sees an event before its row is in the
   // database, and the API shows nothing a crash can take back.

@@ -26,16 +26,65 @@ api::ActionResult Service::result(int status, std::string error, std::string det
   return api::ActionResult{status, std::move(error), std::move(detail), hub_.current()};
 }
 
-void Service::recheck(const std::string& target, std::chrono::milliseconds deadline,
-                      api::ActionCallback done) {
-  boost::asio::post(io_, [this, target, deadline, done = std::move(done)]() mutable {
+storage::AuditEntry Service::audit_entry(const api::Caller& caller, storage::AuditAction action,
+                                         std::string target, std::string detail) {
+  storage::AuditEntry entry;
+  entry.action = action;
+  entry.principal = caller.principal;
+  entry.client = caller.client;
+  entry.target = std::move(target);
+  entry.detail = std::move(detail);
+  return entry;
+}
+
+std::uint64_t Service::audit(storage::AuditEntry entry) {
+  entry.at = clock_.system();
+  audit_.push_front(snapshot::AuditView{entry.at, std::string(storage::to_string(entry.action)),
+                                        entry.principal, entry.client, entry.target,
+                                        entry.escalation_id, entry.detail,
+                                        std::string(storage::to_string(entry.outcome)), entry.why});
+  if (audit_.size() > k_audit_in_memory) {
+    audit_.pop_back();
+  }
+  log_->info("audit action={} principal={} client={} target={} outcome={} why={}",
+             storage::to_string(entry.action), quote_field(entry.principal),
+             quote_field(entry.client), quote_field(entry.target),
+             storage::to_string(entry.outcome), quote_field(entry.why));
+  return store_ ? store_->record_audit(std::move(entry)) : 0;
+}
+
+void Service::load_audit() {
+  if (!store_) {
+    return;
+  }
+  for (const auto& entry : store_->audit(storage::AuditQuery{k_audit_in_memory, {}, {}})) {
+    audit_.push_back(snapshot::AuditView{
+        entry.at, std::string(storage::to_string(entry.action)), entry.principal, entry.client,
+        entry.target, entry.escalation_id, entry.detail,
+        std::string(storage::to_string(entry.outcome)), entry.why});
+  }
+}
+
+void Service::recheck(const api::Caller& caller, const std::string& target,
+                      std::chrono::milliseconds deadline, api::ActionCallback done) {
+  boost::asio::post(io_, [this, caller, target, deadline, done = std::move(done)]() mutable {
+    auto entry = audit_entry(caller, storage::AuditAction::Recheck, target,
+                             "deadline=" + cs::format_duration(deadline));
+    const auto refuse = [&](api::ActionResult answer) {
+      entry.outcome = storage::AuditOutcome::Refused;
+      entry.why = answer.detail;
+      audit(std::move(entry));
+      done(std::move(answer));
+    };
     if (config_->find_target(target) == nullptr) {
-      return done(result(404, "unknown_target", "no target '" + target + "'"));
+      return refuse(result(404, "unknown_target", "no target '" + target + "'"));
     }
     const auto now = clock_.monotonic();
     auto& pending = rechecks_[target];
     if (pending.awaiting > 0) {
       // A recheck is already running: share its answer.
+      entry.detail += " (joined the recheck already running)";
+      pending.lines.push_back(std::move(entry));
       pending.callbacks.push_back(std::move(done));
       return;
     }
@@ -43,10 +92,11 @@ void Service::recheck(const std::string& target, std::chrono::milliseconds deadl
         last != last_recheck_.end() && now - last->second < k_recheck_spacing) {
       const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
           k_recheck_spacing - (now - last->second) + 999ms);
-      return done(result(429, "rate_limited",
-                         "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
-                             "s ago; retry in " + std::to_string(wait.count()) + "s"));
+      return refuse(result(429, "rate_limited",
+                           "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
+                               "s ago; retry in " + std::to_string(wait.count()) + "s"));
     }
+    pending.lines.push_back(std::move(entry));  // written with the outcome
     last_recheck_[target] = now;
     prober_->recheck(target);
     pending.awaiting = config_->vantages.size();
@@ -88,6 +138,15 @@ void Service::finish_recheck(const std::string& target, int status) {
   if (pending.deadline) {
     pending.deadline->cancel();
   }
+  for (auto& line : pending.lines) {
+    line.outcome = status == 200   ? storage::AuditOutcome::Done
+                   : status == 404 ? storage::AuditOutcome::Refused
+                                   : storage::AuditOutcome::Failed;
+    line.why = status == 200   ? ""
+               : status == 404 ? "the target was removed by a config reload during its recheck"
+                               : "not every vantage answered before the deadline";
+    written(audit(std::move(line)));  // the answer waits for its line
+  }
   // Answered with the snapshot that shows the fresh verdict, once it is out.
   evaluate({snapshot::CommitGate::Answer(
       [this, target, status, callbacks = std::move(pending.callbacks)](snapshot::Undurable) {
@@ -126,14 +185,21 @@ snapshot::CommitGate::PendingAnswer Service::durable_answer(api::ActionCallback 
   return {std::move(answer), seq};
 }
 
-void Service::acknowledge(std::int64_t id, const std::string& by, api::ActionCallback done) {
-  boost::asio::post(io_, [this, id, by, done = std::move(done)] {
+void Service::acknowledge(const api::Caller& caller, std::int64_t id, const std::string& by,
+                          api::ActionCallback done) {
+  boost::asio::post(io_, [this, caller, id, by, done = std::move(done)] {
+    auto entry = audit_entry(caller, storage::AuditAction::Acknowledge, "", "by=" + by);
+    entry.escalation_id = id;
     for (auto& view : escalations_) {
       if (view.id == id) {
         view.acked_at = clock_.system();
         view.acked_by = by;
+        entry.target = view.target;
         const auto seq = store_ ? store_->acknowledge(id, by, *view.acked_at) : 0;
         written(seq);
+        // The answer goes out with a snapshot that waits for the audit line
+        // too (written after the ack); it is refused when the ack (`seq`) is.
+        written(audit(std::move(entry)));
         log_->info("escalation acknowledged id={} key={} by={}", id, view.key, by);
         // 200 promises the ack survives a crash: answered once it is
         // committed; 503 when the gate gives up waiting (degraded, overdue)
@@ -141,18 +207,30 @@ void Service::acknowledge(std::int64_t id, const std::string& by, api::ActionCal
         return publish({durable_answer(done, "acknowledged", seq)});
       }
     }
+    entry.outcome = storage::AuditOutcome::Refused;
+    entry.why = "no open escalation with id " + std::to_string(id);
+    audit(std::move(entry));
     done(result(404, "unknown_escalation", "no open escalation with id " + std::to_string(id)));
   });
 }
 
-void Service::set_override(const std::string& target, const cs::Override& value,
-                           api::ActionCallback done) {
-  boost::asio::post(io_, [this, target, value, done = std::move(done)] {
+void Service::set_override(const api::Caller& caller, const std::string& target,
+                           const cs::Override& value, api::ActionCallback done) {
+  boost::asio::post(io_, [this, caller, target, value, done = std::move(done)] {
+    auto entry =
+        audit_entry(caller, storage::AuditAction::OverrideSet, target,
+                    "verdict=" + std::string(cs::to_string(value.verdict)) +
+                        " ttl=" + cs::format_duration(value.expires_at - value.set_at) +
+                        " by=" + quote_field(value.by) + " reason=" + quote_field(value.reason));
     if (!engine_.set_override(target, value)) {
+      entry.outcome = storage::AuditOutcome::Refused;
+      entry.why = "no target '" + target + "'";
+      audit(std::move(entry));
       return done(result(404, "unknown_target", "no target '" + target + "'"));
     }
     const auto seq = store_ ? store_->set_override(target, value) : 0;
     written(seq);
+    written(audit(std::move(entry)));  // the answer waits for its line too
     log_->warn("override target={} verdict={} by={} until={} reason={}", target,
                cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
                quote_field(value.reason));
@@ -162,16 +240,25 @@ void Service::set_override(const std::string& target, const cs::Override& value,
   });
 }
 
-void Service::clear_override(const std::string& target, api::ActionCallback done) {
-  boost::asio::post(io_, [this, target, done = std::move(done)] {
+void Service::clear_override(const api::Caller& caller, const std::string& target,
+                             api::ActionCallback done) {
+  boost::asio::post(io_, [this, caller, target, done = std::move(done)] {
+    auto entry = audit_entry(caller, storage::AuditAction::OverrideCleared, target, "");
+    const auto refuse = [&](api::ActionResult answer) {
+      entry.outcome = storage::AuditOutcome::Refused;
+      entry.why = answer.detail;
+      audit(std::move(entry));
+      done(std::move(answer));
+    };
     if (config_->find_target(target) == nullptr) {
-      return done(result(404, "unknown_target", "no target '" + target + "'"));
+      return refuse(result(404, "unknown_target", "no target '" + target + "'"));
     }
     if (!engine_.clear_override(target)) {
-      return done(result(404, "no_override", "no override in force for '" + target + "'"));
+      return refuse(result(404, "no_override", "no override in force for '" + target + "'"));
     }
     const auto seq = store_ ? store_->clear_override(target) : 0;
     written(seq);
+    written(audit(std::move(entry)));  // the answer waits for its line too
     log_->info("override cleared target={}", target);
     evaluate({durable_answer(done, "the override is cleared", seq)});
   });

@@ -184,6 +184,7 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
     snapshot->vantages.push_back(std::move(view));
   }
   snapshot->escalations = escalations_;
+  snapshot->audit.assign(audit_.begin(), audit_.end());
   const auto health = store_ ? store_->health() : storage::Health{};
   snapshot->storage = storage_lost_.empty() ? snapshot::StorageView{health.ok, health.reason}
                                             : snapshot::StorageView{false, storage_lost_};

@@ -35,22 +35,35 @@ void Service::reload() {
     log_->log(error ? spdlog::level::err : spdlog::level::warn, "reload: {}",
               diagnostic.to_string());
   }
+  storage::AuditEntry entry;
+  entry.action = storage::AuditAction::Reload;
+  entry.detail = "config=" + path;
   if (!loaded.ok()) {
+    entry.outcome = storage::AuditOutcome::Refused;
+    for (const auto& diagnostic : loaded.diagnostics) {
+      if (diagnostic.severity == config::Severity::Error) {
+        entry.why += (entry.why.empty() ? "" : "; ") + diagnostic.to_string();
+      }
+    }
     reject_config(path + " is invalid (errors logged above); the running config stays in force");
   } else {
     auto next = std::make_shared<const config::Config>(*loaded.config);
     const auto plan = plan_reload(*config_, *next);
     if (plan.applicable()) {
+      entry.detail += " (tokens and peer keys re-read)";
       apply_config(std::move(next), plan);
     } else {
       std::string changes;
       for (const auto& change : plan.needs_restart) {
         changes += (changes.empty() ? "" : "; ") + change;
       }
+      entry.outcome = storage::AuditOutcome::Refused;
+      entry.why = "changes settings that apply only on restart (" + changes + ")";
       reject_config(path + " changes settings that apply only on restart (" + changes +
                     "); nothing applied, the running config stays in force");
     }
   }
+  written(audit(std::move(entry)));
   evaluate();
   notifier_.ready(status_line(*hub_.current()));
 }
@@ -91,10 +104,12 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
       written(store_->clear_override(target));
     }
   }
-  if (auto token = read_api_token(config_->api.token_file); api_ && token) {
-    api_->set_token(std::move(*token));
+  // Re-read on every reload, changed or not: rotating a token is writing
+  // its file anew and sending SIGHUP.
+  if (auto auth = read_api_auth(config_->api); api_ && auth) {
+    api_->set_auth(std::move(*auth));
   } else if (api_) {
-    log_->error("reload: {}; the API keeps its previous token", token.error());
+    log_->error("reload: {}; the API keeps its previous tokens", auth.error());
   }
   if (auto signer = make_verdict_signer(*config_); api_ && signer) {
     api_->set_signer(std::move(*signer));

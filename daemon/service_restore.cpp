@@ -121,6 +121,7 @@ void Service::restore() {
   for (const auto& target : config_->targets) {
     load_history(target.name);
   }
+  load_audit();
   const auto health = store_->health();
   if (!health.ok) {
     log_->error("storage degraded: {}; serving from memory", health.reason);

@@ -87,6 +87,20 @@ struct EscalationView {
   std::string acked_by;
 };
 
+// One audit log line (GET /v1/audit): a write or reload, who asked for it,
+// from where, what it asked and how it ended; newest first in Snapshot::audit.
+struct AuditView {
+  consensus::WallTime at;
+  std::string action;     // "recheck", "ack", "override_set", "override_cleared", "reload"
+  std::string principal;  // the API token's name; "" for a reload by signal
+  std::string client;     // "127.0.0.1:50312"; "" for a signal
+  std::string target;
+  std::int64_t escalation_id = 0;
+  std::string detail;
+  std::string outcome;  // "done", "refused", "failed"
+  std::string why;
+};
+
 struct StorageView {
   bool ok = true;
   std::string reason;  // why degraded
@@ -125,6 +139,7 @@ struct Snapshot {
   std::vector<TargetView> targets;  // config order
   std::vector<VantageView> vantages;
   std::vector<EscalationView> escalations;  // open ones
+  std::vector<AuditView> audit;             // the latest audit lines, newest first
   StorageView storage;
   MetricsView metrics;
 

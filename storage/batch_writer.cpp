@@ -100,6 +100,16 @@ DELETE FROM observation_summaries WHERE rowid IN (
   LIMIT ?2)
 )sql";
 
+constexpr std::string_view k_append_audit = R"sql(
+INSERT INTO audit_log (at, action, principal, client, target, escalation_id, detail, outcome, why)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+)sql";
+
+// Audit lines age out like summaries: with the retention window, oldest first.
+constexpr std::string_view k_delete_expired_audit = R"sql(
+DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ?1 ORDER BY at LIMIT ?2)
+)sql";
+
 constexpr std::string_view k_append_transition = R"sql(
 INSERT INTO verdict_log (target, generation, at, kind, held, reason_code, reason, votes)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -198,7 +208,7 @@ Status BatchWriter::open(const OpenSpec& spec) {
     return opened.failure();
   }
   connection_ = std::move(*opened);
-  const std::array<std::pair<Statement*, std::string_view>, 15> statements{{
+  const std::array<std::pair<Statement*, std::string_view>, 17> statements{{
       {&insert_observation_, k_insert_change},
       {&upsert_latest_, k_upsert_latest},
       {&upsert_summary_, k_upsert_summary},
@@ -214,6 +224,8 @@ Status BatchWriter::open(const OpenSpec& spec) {
       {&acknowledge_, "UPDATE escalations SET acked_at = ?2, acked_by = ?3 WHERE id = ?1"},
       {&set_override_, k_set_override},
       {&clear_override_, "DELETE FROM overrides WHERE target = ?1"},
+      {&append_audit_, k_append_audit},
+      {&delete_expired_audit_, k_delete_expired_audit},
       {&find_expired_, k_find_expired},
       {&delete_observation_, "DELETE FROM observations WHERE id = ?1"},
   }};
@@ -234,7 +246,7 @@ void BatchWriter::close() {
        {&insert_observation_, &upsert_latest_, &upsert_summary_, &delete_expired_summaries_,
         &upsert_verdict_, &append_transition_, &open_escalation_, &link_escalation_,
         &resolve_escalation_, &unlink_escalation_, &acknowledge_, &set_override_, &clear_override_,
-        &find_expired_, &delete_observation_}) {
+        &append_audit_, &delete_expired_audit_, &find_expired_, &delete_observation_}) {
     *statement = Statement{};
   }
   connection_.close();
@@ -324,12 +336,21 @@ RetentionStep BatchWriter::delete_expired_summaries(const RetentionCursor& curso
   if (!step.status) {
     return step;
   }
-  const auto deleted = static_cast<std::uint64_t>(connection_.changes());
+  const auto summaries = static_cast<std::uint64_t>(connection_.changes());
+  step.status = delete_expired_audit_.bind(1, to_millis(cursor.cutoff))
+                    .bind(2, static_cast<std::int64_t>(limit))
+                    .run();
+  if (!step.status) {
+    return step;
+  }
+  const auto audit_lines = static_cast<std::uint64_t>(connection_.changes());
   if (step.status = transaction.commit(); !step.status) {
     return step;
   }
+  // Finished once neither found a full batch; `deleted` counts both.
+  const auto deleted = summaries + audit_lines;
+  step.finished = summaries < limit && audit_lines < limit;
   step.deleted = deleted;
-  step.finished = deleted < limit;
   return step;
 }
 
@@ -496,6 +517,19 @@ Status BatchWriter::apply(const OverrideSet& change) {
 
 Status BatchWriter::apply(const OverrideCleared& change) {
   return clear_override_.bind(1, change.target).run();
+}
+
+Status BatchWriter::apply(const AuditEntry& entry) {
+  return append_audit_.bind(1, to_millis(entry.at))
+      .bind(2, to_string(entry.action))
+      .bind(3, entry.principal)
+      .bind(4, entry.client)
+      .bind(5, entry.target)
+      .bind(6, entry.escalation_id)
+      .bind(7, entry.detail)
+      .bind(8, to_string(entry.outcome))
+      .bind(9, entry.why)
+      .run();
 }
 
 }  // namespace crosscheck::storage

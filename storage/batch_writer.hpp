@@ -93,6 +93,7 @@ class BatchWriter {
   Status apply(const Acknowledgement& ack);
   Status apply(const OverrideSet& change);
   Status apply(const OverrideCleared& change);
+  Status apply(const AuditEntry& entry);
 
   consensus::Duration summary_period_;
   // Committed tallies, and the ones the batch in progress changed (merged
@@ -114,6 +115,8 @@ class BatchWriter {
   sqlite::Statement acknowledge_;
   sqlite::Statement set_override_;
   sqlite::Statement clear_override_;
+  sqlite::Statement append_audit_;
+  sqlite::Statement delete_expired_audit_;
   sqlite::Statement find_expired_;
   sqlite::Statement delete_observation_;
 };

@@ -253,6 +253,40 @@ Expected<RestoredState> Reader::restore(consensus::WallTime now) {
   return out;
 }
 
+constexpr std::string_view k_audit = R"sql(
+SELECT id, at, action, principal, client, target, escalation_id, detail, outcome, why
+FROM audit_log WHERE at >= ?1 AND (?2 = '' OR target = ?2) ORDER BY id DESC LIMIT ?3
+)sql";
+
+Expected<std::vector<AuditEntry>> Reader::audit(const AuditQuery& query) {
+  if (auto status = ensure_open(); !status) {
+    return status.failure();
+  }
+  auto prepared = Statement::prepare(connection_, k_audit);
+  if (!prepared) {
+    return prepared.failure();
+  }
+  auto& row = *prepared;
+  row.bind(1, query.since ? to_millis(*query.since) : std::numeric_limits<std::int64_t>::min())
+      .bind(2, query.target)
+      .bind(3, as_limit(query.limit));
+  std::vector<AuditEntry> out;
+  while (row.next()) {
+    const auto action = parse_audit_action(row.text(2));
+    const auto outcome = parse_audit_outcome(row.text(8));
+    if (!action || !outcome) {
+      continue;  // written by a newer build: not ours to show
+    }
+    out.push_back(AuditEntry{row.integer(0), from_millis(row.integer(1)), *action, row.text(3),
+                             row.text(4), row.text(5), row.integer(6), row.text(7), *outcome,
+                             row.text(9)});
+  }
+  if (auto status = row.finish(); !status) {
+    return status.failure();
+  }
+  return out;
+}
+
 Expected<std::vector<Transition>> Reader::history(const std::string& target, std::size_t limit) {
   if (auto status = ensure_open(); !status) {
     return status.failure();

@@ -30,6 +30,8 @@ class Reader {
                                                              std::size_t limit);
   // Escalations not resolved, oldest first.
   Expected<std::vector<EscalationRecord>> open_escalations();
+  // Audit lines matching `query`, newest first.
+  Expected<std::vector<AuditEntry>> audit(const AuditQuery& query);
 
  private:
   Status ensure_open();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "consensus/types.hpp"
+#include "storage/types.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -54,7 +55,7 @@ struct EscalationRecordEvent {
 };
 
 using Record = std::variant<consensus::Observation, VerdictRecord, EscalationRecordEvent,
-                            Acknowledgement, OverrideSet, OverrideCleared>;
+                            Acknowledgement, OverrideSet, OverrideCleared, AuditEntry>;
 
 struct QueuedRecord {
   std::uint64_t seq = 0;  // 1, 2, 3... in the order the calls were made

@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 2> k_migrations{
+constexpr std::array<std::string_view, 3> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -136,6 +136,24 @@ CREATE TABLE observation_summaries (
   PRIMARY KEY (target, vantage, period_start)
 );
 CREATE INDEX observation_summaries_by_time ON observation_summaries (period_end);
+)sql",
+    // 3: the audit log: every write and reload with who, from where, what
+    // and how it ended; retention removes lines older than its window.
+    R"sql(
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  client TEXT NOT NULL,
+  target TEXT NOT NULL,
+  escalation_id INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  why TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_time ON audit_log (at);
+CREATE INDEX audit_log_by_target ON audit_log (target, id);
 )sql",
 };
 

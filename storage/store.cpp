@@ -145,6 +145,10 @@ std::uint64_t Store::clear_override(const std::string& target) {
   return enqueue(OverrideCleared{target});
 }
 
+std::uint64_t Store::record_audit(AuditEntry entry) {
+  return enqueue(std::move(entry));
+}
+
 std::uint64_t Store::done_through_locked() const {
   const auto oldest = std::min(in_flight_first_seq_, queue_->oldest_seq());
   return oldest == k_no_seq ? queue_->last_seq() : oldest - 1;

@@ -68,6 +68,8 @@ class Store {
   std::uint64_t set_override(const std::string& target, const consensus::Override& value);
   // Removes the target's override; a cleared override stays cleared after a restart.
   std::uint64_t clear_override(const std::string& target);
+  // Appends one line to the audit log (its id is set when it is written).
+  std::uint64_t record_audit(AuditEntry entry);
 
   // Committed verdict transitions of `target`, newest first; empty when unreadable.
   std::vector<Transition> history(const std::string& target, std::size_t limit);
@@ -76,6 +78,8 @@ class Store {
   std::vector<consensus::Observation> observations(const std::string& target, std::size_t limit);
   // Committed escalations not resolved, oldest first; empty when unreadable.
   std::vector<EscalationRecord> open_escalations();
+  // Committed audit lines matching `query`, newest first; empty when unreadable.
+  std::vector<AuditEntry> audit(const AuditQuery& query);
 
   // Waits up to `timeout` until every record enqueued before the call is
   // committed (or dropped); false on timeout, e.g. while degraded. Blocks:

@@ -18,6 +18,17 @@ std::optional<RestoredState> Store::restore() {
   return std::move(*state);
 }
 
+std::vector<AuditEntry> Store::audit(const AuditQuery& query) {
+  const std::lock_guard lock(read_mutex_);
+  sync_reader();
+  auto entries = reader_->audit(query);
+  if (!entries) {
+    note_read_error(entries.error());
+    return {};
+  }
+  return std::move(*entries);
+}
+
 std::vector<Transition> Store::history(const std::string& target, std::size_t limit) {
   const std::lock_guard lock(read_mutex_);
   sync_reader();

@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -105,6 +106,49 @@ struct EscalationRecord {
   std::optional<consensus::WallTime> resolved_at;
   std::optional<consensus::WallTime> acked_at;
   std::string acked_by;
+};
+
+// The audit log (GET /v1/audit): every write and reload, who asked for it,
+// from where, what it asked and how it ended.
+enum class AuditAction : std::uint8_t {
+  Recheck,
+  Acknowledge,
+  OverrideSet,
+  OverrideCleared,
+  Reload,  // a config reload (SIGHUP), tokens and keys re-read with it
+};
+enum class AuditOutcome : std::uint8_t {
+  Done,
+  Refused,  // not carried out: `why` says why (unknown target, rate limited, invalid config)
+  Failed,   // carried out in part or not confirmed (a recheck past its deadline, storage)
+};
+
+// "recheck", "ack", "override_set", "override_cleared", "reload".
+std::string_view to_string(AuditAction action);
+std::optional<AuditAction> parse_audit_action(std::string_view text);
+// "done", "refused", "failed".
+std::string_view to_string(AuditOutcome outcome);
+std::optional<AuditOutcome> parse_audit_outcome(std::string_view text);
+
+struct AuditEntry {
+  std::int64_t id = 0;  // the row id once written (newest is largest); 0 before
+  consensus::WallTime at;
+  AuditAction action = AuditAction::Recheck;
+  std::string principal;           // the API token's name; "" for a reload by signal
+  std::string client;              // the caller's address ("127.0.0.1:50312"); "" for a signal
+  std::string target;              // the target acted on, "" when none
+  std::int64_t escalation_id = 0;  // Acknowledge
+  std::string detail;  // what was asked: "verdict=unhealthy ttl=30m by=alice reason=drill"
+  AuditOutcome outcome = AuditOutcome::Done;
+  std::string why;  // the refusal or failure, "" when done
+};
+
+// Which audit lines to read: newest first, at most `limit`, none before
+// `since`, only `target`'s when it is set.
+struct AuditQuery {
+  std::size_t limit = 100;
+  std::optional<consensus::WallTime> since;
+  std::string target;
 };
 
 // What a restart hands back to the engine and the API.

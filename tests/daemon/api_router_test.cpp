@@ -127,8 +127,9 @@ ApiRequest get(std::string target) {
 }
 
 ApiRequest authorized(ApiRequest in) {
-  in.writes_enabled = true;
-  in.authorized = true;
+  in.configured = crosscheck::config::ScopeSet::all();
+  in.granted = crosscheck::config::ScopeSet::all();
+  in.principal = "default";
   in.authorization = "Bearer s3cret";
   return in;
 }
@@ -525,26 +526,6 @@ TEST_CASE("watch answers at once when something is newer and otherwise asks to w
   CHECK(watch_response(make_snapshot(), 6).status == 200);
 }
 
-TEST_CASE("writes are refused 403 without a configured token and 401 without the right one",
-          "[api]") {
-  const auto [method, target] = GENERATE(table<std::string, std::string>({
-      {"POST", "/v1/verdicts/dynamodb-use1/recheck"},
-      {"POST", "/v1/escalations/12/ack"},
-      {"PUT", "/v1/overrides/web"},
-      {"DELETE", "/v1/overrides/web"},
-  }));
-  ApiRequest req = request(method, target);
-  check_error(answer(req), 403, "writes_disabled");
-  req.writes_enabled = true;
-  ApiResponse response = answer(req);
-  check_error(response, 401, "unauthorized");
-  CHECK(response.header("WWW-Authenticate") == R"(Bearer realm="crosscheck")");
-  req.authorization = "Bearer wrong";
-  response = answer(req);
-  check_error(response, 401, "unauthorized");
-  CHECK_THAT(response.header("WWW-Authenticate"), Contains("invalid_token"));
-}
-
 TEST_CASE("an authorized recheck becomes a write with a capped deadline", "[api]") {
   WriteRequest write = write_of(authorized(request("POST", "/v1/verdicts/dynamodb-use1/recheck")));
   CHECK(write.kind == WriteRequest::Kind::Recheck);
@@ -672,4 +653,60 @@ TEST_CASE("a verdict signer signs /v1/verdicts and every path below it, nothing 
     INFO(target);
     CHECK_FALSE(is_signed_route(target));
   }
+}
+
+TEST_CASE("GET /v1/audit lists the audit lines newest first, by limit and since, with a read token",
+          "[api][audit]") {
+  Snapshot snapshot = make_snapshot();
+  snapshot.audit = {
+      AuditView{at("2025-10-20T06:00:30Z"), "override_set", "oncall", "127.0.0.1:50312", "web", 0,
+                "verdict=unhealthy ttl=30m by=alice reason=drill", "done", ""},
+      AuditView{at("2025-10-20T06:00:20Z"), "ack", "oncall", "127.0.0.1:50313", "db primary/1", 12,
+                "by=alice", "done", ""},
+      AuditView{at("2025-10-20T06:00:10Z"), "recheck", "failover-script", "[::1]:40000", "web", 0,
+                "deadline=5s", "refused", "rechecked less than 5s ago; retry in 3s"},
+  };
+  // Always behind a token with scope read, whatever read_requires_token says.
+  check_error(answer(get("/v1/audit"), snapshot), 403, "reads_disabled");
+  ApiRequest anonymous = get("/v1/audit");
+  anonymous.configured = crosscheck::config::ScopeSet::all();
+  check_error(answer(anonymous, snapshot), 401, "unauthorized");
+
+  const json::object all = body_of(answer(authorized(get("/v1/audit")), snapshot));
+  const json::array& lines = all.at("audit").as_array();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].at("action") == "override_set");
+  CHECK(lines[0].at("at") == "2025-10-20T06:00:30Z");
+  CHECK(lines[0].at("principal") == "oncall");
+  CHECK(lines[0].at("client") == "127.0.0.1:50312");
+  CHECK(lines[0].at("detail") == "verdict=unhealthy ttl=30m by=alice reason=drill");
+  CHECK_FALSE(lines[0].as_object().contains("escalation_id"));
+  CHECK(lines[1].at("escalation_id") == 12);
+  CHECK(lines[2].at("outcome") == "refused");
+  CHECK(lines[2].at("why") == "rechecked less than 5s ago; retry in 3s");
+
+  CHECK(body_of(answer(authorized(get("/v1/audit?limit=1")), snapshot))
+            .at("audit")
+            .as_array()
+            .size() == 1);
+  CHECK(body_of(answer(authorized(get("/v1/audit?since=2025-10-20T06:00:20Z")), snapshot))
+            .at("audit")
+            .as_array()
+            .size() == 2);
+  check_error(answer(authorized(get("/v1/audit?limit=0")), snapshot), 400, "bad_query");
+  check_error(answer(authorized(get("/v1/audit?limit=1001")), snapshot), 400, "bad_query");
+  check_error(answer(authorized(get("/v1/audit?since=yesterday")), snapshot), 400, "bad_query");
+  check_error(answer(authorized(get("/v1/audit?by=web")), snapshot), 400, "bad_query");
+  const json::object web = body_of(answer(authorized(get("/v1/audit?target=web")), snapshot));
+  REQUIRE(web.at("audit").as_array().size() == 2);
+  CHECK(web.at("audit").as_array()[1].at("action") == "recheck");
+}
+
+TEST_CASE("a write carries its caller: the token's name and the client's address", "[api][audit]") {
+  ApiRequest req = authorized(request("DELETE", "/v1/overrides/web"));
+  req.principal = "oncall";
+  req.client_address = "127.0.0.1:50312";
+  const WriteRequest write = write_of(req);
+  CHECK(write.caller.principal == "oncall");
+  CHECK(write.caller.client == "127.0.0.1:50312");
 }

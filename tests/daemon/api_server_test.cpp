@@ -125,27 +125,36 @@ class FakeActions final : public ApiActions {
     return {caller_, completer_};
   }
 
-  void recheck(const std::string& target, std::chrono::milliseconds deadline,
+  void recheck(const Caller& caller, const std::string& target, std::chrono::milliseconds deadline,
                ActionCallback done) override {
-    record("recheck " + target + " " + cs::format_duration(deadline), std::move(done));
+    record(caller, "recheck " + target + " " + cs::format_duration(deadline), std::move(done));
   }
-  void acknowledge(std::int64_t id, const std::string& by, ActionCallback done) override {
-    record("ack " + std::to_string(id) + " " + by, std::move(done));
+  void acknowledge(const Caller& caller, std::int64_t id, const std::string& by,
+                   ActionCallback done) override {
+    record(caller, "ack " + std::to_string(id) + " " + by, std::move(done));
   }
-  void set_override(const std::string& target, const cs::Override& value,
+  void set_override(const Caller& caller, const std::string& target, const cs::Override& value,
                     ActionCallback done) override {
-    record("override " + target + " " + std::string(cs::to_string(value.verdict)) + " " +
+    record(caller,
+           "override " + target + " " + std::string(cs::to_string(value.verdict)) + " " +
                value.reason + " " + cs::format_duration(value.expires_at - value.set_at) + " " +
                value.by,
            std::move(done));
   }
-  void clear_override(const std::string& target, ActionCallback done) override {
-    record("clear " + target, std::move(done));
+  void clear_override(const Caller& caller, const std::string& target,
+                      ActionCallback done) override {
+    record(caller, "clear " + target, std::move(done));
+  }
+  // Who made the latest call.
+  Caller last_caller() const {
+    const std::lock_guard lock(mutex_);
+    return caller_info_;
   }
 
  private:
-  void record(std::string call, ActionCallback done) {
+  void record(const Caller& caller, std::string call, ActionCallback done) {
     const std::lock_guard lock(mutex_);
+    caller_info_ = caller;
     calls_.push_back(std::move(call));
     caller_ = std::this_thread::get_id();
     if (hold_) {
@@ -165,6 +174,7 @@ class FakeActions final : public ApiActions {
   ActionResult result_{200, "", "", nullptr};
   bool hold_ = false;
   std::vector<ActionCallback> held_;
+  Caller caller_info_;
   std::vector<std::string> calls_;
   std::vector<std::thread> threads_;
   std::thread::id caller_;
@@ -193,7 +203,7 @@ struct Fixture {
 
 ApiServerOptions with_token() {
   ApiServerOptions options;
-  options.token = k_token;
+  options.auth.tokens = {{"default", k_token, crosscheck::config::ScopeSet::all()}};
   return options;
 }
 
@@ -565,6 +575,47 @@ TEST_CASE("an idle or dribbling connection is closed after the idle timeout", "[
   CHECK(eventually([&] { return fixture.server->active_connections() == 0; }));
 }
 
+TEST_CASE("tokens swapped while serving take effect at once and refusals are counted by reason",
+          "[api][scopes]") {
+  using crosscheck::config::ApiScope;
+  crosscheck::config::ScopeSet read_only;
+  read_only.add(ApiScope::Read);
+  ApiServerOptions options;
+  // A token with recheck exists, so the reader's recheck is 403 insufficient_scope.
+  options.auth = ApiAuth{{{"reader", "old-secret", read_only},
+                          {"operator", "op-secret", crosscheck::config::ScopeSet::all()}},
+                         true};
+  Fixture fixture(options);
+  Client client(fixture.port());
+  const auto get = [&](const std::string& authorization) {
+    return client.exchange(make_request(http::verb::get, "/v1/verdicts", {}, authorization))
+        .result_int();
+  };
+  CHECK(get("") == 401);
+  CHECK(get("Bearer old-secret") == 200);
+  CHECK(get("Bearer wrong") == 401);
+  const Response refused = client.exchange(make_request(
+      http::verb::post, "/v1/verdicts/dynamodb-use1/recheck", {}, "Bearer old-secret"));
+  CHECK(refused.result_int() == 403);
+  CHECK(error_of(refused) == "insufficient_scope");
+  CHECK(refused[http::field::www_authenticate] ==
+        R"(Bearer realm="crosscheck", error="insufficient_scope", scope="recheck")");
+  fixture.server->set_auth(ApiAuth{{{"reader", "new-secret", read_only}}, true});
+  // Now no token holds recheck: 403 disabled, whatever is presented.
+  CHECK(client
+            .exchange(make_request(http::verb::post, "/v1/verdicts/dynamodb-use1/recheck", {},
+                                   "Bearer new-secret"))
+            .result_int() == 403);
+  CHECK(get("Bearer old-secret") == 401);
+  CHECK(get("Bearer new-secret") == 200);
+  const ApiCounters counters = fixture.server->counters();
+  CHECK(counters.auth_missing == 1);
+  CHECK(counters.auth_invalid == 2);
+  CHECK(counters.auth_insufficient_scope == 1);
+  CHECK(counters.auth_disabled == 1);
+  CHECK(fixture.actions.calls().empty());
+}
+
 TEST_CASE("writes need the configured bearer token", "[api]") {
   const auto recheck = [](const std::string& authorization) {
     return make_request(http::verb::post, "/v1/verdicts/dynamodb-use1/recheck", {}, authorization);
@@ -597,6 +648,9 @@ TEST_CASE("writes need the configured bearer token", "[api]") {
     CHECK(response.result_int() == 200);
     CHECK(body_of(response).at("target").as_string() == "dynamodb-use1");
     CHECK(fixture.actions.calls() == std::vector<std::string>{"recheck dynamodb-use1 5s"});
+    // The audit log's who and from where.
+    CHECK(fixture.actions.last_caller().principal == "default");
+    CHECK_THAT(fixture.actions.last_caller().client, Catch::StartsWith("127.0.0.1:"));
     const auto [caller, completer] = fixture.actions.threads();
     CHECK(caller != completer);
     CHECK(caller != std::this_thread::get_id());

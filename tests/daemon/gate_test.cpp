@@ -1,6 +1,11 @@
 #include "gate_test_support.hpp"
 #include "support/child_process.hpp"
 
+#include "consensus/time_format.hpp"
+#include "support/fake_http_server.hpp"
+
+#include "support/scoped_env.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -246,6 +251,29 @@ TEST_CASE("a refused recheck holds without asking the gate and sends the bearer 
   CHECK(server->last_request()->method == "POST");
   CHECK(server->last_request()->target == std::string(k_recheck_path) + "?timeout=1s");
   CHECK(server->last_request()->header("Authorization") == "Bearer s3cret-token");
+}
+
+TEST_CASE("the gate sends its token with every request, from --token-file or CROSSCHECK_TOKEN_FILE",
+          "[gate][tokens]") {
+  const auto server = oracle(200, healthy().json());
+  server->set(k_recheck_path, FakeResponse::with_status(200, healthy().json()));
+  const crosscheck::testing::TempFile token("token", "f41l0v3r\n");
+  SECTION("--token-file") {
+    CHECK(gate(args_for({server.get()}, {"--recheck", "--token-file", token.path()})).status == 0);
+  }
+  SECTION("the environment") {
+    const crosscheck::testing::ScopedEnv env("CROSSCHECK_TOKEN_FILE", token.path());
+    CHECK(gate(args_for({server.get()}, {"--recheck"})).status == 0);
+  }
+  // The recheck (scope recheck) and the gate's read (scope read, when the
+  // oracle sets read_requires_token): nothing else is asked.
+  const auto requests = server->requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].method == "POST");
+  CHECK(requests[1].method == "GET");
+  for (const auto& request : requests) {
+    CHECK(request.header("Authorization") == "Bearer f41l0v3r");
+  }
 }
 
 TEST_CASE("usage errors exit 2 before any request", "[gate]") {

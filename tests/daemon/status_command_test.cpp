@@ -5,6 +5,8 @@
 
 #include "support/child_process.hpp"
 #include "support/cli_run.hpp"
+#include "support/fake_http_server.hpp"
+#include "support/scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -106,4 +108,36 @@ TEST_CASE("status and explain exit 1 with a hint when nothing listens at the API
     CHECK(run.err == "crosscheck " + command.front() + ": cannot connect to 127.0.0.1:" + port +
                          ": connection refused — is `crosscheck run` running? (--api URL)\n");
   }
+}
+
+TEST_CASE("status and explain send the token of --token-file, else of CROSSCHECK_TOKEN_FILE",
+          "[cli][tokens]") {
+  crosscheck::testing::FakeHttpServer api;
+  api.set("/v1/verdicts", crosscheck::testing::FakeResponse::with_status(401, "{}"));
+  const std::string url = "http://127.0.0.1:" + std::to_string(api.port());
+  const TempFile flag_token("flag-token", "fl4g\n");
+  const TempFile env_token("env-token", "  3nv  \n");
+  const TempFile empty("empty-token", "\n");
+  crosscheck::testing::ScopedEnv env("CROSSCHECK_TOKEN_FILE", env_token.path());
+
+  CHECK(cli({"status", "--api", url, "--token-file", flag_token.path()}).status == 1);
+  REQUIRE(api.last_request());
+  CHECK(api.last_request()->header("Authorization") == "Bearer fl4g");
+  CHECK(cli({"explain", "web", "--api", url}).status == 1);
+  CHECK(api.last_request()->header("Authorization") == "Bearer 3nv");
+
+  // An unusable file is a usage error naming it, before any request.
+  const std::size_t sent = api.request_count();
+  const auto run = cli({"status", "--api", url, "--token-file", empty.path()});
+  CHECK(run.status == 2);
+  CHECK_THAT(run.err, Catch::Contains("--token-file '" + empty.path() + "' is empty"));
+  crosscheck::testing::ScopedEnv unreadable("CROSSCHECK_TOKEN_FILE", "/nonexistent/token");
+  const auto from_env = cli({"explain", "web", "--api", url});
+  CHECK(from_env.status == 2);
+  CHECK_THAT(from_env.err, Catch::Contains("$CROSSCHECK_TOKEN_FILE '/nonexistent/token'"));
+  CHECK(api.request_count() == sent);
+  // Without either, no Authorization header at all.
+  crosscheck::testing::ScopedEnv none("CROSSCHECK_TOKEN_FILE", std::nullopt);
+  CHECK(cli({"status", "--api", url}).status == 1);
+  CHECK(api.last_request()->header("Authorization").empty());
 }

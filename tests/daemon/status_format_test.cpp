@@ -7,6 +7,7 @@
 // After an intended output change, rewrite the goldens and review the diff:
 //   CROSSCHECK_UPDATE_GOLDEN=1 ./daemon_tests '[golden]'
 #include "cli/status_format.hpp"
+#include "cli/explain_audit.hpp"
 
 #include "cli/explain_format.hpp"
 #include "json/write.hpp"
@@ -398,4 +399,21 @@ TEST_CASE("a verdict without a target or a known verdict is refused") {
   const auto text = snapshot::read_verdict_list(std::string_view("{"));
   REQUIRE_FALSE(text);
   CHECK(text.error().starts_with("malformed JSON ("));
+}
+
+TEST_CASE("explain prints who set and cleared the override, from where, newest first",
+          "[cli][audit]") {
+  const std::string body =
+      R"({"audit":[)"
+      R"({"at":"2025-10-20T06:10:00Z","action":"override_cleared","principal":"oncall","client":"127.0.0.1:50320","target":"web","detail":"","outcome":"done","why":""},)"
+      R"({"at":"2025-10-20T06:05:00Z","action":"recheck","principal":"failover-script","client":"[::1]:4000","target":"web","detail":"deadline=5s","outcome":"done","why":""},)"
+      R"({"at":"2025-10-20T06:00:00Z","action":"override_set","principal":"oncall","client":"127.0.0.1:50312","target":"web","detail":"verdict=unhealthy ttl=30m by=\"alice\" reason=\"drill\"","outcome":"done","why":""}]})";
+  CHECK(crosscheck::cli::format_override_audit(body) ==
+        "override audit (newest first):\n"
+        "  2025-10-20T06:10:00Z override_cleared by oncall from 127.0.0.1:50320 (done)\n"
+        "  2025-10-20T06:00:00Z override_set by oncall from 127.0.0.1:50312: verdict=unhealthy "
+        "ttl=30m by=\"alice\" reason=\"drill\" (done)\n");
+  CHECK(crosscheck::cli::format_override_audit(R"({"audit":[]})").empty());
+  CHECK(crosscheck::cli::format_override_audit("not json").empty());
+  CHECK(crosscheck::cli::format_override_audit(R"({"error":"unauthorized"})").empty());
 }

@@ -1,0 +1,202 @@
+// Scoped API tokens against the real binary: a failover script's token
+// with scopes read and recheck drives `crosscheck gate` under
+// read_requires_token, and SIGHUP rotates tokens (old refused, new
+// accepted) while an emptied token file refuses the reload and keeps them.
+#include "oracle_harness.hpp"
+#include "support/cli_run.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+using namespace crosscheck::testing;
+using namespace std::chrono_literals;
+
+constexpr const char* k_failover_secret = "f41l0v3r-e2e";
+
+// The harness's config with a failover-script token and read_requires_token.
+void add_scoped_token(OracleHarness& oracle) {
+  std::ifstream in(oracle.config_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  const std::string from = "token_file: api-token }";
+  const auto at = yaml.find(from);
+  REQUIRE(at != std::string::npos);
+  yaml.replace(at, from.size(),
+               "token_file: api-token, read_requires_token: true, tokens: [{name: "
+               "failover-script, file: failover, scopes: [read, recheck]}] }");
+  std::ofstream(oracle.config_path()) << yaml;
+  std::ofstream(oracle.data_dir() / "failover") << k_failover_secret << "\n";
+}
+
+HttpAnswer get_with(const OracleHarness& oracle, const std::string& target,
+                    const std::string& token) {
+  return http_request("127.0.0.1", oracle.api_port(), "GET", target, {},
+                      {{"Authorization", "Bearer " + token}});
+}
+
+// The real binary on the harness's config with the failover-script token.
+struct ScopedDaemon {
+  ScopedDaemon() : ready(prepare(oracle)) {}
+
+  static bool prepare(OracleHarness& harness) {
+    add_scoped_token(harness);
+    return true;
+  }
+  // SIGTERM and a clean exit.
+  void stop() {
+    ::kill(daemon.pid(), SIGTERM);
+    CHECK(WEXITSTATUS(daemon.wait(10s)) == 0);
+  }
+
+  OracleHarness oracle;
+  bool ready;
+  TempDir dir;
+  ChildProcess daemon{{CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                      dir.path() / "daemon.log"};
+};
+
+bool reloads_seen(const ChildProcess& daemon, const std::string& line, std::size_t count) {
+  std::size_t seen = 0;
+  const std::string log = daemon.log();
+  for (auto at = log.find(line); at != std::string::npos; at = log.find(line, at + 1)) {
+    ++seen;
+  }
+  return seen >= count;
+}
+
+}  // namespace
+
+TEST_CASE("a token with read and recheck is all the gate needs when reads require a token",
+          "[e2e][tokens]") {
+  ScopedDaemon scoped;
+  OracleHarness& oracle = scoped.oracle;
+  ChildProcess& daemon = scoped.daemon;
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for([&] {
+    return get_with(oracle, "/v1/verdicts/web", k_failover_secret).body.find("\"healthy\"") !=
+           std::string::npos;
+  }));
+  CHECK(oracle.get("/v1/verdicts").status == 401);  // no token
+  CHECK(oracle.get("/healthz").status == 200);      // probes never need one
+  const auto ack = http_request("127.0.0.1", oracle.api_port(), "POST", "/v1/escalations/1/ack", {},
+                                {{"Authorization", std::string("Bearer ") + k_failover_secret}});
+  CHECK(ack.status == 403);
+  CHECK(ack.header("WWW-Authenticate") ==
+        R"(Bearer realm="crosscheck", error="insufficient_scope", scope="ack")");
+
+  const std::string token_file = (oracle.data_dir() / "failover").string();
+  const auto gate =
+      run_cli_captured({"gate", "web", "--expect", "healthy", "--oracle", oracle.oracle_url(),
+                        "--recheck", "--token-file", token_file, "--timeout", "10s"});
+  INFO(gate.out << gate.err);
+  CHECK(gate.status == 0);
+  // Without the token the gate's read is refused: never "proceed".
+  const auto refused =
+      run_cli_captured({"gate", "web", "--expect", "healthy", "--oracle", oracle.oracle_url()});
+  CHECK(refused.status != 0);
+  scoped.stop();
+}
+
+TEST_CASE("SIGHUP rotates a token, and an emptied token file refuses the reload", "[e2e][tokens]") {
+  ScopedDaemon scoped;
+  OracleHarness& oracle = scoped.oracle;
+  ChildProcess& daemon = scoped.daemon;
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for(
+      [&] { return get_with(oracle, "/v1/verdicts", k_failover_secret).status == 200; }));
+
+  // Rotation: the new file is written, then the daemon reloads.
+  const std::string rotated = "r0t4t3d-e2e";
+  std::ofstream(oracle.data_dir() / "failover") << rotated << "\n";
+  ::kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return reloads_seen(daemon, "reload applied", 1); }));
+  CHECK(get_with(oracle, "/v1/verdicts", k_failover_secret).status == 401);
+  CHECK(get_with(oracle, "/v1/verdicts", rotated).status == 200);
+  CHECK(get_with(oracle, "/v1/verdicts", oracle.token()).status == 200);  // "default" stays
+
+  // An emptied file: the reload is refused whole, the rotated token still works.
+  std::ofstream(oracle.data_dir() / "failover", std::ios::trunc).flush();
+  ::kill(daemon.pid(), SIGHUP);
+  REQUIRE(oracle.wait_for([&] { return reloads_seen(daemon, "is empty", 1); }));
+  REQUIRE(
+      oracle.wait_for([&] { return reloads_seen(daemon, "running config stays in force", 1); }));
+  CHECK(get_with(oracle, "/v1/verdicts", rotated).status == 200);
+  CHECK(get_with(oracle, "/v1/verdicts", "").status == 401);
+  CHECK_FALSE(reloads_seen(daemon, "reload applied", 2));
+  // Both reloads are in the audit log, the refused one with its error.
+  const auto audit = get_with(oracle, "/v1/audit?limit=2", rotated);
+  INFO(audit.body);
+  const auto refused = audit.body.find(R"("action":"reload")");
+  REQUIRE(refused != std::string::npos);
+  CHECK(audit.body.find(R"("outcome":"refused")") != std::string::npos);
+  CHECK(audit.body.find("is empty") != std::string::npos);
+  CHECK(audit.body.find(R"("action":"reload")", refused + 1) != std::string::npos);
+  CHECK(audit.body.find(R"("outcome":"done")") != std::string::npos);
+  scoped.stop();
+}
+
+TEST_CASE("the audit log names who overrode what from where, and a 200 survives SIGKILL",
+          "[e2e][tokens][audit]") {
+  ScopedDaemon scoped;
+  OracleHarness& oracle = scoped.oracle;
+  INFO(scoped.daemon.log());
+  const std::string bearer = "Bearer " + oracle.token();
+  REQUIRE(oracle.wait_for(
+      [&] { return get_with(oracle, "/v1/verdicts", oracle.token()).status == 200; }));
+  // Refused by the service (nothing to clear): a line too. It is written
+  // before the override's line, so the 200 below waits on both.
+  CHECK(http_request("127.0.0.1", oracle.api_port(), "DELETE", "/v1/overrides/web", {},
+                     {{"Authorization", bearer}})
+            .status == 404);
+  // A recheck's line carries its outcome (here done: every vantage answered).
+  REQUIRE(http_request("127.0.0.1", oracle.api_port(), "POST", "/v1/verdicts/web/recheck", {},
+                       {{"Authorization", std::string("Bearer ") + k_failover_secret}})
+              .status == 200);
+  const auto set = http_request(
+      "127.0.0.1", oracle.api_port(), "PUT", "/v1/overrides/web",
+      R"({"verdict": "unhealthy", "reason": "failover drill", "ttl": "30m", "by": "alice"})",
+      {{"Authorization", bearer}});
+  REQUIRE(set.status == 200);
+  // Killed right after the 200: the line was committed before it.
+  ::kill(scoped.daemon.pid(), SIGKILL);
+  scoped.daemon.wait(10s);
+  ChildProcess restarted({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                         scoped.dir.path() / "restarted.log");
+  INFO(restarted.log());
+  HttpAnswer audit;
+  REQUIRE(oracle.wait_for([&] {
+    audit = get_with(oracle, "/v1/audit", k_failover_secret);
+    return audit.status == 200;
+  }));
+  CHECK(get_with(oracle, "/v1/audit", "wrong").status == 401);
+  INFO(audit.body);
+  CHECK(audit.body.find(R"("action":"override_set")") != std::string::npos);
+  CHECK(audit.body.find(R"("principal":"default")") != std::string::npos);
+  CHECK(audit.body.find(R"("client":"127.0.0.1:)") != std::string::npos);
+  CHECK(audit.body.find("reason=\\\"failover drill\\\"") != std::string::npos);
+  CHECK(audit.body.find(R"("action":"override_cleared")") != std::string::npos);
+  CHECK(audit.body.find(R"("action":"recheck","principal":"failover-script")") !=
+        std::string::npos);
+  CHECK(audit.body.find(R"("outcome":"refused")") != std::string::npos);
+  CHECK(audit.body.find("no override in force for 'web'") != std::string::npos);
+  // explain shows who set the override in force, from where (once the
+  // restarted oracle has evaluated and shows the override again).
+  REQUIRE(oracle.wait_for([&] {
+    return get_with(oracle, "/v1/verdicts/web", k_failover_secret).body.find(R"("override":{)") !=
+           std::string::npos;
+  }));
+  const auto explained =
+      run_cli_captured({"explain", "web", "--api", oracle.oracle_url(), "--token-file",
+                        (oracle.data_dir() / "failover").string()});
+  INFO(explained.out << explained.err);
+  CHECK(explained.status == 0);
+  CHECK(explained.out.find("override_set by default from 127.0.0.1:") != std::string::npos);
+  ::kill(restarted.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(restarted.wait(10s)) == 0);
+}
