@@ -265,7 +265,27 @@ OracleResult judge_signed_answer(const GatePlan& plan, const config::Ed25519Key&
   }
   OracleResult result = judge_gate_answer(plan, status, body, now);
   result.detail += " [signed by " + quote(*oracle) + ", key " + net::key_id(key) + "]";
+  result.signed_by = *oracle;
   return result;
+}
+
+void count_each_signer_once(std::vector<OracleResult>& results) {
+  std::vector<std::string> counted;
+  for (auto& result : results) {
+    const bool confirms =
+        result.outcome == Outcome::Proceed || result.outcome == Outcome::Otherwise;
+    if (!confirms || result.signed_by.empty()) {
+      continue;
+    }
+    if (std::find(counted.begin(), counted.end(), result.signed_by) != counted.end()) {
+      result.outcome = Outcome::Hold;
+      result.detail = "oracle '" + quote(result.signed_by) +
+                      "' already answered through another --oracle: one oracle counts once (" +
+                      result.detail + ")";
+      continue;
+    }
+    counted.push_back(result.signed_by);
+  }
 }
 
 }  // namespace crosscheck::cli::gate

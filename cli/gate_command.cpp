@@ -278,7 +278,8 @@ int run_gate_command(const std::vector<std::string>& args, std::ostream& out, st
     return k_gate_usage;
   }
   try {
-    const auto results = gate::ask_oracles(*plan);
+    auto results = gate::ask_oracles(*plan);
+    gate::count_each_signer_once(results);
     for (std::size_t i = 0; i < results.size(); ++i) {
       out << "oracle " << plan->oracles[i].text << ": " << outcome_word(results[i].outcome) << ": "
           << results[i].detail << '\n';

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace crosscheck::cli::gate {
@@ -21,8 +22,12 @@ namespace crosscheck::cli::gate {
 enum class Outcome : std::uint8_t { Proceed, Otherwise, Hold, Unreachable, Unverified };
 
 struct OracleResult {
+  // Not an aggregate: {outcome, detail} leaves signed_by empty without a warning.
+  OracleResult(Outcome result = Outcome::Hold, std::string why = {})
+      : outcome(result), detail(std::move(why)) {}
   Outcome outcome = Outcome::Hold;
-  std::string detail;  // the line after "proceed: ", "hold: ", ...
+  std::string detail;     // the line after "proceed: ", "hold: ", ...
+  std::string signed_by;  // the oracle name a verified signature carries ("" unsigned)
 };
 
 struct GatePlan {
@@ -64,6 +69,11 @@ OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_vie
 OracleResult judge_signed_answer(const GatePlan& plan, const config::Ed25519Key& key, int status,
                                  std::string_view signature, std::string_view body,
                                  consensus::WallTime now);
+// One oracle reached through two --oracle URLs (a DNS alias, or a path
+// rewritten to another oracle) must not count as two confirmations: every
+// later confirming answer signed with a name an earlier one carried becomes
+// a hold. Why needed: one --pubkey may cover every oracle.
+void count_each_signer_once(std::vector<OracleResult>& results);
 // Queries every oracle concurrently within plan.timeout; one result each, in
 // order (a missing one counts as a hold).
 std::vector<OracleResult> ask_oracles(const GatePlan& plan);

@@ -1,5 +1,6 @@
 #include "config/signing_key.hpp"
 
+#include "config/openssl_handles.hpp"
 #include "config/secret_file.hpp"
 
 #include <openssl/bio.h>
@@ -13,20 +14,9 @@
 namespace crosscheck::config {
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-// Why a callback that refuses: without one OpenSSL asks for the passphrase
-// of an encrypted key on the terminal, and a daemon (or a gate in a
-// failover script) would wait for a human.
-int no_passphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*user*/) {
-  return -1;
-}
+using detail::BioPtr;
+using detail::no_passphrase;
+using Pkey = detail::KeyPtr;
 
 enum class Part : bool { Private, Public };
 
@@ -37,8 +27,7 @@ Expected<Pkey> read_pem(std::string_view setting, const std::filesystem::path& f
   if (!text) {
     return fail(text.error());
   }
-  const std::unique_ptr<BIO, BioFree> bio(
-      BIO_new_mem_buf(text->data(), static_cast<int>(text->size())));
+  const BioPtr bio(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())));
   if (!bio) {
     return fail("cannot read " + name + ": out of memory");
   }

@@ -2,6 +2,8 @@
 // against the leaf, digests); no TLS context is built here.
 #include "config/tls_files.hpp"
 
+#include "config/openssl_handles.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -20,23 +22,10 @@
 namespace crosscheck::config {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct KeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
-
-// Never prompts for a passphrase: an encrypted key fails to load.
-int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*u*/) {
-  return 0;
-}
+using detail::BioPtr;
+using detail::KeyPtr;
+using detail::no_passphrase;
+using detail::X509Ptr;
 
 std::string label(std::string_view key, const std::filesystem::path& path) {
   return "api.tls." + std::string(key) + " '" + path.string() + "'";

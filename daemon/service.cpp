@@ -164,7 +164,8 @@ void Service::stop() {
         pending.deadline->cancel();
       }
     }
-    // Let in-flight probes finish (bounded by their timeouts), then return.
+    // Probes in flight are abandoned, not awaited: their handlers are
+    // destroyed with io_, and each client frees its caller's state then.
     io_.stop();
   });
 }

@@ -83,9 +83,12 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   template <class Function>
   auto bind(Function function) {
     // The streams ride along: one may be replaced while its operation is
-    // still completing, and must outlive that completion.
+    // still completing, and must outlive that completion. So does the
+    // request's callback: the pending operations own it, not the Session,
+    // so an io_context destroyed with them unrun frees the caller's state
+    // (which often owns this client) instead of leaving a cycle.
     return [self = shared_from_this(), id = generation, function, keep_plain = plain,
-            keep_tls = tls](auto&&... args) mutable {
+            keep_tls = tls, keep_done = done.lock()](auto&&... args) mutable {
       self->guarded(id, [&] { function(*self, std::forward<decltype(args)>(args)...); });
     };
   }
@@ -106,10 +109,11 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     cancelled = false;
     retried = false;
     request = std::move(spec);
-    done = std::move(callback);
+    const auto owner = std::make_shared<HttpCallback>(std::move(callback));
+    done = owner;
     result = HttpResult{};
     started = options.clock.monotonic();
-    arm_deadline();
+    arm_deadline();  // while active, the deadline's wait always holds `owner`
     asio::post(io, bind([](Session& self) { self.begin(); }));
   }
 
@@ -391,8 +395,13 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     resolver.cancel();
     result.latency =
         std::chrono::duration_cast<std::chrono::microseconds>(options.clock.monotonic() - started);
-    auto callback = std::move(done);
-    done = nullptr;
+    const auto owner = done.lock();
+    done.reset();
+    if (!owner || !*owner) {
+      return;
+    }
+    auto callback = std::move(*owner);
+    *owner = nullptr;
     callback(std::move(result));
   }
 
@@ -450,7 +459,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   HttpRequest request;
   WireRequest wire;
   std::optional<http::response_parser<http::string_body>> parser;
-  HttpCallback done;
+  std::weak_ptr<HttpCallback> done;  // owned by the request's pending operations
   HttpResult result;
   std::chrono::steady_clock::time_point started;
   std::string origin;  // of the kept-alive connection

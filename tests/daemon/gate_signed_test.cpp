@@ -147,6 +147,25 @@ TEST_CASE("gate --pubkey pairs keys with oracles in order; one key serves all", 
             .status == 0);
 }
 
+TEST_CASE(
+    "gate --pubkey: one oracle's signed answer served at two --oracle URLs counts once (a "
+    "recorded answer replayed for the other oracle, or a DNS alias)",
+    "[gate][signed]") {
+  const TempDir dir;
+  const OracleKey a(dir, "oracle-a");
+  // Both URLs answer with oracle-a's answer, validly signed with the one
+  // key the script gives for both oracles.
+  const auto first = signed_by(a, 200, healthy().json());
+  const auto second = signed_by(a, 200, healthy().json());
+  auto args = args_for({first.get(), second.get()});
+  args.insert(args.end(), {"--pubkey", a.pubkey()});
+  const auto twice = gate(args);
+  CHECK(twice.status == 3);
+  CHECK_THAT(twice.out, Catch::Contains("'oracle-a' already answered through another --oracle"));
+  args.insert(args.end(), {"--require", "1"});
+  CHECK(gate(args).status == 0);  // one confirmation is all it asked for
+}
+
 TEST_CASE("gate --pubkey usage errors exit 2 before any request", "[gate][signed]") {
   const TempDir dir;
   const OracleKey a(dir, "oracle-a");

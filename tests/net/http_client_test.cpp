@@ -303,6 +303,33 @@ TEST_CASE("a client destroyed with a request in flight completes it once, as can
   CHECK(outcome.result->failure == HttpFailure::Cancelled);
 }
 
+// The usual caller: its state owns the client, and the callback owns the
+// state until the answer comes. An io_context destroyed (daemon shutdown)
+// with that request unfinished must free the state, not leave a cycle.
+TEST_CASE("an io_context destroyed mid-request frees a caller whose state owns the client",
+          "[http_client]") {
+  FakeHttpServer server;
+  server.set("/", FakeResponse::stall());
+  struct Caller {
+    explicit Caller(boost::asio::io_context& io) : client(io) {}
+    HttpClient client;
+  };
+  std::weak_ptr<Caller> watch;
+  int completions = 0;
+  {
+    boost::asio::io_context io;
+    auto caller = std::make_shared<Caller>(io);
+    watch = caller;
+    caller->client.request(request_for(server.url("127.0.0.1", "/")),
+                           [caller, &completions](const HttpResult&) { ++completions; });
+    caller.reset();
+    io.run_for(50ms);  // connected and waiting for the stalled answer
+    REQUIRE_FALSE(watch.expired());
+  }
+  CHECK(watch.expired());
+  CHECK(completions == 0);
+}
+
 TEST_CASE("a second request while one is in flight is refused without disturbing it",
           "[http_client]") {
   FakeHttpServer server;
