@@ -28,7 +28,9 @@ using ActionCallback = std::function<void(ActionResult)>;
 // Who asked for a write, for the audit log.
 struct Caller {
   std::string principal;  // the API token's name (ApiRequest::principal)
-  std::string client;     // the peer address, "127.0.0.1:50312"
+  // The peer address, "127.0.0.1:50312"; under mTLS followed by the client
+  // certificate's subject: "127.0.0.1:50312 cert=CN=failover-bot,O=ops".
+  std::string client;
 };
 
 class ApiActions {

@@ -176,7 +176,11 @@ ApiOutcome handle_request(const ApiRequest& request, const snapshot::Snapshot& s
   if (route->allow != "GET") {  // POST, PUT, DELETE: the writes
     ApiOutcome outcome = handle_write(request, *route, query, snapshot, now.wall);
     if (auto* write = std::get_if<WriteRequest>(&outcome)) {
-      write->caller = Caller{request.principal, request.client_address};
+      // Under mTLS the certificate names the caller too: "from" is both.
+      write->caller = Caller{request.principal,
+                             request.client_subject.empty()
+                                 ? request.client_address
+                                 : request.client_address + " cert=" + request.client_subject};
     }
     return outcome;
   }

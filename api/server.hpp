@@ -7,8 +7,8 @@
 #include "api/counters.hpp"
 #include "api/router.hpp"
 #include "base/expected.hpp"
-#include "config/tls_files.hpp"
 #include "config/api_tokens.hpp"
+#include "config/tls_files.hpp"
 #include "config/types.hpp"
 #include "snapshot/hub.hpp"
 

@@ -151,7 +151,7 @@ struct Shared {
     return copy;
   }
   std::shared_ptr<const ServerTls> tls_;
-  mutable std::mutex tls_mutex;  // guards tls_
+  mutable std::mutex tls_mutex;   // guards tls_
   mutable std::mutex auth_mutex;  // guards auth_
   std::shared_ptr<const ApiAuth> auth_;
   // Completions from other threads post to the io_context only while open.

@@ -23,8 +23,8 @@ constexpr std::array<std::string_view, 10> k_top_keys{
     "node",     "api",     "defaults", "quorum",     "probing",
     "vantages", "targets", "peers",    "escalation", "storage"};
 constexpr std::array<std::string_view, 2> k_node_keys{"name", "data_dir"};
-constexpr std::array<std::string_view, 6> k_api_keys{
-    "listen", "token_file", "signing_key", "tls", "read_requires_token", "tokens"};
+constexpr std::array<std::string_view, 6> k_api_keys{"listen", "token_file",          "signing_key",
+                                                     "tls",    "read_requires_token", "tokens"};
 constexpr std::array<std::string_view, 4> k_api_tls_keys{"cert_file", "key_file", "client_ca_file",
                                                          "client_fingerprints"};
 constexpr std::array<std::string_view, 5> k_defaults_keys{"interval", "timeout", "rise", "fall",

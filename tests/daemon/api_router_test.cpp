@@ -710,3 +710,13 @@ TEST_CASE("a write carries its caller: the token's name and the client's address
   CHECK(write.caller.principal == "oncall");
   CHECK(write.caller.client == "127.0.0.1:50312");
 }
+
+TEST_CASE("under mTLS a write's caller also names the client certificate", "[api][audit]") {
+  ApiRequest req = authorized(request("DELETE", "/v1/overrides/web"));
+  req.principal = "oncall";
+  req.client_address = "127.0.0.1:50312";
+  req.client_subject = "CN=failover-bot,O=ops";
+  const WriteRequest write = write_of(req);
+  CHECK(write.caller.principal == "oncall");
+  CHECK(write.caller.client == "127.0.0.1:50312 cert=CN=failover-bot,O=ops");
+}

@@ -26,11 +26,12 @@ using namespace std::chrono_literals;
 // Actions are never reached by these tests (reads only).
 class NoActions final : public ApiActions {
  public:
-  void recheck(const std::string&, std::chrono::milliseconds, ActionCallback) override {}
-  void acknowledge(std::int64_t, const std::string&, ActionCallback) override {}
-  void set_override(const std::string&, const crosscheck::consensus::Override&,
+  void recheck(const Caller&, const std::string&, std::chrono::milliseconds,
+               ActionCallback) override {}
+  void acknowledge(const Caller&, std::int64_t, const std::string&, ActionCallback) override {}
+  void set_override(const Caller&, const std::string&, const crosscheck::consensus::Override&,
                     ActionCallback) override {}
-  void clear_override(const std::string&, ActionCallback) override {}
+  void clear_override(const Caller&, const std::string&, ActionCallback) override {}
 };
 
 // A CA, a server certificate and a client certificate, and a TLS server
