@@ -289,8 +289,8 @@ std::optional<Url> read_url(const Field& field, Diagnostics& diags) {
   return url;
 }
 
-std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::string_view key,
-                                                    LoadContext& ctx) {
+std::optional<std::filesystem::path> read_path(const MapReader& map, std::string_view key,
+                                               LoadContext& ctx) {
   auto field = map.get(key);
   if (!field) {
     return std::nullopt;
@@ -304,8 +304,15 @@ std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::s
     return std::nullopt;
   }
   // Relative to the config file, not to wherever the daemon was started.
-  std::filesystem::path path = ctx.base_dir / *text;
-  ctx.sources.files.push_back(FileReference{std::string(key), path, field->pos});
+  return ctx.base_dir / *text;
+}
+
+std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::string_view key,
+                                                    LoadContext& ctx) {
+  auto path = read_path(map, key, ctx);
+  if (path) {
+    ctx.sources.files.push_back(FileReference{std::string(key), *path, map.get(key)->pos});
+  }
   return path;
 }
 

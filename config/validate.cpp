@@ -2,6 +2,7 @@
 // counts the failure domains can reach, and files the daemon must read.
 #include "config/secret_file.hpp"
 #include "config/sections.hpp"
+#include "config/tls_files.hpp"
 
 namespace crosscheck::config::detail {
 
@@ -276,6 +277,12 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
     const auto kind = file.key == "token_file" ? SecretKind::BearerToken : SecretKind::Key;
     if (const auto secret = read_secret_file(file.key, file.path, kind); !secret) {
       diags.error(file.pos, secret.error());
+    }
+  }
+  for (const TlsReference& block : sources.tls) {
+    // The same reader builds the running client contexts (net/tls_client.hpp).
+    if (const auto material = read_tls_files(block.tls); !material) {
+      diags.error(block.pos, block.path + ": " + material.error());
     }
   }
 }
