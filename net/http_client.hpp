@@ -66,6 +66,12 @@ enum class TlsRefusal : std::uint8_t {
 // "tls_handshake"; "none".
 std::string_view to_string(TlsRefusal refusal);
 
+struct HttpResult;
+// The counter label of a request that got no answer: the TLS refusal
+// ("tls_unknown_ca", "tls_expired", "tls_wrong_name", "tls_client_cert",
+// "tls_handshake") or "transport" for any other failure; "" when it got one.
+std::string_view failure_reason(const HttpResult& result);
+
 // "host:port" with an IPv6 host in brackets: the Host header's form.
 std::string authority(const config::Url& url);
 

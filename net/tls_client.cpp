@@ -132,24 +132,6 @@ Expected<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(
   return context;
 }
 
-std::string_view to_string(TlsRefusal refusal) {
-  switch (refusal) {
-    case TlsRefusal::None:
-      return "none";
-    case TlsRefusal::UnknownCa:
-      return "tls_unknown_ca";
-    case TlsRefusal::Expired:
-      return "tls_expired";
-    case TlsRefusal::WrongName:
-      return "tls_wrong_name";
-    case TlsRefusal::ClientCert:
-      return "tls_client_cert";
-    case TlsRefusal::Handshake:
-      return "tls_handshake";
-  }
-  return "tls_handshake";
-}
-
 TlsRefusal classify_tls_failure(const boost::system::error_code& ec, long verify_result) {
   switch (verify_result) {
     case X509_V_OK:

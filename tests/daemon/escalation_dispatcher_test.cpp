@@ -48,7 +48,7 @@ struct ScriptedTransport final : SinkTransport {
     if (ok) {
       shared_.sent.emplace_back(alert.key, alert.status);
     }
-    return {ok, ok ? "HTTP 200" : "HTTP 503"};
+    return {ok, ok ? "HTTP 200" : "HTTP 503", ok ? "" : "status"};
   }
   Shared& shared_;
 };
@@ -283,9 +283,9 @@ TEST_CASE("every sink delivers on the dispatcher's one thread: webhook, Alertman
   config.node.data_dir = dir.path();
   std::string why;
   config.escalation.webhook = crosscheck::config::WebhookSink{
-      *crosscheck::config::Url::parse(hook.url("127.0.0.1", "/hook"), &why), {}};
+      *crosscheck::config::Url::parse(hook.url("127.0.0.1", "/hook"), &why), {}, {}};
   config.escalation.alertmanager = crosscheck::config::AlertmanagerSink{
-      *crosscheck::config::Url::parse(alertmanager.url("127.0.0.1", ""), &why), 60s};
+      *crosscheck::config::Url::parse(alertmanager.url("127.0.0.1", ""), &why), 60s, {}};
   const auto exec_log = dir.path() / "exec.log";
   config.escalation.exec = crosscheck::config::ExecSink{
       {"/bin/sh", "-c", "printf '%s\\n' \"$CROSSCHECK_KEY\" >> \"$0\"", exec_log.string()}};
