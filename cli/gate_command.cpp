@@ -5,6 +5,7 @@
 
 #include "cli/gate_oracle.hpp"
 #include "cli/options.hpp"
+#include "cli/tls_options.hpp"
 #include "config/secret_file.hpp"
 #include "config/types.hpp"
 #include "net/http_client.hpp"
@@ -69,6 +70,7 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
   std::string token_file;
   std::vector<std::string> targets;
   std::vector<std::string> oracles;
+  TlsFlags tls_flags;
   po::options_description options("gate options");
   options.add_options()("help,h", "show this help")(
       "expect", po::value(&expect), "healthy or unhealthy: the state the failover needs")(
@@ -80,6 +82,7 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
       "token-file", po::value(&token_file), "bearer token for --recheck")(
       "timeout", po::value(&timeout)->default_value(std::string(k_default_timeout)),
       "bound on the whole run, all oracles in parallel");
+  add_tls_options(options, tls_flags);
   const auto vm = parse_with_targets(args, options, targets);
   auto fail = [&err](const std::string& why) -> std::optional<GatePlan> {
     err << "crosscheck gate: " << why << " (see 'crosscheck gate --help')\n";
@@ -123,6 +126,11 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
     return fail("--timeout '" + timeout + "' is not a positive duration like 5s or 500ms");
   }
   plan.timeout = *parsed_timeout;
+  auto tls = tls_context_from(tls_flags);
+  if (!tls) {
+    return fail(tls.error());
+  }
+  plan.tls = std::move(*tls);
   if (oracles.empty()) {
     oracles.emplace_back(k_default_oracle);
   }

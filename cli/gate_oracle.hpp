@@ -8,10 +8,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace crosscheck::cli::gate {
 
@@ -32,6 +37,8 @@ struct GatePlan {
   bool recheck = false;
   config::Duration timeout{};
   std::string token;  // empty: no Authorization header
+  // --cacert/--cert/--key's context; null: the default (system store).
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 // Server text on one line: control characters become spaces, long text is cut.

@@ -6,6 +6,7 @@
 #include "cli/explain_format.hpp"
 #include "cli/options.hpp"
 #include "cli/status_format.hpp"
+#include "cli/tls_options.hpp"
 #include "config/config.hpp"
 #include "consensus/time_format.hpp"
 #include "net/api_client.hpp"
@@ -130,12 +131,14 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
   std::string timeout;
   std::string count;
   std::string for_text;
+  TlsFlags tls_flags;
   std::vector<std::string> targets;
   po::options_description options(name + " options");
   options.add_options()("help,h", "show this help")("api", po::value(&api), "the API's base URL")(
       "config,c", po::value(&config_file), "take the API address from this config's api.listen")(
       "timeout", po::value(&timeout)->default_value("5s"), "bound on each request")(
       "json", "print the API's JSON as is");
+  add_tls_options(options, tls_flags);
   if (!explain) {
     options.add_options()("wide", "add GEN and the absolute SINCE time")(
         "watch", "follow GET /v1/watch and print every change")("count", po::value(&count),
@@ -164,6 +167,11 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
     return fail("--timeout '" + timeout + "' is not a positive duration like 5s or 500ms");
   }
   plan.client.timeout = *parsed_timeout;
+  auto tls = tls_context_from(tls_flags);
+  if (!tls) {
+    return fail(tls.error());
+  }
+  plan.client.tls = std::move(*tls);
   plan.client.handle_signals = plan.watch;
   if ((vm.count("count") != 0U || vm.count("for") != 0U) && !plan.watch) {
     return fail("--count and --for need --watch");

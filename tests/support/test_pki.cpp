@@ -90,15 +90,31 @@ TestCertificate TestPki::leaf(const std::string& name, const TestCertificate& is
 }
 
 TlsTestServer::TlsTestServer(const TestCertificate& server, const std::filesystem::path& log,
-                             const std::filesystem::path& client_ca) {
+                             const std::filesystem::path& client_ca,
+                             const std::filesystem::path& www_root) {
   port_ = free_port("127.0.0.1");
-  std::vector<std::string> argv{
-      "openssl", "s_server",           "-accept", "127.0.0.1:" + std::to_string(port_),
-      "-cert",   server.cert.string(), "-key",    server.key.string(),
-      "-www",    "-naccept",           "50"};
+  std::vector<std::string> argv{"openssl",
+                                "s_server",
+                                "-accept",
+                                "127.0.0.1:" + std::to_string(port_),
+                                "-cert",
+                                server.cert.string(),
+                                "-key",
+                                server.key.string(),
+                                "-naccept",
+                                "50",
+                                www_root.empty() ? "-www" : "-WWW"};
   if (!client_ca.empty()) {
     argv.insert(argv.end(),
                 {"-Verify", "2", "-verify_return_error", "-CAfile", client_ca.string()});
+  }
+  if (!www_root.empty()) {
+    // -WWW serves paths relative to its working directory.
+    std::string command = "cd '" + www_root.string() + "' && exec";
+    for (const auto& arg : argv) {
+      command += " '" + arg + "'";
+    }
+    argv = {"sh", "-c", command};
   }
   process_ = std::make_unique<ChildProcess>(argv, log);
   const auto deadline = std::chrono::steady_clock::now() + 10s;

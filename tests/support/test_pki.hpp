@@ -38,11 +38,14 @@ class TestPki {
 
 // `openssl s_server -www` on 127.0.0.1 presenting `server`: it answers any
 // GET with 200 and a status page. With `client_ca`, it requires a client
-// certificate issued by it. Ready (accepting) when constructed.
+// certificate issued by it. With `www_root`, it serves the files below it
+// instead (-WWW: GET /v1/verdicts answers www_root/v1/verdicts). Ready
+// (accepting) when constructed.
 class TlsTestServer {
  public:
   TlsTestServer(const TestCertificate& server, const std::filesystem::path& log,
-                const std::filesystem::path& client_ca = {});
+                const std::filesystem::path& client_ca = {},
+                const std::filesystem::path& www_root = {});
   unsigned short port() const { return port_; }
   std::string url(const std::string& host = "127.0.0.1") const;
 
