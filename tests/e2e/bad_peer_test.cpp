@@ -9,6 +9,7 @@
 #include "peers/auth.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
+#include "support/test_pki.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
@@ -484,5 +485,36 @@ TEST_CASE(
   // One episode for the whole run of refusals.
   const auto escalations = oracle.get("/v1/escalations").body;
   CHECK(escalations.find("peer_unauthenticated") == escalations.rfind("peer_unauthenticated"));
+  CHECK(WEXITSTATUS(node.stop()) == 0);
+}
+
+TEST_CASE(
+    "a peer pinned to its CA that presents a certificate from another CA is refused: the "
+    "reason is logged and counted, and none of its votes count",
+    "[e2e][peers][tls]") {
+  const TempDir pki_dir;
+  TestPki pki(pki_dir.path());
+  const auto pinned = pki.ca("peers-ca");
+  const auto other = pki.ca("other-ca");
+  const auto impostor = pki.leaf("bad-peer", other, "IP:127.0.0.1");
+  const TlsTestServer server(impostor, pki_dir.path() / "server.log");
+  OracleWithPeer node(server.url(), ", tls: { ca_file: " + pinned.cert.string() + " }");
+  OracleHarness& oracle = node.oracle;
+  const bool ready =
+      OracleHarness::wait_for([&] { return oracle.get("/readyz").status == 200; }, 15s);
+  INFO(node.log());
+  REQUIRE(ready);
+
+  const std::string series =
+      R"(crosscheck_peer_pull_failures_total{peer="bad-peer",reason="tls_unknown_ca"})";
+  CHECK(OracleHarness::wait_for([&] { return metric(oracle, series).value_or(0) >= 2; }, 10s));
+  CHECK(metric(oracle,
+               R"(crosscheck_peer_pull_failures_total{peer="bad-peer",reason="transport"})") == 0);
+  const std::string log = node.log();
+  CHECK_THAT(log, Catch::Contains("peer bad-peer: pull failed (tls_unknown_ca): tls: certificate "
+                                  "verify failed (unable to get local issuer certificate)"));
+  // Nothing of the peer's counted: its own verdict stands on its three domains.
+  CHECK(oracle.get("/v1/vantages").body.find("bad-peer/") == std::string::npos);
+  CHECK(oracle.verdict().at("verdict") == "healthy");
   CHECK(WEXITSTATUS(node.stop()) == 0);
 }
