@@ -516,5 +516,29 @@ TEST_CASE(
   // Nothing of the peer's counted: its own verdict stands on its three domains.
   CHECK(oracle.get("/v1/vantages").body.find("bad-peer/") == std::string::npos);
   CHECK(oracle.verdict().at("verdict") == "healthy");
+
+  // A garbled ca_file refuses the reload; the running pin stays in force.
+  std::ofstream(pinned.cert) << "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n";
+  ::kill(node.daemon->pid(), SIGHUP);
+  CHECK(OracleHarness::wait_for([&] {
+    const auto text = node.log();
+    return text.find("holds a garbled certificate") != std::string::npos &&
+           text.find("the running config stays in force") != std::string::npos;
+  }));
+  const auto refused_before = metric(oracle, series).value_or(0);
+  CHECK(OracleHarness::wait_for([&] { return metric(oracle, series).value_or(0) > refused_before; },
+                                10s));
+
+  // Rotation: the file now holds the CA that issued the peer's certificate;
+  // a reload re-reads it and the handshake passes (s_server's page is then
+  // refused for its missing reply signature, never a TLS failure).
+  std::filesystem::copy_file(other.cert, pinned.cert,
+                             std::filesystem::copy_options::overwrite_existing);
+  ::kill(node.daemon->pid(), SIGHUP);
+  const std::string unsigned_replies =
+      R"(crosscheck_peer_replies_refused_total{peer="bad-peer",reason="missing"})";
+  CHECK(OracleHarness::wait_for([&] { return metric(oracle, unsigned_replies).value_or(0) >= 1; },
+                                15s));
+  CHECK(oracle.get("/v1/vantages").body.find("bad-peer/") == std::string::npos);
   CHECK(WEXITSTATUS(node.stop()) == 0);
 }
