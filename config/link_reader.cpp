@@ -135,15 +135,16 @@ std::optional<TlsClientConfig> read_tls_block(const MapReader& map, const std::o
   tls.ca_file = read_path(block, "ca_file", ctx);
   tls.cert_file = read_path(block, "cert_file", ctx);
   tls.key_file = read_path(block, "key_file", ctx);
-  bool usable = true;
   if (url && !url->is_https()) {
     // Why an error: the block would be silently unused, and the operator
     // believes the link is pinned while it goes out in clear text.
     ctx.diags.error(field->pos, field->path + " is set but " + map.path() + ".url " +
                                     quote(url->text) +
                                     " is http://: TLS settings apply only to https URLs");
-    usable = false;
   }
+  // Every problem at once: the files are read whatever else is wrong, all
+  // but an unpaired cert_file or key_file.
+  TlsClientConfig checked = tls;
   const bool has_cert = block.has("cert_file");
   const bool has_key = block.has("key_file");
   if (has_cert != has_key) {
@@ -152,16 +153,16 @@ std::optional<TlsClientConfig> read_tls_block(const MapReader& map, const std::o
         field->path +
             (has_cert ? ".cert_file needs " + field->path + ".key_file (its private key)"
                       : ".key_file needs " + field->path + ".cert_file (the client certificate)"));
-    usable = false;
+    checked.cert_file.reset();
+    checked.key_file.reset();
   }
-  if (!block.has("ca_file") && !has_cert && !has_key) {
+  if (block.is_mapping() && !block.has("ca_file") && !has_cert && !has_key) {
     ctx.diags.error(field->pos, field->path +
                                     " sets none of ca_file, cert_file, key_file; remove it to "
                                     "trust the system store without a client certificate");
-    usable = false;
   }
-  if (usable && block.is_mapping()) {
-    ctx.sources.tls.push_back(TlsReference{field->path, field->pos, tls});
+  if (checked.ca_file || checked.cert_file) {
+    ctx.sources.tls.push_back(TlsReference{field->path, field->pos, checked});
   }
   return tls;
 }

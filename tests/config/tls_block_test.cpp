@@ -131,3 +131,16 @@ TEST_CASE("a tls block with an unknown key is an error at that key", "[config][t
   CHECK(lines[0].find("verify") != std::string::npos);
   CHECK(lines[0].rfind("test.yaml:11:", 0) == 0);
 }
+
+TEST_CASE("every problem of a tls block is reported at once", "[config][tls]") {
+  Files files;
+  const auto key = files.client.key.string();
+  const auto lines = diagnostics_of(with_peer(files, "https://oracle-b.test:9470",
+                                              "{ca_file: " + key + ", key_file: " + key + "}"));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] ==
+        "test.yaml:11:10: error: peers[0].tls.key_file needs peers[0].tls.cert_file "
+        "(the client certificate)");
+  CHECK(lines[1] ==
+        "test.yaml:11:10: error: peers[0].tls: ca_file '" + key + "' holds no PEM certificate");
+}
