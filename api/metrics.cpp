@@ -340,6 +340,14 @@ void escalation_families(Exposition& out, const snapshot::Snapshot& snapshot) {
     out.sample("crosscheck_escalation_deliveries_total", {{"sink", sink}, {"result", "failed"}},
                number(counters.failed));
   }
+  out.family({"crosscheck_escalation_delivery_failures_total", "counter",
+              "Failed escalation deliveries by sink and reason (transport, status, exec, tls_*)."});
+  for (const auto& [sink, counters] : sinks) {
+    for (const auto& [reason, count] : counters.failed_by_reason) {
+      out.sample("crosscheck_escalation_delivery_failures_total",
+                 {{"sink", sink}, {"reason", reason}}, number(count));
+    }
+  }
   out.family({"crosscheck_escalation_dropped_total", "counter",
               "Escalations a sink refused because its queue was full."});
   for (const auto& [sink, counters] : sinks) {
@@ -353,6 +361,13 @@ void peer_families(Exposition& out, const snapshot::MetricsView& metrics) {
   for (const auto& [key, count] : metrics.peer_replies_refused) {
     out.sample("crosscheck_peer_replies_refused_total",
                {{"peer", key.first}, {"reason", key.second}}, number(count));
+  }
+  out.family({"crosscheck_peer_pull_failures_total", "counter",
+              "Peer pulls that brought nothing usable, by reason (tls_* name a refused TLS "
+              "handshake)."});
+  for (const auto& [key, count] : metrics.peer_pull_failures) {
+    out.sample("crosscheck_peer_pull_failures_total", {{"peer", key.first}, {"reason", key.second}},
+               number(count));
   }
   out.family({"crosscheck_peer_votes_dropped_total", "counter",
               "Peer votes dropped for a failure domain the peer's domains: does not list."});

@@ -6,6 +6,7 @@
 
 #include "cli/gate_oracle.hpp"
 #include "cli/options.hpp"
+#include "cli/tls_options.hpp"
 #include "config/secret_file.hpp"
 #include "config/signing_key.hpp"
 #include "config/types.hpp"
@@ -73,6 +74,7 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
   std::vector<std::string> targets;
   std::vector<std::string> oracles;
   std::vector<std::string> pubkeys;
+  TlsFlags tls_flags;
   po::options_description options("gate options");
   options.add_options()("help,h", "show this help")(
       "expect", po::value(&expect), "healthy or unhealthy: the state the failover needs")(
@@ -88,6 +90,7 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
       "bearer token sent with every request (else $CROSSCHECK_TOKEN_FILE)")(
       "timeout", po::value(&timeout)->default_value(std::string(k_default_timeout)),
       "bound on the whole run, all oracles in parallel");
+  add_tls_options(options, tls_flags);
   const auto vm = parse_with_targets(args, options, targets);
   auto fail = [&err](const std::string& why) -> std::optional<GatePlan> {
     err << "crosscheck gate: " << why << " (see 'crosscheck gate --help')\n";
@@ -131,6 +134,11 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
     return fail("--timeout '" + timeout + "' is not a positive duration like 5s or 500ms");
   }
   plan.timeout = *parsed_timeout;
+  auto tls = tls_context_from(tls_flags);
+  if (!tls) {
+    return fail(tls.error());
+  }
+  plan.tls = std::move(*tls);
   if (oracles.empty()) {
     oracles.emplace_back(k_default_oracle);
   }

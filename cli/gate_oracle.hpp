@@ -9,11 +9,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace crosscheck::cli::gate {
 
@@ -43,6 +48,8 @@ struct GatePlan {
   // --pubkey: one Ed25519 public key per oracle (same order); empty: answers
   // are not checked for a signature.
   std::vector<config::Ed25519Key> pubkeys;
+  // --cacert/--cert/--key's context; null: the default (system store).
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 // Server text on one line: control characters become spaces, long text is cut.

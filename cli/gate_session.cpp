@@ -37,6 +37,9 @@ OracleResult failed(const net::HttpResult& result, const GatePlan& plan) {
     case HttpFailure::Protocol:
     case HttpFailure::BodyTooLarge:
       return {Outcome::Hold, "unusable HTTP answer: " + result.error};
+    case HttpFailure::Tls:
+      return {Outcome::Unreachable,
+              result.error + " [" + std::string(net::failure_reason(result)) + "]"};
     default:
       return {Outcome::Unreachable, result.error};
   }
@@ -123,9 +126,11 @@ class OracleSession {
 }  // namespace
 
 std::vector<OracleResult> ask_oracles(const GatePlan& plan) {
-  std::shared_ptr<boost::asio::ssl::context> tls;  // outlives the io_context and every stream
+  std::shared_ptr<boost::asio::ssl::context> tls = plan.tls;  // outlives the io_context
   try {
-    tls = net::make_client_tls_context();
+    if (!tls) {
+      tls = net::make_client_tls_context();
+    }
   } catch (const std::exception&) {
     tls.reset();  // only https oracles need it; they report the failure
   }

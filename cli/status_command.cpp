@@ -7,6 +7,7 @@
 #include "cli/explain_format.hpp"
 #include "cli/options.hpp"
 #include "cli/status_format.hpp"
+#include "cli/tls_options.hpp"
 #include "cli/token_option.hpp"
 #include "config/config.hpp"
 #include "consensus/time_format.hpp"
@@ -60,7 +61,9 @@ std::size_t terminal_width(bool colour) {
   return 0;
 }
 
-std::string listen_url(const config::Endpoint& listen) {
+// The URL of the config's own API: https:// when it serves TLS (api.tls).
+std::string listen_url(const config::ApiConfig& api) {
+  const config::Endpoint& listen = api.listen;
   config::IpAddress address = listen.address;
   // A wildcard listener is reached on this host's loopback.
   if (address == config::IpAddress{}) {
@@ -68,7 +71,7 @@ std::string listen_url(const config::Endpoint& listen) {
   } else if (address == config::IpAddress{config::IpAddress::Family::V6, {}}) {
     address = *config::IpAddress::parse("::1");
   }
-  return "http://" + config::Endpoint{address, listen.port}.to_string();
+  return (api.tls ? "https://" : "http://") + config::Endpoint{address, listen.port}.to_string();
 }
 
 // The one-line reason for a failed request, with the hint that helps most.
@@ -142,6 +145,7 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
   std::string count;
   std::string for_text;
   std::string token_file;
+  TlsFlags tls_flags;
   std::vector<std::string> targets;
   po::options_description options(name + " options");
   options.add_options()("help,h", "show this help")("api", po::value(&api), "the API's base URL")(
@@ -149,6 +153,7 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
       "timeout", po::value(&timeout)->default_value("5s"), "bound on each request")(
       "json", "print the API's JSON as is");
   add_token_option(options, token_file);
+  add_tls_options(options, tls_flags);
   if (!explain) {
     options.add_options()("wide", "add GEN and the absolute SINCE time")(
         "watch", "follow GET /v1/watch and print every change")("count", po::value(&count),
@@ -177,6 +182,11 @@ std::optional<int> parse_plan(const std::vector<std::string>& args, bool explain
     return fail("--timeout '" + timeout + "' is not a positive duration like 5s or 500ms");
   }
   plan.client.timeout = *parsed_timeout;
+  auto tls = tls_context_from(tls_flags);
+  if (!tls) {
+    return fail(tls.error());
+  }
+  plan.client.tls = std::move(*tls);
   plan.client.handle_signals = plan.watch;
   if ((vm.count("count") != 0U || vm.count("for") != 0U) && !plan.watch) {
     return fail("--count and --for need --watch");
@@ -483,7 +493,7 @@ std::optional<config::Url> locate_api(const std::string& api_flag, const std::st
             "')";
       return std::nullopt;
     }
-    text = listen_url(loaded.config->api.listen);
+    text = listen_url(loaded.config->api);
     source = config_file + " api.listen";
   }
   if (text.empty()) {

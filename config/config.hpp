@@ -207,6 +207,16 @@ struct TargetConfig {
   std::string host_name() const;
 };
 
+// A `tls:` block on an https link to another crosscheck or a sink: the CAs
+// to trust instead of the system store, and a client certificate for mTLS.
+// Paths are absolute; config/tls_files.hpp reads them.
+struct TlsClientConfig {
+  std::optional<std::filesystem::path> ca_file;    // pin: only these CAs; absent: system store
+  std::optional<std::filesystem::path> cert_file;  // client certificate (with key_file)
+  std::optional<std::filesystem::path> key_file;
+  friend bool operator==(const TlsClientConfig&, const TlsClientConfig&) = default;
+};
+
 struct PeerConfig {
   SourcePos pos;
   std::string name;
@@ -218,17 +228,20 @@ struct PeerConfig {
   // its votes claiming any other are dropped. Absent: all of its votes count
   // as one domain, named after the peer.
   std::optional<std::vector<std::string>> domains;
+  std::optional<TlsClientConfig> tls;  // https only
 };
 
 struct WebhookSink {
   Url url;
   std::optional<std::filesystem::path> secret_file;
+  std::optional<TlsClientConfig> tls;  // https only
   friend bool operator==(const WebhookSink&, const WebhookSink&) = default;
 };
 struct AlertmanagerSink {
   Url url;
   // Alertmanager drops a firing alert not re-sent within its resolve_timeout (5m).
   Duration resend_interval{60'000};
+  std::optional<TlsClientConfig> tls;  // https only
   friend bool operator==(const AlertmanagerSink&, const AlertmanagerSink&) = default;
 };
 struct ExecSink {

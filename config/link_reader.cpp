@@ -12,11 +12,13 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 5> k_peer_keys{"name", "url", "key_file",
-                                                      "unreachable_after", "domains"};
+constexpr std::array<std::string_view, 6> k_peer_keys{
+    "name", "url", "key_file", "unreachable_after", "domains", "tls"};
 constexpr std::array<std::string_view, 3> k_escalation_keys{"webhook", "alertmanager", "exec"};
-constexpr std::array<std::string_view, 2> k_webhook_keys{"url", "secret_file"};
-constexpr std::array<std::string_view, 2> k_alertmanager_keys{"url", "resend_interval"};
+constexpr std::array<std::string_view, 3> k_webhook_keys{"url", "secret_file", "tls"};
+constexpr std::array<std::string_view, 3> k_alertmanager_keys{"url", "resend_interval", "tls"};
+constexpr std::array<std::string_view, 3> k_tls_keys{"ca_file", "cert_file", "key_file"};
+
 constexpr std::array<std::string_view, 1> k_exec_keys{"command"};
 
 // A peer's `domains:`: a non-empty list of distinct names (a peer's export
@@ -104,6 +106,8 @@ void read_peers(const Field& field, LoadContext& ctx) {
     if (map.require("key_file")) {
       peer.key_file = read_file_path(map, "key_file", ctx).value_or("");
     }
+    peer.tls =
+        read_tls_block(map, peer.url.text.empty() ? std::nullopt : std::optional(peer.url), ctx);
     peer.unreachable_after =
         map.duration("unreachable_after", ZeroDuration::Rejected).value_or(peer.unreachable_after);
     std::vector<SourcePos> domain_positions;
@@ -119,6 +123,50 @@ void read_peers(const Field& field, LoadContext& ctx) {
   }
 }
 
+std::optional<TlsClientConfig> read_tls_block(const MapReader& map, const std::optional<Url>& url,
+                                              LoadContext& ctx) {
+  const auto field = map.get("tls");
+  if (!field) {
+    return std::nullopt;
+  }
+  const MapReader block(*field, Keys(k_tls_keys), ctx.diags);
+  TlsClientConfig tls;
+  // Not FileReferences: validate() reads them as PEM (tls_files.hpp), not as secrets.
+  tls.ca_file = read_path(block, "ca_file", ctx);
+  tls.cert_file = read_path(block, "cert_file", ctx);
+  tls.key_file = read_path(block, "key_file", ctx);
+  if (url && !url->is_https()) {
+    // Why an error: the block would be silently unused, and the operator
+    // believes the link is pinned while it goes out in clear text.
+    ctx.diags.error(field->pos, field->path + " is set but " + map.path() + ".url " +
+                                    quote(url->text) +
+                                    " is http://: TLS settings apply only to https URLs");
+  }
+  // Every problem at once: the files are read whatever else is wrong, all
+  // but an unpaired cert_file or key_file.
+  TlsClientConfig checked = tls;
+  const bool has_cert = block.has("cert_file");
+  const bool has_key = block.has("key_file");
+  if (has_cert != has_key) {
+    ctx.diags.error(
+        field->pos,
+        field->path +
+            (has_cert ? ".cert_file needs " + field->path + ".key_file (its private key)"
+                      : ".key_file needs " + field->path + ".cert_file (the client certificate)"));
+    checked.cert_file.reset();
+    checked.key_file.reset();
+  }
+  if (block.is_mapping() && !block.has("ca_file") && !has_cert && !has_key) {
+    ctx.diags.error(field->pos, field->path +
+                                    " sets none of ca_file, cert_file, key_file; remove it to "
+                                    "trust the system store without a client certificate");
+  }
+  if (checked.ca_file || checked.cert_file) {
+    ctx.sources.tls.push_back(TlsReference{field->path, field->pos, checked});
+  }
+  return tls;
+}
+
 void read_escalation(const Field& field, LoadContext& ctx) {
   const MapReader map(field, Keys(k_escalation_keys), ctx.diags);
   EscalationConfig& escalation = ctx.config.escalation;
@@ -129,6 +177,8 @@ void read_escalation(const Field& field, LoadContext& ctx) {
       sink.url = read_url(*url, ctx.diags).value_or(Url{});
     }
     sink.secret_file = read_file_path(webhook, "secret_file", ctx);
+    sink.tls = read_tls_block(webhook,
+                              sink.url.text.empty() ? std::nullopt : std::optional(sink.url), ctx);
     escalation.webhook = std::move(sink);
   }
   if (auto alertmanager_field = map.get("alertmanager")) {
@@ -139,6 +189,8 @@ void read_escalation(const Field& field, LoadContext& ctx) {
     }
     sink.resend_interval = alertmanager.duration("resend_interval", ZeroDuration::Rejected)
                                .value_or(sink.resend_interval);
+    sink.tls = read_tls_block(alertmanager,
+                              sink.url.text.empty() ? std::nullopt : std::optional(sink.url), ctx);
     escalation.alertmanager = std::move(sink);
   }
   if (auto exec = map.get("exec")) {

@@ -1,11 +1,12 @@
 // OpenSSL handles owned by unique_ptr, and the passphrase callback, for the
 // config readers that parse PEM (signing_key.cpp, tls_files.cpp). Internal
-// to config/: only its .cpp files include it.
+// to config/: only its .cpp files include it. The certificate and key
+// owners are tls_files.hpp's public ones.
 #pragma once
 
+#include "config/tls_files.hpp"
+
 #include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include <memory>
 
@@ -14,15 +15,9 @@ namespace crosscheck::config::detail {
 struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
 };
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct KeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
 using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
+using X509Ptr = config::X509Ptr;
+using KeyPtr = config::PrivateKeyPtr;
 
 // Why a callback that refuses: without one OpenSSL asks for the passphrase
 // of an encrypted key on the terminal, and a daemon (or a gate in a

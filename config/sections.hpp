@@ -51,6 +51,13 @@ struct ApiTlsSource {
   bool clean = true;
 };
 
+// A `tls:` block, for validate() to read its files once every key is known.
+struct TlsReference {
+  std::string path;  // "peers[0].tls"
+  SourcePos pos;
+  TlsClientConfig tls;
+};
+
 struct SourceMap {
   std::optional<SourcePos> vantages_pos;  // the `vantages` list
   // Every vantage's domain and the peer list read cleanly, so the number of
@@ -69,6 +76,7 @@ struct SourceMap {
   std::optional<SourcePos> api_listen;  // set when it read cleanly
   std::vector<EntrySource> api_tokens;  // parallel to Config::api.tokens
   std::optional<SourcePos> read_requires_token;
+  std::vector<TlsReference> tls;
 };
 
 // What every section reader works on.
@@ -103,6 +111,14 @@ std::optional<std::string> read_entry_name(const MapReader& map, EntrySource& so
                                            Diagnostics& diags);
 // An http(s) URL.
 std::optional<Url> read_url(const Field& field, Diagnostics& diags);
+// The optional `tls:` block of a link whose URL is `url` (link_reader.cpp):
+// an error on an http:// URL (it would go unused) or with cert_file and
+// key_file not both set; recorded for validate() to read its files.
+std::optional<TlsClientConfig> read_tls_block(const MapReader& map, const std::optional<Url>& url,
+                                              LoadContext& ctx);
+// A non-empty path, made absolute against ctx.base_dir (not recorded).
+std::optional<std::filesystem::path> read_path(const MapReader& map, std::string_view key,
+                                               LoadContext& ctx);
 // A non-empty path, made absolute against ctx.base_dir and recorded so that
 // validate() checks the daemon can read it.
 std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::string_view key,

@@ -1,5 +1,7 @@
-// The API's TLS files read and checked with OpenSSL (PEM parsing, the key
-// against the leaf, digests); no TLS context is built here.
+// TLS PEM files read and checked with OpenSSL: one way to read a file
+// (regular, bounded), one to decode its certificates and one its key,
+// shared by the API's reader and a client tls: block's. No TLS context is
+// built here.
 #include "config/tls_files.hpp"
 
 #include "config/openssl_handles.hpp"
@@ -14,38 +16,55 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
-#include <memory>
-#include <sstream>
+#include <utility>
 
 namespace crosscheck::config {
+
+void X509Free::operator()(x509_st* cert) const {
+  X509_free(cert);
+}
+void PrivateKeyFree::operator()(evp_pkey_st* key) const {
+  EVP_PKEY_free(key);
+}
+
 namespace {
 
 using detail::BioPtr;
-using detail::KeyPtr;
 using detail::no_passphrase;
-using detail::X509Ptr;
 
+// "api.tls.cert_file '/etc/x'", "ca_file '/etc/x'": how errors name a file.
 std::string label(std::string_view key, const std::filesystem::path& path) {
-  return "api.tls." + std::string(key) + " '" + path.string() + "'";
+  return std::string(key) + " '" + path.string() + "'";
 }
 
-Expected<std::string> read_pem_file(std::string_view key, const std::filesystem::path& path,
-                                    TlsFileKind kind) {
-  const int code = static_cast<int>(kind);
+// A file's bytes. Why a regular-file check first: a FIFO would block the
+// reader (reload runs on the service thread), and a directory gives
+// OpenSSL's vaguest error. Why a bound: a PEM file is small, and a device
+// or a huge file named by mistake must not be read into memory.
+Expected<std::string> read_pem_text(const std::string& what, const std::filesystem::path& path,
+                                    int code = 0) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return fail(label(key, path) + ": is a directory", code);
+  const auto status = std::filesystem::status(path, ec);
+  if (ec) {
+    return fail("cannot read " + what + ": " + ec.message(), code);
+  }
+  if (std::filesystem::is_directory(status)) {
+    return fail(what + ": is a directory", code);
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    return fail("cannot read " + what + ": not a regular file", code);
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return fail("cannot read " + label(key, path) + ": " + std::strerror(errno), code);
+    return fail("cannot read " + what + ": " + std::strerror(errno), code);
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text(k_tls_file_limit + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > k_tls_file_limit) {
-    return fail(label(key, path) + ": larger than " + std::to_string(k_tls_file_limit) + " bytes",
-                code);
+    return fail(what + ": larger than " + std::to_string(k_tls_file_limit) + " bytes", code);
   }
   return text;
 }
@@ -54,23 +73,51 @@ BioPtr memory_bio(const std::string& text) {
   return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
-// Every certificate of a PEM text, in order; empty when one is garbled or
-// there is none.
-std::vector<X509Ptr> read_certificates(const std::string& text) {
-  std::vector<X509Ptr> certificates;
+// OpenSSL's reason for the last failure, then the queue emptied.
+std::string openssl_reason() {
+  const unsigned long code = ERR_peek_last_error();
+  ERR_clear_error();
+  const char* reason = code == 0 ? nullptr : ERR_reason_error_string(code);
+  return reason != nullptr ? reason : "not PEM";
+}
+
+// Every certificate of a PEM text, in order; `garbled` is OpenSSL's reason
+// when a block after the last good one is not a certificate.
+struct Certificates {
+  std::vector<X509Ptr> list;
+  std::optional<std::string> garbled;
+};
+
+Certificates decode_certificates(const std::string& text) {
+  Certificates found;
   const BioPtr bio = memory_bio(text);
   ERR_clear_error();
   while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr)) {
-    certificates.emplace_back(cert);
+    found.list.emplace_back(cert);
   }
+  // The loop ends at the end of the text (no further PEM start line) or at
+  // the first block that is not a good certificate.
   const unsigned long last = ERR_peek_last_error();
   const bool clean_end =
       ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE;
-  ERR_clear_error();
-  if (!clean_end) {
-    certificates.clear();
+  if (last != 0 && !clean_end) {
+    found.garbled = openssl_reason();
   }
-  return certificates;
+  ERR_clear_error();
+  return found;
+}
+
+// The private key of a PEM text; null with `why` set when there is none
+// usable (garbled, or encrypted: no passphrase is ever asked for).
+PrivateKeyPtr decode_private_key(const std::string& text, std::string& why) {
+  const BioPtr bio = memory_bio(text);
+  ERR_clear_error();
+  PrivateKeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
+  if (!key) {
+    why = openssl_reason();
+  }
+  ERR_clear_error();
+  return key;
 }
 
 std::int64_t not_after_of(const X509* cert) {
@@ -90,6 +137,40 @@ int hex_digit(char c) {
     return lower - 'a' + 10;
   }
   return -1;
+}
+
+// A client tls: block's certificate file: an error when it holds none, or
+// anything after the last one is not a certificate.
+Expected<std::vector<X509Ptr>> read_client_certificates(std::string_view key,
+                                                        const std::filesystem::path& file) {
+  auto text = read_pem_text(label(key, file), file);
+  if (!text) {
+    return text.failure();
+  }
+  auto found = decode_certificates(*text);
+  if (found.garbled) {
+    return fail(label(key, file) + " holds a garbled certificate: " + *found.garbled);
+  }
+  if (found.list.empty()) {
+    return fail(label(key, file) + " holds no PEM certificate");
+  }
+  return std::move(found.list);
+}
+
+Expected<PrivateKeyPtr> read_client_key(const std::filesystem::path& file) {
+  auto text = read_pem_text(label("key_file", file), file);
+  if (!text) {
+    return text.failure();
+  }
+  std::string why;
+  auto key = decode_private_key(*text, why);
+  if (!key) {
+    return fail(label("key_file", file) +
+                " holds no usable PEM private key (an encrypted key needs a passphrase, which "
+                "crosscheck never asks for): " +
+                why);
+  }
+  return key;
 }
 
 }  // namespace
@@ -113,49 +194,55 @@ std::string certificate_subject(const x509_st* certificate) {
 }
 
 Expected<ServerTlsFiles> read_server_tls(const ApiTlsConfig& tls) {
+  const auto api_label = [](std::string_view key, const std::filesystem::path& path) {
+    return label("api.tls." + std::string(key), path);
+  };
   ServerTlsFiles files;
-  auto chain = read_pem_file("cert_file", tls.cert_file, TlsFileKind::Cert);
+  auto chain = read_pem_text(api_label("cert_file", tls.cert_file), tls.cert_file,
+                             static_cast<int>(TlsFileKind::Cert));
   if (!chain) {
     return chain.failure();
   }
   files.certificate_chain = std::move(*chain);
-  const auto certificates = read_certificates(files.certificate_chain);
-  if (certificates.empty()) {
-    return fail(label("cert_file", tls.cert_file) +
+  const auto certificates = decode_certificates(files.certificate_chain);
+  if (certificates.list.empty() || certificates.garbled) {
+    return fail(api_label("cert_file", tls.cert_file) +
                     ": not a PEM certificate chain (-----BEGIN CERTIFICATE-----, leaf first)",
                 static_cast<int>(TlsFileKind::Cert));
   }
-  const X509* leaf = certificates.front().get();
+  const X509* leaf = certificates.list.front().get();
 
-  auto key_text = read_pem_file("key_file", tls.key_file, TlsFileKind::Key);
+  auto key_text = read_pem_text(api_label("key_file", tls.key_file), tls.key_file,
+                                static_cast<int>(TlsFileKind::Key));
   if (!key_text) {
     return key_text.failure();
   }
   files.private_key = std::move(*key_text);
-  const BioPtr key_bio = memory_bio(files.private_key);
-  const KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr));
-  ERR_clear_error();
+  std::string why;
+  const auto key = decode_private_key(files.private_key, why);
   if (!key) {
-    return fail(label("key_file", tls.key_file) +
+    return fail(api_label("key_file", tls.key_file) +
                     ": not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)",
                 static_cast<int>(TlsFileKind::Key));
   }
   if (X509_check_private_key(leaf, key.get()) != 1) {
     ERR_clear_error();
-    return fail(label("key_file", tls.key_file) +
+    return fail(api_label("key_file", tls.key_file) +
                     ": does not match the certificate in cert_file '" + tls.cert_file.string() +
                     "'",
                 static_cast<int>(TlsFileKind::Key));
   }
 
   if (tls.client_ca_file) {
-    auto ca = read_pem_file("client_ca_file", *tls.client_ca_file, TlsFileKind::ClientCa);
+    auto ca = read_pem_text(api_label("client_ca_file", *tls.client_ca_file), *tls.client_ca_file,
+                            static_cast<int>(TlsFileKind::ClientCa));
     if (!ca) {
       return ca.failure();
     }
     files.client_ca = std::move(*ca);
-    if (read_certificates(files.client_ca).empty()) {
-      return fail(label("client_ca_file", *tls.client_ca_file) +
+    const auto authorities = decode_certificates(files.client_ca);
+    if (authorities.list.empty() || authorities.garbled) {
+      return fail(api_label("client_ca_file", *tls.client_ca_file) +
                       ": not PEM certificates (-----BEGIN CERTIFICATE-----)",
                   static_cast<int>(TlsFileKind::ClientCa));
     }
@@ -165,6 +252,40 @@ Expected<ServerTlsFiles> read_server_tls(const ApiTlsConfig& tls) {
   files.leaf_fingerprint = certificate_fingerprint(leaf);
   files.leaf_subject = certificate_subject(leaf);
   return files;
+}
+
+Expected<TlsMaterial> read_tls_files(const TlsClientConfig& tls) {
+  TlsMaterial material;
+  if (tls.ca_file) {
+    auto trusted = read_client_certificates("ca_file", *tls.ca_file);
+    if (!trusted) {
+      return trusted.failure();
+    }
+    material.trusted = std::move(*trusted);
+  }
+  if (tls.cert_file.has_value() != tls.key_file.has_value()) {
+    return fail(tls.cert_file ? "cert_file needs key_file (the client certificate's key)"
+                              : "key_file needs cert_file (the client certificate)");
+  }
+  if (!tls.cert_file) {
+    return material;
+  }
+  auto chain = read_client_certificates("cert_file", *tls.cert_file);
+  if (!chain) {
+    return chain.failure();
+  }
+  auto key = read_client_key(*tls.key_file);
+  if (!key) {
+    return key.failure();
+  }
+  if (X509_check_private_key(chain->front().get(), key->get()) != 1) {
+    ERR_clear_error();
+    return fail(label("key_file", *tls.key_file) + " does not match " +
+                label("cert_file", *tls.cert_file) + " (the certificate's public key)");
+  }
+  material.chain = std::move(*chain);
+  material.key = std::move(*key);
+  return material;
 }
 
 std::optional<CertFingerprint> parse_fingerprint(std::string_view text) {

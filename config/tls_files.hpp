@@ -1,20 +1,35 @@
-// The one reader of the API's TLS files (api.tls: cert_file, key_file,
-// client_ca_file): check-config, start-up and reload (SIGHUP) all read them
-// here, so a file one accepts the others accept. Reads and checks bytes
-// (OpenSSL, private to config/); builds no TLS context and opens no socket.
+// The one reader of TLS PEM files: the API's (api.tls: cert_file, key_file,
+// client_ca_file) and a client `tls:` block's (peers[].tls,
+// escalation.webhook.tls, escalation.alertmanager.tls, the CLI's --cacert,
+// --cert, --key). check-config, start-up, reload (SIGHUP) and net's TLS
+// contexts all read them here, with the same limits (a regular file, at most
+// k_tls_file_limit bytes, no passphrase prompt), so a file one accepts the
+// others accept. OpenSSL's PEM decoding (private to config/); no sockets.
 #pragma once
 
 #include "base/expected.hpp"
 #include "config/config.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-struct x509_st;  // OpenSSL's X509
+struct x509_st;      // OpenSSL's X509
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY
 
 namespace crosscheck::config {
+
+struct X509Free {
+  void operator()(x509_st* cert) const;
+};
+struct PrivateKeyFree {
+  void operator()(evp_pkey_st* key) const;
+};
+using X509Ptr = std::unique_ptr<x509_st, X509Free>;
+using PrivateKeyPtr = std::unique_ptr<evp_pkey_st, PrivateKeyFree>;
 
 // Which file an error is about (Error::code of read_server_tls).
 enum class TlsFileKind : std::uint8_t { Cert = 1, Key = 2, ClientCa = 3 };
@@ -42,6 +57,19 @@ struct ServerTlsFiles {
 // '/etc/k': does not match the certificate in cert_file"), with
 // Error::code a TlsFileKind.
 Expected<ServerTlsFiles> read_server_tls(const ApiTlsConfig& tls);
+
+// What a client `tls:` block's files hold, decoded.
+struct TlsMaterial {
+  std::vector<X509Ptr> trusted;  // ca_file's certificates; empty: the system store
+  std::vector<X509Ptr> chain;    // cert_file: the client certificate first, then intermediates
+  PrivateKeyPtr key;             // key_file
+};
+
+// Reads every file the block names. An Error naming the key and the path when
+// a file cannot be read, holds no certificate (ca_file, cert_file) or no key
+// (key_file), is garbled, or the key does not belong to the certificate:
+// "key_file '/etc/x.key' does not match cert_file '/etc/x.crt' (...)".
+Expected<TlsMaterial> read_tls_files(const TlsClientConfig& tls);
 
 // "sha256:AB:CD:..." or "sha256:abcd..." (64 hex digits, colons allowed
 // between bytes); nullopt when it is not one.

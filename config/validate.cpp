@@ -337,6 +337,12 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
       diags.error(file.pos, secret.error());
     }
   }
+  for (const TlsReference& block : sources.tls) {
+    // The same reader builds the running client contexts (net/tls_client.hpp).
+    if (const auto material = read_tls_files(block.tls); !material) {
+      diags.error(block.pos, block.path + ": " + material.error());
+    }
+  }
 }
 
 }  // namespace crosscheck::config::detail

@@ -263,6 +263,8 @@ class Service final : public api::ApiActions {
   snapshot::ProbeStats probe_stats_;  // for /metrics, copied into each snapshot
   // For /metrics: see MetricsView. Kept across reloads (counters never go back).
   std::map<std::pair<std::string, std::string>, std::uint64_t> peer_replies_refused_;
+  // Pulls that brought nothing usable, by (peer, reason); service thread only.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> peer_pull_failures_;
   std::map<std::string, std::uint64_t> peer_votes_dropped_;
   // The undeclared domains each peer's last pull claimed (logged on change).
   std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;

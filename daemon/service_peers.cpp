@@ -21,6 +21,13 @@ constexpr int k_peer_verified_to_resolve = 3;
 }  // namespace
 
 void Service::start_peers(std::vector<peers::PeerKey> keys) {
+  // Before anything stops: a `tls:` file unusable since validation keeps the
+  // running pullers (and their keys) as they are.
+  auto tls = peers::load_peer_tls(config_->peers);
+  if (!tls) {
+    log_->error("{}; peers keep their previous keys and TLS settings", tls.error());
+    return;
+  }
   peer_verifier_->set_keys(keys);
   peer_client_.reset();  // stops the previous pullers and joins their thread
   std::erase_if(peer_verified_run_, [this](const auto& entry) {
@@ -37,6 +44,9 @@ void Service::start_peers(std::vector<peers::PeerKey> keys) {
       peer_replies_refused_.try_emplace({peer.name, std::string(to_string(status))}, 0);
     }
     peer_votes_dropped_.try_emplace(peer.name, 0);
+    for (const auto reason : peers::k_pull_failure_reasons) {
+      peer_pull_failures_.try_emplace({peer.name, std::string(reason)}, 0);
+    }
   }
   peers::PeerClientOptions options;
   options.node = config_->node.name;
@@ -44,6 +54,7 @@ void Service::start_peers(std::vector<peers::PeerKey> keys) {
   options.timeout = config_->defaults.timeout;
   options.peers = config_->peers;
   options.keys = std::move(keys);
+  options.tls = std::move(*tls);
   options.on_pull = [this](peers::PeerPull pull) {
     boost::asio::post(io_, [this, pull = std::move(pull)] { on_peer_pull(pull); });
   };
@@ -52,8 +63,11 @@ void Service::start_peers(std::vector<peers::PeerKey> keys) {
       handle_event(peers::reachability_event(change, clock_.now()));
     });
   };
-  options.on_error = [log = log_](const std::string& peer, const std::string& why) {
-    log->warn("peer {}: pull failed: {}", peer, why);
+  options.on_error = [this](const peers::PullFailure& failure) {
+    log_->warn("peer {}: pull failed ({}): {}", failure.peer, failure.reason, failure.why);
+    boost::asio::post(io_, [this, key = std::pair(failure.peer, std::string(failure.reason))] {
+      ++peer_pull_failures_[key];
+    });
   };
   options.on_refused = [this](peers::PeerRefusal refusal) {
     boost::asio::post(io_, [this, refusal = std::move(refusal)] { on_peer_refused(refusal); });

@@ -194,6 +194,7 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
     snapshot->metrics.escalation_sinks = escalation_->counters();
   }
   snapshot->metrics.peer_replies_refused = peer_replies_refused_;
+  snapshot->metrics.peer_pull_failures = peer_pull_failures_;
   snapshot->metrics.peer_votes_dropped = peer_votes_dropped_;
   return snapshot;
 }

@@ -84,7 +84,12 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   }
   start_prober();
   restart_rechecks();
-  if (!(config_->escalation == previous_escalation)) {
+  // A sink with a `tls:` block is rebuilt at every reload: its certificate
+  // files may have been rotated in place, under the same names.
+  const auto& configured = config_->escalation;
+  const bool sink_tls = (configured.webhook && configured.webhook->tls) ||
+                        (configured.alertmanager && configured.alertmanager->tls);
+  if (!(config_->escalation == previous_escalation) || sink_tls) {
     // Built before the old one goes: sinks that cannot be set up (a secret
     // unreadable since validation) leave the running ones in place.
     try {

@@ -156,6 +156,9 @@ void SinkWorker::finish_job(const DeliveryJob& job, const DeliveryResult& result
   {
     const std::lock_guard lock(mutex_);
     queue_.complete(job, result.ok, clock_.monotonic(), random_);
+    if (!result.ok) {
+      ++failed_by_reason_[result.reason.empty() ? "other" : result.reason];
+    }
     dirty_ = true;
   }
   save();
@@ -270,7 +273,9 @@ void SinkWorker::save() {
 
 SinkCounters SinkWorker::counters() const {
   const std::lock_guard lock(mutex_);
-  return queue_.counters();
+  auto counters = queue_.counters();
+  counters.failed_by_reason = failed_by_reason_;
+  return counters;
 }
 
 Delivered SinkWorker::delivered(const std::string& key) const {

@@ -32,6 +32,9 @@ namespace crosscheck::escalation {
 struct DeliveryResult {
   bool ok = false;
   std::string detail;  // for the log: "HTTP 503", "exit status 2: <output>"
+  // A failure's counter label: net::failure_reason() ("transport",
+  // "tls_unknown_ca", ...), "status" (a non-2xx answer) or "exec".
+  std::string reason;
 };
 
 using DeliveryDone = std::function<void(DeliveryResult)>;
@@ -108,6 +111,7 @@ class SinkWorker {
   std::shared_ptr<spdlog::logger> log_;
   mutable std::mutex mutex_;
   SinkQueue queue_;
+  std::map<std::string, std::uint64_t> failed_by_reason_;  // under mutex_
   std::mt19937_64 random_;
   bool dirty_ = false;  // the state file is behind the queue
   // Only on the io_context's thread, after start():

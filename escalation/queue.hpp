@@ -35,6 +35,8 @@ struct SinkCounters {
   std::uint64_t delivered = 0;
   std::uint64_t failed = 0;
   std::uint64_t dropped = 0;
+  // `failed`, by DeliveryResult::reason; a reason appears at its first failure.
+  std::map<std::string, std::uint64_t> failed_by_reason;
 };
 
 // One message to send now: `alert.status` says which.

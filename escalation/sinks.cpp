@@ -3,6 +3,7 @@
 #include "config/secret_file.hpp"
 #include "net/api_client.hpp"
 #include "net/http_client.hpp"
+#include "net/tls_client.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -41,7 +42,8 @@ constexpr std::size_t k_sink_answer_limit = std::size_t{64} * 1024;
 // dispatcher's io_context, or on a private one for a synchronous deliver().
 class HttpTransport : public SinkTransport {
  public:
-  explicit HttpTransport(config::Url url) : url_(std::move(url)) {}
+  HttpTransport(config::Url url, std::shared_ptr<boost::asio::ssl::context> tls)
+      : url_(std::move(url)), tls_(std::move(tls)) {}
 
   DeliveryResult deliver(const Alert& alert) override {
     boost::asio::io_context io;
@@ -49,7 +51,7 @@ class HttpTransport : public SinkTransport {
     std::optional<DeliveryResult> result;
     send(client, alert, [&result](DeliveryResult r) { result = std::move(r); });
     io.run();  // bounded by the request's deadline
-    return result.value_or(DeliveryResult{false, "no completion"});
+    return result.value_or(DeliveryResult{false, "no completion", "transport"});
   }
 
   void deliver_async(boost::asio::io_context& io, const Alert& alert, DeliveryDone done) override {
@@ -66,8 +68,8 @@ class HttpTransport : public SinkTransport {
   virtual net::HttpHeaders headers(const std::string& /*body*/) const { return {}; }
 
  private:
-  static net::HttpClientOptions client_options() {
-    return net::HttpClientOptions{{}, {}, true, "crosscheck/" CROSSCHECK_VERSION};
+  net::HttpClientOptions client_options() const {
+    return net::HttpClientOptions{tls_, {}, true, "crosscheck/" CROSSCHECK_VERSION};
   }
 
   void send(net::HttpClient& client, const Alert& alert, DeliveryDone done) const {
@@ -85,22 +87,25 @@ class HttpTransport : public SinkTransport {
     request.deadline = net::real_http_clock().monotonic() + k_sink_timeout;
     client.request(std::move(request), [this, done = std::move(done)](net::HttpResult answer) {
       if (!answer.ok()) {
-        return done(
-            {false, net::describe_failure(answer, url_, k_sink_timeout, k_sink_answer_limit)});
+        return done({false,
+                     net::describe_failure(answer, url_, k_sink_timeout, k_sink_answer_limit),
+                     std::string(net::failure_reason(answer))});
       }
       const bool ok = answer.status >= 200 && answer.status < 300;
-      done({ok, "HTTP " + std::to_string(answer.status)});
+      done({ok, "HTTP " + std::to_string(answer.status), ok ? "" : "status"});
     });
   }
 
   config::Url url_;
-  std::unique_ptr<net::HttpClient> client_;  // on the dispatcher's io_context
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // null: the default client context
+  std::unique_ptr<net::HttpClient> client_;         // on the dispatcher's io_context
 };
 
 class WebhookTransport final : public HttpTransport {
  public:
-  WebhookTransport(const config::Url& url, std::string secret)
-      : HttpTransport(url), secret_(std::move(secret)) {}
+  WebhookTransport(const config::Url& url, std::shared_ptr<boost::asio::ssl::context> tls,
+                   std::string secret)
+      : HttpTransport(url, std::move(tls)), secret_(std::move(secret)) {}
 
  private:
   std::string path() const override { return ""; }
@@ -117,7 +122,8 @@ class WebhookTransport final : public HttpTransport {
 
 class AlertmanagerTransport final : public HttpTransport {
  public:
-  explicit AlertmanagerTransport(const config::Url& url) : HttpTransport(url) {}
+  AlertmanagerTransport(const config::Url& url, std::shared_ptr<boost::asio::ssl::context> tls)
+      : HttpTransport(url, std::move(tls)) {}
 
  private:
   std::string path() const override { return "/api/v2/alerts"; }
@@ -331,7 +337,7 @@ DeliveryResult run_command(const std::vector<std::string>& argv,
   Pipe out;
   pid_t pid = -1;
   if (const int spawned = spawn_child(argv, environment, in, out, pid); spawned != 0) {
-    return {false, "cannot run " + argv.front() + ": " + std::strerror(spawned)};
+    return {false, "cannot run " + argv.front() + ": " + std::strerror(spawned), "exec"};
   }
   in.close_end(0);
   out.close_end(1);
@@ -353,8 +359,25 @@ DeliveryResult run_command(const std::vector<std::string>& argv,
   if (!output.empty()) {
     detail += ": " + output;
   }
-  return {ok, std::move(detail)};
+  return {ok, std::move(detail), ok ? "" : "exec"};
 }
+
+namespace {
+
+// The sink's client TLS context from its `tls:` block; null without one.
+std::shared_ptr<boost::asio::ssl::context> sink_tls(
+    const std::string& sink, const std::optional<config::TlsClientConfig>& tls) {
+  if (!tls) {
+    return nullptr;
+  }
+  auto context = net::make_client_tls_context(*tls);
+  if (!context) {
+    throw std::runtime_error("escalation." + sink + ".tls: " + context.error());
+  }
+  return std::move(*context);
+}
+
+}  // namespace
 
 std::vector<SinkSpec> make_sinks(const config::Config& config) {
   const auto& escalation = config.escalation;
@@ -368,15 +391,20 @@ std::vector<SinkSpec> make_sinks(const config::Config& config) {
     const auto secret = escalation.webhook->secret_file
                             ? read_secret(*escalation.webhook->secret_file)
                             : std::string();
-    sinks.push_back({"webhook", std::make_unique<WebhookTransport>(escalation.webhook->url, secret),
-                     SinkPolicy{}, state_file("webhook")});
+    sinks.push_back(
+        {"webhook",
+         std::make_unique<WebhookTransport>(escalation.webhook->url,
+                                            sink_tls("webhook", escalation.webhook->tls), secret),
+         SinkPolicy{}, state_file("webhook")});
   }
   if (escalation.alertmanager) {
     SinkPolicy policy;
     policy.resend_interval = escalation.alertmanager->resend_interval;
-    sinks.push_back({"alertmanager",
-                     std::make_unique<AlertmanagerTransport>(escalation.alertmanager->url), policy,
-                     state_file("alertmanager")});
+    sinks.push_back(
+        {"alertmanager",
+         std::make_unique<AlertmanagerTransport>(
+             escalation.alertmanager->url, sink_tls("alertmanager", escalation.alertmanager->tls)),
+         policy, state_file("alertmanager")});
   }
   if (escalation.exec) {
     sinks.push_back({"exec", std::make_unique<ExecTransport>(escalation.exec->command),

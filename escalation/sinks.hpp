@@ -27,7 +27,7 @@ DeliveryResult run_command(const std::vector<std::string>& argv,
 
 // One SinkSpec per configured sink, each with its state file in
 // node.data_dir. Throws std::runtime_error when the webhook's secret_file
-// cannot be read.
+// cannot be read, or a sink's `tls:` files cannot be used.
 std::vector<SinkSpec> make_sinks(const config::Config& config);
 
 // The running dispatcher for `sinks` (from make_sinks, which reads the

@@ -66,8 +66,9 @@ std::string describe_failure(const net::HttpResult& result, const config::Url& b
   switch (result.failure) {
     case HttpFailure::None:
       return {};
-    case HttpFailure::Resolve:
     case HttpFailure::Tls:
+      return result.error + " [" + std::string(failure_reason(result)) + "]";
+    case HttpFailure::Resolve:
       return result.error;
     case HttpFailure::Connect:
     case HttpFailure::ConnectRefused:
@@ -112,7 +113,7 @@ struct ApiClient::Impl {
   Impl(config::Url base_url, ApiClientOptions client_options)
       : base(std::move(base_url)),
         options(std::move(client_options)),
-        client(io, net::HttpClientOptions{{}, {}, true, std::string(k_user_agent)}) {
+        client(io, net::HttpClientOptions{options.tls, {}, true, std::string(k_user_agent)}) {
     if (options.handle_signals) {
       signals.emplace(io, SIGINT, SIGTERM);
       signals->async_wait([this](error_code ec, int /*signal*/) {

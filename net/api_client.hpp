@@ -53,7 +53,8 @@ struct ApiClientOptions {
   std::chrono::milliseconds timeout{5'000};  // per request, connect included
   std::string token;                         // bearer token; empty: none sent
   bool handle_signals = false;               // SIGINT/SIGTERM end the current wait as Interrupted
-  std::size_t body_limit = k_client_body_limit;  // larger answers fail as Protocol, unread
+  std::size_t body_limit = k_client_body_limit;    // larger answers fail as Protocol, unread
+  std::shared_ptr<boost::asio::ssl::context> tls;  // https; null: the default (system store)
 };
 
 class ApiClient {

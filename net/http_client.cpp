@@ -247,15 +247,43 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
   }
 
   void handshake_failed(const error_code& ec) {
-    const long verify = SSL_get_verify_result(tls->native_handle());
+    const long verify =
+        request.verify_tls ? SSL_get_verify_result(tls->native_handle()) : long{X509_V_OK};
     result.cause = ec;
-    if (request.verify_tls && verify != X509_V_OK) {
+    result.tls_refusal = classify_tls_failure(ec, verify);
+    if (result.tls_refusal == TlsRefusal::None) {
+      result.tls_refusal = TlsRefusal::Handshake;
+    }
+    if (verify != X509_V_OK) {
       result.tls_verify_error = X509_verify_cert_error_string(verify);
       return fail(HttpFailure::Tls,
                   "tls: certificate verify failed (" + result.tls_verify_error + ")");
     }
+    if (result.tls_refusal == TlsRefusal::ClientCert) {
+      return client_certificate_refused(ec);
+    }
     fail(HttpFailure::Tls,
          "tls: handshake with " + authority(request.url) + " failed: " + describe_error(ec));
+  }
+
+  // Why after the handshake too: in TLS 1.3 the server judges our
+  // certificate after the client's handshake is done, and its alert ends
+  // the first write or read.
+  bool refused_after_handshake(const error_code& ec) {
+    if (!tls || classify_tls_failure(ec, X509_V_OK) != TlsRefusal::ClientCert) {
+      return false;
+    }
+    result.cause = ec;
+    result.tls_refusal = TlsRefusal::ClientCert;
+    client_certificate_refused(ec);
+    return true;
+  }
+
+  void client_certificate_refused(const error_code& ec) {
+    result.stage = HttpStage::Tls;
+    fail(HttpFailure::Tls,
+         "tls: " + authority(request.url) +
+             " refused our client certificate (or that we sent none): " + describe_error(ec));
   }
 
   void send() {
@@ -263,6 +291,9 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     with_stream([this](auto& stream) {
       http::async_write(stream, wire, bind([](Session& self, error_code ec, std::size_t) {
                           if (ec) {
+                            if (self.refused_after_handshake(ec)) {
+                              return;
+                            }
                             if (self.may_retry()) {
                               return self.retry();
                             }
@@ -319,6 +350,9 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
 
   void read_failed(const error_code& ec) {
     const bool header_done = parser->is_header_done();
+    if (!header_done && refused_after_handshake(ec)) {
+      return;
+    }
     if (!header_done && !parser->got_some() && may_retry()) {
       return retry();
     }

@@ -51,6 +51,27 @@ enum class HttpFailure : std::uint8_t {
 // "resolve", "connect-refused", ... (stable, for counters and logs).
 std::string_view to_string(HttpFailure failure);
 
+// Why a TLS connection was refused, one value per cause an operator fixes
+// differently; counted as the `reason` label of failure counters.
+enum class TlsRefusal : std::uint8_t {
+  None,
+  UnknownCa,   // the server's chain does not lead to a trusted CA (or is self-signed)
+  Expired,     // the server's certificate has expired (or is not yet valid)
+  WrongName,   // the server's certificate does not name the host (or IP) we asked for
+  ClientCert,  // the server refused our client certificate, or that we sent none
+  Handshake,   // any other handshake failure (protocol version, ciphers, garbage)
+};
+
+// "tls_unknown_ca", "tls_expired", "tls_wrong_name", "tls_client_cert",
+// "tls_handshake"; "none".
+std::string_view to_string(TlsRefusal refusal);
+
+struct HttpResult;
+// The counter label of a request that got no answer: the TLS refusal
+// ("tls_unknown_ca", "tls_expired", "tls_wrong_name", "tls_client_cert",
+// "tls_handshake") or "transport" for any other failure; "" when it got one.
+std::string_view failure_reason(const HttpResult& result);
+
 // "host:port" with an IPv6 host in brackets: the Host header's form.
 std::string authority(const config::Url& url);
 
@@ -103,6 +124,7 @@ struct HttpResult {
   // (stage Connect: opening or binding the socket; stage Tls: SNI, verification).
   boost::system::error_code cause;
   std::string tls_verify_error;
+  TlsRefusal tls_refusal = TlsRefusal::None;  // failure Tls: which cause
   bool header_received = false;
   bool setup_failed = false;
 

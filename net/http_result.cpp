@@ -52,6 +52,32 @@ std::string_view to_string(HttpFailure failure) {
   return "unknown";
 }
 
+std::string_view to_string(TlsRefusal refusal) {
+  switch (refusal) {
+    case TlsRefusal::None:
+      return "none";
+    case TlsRefusal::UnknownCa:
+      return "tls_unknown_ca";
+    case TlsRefusal::Expired:
+      return "tls_expired";
+    case TlsRefusal::WrongName:
+      return "tls_wrong_name";
+    case TlsRefusal::ClientCert:
+      return "tls_client_cert";
+    case TlsRefusal::Handshake:
+      return "tls_handshake";
+  }
+  return "tls_handshake";
+}
+
+std::string_view failure_reason(const HttpResult& result) {
+  if (result.failure == HttpFailure::Tls) {
+    return to_string(result.tls_refusal == TlsRefusal::None ? TlsRefusal::Handshake
+                                                            : result.tls_refusal);
+  }
+  return result.ok() ? std::string_view{} : std::string_view{"transport"};
+}
+
 std::string HttpResult::header(std::string_view name) const {
   const auto same = [name](const std::string& other) {
     return std::equal(other.begin(), other.end(), name.begin(), name.end(), [](char a, char b) {

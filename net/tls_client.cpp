@@ -1,5 +1,6 @@
 #include "net/tls_client.hpp"
 
+#include "config/tls_files.hpp"
 #include "config/types.hpp"
 
 #include <openssl/asn1.h>
@@ -67,13 +68,107 @@ std::optional<int> cert_days_left(SSL* handle, std::chrono::system_clock::time_p
   return days;
 }
 
-std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {
+namespace {
+
+// TLS 1.2 or newer, no compression; no trust store yet.
+std::shared_ptr<boost::asio::ssl::context> bare_client_context() {
   namespace ssl = boost::asio::ssl;
   auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
   context->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+  return context;
+}
+
+Error context_error(const std::string& what) {
+  const unsigned long code = ERR_peek_last_error();
+  ERR_clear_error();
+  const char* reason = code == 0 ? nullptr : ERR_reason_error_string(code);
+  return fail("tls: " + what + ": " + (reason != nullptr ? reason : "OpenSSL refused it"));
+}
+
+}  // namespace
+
+std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {
+  auto context = bare_client_context();
   context->set_default_verify_paths();
   return context;
+}
+
+Expected<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(
+    const config::TlsClientConfig& tls) {
+  auto material = config::read_tls_files(tls);
+  if (!material) {
+    return material.failure();
+  }
+  auto context = bare_client_context();
+  SSL_CTX* handle = context->native_handle();
+  if (material->trusted.empty()) {
+    context->set_default_verify_paths();
+  } else {
+    X509_STORE* store = SSL_CTX_get_cert_store(handle);
+    for (const auto& cert : material->trusted) {
+      if (X509_STORE_add_cert(store, cert.get()) != 1) {
+        return context_error("cannot trust a certificate of ca_file");
+      }
+    }
+    // Why partial chains: pinning an intermediate CA must work without
+    // also trusting the root above it.
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+  }
+  if (material->key) {
+    if (SSL_CTX_use_certificate(handle, material->chain.front().get()) != 1) {
+      return context_error("cannot use cert_file");
+    }
+    for (std::size_t i = 1; i < material->chain.size(); ++i) {
+      if (SSL_CTX_add1_chain_cert(handle, material->chain[i].get()) != 1) {
+        return context_error("cannot use an intermediate certificate of cert_file");
+      }
+    }
+    if (SSL_CTX_use_PrivateKey(handle, material->key.get()) != 1 ||
+        SSL_CTX_check_private_key(handle) != 1) {
+      return context_error("cannot use key_file");
+    }
+  }
+  return context;
+}
+
+TlsRefusal classify_tls_failure(const boost::system::error_code& ec, long verify_result) {
+  switch (verify_result) {
+    case X509_V_OK:
+      break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return TlsRefusal::Expired;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return TlsRefusal::WrongName;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return TlsRefusal::UnknownCa;
+    default:
+      return TlsRefusal::Handshake;
+  }
+  if (ec.category() != boost::asio::error::get_ssl_category()) {
+    return ec == boost::asio::ssl::error::stream_truncated ? TlsRefusal::Handshake
+                                                           : TlsRefusal::None;
+  }
+  // The server's alerts about the certificate we sent (or did not send).
+  switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+      return TlsRefusal::ClientCert;
+    default:
+      return TlsRefusal::Handshake;
+  }
 }
 
 }  // namespace crosscheck::net

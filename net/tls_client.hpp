@@ -3,13 +3,19 @@
 // OpenSSL calls on one SSL handle; no sockets, no I/O.
 #pragma once
 
+#include "base/expected.hpp"
+#include "config/config.hpp"
+#include "net/http_client.hpp"
+
 #include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 struct ssl_st;
 
@@ -32,5 +38,19 @@ std::optional<int> cert_days_left(ssl_st* handle, std::chrono::system_clock::tim
 // The client TLS context every outgoing connection uses (probes, gate,
 // peers, sinks): TLS 1.2 or newer, no compression, the system trust store.
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
+
+// The same context for a `tls:` block (peers, sinks, the CLI's --cacert,
+// --cert, --key): with ca_file, only those CAs are trusted (not the system
+// store; a listed intermediate is a trust anchor too); with cert_file and
+// key_file, that certificate is offered when a server asks for one. The
+// files are read by config::read_tls_files, as check-config reads them.
+Expected<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(
+    const config::TlsClientConfig& tls);
+
+// Classifies a failed TLS operation: `verify_result` is the handle's
+// SSL_get_verify_result() (X509_V_OK when our check of the server passed),
+// `ec` the operation's error (a server's alert about our certificate).
+// None when `ec` is not a TLS error at all.
+TlsRefusal classify_tls_failure(const boost::system::error_code& ec, long verify_result);
 
 }  // namespace crosscheck::net

@@ -1,5 +1,7 @@
 #include "peers/client.hpp"
 
+#include "net/tls_client.hpp"
+
 #include "base/ascii.hpp"
 
 #include "config/secret_file.hpp"
@@ -7,6 +9,7 @@
 #include "net/api_client.hpp"
 #include "net/http_client.hpp"
 #include "net/system_clock.hpp"
+#include "net/tls_client.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -192,6 +195,29 @@ cs::Event reachability_event(const PeerReachability& change, const cs::Instant& 
   return event;
 }
 
+std::string_view pull_failure_reason(const net::HttpResult& result) {
+  if (!result.ok()) {
+    return net::failure_reason(result);
+  }
+  return result.status == 200 ? "bad_export" : "status";
+}
+
+Expected<PeerTlsContexts> load_peer_tls(const std::vector<config::PeerConfig>& peers) {
+  PeerTlsContexts contexts;
+  for (const auto& peer : peers) {
+    if (!peer.tls) {
+      contexts.emplace_back();
+      continue;
+    }
+    auto context = net::make_client_tls_context(*peer.tls);
+    if (!context) {
+      return fail("peer " + peer.name + ": tls: " + context.error());
+    }
+    contexts.push_back(std::move(*context));
+  }
+  return contexts;
+}
+
 Expected<std::vector<PeerKey>> load_peer_keys(const std::vector<config::PeerConfig>& peers) {
   std::vector<PeerKey> keys;
   for (const auto& peer : peers) {
@@ -217,7 +243,11 @@ class Puller {
         key_(options.keys[index]),
         sent_{key_.key, options.node, {}},
         clock_(clock),
-        client_(io, net::HttpClientOptions{{}, {}, true, "crosscheck-peer/" CROSSCHECK_VERSION}),
+        client_(io,
+                net::HttpClientOptions{index < options.tls.size() ? options.tls[index] : nullptr,
+                                       {},
+                                       true,
+                                       "crosscheck-peer/" CROSSCHECK_VERSION}),
         timer_(io),
         health_(peer_.name, peer_.unreachable_after, clock.now()),
         random_(seed) {}
@@ -274,7 +304,7 @@ class Puller {
     if (refusal != nullptr) {
       options_.on_refused(std::move(*refusal));
     } else {
-      options_.on_error(peer_.name, why);
+      options_.on_error(PullFailure{peer_.name, why, pull_failure_reason(result)});
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     schedule(backoff_delay(++failures_, options_.interval, k_peer_backoff_cap, unit(random_)));

@@ -13,11 +13,13 @@
 #include "peers/auth.hpp"
 #include "peers/protocol.hpp"
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -58,6 +60,25 @@ using PullAnswer = std::variant<PeerPull, PeerRefusal, Error>;
 // against `check` is decoded; a 200 that does not is refused unread.
 PullAnswer read_pull(const net::HttpResult& result, const config::PeerConfig& peer,
                      const PeerReplyCheck& check, std::chrono::milliseconds timeout);
+
+// A pull that brought nothing usable: `reason` is the
+// crosscheck_peer_pull_failures_total label (pull_failure_reason()).
+struct PullFailure {
+  std::string peer;
+  std::string why;  // one line for the log
+  std::string_view reason;
+};
+
+// Every reason pull_failure_reason() gives, for counters that start at 0.
+inline constexpr std::array<std::string_view, 8> k_pull_failure_reasons{
+    "transport",       "tls_unknown_ca", "tls_expired", "tls_wrong_name",
+    "tls_client_cert", "tls_handshake",  "status",      "bad_export"};
+
+// Why a pull that produced `result` failed: the TLS refusal
+// (net::to_string(TlsRefusal): "tls_unknown_ca", ...), "transport" for any
+// other failure to get an answer (refused, timed out, closed), "status" for
+// an answer other than 200, "bad_export" for a 200 whose export did not decode.
+std::string_view pull_failure_reason(const net::HttpResult& result);
 
 // A peer crossing its unreachable_after threshold, either way. `since` is
 // when it last answered (or when pulling started): it keys the episode.
@@ -111,15 +132,22 @@ consensus::Event reachability_event(const PeerReachability& change, const consen
 // naming the peer when one cannot be read or is empty.
 Expected<std::vector<PeerKey>> load_peer_keys(const std::vector<config::PeerConfig>& peers);
 
+// Every peer's client TLS context (net::make_client_tls_context): from its
+// `tls:` block, null without one (the default context: the system store).
+// Fails naming the peer when a block's files cannot be used.
+using PeerTlsContexts = std::vector<std::shared_ptr<boost::asio::ssl::context>>;
+Expected<PeerTlsContexts> load_peer_tls(const std::vector<config::PeerConfig>& peers);
+
 struct PeerClientOptions {
   std::string node;  // this node's name, signed into every request
   std::chrono::milliseconds interval{10'000};
   std::chrono::milliseconds timeout{2'000};
   std::vector<config::PeerConfig> peers;
-  std::vector<PeerKey> keys;                              // parallel to peers
-  std::function<void(PeerPull)> on_pull;                  // called on the pulling thread
+  std::vector<PeerKey> keys;              // parallel to peers
+  PeerTlsContexts tls;                    // parallel to peers (or empty); null: the default context
+  std::function<void(PeerPull)> on_pull;  // called on the pulling thread
   std::function<void(PeerReachability)> on_reachability;  // called on the pulling thread
-  std::function<void(const std::string&, const std::string&)> on_error;  // peer, why
+  std::function<void(const PullFailure&)> on_error;       // called on the pulling thread
   // A reply refused for its signature (instead of on_error), on the pulling thread.
   std::function<void(PeerRefusal)> on_refused;
 };

@@ -16,7 +16,8 @@ packages=(
   libssl-dev libsystemd-dev
   # tests, and scripts/lint.sh (format checked in CI; tidy by hand)
   catch2 python3 sqlite3 clang-format clang-tidy
-  # the openssl tool: signing tests make their Ed25519 keys with it, as docs/api.md says
+  # the openssl tool: signing and TLS tests make their keys, CAs and
+  # certificates, and run `openssl s_server`, with it
   openssl
   # clock-step e2e test (tests/e2e/clock_step_test.cpp): libfaketime is
   # LD_PRELOADed into the daemon alone to step its wall clock by hours

@@ -126,6 +126,9 @@ struct MetricsView {
   // Peer replies refused for their signature, by (peer, reason): every
   // configured peer has its reasons at 0 from the start.
   std::map<std::pair<std::string, std::string>, std::uint64_t> peer_replies_refused;
+  // Peer pulls that brought nothing usable, by (peer, reason: "transport",
+  // "tls_unknown_ca", ...; peers::k_pull_failure_reasons), every one from 0.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> peer_pull_failures;
   // Peers' votes dropped for a failure domain the peer may not speak for, by peer.
   std::map<std::string, std::uint64_t> peer_votes_dropped;
 };

@@ -7,6 +7,7 @@
 #include "net/system_clock.hpp"
 #include "support/child_process.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/test_pki.hpp"
 
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
@@ -48,7 +49,7 @@ struct ScriptedTransport final : SinkTransport {
     if (ok) {
       shared_.sent.emplace_back(alert.key, alert.status);
     }
-    return {ok, ok ? "HTTP 200" : "HTTP 503"};
+    return {ok, ok ? "HTTP 200" : "HTTP 503", ok ? "" : "status"};
   }
   Shared& shared_;
 };
@@ -283,9 +284,9 @@ TEST_CASE("every sink delivers on the dispatcher's one thread: webhook, Alertman
   config.node.data_dir = dir.path();
   std::string why;
   config.escalation.webhook = crosscheck::config::WebhookSink{
-      *crosscheck::config::Url::parse(hook.url("127.0.0.1", "/hook"), &why), {}};
+      *crosscheck::config::Url::parse(hook.url("127.0.0.1", "/hook"), &why), {}, {}};
   config.escalation.alertmanager = crosscheck::config::AlertmanagerSink{
-      *crosscheck::config::Url::parse(alertmanager.url("127.0.0.1", ""), &why), 60s};
+      *crosscheck::config::Url::parse(alertmanager.url("127.0.0.1", ""), &why), 60s, {}};
   const auto exec_log = dir.path() / "exec.log";
   config.escalation.exec = crosscheck::config::ExecSink{
       {"/bin/sh", "-c", "printf '%s\\n' \"$CROSSCHECK_KEY\" >> \"$0\"", exec_log.string()}};
@@ -311,4 +312,59 @@ TEST_CASE("every sink delivers on the dispatcher's one thread: webhook, Alertman
   std::stringstream text;
   text << in.rdbuf();
   CHECK(text.str() == "k1\n");
+}
+
+TEST_CASE(
+    "https sinks with a tls: block trust only its CA; a refused handshake is logged and "
+    "counted by its reason",
+    "[escalation][dispatcher][tls]") {
+  TempDir dir;
+  crosscheck::testing::TestPki pki(dir.path() / "pki");
+  const auto receivers_ca = pki.ca("receivers-ca");
+  const auto other_ca = pki.ca("other-ca");
+  const auto clients_ca = pki.ca("clients-ca");
+  const auto client = pki.leaf("oracle-a", clients_ca, "DNS:oracle-a.test");
+  // Alertmanager requires a client certificate the sink does not have (its
+  // own certificate passes the pin); the webhook presents a certificate from
+  // a CA the pin does not name. (A POST that gets through is the net tests':
+  // s_server answers GET only.)
+  const crosscheck::testing::TlsTestServer alertmanager(
+      pki.leaf("am", receivers_ca, "IP:127.0.0.1"), dir.path() / "am.log", clients_ca.cert);
+  const crosscheck::testing::TlsTestServer hook(pki.leaf("hook", other_ca, "IP:127.0.0.1"),
+                                                dir.path() / "hook.log");
+  crosscheck::config::Config config;
+  config.node.data_dir = dir.path();
+  std::string why;
+  crosscheck::config::TlsClientConfig pinned;
+  pinned.ca_file = receivers_ca.cert;
+  config.escalation.webhook = crosscheck::config::WebhookSink{
+      *crosscheck::config::Url::parse(hook.url(), &why), {}, pinned};
+  config.escalation.alertmanager = crosscheck::config::AlertmanagerSink{
+      *crosscheck::config::Url::parse(alertmanager.url(), &why), 60s, pinned};
+  const SystemClock clock;
+  auto dispatcher = make_dispatcher(make_sinks(config), clock, quiet());
+  REQUIRE(dispatcher);
+  dispatcher->submit(alert("k1"));
+  const auto settled = [&] {
+    const auto counters = dispatcher->counters();
+    return counters.size() == 2 && counters[0].second.failed >= 1 && counters[1].second.failed >= 1;
+  };
+  for (int step = 0; step < 500 && !settled(); ++step) {
+    std::this_thread::sleep_for(10ms);  // polling a condition, bounded at 5 s
+  }
+  REQUIRE(settled());
+  const auto counters = dispatcher->counters();
+  dispatcher->stop(1s);
+  CHECK(counters[0].first == "webhook");
+  CHECK(counters[0].second.delivered == 0);
+  CHECK(counters[0].second.failed_by_reason.at("tls_unknown_ca") == counters[0].second.failed);
+  CHECK(counters[1].first == "alertmanager");
+  CHECK(counters[1].second.delivered == 0);
+  CHECK(counters[1].second.failed_by_reason.at("tls_client_cert") == counters[1].second.failed);
+
+  // A tls: block whose files cannot be used stops make_sinks (reload keeps the old sinks).
+  config.escalation.webhook->tls->ca_file = client.key;
+  CHECK_THROWS_WITH(make_sinks(config),
+                    Catch::StartsWith("escalation.webhook.tls: ca_file '" + client.key.string() +
+                                      "' holds no PEM certificate"));
 }

@@ -3,6 +3,7 @@
 
 #include "consensus/time_format.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/test_pki.hpp"
 
 #include "support/scoped_env.hpp"
 
@@ -336,4 +337,34 @@ TEST_CASE("an oracle given by host name is resolved and asked", "[gate]") {
   CHECK(run.status == 0);
   REQUIRE(server->last_request());
   CHECK(server->last_request()->host == "localhost:" + std::to_string(server->port()));
+}
+
+TEST_CASE("gate --cacert trusts that CA alone; a refused handshake says why; bad files exit 2",
+          "[gate][tls]") {
+  crosscheck::testing::FakeHttpServerOptions options;
+  options.tls = crosscheck::testing::FakeTlsOptions{crosscheck::testing::FakeCertificate::CaSigned,
+                                                    "127.0.0.1", 90};
+  FakeHttpServer server(options);
+  server.set(k_gate_path, FakeResponse::with_status(200, healthy().json()));
+  const crosscheck::testing::TempDir dir;
+  const auto ca = dir.path() / "oracle-ca.crt";
+  std::ofstream(ca) << server.ca_pem();
+  crosscheck::testing::TestPki pki(dir.path() / "pki");
+  const auto other = pki.ca("other-ca");
+
+  const auto trusted = gate(args_for({&server}, {"--cacert", ca.string()}));
+  CHECK(trusted.status == 0);
+
+  const auto pinned_elsewhere = gate(args_for({&server}, {"--cacert", other.cert.string()}));
+  CHECK(pinned_elsewhere.status == 4);
+  CHECK_THAT(pinned_elsewhere.out,
+             Catch::Contains(": unreachable: tls: certificate verify failed") &&
+                 Catch::Contains("[tls_unknown_ca]"));
+
+  const auto missing = gate(args_for({&server}, {"--cacert", (dir.path() / "absent").string()}));
+  CHECK(missing.status == 2);
+  CHECK_THAT(missing.err, Catch::Contains("--cacert: cannot read ca_file"));
+  const auto half = gate(args_for({&server}, {"--key", other.key.string()}));
+  CHECK(half.status == 2);
+  CHECK_THAT(half.err, Catch::Contains("--key needs --cert"));
 }

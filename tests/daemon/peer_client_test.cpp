@@ -156,9 +156,9 @@ TEST_CASE("every peer is pulled, signed, from one thread; stop() ends a stalled 
   std::vector<std::string> errors;
   options.on_pull = [](const PeerPull&) {};
   options.on_reachability = [](const crosscheck::peers::PeerReachability&) {};
-  options.on_error = [&](const std::string& peer, const std::string& reason) {
+  options.on_error = [&](const crosscheck::peers::PullFailure& failure) {
     const std::lock_guard lock(mutex);
-    errors.push_back(peer + ": " + reason);
+    errors.push_back(failure.peer + ": " + failure.why);
   };
   PeerClient client(std::move(options));
   client.start();
@@ -277,7 +277,7 @@ TEST_CASE("an unsigned 200 from a peer's URL is refused and reported, never pull
     ++pulls;
   };
   options.on_reachability = [](const crosscheck::peers::PeerReachability&) {};
-  options.on_error = [](const std::string&, const std::string&) {};
+  options.on_error = [](const crosscheck::peers::PullFailure&) {};
   options.on_refused = [&](PeerRefusal refusal) {
     const std::lock_guard lock(mutex);
     refused.push_back(std::move(refusal));

@@ -7,10 +7,13 @@
 #include "support/cli_run.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/scoped_env.hpp"
+#include "support/test_pki.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 using crosscheck::cli::locate_api;
 using crosscheck::testing::CliRun;
@@ -67,6 +70,19 @@ TEST_CASE("the API is --api, else CROSSCHECK_API, else the config's api.listen, 
   CHECK(located("") == "http://127.0.0.1:9470");
   CHECK(located("ftp://x") != located(""));
   CHECK_THAT(located("http://u@host:1/"), Catch::Contains("--api 'http://u@host:1/'"));
+}
+
+TEST_CASE("the config's API is https:// when it sets api.tls", "[cli][tls]") {
+  const crosscheck::testing::TempDir dir;
+  crosscheck::testing::TestPki pki(dir.path() / "pki");
+  const auto ca = pki.ca("api-ca");
+  const auto leaf = pki.leaf("oracle", ca, "IP:127.0.0.1");
+  const TempFile config(
+      "status-tls.yaml",
+      "api:\n  listen: 127.0.0.1:9556\n  tls: { cert_file: " + leaf.cert.string() +
+          ", key_file: " + leaf.key.string() + " }\n" + k_config.substr(k_config.find('\n') + 1));
+  const ApiEnv none(nullptr);
+  CHECK(located("", config.path()) == "https://127.0.0.1:9556");
 }
 
 TEST_CASE("status and explain reject bad usage with exit 2", "[cli]") {
@@ -140,4 +156,52 @@ TEST_CASE("status and explain send the token of --token-file, else of CROSSCHECK
   crosscheck::testing::ScopedEnv none("CROSSCHECK_TOKEN_FILE", std::nullopt);
   CHECK(cli({"status", "--api", url}).status == 1);
   CHECK(api.last_request()->header("Authorization").empty());
+}
+
+TEST_CASE("status --cacert trusts an https API's CA; without it the refusal says why",
+          "[cli][tls]") {
+  const crosscheck::testing::TempDir dir;
+  crosscheck::testing::TestPki pki(dir.path() / "pki");
+  const auto ca = pki.ca("api-ca");
+  const auto leaf = pki.leaf("oracle", ca, "IP:127.0.0.1");
+  const auto clients = pki.ca("clients-ca");
+  const auto client = pki.leaf("operator", clients, "DNS:operator.test");
+  // s_server -WWW answers GET /v1/verdicts with this file (until the API
+  // speaks TLS natively: then a real daemon).
+  std::filesystem::create_directories(dir.path() / "www/v1");
+  std::ofstream(dir.path() / "www/v1/verdicts") << R"({"targets": []})";
+  const crosscheck::testing::TlsTestServer server(leaf, dir.path() / "server.log", clients.cert,
+                                                  dir.path() / "www");
+  const auto api = server.url();
+  const std::vector<std::string> base{"status", "--json", "--api", api};
+  const auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return cli(args);
+  };
+
+  const auto trusted = with(
+      {"--cacert", ca.cert.string(), "--cert", client.cert.string(), "--key", client.key.string()});
+  CHECK(trusted.err.empty());
+  CHECK(trusted.status == 0);
+  CHECK(trusted.out == "{\"targets\": []}\n");
+
+  const auto system_store = with({"--cert", client.cert.string(), "--key", client.key.string()});
+  CHECK(system_store.status == 1);
+  CHECK_THAT(system_store.err,
+             Catch::Contains("certificate verify failed") && Catch::Contains("[tls_unknown_ca]"));
+
+  const auto no_client_cert = with({"--cacert", ca.cert.string()});
+  CHECK(no_client_cert.status == 1);
+  CHECK_THAT(no_client_cert.err, Catch::Contains("refused our client certificate") &&
+                                     Catch::Contains("[tls_client_cert]"));
+
+  const auto half = with({"--cert", client.cert.string()});
+  CHECK(half.status == 2);
+  CHECK_THAT(half.err, Catch::StartsWith("crosscheck status: --cert needs --key"));
+
+  const auto not_a_ca = with({"--cacert", client.key.string()});
+  CHECK(not_a_ca.status == 2);
+  CHECK_THAT(not_a_ca.err, Catch::StartsWith("crosscheck status: --cacert: ca_file '" +
+                                             client.key.string() + "' holds no PEM certificate"));
 }

@@ -9,6 +9,7 @@
 #include "peer_fixture.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
+#include "support/test_pki.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
@@ -348,5 +349,60 @@ TEST_CASE("garbage, a huge body or a trickle sent to /v1/peer/votes is refused w
   CHECK(metric(oracle, R"(crosscheck_api_errors_total{kind="timeout"})").value_or(0) >= 1);
   CHECK(metric(oracle, R"(crosscheck_api_errors_total{kind="oversized_body"})").value_or(0) >= 1);
   CHECK(oracle.verdict().at("verdict") == "healthy");
+  CHECK(WEXITSTATUS(node.stop()) == 0);
+}
+
+TEST_CASE(
+    "a peer pinned to its CA that presents a certificate from another CA is refused: the "
+    "reason is logged and counted, and none of its votes count",
+    "[e2e][peers][tls]") {
+  const TempDir pki_dir;
+  TestPki pki(pki_dir.path());
+  const auto pinned = pki.ca("peers-ca");
+  const auto other = pki.ca("other-ca");
+  const auto impostor = pki.leaf("bad-peer", other, "IP:127.0.0.1");
+  const TlsTestServer server(impostor, pki_dir.path() / "server.log");
+  OracleWithPeer node(server.url(), ", tls: { ca_file: " + pinned.cert.string() + " }");
+  OracleHarness& oracle = node.oracle;
+  const bool ready =
+      OracleHarness::wait_for([&] { return oracle.get("/readyz").status == 200; }, 15s);
+  INFO(node.log());
+  REQUIRE(ready);
+
+  const std::string series =
+      R"(crosscheck_peer_pull_failures_total{peer="bad-peer",reason="tls_unknown_ca"})";
+  CHECK(OracleHarness::wait_for([&] { return metric(oracle, series).value_or(0) >= 2; }, 10s));
+  CHECK(metric(oracle,
+               R"(crosscheck_peer_pull_failures_total{peer="bad-peer",reason="transport"})") == 0);
+  const std::string log = node.log();
+  CHECK_THAT(log, Catch::Contains("peer bad-peer: pull failed (tls_unknown_ca): tls: certificate "
+                                  "verify failed (unable to get local issuer certificate)"));
+  // Nothing of the peer's counted: its own verdict stands on its three domains.
+  CHECK(oracle.get("/v1/vantages").body.find("bad-peer/") == std::string::npos);
+  CHECK(oracle.verdict().at("verdict") == "healthy");
+
+  // A garbled ca_file refuses the reload; the running pin stays in force.
+  std::ofstream(pinned.cert) << "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n";
+  ::kill(node.daemon->pid(), SIGHUP);
+  CHECK(OracleHarness::wait_for([&] {
+    const auto text = node.log();
+    return text.find("holds a garbled certificate") != std::string::npos &&
+           text.find("the running config stays in force") != std::string::npos;
+  }));
+  const auto refused_before = metric(oracle, series).value_or(0);
+  CHECK(OracleHarness::wait_for([&] { return metric(oracle, series).value_or(0) > refused_before; },
+                                10s));
+
+  // Rotation: the file now holds the CA that issued the peer's certificate;
+  // a reload re-reads it and the handshake passes (s_server's page is then
+  // refused for its missing reply signature, never a TLS failure).
+  std::filesystem::copy_file(other.cert, pinned.cert,
+                             std::filesystem::copy_options::overwrite_existing);
+  ::kill(node.daemon->pid(), SIGHUP);
+  const std::string unsigned_replies =
+      R"(crosscheck_peer_replies_refused_total{peer="bad-peer",reason="missing"})";
+  CHECK(OracleHarness::wait_for([&] { return metric(oracle, unsigned_replies).value_or(0) >= 1; },
+                                15s));
+  CHECK(oracle.get("/v1/vantages").body.find("bad-peer/") == std::string::npos);
   CHECK(WEXITSTATUS(node.stop()) == 0);
 }

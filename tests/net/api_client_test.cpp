@@ -28,7 +28,7 @@ TEST_CASE("SIGINT ends a wait on a silent API as interrupted, long before the ti
   server.set("/v1/verdicts", FakeResponse::stall());
   std::string why;
   ApiClient client(*crosscheck::config::Url::parse(server.url("127.0.0.1", ""), &why),
-                   ApiClientOptions{10s, {}, true});
+                   ApiClientOptions{10s, {}, true, crosscheck::net::k_client_body_limit, {}});
   std::thread interrupter([&server] {
     for (int step = 0; step < 500 && server.request_count() == 0; ++step) {
       std::this_thread::sleep_for(10ms);  // polling a condition, bounded at 5 s
@@ -51,7 +51,7 @@ TEST_CASE("an answer over the body limit is a protocol failure naming the limit"
   server.set("/big", FakeResponse::huge_body(5000));
   std::string why;
   const auto base = *crosscheck::config::Url::parse(server.url("127.0.0.1", ""), &why);
-  ApiClient client(base, ApiClientOptions{3s, {}, false, 1000});
+  ApiClient client(base, ApiClientOptions{3s, {}, false, 1000, {}});
   const auto result = client.get("/big");
   CHECK(result.failure == ApiFailure::Protocol);
   CHECK(result.error == "the answer from " + base.text + " is larger than 1000 bytes");
