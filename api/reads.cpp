@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 
 namespace crosscheck::api {
@@ -40,13 +41,30 @@ ApiResponse watch_body(const snapshot::Snapshot& snapshot) {
   return json_response(out);
 }
 
+constexpr std::size_t k_max_nonce = 128;
+
+bool valid_nonce(std::string_view nonce) {
+  return !nonce.empty() && nonce.size() <= k_max_nonce &&
+         std::all_of(nonce.begin(), nonce.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+         });
+}
+
 ApiResponse verdict_read(net::QueryParams& query, const snapshot::Snapshot& snapshot,
                          const std::string& target, const cs::Instant& now) {
   const auto expect_text = query.take("expect");
   const auto generation_text = query.take("generation");
   const auto stable_text = query.take("stable_for");
-  if (auto why = query.leftover("expect, generation, stable_for"); !why.empty()) {
+  // The client's nonce is not used here: it is part of the request target,
+  // which the answer's signature covers, so a signed answer cannot be
+  // replayed to a gate that asked with another one.
+  const auto nonce = query.take("nonce");
+  if (auto why = query.leftover("expect, generation, stable_for, nonce"); !why.empty()) {
     return bad_query(why);
+  }
+  if (nonce && !valid_nonce(*nonce)) {
+    return bad_query("nonce must be 1 to " + std::to_string(k_max_nonce) +
+                     " letters, digits, '-' or '_'");
   }
   if (!expect_text && (generation_text || stable_text)) {
     return bad_query("generation and stable_for are gate parameters: they need expect");

@@ -172,6 +172,9 @@ std::string signed_gate_target(const GatePlan& plan) {
   if (plan.stable_for) {
     query += "&stable_for=" + net::percent_encode(config::format_duration(*plan.stable_for));
   }
+  if (!plan.nonce.empty()) {
+    query += "&nonce=" + net::percent_encode(plan.nonce);
+  }
   return "/v1/verdicts/" + net::percent_encode(plan.target) + query;
 }
 

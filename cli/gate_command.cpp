@@ -11,6 +11,7 @@
 #include "config/signing_key.hpp"
 #include "config/types.hpp"
 #include "net/http_client.hpp"
+#include "net/random.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -34,6 +35,7 @@ using gate::Outcome;
 constexpr std::string_view k_default_oracle = "http://127.0.0.1:9470";
 constexpr std::string_view k_default_timeout = "5s";
 constexpr std::size_t k_max_oracles = 16;
+constexpr std::size_t k_gate_nonce_bytes = 16;  // 128 bits: never the same twice
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -187,6 +189,10 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
   }
   if (plan.pubkeys.size() == 1) {
     plan.pubkeys.resize(plan.oracles.size(), plan.pubkeys.front());
+  }
+  if (!plan.pubkeys.empty()) {
+    // Signed answers are then bound to this run: a recorded one is for another nonce.
+    plan.nonce = net::random_hex(k_gate_nonce_bytes);
   }
   // The bearer token: the file's content without surrounding white space.
   auto token =

@@ -48,6 +48,9 @@ struct GatePlan {
   // --pubkey: one Ed25519 public key per oracle (same order); empty: answers
   // are not checked for a signature.
   std::vector<config::Ed25519Key> pubkeys;
+  // With pubkeys: this run's random nonce, sent as `&nonce=` and so covered
+  // by every oracle's signature (a replayed answer was signed for another).
+  std::string nonce;
   // --cacert/--cert/--key's context; null: the default (system store).
   std::shared_ptr<boost::asio::ssl::context> tls;
 };

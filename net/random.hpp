@@ -3,10 +3,15 @@
 // a seeded PRNG.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace crosscheck::net {
 
 std::uint16_t random_u16();
+
+// `bytes` unpredictable bytes (getrandom) as lower-case hex: request nonces.
+std::string random_hex(std::size_t bytes);
 
 }  // namespace crosscheck::net

@@ -1,9 +1,9 @@
 #include "peers/auth.hpp"
 
 #include "net/hmac.hpp"
+#include "net/random.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
@@ -99,17 +99,11 @@ std::string peer_hmac(std::string_view key, std::string_view method, std::string
 PeerSignature sign_peer_request(std::string_view node, std::string_view key,
                                 std::string_view method, std::string_view path,
                                 consensus::WallTime now) {
-  std::array<unsigned char, k_peer_nonce_bytes> random{};
-  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
-    // Why not throw: a request with a non-random nonce is still refused if
-    // replayed; the (never seen) failure only weakens uniqueness.
-    random.fill(0);
-  }
   PeerSignature out;
   out.node = std::string(node);
   out.timestamp = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  out.nonce = net::to_hex(random);
+  out.nonce = net::random_hex(k_peer_nonce_bytes);
   out.signature = peer_hmac(key, method, path, out.timestamp, out.nonce);
   return out;
 }

@@ -338,6 +338,8 @@ TEST_CASE("the gate answers 200, 409 or 423 by the verdict, freshness, stability
       {"generation moved", K::Healthy, true, "expect=healthy&generation=4", k_now, 409, "hold"},
       {"generation moved, otherwise too", K::Unhealthy, true, "expect=healthy&generation=4", k_now,
        409, "hold"},
+      {"a gate's nonce changes nothing", K::Healthy, true,
+       "expect=healthy&nonce=00112233445566778899aabbccddeeff", k_now, 200, "proceed"},
   }));
   INFO(row.what);
   Snapshot snapshot = make_snapshot();
@@ -719,4 +721,18 @@ TEST_CASE("under mTLS a write's caller also names the client certificate", "[api
   const WriteRequest write = write_of(req);
   CHECK(write.caller.principal == "oncall");
   CHECK(write.caller.client == "127.0.0.1:50312 cert=CN=failover-bot,O=ops");
+}
+
+TEST_CASE("a gate's nonce is letters, digits, '-' or '_', at most 128", "[api]") {
+  const Snapshot snapshot = make_snapshot();
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a%20b", "a.b", std::string(129, 'a')}) {
+    INFO(bad);
+    check_error(answer(get("/v1/verdicts/dynamodb-use1?expect=healthy&nonce=" + bad), snapshot),
+                400, "bad_query");
+  }
+  CHECK(answer(get("/v1/verdicts/dynamodb-use1?expect=healthy&nonce=" + std::string(128, 'Z')),
+               snapshot)
+            .status == 200);
+  CHECK(answer(get("/v1/verdicts/dynamodb-use1?nonce=x-y_1"), snapshot).status == 200);
 }

@@ -9,6 +9,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <optional>
+#include <regex>
+
 using crosscheck::net::VerdictSigner;
 using crosscheck::testing::KeyFiles;
 using crosscheck::testing::make_ed25519_keys;
@@ -16,8 +20,6 @@ using crosscheck::testing::TempDir;
 using namespace gate_test;  // NOLINT(google-build-using-namespace): the tests' shared vocabulary
 
 namespace {
-
-constexpr const char* k_signed_target = "/v1/verdicts/db-primary?expect=healthy";
 
 // An oracle's key: its files and a signer as the oracle named `name` would sign.
 struct OracleKey {
@@ -29,20 +31,35 @@ struct OracleKey {
   std::string pubkey() const { return files.public_pem.string(); }
 };
 
-// A fake oracle answering `body` with `status` and the given signature header.
-std::unique_ptr<FakeHttpServer> signed_oracle(int status, const std::string& body,
-                                              const std::string& signature) {
+// A fake oracle answering `body` with `status` and the signature header
+// `sign` makes for the request target it received (the gate's, with its
+// nonce), as a real oracle signs.
+using SignFor = std::function<std::string(const std::string& received)>;
+std::unique_ptr<FakeHttpServer> signed_oracle(int status, const std::string& body, SignFor sign,
+                                              const std::string& path = k_gate_path) {
   auto server = std::make_unique<FakeHttpServer>();
-  auto response = FakeResponse::with_status(status, body);
-  response.headers.emplace_back(std::string(crosscheck::net::k_verdict_signature_header),
-                                signature);
-  server->set(k_gate_path, response);
+  server->respond_with(path, [status, body, sign = std::move(sign)](
+                                 const crosscheck::testing::RecordedRequest& request) {
+    auto response = FakeResponse::with_status(status, body);
+    response.headers.emplace_back(std::string(crosscheck::net::k_verdict_signature_header),
+                                  sign(request.target));
+    return response;
+  });
   return server;
 }
 
+// The gate's target as the oracle received it, below a base path of `prefix`.
+std::string below(const std::string& received, const std::string& prefix) {
+  return received.substr(prefix.size());
+}
+
+// Signed by `key` for the request received (or for `target` when given:
+// an answer recorded for another question).
 std::unique_ptr<FakeHttpServer> signed_by(const OracleKey& key, int status, const std::string& body,
-                                          const std::string& target = k_signed_target) {
-  return signed_oracle(status, body, key.signer.sign(target, body));
+                                          const std::optional<std::string>& target = {}) {
+  return signed_oracle(status, body, [&key, body, target](const std::string& received) {
+    return key.signer.sign(target.value_or(received), body);
+  });
 }
 
 }  // namespace
@@ -78,9 +95,18 @@ TEST_CASE("gate --pubkey: missing signature, wrong key, tampered body or replay 
 
   const auto unsigned_oracle = oracle(200, body);
   const auto wrong_key = signed_by(other, 200, body);
-  const auto changed = signed_oracle(200, tampered, key.signer.sign(k_signed_target, body));
+  const auto changed = signed_oracle(200, tampered, [&key, body](const std::string& received) {
+    return key.signer.sign(received, body);
+  });
   const auto replayed = signed_by(key, 200, body, "/v1/verdicts/db-replica?expect=healthy");
-  const auto garbled = signed_oracle(200, body, "v1; oracle=oracle-a; key=x");
+  // Signed for the very same question, but for an earlier run's nonce.
+  const auto recorded = signed_oracle(200, body, [&key, body](const std::string& received) {
+    const auto nonce = received.find("&nonce=");
+    return key.signer.sign(received.substr(0, nonce) + "&nonce=00112233445566778899aabbccddeeff",
+                           body);
+  });
+  const auto garbled =
+      signed_oracle(200, body, [](const std::string&) { return "v1; oracle=oracle-a; key=x"; });
   struct Row {
     const FakeHttpServer* server;
     std::string why;
@@ -91,6 +117,7 @@ TEST_CASE("gate --pubkey: missing signature, wrong key, tampered body or replay 
        "signed by key " + other.signer.key() + ", not by key " + key.signer.key() + " (--pubkey)"},
       {changed.get(), "the signature does not match the answer"},
       {replayed.get(), "the signature does not match the answer"},
+      {recorded.get(), "the signature does not match the answer"},
       {garbled.get(), "malformed signature header"},
   };
   for (const Row& row : rows) {
@@ -136,14 +163,15 @@ TEST_CASE("gate --pubkey pairs keys with oracles in order; one key serves all", 
   CHECK(with({"--pubkey", a.pubkey()}) == 3);
   CHECK(with({"--pubkey", a.pubkey(), "--require", "1"}) == 0);
   // A proxy that strips a base path: the oracle signed the path it received.
-  FakeHttpServer prefixed;
   const std::string body = healthy().json();
-  auto response = FakeResponse::with_status(200, body);
-  response.headers.emplace_back(std::string(crosscheck::net::k_verdict_signature_header),
-                                a.signer.sign(k_signed_target, body));
-  prefixed.set(std::string("/oracle-a") + k_gate_path, response);
+  const auto prefixed = signed_oracle(
+      200, body,
+      [&a, body](const std::string& received) {
+        return a.signer.sign(below(received, "/oracle-a"), body);
+      },
+      std::string("/oracle-a") + k_gate_path);
   CHECK(gate({k_target, "--expect", "healthy", "--timeout", "2s", "--oracle",
-              prefixed.url("127.0.0.1", "/oracle-a/"), "--pubkey", a.pubkey()})
+              prefixed->url("127.0.0.1", "/oracle-a/"), "--pubkey", a.pubkey()})
             .status == 0);
 }
 
@@ -185,4 +213,22 @@ TEST_CASE("gate --pubkey usage errors exit 2 before any request", "[gate][signed
   CHECK(run.status == 2);
   CHECK_THAT(run.err, Catch::Contains("does not hold an Ed25519 public key"));
   CHECK_FALSE(first->last_request());
+}
+
+TEST_CASE("gate --pubkey asks with a fresh nonce each run; without --pubkey with none",
+          "[gate][signed]") {
+  const TempDir dir;
+  const OracleKey key(dir, "oracle-a");
+  const auto server = signed_by(key, 200, healthy().json());
+  const std::regex with_nonce(R"(/v1/verdicts/db-primary\?expect=healthy&nonce=[0-9a-f]{32})");
+  CHECK(gate(args_for({server.get()}, {"--pubkey", key.pubkey()})).status == 0);
+  REQUIRE(server->last_request());
+  const std::string first = server->last_request()->target;
+  CHECK(std::regex_match(first, with_nonce));
+  CHECK(gate(args_for({server.get()}, {"--pubkey", key.pubkey()})).status == 0);
+  const std::string second = server->last_request()->target;
+  CHECK(std::regex_match(second, with_nonce));
+  CHECK(first != second);
+  CHECK(gate(args_for({server.get()})).status == 0);
+  CHECK(server->last_request()->target == "/v1/verdicts/db-primary?expect=healthy");
 }
