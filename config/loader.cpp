@@ -412,6 +412,13 @@ LoadResult load_config_text(std::string_view yaml, const std::string& file_name)
   // Cross-field rules run even after other errors (every problem at once);
   // they skip whatever did not read cleanly, so one typo is one message.
   detail::validate(config, sources, diags);
+  // Why check the host's name: it is the oracle's name in peer replies and
+  // signature headers, where a space or ';' would break the framing.
+  if (!detail::is_valid_name(config.node.name)) {
+    diags.error(SourcePos{1, 1},
+                "node.name is not set and this host's name " + detail::quote(config.node.name) +
+                    " is not a valid name (letters, digits, '.', '_' and '-'): set node.name");
+  }
   LoadResult result;
   result.diagnostics = diags.sorted();
   if (diags.error_count() == 0) {

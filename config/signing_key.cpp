@@ -4,6 +4,7 @@
 #include "config/secret_file.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -34,6 +35,7 @@ Expected<Pkey> read_pem(std::string_view setting, const std::filesystem::path& f
   Pkey key(part == Part::Private
                ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr)
                : PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
+  OPENSSL_cleanse(text->data(), text->size());  // the key's PEM is not left in freed memory
   const std::string wanted = part == Part::Private
                                  ? "an Ed25519 private key (openssl genpkey -algorithm ed25519)"
                                  : "an Ed25519 public key (openssl pkey -in KEY -pubout)";
@@ -57,6 +59,10 @@ bool raw_key(const EVP_PKEY* key, Part part, Ed25519Key& out) {
 }
 
 }  // namespace
+
+SigningKey::~SigningKey() {
+  OPENSSL_cleanse(private_key.data(), private_key.size());
+}
 
 Expected<SigningKey> read_signing_key(std::string_view setting, const std::filesystem::path& file) {
   auto key = read_pem(setting, file, Part::Private);

@@ -17,6 +17,15 @@ constexpr std::size_t k_ed25519_key_bytes = 32;
 using Ed25519Key = std::array<unsigned char, k_ed25519_key_bytes>;
 
 struct SigningKey {
+  SigningKey() = default;
+  SigningKey(const Ed25519Key& seed, const Ed25519Key& derived)
+      : private_key(seed), public_key(derived) {}
+  SigningKey(const SigningKey&) = default;
+  SigningKey& operator=(const SigningKey&) = default;
+  SigningKey(SigningKey&&) = default;
+  SigningKey& operator=(SigningKey&&) = default;
+  ~SigningKey();  // wipes private_key (OPENSSL_cleanse): no copy leaves it in freed memory
+
   Ed25519Key private_key{};  // the RFC 8032 seed
   Ed25519Key public_key{};   // derived from it
   bool operator==(const SigningKey&) const = default;

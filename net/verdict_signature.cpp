@@ -44,6 +44,20 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+// Header text quoted in an error: at most `limit` bytes, anything but
+// printable ASCII as '?', so a hostile header cannot write control bytes
+// or invalid UTF-8 into the gate's output or a log.
+std::string printable(std::string_view text, std::size_t limit) {
+  std::string out(text.substr(0, limit));
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
 struct ParsedHeader {
   std::string oracle;
   std::string key;
@@ -78,7 +92,7 @@ Expected<ParsedHeader> parse_header(std::string_view header) {
                         : name == "sig"  ? &out.sig
                                          : nullptr;
     if (slot == nullptr || !slot->empty() || value.empty()) {
-      return fail("malformed signature header (part '" + std::string(part.substr(0, 40)) + "')");
+      return fail("malformed signature header (part '" + printable(part, 40) + "')");
     }
     *slot = std::string(value);
   }
@@ -144,7 +158,7 @@ Expected<std::string> verify_verdict(std::string_view header, const config::Ed25
   }
   const std::string expected_key = key_id(public_key);
   if (parsed->key != expected_key) {
-    return fail("signed by key " + parsed->key.substr(0, k_key_id_digits) + ", not by key " +
+    return fail("signed by key " + printable(parsed->key, k_key_id_digits) + ", not by key " +
                 expected_key + " (--pubkey)");
   }
   const auto signature = base64_decode(parsed->sig);
@@ -206,6 +220,11 @@ std::optional<std::string> base64_decode(std::string_view text) {
         return std::nullopt;
       }
       chunk = (chunk << 6U) | static_cast<std::uint32_t>(at);
+    }
+    // The bits the padding leaves over must be zero: one encoding per byte string.
+    const std::uint32_t left_over = pad == 2 ? 0xFFFFU : pad == 1 ? 0xFFU : 0U;
+    if ((chunk & left_over) != 0) {
+      return std::nullopt;
     }
     for (std::size_t j = 0; j < 3 - pad; ++j) {
       out += static_cast<char>((chunk >> (16 - 8 * j)) & 0xFFU);

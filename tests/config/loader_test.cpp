@@ -3,6 +3,8 @@
 // that a file with many mistakes reports all of them.
 #include "config_test_helpers.hpp"
 
+#include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -264,6 +266,38 @@ TEST_CASE("resolvers accept system, an IP, ip:port and [ipv6]:port", "[loader][v
   CHECK(config.vantages.at(3).source->to_string() == "::1");
   CHECK(config.vantages.at(4).resolver->to_string() == "[2620:fe::fe]:53");
   CHECK(config.local_domains() == std::vector<std::string>{"one", "two", "three"});
+}
+
+// The default node.name is the host's name, which the kernel lets be any
+// bytes: one that is not a valid name is an error, not a broken header.
+// Runs in a child with its own UTS namespace (root only, as in CI).
+TEST_CASE("a host name that is not a valid name is an error when node.name is unset",
+          "[loader][defaults]") {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    constexpr std::string_view k_bad = "bad host;x";
+    if (unshare(CLONE_NEWUTS) != 0 || sethostname(k_bad.data(), k_bad.size()) != 0) {
+      _exit(77);
+    }
+    const auto unset = diagnostics_of(std::string(k_valid_tail));
+    const auto named = diagnostics_of("node: { name: oracle-a }\n" + std::string(k_valid_tail));
+    const bool ok = unset ==
+                        std::vector<std::string>{
+                            "test.yaml:1:1: error: node.name is not set and this host's name "
+                            "'bad host;x' is not a valid name (letters, digits, '.', '_' "
+                            "and '-'): set node.name"} &&
+                    named.empty();
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) {
+    WARN("not checked: no UTS namespace here (needs root, as in CI)");
+    return;
+  }
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("unset top-level sections take their documented defaults", "[loader][defaults]") {

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <string>
 
 using crosscheck::config::Ed25519Key;
@@ -122,6 +124,31 @@ TEST_CASE("an absent or malformed signature header is refused", "[verdict_signat
                                 k_target, k_body)) == bad_sig);
   CHECK(error_of(verify_verdict("v1; oracle=oracle-a; key=" + id + "; sig=*" + sig.substr(1), key,
                                 k_target, k_body)) == bad_sig);
+  // A 64-byte signature is 86 digits and "==": the last digit's low 4 bits
+  // are padding and must be zero, so one signature has one spelling.
+  REQUIRE(sig.size() == 88);
+  std::string other_spelling = sig;
+  const auto last =
+      std::string_view("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+  other_spelling[85] = last[last.find(sig[85]) ^ 1U];
+  CHECK(error_of(verify_verdict("v1; oracle=oracle-a; key=" + id + "; sig=" + other_spelling, key,
+                                k_target, k_body)) == bad_sig);
+}
+
+TEST_CASE("header text quoted in a refusal is printable ASCII only", "[verdict_signature]") {
+  const auto& key = rfc_key_1().public_key;
+  const std::string id = key_id(key);
+  const std::string hostile = "v1; oracle=a; key=" + id + "; sig=x; \x1b[2J\xff=1";
+  const std::string why = error_of(verify_verdict(hostile, key, k_target, k_body));
+  CHECK(why.starts_with("malformed signature header (part '"));
+  CHECK(std::none_of(why.begin(), why.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte >= 0x7f;
+  }));
+  CHECK(error_of(verify_verdict("v1; oracle=a; key=\x07\x80"
+                                "bad; sig=x",
+                                key, k_target, k_body)) ==
+        "signed by key ??bad, not by key " + id + " (--pubkey)");
 }
 
 TEST_CASE("base64 round-trips and decodes strictly", "[verdict_signature]") {
@@ -136,4 +163,7 @@ TEST_CASE("base64 round-trips and decodes strictly", "[verdict_signature]") {
   CHECK_FALSE(base64_decode("Z==="));
   CHECK_FALSE(base64_decode("Zg==Zg=="));
   CHECK_FALSE(base64_decode("Zm9v YmFy"));
+  CHECK_FALSE(base64_decode("Zh=="));  // 'h' leaves a bit set after the one byte
+  CHECK_FALSE(base64_decode("Zm9="));  // '9' leaves bits set after the two bytes
+  CHECK(base64_decode("Zm8=") == "fo");
 }
