@@ -1,5 +1,7 @@
 #include "lab/test_certificates.hpp"
 
+#include "config/tls_files.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -17,20 +19,14 @@ namespace ssl = boost::asio::ssl;
 
 constexpr long k_seconds_per_day = 24L * 60 * 60;
 
-struct KeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct CertFree {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
 struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
 };
 struct ExtensionFree {
   void operator()(X509_EXTENSION* extension) const { X509_EXTENSION_free(extension); }
 };
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
-using CertPtr = std::unique_ptr<X509, CertFree>;
+using KeyPtr = config::PrivateKeyPtr;
+using CertPtr = config::X509Ptr;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using ExtensionPtr = std::unique_ptr<X509_EXTENSION, ExtensionFree>;
 

@@ -13,9 +13,6 @@ namespace crosscheck::net {
 
 namespace {
 
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
 struct Asn1TimeFree {
   void operator()(ASN1_TIME* time) const { ASN1_TIME_free(time); }
 };
@@ -54,7 +51,7 @@ boost::system::error_code require_server_identity(SSL* handle, const std::string
 }
 
 std::optional<int> cert_days_left(SSL* handle, std::chrono::system_clock::time_point now) {
-  const std::unique_ptr<X509, X509Free> leaf{SSL_get1_peer_certificate(handle)};
+  const config::X509Ptr leaf{SSL_get1_peer_certificate(handle)};
   if (!leaf) {
     return std::nullopt;
   }

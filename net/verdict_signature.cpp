@@ -1,5 +1,6 @@
 #include "net/verdict_signature.hpp"
 
+#include "config/tls_files.hpp"
 #include "net/hmac.hpp"
 
 #include <openssl/crypto.h>
@@ -21,13 +22,10 @@ constexpr std::string_view k_version = "v1";
 constexpr std::string_view k_alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
 struct MdFree {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = config::PrivateKeyPtr;  // owns any EVP_PKEY, public ones too
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdFree>;
 
 const unsigned char* bytes_of(std::string_view text) {
