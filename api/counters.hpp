@@ -17,11 +17,16 @@ enum class TlsRefusal : std::uint8_t {
   FingerprintMismatch,  // its leaf is not in client_fingerprints
   NotTls,               // plain HTTP (or a proxy CONNECT) to the TLS port
   Handshake,            // anything else (no shared cipher, TLS 1.1, garbage)
+  Timeout,              // no finished handshake within k_tls_handshake_timeout
+  // An open connection whose certificate the client-auth settings of a
+  // reload no longer admit: closed before its next request.
+  Revoked,
 };
-constexpr std::size_t k_tls_refusal_kinds = 6;
+constexpr std::size_t k_tls_refusal_kinds = 8;
 
 // "no_client_certificate", "unknown_ca", "expired", "fingerprint_mismatch",
-// "not_tls", "handshake": the reason label on /metrics and in the log.
+// "not_tls", "handshake", "timeout", "revoked": the reason label on /metrics
+// and in the log.
 std::string_view to_string(TlsRefusal reason);
 
 // The server never logs; these are how an operator sees what it refused.

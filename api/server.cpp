@@ -109,15 +109,22 @@ struct ApiServer::Impl {
     });
   }
 
-  // At the cap, evicts the connection that has waited longest without
-  // sending a byte of its next request; false when every one is busy
-  // (mid-request, mid-answer, waiting for a watch or a write).
-  bool evict_longest_waiting() {
+  // At the cap, evicts the oldest connection still in its TLS handshake,
+  // else the one that has waited longest without sending a byte of its
+  // next request; false when every one is busy (mid-request, mid-answer,
+  // waiting for a watch or a write). Why handshakes first: they have
+  // proven nothing yet, and a client that never finishes one (slowloris
+  // on TLS) must not keep a served client out.
+  bool evict_one() {
+    if (!shared->handshaking.empty()) {
+      shared->handshaking.front()->evict();  // evict() unlists it
+      return true;
+    }
     std::size_t scanned = 0;
     for (auto it = shared->waiting.begin();
          it != shared->waiting.end() && scanned < k_eviction_scan; ++scanned) {
       Connection* candidate = *it++;  // evict() erases the candidate's entry
-      if (!candidate->has_unread_bytes()) {
+      if (!candidate->request_begun()) {
         candidate->evict();
         return true;
       }
@@ -127,7 +134,7 @@ struct ApiServer::Impl {
 
   void admit(tcp::socket socket) {
     bool rejecting = false;
-    if (shared->active.load() >= shared->options.max_connections && !evict_longest_waiting()) {
+    if (shared->active.load() >= shared->options.max_connections && !evict_one()) {
       bump(shared->counters.connections_rejected);
       if (shared->rejecting.load() >= k_max_rejecting) {
         return;  // the socket closes as it goes out of scope

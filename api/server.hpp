@@ -40,10 +40,12 @@ namespace crosscheck::api {
 // this 413; both close the connection.
 constexpr std::size_t k_api_header_limit = std::size_t{8} * 1024;
 constexpr std::size_t k_api_body_limit = std::size_t{64} * 1024;
-// Connections served at once. At the cap a newcomer takes the place of the
-// connection that has waited longest without sending a byte of its next
-// request (evicted: closed); only when every connection is mid-request or
-// mid-answer is it answered 503 (Retry-After: 1) and closed. Why evict: 4,000
+// Connections served at once. At the cap a newcomer takes the place of a
+// connection still in its TLS handshake (the oldest), else of the one that
+// has waited longest without sending a byte of its next request (evicted:
+// closed; never one with bytes of a request received, buffered or being
+// answered); only when every connection is mid-request or mid-answer is it
+// answered 503 (Retry-After: 1) and closed. Why evict: 4,000
 // idle sockets (a leaky pool, a scan) must not lock out the failover script
 // that asks next; an idle keep-alive closed by the server is ordinary HTTP.
 constexpr std::size_t k_default_max_connections = 4096;
@@ -54,6 +56,11 @@ constexpr std::size_t k_api_fd_reserve = 512;
 // How long a connection may wait before the first byte of a request (fresh,
 // or idle between requests), and how long it may take to take our answer.
 constexpr std::chrono::milliseconds k_default_idle_timeout{30'000};
+// How long a TLS handshake may take, from accept to its last message. Why
+// short and its own: a client that opens connections and never finishes a
+// handshake (slowloris on TLS) must not hold slots for a request's time;
+// a real handshake takes a few round trips.
+constexpr std::chrono::milliseconds k_tls_handshake_timeout{5'000};
 // How long a request may take from its first byte to its last (header block
 // and body, one deadline, not one per read): a client sending a byte a second
 // is cut off here.
@@ -93,7 +100,8 @@ struct ApiServerOptions {
   std::size_t max_connections = k_default_max_connections;
   std::chrono::milliseconds idle_timeout = k_default_idle_timeout;
   std::chrono::milliseconds request_timeout = k_default_request_timeout;
-  std::chrono::milliseconds max_watch_wait = k_max_watch_wait;  // tests shorten it
+  std::chrono::milliseconds handshake_timeout = k_tls_handshake_timeout;  // tests shorten it
+  std::chrono::milliseconds max_watch_wait = k_max_watch_wait;            // tests shorten it
   // Time for gates (valid_until on the wall clock, stable_for on the
   // monotonic one), overrides and peer votes' age; nullptr means the system clock.
   const consensus::Clock* clock = nullptr;
@@ -129,8 +137,10 @@ class ApiServer {
   // thread. nullptr stops signing.
   void set_signer(std::shared_ptr<const net::VerdictSigner> signer);
   // Replaces the certificates (a reload): new connections use them, open
-  // ones keep theirs. An Error, and nothing changed, when OpenSSL refuses
-  // them or the server was started without TLS. Any thread.
+  // ones keep theirs; when the client checks changed (client CA, pins, mTLS
+  // on or off) an open connection's certificate is checked again before
+  // its next request and the connection closed if it no longer passes. An Error, and nothing
+  // changed, when OpenSSL refuses them or the server was started without TLS. Any thread.
   Status set_tls(const config::ServerTlsFiles& files);
   // Replaces the tokens (a config reload, a rotation); any thread.
   void set_auth(ApiAuth auth);

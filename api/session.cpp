@@ -1,5 +1,5 @@
-// The API server's connection: with api.tls, first the handshake (under
-// request_timeout; a refusal is counted by reason); then waits for the first byte of a request
+// The API server's connection: with api.tls, first the handshake
+// (session_tls.cpp); then waits for the first byte of a request
 // (idle_timeout; evictable at the connection cap meanwhile), reads the whole
 // request under one deadline (request_timeout, parser limits set), routes it
 // through the pure handle_request(), and writes one answer; writes and
@@ -12,16 +12,11 @@
 #include "peers/protocol.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/error.hpp>
 
 #include <exception>
 
 namespace crosscheck::api::detail {
 namespace {
-
-// TLS: what one read takes of a request's first bytes (the rest follows
-// through the parser).
-constexpr std::size_t k_first_read = 512;
 
 peers::PeerSignature signature_of(const http::request<http::string_body>& request) {
   return peers::PeerSignature{std::string(request[peers::k_peer_node_header]),
@@ -51,19 +46,13 @@ std::string peer_of(tcp::socket& socket) {
          std::to_string(peer.port());
 }
 
-// A client that connected and went away without a word (a port check):
-// nothing was refused.
-bool went_away(const error_code& ec) {
-  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
-         ec == asio::error::connection_reset;
-}
-
 }  // namespace
 
 template <typename Stream>
 Session<Stream>::Session(tcp::socket socket, std::shared_ptr<Shared> shared, bool rejecting,
                          std::shared_ptr<const ServerTls> tls)
     : tls_(std::move(tls)),
+      checked_(tls_),
       stream_(make_stream<Stream>(std::move(socket), tls_.get())),
       shared_(std::move(shared)),
       action_timer_(stream_.get_executor()),
@@ -73,7 +62,7 @@ Session<Stream>::Session(tcp::socket socket, std::shared_ptr<Shared> shared, boo
 
 template <typename Stream>
 Session<Stream>::~Session() {
-  stop_waiting();
+  unlist();
   if (rejecting_) {
     shared_->rejecting.fetch_sub(1);
   } else if (!evicted_) {  // an evicted session gave its slot back already
@@ -88,74 +77,6 @@ void Session<Stream>::start() {
     return guarded([&] { handshake(); });
   }
   guarded([&] { serve(); });
-}
-
-template <typename Stream>
-void Session<Stream>::handshake() {
-  if constexpr (k_tls) {
-    lowest().expires_after(shared_->options.request_timeout);
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self = shared_from_this()](error_code ec) {
-                              self->guarded([&] { self->on_handshake(ec); });
-                            });
-  }
-}
-
-template <typename Stream>
-void Session<Stream>::on_handshake(error_code ec) {
-  if constexpr (k_tls) {
-    if (ec == beast::error::timeout) {
-      bump(shared_->counters.timeouts);
-      return close_now();
-    }
-    if (ec && went_away(ec)) {
-      return close_now();
-    }
-    if (ec) {
-      const TlsRefusal reason = classify_handshake_failure(ec, stream_.native_handle());
-      bump(shared_->counters.tls_refusals.at(static_cast<std::size_t>(reason)));
-      if (shared_->options.on_tls_refusal) {
-        shared_->options.on_tls_refusal(
-            TlsRefusalEvent{reason, peer_of(lowest().socket()),
-                            handshake_failure_detail(ec, stream_.native_handle())});
-      }
-      return close_now();
-    }
-    lowest().expires_never();
-    if (tls_->requires_client_certificate) {
-      client_subject_ = client_subject(stream_.native_handle());
-    }
-    serve();
-  }
-}
-
-template <typename Stream>
-void Session<Stream>::read_first_bytes() {
-  if constexpr (k_tls) {
-    start_waiting();
-    lowest().expires_after(shared_->options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(k_first_read),
-                            [self = shared_from_this()](error_code ec, std::size_t n) {
-                              self->guarded([&] {
-                                if (!self->waiting_) {
-                                  return;  // evicted meanwhile: closed already
-                                }
-                                self->stop_waiting();
-                                self->buffer_.commit(n);
-                                if (ec == beast::error::timeout) {
-                                  bump(self->shared_->counters.timeouts);
-                                  return self->close_now();
-                                }
-                                if (ec) {
-                                  if (!went_away(ec)) {
-                                    bump(self->shared_->counters.io_errors);
-                                  }
-                                  return self->close_now();
-                                }
-                                self->read_request();
-                              });
-                            });
-  }
 }
 
 template <typename Stream>
@@ -178,15 +99,21 @@ void Session<Stream>::shut() {
 }
 
 template <typename Stream>
-bool Session<Stream>::has_unread_bytes() {
+bool Session<Stream>::request_begun() {
   error_code ec;
   const std::size_t unread = lowest().socket().available(ec);
-  return !ec && unread > 0;
+  if (!ec && unread > 0) {
+    return true;
+  }
+  if constexpr (k_tls) {
+    return tls_buffered();
+  }
+  return buffer_.size() > 0;
 }
 
 template <typename Stream>
 void Session<Stream>::evict() {
-  stop_waiting();
+  unlist();
   evicted_ = true;
   shared_->active.fetch_sub(1);
   bump(shared_->counters.connections_evicted);
@@ -203,14 +130,16 @@ void Session<Stream>::do_read() {
     return read_request();  // a pipelined request has begun already
   }
   if constexpr (k_tls) {
-    return read_first_bytes();
+    if (tls_buffered()) {
+      return read_request();  // so has one OpenSSL took in with earlier records
+    }
   }
-  start_waiting();
+  list_in(shared_->waiting);
   idle_timer_.expires_after(shared_->options.idle_timeout);
   idle_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (!ec && self->waiting_) {
+    if (!ec && self->waiting()) {
       bump(self->shared_->counters.timeouts);
-      self->stop_waiting();
+      self->unlist();
       self->close_now();
     }
   });
@@ -221,10 +150,10 @@ void Session<Stream>::do_read() {
 
 template <typename Stream>
 void Session<Stream>::on_readable(error_code ec) {
-  if (!waiting_) {
+  if (!waiting()) {
     return;  // evicted or timed out meanwhile: closed already
   }
-  stop_waiting();
+  unlist();
   idle_timer_.cancel();
   if (ec) {
     bump(shared_->counters.io_errors);
@@ -243,16 +172,17 @@ void Session<Stream>::read_request() {
 }
 
 template <typename Stream>
-void Session<Stream>::start_waiting() {
-  waiting_ = true;
-  waiting_at_ = shared_->waiting.insert(shared_->waiting.end(), this);
+void Session<Stream>::list_in(std::list<Connection*>& list) {
+  unlist();
+  listed_in_ = &list;
+  listed_at_ = list.insert(list.end(), this);
 }
 
 template <typename Stream>
-void Session<Stream>::stop_waiting() {
-  if (waiting_) {
-    shared_->waiting.erase(waiting_at_);
-    waiting_ = false;
+void Session<Stream>::unlist() {
+  if (listed_in_ != nullptr) {
+    listed_in_->erase(listed_at_);
+    listed_in_ = nullptr;
   }
 }
 
@@ -287,6 +217,11 @@ void Session<Stream>::on_read(error_code ec) {
   if (ec) {
     bump(counters.io_errors);
     return close_now();
+  }
+  if constexpr (k_tls) {
+    if (!still_admitted()) {
+      return close_now();  // its certificate was revoked by a reload
+    }
   }
   bump(counters.requests);
   handle(parser_->release());

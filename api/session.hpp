@@ -1,6 +1,7 @@
 // The API server's connection: one Session per accepted socket (Beast's
 // session idiom) and what sessions share with the server. Internal to api/:
-// server.cpp accepts and evicts, session.cpp reads, routes and answers.
+// server.cpp accepts and evicts, session.cpp reads, routes and answers,
+// session_tls.cpp does the TLS handshake and re-checks a client after a reload.
 // A Session is one template over its stream, plain TCP or TLS (api.tls),
 // instantiated for both in session.cpp: one copy of the session logic.
 // Beast is included here; only server.cpp and session.cpp include this header.
@@ -78,10 +79,11 @@ class Connection {
   virtual void start() = 0;
   // Server stop: abandon everything (handlers still queued are never run).
   virtual void shut() = 0;
-  // True when the client has sent bytes we have not read yet: its request
-  // has begun (the readiness wait leaves them in the kernel).
-  virtual bool has_unread_bytes() = 0;
-  // Closes this waiting connection to make room for a newcomer and gives
+  // True when the client has sent bytes of a request we have not read yet:
+  // in the kernel (the readiness wait leaves them there) or, with TLS,
+  // held by OpenSSL. Such a connection is never evicted.
+  virtual bool request_begun() = 0;
+  // Closes this waiting (or handshaking) connection to make room for a newcomer and gives
   // its slot back at once (the newcomer takes it). Server thread.
   virtual void evict() = 0;
 };
@@ -132,6 +134,9 @@ struct Shared {
   // Sessions waiting for the first byte of a request, longest-waiting
   // first: the eviction candidates. Server thread only.
   std::list<Connection*> waiting;
+  // Sessions holding a slot while in their TLS handshake, oldest first:
+  // evicted before any waiting one. Server thread only.
+  std::list<Connection*> handshaking;
   mutable std::mutex token_mutex;  // guards options.signer
   // The certificate set for new connections (api.tls); nullptr: plain HTTP.
   std::shared_ptr<const ServerTls> tls() const {
@@ -182,7 +187,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void start() override;
   void shut() override;
-  bool has_unread_bytes() override;
+  bool request_begun() override;
   void evict() override;
 
  private:
@@ -191,16 +196,18 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
-  // TLS: the handshake, under request_timeout; a refusal is counted and
-  // reported with its reason (on_tls_refusal), then the socket is closed.
+  // TLS (session_tls.cpp): the handshake, under handshake_timeout and
+  // evictable at the cap meanwhile; a refusal is counted and reported with
+  // its reason (on_tls_refusal), then the socket is closed.
   void handshake();
   void on_handshake(error_code ec);
   void serve();
-
-  // TLS only: the first bytes of a request, read (decrypted) into buffer_.
-  // Why not the readiness wait: OpenSSL may already hold them, read from
-  // the socket with the handshake's last record.
-  void read_first_bytes();
+  // TLS: true when OpenSSL holds bytes the client sent that no read has
+  // taken yet (with the handshake's last record, or after a request).
+  bool tls_buffered();
+  // TLS: false, the refusal counted and reported, when a reload changed the
+  // client checks and this connection's certificate no longer passes them.
+  bool still_admitted();
 
   // No exception leaves a completion handler: it closes this connection.
   template <typename Body>
@@ -214,9 +221,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   // Waits (idle_timeout) for the first byte of the next request, then reads
-  // it. Why wait for readiness instead of reading: the bytes stay in the
-  // kernel, so at the cap has_unread_bytes() tells a connection whose
-  // request has begun (never evicted) from one that sent nothing.
+  // it. Why wait for readiness instead of reading, with TLS too: the bytes
+  // stay in the kernel, so at the cap request_begun() tells a connection
+  // whose request has begun (never evicted) from one that sent nothing; a
+  // pending TLS read would take them into OpenSSL, a partial record
+  // invisible from outside.
   void do_read();
 
   void on_readable(error_code ec);
@@ -224,9 +233,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // The whole request, header block and body, under one deadline.
   void read_request();
 
-  void start_waiting();
-
-  void stop_waiting();
+  // Lists this session as an eviction candidate in `list` (waiting or
+  // handshaking) until unlist().
+  void list_in(std::list<Connection*>& list);
+  void unlist();
+  bool waiting() const { return listed_in_ == &shared_->waiting; }
 
   void on_read(error_code ec);
 
@@ -260,6 +271,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void close_now();
 
   std::shared_ptr<const ServerTls> tls_;  // before stream_: the context outlives it
+  // The latest certificate set whose client checks this connection passed.
+  std::shared_ptr<const ServerTls> checked_;
   Stream stream_;
   std::shared_ptr<Shared> shared_;
   std::string client_subject_;  // mTLS: the verified client certificate's subject
@@ -274,10 +287,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool keep_alive_ = false;
   std::string target_;  // the request's target as received: what a verdict signature binds
   bool rejecting_ = false;
-  std::string client_address_;  // the peer, for the audit log ("" when unknown)
-  bool waiting_ = false;        // in shared_->waiting, at waiting_at_
+  std::string client_address_;                   // the peer, for the audit log ("" when unknown)
+  std::list<Connection*>* listed_in_ = nullptr;  // waiting or handshaking, at listed_at_
   bool evicted_ = false;
-  std::list<Connection*>::iterator waiting_at_;
+  std::list<Connection*>::iterator listed_at_;
   std::uint64_t since_ = 0;
   WriteRequest write_;
   bool action_done_ = true;

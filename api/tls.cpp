@@ -11,6 +11,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
+#include <memory>
 #include <string_view>
 
 namespace crosscheck::api {
@@ -27,6 +28,10 @@ std::string_view to_string(TlsRefusal reason) {
       return "fingerprint_mismatch";
     case TlsRefusal::NotTls:
       return "not_tls";
+    case TlsRefusal::Timeout:
+      return "timeout";
+    case TlsRefusal::Revoked:
+      return "revoked";
     case TlsRefusal::Handshake:
       break;
   }
@@ -111,6 +116,12 @@ Status configure(ssl::context& context, const config::ServerTlsFiles& files) {
     }
   }
   if (has_ca || !files.client_fingerprints.empty()) {
+    // Why no resumption under mTLS: a resumed session skips the client
+    // certificate checks (expiry included) for the session's lifetime,
+    // 7200 s by OpenSSL's default. Every connection shows its certificate.
+    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(native, 0);
     context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
     context.set_verify_callback(
         [pins = files.client_fingerprints, has_ca](bool preverified, ssl::verify_context& verify) {
@@ -176,6 +187,45 @@ std::string handshake_failure_detail(const error_code& ec, ssl_st* ssl) {
     return X509_verify_cert_error_string(verify);
   }
   return ec.message();
+}
+
+bool same_client_auth(const ServerTls& a, const ServerTls& b) {
+  return a.files.client_ca == b.files.client_ca &&
+         a.files.client_fingerprints == b.files.client_fingerprints;
+}
+
+bool client_admitted(ssl_st* ssl, const ServerTls& tls) {
+  if (!tls.requires_client_certificate) {
+    return true;
+  }
+  const X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (leaf == nullptr) {
+    return false;  // made when no certificate was asked
+  }
+  const auto& pins = tls.files.client_fingerprints;
+  if (!pins.empty() &&
+      std::find(pins.begin(), pins.end(), config::certificate_fingerprint(leaf)) == pins.end()) {
+    return false;
+  }
+  if (tls.files.client_ca.empty()) {
+    return true;  // pins only: the pin is the trust (as in the handshake)
+  }
+  // The chain against the new CA, as the handshake checks it (purpose
+  // ssl_client, times); the store is the context's, which holds only it.
+  const std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> check(X509_STORE_CTX_new(),
+                                                                              &X509_STORE_CTX_free);
+  // SSL_CTX_get_cert_store only reads; the const is ours.
+  SSL_CTX* context = const_cast<ServerTls&>(tls).context.native_handle();  // NOLINT
+  if (!check || X509_STORE_CTX_init(check.get(), SSL_CTX_get_cert_store(context),
+                                    const_cast<X509*>(leaf),  // NOLINT: only read
+                                    SSL_get_peer_cert_chain(ssl)) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  X509_STORE_CTX_set_default(check.get(), "ssl_client");
+  const bool verified = X509_verify_cert(check.get()) == 1;
+  ERR_clear_error();
+  return verified;
 }
 
 std::string client_subject(ssl_st* ssl) {

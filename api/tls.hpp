@@ -41,6 +41,17 @@ TlsRefusal classify_handshake_failure(const boost::system::error_code& ec, ssl_s
 // A readable reason: OpenSSL's verify error when there is one, else ec's message.
 std::string handshake_failure_detail(const boost::system::error_code& ec, ssl_st* ssl);
 
+// True when `a` and `b` ask the same of a client (client_ca_file and
+// client_fingerprints): a reload that changes only the server's own
+// certificate leaves open connections alone.
+bool same_client_auth(const ServerTls& a, const ServerTls& b);
+
+// True when the client certificate `ssl`'s handshake verified would pass
+// `tls`'s client checks now: pinned (when pins are set) and chaining to its
+// client CA (when set), or no certificate asked at all. What a reload that
+// changes the client-auth settings asks of connections already open.
+bool client_admitted(ssl_st* ssl, const ServerTls& tls);
+
 // The verified client certificate's subject (RFC 2253), "" without one.
 std::string client_subject(ssl_st* ssl);
 

@@ -73,6 +73,64 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
   return plan;
 }
 
+ApiTlsChange compare_api_tls(const config::ServerTlsFiles& before,
+                             const config::ServerTlsFiles& after) {
+  ApiTlsChange change;
+  std::vector<std::string> items;
+  if (before.leaf_fingerprint != after.leaf_fingerprint ||
+      before.certificate_chain != after.certificate_chain) {
+    items.emplace_back("certificate replaced");
+  }
+  const bool had_ca = !before.client_ca.empty();
+  const bool has_ca = !after.client_ca.empty();
+  if (!had_ca && has_ca) {
+    items.emplace_back("client_ca_file set");
+  } else if (had_ca && !has_ca) {
+    items.emplace_back("client_ca_file removed");
+  } else if (before.client_ca != after.client_ca) {
+    items.emplace_back("client_ca_file changed");
+  }
+  const auto count_missing = [](const auto& from, const auto& in) {
+    return std::count_if(from.begin(), from.end(), [&](const auto& pin) {
+      return std::find(in.begin(), in.end(), pin) == in.end();
+    });
+  };
+  const auto removed = count_missing(before.client_fingerprints, after.client_fingerprints);
+  const auto added = count_missing(after.client_fingerprints, before.client_fingerprints);
+  if (removed > 0) {
+    items.push_back("client_fingerprints " + std::to_string(removed) + " removed");
+  }
+  if (added > 0) {
+    items.push_back("client_fingerprints " + std::to_string(added) + " added");
+  }
+  change.client_checks_changed = before.client_ca != after.client_ca || removed > 0 || added > 0;
+  const bool had_pins = !before.client_fingerprints.empty();
+  const bool has_pins = !after.client_fingerprints.empty();
+  const bool was_mtls = had_ca || had_pins;
+  const bool is_mtls = has_ca || has_pins;
+  // Why each is a warning: a reload is how a revocation is done, so one
+  // that opens the API instead must not pass as routine.
+  if (was_mtls && !is_mtls) {
+    items.emplace_back("mTLS off");
+    change.loosened.emplace_back(
+        "mTLS turned off (client_ca_file and client_fingerprints removed): the API no longer "
+        "asks for a client certificate; anyone who can reach it is served");
+  } else if (!was_mtls && is_mtls) {
+    items.emplace_back("mTLS on");
+  } else if (had_ca && !has_ca) {
+    change.loosened.emplace_back(
+        "client_ca_file removed: client certificates are checked by client_fingerprints only "
+        "(a pinned certificate is admitted whoever issued it)");
+  } else if (had_pins && !has_pins) {
+    change.loosened.emplace_back(
+        "client_fingerprints removed: any certificate that chains to client_ca_file is admitted");
+  }
+  for (const auto& item : items) {
+    change.summary += (change.summary.empty() ? "" : ", ") + item;
+  }
+  return change;
+}
+
 Expected<api::ApiAuth> read_api_auth(const config::ApiConfig& api) {
   auto tokens = config::read_api_tokens(api);
   if (!tokens) {

@@ -35,6 +35,24 @@ struct ReloadPlan {
 
 ReloadPlan plan_reload(const config::Config& running, const config::Config& next);
 
+// What a reload changes in the API's TLS (api.tls's files, old and new).
+struct ApiTlsChange {
+  // Client checks a reload turned off, each a warning for the log: "mTLS
+  // turned off: ...", "client_ca_file removed: ...", "client_fingerprints
+  // removed: ...". Empty when nothing was loosened.
+  std::vector<std::string> loosened;
+  // client_ca_file or client_fingerprints changed (mTLS on or off too):
+  // open connections' certificates are checked again (ApiServer::set_tls).
+  bool client_checks_changed = false;
+  // For the reload's audit line: "certificate replaced, client_fingerprints
+  // 1 removed, mTLS off"; empty when nothing changed.
+  std::string summary;
+};
+
+// Compares the API's TLS before and after a reload. Pure.
+ApiTlsChange compare_api_tls(const config::ServerTlsFiles& before,
+                             const config::ServerTlsFiles& after);
+
 // The API's tokens (config::read_api_tokens) and read_requires_token; an
 // error when a configured file cannot be used.
 Expected<api::ApiAuth> read_api_auth(const config::ApiConfig& api);

@@ -133,7 +133,10 @@ class Service final : public api::ApiActions {
   void reload();
   // Rebuilds target_index_ and the readiness bookkeeping for config_.
   void index_config();
-  void apply_config(std::shared_ptr<const config::Config> next, const daemon::ReloadPlan& plan);
+  // Returns what the reload's audit line adds to its detail ("; api.tls:
+  // certificate replaced"), "" when nothing worth it changed.
+  std::string apply_config(std::shared_ptr<const config::Config> next,
+                           const daemon::ReloadPlan& plan);
   void reject_config(const std::string& why);
   void resolve_config_escalation(const std::string& why);
   // `epoch`: which prober sent it (prober_epoch_ when the current one).
@@ -183,7 +186,9 @@ class Service final : public api::ApiActions {
   // `options` (false, logged, when they cannot be used). Reload: serves changed files to new
   // connections. Refusals: logged at most once a minute per reason.
   bool configure_api_tls(api::ApiServerOptions& options);
-  void reload_api_tls();
+  // Returns what changed, for the reload's audit line ("api.tls: mTLS off");
+  // loosened client checks are logged as warnings.
+  std::string reload_api_tls();
   void on_tls_refusal(const api::TlsRefusalEvent& event);
   // API actions (service_actions.cpp).
   void finish_recheck(const std::string& target, int status);

@@ -51,7 +51,9 @@ void Service::reload() {
     const auto plan = plan_reload(*config_, *next);
     if (plan.applicable()) {
       entry.detail += " (tokens and peer keys re-read)";
-      apply_config(std::move(next), plan);
+      if (const std::string changed = apply_config(std::move(next), plan); !changed.empty()) {
+        entry.detail += "; " + changed;
+      }
     } else {
       std::string changes;
       for (const auto& change : plan.needs_restart) {
@@ -68,7 +70,8 @@ void Service::reload() {
   notifier_.ready(status_line(*hub_.current()));
 }
 
-void Service::apply_config(std::shared_ptr<const config::Config> next, const ReloadPlan& plan) {
+std::string Service::apply_config(std::shared_ptr<const config::Config> next,
+                                  const ReloadPlan& plan) {
   const auto done = engine_.reconfigure(make_policy(*next), plan.resets, clock_.now());
   const auto previous_escalation = config_->escalation;
   config_ = std::move(next);
@@ -121,7 +124,7 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
   } else if (api_) {
     log_->error("reload: {}; the API keeps signing with its previous key", signer.error());
   }
-  reload_api_tls();
+  std::string changed = reload_api_tls();
   if (auto keys = peers::load_peer_keys(config_->peers)) {
     start_peers(std::move(*keys));
   } else {
@@ -145,6 +148,7 @@ void Service::apply_config(std::shared_ptr<const config::Config> next, const Rel
       names(done.vantages_added), names(done.vantages_removed), names(plan.resets.vantages));
   resolve_gone_peers();
   resolve_config_escalation("a later reload applied a valid config");
+  return changed;
 }
 
 void Service::reject_config(const std::string& why) {

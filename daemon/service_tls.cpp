@@ -2,6 +2,7 @@
 // and on reload (the same reader as check-config), refused handshakes
 // logged with their reason and peer, at most one line per reason a minute.
 #include "api/server.hpp"
+#include "daemon/reload.hpp"
 #include "daemon/service.hpp"
 
 #include <spdlog/spdlog.h>
@@ -48,25 +49,34 @@ bool Service::configure_api_tls(api::ApiServerOptions& options) {
   return true;
 }
 
-void Service::reload_api_tls() {
+std::string Service::reload_api_tls() {
   if (!api_ || !config_->api.tls || !api_tls_) {
-    return;  // plan_reload refuses turning TLS on or off
+    return {};  // plan_reload refuses turning TLS on or off
   }
   auto files = config::read_server_tls(*config_->api.tls);
   if (!files) {
     log_->error("reload: {}; the API keeps serving its previous certificate", files.error());
-    return;
+    return "api.tls not applied (previous certificate kept)";
   }
   if (*files == *api_tls_) {
-    return;  // nothing changed: open and new connections share one context
+    return {};  // nothing changed: open and new connections share one context
   }
   if (const Status set = api_->set_tls(*files); !set) {
     log_->error("reload: api.tls: {}; the API keeps serving its previous certificate", set.error());
-    return;
+    return "api.tls not applied (previous certificate kept)";
   }
+  const ApiTlsChange change = compare_api_tls(*api_tls_, *files);
   api_tls_ = std::move(*files);
-  notice_->info("reload: api tls: new connections get {}; open ones keep theirs",
-                describe(*api_tls_));
+  for (const auto& loosened : change.loosened) {
+    log_->warn("reload: api tls: {}", loosened);
+  }
+  notice_->info("reload: api tls: new connections get {}; open ones keep theirs{} ({})",
+                describe(*api_tls_),
+                change.client_checks_changed
+                    ? ", their client certificates checked again before their next request"
+                    : "",
+                change.summary.empty() ? std::string("files changed") : change.summary);
+  return change.summary.empty() ? std::string() : "api.tls: " + change.summary;
 }
 
 void Service::on_tls_refusal(const api::TlsRefusalEvent& event) {

@@ -125,3 +125,59 @@ TEST_CASE("the systemd status line counts verdicts and open escalations") {
         "3 targets: 2 healthy, 1 disputed, 0 unhealthy, 0 unknown; 2 escalations open; storage "
         "degraded");
 }
+
+namespace {
+
+config::ServerTlsFiles tls_files(const std::string& ca, std::vector<std::uint8_t> pins) {
+  config::ServerTlsFiles files;
+  files.certificate_chain = "chain";
+  files.client_ca = ca;
+  for (const std::uint8_t pin : pins) {
+    config::CertFingerprint fingerprint{};
+    fingerprint.front() = pin;
+    files.client_fingerprints.push_back(fingerprint);
+  }
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("api tls change: turning client checks off is loosened, revoking is not") {
+  const auto mtls = tls_files("ca", {1, 2});
+  SECTION("a new server certificate changes no client check") {
+    auto next = mtls;
+    next.certificate_chain = "other chain";
+    const auto change = daemon::compare_api_tls(mtls, next);
+    CHECK(change.summary == "certificate replaced");
+    CHECK_FALSE(change.client_checks_changed);
+    CHECK(change.loosened.empty());
+  }
+  SECTION("a pin removed is a revocation: checked again, not a warning") {
+    const auto change = daemon::compare_api_tls(mtls, tls_files("ca", {2}));
+    CHECK(change.summary == "client_fingerprints 1 removed");
+    CHECK(change.client_checks_changed);
+    CHECK(change.loosened.empty());
+  }
+  SECTION("mTLS off names what was removed") {
+    const auto change = daemon::compare_api_tls(mtls, tls_files("", {}));
+    CHECK(change.summary == "client_ca_file removed, client_fingerprints 2 removed, mTLS off");
+    REQUIRE(change.loosened.size() == 1);
+    CHECK(change.loosened.front().starts_with("mTLS turned off"));
+  }
+  SECTION("the CA removed, pins kept: pins only") {
+    const auto change = daemon::compare_api_tls(mtls, tls_files("", {1, 2}));
+    REQUIRE(change.loosened.size() == 1);
+    CHECK(change.loosened.front().starts_with("client_ca_file removed"));
+  }
+  SECTION("the pins removed, the CA kept: any certificate of the CA") {
+    const auto change = daemon::compare_api_tls(mtls, tls_files("ca", {}));
+    REQUIRE(change.loosened.size() == 1);
+    CHECK(change.loosened.front().starts_with("client_fingerprints removed"));
+  }
+  SECTION("mTLS on is no warning") {
+    const auto change = daemon::compare_api_tls(tls_files("", {}), mtls);
+    CHECK(change.summary == "client_ca_file set, client_fingerprints 2 added, mTLS on");
+    CHECK(change.loosened.empty());
+    CHECK(change.client_checks_changed);
+  }
+}

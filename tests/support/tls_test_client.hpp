@@ -15,6 +15,7 @@
 
 #include <sys/socket.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -36,7 +37,9 @@ struct ClientOptions {
 // leaves ok() false with the reason in error().
 class TlsClient {
  public:
-  TlsClient(const TestCerts& certs, unsigned short port, const ClientOptions& options = {})
+  // `resume`: a session from an earlier connection to offer.
+  TlsClient(const TestCerts& certs, unsigned short port, const ClientOptions& options = {},
+            const std::shared_ptr<SSL_SESSION>& resume = nullptr)
       : context_(ssl::context::tls_client) {
     context_.load_verify_file(certs.path("ca.crt"));
     context_.set_verify_mode(ssl::verify_peer);
@@ -49,6 +52,9 @@ class TlsClient {
       SSL_CTX_set_cipher_list(context_.native_handle(), options.ciphers.c_str());
     }
     stream_.emplace(io_, context_);
+    if (resume) {
+      SSL_set_session(stream_->native_handle(), resume.get());
+    }
     boost::system::error_code ec;
     auto& socket = stream_->next_layer();
     socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
@@ -97,6 +103,13 @@ class TlsClient {
   // Connected, handshake done and (TLS 1.3) not refused by the first answer.
   bool served(const std::string& target = "/healthz") { return get(target).status == 200; }
   const std::string& server_fingerprint() const { return server_fingerprint_; }
+  // This connection's session, to offer on the next (after a get(): TLS
+  // 1.3 tickets come after the handshake).
+  std::shared_ptr<SSL_SESSION> session() {
+    return {SSL_get1_session(stream_->native_handle()), &SSL_SESSION_free};
+  }
+  // True when the server resumed the offered session (no certificate shown).
+  bool resumed() { return SSL_session_reused(stream_->native_handle()) == 1; }
 
  private:
   asio::io_context io_;
