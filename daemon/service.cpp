@@ -77,6 +77,13 @@ int Service::run() {
     log_->critical("{}", peer_keys.error());
     return 1;
   }
+  // A tls: file broken since validation stops the start, as a key does:
+  // running without the peers the config names would be a quieter failure.
+  auto peer_tls = peers::load_peer_tls(config_->peers);
+  if (!peer_tls) {
+    log_->critical("{}", peer_tls.error());
+    return 1;
+  }
   auto auth = read_api_auth(config_->api);
   if (!auth) {
     log_->critical("{}", auth.error());
@@ -112,7 +119,7 @@ int Service::run() {
              api_tls_ ? "https://" : "http://", bound.to_string());
 
   start_prober();
-  start_peers(std::move(*peer_keys));
+  start_peers(std::move(*peer_keys), std::move(*peer_tls));
   publish();
   arm_evaluation();
   io_.run();

@@ -34,6 +34,10 @@
 #include <unordered_map>
 #include <vector>
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace spdlog {
 class logger;
 }
@@ -65,6 +69,8 @@ class PeerVerifier;
 struct PeerKey;
 struct PeerPull;
 struct PeerRefusal;
+// As peers/client.hpp: each peer's client TLS context (null: the default).
+using PeerTlsContexts = std::vector<std::shared_ptr<boost::asio::ssl::context>>;
 }  // namespace crosscheck::peers
 
 namespace crosscheck::daemon {
@@ -168,9 +174,11 @@ class Service final : public api::ApiActions {
   static const char* version();
   void arm_evaluation();
   void watch_signals();
-  // Peers (service_peers.cpp): (re)starts pulling with `keys` and hands them
+  // Peers (service_peers.cpp): (re)starts pulling with `keys` and `tls` (both
+  // read by the caller, before anything stops: start-up refuses to start on
+  // an unusable file, a reload keeps the running pullers) and hands the keys
   // to the API's verifier; stops pulling when no peer is configured.
-  void start_peers(std::vector<peers::PeerKey> keys);
+  void start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContexts tls);
   void on_peer_pull(const peers::PeerPull& pull);
   // A peer's reply failed its signature check: counted, logged, and a
   // peer_unauthenticated escalation unless one is open for that peer. It

@@ -20,14 +20,7 @@ namespace {
 constexpr int k_peer_verified_to_resolve = 3;
 }  // namespace
 
-void Service::start_peers(std::vector<peers::PeerKey> keys) {
-  // Before anything stops: a `tls:` file unusable since validation keeps the
-  // running pullers (and their keys) as they are.
-  auto tls = peers::load_peer_tls(config_->peers);
-  if (!tls) {
-    log_->error("{}; peers keep their previous keys and TLS settings", tls.error());
-    return;
-  }
+void Service::start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContexts tls) {
   peer_verifier_->set_keys(keys);
   peer_client_.reset();  // stops the previous pullers and joins their thread
   std::erase_if(peer_verified_run_, [this](const auto& entry) {
@@ -54,7 +47,7 @@ void Service::start_peers(std::vector<peers::PeerKey> keys) {
   options.timeout = config_->defaults.timeout;
   options.peers = config_->peers;
   options.keys = std::move(keys);
-  options.tls = std::move(*tls);
+  options.tls = std::move(tls);
   options.on_pull = [this](peers::PeerPull pull) {
     boost::asio::post(io_, [this, pull = std::move(pull)] { on_peer_pull(pull); });
   };

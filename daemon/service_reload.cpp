@@ -125,10 +125,13 @@ std::string Service::apply_config(std::shared_ptr<const config::Config> next,
     log_->error("reload: {}; the API keeps signing with its previous key", signer.error());
   }
   std::string changed = reload_api_tls();
-  if (auto keys = peers::load_peer_keys(config_->peers)) {
-    start_peers(std::move(*keys));
+  auto keys = peers::load_peer_keys(config_->peers);
+  auto peer_tls = peers::load_peer_tls(config_->peers);
+  if (keys && peer_tls) {
+    start_peers(std::move(*keys), std::move(*peer_tls));
   } else {
-    log_->error("reload: {}; peers keep their previous keys", keys.error());
+    log_->error("reload: {}; peers keep their previous keys and TLS settings",
+                keys ? peer_tls.error() : keys.error());
   }
   if (store_) {
     store_->set_retention(config_->storage.retention);

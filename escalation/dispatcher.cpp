@@ -92,6 +92,9 @@ SinkWorker::SinkWorker(SinkSpec spec, const consensus::Clock& clock,
       log_(std::move(log)),
       queue_(spec_.policy),
       random_(seed) {
+  for (const auto reason : spec_.transport->failure_reasons()) {
+    failed_by_reason_.try_emplace(std::string(reason), 0);
+  }
   if (spec_.state_file.empty()) {
     return;
   }

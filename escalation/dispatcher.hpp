@@ -20,6 +20,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -54,6 +55,9 @@ class SinkTransport {
   // timeout. The default calls deliver() inline, so a transport that blocks
   // overrides it.
   virtual void deliver_async(boost::asio::io_context& io, const Alert& alert, DeliveryDone done);
+  // Every DeliveryResult::reason a failure of this transport can carry, so
+  // each one's counter is exposed from 0 and a rate() sees the first.
+  virtual std::vector<std::string_view> failure_reasons() const { return {}; }
 };
 
 struct SinkSpec {

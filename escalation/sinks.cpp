@@ -45,6 +45,13 @@ class HttpTransport : public SinkTransport {
   HttpTransport(config::Url url, std::shared_ptr<boost::asio::ssl::context> tls)
       : url_(std::move(url)), tls_(std::move(tls)) {}
 
+  std::vector<std::string_view> failure_reasons() const override {
+    std::vector<std::string_view> reasons(net::k_http_failure_reasons.begin(),
+                                          net::k_http_failure_reasons.end());
+    reasons.emplace_back("status");
+    return reasons;
+  }
+
   DeliveryResult deliver(const Alert& alert) override {
     boost::asio::io_context io;
     net::HttpClient client(io, client_options());
@@ -141,6 +148,8 @@ class ExecTransport final : public SinkTransport {
   ExecTransport& operator=(const ExecTransport&) = delete;
   ExecTransport(ExecTransport&&) = delete;
   ExecTransport& operator=(ExecTransport&&) = delete;
+
+  std::vector<std::string_view> failure_reasons() const override { return {"exec"}; }
 
   DeliveryResult deliver(const Alert& alert) override {
     return run_command(argv_, exec_environment(alert), webhook_body(alert), k_exec_timeout);

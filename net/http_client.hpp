@@ -10,6 +10,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +72,10 @@ struct HttpResult;
 // ("tls_unknown_ca", "tls_expired", "tls_wrong_name", "tls_client_cert",
 // "tls_handshake") or "transport" for any other failure; "" when it got one.
 std::string_view failure_reason(const HttpResult& result);
+// Every label failure_reason() can return, for counters that start at 0.
+inline constexpr std::array<std::string_view, 6> k_http_failure_reasons{
+    "transport",      "tls_unknown_ca",  "tls_expired",
+    "tls_wrong_name", "tls_client_cert", "tls_handshake"};
 
 // "host:port" with an IPv6 host in brackets: the Host header's form.
 std::string authority(const config::Url& url);

@@ -361,6 +361,13 @@ TEST_CASE(
   CHECK(counters[1].first == "alertmanager");
   CHECK(counters[1].second.delivered == 0);
   CHECK(counters[1].second.failed_by_reason.at("tls_client_cert") == counters[1].second.failed);
+  // Every reason an HTTP sink can fail for is there from 0, not only those seen.
+  for (const auto& [sink, sink_counters] : counters) {
+    INFO(sink);
+    CHECK(sink_counters.failed_by_reason.size() == 7);
+    CHECK(sink_counters.failed_by_reason.at("status") == 0);
+    CHECK(sink_counters.failed_by_reason.at("transport") == 0);
+  }
 
   // A tls: block whose files cannot be used stops make_sinks (reload keeps the old sinks).
   config.escalation.webhook->tls->ca_file = client.key;

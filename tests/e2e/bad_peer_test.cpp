@@ -5,12 +5,15 @@
 // escalation, and keeps probing, serving and judging on its own evidence.
 // Serving: garbage, a huge body or a trickle sent to our /v1/peer/votes is
 // answered 400/413 or cut at the request deadline, harming no one else.
+#include "config/config.hpp"
 #include "oracle_harness.hpp"
 #include "peer_fixture.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 #include "support/test_pki.hpp"
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
@@ -405,4 +408,34 @@ TEST_CASE(
                                 15s));
   CHECK(oracle.get("/v1/vantages").body.find("bad-peer/") == std::string::npos);
   CHECK(WEXITSTATUS(node.stop()) == 0);
+}
+
+TEST_CASE(
+    "a peer's tls file broken between validation and start stops the start with its reason, "
+    "before the API listens",
+    "[e2e][peers][tls]") {
+  OracleHarness oracle;
+  const TempDir pki_dir;
+  TestPki pki(pki_dir.path());
+  const auto ca = pki.ca("peers-ca");
+  std::ofstream(pki_dir.path() / "peer-key") << "shared-peer-secret\n";
+  oracle.append_config("peers:\n  - { name: b, url: \"https://127.0.0.1:9\", key_file: " +
+                       (pki_dir.path() / "peer-key").string() +
+                       ", tls: { ca_file: " + ca.cert.string() + " } }\n");
+  const auto loaded = crosscheck::config::load_config(oracle.config_path());
+  REQUIRE(loaded.ok());
+  // Validation read the file; now it is garbled, before the service starts.
+  std::ofstream(ca.cert, std::ios::trunc)
+      << "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n";
+  std::ostringstream log;
+  crosscheck::daemon::ServiceOptions options;
+  options.config = std::make_shared<const crosscheck::config::Config>(*loaded.config);
+  options.config_path = oracle.config_path();
+  options.log = std::make_shared<spdlog::logger>(
+      "broken-tls", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  options.handle_signals = false;
+  crosscheck::daemon::Service service(std::move(options));
+  CHECK(service.run() == 1);
+  CHECK_THAT(log.str(), Catch::Contains("holds a garbled certificate"));
+  CHECK_FALSE(service.api_endpoint());
 }

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 using namespace crosscheck;
@@ -52,6 +53,22 @@ std::unique_ptr<FakeHttpServer> relay(const std::string& target,
   return server;
 }
 
+// A proxy in front of `oracle`: each gate request is asked of the oracle as
+// received (nonce included), and its answer passed back through `edit`.
+std::unique_ptr<FakeHttpServer> proxy(const OracleHarness& oracle,
+                                      std::function<std::string(std::string)> edit) {
+  auto server = std::make_unique<FakeHttpServer>();
+  server->respond_with("/v1/verdicts/web", [&oracle, edit = std::move(edit)](
+                                               const crosscheck::testing::RecordedRequest& asked) {
+    const auto answer = oracle.get(asked.target);
+    auto response = FakeResponse::with_status(answer.status, edit(answer.body));
+    const std::string header(net::k_verdict_signature_header);
+    response.headers.emplace_back(header, answer.header(header));
+    return response;
+  });
+  return server;
+}
+
 }  // namespace
 
 TEST_CASE("gate --pubkey trusts a signing oracle end to end and nothing changed on the way",
@@ -75,21 +92,27 @@ TEST_CASE("gate --pubkey trusts a signing oracle end to end and nothing changed 
     CHECK(wrong.status == 4);
     CHECK_THAT(wrong.out, Catch::Contains(": unverified: signed by key "));
   }
-  SECTION("a recorded answer changed by one byte, or replayed for another question, exits 4") {
+  SECTION("an answer changed by one byte, or recorded and replayed, exits 4") {
+    // Through a faithful proxy it proceeds.
+    const auto faithful = proxy(oracle, [](std::string body) { return body; });
+    CHECK(gate(faithful->url("127.0.0.1", ""), key.public_pem.string()).status == 0);
+    const auto tampering = proxy(oracle, [](std::string body) {
+      const auto at = body.find("\"fresh\":true");
+      return at == std::string::npos ? body : body.replace(at, 12, "\"fresh\":fals");
+    });
+    const auto run = gate(tampering->url("127.0.0.1", ""), key.public_pem.string());
+    CHECK(run.status == 4);
+    CHECK_THAT(run.out, Catch::Contains("unverified: the signature does not match the answer"));
+    // An answer recorded a moment ago, to this very question but for
+    // another request (no nonce, or another run's): a replay.
     const auto recorded = oracle.get("/v1/verdicts/web?expect=healthy");
     REQUIRE(recorded.status == 200);
     REQUIRE_FALSE(recorded.header(std::string(net::k_verdict_signature_header)).empty());
-    // Served unchanged by the relay it still proceeds: the relay is faithful.
-    const auto faithful = relay("web", recorded, recorded.body);
-    CHECK(gate(faithful->url("127.0.0.1", ""), key.public_pem.string()).status == 0);
-    std::string changed = recorded.body;
-    const auto at = changed.find("\"fresh\":true");
-    REQUIRE(at != std::string::npos);
-    changed.replace(at, 12, "\"fresh\":fals");
-    const auto tampered = relay("web", recorded, changed);
-    const auto run = gate(tampered->url("127.0.0.1", ""), key.public_pem.string());
-    CHECK(run.status == 4);
-    CHECK_THAT(run.out, Catch::Contains("unverified: the signature does not match the answer"));
+    const auto replay = relay("web", recorded, recorded.body);
+    const auto replayed_run = gate(replay->url("127.0.0.1", ""), key.public_pem.string());
+    CHECK(replayed_run.status == 4);
+    CHECK_THAT(replayed_run.out,
+               Catch::Contains("unverified: the signature does not match the answer"));
     // The same bytes as the answer about another target ("web" renamed in
     // the body would break the signature; here the body is untouched).
     const auto replayed = relay("api", recorded, recorded.body);
@@ -100,7 +123,7 @@ TEST_CASE("gate --pubkey trusts a signing oracle end to end and nothing changed 
                                     "--expect",
                                     "unhealthy",
                                     "--oracle",
-                                    faithful->url("127.0.0.1", ""),
+                                    replay->url("127.0.0.1", ""),
                                     "--pubkey",
                                     key.public_pem.string()};
       std::ostringstream out;
