@@ -17,6 +17,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace crosscheck::testing {
 
@@ -37,8 +39,12 @@ struct ClientOptions {
 class TlsClient {
  public:
   TlsClient(const TestCerts& certs, unsigned short port, const ClientOptions& options = {})
+      : TlsClient(certs.path("ca.crt"), port, options) {}
+
+  // Trusts only the CA certificates in `ca_file`.
+  TlsClient(const std::string& ca_file, unsigned short port, const ClientOptions& options = {})
       : context_(ssl::context::tls_client) {
-    context_.load_verify_file(certs.path("ca.crt"));
+    context_.load_verify_file(ca_file);
     context_.set_verify_mode(ssl::verify_peer);
     if (!options.cert.empty()) {
       context_.use_certificate_chain_file(options.cert);
@@ -68,8 +74,10 @@ class TlsClient {
     }
   }
 
-  // GET `target` on this connection (keep-alive); status 0 on failure.
-  HttpAnswer get(const std::string& target) {
+  // GET `target` on this connection (keep-alive), with `headers`; status 0
+  // on failure.
+  HttpAnswer get(const std::string& target,
+                 const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     HttpAnswer answer;
     if (!error_.empty()) {
       answer.error = error_;
@@ -77,6 +85,9 @@ class TlsClient {
     }
     http::request<http::empty_body> request{http::verb::get, target, 11};
     request.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) {
+      request.set(name, value);
+    }
     boost::system::error_code ec;
     http::write(*stream_, request, ec);
     boost::beast::flat_buffer buffer;
