@@ -136,3 +136,25 @@ TEST_CASE("a peer's votes for a domain it did not declare are dropped, counted a
   CHECK(c_disputes);
   CHECK(nodes.all_show({0}, "healthy"));
 }
+
+TEST_CASE("a configured peer's first pull, as soon as the API answers, is served, not refused",
+          "[e2e][peers]") {
+  // The API starts before the pullers: it must know the peers' keys from its
+  // first connection on, or a peer pulling a restarted node is refused 401
+  // "not a configured peer" (and backs off) for the first moments.
+  OracleWithPeer node("http://127.0.0.1:1");
+  const auto port = node.oracle.api_port();
+  HttpAnswer first;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (first.status == 0 && std::chrono::steady_clock::now() < deadline) {
+    first = http_request("127.0.0.1", port, "GET", "/v1/peer/votes", {},
+                         pull_headers("bad-peer", "shared-peer-secret"));
+    if (first.status == 0) {  // not listening yet: poll closely, the window is short
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  INFO(node.log());
+  REQUIRE(first.status != 0);
+  CHECK(first.status == 200);
+  CHECK_THAT(first.body, Catch::Contains(R"("node":"e2e")"));
+}
