@@ -99,7 +99,9 @@ int Service::run() {
   api_options.signer = *signer;
   api_options.auth = std::move(*auth);
   api_options.clock = &clock_;
-  peer_verifier_ = std::make_shared<peers::PeerVerifier>(std::vector<peers::PeerKey>{});
+  // Keyed before the API listens: a peer's first pull is checked against its
+  // key, not refused as "not a configured peer" until start_peers() runs.
+  peer_verifier_ = std::make_shared<peers::PeerVerifier>(*peer_keys);
   api_options.peers = peer_verifier_;
   if (!configure_api_tls(api_options)) {
     return 1;

@@ -228,7 +228,7 @@ TEST_CASE(
     "a peer answering garbage, a huge body or a trickle is refused within limits; the "
     "daemon keeps probing, serving and judging on its own evidence",
     "[e2e][peers][bad_peer]") {
-  // What the log must say for each, after "peer bad-peer: pull failed: ", or
+  // What the log must say for each, after "peer bad-peer: pull failed (REASON): ", or
   // a refusal: a 200 without a reply signature is never read, so neither an
   // HTML body nor another node's export gets as far as the decoder.
   const auto [how, expected_reasons] = GENERATE(table<Misbehaviour, std::vector<std::string>>({
@@ -260,7 +260,7 @@ TEST_CASE(
     const std::string log = node.log();
     return std::any_of(reasons.begin(), reasons.end(), [&](const std::string& reason) {
       const bool refused = reason.starts_with("reply refused");
-      return log.find(refused ? "peer bad-peer: " : "peer bad-peer: pull failed: ") !=
+      return log.find(refused ? "peer bad-peer: " : "peer bad-peer: pull failed (") !=
                  std::string::npos &&
              log.find(reason) != std::string::npos;
     });

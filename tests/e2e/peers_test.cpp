@@ -1,170 +1,32 @@
 // Three real `crosscheck run` processes peered with each other, each with
 // its own resolver in its own failure domain, all judging one HTTP service;
 // judged only through each node's REST API.
-#include "oracle_harness.hpp"
+#include "peer_fixture.hpp"
 #include "peers/auth.hpp"
-#include "peers/protocol.hpp"
-#include "support/child_process.hpp"
-#include "support/fake_dns_server.hpp"
-#include "support/fake_http_server.hpp"
-#include "support/http_client.hpp"
+#include "three_nodes.hpp"
 
-#include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
-#include <algorithm>
-#include <array>
 #include <chrono>
-#include <csignal>
-#include <fstream>
-#include <functional>
-#include <memory>
-#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
+
+using namespace crosscheck::testing;
 
 namespace {
 
-namespace fs = std::filesystem;
-namespace json = boost::json;
-using namespace crosscheck::testing;
-using namespace std::chrono_literals;
-
-constexpr std::array<const char*, 3> k_nodes{"node-a", "node-b", "node-c"};
-constexpr std::array<const char*, 3> k_resolvers{"127.0.0.121", "127.0.0.122", "127.0.0.123"};
-constexpr auto k_wait = 15s;
-
-bool eventually(const std::function<bool()>& condition) {
-  return OracleHarness::wait_for(condition, k_wait);
+// The signed pull `node` makes of /v1/peer/votes with `key`, now.
+std::vector<std::pair<std::string, std::string>> pull_headers(const std::string& node,
+                                                              const std::string& key) {
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto s = crosscheck::peers::sign_peer_request(node, key, "GET", "/v1/peer/votes", now);
+  return {{"X-Crosscheck-Node", s.node},
+          {"X-Crosscheck-Timestamp", s.timestamp},
+          {"X-Crosscheck-Nonce", s.nonce},
+          {"X-Crosscheck-Signature", s.signature}};
 }
-
-// More keys for node i's entry of peer j, e.g. ", domains: [region-b]".
-using PeerExtra = std::function<std::string(std::size_t i, std::size_t j)>;
-
-class ThreeNodes {
- public:
-  explicit ThreeNodes(PeerExtra peer_extra = {}) : peer_extra_(std::move(peer_extra)) {
-    web.set("/health", FakeResponse::with_status(200, "ready"));
-    std::ofstream(key_file()) << "shared-peer-secret\n";
-    for (std::size_t i = 0; i < k_nodes.size(); ++i) {
-      resolvers[i] = std::make_unique<FakeDnsServer>(k_resolvers[i]);
-      honest(i);
-      ports[i] = free_port("127.0.0.1");
-    }
-    for (std::size_t i = 0; i < k_nodes.size(); ++i) {
-      start(i);
-    }
-  }
-
-  void honest(std::size_t i) {
-    resolvers[i]->set("web.test", FakeDnsBehaviour::answer({FakeRecord{"A", "127.0.0.1", 60, ""}}));
-  }
-  void lie(std::size_t i) { resolvers[i]->set("web.test", FakeDnsBehaviour::empty()); }
-  // SIGKILL: no goodbye to the peers, as when a region loses power.
-  void kill(std::size_t i) {
-    ::kill(processes[i]->pid(), SIGKILL);
-    processes[i].reset();
-  }
-
-  HttpAnswer get(std::size_t i, const std::string& target,
-                 std::vector<std::pair<std::string, std::string>> headers = {}) const {
-    return http_request("127.0.0.1", ports[i], "GET", target, {}, std::move(headers));
-  }
-
-  json::object verdict(std::size_t i) const {
-    boost::system::error_code ec;
-    auto value = json::parse(get(i, "/v1/verdicts/web").body, ec);
-    return !ec && value.is_object() ? value.as_object() : json::object{};
-  }
-
-  static std::string text(const json::object& object, std::string_view key) {
-    const auto* value = object.if_contains(key);
-    return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
-  }
-
-  // The vote `vantage` ("node-c/vc") has in node i's evidence; "" if absent.
-  std::string vote_of(std::size_t i, const std::string& vantage) const {
-    const auto body = verdict(i);
-    const auto* evidence = body.if_contains("evidence");
-    if (evidence == nullptr || !evidence->is_array()) {
-      return "";
-    }
-    for (const auto& item : evidence->get_array()) {
-      if (text(item.as_object(), "vantage") == vantage) {
-        return text(item.as_object(), "vote");
-      }
-    }
-    return "";
-  }
-
-  // Every listed node shows `verdict` (and `held`, when given) for web.
-  bool all_show(const std::vector<std::size_t>& nodes, const std::string& verdict_name,
-                const std::string& held = "") const {
-    return std::all_of(nodes.begin(), nodes.end(), [&](std::size_t i) {
-      const auto body = verdict(i);
-      return text(body, "verdict") == verdict_name && (held.empty() || text(body, "held") == held);
-    });
-  }
-
-  // What a failure shows: every node's log and its current verdict.
-  std::string logs() const {
-    std::string out;
-    for (std::size_t i = 0; i < processes.size(); ++i) {
-      out += std::string(k_nodes[i]) + " verdict: " + get(i, "/v1/verdicts/web").body + "\n";
-    }
-    for (std::size_t i = 0; i < processes.size(); ++i) {
-      out += std::string(k_nodes[i]) + ":\n" + (processes[i] ? processes[i]->log() : "(killed)\n");
-    }
-    return out;
-  }
-
-  void require_all_healthy() const {
-    const bool healthy = eventually([&] { return all_show({0, 1, 2}, "healthy"); });
-    INFO(logs());
-    REQUIRE(healthy);
-  }
-
-  fs::path key_file() const { return dir.path() / "peer-key"; }
-
-  TempDir dir;
-  FakeHttpServer web;
-  std::array<std::unique_ptr<FakeDnsServer>, 3> resolvers;
-  std::array<unsigned short, 3> ports{};
-  std::array<std::unique_ptr<ChildProcess>, 3> processes;
-
- private:
-  PeerExtra peer_extra_;
-
-  void start(std::size_t i) {
-    const auto config = dir.path() / (std::string(k_nodes[i]) + ".yaml");
-    const auto data = dir.path() / k_nodes[i];
-    fs::create_directories(data);
-    std::ostringstream yaml;
-    yaml << "node: { name: " << k_nodes[i] << ", data_dir: " << data.string() << " }\n"
-         << "api: { listen: 127.0.0.1:" << ports[i] << " }\n"
-         << "defaults: { interval: 300ms, timeout: 250ms, rise: 1, fall: 1, stale_after: 2s }\n"
-         << "quorum: { dispute_grace: 1s }\n"
-         << "vantages:\n"
-         << "  - { name: v, domain: region-" << char('a' + i) << ", resolver: \""
-         << resolvers[i]->endpoint().to_string() << "\" }\n"
-         << "targets:\n"
-         << "  - name: web\n"
-         << "    dns: { name: web.test }\n"
-         << "    http: { url: \"" << web.url("web.test", "/health")
-         << "\", expect_status: [200] }\n"
-         << "peers:\n";
-    for (std::size_t j = 0; j < k_nodes.size(); ++j) {
-      if (j != i) {
-        yaml << "  - { name: " << k_nodes[j] << ", url: \"http://127.0.0.1:" << ports[j]
-             << "\", key_file: " << key_file().string() << ", unreachable_after: 2s"
-             << (peer_extra_ ? peer_extra_(i, j) : "") << " }\n";
-      }
-    }
-    std::ofstream(config) << yaml.str();
-    processes[i] = std::make_unique<ChildProcess>(
-        std::vector<std::string>{CROSSCHECK_BINARY, "run", "--config", config.string()},
-        dir.path() / (std::string(k_nodes[i]) + ".log"));
-  }
-};
 
 }  // namespace
 
@@ -221,17 +83,7 @@ TEST_CASE("a service really down is unhealthy on every peered node", "[e2e][peer
 TEST_CASE("peer votes are refused without the right key, and leak nothing", "[e2e][peers]") {
   ThreeNodes nodes;
   nodes.require_all_healthy();
-  const auto now =
-      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  const auto headers = [&](const std::string& key) {
-    const auto s =
-        crosscheck::peers::sign_peer_request("node-b", key, "GET", "/v1/peer/votes", now);
-    return std::vector<std::pair<std::string, std::string>>{
-        {"X-Crosscheck-Node", s.node},
-        {"X-Crosscheck-Timestamp", s.timestamp},
-        {"X-Crosscheck-Nonce", s.nonce},
-        {"X-Crosscheck-Signature", s.signature}};
-  };
+  const auto headers = [](const std::string& key) { return pull_headers("node-b", key); };
   for (const auto& refused :
        {nodes.get(0, "/v1/peer/votes"), nodes.get(0, "/v1/peer/votes", headers("wrong-key"))}) {
     CHECK(refused.status == 401);
@@ -283,4 +135,26 @@ TEST_CASE("a peer's votes for a domain it did not declare are dropped, counted a
   INFO(nodes.logs());
   CHECK(c_disputes);
   CHECK(nodes.all_show({0}, "healthy"));
+}
+
+TEST_CASE("a configured peer's first pull, as soon as the API answers, is served, not refused",
+          "[e2e][peers]") {
+  // The API starts before the pullers: it must know the peers' keys from its
+  // first connection on, or a peer pulling a restarted node is refused 401
+  // "not a configured peer" (and backs off) for the first moments.
+  OracleWithPeer node("http://127.0.0.1:1");
+  const auto port = node.oracle.api_port();
+  HttpAnswer first;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (first.status == 0 && std::chrono::steady_clock::now() < deadline) {
+    first = http_request("127.0.0.1", port, "GET", "/v1/peer/votes", {},
+                         pull_headers("bad-peer", "shared-peer-secret"));
+    if (first.status == 0) {  // not listening yet: poll closely, the window is short
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  INFO(node.log());
+  REQUIRE(first.status != 0);
+  CHECK(first.status == 200);
+  CHECK_THAT(first.body, Catch::Contains(R"("node":"e2e")"));
 }

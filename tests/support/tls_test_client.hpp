@@ -18,6 +18,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace crosscheck::testing {
 
@@ -40,8 +42,13 @@ class TlsClient {
   // `resume`: a session from an earlier connection to offer.
   TlsClient(const TestCerts& certs, unsigned short port, const ClientOptions& options = {},
             const std::shared_ptr<SSL_SESSION>& resume = nullptr)
+      : TlsClient(certs.path("ca.crt"), port, options, resume) {}
+
+  // Trusts only the CA certificates in `ca_file`.
+  TlsClient(const std::string& ca_file, unsigned short port, const ClientOptions& options = {},
+            const std::shared_ptr<SSL_SESSION>& resume = nullptr)
       : context_(ssl::context::tls_client) {
-    context_.load_verify_file(certs.path("ca.crt"));
+    context_.load_verify_file(ca_file);
     context_.set_verify_mode(ssl::verify_peer);
     if (!options.cert.empty()) {
       context_.use_certificate_chain_file(options.cert);
@@ -74,8 +81,10 @@ class TlsClient {
     }
   }
 
-  // GET `target` on this connection (keep-alive); status 0 on failure.
-  HttpAnswer get(const std::string& target) {
+  // GET `target` on this connection (keep-alive), with `headers`; status 0
+  // on failure.
+  HttpAnswer get(const std::string& target,
+                 const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     HttpAnswer answer;
     if (!error_.empty()) {
       answer.error = error_;
@@ -83,6 +92,9 @@ class TlsClient {
     }
     http::request<http::empty_body> request{http::verb::get, target, 11};
     request.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) {
+      request.set(name, value);
+    }
     boost::system::error_code ec;
     http::write(*stream_, request, ec);
     boost::beast::flat_buffer buffer;
