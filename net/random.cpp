@@ -4,38 +4,44 @@
 
 #include <sys/random.h>
 
+#include <array>
 #include <random>
 #include <vector>
 
 namespace crosscheck::net {
+namespace {
+
+// `size` bytes from the kernel (getrandom). It cannot fail for a few bytes
+// once the pool is initialised; should it, random_device fills the rest
+// rather than abort a probe or a request.
+void fill_random(unsigned char* out, std::size_t size) {
+  std::size_t filled = 0;
+  while (filled < size) {
+    const auto got = getrandom(out + filled, size - filled, 0);
+    if (got <= 0) {
+      break;
+    }
+    filled += static_cast<std::size_t>(got);
+  }
+  if (filled < size) {
+    static thread_local std::random_device device;
+    for (; filled < size; ++filled) {
+      out[filled] = static_cast<unsigned char>(device());
+    }
+  }
+}
+
+}  // namespace
 
 std::uint16_t random_u16() {
-  std::uint16_t value = 0;
-  if (getrandom(&value, sizeof value, 0) == static_cast<ssize_t>(sizeof value)) {
-    return value;
-  }
-  // getrandom cannot fail for 2 bytes once the pool is initialised; fall
-  // back to random_device rather than abort a probe.
-  static thread_local std::random_device device;
-  return static_cast<std::uint16_t>(device());
+  std::array<unsigned char, 2> bytes{};
+  fill_random(bytes.data(), bytes.size());
+  return static_cast<std::uint16_t>((bytes[0] << 8U) | bytes[1]);
 }
 
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> random(bytes);
-  std::size_t filled = 0;
-  while (filled < random.size()) {
-    const auto got = getrandom(random.data() + filled, random.size() - filled, 0);
-    if (got <= 0) {
-      break;  // not seen for a few bytes; random_device fills the rest
-    }
-    filled += static_cast<std::size_t>(got);
-  }
-  if (filled < random.size()) {
-    static thread_local std::random_device device;
-    for (; filled < random.size(); ++filled) {
-      random[filled] = static_cast<unsigned char>(device());
-    }
-  }
+  fill_random(random.data(), random.size());
   return to_hex(random);
 }
 
