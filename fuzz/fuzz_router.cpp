@@ -1,10 +1,13 @@
 // libFuzzer target: bytes as an HTTP request for the pure router
 // api::handle_request, against a small snapshot built once. Layout:
-//   byte 0: flags (bit 0 writes_enabled, bit 1 authorized)
+//   byte 0: scopes some configured token holds (bits 0..3, ApiScope order)
+//           and, of those, the scopes the request's token grants (bits 4..7)
+//   byte 1: bit 0 a token matched (principal set), bit 1 read_requires_token
 //   then "METHOD\nTARGET\n", header lines "Name: value\n" until an empty
 //   line (Authorization and If-None-Match are used), then the body.
 // The router must answer every request (never throw, never crash), and with
-// a status in 1xx..5xx.
+// a status in 1xx..5xx, and hand on a write only for a matched token that
+// grants the write's scope.
 #include "api/router.hpp"
 #include "base/ascii.hpp"
 #include "consensus/time_format.hpp"
@@ -92,20 +95,52 @@ std::string_view take_line(std::string_view& rest) {
   return line;
 }
 
+// The ApiScope values whose bits (ApiScope order) are set in `bits`.
+crosscheck::config::ScopeSet scopes_of(unsigned bits) {
+  using crosscheck::config::ApiScope;
+  crosscheck::config::ScopeSet set;
+  for (const ApiScope scope :
+       {ApiScope::Read, ApiScope::Recheck, ApiScope::Ack, ApiScope::Override}) {
+    if ((bits & (1U << static_cast<unsigned>(scope))) != 0) {
+      set.add(scope);
+    }
+  }
+  return set;
+}
+
+// The scope docs/api.md requires for each write.
+crosscheck::config::ApiScope write_scope(WriteRequest::Kind kind) {
+  using crosscheck::config::ApiScope;
+  switch (kind) {
+    case WriteRequest::Kind::Recheck:
+      return ApiScope::Recheck;
+    case WriteRequest::Kind::Acknowledge:
+      return ApiScope::Ack;
+    case WriteRequest::Kind::SetOverride:
+    case WriteRequest::Kind::ClearOverride:
+      break;
+  }
+  return ApiScope::Override;
+}
+
 }  // namespace
 
 // NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) {
+  if (size < 2) {
     return 0;
   }
   const std::span<const std::uint8_t> bytes(data, size);
   ApiRequest request;
-  request.writes_enabled = (bytes.front() & 1U) != 0;
-  request.authorized = (bytes.front() & 2U) != 0;
+  request.configured = scopes_of(bytes[0] & 0x0FU);
+  request.granted = scopes_of(bytes[0] & (bytes[0] >> 4U));
+  if ((bytes[1] & 1U) != 0) {
+    request.principal = "fuzz";
+  }
+  request.read_requires_token = (bytes[1] & 2U) != 0;
   // NOLINTNEXTLINE(*-reinterpret-cast): libFuzzer hands bytes, the code under test reads text
   std::string_view rest(reinterpret_cast<const char*>(data), size);
-  rest.remove_prefix(1);
+  rest.remove_prefix(2);
   request.method = take_line(rest);
   request.target = take_line(rest);
   while (!rest.empty()) {
@@ -135,8 +170,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
   } else if (const auto* write = std::get_if<WriteRequest>(&outcome)) {
-    // Writes are only handed on when a token is configured and matched.
-    if (!request.writes_enabled || !request.authorized) {
+    // Writes are only handed on for a matched token with the write's scope.
+    if (request.principal.empty() || !request.granted.has(write_scope(write->kind))) {
       std::abort();
     }
     (void)write_response(*write, ActionResult{200, "", "", fixed_snapshot()});
