@@ -55,19 +55,20 @@ ApiResponse verdict_read(net::QueryParams& query, const snapshot::Snapshot& snap
   const auto expect_text = query.take("expect");
   const auto generation_text = query.take("generation");
   const auto stable_text = query.take("stable_for");
+  const auto for_text = query.take("for");
   // The client's nonce is not used here: it is part of the request target,
   // which the answer's signature covers, so a signed answer cannot be
   // replayed to a gate that asked with another one.
   const auto nonce = query.take("nonce");
-  if (auto why = query.leftover("expect, generation, stable_for, nonce"); !why.empty()) {
+  if (auto why = query.leftover("expect, generation, stable_for, for, nonce"); !why.empty()) {
     return bad_query(why);
   }
   if (nonce && !valid_nonce(*nonce)) {
     return bad_query("nonce must be 1 to " + std::to_string(k_max_nonce) +
                      " letters, digits, '-' or '_'");
   }
-  if (!expect_text && (generation_text || stable_text)) {
-    return bad_query("generation and stable_for are gate parameters: they need expect");
+  if (!expect_text && (generation_text || stable_text || for_text)) {
+    return bad_query("generation, stable_for and for are gate parameters: they need expect");
   }
   std::optional<cs::VerdictKind> expect;
   if (expect_text) {
@@ -84,6 +85,16 @@ ApiResponse verdict_read(net::QueryParams& query, const snapshot::Snapshot& snap
   if (stable_text && !(stable_for = config::parse_duration(*stable_text))) {
     return bad_query("stable_for must be a duration such as 30s, not '" + *stable_text + "'");
   }
+  // Unset, a gate acts for a service failover: a DNS-only failure must not
+  // promote a replica behind a healthy primary (docs/gate.md).
+  cs::GateFor for_ = cs::GateFor::Service;
+  if (for_text) {
+    const auto parsed = cs::parse_gate_for(*for_text);
+    if (!parsed) {
+      return bad_query("for must be service, dns or any, not '" + *for_text + "'");
+    }
+    for_ = *parsed;
+  }
   const snapshot::TargetView* view = snapshot.find(target);
   if (view == nullptr) {
     return unknown_target(target);
@@ -95,11 +106,16 @@ ApiResponse verdict_read(net::QueryParams& query, const snapshot::Snapshot& snap
   }
   json::object body = snapshot::verdict_json(*view, snapshot.node);
   const auto gate = cs::decide_gate(view->verdict, *expect, generation,
-                                    stable_for.value_or(config::Duration{0}), now);
+                                    stable_for.value_or(config::Duration{0}), now, for_);
   json::object gate_json;
   gate_json["expect"] = cs::to_string(*expect);
+  gate_json["for"] = cs::to_string(for_);
   gate_json["decision"] = gate.decision();
+  gate_json["code"] = cs::to_string(gate.code);
   gate_json["reason"] = gate.reason;
+  if (gate.instead) {
+    gate_json["instead"] = cs::to_string(*gate.instead);
+  }
   body["gate"] = std::move(gate_json);
   return make_response(gate_status(gate), snapshot::to_body(body));
 }

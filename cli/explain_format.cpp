@@ -237,24 +237,64 @@ std::string override_text(const cs::Override& value, cs::WallTime now, const Pai
          ", expires " + when(value.expires_at, now) + ": " + value.reason + "\n";
 }
 
-// What `crosscheck gate` would decide right now, by the server's own rule.
+// What `crosscheck gate` would decide right now, by the server's own rule:
+// a failback (--expect healthy) and each failover (--for service, dns).
 std::string gate_lines(const cs::Verdict& verdict, cs::WallTime now, const Paint& paint) {
+  struct Ask {
+    cs::VerdictKind expect;
+    std::optional<cs::GateFor> for_;
+  };
   std::string out;
-  for (const auto expect : {cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy}) {
+  for (const Ask ask : {Ask{cs::VerdictKind::Healthy, std::nullopt},
+                        Ask{cs::VerdictKind::Unhealthy, cs::GateFor::Service},
+                        Ask{cs::VerdictKind::Unhealthy, cs::GateFor::Dns}}) {
     // A verdict read from JSON has no monotonic `since`: the rule falls back
     // to the wall clock, which is all a client has.
     const auto gate =
-        cs::decide_gate(verdict, expect, std::nullopt, {}, cs::Instant{cs::MonoTime{}, now});
-    const std::string command =
-        "crosscheck gate " + verdict.target + " --expect " + std::string(cs::to_string(expect));
+        cs::decide_gate(verdict, ask.expect, std::nullopt, {}, cs::Instant{cs::MonoTime{}, now},
+                        ask.for_.value_or(cs::GateFor::Any));
+    std::string command =
+        "crosscheck gate " + verdict.target + " --expect " + std::string(cs::to_string(ask.expect));
+    if (ask.for_) {
+      command += " --for " + std::string(cs::to_string(*ask.for_));
+    }
     std::string decision =
         gate.answer == cs::GateAnswer::Proceed     ? paint("PROCEED", "32") + " (exit 0)"
         : gate.answer == cs::GateAnswer::Otherwise ? paint("OTHERWISE", "1;31") + " (exit 1)"
                                                    : paint("HOLD", "1;33") + " (exit 3)";
-    out += "  " + pad(command, verdict.target.size() + 35) + " would " + decision + ": " +
+    out += "  " + pad(command, verdict.target.size() + 49) + " would " + decision + ": " +
            gate.reason + "\n";
   }
   return out;
+}
+
+// Which failover the evidence supports, in words (the verdict's scope).
+std::string failover_text(const cs::Verdict& verdict) {
+  if (verdict.reason_code == cs::ReasonCode::Override &&
+      verdict.scope == cs::FailureScope::Service) {
+    return "scope service: an operator's override says the service is down. A service "
+           "failover is supported (--for service) while the override lasts.";
+  }
+  switch (verdict.scope) {
+    case cs::FailureScope::Service:
+      return "scope service: the service itself fails in enough domains for a quorum. A "
+             "service failover is supported (--for service).";
+    case cs::FailureScope::Dns:
+      return "scope dns: DNS fails in enough domains for a quorum, the service itself is not "
+             "confirmed failing. Fix DNS or fail DNS over (--for dns); failing the service over "
+             "would not help.";
+    case cs::FailureScope::Observer:
+      return "scope observer: the failing evidence comes from the observers (suspect "
+             "vantages, or too many targets failing at once). Check the observers; no "
+             "failover is supported.";
+    case cs::FailureScope::None:
+      break;
+  }
+  if (verdict.kind == cs::VerdictKind::Unhealthy) {
+    return "scope none: the domains that see it down do not agree on which layer fails. "
+           "Neither a service nor a DNS failover is supported; a human decides.";
+  }
+  return "scope none: no layer is confirmed failing. No failover is called for.";
 }
 
 // An empty NOERROR is "an EMPTY answer"; a failure (SERVFAIL, timeout)
@@ -329,6 +369,7 @@ std::string format_explain(const snapshot::TargetView& view, cs::WallTime now,
     out += "\n" + paint("override in force", "1") + "\n" +
            override_text(*verdict.override_in_force, now, paint);
   }
+  out += "\n" + paint("failover", "1") + "\n  " + failover_text(verdict) + "\n";
   return out + "\n" + paint("gate", "1") + "\n" + gate_lines(verdict, now, paint);
 }
 

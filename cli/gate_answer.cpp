@@ -38,7 +38,9 @@ struct Answer {
   std::optional<std::string> since;
   std::optional<std::string> valid_until;
   std::optional<std::string> reason;
+  std::optional<std::string> scope;
   std::optional<std::string> gate_expect;
+  std::optional<std::string> gate_for;
   std::optional<std::string> gate_decision;
   std::optional<std::string> gate_reason;
   std::optional<bool> fresh;
@@ -69,6 +71,7 @@ std::optional<Answer> parse_answer(std::string_view body, std::string& why) {
   answer.since = string_at(object, "since");
   answer.valid_until = string_at(object, "valid_until");
   answer.reason = string_at(object, "reason");
+  answer.scope = string_at(object, "scope");
   if (const auto* fresh = object.if_contains("fresh"); fresh != nullptr && fresh->is_bool()) {
     answer.fresh = fresh->get_bool();
   }
@@ -81,6 +84,7 @@ std::optional<Answer> parse_answer(std::string_view body, std::string& why) {
   }
   if (const auto* gate = object.if_contains("gate"); gate != nullptr && gate->is_object()) {
     answer.gate_expect = string_at(gate->get_object(), "expect");
+    answer.gate_for = string_at(gate->get_object(), "for");
     answer.gate_decision = string_at(gate->get_object(), "decision");
     answer.gate_reason = string_at(gate->get_object(), "reason");
   }
@@ -122,6 +126,17 @@ std::optional<std::string> distrust(const GatePlan& plan, const Answer& answer,
   }
   if (answer.gate_expect != plan.expect) {
     return "the answer's gate expects '" + field(answer.gate_expect) + "'";
+  }
+  // A failover's scope: the oracle must have judged the failover asked for
+  // (one that ignored for= judged another), and the verdict's scope must
+  // support it (a backstop, like stable_for below).
+  if (plan.expect == "unhealthy") {
+    if (answer.gate_for != plan.for_) {
+      return "the answer's gate is for '" + field(answer.gate_for) + "', not '" + plan.for_ + "'";
+    }
+    if (proceeding && plan.for_ != "any" && answer.scope != plan.for_) {
+      return "scope " + field(answer.scope) + " does not support a " + plan.for_ + " failover";
+    }
   }
   if (!answer.generation) {
     return std::string("the answer has no generation");
@@ -171,6 +186,9 @@ std::string signed_gate_target(const GatePlan& plan) {
   }
   if (plan.stable_for) {
     query += "&stable_for=" + net::percent_encode(config::format_duration(*plan.stable_for));
+  }
+  if (plan.expect == "unhealthy") {
+    query += "&for=" + net::percent_encode(plan.for_);
   }
   if (!plan.nonce.empty()) {
     query += "&nonce=" + net::percent_encode(plan.nonce);

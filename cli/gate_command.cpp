@@ -46,8 +46,8 @@ std::string lower(std::string text) {
 // ---- Command line -------------------------------------------------------------
 
 constexpr const char* k_usage =
-    "usage: crosscheck gate TARGET --expect healthy|unhealthy [--stable-for D]\n"
-    "         [--generation N] [--oracle URL ...] [--require K] [--recheck]\n"
+    "usage: crosscheck gate TARGET --expect healthy|unhealthy [--for service|dns|any]\n"
+    "         [--stable-for D] [--generation N] [--oracle URL ...] [--require K] [--recheck]\n"
     "         [--token-file F] [--timeout D] [--pubkey FILE ...]\n\n"
     "Asks the oracle(s) whether TARGET is confirmed as expected. Exit status:\n"
     "0 proceed (at least K oracles confirm), 1 confirmed otherwise, 3 hold,\n"
@@ -68,6 +68,7 @@ std::optional<std::uint64_t> parse_count(std::string_view text) {
 std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::ostream& out,
                                    std::ostream& err, bool& help) {
   std::string expect;
+  std::string for_;
   std::string stable_for;
   std::string generation;
   std::string require;
@@ -80,6 +81,9 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
   po::options_description options("gate options");
   options.add_options()("help,h", "show this help")(
       "expect", po::value(&expect), "healthy or unhealthy: the state the failover needs")(
+      "for", po::value(&for_)->default_value("service"),
+      "with --expect unhealthy, the failover about to run: service (the default), dns or "
+      "any; it proceeds only when the verdict's scope supports it")(
       "stable-for", po::value(&stable_for), "the verdict must have held this long (e.g. 30s)")(
       "generation", po::value(&generation), "the verdict's generation must still be N")(
       "oracle", po::value(&oracles), "oracle base URL, repeatable (default http://127.0.0.1:9470)")(
@@ -119,6 +123,10 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
                                : "--expect '" + expect + "' is not healthy or unhealthy");
   }
   plan.expect = expect;
+  if (for_ != "service" && for_ != "dns" && for_ != "any") {
+    return fail("--for '" + for_ + "' is not service, dns or any");
+  }
+  plan.for_ = for_;
   if (vm.count("stable-for") != 0U) {
     plan.stable_for = config::parse_duration(stable_for);
     if (!plan.stable_for) {

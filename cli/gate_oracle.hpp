@@ -38,6 +38,9 @@ struct OracleResult {
 struct GatePlan {
   std::string target;
   std::string expect;  // "healthy" or "unhealthy"
+  // --for: the failover about to run ("service", "dns", "any"); sent as
+  // `for=` with expect unhealthy only (a healthy verdict has no failing plane).
+  std::string for_ = "service";
   std::optional<config::Duration> stable_for;
   std::optional<std::uint64_t> generation;
   std::vector<config::Url> oracles;

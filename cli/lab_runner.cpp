@@ -3,6 +3,7 @@
 #include "consensus/time_format.hpp"
 #include "daemon/service.hpp"
 #include "lab/scenario.hpp"
+#include "net/system_clock.hpp"
 
 #include <filesystem>
 #include <map>
@@ -120,6 +121,7 @@ class Runner {
   lab::Observed observe() const {
     const auto snapshot = service_.hub().current();
     lab::Observed observed;
+    observed.now = clock_.now();
     for (const auto& view : snapshot->targets) {
       observed.verdicts.push_back(view.verdict);
     }
@@ -240,6 +242,7 @@ class Runner {
   std::ostream& out_;
   Paint paint_;
   steady::time_point started_;
+  net::SystemClock clock_;  // the daemon's clock, for the gates a step asks
   std::map<std::string, std::uint64_t> generations_;
   std::map<std::string, bool> suspects_;
   std::set<std::int64_t> escalations_;

@@ -2,6 +2,7 @@
 
 #include "cli/replay_input.hpp"
 #include "consensus/engine.hpp"
+#include "consensus/gate.hpp"
 #include "consensus/time_format.hpp"
 #include "daemon/engine_policy.hpp"
 #include "json/write.hpp"
@@ -9,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <iomanip>
 #include <istream>
@@ -116,6 +118,58 @@ class Printer {
          << event.key << "] " << subject << ": " << event.reason << '\n';
   }
 
+ public:
+  // A gate line whenever which failover gates (--expect unhealthy, for each
+  // --for) proceed for a target changes: with the verdict lines, the replay
+  // states at every step what a failover script would be let do. Nothing is
+  // printed while no failover gate proceeds from the start.
+  void gates(const std::vector<cs::Verdict>& verdicts, const cs::Instant& now) {
+    for (const auto& verdict : verdicts) {
+      std::array<cs::GateDecision, 3> decisions;
+      std::string key;  // which failovers proceed, e.g. "-PP"
+      for (std::size_t i = 0; i < k_gate_fors.size(); ++i) {
+        decisions[i] = cs::decide_gate(verdict, cs::VerdictKind::Unhealthy, std::nullopt, {}, now,
+                                       k_gate_fors[i]);
+        key += decisions[i].answer == cs::GateAnswer::Proceed ? 'P' : '-';
+      }
+      const auto [last, inserted] = gate_keys_.try_emplace(verdict.target, k_none_proceeds);
+      if (last->second == key) {
+        continue;
+      }
+      last->second = key;
+      print_gates(verdict, now, decisions);
+    }
+  }
+
+ private:
+  static constexpr std::array<cs::GateFor, 3> k_gate_fors{cs::GateFor::Service, cs::GateFor::Dns,
+                                                          cs::GateFor::Any};
+  static constexpr std::string_view k_none_proceeds = "---";
+
+  void print_gates(const cs::Verdict& verdict, const cs::Instant& now,
+                   const std::array<cs::GateDecision, 3>& decisions) {
+    const auto t = cs::format_rfc3339(now.wall);
+    if (options_.json) {
+      json::object gate;
+      for (std::size_t i = 0; i < k_gate_fors.size(); ++i) {
+        gate[cs::to_string(k_gate_fors[i])] = decisions[i].decision();
+      }
+      json::object line;
+      line["t"] = t;
+      line["target"] = verdict.target;
+      line["scope"] = cs::to_string(verdict.scope);
+      line["gate_unhealthy"] = std::move(gate);
+      out_ << json_text::write(line) << '\n';
+      return;
+    }
+    out_ << std::left << std::setw(22) << t << "> gate " << verdict.target
+         << " --expect unhealthy:";
+    for (std::size_t i = 0; i < k_gate_fors.size(); ++i) {
+      out_ << " --for " << cs::to_string(k_gate_fors[i]) << ' ' << decisions[i].decision();
+    }
+    out_ << " (scope " << cs::to_string(verdict.scope) << ")\n";
+  }
+
   void note(const cs::Event& event) {
     const auto t = cs::format_rfc3339(event.at.wall);
     if (options_.json) {
@@ -134,6 +188,7 @@ class Printer {
   const ReplayOptions& options_;
   std::ostream& out_;
   std::size_t width_ = 6;
+  std::map<std::string, std::string, std::less<>> gate_keys_;  // target -> last gate line
 };
 
 std::string counted(int count, const std::string& noun) {
@@ -347,9 +402,11 @@ class Replayer {
   void evaluate_at(cs::WallTime t) {
     ++stats_.evaluations;
     last_evaluated_ = t;
-    for (const auto& event : engine_.evaluate(instant_at(t)).events) {
+    const auto now = instant_at(t);
+    for (const auto& event : engine_.evaluate(now).events) {
       printer_.event(event, stats_);
     }
+    printer_.gates(engine_.verdicts(), now);
   }
 
   // Evaluates the open gap (current_, t) on the grid current_ + k * tick, as

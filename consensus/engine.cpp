@@ -30,6 +30,20 @@ ReasonCode code_for(VerdictKind kind) {
   return ReasonCode::Insufficient;
 }
 
+// The verdict's scope: the evidence's, except that an operator's override to
+// unhealthy is their word that the service is down, and a blast-radius hold
+// means the observers are the likelier fault.
+FailureScope scope_of(VerdictKind kind, ReasonCode code, const std::vector<Evidence>& evidence,
+                      int down_quorum) {
+  if (code == ReasonCode::Override) {
+    return kind == VerdictKind::Unhealthy ? FailureScope::Service : FailureScope::None;
+  }
+  if (code == ReasonCode::BlastRadius) {
+    return FailureScope::Observer;
+  }
+  return summarize_scope(evidence, down_quorum);
+}
+
 }  // namespace
 
 bool Engine::push_unique(std::vector<std::string>& list, const std::string& item) {
@@ -413,6 +427,7 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
   const auto layer = summarize_failing_layer(evidence);
   verdict.failing_layer = layer.layer;
   verdict.last_known_good = layer.last_known_good;
+  verdict.scope = scope_of(candidate.kind, candidate.code, evidence, counts.down_quorum);
   if (layer.layer == Layer::Dns && layer.last_known_good == LastKnownGood::Reachable &&
       !verdict.confirmed()) {
     verdict.reason +=

@@ -2,7 +2,86 @@
 
 #include "consensus/time_format.hpp"
 
+#include <array>
+#include <utility>
+
 namespace crosscheck::consensus {
+
+namespace {
+
+constexpr std::array<std::pair<GateFor, std::string_view>, 3> k_gate_for{
+    {{GateFor::Service, "service"}, {GateFor::Dns, "dns"}, {GateFor::Any, "any"}}};
+
+constexpr std::array<std::pair<GateCode, std::string_view>, 8> k_gate_codes{
+    {{GateCode::Proceed, "proceed"},
+     {GateCode::Otherwise, "otherwise"},
+     {GateCode::NotConfirmed, "not_confirmed"},
+     {GateCode::NotFresh, "not_fresh"},
+     {GateCode::Stale, "stale"},
+     {GateCode::GenerationMoved, "generation_moved"},
+     {GateCode::Scope, "scope"},
+     {GateCode::Unstable, "unstable"}}};
+
+// The hold of a confirmed unhealthy verdict whose scope does not support
+// the failover asked for, saying which one it does support.
+GateDecision scope_hold(const Verdict& verdict, GateFor for_) {
+  GateDecision out{GateAnswer::Hold, GateCode::Scope, "", std::nullopt};
+  const std::string asked(to_string(for_));
+  switch (verdict.scope) {
+    case FailureScope::Dns:
+      out.instead = GateFor::Dns;
+      out.reason =
+          "scope is dns: DNS is failing while the service itself is not confirmed "
+          "failing; a " +
+          asked + " failover would not help: fix DNS or fail DNS over (--for dns)";
+      break;
+    case FailureScope::Service:
+      out.instead = GateFor::Service;
+      out.reason = "scope is service: the service itself is failing, not only DNS; a " + asked +
+                   " failover would not help: fail the service over (--for service)";
+      break;
+    case FailureScope::Observer:
+      out.reason =
+          "scope is observer: the failing evidence comes from the observers, not "
+          "the world; no failover is supported, a human decides";
+      break;
+    case FailureScope::None:
+      out.reason =
+          "scope is none: the domains that see it down do not agree on the failing "
+          "layer; no failover is supported by the quorum, a human decides";
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(GateFor value) {
+  for (const auto& [item, name] : k_gate_for) {
+    if (item == value) {
+      return name;
+    }
+  }
+  return "invalid";
+}
+
+std::optional<GateFor> parse_gate_for(std::string_view text) {
+  for (const auto& [item, name] : k_gate_for) {
+    if (name == text) {
+      return item;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(GateCode value) {
+  for (const auto& [item, name] : k_gate_codes) {
+    if (item == value) {
+      return name;
+    }
+  }
+  return "invalid";
+}
 
 std::string_view GateDecision::decision() const {
   switch (answer) {
@@ -17,29 +96,50 @@ std::string_view GateDecision::decision() const {
   return "hold";
 }
 
+bool scope_supports(FailureScope scope, GateFor for_) {
+  switch (for_) {
+    case GateFor::Service:
+      return scope == FailureScope::Service;
+    case GateFor::Dns:
+      return scope == FailureScope::Dns;
+    case GateFor::Any:
+      return true;
+  }
+  return false;
+}
+
 GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                          std::optional<std::uint64_t> generation, Duration stable_for,
-                         const Instant& now) {
+                         const Instant& now, GateFor for_) {
   const std::string is = std::string(to_string(verdict.kind));
   if (!verdict.confirmed()) {
-    return {GateAnswer::Hold, "verdict is " + is + ": not confirmed"};
+    return {GateAnswer::Hold, GateCode::NotConfirmed, "verdict is " + is + ": not confirmed",
+            std::nullopt};
   }
   if (!verdict.fresh) {
-    return {GateAnswer::Hold,
+    return {GateAnswer::Hold, GateCode::NotFresh,
             verdict.reason_code == ReasonCode::Restored
                 ? "verdict is restored and not yet confirmed by new evidence"
-                : "verdict is kept through dispute_grace: the votes counted now do not confirm it"};
+                : "verdict is kept through dispute_grace: the votes counted now do not confirm it",
+            std::nullopt};
   }
   if (now.wall > verdict.valid_until) {
-    return {GateAnswer::Hold,
-            "verdict is stale: past valid_until " + format_rfc3339(verdict.valid_until)};
+    return {GateAnswer::Hold, GateCode::Stale,
+            "verdict is stale: past valid_until " + format_rfc3339(verdict.valid_until),
+            std::nullopt};
   }
   if (generation && *generation != verdict.generation) {
-    return {GateAnswer::GenerationMoved, "generation moved from " + std::to_string(*generation) +
-                                             " to " + std::to_string(verdict.generation)};
+    return {GateAnswer::GenerationMoved, GateCode::GenerationMoved,
+            "generation moved from " + std::to_string(*generation) + " to " +
+                std::to_string(verdict.generation),
+            std::nullopt};
   }
   if (verdict.kind != expect) {
-    return {GateAnswer::Otherwise, "verdict is " + is + ", not " + std::string(to_string(expect))};
+    return {GateAnswer::Otherwise, GateCode::Otherwise,
+            "verdict is " + is + ", not " + std::string(to_string(expect)), std::nullopt};
+  }
+  if (expect == VerdictKind::Unhealthy && !scope_supports(verdict.scope, for_)) {
+    return scope_hold(verdict, for_);
   }
   // Why monotonic: stable_for is an interval. On the wall clock an NTP step
   // of +1h made a verdict seconds old "stable for 30m" (a failover went
@@ -47,10 +147,16 @@ GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
   const auto held_for =
       verdict.since_mono ? now.mono - *verdict.since_mono : now.wall - verdict.since;
   if (held_for < stable_for) {
-    return {GateAnswer::Hold, "verdict is " + is + " since " + format_rfc3339(verdict.since) +
-                                  ", not yet stable for " + format_duration(stable_for)};
+    return {GateAnswer::Hold, GateCode::Unstable,
+            "verdict is " + is + " since " + format_rfc3339(verdict.since) +
+                ", not yet stable for " + format_duration(stable_for),
+            std::nullopt};
   }
-  return {GateAnswer::Proceed, "verdict is " + is + " as expected"};
+  std::string reason = "verdict is " + is + " as expected";
+  if (expect == VerdictKind::Unhealthy) {
+    reason += ", scope " + std::string(to_string(verdict.scope));
+  }
+  return {GateAnswer::Proceed, GateCode::Proceed, std::move(reason), std::nullopt};
 }
 
 }  // namespace crosscheck::consensus

@@ -13,6 +13,29 @@
 
 namespace crosscheck::consensus {
 
+// The failover a script is about to run (`crosscheck gate --for`, REST
+// `for=`): it proceeds only on a verdict whose scope supports it.
+enum class GateFor : std::uint8_t {
+  Service,  // move traffic away from the service (promote a replica, ...)
+  Dns,      // switch the DNS plane (a secondary DNS provider, ...)
+  Any,      // any confirmed unhealthy verdict (before --for existed)
+};
+std::string_view to_string(GateFor value);
+std::optional<GateFor> parse_gate_for(std::string_view text);
+
+// Why a gate decided as it did, as a code (gate.code in the REST answer).
+enum class GateCode : std::uint8_t {
+  Proceed,          // confirmed as expected
+  Otherwise,        // confirmed the other way
+  NotConfirmed,     // disputed or unknown
+  NotFresh,         // restored or kept through dispute_grace
+  Stale,            // past valid_until
+  GenerationMoved,  // the caller's generation is no longer the published one
+  Scope,            // unhealthy, but not in the plane the failover acts on
+  Unstable,         // not yet stable_for
+};
+std::string_view to_string(GateCode value);
+
 enum class GateAnswer : std::uint8_t {
   Proceed,          // confirmed as expected, fresh, valid and stable long enough
   Otherwise,        // confirmed, fresh and valid, but the other way
@@ -22,7 +45,11 @@ enum class GateAnswer : std::uint8_t {
 
 struct GateDecision {
   GateAnswer answer = GateAnswer::Hold;
+  GateCode code = GateCode::NotConfirmed;
   std::string reason;
+  // With code Scope: the failover the verdict's scope supports instead
+  // (nullopt when none does: scope none or observer).
+  std::optional<GateFor> instead;
 
   // "proceed" | "otherwise" | "hold" (a moved generation holds).
   std::string_view decision() const;
@@ -34,8 +61,16 @@ struct GateDecision {
 // valid_until); with generation=6 while the verdict is at 7 ->
 // GenerationMoved. stable_for runs on the monotonic clock when the verdict
 // has since_mono (a wall clock step moves no gate), else on the wall clock.
+// `for_` applies to expect unhealthy: Service proceeds on scope service
+// only, Dns on scope dns only, Any on every scope (expect healthy ignores it:
+// a healthy verdict has no failing plane). Example: unhealthy, scope dns
+// (DNS fails, the service answers at its last-known-good addresses) ->
+// for Service: Hold (code Scope, instead Dns); for Dns: Proceed.
 GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                          std::optional<std::uint64_t> generation, Duration stable_for,
-                         const Instant& now);
+                         const Instant& now, GateFor for_);
+
+// Whether a verdict of `scope` supports the failover `for_`.
+bool scope_supports(FailureScope scope, GateFor for_);
 
 }  // namespace crosscheck::consensus

@@ -33,6 +33,10 @@ constexpr Names<ReasonCode, 7> k_reasons{{{ReasonCode::Quorum, "quorum"},
                                           {ReasonCode::BlastRadius, "blast_radius"},
                                           {ReasonCode::Override, "override"},
                                           {ReasonCode::Restored, "restored"}}};
+constexpr Names<FailureScope, 4> k_scopes{{{FailureScope::None, "none"},
+                                           {FailureScope::Service, "service"},
+                                           {FailureScope::Dns, "dns"},
+                                           {FailureScope::Observer, "observer"}}};
 constexpr Names<EventKind, 22> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
                                          {EventKind::DisputeOpened, "dispute"},
                                          {EventKind::DisputeResolved, "dispute_resolved"},
@@ -100,6 +104,9 @@ std::string_view to_string(VerdictKind value) {
 std::string_view to_string(ReasonCode value) {
   return name_of(k_reasons, value);
 }
+std::string_view to_string(FailureScope value) {
+  return name_of(k_scopes, value);
+}
 std::string_view to_string(EventKind kind) {
   return name_of(k_events, kind);
 }
@@ -118,6 +125,9 @@ std::optional<LastKnownGood> parse_last_known_good(std::string_view text) {
 }
 std::optional<VerdictKind> parse_verdict_kind(std::string_view text) {
   return parse_name(k_verdicts, text);
+}
+std::optional<FailureScope> parse_failure_scope(std::string_view text) {
+  return parse_name(k_scopes, text);
 }
 
 bool Event::is_escalation() const {

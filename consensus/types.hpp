@@ -34,6 +34,14 @@ enum class Layer : std::uint8_t { None, Dns, Connect, Tls, Http };
 // When DNS failed: did the last-known-good addresses still answer?
 enum class LastKnownGood : std::uint8_t { NotTried, Reachable, Unreachable };
 enum class Vote : std::uint8_t { Up, Down, Unknown };
+// Which failover the evidence supports (DESIGN.md "Layers"): the plane that
+// down_quorum domains confirm failing. Service: the service itself fails
+// (connect, tls or http; or DNS fails and the last-known-good addresses do
+// not answer either). Dns: DNS fails while the service is not seen failing.
+// Observer: the failing evidence is the observers' (suspect vantages, a
+// blast-radius hold). None: no plane is confirmed failing (healthy, too
+// little evidence, or the down domains see different planes fail).
+enum class FailureScope : std::uint8_t { None, Service, Dns, Observer };
 enum class VerdictKind : std::uint8_t { Healthy, Unhealthy, Disputed, Unknown };
 
 // Why a verdict is what it is, as a code (the text is in Verdict::reason).
@@ -53,11 +61,13 @@ std::string_view to_string(LastKnownGood value);
 std::string_view to_string(Vote value);
 std::string_view to_string(VerdictKind value);
 std::string_view to_string(ReasonCode value);
+std::string_view to_string(FailureScope value);
 std::optional<Outcome> parse_outcome(std::string_view text);
 std::optional<Layer> parse_layer(std::string_view text);
 std::optional<LastKnownGood> parse_last_known_good(std::string_view text);
 std::optional<Vote> parse_vote(std::string_view text);
 std::optional<VerdictKind> parse_verdict_kind(std::string_view text);
+std::optional<FailureScope> parse_failure_scope(std::string_view text);
 
 // One probe result from one vantage.
 struct Observation {
@@ -150,6 +160,7 @@ struct Verdict {
   std::optional<Layer> failing_layer;
   // When the failing layer is DNS: what the last-known-good addresses did.
   LastKnownGood last_known_good = LastKnownGood::NotTried;
+  FailureScope scope = FailureScope::None;
   VoteCounts votes;
   std::vector<Evidence> evidence;
   std::optional<Override> override_in_force;

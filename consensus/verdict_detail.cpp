@@ -1,6 +1,9 @@
 #include "consensus/verdict_detail.hpp"
 
+#include <algorithm>
 #include <array>
+#include <map>
+#include <string_view>
 
 namespace crosscheck::consensus {
 
@@ -42,6 +45,68 @@ FailingLayer summarize_failing_layer(const std::vector<Evidence>& evidence) {
     }
   }
   return out;
+}
+
+namespace {
+
+// What one domain's counted down votes say fails.
+struct DomainPlanes {
+  bool up = false;      // a counted up vote: the domain is not down
+  bool down = false;    // a counted down vote
+  bool service = true;  // every down vote failed at the service
+  bool dns = true;      // every down vote failed at DNS
+};
+
+bool service_failing(const Observation& last) {
+  switch (last.layer) {
+    case Layer::Connect:
+    case Layer::Tls:
+    case Layer::Http:
+      return true;
+    case Layer::Dns:
+      return last.last_known_good == LastKnownGood::Unreachable;
+    case Layer::None:
+      break;
+  }
+  return false;
+}
+
+}  // namespace
+
+FailureScope summarize_scope(const std::vector<Evidence>& evidence, int down_quorum) {
+  std::map<std::string_view, DomainPlanes> domains;
+  bool suspect_down = false;
+  for (const auto& item : evidence) {
+    suspect_down = suspect_down || (item.suspect && item.raw_vote == Vote::Down);
+    if (item.vote == Vote::Unknown) {
+      continue;
+    }
+    auto& domain = domains[item.domain];
+    if (item.vote == Vote::Up) {
+      domain.up = true;
+      continue;
+    }
+    domain.down = true;
+    const bool failed = item.last && item.last->outcome == Outcome::Down;
+    domain.service = domain.service && failed && service_failing(*item.last);
+    domain.dns = domain.dns && failed && item.last->layer == Layer::Dns;
+  }
+  int service = 0;
+  int dns = 0;
+  for (const auto& [name, domain] : domains) {
+    if (domain.down && !domain.up) {
+      service += domain.service ? 1 : 0;
+      dns += domain.dns ? 1 : 0;
+    }
+  }
+  const int quorum = std::max(down_quorum, 1);
+  if (service >= quorum) {
+    return FailureScope::Service;
+  }
+  if (dns >= quorum) {
+    return FailureScope::Dns;
+  }
+  return suspect_down ? FailureScope::Observer : FailureScope::None;
 }
 
 }  // namespace crosscheck::consensus

@@ -22,4 +22,18 @@ struct FailingLayer {
 // reachable) -> {Dns, Reachable}: "DNS is failing, the service still answers".
 FailingLayer summarize_failing_layer(const std::vector<Evidence>& evidence);
 
+// The plane `down_quorum` domains confirm failing (FailureScope). A domain
+// counts as down as in the quorum (a counted down vote, no counted up); its
+// planes are what every one of its counted down votes last observed: all at
+// connect/tls/http, or at DNS with last-known-good unreachable -> service;
+// all at DNS -> dns. A down vote whose newest observation is up again says
+// nothing. Service wins when both planes reach the quorum (DNS and the old
+// addresses both fail: only a service failover helps). Without a quorum on
+// either plane: Observer when a suspect vantage's own vote is down, else None.
+// Example, down_quorum 2: quad9 down at connect, google down at http ->
+// Service; quad9 and google down at dns, lkg reachable -> Dns; quad9 at dns
+// (lkg unreachable), google at dns (lkg reachable) -> Dns (one domain sees
+// the service fail); quad9 at dns (lkg reachable), google at connect -> None.
+FailureScope summarize_scope(const std::vector<Evidence>& evidence, int down_quorum);
+
 }  // namespace crosscheck::consensus

@@ -47,13 +47,17 @@ Step service_down(WorldState world) {
   world.service_up = false;
   auto unhealthy = expect(VerdictKind::Unhealthy);
   unhealthy.failing_layer = cs::Layer::Http;
+  unhealthy.scope = cs::FailureScope::Service;
+  unhealthy.gates = {{cs::GateFor::Service, cs::GateAnswer::Proceed},
+                     {cs::GateFor::Dns, cs::GateAnswer::Hold}};
   return Step{
       "the service really goes down",
       "The service answers 503 Service Unavailable; every resolver resolves it correctly.",
       std::move(world),
       {unhealthy},
       "A quorum of failure domains sees the same failure at the HTTP layer: unhealthy, "
-      "confirmed. A gated failover would proceed now.",
+      "confirmed, scope service. A gated service failover (crosscheck gate shop --expect "
+      "unhealthy) would proceed now; a DNS failover (--for dns) would hold: DNS is fine.",
   };
 }
 
@@ -105,6 +109,9 @@ Step dns_down_everywhere() {
   auto unhealthy = expect(VerdictKind::Unhealthy);
   unhealthy.failing_layer = cs::Layer::Dns;
   unhealthy.last_known_good = cs::LastKnownGood::Reachable;
+  unhealthy.scope = cs::FailureScope::Dns;
+  unhealthy.gates = {{cs::GateFor::Service, cs::GateAnswer::Hold},
+                     {cs::GateFor::Dns, cs::GateAnswer::Proceed}};
   return Step{
       "shop.lab.test stops resolving everywhere",
       "All three resolvers answer SERVFAIL for shop.lab.test; the service itself still "
@@ -115,8 +122,10 @@ Step dns_down_everywhere() {
        true},
       {unhealthy},
       "Clients cannot resolve the name, so the target is unhealthy, and the failing layer "
-      "says DNS; the addresses last resolved still answer. Failing over the service would "
-      "not help: fix the DNS.",
+      "says DNS; the addresses last resolved still answer: scope dns. Failing over the "
+      "service would not help, so a service failover gate (crosscheck gate shop --expect "
+      "unhealthy, --for service by default) holds with reason scope; a DNS failover "
+      "(--for dns) proceeds. Fix the DNS.",
   };
 }
 
@@ -144,6 +153,25 @@ std::vector<Scenario> build() {
        {healthy_start(), dns_down_everywhere(),
         recovered("DNS is fixed", "All three resolvers resolve shop.lab.test again.")}},
   };
+}
+
+std::string_view answer_word(cs::GateAnswer answer) {
+  switch (answer) {
+    case cs::GateAnswer::Proceed:
+      return "proceeds";
+    case cs::GateAnswer::Otherwise:
+      return "says otherwise";
+    case cs::GateAnswer::GenerationMoved:
+    case cs::GateAnswer::Hold:
+      break;
+  }
+  return "holds";
+}
+
+cs::GateAnswer gate_answer(const cs::Verdict& verdict, cs::GateFor for_, const cs::Instant& now) {
+  const auto answer =
+      cs::decide_gate(verdict, VerdictKind::Unhealthy, std::nullopt, {}, now, for_).answer;
+  return answer == cs::GateAnswer::GenerationMoved ? cs::GateAnswer::Hold : answer;
 }
 
 const cs::Verdict* find_verdict(const Observed& observed, const std::string& target) {
@@ -193,6 +221,13 @@ std::string describe(const Expectation& expectation) {
   if (expectation.last_known_good) {
     text += ", last-known-good " + std::string(cs::to_string(*expectation.last_known_good));
   }
+  if (expectation.scope) {
+    text += ", scope " + std::string(cs::to_string(*expectation.scope));
+  }
+  for (const auto& gate : expectation.gates) {
+    text += ", gate --for " + std::string(cs::to_string(gate.for_)) + " " +
+            std::string(answer_word(gate.answer));
+  }
   if (expectation.suspect) {
     text += ", vantage " + *expectation.suspect + " suspect";
   }
@@ -214,6 +249,12 @@ std::string describe_observed(const Expectation& expectation, const Observed& ob
   seen.failing_layer = verdict->failing_layer;
   if (verdict->last_known_good != cs::LastKnownGood::NotTried) {
     seen.last_known_good = verdict->last_known_good;
+  }
+  if (expectation.scope) {
+    seen.scope = verdict->scope;
+  }
+  for (const auto& gate : expectation.gates) {
+    seen.gates.push_back({gate.for_, gate_answer(*verdict, gate.for_, observed.now)});
   }
   if (expectation.suspect && observed.suspects.contains(*expectation.suspect)) {
     seen.suspect = expectation.suspect;
@@ -237,6 +278,14 @@ bool met(const Expectation& expectation, const Observed& observed) {
   }
   if (expectation.last_known_good && verdict->last_known_good != *expectation.last_known_good) {
     return false;
+  }
+  if (expectation.scope && verdict->scope != *expectation.scope) {
+    return false;
+  }
+  for (const auto& gate : expectation.gates) {
+    if (gate_answer(*verdict, gate.for_, observed.now) != gate.answer) {
+      return false;
+    }
   }
   if (expectation.trusted && observed.suspects.contains(*expectation.trusted)) {
     return false;

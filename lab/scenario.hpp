@@ -3,6 +3,7 @@
 // must conclude from it. Pure: no I/O; the world and the runner apply it.
 #pragma once
 
+#include "consensus/gate.hpp"
 #include "consensus/types.hpp"
 
 #include <map>
@@ -29,6 +30,12 @@ struct WorldState {
   bool service_up = true;                         // false: the service answers 503
 };
 
+// What a failover gate (--expect unhealthy --for FOR) must decide.
+struct GateCheck {
+  consensus::GateFor for_ = consensus::GateFor::Service;
+  consensus::GateAnswer answer = consensus::GateAnswer::Hold;
+};
+
 // What the oracle must publish before the step is done.
 struct Expectation {
   std::string target;
@@ -36,8 +43,10 @@ struct Expectation {
   std::optional<consensus::VerdictKind> held;     // required held verdict
   std::optional<consensus::Layer> failing_layer;  // required failing layer
   std::optional<consensus::LastKnownGood> last_known_good;
-  std::optional<std::string> suspect;  // this vantage must be suspect
-  std::optional<std::string> trusted;  // this vantage must not be suspect
+  std::optional<consensus::FailureScope> scope;  // required scope
+  std::vector<GateCheck> gates;                  // failover gates asked at that moment
+  std::optional<std::string> suspect;            // this vantage must be suspect
+  std::optional<std::string> trusted;            // this vantage must not be suspect
 };
 
 struct Step {
@@ -70,6 +79,7 @@ const Scenario* find_scenario(std::string_view name);
 struct Observed {
   std::vector<consensus::Verdict> verdicts;
   std::set<std::string> suspects;
+  consensus::Instant now{};  // when, for the gates
 };
 
 // "shop: disputed (held healthy)" for one expectation, words for the runner.

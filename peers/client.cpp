@@ -51,6 +51,7 @@ cs::RemoteVote remote_vote(const std::string& node, const PeerVote& vote, millis
   last.at = out.observed_at.value_or(now);
   last.outcome = outcome_of(vote.vote);
   last.layer = vote.layer;
+  last.last_known_good = vote.last_known_good;
   last.latency_ms = vote.latency_ms;
   last.detail = vote.detail;
   last.answers = vote.answers;

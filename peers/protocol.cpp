@@ -17,8 +17,9 @@ namespace json = boost::json;
 namespace cs = crosscheck::consensus;
 
 constexpr std::array<std::string_view, 3> k_export_keys{"node", "version", "votes"};
-constexpr std::array<std::string_view, 9> k_vote_keys{
-    "target", "vantage", "domain", "vote", "age_ms", "layer", "detail", "answers", "latency_ms"};
+constexpr std::array<std::string_view, 10> k_vote_keys{
+    "target", "vantage", "domain",  "vote",       "age_ms",
+    "layer",  "detail",  "answers", "latency_ms", "last_known_good"};
 
 json::object vote_json(const cs::Evidence& evidence, std::string_view target,
                        const cs::Instant& now) {
@@ -36,6 +37,7 @@ json::object vote_json(const cs::Evidence& evidence, std::string_view target,
   const cs::Observation empty;
   const cs::Observation& last = evidence.last ? *evidence.last : empty;
   out["layer"] = cs::to_string(last.layer);
+  out["last_known_good"] = cs::to_string(last.last_known_good);
   out["detail"] = last.detail;
   json::array answers;
   for (const auto& answer : last.answers) {
@@ -160,6 +162,8 @@ bool decode_vote(const json::value& value, PeerVote& vote, std::string& why) {
          (!vote.domain.empty() || read.fail("domain must not be empty")) &&
          read.choice("vote", cs::parse_vote, vote.vote) && read.age(vote.age) &&
          read.choice("layer", cs::parse_layer, vote.layer) &&
+         (!object->contains("last_known_good") ||
+          read.choice("last_known_good", cs::parse_last_known_good, vote.last_known_good)) &&
          read.label("detail", k_peer_max_detail_bytes, vote.detail) && read.answers(vote.answers) &&
          read.latency(vote.latency_ms);
 }

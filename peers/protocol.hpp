@@ -37,6 +37,9 @@ struct PeerVote {
   // when it never observed.
   std::optional<std::chrono::milliseconds> age;
   consensus::Layer layer = consensus::Layer::None;
+  // When `layer` is dns: whether the origin reached the last-known-good
+  // addresses (decides the verdict's scope). Optional on the wire.
+  consensus::LastKnownGood last_known_good = consensus::LastKnownGood::NotTried;
   std::string detail;
   std::vector<std::string> answers;
   double latency_ms = 0;

@@ -487,6 +487,38 @@ def skipped_lines():
     return [text for _, text in sorted(good + bad, key=lambda item: item[0])]
 
 
+def failover_scope():
+    # Which failover the evidence supports, as it moves: dynamodb-use1's name
+    # stops resolving in every domain while the service answers at its
+    # last-known-good addresses (scope dns: a service failover holds, a DNS
+    # failover proceeds); then the old addresses stop answering too (scope
+    # service); it recovers; later two domains see it down at different
+    # layers (scope none: both failovers hold); it recovers again.
+    start = dt.datetime(2025, 10, 20, 7, 0, tzinfo=dt.timezone.utc)
+
+    def minute(m):
+        return start + dt.timedelta(minutes=m)
+
+    def decide(t, target, vantage):
+        if target != "dynamodb-use1":
+            return up(t, target, vantage)
+        if minute(5) <= t < minute(12):
+            return down(t, target, vantage, "dns: NOERROR, empty answer", layer="dns",
+                        last_known_good="reachable")
+        if minute(12) <= t < minute(18):
+            return down(t, target, vantage, "dns: NOERROR, empty answer", layer="dns",
+                        last_known_good="unreachable")
+        if minute(26) <= t < minute(32) and vantage == "cloudflare":
+            return down(t, target, vantage, "dns: SERVFAIL", layer="dns",
+                        last_known_good="reachable")
+        if minute(26) <= t < minute(32) and vantage == "quad9":
+            return down(t, target, vantage, "connect: 203.0.113.10:443 connection refused",
+                        layer="connect")
+        return up(t, target, vantage)
+
+    return run(start, 40, TARGETS, VANTAGES, decide)
+
+
 if __name__ == "__main__":
     write("empty-dns-answer", empty_dns_answer())
     write("congested-vantage", congested_vantage())
@@ -507,3 +539,4 @@ if __name__ == "__main__":
     write("vantage-alone-past-grace", vantage_alone_past_grace())
     write("split-domains-all-down", split_domains_all_down())
     write("skipped-lines", skipped_lines())
+    write("failover-scope", failover_scope())

@@ -204,6 +204,7 @@ json::object verdict_summary_json(const cs::Verdict& verdict) {
   out["valid_until"] = cs::format_rfc3339(verdict.valid_until);
   out["reason"] = verdict.reason;
   out["failing_layer"] = layer_or_null(verdict.failing_layer);
+  out["scope"] = cs::to_string(verdict.scope);
   return out;
 }
 

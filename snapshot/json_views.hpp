@@ -26,7 +26,7 @@ constexpr std::size_t k_max_by_bytes = 256;
 constexpr std::string_view k_default_actor = "api";
 
 // A GET /v1/verdicts item: target, verdict, held, fresh, generation, since,
-// evaluated_at, valid_until, reason, failing_layer.
+// evaluated_at, valid_until, reason, failing_layer, scope.
 boost::json::object verdict_summary_json(const consensus::Verdict& verdict);
 
 // GET /v1/verdicts/{target}: the summary plus votes, divergence and evidence,

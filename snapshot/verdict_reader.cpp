@@ -165,6 +165,9 @@ Expected<TargetView> read_verdict(const json::value& value) {
   verdict.valid_until = time_at(object, "valid_until").value_or(cs::WallTime{});
   verdict.reason = text_at(object, "reason");
   verdict.failing_layer = cs::parse_layer(text_at(object, "failing_layer"));
+  // An oracle older than scope: none (no failover is supported by it).
+  verdict.scope =
+      cs::parse_failure_scope(text_at(object, "scope")).value_or(cs::FailureScope::None);
   read_details(object, view);
   return view;
 }

@@ -1,14 +1,17 @@
 #include "invariant_world.hpp"
 
+#include "consensus/gate.hpp"
 #include "consensus/time_format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 namespace crosscheck::testing {
 namespace {
@@ -124,6 +127,7 @@ class Generator {
       }
       policy.targets.push_back(target);
       truth_.push_back(!target.canary || chance(0.9));
+      plane_.push_back(random_plane());
     }
     policy.suspect_fraction = std::uniform_real_distribution<double>(0.2, 0.7)(rng_);
     policy.suspicion_grace = chance(0.2) ? Duration{0} : interval_ * uniform(1, 2);
@@ -171,6 +175,18 @@ class Generator {
     (*emit_)(step);
   }
 
+  // Where a failing check fails: a layer and, for DNS, what the
+  // last-known-good addresses did.
+  std::pair<cs::Layer, cs::LastKnownGood> random_plane() {
+    constexpr std::array<cs::Layer, 4> k_layers{cs::Layer::Dns, cs::Layer::Connect, cs::Layer::Tls,
+                                                cs::Layer::Http};
+    constexpr std::array<cs::LastKnownGood, 3> k_lkg{
+        cs::LastKnownGood::NotTried, cs::LastKnownGood::Reachable, cs::LastKnownGood::Unreachable};
+    const auto layer = k_layers[static_cast<std::size_t>(uniform(0, 3))];
+    return {layer, layer == cs::Layer::Dns ? k_lkg[static_cast<std::size_t>(uniform(0, 2))]
+                                           : cs::LastKnownGood::NotTried};
+  }
+
   Outcome outcome_for(std::size_t v, std::size_t t) {
     const bool up = truth_[t];
     switch (behaviour_[v]) {
@@ -206,7 +222,12 @@ class Generator {
     const Duration late = chance(0.05) ? ms(0, static_cast<int>(interval_.count())) : ms(0, 200);
     observation.at = instant_at(std::max(Duration{0}, now_ - late));
     observation.outcome = outcome_for(v, t);
-    observation.layer = observation.outcome == Outcome::Down ? cs::Layer::Dns : cs::Layer::None;
+    if (observation.outcome == Outcome::Down) {
+      // Honest vantages mostly agree on where the target fails; liars and
+      // the rest do not.
+      const bool agree = behaviour_[v] == Behaviour::Honest && chance(0.9);
+      std::tie(observation.layer, observation.last_known_good) = agree ? plane_[t] : random_plane();
+    }
     step.observation = observation;
     last = observation;
     (*emit_)(step);
@@ -242,6 +263,7 @@ class Generator {
     for (std::size_t t = 0; t < truth_.size(); ++t) {
       if (chance(policy.targets[t].canary ? 0.002 : 0.01)) {
         truth_[t] = !truth_[t];
+        plane_[t] = random_plane();
       }
     }
     for (auto& behaviour : behaviour_) {
@@ -312,8 +334,9 @@ class Generator {
   Duration now_{0};
   Duration interval_{10'000};
   std::vector<bool> truth_;
-  std::vector<Behaviour> behaviour_;                  // locals, then remotes
-  std::vector<std::vector<Duration>> next_due_;       // [vantage][target]
+  std::vector<std::pair<cs::Layer, cs::LastKnownGood>> plane_;  // where each target fails
+  std::vector<Behaviour> behaviour_;                            // locals, then remotes
+  std::vector<std::vector<Duration>> next_due_;                 // [vantage][target]
   std::vector<std::vector<bool>> lied_;               // [vantage][target]: a liar's targets
   std::vector<std::optional<cs::Observation>> last_;  // [target * locals + vantage]
   std::vector<cs::VantagePolicy> remote_;
@@ -330,6 +353,7 @@ struct ReferenceVote {
   int downs = 0;
   std::optional<cs::MonoTime> last_counted;  // last up or down
   std::optional<cs::MonoTime> last_any;      // last accepted observation of any outcome
+  std::optional<cs::Observation> newest;     // that observation (a peer's: its last)
 
   bool stale(cs::MonoTime now, Duration stale_after) const {
     return !last_counted || now - *last_counted > stale_after;
@@ -341,11 +365,12 @@ struct ReferenceVote {
       return false;
     }
     last_any = at;
+    newest = observation;
     if (observation.outcome == Outcome::ObserverError) {
       return true;
     }
     if (stale(at, rules.stale_after)) {
-      *this = ReferenceVote{Vote::Unknown, 0, 0, std::nullopt, at};
+      *this = ReferenceVote{Vote::Unknown, 0, 0, std::nullopt, at, observation};
     }
     last_counted = at;
     if (observation.outcome == Outcome::Up) {
@@ -459,9 +484,13 @@ class Runner {
         const auto& r = step.remote;
         if (engine_->observe_remote(r) == cs::ObserveStatus::Accepted) {
           auto& reference = votes_[r.target][r.vantage];
-          reference = ReferenceVote{
-              r.vote, 0, 0, r.observed_at ? std::optional{r.observed_at->mono} : std::nullopt,
-              std::nullopt};
+          reference =
+              ReferenceVote{r.vote,
+                            0,
+                            0,
+                            r.observed_at ? std::optional{r.observed_at->mono} : std::nullopt,
+                            std::nullopt,
+                            r.last};
         }
         break;
       }
@@ -692,6 +721,7 @@ class Runner {
     if (verdict.confirmed() && verdict.held) {
       fail("a confirmed verdict holds nothing: " + where());
     }
+    check_scope(verdict, target_votes, down_quorum, now, where);
     if (verdict.valid_until < verdict.evaluated_at || verdict.evaluated_at != now.wall) {
       fail("valid_until before evaluated_at: " + where());
     }
@@ -710,6 +740,81 @@ class Runner {
     previous.generation = verdict.generation;
     if (changed && verdict.reason_code != cs::ReasonCode::Restored) {
       previous.stored_code = verdict.reason_code;
+    }
+  }
+
+  // Scope (DESIGN.md "Layers"), stated apart from consensus/verdict_detail:
+  // a domain is down when a counted vote is down and none is up; it sees the
+  // service fail when every counted down vote's newest observation failed
+  // at connect, tls or http (or DNS with last-known-good unreachable), and
+  // DNS fail when every one failed at DNS. A failover gate proceeds for
+  // service only when down_quorum domains see the service fail, for dns only
+  // when they see DNS fail and not the service; and a fresh unhealthy
+  // confirmed by quorum that the service fails in down_quorum domains does
+  // proceed for service (scope is not simply always none).
+  template <typename Where>
+  void check_scope(const cs::Verdict& verdict,
+                   const std::map<std::string, ReferenceVote>& target_votes, int down_quorum,
+                   const cs::Instant& now, const Where& where) {
+    struct Planes {
+      bool up = false;
+      bool down = false;
+      bool service = true;
+      bool dns = true;
+    };
+    std::map<std::string, Planes> domains;
+    for (const auto& item : verdict.evidence) {
+      if (item.vote == Vote::Unknown) {
+        continue;
+      }
+      auto& domain = domains[domain_of_.at(item.vantage)];
+      if (item.vote == Vote::Up) {
+        domain.up = true;
+        continue;
+      }
+      domain.down = true;
+      const auto found = target_votes.find(item.vantage);
+      const cs::Observation* newest =
+          found != target_votes.end() && found->second.newest ? &*found->second.newest : nullptr;
+      const bool failed = newest != nullptr && newest->outcome == Outcome::Down;
+      const bool service =
+          failed && (newest->layer == cs::Layer::Connect || newest->layer == cs::Layer::Tls ||
+                     newest->layer == cs::Layer::Http ||
+                     (newest->layer == cs::Layer::Dns &&
+                      newest->last_known_good == cs::LastKnownGood::Unreachable));
+      domain.service = domain.service && service;
+      domain.dns = domain.dns && failed && newest->layer == cs::Layer::Dns;
+    }
+    int service = 0;
+    int dns = 0;
+    for (const auto& [name, domain] : domains) {
+      if (domain.down && !domain.up) {
+        service += domain.service ? 1 : 0;
+        dns += domain.dns ? 1 : 0;
+      }
+    }
+    const int quorum = std::max(down_quorum, 1);
+    if (override_in_force(verdict.target, VerdictKind::Unhealthy, now.wall)) {
+      return;  // the operator's word: scope service, whatever the votes say
+    }
+    const auto gate = [&](cs::GateFor for_) {
+      return cs::decide_gate(verdict, VerdictKind::Unhealthy, std::nullopt, Duration{0}, now, for_)
+          .answer;
+    };
+    if (gate(cs::GateFor::Service) == cs::GateAnswer::Proceed && service < quorum) {
+      fail("a service failover gate proceeds with " + std::to_string(service) +
+           " domains seeing the service fail: " + where());
+    }
+    if (gate(cs::GateFor::Dns) == cs::GateAnswer::Proceed && (dns < quorum || service >= quorum)) {
+      fail("a dns failover gate proceeds with " + std::to_string(dns) +
+           " domains seeing DNS fail, " + std::to_string(service) + " the service: " + where());
+    }
+    if (verdict.kind == VerdictKind::Unhealthy && verdict.fresh &&
+        verdict.reason_code == cs::ReasonCode::Quorum && service >= quorum &&
+        gate(cs::GateFor::Service) != cs::GateAnswer::Proceed) {
+      fail("a fresh unhealthy with the service failing in " + std::to_string(service) +
+           " domains holds a service failover (scope " + std::string(cs::to_string(verdict.scope)) +
+           "): " + where());
     }
   }
 

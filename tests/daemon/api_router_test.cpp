@@ -166,8 +166,8 @@ std::set<std::string> keys_of(const json::object& object) {
 }
 
 const std::set<std::string> k_summary_keys{
-    "target", "verdict",      "held",        "fresh",  "generation",
-    "since",  "evaluated_at", "valid_until", "reason", "failing_layer"};
+    "target",       "verdict",     "held",   "fresh",         "generation", "since",
+    "evaluated_at", "valid_until", "reason", "failing_layer", "scope"};
 
 std::set<std::string> verdict_keys() {
   std::set<std::string> keys = k_summary_keys;
@@ -346,6 +346,7 @@ TEST_CASE("the gate answers 200, 409 or 423 by the verdict, freshness, stability
   cs::Verdict& verdict = snapshot.targets[0].verdict;
   verdict.kind = row.kind;
   verdict.fresh = row.fresh;
+  verdict.scope = row.kind == K::Unhealthy ? cs::FailureScope::Service : cs::FailureScope::None;
   if (!verdict.confirmed()) {
     verdict.held = K::Healthy;
   }
@@ -357,9 +358,58 @@ TEST_CASE("the gate answers 200, 409 or 423 by the verdict, freshness, stability
   expected_keys.insert("gate");
   CHECK(keys_of(body) == expected_keys);
   const json::object& gate = body.at("gate").as_object();
-  CHECK(keys_of(gate) == std::set<std::string>{"expect", "decision", "reason"});
+  CHECK(keys_of(gate) == std::set<std::string>{"expect", "for", "decision", "code", "reason"});
+  CHECK(gate.at("for").as_string() == "service");  // the default
   CHECK(gate.at("decision").as_string() == row.decision);
   CHECK_FALSE(gate.at("reason").as_string().empty());
+}
+
+TEST_CASE("a gate for a failover proceeds only on a scope that supports it", "[api]") {
+  struct Row {
+    cs::FailureScope scope;
+    const char* query;
+    int status;
+    const char* code;
+    const char* instead;  // "" when the answer names no other failover
+  };
+  using S = cs::FailureScope;
+  const Row row = GENERATE(values<Row>({
+      {S::Service, "expect=unhealthy", 200, "proceed", ""},
+      {S::Service, "expect=unhealthy&for=service", 200, "proceed", ""},
+      {S::Service, "expect=unhealthy&for=dns", 423, "scope", "service"},
+      {S::Service, "expect=unhealthy&for=any", 200, "proceed", ""},
+      {S::Dns, "expect=unhealthy", 423, "scope", "dns"},
+      {S::Dns, "expect=unhealthy&for=dns", 200, "proceed", ""},
+      {S::Dns, "expect=unhealthy&for=any", 200, "proceed", ""},
+      {S::None, "expect=unhealthy&for=service", 423, "scope", ""},
+      {S::None, "expect=unhealthy&for=dns", 423, "scope", ""},
+      {S::None, "expect=unhealthy&for=any", 200, "proceed", ""},
+      {S::Dns, "expect=healthy&for=service", 409, "otherwise", ""},
+  }));
+  INFO(row.query << ", scope " << cs::to_string(row.scope));
+  Snapshot snapshot = make_snapshot();
+  cs::Verdict& verdict = snapshot.targets[0].verdict;
+  verdict.kind = cs::VerdictKind::Unhealthy;
+  verdict.scope = row.scope;
+  const ApiResponse response =
+      answer(get(std::string("/v1/verdicts/dynamodb-use1?") + row.query), snapshot, k_now);
+  CHECK(response.status == row.status);
+  const json::object body = body_of(response);
+  CHECK(body.at("scope").as_string() == cs::to_string(row.scope));
+  const json::object& gate = body.at("gate").as_object();
+  CHECK(gate.at("code").as_string() == row.code);
+  if (*row.instead != '\0') {
+    CHECK(gate.at("instead").as_string() == row.instead);
+  } else {
+    CHECK_FALSE(gate.contains("instead"));
+  }
+}
+
+TEST_CASE("the gate's for is checked like its other parameters", "[api]") {
+  check_error(answer(get("/v1/verdicts/dynamodb-use1?expect=unhealthy&for=Service")), 400,
+              "bad_query");
+  check_error(answer(get("/v1/verdicts/dynamodb-use1?expect=unhealthy&for=")), 400, "bad_query");
+  check_error(answer(get("/v1/verdicts/dynamodb-use1?for=dns")), 400, "bad_query");
 }
 
 TEST_CASE(

@@ -368,3 +368,66 @@ TEST_CASE("gate --cacert trusts that CA alone; a refused handshake says why; bad
   CHECK(half.status == 2);
   CHECK_THAT(half.err, Catch::Contains("--key needs --cert"));
 }
+
+TEST_CASE("a failover gate asks for its scope and proceeds only on an answer that supports it",
+          "[gate][scope]") {
+  auto args = [](const FakeHttpServer& server, std::vector<std::string> extra = {}) {
+    std::vector<std::string> out = {k_target, "--expect", "unhealthy", "--timeout",
+                                    "2s",     "--oracle", base(server)};
+    out.insert(out.end(), extra.begin(), extra.end());
+    return out;
+  };
+  SECTION("the default is a service failover, sent as for=service") {
+    const auto server = oracle(200, unhealthy_as_expected("service").json());
+    const auto run = gate(args(*server));
+    CHECK(run.status == 0);
+    REQUIRE(server->last_request());
+    CHECK(server->last_request()->target == "/v1/verdicts/db-primary?expect=unhealthy&for=service");
+  }
+  SECTION("--for dns is sent and proceeds on scope dns") {
+    const auto server = oracle(200, unhealthy_as_expected("dns", "dns").json());
+    const auto run = gate(args(*server, {"--for", "dns"}));
+    CHECK(run.status == 0);
+    REQUIRE(server->last_request());
+    CHECK(server->last_request()->target == "/v1/verdicts/db-primary?expect=unhealthy&for=dns");
+  }
+  SECTION("an oracle that proceeds although the scope is dns is not believed") {
+    const auto server = oracle(200, unhealthy_as_expected("dns").json());
+    const auto run = gate(args(*server));
+    CHECK(run.status == 3);
+    CHECK_THAT(run.out, Catch::Contains("scope dns does not support a service failover"));
+  }
+  SECTION("an answer judged for another failover, or for none, holds") {
+    const auto other = oracle(200, unhealthy_as_expected("service", "any").json());
+    CHECK(gate(args(*other)).status == 3);
+    const auto none = oracle(200, unhealthy_as_expected("service", "").json());
+    const auto run = gate(args(*none));
+    CHECK(run.status == 3);
+    CHECK_THAT(run.out, Catch::Contains("the answer's gate is for '?', not 'service'"));
+  }
+  SECTION("--for any proceeds on every scope") {
+    const auto server = oracle(200, unhealthy_as_expected("none", "any").json());
+    CHECK(gate(args(*server, {"--for", "any"})).status == 0);
+  }
+  SECTION("a scope hold prints the oracle's reason and exits 3") {
+    auto held = unhealthy_as_expected("dns");
+    held.decision = "hold";
+    held.gate_reason = "scope is dns: a service failover would not help (--for dns)";
+    const auto server = oracle(423, held.json());
+    const auto run = gate(args(*server));
+    CHECK(run.status == 3);
+    CHECK_THAT(run.out, Catch::Contains("(--for dns)"));
+  }
+  SECTION("--expect healthy sends no for and ignores --for") {
+    const auto server = oracle(200, healthy().json());
+    CHECK(gate(args_for({server.get()}, {"--for", "dns"})).status == 0);
+    REQUIRE(server->last_request());
+    CHECK(server->last_request()->target == "/v1/verdicts/db-primary?expect=healthy");
+  }
+}
+
+TEST_CASE("gate --for takes service, dns or any", "[gate][scope]") {
+  const auto run = gate({k_target, "--expect", "unhealthy", "--for", "database"});
+  CHECK(run.status == 2);
+  CHECK_THAT(run.err, Catch::Contains("--for 'database' is not service, dns or any"));
+}

@@ -62,14 +62,18 @@ struct Verdict {
   std::string expect = "healthy";
   std::string decision = "proceed";
   std::string gate_reason = "confirmed healthy";
+  std::string scope;  // "" leaves the field out
+  std::string for_;   // gate.for; "" leaves it out
 
   std::string json() const {
     return R"({"target": ")" + target + R"(", "verdict": ")" + verdict + R"(", "held": )" + held +
            R"(, "fresh": )" + (fresh ? "true" : "false") + R"(, "generation": )" +
            std::to_string(generation) + R"(, "since": ")" + since + R"(", "evaluated_at": ")" +
            wall_text(std::chrono::seconds(-1)) + R"(", "valid_until": ")" + valid_until +
-           R"(", "reason": ")" + reason + R"(", "gate": {"expect": ")" + expect +
-           R"(", "decision": ")" + decision + R"(", "reason": ")" + gate_reason + R"("}})";
+           R"(", "reason": ")" + reason + "\"" +
+           (scope.empty() ? "" : R"(, "scope": ")" + scope + "\"") + R"(, "gate": {"expect": ")" +
+           expect + "\"" + (for_.empty() ? "" : R"(, "for": ")" + for_ + "\"") +
+           R"(, "decision": ")" + decision + R"(", "reason": ")" + gate_reason + R"("}})";
   }
 };
 
@@ -84,6 +88,16 @@ inline Verdict unhealthy() {
   v.reason = "3 of 3 domains down (dns: NOERROR, empty answer)";
   v.decision = "otherwise";
   v.gate_reason = "confirmed unhealthy";
+  return v;
+}
+
+// A confirmed unhealthy answer to `--expect unhealthy --for FOR` in `scope`.
+inline Verdict unhealthy_as_expected(std::string scope, std::string for_ = "service") {
+  Verdict v = unhealthy();
+  v.expect = "unhealthy";
+  v.decision = "proceed";
+  v.scope = std::move(scope);
+  v.for_ = std::move(for_);
   return v;
 }
 

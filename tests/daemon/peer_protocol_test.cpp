@@ -42,6 +42,7 @@ Snapshot snapshot_with_remote_and_suspect() {
   last.at = k_now + (-2500ms);
   last.outcome = cs::Outcome::Down;
   last.layer = cs::Layer::Dns;
+  last.last_known_good = cs::LastKnownGood::Reachable;
   last.detail = "dns: NOERROR, empty answer";
   last.latency_ms = 3.5;
   observed.last_observed = last.at;
@@ -92,6 +93,7 @@ TEST_CASE("an export carries local votes before suspicion, with their age", "[pe
   CHECK(first.at("vote") == "down");  // raw, although this node holds it suspect
   CHECK(first.at("age_ms") == 2500);
   CHECK(first.at("layer") == "dns");
+  CHECK(first.at("last_known_good") == "reachable");
   CHECK(first.at("detail") == "dns: NOERROR, empty answer");
   CHECK(votes[1].as_object().at("age_ms").is_null());
   CHECK(votes[1].as_object().at("vote") == "unknown");
@@ -122,6 +124,7 @@ TEST_CASE("an export decodes back to the votes it carries", "[peers]") {
   CHECK(decoded->votes[0].vote == cs::Vote::Down);
   CHECK(decoded->votes[0].age == 2500ms);
   CHECK(decoded->votes[0].layer == cs::Layer::Dns);
+  CHECK(decoded->votes[0].last_known_good == cs::LastKnownGood::Reachable);
   CHECK(decoded->votes[0].latency_ms == 3.5);
   CHECK_FALSE(decoded->votes[1].age);
 }
@@ -132,6 +135,12 @@ TEST_CASE("the decoder accepts a well-formed export", "[peers]") {
   REQUIRE(decoded);
   CHECK(decoded->votes[0].answers == std::vector<std::string>{"192.0.2.1"});
   CHECK(decoded->votes[0].age == 1200ms);
+  // last_known_good is optional (exports before it): not tried.
+  CHECK(decoded->votes[0].last_known_good == cs::LastKnownGood::NotTried);
+  const auto with =
+      decode_export(export_with("last_known_good", R"("unreachable")"), "oracle-b", why);
+  REQUIRE(with);
+  CHECK(with->votes[0].last_known_good == cs::LastKnownGood::Unreachable);
 }
 
 TEST_CASE("the decoder refuses anything malformed, and says what", "[peers]") {
@@ -144,6 +153,8 @@ TEST_CASE("the decoder refuses anything malformed, and says what", "[peers]") {
       {"age_ms", "-1", "age_ms must be null or an integer"},
       {"age_ms", R"("5")", "age_ms must be null or an integer"},
       {"layer", R"("bgp")", "unknown layer value"},
+      {"last_known_good", R"("maybe")", "unknown last_known_good value"},
+      {"last_known_good", "null", "unknown last_known_good value"},
       {"latency_ms", R"("fast")", "latency_ms must be a non-negative number"},
       {"answers", R"("192.0.2.1")", "answers must be an array"},
       {"answers", "[1]", "answers must hold strings"},

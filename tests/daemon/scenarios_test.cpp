@@ -45,6 +45,21 @@ struct Replayed {
     }
     return out;
   }
+  // "scope service/dns/any" for each gate line of `target`: the scope and
+  // the decisions of the service, dns and any failover gates, in order.
+  std::vector<std::string> gates_of(const std::string& target) const {
+    std::vector<std::string> out;
+    for (const auto& line : lines) {
+      if (line.contains("gate_unhealthy") && line.at("target").as_string() == target) {
+        const auto& gate = line.at("gate_unhealthy").as_object();
+        out.push_back(std::string(line.at("scope").as_string()) + " " +
+                      std::string(gate.at("service").as_string()) + "/" +
+                      std::string(gate.at("dns").as_string()) + "/" +
+                      std::string(gate.at("any").as_string()));
+      }
+    }
+    return out;
+  }
   int escalations(const std::string& kind) const {
     int count = 0;
     for (const auto& line : lines) {
@@ -154,6 +169,30 @@ TEST_CASE("a true outage goes healthy to unhealthy with no dispute and recovers 
   CHECK(result.escalations("dispute") == 0);
 }
 
+TEST_CASE("a service failover proceeds on a real outage and never on a DNS-only failure",
+          "[scenario][scope]") {
+  const auto outage = replay("true-outage", k_example);
+  // Connection refused from every domain: the service itself fails.
+  CHECK(outage.gates_of("db-primary") == std::vector<std::string>{"service proceed/hold/proceed",
+                                                                  "none hold/hold/proceed",
+                                                                  "none hold/hold/hold"});
+  const auto result = replay("failover-scope", k_example);
+  CHECK(result.verdicts_of("dynamodb-use1") ==
+        std::vector<std::string>{"healthy", "unhealthy", "healthy", "unhealthy", "healthy"});
+  CHECK(result.gates_of("dynamodb-use1") ==
+        std::vector<std::string>{
+            "dns hold/proceed/proceed",      // DNS fails, the old addresses answer
+            "service proceed/hold/proceed",  // and then they do not either
+            "none hold/hold/proceed",        // recovering: a vote is up again
+            "none hold/hold/hold",
+            "none hold/hold/proceed",  // one domain at DNS, one at connect
+            "none hold/hold/hold",
+        });
+  for (const auto* target : {"db-primary", "api-gateway", "root-zone"}) {
+    CHECK(result.gates_of(target).empty());  // never unhealthy: no failover ever proceeds
+  }
+}
+
 TEST_CASE("a flapping vantage is held as one flapping episode instead of paging every cycle",
           "[scenario]") {
   const auto result = replay("flapping-vantage", k_example);
@@ -183,9 +222,14 @@ TEST_CASE("an operator override wins until it expires, then the evidence rules",
   const auto result = replay("override-expires", k_example);
   CHECK(result.verdicts_of("db-primary") ==
         std::vector<std::string>{"healthy", "unhealthy", "healthy"});
-  REQUIRE(result.lines.size() == 4);
-  CHECK(result.lines[2].at("event").as_string() == "override_expired");
-  CHECK(result.lines[2].at("t").as_string() == "2025-11-02T22:13:00Z");
+  REQUIRE(result.lines.size() == 6);
+  CHECK(result.lines[3].at("event").as_string() == "override_expired");
+  CHECK(result.lines[3].at("t").as_string() == "2025-11-02T22:13:00Z");
+  // The override is the operator's word that the service is down: a service
+  // failover proceeds while it lasts, and no failover once it expired.
+  CHECK(result.gates_of("db-primary") ==
+        std::vector<std::string>{"service proceed/hold/proceed",
+                                 "none otherwise/otherwise/otherwise"});
 }
 
 // Issue 14: one bundled incident per class of false-failover bug, each with
@@ -390,8 +434,9 @@ TEST_CASE(
   CHECK(result.verdicts_of("db-primary") == std::vector<std::string>{"healthy", "unhealthy"});
   CHECK(result.escalations("split") == 0);
   CHECK(result.escalations("dispute") == 0);
-  REQUIRE(result.lines.size() == 2);
+  REQUIRE(result.lines.size() == 3);
   CHECK(result.lines[1].at("reason") == "2 of 3 domains down (cloudflare, quad9); quorum 2");
+  CHECK(result.gates_of("db-primary") == std::vector<std::string>{"service proceed/hold/proceed"});
 }
 
 TEST_CASE("skipped replay lines have no effect: the output is that of the file without them",

@@ -339,7 +339,8 @@ TEST_CASE("the disputed explanation names the down vantage, the held verdict and
   CHECK_THAT(text, Catch::Contains("quad9 (domain quad9) resolved an EMPTY answer while "
                                    "cloudflare and google resolved 192.0.2.10"));
   CHECK_THAT(text, Catch::Contains("DNS is broken, the service is not"));
-  CHECK_THAT(text, Catch::Contains("--expect healthy   would HOLD (exit 3)"));
+  CHECK_THAT(text, Catch::Contains("--expect healthy                 would HOLD (exit 3)"));
+  CHECK_THAT(text, Catch::Contains("scope none: no layer is confirmed failing"));
 }
 
 TEST_CASE("a peer's vantage in a domain already counted counts once") {

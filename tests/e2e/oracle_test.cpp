@@ -91,10 +91,15 @@ TEST_CASE("every domain down makes the target unhealthy and moves the generation
   const auto after = oracle.verdict();
   CHECK(generation_of(after) > before);
   CHECK(after.at("held").is_null());
-  CHECK(gate(oracle, {"--expect", "unhealthy"}) == cli::k_gate_proceed);
+  // Every resolver publishes an empty answer while the service answers at
+  // its last-known-good address: scope dns. A service failover (the
+  // default) holds; a DNS failover proceeds.
+  CHECK(after.at("scope").as_string() == "dns");
+  CHECK(gate(oracle, {"--expect", "unhealthy"}) == cli::k_gate_hold);
+  CHECK(gate(oracle, {"--expect", "unhealthy", "--for", "dns"}) == cli::k_gate_proceed);
   CHECK(gate(oracle, {"--expect", "healthy"}) == cli::k_gate_otherwise);
-  CHECK(gate(oracle, {"--expect", "unhealthy", "--generation", std::to_string(before)}) ==
-        cli::k_gate_hold);
+  CHECK(gate(oracle, {"--expect", "unhealthy", "--for", "dns", "--generation",
+                      std::to_string(before)}) == cli::k_gate_hold);
   const auto history = json::parse(oracle.get("/v1/verdicts/web/history").body);
   CHECK_THAT(json::serialize(history), Catch::Contains("unhealthy"));
 }

@@ -36,6 +36,26 @@ std::unique_ptr<ChildProcess> dnsmasq(const std::string& address, unsigned short
       dir.path() / ("dnsmasq-" + address + ".log"));
 }
 
+// One dnsmasq per address, each answering web.test with 127.0.0.1 from its
+// own hosts file (rewrite it and send SIGHUP to change the answer).
+struct Resolvers {
+  std::vector<std::unique_ptr<ChildProcess>> processes;
+  std::vector<config::Endpoint> endpoints;
+  std::vector<std::filesystem::path> hosts;
+};
+
+Resolvers start_resolvers(const std::vector<std::string>& addresses, const TempDir& dir) {
+  Resolvers out;
+  for (const auto& address : addresses) {
+    const auto port = testing::free_port(address);
+    out.hosts.push_back(dir.path() / ("hosts-" + address));
+    std::ofstream(out.hosts.back()) << "127.0.0.1 web.test\n";
+    out.processes.push_back(dnsmasq(address, port, out.hosts.back(), dir));
+    out.endpoints.push_back(config::Endpoint{*config::IpAddress::parse(address), port});
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -47,18 +67,10 @@ TEST_CASE(
   ChildProcess web({"python3", "-m", "http.server", std::to_string(web_port), "--bind", "127.0.0.1",
                     "--directory", dir.path().string()},
                    dir.path() / "web.log");
-  std::vector<std::unique_ptr<ChildProcess>> resolvers;
-  std::vector<config::Endpoint> endpoints;
-  const std::vector<std::string> addresses{"127.0.0.91", "127.0.0.92", "127.0.0.93"};
-  std::vector<std::filesystem::path> hosts;
-  for (const auto& address : addresses) {
-    const auto port = testing::free_port(address);
-    hosts.push_back(dir.path() / ("hosts-" + address));
-    std::ofstream(hosts.back()) << "127.0.0.1 web.test\n";
-    resolvers.push_back(dnsmasq(address, port, hosts.back(), dir));
-    endpoints.push_back(config::Endpoint{*config::IpAddress::parse(address), port});
-  }
-  OracleHarness oracle(endpoints, "http://web.test:" + std::to_string(web_port) + "/health");
+  Resolvers real = start_resolvers({"127.0.0.91", "127.0.0.92", "127.0.0.93"}, dir);
+  auto& hosts = real.hosts;
+  auto& resolvers = real.processes;
+  OracleHarness oracle(real.endpoints, "http://web.test:" + std::to_string(web_port) + "/health");
   oracle.start();
   REQUIRE(oracle.wait_for_verdict("healthy"));
   // The third resolver now publishes web.test without an A record: an empty
@@ -85,4 +97,62 @@ TEST_CASE(
            std::string::npos;
   }));
   CHECK(oracle.verdict().at("verdict").as_string() == "disputed");
+}
+
+TEST_CASE(
+    "real resolvers stop resolving a service that still answers: a service failover holds, a "
+    "DNS failover proceeds, until the service itself goes down",
+    "[e2e]") {
+  TempDir dir;
+  std::ofstream(dir.path() / "health") << "ok\n";
+  const auto web_port = testing::free_port("127.0.0.1");
+  auto web = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"python3", "-m", "http.server", std::to_string(web_port), "--bind",
+                               "127.0.0.1", "--directory", dir.path().string()},
+      dir.path() / "web.log");
+  Resolvers real = start_resolvers({"127.0.0.94", "127.0.0.95", "127.0.0.96"}, dir);
+  auto& hosts = real.hosts;
+  auto& resolvers = real.processes;
+  OracleHarness oracle(real.endpoints, "http://web.test:" + std::to_string(web_port) + "/health");
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  const auto gate = [&](const std::string& for_) {
+    std::ostringstream out;
+    std::ostringstream err;
+    const int status = cli::run_gate_command({"web", "--expect", "unhealthy", "--for", for_,
+                                              "--oracle", oracle.oracle_url(), "--timeout", "2s"},
+                                             out, err);
+    INFO("gate --for " << for_ << ": " << out.str() << err.str());
+    return std::pair{status, out.str()};
+  };
+  // Every resolver stops publishing web.test (an empty answer); the
+  // service still answers at 127.0.0.1, its last-known-good address.
+  for (std::size_t i = 0; i < resolvers.size(); ++i) {
+    std::ofstream(hosts[i]) << "2001:db8::1 web.test\n";
+    ::kill(resolvers[i]->pid(), SIGHUP);
+  }
+  REQUIRE(oracle.wait_for([&] {
+    const auto verdict = oracle.verdict();
+    return verdict.at("verdict").as_string() == "unhealthy" &&
+           verdict.at("scope").as_string() == "dns";
+  }));
+  CHECK(oracle.verdict().at("last_known_good").as_string() == "reachable");
+  const auto [service_status, service_out] = gate("service");
+  CHECK(service_status == cli::k_gate_hold);
+  CHECK_THAT(service_out, Catch::Contains("scope is dns"));
+  CHECK_THAT(service_out, Catch::Contains("--for dns"));
+  CHECK(gate("dns").first == cli::k_gate_proceed);
+  CHECK(gate("any").first == cli::k_gate_proceed);
+  const auto held = oracle.get("/v1/verdicts/web?expect=unhealthy");
+  CHECK(held.status == 423);
+  CHECK_THAT(held.body, Catch::Contains(R"("code":"scope")"));
+  CHECK_THAT(held.body, Catch::Contains(R"("instead":"dns")"));
+  // Now the service itself goes down: its old address stops answering too.
+  web.reset();
+  REQUIRE(oracle.wait_for([&] { return oracle.verdict().at("scope").as_string() == "service"; }));
+  CHECK(oracle.verdict().at("verdict").as_string() == "unhealthy");
+  CHECK(gate("service").first == cli::k_gate_proceed);
+  const auto [dns_status, dns_out] = gate("dns");
+  CHECK(dns_status == cli::k_gate_hold);
+  CHECK_THAT(dns_out, Catch::Contains("scope is service"));
 }

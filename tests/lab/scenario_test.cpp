@@ -61,7 +61,9 @@ TEST_CASE("the tour goes healthy, disputed holding healthy, unhealthy, healthy")
     sequence.push_back(lab::describe(step.expect.front()));
   }
   CHECK(sequence == std::vector<std::string>{"shop: healthy", "shop: disputed (held healthy)",
-                                             "shop: unhealthy, failing layer http",
+                                             "shop: unhealthy, failing layer http, scope "
+                                             "service, gate --for service proceeds, gate "
+                                             "--for dns holds",
                                              "shop: healthy"});
   CHECK(tour->steps[1].world.resolvers.at("beta") == lab::ResolverMode::EmptyAnswer);
   CHECK_FALSE(tour->steps[2].world.service_up);
@@ -148,4 +150,34 @@ TEST_CASE("a listen address with port 0 becomes a concrete free port") {
   CHECK(lab::concrete_listen("127.0.0.1:9470") == "127.0.0.1:9470");
   CHECK_FALSE(lab::concrete_listen("localhost:9470").has_value());
   CHECK_FALSE(lab::concrete_listen("127.0.0.1").has_value());
+}
+
+TEST_CASE("dns-down-service-up expects a held service failover and a DNS failover let through") {
+  const auto* scenario = lab::find_scenario("dns-down-service-up");
+  REQUIRE(scenario != nullptr);
+  const auto& wanted = scenario->steps[1].expect.front();
+  CHECK(lab::describe(wanted) ==
+        "shop: unhealthy, failing layer dns, last-known-good reachable, scope dns, gate --for "
+        "service holds, gate --for dns proceeds");
+  lab::Observed observed;
+  auto unhealthy = verdict(cs::VerdictKind::Unhealthy);
+  unhealthy.failing_layer = cs::Layer::Dns;
+  unhealthy.last_known_good = cs::LastKnownGood::Reachable;
+  unhealthy.scope = cs::FailureScope::Dns;
+  unhealthy.fresh = true;
+  unhealthy.valid_until = cs::WallTime{std::chrono::hours(1)};
+  observed.verdicts.push_back(unhealthy);
+  observed.now =
+      cs::Instant{cs::MonoTime{std::chrono::minutes(1)}, cs::WallTime{std::chrono::minutes(1)}};
+  CHECK(lab::met(wanted, observed));
+  // The same verdict read as a service failure lets the wrong failover through.
+  observed.verdicts.front().scope = cs::FailureScope::Service;
+  CHECK_FALSE(lab::met(wanted, observed));
+  CHECK(lab::describe_observed(wanted, observed) ==
+        "shop: unhealthy, failing layer dns, last-known-good reachable, scope service, gate "
+        "--for service proceeds, gate --for dns holds");
+  // Past valid_until every gate holds: a stale answer lets nothing through.
+  observed.verdicts.front().scope = cs::FailureScope::Dns;
+  observed.now.wall = cs::WallTime{std::chrono::hours(2)};
+  CHECK_FALSE(lab::met(wanted, observed));
 }

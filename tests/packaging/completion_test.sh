@@ -51,8 +51,10 @@ run_cases() {
   expect_completion "crosscheck replay $scratch/obs" "$scratch/observations.jsonl"
   expect_completion "crosscheck replay x --" "--config --json --tick"
   expect_completion "crosscheck gate db --" \
-    "--expect --stable-for --generation --oracle --require --recheck --token-file --timeout --pubkey"
+    "--expect --for --stable-for --generation --oracle --require --recheck --token-file --timeout --pubkey"
   expect_completion "crosscheck gate db --expect " "healthy unhealthy"
+  expect_completion "crosscheck gate db --for " "service dns any"
+  expect_completion "crosscheck status --for " ""
   expect_completion "crosscheck gate db --oracle " ""
   expect_completion "crosscheck status --w" "--wide --watch"
   expect_completion "crosscheck explain web --" "--api --config --timeout --json"
