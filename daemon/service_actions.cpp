@@ -200,7 +200,7 @@ void Service::acknowledge(const api::Caller& caller, std::int64_t id, const std:
         // The answer goes out with a snapshot that waits for the audit line
         // too (written after the ack); it is refused when the ack (`seq`) is.
         written(audit(std::move(entry)));
-        log_->info("escalation acknowledged id={} key={} by={}", id, view.key, by);
+        log_->info("escalation acknowledged id={} key={} by={}", id, view.key, quote_field(by));
         // 200 promises the ack survives a crash: answered once it is
         // committed; 503 when the gate gives up waiting (degraded, overdue)
         // or storage refused it.
@@ -231,9 +231,10 @@ void Service::set_override(const api::Caller& caller, const std::string& target,
     const auto seq = store_ ? store_->set_override(target, value) : 0;
     written(seq);
     written(audit(std::move(entry)));  // the answer waits for its line too
+    // `by` quoted: "alice until=2099-01-01T00:00:00Z" was read as the until field.
     log_->warn("override target={} verdict={} by={} until={} reason={}", target,
-               cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
-               quote_field(value.reason));
+               cs::to_string(value.verdict), quote_field(value.by),
+               cs::format_rfc3339(value.expires_at), quote_field(value.reason));
     // Like an ack: a crash must not take back an override a script was told
     // is in force (before, 200 came before the commit).
     evaluate({durable_answer(done, "the override is in force", seq)});

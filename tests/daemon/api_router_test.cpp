@@ -579,6 +579,10 @@ TEST_CASE("a bad override body is refused 400 with what is wrong", "[api]") {
       {R"({"verdict": "healthy", "reason": "r", "ttl": "8d"})", "ttl"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "30"})", "ttl"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "by": ""})", "by"},
+      // A newline or an escape sequence would forge a log line or rewrite a terminal.
+      {R"({"verdict": "healthy", "reason": "r\n2026 NOTICE x", "ttl": "1m"})", "control"},
+      {R"({"verdict": "healthy", "reason": "r\u001b[2J", "ttl": "1m"})", "control"},
+      {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "by": "a\rb"})", "control"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "until": "x"})", "until"},
   }));
   const ApiResponse response = answer(authorized(request("PUT", "/v1/overrides/web", body)));
@@ -597,6 +601,10 @@ TEST_CASE("an acknowledge names who acks, and a bad id is refused", "[api]") {
   check_error(answer(authorized(request("POST", "/v1/escalations/0/ack"))), 400, "bad_request");
   check_error(answer(authorized(request("POST", "/v1/escalations/1/ack", "{"))), 400,
               "bad_request");
+  const ApiResponse forged =
+      answer(authorized(request("POST", "/v1/escalations/1/ack", R"({"by": "a\nb"})")));
+  check_error(forged, 400, "bad_request");
+  CHECK_THAT(forged.body, Contains("control"));
 }
 
 TEST_CASE("a write's answer is the fresh verdict or the service's error", "[api]") {
