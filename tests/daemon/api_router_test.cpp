@@ -712,6 +712,35 @@ TEST_CASE("GET /v1/audit lists the audit lines newest first, by limit and since,
   CHECK(web.at("audit").as_array()[1].at("action") == "recheck");
 }
 
+TEST_CASE("rechecks of a target cannot crowd its override lines out of explain's audit query",
+          "[api][audit]") {
+  Snapshot snapshot = make_snapshot();
+  // Newest first: 25 rechecks (refused ones cost a caller nothing) after the override.
+  for (int i = 0; i < 25; ++i) {
+    snapshot.audit.push_back(AuditView{at("2025-10-20T06:10:00Z"), "recheck", "failover-script",
+                                       "127.0.0.1:40000", "web", 0, "deadline=5s", "refused",
+                                       "rechecked less than 5s ago; retry in 3s"});
+  }
+  snapshot.audit.push_back(AuditView{at("2025-10-20T06:00:30Z"), "override_set", "oncall",
+                                     "127.0.0.1:50312", "web", 0, "verdict=unhealthy", "done", ""});
+  const json::object asked = body_of(
+      answer(authorized(get("/v1/audit?limit=20&action=override_set,override_cleared&target=web")),
+             snapshot));
+  const json::array& lines = asked.at("audit").as_array();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].at("action") == "override_set");
+  CHECK(lines[0].at("principal") == "oncall");
+  CHECK(body_of(answer(authorized(get("/v1/audit?action=recheck")), snapshot))
+            .at("audit")
+            .as_array()
+            .size() == 25);
+  for (const char* bad : {"/v1/audit?action=", "/v1/audit?action=nope", "/v1/audit?action=recheck,",
+                          "/v1/audit?action=,ack"}) {
+    INFO(bad);
+    check_error(answer(authorized(get(bad)), snapshot), 400, "bad_query");
+  }
+}
+
 TEST_CASE("a write carries its caller: the token's name and the client's address", "[api][audit]") {
   ApiRequest req = authorized(request("DELETE", "/v1/overrides/web"));
   req.principal = "oncall";
