@@ -37,14 +37,35 @@ storage::AuditEntry Service::audit_entry(const api::Caller& caller, storage::Aud
   return entry;
 }
 
+namespace {
+
+snapshot::AuditView view_of(const storage::AuditEntry& entry) {
+  return snapshot::AuditView{entry.at,        std::string(storage::to_string(entry.action)),
+                             entry.principal, entry.client,
+                             entry.target,    entry.escalation_id,
+                             entry.detail,    std::string(storage::to_string(entry.outcome)),
+                             entry.why};
+}
+
+bool is_override_line(storage::AuditAction action) {
+  return action == storage::AuditAction::OverrideSet ||
+         action == storage::AuditAction::OverrideCleared;
+}
+
+}  // namespace
+
 std::uint64_t Service::audit(storage::AuditEntry entry) {
   entry.at = clock_.system();
-  audit_.push_front(snapshot::AuditView{entry.at, std::string(storage::to_string(entry.action)),
-                                        entry.principal, entry.client, entry.target,
-                                        entry.escalation_id, entry.detail,
-                                        std::string(storage::to_string(entry.outcome)), entry.why});
+  audit_.push_front(view_of(entry));
   if (audit_.size() > k_audit_in_memory) {
     audit_.pop_back();
+  }
+  if (is_override_line(entry.action)) {
+    auto& lines = override_audit_[entry.target];
+    lines.push_front(audit_.front());
+    if (lines.size() > k_override_audit_per_target) {
+      lines.pop_back();
+    }
   }
   log_->info("audit action={} principal={} client={} target={} outcome={} why={}",
              storage::to_string(entry.action), quote_field(entry.principal),
@@ -58,10 +79,12 @@ void Service::load_audit() {
     return;
   }
   for (const auto& entry : store_->audit(storage::AuditQuery{k_audit_in_memory, {}, {}})) {
-    audit_.push_back(snapshot::AuditView{
-        entry.at, std::string(storage::to_string(entry.action)), entry.principal, entry.client,
-        entry.target, entry.escalation_id, entry.detail,
-        std::string(storage::to_string(entry.outcome)), entry.why});
+    audit_.push_back(view_of(entry));
+  }
+  for (const auto& entry : store_->audit(storage::AuditQuery{k_audit_in_memory, {}, {}, true})) {
+    if (auto& lines = override_audit_[entry.target]; lines.size() < k_override_audit_per_target) {
+      lines.push_back(view_of(entry));
+    }
   }
 }
 
