@@ -8,6 +8,10 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <algorithm>
+#include <array>
+#include <vector>
+
 namespace crosscheck::api::detail {
 
 namespace json = boost::json;
@@ -26,12 +30,54 @@ std::optional<ApiResponse> read_limit(const std::optional<std::string>& text, st
   return std::nullopt;
 }
 
+namespace {
+
+// The actions an audit line can carry (storage::AuditAction's spellings).
+constexpr std::array<std::string_view, 5> k_audit_actions{"recheck", "ack", "override_set",
+                                                          "override_cleared", "reload"};
+
+// `action=a,b`: the actions asked for, or why the list is refused.
+std::optional<ApiResponse> read_actions(const std::optional<std::string>& text,
+                                        std::vector<std::string>& actions) {
+  if (!text) {
+    return std::nullopt;
+  }
+  std::string_view rest = *text;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string_view action = rest.substr(0, comma);
+    if (std::find(k_audit_actions.begin(), k_audit_actions.end(), action) ==
+        k_audit_actions.end()) {
+      return bad_query(
+          "action must be a comma-separated list of recheck, ack, override_set, "
+          "override_cleared, reload, not '" +
+          *text + "'");
+    }
+    actions.emplace_back(action);
+    if (comma == std::string_view::npos) {
+      return std::nullopt;
+    }
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+}  // namespace
+
 ApiResponse audit_read(net::QueryParams& query, const snapshot::Snapshot& snapshot) {
   const auto limit_text = query.take("limit");
   const auto since_text = query.take("since");
   const auto target = query.take("target");
-  if (auto why = query.leftover("limit, since, target"); !why.empty()) {
+  const auto action_text = query.take("action");
+  if (auto why = query.leftover("limit, since, target, action"); !why.empty()) {
     return bad_query(why);
+  }
+  // Why a filter on actions: `crosscheck explain` asks for a target's
+  // override lines; with only `target=`, 20 rechecks of that target (a
+  // failover script's, or refused ones, which cost nothing) pushed the line
+  // that says who set the override out of its answer (hostile review).
+  std::vector<std::string> actions;
+  if (auto refused = read_actions(action_text, actions)) {
+    return *std::move(refused);
   }
   std::size_t limit = k_default_audit_limit;
   if (auto refused = read_limit(limit_text, k_max_audit_limit, limit)) {
@@ -50,7 +96,9 @@ ApiResponse audit_read(net::QueryParams& query, const snapshot::Snapshot& snapsh
     if (items.size() >= limit) {
       break;
     }
-    if ((since && line.at < *since) || (target && line.target != *target)) {
+    if ((since && line.at < *since) || (target && line.target != *target) ||
+        (!actions.empty() &&
+         std::find(actions.begin(), actions.end(), line.action) == actions.end())) {
       continue;  // not break: a wall clock stepped back leaves older lines above newer ones
     }
     json::object item;

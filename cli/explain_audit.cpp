@@ -1,5 +1,7 @@
 #include "cli/explain_audit.hpp"
 
+#include "net/http_target.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -42,6 +44,11 @@ std::string format_override_audit(std::string_view body) {
            text_of(line, "outcome") + (why.empty() ? "" : ": " + why) + ")\n";
   }
   return out.empty() ? out : "override audit (newest first):\n" + out;
+}
+
+std::string override_audit_target(std::string_view target) {
+  return "/v1/audit?limit=20&action=override_set,override_cleared&target=" +
+         net::percent_encode(target);
 }
 
 }  // namespace crosscheck::cli

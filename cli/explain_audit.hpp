@@ -12,4 +12,9 @@ namespace crosscheck::cli {
 // GET /v1/audit answer; "" when it holds none or is unusable.
 std::string format_override_audit(std::string_view body);
 
+// The request target that asks for `target`'s latest override lines only
+// (GET /v1/audit?...&action=override_set,override_cleared), so rechecks of
+// the same target cannot crowd them out of the answer.
+std::string override_audit_target(std::string_view target);
+
 }  // namespace crosscheck::cli

@@ -451,7 +451,7 @@ int explain(const StatusPlan& plan, std::ostream& out, std::ostream& err) {
   out << format_explain(*view, wall_now(), plan.format);
   if (view->verdict.override_in_force) {
     // Who set it, from where: best effort (a token without read sees none).
-    const auto audit = client.get("/v1/audit?limit=20&target=" + net::percent_encode(plan.target));
+    const auto audit = client.get(override_audit_target(plan.target));
     if (audit.ok() && audit.status == 200) {
       out << format_override_audit(audit.body);
     }

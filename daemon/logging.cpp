@@ -277,10 +277,13 @@ std::string_view level_name(const LogRecord& record) {
   return style_of(record).name;
 }
 
-std::string format_journal(const LogRecord& record) {
-  std::string line = "<" + std::to_string(syslog_priority(record)) + ">";
-  line.reserve(line.size() + record.message.size());
-  for (const char c : record.message) {
+namespace {
+
+// Appends `message` with CR and LF written as \r and \n: one record, one
+// line, whatever a value from the network or an API caller carries.
+void append_one_line(std::string& line, std::string_view message) {
+  line.reserve(line.size() + message.size());
+  for (const char c : message) {
     if (c == '\n') {
       line += "\\n";
     } else if (c == '\r') {
@@ -289,6 +292,13 @@ std::string format_journal(const LogRecord& record) {
       line += c;
     }
   }
+}
+
+}  // namespace
+
+std::string format_journal(const LogRecord& record) {
+  std::string line = "<" + std::to_string(syslog_priority(record)) + ">";
+  append_one_line(line, record.message);
   return line;
 }
 
@@ -299,7 +309,11 @@ std::string format_text(const LogRecord& record, bool colour) {
   if (colour) {
     word = "\033[" + std::string(style.colour) + "m" + word + "\033[0m";
   }
-  return stamp(record.time, false) + " " + word + padding + " " + std::string(record.message);
+  // Why escaped like the journal's: a raw newline in a message started a
+  // line of its own that a reader (or a log shipper) took for a real record.
+  std::string line = stamp(record.time, false) + " " + word + padding + " ";
+  append_one_line(line, record.message);
+  return line;
 }
 
 std::string format_json(const LogRecord& record) {

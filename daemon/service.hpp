@@ -260,6 +260,13 @@ class Service final : public api::ApiActions {
   // Audit lines kept in memory for GET /v1/audit, newest first.
   static constexpr std::size_t k_audit_in_memory = 1000;
   std::deque<snapshot::AuditView> audit_;
+  // Each target's latest override lines, kept apart from audit_: other
+  // lines (rechecks, and refused ones cost a caller nothing: 1000 in half a
+  // second) pushed who set an override out of /v1/audit and `crosscheck
+  // explain` (hostile review). Published after audit_'s lines once audit_
+  // no longer holds them.
+  static constexpr std::size_t k_override_audit_per_target = 20;
+  std::map<std::string, std::deque<snapshot::AuditView>, std::less<>> override_audit_;
   // Snapshots, answers and escalation messages waiting for storage to
   // commit what they show: no sink sees an event before its row is in the
   // database, and the API shows nothing a crash can take back.

@@ -37,14 +37,35 @@ storage::AuditEntry Service::audit_entry(const api::Caller& caller, storage::Aud
   return entry;
 }
 
+namespace {
+
+snapshot::AuditView view_of(const storage::AuditEntry& entry) {
+  return snapshot::AuditView{entry.at,        std::string(storage::to_string(entry.action)),
+                             entry.principal, entry.client,
+                             entry.target,    entry.escalation_id,
+                             entry.detail,    std::string(storage::to_string(entry.outcome)),
+                             entry.why};
+}
+
+bool is_override_line(storage::AuditAction action) {
+  return action == storage::AuditAction::OverrideSet ||
+         action == storage::AuditAction::OverrideCleared;
+}
+
+}  // namespace
+
 std::uint64_t Service::audit(storage::AuditEntry entry) {
   entry.at = clock_.system();
-  audit_.push_front(snapshot::AuditView{entry.at, std::string(storage::to_string(entry.action)),
-                                        entry.principal, entry.client, entry.target,
-                                        entry.escalation_id, entry.detail,
-                                        std::string(storage::to_string(entry.outcome)), entry.why});
+  audit_.push_front(view_of(entry));
   if (audit_.size() > k_audit_in_memory) {
     audit_.pop_back();
+  }
+  if (is_override_line(entry.action)) {
+    auto& lines = override_audit_[entry.target];
+    lines.push_front(audit_.front());
+    if (lines.size() > k_override_audit_per_target) {
+      lines.pop_back();
+    }
   }
   log_->info("audit action={} principal={} client={} target={} outcome={} why={}",
              storage::to_string(entry.action), quote_field(entry.principal),
@@ -58,10 +79,12 @@ void Service::load_audit() {
     return;
   }
   for (const auto& entry : store_->audit(storage::AuditQuery{k_audit_in_memory, {}, {}})) {
-    audit_.push_back(snapshot::AuditView{
-        entry.at, std::string(storage::to_string(entry.action)), entry.principal, entry.client,
-        entry.target, entry.escalation_id, entry.detail,
-        std::string(storage::to_string(entry.outcome)), entry.why});
+    audit_.push_back(view_of(entry));
+  }
+  for (const auto& entry : store_->audit(storage::AuditQuery{k_audit_in_memory, {}, {}, true})) {
+    if (auto& lines = override_audit_[entry.target]; lines.size() < k_override_audit_per_target) {
+      lines.push_back(view_of(entry));
+    }
   }
 }
 
@@ -200,7 +223,7 @@ void Service::acknowledge(const api::Caller& caller, std::int64_t id, const std:
         // The answer goes out with a snapshot that waits for the audit line
         // too (written after the ack); it is refused when the ack (`seq`) is.
         written(audit(std::move(entry)));
-        log_->info("escalation acknowledged id={} key={} by={}", id, view.key, by);
+        log_->info("escalation acknowledged id={} key={} by={}", id, view.key, quote_field(by));
         // 200 promises the ack survives a crash: answered once it is
         // committed; 503 when the gate gives up waiting (degraded, overdue)
         // or storage refused it.
@@ -231,9 +254,10 @@ void Service::set_override(const api::Caller& caller, const std::string& target,
     const auto seq = store_ ? store_->set_override(target, value) : 0;
     written(seq);
     written(audit(std::move(entry)));  // the answer waits for its line too
+    // `by` quoted: "alice until=2099-01-01T00:00:00Z" was read as the until field.
     log_->warn("override target={} verdict={} by={} until={} reason={}", target,
-               cs::to_string(value.verdict), value.by, cs::format_rfc3339(value.expires_at),
-               quote_field(value.reason));
+               cs::to_string(value.verdict), quote_field(value.by),
+               cs::format_rfc3339(value.expires_at), quote_field(value.reason));
     // Like an ack: a crash must not take back an override a script was told
     // is in force (before, 200 came before the commit).
     evaluate({durable_answer(done, "the override is in force", seq)});

@@ -53,7 +53,20 @@ void Service::start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContex
   };
   options.on_reachability = [this](peers::PeerReachability change) {
     boost::asio::post(io_, [this, change = std::move(change)] {
-      handle_event(peers::reachability_event(change, clock_.now()));
+      // Why: a reload rebuilds the pullers, whose count of unanswered time
+      // starts again; a peer down across a SIGHUP opened a second
+      // peer_unreachable (a second page) for one outage (hostile review).
+      // The answer that ends it is resolved by on_peer_pull() whatever its key.
+      const auto event = peers::reachability_event(change, clock_.now());
+      const bool open =
+          std::any_of(escalations_.begin(), escalations_.end(), [&](const auto& view) {
+            return view.kind == cs::EventKind::PeerUnreachable && view.vantage == change.peer &&
+                   (!change.reachable || view.key == event.key);
+          });
+      if (change.reachable != open) {
+        return;  // unreachable while one is open, or an answer ending none
+      }
+      handle_event(event);
     });
   };
   options.on_error = [this](const peers::PullFailure& failure) {

@@ -185,6 +185,20 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   }
   snapshot->escalations = escalations_;
   snapshot->audit.assign(audit_.begin(), audit_.end());
+  if (audit_.size() >= k_audit_in_memory) {
+    // The override lines audit_ no longer holds (older than its oldest).
+    std::vector<snapshot::AuditView> older;
+    for (const auto& [target, lines] : override_audit_) {
+      for (const auto& line : lines) {
+        if (line.at < audit_.back().at) {
+          older.push_back(line);
+        }
+      }
+    }
+    std::stable_sort(older.begin(), older.end(),
+                     [](const auto& a, const auto& b) { return a.at > b.at; });
+    snapshot->audit.insert(snapshot->audit.end(), older.begin(), older.end());
+  }
   const auto health = store_ ? store_->health() : storage::Health{};
   snapshot->storage = storage_lost_.empty() ? snapshot::StorageView{health.ok, health.reason}
                                             : snapshot::StorageView{false, storage_lost_};

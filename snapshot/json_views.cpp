@@ -127,13 +127,26 @@ Expected<json::object> parse_object(std::string_view text,
   return std::move(parsed.as_object());
 }
 
+// True when `text` holds a control character (C0 or DEL).
+// Why refused: `by` and `reason` go into log lines, the audit log and
+// `crosscheck explain` on a terminal; a newline there forged a whole log
+// line ("...reason=\"x\"\n<time> NOTICE reload applied ...") and an
+// escape sequence rewrote the operator's terminal (found by hostile review).
+bool has_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+}
+
 // The actor named by {"by": "..."}, or k_default_actor; an Error when bad.
 Expected<std::string> actor(const std::optional<std::string>& by) {
   if (!by) {
     return std::string(k_default_actor);
   }
-  if (by->empty() || by->size() > k_max_by_bytes) {
-    return fail("by must be 1 to " + std::to_string(k_max_by_bytes) + " bytes");
+  if (by->empty() || by->size() > k_max_by_bytes || has_control(*by)) {
+    return fail("by must be 1 to " + std::to_string(k_max_by_bytes) +
+                " bytes without control characters");
   }
   return *by;
 }
@@ -157,8 +170,9 @@ Expected<cs::Override> parse_override_body(std::string_view body, cs::WallTime n
   if (!kind || (*kind != cs::VerdictKind::Healthy && *kind != cs::VerdictKind::Unhealthy)) {
     return fail("verdict must be healthy or unhealthy");
   }
-  if (!reason || reason->empty() || reason->size() > k_max_reason_bytes) {
-    return fail("reason is required (1 to " + std::to_string(k_max_reason_bytes) + " bytes)");
+  if (!reason || reason->empty() || reason->size() > k_max_reason_bytes || has_control(*reason)) {
+    return fail("reason is required (1 to " + std::to_string(k_max_reason_bytes) +
+                " bytes, without control characters such as a newline)");
   }
   const auto duration = ttl ? config::parse_duration(*ttl) : std::nullopt;
   if (!duration || *duration <= config::Duration::zero() || *duration > k_max_override_ttl) {

@@ -255,7 +255,8 @@ Expected<RestoredState> Reader::restore(consensus::WallTime now) {
 
 constexpr std::string_view k_audit = R"sql(
 SELECT id, at, action, principal, client, target, escalation_id, detail, outcome, why
-FROM audit_log WHERE at >= ?1 AND (?2 = '' OR target = ?2) ORDER BY id DESC LIMIT ?3
+FROM audit_log WHERE at >= ?1 AND (?2 = '' OR target = ?2)
+  AND (?4 = 0 OR action IN ('override_set', 'override_cleared')) ORDER BY id DESC LIMIT ?3
 )sql";
 
 Expected<std::vector<AuditEntry>> Reader::audit(const AuditQuery& query) {
@@ -269,7 +270,8 @@ Expected<std::vector<AuditEntry>> Reader::audit(const AuditQuery& query) {
   auto& row = *prepared;
   row.bind(1, query.since ? to_millis(*query.since) : std::numeric_limits<std::int64_t>::min())
       .bind(2, query.target)
-      .bind(3, as_limit(query.limit));
+      .bind(3, as_limit(query.limit))
+      .bind(4, std::int64_t{query.overrides_only ? 1 : 0});
   std::vector<AuditEntry> out;
   while (row.next()) {
     const auto action = parse_audit_action(row.text(2));

@@ -144,11 +144,13 @@ struct AuditEntry {
 };
 
 // Which audit lines to read: newest first, at most `limit`, none before
-// `since`, only `target`'s when it is set.
+// `since`, only `target`'s when it is set, only override_set and
+// override_cleared lines with `overrides_only`.
 struct AuditQuery {
   std::size_t limit = 100;
   std::optional<consensus::WallTime> since;
   std::string target;
+  bool overrides_only = false;
 };
 
 // What a restart hands back to the engine and the API.

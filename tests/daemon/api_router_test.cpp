@@ -629,6 +629,10 @@ TEST_CASE("a bad override body is refused 400 with what is wrong", "[api]") {
       {R"({"verdict": "healthy", "reason": "r", "ttl": "8d"})", "ttl"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "30"})", "ttl"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "by": ""})", "by"},
+      // A newline or an escape sequence would forge a log line or rewrite a terminal.
+      {R"({"verdict": "healthy", "reason": "r\n2026 NOTICE x", "ttl": "1m"})", "control"},
+      {R"({"verdict": "healthy", "reason": "r\u001b[2J", "ttl": "1m"})", "control"},
+      {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "by": "a\rb"})", "control"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "until": "x"})", "until"},
   }));
   const ApiResponse response = answer(authorized(request("PUT", "/v1/overrides/web", body)));
@@ -647,6 +651,10 @@ TEST_CASE("an acknowledge names who acks, and a bad id is refused", "[api]") {
   check_error(answer(authorized(request("POST", "/v1/escalations/0/ack"))), 400, "bad_request");
   check_error(answer(authorized(request("POST", "/v1/escalations/1/ack", "{"))), 400,
               "bad_request");
+  const ApiResponse forged =
+      answer(authorized(request("POST", "/v1/escalations/1/ack", R"({"by": "a\nb"})")));
+  check_error(forged, 400, "bad_request");
+  CHECK_THAT(forged.body, Contains("control"));
 }
 
 TEST_CASE("a write's answer is the fresh verdict or the service's error", "[api]") {
@@ -752,6 +760,35 @@ TEST_CASE("GET /v1/audit lists the audit lines newest first, by limit and since,
   const json::object web = body_of(answer(authorized(get("/v1/audit?target=web")), snapshot));
   REQUIRE(web.at("audit").as_array().size() == 2);
   CHECK(web.at("audit").as_array()[1].at("action") == "recheck");
+}
+
+TEST_CASE("rechecks of a target cannot crowd its override lines out of explain's audit query",
+          "[api][audit]") {
+  Snapshot snapshot = make_snapshot();
+  // Newest first: 25 rechecks (refused ones cost a caller nothing) after the override.
+  for (int i = 0; i < 25; ++i) {
+    snapshot.audit.push_back(AuditView{at("2025-10-20T06:10:00Z"), "recheck", "failover-script",
+                                       "127.0.0.1:40000", "web", 0, "deadline=5s", "refused",
+                                       "rechecked less than 5s ago; retry in 3s"});
+  }
+  snapshot.audit.push_back(AuditView{at("2025-10-20T06:00:30Z"), "override_set", "oncall",
+                                     "127.0.0.1:50312", "web", 0, "verdict=unhealthy", "done", ""});
+  const json::object asked = body_of(
+      answer(authorized(get("/v1/audit?limit=20&action=override_set,override_cleared&target=web")),
+             snapshot));
+  const json::array& lines = asked.at("audit").as_array();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].at("action") == "override_set");
+  CHECK(lines[0].at("principal") == "oncall");
+  CHECK(body_of(answer(authorized(get("/v1/audit?action=recheck")), snapshot))
+            .at("audit")
+            .as_array()
+            .size() == 25);
+  for (const char* bad : {"/v1/audit?action=", "/v1/audit?action=nope", "/v1/audit?action=recheck,",
+                          "/v1/audit?action=,ack"}) {
+    INFO(bad);
+    check_error(answer(authorized(get(bad)), snapshot), 400, "bad_query");
+  }
 }
 
 TEST_CASE("a write carries its caller: the token's name and the client's address", "[api][audit]") {

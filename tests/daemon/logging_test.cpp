@@ -170,6 +170,15 @@ TEST_CASE("quote_field writes a value that parse_fields reads back unchanged", "
         std::vector<std::pair<std::string, std::string>>{{"v", value}, {"w", "1"}});
 }
 
+TEST_CASE("a newline in a message cannot start a text line of its own", "[logging]") {
+  // An override reason once carried "\n<time> NOTICE reload applied ...".
+  const auto line = ccd::format_text(
+      record(spdlog::level::warn, "override reason=\"x\"\n2026 NOTICE forged\r"), false);
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(line.find('\r') == std::string::npos);
+  CHECK_THAT(line, Catch::EndsWith(R"(override reason="x"\n2026 NOTICE forged\r)"));
+}
+
 TEST_CASE("text lines carry a local timestamp with milliseconds and the level word", "[logging]") {
   const auto notice = ccd::format_text(record(spdlog::level::info, k_verdict, true), false);
   CHECK_THAT(notice, Catch::Matches(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.118[+-]\d{4} NOTICE )" +

@@ -415,6 +415,9 @@ TEST_CASE("explain prints who set and cleared the override, from where, newest f
         "  2025-10-20T06:00:00Z override_set by oncall from 127.0.0.1:50312: verdict=unhealthy "
         "ttl=30m by=\"alice\" reason=\"drill\" (done)\n");
   CHECK(crosscheck::cli::format_override_audit(R"({"audit":[]})").empty());
+  // Only override lines: a target's rechecks cannot push them out of the 20 asked for.
+  CHECK(crosscheck::cli::override_audit_target("db primary") ==
+        "/v1/audit?limit=20&action=override_set,override_cleared&target=db%20primary");
   CHECK(crosscheck::cli::format_override_audit("not json").empty());
   CHECK(crosscheck::cli::format_override_audit(R"({"error":"unauthorized"})").empty());
 }

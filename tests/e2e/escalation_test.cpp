@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -278,6 +279,44 @@ TEST_CASE("a webhook added by a SIGHUP reload receives the next dispute", "[e2e]
   dispute_and_resolve(oracle);
   REQUIRE(oracle.wait_for([&] { return one_pair(accepted(hook)); }));
   CHECK(accepted(hook).bad_signatures == 0);
+  ::kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10s)) == 0);
+}
+
+TEST_CASE(
+    "a peer down across SIGHUP reloads is one peer_unreachable escalation, not one per reload",
+    "[e2e][escalation][peers]") {
+  OracleHarness oracle;
+  const auto key = oracle.data_dir() / "peer-key";
+  std::ofstream(key) << "k3y-of-a-peer-that-never-answers\n";
+  oracle.append_config("peers:\n  - { name: gone, url: \"http://127.0.0.1:" +
+                       std::to_string(free_port("127.0.0.1")) + "\", key_file: " + key.string() +
+                       ", unreachable_after: 1s }\n");
+  TempDir dir;
+  ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                      dir.path() / "daemon.log");
+  INFO(daemon.log());
+  const auto open = [&] {
+    const std::string body = oracle.get("/v1/escalations").body;
+    int count = 0;
+    for (auto at = body.find(R"("kind":"peer_unreachable")"); at != std::string::npos;
+         at = body.find(R"("kind":"peer_unreachable")", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  REQUIRE(oracle.wait_for([&] { return open() == 1; }));
+  // Each reload rebuilds the pullers, which count unanswered time afresh:
+  // past their unreachable_after (1 s) a second escalation had opened.
+  for (int reload = 0; reload < 2; ++reload) {
+    ::kill(daemon.pid(), SIGHUP);
+    const auto until = std::chrono::steady_clock::now() + 2500ms;
+    while (std::chrono::steady_clock::now() < until) {
+      REQUIRE(open() <= 1);
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  CHECK(open() == 1);
   ::kill(daemon.pid(), SIGTERM);
   CHECK(WEXITSTATUS(daemon.wait(10s)) == 0);
 }

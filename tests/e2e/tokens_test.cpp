@@ -200,3 +200,42 @@ TEST_CASE("the audit log names who overrode what from where, and a 200 survives 
   ::kill(restarted.pid(), SIGTERM);
   CHECK(WEXITSTATUS(restarted.wait(10s)) == 0);
 }
+
+TEST_CASE("a flood of refused rechecks cannot push who set an override out of explain",
+          "[e2e][tokens][audit]") {
+  ScopedDaemon scoped;
+  OracleHarness& oracle = scoped.oracle;
+  INFO(scoped.daemon.log());
+  REQUIRE(oracle.wait_for(
+      [&] { return get_with(oracle, "/v1/verdicts", oracle.token()).status == 200; }));
+  REQUIRE(http_request("127.0.0.1", oracle.api_port(), "PUT", "/v1/overrides/web",
+                       R"({"verdict": "unhealthy", "reason": "drill", "ttl": "30m"})",
+                       {{"Authorization", "Bearer " + oracle.token()}})
+              .status == 200);
+  // A read-and-recheck token (a failover script's) asks 1100 times: one
+  // recheck runs, the others are refused 429, each an audit line.
+  int refused = 0;
+  for (int i = 0; i < 1100; ++i) {
+    refused += http_request("127.0.0.1", oracle.api_port(), "POST", "/v1/verdicts/web/recheck", {},
+                            {{"Authorization", std::string("Bearer ") + k_failover_secret}})
+                   .status == 429;
+  }
+  REQUIRE(refused >= 1000);  // more lines than the 1000 kept for the API
+  // Published at the next evaluation: wait until the API's latest 1000
+  // lines are all the flood's.
+  REQUIRE(oracle.wait_for([&] {
+    const auto latest = get_with(oracle, "/v1/audit?limit=1000", k_failover_secret).body;
+    return latest.find(R"("action":"override_set")") == std::string::npos &&
+           latest.find(R"("action":"recheck")") != std::string::npos;
+  }));
+  const auto audit =
+      get_with(oracle, "/v1/audit?target=web&action=override_set", k_failover_secret);
+  INFO(audit.body);
+  CHECK(audit.body.find(R"("action":"override_set","principal":"default")") != std::string::npos);
+  const auto explained =
+      run_cli_captured({"explain", "web", "--api", oracle.oracle_url(), "--token-file",
+                        (oracle.data_dir() / "failover").string()});
+  INFO(explained.out << explained.err);
+  CHECK(explained.out.find("override_set by default from 127.0.0.1:") != std::string::npos);
+  scoped.stop();
+}

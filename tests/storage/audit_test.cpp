@@ -56,6 +56,12 @@ TEST_CASE("audit lines are read back newest first, filtered by time, target and 
     const auto db = store.audit(AuditQuery{100, std::nullopt, "db"});
     REQUIRE(db.size() == 2);
     CHECK(db[0].target == "db");
+    // Only override lines (what a restart reloads for `crosscheck explain`).
+    const auto overrides = store.audit(AuditQuery{100, std::nullopt, "", true});
+    REQUIRE(overrides.size() == 2);
+    CHECK(overrides[0].action == AuditAction::OverrideCleared);
+    CHECK(overrides[1].action == AuditAction::OverrideSet);
+    CHECK(store.audit(AuditQuery{100, std::nullopt, "web", true}).empty());
   }
   // Durable: a new store on the same file reads them all.
   Store reopened(test_options(dir.path()), clock);
