@@ -228,6 +228,9 @@ struct PeerConfig {
   // its votes claiming any other are dropped. Absent: all of its votes count
   // as one domain, named after the peer.
   std::optional<std::vector<std::string>> domains;
+  // The vantages this peer may report (`vantages:`, its own names for them,
+  // distinct); votes of any other are dropped. Absent: any vantage.
+  std::optional<std::vector<std::string>> vantages;
   std::optional<TlsClientConfig> tls;  // https only
 };
 

@@ -12,8 +12,8 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 6> k_peer_keys{
-    "name", "url", "key_file", "unreachable_after", "domains", "tls"};
+constexpr std::array<std::string_view, 7> k_peer_keys{
+    "name", "url", "key_file", "unreachable_after", "domains", "vantages", "tls"};
 constexpr std::array<std::string_view, 3> k_escalation_keys{"webhook", "alertmanager", "exec"};
 constexpr std::array<std::string_view, 3> k_webhook_keys{"url", "secret_file", "tls"};
 constexpr std::array<std::string_view, 3> k_alertmanager_keys{"url", "resend_interval", "tls"};
@@ -21,43 +21,46 @@ constexpr std::array<std::string_view, 3> k_tls_keys{"ca_file", "cert_file", "ke
 
 constexpr std::array<std::string_view, 1> k_exec_keys{"command"};
 
-// A peer's `domains:`: a non-empty list of distinct names (a peer's export
-// carries no other spelling). Every element is checked; nullopt on any error.
-std::optional<std::vector<std::string>> read_peer_domains(const Field& field,
-                                                          std::vector<SourcePos>& positions,
-                                                          Diagnostics& diags) {
+// A peer's `domains:` or `vantages:`: a non-empty list of distinct names (a
+// peer's export carries no other spelling) of `what` ("failure domain",
+// "vantage"). Every element is checked; nullopt on any error. `without`
+// says what leaving the key out means.
+std::optional<std::vector<std::string>> read_peer_names(const Field& field, std::string_view what,
+                                                        std::string_view without,
+                                                        std::vector<SourcePos>& positions,
+                                                        Diagnostics& diags) {
   if (!expect_sequence(field, diags)) {
     return std::nullopt;
   }
   if (field.node.size() == 0) {
-    diags.error(field.pos, field.path +
-                               " must list at least one failure domain; without the key, the "
-                               "peer's votes count as one domain named after it");
+    diags.error(field.pos, field.path + " must list at least one " + std::string(what) +
+                               "; without the key, " + std::string(without));
     return std::nullopt;
   }
   const std::size_t errors_before = diags.error_count();
-  std::vector<std::string> domains;
+  std::vector<std::string> names;
   for (std::size_t i = 0; i < field.node.size(); ++i) {
     const Field item = element(field, i, field.node[i]);
-    const auto domain = read_string(item, diags);
-    if (!domain) {
+    const auto name = read_string(item, diags);
+    if (!name) {
       continue;
     }
-    if (!is_valid_name(*domain)) {
-      diags.error(item.pos, "invalid failure domain " + quote(*domain) + " for " + item.path +
+    if (!is_valid_name(*name)) {
+      diags.error(item.pos, "invalid " + std::string(what) + " " + quote(*name) + " for " +
+                                item.path +
                                 ": expected a non-empty name of letters, digits, '.', '_' and "
                                 "'-' (what a peer's export can carry)");
-    } else if (std::find(domains.begin(), domains.end(), *domain) != domains.end()) {
-      diags.error(item.pos, item.path + " " + quote(*domain) + " is listed twice in " + field.path);
+    } else if (std::find(names.begin(), names.end(), *name) != names.end()) {
+      diags.error(item.pos, item.path + " " + quote(*name) + " is listed twice in " + field.path);
     } else {
-      domains.push_back(*domain);
+      names.push_back(*name);
       positions.push_back(item.pos);
     }
   }
   if (diags.error_count() != errors_before) {
     return std::nullopt;
   }
-  return domains;
+  return names;
 }
 
 void read_exec(const Field& field, LoadContext& ctx) {
@@ -112,10 +115,17 @@ void read_peers(const Field& field, LoadContext& ctx) {
         map.duration("unreachable_after", ZeroDuration::Rejected).value_or(peer.unreachable_after);
     std::vector<SourcePos> domain_positions;
     if (auto domains = map.get("domains")) {
-      peer.domains = read_peer_domains(*domains, domain_positions, ctx.diags);
+      peer.domains = read_peer_names(*domains, "failure domain",
+                                     "the peer's votes count as one domain named after it",
+                                     domain_positions, ctx.diags);
       if (!peer.domains) {
         ctx.sources.domains_known = false;
       }
+    }
+    if (auto vantages = map.get("vantages")) {
+      std::vector<SourcePos> unused;
+      peer.vantages = read_peer_names(*vantages, "vantage", "the peer may report any vantage",
+                                      unused, ctx.diags);
     }
     ctx.config.peers.push_back(std::move(peer));
     ctx.sources.peers.push_back(source);

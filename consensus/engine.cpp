@@ -172,7 +172,7 @@ bool Engine::add_remote_vantage(const VantagePolicy& reported) {
   // domains and made a quorum of its own, or claimed every local domain and
   // split them all (a false healthy).
   const auto counted = counted_peer_domain(policy_, reported.node, reported.domain);
-  if (!counted) {
+  if (!counted || !listed_peer_vantage(policy_, reported.node, reported.name.substr(slash + 1))) {
     return false;
   }
   VantagePolicy vantage = reported;

@@ -24,7 +24,11 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
     // domains away from a peer (one no longer trusted) must not let its kept
     // vantages count in them until its next pull. A domain it may still
     // speak for stays; one it gained comes with that pull (add_remote_vantage).
-    if (const auto counted = counted_peer_domain(policy, vantage.node, vantage.domain)) {
+    // The same for a vantage its `vantages:` no longer lists.
+    const auto counted = counted_peer_domain(policy, vantage.node, vantage.domain);
+    const bool listed =
+        listed_peer_vantage(policy, vantage.node, vantage.name.substr(vantage.node.size() + 1));
+    if (counted && listed) {
       vantages.push_back(vantage);
       vantages.back().domain = *counted;
     }

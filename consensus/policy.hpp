@@ -52,6 +52,10 @@ struct Policy {
   // `domains:`). A peer without an entry counts as at most one domain, named
   // after the peer, whatever domains its vantages claim.
   std::map<std::string, std::vector<std::string>> peer_domains;
+  // The vantages each peer may report (a peer's `vantages:`, names as the
+  // peer exports them, without "NODE/"). A peer without an entry may report
+  // any; one with an entry has every other vantage's votes dropped.
+  std::map<std::string, std::vector<std::string>> peer_vantages;
   double suspect_fraction = 0.5;
   // How long a vantage must meet a suspicion rule before it is suspect: at
   // the start of a real outage the domain that probes first is alone for a
@@ -70,5 +74,9 @@ struct Policy {
 // others: that vote is dropped, never re-labelled.
 std::optional<std::string> counted_peer_domain(const Policy& policy, std::string_view node,
                                                std::string_view domain);
+
+// Whether `node` may report its vantage `vantage` (its own name for it, no
+// "NODE/"): always without a `vantages:` list for it, else when listed.
+bool listed_peer_vantage(const Policy& policy, std::string_view node, std::string_view vantage);
 
 }  // namespace crosscheck::consensus

@@ -42,6 +42,12 @@ std::optional<std::string> counted_peer_domain(const Policy& policy, std::string
   return std::string(domain);
 }
 
+bool listed_peer_vantage(const Policy& policy, std::string_view node, std::string_view vantage) {
+  const auto listed = policy.peer_vantages.find(std::string(node));
+  return listed == policy.peer_vantages.end() ||
+         std::find(listed->second.begin(), listed->second.end(), vantage) != listed->second.end();
+}
+
 VoteCounts tally(const std::vector<Evidence>& evidence,
                  const std::vector<std::string>& known_domains, const Quorum& down_quorum,
                  const Quorum& up_quorum) {

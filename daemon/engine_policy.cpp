@@ -29,6 +29,9 @@ consensus::Policy make_policy(const config::Config& config) {
     if (peer.domains) {
       policy.peer_domains[peer.name] = *peer.domains;
     }
+    if (peer.vantages) {
+      policy.peer_vantages[peer.name] = *peer.vantages;
+    }
   }
   policy.suspect_fraction = config.quorum.suspect_fraction;
   // Suspicion waits as long as a dispute: quorum.dispute_grace, else the

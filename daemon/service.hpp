@@ -288,6 +288,7 @@ class Service final : public api::ApiActions {
   std::map<std::string, std::uint64_t> peer_votes_dropped_;
   // The undeclared domains each peer's last pull claimed (logged on change).
   std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
+  std::map<std::string, std::vector<std::string>> peer_unlisted_vantages_;
   // Verified replies in a row since each peer's last refused one: an open
   // peer_unauthenticated closes only at k_peer_verified_to_resolve.
   std::map<std::string, int> peer_verified_run_;

@@ -107,6 +107,22 @@ void Service::on_peer_pull(const peers::PeerPull& pull) {
     }
     undeclared = imported.undeclared;
   }
+  auto& unlisted = peer_unlisted_vantages_[node];
+  if (imported.unlisted != unlisted) {
+    if (!imported.unlisted.empty()) {
+      std::string vantages;
+      for (const auto& vantage : imported.unlisted) {
+        vantages += (vantages.empty() ? "" : ", ") + vantage;
+      }
+      log_->warn(
+          "peer {}: dropped the votes of vantages its vantages: does not list ({}); none "
+          "of them count",
+          node, vantages);
+    } else {
+      log_->info("peer {}: every vote comes from a vantage it lists again", node);
+    }
+    unlisted = imported.unlisted;
+  }
   // An outage escalated before a restart has no puller that remembers it:
   // the first answer after it closes it. A run of refused replies ends only
   // after several verified ones in a row (a forger on the path may let

@@ -162,6 +162,13 @@ PeerImport import_pull(cs::Engine& engine, const PeerPull& pull, const cs::Insta
   PeerImport out;
   const std::string& node = pull.votes.node;
   for (const auto& vote : pull.votes.votes) {
+    if (!cs::listed_peer_vantage(engine.policy(), node, vote.vantage)) {
+      ++out.dropped;
+      if (std::find(out.unlisted.begin(), out.unlisted.end(), vote.vantage) == out.unlisted.end()) {
+        out.unlisted.push_back(vote.vantage);
+      }
+      continue;
+    }
     if (!cs::counted_peer_domain(engine.policy(), node, vote.domain)) {
       ++out.dropped;
       if (std::find(out.undeclared.begin(), out.undeclared.end(), vote.domain) ==
@@ -182,6 +189,7 @@ PeerImport import_pull(cs::Engine& engine, const PeerPull& pull, const cs::Insta
     }
   }
   std::sort(out.undeclared.begin(), out.undeclared.end());
+  std::sort(out.unlisted.begin(), out.unlisted.end());
   return out;
 }
 

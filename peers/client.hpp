@@ -117,6 +117,8 @@ struct PeerImport {
   // list, a malformed name, or a new vantage past the peer's cap.
   std::size_t dropped = 0;
   std::vector<std::string> undeclared;
+  // The vantages (the peer's own names) its `vantages:` does not list.
+  std::vector<std::string> unlisted;
 };
 
 // Feeds a pull into the engine at `now`: registers every NODE/VANTAGE with

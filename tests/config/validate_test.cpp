@@ -447,6 +447,29 @@ TEST_CASE("a peer's declared domains load in order", "[validate][peers]") {
   CHECK_FALSE(plain.peers.at(0).domains.has_value());
 }
 
+TEST_CASE("a peer's vantages: is a non-empty list of distinct names, loaded in order",
+          "[validate][peers]") {
+  const std::string base = with_peer_domains("[eu-west]") + "    vantages: ";
+  const auto config = crosscheck::config::test::load_valid(base + "[google, quad9]\n");
+  CHECK(config.peers.at(0).vantages == std::vector<std::string>{"google", "quad9"});
+  CHECK_FALSE(crosscheck::config::test::load_valid(with_peer_domains("[eu-west]"))
+                  .peers.at(0)
+                  .vantages.has_value());
+  auto [vantages, expected] = GENERATE(table<std::string, std::string>({
+      {"[]",
+       "test.yaml:12:15: error: peers[0].vantages must list at least one vantage; without the "
+       "key, the peer may report any vantage"},
+      {"[google, 'a/b']",
+       "test.yaml:12:24: error: invalid vantage 'a/b' for peers[0].vantages[1]: expected a "
+       "non-empty name of letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
+      {"[google, google]",
+       "test.yaml:12:24: error: peers[0].vantages[1] 'google' is listed twice in "
+       "peers[0].vantages"},
+  }));
+  CAPTURE(vantages);
+  CHECK(diagnostics_of(base + vantages + "\n") == Lines{expected});
+}
+
 TEST_CASE("a peer domain equal to a local one, or to another peer's, is a warning: they merge",
           "[validate][peers]") {
   SECTION("a local domain") {

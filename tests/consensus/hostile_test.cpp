@@ -91,6 +91,23 @@ TEST_CASE(
         cs::ObserveStatus::UnknownVantage);
 }
 
+TEST_CASE(
+    "hostile: a reload that lists a peer's vantages drops the unlisted ones at once and refuses "
+    "them after",
+    "[engine][peers][reload][hostile]") {
+  World world(trusted_peer_policy(true));
+  REQUIRE(world.engine().add_remote_vantage({"p/v1", "p", "x"}));
+  REQUIRE(world.engine().add_remote_vantage({"p/v2", "p", "y"}));
+  auto only_v1 = trusted_peer_policy(true);
+  only_v1.peer_vantages["p"] = {"v1"};
+  const auto done = world.engine().reconfigure(only_v1, {}, world.now());
+  CHECK(done.vantages_removed == std::vector<std::string>{"p/v2"});
+  CHECK_FALSE(world.engine().add_remote_vantage({"p/v2", "p", "y"}));
+  CHECK(world.engine().observe_remote(remote_vote(world, "db", "p/v2", Vote::Down)) ==
+        cs::ObserveStatus::UnknownVantage);
+  CHECK(world.engine().add_remote_vantage({"p/v1", "p", "x"}));
+}
+
 TEST_CASE("hostile: a reload that declares a peer's domains counts them from its next pull",
           "[engine][peers][reload][hostile]") {
   World world(trusted_peer_policy(false));  // p: one domain, "p"

@@ -122,6 +122,32 @@ TEST_CASE("an imported vote for a domain the peer did not declare is dropped and
   CHECK(evidence_of(verdict, "oracle-b/claims-a2") == nullptr);
 }
 
+TEST_CASE(
+    "an imported vote of a vantage the peer's vantages: does not list is dropped and reported",
+    "[peers]") {
+  auto policy = make_policy({"a", "b"}, {"web"});
+  policy.peers = {"oracle-b"};
+  policy.peer_vantages["oracle-b"] = {"hetzner"};
+  World world(std::move(policy));
+  auto pull = pull_from_b(cs::Vote::Down, milliseconds(0), milliseconds(1));
+  for (const auto* vantage : {"impostor", "other", "impostor"}) {
+    auto claim = pull.votes.votes.front();
+    claim.vantage = vantage;
+    claim.domain = std::string("dom-") + vantage;
+    pull.votes.votes.push_back(claim);
+  }
+  const auto imported = crosscheck::peers::import_pull(world.engine(), pull, world.now());
+  CHECK(imported.vantages == std::vector<std::string>{"oracle-b/hetzner"});
+  CHECK(imported.dropped == 3);
+  CHECK(imported.unlisted == std::vector<std::string>{"impostor", "other"});
+  CHECK(imported.undeclared.empty());
+  world.evaluate();
+  CHECK(evidence_of(world.verdict("web"), "oracle-b/impostor") == nullptr);
+  // The engine refuses it too, whoever asks.
+  CHECK_FALSE(world.engine().add_remote_vantage({"oracle-b/impostor", "oracle-b", "oracle-b"}));
+  CHECK(world.engine().add_remote_vantage({"oracle-b/hetzner", "oracle-b", "oracle-b"}));
+}
+
 TEST_CASE("a vote the peer never observed imports as unknown", "[peers]") {
   auto policy = make_policy({"a"}, {"web"});
   policy.peers = {"oracle-b"};
