@@ -271,6 +271,32 @@ void check_api_tls(const ApiTlsConfig& tls, const ApiTlsSource& source, Diagnost
   diags.error(pos.value_or(source.pos), files.error());
 }
 
+// Two peers signing with one key can each sign as the other: a node holding
+// the key for oracle-b can answer a pull sent to oracle-c, and with plain
+// http nothing else tells them apart. A warning, not an error: the shared
+// key of a small mesh is what earlier docs recommended.
+void check_shared_peer_keys(const Config& config, const SourceMap& sources, Diagnostics& diags) {
+  std::vector<std::pair<std::size_t, std::string>> keys;
+  for (std::size_t i = 0; i < config.peers.size(); ++i) {
+    auto key = read_secret_file("key_file", config.peers[i].key_file, SecretKind::Key);
+    if (!key) {
+      continue;  // reported where the file is read
+    }
+    for (const auto& [j, other] : keys) {
+      if (other == *key) {
+        diags.warning(sources.peers[i].pos,
+                      entry_label("peers[" + std::to_string(i) + "]", config.peers[i].name) +
+                          " signs with the same key as " +
+                          entry_label("peers[" + std::to_string(j) + "]", config.peers[j].name) +
+                          ": either can sign replies as the other; give each peer link its own "
+                          "key (docs/peers.md)");
+        break;
+      }
+    }
+    keys.emplace_back(i, std::move(*key));
+  }
+}
+
 }  // namespace
 
 void validate(const Config& config, const SourceMap& sources, Diagnostics& diags) {
@@ -285,6 +311,7 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
   check_unique_names("API token", config.api.tokens, sources.api_tokens, diags);
   check_api_tokens(config, sources, diags);
 
+  check_shared_peer_keys(config, sources, diags);
   for (std::size_t i = 0; i < config.peers.size(); ++i) {
     if (sources.peers[i].name_pos && config.peers[i].name == config.node.name) {
       diags.error(*sources.peers[i].name_pos,

@@ -83,6 +83,7 @@ TEST_CASE("the summary counts targets, vantages, domains in first-seen order, an
 TEST_CASE("the summary counts each peer as one more failure domain", "[config][summary]") {
   crosscheck::config::test::TempDir dir;
   dir.write("peer-key", "secret\n");
+  dir.write("peer-key-c", "another secret\n");
   const Config config = load_valid(
       "vantages:\n"
       "  - {name: v1, domain: one}\n"
@@ -94,7 +95,7 @@ TEST_CASE("the summary counts each peer as one more failure domain", "[config][s
       (dir.path() / "peer-key").string() +
       "'}\n"
       "  - {name: oracle-c, url: 'http://oracle-c.example:9470', key_file: '" +
-      (dir.path() / "peer-key").string() + "'}\n");
+      (dir.path() / "peer-key-c").string() + "'}\n");
   CHECK(config.known_domain_count() == 3);
   CHECK(summarize(config) ==
         "2 targets, 1 vantage, 3 failure domains (one, peer oracle-b, peer oracle-c), 2 peers; "

@@ -35,7 +35,7 @@ TEST_CASE("a name used twice is an error at the second use", "[validate][names]"
            "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
            "/config/fixtures/peer.key}\n"
            "  - {name: b, url: 'http://c.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
-           "/config/fixtures/peer.key}\n",
+           "/config/fixtures/peer-c.key}\n",
        "test.yaml:9:12: error: duplicate peer name 'b' (first defined at line 8)"},
       {"node: {name: oracle-a}\n" + std::string(k_valid_tail) +
            "peers:\n"
@@ -84,7 +84,7 @@ TEST_CASE("a quorum count no local and peer domains together can reach is an err
       "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
       "/config/fixtures/peer.key}\n"
       "  - {name: c, url: 'http://c.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
-      "/config/fixtures/peer.key}\n";
+      "/config/fixtures/peer-c.key}\n";
   const std::string vantages =
       "vantages:\n"
       "  - {name: a1, domain: one}\n"
@@ -124,7 +124,7 @@ TEST_CASE("a quorum count that needs a peer's domain is a warning, and the confi
       "/config/fixtures/peer.key}\n";
   const std::string two_peers =
       one_peer + "  - {name: c, url: 'http://c.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
-                 "/config/fixtures/peer.key}\n";
+                 "/config/fixtures/peer-c.key}\n";
   const std::string target = "targets:\n  - {name: t, dns: {name: t.example}}\n";
   auto [yaml, expected] = GENERATE_COPY(table<std::string, std::string>({
       {"quorum: {down: 3}\n" + vantages + target + one_peer,
@@ -483,7 +483,7 @@ TEST_CASE("a peer domain equal to a local one, or to another peer's, is a warnin
                              "  - name: c\n"
                              "    url: 'http://c.example:9470'\n"
                              "    key_file: " CROSSCHECK_TEST_DATA_DIR
-                             "/config/fixtures/peer.key\n"
+                             "/config/fixtures/peer-c.key\n"
                              "    domains: [ovh, eu-west]\n";
     CHECK(diagnostics_of(yaml) ==
           Lines{"test.yaml:15:20: warning: peers[1] 'c' domain 'eu-west' is also declared by peer "
@@ -496,7 +496,8 @@ TEST_CASE("a peer that declares another peer's name is an error: it would silenc
   const std::string yaml = with_peer_domains("[c]") +
                            "  - name: c\n"
                            "    url: 'http://c.example:9470'\n"
-                           "    key_file: " CROSSCHECK_TEST_DATA_DIR "/config/fixtures/peer.key\n";
+                           "    key_file: " CROSSCHECK_TEST_DATA_DIR
+                           "/config/fixtures/peer-c.key\n";
   CHECK(diagnostics_of(yaml) ==
         Lines{"test.yaml:11:15: error: peers[0] 'b' domain 'c' is the name of peer c: a peer "
               "counts as a failure domain of its own under its name; rename the domain"});
@@ -519,4 +520,19 @@ TEST_CASE("a peer's declared domains count toward what a quorum can reach", "[va
               "test.yaml:12:15: warning: peers[0] 'b' domain 'one' is also a local failure "
               "domain: that peer's votes in it merge with this node's vantages there into one "
               "vote"});
+}
+
+TEST_CASE("two peers signing with one key is a warning: either can sign as the other",
+          "[validate][peers]") {
+  const std::string peers =
+      std::string(k_valid_tail) +
+      "peers:\n"
+      "  - {name: b, url: 'http://b.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key}\n"
+      "  - {name: c, url: 'http://c.example:9470', key_file: " CROSSCHECK_TEST_DATA_DIR
+      "/config/fixtures/peer.key}\n";
+  const auto lines = diagnostics_of(peers);
+  REQUIRE(lines.size() == 1);
+  CHECK_THAT(lines.front(), Catch::Contains("warning: peers[1] 'c' signs with the same key as "
+                                            "peers[0] 'b': either can sign replies as the other"));
 }
