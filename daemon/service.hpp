@@ -11,6 +11,7 @@
 #include "consensus/engine.hpp"
 #include "daemon/log_limiter.hpp"
 #include "daemon/notify.hpp"
+#include "daemon/refused_rechecks.hpp"
 #include "net/system_clock.hpp"
 #include "snapshot/commit_gate.hpp"
 #include "snapshot/hub.hpp"
@@ -203,6 +204,9 @@ class Service final : public api::ApiActions {
   // After a reload: rechecks in flight ran on the retired prober, whose
   // results are dropped; they start again on the new one.
   void restart_rechecks();
+  // Writes the refused rechecks' tallies whose window has ended (`all`: every
+  // open one, at stop) as audit lines.
+  void write_refused_rechecks(bool all = false);
   // history_[target] as storage committed it (start-up; a re-added target).
   void load_history(const std::string& target);
   api::ActionResult result(int status, std::string error = {}, std::string detail = {});
@@ -277,6 +281,12 @@ class Service final : public api::ApiActions {
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
   std::map<std::string, consensus::MonoTime> last_recheck_;
   std::map<std::string, PendingRecheck> rechecks_;
+  // Refused rechecks: one audit line per (principal, target, error) per
+  // window with its count, and every one counted by error for /metrics.
+  static constexpr std::chrono::seconds k_refused_recheck_window{10};
+  RefusedRechecks refused_rechecks_{k_refused_recheck_window};
+  std::map<std::string, std::uint64_t> rechecks_refused_{{"rate_limited", 0},
+                                                         {"unknown_target", 0}};
   std::unordered_map<std::string, std::size_t> target_index_;  // config_->targets by name
   std::size_t pairs_reported_ = 0;
   std::vector<bool> pair_seen_;       // by target index * vantages + vantage index, until ready
