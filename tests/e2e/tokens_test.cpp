@@ -145,6 +145,48 @@ TEST_CASE("SIGHUP rotates a token, and an emptied token file refuses the reload"
   scoped.stop();
 }
 
+TEST_CASE("a token file gone between a reload's validation and its apply fails the reload's line",
+          "[e2e][tokens][audit]") {
+  OracleHarness oracle;
+  std::atomic<bool> remove_token{true};
+  oracle.on_reload_validated = [&] {
+    if (remove_token) {
+      std::filesystem::remove(oracle.token_file());  // after validation read it
+    }
+  };
+  oracle.start();
+  const auto reload_line = [&] {
+    const auto body = oracle.send("GET", "/v1/audit?action=reload&limit=1").body;
+    const auto lines = boost::json::parse(body).at("audit").as_array();
+    return lines.empty() ? boost::json::object() : lines[0].as_object();
+  };
+  const auto config_rejected = [&] {
+    return oracle.get("/v1/escalations").body.find(R"("kind":"config_rejected")") !=
+           std::string::npos;
+  };
+  oracle.reload();
+  REQUIRE(oracle.wait_for([&] { return !reload_line().empty(); }));
+  auto line = reload_line();
+  INFO(boost::json::serialize(line));
+  // The API keeps the token it had; the line says so instead of "done".
+  CHECK(line.at("outcome") == "failed");
+  CHECK(std::string(line.at("detail").as_string()).find("applied in part") != std::string::npos);
+  const std::string why(line.at("why").as_string());
+  CHECK(why.find("api-token") != std::string::npos);
+  CHECK(why.find("previous tokens kept") != std::string::npos);
+  CHECK(oracle.send("GET", "/v1/audit?limit=1").status == 200);  // the token still works
+  CHECK(oracle.wait_for(config_rejected));
+  // The file back, the next reload is done and resolves the escalation.
+  remove_token = false;
+  std::ofstream(oracle.token_file()) << oracle.token() << "\n";
+  oracle.reload();
+  REQUIRE(oracle.wait_for([&] {
+    const auto latest = reload_line();
+    return latest.contains("outcome") && latest.at("outcome") == "done";
+  }));
+  CHECK(oracle.wait_for([&] { return !config_rejected(); }));
+}
+
 TEST_CASE("the audit log names who overrode what from where, and a 200 survives SIGKILL",
           "[e2e][tokens][audit]") {
   ScopedDaemon scoped;
