@@ -376,6 +376,14 @@ void peer_families(Exposition& out, const snapshot::MetricsView& metrics) {
   }
 }
 
+void recheck_families(Exposition& out, const snapshot::MetricsView& metrics) {
+  out.family({"crosscheck_api_rechecks_refused_total", "counter",
+              "Rechecks refused by the service, by reason (the audit log tallies them)."});
+  for (const auto& [reason, count] : metrics.rechecks_refused) {
+    out.sample("crosscheck_api_rechecks_refused_total", {{"reason", reason}}, number(count));
+  }
+}
+
 void storage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   const auto& m = snapshot.metrics;
   out.singles({
@@ -513,6 +521,7 @@ std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters
   probe_families(out, snapshot.metrics);
   escalation_families(out, snapshot);
   peer_families(out, snapshot.metrics);
+  recheck_families(out, snapshot.metrics);
   storage_families(out, snapshot);
   api_families(out, api);
   process_families(out, process);

@@ -128,6 +128,7 @@ int Service::run() {
   peer_client_.reset();  // joins the pullers; nothing posts to io_ after this
 
   // Shutdown: probing stopped; finish what storage holds, then the API.
+  write_refused_rechecks(true);
   publish_last();
   if (store_) {
     store_->close();
@@ -206,6 +207,7 @@ void Service::arm_evaluation() {
     notifier_.watchdog_ping(clock_.monotonic());
     std::erase_if(retired_probers_,
                   [](const auto& retired) { return retired->counters().in_flight == 0; });
+    write_refused_rechecks();
     evaluate();
     arm_evaluation();
   });

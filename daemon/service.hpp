@@ -11,6 +11,7 @@
 #include "consensus/engine.hpp"
 #include "daemon/log_limiter.hpp"
 #include "daemon/notify.hpp"
+#include "daemon/refused_rechecks.hpp"
 #include "net/system_clock.hpp"
 #include "snapshot/commit_gate.hpp"
 #include "snapshot/hub.hpp"
@@ -25,6 +26,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,6 +87,9 @@ struct ServiceOptions {
   // back to `log` when null.
   std::shared_ptr<spdlog::logger> notice_log;
   bool handle_signals = true;  // SIGTERM/SIGINT stop, SIGHUP reloads the config
+  // Tests: runs on the service thread between a reload's validation and its
+  // apply, where a file can become unusable.
+  std::function<void()> on_reload_validated;
 };
 
 class Service final : public api::ApiActions {
@@ -102,6 +107,8 @@ class Service final : public api::ApiActions {
   // Asks run() to return: stops probing, flushes storage, stops the API.
   // Thread-safe.
   void stop();
+  // Reloads the config as SIGHUP does, on the service thread. Thread-safe.
+  void reload_config();
   // The address the API listens on once run() has started it (tests: port 0).
   std::optional<config::Endpoint> api_endpoint() const;
   snapshot::SnapshotHub& hub() { return hub_; }
@@ -139,10 +146,17 @@ class Service final : public api::ApiActions {
   void reload();
   // Rebuilds target_index_ and the readiness bookkeeping for config_.
   void index_config();
-  // Returns what the reload's audit line adds to its detail ("; api.tls:
-  // certificate replaced"), "" when nothing worth it changed.
-  std::string apply_config(std::shared_ptr<const config::Config> next,
-                           const daemon::ReloadPlan& plan);
+  // What apply_config() did, for the reload's audit line.
+  struct ReloadApplied {
+    // What the line adds to its detail ("api.tls: certificate replaced"), ""
+    // when nothing worth it changed.
+    std::string changed;
+    // Files unusable since validation, whose previous value stays in force
+    // ("... (previous tokens kept)"): the reload is then applied in part.
+    std::vector<std::string> kept;
+  };
+  ReloadApplied apply_config(std::shared_ptr<const config::Config> next,
+                             const daemon::ReloadPlan& plan);
   void reject_config(const std::string& why);
   void resolve_config_escalation(const std::string& why);
   // `epoch`: which prober sent it (prober_epoch_ when the current one).
@@ -195,14 +209,18 @@ class Service final : public api::ApiActions {
   // connections. Refusals: logged at most once a minute per reason.
   bool configure_api_tls(api::ApiServerOptions& options);
   // Returns what changed, for the reload's audit line ("api.tls: mTLS off");
-  // loosened client checks are logged as warnings.
-  std::string reload_api_tls();
+  // loosened client checks are logged as warnings. Files it could not use
+  // (the previous ones kept) are appended to `kept`.
+  std::string reload_api_tls(std::vector<std::string>& kept);
   void on_tls_refusal(const api::TlsRefusalEvent& event);
   // API actions (service_actions.cpp).
   void finish_recheck(const std::string& target, int status);
   // After a reload: rechecks in flight ran on the retired prober, whose
   // results are dropped; they start again on the new one.
   void restart_rechecks();
+  // Writes the refused rechecks' tallies whose window has ended (`all`: every
+  // open one, at stop) as audit lines.
+  void write_refused_rechecks(bool all = false);
   // history_[target] as storage committed it (start-up; a re-added target).
   void load_history(const std::string& target);
   api::ActionResult result(int status, std::string error = {}, std::string detail = {});
@@ -277,6 +295,12 @@ class Service final : public api::ApiActions {
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
   std::map<std::string, consensus::MonoTime> last_recheck_;
   std::map<std::string, PendingRecheck> rechecks_;
+  // Refused rechecks: one audit line per (principal, target, error) per
+  // window with its count, and every one counted by error for /metrics.
+  static constexpr std::chrono::seconds k_refused_recheck_window{10};
+  RefusedRechecks refused_rechecks_{k_refused_recheck_window};
+  std::map<std::string, std::uint64_t> rechecks_refused_{{"rate_limited", 0},
+                                                         {"unknown_target", 0}};
   std::unordered_map<std::string, std::size_t> target_index_;  // config_->targets by name
   std::size_t pairs_reported_ = 0;
   std::vector<bool> pair_seen_;       // by target index * vantages + vantage index, until ready

@@ -93,10 +93,14 @@ void Service::recheck(const api::Caller& caller, const std::string& target,
   boost::asio::post(io_, [this, caller, target, deadline, done = std::move(done)]() mutable {
     auto entry = audit_entry(caller, storage::AuditAction::Recheck, target,
                              "deadline=" + cs::format_duration(deadline));
+    // Why tallied, not one line each: a refusal costs its caller nothing, and
+    // a token looping on a 429 wrote ~2000 lines a second, kept for the
+    // retention (hostile review). Every refusal is counted on /metrics.
     const auto refuse = [&](api::ActionResult answer) {
       entry.outcome = storage::AuditOutcome::Refused;
       entry.why = answer.detail;
-      audit(std::move(entry));
+      ++rechecks_refused_[answer.error];
+      refused_rechecks_.refuse(std::move(entry), answer.error, clock_.monotonic());
       done(std::move(answer));
     };
     if (config_->find_target(target) == nullptr) {
@@ -131,6 +135,12 @@ void Service::recheck(const api::Caller& caller, const std::string& target,
       }
     });
   });
+}
+
+void Service::write_refused_rechecks(bool all) {
+  for (auto& line : all ? refused_rechecks_.drain() : refused_rechecks_.due(clock_.monotonic())) {
+    audit(std::move(line));
+  }
 }
 
 void Service::restart_rechecks() {

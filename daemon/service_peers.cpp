@@ -22,7 +22,15 @@ constexpr int k_peer_verified_to_resolve = 3;
 
 void Service::start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContexts tls) {
   peer_verifier_->set_keys(keys);
-  peer_client_.reset();  // stops the previous pullers and joins their thread
+  // Why carried: the new pullers would count unanswered time afresh, so a
+  // peer down while config management reloads more often than its
+  // unreachable_after was never escalated (hostile review).
+  peers::PeerHealthStates carried;
+  if (peer_client_) {
+    peer_client_->stop();  // stops the previous pullers and joins their thread
+    carried = peer_client_->health();
+  }
+  peer_client_.reset();
   std::erase_if(peer_verified_run_, [this](const auto& entry) {
     return std::none_of(config_->peers.begin(), config_->peers.end(),
                         [&](const auto& peer) { return peer.name == entry.first; });
@@ -48,6 +56,7 @@ void Service::start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContex
   options.peers = config_->peers;
   options.keys = std::move(keys);
   options.tls = std::move(tls);
+  options.carried = std::move(carried);
   options.on_pull = [this](peers::PeerPull pull) {
     boost::asio::post(io_, [this, pull = std::move(pull)] { on_peer_pull(pull); });
   };

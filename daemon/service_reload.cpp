@@ -12,6 +12,7 @@
 #include "storage/store.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 namespace crosscheck::daemon {
 namespace cs = crosscheck::consensus;
@@ -23,6 +24,10 @@ void Service::index_config() {
   }
   pair_seen_.assign(config_->targets.size() * config_->vantages.size(), false);
   pairs_reported_ = 0;
+}
+
+void Service::reload_config() {
+  boost::asio::post(io_, [this] { reload(); });
 }
 
 void Service::reload() {
@@ -50,9 +55,25 @@ void Service::reload() {
     auto next = std::make_shared<const config::Config>(*loaded.config);
     const auto plan = plan_reload(*config_, *next);
     if (plan.applicable()) {
-      entry.detail += " (tokens and peer keys re-read)";
-      if (const std::string changed = apply_config(std::move(next), plan); !changed.empty()) {
-        entry.detail += "; " + changed;
+      if (options_.on_reload_validated) {
+        options_.on_reload_validated();
+      }
+      const auto applied = apply_config(std::move(next), plan);
+      if (applied.kept.empty()) {
+        entry.detail += " (tokens and peer keys re-read)";
+        resolve_config_escalation("a later reload applied a valid config");
+      } else {
+        // Why not done: a file unusable since validation kept its previous
+        // value in force, and the line said done (hostile review).
+        entry.outcome = storage::AuditOutcome::Failed;
+        entry.detail += " (applied in part)";
+        for (const auto& kept : applied.kept) {
+          entry.why += (entry.why.empty() ? "" : "; ") + kept;
+        }
+        reject_config(path + " applied in part: " + entry.why);
+      }
+      if (!applied.changed.empty()) {
+        entry.detail += "; " + applied.changed;
       }
     } else {
       std::string changes;
@@ -70,8 +91,9 @@ void Service::reload() {
   notifier_.ready(status_line(*hub_.current()));
 }
 
-std::string Service::apply_config(std::shared_ptr<const config::Config> next,
-                                  const ReloadPlan& plan) {
+Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Config> next,
+                                             const ReloadPlan& plan) {
+  ReloadApplied applied;
   const auto done = engine_.reconfigure(make_policy(*next), plan.resets, clock_.now());
   const auto previous_escalation = config_->escalation;
   config_ = std::move(next);
@@ -101,6 +123,7 @@ std::string Service::apply_config(std::shared_ptr<const config::Config> next,
       escalation_ = escalation::make_dispatcher(std::move(sinks), clock_, log_);
     } catch (const std::exception& error) {
       log_->error("reload: escalation: {}; the previous sinks keep delivering", error.what());
+      applied.kept.push_back(std::string("escalation: ") + error.what() + " (previous sinks kept)");
     }
   }
   index_config();
@@ -118,20 +141,23 @@ std::string Service::apply_config(std::shared_ptr<const config::Config> next,
     api_->set_auth(std::move(*auth));
   } else if (api_) {
     log_->error("reload: {}; the API keeps its previous tokens", auth.error());
+    applied.kept.push_back(auth.error() + " (previous tokens kept)");
   }
   if (auto signer = make_verdict_signer(*config_); api_ && signer) {
     api_->set_signer(std::move(*signer));
   } else if (api_) {
     log_->error("reload: {}; the API keeps signing with its previous key", signer.error());
+    applied.kept.push_back(signer.error() + " (previous signing key kept)");
   }
-  std::string changed = reload_api_tls();
+  applied.changed = reload_api_tls(applied.kept);
   auto keys = peers::load_peer_keys(config_->peers);
   auto peer_tls = peers::load_peer_tls(config_->peers);
   if (keys && peer_tls) {
     start_peers(std::move(*keys), std::move(*peer_tls));
   } else {
-    log_->error("reload: {}; peers keep their previous keys and TLS settings",
-                keys ? peer_tls.error() : keys.error());
+    const std::string& error = keys ? peer_tls.error() : keys.error();
+    log_->error("reload: {}; peers keep their previous keys and TLS settings", error);
+    applied.kept.push_back(error + " (previous peer keys and TLS kept)");
   }
   if (store_) {
     store_->set_retention(config_->storage.retention);
@@ -150,8 +176,7 @@ std::string Service::apply_config(std::shared_ptr<const config::Config> next,
       names(done.targets_added), names(done.targets_removed), names(done.targets_reset),
       names(done.vantages_added), names(done.vantages_removed), names(plan.resets.vantages));
   resolve_gone_peers();
-  resolve_config_escalation("a later reload applied a valid config");
-  return changed;
+  return applied;
 }
 
 void Service::reject_config(const std::string& why) {

@@ -49,13 +49,14 @@ bool Service::configure_api_tls(api::ApiServerOptions& options) {
   return true;
 }
 
-std::string Service::reload_api_tls() {
+std::string Service::reload_api_tls(std::vector<std::string>& kept) {
   if (!api_ || !config_->api.tls || !api_tls_) {
     return {};  // plan_reload refuses turning TLS on or off
   }
   auto files = config::read_server_tls(*config_->api.tls);
   if (!files) {
     log_->error("reload: {}; the API keeps serving its previous certificate", files.error());
+    kept.push_back(files.error() + " (previous api.tls certificate kept)");
     return "api.tls not applied (previous certificate kept)";
   }
   if (*files == *api_tls_) {
@@ -63,6 +64,7 @@ std::string Service::reload_api_tls() {
   }
   if (const Status set = api_->set_tls(*files); !set) {
     log_->error("reload: api.tls: {}; the API keeps serving its previous certificate", set.error());
+    kept.push_back("api.tls: " + set.error() + " (previous certificate kept)");
     return "api.tls not applied (previous certificate kept)";
   }
   const ApiTlsChange change = compare_api_tls(*api_tls_, *files);

@@ -136,6 +136,26 @@ milliseconds backoff_delay(int failures, milliseconds base, milliseconds cap, do
 PeerHealth::PeerHealth(std::string peer, cs::Duration unreachable_after, const cs::Instant& start)
     : peer_(std::move(peer)), unreachable_after_(unreachable_after), last_answer_(start) {}
 
+PeerHealth::PeerHealth(std::string peer, cs::Duration unreachable_after,
+                       const PeerHealthState& carried)
+    : peer_(std::move(peer)),
+      unreachable_after_(unreachable_after),
+      last_answer_(carried.last_answer),
+      unreachable_(carried.unreachable) {}
+
+PeerHealthState PeerHealth::state(const config::Url& url) const {
+  return PeerHealthState{url, last_answer_, unreachable_};
+}
+
+PeerHealth resume_health(const config::PeerConfig& peer, const PeerHealthStates& carried,
+                         const cs::Instant& now) {
+  if (const auto found = carried.find(peer.name);
+      found != carried.end() && found->second.url == peer.url) {
+    return PeerHealth(peer.name, peer.unreachable_after, found->second);
+  }
+  return PeerHealth(peer.name, peer.unreachable_after, now);
+}
+
 std::optional<PeerReachability> PeerHealth::record(bool answered, const cs::Instant& now,
                                                    const std::string& error) {
   if (answered) {
@@ -258,7 +278,7 @@ class Puller {
                                        true,
                                        "crosscheck-peer/" CROSSCHECK_VERSION}),
         timer_(io),
-        health_(peer_.name, peer_.unreachable_after, clock.now()),
+        health_(resume_health(peer_, options.carried, clock.now())),
         random_(seed) {}
 
   void schedule(milliseconds delay) {
@@ -272,6 +292,9 @@ class Puller {
       }
     });
   }
+
+  PeerHealthState health() const { return health_.state(peer_.url); }
+  const std::string& name() const { return peer_.name; }
 
   void stop() {
     stopping_ = true;
@@ -378,6 +401,14 @@ void PeerClient::stop() {
     }
   });
   thread_.join();
+}
+
+PeerHealthStates PeerClient::health() const {
+  PeerHealthStates states;
+  for (const auto& puller : pullers_->pullers) {
+    states.emplace(puller->name(), puller->health());
+  }
+  return states;
 }
 
 }  // namespace crosscheck::peers

@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,14 +95,31 @@ struct PeerReachability {
 std::chrono::milliseconds backoff_delay(int failures, std::chrono::milliseconds base,
                                         std::chrono::milliseconds cap, double unit);
 
+// What a puller knows of its peer's answers, carried across a reload's
+// rebuild of the pullers: when it last answered (or when pulling started)
+// and whether that is past unreachable_after already, for the peer at `url`.
+struct PeerHealthState {
+  config::Url url;
+  consensus::Instant last_answer;
+  bool unreachable = false;
+};
+// By peer name.
+using PeerHealthStates = std::map<std::string, PeerHealthState>;
+
 // Tracks one peer's answers against unreachable_after; reports each crossing once.
 class PeerHealth {
  public:
+  // `start`: when pulling started, the last answer until one comes.
   PeerHealth(std::string peer, consensus::Duration unreachable_after,
              const consensus::Instant& start);
+  // Continues `carried` (a previous puller's state for this peer).
+  PeerHealth(std::string peer, consensus::Duration unreachable_after,
+             const PeerHealthState& carried);
   // One pull's result at `now`; the crossing to escalate or resolve, if any.
   std::optional<PeerReachability> record(bool answered, const consensus::Instant& now,
                                          const std::string& error);
+  // What a rebuilt puller for the peer at `url` continues from.
+  PeerHealthState state(const config::Url& url) const;
 
  private:
   std::string peer_;
@@ -109,6 +127,14 @@ class PeerHealth {
   consensus::Instant last_answer_;
   bool unreachable_ = false;
 };
+
+// The health a (re)built puller for `peer` starts from at `now`: the carried
+// state when a peer of that name was pulled at the same url, so its
+// unreachable clock keeps running across a reload (a peer down while
+// config management reloads more often than unreachable_after was never
+// escalated); otherwise a fresh count from `now`.
+PeerHealth resume_health(const config::PeerConfig& peer, const PeerHealthStates& carried,
+                         const consensus::Instant& now);
 
 // What import_pull() did with one pull.
 struct PeerImport {
@@ -152,6 +178,9 @@ struct PeerClientOptions {
   std::function<void(const PullFailure&)> on_error;       // called on the pulling thread
   // A reply refused for its signature (instead of on_error), on the pulling thread.
   std::function<void(PeerRefusal)> on_refused;
+  // The previous pullers' health (PeerClient::health()), continued per peer
+  // by resume_health().
+  PeerHealthStates carried;
 };
 
 class PeerClient {
@@ -168,6 +197,9 @@ class PeerClient {
   void start();
   // Cancels every pull in flight and every wait, and joins the thread.
   void stop();
+  // Every peer's health, for the next PeerClient to carry on. Only once
+  // stopped (or never started): the pullers are the pulling thread's.
+  PeerHealthStates health() const;
 
  private:
   struct Pullers;

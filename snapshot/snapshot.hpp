@@ -131,6 +131,9 @@ struct MetricsView {
   std::map<std::pair<std::string, std::string>, std::uint64_t> peer_pull_failures;
   // Peers' votes dropped for a failure domain the peer may not speak for, by peer.
   std::map<std::string, std::uint64_t> peer_votes_dropped;
+  // Rechecks the service refused, by error ("rate_limited", "unknown_target"),
+  // each from 0: the audit log has one line per caller and target per window.
+  std::map<std::string, std::uint64_t> rechecks_refused;
 };
 
 struct Snapshot {

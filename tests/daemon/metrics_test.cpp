@@ -108,6 +108,7 @@ Snapshot snapshot() {
   s.metrics.peer_replies_refused = {{{"oracle-b", "bad_signature"}, 3},
                                     {{"oracle-b", "missing"}, 0}};
   s.metrics.peer_votes_dropped = {{"oracle-b", 5}};
+  s.metrics.rechecks_refused = {{"rate_limited", 1873}, {"unknown_target", 0}};
   return s;
 }
 
@@ -231,6 +232,8 @@ TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
   CHECK(has_line(text,
                  R"(crosscheck_peer_replies_refused_total{peer="oracle-b",reason="missing"} 0)"));
   CHECK(has_line(text, R"(crosscheck_peer_votes_dropped_total{peer="oracle-b"} 5)"));
+  CHECK(has_line(text, R"(crosscheck_api_rechecks_refused_total{reason="rate_limited"} 1873)"));
+  CHECK(has_line(text, R"(crosscheck_api_rechecks_refused_total{reason="unknown_target"} 0)"));
   CHECK(has_line(text, "crosscheck_escalations_unacknowledged 1"));
   CHECK(has_line(text, "crosscheck_storage_ok 0"));
   CHECK(has_line(text, "crosscheck_storage_errors_total 2"));

@@ -78,6 +78,62 @@ TEST_CASE("a peer silent past unreachable_after is escalated once, and resolved 
         cs::EventKind::PeerUnreachable);
 }
 
+TEST_CASE("a reload's new puller continues its peer's unreachable clock when its url is unchanged",
+          "[peers]") {
+  cs::ManualClock clock(*cs::parse_rfc3339("2025-10-20T06:00:00Z"));
+  crosscheck::config::PeerConfig peer;
+  peer.name = "oracle-b";
+  peer.url = *crosscheck::config::Url::parse("http://10.0.0.2:9470", nullptr);
+  peer.unreachable_after = 120s;
+  PeerHealth first = crosscheck::peers::resume_health(peer, {}, clock.now());
+  // Down from the start; config management reloads every 60 s, under
+  // unreachable_after: each reload's puller must not count afresh.
+  crosscheck::peers::PeerHealthStates carried;
+  std::optional<crosscheck::peers::PeerReachability> down;
+  PeerHealth health = first;
+  for (int reload = 0; reload < 3 && !down; ++reload) {
+    clock.advance(59s);
+    CHECK_FALSE(health.record(false, clock.now(), "refused"));
+    carried = {{peer.name, health.state(peer.url)}};
+    clock.advance(1s);
+    health = crosscheck::peers::resume_health(peer, carried, clock.now());
+    clock.advance(1s);
+    down = health.record(false, clock.now(), "refused");
+  }
+  REQUIRE(down);  // at the first failed pull past 120 s since start-up
+  CHECK_FALSE(down->reachable);
+  CHECK(down->since == *cs::parse_rfc3339("2025-10-20T06:00:00Z"));
+  // Still down across the next reload: the crossing is not reported again.
+  health =
+      crosscheck::peers::resume_health(peer, {{peer.name, health.state(peer.url)}}, clock.now());
+  clock.advance(1s);
+  CHECK_FALSE(health.record(false, clock.now(), "refused"));
+  const auto up = health.record(true, clock.now(), "");
+  REQUIRE(up);
+  CHECK(crosscheck::peers::reachability_event(*up, clock.now()).key ==
+        crosscheck::peers::reachability_event(*down, clock.now()).key);
+}
+
+TEST_CASE("a reload that changes a peer's url starts its unreachable clock afresh", "[peers]") {
+  cs::ManualClock clock(*cs::parse_rfc3339("2025-10-20T06:00:00Z"));
+  crosscheck::config::PeerConfig peer;
+  peer.name = "oracle-b";
+  peer.url = *crosscheck::config::Url::parse("http://10.0.0.2:9470", nullptr);
+  peer.unreachable_after = 120s;
+  const PeerHealth old = crosscheck::peers::resume_health(peer, {}, clock.now());
+  const auto carried = crosscheck::peers::PeerHealthStates{{peer.name, old.state(peer.url)}};
+  clock.advance(119s);
+  peer.url = *crosscheck::config::Url::parse("http://10.0.0.3:9470", nullptr);
+  PeerHealth moved = crosscheck::peers::resume_health(peer, carried, clock.now());
+  clock.advance(2s);  // 121 s since the old url's start, 2 s since the new one's
+  CHECK_FALSE(moved.record(false, clock.now(), "refused"));
+  peer.name = "oracle-c";  // another name, the same url: its own clock too
+  peer.url = *crosscheck::config::Url::parse("http://10.0.0.2:9470", nullptr);
+  PeerHealth renamed = crosscheck::peers::resume_health(peer, carried, clock.now());
+  clock.advance(1s);
+  CHECK_FALSE(renamed.record(false, clock.now(), "refused"));
+}
+
 TEST_CASE("an imported vote is dated by its age plus half the round trip", "[peers]") {
   auto policy = make_policy({"a", "b"}, {"web"});
   policy.peers = {"oracle-b"};

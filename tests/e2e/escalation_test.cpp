@@ -320,3 +320,33 @@ TEST_CASE(
   ::kill(daemon.pid(), SIGTERM);
   CHECK(WEXITSTATUS(daemon.wait(10s)) == 0);
 }
+
+TEST_CASE("a peer down while reloads come faster than its unreachable_after is still escalated",
+          "[e2e][escalation][peers]") {
+  OracleHarness oracle;
+  const auto key = oracle.data_dir() / "peer-key";
+  std::ofstream(key) << "k3y-of-a-peer-that-never-answers\n";
+  oracle.append_config("peers:\n  - { name: gone, url: \"http://127.0.0.1:" +
+                       std::to_string(free_port("127.0.0.1")) + "\", key_file: " + key.string() +
+                       ", unreachable_after: 3s }\n");
+  TempDir dir;
+  ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
+                      dir.path() / "daemon.log");
+  INFO(daemon.log());
+  REQUIRE(oracle.wait_for([&] { return oracle.get("/v1/escalations").status == 200; }));
+  // A reload every second (config management), each rebuilding the pullers:
+  // they counted unanswered time afresh, so 3 s never passed.
+  bool escalated = false;
+  for (int reload = 0; reload < 10 && !escalated; ++reload) {
+    ::kill(daemon.pid(), SIGHUP);
+    const auto until = std::chrono::steady_clock::now() + 1s;
+    while (!escalated && std::chrono::steady_clock::now() < until) {
+      escalated = oracle.get("/v1/escalations").body.find(R"("kind":"peer_unreachable")") !=
+                  std::string::npos;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  CHECK(escalated);
+  ::kill(daemon.pid(), SIGTERM);
+  CHECK(WEXITSTATUS(daemon.wait(10s)) == 0);
+}

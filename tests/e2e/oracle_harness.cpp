@@ -86,6 +86,7 @@ void OracleHarness::start() {
   options.log =
       std::make_shared<spdlog::logger>("e2e", std::make_shared<spdlog::sinks::null_sink_mt>());
   options.handle_signals = false;
+  options.on_reload_validated = on_reload_validated;
   service_ = std::make_unique<daemon::Service>(std::move(options));
   thread_ = std::thread([this] { service_->run(); });
   // Serving once the first snapshot (with every target) is published. A

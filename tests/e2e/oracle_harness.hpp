@@ -43,6 +43,10 @@ class OracleHarness {
   void add_api_setting(const std::string& key, const std::string& value);
   void start();
   void stop();
+  // Reloads the config as SIGHUP would (after start()).
+  void reload() { service_->reload_config(); }
+  // Runs between a reload's validation and its apply (set before start()).
+  std::function<void()> on_reload_validated;
   // Every resolver answers web.test with 127.0.0.1 (where `web` listens).
   void all_honest();
   // `server` publishes web.test with an empty answer.
