@@ -11,6 +11,9 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace crosscheck::daemon {
 namespace cs = crosscheck::consensus;
@@ -18,6 +21,22 @@ namespace cs = crosscheck::consensus;
 namespace {
 // Three pulls (30 s at the default interval) of nothing but verified replies.
 constexpr int k_peer_verified_to_resolve = 3;
+
+// The names of `now` joined with ", " ("" when empty) when they differ from
+// `said`, which then becomes `now`; nullopt when nothing changed.
+std::optional<std::string> changed_names(std::vector<std::string>& said,
+                                         const std::vector<std::string>& now) {
+  if (now == said) {
+    return std::nullopt;
+  }
+  said = now;
+  std::string joined;
+  for (const auto& name : now) {
+    joined += (joined.empty() ? "" : ", ") + name;
+  }
+  return joined;
+}
+
 }  // namespace
 
 void Service::start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContexts tls) {
@@ -100,37 +119,25 @@ void Service::on_peer_pull(const peers::PeerPull& pull) {
   const auto& node = pull.votes.node;
   peer_votes_dropped_[node] += imported.dropped;
   // Said when the set changes, not at every pull: the counter keeps count.
-  auto& undeclared = peer_undeclared_domains_[node];
-  if (imported.undeclared != undeclared) {
-    if (!imported.undeclared.empty()) {
-      std::string domains;
-      for (const auto& domain : imported.undeclared) {
-        domains += (domains.empty() ? "" : ", ") + domain;
-      }
+  if (const auto domains = changed_names(peer_undeclared_domains_[node], imported.undeclared)) {
+    if (!domains->empty()) {
       log_->warn(
           "peer {}: dropped {} votes claiming failure domains its domains: does not list "
           "({}); none of them count",
-          node, imported.dropped, domains);
+          node, imported.dropped, *domains);
     } else {
       log_->info("peer {}: every vote claims a failure domain it may speak for again", node);
     }
-    undeclared = imported.undeclared;
   }
-  auto& unlisted = peer_unlisted_vantages_[node];
-  if (imported.unlisted != unlisted) {
-    if (!imported.unlisted.empty()) {
-      std::string vantages;
-      for (const auto& vantage : imported.unlisted) {
-        vantages += (vantages.empty() ? "" : ", ") + vantage;
-      }
+  if (const auto vantages = changed_names(peer_unlisted_vantages_[node], imported.unlisted)) {
+    if (!vantages->empty()) {
       log_->warn(
           "peer {}: dropped the votes of vantages its vantages: does not list ({}); none "
           "of them count",
-          node, vantages);
+          node, *vantages);
     } else {
       log_->info("peer {}: every vote comes from a vantage it lists again", node);
     }
-    unlisted = imported.unlisted;
   }
   // An outage escalated before a restart has no puller that remembers it:
   // the first answer after it closes it. A run of refused replies ends only
