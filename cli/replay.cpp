@@ -1,18 +1,13 @@
 #include "cli/replay.hpp"
 
 #include "cli/replay_input.hpp"
+#include "cli/replay_printer.hpp"
 #include "consensus/engine.hpp"
-#include "consensus/gate.hpp"
 #include "consensus/time_format.hpp"
 #include "daemon/engine_policy.hpp"
-#include "json/write.hpp"
-
-#include <boost/json/value.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <iomanip>
 #include <istream>
 #include <map>
 #include <ostream>
@@ -20,7 +15,6 @@
 
 namespace crosscheck::cli {
 namespace cs = crosscheck::consensus;
-namespace json = boost::json;
 
 namespace {
 
@@ -34,162 +28,6 @@ constexpr std::size_t k_max_name_list_bytes = 200;
 cs::Instant instant_at(cs::WallTime t) {
   return cs::Instant{cs::MonoTime{t.time_since_epoch()}, t};
 }
-
-json::value held_json(const std::optional<cs::VerdictKind>& held) {
-  if (!held) {
-    return nullptr;
-  }
-  return json::string(cs::to_string(*held));
-}
-
-std::string escalation_status(const cs::Event& event) {
-  return event.is_resolution() ? "resolved" : "firing";
-}
-
-class Printer {
- public:
-  Printer(const config::Config& config, const ReplayOptions& options, std::ostream& out)
-      : options_(options), out_(out) {
-    for (const auto& target : config.targets) {
-      width_ = std::max(width_, target.name.size());
-    }
-  }
-
-  void header() {
-    if (options_.json) {
-      return;
-    }
-    out_ << std::left << std::setw(22) << "TIME" << std::setw(static_cast<int>(width_) + 2)
-         << "TARGET" << std::setw(11) << "VERDICT" << std::setw(11) << "HELD" << std::setw(6)
-         << "GEN"
-         << "REASON\n";
-  }
-
-  void event(const cs::Event& event, ReplayStats& stats) {
-    if (event.kind == cs::EventKind::VerdictChanged) {
-      ++stats.changes;
-      change(event);
-    } else if (event.is_escalation()) {
-      ++stats.escalations;
-      escalation(event);
-    } else {
-      note(event);
-    }
-  }
-
- private:
-  void change(const cs::Event& event) {
-    const auto t = cs::format_rfc3339(event.at.wall);
-    if (options_.json) {
-      json::object line;
-      line["t"] = t;
-      line["target"] = event.target;
-      line["verdict"] = cs::to_string(event.verdict);
-      line["held"] = held_json(event.held);
-      line["generation"] = event.generation;
-      line["reason"] = event.reason;
-      out_ << json_text::write(line) << '\n';
-      return;
-    }
-    out_ << std::left << std::setw(22) << t << std::setw(static_cast<int>(width_) + 2)
-         << event.target << std::setw(11) << cs::to_string(event.verdict) << std::setw(11)
-         << (event.held ? std::string(cs::to_string(*event.held)) : "-") << std::setw(6)
-         << event.generation << event.reason << '\n';
-  }
-
-  void escalation(const cs::Event& event) {
-    const auto t = cs::format_rfc3339(event.at.wall);
-    if (options_.json) {
-      json::object line;
-      line["t"] = t;
-      line["escalation"] = cs::to_string(event.kind);
-      line["status"] = escalation_status(event);
-      line["key"] = event.key;
-      line["target"] = event.target.empty() ? json::value(nullptr) : json::value(event.target);
-      if (!event.vantage.empty()) {
-        line["vantage"] = event.vantage;
-      }
-      line["reason"] = event.reason;
-      out_ << json_text::write(line) << '\n';
-      return;
-    }
-    const auto subject = event.target.empty() ? "vantage " + event.vantage : event.target;
-    out_ << std::left << std::setw(22) << t << "! " << cs::to_string(event.kind) << " ["
-         << event.key << "] " << subject << ": " << event.reason << '\n';
-  }
-
- public:
-  // A gate line whenever which failover gates (--expect unhealthy, for each
-  // --for) proceed for a target changes: with the verdict lines, the replay
-  // states at every step what a failover script would be let do. Nothing is
-  // printed while no failover gate proceeds from the start.
-  void gates(const std::vector<cs::Verdict>& verdicts, const cs::Instant& now) {
-    for (const auto& verdict : verdicts) {
-      std::array<cs::GateDecision, 3> decisions;
-      std::string key;  // which failovers proceed, e.g. "-PP"
-      for (std::size_t i = 0; i < k_gate_fors.size(); ++i) {
-        decisions[i] = cs::decide_gate(verdict, cs::VerdictKind::Unhealthy, std::nullopt, {}, now,
-                                       k_gate_fors[i]);
-        key += decisions[i].answer == cs::GateAnswer::Proceed ? 'P' : '-';
-      }
-      const auto [last, inserted] = gate_keys_.try_emplace(verdict.target, k_none_proceeds);
-      if (last->second == key) {
-        continue;
-      }
-      last->second = key;
-      print_gates(verdict, now, decisions);
-    }
-  }
-
- private:
-  static constexpr std::array<cs::GateFor, 3> k_gate_fors{cs::GateFor::Service, cs::GateFor::Dns,
-                                                          cs::GateFor::Any};
-  static constexpr std::string_view k_none_proceeds = "---";
-
-  void print_gates(const cs::Verdict& verdict, const cs::Instant& now,
-                   const std::array<cs::GateDecision, 3>& decisions) {
-    const auto t = cs::format_rfc3339(now.wall);
-    if (options_.json) {
-      json::object gate;
-      for (std::size_t i = 0; i < k_gate_fors.size(); ++i) {
-        gate[cs::to_string(k_gate_fors[i])] = decisions[i].decision();
-      }
-      json::object line;
-      line["t"] = t;
-      line["target"] = verdict.target;
-      line["scope"] = cs::to_string(verdict.scope);
-      line["gate_unhealthy"] = std::move(gate);
-      out_ << json_text::write(line) << '\n';
-      return;
-    }
-    out_ << std::left << std::setw(22) << t << "> gate " << verdict.target
-         << " --expect unhealthy:";
-    for (std::size_t i = 0; i < k_gate_fors.size(); ++i) {
-      out_ << " --for " << cs::to_string(k_gate_fors[i]) << ' ' << decisions[i].decision();
-    }
-    out_ << " (scope " << cs::to_string(verdict.scope) << ")\n";
-  }
-
-  void note(const cs::Event& event) {
-    const auto t = cs::format_rfc3339(event.at.wall);
-    if (options_.json) {
-      json::object line;
-      line["t"] = t;
-      line["event"] = cs::to_string(event.kind);
-      line["target"] = event.target;
-      line["reason"] = event.reason;
-      out_ << json_text::write(line) << '\n';
-      return;
-    }
-    out_ << std::left << std::setw(22) << t << "- " << cs::to_string(event.kind) << ' '
-         << event.target << ": " << event.reason << '\n';
-  }
-
-  const ReplayOptions& options_;
-  std::ostream& out_;
-  std::size_t width_ = 6;
-  std::map<std::string, std::string, std::less<>> gate_keys_;  // target -> last gate line
-};
 
 std::string counted(int count, const std::string& noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
@@ -477,7 +315,7 @@ class Replayer {
   const config::Config& config_;
   const ReplayOptions& options_;
   cs::Engine engine_;
-  Printer printer_;
+  detail::ReplayPrinter printer_;
   ReplayStats& stats_;
   std::optional<cs::WallTime> current_;  // time of the records applied last
   cs::WallTime last_evaluated_{};
