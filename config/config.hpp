@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/types.hpp"
+#include "consensus/maintenance.hpp"
 
 #include <array>
 #include <cstdint>
@@ -274,6 +275,9 @@ struct Config {
   std::vector<PeerConfig> peers;
   EscalationConfig escalation;
   StorageConfig storage;
+  // Recurring maintenance windows (`maintenance:`): gates hold and new
+  // escalations are silenced while a listed target is inside one.
+  std::vector<consensus::RecurringWindow> maintenance;
 
   // Distinct failure domains of the local vantages, in first-seen order.
   std::vector<std::string> local_domains() const;

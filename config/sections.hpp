@@ -92,6 +92,8 @@ void read_targets(const Field& field, LoadContext& ctx);
 // `peers:` and `escalation:` (link_reader.cpp).
 void read_peers(const Field& field, LoadContext& ctx);
 void read_escalation(const Field& field, LoadContext& ctx);
+// `maintenance:` (maintenance_reader.cpp); needs `targets:` read first.
+void read_maintenance(const Field& field, LoadContext& ctx);
 
 // `api.tokens:` (api_tokens.cpp).
 void read_api_token_list(const Field& field, LoadContext& ctx);

@@ -265,6 +265,7 @@ Evaluation Engine::evaluate(const Instant& now) {
       }
     }
     const auto& target = policy_.targets[i];
+    update_maintenance(i, now, out);
     counts[i] = tally(evidence[i], domains, target.down_quorum, target.up_quorum);
     candidates[i] = judge(i, counts[i], evidence[i], now);
     candidates[i] = apply_override_and_restore(i, std::move(candidates[i]), now, out);
@@ -420,6 +421,7 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
   verdict.valid_until = now.wall + target.stale_after;
   verdict.fresh = candidate.supported;
   verdict.override_in_force = state.override_in_force;
+  verdict.maintenance = state.maintenance;
   if (verdict.confirmed() && candidate.supported && candidate.code != ReasonCode::Override) {
     state.last_confirmed = verdict.kind;
   }
@@ -443,6 +445,7 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
   if (changed) {
     out.events.push_back(change_event(verdict, now));
   }
+  close_silenced(index, now, out);
   update_episode(index, now, out);
 }
 

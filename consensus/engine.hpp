@@ -45,6 +45,7 @@ struct RestoredVerdict {
   // When absent, it is taken from reason_code, which only tells the kind as
   // of the last verdict change.
   std::optional<EventKind> open_escalation_kind;
+  bool open_escalation_silenced = false;  // opened inside a maintenance window
   std::optional<Override> override_in_force;
   // Every escalation key this target has used, so no key is handed out twice.
   std::vector<std::string> used_keys;
@@ -58,6 +59,7 @@ struct RestoredEpisode {
   std::string target;   // for target episodes
   std::string vantage;  // for VantageSuspect
   std::string reason;
+  bool silenced = false;  // opened inside a maintenance window
 };
 
 // The event that closes an episode opened by `opened` (DisputeOpened ->
@@ -133,6 +135,19 @@ class Engine {
   bool set_override(std::string_view target, const Override& value);
   bool clear_override(std::string_view target);
 
+  // Ad-hoc maintenance window (PUT /v1/maintenance/T); false for an unknown
+  // target or expires_at not after set_at. Like an override, its remaining
+  // time becomes a monotonic deadline at the next evaluate(). While a target
+  // is in a window (this one, or a recurring one of Policy::maintenance) its
+  // verdict carries `maintenance`, every gate holds, and the escalations it
+  // opens are silenced (Event::silenced); at the window's end those still
+  // open are resolved (silenced too), and the rules open them again, sent
+  // this time, if the trouble outlived the window.
+  bool set_maintenance(std::string_view target, const AdHocMaintenance& value);
+  bool clear_maintenance(std::string_view target);
+  // The ad-hoc window in force for a target (nullptr when none).
+  const AdHocMaintenance* maintenance_set(std::string_view target) const;
+
   // Seeds a target's published verdict and generation before the first
   // evaluate(). It is served with fresh = false until evidence confirms it,
   // for at most the target's restore_hold; then the current votes decide.
@@ -198,6 +213,12 @@ class Engine {
     // evaluate() after it was set or restored: a wall clock step neither
     // ends it early nor stretches it.
     std::optional<MonoTime> override_deadline;
+    std::optional<AdHocMaintenance> maintenance_set;
+    std::optional<MonoTime> maintenance_deadline;
+    // The window the target is in as of the last evaluate().
+    std::optional<MaintenanceView> maintenance;
+    // Open episodes opened inside a window: their resolution is silenced too.
+    std::set<std::string, std::less<>> silenced_keys;
     bool restored_pending = false;  // restored, not yet confirmed
     std::optional<MonoTime> restored_at;
     std::string episode_key;  // open dispute/flapping/blast-radius episode ("" when none)
@@ -243,6 +264,13 @@ class Engine {
   // generation, reason); the caller sets the key.
   static Event verdict_event(EventKind kind, const Verdict& verdict, const Instant& now);
   void update_episode(std::size_t index, const Instant& now, Evaluation& out);
+  // Works out the window a target is in now, announcing entering and leaving.
+  void update_maintenance(std::size_t index, const Instant& now, Evaluation& out);
+  // Marks an episode event silenced when it opens inside a window, or
+  // resolves one that did.
+  void silence(TargetState& state, Event& event) const;
+  // At a window's end: resolves the target's silenced open episodes.
+  void close_silenced(std::size_t index, const Instant& now, Evaluation& out);
   void update_side_episodes(std::size_t index, const SuspicionFindings& canaries,
                             const Instant& now, Evaluation& out);
   // The escalation episode a reason code belongs to (dispute, flapping, blast radius).

@@ -96,6 +96,9 @@ bool Engine::restore(const RestoredVerdict& restored) {
     state.episode_kind =
         restored.open_escalation_kind.value_or(episode_from_code(restored.reason_code));
     push_unique(state.used_keys, restored.open_escalation_key);
+    if (restored.open_escalation_silenced) {
+      state.silenced_keys.insert(restored.open_escalation_key);
+    }
   }
   return true;
 }
@@ -140,6 +143,9 @@ bool Engine::restore_episode(const RestoredEpisode& episode) {
       return false;
   }
   push_unique(state.used_keys, episode.key);
+  if (episode.silenced) {
+    state.silenced_keys.insert(episode.key);
+  }
   return true;
 }
 
@@ -254,6 +260,7 @@ void Engine::update_episode(std::size_t index, const Instant& now, Evaluation& o
   if (!state.episode_key.empty() && wanted != state.episode_kind) {
     auto event = make_event(resolution_of(state.episode_kind));
     event.key = state.episode_key;
+    silence(state, event);
     out.events.push_back(std::move(event));
     state.episode_key.clear();
   }
@@ -262,6 +269,7 @@ void Engine::update_episode(std::size_t index, const Instant& now, Evaluation& o
     event.key = new_key(index, *wanted);
     state.episode_key = event.key;
     state.episode_kind = *wanted;
+    silence(state, event);
     out.events.push_back(std::move(event));
   }
 }
@@ -341,6 +349,7 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
       event.key = open->second;
       state.side_episodes.erase(open);
     }
+    silence(state, event);
     out.events.push_back(std::move(event));
   }
 }

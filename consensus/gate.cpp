@@ -12,7 +12,7 @@ namespace {
 constexpr std::array<std::pair<GateFor, std::string_view>, 3> k_gate_for{
     {{GateFor::Service, "service"}, {GateFor::Dns, "dns"}, {GateFor::Any, "any"}}};
 
-constexpr std::array<std::pair<GateCode, std::string_view>, 8> k_gate_codes{
+constexpr std::array<std::pair<GateCode, std::string_view>, 9> k_gate_codes{
     {{GateCode::Proceed, "proceed"},
      {GateCode::Otherwise, "otherwise"},
      {GateCode::NotConfirmed, "not_confirmed"},
@@ -20,7 +20,8 @@ constexpr std::array<std::pair<GateCode, std::string_view>, 8> k_gate_codes{
      {GateCode::Stale, "stale"},
      {GateCode::GenerationMoved, "generation_moved"},
      {GateCode::Scope, "scope"},
-     {GateCode::Unstable, "unstable"}}};
+     {GateCode::Unstable, "unstable"},
+     {GateCode::Maintenance, "maintenance"}}};
 
 // The hold of a confirmed unhealthy verdict whose scope does not support
 // the failover asked for, saying which one it does support.
@@ -112,6 +113,19 @@ GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                          std::optional<std::uint64_t> generation, Duration stable_for,
                          const Instant& now, GateFor for_) {
   const std::string is = std::string(to_string(verdict.kind));
+  // Why first, whatever the verdict: planned work makes the evidence say
+  // what the work does, and a script must not fail over (or back) on it.
+  if (verdict.maintenance) {
+    const auto& window = *verdict.maintenance;
+    return {GateAnswer::Hold, GateCode::Maintenance,
+            (window.source == MaintenanceSource::Api
+                 ? "in maintenance set by " +
+                       (window.by.empty() ? std::string("operator") : window.by) + " (" +
+                       window.reason + ")"
+                 : "in maintenance window '" + window.window + "'") +
+                " until " + format_rfc3339(window.until) + ": every gate holds",
+            std::nullopt};
+  }
   if (!verdict.confirmed()) {
     return {GateAnswer::Hold, GateCode::NotConfirmed, "verdict is " + is + ": not confirmed",
             std::nullopt};

@@ -3,6 +3,7 @@
 // the validated config; consensus/ never sees YAML.
 #pragma once
 
+#include "consensus/maintenance.hpp"
 #include "consensus/types.hpp"
 
 #include <map>
@@ -65,6 +66,8 @@ struct Policy {
   Duration flap_window{600'000};
   double max_unhealthy_fraction = 0.5;
   int blast_radius_min_targets = 4;
+  // Recurring maintenance windows (config `maintenance:`).
+  std::vector<RecurringWindow> maintenance;
 };
 
 // The failure domain a peer's vantage reporting `domain` counts in

@@ -37,7 +37,7 @@ constexpr Names<FailureScope, 4> k_scopes{{{FailureScope::None, "none"},
                                            {FailureScope::Service, "service"},
                                            {FailureScope::Dns, "dns"},
                                            {FailureScope::Observer, "observer"}}};
-constexpr Names<EventKind, 22> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
+constexpr Names<EventKind, 24> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
                                          {EventKind::DisputeOpened, "dispute"},
                                          {EventKind::DisputeResolved, "dispute_resolved"},
                                          {EventKind::FlappingStarted, "flapping"},
@@ -58,6 +58,8 @@ constexpr Names<EventKind, 22> k_events{{{EventKind::VerdictChanged, "verdict_ch
                                          {EventKind::CanaryDown, "canary_down"},
                                          {EventKind::CanaryRecovered, "canary_recovered"},
                                          {EventKind::PeerUnauthenticated, "peer_unauthenticated"},
+                                         {EventKind::MaintenanceStarted, "maintenance_started"},
+                                         {EventKind::MaintenanceEnded, "maintenance_ended"},
                                          {EventKind::PeerAuthenticated, "peer_authenticated"}}};
 
 template <typename Enum, std::size_t N>
@@ -130,8 +132,13 @@ std::optional<FailureScope> parse_failure_scope(std::string_view text) {
   return parse_name(k_scopes, text);
 }
 
+std::string_view to_string(MaintenanceSource value) {
+  return value == MaintenanceSource::Api ? "api" : "config";
+}
+
 bool Event::is_escalation() const {
-  return kind != EventKind::VerdictChanged && kind != EventKind::OverrideExpired;
+  return kind != EventKind::VerdictChanged && kind != EventKind::OverrideExpired &&
+         kind != EventKind::MaintenanceStarted && kind != EventKind::MaintenanceEnded;
 }
 
 bool Event::is_resolution() const {

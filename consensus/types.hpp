@@ -136,6 +136,30 @@ struct Override {
   WallTime expires_at;
 };
 
+// An ad-hoc maintenance window set over the API (PUT /v1/maintenance/T);
+// it ends at expires_at (set_at + ttl) or when cleared.
+struct AdHocMaintenance {
+  std::string reason;
+  std::string by;
+  WallTime set_at;
+  WallTime expires_at;
+};
+
+enum class MaintenanceSource : std::uint8_t { Config, Api };
+std::string_view to_string(MaintenanceSource value);
+
+// The maintenance window a target is in (consensus/maintenance.hpp): gates
+// hold and escalations opened meanwhile are silenced.
+struct MaintenanceView {
+  MaintenanceSource source = MaintenanceSource::Config;
+  std::string window;  // the config window's name; "api" for an ad-hoc one
+  WallTime since;      // this occurrence's start (an ad-hoc one: when it was set)
+  WallTime until;
+  std::string reason;  // ad-hoc only
+  std::string by;      // ad-hoc only
+  friend bool operator==(const MaintenanceView&, const MaintenanceView&) = default;
+};
+
 // The published judgement of one target.
 struct Verdict {
   std::string target;
@@ -164,6 +188,8 @@ struct Verdict {
   VoteCounts votes;
   std::vector<Evidence> evidence;
   std::optional<Override> override_in_force;
+  // The maintenance window in force, if any: every gate holds.
+  std::optional<MaintenanceView> maintenance;
   bool canary = false;
 
   // What a gate may act on: the verdict itself when confirmed, else held.
@@ -193,6 +219,8 @@ enum class EventKind : std::uint8_t {
   CanaryRecovered,
   PeerUnauthenticated,  // escalation: a peer's reply failed its signature check
   PeerAuthenticated,    // a later reply verified (resolves PeerUnauthenticated)
+  MaintenanceStarted,   // a target entered a maintenance window (a record)
+  MaintenanceEnded,     // it left it (a record)
 };
 std::string_view to_string(EventKind kind);
 
@@ -208,6 +236,9 @@ struct Event {
   std::optional<VerdictKind> held;
   std::uint64_t generation = 0;
   std::string reason;
+  // An escalation opened inside a maintenance window (and its resolution):
+  // recorded and shown, never sent to a sink.
+  bool silenced = false;
 
   // Escalations go to a human; verdict changes and expiries are records.
   bool is_escalation() const;

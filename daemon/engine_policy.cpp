@@ -45,6 +45,7 @@ consensus::Policy make_policy(const config::Config& config) {
   policy.flap_window = config.quorum.flap_window;
   policy.max_unhealthy_fraction = config.quorum.max_unhealthy_fraction;
   policy.blast_radius_min_targets = config.quorum.blast_radius_min_targets;
+  policy.maintenance = config.maintenance;
   return policy;
 }
 
