@@ -33,6 +33,7 @@ enum class GateCode : std::uint8_t {
   GenerationMoved,  // the caller's generation is no longer the published one
   Scope,            // unhealthy, but not in the plane the failover acts on
   Unstable,         // not yet stable_for
+  Unreachable,      // a parent (depends_on) is confirmed unhealthy: gate the parent
 };
 std::string_view to_string(GateCode value);
 
