@@ -13,13 +13,15 @@ namespace crosscheck::consensus {
 namespace {
 
 // Whether a candidate tells of the target failing: unhealthy, or disputed
-// with down votes (kept through grace or flapping included). An operator's
-// override and a restored verdict are left as they are.
+// with down votes (kept through grace or flapping included), or an
+// unreachable kept through grace with down votes. An operator's override
+// and a restored verdict are left as they are.
 bool failing(VerdictKind kind, ReasonCode code, const VoteCounts& counts) {
   if (code == ReasonCode::Override || code == ReasonCode::Restored) {
     return false;
   }
-  return counts.down > 0 && (kind == VerdictKind::Unhealthy || kind == VerdictKind::Disputed);
+  return counts.down > 0 && (kind == VerdictKind::Unhealthy || kind == VerdictKind::Disputed ||
+                             kind == VerdictKind::Unreachable);
 }
 
 }  // namespace

@@ -285,3 +285,34 @@ TEST_CASE("a reload adds and removes depends_on, effective at the next evaluatio
   step(world, {{"lb", Outcome::Down}, {"app", Outcome::Down}});
   CHECK(world.verdict("app").kind == VerdictKind::Unhealthy);
 }
+
+TEST_CASE("a child whose domains disagree stays unreachable behind its parent, then is disputed",
+          "[dependency]") {
+  World world(pair());
+  settle(world);
+  rounds(world, 4, {{"lb", Outcome::Down}, {"app", Outcome::Down}});
+  REQUIRE(world.verdict("app").kind == VerdictKind::Unreachable);
+  // Two of app's domains see it answer again; google still does not.
+  for (int i = 0; i < 4; ++i) {
+    world.see("app", "cloudflare", Outcome::Up);
+    world.see("app", "quad9", Outcome::Up);
+    world.see("app", "google", Outcome::Down, Layer::Connect);
+    step(world, {{"lb", Outcome::Down}});
+    CHECK(world.verdict("app").kind == VerdictKind::Unreachable);
+    CHECK(world.verdict("app").reason.starts_with("parent lb is unhealthy; "));
+  }
+  CHECK(world.verdict("app").reason.starts_with(
+      "parent lb is unhealthy; 1 of 3 domains down (google), 2 up"));
+  CHECK(events_for(world, EventKind::DisputeOpened, "app") == 0);
+  // lb recovers: nothing explains google's down vote any more.
+  for (int i = 0; i < 4; ++i) {
+    world.see("app", "cloudflare", Outcome::Up);
+    world.see("app", "quad9", Outcome::Up);
+    world.see("app", "google", Outcome::Down, Layer::Connect);
+    step(world, {{"lb", Outcome::Up}});
+  }
+  CHECK(world.verdict("lb").kind == VerdictKind::Healthy);
+  CHECK(world.verdict("app").kind == VerdictKind::Disputed);
+  CHECK(world.verdict("app").held == VerdictKind::Healthy);
+  CHECK(events_for(world, EventKind::DisputeOpened, "app") == 1);
+}
