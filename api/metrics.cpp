@@ -101,9 +101,9 @@ class Exposition {
   std::string out_;
 };
 
-constexpr std::array<cs::VerdictKind, 4> k_verdicts{
+constexpr std::array<cs::VerdictKind, 5> k_verdicts{
     cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy, cs::VerdictKind::Disputed,
-    cs::VerdictKind::Unknown};
+    cs::VerdictKind::Unknown, cs::VerdictKind::Unreachable};
 constexpr std::array<cs::Vote, 3> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown};
 // The escalation kinds that open an episode (their resolutions close it).
 constexpr std::array<cs::EventKind, 10> k_escalations{
@@ -139,7 +139,7 @@ void status_families(Exposition& out, const snapshot::Snapshot& snapshot) {
 
 void verdict_state_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   out.family({"crosscheck_verdict", "gauge",
-              "1 for the target's current verdict, 0 for the other three states."});
+              "1 for the target's current verdict, 0 for the other states."});
   for (const auto& view : snapshot.targets) {
     for (const auto kind : k_verdicts) {
       out.sample("crosscheck_verdict",
@@ -148,7 +148,7 @@ void verdict_state_families(Exposition& out, const snapshot::Snapshot& snapshot)
     }
   }
   out.family({"crosscheck_verdict_held", "gauge",
-              "1 for the confirmed verdict held in force while disputed or unknown."});
+              "1 for the confirmed verdict held in force while disputed, unknown or unreachable."});
   for (const auto& view : snapshot.targets) {
     for (const auto kind : {cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy}) {
       out.sample("crosscheck_verdict_held",

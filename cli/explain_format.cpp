@@ -101,8 +101,9 @@ std::string headline(const cs::Verdict& verdict, cs::WallTime now, const Paint& 
   }
   out +=
       " since " + when(verdict.since, now) + ", generation " + std::to_string(verdict.generation);
-  const bool down_first =
-      verdict.kind == cs::VerdictKind::Unhealthy || verdict.kind == cs::VerdictKind::Disputed;
+  const bool down_first = verdict.kind == cs::VerdictKind::Unhealthy ||
+                          verdict.kind == cs::VerdictKind::Disputed ||
+                          verdict.kind == cs::VerdictKind::Unreachable;
   const cs::Vote first = down_first ? cs::Vote::Down : cs::Vote::Up;
   const cs::Vote second = down_first ? cs::Vote::Up : cs::Vote::Down;
   return out + ": " + tally(verdict, first, true) + "\n  " + tally(verdict, second, false) + "; " +
@@ -289,6 +290,11 @@ std::string failover_text(const cs::Verdict& verdict) {
              "failover is supported.";
     case cs::FailureScope::None:
       break;
+  }
+  if (verdict.kind == cs::VerdictKind::Unreachable) {
+    return "unreachable: it fails because a target it depends on is confirmed unhealthy (" +
+           verdict.reason.substr(0, verdict.reason.find(';')) +
+           "). No failover of this target is supported; act on the parent.";
   }
   if (verdict.kind == cs::VerdictKind::Unhealthy) {
     return "scope none: the domains that see it down do not agree on which layer fails. "

@@ -181,6 +181,7 @@ class Runner {
       case cs::VerdictKind::Unhealthy:
         return "31";
       case cs::VerdictKind::Disputed:
+      case cs::VerdictKind::Unreachable:
         return "33";
       case cs::VerdictKind::Unknown:
         return "2";

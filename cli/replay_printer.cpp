@@ -42,7 +42,7 @@ void ReplayPrinter::header() {
     return;
   }
   out_ << std::left << std::setw(22) << "TIME" << std::setw(static_cast<int>(width_) + 2)
-       << "TARGET" << std::setw(11) << "VERDICT" << std::setw(11) << "HELD" << std::setw(6) << "GEN"
+       << "TARGET" << std::setw(13) << "VERDICT" << std::setw(11) << "HELD" << std::setw(6) << "GEN"
        << "REASON\n";
 }
 
@@ -90,7 +90,7 @@ void ReplayPrinter::change(const cs::Event& event) {
     return;
   }
   out_ << std::left << std::setw(22) << t << std::setw(static_cast<int>(width_) + 2) << event.target
-       << std::setw(11) << cs::to_string(event.verdict) << std::setw(11)
+       << std::setw(13) << cs::to_string(event.verdict) << std::setw(11)
        << (event.held ? std::string(cs::to_string(*event.held)) : "-") << std::setw(6)
        << event.generation << event.reason << '\n';
 }

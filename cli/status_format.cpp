@@ -216,6 +216,8 @@ std::string verdict_word(cs::VerdictKind kind, const Paint& paint, bool upper) {
       return paint("✖ " + word, "1;31");
     case cs::VerdictKind::Disputed:
       return paint("⚠ " + word, "1;33");
+    case cs::VerdictKind::Unreachable:
+      return paint("⤓ " + word, "33");
     case cs::VerdictKind::Unknown:
       break;
   }

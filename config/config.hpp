@@ -203,6 +203,10 @@ struct TargetConfig {
   QuorumSpec up_quorum;
   // Resolved: the target's own, else quorum.dispute_grace, else its interval.
   Duration dispute_grace{10'000};
+  // `depends_on:` names of other targets (distinct, none a canary, no
+  // cycles): while one is confirmed unhealthy this target, failing too, is
+  // `unreachable` rather than unhealthy (docs/verdicts.md).
+  std::vector<std::string> depends_on;
   // The host name every vantage resolves: dns.name, else tcp.host, else the
   // URL's host.
   std::string host_name() const;

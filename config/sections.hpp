@@ -33,6 +33,7 @@ struct TargetSource {
   TimingSource timing;
   std::optional<SourcePos> down_quorum;  // set when the target overrides it
   std::optional<SourcePos> up_quorum;
+  std::vector<SourcePos> depends_on;  // parallel to TargetConfig::depends_on
 };
 
 // A file the daemon will read (token_file, key_file, secret_file), resolved.
@@ -130,6 +131,10 @@ std::optional<std::filesystem::path> read_path(const MapReader& map, std::string
                                                LoadContext& ctx);
 // "targets[2] 'db'", or "targets[2]" when the name is unknown: message prefixes.
 std::string entry_label(std::string_view path, std::string_view name);
+
+// `depends_on:` across targets (dependencies.cpp): unknown names, a target
+// naming itself, canaries on either end, cycles (each named once).
+void check_dependencies(const Config& config, const SourceMap& sources, Diagnostics& diags);
 
 // Adds the errors and warnings that need more than one value to see.
 void validate(const Config& config, const SourceMap& sources, Diagnostics& diags);

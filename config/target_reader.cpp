@@ -13,9 +13,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 13> k_target_keys{
-    "name",    "canary", "dns",  "tcp",         "http",          "reach", "interval",
-    "timeout", "rise",   "fall", "stale_after", "dispute_grace", "quorum"};
+constexpr std::array<std::string_view, 14> k_target_keys{
+    "name",    "canary", "dns",  "tcp",         "http",          "reach",  "interval",
+    "timeout", "rise",   "fall", "stale_after", "dispute_grace", "quorum", "depends_on"};
 constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",
                                                      "expect_addresses"};
 constexpr std::array<std::string_view, 2> k_tcp_keys{"port", "host"};
@@ -221,11 +221,37 @@ void read_target_quorum(const Field& field, TargetConfig& target, TargetSource& 
   }
 }
 
+// `depends_on:` a list of target names, each once; whether they name
+// targets (and make no cycle) is checked once every target is read.
+void read_depends_on(const Field& field, TargetConfig& target, TargetSource& source,
+                     Diagnostics& diags) {
+  if (!expect_sequence(field, diags)) {
+    return;
+  }
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    const Field item = element(field, i, field.node[i]);
+    const auto name = read_string(item, diags);
+    if (!name) {
+      continue;
+    }
+    if (!is_valid_name(*name)) {
+      diags.error(item.pos, "invalid target name " + quote(*name) + " for " + item.path +
+                                ": expected a target's name (letters, digits, '.', '_', '-')");
+    } else if (std::find(target.depends_on.begin(), target.depends_on.end(), *name) !=
+               target.depends_on.end()) {
+      diags.error(item.pos, item.path + " " + quote(*name) + " is listed twice in " + field.path);
+    } else {
+      target.depends_on.push_back(*name);
+      source.depends_on.push_back(item.pos);
+    }
+  }
+}
+
 void read_target(const Field& field, LoadContext& ctx) {
   Diagnostics& diags = ctx.diags;
   const MapReader map(field, Keys(k_target_keys), diags);
   TargetConfig target;
-  TargetSource source{EntrySource{field.pos, std::nullopt}, {}, std::nullopt, std::nullopt};
+  TargetSource source{EntrySource{field.pos, std::nullopt}, {}, std::nullopt, std::nullopt, {}};
   target.pos = field.pos;
   target.name = read_entry_name(map, source.entry, diags).value_or("");
   target.canary = map.boolean("canary").value_or(false);
@@ -259,6 +285,9 @@ void read_target(const Field& field, LoadContext& ctx) {
   target.up_quorum = ctx.config.quorum.up;
   if (auto quorum = map.get("quorum")) {
     read_target_quorum(*quorum, target, source, diags);
+  }
+  if (auto depends_on = map.get("depends_on")) {
+    read_depends_on(*depends_on, target, source, diags);
   }
   // dispute_grace: the target's, else quorum.dispute_grace, else one interval
   // (DESIGN.md: "default: one interval"), so a 60s target waits 60s.

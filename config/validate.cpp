@@ -308,6 +308,7 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
     target_entries.push_back(source.entry);
   }
   check_unique_names("target", config.targets, target_entries, diags);
+  check_dependencies(config, sources, diags);
   check_unique_names("API token", config.api.tokens, sources.api_tokens, diags);
   check_api_tokens(config, sources, diags);
 

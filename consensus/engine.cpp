@@ -26,6 +26,8 @@ ReasonCode code_for(VerdictKind kind) {
       return ReasonCode::Dispute;
     case VerdictKind::Unknown:
       return ReasonCode::Insufficient;
+    case VerdictKind::Unreachable:
+      return ReasonCode::Dependency;
   }
   return ReasonCode::Insufficient;
 }
@@ -40,6 +42,9 @@ FailureScope scope_of(VerdictKind kind, ReasonCode code, const std::vector<Evide
   }
   if (code == ReasonCode::BlastRadius) {
     return FailureScope::Observer;
+  }
+  if (code == ReasonCode::Dependency) {
+    return FailureScope::None;  // the failover belongs to the parent
   }
   return summarize_scope(evidence, down_quorum);
 }
@@ -271,7 +276,7 @@ Evaluation Engine::evaluate(const Instant& now) {
     candidates[i] = apply_override_and_restore(i, std::move(candidates[i]), now, out);
   }
   // After overrides and restores: the guard counts what will be published.
-  apply_blast_radius(candidates);
+  apply_dependencies_and_blast_radius(candidates, counts);
   for (std::size_t i = 0; i < count; ++i) {
     publish(i, candidates[i], std::move(counts[i]), std::move(evidence[i]), now, out);
     update_side_episodes(i, canaries, now, out);
@@ -351,47 +356,6 @@ Engine::Candidate Engine::judge(std::size_t index, const VoteCounts& counts,
     return Candidate{VerdictKind::Disputed, ReasonCode::Flapping, reason.str(), true};
   }
   return candidate;
-}
-
-void Engine::apply_blast_radius(std::vector<Candidate>& candidates) const {
-  const auto& targets = policy_.targets;
-  const auto eligible = std::count_if(targets.begin(), targets.end(),
-                                      [](const TargetPolicy& t) { return !t.canary; });
-  if (eligible < policy_.blast_radius_min_targets) {
-    return;
-  }
-  const double limit = policy_.max_unhealthy_fraction * static_cast<double>(eligible);
-  // The budget counts what is published: targets that stay unhealthy
-  // (restored ones included) and operator overrides to unhealthy, which win
-  // whatever the guard says. New confirmations are admitted in config order
-  // while the total stays within the limit. Example: 6 targets, fraction
-  // 0.5: 2 already unhealthy, 2 more confirm now -> the first is admitted
-  // (3 of 6), the second is held as disputed (4 of 6 would exceed 50%).
-  // A target overridden healthy spends nothing, whatever its evidence says.
-  auto is_new = [&](std::size_t i) {
-    return candidates[i].code == ReasonCode::Quorum && published_[i].kind != VerdictKind::Unhealthy;
-  };
-  int unhealthy = 0;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (!targets[i].canary && candidates[i].kind == VerdictKind::Unhealthy && !is_new(i)) {
-      ++unhealthy;
-    }
-  }
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    auto& candidate = candidates[i];
-    if (targets[i].canary || candidate.kind != VerdictKind::Unhealthy || !is_new(i)) {
-      continue;
-    }
-    if (static_cast<double>(unhealthy + 1) > limit) {
-      std::ostringstream reason;
-      reason << "blast radius: confirming would make " << unhealthy + 1 << " of " << eligible
-             << " targets unhealthy at once (max_unhealthy_fraction "
-             << policy_.max_unhealthy_fraction << "); " << candidate.reason;
-      candidate = Candidate{VerdictKind::Disputed, ReasonCode::BlastRadius, reason.str(), true};
-    } else {
-      ++unhealthy;
-    }
-  }
 }
 
 void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts counts,

@@ -252,7 +252,28 @@ class Engine {
   Candidate judge(std::size_t index, const VoteCounts& counts,
                   const std::vector<Evidence>& evidence, const Instant& now);
   bool down_only_from_pending_suspects(const std::vector<Evidence>& evidence) const;
-  void apply_blast_radius(std::vector<Candidate>& candidates) const;
+  // Dependencies and the blast-radius guard, parents before children
+  // (engine_dependencies.cpp): a child failing while a parent is published
+  // unhealthy and fresh becomes unreachable and spends no budget; a parent
+  // the guard holds is not confirmed, and its child is judged on its own.
+  void apply_dependencies_and_blast_radius(std::vector<Candidate>& candidates,
+                                           const std::vector<VoteCounts>& counts) const;
+  struct DependencyPass {
+    std::vector<Candidate> candidates;
+    // Targets staying unhealthy that the pass assumed unreachable, but whose
+    // parent the guard held: counted late, so the pass is redone.
+    std::vector<std::size_t> late;
+  };
+  DependencyPass dependency_pass(const std::vector<Candidate>& input,
+                                 const std::vector<VoteCounts>& counts,
+                                 const std::vector<std::vector<std::size_t>>& parents,
+                                 const std::vector<std::size_t>& order,
+                                 const std::vector<bool>& assumed, bool guard) const;
+  // Each target's parents by index (unknown names and itself left out).
+  std::vector<std::vector<std::size_t>> dependency_parents() const;
+  // Parents before children, else config order; targets in a cycle last,
+  // their parents cleared.
+  static std::vector<std::size_t> dependency_order(std::vector<std::vector<std::size_t>>& parents);
   Candidate apply_override_and_restore(std::size_t index, Candidate candidate, const Instant& now,
                                        Evaluation& out);
   void publish(std::size_t index, const Candidate& candidate, VoteCounts counts,

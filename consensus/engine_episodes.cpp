@@ -306,7 +306,8 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
                   : state.canary_broken_since &&
                         now.mono - *state.canary_broken_since >= policy_.suspicion_grace;
   // A split lasting past dispute_grace is escalated once, also while the
-  // verdict stays healthy; an open dispute already pages for this target.
+  // verdict stays healthy; an open dispute already pages for this target,
+  // and an unreachable one's parent pages for it.
   // An open split lasts while it is seen. Why not the grace again: after a
   // restart the split is seen anew, and a split younger than the grace
   // closed the restored episode (then reopened it, paging twice). A restored
@@ -317,10 +318,10 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
   if (state.split_since || !restore_hold) {
     state.split_restored = false;
   }
-  const bool split = split_open ? state.split_since.has_value() || state.split_restored
-                                : state.split_since &&
-                                      now.mono - *state.split_since >= target.dispute_grace &&
-                                      state.episode_key.empty();
+  const bool split =
+      split_open ? state.split_since.has_value() || state.split_restored
+                 : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
+                       state.episode_key.empty() && verdict.kind != VerdictKind::Unreachable;
   struct SideEpisode {
     EventKind kind;
     bool wanted;

@@ -12,7 +12,7 @@ namespace {
 constexpr std::array<std::pair<GateFor, std::string_view>, 3> k_gate_for{
     {{GateFor::Service, "service"}, {GateFor::Dns, "dns"}, {GateFor::Any, "any"}}};
 
-constexpr std::array<std::pair<GateCode, std::string_view>, 9> k_gate_codes{
+constexpr std::array<std::pair<GateCode, std::string_view>, 10> k_gate_codes{
     {{GateCode::Proceed, "proceed"},
      {GateCode::Otherwise, "otherwise"},
      {GateCode::NotConfirmed, "not_confirmed"},
@@ -21,7 +21,8 @@ constexpr std::array<std::pair<GateCode, std::string_view>, 9> k_gate_codes{
      {GateCode::GenerationMoved, "generation_moved"},
      {GateCode::Scope, "scope"},
      {GateCode::Unstable, "unstable"},
-     {GateCode::Maintenance, "maintenance"}}};
+     {GateCode::Maintenance, "maintenance"},
+     {GateCode::Unreachable, "unreachable"}}};
 
 // The hold of a confirmed unhealthy verdict whose scope does not support
 // the failover asked for, saying which one it does support.
@@ -124,6 +125,16 @@ GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                        window.reason + ")"
                  : "in maintenance window '" + window.window + "'") +
                 " until " + format_rfc3339(window.until) + ": every gate holds",
+            std::nullopt};
+  }
+  if (verdict.kind == VerdictKind::Unreachable) {
+    // Why a hold whatever is expected: the target fails because a parent
+    // does; failing it over (or trusting it healthy) would act on the wrong
+    // target. The reason starts with the parent: "parent lb-eu is unhealthy".
+    const auto why = verdict.reason.substr(0, verdict.reason.find(';'));
+    return {GateAnswer::Hold, GateCode::Unreachable,
+            "verdict is unreachable: " + why +
+                "; the failover belongs to the parent: gate the parent instead",
             std::nullopt};
   }
   if (!verdict.confirmed()) {

@@ -34,6 +34,7 @@ enum class GateCode : std::uint8_t {
   Scope,            // unhealthy, but not in the plane the failover acts on
   Unstable,         // not yet stable_for
   Maintenance,      // in a maintenance window: every gate holds
+  Unreachable,      // a parent (depends_on) is confirmed unhealthy: gate the parent
 };
 std::string_view to_string(GateCode value);
 

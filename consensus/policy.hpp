@@ -35,6 +35,10 @@ struct TargetPolicy {
   Duration restore_hold{32'000};
   Quorum down_quorum;
   Quorum up_quorum;
+  // Targets this one depends on (names; config/ rejects unknown names and
+  // cycles, the engine ignores both). While one of them is published
+  // unhealthy and fresh, this target failing too is published unreachable.
+  std::vector<std::string> depends_on;
 };
 
 struct VantagePolicy {

@@ -113,6 +113,7 @@ std::string describe(const VoteCounts& counts, VerdictKind raw) {
           << join(counts.down_domains) << "); quorum " << counts.down_quorum;
       break;
     case VerdictKind::Disputed:
+    case VerdictKind::Unreachable:  // never a raw verdict; described as disputed
       out << counts.down << " of " << counts.known_domains << " domains down ("
           << join(counts.down_domains) << "), " << counts.up << " up; down quorum "
           << counts.down_quorum;

@@ -22,17 +22,19 @@ constexpr Names<LastKnownGood, 3> k_last_known_good{{{LastKnownGood::NotTried, "
                                                      {LastKnownGood::Unreachable, "unreachable"}}};
 constexpr Names<Vote, 3> k_votes{
     {{Vote::Up, "up"}, {Vote::Down, "down"}, {Vote::Unknown, "unknown"}}};
-constexpr Names<VerdictKind, 4> k_verdicts{{{VerdictKind::Healthy, "healthy"},
+constexpr Names<VerdictKind, 5> k_verdicts{{{VerdictKind::Healthy, "healthy"},
                                             {VerdictKind::Unhealthy, "unhealthy"},
                                             {VerdictKind::Disputed, "disputed"},
-                                            {VerdictKind::Unknown, "unknown"}}};
-constexpr Names<ReasonCode, 7> k_reasons{{{ReasonCode::Quorum, "quorum"},
+                                            {VerdictKind::Unknown, "unknown"},
+                                            {VerdictKind::Unreachable, "unreachable"}}};
+constexpr Names<ReasonCode, 8> k_reasons{{{ReasonCode::Quorum, "quorum"},
                                           {ReasonCode::Dispute, "dispute"},
                                           {ReasonCode::Insufficient, "insufficient"},
                                           {ReasonCode::Flapping, "flapping"},
                                           {ReasonCode::BlastRadius, "blast_radius"},
                                           {ReasonCode::Override, "override"},
-                                          {ReasonCode::Restored, "restored"}}};
+                                          {ReasonCode::Restored, "restored"},
+                                          {ReasonCode::Dependency, "dependency"}}};
 constexpr Names<FailureScope, 4> k_scopes{{{FailureScope::None, "none"},
                                            {FailureScope::Service, "service"},
                                            {FailureScope::Dns, "dns"},

@@ -42,7 +42,9 @@ enum class Vote : std::uint8_t { Up, Down, Unknown };
 // blast-radius hold). None: no plane is confirmed failing (healthy, too
 // little evidence, or the down domains see different planes fail).
 enum class FailureScope : std::uint8_t { None, Service, Dns, Observer };
-enum class VerdictKind : std::uint8_t { Healthy, Unhealthy, Disputed, Unknown };
+// Unreachable: the target fails while a target it depends on (depends_on)
+// is confirmed unhealthy; a hold like Disputed, the parent carries the alert.
+enum class VerdictKind : std::uint8_t { Healthy, Unhealthy, Disputed, Unknown, Unreachable };
 
 // Why a verdict is what it is, as a code (the text is in Verdict::reason).
 enum class ReasonCode : std::uint8_t {
@@ -53,6 +55,7 @@ enum class ReasonCode : std::uint8_t {
   BlastRadius,   // confirming would make too many targets unhealthy
   Override,      // an operator override is in force
   Restored,      // restored after a restart, not yet confirmed
+  Dependency,    // unreachable: a parent (depends_on) is confirmed unhealthy
 };
 
 std::string_view to_string(Outcome value);
@@ -165,7 +168,7 @@ struct Verdict {
   std::string target;
   VerdictKind kind = VerdictKind::Unknown;
   // The last confirmed verdict (Healthy/Unhealthy) still in force while
-  // Disputed or Unknown; nullopt when there never was one.
+  // Disputed, Unknown or Unreachable; nullopt when there never was one.
   std::optional<VerdictKind> held;
   // False when the published kind is carried over rather than supported by
   // the votes counted now: a restored verdict not yet confirmed, or a

@@ -22,6 +22,7 @@ consensus::Policy make_policy(const config::Config& config) {
     item.restore_hold = target.timing.fall * target.timing.interval + target.timing.timeout;
     item.down_quorum = consensus::Quorum{target.down_quorum.count};
     item.up_quorum = consensus::Quorum{target.up_quorum.count};
+    item.depends_on = target.depends_on;
     policy.targets.push_back(std::move(item));
   }
   for (const auto& peer : config.peers) {

@@ -2,6 +2,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -36,6 +37,13 @@ std::string status_line(const snapshot::Snapshot& snapshot) {
     }
     text += (i == 0 ? " " : ", ") + std::to_string(count) + " " +
             std::string(cs::to_string(k_order[i]));
+  }
+  // Named only when there are some: the line systemd shows stays short.
+  const auto unreachable = std::count_if(
+      snapshot.targets.begin(), snapshot.targets.end(),
+      [](const auto& view) { return view.verdict.kind == cs::VerdictKind::Unreachable; });
+  if (unreachable > 0) {
+    text += ", " + std::to_string(unreachable) + " unreachable";
   }
   const auto open = snapshot.escalations.size();
   text += "; " + std::to_string(open) + (open == 1 ? " escalation open" : " escalations open");

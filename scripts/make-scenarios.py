@@ -21,6 +21,9 @@ UP_DETAIL = {
     "db-primary": ("tcp: connected to 198.51.100.5:5432", ["198.51.100.5"]),
     "api-gateway": ("http: 200 OK", ["192.0.2.80"]),
     "root-zone": ("dns: NOERROR, 13 answers", ["a.root-servers.net."]),
+    "lb-eu": ("tcp: connected to 198.51.100.20:443", ["198.51.100.20"]),
+    "app-eu": ("http: 200 OK", ["198.51.100.20"]),
+    "web-eu": ("tcp: connected to 198.51.100.30:443", ["198.51.100.30"]),
     **{f"svc-{x}": ("dns: NOERROR, 1 answer", [f"192.0.2.{i + 1}"])
        for i, x in enumerate("abcde")},
 }
@@ -519,6 +522,29 @@ def failover_scope():
     return run(start, 40, TARGETS, VANTAGES, decide)
 
 
+def parent_down():
+    # depends_on (parent-down.yaml): the load balancer lb-eu refuses
+    # connections in every domain, and app-eu behind it fails the same way:
+    # lb-eu is unhealthy (its failover proceeds), app-eu is unreachable (every
+    # gate holds; the alert and the failover are lb-eu's). lb-eu recovers;
+    # later app-eu fails on its own and is unhealthy by its own votes.
+    start = dt.datetime(2025, 10, 20, 8, 0, tzinfo=dt.timezone.utc)
+
+    def minute(m):
+        return start + dt.timedelta(minutes=m)
+
+    def decide(t, target, vantage):
+        if target == "lb-eu" and minute(5) <= t < minute(12):
+            return down(t, target, vantage, "connect: 198.51.100.20:443 connection refused",
+                        layer="connect")
+        if target == "app-eu" and (minute(5) <= t < minute(12) or minute(20) <= t < minute(26)):
+            return down(t, target, vantage, "connect: 198.51.100.20:443 connection refused",
+                        layer="connect")
+        return up(t, target, vantage)
+
+    return run(start, 32, ["app-eu", "lb-eu", "web-eu"], VANTAGES, decide)
+
+
 if __name__ == "__main__":
     write("empty-dns-answer", empty_dns_answer())
     write("congested-vantage", congested_vantage())
@@ -540,3 +566,4 @@ if __name__ == "__main__":
     write("split-domains-all-down", split_domains_all_down())
     write("skipped-lines", skipped_lines())
     write("failover-scope", failover_scope())
+    write("parent-down", parent_down())

@@ -97,7 +97,7 @@ cs::ReasonCode reason_code_of(std::string_view text) {
   for (const auto code :
        {cs::ReasonCode::Quorum, cs::ReasonCode::Dispute, cs::ReasonCode::Insufficient,
         cs::ReasonCode::Flapping, cs::ReasonCode::BlastRadius, cs::ReasonCode::Override,
-        cs::ReasonCode::Restored}) {
+        cs::ReasonCode::Restored, cs::ReasonCode::Dependency}) {
     if (cs::to_string(code) == text) {
       return code;
     }

@@ -143,3 +143,26 @@ TEST_CASE("gate names read back", "[gate]") {
   CHECK_FALSE(parse_gate_for(""));
   CHECK(to_string(GateCode::Scope) == "scope");
 }
+
+TEST_CASE("an unreachable verdict holds every gate and names the parent", "[gate]") {
+  auto verdict = healthy_verdict();
+  verdict.kind = VerdictKind::Unreachable;
+  verdict.held = VerdictKind::Healthy;
+  verdict.reason_code = ReasonCode::Dependency;
+  verdict.reason = "parent lb-eu is unhealthy; 3 of 3 domains down (a, b, c); quorum 2";
+  for (const auto expect : {VerdictKind::Healthy, VerdictKind::Unhealthy}) {
+    for (const auto for_ : {GateFor::Service, GateFor::Dns, GateFor::Any}) {
+      const auto gate = decide_gate(verdict, expect, 7, 0s, at(1s), for_);
+      CHECK(gate.answer == GateAnswer::Hold);
+      CHECK(gate.code == GateCode::Unreachable);
+      CHECK(gate.decision() == "hold");
+      CHECK(gate.reason ==
+            "verdict is unreachable: parent lb-eu is unhealthy; the failover belongs to the "
+            "parent: gate the parent instead");
+    }
+  }
+  CHECK(to_string(GateCode::Unreachable) == "unreachable");
+  CHECK(to_string(VerdictKind::Unreachable) == "unreachable");
+  CHECK(parse_verdict_kind("unreachable") == VerdictKind::Unreachable);
+  CHECK(to_string(ReasonCode::Dependency) == "dependency");
+}

@@ -53,15 +53,19 @@ json::object vantage_value(const cs::VantagePolicy& vantage) {
 }
 
 json::object target_value(const cs::TargetPolicy& target) {
-  return json::object{{"name", text(target.name)},
-                      {"canary", target.canary},
-                      {"rise", target.rise},
-                      {"fall", target.fall},
-                      {"stale_after_ms", target.stale_after.count()},
-                      {"dispute_grace_ms", target.dispute_grace.count()},
-                      {"restore_hold_ms", target.restore_hold.count()},
-                      {"down_quorum", quorum_value(target.down_quorum)},
-                      {"up_quorum", quorum_value(target.up_quorum)}};
+  json::object out{{"name", text(target.name)},
+                   {"canary", target.canary},
+                   {"rise", target.rise},
+                   {"fall", target.fall},
+                   {"stale_after_ms", target.stale_after.count()},
+                   {"dispute_grace_ms", target.dispute_grace.count()},
+                   {"restore_hold_ms", target.restore_hold.count()},
+                   {"down_quorum", quorum_value(target.down_quorum)},
+                   {"up_quorum", quorum_value(target.up_quorum)}};
+  if (!target.depends_on.empty()) {  // older traces have none: they read back as written
+    out["depends_on"] = json::value_from(target.depends_on);
+  }
+  return out;
 }
 
 json::object policy_value(const cs::Policy& policy) {

@@ -207,6 +207,7 @@ cs::TargetPolicy read_target(const json::value& value, const std::string& where,
   target.restore_hold = fields.duration("restore_hold_ms");
   target.down_quorum = read_quorum(fields, "down_quorum");
   target.up_quorum = read_quorum(fields, "up_quorum");
+  target.depends_on = fields.strings("depends_on", false);
   fields.finish();
   return target;
 }

@@ -34,7 +34,8 @@ enum class Behaviour : std::uint8_t { Honest, Liar, Congested, Flappy, Silent };
 
 class Generator {
  public:
-  Generator(std::uint64_t seed, int evaluations) : rng_(seed), budget_(evaluations) {
+  Generator(std::uint64_t seed, int evaluations)
+      : rng_(seed), dependency_rng_(seed ^ 0x9e3779b97f4a7c15ULL), budget_(evaluations) {
     trace_.seed = seed;
   }
 
@@ -129,6 +130,7 @@ class Generator {
       truth_.push_back(!target.canary || chance(0.9));
       plane_.push_back(random_plane());
     }
+    add_dependencies();
     policy.suspect_fraction = std::uniform_real_distribution<double>(0.2, 0.7)(rng_);
     policy.suspicion_grace = chance(0.2) ? Duration{0} : interval_ * uniform(1, 2);
     policy.flap_limit = uniform(2, 6);
@@ -177,6 +179,45 @@ class Generator {
 
   // Where a failing check fails: a layer and, for DNS, what the
   // last-known-good addresses did.
+  // depends_on in some worlds: a non-canary target on 1-2 earlier ones (no
+  // cycles, as config/ guarantees). Drawn from a generator of its own, so a
+  // world without dependencies is the world it was before they existed.
+  void add_dependencies() {
+    auto& targets = trace_.policy.targets;
+    if (!std::bernoulli_distribution(0.4)(dependency_rng_)) {
+      return;
+    }
+    for (std::size_t t = 1; t < targets.size(); ++t) {
+      if (targets[t].canary || !std::bernoulli_distribution(0.5)(dependency_rng_)) {
+        continue;
+      }
+      for (int n = 0; n < 2; ++n) {
+        const auto parent = std::uniform_int_distribution<std::size_t>(0, t - 1)(dependency_rng_);
+        const auto& name = targets[parent].name;
+        if (!targets[parent].canary &&
+            std::find(targets[t].depends_on.begin(), targets[t].depends_on.end(), name) ==
+                targets[t].depends_on.end()) {
+          targets[t].depends_on.push_back(name);
+        }
+      }
+    }
+  }
+
+  // A child whose parent is down goes down too, failing the same way, most
+  // of the time: what depends_on is for.
+  void follow_parents() {
+    const auto& targets = trace_.policy.targets;
+    for (std::size_t t = 0; t < targets.size(); ++t) {
+      for (const auto& name : targets[t].depends_on) {
+        const auto parent = static_cast<std::size_t>(std::stoi(name.substr(1)));
+        if (!truth_[parent] && truth_[t] && std::bernoulli_distribution(0.3)(dependency_rng_)) {
+          truth_[t] = false;
+          plane_[t] = plane_[parent];
+        }
+      }
+    }
+  }
+
   std::pair<cs::Layer, cs::LastKnownGood> random_plane() {
     constexpr std::array<cs::Layer, 4> k_layers{cs::Layer::Dns, cs::Layer::Connect, cs::Layer::Tls,
                                                 cs::Layer::Http};
@@ -266,6 +307,7 @@ class Generator {
         plane_[t] = random_plane();
       }
     }
+    follow_parents();
     for (auto& behaviour : behaviour_) {
       if (chance(0.005)) {
         behaviour = random_behaviour();
@@ -327,6 +369,7 @@ class Generator {
   }
 
   std::mt19937_64 rng_;
+  std::mt19937_64 dependency_rng_;
   int budget_;
   int evaluations_ = 0;
   Trace trace_;
@@ -722,6 +765,7 @@ class Runner {
       fail("a confirmed verdict holds nothing: " + where());
     }
     check_scope(verdict, target_votes, down_quorum, now, where);
+    check_dependency(verdict, target, down, now, where);
     if (verdict.valid_until < verdict.evaluated_at || verdict.evaluated_at != now.wall) {
       fail("valid_until before evaluated_at: " + where());
     }
@@ -740,6 +784,53 @@ class Runner {
     previous.generation = verdict.generation;
     if (changed && verdict.reason_code != cs::ReasonCode::Restored) {
       previous.stored_code = verdict.reason_code;
+    }
+  }
+
+  // depends_on (docs/verdicts.md): while a parent is published unhealthy and
+  // fresh (or unreachable itself), a child with a domain down is never
+  // published unhealthy unless an override says so (it is unreachable, a
+  // hold); and unreachable is published only then.
+  template <typename Where>
+  void check_dependency(const cs::Verdict& verdict, const cs::TargetPolicy& target, int down,
+                        const cs::Instant& now, const Where& where) {
+    bool covered = false;
+    for (const auto& name : target.depends_on) {
+      const auto* parent = engine_->verdict(name);
+      covered =
+          covered ||
+          (parent != nullptr &&
+           ((parent->kind == VerdictKind::Unhealthy && parent->fresh) ||
+            (parent->kind == VerdictKind::Unreachable && parent->reason.starts_with("parent "))));
+    }
+    if (covered && down > 0 && verdict.kind == VerdictKind::Unhealthy &&
+        verdict.reason_code != cs::ReasonCode::Restored &&
+        !override_in_force(verdict.target, VerdictKind::Unhealthy, now.wall)) {
+      fail("published unhealthy for a failing child while a parent is confirmed unhealthy: " +
+           where());
+    }
+    if (verdict.reason_code == cs::ReasonCode::Restored) {
+      return;  // a restored unreachable stands, never fresh, until evidence decides
+    }
+    // Kept through dispute_grace like any published verdict, saying so.
+    const bool kept = verdict.reason.starts_with("behind ") &&
+                      verdict.reason.find("within dispute_grace") != std::string::npos;
+    if (verdict.kind == VerdictKind::Unreachable && !kept && !(covered && down > 0)) {
+      fail("published unreachable without a confirmed unhealthy parent and a domain down: " +
+           where());
+    }
+    if (verdict.kind == VerdictKind::Unreachable &&
+        (verdict.reason_code != cs::ReasonCode::Dependency ||
+         !(verdict.reason.starts_with("parent ") || kept))) {
+      fail("an unreachable verdict must name its parent: " + where());
+    }
+    if (verdict.kind == VerdictKind::Unreachable) {
+      for (const auto expect : {VerdictKind::Healthy, VerdictKind::Unhealthy}) {
+        if (cs::decide_gate(verdict, expect, std::nullopt, Duration{0}, now, cs::GateFor::Any)
+                .answer != cs::GateAnswer::Hold) {
+          fail("a gate did not hold on an unreachable verdict: " + where());
+        }
+      }
     }
   }
 

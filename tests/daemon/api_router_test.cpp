@@ -327,6 +327,9 @@ TEST_CASE("the gate answers 200, 409 or 423 by the verdict, freshness, stability
        "otherwise"},
       {"disputed holds", K::Disputed, true, "expect=healthy", k_now, 423, "hold"},
       {"unknown holds", K::Unknown, true, "expect=healthy", k_now, 423, "hold"},
+      {"unreachable holds a failback", K::Unreachable, true, "expect=healthy", k_now, 423, "hold"},
+      {"unreachable holds a failover", K::Unreachable, true, "expect=unhealthy", k_now, 423,
+       "hold"},
       {"restored, not fresh", K::Healthy, false, "expect=healthy", k_now, 423, "hold"},
       {"at valid_until", K::Healthy, true, "expect=healthy", k_valid_until, 200, "proceed"},
       {"past valid_until", K::Healthy, true, "expect=healthy", k_valid_until + 1ms, 423, "hold"},
@@ -362,6 +365,10 @@ TEST_CASE("the gate answers 200, 409 or 423 by the verdict, freshness, stability
   CHECK(gate.at("for").as_string() == "service");  // the default
   CHECK(gate.at("decision").as_string() == row.decision);
   CHECK_FALSE(gate.at("reason").as_string().empty());
+  if (row.kind == K::Unreachable) {
+    CHECK(gate.at("code").as_string() == "unreachable");
+    CHECK(body.at("verdict").as_string() == "unreachable");
+  }
 }
 
 TEST_CASE("a gate for a failover proceeds only on a scope that supports it", "[api]") {

@@ -114,7 +114,7 @@ TEST_CASE("replay prints a table with a summary by default", "[cli]") {
       cli({"replay", k_root + "/tests/scenarios/true-outage.jsonl", "--config", k_example});
   CHECK(run.status == 0);
   CHECK_THAT(run.out, Catch::StartsWith("TIME                  TARGET"));
-  CHECK_THAT(run.out, Catch::Contains("db-primary     unhealthy  -          2     2 of 3 "
+  CHECK_THAT(run.out, Catch::Contains("db-primary     unhealthy    -          2     2 of 3 "
                                       "domains down (cloudflare, quad9); quorum 2"));
   CHECK_THAT(run.out, Catch::Contains("final: db-primary healthy, generation 3"));
 }

@@ -173,6 +173,7 @@ TEST_CASE("the verdict is one series per state, 1 for the current one") {
   CHECK(has_line(text, R"(crosscheck_verdict{target="web",verdict="unhealthy"} 0)"));
   CHECK(has_line(text, R"(crosscheck_verdict{target="web",verdict="disputed"} 0)"));
   CHECK(has_line(text, R"(crosscheck_verdict{target="web",verdict="unknown"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_verdict{target="web",verdict="unreachable"} 0)"));
   CHECK(has_line(text, R"(crosscheck_verdict_held{target="web",verdict="healthy"} 0)"));
   CHECK(has_line(text, R"(crosscheck_verdict_generation{target="web"} 7)"));
   CHECK(

@@ -124,6 +124,13 @@ TEST_CASE("the systemd status line counts verdicts and open escalations") {
   CHECK(daemon::status_line(snapshot) ==
         "3 targets: 2 healthy, 1 disputed, 0 unhealthy, 0 unknown; 2 escalations open; storage "
         "degraded");
+  // unreachable is named once there is one.
+  snapshot::TargetView behind;
+  behind.verdict.kind = cs::VerdictKind::Unreachable;
+  snapshot.targets.push_back(behind);
+  CHECK(daemon::status_line(snapshot) ==
+        "4 targets: 2 healthy, 1 disputed, 0 unhealthy, 0 unknown, 1 unreachable; 2 escalations "
+        "open; storage degraded");
 }
 
 namespace {

@@ -470,3 +470,31 @@ TEST_CASE("skipped replay lines have no effect: the output is that of the file w
   CHECK(without.stats.records == result.stats.records);
   CHECK(without.output == result.output);
 }
+
+TEST_CASE(
+    "a child failing behind its failed parent is unreachable: its gates hold, the parent's "
+    "proceed",
+    "[scenario][depends_on]") {
+  const auto result = replay("parent-down", "tests/scenarios/parent-down.yaml");
+  CHECK(result.verdicts_of("lb-eu") == std::vector<std::string>{"healthy", "unhealthy", "healthy"});
+  // Down in every domain with lb-eu: unreachable, never unhealthy; later
+  // down on its own: unhealthy by its own votes.
+  CHECK(result.verdicts_of("app-eu") ==
+        std::vector<std::string>{"healthy", "unreachable", "healthy", "unhealthy", "healthy"});
+  CHECK(result.verdicts_of("web-eu") == std::vector<std::string>{"healthy"});
+  CHECK(result.gates_of("lb-eu").front() == "service proceed/hold/proceed");
+  // app-eu's first gate line is from its own outage: while unreachable no
+  // failover of it ever proceeded.
+  CHECK(result.gates_of("app-eu") == std::vector<std::string>{"service proceed/hold/proceed",
+                                                              "none hold/hold/proceed",
+                                                              "none hold/hold/hold"});
+  for (const auto& line : result.lines) {
+    if (line.contains("verdict") && line.at("verdict").as_string() == "unreachable") {
+      CHECK_THAT(std::string(line.at("reason").as_string()),
+                 Catch::StartsWith("parent lb-eu is unhealthy; "));
+      CHECK(line.at("held").as_string() == "healthy");
+      CHECK(line.at("t").as_string() == "2025-10-20T08:05:23Z");
+    }
+    CHECK_FALSE(line.contains("escalation"));  // nothing pages: a real outage, agreed at once
+  }
+}

@@ -421,3 +421,28 @@ TEST_CASE("explain prints who set and cleared the override, from where, newest f
   CHECK(crosscheck::cli::format_override_audit("not json").empty());
   CHECK(crosscheck::cli::format_override_audit(R"({"error":"unauthorized"})").empty());
 }
+
+TEST_CASE("an unreachable verdict is explained as a hold behind its parent") {
+  auto value = unhealthy();
+  auto& object = value.as_object();
+  object["verdict"] = "unreachable";
+  object["held"] = "healthy";
+  object["reason_code"] = "dependency";
+  object["scope"] = "none";
+  object["reason"] = "parent lb-eu is unhealthy; " + std::string(object["reason"].as_string());
+  const auto view = read(value);
+  CHECK(view.verdict.reason_code == cs::ReasonCode::Dependency);
+  const auto text = cli::format_explain(view, k_now, {});
+  CHECK_THAT(text, Catch::StartsWith("shop is UNREACHABLE, holding its last confirmed verdict "
+                                     "HEALTHY, since"));
+  CHECK_THAT(text, Catch::Contains("reason: parent lb-eu is unhealthy; "));
+  CHECK_THAT(text, Catch::Contains("would HOLD (exit 3): verdict is unreachable: parent lb-eu is "
+                                   "unhealthy; the failover belongs to the parent"));
+  CHECK_THAT(text, Catch::Contains("(parent lb-eu is unhealthy). No failover of this target is "
+                                   "supported; act on the parent."));
+  CHECK_THAT(text, !Catch::Contains("would PROCEED"));
+  snapshot::VerdictList list;
+  list.targets.push_back(view);
+  list.has_votes.push_back(true);
+  CHECK_THAT(cli::format_status(list, k_now, {}), Catch::Contains("unreachable  healthy"));
+}

@@ -429,3 +429,31 @@ TEST_CASE("an ack by id lands on the episode the id names when its key was opene
   REQUIRE(state.has_value());
   CHECK(state->max_escalation_id == 9);
 }
+
+TEST_CASE("an unreachable verdict survives a restart with its held verdict and reason code",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_verdict(verdict("app", VerdictKind::Healthy, 1, k_start - 10min), true);
+    auto unreachable = verdict("app", VerdictKind::Unreachable, 2, k_start - 5min);
+    unreachable.reason_code = consensus::ReasonCode::Dependency;
+    unreachable.reason = "parent lb-eu is unhealthy; 3 of 3 domains down";
+    store.record_verdict(unreachable, true);
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  const auto* app = find_verdict(*state, "app");
+  REQUIRE(app != nullptr);
+  CHECK(app->kind == VerdictKind::Unreachable);
+  CHECK(app->held == VerdictKind::Healthy);
+  CHECK(app->generation == 2);
+  CHECK(app->reason_code == consensus::ReasonCode::Dependency);
+  const auto history = store.history("app", 1);
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].kind == VerdictKind::Unreachable);
+  CHECK(history[0].reason == "parent lb-eu is unhealthy; 3 of 3 domains down");
+}

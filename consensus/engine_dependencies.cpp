@@ -1,0 +1,208 @@
+// Engine: dependencies (depends_on) and the blast-radius guard, judged in one
+// pass over the targets, parents before children: whether a parent is
+// confirmed unhealthy depends on the guard, and a child that is unreachable
+// must not spend the guard's budget. Pure, like the rest of the engine.
+#include "consensus/engine.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <queue>
+#include <sstream>
+
+namespace crosscheck::consensus {
+namespace {
+
+// Whether a candidate tells of the target failing: unhealthy, or disputed
+// with down votes (kept through grace or flapping included), or an
+// unreachable kept through grace with down votes. An operator's override
+// and a restored verdict are left as they are.
+bool failing(VerdictKind kind, ReasonCode code, const VoteCounts& counts) {
+  if (code == ReasonCode::Override || code == ReasonCode::Restored) {
+    return false;
+  }
+  return counts.down > 0 && (kind == VerdictKind::Unhealthy || kind == VerdictKind::Disputed ||
+                             kind == VerdictKind::Unreachable);
+}
+
+}  // namespace
+
+std::vector<std::vector<std::size_t>> Engine::dependency_parents() const {
+  std::vector<std::vector<std::size_t>> parents(policy_.targets.size());
+  for (std::size_t i = 0; i < policy_.targets.size(); ++i) {
+    for (const auto& name : policy_.targets[i].depends_on) {
+      const auto parent = target_index(name);
+      if (parent && *parent != i) {
+        parents[i].push_back(*parent);
+      }
+    }
+  }
+  return parents;
+}
+
+std::vector<std::size_t> Engine::dependency_order(std::vector<std::vector<std::size_t>>& parents) {
+  // Kahn's algorithm taking the lowest index first: without dependencies
+  // the order is the config's, as the guard always admitted. Targets in a
+  // cycle (config/ rejects them; the engine does not rely on it) lose their
+  // dependencies and go last, in config order: in a cycle each would blame
+  // the other, and nothing would be published unhealthy.
+  const std::size_t count = parents.size();
+  std::vector<std::vector<std::size_t>> children(count);
+  std::vector<std::size_t> waiting(count, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    waiting[i] = parents[i].size();
+    for (const auto parent : parents[i]) {
+      children[parent].push_back(i);
+    }
+  }
+  std::priority_queue<std::size_t, std::vector<std::size_t>, std::greater<>> ready;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (waiting[i] == 0) {
+      ready.push(i);
+    }
+  }
+  std::vector<std::size_t> order;
+  order.reserve(count);
+  std::vector<bool> placed(count, false);
+  while (!ready.empty()) {
+    const auto next = ready.top();
+    ready.pop();
+    order.push_back(next);
+    placed[next] = true;
+    for (const auto child : children[next]) {
+      if (--waiting[child] == 0) {
+        ready.push(child);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!placed[i]) {
+      parents[i].clear();
+      order.push_back(i);
+    }
+  }
+  return order;
+}
+
+void Engine::apply_dependencies_and_blast_radius(std::vector<Candidate>& candidates,
+                                                 const std::vector<VoteCounts>& counts) const {
+  auto parents = dependency_parents();
+  const auto order = dependency_order(parents);
+  // Why rounds: the guard counts first what stays unhealthy whatever it
+  // says, but a child already unhealthy turns unreachable only if its
+  // parent is admitted. Round one assumes the parents that would confirm
+  // are admitted (such children spend nothing); a child whose parent the
+  // guard then holds after all is counted up front in the next round.
+  // `assumed` only shrinks, so this ends within targets + 1 rounds.
+  std::vector<bool> assumed(candidates.size(), false);
+  const auto unguarded = dependency_pass(candidates, counts, parents, order, assumed, false);
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    assumed[i] = candidates[i].kind == VerdictKind::Unhealthy &&
+                 unguarded.candidates[i].kind == VerdictKind::Unreachable;
+  }
+  for (std::size_t round = 0; round <= candidates.size(); ++round) {
+    auto pass = dependency_pass(candidates, counts, parents, order, assumed, true);
+    if (pass.late.empty() || round == candidates.size()) {
+      candidates = std::move(pass.candidates);
+      return;
+    }
+    for (const auto late : pass.late) {
+      assumed[late] = false;
+    }
+  }
+}
+
+Engine::DependencyPass Engine::dependency_pass(const std::vector<Candidate>& input,
+                                               const std::vector<VoteCounts>& counts,
+                                               const std::vector<std::vector<std::size_t>>& parents,
+                                               const std::vector<std::size_t>& order,
+                                               const std::vector<bool>& assumed, bool guard) const {
+  DependencyPass out{input, {}};
+  auto& candidates = out.candidates;
+  const auto& targets = policy_.targets;
+  const auto eligible = std::count_if(targets.begin(), targets.end(),
+                                      [](const TargetPolicy& t) { return !t.canary; });
+  guard = guard && eligible >= policy_.blast_radius_min_targets;
+  const double limit = policy_.max_unhealthy_fraction * static_cast<double>(eligible);
+  // The budget counts what is published: targets that stay unhealthy
+  // (restored ones included) and operator overrides to unhealthy, which win
+  // whatever the guard says. New confirmations are admitted parents first,
+  // else in config order, while the total stays within the limit. Example:
+  // 6 targets, fraction 0.5: 2 already unhealthy, 2 more confirm now -> the
+  // first is admitted (3 of 6), the second is held as disputed (4 of 6
+  // would exceed 50%). A target overridden healthy spends nothing, whatever
+  // its evidence says, and so does one published unreachable.
+  auto is_new = [&](std::size_t i) {
+    return input[i].code == ReasonCode::Quorum && published_[i].kind != VerdictKind::Unhealthy;
+  };
+  int unhealthy = 0;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (!targets[i].canary && input[i].kind == VerdictKind::Unhealthy && !is_new(i) &&
+        !assumed[i]) {
+      ++unhealthy;
+    }
+  }
+  // The confirmed-unhealthy target each unreachable one is down behind.
+  std::vector<std::string> cause(targets.size());
+  for (const auto i : order) {
+    auto& candidate = candidates[i];
+    // Why only a fresh unhealthy parent (by quorum or override) counts: a
+    // parent held by the guard, kept through grace or restored and not yet
+    // confirmed is not confirmed now, and its child is judged on its own.
+    // A parent unreachable behind a confirmed one passes its cause on (a ->
+    // b -> c: c is down behind a); one only kept unreachable through grace
+    // (no cause now) covers nothing.
+    const auto covering = std::find_if(parents[i].begin(), parents[i].end(), [&](std::size_t p) {
+      const auto& parent = candidates[p];
+      return (parent.kind == VerdictKind::Unhealthy && parent.supported) ||
+             (parent.kind == VerdictKind::Unreachable && !cause[p].empty());
+    });
+    if (covering != parents[i].end() && failing(candidate.kind, candidate.code, counts[i])) {
+      const auto p = *covering;
+      const auto& parent = targets[p].name;
+      cause[i] = cause[p].empty() ? parent : cause[p];
+      const std::string why =
+          cause[p].empty() ? "parent " + parent + " is unhealthy"
+                           : "parent " + parent + " is unreachable (" + cause[p] + " is unhealthy)";
+      candidate = Candidate{VerdictKind::Unreachable, ReasonCode::Dependency,
+                            why + "; " + candidate.reason, true};
+      continue;
+    }
+    if (candidate.kind == VerdictKind::Unreachable && candidate.code == ReasonCode::Dependency) {
+      // Kept through dispute_grace (judge() keeps the published verdict
+      // while a disagreement is young): no parent covers it now, so say
+      // whom it was behind. Example: lb-eu recovers domain by domain, and
+      // app-eu stays unreachable for the grace instead of flashing disputed.
+      std::string behind;
+      for (const auto& name : targets[i].depends_on) {
+        behind += (behind.empty() ? "" : ", ") + name;
+      }
+      candidate.reason = "behind " + behind + ", kept through dispute_grace; " + candidate.reason;
+      continue;
+    }
+    if (targets[i].canary || candidate.kind != VerdictKind::Unhealthy) {
+      continue;
+    }
+    if (!is_new(i)) {
+      if (assumed[i] && guard) {
+        out.late.push_back(i);
+        ++unhealthy;
+      }
+      continue;
+    }
+    if (!guard) {
+      continue;
+    }
+    if (static_cast<double>(unhealthy + 1) > limit) {
+      std::ostringstream reason;
+      reason << "blast radius: confirming would make " << unhealthy + 1 << " of " << eligible
+             << " targets unhealthy at once (max_unhealthy_fraction "
+             << policy_.max_unhealthy_fraction << "); " << candidate.reason;
+      candidate = Candidate{VerdictKind::Disputed, ReasonCode::BlastRadius, reason.str(), true};
+    } else {
+      ++unhealthy;
+    }
+  }
+  return out;
+}
+
+}  // namespace crosscheck::consensus
