@@ -1,8 +1,9 @@
 // Service at start-up: what storage hands back (verdicts, generations,
-// overrides, history, open escalations) and how a restart continues what
-// was open. The engine continues its own episodes under the same key, the
-// API keeps the same ids and acks, and nothing is sent to a sink for an
-// episode that simply goes on; what can no longer go on is resolved.
+// overrides, maintenance windows, history, open escalations) and how a
+// restart continues what was open. The engine continues its own episodes
+// under the same key, the API keeps the same ids and acks, and nothing is
+// sent to a sink for an episode that simply goes on; what can no longer go
+// on is resolved.
 #include "consensus/time_format.hpp"
 #include "daemon/service.hpp"
 #include "storage/store.hpp"
@@ -54,11 +55,8 @@ snapshot::EscalationView view_of(const storage::EscalationRecord& record) {
   view.opened_at = record.opened_at;
   view.acked_at = record.acked_at;
   view.acked_by = record.acked_by;
+  view.silenced = record.silenced;
   return view;
-}
-
-cs::RestoredEpisode episode_of(const storage::EscalationRecord& record) {
-  return cs::RestoredEpisode{record.kind, record.key, record.target, record.vantage, record.reason};
 }
 
 }  // namespace
@@ -109,6 +107,13 @@ void Service::restore() {
       log_->info("override of {} dropped: the target is no longer configured", target);
     }
   }
+  for (const auto& [target, value] : state->maintenance) {
+    if (!engine_.set_maintenance(target, value) && config_->find_target(target) == nullptr) {
+      // As with an override: a window whose target went away goes with it.
+      written(store_->clear_maintenance(target));
+      log_->info("maintenance window of {} dropped: the target is no longer configured", target);
+    }
+  }
   for (const auto& record : state->open_escalations) {
     escalations_.push_back(view_of(record));
   }
@@ -154,7 +159,7 @@ void Service::continue_episodes(const std::vector<storage::EscalationRecord>& op
     }
     switch (owner_of(record.kind)) {
       case Owner::Engine:
-        if (engine_.restore_episode(episode_of(record))) {
+        if (engine_.restore_episode(storage::episode_of(record))) {
           log_->info("continuing escalation id={} kind={} key={}", record.id,
                      cs::to_string(record.kind), record.key);
         } else {
@@ -189,6 +194,9 @@ void Service::resolve_restored(const storage::EscalationRecord& record, const st
   event.target = record.target;
   event.vantage = record.vantage;
   event.reason = why;
+  // Its opening went to no sink (it began inside a maintenance window): its
+  // end does not either.
+  event.silenced = record.silenced;
   handle_event(event);
 }
 

@@ -85,6 +85,7 @@ struct EscalationView {
   consensus::WallTime opened_at;
   std::optional<consensus::WallTime> acked_at;
   std::string acked_by;
+  bool silenced = false;  // opened inside a maintenance window: no sink hears of it
 };
 
 // One audit log line (GET /v1/audit): a write or reload, who asked for it,

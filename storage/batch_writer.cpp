@@ -121,22 +121,14 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 // back, a rejection opens config/06:48:00Z as 9; the row must become 9, or
 // "ack 9" updates nothing (a hostile review).
 constexpr std::string_view k_open_escalation = R"sql(
-INSERT INTO escalations (id, key, kind, target, vantage, reason, opened_at)
-VALUES (NULLIF(?7, 0), ?1, ?2, ?3, ?4, ?5, ?6)
+INSERT INTO escalations (id, key, kind, target, vantage, reason, opened_at, silenced)
+VALUES (NULLIF(?7, 0), ?1, ?2, ?3, ?4, ?5, ?6, ?8)
 ON CONFLICT (key) DO UPDATE SET
   id = CASE WHEN ?7 <> 0 THEN ?7 ELSE escalations.id END,
   kind = excluded.kind, target = excluded.target, vantage = excluded.vantage,
-  reason = excluded.reason, opened_at = excluded.opened_at,
+  reason = excluded.reason, opened_at = excluded.opened_at, silenced = excluded.silenced,
   resolved_at = NULL, acked_at = NULL, acked_by = ''
 WHERE escalations.resolved_at IS NOT NULL
-)sql";
-
-constexpr std::string_view k_set_override = R"sql(
-INSERT INTO overrides (target, verdict, reason, set_by, set_at, expires_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-ON CONFLICT (target) DO UPDATE SET
-  verdict = excluded.verdict, reason = excluded.reason, set_by = excluded.set_by,
-  set_at = excluded.set_at, expires_at = excluded.expires_at
 )sql";
 
 // Expired rows, oldest first from the cursor on, that nothing in force needs:
@@ -208,7 +200,7 @@ Status BatchWriter::open(const OpenSpec& spec) {
     return opened.failure();
   }
   connection_ = std::move(*opened);
-  const std::array<std::pair<Statement*, std::string_view>, 17> statements{{
+  const std::array<std::pair<Statement*, std::string_view>, 15> statements{{
       {&insert_observation_, k_insert_change},
       {&upsert_latest_, k_upsert_latest},
       {&upsert_summary_, k_upsert_summary},
@@ -222,8 +214,6 @@ Status BatchWriter::open(const OpenSpec& spec) {
       {&unlink_escalation_,
        "UPDATE verdicts SET open_escalation_key = '' WHERE open_escalation_key = ?1"},
       {&acknowledge_, "UPDATE escalations SET acked_at = ?2, acked_by = ?3 WHERE id = ?1"},
-      {&set_override_, k_set_override},
-      {&clear_override_, "DELETE FROM overrides WHERE target = ?1"},
       {&append_audit_, k_append_audit},
       {&delete_expired_audit_, k_delete_expired_audit},
       {&find_expired_, k_find_expired},
@@ -237,6 +227,10 @@ Status BatchWriter::open(const OpenSpec& spec) {
     }
     *statement = std::move(*prepared);
   }
+  if (auto status = operator_rows_.prepare(connection_); !status) {
+    close();
+    return status;
+  }
   return {};
 }
 
@@ -245,10 +239,11 @@ void BatchWriter::close() {
   for (auto* statement :
        {&insert_observation_, &upsert_latest_, &upsert_summary_, &delete_expired_summaries_,
         &upsert_verdict_, &append_transition_, &open_escalation_, &link_escalation_,
-        &resolve_escalation_, &unlink_escalation_, &acknowledge_, &set_override_, &clear_override_,
-        &append_audit_, &delete_expired_audit_, &find_expired_, &delete_observation_}) {
+        &resolve_escalation_, &unlink_escalation_, &acknowledge_, &append_audit_,
+        &delete_expired_audit_, &find_expired_, &delete_observation_}) {
     *statement = Statement{};
   }
+  operator_rows_.close();
   connection_.close();
 }
 
@@ -491,6 +486,7 @@ Status BatchWriter::apply(const EscalationRecordEvent& record) {
                         .bind(5, event.reason)
                         .bind(6, to_millis(event.at.wall))
                         .bind(7, record.id)
+                        .bind(8, std::int64_t{event.silenced ? 1 : 0})
                         .run();
       !status) {
     return status;
@@ -503,20 +499,6 @@ Status BatchWriter::apply(const EscalationRecordEvent& record) {
 
 Status BatchWriter::apply(const Acknowledgement& ack) {
   return acknowledge_.bind(1, ack.escalation_id).bind(2, to_millis(ack.at)).bind(3, ack.by).run();
-}
-
-Status BatchWriter::apply(const OverrideSet& change) {
-  return set_override_.bind(1, change.target)
-      .bind(2, consensus::to_string(change.value.verdict))
-      .bind(3, change.value.reason)
-      .bind(4, change.value.by)
-      .bind(5, to_millis(change.value.set_at))
-      .bind(6, to_millis(change.value.expires_at))
-      .run();
-}
-
-Status BatchWriter::apply(const OverrideCleared& change) {
-  return clear_override_.bind(1, change.target).run();
 }
 
 Status BatchWriter::apply(const AuditEntry& entry) {

@@ -7,6 +7,7 @@
 // touches it; it never throws.
 #pragma once
 
+#include "storage/operator_rows.hpp"
 #include "storage/record_queue.hpp"
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
@@ -91,8 +92,15 @@ class BatchWriter {
   Status apply(const VerdictRecord& verdict);
   Status apply(const EscalationRecordEvent& record);
   Status apply(const Acknowledgement& ack);
-  Status apply(const OverrideSet& change);
-  Status apply(const OverrideCleared& change);
+  // Overrides and maintenance windows: operator_rows_ writes them.
+  template <typename Value>
+  Status apply(const TargetSet<Value>& change) {
+    return operator_rows_.apply(change);
+  }
+  template <typename Value>
+  Status apply(const TargetCleared<Value>& change) {
+    return operator_rows_.apply(change);
+  }
   Status apply(const AuditEntry& entry);
 
   consensus::Duration summary_period_;
@@ -113,12 +121,11 @@ class BatchWriter {
   sqlite::Statement resolve_escalation_;
   sqlite::Statement unlink_escalation_;
   sqlite::Statement acknowledge_;
-  sqlite::Statement set_override_;
-  sqlite::Statement clear_override_;
   sqlite::Statement append_audit_;
   sqlite::Statement delete_expired_audit_;
   sqlite::Statement find_expired_;
   sqlite::Statement delete_observation_;
+  OperatorRows operator_rows_;
 };
 
 }  // namespace crosscheck::storage

@@ -20,7 +20,7 @@ using sqlite::Statement;
 constexpr std::string_view k_restore_verdicts = R"sql(
 SELECT v.target, v.kind, v.held, v.generation, v.since, v.reason_code,
        CASE WHEN e.key IS NULL THEN '' ELSE v.open_escalation_key END,
-       o.verdict, o.reason, o.set_by, o.set_at, o.expires_at, e.kind
+       o.verdict, o.reason, o.set_by, o.set_at, o.expires_at, e.kind, e.silenced
 FROM verdicts AS v
 LEFT JOIN escalations AS e ON e.key = v.open_escalation_key AND e.resolved_at IS NULL
                           AND e.kind IN ('dispute', 'flapping', 'blast_radius')
@@ -48,8 +48,14 @@ SELECT target, verdict, reason, set_by, set_at, expires_at FROM overrides
 WHERE expires_at > ?1 ORDER BY target
 )sql";
 
+constexpr std::string_view k_maintenance_in_force = R"sql(
+SELECT target, reason, set_by, set_at, expires_at FROM maintenance
+WHERE expires_at > ?1 ORDER BY target
+)sql";
+
 constexpr std::string_view k_open_escalations = R"sql(
-SELECT id, key, kind, target, vantage, reason, opened_at, resolved_at, acked_at, acked_by
+SELECT id, key, kind, target, vantage, reason, opened_at, resolved_at, acked_at, acked_by,
+       silenced
 FROM escalations WHERE resolved_at IS NULL ORDER BY opened_at, id
 )sql";
 
@@ -82,6 +88,17 @@ std::optional<consensus::WallTime> optional_time(const Statement& row, int colum
   return from_millis(row.integer(column));
 }
 
+// Reads what an override and a maintenance window share from columns
+// first..first+3 (reason, by, set_at, expires_at) into `value`.
+template <typename Value>
+Value& read_setting(const Statement& row, int first, Value& value) {
+  value.reason = row.text(first);
+  value.by = row.text(first + 1);
+  value.set_at = from_millis(row.integer(first + 2));
+  value.expires_at = from_millis(row.integer(first + 3));
+  return value;
+}
+
 // Reads an override from columns first..first+4 (verdict, reason, by, set_at, expires_at).
 std::optional<consensus::Override> override_at(const Statement& row, int first) {
   if (row.is_null(first)) {
@@ -93,11 +110,13 @@ std::optional<consensus::Override> override_at(const Statement& row, int first) 
   }
   consensus::Override value;
   value.verdict = *verdict;
-  value.reason = row.text(first + 1);
-  value.by = row.text(first + 2);
-  value.set_at = from_millis(row.integer(first + 3));
-  value.expires_at = from_millis(row.integer(first + 4));
-  return value;
+  return read_setting(row, first + 1, value);
+}
+
+// Reads a maintenance window from columns first..first+3 (reason, by, set_at, expires_at).
+std::optional<consensus::AdHocMaintenance> maintenance_at(const Statement& row, int first) {
+  consensus::AdHocMaintenance value;
+  return read_setting(row, first, value);
 }
 
 // Rows whose kind no longer parses (damaged by hand) are skipped.
@@ -117,6 +136,7 @@ std::optional<EscalationRecord> escalation_of(const Statement& row) {
   record.resolved_at = optional_time(row, 7);
   record.acked_at = optional_time(row, 8);
   record.acked_by = row.text(9);
+  record.silenced = row.integer(10) != 0;
   return record;
 }
 
@@ -148,6 +168,7 @@ Status read_verdicts(sqlite::Connection& connection, consensus::WallTime now,
       // verdict change, and flapping can start while the verdict stays
       // disputed (no change, no new row).
       verdict.open_escalation_kind = parse_event_kind(row.text(12));
+      verdict.open_escalation_silenced = row.integer(13) != 0;
     }
     out.push_back(std::move(verdict));
   }
@@ -176,16 +197,19 @@ Status read_used_keys(sqlite::Connection& connection,
   return row.finish();
 }
 
-Status read_overrides(sqlite::Connection& connection, consensus::WallTime now,
-                      std::vector<std::pair<std::string, consensus::Override>>& out) {
-  auto prepared = Statement::prepare(connection, k_overrides_in_force);
+// The rows of `sql` (target, then the setting from column 1) in force at
+// `now`: overrides or maintenance windows, read by `read` (nullopt skips a row).
+template <typename Value, typename Read>
+Status read_in_force(sqlite::Connection& connection, std::string_view sql, consensus::WallTime now,
+                     Read read, std::vector<std::pair<std::string, Value>>& out) {
+  auto prepared = Statement::prepare(connection, sql);
   if (!prepared) {
     return prepared.failure();
   }
   auto& row = *prepared;
   row.bind(1, to_millis(now));
   while (row.next()) {
-    if (auto value = override_at(row, 1)) {
+    if (std::optional<Value> value = read(row, 1)) {
       out.emplace_back(row.text(0), std::move(*value));
     }
   }
@@ -224,7 +248,7 @@ Expected<RestoredState> Reader::restore(consensus::WallTime now) {
   if (auto status = ensure_open(); !status) {
     return status.failure();
   }
-  // One read transaction: verdicts, escalations and overrides from one instant.
+  // One read transaction: verdicts, escalations, overrides and windows from one instant.
   if (auto status = connection_.exec("BEGIN", "starting a read"); !status) {
     return status.failure();
   }
@@ -237,7 +261,11 @@ Expected<RestoredState> Reader::restore(consensus::WallTime now) {
     status = read_open_escalations(connection_, out.open_escalations);
   }
   if (status) {
-    status = read_overrides(connection_, now, out.overrides);
+    status = read_in_force(connection_, k_overrides_in_force, now, override_at, out.overrides);
+  }
+  if (status) {
+    status =
+        read_in_force(connection_, k_maintenance_in_force, now, maintenance_at, out.maintenance);
   }
   if (status) {
     if (auto max_id = connection_.query_integer("SELECT COALESCE(MAX(id), 0) FROM escalations")) {

@@ -38,14 +38,24 @@ struct Acknowledgement {
   consensus::WallTime at;
 };
 
-struct OverrideSet {
+// What an operator sets per target until it ends or is cleared: an
+// override (consensus::Override) or an ad-hoc maintenance window
+// (consensus::AdHocMaintenance). Setting replaces the target's previous one.
+template <typename Value>
+struct TargetSet {
   std::string target;
-  consensus::Override value;
+  Value value;
 };
 
-struct OverrideCleared {
+template <typename Value>
+struct TargetCleared {
   std::string target;
 };
+
+using OverrideSet = TargetSet<consensus::Override>;
+using OverrideCleared = TargetCleared<consensus::Override>;
+using MaintenanceSet = TargetSet<consensus::AdHocMaintenance>;
+using MaintenanceCleared = TargetCleared<consensus::AdHocMaintenance>;
 
 // An escalation opening or resolution with the id the daemon gave it (0:
 // let SQLite choose), so the API's ids survive restarts.
@@ -54,8 +64,9 @@ struct EscalationRecordEvent {
   std::int64_t id = 0;
 };
 
-using Record = std::variant<consensus::Observation, VerdictRecord, EscalationRecordEvent,
-                            Acknowledgement, OverrideSet, OverrideCleared, AuditEntry>;
+using Record =
+    std::variant<consensus::Observation, VerdictRecord, EscalationRecordEvent, Acknowledgement,
+                 OverrideSet, OverrideCleared, MaintenanceSet, MaintenanceCleared, AuditEntry>;
 
 struct QueuedRecord {
   std::uint64_t seq = 0;  // 1, 2, 3... in the order the calls were made

@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 3> k_migrations{
+constexpr std::array<std::string_view, 4> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -154,6 +154,21 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_time ON audit_log (at);
 CREATE INDEX audit_log_by_target ON audit_log (target, id);
+)sql",
+    // 4: maintenance windows. `maintenance` holds the ad-hoc windows set over
+    // the API (like `overrides`: one per target, gone when cleared);
+    // `escalations.silenced` marks an episode opened inside a window, so a
+    // restart keeps its resolution silenced too. Rows written before are not
+    // silenced, which is what they were.
+    R"sql(
+CREATE TABLE maintenance (
+  target TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  set_by TEXT NOT NULL,
+  set_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+ALTER TABLE escalations ADD COLUMN silenced INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

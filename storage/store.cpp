@@ -145,6 +145,15 @@ std::uint64_t Store::clear_override(const std::string& target) {
   return enqueue(OverrideCleared{target});
 }
 
+std::uint64_t Store::set_maintenance(const std::string& target,
+                                     const consensus::AdHocMaintenance& value) {
+  return enqueue(MaintenanceSet{target, value});
+}
+
+std::uint64_t Store::clear_maintenance(const std::string& target) {
+  return enqueue(MaintenanceCleared{target});
+}
+
 std::uint64_t Store::record_audit(AuditEntry entry) {
   return enqueue(std::move(entry));
 }

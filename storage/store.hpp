@@ -1,6 +1,7 @@
 // crosscheck's durable memory: what observations carry (each pair's newest,
 // its outcome changes, periodic summaries), current verdicts and their
-// generations, the verdict log, escalations and overrides in one SQLite file
+// generations, the verdict log, escalations, overrides and ad-hoc
+// maintenance windows in one SQLite file
 // (<data_dir>/crosscheck.db, WAL). Callers never wait on the disk and never
 // get an exception from it: write calls only enqueue for one writer thread,
 // and a failing disk turns health() degraded. Retention never deletes the
@@ -68,6 +69,11 @@ class Store {
   std::uint64_t set_override(const std::string& target, const consensus::Override& value);
   // Removes the target's override; a cleared override stays cleared after a restart.
   std::uint64_t clear_override(const std::string& target);
+  // Sets or replaces the target's ad-hoc maintenance window.
+  std::uint64_t set_maintenance(const std::string& target,
+                                const consensus::AdHocMaintenance& value);
+  // Removes the target's ad-hoc window; a cleared window stays cleared after a restart.
+  std::uint64_t clear_maintenance(const std::string& target);
   // Appends one line to the audit log (its id is set when it is written).
   std::uint64_t record_audit(AuditEntry entry);
 

@@ -106,7 +106,15 @@ struct EscalationRecord {
   std::optional<consensus::WallTime> resolved_at;
   std::optional<consensus::WallTime> acked_at;
   std::string acked_by;
+  bool silenced = false;  // opened inside a maintenance window: no sink hears of it
 };
+
+// The episode the engine continues after a restart (Engine::restore_episode),
+// silenced when it was opened inside a maintenance window.
+inline consensus::RestoredEpisode episode_of(const EscalationRecord& record) {
+  return consensus::RestoredEpisode{record.kind,    record.key,    record.target,
+                                    record.vantage, record.reason, record.silenced};
+}
 
 // The audit log (GET /v1/audit): every write and reload, who asked for it,
 // from where, what it asked and how it ended.
@@ -155,11 +163,14 @@ struct AuditQuery {
 
 // What a restart hands back to the engine and the API.
 struct RestoredState {
-  // With override_in_force when one lasts, and used_keys: every escalation
-  // key the target used in its current generation.
+  // With override_in_force when one lasts, open_escalation_silenced when the
+  // open episode began inside a maintenance window, and used_keys: every
+  // escalation key the target used in its current generation.
   std::vector<consensus::RestoredVerdict> verdicts;
   std::vector<EscalationRecord> open_escalations;                      // not resolved, oldest first
   std::vector<std::pair<std::string, consensus::Override>> overrides;  // still in force
+  // Ad-hoc maintenance windows still in force (expires_at after the load's now).
+  std::vector<std::pair<std::string, consensus::AdHocMaintenance>> maintenance;
   std::int64_t max_escalation_id = 0;  // the largest id ever used, resolved rows included
 };
 

@@ -17,8 +17,9 @@ TEST_CASE("a new database is created at the current schema version in WAL mode",
   REQUIRE(std::filesystem::exists(dir.database()));
   CHECK(query_integer(dir.database(), "PRAGMA user_version") == schema_version());
   CHECK(query_text(dir.database(), "PRAGMA journal_mode") == "wal");
-  for (const char* table : {"observations", "latest_observations", "observation_summaries",
-                            "verdicts", "verdict_log", "escalations", "overrides"}) {
+  for (const char* table :
+       {"observations", "latest_observations", "observation_summaries", "verdicts", "verdict_log",
+        "escalations", "overrides", "audit_log", "maintenance"}) {
     INFO(table);
     CHECK(query_integer(dir.database(),
                         std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
@@ -122,4 +123,73 @@ TEST_CASE(
   CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 6);
   CHECK(query_text(dir.database(),
                    "SELECT t_wall FROM latest_observations WHERE vantage = 'quad9'") == at(0s));
+}
+
+TEST_CASE(
+    "a data directory written at schema version 3 opens with its escalations not silenced and "
+    "takes maintenance windows",
+    "[storage]") {
+  TempDir dir;
+  // A file as the previous release left it: an open dispute linked to its
+  // verdict, an open split beside it, and an override.
+  std::string sql;
+  for (int version = 1; version <= 3; ++version) {
+    sql += migration_sql(version);
+  }
+  const auto at = [](consensus::Duration ago) {
+    return std::to_string((k_start - ago).time_since_epoch().count());
+  };
+  sql +=
+      "PRAGMA user_version = 3;"
+      "INSERT INTO verdicts (target, kind, held, generation, since, evaluated_at, valid_until, "
+      "reason_code, reason, fresh, open_escalation_key) VALUES ('db', 'disputed', 'healthy', "
+      "2, " +
+      at(1h) + ", " + at(10s) + ", " + at(0s) +
+      ", 'dispute', 'domains disagree', 1, 'dispute/db/2');"
+      "INSERT INTO escalations (id, key, kind, target, vantage, reason, opened_at) VALUES "
+      "(5, 'dispute/db/2', 'dispute', 'db', '', 'domains disagree', " +
+      at(1h) +
+      ");"
+      "INSERT INTO escalations (id, key, kind, target, vantage, reason, opened_at) VALUES "
+      "(6, 'split/db/2', 'split', 'db', '', 'quad9 disagrees with itself', " +
+      at(30min) +
+      ");"
+      "INSERT INTO overrides VALUES ('db', 'healthy', 'drill', 'bob', " +
+      at(5min) + ", " + std::to_string((k_start + 1h).time_since_epoch().count()) + ");";
+  exec_sql(dir.database(), sql);
+  REQUIRE(query_integer(dir.database(), "PRAGMA user_version") == 3);
+
+  consensus::ManualClock clock(k_start);
+  {
+    Store store(test_options(dir.path()), clock);
+    REQUIRE(store.health().ok);
+    CHECK(query_integer(dir.database(), "PRAGMA user_version") == schema_version());
+    CHECK(query_integer(dir.database(), "SELECT count(*) FROM escalations WHERE silenced = 0") ==
+          2);
+    const auto state = store.restore();
+    REQUIRE(state.has_value());
+    REQUIRE(state->verdicts.size() == 1);
+    CHECK(state->verdicts[0].open_escalation_key == "dispute/db/2");
+    CHECK_FALSE(state->verdicts[0].open_escalation_silenced);
+    REQUIRE(state->open_escalations.size() == 2);
+    CHECK(state->open_escalations[0].id == 5);
+    CHECK_FALSE(state->open_escalations[0].silenced);
+    CHECK_FALSE(state->open_escalations[1].silenced);
+    CHECK(state->overrides.size() == 1);
+    CHECK(state->maintenance.empty());
+
+    consensus::AdHocMaintenance window;
+    window.reason = "resolver swap";
+    window.by = "alice";
+    window.set_at = k_start;
+    window.expires_at = k_start + 2h;
+    store.set_maintenance("db", window);
+    REQUIRE(store.flush(5s));
+  }
+  Store reopened(test_options(dir.path()), clock);
+  const auto state = reopened.restore();
+  REQUIRE(state.has_value());
+  REQUIRE(state->maintenance.size() == 1);
+  CHECK(state->maintenance[0].first == "db");
+  CHECK(state->maintenance[0].second.reason == "resolver swap");
 }
