@@ -55,6 +55,13 @@ class ApiActions {
                             const consensus::Override& value, ActionCallback done) = 0;
   virtual void clear_override(const Caller& caller, const std::string& target,
                               ActionCallback done) = 0;
+  // Sets (reason, by, expiry) or clears an ad-hoc maintenance window: gates
+  // on the target hold and its new escalations are silenced until it ends.
+  // 404 unknown target; clearing: 404 no_maintenance when none is set.
+  virtual void set_maintenance(const Caller& caller, const std::string& target,
+                               const consensus::AdHocMaintenance& value, ActionCallback done) = 0;
+  virtual void clear_maintenance(const Caller& caller, const std::string& target,
+                                 ActionCallback done) = 0;
 };
 
 }  // namespace crosscheck::api

@@ -33,8 +33,15 @@ std::optional<ApiResponse> read_limit(const std::optional<std::string>& text, st
 namespace {
 
 // The actions an audit line can carry (storage::AuditAction's spellings).
-constexpr std::array<std::string_view, 5> k_audit_actions{"recheck", "ack", "override_set",
-                                                          "override_cleared", "reload"};
+constexpr std::array<std::string_view, 9> k_audit_actions{"recheck",
+                                                          "ack",
+                                                          "override_set",
+                                                          "override_cleared",
+                                                          "reload",
+                                                          "maintenance_set",
+                                                          "maintenance_cleared",
+                                                          "maintenance_started",
+                                                          "maintenance_ended"};
 
 // `action=a,b`: the actions asked for, or why the list is refused.
 std::optional<ApiResponse> read_actions(const std::optional<std::string>& text,
@@ -48,10 +55,11 @@ std::optional<ApiResponse> read_actions(const std::optional<std::string>& text,
     const std::string_view action = rest.substr(0, comma);
     if (std::find(k_audit_actions.begin(), k_audit_actions.end(), action) ==
         k_audit_actions.end()) {
-      return bad_query(
-          "action must be a comma-separated list of recheck, ack, override_set, "
-          "override_cleared, reload, not '" +
-          *text + "'");
+      std::string known;
+      for (const auto name : k_audit_actions) {
+        known += std::string(name) + ", ";
+      }
+      return bad_query("action must be a comma-separated list of " + known + "not '" + *text + "'");
     }
     actions.emplace_back(action);
     if (comma == std::string_view::npos) {

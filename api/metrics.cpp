@@ -165,6 +165,10 @@ void verdict_families(Exposition& out, const snapshot::Snapshot& snapshot) {
               "Verdict generation: moves on every verdict change, survives restarts."},
              [](const cs::Verdict& v) { return v.generation; });
   per_target(out, snapshot,
+             {"crosscheck_maintenance", "gauge",
+              "1 while the target is in a maintenance window: every gate holds."},
+             [](const cs::Verdict& v) { return v.maintenance.has_value(); });
+  per_target(out, snapshot,
              {"crosscheck_verdict_fresh", "gauge",
               "0 while a verdict restored after a restart awaits new evidence."},
              [](const cs::Verdict& v) { return v.fresh; });
@@ -331,6 +335,10 @@ void escalation_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   out.single({"crosscheck_escalations_unacknowledged", "gauge",
               "Open escalations nobody has acknowledged."},
              unacknowledged);
+  out.single({"crosscheck_escalations_silenced_total", "counter",
+              "Escalation events a maintenance window kept from the sinks (opened inside one, "
+              "or their resolution)."},
+             snapshot.metrics.escalations_silenced);
   const auto& sinks = snapshot.metrics.escalation_sinks;
   out.family({"crosscheck_escalation_deliveries_total", "counter",
               "Escalation messages sent to a sink, by result."});

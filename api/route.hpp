@@ -25,6 +25,7 @@ enum class RouteKind : std::uint8_t {
   Escalations,
   Ack,
   Override,
+  Maintenance,
   Healthz,
   Readyz,
   Metrics,

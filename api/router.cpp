@@ -26,7 +26,7 @@ struct RouteShape {
   std::string_view allow;
 };
 
-constexpr std::array<RouteShape, 13> k_routes{{
+constexpr std::array<RouteShape, 14> k_routes{{
     {{"v1", "verdicts"}, RouteKind::Verdicts, "GET"},
     {{"v1", "verdicts", "*"}, RouteKind::Verdict, "GET"},
     {{"v1", "verdicts", "*", "history"}, RouteKind::History, "GET"},
@@ -36,6 +36,7 @@ constexpr std::array<RouteShape, 13> k_routes{{
     {{"v1", "escalations"}, RouteKind::Escalations, "GET"},
     {{"v1", "escalations", "*", "ack"}, RouteKind::Ack, "POST"},
     {{"v1", "overrides", "*"}, RouteKind::Override, "PUT, DELETE"},
+    {{"v1", "maintenance", "*"}, RouteKind::Maintenance, "PUT, DELETE"},
     {{"healthz"}, RouteKind::Healthz, "GET"},
     {{"readyz"}, RouteKind::Readyz, "GET"},
     {{"metrics"}, RouteKind::Metrics, "GET"},

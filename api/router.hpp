@@ -90,12 +90,20 @@ struct ApiResponse {
 // A write the router accepted (path, method, token, body all valid) for the
 // server to run through ApiActions.
 struct WriteRequest {
-  enum class Kind : std::uint8_t { Recheck, Acknowledge, SetOverride, ClearOverride };
+  enum class Kind : std::uint8_t {
+    Recheck,
+    Acknowledge,
+    SetOverride,
+    ClearOverride,
+    SetMaintenance,
+    ClearMaintenance
+  };
   Kind kind = Kind::Recheck;
   std::string target;                                               // Recheck, *Override
   std::int64_t escalation_id = 0;                                   // Acknowledge
   std::string by;                                                   // Acknowledge
   consensus::Override override_value;                               // SetOverride (set_at = now)
+  consensus::AdHocMaintenance maintenance_value;                    // SetMaintenance (set_at = now)
   std::chrono::milliseconds deadline = k_default_recheck_deadline;  // Recheck
   Caller caller;  // the request's principal and client address
 };

@@ -31,6 +31,7 @@ std::optional<ApiScope> required_scope(const ApiRequest& request, const Route& r
     case RouteKind::Ack:
       return ApiScope::Ack;
     case RouteKind::Override:
+    case RouteKind::Maintenance:
       return ApiScope::Override;
     case RouteKind::Audit:
       return ApiScope::Read;  // who did what from where: always behind a token

@@ -360,6 +360,11 @@ void Session<Stream>::start_action(WriteRequest write) {
                                              std::move(done));
       case WriteRequest::Kind::ClearOverride:
         return shared_->actions.clear_override(write_.caller, write_.target, std::move(done));
+      case WriteRequest::Kind::SetMaintenance:
+        return shared_->actions.set_maintenance(write_.caller, write_.target,
+                                                write_.maintenance_value, std::move(done));
+      case WriteRequest::Kind::ClearMaintenance:
+        return shared_->actions.clear_maintenance(write_.caller, write_.target, std::move(done));
     }
   } catch (const std::exception& error) {
     bump(shared_->counters.internal_errors);

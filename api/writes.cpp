@@ -65,6 +65,19 @@ ApiOutcome handle_write(const ApiRequest& request, const Route& route, net::Quer
     }
     return write;
   }
+  if (route.kind == RouteKind::Maintenance) {
+    if (request.method == "DELETE") {
+      write.kind = Kind::ClearMaintenance;
+      return write;
+    }
+    auto window = snapshot::parse_maintenance_body(request.body, now);
+    if (!window) {
+      return bad_request(window.error());
+    }
+    write.kind = Kind::SetMaintenance;
+    write.maintenance_value = std::move(*window);
+    return write;
+  }
   if (request.method == "DELETE") {
     write.kind = Kind::ClearOverride;
     return write;

@@ -238,6 +238,17 @@ std::string override_text(const cs::Override& value, cs::WallTime now, const Pai
          ", expires " + when(value.expires_at, now) + ": " + value.reason + "\n";
 }
 
+std::string maintenance_text(const cs::MaintenanceView& value, cs::WallTime now) {
+  const std::string what =
+      value.source == cs::MaintenanceSource::Api
+          ? "set by " + (value.by.empty() ? std::string("an operator") : value.by) + " " +
+                relative_time(value.since, now) + ": " + value.reason
+          : "window '" + value.window + "' of the config, since " + relative_time(value.since, now);
+  return "  " + what + "; ends " + when(value.until, now) +
+         ".\n  Every gate holds until then, and escalations opened meanwhile are silenced (not "
+         "sent; closed at the end, and sent then if the trouble outlives the window).\n";
+}
+
 // What `crosscheck gate` would decide right now, by the server's own rule:
 // a failback (--expect healthy) and each failover (--for service, dns).
 std::string gate_lines(const cs::Verdict& verdict, cs::WallTime now, const Paint& paint) {
@@ -374,6 +385,9 @@ std::string format_explain(const snapshot::TargetView& view, cs::WallTime now,
   if (verdict.override_in_force) {
     out += "\n" + paint("override in force", "1") + "\n" +
            override_text(*verdict.override_in_force, now, paint);
+  }
+  if (verdict.maintenance) {
+    out += "\n" + paint("maintenance", "1") + "\n" + maintenance_text(*verdict.maintenance, now);
   }
   out += "\n" + paint("failover", "1") + "\n  " + failover_text(verdict) + "\n";
   return out + "\n" + paint("gate", "1") + "\n" + gate_lines(verdict, now, paint);

@@ -39,6 +39,7 @@ struct Answer {
   std::optional<std::string> valid_until;
   std::optional<std::string> reason;
   std::optional<std::string> scope;
+  bool in_maintenance = false;  // "maintenance" is an object, not null
   std::optional<std::string> gate_expect;
   std::optional<std::string> gate_for;
   std::optional<std::string> gate_decision;
@@ -72,6 +73,9 @@ std::optional<Answer> parse_answer(std::string_view body, std::string& why) {
   answer.valid_until = string_at(object, "valid_until");
   answer.reason = string_at(object, "reason");
   answer.scope = string_at(object, "scope");
+  if (const auto* window = object.if_contains("maintenance"); window != nullptr) {
+    answer.in_maintenance = window->is_object();
+  }
   if (const auto* fresh = object.if_contains("fresh"); fresh != nullptr && fresh->is_bool()) {
     answer.fresh = fresh->get_bool();
   }
@@ -137,6 +141,11 @@ std::optional<std::string> distrust(const GatePlan& plan, const Answer& answer,
     if (proceeding && plan.for_ != "any" && answer.scope != plan.for_) {
       return "scope " + field(answer.scope) + " does not support a " + plan.for_ + " failover";
     }
+  }
+  // A backstop like scope: an oracle that proceeded inside a maintenance
+  // window (a bug, an old build behind a proxy) is not believed.
+  if (proceeding && answer.in_maintenance) {
+    return std::string("the target is in a maintenance window: every gate holds");
   }
   if (!answer.generation) {
     return std::string("the answer has no generation");

@@ -108,12 +108,16 @@ void ReplayPrinter::escalation(const cs::Event& event) {
       line["vantage"] = event.vantage;
     }
     line["reason"] = event.reason;
+    if (event.silenced) {
+      line["silenced"] = true;  // a maintenance window kept it from the sinks
+    }
     out_ << json_text::write(line) << '\n';
     return;
   }
   const auto subject = event.target.empty() ? "vantage " + event.vantage : event.target;
   out_ << std::left << std::setw(22) << t << "! " << cs::to_string(event.kind) << " [" << event.key
-       << "] " << subject << ": " << event.reason << '\n';
+       << "] " << subject << (event.silenced ? " (silenced: maintenance)" : "") << ": "
+       << event.reason << '\n';
 }
 
 void ReplayPrinter::note(const cs::Event& event) {

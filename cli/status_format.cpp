@@ -79,7 +79,8 @@ std::vector<std::string> table_row(const snapshot::TargetView& view, bool has_vo
                                    cs::WallTime now, const FormatOptions& options) {
   const Paint paint{options.colour};
   const auto& verdict = view.verdict;
-  std::vector<std::string> row{verdict.target + (verdict.canary ? " (canary)" : ""),
+  std::vector<std::string> row{verdict.target + (verdict.canary ? " (canary)" : "") +
+                                   (verdict.maintenance ? " (maintenance)" : ""),
                                verdict_word(verdict.kind, paint), held_cell(verdict)};
   if (options.wide) {
     row.push_back(std::to_string(verdict.generation));
@@ -90,7 +91,10 @@ std::vector<std::string> table_row(const snapshot::TargetView& view, bool has_vo
   }
   row.push_back(votes_cell(view, has_votes));
   row.push_back(layer_cell(verdict));
-  row.push_back(verdict.reason);
+  row.push_back(verdict.maintenance
+                    ? "in maintenance until " + cs::format_rfc3339(verdict.maintenance->until) +
+                          ", gates hold; " + verdict.reason
+                    : verdict.reason);
   return row;
 }
 

@@ -121,6 +121,7 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
       event.held = published_[i].held;
       event.generation = published_[i].generation;
       event.reason = "target removed from the config";
+      event.silenced = states_[i].silenced_keys.contains(key);  // opened silenced: ends so
       out.events.push_back(std::move(event));
     }
   }

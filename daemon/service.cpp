@@ -312,6 +312,10 @@ void Service::handle_event(const cs::Event& event) {
                   quote_field(event.reason));
     return;
   }
+  if (event.kind == cs::EventKind::MaintenanceStarted ||
+      event.kind == cs::EventKind::MaintenanceEnded) {
+    return handle_maintenance(event);
+  }
   if (event.kind == cs::EventKind::OverrideExpired) {
     if (store_) {
       written(store_->clear_override(event.target));
@@ -330,6 +334,12 @@ void Service::handle_event(const cs::Event& event) {
   // degraded or past its patience (paging late is worse than a key a crash
   // could reuse).
   const auto send_when_committed = [&] {
+    // Silenced (opened inside a maintenance window, or its resolution):
+    // recorded and shown, never sent.
+    if (event.silenced) {
+      ++escalations_silenced_;
+      return;
+    }
     if (escalation_) {
       apply(gate_.hold(
           escalation::make_alert(event, engine_.verdict(event.target), config_->node.name,
@@ -344,8 +354,9 @@ void Service::handle_event(const cs::Event& event) {
     send_when_committed();
     std::erase_if(escalations_,
                   [&](const snapshot::EscalationView& view) { return view.key == event.key; });
-    notice_->info("escalation resolved kind={} {} key={} reason={}", cs::to_string(event.kind),
-                  subject, event.key, quote_field(event.reason));
+    notice_->info("escalation resolved kind={} {} key={} silenced={} reason={}",
+                  cs::to_string(event.kind), subject, event.key, event.silenced,
+                  quote_field(event.reason));
     return;
   }
   snapshot::EscalationView view;
@@ -356,13 +367,32 @@ void Service::handle_event(const cs::Event& event) {
   view.vantage = event.vantage;
   view.reason = event.reason;
   view.opened_at = event.at.wall;
+  view.silenced = event.silenced;
   escalations_.push_back(view);
   if (store_) {
     written(store_->record_event(event, view.id));
   }
   send_when_committed();
-  notice_->info("escalation kind={} {} key={} id={} reason={}", cs::to_string(event.kind), subject,
-                event.key, view.id, quote_field(event.reason));
+  notice_->info("escalation kind={} {} key={} id={} silenced={} reason={}",
+                cs::to_string(event.kind), subject, event.key, view.id, event.silenced,
+                quote_field(event.reason));
+}
+
+void Service::handle_maintenance(const cs::Event& event) {
+  const bool started = event.kind == cs::EventKind::MaintenanceStarted;
+  storage::AuditEntry entry;
+  entry.action =
+      started ? storage::AuditAction::MaintenanceStarted : storage::AuditAction::MaintenanceEnded;
+  entry.target = event.target;
+  entry.detail = event.reason;
+  written(audit(std::move(entry)));
+  // An ad-hoc window that ran out: its row goes, or a restart would bring
+  // back a window the engine already closed (expired rows are not restored
+  // either; this keeps the table small).
+  if (!started && store_ && engine_.maintenance_set(event.target) == nullptr) {
+    written(store_->clear_maintenance(event.target));
+  }
+  notice_->info("maintenance target={} {}", event.target, quote_field(event.reason));
 }
 
 }  // namespace crosscheck::daemon

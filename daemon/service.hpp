@@ -122,6 +122,10 @@ class Service final : public api::ApiActions {
                     const consensus::Override& value, api::ActionCallback done) override;
   void clear_override(const api::Caller& caller, const std::string& target,
                       api::ActionCallback done) override;
+  void set_maintenance(const api::Caller& caller, const std::string& target,
+                       const consensus::AdHocMaintenance& value, api::ActionCallback done) override;
+  void clear_maintenance(const api::Caller& caller, const std::string& target,
+                         api::ActionCallback done) override;
 
  private:
   struct PendingRecheck {
@@ -164,6 +168,20 @@ class Service final : public api::ApiActions {
   // Judges every target and publishes; `answers` run once that snapshot is out.
   void evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers = {});
   void handle_event(const consensus::Event& event);
+  // What DELETE /v1/overrides/T and /v1/maintenance/T differ in.
+  struct ClearedSetting {
+    storage::AuditAction action;
+    std::string noun;         // "override": the log line and the answer
+    std::string none_error;   // the 404's code when nothing is set
+    std::string none_detail;  // "no override in force for" (+ " 'T'")
+    std::function<bool(const std::string&)> clear_in_engine;
+    std::function<std::uint64_t(const std::string&)> clear_in_store;
+  };
+  void clear_setting(const api::Caller& caller, const std::string& target,
+                     const ClearedSetting& what, api::ActionCallback done);
+  // A target entering or leaving a maintenance window: an audit line, and
+  // an ad-hoc window's row dropped once it ran out.
+  void handle_maintenance(const consensus::Event& event);
   // Publication (service_publish.cpp). Builds a snapshot and hands it to the
   // gate, which publishes it once storage has committed what it shows (or
   // past the patience, or at once while storage is degraded); `answers` run
@@ -310,6 +328,8 @@ class Service final : public api::ApiActions {
   // Pulls that brought nothing usable, by (peer, reason); service thread only.
   std::map<std::pair<std::string, std::string>, std::uint64_t> peer_pull_failures_;
   std::map<std::string, std::uint64_t> peer_votes_dropped_;
+  // Escalation events not sent because of a maintenance window (/metrics).
+  std::uint64_t escalations_silenced_ = 0;
   // The undeclared domains each peer's last pull claimed (logged on change).
   std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
   std::map<std::string, std::vector<std::string>> peer_unlisted_vantages_;

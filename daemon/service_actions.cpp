@@ -274,10 +274,10 @@ void Service::set_override(const api::Caller& caller, const std::string& target,
   });
 }
 
-void Service::clear_override(const api::Caller& caller, const std::string& target,
-                             api::ActionCallback done) {
-  boost::asio::post(io_, [this, caller, target, done = std::move(done)] {
-    auto entry = audit_entry(caller, storage::AuditAction::OverrideCleared, target, "");
+void Service::clear_setting(const api::Caller& caller, const std::string& target,
+                            const ClearedSetting& what, api::ActionCallback done) {
+  boost::asio::post(io_, [this, caller, target, what, done = std::move(done)] {
+    auto entry = audit_entry(caller, what.action, target, "");
     const auto refuse = [&](api::ActionResult answer) {
       entry.outcome = storage::AuditOutcome::Refused;
       entry.why = answer.detail;
@@ -287,15 +287,62 @@ void Service::clear_override(const api::Caller& caller, const std::string& targe
     if (config_->find_target(target) == nullptr) {
       return refuse(result(404, "unknown_target", "no target '" + target + "'"));
     }
-    if (!engine_.clear_override(target)) {
-      return refuse(result(404, "no_override", "no override in force for '" + target + "'"));
+    if (!what.clear_in_engine(target)) {
+      return refuse(result(404, what.none_error, what.none_detail + " '" + target + "'"));
     }
-    const auto seq = store_ ? store_->clear_override(target) : 0;
+    const auto seq = store_ ? what.clear_in_store(target) : 0;
     written(seq);
     written(audit(std::move(entry)));  // the answer waits for its line too
-    log_->info("override cleared target={}", target);
-    evaluate({durable_answer(done, "the override is cleared", seq)});
+    log_->info("{} cleared target={}", what.noun, target);
+    evaluate({durable_answer(done, "the " + what.noun + " is cleared", seq)});
   });
+}
+
+void Service::clear_override(const api::Caller& caller, const std::string& target,
+                             api::ActionCallback done) {
+  clear_setting(caller, target,
+                ClearedSetting{storage::AuditAction::OverrideCleared, "override", "no_override",
+                               "no override in force for",
+                               [this](const std::string& t) { return engine_.clear_override(t); },
+                               [this](const std::string& t) { return store_->clear_override(t); }},
+                std::move(done));
+}
+
+void Service::set_maintenance(const api::Caller& caller, const std::string& target,
+                              const cs::AdHocMaintenance& value, api::ActionCallback done) {
+  boost::asio::post(io_, [this, caller, target, value, done = std::move(done)] {
+    auto entry =
+        audit_entry(caller, storage::AuditAction::MaintenanceSet, target,
+                    "ttl=" + cs::format_duration(value.expires_at - value.set_at) +
+                        " by=" + quote_field(value.by) + " reason=" + quote_field(value.reason));
+    if (!engine_.set_maintenance(target, value)) {
+      entry.outcome = storage::AuditOutcome::Refused;
+      entry.why = "no target '" + target + "'";
+      audit(std::move(entry));
+      return done(result(404, "unknown_target", "no target '" + target + "'"));
+    }
+    const auto seq = store_ ? store_->set_maintenance(target, value) : 0;
+    written(seq);
+    written(audit(std::move(entry)));
+    log_->warn("maintenance target={} by={} until={} reason={}", target, quote_field(value.by),
+               cs::format_rfc3339(value.expires_at), quote_field(value.reason));
+    // Like an override: 200 only once a crash cannot take the window back
+    // (a restart inside it must not let a gate proceed or a page out).
+    evaluate({durable_answer(done, "the maintenance window is in force", seq)});
+  });
+}
+
+void Service::clear_maintenance(const api::Caller& caller, const std::string& target,
+                                api::ActionCallback done) {
+  clear_setting(
+      caller, target,
+      ClearedSetting{storage::AuditAction::MaintenanceCleared, "maintenance window",
+                     "no_maintenance",
+                     "no maintenance window set over the API (a config window ends only with its "
+                     "schedule or a reload) for",
+                     [this](const std::string& t) { return engine_.clear_maintenance(t); },
+                     [this](const std::string& t) { return store_->clear_maintenance(t); }},
+      std::move(done));
 }
 
 }  // namespace crosscheck::daemon

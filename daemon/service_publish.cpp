@@ -211,6 +211,7 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   snapshot->metrics.peer_pull_failures = peer_pull_failures_;
   snapshot->metrics.peer_votes_dropped = peer_votes_dropped_;
   snapshot->metrics.rechecks_refused = rechecks_refused_;
+  snapshot->metrics.escalations_silenced = escalations_silenced_;
   return snapshot;
 }
 

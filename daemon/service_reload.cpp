@@ -130,9 +130,10 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
   for (const auto& target : done.targets_removed) {
     history_.erase(target);  // storage keeps it; the API lists current targets only
     if (store_) {
-      // The engine dropped its override with it; storage must too, or a
-      // restart would bring back an override nobody sees until then.
+      // The engine dropped its override and maintenance window with it;
+      // storage must too, or a restart would bring them back unseen.
       written(store_->clear_override(target));
+      written(store_->clear_maintenance(target));
     }
   }
   // Re-read on every reload, changed or not: rotating a token is writing

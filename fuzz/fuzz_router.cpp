@@ -118,6 +118,8 @@ crosscheck::config::ApiScope write_scope(WriteRequest::Kind kind) {
       return ApiScope::Ack;
     case WriteRequest::Kind::SetOverride:
     case WriteRequest::Kind::ClearOverride:
+    case WriteRequest::Kind::SetMaintenance:
+    case WriteRequest::Kind::ClearMaintenance:
       break;
   }
   return ApiScope::Override;

@@ -545,6 +545,32 @@ def parent_down():
     return run(start, 32, ["app-eu", "lb-eu", "web-eu"], VANTAGES, decide)
 
 
+def maintenance_window():
+    # maintenance.yaml: db-primary is in a window from 07:10 to 07:25Z and
+    # api-gateway in one from 07:40 to 07:50Z. db-primary really fails from
+    # 07:12 to 07:35 (connection refused from every domain): unhealthy, but
+    # every gate holds until 07:25, then a service failover proceeds.
+    # api-gateway: quad9 alone sees it down from 07:14 to 07:30 (no window:
+    # the dispute is sent) and again from 07:42 to 07:58 (inside its window:
+    # the dispute opens silenced, is closed silently at 07:50 and opened
+    # again, sent, because it outlives the window).
+    start = dt.datetime(2025, 10, 20, 7, 0, tzinfo=dt.timezone.utc)
+
+    def minute(m):
+        return start + dt.timedelta(minutes=m)
+
+    def decide(t, target, vantage):
+        if target == "db-primary" and minute(12) <= t < minute(35):
+            return down(t, target, vantage, "connect: 10.0.0.5:5432 connection refused",
+                        layer="connect")
+        if target == "api-gateway" and vantage == "quad9" and (
+                minute(14) <= t < minute(30) or minute(42) <= t < minute(58)):
+            return down(t, target, vantage, "http: 503", layer="http")
+        return up(t, target, vantage)
+
+    return run(start, 65, TARGETS, VANTAGES, decide)
+
+
 if __name__ == "__main__":
     write("empty-dns-answer", empty_dns_answer())
     write("congested-vantage", congested_vantage())
@@ -567,3 +593,4 @@ if __name__ == "__main__":
     write("skipped-lines", skipped_lines())
     write("failover-scope", failover_scope())
     write("parent-down", parent_down())
+    write("maintenance-window", maintenance_window())

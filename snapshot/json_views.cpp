@@ -90,6 +90,20 @@ json::value override_or_null(const std::optional<cs::Override>& value) {
   return out;
 }
 
+json::value maintenance_or_null(const std::optional<cs::MaintenanceView>& value) {
+  if (!value) {
+    return nullptr;
+  }
+  json::object out;
+  out["source"] = cs::to_string(value->source);
+  out["window"] = value->window;
+  out["since"] = cs::format_rfc3339(value->since);
+  out["until"] = cs::format_rfc3339(value->until);
+  out["reason"] = text_or_null(value->reason);
+  out["by"] = text_or_null(value->by);
+  return out;
+}
+
 json::value last_known_good_or_null(cs::LastKnownGood value) {
   if (value == cs::LastKnownGood::NotTried) {
     return nullptr;
@@ -153,22 +167,15 @@ Expected<std::string> actor(const std::optional<std::string>& by) {
 
 }  // namespace
 
-Expected<cs::Override> parse_override_body(std::string_view body, cs::WallTime now) {
-  const auto object = parse_object(body, {"verdict", "reason", "ttl", "by"});
-  if (!object) {
-    return fail(object.error());
-  }
-  std::optional<std::string> verdict;
+// The reason, ttl and by that an override and a maintenance window share,
+// as an ad-hoc window from `now`.
+Expected<cs::AdHocMaintenance> read_operator_note(const json::object& object, cs::WallTime now) {
   std::optional<std::string> reason;
   std::optional<std::string> ttl;
   std::optional<std::string> by;
-  if (!string_field(*object, "verdict", verdict) || !string_field(*object, "reason", reason) ||
-      !string_field(*object, "ttl", ttl) || !string_field(*object, "by", by)) {
-    return fail("verdict, reason, ttl and by must be strings");
-  }
-  const auto kind = verdict ? cs::parse_verdict_kind(*verdict) : std::nullopt;
-  if (!kind || (*kind != cs::VerdictKind::Healthy && *kind != cs::VerdictKind::Unhealthy)) {
-    return fail("verdict must be healthy or unhealthy");
+  if (!string_field(object, "reason", reason) || !string_field(object, "ttl", ttl) ||
+      !string_field(object, "by", by)) {
+    return fail("reason, ttl and by must be strings");
   }
   if (!reason || reason->empty() || reason->size() > k_max_reason_bytes || has_control(*reason)) {
     return fail("reason is required (1 to " + std::to_string(k_max_reason_bytes) +
@@ -182,7 +189,36 @@ Expected<cs::Override> parse_override_body(std::string_view body, cs::WallTime n
   if (!who) {
     return fail(who.error());
   }
-  return cs::Override{*kind, std::move(*reason), std::move(*who), now, now + *duration};
+  return cs::AdHocMaintenance{std::move(*reason), std::move(*who), now, now + *duration};
+}
+
+Expected<cs::Override> parse_override_body(std::string_view body, cs::WallTime now) {
+  const auto object = parse_object(body, {"verdict", "reason", "ttl", "by"});
+  if (!object) {
+    return fail(object.error());
+  }
+  std::optional<std::string> verdict;
+  if (!string_field(*object, "verdict", verdict)) {
+    return fail("verdict, reason, ttl and by must be strings");
+  }
+  const auto kind = verdict ? cs::parse_verdict_kind(*verdict) : std::nullopt;
+  if (!kind || (*kind != cs::VerdictKind::Healthy && *kind != cs::VerdictKind::Unhealthy)) {
+    return fail("verdict must be healthy or unhealthy");
+  }
+  auto note = read_operator_note(*object, now);
+  if (!note) {
+    return fail(note.error());
+  }
+  return cs::Override{*kind, std::move(note->reason), std::move(note->by), note->set_at,
+                      note->expires_at};
+}
+
+Expected<cs::AdHocMaintenance> parse_maintenance_body(std::string_view body, cs::WallTime now) {
+  const auto object = parse_object(body, {"reason", "ttl", "by"});
+  if (!object) {
+    return fail(object.error());
+  }
+  return read_operator_note(*object, now);
 }
 
 Expected<std::string> parse_ack_body(std::string_view body) {
@@ -219,6 +255,7 @@ json::object verdict_summary_json(const cs::Verdict& verdict) {
   out["reason"] = verdict.reason;
   out["failing_layer"] = layer_or_null(verdict.failing_layer);
   out["scope"] = cs::to_string(verdict.scope);
+  out["maintenance"] = maintenance_or_null(verdict.maintenance);
   return out;
 }
 
@@ -276,6 +313,7 @@ json::object escalation_json(const EscalationView& escalation) {
   out["opened_at"] = cs::format_rfc3339(escalation.opened_at);
   out["acked_at"] = time_json(escalation.acked_at);
   out["acked_by"] = text_or_null(escalation.acked_by);
+  out["silenced"] = escalation.silenced;
   return out;
 }
 

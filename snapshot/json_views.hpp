@@ -54,6 +54,11 @@ Expected<consensus::Override> parse_override_body(std::string_view body, consens
 
 // The POST /v1/escalations/{id}/ack body (empty, or {"by": "..."}): who acks;
 // k_default_actor when nobody is named; an Error when malformed.
+// The body of PUT /v1/maintenance/{t}: {"reason", "ttl", "by"} (the
+// override's, without a verdict); the window runs from `now` for ttl.
+Expected<consensus::AdHocMaintenance> parse_maintenance_body(std::string_view body,
+                                                             consensus::WallTime now);
+
 Expected<std::string> parse_ack_body(std::string_view body);
 
 // An RFC 3339 string, or null.

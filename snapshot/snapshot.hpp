@@ -135,6 +135,8 @@ struct MetricsView {
   // Rechecks the service refused, by error ("rate_limited", "unknown_target"),
   // each from 0: the audit log has one line per caller and target per window.
   std::map<std::string, std::uint64_t> rechecks_refused;
+  // Escalation events a maintenance window kept from the sinks.
+  std::uint64_t escalations_silenced = 0;
 };
 
 struct Snapshot {

@@ -93,6 +93,23 @@ std::optional<cs::Override> read_override(const json::object& object) {
   return out;
 }
 
+std::optional<cs::MaintenanceView> read_maintenance(const json::object& object) {
+  const auto* value = object.if_contains("maintenance");
+  if (value == nullptr || !value->is_object()) {
+    return std::nullopt;
+  }
+  const auto& item = value->get_object();
+  cs::MaintenanceView out;
+  out.source =
+      text_at(item, "source") == "api" ? cs::MaintenanceSource::Api : cs::MaintenanceSource::Config;
+  out.window = text_at(item, "window");
+  out.since = time_at(item, "since").value_or(cs::WallTime{});
+  out.until = time_at(item, "until").value_or(cs::WallTime{});
+  out.reason = text_at(item, "reason");
+  out.by = text_at(item, "by");
+  return out;
+}
+
 cs::ReasonCode reason_code_of(std::string_view text) {
   for (const auto code :
        {cs::ReasonCode::Quorum, cs::ReasonCode::Dispute, cs::ReasonCode::Insufficient,
@@ -168,6 +185,7 @@ Expected<TargetView> read_verdict(const json::value& value) {
   // An oracle older than scope: none (no failover is supported by it).
   verdict.scope =
       cs::parse_failure_scope(text_at(object, "scope")).value_or(cs::FailureScope::None);
+  verdict.maintenance = read_maintenance(object);
   read_details(object, view);
   return view;
 }

@@ -7,12 +7,16 @@ namespace crosscheck::storage {
 
 namespace {
 
-constexpr std::array<std::pair<AuditAction, std::string_view>, 5> k_actions{{
+constexpr std::array<std::pair<AuditAction, std::string_view>, 9> k_actions{{
     {AuditAction::Recheck, "recheck"},
     {AuditAction::Acknowledge, "ack"},
     {AuditAction::OverrideSet, "override_set"},
     {AuditAction::OverrideCleared, "override_cleared"},
     {AuditAction::Reload, "reload"},
+    {AuditAction::MaintenanceSet, "maintenance_set"},
+    {AuditAction::MaintenanceCleared, "maintenance_cleared"},
+    {AuditAction::MaintenanceStarted, "maintenance_started"},
+    {AuditAction::MaintenanceEnded, "maintenance_ended"},
 }};
 
 constexpr std::array<std::pair<AuditOutcome, std::string_view>, 3> k_outcomes{{

@@ -124,6 +124,12 @@ enum class AuditAction : std::uint8_t {
   OverrideSet,
   OverrideCleared,
   Reload,  // a config reload (SIGHUP), tokens and keys re-read with it
+  MaintenanceSet,
+  MaintenanceCleared,
+  // A target entered or left a maintenance window (config or ad-hoc): no
+  // caller, the window in the detail.
+  MaintenanceStarted,
+  MaintenanceEnded,
 };
 enum class AuditOutcome : std::uint8_t {
   Done,

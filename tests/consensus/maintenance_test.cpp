@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 using namespace crosscheck::consensus;
 using crosscheck::testing::make_policy;
 using crosscheck::testing::World;
@@ -94,7 +96,7 @@ TEST_CASE("a window may run past midnight and an offset may move its day", "[mai
   CHECK(describe_days(0x7f) == "every day");
 }
 
-TEST_CASE("a daily window longer than a day is continuous; a zero one never runs",
+TEST_CASE("a daily window longer than a day is continuous, and a zero one never runs",
           "[maintenance]") {
   const auto daily = window(0x7f, 0, 0, 30h);
   for (const char* when :
@@ -237,4 +239,173 @@ TEST_CASE("a silenced episode restored after a restart is closed silently after 
   REQUIRE(resolved.size() == 1);
   CHECK(resolved[0].key == "dispute/db/4");
   CHECK(resolved[0].silenced);
+}
+
+namespace {
+
+// One randomized world for the maintenance properties: three domains, four
+// targets, vantages that go down, lie and recover at random, a recurring
+// window and ad-hoc windows set and cleared at random, fed identically to
+// a twin engine that has no maintenance at all.
+struct MaintenanceWorld {
+  explicit MaintenanceWorld(std::uint64_t seed) : random(seed) {}
+
+  std::uint64_t next() {
+    random ^= random << 13;
+    random ^= random >> 7;
+    random ^= random << 17;
+    return random;
+  }
+  int pick(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
+
+  std::uint64_t random;
+};
+
+// What the worlds went through, so the test knows its checks were exercised.
+struct Seen {
+  int silenced_opened = 0;
+  int silenced_resolved = 0;
+  int sent_opened = 0;
+  int maintenance_evaluations = 0;
+};
+
+std::string check_world(std::uint64_t seed, Seen& seen) {
+  MaintenanceWorld world{seed * 2654435761U + 1};
+  const std::vector<std::string> targets{"db", "web", "cache", "queue"};
+  auto base = make_policy(k_domains, targets);
+  base.blast_radius_min_targets = 10;  // not what this test is about
+  auto with_windows = base;
+  RecurringWindow recurring =
+      window(0x7f, 6 * 60 + world.pick(20), 0, std::chrono::minutes(2 + world.pick(10)));
+  recurring.targets = {"db", "cache"};
+  with_windows.maintenance.push_back(recurring);
+  World plain(base);
+  World quiet(with_windows);
+  std::map<std::string, bool> silenced_open;  // key -> opened silenced
+  std::vector<Outcome> state(targets.size() * k_domains.size(), Outcome::Up);
+  for (int round = 0; round < 240; ++round) {
+    // Each (target, vantage) flips now and then: outages, liars, recoveries.
+    for (std::size_t t = 0; t < targets.size(); ++t) {
+      for (std::size_t v = 0; v < k_domains.size(); ++v) {
+        auto& outcome = state[t * k_domains.size() + v];
+        if (world.pick(12) == 0) {
+          outcome = outcome == Outcome::Up ? Outcome::Down : Outcome::Up;
+        }
+        plain.see(targets[t], k_domains[v], outcome, Layer::Connect);
+        quiet.see(targets[t], k_domains[v], outcome, Layer::Connect);
+      }
+    }
+    if (world.pick(15) == 0) {
+      const auto& target = targets[static_cast<std::size_t>(world.pick(4))];
+      const auto now = quiet.now().wall;
+      quiet.engine().set_maintenance(
+          target,
+          AdHocMaintenance{"r", "o", now, now + std::chrono::seconds(10 + world.pick(300))});
+    } else if (world.pick(25) == 0) {
+      quiet.engine().clear_maintenance(targets[static_cast<std::size_t>(world.pick(4))]);
+    }
+    const auto a = plain.evaluate();
+    const auto b = quiet.evaluate();
+    for (const auto& target : targets) {
+      const auto& p = plain.verdict(target);
+      const auto& q = quiet.verdict(target);
+      // A window never changes what is judged.
+      if (p.kind != q.kind || p.held != q.held || p.fresh != q.fresh ||
+          p.generation != q.generation) {
+        return "round " + std::to_string(round) + ": " + target + " judged differently";
+      }
+      const bool recurring_now = (target == "db" || target == "cache") &&
+                                 active_occurrence(recurring, quiet.now().wall).has_value();
+      const bool adhoc_now = quiet.engine().maintenance_set(target) != nullptr;
+      seen.maintenance_evaluations += q.maintenance ? 1 : 0;
+      if (q.maintenance.has_value() != (recurring_now || adhoc_now)) {
+        return "round " + std::to_string(round) + ": " + target + " maintenance shown wrongly";
+      }
+      for (const auto expect : {VerdictKind::Healthy, VerdictKind::Unhealthy}) {
+        if (q.maintenance &&
+            decide_gate(q, expect, std::nullopt, 0s, quiet.now(), GateFor::Any).answer ==
+                GateAnswer::Proceed) {
+          return "round " + std::to_string(round) + ": a gate proceeded in maintenance";
+        }
+      }
+    }
+    for (const auto& event : b.events) {
+      if (!event.is_escalation() || event.target.empty()) {
+        continue;
+      }
+      const auto* verdict = quiet.engine().verdict(event.target);
+      if (!event.is_resolution()) {
+        if (!event.silenced && verdict->maintenance) {
+          return "round " + std::to_string(round) + ": " + event.key + " sent in maintenance";
+        }
+        silenced_open[event.key] = event.silenced;
+        ++(event.silenced ? seen.silenced_opened : seen.sent_opened);
+        continue;
+      }
+      const auto open = silenced_open.find(event.key);
+      if (open == silenced_open.end()) {
+        return "round " + std::to_string(round) + ": " + event.key + " resolved, never opened";
+      }
+      if (open->second != event.silenced) {
+        return "round " + std::to_string(round) + ": " + event.key +
+               " opened and resolved with different silencing (a sink would see half of it)";
+      }
+      seen.silenced_resolved += event.silenced ? 1 : 0;
+      silenced_open.erase(open);
+    }
+    // Out of a window, no silenced episode stays open.
+    for (const auto& [key, silenced] : silenced_open) {
+      for (const auto& target : targets) {
+        if (silenced && key.find("/" + target + "/") != std::string::npos &&
+            !quiet.verdict(target).maintenance) {
+          return "round " + std::to_string(round) + ": " + key +
+                 " silenced and open after the window";
+        }
+      }
+    }
+    (void)a;
+    quiet.clock().advance(10s);
+    plain.clock().advance(10s);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "randomized worlds: a window never changes a verdict, never lets a gate through, "
+    "and silences whole episodes only",
+    "[maintenance][invariant]") {
+  Seen seen;
+  for (std::uint64_t seed = 1; seed <= 150; ++seed) {
+    INFO("seed " << seed);
+    CHECK(check_world(seed, seen).empty());
+  }
+  INFO("silenced opened " << seen.silenced_opened << ", resolved " << seen.silenced_resolved
+                          << ", sent " << seen.sent_opened);
+  CHECK(seen.silenced_opened > 50);
+  CHECK(seen.silenced_resolved > 50);
+  CHECK(seen.sent_opened > 50);
+  CHECK(seen.maintenance_evaluations > 1000);
+}
+
+TEST_CASE("a target removed by a reload ends its silenced escalation silently", "[maintenance]") {
+  World world(make_policy(k_domains, {"db", "web"}));
+  world.round("db", all(Outcome::Up));
+  world.round("db", all(Outcome::Up));
+  REQUIRE(world.engine().set_maintenance(
+      "db", AdHocMaintenance{"r", "o", world.now().wall, world.now().wall + 1h}));
+  for (int i = 0; i < 6; ++i) {
+    world.round("db", one_down());
+  }
+  REQUIRE(of_kind(world, EventKind::DisputeOpened).size() == 1);
+  const auto done = world.engine().reconfigure(make_policy(k_domains, {"web"}), {}, world.now());
+  bool found = false;
+  for (const auto& event : done.events) {
+    if (event.kind == EventKind::DisputeResolved) {
+      found = true;
+      CHECK(event.silenced);
+    }
+  }
+  CHECK(found);
 }

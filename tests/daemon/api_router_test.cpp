@@ -167,7 +167,7 @@ std::set<std::string> keys_of(const json::object& object) {
 
 const std::set<std::string> k_summary_keys{
     "target",       "verdict",     "held",   "fresh",         "generation", "since",
-    "evaluated_at", "valid_until", "reason", "failing_layer", "scope"};
+    "evaluated_at", "valid_until", "reason", "failing_layer", "scope",      "maintenance"};
 
 std::set<std::string> verdict_keys() {
   std::set<std::string> keys = k_summary_keys;
@@ -506,7 +506,7 @@ TEST_CASE("vantages and escalations are listed under the contract's names", "[ap
   REQUIRE(open.size() == 1);
   CHECK(keys_of(open[0].as_object()) == std::set<std::string>{"id", "key", "kind", "target",
                                                               "vantage", "reason", "opened_at",
-                                                              "acked_at", "acked_by"});
+                                                              "acked_at", "acked_by", "silenced"});
   CHECK(open[0].at("id").as_int64() == 12);
   CHECK(open[0].at("kind").as_string() == "dispute");
   CHECK(open[0].at("vantage").is_null());
@@ -619,6 +619,35 @@ TEST_CASE("an override body becomes a write that expires ttl after now", "[api]"
   const WriteRequest clear = write_of(authorized(request("DELETE", "/v1/overrides/web")));
   CHECK(clear.kind == WriteRequest::Kind::ClearOverride);
   CHECK(clear.target == "web");
+}
+
+TEST_CASE("a maintenance body becomes a write that ends ttl after now", "[api][maintenance]") {
+  const WriteRequest write =
+      write_of(authorized(request("PUT", "/v1/maintenance/web",
+                                  R"({"reason": "kernel upgrade", "ttl": "45m", "by": "alice"})")));
+  CHECK(write.kind == WriteRequest::Kind::SetMaintenance);
+  CHECK(write.target == "web");
+  CHECK(write.maintenance_value.reason == "kernel upgrade");
+  CHECK(write.maintenance_value.by == "alice");
+  CHECK(write.maintenance_value.set_at == k_now);
+  CHECK(write.maintenance_value.expires_at == k_now + 45min);
+  const WriteRequest clear = write_of(authorized(request("DELETE", "/v1/maintenance/web")));
+  CHECK(clear.kind == WriteRequest::Kind::ClearMaintenance);
+  check_error(
+      answer(authorized(request("PUT", "/v1/maintenance/nope", R"({"reason": "r", "ttl": "1m"})"))),
+      404, "unknown_target");
+  check_error(answer(authorized(request("POST", "/v1/maintenance/web"))), 405,
+              "method_not_allowed");
+  // Needs scope override, like an override (none configured here: disabled).
+  check_error(answer(request("PUT", "/v1/maintenance/web", R"({"reason": "r", "ttl": "1m"})")), 403,
+              "writes_disabled");
+  for (const auto* body :
+       {R"({"reason": "r", "ttl": "1m", "verdict": "healthy"})", R"({"reason": "", "ttl": "1m"})",
+        R"({"reason": "r", "ttl": "8d"})", R"({"reason": "r\nforged", "ttl": "1m"})", "[]"}) {
+    INFO(body);
+    check_error(answer(authorized(request("PUT", "/v1/maintenance/web", body))), 400,
+                "bad_request");
+  }
 }
 
 TEST_CASE("a bad override body is refused 400 with what is wrong", "[api]") {

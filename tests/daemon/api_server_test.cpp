@@ -145,6 +145,17 @@ class FakeActions final : public ApiActions {
                       ActionCallback done) override {
     record(caller, "clear " + target, std::move(done));
   }
+  void set_maintenance(const Caller& caller, const std::string& target,
+                       const cs::AdHocMaintenance& value, ActionCallback done) override {
+    record(caller,
+           "maintenance " + target + " " + value.reason + " " +
+               cs::format_duration(value.expires_at - value.set_at) + " " + value.by,
+           std::move(done));
+  }
+  void clear_maintenance(const Caller& caller, const std::string& target,
+                         ActionCallback done) override {
+    record(caller, "end maintenance " + target, std::move(done));
+  }
   // Who made the latest call.
   Caller last_caller() const {
     const std::lock_guard lock(mutex_);

@@ -39,6 +39,9 @@ class NoActions final : public ApiActions {
   void set_override(const Caller&, const std::string&, const crosscheck::consensus::Override&,
                     ActionCallback) override {}
   void clear_override(const Caller&, const std::string&, ActionCallback) override {}
+  void set_maintenance(const Caller&, const std::string&,
+                       const crosscheck::consensus::AdHocMaintenance&, ActionCallback) override {}
+  void clear_maintenance(const Caller&, const std::string&, ActionCallback) override {}
 };
 
 // A CA, a server certificate and a client certificate, and a TLS server

@@ -397,6 +397,13 @@ TEST_CASE("a failover gate asks for its scope and proceeds only on an answer tha
     CHECK(run.status == 3);
     CHECK_THAT(run.out, Catch::Contains("scope dns does not support a service failover"));
   }
+  SECTION("an oracle that proceeds inside a maintenance window is not believed") {
+    auto answer = unhealthy_as_expected("service");
+    answer.maintenance = R"({"source": "api", "window": "api", "until": "2099-01-01T00:00:00Z"})";
+    const auto run = gate(args(*oracle(200, answer.json())));
+    CHECK(run.status == 3);
+    CHECK_THAT(run.out, Catch::Contains("maintenance window"));
+  }
   SECTION("an answer judged for another failover, or for none, holds") {
     const auto other = oracle(200, unhealthy_as_expected("service", "any").json());
     CHECK(gate(args(*other)).status == 3);

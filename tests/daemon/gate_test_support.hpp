@@ -62,15 +62,16 @@ struct Verdict {
   std::string expect = "healthy";
   std::string decision = "proceed";
   std::string gate_reason = "confirmed healthy";
-  std::string scope;  // "" leaves the field out
-  std::string for_;   // gate.for; "" leaves it out
+  std::string scope;                 // "" leaves the field out
+  std::string for_;                  // gate.for; "" leaves it out
+  std::string maintenance = "null";  // the "maintenance" field as JSON
 
   std::string json() const {
     return R"({"target": ")" + target + R"(", "verdict": ")" + verdict + R"(", "held": )" + held +
            R"(, "fresh": )" + (fresh ? "true" : "false") + R"(, "generation": )" +
            std::to_string(generation) + R"(, "since": ")" + since + R"(", "evaluated_at": ")" +
            wall_text(std::chrono::seconds(-1)) + R"(", "valid_until": ")" + valid_until +
-           R"(", "reason": ")" + reason + "\"" +
+           R"(", "reason": ")" + reason + R"(", "maintenance": )" + maintenance +
            (scope.empty() ? "" : R"(, "scope": ")" + scope + "\"") + R"(, "gate": {"expect": ")" +
            expect + "\"" + (for_.empty() ? "" : R"(, "for": ")" + for_ + "\"") +
            R"(, "decision": ")" + decision + R"(", "reason": ")" + gate_reason + R"("}})";

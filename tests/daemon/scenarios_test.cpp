@@ -498,3 +498,52 @@ TEST_CASE(
     CHECK_FALSE(line.contains("escalation"));  // nothing pages: a real outage, agreed at once
   }
 }
+
+TEST_CASE(
+    "in a maintenance window every gate holds and the escalation opened there is never sent, "
+    "until it outlives the window",
+    "[scenario][maintenance]") {
+  const auto result = replay("maintenance-window", "tests/scenarios/maintenance.yaml");
+  // db-primary fails at 07:12 inside its window (07:10 to 07:25Z): unhealthy,
+  // but the first failover that proceeds is at the window's end.
+  CHECK(result.verdicts_of("db-primary") ==
+        std::vector<std::string>{"healthy", "unhealthy", "healthy"});
+  REQUIRE_FALSE(result.gates_of("db-primary").empty());
+  CHECK(result.gates_of("db-primary").front() == "service proceed/hold/proceed");
+  std::vector<std::string> notes;
+  for (const auto& line : result.lines) {
+    if (line.contains("gate_unhealthy") && line.at("target").as_string() == "db-primary") {
+      CHECK(line.at("t").as_string() >= "2025-10-20T07:25:00Z");
+    }
+    if (line.contains("event")) {
+      notes.push_back(std::string(line.at("t").as_string()) + " " +
+                      std::string(line.at("event").as_string()) + " " +
+                      std::string(line.at("target").as_string()));
+    }
+  }
+  CHECK(notes == std::vector<std::string>{
+                     "2025-10-20T07:10:00Z maintenance_started db-primary",
+                     "2025-10-20T07:25:00Z maintenance_ended db-primary",
+                     "2025-10-20T07:40:00Z maintenance_started api-gateway",
+                     "2025-10-20T07:50:00Z maintenance_ended api-gateway",
+                 });
+  // api-gateway: a dispute outside any window is sent (no silenced field);
+  // one opened inside its window is silenced, closed silently at the end,
+  // and opened again, sent, because quad9 still disagrees.
+  std::vector<std::string> escalations;
+  for (const auto& line : result.lines) {
+    if (line.contains("escalation")) {
+      escalations.push_back(std::string(line.at("escalation").as_string()) + " " +
+                            std::string(line.at("key").as_string()) +
+                            (line.contains("silenced") ? " silenced" : ""));
+    }
+  }
+  CHECK(escalations == std::vector<std::string>{
+                           "dispute dispute/api-gateway/2",
+                           "dispute_resolved dispute/api-gateway/2",
+                           "dispute dispute/api-gateway/4 silenced",
+                           "dispute_resolved dispute/api-gateway/4 silenced",
+                           "dispute dispute/api-gateway/4.2",
+                           "dispute_resolved dispute/api-gateway/4.2",
+                       });
+}

@@ -8,9 +8,11 @@
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -349,4 +351,64 @@ TEST_CASE("a peer down while reloads come faster than its unreachable_after is s
   CHECK(escalated);
   ::kill(daemon.pid(), SIGTERM);
   CHECK(WEXITSTATUS(daemon.wait(10s)) == 0);
+}
+
+TEST_CASE(
+    "a maintenance window holds every gate and keeps its dispute from the webhook across a "
+    "restart, and the dispute that outlives it is sent",
+    "[e2e][escalation][maintenance]") {
+  WebhookWorld world(200);
+  auto& oracle = world.oracle;
+  auto& hook = world.hook;
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  const auto set = oracle.send("PUT", "/v1/maintenance/web",
+                               R"({"reason":"kernel upgrade","ttl":"10m","by":"alice"})");
+  REQUIRE(set.status == 200);
+  CHECK(json::parse(set.body).at("maintenance").at("by") == "alice");
+  // Bad input: refused, nothing set.
+  CHECK(oracle.send("PUT", "/v1/maintenance/web", R"({"reason":"x","ttl":"forever"})").status ==
+        400);
+  CHECK(oracle.send("PUT", "/v1/maintenance/nope", R"({"reason":"x","ttl":"1m"})").status == 404);
+  CHECK(oracle.get("/v1/verdicts/web?expect=healthy").status == 423);
+  CHECK(json::parse(oracle.get("/v1/verdicts/web?expect=healthy").body).at("gate").at("code") ==
+        "maintenance");
+  open_dispute(oracle);
+  // Opened inside the window: listed as silenced, never sent.
+  REQUIRE(oracle.wait_for([&] {
+    const auto body = json::parse(oracle.get("/v1/escalations").body);
+    const auto& open = body.at("escalations").as_array();
+    return !open.empty() && open[0].at("silenced") == true;
+  }));
+  // A restart inside the window keeps it (and the silence).
+  oracle.stop();
+  oracle.start();
+  REQUIRE(oracle.wait_for([&] { return oracle.verdict().at("maintenance").is_object(); }));
+  CHECK(oracle.get("/v1/verdicts/web?expect=healthy").status == 423);
+  std::this_thread::sleep_for(1s);  // time for a wrongly sent message to arrive
+  CHECK(hook.request_count() == 0);
+  // The operator ends the window while the dispute goes on: it is sent now.
+  REQUIRE(oracle.send("DELETE", "/v1/maintenance/web").status == 200);
+  CHECK(oracle.send("DELETE", "/v1/maintenance/web").status == 404);
+  REQUIRE(oracle.wait_for([&] { return accepted(hook).firing.size() == 1; }));
+  oracle.all_honest();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  REQUIRE(oracle.wait_for([&] { return one_pair(accepted(hook)); }));
+  const auto seen = accepted(hook);
+  CHECK(seen.firing.begin()->first == seen.resolved.begin()->first);
+  const auto audit = oracle.send("GET",
+                                 "/v1/audit?target=web&action=maintenance_set,"
+                                 "maintenance_cleared,maintenance_started,maintenance_ended");
+  REQUIRE(audit.status == 200);
+  std::vector<std::string> actions;
+  const auto lines = json::parse(audit.body);
+  for (const auto& line : lines.at("audit").as_array()) {
+    actions.emplace_back(line.at("action").as_string());
+  }
+  // Newest first; the restart entered the window again (a second "started").
+  REQUIRE(actions.size() >= 4);
+  // The clear and the end it caused share a millisecond: either order.
+  CHECK(std::set<std::string>{actions[0], actions[1]} ==
+        std::set<std::string>{"maintenance_ended", "maintenance_cleared"});
+  CHECK(actions.back() == "maintenance_set");
+  CHECK(std::count(actions.begin(), actions.end(), "maintenance_started") >= 1);
 }
