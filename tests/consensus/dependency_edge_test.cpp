@@ -65,6 +65,14 @@ std::map<std::string, Outcome> but_google(Outcome rest, Outcome last) {
   return out;
 }
 
+int events_for(const World& world, EventKind kind, const std::string& target) {
+  int count = 0;
+  for (const auto& event : world.events()) {
+    count += event.kind == kind && event.target == target ? 1 : 0;
+  }
+  return count;
+}
+
 bool any_fresh_unhealthy(const World& world, const std::string& target) {
   for (const auto& event : world.events()) {
     if (event.target == target && event.kind == EventKind::VerdictChanged &&
@@ -229,4 +237,23 @@ TEST_CASE("a reload dropping depends_on while the child's domains disagree names
   CHECK(app.kind == VerdictKind::Unreachable);
   CHECK(app.reason.find("behind ,") == std::string::npos);
   CHECK(app.reason.starts_with("no longer behind a parent, kept through dispute_grace; "));
+}
+
+TEST_CASE("an open split episode is resolved when the target turns unreachable", "[dependency]") {
+  auto policy = policy_with({"lb", "app"}, {{"app", {"lb"}}});
+  policy.vantages.push_back(VantagePolicy{"cloudflare-2", "", "cloudflare"});
+  World world(policy);
+  // cloudflare's two vantages disagree about app for longer than the grace.
+  for (int i = 0; i < 4; ++i) {
+    world.see("app", "cloudflare-2", Outcome::Down, Layer::Connect);
+    step(world, {{"lb", all(Outcome::Up)}, {"app", all(Outcome::Up)}});
+  }
+  REQUIRE(events_for(world, EventKind::SplitOpened, "app") == 1);
+  for (int i = 0; i < 4; ++i) {
+    world.see("app", "cloudflare-2", Outcome::Down, Layer::Connect);
+    step(world, {{"lb", all(Outcome::Down)}, {"app", split(Outcome::Up, Outcome::Down)}});
+  }
+  INFO(world.verdict("app").reason);
+  REQUIRE(world.verdict("app").kind == VerdictKind::Unreachable);
+  CHECK(events_for(world, EventKind::SplitResolved, "app") == 1);
 }
