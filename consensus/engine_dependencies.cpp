@@ -13,11 +13,15 @@ namespace crosscheck::consensus {
 namespace {
 
 // Whether a candidate tells of the target failing: unhealthy, or disputed
-// with down votes (kept through grace or flapping included), or an
-// unreachable kept through grace with down votes. An operator's override
-// and a restored verdict are left as they are.
+// with down votes (kept through grace included), or an unreachable kept
+// through grace with down votes. An operator's override, a restored verdict
+// and a flapping hold are left as they are. Why not flapping: its votes
+// come and go, so turning the hold unreachable whenever a domain sees the
+// target down (and back when none does) would make the verdict flash,
+// reopening the flapping escalation each time; the hold is one episode.
 bool failing(VerdictKind kind, ReasonCode code, const VoteCounts& counts) {
-  if (code == ReasonCode::Override || code == ReasonCode::Restored) {
+  if (code == ReasonCode::Override || code == ReasonCode::Restored ||
+      code == ReasonCode::Flapping) {
     return false;
   }
   return counts.down > 0 && (kind == VerdictKind::Unhealthy || kind == VerdictKind::Disputed ||

@@ -257,3 +257,24 @@ TEST_CASE("an open split episode is resolved when the target turns unreachable",
   REQUIRE(world.verdict("app").kind == VerdictKind::Unreachable);
   CHECK(events_for(world, EventKind::SplitResolved, "app") == 1);
 }
+
+TEST_CASE("a flapping child behind a down parent keeps one flapping hold, not a churn",
+          "[dependency]") {
+  // app flips between up and down every three rounds while lb stays down.
+  // The flap guard holds app as disputed; turning that hold into
+  // unreachable whenever a domain sees app down (and back when none does)
+  // made the published verdict flash, and reopened a flapping escalation
+  // (a page) each time.
+  World world(policy_with({"lb", "app"}, {{"app", {"lb"}}}));
+  for (int i = 0; i < 2; ++i) {
+    step(world, {{"lb", all(Outcome::Up)}, {"app", all(Outcome::Up)}});
+  }
+  for (int i = 0; i < 30; ++i) {
+    step(world, {{"lb", all(Outcome::Down)},
+                 {"app", all((i / 3) % 2 == 1 ? Outcome::Up : Outcome::Down)}});
+  }
+  CHECK(world.verdict("lb").kind == VerdictKind::Unhealthy);
+  CHECK(world.verdict("app").reason_code == ReasonCode::Flapping);
+  CHECK(events_for(world, EventKind::FlappingStarted, "app") == 1);
+  CHECK(events_for(world, EventKind::FlappingStopped, "app") == 0);
+}
