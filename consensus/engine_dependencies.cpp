@@ -13,11 +13,15 @@ namespace crosscheck::consensus {
 namespace {
 
 // Whether a candidate tells of the target failing: unhealthy, or disputed
-// with down votes (kept through grace or flapping included), or an
-// unreachable kept through grace with down votes. An operator's override
-// and a restored verdict are left as they are.
+// with down votes (kept through grace included), or an unreachable kept
+// through grace with down votes. An operator's override, a restored verdict
+// and a flapping hold are left as they are. Why not flapping: its votes
+// come and go, so turning the hold unreachable whenever a domain sees the
+// target down (and back when none does) would make the verdict flash,
+// reopening the flapping escalation each time; the hold is one episode.
 bool failing(VerdictKind kind, ReasonCode code, const VoteCounts& counts) {
-  if (code == ReasonCode::Override || code == ReasonCode::Restored) {
+  if (code == ReasonCode::Override || code == ReasonCode::Restored ||
+      code == ReasonCode::Flapping) {
     return false;
   }
   return counts.down > 0 && (kind == VerdictKind::Unhealthy || kind == VerdictKind::Disputed ||
@@ -167,16 +171,39 @@ Engine::DependencyPass Engine::dependency_pass(const std::vector<Candidate>& inp
                             why + "; " + candidate.reason, true};
       continue;
     }
+    // Why keep an unreachable while a parent is only kept failing (unhealthy
+    // through its dispute_grace, or unreachable itself): grace keeps the
+    // published verdict, the parent's as much as the child's. Example: lb-eu
+    // recovers domain by domain, app-eu's probes there run a phase behind
+    // and still fail: app-eu stays unreachable for lb-eu's grace instead of
+    // turning unhealthy (a page, a gate proceeding to fail it over, and with
+    // many children a blast-radius hold).
+    const auto keeping = std::find_if(parents[i].begin(), parents[i].end(), [&](std::size_t p) {
+      const auto& parent = candidates[p];
+      return (parent.kind == VerdictKind::Unhealthy && !parent.supported &&
+              parent.code == ReasonCode::Quorum) ||
+             parent.kind == VerdictKind::Unreachable;
+    });
+    if (keeping != parents[i].end() && published_[i].kind == VerdictKind::Unreachable &&
+        failing(candidate.kind, candidate.code, counts[i])) {
+      candidate = Candidate{
+          VerdictKind::Unreachable, ReasonCode::Dependency,
+          "behind " + targets[*keeping].name + ", kept through dispute_grace; " + candidate.reason,
+          true};
+      continue;
+    }
     if (candidate.kind == VerdictKind::Unreachable && candidate.code == ReasonCode::Dependency) {
       // Kept through dispute_grace (judge() keeps the published verdict
       // while a disagreement is young): no parent covers it now, so say
       // whom it was behind. Example: lb-eu recovers domain by domain, and
       // app-eu stays unreachable for the grace instead of flashing disputed.
+      // After a reload that dropped its depends_on it is behind nothing.
       std::string behind;
       for (const auto& name : targets[i].depends_on) {
         behind += (behind.empty() ? "" : ", ") + name;
       }
-      candidate.reason = "behind " + behind + ", kept through dispute_grace; " + candidate.reason;
+      candidate.reason = (behind.empty() ? "no longer behind a parent" : "behind " + behind) +
+                         ", kept through dispute_grace; " + candidate.reason;
       continue;
     }
     if (targets[i].canary || candidate.kind != VerdictKind::Unhealthy) {

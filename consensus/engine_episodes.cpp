@@ -318,10 +318,12 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
   if (state.split_since || !restore_hold) {
     state.split_restored = false;
   }
+  // An unreachable target's open split is resolved: its parent pages.
   const bool split =
-      split_open ? state.split_since.has_value() || state.split_restored
-                 : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
-                       state.episode_key.empty() && verdict.kind != VerdictKind::Unreachable;
+      verdict.kind != VerdictKind::Unreachable &&
+      (split_open ? state.split_since.has_value() || state.split_restored
+                  : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
+                        state.episode_key.empty());
   struct SideEpisode {
     EventKind kind;
     bool wanted;

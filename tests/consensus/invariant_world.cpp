@@ -765,7 +765,7 @@ class Runner {
       fail("a confirmed verdict holds nothing: " + where());
     }
     check_scope(verdict, target_votes, down_quorum, now, where);
-    check_dependency(verdict, target, down, now, where);
+    check_dependency(verdict, target, down, previous.kind, now, where);
     if (verdict.valid_until < verdict.evaluated_at || verdict.evaluated_at != now.wall) {
       fail("valid_until before evaluated_at: " + where());
     }
@@ -790,11 +790,15 @@ class Runner {
   // depends_on (docs/verdicts.md): while a parent is published unhealthy and
   // fresh (or unreachable itself), a child with a domain down is never
   // published unhealthy unless an override says so (it is unreachable, a
-  // hold); and unreachable is published only then.
+  // hold); and unreachable is published only then, or kept: through the
+  // child's own dispute_grace, or while it was unreachable, still has a
+  // domain down and a parent is kept failing (unhealthy through its grace:
+  // not fresh, not restored; or unreachable).
   template <typename Where>
   void check_dependency(const cs::Verdict& verdict, const cs::TargetPolicy& target, int down,
-                        const cs::Instant& now, const Where& where) {
+                        VerdictKind previous, const cs::Instant& now, const Where& where) {
     bool covered = false;
+    bool parent_kept = false;
     for (const auto& name : target.depends_on) {
       const auto* parent = engine_->verdict(name);
       covered =
@@ -802,6 +806,10 @@ class Runner {
           (parent != nullptr &&
            ((parent->kind == VerdictKind::Unhealthy && parent->fresh) ||
             (parent->kind == VerdictKind::Unreachable && parent->reason.starts_with("parent "))));
+      parent_kept = parent_kept || (parent != nullptr &&
+                                    ((parent->kind == VerdictKind::Unhealthy && !parent->fresh &&
+                                      parent->reason_code == cs::ReasonCode::Quorum) ||
+                                     parent->kind == VerdictKind::Unreachable));
     }
     if (covered && down > 0 && verdict.kind == VerdictKind::Unhealthy &&
         verdict.reason_code != cs::ReasonCode::Restored &&
@@ -813,8 +821,11 @@ class Runner {
       return;  // a restored unreachable stands, never fresh, until evidence decides
     }
     // Kept through dispute_grace like any published verdict, saying so.
-    const bool kept = verdict.reason.starts_with("behind ") &&
-                      verdict.reason.find("within dispute_grace") != std::string::npos;
+    const bool kept = ((verdict.reason.starts_with("behind ") ||
+                        verdict.reason.starts_with("no longer behind a parent")) &&
+                       verdict.reason.find("within dispute_grace") != std::string::npos) ||
+                      (verdict.reason.starts_with("behind ") && parent_kept &&
+                       previous == VerdictKind::Unreachable && down > 0);
     if (verdict.kind == VerdictKind::Unreachable && !kept && !(covered && down > 0)) {
       fail("published unreachable without a confirmed unhealthy parent and a domain down: " +
            where());
