@@ -628,7 +628,7 @@ TEST_CASE("observations for unknown targets, unknown vantages or the past are re
   CHECK(world.engine().observe(old) == ObserveStatus::OutOfOrder);
 }
 
-TEST_CASE("a copy of an observation is a duplicate; another result at the same time a conflict",
+TEST_CASE("a copy of an observation is a duplicate, another result at the same time a conflict",
           "[engine]") {
   World world(make_policy(k_domains, {"db"}));
   CHECK(world.see("db", "quad9", Outcome::Up) == ObserveStatus::Accepted);

@@ -225,7 +225,7 @@ TEST_CASE("a connection made without mTLS is cut when a reload turns mTLS on, ke
   CHECK(bot.get("/healthz").status == 200);
 }
 
-TEST_CASE("under mTLS no session is resumed; without it one is", "[api][tls]") {
+TEST_CASE("under mTLS no session is resumed, without it one is", "[api][tls]") {
   TlsFixture fixture;
   TlsClient first(fixture.certs, fixture.port(), fixture.bot());
   REQUIRE(first.get("/healthz").status == 200);
@@ -259,7 +259,7 @@ TEST_CASE("plain HTTP to the TLS port is refused as not_tls with the peer, and T
   CHECK(fixture.server->counters().tls_certificate_not_after == fixture.files("server").not_after);
 }
 
-TEST_CASE("new certificates serve new connections; an open one keeps its session", "[api][tls]") {
+TEST_CASE("new certificates serve new connections, an open one keeps its session", "[api][tls]") {
   TlsFixture fixture;
   TlsClient before(fixture.certs, fixture.port(), fixture.bot());
   REQUIRE(before.get("/healthz").status == 200);

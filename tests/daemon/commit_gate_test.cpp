@@ -239,7 +239,7 @@ TEST_CASE("a snapshot out before its commit shows each moved target's last durab
   CHECK(generation_of(*late.snapshot, "a") == 3);
 }
 
-TEST_CASE("while storage is degraded no new generation is shown; the restored one is",
+TEST_CASE("while storage is degraded no new generation is shown, the restored one is",
           "[commit_gate]") {
   CommitGate gate;
   gate.restored(showing(1, 6, 0));

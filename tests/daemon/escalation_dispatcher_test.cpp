@@ -315,7 +315,7 @@ TEST_CASE("every sink delivers on the dispatcher's one thread: webhook, Alertman
 }
 
 TEST_CASE(
-    "https sinks with a tls: block trust only its CA; a refused handshake is logged and "
+    "https sinks with a tls: block trust only its CA, a refused handshake is logged and "
     "counted by its reason",
     "[escalation][dispatcher][tls]") {
   TempDir dir;

@@ -145,7 +145,7 @@ TEST_CASE("gate --pubkey: an HTTP status that disagrees with the signed decision
   CHECK(gate(args_for({demoted.get()}, {"--pubkey", key.pubkey()})).status == 3);
 }
 
-TEST_CASE("gate --pubkey pairs keys with oracles in order; one key serves all", "[gate][signed]") {
+TEST_CASE("gate --pubkey pairs keys with oracles in order, one key serves all", "[gate][signed]") {
   const TempDir dir;
   const OracleKey a(dir, "oracle-a");
   const OracleKey b(dir, "oracle-b");
@@ -215,7 +215,7 @@ TEST_CASE("gate --pubkey usage errors exit 2 before any request", "[gate][signed
   CHECK_FALSE(first->last_request());
 }
 
-TEST_CASE("gate --pubkey asks with a fresh nonce each run; without --pubkey with none",
+TEST_CASE("gate --pubkey asks with a fresh nonce each run, without --pubkey with none",
           "[gate][signed]") {
   const TempDir dir;
   const OracleKey key(dir, "oracle-a");

@@ -339,7 +339,7 @@ TEST_CASE("an oracle given by host name is resolved and asked", "[gate]") {
   CHECK(server->last_request()->host == "localhost:" + std::to_string(server->port()));
 }
 
-TEST_CASE("gate --cacert trusts that CA alone; a refused handshake says why; bad files exit 2",
+TEST_CASE("gate --cacert trusts that CA alone, a refused handshake says why, bad files exit 2",
           "[gate][tls]") {
   crosscheck::testing::FakeHttpServerOptions options;
   options.tls = crosscheck::testing::FakeTlsOptions{crosscheck::testing::FakeCertificate::CaSigned,

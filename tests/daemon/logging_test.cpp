@@ -134,7 +134,7 @@ TEST_CASE("a json line has a UTC timestamp with milliseconds and stays valid JSO
   CHECK(text(forged, "ts") == "2026-11-25T13:40:02.118Z");
 }
 
-TEST_CASE("fields are key=value words; the opening bare words before one are the event",
+TEST_CASE("fields are key=value words, the opening bare words before one are the event",
           "[logging]") {
   using Fields = std::vector<std::pair<std::string, std::string>>;
   const auto [message, event, fields] = GENERATE(table<std::string, std::string, Fields>({

@@ -143,7 +143,7 @@ TEST_CASE(
         "bd037b1ef738446223a98a8d9610a1327d6a9119f836810cae76818ad427c168");
 }
 
-TEST_CASE("a reply signed for the request it answers verifies; any change to it does not",
+TEST_CASE("a reply signed for the request it answers verifies, any change to it does not",
           "[peers]") {
   const auto request = signed_by("oracle-a", "secret-b");
   const auto binding = reply_to(request);

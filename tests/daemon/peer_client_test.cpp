@@ -214,7 +214,7 @@ TEST_CASE("a vote the peer never observed imports as unknown", "[peers]") {
   CHECK(evidence_of(world.verdict("web"), "oracle-b/hetzner")->vote == cs::Vote::Unknown);
 }
 
-TEST_CASE("every peer is pulled, signed, from one thread; stop() ends a stalled pull at once",
+TEST_CASE("every peer is pulled, signed, from one thread, stop() ends a stalled pull at once",
           "[peers]") {
   using crosscheck::peers::PeerClient;
   using crosscheck::peers::PeerClientOptions;

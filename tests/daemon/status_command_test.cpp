@@ -158,7 +158,7 @@ TEST_CASE("status and explain send the token of --token-file, else of CROSSCHECK
   CHECK(api.last_request()->header("Authorization").empty());
 }
 
-TEST_CASE("status --cacert trusts an https API's CA; without it the refusal says why",
+TEST_CASE("status --cacert trusts an https API's CA, without it the refusal says why",
           "[cli][tls]") {
   const crosscheck::testing::TempDir dir;
   crosscheck::testing::TestPki pki(dir.path() / "pki");

@@ -225,7 +225,7 @@ class BadPeer {
 }  // namespace
 
 TEST_CASE(
-    "a peer answering garbage, a huge body or a trickle is refused within limits; the "
+    "a peer answering garbage, a huge body or a trickle is refused within limits, the "
     "daemon keeps probing, serving and judging on its own evidence",
     "[e2e][peers][bad_peer]") {
   // What the log must say for each, after "peer bad-peer: pull failed (REASON): ", or

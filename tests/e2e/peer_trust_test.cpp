@@ -46,7 +46,7 @@ std::string forged_export() {
 }  // namespace
 
 TEST_CASE(
-    "a forged, replayed or wrongly signed reply at a peer's URL moves no verdict; "
+    "a forged, replayed or wrongly signed reply at a peer's URL moves no verdict, "
     "peer_unauthenticated opens and the refusal is counted",
     "[e2e][peers][bad_peer][trust]") {
   const auto [forgery, reason] = GENERATE(table<Forgery, std::string>({
@@ -130,7 +130,7 @@ std::size_t count_of(const std::string& text, const std::string& what) {
 }  // namespace
 
 TEST_CASE(
-    "a path that alternates forged and genuine replies keeps one peer_unauthenticated open; "
+    "a path that alternates forged and genuine replies keeps one peer_unauthenticated open, "
     "three verified replies in a row close it",
     "[e2e][peers][bad_peer][trust]") {
   std::atomic<bool> honest{false};

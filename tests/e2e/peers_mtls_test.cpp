@@ -188,7 +188,7 @@ TEST_CASE(
 
 TEST_CASE(
     "peers over mTLS: a killed node's domain goes unknown while the service fails from the "
-    "others; restarted, it is counted again",
+    "others, restarted, it is counted again",
     "[e2e][peers][tls]") {
   const MeshPki pki;
   ThreeNodes nodes({}, pki.tls);

@@ -30,7 +30,7 @@ std::vector<std::pair<std::string, std::string>> pull_headers(const std::string&
 
 }  // namespace
 
-TEST_CASE("three peered nodes agree; one lying resolver only disputes, held healthy",
+TEST_CASE("three peered nodes agree, one lying resolver only disputes, held healthy",
           "[e2e][peers]") {
   ThreeNodes nodes;
   nodes.require_all_healthy();

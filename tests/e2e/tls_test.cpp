@@ -187,7 +187,7 @@ TEST_CASE("mTLS by fingerprint pins alone accepts a pinned self-signed client, r
 }
 
 TEST_CASE(
-    "SIGHUP serves new certificate files to new connections; open ones keep working; a "
+    "SIGHUP serves new certificate files to new connections, open ones keep working, a "
     "garbled key is refused and the old certificate stays",
     "[e2e][tls]") {
   auto oracle =

@@ -102,7 +102,7 @@ TEST_CASE("flush waits for every record enqueued before it", "[storage]") {
 }
 
 TEST_CASE(
-    "the writer reports what it committed; a commit held back holds back the report, never "
+    "the writer reports what it committed, a commit held back holds back the report, never "
     "the caller",
     "[storage]") {
   TempDir dir;
