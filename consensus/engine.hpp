@@ -289,7 +289,7 @@ class Engine {
   void update_maintenance(std::size_t index, const Instant& now, Evaluation& out);
   // Marks an episode event silenced when it opens inside a window, or
   // resolves one that did.
-  void silence(TargetState& state, Event& event) const;
+  static void silence(TargetState& state, Event& event);
   // At a window's end: resolves the target's silenced open episodes.
   void close_silenced(std::size_t index, const Instant& now, Evaluation& out);
   void update_side_episodes(std::size_t index, const SuspicionFindings& canaries,

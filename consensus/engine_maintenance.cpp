@@ -110,7 +110,7 @@ void Engine::update_maintenance(std::size_t index, const Instant& now, Evaluatio
   state.maintenance = std::move(current);
 }
 
-void Engine::silence(TargetState& state, Event& event) const {
+void Engine::silence(TargetState& state, Event& event) {
   if (event.is_resolution()) {
     event.silenced = state.silenced_keys.erase(event.key) > 0;
     return;
