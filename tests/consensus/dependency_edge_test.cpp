@@ -19,15 +19,10 @@ namespace {
 
 const std::vector<std::string> k_domains{"cloudflare", "quad9", "google"};
 
+// `targets` in config order; `deps` maps a child to its parents.
 Policy policy_with(const std::vector<std::string>& targets,
                    const std::map<std::string, std::vector<std::string>>& deps) {
-  auto policy = make_policy(k_domains, targets);
-  for (auto& target : policy.targets) {
-    if (const auto found = deps.find(target.name); found != deps.end()) {
-      target.depends_on = found->second;
-    }
-  }
-  return policy;
+  return make_policy(k_domains, targets, deps);
 }
 
 // Per target, per domain outcome (domains missing from the map see nothing).
@@ -63,14 +58,6 @@ std::map<std::string, Outcome> but_google(Outcome rest, Outcome last) {
   auto out = all(rest);
   out["google"] = last;
   return out;
-}
-
-int events_for(const World& world, EventKind kind, const std::string& target) {
-  int count = 0;
-  for (const auto& event : world.events()) {
-    count += event.kind == kind && event.target == target ? 1 : 0;
-  }
-  return count;
 }
 
 bool any_fresh_unhealthy(const World& world, const std::string& target) {
@@ -248,14 +235,14 @@ TEST_CASE("an open split episode is resolved when the target turns unreachable",
     world.see("app", "cloudflare-2", Outcome::Down, Layer::Connect);
     step(world, {{"lb", all(Outcome::Up)}, {"app", all(Outcome::Up)}});
   }
-  REQUIRE(events_for(world, EventKind::SplitOpened, "app") == 1);
+  REQUIRE(world.count_events(EventKind::SplitOpened, "app") == 1);
   for (int i = 0; i < 4; ++i) {
     world.see("app", "cloudflare-2", Outcome::Down, Layer::Connect);
     step(world, {{"lb", all(Outcome::Down)}, {"app", split(Outcome::Up, Outcome::Down)}});
   }
   INFO(world.verdict("app").reason);
   REQUIRE(world.verdict("app").kind == VerdictKind::Unreachable);
-  CHECK(events_for(world, EventKind::SplitResolved, "app") == 1);
+  CHECK(world.count_events(EventKind::SplitResolved, "app") == 1);
 }
 
 TEST_CASE("a flapping child behind a down parent keeps one flapping hold, not a churn",
@@ -275,6 +262,6 @@ TEST_CASE("a flapping child behind a down parent keeps one flapping hold, not a 
   }
   CHECK(world.verdict("lb").kind == VerdictKind::Unhealthy);
   CHECK(world.verdict("app").reason_code == ReasonCode::Flapping);
-  CHECK(events_for(world, EventKind::FlappingStarted, "app") == 1);
-  CHECK(events_for(world, EventKind::FlappingStopped, "app") == 0);
+  CHECK(world.count_events(EventKind::FlappingStarted, "app") == 1);
+  CHECK(world.count_events(EventKind::FlappingStopped, "app") == 0);
 }

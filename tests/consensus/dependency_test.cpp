@@ -22,13 +22,7 @@ const std::vector<std::string> k_domains{"cloudflare", "quad9", "google"};
 // `targets` in config order; `deps` maps a child to its parents.
 Policy policy_with(const std::vector<std::string>& targets,
                    const std::map<std::string, std::vector<std::string>>& deps) {
-  auto policy = make_policy(k_domains, targets);
-  for (auto& target : policy.targets) {
-    if (const auto found = deps.find(target.name); found != deps.end()) {
-      target.depends_on = found->second;
-    }
-  }
-  return policy;
+  return make_policy(k_domains, targets, deps);
 }
 
 // One probe round: every vantage sees each listed target's outcome (a
@@ -47,14 +41,6 @@ void rounds(World& world, int count, const std::map<std::string, Outcome>& outco
   for (int i = 0; i < count; ++i) {
     step(world, outcomes);
   }
-}
-
-int events_for(const World& world, EventKind kind, const std::string& target) {
-  int count = 0;
-  for (const auto& event : world.events()) {
-    count += event.kind == kind && event.target == target ? 1 : 0;
-  }
-  return count;
 }
 
 // lb and app (depends on lb).
@@ -129,7 +115,7 @@ TEST_CASE("a child seen down by one domain while its parent is down opens no dis
   CHECK(world.verdict("lb").kind == VerdictKind::Unhealthy);
   CHECK(world.verdict("app").kind == VerdictKind::Unreachable);
   CHECK(world.verdict("app").held == VerdictKind::Healthy);
-  CHECK(events_for(world, EventKind::DisputeOpened, "app") == 0);
+  CHECK(world.count_events(EventKind::DisputeOpened, "app") == 0);
 }
 
 TEST_CASE("when the parent recovers, the child's own votes decide", "[dependency]") {
@@ -303,7 +289,7 @@ TEST_CASE("a child whose domains disagree stays unreachable behind its parent, t
   }
   CHECK(world.verdict("app").reason.starts_with(
       "parent lb is unhealthy; 1 of 3 domains down (google), 2 up"));
-  CHECK(events_for(world, EventKind::DisputeOpened, "app") == 0);
+  CHECK(world.count_events(EventKind::DisputeOpened, "app") == 0);
   // lb recovers: nothing explains google's down vote any more.
   for (int i = 0; i < 4; ++i) {
     world.see("app", "cloudflare", Outcome::Up);
@@ -314,5 +300,5 @@ TEST_CASE("a child whose domains disagree stays unreachable behind its parent, t
   CHECK(world.verdict("lb").kind == VerdictKind::Healthy);
   CHECK(world.verdict("app").kind == VerdictKind::Disputed);
   CHECK(world.verdict("app").held == VerdictKind::Healthy);
-  CHECK(events_for(world, EventKind::DisputeOpened, "app") == 1);
+  CHECK(world.count_events(EventKind::DisputeOpened, "app") == 1);
 }

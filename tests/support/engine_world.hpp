@@ -7,6 +7,7 @@
 #include "consensus/engine.hpp"
 #include "consensus/time_format.hpp"
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,19 @@ inline cs::Policy make_policy(const std::vector<std::string>& domains,
     cs::TargetPolicy target;
     target.name = name;
     policy.targets.push_back(target);
+  }
+  return policy;
+}
+
+// `targets` in config order, each child given its parents (depends_on).
+inline cs::Policy make_policy(const std::vector<std::string>& domains,
+                              const std::vector<std::string>& targets,
+                              const std::map<std::string, std::vector<std::string>>& parents) {
+  auto policy = make_policy(domains, targets);
+  for (auto& target : policy.targets) {
+    if (const auto found = parents.find(target.name); found != parents.end()) {
+      target.depends_on = found->second;
+    }
   }
   return policy;
 }
@@ -87,6 +101,14 @@ class World {
 
   const cs::Verdict& verdict(const std::string& target) const { return *engine_.verdict(target); }
   const std::vector<cs::Event>& events() const { return events_; }
+  // Events of `kind` about `target`.
+  int count_events(cs::EventKind kind, const std::string& target) const {
+    int count = 0;
+    for (const auto& event : events_) {
+      count += event.kind == kind && event.target == target ? 1 : 0;
+    }
+    return count;
+  }
   int count_events(cs::EventKind kind) const {
     int count = 0;
     for (const auto& event : events_) {
