@@ -130,6 +130,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       request.name = plan_[i].name;
       request.type = plan_[i].type;
       request.deadline = deadline_;
+      request.budget = target_.timing.timeout;
       query_dns(
           context_.io, context_.clock, request,
           [self = shared_from_this(), i](DnsResult result) { self->on_dns(i, std::move(result)); });

@@ -73,7 +73,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
         tcp_(io),
         timer_(io),
         stopwatch_(clock),
-        budget_(time_left(request_.deadline)) {}
+        budget_(request_.budget.value_or(time_left(request_.deadline))) {}
 
   void start() {
     timer_.expires_at(request_.deadline);

