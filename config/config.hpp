@@ -207,6 +207,8 @@ struct TargetConfig {
   // cycles): while one is confirmed unhealthy this target, failing too, is
   // `unreachable` rather than unhealthy (docs/verdicts.md).
   std::vector<std::string> depends_on;
+  // The target's `cooldown:`, else gate.cooldown (docs/gate.md "Cooldown").
+  Duration cooldown{3'600'000};
   // The host name every vantage resolves: dns.name, else tcp.host, else the
   // URL's host.
   std::string host_name() const;
@@ -263,6 +265,15 @@ struct EscalationConfig {
   friend bool operator==(const EscalationConfig&, const EscalationConfig&) = default;
 };
 
+// `gate:`: what gates share across targets.
+struct GateConfig {
+  // After an action is recorded on a target (`gate --record`, POST
+  // /v1/actions), a gate on it holds instead of proceeding for this long,
+  // unless the action is acknowledged (orchestrators block recoveries the
+  // same way). 0s records actions without holding. A target may override it.
+  Duration cooldown{3'600'000};
+};
+
 struct StorageConfig {
   Duration retention{7LL * 24 * 3'600'000};
 };
@@ -279,6 +290,7 @@ struct Config {
   std::vector<PeerConfig> peers;
   EscalationConfig escalation;
   StorageConfig storage;
+  GateConfig gate;
   // Recurring maintenance windows (`maintenance:`): gates hold and new
   // escalations are silenced while a listed target is inside one.
   std::vector<consensus::RecurringWindow> maintenance;

@@ -2,6 +2,7 @@
 // `targets:` (target_reader.cpp), then runs the cross-field rules.
 #include "config/sections.hpp"
 #include "config/tls_files.hpp"
+#include "consensus/time_format.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -19,9 +20,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 11> k_top_keys{
-    "node",    "api",   "defaults",   "quorum",  "probing",    "vantages",
-    "targets", "peers", "escalation", "storage", "maintenance"};
+constexpr std::array<std::string_view, 12> k_top_keys{
+    "node",    "api",   "defaults",   "quorum",  "probing",     "vantages",
+    "targets", "peers", "escalation", "storage", "maintenance", "gate"};
 constexpr std::array<std::string_view, 2> k_node_keys{"name", "data_dir"};
 constexpr std::array<std::string_view, 6> k_api_keys{"listen", "token_file",          "signing_key",
                                                      "tls",    "read_requires_token", "tokens"};
@@ -36,6 +37,9 @@ constexpr std::array<std::string_view, 3> k_probing_keys{"max_in_flight", "max_p
                                                          "last_known_good_max_age"};
 constexpr std::array<std::string_view, 4> k_vantage_keys{"name", "domain", "resolver", "source"};
 constexpr std::array<std::string_view, 1> k_storage_keys{"retention"};
+constexpr std::array<std::string_view, 1> k_gate_keys{"cooldown"};
+// A cooldown longer than this is a typo (30d for 30s), not a policy.
+constexpr Duration k_max_cooldown{30LL * 24 * 3'600'000};
 
 constexpr std::uint16_t k_dns_port = 53;
 
@@ -227,6 +231,11 @@ void read_storage(const Field& field, LoadContext& ctx) {
       map.duration("retention", ZeroDuration::Rejected).value_or(ctx.config.storage.retention);
 }
 
+void read_gate(const Field& field, LoadContext& ctx) {
+  const MapReader map(field, Keys(k_gate_keys), ctx.diags);
+  ctx.config.gate.cooldown = read_cooldown(map, ctx.diags).value_or(ctx.config.gate.cooldown);
+}
+
 void read_root(const YAML::Node& root, LoadContext& ctx) {
   const MapReader map(Field{root, "", pos_of(root, SourcePos{1, 1})}, Keys(k_top_keys), ctx.diags);
   if (!map.is_mapping()) {
@@ -248,6 +257,9 @@ void read_root(const YAML::Node& root, LoadContext& ctx) {
   }
   if (auto field = map.get("probing")) {
     read_probing(*field, ctx);
+  }
+  if (auto field = map.get("gate")) {
+    read_gate(*field, ctx);
   }
   if (auto field = map.require("vantages")) {
     ctx.sources.vantages_pos = field->pos;
@@ -280,6 +292,18 @@ SourcePos pos_of_mark(const YAML::Mark& mark) {
 }
 
 }  // namespace
+
+std::optional<Duration> read_cooldown(const MapReader& map, Diagnostics& diags) {
+  const auto cooldown = map.duration("cooldown", ZeroDuration::Allowed);
+  if (cooldown && *cooldown > k_max_cooldown) {
+    const auto field = map.get("cooldown");
+    diags.error(field->pos, "cooldown " + consensus::format_duration(*cooldown) + " for " +
+                                field->path +
+                                " is longer than 30d: a cooldown holds every gate on the target");
+    return std::nullopt;
+  }
+  return cooldown;
+}
 
 void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Diagnostics& diags) {
   const std::size_t errors_before = diags.error_count();

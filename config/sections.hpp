@@ -13,6 +13,9 @@
 
 namespace crosscheck::config::detail {
 
+// A `cooldown:` key (gate.cooldown or a target's): 0s to 30d.
+std::optional<Duration> read_cooldown(const MapReader& map, Diagnostics& diags);
+
 // Which timing keys one section (defaults, or a target) set, and where.
 struct TimingSource {
   std::optional<SourcePos> interval;

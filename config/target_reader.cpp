@@ -13,9 +13,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 14> k_target_keys{
-    "name",    "canary", "dns",  "tcp",         "http",          "reach",  "interval",
-    "timeout", "rise",   "fall", "stale_after", "dispute_grace", "quorum", "depends_on"};
+constexpr std::array<std::string_view, 15> k_target_keys{
+    "name", "canary", "dns",         "tcp",           "http",   "reach",      "interval", "timeout",
+    "rise", "fall",   "stale_after", "dispute_grace", "quorum", "depends_on", "cooldown"};
 constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",
                                                      "expect_addresses"};
 constexpr std::array<std::string_view, 2> k_tcp_keys{"port", "host"};
@@ -289,6 +289,7 @@ void read_target(const Field& field, LoadContext& ctx) {
   if (auto depends_on = map.get("depends_on")) {
     read_depends_on(*depends_on, target, source, diags);
   }
+  target.cooldown = read_cooldown(map, diags).value_or(ctx.config.gate.cooldown);
   // dispute_grace: the target's, else quorum.dispute_grace, else one interval
   // (DESIGN.md: "default: one interval"), so a 60s target waits 60s.
   target.dispute_grace =

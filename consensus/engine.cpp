@@ -271,6 +271,7 @@ Evaluation Engine::evaluate(const Instant& now) {
     }
     const auto& target = policy_.targets[i];
     update_maintenance(i, now, out);
+    update_cooldown(i, now);
     counts[i] = tally(evidence[i], domains, target.down_quorum, target.up_quorum);
     candidates[i] = judge(i, counts[i], evidence[i], now);
     candidates[i] = apply_override_and_restore(i, std::move(candidates[i]), now, out);
@@ -386,6 +387,7 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
   verdict.fresh = candidate.supported;
   verdict.override_in_force = state.override_in_force;
   verdict.maintenance = state.maintenance;
+  verdict.cooldown = state.cooldown;
   if (verdict.confirmed() && candidate.supported && candidate.code != ReasonCode::Override) {
     state.last_confirmed = verdict.kind;
   }

@@ -148,6 +148,13 @@ class Engine {
   // The ad-hoc window in force for a target (nullptr when none).
   const AdHocMaintenance* maintenance_set(std::string_view target) const;
 
+  // The cooldown after an action recorded on `target` (the service's ledger
+  // says which unacknowledged action holds it; nullopt ends it, as an ack
+  // does). While it lasts the verdict carries it and a gate that would
+  // proceed holds; it ends by itself at `until` (on the monotonic clock from
+  // the first evaluate() that sees it). False for an unknown target.
+  bool set_cooldown(std::string_view target, std::optional<CooldownView> value);
+
   // Seeds a target's published verdict and generation before the first
   // evaluate(). It is served with fresh = false until evidence confirms it,
   // for at most the target's restore_hold; then the current votes decide.
@@ -215,6 +222,8 @@ class Engine {
     std::optional<MonoTime> override_deadline;
     std::optional<AdHocMaintenance> maintenance_set;
     std::optional<MonoTime> maintenance_deadline;
+    std::optional<CooldownView> cooldown;
+    std::optional<MonoTime> cooldown_deadline;
     // The window the target is in as of the last evaluate().
     std::optional<MaintenanceView> maintenance;
     // Open episodes opened inside a window: their resolution is silenced too.
@@ -287,6 +296,7 @@ class Engine {
   void update_episode(std::size_t index, const Instant& now, Evaluation& out);
   // Works out the window a target is in now, announcing entering and leaving.
   void update_maintenance(std::size_t index, const Instant& now, Evaluation& out);
+  void update_cooldown(std::size_t index, const Instant& now);
   // Marks an episode event silenced when it opens inside a window, or
   // resolves one that did.
   static void silence(TargetState& state, Event& event);

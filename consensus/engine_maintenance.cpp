@@ -1,6 +1,7 @@
 // Engine: maintenance windows (recurring from the policy, ad-hoc from the
-// API) and the silencing of the escalations opened inside them. Pure, like
-// the rest of the engine.
+// API), the silencing of the escalations opened inside them, and the
+// cooldown after a recorded action: the planned and the just-done, during
+// which a gate holds. Pure, like the rest of the engine.
 #include "consensus/engine.hpp"
 
 #include "consensus/time_format.hpp"
@@ -46,6 +47,35 @@ const AdHocMaintenance* Engine::maintenance_set(std::string_view target) const {
     return nullptr;
   }
   return &*states_[*index].maintenance_set;
+}
+
+bool Engine::set_cooldown(std::string_view target, std::optional<CooldownView> value) {
+  const auto index = target_index(target);
+  if (!index) {
+    return false;
+  }
+  auto& state = states_[*index];
+  if (state.cooldown != value) {
+    state.cooldown_deadline.reset();
+  }
+  state.cooldown = std::move(value);
+  return true;
+}
+
+void Engine::update_cooldown(std::size_t index, const Instant& now) {
+  auto& state = states_[index];
+  if (!state.cooldown) {
+    return;
+  }
+  // Like an ad-hoc window: the wall time `until` becomes a monotonic
+  // deadline once, so a clock step neither ends it early nor stretches it.
+  if (!state.cooldown_deadline) {
+    state.cooldown_deadline = now.mono + (state.cooldown->until - now.wall);
+  }
+  if (now.mono >= *state.cooldown_deadline) {
+    state.cooldown.reset();
+    state.cooldown_deadline.reset();
+  }
 }
 
 void Engine::update_maintenance(std::size_t index, const Instant& now, Evaluation& out) {

@@ -12,7 +12,7 @@ namespace {
 constexpr std::array<std::pair<GateFor, std::string_view>, 3> k_gate_for{
     {{GateFor::Service, "service"}, {GateFor::Dns, "dns"}, {GateFor::Any, "any"}}};
 
-constexpr std::array<std::pair<GateCode, std::string_view>, 10> k_gate_codes{
+constexpr std::array<std::pair<GateCode, std::string_view>, 11> k_gate_codes{
     {{GateCode::Proceed, "proceed"},
      {GateCode::Otherwise, "otherwise"},
      {GateCode::NotConfirmed, "not_confirmed"},
@@ -22,7 +22,8 @@ constexpr std::array<std::pair<GateCode, std::string_view>, 10> k_gate_codes{
      {GateCode::Scope, "scope"},
      {GateCode::Unstable, "unstable"},
      {GateCode::Maintenance, "maintenance"},
-     {GateCode::Unreachable, "unreachable"}}};
+     {GateCode::Unreachable, "unreachable"},
+     {GateCode::Cooldown, "cooldown"}}};
 
 // The hold of a confirmed unhealthy verdict whose scope does not support
 // the failover asked for, saying which one it does support.
@@ -175,6 +176,18 @@ GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
     return {GateAnswer::Hold, GateCode::Unstable,
             "verdict is " + is + " since " + format_rfc3339(verdict.since) +
                 ", not yet stable for " + format_duration(stable_for),
+            std::nullopt};
+  }
+  if (verdict.cooldown) {
+    // Why last: a cooldown only stops a second action; what the evidence
+    // says (otherwise, not confirmed, ...) is still the answer to read.
+    const auto& cooldown = *verdict.cooldown;
+    return {GateAnswer::Hold, GateCode::Cooldown,
+            "in cooldown until " + format_rfc3339(cooldown.until) + " after action " +
+                cooldown.action_id + " (" + cooldown.what + ", by " + cooldown.by + ", at " +
+                format_rfc3339(cooldown.since) +
+                "): a second action holds until a human acknowledges it (POST /v1/actions/" +
+                cooldown.action_id + "/ack)",
             std::nullopt};
   }
   std::string reason = "verdict is " + is + " as expected";

@@ -13,13 +13,6 @@
 
 namespace crosscheck::consensus {
 
-// The failover a script is about to run (`crosscheck gate --for`, REST
-// `for=`): it proceeds only on a verdict whose scope supports it.
-enum class GateFor : std::uint8_t {
-  Service,  // move traffic away from the service (promote a replica, ...)
-  Dns,      // switch the DNS plane (a secondary DNS provider, ...)
-  Any,      // any confirmed unhealthy verdict (before --for existed)
-};
 std::string_view to_string(GateFor value);
 std::optional<GateFor> parse_gate_for(std::string_view text);
 
@@ -35,6 +28,7 @@ enum class GateCode : std::uint8_t {
   Unstable,         // not yet stable_for
   Maintenance,      // in a maintenance window: every gate holds
   Unreachable,      // a parent (depends_on) is confirmed unhealthy: gate the parent
+  Cooldown,         // a recorded action's cooldown: no second proceed until acked
 };
 std::string_view to_string(GateCode value);
 
@@ -68,6 +62,10 @@ struct GateDecision {
 // a healthy verdict has no failing plane). Example: unhealthy, scope dns
 // (DNS fails, the service answers at its last-known-good addresses) ->
 // for Service: Hold (code Scope, instead Dns); for Dns: Proceed.
+// A verdict in a cooldown (an action recorded on the target, not yet
+// acknowledged) turns what would proceed into a hold (code Cooldown); every
+// other answer is unchanged: a script learns the truth, it only may not act
+// twice.
 GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                          std::optional<std::uint64_t> generation, Duration stable_for,
                          const Instant& now, GateFor for_);

@@ -163,6 +163,53 @@ struct MaintenanceView {
   friend bool operator==(const MaintenanceView&, const MaintenanceView&) = default;
 };
 
+// The failover a script is about to run (`crosscheck gate --for`, REST
+// `for=`): it proceeds only on a verdict whose scope supports it.
+enum class GateFor : std::uint8_t {
+  Service,  // move traffic away from the service (promote a replica, ...)
+  Dns,      // switch the DNS plane (a secondary DNS provider, ...)
+  Any,      // any confirmed unhealthy verdict (before --for existed)
+};
+
+// An acknowledgement that ends an action's cooldown (POST /v1/actions/ID/ack).
+struct ActionAck {
+  std::string by;
+  std::string note;
+  WallTime at;
+  std::string node;  // the node that took it
+  friend bool operator==(const ActionAck&, const ActionAck&) = default;
+};
+
+// One entry of the action ledger: a script (or a person) recorded that it
+// acted on a target (`crosscheck gate --record`, POST /v1/actions). Until it
+// is acknowledged or its cooldown ends, a gate on the target holds instead
+// of proceeding: one outage, one failover (docs/gate.md "Cooldown").
+struct RecordedAction {
+  std::string id;    // "NODE-SEQ", unique across peered nodes ("oracle-a-17")
+  std::string node;  // the node that recorded it
+  std::string target;
+  VerdictKind expect = VerdictKind::Unhealthy;  // what the script gated on
+  GateFor for_ = GateFor::Service;
+  std::uint64_t generation = 0;  // the verdict generation it acted on
+  std::string by;                // who acted ("failover-bot", "alice")
+  std::string what;              // what it did ("promote db-2")
+  std::string principal;         // the API token that recorded it
+  WallTime at;
+  WallTime cooldown_until;  // at + the target's cooldown
+  std::optional<ActionAck> ack;
+  friend bool operator==(const RecordedAction&, const RecordedAction&) = default;
+};
+
+// The cooldown a target is in: the unacknowledged action that opened it.
+struct CooldownView {
+  std::string action_id;
+  std::string by;
+  std::string what;
+  WallTime since;  // the action's time
+  WallTime until;
+  friend bool operator==(const CooldownView&, const CooldownView&) = default;
+};
+
 // The published judgement of one target.
 struct Verdict {
   std::string target;
@@ -193,6 +240,9 @@ struct Verdict {
   std::optional<Override> override_in_force;
   // The maintenance window in force, if any: every gate holds.
   std::optional<MaintenanceView> maintenance;
+  // The cooldown after a recorded action, if any: a gate that would proceed
+  // holds instead.
+  std::optional<CooldownView> cooldown;
   bool canary = false;
 
   // What a gate may act on: the verdict itself when confirmed, else held.

@@ -104,6 +104,19 @@ json::value maintenance_or_null(const std::optional<cs::MaintenanceView>& value)
   return out;
 }
 
+json::value cooldown_or_null(const std::optional<cs::CooldownView>& value) {
+  if (!value) {
+    return nullptr;
+  }
+  json::object out;
+  out["action"] = value->action_id;
+  out["by"] = value->by;
+  out["what"] = value->what;
+  out["since"] = cs::format_rfc3339(value->since);
+  out["until"] = cs::format_rfc3339(value->until);
+  return out;
+}
+
 json::value last_known_good_or_null(cs::LastKnownGood value) {
   if (value == cs::LastKnownGood::NotTried) {
     return nullptr;
@@ -256,6 +269,7 @@ json::object verdict_summary_json(const cs::Verdict& verdict) {
   out["failing_layer"] = layer_or_null(verdict.failing_layer);
   out["scope"] = cs::to_string(verdict.scope);
   out["maintenance"] = maintenance_or_null(verdict.maintenance);
+  out["cooldown"] = cooldown_or_null(verdict.cooldown);
   return out;
 }
 

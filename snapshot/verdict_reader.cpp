@@ -110,6 +110,21 @@ std::optional<cs::MaintenanceView> read_maintenance(const json::object& object) 
   return out;
 }
 
+std::optional<cs::CooldownView> read_cooldown(const json::object& object) {
+  const auto* value = object.if_contains("cooldown");
+  if (value == nullptr || !value->is_object()) {
+    return std::nullopt;
+  }
+  const auto& item = value->get_object();
+  cs::CooldownView out;
+  out.action_id = text_at(item, "action");
+  out.by = text_at(item, "by");
+  out.what = text_at(item, "what");
+  out.since = time_at(item, "since").value_or(cs::WallTime{});
+  out.until = time_at(item, "until").value_or(cs::WallTime{});
+  return out;
+}
+
 cs::ReasonCode reason_code_of(std::string_view text) {
   for (const auto code :
        {cs::ReasonCode::Quorum, cs::ReasonCode::Dispute, cs::ReasonCode::Insufficient,
@@ -186,6 +201,7 @@ Expected<TargetView> read_verdict(const json::value& value) {
   verdict.scope =
       cs::parse_failure_scope(text_at(object, "scope")).value_or(cs::FailureScope::None);
   verdict.maintenance = read_maintenance(object);
+  verdict.cooldown = read_cooldown(object);
   read_details(object, view);
   return view;
 }

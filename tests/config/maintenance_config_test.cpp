@@ -63,3 +63,33 @@ TEST_CASE("a bad maintenance window is refused with the reason", "[config][maint
   REQUIRE_FALSE(lines.empty());
   CHECK(lines[0] == expected);
 }
+
+TEST_CASE("a cooldown is gate.cooldown unless the target sets its own", "[config][cooldown]") {
+  const auto plain = load_valid(k_valid_tail);
+  CHECK(plain.gate.cooldown == 1h);
+  CHECK(plain.targets[0].cooldown == 1h);
+  const auto config =
+      load_valid(std::string("gate: {cooldown: 30m}\n") + std::string(k_valid_vantages) +
+                 "targets:\n"
+                 "  - {name: t, dns: {name: t.example}}\n"
+                 "  - {name: u, dns: {name: u.example}, cooldown: 0s}\n"
+                 "  - {name: v, dns: {name: v.example}, cooldown: 2h}\n");
+  CHECK(config.gate.cooldown == 30min);
+  CHECK(config.targets[0].cooldown == 30min);
+  CHECK(config.targets[1].cooldown == 0s);
+  CHECK(config.targets[2].cooldown == 2h);
+}
+
+TEST_CASE("a bad cooldown is refused with the reason", "[config][cooldown]") {
+  auto [text, expected] = GENERATE(table<std::string, std::string>({
+      {"gate: {cooldown: 31d}\n",
+       "test.yaml:1:18: error: cooldown 31d for gate.cooldown is longer than 30d: a cooldown "
+       "holds every gate on the target"},
+      {"gate: {cooldown: -1s}\n", "test.yaml:1:18: error: invalid duration"},
+      {"gate: {cooldwn: 1h}\n", "test.yaml:1:8: error: unknown key 'cooldwn'"},
+  }));
+  INFO(text);
+  const auto lines = diagnostics_of(text + std::string(k_valid_tail));
+  REQUIRE_FALSE(lines.empty());
+  CHECK_THAT(lines[0], Catch::StartsWith(expected));
+}
