@@ -1,0 +1,174 @@
+#include "consensus/action_ledger.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace crosscheck::consensus {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A peer's clock may run a little ahead; more than this is a lie or a
+// broken clock, and an action "recorded" in the future would hold gates
+// for longer than any cooldown says.
+constexpr Duration k_future_skew = 60s;
+constexpr std::size_t k_max_text = 256;
+
+bool newer(const RecordedAction& a, const RecordedAction& b) {
+  return a.at != b.at ? a.at > b.at : a.id > b.id;
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::uint64_t>> parse_action_id(std::string_view id) {
+  const auto dash = id.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == id.size()) {
+    return std::nullopt;
+  }
+  std::uint64_t seq = 0;
+  const auto digits = id.substr(dash + 1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || seq == 0) {
+    return std::nullopt;
+  }
+  return std::pair{std::string(id.substr(0, dash)), seq};
+}
+
+const RecordedAction& ActionLedger::record(ActionRequest request, WallTime now, Duration cooldown) {
+  RecordedAction entry;
+  entry.id = node_ + "-" + std::to_string(next_seq_++);
+  entry.node = node_;
+  entry.target = std::move(request.target);
+  entry.expect = request.expect;
+  entry.for_ = request.for_;
+  entry.generation = request.generation;
+  entry.by = std::move(request.by);
+  entry.what = std::move(request.what);
+  entry.principal = std::move(request.principal);
+  entry.at = now;
+  entry.cooldown_until = now + std::max(cooldown, Duration::zero());
+  entries_.push_back(std::move(entry));
+  trim();
+  return *find(node_ + "-" + std::to_string(next_seq_ - 1));
+}
+
+ActionLedger::Merged ActionLedger::merge(const RecordedAction& entry, WallTime now,
+                                         Duration max_cooldown) {
+  const auto parsed = parse_action_id(entry.id);
+  const auto refuse = [](std::string why) { return Merged{false, std::move(why)}; };
+  if (!parsed) {
+    return refuse("malformed id (expected NODE-SEQ)");
+  }
+  if (parsed->first != entry.node) {
+    return refuse("id names node '" + parsed->first + "' but the entry says '" + entry.node + "'");
+  }
+  for (const auto* text : {&entry.target, &entry.by, &entry.what, &entry.principal}) {
+    if (text->size() > k_max_text) {
+      return refuse("a text field is longer than 256 bytes");
+    }
+  }
+  if (entry.ack && (entry.ack->by.size() > k_max_text || entry.ack->note.size() > k_max_text ||
+                    entry.ack->node.size() > k_max_text)) {
+    return refuse("an ack field is longer than 256 bytes");
+  }
+  if (entry.at > now + k_future_skew || (entry.ack && entry.ack->at > now + k_future_skew)) {
+    return refuse("recorded in the future (more than 60s ahead of this node's clock)");
+  }
+  if (entry.cooldown_until < entry.at || entry.cooldown_until - entry.at > max_cooldown) {
+    return refuse("cooldown is negative or longer than the longest allowed");
+  }
+  if (parsed->first == node_) {
+    // Ours, coming back (storage, or a peer relaying it): later ids follow.
+    next_seq_ = std::max(next_seq_, parsed->second + 1);
+  }
+  for (auto& known : entries_) {
+    if (known.id != entry.id) {
+      continue;
+    }
+    if (!known.ack && entry.ack) {
+      known.ack = entry.ack;
+      return Merged{true, std::nullopt};
+    }
+    return Merged{false, std::nullopt};
+  }
+  entries_.push_back(entry);
+  trim();
+  return Merged{true, std::nullopt};
+}
+
+AckOutcome ActionLedger::ack(std::string_view id, ActionAck ack) {
+  for (auto& entry : entries_) {
+    if (entry.id == id) {
+      if (entry.ack) {
+        return AckOutcome::AlreadyAcked;
+      }
+      entry.ack = std::move(ack);
+      return AckOutcome::Acked;
+    }
+  }
+  return AckOutcome::Unknown;
+}
+
+std::optional<CooldownView> ActionLedger::cooldown_of(std::string_view target, WallTime now) const {
+  const RecordedAction* best = nullptr;
+  for (const auto& entry : entries_) {
+    if (entry.target != target || entry.ack || entry.cooldown_until <= now) {
+      continue;
+    }
+    if (best == nullptr || entry.cooldown_until > best->cooldown_until) {
+      best = &entry;
+    }
+  }
+  if (best == nullptr) {
+    return std::nullopt;
+  }
+  return CooldownView{best->id, best->by, best->what, best->at, best->cooldown_until};
+}
+
+const RecordedAction* ActionLedger::find(std::string_view id) const {
+  const auto found = std::find_if(entries_.begin(), entries_.end(),
+                                  [&](const RecordedAction& entry) { return entry.id == id; });
+  return found == entries_.end() ? nullptr : &*found;
+}
+
+std::vector<RecordedAction> ActionLedger::list(std::size_t limit,
+                                               std::optional<std::string_view> target) const {
+  std::vector<RecordedAction> out;
+  for (const auto& entry : entries_) {
+    if (!target || entry.target == *target) {
+      out.push_back(entry);
+    }
+  }
+  std::sort(out.begin(), out.end(), newer);
+  if (out.size() > limit) {
+    out.resize(limit);
+  }
+  return out;
+}
+
+std::vector<RecordedAction> ActionLedger::live(WallTime now, std::size_t limit) const {
+  std::vector<RecordedAction> out;
+  for (const auto& entry : entries_) {
+    if (entry.cooldown_until > now) {
+      out.push_back(entry);
+    }
+  }
+  std::sort(out.begin(), out.end(), newer);
+  if (out.size() > limit) {
+    out.resize(limit);
+  }
+  return out;
+}
+
+void ActionLedger::trim() {
+  if (entries_.size() <= k_max_entries) {
+    return;
+  }
+  // Oldest out first: a flood of entries cannot push out a newer cooldown.
+  std::sort(entries_.begin(), entries_.end(),
+            [](const RecordedAction& a, const RecordedAction& b) { return newer(b, a); });
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<std::ptrdiff_t>(entries_.size() - k_max_entries));
+}
+
+}  // namespace crosscheck::consensus

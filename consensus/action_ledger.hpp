@@ -1,0 +1,89 @@
+// The action ledger (docs/gate.md "Cooldown"): what scripts recorded they
+// did, here and on peered nodes, and which cooldown each target is in.
+// Pure: the caller passes the time and does the I/O (storage, peers).
+#pragma once
+
+#include "consensus/types.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crosscheck::consensus {
+
+// What a caller says when it records an action (the ledger adds id, node,
+// time and cooldown).
+struct ActionRequest {
+  std::string target;
+  VerdictKind expect = VerdictKind::Unhealthy;
+  GateFor for_ = GateFor::Service;
+  std::uint64_t generation = 0;
+  std::string by;
+  std::string what;
+  std::string principal;
+};
+
+enum class AckOutcome : std::uint8_t { Acked, Unknown, AlreadyAcked };
+
+// Why a peer's entry was refused (merge()), for the log and a counter.
+struct MergeRefusal {
+  std::string id;
+  std::string why;
+};
+
+class ActionLedger {
+ public:
+  // At most this many entries are kept (newest win); and no more than
+  // this many in one peer reply are looked at.
+  static constexpr std::size_t k_max_entries = 10'000;
+  static constexpr std::size_t k_max_merge = 1'000;
+
+  explicit ActionLedger(std::string node) : node_(std::move(node)) {}
+
+  // Records an action taken now on this node: id "NODE-SEQ", cooldown until
+  // now + `cooldown` (0 records it without a cooldown).
+  const RecordedAction& record(ActionRequest request, WallTime now, Duration cooldown);
+
+  // Takes an entry from storage or from a peer: a new id is added, a known
+  // one only gains an ack (the first ack wins; nothing un-acks). Returns
+  // true when anything changed, or the reason it was refused: a malformed
+  // id, a node that is not the id's, times in the future (more than a
+  // minute past `now`), a cooldown longer than `max_cooldown`, or a text
+  // field over 256 bytes.
+  struct Merged {
+    bool changed = false;
+    std::optional<std::string> refused;
+  };
+  Merged merge(const RecordedAction& entry, WallTime now, Duration max_cooldown);
+
+  AckOutcome ack(std::string_view id, ActionAck ack);
+
+  // The unacknowledged action with the latest cooldown_until after `now`
+  // on `target`, as the engine shows it; nullopt when none.
+  std::optional<CooldownView> cooldown_of(std::string_view target, WallTime now) const;
+
+  const RecordedAction* find(std::string_view id) const;
+  // Newest first (by time, then id), at most `limit`, optionally one target's.
+  std::vector<RecordedAction> list(std::size_t limit,
+                                   std::optional<std::string_view> target = std::nullopt) const;
+  // What a peer needs to enforce the ledger: every entry still in cooldown,
+  // acked or not (an ack must reach the peers too), newest first, bounded.
+  std::vector<RecordedAction> live(WallTime now, std::size_t limit) const;
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  void trim();
+
+  std::string node_;
+  std::uint64_t next_seq_ = 1;
+  std::vector<RecordedAction> entries_;  // oldest first
+};
+
+// "NODE-SEQ" split at the last '-': nullopt when SEQ is not a positive
+// integer or NODE is empty.
+std::optional<std::pair<std::string, std::uint64_t>> parse_action_id(std::string_view id);
+
+}  // namespace crosscheck::consensus
