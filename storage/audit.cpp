@@ -7,7 +7,7 @@ namespace crosscheck::storage {
 
 namespace {
 
-constexpr std::array<std::pair<AuditAction, std::string_view>, 9> k_actions{{
+constexpr std::array<std::pair<AuditAction, std::string_view>, 11> k_actions{{
     {AuditAction::Recheck, "recheck"},
     {AuditAction::Acknowledge, "ack"},
     {AuditAction::OverrideSet, "override_set"},
@@ -17,6 +17,8 @@ constexpr std::array<std::pair<AuditAction, std::string_view>, 9> k_actions{{
     {AuditAction::MaintenanceCleared, "maintenance_cleared"},
     {AuditAction::MaintenanceStarted, "maintenance_started"},
     {AuditAction::MaintenanceEnded, "maintenance_ended"},
+    {AuditAction::ActionRecorded, "action_recorded"},
+    {AuditAction::ActionAcked, "action_acked"},
 }};
 
 constexpr std::array<std::pair<AuditOutcome, std::string_view>, 3> k_outcomes{{

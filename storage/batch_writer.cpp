@@ -227,9 +227,11 @@ Status BatchWriter::open(const OpenSpec& spec) {
     }
     *statement = std::move(*prepared);
   }
-  if (auto status = operator_rows_.prepare(connection_); !status) {
-    close();
-    return status;
+  for (auto status : {operator_rows_.prepare(connection_), action_rows_.prepare(connection_)}) {
+    if (!status) {
+      close();
+      return status;
+    }
   }
   return {};
 }
@@ -244,6 +246,7 @@ void BatchWriter::close() {
     *statement = Statement{};
   }
   operator_rows_.close();
+  action_rows_.close();
   connection_.close();
 }
 
@@ -339,13 +342,18 @@ RetentionStep BatchWriter::delete_expired_summaries(const RetentionCursor& curso
     return step;
   }
   const auto audit_lines = static_cast<std::uint64_t>(connection_.changes());
+  const auto actions = action_rows_.delete_expired(cursor.cutoff, cursor.now, limit);
+  if (!actions) {
+    step.status = actions.failure();
+    return step;
+  }
   if (step.status = transaction.commit(); !step.status) {
     return step;
   }
-  // Finished once neither found a full batch; `deleted` counts both.
-  const auto deleted = summaries + audit_lines;
-  step.finished = summaries < limit && audit_lines < limit;
-  step.deleted = deleted;
+  // Finished once none found a full batch; `deleted` counts summaries and audit lines.
+  step.finished = summaries < limit && audit_lines < limit && *actions < limit;
+  step.deleted = summaries + audit_lines;
+  step.actions = *actions;
   return step;
 }
 

@@ -7,6 +7,7 @@
 // touches it; it never throws.
 #pragma once
 
+#include "storage/action_rows.hpp"
 #include "storage/operator_rows.hpp"
 #include "storage/record_queue.hpp"
 #include "storage/schema.hpp"
@@ -32,6 +33,7 @@ struct BatchOutcome {
 // Where a retention pass has got to: it walks expired rows oldest first.
 struct RetentionCursor {
   consensus::WallTime cutoff;  // observations before this may go
+  consensus::WallTime now;     // the pass's time: ledger entries in cooldown then stay
   std::int64_t after_t_wall = std::numeric_limits<std::int64_t>::min();
   std::int64_t after_id = 0;
   bool observations_done = false;  // then summaries (period_end before the cutoff)
@@ -40,8 +42,9 @@ struct RetentionCursor {
 struct RetentionStep {
   Status status;
   std::uint64_t deleted = 0;
-  bool summaries = false;  // `deleted` counts summaries, not observations
-  bool finished = false;   // no expired, unreferenced observation or summary left to visit
+  bool summaries = false;     // `deleted` counts summaries and audit lines, not observations
+  std::uint64_t actions = 0;  // ledger entries removed (with the summaries)
+  bool finished = false;      // no expired, unreferenced observation or summary left to visit
 };
 
 // One pair's observations in the current summary period.
@@ -102,6 +105,8 @@ class BatchWriter {
     return operator_rows_.apply(change);
   }
   Status apply(const AuditEntry& entry);
+  Status apply(const ActionRecord& record) { return action_rows_.apply(record); }
+  Status apply(const ActionAckRecord& record) { return action_rows_.apply(record); }
 
   consensus::Duration summary_period_;
   // Committed tallies, and the ones the batch in progress changed (merged
@@ -126,6 +131,7 @@ class BatchWriter {
   sqlite::Statement find_expired_;
   sqlite::Statement delete_observation_;
   OperatorRows operator_rows_;
+  ActionRows action_rows_;
 };
 
 }  // namespace crosscheck::storage

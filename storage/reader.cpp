@@ -1,5 +1,6 @@
 #include "storage/reader.hpp"
 
+#include "storage/action_rows.hpp"
 #include "storage/codec.hpp"
 
 #include <algorithm>
@@ -248,7 +249,8 @@ Expected<RestoredState> Reader::restore(consensus::WallTime now) {
   if (auto status = ensure_open(); !status) {
     return status.failure();
   }
-  // One read transaction: verdicts, escalations, overrides and windows from one instant.
+  // One read transaction: verdicts, escalations, overrides, windows and
+  // the action ledger from one instant.
   if (auto status = connection_.exec("BEGIN", "starting a read"); !status) {
     return status.failure();
   }
@@ -266,6 +268,9 @@ Expected<RestoredState> Reader::restore(consensus::WallTime now) {
   if (status) {
     status =
         read_in_force(connection_, k_maintenance_in_force, now, maintenance_at, out.maintenance);
+  }
+  if (status) {
+    status = read_live_actions(connection_, now, out.actions, out.skipped);
   }
   if (status) {
     if (auto max_id = connection_.query_integer("SELECT COALESCE(MAX(id), 0) FROM escalations")) {
@@ -312,6 +317,18 @@ Expected<std::vector<AuditEntry>> Reader::audit(const AuditQuery& query) {
                              row.text(9)});
   }
   if (auto status = row.finish(); !status) {
+    return status.failure();
+  }
+  return out;
+}
+
+Expected<std::vector<consensus::RecordedAction>> Reader::actions(
+    const ActionQuery& query, std::vector<std::string>& skipped) {
+  if (auto status = ensure_open(); !status) {
+    return status.failure();
+  }
+  std::vector<consensus::RecordedAction> out;
+  if (auto status = read_actions(connection_, query, out, skipped); !status) {
     return status.failure();
   }
   return out;

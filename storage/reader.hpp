@@ -32,6 +32,10 @@ class Reader {
   Expected<std::vector<EscalationRecord>> open_escalations();
   // Audit lines matching `query`, newest first.
   Expected<std::vector<AuditEntry>> audit(const AuditQuery& query);
+  // Ledger entries matching `query`, newest first; rows that no longer
+  // parse are left out and described in `skipped`.
+  Expected<std::vector<consensus::RecordedAction>> actions(const ActionQuery& query,
+                                                           std::vector<std::string>& skipped);
 
  private:
   Status ensure_open();

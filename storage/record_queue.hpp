@@ -64,9 +64,21 @@ struct EscalationRecordEvent {
   std::int64_t id = 0;
 };
 
-using Record =
-    std::variant<consensus::Observation, VerdictRecord, EscalationRecordEvent, Acknowledgement,
-                 OverrideSet, OverrideCleared, MaintenanceSet, MaintenanceCleared, AuditEntry>;
+// An entry of the action ledger, own or a peer's: inserted, or merged into
+// the stored one with the same id (never losing its ack).
+struct ActionRecord {
+  consensus::RecordedAction action;
+};
+
+// The acknowledgement of ledger entry `id`; the first one stays.
+struct ActionAckRecord {
+  std::string id;
+  consensus::ActionAck ack;
+};
+
+using Record = std::variant<consensus::Observation, VerdictRecord, EscalationRecordEvent,
+                            Acknowledgement, OverrideSet, OverrideCleared, MaintenanceSet,
+                            MaintenanceCleared, AuditEntry, ActionRecord, ActionAckRecord>;
 
 struct QueuedRecord {
   std::uint64_t seq = 0;  // 1, 2, 3... in the order the calls were made

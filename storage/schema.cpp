@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 4> k_migrations{
+constexpr std::array<std::string_view, 5> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -169,6 +169,32 @@ CREATE TABLE maintenance (
   expires_at INTEGER NOT NULL
 );
 ALTER TABLE escalations ADD COLUMN silenced INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 5: the action ledger (consensus::RecordedAction), own entries and the
+    // ones peers replicate, one row per globally unique id ("oracle-a-17").
+    // `expect` is a verdict name, `gate_for` a consensus::GateFor name. The
+    // ack columns are all NULL until the entry is acknowledged, then all set
+    // (acked_at tells which). Tables before are untouched.
+    R"sql(
+CREATE TABLE actions (
+  id TEXT PRIMARY KEY,
+  node TEXT NOT NULL,
+  target TEXT NOT NULL,
+  expect TEXT NOT NULL,
+  gate_for TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  acted_by TEXT NOT NULL,
+  what TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  cooldown_until INTEGER NOT NULL,
+  acked_by TEXT,
+  ack_note TEXT,
+  acked_at INTEGER,
+  ack_node TEXT
+);
+CREATE INDEX actions_by_target ON actions (target, at);
+CREATE INDEX actions_by_time ON actions (at);
 )sql",
 };
 

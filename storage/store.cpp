@@ -158,6 +158,14 @@ std::uint64_t Store::record_audit(AuditEntry entry) {
   return enqueue(std::move(entry));
 }
 
+std::uint64_t Store::record_action(const consensus::RecordedAction& action) {
+  return enqueue(ActionRecord{action});
+}
+
+std::uint64_t Store::ack_action(const std::string& id, const consensus::ActionAck& ack) {
+  return enqueue(ActionAckRecord{id, ack});
+}
+
 std::uint64_t Store::done_through_locked() const {
   const auto oldest = std::min(in_flight_first_seq_, queue_->oldest_seq());
   return oldest == k_no_seq ? queue_->last_seq() : oldest - 1;
@@ -229,6 +237,7 @@ RetentionReport Store::run_retention_now() {
   retention_request_ = RetentionRequest{};
   retention_request_.pending = true;
   retention_request_.cutoff = now.wall - retention_window_;
+  retention_request_.now = now.wall;
   wake_writer_.notify_one();
   progress_.wait_for(lock, k_retention_wait, [&] { return retention_request_.answered; });
   auto report = retention_request_.answered ? retention_request_.report : RetentionReport{};
@@ -355,10 +364,12 @@ void Store::start_retention_locked(bool stopping) {
     retention_requested_ = true;
     retention_ = std::make_unique<RetentionCursor>();
     retention_->cutoff = retention_request_.cutoff;
+    retention_->now = retention_request_.now;
   } else if (now_.mono - last_retention_ >= options_.retention_interval) {
     retention_requested_ = false;
     retention_ = std::make_unique<RetentionCursor>();
     retention_->cutoff = now_.wall - retention_window_;
+    retention_->now = now_.wall;
   } else {
     return;
   }
@@ -436,9 +447,10 @@ void Store::retention_step() {
     retention_report_.deleted += step.deleted;
     retention_report_.transactions += step.deleted > 0 ? 1 : 0;
   }
+  retention_report_.actions_deleted += step.actions;
   {
     const std::lock_guard lock(mutex_);
-    health_.retention_deleted += step.deleted;
+    health_.retention_deleted += step.deleted + step.actions;
   }
   if (step.finished) {
     finish_retention(true);

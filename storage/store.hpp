@@ -1,7 +1,7 @@
 // crosscheck's durable memory: what observations carry (each pair's newest,
 // its outcome changes, periodic summaries), current verdicts and their
-// generations, the verdict log, escalations, overrides and ad-hoc
-// maintenance windows in one SQLite file
+// generations, the verdict log, escalations, overrides, ad-hoc
+// maintenance windows and the action ledger in one SQLite file
 // (<data_dir>/crosscheck.db, WAL). Callers never wait on the disk and never
 // get an exception from it: write calls only enqueue for one writer thread,
 // and a failing disk turns health() degraded. Retention never deletes the
@@ -76,6 +76,13 @@ class Store {
   std::uint64_t clear_maintenance(const std::string& target);
   // Appends one line to the audit log (its id is set when it is written).
   std::uint64_t record_audit(AuditEntry entry);
+  // Stores an action ledger entry (own or a peer's) under its id: inserts
+  // it, or updates the stored one, keeping the stored ack if there is one
+  // (the first ack wins; a copy arriving without one never un-acks it).
+  std::uint64_t record_action(const consensus::RecordedAction& action);
+  // Acknowledges ledger entry `id` unless it already is (the first ack
+  // stays); an unknown id changes nothing.
+  std::uint64_t ack_action(const std::string& id, const consensus::ActionAck& ack);
 
   // Committed verdict transitions of `target`, newest first; empty when unreadable.
   std::vector<Transition> history(const std::string& target, std::size_t limit);
@@ -86,6 +93,10 @@ class Store {
   std::vector<EscalationRecord> open_escalations();
   // Committed audit lines matching `query`, newest first; empty when unreadable.
   std::vector<AuditEntry> audit(const AuditQuery& query);
+  // Committed ledger entries matching `query`, newest first; empty when
+  // unreadable. A row that no longer parses is left out and counted in
+  // Health::errors (last_error says which).
+  std::vector<consensus::RecordedAction> actions(const ActionQuery& query);
 
   // Waits up to `timeout` until every record enqueued before the call is
   // committed (or dropped); false on timeout, e.g. while degraded. Blocks:
@@ -111,6 +122,7 @@ class Store {
     bool pending = false;
     bool answered = false;
     consensus::WallTime cutoff;
+    consensus::WallTime now;
     RetentionReport report;
   };
 
@@ -136,6 +148,8 @@ class Store {
   void mark_failed(const std::string& reason);
   void mark_ok();
   void note_read_error(const std::string& message);
+  // Rows a read left out (RestoredState::skipped): errors, not a failed read.
+  void note_skipped(const std::vector<std::string>& skipped);
 
   const Options options_;
   const consensus::Clock& clock_;

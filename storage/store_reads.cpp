@@ -1,4 +1,5 @@
-// Store's read side: restore, history, observations and open escalations,
+// Store's read side: restore, history, observations, open escalations,
+// the audit log and the action ledger,
 // through the Reader's own read-only connection (WAL: reads never wait for
 // the writer). A failed read counts as an error and reopens the connection.
 #include "storage/reader.hpp"
@@ -15,7 +16,21 @@ std::optional<RestoredState> Store::restore() {
     note_read_error(state.error());
     return std::nullopt;
   }
+  note_skipped(state->skipped);
   return std::move(*state);
+}
+
+std::vector<consensus::RecordedAction> Store::actions(const ActionQuery& query) {
+  const std::lock_guard lock(read_mutex_);
+  sync_reader();
+  std::vector<std::string> skipped;
+  auto actions = reader_->actions(query, skipped);
+  if (!actions) {
+    note_read_error(actions.error());
+    return {};
+  }
+  note_skipped(skipped);
+  return std::move(*actions);
 }
 
 std::vector<AuditEntry> Store::audit(const AuditQuery& query) {
@@ -69,6 +84,18 @@ void Store::sync_reader() {
     reader_->reopen();
     reader_epoch_ = epoch;
   }
+}
+
+void Store::note_skipped(const std::vector<std::string>& skipped) {
+  if (skipped.empty()) {
+    return;
+  }
+  const std::lock_guard lock(mutex_);
+  health_.errors += skipped.size();
+  health_.last_error =
+      "reading: " + skipped.back() +
+      (skipped.size() > 1 ? " (and " + std::to_string(skipped.size() - 1) + " more rows left out)"
+                          : "");
 }
 
 void Store::note_read_error(const std::string& message) {

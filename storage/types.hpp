@@ -77,7 +77,8 @@ struct Health {
   std::uint64_t dropped = 0;  // records lost: queue full, refused by SQLite, or left at close
   std::uint64_t errors = 0;   // failed SQLite operations (open, batch, retention, read)
   std::size_t queued = 0;     // records waiting for the writer, including a batch being retried
-  std::uint64_t retention_deleted = 0;  // observations and summaries removed by retention so far
+  // Observations, summaries, audit lines and ledger entries removed by retention so far.
+  std::uint64_t retention_deleted = 0;
 };
 
 // One entry of the append-only verdict log.
@@ -130,6 +131,10 @@ enum class AuditAction : std::uint8_t {
   // caller, the window in the detail.
   MaintenanceStarted,
   MaintenanceEnded,
+  // The action ledger: an action recorded (POST /v1/actions, `gate --record`)
+  // and its acknowledgement, which ends the target's cooldown.
+  ActionRecorded,
+  ActionAcked,
 };
 enum class AuditOutcome : std::uint8_t {
   Done,
@@ -137,7 +142,9 @@ enum class AuditOutcome : std::uint8_t {
   Failed,   // carried out in part or not confirmed (a recheck past its deadline, storage)
 };
 
-// "recheck", "ack", "override_set", "override_cleared", "reload".
+// "recheck", "ack", "override_set", "override_cleared", "reload", "maintenance_set",
+// "maintenance_cleared", "maintenance_started", "maintenance_ended",
+// "action_recorded", "action_acked".
 std::string_view to_string(AuditAction action);
 std::optional<AuditAction> parse_audit_action(std::string_view text);
 // "done", "refused", "failed".
@@ -167,6 +174,19 @@ struct AuditQuery {
   bool overrides_only = false;
 };
 
+// Which ledger entries to read (Store::actions): newest first, at most
+// `limit`, only `target`'s when it is set.
+struct ActionQuery {
+  std::size_t limit = 100;
+  std::optional<std::string> target;
+};
+
+// The most ledger entries a restart loads (RestoredState::actions).
+inline constexpr std::size_t k_restored_actions_max = 10'000;
+// A restart loads the ledger entries recorded within this long, and older
+// ones whose cooldown has not ended.
+inline constexpr consensus::Duration k_restored_actions_window{std::chrono::days{7}};
+
 // What a restart hands back to the engine and the API.
 struct RestoredState {
   // With override_in_force when one lasts, open_escalation_silenced when the
@@ -178,6 +198,16 @@ struct RestoredState {
   // Ad-hoc maintenance windows still in force (expires_at after the load's now).
   std::vector<std::pair<std::string, consensus::AdHocMaintenance>> maintenance;
   std::int64_t max_escalation_id = 0;  // the largest id ever used, resolved rows included
+  // The action ledger at the load's now, newest first, at most
+  // k_restored_actions_max: every entry whose cooldown has not ended and
+  // every one recorded within k_restored_actions_window, own and peers'.
+  // Past the bound, entries still holding a gate (in cooldown, unacked) are
+  // kept before older finished ones.
+  std::vector<consensus::RecordedAction> actions;
+  // Rows that could not be read and were left out (e.g. an action whose
+  // `expect` no longer parses), each with why; also counted in
+  // Health::errors. Empty normally.
+  std::vector<std::string> skipped;
 };
 
 // What one retention pass did.
@@ -185,7 +215,8 @@ struct RetentionReport {
   bool completed = false;               // false when the database was unavailable
   std::uint64_t deleted = 0;            // observations removed
   std::uint64_t transactions = 0;       // observation deletion transactions committed
-  std::uint64_t summaries_deleted = 0;  // observation summaries removed
+  std::uint64_t summaries_deleted = 0;  // observation summaries and audit lines removed
+  std::uint64_t actions_deleted = 0;    // ledger entries removed (their cooldown ended)
 };
 
 }  // namespace crosscheck::storage

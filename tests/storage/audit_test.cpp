@@ -93,9 +93,13 @@ TEST_CASE("retention removes audit lines older than its window and keeps the res
 TEST_CASE("audit actions and outcomes have one spelling each", "[storage][audit]") {
   for (const auto action :
        {AuditAction::Recheck, AuditAction::Acknowledge, AuditAction::OverrideSet,
-        AuditAction::OverrideCleared, AuditAction::Reload}) {
+        AuditAction::OverrideCleared, AuditAction::Reload, AuditAction::MaintenanceSet,
+        AuditAction::MaintenanceCleared, AuditAction::MaintenanceStarted,
+        AuditAction::MaintenanceEnded, AuditAction::ActionRecorded, AuditAction::ActionAcked}) {
     CHECK(parse_audit_action(to_string(action)) == action);
   }
+  CHECK(to_string(AuditAction::ActionRecorded) == "action_recorded");
+  CHECK(to_string(AuditAction::ActionAcked) == "action_acked");
   for (const auto outcome : {AuditOutcome::Done, AuditOutcome::Refused, AuditOutcome::Failed}) {
     CHECK(parse_audit_outcome(to_string(outcome)) == outcome);
   }

@@ -1,0 +1,64 @@
+// The action ledger's rows (table `actions`, schema version 5): one row per
+// consensus::RecordedAction, own or replicated from a peer, keyed by its
+// globally unique id. The writer side (ActionRows, on the writer's
+// connection, writer thread only) inserts, merges and acknowledges entries
+// and deletes finished ones at retention; the read side (free functions, on
+// the Reader's connection) lists them and loads them at start-up.
+//
+// An ack is never lost: the first ack of an entry stays, whatever arrives
+// later (a peer's copy without it, or another ack).
+#pragma once
+
+#include "storage/record_queue.hpp"
+#include "storage/sqlite.hpp"
+#include "storage/types.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace crosscheck::storage {
+
+class ActionRows {
+ public:
+  // Prepares the statements on `connection` (the writer's, just opened).
+  Status prepare(sqlite::Connection& connection);
+  // Finalizes them: before their connection closes.
+  void close();
+
+  // Inside the caller's transaction. Recording an id already stored updates
+  // its fields but keeps its ack, if it has one; acking an unknown or
+  // already acked id changes nothing (not an error).
+  Status apply(const ActionRecord& record);
+  Status apply(const ActionAckRecord& record);
+
+  // Inside the caller's transaction: deletes up to `limit` entries recorded
+  // before `cutoff` whose cooldown ended by `now` (oldest first). An entry
+  // still in cooldown stays, acked or not. Returns how many went.
+  Expected<std::uint64_t> delete_expired(consensus::WallTime cutoff, consensus::WallTime now,
+                                         std::size_t limit);
+
+ private:
+  sqlite::Connection* connection_ = nullptr;
+  sqlite::Statement upsert_;
+  sqlite::Statement ack_;
+  sqlite::Statement delete_expired_;
+};
+
+// Ledger entries matching `query`, newest first (by `at`, then the order
+// they were first stored). A row that no longer parses is left out and
+// described in `skipped`.
+Status read_actions(sqlite::Connection& connection, const ActionQuery& query,
+                    std::vector<consensus::RecordedAction>& out, std::vector<std::string>& skipped);
+
+// What a restart loads (RestoredState::actions): at most
+// k_restored_actions_max entries, newest first, each either still in
+// cooldown at `now` or recorded within k_restored_actions_window of it.
+// When more qualify, the entries still holding a gate (in cooldown, not
+// acked) are taken first, then the newest of the rest.
+Status read_live_actions(sqlite::Connection& connection, consensus::WallTime now,
+                         std::vector<consensus::RecordedAction>& out,
+                         std::vector<std::string>& skipped);
+
+}  // namespace crosscheck::storage
