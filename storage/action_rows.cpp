@@ -38,13 +38,6 @@ UPDATE actions SET acked_by = ?2, ack_note = ?3, acked_at = ?4, ack_node = ?5
 WHERE id = ?1 AND acked_at IS NULL
 )sql";
 
-// Finished entries past the window, oldest first; one in cooldown stays
-// even when acked (its cooldown is what a restart must still see ended).
-constexpr std::string_view k_delete_expired = R"sql(
-DELETE FROM actions WHERE rowid IN (
-  SELECT rowid FROM actions WHERE at < ?1 AND cooldown_until <= ?2 ORDER BY at LIMIT ?3)
-)sql";
-
 constexpr std::string_view k_newest = R"sql(
 SELECT id, node, target, expect, gate_for, generation, acted_by, what, principal, at,
        cooldown_until, acked_by, ack_note, acked_at, ack_node
@@ -123,10 +116,9 @@ Status read_rows(Statement& row, std::vector<consensus::RecordedAction>& out,
 }  // namespace
 
 Status ActionRows::prepare(sqlite::Connection& connection) {
-  const std::array<std::pair<Statement*, std::string_view>, 3> statements{{
+  const std::array<std::pair<Statement*, std::string_view>, 2> statements{{
       {&upsert_, k_upsert},
       {&ack_, k_ack},
-      {&delete_expired_, k_delete_expired},
   }};
   for (const auto& [statement, sql] : statements) {
     auto prepared = Statement::prepare(connection, sql);
@@ -136,15 +128,13 @@ Status ActionRows::prepare(sqlite::Connection& connection) {
     }
     *statement = std::move(*prepared);
   }
-  connection_ = &connection;
   return {};
 }
 
 void ActionRows::close() {
-  for (auto* statement : {&upsert_, &ack_, &delete_expired_}) {
+  for (auto* statement : {&upsert_, &ack_}) {
     *statement = Statement{};
   }
-  connection_ = nullptr;
 }
 
 Status ActionRows::apply(const ActionRecord& record) {
@@ -178,18 +168,6 @@ Status ActionRows::apply(const ActionAckRecord& record) {
       .bind(4, to_millis(record.ack.at))
       .bind(5, record.ack.node)
       .run();
-}
-
-Expected<std::uint64_t> ActionRows::delete_expired(consensus::WallTime cutoff,
-                                                   consensus::WallTime now, std::size_t limit) {
-  if (auto status = delete_expired_.bind(1, to_millis(cutoff))
-                        .bind(2, to_millis(now))
-                        .bind(3, as_limit(limit))
-                        .run();
-      !status) {
-    return status.failure();
-  }
-  return static_cast<std::uint64_t>(connection_->changes());
 }
 
 Status read_actions(sqlite::Connection& connection, const ActionQuery& query,

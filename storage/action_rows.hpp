@@ -2,7 +2,7 @@
 // consensus::RecordedAction, own or replicated from a peer, keyed by its
 // globally unique id. The writer side (ActionRows, on the writer's
 // connection, writer thread only) inserts, merges and acknowledges entries
-// and deletes finished ones at retention; the read side (free functions, on
+// (retention_rows deletes finished ones); the read side (free functions, on
 // the Reader's connection) lists them and loads them at start-up.
 //
 // An ack is never lost: the first ack of an entry stays, whatever arrives
@@ -33,17 +33,9 @@ class ActionRows {
   Status apply(const ActionRecord& record);
   Status apply(const ActionAckRecord& record);
 
-  // Inside the caller's transaction: deletes up to `limit` entries recorded
-  // before `cutoff` whose cooldown ended by `now` (oldest first). An entry
-  // still in cooldown stays, acked or not. Returns how many went.
-  Expected<std::uint64_t> delete_expired(consensus::WallTime cutoff, consensus::WallTime now,
-                                         std::size_t limit);
-
  private:
-  sqlite::Connection* connection_ = nullptr;
   sqlite::Statement upsert_;
   sqlite::Statement ack_;
-  sqlite::Statement delete_expired_;
 };
 
 // Ledger entries matching `query`, newest first (by `at`, then the order

@@ -84,30 +84,9 @@ ON CONFLICT (target, vantage, period_start) DO UPDATE SET
   observer_error = observation_summaries.observer_error + excluded.observer_error
 )sql";
 
-// Summaries of periods that ended before the cutoff, with the same
-// protection as observations: none about a target (or vantage) whose open
-// escalation began before the period ended.
-constexpr std::string_view k_delete_expired_summaries = R"sql(
-DELETE FROM observation_summaries WHERE rowid IN (
-  SELECT s.rowid FROM observation_summaries AS s
-  WHERE s.period_end < ?1
-    AND NOT EXISTS (SELECT 1 FROM escalations AS e
-                    WHERE e.target = s.target AND e.resolved_at IS NULL
-                      AND e.opened_at <= s.period_end)
-    AND NOT EXISTS (SELECT 1 FROM escalations AS e
-                    WHERE e.target = '' AND e.vantage = s.vantage AND e.resolved_at IS NULL
-                      AND e.opened_at <= s.period_end)
-  LIMIT ?2)
-)sql";
-
 constexpr std::string_view k_append_audit = R"sql(
 INSERT INTO audit_log (at, action, principal, client, target, escalation_id, detail, outcome, why)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-)sql";
-
-// Audit lines age out like summaries: with the retention window, oldest first.
-constexpr std::string_view k_delete_expired_audit = R"sql(
-DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ?1 ORDER BY at LIMIT ?2)
 )sql";
 
 constexpr std::string_view k_append_transition = R"sql(
@@ -129,26 +108,6 @@ ON CONFLICT (key) DO UPDATE SET
   reason = excluded.reason, opened_at = excluded.opened_at, silenced = excluded.silenced,
   resolved_at = NULL, acked_at = NULL, acked_by = ''
 WHERE escalations.resolved_at IS NOT NULL
-)sql";
-
-// Expired rows, oldest first from the cursor on, that nothing in force needs:
-// not the newest observation of its (target, vantage) pair (the evidence of
-// a current verdict), and not taken since the opening of an open escalation
-// about its target (or its vantage, for a vantage escalation).
-constexpr std::string_view k_find_expired = R"sql(
-SELECT o.id, o.t_wall FROM observations AS o
-WHERE o.t_wall < ?1
-  AND (o.t_wall, o.id) > (?2, ?3)
-  AND o.id <> (SELECT newest.id FROM observations AS newest
-               WHERE newest.target = o.target AND newest.vantage = o.vantage
-               ORDER BY newest.t_wall DESC, newest.id DESC LIMIT 1)
-  AND NOT EXISTS (SELECT 1 FROM escalations AS e
-                  WHERE e.target = o.target AND e.resolved_at IS NULL AND e.opened_at <= o.t_wall)
-  AND NOT EXISTS (SELECT 1 FROM escalations AS e
-                  WHERE e.target = '' AND e.vantage = o.vantage AND e.resolved_at IS NULL
-                    AND e.opened_at <= o.t_wall)
-ORDER BY o.t_wall, o.id
-LIMIT ?4
 )sql";
 
 // Only the episodes a published verdict belongs to (a dispute, flapping, a
@@ -200,11 +159,10 @@ Status BatchWriter::open(const OpenSpec& spec) {
     return opened.failure();
   }
   connection_ = std::move(*opened);
-  const std::array<std::pair<Statement*, std::string_view>, 15> statements{{
+  const std::array<std::pair<Statement*, std::string_view>, 11> statements{{
       {&insert_observation_, k_insert_change},
       {&upsert_latest_, k_upsert_latest},
       {&upsert_summary_, k_upsert_summary},
-      {&delete_expired_summaries_, k_delete_expired_summaries},
       {&upsert_verdict_, k_upsert_verdict},
       {&append_transition_, k_append_transition},
       {&open_escalation_, k_open_escalation},
@@ -215,9 +173,6 @@ Status BatchWriter::open(const OpenSpec& spec) {
        "UPDATE verdicts SET open_escalation_key = '' WHERE open_escalation_key = ?1"},
       {&acknowledge_, "UPDATE escalations SET acked_at = ?2, acked_by = ?3 WHERE id = ?1"},
       {&append_audit_, k_append_audit},
-      {&delete_expired_audit_, k_delete_expired_audit},
-      {&find_expired_, k_find_expired},
-      {&delete_observation_, "DELETE FROM observations WHERE id = ?1"},
   }};
   for (const auto& [statement, sql] : statements) {
     auto prepared = Statement::prepare(connection_, sql);
@@ -227,7 +182,8 @@ Status BatchWriter::open(const OpenSpec& spec) {
     }
     *statement = std::move(*prepared);
   }
-  for (auto status : {operator_rows_.prepare(connection_), action_rows_.prepare(connection_)}) {
+  for (auto status : {operator_rows_.prepare(connection_), action_rows_.prepare(connection_),
+                      retention_rows_.prepare(connection_)}) {
     if (!status) {
       close();
       return status;
@@ -239,14 +195,14 @@ Status BatchWriter::open(const OpenSpec& spec) {
 void BatchWriter::close() {
   // Statements first: a connection closes only after its statements finalize.
   for (auto* statement :
-       {&insert_observation_, &upsert_latest_, &upsert_summary_, &delete_expired_summaries_,
-        &upsert_verdict_, &append_transition_, &open_escalation_, &link_escalation_,
-        &resolve_escalation_, &unlink_escalation_, &acknowledge_, &append_audit_,
-        &delete_expired_audit_, &find_expired_, &delete_observation_}) {
+       {&insert_observation_, &upsert_latest_, &upsert_summary_, &upsert_verdict_,
+        &append_transition_, &open_escalation_, &link_escalation_, &resolve_escalation_,
+        &unlink_escalation_, &acknowledge_, &append_audit_}) {
     *statement = Statement{};
   }
   operator_rows_.close();
   action_rows_.close();
+  retention_rows_.close();
   connection_.close();
 }
 
@@ -283,78 +239,7 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
 }
 
 RetentionStep BatchWriter::delete_expired(RetentionCursor& cursor, std::size_t limit) {
-  if (cursor.observations_done) {
-    return delete_expired_summaries(cursor, limit);
-  }
-  RetentionStep step;
-  sqlite::Transaction transaction(connection_);
-  if (step.status = transaction.begin(); !step.status) {
-    return step;
-  }
-  std::vector<std::pair<std::int64_t, std::int64_t>> expired;  // (id, t_wall)
-  find_expired_.bind(1, to_millis(cursor.cutoff))
-      .bind(2, cursor.after_t_wall)
-      .bind(3, cursor.after_id)
-      .bind(4, static_cast<std::int64_t>(limit));
-  while (find_expired_.next()) {
-    expired.emplace_back(find_expired_.integer(0), find_expired_.integer(1));
-  }
-  if (step.status = find_expired_.finish(); !step.status) {
-    return step;
-  }
-  for (const auto& [id, t_wall] : expired) {
-    if (step.status = delete_observation_.bind(1, id).run(); !step.status) {
-      return step;
-    }
-  }
-  if (step.status = transaction.commit(); !step.status) {
-    return step;
-  }
-  step.deleted = expired.size();
-  // Observations first, then summaries: the pass is finished after both.
-  cursor.observations_done = expired.size() < limit;
-  if (!expired.empty()) {
-    cursor.after_id = expired.back().first;
-    cursor.after_t_wall = expired.back().second;
-  }
-  return step;
-}
-
-RetentionStep BatchWriter::delete_expired_summaries(const RetentionCursor& cursor,
-                                                    std::size_t limit) {
-  RetentionStep step;
-  step.summaries = true;
-  sqlite::Transaction transaction(connection_);
-  if (step.status = transaction.begin(); !step.status) {
-    return step;
-  }
-  step.status = delete_expired_summaries_.bind(1, to_millis(cursor.cutoff))
-                    .bind(2, static_cast<std::int64_t>(limit))
-                    .run();
-  if (!step.status) {
-    return step;
-  }
-  const auto summaries = static_cast<std::uint64_t>(connection_.changes());
-  step.status = delete_expired_audit_.bind(1, to_millis(cursor.cutoff))
-                    .bind(2, static_cast<std::int64_t>(limit))
-                    .run();
-  if (!step.status) {
-    return step;
-  }
-  const auto audit_lines = static_cast<std::uint64_t>(connection_.changes());
-  const auto actions = action_rows_.delete_expired(cursor.cutoff, cursor.now, limit);
-  if (!actions) {
-    step.status = actions.failure();
-    return step;
-  }
-  if (step.status = transaction.commit(); !step.status) {
-    return step;
-  }
-  // Finished once none found a full batch; `deleted` counts summaries and audit lines.
-  step.finished = summaries < limit && audit_lines < limit && *actions < limit;
-  step.deleted = summaries + audit_lines;
-  step.actions = *actions;
-  return step;
+  return retention_rows_.delete_expired(cursor, limit);
 }
 
 Status BatchWriter::apply(const consensus::Observation& observation) {

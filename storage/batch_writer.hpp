@@ -10,11 +10,11 @@
 #include "storage/action_rows.hpp"
 #include "storage/operator_rows.hpp"
 #include "storage/record_queue.hpp"
+#include "storage/retention_rows.hpp"
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
 
 #include <cstdint>
-#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,23 +28,6 @@ struct BatchOutcome {
   // Set when one record's data was refused (a constraint, not the disk):
   // retrying the same batch would fail the same way, so the caller drops it.
   std::optional<std::size_t> refused;
-};
-
-// Where a retention pass has got to: it walks expired rows oldest first.
-struct RetentionCursor {
-  consensus::WallTime cutoff;  // observations before this may go
-  consensus::WallTime now;     // the pass's time: ledger entries in cooldown then stay
-  std::int64_t after_t_wall = std::numeric_limits<std::int64_t>::min();
-  std::int64_t after_id = 0;
-  bool observations_done = false;  // then summaries (period_end before the cutoff)
-};
-
-struct RetentionStep {
-  Status status;
-  std::uint64_t deleted = 0;
-  bool summaries = false;     // `deleted` counts summaries and audit lines, not observations
-  std::uint64_t actions = 0;  // ledger entries removed (with the summaries)
-  bool finished = false;      // no expired, unreferenced observation or summary left to visit
 };
 
 // One pair's observations in the current summary period.
@@ -74,11 +57,8 @@ class BatchWriter {
   // Applies every record of `batch` in one transaction: all or nothing.
   BatchOutcome commit(const std::vector<QueuedRecord>& batch);
 
-  // Deletes, in one transaction, up to `limit` observations older than the
-  // cursor's cutoff, never (a) the newest observation of a (target,
-  // vantage) pair, which is what a current verdict stands on, nor (b) one
-  // taken at or after the opening of an open escalation about its target
-  // (or, for a vantage escalation, its vantage). Advances the cursor.
+  // One step of a retention pass, in one transaction (what it deletes and
+  // never deletes: RetentionRows::delete_expired). Advances the cursor.
   RetentionStep delete_expired(RetentionCursor& cursor, std::size_t limit);
 
   // Writes the summaries of the periods still in progress (at a stop), in
@@ -91,7 +71,6 @@ class BatchWriter {
   Status apply(const consensus::Observation& observation);
   Status tally(const consensus::Observation& observation);
   Status write_summary(const Pair& pair, PeriodTally& tally);
-  RetentionStep delete_expired_summaries(const RetentionCursor& cursor, std::size_t limit);
   Status apply(const VerdictRecord& verdict);
   Status apply(const EscalationRecordEvent& record);
   Status apply(const Acknowledgement& ack);
@@ -118,7 +97,6 @@ class BatchWriter {
   sqlite::Statement insert_observation_;
   sqlite::Statement upsert_latest_;
   sqlite::Statement upsert_summary_;
-  sqlite::Statement delete_expired_summaries_;
   sqlite::Statement upsert_verdict_;
   sqlite::Statement append_transition_;
   sqlite::Statement open_escalation_;
@@ -127,11 +105,9 @@ class BatchWriter {
   sqlite::Statement unlink_escalation_;
   sqlite::Statement acknowledge_;
   sqlite::Statement append_audit_;
-  sqlite::Statement delete_expired_audit_;
-  sqlite::Statement find_expired_;
-  sqlite::Statement delete_observation_;
   OperatorRows operator_rows_;
   ActionRows action_rows_;
+  RetentionRows retention_rows_;
 };
 
 }  // namespace crosscheck::storage

@@ -1,0 +1,171 @@
+#include "storage/retention_rows.hpp"
+
+#include "storage/codec.hpp"
+
+#include <array>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crosscheck::storage {
+namespace {
+
+using sqlite::Statement;
+
+// Expired rows, oldest first from the cursor on, that nothing in force needs:
+// not the newest observation of its (target, vantage) pair (the evidence of
+// a current verdict), and not taken since the opening of an open escalation
+// about its target (or its vantage, for a vantage escalation).
+constexpr std::string_view k_find_expired = R"sql(
+SELECT o.id, o.t_wall FROM observations AS o
+WHERE o.t_wall < ?1
+  AND (o.t_wall, o.id) > (?2, ?3)
+  AND o.id <> (SELECT newest.id FROM observations AS newest
+               WHERE newest.target = o.target AND newest.vantage = o.vantage
+               ORDER BY newest.t_wall DESC, newest.id DESC LIMIT 1)
+  AND NOT EXISTS (SELECT 1 FROM escalations AS e
+                  WHERE e.target = o.target AND e.resolved_at IS NULL AND e.opened_at <= o.t_wall)
+  AND NOT EXISTS (SELECT 1 FROM escalations AS e
+                  WHERE e.target = '' AND e.vantage = o.vantage AND e.resolved_at IS NULL
+                    AND e.opened_at <= o.t_wall)
+ORDER BY o.t_wall, o.id
+LIMIT ?4
+)sql";
+
+// Summaries of periods that ended before the cutoff, with the same
+// protection as observations: none about a target (or vantage) whose open
+// escalation began before the period ended.
+constexpr std::string_view k_delete_expired_summaries = R"sql(
+DELETE FROM observation_summaries WHERE rowid IN (
+  SELECT s.rowid FROM observation_summaries AS s
+  WHERE s.period_end < ?1
+    AND NOT EXISTS (SELECT 1 FROM escalations AS e
+                    WHERE e.target = s.target AND e.resolved_at IS NULL
+                      AND e.opened_at <= s.period_end)
+    AND NOT EXISTS (SELECT 1 FROM escalations AS e
+                    WHERE e.target = '' AND e.vantage = s.vantage AND e.resolved_at IS NULL
+                      AND e.opened_at <= s.period_end)
+  LIMIT ?2)
+)sql";
+
+// Audit lines age out like summaries: with the retention window, oldest first.
+constexpr std::string_view k_delete_expired_audit = R"sql(
+DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ?1 ORDER BY at LIMIT ?2)
+)sql";
+
+// Finished entries past the window, oldest first; one in cooldown stays
+// even when acked (its cooldown is what a restart must still see ended).
+constexpr std::string_view k_delete_expired_actions = R"sql(
+DELETE FROM actions WHERE rowid IN (
+  SELECT rowid FROM actions WHERE at < ?1 AND cooldown_until <= ?2 ORDER BY at LIMIT ?3)
+)sql";
+
+}  // namespace
+
+Status RetentionRows::prepare(sqlite::Connection& connection) {
+  const std::array<std::pair<Statement*, std::string_view>, 5> statements{{
+      {&find_expired_, k_find_expired},
+      {&delete_observation_, "DELETE FROM observations WHERE id = ?1"},
+      {&delete_expired_summaries_, k_delete_expired_summaries},
+      {&delete_expired_audit_, k_delete_expired_audit},
+      {&delete_expired_actions_, k_delete_expired_actions},
+  }};
+  for (const auto& [statement, sql] : statements) {
+    auto prepared = Statement::prepare(connection, sql);
+    if (!prepared) {
+      close();
+      return prepared.failure();
+    }
+    *statement = std::move(*prepared);
+  }
+  connection_ = &connection;
+  return {};
+}
+
+void RetentionRows::close() {
+  for (auto* statement : {&find_expired_, &delete_observation_, &delete_expired_summaries_,
+                          &delete_expired_audit_, &delete_expired_actions_}) {
+    *statement = Statement{};
+  }
+  connection_ = nullptr;
+}
+
+RetentionStep RetentionRows::delete_expired(RetentionCursor& cursor, std::size_t limit) {
+  if (cursor.observations_done) {
+    return delete_expired_summaries(cursor, limit);
+  }
+  RetentionStep step;
+  sqlite::Transaction transaction(*connection_);
+  if (step.status = transaction.begin(); !step.status) {
+    return step;
+  }
+  std::vector<std::pair<std::int64_t, std::int64_t>> expired;  // (id, t_wall)
+  find_expired_.bind(1, to_millis(cursor.cutoff))
+      .bind(2, cursor.after_t_wall)
+      .bind(3, cursor.after_id)
+      .bind(4, static_cast<std::int64_t>(limit));
+  while (find_expired_.next()) {
+    expired.emplace_back(find_expired_.integer(0), find_expired_.integer(1));
+  }
+  if (step.status = find_expired_.finish(); !step.status) {
+    return step;
+  }
+  for (const auto& [id, t_wall] : expired) {
+    if (step.status = delete_observation_.bind(1, id).run(); !step.status) {
+      return step;
+    }
+  }
+  if (step.status = transaction.commit(); !step.status) {
+    return step;
+  }
+  step.deleted = expired.size();
+  // Observations first, then summaries: the pass is finished after both.
+  cursor.observations_done = expired.size() < limit;
+  if (!expired.empty()) {
+    cursor.after_id = expired.back().first;
+    cursor.after_t_wall = expired.back().second;
+  }
+  return step;
+}
+
+RetentionStep RetentionRows::delete_expired_summaries(const RetentionCursor& cursor,
+                                                      std::size_t limit) {
+  RetentionStep step;
+  step.summaries = true;
+  sqlite::Transaction transaction(*connection_);
+  if (step.status = transaction.begin(); !step.status) {
+    return step;
+  }
+  step.status = delete_expired_summaries_.bind(1, to_millis(cursor.cutoff))
+                    .bind(2, static_cast<std::int64_t>(limit))
+                    .run();
+  if (!step.status) {
+    return step;
+  }
+  const auto summaries = static_cast<std::uint64_t>(connection_->changes());
+  step.status = delete_expired_audit_.bind(1, to_millis(cursor.cutoff))
+                    .bind(2, static_cast<std::int64_t>(limit))
+                    .run();
+  if (!step.status) {
+    return step;
+  }
+  const auto audit_lines = static_cast<std::uint64_t>(connection_->changes());
+  step.status = delete_expired_actions_.bind(1, to_millis(cursor.cutoff))
+                    .bind(2, to_millis(cursor.now))
+                    .bind(3, static_cast<std::int64_t>(limit))
+                    .run();
+  if (!step.status) {
+    return step;
+  }
+  const auto actions = static_cast<std::uint64_t>(connection_->changes());
+  if (step.status = transaction.commit(); !step.status) {
+    return step;
+  }
+  // Finished once none found a full batch; `deleted` counts summaries and audit lines.
+  step.finished = summaries < limit && audit_lines < limit && actions < limit;
+  step.deleted = summaries + audit_lines;
+  step.actions = actions;
+  return step;
+}
+
+}  // namespace crosscheck::storage

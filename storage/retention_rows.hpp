@@ -1,0 +1,62 @@
+// Retention on the writer's connection: deletes, in small transactions,
+// what has aged out of storage.retention, and never what something in force
+// still needs (the Oct 2025 lesson). Only the writer thread calls it.
+#pragma once
+
+#include "consensus/types.hpp"
+#include "storage/sqlite.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace crosscheck::storage {
+
+// Where a retention pass has got to: it walks expired rows oldest first.
+struct RetentionCursor {
+  consensus::WallTime cutoff;  // observations before this may go
+  consensus::WallTime now;     // the pass's time: ledger entries in cooldown then stay
+  std::int64_t after_t_wall = std::numeric_limits<std::int64_t>::min();
+  std::int64_t after_id = 0;
+  bool observations_done = false;  // then summaries (period_end before the cutoff)
+};
+
+struct RetentionStep {
+  Status status;
+  std::uint64_t deleted = 0;
+  bool summaries = false;     // `deleted` counts summaries and audit lines, not observations
+  std::uint64_t actions = 0;  // ledger entries removed (with the summaries)
+  bool finished = false;      // no expired, unreferenced observation or summary left to visit
+};
+
+class RetentionRows {
+ public:
+  // Prepares the statements on `connection` (the writer's, just opened).
+  Status prepare(sqlite::Connection& connection);
+  // Finalizes them: before their connection closes.
+  void close();
+
+  // One step of the pass `cursor` describes, in its own transaction; the
+  // pass is over when a step says `finished`. Observations first: up to
+  // `limit` older than the cutoff, never (a) the newest observation of a
+  // (target, vantage) pair, which is what a current verdict stands on, nor
+  // (b) one taken at or after the opening of an open escalation about its
+  // target (or, for a vantage escalation, its vantage). Then, per step, up
+  // to `limit` each of summaries (same protection, by the period's end),
+  // audit lines, and action ledger entries recorded before the cutoff
+  // whose cooldown ended by `cursor.now` (never one still in cooldown,
+  // acked or not). Advances the cursor.
+  RetentionStep delete_expired(RetentionCursor& cursor, std::size_t limit);
+
+ private:
+  RetentionStep delete_expired_summaries(const RetentionCursor& cursor, std::size_t limit);
+
+  sqlite::Connection* connection_ = nullptr;
+  sqlite::Statement find_expired_;
+  sqlite::Statement delete_observation_;
+  sqlite::Statement delete_expired_summaries_;
+  sqlite::Statement delete_expired_audit_;
+  sqlite::Statement delete_expired_actions_;
+};
+
+}  // namespace crosscheck::storage
