@@ -5,15 +5,26 @@
 // must hop back to its own executor before touching its session.
 #pragma once
 
+#include "consensus/action_ledger.hpp"
+#include "consensus/gate.hpp"
 #include "consensus/types.hpp"
 #include "snapshot/snapshot.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace crosscheck::api {
+
+// What a gate asks (the GET form's query): expect, for, generation, stable_for.
+struct GateAsk {
+  consensus::VerdictKind expect = consensus::VerdictKind::Unhealthy;
+  consensus::GateFor for_ = consensus::GateFor::Service;
+  std::optional<std::uint64_t> generation;
+  consensus::Duration stable_for{0};
+};
 
 struct ActionResult {
   int status = 200;    // HTTP status to answer with (200, 404, 409, 429, 503, ...)
@@ -21,6 +32,11 @@ struct ActionResult {
   std::string detail;  // human sentence
   snapshot::SnapshotPtr
       snapshot;  // the snapshot after the action (recheck: with the fresh verdict)
+  // A gate decided by the service (POST /v1/verdicts/T/gate): its decision,
+  // whatever it was; `action` the entry recorded when it proceeded (or the
+  // one POST /v1/actions recorded, or the one an ack acknowledged).
+  std::optional<consensus::GateDecision> gate;
+  std::optional<consensus::RecordedAction> action;
 };
 
 using ActionCallback = std::function<void(ActionResult)>;
@@ -62,6 +78,21 @@ class ApiActions {
                                const consensus::AdHocMaintenance& value, ActionCallback done) = 0;
   virtual void clear_maintenance(const Caller& caller, const std::string& target,
                                  ActionCallback done) = 0;
+  // The gate and the action ledger (docs/gate.md "Cooldown"). Decides the
+  // gate on the published verdict and, only when it proceeds, records
+  // `action` in the same step, so a second caller already sees the
+  // cooldown: 200 with gate and action once the entry is committed; 409/423
+  // with the gate and nothing recorded; 404 unknown target.
+  virtual void gate_and_record(const Caller& caller, const GateAsk& ask,
+                               consensus::ActionRequest action, ActionCallback done) = 0;
+  // Records an action whatever the verdict (a script that acted without
+  // the gate, a person by hand): 201 with the entry once committed.
+  virtual void record_action(const Caller& caller, consensus::ActionRequest action,
+                             ActionCallback done) = 0;
+  // Acknowledges action `id`, ending its cooldown: 200 with the entry; 404
+  // unknown_action; 409 already_acknowledged (with the first ack).
+  virtual void ack_action(const Caller& caller, const std::string& id, consensus::ActionAck ack,
+                          ActionCallback done) = 0;
 };
 
 }  // namespace crosscheck::api

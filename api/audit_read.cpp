@@ -33,15 +33,17 @@ std::optional<ApiResponse> read_limit(const std::optional<std::string>& text, st
 namespace {
 
 // The actions an audit line can carry (storage::AuditAction's spellings).
-constexpr std::array<std::string_view, 9> k_audit_actions{"recheck",
-                                                          "ack",
-                                                          "override_set",
-                                                          "override_cleared",
-                                                          "reload",
-                                                          "maintenance_set",
-                                                          "maintenance_cleared",
-                                                          "maintenance_started",
-                                                          "maintenance_ended"};
+constexpr std::array<std::string_view, 11> k_audit_actions{"recheck",
+                                                           "ack",
+                                                           "override_set",
+                                                           "override_cleared",
+                                                           "reload",
+                                                           "maintenance_set",
+                                                           "maintenance_cleared",
+                                                           "maintenance_started",
+                                                           "maintenance_ended",
+                                                           "action_recorded",
+                                                           "action_acked"};
 
 // `action=a,b`: the actions asked for, or why the list is refused.
 std::optional<ApiResponse> read_actions(const std::optional<std::string>& text,

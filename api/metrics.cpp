@@ -168,6 +168,11 @@ void verdict_families(Exposition& out, const snapshot::Snapshot& snapshot) {
              {"crosscheck_maintenance", "gauge",
               "1 while the target is in a maintenance window: every gate holds."},
              [](const cs::Verdict& v) { return v.maintenance.has_value(); });
+  per_target(
+      out, snapshot,
+      {"crosscheck_cooldown", "gauge",
+       "1 while a recorded action's cooldown holds the target's gates (until acknowledged)."},
+      [](const cs::Verdict& v) { return v.cooldown.has_value(); });
   per_target(out, snapshot,
              {"crosscheck_verdict_fresh", "gauge",
               "0 while a verdict restored after a restart awaits new evidence."},
@@ -384,6 +389,15 @@ void peer_families(Exposition& out, const snapshot::MetricsView& metrics) {
   }
 }
 
+void action_families(Exposition& out, const snapshot::MetricsView& metrics) {
+  out.single({"crosscheck_actions_recorded_total", "counter",
+              "Actions recorded on this node (gate --record, POST /v1/actions)."},
+             metrics.actions_recorded);
+  out.single({"crosscheck_peer_actions_refused_total", "counter",
+              "Action ledger entries from peers refused (bad id, time, cooldown or size)."},
+             metrics.actions_refused);
+}
+
 void recheck_families(Exposition& out, const snapshot::MetricsView& metrics) {
   out.family({"crosscheck_api_rechecks_refused_total", "counter",
               "Rechecks refused by the service, by reason (the audit log tallies them)."});
@@ -530,6 +544,7 @@ std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters
   escalation_families(out, snapshot);
   peer_families(out, snapshot.metrics);
   recheck_families(out, snapshot.metrics);
+  action_families(out, snapshot.metrics);
   storage_families(out, snapshot);
   api_families(out, api);
   process_families(out, process);

@@ -41,83 +41,25 @@ ApiResponse watch_body(const snapshot::Snapshot& snapshot) {
   return json_response(out);
 }
 
-constexpr std::size_t k_max_nonce = 128;
-
-bool valid_nonce(std::string_view nonce) {
-  return !nonce.empty() && nonce.size() <= k_max_nonce &&
-         std::all_of(nonce.begin(), nonce.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
-         });
-}
-
 ApiResponse verdict_read(net::QueryParams& query, const snapshot::Snapshot& snapshot,
                          const std::string& target, const cs::Instant& now) {
-  const auto expect_text = query.take("expect");
-  const auto generation_text = query.take("generation");
-  const auto stable_text = query.take("stable_for");
-  const auto for_text = query.take("for");
-  // The client's nonce is not used here: it is part of the request target,
-  // which the answer's signature covers, so a signed answer cannot be
-  // replayed to a gate that asked with another one.
-  const auto nonce = query.take("nonce");
-  if (auto why = query.leftover("expect, generation, stable_for, for, nonce"); !why.empty()) {
-    return bad_query(why);
+  auto parsed = parse_gate_query(query);
+  if (auto* refused = std::get_if<ApiResponse>(&parsed)) {
+    return std::move(*refused);
   }
-  if (nonce && !valid_nonce(*nonce)) {
-    return bad_query("nonce must be 1 to " + std::to_string(k_max_nonce) +
-                     " letters, digits, '-' or '_'");
-  }
-  if (!expect_text && (generation_text || stable_text || for_text)) {
-    return bad_query("generation, stable_for and for are gate parameters: they need expect");
-  }
-  std::optional<cs::VerdictKind> expect;
-  if (expect_text) {
-    expect = cs::parse_verdict_kind(*expect_text);
-    if (!expect || (*expect != cs::VerdictKind::Healthy && *expect != cs::VerdictKind::Unhealthy)) {
-      return bad_query("expect must be healthy or unhealthy, not '" + *expect_text + "'");
-    }
-  }
-  std::optional<std::uint64_t> generation;
-  if (generation_text && !(generation = net::parse_count(*generation_text))) {
-    return bad_query("generation must be a non-negative integer, not '" + *generation_text + "'");
-  }
-  std::optional<config::Duration> stable_for;
-  if (stable_text && !(stable_for = config::parse_duration(*stable_text))) {
-    return bad_query("stable_for must be a duration such as 30s, not '" + *stable_text + "'");
-  }
-  // Unset, a gate acts for a service failover: a DNS-only failure must not
-  // promote a replica behind a healthy primary (docs/gate.md).
-  cs::GateFor for_ = cs::GateFor::Service;
-  if (for_text) {
-    const auto parsed = cs::parse_gate_for(*for_text);
-    if (!parsed) {
-      return bad_query("for must be service, dns or any, not '" + *for_text + "'");
-    }
-    for_ = *parsed;
-  }
+  const auto& ask = std::get<GateQuery>(parsed).ask;
   const snapshot::TargetView* view = snapshot.find(target);
   if (view == nullptr) {
     return unknown_target(target);
   }
-  if (!expect) {
+  if (!ask) {
     return make_response(200, view->body->get([&] {
       return snapshot::to_body(snapshot::verdict_json(*view, snapshot.node));
     }));
   }
-  json::object body = snapshot::verdict_json(*view, snapshot.node);
-  const auto gate = cs::decide_gate(view->verdict, *expect, generation,
-                                    stable_for.value_or(config::Duration{0}), now, for_);
-  json::object gate_json;
-  gate_json["expect"] = cs::to_string(*expect);
-  gate_json["for"] = cs::to_string(for_);
-  gate_json["decision"] = gate.decision();
-  gate_json["code"] = cs::to_string(gate.code);
-  gate_json["reason"] = gate.reason;
-  if (gate.instead) {
-    gate_json["instead"] = cs::to_string(*gate.instead);
-  }
-  body["gate"] = std::move(gate_json);
-  return make_response(gate_status(gate), snapshot::to_body(body));
+  const auto gate =
+      cs::decide_gate(view->verdict, ask->expect, ask->generation, ask->stable_for, now, ask->for_);
+  return gate_response(*view, snapshot.node, *ask, gate, nullptr);
 }
 
 ApiResponse history_read(net::QueryParams& query, const snapshot::Snapshot& snapshot,
@@ -194,6 +136,8 @@ ApiOutcome read(const Route& route, net::QueryParams& query, const snapshot::Sna
       return watch_read(query, snapshot);
     case RouteKind::Audit:
       return audit_read(query, snapshot);
+    case RouteKind::Actions:
+      return actions_read(query, snapshot);
     default:
       break;
   }

@@ -29,7 +29,10 @@ enum class RouteKind : std::uint8_t {
   Healthz,
   Readyz,
   Metrics,
-  Audit
+  Audit,
+  GateRecord,  // POST /v1/verdicts/{t}/gate: decide and record in one step
+  Actions,     // GET, POST /v1/actions
+  ActionAck,   // POST /v1/actions/{id}/ack
 };
 
 struct Route {
@@ -52,6 +55,23 @@ std::optional<ApiResponse> read_limit(const std::optional<std::string>& text, st
 // GET /v1/audit?limit=N&since=RFC3339&target=T (audit_read.cpp): the audit log,
 // newest first.
 ApiResponse audit_read(net::QueryParams& query, const snapshot::Snapshot& snapshot);
+
+// GET /v1/actions?target=T&limit=N (actions_read in reads.cpp): the ledger,
+// newest first.
+ApiResponse actions_read(net::QueryParams& query, const snapshot::Snapshot& snapshot);
+
+// The gate query (expect, for, generation, stable_for) shared by the GET
+// form and POST /v1/verdicts/{t}/gate; nullopt expect when none was given.
+struct GateQuery {
+  std::optional<GateAsk> ask;
+};
+std::variant<GateQuery, ApiResponse> parse_gate_query(net::QueryParams& query);
+
+// The verdict with its gate (and the action it recorded): the body of both
+// gate forms.
+ApiResponse gate_response(const snapshot::TargetView& view, std::string_view node,
+                          const GateAsk& ask, const consensus::GateDecision& gate,
+                          const consensus::RecordedAction* action);
 
 // GET routes but /metrics: the verdicts, one verdict (and the gate), its
 // history, the watch, vantages, escalations, /healthz and /readyz.

@@ -26,7 +26,7 @@ struct RouteShape {
   std::string_view allow;
 };
 
-constexpr std::array<RouteShape, 14> k_routes{{
+constexpr std::array<RouteShape, 17> k_routes{{
     {{"v1", "verdicts"}, RouteKind::Verdicts, "GET"},
     {{"v1", "verdicts", "*"}, RouteKind::Verdict, "GET"},
     {{"v1", "verdicts", "*", "history"}, RouteKind::History, "GET"},
@@ -41,6 +41,9 @@ constexpr std::array<RouteShape, 14> k_routes{{
     {{"readyz"}, RouteKind::Readyz, "GET"},
     {{"metrics"}, RouteKind::Metrics, "GET"},
     {{"v1", "audit"}, RouteKind::Audit, "GET"},
+    {{"v1", "verdicts", "*", "gate"}, RouteKind::GateRecord, "POST"},
+    {{"v1", "actions"}, RouteKind::Actions, "GET, POST"},
+    {{"v1", "actions", "*", "ack"}, RouteKind::ActionAck, "POST"},
 }};
 
 // Matches decoded path segments ("/v1/verdicts/x" -> {"v1", "verdicts", "x"}).
@@ -174,7 +177,7 @@ ApiOutcome handle_request(const ApiRequest& request, const snapshot::Snapshot& s
   if (auto refused = refuse_access(request, *route)) {
     return *std::move(refused);
   }
-  if (route->allow != "GET") {  // POST, PUT, DELETE: the writes
+  if (request.method != "GET") {  // POST, PUT, DELETE: the writes
     ApiOutcome outcome = handle_write(request, *route, query, snapshot, now.wall);
     if (auto* write = std::get_if<WriteRequest>(&outcome)) {
       // Under mTLS the certificate names the caller too: "from" is both.

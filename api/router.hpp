@@ -96,7 +96,10 @@ struct WriteRequest {
     SetOverride,
     ClearOverride,
     SetMaintenance,
-    ClearMaintenance
+    ClearMaintenance,
+    GateRecord,    // POST /v1/verdicts/{t}/gate
+    RecordAction,  // POST /v1/actions
+    AckAction,     // POST /v1/actions/{id}/ack
   };
   Kind kind = Kind::Recheck;
   std::string target;                                               // Recheck, *Override
@@ -105,7 +108,11 @@ struct WriteRequest {
   consensus::Override override_value;                               // SetOverride (set_at = now)
   consensus::AdHocMaintenance maintenance_value;                    // SetMaintenance (set_at = now)
   std::chrono::milliseconds deadline = k_default_recheck_deadline;  // Recheck
-  Caller caller;  // the request's principal and client address
+  GateAsk gate;                                                     // GateRecord
+  consensus::ActionRequest action;  // GateRecord, RecordAction (target, what, by, ...)
+  std::string action_id;            // AckAction
+  consensus::ActionAck ack;         // AckAction (by, note)
+  Caller caller;                    // the request's principal and client address
 };
 
 // A /v1/watch the server must wait for: answer watch_response(snapshot,

@@ -29,7 +29,13 @@ std::optional<ApiScope> required_scope(const ApiRequest& request, const Route& r
     case RouteKind::Recheck:
       return ApiScope::Recheck;
     case RouteKind::Ack:
+    case RouteKind::ActionAck:
       return ApiScope::Ack;
+    case RouteKind::GateRecord:
+      return ApiScope::Act;
+    case RouteKind::Actions:
+      // Reading the ledger shows who acted, like the audit log: a token.
+      return request.method == "GET" ? ApiScope::Read : ApiScope::Act;
     case RouteKind::Override:
     case RouteKind::Maintenance:
       return ApiScope::Override;

@@ -329,9 +329,9 @@ void Session<Stream>::start_action(WriteRequest write) {
     if (!ec) {
       bump(self->shared_->counters.action_timeouts);
       self->guarded([&] {
-        self->finish_action(
-            self->action_seq_,
-            ActionResult{504, "action_timeout", "the service did not answer in time", nullptr});
+        self->finish_action(self->action_seq_, ActionResult{504, "action_timeout",
+                                                            "the service did not answer in time",
+                                                            nullptr, std::nullopt, std::nullopt});
       });
     }
   });
@@ -365,10 +365,19 @@ void Session<Stream>::start_action(WriteRequest write) {
                                                 write_.maintenance_value, std::move(done));
       case WriteRequest::Kind::ClearMaintenance:
         return shared_->actions.clear_maintenance(write_.caller, write_.target, std::move(done));
+      case WriteRequest::Kind::GateRecord:
+        return shared_->actions.gate_and_record(write_.caller, write_.gate, write_.action,
+                                                std::move(done));
+      case WriteRequest::Kind::RecordAction:
+        return shared_->actions.record_action(write_.caller, write_.action, std::move(done));
+      case WriteRequest::Kind::AckAction:
+        return shared_->actions.ack_action(write_.caller, write_.action_id, write_.ack,
+                                           std::move(done));
     }
   } catch (const std::exception& error) {
     bump(shared_->counters.internal_errors);
-    finish_action(action, ActionResult{500, "internal", error.what(), nullptr});
+    finish_action(action,
+                  ActionResult{500, "internal", error.what(), nullptr, std::nullopt, std::nullopt});
   }
 }
 

@@ -4,6 +4,7 @@
 #include "api/route.hpp"
 
 #include "config/types.hpp"
+#include "snapshot/action_json.hpp"
 #include "snapshot/json_views.hpp"
 
 #include <algorithm>
@@ -36,12 +37,80 @@ ApiOutcome ack_write(const ApiRequest& request, const Route& route) {
   return write;
 }
 
+// POST /v1/verdicts/{t}/gate?expect=...: the GET form's query, and a body
+// saying what the caller will do when it proceeds.
+ApiOutcome gate_record_write(const ApiRequest& request, const Route& route, net::QueryParams& query,
+                             const snapshot::Snapshot& snapshot) {
+  auto parsed = parse_gate_query(query);
+  if (auto* refused = std::get_if<ApiResponse>(&parsed)) {
+    return std::move(*refused);
+  }
+  const auto& ask = std::get<GateQuery>(parsed).ask;
+  if (!ask) {
+    return bad_query("expect is required: the gate records only the action it lets proceed");
+  }
+  if (snapshot.find(route.subject) == nullptr) {
+    return unknown_target(route.subject);
+  }
+  auto action = snapshot::parse_action_body(request.body, false);
+  if (!action) {
+    return bad_request(action.error());
+  }
+  WriteRequest write;
+  write.kind = Kind::GateRecord;
+  write.target = route.subject;
+  write.gate = *ask;
+  write.action = std::move(*action);
+  write.action.target = route.subject;
+  write.action.expect = ask->expect;
+  write.action.for_ = ask->for_;
+  return write;
+}
+
+ApiOutcome action_write(const ApiRequest& request, const Route& route, net::QueryParams& query,
+                        const snapshot::Snapshot& snapshot) {
+  if (auto why = query.leftover(""); !why.empty()) {
+    return bad_query(why);
+  }
+  WriteRequest write;
+  if (route.kind == RouteKind::ActionAck) {
+    if (!cs::parse_action_id(route.subject)) {
+      return bad_request("an action id is NODE-SEQ, such as oracle-a-17");
+    }
+    auto ack = snapshot::parse_action_ack_body(request.body);
+    if (!ack) {
+      return bad_request(ack.error());
+    }
+    write.kind = Kind::AckAction;
+    write.action_id = route.subject;
+    write.ack = std::move(*ack);
+    return write;
+  }
+  auto action = snapshot::parse_action_body(request.body, true);
+  if (!action) {
+    return bad_request(action.error());
+  }
+  if (snapshot.find(action->target) == nullptr) {
+    return unknown_target(action->target);
+  }
+  write.kind = Kind::RecordAction;
+  write.target = action->target;
+  write.action = std::move(*action);
+  return write;
+}
+
 }  // namespace
 
 namespace detail {
 
 ApiOutcome handle_write(const ApiRequest& request, const Route& route, net::QueryParams& query,
                         const snapshot::Snapshot& snapshot, cs::WallTime now) {
+  if (route.kind == RouteKind::GateRecord) {
+    return gate_record_write(request, route, query, snapshot);
+  }
+  if (route.kind == RouteKind::Actions || route.kind == RouteKind::ActionAck) {
+    return action_write(request, route, query, snapshot);
+  }
   WriteRequest write;
   const auto timeout_text = route.kind == RouteKind::Recheck ? query.take("timeout") : std::nullopt;
   if (auto why = query.leftover(route.kind == RouteKind::Recheck ? "timeout" : ""); !why.empty()) {
@@ -94,12 +163,28 @@ ApiOutcome handle_write(const ApiRequest& request, const Route& route, net::Quer
 }  // namespace detail
 
 ApiResponse write_response(const WriteRequest& write, const ActionResult& result) {
+  // A gate answers with its decision (200, 409, 423); a proceed whose
+  // action storage did not commit is a 503 like any other write's.
+  if (write.kind == Kind::GateRecord && result.gate && result.status != 503) {
+    const snapshot::TargetView* view =
+        result.snapshot ? result.snapshot->find(write.target) : nullptr;
+    if (view != nullptr) {
+      return gate_response(*view, result.snapshot->node, write.gate, *result.gate,
+                           result.action ? &*result.action : nullptr);
+    }
+  }
   if (result.status < 200 || result.status >= 300) {
     const int status = result.status >= 400 && result.status <= 599 ? result.status : 500;
     return error_response(status, result.error.empty() ? "action_failed" : result.error,
                           result.detail);
   }
   json::object out;
+  if (write.kind == Kind::RecordAction || write.kind == Kind::AckAction) {
+    if (result.action) {
+      out["action"] = snapshot::action_json(*result.action);
+    }
+    return make_response(result.status, snapshot::to_body(out));
+  }
   if (write.kind == Kind::Acknowledge) {
     out["id"] = write.escalation_id;
     out["acknowledged"] = true;

@@ -11,8 +11,8 @@ namespace crosscheck::config {
 
 namespace {
 
-constexpr std::array<ApiScope, 4> k_scopes{ApiScope::Read, ApiScope::Recheck, ApiScope::Ack,
-                                           ApiScope::Override};
+constexpr std::array<ApiScope, 5> k_scopes{ApiScope::Read, ApiScope::Recheck, ApiScope::Ack,
+                                           ApiScope::Override, ApiScope::Act};
 
 // The first pair (i < j) of equal secrets, or nullopt.
 std::optional<std::pair<std::size_t, std::size_t>> same_secret(
@@ -50,6 +50,8 @@ std::string_view to_string(ApiScope scope) {
       return "ack";
     case ApiScope::Override:
       return "override";
+    case ApiScope::Act:
+      return "act";
   }
   return "read";
 }

@@ -58,13 +58,13 @@ struct ApiTlsConfig {
 };
 
 // What an API token may do (docs/api.md has the route -> scope table).
-enum class ApiScope : std::uint8_t { Read, Recheck, Ack, Override };
+enum class ApiScope : std::uint8_t { Read, Recheck, Ack, Override, Act };
 
-// "read", "recheck", "ack", "override".
+// "read", "recheck", "ack", "override", "act".
 std::string_view to_string(ApiScope scope);
 // The inverse of to_string(); nullopt for any other spelling.
 std::optional<ApiScope> parse_api_scope(std::string_view text);
-// "read, recheck, ack, override": what an error message offers.
+// "read, recheck, ack, override, act": what an error message offers.
 std::string api_scope_names();
 
 // A set of ApiScope values (a small bit set).

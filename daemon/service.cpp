@@ -45,6 +45,7 @@ Service::Service(ServiceOptions options)
       engine_(make_policy(*config_)),
       evaluation_timer_(io_),
       signals_(io_),
+      ledger_(config_->node.name),
       started_(clock_.monotonic()) {
   index_config();
 }

@@ -8,6 +8,7 @@
 #include "api/actions.hpp"
 #include "config/config.hpp"
 #include "config/tls_files.hpp"
+#include "consensus/action_ledger.hpp"
 #include "consensus/engine.hpp"
 #include "daemon/log_limiter.hpp"
 #include "daemon/notify.hpp"
@@ -126,6 +127,12 @@ class Service final : public api::ApiActions {
                        const consensus::AdHocMaintenance& value, api::ActionCallback done) override;
   void clear_maintenance(const api::Caller& caller, const std::string& target,
                          api::ActionCallback done) override;
+  void gate_and_record(const api::Caller& caller, const api::GateAsk& ask,
+                       consensus::ActionRequest action, api::ActionCallback done) override;
+  void record_action(const api::Caller& caller, consensus::ActionRequest action,
+                     api::ActionCallback done) override;
+  void ack_action(const api::Caller& caller, const std::string& id, consensus::ActionAck ack,
+                  api::ActionCallback done) override;
 
  private:
   struct PendingRecheck {
@@ -179,6 +186,20 @@ class Service final : public api::ApiActions {
   };
   void clear_setting(const api::Caller& caller, const std::string& target,
                      const ClearedSetting& what, api::ActionCallback done);
+  // The action ledger (service_ledger.cpp): records an action (the gate's
+  // or a hand's), answering `status` with `gate` once it is committed.
+  void record_in_ledger(consensus::ActionRequest action, storage::AuditEntry entry,
+                        std::optional<consensus::GateDecision> gate, int status,
+                        api::ActionCallback done);
+  // The engine's cooldown for `target` as the ledger now says.
+  void set_cooldown_from_ledger(const std::string& target);
+  // Entries from peer `source`'s reply, or from storage at start-up
+  // (k_from_storage): each new one or new ack is kept, stored (a peer's)
+  // and sets its cooldown; refused ones are counted and logged (limited).
+  // Returns how many changed anything.
+  static constexpr std::string_view k_from_storage = "storage";
+  std::size_t merge_actions(std::string_view source,
+                            const std::vector<consensus::RecordedAction>& entries);
   // A target entering or leaving a maintenance window: an audit line, and
   // an ad-hoc window's row dropped once it ran out.
   void handle_maintenance(const consensus::Event& event);
@@ -330,6 +351,14 @@ class Service final : public api::ApiActions {
   std::map<std::string, std::uint64_t> peer_votes_dropped_;
   // Escalation events not sent because of a maintenance window (/metrics).
   std::uint64_t escalations_silenced_ = 0;
+  // What scripts recorded they did, here and on peers; the snapshot's copy
+  // is rebuilt only after it changed (reset to null).
+  consensus::ActionLedger ledger_;
+  static constexpr std::size_t k_actions_in_snapshot = 1000;
+  std::shared_ptr<const std::vector<consensus::RecordedAction>> actions_view_;
+  std::uint64_t actions_recorded_ = 0;  // here, for /metrics
+  std::uint64_t actions_refused_ = 0;   // peers' entries refused, for /metrics
+  LogLimiter action_log_limiter_{std::chrono::minutes(1)};
   // The undeclared domains each peer's last pull claimed (logged on change).
   std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
   std::map<std::string, std::vector<std::string>> peer_unlisted_vantages_;

@@ -23,7 +23,8 @@ constexpr auto k_recheck_spacing = 5s;
 }  // namespace
 
 api::ActionResult Service::result(int status, std::string error, std::string detail) {
-  return api::ActionResult{status, std::move(error), std::move(detail), hub_.current()};
+  return api::ActionResult{status,         std::move(error), std::move(detail),
+                           hub_.current(), std::nullopt,     std::nullopt};
 }
 
 storage::AuditEntry Service::audit_entry(const api::Caller& caller, storage::AuditAction action,

@@ -118,6 +118,11 @@ void Service::on_peer_pull(const peers::PeerPull& pull) {
   }
   const auto& node = pull.votes.node;
   peer_votes_dropped_[node] += imported.dropped;
+  // Signed like the votes (the reply's signature covers its body): every
+  // oracle enforces the cooldowns recorded on any of them.
+  if (merge_actions(node, pull.votes.actions) > 0) {
+    evaluate();  // the verdicts show the cooldown now, not at the next tick
+  }
   // Said when the set changes, not at every pull: the counter keeps count.
   if (const auto domains = changed_names(peer_undeclared_domains_[node], imported.undeclared)) {
     if (!domains->empty()) {

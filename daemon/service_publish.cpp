@@ -184,6 +184,11 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
     snapshot->vantages.push_back(std::move(view));
   }
   snapshot->escalations = escalations_;
+  if (!actions_view_) {
+    actions_view_ = std::make_shared<const std::vector<cs::RecordedAction>>(
+        ledger_.list(k_actions_in_snapshot));
+  }
+  snapshot->actions = actions_view_;
   snapshot->audit.assign(audit_.begin(), audit_.end());
   if (audit_.size() >= k_audit_in_memory) {
     // The override lines audit_ no longer holds (older than its oldest).
@@ -212,6 +217,8 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   snapshot->metrics.peer_votes_dropped = peer_votes_dropped_;
   snapshot->metrics.rechecks_refused = rechecks_refused_;
   snapshot->metrics.escalations_silenced = escalations_silenced_;
+  snapshot->metrics.actions_recorded = actions_recorded_;
+  snapshot->metrics.actions_refused = actions_refused_;
   return snapshot;
 }
 

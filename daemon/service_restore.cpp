@@ -114,6 +114,12 @@ void Service::restore() {
       log_->info("maintenance window of {} dropped: the target is no longer configured", target);
     }
   }
+  // The ledger before the first evaluation: a restart inside a cooldown
+  // must not let a second failover through.
+  merge_actions(k_from_storage, state->actions);
+  for (const auto& why : state->skipped) {
+    log_->error("storage: {}", why);
+  }
   for (const auto& record : state->open_escalations) {
     escalations_.push_back(view_of(record));
   }

@@ -2,7 +2,8 @@
 // api::handle_request, against a small snapshot built once. Layout:
 //   byte 0: scopes some configured token holds (bits 0..3, ApiScope order)
 //           and, of those, the scopes the request's token grants (bits 4..7)
-//   byte 1: bit 0 a token matched (principal set), bit 1 read_requires_token
+//   byte 1: bit 0 a token matched (principal set), bit 1 read_requires_token,
+//           bit 2 some token holds scope act, bit 3 (with bit 2) the request's does
 //   then "METHOD\nTARGET\n", header lines "Name: value\n" until an empty
 //   line (Authorization and If-None-Match are used), then the body.
 // The router must answer every request (never throw, never crash), and with
@@ -115,7 +116,11 @@ crosscheck::config::ApiScope write_scope(WriteRequest::Kind kind) {
     case WriteRequest::Kind::Recheck:
       return ApiScope::Recheck;
     case WriteRequest::Kind::Acknowledge:
+    case WriteRequest::Kind::AckAction:
       return ApiScope::Ack;
+    case WriteRequest::Kind::GateRecord:
+    case WriteRequest::Kind::RecordAction:
+      return ApiScope::Act;
     case WriteRequest::Kind::SetOverride:
     case WriteRequest::Kind::ClearOverride:
     case WriteRequest::Kind::SetMaintenance:
@@ -136,6 +141,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ApiRequest request;
   request.configured = scopes_of(bytes[0] & 0x0FU);
   request.granted = scopes_of(bytes[0] & (bytes[0] >> 4U));
+  if ((bytes[1] & 4U) != 0) {
+    request.configured.add(crosscheck::config::ApiScope::Act);
+    if ((bytes[1] & 8U) != 0) {
+      request.granted.add(crosscheck::config::ApiScope::Act);
+    }
+  }
   if ((bytes[1] & 1U) != 0) {
     request.principal = "fuzz";
   }
@@ -176,7 +187,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (request.principal.empty() || !request.granted.has(write_scope(write->kind))) {
       std::abort();
     }
-    (void)write_response(*write, ActionResult{200, "", "", fixed_snapshot()});
+    (void)write_response(*write,
+                         ActionResult{200, "", "", fixed_snapshot(), std::nullopt, std::nullopt});
   } else if (const auto* watch = std::get_if<WatchRequest>(&outcome)) {
     if (watch->wait > k_max_watch_wait) {
       std::abort();

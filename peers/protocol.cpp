@@ -1,5 +1,6 @@
 #include "peers/protocol.hpp"
 
+#include "snapshot/action_json.hpp"
 #include "snapshot/json_views.hpp"
 
 #include <boost/json/parse.hpp>
@@ -16,7 +17,7 @@ namespace {
 namespace json = boost::json;
 namespace cs = crosscheck::consensus;
 
-constexpr std::array<std::string_view, 3> k_export_keys{"node", "version", "votes"};
+constexpr std::array<std::string_view, 4> k_export_keys{"node", "version", "votes", "actions"};
 constexpr std::array<std::string_view, 10> k_vote_keys{
     "target", "vantage", "domain",  "vote",       "age_ms",
     "layer",  "detail",  "answers", "latency_ms", "last_known_good"};
@@ -186,6 +187,34 @@ bool decode_header(const json::object& object, std::string_view expected_node, P
   return true;
 }
 
+// The ledger entries (optional: an older peer sends none). Their shape is
+// checked here; whether one may move a cooldown (time, bounds, origin) is
+// the ledger's to decide, entry by entry.
+bool decode_actions(const json::object& object, PeerExport& out, std::string& why) {
+  const json::value* list = object.if_contains("actions");
+  if (list == nullptr) {
+    return true;
+  }
+  const json::array* actions = list->if_array();
+  if (actions == nullptr || actions->size() > k_peer_max_actions) {
+    why = "actions must be an array of at most " + std::to_string(k_peer_max_actions) + " entries";
+    return false;
+  }
+  for (std::size_t i = 0; i < actions->size(); ++i) {
+    auto action = snapshot::read_action_json((*actions)[i]);
+    if (!action) {
+      why = "actions[" + std::to_string(i) + "]: " + action.error();
+      return false;
+    }
+    if (!is_peer_name(action->node) || !is_peer_name(action->target)) {
+      why = "actions[" + std::to_string(i) + "]: node and target must be names";
+      return false;
+    }
+    out.actions.push_back(std::move(*action));
+  }
+  return true;
+}
+
 }  // namespace
 
 bool is_peer_name(std::string_view name) {
@@ -205,10 +234,22 @@ std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::In
       }
     }
   }
+  json::array actions;
+  if (snapshot.actions) {
+    for (const auto& action : *snapshot.actions) {  // newest first
+      if (actions.size() >= k_peer_max_actions) {
+        break;
+      }
+      if (action.cooldown_until > now.wall) {
+        actions.emplace_back(snapshot::action_json(action));
+      }
+    }
+  }
   json::object out;
   out["node"] = snapshot.node;
   out["version"] = k_peer_protocol_version;
   out["votes"] = std::move(votes);
+  out["actions"] = std::move(actions);
   return snapshot::to_body(out);
 }
 
@@ -241,6 +282,9 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
       why.insert(0, "votes[" + std::to_string(i) + "]: ");
       return std::nullopt;
     }
+  }
+  if (!decode_actions(*object, out, why)) {
+    return std::nullopt;
   }
   return out;
 }

@@ -26,6 +26,8 @@ constexpr std::size_t k_peer_max_answers = 64;
 constexpr std::size_t k_peer_max_answer_bytes = 256;
 // An age past this is nonsense from a broken peer (a day).
 constexpr std::chrono::milliseconds k_peer_max_age{24LL * 60 * 60 * 1000};
+// Action ledger entries one export carries at most (the newest live ones).
+constexpr std::size_t k_peer_max_actions = 500;
 
 // One of the origin's local votes, as exported.
 struct PeerVote {
@@ -48,11 +50,16 @@ struct PeerVote {
 struct PeerExport {
   std::string node;
   std::vector<PeerVote> votes;
+  // The origin's action ledger entries still in cooldown, its own and those
+  // it learnt from others, acked or not (docs/gate.md "Cooldown"): every
+  // oracle enforces every cooldown. Absent on the wire from an older peer.
+  std::vector<consensus::RecordedAction> actions;
 };
 
 // The export body at origin time `now`: the snapshot's evidence of local
 // vantages only (remote ones are never re-exported, so no echoes), with the
-// vote before suspicion (each node judges suspicion itself).
+// vote before suspicion (each node judges suspicion itself); and the
+// ledger's entries still in cooldown at `now` (at most k_peer_max_actions).
 std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now);
 
 // Decodes and validates an export from peer `expected_node`; nullopt with

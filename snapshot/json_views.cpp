@@ -2,6 +2,7 @@
 // verdict with evidence is the summary plus its detail, so the two never
 // disagree on a shared field.
 #include "snapshot/json_views.hpp"
+#include "snapshot/body_fields.hpp"
 
 #include "config/types.hpp"
 #include "consensus/time_format.hpp"
@@ -124,6 +125,10 @@ json::value last_known_good_or_null(cs::LastKnownGood value) {
   return json::string(cs::to_string(value));
 }
 
+}  // namespace
+
+namespace detail {
+
 // Reads `name` from a JSON object as a string; false when present but not one.
 bool string_field(const json::object& body, std::string_view name,
                   std::optional<std::string>& out) {
@@ -178,7 +183,9 @@ Expected<std::string> actor(const std::optional<std::string>& by) {
   return *by;
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 // The reason, ttl and by that an override and a maintenance window share,
 // as an ad-hoc window from `now`.

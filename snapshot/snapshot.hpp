@@ -137,6 +137,8 @@ struct MetricsView {
   std::map<std::string, std::uint64_t> rechecks_refused;
   // Escalation events a maintenance window kept from the sinks.
   std::uint64_t escalations_silenced = 0;
+  std::uint64_t actions_recorded = 0;  // the action ledger (service_ledger.cpp)
+  std::uint64_t actions_refused = 0;
 };
 
 struct Snapshot {
@@ -149,6 +151,10 @@ struct Snapshot {
   std::vector<VantageView> vantages;
   std::vector<EscalationView> escalations;  // open ones
   std::vector<AuditView> audit;             // the latest audit lines, newest first
+  // The action ledger, newest first (at most 1,000): GET /v1/actions, and
+  // the entries still in cooldown that the peer reply carries. Shared: it
+  // changes only when an action is recorded, acked or merged.
+  std::shared_ptr<const std::vector<consensus::RecordedAction>> actions;
   StorageView storage;
   MetricsView metrics;
 

@@ -37,7 +37,7 @@ TEST_CASE("named tokens load with their scopes beside token_file", "[config][tok
                                             "      file: " +
                                             oncall +
                                             "\n"
-                                            "      scopes: [read, ack, override, recheck]\n"));
+                                            "      scopes: [read, ack, override, recheck, act]\n"));
   CHECK(config.api.read_requires_token);
   REQUIRE(config.api.tokens.size() == 2);
   CHECK(config.api.tokens[0].name == "failover-script");
@@ -76,7 +76,7 @@ TEST_CASE("every api.tokens mistake is an error at its place", "[config][tokens]
               api_yaml("  tokens:\n    - {name: x, file: " + a + ", scopes: [read, write]}\n")) ==
           Lines{"test.yaml:3:" + std::to_string(40 + a.size()) +
                 ": error: unknown scope 'write' for api.tokens[0].scopes[1]: expected one of "
-                "read, recheck, ack, override"});
+                "read, recheck, ack, override, act"});
   }
   SECTION("scopes are required and not empty") {
     const auto lines =

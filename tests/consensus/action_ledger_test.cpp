@@ -52,7 +52,8 @@ TEST_CASE("a recorded action gets a node-qualified id and holds its target's coo
   CHECK(ledger.list(10, "db").size() == 1);
 }
 
-TEST_CASE("an ack ends a cooldown once; the latest unacked action holds what remains", "[ledger]") {
+TEST_CASE("an ack ends a cooldown once, and the latest unacked action holds what remains",
+          "[ledger]") {
   ActionLedger ledger("oracle-a");
   ledger.record(promote(), k_now, 1h);
   ledger.record(promote(), k_now + 5min, 1h);

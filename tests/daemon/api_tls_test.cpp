@@ -42,6 +42,12 @@ class NoActions final : public ApiActions {
   void set_maintenance(const Caller&, const std::string&,
                        const crosscheck::consensus::AdHocMaintenance&, ActionCallback) override {}
   void clear_maintenance(const Caller&, const std::string&, ActionCallback) override {}
+  void gate_and_record(const Caller&, const GateAsk&, crosscheck::consensus::ActionRequest,
+                       ActionCallback) override {}
+  void record_action(const Caller&, crosscheck::consensus::ActionRequest, ActionCallback) override {
+  }
+  void ack_action(const Caller&, const std::string&, crosscheck::consensus::ActionAck,
+                  ActionCallback) override {}
 };
 
 // A CA, a server certificate and a client certificate, and a TLS server

@@ -28,7 +28,7 @@ PeerPull pull_from_b(cs::Vote vote, std::optional<milliseconds> age, millisecond
   item.vote = vote;
   item.age = age;
   item.detail = "http: 200";
-  return PeerPull{PeerExport{"oracle-b", {item}}, transfer};
+  return PeerPull{PeerExport{"oracle-b", {item}, {}}, transfer};
 }
 
 const cs::Evidence* evidence_of(const cs::Verdict& verdict, const std::string& vantage) {

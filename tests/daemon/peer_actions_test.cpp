@@ -1,0 +1,110 @@
+// The action ledger on the peer wire: an export carries the entries still
+// in cooldown (bounded), they decode back as they were, and a malformed
+// list refuses the whole export (a broken peer's reply moves nothing).
+#include "peers/protocol.hpp"
+
+#include "consensus/time_format.hpp"
+#include "snapshot/action_json.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace {
+
+namespace cs = crosscheck::consensus;
+namespace json = boost::json;
+using crosscheck::peers::decode_export;
+using crosscheck::peers::export_votes;
+using crosscheck::peers::k_peer_max_actions;
+using crosscheck::snapshot::Snapshot;
+using namespace std::chrono_literals;
+
+const cs::WallTime k_wall = *cs::parse_rfc3339("2026-12-04T10:00:00Z");
+const cs::Instant k_now{cs::MonoTime{k_wall.time_since_epoch()}, k_wall};
+
+cs::RecordedAction action(std::string id, cs::WallTime until) {
+  cs::RecordedAction out;
+  out.node = id.substr(0, id.rfind('-'));
+  out.id = std::move(id);
+  out.target = "db";
+  out.by = "bot";
+  out.what = "promote db-2";
+  out.at = until - 1h;
+  out.cooldown_until = until;
+  return out;
+}
+
+Snapshot with_actions(std::vector<cs::RecordedAction> actions) {
+  Snapshot snapshot;
+  snapshot.node = "oracle-b";
+  snapshot.actions = std::make_shared<const std::vector<cs::RecordedAction>>(std::move(actions));
+  return snapshot;
+}
+
+std::string export_with_actions(const json::value& actions) {
+  json::object body{{"node", "oracle-b"}, {"version", 1}, {"votes", json::array{}}};
+  body["actions"] = actions;
+  return json::serialize(body);
+}
+
+}  // namespace
+
+TEST_CASE("an export carries the ledger's live entries, and they decode back as they were",
+          "[peers][actions]") {
+  auto acked = action("oracle-c-4", k_wall + 10min);  // relayed from a third node
+  acked.ack = cs::ActionAck{"alice", "fine", k_wall - 1min, "oracle-c"};
+  const auto live = action("oracle-b-7", k_wall + 50min);
+  const auto over = action("oracle-b-6", k_wall - 1s);  // its cooldown ended: not sent
+  const auto body = export_votes(with_actions({live, acked, over}), k_now);
+  std::string why;
+  const auto decoded = decode_export(body, "oracle-b", why);
+  INFO(why);
+  REQUIRE(decoded);
+  REQUIRE(decoded->actions.size() == 2);
+  CHECK(decoded->actions[0] == live);
+  CHECK(decoded->actions[1] == acked);
+  // An older peer sends no "actions": its votes still count.
+  const auto old = decode_export(R"({"node":"oracle-b","version":1,"votes":[]})", "oracle-b", why);
+  REQUIRE(old);
+  CHECK(old->actions.empty());
+}
+
+TEST_CASE("an export carries at most the newest live entries it may", "[peers][actions]") {
+  std::vector<cs::RecordedAction> many;
+  for (std::size_t i = 0; i < k_peer_max_actions + 20; ++i) {
+    many.push_back(action("oracle-b-" + std::to_string(i + 1), k_wall + 1h));
+  }
+  const auto parsed = json::parse(export_votes(with_actions(many), k_now)).as_object();
+  CHECK(parsed.at("actions").as_array().size() == k_peer_max_actions);
+}
+
+TEST_CASE("a malformed ledger list refuses the whole export, and says why", "[peers][actions]") {
+  const auto good = crosscheck::snapshot::action_json(action("oracle-b-1", k_wall + 1h));
+  auto bad_time = good;
+  bad_time["at"] = "yesterday";
+  auto bad_node = good;
+  bad_node["node"] = "oracle b";
+  auto bad_ack = good;
+  bad_ack["ack"] = "alice";
+  auto no_for = good;
+  no_for.erase("for");
+  json::array too_many;
+  for (std::size_t i = 0; i <= k_peer_max_actions; ++i) {
+    too_many.emplace_back(good);
+  }
+  const auto [label, actions, mentions] =
+      GENERATE_COPY(table<std::string, json::value, std::string>({
+          {"not a list", json::value("x"), "array"},
+          {"too many", json::value(too_many), "at most 500"},
+          {"a bad time", json::value(json::array{bad_time}), "'at'"},
+          {"a bad node name", json::value(json::array{bad_node}), "names"},
+          {"a bad ack", json::value(json::array{bad_ack}), "'ack'"},
+          {"no for", json::value(json::array{no_for}), "'for'"},
+      }));
+  INFO(label);
+  std::string why;
+  CHECK_FALSE(decode_export(export_with_actions(actions), "oracle-b", why));
+  CHECK_THAT(why, Catch::Contains("actions") && Catch::Contains(mentions));
+}
