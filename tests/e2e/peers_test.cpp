@@ -158,3 +158,47 @@ TEST_CASE("a configured peer's first pull, as soon as the API answers, is served
   CHECK(first.status == 200);
   CHECK_THAT(first.body, Catch::Contains(R"("node":"e2e")"));
 }
+
+TEST_CASE(
+    "an action recorded on one node holds the gate on every peered node, and an ack on another "
+    "lifts it everywhere",
+    "[e2e][peers][cooldown]") {
+  ThreeNodes nodes;
+  nodes.require_all_healthy();
+  nodes.web.set("/health", FakeResponse::with_status(503, "down"));
+  REQUIRE(eventually([&] { return nodes.all_show({0, 1, 2}, "unhealthy"); }));
+  const std::string gate = "/v1/verdicts/web?expect=unhealthy&for=service";
+  const auto code_on = [&](std::size_t i) {
+    boost::system::error_code ec;
+    const auto body = boost::json::parse(nodes.get(i, gate).body, ec);
+    const auto* object = ec ? nullptr : body.if_object();
+    const auto* found = object != nullptr ? object->if_contains("gate") : nullptr;
+    return found != nullptr ? std::string(found->at("code").as_string()) : std::string();
+  };
+  REQUIRE(eventually([&] { return code_on(0) == "proceed"; }));
+  const auto recorded = nodes.post(0, "/v1/verdicts/web/gate?expect=unhealthy&for=service",
+                                   R"({"what": "promote web-2", "by": "bot"})");
+  INFO(recorded.body);
+  REQUIRE(recorded.status == 200);
+  const std::string id(boost::json::parse(recorded.body).at("action").at("id").as_string());
+  CHECK(id.rfind("node-a-", 0) == 0);
+  // The peers learn it from node-a's signed reply: their gates hold too.
+  const bool replicated =
+      eventually([&] { return code_on(1) == "cooldown" && code_on(2) == "cooldown"; });
+  INFO(nodes.logs());
+  CHECK(replicated);
+  // Acknowledged on node-c: node-a (through node-c's reply) proceeds again.
+  const auto ack =
+      nodes.post(2, "/v1/actions/" + id + "/ack", R"({"by": "alice", "note": "checked"})");
+  REQUIRE(ack.status == 200);
+  CHECK(eventually([&] {
+    return code_on(0) == "proceed" && code_on(1) == "proceed" && code_on(2) == "proceed";
+  }));
+  const auto listed = boost::json::parse(
+      nodes
+          .get(1, "/v1/actions",
+               {{"Authorization", std::string("Bearer ") + ThreeNodes::k_api_token}})
+          .body);
+  REQUIRE(listed.at("actions").as_array().size() == 1);
+  CHECK(listed.at("actions").as_array()[0].at("ack").at("by") == "alice");
+}

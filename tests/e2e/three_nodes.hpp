@@ -64,6 +64,7 @@ class ThreeNodes {
       : tls(std::move(mesh_tls)), peer_extra_(std::move(peer_extra)) {
     web.set("/health", FakeResponse::with_status(200, "ready"));
     std::ofstream(key_file()) << "shared-peer-secret\n";
+    std::ofstream(token_file()) << k_api_token << "\n";
     for (std::size_t i = 0; i < k_nodes.size(); ++i) {
       resolvers[i] = std::make_unique<FakeDnsServer>(k_node_resolvers[i]);
       honest(i);
@@ -91,6 +92,12 @@ class ThreeNodes {
       return TlsClient(tls->nodes[i].issuer.string(), ports[i], client).get(target, headers);
     }
     return http_request("127.0.0.1", ports[i], "GET", target, {}, std::move(headers));
+  }
+
+  // A write to node i's API with the nodes' shared token (plain HTTP only).
+  HttpAnswer post(std::size_t i, const std::string& target, const std::string& body) const {
+    return http_request("127.0.0.1", ports[i], "POST", target, body,
+                        {{"Authorization", std::string("Bearer ") + k_api_token}});
   }
 
   std::string url(std::size_t i) const {
@@ -156,6 +163,8 @@ class ThreeNodes {
   }
 
   std::filesystem::path key_file() const { return dir.path() / "peer-key"; }
+  std::filesystem::path token_file() const { return dir.path() / "api-token"; }
+  static constexpr const char* k_api_token = "three-nodes-token";
 
   // Writes node i's config and runs it (again, after kill(i): same port,
   // same data directory).
@@ -165,7 +174,8 @@ class ThreeNodes {
     std::filesystem::create_directories(data);
     std::ostringstream yaml;
     yaml << "node: { name: " << k_nodes[i] << ", data_dir: " << data.string() << " }\n"
-         << "api:\n  listen: 127.0.0.1:" << ports[i] << "\n";
+         << "api:\n  listen: 127.0.0.1:" << ports[i] << "\n"
+         << "  token_file: " << token_file().string() << "\n";
     if (tls) {
       const auto& own = tls->nodes[i];
       yaml << "  tls:\n    cert_file: " << own.cert.cert.string()
