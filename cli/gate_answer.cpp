@@ -18,6 +18,8 @@ using boost::system::error_code;
 
 constexpr std::size_t k_max_quoted = 200;         // server text quoted in an output line
 constexpr config::Duration k_gate_reserve{1000};  // kept for the gate after a recheck
+constexpr std::string_view k_withdraw_actor = "crosscheck-gate";  // an ack's "by" without --by
+constexpr std::string_view k_withdraw_note = "withdrawn: the gate did not proceed";
 
 // The oracle's base path without its trailing slash, then `path`.
 std::string oracle_target(const config::Url& oracle, std::string_view path) {
@@ -40,12 +42,19 @@ struct Answer {
   std::optional<std::string> reason;
   std::optional<std::string> scope;
   bool in_maintenance = false;  // "maintenance" is an object, not null
+  // The action whose cooldown is in force ("cooldown.action"), when any.
+  std::optional<std::string> cooldown_action;
   std::optional<std::string> gate_expect;
   std::optional<std::string> gate_for;
   std::optional<std::string> gate_decision;
   std::optional<std::string> gate_reason;
   std::optional<bool> fresh;
   std::optional<std::uint64_t> generation;
+  // The "action" an oracle recorded (the POST form's proceed).
+  std::optional<std::string> action_id;
+  std::optional<std::string> action_target;
+  std::optional<std::string> action_what;
+  std::optional<std::string> error;  // an error body's "error"
 };
 
 std::optional<std::string> string_at(const json::object& object, std::string_view key) {
@@ -76,6 +85,12 @@ std::optional<Answer> parse_answer(std::string_view body, std::string& why) {
   if (const auto* window = object.if_contains("maintenance"); window != nullptr) {
     answer.in_maintenance = window->is_object();
   }
+  if (const auto* cooldown = object.if_contains("cooldown");
+      cooldown != nullptr && !cooldown->is_null()) {
+    answer.cooldown_action = cooldown->is_object()
+                                 ? string_at(cooldown->get_object(), "action").value_or("?")
+                                 : std::string("?");
+  }
   if (const auto* fresh = object.if_contains("fresh"); fresh != nullptr && fresh->is_bool()) {
     answer.fresh = fresh->get_bool();
   }
@@ -92,6 +107,12 @@ std::optional<Answer> parse_answer(std::string_view body, std::string& why) {
     answer.gate_decision = string_at(gate->get_object(), "decision");
     answer.gate_reason = string_at(gate->get_object(), "reason");
   }
+  if (const auto* action = object.if_contains("action"); action != nullptr && action->is_object()) {
+    answer.action_id = string_at(action->get_object(), "id");
+    answer.action_target = string_at(action->get_object(), "target");
+    answer.action_what = string_at(action->get_object(), "what");
+  }
+  answer.error = string_at(object, "error");
   return answer;
 }
 
@@ -147,6 +168,12 @@ std::optional<std::string> distrust(const GatePlan& plan, const Answer& answer,
   if (proceeding && answer.in_maintenance) {
     return std::string("the target is in a maintenance window: every gate holds");
   }
+  // The same backstop for a cooldown, except the one the answer's own
+  // recorded action (--record) has just started.
+  if (proceeding && answer.cooldown_action && answer.cooldown_action != answer.action_id) {
+    return "the target is in cooldown after action '" + quote(*answer.cooldown_action) +
+           "': a proceeding gate holds until it is acknowledged";
+  }
   if (!answer.generation) {
     return std::string("the answer has no generation");
   }
@@ -188,6 +215,38 @@ std::string quote(std::string_view text) {
   return text.size() > k_max_quoted ? out + "..." : out;
 }
 
+std::string record_text_problem(std::string_view text) {
+  const bool control = std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+  if (text.empty() || text.size() > k_max_record_text || control) {
+    return "must be 1 to " + std::to_string(k_max_record_text) +
+           " bytes without control characters (a newline, a tab)";
+  }
+  return {};
+}
+
+std::string record_body(const GatePlan& plan) {
+  json::object body;
+  body["what"] = plan.record.value_or(plan.record ? "/gate" : "");
+  if (!plan.record_by.empty()) {
+    body["by"] = plan.record_by;
+  }
+  return json::serialize(body);
+}
+
+std::string withdraw_body(const GatePlan& plan) {
+  json::object body;
+  body["by"] = plan.record_by.empty() ? std::string(k_withdraw_actor) : plan.record_by;
+  body["note"] = k_withdraw_note;
+  return json::serialize(body);
+}
+
+std::string ack_target(const config::Url& oracle, std::string_view action_id) {
+  return oracle_target(oracle, "/v1/actions/" + net::percent_encode(action_id) + "/ack");
+}
+
 std::string signed_gate_target(const GatePlan& plan) {
   std::string query = "?expect=" + net::percent_encode(plan.expect);
   if (plan.generation) {
@@ -202,7 +261,9 @@ std::string signed_gate_target(const GatePlan& plan) {
   if (!plan.nonce.empty()) {
     query += "&nonce=" + net::percent_encode(plan.nonce);
   }
-  return "/v1/verdicts/" + net::percent_encode(plan.target) + query;
+  // The recording form is its own path: a GET answer signed for
+  // /v1/verdicts/web cannot pass for the answer that recorded an action.
+  return "/v1/verdicts/" + net::percent_encode(plan.target) + (plan.record ? "/gate" : "") + query;
 }
 
 std::string gate_target(const GatePlan& plan, const config::Url& oracle) {
@@ -233,8 +294,11 @@ std::string describe_refusal(int status, std::string_view body) {
   return out;
 }
 
-OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_view body,
-                               consensus::WallTime now) {
+namespace {
+
+// One answer judged as a verdict, without the recorded action.
+OracleResult judge_verdict(const GatePlan& plan, int status, std::string_view body,
+                           consensus::WallTime now) {
   std::string why;
   const auto answer = parse_answer(body, why);
   const std::string http_status = "HTTP " + std::to_string(status);
@@ -269,6 +333,41 @@ OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_vie
     detail += ": " + quote(*answer->reason);
   }
   return {ok ? Outcome::Proceed : Outcome::Otherwise, detail};
+}
+
+}  // namespace
+
+OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_view body,
+                               consensus::WallTime now) {
+  OracleResult result = judge_verdict(plan, status, body, now);
+  if (!plan.record) {
+    return result;
+  }
+  std::string why;
+  const auto answer = parse_answer(body, why);
+  if (!answer) {
+    return result;
+  }
+  // Only our own action is taken as recorded (and later maybe withdrawn):
+  // an id for another target or text is not this run's to acknowledge.
+  const bool ours = answer->action_id && !answer->action_id->empty() &&
+                    answer->action_target == plan.target && answer->action_what == *plan.record;
+  if (ours) {
+    result.action_id = *answer->action_id;
+  }
+  if (status == 503 && answer->error == "storage_unavailable") {
+    result.unstored_record = true;
+  }
+  // Why a proceed without its record holds: the cooldown that guards the
+  // next attempt would not be in force on this oracle.
+  if (result.outcome == Outcome::Proceed && !ours) {
+    result.outcome = Outcome::Hold;
+    result.detail = (answer->action_id ? "proceed, but the recorded action is not this one ('" +
+                                             quote(*answer->action_id) + "'): "
+                                       : std::string("proceed, but no action was recorded: ")) +
+                    result.detail;
+  }
+  return result;
 }
 
 OracleResult judge_signed_answer(const GatePlan& plan, const config::Ed25519Key& key, int status,

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <ostream>
@@ -48,11 +49,14 @@ std::string lower(std::string text) {
 constexpr const char* k_usage =
     "usage: crosscheck gate TARGET --expect healthy|unhealthy [--for service|dns|any]\n"
     "         [--stable-for D] [--generation N] [--oracle URL ...] [--require K] [--recheck]\n"
-    "         [--token-file F] [--timeout D] [--pubkey FILE ...]\n\n"
+    "         [--token-file F] [--timeout D] [--pubkey FILE ...] [--record WHAT [--by NAME]]\n\n"
     "Asks the oracle(s) whether TARGET is confirmed as expected. Exit status:\n"
     "0 proceed (at least K oracles confirm), 1 confirmed otherwise, 3 hold,\n"
     "4 no oracle reachable (or, with --pubkey, none answered with a valid\n"
-    "signature), 2 usage error. Proceed on 0 and only on 0.\n\n";
+    "signature), 2 usage error. Proceed on 0 and only on 0.\n"
+    "With --record, each oracle that proceeds records WHAT, and its gates on\n"
+    "TARGET hold (cooldown) until the action is acknowledged or the cooldown\n"
+    "ends; when the run does not proceed, those records are withdrawn.\n\n";
 
 std::optional<std::uint64_t> parse_count(std::string_view text) {
   std::uint64_t value = 0;
@@ -74,6 +78,8 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
   std::string require;
   std::string timeout;
   std::string token_file;
+  std::string record;
+  std::string by;
   std::vector<std::string> targets;
   std::vector<std::string> oracles;
   std::vector<std::string> pubkeys;
@@ -95,7 +101,11 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
       "token-file", po::value(&token_file),
       "bearer token sent with every request (else $CROSSCHECK_TOKEN_FILE)")(
       "timeout", po::value(&timeout)->default_value(std::string(k_default_timeout)),
-      "bound on the whole run, all oracles in parallel");
+      "bound on the whole run, all oracles in parallel")(
+      "record", po::value(&record),
+      "the action about to run (\"promote db-2\", 1 to 256 bytes): asks with POST "
+      ".../gate, which records it on each oracle that proceeds (token scope act)")(
+      "by", po::value(&by), "with --record, who acts (default: the oracle's \"api\")");
   add_tls_options(options, tls_flags);
   const auto vm = parse_with_targets(args, options, targets);
   auto fail = [&err](const std::string& why) -> std::optional<GatePlan> {
@@ -209,6 +219,21 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
     return fail(token.error());
   }
   plan.token = std::move(*token);
+  if (vm.count("record") != 0U) {
+    if (auto why = gate::record_text_problem(record); !why.empty()) {
+      return fail("--record " + why);
+    }
+    plan.record = record;
+  }
+  if (vm.count("by") != 0U) {
+    if (!plan.record) {
+      return fail("--by names who acts: it needs --record");
+    }
+    if (auto why = gate::record_text_problem(by); !why.empty()) {
+      return fail("--by " + why);
+    }
+    plan.record_by = by;
+  }
   return plan;
 }
 
@@ -285,6 +310,49 @@ int decide(const GatePlan& plan, const std::vector<OracleResult>& results, std::
   return k_gate_hold;
 }
 
+// With --record, after the decision: on PROCEED, where each action was
+// recorded; otherwise every record is withdrawn (acknowledged), because the
+// script will not act and a record would hold its next attempt.
+void settle_records(const GatePlan& plan, const std::vector<OracleResult>& results, bool proceed,
+                    std::chrono::steady_clock::time_point deadline, std::ostream& out) {
+  std::vector<gate::Withdrawal> withdrawals;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& oracle = plan.oracles[i].text;
+    if (!results[i].action_id.empty()) {
+      if (proceed) {
+        out << "recorded as " << results[i].action_id << " on " << oracle << '\n';
+      } else {
+        withdrawals.push_back({i, results[i].action_id});
+      }
+    } else if (!proceed && results[i].unstored_record) {
+      out << "oracle " << oracle << " may hold an unstored record of this action: a human "
+          << "must find it (GET /v1/actions?target=" << gate::quote(plan.target)
+          << ") and ack it\n";
+    }
+  }
+  if (withdrawals.empty()) {
+    return;
+  }
+  const auto withdrawn = gate::withdraw_actions(plan, withdrawals, deadline);
+  for (std::size_t i = 0; i < withdrawals.size(); ++i) {
+    const auto& oracle = plan.oracles[withdrawals[i].oracle].text;
+    const auto& id = withdrawals[i].action_id;
+    switch (withdrawn[i].outcome) {
+      case gate::WithdrawOutcome::Withdrawn:
+        out << "withdrawn " << id << " on " << oracle << " (the gate did not proceed)\n";
+        break;
+      case gate::WithdrawOutcome::AlreadyAcknowledged:
+        out << "withdrawn " << id << " on " << oracle << " (already acknowledged)\n";
+        break;
+      case gate::WithdrawOutcome::Failed:
+        out << "NOT withdrawn " << id << " on " << oracle << ": " << withdrawn[i].detail
+            << "; it holds the next gate until a human acks it (POST /v1/actions/" << id
+            << "/ack, token scope ack) or its cooldown ends\n";
+        break;
+    }
+  }
+}
+
 }  // namespace
 
 int run_gate_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -300,13 +368,19 @@ int run_gate_command(const std::vector<std::string>& args, std::ostream& out, st
     return k_gate_usage;
   }
   try {
-    auto results = gate::ask_oracles(*plan);
+    // One deadline for the run: the gate and any withdrawal after it.
+    const auto deadline = net::real_http_clock().monotonic() + plan->timeout;
+    auto results = gate::ask_oracles(*plan, deadline);
     gate::count_each_signer_once(results);
     for (std::size_t i = 0; i < results.size(); ++i) {
       out << "oracle " << plan->oracles[i].text << ": " << outcome_word(results[i].outcome) << ": "
           << results[i].detail << '\n';
     }
-    return decide(*plan, results, out);
+    const int status = decide(*plan, results, out);
+    if (plan->record) {
+      settle_records(*plan, results, status == k_gate_proceed, deadline, out);
+    }
+    return status;
   } catch (const std::exception& e) {
     err << "crosscheck gate: internal error: " << e.what() << '\n';
     return k_gate_hold;

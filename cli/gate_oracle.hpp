@@ -7,6 +7,7 @@
 #include "config/types.hpp"
 #include "consensus/types.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -33,6 +34,13 @@ struct OracleResult {
   Outcome outcome = Outcome::Hold;
   std::string detail;     // the line after "proceed: ", "hold: ", ...
   std::string signed_by;  // the oracle name a verified signature carries ("" unsigned)
+  // With --record: the id of the action this oracle recorded ("" none), read
+  // from a believed answer whatever its outcome (a proceed judged a hold here
+  // was still recorded there); with --pubkey, only from a verified one.
+  std::string action_id;
+  // With --record: HTTP 503 storage_unavailable, the oracle recorded the
+  // action in memory only and named no id to withdraw.
+  bool unstored_record = false;
 };
 
 struct GatePlan {
@@ -56,15 +64,43 @@ struct GatePlan {
   std::string nonce;
   // --cacert/--cert/--key's context; null: the default (system store).
   std::shared_ptr<boost::asio::ssl::context> tls;
+  // --record WHAT: ask with POST .../gate, which records the action WHAT on
+  // an oracle that proceeds (nullopt: the GET form, nothing recorded).
+  std::optional<std::string> record;
+  std::string record_by;  // --by; "" leaves "by" out (the oracle says "api")
+};
+
+// The longest --record and --by text an oracle accepts, in bytes.
+constexpr std::size_t k_max_record_text = 256;
+
+// The action the gate withdraws because the run did not proceed.
+struct Withdrawal {
+  std::size_t oracle = 0;  // index into plan.oracles
+  std::string action_id;
+};
+enum class WithdrawOutcome : std::uint8_t { Withdrawn, AlreadyAcknowledged, Failed };
+struct WithdrawResult {
+  WithdrawOutcome outcome = WithdrawOutcome::Failed;
+  std::string detail;  // why it failed ("HTTP 403: forbidden: ...", "timed out")
 };
 
 // Server text on one line: control characters become spaces, long text is cut.
 std::string quote(std::string_view text);
+// Why `text` is not a valid --record or --by value (1 to k_max_record_text
+// bytes, no control characters), or "" when it is.
+std::string record_text_problem(std::string_view text);
+// The body of the recording gate: {"what": ..., "by": ...} ("by" only when given).
+std::string record_body(const GatePlan& plan);
+// The ack that withdraws an action: {"by": --by or "crosscheck-gate", "note": ...}.
+std::string withdraw_body(const GatePlan& plan);
+// POST {oracle}/v1/actions/{id}/ack.
+std::string ack_target(const config::Url& oracle, std::string_view action_id);
 // The request targets: the gate form, and the recheck before it.
 std::string gate_target(const GatePlan& plan, const config::Url& oracle);
 std::string recheck_target(const GatePlan& plan, const config::Url& oracle);
 // The gate request's target below the oracle's base path
-// ("/v1/verdicts/web?expect=healthy"): what the oracle received and signed
+// ("/v1/verdicts/web?expect=healthy", with --record
+// "/v1/verdicts/web/gate?expect=healthy"): what the oracle received and signed
 // when a proxy in front of it strips the base path, and what it received
 // anyway when the oracle has none.
 std::string signed_gate_target(const GatePlan& plan);
@@ -72,6 +108,8 @@ std::string signed_gate_target(const GatePlan& plan);
 std::string describe_refusal(int status, std::string_view body);
 // One oracle's answer to the gate request (status and body) judged at `now`:
 // Proceed only when every field checks out; anything doubtful is a Hold.
+// With --record a proceed must also carry the action it recorded (for this
+// target, with this `what`); its id lands in action_id whatever the outcome.
 OracleResult judge_gate_answer(const GatePlan& plan, int status, std::string_view body,
                                consensus::WallTime now);
 // With --pubkey: Unverified unless `signature` (the header's value, "" when
@@ -87,8 +125,14 @@ OracleResult judge_signed_answer(const GatePlan& plan, const config::Ed25519Key&
 // later confirming answer signed with a name an earlier one carried becomes
 // a hold. Why needed: one --pubkey may cover every oracle.
 void count_each_signer_once(std::vector<OracleResult>& results);
-// Queries every oracle concurrently within plan.timeout; one result each, in
+// Queries every oracle concurrently until `deadline`; one result each, in
 // order (a missing one counts as a hold).
-std::vector<OracleResult> ask_oracles(const GatePlan& plan);
+std::vector<OracleResult> ask_oracles(const GatePlan& plan,
+                                      std::chrono::steady_clock::time_point deadline);
+// Acknowledges each withdrawal's action on its oracle, concurrently, until
+// `deadline` (the run's own): best effort, one result each, in order.
+std::vector<WithdrawResult> withdraw_actions(const GatePlan& plan,
+                                             const std::vector<Withdrawal>& withdrawals,
+                                             std::chrono::steady_clock::time_point deadline);
 
 }  // namespace crosscheck::cli::gate

@@ -45,7 +45,21 @@ OracleResult failed(const net::HttpResult& result, const GatePlan& plan) {
   }
 }
 
-// Optionally POST recheck, then GET the gate; a fresh connection for each.
+// The headers every request carries: JSON, and the bearer token when given
+// (reads need it when the oracle sets read_requires_token).
+net::HttpHeaders request_headers(const GatePlan& plan, bool json_body) {
+  net::HttpHeaders headers{{"Accept", "application/json"}};
+  if (json_body) {
+    headers.emplace_back("Content-Type", "application/json");
+  }
+  if (!plan.token.empty()) {
+    headers.emplace_back("Authorization", "Bearer " + plan.token);
+  }
+  return headers;
+}
+
+// Optionally POST recheck, then GET the gate (with --record, POST .../gate);
+// a fresh connection for each.
 // Completes exactly once: by the answer, an error, or the run's deadline.
 class OracleSession {
  public:
@@ -71,14 +85,14 @@ class OracleSession {
  private:
   void send() {
     const bool recheck = recheck_pending_;
+    const bool record = !recheck && plan_.record.has_value();
     net::HttpRequest request;
     request.url = oracle_;
-    request.method = recheck ? "POST" : "GET";
+    request.method = recheck || record ? "POST" : "GET";
     request.target = recheck ? recheck_target(plan_, oracle_) : gate_target(plan_, oracle_);
-    request.headers = {{"Accept", "application/json"}};
-    // Every request: reads need it when the oracle sets read_requires_token.
-    if (!plan_.token.empty()) {
-      request.headers.emplace_back("Authorization", "Bearer " + plan_.token);
+    request.headers = request_headers(plan_, record);
+    if (record) {
+      request.body = record_body(plan_);
     }
     request.body_limit = k_body_limit;
     request.deadline = deadline_;
@@ -123,10 +137,62 @@ class OracleSession {
   bool recheck_pending_ = false;
 };
 
-}  // namespace
+// POST {oracle}/v1/actions/{id}/ack for an action the run did not act on.
+// Completes exactly once: by the answer, an error, or the run's deadline.
+class WithdrawSession {
+ public:
+  using Done = std::function<void(WithdrawResult)>;
+  WithdrawSession(boost::asio::io_context& io,
+                  const std::shared_ptr<boost::asio::ssl::context>& tls, const GatePlan& plan,
+                  const config::Url& oracle, std::string action_id,
+                  std::chrono::steady_clock::time_point deadline, Done done)
+      : client_(io, net::HttpClientOptions{tls, {}, false, std::string(k_user_agent)}),
+        has_tls_(tls != nullptr),
+        plan_(plan),
+        oracle_(oracle),
+        action_id_(std::move(action_id)),
+        deadline_(deadline),
+        on_done_(std::move(done)) {}
 
-std::vector<OracleResult> ask_oracles(const GatePlan& plan) {
-  std::shared_ptr<boost::asio::ssl::context> tls = plan.tls;  // outlives the io_context
+  void start() {
+    if (oracle_.is_https() && !has_tls_) {
+      return on_done_({WithdrawOutcome::Failed, "tls: no TLS context (OpenSSL failed to start)"});
+    }
+    net::HttpRequest request;
+    request.url = oracle_;
+    request.method = "POST";
+    request.target = ack_target(oracle_, action_id_);
+    request.headers = request_headers(plan_, true);
+    request.body = withdraw_body(plan_);
+    request.body_limit = k_body_limit;
+    request.deadline = deadline_;
+    client_.request(std::move(request), [this](const net::HttpResult& result) {
+      if (!result.ok()) {
+        return on_done_({WithdrawOutcome::Failed, failed(result, plan_).detail});
+      }
+      if (result.status >= 200 && result.status < 300) {
+        return on_done_({WithdrawOutcome::Withdrawn, {}});
+      }
+      // 409 already_acknowledged: someone acked it first; it holds nothing.
+      if (result.status == 409) {
+        return on_done_({WithdrawOutcome::AlreadyAcknowledged, {}});
+      }
+      on_done_({WithdrawOutcome::Failed, describe_refusal(result.status, result.body)});
+    });
+  }
+
+ private:
+  net::HttpClient client_;
+  bool has_tls_;
+  const GatePlan& plan_;
+  const config::Url& oracle_;
+  std::string action_id_;
+  std::chrono::steady_clock::time_point deadline_;
+  Done on_done_;
+};
+
+std::shared_ptr<boost::asio::ssl::context> client_tls(const GatePlan& plan) {
+  std::shared_ptr<boost::asio::ssl::context> tls = plan.tls;
   try {
     if (!tls) {
       tls = net::make_client_tls_context();
@@ -134,7 +200,39 @@ std::vector<OracleResult> ask_oracles(const GatePlan& plan) {
   } catch (const std::exception&) {
     tls.reset();  // only https oracles need it; they report the failure
   }
-  const auto deadline = net::real_http_clock().monotonic() + plan.timeout;
+  return tls;
+}
+
+}  // namespace
+
+std::vector<WithdrawResult> withdraw_actions(const GatePlan& plan,
+                                             const std::vector<Withdrawal>& withdrawals,
+                                             std::chrono::steady_clock::time_point deadline) {
+  const auto tls = client_tls(plan);  // outlives the io_context
+  boost::asio::io_context io;
+  std::vector<std::optional<WithdrawResult>> results(withdrawals.size());
+  std::vector<std::unique_ptr<WithdrawSession>> sessions;
+  for (std::size_t i = 0; i < withdrawals.size(); ++i) {
+    sessions.push_back(std::make_unique<WithdrawSession>(
+        io, tls, plan, plan.oracles.at(withdrawals[i].oracle), withdrawals[i].action_id, deadline,
+        [&results, i](WithdrawResult result) { results[i] = std::move(result); }));
+  }
+  for (const auto& session : sessions) {
+    session->start();
+  }
+  io.run();
+  std::vector<WithdrawResult> out;
+  out.reserve(results.size());
+  for (auto& result : results) {
+    out.push_back(result ? std::move(*result)
+                         : WithdrawResult{WithdrawOutcome::Failed, "no result (internal error)"});
+  }
+  return out;
+}
+
+std::vector<OracleResult> ask_oracles(const GatePlan& plan,
+                                      std::chrono::steady_clock::time_point deadline) {
+  const auto tls = client_tls(plan);  // outlives the io_context
   boost::asio::io_context io;
   std::vector<std::optional<OracleResult>> results(plan.oracles.size());
   std::vector<std::unique_ptr<OracleSession>> sessions;
