@@ -84,8 +84,8 @@ std::vector<std::string> record_args(const std::vector<const FakeHttpServer*>& s
   std::vector<std::string> args = {k_target,   "--expect", "unhealthy", "--for", "service",
                                    "--record", k_what,     "--timeout", "2s"};
   for (const auto* server : servers) {
-    args.push_back("--oracle");
-    args.push_back(base(*server));
+    args.emplace_back("--oracle");
+    args.emplace_back(base(*server));
   }
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
