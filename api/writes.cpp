@@ -175,6 +175,16 @@ ApiResponse write_response(const WriteRequest& write, const ActionResult& result
   }
   if (result.status < 200 || result.status >= 300) {
     const int status = result.status >= 400 && result.status <= 599 ? result.status : 500;
+    if (result.action && write.kind != Kind::AckAction) {
+      // Recorded in memory but not (yet) durable: the entry's id lets the
+      // caller withdraw it (POST /v1/actions/{id}/ack) instead of a human.
+      auto body = snapshot::error_json(result.error.empty() ? "action_failed" : result.error,
+                                       result.detail);
+      body["action"] = snapshot::action_json(*result.action);
+      auto response = make_response(status, snapshot::to_body(body));
+      response.headers.emplace_back("Retry-After", "1");
+      return response;
+    }
     return error_response(status, result.error.empty() ? "action_failed" : result.error,
                           result.detail);
   }

@@ -256,4 +256,6 @@ TEST_CASE("the recording gate answers with the gate and the action, or the hold 
   const auto failed = write_response(write, undurable);
   CHECK(failed.status == 503);
   CHECK(error_of(failed) == "storage_unavailable");
+  CHECK(body_of(failed).at("action").at("id") == "oracle-a-2");  // to withdraw it
+  CHECK(failed.header("Retry-After") == "1");
 }

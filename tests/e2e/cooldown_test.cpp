@@ -2,6 +2,7 @@
 // failover through, holds the next (even a concurrent one, and after a
 // restart) until a human acknowledges it; all through the REST API of a
 // real Service with real storage on loopback.
+#include "cli/gate_command.hpp"
 #include "oracle_harness.hpp"
 
 #include <boost/json/parse.hpp>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <future>
 #include <set>
+#include <sstream>
 
 using crosscheck::testing::OracleHarness;
 namespace json = boost::json;
@@ -93,6 +95,26 @@ TEST_CASE(
   REQUIRE(next.status == 200);
   CHECK(json::parse(next.body).at("action").at("id").as_string() != id);
 
+  // The CLI records like the POST form: the next `gate --record` holds
+  // (exit 3) while the one above is in cooldown.
+  std::ostringstream out;
+  std::ostringstream err;
+  const std::vector<std::string> args{"web",
+                                      "--oracle",
+                                      oracle.oracle_url(),
+                                      "--expect",
+                                      "unhealthy",
+                                      "--for",
+                                      "dns",
+                                      "--record",
+                                      "second switch",
+                                      "--token-file",
+                                      oracle.token_file().string()};
+  CHECK(crosscheck::cli::run_gate_command(args, out, err) == crosscheck::cli::k_gate_hold);
+  CHECK_THAT(out.str() + err.str(), Catch::Contains("cooldown"));
+  const auto listed_after = json::parse(oracle.send("GET", "/v1/actions?target=web").body);
+  CHECK(listed_after.at("actions").as_array().size() == 2);  // the hold recorded nothing
+
   const auto audit = json::parse(
       oracle.send("GET", "/v1/audit?target=web&action=action_recorded,action_acked").body);
   std::vector<std::string> lines;
@@ -103,4 +125,12 @@ TEST_CASE(
   // Newest first; the second ack was refused (409) and says so.
   CHECK(lines == std::vector<std::string>{"action_recorded done", "action_acked refused",
                                           "action_acked done", "action_recorded done"});
+  // Acknowledged, the CLI's own record proceeds (exit 0) and says its id.
+  const std::string next_id(json::parse(next.body).at("action").at("id").as_string());
+  REQUIRE(oracle.send("POST", "/v1/actions/" + next_id + "/ack").status == 200);
+  std::ostringstream proceed_out;
+  CHECK(crosscheck::cli::run_gate_command(args, proceed_out, err) ==
+        crosscheck::cli::k_gate_proceed);
+  CHECK_THAT(proceed_out.str(), Catch::Contains("recorded as"));
+  CHECK(oracle.get(k_read_gate).status == 423);
 }
