@@ -9,6 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <random>
+
 using namespace crosscheck::consensus;
 using crosscheck::testing::make_policy;
 using crosscheck::testing::World;
@@ -118,4 +121,53 @@ TEST_CASE("the engine carries a cooldown on the verdict until it ends or is clea
   }
   // A cooldown is not a verdict change: no new generation.
   CHECK(world.verdict("db").generation == generation);
+}
+
+TEST_CASE("over random verdicts and asks, a cooldown only ever turns a proceed into a hold",
+          "[cooldown][gate][property]") {
+  std::mt19937 random(20261204);  // fixed: a failure replays
+  const auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+  const WallTime base = *parse_rfc3339("2026-12-04T10:00:00Z");
+  const std::array kinds{VerdictKind::Healthy, VerdictKind::Unhealthy, VerdictKind::Disputed,
+                         VerdictKind::Unknown, VerdictKind::Unreachable};
+  const std::array scopes{FailureScope::None, FailureScope::Service, FailureScope::Dns,
+                          FailureScope::Observer};
+  const std::array fors{GateFor::Service, GateFor::Dns, GateFor::Any};
+  int proceeds = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    Verdict verdict;
+    verdict.target = "db";
+    verdict.kind = kinds[static_cast<std::size_t>(pick(5))];
+    verdict.fresh = pick(4) != 0;
+    verdict.generation = static_cast<std::uint64_t>(pick(3));
+    verdict.scope = scopes[static_cast<std::size_t>(pick(4))];
+    verdict.since = base - std::chrono::seconds(pick(120));
+    verdict.since_mono = MonoTime{verdict.since.time_since_epoch()};
+    verdict.valid_until = base + std::chrono::seconds(pick(60) - 10);
+    if (pick(10) == 0) {
+      verdict.maintenance =
+          MaintenanceView{MaintenanceSource::Api, "api", base, base + 1h, "r", "o"};
+    }
+    const Instant now{MonoTime{base.time_since_epoch()}, base};
+    const auto expect = pick(2) == 0 ? VerdictKind::Healthy : VerdictKind::Unhealthy;
+    const std::optional<std::uint64_t> generation =
+        pick(2) == 0 ? std::nullopt : std::optional<std::uint64_t>(pick(3));
+    const Duration stable_for = std::chrono::seconds(pick(90));
+    const auto for_ = fors[static_cast<std::size_t>(pick(3))];
+    const auto plain = decide_gate(verdict, expect, generation, stable_for, now, for_);
+    auto cooled = verdict;
+    cooled.cooldown = cooldown_from(base - 1min, 1h);
+    const auto held = decide_gate(cooled, expect, generation, stable_for, now, for_);
+    INFO("case " << i);
+    if (plain.answer == GateAnswer::Proceed) {
+      ++proceeds;
+      CHECK(held.answer == GateAnswer::Hold);
+      CHECK(held.code == GateCode::Cooldown);
+    } else {
+      CHECK(held.answer == plain.answer);
+      CHECK(held.code == plain.code);
+    }
+    CHECK(held.answer != GateAnswer::Proceed);
+  }
+  CHECK(proceeds > 100);  // the worlds did reach the case that matters
 }
