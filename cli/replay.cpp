@@ -120,6 +120,24 @@ class Replayer {
       }
       return std::nullopt;
     }
+    if (const auto* action = std::get_if<ActionRecord>(&record.body)) {
+      if (config_.find_target(action->request.target) == nullptr) {
+        return "action: unknown target '" + echo_input(action->request.target) + "'";
+      }
+      return std::nullopt;
+    }
+    if (const auto* ack = std::get_if<AckActionRecord>(&record.body)) {
+      const auto* known = ledger_.find(ack->id);
+      if (known == nullptr) {
+        return "ack_action: no action '" + echo_input(ack->id) +
+               "' (ids are replay-1, replay-2, "
+               "... in input order)";
+      }
+      if (known->ack) {
+        return "ack_action: action '" + echo_input(ack->id) + "' is already acknowledged";
+      }
+      return std::nullopt;
+    }
     const auto& clear = std::get<ClearOverrideRecord>(record.body);
     const auto found = overrides_.find(clear.target);
     if (found == overrides_.end()) {
@@ -164,6 +182,18 @@ class Replayer {
         return "override: refused by the engine for '" + echo_input(set->target) + "'";
       }
       overrides_[set->target] = set->value.expires_at;
+      return std::nullopt;
+    }
+    if (const auto* action = std::get_if<ActionRecord>(&record.body)) {
+      const auto& target = action->request.target;
+      ledger_.record(action->request, record.t, config_.find_target(target)->cooldown);
+      engine_.set_cooldown(target, ledger_.cooldown_of(target, record.t));
+      return std::nullopt;
+    }
+    if (const auto* ack = std::get_if<AckActionRecord>(&record.body)) {
+      ledger_.ack(ack->id, cs::ActionAck{"replay", "", record.t, "replay"});
+      const auto target = ledger_.find(ack->id)->target;
+      engine_.set_cooldown(target, ledger_.cooldown_of(target, record.t));
       return std::nullopt;
     }
     const auto& clear = std::get<ClearOverrideRecord>(record.body);
@@ -324,6 +354,7 @@ class Replayer {
   std::set<std::string, std::less<>> peers_;                        // configured peer nodes
   std::map<std::string, std::string, std::less<>> remote_domains_;  // NODE/VANTAGE -> domain
   std::map<std::string, cs::WallTime, std::less<>> overrides_;      // target -> expires_at
+  cs::ActionLedger ledger_{"replay"};  // action lines: ids replay-1, replay-2, ...
   std::string vantage_names_;
   std::string peer_names_;
 };

@@ -3,7 +3,9 @@
 #include "cli/strict_json.hpp"
 #include "config/types.hpp"
 #include "consensus/time_format.hpp"
+#include "snapshot/action_json.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <array>
@@ -370,6 +372,29 @@ std::optional<ReplayRecord> read_line(std::string_view line, std::string& error)
       return std::nullopt;
     }
     record.body = ClearOverrideRecord{std::string(item->get_string())};
+    return record;
+  }
+  if (const auto* item = object.if_contains("action")) {
+    if (object.size() != 2 || !item->is_object()) {
+      error =
+          "an action line has only 't' and 'action': {\"target\", \"what\", \"by\"?, "
+          "\"expect\"?, \"for\"?}";
+      return std::nullopt;
+    }
+    auto request = snapshot::parse_action_body(json::serialize(*item), true);
+    if (!request) {
+      error = "action: " + request.error();
+      return std::nullopt;
+    }
+    record.body = ActionRecord{std::move(*request)};
+    return record;
+  }
+  if (const auto* item = object.if_contains("ack_action")) {
+    if (object.size() != 2 || !item->is_string()) {
+      error = "an ack_action line has only 't' and 'ack_action': \"ID\"";
+      return std::nullopt;
+    }
+    record.body = AckActionRecord{std::string(item->get_string())};
     return record;
   }
   cs::Observation observation;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "base/expected.hpp"
+#include "consensus/action_ledger.hpp"
 #include "consensus/types.hpp"
 
 #include <cstddef>
@@ -36,9 +37,24 @@ struct ClearOverrideRecord {
   std::string target;
 };
 
+// {"t": ..., "action": {"target", "what", "by"?, "expect"?, "for"?}}: a
+// script recorded that it acted (`gate --record`, POST /v1/actions); the
+// target's cooldown (config) starts at t.
+struct ActionRecord {
+  consensus::ActionRequest request;
+};
+
+// {"t": ..., "ack_action": "ID"}: a human acknowledged action ID (the
+// replay's ids are "replay-1", "replay-2", ... in input order).
+struct AckActionRecord {
+  std::string id;
+};
+
 struct ReplayRecord {
   consensus::WallTime t;
-  std::variant<consensus::Observation, OverrideRecord, ClearOverrideRecord> body;
+  std::variant<consensus::Observation, OverrideRecord, ClearOverrideRecord, ActionRecord,
+               AckActionRecord>
+      body;
   // A peer vantage's failure domain from the optional "domain" field.
   std::optional<std::string> domain;
 };

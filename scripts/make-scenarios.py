@@ -571,6 +571,37 @@ def maintenance_window():
     return run(start, 65, TARGETS, VANTAGES, decide)
 
 
+def cooldown():
+    # packaging/crosscheck.yaml (gate.cooldown: the default 1h). db-primary
+    # really fails from 07:05 to 07:45 (connection refused from every
+    # domain): the service gate proceeds; at 07:08 a script records "promote
+    # db-2" and every gate holds (cooldown); at 07:20 a human acknowledges it
+    # and the gate proceeds again; at 07:22 a second action is recorded (held
+    # again); at 07:45 db-primary recovers: the gate says otherwise (not a
+    # proceed), and the cooldown runs to 08:22, past the end of the replay.
+    start = dt.datetime(2025, 10, 20, 7, 0, tzinfo=dt.timezone.utc)
+
+    def minute(m):
+        return start + dt.timedelta(minutes=m)
+
+    def decide(t, target, vantage):
+        if target == "db-primary" and minute(5) <= t < minute(45):
+            return down(t, target, vantage, "connect: 10.0.0.5:5432 connection refused",
+                        layer="connect")
+        return up(t, target, vantage)
+
+    lines = run(start, 55, TARGETS, VANTAGES, decide)
+    lines.append({"t": ts(minute(8)),
+                  "action": {"target": "db-primary", "what": "promote db-2",
+                             "by": "failover-bot"}})
+    lines.append({"t": ts(minute(20)), "ack_action": "replay-1"})
+    lines.append({"t": ts(minute(22)),
+                  "action": {"target": "db-primary", "what": "promote db-3",
+                             "by": "failover-bot"}})
+    lines.sort(key=lambda line: line["t"])
+    return lines
+
+
 if __name__ == "__main__":
     write("empty-dns-answer", empty_dns_answer())
     write("congested-vantage", congested_vantage())
@@ -594,3 +625,4 @@ if __name__ == "__main__":
     write("failover-scope", failover_scope())
     write("parent-down", parent_down())
     write("maintenance-window", maintenance_window())
+    write("cooldown", cooldown())

@@ -49,6 +49,22 @@ TEST_CASE("override lines carry a verdict, a reason and a ttl", "[replay]") {
   CHECK(item.value.by == "alice");
 }
 
+TEST_CASE("action lines say what was done, ack_action lines which one is acknowledged",
+          "[replay][cooldown]") {
+  const auto action = parse_replay_line(
+      R"({"t": "2025-10-20T07:08:00Z", "action": {"target": "db", "what": "promote db-2",)"
+      R"( "by": "bot", "for": "any"}})");
+  REQUIRE(action);
+  const auto& request = std::get<ActionRecord>(action->body).request;
+  CHECK(request.target == "db");
+  CHECK(request.what == "promote db-2");
+  CHECK(request.by == "bot");
+  CHECK(request.for_ == cs::GateFor::Any);
+  const auto ack = parse_replay_line(R"({"t": "2025-10-20T07:20:00Z", "ack_action": "replay-1"})");
+  REQUIRE(ack);
+  CHECK(std::get<AckActionRecord>(ack->body).id == "replay-1");
+}
+
 TEST_CASE("bad replay lines are refused with a reason", "[replay]") {
   const auto [line, expected] = GENERATE(table<std::string, std::string>({
       {"not json", "not valid JSON: syntax error"},
@@ -88,6 +104,15 @@ TEST_CASE("bad replay lines are refused with a reason", "[replay]") {
       {R"({"t": "2025-10-20T06:48:00Z", "target": "x", "vantage": "b/q", "outcome": "up", "domain": ""})",
        "field 'domain' must not be empty"},
       {R"({"t": "2025-10-20T06:48:00Z"} {})", "not valid JSON: extra data"},
+      {R"({"t": "2025-10-20T06:48:00Z", "action": {"target": "db"}})",
+       "action: what is required: say what was done (\"promote db-2\")"},
+      {R"({"t": "2025-10-20T06:48:00Z", "action": {"target": "db", "what": "x", "for": "all"}})",
+       "action: for must be service, dns or any"},
+      {R"({"t": "2025-10-20T06:48:00Z", "action": "db"})",
+       "an action line has only 't' and 'action': {\"target\", \"what\", \"by\"?, \"expect\"?, "
+       "\"for\"?}"},
+      {R"({"t": "2025-10-20T06:48:00Z", "ack_action": 1})",
+       "an ack_action line has only 't' and 'ack_action': \"ID\""},
   }));
   const auto record = parse_replay_line(line);
   REQUIRE_FALSE(record);

@@ -547,3 +547,24 @@ TEST_CASE(
                            "dispute_resolved dispute/api-gateway/4.2",
                        });
 }
+
+TEST_CASE(
+    "a recorded action holds the failover that would proceed until it is acknowledged, and a "
+    "second one holds again",
+    "[scenario][cooldown]") {
+  const auto result = replay("cooldown", k_example);
+  CHECK(result.verdicts_of("db-primary") ==
+        std::vector<std::string>{"healthy", "unhealthy", "healthy"});
+  std::vector<std::string> gates;
+  for (const auto& line : result.lines) {
+    if (line.contains("gate_unhealthy") && line.at("target").as_string() == "db-primary") {
+      gates.push_back(std::string(line.at("t").as_string()) + " " +
+                      std::string(line.at("gate_unhealthy").at("service").as_string()));
+    }
+  }
+  // Proceeds once confirmed; the action at 07:08 holds it; the ack at 07:20
+  // lets it proceed; the second action at 07:22 holds it again.
+  CHECK(gates ==
+        std::vector<std::string>{"2025-10-20T07:05:13Z proceed", "2025-10-20T07:08:00Z hold",
+                                 "2025-10-20T07:20:00Z proceed", "2025-10-20T07:22:00Z hold"});
+}
