@@ -13,6 +13,16 @@ using namespace std::chrono_literals;
 // for longer than any cooldown says.
 constexpr Duration k_future_skew = 60s;
 constexpr std::size_t k_max_text = 256;
+// No honest node records this many actions; an id of ours beyond it comes
+// from a liar, and taking it would wrap the next sequence back to 0 (and
+// repeat ids already given out).
+constexpr std::uint64_t k_max_own_seq = std::uint64_t{1} << 48;
+
+// Whether an entry no longer holds anything: acknowledged, or its cooldown
+// over at `now`. These go first when the ledger is full.
+bool finished(const RecordedAction& entry, WallTime now) {
+  return entry.ack.has_value() || entry.cooldown_until <= now;
+}
 
 bool newer(const RecordedAction& a, const RecordedAction& b) {
   return a.at != b.at ? a.at > b.at : a.id > b.id;
@@ -47,13 +57,14 @@ const RecordedAction& ActionLedger::record(ActionRequest request, WallTime now, 
   entry.principal = std::move(request.principal);
   entry.at = now;
   entry.cooldown_until = now + std::max(cooldown, Duration::zero());
+  const auto id = entry.id;
   entries_.push_back(std::move(entry));
-  trim();
-  return *find(node_ + "-" + std::to_string(next_seq_ - 1));
+  trim(now, id);  // never the one just recorded: the caller holds on to it
+  return *find(id);
 }
 
 ActionLedger::Merged ActionLedger::merge(const RecordedAction& entry, WallTime now,
-                                         Duration max_cooldown) {
+                                         Duration max_cooldown, Origin origin) {
   const auto parsed = parse_action_id(entry.id);
   const auto refuse = [](std::string why) { return Merged{false, std::move(why)}; };
   if (!parsed) {
@@ -71,11 +82,18 @@ ActionLedger::Merged ActionLedger::merge(const RecordedAction& entry, WallTime n
                     entry.ack->node.size() > k_max_text)) {
     return refuse("an ack field is longer than 256 bytes");
   }
-  if (entry.at > now + k_future_skew || (entry.ack && entry.ack->at > now + k_future_skew)) {
+  // This node's own storage is not a peer's clock: after the clock steps
+  // back, what it wrote is "in the future", and refusing it would lift a
+  // cooldown a script was told is in force.
+  if (origin == Origin::Peer &&
+      (entry.at > now + k_future_skew || (entry.ack && entry.ack->at > now + k_future_skew))) {
     return refuse("recorded in the future (more than 60s ahead of this node's clock)");
   }
   if (entry.cooldown_until < entry.at || entry.cooldown_until - entry.at > max_cooldown) {
     return refuse("cooldown is negative or longer than the longest allowed");
+  }
+  if (parsed->first == node_ && parsed->second >= k_max_own_seq) {
+    return refuse("an id in this node's name beyond any sequence it can have recorded");
   }
   if (parsed->first == node_) {
     // Ours, coming back (storage, or a peer relaying it): later ids follow.
@@ -92,8 +110,10 @@ ActionLedger::Merged ActionLedger::merge(const RecordedAction& entry, WallTime n
     return Merged{false, std::nullopt};
   }
   entries_.push_back(entry);
-  trim();
-  return Merged{true, std::nullopt};
+  trim(now);
+  // A full ledger may push the newcomer straight out again (finished, or
+  // older than everything kept): then nothing changed.
+  return Merged{find(entry.id) != nullptr, std::nullopt};
 }
 
 AckOutcome ActionLedger::ack(std::string_view id, ActionAck ack) {
@@ -160,13 +180,22 @@ std::vector<RecordedAction> ActionLedger::live(WallTime now, std::size_t limit) 
   return out;
 }
 
-void ActionLedger::trim() {
+void ActionLedger::trim(WallTime now, std::string_view keep) {
   if (entries_.size() <= k_max_entries) {
     return;
   }
-  // Oldest out first: a flood of entries cannot push out a newer cooldown.
+  // Finished entries (acked, or cooldown over) out first, oldest first; then
+  // the oldest still holding. A flood of newer but finished entries cannot
+  // push out a cooldown still in force (and let a second gate through).
   std::sort(entries_.begin(), entries_.end(),
-            [](const RecordedAction& a, const RecordedAction& b) { return newer(b, a); });
+            [now, keep](const RecordedAction& a, const RecordedAction& b) {
+              if ((a.id == keep) != (b.id == keep)) {
+                return b.id == keep;
+              }
+              const bool a_done = finished(a, now);
+              const bool b_done = finished(b, now);
+              return a_done != b_done ? a_done : newer(b, a);
+            });
   entries_.erase(entries_.begin(),
                  entries_.begin() + static_cast<std::ptrdiff_t>(entries_.size() - k_max_entries));
 }

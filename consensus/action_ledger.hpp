@@ -36,7 +36,8 @@ struct MergeRefusal {
 
 class ActionLedger {
  public:
-  // At most this many entries are kept (newest win); and no more than
+  // At most this many entries are kept (finished ones go first, then the
+  // oldest); and no more than
   // this many in one peer reply are looked at.
   static constexpr std::size_t k_max_entries = 10'000;
   static constexpr std::size_t k_max_merge = 1'000;
@@ -51,13 +52,18 @@ class ActionLedger {
   // one only gains an ack (the first ack wins; nothing un-acks). Returns
   // true when anything changed, or the reason it was refused: a malformed
   // id, a node that is not the id's, times in the future (more than a
-  // minute past `now`), a cooldown longer than `max_cooldown`, or a text
-  // field over 256 bytes.
+  // minute past `now`), a cooldown longer than `max_cooldown`, a text
+  // field over 256 bytes, or an id in this node's name with a sequence no
+  // honest run reaches (2^48 and up: it would wrap the next id to 0).
+  // From Origin::Storage (this node's own file) times are not checked
+  // against `now`: the clock may have stepped back since they were written.
   struct Merged {
     bool changed = false;
     std::optional<std::string> refused;
   };
-  Merged merge(const RecordedAction& entry, WallTime now, Duration max_cooldown);
+  enum class Origin : std::uint8_t { Peer, Storage };
+  Merged merge(const RecordedAction& entry, WallTime now, Duration max_cooldown,
+               Origin origin = Origin::Peer);
 
   AckOutcome ack(std::string_view id, ActionAck ack);
 
@@ -75,11 +81,13 @@ class ActionLedger {
   std::size_t size() const { return entries_.size(); }
 
  private:
-  void trim();
+  // Down to k_max_entries: finished entries first, then the oldest; never
+  // the entry `keep`.
+  void trim(WallTime now, std::string_view keep = {});
 
   std::string node_;
   std::uint64_t next_seq_ = 1;
-  std::vector<RecordedAction> entries_;  // oldest first
+  std::vector<RecordedAction> entries_;  // in no particular order
 };
 
 // "NODE-SEQ" split at the last '-': nullopt when SEQ is not a positive

@@ -157,10 +157,16 @@ std::size_t Service::merge_actions(std::string_view source,
                          : std::min(entries.size(), cs::ActionLedger::k_max_merge);
   for (std::size_t i = 0; i < count; ++i) {
     const auto& entry = entries[i];
-    if (config_->find_target(entry.target) == nullptr) {
+    if (source != k_from_storage && config_->find_target(entry.target) == nullptr) {
       continue;  // a target this node does not judge: nothing to hold
     }
-    const auto merged = ledger_.merge(entry, now, k_max_cooldown);
+    // From storage every entry comes back, configured target or not (as a
+    // reload keeps them): a target re-added later is held again, and the
+    // next id of ours follows every id already given out (a reused id would
+    // take over the old row, ack included).
+    const auto merged = ledger_.merge(entry, now, k_max_cooldown,
+                                      source == k_from_storage ? cs::ActionLedger::Origin::Storage
+                                                               : cs::ActionLedger::Origin::Peer);
     if (merged.refused) {
       ++actions_refused_;
       // One line a minute per peer: a lying peer cannot flood the journal.

@@ -104,6 +104,12 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
       load_history(target);
     }
   }
+  // A (re-)added target starts with no cooldown in the engine, but the
+  // ledger may still hold one for it (recorded before its removal, or kept
+  // from storage): without this its next gate would proceed.
+  for (const auto& target : done.targets_added) {
+    set_cooldown_from_ledger(target);
+  }
   for (const auto& event : done.events) {
     handle_event(event);
   }

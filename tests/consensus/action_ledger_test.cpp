@@ -128,3 +128,101 @@ TEST_CASE("the ledger keeps a bounded number of entries, the newest", "[ledger]"
   CHECK(ledger.live(k_now + 10'000s, 3).size() == 3);
   CHECK(ledger.live(k_now + 10'000s, 3).front().id == "oracle-a-10005");
 }
+
+TEST_CASE("an entry in this node's name with a sequence it cannot have reached is refused",
+          "[ledger]") {
+  // A lying peer sends "oracle-a-18446744073709551615": taking it would move
+  // the next sequence past the end of uint64 and back to 0, and the ids
+  // recorded afterwards would repeat ones already given out.
+  ActionLedger ledger("oracle-a");
+  const auto& first = ledger.record(promote(), k_now, 1h);
+  CHECK(first.id == "oracle-a-1");
+  const auto merged = ledger.merge(
+      peer_entry("oracle-a-18446744073709551615", "oracle-a", k_now, 1h), k_now, 30 * 24h);
+  CHECK(merged.refused);
+  CHECK_FALSE(merged.changed);
+  const auto& next = ledger.record(promote("web"), k_now + 1s, 1h);
+  CHECK(next.id == "oracle-a-2");
+  CHECK(next.target == "web");
+  // Another node's huge sequence is its own business.
+  CHECK(ledger
+            .merge(peer_entry("oracle-b-18446744073709551615", "oracle-b", k_now, 1h), k_now,
+                   30 * 24h)
+            .changed);
+}
+
+TEST_CASE("a flood of entries pushes out finished ones before a cooldown still in force",
+          "[ledger]") {
+  ActionLedger ledger("oracle-a");
+  ledger.record(promote(), k_now, 24h);  // the one that must keep holding "db"
+  // A peer's flood: newer, on other targets, and already over.
+  for (std::size_t i = 0; i < ActionLedger::k_max_entries; ++i) {
+    auto entry = peer_entry("oracle-b-" + std::to_string(i + 1), "oracle-b",
+                            k_now + std::chrono::milliseconds(i), 1s);
+    entry.target = "web";
+    REQUIRE(ledger.merge(entry, k_now + 30s, 30 * 24h).changed);
+  }
+  CHECK(ledger.size() == ActionLedger::k_max_entries);
+  REQUIRE(ledger.cooldown_of("db", k_now + 30s));
+  CHECK(ledger.cooldown_of("db", k_now + 30s)->action_id == "oracle-a-1");
+  CHECK(ledger.find("oracle-a-1") != nullptr);
+}
+
+TEST_CASE("recording into a ledger full of newer entries keeps what was just recorded",
+          "[ledger]") {
+  // A peer's entries may be up to a minute "ahead"; with the ledger full of
+  // them, the action recorded now is the oldest, and it must still be kept
+  // (record() hands it back, and its cooldown must hold).
+  ActionLedger ledger("oracle-a");
+  for (std::size_t i = 0; i < ActionLedger::k_max_entries; ++i) {
+    auto entry = peer_entry("oracle-b-" + std::to_string(i + 1), "oracle-b", k_now + 59s, 1h);
+    entry.target = "web";
+    REQUIRE(ledger.merge(entry, k_now, 30 * 24h).changed);
+  }
+  const auto& held = ledger.record(promote(), k_now, 1h);
+  CHECK(held.id == "oracle-a-1");
+  CHECK(held.target == "db");
+  REQUIRE(ledger.cooldown_of("db", k_now + 1s));
+  CHECK(ledger.cooldown_of("db", k_now + 1s)->action_id == "oracle-a-1");
+  const auto& instant = ledger.record(promote("cache"), k_now, 0s);  // 0s: finished at once
+  CHECK(instant.id == "oracle-a-2");
+  CHECK(instant.target == "cache");
+  CHECK(ledger.size() == ActionLedger::k_max_entries);
+}
+
+TEST_CASE("an entry a full ledger pushes straight out again is not reported as a change",
+          "[ledger]") {
+  // The daemon looks the merged entry up when merge() says it changed.
+  ActionLedger ledger("oracle-a");
+  for (std::size_t i = 0; i < ActionLedger::k_max_entries; ++i) {
+    REQUIRE(ledger
+                .merge(peer_entry("oracle-b-" + std::to_string(i + 1), "oracle-b", k_now, 1h),
+                       k_now, 30 * 24h)
+                .changed);
+  }
+  const auto over = peer_entry("oracle-c-1", "oracle-c", k_now - 2h, 1h);  // finished
+  const auto merged = ledger.merge(over, k_now, 30 * 24h);
+  CHECK_FALSE(merged.changed);
+  CHECK_FALSE(merged.refused);
+  CHECK(ledger.find("oracle-c-1") == nullptr);
+  CHECK(ledger.size() == ActionLedger::k_max_entries);
+}
+
+TEST_CASE("this node's own stored entries come back after the clock stepped back", "[ledger]") {
+  // Recorded at k_now with an hour's cooldown; the daemon restarts after the
+  // clock was set back two minutes. Refusing the entry as "from the future"
+  // would lift the cooldown a script was told is in force.
+  ActionLedger before("oracle-a");
+  const auto stored = before.record(promote(), k_now, 1h);
+  ActionLedger after("oracle-a");
+  const auto stepped_back = k_now - 2min;
+  const auto merged = after.merge(stored, stepped_back, 30 * 24h, ActionLedger::Origin::Storage);
+  CHECK_FALSE(merged.refused);
+  CHECK(merged.changed);
+  REQUIRE(after.cooldown_of("db", stepped_back));
+  CHECK(after.cooldown_of("db", stepped_back)->action_id == "oracle-a-1");
+  CHECK(after.record(promote(), stepped_back, 1h).id == "oracle-a-2");
+  // The same entry from a peer, at that clock, is still a lie.
+  ActionLedger peer("oracle-b");
+  CHECK(peer.merge(stored, stepped_back, 30 * 24h).refused);
+}

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <future>
 #include <set>
 #include <sstream>
@@ -133,4 +134,39 @@ TEST_CASE(
         crosscheck::cli::k_gate_proceed);
   CHECK_THAT(proceed_out.str(), Catch::Contains("recorded as"));
   CHECK(oracle.get(k_read_gate).status == 423);
+}
+
+TEST_CASE(
+    "a cooldown recorded before its target was removed holds it again when a reload re-adds it",
+    "[e2e][cooldown]") {
+  OracleHarness oracle;
+  oracle.append_config("  - name: other\n    dns: { name: other.test }\n");
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  const auto recorded =
+      oracle.send("POST", "/v1/actions", R"({"target": "web", "what": "promote web-2"})");
+  REQUIRE(recorded.status == 201);
+  const std::string id(json::parse(recorded.body).at("action").at("id").as_string());
+  CHECK(oracle.verdict().at("cooldown").at("action").as_string() == id);
+
+  std::ostringstream text;
+  text << std::ifstream(oracle.config_path()).rdbuf();
+  const std::string with_web = text.str();
+  const auto web_at = with_web.find("  - name: web\n");
+  const auto other_at = with_web.find("  - name: other\n");
+  REQUIRE(web_at != std::string::npos);
+  REQUIRE(other_at > web_at);
+  const std::string without_web = with_web.substr(0, web_at) + with_web.substr(other_at);
+  const auto write = [&](const std::string& yaml) {
+    std::ofstream(oracle.config_path(), std::ios::trunc) << yaml;
+  };
+
+  write(without_web);
+  oracle.reload();
+  REQUIRE(oracle.wait_for([&] { return oracle.get("/v1/verdicts/web").status == 404; }));
+  write(with_web);
+  oracle.reload();
+  REQUIRE(oracle.wait_for([&] { return oracle.get("/v1/verdicts/web").status == 200; }));
+  // Re-added: the ledger's cooldown holds it again.
+  CHECK(oracle.verdict().at("cooldown").at("action").as_string() == id);
 }
