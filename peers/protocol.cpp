@@ -236,12 +236,17 @@ std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::In
   }
   json::array actions;
   if (snapshot.actions) {
-    for (const auto& action : *snapshot.actions) {  // newest first
-      if (actions.size() >= k_peer_max_actions) {
-        break;
-      }
-      if (action.cooldown_until > now.wall) {
-        actions.emplace_back(snapshot::action_json(action));
+    // This node's own entries first, then relayed ones, newest first in
+    // each: a peer flooding us with entries cannot push ours out of our
+    // own reply (hostile review).
+    for (const bool own : {true, false}) {
+      for (const auto& action : *snapshot.actions) {
+        if (actions.size() >= k_peer_max_actions) {
+          break;
+        }
+        if ((action.node == snapshot.node) == own && action.cooldown_until > now.wall) {
+          actions.emplace_back(snapshot::action_json(action));
+        }
       }
     }
   }

@@ -80,6 +80,21 @@ TEST_CASE("an export carries at most the newest live entries it may", "[peers][a
   CHECK(parsed.at("actions").as_array().size() == k_peer_max_actions);
 }
 
+TEST_CASE("an export carries this node's own entries first, whatever a peer flooded it with",
+          "[peers][actions]") {
+  std::vector<cs::RecordedAction> flood;
+  for (std::size_t i = 0; i < k_peer_max_actions + 20; ++i) {
+    auto entry = action("oracle-x-" + std::to_string(i + 1), k_wall + 2h);
+    entry.at = k_wall + 59s;  // "newer" than anything of ours
+    flood.push_back(entry);
+  }
+  flood.push_back(action("oracle-b-3", k_wall + 30min));  // ours, oldest of all
+  const auto parsed = json::parse(export_votes(with_actions(flood), k_now)).as_object();
+  const auto& sent = parsed.at("actions").as_array();
+  REQUIRE(sent.size() == k_peer_max_actions);
+  CHECK(sent[0].at("id") == "oracle-b-3");
+}
+
 TEST_CASE("a malformed ledger list refuses the whole export, and says why", "[peers][actions]") {
   const auto good = crosscheck::snapshot::action_json(action("oracle-b-1", k_wall + 1h));
   auto bad_time = good;
