@@ -121,7 +121,7 @@ class Replayer {
       return std::nullopt;
     }
     if (const auto* action = std::get_if<ActionRecord>(&record.body)) {
-      if (config_.find_target(action->request.target) == nullptr) {
+      if (!config_.names(action->request.target)) {
         return "action: unknown target '" + echo_input(action->request.target) + "'";
       }
       return std::nullopt;
@@ -186,14 +186,15 @@ class Replayer {
     }
     if (const auto* action = std::get_if<ActionRecord>(&record.body)) {
       const auto& target = action->request.target;
-      ledger_.record(action->request, record.t, config_.find_target(target)->cooldown);
-      engine_.set_cooldown(target, ledger_.cooldown_of(target, record.t));
+      ledger_.record(action->request, record.t,
+                     config_.cooldown_of(target).value_or(config_.gate.cooldown));
+      daemon::apply_cooldowns(engine_, ledger_, config_, target, record.t);
       return std::nullopt;
     }
     if (const auto* ack = std::get_if<AckActionRecord>(&record.body)) {
       ledger_.ack(ack->id, cs::ActionAck{"replay", "", record.t, "replay"});
       const auto target = ledger_.find(ack->id)->target;
-      engine_.set_cooldown(target, ledger_.cooldown_of(target, record.t));
+      daemon::apply_cooldowns(engine_, ledger_, config_, target, record.t);
       return std::nullopt;
     }
     const auto& clear = std::get<ClearOverrideRecord>(record.body);
@@ -275,6 +276,7 @@ class Replayer {
       printer_.event(event, stats_);
     }
     printer_.gates(engine_.verdicts(), now);
+    printer_.gates(engine_.groups(), now);
   }
 
   // Evaluates the open gap (current_, t) on the grid current_ + k * tick, as
@@ -414,12 +416,14 @@ ReplayStats run_replay(std::istream& input, const std::string& input_name,
         << counted(stats.duplicates, "duplicate") << " ignored; "
         << counted(stats.changes, "verdict change") << ", "
         << counted(stats.escalations, "escalation") << '\n';
-    for (const auto& verdict : replayer.engine().verdicts()) {
-      out << "final: " << verdict.target << ' ' << cs::to_string(verdict.kind);
-      if (verdict.held) {
-        out << " (holding " << cs::to_string(*verdict.held) << ')';
+    for (const auto* verdicts : {&replayer.engine().verdicts(), &replayer.engine().groups()}) {
+      for (const auto& verdict : *verdicts) {
+        out << "final: " << verdict.target << ' ' << cs::to_string(verdict.kind);
+        if (verdict.held) {
+          out << " (holding " << cs::to_string(*verdict.held) << ')';
+        }
+        out << ", generation " << verdict.generation << '\n';
       }
-      out << ", generation " << verdict.generation << '\n';
     }
   }
   return stats;

@@ -35,6 +35,9 @@ ReplayPrinter::ReplayPrinter(const config::Config& config, const ReplayOptions& 
   for (const auto& target : config.targets) {
     width_ = std::max(width_, target.name.size());
   }
+  for (const auto& group : config.groups) {
+    width_ = std::max(width_, cs::k_group_prefix.size() + group.name.size());
+  }
 }
 
 void ReplayPrinter::header() {

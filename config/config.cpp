@@ -106,6 +106,42 @@ const TargetConfig* Config::find_target(std::string_view name) const {
   return it == targets.end() ? nullptr : &*it;
 }
 
+const GroupConfig* Config::find_group(std::string_view name) const {
+  auto it = std::find_if(groups.begin(), groups.end(),
+                         [name](const GroupConfig& group) { return group.name == name; });
+  return it == groups.end() ? nullptr : &*it;
+}
+
+bool Config::names(std::string_view name) const {
+  if (name.starts_with(consensus::k_group_prefix)) {
+    return find_group(name.substr(consensus::k_group_prefix.size())) != nullptr;
+  }
+  return find_target(name) != nullptr;
+}
+
+std::vector<std::string> Config::related_names(std::string_view name) const {
+  if (name.starts_with(consensus::k_group_prefix)) {
+    const auto* group = find_group(name.substr(consensus::k_group_prefix.size()));
+    return group ? group->members : std::vector<std::string>{};
+  }
+  std::vector<std::string> out;
+  for (const auto& group : groups) {
+    if (std::find(group.members.begin(), group.members.end(), name) != group.members.end()) {
+      out.push_back(std::string(consensus::k_group_prefix) + group.name);
+    }
+  }
+  return out;
+}
+
+std::optional<Duration> Config::cooldown_of(std::string_view name) const {
+  if (name.starts_with(consensus::k_group_prefix)) {
+    const auto* group = find_group(name.substr(consensus::k_group_prefix.size()));
+    return group ? std::optional(group->cooldown) : std::nullopt;
+  }
+  const auto* target = find_target(name);
+  return target ? std::optional(target->cooldown) : std::nullopt;
+}
+
 const VantageConfig* Config::find_vantage(std::string_view name) const {
   auto it = std::find_if(vantages.begin(), vantages.end(),
                          [name](const VantageConfig& vantage) { return vantage.name == name; });

@@ -209,6 +209,9 @@ struct TargetConfig {
   std::vector<std::string> depends_on;
   // The target's `cooldown:`, else gate.cooldown (docs/gate.md "Cooldown").
   Duration cooldown{3'600'000};
+  // `priority:` -1000..1000: when the blast-radius guard must choose among
+  // new confirmations, higher first (docs/groups.md).
+  int priority = 0;
   // The host name every vantage resolves: dns.name, else tcp.host, else the
   // URL's host.
   std::string host_name() const;
@@ -274,6 +277,23 @@ struct GateConfig {
   Duration cooldown{3'600'000};
 };
 
+// `groups:` a named set of targets with a verdict and gate of its own
+// (docs/groups.md): healthy while healthy_at_least members are healthy.
+struct GroupConfig {
+  SourcePos pos;
+  std::string name;                  // spelt "group:NAME" in the API and the CLI
+  std::vector<std::string> members;  // targets of `targets:`, distinct, at least one
+  int healthy_at_least = 1;          // 1..members
+  // The guard inside the group; absent: only the global one.
+  std::optional<double> max_unhealthy_fraction;
+  // The group's flap limit, also applied to its members (the strictest of
+  // their groups); absent: quorum.flap_limit / flap_window.
+  std::optional<int> flap_limit;
+  std::optional<Duration> flap_window;
+  // The group's `cooldown:`, else gate.cooldown.
+  Duration cooldown{3'600'000};
+};
+
 struct StorageConfig {
   Duration retention{7LL * 24 * 3'600'000};
 };
@@ -294,6 +314,7 @@ struct Config {
   // Recurring maintenance windows (`maintenance:`): gates hold and new
   // escalations are silenced while a listed target is inside one.
   std::vector<consensus::RecurringWindow> maintenance;
+  std::vector<GroupConfig> groups;
 
   // Distinct failure domains of the local vantages, in first-seen order.
   std::vector<std::string> local_domains() const;
@@ -303,6 +324,14 @@ struct Config {
   std::vector<std::string> counted_domains() const;
   int known_domain_count() const;
   const TargetConfig* find_target(std::string_view name) const;
+  const GroupConfig* find_group(std::string_view name) const;  // NAME, without "group:"
+  // Whether `name` is a target, or a group spelt "group:NAME".
+  bool names(std::string_view name) const;
+  // What an action on `name` holds with it: a target's groups ("group:NAME"),
+  // a group's members.
+  std::vector<std::string> related_names(std::string_view name) const;
+  // The cooldown of a target, or of a group spelt "group:NAME".
+  std::optional<Duration> cooldown_of(std::string_view name) const;
   const VantageConfig* find_vantage(std::string_view name) const;
 };
 

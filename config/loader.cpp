@@ -20,9 +20,9 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 12> k_top_keys{
-    "node",    "api",   "defaults",   "quorum",  "probing",     "vantages",
-    "targets", "peers", "escalation", "storage", "maintenance", "gate"};
+constexpr std::array<std::string_view, 13> k_top_keys{
+    "node",  "api",        "defaults", "quorum",      "probing", "vantages", "targets",
+    "peers", "escalation", "storage",  "maintenance", "gate",    "groups"};
 constexpr std::array<std::string_view, 2> k_node_keys{"name", "data_dir"};
 constexpr std::array<std::string_view, 6> k_api_keys{"listen", "token_file",          "signing_key",
                                                      "tls",    "read_requires_token", "tokens"};
@@ -278,6 +278,9 @@ void read_root(const YAML::Node& root, LoadContext& ctx) {
   }
   if (auto field = map.get("storage")) {
     read_storage(*field, ctx);
+  }
+  if (auto field = map.get("groups")) {
+    read_groups(*field, ctx);  // after targets (members), before maintenance (names groups)
   }
   if (auto field = map.get("maintenance")) {
     read_maintenance(*field, ctx);

@@ -102,9 +102,15 @@ std::vector<std::string> read_window_targets(const Field& field, LoadContext& ct
     if (!name) {
       continue;
     }
-    if (ctx.config.find_target(*name) == nullptr) {
+    const bool group = name->starts_with(consensus::k_group_prefix);
+    if (group && ctx.config.find_group(name->substr(consensus::k_group_prefix.size())) == nullptr) {
+      ctx.diags.error(item.pos, "unknown group " + quote(*name) + " in " + item.path +
+                                    ": a maintenance window names groups of `groups:` as " +
+                                    "group:NAME");
+    } else if (!group && ctx.config.find_target(*name) == nullptr) {
       ctx.diags.error(item.pos, "unknown target " + quote(*name) + " in " + item.path +
-                                    ": a maintenance window names targets of `targets:`");
+                                    ": a maintenance window names targets of `targets:` " +
+                                    "(or group:NAME)");
     } else if (std::find(names.begin(), names.end(), *name) != names.end()) {
       ctx.diags.error(item.pos,
                       item.path + " " + quote(*name) + " is listed twice in " + field.path);

@@ -96,8 +96,10 @@ void read_targets(const Field& field, LoadContext& ctx);
 // `peers:` and `escalation:` (link_reader.cpp).
 void read_peers(const Field& field, LoadContext& ctx);
 void read_escalation(const Field& field, LoadContext& ctx);
-// `maintenance:` (maintenance_reader.cpp); needs `targets:` read first.
+// `maintenance:` (maintenance_reader.cpp); needs `targets:` and `groups:` read first.
 void read_maintenance(const Field& field, LoadContext& ctx);
+// `groups:` (group_reader.cpp); needs `targets:` read first.
+void read_groups(const Field& field, LoadContext& ctx);
 
 // `api.tokens:` (api_tokens.cpp).
 void read_api_token_list(const Field& field, LoadContext& ctx);

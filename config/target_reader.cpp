@@ -13,9 +13,12 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 15> k_target_keys{
-    "name", "canary", "dns",         "tcp",           "http",   "reach",      "interval", "timeout",
-    "rise", "fall",   "stale_after", "dispute_grace", "quorum", "depends_on", "cooldown"};
+constexpr std::array<std::string_view, 16> k_target_keys{
+    "name",        "canary",        "dns",    "tcp",       "http",     "reach",
+    "interval",    "timeout",       "rise",   "fall",      "cooldown", "priority",
+    "stale_after", "dispute_grace", "quorum", "depends_on"};
+// A target's `priority:` bounds: wide enough to rank, narrow enough to read.
+constexpr std::int64_t k_max_priority = 1000;
 constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",
                                                      "expect_addresses"};
 constexpr std::array<std::string_view, 2> k_tcp_keys{"port", "host"};
@@ -290,6 +293,8 @@ void read_target(const Field& field, LoadContext& ctx) {
     read_depends_on(*depends_on, target, source, diags);
   }
   target.cooldown = read_cooldown(map, diags).value_or(ctx.config.gate.cooldown);
+  target.priority =
+      static_cast<int>(map.integer("priority", -k_max_priority, k_max_priority).value_or(0));
   // dispute_grace: the target's, else quorum.dispute_grace, else one interval
   // (DESIGN.md: "default: one interval"), so a 60s target waits 60s.
   target.dispute_grace =

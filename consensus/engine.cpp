@@ -89,6 +89,13 @@ Engine::Engine(Policy policy)
   }
   index_targets();
   index_vantages();
+  group_states_.resize(policy_.groups.size());
+  group_published_.resize(policy_.groups.size());
+  for (std::size_t g = 0; g < policy_.groups.size(); ++g) {
+    group_published_[g].target = std::string(k_group_prefix) + policy_.groups[g].name;
+    group_published_[g].reason = "no evaluation yet";
+  }
+  index_groups();
 }
 
 void Engine::index_vantages() {
@@ -121,6 +128,10 @@ const VantagePolicy* Engine::find_vantage(std::string_view name) const {
 }
 
 const Verdict* Engine::verdict(std::string_view target) const {
+  if (is_group_name(target)) {
+    const auto group = group_index(target);
+    return group ? &group_published_[*group] : nullptr;
+  }
   const auto index = target_index(target);
   return index ? &published_[*index] : nullptr;
 }
@@ -259,6 +270,10 @@ Evaluation Engine::evaluate(const Instant& now) {
     evidence[i] = raw_evidence(i, now.mono);
   }
   const auto canaries = update_suspects(evidence, now, out);
+  // Before the targets: a member inherits its group's window.
+  for (std::size_t g = 0; g < policy_.groups.size(); ++g) {
+    update_group_window(g, now, out);
+  }
   const auto domains = known_domains();
   std::vector<VoteCounts> counts(count);
   std::vector<Candidate> candidates(count);
@@ -282,6 +297,7 @@ Evaluation Engine::evaluate(const Instant& now) {
     publish(i, candidates[i], std::move(counts[i]), std::move(evidence[i]), now, out);
     update_side_episodes(i, canaries, now, out);
   }
+  evaluate_groups(now, out);
   evaluated_once_ = true;
   out.revision = revision_;
   return out;
@@ -344,16 +360,19 @@ Engine::Candidate Engine::judge(std::size_t index, const VoteCounts& counts,
     state.changes.push_back(now.mono);
     state.judged = candidate.kind;
   }
-  while (!state.changes.empty() && now.mono - state.changes.front() > policy_.flap_window) {
+  // A member of a group with its own flap limit follows the strictest.
+  const auto flap_window = target.flap_window.value_or(policy_.flap_window);
+  const auto flap_limit = target.flap_limit.value_or(policy_.flap_limit);
+  while (!state.changes.empty() && now.mono - state.changes.front() > flap_window) {
     state.changes.pop_front();
   }
   // Flapping: more than flap_limit changes inside flap_window. The verdict is
   // held as disputed until the window holds flap_limit changes or fewer.
-  if (static_cast<int>(state.changes.size()) > policy_.flap_limit) {
+  if (static_cast<int>(state.changes.size()) > flap_limit) {
     std::ostringstream reason;
     reason << "flapping: " << state.changes.size() << " verdict changes in "
-           << format_duration(policy_.flap_window) << " (flap_limit " << policy_.flap_limit
-           << "); now " << candidate.reason;
+           << format_duration(flap_window) << " (flap_limit " << flap_limit << "); now "
+           << candidate.reason;
     return Candidate{VerdictKind::Disputed, ReasonCode::Flapping, reason.str(), true};
   }
   return candidate;

@@ -189,7 +189,13 @@ class Engine {
   Evaluation evaluate(const Instant& now);
 
   const std::vector<Verdict>& verdicts() const { return published_; }
+  // The groups' verdicts (target "group:NAME"), in config order, judged
+  // after the targets at every evaluate() (engine_groups.cpp).
+  const std::vector<Verdict>& groups() const { return group_published_; }
+  // A target's verdict, or a group's for "group:NAME".
   const Verdict* verdict(std::string_view target) const;
+  // The groups (indices into groups()) a target belongs to.
+  const std::vector<std::size_t>& groups_of(std::string_view target) const;
   // Increments whenever any published verdict changes (for watchers).
   std::uint64_t revision() const { return revision_; }
   // Suspect vantages and why, as of the last evaluate().
@@ -282,7 +288,13 @@ class Engine {
   std::vector<std::vector<std::size_t>> dependency_parents() const;
   // Parents before children, else config order; targets in a cycle last,
   // their parents cleared.
-  static std::vector<std::size_t> dependency_order(std::vector<std::vector<std::size_t>>& parents);
+  // Higher priority first among targets ready at once.
+  static std::vector<std::size_t> dependency_order(std::vector<std::vector<std::size_t>>& parents,
+                                                   const std::vector<int>& priorities);
+  // The first group of `target` whose own guard would be exceeded by one
+  // more unhealthy member (counts in `group_unhealthy`), if any.
+  std::optional<std::size_t> group_guard_holding(std::size_t target,
+                                                 const std::vector<int>& group_unhealthy) const;
   Candidate apply_override_and_restore(std::size_t index, Candidate candidate, const Instant& now,
                                        Evaluation& out);
   void publish(std::size_t index, const Candidate& candidate, VoteCounts counts,
@@ -317,12 +329,41 @@ class Engine {
   // Appends `item` unless present; false when it was.
   static bool push_unique(std::vector<std::string>& list, const std::string& item);
 
+  // A group's state between evaluations (engine_groups.cpp).
+  struct GroupState {
+    VerdictKind judged = VerdictKind::Unknown;
+    std::deque<MonoTime> changes;  // judged changes inside the group's flap_window
+    std::optional<AdHocMaintenance> maintenance_set;
+    std::optional<MonoTime> maintenance_deadline;
+    std::optional<MaintenanceView> maintenance;
+    std::optional<CooldownView> cooldown;
+    std::optional<MonoTime> cooldown_deadline;
+    std::optional<VerdictKind> last_confirmed;  // what a hold keeps in force
+  };
+  // Judges every group from its members' published verdicts.
+  void evaluate_groups(const Instant& now, Evaluation& out);
+  void publish_group(std::size_t index, const Instant& now, Evaluation& out);
+  // A group's own window (ad-hoc, else a recurring one naming it), before
+  // the targets: its members inherit it.
+  void update_group_window(std::size_t index, const Instant& now, Evaluation& out);
+  // The window a target is in through one of its groups, if any.
+  std::optional<MaintenanceView> inherited_window(std::size_t target) const;
+  std::optional<std::size_t> group_index(std::string_view name) const;  // "group:NAME"
+  void index_groups();
+  // Moves group state to a reloaded policy (engine_groups.cpp).
+  void reconfigure_groups(const Policy& next, const Instant& now, Reconfiguration& out);
+  bool restore_group(std::size_t index, const RestoredVerdict& restored);
+
   Policy policy_;
   std::vector<VantagePolicy> vantages_;  // local, then remote as registered
   std::vector<TargetState> states_;      // parallel to policy_.targets
   std::vector<Verdict> published_;       // parallel to policy_.targets
   std::map<std::string, std::size_t, std::less<>> target_indices_;   // name -> index in policy_
   std::map<std::string, std::size_t, std::less<>> vantage_indices_;  // name -> index in vantages_
+  std::vector<GroupState> group_states_;                             // parallel to policy_.groups
+  std::vector<Verdict> group_published_;                             // parallel to policy_.groups
+  std::map<std::string, std::size_t, std::less<>> group_indices_;    // "group:NAME" -> index
+  std::vector<std::vector<std::size_t>> groups_of_;                  // per target: its groups
   std::map<std::string, SuspectState> suspect_state_;                // suspect vantages
   std::map<std::string, MonoTime> suspect_pending_since_;            // meeting a rule, within grace
   // Every suspect key handed out (or restored): keys carry the wall time,

@@ -43,9 +43,11 @@ std::vector<std::vector<std::size_t>> Engine::dependency_parents() const {
   return parents;
 }
 
-std::vector<std::size_t> Engine::dependency_order(std::vector<std::vector<std::size_t>>& parents) {
-  // Kahn's algorithm taking the lowest index first: without dependencies
-  // the order is the config's, as the guard always admitted. Targets in a
+std::vector<std::size_t> Engine::dependency_order(std::vector<std::vector<std::size_t>>& parents,
+                                                  const std::vector<int>& priorities) {
+  // Kahn's algorithm taking the highest priority first, then the lowest
+  // index: without priorities and dependencies the order is the config's,
+  // as the guard always admitted. Targets in a
   // cycle (config/ rejects them; the engine does not rely on it) lose their
   // dependencies and go last, in config order: in a cycle each would blame
   // the other, and nothing would be published unhealthy.
@@ -58,7 +60,10 @@ std::vector<std::size_t> Engine::dependency_order(std::vector<std::vector<std::s
       children[parent].push_back(i);
     }
   }
-  std::priority_queue<std::size_t, std::vector<std::size_t>, std::greater<>> ready;
+  const auto later = [&](std::size_t a, std::size_t b) {
+    return priorities[a] != priorities[b] ? priorities[a] < priorities[b] : a > b;
+  };
+  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> ready(later);
   for (std::size_t i = 0; i < count; ++i) {
     if (waiting[i] == 0) {
       ready.push(i);
@@ -90,7 +95,12 @@ std::vector<std::size_t> Engine::dependency_order(std::vector<std::vector<std::s
 void Engine::apply_dependencies_and_blast_radius(std::vector<Candidate>& candidates,
                                                  const std::vector<VoteCounts>& counts) const {
   auto parents = dependency_parents();
-  const auto order = dependency_order(parents);
+  std::vector<int> priorities;
+  priorities.reserve(policy_.targets.size());
+  for (const auto& target : policy_.targets) {
+    priorities.push_back(target.priority);
+  }
+  const auto order = dependency_order(parents, priorities);
   // Why rounds: the guard counts first what stays unhealthy whatever it
   // says, but a child already unhealthy turns unreachable only if its
   // parent is admitted. Round one assumes the parents that would confirm
@@ -125,7 +135,9 @@ Engine::DependencyPass Engine::dependency_pass(const std::vector<Candidate>& inp
   const auto& targets = policy_.targets;
   const auto eligible = std::count_if(targets.begin(), targets.end(),
                                       [](const TargetPolicy& t) { return !t.canary; });
-  guard = guard && eligible >= policy_.blast_radius_min_targets;
+  // The global guard applies from blast_radius_min_targets on; a group's
+  // own guard (its max_unhealthy_fraction) whenever the group sets one.
+  const bool global_guard = eligible >= policy_.blast_radius_min_targets;
   const double limit = policy_.max_unhealthy_fraction * static_cast<double>(eligible);
   // The budget counts what is published: targets that stay unhealthy
   // (restored ones included) and operator overrides to unhealthy, which win
@@ -139,10 +151,18 @@ Engine::DependencyPass Engine::dependency_pass(const std::vector<Candidate>& inp
     return input[i].code == ReasonCode::Quorum && published_[i].kind != VerdictKind::Unhealthy;
   };
   int unhealthy = 0;
+  // The same count inside each group that sets its own guard.
+  std::vector<int> group_unhealthy(policy_.groups.size(), 0);
+  const auto count_in = [&](std::size_t i) {
+    ++unhealthy;
+    for (const auto g : groups_of_[i]) {
+      ++group_unhealthy[g];
+    }
+  };
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (!targets[i].canary && input[i].kind == VerdictKind::Unhealthy && !is_new(i) &&
         !assumed[i]) {
-      ++unhealthy;
+      count_in(i);
     }
   }
   // The confirmed-unhealthy target each unreachable one is down behind.
@@ -212,24 +232,45 @@ Engine::DependencyPass Engine::dependency_pass(const std::vector<Candidate>& inp
     if (!is_new(i)) {
       if (assumed[i] && guard) {
         out.late.push_back(i);
-        ++unhealthy;
+        count_in(i);
       }
       continue;
     }
     if (!guard) {
       continue;
     }
-    if (static_cast<double>(unhealthy + 1) > limit) {
+    if (global_guard && static_cast<double>(unhealthy + 1) > limit) {
       std::ostringstream reason;
       reason << "blast radius: confirming would make " << unhealthy + 1 << " of " << eligible
              << " targets unhealthy at once (max_unhealthy_fraction "
              << policy_.max_unhealthy_fraction << "); " << candidate.reason;
       candidate = Candidate{VerdictKind::Disputed, ReasonCode::BlastRadius, reason.str(), true};
+    } else if (const auto held = group_guard_holding(i, group_unhealthy)) {
+      const auto& group = policy_.groups[*held];
+      std::ostringstream reason;
+      reason << "blast radius in group " << group.name << ": confirming would make "
+             << group_unhealthy[*held] + 1 << " of " << group.members.size()
+             << " members unhealthy at once (max_unhealthy_fraction "
+             << *group.max_unhealthy_fraction << "); " << candidate.reason;
+      candidate = Candidate{VerdictKind::Disputed, ReasonCode::BlastRadius, reason.str(), true};
     } else {
-      ++unhealthy;
+      count_in(i);
     }
   }
   return out;
+}
+
+std::optional<std::size_t> Engine::group_guard_holding(
+    std::size_t target, const std::vector<int>& group_unhealthy) const {
+  for (const auto g : groups_of_[target]) {
+    const auto& group = policy_.groups[g];
+    if (group.max_unhealthy_fraction &&
+        static_cast<double>(group_unhealthy[g] + 1) >
+            *group.max_unhealthy_fraction * static_cast<double>(group.members.size())) {
+      return g;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace crosscheck::consensus

@@ -63,6 +63,9 @@ bool Engine::restore(const RestoredVerdict& restored) {
   if (evaluated_once_) {
     return false;
   }
+  if (const auto group = group_index(restored.target)) {
+    return restore_group(*group, restored);
+  }
   const auto index = target_index(restored.target);
   if (!index) {
     // Removed while the daemon was stopped (or by a reload before it, when

@@ -22,8 +22,16 @@ std::string describe(const MaintenanceView& view) {
 }  // namespace
 
 bool Engine::set_maintenance(std::string_view target, const AdHocMaintenance& value) {
+  if (value.expires_at <= value.set_at) {
+    return false;
+  }
+  if (const auto group = group_index(target)) {
+    group_states_[*group].maintenance_set = value;
+    group_states_[*group].maintenance_deadline.reset();
+    return true;
+  }
   const auto index = target_index(target);
-  if (!index || value.expires_at <= value.set_at) {
+  if (!index) {
     return false;
   }
   states_[*index].maintenance_set = value;
@@ -32,6 +40,13 @@ bool Engine::set_maintenance(std::string_view target, const AdHocMaintenance& va
 }
 
 bool Engine::clear_maintenance(std::string_view target) {
+  if (const auto group = group_index(target)) {
+    auto& state = group_states_[*group];
+    const bool had = state.maintenance_set.has_value();
+    state.maintenance_set.reset();
+    state.maintenance_deadline.reset();
+    return had;
+  }
   const auto index = target_index(target);
   if (!index || !states_[*index].maintenance_set) {
     return false;
@@ -42,6 +57,10 @@ bool Engine::clear_maintenance(std::string_view target) {
 }
 
 const AdHocMaintenance* Engine::maintenance_set(std::string_view target) const {
+  if (const auto group = group_index(target)) {
+    const auto& set = group_states_[*group].maintenance_set;
+    return set ? &*set : nullptr;
+  }
   const auto index = target_index(target);
   if (!index || !states_[*index].maintenance_set) {
     return nullptr;
@@ -49,95 +68,156 @@ const AdHocMaintenance* Engine::maintenance_set(std::string_view target) const {
   return &*states_[*index].maintenance_set;
 }
 
+namespace {
+
+void assign_cooldown(std::optional<CooldownView>& cooldown, std::optional<MonoTime>& deadline,
+                     std::optional<CooldownView> value) {
+  if (cooldown != value) {
+    deadline.reset();
+  }
+  cooldown = std::move(value);
+}
+
+void expire_cooldown(std::optional<CooldownView>& cooldown, std::optional<MonoTime>& deadline,
+                     const Instant& now) {
+  if (!cooldown) {
+    return;
+  }
+  // Like an ad-hoc window: the wall time `until` becomes a monotonic
+  // deadline once, so a clock step neither ends it early nor stretches it.
+  if (!deadline) {
+    deadline = now.mono + (cooldown->until - now.wall);
+  }
+  if (now.mono >= *deadline) {
+    cooldown.reset();
+    deadline.reset();
+  }
+}
+
+void expire_window(std::optional<AdHocMaintenance>& set, std::optional<MonoTime>& deadline,
+                   const Instant& now) {
+  if (set && !deadline) {
+    deadline = now.mono + (set->expires_at - now.wall);
+  }
+  if (set && now.mono >= *deadline) {
+    set.reset();
+    deadline.reset();
+  }
+}
+
+// The window `name` is in: its ad-hoc one (it says who and why, and a
+// script that set it expects to read it back), else the first recurring
+// one that names it and is active (calendar times: the wall clock).
+std::optional<MaintenanceView> window_of(std::string_view name,
+                                         const std::optional<AdHocMaintenance>& set,
+                                         const std::vector<RecurringWindow>& windows,
+                                         WallTime now) {
+  if (set) {
+    return MaintenanceView{MaintenanceSource::Api, "api",       set->set_at,
+                           set->expires_at,        set->reason, set->by};
+  }
+  for (const auto& window : windows) {
+    if (std::find(window.targets.begin(), window.targets.end(), name) == window.targets.end()) {
+      continue;
+    }
+    if (const auto occurrence = active_occurrence(window, now)) {
+      return MaintenanceView{MaintenanceSource::Config, window.name, occurrence->start,
+                             occurrence->end,           {},          {}};
+    }
+  }
+  return std::nullopt;
+}
+
+bool same_window(const std::optional<MaintenanceView>& a, const std::optional<MaintenanceView>& b) {
+  return a.has_value() == b.has_value() &&
+         (!a || (a->source == b->source && a->window == b->window && a->since == b->since));
+}
+
+// MaintenanceEnded for `before`, MaintenanceStarted for `after`, about `verdict`.
+void announce_windows(const Verdict& verdict, const std::optional<MaintenanceView>& before,
+                      const std::optional<MaintenanceView>& after, const Instant& now,
+                      Evaluation& out) {
+  auto announce = [&](EventKind kind, const MaintenanceView& view, std::string reason) {
+    Event event;
+    event.kind = kind;
+    event.key =
+        "maintenance/" + verdict.target + "/" + view.window + "/" + format_rfc3339(view.since);
+    event.at = now;
+    event.target = verdict.target;
+    event.verdict = verdict.kind;
+    event.held = verdict.held;
+    event.generation = verdict.generation;
+    event.reason = std::move(reason);
+    out.events.push_back(std::move(event));
+  };
+  if (before) {
+    announce(EventKind::MaintenanceEnded, *before, "left: " + describe(*before));
+  }
+  if (after) {
+    announce(EventKind::MaintenanceStarted, *after,
+             "entered " + describe(*after) + "; gates hold and new escalations are silenced");
+  }
+}
+
+}  // namespace
+
 bool Engine::set_cooldown(std::string_view target, std::optional<CooldownView> value) {
+  if (const auto group = group_index(target)) {
+    auto& state = group_states_[*group];
+    assign_cooldown(state.cooldown, state.cooldown_deadline, std::move(value));
+    return true;
+  }
   const auto index = target_index(target);
   if (!index) {
     return false;
   }
   auto& state = states_[*index];
-  if (state.cooldown != value) {
-    state.cooldown_deadline.reset();
-  }
-  state.cooldown = std::move(value);
+  assign_cooldown(state.cooldown, state.cooldown_deadline, std::move(value));
   return true;
 }
 
 void Engine::update_cooldown(std::size_t index, const Instant& now) {
   auto& state = states_[index];
-  if (!state.cooldown) {
-    return;
+  expire_cooldown(state.cooldown, state.cooldown_deadline, now);
+}
+
+void Engine::update_group_window(std::size_t index, const Instant& now, Evaluation& out) {
+  auto& state = group_states_[index];
+  expire_cooldown(state.cooldown, state.cooldown_deadline, now);
+  expire_window(state.maintenance_set, state.maintenance_deadline, now);
+  const auto& verdict = group_published_[index];
+  auto current = window_of(verdict.target, state.maintenance_set, policy_.maintenance, now.wall);
+  if (!same_window(state.maintenance, current)) {
+    announce_windows(verdict, state.maintenance, current, now, out);
   }
-  // Like an ad-hoc window: the wall time `until` becomes a monotonic
-  // deadline once, so a clock step neither ends it early nor stretches it.
-  if (!state.cooldown_deadline) {
-    state.cooldown_deadline = now.mono + (state.cooldown->until - now.wall);
+  state.maintenance = std::move(current);
+}
+
+std::optional<MaintenanceView> Engine::inherited_window(std::size_t target) const {
+  for (const auto group : groups_of_[target]) {
+    if (const auto& window = group_states_[group].maintenance) {
+      auto view = *window;
+      if (view.source == MaintenanceSource::Api) {
+        view.window = group_published_[group].target;  // "group:NAME", set over the API
+      }
+      return view;
+    }
   }
-  if (now.mono >= *state.cooldown_deadline) {
-    state.cooldown.reset();
-    state.cooldown_deadline.reset();
-  }
+  return std::nullopt;
 }
 
 void Engine::update_maintenance(std::size_t index, const Instant& now, Evaluation& out) {
   auto& state = states_[index];
-  const auto& name = policy_.targets[index].name;
-  if (state.maintenance_set && !state.maintenance_deadline) {
-    state.maintenance_deadline = now.mono + (state.maintenance_set->expires_at - now.wall);
+  expire_window(state.maintenance_set, state.maintenance_deadline, now);
+  auto current =
+      window_of(policy_.targets[index].name, state.maintenance_set, policy_.maintenance, now.wall);
+  if (!current) {
+    current = inherited_window(index);
   }
-  if (state.maintenance_set && now.mono >= *state.maintenance_deadline) {
-    state.maintenance_set.reset();
-    state.maintenance_deadline.reset();
+  if (!same_window(state.maintenance, current)) {
+    announce_windows(published_[index], state.maintenance, current, now, out);
   }
-  // Why the ad-hoc window first: it says who and why, and a script that
-  // set it expects to read it back.
-  std::optional<MaintenanceView> current;
-  if (state.maintenance_set) {
-    const auto& set = *state.maintenance_set;
-    current = MaintenanceView{MaintenanceSource::Api, "api",      set.set_at,
-                              set.expires_at,         set.reason, set.by};
-  } else {
-    for (const auto& window : policy_.maintenance) {
-      if (std::find(window.targets.begin(), window.targets.end(), name) == window.targets.end()) {
-        continue;
-      }
-      // Recurring windows are calendar times: they follow the wall clock.
-      if (const auto occurrence = active_occurrence(window, now.wall)) {
-        current = MaintenanceView{MaintenanceSource::Config, window.name, occurrence->start,
-                                  occurrence->end,           {},          {}};
-        break;
-      }
-    }
-  }
-  const auto same_window = [](const std::optional<MaintenanceView>& a,
-                              const std::optional<MaintenanceView>& b) {
-    return a.has_value() == b.has_value() &&
-           (!a || (a->source == b->source && a->window == b->window && a->since == b->since));
-  };
-  if (same_window(state.maintenance, current)) {
-    state.maintenance = std::move(current);  // an ad-hoc window extended by a new PUT
-    return;
-  }
-  auto announce = [&](EventKind kind, const MaintenanceView& view, std::string reason) {
-    Event event;
-    event.kind = kind;
-    event.key = "maintenance/" + name + "/" + view.window + "/" + format_rfc3339(view.since);
-    event.at = now;
-    event.target = name;
-    event.verdict = published_[index].kind;
-    event.held = published_[index].held;
-    event.generation = published_[index].generation;
-    event.reason = std::move(reason);
-    out.events.push_back(std::move(event));
-  };
-  if (state.maintenance) {
-    announce(EventKind::MaintenanceEnded, *state.maintenance,
-             "left: " + describe(*state.maintenance));
-  }
-  if (current) {
-    announce(EventKind::MaintenanceStarted, *current,
-             "entered " + describe(*current) + "; gates hold and new escalations are silenced");
-  }
-  state.maintenance = std::move(current);
+  state.maintenance = std::move(current);  // an ad-hoc window extended by a new PUT, too
 }
 
 void Engine::silence(TargetState& state, Event& event) {

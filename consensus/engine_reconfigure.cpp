@@ -125,13 +125,18 @@ Reconfiguration Engine::reconfigure(Policy policy, const Resets& resets, const I
       out.events.push_back(std::move(event));
     }
   }
+  const bool groups_changed = !std::equal(
+      policy_.groups.begin(), policy_.groups.end(), policy.groups.begin(), policy.groups.end(),
+      [](const auto& a, const auto& b) { return a.name == b.name; });
+  reconfigure_groups(policy, now, out);
   policy_ = std::move(policy);
   vantages_ = std::move(vantages);
   index_vantages();
   states_ = std::move(states);
   published_ = std::move(published);
   index_targets();
-  if (!out.targets_added.empty() || !out.targets_removed.empty()) {
+  index_groups();
+  if (!out.targets_added.empty() || !out.targets_removed.empty() || groups_changed) {
     ++revision_;  // the list of verdicts changed: wake watchers
   }
   out.revision = revision_;

@@ -39,6 +39,30 @@ struct TargetPolicy {
   // cycles, the engine ignores both). While one of them is published
   // unhealthy and fresh, this target failing too is published unreachable.
   std::vector<std::string> depends_on;
+  // When the blast-radius guard must choose among new confirmations, higher
+  // priorities are admitted first (then parents before children, then
+  // config order).
+  int priority = 0;
+  // The flap limit of the strictest group it belongs to, else the global one.
+  std::optional<int> flap_limit;
+  std::optional<Duration> flap_window;
+};
+
+// A named set of targets with a verdict of its own (config `groups:`), like
+// a calculated health check: healthy while healthy_at_least members are
+// healthy, unhealthy once the confirmed-unhealthy members alone leave fewer
+// than that possible (docs/groups.md).
+struct GroupPolicy {
+  std::string name;  // without "group:"
+  std::vector<std::string> members;
+  int healthy_at_least = 1;
+  // The blast-radius guard inside the group: a member's new confirmation
+  // that would make more than this fraction of the members unhealthy is
+  // held as disputed. Absent: only the global guard applies.
+  std::optional<double> max_unhealthy_fraction;
+  // The group verdict's own flap limit (the members' too).
+  int flap_limit = 4;
+  Duration flap_window{600'000};
 };
 
 struct VantagePolicy {
@@ -70,8 +94,10 @@ struct Policy {
   Duration flap_window{600'000};
   double max_unhealthy_fraction = 0.5;
   int blast_radius_min_targets = 4;
-  // Recurring maintenance windows (config `maintenance:`).
+  // Recurring maintenance windows (config `maintenance:`); a window may
+  // name "group:NAME", which covers the group and its members.
   std::vector<RecurringWindow> maintenance;
+  std::vector<GroupPolicy> groups;
 };
 
 // The failure domain a peer's vantage reporting `domain` counts in

@@ -210,6 +210,30 @@ struct CooldownView {
   friend bool operator==(const CooldownView&, const CooldownView&) = default;
 };
 
+// A group's name as verdicts, gates, the ledger and maintenance spell it:
+// "group:" + the group's name (config names never contain ':').
+inline constexpr std::string_view k_group_prefix = "group:";
+inline bool is_group_name(std::string_view name) {
+  return name.starts_with(k_group_prefix);
+}
+
+// One member of a group as the group's verdict counted it.
+struct GroupMemberView {
+  std::string target;
+  VerdictKind kind = VerdictKind::Unknown;
+  bool fresh = true;
+  bool maintenance = false;  // in a window: an unhealthy member counts for nothing
+  friend bool operator==(const GroupMemberView&, const GroupMemberView&) = default;
+};
+
+// What a group verdict was computed from (docs/groups.md): its members'
+// published verdicts and the threshold.
+struct GroupView {
+  int healthy_at_least = 1;
+  std::vector<GroupMemberView> members;
+  friend bool operator==(const GroupView&, const GroupView&) = default;
+};
+
 // The published judgement of one target.
 struct Verdict {
   std::string target;
@@ -243,6 +267,8 @@ struct Verdict {
   // The cooldown after a recorded action, if any: a gate that would proceed
   // holds instead.
   std::optional<CooldownView> cooldown;
+  // Set on a group's verdict (target "group:NAME"): its members as counted.
+  std::optional<GroupView> group;
   bool canary = false;
 
   // What a gate may act on: the verdict itself when confirmed, else held.

@@ -1,6 +1,8 @@
 #include "daemon/engine_policy.hpp"
 
 #include <algorithm>
+#include <map>
+#include <string_view>
 
 namespace crosscheck::daemon {
 
@@ -23,7 +25,38 @@ consensus::Policy make_policy(const config::Config& config) {
     item.down_quorum = consensus::Quorum{target.down_quorum.count};
     item.up_quorum = consensus::Quorum{target.up_quorum.count};
     item.depends_on = target.depends_on;
+    item.priority = target.priority;
     policy.targets.push_back(std::move(item));
+  }
+  std::map<std::string_view, std::size_t> index;
+  for (std::size_t i = 0; i < policy.targets.size(); ++i) {
+    index.emplace(policy.targets[i].name, i);
+  }
+  for (const auto& group : config.groups) {
+    consensus::GroupPolicy item;
+    item.name = group.name;
+    item.members = group.members;
+    item.healthy_at_least = group.healthy_at_least;
+    item.max_unhealthy_fraction = group.max_unhealthy_fraction;
+    item.flap_limit = group.flap_limit.value_or(config.quorum.flap_limit);
+    item.flap_window = group.flap_window.value_or(config.quorum.flap_window);
+    for (const auto& member : group.members) {
+      // The members' strictest group flap limit applies to them too.
+      const auto at = index.find(member);
+      if (at == index.end()) {
+        continue;
+      }
+      auto* found = &policy.targets[at->second];
+      if (group.flap_limit) {
+        found->flap_limit =
+            std::min(found->flap_limit.value_or(*group.flap_limit), *group.flap_limit);
+      }
+      if (group.flap_window) {
+        found->flap_window =
+            std::max(found->flap_window.value_or(*group.flap_window), *group.flap_window);
+      }
+    }
+    policy.groups.push_back(std::move(item));
   }
   for (const auto& peer : config.peers) {
     policy.peers.push_back(peer.name);
@@ -48,6 +81,35 @@ consensus::Policy make_policy(const config::Config& config) {
   policy.blast_radius_min_targets = config.quorum.blast_radius_min_targets;
   policy.maintenance = config.maintenance;
   return policy;
+}
+
+namespace {
+
+std::optional<consensus::CooldownView> cooldown_with_related(const consensus::ActionLedger& ledger,
+                                                             const config::Config& config,
+                                                             std::string_view name,
+                                                             consensus::WallTime now) {
+  auto best = ledger.cooldown_of(name, now);
+  for (const auto& related : config.related_names(name)) {
+    auto found = ledger.cooldown_of(related, now);
+    if (found && (!best || found->until > best->until)) {
+      best = std::move(found);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+void apply_cooldowns(consensus::Engine& engine, const consensus::ActionLedger& ledger,
+                     const config::Config& config, std::string_view name, consensus::WallTime now) {
+  // Why the related names' too: an action on a group holds its members
+  // (the cluster was just failed over) and one on a member holds its
+  // groups; a member's cooldown also depends on its other groups.
+  engine.set_cooldown(name, cooldown_with_related(ledger, config, name, now));
+  for (const auto& related : config.related_names(name)) {
+    engine.set_cooldown(related, cooldown_with_related(ledger, config, related, now));
+  }
 }
 
 }  // namespace crosscheck::daemon

@@ -192,6 +192,8 @@ class Service final : public api::ApiActions {
                         std::optional<consensus::GateDecision> gate, int status,
                         api::ActionCallback done);
   // The engine's cooldown for `target` as the ledger now says.
+  // Sets the cooldown of `target` (a target or "group:NAME") and of the
+  // names it holds with it (its groups, or a group's members).
   void set_cooldown_from_ledger(const std::string& target);
   // Entries from peer `source`'s reply, or from storage at start-up
   // (k_from_storage): each new one or new ack is kept, stored (a peer's)

@@ -256,6 +256,15 @@ void Service::set_override(const api::Caller& caller, const std::string& target,
                     "verdict=" + std::string(cs::to_string(value.verdict)) +
                         " ttl=" + cs::format_duration(value.expires_at - value.set_at) +
                         " by=" + quote_field(value.by) + " reason=" + quote_field(value.reason));
+    if (cs::is_group_name(target) && config_->names(target)) {
+      // A group's verdict follows its members: overriding it would let a
+      // gate on the group act on what no member says.
+      entry.outcome = storage::AuditOutcome::Refused;
+      entry.why = "overrides apply to targets; " + target + " follows its members";
+      audit(std::move(entry));
+      return done(result(409, "group_not_overridable",
+                         "overrides apply to targets; " + target + " follows its members"));
+    }
     if (!engine_.set_override(target, value)) {
       entry.outcome = storage::AuditOutcome::Refused;
       entry.why = "no target '" + target + "'";
@@ -285,7 +294,7 @@ void Service::clear_setting(const api::Caller& caller, const std::string& target
       audit(std::move(entry));
       done(std::move(answer));
     };
-    if (config_->find_target(target) == nullptr) {
+    if (!config_->names(target)) {
       return refuse(result(404, "unknown_target", "no target '" + target + "'"));
     }
     if (!what.clear_in_engine(target)) {

@@ -4,6 +4,7 @@
 // engine, is written to storage, and is answered once committed.
 #include "api/router.hpp"
 #include "consensus/time_format.hpp"
+#include "daemon/engine_policy.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/service.hpp"
 #include "storage/store.hpp"
@@ -29,15 +30,15 @@ std::string describe(const cs::ActionRequest& action) {
 }  // namespace
 
 void Service::set_cooldown_from_ledger(const std::string& target) {
-  engine_.set_cooldown(target, ledger_.cooldown_of(target, clock_.system()));
+  apply_cooldowns(engine_, ledger_, *config_, target, clock_.system());
   actions_view_.reset();  // the next snapshot lists the ledger anew
 }
 
 void Service::record_in_ledger(cs::ActionRequest action, storage::AuditEntry entry,
                                std::optional<cs::GateDecision> gate, int status,
                                api::ActionCallback done) {
-  const auto* target = config_->find_target(action.target);
-  const auto& recorded = ledger_.record(std::move(action), clock_.system(), target->cooldown);
+  const auto cooldown = config_->cooldown_of(action.target).value_or(config_->gate.cooldown);
+  const auto& recorded = ledger_.record(std::move(action), clock_.system(), cooldown);
   set_cooldown_from_ledger(recorded.target);
   const auto seq = store_ ? store_->record_action(recorded) : 0;
   written(seq);
@@ -67,7 +68,7 @@ void Service::gate_and_record(const api::Caller& caller, const api::GateAsk& ask
   boost::asio::post(
       io_, [this, caller, ask, action = std::move(action), done = std::move(done)]() mutable {
         const auto* verdict = engine_.verdict(action.target);
-        if (verdict == nullptr || config_->find_target(action.target) == nullptr) {
+        if (verdict == nullptr || !config_->names(action.target)) {
           return done(result(404, "unknown_target", "no target '" + action.target + "'"));
         }
         // Decided here, on the service thread, on the verdict as published:
@@ -95,7 +96,7 @@ void Service::record_action(const api::Caller& caller, cs::ActionRequest action,
       io_, [this, caller, action = std::move(action), done = std::move(done)]() mutable {
         auto entry = audit_entry(caller, storage::AuditAction::ActionRecorded, action.target,
                                  describe(action));
-        if (config_->find_target(action.target) == nullptr) {
+        if (!config_->names(action.target)) {
           entry.outcome = storage::AuditOutcome::Refused;
           entry.why = "no target '" + action.target + "'";
           audit(std::move(entry));
@@ -157,7 +158,7 @@ std::size_t Service::merge_actions(std::string_view source,
                          : std::min(entries.size(), cs::ActionLedger::k_max_merge);
   for (std::size_t i = 0; i < count; ++i) {
     const auto& entry = entries[i];
-    if (source != k_from_storage && config_->find_target(entry.target) == nullptr) {
+    if (source != k_from_storage && !config_->names(entry.target)) {
       continue;  // a target this node does not judge: nothing to hold
     }
     // From storage every entry comes back, configured target or not (as a

@@ -159,14 +159,18 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   snapshot->ready = ready_;
   snapshot->node = config_->node.name;
   snapshot->version = version();
-  for (const auto& verdict : engine_.verdicts()) {
-    snapshot::TargetView view;
-    view.verdict = verdict;
-    view.divergence = snapshot::find_divergence(verdict.evidence);
-    if (const auto found = history_.find(verdict.target); found != history_.end()) {
-      view.history.assign(found->second.begin(), found->second.end());
+  // Groups after the targets, as "group:NAME": read, gated and listed
+  // like targets (docs/groups.md).
+  for (const auto* verdicts : {&engine_.verdicts(), &engine_.groups()}) {
+    for (const auto& verdict : *verdicts) {
+      snapshot::TargetView view;
+      view.verdict = verdict;
+      view.divergence = snapshot::find_divergence(verdict.evidence);
+      if (const auto found = history_.find(verdict.target); found != history_.end()) {
+        view.history.assign(found->second.begin(), found->second.end());
+      }
+      snapshot->targets.push_back(std::move(view));
     }
-    snapshot->targets.push_back(std::move(view));
   }
   for (const auto& vantage : engine_.vantages()) {
     snapshot::VantageView view;

@@ -107,8 +107,12 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
   // A (re-)added target starts with no cooldown in the engine, but the
   // ledger may still hold one for it (recorded before its removal, or kept
   // from storage): without this its next gate would proceed.
+  // Groups too: a reload may have added one, or changed whom it holds with.
   for (const auto& target : done.targets_added) {
     set_cooldown_from_ledger(target);
+  }
+  for (const auto& group : config_->groups) {
+    set_cooldown_from_ledger(std::string(consensus::k_group_prefix) + group.name);
   }
   for (const auto& event : done.events) {
     handle_event(event);

@@ -108,7 +108,7 @@ void Service::restore() {
     }
   }
   for (const auto& [target, value] : state->maintenance) {
-    if (!engine_.set_maintenance(target, value) && config_->find_target(target) == nullptr) {
+    if (!engine_.set_maintenance(target, value) && !config_->names(target)) {
       // As with an override: a window whose target went away goes with it.
       written(store_->clear_maintenance(target));
       log_->info("maintenance window of {} dropped: the target is no longer configured", target);

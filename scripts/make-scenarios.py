@@ -26,6 +26,8 @@ UP_DETAIL = {
     "web-eu": ("tcp: connected to 198.51.100.30:443", ["198.51.100.30"]),
     **{f"svc-{x}": ("dns: NOERROR, 1 answer", [f"192.0.2.{i + 1}"])
        for i, x in enumerate("abcde")},
+    **{f"db-{i}": (f"tcp: connected to 198.51.100.{40 + i}:5432", [f"198.51.100.{40 + i}"])
+       for i in (1, 2, 3)},
 }
 
 
@@ -602,6 +604,46 @@ def cooldown():
     return lines
 
 
+def group_threshold():
+    # groups.yaml: db-cluster = db-1, db-2, db-3, healthy_at_least 2, and a
+    # recurring window on group:db-cluster from 09:40 to 09:50Z. db-1 fails
+    # from 09:05 (connection refused everywhere): the group stays healthy (2
+    # of 3). From 09:10 quad9 alone sees db-2 down: db-2 disputed, the group
+    # disputed (below its threshold, not confirmed). From 09:20 db-2 fails
+    # everywhere: the group is unhealthy and its service failover proceeds;
+    # at 09:24 a script records "promote db-standby" on the group: the
+    # group's and the members' gates hold (cooldown). Everything recovers at
+    # 09:30; at 09:26 a human acks. Inside the window (09:42 to 09:48) db-2
+    # and db-3 fail everywhere: the members count for nothing there, the
+    # group is not confirmed unhealthy, and every gate holds (maintenance).
+    start = dt.datetime(2025, 10, 20, 9, 0, tzinfo=dt.timezone.utc)
+
+    def minute(m):
+        return start + dt.timedelta(minutes=m)
+
+    refused = "connect: 198.51.100.4{}:5432 connection refused"
+
+    def decide(t, target, vantage):
+        n = target[-1]
+        if target == "db-1" and minute(5) <= t < minute(30):
+            return down(t, target, vantage, refused.format(n), layer="connect")
+        if target == "db-2" and minute(10) <= t < minute(20) and vantage == "quad9":
+            return down(t, target, vantage, refused.format(n), layer="connect")
+        if target == "db-2" and minute(20) <= t < minute(30):
+            return down(t, target, vantage, refused.format(n), layer="connect")
+        if target in ("db-2", "db-3") and minute(42) <= t < minute(48):
+            return down(t, target, vantage, refused.format(n), layer="connect")
+        return up(t, target, vantage)
+
+    lines = run(start, 55, ["db-1", "db-2", "db-3"], VANTAGES, decide)
+    lines.append({"t": ts(minute(24)),
+                  "action": {"target": "group:db-cluster", "what": "promote db-standby",
+                             "by": "failover-bot"}})
+    lines.append({"t": ts(minute(26)), "ack_action": "replay-1"})
+    lines.sort(key=lambda line: line["t"])
+    return lines
+
+
 if __name__ == "__main__":
     write("empty-dns-answer", empty_dns_answer())
     write("congested-vantage", congested_vantage())
@@ -626,3 +668,4 @@ if __name__ == "__main__":
     write("parent-down", parent_down())
     write("maintenance-window", maintenance_window())
     write("cooldown", cooldown())
+    write("group-threshold", group_threshold())

@@ -118,6 +118,26 @@ json::value cooldown_or_null(const std::optional<cs::CooldownView>& value) {
   return out;
 }
 
+// A group's verdict: the threshold and its members as counted.
+json::value group_or_null(const std::optional<cs::GroupView>& value) {
+  if (!value) {
+    return nullptr;
+  }
+  json::array members;
+  for (const auto& member : value->members) {
+    json::object item;
+    item["target"] = member.target;
+    item["verdict"] = cs::to_string(member.kind);
+    item["fresh"] = member.fresh;
+    item["maintenance"] = member.maintenance;
+    members.emplace_back(std::move(item));
+  }
+  json::object out;
+  out["healthy_at_least"] = value->healthy_at_least;
+  out["members"] = std::move(members);
+  return out;
+}
+
 json::value last_known_good_or_null(cs::LastKnownGood value) {
   if (value == cs::LastKnownGood::NotTried) {
     return nullptr;
@@ -298,6 +318,7 @@ json::object verdict_json(const TargetView& view, std::string_view local_node) {
   out["last_known_good"] = last_known_good_or_null(verdict.last_known_good);
   out["override"] = override_or_null(verdict.override_in_force);
   out["canary"] = verdict.canary;
+  out["group"] = group_or_null(verdict.group);
   return out;
 }
 

@@ -36,7 +36,10 @@ TEST_CASE("a bad maintenance window is refused with the reason", "[config][maint
   auto [entry, expected] = GENERATE(table<std::string, std::string>({
       {"  - {name: w, targets: [nope], start: '02:00', duration: 1h}\n",
        "test.yaml:8:25: error: unknown target 'nope' in maintenance[0].targets[0]: a maintenance "
-       "window names targets of `targets:`"},
+       "window names targets of `targets:` (or group:NAME)"},
+      {"  - {name: w, targets: ['group:nope'], start: '02:00', duration: 1h}\n",
+       "test.yaml:8:25: error: unknown group 'group:nope' in maintenance[0].targets[0]: a "
+       "maintenance window names groups of `groups:` as group:NAME"},
       {"  - {name: w, targets: [t], start: '2:00', duration: 1h}\n",
        "test.yaml:8:36: error: invalid start '2:00' for maintenance[0].start: expected HH:MM "
        "(00:00 to 23:59), quoted; the offset goes in utc_offset"},

@@ -171,8 +171,8 @@ const std::set<std::string> k_summary_keys{
 
 std::set<std::string> verdict_keys() {
   std::set<std::string> keys = k_summary_keys;
-  keys.insert(
-      {"votes", "divergence", "evidence", "reason_code", "last_known_good", "override", "canary"});
+  keys.insert({"votes", "divergence", "evidence", "reason_code", "last_known_good", "override",
+               "canary", "group"});
   return keys;
 }
 

@@ -568,3 +568,41 @@ TEST_CASE(
         std::vector<std::string>{"2025-10-20T07:05:13Z proceed", "2025-10-20T07:08:00Z hold",
                                  "2025-10-20T07:20:00Z proceed", "2025-10-20T07:22:00Z hold"});
 }
+
+TEST_CASE(
+    "a group is unhealthy only once its confirmed members break its threshold, and its gate "
+    "holds in its cooldown and its window",
+    "[scenario][groups]") {
+  const auto result = replay("group-threshold", "tests/scenarios/groups.yaml");
+  // db-1 alone down: still 2 of 3 healthy. db-2 disputed (quad9 alone):
+  // below the threshold, not confirmed. Both confirmed: unhealthy. Inside
+  // the window the failing members count for nothing.
+  CHECK(result.verdicts_of("group:db-cluster") == std::vector<std::string>{"healthy", "disputed",
+                                                                           "unhealthy", "healthy",
+                                                                           "disputed", "healthy"});
+  std::vector<std::string> gates;
+  for (const auto& line : result.lines) {
+    if (line.contains("gate_unhealthy") && line.at("target").as_string() == "group:db-cluster") {
+      gates.push_back(std::string(line.at("t").as_string()) + " " +
+                      std::string(line.at("gate_unhealthy").at("service").as_string()));
+    }
+  }
+  // Proceeds once both members are confirmed; the action recorded on the
+  // group at 09:24 holds it until the ack at 09:26; it never proceeds in
+  // the window (09:40 to 09:50).
+  CHECK(gates ==
+        std::vector<std::string>{"2025-10-20T09:20:20Z proceed", "2025-10-20T09:24:00Z hold",
+                                 "2025-10-20T09:26:00Z proceed", "2025-10-20T09:30:03Z hold",
+                                 "2025-10-20T09:30:13Z hold"});
+  // The group's action held its members too.
+  CHECK(result.gates_of("db-1") ==
+        std::vector<std::string>{"service proceed/hold/proceed", "service hold/hold/hold",
+                                 "service proceed/hold/proceed", "none hold/hold/proceed",
+                                 "none hold/hold/hold"});
+  for (const auto& line : result.lines) {
+    if (line.contains("verdict") && line.at("target").as_string() == "group:db-cluster" &&
+        line.at("verdict").as_string() == "unhealthy") {
+      CHECK(line.at("t").as_string() == "2025-10-20T09:20:20Z");
+    }
+  }
+}

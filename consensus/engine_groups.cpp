@@ -1,0 +1,293 @@
+// Engine: groups (config `groups:`), judged after the targets from their
+// members' published verdicts, like a calculated health check. A group is
+// unhealthy only when its confirmed-unhealthy members alone leave fewer than
+// healthy_at_least possibly healthy: each of those members was confirmed by
+// a quorum of failure domains, so the group verdict rests on the same
+// agreement and never on one domain's word. Pure, like the rest of the engine.
+#include "consensus/engine.hpp"
+
+#include "consensus/time_format.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace crosscheck::consensus {
+namespace {
+
+// The members as one group counts them.
+struct MemberCount {
+  int total = 0;
+  int healthy = 0;
+  int healthy_fresh = 0;
+  // Confirmed unhealthy and outside any window (what can make the group
+  // unhealthy), and of those the fresh ones and each failover's.
+  int unhealthy = 0;
+  int unhealthy_fresh = 0;
+  int unhealthy_service = 0;
+  int unhealthy_dns = 0;
+  int unreachable = 0;
+  int failing = 0;    // disputed, or unhealthy inside a window
+  int in_window = 0;  // unhealthy inside a window
+  std::vector<std::string> down;
+};
+
+MemberCount count_members(const GroupView& view, const std::vector<FailureScope>& scopes) {
+  MemberCount count;
+  for (std::size_t i = 0; i < view.members.size(); ++i) {
+    const auto& member = view.members[i];
+    ++count.total;
+    switch (member.kind) {
+      case VerdictKind::Healthy:
+        ++count.healthy;
+        count.healthy_fresh += member.fresh ? 1 : 0;
+        break;
+      case VerdictKind::Unhealthy:
+        // Why a member in maintenance counts for nothing: the window says
+        // its failure is planned work, not an outage to fail the group over.
+        if (member.maintenance) {
+          ++count.failing;
+          ++count.in_window;
+          break;
+        }
+        ++count.unhealthy;
+        count.unhealthy_fresh += member.fresh ? 1 : 0;
+        count.unhealthy_service += scopes[i] == FailureScope::Service ? 1 : 0;
+        count.unhealthy_dns += scopes[i] == FailureScope::Dns ? 1 : 0;
+        count.down.push_back(member.target);
+        break;
+      case VerdictKind::Unreachable:
+        ++count.unreachable;
+        break;
+      case VerdictKind::Disputed:
+        ++count.failing;
+        break;
+      case VerdictKind::Unknown:
+        break;
+    }
+  }
+  return count;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Engine::index_groups() {
+  group_indices_.clear();
+  groups_of_.assign(policy_.targets.size(), {});
+  for (std::size_t g = 0; g < policy_.groups.size(); ++g) {
+    group_indices_.emplace(std::string(k_group_prefix) + policy_.groups[g].name, g);
+    for (const auto& member : policy_.groups[g].members) {
+      const auto index = target_index(member);
+      if (index && std::find(groups_of_[*index].begin(), groups_of_[*index].end(), g) ==
+                       groups_of_[*index].end()) {
+        groups_of_[*index].push_back(g);
+      }
+    }
+  }
+}
+
+std::optional<std::size_t> Engine::group_index(std::string_view name) const {
+  const auto found = group_indices_.find(name);
+  if (found == group_indices_.end()) {
+    return std::nullopt;
+  }
+  return found->second;
+}
+
+const std::vector<std::size_t>& Engine::groups_of(std::string_view target) const {
+  static const std::vector<std::size_t> none;
+  const auto index = target_index(target);
+  return index ? groups_of_[*index] : none;
+}
+
+void Engine::evaluate_groups(const Instant& now, Evaluation& out) {
+  for (std::size_t g = 0; g < policy_.groups.size(); ++g) {
+    publish_group(g, now, out);
+  }
+}
+
+void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& out) {
+  const auto& group = policy_.groups[index];
+  auto& state = group_states_[index];
+  auto& verdict = group_published_[index];
+  GroupView view;
+  view.healthy_at_least = group.healthy_at_least;
+  std::vector<FailureScope> scopes;
+  // Valid as long as every member's verdict is.
+  std::optional<WallTime> valid_until;
+  for (const auto& name : group.members) {
+    const auto member = target_index(name);
+    if (!member) {
+      continue;  // config/ rejects unknown members; the engine does not rely on it
+    }
+    const auto& published = published_[*member];
+    view.members.push_back(
+        GroupMemberView{name, published.kind, published.fresh, published.maintenance.has_value()});
+    scopes.push_back(published.scope);
+    valid_until = std::min(valid_until.value_or(published.valid_until), published.valid_until);
+  }
+  const auto count = count_members(view, scopes);
+  const int need = group.healthy_at_least;
+  std::ostringstream reason;
+  reason << count.healthy << " of " << count.total << " members healthy (healthy_at_least " << need
+         << ")";
+  VerdictKind kind = VerdictKind::Unknown;
+  ReasonCode code = ReasonCode::Insufficient;
+  bool supported = true;
+  FailureScope scope = FailureScope::None;
+  if (count.healthy >= need) {
+    kind = VerdictKind::Healthy;
+    code = ReasonCode::Quorum;
+    supported = count.healthy_fresh >= need;
+  } else if (count.total - count.unhealthy < need) {
+    // Even if every member not confirmed unhealthy were healthy, the group
+    // would stay below its threshold.
+    kind = VerdictKind::Unhealthy;
+    code = ReasonCode::Quorum;
+    supported = count.total - count.unhealthy_fresh < need;
+    reason << "; " << count.unhealthy << " confirmed unhealthy (" << join(count.down)
+           << "): at most " << count.total - count.unhealthy << " can be healthy";
+    // The failover the evidence supports: the one whose failing members
+    // alone already break the threshold.
+    if (count.total - count.unhealthy_service < need) {
+      scope = FailureScope::Service;
+    } else if (count.total - count.unhealthy_dns < need) {
+      scope = FailureScope::Dns;
+    } else {
+      reason << "; the members fail in different planes, no single failover is supported";
+    }
+  } else if (count.total - count.unhealthy - count.unreachable < need) {
+    kind = VerdictKind::Unreachable;
+    code = ReasonCode::Dependency;
+    reason << "; " << count.unreachable
+           << " unreachable behind a parent: the alert and the failover go to the parent";
+  } else if (count.unhealthy + count.failing > 0) {
+    kind = VerdictKind::Disputed;
+    code = ReasonCode::Dispute;
+    reason << "; below the threshold, but not enough members are confirmed unhealthy";
+    if (count.in_window > 0) {
+      reason << " (" << count.in_window
+             << " failing inside a maintenance window count for nothing)";
+    }
+  } else {
+    reason << "; too few members are confirmed either way";
+  }
+  if (kind != state.judged) {
+    state.changes.push_back(now.mono);
+    state.judged = kind;
+  }
+  while (!state.changes.empty() && now.mono - state.changes.front() > group.flap_window) {
+    state.changes.pop_front();
+  }
+  if (static_cast<int>(state.changes.size()) > group.flap_limit) {
+    std::ostringstream flapping;
+    flapping << "flapping: " << state.changes.size() << " verdict changes in "
+             << format_duration(group.flap_window) << " (flap_limit " << group.flap_limit
+             << "); now " << reason.str();
+    kind = VerdictKind::Disputed;
+    code = ReasonCode::Flapping;
+    scope = FailureScope::None;
+    supported = true;
+    reason.str(flapping.str());
+  }
+  const bool changed = kind != verdict.kind;
+  if (changed) {
+    ++verdict.generation;
+    ++revision_;
+    verdict.since = now.wall;
+  }
+  if (changed || !verdict.since_mono) {
+    verdict.since_mono = now.mono - std::max(Duration::zero(), now.wall - verdict.since);
+  }
+  verdict.kind = kind;
+  verdict.reason_code = code;
+  verdict.reason = reason.str();
+  verdict.fresh = supported;
+  verdict.evaluated_at = now.wall;
+  verdict.valid_until = valid_until.value_or(now.wall);
+  verdict.scope = supported ? scope : FailureScope::None;
+  verdict.maintenance = state.maintenance;
+  verdict.cooldown = state.cooldown;
+  verdict.votes = VoteCounts{};
+  verdict.votes.up = count.healthy;
+  verdict.votes.down = count.unhealthy;
+  verdict.votes.unknown = count.total - count.healthy - count.unhealthy;
+  verdict.votes.up_quorum = need;
+  verdict.votes.down_quorum = count.total - need + 1;
+  verdict.votes.known_domains = count.total;
+  if (verdict.confirmed() && supported) {
+    state.last_confirmed = kind;
+  }
+  verdict.held = verdict.confirmed() ? std::nullopt : state.last_confirmed;
+  verdict.group = std::move(view);
+  if (changed) {
+    out.events.push_back(change_event(verdict, now));
+  }
+}
+
+bool Engine::restore_group(std::size_t index, const RestoredVerdict& restored) {
+  auto& verdict = group_published_[index];
+  verdict.kind = restored.kind;
+  verdict.held = restored.held;
+  verdict.generation = restored.generation;
+  verdict.since = restored.since;
+  verdict.reason_code = ReasonCode::Restored;
+  verdict.reason = "restored after restart; awaiting the members' verdicts";
+  verdict.fresh = false;
+  group_states_[index].judged = restored.kind;
+  group_states_[index].last_confirmed =
+      verdict.confirmed() ? std::optional{restored.kind} : restored.held;
+  return true;
+}
+
+void Engine::reconfigure_groups(const Policy& next, const Instant& now, Reconfiguration& out) {
+  std::vector<GroupState> states(next.groups.size());
+  std::vector<Verdict> published(next.groups.size());
+  for (std::size_t g = 0; g < next.groups.size(); ++g) {
+    const auto name = std::string(k_group_prefix) + next.groups[g].name;
+    if (const auto old = group_index(name)) {
+      states[g] = std::move(group_states_[*old]);
+      published[g] = std::move(group_published_[*old]);
+      continue;
+    }
+    published[g].target = name;
+    published[g].reason = "added by a config reload; no evaluation yet";
+    if (const auto retired = retired_.find(name); retired != retired_.end()) {
+      published[g].generation = retired->second.generation;
+      published[g].since = now.wall;
+      published[g].since_mono = now.mono;
+      if (retired->second.announce) {
+        out.events.push_back(change_event(published[g], now));
+      }
+      retired_.erase(retired);
+    }
+  }
+  for (std::size_t g = 0; g < policy_.groups.size(); ++g) {
+    const auto& old = policy_.groups[g].name;
+    const bool kept = std::any_of(next.groups.begin(), next.groups.end(),
+                                  [&](const GroupPolicy& group) { return group.name == old; });
+    if (kept) {
+      continue;
+    }
+    // A group's generation is a fencing token like a target's.
+    const auto name = std::string(k_group_prefix) + old;
+    const auto retired_at = group_published_[g].generation + 1;
+    retired_[name] = Retired{retired_at, false, {}};
+    Verdict ended;
+    ended.target = name;
+    ended.generation = retired_at;
+    ended.reason = "group removed from the config";
+    out.events.push_back(change_event(ended, now));
+  }
+  group_states_ = std::move(states);
+  group_published_ = std::move(published);
+}
+
+}  // namespace crosscheck::consensus
