@@ -396,6 +396,11 @@ void action_families(Exposition& out, const snapshot::MetricsView& metrics) {
   out.single({"crosscheck_peer_actions_refused_total", "counter",
               "Action ledger entries from peers refused (bad id, time, cooldown or size)."},
              metrics.actions_refused);
+  out.family({"crosscheck_peer_action_acks_ignored_total", "counter",
+              "Acks in peers' ledger entries ignored: made on a third node and relayed."});
+  for (const auto& [peer, count] : metrics.peer_action_acks_ignored) {
+    out.sample("crosscheck_peer_action_acks_ignored_total", {{"peer", peer}}, number(count));
+  }
 }
 
 void recheck_families(Exposition& out, const snapshot::MetricsView& metrics) {

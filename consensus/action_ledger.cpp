@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 namespace crosscheck::consensus {
 namespace {
@@ -17,6 +18,11 @@ constexpr std::size_t k_max_text = 256;
 // from a liar, and taking it would wrap the next sequence back to 0 (and
 // repeat ids already given out).
 constexpr std::uint64_t k_max_own_seq = std::uint64_t{1} << 48;
+// The furthest the clock's floor (the year 6429, in milliseconds) or a
+// peer's word may move the next sequence: what is recorded after it stays
+// below k_max_own_seq for another 2^47 ids, so this node's own storage
+// never refuses an id it gave out (and drops the cooldown it holds).
+constexpr std::uint64_t k_max_start_seq = std::uint64_t{1} << 47;
 
 // Whether an entry no longer holds anything: acknowledged, or its cooldown
 // over at `now`. These go first when the ledger is full.
@@ -63,10 +69,23 @@ const RecordedAction& ActionLedger::record(ActionRequest request, WallTime now, 
   return *find(id);
 }
 
+void ActionLedger::continue_after(std::uint64_t issued, WallTime now) {
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const auto clock_floor = millis <= 0
+                               ? std::uint64_t{1}
+                               : std::min(static_cast<std::uint64_t>(millis), k_max_start_seq);
+  // A mark at or past the limit is not one an honest run wrote; the merge
+  // refuses such ids, so the next one stays below it either way.
+  const auto after_issued = std::min(issued, k_max_own_seq - 2) + 1;
+  next_seq_ = std::max({next_seq_, clock_floor, after_issued});
+}
+
 ActionLedger::Merged ActionLedger::merge(const RecordedAction& entry, WallTime now,
-                                         Duration max_cooldown, Origin origin) {
+                                         Duration max_cooldown, Origin origin,
+                                         std::string_view peer) {
   const auto parsed = parse_action_id(entry.id);
-  const auto refuse = [](std::string why) { return Merged{false, std::move(why)}; };
+  const auto refuse = [](std::string why) { return Merged{false, std::move(why), false}; };
   if (!parsed) {
     return refuse("malformed id (expected NODE-SEQ)");
   }
@@ -92,28 +111,41 @@ ActionLedger::Merged ActionLedger::merge(const RecordedAction& entry, WallTime n
   if (entry.cooldown_until < entry.at || entry.cooldown_until - entry.at > max_cooldown) {
     return refuse("cooldown is negative or longer than the longest allowed");
   }
-  if (parsed->first == node_ && parsed->second >= k_max_own_seq) {
+  // From a peer the bound is lower: a liar sending "oracle-a-2^48 - 1"
+  // would move our next id to 2^48, which our own storage then refuses.
+  if (parsed->first == node_ &&
+      parsed->second >= (origin == Origin::Peer ? k_max_start_seq : k_max_own_seq)) {
     return refuse("an id in this node's name beyond any sequence it can have recorded");
   }
   if (parsed->first == node_) {
     // Ours, coming back (storage, or a peer relaying it): later ids follow.
     next_seq_ = std::max(next_seq_, parsed->second + 1);
   }
+  // Only the node that made an ack, or the node whose entry it is, vouches
+  // for it; an empty `peer` vouches for nothing.
+  const bool ack_vouched =
+      origin == Origin::Storage ||
+      (!peer.empty() && entry.ack && (entry.ack->node == peer || entry.node == peer));
+  const bool ack_ignored = entry.ack.has_value() && !ack_vouched;
   for (auto& known : entries_) {
     if (known.id != entry.id) {
       continue;
     }
-    if (!known.ack && entry.ack) {
+    if (!known.ack && entry.ack && ack_vouched) {
       known.ack = entry.ack;
-      return Merged{true, std::nullopt};
+      return Merged{true, std::nullopt, false};
     }
-    return Merged{false, std::nullopt};
+    // Already acked: nothing to ignore (the first ack won anyway).
+    return Merged{false, std::nullopt, ack_ignored && !known.ack};
   }
   entries_.push_back(entry);
+  if (ack_ignored) {
+    entries_.back().ack.reset();
+  }
   trim(now);
   // A full ledger may push the newcomer straight out again (finished, or
   // older than everything kept): then nothing changed.
-  return Merged{find(entry.id) != nullptr, std::nullopt};
+  return Merged{find(entry.id) != nullptr, std::nullopt, ack_ignored};
 }
 
 AckOutcome ActionLedger::ack(std::string_view id, ActionAck ack) {

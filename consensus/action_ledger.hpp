@@ -54,16 +54,36 @@ class ActionLedger {
   // id, a node that is not the id's, times in the future (more than a
   // minute past `now`), a cooldown longer than `max_cooldown`, a text
   // field over 256 bytes, or an id in this node's name with a sequence no
-  // honest run reaches (2^48 and up: it would wrap the next id to 0).
+  // honest run reaches (2^48 and up from storage, 2^47 and up from a peer:
+  // it would move the next id past what storage takes back, or wrap it).
   // From Origin::Storage (this node's own file) times are not checked
   // against `now`: the clock may have stepped back since they were written.
+  //
+  // A peer's ack is taken only from the node that made it (ack.node is
+  // `peer`) or from the entry's own node (entry.node is `peer`); a third
+  // node's ack relayed by `peer` is dropped (`ack_ignored`) and the rest of
+  // the entry merged. Why: an ack lifts a cooldown, and a lying peer could
+  // otherwise end any node's cooldown and let a second failover through.
+  // Example (A, B, C peered): C acks A's entry; A and B take it from C
+  // (made there), B also from A (A's entry); from B, A and C ignore it.
   struct Merged {
     bool changed = false;
     std::optional<std::string> refused;
+    bool ack_ignored = false;
   };
   enum class Origin : std::uint8_t { Peer, Storage };
   Merged merge(const RecordedAction& entry, WallTime now, Duration max_cooldown,
-               Origin origin = Origin::Peer);
+               Origin origin = Origin::Peer, std::string_view peer = {});
+
+  // Ids recorded from now on follow `issued` (the highest sequence this node
+  // is known to have given out: storage's high-water mark) and the clock:
+  // at least `now` in milliseconds since the epoch (capped at 2^47), so a
+  // node whose storage was lost or reset repeats no id an earlier run gave
+  // out (it would have had to record more than one action per millisecond
+  // since). Never moves the sequence back.
+  void continue_after(std::uint64_t issued, WallTime now);
+  // The sequence the next recorded id gets.
+  std::uint64_t next_seq() const { return next_seq_; }
 
   AckOutcome ack(std::string_view id, ActionAck ack);
 

@@ -48,6 +48,10 @@ Service::Service(ServiceOptions options)
       ledger_(config_->node.name),
       started_(clock_.monotonic()) {
   index_config();
+  // Before anything is restored: with no storage, or a new or deleted
+  // database, ids start at the clock (in ms) and repeat none an earlier run
+  // gave out; restore() raises this to the stored high-water mark.
+  ledger_.continue_after(0, clock_.system());
 }
 
 Service::~Service() = default;

@@ -360,6 +360,8 @@ class Service final : public api::ApiActions {
   std::shared_ptr<const std::vector<consensus::RecordedAction>> actions_view_;
   std::uint64_t actions_recorded_ = 0;  // here, for /metrics
   std::uint64_t actions_refused_ = 0;   // peers' entries refused, for /metrics
+  // Relayed third-party acks ignored, by peer, for /metrics.
+  std::map<std::string, std::uint64_t> peer_action_acks_ignored_;
   LogLimiter action_log_limiter_{std::chrono::minutes(1)};
   // The undeclared domains each peer's last pull claimed (logged on change).
   std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;

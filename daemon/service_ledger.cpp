@@ -40,7 +40,7 @@ void Service::record_in_ledger(cs::ActionRequest action, storage::AuditEntry ent
   const auto cooldown = config_->cooldown_of(action.target).value_or(config_->gate.cooldown);
   const auto& recorded = ledger_.record(std::move(action), clock_.system(), cooldown);
   set_cooldown_from_ledger(recorded.target);
-  const auto seq = store_ ? store_->record_action(recorded) : 0;
+  const auto seq = store_ ? store_->record_action(recorded, /*issued_here=*/true) : 0;
   written(seq);
   entry.detail = "id=" + recorded.id + " generation=" + std::to_string(recorded.generation) + " " +
                  entry.detail + " cooldown_until=" + cs::format_rfc3339(recorded.cooldown_until);
@@ -167,7 +167,22 @@ std::size_t Service::merge_actions(std::string_view source,
     // take over the old row, ack included).
     const auto merged = ledger_.merge(entry, now, k_max_cooldown,
                                       source == k_from_storage ? cs::ActionLedger::Origin::Storage
-                                                               : cs::ActionLedger::Origin::Peer);
+                                                               : cs::ActionLedger::Origin::Peer,
+                                      source);
+    if (merged.ack_ignored) {
+      // Counted at every pull that still carries it while the ack has not
+      // come from its node or the entry's (then nothing is ignored any
+      // more). Info, not warn: in a full mesh a relay may arrive first.
+      ++peer_action_acks_ignored_[std::string(source)];
+      if (const auto held =
+              action_log_limiter_.admit(std::string(source) + " ack", clock_.monotonic())) {
+        log_->info(
+            "ack of action {} from {} ignored: made on {}, not by {} nor the entry's node "
+            "{}{}",
+            quote_field(entry.id), source, quote_field(entry.ack->node), source, entry.node,
+            *held > 0 ? " (" + std::to_string(*held) + " more held back since)" : "");
+      }
+    }
     if (merged.refused) {
       ++actions_refused_;
       // One line a minute per peer: a lying peer cannot flood the journal.

@@ -64,6 +64,7 @@ void Service::start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContex
       peer_replies_refused_.try_emplace({peer.name, std::string(to_string(status))}, 0);
     }
     peer_votes_dropped_.try_emplace(peer.name, 0);
+    peer_action_acks_ignored_.try_emplace(peer.name, 0);
     for (const auto reason : peers::k_pull_failure_reasons) {
       peer_pull_failures_.try_emplace({peer.name, std::string(reason)}, 0);
     }

@@ -223,6 +223,7 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   snapshot->metrics.escalations_silenced = escalations_silenced_;
   snapshot->metrics.actions_recorded = actions_recorded_;
   snapshot->metrics.actions_refused = actions_refused_;
+  snapshot->metrics.peer_action_acks_ignored = peer_action_acks_ignored_;
   return snapshot;
 }
 

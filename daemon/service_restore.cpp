@@ -117,6 +117,12 @@ void Service::restore() {
   // The ledger before the first evaluation: a restart inside a cooldown
   // must not let a second failover through.
   merge_actions(k_from_storage, state->actions);
+  // Entries older than a week are not loaded (and retention deletes them):
+  // the stored high-water mark keeps the next id above every one given out.
+  if (const auto mark = state->issued_sequences.find(config_->node.name);
+      mark != state->issued_sequences.end()) {
+    ledger_.continue_after(mark->second, clock_.system());
+  }
   for (const auto& why : state->skipped) {
     log_->error("storage: {}", why);
   }

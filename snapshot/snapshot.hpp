@@ -139,6 +139,9 @@ struct MetricsView {
   std::uint64_t escalations_silenced = 0;
   std::uint64_t actions_recorded = 0;  // the action ledger (service_ledger.cpp)
   std::uint64_t actions_refused = 0;
+  // Acks in peers' entries not taken because that peer neither made them
+  // nor owns the entry (a relayed third-party ack), by peer, each from 0.
+  std::map<std::string, std::uint64_t> peer_action_acks_ignored;
 };
 
 struct Snapshot {

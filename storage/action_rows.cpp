@@ -1,5 +1,6 @@
 #include "storage/action_rows.hpp"
 
+#include "consensus/action_ledger.hpp"
 #include "consensus/gate.hpp"
 #include "storage/codec.hpp"
 
@@ -36,6 +37,13 @@ ON CONFLICT (id) DO UPDATE SET
 constexpr std::string_view k_ack = R"sql(
 UPDATE actions SET acked_by = ?2, ack_note = ?3, acked_at = ?4, ack_node = ?5
 WHERE id = ?1 AND acked_at IS NULL
+)sql";
+
+// A node's high-water mark only ever rises (a row recorded again, or
+// records committed out of order, cannot lower it).
+constexpr std::string_view k_raise_mark = R"sql(
+INSERT INTO action_sequences (node, last_seq) VALUES (?1, ?2)
+ON CONFLICT (node) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)
 )sql";
 
 constexpr std::string_view k_newest = R"sql(
@@ -116,9 +124,10 @@ Status read_rows(Statement& row, std::vector<consensus::RecordedAction>& out,
 }  // namespace
 
 Status ActionRows::prepare(sqlite::Connection& connection) {
-  const std::array<std::pair<Statement*, std::string_view>, 2> statements{{
+  const std::array<std::pair<Statement*, std::string_view>, 3> statements{{
       {&upsert_, k_upsert},
       {&ack_, k_ack},
+      {&raise_mark_, k_raise_mark},
   }};
   for (const auto& [statement, sql] : statements) {
     auto prepared = Statement::prepare(connection, sql);
@@ -132,7 +141,7 @@ Status ActionRows::prepare(sqlite::Connection& connection) {
 }
 
 void ActionRows::close() {
-  for (auto* statement : {&upsert_, &ack_}) {
+  for (auto* statement : {&upsert_, &ack_, &raise_mark_}) {
     *statement = Statement{};
   }
 }
@@ -158,7 +167,18 @@ Status ActionRows::apply(const ActionRecord& record) {
   } else {
     upsert_.bind_null(12).bind_null(13).bind_null(14).bind_null(15);
   }
-  return upsert_.run();
+  if (auto status = upsert_.run(); !status || !record.issued_here) {
+    return status;
+  }
+  // Same transaction as the row: a committed id is never above the mark.
+  const auto parsed = consensus::parse_action_id(action.id);
+  if (!parsed) {
+    return {};  // the ledger gives out no such id; nothing to raise
+  }
+  return raise_mark_.bind(1, parsed->first)
+      .bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(
+                   parsed->second, std::numeric_limits<std::int64_t>::max())))
+      .run();
 }
 
 Status ActionRows::apply(const ActionAckRecord& record) {
@@ -183,6 +203,20 @@ Status read_actions(sqlite::Connection& connection, const ActionQuery& query,
     row.bind(2, *query.target);
   }
   return read_rows(row, out, skipped);
+}
+
+Status read_issued_sequences(sqlite::Connection& connection,
+                             std::map<std::string, std::uint64_t>& out) {
+  auto prepared = Statement::prepare(connection, "SELECT node, last_seq FROM action_sequences");
+  if (!prepared) {
+    return prepared.failure();
+  }
+  auto& row = *prepared;
+  while (row.next()) {
+    const auto seq = row.integer(1);
+    out[row.text(0)] = seq > 0 ? static_cast<std::uint64_t>(seq) : 0;
+  }
+  return row.finish();
 }
 
 Status read_live_actions(sqlite::Connection& connection, consensus::WallTime now,

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ class ActionRows {
  private:
   sqlite::Statement upsert_;
   sqlite::Statement ack_;
+  sqlite::Statement raise_mark_;
 };
 
 // Ledger entries matching `query`, newest first (by `at`, then the order
@@ -43,6 +45,10 @@ class ActionRows {
 // described in `skipped`.
 Status read_actions(sqlite::Connection& connection, const ActionQuery& query,
                     std::vector<consensus::RecordedAction>& out, std::vector<std::string>& skipped);
+
+// Each node's action id high-water mark (RestoredState::issued_sequences).
+Status read_issued_sequences(sqlite::Connection& connection,
+                             std::map<std::string, std::uint64_t>& out);
 
 // What a restart loads (RestoredState::actions): at most
 // k_restored_actions_max entries, newest first, each either still in

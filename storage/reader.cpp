@@ -273,6 +273,9 @@ Expected<RestoredState> Reader::restore(consensus::WallTime now) {
     status = read_live_actions(connection_, now, out.actions, out.skipped);
   }
   if (status) {
+    status = read_issued_sequences(connection_, out.issued_sequences);
+  }
+  if (status) {
     if (auto max_id = connection_.query_integer("SELECT COALESCE(MAX(id), 0) FROM escalations")) {
       out.max_escalation_id = *max_id;
     } else {

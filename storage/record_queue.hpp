@@ -68,6 +68,9 @@ struct EscalationRecordEvent {
 // the stored one with the same id (never losing its ack).
 struct ActionRecord {
   consensus::RecordedAction action;
+  // Recorded by this node just now: its sequence also raises the node's
+  // high-water mark (table `action_sequences`), which outlives the row.
+  bool issued_here = false;
 };
 
 // The acknowledgement of ledger entry `id`; the first one stays.

@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 5> k_migrations{
+constexpr std::array<std::string_view, 6> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -195,6 +195,20 @@ CREATE TABLE actions (
 );
 CREATE INDEX actions_by_target ON actions (target, at);
 CREATE INDEX actions_by_time ON actions (at);
+)sql",
+    // 6: each node's action id high-water mark: the largest SEQ of the
+    // "NODE-SEQ" ids it recorded here. Retention deletes finished `actions`
+    // rows, and a restart after a quiet week would otherwise start again
+    // below ids it already gave out. Seeded from the rows still there (own
+    // and peers': which node is this one is not known here); afterwards only
+    // this node's own records raise it. A non-numeric SEQ counts as 0.
+    R"sql(
+CREATE TABLE action_sequences (
+  node TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL
+);
+INSERT INTO action_sequences (node, last_seq)
+SELECT node, MAX(CAST(substr(id, length(node) + 2) AS INTEGER)) FROM actions GROUP BY node;
 )sql",
 };
 

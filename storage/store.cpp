@@ -158,8 +158,8 @@ std::uint64_t Store::record_audit(AuditEntry entry) {
   return enqueue(std::move(entry));
 }
 
-std::uint64_t Store::record_action(const consensus::RecordedAction& action) {
-  return enqueue(ActionRecord{action});
+std::uint64_t Store::record_action(const consensus::RecordedAction& action, bool issued_here) {
+  return enqueue(ActionRecord{action, issued_here});
 }
 
 std::uint64_t Store::ack_action(const std::string& id, const consensus::ActionAck& ack) {

@@ -79,7 +79,10 @@ class Store {
   // Stores an action ledger entry (own or a peer's) under its id: inserts
   // it, or updates the stored one, keeping the stored ack if there is one
   // (the first ack wins; a copy arriving without one never un-acks it).
-  std::uint64_t record_action(const consensus::RecordedAction& action);
+  // `issued_here`: this node just recorded it, and its sequence raises the
+  // node's high-water mark (RestoredState::issued_sequences) in the same
+  // transaction.
+  std::uint64_t record_action(const consensus::RecordedAction& action, bool issued_here = false);
   // Acknowledges ledger entry `id` unless it already is (the first ack
   // stays); an unknown id changes nothing.
   std::uint64_t ack_action(const std::string& id, const consensus::ActionAck& ack);

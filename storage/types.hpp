@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -204,6 +205,10 @@ struct RestoredState {
   // Past the bound, entries still holding a gate (in cooldown, unacked) are
   // kept before older finished ones.
   std::vector<consensus::RecordedAction> actions;
+  // The highest action sequence each node recorded here has given out
+  // (table `action_sequences`), kept after its entries are gone: a restart
+  // continues above it, never repeating an id ("oracle-a-17").
+  std::map<std::string, std::uint64_t> issued_sequences;
   // Rows that could not be read and were left out (e.g. an action whose
   // `expect` no longer parses), each with why; also counted in
   // Health::errors. Empty normally.

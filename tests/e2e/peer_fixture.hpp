@@ -3,7 +3,9 @@
 #pragma once
 
 #include "oracle_harness.hpp"
+#include "peers/auth.hpp"
 #include "support/child_process.hpp"
+#include "support/fake_http_server.hpp"
 
 #include <sys/wait.h>
 
@@ -20,6 +22,18 @@ namespace crosscheck::testing {
 // The value of one series (name and labels exactly as exposed), if present.
 inline std::optional<double> metric(const OracleHarness& oracle, const std::string& series) {
   return metric_sample(oracle.get("/metrics").body, series);
+}
+
+// Signs `answer` as bad-peer's genuine reply to the pull `request` (the
+// shared key, bound to the pull's node, timestamp and nonce).
+inline void sign_as_bad_peer(FakeResponse& answer, const RecordedRequest& request) {
+  answer.headers.emplace_back(
+      "X-Crosscheck-Reply-Signature",
+      peers::sign_peer_reply(
+          "shared-peer-secret",
+          {"bad-peer", request.header("X-Crosscheck-Node"),
+           request.header("X-Crosscheck-Timestamp"), request.header("X-Crosscheck-Nonce")},
+          answer.body));
 }
 
 // The oracle harness's config (3 local domains judging `web`) plus one peer

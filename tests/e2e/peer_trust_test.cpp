@@ -147,13 +147,7 @@ TEST_CASE(
       return answer;
     }
     ++genuine;
-    answer.headers.emplace_back(
-        "X-Crosscheck-Reply-Signature",
-        crosscheck::peers::sign_peer_reply(
-            "shared-peer-secret",
-            {"bad-peer", request.header("X-Crosscheck-Node"),
-             request.header("X-Crosscheck-Timestamp"), request.header("X-Crosscheck-Nonce")},
-            answer.body));
+    sign_as_bad_peer(answer, request);
     return answer;
   });
   OracleWithPeer node(peer.url("127.0.0.1", ""), ", domains: [x]", "60s");

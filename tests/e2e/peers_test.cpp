@@ -201,4 +201,5 @@ TEST_CASE(
           .body);
   REQUIRE(listed.at("actions").as_array().size() == 1);
   CHECK(listed.at("actions").as_array()[0].at("ack").at("by") == "alice");
+  CHECK(listed.at("actions").as_array()[0].at("ack").at("node") == "node-c");
 }
