@@ -5,7 +5,6 @@
 #include "storage/codec.hpp"
 
 #include <algorithm>
-#include <array>
 #include <limits>
 #include <string_view>
 #include <utility>
@@ -124,26 +123,15 @@ Status read_rows(Statement& row, std::vector<consensus::RecordedAction>& out,
 }  // namespace
 
 Status ActionRows::prepare(sqlite::Connection& connection) {
-  const std::array<std::pair<Statement*, std::string_view>, 3> statements{{
-      {&upsert_, k_upsert},
-      {&ack_, k_ack},
-      {&raise_mark_, k_raise_mark},
-  }};
-  for (const auto& [statement, sql] : statements) {
-    auto prepared = Statement::prepare(connection, sql);
-    if (!prepared) {
-      close();
-      return prepared.failure();
-    }
-    *statement = std::move(*prepared);
-  }
-  return {};
+  return sqlite::prepare_all(connection, {
+                                             {&upsert_, k_upsert},
+                                             {&ack_, k_ack},
+                                             {&raise_mark_, k_raise_mark},
+                                         });
 }
 
 void ActionRows::close() {
-  for (auto* statement : {&upsert_, &ack_, &raise_mark_}) {
-    *statement = Statement{};
-  }
+  sqlite::finalize_all({&upsert_, &ack_, &raise_mark_});
 }
 
 Status ActionRows::apply(const ActionRecord& record) {

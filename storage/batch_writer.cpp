@@ -3,7 +3,6 @@
 #include "storage/codec.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <string_view>
 #include <utility>
@@ -159,28 +158,26 @@ Status BatchWriter::open(const OpenSpec& spec) {
     return opened.failure();
   }
   connection_ = std::move(*opened);
-  const std::array<std::pair<Statement*, std::string_view>, 11> statements{{
-      {&insert_observation_, k_insert_change},
-      {&upsert_latest_, k_upsert_latest},
-      {&upsert_summary_, k_upsert_summary},
-      {&upsert_verdict_, k_upsert_verdict},
-      {&append_transition_, k_append_transition},
-      {&open_escalation_, k_open_escalation},
-      {&link_escalation_, "UPDATE verdicts SET open_escalation_key = ?2 WHERE target = ?1"},
-      {&resolve_escalation_,
-       "UPDATE escalations SET resolved_at = ?2 WHERE key = ?1 AND resolved_at IS NULL"},
-      {&unlink_escalation_,
-       "UPDATE verdicts SET open_escalation_key = '' WHERE open_escalation_key = ?1"},
-      {&acknowledge_, "UPDATE escalations SET acked_at = ?2, acked_by = ?3 WHERE id = ?1"},
-      {&append_audit_, k_append_audit},
-  }};
-  for (const auto& [statement, sql] : statements) {
-    auto prepared = Statement::prepare(connection_, sql);
-    if (!prepared) {
-      close();
-      return prepared.failure();
-    }
-    *statement = std::move(*prepared);
+  auto prepared = sqlite::prepare_all(
+      connection_,
+      {
+          {&insert_observation_, k_insert_change},
+          {&upsert_latest_, k_upsert_latest},
+          {&upsert_summary_, k_upsert_summary},
+          {&upsert_verdict_, k_upsert_verdict},
+          {&append_transition_, k_append_transition},
+          {&open_escalation_, k_open_escalation},
+          {&link_escalation_, "UPDATE verdicts SET open_escalation_key = ?2 WHERE target = ?1"},
+          {&resolve_escalation_,
+           "UPDATE escalations SET resolved_at = ?2 WHERE key = ?1 AND resolved_at IS NULL"},
+          {&unlink_escalation_,
+           "UPDATE verdicts SET open_escalation_key = '' WHERE open_escalation_key = ?1"},
+          {&acknowledge_, "UPDATE escalations SET acked_at = ?2, acked_by = ?3 WHERE id = ?1"},
+          {&append_audit_, k_append_audit},
+      });
+  if (!prepared) {
+    close();
+    return prepared;
   }
   for (auto status : {operator_rows_.prepare(connection_), action_rows_.prepare(connection_),
                       retention_rows_.prepare(connection_)}) {
@@ -194,12 +191,9 @@ Status BatchWriter::open(const OpenSpec& spec) {
 
 void BatchWriter::close() {
   // Statements first: a connection closes only after its statements finalize.
-  for (auto* statement :
-       {&insert_observation_, &upsert_latest_, &upsert_summary_, &upsert_verdict_,
-        &append_transition_, &open_escalation_, &link_escalation_, &resolve_escalation_,
-        &unlink_escalation_, &acknowledge_, &append_audit_}) {
-    *statement = Statement{};
-  }
+  sqlite::finalize_all({&insert_observation_, &upsert_latest_, &upsert_summary_, &upsert_verdict_,
+                        &append_transition_, &open_escalation_, &link_escalation_,
+                        &resolve_escalation_, &unlink_escalation_, &acknowledge_, &append_audit_});
   operator_rows_.close();
   action_rows_.close();
   retention_rows_.close();

@@ -2,7 +2,6 @@
 
 #include "storage/codec.hpp"
 
-#include <array>
 #include <string_view>
 #include <utility>
 
@@ -40,28 +39,17 @@ Statement& bind_setting(Statement& statement, int first, const Value& value) {
 }  // namespace
 
 Status OperatorRows::prepare(sqlite::Connection& connection) {
-  const std::array<std::pair<Statement*, std::string_view>, 4> statements{{
-      {&set_override_, k_set_override},
-      {&clear_override_, "DELETE FROM overrides WHERE target = ?1"},
-      {&set_maintenance_, k_set_maintenance},
-      {&clear_maintenance_, "DELETE FROM maintenance WHERE target = ?1"},
-  }};
-  for (const auto& [statement, sql] : statements) {
-    auto prepared = Statement::prepare(connection, sql);
-    if (!prepared) {
-      close();
-      return prepared.failure();
-    }
-    *statement = std::move(*prepared);
-  }
-  return {};
+  return sqlite::prepare_all(connection,
+                             {
+                                 {&set_override_, k_set_override},
+                                 {&clear_override_, "DELETE FROM overrides WHERE target = ?1"},
+                                 {&set_maintenance_, k_set_maintenance},
+                                 {&clear_maintenance_, "DELETE FROM maintenance WHERE target = ?1"},
+                             });
 }
 
 void OperatorRows::close() {
-  for (auto* statement :
-       {&set_override_, &clear_override_, &set_maintenance_, &clear_maintenance_}) {
-    *statement = Statement{};
-  }
+  sqlite::finalize_all({&set_override_, &clear_override_, &set_maintenance_, &clear_maintenance_});
 }
 
 Status OperatorRows::apply(const OverrideSet& change) {

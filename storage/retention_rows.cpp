@@ -2,7 +2,6 @@
 
 #include "storage/codec.hpp"
 
-#include <array>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -63,30 +62,21 @@ DELETE FROM actions WHERE rowid IN (
 }  // namespace
 
 Status RetentionRows::prepare(sqlite::Connection& connection) {
-  const std::array<std::pair<Statement*, std::string_view>, 5> statements{{
-      {&find_expired_, k_find_expired},
-      {&delete_observation_, "DELETE FROM observations WHERE id = ?1"},
-      {&delete_expired_summaries_, k_delete_expired_summaries},
-      {&delete_expired_audit_, k_delete_expired_audit},
-      {&delete_expired_actions_, k_delete_expired_actions},
-  }};
-  for (const auto& [statement, sql] : statements) {
-    auto prepared = Statement::prepare(connection, sql);
-    if (!prepared) {
-      close();
-      return prepared.failure();
-    }
-    *statement = std::move(*prepared);
-  }
-  connection_ = &connection;
-  return {};
+  auto status = sqlite::prepare_all(
+      connection, {
+                      {&find_expired_, k_find_expired},
+                      {&delete_observation_, "DELETE FROM observations WHERE id = ?1"},
+                      {&delete_expired_summaries_, k_delete_expired_summaries},
+                      {&delete_expired_audit_, k_delete_expired_audit},
+                      {&delete_expired_actions_, k_delete_expired_actions},
+                  });
+  connection_ = status ? &connection : nullptr;
+  return status;
 }
 
 void RetentionRows::close() {
-  for (auto* statement : {&find_expired_, &delete_observation_, &delete_expired_summaries_,
-                          &delete_expired_audit_, &delete_expired_actions_}) {
-    *statement = Statement{};
-  }
+  sqlite::finalize_all({&find_expired_, &delete_observation_, &delete_expired_summaries_,
+                        &delete_expired_audit_, &delete_expired_actions_});
   connection_ = nullptr;
 }
 

@@ -284,4 +284,24 @@ Status Transaction::commit() {
   return status;
 }
 
+Status prepare_all(Connection& connection, std::initializer_list<StatementSql> statements) {
+  for (const auto& [statement, sql] : statements) {
+    auto prepared = Statement::prepare(connection, sql);
+    if (!prepared) {
+      for (const auto& each : statements) {
+        *each.statement = Statement{};
+      }
+      return prepared.failure();
+    }
+    *statement = std::move(*prepared);
+  }
+  return {};
+}
+
+void finalize_all(std::initializer_list<Statement*> statements) {
+  for (auto* statement : statements) {
+    *statement = Statement{};
+  }
+}
+
 }  // namespace crosscheck::storage::sqlite

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -94,6 +95,19 @@ class Statement {
   sqlite3* db_ = nullptr;
   Status status_;  // the first failure of a bind or a step since finish()
 };
+
+// One statement to prepare and its SQL (prepare_all()).
+struct StatementSql {
+  Statement* statement = nullptr;
+  std::string_view sql;
+};
+
+// Prepares each statement on `connection`, in order. At the first failure
+// every one of them is reset (none is left half-prepared) and it is returned.
+Status prepare_all(Connection& connection, std::initializer_list<StatementSql> statements);
+
+// Finalizes each statement: before their connection closes.
+void finalize_all(std::initializer_list<Statement*> statements);
 
 // An open write transaction (BEGIN IMMEDIATE); rolled back on destruction
 // unless committed, so a failed batch leaves the database as it was.
