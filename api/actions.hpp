@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace crosscheck::api {
 
@@ -24,6 +25,15 @@ struct GateAsk {
   consensus::GateFor for_ = consensus::GateFor::Service;
   std::optional<std::uint64_t> generation;
   consensus::Duration stable_for{0};
+};
+
+// Which failure domains a recheck heard from (POST /v1/verdicts/{t}/recheck
+// "recheck" in docs/api.md): local vantages' domains and peers' alike.
+struct RecheckReport {
+  std::vector<std::string> answered;  // domains with a fresh observation or vote, sorted
+  std::vector<std::string> missing;   // known domains without one by the deadline, sorted
+  std::vector<std::string> peers_answered;
+  std::vector<std::string> peers_missing;
 };
 
 struct ActionResult {
@@ -37,6 +47,8 @@ struct ActionResult {
   // one POST /v1/actions recorded, or the one an ack acknowledged).
   std::optional<consensus::GateDecision> gate;
   std::optional<consensus::RecordedAction> action;
+  // A recheck: which domains answered it.
+  std::optional<RecheckReport> recheck;
 };
 
 using ActionCallback = std::function<void(ActionResult)>;
@@ -63,6 +75,13 @@ class ApiActions {
   // 404 unknown target; 429 when rechecked too recently (detail says when).
   virtual void recheck(const Caller& caller, const std::string& target,
                        std::chrono::milliseconds deadline, ActionCallback done) = 0;
+  // A peer's signed recheck (POST /v1/peer/recheck): re-probes `target`
+  // from this node's own vantages only (never fanned out again), within its
+  // recheck spacing; completes with the snapshot holding the fresh votes.
+  virtual void peer_recheck(const Caller& caller, const std::string& target,
+                            std::chrono::milliseconds deadline, ActionCallback done) {
+    recheck(caller, target, deadline, std::move(done));
+  }
   // Acknowledges open escalation `id` (404 when no such open escalation).
   virtual void acknowledge(const Caller& caller, std::int64_t id, const std::string& by,
                            ActionCallback done) = 0;

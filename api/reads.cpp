@@ -244,18 +244,8 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
 // refusal says why but never carries a vote; a 200 carries the reply's signature.
 ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                        const cs::Instant& now) {
-  if (request.method != "GET") {
-    ApiResponse response = error_response(405, "method_not_allowed", "/v1/peer/votes takes GET");
-    response.headers.emplace_back("Allow", "GET");
-    return response;
-  }
-  if (request.peer == nullptr || !request.peer->ok()) {
-    ApiResponse response =
-        error_response(401, "unauthorized",
-                       request.peer == nullptr ? "peering is not configured on this node"
-                                               : std::string(to_string(request.peer->status)));
-    response.headers.emplace_back("WWW-Authenticate", "Crosscheck-HMAC-SHA256");
-    return response;
+  if (auto refused = refuse_peer(request, "GET", peers::k_peer_votes_path)) {
+    return *std::move(refused);
   }
   ApiResponse response = make_response(200, peers::export_votes(snapshot, now));
   // Signed for the request it answers: a recorded reply replayed to another

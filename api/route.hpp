@@ -94,6 +94,17 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag);
 ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snapshot,
                        const consensus::Instant& now);
 
+// A /v1/peer/* request's refusal: 405 when not `method`, 401 (counted as
+// an auth refusal, missing or invalid) without a verified signature;
+// nullopt when it may go on.
+std::optional<ApiResponse> refuse_peer(const ApiRequest& request, std::string_view method,
+                                       std::string_view path);
+
+// POST /v1/peer/recheck?target=T&timeout=D: the server verified the
+// signature (request.peer); 401 (counted as an auth refusal) when it did
+// not, else the write for ApiActions::peer_recheck.
+ApiOutcome peer_recheck(const ApiRequest& request, const snapshot::Snapshot& snapshot);
+
 // The scope `route` needs for `request`, or nullopt when it needs none:
 // reads only with read_requires_token, /healthz and /readyz never.
 std::optional<config::ApiScope> required_scope(const ApiRequest& request, const Route& route);

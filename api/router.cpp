@@ -160,6 +160,9 @@ ApiOutcome handle_request(const ApiRequest& request, const snapshot::Snapshot& s
   if (path == peers::k_peer_votes_path) {
     return peer_votes(request, snapshot, now);
   }
+  if (path == peers::k_peer_recheck_path) {
+    return peer_recheck(request, snapshot);
+  }
   net::QueryParams query;
   if (const auto parsed = query.parse(target->query); !parsed) {
     return bad_query(parsed.error());

@@ -61,7 +61,7 @@ struct ApiRequest {
   // GET /metrics only: the server's counters and process figures, which a
   // snapshot does not hold. nullptr renders them as zero / absent.
   const MetricsSources* metrics = nullptr;
-  // GET /v1/peer/votes only: the server's check of the X-Crosscheck-*
+  // /v1/peer/* only (votes, recheck): the server's check of the X-Crosscheck-*
   // signature; nullptr when this node has no peers (always 401).
   const peers::PeerAuth* peer = nullptr;
 };
@@ -100,6 +100,7 @@ struct WriteRequest {
     GateRecord,    // POST /v1/verdicts/{t}/gate
     RecordAction,  // POST /v1/actions
     AckAction,     // POST /v1/actions/{id}/ack
+    PeerRecheck,   // POST /v1/peer/recheck?target=T (a peer's signed request)
   };
   Kind kind = Kind::Recheck;
   std::string target;                                               // Recheck, *Override
@@ -113,6 +114,12 @@ struct WriteRequest {
   std::string action_id;            // AckAction
   consensus::ActionAck ack;         // AckAction (by, note)
   Caller caller;                    // the request's principal and client address
+  // PeerRecheck: the verified request the signed reply is bound to (who
+  // asked, with which key, timestamp and nonce).
+  std::string peer_node;
+  std::string peer_key;
+  std::string peer_timestamp;
+  std::string peer_nonce;
 };
 
 // A /v1/watch the server must wait for: answer watch_response(snapshot,
@@ -139,6 +146,12 @@ ApiResponse watch_response(const snapshot::Snapshot& snapshot, std::uint64_t sin
 
 // The answer to a write once ApiActions completed with `result`.
 ApiResponse write_response(const WriteRequest& write, const ActionResult& result);
+
+// The answer to a peer's recheck at `now`: 200 with the target's votes in
+// the peer export format, signed for the request (also when the re-probe
+// missed its deadline or was spaced out: the votes are what they are).
+ApiResponse peer_recheck_response(const WriteRequest& write, const ActionResult& result,
+                                  const consensus::Instant& now);
 
 // {"error": error, "detail": detail} with `status` (and Retry-After: 1 for 429/503).
 ApiResponse error_response(int status, std::string_view error, std::string_view detail);

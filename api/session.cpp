@@ -249,7 +249,7 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
     api.metrics = &metrics;
   }
   peers::PeerAuth peer;
-  if (shared_->options.peers && api.target.starts_with(peers::k_peer_votes_path)) {
+  if (shared_->options.peers && api.target.starts_with(peers::k_peer_path_prefix)) {
     peer = shared_->options.peers->verify(signature_of(request), api.method, api.target,
                                           shared_->now().wall);
     api.peer = &peer;
@@ -323,15 +323,18 @@ void Session<Stream>::start_action(WriteRequest write) {
   action_done_ = false;
   const std::uint64_t action = ++action_seq_;
   const auto deadline =
-      write_.kind == WriteRequest::Kind::Recheck ? write_.deadline : k_write_action_deadline;
+      write_.kind == WriteRequest::Kind::Recheck || write_.kind == WriteRequest::Kind::PeerRecheck
+          ? write_.deadline
+          : k_write_action_deadline;
   action_timer_.expires_after(deadline + k_action_grace);
   action_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (!ec) {
       bump(self->shared_->counters.action_timeouts);
       self->guarded([&] {
-        self->finish_action(self->action_seq_, ActionResult{504, "action_timeout",
-                                                            "the service did not answer in time",
-                                                            nullptr, std::nullopt, std::nullopt});
+        self->finish_action(
+            self->action_seq_,
+            ActionResult{504, "action_timeout", "the service did not answer in time", nullptr,
+                         std::nullopt, std::nullopt, std::nullopt});
       });
     }
   });
@@ -352,6 +355,9 @@ void Session<Stream>::start_action(WriteRequest write) {
       case WriteRequest::Kind::Recheck:
         return shared_->actions.recheck(write_.caller, write_.target, write_.deadline,
                                         std::move(done));
+      case WriteRequest::Kind::PeerRecheck:
+        return shared_->actions.peer_recheck(write_.caller, write_.target, write_.deadline,
+                                             std::move(done));
       case WriteRequest::Kind::Acknowledge:
         return shared_->actions.acknowledge(write_.caller, write_.escalation_id, write_.by,
                                             std::move(done));
@@ -376,8 +382,8 @@ void Session<Stream>::start_action(WriteRequest write) {
     }
   } catch (const std::exception& error) {
     bump(shared_->counters.internal_errors);
-    finish_action(action,
-                  ActionResult{500, "internal", error.what(), nullptr, std::nullopt, std::nullopt});
+    finish_action(action, ActionResult{500, "internal", error.what(), nullptr, std::nullopt,
+                                       std::nullopt, std::nullopt});
   }
 }
 
@@ -388,7 +394,10 @@ void Session<Stream>::finish_action(std::uint64_t action, const ActionResult& re
   }
   action_done_ = true;
   action_timer_.cancel();
-  send(write_response(write_, result), false);
+  send(write_.kind == WriteRequest::Kind::PeerRecheck
+           ? peer_recheck_response(write_, result, shared_->now())
+           : write_response(write_, result),
+       false);
 }
 
 template <typename Stream>

@@ -20,6 +20,24 @@ namespace cs = consensus;
 namespace json = boost::json;
 using Kind = WriteRequest::Kind;
 
+json::array names(const std::vector<std::string>& list) {
+  json::array out;
+  for (const auto& name : list) {
+    out.emplace_back(name);
+  }
+  return out;
+}
+
+// "recheck": which failure domains (and peers) answered, which did not.
+json::object recheck_json(const RecheckReport& report) {
+  json::object out;
+  out["domains_answered"] = names(report.answered);
+  out["domains_missing"] = names(report.missing);
+  out["peers_answered"] = names(report.peers_answered);
+  out["peers_missing"] = names(report.peers_missing);
+  return out;
+}
+
 ApiOutcome ack_write(const ApiRequest& request, const Route& route) {
   const auto id = net::parse_count(route.subject);
   if (!id || *id == 0 ||
@@ -185,6 +203,12 @@ ApiResponse write_response(const WriteRequest& write, const ActionResult& result
       response.headers.emplace_back("Retry-After", "1");
       return response;
     }
+    if (result.recheck) {
+      auto body = snapshot::error_json(result.error.empty() ? "action_failed" : result.error,
+                                       result.detail);
+      body["recheck"] = recheck_json(*result.recheck);
+      return make_response(status, snapshot::to_body(body));
+    }
     return error_response(status, result.error.empty() ? "action_failed" : result.error,
                           result.detail);
   }
@@ -203,8 +227,11 @@ ApiResponse write_response(const WriteRequest& write, const ActionResult& result
   const snapshot::TargetView* view =
       result.snapshot ? result.snapshot->find(write.target) : nullptr;
   if (view != nullptr) {
-    return make_response(result.status,
-                         snapshot::to_body(snapshot::verdict_json(*view, result.snapshot->node)));
+    auto body = snapshot::verdict_json(*view, result.snapshot->node);
+    if (result.recheck) {
+      body["recheck"] = recheck_json(*result.recheck);
+    }
+    return make_response(result.status, snapshot::to_body(body));
   }
   out["target"] = write.target;
   out["detail"] = result.detail;

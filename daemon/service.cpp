@@ -254,8 +254,16 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
     }
   }
   if (auto found = rechecks_.find(observation.target); found != rechecks_.end()) {
-    if (found->second.awaiting > 0 && --found->second.awaiting == 0) {
-      finish_recheck(observation.target, 200);
+    auto& pending = found->second;
+    if (pending.awaiting > 0) {
+      for (const auto& vantage : config_->vantages) {
+        if (vantage.name == observation.vantage) {
+          pending.domains_answered.insert(vantage.domain);
+        }
+      }
+      if (--pending.awaiting == 0 && pending.peers_awaiting.empty()) {
+        finish_recheck(observation.target, 200);
+      }
     }
   }
 }

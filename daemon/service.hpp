@@ -72,6 +72,7 @@ class PeerVerifier;
 struct PeerKey;
 struct PeerPull;
 struct PeerRefusal;
+struct PeerRecheckAnswer;
 // As peers/client.hpp: each peer's client TLS context (null: the default).
 using PeerTlsContexts = std::vector<std::shared_ptr<boost::asio::ssl::context>>;
 }  // namespace crosscheck::peers
@@ -117,6 +118,8 @@ class Service final : public api::ApiActions {
   // ApiActions, called from the API thread; they hop to the service thread.
   void recheck(const api::Caller& caller, const std::string& target,
                std::chrono::milliseconds deadline, api::ActionCallback done) override;
+  void peer_recheck(const api::Caller& caller, const std::string& target,
+                    std::chrono::milliseconds deadline, api::ActionCallback done) override;
   void acknowledge(const api::Caller& caller, std::int64_t id, const std::string& by,
                    api::ActionCallback done) override;
   void set_override(const api::Caller& caller, const std::string& target,
@@ -136,7 +139,10 @@ class Service final : public api::ApiActions {
 
  private:
   struct PendingRecheck {
-    std::size_t awaiting = 0;  // vantages yet to report
+    std::size_t awaiting = 0;              // vantages yet to report
+    std::set<std::string> peers_awaiting;  // peers asked, not answered yet
+    std::set<std::string> domains_answered;
+    std::set<std::string> peers_answered;
     std::vector<api::ActionCallback> callbacks;
     std::vector<storage::AuditEntry> lines;  // one per caller, written with the outcome
     std::shared_ptr<boost::asio::steady_timer> deadline;
@@ -241,6 +247,12 @@ class Service final : public api::ApiActions {
   // path that alternates forged and genuine replies keeps one episode open
   // instead of opening and closing one at every pull.
   void on_peer_refused(const peers::PeerRefusal& refusal);
+  // Recheck (service_recheck.cpp): `from_peer` never fans out again and,
+  // inside the spacing, answers at once with the votes it has.
+  void start_recheck(const api::Caller& caller, const std::string& target,
+                     std::chrono::milliseconds deadline, api::ActionCallback done, bool from_peer);
+  void on_peer_recheck(const peers::PeerRecheckAnswer& answer);
+  api::RecheckReport recheck_report(const PendingRecheck& pending) const;
   // Closes `node`'s open peer escalations of `kind` (peer_unreachable or
   // peer_unauthenticated), saying `why`.
   void resolve_peer_escalations(const std::string& node, consensus::EventKind kind,

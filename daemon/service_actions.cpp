@@ -1,10 +1,10 @@
-// Service's API actions: recheck, acknowledge, override. The API thread
-// posts them to the service thread; each answers once the snapshot that
-// shows its effect is published (an ack: 200 only once it is committed).
+// Service's API actions: acknowledge, override, maintenance (recheck:
+// service_recheck.cpp). The API thread posts them to the service thread;
+// each answers once the snapshot that shows its effect is published (an
+// ack: 200 only once it is committed).
 #include "consensus/time_format.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/service.hpp"
-#include "probes/prober.hpp"
 #include "storage/store.hpp"
 
 #include <spdlog/spdlog.h>
@@ -14,17 +14,9 @@ namespace crosscheck::daemon {
 namespace cs = crosscheck::consensus;
 using namespace std::chrono_literals;
 
-namespace {
-
-// A target can be rechecked at most once in this period (a failover
-// script's "are you sure, right now?", not a load generator).
-constexpr auto k_recheck_spacing = 5s;
-
-}  // namespace
-
 api::ActionResult Service::result(int status, std::string error, std::string detail) {
-  return api::ActionResult{status,         std::move(error), std::move(detail),
-                           hub_.current(), std::nullopt,     std::nullopt};
+  return api::ActionResult{status,       std::move(error), std::move(detail), hub_.current(),
+                           std::nullopt, std::nullopt,     std::nullopt};
 }
 
 storage::AuditEntry Service::audit_entry(const api::Caller& caller, storage::AuditAction action,
@@ -89,114 +81,10 @@ void Service::load_audit() {
   }
 }
 
-void Service::recheck(const api::Caller& caller, const std::string& target,
-                      std::chrono::milliseconds deadline, api::ActionCallback done) {
-  boost::asio::post(io_, [this, caller, target, deadline, done = std::move(done)]() mutable {
-    auto entry = audit_entry(caller, storage::AuditAction::Recheck, target,
-                             "deadline=" + cs::format_duration(deadline));
-    // Why tallied, not one line each: a refusal costs its caller nothing, and
-    // a token looping on a 429 wrote ~2000 lines a second, kept for the
-    // retention (hostile review). Every refusal is counted on /metrics.
-    const auto refuse = [&](api::ActionResult answer) {
-      entry.outcome = storage::AuditOutcome::Refused;
-      entry.why = answer.detail;
-      ++rechecks_refused_[answer.error];
-      refused_rechecks_.refuse(std::move(entry), answer.error, clock_.monotonic());
-      done(std::move(answer));
-    };
-    if (config_->find_target(target) == nullptr) {
-      return refuse(result(404, "unknown_target", "no target '" + target + "'"));
-    }
-    const auto now = clock_.monotonic();
-    auto& pending = rechecks_[target];
-    if (pending.awaiting > 0) {
-      // A recheck is already running: share its answer.
-      entry.detail += " (joined the recheck already running)";
-      pending.lines.push_back(std::move(entry));
-      pending.callbacks.push_back(std::move(done));
-      return;
-    }
-    if (const auto last = last_recheck_.find(target);
-        last != last_recheck_.end() && now - last->second < k_recheck_spacing) {
-      const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
-          k_recheck_spacing - (now - last->second) + 999ms);
-      return refuse(result(429, "rate_limited",
-                           "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
-                               "s ago; retry in " + std::to_string(wait.count()) + "s"));
-    }
-    pending.lines.push_back(std::move(entry));  // written with the outcome
-    last_recheck_[target] = now;
-    prober_->recheck(target);
-    pending.awaiting = config_->vantages.size();
-    pending.callbacks.push_back(std::move(done));
-    pending.deadline = std::make_shared<boost::asio::steady_timer>(io_, deadline);
-    pending.deadline->async_wait([this, target](boost::system::error_code ec) {
-      if (!ec) {
-        finish_recheck(target, 504);
-      }
-    });
-  });
-}
-
 void Service::write_refused_rechecks(bool all) {
   for (auto& line : all ? refused_rechecks_.drain() : refused_rechecks_.due(clock_.monotonic())) {
     audit(std::move(line));
   }
-}
-
-void Service::restart_rechecks() {
-  std::vector<std::string> gone;
-  for (auto& [target, pending] : rechecks_) {
-    if (pending.awaiting == 0) {
-      continue;
-    }
-    if (config_->find_target(target) == nullptr) {
-      gone.push_back(target);
-      continue;
-    }
-    prober_->recheck(target);
-    pending.awaiting = config_->vantages.size();
-  }
-  for (const auto& target : gone) {
-    finish_recheck(target, 404);
-  }
-}
-
-void Service::finish_recheck(const std::string& target, int status) {
-  auto found = rechecks_.find(target);
-  if (found == rechecks_.end()) {
-    return;
-  }
-  auto pending = std::move(found->second);
-  rechecks_.erase(found);
-  if (pending.deadline) {
-    pending.deadline->cancel();
-  }
-  for (auto& line : pending.lines) {
-    line.outcome = status == 200   ? storage::AuditOutcome::Done
-                   : status == 404 ? storage::AuditOutcome::Refused
-                                   : storage::AuditOutcome::Failed;
-    line.why = status == 200   ? ""
-               : status == 404 ? "the target was removed by a config reload during its recheck"
-                               : "not every vantage answered before the deadline";
-    written(audit(std::move(line)));  // the answer waits for its line
-  }
-  // Answered with the snapshot that shows the fresh verdict, once it is out.
-  evaluate({snapshot::CommitGate::Answer(
-      [this, target, status, callbacks = std::move(pending.callbacks)](snapshot::Undurable) {
-        for (const auto& callback : callbacks) {
-          if (status == 404) {
-            callback(result(
-                404, "unknown_target",
-                "target '" + target + "' was removed by a config reload during its recheck"));
-            continue;
-          }
-          callback(status == 200 ? result(200)
-                                 : result(504, "recheck_timeout",
-                                          "not every vantage answered before the deadline; the "
-                                          "verdict shown includes what did"));
-        }
-      })});
 }
 
 snapshot::CommitGate::PendingAnswer Service::durable_answer(api::ActionCallback done,

@@ -187,8 +187,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (request.principal.empty() || !request.granted.has(write_scope(write->kind))) {
       std::abort();
     }
-    (void)write_response(*write,
-                         ActionResult{200, "", "", fixed_snapshot(), std::nullopt, std::nullopt});
+    (void)write_response(*write, ActionResult{200, "", "", fixed_snapshot(), std::nullopt,
+                                              std::nullopt, std::nullopt});
   } else if (const auto* watch = std::get_if<WatchRequest>(&outcome)) {
     if (watch->wait > k_max_watch_wait) {
       std::abort();

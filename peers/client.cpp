@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <random>
 
 namespace crosscheck::peers {
@@ -74,6 +75,22 @@ net::HttpRequest pull_request(const config::PeerConfig& peer, const PeerSignatur
   request.body_limit = k_peer_body_limit;
   request.deadline = deadline;
   return request;
+}
+
+// The signed POST asking `peer` to re-probe: `signature` covers `target`.
+net::HttpRequest recheck_request(const config::PeerConfig& peer, const PeerSignature& signature,
+                                 const std::string& target,
+                                 std::chrono::steady_clock::time_point deadline) {
+  auto request = pull_request(peer, signature, deadline);
+  request.method = "POST";
+  request.target = target;
+  return request;
+}
+
+// What a peer's own re-probe may take of the caller's timeout: the rest
+// carries its answer back. 5 s -> 4 s; 1 s -> 800 ms.
+milliseconds peer_recheck_budget(milliseconds timeout) {
+  return std::max(milliseconds{1}, timeout - std::min(milliseconds{1'000}, timeout / 5));
 }
 
 }  // namespace
@@ -277,6 +294,11 @@ class Puller {
                                        {},
                                        true,
                                        "crosscheck-peer/" CROSSCHECK_VERSION}),
+        recheck_client_(
+            io, net::HttpClientOptions{index < options.tls.size() ? options.tls[index] : nullptr,
+                                       {},
+                                       false,
+                                       "crosscheck-peer/" CROSSCHECK_VERSION}),
         timer_(io),
         health_(resume_health(peer_, options.carried, clock.now())),
         random_(seed) {}
@@ -294,15 +316,68 @@ class Puller {
   }
 
   PeerHealthState health() const { return health_.state(peer_.url); }
+
+  // Queues a recheck of `target`; one runs at a time on its own connection
+  // (a pull in flight is not delayed by it).
+  void recheck(const std::string& target, milliseconds timeout, const PeerRecheckCallback& done) {
+    if (stopping_ || rechecks_.size() >= k_peer_recheck_queue) {
+      return done(
+          PeerRecheckAnswer{peer_.name, target, fail("too many rechecks waiting for this peer")});
+    }
+    rechecks_.push_back(
+        Recheck{target, timeout, net::real_http_clock().monotonic() + timeout, done, {}});
+    if (rechecks_.size() == 1) {
+      next_recheck();
+    }
+  }
   const std::string& name() const { return peer_.name; }
 
   void stop() {
     stopping_ = true;
     timer_.cancel();
     client_.cancel();
+    recheck_client_.cancel();
   }
 
  private:
+  struct Recheck {
+    std::string target;
+    milliseconds timeout;
+    std::chrono::steady_clock::time_point deadline;
+    PeerRecheckCallback done;
+    PeerReplyCheck sent;
+  };
+
+  void next_recheck() {
+    if (rechecks_.empty()) {
+      return;
+    }
+    auto& job = rechecks_.front();
+    const auto now = net::real_http_clock().monotonic();
+    if (stopping_ || now >= job.deadline) {
+      return finish_recheck(fail(stopping_ ? "stopped" : "the deadline passed while queued"));
+    }
+    const auto left = std::chrono::duration_cast<milliseconds>(job.deadline - now);
+    const auto path =
+        net::api_target(peer_.url, peer_recheck_target(job.target, peer_recheck_budget(left)));
+    job.sent =
+        PeerReplyCheck{key_.key, options_.node,
+                       sign_peer_request(options_.node, key_.key, "POST", path, clock_.system())};
+    recheck_client_.request(
+        recheck_request(peer_, job.sent.request, path, job.deadline),
+        [this](const net::HttpResult& result) {
+          auto& current = rechecks_.front();
+          finish_recheck(read_pull(result, peer_, current.sent, current.timeout));
+        });
+  }
+
+  void finish_recheck(PullAnswer answer) {
+    auto job = std::move(rechecks_.front());
+    rechecks_.pop_front();
+    job.done(PeerRecheckAnswer{peer_.name, job.target, std::move(answer)});
+    next_recheck();
+  }
+
   void pull() {
     const auto deadline = net::real_http_clock().monotonic() + options_.timeout;
     // What gets signed is what is sent; the reply must be bound to it.
@@ -348,6 +423,8 @@ class Puller {
   PeerReplyCheck sent_;  // the pull in flight, for its reply's check
   const net::SystemClock& clock_;
   net::HttpClient client_;
+  net::HttpClient recheck_client_;
+  std::deque<Recheck> rechecks_;
   boost::asio::steady_timer timer_;
   PeerHealth health_;
   std::mt19937_64 random_;
@@ -401,6 +478,21 @@ void PeerClient::stop() {
     }
   });
   thread_.join();
+}
+
+void PeerClient::recheck(const std::string& target, milliseconds timeout,
+                         PeerRecheckCallback done) {
+  if (!thread_.joinable()) {
+    for (const auto& peer : pullers_->options.peers) {
+      done(PeerRecheckAnswer{peer.name, target, fail("peering is not running")});
+    }
+    return;
+  }
+  boost::asio::post(pullers_->io, [this, target, timeout, done = std::move(done)] {
+    for (auto& puller : pullers_->pullers) {
+      puller->recheck(target, timeout, done);
+    }
+  });
 }
 
 PeerHealthStates PeerClient::health() const {

@@ -183,6 +183,19 @@ struct PeerClientOptions {
   PeerHealthStates carried;
 };
 
+// Recheck requests one peer holds at once (one in flight, the rest
+// waiting); past it a recheck completes at once as not answered.
+constexpr std::size_t k_peer_recheck_queue = 16;
+
+// What a peer recheck brought back: `answer` as read_pull() reads it (the
+// reply is an export of the target's votes, signed for that request).
+struct PeerRecheckAnswer {
+  std::string peer;
+  std::string target;
+  PullAnswer answer;
+};
+using PeerRecheckCallback = std::function<void(PeerRecheckAnswer)>;
+
 class PeerClient {
  public:
   explicit PeerClient(PeerClientOptions options);
@@ -197,6 +210,12 @@ class PeerClient {
   void start();
   // Cancels every pull in flight and every wait, and joins the thread.
   void stop();
+  // Asks every peer to re-probe `target` now (POST /v1/peer/recheck, signed
+  // like a pull); `done` runs once per peer on the pulling thread, with its
+  // verified reply or why there is none, within `timeout` (its own
+  // re-probe gets a little less, so its answer can still arrive).
+  void recheck(const std::string& target, std::chrono::milliseconds timeout,
+               PeerRecheckCallback done);
   // Every peer's health, for the next PeerClient to carry on. Only once
   // stopped (or never started): the pullers are the pulling thread's.
   PeerHealthStates health() const;

@@ -225,15 +225,43 @@ bool is_peer_name(std::string_view name) {
          });
 }
 
-std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now) {
+namespace {
+
+json::array local_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
+                        std::optional<std::string_view> only) {
   json::array votes;
   for (const auto& view : snapshot.targets) {
+    if (only && view.verdict.target != *only) {
+      continue;
+    }
     for (const auto& evidence : view.verdict.evidence) {
       if (evidence.node.empty()) {  // local only: a peer's votes are never re-exported
         votes.emplace_back(vote_json(evidence, view.verdict.target, now));
       }
     }
   }
+  return votes;
+}
+
+}  // namespace
+
+std::string export_target_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
+                                std::string_view target) {
+  json::object out;
+  out["node"] = snapshot.node;
+  out["version"] = k_peer_protocol_version;
+  out["votes"] = local_votes(snapshot, now, target);
+  out["actions"] = json::array();
+  return snapshot::to_body(out);
+}
+
+std::string peer_recheck_target(std::string_view target, std::chrono::milliseconds timeout) {
+  return std::string(k_peer_recheck_path) + "?target=" + std::string(target) +
+         "&timeout=" + std::to_string(timeout.count()) + "ms";
+}
+
+std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now) {
+  json::array votes = local_votes(snapshot, now, std::nullopt);
   json::array actions;
   if (snapshot.actions) {
     // This node's own entries first, then relayed ones, newest first in

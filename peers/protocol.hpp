@@ -16,6 +16,12 @@
 namespace crosscheck::peers {
 
 constexpr std::string_view k_peer_votes_path = "/v1/peer/votes";
+// POST /v1/peer/recheck?target=T&timeout=D: signed like a pull (the signed
+// path is this whole request target); the reply is a signed export holding
+// only T's votes, once the answering node re-probed T (docs/api.md).
+constexpr std::string_view k_peer_recheck_path = "/v1/peer/recheck";
+// Every path under it is a peer's: the server verifies its signature.
+constexpr std::string_view k_peer_path_prefix = "/v1/peer/";
 constexpr int k_peer_protocol_version = 1;
 // Largest export a puller reads; larger is refused, not truncated.
 constexpr std::size_t k_peer_body_limit = std::size_t{1024} * 1024;
@@ -61,6 +67,15 @@ struct PeerExport {
 // vote before suspicion (each node judges suspicion itself); and the
 // ledger's entries still in cooldown at `now` (at most k_peer_max_actions).
 std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now);
+
+// The recheck reply: like export_votes(), but only `target`'s local votes
+// and no ledger entries (the regular pull carries those).
+std::string export_target_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
+                                std::string_view target);
+
+// The request target of a peer recheck of `target` ("/v1/peer/recheck?
+// target=db-a&timeout=4000ms"): names are [A-Za-z0-9._-], nothing to escape.
+std::string peer_recheck_target(std::string_view target, std::chrono::milliseconds timeout);
 
 // Decodes and validates an export from peer `expected_node`; nullopt with
 // `why` when anything is off (size, JSON, types, names, vote, version, node).

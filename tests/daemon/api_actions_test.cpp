@@ -233,7 +233,8 @@ TEST_CASE("the recording gate answers with the gate and the action, or the hold 
   const auto snapshot = std::make_shared<const Snapshot>(make_snapshot());
   const auto write = write_of(request("POST", "/v1/verdicts/db/gate?expect=unhealthy&for=service",
                                       R"({"what": "promote db-2"})"));
-  ActionResult proceed{200, "", "", snapshot, std::nullopt, recorded("oracle-a-2", "db")};
+  ActionResult proceed{200,         "", "", snapshot, std::nullopt, recorded("oracle-a-2", "db"),
+                       std::nullopt};
   proceed.gate = cs::GateDecision{cs::GateAnswer::Proceed, cs::GateCode::Proceed, "ok", {}};
   const auto done = write_response(write, proceed);
   CHECK(done.status == 200);
@@ -243,7 +244,7 @@ TEST_CASE("the recording gate answers with the gate and the action, or the hold 
   CHECK(body.at("action").at("id") == "oracle-a-2");
   CHECK(body.at("verdict") == "unhealthy");
 
-  ActionResult held{423, "", "", snapshot, std::nullopt, std::nullopt};
+  ActionResult held{423, "", "", snapshot, std::nullopt, std::nullopt, std::nullopt};
   held.gate = cs::GateDecision{cs::GateAnswer::Hold, cs::GateCode::Cooldown, "in cooldown", {}};
   const auto hold = write_response(write, held);
   CHECK(hold.status == 423);
@@ -251,8 +252,8 @@ TEST_CASE("the recording gate answers with the gate and the action, or the hold 
   CHECK_FALSE(body_of(hold).contains("action"));
 
   // Proceeded but not durable: a 503 like any write, never a 200.
-  ActionResult undurable{503,      "storage_unavailable", "not yet written",
-                         snapshot, proceed.gate,          proceed.action};
+  ActionResult undurable{503,          "storage_unavailable", "not yet written", snapshot,
+                         proceed.gate, proceed.action,        std::nullopt};
   const auto failed = write_response(write, undurable);
   CHECK(failed.status == 503);
   CHECK(error_of(failed) == "storage_unavailable");

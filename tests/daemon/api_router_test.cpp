@@ -698,26 +698,28 @@ TEST_CASE("a write's answer is the fresh verdict or the service's error", "[api]
   WriteRequest recheck;
   recheck.kind = WriteRequest::Kind::Recheck;
   recheck.target = "dynamodb-use1";
-  ApiResponse response =
-      write_response(recheck, ActionResult{200, "", "", snapshot, std::nullopt, std::nullopt});
+  ApiResponse response = write_response(
+      recheck, ActionResult{200, "", "", snapshot, std::nullopt, std::nullopt, std::nullopt});
   CHECK(response.status == 200);
   CHECK(keys_of(body_of(response)) == verdict_keys());
 
   response = write_response(
       recheck,
-      ActionResult{429, "rate_limited", "rechecked 2s ago", {}, std::nullopt, std::nullopt});
+      ActionResult{
+          429, "rate_limited", "rechecked 2s ago", {}, std::nullopt, std::nullopt, std::nullopt});
   check_error(response, 429, "rate_limited");
   CHECK(response.header("Retry-After") == "1");
   check_error(
-      write_response(recheck,
-                     ActionResult{504, "deadline", "too slow", {}, std::nullopt, std::nullopt}),
+      write_response(
+          recheck,
+          ActionResult{504, "deadline", "too slow", {}, std::nullopt, std::nullopt, std::nullopt}),
       504, "deadline");
 
   WriteRequest ack;
   ack.kind = WriteRequest::Kind::Acknowledge;
   ack.escalation_id = 12;
-  const json::object body =
-      body_of(write_response(ack, ActionResult{200, "", "", snapshot, std::nullopt, std::nullopt}));
+  const json::object body = body_of(write_response(
+      ack, ActionResult{200, "", "", snapshot, std::nullopt, std::nullopt, std::nullopt}));
   CHECK(body.at("id").as_int64() == 12);
   CHECK(body.at("acknowledged").as_bool());
 }

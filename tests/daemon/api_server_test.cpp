@@ -197,7 +197,7 @@ class FakeActions final : public ApiActions {
   }
 
   mutable std::mutex mutex_;
-  ActionResult result_{200, "", "", nullptr, std::nullopt, std::nullopt};
+  ActionResult result_{200, "", "", nullptr, std::nullopt, std::nullopt, std::nullopt};
   bool hold_ = false;
   std::vector<ActionCallback> held_;
   Caller caller_info_;
@@ -212,7 +212,8 @@ class FakeActions final : public ApiActions {
 struct Fixture {
   explicit Fixture(ApiServerOptions options = {}) {
     hub.publish(snapshot_at(1));
-    actions.set_result(ActionResult{200, "", "", snapshot_at(1), std::nullopt, std::nullopt});
+    actions.set_result(
+        ActionResult{200, "", "", snapshot_at(1), std::nullopt, std::nullopt, std::nullopt});
     options.listen = crosscheck::config::Endpoint{
         *crosscheck::config::IpAddress::parse("127.0.0.1"), 0};  // any free port
     server = std::make_unique<ApiServer>(options, hub, actions);
@@ -698,8 +699,8 @@ TEST_CASE("overrides and acknowledgements go through ApiActions and answer its r
   response =
       client.exchange(make_request(http::verb::delete_, "/v1/overrides/dynamodb-use1", {}, bearer));
   CHECK(response.result_int() == 200);
-  fixture.actions.set_result(
-      ActionResult{429, "rate_limited", "rechecked 1s ago", nullptr, std::nullopt, std::nullopt});
+  fixture.actions.set_result(ActionResult{429, "rate_limited", "rechecked 1s ago", nullptr,
+                                          std::nullopt, std::nullopt, std::nullopt});
   response = client.exchange(
       make_request(http::verb::post, "/v1/verdicts/dynamodb-use1/recheck?timeout=2s", {}, bearer));
   CHECK(response.result_int() == 429);

@@ -28,7 +28,97 @@ std::vector<std::pair<std::string, std::string>> pull_headers(const std::string&
           {"X-Crosscheck-Signature", s.signature}};
 }
 
+// The names listed under "recheck"."`key`" of a recheck answer.
+std::vector<std::string> recheck_names(const std::string& body, std::string_view key) {
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(body, ec);
+  std::vector<std::string> out;
+  const auto* object = ec ? nullptr : parsed.if_object();
+  const auto* recheck = object != nullptr ? object->if_contains("recheck") : nullptr;
+  const auto* list =
+      recheck != nullptr && recheck->is_object() ? recheck->as_object().if_contains(key) : nullptr;
+  if (list != nullptr && list->is_array()) {
+    for (const auto& name : list->as_array()) {
+      out.emplace_back(name.as_string());
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+TEST_CASE("a recheck on one node re-probes through every peered node and names their domains",
+          "[e2e][peers][recheck]") {
+  ThreeNodes nodes;
+  nodes.require_all_healthy();
+  const auto answer = nodes.post(0, "/v1/verdicts/web/recheck?timeout=5s", "");
+  INFO(answer.body);
+  INFO(nodes.logs());
+  REQUIRE(answer.status == 200);
+  using Names = std::vector<std::string>;
+  // Without `domains:` each peer's votes count as one domain named after it.
+  CHECK(recheck_names(answer.body, "domains_answered") == Names{"node-b", "node-c", "region-a"});
+  CHECK(recheck_names(answer.body, "domains_missing").empty());
+  CHECK(recheck_names(answer.body, "peers_answered") == Names{"node-b", "node-c"});
+  // node-b and node-c re-probed on node-a's signed request: their audit logs say so.
+  const std::string bearer = std::string("Bearer ") + ThreeNodes::k_api_token;
+  for (const std::size_t i : {1U, 2U}) {
+    const auto audit = nodes.get(i, "/v1/audit?target=web", {{"Authorization", bearer}}).body;
+    INFO(audit);
+    CHECK_THAT(audit, Catch::Contains(R"("action":"recheck")") &&
+                          Catch::Contains(R"("principal":"peer:node-a")") &&
+                          Catch::Contains(R"("outcome":"done")"));
+  }
+
+  // A killed peer is named as missing (once the spacing lets a recheck run
+  // again): its refused connection ends the wait for it, not the deadline.
+  nodes.kill(2);
+  std::string late;
+  const bool named = eventually([&] {
+    const auto again = nodes.post(0, "/v1/verdicts/web/recheck?timeout=2s", "");
+    late = again.body;
+    return again.status == 200 && recheck_names(again.body, "peers_missing") == Names{"node-c"} &&
+           recheck_names(again.body, "domains_missing") == Names{"node-c"};
+  });
+  INFO(late);
+  CHECK(named);
+}
+
+TEST_CASE("a forged or unsigned peer recheck is refused, counted, and probes nothing",
+          "[e2e][peers][recheck]") {
+  ThreeNodes nodes;
+  nodes.require_all_healthy();
+  const std::string target = "/v1/peer/recheck?target=web&timeout=1000ms";
+  const auto signed_with = [&](const std::string& key) {
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto s = crosscheck::peers::sign_peer_request("node-a", key, "POST", target, now);
+    return std::vector<std::pair<std::string, std::string>>{
+        {"X-Crosscheck-Node", s.node},
+        {"X-Crosscheck-Timestamp", s.timestamp},
+        {"X-Crosscheck-Nonce", s.nonce},
+        {"X-Crosscheck-Signature", s.signature}};
+  };
+  const std::string invalid = R"(crosscheck_api_auth_refusals_total{reason="invalid"})";
+  const auto before = nodes.metric(1, invalid).value_or(0);
+  const auto unsigned_answer = http_request("127.0.0.1", nodes.ports[1], "POST", target, "", {});
+  CHECK(unsigned_answer.status == 401);
+  const auto forged =
+      http_request("127.0.0.1", nodes.ports[1], "POST", target, "", signed_with("wrong-key"));
+  CHECK(forged.status == 401);
+  CHECK(forged.header("X-Crosscheck-Reply-Signature").empty());
+  CHECK(nodes.metric(1, invalid).value_or(0) == before + 1);
+  const std::string bearer = std::string("Bearer ") + ThreeNodes::k_api_token;
+  CHECK_THAT(nodes.get(1, "/v1/audit?target=web", {{"Authorization", bearer}}).body,
+             !Catch::Contains("peer:node-a"));
+  // The right key is served: signed votes of web only.
+  const auto genuine = http_request("127.0.0.1", nodes.ports[1], "POST", target, "",
+                                    signed_with("shared-peer-secret"));
+  INFO(genuine.body);
+  CHECK(genuine.status == 200);
+  CHECK_THAT(genuine.body, Catch::Contains(R"("node":"node-b")"));
+  CHECK_FALSE(genuine.header("X-Crosscheck-Reply-Signature").empty());
+}
 
 TEST_CASE("three peered nodes agree, one lying resolver only disputes, held healthy",
           "[e2e][peers]") {

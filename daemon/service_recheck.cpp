@@ -1,0 +1,234 @@
+// Service's recheck: POST /v1/verdicts/{t}/recheck probes the target now
+// from every local vantage and, signed, through every peer (POST
+// /v1/peer/recheck), and answers once every domain has a fresh observation
+// or vote, or at the deadline, naming the domains that answered.
+#include "consensus/time_format.hpp"
+#include "daemon/service.hpp"
+#include "peers/client.hpp"
+#include "probes/prober.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <iterator>
+
+namespace crosscheck::daemon {
+namespace cs = crosscheck::consensus;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A target can be rechecked at most once in this period (a failover
+// script's "are you sure, right now?", not a load generator). A peer's
+// recheck counts too: three nodes asking at once probe once.
+constexpr auto k_recheck_spacing = 5s;
+
+// The domains a peer speaks for: its `domains:`, or its name (all of its
+// votes count as one domain then).
+std::vector<std::string> peer_domains(const config::PeerConfig& peer) {
+  return peer.domains ? *peer.domains : std::vector<std::string>{peer.name};
+}
+
+}  // namespace
+
+void Service::recheck(const api::Caller& caller, const std::string& target,
+                      std::chrono::milliseconds deadline, api::ActionCallback done) {
+  start_recheck(caller, target, deadline, std::move(done), false);
+}
+
+void Service::peer_recheck(const api::Caller& caller, const std::string& target,
+                           std::chrono::milliseconds deadline, api::ActionCallback done) {
+  start_recheck(caller, target, deadline, std::move(done), true);
+}
+
+void Service::start_recheck(const api::Caller& caller, const std::string& target,
+                            std::chrono::milliseconds deadline, api::ActionCallback done,
+                            bool from_peer) {
+  boost::asio::post(io_, [this, caller, target, deadline, from_peer,
+                          done = std::move(done)]() mutable {
+    auto entry = audit_entry(caller, storage::AuditAction::Recheck, target,
+                             "deadline=" + cs::format_duration(deadline));
+    // Why tallied, not one line each: a refusal costs its caller nothing, and
+    // a token looping on a 429 wrote ~2000 lines a second, kept for the
+    // retention (hostile review). Every refusal is counted on /metrics.
+    const auto refuse = [&](api::ActionResult answer) {
+      entry.outcome = storage::AuditOutcome::Refused;
+      entry.why = answer.detail;
+      ++rechecks_refused_[answer.error];
+      refused_rechecks_.refuse(std::move(entry), answer.error, clock_.monotonic());
+      done(std::move(answer));
+    };
+    if (config_->find_target(target) == nullptr) {
+      return refuse(result(404, "unknown_target", "no target '" + target + "'"));
+    }
+    const auto now = clock_.monotonic();
+    auto& pending = rechecks_[target];
+    if (pending.awaiting > 0 || !pending.peers_awaiting.empty()) {
+      // A recheck is already running: share its answer.
+      entry.detail += " (joined the recheck already running)";
+      pending.lines.push_back(std::move(entry));
+      pending.callbacks.push_back(std::move(done));
+      return;
+    }
+    if (const auto last = last_recheck_.find(target);
+        last != last_recheck_.end() && now - last->second < k_recheck_spacing) {
+      if (from_peer) {
+        // Why not 429: the votes are at most the spacing old, and the asking
+        // node waits for them; it gets them without a probe more.
+        rechecks_.erase(target);
+        return done(result(200));
+      }
+      const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+          k_recheck_spacing - (now - last->second) + 999ms);
+      rechecks_.erase(target);
+      return refuse(result(429, "rate_limited",
+                           "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
+                               "s ago; retry in " + std::to_string(wait.count()) + "s"));
+    }
+    pending.lines.push_back(std::move(entry));  // written with the outcome
+    last_recheck_[target] = now;
+    prober_->recheck(target);
+    pending.awaiting = config_->vantages.size();
+    pending.callbacks.push_back(std::move(done));
+    if (!from_peer && peer_client_ && !config_->peers.empty()) {
+      for (const auto& peer : config_->peers) {
+        pending.peers_awaiting.insert(peer.name);
+      }
+      // A little less than ours, so a peer's late answer still counts.
+      peer_client_->recheck(
+          target, deadline - deadline / 20, [this](peers::PeerRecheckAnswer answer) {
+            boost::asio::post(io_, [this, answer = std::move(answer)] { on_peer_recheck(answer); });
+          });
+    }
+    pending.deadline = std::make_shared<boost::asio::steady_timer>(io_, deadline);
+    pending.deadline->async_wait([this, target](boost::system::error_code ec) {
+      if (!ec) {
+        finish_recheck(target, 504);
+      }
+    });
+  });
+}
+
+void Service::on_peer_recheck(const peers::PeerRecheckAnswer& answer) {
+  auto found = rechecks_.find(answer.target);
+  if (const auto* pull = std::get_if<peers::PeerPull>(&answer.answer)) {
+    // Verified like a pull: its votes count whether or not a recheck waits.
+    on_peer_pull(*pull);
+    if (found != rechecks_.end() && found->second.peers_awaiting.erase(answer.peer) > 0) {
+      found->second.peers_answered.insert(answer.peer);
+      const auto peer_it = std::find_if(config_->peers.begin(), config_->peers.end(),
+                                        [&](const auto& p) { return p.name == answer.peer; });
+      const auto* peer = peer_it == config_->peers.end() ? nullptr : &*peer_it;
+      for (const auto& vote : pull->votes.votes) {
+        if (vote.target != answer.target || peer == nullptr) {
+          continue;
+        }
+        if (!peer->domains) {
+          found->second.domains_answered.insert(peer->name);
+        } else if (std::find(peer->domains->begin(), peer->domains->end(), vote.domain) !=
+                   peer->domains->end()) {
+          found->second.domains_answered.insert(vote.domain);
+        }
+      }
+    }
+  } else if (const auto* refusal = std::get_if<peers::PeerRefusal>(&answer.answer)) {
+    on_peer_refused(*refusal);
+  } else {
+    log_->warn("peer {}: recheck of {} failed: {}", answer.peer, answer.target,
+               std::get<Error>(answer.answer).message);
+  }
+  if (found == rechecks_.end()) {
+    return;
+  }
+  // Not answered (refused, failed): it stays missing; waiting longer for it
+  // would only turn the answer into a 504.
+  found->second.peers_awaiting.erase(answer.peer);
+  if (found->second.awaiting == 0 && found->second.peers_awaiting.empty()) {
+    finish_recheck(answer.target, 200);
+  }
+}
+
+api::RecheckReport Service::recheck_report(const PendingRecheck& pending) const {
+  api::RecheckReport report;
+  std::set<std::string> known;
+  for (const auto& vantage : config_->vantages) {
+    known.insert(vantage.domain);
+  }
+  std::set<std::string> peers_missing;
+  for (const auto& peer : config_->peers) {
+    for (auto& domain : peer_domains(peer)) {
+      known.insert(std::move(domain));
+    }
+    if (!pending.peers_answered.contains(peer.name)) {
+      peers_missing.insert(peer.name);
+    }
+  }
+  report.answered.assign(pending.domains_answered.begin(), pending.domains_answered.end());
+  std::set_difference(known.begin(), known.end(), pending.domains_answered.begin(),
+                      pending.domains_answered.end(), std::back_inserter(report.missing));
+  report.peers_answered.assign(pending.peers_answered.begin(), pending.peers_answered.end());
+  report.peers_missing.assign(peers_missing.begin(), peers_missing.end());
+  return report;
+}
+
+void Service::restart_rechecks() {
+  std::vector<std::string> gone;
+  for (auto& [target, pending] : rechecks_) {
+    if (pending.awaiting == 0) {
+      continue;  // only peers still to answer: a reload does not touch them
+    }
+    if (config_->find_target(target) == nullptr) {
+      gone.push_back(target);
+      continue;
+    }
+    prober_->recheck(target);
+    pending.awaiting = config_->vantages.size();
+  }
+  for (const auto& target : gone) {
+    finish_recheck(target, 404);
+  }
+}
+
+void Service::finish_recheck(const std::string& target, int status) {
+  auto found = rechecks_.find(target);
+  if (found == rechecks_.end()) {
+    return;
+  }
+  auto pending = std::move(found->second);
+  rechecks_.erase(found);
+  const auto report = recheck_report(pending);
+  if (pending.deadline) {
+    pending.deadline->cancel();
+  }
+  for (auto& line : pending.lines) {
+    line.outcome = status == 200   ? storage::AuditOutcome::Done
+                   : status == 404 ? storage::AuditOutcome::Refused
+                                   : storage::AuditOutcome::Failed;
+    line.why = status == 200   ? ""
+               : status == 404 ? "the target was removed by a config reload during its recheck"
+                               : "not every domain answered before the deadline";
+    written(audit(std::move(line)));  // the answer waits for its line
+  }
+  // Answered with the snapshot that shows the fresh verdict, once it is out.
+  evaluate({snapshot::CommitGate::Answer(
+      [this, target, status, report,
+       callbacks = std::move(pending.callbacks)](snapshot::Undurable) {
+        for (const auto& callback : callbacks) {
+          if (status == 404) {
+            callback(result(
+                404, "unknown_target",
+                "target '" + target + "' was removed by a config reload during its recheck"));
+            continue;
+          }
+          auto answer = status == 200 ? result(200)
+                                      : result(504, "recheck_timeout",
+                                               "not every domain answered before the deadline; "
+                                               "the verdict shown includes what did");
+          answer.recheck = report;
+          callback(std::move(answer));
+        }
+      })});
+}
+
+}  // namespace crosscheck::daemon
