@@ -289,6 +289,14 @@ void histograms(Exposition& out, const snapshot::MetricsView& metrics) {
   out.family(
       {k_lateness, "histogram", "Seconds between a probe's scheduled start and its actual start."});
   histogram_series(out, k_lateness, metrics.probe_start_lateness, std::nullopt);
+  constexpr std::string_view k_confirm = "crosscheck_time_to_confirm_seconds";
+  out.family({k_confirm, "histogram",
+              "Seconds from an episode's first down observation (non-suspect vantage) to its "
+              "first published fresh unhealthy verdict."});
+  histogram_series(out, k_confirm, metrics.time_to_confirm, std::nullopt);
+  out.single({"crosscheck_fast_confirm_rounds_total", "counter",
+              "Fast confirmation rounds started (one per target per episode at most)."},
+             metrics.fast_confirm_rounds);
 }
 
 void probe_families(Exposition& out, const snapshot::MetricsView& metrics) {

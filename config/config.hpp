@@ -114,6 +114,10 @@ struct Timing {
   int rise = 2;
   int fall = 3;
   Duration stale_after{30'000};
+  // The first down of an episode brings every domain's next probe of the
+  // target forward, about a second apart, until each has seen `fall`
+  // (docs/configuration.md "Fast confirmation").
+  bool fast_confirm = true;
 };
 
 // How far apart the scheduler may start two turns of one (target, vantage),

@@ -28,8 +28,8 @@ constexpr std::array<std::string_view, 6> k_api_keys{"listen", "token_file",    
                                                      "tls",    "read_requires_token", "tokens"};
 constexpr std::array<std::string_view, 4> k_api_tls_keys{"cert_file", "key_file", "client_ca_file",
                                                          "client_fingerprints"};
-constexpr std::array<std::string_view, 5> k_defaults_keys{"interval", "timeout", "rise", "fall",
-                                                          "stale_after"};
+constexpr std::array<std::string_view, 6> k_defaults_keys{
+    "interval", "timeout", "rise", "fall", "stale_after", "fast_confirm"};
 constexpr std::array<std::string_view, 8> k_quorum_keys{
     "down",       "up",          "suspect_fraction",       "dispute_grace",
     "flap_limit", "flap_window", "max_unhealthy_fraction", "blast_radius_min_targets"};
@@ -325,6 +325,7 @@ void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Dia
   source.clean = diags.error_count() == errors_before;
   timing.rise = static_cast<int>(map.integer("rise", 1).value_or(timing.rise));
   timing.fall = static_cast<int>(map.integer("fall", 1).value_or(timing.fall));
+  timing.fast_confirm = map.boolean("fast_confirm").value_or(timing.fast_confirm);
 }
 
 std::optional<QuorumSpec> read_quorum_spec(const Field& field, Diagnostics& diags) {

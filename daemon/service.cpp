@@ -240,6 +240,9 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
   if (store_ && status == cs::ObserveStatus::Accepted) {
     store_->record_observation(observation);  // history holds what counted, once
   }
+  if (status == cs::ObserveStatus::Accepted) {
+    fast_confirm(observation);
+  }
   // Why an index: this runs for every probe, thousands a second at scale; a
   // scan of the targets here cost O(targets) each time.
   if (const auto found = target_index_.find(observation.target); found != target_index_.end()) {
@@ -274,6 +277,7 @@ void Service::evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers)
   for (const auto& event : evaluation.events) {
     handle_event(event);
   }
+  time_confirmations(now);
   if (!ready_) {
     // Ready once every (target, vantage) pair has reported, or after the
     // longest interval plus timeout: a dead vantage must not keep the whole

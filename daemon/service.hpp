@@ -10,6 +10,7 @@
 #include "config/tls_files.hpp"
 #include "consensus/action_ledger.hpp"
 #include "consensus/engine.hpp"
+#include "consensus/fast_confirm.hpp"
 #include "daemon/log_limiter.hpp"
 #include "daemon/notify.hpp"
 #include "daemon/refused_rechecks.hpp"
@@ -32,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -252,6 +254,10 @@ class Service final : public api::ApiActions {
   void start_recheck(const api::Caller& caller, const std::string& target,
                      std::chrono::milliseconds deadline, api::ActionCallback done, bool from_peer);
   void on_peer_recheck(const peers::PeerRecheckAnswer& answer);
+  // Fast confirmation: an accepted local observation may open a round or
+  // take the vantage's next round turn; every evaluation times confirmations.
+  void fast_confirm(const consensus::Observation& observation);
+  void time_confirmations(const consensus::Instant& now);
   api::RecheckReport recheck_report(const PendingRecheck& pending) const;
   // Closes `node`'s open peer escalations of `kind` (peer_unreachable or
   // peer_unauthenticated), saying `why`.
@@ -358,6 +364,12 @@ class Service final : public api::ApiActions {
   std::size_t pairs_reported_ = 0;
   std::vector<bool> pair_seen_;       // by target index * vantages + vantage index, until ready
   snapshot::ProbeStats probe_stats_;  // for /metrics, copied into each snapshot
+  // Fast confirmation (service_confirm.cpp): episodes, rounds, and the time
+  // each took to confirm.
+  consensus::FastConfirm fast_confirm_;
+  snapshot::ConfirmHistogram time_to_confirm_;
+  std::map<std::string, std::shared_ptr<boost::asio::steady_timer>> confirm_collect_;
+  std::mt19937_64 confirm_jitter_{std::random_device{}()};
   // For /metrics: see MetricsView. Kept across reloads (counters never go back).
   std::map<std::pair<std::string, std::string>, std::uint64_t> peer_replies_refused_;
   // Pulls that brought nothing usable, by (peer, reason); service thread only.

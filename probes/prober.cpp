@@ -109,4 +109,21 @@ int Prober::recheck(std::string_view target) {
   return started;
 }
 
+bool Prober::bring_forward(std::string_view target, std::string_view vantage,
+                           consensus::MonoTime due) {
+  const auto vantages = config_->vantages.size();
+  for (std::size_t t = 0; t < config_->targets.size(); ++t) {
+    if (config_->targets[t].name != target) {
+      continue;
+    }
+    for (std::size_t v = 0; v < vantages; ++v) {
+      if (config_->vantages[v].name == vantage && scheduler_.bring_forward(t * vantages + v, due)) {
+        arm();  // the timer may be set for a later turn
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace crosscheck::probes

@@ -43,6 +43,10 @@ class Prober {
   // running; returns how many started (0 for an unknown target).
   int recheck(std::string_view target);
 
+  // Brings the next scheduled probe of (`target`, `vantage`) forward to
+  // `due` (Scheduler::bring_forward); false when it did not move.
+  bool bring_forward(std::string_view target, std::string_view vantage, consensus::MonoTime due);
+
   const ScheduleCounters& counters() const { return scheduler_.counters(); }
   const LastKnownGoodStore& last_known_good() const { return last_known_good_; }
   const config::Config& config() const { return *config_; }

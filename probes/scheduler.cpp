@@ -41,7 +41,25 @@ void Scheduler::schedule_next(std::size_t index) {
   const auto spread = std::max<std::int64_t>(1, pair.interval.count() / 10);
   std::uniform_int_distribution<std::int64_t> jitter(0, spread - 1);
   pair.due = start_ + pair.phase + pair.interval * pair.turn + Duration{jitter(rng_)};
-  turns_.push(Entry{pair.due, index});
+  turns_.push(Entry{pair.due, index, pair.moved});
+}
+
+bool Scheduler::bring_forward(std::size_t index, MonoTime due) {
+  if (index >= pairs_.size()) {
+    return false;
+  }
+  auto& pair = pairs_[index];
+  if (pair.in_flight || pair.waiting || pair.due <= due) {
+    return false;
+  }
+  // Why move the phase: the grid (start + phase + turn * interval) then
+  // continues from `due`, one interval on, never a gap, never a turn more
+  // per interval; the old entry in turns_ goes stale (moved differs).
+  pair.phase -= pair.due - due;
+  pair.due = due;
+  ++pair.moved;
+  turns_.push(Entry{due, index, pair.moved});
+  return true;
 }
 
 void Scheduler::refill(MonoTime now) {
@@ -58,7 +76,11 @@ std::vector<std::size_t> Scheduler::take_due(MonoTime now) {
   refill(now);
   while (!turns_.empty() && turns_.top().due <= now) {
     const auto index = turns_.top().pair;
+    const bool stale = turns_.top().moved != pairs_[index].moved;
     turns_.pop();
+    if (stale) {
+      continue;  // a turn bring_forward() moved earlier: it already ran
+    }
     auto& pair = pairs_[index];
     if (pair.in_flight || pair.waiting) {
       // Skip, never queue: the next turn is the retry.

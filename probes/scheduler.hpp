@@ -53,6 +53,13 @@ class Scheduler {
   // Starts `pair` at once outside its schedule (a recheck); false when it is
   // already in flight. Still bounded by the in-flight cap.
   bool start_now(std::size_t pair);
+  // Moves the pair's next turn forward to `due` (fast confirmation's round):
+  // the turn is not added but brought forward, and the pair's grid restarts
+  // from it, so its turns after come one interval apart from `due` (no gap
+  // longer than an interval). Still through the in-flight cap and the rate
+  // budget. False (nothing changed) when it is in flight or waiting, or its
+  // next turn is not later than `due`.
+  bool bring_forward(std::size_t pair, consensus::MonoTime due);
   // The earliest time take_due() may return something new.
   consensus::MonoTime next_wakeup(consensus::MonoTime now) const;
 
@@ -70,10 +77,12 @@ class Scheduler {
     consensus::MonoTime waiting_due;  // of the turn waiting in ready_ (its lateness counts)
     bool in_flight = false;
     bool waiting = false;
+    std::uint64_t moved = 0;  // bring_forward()s: an entry of an older count is stale
   };
   struct Entry {
     consensus::MonoTime due;
     std::size_t pair;
+    std::uint64_t moved = 0;
     bool operator>(const Entry& other) const {
       return due != other.due ? due > other.due : pair > other.pair;
     }

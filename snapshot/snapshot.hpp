@@ -8,6 +8,7 @@
 #include "probes/scheduler.hpp"
 #include "snapshot/probe_stats.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -107,6 +108,12 @@ struct StorageView {
   std::string reason;  // why degraded
 };
 
+// Upper bounds in seconds of crosscheck_time_to_confirm_seconds (+Inf implicit).
+inline constexpr std::array<double, 12> k_confirm_buckets{1,  2,  3,  5,  10,  15,
+                                                          20, 30, 45, 60, 120, 300};
+// An episode's first down observation to its first published fresh unhealthy.
+using ConfirmHistogram = probes::FixedHistogram<k_confirm_buckets>;
+
 // Counters for GET /metrics, copied from the prober and storage at publish
 // time (plain copies: the API thread never touches either).
 struct MetricsView {
@@ -117,6 +124,8 @@ struct MetricsView {
   int probes_in_flight = 0;
   int probes_in_flight_peak = 0;
   probes::LatenessHistogram probe_start_lateness;  // scheduled start -> actual start
+  ConfirmHistogram time_to_confirm;                // first down observation -> fresh unhealthy
+  std::uint64_t fast_confirm_rounds = 0;           // rounds started (fast confirmation)
   std::uint64_t storage_errors = 0;
   std::uint64_t storage_dropped = 0;
   std::uint64_t storage_committed = 0;

@@ -251,3 +251,36 @@ TEST_CASE("rechecks and skipped turns add nothing to the lateness histogram", "[
   CHECK(scheduler.counters().skipped == 1);
   CHECK(scheduler.counters().start_lateness.count == started.size());
 }
+
+TEST_CASE("a turn brought forward runs once, early, and the grid continues an interval after it",
+          "[scheduler]") {
+  Scheduler scheduler({10s}, ScheduleLimits{}, 7, MonoTime{});
+  const auto first = scheduler.next_turn(0);
+  std::vector<MonoTime> starts;
+  const auto run_until = [&](MonoTime end) {
+    for (MonoTime now{}; now < end; now += 10ms) {
+      for (const auto pair : scheduler.take_due(now)) {
+        starts.push_back(now);
+        scheduler.finish(pair);
+      }
+    }
+  };
+  run_until(first + 10ms);
+  REQUIRE(starts.size() == 1);
+  const auto early = starts[0] + 2s;
+  // In flight or waiting it never moves; a turn not later than `due` neither.
+  CHECK_FALSE(scheduler.bring_forward(0, scheduler.next_turn(0) + 1s));
+  REQUIRE(scheduler.bring_forward(0, early));
+  CHECK(scheduler.next_turn(0) == early);
+  CHECK_FALSE(scheduler.bring_forward(3, early));  // no such pair
+  starts.clear();
+  run_until(early + 35s);
+  // Once at `early` (not again at the turn it replaced), then every interval
+  // from there, jitter within a tenth: 4 starts in the 35 s, none doubled.
+  REQUIRE(starts.size() == 4);
+  CHECK(starts[0] == early);
+  for (std::size_t i = 1; i < starts.size(); ++i) {
+    CHECK(starts[i] - starts[i - 1] >= 8'900ms);
+    CHECK(starts[i] - starts[i - 1] <= 11'100ms);
+  }
+}
