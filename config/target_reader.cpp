@@ -14,8 +14,8 @@ namespace {
 using Keys = std::span<const std::string_view>;
 
 constexpr std::array<std::string_view, 17> k_target_keys{
-    "name",        "canary",        "dns",    "tcp",        "http",     "reach",
-    "interval",    "timeout",       "rise",   "fall",       "cooldown", "priority",
+    "name",        "canary",        "dns",    "tcp",        "http",        "reach",
+    "interval",    "timeout",       "rise",   "fall",       "cooldown",    "priority",
     "stale_after", "dispute_grace", "quorum", "depends_on", "fast_confirm"};
 // A target's `priority:` bounds: wide enough to rank, narrow enough to read.
 constexpr std::int64_t k_max_priority = 1000;
