@@ -122,7 +122,23 @@ bool Config::names(std::string_view name) const {
 std::vector<std::string> Config::related_names(std::string_view name) const {
   if (name.starts_with(consensus::k_group_prefix)) {
     const auto* group = find_group(name.substr(consensus::k_group_prefix.size()));
-    return group ? group->members : std::vector<std::string>{};
+    if (group == nullptr) {
+      return {};
+    }
+    // Its members, and the other groups of its members: an action on
+    // db-cluster holds a group sharing a node with it, and so the reverse.
+    auto out = group->members;
+    for (const auto& other : groups) {
+      const auto shared =
+          std::any_of(other.members.begin(), other.members.end(), [&](const std::string& m) {
+            return std::find(group->members.begin(), group->members.end(), m) !=
+                   group->members.end();
+          });
+      if (&other != group && shared) {
+        out.push_back(std::string(consensus::k_group_prefix) + other.name);
+      }
+    }
+    return out;
   }
   std::vector<std::string> out;
   for (const auto& group : groups) {

@@ -36,19 +36,19 @@ MemberCount count_members(const GroupView& view, const std::vector<FailureScope>
   for (std::size_t i = 0; i < view.members.size(); ++i) {
     const auto& member = view.members[i];
     ++count.total;
+    // Why a member in a window counts for nothing, healthy or not: planned
+    // work is no outage to fail the cluster over, and no health to fail
+    // back on either.
+    if (member.maintenance) {
+      count.in_window += member.kind == VerdictKind::Unhealthy ? 1 : 0;
+      continue;
+    }
     switch (member.kind) {
       case VerdictKind::Healthy:
         ++count.healthy;
         count.healthy_fresh += member.fresh ? 1 : 0;
         break;
       case VerdictKind::Unhealthy:
-        // Why a member in maintenance counts for nothing: the window says
-        // its failure is planned work, not an outage to fail the group over.
-        if (member.maintenance) {
-          ++count.failing;
-          ++count.in_window;
-          break;
-        }
         ++count.unhealthy;
         count.unhealthy_fresh += member.fresh ? 1 : 0;
         count.unhealthy_service += scopes[i] == FailureScope::Service ? 1 : 0;
@@ -168,7 +168,7 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
     code = ReasonCode::Dependency;
     reason << "; " << count.unreachable
            << " unreachable behind a parent: the alert and the failover go to the parent";
-  } else if (count.unhealthy + count.failing > 0) {
+  } else if (count.unhealthy + count.failing + count.in_window > 0) {
     kind = VerdictKind::Disputed;
     code = ReasonCode::Dispute;
     reason << "; below the threshold, but not enough members are confirmed unhealthy";
@@ -255,6 +255,27 @@ void Engine::reconfigure_groups(const Policy& next, const Instant& now, Reconfig
     if (const auto old = group_index(name)) {
       states[g] = std::move(group_states_[*old]);
       published[g] = std::move(group_published_[*old]);
+      const auto& before = policy_.groups[*old];
+      if (before.members != next.groups[g].members ||
+          before.healthy_at_least != next.groups[g].healthy_at_least) {
+        // Another set of members or threshold is another cluster: what the
+        // old one held, how long it held it and its generation (a fencing
+        // token a script holds) say nothing about it. It starts over
+        // unknown, one generation on, its windows and cooldown kept.
+        auto& verdict = published[g];
+        ++verdict.generation;
+        verdict.kind = VerdictKind::Unknown;
+        verdict.held.reset();
+        verdict.fresh = false;
+        verdict.reason_code = ReasonCode::Insufficient;
+        verdict.reason = "members or healthy_at_least changed by a config reload; judged anew";
+        verdict.since = now.wall;
+        verdict.since_mono = now.mono;
+        states[g].judged = VerdictKind::Unknown;
+        states[g].changes.clear();
+        states[g].last_confirmed.reset();
+        out.events.push_back(change_event(verdict, now));
+      }
       continue;
     }
     published[g].target = name;

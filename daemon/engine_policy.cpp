@@ -49,11 +49,11 @@ consensus::Policy make_policy(const config::Config& config) {
       auto* found = &policy.targets[at->second];
       if (group.flap_limit) {
         found->flap_limit =
-            std::min(found->flap_limit.value_or(*group.flap_limit), *group.flap_limit);
+            std::min(found->flap_limit.value_or(config.quorum.flap_limit), *group.flap_limit);
       }
       if (group.flap_window) {
         found->flap_window =
-            std::max(found->flap_window.value_or(*group.flap_window), *group.flap_window);
+            std::max(found->flap_window.value_or(config.quorum.flap_window), *group.flap_window);
       }
     }
     policy.groups.push_back(std::move(item));

@@ -96,12 +96,29 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
   ReloadApplied applied;
   const auto done = engine_.reconfigure(make_policy(*next), plan.resets, clock_.now());
   const auto previous_escalation = config_->escalation;
+  // Groups the reload removes: like removed targets below, their window
+  // goes from storage too, or a restart would bring it back unseen.
+  std::vector<std::string> groups_removed;
+  std::vector<std::string> groups_added;
+  for (const auto& group : config_->groups) {
+    if (next->find_group(group.name) == nullptr) {
+      groups_removed.push_back(std::string(cs::k_group_prefix) + group.name);
+    }
+  }
+  for (const auto& group : next->groups) {
+    if (config_->find_group(group.name) == nullptr) {
+      groups_added.push_back(std::string(cs::k_group_prefix) + group.name);
+    }
+  }
   config_ = std::move(next);
   if (store_) {
     // A re-added target continues its generation; its history continues
     // with it (what it published before its removal, and the removal).
     for (const auto& target : done.targets_added) {
       load_history(target);
+    }
+    for (const auto& group : groups_added) {
+      load_history(group);
     }
   }
   // A (re-)added target starts with no cooldown in the engine, but the
@@ -112,7 +129,7 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
     set_cooldown_from_ledger(target);
   }
   for (const auto& group : config_->groups) {
-    set_cooldown_from_ledger(std::string(consensus::k_group_prefix) + group.name);
+    set_cooldown_from_ledger(std::string(cs::k_group_prefix) + group.name);
   }
   for (const auto& event : done.events) {
     handle_event(event);
@@ -137,6 +154,12 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
     }
   }
   index_config();
+  for (const auto& group : groups_removed) {
+    history_.erase(group);
+    if (store_) {
+      written(store_->clear_maintenance(group));
+    }
+  }
   for (const auto& target : done.targets_removed) {
     history_.erase(target);  // storage keeps it; the API lists current targets only
     if (store_) {

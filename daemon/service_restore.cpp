@@ -138,6 +138,9 @@ void Service::restore() {
   for (const auto& target : config_->targets) {
     load_history(target.name);
   }
+  for (const auto& group : config_->groups) {
+    load_history(std::string(cs::k_group_prefix) + group.name);
+  }
   load_audit();
   const auto health = store_->health();
   if (!health.ok) {

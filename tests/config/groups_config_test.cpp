@@ -25,7 +25,7 @@ TEST_CASE("a group is read with its members, threshold and own settings", "[conf
                                  "  - name: cluster\n"
                                  "    members: [x, y, z]\n"
                                  "    healthy_at_least: 2\n"
-                                 "    max_unhealthy_fraction: 0.4\n"
+                                 "    max_unhealthy_fraction: 0.7\n"
                                  "    flap_limit: 2\n"
                                  "    flap_window: 5m\n"
                                  "  - {name: pair, members: [y, z], healthy_at_least: 1, "
@@ -38,7 +38,7 @@ TEST_CASE("a group is read with its members, threshold and own settings", "[conf
   CHECK(cluster.name == "cluster");
   CHECK(cluster.members == std::vector<std::string>{"x", "y", "z"});
   CHECK(cluster.healthy_at_least == 2);
-  CHECK(cluster.max_unhealthy_fraction == 0.4);
+  CHECK(cluster.max_unhealthy_fraction == 0.7);
   CHECK(cluster.flap_limit == 2);
   CHECK(cluster.flap_window == 5min);
   CHECK(cluster.cooldown == 20min);
@@ -51,7 +51,10 @@ TEST_CASE("a group is read with its members, threshold and own settings", "[conf
   CHECK_FALSE(config.names("group:x"));
   CHECK_FALSE(config.names("cluster"));
   CHECK(config.related_names("y") == std::vector<std::string>{"group:cluster", "group:pair"});
-  CHECK(config.related_names("group:pair") == std::vector<std::string>{"y", "z"});
+  // A group holds its members and the groups sharing one with it.
+  CHECK(config.related_names("group:pair") == std::vector<std::string>{"y", "z", "group:cluster"});
+  CHECK(config.related_names("group:cluster") ==
+        std::vector<std::string>{"x", "y", "z", "group:pair"});
   CHECK(config.cooldown_of("group:pair") == 2h);
   CHECK(config.cooldown_of("x") == 20min);
   CHECK_FALSE(config.cooldown_of("group:nope"));
@@ -80,6 +83,9 @@ TEST_CASE("a bad group is refused with the reason", "[config][groups]") {
        "error: duplicate group name 'g' in groups[1]"},
       {"  - {name: g, members: [x], healthy_at_least: 1, max_unhealthy_fraction: 2}\n", "error: "},
       {"  - {name: g, members: [x], healthy_at_least: 1, flap_limit: 0}\n", "error: "},
+      {"  - {name: g, members: [x, y, z], healthy_at_least: 2, max_unhealthy_fraction: 0.4}\n",
+       "error: groups[0].max_unhealthy_fraction lets at most 1 of 3 members be unhealthy, but the "
+       "group is unhealthy only with 2: it could never be confirmed; raise it to at least 2/3"},
       {"  - {name: g, members: [x], healthy_at_least: 1, color: red}\n",
        "error: unknown key 'color'"},
   }));

@@ -308,3 +308,47 @@ TEST_CASE("over random worlds a group is unhealthy only on enough confirmed memb
     }
   }
 }
+
+TEST_CASE("a reload that changes a group's members starts it over, one generation on", "[group]") {
+  World world(cluster());
+  rounds(world, 3, {});
+  rounds(world, 5, {{"db-1", Outcome::Down}, {"db-2", Outcome::Down}});
+  REQUIRE(world.verdict("group:db").kind == VerdictKind::Unhealthy);
+  const auto before = world.verdict("group:db").generation;
+  // Same members, another order of targets: kept as it is.
+  auto same = cluster();
+  world.engine().reconfigure(same, {}, world.now());
+  CHECK(world.verdict("group:db").generation == before);
+  // Another cluster under the same name: a script's generation and
+  // stable_for from before must not carry over.
+  auto other = cluster();
+  other.groups[0].members = {"db-1", "web"};
+  const auto done = world.engine().reconfigure(other, {}, world.now());
+  const auto& db = world.verdict("group:db");
+  CHECK(db.generation == before + 1);
+  CHECK(db.kind == VerdictKind::Unknown);
+  CHECK_FALSE(db.held);
+  CHECK(db.since == world.now().wall);
+  bool announced = false;
+  for (const auto& event : done.events) {
+    announced = announced || (event.target == "group:db" && event.generation == before + 1);
+  }
+  CHECK(announced);
+  CHECK(decide_gate(db, VerdictKind::Unhealthy, before, 0s, world.now(), GateFor::Service).answer !=
+        GateAnswer::Proceed);
+}
+
+TEST_CASE("a member in its own window counts for nothing, healthy or failing", "[group]") {
+  World world(cluster());
+  rounds(world, 3, {});
+  const auto now = world.now().wall;
+  REQUIRE(world.engine().set_maintenance("db-3",
+                                         AdHocMaintenance{"patching", "bob", now, now + 30min}));
+  rounds(world, 4, {{"db-1", Outcome::Down}});
+  // db-2 healthy, db-3 healthy but in its window, db-1 down: only one
+  // member counts as healthy, so no failback gate proceeds on db-3.
+  const auto& db = world.verdict("group:db");
+  CHECK(db.kind != VerdictKind::Healthy);
+  CHECK(gate(world, "group:db", VerdictKind::Healthy).answer == GateAnswer::Hold);
+  CHECK(db.kind != VerdictKind::Unhealthy);
+}
