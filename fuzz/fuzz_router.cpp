@@ -126,6 +126,11 @@ crosscheck::config::ApiScope write_scope(WriteRequest::Kind kind) {
     case WriteRequest::Kind::SetMaintenance:
     case WriteRequest::Kind::ClearMaintenance:
       break;
+    case WriteRequest::Kind::PeerRecheck:
+      // Handed on only for a request whose peer signature verified, which
+      // this fuzzer never sets (request.peer stays null): a token, whatever
+      // its scopes, must never make us probe on a peer's behalf.
+      std::abort();
   }
   return ApiScope::Override;
 }
