@@ -1,4 +1,5 @@
 #include "consensus/engine.hpp"
+#include "consensus/flap_count.hpp"
 
 #include "consensus/quorum.hpp"
 #include "consensus/suspicion.hpp"
@@ -356,24 +357,14 @@ Engine::Candidate Engine::judge(std::size_t index, const VoteCounts& counts,
     state.disagreement_since.reset();
   }
 
-  if (candidate.kind != state.judged) {
-    state.changes.push_back(now.mono);
-    state.judged = candidate.kind;
-  }
-  // A member of a group with its own flap limit follows the strictest.
-  const auto flap_window = target.flap_window.value_or(policy_.flap_window);
-  const auto flap_limit = target.flap_limit.value_or(policy_.flap_limit);
-  while (!state.changes.empty() && now.mono - state.changes.front() > flap_window) {
-    state.changes.pop_front();
-  }
   // Flapping: more than flap_limit changes inside flap_window. The verdict is
-  // held as disputed until the window holds flap_limit changes or fewer.
-  if (static_cast<int>(state.changes.size()) > flap_limit) {
-    std::ostringstream reason;
-    reason << "flapping: " << state.changes.size() << " verdict changes in "
-           << format_duration(flap_window) << " (flap_limit " << flap_limit << "); now "
-           << candidate.reason;
-    return Candidate{VerdictKind::Disputed, ReasonCode::Flapping, reason.str(), true};
+  // held as disputed until the window holds flap_limit changes or fewer. A
+  // member of a group with its own flap limit follows the strictest.
+  if (auto flapping =
+          flapping_reason(state.changes, state.judged, candidate.kind, now.mono,
+                          target.flap_window.value_or(policy_.flap_window),
+                          target.flap_limit.value_or(policy_.flap_limit), candidate.reason)) {
+    return Candidate{VerdictKind::Disputed, ReasonCode::Flapping, std::move(*flapping), true};
   }
   return candidate;
 }

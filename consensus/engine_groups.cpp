@@ -5,6 +5,7 @@
 // a quorum of failure domains, so the group verdict rests on the same
 // agreement and never on one domain's word. Pure, like the rest of the engine.
 #include "consensus/engine.hpp"
+#include "consensus/flap_count.hpp"
 
 #include "consensus/time_format.hpp"
 
@@ -179,23 +180,13 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
   } else {
     reason << "; too few members are confirmed either way";
   }
-  if (kind != state.judged) {
-    state.changes.push_back(now.mono);
-    state.judged = kind;
-  }
-  while (!state.changes.empty() && now.mono - state.changes.front() > group.flap_window) {
-    state.changes.pop_front();
-  }
-  if (static_cast<int>(state.changes.size()) > group.flap_limit) {
-    std::ostringstream flapping;
-    flapping << "flapping: " << state.changes.size() << " verdict changes in "
-             << format_duration(group.flap_window) << " (flap_limit " << group.flap_limit
-             << "); now " << reason.str();
+  if (auto flapping = flapping_reason(state.changes, state.judged, kind, now.mono,
+                                      group.flap_window, group.flap_limit, reason.str())) {
     kind = VerdictKind::Disputed;
     code = ReasonCode::Flapping;
     scope = FailureScope::None;
     supported = true;
-    reason.str(flapping.str());
+    reason.str(*flapping);
   }
   const bool changed = kind != verdict.kind;
   if (changed) {

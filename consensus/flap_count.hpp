@@ -1,0 +1,37 @@
+// The flap rule shared by targets (Engine::judge) and groups
+// (Engine::publish_group): more than flap_limit changes of the judged
+// verdict inside flap_window hold it as disputed. Pure.
+#pragma once
+
+#include "consensus/time_format.hpp"
+#include "consensus/types.hpp"
+
+#include <deque>
+#include <optional>
+#include <string>
+
+namespace crosscheck::consensus {
+
+// Records `kind` as the judged verdict at `now` (a change when it differs
+// from `judged`), forgets changes older than `window`, and returns the
+// flapping reason when more than `limit` remain, else nullopt. `now_reason`
+// is what the rules say now, appended to the reason.
+inline std::optional<std::string> flapping_reason(std::deque<MonoTime>& changes,
+                                                  VerdictKind& judged, VerdictKind kind,
+                                                  MonoTime now, Duration window, int limit,
+                                                  const std::string& now_reason) {
+  if (kind != judged) {
+    changes.push_back(now);
+    judged = kind;
+  }
+  while (!changes.empty() && now - changes.front() > window) {
+    changes.pop_front();
+  }
+  if (static_cast<int>(changes.size()) <= limit) {
+    return std::nullopt;
+  }
+  return "flapping: " + std::to_string(changes.size()) + " verdict changes in " +
+         format_duration(window) + " (flap_limit " + std::to_string(limit) + "); now " + now_reason;
+}
+
+}  // namespace crosscheck::consensus
