@@ -135,7 +135,7 @@ std::vector<std::string> Config::related_names(std::string_view name) const {
                    group->members.end();
           });
       if (&other != group && shared) {
-        out.push_back(std::string(consensus::k_group_prefix) + other.name);
+        out.push_back(consensus::group_name(other.name));
       }
     }
     return out;
@@ -143,7 +143,7 @@ std::vector<std::string> Config::related_names(std::string_view name) const {
   std::vector<std::string> out;
   for (const auto& group : groups) {
     if (std::find(group.members.begin(), group.members.end(), name) != group.members.end()) {
-      out.push_back(std::string(consensus::k_group_prefix) + group.name);
+      out.push_back(consensus::group_name(group.name));
     }
   }
   return out;

@@ -93,7 +93,7 @@ Engine::Engine(Policy policy)
   group_states_.resize(policy_.groups.size());
   group_published_.resize(policy_.groups.size());
   for (std::size_t g = 0; g < policy_.groups.size(); ++g) {
-    group_published_[g].target = std::string(k_group_prefix) + policy_.groups[g].name;
+    group_published_[g].target = group_name(policy_.groups[g].name);
     group_published_[g].reason = "no evaluation yet";
   }
   index_groups();

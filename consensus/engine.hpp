@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace crosscheck::consensus {
@@ -230,8 +231,11 @@ class Engine {
     std::optional<MonoTime> maintenance_deadline;
     std::optional<CooldownView> cooldown;
     std::optional<MonoTime> cooldown_deadline;
-    // The window the target is in as of the last evaluate().
+    // The window the target is in as of the last evaluate(), and the group
+    // it came from when it is a group's: that group still counts the member
+    // (its own window holds its own gate), every other group does not.
     std::optional<MaintenanceView> maintenance;
+    std::optional<std::size_t> window_group;
     // Open episodes opened inside a window: their resolution is silenced too.
     std::set<std::string, std::less<>> silenced_keys;
     bool restored_pending = false;  // restored, not yet confirmed
@@ -339,6 +343,11 @@ class Engine {
     std::optional<CooldownView> cooldown;
     std::optional<MonoTime> cooldown_deadline;
     std::optional<VerdictKind> last_confirmed;  // what a hold keeps in force
+    // The open flapping episode ("" when none), whether it opened inside a
+    // window, and every key the group opened (sinks dedupe by key).
+    std::string episode_key;
+    bool episode_silenced = false;
+    std::vector<std::string> used_keys;
   };
   // Judges every group from its members' published verdicts.
   void evaluate_groups(const Instant& now, Evaluation& out);
@@ -346,8 +355,11 @@ class Engine {
   // A group's own window (ad-hoc, else a recurring one naming it), before
   // the targets: its members inherit it.
   void update_group_window(std::size_t index, const Instant& now, Evaluation& out);
-  // The window a target is in through one of its groups, if any.
-  std::optional<MaintenanceView> inherited_window(std::size_t target) const;
+  // Opens and closes a group's flapping episode (the members' own disputes
+  // page for themselves; a group that flaps while no member does would not).
+  void update_group_episode(std::size_t index, const Instant& now, Evaluation& out);
+  // The window a target is in through one of its groups, if any, and that group.
+  std::optional<std::pair<MaintenanceView, std::size_t>> inherited_window(std::size_t target) const;
   std::optional<std::size_t> group_index(std::string_view name) const;  // "group:NAME"
   void index_groups();
   // Moves group state to a reloaded policy (engine_groups.cpp).

@@ -30,6 +30,7 @@ struct MemberCount {
   int failing = 0;    // disputed, or unhealthy inside a window
   int in_window = 0;  // unhealthy inside a window
   std::vector<std::string> down;
+  std::vector<std::string> overridden;  // of `down`, those an operator override publishes
 };
 
 MemberCount count_members(const GroupView& view, const std::vector<FailureScope>& scopes) {
@@ -55,6 +56,9 @@ MemberCount count_members(const GroupView& view, const std::vector<FailureScope>
         count.unhealthy_service += scopes[i] == FailureScope::Service ? 1 : 0;
         count.unhealthy_dns += scopes[i] == FailureScope::Dns ? 1 : 0;
         count.down.push_back(member.target);
+        if (member.overridden) {
+          count.overridden.push_back(member.target);
+        }
         break;
       case VerdictKind::Unreachable:
         ++count.unreachable;
@@ -83,7 +87,7 @@ void Engine::index_groups() {
   group_indices_.clear();
   groups_of_.assign(policy_.targets.size(), {});
   for (std::size_t g = 0; g < policy_.groups.size(); ++g) {
-    group_indices_.emplace(std::string(k_group_prefix) + policy_.groups[g].name, g);
+    group_indices_.emplace(group_name(policy_.groups[g].name), g);
     for (const auto& member : policy_.groups[g].members) {
       const auto index = target_index(member);
       if (index && std::find(groups_of_[*index].begin(), groups_of_[*index].end(), g) ==
@@ -129,8 +133,12 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
       continue;  // config/ rejects unknown members; the engine does not rely on it
     }
     const auto& published = published_[*member];
-    view.members.push_back(
-        GroupMemberView{name, published.kind, published.fresh, published.maintenance.has_value()});
+    // This group's own window leaves its members counted: it holds the
+    // group's gate, and the verdict is shown as for a target in a window.
+    const bool other_window =
+        published.maintenance.has_value() && states_[*member].window_group != index;
+    view.members.push_back(GroupMemberView{name, published.kind, published.fresh, other_window,
+                                           published.reason_code == ReasonCode::Override});
     scopes.push_back(published.scope);
     valid_until = std::min(valid_until.value_or(published.valid_until), published.valid_until);
   }
@@ -155,6 +163,9 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
     supported = count.total - count.unhealthy_fresh < need;
     reason << "; " << count.unhealthy << " confirmed unhealthy (" << join(count.down)
            << "): at most " << count.total - count.unhealthy << " can be healthy";
+    if (!count.overridden.empty()) {
+      reason << "; by operator override: " << join(count.overridden);
+    }
     // The failover the evidence supports: the one whose failing members
     // alone already break the threshold.
     if (count.total - count.unhealthy_service < need) {
@@ -221,6 +232,44 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
   if (changed) {
     out.events.push_back(change_event(verdict, now));
   }
+  update_group_episode(index, now, out);
+}
+
+void Engine::update_group_episode(std::size_t index, const Instant& now, Evaluation& out) {
+  const auto& verdict = group_published_[index];
+  auto& state = group_states_[index];
+  const bool wanted =
+      verdict.kind == VerdictKind::Disputed && verdict.reason_code == ReasonCode::Flapping;
+  // Closed when it ends, and when the window it was silenced in ends (a
+  // flapping that goes on then opens again, paging).
+  if (!state.episode_key.empty() && (!wanted || (state.episode_silenced && !state.maintenance))) {
+    auto event = verdict_event(EventKind::FlappingStopped, verdict, now);
+    event.key = state.episode_key;
+    event.silenced = state.episode_silenced;
+    if (wanted) {
+      event.reason = "maintenance over: the silenced escalation is closed; " + verdict.reason;
+    }
+    out.events.push_back(std::move(event));
+    state.episode_key.clear();
+    state.episode_silenced = false;
+  }
+  if (!wanted || !state.episode_key.empty()) {
+    return;
+  }
+  auto event = verdict_event(EventKind::FlappingStarted, verdict, now);
+  const std::string base = std::string(to_string(EventKind::FlappingStarted)) + "/" +
+                           verdict.target + "/" + std::to_string(verdict.generation);
+  event.key = base;
+  for (int n = 2; std::find(state.used_keys.begin(), state.used_keys.end(), event.key) !=
+                  state.used_keys.end();
+       ++n) {
+    event.key = base + "." + std::to_string(n);
+  }
+  state.used_keys.push_back(event.key);
+  state.episode_key = event.key;
+  state.episode_silenced = state.maintenance.has_value();
+  event.silenced = state.episode_silenced;
+  out.events.push_back(std::move(event));
 }
 
 bool Engine::restore_group(std::size_t index, const RestoredVerdict& restored) {
@@ -232,9 +281,22 @@ bool Engine::restore_group(std::size_t index, const RestoredVerdict& restored) {
   verdict.reason_code = ReasonCode::Restored;
   verdict.reason = "restored after restart; awaiting the members' verdicts";
   verdict.fresh = false;
-  group_states_[index].judged = restored.kind;
-  group_states_[index].last_confirmed =
-      verdict.confirmed() ? std::optional{restored.kind} : restored.held;
+  // Shown until the first evaluation: when it was last judged, and valid
+  // for nothing since (a gate holds on it anyway).
+  verdict.evaluated_at = restored.since;
+  verdict.valid_until = restored.since;
+  auto& state = group_states_[index];
+  state.judged = restored.kind;
+  state.last_confirmed = verdict.confirmed() ? std::optional{restored.kind} : restored.held;
+  for (const auto& key : restored.used_keys) {
+    push_unique(state.used_keys, key);
+  }
+  if (!restored.open_escalation_key.empty()) {
+    // Flapping is the only episode a group opens: it goes on under its key.
+    state.episode_key = restored.open_escalation_key;
+    state.episode_silenced = restored.open_escalation_silenced;
+    push_unique(state.used_keys, restored.open_escalation_key);
+  }
   return true;
 }
 
@@ -242,7 +304,7 @@ void Engine::reconfigure_groups(const Policy& next, const Instant& now, Reconfig
   std::vector<GroupState> states(next.groups.size());
   std::vector<Verdict> published(next.groups.size());
   for (std::size_t g = 0; g < next.groups.size(); ++g) {
-    const auto name = std::string(k_group_prefix) + next.groups[g].name;
+    const auto name = group_name(next.groups[g].name);
     if (const auto old = group_index(name)) {
       states[g] = std::move(group_states_[*old]);
       published[g] = std::move(group_published_[*old]);
@@ -289,7 +351,7 @@ void Engine::reconfigure_groups(const Policy& next, const Instant& now, Reconfig
       continue;
     }
     // A group's generation is a fencing token like a target's.
-    const auto name = std::string(k_group_prefix) + old;
+    const auto name = group_name(old);
     const auto retired_at = group_published_[g].generation + 1;
     retired_[name] = Retired{retired_at, false, {}};
     Verdict ended;
@@ -297,6 +359,12 @@ void Engine::reconfigure_groups(const Policy& next, const Instant& now, Reconfig
     ended.generation = retired_at;
     ended.reason = "group removed from the config";
     out.events.push_back(change_event(ended, now));
+    if (const auto& key = group_states_[g].episode_key; !key.empty()) {
+      auto event = verdict_event(EventKind::FlappingStopped, ended, now);
+      event.key = key;
+      event.silenced = group_states_[g].episode_silenced;
+      out.events.push_back(std::move(event));
+    }
   }
   group_states_ = std::move(states);
   group_published_ = std::move(published);

@@ -193,14 +193,15 @@ void Engine::update_group_window(std::size_t index, const Instant& now, Evaluati
   state.maintenance = std::move(current);
 }
 
-std::optional<MaintenanceView> Engine::inherited_window(std::size_t target) const {
+std::optional<std::pair<MaintenanceView, std::size_t>> Engine::inherited_window(
+    std::size_t target) const {
   for (const auto group : groups_of_[target]) {
     if (const auto& window = group_states_[group].maintenance) {
       auto view = *window;
       if (view.source == MaintenanceSource::Api) {
         view.window = group_published_[group].target;  // "group:NAME", set over the API
       }
-      return view;
+      return std::pair{std::move(view), group};
     }
   }
   return std::nullopt;
@@ -211,8 +212,12 @@ void Engine::update_maintenance(std::size_t index, const Instant& now, Evaluatio
   expire_window(state.maintenance_set, state.maintenance_deadline, now);
   auto current =
       window_of(policy_.targets[index].name, state.maintenance_set, policy_.maintenance, now.wall);
+  state.window_group.reset();
   if (!current) {
-    current = inherited_window(index);
+    if (auto inherited = inherited_window(index)) {
+      current = std::move(inherited->first);
+      state.window_group = inherited->second;
+    }
   }
   if (!same_window(state.maintenance, current)) {
     announce_windows(published_[index], state.maintenance, current, now, out);

@@ -216,13 +216,23 @@ inline constexpr std::string_view k_group_prefix = "group:";
 inline bool is_group_name(std::string_view name) {
   return name.starts_with(k_group_prefix);
 }
+inline std::string group_name(std::string_view group) {
+  std::string name(k_group_prefix);
+  name += group;
+  return name;
+}
 
 // One member of a group as the group's verdict counted it.
 struct GroupMemberView {
   std::string target;
   VerdictKind kind = VerdictKind::Unknown;
   bool fresh = true;
-  bool maintenance = false;  // in a window: an unhealthy member counts for nothing
+  // In a window of its own (or another group's): it counts for nothing,
+  // healthy or not. The group's own window holds the group's gate instead.
+  bool maintenance = false;
+  // Published by an operator override, not by the domains: shown, because
+  // it moves the group on an operator's word (which the invariant allows).
+  bool overridden = false;
   friend bool operator==(const GroupMemberView&, const GroupMemberView&) = default;
 };
 

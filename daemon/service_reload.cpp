@@ -102,12 +102,12 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
   std::vector<std::string> groups_added;
   for (const auto& group : config_->groups) {
     if (next->find_group(group.name) == nullptr) {
-      groups_removed.push_back(std::string(cs::k_group_prefix) + group.name);
+      groups_removed.push_back(cs::group_name(group.name));
     }
   }
   for (const auto& group : next->groups) {
     if (config_->find_group(group.name) == nullptr) {
-      groups_added.push_back(std::string(cs::k_group_prefix) + group.name);
+      groups_added.push_back(cs::group_name(group.name));
     }
   }
   config_ = std::move(next);
@@ -129,7 +129,7 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
     set_cooldown_from_ledger(target);
   }
   for (const auto& group : config_->groups) {
-    set_cooldown_from_ledger(std::string(cs::k_group_prefix) + group.name);
+    set_cooldown_from_ledger(cs::group_name(group.name));
   }
   for (const auto& event : done.events) {
     handle_event(event);

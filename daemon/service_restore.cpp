@@ -139,7 +139,7 @@ void Service::restore() {
     load_history(target.name);
   }
   for (const auto& group : config_->groups) {
-    load_history(std::string(cs::k_group_prefix) + group.name);
+    load_history(cs::group_name(group.name));
   }
   load_audit();
   const auto health = store_->health();

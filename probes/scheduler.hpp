@@ -81,7 +81,7 @@ class Scheduler {
   };
   struct Entry {
     consensus::MonoTime due;
-    std::size_t pair;
+    std::size_t pair = 0;
     std::uint64_t moved = 0;
     bool operator>(const Entry& other) const {
       return due != other.due ? due > other.due : pair > other.pair;

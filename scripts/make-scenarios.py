@@ -614,8 +614,8 @@ def group_threshold():
     # at 09:24 a script records "promote db-standby" on the group: the
     # group's and the members' gates hold (cooldown). Everything recovers at
     # 09:30; at 09:26 a human acks. Inside the window (09:42 to 09:48) db-2
-    # and db-3 fail everywhere: the members count for nothing there, the
-    # group is not confirmed unhealthy, and every gate holds (maintenance).
+    # and db-3 fail everywhere: the group's own window still counts its
+    # members, so the group shows unhealthy, and every gate holds (maintenance).
     start = dt.datetime(2025, 10, 20, 9, 0, tzinfo=dt.timezone.utc)
 
     def minute(m):

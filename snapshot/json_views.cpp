@@ -130,6 +130,7 @@ json::value group_or_null(const std::optional<cs::GroupView>& value) {
     item["verdict"] = cs::to_string(member.kind);
     item["fresh"] = member.fresh;
     item["maintenance"] = member.maintenance;
+    item["override"] = member.overridden;
     members.emplace_back(std::move(item));
   }
   json::object out;

@@ -155,9 +155,14 @@ TEST_CASE("a group's maintenance window covers the group and its members", "[gro
   REQUIRE(world.verdict("db-1").maintenance);
   CHECK(world.verdict("db-1").maintenance->window == "group:db");
   CHECK_FALSE(world.verdict("web").maintenance);
-  // Members failing inside the window count for nothing: the group is not
-  // confirmed unhealthy, and every gate holds anyway.
-  CHECK(db.kind != VerdictKind::Unhealthy);
+  // The group's own window still counts its members: the verdict is shown
+  // as a target's is inside a window (one change, no generation moved by
+  // entering the window), and every gate holds.
+  CHECK(db.kind == VerdictKind::Unhealthy);
+  CHECK(db.generation == 2);
+  for (const auto& member : db.group->members) {
+    CHECK_FALSE(member.maintenance);
+  }
   CHECK(gate(world, "group:db", VerdictKind::Unhealthy, GateFor::Any).code ==
         GateCode::Maintenance);
   CHECK(gate(world, "db-1", VerdictKind::Unhealthy, GateFor::Any).code == GateCode::Maintenance);
@@ -174,6 +179,149 @@ TEST_CASE("a group's maintenance window covers the group and its members", "[gro
   CHECK(world.count_events(EventKind::MaintenanceEnded, "group:db") == 1);
   CHECK(world.count_events(EventKind::MaintenanceEnded, "db-1") == 1);
   CHECK(db.kind == VerdictKind::Unhealthy);
+  CHECK(db.generation == 2);
+  CHECK(gate(world, "group:db", VerdictKind::Unhealthy).answer == GateAnswer::Proceed);
+}
+
+TEST_CASE("a group's window leaves the verdict's generation alone while the members are healthy",
+          "[group]") {
+  World world(cluster());
+  rounds(world, 3, {});
+  const auto before = world.verdict("group:db").generation;
+  const auto now = world.now().wall;
+  REQUIRE(world.engine().set_maintenance("group:db",
+                                         AdHocMaintenance{"upgrade", "alice", now, now + 30min}));
+  rounds(world, 3, {});
+  CHECK(world.verdict("group:db").kind == VerdictKind::Healthy);
+  REQUIRE(world.engine().clear_maintenance("group:db"));
+  rounds(world, 3, {});
+  CHECK(world.verdict("group:db").kind == VerdictKind::Healthy);
+  CHECK(world.verdict("group:db").generation == before);
+}
+
+TEST_CASE("a member in another group's window counts for nothing in this one", "[group]") {
+  auto policy = cluster();
+  GroupPolicy pair;
+  pair.name = "pair";
+  pair.members = {"db-1", "web"};
+  pair.healthy_at_least = 1;
+  policy.groups.push_back(pair);
+  World world(policy);
+  rounds(world, 3, {});
+  const auto now = world.now().wall;
+  REQUIRE(world.engine().set_maintenance("group:pair",
+                                         AdHocMaintenance{"move", "carol", now, now + 30min}));
+  rounds(world, 4, {{"db-1", Outcome::Down}, {"db-2", Outcome::Down}});
+  // In db's count db-1 is in pair's window: it counts for nothing, so db
+  // cannot be confirmed unhealthy on it.
+  const auto& db = world.verdict("group:db");
+  CHECK(db.kind == VerdictKind::Disputed);
+  CHECK(db.group->members[0].maintenance);
+  // pair counts its own members: db-1 down, web up.
+  CHECK(world.verdict("group:pair").kind == VerdictKind::Healthy);
+  CHECK_FALSE(world.verdict("group:pair").group->members[0].maintenance);
+}
+
+TEST_CASE("overridden members move a group, and the group says so", "[group]") {
+  World world(cluster());
+  rounds(world, 3, {});
+  const auto now = world.now().wall;
+  for (const auto* name : {"db-1", "db-2"}) {
+    REQUIRE(world.engine().set_override(
+        name, Override{VerdictKind::Unhealthy, "drain", "alice", now, now + 1h}));
+  }
+  rounds(world, 2, {});
+  const auto& db = world.verdict("group:db");
+  CHECK(db.kind == VerdictKind::Unhealthy);
+  CHECK(db.reason.ends_with("; by operator override: db-1, db-2"));
+  REQUIRE(db.group);
+  CHECK(db.group->members[0].overridden);
+  CHECK(db.group->members[1].overridden);
+  CHECK_FALSE(db.group->members[2].overridden);
+}
+
+TEST_CASE("a group flapping opens one escalation, silenced in its window, closed when it stops",
+          "[group]") {
+  auto policy = cluster();
+  policy.groups[0].flap_limit = 2;
+  policy.groups[0].flap_window = 10min;
+  World world(policy);
+  rounds(world, 3, {});
+  for (int i = 0; i < 3; ++i) {
+    rounds(world, 4, {{"db-1", Outcome::Down}, {"db-2", Outcome::Down}});
+    rounds(world, 3, {});
+  }
+  REQUIRE(world.verdict("group:db").reason_code == ReasonCode::Flapping);
+  REQUIRE(world.count_events(EventKind::FlappingStarted, "group:db") == 1);
+  std::string key;
+  for (const auto& event : world.events()) {
+    if (event.kind == EventKind::FlappingStarted && event.target == "group:db") {
+      key = event.key;
+      CHECK_FALSE(event.silenced);
+    }
+  }
+  CHECK(key.starts_with("flapping/group:db/"));
+  // It stays one episode while the flapping lasts, and a restart continues
+  // it under the same key.
+  rounds(world, 4, {{"db-1", Outcome::Down}, {"db-2", Outcome::Down}});
+  CHECK(world.count_events(EventKind::FlappingStarted, "group:db") == 1);
+  World second(policy);
+  RestoredVerdict restored;
+  restored.target = "group:db";
+  restored.kind = VerdictKind::Disputed;
+  restored.reason_code = ReasonCode::Flapping;
+  restored.held = VerdictKind::Healthy;
+  restored.generation = world.verdict("group:db").generation;
+  restored.since = world.verdict("group:db").since;
+  restored.open_escalation_key = key;
+  REQUIRE(second.engine().restore(restored));
+  CHECK(second.verdict("group:db").evaluated_at == restored.since);
+  // The restored members are unknown, the group no longer flaps: the same
+  // key is resolved, and no new one opened.
+  rounds(second, 2, {});
+  CHECK(second.count_events(EventKind::FlappingStarted, "group:db") == 0);
+  REQUIRE(second.count_events(EventKind::FlappingStopped, "group:db") == 1);
+  for (const auto& event : second.events()) {
+    if (event.kind == EventKind::FlappingStopped) {
+      CHECK(event.key == key);
+    }
+  }
+
+  // Inside the group's window: opened silenced, closed silently at its end,
+  // opened again (sent) while the flapping goes on.
+  World third(policy);
+  rounds(third, 3, {});
+  const auto now = third.now().wall;
+  REQUIRE(
+      third.engine().set_maintenance("group:db", AdHocMaintenance{"work", "bob", now, now + 5min}));
+  for (int i = 0; i < 3; ++i) {
+    rounds(third, 4, {{"db-1", Outcome::Down}, {"db-2", Outcome::Down}});
+    rounds(third, 3, {});
+  }
+  REQUIRE(third.verdict("group:db").maintenance);
+  // Past the window's end, still flapping.
+  for (int i = 0; i < 2; ++i) {
+    rounds(third, 4, {{"db-1", Outcome::Down}, {"db-2", Outcome::Down}});
+    rounds(third, 3, {});
+  }
+  REQUIRE_FALSE(third.verdict("group:db").maintenance);
+  REQUIRE(third.verdict("group:db").reason_code == ReasonCode::Flapping);
+  std::vector<Event> seen;
+  for (const auto& event : third.events()) {
+    if (event.target == "group:db" &&
+        (event.kind == EventKind::FlappingStarted || event.kind == EventKind::FlappingStopped)) {
+      seen.push_back(event);
+    }
+  }
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0].kind == EventKind::FlappingStarted);
+  CHECK(seen[0].silenced);
+  CHECK(seen[1].kind == EventKind::FlappingStopped);
+  CHECK(seen[1].silenced);
+  CHECK(seen[1].key == seen[0].key);
+  CHECK(seen[2].kind == EventKind::FlappingStarted);
+  CHECK_FALSE(seen[2].silenced);
+  CHECK(seen[2].key != seen[0].key);
 }
 
 TEST_CASE("a group's own guard holds the member that would exceed its fraction", "[group]") {
