@@ -360,10 +360,13 @@ Engine::Candidate Engine::judge(std::size_t index, const VoteCounts& counts,
   // Flapping: more than flap_limit changes inside flap_window. The verdict is
   // held as disputed until the window holds flap_limit changes or fewer. A
   // member of a group with its own flap limit follows the strictest.
-  if (auto flapping =
-          flapping_reason(state.changes, state.judged, candidate.kind, now.mono,
-                          target.flap_window.value_or(policy_.flap_window),
-                          target.flap_limit.value_or(policy_.flap_limit), candidate.reason)) {
+  const auto flap_limit = target.flap_limit.value_or(policy_.flap_limit);
+  if (std::exchange(state.restored_flapping, false)) {
+    refill_flap_window(state.changes, flap_limit, now.mono);
+  }
+  if (auto flapping = flapping_reason(state.changes, state.judged, candidate.kind, now.mono,
+                                      target.flap_window.value_or(policy_.flap_window), flap_limit,
+                                      candidate.reason)) {
     return Candidate{VerdictKind::Disputed, ReasonCode::Flapping, std::move(*flapping), true};
   }
   return candidate;

@@ -50,6 +50,9 @@ struct RestoredVerdict {
   std::optional<Override> override_in_force;
   // Every escalation key this target has used, so no key is handed out twice.
   std::vector<std::string> used_keys;
+  // A group's group_definition() when its row was written; "" for a target
+  // or a row from before schema 7 (taken as unchanged).
+  std::string definition;
 };
 
 // An escalation that was open when the daemon stopped, restored so that the
@@ -66,6 +69,9 @@ struct RestoredEpisode {
 // The event that closes an episode opened by `opened` (DisputeOpened ->
 // DisputeResolved, FlappingStarted -> FlappingStopped, ...).
 EventKind resolution_of(EventKind opened);
+
+// Whether a restored verdict was held as flapping when it was stored.
+bool was_flapping(const RestoredVerdict& restored);
 
 // What Engine::reconfigure() did (for the log and the escalation list).
 struct Reconfiguration {
@@ -239,6 +245,9 @@ class Engine {
     // Open episodes opened inside a window: their resolution is silenced too.
     std::set<std::string, std::less<>> silenced_keys;
     bool restored_pending = false;  // restored, not yet confirmed
+    // Restored while held as flapping: the first judgement starts the flap
+    // window over full, so a restart (or a crash loop) never lifts the hold.
+    bool restored_flapping = false;
     std::optional<MonoTime> restored_at;
     std::string episode_key;  // open dispute/flapping/blast-radius episode ("" when none)
     EventKind episode_kind = EventKind::DisputeOpened;
@@ -348,6 +357,10 @@ class Engine {
     std::string episode_key;
     bool episode_silenced = false;
     std::vector<std::string> used_keys;
+    // Restored under another definition: the first evaluation is a change
+    // (one generation on, since then) whatever it finds.
+    bool redefined = false;
+    bool restored_flapping = false;  // as TargetState's
   };
   // Judges every group from its members' published verdicts.
   void evaluate_groups(const Instant& now, Evaluation& out);

@@ -34,6 +34,15 @@ std::optional<EventKind> episode_for(const Verdict& verdict) {
 
 }  // namespace
 
+bool was_flapping(const RestoredVerdict& restored) {
+  // The row's reason code is the last change's; flapping can begin while
+  // the verdict stays disputed, and then only its open episode says so.
+  return restored.kind == VerdictKind::Disputed &&
+         (restored.reason_code == ReasonCode::Flapping ||
+          (!restored.open_escalation_key.empty() &&
+           restored.open_escalation_kind == EventKind::FlappingStarted));
+}
+
 EventKind resolution_of(EventKind opened) {
   switch (opened) {
     case EventKind::FlappingStarted:
@@ -92,6 +101,7 @@ bool Engine::restore(const RestoredVerdict& restored) {
   state.judged = restored.kind;
   state.last_confirmed = verdict.confirmed() ? std::optional{restored.kind} : restored.held;
   state.restored_pending = true;
+  state.restored_flapping = was_flapping(restored);
   state.override_in_force = restored.override_in_force;
   state.used_keys = restored.used_keys;
   if (!restored.open_escalation_key.empty()) {

@@ -6,11 +6,13 @@
 // agreement and never on one domain's word. Pure, like the rest of the engine.
 #include "consensus/engine.hpp"
 #include "consensus/flap_count.hpp"
+#include "consensus/group_definition.hpp"
 
 #include "consensus/time_format.hpp"
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 namespace crosscheck::consensus {
 namespace {
@@ -191,6 +193,9 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
   } else {
     reason << "; too few members are confirmed either way";
   }
+  if (std::exchange(state.restored_flapping, false)) {
+    refill_flap_window(state.changes, group.flap_limit, now.mono);
+  }
   if (auto flapping = flapping_reason(state.changes, state.judged, kind, now.mono,
                                       group.flap_window, group.flap_limit, reason.str())) {
     kind = VerdictKind::Disputed;
@@ -199,7 +204,7 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
     supported = true;
     reason.str(*flapping);
   }
-  const bool changed = kind != verdict.kind;
+  const bool changed = kind != verdict.kind || std::exchange(state.redefined, false);
   if (changed) {
     ++verdict.generation;
     ++revision_;
@@ -286,7 +291,23 @@ bool Engine::restore_group(std::size_t index, const RestoredVerdict& restored) {
   verdict.evaluated_at = restored.since;
   verdict.valid_until = restored.since;
   auto& state = group_states_[index];
+  const auto& group = policy_.groups[index];
+  if (!restored.definition.empty() &&
+      restored.definition != group_definition(group.healthy_at_least, group.members)) {
+    // Another cluster under the same name since the stop, as a reload that
+    // changes it: nothing it held carries over, and its first evaluation
+    // moves the generation on (the fencing token a script holds).
+    verdict.kind = VerdictKind::Unknown;
+    verdict.held.reset();
+    verdict.reason_code = ReasonCode::Insufficient;
+    verdict.reason =
+        "members or healthy_at_least changed while crosscheck was stopped; judged anew";
+    state.redefined = true;
+    state.judged = VerdictKind::Unknown;
+    return true;
+  }
   state.judged = restored.kind;
+  state.restored_flapping = was_flapping(restored);
   state.last_confirmed = verdict.confirmed() ? std::optional{restored.kind} : restored.held;
   for (const auto& key : restored.used_keys) {
     push_unique(state.used_keys, key);

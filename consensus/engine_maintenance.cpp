@@ -190,6 +190,9 @@ void Engine::update_group_window(std::size_t index, const Instant& now, Evaluati
   if (!same_window(state.maintenance, current)) {
     announce_windows(verdict, state.maintenance, current, now, out);
   }
+  if (state.maintenance && !current) {
+    group_published_[index].since_mono = now.mono;  // as a target's (update_maintenance)
+  }
   state.maintenance = std::move(current);
 }
 
@@ -221,6 +224,12 @@ void Engine::update_maintenance(std::size_t index, const Instant& now, Evaluatio
   }
   if (!same_window(state.maintenance, current)) {
     announce_windows(published_[index], state.maintenance, current, now, out);
+  }
+  if (state.maintenance && !current) {
+    // Why: a gate's stable_for counts how long the verdict has held
+    // outside any window. Counted inside it, planned work that overran its
+    // window by a second would find its failover "stable for 30s" at once.
+    published_[index].since_mono = now.mono;
   }
   state.maintenance = std::move(current);  // an ad-hoc window extended by a new PUT, too
 }

@@ -34,4 +34,14 @@ inline std::optional<std::string> flapping_reason(std::deque<MonoTime>& changes,
          format_duration(window) + " (flap_limit " + std::to_string(limit) + "); now " + now_reason;
 }
 
+// A verdict restored while it was held as flapping: the changes that made it
+// so were counted in memory only. Its window starts over full (one change
+// past the limit, now), so the hold lasts at least one flap_window more.
+// Why not lifted: a daemon that crash-loops would never hold on flapping.
+inline void refill_flap_window(std::deque<MonoTime>& changes, int limit, MonoTime now) {
+  while (static_cast<int>(changes.size()) <= limit) {
+    changes.push_back(now);
+  }
+}
+
 }  // namespace crosscheck::consensus

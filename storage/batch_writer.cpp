@@ -19,8 +19,8 @@ using sqlite::Statement;
 // row links the target's open verdict episode (see links_to_verdict()).
 constexpr std::string_view k_upsert_verdict = R"sql(
 INSERT INTO verdicts (target, kind, held, generation, since, evaluated_at, valid_until,
-                      reason_code, reason, fresh, open_escalation_key)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                      reason_code, reason, fresh, definition, open_escalation_key)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
         COALESCE((SELECT key FROM escalations
                   WHERE target = ?1 AND resolved_at IS NULL
                     AND kind IN ('dispute', 'flapping', 'blast_radius')
@@ -35,7 +35,9 @@ ON CONFLICT (target) DO UPDATE SET
   reason_code = CASE WHEN excluded.reason_code = 'restored' THEN verdicts.reason_code
                      ELSE excluded.reason_code END,
   reason = excluded.reason,
-  fresh = excluded.fresh
+  fresh = excluded.fresh,
+  definition = CASE WHEN excluded.definition = '' THEN verdicts.definition
+                    ELSE excluded.definition END
 )sql";
 
 // An observation is a change (kept in `observations`) when the pair's
@@ -338,7 +340,8 @@ Status BatchWriter::apply(const VerdictRecord& verdict) {
       .bind(7, to_millis(verdict.valid_until))
       .bind(8, consensus::to_string(verdict.reason_code))
       .bind(9, verdict.reason)
-      .bind(10, std::int64_t{verdict.fresh ? 1 : 0});
+      .bind(10, std::int64_t{verdict.fresh ? 1 : 0})
+      .bind(11, verdict.definition);
   if (auto status = upsert_verdict_.run(); !status || !verdict.changed) {
     return status;
   }

@@ -30,6 +30,7 @@ struct VerdictRecord {
   bool fresh = true;
   bool changed = false;  // also append a transition to the verdict log
   consensus::VoteCounts votes;
+  std::string definition;  // a group's consensus::group_definition(); "" for a target
 };
 
 struct Acknowledgement {

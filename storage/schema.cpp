@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 6> k_migrations{
+constexpr std::array<std::string_view, 7> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -209,6 +209,12 @@ CREATE TABLE action_sequences (
 );
 INSERT INTO action_sequences (node, last_seq)
 SELECT node, MAX(CAST(substr(id, length(node) + 2) AS INTEGER)) FROM actions GROUP BY node;
+)sql",
+    // 7: a group's definition (threshold, members) with its verdict row, so
+    // a restart under a changed `groups:` entry judges the group anew, one
+    // generation on, as a reload does. '' (rows from before): unchanged.
+    R"sql(
+ALTER TABLE verdicts ADD COLUMN definition TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

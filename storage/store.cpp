@@ -4,6 +4,8 @@
 #include "storage/reader.hpp"
 #include "storage/record_queue.hpp"
 
+#include "consensus/group_definition.hpp"
+
 #include <algorithm>
 #include <exception>
 #include <type_traits>
@@ -49,6 +51,14 @@ VerdictRecord record_of(const consensus::Verdict& verdict, bool changed) {
   record.fresh = verdict.fresh;
   record.changed = changed;
   record.votes = verdict.votes;
+  if (verdict.group) {
+    std::vector<std::string> members;
+    members.reserve(verdict.group->members.size());
+    for (const auto& member : verdict.group->members) {
+      members.push_back(member.target);
+    }
+    record.definition = consensus::group_definition(verdict.group->healthy_at_least, members);
+  }
   return record;
 }
 

@@ -680,8 +680,48 @@ TEST_CASE("a restored flapping hold is not closed by a plain dispute after a res
       {"cloudflare", Outcome::Up}, {"quad9", Outcome::Down}, {"google", Outcome::Up}};
   for (int i = 0; i < 3; ++i) {  // 0s, 10s, 20s: inside restore_hold (32s)
     world.round("db", lying);
-    CHECK(world.verdict("db").reason_code == ReasonCode::Restored);
+    // Still held as flapping: a restart starts its flap window over full.
+    CHECK(world.verdict("db").kind == VerdictKind::Disputed);
+    CHECK(world.verdict("db").reason_code == ReasonCode::Flapping);
   }
   CHECK(world.count_events(EventKind::FlappingStopped) == 0);
   CHECK(world.count_events(EventKind::DisputeOpened) == 0);
+}
+
+TEST_CASE("a restart never lifts a flapping hold before a flap window has passed", "[engine]") {
+  // Found by a hostile review: the flap count lived in memory only, so a
+  // restart (or a crash loop) published the evidence's verdict at once.
+  auto policy = make_policy(k_domains, {"db"});
+  policy.flap_window = 10min;
+  for (const bool by_episode : {false, true}) {
+    World world(policy);
+    RestoredVerdict restored;
+    restored.target = "db";
+    restored.kind = VerdictKind::Disputed;
+    restored.held = VerdictKind::Healthy;
+    restored.generation = 9;
+    // Flapping began while the verdict stayed disputed: only the open
+    // episode says so.
+    restored.reason_code = by_episode ? ReasonCode::Dispute : ReasonCode::Flapping;
+    restored.open_escalation_key = "flapping/db/9";
+    restored.open_escalation_kind = EventKind::FlappingStarted;
+    REQUIRE(world.engine().restore(restored));
+    const auto started = world.now().mono;
+    // Steady evidence from every domain, past the restore hold: still held.
+    while (world.now().mono - started < 9min) {
+      world.round("db", all(Outcome::Down));
+      const auto& verdict = world.verdict("db");
+      CHECK(verdict.kind == VerdictKind::Disputed);
+      CHECK(verdict.kind != VerdictKind::Unhealthy);
+    }
+    CHECK(world.verdict("db").reason_code == ReasonCode::Flapping);
+    CHECK(world.count_events(EventKind::FlappingStopped) == 0);
+    CHECK(world.count_events(EventKind::FlappingStarted) == 0);  // the restored one goes on
+    // Once a whole flap window has passed without a change, the evidence decides.
+    while (world.now().mono - started < 11min) {
+      world.round("db", all(Outcome::Down));
+    }
+    CHECK(world.verdict("db").kind == VerdictKind::Unhealthy);
+    CHECK(world.count_events(EventKind::FlappingStopped) == 1);
+  }
 }

@@ -2,6 +2,7 @@
 // published verdicts, a gate, windows and guards (consensus/engine_groups.cpp).
 #include "consensus/engine.hpp"
 #include "consensus/gate.hpp"
+#include "consensus/group_definition.hpp"
 
 #include "support/engine_world.hpp"
 
@@ -276,13 +277,17 @@ TEST_CASE("a group flapping opens one escalation, silenced in its window, closed
   restored.open_escalation_key = key;
   REQUIRE(second.engine().restore(restored));
   CHECK(second.verdict("group:db").evaluated_at == restored.since);
-  // The restored members are unknown, the group no longer flaps: the same
-  // key is resolved, and no new one opened.
+  // A restart never lifts the hold: the group stays flapping under the
+  // same episode (none opened, none closed) until a flap window passes.
   rounds(second, 2, {});
+  CHECK(second.verdict("group:db").reason_code == ReasonCode::Flapping);
   CHECK(second.count_events(EventKind::FlappingStarted, "group:db") == 0);
+  CHECK(second.count_events(EventKind::FlappingStopped, "group:db") == 0);
+  rounds(second, 70, {});  // 700 s > flap_window, steady
+  CHECK(second.verdict("group:db").kind == VerdictKind::Healthy);
   REQUIRE(second.count_events(EventKind::FlappingStopped, "group:db") == 1);
   for (const auto& event : second.events()) {
-    if (event.kind == EventKind::FlappingStopped) {
+    if (event.kind == EventKind::FlappingStopped && event.target == "group:db") {
       CHECK(event.key == key);
     }
   }
@@ -390,6 +395,45 @@ TEST_CASE("a group's generation survives a restart and a removal", "[group]") {
   CHECK(announced);
   second.engine().reconfigure(cluster(), {}, second.now());
   CHECK(second.verdict("group:db").generation == removed_at);
+}
+
+TEST_CASE("a restart under another group definition judges the group anew, one generation on",
+          "[group]") {
+  World first(cluster());
+  rounds(first, 3, {});
+  rounds(first, 5, {{"db-1", Outcome::Down}, {"db-2", Outcome::Down}});
+  const auto stored = first.verdict("group:db");
+  REQUIRE(stored.kind == VerdictKind::Unhealthy);
+  RestoredVerdict restored;
+  restored.target = "group:db";
+  restored.kind = stored.kind;
+  restored.generation = stored.generation;
+  restored.since = stored.since;
+  restored.definition = group_definition(2, {"db-1", "db-2", "db-3"});
+
+  // The same definition: restored as it was.
+  World same(cluster());
+  REQUIRE(same.engine().restore(restored));
+  CHECK(same.verdict("group:db").kind == VerdictKind::Unhealthy);
+  same.evaluate();
+  CHECK(same.verdict("group:db").held == VerdictKind::Unhealthy);
+
+  // Another member list under the same name: nothing carries over.
+  auto policy = cluster();
+  policy.groups[0].members = {"db-1", "web"};
+  World other(policy);
+  REQUIRE(other.engine().restore(restored));
+  CHECK(other.verdict("group:db").kind == VerdictKind::Unknown);
+  CHECK_FALSE(other.verdict("group:db").held);
+  CHECK_FALSE(other.verdict("group:db").fresh);
+  other.evaluate();
+  const auto& db = other.verdict("group:db");
+  CHECK(db.generation == stored.generation + 1);
+  CHECK(db.since == other.now().wall);
+  CHECK_FALSE(db.held);
+  CHECK(other.count_events(EventKind::VerdictChanged, "group:db") == 1);
+  CHECK(decide_gate(db, VerdictKind::Unhealthy, stored.generation, 0s, other.now(), GateFor::Any)
+            .answer != GateAnswer::Proceed);
 }
 
 TEST_CASE("a group flapping past its limit is held as disputed", "[group]") {

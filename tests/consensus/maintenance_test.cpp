@@ -409,3 +409,35 @@ TEST_CASE("a target removed by a reload ends its silenced escalation silently", 
   }
   CHECK(found);
 }
+
+TEST_CASE("a gate's stable_for counts from the end of a window, not from inside it",
+          "[maintenance]") {
+  // Found by a hostile review: planned work that took the target down and
+  // overran its window by a second found `stable_for=30s` met at once.
+  World world(make_policy(k_domains, {"db"}));
+  for (int i = 0; i < 3; ++i) {
+    world.round("db", all(Outcome::Up));
+  }
+  const auto now = world.now().wall;
+  REQUIRE(world.engine().set_maintenance("db", AdHocMaintenance{"work", "bob", now, now + 5min}));
+  for (int i = 0; i < 12; ++i) {
+    world.round("db", all(Outcome::Down));
+  }
+  REQUIRE(world.verdict("db").kind == VerdictKind::Unhealthy);
+  CHECK(decide_gate(world.verdict("db"), VerdictKind::Unhealthy, std::nullopt, 30s, world.now(),
+                    GateFor::Any)
+            .code == GateCode::Maintenance);
+  REQUIRE(world.engine().clear_maintenance("db"));
+  world.round("db", all(Outcome::Down));
+  const auto& verdict = world.verdict("db");
+  REQUIRE_FALSE(verdict.maintenance);
+  const auto held =
+      decide_gate(verdict, VerdictKind::Unhealthy, std::nullopt, 30s, world.now(), GateFor::Any);
+  CHECK(held.code == GateCode::Unstable);
+  for (int i = 0; i < 4; ++i) {
+    world.round("db", all(Outcome::Down));
+  }
+  CHECK(decide_gate(world.verdict("db"), VerdictKind::Unhealthy, std::nullopt, 30s, world.now(),
+                    GateFor::Any)
+            .answer == GateAnswer::Proceed);
+}

@@ -2,6 +2,8 @@
 // through the Store: what a restart restores, the verdict log, observations.
 #include "storage_test_support.hpp"
 
+#include "consensus/group_definition.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -456,4 +458,36 @@ TEST_CASE("an unreachable verdict survives a restart with its held verdict and r
   REQUIRE(history.size() == 1);
   CHECK(history[0].kind == VerdictKind::Unreachable);
   CHECK(history[0].reason == "parent lb-eu is unhealthy; 3 of 3 domains down");
+}
+
+TEST_CASE("a group's definition is stored with its verdict and kept by a row without one",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto group = verdict("group:db", VerdictKind::Healthy, 3, k_start - 10min);
+  group.group = consensus::GroupView{2, {{"db-1"}, {"db-2"}, {"db-3"}}};
+  const auto definition = consensus::group_definition(2, {"db-1", "db-2", "db-3"});
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_verdict(group, true);
+    // Published again before its first evaluation (restored: no members yet).
+    auto restored = group;
+    restored.group.reset();
+    store.record_verdict(restored, false);
+    store.record_verdict(verdict("db-1", VerdictKind::Healthy, 1, k_start - 10min), true);
+    REQUIRE(store.flush(5s));
+  }
+  Store store(test_options(dir.path()), clock);
+  const auto state = store.restore();
+  REQUIRE(state.has_value());
+  const auto* db = find_verdict(*state, "group:db");
+  REQUIRE(db != nullptr);
+  CHECK(db->definition == definition);
+  CHECK(definition.starts_with("2/3/"));
+  CHECK(definition != consensus::group_definition(2, {"db-1", "db-2"}));
+  CHECK(definition != consensus::group_definition(1, {"db-1", "db-2", "db-3"}));
+  CHECK(definition != consensus::group_definition(2, {"db-1", "db-3", "db-2"}));
+  const auto* member = find_verdict(*state, "db-1");
+  REQUIRE(member != nullptr);
+  CHECK(member->definition.empty());
 }
