@@ -258,13 +258,13 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
   }
   if (auto found = rechecks_.find(observation.target); found != rechecks_.end()) {
     auto& pending = found->second;
-    if (pending.awaiting > 0) {
+    if (pending.vantages_awaiting.erase(observation.vantage) > 0) {
       for (const auto& vantage : config_->vantages) {
         if (vantage.name == observation.vantage) {
           pending.domains_answered.insert(vantage.domain);
         }
       }
-      if (--pending.awaiting == 0 && pending.peers_awaiting.empty()) {
+      if (pending.vantages_awaiting.empty() && pending.peers_awaiting.empty()) {
         finish_recheck(observation.target, 200);
       }
     }

@@ -141,8 +141,11 @@ class Service final : public api::ApiActions {
 
  private:
   struct PendingRecheck {
-    std::size_t awaiting = 0;              // vantages yet to report
+    // Local vantages yet to report: each counts once, however many of its
+    // observations arrive (a fast-confirmation turn is one more).
+    std::set<std::string> vantages_awaiting;
     std::set<std::string> peers_awaiting;  // peers asked, not answered yet
+    bool peers_asked = false;  // a peer's own recheck asks no peer; an operator joining it does
     std::set<std::string> domains_answered;
     std::set<std::string> peers_answered;
     std::vector<api::ActionCallback> callbacks;
@@ -253,7 +256,10 @@ class Service final : public api::ApiActions {
   // inside the spacing, answers at once with the votes it has.
   void start_recheck(const api::Caller& caller, const std::string& target,
                      std::chrono::milliseconds deadline, api::ActionCallback done, bool from_peer);
-  void on_peer_recheck(const peers::PeerRecheckAnswer& answer);
+  // An operator's recheck asks every peer once (not a peer's own).
+  void ask_peers(const std::string& target, PendingRecheck& pending,
+                 std::chrono::milliseconds deadline);
+  void on_peer_recheck(peers::PeerRecheckAnswer answer);
   // Fast confirmation: an accepted local observation may open a round or
   // take the vantage's next round turn; every evaluation times confirmations.
   void fast_confirm(const consensus::Observation& observation);
@@ -352,7 +358,11 @@ class Service final : public api::ApiActions {
   std::int64_t next_escalation_id_ = 1;
   std::map<std::string, std::deque<snapshot::TransitionView>> history_;
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
+  // When each target was last rechecked for an operator, and for a peer:
+  // apart, so a peer's rechecks (fast confirmation asks them at an
+  // outage's start) never turn an operator's recheck into a 429.
   std::map<std::string, consensus::MonoTime> last_recheck_;
+  std::map<std::string, consensus::MonoTime> last_peer_recheck_;
   std::map<std::string, PendingRecheck> rechecks_;
   // Refused rechecks: one audit line per (principal, target, error) per
   // window with its count, and every one counted by error for /metrics.

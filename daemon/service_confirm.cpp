@@ -68,7 +68,9 @@ void Service::fast_confirm(const cs::Observation& observation) {
   // round); their votes come back signed, and once more after the round.
   const auto ask = [this, name = observation.target] {
     peer_client_->recheck(name, k_round_spacing * 2, [this](peers::PeerRecheckAnswer answer) {
-      boost::asio::post(io_, [this, answer = std::move(answer)] { on_peer_recheck(answer); });
+      boost::asio::post(io_, [this, answer = std::move(answer)]() mutable {
+        on_peer_recheck(std::move(answer));
+      });
     });
   };
   ask();

@@ -45,75 +45,99 @@ void Service::peer_recheck(const api::Caller& caller, const std::string& target,
 void Service::start_recheck(const api::Caller& caller, const std::string& target,
                             std::chrono::milliseconds deadline, api::ActionCallback done,
                             bool from_peer) {
-  boost::asio::post(io_, [this, caller, target, deadline, from_peer,
-                          done = std::move(done)]() mutable {
-    auto entry = audit_entry(caller, storage::AuditAction::Recheck, target,
-                             "deadline=" + cs::format_duration(deadline));
-    // Why tallied, not one line each: a refusal costs its caller nothing, and
-    // a token looping on a 429 wrote ~2000 lines a second, kept for the
-    // retention (hostile review). Every refusal is counted on /metrics.
-    const auto refuse = [&](api::ActionResult answer) {
-      entry.outcome = storage::AuditOutcome::Refused;
-      entry.why = answer.detail;
-      ++rechecks_refused_[answer.error];
-      refused_rechecks_.refuse(std::move(entry), answer.error, clock_.monotonic());
-      done(std::move(answer));
-    };
-    if (config_->find_target(target) == nullptr) {
-      return refuse(result(404, "unknown_target", "no target '" + target + "'"));
-    }
-    const auto now = clock_.monotonic();
-    auto& pending = rechecks_[target];
-    if (pending.awaiting > 0 || !pending.peers_awaiting.empty()) {
-      // A recheck is already running: share its answer.
-      entry.detail += " (joined the recheck already running)";
-      pending.lines.push_back(std::move(entry));
-      pending.callbacks.push_back(std::move(done));
-      return;
-    }
-    if (const auto last = last_recheck_.find(target);
-        last != last_recheck_.end() && now - last->second < k_recheck_spacing) {
-      if (from_peer) {
-        // Why not 429: the votes are at most the spacing old, and the asking
-        // node waits for them; it gets them without a probe more.
-        rechecks_.erase(target);
-        return done(result(200));
-      }
-      const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
-          k_recheck_spacing - (now - last->second) + 999ms);
-      rechecks_.erase(target);
-      return refuse(result(429, "rate_limited",
-                           "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
-                               "s ago; retry in " + std::to_string(wait.count()) + "s"));
-    }
-    pending.lines.push_back(std::move(entry));  // written with the outcome
-    last_recheck_[target] = now;
-    prober_->recheck(target);
-    pending.awaiting = config_->vantages.size();
-    pending.callbacks.push_back(std::move(done));
-    if (!from_peer && peer_client_ && !config_->peers.empty()) {
-      for (const auto& peer : config_->peers) {
-        pending.peers_awaiting.insert(peer.name);
-      }
-      // A little less than ours, so a peer's late answer still counts.
-      peer_client_->recheck(
-          target, deadline - deadline / 20, [this](peers::PeerRecheckAnswer answer) {
-            boost::asio::post(io_, [this, answer = std::move(answer)] { on_peer_recheck(answer); });
-          });
-    }
-    pending.deadline = std::make_shared<boost::asio::steady_timer>(io_, deadline);
-    pending.deadline->async_wait([this, target](boost::system::error_code ec) {
-      if (!ec) {
-        finish_recheck(target, 504);
-      }
-    });
+  boost::asio::post(
+      io_, [this, caller, target, deadline, from_peer, done = std::move(done)]() mutable {
+        auto entry = audit_entry(caller, storage::AuditAction::Recheck, target,
+                                 "deadline=" + cs::format_duration(deadline));
+        // Why tallied, not one line each: a refusal costs its caller nothing, and
+        // a token looping on a 429 wrote ~2000 lines a second, kept for the
+        // retention (hostile review). Every refusal is counted on /metrics.
+        const auto refuse = [&](api::ActionResult answer) {
+          entry.outcome = storage::AuditOutcome::Refused;
+          entry.why = answer.detail;
+          ++rechecks_refused_[answer.error];
+          refused_rechecks_.refuse(std::move(entry), answer.error, clock_.monotonic());
+          done(std::move(answer));
+        };
+        if (config_->find_target(target) == nullptr) {
+          return refuse(result(404, "unknown_target", "no target '" + target + "'"));
+        }
+        const auto now = clock_.monotonic();
+        auto& pending = rechecks_[target];
+        if (!pending.vantages_awaiting.empty() || !pending.peers_awaiting.empty()) {
+          // A recheck is already running: share its answer. A peer's asked no
+          // peer; an operator joining it gets them asked now.
+          entry.detail += " (joined the recheck already running)";
+          pending.lines.push_back(std::move(entry));
+          pending.callbacks.push_back(std::move(done));
+          if (!from_peer) {
+            ask_peers(target, pending, deadline);
+          }
+          return;
+        }
+        auto& spacing = from_peer ? last_peer_recheck_ : last_recheck_;
+        const auto since_last = [&](const std::map<std::string, cs::MonoTime>& last) {
+          const auto found = last.find(target);
+          return found == last.end() ? cs::Duration::max() : now - found->second;
+        };
+        if (from_peer && std::min(since_last(last_recheck_), since_last(last_peer_recheck_)) <
+                             k_recheck_spacing) {
+          // Why not 429: the votes are at most the spacing old, and the asking
+          // node waits for them; it gets them without a probe more.
+          rechecks_.erase(target);
+          return done(result(200));
+        }
+        if (!from_peer && since_last(last_recheck_) < k_recheck_spacing) {
+          const auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+              k_recheck_spacing - since_last(last_recheck_) + 999ms);
+          rechecks_.erase(target);
+          return refuse(result(429, "rate_limited",
+                               "rechecked less than " + std::to_string(k_recheck_spacing.count()) +
+                                   "s ago; retry in " + std::to_string(wait.count()) + "s"));
+        }
+        pending.lines.push_back(std::move(entry));  // written with the outcome
+        spacing[target] = now;
+        prober_->recheck(target);
+        for (const auto& vantage : config_->vantages) {
+          pending.vantages_awaiting.insert(vantage.name);
+        }
+        pending.callbacks.push_back(std::move(done));
+        if (!from_peer) {
+          ask_peers(target, pending, deadline);
+        }
+        pending.deadline = std::make_shared<boost::asio::steady_timer>(io_, deadline);
+        pending.deadline->async_wait([this, target](boost::system::error_code ec) {
+          if (!ec) {
+            finish_recheck(target, 504);
+          }
+        });
+      });
+}
+
+void Service::ask_peers(const std::string& target, PendingRecheck& pending,
+                        std::chrono::milliseconds deadline) {
+  if (pending.peers_asked || !peer_client_ || config_->peers.empty()) {
+    return;
+  }
+  pending.peers_asked = true;
+  for (const auto& peer : config_->peers) {
+    pending.peers_awaiting.insert(peer.name);
+  }
+  // A little less than ours, so a peer's late answer still counts.
+  peer_client_->recheck(target, deadline - deadline / 20, [this](peers::PeerRecheckAnswer answer) {
+    boost::asio::post(
+        io_, [this, answer = std::move(answer)]() mutable { on_peer_recheck(std::move(answer)); });
   });
 }
 
-void Service::on_peer_recheck(const peers::PeerRecheckAnswer& answer) {
+void Service::on_peer_recheck(peers::PeerRecheckAnswer answer) {
   auto found = rechecks_.find(answer.target);
-  if (const auto* pull = std::get_if<peers::PeerPull>(&answer.answer)) {
-    // Verified like a pull: its votes count whether or not a recheck waits.
+  if (auto* pull = std::get_if<peers::PeerPull>(&answer.answer)) {
+    // Verified like a pull: its votes count whether or not a recheck waits,
+    // but only the asked target's (the reply is documented to hold those
+    // alone; other targets' votes come with the next pull).
+    std::erase_if(pull->votes.votes,
+                  [&](const auto& vote) { return vote.target != answer.target; });
     on_peer_pull(*pull);
     if (found != rechecks_.end() && found->second.peers_awaiting.erase(answer.peer) > 0) {
       found->second.peers_answered.insert(answer.peer);
@@ -144,7 +168,7 @@ void Service::on_peer_recheck(const peers::PeerRecheckAnswer& answer) {
   // Not answered (refused, failed): it stays missing; waiting longer for it
   // would only turn the answer into a 504.
   found->second.peers_awaiting.erase(answer.peer);
-  if (found->second.awaiting == 0 && found->second.peers_awaiting.empty()) {
+  if (found->second.vantages_awaiting.empty() && found->second.peers_awaiting.empty()) {
     finish_recheck(answer.target, 200);
   }
 }
@@ -175,7 +199,7 @@ api::RecheckReport Service::recheck_report(const PendingRecheck& pending) const 
 void Service::restart_rechecks() {
   std::vector<std::string> gone;
   for (auto& [target, pending] : rechecks_) {
-    if (pending.awaiting == 0) {
+    if (pending.vantages_awaiting.empty()) {
       continue;  // only peers still to answer: a reload does not touch them
     }
     if (config_->find_target(target) == nullptr) {
@@ -183,7 +207,10 @@ void Service::restart_rechecks() {
       continue;
     }
     prober_->recheck(target);
-    pending.awaiting = config_->vantages.size();
+    pending.vantages_awaiting.clear();
+    for (const auto& vantage : config_->vantages) {
+      pending.vantages_awaiting.insert(vantage.name);
+    }
   }
   for (const auto& target : gone) {
     finish_recheck(target, 404);

@@ -160,6 +160,15 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
       written(store_->clear_maintenance(group));
     }
   }
+  // A removed or reset target's confirmation episode ends with it: its
+  // round and first-down time say nothing about what comes next (and the
+  // episodes of targets gone would otherwise be kept forever).
+  for (const auto* list : {&done.targets_removed, &done.targets_reset}) {
+    for (const auto& target : *list) {
+      fast_confirm_.forget(target);
+      confirm_collect_.erase(target);
+    }
+  }
   for (const auto& target : done.targets_removed) {
     history_.erase(target);  // storage keeps it; the API lists current targets only
     if (store_) {

@@ -98,13 +98,16 @@ int Prober::recheck(std::string_view target) {
     if (config_->targets[t].name != target) {
       continue;
     }
+    // Brought forward, not started outside the schedule: a recheck goes
+    // through the in-flight cap and the rate budget like any turn (a pair
+    // already in flight or waiting answers with the turn it is on).
+    const auto now = clock_.monotonic();
     for (std::size_t v = 0; v < vantages; ++v) {
-      const auto pair = t * vantages + v;
-      if (scheduler_.start_now(pair)) {
-        launch(pair);
-        ++started;
-      }
+      started += scheduler_.bring_forward(t * vantages + v, now) ? 1 : 0;
     }
+  }
+  if (started > 0) {
+    arm();
   }
   return started;
 }

@@ -39,8 +39,9 @@ class Prober {
   void start();
   // Stops starting probes; those in flight still complete and report.
   void stop();
-  // Probes `target` now from every vantage whose probe is not already
-  // running; returns how many started (0 for an unknown target).
+  // Brings `target`'s next turn forward to now from every vantage whose
+  // probe is not already running or waiting (through the in-flight cap and
+  // rate budget); returns how many were moved (0 for an unknown target).
   int recheck(std::string_view target);
 
   // Brings the next scheduled probe of (`target`, `vantage`) forward to

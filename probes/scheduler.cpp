@@ -126,23 +126,6 @@ void Scheduler::finish(std::size_t index) {
   --counters_.in_flight;
 }
 
-bool Scheduler::start_now(std::size_t index) {
-  if (index >= pairs_.size() || pairs_[index].in_flight ||
-      counters_.in_flight >= limits_.max_in_flight) {
-    return false;
-  }
-  auto& pair = pairs_[index];
-  if (pair.waiting) {
-    ready_.erase(std::remove(ready_.begin(), ready_.end(), index), ready_.end());
-    pair.waiting = false;
-  }
-  pair.in_flight = true;
-  ++counters_.started;
-  ++counters_.in_flight;
-  counters_.peak_in_flight = std::max(counters_.peak_in_flight, counters_.in_flight);
-  return true;
-}
-
 MonoTime Scheduler::next_wakeup(MonoTime now) const {
   MonoTime next = turns_.empty() ? now + Duration{1'000} : turns_.top().due;
   if (!ready_.empty() && counters_.in_flight < limits_.max_in_flight) {

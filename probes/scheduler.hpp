@@ -37,7 +37,7 @@ struct ScheduleCounters {
   std::uint64_t deferred = 0;  // turns that had to wait for the in-flight cap or rate budget
   int in_flight = 0;
   int peak_in_flight = 0;
-  LatenessHistogram start_lateness;  // scheduled turns only, never start_now() rechecks
+  LatenessHistogram start_lateness;  // turns started, from when they were due
 };
 
 class Scheduler {
@@ -50,10 +50,7 @@ class Scheduler {
   std::vector<std::size_t> take_due(consensus::MonoTime now);
   // The probe of `pair` completed (whatever its outcome).
   void finish(std::size_t pair);
-  // Starts `pair` at once outside its schedule (a recheck); false when it is
-  // already in flight. Still bounded by the in-flight cap.
-  bool start_now(std::size_t pair);
-  // Moves the pair's next turn forward to `due` (fast confirmation's round):
+  // Moves the pair's next turn forward to `due` (a recheck, fast confirmation's round):
   // the turn is not added but brought forward, and the pair's grid restarts
   // from it, so its turns after come one interval apart from `due` (no gap
   // longer than an interval). Still through the in-flight cap and the rate

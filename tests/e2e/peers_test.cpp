@@ -69,6 +69,13 @@ TEST_CASE("a recheck on one node re-probes through every peered node and names t
                           Catch::Contains(R"("principal":"peer:node-a")") &&
                           Catch::Contains(R"("outcome":"done")"));
   }
+  // A peer's recheck is no reason to refuse an operator's right after it
+  // (a hostile review saw 429s at the start of every outage, when fast
+  // confirmation asks the peers), and the operator's asks the peers.
+  const auto operator_answer = nodes.post(1, "/v1/verdicts/web/recheck?timeout=5s", "");
+  INFO(operator_answer.body);
+  CHECK(operator_answer.status == 200);
+  CHECK(recheck_names(operator_answer.body, "peers_answered") == Names{"node-a", "node-c"});
 
   // A killed peer is named as missing (once the spacing lets a recheck run
   // again): its refused connection ends the wait for it, not the deadline.

@@ -128,15 +128,26 @@ TEST_CASE("the rate budget caps probe starts per second", "[scheduler]") {
   CHECK(sim.scheduler.counters().skipped > 0);
 }
 
-TEST_CASE("a recheck starts a pair at once unless it is already running", "[scheduler]") {
-  Scheduler scheduler(std::vector<Duration>(3, 10s), {2, 100}, 1, MonoTime{});
-  CHECK(scheduler.start_now(0));
-  CHECK_FALSE(scheduler.start_now(0));
-  CHECK(scheduler.start_now(1));
-  CHECK_FALSE(scheduler.start_now(2));  // the in-flight cap holds for rechecks too
-  scheduler.finish(0);
-  CHECK(scheduler.start_now(2));
-  CHECK(scheduler.counters().started == 3);
+TEST_CASE("a recheck's turns wait for the in-flight cap and the rate budget like any turn",
+          "[scheduler]") {
+  // Found by a hostile review: rechecks started outside the budget, so a
+  // peer asking for rechecks could double the configured probe rate.
+  const MonoTime now{};
+  Scheduler scheduler(std::vector<Duration>(4, 10s), {2, 2}, 1, now);
+  for (std::size_t pair = 0; pair < 4; ++pair) {
+    CHECK(scheduler.bring_forward(pair, now));
+  }
+  auto started = scheduler.take_due(now);
+  CHECK(started.size() == 2);                             // the cap (and the 2-token burst)
+  CHECK_FALSE(scheduler.bring_forward(started[0], now));  // in flight: its answer is coming
+  for (const auto pair : started) {
+    scheduler.finish(pair);
+  }
+  // Budget spent: nothing more until tokens come back (2 a second).
+  CHECK(scheduler.take_due(now).empty());
+  CHECK(scheduler.take_due(now + 500ms).size() == 1);
+  CHECK(scheduler.take_due(now + 1s).size() == 1);
+  CHECK(scheduler.counters().started == 4);
 }
 
 TEST_CASE("the next wakeup is the earliest turn or the next rate token", "[scheduler]") {
@@ -240,16 +251,17 @@ TEST_CASE("a turn deferred by the rate budget counts the time it waited", "[sche
   CHECK(lateness.sum_seconds >= 2.0);
 }
 
-TEST_CASE("rechecks and skipped turns add nothing to the lateness histogram", "[scheduler]") {
+TEST_CASE("skipped turns add nothing to the lateness histogram", "[scheduler]") {
   Scheduler scheduler(std::vector<Duration>(2, 10s), {}, 13, MonoTime{});
-  CHECK(scheduler.start_now(0));
-  CHECK(scheduler.counters().start_lateness.count == 0);
-  // Pair 0 still runs at its turn: skipped, not started, not counted.
+  REQUIRE(scheduler.bring_forward(0, MonoTime{}));
+  REQUIRE(scheduler.take_due(MonoTime{}) == std::vector<std::size_t>{0});
+  CHECK(scheduler.counters().start_lateness.count == 1);
+  // Pair 0 still runs at its next turn: skipped, not started, not counted.
   const auto turn = scheduler.next_turn(0);
   const auto started = scheduler.take_due(turn);
   CHECK(std::find(started.begin(), started.end(), 0U) == started.end());
   CHECK(scheduler.counters().skipped == 1);
-  CHECK(scheduler.counters().start_lateness.count == started.size());
+  CHECK(scheduler.counters().start_lateness.count == 1 + started.size());
 }
 
 TEST_CASE("a turn brought forward runs once, early, and the grid continues an interval after it",
