@@ -260,6 +260,10 @@ class Service final : public api::ApiActions {
   void ask_peers(const std::string& target, PendingRecheck& pending,
                  std::chrono::milliseconds deadline);
   void on_peer_recheck(peers::PeerRecheckAnswer answer);
+  // POST /v1/verdicts/group:NAME/recheck: every member, answered together.
+  static constexpr std::size_t k_max_group_recheck = 100;
+  void recheck_group(const api::Caller& caller, const std::string& name,
+                     std::chrono::milliseconds deadline, const api::ActionCallback& done);
   // Fast confirmation: an accepted local observation may open a round or
   // take the vantage's next round turn; every evaluation times confirmations.
   void fast_confirm(const consensus::Observation& observation);

@@ -131,6 +131,26 @@ TEST_CASE("recheck probes now and answers with the fresh verdict, within its rat
   CHECK(gate(oracle, {"--expect", "healthy"}) == cli::k_gate_proceed);
 }
 
+TEST_CASE("a group's recheck rechecks every member and answers with the group's verdict", "[e2e]") {
+  OracleHarness oracle;
+  oracle.append_config("groups:\n  - { name: site, members: [web], healthy_at_least: 1 }\n");
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy", "group:site"));
+  const auto answer = oracle.send("POST", "/v1/verdicts/group:site/recheck");
+  INFO(answer.body);
+  CHECK(answer.status == 200);
+  const auto body = boost::json::parse(answer.body).as_object();
+  CHECK(body.at("target").as_string() == "group:site");
+  CHECK(body.at("verdict").as_string() == "healthy");
+  CHECK(body.at("recheck").at("domains_answered").as_array().size() == 3);
+  CHECK(body.at("recheck").at("domains_missing").as_array().empty());
+  // The member itself was rechecked (its own spacing now refuses it) ...
+  CHECK(oracle.send("POST", "/v1/verdicts/web/recheck").status == 429);
+  // ... and a member rechecked moments ago is fresh enough for its group.
+  CHECK(oracle.send("POST", "/v1/verdicts/group:site/recheck").status == 200);
+  CHECK(oracle.send("POST", "/v1/verdicts/group:nope/recheck").status == 404);
+}
+
 TEST_CASE("an operator override wins through the API and can be lifted", "[e2e]") {
   OracleHarness oracle;
   oracle.start();
