@@ -3,6 +3,7 @@
 // they continue across a restart. Pure, like the rest of the engine.
 #include "consensus/engine.hpp"
 
+#include "consensus/episode_key.hpp"
 #include "consensus/suspicion.hpp"
 #include "consensus/time_format.hpp"
 
@@ -171,19 +172,8 @@ Duration Engine::longest_restore_hold() const {
 }
 
 std::string Engine::new_key(std::size_t index, EventKind kind) {
-  // Why a suffix: keys are "KIND/TARGET/GENERATION", and one generation can
-  // hold two episodes of a kind (a dispute, then flapping, then a dispute
-  // again while the verdict stays disputed). Sinks dedupe by key, so a
-  // reused key would silently swallow the second page.
-  auto& used = states_[index].used_keys;
-  const std::string base = std::string(to_string(kind)) + "/" + policy_.targets[index].name + "/" +
-                           std::to_string(published_[index].generation);
-  std::string key = base;
-  for (int n = 2; std::find(used.begin(), used.end(), key) != used.end(); ++n) {
-    key = base + "." + std::to_string(n);
-  }
-  used.push_back(key);
-  return key;
+  return unique_episode_key(states_[index].used_keys, kind, policy_.targets[index].name,
+                            published_[index].generation);
 }
 
 EventKind Engine::episode_kind_of(ReasonCode code) {

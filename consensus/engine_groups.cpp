@@ -5,6 +5,7 @@
 // a quorum of failure domains, so the group verdict rests on the same
 // agreement and never on one domain's word. Pure, like the rest of the engine.
 #include "consensus/engine.hpp"
+#include "consensus/episode_key.hpp"
 #include "consensus/flap_count.hpp"
 #include "consensus/group_definition.hpp"
 
@@ -262,15 +263,8 @@ void Engine::update_group_episode(std::size_t index, const Instant& now, Evaluat
     return;
   }
   auto event = verdict_event(EventKind::FlappingStarted, verdict, now);
-  const std::string base = std::string(to_string(EventKind::FlappingStarted)) + "/" +
-                           verdict.target + "/" + std::to_string(verdict.generation);
-  event.key = base;
-  for (int n = 2; std::find(state.used_keys.begin(), state.used_keys.end(), event.key) !=
-                  state.used_keys.end();
-       ++n) {
-    event.key = base + "." + std::to_string(n);
-  }
-  state.used_keys.push_back(event.key);
+  event.key = unique_episode_key(state.used_keys, EventKind::FlappingStarted, verdict.target,
+                                 verdict.generation);
   state.episode_key = event.key;
   state.episode_silenced = state.maintenance.has_value();
   event.silenced = state.episode_silenced;
