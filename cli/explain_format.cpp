@@ -241,7 +241,8 @@ std::string override_text(const cs::Override& value, cs::WallTime now, const Pai
 std::string maintenance_text(const cs::MaintenanceView& value, cs::WallTime now) {
   const std::string what =
       value.source == cs::MaintenanceSource::Api
-          ? "set by " + (value.by.empty() ? std::string("an operator") : value.by) + " " +
+          ? "set by " + (value.by.empty() ? std::string("an operator") : value.by) +
+                (value.node.empty() ? std::string() : " on node " + value.node) + " " +
                 relative_time(value.since, now) + ": " + value.reason
           : "window '" + value.window + "' of the config, since " + relative_time(value.since, now);
   return "  " + what + "; ends " + when(value.until, now) +

@@ -14,7 +14,8 @@ namespace {
 std::string describe(const MaintenanceView& view) {
   if (view.source == MaintenanceSource::Api) {
     return "maintenance set by " + (view.by.empty() ? std::string("operator") : view.by) +
-           " until " + format_rfc3339(view.until) + ": " + view.reason;
+           (view.node.empty() ? std::string() : " on node " + view.node) + " until " +
+           format_rfc3339(view.until) + ": " + view.reason;
   }
   return "maintenance window '" + view.window + "' until " + format_rfc3339(view.until);
 }
@@ -113,16 +114,21 @@ std::optional<MaintenanceView> window_of(std::string_view name,
                                          const std::vector<RecurringWindow>& windows,
                                          WallTime now) {
   if (set) {
-    return MaintenanceView{MaintenanceSource::Api, "api",       set->set_at,
-                           set->expires_at,        set->reason, set->by};
+    return MaintenanceView{MaintenanceSource::Api,
+                           "api",
+                           set->set_at,
+                           set->expires_at,
+                           set->reason,
+                           set->by,
+                           set->node};
   }
   for (const auto& window : windows) {
     if (std::find(window.targets.begin(), window.targets.end(), name) == window.targets.end()) {
       continue;
     }
     if (const auto occurrence = active_occurrence(window, now)) {
-      return MaintenanceView{MaintenanceSource::Config, window.name, occurrence->start,
-                             occurrence->end,           {},          {}};
+      return MaintenanceView{
+          MaintenanceSource::Config, window.name, occurrence->start, occurrence->end, {}, {}, {}};
     }
   }
   return std::nullopt;

@@ -122,7 +122,8 @@ GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
     return {GateAnswer::Hold, GateCode::Maintenance,
             (window.source == MaintenanceSource::Api
                  ? "in maintenance set by " +
-                       (window.by.empty() ? std::string("operator") : window.by) + " (" +
+                       (window.by.empty() ? std::string("operator") : window.by) +
+                       (window.node.empty() ? std::string() : " on node " + window.node) + " (" +
                        window.reason + ")"
                  : "in maintenance window '" + window.window + "'") +
                 " until " + format_rfc3339(window.until) + ": every gate holds",

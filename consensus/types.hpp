@@ -146,6 +146,10 @@ struct AdHocMaintenance {
   std::string by;
   WallTime set_at;
   WallTime expires_at;
+  // The peer whose API set it, learnt from its export (docs/peers.md);
+  // empty when it was set over this node's own API. Initialised so that
+  // the four-field form {reason, by, set_at, expires_at} stays warning-free.
+  std::string node{};
 };
 
 enum class MaintenanceSource : std::uint8_t { Config, Api };
@@ -160,6 +164,7 @@ struct MaintenanceView {
   WallTime until;
   std::string reason;  // ad-hoc only
   std::string by;      // ad-hoc only
+  std::string node{};  // ad-hoc only: the peer that set it; empty when set here
   friend bool operator==(const MaintenanceView&, const MaintenanceView&) = default;
 };
 

@@ -102,6 +102,8 @@ json::value maintenance_or_null(const std::optional<cs::MaintenanceView>& value)
   out["until"] = cs::format_rfc3339(value->until);
   out["reason"] = text_or_null(value->reason);
   out["by"] = text_or_null(value->by);
+  // The peer whose API set it; null when set here or from the config.
+  out["node"] = text_or_null(value->node);
   return out;
 }
 

@@ -107,6 +107,7 @@ std::optional<cs::MaintenanceView> read_maintenance(const json::object& object) 
   out.until = time_at(item, "until").value_or(cs::WallTime{});
   out.reason = text_at(item, "reason");
   out.by = text_at(item, "by");
+  out.node = text_at(item, "node");  // absent (an older oracle) or null: set there
   return out;
 }
 

@@ -146,7 +146,7 @@ TEST_CASE("over random verdicts and asks, a cooldown only ever turns a proceed i
     verdict.valid_until = base + std::chrono::seconds(pick(60) - 10);
     if (pick(10) == 0) {
       verdict.maintenance =
-          MaintenanceView{MaintenanceSource::Api, "api", base, base + 1h, "r", "o"};
+          MaintenanceView{MaintenanceSource::Api, "api", base, base + 1h, "r", "o", ""};
     }
     const Instant now{MonoTime{base.time_since_epoch()}, base};
     const auto expect = pick(2) == 0 ? VerdictKind::Healthy : VerdictKind::Unhealthy;

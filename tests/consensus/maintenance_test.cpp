@@ -441,3 +441,38 @@ TEST_CASE("a gate's stable_for counts from the end of a window, not from inside 
                     GateFor::Any)
             .answer == GateAnswer::Proceed);
 }
+
+TEST_CASE("a peer's window holds every gate, names its node, and ends at its expires_at",
+          "[maintenance][windows]") {
+  World world(make_policy(k_domains, {"db"}));
+  for (int i = 0; i < 3; ++i) {
+    world.round("db", all(Outcome::Up));
+  }
+  REQUIRE(decide_gate(world.verdict("db"), VerdictKind::Healthy, std::nullopt, 0s, world.now(),
+                      GateFor::Any)
+              .answer == GateAnswer::Proceed);
+  // Set on oracle-a 10 minutes ago for 45 minutes: 35 left, whatever the
+  // wall clock does here.
+  const auto wall = world.now().wall;
+  REQUIRE(world.engine().set_maintenance(
+      "db", AdHocMaintenance{"kernel upgrade", "alice", wall - 10min, wall + 35min, "oracle-a"}));
+  world.evaluate();
+  const auto& verdict = world.verdict("db");
+  REQUIRE(verdict.maintenance);
+  CHECK(verdict.maintenance->node == "oracle-a");
+  CHECK(verdict.maintenance->by == "alice");
+  const auto decision =
+      decide_gate(verdict, VerdictKind::Healthy, std::nullopt, 0s, world.now(), GateFor::Any);
+  CHECK(decision.answer == GateAnswer::Hold);
+  CHECK(decision.code == GateCode::Maintenance);
+  CHECK_THAT(
+      decision.reason,
+      Catch::Contains("in maintenance set by alice on node oracle-a (kernel upgrade) until"));
+  world.clock().step_wall(2h);  // a step forward ends nothing
+  world.clock().advance(35min - 1ms);
+  world.evaluate();
+  CHECK(world.verdict("db").maintenance);
+  world.clock().advance(1ms);
+  world.evaluate();
+  CHECK_FALSE(world.verdict("db").maintenance);
+}
