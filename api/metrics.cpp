@@ -409,6 +409,12 @@ void action_families(Exposition& out, const snapshot::MetricsView& metrics) {
   for (const auto& [peer, count] : metrics.peer_action_acks_ignored) {
     out.sample("crosscheck_peer_action_acks_ignored_total", {{"peer", peer}}, number(count));
   }
+  out.family({"crosscheck_peer_windows_refused_total", "counter",
+              "Maintenance windows in peers' replies refused: set on another node, set in "
+              "the future or lasting longer than 7d."});
+  for (const auto& [peer, count] : metrics.peer_windows_refused) {
+    out.sample("crosscheck_peer_windows_refused_total", {{"peer", peer}}, number(count));
+  }
 }
 
 void recheck_families(Exposition& out, const snapshot::MetricsView& metrics) {

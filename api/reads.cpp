@@ -247,7 +247,8 @@ ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snap
   if (auto refused = refuse_peer(request, "GET", peers::k_peer_votes_path)) {
     return *std::move(refused);
   }
-  ApiResponse response = make_response(200, peers::export_votes(snapshot, now));
+  ApiResponse response = make_response(
+      200, peers::export_votes(snapshot, now, peers::asks_for_windows(request.target)));
   // Signed for the request it answers: a recorded reply replayed to another
   // pull, or a body changed on the way, fails the puller's check.
   const auto& peer = *request.peer;

@@ -65,7 +65,7 @@ net::HttpRequest pull_request(const config::PeerConfig& peer, const PeerSignatur
                               std::chrono::steady_clock::time_point deadline) {
   net::HttpRequest request;
   request.url = peer.url;
-  request.target = net::api_target(peer.url, k_peer_votes_path);
+  request.target = net::api_target(peer.url, k_peer_votes_request);
   request.headers = {{"Accept", "application/json"},
                      {std::string(k_peer_node_header), signature.node},
                      {std::string(k_peer_timestamp_header), signature.timestamp},
@@ -383,7 +383,7 @@ class Puller {
     // What gets signed is what is sent; the reply must be bound to it.
     sent_.request =
         sign_peer_request(options_.node, key_.key, "GET",
-                          net::api_target(peer_.url, k_peer_votes_path), clock_.system());
+                          net::api_target(peer_.url, k_peer_votes_request), clock_.system());
     client_.request(pull_request(peer_, sent_.request, deadline),
                     [this](const net::HttpResult& result) { on_result(result); });
   }

@@ -1,5 +1,7 @@
 #include "peers/protocol.hpp"
 
+#include "peers/window_codec.hpp"
+
 #include "snapshot/action_json.hpp"
 #include "snapshot/json_views.hpp"
 
@@ -17,7 +19,8 @@ namespace {
 namespace json = boost::json;
 namespace cs = crosscheck::consensus;
 
-constexpr std::array<std::string_view, 4> k_export_keys{"node", "version", "votes", "actions"};
+constexpr std::array<std::string_view, 5> k_export_keys{"node", "version", "votes", "actions",
+                                                        "windows"};
 constexpr std::array<std::string_view, 10> k_vote_keys{
     "target", "vantage", "domain",  "vote",       "age_ms",
     "layer",  "detail",  "answers", "latency_ms", "last_known_good"};
@@ -260,7 +263,24 @@ std::string peer_recheck_target(std::string_view target, std::chrono::millisecon
          "&timeout=" + std::to_string(timeout.count()) + "ms";
 }
 
-std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now) {
+bool asks_for_windows(std::string_view request_target) {
+  const auto mark = request_target.find('?');
+  if (mark == std::string_view::npos) {
+    return false;
+  }
+  std::string_view query = request_target.substr(mark + 1);
+  while (!query.empty()) {
+    const auto end = query.find('&');
+    if (query.substr(0, end) == "windows=1") {
+      return true;
+    }
+    query = end == std::string_view::npos ? std::string_view() : query.substr(end + 1);
+  }
+  return false;
+}
+
+std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
+                         bool with_windows) {
   json::array votes = local_votes(snapshot, now, std::nullopt);
   json::array actions;
   if (snapshot.actions) {
@@ -283,6 +303,9 @@ std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::In
   out["version"] = k_peer_protocol_version;
   out["votes"] = std::move(votes);
   out["actions"] = std::move(actions);
+  if (with_windows) {
+    out["windows"] = snapshot.windows ? windows_json(*snapshot.windows, now.wall) : json::array();
+  }
   return snapshot::to_body(out);
 }
 
@@ -316,7 +339,7 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
       return std::nullopt;
     }
   }
-  if (!decode_actions(*object, out, why)) {
+  if (!decode_actions(*object, out, why) || !decode_windows(*object, out.windows, why)) {
     return std::nullopt;
   }
   return out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "consensus/types.hpp"
+#include "consensus/window_book.hpp"
 #include "snapshot/snapshot.hpp"
 
 #include <chrono>
@@ -16,6 +17,11 @@
 namespace crosscheck::peers {
 
 constexpr std::string_view k_peer_votes_path = "/v1/peer/votes";
+// What a puller asks for: the votes and the origin's maintenance windows.
+// Why a query and not always: a node before windows refuses an export with
+// a key it does not know, so a newer node sends "windows" only to a puller
+// that asks; an older node ignores the query and sends none (no windows).
+constexpr std::string_view k_peer_votes_request = "/v1/peer/votes?windows=1";
 // POST /v1/peer/recheck?target=T&timeout=D: signed like a pull (the signed
 // path is this whole request target); the reply is a signed export holding
 // only T's votes, once the answering node re-probed T (docs/api.md).
@@ -60,16 +66,26 @@ struct PeerExport {
   // it learnt from others, acked or not (docs/gate.md "Cooldown"): every
   // oracle enforces every cooldown. Absent on the wire from an older peer.
   std::vector<consensus::RecordedAction> actions;
+  // The origin's own ad-hoc maintenance windows, live and recently cleared
+  // (docs/gate.md "Maintenance windows"): every oracle holds every window.
+  // Absent on the wire from an older peer: none.
+  std::vector<consensus::SharedWindow> windows{};
 };
 
 // The export body at origin time `now`: the snapshot's evidence of local
 // vantages only (remote ones are never re-exported, so no echoes), with the
 // vote before suspicion (each node judges suspicion itself); and the
 // ledger's entries still in cooldown at `now` (at most k_peer_max_actions).
-std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now);
+// With `with_windows` (the puller asked, k_peer_votes_request), this
+// node's own maintenance windows not over at `now` too (window_codec.hpp).
+std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
+                         bool with_windows = false);
+
+// Whether a pull's request target asks for the windows ("windows=1" in its query).
+bool asks_for_windows(std::string_view request_target);
 
 // The recheck reply: like export_votes(), but only `target`'s local votes
-// and no ledger entries (the regular pull carries those).
+// and no ledger entries nor windows (the regular pull carries those).
 std::string export_target_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
                                 std::string_view target);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "consensus/types.hpp"
+#include "consensus/window_book.hpp"
 #include "escalation/queue.hpp"
 #include "probes/scheduler.hpp"
 #include "snapshot/probe_stats.hpp"
@@ -151,6 +152,9 @@ struct MetricsView {
   // Acks in peers' entries not taken because that peer neither made them
   // nor owns the entry (a relayed third-party ack), by peer, each from 0.
   std::map<std::string, std::uint64_t> peer_action_acks_ignored;
+  // Peers' maintenance windows refused (relayed, set in the future, longer
+  // than the API allows), by peer, each from 0.
+  std::map<std::string, std::uint64_t> peer_windows_refused;
 };
 
 struct Snapshot {
@@ -167,6 +171,10 @@ struct Snapshot {
   // the entries still in cooldown that the peer reply carries. Shared: it
   // changes only when an action is recorded, acked or merged.
   std::shared_ptr<const std::vector<consensus::RecordedAction>> actions;
+  // This node's own ad-hoc maintenance windows, live and cleared, newest
+  // first (at most peers::k_peer_max_windows): the peer reply carries those
+  // not over yet. Shared: it changes only when a window is set or cleared.
+  std::shared_ptr<const std::vector<consensus::SharedWindow>> windows;
   StorageView storage;
   MetricsView metrics;
 
