@@ -46,6 +46,7 @@ Service::Service(ServiceOptions options)
       evaluation_timer_(io_),
       signals_(io_),
       ledger_(config_->node.name),
+      windows_(config_->node.name),
       started_(clock_.monotonic()) {
   index_config();
   // Before anything is restored: with no storage, or a new or deleted

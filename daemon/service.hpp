@@ -11,6 +11,7 @@
 #include "consensus/action_ledger.hpp"
 #include "consensus/engine.hpp"
 #include "consensus/fast_confirm.hpp"
+#include "consensus/window_book.hpp"
 #include "daemon/log_limiter.hpp"
 #include "daemon/notify.hpp"
 #include "daemon/refused_rechecks.hpp"
@@ -213,6 +214,21 @@ class Service final : public api::ApiActions {
   static constexpr std::string_view k_from_storage = "storage";
   std::size_t merge_actions(std::string_view source,
                             const std::vector<consensus::RecordedAction>& entries);
+  // Ad-hoc maintenance windows shared with peers (service_windows.cpp).
+  // The engine's window of `target` as the book now says.
+  void apply_window(const std::string& target);
+  // A window set over this API (or restored from storage): into the book.
+  void set_window_here(const std::string& target, const consensus::AdHocMaintenance& value);
+  // DELETE here: the engine's window ends (false when it had none) and the
+  // book keeps ours as a tombstone for the peers.
+  bool clear_window_here(const std::string& target);
+  void forget_window(const std::string& target);  // a reload removed it
+  // Windows from peer `source`'s reply: new ones apply, refused ones are
+  // counted and logged (limited). Returns how many changed anything.
+  std::size_t merge_windows(std::string_view source,
+                            const std::vector<consensus::SharedWindow>& entries);
+  // This node's own windows for the snapshot (rebuilt after a change).
+  std::shared_ptr<const std::vector<consensus::SharedWindow>> windows_view();
   // A target entering or leaving a maintenance window: an audit line, and
   // an ad-hoc window's row dropped once it ran out.
   void handle_maintenance(const consensus::Event& event);
@@ -401,6 +417,11 @@ class Service final : public api::ApiActions {
   // Relayed third-party acks ignored, by peer, for /metrics.
   std::map<std::string, std::uint64_t> peer_action_acks_ignored_;
   LogLimiter action_log_limiter_{std::chrono::minutes(1)};
+  // Ad-hoc maintenance windows, this node's and its peers' (service_windows.cpp).
+  consensus::WindowBook windows_;
+  std::shared_ptr<const std::vector<consensus::SharedWindow>> windows_view_;
+  // Peers' windows refused, by peer, for /metrics.
+  std::map<std::string, std::uint64_t> peer_windows_refused_;
   // The undeclared domains each peer's last pull claimed (logged on change).
   std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
   std::map<std::string, std::vector<std::string>> peer_unlisted_vantages_;

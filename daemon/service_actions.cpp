@@ -219,6 +219,7 @@ void Service::set_maintenance(const api::Caller& caller, const std::string& targ
       audit(std::move(entry));
       return done(result(404, "unknown_target", "no target '" + target + "'"));
     }
+    set_window_here(target, value);  // and the peers' at their next pull
     const auto seq = store_ ? store_->set_maintenance(target, value) : 0;
     written(seq);
     written(audit(std::move(entry)));
@@ -238,7 +239,7 @@ void Service::clear_maintenance(const api::Caller& caller, const std::string& ta
                      "no_maintenance",
                      "no maintenance window set over the API (a config window ends only with its "
                      "schedule or a reload) for",
-                     [this](const std::string& t) { return engine_.clear_maintenance(t); },
+                     [this](const std::string& t) { return clear_window_here(t); },
                      [this](const std::string& t) { return store_->clear_maintenance(t); }},
       std::move(done));
 }

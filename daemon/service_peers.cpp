@@ -65,6 +65,7 @@ void Service::start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContex
     }
     peer_votes_dropped_.try_emplace(peer.name, 0);
     peer_action_acks_ignored_.try_emplace(peer.name, 0);
+    peer_windows_refused_.try_emplace(peer.name, 0);
     for (const auto reason : peers::k_pull_failure_reasons) {
       peer_pull_failures_.try_emplace({peer.name, std::string(reason)}, 0);
     }
@@ -121,8 +122,10 @@ void Service::on_peer_pull(const peers::PeerPull& pull) {
   peer_votes_dropped_[node] += imported.dropped;
   // Signed like the votes (the reply's signature covers its body): every
   // oracle enforces the cooldowns recorded on any of them.
-  if (merge_actions(node, pull.votes.actions) > 0) {
-    evaluate();  // the verdicts show the cooldown now, not at the next tick
+  // And the maintenance windows set on it: every oracle holds every window.
+  const auto windows = merge_windows(node, pull.votes.windows);
+  if (merge_actions(node, pull.votes.actions) + windows > 0) {
+    evaluate();  // the verdicts show the cooldown or window now, not at the next tick
   }
   // Said when the set changes, not at every pull: the counter keeps count.
   if (const auto domains = changed_names(peer_undeclared_domains_[node], imported.undeclared)) {

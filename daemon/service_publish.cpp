@@ -193,6 +193,7 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
         ledger_.list(k_actions_in_snapshot));
   }
   snapshot->actions = actions_view_;
+  snapshot->windows = windows_view();
   snapshot->audit.assign(audit_.begin(), audit_.end());
   if (audit_.size() >= k_audit_in_memory) {
     // The override lines audit_ no longer holds (older than its oldest).
@@ -226,6 +227,7 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   snapshot->metrics.actions_recorded = actions_recorded_;
   snapshot->metrics.actions_refused = actions_refused_;
   snapshot->metrics.peer_action_acks_ignored = peer_action_acks_ignored_;
+  snapshot->metrics.peer_windows_refused = peer_windows_refused_;
   return snapshot;
 }
 

@@ -156,6 +156,7 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
   index_config();
   for (const auto& group : groups_removed) {
     history_.erase(group);
+    forget_window(group);
     if (store_) {
       written(store_->clear_maintenance(group));
     }
@@ -171,6 +172,7 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
   }
   for (const auto& target : done.targets_removed) {
     history_.erase(target);  // storage keeps it; the API lists current targets only
+    forget_window(target);
     if (store_) {
       // The engine dropped its override and maintenance window with it;
       // storage must too, or a restart would bring them back unseen.

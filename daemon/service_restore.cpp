@@ -108,7 +108,9 @@ void Service::restore() {
     }
   }
   for (const auto& [target, value] : state->maintenance) {
-    if (!engine_.set_maintenance(target, value) && !config_->names(target)) {
+    if (engine_.set_maintenance(target, value)) {
+      set_window_here(target, value);  // exported again; peers know it already
+    } else if (!config_->names(target)) {
       // As with an override: a window whose target went away goes with it.
       written(store_->clear_maintenance(target));
       log_->info("maintenance window of {} dropped: the target is no longer configured", target);
