@@ -1,9 +1,10 @@
-// What makes a group the cluster it is: its threshold and its members, in
-// their order, as one short string stored with the group's verdict. A
+// What makes a group the cluster it is: its threshold and its members, as
+// one short string stored with the group's verdict. A
 // restart that finds another definition than the stored one judges the
 // group anew, one generation on, as a reload does (engine_groups.cpp).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,8 +13,10 @@
 namespace crosscheck::consensus {
 
 // "H/N/HASH": healthy_at_least, the member count and a 64-bit FNV-1a of the
-// member names. Short whatever the size (up to 10,000 members).
-inline std::string group_definition(int healthy_at_least, const std::vector<std::string>& members) {
+// member names in sorted order (the order in the file judges nothing).
+// Short whatever the size (up to 10,000 members).
+inline std::string group_definition(int healthy_at_least, std::vector<std::string> members) {
+  std::sort(members.begin(), members.end());
   constexpr std::uint64_t k_offset = 14695981039346656037ULL;
   constexpr std::uint64_t k_prime = 1099511628211ULL;
   std::uint64_t hash = k_offset;

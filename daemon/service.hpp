@@ -383,6 +383,8 @@ class Service final : public api::ApiActions {
   // outage's start) never turn an operator's recheck into a 429.
   std::map<std::string, consensus::MonoTime> last_recheck_;
   std::map<std::string, consensus::MonoTime> last_peer_recheck_;
+  // Each target's last finished recheck: which domains and peers answered.
+  std::map<std::string, api::RecheckReport> last_recheck_report_;
   std::map<std::string, PendingRecheck> rechecks_;
   // Refused rechecks: one audit line per (principal, target, error) per
   // window with its count, and every one counted by error for /metrics.

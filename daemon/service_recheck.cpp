@@ -68,7 +68,7 @@ void Service::recheck_group(const api::Caller& caller, const std::string& name,
   auto join = std::make_shared<Join>();
   join->left = group->members.size();
   join->done = done;
-  const auto merge = [join](api::ActionResult member) {
+  const auto merge = [this, join, name](api::ActionResult member) {
     if (member.status == 504) {
       join->status = 504;
     }
@@ -82,6 +82,10 @@ void Service::recheck_group(const api::Caller& caller, const std::string& name,
     }
     if (--join->left > 0) {
       return;
+    }
+    if (config_->find_group(std::string_view(name).substr(cs::k_group_prefix.size())) == nullptr) {
+      return join->done(result(404, "unknown_target",
+                               name + " was removed by a config reload during its recheck"));
     }
     api::ActionResult answer = std::move(member);
     answer.status = join->status;
@@ -106,10 +110,16 @@ void Service::recheck_group(const api::Caller& caller, const std::string& name,
   for (const auto& member : group->members) {
     start_recheck(
         caller, member, deadline,
-        [this, merge](api::ActionResult answer) {
-          boost::asio::post(io_, [this, merge, answer = std::move(answer)]() mutable {
+        [this, merge, member](api::ActionResult answer) {
+          boost::asio::post(io_, [this, merge, member, answer = std::move(answer)]() mutable {
             if (answer.status == 429) {
-              answer = result(200);  // rechecked moments ago: fresh enough
+              // Rechecked moments ago: fresh enough, and answered as that
+              // recheck was (which domains and peers it reached).
+              answer = result(200);
+              if (const auto last = last_recheck_report_.find(member);
+                  last != last_recheck_report_.end()) {
+                answer.recheck = last->second;
+              }
             }
             merge(std::move(answer));
           });
@@ -306,6 +316,9 @@ void Service::finish_recheck(const std::string& target, int status) {
   auto pending = std::move(found->second);
   rechecks_.erase(found);
   const auto report = recheck_report(pending);
+  if (status != 404) {
+    last_recheck_report_[target] = report;  // what a group recheck inside the spacing reports
+  }
   if (pending.deadline) {
     pending.deadline->cancel();
   }

@@ -168,6 +168,7 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
     for (const auto& target : *list) {
       fast_confirm_.forget(target);
       confirm_collect_.erase(target);
+      last_recheck_report_.erase(target);
     }
   }
   for (const auto& target : done.targets_removed) {
