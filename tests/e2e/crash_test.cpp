@@ -415,10 +415,13 @@ TEST_CASE(
     INFO(db.error);
     REQUIRE(db.error.empty());
     REQUIRE(db.integrity == "ok");
+    // A target without a row starts at generation 0 (unknown), which is
+    // all the API can have shown for one not yet judged when the kill came
+    // (slow builds get there: a sanitizer build under load).
     for (const auto& [target, generation] : *before_kill) {
       INFO("target " << target << ": the API showed generation " << generation);
       const auto found = db.generations.find(target);
-      CHECK((found != db.generations.end() ? found->second : -1) >= generation);
+      CHECK((found != db.generations.end() ? found->second : 0) >= generation);
     }
     for (const auto& [id, key] : acked) {
       INFO("acknowledged escalation " << id << " " << key);
