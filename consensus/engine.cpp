@@ -385,12 +385,14 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
     ++verdict.generation;
     ++revision_;
     verdict.since = now.wall;
+    verdict.stable_from.reset();
     state.used_keys.clear();  // keys carry the generation: old ones cannot recur
   }
   if (changed || !verdict.since_mono) {
-    // A restored verdict has held since `since` as far as anyone can tell:
-    // its monotonic twin starts that long before now, never after it.
-    verdict.since_mono = now.mono - std::max(Duration::zero(), now.wall - verdict.since);
+    // A restored verdict has held since `since` (or been out of a window
+    // since stable_from) as far as anyone can tell: its monotonic twin
+    // starts that long before now, never after it.
+    verdict.since_mono = now.mono - std::max(Duration::zero(), now.wall - verdict.stable_since());
   }
   verdict.kind = candidate.kind;
   verdict.reason_code = candidate.code;

@@ -53,6 +53,12 @@ struct RestoredVerdict {
   // A group's group_definition() when its row was written; "" for a target
   // or a row from before schema 7 (taken as unchanged).
   std::string definition;
+  // The verdict's stable_from, and the maintenance window it was in when
+  // the row was written: a restart that finds that window over (it ended,
+  // or the config dropped it, while the daemon was stopped) ends it then,
+  // and a restart inside it does not enter it a second time.
+  std::optional<WallTime> stable_from;
+  std::optional<MaintenanceView> window;
 };
 
 // An escalation that was open when the daemon stopped, restored so that the

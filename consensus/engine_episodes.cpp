@@ -96,9 +96,12 @@ bool Engine::restore(const RestoredVerdict& restored) {
   verdict.held = restored.held;
   verdict.generation = restored.generation;
   verdict.since = restored.since;
+  verdict.stable_from = restored.stable_from;
+  verdict.maintenance = restored.window;
   verdict.reason_code = ReasonCode::Restored;
   verdict.reason = "restored after restart; awaiting fresh evidence";
   verdict.fresh = false;
+  state.maintenance = restored.window;
   state.judged = restored.kind;
   state.last_confirmed = verdict.confirmed() ? std::optional{restored.kind} : restored.held;
   state.restored_pending = true;

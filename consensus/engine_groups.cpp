@@ -210,9 +210,10 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
     ++verdict.generation;
     ++revision_;
     verdict.since = now.wall;
+    verdict.stable_from.reset();
   }
   if (changed || !verdict.since_mono) {
-    verdict.since_mono = now.mono - std::max(Duration::zero(), now.wall - verdict.since);
+    verdict.since_mono = now.mono - std::max(Duration::zero(), now.wall - verdict.stable_since());
   }
   verdict.kind = kind;
   verdict.reason_code = code;
@@ -284,7 +285,10 @@ bool Engine::restore_group(std::size_t index, const RestoredVerdict& restored) {
   // for nothing since (a gate holds on it anyway).
   verdict.evaluated_at = restored.since;
   verdict.valid_until = restored.since;
+  verdict.stable_from = restored.stable_from;
+  verdict.maintenance = restored.window;
   auto& state = group_states_[index];
+  state.maintenance = restored.window;
   const auto& group = policy_.groups[index];
   if (!restored.definition.empty() &&
       restored.definition != group_definition(group.healthy_at_least, group.members)) {

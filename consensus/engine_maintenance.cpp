@@ -139,6 +139,12 @@ bool same_window(const std::optional<MaintenanceView>& a, const std::optional<Ma
          (!a || (a->source == b->source && a->window == b->window && a->since == b->since));
 }
 
+// `verdict` left its window now: a gate's stable_for starts over.
+void end_window(Verdict& verdict, const Instant& now) {
+  verdict.since_mono = now.mono;
+  verdict.stable_from = now.wall;
+}
+
 // MaintenanceEnded for `before`, MaintenanceStarted for `after`, about `verdict`.
 void announce_windows(const Verdict& verdict, const std::optional<MaintenanceView>& before,
                       const std::optional<MaintenanceView>& after, const Instant& now,
@@ -197,7 +203,7 @@ void Engine::update_group_window(std::size_t index, const Instant& now, Evaluati
     announce_windows(verdict, state.maintenance, current, now, out);
   }
   if (state.maintenance && !current) {
-    group_published_[index].since_mono = now.mono;  // as a target's (update_maintenance)
+    end_window(group_published_[index], now);  // as a target's (update_maintenance)
   }
   state.maintenance = std::move(current);
 }
@@ -235,7 +241,7 @@ void Engine::update_maintenance(std::size_t index, const Instant& now, Evaluatio
     // Why: a gate's stable_for counts how long the verdict has held
     // outside any window. Counted inside it, planned work that overran its
     // window by a second would find its failover "stable for 30s" at once.
-    published_[index].since_mono = now.mono;
+    end_window(published_[index], now);
   }
   state.maintenance = std::move(current);  // an ad-hoc window extended by a new PUT, too
 }

@@ -171,11 +171,15 @@ GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
   // Why monotonic: stable_for is an interval. On the wall clock an NTP step
   // of +1h made a verdict seconds old "stable for 30m" (a failover went
   // ahead), and a step of -1h held every gate for an hour.
+  const auto stable_since = verdict.stable_since();
   const auto held_for =
-      verdict.since_mono ? now.mono - *verdict.since_mono : now.wall - verdict.since;
+      verdict.since_mono ? now.mono - *verdict.since_mono : now.wall - stable_since;
   if (held_for < stable_for) {
     return {GateAnswer::Hold, GateCode::Unstable,
             "verdict is " + is + " since " + format_rfc3339(verdict.since) +
+                (stable_since > verdict.since
+                     ? ", out of maintenance since " + format_rfc3339(stable_since)
+                     : std::string()) +
                 ", not yet stable for " + format_duration(stable_for),
             std::nullopt};
   }

@@ -266,6 +266,11 @@ struct Verdict {
   // interval (a gate's stable_for) that a wall clock step must not stretch.
   // Empty for a verdict read back from JSON.
   std::optional<MonoTime> since_mono;
+  // When the last maintenance window this verdict was in ended, if it
+  // ended after `since` (and a restart that found the window over since the
+  // stop): a gate's stable_for counts from stable_since(), never from inside
+  // a window. Stored with the verdict so a restart keeps it.
+  std::optional<WallTime> stable_from;
   WallTime evaluated_at;
   WallTime valid_until;
   ReasonCode reason_code = ReasonCode::Insufficient;
@@ -285,6 +290,11 @@ struct Verdict {
   // Set on a group's verdict (target "group:NAME"): its members as counted.
   std::optional<GroupView> group;
   bool canary = false;
+
+  // Where a gate's stable_for starts: the later of since and stable_from.
+  WallTime stable_since() const {
+    return stable_from && *stable_from > since ? *stable_from : since;
+  }
 
   // What a gate may act on: the verdict itself when confirmed, else held.
   bool confirmed() const { return kind == VerdictKind::Healthy || kind == VerdictKind::Unhealthy; }

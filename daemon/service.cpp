@@ -404,6 +404,12 @@ void Service::handle_maintenance(const cs::Event& event) {
   entry.target = event.target;
   entry.detail = event.reason;
   written(audit(std::move(entry)));
+  // The verdict row keeps the window in force and when the last one ended,
+  // so a restart neither enters a window twice nor counts stable_for from
+  // inside one (Verdict::stable_from).
+  if (const auto* verdict = engine_.verdict(event.target); verdict != nullptr && store_) {
+    written(store_->record_verdict(*verdict, false));
+  }
   // An ad-hoc window that ran out: its row goes, or a restart would bring
   // back a window the engine already closed (expired rows are not restored
   // either; this keeps the table small).

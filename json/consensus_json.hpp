@@ -21,4 +21,12 @@ void tag_invoke(const boost::json::value_from_tag& tag, boost::json::value& out,
 VoteCounts tag_invoke(const boost::json::value_to_tag<VoteCounts>& tag,
                       const boost::json::value& value);
 
+// {source, window, since, until, reason, by, node}: reason, by and node are
+// null when empty (node: the peer whose API set it; null when set here or
+// from the config).
+void tag_invoke(const boost::json::value_from_tag& tag, boost::json::value& out,
+                const MaintenanceView& view);
+MaintenanceView tag_invoke(const boost::json::value_to_tag<MaintenanceView>& tag,
+                           const boost::json::value& value);
+
 }  // namespace crosscheck::consensus

@@ -95,16 +95,7 @@ json::value maintenance_or_null(const std::optional<cs::MaintenanceView>& value)
   if (!value) {
     return nullptr;
   }
-  json::object out;
-  out["source"] = cs::to_string(value->source);
-  out["window"] = value->window;
-  out["since"] = cs::format_rfc3339(value->since);
-  out["until"] = cs::format_rfc3339(value->until);
-  out["reason"] = text_or_null(value->reason);
-  out["by"] = text_or_null(value->by);
-  // The peer whose API set it; null when set here or from the config.
-  out["node"] = text_or_null(value->node);
-  return out;
+  return json::value_from(*value);
 }
 
 json::value cooldown_or_null(const std::optional<cs::CooldownView>& value) {
@@ -293,6 +284,9 @@ json::object verdict_summary_json(const cs::Verdict& verdict) {
   out["fresh"] = verdict.fresh;
   out["generation"] = verdict.generation;
   out["since"] = cs::format_rfc3339(verdict.since);
+  // When it left its last maintenance window, if after since: a gate's
+  // stable_for counts from here.
+  out["stable_from"] = time_json(verdict.stable_from);
   out["evaluated_at"] = cs::format_rfc3339(verdict.evaluated_at);
   out["valid_until"] = cs::format_rfc3339(verdict.valid_until);
   out["reason"] = verdict.reason;

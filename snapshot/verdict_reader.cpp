@@ -98,17 +98,7 @@ std::optional<cs::MaintenanceView> read_maintenance(const json::object& object) 
   if (value == nullptr || !value->is_object()) {
     return std::nullopt;
   }
-  const auto& item = value->get_object();
-  cs::MaintenanceView out;
-  out.source =
-      text_at(item, "source") == "api" ? cs::MaintenanceSource::Api : cs::MaintenanceSource::Config;
-  out.window = text_at(item, "window");
-  out.since = time_at(item, "since").value_or(cs::WallTime{});
-  out.until = time_at(item, "until").value_or(cs::WallTime{});
-  out.reason = text_at(item, "reason");
-  out.by = text_at(item, "by");
-  out.node = text_at(item, "node");  // absent (an older oracle) or null: set there
-  return out;
+  return json::value_to<cs::MaintenanceView>(*value);
 }
 
 std::optional<cs::CooldownView> read_cooldown(const json::object& object) {
@@ -194,6 +184,7 @@ Expected<TargetView> read_verdict(const json::value& value) {
   verdict.fresh = bool_at(object, "fresh", true);
   verdict.generation = static_cast<std::uint64_t>(number_at(object, "generation").value_or(0));
   verdict.since = time_at(object, "since").value_or(cs::WallTime{});
+  verdict.stable_from = time_at(object, "stable_from");  // absent: an older oracle
   verdict.evaluated_at = time_at(object, "evaluated_at").value_or(cs::WallTime{});
   verdict.valid_until = time_at(object, "valid_until").value_or(cs::WallTime{});
   verdict.reason = text_at(object, "reason");

@@ -19,8 +19,9 @@ using sqlite::Statement;
 // row links the target's open verdict episode (see links_to_verdict()).
 constexpr std::string_view k_upsert_verdict = R"sql(
 INSERT INTO verdicts (target, kind, held, generation, since, evaluated_at, valid_until,
-                      reason_code, reason, fresh, definition, open_escalation_key)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                      reason_code, reason, fresh, definition, stable_from, maintenance,
+                      open_escalation_key)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
         COALESCE((SELECT key FROM escalations
                   WHERE target = ?1 AND resolved_at IS NULL
                     AND kind IN ('dispute', 'flapping', 'blast_radius')
@@ -37,7 +38,9 @@ ON CONFLICT (target) DO UPDATE SET
   reason = excluded.reason,
   fresh = excluded.fresh,
   definition = CASE WHEN excluded.definition = '' THEN verdicts.definition
-                    ELSE excluded.definition END
+                    ELSE excluded.definition END,
+  stable_from = excluded.stable_from,
+  maintenance = excluded.maintenance
 )sql";
 
 // An observation is a change (kept in `observations`) when the pair's
@@ -341,7 +344,13 @@ Status BatchWriter::apply(const VerdictRecord& verdict) {
       .bind(8, consensus::to_string(verdict.reason_code))
       .bind(9, verdict.reason)
       .bind(10, std::int64_t{verdict.fresh ? 1 : 0})
-      .bind(11, verdict.definition);
+      .bind(11, verdict.definition)
+      .bind(13, verdict.maintenance ? window_to_json(*verdict.maintenance) : std::string());
+  if (verdict.stable_from) {
+    upsert_verdict_.bind(12, to_millis(*verdict.stable_from));
+  } else {
+    upsert_verdict_.bind_null(12);
+  }
   if (auto status = upsert_verdict_.run(); !status || !verdict.changed) {
     return status;
   }

@@ -59,6 +59,19 @@ consensus::VoteCounts votes_from_json(std::string_view text) {
   return error ? consensus::VoteCounts{} : json::value_to<consensus::VoteCounts>(value);
 }
 
+std::string window_to_json(const consensus::MaintenanceView& window) {
+  return json_text::write(json::value_from(window));
+}
+
+std::optional<consensus::MaintenanceView> window_from_json(std::string_view text) {
+  boost::system::error_code error;
+  const auto value = json::parse(text, error);
+  if (error || !value.is_object()) {
+    return std::nullopt;
+  }
+  return json::value_to<consensus::MaintenanceView>(value);
+}
+
 std::string answers_to_json(const std::vector<std::string>& answers) {
   return json_text::write(json_text::string_array(answers));
 }

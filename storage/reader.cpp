@@ -21,7 +21,8 @@ using sqlite::Statement;
 constexpr std::string_view k_restore_verdicts = R"sql(
 SELECT v.target, v.kind, v.held, v.generation, v.since, v.reason_code,
        CASE WHEN e.key IS NULL THEN '' ELSE v.open_escalation_key END,
-       o.verdict, o.reason, o.set_by, o.set_at, o.expires_at, e.kind, e.silenced, v.definition
+       o.verdict, o.reason, o.set_by, o.set_at, o.expires_at, e.kind, e.silenced, v.definition,
+       v.stable_from, v.maintenance
 FROM verdicts AS v
 LEFT JOIN escalations AS e ON e.key = v.open_escalation_key AND e.resolved_at IS NULL
                           AND e.kind IN ('dispute', 'flapping', 'blast_radius')
@@ -165,6 +166,8 @@ Status read_verdicts(sqlite::Connection& connection, consensus::WallTime now,
     verdict.open_escalation_key = row.text(6);
     verdict.override_in_force = override_at(row, 7);
     verdict.definition = row.text(14);
+    verdict.stable_from = optional_time(row, 15);
+    verdict.window = window_from_json(row.text(16));
     if (!verdict.open_escalation_key.empty()) {
       // The episode's own kind: the row's reason_code is the one of the last
       // verdict change, and flapping can start while the verdict stays

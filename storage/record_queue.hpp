@@ -31,6 +31,8 @@ struct VerdictRecord {
   bool changed = false;  // also append a transition to the verdict log
   consensus::VoteCounts votes;
   std::string definition;  // a group's consensus::group_definition(); "" for a target
+  std::optional<consensus::WallTime> stable_from;
+  std::optional<consensus::MaintenanceView> maintenance;  // the window in force
 };
 
 struct Acknowledgement {

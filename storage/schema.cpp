@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 7> k_migrations{
+constexpr std::array<std::string_view, 8> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -215,6 +215,14 @@ SELECT node, MAX(CAST(substr(id, length(node) + 2) AS INTEGER)) FROM actions GRO
     // generation on, as a reload does. '' (rows from before): unchanged.
     R"sql(
 ALTER TABLE verdicts ADD COLUMN definition TEXT NOT NULL DEFAULT '';
+)sql",
+    // 8: when the verdict last left a maintenance window (ms; NULL: never
+    // since its change) and the window it is in (JSON; '': none), so a gate's
+    // stable_for still counts from a window's end after a restart, and a
+    // window that ended while the daemon was stopped is ended at the start.
+    R"sql(
+ALTER TABLE verdicts ADD COLUMN stable_from INTEGER;
+ALTER TABLE verdicts ADD COLUMN maintenance TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -51,6 +51,8 @@ VerdictRecord record_of(const consensus::Verdict& verdict, bool changed) {
   record.fresh = verdict.fresh;
   record.changed = changed;
   record.votes = verdict.votes;
+  record.stable_from = verdict.stable_from;
+  record.maintenance = verdict.maintenance;
   if (verdict.group) {
     std::vector<std::string> members;
     members.reserve(verdict.group->members.size());

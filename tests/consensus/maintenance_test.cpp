@@ -476,3 +476,166 @@ TEST_CASE("a peer's window holds every gate, names its node, and ends at its exp
   world.evaluate();
   CHECK_FALSE(world.verdict("db").maintenance);
 }
+
+namespace {
+
+// `db` restored unhealthy since an hour ago, as a restart finds its row.
+RestoredVerdict restored_unhealthy(const World& world) {
+  RestoredVerdict restored;
+  restored.target = "db";
+  restored.kind = VerdictKind::Unhealthy;
+  restored.generation = 3;
+  restored.since = world.now().wall - 1h;
+  restored.reason_code = ReasonCode::Quorum;
+  return restored;
+}
+
+// The ad-hoc window `set` as a verdict row keeps it.
+MaintenanceView api_window(const AdHocMaintenance& set) {
+  return MaintenanceView{MaintenanceSource::Api, "api",      set.set_at,
+                         set.expires_at,         set.reason, set.by};
+}
+
+GateDecision gate_30s(const World& world) {
+  return decide_gate(world.verdict("db"), VerdictKind::Unhealthy, std::nullopt, 30s, world.now(),
+                     GateFor::Any);
+}
+
+}  // namespace
+
+TEST_CASE("a restart right after a window keeps stable_for counting from the window's end",
+          "[maintenance][restart]") {
+  // Found by a hostile review: the window's end lived in memory only, so a
+  // restart one second after planned work counted stable_for from the
+  // verdict's change an hour before, and the failover went ahead at once.
+  World before(make_policy(k_domains, {"db"}));
+  const auto set_at = before.now().wall;
+  REQUIRE(before.engine().set_maintenance("db",
+                                          AdHocMaintenance{"work", "bob", set_at, set_at + 5min}));
+  for (int i = 0; i < 6; ++i) {
+    before.round("db", all(Outcome::Down));
+  }
+  REQUIRE(before.engine().clear_maintenance("db"));
+  before.round("db", all(Outcome::Down));
+  const auto& left = before.verdict("db");
+  REQUIRE(left.kind == VerdictKind::Unhealthy);
+  REQUIRE(left.stable_from);
+  CHECK(*left.stable_from == before.now().wall - 10s);  // the round that saw the window gone
+  CHECK(left.stable_since() == *left.stable_from);
+
+  // The restarted engine, five seconds after that window ended: a restored
+  // verdict is confirmed by `fall` rounds of fresh evidence, then stable
+  // for 30 s from the window's end.
+  const auto restart = [&](std::optional<WallTime> stable_from) {
+    auto world = std::make_unique<World>(make_policy(k_domains, {"db"}));
+    auto restored = restored_unhealthy(*world);
+    restored.stable_from = stable_from ? std::optional{world->now().wall - 5s} : std::nullopt;
+    REQUIRE(world->engine().restore(restored));
+    for (int i = 0; i < 3; ++i) {
+      world->round("db", all(Outcome::Down), 1s);
+    }
+    return world;
+  };
+  const auto kept = restart(left.stable_from);
+  REQUIRE(kept->verdict("db").fresh);
+  const auto out_of_window = *kept->verdict("db").stable_from;
+  CHECK(gate_30s(*kept).code == GateCode::Unstable);
+  CHECK_THAT(gate_30s(*kept).reason, Catch::Contains("out of maintenance since"));
+  for (int i = 0; i < 60 && gate_30s(*kept).code == GateCode::Unstable; ++i) {
+    kept->round("db", all(Outcome::Down), 1s);
+  }
+  CHECK(gate_30s(*kept).answer == GateAnswer::Proceed);
+  CHECK(kept->now().wall - out_of_window == 30s);
+
+  // Without it (a row from before schema 8), the hour since the change counts.
+  const auto old_row = restart(std::nullopt);
+  CHECK(gate_30s(*old_row).answer == GateAnswer::Proceed);
+}
+
+TEST_CASE(
+    "a restart that finds its window over ends it then, once, and stable_for counts from there",
+    "[maintenance][restart]") {
+  World world(make_policy(k_domains, {"db"}));
+  auto restored = restored_unhealthy(world);
+  // It ended while the daemon was stopped.
+  const auto window = api_window(
+      AdHocMaintenance{"work", "bob", world.now().wall - 20min, world.now().wall - 1min});
+  restored.window = window;
+  REQUIRE(world.engine().restore(restored));
+  CHECK(world.verdict("db").maintenance == window);  // shown until the first evaluation
+  const auto first = world.now().wall;
+  world.round("db", all(Outcome::Down), 1s);
+  const auto ended = of_kind(world, EventKind::MaintenanceEnded);
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].target == "db");
+  CHECK(ended[0].key == "maintenance/db/api/" + format_rfc3339(window.since));
+  CHECK(of_kind(world, EventKind::MaintenanceStarted).empty());
+  const auto& verdict = world.verdict("db");
+  CHECK_FALSE(verdict.maintenance);
+  CHECK(verdict.stable_from == first);
+  CHECK(verdict.generation == 3);
+  for (int i = 0; i < 2; ++i) {
+    world.round("db", all(Outcome::Down), 1s);
+  }
+  REQUIRE(world.verdict("db").fresh);
+  CHECK(gate_30s(world).code == GateCode::Unstable);
+  for (int i = 0; i < 60 && gate_30s(world).code == GateCode::Unstable; ++i) {
+    world.round("db", all(Outcome::Down), 1s);
+  }
+  CHECK(gate_30s(world).answer == GateAnswer::Proceed);
+  CHECK(world.now().wall - first == 30s);
+  CHECK(of_kind(world, EventKind::MaintenanceEnded).size() == 1);
+}
+
+TEST_CASE("a restart inside its window continues it: no second start, gates still hold",
+          "[maintenance][restart]") {
+  World world(make_policy(k_domains, {"db"}));
+  const auto set_at = world.now().wall - 2min;
+  const AdHocMaintenance set{"work", "bob", set_at, set_at + 10min};
+  auto restored = restored_unhealthy(world);
+  restored.window = api_window(set);
+  REQUIRE(world.engine().restore(restored));
+  REQUIRE(world.engine().set_maintenance("db", set));  // as storage restores the ad-hoc row
+  for (int i = 0; i < 3; ++i) {
+    world.round("db", all(Outcome::Down));
+  }
+  CHECK(of_kind(world, EventKind::MaintenanceStarted).empty());
+  CHECK(of_kind(world, EventKind::MaintenanceEnded).empty());
+  CHECK(gate_30s(world).code == GateCode::Maintenance);
+  REQUIRE(world.engine().clear_maintenance("db"));
+  world.round("db", all(Outcome::Down));
+  CHECK(of_kind(world, EventKind::MaintenanceEnded).size() == 1);
+  CHECK(gate_30s(world).code == GateCode::Unstable);
+}
+
+TEST_CASE("a group restored in a window that is over ends it, and its stable_for starts then",
+          "[maintenance][restart][groups]") {
+  auto policy = make_policy(k_domains, {"db-1", "db-2"});
+  GroupPolicy group;
+  group.name = "db";
+  group.members = {"db-1", "db-2"};
+  group.healthy_at_least = 1;
+  policy.groups.push_back(group);
+  World world(policy);
+  RestoredVerdict restored;
+  restored.target = "group:db";
+  restored.kind = VerdictKind::Unhealthy;
+  restored.generation = 2;
+  restored.since = world.now().wall - 1h;
+  restored.reason_code = ReasonCode::Quorum;
+  restored.window = MaintenanceView{MaintenanceSource::Config, "nightly", world.now().wall - 30min,
+                                    world.now().wall - 1min,   "",        ""};
+  REQUIRE(world.engine().restore(restored));
+  const auto first = world.now().wall;
+  for (const auto* member : {"db-1", "db-2"}) {
+    for (const auto& [vantage, outcome] : all(Outcome::Down)) {
+      world.see(member, vantage, outcome);
+    }
+  }
+  world.round("db-1", {});
+  const auto ended = of_kind(world, EventKind::MaintenanceEnded);
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].target == "group:db");
+  CHECK(world.verdict("group:db").stable_since() == first);
+  CHECK(of_kind(world, EventKind::MaintenanceStarted).empty());
+}

@@ -166,8 +166,8 @@ std::set<std::string> keys_of(const json::object& object) {
 }
 
 const std::set<std::string> k_summary_keys{
-    "target",      "verdict", "held",          "fresh", "generation",  "since",   "evaluated_at",
-    "valid_until", "reason",  "failing_layer", "scope", "maintenance", "cooldown"};
+    "target",      "verdict", "held",          "fresh", "generation",  "since",    "evaluated_at",
+    "valid_until", "reason",  "failing_layer", "scope", "maintenance", "cooldown", "stable_from"};
 
 std::set<std::string> verdict_keys() {
   std::set<std::string> keys = k_summary_keys;

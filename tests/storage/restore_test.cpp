@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <string_view>
 
 using namespace crosscheck;
 using namespace crosscheck::storage;
@@ -491,4 +492,67 @@ TEST_CASE("a group's definition is stored with its verdict and kept by a row wit
   const auto* member = find_verdict(*state, "db-1");
   REQUIRE(member != nullptr);
   CHECK(member->definition.empty());
+}
+
+TEST_CASE(
+    "a verdict's window and the end of its last one survive a restart, and a bad one reads "
+    "as none",
+    "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  consensus::MaintenanceView window;
+  window.source = consensus::MaintenanceSource::Api;
+  window.window = "api";
+  window.since = k_start - 5min;
+  window.until = k_start + 40min;
+  window.reason = "kernel \"upgrade\"";
+  window.by = "alice";
+  window.node = "oracle-b";
+  auto in_window = verdict("db", VerdictKind::Unhealthy, 4, k_start - 10min);
+  in_window.maintenance = window;
+  auto after_window = verdict("web", VerdictKind::Healthy, 2, k_start - 1h);
+  after_window.stable_from = k_start - 30s;
+  {
+    Store store(test_options(dir.path()), clock);
+    store.record_verdict(in_window, false);
+    store.record_verdict(after_window, false);
+    store.record_verdict(verdict("dns", VerdictKind::Healthy, 1, k_start - 1h), true);
+    REQUIRE(store.flush(5s));
+  }
+  {
+    Store store(test_options(dir.path()), clock);
+    const auto state = store.restore();
+    REQUIRE(state.has_value());
+    const auto* db = find_verdict(*state, "db");
+    REQUIRE(db != nullptr);
+    CHECK(db->window == window);
+    CHECK_FALSE(db->stable_from);
+    const auto* web = find_verdict(*state, "web");
+    REQUIRE(web != nullptr);
+    CHECK_FALSE(web->window);
+    CHECK(web->stable_from == k_start - 30s);
+    const auto* dns = find_verdict(*state, "dns");
+    REQUIRE(dns != nullptr);
+    CHECK_FALSE(dns->window);
+    CHECK_FALSE(dns->stable_from);
+  }
+  // A row that no longer reads (a hand edit, a damaged file) loses its
+  // window, not the verdict.
+  for (const auto* text : {"not json", "[1,2]", "{\"source\": 7}"}) {
+    INFO(text);
+    exec_sql(dir.database(),
+             std::string("UPDATE verdicts SET maintenance = '") + text + "' WHERE target = 'db'");
+    Store store(test_options(dir.path()), clock);
+    const auto state = store.restore();
+    REQUIRE(state.has_value());
+    const auto* db = find_verdict(*state, "db");
+    REQUIRE(db != nullptr);
+    CHECK(db->generation == 4);
+    if (std::string_view(text).starts_with("{")) {
+      REQUIRE(db->window);
+      CHECK(db->window->window.empty());
+    } else {
+      CHECK_FALSE(db->window);
+    }
+  }
 }
