@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/types.hpp"
+#include "probes/dns_ede.hpp"
 
 #include <array>
 #include <cstddef>
@@ -75,6 +76,9 @@ struct DnsResult {
   bool over_tcp = false;           // the answer came from the TCP retry
   IgnoredReplies ignored;          // replies dropped as not ours or unreadable
   std::string detail;              // "dns: NOERROR, empty answer"
+  // Extended DNS Errors the resolver attached (RFC 8914), also at the end
+  // of detail: "dns: SERVFAIL (EDE 6: DNSSEC Bogus)".
+  std::vector<ExtendedDnsError> extended_errors;
   double latency_ms = 0;
   std::string resolver;  // "127.0.0.1:53"
 

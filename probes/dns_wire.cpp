@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <memory>
+#include <span>
 #include <utility>
 
 namespace crosscheck::probes {
@@ -224,6 +225,29 @@ void read_rcode(int rcode, DnsResult& result) {
   result.detail = "dns: rcode " + rcode_name(rcode);
 }
 
+// The reply's Extended DNS Errors (at most k_max_extended_errors).
+std::vector<ExtendedDnsError> extended_errors_of(ldns_pkt* reply) {
+  std::vector<ExtendedDnsError> out;
+  // Parsed from the OPT record's data; the packet owns (and frees) it.
+  const ldns_edns_option_list* options = ldns_pkt_edns_get_option_list(reply);
+  if (options == nullptr) {
+    return out;
+  }
+  const std::size_t count = ldns_edns_option_list_get_count(options);
+  for (std::size_t i = 0; i < count && out.size() < k_max_extended_errors; ++i) {
+    const ldns_edns_option* option = ldns_edns_option_list_get_option(options, i);
+    if (option == nullptr || ldns_edns_get_code(option) != k_edns_option_ede) {
+      continue;
+    }
+    const std::span<const std::uint8_t> data(ldns_edns_get_data(option),
+                                             ldns_edns_get_size(option));
+    if (auto error = parse_extended_error(data)) {
+      out.push_back(std::move(*error));
+    }
+  }
+  return out;
+}
+
 ClassifiedReply ignore_reply(IgnoredReply kind, std::string why) {
   ClassifiedReply out;
   out.match = ReplyMatch::Ignored;
@@ -346,10 +370,12 @@ ClassifiedReply classify_dns_reply(std::span<const std::uint8_t> bytes, const Dn
   const int rcode = rcode_of(reply.get());
   if (rcode != LDNS_RCODE_NOERROR) {
     read_rcode(rcode, out.result);
-    return out;
+  } else {
+    out.result.rcode = rcode;
+    read_answers(reply.get(), ldns_rr_owner(asked.get()), qtype, out.result);
   }
-  out.result.rcode = rcode;
-  read_answers(reply.get(), ldns_rr_owner(asked.get()), qtype, out.result);
+  out.result.extended_errors = extended_errors_of(reply.get());
+  out.result.detail += describe_extended_errors(out.result.extended_errors);
   return out;
 }
 
@@ -381,7 +407,8 @@ DnsResult judge_dns(DnsResult result, const config::DnsCheck& check) {
   if (result.answers.size() < min_answers) {
     result.status = DnsStatus::TooFewAnswers;
     result.detail = "dns: " + plural(result.answers.size(), "answer") +
-                    ", fewer than min_answers " + std::to_string(check.min_answers);
+                    ", fewer than min_answers " + std::to_string(check.min_answers) +
+                    describe_extended_errors(result.extended_errors);
     return result;
   }
   if (check.expect_addresses.empty()) {
@@ -397,8 +424,8 @@ DnsResult judge_dns(DnsResult result, const config::DnsCheck& check) {
         allowed += (allowed.empty() ? "" : ", ") + cidr.to_string();
       }
       result.status = DnsStatus::UnexpectedAddress;
-      result.detail =
-          "dns: answer " + address.to_string() + " outside expect_addresses (" + allowed + ")";
+      result.detail = "dns: answer " + address.to_string() + " outside expect_addresses (" +
+                      allowed + ")" + describe_extended_errors(result.extended_errors);
       return result;
     }
   }

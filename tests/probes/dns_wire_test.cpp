@@ -590,3 +590,117 @@ TEST_CASE("every kind of ignored reply has its own stable name", "[dns]") {
   CHECK(probes::to_string(IgnoredReply::WrongId) == "wrong_id");
   CHECK(probes::to_string(IgnoredReply::Malformed) == "malformed");
 }
+
+namespace {
+
+// `wire` with an OPT record appended (ARCOUNT + 1) whose data holds one EDE
+// option per entry of `options`: {INFO-CODE, EXTRA-TEXT bytes}. Written by
+// hand (RFC 6891, RFC 8914), not by ldns, so the reader is checked against
+// the wire format rather than against its own library.
+std::vector<std::uint8_t> with_opt(std::vector<std::uint8_t> wire,
+                                   const std::vector<std::vector<std::uint8_t>>& options) {
+  std::vector<std::uint8_t> data;
+  for (const auto& option : options) {
+    data.push_back(0);
+    data.push_back(15);  // OPTION-CODE: EDE
+    data.push_back(static_cast<std::uint8_t>(option.size() >> 8));
+    data.push_back(static_cast<std::uint8_t>(option.size() & 0xFF));
+    data.insert(data.end(), option.begin(), option.end());
+  }
+  const std::vector<std::uint8_t> opt{0,
+                                      0,
+                                      41,  // root name, TYPE OPT
+                                      0x04,
+                                      0xD0,  // CLASS: UDP size 1232
+                                      0,
+                                      0,
+                                      0,
+                                      0,  // extended rcode, version, flags
+                                      static_cast<std::uint8_t>(data.size() >> 8),
+                                      static_cast<std::uint8_t>(data.size() & 0xFF)};
+  wire.insert(wire.end(), opt.begin(), opt.end());
+  wire.insert(wire.end(), data.begin(), data.end());
+  const int arcount = (wire[10] << 8 | wire[11]) + 1;
+  wire[10] = static_cast<std::uint8_t>(arcount >> 8);
+  wire[11] = static_cast<std::uint8_t>(arcount & 0xFF);
+  return wire;
+}
+
+std::vector<std::uint8_t> ede(std::uint16_t code, const std::string& text = {}) {
+  std::vector<std::uint8_t> out{static_cast<std::uint8_t>(code >> 8),
+                                static_cast<std::uint8_t>(code & 0xFF)};
+  out.insert(out.end(), text.begin(), text.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an Extended DNS Error is read into the result and named in the detail", "[dns][ede]") {
+  const auto query = make_query();
+  Reply failing;
+  failing.rcode = 2;
+  const auto servfail = probes::classify_dns_reply(
+      with_opt(failing.wire(query), {ede(6, "no valid signature for example.com")}), query);
+  REQUIRE(servfail.match == ReplyMatch::Accepted);
+  CHECK(servfail.result.status == DnsStatus::ServFail);
+  REQUIRE(servfail.result.extended_errors.size() == 1);
+  CHECK(servfail.result.extended_errors[0].code == 6);
+  CHECK(servfail.result.detail ==
+        "dns: SERVFAIL (EDE 6: DNSSEC Bogus: no valid signature for example.com)");
+
+  // Two of them, one a code RFC 8914 does not name: both, in order.
+  const auto two =
+      probes::classify_dns_reply(with_opt(failing.wire(query), {ede(22), ede(4242, "x")}), query);
+  CHECK(two.result.detail == "dns: SERVFAIL (EDE 22: No Reachable Authority; EDE 4242: x)");
+
+  // On an answer (a resolver serving stale data) it stays an answer, and a
+  // judgement that rewrites the detail keeps it.
+  Reply stale;
+  stale.answers = {"example.com. 60 IN A 192.0.2.1"};
+  const auto answered = probes::classify_dns_reply(with_opt(stale.wire(query), {ede(3)}), query);
+  REQUIRE(answered.match == ReplyMatch::Accepted);
+  CHECK(answered.result.up());
+  CHECK(answered.result.detail == "dns: NOERROR, 1 answer (EDE 3: Stale Answer)");
+  const auto judged = probes::judge_dns(answered.result, check_with(2));
+  CHECK(judged.detail == "dns: 1 answer, fewer than min_answers 2 (EDE 3: Stale Answer)");
+
+  // No OPT, or an OPT without EDE: nothing added.
+  const auto plain = classify(failing);
+  CHECK(plain.result.extended_errors.empty());
+  CHECK(plain.result.detail == "dns: SERVFAIL");
+}
+
+TEST_CASE(
+    "a resolver's EDE text cannot inject control bytes, grow without bound or crash the "
+    "reader",
+    "[dns][ede]") {
+  const auto query = make_query();
+  Reply failing;
+  failing.rcode = 2;
+  const auto read = [&](const std::vector<std::vector<std::uint8_t>>& options) {
+    return probes::classify_dns_reply(with_opt(failing.wire(query), options), query);
+  };
+  // Escape sequences and newlines become '?'; a trailing NUL is dropped.
+  const auto hostile = read({ede(0, std::string("a\nb\x1b[31mc\0", 11))});
+  REQUIRE(hostile.match == ReplyMatch::Accepted);
+  REQUIRE(hostile.result.extended_errors.size() == 1);
+  CHECK(hostile.result.extended_errors[0].text == "a?b?[31mc");
+  // A long text is cut; many options are capped.
+  const auto long_text = read({ede(0, std::string(5000, 'x'))});
+  REQUIRE(long_text.result.extended_errors.size() == 1);
+  CHECK(long_text.result.extended_errors[0].text.size() == probes::k_max_extra_text);
+  const auto many = read(std::vector<std::vector<std::uint8_t>>(50, ede(23)));
+  CHECK(many.result.extended_errors.size() == probes::k_max_extended_errors);
+  // An option too short for its INFO-CODE is skipped, the reply still judged.
+  const auto short_option = read({{0x00}, ede(18)});
+  REQUIRE(short_option.match == ReplyMatch::Accepted);
+  REQUIRE(short_option.result.extended_errors.size() == 1);
+  CHECK(short_option.result.extended_errors[0].code == 18);
+  // An option whose length runs past the record: the reply does not parse
+  // as a whole, so it is not ours to judge (never a crash).
+  auto cut = with_opt(failing.wire(query), {ede(6, "abc")});
+  cut.resize(cut.size() - 2);
+  const auto truncated = probes::classify_dns_reply(cut, query);
+  CHECK(truncated.match == ReplyMatch::Ignored);
+  CHECK(truncated.ignored == IgnoredReply::Malformed);
+}
