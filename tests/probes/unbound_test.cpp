@@ -1,0 +1,110 @@
+// System test against a real validating-resolver implementation: unbound
+// (Debian's `unbound`), started on loopback by the test with `ede: yes`.
+// One instance refuses us by access-control and says why with an Extended
+// DNS Error (RFC 8914: 18, Prohibited); the other answers from local data.
+// `local-zone: "." static` keeps both from ever asking anyone else.
+#include "net/system_clock.hpp"
+#include "probes/dns_client.hpp"
+#include "support/child_process.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using namespace crosscheck;
+using namespace std::chrono_literals;
+using crosscheck::testing::ChildProcess;
+using crosscheck::testing::TempDir;
+
+namespace {
+
+std::string unbound_binary() {
+  for (const char* path : {"/usr/sbin/unbound", "/usr/bin/unbound"}) {
+    if (std::filesystem::exists(path)) {
+      return path;
+    }
+  }
+  return "unbound";
+}
+
+// An unbound on `address`:`port` in the foreground whose access-control
+// for 127.0.0.0/8 is `access` (allow or refuse), knowing web.test only.
+std::unique_ptr<ChildProcess> start_unbound(const std::filesystem::path& dir,
+                                            const std::string& address, unsigned short port,
+                                            const std::string& access) {
+  const auto config = dir / (access + ".conf");
+  std::ofstream(config) << "server:\n"
+                        << "  interface: " << address << "\n"
+                        << "  port: " << port << "\n"
+                        << "  do-daemonize: no\n  use-syslog: no\n  logfile: \"\"\n"
+                        << "  username: \"\"\n  chroot: \"\"\n  pidfile: \"\"\n"
+                        << "  directory: \"" << dir.string() << "\"\n"
+                        << "  do-ip6: no\n  ede: yes\n  module-config: \"iterator\"\n"
+                        << "  access-control: 127.0.0.0/8 " << access << "\n"
+                        << "  local-zone: \".\" static\n"
+                        << "  local-data: \"web.test. 60 IN A 192.0.2.10\"\n"
+                        << "remote-control:\n  control-enable: no\n";
+  return std::make_unique<ChildProcess>(
+      std::vector<std::string>{unbound_binary(), "-d", "-c", config.string()},
+      dir / (access + ".log"));
+}
+
+probes::DnsResult query(const config::Endpoint& server, const std::string& name) {
+  boost::asio::io_context io;
+  probes::DnsResult out;
+  probes::DnsRequest request;
+  request.server = server;
+  request.name = name;
+  request.type = config::RrType::A;
+  request.deadline = std::chrono::steady_clock::now() + 300ms;
+  const crosscheck::net::SystemClock clock;
+  probes::query_dns(io, clock, request,
+                    [&out](probes::DnsResult result) { out = std::move(result); });
+  io.run();
+  return out;
+}
+
+// Polls until the resolver answers at all, with a 5 s deadline.
+bool wait_until_serving(const config::Endpoint& server, ChildProcess& process) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline && process.running()) {
+    if (query(server, "web.test").rcode >= 0) {
+      return true;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a real unbound's Extended DNS Error names why it refused, and its answer has none",
+          "[unbound][ede]") {
+  TempDir dir;
+  const auto allow_port = testing::free_port("127.0.0.73");
+  const auto refuse_port = testing::free_port("127.0.0.74");
+  const config::Endpoint allowing{*config::IpAddress::parse("127.0.0.73"), allow_port};
+  const config::Endpoint refusing{*config::IpAddress::parse("127.0.0.74"), refuse_port};
+  auto allow_server = start_unbound(dir.path(), "127.0.0.73", allow_port, "allow");
+  auto refuse_server = start_unbound(dir.path(), "127.0.0.74", refuse_port, "refuse");
+  if (!wait_until_serving(allowing, *allow_server) ||
+      !wait_until_serving(refusing, *refuse_server)) {
+    FAIL("unbound is not serving; its logs:\n"
+         << allow_server->log() << '\n'
+         << refuse_server->log());
+  }
+
+  const auto refused = query(refusing, "web.test");
+  CHECK(refused.status == probes::DnsStatus::Refused);
+  REQUIRE(refused.extended_errors.size() == 1);
+  CHECK(refused.extended_errors[0].code == 18);
+  CHECK(refused.detail.starts_with("dns: REFUSED (EDE 18: Prohibited"));
+
+  const auto answered = query(allowing, "web.test");
+  CHECK(answered.status == probes::DnsStatus::Answer);
+  CHECK(answered.extended_errors.empty());
+  CHECK(answered.detail == "dns: NOERROR, 1 answer");
+}
