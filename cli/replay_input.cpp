@@ -1,8 +1,8 @@
 #include "cli/replay_input.hpp"
 
-#include "cli/strict_json.hpp"
 #include "config/types.hpp"
 #include "consensus/time_format.hpp"
+#include "json/strict.hpp"
 #include "snapshot/action_json.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -30,7 +30,7 @@ constexpr std::string_view k_ellipsis = "…";
 // The line as a JSON value; nullopt with `error` set when it is not valid
 // JSON or an object in it names a key twice.
 std::optional<json::value> parse_json(std::string_view line, std::string& error) {
-  auto parsed = parse_strict_json(line);
+  auto parsed = json_text::parse_strict_json(line);
   if (!parsed.duplicate.empty()) {
     error = "field '" + echo_input(parsed.duplicate) +
             "' appears twice in one object; which one counts would be a guess";

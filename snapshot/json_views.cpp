@@ -7,6 +7,7 @@
 #include "config/types.hpp"
 #include "consensus/time_format.hpp"
 #include "json/consensus_json.hpp"
+#include "json/strict.hpp"
 #include "json/strings.hpp"
 #include "json/write.hpp"
 
@@ -160,11 +161,17 @@ bool string_field(const json::object& body, std::string_view name,
 // Parses a write's JSON object body, allowing only `names` as keys.
 Expected<json::object> parse_object(std::string_view text,
                                     std::initializer_list<std::string_view> names) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(text, ec);
-  if (ec || !parsed.is_object()) {
+  // Why strict: {"verdict": "healthy", "verdict": "unhealthy"} would set
+  // whichever one json::parse kept, while the caller's review (or log) may
+  // show the other.
+  auto strict = json_text::parse_strict_json(text);
+  if (!strict.duplicate.empty()) {
+    return fail("field '" + strict.duplicate + "' given twice");
+  }
+  if (!strict.value || !strict.value->is_object()) {
     return fail("the body must be a JSON object");
   }
+  auto& parsed = *strict.value;
   for (const auto& item : parsed.as_object()) {
     if (std::find(names.begin(), names.end(), item.key()) == names.end()) {
       return fail("unknown field '" + std::string(item.key()) + "'");

@@ -643,7 +643,8 @@ TEST_CASE("a maintenance body becomes a write that ends ttl after now", "[api][m
               "writes_disabled");
   for (const auto* body :
        {R"({"reason": "r", "ttl": "1m", "verdict": "healthy"})", R"({"reason": "", "ttl": "1m"})",
-        R"({"reason": "r", "ttl": "8d"})", R"({"reason": "r\nforged", "ttl": "1m"})", "[]"}) {
+        R"({"reason": "r", "ttl": "8d"})", R"({"reason": "r\nforged", "ttl": "1m"})", "[]",
+        R"({"reason": "r", "ttl": "1m", "ttl": "7d"})"}) {
     INFO(body);
     check_error(answer(authorized(request("PUT", "/v1/maintenance/web", body))), 400,
                 "bad_request");
@@ -670,6 +671,11 @@ TEST_CASE("a bad override body is refused 400 with what is wrong", "[api]") {
       {R"({"verdict": "healthy", "reason": "r\u001b[2J", "ttl": "1m"})", "control"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "by": "a\rb"})", "control"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "until": "x"})", "until"},
+      // A key given twice: json::parse would keep one silently.
+      {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "verdict": "unhealthy"})",
+       "field 'verdict' given twice"},
+      {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "ttl": "7d"})",
+       "field 'ttl' given twice"},
   }));
   const ApiResponse response = answer(authorized(request("PUT", "/v1/overrides/web", body)));
   check_error(response, 400, "bad_request");

@@ -1,5 +1,6 @@
 // JSON parsing that refuses an object naming a key twice, for input a
-// person reviews (replay lines): json::parse keeps one of the two silently.
+// person reviews or acts on (replay lines, the API's write bodies):
+// json::parse keeps one of the two silently.
 // Pure: no I/O.
 #pragma once
 
@@ -10,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace crosscheck::cli {
+namespace crosscheck::json_text {
 
 // What parse_strict_json found: the value, or why not.
 struct StrictJson {
@@ -23,4 +24,4 @@ struct StrictJson {
 // text or an object in it names a key twice.
 StrictJson parse_strict_json(std::string_view text);
 
-}  // namespace crosscheck::cli
+}  // namespace crosscheck::json_text

@@ -1,4 +1,4 @@
-#include "cli/strict_json.hpp"
+#include "json/strict.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-namespace crosscheck::cli {
+namespace crosscheck::json_text {
 namespace json = boost::json;
 
 namespace {
@@ -126,4 +126,4 @@ StrictJson parse_strict_json(std::string_view text) {
   return out;
 }
 
-}  // namespace crosscheck::cli
+}  // namespace crosscheck::json_text
