@@ -16,7 +16,10 @@ constexpr std::array<std::string_view, 6> k_window_keys{"name",  "targets",    "
                                                         "start", "utc_offset", "duration"};
 constexpr std::array<std::string_view, 7> k_days{"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr auto k_longest_window = std::chrono::hours(7 * 24);
-constexpr int k_widest_offset = 14 * 60;  // UTC+14:00 (Kiribati) is the widest in use
+// The offsets in use run from UTC-12:00 (Baker Island) to UTC+14:00
+// (Kiribati): -13:00 is a typo for +13:00, not a place.
+constexpr int k_widest_east = 14 * 60;
+constexpr int k_widest_west = 12 * 60;
 
 bool two_digits(std::string_view text, std::size_t at, int& out) {
   if (at + 2 > text.size() || text[at] < '0' || text[at] > '9' || text[at + 1] < '0' ||
@@ -47,7 +50,7 @@ std::optional<int> parse_offset(std::string_view text) {
     return std::nullopt;
   }
   const auto clock = parse_clock(text.substr(1));
-  if (!clock || *clock > k_widest_offset) {
+  if (!clock || *clock > (text[0] == '-' ? k_widest_west : k_widest_east)) {
     return std::nullopt;
   }
   return text[0] == '-' ? -*clock : *clock;
@@ -168,7 +171,8 @@ void read_maintenance(const Field& field, LoadContext& ctx) {
       if (text && !minutes) {
         ctx.diags.error(offset->pos,
                         "invalid utc_offset " + quote(*text) + " for " + offset->path +
-                            ": expected +HH:MM or -HH:MM within 14:00, or Z (time-zone names "
+                            ": expected +HH:MM up to +14:00, -HH:MM down to -12:00, or Z "
+                            "(time-zone names "
                             "are not supported: write the offset, and a second window for "
                             "daylight saving time)");
       }

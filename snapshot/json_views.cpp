@@ -180,16 +180,41 @@ Expected<json::object> parse_object(std::string_view text,
   return std::move(parsed.as_object());
 }
 
-// True when `text` holds a control character (C0 or DEL).
-// Why refused: `by` and `reason` go into log lines, the audit log and
-// `crosscheck explain` on a terminal; a newline there forged a whole log
-// line ("...reason=\"x\"\n<time> NOTICE reload applied ...") and an
-// escape sequence rewrote the operator's terminal (found by hostile review).
+// True when `text` holds a control character: C0, DEL, C1 (U+0080 to
+// U+009F), a line or paragraph separator (U+2028, U+2029) or a bidi
+// formatting character (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066
+// to U+2069). Why refused: `by` and `reason` go into log lines, the audit
+// log and `crosscheck explain` on a terminal; a newline there forged a
+// whole log line ("...reason=\"x\"\n<time> NOTICE reload applied ...") and
+// an escape sequence rewrote the operator's terminal (found by hostile
+// review); a right-to-left override shows "rm 03-db" to a reviewer for
+// bytes that read otherwise (CVE-2021-42574, "Trojan Source").
 bool has_control(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7f;
-  });
+  const auto byte_at = [&](std::size_t i) {
+    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0U;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned first = byte_at(i);
+    const unsigned second = byte_at(i + 1);
+    const unsigned third = byte_at(i + 2);
+    if (first < 0x20 || first == 0x7f) {
+      return true;
+    }
+    if (first == 0xC2 && second >= 0x80 && second <= 0x9F) {  // C1
+      return true;
+    }
+    if (first == 0xD8 && second == 0x9C) {  // U+061C arabic letter mark
+      return true;
+    }
+    if (first == 0xE2 && second == 0x80 &&
+        (third == 0x8E || third == 0x8F || (third >= 0xA8 && third <= 0xAE))) {
+      return true;  // U+200E, U+200F, U+2028 to U+202E
+    }
+    if (first == 0xE2 && second == 0x81 && third >= 0xA6 && third <= 0xA9) {
+      return true;  // U+2066 to U+2069
+    }
+  }
+  return false;
 }
 
 // The actor named by {"by": "..."}, or k_default_actor; an Error when bad.

@@ -48,8 +48,17 @@ TEST_CASE("a bad maintenance window is refused with the reason", "[config][maint
        "(00:00 to 23:59), quoted; the offset goes in utc_offset"},
       {"  - {name: w, targets: [t], start: '02:00', utc_offset: Europe/Paris, duration: 1h}\n",
        "test.yaml:8:57: error: invalid utc_offset 'Europe/Paris' for maintenance[0].utc_offset: "
-       "expected +HH:MM or -HH:MM within 14:00, or Z (time-zone names are not supported: write "
-       "the offset, and a second window for daylight saving time)"},
+       "expected +HH:MM up to +14:00, -HH:MM down to -12:00, or Z (time-zone names are not "
+       "supported: write the offset, and a second window for daylight saving time)"},
+      // No place is 13 hours behind UTC: a typo for +13:00 (Tonga).
+      {"  - {name: w, targets: [t], start: '02:00', utc_offset: '-13:00', duration: 1h}\n",
+       "test.yaml:8:57: error: invalid utc_offset '-13:00' for maintenance[0].utc_offset: "
+       "expected +HH:MM up to +14:00, -HH:MM down to -12:00, or Z (time-zone names are not "
+       "supported: write the offset, and a second window for daylight saving time)"},
+      {"  - {name: w, targets: [t], start: '02:00', utc_offset: '+14:01', duration: 1h}\n",
+       "test.yaml:8:57: error: invalid utc_offset '+14:01' for maintenance[0].utc_offset: "
+       "expected +HH:MM up to +14:00, -HH:MM down to -12:00, or Z (time-zone names are not "
+       "supported: write the offset, and a second window for daylight saving time)"},
       {"  - {name: w, targets: [t], days: [monday], start: '02:00', duration: 1h}\n",
        "test.yaml:8:36: error: invalid day 'monday' for maintenance[0].days[0]: expected mon, "
        "tue, wed, thu, fri, sat or sun"},

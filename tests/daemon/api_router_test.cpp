@@ -619,6 +619,12 @@ TEST_CASE("an override body becomes a write that expires ttl after now", "[api]"
   const WriteRequest clear = write_of(authorized(request("DELETE", "/v1/overrides/web")));
   CHECK(clear.kind == WriteRequest::Kind::ClearOverride);
   CHECK(clear.target == "web");
+  // Text in any script is fine; only control and bidi characters are not.
+  const WriteRequest accented = write_of(authorized(request(
+      "PUT", "/v1/overrides/web",
+      R"({"verdict": "healthy", "reason": "mise à jour — 维护 ✓", "ttl": "1m", "by": "zoë"})")));
+  CHECK(accented.override_value.reason == "mise à jour — 维护 ✓");
+  CHECK(accented.override_value.by == "zoë");
 }
 
 TEST_CASE("a maintenance body becomes a write that ends ttl after now", "[api][maintenance]") {
@@ -670,6 +676,13 @@ TEST_CASE("a bad override body is refused 400 with what is wrong", "[api]") {
       {R"({"verdict": "healthy", "reason": "r\n2026 NOTICE x", "ttl": "1m"})", "control"},
       {R"({"verdict": "healthy", "reason": "r\u001b[2J", "ttl": "1m"})", "control"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "by": "a\rb"})", "control"},
+      // C1 (NEL), a line separator and bidi overrides (Trojan Source) too.
+      {R"({"verdict": "healthy", "reason": "r\u0085x", "ttl": "1m"})", "control"},
+      {R"({"verdict": "healthy", "reason": "r\u2028x", "ttl": "1m"})", "control"},
+      {R"({"verdict": "healthy", "reason": "db \u202egnp.exe", "ttl": "1m"})", "control"},
+      {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "by": "a\u2066b\u2069"})", "control"},
+      {R"({"verdict": "healthy", "reason": "r\u061c", "ttl": "1m"})", "control"},
+      {R"({"verdict": "healthy", "reason": "r\u200f", "ttl": "1m"})", "control"},
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "until": "x"})", "until"},
       // A key given twice: json::parse would keep one silently.
       {R"({"verdict": "healthy", "reason": "r", "ttl": "1m", "verdict": "unhealthy"})",
