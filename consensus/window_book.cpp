@@ -8,13 +8,6 @@
 namespace crosscheck::consensus {
 namespace {
 
-// Which of two windows of one target is newer: set_at, then the node's
-// name, so that every oracle picks the same one of two set in the same
-// millisecond on two nodes.
-bool newer(const SharedWindow& a, const SharedWindow& b) {
-  return std::tie(a.window.set_at, a.window.node) > std::tie(b.window.set_at, b.window.node);
-}
-
 bool live(const SharedWindow& entry, WallTime now) {
   return !entry.cleared_at && entry.window.expires_at > now;
 }
@@ -42,16 +35,21 @@ std::optional<std::string> check(const SharedWindow& entry, std::string_view sou
 
 void WindowBook::set_local(std::string_view target, AdHocMaintenance window) {
   window.node = self_;
-  entries_.insert_or_assign(std::string(target),
-                            SharedWindow{std::string(target), std::move(window), std::nullopt});
+  auto& by_node = entries_[std::string(target)];
+  by_node.insert_or_assign(self_,
+                           SharedWindow{std::string(target), std::move(window), std::nullopt});
 }
 
 bool WindowBook::clear_local(std::string_view target, WallTime now) {
   const auto it = entries_.find(target);
-  if (it == entries_.end() || !live(it->second, now)) {
+  if (it == entries_.end()) {
     return false;
   }
-  it->second.cleared_at = now;
+  const auto own = it->second.find(self_);
+  if (own == it->second.end() || !live(own->second, now)) {
+    return false;
+  }
+  own->second.cleared_at = now;
   return true;
 }
 
@@ -62,39 +60,59 @@ WindowBook::Merged WindowBook::merge(const SharedWindow& entry, std::string_view
   if (out.refused || entry.window.expires_at <= now) {
     return out;
   }
-  const auto it = entries_.find(entry.target);
+  auto& by_node = entries_[entry.target];
+  const auto it = by_node.find(entry.window.node);
   if (entry.cleared_at) {
     // Why by identity only: a tombstone that arrives late (the peer was
-    // unreachable) must not end a window set since, here or anywhere.
-    if (it != entries_.end() && !it->second.cleared_at &&
-        it->second.window.node == entry.window.node &&
+    // unreachable) must not end a window set since.
+    if (it != by_node.end() && !it->second.cleared_at &&
         it->second.window.set_at == entry.window.set_at) {
       it->second.cleared_at = entry.cleared_at;
       out.changed = true;
     }
+    if (by_node.empty()) {
+      entries_.erase(entry.target);
+    }
     return out;
   }
-  if (it == entries_.end()) {
-    entries_.emplace(entry.target, entry);
+  if (it == by_node.end()) {
+    by_node.emplace(entry.window.node, entry);
     out.changed = true;
     return out;
   }
-  // Example: node a set db at 10:00 and cleared it; the tombstone stays
-  // here until 10:45, so node b's older window of 09:55, still in b's
-  // export until b pulls a, is not taken again.
-  if (newer(entry, it->second)) {
+  // Example: node b set db at 10:00 and cleared it; its tombstone stays
+  // here until the window would have ended, so b's window of 10:00, still
+  // in another copy of b's export, is not taken again; b's window of
+  // 10:05 replaces it.
+  if (entry.window.set_at > it->second.window.set_at) {
     it->second = entry;
     out.changed = true;
   }
   return out;
 }
 
+// Why the union, not the newest: a window only ever holds. Taken as "the
+// newest wins", a peer's window of one second (or its DELETE) ended a
+// window of ten minutes set on this node, and its gates proceeded inside
+// the planned work (a hostile review).
 std::optional<AdHocMaintenance> WindowBook::in_force(std::string_view target, WallTime now) const {
   const auto it = entries_.find(target);
-  if (it == entries_.end() || !live(it->second, now)) {
+  if (it == entries_.end()) {
     return std::nullopt;
   }
-  auto window = it->second.window;
+  const SharedWindow* chosen = nullptr;
+  for (const auto& [node, entry] : it->second) {
+    if (live(entry, now) &&
+        (chosen == nullptr ||
+         std::tie(entry.window.expires_at, entry.window.set_at, entry.window.node) >
+             std::tie(chosen->window.expires_at, chosen->window.set_at, chosen->window.node))) {
+      chosen = &entry;
+    }
+  }
+  if (chosen == nullptr) {
+    return std::nullopt;
+  }
+  auto window = chosen->window;
   if (window.node == self_) {
     window.node.clear();
   }
@@ -103,9 +121,10 @@ std::optional<AdHocMaintenance> WindowBook::in_force(std::string_view target, Wa
 
 std::vector<SharedWindow> WindowBook::own(WallTime now, std::size_t limit) const {
   std::vector<SharedWindow> out;
-  for (const auto& [target, entry] : entries_) {
-    if (entry.window.node == self_ && entry.window.expires_at > now) {
-      out.push_back(entry);
+  for (const auto& [target, by_node] : entries_) {
+    const auto it = by_node.find(self_);
+    if (it != by_node.end() && it->second.window.expires_at > now) {
+      out.push_back(it->second);
     }
   }
   std::sort(out.begin(), out.end(), [](const SharedWindow& a, const SharedWindow& b) {
@@ -124,7 +143,19 @@ void WindowBook::forget(std::string_view target) {
 }
 
 void WindowBook::prune(WallTime now) {
-  std::erase_if(entries_, [now](const auto& item) { return item.second.window.expires_at <= now; });
+  for (auto& [target, by_node] : entries_) {
+    std::erase_if(by_node,
+                  [now](const auto& item) { return item.second.window.expires_at <= now; });
+  }
+  std::erase_if(entries_, [](const auto& item) { return item.second.empty(); });
+}
+
+std::size_t WindowBook::size() const {
+  std::size_t count = 0;
+  for (const auto& [target, by_node] : entries_) {
+    count += by_node.size();
+  }
+  return count;
 }
 
 }  // namespace crosscheck::consensus

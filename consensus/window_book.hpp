@@ -41,14 +41,14 @@ class WindowBook {
   explicit WindowBook(std::string self) : self_(std::move(self)) {}
 
   // A window set over this node's API (or restored from its storage): it
-  // replaces whatever the target had, a peer's newer one included.
+  // replaces this node's own window of the target, never a peer's.
   void set_local(std::string_view target, AdHocMaintenance window);
 
-  // DELETE over this node's API: the target's live window (ours or a
-  // peer's) ends here. Ours is kept as a tombstone, exported until the
-  // window would have expired; a peer's ends here only (its node still
-  // exports it live, and the same window is never taken twice). False when
-  // the target had no live window.
+  // DELETE over this node's API: this node's own live window of the target
+  // ends, kept as a tombstone exported until the window would have
+  // expired, so it ends on every peer too. A peer's window is that peer's
+  // to end (a hold only: it runs out at its expires_at). False when this
+  // node had no live window of the target.
   bool clear_local(std::string_view target, WallTime now);
 
   struct Merged {
@@ -59,13 +59,17 @@ class WindowBook {
   // another node (no relays: a peer cannot speak for a third), a set_at
   // more than k_max_window_skew ahead of `now`, a window not ending after
   // it starts or lasting longer than k_max_window_ttl, a cleared_at before
-  // set_at. A live window replaces the target's entry only when newer (by
-  // set_at, then node name); a tombstone ends only the window it names
-  // (same node and set_at). Windows already over at `now` are ignored.
+  // set_at. Each node has at most one window per target: a live entry
+  // replaces that node's window only when newer (by set_at); a tombstone
+  // ends only the window it names (same node and set_at). Windows of
+  // different nodes never replace each other (a hold is the union of them).
+  // Windows already over at `now` are ignored.
   Merged merge(const SharedWindow& entry, std::string_view source, WallTime now);
 
-  // The target's window in force at `now` (nullptr when none): what the
-  // engine must hold, window.node naming the peer that set it ("" here).
+  // The target's window in force at `now` (none when no node's is live):
+  // of the live ones, the one that ends last (then the newest), so the hold
+  // lasts as long as any node's window; window.node names the peer that set
+  // it ("" here).
   std::optional<AdHocMaintenance> in_force(std::string_view target, WallTime now) const;
 
   // This node's own windows and tombstones not yet over at `now`, newest
@@ -76,12 +80,13 @@ class WindowBook {
   void forget(std::string_view target);
   // Drops entries over at `now` (nothing to hold, no tombstone needed).
   void prune(WallTime now);
-  std::size_t size() const { return entries_.size(); }
+  std::size_t size() const;
   const std::string& self() const { return self_; }
 
  private:
+  using ByNode = std::map<std::string, SharedWindow, std::less<>>;
   std::string self_;
-  std::map<std::string, SharedWindow, std::less<>> entries_;  // by target
+  std::map<std::string, ByNode, std::less<>> entries_;  // by target, then node
 };
 
 }  // namespace crosscheck::consensus

@@ -237,8 +237,8 @@ void Service::clear_maintenance(const api::Caller& caller, const std::string& ta
       caller, target,
       ClearedSetting{storage::AuditAction::MaintenanceCleared, "maintenance window",
                      "no_maintenance",
-                     "no maintenance window set over the API (a config window ends only with its "
-                     "schedule or a reload) for",
+                     "no maintenance window set over this node's API (a config window ends only "
+                     "with its schedule or a reload; a peer's window, on the node that set it) for",
                      [this](const std::string& t) { return clear_window_here(t); },
                      [this](const std::string& t) { return store_->clear_maintenance(t); }},
       std::move(done));

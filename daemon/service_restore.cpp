@@ -116,6 +116,27 @@ void Service::restore() {
       log_->info("maintenance window of {} dropped: the target is no longer configured", target);
     }
   }
+  // A peer's window in force at the stop, as the verdict row kept it: held
+  // again from the first evaluation, as if just pulled from that peer, not
+  // ended then and started again at the first pull (a false
+  // maintenance_ended that also unsilenced escalations; hostile review).
+  // The peer's next export confirms, replaces or ends it by the usual
+  // rules; unreachable, it holds until its expires_at (a hold only).
+  const auto now = clock_.system();
+  for (const auto& verdict : state->verdicts) {
+    const auto& window = verdict.window;
+    if (!window || window->source != cs::MaintenanceSource::Api || window->window != "api" ||
+        window->node.empty() || window->node == config_->node.name || window->until <= now) {
+      continue;  // none, a config window, inherited from a group, ours, or over
+    }
+    const cs::SharedWindow entry{verdict.target,
+                                 cs::AdHocMaintenance{window->reason, window->by, window->since,
+                                                      window->until, window->node},
+                                 std::nullopt};
+    if (windows_.merge(entry, window->node, now).changed) {
+      apply_window(verdict.target);
+    }
+  }
   // The ledger before the first evaluation: a restart inside a cooldown
   // must not let a second failover through.
   merge_actions(k_from_storage, state->actions);

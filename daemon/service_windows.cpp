@@ -24,13 +24,15 @@ void Service::apply_window(const std::string& target) {
 
 void Service::set_window_here(const std::string& target, const cs::AdHocMaintenance& value) {
   windows_.set_local(target, value);
-  windows_view_.reset();
+  // The engine holds the window that ends last, ours or a peer's: a
+  // shorter one set here never ends a longer one set elsewhere.
+  apply_window(target);
 }
 
 bool Service::clear_window_here(const std::string& target) {
-  const bool had = engine_.clear_maintenance(target);
-  if (windows_.clear_local(target, clock_.system())) {
-    windows_view_.reset();  // ours: the tombstone goes out with the next reply
+  const bool had = windows_.clear_local(target, clock_.system());
+  if (had) {
+    apply_window(target);  // a peer's window may still hold; the tombstone goes out
   }
   return had;
 }
@@ -72,11 +74,8 @@ std::size_t Service::merge_windows(std::string_view source,
                  cs::format_rfc3339(entry.window.set_at), cs::format_rfc3339(*entry.cleared_at));
       continue;
     }
-    // A newer window of a peer took the place of ours: our row goes, or a
-    // restart would bring ours back over a window that ended since.
-    if (store_) {
-      written(store_->clear_maintenance(entry.target));
-    }
+    // Ours (and its row) stays: a peer's window adds to the hold, never
+    // replaces it (WindowBook::in_force).
     log_->warn("maintenance target={} by={} node={} until={} reason={}", entry.target,
                quote_field(entry.window.by), source, cs::format_rfc3339(entry.window.expires_at),
                quote_field(entry.window.reason));

@@ -30,12 +30,12 @@ std::string votes_to_json(const consensus::VoteCounts& votes);
 // one written before split domains were counted, still shows).
 consensus::VoteCounts votes_from_json(std::string_view text);
 
-// ["192.0.2.1","192.0.2.2"]
 // A maintenance window as a verdict row keeps it; "" or anything that is
 // not a JSON object reads as none.
 std::string window_to_json(const consensus::MaintenanceView& window);
 std::optional<consensus::MaintenanceView> window_from_json(std::string_view text);
 
+// ["192.0.2.1","192.0.2.2"]
 std::string answers_to_json(const std::vector<std::string>& answers);
 std::vector<std::string> answers_from_json(std::string_view text);
 

@@ -1,6 +1,6 @@
 // The shared window book: which of a peer's ad-hoc maintenance windows
-// apply here (newest wins, tombstones by identity only, no relays, bounded
-// times) and what this node exports of its own. Pure; times are passed in.
+// apply here (one per node, the union holds, tombstones by identity only,
+// no relays, bounded times) and what this node exports of its own. Pure; times are passed in.
 #include "consensus/window_book.hpp"
 #include "consensus/time_format.hpp"
 
@@ -44,22 +44,43 @@ TEST_CASE("a peer's window applies here, named by the node that set it", "[windo
   CHECK(book.own(k_now, 500).empty());
 }
 
-TEST_CASE("the newer window of a target wins, whichever node set it", "[windows]") {
+TEST_CASE("a peer's window never shortens or ends this node's: the hold is the union",
+          "[windows]") {
+  // Found by a hostile review: "the newest set_at wins" let a peer's
+  // window of one second (set_at a minute ahead, inside the skew allowed)
+  // replace a window of ten minutes set here, and the gates proceeded.
   WindowBook book("oracle-b");
-  book.set_local("db", AdHocMaintenance{"ours", "bob", k_now - 5min, k_now + 1h});
-  SECTION("an older peer window does not replace ours") {
-    CHECK_FALSE(book.merge(peer_window("oracle-a", k_now - 10min), "oracle-a", k_now).changed);
-    const auto window = book.in_force("db", k_now);
+  book.set_local("db", AdHocMaintenance{"ours", "bob", k_now - 5min, k_now + 10min});
+  SECTION("a newer, shorter peer window: ours still holds, and is still exported") {
+    CHECK(book.merge(peer_window("oracle-a", k_now + 1min, 1s), "oracle-a", k_now).changed);
+    const auto window = book.in_force("db", k_now + 2min);
     REQUIRE(window);
     CHECK(window->node.empty());  // ours: shown as set here
     CHECK(window->reason == "ours");
     REQUIRE(book.own(k_now, 500).size() == 1);
     CHECK(book.own(k_now, 500)[0].window.node == "oracle-b");
+    CHECK(book.in_force("db", k_now + 9min));
+    CHECK_FALSE(book.in_force("db", k_now + 10min));
   }
-  SECTION("a newer peer window replaces ours, which is no longer exported") {
-    CHECK(book.merge(peer_window("oracle-a", k_now - 1min), "oracle-a", k_now).changed);
+  SECTION("a peer's tombstone of its own window leaves ours") {
+    const auto theirs = peer_window("oracle-a", k_now - 1min);
+    REQUIRE(book.merge(theirs, "oracle-a", k_now).changed);
+    CHECK(book.merge(cleared(theirs, k_now), "oracle-a", k_now).changed);
+    REQUIRE(book.in_force("db", k_now));
+    CHECK(book.in_force("db", k_now)->reason == "ours");
+  }
+  SECTION("a longer peer window holds past ours, named by its node") {
+    CHECK(book.merge(peer_window("oracle-a", k_now - 1min, 1h), "oracle-a", k_now).changed);
     CHECK(book.in_force("db", k_now)->node == "oracle-a");
-    CHECK(book.own(k_now, 500).empty());
+    CHECK(book.in_force("db", k_now + 30min)->node == "oracle-a");
+    CHECK(book.own(k_now, 500).size() == 1);  // ours is still ours to export
+  }
+  SECTION("a node's newer window replaces only that node's older one") {
+    REQUIRE(book.merge(peer_window("oracle-a", k_now - 3min, 1h), "oracle-a", k_now).changed);
+    CHECK(book.merge(peer_window("oracle-a", k_now - 1min, 2min), "oracle-a", k_now).changed);
+    CHECK_FALSE(book.merge(peer_window("oracle-a", k_now - 3min, 1h), "oracle-a", k_now).changed);
+    CHECK(book.in_force("db", k_now + 5min)->reason == "ours");  // a's is over, ours is not
+    CHECK(book.size() == 2);
   }
 }
 
@@ -86,10 +107,11 @@ TEST_CASE("a tombstone ends only the window it names", "[windows]") {
     CHECK_FALSE(book.merge(cleared(other, k_now - 1min), "oracle-c", k_now).changed);
     CHECK(book.in_force("db", k_now));
   }
-  SECTION("an older window arriving after a tombstone is not taken") {
+  SECTION("another node's live window after a tombstone holds: it is that node's to end") {
     REQUIRE(book.merge(cleared(first, k_now - 1min), "oracle-a", k_now).changed);
-    CHECK_FALSE(book.merge(peer_window("oracle-c", k_now - 20min), "oracle-c", k_now).changed);
-    CHECK_FALSE(book.in_force("db", k_now));
+    CHECK(book.merge(peer_window("oracle-c", k_now - 20min), "oracle-c", k_now).changed);
+    REQUIRE(book.in_force("db", k_now));
+    CHECK(book.in_force("db", k_now)->node == "oracle-c");
   }
 }
 
@@ -158,13 +180,18 @@ TEST_CASE("this node exports its live windows and its tombstones until they woul
   CHECK(book.own(k_now + 35min, 500)[0].target == "web");
 }
 
-TEST_CASE("a DELETE here of a peer's window ends it here only and for good", "[windows]") {
+TEST_CASE("a DELETE here ends this node's window only: a peer's is that peer's to end",
+          "[windows]") {
   WindowBook book("oracle-b");
   const auto window = peer_window("oracle-a", k_now - 1min);
   REQUIRE(book.merge(window, "oracle-a", k_now).changed);
-  REQUIRE(book.clear_local("db", k_now));
-  CHECK_FALSE(book.in_force("db", k_now));
-  CHECK(book.own(k_now, 500).empty());  // not ours to end elsewhere
-  CHECK_FALSE(book.merge(window, "oracle-a", k_now).changed);
-  CHECK_FALSE(book.in_force("db", k_now));
+  CHECK_FALSE(book.clear_local("db", k_now));  // nothing of ours to end
+  REQUIRE(book.in_force("db", k_now));
+  CHECK(book.in_force("db", k_now)->node == "oracle-a");
+  book.set_local("db", AdHocMaintenance{"ours", "bob", k_now, k_now + 5min});
+  REQUIRE(book.clear_local("db", k_now + 1min));
+  CHECK(book.in_force("db", k_now + 1min)->node == "oracle-a");  // theirs still holds
+  REQUIRE(book.own(k_now + 1min, 500).size() == 1);
+  CHECK(book.own(k_now + 1min, 500)[0].cleared_at == k_now + 1min);  // our tombstone goes out
+  CHECK_FALSE(book.clear_local("db", k_now + 1min));
 }

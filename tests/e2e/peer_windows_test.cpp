@@ -84,18 +84,92 @@ TEST_CASE("a window cleared on one node does not end a newer one set on another"
   nodes.require_all_healthy();
   REQUIRE(write(nodes, 0, "PUT", R"({"reason":"first","ttl":"45m","by":"alice"})").status == 200);
   REQUIRE(eventually([&] { return gate_of(nodes, 2).second == "maintenance"; }));
-  // node-b sets a newer window on web; node-a's own older one ends on node-a.
+  // node-b sets a window on web too, ending later: every node shows it,
+  // and holds both.
   REQUIRE(write(nodes, 1, "PUT", R"({"reason":"second","ttl":"45m","by":"bob"})").status == 200);
   REQUIRE(eventually([&] {
     const auto view = nodes.verdict(2).at("maintenance");
     return view.is_object() && ThreeNodes::text(view.as_object(), "reason") == "second";
   }));
-  // DELETE on node-a ends whatever node-a holds (node-b's window, here
-  // only); the tombstone it sends names no window of its own still live,
-  // so node-c keeps node-b's.
-  write(nodes, 0, "DELETE");
+  // DELETE on node-a ends node-a's own window, everywhere; node-b's is
+  // node-b's to end, and every node keeps it.
+  REQUIRE(write(nodes, 0, "DELETE").status == 200);
+  CHECK(write(nodes, 0, "DELETE").status == 404);  // node-b's is not node-a's to end
   const bool still = OracleHarness::wait_for(
-      [&] { return gate_of(nodes, 2).second != "maintenance"; }, std::chrono::seconds(2));
+      [&] {
+        return gate_of(nodes, 0).second != "maintenance" ||
+               gate_of(nodes, 2).second != "maintenance";
+      },
+      std::chrono::seconds(2));
   CHECK_FALSE(still);
   CHECK(gate_of(nodes, 1).second == "maintenance");
+}
+
+TEST_CASE("a shorter or cleared window of one node never ends a window set on another",
+          "[e2e][peers][maintenance]") {
+  // Found by a hostile review: "the newest window wins" let bob's window
+  // of a second on node-b (or his DELETE of it) end alice's 45 minutes set
+  // on node-a, on every node, and the gates proceeded inside her work.
+  ThreeNodes nodes;
+  nodes.require_all_healthy();
+  REQUIRE(write(nodes, 0, "PUT", R"({"reason":"first","ttl":"45m","by":"alice"})").status == 200);
+  REQUIRE(eventually([&] { return gate_of(nodes, 2).second == "maintenance"; }));
+  REQUIRE(write(nodes, 1, "PUT", R"({"reason":"short","ttl":"1s","by":"bob"})").status == 200);
+  const auto lifted = [&] {
+    return OracleHarness::wait_for(
+        [&] {
+          return gate_of(nodes, 0).second != "maintenance" ||
+                 gate_of(nodes, 1).second != "maintenance" ||
+                 gate_of(nodes, 2).second != "maintenance";
+        },
+        std::chrono::milliseconds(2500));
+  };
+  CHECK_FALSE(lifted());  // bob's second ran out; alice's window still holds everywhere
+  write(nodes, 1, "PUT", R"({"reason":"again","ttl":"45m","by":"bob"})");
+  REQUIRE(eventually([&] {
+    const auto view = nodes.verdict(2).at("maintenance");
+    return view.is_object() && ThreeNodes::text(view.as_object(), "reason") == "again";
+  }));
+  REQUIRE(write(nodes, 1, "DELETE").status == 200);  // bob ends his, on every node
+  CHECK_FALSE(lifted());
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto view = nodes.verdict(i).at("maintenance");
+    REQUIRE(view.is_object());
+    CHECK(ThreeNodes::text(view.as_object(), "reason") == "first");
+  }
+}
+
+TEST_CASE(
+    "a node restarted while the window's node is down still holds that window, and writes "
+    "no end for it",
+    "[e2e][peers][maintenance][restart]") {
+  // Found by a hostile review: node-b restarted while node-a was down
+  // ended node-a's window at its first evaluation (a false
+  // maintenance_ended that also unsilences escalations), then started it
+  // again once node-a came back.
+  ThreeNodes nodes;
+  nodes.require_all_healthy();
+  REQUIRE(
+      write(nodes, 0, "PUT", R"({"reason":"kernel upgrade","ttl":"45m","by":"alice"})").status ==
+      200);
+  REQUIRE(eventually([&] { return gate_of(nodes, 1).second == "maintenance"; }));
+  nodes.kill(0);
+  nodes.kill(1);
+  nodes.start(1);
+  REQUIRE(eventually([&] { return nodes.get(1, "/readyz").status == 200; }));
+  const bool lifted = OracleHarness::wait_for(
+      [&] { return gate_of(nodes, 1).second != "maintenance"; }, std::chrono::seconds(2));
+  INFO(nodes.logs());
+  CHECK_FALSE(lifted);
+  const auto view = nodes.verdict(1).at("maintenance");
+  REQUIRE(view.is_object());
+  CHECK(ThreeNodes::text(view.as_object(), "node") == "node-a");
+  const auto audit =
+      http_request("127.0.0.1", nodes.ports[1], "GET",
+                   "/v1/audit?target=web&action=maintenance_started,maintenance_ended", {},
+                   {{"Authorization", std::string("Bearer ") + ThreeNodes::k_api_token}});
+  REQUIRE(audit.status == 200);
+  const auto lines = boost::json::parse(audit.body).at("audit").as_array();
+  REQUIRE(lines.size() == 1);  // the start before the restart, and nothing since
+  CHECK(lines[0].at("action") == "maintenance_started");
 }
