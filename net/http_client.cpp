@@ -62,6 +62,13 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     if (id != generation || !active) {
       return;
     }
+    if (cancelled) {
+      // Why not the step: cancel() dropped the streams, and a completion
+      // already queued before it (a connect that succeeded) went on to
+      // send on a null socket: the daemon aborted on a reload (hostile
+      // review). The first handler to run after a cancel ends the request.
+      return fail_safely("cancelled");
+    }
     try {
       step();
     } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <catch2/catch.hpp>
 
@@ -15,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -282,6 +284,39 @@ TEST_CASE("cancel ends a request in flight exactly once, and a late cancel chang
   io.restart();
   io.run();
   CHECK(outcome.completions == 1);
+}
+
+TEST_CASE("a cancel at any step of a request in flight ends it once, as cancelled",
+          "[http_client]") {
+  // Found by a hostile review (an abort on a reload): cancel() dropped the
+  // socket while a completion was already queued (a chunk of a large body
+  // read from the buffer), and its handler went on to read from it. Each
+  // round runs the request `steps` handlers far, then cancels, so some
+  // round lands on every kind of queued completion.
+  FakeHttpServer server;
+  server.set("/", FakeResponse::with_status(200, std::string(256 * 1024, 'x')));
+  for (int steps = 1; steps <= 80; ++steps) {
+    INFO("cancelled after " << steps << " handlers");
+    boost::asio::io_context io;
+    HttpClient client(io);
+    Outcome outcome;
+    auto spec = request_for(server.url("127.0.0.1", "/"));
+    spec.body_limit = 1024 * 1024;
+    client.request(std::move(spec), [&](HttpResult result) {
+      ++outcome.completions;
+      outcome.result = std::move(result);
+    });
+    for (int step = 0; step < steps && outcome.completions == 0; ++step) {
+      io.run_one();
+    }
+    const bool finished = outcome.completions == 1;
+    client.cancel();
+    io.run();
+    REQUIRE(outcome.completions == 1);
+    if (!finished) {
+      CHECK(outcome.result->failure == HttpFailure::Cancelled);
+    }
+  }
 }
 
 TEST_CASE("a client destroyed with a request in flight completes it once, as cancelled",
