@@ -8,7 +8,6 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <catch2/catch.hpp>
 
@@ -16,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 namespace {
 
