@@ -4,16 +4,15 @@
 // the probe must tell them apart exactly as it does with the fakes.
 #include "consensus/clock.hpp"
 #include "consensus/time_format.hpp"
-#include "net/system_clock.hpp"
 #include "probes/chain.hpp"
 #include "probes/dns_client.hpp"
+#include "real_resolver.hpp"
 #include "support/child_process.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <thread>
 
 using namespace crosscheck;
 using namespace std::chrono_literals;
@@ -45,34 +44,6 @@ std::unique_ptr<ChildProcess> start_dnsmasq(const std::string& address, unsigned
       log);
 }
 
-probes::DnsResult query(const config::Endpoint& server, const std::string& name) {
-  boost::asio::io_context io;
-  probes::DnsResult out;
-  probes::DnsRequest request;
-  request.server = server;
-  request.name = name;
-  request.type = config::RrType::A;
-  request.deadline = std::chrono::steady_clock::now() + 300ms;
-  const crosscheck::net::SystemClock clock;
-  probes::query_dns(io, clock, request,
-                    [&out](probes::DnsResult result) { out = std::move(result); });
-  io.run();
-  return out;
-}
-
-// Polls until the resolver answers at all, with a 5 s deadline (a refused
-// query returns at once, so pause briefly between tries).
-bool wait_until_serving(const config::Endpoint& server, ChildProcess& process) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline && process.running()) {
-    if (query(server, "dynamodb.test").rcode >= 0) {
-      return true;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("a real dnsmasq answer and a real empty answer are told apart", "[dnsmasq]") {
@@ -87,19 +58,20 @@ TEST_CASE("a real dnsmasq answer and a real empty answer are told apart", "[dnsm
   auto empty_server = start_dnsmasq("127.0.0.72", empty_port, "dynamodb.test,2001:db8::10",
                                     dir.path() / "empty.log");
 
-  if (!wait_until_serving(good, *good_server) || !wait_until_serving(empty, *empty_server)) {
+  if (!testing::wait_until_serving(good, *good_server, "dynamodb.test") ||
+      !testing::wait_until_serving(empty, *empty_server, "dynamodb.test")) {
     FAIL("dnsmasq is not serving; its logs:\n"
          << good_server->log() << '\n'
          << empty_server->log());
   }
 
   SECTION("a single query sees the answer, the empty answer and the name that does not exist") {
-    const auto answered = query(good, "dynamodb.test");
+    const auto answered = testing::query_a(good, "dynamodb.test");
     CHECK(answered.status == probes::DnsStatus::Answer);
     REQUIRE(answered.answers.size() == 1);
     CHECK(answered.answers[0].data == "192.0.2.10");
     CHECK(answered.answers[0].ttl == 60);
-    const auto hollow = query(empty, "dynamodb.test");
+    const auto hollow = testing::query_a(empty, "dynamodb.test");
     CHECK(hollow.status == probes::DnsStatus::EmptyAnswer);
     CHECK(hollow.detail == "dns: NOERROR, empty answer");
     CHECK(hollow.rcode == 0);

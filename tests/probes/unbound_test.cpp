@@ -3,16 +3,13 @@
 // One instance refuses us by access-control and says why with an Extended
 // DNS Error (RFC 8914: 18, Prohibited); the other answers from local data.
 // `local-zone: "." static` keeps both from ever asking anyone else.
-#include "net/system_clock.hpp"
-#include "probes/dns_client.hpp"
+#include "real_resolver.hpp"
 #include "support/child_process.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 using namespace crosscheck;
 using namespace std::chrono_literals;
@@ -52,33 +49,6 @@ std::unique_ptr<ChildProcess> start_unbound(const std::filesystem::path& dir,
       dir / (access + ".log"));
 }
 
-probes::DnsResult query(const config::Endpoint& server, const std::string& name) {
-  boost::asio::io_context io;
-  probes::DnsResult out;
-  probes::DnsRequest request;
-  request.server = server;
-  request.name = name;
-  request.type = config::RrType::A;
-  request.deadline = std::chrono::steady_clock::now() + 300ms;
-  const crosscheck::net::SystemClock clock;
-  probes::query_dns(io, clock, request,
-                    [&out](probes::DnsResult result) { out = std::move(result); });
-  io.run();
-  return out;
-}
-
-// Polls until the resolver answers at all, with a 5 s deadline.
-bool wait_until_serving(const config::Endpoint& server, ChildProcess& process) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline && process.running()) {
-    if (query(server, "web.test").rcode >= 0) {
-      return true;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("a real unbound's Extended DNS Error names why it refused, and its answer has none",
@@ -90,20 +60,20 @@ TEST_CASE("a real unbound's Extended DNS Error names why it refused, and its ans
   const config::Endpoint refusing{*config::IpAddress::parse("127.0.0.74"), refuse_port};
   auto allow_server = start_unbound(dir.path(), "127.0.0.73", allow_port, "allow");
   auto refuse_server = start_unbound(dir.path(), "127.0.0.74", refuse_port, "refuse");
-  if (!wait_until_serving(allowing, *allow_server) ||
-      !wait_until_serving(refusing, *refuse_server)) {
+  if (!testing::wait_until_serving(allowing, *allow_server, "web.test") ||
+      !testing::wait_until_serving(refusing, *refuse_server, "web.test")) {
     FAIL("unbound is not serving; its logs:\n"
          << allow_server->log() << '\n'
          << refuse_server->log());
   }
 
-  const auto refused = query(refusing, "web.test");
+  const auto refused = testing::query_a(refusing, "web.test");
   CHECK(refused.status == probes::DnsStatus::Refused);
   REQUIRE(refused.extended_errors.size() == 1);
   CHECK(refused.extended_errors[0].code == 18);
   CHECK(refused.detail.starts_with("dns: REFUSED (EDE 18: Prohibited"));
 
-  const auto answered = query(allowing, "web.test");
+  const auto answered = testing::query_a(allowing, "web.test");
   CHECK(answered.status == probes::DnsStatus::Answer);
   CHECK(answered.extended_errors.empty());
   CHECK(answered.detail == "dns: NOERROR, 1 answer");
