@@ -19,12 +19,15 @@
 
 namespace crosscheck::api {
 
-// What a gate asks (the GET form's query): expect, for, generation, stable_for.
+// What a gate asks (the GET form's query): expect, for, generation,
+// stable_for, allow_degraded.
 struct GateAsk {
   consensus::VerdictKind expect = consensus::VerdictKind::Unhealthy;
   consensus::GateFor for_ = consensus::GateFor::Service;
   std::optional<std::uint64_t> generation;
   consensus::Duration stable_for{0};
+  // A degraded verdict may stand for the expected unhealthy (docs/degraded.md).
+  bool allow_degraded = false;
 };
 
 // Which failure domains a recheck heard from (POST /v1/verdicts/{t}/recheck

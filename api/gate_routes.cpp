@@ -37,11 +37,13 @@ std::variant<GateQuery, ApiResponse> parse_gate_query(net::QueryParams& query) {
   const auto generation_text = query.take("generation");
   const auto stable_text = query.take("stable_for");
   const auto for_text = query.take("for");
+  const auto degraded_text = query.take("allow_degraded");
   // The client's nonce is not used here: it is part of the request target,
   // which the answer's signature covers, so a signed answer cannot be
   // replayed to a gate that asked with another one.
   const auto nonce = query.take("nonce");
-  if (auto why = query.leftover("expect, generation, stable_for, for, nonce"); !why.empty()) {
+  if (auto why = query.leftover("expect, generation, stable_for, for, allow_degraded, nonce");
+      !why.empty()) {
     return bad_query(why);
   }
   if (nonce && !valid_nonce(*nonce)) {
@@ -49,8 +51,9 @@ std::variant<GateQuery, ApiResponse> parse_gate_query(net::QueryParams& query) {
                      " letters, digits, '-' or '_'");
   }
   if (!expect_text) {
-    if (generation_text || stable_text || for_text) {
-      return bad_query("generation, stable_for and for are gate parameters: they need expect");
+    if (generation_text || stable_text || for_text || degraded_text) {
+      return bad_query(
+          "generation, stable_for, for and allow_degraded are gate parameters: they need expect");
     }
     return GateQuery{};
   }
@@ -79,6 +82,12 @@ std::variant<GateQuery, ApiResponse> parse_gate_query(net::QueryParams& query) {
     }
     ask.for_ = *parsed;
   }
+  if (degraded_text) {
+    if (*degraded_text != "true" && *degraded_text != "false") {
+      return bad_query("allow_degraded must be true or false, not '" + *degraded_text + "'");
+    }
+    ask.allow_degraded = *degraded_text == "true";
+  }
   return GateQuery{ask};
 }
 
@@ -89,6 +98,7 @@ ApiResponse gate_response(const snapshot::TargetView& view, std::string_view nod
   json::object gate_json;
   gate_json["expect"] = cs::to_string(ask.expect);
   gate_json["for"] = cs::to_string(ask.for_);
+  gate_json["allow_degraded"] = ask.allow_degraded;
   gate_json["decision"] = gate.decision();
   gate_json["code"] = cs::to_string(gate.code);
   gate_json["reason"] = gate.reason;

@@ -101,10 +101,11 @@ class Exposition {
   std::string out_;
 };
 
-constexpr std::array<cs::VerdictKind, 5> k_verdicts{
-    cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy, cs::VerdictKind::Disputed,
-    cs::VerdictKind::Unknown, cs::VerdictKind::Unreachable};
-constexpr std::array<cs::Vote, 3> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown};
+constexpr std::array<cs::VerdictKind, 6> k_verdicts{
+    cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy,   cs::VerdictKind::Disputed,
+    cs::VerdictKind::Unknown, cs::VerdictKind::Unreachable, cs::VerdictKind::Degraded};
+constexpr std::array<cs::Vote, 4> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown,
+                                          cs::Vote::Degraded};
 // The escalation kinds that open an episode (their resolutions close it).
 constexpr std::array<cs::EventKind, 10> k_escalations{
     cs::EventKind::DisputeOpened,   cs::EventKind::FlappingStarted,
@@ -150,7 +151,8 @@ void verdict_state_families(Exposition& out, const snapshot::Snapshot& snapshot)
   out.family({"crosscheck_verdict_held", "gauge",
               "1 for the confirmed verdict held in force while disputed, unknown or unreachable."});
   for (const auto& view : snapshot.targets) {
-    for (const auto kind : {cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy}) {
+    for (const auto kind :
+         {cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy, cs::VerdictKind::Degraded}) {
       out.sample("crosscheck_verdict_held",
                  {{"target", view.verdict.target}, {"verdict", cs::to_string(kind)}},
                  number(view.verdict.held == kind));
@@ -186,14 +188,15 @@ void verdict_families(Exposition& out, const snapshot::Snapshot& snapshot) {
               "Past this Unix time the verdict is stale and must not be acted on."},
              [](const cs::Verdict& v) { return seconds(v.valid_until); });
   out.family({"crosscheck_votes", "gauge",
-              "Distinct failure domains voting up, down or unknown, or split (their own "
-              "vantages disagree)."});
+              "Distinct failure domains voting up, down, degraded or unknown, or split (their "
+              "own vantages disagree)."});
   for (const auto& view : snapshot.targets) {
     const auto& votes = view.verdict.votes;
     for (const auto vote : k_votes) {
-      const int count = vote == cs::Vote::Up     ? votes.up
-                        : vote == cs::Vote::Down ? votes.down
-                                                 : votes.unknown;
+      const int count = vote == cs::Vote::Up         ? votes.up
+                        : vote == cs::Vote::Down     ? votes.down
+                        : vote == cs::Vote::Degraded ? votes.degraded
+                                                     : votes.unknown;
       out.sample("crosscheck_votes",
                  {{"target", view.verdict.target}, {"vote", cs::to_string(vote)}}, number(count));
     }

@@ -51,8 +51,12 @@ ApiOutcome peer_recheck(const ApiRequest& request, const snapshot::Snapshot& sna
   }
   const auto name = query.take("target");
   const auto timeout_text = query.take("timeout");
-  if (auto why = query.leftover("target, timeout"); !why.empty()) {
+  const auto version_text = query.take("version");
+  if (auto why = query.leftover("target, timeout, version"); !why.empty()) {
     return bad_query(why);
+  }
+  if (version_text && *version_text != "1" && *version_text != "2") {
+    return bad_query("version must be 1 or 2");
   }
   if (!name || !peers::is_peer_name(*name)) {
     return bad_query("target must be a target name");
@@ -76,6 +80,8 @@ ApiOutcome peer_recheck(const ApiRequest& request, const snapshot::Snapshot& sna
   write.peer_key = peer.key;
   write.peer_timestamp = peer.timestamp;
   write.peer_nonce = peer.nonce;
+  write.peer_version =
+      version_text == "2" ? peers::k_peer_protocol_version : peers::k_peer_protocol_version_1;
   return write;
 }
 
@@ -87,8 +93,8 @@ ApiResponse peer_recheck_response(const WriteRequest& write, const ActionResult&
     return error_response(result.status == 404 ? 404 : 503,
                           result.error.empty() ? "recheck_failed" : result.error, result.detail);
   }
-  ApiResponse response =
-      detail::make_response(200, peers::export_target_votes(*result.snapshot, now, write.target));
+  ApiResponse response = detail::make_response(
+      200, peers::export_target_votes(*result.snapshot, now, write.target, write.peer_version));
   response.headers.emplace_back(peers::k_peer_reply_signature_header,
                                 peers::sign_peer_reply(write.peer_key,
                                                        {result.snapshot->node, write.peer_node,

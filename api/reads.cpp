@@ -57,8 +57,8 @@ ApiResponse verdict_read(net::QueryParams& query, const snapshot::Snapshot& snap
       return snapshot::to_body(snapshot::verdict_json(*view, snapshot.node));
     }));
   }
-  const auto gate =
-      cs::decide_gate(view->verdict, ask->expect, ask->generation, ask->stable_for, now, ask->for_);
+  const auto gate = cs::decide_gate(view->verdict, ask->expect, ask->generation, ask->stable_for,
+                                    now, ask->for_, ask->allow_degraded);
   return gate_response(*view, snapshot.node, *ask, gate, nullptr);
 }
 
@@ -247,8 +247,9 @@ ApiResponse peer_votes(const ApiRequest& request, const snapshot::Snapshot& snap
   if (auto refused = refuse_peer(request, "GET", peers::k_peer_votes_path)) {
     return *std::move(refused);
   }
-  ApiResponse response = make_response(
-      200, peers::export_votes(snapshot, now, peers::asks_for_windows(request.target)));
+  ApiResponse response =
+      make_response(200, peers::export_votes(snapshot, now, peers::asks_for_windows(request.target),
+                                             peers::asked_version(request.target)));
   // Signed for the request it answers: a recorded reply replayed to another
   // pull, or a body changed on the way, fails the puller's check.
   const auto& peer = *request.peer;

@@ -120,6 +120,7 @@ struct WriteRequest {
   std::string peer_key;
   std::string peer_timestamp;
   std::string peer_nonce;
+  int peer_version = 1;  // the protocol version the recheck asked for (version=2)
 };
 
 // A /v1/watch the server must wait for: answer watch_response(snapshot,

@@ -53,10 +53,10 @@ std::vector<std::string> domains_voting(const cs::Verdict& verdict, cs::Vote vot
   return out;
 }
 
-// Known domains: each is up, down, split or without a vote.
+// Known domains: each is up, down, degraded, split or without a vote.
 int known_domains(const cs::Verdict& verdict) {
   const auto& votes = verdict.votes;
-  return votes.up + votes.down + votes.split + votes.unknown;
+  return votes.up + votes.down + votes.degraded + votes.split + votes.unknown;
 }
 
 // "; 1 split (google: its own vantages disagree)", or "" without a split.
@@ -66,6 +66,15 @@ std::string split_text(const cs::Verdict& verdict) {
   }
   return "; " + std::to_string(verdict.votes.split) + " split (" +
          join_words(verdict.votes.split_domains) + ": its own vantages disagree)";
+}
+
+// "; 2 degraded (alpha and beta: the latency objective is broken)", or "".
+std::string degraded_text(const cs::Verdict& verdict) {
+  if (verdict.votes.degraded == 0) {
+    return {};
+  }
+  return "; " + std::to_string(verdict.votes.degraded) + " degraded (" +
+         join_words(verdict.votes.degraded_domains) + ": the latency objective is broken)";
 }
 
 // "1 of 3 failure domains down (quad9), 2 needed" (`first`), or
@@ -101,13 +110,14 @@ std::string headline(const cs::Verdict& verdict, cs::WallTime now, const Paint& 
   }
   out +=
       " since " + when(verdict.since, now) + ", generation " + std::to_string(verdict.generation);
-  const bool down_first = verdict.kind == cs::VerdictKind::Unhealthy ||
-                          verdict.kind == cs::VerdictKind::Disputed ||
-                          verdict.kind == cs::VerdictKind::Unreachable;
+  const bool down_first =
+      verdict.kind == cs::VerdictKind::Unhealthy || verdict.kind == cs::VerdictKind::Disputed ||
+      verdict.kind == cs::VerdictKind::Unreachable || verdict.kind == cs::VerdictKind::Degraded;
   const cs::Vote first = down_first ? cs::Vote::Down : cs::Vote::Up;
   const cs::Vote second = down_first ? cs::Vote::Up : cs::Vote::Down;
   return out + ": " + tally(verdict, first, true) + "\n  " + tally(verdict, second, false) + "; " +
-         std::to_string(verdict.votes.unknown) + " without a vote" + split_text(verdict) + "\n";
+         std::to_string(verdict.votes.unknown) + " without a vote" + degraded_text(verdict) +
+         split_text(verdict) + "\n";
 }
 
 std::string notes(const cs::Verdict& verdict, cs::WallTime now, const Paint& paint) {
@@ -173,6 +183,8 @@ std::string vote_word(cs::Vote vote, const Paint& paint) {
       return paint("UP", "32");
     case cs::Vote::Down:
       return paint("DOWN", "1;31");
+    case cs::Vote::Degraded:
+      return paint("SLOW", "1;35");
     case cs::Vote::Unknown:
       break;
   }
@@ -204,6 +216,9 @@ std::string evidence_block(const cs::Verdict& verdict, std::size_t index, cs::Wa
   out.setf(std::ios::fixed);
   out.precision(1);
   out << ", latency " << last.latency_ms << "ms";
+  if (item.window_latency_ms) {
+    out << " (objective's quantile over its window: " << *item.window_latency_ms << "ms)";
+  }
   if (last.layer != cs::Layer::None) {
     out << ", failed at " << cs::to_string(last.layer);
   }
@@ -287,6 +302,11 @@ std::string failover_text(const cs::Verdict& verdict) {
       verdict.scope == cs::FailureScope::Service) {
     return "scope service: an operator's override says the service is down. A service "
            "failover is supported (--for service) while the override lasts.";
+  }
+  if (verdict.kind == cs::VerdictKind::Degraded) {
+    return "scope service: enough domains see the service slow past its latency objective (or "
+           "down) for a quorum, fewer than the down quorum see it down. A service failover is "
+           "supported only for a gate that allows it (--allow-degraded).";
   }
   switch (verdict.scope) {
     case cs::FailureScope::Service:

@@ -257,6 +257,9 @@ std::string signed_gate_target(const GatePlan& plan) {
   }
   if (plan.expect == "unhealthy") {
     query += "&for=" + net::percent_encode(plan.for_);
+    if (plan.allow_degraded) {
+      query += "&allow_degraded=true";
+    }
   }
   if (!plan.nonce.empty()) {
     query += "&nonce=" + net::percent_encode(plan.nonce);
@@ -312,7 +315,15 @@ OracleResult judge_verdict(const GatePlan& plan, int status, std::string_view bo
     return {Outcome::Hold, http_status + ": " + why};
   }
   const bool ok = status == 200;
-  const std::string other = plan.expect == "healthy" ? "unhealthy" : "healthy";
+  // What each answer's verdict may be: proceed on the expected one (or on
+  // degraded, expecting unhealthy with --allow-degraded); otherwise on a
+  // confirmed other one (degraded is "otherwise" for expect healthy).
+  const bool degraded = answer->verdict == "degraded";
+  const bool matches =
+      ok ? answer->verdict == plan.expect ||
+               (degraded && plan.expect == "unhealthy" && plan.allow_degraded)
+         : answer->verdict == (plan.expect == "healthy" ? "unhealthy" : "healthy") ||
+               (degraded && plan.expect == "healthy");
   if (answer->gate_decision != (ok ? "proceed" : "otherwise")) {
     const std::string note = answer->gate_decision == "hold" ? ""
                              : answer->gate_decision         ? http_status + " but decision '" +
@@ -320,7 +331,7 @@ OracleResult judge_verdict(const GatePlan& plan, int status, std::string_view bo
                                                      : http_status + " without a gate decision: ";
     return {Outcome::Hold, note + describe_hold(*answer, plan.generation)};
   }
-  if (answer->verdict != (ok ? plan.expect : other)) {
+  if (!matches) {
     return {Outcome::Hold, http_status + " (" + field(answer->gate_decision) +
                                ") but the verdict is " + describe_hold(*answer)};
   }

@@ -48,7 +48,8 @@ std::string lower(std::string text) {
 
 constexpr const char* k_usage =
     "usage: crosscheck gate TARGET --expect healthy|unhealthy [--for service|dns|any]\n"
-    "         [--stable-for D] [--generation N] [--oracle URL ...] [--require K] [--recheck]\n"
+    "         [--allow-degraded] [--stable-for D] [--generation N] [--oracle URL ...] [--require "
+    "K] [--recheck]\n"
     "         [--token-file F] [--timeout D] [--pubkey FILE ...] [--record WHAT [--by NAME]]\n\n"
     "Asks the oracle(s) whether TARGET is confirmed as expected. Exit status:\n"
     "0 proceed (at least K oracles confirm), 1 confirmed otherwise, 3 hold,\n"
@@ -90,6 +91,9 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
       "for", po::value(&for_)->default_value("service"),
       "with --expect unhealthy, the failover about to run: service (the default), dns or "
       "any; it proceeds only when the verdict's scope supports it")(
+      "allow-degraded",
+      "with --expect unhealthy, a degraded verdict (a quorum sees it slow or down, fewer "
+      "than down_quorum down) proceeds too; without it, degraded holds")(
       "stable-for", po::value(&stable_for), "the verdict must have held this long (e.g. 30s)")(
       "generation", po::value(&generation), "the verdict's generation must still be N")(
       "oracle", po::value(&oracles), "oracle base URL, repeatable (default http://127.0.0.1:9470)")(
@@ -137,6 +141,10 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
     return fail("--for '" + for_ + "' is not service, dns or any");
   }
   plan.for_ = for_;
+  plan.allow_degraded = vm.count("allow-degraded") != 0U;
+  if (plan.allow_degraded && expect != "unhealthy") {
+    return fail("--allow-degraded goes with --expect unhealthy only");
+  }
   if (vm.count("stable-for") != 0U) {
     plan.stable_for = config::parse_duration(stable_for);
     if (!plan.stable_for) {

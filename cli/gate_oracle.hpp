@@ -50,6 +50,9 @@ struct GatePlan {
   // `for=` with expect unhealthy only (a healthy verdict has no failing plane).
   std::string for_ = "service";
   std::optional<config::Duration> stable_for;
+  // --allow-degraded: a degraded verdict stands for the expected unhealthy
+  // (sent as `allow_degraded=true` with expect unhealthy only).
+  bool allow_degraded = false;
   std::optional<std::uint64_t> generation;
   std::vector<config::Url> oracles;
   std::size_t require = 0;

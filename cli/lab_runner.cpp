@@ -182,6 +182,7 @@ class Runner {
         return "31";
       case cs::VerdictKind::Disputed:
       case cs::VerdictKind::Unreachable:
+      case cs::VerdictKind::Degraded:
         return "33";
       case cs::VerdictKind::Unknown:
         return "2";

@@ -25,10 +25,11 @@ std::string votes_cell(const snapshot::TargetView& view, bool has_votes) {
   if (!has_votes) {
     return "-";
   }
-  // up/down/unknown, then the split domains only when there are some.
+  // up/down/unknown, then the degraded and split domains only when there are some.
   const auto& votes = view.verdict.votes;
   return std::to_string(votes.up) + "/" + std::to_string(votes.down) + "/" +
          std::to_string(votes.unknown) +
+         (votes.degraded > 0 ? " +" + std::to_string(votes.degraded) + " slow" : "") +
          (votes.split > 0 ? " +" + std::to_string(votes.split) + " split" : "");
 }
 
@@ -58,7 +59,8 @@ std::string fit(const std::string& text, std::size_t width) {
 }
 
 // "crosscheck oracle-a, revision 42: 3 targets (1 healthy, 1 disputed, 1 unknown)".
-std::string header(const snapshot::VerdictList& list, const Paint& paint) {
+// The first line, cut to `width` columns (0: no limit) like the rows.
+std::string header(const snapshot::VerdictList& list, const Paint& paint, std::size_t width) {
   std::map<cs::VerdictKind, int> counts;
   for (const auto& view : list.targets) {
     ++counts[view.verdict.kind];
@@ -69,10 +71,14 @@ std::string header(const snapshot::VerdictList& list, const Paint& paint) {
              std::string(cs::to_string(kind));
   }
   const auto total = list.targets.size();
-  std::string out = paint("crosscheck" + (list.node.empty() ? "" : " " + list.node), "1") +
-                    ", revision " + std::to_string(list.revision) + ": " + std::to_string(total) +
-                    (total == 1 ? " target" : " targets");
-  return out + (parts.empty() ? "" : " (" + parts + ")") + "\n";
+  const std::string name = "crosscheck" + (list.node.empty() ? "" : " " + list.node);
+  const std::string rest = ", revision " + std::to_string(list.revision) + ": " +
+                           std::to_string(total) + (total == 1 ? " target" : " targets") +
+                           (parts.empty() ? "" : " (" + parts + ")");
+  // The name is painted: only the plain rest is cut.
+  const auto name_width = display_width(name);
+  const auto rest_width = width == 0 ? 0 : width > name_width ? width - name_width : 1;
+  return paint(name, "1") + fit(rest, rest_width) + "\n";
 }
 
 std::vector<std::string> table_row(const snapshot::TargetView& view, bool has_votes,
@@ -222,6 +228,8 @@ std::string verdict_word(cs::VerdictKind kind, const Paint& paint, bool upper) {
       return paint("⚠ " + word, "1;33");
     case cs::VerdictKind::Unreachable:
       return paint("⤓ " + word, "33");
+    case cs::VerdictKind::Degraded:
+      return paint("◐ " + word, "1;35");
     case cs::VerdictKind::Unknown:
       break;
   }
@@ -231,7 +239,7 @@ std::string verdict_word(cs::VerdictKind kind, const Paint& paint, bool upper) {
 std::string format_status(const snapshot::VerdictList& list, cs::WallTime now,
                           const FormatOptions& options) {
   const Paint paint{options.colour};
-  std::string out = header(list, paint);
+  std::string out = header(list, paint, options.width);
   if (list.targets.empty()) {
     return out + "no targets configured\n";
   }

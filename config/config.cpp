@@ -195,4 +195,13 @@ std::string summarize(const Config& config) {
          describe_quorum(config.quorum.up, known);
 }
 
+std::string_view latency_quantile_name(double quantile) {
+  for (const auto& item : k_latency_quantiles) {
+    if (item.quantile == quantile) {
+      return item.key;
+    }
+  }
+  return "p?";
+}
+
 }  // namespace crosscheck::config

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/types.hpp"
+#include "consensus/hysteresis.hpp"
 #include "consensus/maintenance.hpp"
 
 #include <array>
@@ -118,7 +119,20 @@ struct Timing {
   // target forward, about a second apart, until each has seen `fall`
   // (docs/configuration.md "Fast confirmation").
   bool fast_confirm = true;
+  // `latency: { p90: 300ms, window: 1m }`: a vantage whose window breaks it
+  // votes degraded (docs/degraded.md); `latency: off` (or none) has none.
+  std::optional<consensus::LatencyObjective> latency;
 };
+
+// The quantiles `latency:` accepts, as the key names them.
+struct LatencyQuantile {
+  std::string_view key;  // "p90"
+  double quantile;       // 0.9
+};
+inline constexpr std::array<LatencyQuantile, 6> k_latency_quantiles{
+    {{"p50", 0.5}, {"p75", 0.75}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}}};
+// "p90" for 0.9 ("p?" for one not in k_latency_quantiles).
+std::string_view latency_quantile_name(double quantile);
 
 // How far apart the scheduler may start two turns of one (target, vantage),
 // which validation needs to bound stale_after. The scheduler

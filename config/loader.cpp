@@ -28,8 +28,11 @@ constexpr std::array<std::string_view, 6> k_api_keys{"listen", "token_file",    
                                                      "tls",    "read_requires_token", "tokens"};
 constexpr std::array<std::string_view, 4> k_api_tls_keys{"cert_file", "key_file", "client_ca_file",
                                                          "client_fingerprints"};
-constexpr std::array<std::string_view, 6> k_defaults_keys{
-    "interval", "timeout", "rise", "fall", "stale_after", "fast_confirm"};
+constexpr std::array<std::string_view, 7> k_defaults_keys{
+    "interval", "timeout", "rise", "fall", "stale_after", "fast_confirm", "latency"};
+// The longest latency window: a quantile over an hour is already a trend.
+constexpr Duration k_max_latency_window{3'600'000};
+constexpr Duration k_default_latency_window{60'000};
 constexpr std::array<std::string_view, 8> k_quorum_keys{
     "down",       "up",          "suspect_fraction",       "dispute_grace",
     "flap_limit", "flap_window", "max_unhealthy_fraction", "blast_radius_min_targets"};
@@ -326,6 +329,65 @@ void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Dia
   timing.rise = static_cast<int>(map.integer("rise", 1).value_or(timing.rise));
   timing.fall = static_cast<int>(map.integer("fall", 1).value_or(timing.fall));
   timing.fast_confirm = map.boolean("fast_confirm").value_or(timing.fast_confirm);
+  if (auto field = map.get("latency")) {
+    source.latency = field->pos;
+    read_latency(*field, timing, diags);
+  }
+}
+
+void read_latency(const Field& field, Timing& timing, Diagnostics& diags) {
+  if (field.node.IsScalar() && field.node.Scalar() == "off") {
+    timing.latency.reset();
+    return;
+  }
+  std::vector<std::string_view> keys{"window"};
+  for (const auto& item : k_latency_quantiles) {
+    keys.push_back(item.key);
+  }
+  if (!field.node.IsMap()) {
+    diags.error(field.pos, "invalid latency " + describe(field.node) + " for " + field.path +
+                               ": expected off or a mapping like { p90: 300ms, window: 1m }");
+    return;
+  }
+  const std::size_t errors_before = diags.error_count();
+  const MapReader map(field, Keys(keys), diags);
+  const bool known_keys = diags.error_count() == errors_before;
+  consensus::LatencyObjective objective;
+  objective.window = k_default_latency_window;
+  int quantiles = 0;
+  bool clean = true;
+  for (const auto& item : k_latency_quantiles) {
+    if (!map.has(item.key)) {
+      continue;
+    }
+    ++quantiles;
+    const auto threshold = map.duration(item.key, ZeroDuration::Rejected);
+    clean = clean && threshold.has_value();
+    objective.quantile = item.quantile;
+    objective.threshold = threshold.value_or(objective.threshold);
+  }
+  if (quantiles != 1 && known_keys) {
+    diags.error(field.pos, field.path +
+                               " needs exactly one quantile (p50, p75, p90, p95, p99 or "
+                               "p999) with its threshold, like { p90: 300ms }");
+    return;
+  }
+  if (quantiles != 1) {
+    return;  // an unknown key (a misspelt quantile) was reported
+  }
+  if (map.has("window")) {
+    const auto window = map.duration("window", ZeroDuration::Rejected);
+    clean = clean && window.has_value();
+    if (window && *window > k_max_latency_window) {
+      diags.error(map.get("window")->pos, "latency window " + format_duration(*window) + " for " +
+                                              field.path + " is longer than 1h");
+      clean = false;
+    }
+    objective.window = window.value_or(objective.window);
+  }
+  if (clean) {
+    timing.latency = objective;
+  }
 }
 
 std::optional<QuorumSpec> read_quorum_spec(const Field& field, Diagnostics& diags) {

@@ -21,6 +21,7 @@ struct TimingSource {
   std::optional<SourcePos> interval;
   std::optional<SourcePos> timeout;
   std::optional<SourcePos> stale_after;
+  std::optional<SourcePos> latency;
   bool clean = true;  // interval, timeout and stale_after read without error
 };
 
@@ -112,6 +113,9 @@ bool is_api_token_file(const FileReference& file);
 
 // `interval, timeout, rise, fall, stale_after` of `defaults:` or a target.
 void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Diagnostics& diags);
+// `latency:` of defaults or a target (read_timing's): off, or one quantile
+// and an optional window; sets or clears timing.latency when it reads cleanly.
+void read_latency(const Field& field, Timing& timing, Diagnostics& diags);
 // "majority" or a positive integer.
 std::optional<QuorumSpec> read_quorum_spec(const Field& field, Diagnostics& diags);
 // The required `name` key of a vantage, target, peer: set on success.

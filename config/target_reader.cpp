@@ -13,10 +13,10 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 17> k_target_keys{
-    "name",        "canary",        "dns",    "tcp",        "http",        "reach",
-    "interval",    "timeout",       "rise",   "fall",       "cooldown",    "priority",
-    "stale_after", "dispute_grace", "quorum", "depends_on", "fast_confirm"};
+constexpr std::array<std::string_view, 18> k_target_keys{
+    "name",        "canary",        "dns",    "tcp",        "http",         "reach",
+    "interval",    "timeout",       "rise",   "fall",       "cooldown",     "priority",
+    "stale_after", "dispute_grace", "quorum", "depends_on", "fast_confirm", "latency"};
 // A target's `priority:` bounds: wide enough to rank, narrow enough to read.
 constexpr std::int64_t k_max_priority = 1000;
 constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",

@@ -63,6 +63,32 @@ void check_timing(const std::string& label, const Timing& timing, const TimingSo
                            ", or a late probe resets the vote");
     }
   }
+  if (timing.latency && (source.latency || source.interval || source.timeout)) {
+    const auto& objective = *timing.latency;
+    const SourcePos pos = source.latency    ? *source.latency
+                          : source.interval ? *source.interval
+                                            : *source.timeout;
+    const std::string quantile(latency_quantile_name(objective.quantile));
+    // Why: a check slower than its timeout fails (a down), so the objective
+    // would watch latencies that can never exceed it.
+    if (objective.threshold >= timing.timeout) {
+      diags.error(pos, label + ": latency " + quantile + " (" +
+                           format_duration(objective.threshold) + ") must be below timeout (" +
+                           format_duration(timing.timeout) +
+                           "): a check slower than the timeout is a down, never slow");
+    }
+    // Why 5 intervals: fewer than LatencyObjective::k_min_samples passing
+    // checks in the window give no latency vote at all.
+    const auto needed =
+        timing.interval * static_cast<int>(consensus::LatencyObjective::k_min_samples);
+    if (objective.window < needed) {
+      diags.error(pos, label + ": latency window (" + format_duration(objective.window) +
+                           ") must hold at least " +
+                           std::to_string(consensus::LatencyObjective::k_min_samples) +
+                           " checks: at least 5 x interval = " + format_duration(needed) +
+                           ", or the objective never votes");
+    }
+  }
 }
 
 // How many failure domains a quorum count can rely on once every peer has

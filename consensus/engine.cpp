@@ -15,13 +15,14 @@ namespace crosscheck::consensus {
 namespace {
 
 HysteresisRules rules_of(const TargetPolicy& target) {
-  return HysteresisRules{target.rise, target.fall, target.stale_after};
+  return HysteresisRules{target.rise, target.fall, target.stale_after, target.latency};
 }
 
 ReasonCode code_for(VerdictKind kind) {
   switch (kind) {
     case VerdictKind::Healthy:
     case VerdictKind::Unhealthy:
+    case VerdictKind::Degraded:
       return ReasonCode::Quorum;
     case VerdictKind::Disputed:
       return ReasonCode::Dispute;
@@ -46,6 +47,11 @@ FailureScope scope_of(VerdictKind kind, ReasonCode code, const std::vector<Evide
   }
   if (code == ReasonCode::Dependency) {
     return FailureScope::None;  // the failover belongs to the parent
+  }
+  if (kind == VerdictKind::Degraded) {
+    // A quorum sees the service itself answering slowly or failing: the
+    // plane a service failover (--allow-degraded) acts on.
+    return FailureScope::Service;
   }
   return summarize_scope(evidence, down_quorum);
 }
@@ -253,6 +259,7 @@ std::vector<Evidence> Engine::raw_evidence(std::size_t index, MonoTime now) cons
       item.stale = found->second.stale_at(now, rules);
       item.last_observed = found->second.last_observed();
       item.last = found->second.last();
+      item.window_latency_ms = found->second.latency_at(now, rules);
     }
     item.vote = item.raw_vote;
     evidence.push_back(std::move(item));
@@ -307,7 +314,7 @@ Evaluation Engine::evaluate(const Instant& now) {
 bool Engine::down_only_from_pending_suspects(const std::vector<Evidence>& evidence) const {
   bool any = false;
   for (const auto& item : evidence) {
-    if (item.vote != Vote::Down) {
+    if (item.vote != Vote::Down && item.vote != Vote::Degraded) {
       continue;
     }
     if (!suspect_pending_since_.contains(item.vantage)) {

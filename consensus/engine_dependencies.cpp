@@ -12,9 +12,10 @@
 namespace crosscheck::consensus {
 namespace {
 
-// Whether a candidate tells of the target failing: unhealthy, or disputed
-// with down votes (kept through grace included), or an unreachable kept
-// through grace with down votes. An operator's override, a restored verdict
+// Whether a candidate tells of the target failing: unhealthy, degraded, or
+// disputed with down or degraded votes (kept through grace included), or an
+// unreachable kept through grace with them (a child slow behind a failed
+// parent is the parent's trouble too). An operator's override, a restored verdict
 // and a flapping hold are left as they are. Why not flapping: its votes
 // come and go, so turning the hold unreachable whenever a domain sees the
 // target down (and back when none does) would make the verdict flash,
@@ -24,8 +25,9 @@ bool failing(VerdictKind kind, ReasonCode code, const VoteCounts& counts) {
       code == ReasonCode::Flapping) {
     return false;
   }
-  return counts.down > 0 && (kind == VerdictKind::Unhealthy || kind == VerdictKind::Disputed ||
-                             kind == VerdictKind::Unreachable);
+  return counts.down + counts.degraded > 0 &&
+         (kind == VerdictKind::Unhealthy || kind == VerdictKind::Disputed ||
+          kind == VerdictKind::Unreachable || kind == VerdictKind::Degraded);
 }
 
 }  // namespace

@@ -30,6 +30,9 @@ struct MemberCount {
   int unhealthy_service = 0;
   int unhealthy_dns = 0;
   int unreachable = 0;
+  // Degraded: serving, slowly (docs/degraded.md): not healthy, not failing.
+  int degraded = 0;
+  int degraded_fresh = 0;
   int failing = 0;    // disputed, or unhealthy inside a window
   int in_window = 0;  // unhealthy inside a window
   std::vector<std::string> down;
@@ -65,6 +68,10 @@ MemberCount count_members(const GroupView& view, const std::vector<FailureScope>
         break;
       case VerdictKind::Unreachable:
         ++count.unreachable;
+        break;
+      case VerdictKind::Degraded:
+        ++count.degraded;
+        count.degraded_fresh += member.fresh ? 1 : 0;
         break;
       case VerdictKind::Disputed:
         ++count.failing;
@@ -178,6 +185,14 @@ void Engine::publish_group(std::size_t index, const Instant& now, Evaluation& ou
     } else {
       reason << "; the members fail in different planes, no single failover is supported";
     }
+  } else if (count.healthy + count.degraded >= need) {
+    // Enough members serve, but only with the slow ones counted.
+    kind = VerdictKind::Degraded;
+    code = ReasonCode::Quorum;
+    supported = count.healthy_fresh + count.degraded_fresh >= need;
+    scope = FailureScope::Service;
+    reason << "; " << count.degraded
+           << " degraded (latency objective broken) needed to reach the threshold";
   } else if (count.total - count.unhealthy - count.unreachable < need) {
     kind = VerdictKind::Unreachable;
     code = ReasonCode::Dependency;

@@ -12,7 +12,7 @@ namespace {
 constexpr std::array<std::pair<GateFor, std::string_view>, 3> k_gate_for{
     {{GateFor::Service, "service"}, {GateFor::Dns, "dns"}, {GateFor::Any, "any"}}};
 
-constexpr std::array<std::pair<GateCode, std::string_view>, 11> k_gate_codes{
+constexpr std::array<std::pair<GateCode, std::string_view>, 12> k_gate_codes{
     {{GateCode::Proceed, "proceed"},
      {GateCode::Otherwise, "otherwise"},
      {GateCode::NotConfirmed, "not_confirmed"},
@@ -23,7 +23,8 @@ constexpr std::array<std::pair<GateCode, std::string_view>, 11> k_gate_codes{
      {GateCode::Unstable, "unstable"},
      {GateCode::Maintenance, "maintenance"},
      {GateCode::Unreachable, "unreachable"},
-     {GateCode::Cooldown, "cooldown"}}};
+     {GateCode::Cooldown, "cooldown"},
+     {GateCode::Degraded, "degraded"}}};
 
 // The hold of a confirmed unhealthy verdict whose scope does not support
 // the failover asked for, saying which one it does support.
@@ -113,7 +114,7 @@ bool scope_supports(FailureScope scope, GateFor for_) {
 
 GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                          std::optional<std::uint64_t> generation, Duration stable_for,
-                         const Instant& now, GateFor for_) {
+                         const Instant& now, GateFor for_, bool allow_degraded) {
   const std::string is = std::string(to_string(verdict.kind));
   // Why first, whatever the verdict: planned work makes the evidence say
   // what the work does, and a script must not fail over (or back) on it.
@@ -161,7 +162,20 @@ GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                 std::to_string(verdict.generation),
             std::nullopt};
   }
-  if (verdict.kind != expect) {
+  // Why a hold and not "otherwise" for expect unhealthy: a degraded target
+  // is not serving well, which is what a failover script fears, but fewer
+  // than down_quorum domains see it fail; whether slow is bad enough to act
+  // on is the script's call (allow_degraded), never the default.
+  const bool degraded_as_unhealthy =
+      verdict.kind == VerdictKind::Degraded && expect == VerdictKind::Unhealthy;
+  if (degraded_as_unhealthy && !allow_degraded) {
+    return {GateAnswer::Hold, GateCode::Degraded,
+            "verdict is degraded: " + verdict.reason.substr(0, verdict.reason.find(';')) +
+                "; fewer than down_quorum domains see it down: allow_degraded=true "
+                "(--allow-degraded) to act on a degraded verdict",
+            std::nullopt};
+  }
+  if (verdict.kind != expect && !degraded_as_unhealthy) {
     return {GateAnswer::Otherwise, GateCode::Otherwise,
             "verdict is " + is + ", not " + std::string(to_string(expect)), std::nullopt};
   }
@@ -195,7 +209,9 @@ GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                 cooldown.action_id + "/ack)",
             std::nullopt};
   }
-  std::string reason = "verdict is " + is + " as expected";
+  std::string reason = "verdict is " + is +
+                       (degraded_as_unhealthy ? ", allowed for unhealthy (allow_degraded)"
+                                              : std::string(" as expected"));
   if (expect == VerdictKind::Unhealthy) {
     reason += ", scope " + std::string(to_string(verdict.scope));
   }

@@ -29,6 +29,7 @@ enum class GateCode : std::uint8_t {
   Maintenance,      // in a maintenance window: every gate holds
   Unreachable,      // a parent (depends_on) is confirmed unhealthy: gate the parent
   Cooldown,         // a recorded action's cooldown: no second proceed until acked
+  Degraded,         // degraded, expecting unhealthy, without allow_degraded
 };
 std::string_view to_string(GateCode value);
 
@@ -66,9 +67,13 @@ struct GateDecision {
 // acknowledged) turns what would proceed into a hold (code Cooldown); every
 // other answer is unchanged: a script learns the truth, it only may not act
 // twice.
+// A degraded verdict (docs/degraded.md) is confirmed: expect healthy gets
+// Otherwise; expect unhealthy holds (code Degraded) unless `allow_degraded`,
+// which lets it stand for unhealthy (scope, stable_for and cooldown apply
+// as to an unhealthy verdict; its scope is service).
 GateDecision decide_gate(const Verdict& verdict, VerdictKind expect,
                          std::optional<std::uint64_t> generation, Duration stable_for,
-                         const Instant& now, GateFor for_);
+                         const Instant& now, GateFor for_, bool allow_degraded = false);
 
 // Whether a verdict of `scope` supports the failover `for_`.
 bool scope_supports(FailureScope scope, GateFor for_);

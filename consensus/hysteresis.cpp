@@ -1,8 +1,19 @@
 #include "consensus/hysteresis.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace crosscheck::consensus {
+
+double nearest_rank(std::vector<double> samples, double quantile) {
+  const auto n = samples.size();
+  const auto rank = static_cast<std::size_t>(std::ceil(quantile * static_cast<double>(n)));
+  const auto index = std::clamp<std::size_t>(rank, 1, n) - 1;
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(index),
+                   samples.end());
+  return samples[index];
+}
 
 void VoteTracker::observe(const Observation& observation, const HysteresisRules& rules) {
   last_ = observation;
@@ -16,8 +27,22 @@ void VoteTracker::observe(const Observation& observation, const HysteresisRules&
     settled_ = Vote::Unknown;
     up_streak_ = 0;
     down_streak_ = 0;
+    samples_.clear();  // and its latency window starts over with it
   }
   last_observed_ = observation.at;
+  if (rules.latency) {
+    // Why only passing checks: a failed check's time says how long the
+    // failure took (a timeout), not how fast the service answers.
+    if (observation.outcome == Outcome::Up && std::isfinite(observation.latency_ms) &&
+        observation.latency_ms >= 0) {
+      samples_.push_back(Sample{observation.at.mono, observation.latency_ms});
+    }
+    const auto oldest = observation.at.mono - rules.latency->window;
+    while (!samples_.empty() &&
+           (samples_.front().at < oldest || samples_.size() > LatencyObjective::k_max_samples)) {
+      samples_.pop_front();
+    }
+  }
   if (observation.outcome == Outcome::Up) {
     ++up_streak_;
     down_streak_ = 0;
@@ -36,6 +61,7 @@ void VoteTracker::observe(const Observation& observation, const HysteresisRules&
 void VoteTracker::assign(Vote vote, std::optional<Instant> observed_at,
                          std::optional<Observation> last) {
   settled_ = vote;
+  samples_.clear();  // a peer's vote carries its own latency judgement
   up_streak_ = 0;
   down_streak_ = 0;
   last_observed_ = observed_at;
@@ -46,8 +72,35 @@ bool VoteTracker::stale_at(MonoTime now, const HysteresisRules& rules) const {
   return !last_observed_ || now - last_observed_->mono > rules.stale_after;
 }
 
+std::optional<double> VoteTracker::latency_at(MonoTime now, const HysteresisRules& rules) const {
+  if (!rules.latency) {
+    return std::nullopt;
+  }
+  std::vector<double> inside;
+  inside.reserve(samples_.size());
+  for (const auto& sample : samples_) {
+    if (sample.at >= now - rules.latency->window && sample.at <= now) {
+      inside.push_back(sample.latency_ms);
+    }
+  }
+  if (inside.size() < LatencyObjective::k_min_samples) {
+    return std::nullopt;
+  }
+  return nearest_rank(std::move(inside), rules.latency->quantile);
+}
+
 Vote VoteTracker::vote_at(MonoTime now, const HysteresisRules& rules) const {
-  return stale_at(now, rules) ? Vote::Unknown : settled_;
+  if (stale_at(now, rules)) {
+    return Vote::Unknown;
+  }
+  if (settled_ == Vote::Up && rules.latency) {
+    const auto quantile = latency_at(now, rules);
+    const auto threshold = static_cast<double>(rules.latency->threshold.count());
+    if (quantile && *quantile > threshold) {
+      return Vote::Degraded;
+    }
+  }
+  return settled_;
 }
 
 }  // namespace crosscheck::consensus

@@ -3,6 +3,7 @@
 // the validated config; consensus/ never sees YAML.
 #pragma once
 
+#include "consensus/hysteresis.hpp"
 #include "consensus/maintenance.hpp"
 #include "consensus/types.hpp"
 
@@ -28,10 +29,14 @@ struct TargetPolicy {
   int rise = 2;         // consecutive ups before a vote turns up
   int fall = 3;         // consecutive downs before a vote turns down
   Duration stale_after{30'000};
+  // The latency objective (config `latency:`); none: no degraded votes.
+  std::optional<LatencyObjective> latency;
   Duration dispute_grace{10'000};
   // How long a verdict restored after a restart may stand unconfirmed:
   // fall x interval + timeout, the time a vantage needs to earn a down vote
-  // again from empty hysteresis (DESIGN.md "A verdict restored...").
+  // again from empty hysteresis (DESIGN.md "A verdict restored..."); with a
+  // latency objective at least 5 intervals + timeout, the time its window
+  // needs for a latency vote.
   Duration restore_hold{32'000};
   Quorum down_quorum;
   Quorum up_quorum;

@@ -54,6 +54,7 @@ VoteCounts tally(const std::vector<Evidence>& evidence,
   struct Seen {
     bool up = false;
     bool down = false;
+    bool degraded = false;
   };
   std::unordered_map<std::string_view, Seen> seen;
   seen.reserve(known_domains.size());
@@ -64,6 +65,7 @@ VoteCounts tally(const std::vector<Evidence>& evidence,
     auto& domain = seen[item.domain];
     domain.up = domain.up || item.vote == Vote::Up;
     domain.down = domain.down || item.vote == Vote::Down;
+    domain.degraded = domain.degraded || item.vote == Vote::Degraded;
   }
   VoteCounts counts;
   counts.known_domains = static_cast<int>(known_domains.size());
@@ -74,10 +76,12 @@ VoteCounts tally(const std::vector<Evidence>& evidence,
   for (const auto& domain : known_domains) {
     const auto found = seen.find(domain);
     const Seen vote = found == seen.end() ? Seen{} : found->second;
-    if (vote.up && vote.down) {
+    if (vote.up && (vote.down || vote.degraded)) {
       counts.split_domains.push_back(domain);
     } else if (vote.up) {
       counts.up_domains.push_back(domain);
+    } else if (vote.degraded) {
+      counts.degraded_domains.push_back(domain);
     } else if (vote.down) {
       counts.down_domains.push_back(domain);
     } else {
@@ -87,6 +91,7 @@ VoteCounts tally(const std::vector<Evidence>& evidence,
   counts.up = static_cast<int>(counts.up_domains.size());
   counts.down = static_cast<int>(counts.down_domains.size());
   counts.split = static_cast<int>(counts.split_domains.size());
+  counts.degraded = static_cast<int>(counts.degraded_domains.size());
   counts.down_quorum = down_quorum.resolve(counts.known_domains);
   counts.up_quorum = up_quorum.resolve(counts.known_domains);
   return counts;
@@ -96,7 +101,10 @@ VerdictKind raw_verdict(const VoteCounts& counts) {
   if (counts.down >= counts.down_quorum) {
     return VerdictKind::Unhealthy;
   }
-  if (counts.down >= 1) {
+  if (counts.down + counts.degraded >= counts.down_quorum) {
+    return VerdictKind::Degraded;
+  }
+  if (counts.down + counts.degraded >= 1) {
     return VerdictKind::Disputed;
   }
   if (counts.up >= counts.up_quorum) {
@@ -112,11 +120,22 @@ std::string describe(const VoteCounts& counts, VerdictKind raw) {
       out << counts.down << " of " << counts.known_domains << " domains down ("
           << join(counts.down_domains) << "); quorum " << counts.down_quorum;
       break;
+    case VerdictKind::Degraded:
+      out << counts.degraded << " of " << counts.known_domains << " domains degraded ("
+          << join(counts.degraded_domains) << ")";
+      if (counts.down > 0) {
+        out << ", " << counts.down << " down (" << join(counts.down_domains) << ")";
+      }
+      out << ": latency objective broken; down quorum " << counts.down_quorum;
+      break;
     case VerdictKind::Disputed:
     case VerdictKind::Unreachable:  // never a raw verdict; described as disputed
       out << counts.down << " of " << counts.known_domains << " domains down ("
-          << join(counts.down_domains) << "), " << counts.up << " up; down quorum "
-          << counts.down_quorum;
+          << join(counts.down_domains) << ")";
+      if (counts.degraded > 0) {
+        out << ", " << counts.degraded << " degraded (" << join(counts.degraded_domains) << ")";
+      }
+      out << ", " << counts.up << " up; down quorum " << counts.down_quorum;
       break;
     case VerdictKind::Healthy:
       out << counts.up << " of " << counts.known_domains << " domains up; quorum "

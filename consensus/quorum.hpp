@@ -11,9 +11,12 @@
 namespace crosscheck::consensus {
 
 // Counts each known domain once. A domain is `down` when at least one of its
-// counted vantages votes down and none votes up, `up` when at least one votes
-// up and none down, and `split` when they disagree: a split domain counts in
-// neither D nor U but stays a known domain, so majorities do not shrink.
+// counted vantages votes down and none votes up or degraded, `up` when at
+// least one votes up and none down or degraded, `degraded` when at least one
+// votes degraded and none up (down ones may be there: "not serving well" is
+// the claim they share), and `split` when up meets down or degraded: a split
+// domain counts in neither D, G nor U but stays a known domain, so majorities
+// do not shrink.
 // Why not "both": two lying vantages in two domains that also have honest
 // vantages would otherwise make D = 2 while every domain has an up vote.
 // Example: a1(alpha)=down, a2(alpha)=down, b1(beta)=up, b2(beta)=down,
@@ -23,8 +26,9 @@ VoteCounts tally(const std::vector<Evidence>& evidence,
                  const std::vector<std::string>& known_domains, const Quorum& down_quorum,
                  const Quorum& up_quorum);
 
-// unhealthy: D >= down_quorum; disputed: 1 <= D < down_quorum;
-// healthy: D == 0 and U >= up_quorum; unknown otherwise.
+// With G the degraded domains: unhealthy: D >= down_quorum; degraded:
+// D < down_quorum <= D + G; disputed: 1 <= D + G < down_quorum; healthy:
+// D + G == 0 and U >= up_quorum; unknown otherwise.
 VerdictKind raw_verdict(const VoteCounts& counts);
 
 // The human reason for a raw verdict, e.g.

@@ -6,11 +6,17 @@
 namespace crosscheck::consensus {
 namespace {
 
-// True when `who` is the only failure domain voting down on this target and
-// some other domain votes up.
+bool failing_vote(Vote vote) {
+  return vote == Vote::Down || vote == Vote::Degraded;
+}
+
+// True when `who` is the only failure domain voting down or degraded on this
+// target and some other domain votes up. Why degraded too: latency inflation
+// seen from one domain only, across many targets, is that observer's network
+// being slow (2021: the monitoring's own network congested), not the service.
 bool alone_down(const Evidence& who, const std::vector<Evidence>& evidence,
                 const std::set<std::string>& ignored) {
-  if (who.raw_vote != Vote::Down) {
+  if (!failing_vote(who.raw_vote)) {
     return false;
   }
   bool other_up = false;
@@ -18,7 +24,7 @@ bool alone_down(const Evidence& who, const std::vector<Evidence>& evidence,
     if (other.domain == who.domain || ignored.contains(other.vantage)) {
       continue;
     }
-    if (other.raw_vote == Vote::Down) {
+    if (failing_vote(other.raw_vote)) {
       return false;
     }
     other_up = other_up || other.raw_vote == Vote::Up;
@@ -73,6 +79,7 @@ SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double 
                                 const std::set<std::string>& already_suspect) {
   SuspicionFindings out;
   std::map<std::string, int> lone_downs;
+  std::set<std::string> lone_slow;  // some of its lone votes are degraded
   int non_canary = 0;
   for (const auto& target : targets) {
     if (target.evidence == nullptr) {
@@ -86,6 +93,9 @@ SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double 
     for (const auto& item : *target.evidence) {
       if (alone_down(item, *target.evidence, already_suspect)) {
         ++lone_downs[item.vantage];
+        if (item.raw_vote == Vote::Degraded) {
+          lone_slow.insert(item.vantage);
+        }
       }
     }
   }
@@ -93,9 +103,9 @@ SuspicionFindings find_suspects(const std::vector<TargetVotes>& targets, double 
     const double limit = suspect_fraction * non_canary;
     if (count >= 2 && count > limit && !out.suspects.contains(vantage)) {
       std::ostringstream reason;
-      reason << "alone sees " << count << " of " << non_canary
-             << " targets down while other domains see them up (suspect_fraction "
-             << suspect_fraction << ")";
+      reason << "alone sees " << count << " of " << non_canary << " targets "
+             << (lone_slow.contains(vantage) ? "down or slow" : "down")
+             << " while other domains see them up (suspect_fraction " << suspect_fraction << ")";
       out.suspects[vantage] = reason.str();
     }
   }

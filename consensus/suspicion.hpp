@@ -33,8 +33,9 @@ struct SuspicionFindings {
 // Suspect vantages, each for the first rule it meets:
 // - it votes down on a canary that at least as many other failure domains
 //   see up (canaries must be up; the observer is the odd one out), or
-// - it alone (no other failure domain down, some other domain up) sees at
-//   least 2 non-canary targets down, and more than suspect_fraction of them.
+// - it alone (no other failure domain down or degraded, some other domain
+//   up) sees at least 2 non-canary targets down or degraded (slow), and more
+//   than suspect_fraction of them.
 // A canary that at least 2 domains see down and none up is broken instead:
 // when every observer agrees, the canary is what failed, and blinding every
 // vantage would leave real outages `unknown`.

@@ -20,13 +20,16 @@ constexpr Names<Layer, 5> k_layers{{{Layer::None, "none"},
 constexpr Names<LastKnownGood, 3> k_last_known_good{{{LastKnownGood::NotTried, "not_tried"},
                                                      {LastKnownGood::Reachable, "reachable"},
                                                      {LastKnownGood::Unreachable, "unreachable"}}};
-constexpr Names<Vote, 3> k_votes{
-    {{Vote::Up, "up"}, {Vote::Down, "down"}, {Vote::Unknown, "unknown"}}};
-constexpr Names<VerdictKind, 5> k_verdicts{{{VerdictKind::Healthy, "healthy"},
+constexpr Names<Vote, 4> k_votes{{{Vote::Up, "up"},
+                                  {Vote::Down, "down"},
+                                  {Vote::Unknown, "unknown"},
+                                  {Vote::Degraded, "degraded"}}};
+constexpr Names<VerdictKind, 6> k_verdicts{{{VerdictKind::Healthy, "healthy"},
                                             {VerdictKind::Unhealthy, "unhealthy"},
                                             {VerdictKind::Disputed, "disputed"},
                                             {VerdictKind::Unknown, "unknown"},
-                                            {VerdictKind::Unreachable, "unreachable"}}};
+                                            {VerdictKind::Unreachable, "unreachable"},
+                                            {VerdictKind::Degraded, "degraded"}}};
 constexpr Names<ReasonCode, 8> k_reasons{{{ReasonCode::Quorum, "quorum"},
                                           {ReasonCode::Dispute, "dispute"},
                                           {ReasonCode::Insufficient, "insufficient"},

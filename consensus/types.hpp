@@ -33,7 +33,9 @@ enum class Outcome : std::uint8_t { Up, Down, ObserverError };
 enum class Layer : std::uint8_t { None, Dns, Connect, Tls, Http };
 // When DNS failed: did the last-known-good addresses still answer?
 enum class LastKnownGood : std::uint8_t { NotTried, Reachable, Unreachable };
-enum class Vote : std::uint8_t { Up, Down, Unknown };
+// Degraded: the check passes, but the vantage's latency window breaks the
+// target's objective (TargetPolicy::latency): the service answers, slowly.
+enum class Vote : std::uint8_t { Up, Down, Unknown, Degraded };
 // Which failover the evidence supports (DESIGN.md "Layers"): the plane that
 // down_quorum domains confirm failing. Service: the service itself fails
 // (connect, tls or http; or DNS fails and the last-known-good addresses do
@@ -44,7 +46,17 @@ enum class Vote : std::uint8_t { Up, Down, Unknown };
 enum class FailureScope : std::uint8_t { None, Service, Dns, Observer };
 // Unreachable: the target fails while a target it depends on (depends_on)
 // is confirmed unhealthy; a hold like Disputed, the parent carries the alert.
-enum class VerdictKind : std::uint8_t { Healthy, Unhealthy, Disputed, Unknown, Unreachable };
+// Degraded: confirmed like Healthy and Unhealthy: fewer than down_quorum
+// domains see it down, but with those seeing it slow a quorum sees it not
+// serving well (DESIGN.md "Planned states"; docs/degraded.md).
+enum class VerdictKind : std::uint8_t {
+  Healthy,
+  Unhealthy,
+  Disputed,
+  Unknown,
+  Unreachable,
+  Degraded
+};
 
 // Why a verdict is what it is, as a code (the text is in Verdict::reason).
 enum class ReasonCode : std::uint8_t {
@@ -109,6 +121,9 @@ struct Evidence {
   bool stale = false;
   std::optional<Instant> last_observed;
   std::optional<Observation> last;  // the newest observation, errors included
+  // The latency objective's quantile over its window (local vantages of a
+  // target with `latency:`); nullopt without enough passing checks.
+  std::optional<double> window_latency_ms;
 };
 
 struct VoteCounts {
@@ -123,6 +138,11 @@ struct VoteCounts {
   // Known domains whose counted vantages disagree: neither up nor down.
   std::vector<std::string> split_domains;
   int split = 0;
+  // Distinct domains voting degraded: none of their vantages up, at least
+  // one degraded (a domain with down and degraded vantages is degraded:
+  // the claim both make is "not serving well", the weaker one).
+  int degraded = 0;
+  std::vector<std::string> degraded_domains{};
 
   // An explicit quorum larger than the domains that exist can never be met.
   bool quorum_unreachable() const {
@@ -297,7 +317,10 @@ struct Verdict {
   }
 
   // What a gate may act on: the verdict itself when confirmed, else held.
-  bool confirmed() const { return kind == VerdictKind::Healthy || kind == VerdictKind::Unhealthy; }
+  bool confirmed() const {
+    return kind == VerdictKind::Healthy || kind == VerdictKind::Unhealthy ||
+           kind == VerdictKind::Degraded;
+  }
 };
 
 enum class EventKind : std::uint8_t {

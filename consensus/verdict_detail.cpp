@@ -51,10 +51,11 @@ namespace {
 
 // What one domain's counted down votes say fails.
 struct DomainPlanes {
-  bool up = false;      // a counted up vote: the domain is not down
-  bool down = false;    // a counted down vote
-  bool service = true;  // every down vote failed at the service
-  bool dns = true;      // every down vote failed at DNS
+  bool up = false;        // a counted up vote: the domain is not down
+  bool down = false;      // a counted down vote
+  bool degraded = false;  // a counted degraded vote: the domain is degraded, not down
+  bool service = true;    // every down vote failed at the service
+  bool dns = true;        // every down vote failed at DNS
 };
 
 bool service_failing(const Observation& last) {
@@ -86,6 +87,10 @@ FailureScope summarize_scope(const std::vector<Evidence>& evidence, int down_quo
       domain.up = true;
       continue;
     }
+    if (item.vote == Vote::Degraded) {
+      domain.degraded = true;
+      continue;
+    }
     domain.down = true;
     const bool failed = item.last && item.last->outcome == Outcome::Down;
     domain.service = domain.service && failed && service_failing(*item.last);
@@ -94,7 +99,7 @@ FailureScope summarize_scope(const std::vector<Evidence>& evidence, int down_quo
   int service = 0;
   int dns = 0;
   for (const auto& [name, domain] : domains) {
-    if (domain.down && !domain.up) {
+    if (domain.down && !domain.up && !domain.degraded) {
       service += domain.service ? 1 : 0;
       dns += domain.dns ? 1 : 0;
     }

@@ -18,10 +18,19 @@ consensus::Policy make_policy(const config::Config& config) {
     item.rise = target.timing.rise;
     item.fall = target.timing.fall;
     item.stale_after = target.timing.stale_after;
+    item.latency = target.timing.latency;
     item.dispute_grace = target.dispute_grace;
     // DESIGN.md: a restored verdict waits at most fall x interval + timeout,
     // the time a vantage needs to earn a down vote again after a restart.
     item.restore_hold = target.timing.fall * target.timing.interval + target.timing.timeout;
+    if (target.timing.latency) {
+      // A latency vote needs k_min_samples checks: a restored degraded
+      // verdict that stood only `fall` intervals would give way to a false
+      // healthy (every vote up, no latency vote yet) and come back after.
+      const auto samples = static_cast<int>(consensus::LatencyObjective::k_min_samples);
+      item.restore_hold =
+          std::max(target.timing.fall, samples) * target.timing.interval + target.timing.timeout;
+    }
     item.down_quorum = consensus::Quorum{target.down_quorum.count};
     item.up_quorum = consensus::Quorum{target.up_quorum.count};
     item.depends_on = target.depends_on;

@@ -45,6 +45,12 @@ std::string status_line(const snapshot::Snapshot& snapshot) {
   if (unreachable > 0) {
     text += ", " + std::to_string(unreachable) + " unreachable";
   }
+  const auto degraded = std::count_if(
+      snapshot.targets.begin(), snapshot.targets.end(),
+      [](const auto& view) { return view.verdict.kind == cs::VerdictKind::Degraded; });
+  if (degraded > 0) {
+    text += ", " + std::to_string(degraded) + " degraded";
+  }
   const auto open = snapshot.escalations.size();
   text += "; " + std::to_string(open) + (open == 1 ? " escalation open" : " escalations open");
   if (!snapshot.storage.ok) {

@@ -74,7 +74,7 @@ void Service::gate_and_record(const api::Caller& caller, const api::GateAsk& ask
         // Decided here, on the service thread, on the verdict as published:
         // a second caller right behind this one already sees the cooldown.
         const auto gate = cs::decide_gate(*verdict, ask.expect, ask.generation, ask.stable_for,
-                                          clock_.now(), ask.for_);
+                                          clock_.now(), ask.for_, ask.allow_degraded);
         if (gate.answer != cs::GateAnswer::Proceed) {
           // Nothing recorded, nothing audited: a hold is a read (a script may
           // poll it every second).

@@ -58,6 +58,9 @@ void tag_invoke(const boost::json::value_from_tag& /*tag*/, boost::json::value& 
   object["known_domains"] = votes.known_domains;
   object["up_domains"] = json_text::string_array(votes.up_domains);
   object["down_domains"] = json_text::string_array(votes.down_domains);
+  // Domains that see the latency objective broken (docs/degraded.md).
+  object["degraded"] = votes.degraded;
+  object["degraded_domains"] = json_text::string_array(votes.degraded_domains);
   out = std::move(object);
 }
 
@@ -78,6 +81,8 @@ VoteCounts tag_invoke(const boost::json::value_to_tag<VoteCounts>& /*tag*/,
   votes.known_domains = count_at(object, "known_domains");
   votes.up_domains = json_text::strings_at(object, "up_domains");
   votes.down_domains = json_text::strings_at(object, "down_domains");
+  votes.degraded = count_at(object, "degraded");
+  votes.degraded_domains = json_text::strings_at(object, "degraded_domains");
   return votes;
 }
 

@@ -28,6 +28,7 @@ using std::chrono::milliseconds;
 cs::Outcome outcome_of(cs::Vote vote) {
   switch (vote) {
     case cs::Vote::Up:
+    case cs::Vote::Degraded:  // the check passed, slowly
       return cs::Outcome::Up;
     case cs::Vote::Down:
       return cs::Outcome::Down;
@@ -358,8 +359,8 @@ class Puller {
       return finish_recheck(fail(stopping_ ? "stopped" : "the deadline passed while queued"));
     }
     const auto left = std::chrono::duration_cast<milliseconds>(job.deadline - now);
-    const auto path =
-        net::api_target(peer_.url, peer_recheck_target(job.target, peer_recheck_budget(left)));
+    const auto path = net::api_target(
+        peer_.url, peer_recheck_target(job.target, peer_recheck_budget(left), peer_version_));
     job.sent =
         PeerReplyCheck{key_.key, options_.node,
                        sign_peer_request(options_.node, key_.key, "POST", path, clock_.system())};
@@ -405,6 +406,7 @@ class Puller {
     }
     if (pull != nullptr) {
       failures_ = 0;
+      peer_version_ = pull->votes.version;
       options_.on_pull(std::move(*pull));
       return schedule(options_.interval);
     }
@@ -429,6 +431,9 @@ class Puller {
   PeerHealth health_;
   std::mt19937_64 random_;
   int failures_ = 0;
+  // The protocol version of the peer's last export: a recheck asks for
+  // version 2 only from a peer that spoke it (an older one refuses the key).
+  int peer_version_ = k_peer_protocol_version_1;
   bool stopping_ = false;
 };
 

@@ -26,12 +26,14 @@ constexpr std::array<std::string_view, 10> k_vote_keys{
     "layer",  "detail",  "answers", "latency_ms", "last_known_good"};
 
 json::object vote_json(const cs::Evidence& evidence, std::string_view target,
-                       const cs::Instant& now) {
+                       const cs::Instant& now, int version) {
   json::object out;
   out["target"] = target;
   out["vantage"] = evidence.vantage;
   out["domain"] = evidence.domain;
-  out["vote"] = cs::to_string(evidence.raw_vote);
+  const bool v1_degraded =
+      version < k_peer_protocol_version && evidence.raw_vote == cs::Vote::Degraded;
+  out["vote"] = cs::to_string(v1_degraded ? cs::Vote::Up : evidence.raw_vote);
   out["age_ms"] = nullptr;
   if (evidence.last_observed) {
     // Why monotonic: a wall clock stepped 2 minutes here would age every
@@ -180,9 +182,11 @@ bool decode_header(const json::object& object, std::string_view expected_node, P
   }
   const json::value* version = object.if_contains("version");
   if (version == nullptr || !version->is_int64() ||
-      version->as_int64() != k_peer_protocol_version) {
-    return read.fail("version must be 1");
+      (version->as_int64() != k_peer_protocol_version_1 &&
+       version->as_int64() != k_peer_protocol_version)) {
+    return read.fail("version must be 1 or 2");
   }
+  out.version = static_cast<int>(version->as_int64());
   if (out.node != expected_node) {
     return read.fail("the export is from node '" + out.node + "', expected '" +
                      std::string(expected_node) + "'");
@@ -231,7 +235,7 @@ bool is_peer_name(std::string_view name) {
 namespace {
 
 json::array local_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
-                        std::optional<std::string_view> only) {
+                        std::optional<std::string_view> only, int version) {
   json::array votes;
   for (const auto& view : snapshot.targets) {
     if (only && view.verdict.target != *only) {
@@ -239,31 +243,41 @@ json::array local_votes(const snapshot::Snapshot& snapshot, const consensus::Ins
     }
     for (const auto& evidence : view.verdict.evidence) {
       if (evidence.node.empty()) {  // local only: a peer's votes are never re-exported
-        votes.emplace_back(vote_json(evidence, view.verdict.target, now));
+        votes.emplace_back(vote_json(evidence, view.verdict.target, now, version));
       }
     }
   }
   return votes;
 }
 
+int answered_version(int asked) {
+  return asked >= k_peer_protocol_version ? k_peer_protocol_version : k_peer_protocol_version_1;
+}
+
 }  // namespace
 
 std::string export_target_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
-                                std::string_view target) {
+                                std::string_view target, int version) {
+  version = answered_version(version);
   json::object out;
   out["node"] = snapshot.node;
-  out["version"] = k_peer_protocol_version;
-  out["votes"] = local_votes(snapshot, now, target);
+  out["version"] = version;
+  out["votes"] = local_votes(snapshot, now, target, version);
   out["actions"] = json::array();
   return snapshot::to_body(out);
 }
 
-std::string peer_recheck_target(std::string_view target, std::chrono::milliseconds timeout) {
+std::string peer_recheck_target(std::string_view target, std::chrono::milliseconds timeout,
+                                int version) {
   return std::string(k_peer_recheck_path) + "?target=" + std::string(target) +
-         "&timeout=" + std::to_string(timeout.count()) + "ms";
+         "&timeout=" + std::to_string(timeout.count()) + "ms" +
+         (version >= k_peer_protocol_version ? "&version=2" : "");
 }
 
-bool asks_for_windows(std::string_view request_target) {
+namespace {
+
+// Whether the request target's query holds the parameter `item` ("windows=1").
+bool query_has(std::string_view request_target, std::string_view item) {
   const auto mark = request_target.find('?');
   if (mark == std::string_view::npos) {
     return false;
@@ -271,7 +285,7 @@ bool asks_for_windows(std::string_view request_target) {
   std::string_view query = request_target.substr(mark + 1);
   while (!query.empty()) {
     const auto end = query.find('&');
-    if (query.substr(0, end) == "windows=1") {
+    if (query.substr(0, end) == item) {
       return true;
     }
     query = end == std::string_view::npos ? std::string_view() : query.substr(end + 1);
@@ -279,9 +293,21 @@ bool asks_for_windows(std::string_view request_target) {
   return false;
 }
 
+}  // namespace
+
+bool asks_for_windows(std::string_view request_target) {
+  return query_has(request_target, "windows=1");
+}
+
+int asked_version(std::string_view request_target) {
+  return query_has(request_target, "version=2") ? k_peer_protocol_version
+                                                : k_peer_protocol_version_1;
+}
+
 std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
-                         bool with_windows) {
-  json::array votes = local_votes(snapshot, now, std::nullopt);
+                         bool with_windows, int version) {
+  version = answered_version(version);
+  json::array votes = local_votes(snapshot, now, std::nullopt, version);
   json::array actions;
   if (snapshot.actions) {
     // This node's own entries first, then relayed ones, newest first in
@@ -300,7 +326,7 @@ std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::In
   }
   json::object out;
   out["node"] = snapshot.node;
-  out["version"] = k_peer_protocol_version;
+  out["version"] = version;
   out["votes"] = std::move(votes);
   out["actions"] = std::move(actions);
   if (with_windows) {
@@ -334,7 +360,12 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
   }
   out.votes.resize(votes->size());
   for (std::size_t i = 0; i < votes->size(); ++i) {
-    if (!decode_vote((*votes)[i], out.votes[i], why)) {
+    bool ok = decode_vote((*votes)[i], out.votes[i], why);
+    if (ok && out.version == k_peer_protocol_version_1 && out.votes[i].vote == cs::Vote::Degraded) {
+      why = "vote degraded needs protocol version 2";
+      ok = false;
+    }
+    if (!ok) {
       why.insert(0, "votes[" + std::to_string(i) + "]: ");
       return std::nullopt;
     }

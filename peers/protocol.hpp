@@ -17,18 +17,26 @@
 namespace crosscheck::peers {
 
 constexpr std::string_view k_peer_votes_path = "/v1/peer/votes";
-// What a puller asks for: the votes and the origin's maintenance windows.
-// Why a query and not always: a node before windows refuses an export with
-// a key it does not know, so a newer node sends "windows" only to a puller
-// that asks; an older node ignores the query and sends none (no windows).
-constexpr std::string_view k_peer_votes_request = "/v1/peer/votes?windows=1";
+// What a puller asks for: the votes, the origin's maintenance windows and
+// protocol version 2. Why a query and not always: a node before windows
+// refuses an export with a key it does not know, so a newer node sends
+// "windows" only to a puller that asks; an older node ignores the query and
+// sends none (no windows). The same for the version (docs/peers.md
+// "Protocol versions"): an older node ignores version=2 and answers 1.
+constexpr std::string_view k_peer_votes_request = "/v1/peer/votes?windows=1&version=2";
 // POST /v1/peer/recheck?target=T&timeout=D: signed like a pull (the signed
 // path is this whole request target); the reply is a signed export holding
 // only T's votes, once the answering node re-probed T (docs/api.md).
 constexpr std::string_view k_peer_recheck_path = "/v1/peer/recheck";
 // Every path under it is a peer's: the server verifies its signature.
 constexpr std::string_view k_peer_path_prefix = "/v1/peer/";
-constexpr int k_peer_protocol_version = 1;
+// Version 2 adds the vote "degraded" (docs/degraded.md). A node answers a
+// puller in the version it asked for (version=2 in the query), else in 1,
+// where a degraded vote is written "up": a version 1 node has no degraded,
+// and the check did pass (slowly); never "down", which would be a false
+// down vote, nor "unknown", which would take the domain out of the quorum.
+constexpr int k_peer_protocol_version = 2;
+constexpr int k_peer_protocol_version_1 = 1;
 // Largest export a puller reads; larger is refused, not truncated.
 constexpr std::size_t k_peer_body_limit = std::size_t{1024} * 1024;
 // Per-vote bounds (a vote's detail is one line, answers a handful of records).
@@ -70,6 +78,8 @@ struct PeerExport {
   // (docs/gate.md "Maintenance windows"): every oracle holds every window.
   // Absent on the wire from an older peer: none.
   std::vector<consensus::SharedWindow> windows{};
+  // The protocol version the export was written in (1 or 2).
+  int version{k_peer_protocol_version_1};
 };
 
 // The export body at origin time `now`: the snapshot's evidence of local
@@ -78,23 +88,32 @@ struct PeerExport {
 // ledger's entries still in cooldown at `now` (at most k_peer_max_actions).
 // With `with_windows` (the puller asked, k_peer_votes_request), this
 // node's own maintenance windows not over at `now` too (window_codec.hpp).
+// `version` is the protocol version the puller asked for (asked_version()).
 std::string export_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
-                         bool with_windows = false);
+                         bool with_windows = false, int version = k_peer_protocol_version_1);
 
 // Whether a pull's request target asks for the windows ("windows=1" in its query).
 bool asks_for_windows(std::string_view request_target);
+// The protocol version a request target asks for: 2 with "version=2" (or
+// higher: this node speaks 2 at most) in its query, else 1.
+int asked_version(std::string_view request_target);
 
 // The recheck reply: like export_votes(), but only `target`'s local votes
 // and no ledger entries nor windows (the regular pull carries those).
 std::string export_target_votes(const snapshot::Snapshot& snapshot, const consensus::Instant& now,
-                                std::string_view target);
+                                std::string_view target, int version = k_peer_protocol_version_1);
 
 // The request target of a peer recheck of `target` ("/v1/peer/recheck?
 // target=db-a&timeout=4000ms"): names are [A-Za-z0-9._-], nothing to escape.
-std::string peer_recheck_target(std::string_view target, std::chrono::milliseconds timeout);
+// With `version` 2, "&version=2" too: sent only to a peer whose last export
+// was version 2 (an older node refuses a query key it does not know).
+std::string peer_recheck_target(std::string_view target, std::chrono::milliseconds timeout,
+                                int version = k_peer_protocol_version_1);
 
 // Decodes and validates an export from peer `expected_node`; nullopt with
 // `why` when anything is off (size, JSON, types, names, vote, version, node).
+// Versions 1 and 2 are accepted; a version 1 export voting "degraded" is
+// refused (version 1 has no such vote).
 std::optional<PeerExport> decode_export(std::string_view body, std::string_view expected_node,
                                         std::string& why);
 

@@ -62,6 +62,9 @@ json::object evidence_json(const cs::Evidence& evidence, std::string_view local_
   out["domain"] = evidence.domain;
   out["vote"] = cs::to_string(evidence.vote);
   out["suspect"] = evidence.suspect;
+  // The latency objective's quantile over its window (docs/degraded.md).
+  out["window_latency_ms"] =
+      evidence.window_latency_ms ? json::value(*evidence.window_latency_ms) : json::value(nullptr);
   out["last_observed"] =
       evidence.last_observed ? time_json(evidence.last_observed->wall) : json::value(nullptr);
   if (evidence.last) {

@@ -45,10 +45,7 @@ const json::array* array_at(const json::object& object, std::string_view key) {
 }
 
 cs::Vote vote_of(std::string_view text) {
-  if (text == "up") {
-    return cs::Vote::Up;
-  }
-  return text == "down" ? cs::Vote::Down : cs::Vote::Unknown;
+  return cs::parse_vote(text).value_or(cs::Vote::Unknown);
 }
 
 cs::Evidence read_evidence(const json::object& object) {
@@ -62,6 +59,7 @@ cs::Evidence read_evidence(const json::object& object) {
   if (const auto at = time_at(object, "last_observed"); at) {
     out.last_observed = cs::Instant{{}, *at};
   }
+  out.window_latency_ms = number_at(object, "window_latency_ms");
   // api_json writes latency_ms (and the rest) only for an observed vantage.
   if (const auto latency = number_at(object, "latency_ms"); latency) {
     cs::Observation last;

@@ -65,6 +65,11 @@ json::object target_value(const cs::TargetPolicy& target) {
   if (!target.depends_on.empty()) {  // older traces have none: they read back as written
     out["depends_on"] = json::value_from(target.depends_on);
   }
+  if (target.latency) {  // likewise
+    out["latency"] = json::object{{"quantile", exact(target.latency->quantile)},
+                                  {"threshold_ms", target.latency->threshold.count()},
+                                  {"window_ms", target.latency->window.count()}};
+  }
   return out;
 }
 

@@ -208,6 +208,13 @@ cs::TargetPolicy read_target(const json::value& value, const std::string& where,
   target.down_quorum = read_quorum(fields, "down_quorum");
   target.up_quorum = read_quorum(fields, "up_quorum");
   target.depends_on = fields.strings("depends_on", false);
+  if (fields.has("latency")) {
+    Fields latency(*fields.get("latency"), fields.path("latency"), error);
+    target.latency =
+        cs::LatencyObjective{latency.fraction("quantile"), latency.duration("threshold_ms"),
+                             latency.duration("window_ms")};
+    latency.finish();
+  }
   fields.finish();
   return target;
 }
@@ -275,7 +282,7 @@ cs::RemoteVote read_remote(const json::value& value, std::string& error) {
   cs::RemoteVote remote;
   remote.target = fields.string("target");
   remote.vantage = fields.string("vantage");
-  remote.vote = fields.parsed("vote", cs::parse_vote, "up, down or unknown");
+  remote.vote = fields.parsed("vote", cs::parse_vote, "up, down, unknown or degraded");
   if (fields.has("observed_at")) {
     remote.observed_at = fields.instant("observed_at");
   }

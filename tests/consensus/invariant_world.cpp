@@ -35,7 +35,10 @@ enum class Behaviour : std::uint8_t { Honest, Liar, Congested, Flappy, Silent };
 class Generator {
  public:
   Generator(std::uint64_t seed, int evaluations)
-      : rng_(seed), dependency_rng_(seed ^ 0x9e3779b97f4a7c15ULL), budget_(evaluations) {
+      : rng_(seed),
+        dependency_rng_(seed ^ 0x9e3779b97f4a7c15ULL),
+        latency_rng_(seed ^ 0x5851f42d4c957f2dULL),
+        budget_(evaluations) {
     trace_.seed = seed;
   }
 
@@ -131,6 +134,7 @@ class Generator {
       plane_.push_back(random_plane());
     }
     add_dependencies();
+    add_latency();
     policy.suspect_fraction = std::uniform_real_distribution<double>(0.2, 0.7)(rng_);
     policy.suspicion_grace = chance(0.2) ? Duration{0} : interval_ * uniform(1, 2);
     policy.flap_limit = uniform(2, 6);
@@ -146,6 +150,44 @@ class Generator {
       }
     }
     last_.resize(policy.targets.size() * policy.vantages.size());
+    for (std::size_t v = 0; v < behaviour_.size(); ++v) {
+      slow_observer_.push_back(latency_chance(0.15));
+    }
+  }
+
+  bool latency_chance(double p) { return std::bernoulli_distribution(p)(latency_rng_); }
+
+  // Latency objectives in some worlds (docs/degraded.md), drawn from a
+  // generator of their own like dependencies: a world without them is the
+  // world it was before they existed.
+  void add_latency() {
+    auto& targets = trace_.policy.targets;
+    const bool any = latency_chance(0.5);
+    for (auto& target : targets) {
+      slow_.push_back(latency_chance(0.3));
+      if (!any || target.canary || !latency_chance(0.6)) {
+        continue;
+      }
+      constexpr std::array<double, 3> k_quantiles{0.5, 0.9, 0.99};
+      cs::LatencyObjective objective;
+      objective.quantile =
+          k_quantiles[std::uniform_int_distribution<std::size_t>(0, 2)(latency_rng_)];
+      objective.threshold = Duration{std::uniform_int_distribution<int>(50, 400)(latency_rng_)};
+      objective.window = interval_ * std::uniform_int_distribution<int>(5, 8)(latency_rng_);
+      target.latency = objective;
+    }
+  }
+
+  // A passing check's latency: slow targets and slow observers (the 2021
+  // case: the observer's own network congested) above the threshold.
+  double latency_for(std::size_t v, std::size_t t) {
+    const auto& target = trace_.policy.targets[t];
+    const double threshold =
+        target.latency ? static_cast<double>(target.latency->threshold.count()) : 200.0;
+    const bool slow = slow_[t] || slow_observer_[v];
+    return slow ? std::uniform_real_distribution<double>(threshold * 0.8,
+                                                         threshold * 3)(latency_rng_)
+                : std::uniform_real_distribution<double>(1, threshold * 0.7)(latency_rng_);
   }
 
   Behaviour random_behaviour() {
@@ -263,6 +305,7 @@ class Generator {
     const Duration late = chance(0.05) ? ms(0, static_cast<int>(interval_.count())) : ms(0, 200);
     observation.at = instant_at(std::max(Duration{0}, now_ - late));
     observation.outcome = outcome_for(v, t);
+    observation.latency_ms = latency_for(v, t);
     if (observation.outcome == Outcome::Down) {
       // Honest vantages mostly agree on where the target fails; liars and
       // the rest do not.
@@ -289,6 +332,10 @@ class Generator {
     step.remote.vote = outcome == Outcome::Up     ? Vote::Up
                        : outcome == Outcome::Down ? Vote::Down
                                                   : Vote::Unknown;
+    // A version 2 peer's settled vote may be degraded (its own objective).
+    if (step.remote.vote == Vote::Up && (slow_[t] || slow_observer_[v]) && latency_chance(0.8)) {
+      step.remote.vote = Vote::Degraded;
+    }
     if (!chance(0.05)) {
       const Duration age =
           ms(0, static_cast<int>(trace_.policy.targets[t].stale_after.count()) * 3 / 2);
@@ -308,6 +355,11 @@ class Generator {
       }
     }
     follow_parents();
+    for (std::size_t t = 0; t < slow_.size(); ++t) {
+      if (latency_chance(0.01)) {
+        slow_[t] = !slow_[t];
+      }
+    }
     for (auto& behaviour : behaviour_) {
       if (chance(0.005)) {
         behaviour = random_behaviour();
@@ -370,6 +422,7 @@ class Generator {
 
   std::mt19937_64 rng_;
   std::mt19937_64 dependency_rng_;
+  std::mt19937_64 latency_rng_;
   int budget_;
   int evaluations_ = 0;
   Trace trace_;
@@ -379,6 +432,8 @@ class Generator {
   std::vector<bool> truth_;
   std::vector<std::pair<cs::Layer, cs::LastKnownGood>> plane_;  // where each target fails
   std::vector<Behaviour> behaviour_;                            // locals, then remotes
+  std::vector<bool> slow_;                                      // [target]: answers slowly
+  std::vector<bool> slow_observer_;                             // [vantage]: sees everything slowly
   std::vector<std::vector<Duration>> next_due_;                 // [vantage][target]
   std::vector<std::vector<bool>> lied_;               // [vantage][target]: a liar's targets
   std::vector<std::optional<cs::Observation>> last_;  // [target * locals + vantage]
@@ -397,6 +452,8 @@ struct ReferenceVote {
   std::optional<cs::MonoTime> last_counted;  // last up or down
   std::optional<cs::MonoTime> last_any;      // last accepted observation of any outcome
   std::optional<cs::Observation> newest;     // that observation (a peer's: its last)
+  // Passing checks' (time, latency) since the vote last went stale.
+  std::vector<std::pair<cs::MonoTime, double>> samples{};
 
   bool stale(cs::MonoTime now, Duration stale_after) const {
     return !last_counted || now - *last_counted > stale_after;
@@ -417,6 +474,7 @@ struct ReferenceVote {
     }
     last_counted = at;
     if (observation.outcome == Outcome::Up) {
+      samples.emplace_back(at, observation.latency_ms);
       downs = 0;
       if (++ups >= rules.rise) {
         settled = Vote::Up;
@@ -429,8 +487,31 @@ struct ReferenceVote {
     }
     return true;
   }
-  Vote at(cs::MonoTime now, Duration stale_after) const {
-    return stale(now, stale_after) ? Vote::Unknown : settled;
+  // DESIGN.md plus docs/degraded.md: an up vote whose passing checks in
+  // the objective's window ending now number at least 5 and whose quantile
+  // (nearest rank) exceeds the threshold is degraded.
+  Vote at(cs::MonoTime now, const cs::TargetPolicy& rules) const {
+    if (stale(now, rules.stale_after)) {
+      return Vote::Unknown;
+    }
+    if (settled != Vote::Up || !rules.latency) {
+      return settled;
+    }
+    std::vector<double> inside;
+    for (const auto& [at, latency] : samples) {
+      if (at >= now - rules.latency->window && at <= now) {
+        inside.push_back(latency);
+      }
+    }
+    if (inside.size() < 5) {
+      return settled;
+    }
+    std::sort(inside.begin(), inside.end());
+    const auto rank = static_cast<std::size_t>(
+        std::ceil(rules.latency->quantile * static_cast<double>(inside.size())));
+    const double quantile = inside[std::max<std::size_t>(rank, 1) - 1];
+    return quantile > static_cast<double>(rules.latency->threshold.count()) ? Vote::Degraded
+                                                                            : Vote::Up;
   }
 };
 
@@ -708,14 +789,18 @@ class Runner {
     const auto& name = verdict.target;
     auto& previous = published_[name];
     // Evidence: every vote is the reference model's, suspects count unknown.
-    std::map<std::string_view, std::pair<bool, bool>> domains;  // domain -> (up, down)
+    struct DomainVote {
+      bool up = false;
+      bool down = false;
+      bool degraded = false;
+    };
+    std::map<std::string_view, DomainVote> domains;
     const auto& target_votes = votes_[name];
     const auto& suspects = engine_->suspects();
     for (const auto& item : verdict.evidence) {
       const auto found = target_votes.find(item.vantage);
-      const Vote expected = found == target_votes.end()
-                                ? Vote::Unknown
-                                : found->second.at(now.mono, target.stale_after);
+      const Vote expected =
+          found == target_votes.end() ? Vote::Unknown : found->second.at(now.mono, target);
       if (item.raw_vote != expected) {
         fail(name + "/" + item.vantage + ": vote " + std::string(cs::to_string(item.raw_vote)) +
              ", the rules say " + std::string(cs::to_string(expected)));
@@ -726,15 +811,20 @@ class Runner {
       }
       if (item.vote != Vote::Unknown) {
         auto& domain = domains[domain_of_.at(item.vantage)];
-        domain.first = domain.first || item.vote == Vote::Up;
-        domain.second = domain.second || item.vote == Vote::Down;
+        domain.up = domain.up || item.vote == Vote::Up;
+        domain.down = domain.down || item.vote == Vote::Down;
+        domain.degraded = domain.degraded || item.vote == Vote::Degraded;
       }
     }
+    // A domain: up with no down or degraded vantage; degraded with a
+    // degraded one and no up; down with down ones only; else split.
     int up = 0;
     int down = 0;
+    int degraded = 0;
     for (const auto& [domain, vote] : domains) {
-      up += vote.first && !vote.second ? 1 : 0;
-      down += vote.second && !vote.first ? 1 : 0;
+      up += vote.up && !vote.down && !vote.degraded ? 1 : 0;
+      down += vote.down && !vote.up && !vote.degraded ? 1 : 0;
+      degraded += vote.degraded && !vote.up ? 1 : 0;
     }
     const int domain_count = static_cast<int>(known.size());
     const int majority = std::max(domain_count / 2 + 1, std::min(2, domain_count));
@@ -743,18 +833,49 @@ class Runner {
     // Built only when something failed: it costs more than the checks.
     const auto where = [&] {
       return name + " at " + cs::format_rfc3339(now.wall) + " (" + std::to_string(down) +
-             " down, " + std::to_string(up) + " up of " + std::to_string(domain_count) +
-             ", quorum " + std::to_string(down_quorum) + "/" + std::to_string(up_quorum) +
-             "): " + verdict.reason;
+             " down, " + std::to_string(degraded) + " degraded, " + std::to_string(up) + " up of " +
+             std::to_string(domain_count) + ", quorum " + std::to_string(down_quorum) + "/" +
+             std::to_string(up_quorum) + "): " + verdict.reason;
     };
     // The invariant (DESIGN.md): fresh verdicts only as the votes say now.
     if (verdict.fresh && verdict.kind == VerdictKind::Unhealthy && down < down_quorum &&
         !override_in_force(name, VerdictKind::Unhealthy, now.wall)) {
       fail("published fresh unhealthy without a down quorum: " + where());
     }
-    if (verdict.fresh && verdict.kind == VerdictKind::Healthy && (down != 0 || up < up_quorum) &&
+    if (verdict.fresh && verdict.kind == VerdictKind::Healthy &&
+        (down != 0 || degraded != 0 || up < up_quorum) &&
         !override_in_force(name, VerdictKind::Healthy, now.wall)) {
-      fail("published fresh healthy without an up quorum and no domain down: " + where());
+      fail("published fresh healthy without an up quorum and no domain down or degraded: " +
+           where());
+    }
+    // degraded (docs/degraded.md): D < down_quorum <= D + G now; no
+    // override, grace or hold publishes it fresh otherwise.
+    if (verdict.fresh && verdict.kind == VerdictKind::Degraded &&
+        (down >= down_quorum || down + degraded < down_quorum)) {
+      fail("published fresh degraded without D < down_quorum <= D + G: " + where());
+    }
+    // Its gate: expect healthy never proceeds; expect unhealthy proceeds
+    // only with allow_degraded.
+    if (verdict.kind == VerdictKind::Degraded) {
+      for (const auto for_ : {cs::GateFor::Service, cs::GateFor::Any}) {
+        if (cs::decide_gate(verdict, VerdictKind::Unhealthy, std::nullopt, Duration{0}, now, for_)
+                    .answer == cs::GateAnswer::Proceed ||
+            cs::decide_gate(verdict, VerdictKind::Healthy, std::nullopt, Duration{0}, now, for_)
+                    .answer == cs::GateAnswer::Proceed) {
+          fail("a gate proceeded on a degraded verdict without allow_degraded: " + where());
+        }
+      }
+    }
+    // With allow_degraded, a service failover proceeds only on a fresh
+    // unhealthy (the scope rules below) or a fresh degraded that the votes
+    // back now.
+    if (cs::decide_gate(verdict, VerdictKind::Unhealthy, std::nullopt, Duration{0}, now,
+                        cs::GateFor::Service, true)
+                .answer == cs::GateAnswer::Proceed &&
+        verdict.kind == VerdictKind::Degraded &&
+        !(verdict.fresh && down < down_quorum && down + degraded >= down_quorum)) {
+      fail("an allow_degraded gate proceeded on a degraded verdict the votes do not back: " +
+           where());
     }
     for (const auto kind : {VerdictKind::Healthy, VerdictKind::Unhealthy}) {
       if (override_in_force(name, kind, now.wall) && verdict.kind != kind) {
@@ -765,7 +886,7 @@ class Runner {
       fail("a confirmed verdict holds nothing: " + where());
     }
     check_scope(verdict, target_votes, down_quorum, now, where);
-    check_dependency(verdict, target, down, previous.kind, now, where);
+    check_dependency(verdict, target, down + degraded, previous.kind, now, where);
     if (verdict.valid_until < verdict.evaluated_at || verdict.evaluated_at != now.wall) {
       fail("valid_until before evaluated_at: " + where());
     }
@@ -788,8 +909,10 @@ class Runner {
   }
 
   // depends_on (docs/verdicts.md): while a parent is published unhealthy and
-  // fresh (or unreachable itself), a child with a domain down is never
-  // published unhealthy unless an override says so (it is unreachable, a
+  // fresh (or unreachable itself), a child with a domain down (`down`
+  // counts degraded domains too: slow behind a failed parent is the
+  // parent's trouble) is never published unhealthy or degraded unless an
+  // override says so (it is unreachable, a
   // hold); and unreachable is published only then, or kept: through the
   // child's own dispute_grace, or while it was unreachable, still has a
   // domain down and a parent is kept failing (unhealthy through its grace:
@@ -811,11 +934,14 @@ class Runner {
                                       parent->reason_code == cs::ReasonCode::Quorum) ||
                                      parent->kind == VerdictKind::Unreachable));
     }
-    if (covered && down > 0 && verdict.kind == VerdictKind::Unhealthy &&
+    if (covered && down > 0 &&
+        (verdict.kind == VerdictKind::Unhealthy || verdict.kind == VerdictKind::Degraded) &&
         verdict.reason_code != cs::ReasonCode::Restored &&
         !override_in_force(verdict.target, VerdictKind::Unhealthy, now.wall)) {
-      fail("published unhealthy for a failing child while a parent is confirmed unhealthy: " +
-           where());
+      fail(
+          "published unhealthy or degraded for a failing child while a parent is confirmed "
+          "unhealthy: " +
+          where());
     }
     if (verdict.reason_code == cs::ReasonCode::Restored) {
       return;  // a restored unreachable stands, never fresh, until evidence decides
@@ -861,6 +987,7 @@ class Runner {
     struct Planes {
       bool up = false;
       bool down = false;
+      bool degraded = false;  // a degraded domain is not down
       bool service = true;
       bool dns = true;
     };
@@ -872,6 +999,10 @@ class Runner {
       auto& domain = domains[domain_of_.at(item.vantage)];
       if (item.vote == Vote::Up) {
         domain.up = true;
+        continue;
+      }
+      if (item.vote == Vote::Degraded) {
+        domain.degraded = true;
         continue;
       }
       domain.down = true;
@@ -890,7 +1021,7 @@ class Runner {
     int service = 0;
     int dns = 0;
     for (const auto& [name, domain] : domains) {
-      if (domain.down && !domain.up) {
+      if (domain.down && !domain.up && !domain.degraded) {
         service += domain.service ? 1 : 0;
         dns += domain.dns ? 1 : 0;
       }

@@ -214,7 +214,8 @@ TEST_CASE("one verdict comes with votes, divergence and evidence under the contr
   CHECK(keys_of(body) == verdict_keys());
   CHECK(keys_of(body.at("votes").as_object()) ==
         std::set<std::string>{"up", "down", "unknown", "down_quorum", "up_quorum", "split",
-                              "split_domains", "known_domains", "up_domains", "down_domains"});
+                              "split_domains", "known_domains", "up_domains", "down_domains",
+                              "degraded", "degraded_domains"});
   CHECK(body.at("votes").at("up").as_int64() == 2);
   // A domain whose own vantages disagree: counted neither up nor down, and named.
   CHECK(body.at("votes").at("split").as_int64() == 1);
@@ -234,9 +235,10 @@ TEST_CASE("one verdict comes with votes, divergence and evidence under the contr
 
   const json::array& evidence = body.at("evidence").as_array();
   REQUIRE(evidence.size() == 2);
-  const std::set<std::string> evidence_keys{"vantage", "node",          "domain",     "vote",
-                                            "suspect", "last_observed", "latency_ms", "layer",
-                                            "detail",  "answers"};
+  const std::set<std::string> evidence_keys{"vantage",    "node",    "domain",
+                                            "vote",       "suspect", "last_observed",
+                                            "latency_ms", "layer",   "window_latency_ms",
+                                            "detail",     "answers"};
   CHECK(keys_of(evidence[0].as_object()) == evidence_keys);
   CHECK(keys_of(evidence[1].as_object()) == evidence_keys);
   CHECK(evidence[0].at("node").as_string() == "oracle-a");  // this node's own vantage
@@ -361,7 +363,8 @@ TEST_CASE("the gate answers 200, 409 or 423 by the verdict, freshness, stability
   expected_keys.insert("gate");
   CHECK(keys_of(body) == expected_keys);
   const json::object& gate = body.at("gate").as_object();
-  CHECK(keys_of(gate) == std::set<std::string>{"expect", "for", "decision", "code", "reason"});
+  CHECK(keys_of(gate) ==
+        std::set<std::string>{"expect", "for", "allow_degraded", "decision", "code", "reason"});
   CHECK(gate.at("for").as_string() == "service");  // the default
   CHECK(gate.at("decision").as_string() == row.decision);
   CHECK_FALSE(gate.at("reason").as_string().empty());

@@ -44,7 +44,7 @@ TEST_CASE("vote counts read back as they were written", "[json]") {
   const std::string text = crosscheck::json_text::write(json::value_from(votes));
   CHECK(text == R"({"up":1,"down":2,"unknown":1,"down_quorum":2,"up_quorum":2,"split":1,)"
                 R"("split_domains":["ap"],"known_domains":5,"up_domains":["eu"],)"
-                R"("down_domains":["us-east","us-west"]})");
+                R"("down_domains":["us-east","us-west"],"degraded":0,"degraded_domains":[]})");
   CHECK(same(json::value_to<VoteCounts>(json::parse(text)), votes));
 }
 

@@ -83,7 +83,7 @@ TEST_CASE("an export carries local votes before suspicion, with their age", "[pe
   const auto body = export_votes(snapshot_with_remote_and_suspect(), k_now);
   const auto parsed = json::parse(body).as_object();
   CHECK(parsed.at("node") == "oracle-a");
-  CHECK(parsed.at("version") == 1);
+  CHECK(parsed.at("version") == 1);  // the puller asked for no version
   const auto& votes = parsed.at("votes").as_array();
   REQUIRE(votes.size() == 2);  // the remote oracle-b/hetzner is never re-exported
   const auto& first = votes[0].as_object();
@@ -159,7 +159,11 @@ TEST_CASE("the decoder refuses anything malformed, and says what", "[peers]") {
       {"answers", R"("192.0.2.1")", "answers must be an array"},
       {"answers", "[1]", "answers must hold strings"},
       {"extra", "1", "unknown field 'extra'"},
-      {"version", "2", "version must be 1"},
+      {"version", "3", "version must be 1 or 2"},
+      {"version", "0", "version must be 1 or 2"},
+      {"version", R"("2")", "version must be 1 or 2"},
+      // Version 1 has no degraded vote: an export that says it is refused.
+      {"vote", R"("degraded")", "vote degraded needs protocol version 2"},
       {"node", R"("oracle-c")", "expected 'oracle-b'"},
       {"votes", "{}", "votes must be an array"},
   }));
@@ -236,4 +240,120 @@ TEST_CASE("the peer route answers the export to a verified peer, signed for its 
   request.method = "POST";
   CHECK(std::get<ApiResponse>(crosscheck::api::handle_request(request, snapshot, k_now)).status ==
         405);
+}
+
+// ---- Protocol versions (docs/peers.md "Protocol versions") ----------------
+
+namespace {
+
+Snapshot snapshot_with_degraded() {
+  cs::Evidence slow = evidence("quad9", "", cs::Vote::Degraded, cs::Vote::Degraded);
+  cs::Observation last;
+  last.at = k_now + (-1s);
+  last.outcome = cs::Outcome::Up;
+  last.latency_ms = 912.5;
+  slow.last_observed = last.at;
+  slow.last = last;
+  TargetView view;
+  view.verdict.target = "web";
+  view.verdict.evidence = {slow, evidence("cloudflare", "", cs::Vote::Up, cs::Vote::Up)};
+  Snapshot snapshot;
+  snapshot.node = "oracle-b";
+  snapshot.targets = {view};
+  return snapshot;
+}
+
+std::string vote_of(const std::string& body, std::size_t index) {
+  const auto parsed = json::parse(body).as_object();
+  return std::string(parsed.at("votes").as_array()[index].as_object().at("vote").as_string());
+}
+
+}  // namespace
+
+TEST_CASE("a puller's version decides the export: degraded for 2, up for 1 (and for none)",
+          "[peers]") {
+  using crosscheck::peers::asked_version;
+  CHECK(asked_version("/v1/peer/votes") == 1);
+  CHECK(asked_version("/v1/peer/votes?windows=1") == 1);
+  CHECK(asked_version("/v1/peer/votes?windows=1&version=2") == 2);
+  CHECK(asked_version("/v1/peer/votes?version=2&windows=1") == 2);
+  CHECK(asked_version("/v1/peer/votes?version=22") == 1);
+  CHECK(asked_version("/v1/peer/votes?xversion=2") == 1);
+  const auto snapshot = snapshot_with_degraded();
+  const auto v2 = export_votes(snapshot, k_now, true, 2);
+  CHECK(json::parse(v2).as_object().at("version") == 2);
+  CHECK(vote_of(v2, 0) == "degraded");
+  // A version 1 node knows no degraded; the check passed, slowly: "up",
+  // never "down" (a false down vote) nor "unknown" (one domain fewer).
+  for (const int asked : {0, 1}) {
+    const auto v1 = export_votes(snapshot, k_now, true, asked);
+    CHECK(json::parse(v1).as_object().at("version") == 1);
+    CHECK(vote_of(v1, 0) == "up");
+    CHECK(vote_of(v1, 1) == "up");
+  }
+  // A puller asking for more than this node speaks gets 2.
+  CHECK(json::parse(export_votes(snapshot, k_now, false, 9)).as_object().at("version") == 2);
+  // The recheck reply follows the same rule.
+  using crosscheck::peers::export_target_votes;
+  CHECK(vote_of(export_target_votes(snapshot, k_now, "web", 2), 0) == "degraded");
+  CHECK(vote_of(export_target_votes(snapshot, k_now, "web"), 0) == "up");
+}
+
+TEST_CASE("a version 2 node decodes both versions: a mixed mesh during an upgrade", "[peers]") {
+  std::string why;
+  const auto snapshot = snapshot_with_degraded();
+  const auto v2 = decode_export(export_votes(snapshot, k_now, true, 2), "oracle-b", why);
+  REQUIRE(v2);
+  CHECK(v2->version == 2);
+  CHECK(v2->votes[0].vote == cs::Vote::Degraded);
+  CHECK(v2->votes[0].latency_ms == 912.5);
+  // What a version 1 node (before degraded) sends, byte for byte as it did.
+  const std::string from_v1 =
+      R"({"node":"oracle-b","version":1,"votes":[{"target":"web","vantage":"quad9",)"
+      R"("domain":"quad9","vote":"up","age_ms":1000,"layer":"none",)"
+      R"("last_known_good":"not_tried","detail":"","answers":[],"latency_ms":912.5}],)"
+      R"("actions":[],"windows":[]})";
+  const auto v1 = decode_export(from_v1, "oracle-b", why);
+  REQUIRE(v1);
+  CHECK(v1->version == 1);
+  CHECK(v1->votes[0].vote == cs::Vote::Up);
+  // And what a version 1 node accepts: this node's answer to a puller that
+  // did not ask for version 2 has no vote outside up, down and unknown.
+  const auto for_v1 = export_votes(snapshot, k_now, true);
+  CHECK_THAT(for_v1, !Catch::Contains("degraded"));
+  CHECK_THAT(for_v1, Catch::Contains(R"("version":1)"));
+}
+
+TEST_CASE("the peer routes answer in the version the signed request asked for", "[peers]") {
+  using crosscheck::api::ApiRequest;
+  using crosscheck::api::ApiResponse;
+  const auto snapshot = snapshot_with_degraded();
+  crosscheck::peers::PeerAuth verified;
+  verified.status = crosscheck::peers::PeerAuthStatus::Ok;
+  verified.node = "oracle-c";
+  verified.key = "secret-b";
+  verified.timestamp = "1760940000";
+  verified.nonce = "00112233445566778899aabbccddeeff";
+  ApiRequest request;
+  request.method = "GET";
+  request.peer = &verified;
+  request.target = std::string(crosscheck::peers::k_peer_votes_request);
+  const auto v2 = std::get<ApiResponse>(crosscheck::api::handle_request(request, snapshot, k_now));
+  CHECK(v2.status == 200);
+  CHECK(vote_of(v2.body, 0) == "degraded");
+  request.target = "/v1/peer/votes?windows=1";  // a version 1 puller
+  const auto v1 = std::get<ApiResponse>(crosscheck::api::handle_request(request, snapshot, k_now));
+  CHECK(vote_of(v1.body, 0) == "up");
+  // A recheck asks for version 2 only of a peer whose export was version 2.
+  using crosscheck::peers::peer_recheck_target;
+  CHECK(peer_recheck_target("web", 4s) == "/v1/peer/recheck?target=web&timeout=4000ms");
+  CHECK(peer_recheck_target("web", 4s, 2) ==
+        "/v1/peer/recheck?target=web&timeout=4000ms&version=2");
+  request.method = "POST";
+  for (const auto* bad : {"&version=3", "&version=", "&version=two"}) {
+    request.target = peer_recheck_target("web", 4s) + bad;
+    CAPTURE(request.target);
+    CHECK(std::get<ApiResponse>(crosscheck::api::handle_request(request, snapshot, k_now)).status ==
+          400);
+  }
 }

@@ -175,9 +175,11 @@ const std::vector<std::string> k_vantages{"cloudflare", "google", "quad9"};
 // vantages cloudflare, google, quad9 (one domain each) and the target
 // `shop`; with `peer`, quad9 is peer oracle-b's, which also has a google.
 json::value play(const std::vector<Round>& rounds, cs::WallTime end = k_end, bool peer = false,
-                 const std::function<void(testing::World&)>& before_last = {}) {
+                 const std::function<void(testing::World&)>& before_last = {},
+                 std::optional<cs::LatencyObjective> latency = std::nullopt) {
   auto policy = testing::make_policy(
       peer ? std::vector<std::string>{"cloudflare", "google"} : k_vantages, {"shop"});
+  policy.targets.front().latency = latency;
   if (peer) {
     policy.peers = {"oracle-b"};
     policy.peer_domains["oracle-b"] = {"quad9", "google"};  // it may speak for both
@@ -274,10 +276,20 @@ json::value grace() {
   return play(list);
 }
 
+// cloudflare and google answer, but slower than the objective (p90 300ms
+// over a minute): 2 of 3 domains degraded, none down.
+json::value degraded() {
+  Round slow = all_up(k_vantages);
+  slow["cloudflare"] = up(912.5);
+  slow["google"] = up(1040.25);
+  return play(rounds(all_up(k_vantages), slow, 8), k_end, false, {},
+              cs::LatencyObjective{0.9, std::chrono::milliseconds(300), std::chrono::minutes(1)});
+}
+
 const std::vector<std::pair<std::string, json::value (*)()>> k_scenarios{
-    {"healthy", healthy}, {"unhealthy", unhealthy}, {"disputed", disputed},
-    {"unknown", unknown}, {"stale", stale},         {"override", overridden},
-    {"remote", remote},   {"split", split},         {"grace", grace}};
+    {"healthy", healthy}, {"unhealthy", unhealthy}, {"disputed", disputed}, {"unknown", unknown},
+    {"stale", stale},     {"override", overridden}, {"remote", remote},     {"split", split},
+    {"grace", grace},     {"degraded", degraded}};
 
 snapshot::TargetView read(const json::value& value) {
   auto view = snapshot::read_verdict(value);

@@ -99,6 +99,24 @@ class World {
     return result;
   }
 
+  // One probe round of passing checks that took the listed latencies.
+  cs::Evaluation latency_round(const std::string& target,
+                               const std::vector<std::pair<std::string, double>>& latencies,
+                               cs::Duration step = 10s) {
+    for (const auto& [vantage, latency_ms] : latencies) {
+      cs::Observation observation;
+      observation.target = target;
+      observation.vantage = vantage;
+      observation.at = clock_.now();
+      observation.outcome = cs::Outcome::Up;
+      observation.latency_ms = latency_ms;
+      engine_.observe(observation);
+    }
+    auto result = evaluate();
+    clock_.advance(step);
+    return result;
+  }
+
   const cs::Verdict& verdict(const std::string& target) const { return *engine_.verdict(target); }
   const std::vector<cs::Event>& events() const { return events_; }
   // Events of `kind` about `target`.
