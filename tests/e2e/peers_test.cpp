@@ -177,6 +177,27 @@ TEST_CASE("a service really down is unhealthy on every peered node", "[e2e][peer
   CHECK(unhealthy);
 }
 
+TEST_CASE("a service slow from every region is degraded on every peered node, by the peers' votes",
+          "[e2e][peers][degraded]") {
+  // Each node has one vantage (its region): degraded needs two regions, so
+  // each node counts at least one peer's degraded vote (protocol version 2).
+  ThreeNodes nodes({}, std::nullopt,
+                   "    interval: 1s\n    timeout: 900ms\n    stale_after: 4s\n"
+                   "    latency: { p90: 150ms, window: 6s }\n");
+  nodes.require_all_healthy();
+  nodes.web.set("/health", FakeResponse::slow_body("slowok", std::chrono::milliseconds(60)));
+  const bool degraded = OracleHarness::wait_for(
+      [&] {
+        return nodes.all_show({0, 1, 2}, "degraded") &&
+               nodes.vote_of(0, "node-b/v") == "degraded" &&
+               nodes.vote_of(0, "node-c/v") == "degraded";
+      },
+      std::chrono::seconds(40));
+  INFO(nodes.logs());
+  CHECK(degraded);
+  CHECK(nodes.metric(1, R"(crosscheck_votes{target="web",vote="degraded"})") == 3);
+}
+
 TEST_CASE("peer votes are refused without the right key, and leak nothing", "[e2e][peers]") {
   ThreeNodes nodes;
   nodes.require_all_healthy();

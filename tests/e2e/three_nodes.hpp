@@ -60,8 +60,12 @@ struct MeshTls {
 
 class ThreeNodes {
  public:
-  explicit ThreeNodes(PeerExtra peer_extra = {}, std::optional<MeshTls> mesh_tls = std::nullopt)
-      : tls(std::move(mesh_tls)), peer_extra_(std::move(peer_extra)) {
+  // `target_extra`: more lines of the target `web` (each "    key: value\n").
+  explicit ThreeNodes(PeerExtra peer_extra = {}, std::optional<MeshTls> mesh_tls = std::nullopt,
+                      std::string target_extra = {})
+      : tls(std::move(mesh_tls)),
+        peer_extra_(std::move(peer_extra)),
+        target_extra_(std::move(target_extra)) {
     web.set("/health", FakeResponse::with_status(200, "ready"));
     std::ofstream(key_file()) << "shared-peer-secret\n";
     std::ofstream(token_file()) << k_api_token << "\n";
@@ -192,7 +196,7 @@ class ThreeNodes {
          << "    dns: { name: web.test }\n"
          << "    http: { url: \"" << web.url("web.test", "/health")
          << "\", expect_status: [200] }\n"
-         << "peers:\n";
+         << target_extra_ << "peers:\n";
     for (std::size_t j = 0; j < k_nodes.size(); ++j) {
       if (j != i) {
         yaml << peer_entry(i, j);
@@ -213,6 +217,7 @@ class ThreeNodes {
 
  private:
   PeerExtra peer_extra_;
+  std::string target_extra_;
 
   // Node i's entry for peer j: docs/peers.md's shape, the `tls:` block of
   // "Peering over TLS" when the mesh has TLS.
