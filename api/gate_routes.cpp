@@ -87,6 +87,9 @@ std::variant<GateQuery, ApiResponse> parse_gate_query(net::QueryParams& query) {
       return bad_query("allow_degraded must be true or false, not '" + *degraded_text + "'");
     }
     ask.allow_degraded = *degraded_text == "true";
+    if (ask.allow_degraded && ask.expect != cs::VerdictKind::Unhealthy) {
+      return bad_query("allow_degraded=true goes with expect=unhealthy only");
+    }
   }
   return GateQuery{ask};
 }

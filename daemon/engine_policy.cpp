@@ -24,12 +24,16 @@ consensus::Policy make_policy(const config::Config& config) {
     // the time a vantage needs to earn a down vote again after a restart.
     item.restore_hold = target.timing.fall * target.timing.interval + target.timing.timeout;
     if (target.timing.latency) {
-      // A latency vote needs k_min_samples checks: a restored degraded
-      // verdict that stood only `fall` intervals would give way to a false
-      // healthy (every vote up, no latency vote yet) and come back after.
+      // A latency vote needs its window filled again: a restored degraded
+      // verdict that stood only `fall` intervals gave way to a false healthy
+      // (every vote up, no latency vote yet) and came back after. A whole
+      // window, not 5 intervals: only passing checks are samples, so a slow
+      // service that also fails some checks needs longer (hostile review).
       const auto samples = static_cast<int>(consensus::LatencyObjective::k_min_samples);
       item.restore_hold =
-          std::max(target.timing.fall, samples) * target.timing.interval + target.timing.timeout;
+          std::max({target.timing.fall * target.timing.interval, samples * target.timing.interval,
+                    target.timing.latency->window}) +
+          target.timing.timeout;
     }
     item.down_quorum = consensus::Quorum{target.down_quorum.count};
     item.up_quorum = consensus::Quorum{target.up_quorum.count};

@@ -60,7 +60,12 @@ TEST_CASE("every latency error says what is wrong and where", "[config][latency]
        "check slower than the timeout is a down, never slow"},
       {"    interval: 20s\n    latency: {p90: 300ms, window: 90s}\n",
        "test.yaml:9:14: error: targets[0] 'db': latency window (90s) must hold at least 5 "
-       "checks: at least 5 x interval = 100s, or the objective never votes"},
+       "checks and the scheduler's jitter: at least 6 x interval = 2m, or the objective "
+       "seldom votes"},
+      {"    interval: 10s\n    latency: {p90: 300ms, window: 50s}\n",
+       "test.yaml:9:14: error: targets[0] 'db': latency window (50s) must hold at least 5 "
+       "checks and the scheduler's jitter: at least 6 x interval = 1m, or the objective "
+       "seldom votes"},
   }));
   const std::string yaml = std::string(k_valid_vantages) +
                            "targets:\n"
@@ -80,5 +85,6 @@ TEST_CASE("a target's interval is checked against the latency window it inherits
                            "40s, timeout: 2s}\n";
   CHECK(diagnostics_of(yaml) ==
         Lines{"test.yaml:7:51: error: targets[0] 'db': latency window (1m) must hold at least 5 "
-              "checks: at least 5 x interval = 150s, or the objective never votes"});
+              "checks and the scheduler's jitter: at least 6 x interval = 3m, or the objective "
+              "seldom votes"});
 }

@@ -314,8 +314,8 @@ TEST_CASE("a group whole only with its degraded members is degraded", "[degraded
 TEST_CASE("a verdict restored degraded holds until the latency windows can judge again",
           "[degraded]") {
   auto policy = slow_policy();
-  // What make_policy gives a latency target: 5 intervals + timeout.
-  policy.targets.front().restore_hold = 52s;
+  // What make_policy gives a latency target: its window + timeout.
+  policy.targets.front().restore_hold = 62s;
   World world(policy);
   RestoredVerdict restored;
   restored.target = "db";

@@ -77,6 +77,8 @@ TEST_CASE("a service slow from every domain is degraded, and only an allowed gat
   CHECK(oracle.get("/v1/verdicts/web?expect=unhealthy&allow_degraded=true").status == 200);
   CHECK(oracle.get("/v1/verdicts/web?expect=healthy").status == 409);
   CHECK(oracle.get("/v1/verdicts/web?expect=unhealthy&allow_degraded=yes").status == 400);
+  CHECK(oracle.get("/v1/verdicts/web?expect=healthy&allow_degraded=true").status == 400);
+  CHECK(oracle.get("/v1/verdicts/web?expect=healthy&allow_degraded=false").status == 409);
   CHECK(gate(oracle, {"--expect", "unhealthy"}) == cli::k_gate_hold);
   CHECK(gate(oracle, {"--expect", "unhealthy", "--allow-degraded"}) == cli::k_gate_proceed);
   CHECK(gate(oracle, {"--expect", "healthy"}) == cli::k_gate_otherwise);
