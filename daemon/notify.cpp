@@ -39,17 +39,13 @@ std::string status_line(const snapshot::Snapshot& snapshot) {
             std::string(cs::to_string(k_order[i]));
   }
   // Named only when there are some: the line systemd shows stays short.
-  const auto unreachable = std::count_if(
-      snapshot.targets.begin(), snapshot.targets.end(),
-      [](const auto& view) { return view.verdict.kind == cs::VerdictKind::Unreachable; });
-  if (unreachable > 0) {
-    text += ", " + std::to_string(unreachable) + " unreachable";
-  }
-  const auto degraded = std::count_if(
-      snapshot.targets.begin(), snapshot.targets.end(),
-      [](const auto& view) { return view.verdict.kind == cs::VerdictKind::Degraded; });
-  if (degraded > 0) {
-    text += ", " + std::to_string(degraded) + " degraded";
+  for (const auto kind : {cs::VerdictKind::Unreachable, cs::VerdictKind::Degraded}) {
+    const auto count =
+        std::count_if(snapshot.targets.begin(), snapshot.targets.end(),
+                      [kind](const auto& view) { return view.verdict.kind == kind; });
+    if (count > 0) {
+      text += ", " + std::to_string(count) + " " + std::string(cs::to_string(kind));
+    }
   }
   const auto open = snapshot.escalations.size();
   text += "; " + std::to_string(open) + (open == 1 ? " escalation open" : " escalations open");
