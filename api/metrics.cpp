@@ -283,7 +283,8 @@ void histogram_series(Exposition& out, std::string_view name,
 void histograms(Exposition& out, const snapshot::MetricsView& metrics) {
   constexpr std::string_view k_duration = "crosscheck_probe_duration_seconds";
   out.family({k_duration, "histogram",
-              "Probe step latency: each DNS query, each reached address (tcp or http)."});
+              "Probe step latency: each DNS query, each reached address (tcp, http or app: redis, "
+              "postgres, mysql)."});
   for (std::size_t kind = 0; kind < snapshot::k_check_kind_count; ++kind) {
     histogram_series(out, k_duration, metrics.probes.latency.at(kind),
                      Label{"check", to_string(static_cast<snapshot::CheckKind>(kind))});

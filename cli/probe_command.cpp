@@ -55,6 +55,21 @@ std::string describe_checks(const config::TargetConfig& target) {
   if (target.http) {
     add(target.http->method + " " + target.http->url.text);
   }
+  // "postgres db.internal:5432 role primary, writable"
+  auto app = [&](std::string_view name, std::uint16_t port, config::ServerRole role,
+                 bool writable) {
+    add(std::string(name) + " " + target.host_name() + ":" + std::to_string(port) + " role " +
+        std::string(config::to_string(role)) + (writable ? ", writable" : ""));
+  };
+  if (target.redis) {
+    app("redis", target.redis->port, target.redis->role, false);
+  }
+  if (target.postgres) {
+    app("postgres", target.postgres->port, target.postgres->role, target.postgres->writable);
+  }
+  if (target.mysql) {
+    app("mysql", target.mysql->port, target.mysql->role, target.mysql->writable);
+  }
   return out + "; timeout " + cs::format_duration(target.timing.timeout);
 }
 

@@ -146,7 +146,12 @@ cs::Layer layer_from_detail(std::string_view detail) {
   if (colon == std::string_view::npos) {
     return cs::Layer::None;
   }
-  return cs::parse_layer(detail.substr(0, colon)).value_or(cs::Layer::None);
+  const auto prefix = detail.substr(0, colon);
+  // A protocol check's detail names its protocol: "postgres: 10.0.0.7:5432 ...".
+  if (prefix == "redis" || prefix == "postgres" || prefix == "mysql") {
+    return cs::Layer::App;
+  }
+  return cs::parse_layer(prefix).value_or(cs::Layer::None);
 }
 
 bool read_answers(const json::value& value, std::vector<std::string>& out, std::string& error) {

@@ -58,13 +58,48 @@ std::string TargetConfig::host_name() const {
   if (dns) {
     return dns->name;
   }
-  if (tcp && tcp->host) {
-    return *tcp->host;
+  for (const auto* host : {tcp ? &tcp->host : nullptr, redis ? &redis->host : nullptr,
+                           postgres ? &postgres->host : nullptr, mysql ? &mysql->host : nullptr}) {
+    if (host != nullptr && *host) {
+      return **host;
+    }
   }
   if (http) {
     return http->url.host;
   }
   return {};
+}
+
+bool TargetConfig::reaches() const {
+  return tcp || http || redis || postgres || mysql;
+}
+
+std::string_view to_string(ServerRole role) {
+  switch (role) {
+    case ServerRole::Primary:
+      return "primary";
+    case ServerRole::Replica:
+      return "replica";
+    case ServerRole::Any:
+      break;
+  }
+  return "any";
+}
+
+std::string_view to_string(PgSslMode mode) {
+  switch (mode) {
+    case PgSslMode::Disable:
+      return "disable";
+    case PgSslMode::Require:
+      return "require";
+    case PgSslMode::VerifyCa:
+      return "verify-ca";
+    case PgSslMode::VerifyFull:
+      return "verify-full";
+    case PgSslMode::Prefer:
+      break;
+  }
+  return "prefer";
 }
 
 std::vector<std::string> Config::local_domains() const {

@@ -206,6 +206,55 @@ struct HttpCheck {
   friend bool operator==(const HttpCheck&, const HttpCheck&) = default;
 };
 
+// Protocol-aware checks (layer `app`, docs/checks.md): each speaks the
+// service's own protocol to every resolved address and asks whether it
+// serves in the role the failover needs. Credentials come only from files,
+// read at each check (a rotated password needs no reload).
+enum class ServerRole : std::uint8_t {
+  Any,      // answering is enough
+  Primary,  // redis `master`, postgres not in recovery, mysql not a replica
+  Replica,  // redis `slave`, postgres in recovery, mysql with replication configured
+};
+std::string_view to_string(ServerRole role);
+
+struct RedisCheck {
+  std::uint16_t port = 6379;
+  std::optional<std::string> host;  // default: the target's host name
+  ServerRole role = ServerRole::Any;
+  std::optional<std::string> username;                 // AUTH username password (ACL)
+  std::optional<std::filesystem::path> password_file;  // AUTH password
+  friend bool operator==(const RedisCheck&, const RedisCheck&) = default;
+};
+
+// The TLS of a postgres check, libpq's sslmode names.
+enum class PgSslMode : std::uint8_t { Disable, Prefer, Require, VerifyCa, VerifyFull };
+std::string_view to_string(PgSslMode mode);
+
+struct PostgresCheck {
+  std::uint16_t port = 5432;
+  std::optional<std::string> host;
+  ServerRole role = ServerRole::Any;
+  bool writable = false;                    // a write probe in a temporary table must commit
+  std::optional<Duration> max_replica_lag;  // role: replica only
+  std::string user;
+  std::string database;  // default: the user's name
+  std::optional<std::filesystem::path> password_file;
+  PgSslMode sslmode = PgSslMode::Prefer;
+  std::optional<std::filesystem::path> ca_file;  // sslrootcert
+  friend bool operator==(const PostgresCheck&, const PostgresCheck&) = default;
+};
+
+struct MysqlCheck {
+  std::uint16_t port = 3306;
+  std::optional<std::string> host;
+  ServerRole role = ServerRole::Any;
+  bool writable = false;                    // @@global.read_only must be 0
+  std::optional<Duration> max_replica_lag;  // role: replica only
+  std::string user;
+  std::optional<std::filesystem::path> password_file;
+  friend bool operator==(const MysqlCheck&, const MysqlCheck&) = default;
+};
+
 enum class ReachMode : std::uint8_t { Any, All };
 
 struct TargetConfig {
@@ -215,6 +264,9 @@ struct TargetConfig {
   std::optional<DnsCheck> dns;
   std::optional<TcpCheck> tcp;
   std::optional<HttpCheck> http;
+  std::optional<RedisCheck> redis;
+  std::optional<PostgresCheck> postgres;
+  std::optional<MysqlCheck> mysql;
   ReachMode reach = ReachMode::Any;
   Timing timing;           // defaults merged with overrides
   QuorumSpec down_quorum;  // quorum.* merged with target quorum
@@ -230,9 +282,11 @@ struct TargetConfig {
   // `priority:` -1000..1000: when the blast-radius guard must choose among
   // new confirmations, higher first (docs/groups.md).
   int priority = 0;
-  // The host name every vantage resolves: dns.name, else tcp.host, else the
-  // URL's host.
+  // The host name every vantage resolves: dns.name, else the first of
+  // tcp.host, redis.host, postgres.host, mysql.host, else the URL's host.
   std::string host_name() const;
+  // A check that reaches addresses (tcp, http, redis, postgres, mysql).
+  bool reaches() const;
 };
 
 // A `tls:` block on an https link to another crosscheck or a sink: the CAs

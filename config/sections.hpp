@@ -138,6 +138,15 @@ std::optional<std::filesystem::path> read_file_path(const MapReader& map, std::s
 // The same path, not recorded: files read by their own reader (api.tls).
 std::optional<std::filesystem::path> read_path(const MapReader& map, std::string_view key,
                                                LoadContext& ctx);
+// A check's `host:` (tcp, redis, postgres, mysql): a DNS name or an IP
+// address, else an error.
+std::optional<std::string> read_host(const MapReader& map, Diagnostics& diags);
+// A DNS name ("." and a trailing dot allowed) or an IP address.
+bool is_valid_host(std::string_view host);
+// A target's protocol checks (app_check_reader.cpp, docs/checks.md).
+void read_redis(const Field& field, RedisCheck& redis, LoadContext& ctx);
+void read_postgres(const Field& field, PostgresCheck& postgres, LoadContext& ctx);
+void read_mysql(const Field& field, MysqlCheck& mysql, LoadContext& ctx);
 // "targets[2] 'db'", or "targets[2]" when the name is unknown: message prefixes.
 std::string entry_label(std::string_view path, std::string_view name);
 

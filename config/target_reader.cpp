@@ -13,10 +13,10 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 18> k_target_keys{
-    "name",        "canary",        "dns",    "tcp",        "http",         "reach",
-    "interval",    "timeout",       "rise",   "fall",       "cooldown",     "priority",
-    "stale_after", "dispute_grace", "quorum", "depends_on", "fast_confirm", "latency"};
+constexpr std::array<std::string_view, 21> k_target_keys{
+    "name",     "canary",      "dns",           "tcp",     "http",       "redis",        "postgres",
+    "mysql",    "reach",       "interval",      "timeout", "rise",       "fall",         "cooldown",
+    "priority", "stale_after", "dispute_grace", "quorum",  "depends_on", "fast_confirm", "latency"};
 // A target's `priority:` bounds: wide enough to rank, narrow enough to read.
 constexpr std::int64_t k_max_priority = 1000;
 constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",
@@ -110,15 +110,16 @@ void read_tcp(const MapReader& map, TcpCheck& tcp, Diagnostics& diags) {
   if (auto port = map.require("port")) {
     tcp.port = static_cast<std::uint16_t>(read_integer(*port, 1, 65'535, diags).value_or(0));
   }
-  if (auto host = map.string("host")) {
-    if (!is_valid_dns_name(*host) && !IpAddress::parse(*host)) {
-      diags.error(map.get("host")->pos, "invalid host " + quote(*host) + " for " +
-                                            map.get("host")->path +
-                                            ": expected a host name or an IP address");
-    }
-    tcp.host = *host;
-  }
+  tcp.host = read_host(map, diags);
 }
+
+}  // namespace
+
+bool is_valid_host(std::string_view host) {
+  return is_valid_dns_name(host) || IpAddress::parse(host).has_value();
+}
+
+namespace {
 
 void read_headers(const Field& field, HttpCheck& http, Diagnostics& diags) {
   if (!field.node.IsMap()) {
@@ -250,6 +251,37 @@ void read_depends_on(const Field& field, TargetConfig& target, TargetSource& sou
   }
 }
 
+// Every reach check goes to the addresses of one host name: a protocol
+// check needs one (its own host, another check's, or dns.name), and two
+// checks naming different hosts would probe one of them at the other's
+// addresses.
+void check_app_hosts(const MapReader& map, const TargetConfig& target, const std::string& label,
+                     Diagnostics& diags) {
+  const std::string host = target.host_name();
+  const std::array<std::pair<std::string_view, const std::optional<std::string>*>, 4> hosts{{
+      {"tcp", target.tcp ? &target.tcp->host : nullptr},
+      {"redis", target.redis ? &target.redis->host : nullptr},
+      {"postgres", target.postgres ? &target.postgres->host : nullptr},
+      {"mysql", target.mysql ? &target.mysql->host : nullptr},
+  }};
+  for (const auto& [key, own] : hosts) {
+    if (own == nullptr || key == "tcp") {
+      continue;  // tcp has its own message above
+    }
+    if (!own->has_value() && host.empty()) {
+      diags.error(map.get(key)->pos, label + ": the " + std::string(key) + " check needs a host (" +
+                                         std::string(key) + ".host or dns.name)");
+    }
+  }
+  for (const auto& [key, own] : hosts) {
+    if (key != "tcp" && own != nullptr && own->has_value() && **own != host) {
+      diags.error(map.get(key)->pos, label + ": " + std::string(key) + ".host " + quote(**own) +
+                                         " differs from " + quote(host) +
+                                         ": the checks of one target reach one host");
+    }
+  }
+}
+
 void read_target(const Field& field, LoadContext& ctx) {
   Diagnostics& diags = ctx.diags;
   const MapReader map(field, Keys(k_target_keys), diags);
@@ -271,6 +303,15 @@ void read_target(const Field& field, LoadContext& ctx) {
   }
   if (auto http = map.get("http")) {
     read_http(*http, target.http.emplace(), diags);
+  }
+  if (auto redis = map.get("redis")) {
+    read_redis(*redis, target.redis.emplace(), ctx);
+  }
+  if (auto postgres = map.get("postgres")) {
+    read_postgres(*postgres, target.postgres.emplace(), ctx);
+  }
+  if (auto mysql = map.get("mysql")) {
+    read_mysql(*mysql, target.mysql.emplace(), ctx);
   }
   if (auto reach = map.string("reach")) {
     if (*reach == "any" || *reach == "all") {
@@ -302,14 +343,17 @@ void read_target(const Field& field, LoadContext& ctx) {
           .value_or(ctx.config.quorum.dispute_grace.value_or(target.timing.interval));
 
   const std::string label = entry_label(field.path, target.name);
-  if (map.is_mapping() && !map.has("dns") && !tcp_field && !map.has("http")) {
-    diags.error(field.pos, label + ": needs at least one check (dns, tcp or http)");
+  if (map.is_mapping() && !map.has("dns") && !tcp_field && !map.has("http") && !map.has("redis") &&
+      !map.has("postgres") && !map.has("mysql")) {
+    diags.error(field.pos,
+                label + ": needs at least one check (dns, tcp, http, redis, postgres or mysql)");
   }
   // Why not the URL's host: a tcp check reaches the addresses resolved for
   // the target, and an http URL's host may differ from the TCP service's.
   if (tcp_clean && !target.tcp->host && !map.has("dns")) {
     diags.error(tcp_field->pos, label + ": the tcp check needs a host (tcp.host or dns.name)");
   }
+  check_app_hosts(map, target, label, diags);
   ctx.config.targets.push_back(std::move(target));
   ctx.sources.targets.push_back(source);
 }

@@ -350,6 +350,20 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
     }
   }
 
+  // libpq connects from wherever the kernel routes it: a vantage's source
+  // address cannot apply to a postgres check (docs/checks.md).
+  const auto sourced = std::find_if(config.vantages.begin(), config.vantages.end(),
+                                    [](const VantageConfig& v) { return v.source.has_value(); });
+  for (std::size_t i = 0; i < config.targets.size() && sourced != config.vantages.end(); ++i) {
+    if (config.targets[i].postgres) {
+      diags.warning(config.targets[i].pos,
+                    entry_label("targets[" + std::to_string(i) + "]", config.targets[i].name) +
+                        ": the postgres check cannot bind vantage " + quote(sourced->name) +
+                        "'s source address (libpq has no such option); it connects from the "
+                        "address the kernel routes it from");
+    }
+  }
+
   if (sources.defaults.clean) {
     check_timing("defaults", config.defaults, sources.defaults, diags);
     for (std::size_t i = 0; i < config.targets.size(); ++i) {

@@ -12,11 +12,12 @@ using Names = std::array<std::pair<Enum, std::string_view>, N>;
 
 constexpr Names<Outcome, 3> k_outcomes{
     {{Outcome::Up, "up"}, {Outcome::Down, "down"}, {Outcome::ObserverError, "observer_error"}}};
-constexpr Names<Layer, 5> k_layers{{{Layer::None, "none"},
+constexpr Names<Layer, 6> k_layers{{{Layer::None, "none"},
                                     {Layer::Dns, "dns"},
                                     {Layer::Connect, "connect"},
                                     {Layer::Tls, "tls"},
-                                    {Layer::Http, "http"}}};
+                                    {Layer::Http, "http"},
+                                    {Layer::App, "app"}}};
 constexpr Names<LastKnownGood, 3> k_last_known_good{{{LastKnownGood::NotTried, "not_tried"},
                                                      {LastKnownGood::Reachable, "reachable"},
                                                      {LastKnownGood::Unreachable, "unreachable"}}};

@@ -30,7 +30,9 @@ Instant operator+(const Instant& at, Duration d);
 
 enum class Outcome : std::uint8_t { Up, Down, ObserverError };
 // Which step of the check chain failed (None when nothing failed).
-enum class Layer : std::uint8_t { None, Dns, Connect, Tls, Http };
+// App: a protocol check (redis, postgres, mysql) found the service up but
+// not serving as asked (role, writes, replica lag, an error answer).
+enum class Layer : std::uint8_t { None, Dns, Connect, Tls, Http, App };
 // When DNS failed: did the last-known-good addresses still answer?
 enum class LastKnownGood : std::uint8_t { NotTried, Reachable, Unreachable };
 // Degraded: the check passes, but the vantage's latency window breaks the

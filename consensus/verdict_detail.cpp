@@ -8,7 +8,8 @@
 namespace crosscheck::consensus {
 
 FailingLayer summarize_failing_layer(const std::vector<Evidence>& evidence) {
-  constexpr std::array<Layer, 4> k_chain{Layer::Dns, Layer::Connect, Layer::Tls, Layer::Http};
+  constexpr std::array<Layer, 5> k_chain{Layer::Dns, Layer::Connect, Layer::Tls, Layer::Http,
+                                         Layer::App};
   std::array<int, k_chain.size()> counts{};
   bool tried_reachable = false;
   bool tried_unreachable = false;
@@ -63,6 +64,7 @@ bool service_failing(const Observation& last) {
     case Layer::Connect:
     case Layer::Tls:
     case Layer::Http:
+    case Layer::App:
       return true;
     case Layer::Dns:
       return last.last_known_good == LastKnownGood::Unreachable;

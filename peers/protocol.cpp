@@ -42,7 +42,10 @@ json::object vote_json(const cs::Evidence& evidence, std::string_view target,
   }
   const cs::Observation empty;
   const cs::Observation& last = evidence.last ? *evidence.last : empty;
-  out["layer"] = cs::to_string(last.layer);
+  // Version 1 has no layer "app" (a version 1 node refuses the export):
+  // there it is "http", the layer that was the service's answer before.
+  const bool v1_app = version < k_peer_protocol_version && last.layer == cs::Layer::App;
+  out["layer"] = cs::to_string(v1_app ? cs::Layer::Http : last.layer);
   out["last_known_good"] = cs::to_string(last.last_known_good);
   out["detail"] = last.detail;
   json::array answers;
@@ -363,6 +366,10 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
     bool ok = decode_vote((*votes)[i], out.votes[i], why);
     if (ok && out.version == k_peer_protocol_version_1 && out.votes[i].vote == cs::Vote::Degraded) {
       why = "vote degraded needs protocol version 2";
+      ok = false;
+    }
+    if (ok && out.version == k_peer_protocol_version_1 && out.votes[i].layer == cs::Layer::App) {
+      why = "layer app needs protocol version 2";
       ok = false;
     }
     if (!ok) {

@@ -35,6 +35,7 @@ constexpr std::string_view k_peer_path_prefix = "/v1/peer/";
 // where a degraded vote is written "up": a version 1 node has no degraded,
 // and the check did pass (slowly); never "down", which would be a false
 // down vote, nor "unknown", which would take the domain out of the quorum.
+// Version 2 also carries layer "app" (protocol checks), written "http" in 1.
 constexpr int k_peer_protocol_version = 2;
 constexpr int k_peer_protocol_version_1 = 1;
 // Largest export a puller reads; larger is refused, not truncated.
@@ -112,8 +113,8 @@ std::string peer_recheck_target(std::string_view target, std::chrono::millisecon
 
 // Decodes and validates an export from peer `expected_node`; nullopt with
 // `why` when anything is off (size, JSON, types, names, vote, version, node).
-// Versions 1 and 2 are accepted; a version 1 export voting "degraded" is
-// refused (version 1 has no such vote).
+// Versions 1 and 2 are accepted; a version 1 export voting "degraded" or
+// naming layer "app" is refused (version 1 has neither).
 std::optional<PeerExport> decode_export(std::string_view body, std::string_view expected_node,
                                         std::string& why);
 

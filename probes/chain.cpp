@@ -1,5 +1,6 @@
 #include "probes/chain.hpp"
 
+#include "probes/app_checks.hpp"
 #include "probes/dns_client.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/http_client.hpp"
@@ -42,7 +43,21 @@ bool same_name(const std::string& a, const std::string& b) {
 }
 
 bool needs_reach(const config::TargetConfig& target) {
-  return target.tcp.has_value() || target.http.has_value();
+  return target.reaches();
+}
+
+// The trace's step name for the reach step: its deepest check.
+std::string reach_step_name(const config::TargetConfig& target) {
+  if (target.http) {
+    return "http";
+  }
+  if (target.postgres) {
+    return "postgres";
+  }
+  if (target.mysql) {
+    return "mysql";
+  }
+  return target.redis ? "redis" : "tcp";
 }
 
 // The reach step's host when it is an IP address rather than a name:
@@ -80,7 +95,7 @@ std::vector<PlannedQuery> plan_queries(const config::TargetConfig& target) {
 // "dns: NOERROR, 1 answer" -> "NOERROR, 1 answer": the trace's step column
 // already names the layer.
 std::string without_layer(const std::string& detail) {
-  for (const char* prefix : {"dns: ", "tcp: ", "http: "}) {
+  for (const char* prefix : {"dns: ", "tcp: ", "http: ", "redis: ", "postgres: ", "mysql: "}) {
     if (detail.starts_with(prefix)) {
       return detail.substr(std::string_view(prefix).size());
     }
@@ -244,7 +259,9 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   }
 
   void reach(const std::vector<config::IpAddress>& addresses) {
-    const std::size_t checks = (target_.tcp ? 1U : 0U) + (target_.http ? 1U : 0U);
+    const std::size_t checks = (target_.tcp ? 1U : 0U) + (target_.http ? 1U : 0U) +
+                               (target_.redis ? 1U : 0U) + (target_.postgres ? 1U : 0U) +
+                               (target_.mysql ? 1U : 0U);
     report_.addresses.resize(addresses.size());
     pending_ = addresses.size() * checks;
     for (std::size_t i = 0; i < addresses.size(); ++i) {
@@ -264,6 +281,19 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
                          self->on_reach(i, std::move(result));
                        });
       }
+      const AppRequest app{addresses[i], target_.host_name(), vantage_.source, deadline_};
+      auto on_app = [self = shared_from_this(), i](ReachResult result) {
+        self->on_reach(i, std::move(result));
+      };
+      if (target_.redis) {
+        check_redis(context_.io, context_.clock, *target_.redis, app, on_app);
+      }
+      if (target_.postgres) {
+        check_postgres(context_.io, context_.clock, *target_.postgres, app, on_app);
+      }
+      if (target_.mysql) {
+        check_mysql(context_.io, context_.clock, *target_.mysql, app, on_app);
+      }
     }
   }
 
@@ -272,8 +302,10 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     const double latency_ms = std::max(slot.latency_ms, result.latency_ms);
     auto tls = result.tls && result.tls->cert_days_left ? result.tls : slot.tls;
     // An address is up only when every configured check on it is up; the
-    // first failure names the layer.
-    if (slot.up() && (!result.up() || slot.detail.empty())) {
+    // first failure names the layer, and a down beats an observer error
+    // (postgres refusing our password says nothing; tcp refused does).
+    const bool down = !result.up() && !result.observer_error();
+    if ((slot.up() && (!result.up() || slot.detail.empty())) || (slot.observer_error() && down)) {
       slot = std::move(result);
     }
     slot.latency_ms = latency_ms;
@@ -290,7 +322,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     for (const auto& slot : report_.addresses) {
       const auto& reach = slot.reach;
       if (context_.trace) {
-        report_.trace.push_back({lkg_ ? "last-known-good" : (target_.http ? "http" : "tcp"),
+        report_.trace.push_back({lkg_ ? "last-known-good" : reach_step_name(target_),
                                  slot.address.to_string() + ": " + without_layer(reach.detail) +
                                      " in " + ms(reach.latency_ms)});
       }

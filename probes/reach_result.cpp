@@ -10,7 +10,8 @@ consensus::Outcome outcome_of(ReachFailure failure) {
   if (failure == ReachFailure::None) {
     return consensus::Outcome::Up;
   }
-  if (failure == ReachFailure::Observer || failure == ReachFailure::ObserverBodyCheck) {
+  if (failure == ReachFailure::Observer || failure == ReachFailure::ObserverBodyCheck ||
+      failure == ReachFailure::ObserverAuth) {
     return consensus::Outcome::ObserverError;
   }
   return consensus::Outcome::Down;
@@ -36,6 +37,13 @@ consensus::Layer layer_of(ReachFailure failure) {
     case ReachFailure::HttpOther:
     case ReachFailure::ObserverBodyCheck:
       break;
+    case ReachFailure::AppRole:
+    case ReachFailure::AppReadOnly:
+    case ReachFailure::AppLag:
+    case ReachFailure::AppError:
+    case ReachFailure::AppTimeout:
+    case ReachFailure::ObserverAuth:
+      return consensus::Layer::App;
   }
   return consensus::Layer::Http;
 }

@@ -33,11 +33,18 @@ enum class ReachFailure : std::uint8_t {
   HttpOther,          // closed early, an invalid response
   Observer,           // this host could not probe: bind, route, sockets, start-up
   ObserverBodyCheck,  // the body expectation could not run on this body
+  // Protocol checks (redis, postgres, mysql; layer App):
+  AppRole,       // it serves, in another role (a replica where a primary is needed)
+  AppReadOnly,   // it refuses writes (read_only, in recovery, a read-only transaction)
+  AppLag,        // a replica lags over max_replica_lag, or its replication is down
+  AppError,      // an error answer: not ready (loading, starting up), full, protocol error
+  AppTimeout,    // connected, and no answer by the deadline
+  ObserverAuth,  // our credentials were refused or cannot be read: this oracle's problem
 };
 
 // Up for None, ObserverError for the Observer kinds, Down otherwise.
 consensus::Outcome outcome_of(ReachFailure failure);
-// The step a failure belongs to: Connect, Tls or Http (None when up).
+// The step a failure belongs to: Connect, Tls, Http or App (None when up).
 consensus::Layer layer_of(ReachFailure failure);
 
 struct TlsInfo {

@@ -32,6 +32,10 @@ packages=(
   prometheus
   # Alertmanager as a real escalation sink in the e2e tests; the server stays stopped
   prometheus-alertmanager
+  # protocol checks (redis:, postgres:, mysql:): libpq and MariaDB
+  # Connector/C are linked in; the servers are started by the system tests
+  # on loopback as an unprivileged user (their services stay stopped)
+  libpq-dev libmariadb-dev redis-server postgresql mariadb-server
   # the Debian package: dpkg-shlibdeps computes Depends:, lintian checks the .deb
   dpkg-dev lintian
 )

@@ -28,6 +28,11 @@ constexpr std::array<std::string_view, k_probe_class_count> k_class_names{"ok",
                                                                           "http_body",
                                                                           "http_timeout",
                                                                           "http_other",
+                                                                          "app_role",
+                                                                          "app_read_only",
+                                                                          "app_lag",
+                                                                          "app_error",
+                                                                          "app_timeout",
                                                                           "observer",
                                                                           "other"};
 
@@ -44,9 +49,11 @@ std::string_view to_string(CheckKind value) {
     case CheckKind::Tcp:
       return "tcp";
     case CheckKind::Http:
+      return "http";
+    case CheckKind::App:
       break;
   }
-  return "http";
+  return "app";
 }
 
 ProbeClass classify(DnsStatus status) {
@@ -102,8 +109,19 @@ ProbeClass classify(probes::ReachFailure failure) {
       return ProbeClass::HttpTimeout;
     case ReachFailure::HttpOther:
       return ProbeClass::HttpOther;
+    case ReachFailure::AppRole:
+      return ProbeClass::AppRole;
+    case ReachFailure::AppReadOnly:
+      return ProbeClass::AppReadOnly;
+    case ReachFailure::AppLag:
+      return ProbeClass::AppLag;
+    case ReachFailure::AppError:
+      return ProbeClass::AppError;
+    case ReachFailure::AppTimeout:
+      return ProbeClass::AppTimeout;
     case ReachFailure::Observer:
     case ReachFailure::ObserverBodyCheck:
+    case ReachFailure::ObserverAuth:
       break;
   }
   return ProbeClass::Observer;
@@ -123,6 +141,7 @@ ProbeClass classify(const probes::ProbeReport& report) {
     case cs::Layer::Connect:
     case cs::Layer::Tls:
     case cs::Layer::Http:
+    case cs::Layer::App:
       // None here would be a reach layer without a failure: "should not happen".
       return report.reach_failure == probes::ReachFailure::None ? ProbeClass::Other
                                                                 : classify(report.reach_failure);
@@ -149,7 +168,9 @@ void ProbeStats::record(const probes::ProbeReport& report, const config::TargetC
           .observe(query.latency_ms / k_ms_per_second);
     }
   }
-  const auto reach = target.http ? CheckKind::Http : CheckKind::Tcp;
+  // One histogram per probe's reach step, named for its deepest check.
+  const bool app = target.redis || target.postgres || target.mysql;
+  const auto reach = target.http ? CheckKind::Http : (app ? CheckKind::App : CheckKind::Tcp);
   for (const auto& address : report.addresses) {
     if (!address.reach.observer_error()) {
       latency.at(static_cast<std::size_t>(reach))

@@ -50,10 +50,15 @@ enum class ProbeClass : std::uint8_t {
   HttpBody,
   HttpTimeout,
   HttpOther,
+  AppRole,      // a protocol check: the server serves in another role
+  AppReadOnly,  // ... refuses writes
+  AppLag,       // ... is a replica too far behind, or not replicating
+  AppError,     // ... answered an error (not ready, protocol error)
+  AppTimeout,   // ... connected and did not answer in time
   Observer,
   Other,  // down without a layer: should not happen, counted all the same
 };
-constexpr std::size_t k_probe_class_count = 19;
+constexpr std::size_t k_probe_class_count = 24;
 std::string_view to_string(ProbeClass value);
 
 // The class of one DNS query's outcome (Answer is Ok).
@@ -65,8 +70,9 @@ ProbeClass classify(probes::ReachFailure failure);
 ProbeClass classify(const probes::ProbeReport& report);
 
 // The `check` label of crosscheck_probe_duration_seconds.
-enum class CheckKind : std::uint8_t { Dns, Tcp, Http };
-constexpr std::size_t k_check_kind_count = 3;
+// App: a protocol check (redis, postgres, mysql) on a target without http.
+enum class CheckKind : std::uint8_t { Dns, Tcp, Http, App };
+constexpr std::size_t k_check_kind_count = 4;
 std::string_view to_string(CheckKind value);
 
 // Upper bounds in seconds, as Prometheus' `le`; +Inf is implicit.

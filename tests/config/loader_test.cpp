@@ -410,7 +410,7 @@ TEST_CASE("a file with several mistakes reports every one of them in file order"
       std::string("test.yaml:18:14: error: targets[1] 'web': timeout (10s) must be shorter than "
                   "interval (10s)"),
       std::string("test.yaml:19:5: error: targets[2] 'lonely': needs at least one check (dns, "
-                  "tcp or http)"),
+                  "tcp, http, redis, postgres or mysql)"),
       "test.yaml:20:1: error: unknown key 'target' (did you mean 'targets'?)",
   };
   CHECK(diagnostics_of(yaml) == expected);

@@ -110,9 +110,11 @@ TEST_CASE("a target without any check is an error", "[targets][checks]") {
       "    interval: 20s\n"
       "  - {canary: true}\n");
   CHECK(diagnostics_of(yaml) ==
-        Lines{"test.yaml:7:5: error: targets[1] 'x': needs at least one check (dns, tcp or http)",
+        Lines{"test.yaml:7:5: error: targets[1] 'x': needs at least one check (dns, tcp, http, "
+              "redis, postgres or mysql)",
               "test.yaml:9:5: error: missing required key 'name' in targets[2]",
-              "test.yaml:9:5: error: targets[2]: needs at least one check (dns, tcp or http)"});
+              "test.yaml:9:5: error: targets[2]: needs at least one check (dns, tcp, http, redis, "
+              "postgres or mysql)"});
 }
 
 TEST_CASE("a tcp check needs a host from tcp.host or dns.name, not from the URL",

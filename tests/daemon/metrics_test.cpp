@@ -336,6 +336,12 @@ TEST_CASE("every reach failure maps to its class") {
       {ReachFailure::HttpOther, "http_other"},
       {ReachFailure::Observer, "observer"},
       {ReachFailure::ObserverBodyCheck, "observer"},
+      {ReachFailure::AppRole, "app_role"},
+      {ReachFailure::AppReadOnly, "app_read_only"},
+      {ReachFailure::AppLag, "app_lag"},
+      {ReachFailure::AppError, "app_error"},
+      {ReachFailure::AppTimeout, "app_timeout"},
+      {ReachFailure::ObserverAuth, "observer"},  // our credentials: never the service's class
   }));
   CHECK(to_string(classify(failure)) == expected);
 }
@@ -347,6 +353,8 @@ TEST_CASE("a probe's class comes from its outcome, layer and the failure that de
           {cs::Layer::Connect, ReachFailure::ConnectRefused, "connect_refused"},
           {cs::Layer::Tls, ReachFailure::TlsCertificate, "tls"},
           {cs::Layer::Http, ReachFailure::HttpBody, "http_body"},
+          {cs::Layer::App, ReachFailure::AppReadOnly, "app_read_only"},
+          {cs::Layer::App, ReachFailure::AppRole, "app_role"},
           {cs::Layer::Http, ReachFailure::None, "other"},
           {cs::Layer::None, ReachFailure::None, "other"},
       }));

@@ -357,3 +357,44 @@ TEST_CASE("the peer routes answer in the version the signed request asked for", 
           400);
   }
 }
+
+TEST_CASE("a protocol check's layer app travels in version 2 and as http in version 1", "[peers]") {
+  cs::Evidence read_only = evidence("quad9", "", cs::Vote::Down, cs::Vote::Down);
+  cs::Observation last;
+  last.at = k_now + (-1s);
+  last.outcome = cs::Outcome::Down;
+  last.layer = cs::Layer::App;
+  last.detail =
+      "postgres: 10.0.0.7:5432 refuses writes: cannot execute INSERT in a read-only "
+      "transaction";
+  read_only.last_observed = last.at;
+  read_only.last = last;
+  TargetView view;
+  view.verdict.target = "orders-db";
+  view.verdict.evidence = {read_only};
+  Snapshot snapshot;
+  snapshot.node = "oracle-b";
+  snapshot.targets = {view};
+  auto layer_of = [](const std::string& body) {
+    const auto parsed = json::parse(body).as_object();
+    return std::string(parsed.at("votes").as_array()[0].as_object().at("layer").as_string());
+  };
+  std::string why;
+  const auto v2_text = export_votes(snapshot, k_now, true, 2);
+  CHECK(layer_of(v2_text) == "app");
+  const auto v2 = decode_export(v2_text, "oracle-b", why);
+  REQUIRE(v2);
+  CHECK(v2->votes[0].layer == cs::Layer::App);
+  CHECK(v2->votes[0].vote == cs::Vote::Down);
+  // A version 1 node refuses a layer it does not know (the whole export):
+  // it gets "http", the layer that was the service's own answer, and the
+  // down vote and its detail as they are.
+  const auto v1_text = export_votes(snapshot, k_now, true, 1);
+  CHECK(layer_of(v1_text) == "http");
+  CHECK_THAT(v1_text, Catch::Contains("refuses writes"));
+  // And a version 1 export naming layer app is not what a version 1 node sends.
+  std::string forged = v1_text;
+  forged.replace(forged.find(R"("layer":"http")"), 14, R"("layer":"app")");
+  CHECK_FALSE(decode_export(forged, "oracle-b", why));
+  CHECK(why == "votes[0]: layer app needs protocol version 2");
+}

@@ -1,0 +1,611 @@
+// The postgres check: libpq driven without blocking on the io_context.
+// PQconnectStartParams/PQconnectPoll, then PQsendQuery/PQconsumeInput, each
+// waiting on libpq's own socket through a posix::stream_descriptor that only
+// borrows it: libpq owns and closes the fd, and may replace it while it
+// connects (an SSL fallback, another attempt), so the socket is re-read
+// after every poll. One query asks the role and the replay lag; a write in a
+// temporary table follows when the target asks for writes. What the server
+// said is judged by probes/app_judge; libpq's words become typed failures.
+//
+// libpq cannot bind a source address: request.source (the vantage's source
+// address) is ignored for postgres, and the route picks it (docs say so).
+#include "config/secret_file.hpp"
+#include "net/errors.hpp"
+#include "probes/app_checks.hpp"
+#include "probes/app_judge.hpp"
+#include "probes/stopwatch.hpp"
+
+#include <libpq-fe.h>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace crosscheck::probes {
+namespace {
+
+namespace asio = boost::asio;
+using WaitType = asio::posix::descriptor_base::wait_type;
+
+// pg_is_in_recovery(), the replay lag in seconds (0 when all WAL received is
+// replayed; NULL on a primary or when nothing was replayed yet), and whether
+// a WAL receiver streams. Without pg_read_all_stats (pg_monitor) the status
+// column is NULL, and a WAL receiver that exists counts as streaming.
+constexpr const char* k_role_query =
+    "SELECT pg_is_in_recovery(),"
+    " CASE WHEN NOT pg_is_in_recovery() THEN NULL"
+    " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+    " ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END,"
+    " CASE WHEN pg_is_in_recovery() THEN (SELECT count(*) FROM pg_stat_wal_receiver"
+    " WHERE coalesce(status, 'streaming') = 'streaming') > 0 END";
+
+// Why a plain BEGIN, not BEGIN READ WRITE: an explicit READ WRITE overrides
+// default_transaction_read_only, the switch operators use to fence a
+// primary, and the probe must fail exactly where an application's write
+// would. CREATE is refused in any read-only transaction (SQLSTATE 25006).
+constexpr const char* k_write_query =
+    "BEGIN; CREATE TEMP TABLE crosscheck_write_probe (at timestamptz) ON COMMIT DROP;"
+    " INSERT INTO crosscheck_write_probe VALUES (now()); COMMIT";
+constexpr std::size_t k_write_statements = 4;
+
+// Results of one query string; more is not an answer to ours (a server
+// that starts a COPY would hand out results forever).
+constexpr std::size_t k_max_results = 8;
+
+constexpr std::string_view k_protocol = "postgres";
+
+struct ConnectionDeleter {
+  void operator()(PGconn* connection) const { PQfinish(connection); }
+};
+using Connection = std::unique_ptr<PGconn, ConnectionDeleter>;
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// A reactor registration for a socket that libpq owns: forgotten (released,
+// never closed) before libpq closes or replaces it.
+class BorrowedSocket {
+ public:
+  explicit BorrowedSocket(asio::io_context& io) : descriptor_(io) {}
+  BorrowedSocket(const BorrowedSocket&) = delete;
+  BorrowedSocket& operator=(const BorrowedSocket&) = delete;
+  BorrowedSocket(BorrowedSocket&&) = delete;
+  BorrowedSocket& operator=(BorrowedSocket&&) = delete;
+  ~BorrowedSocket() { forget(); }
+
+  // Watches `fd` from now on, forgetting the previous one (even when the
+  // number is the same: libpq may have closed it and opened a new socket).
+  boost::system::error_code watch(int fd) {
+    forget();
+    boost::system::error_code ec;
+    descriptor_.assign(fd, ec);
+    return ec;
+  }
+
+  // Pending waits complete with operation_aborted; the fd stays open.
+  void forget() {
+    if (descriptor_.is_open()) {
+      static_cast<void>(descriptor_.release());
+    }
+  }
+
+  template <class Handler>
+  void async_wait(WaitType type, Handler&& handler) {
+    descriptor_.async_wait(type, std::forward<Handler>(handler));
+  }
+
+ private:
+  asio::posix::stream_descriptor descriptor_;
+};
+
+void ignore_notice(void* /*arg*/, const char* /*message*/) {}
+
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// libpq's text on one line: lines trimmed and joined with a space.
+std::string one_line(std::string_view text) {
+  std::string line;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    const auto part = trimmed(text.substr(0, end));
+    if (!part.empty()) {
+      line += line.empty() ? "" : " ";
+      line += part;
+    }
+    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+  }
+  return line;
+}
+
+bool is_sqlstate(std::string_view code) {
+  return code.size() == 5 && std::all_of(code.begin(), code.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+         });
+}
+
+// A libpq error message: the server's SQLSTATE when the server sent it,
+// and the words to show.
+struct PgMessage {
+  std::string sqlstate;  // empty when libpq itself failed
+  std::string text;
+};
+
+// libpq writes one paragraph per connection attempt, each opening with
+// `connection to server at "127.0.0.1", port 5432 failed: `; with sslmode
+// prefer a TLS attempt that failed is followed by a plain one. The last
+// attempt ended the connection: its words, without that opening.
+std::string_view last_attempt(std::string_view message) {
+  constexpr std::string_view k_attempt = "connection to server ";
+  auto at = message.rfind(k_attempt);
+  while (at != std::string_view::npos && at > 0 && message[at - 1] != '\n') {
+    at = message.rfind(k_attempt, at - 1);
+  }
+  if (at == std::string_view::npos) {
+    return message;
+  }
+  auto attempt = message.substr(at);
+  constexpr std::string_view k_failed = " failed: ";
+  if (const auto failed = attempt.find(k_failed); failed < attempt.find('\n')) {
+    attempt.remove_prefix(failed + k_failed.size());
+  }
+  return attempt;
+}
+
+// Why parse the SQLSTATE: the server's words follow its lc_messages (a
+// German server says "Passwort-Authentifizierung ... fehlgeschlagen"), its
+// SQLSTATE does not. With PQERRORS_VERBOSE a server error reads
+// `FATAL:  28P01: password authentication failed for user "x"` (the
+// severity translated) then DETAIL and LOCATION lines: we keep the first
+// line's words and 28P01. libpq's own errors keep all their lines.
+PgMessage parse_message(std::string_view message) {
+  const auto attempt = last_attempt(message);
+  const auto line = trimmed(attempt.substr(0, attempt.find('\n')));
+  constexpr std::string_view k_severity_end = ":  ";
+  if (const auto severity = line.find(k_severity_end); severity != std::string_view::npos) {
+    const auto rest = line.substr(severity + k_severity_end.size());
+    if (rest.size() > 7 && is_sqlstate(rest.substr(0, 5)) && rest.substr(5, 2) == ": ") {
+      return PgMessage{std::string(rest.substr(0, 5)), std::string(trimmed(rest.substr(7)))};
+    }
+  }
+  return PgMessage{"", one_line(attempt)};
+}
+
+// Our credentials or rights, not the server's health: invalid authorization
+// (28000: no pg_hba.conf entry, no such role), a wrong password (28P01), no
+// such database (3D000), no CONNECT or TEMP privilege (42501).
+bool refuses_us(std::string_view sqlstate) {
+  return sqlstate.starts_with("28") || sqlstate == "3D000" || sqlstate == "42501";
+}
+
+// The socket error libpq put in its words ("... failed: Connection
+// refused"), as an error code: libpq writes strerror() of this process.
+std::optional<boost::system::error_code> socket_error_in(std::string_view text) {
+  constexpr std::array k_errors{ECONNREFUSED, ETIMEDOUT,   EHOSTUNREACH, ENETUNREACH,   ENETDOWN,
+                                EHOSTDOWN,    ECONNRESET,  ECONNABORTED, EADDRNOTAVAIL, EADDRINUSE,
+                                EMFILE,       ENFILE,      ENOBUFS,      ENOMEM,        EACCES,
+                                EPERM,        EAFNOSUPPORT};
+  for (const int code : k_errors) {
+    if (text.find(std::strerror(code)) != std::string_view::npos) {
+      return boost::system::error_code(code, boost::system::system_category());
+    }
+  }
+  return std::nullopt;
+}
+
+bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+bool still_connecting(const PGconn* connection) {
+  const auto status = PQstatus(connection);
+  return status == CONNECTION_STARTED || status == CONNECTION_NEEDED;
+}
+
+// Whether the server is in the role asked for, so the write probe can run.
+bool role_matches(config::ServerRole wanted, bool replica) {
+  return wanted == config::ServerRole::Any || (wanted == config::ServerRole::Primary) != replica;
+}
+
+std::string error_field(const PGresult* result, int field) {
+  const char* value = PQresultErrorField(result, field);
+  return value == nullptr ? std::string() : one_line(value);
+}
+
+class PostgresSession : public std::enable_shared_from_this<PostgresSession> {
+ public:
+  PostgresSession(asio::io_context& io, const consensus::Clock& clock, config::PostgresCheck check,
+                  AppRequest request, AppCallback done)
+      : socket_(io),
+        timer_(io),
+        check_(std::move(check)),
+        request_(std::move(request)),
+        done_(std::move(done)),
+        stopwatch_(clock),
+        where_(config::Endpoint{request_.address, check_.port}.to_string()) {}
+
+  void start() {
+    stopwatch_.restart();
+    std::string password;
+    if (check_.password_file) {
+      auto read = config::read_secret_file("postgres.password_file", *check_.password_file,
+                                           config::SecretKind::Key);
+      if (!read) {
+        return finish(reach_result(ReachFailure::ObserverAuth, "observer: " + read.error()));
+      }
+      password = std::move(*read);
+    }
+    connect(password);
+  }
+
+ private:
+  enum class Step : std::uint8_t { Connecting, AskingRole, Writing };
+
+  void connect(const std::string& password) {
+    const auto left = std::max<std::int64_t>(1, time_left(request_.deadline).count());
+    std::vector<std::pair<const char*, std::string>> params{
+        {"hostaddr", request_.address.to_string()},
+        {"port", std::to_string(check_.port)},
+        {"sslmode", std::string(config::to_string(check_.sslmode))},
+        {"application_name", "crosscheck"},
+        {"options", "-c statement_timeout=" + std::to_string(left)},
+        // Why: GSSAPI encryption would ask a KDC for credentials, blocking.
+        {"gssencmode", "disable"}};
+    if (!request_.host.empty()) {
+      params.emplace_back("host", request_.host);  // TLS name check, .pgpass
+    }
+    if (!check_.user.empty()) {
+      params.emplace_back("user", check_.user);
+    }
+    params.emplace_back("dbname", check_.database.empty() ? check_.user : check_.database);
+    if (check_.password_file) {
+      params.emplace_back("password", password);
+    }
+    if (check_.ca_file) {
+      params.emplace_back("sslrootcert", check_.ca_file->string());
+    }
+    std::vector<const char*> keywords;
+    std::vector<const char*> values;
+    for (const auto& [keyword, value] : params) {
+      keywords.push_back(keyword);
+      values.push_back(value.c_str());
+    }
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+    connection_.reset(PQconnectStartParams(keywords.data(), values.data(), 0));
+    if (!connection_) {
+      return finish(reach_result(ReachFailure::Observer, "observer: libpq cannot allocate"));
+    }
+    PQsetNoticeProcessor(connection_.get(), ignore_notice, nullptr);
+    PQsetErrorVerbosity(connection_.get(), PQERRORS_VERBOSE);  // the SQLSTATE in messages
+    if (PQstatus(connection_.get()) == CONNECTION_BAD) {
+      return finish(connect_error(true));
+    }
+    timer_.expires_at(request_.deadline);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) {
+        self->finish(self->timed_out());
+      }
+    });
+    wait_to_connect(PGRES_POLLING_WRITING);
+  }
+
+  void wait_to_connect(PostgresPollingStatusType polling) {
+    if (!watch_socket()) {
+      return;
+    }
+    wait(polling == PGRES_POLLING_READING ? WaitType::wait_read : WaitType::wait_write,
+         &PostgresSession::poll_connect);
+  }
+
+  void poll_connect() {
+    const bool was_connecting = still_connecting(connection_.get());
+    switch (PQconnectPoll(connection_.get())) {
+      case PGRES_POLLING_OK:
+        return connected();
+      case PGRES_POLLING_FAILED:
+        return finish(connect_error(was_connecting));
+      case PGRES_POLLING_READING:
+        return wait_to_connect(PGRES_POLLING_READING);
+      default:
+        return wait_to_connect(PGRES_POLLING_WRITING);
+    }
+  }
+
+  void connected() {
+    if (!watch_socket()) {
+      return;
+    }
+    // Why: in blocking mode PQsendQuery and PQfinish may wait for the
+    // socket to drain.
+    if (PQsetnonblocking(connection_.get(), 1) != 0) {
+      return finish(lost("cannot switch libpq to non-blocking mode"));
+    }
+    send(k_role_query, Step::AskingRole);
+  }
+
+  void send(const char* sql, Step step) {
+    step_ = step;
+    results_.clear();
+    if (PQsendQuery(connection_.get(), sql) == 0) {
+      return finish(lost("sending"));
+    }
+    flush();
+  }
+
+  // Why wait for writable only: our queries are a few hundred bytes; the
+  // server has nothing to say before it read them.
+  void flush() {
+    const int pending = PQflush(connection_.get());
+    if (pending < 0) {
+      return finish(lost("sending"));
+    }
+    if (pending > 0) {
+      return wait(WaitType::wait_write, &PostgresSession::flush);
+    }
+    wait(WaitType::wait_read, &PostgresSession::read);
+  }
+
+  void read() {
+    if (PQconsumeInput(connection_.get()) == 0) {
+      return finish(lost("reading"));
+    }
+    while (PQisBusy(connection_.get()) == 0) {
+      Result result(PQgetResult(connection_.get()));
+      if (!result) {
+        return answered();
+      }
+      const auto status = PQresultStatus(result.get());
+      if (results_.size() == k_max_results || status == PGRES_COPY_IN || status == PGRES_COPY_OUT ||
+          status == PGRES_COPY_BOTH) {
+        return finish(protocol_error("unexpected results"));
+      }
+      results_.push_back(std::move(result));
+    }
+    wait(WaitType::wait_read, &PostgresSession::read);
+  }
+
+  void answered() {
+    if (const auto* failed = first_error()) {
+      return finish(query_error(failed));
+    }
+    if (step_ == Step::AskingRole) {
+      if (!read_role()) {
+        return finish(protocol_error("unexpected answer to the role query"));
+      }
+      if (check_.writable && role_matches(check_.role, facts_.replica)) {
+        return send(k_write_query, Step::Writing);
+      }
+    } else {
+      if (results_.size() != k_write_statements ||
+          std::string_view(PQcmdStatus(results_.back().get())) != "COMMIT") {
+        return finish(protocol_error("unexpected answer to the write probe"));
+      }
+      facts_.writable = true;
+    }
+    finish(judge_server(k_protocol, where_, judgement_of(check_), facts_));
+  }
+
+  const PGresult* first_error() const {
+    for (const auto& result : results_) {
+      const auto status = PQresultStatus(result.get());
+      if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        return result.get();
+      }
+    }
+    return nullptr;
+  }
+
+  // One row: in recovery (t/f), the lag in seconds or NULL, streaming or NULL.
+  bool read_role() {
+    if (results_.size() != 1) {
+      return false;
+    }
+    const PGresult* row = results_.front().get();
+    if (PQresultStatus(row) != PGRES_TUPLES_OK || PQntuples(row) != 1 || PQnfields(row) != 3 ||
+        PQgetisnull(row, 0, 0) != 0) {
+      return false;
+    }
+    const std::string_view recovery = PQgetvalue(row, 0, 0);
+    if (recovery != "t" && recovery != "f") {
+      return false;
+    }
+    facts_.replica = recovery == "t";
+    facts_.role_text = facts_.replica ? "in recovery" : "";
+    if (PQgetisnull(row, 0, 1) == 0) {
+      const char* text = PQgetvalue(row, 0, 1);
+      char* end = nullptr;
+      const double lag = std::strtod(text, &end);
+      if (end == text || *end != '\0') {
+        return false;
+      }
+      // A primary's clock ahead of ours makes the lag negative.
+      facts_.lag_seconds = std::max(0.0, lag);
+    }
+    facts_.replicating =
+        PQgetisnull(row, 0, 2) != 0 || std::string_view(PQgetvalue(row, 0, 2)) == "t";
+    return true;
+  }
+
+  // An ERROR answer. A read-only class (25xxx: 25006 on a hot standby or
+  // with default_transaction_read_only) refuses the write probe.
+  ReachResult query_error(const PGresult* failed) {
+    const auto sqlstate = error_field(failed, PG_DIAG_SQLSTATE);
+    auto words = error_field(failed, PG_DIAG_MESSAGE_PRIMARY);
+    if (words.empty()) {
+      words = one_line(PQresultErrorMessage(failed));
+    }
+    if (step_ == Step::Writing && sqlstate.starts_with("25")) {
+      facts_.writable = false;
+      facts_.write_refusal = words;
+      return judge_server(k_protocol, where_, judgement_of(check_), facts_);
+    }
+    if (sqlstate == "57014") {  // statement_timeout: our deadline, seen by the server
+      return timed_out();
+    }
+    if (refuses_us(sqlstate)) {
+      return reach_result(
+          ReachFailure::ObserverAuth,
+          "observer: postgres " + where_ + " refused our rights: " + words + " (" + sqlstate + ")");
+    }
+    const std::string what = step_ == Step::Writing ? "refused the write probe: "
+                                                    : "answered the role query with an error: ";
+    return app_failed(ReachFailure::AppError, k_protocol, where_,
+                      what + words + (sqlstate.empty() ? "" : " (" + sqlstate + ")"));
+  }
+
+  // The connection failed; `was_connecting`: before TCP connected.
+  ReachResult connect_error(bool was_connecting) const {
+    const auto message = parse_message(PQerrorMessage(connection_.get()));
+    const auto& text = message.text;
+    if (!message.sqlstate.empty()) {
+      if (refuses_us(message.sqlstate)) {
+        return credentials_refused(text);
+      }
+      // 57P03 starting up, shutting down, in recovery; 53300 too many clients.
+      return app_failed(ReachFailure::AppError, k_protocol, where_,
+                        "refused the connection: " + text + " (" + message.sqlstate + ")");
+    }
+    if (text.starts_with("fe_sendauth:") || contains(text, "password")) {
+      return credentials_refused(text);
+    }
+    if (contains(text, "certificate verify failed") || contains(text, "does not match host name")) {
+      return tls_failed(ReachFailure::TlsCertificate, text);
+    }
+    // Our TLS files: "could not read root certificate file", "could not open
+    // certificate file" (a client certificate under ~/.postgresql).
+    if (contains(text, "certificate file") || contains(text, "private key file") ||
+        contains(text, "certificate revocation list")) {
+      return tls_failed(ReachFailure::TlsSetup, text);
+    }
+    if (contains(text, "SSL")) {
+      return tls_failed(ReachFailure::TlsHandshake, text);
+    }
+    const auto socket_error = socket_error_in(text);
+    if (socket_error && (was_connecting || *socket_error == asio::error::connection_refused)) {
+      return connect_failed(connect_failure(*socket_error, false), where_,
+                            net::describe(*socket_error));
+    }
+    if (was_connecting) {
+      return connect_failed(ReachFailure::ConnectOther, where_, text);
+    }
+    return app_failed(ReachFailure::AppError, k_protocol, where_, text);
+  }
+
+  ReachResult credentials_refused(const std::string& text) const {
+    return reach_result(ReachFailure::ObserverAuth,
+                        "observer: postgres " + where_ + " refused our credentials: " + text);
+  }
+
+  // The connection broke while `doing` a query step.
+  ReachResult lost(std::string_view doing) const {
+    const auto message = parse_message(PQerrorMessage(connection_.get()));
+    if (message.sqlstate == "57014") {
+      return timed_out();
+    }
+    std::string words = "connection lost " + std::string(doing);
+    if (!message.text.empty()) {
+      words += ": " + message.text;
+    }
+    if (!message.sqlstate.empty()) {
+      words += " (" + message.sqlstate + ")";
+    }
+    return app_failed(ReachFailure::AppError, k_protocol, where_, words);
+  }
+
+  ReachResult protocol_error(std::string_view what) const {
+    return app_failed(ReachFailure::AppError, k_protocol, where_,
+                      "protocol error: " + std::string(what));
+  }
+
+  ReachResult timed_out() const {
+    if (connection_ && still_connecting(connection_.get())) {
+      return connect_failed(ReachFailure::ConnectTimeout, where_, "timed out");
+    }
+    return app_failed(ReachFailure::AppTimeout, k_protocol, where_,
+                      "did not answer within the timeout");
+  }
+
+  // Registers libpq's current socket; false (and finished) when it cannot.
+  bool watch_socket() {
+    const int fd = PQsocket(connection_.get());
+    if (fd < 0) {
+      finish(lost("(libpq has no socket)"));
+      return false;
+    }
+    if (const auto ec = socket_.watch(fd)) {
+      finish(reach_result(ReachFailure::Observer,
+                          "observer: cannot wait on the postgres socket: " + net::describe(ec)));
+      return false;
+    }
+    return true;
+  }
+
+  void wait(WaitType type, void (PostgresSession::*next)()) {
+    socket_.async_wait(type, [self = shared_from_this(), next](boost::system::error_code ec) {
+      if (self->finished_ || ec == asio::error::operation_aborted) {
+        return;
+      }
+      if (ec) {
+        return self->finish(
+            reach_result(ReachFailure::Observer,
+                         "observer: cannot wait on the postgres socket: " + net::describe(ec)));
+      }
+      (self.get()->*next)();
+    });
+  }
+
+  void finish(ReachResult result) {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    timer_.cancel();
+    socket_.forget();     // before PQfinish closes the fd
+    connection_.reset();  // PQfinish: non-blocking once connected
+    result.latency_ms = stopwatch_.elapsed_ms();
+    auto done = std::move(done_);
+    done(std::move(result));
+  }
+
+  // Declared first, destroyed last: the socket forgets the fd before PQfinish.
+  Connection connection_;
+  BorrowedSocket socket_;
+  asio::steady_timer timer_;
+  config::PostgresCheck check_;
+  AppRequest request_;
+  AppCallback done_;
+  Stopwatch stopwatch_;
+  std::string where_;
+  Step step_ = Step::Connecting;
+  std::vector<Result> results_;
+  ServerFacts facts_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+void check_postgres(asio::io_context& io, const consensus::Clock& clock,
+                    const config::PostgresCheck& check, const AppRequest& request,
+                    AppCallback done) {
+  auto session = std::make_shared<PostgresSession>(io, clock, check, request, std::move(done));
+  // Through the io_context even when it fails at once: never inside the call.
+  asio::post(io, [session] { session->start(); });
+}
+
+}  // namespace crosscheck::probes
