@@ -50,7 +50,15 @@ std::string describe_checks(const config::TargetConfig& target) {
     add("dns " + target.dns->name + " " + std::string(config::to_string(target.dns->type)));
   }
   if (target.tcp) {
-    add("tcp " + target.host_name() + ":" + std::to_string(target.tcp->port));
+    const auto& tcp = *target.tcp;
+    std::string how;
+    if (tcp.tls) {
+      how = " (tls)";
+    } else if (tcp.starttls != config::StartTls::None) {
+      how = " (starttls " + std::string(config::to_string(tcp.starttls)) + ")";
+    }
+    add("tcp " + target.host_name() + ":" + std::to_string(tcp.port) + how +
+        (tcp.expect ? " expect /" + *tcp.expect + "/" : ""));
   }
   if (target.http) {
     add(target.http->method + " " + target.http->url.text);

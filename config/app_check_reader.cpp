@@ -139,6 +139,15 @@ void read_postgres(const Field& field, PostgresCheck& postgres, LoadContext& ctx
   // Not a secret: a CA bundle may be large and world-readable; it only
   // needs to be there for libpq to read at each check.
   postgres.ca_file = read_path(map, "ca_file", ctx);
+  const bool verifies =
+      postgres.sslmode == PgSslMode::VerifyCa || postgres.sslmode == PgSslMode::VerifyFull;
+  if (verifies && !postgres.ca_file) {
+    // Without it libpq reads ~/.postgresql/root.crt of whoever runs the
+    // daemon: a file this config does not name and check-config cannot see.
+    ctx.diags.error(map.get("sslmode")->pos,
+                    map.get("sslmode")->path + " " + std::string(to_string(postgres.sslmode)) +
+                        " needs ca_file (the CA bundle that signs the server's certificate)");
+  }
   if (postgres.ca_file) {
     const auto pos = map.get("ca_file")->pos;
     if (::access(postgres.ca_file->c_str(), R_OK) != 0) {

@@ -86,6 +86,20 @@ std::string_view to_string(ServerRole role) {
   return "any";
 }
 
+std::string_view to_string(StartTls protocol) {
+  switch (protocol) {
+    case StartTls::Smtp:
+      return "smtp";
+    case StartTls::Imap:
+      return "imap";
+    case StartTls::Postgres:
+      return "postgres";
+    case StartTls::None:
+      break;
+  }
+  return "none";
+}
+
 std::string_view to_string(PgSslMode mode) {
   switch (mode) {
     case PgSslMode::Disable:

@@ -187,9 +187,20 @@ struct DnsCheck {
   friend bool operator==(const DnsCheck&, const DnsCheck&) = default;
 };
 
+// How a tcp check upgrades a plain connection to TLS (docs/checks.md).
+enum class StartTls : std::uint8_t { None, Smtp, Imap, Postgres };
+std::string_view to_string(StartTls protocol);
+
 struct TcpCheck {
   std::uint16_t port = 0;
   std::optional<std::string> host;  // default: the target's dns.name
+  // A dialogue instead of a bare connect (docs/checks.md "send and expect"):
+  std::optional<std::string> send{};    // bytes written once connected (and after TLS)
+  std::optional<std::string> expect{};  // an ECMAScript regex the answer must match
+  bool tls = false;                     // TLS right after connecting
+  StartTls starttls = StartTls::None;   // TLS after the protocol's STARTTLS exchange
+  bool tls_verify = true;               // the chain and the host name, for tls or starttls
+  bool dialogue() const { return send || expect || tls || starttls != StartTls::None; }
   friend bool operator==(const TcpCheck&, const TcpCheck&) = default;
 };
 

@@ -21,7 +21,10 @@ constexpr std::array<std::string_view, 21> k_target_keys{
 constexpr std::int64_t k_max_priority = 1000;
 constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",
                                                      "expect_addresses"};
-constexpr std::array<std::string_view, 2> k_tcp_keys{"port", "host"};
+constexpr std::array<std::string_view, 7> k_tcp_keys{"port",     "host",       "send", "expect",
+                                                     "starttls", "tls_verify", "tls"};
+// A tcp check's `send:` is a short probe, not a payload.
+constexpr std::size_t k_max_tcp_send = 4096;
 constexpr std::array<std::string_view, 9> k_http_keys{
     "url",     "method",     "expect_status",    "expect_body",   "body_regex",
     "headers", "tls_verify", "follow_redirects", "max_body_bytes"};
@@ -111,6 +114,45 @@ void read_tcp(const MapReader& map, TcpCheck& tcp, Diagnostics& diags) {
     tcp.port = static_cast<std::uint16_t>(read_integer(*port, 1, 65'535, diags).value_or(0));
   }
   tcp.host = read_host(map, diags);
+  tcp.send = map.string("send");
+  if (tcp.send && (tcp.send->empty() || tcp.send->size() > k_max_tcp_send)) {
+    diags.error(map.get("send")->pos, map.get("send")->path + " must hold 1 to " +
+                                          std::to_string(k_max_tcp_send) + " bytes");
+    tcp.send.reset();
+  }
+  tcp.expect = map.string("expect");
+  if (tcp.expect) {
+    // Compiled as the check compiles it (Boost.Regex, ECMAScript).
+    try {
+      const boost::regex compiled(*tcp.expect, boost::regex::ECMAScript);
+    } catch (const boost::regex_error& e) {
+      diags.error(map.get("expect")->pos, "invalid regex " + quote(*tcp.expect) + " for " +
+                                              map.get("expect")->path + ": " + e.what());
+    }
+  }
+  tcp.tls = map.boolean("tls").value_or(false);
+  if (auto starttls = map.string("starttls")) {
+    constexpr std::array<StartTls, 3> k_protocols{StartTls::Smtp, StartTls::Imap,
+                                                  StartTls::Postgres};
+    const auto* found = std::find_if(k_protocols.begin(), k_protocols.end(),
+                                     [&](StartTls p) { return to_string(p) == *starttls; });
+    if (found == k_protocols.end()) {
+      diags.error(map.get("starttls")->pos, "invalid starttls " + quote(*starttls) + " for " +
+                                                map.get("starttls")->path +
+                                                ": expected smtp, imap or postgres");
+    } else if (tcp.tls) {
+      diags.error(map.get("starttls")->pos,
+                  map.get("starttls")->path +
+                      " and tls: true exclude each other (TLS at once, or after STARTTLS)");
+    } else {
+      tcp.starttls = *found;
+    }
+  }
+  tcp.tls_verify = map.boolean("tls_verify").value_or(true);
+  if (map.has("tls_verify") && !tcp.tls && tcp.starttls == StartTls::None) {
+    diags.error(map.get("tls_verify")->pos,
+                map.get("tls_verify")->path + " needs tls: true or starttls");
+  }
 }
 
 }  // namespace
@@ -273,12 +315,31 @@ void check_app_hosts(const MapReader& map, const TargetConfig& target, const std
                                          std::string(key) + ".host or dns.name)");
     }
   }
+  // Names compare as DNS compares them: DB.example. is db.example.
+  auto same = [](std::string a, std::string b) {
+    for (auto* text : {&a, &b}) {
+      if (!text->empty() && text->back() == '.') {
+        text->pop_back();
+      }
+      std::transform(text->begin(), text->end(), text->begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    }
+    return a == b;
+  };
+  const bool app = target.redis || target.postgres || target.mysql;
   for (const auto& [key, own] : hosts) {
-    if (key != "tcp" && own != nullptr && own->has_value() && **own != host) {
+    if (key != "tcp" && own != nullptr && own->has_value() && !same(**own, host)) {
       diags.error(map.get(key)->pos, label + ": " + std::string(key) + ".host " + quote(**own) +
                                          " differs from " + quote(host) +
                                          ": the checks of one target reach one host");
     }
+  }
+  // The http check reaches the target's addresses too: its URL's host must
+  // be that host, or the request goes to the protocol check's server.
+  if (app && target.http && !target.http->url.host.empty() && !same(target.http->url.host, host)) {
+    diags.error(map.get("http")->pos,
+                label + ": the http URL's host " + quote(target.http->url.host) + " differs from " +
+                    quote(host) + ": the checks of one target reach one host");
   }
 }
 

@@ -1,6 +1,7 @@
 #include "probes/app_judge.hpp"
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 
 namespace crosscheck::probes {
@@ -82,9 +83,31 @@ bool is_auth_error(const std::string& text) {
       return true;
     }
   }
-  // Redis before 6 (and without a password configured): "ERR invalid
-  // password", "ERR AUTH <password> called without any password configured".
-  return text.starts_with("ERR") && text.find("password") != std::string::npos;
+  return false;
+}
+
+// An error reply's code, its first word ("WRONGPASS", "ERR"), letters only.
+std::string error_code(const std::string& text) {
+  std::string code;
+  for (const char c : text) {
+    if (std::isupper(static_cast<unsigned char>(c)) == 0) {
+      break;
+    }
+    code += c;
+  }
+  return code.empty() ? "an error" : code;
+}
+
+// Any answer to AUTH but +OK is about our credentials (a wrong password,
+// a server without AUTH or with it renamed). Never its text: a server
+// that does not know AUTH quotes its arguments, our password among them.
+ReachResult auth_refused(std::string_view where, const resp::Value& reply) {
+  const std::string what =
+      reply.type == resp::Type::Error ? error_code(reply.text) : std::string("an unexpected reply");
+  return reach_result(ReachFailure::ObserverAuth,
+                      "observer: redis " + std::string(where) +
+                          " refused our credentials (AUTH answered " + what +
+                          "; the text is not shown, it may quote the password)");
 }
 
 ReachResult redis_error(std::string_view where, std::string_view command,
@@ -113,8 +136,8 @@ ReachResult judge_redis(std::string_view where, const config::RedisCheck& check,
                       "protocol error: " + std::to_string(replies.size()) + " of " +
                           std::to_string(first + 2) + " replies");
   }
-  if (sent_auth && replies[0].type != resp::Type::Simple) {
-    return redis_error(where, "AUTH", replies[0]);
+  if (sent_auth && (replies[0].type != resp::Type::Simple || replies[0].text != "OK")) {
+    return auth_refused(where, replies[0]);
   }
   const auto& ping = replies[first];
   if (ping.type != resp::Type::Simple || ping.text != "PONG") {

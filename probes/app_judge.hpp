@@ -21,6 +21,8 @@ struct ServerFacts {
   // A replica's replication: running (its link to the primary is up) and,
   // when the server says, how far behind it is, in seconds.
   bool replicating = true;
+  // mysql: replication is configured and neither thread runs (or connects).
+  bool replication_stopped = false;
   std::optional<double> lag_seconds;
   // Writability, when the check asked: false for read_only, a refused write.
   std::optional<bool> writable;

@@ -6,6 +6,7 @@
 #include "probes/http_client.hpp"
 #include "probes/stopwatch.hpp"
 #include "probes/tcp_client.hpp"
+#include "probes/tcp_dialogue.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -267,7 +268,13 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     for (std::size_t i = 0; i < addresses.size(); ++i) {
       auto& slot = report_.addresses[i];
       slot.address = addresses[i];
-      if (target_.tcp) {
+      const AppRequest app{addresses[i], target_.host_name(), vantage_.source, deadline_};
+      auto on_app = [self = shared_from_this(), i](ReachResult result) {
+        self->on_reach(i, std::move(result));
+      };
+      if (target_.tcp && target_.tcp->dialogue()) {
+        check_tcp_dialogue(context_.io, context_.clock, context_.tls, *target_.tcp, app, on_app);
+      } else if (target_.tcp) {
         TcpRequest request{addresses[i], target_.tcp->port, vantage_.source, deadline_};
         check_tcp(context_.io, context_.clock, request,
                   [self = shared_from_this(), i](ReachResult result) {
@@ -281,10 +288,6 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
                          self->on_reach(i, std::move(result));
                        });
       }
-      const AppRequest app{addresses[i], target_.host_name(), vantage_.source, deadline_};
-      auto on_app = [self = shared_from_this(), i](ReachResult result) {
-        self->on_reach(i, std::move(result));
-      };
       if (target_.redis) {
         check_redis(context_.io, context_.clock, *target_.redis, app, on_app);
       }
@@ -298,6 +301,10 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   }
 
   void on_reach(std::size_t index, ReachResult result) {
+    // A protocol check's detail quotes the server: one printable line.
+    if (result.layer() == Layer::App || result.up()) {
+      result.detail = printable_detail(result.detail);
+    }
     auto& slot = report_.addresses[index].reach;
     const double latency_ms = std::max(slot.latency_ms, result.latency_ms);
     auto tls = result.tls && result.tls->cert_days_left ? result.tls : slot.tls;

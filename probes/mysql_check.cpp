@@ -35,6 +35,8 @@ namespace {
 
 namespace asio = boost::asio;
 
+// Bytes of one packet from the server (MYSQL_OPT_MAX_ALLOWED_PACKET).
+constexpr unsigned long k_max_packet = 65'536;
 constexpr std::string_view k_protocol = "mysql";
 // MariaDB 10.5.1+ and MySQL 8.0.22+ know SHOW REPLICA STATUS; older servers
 // answer it with a parse error and get the old spelling.
@@ -177,6 +179,11 @@ class Connection {
     unsigned int local_infile = 0;
     mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &protocol);
     mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+    // The answers are a row or two of short fields: a server sending more
+    // per packet is refused at once, not buffered (a hostile server's 1 MB
+    // rows grew the daemon by gigabytes).
+    unsigned long max_packet = k_max_packet;
+    mysql_options(mysql_, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
     mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "crosscheck");
     if (source) {
       bind_address_ = source->to_string();
@@ -344,6 +351,8 @@ std::optional<ServerFacts> replication_facts(MYSQL_RES* result) {
   const auto io_running = field(result, row, *io).value_or("NULL");
   const auto sql_running = field(result, row, *sql).value_or("NULL");
   facts.replicating = io_running == "Yes" && sql_running == "Yes";
+  facts.replication_stopped =
+      io_running != "Yes" && io_running != "Connecting" && sql_running != "Yes";
   if (const auto seconds = field(result, row, *lag)) {
     const auto value = whole_number(*seconds);  // whole seconds
     if (!value) {
@@ -504,6 +513,13 @@ class MysqlSession : public std::enable_shared_from_this<MysqlSession> {
     }
     if (*read_only && !facts_.replica) {
       facts_.role_text = "read_only";
+    }
+    // A primary promoted with STOP REPLICA; RESET REPLICA (without ALL)
+    // keeps its replication settings: a row, both threads stopped. Taking
+    // writes, it is the primary; read-only, a replica whose replication died.
+    if (facts_.replica && facts_.replication_stopped && !*read_only) {
+      facts_.replica = false;
+      facts_.role_text = "read_only OFF, replication stopped (settings left from before)";
     }
     if (check_.writable) {
       facts_.writable = !*read_only;

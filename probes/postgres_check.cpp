@@ -265,7 +265,10 @@ class PostgresSession : public std::enable_shared_from_this<PostgresSession> {
         {"application_name", "crosscheck"},
         {"options", "-c statement_timeout=" + std::to_string(left)},
         // Why: GSSAPI encryption would ask a KDC for credentials, blocking.
-        {"gssencmode", "disable"}};
+        {"gssencmode", "disable"},
+        // Set here, so that no PGTARGETSESSIONATTRS in the environment
+        // turns the question into another (cli/main.cpp clears PG* too).
+        {"target_session_attrs", "any"}};
     if (!request_.host.empty()) {
       params.emplace_back("host", request_.host);  // TLS name check, .pgpass
     }
@@ -489,9 +492,16 @@ class PostgresSession : public std::enable_shared_from_this<PostgresSession> {
     }
     // Our TLS files: "could not read root certificate file", "could not open
     // certificate file" (a client certificate under ~/.postgresql).
+    // They are this host's files: an observer error, never a down vote
+    // (every node shares the config and would agree on it).
     if (contains(text, "certificate file") || contains(text, "private key file") ||
         contains(text, "certificate revocation list")) {
-      return tls_failed(ReachFailure::TlsSetup, text);
+      return reach_result(ReachFailure::Observer,
+                          "observer: postgres TLS setup failed on this host: " + text);
+    }
+    // GSSAPI/SSPI asked of us: our (missing) Kerberos credentials.
+    if (contains(text, "GSSAPI") || contains(text, "SSPI") || contains(text, "Kerberos")) {
+      return credentials_refused(text);
     }
     if (contains(text, "SSL")) {
       return tls_failed(ReachFailure::TlsHandshake, text);

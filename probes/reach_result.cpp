@@ -2,6 +2,8 @@
 
 #include "net/errors.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/error.hpp>
 
 namespace crosscheck::probes {
@@ -46,6 +48,19 @@ consensus::Layer layer_of(ReachFailure failure) {
       return consensus::Layer::App;
   }
   return consensus::Layer::Http;
+}
+
+std::string printable_detail(std::string_view detail) {
+  std::string out;
+  out.reserve(std::min(detail.size(), k_max_detail));
+  for (const char c : detail.substr(0, k_max_detail)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u >= ' ' && u < 0x7f) ? c : '?';
+  }
+  if (detail.size() > k_max_detail) {
+    out += "...";
+  }
+  return out;
 }
 
 ReachResult reach_result(ReachFailure failure, std::string detail) {

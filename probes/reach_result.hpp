@@ -66,6 +66,12 @@ struct ReachResult {
   bool observer_error() const { return outcome() == consensus::Outcome::ObserverError; }
 };
 
+// `detail` as one line of printable ASCII, at most k_max_detail bytes:
+// control bytes (a server's ESC, CR, NUL) become '?', the rest is cut with
+// "...". What a server says reaches logs, storage and terminals.
+constexpr std::size_t k_max_detail = 512;
+std::string printable_detail(std::string_view detail);
+
 // A result whose detail the caller rendered for `failure`.
 ReachResult reach_result(ReachFailure failure, std::string detail);
 

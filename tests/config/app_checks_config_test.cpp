@@ -176,3 +176,74 @@ TEST_CASE("a postgres check under a vantage with a source address is warned abou
               "'a''s source address (libpq has no such option); it connects from the address "
               "the kernel routes it from"});
 }
+
+TEST_CASE("a tcp check's dialogue keys: send, expect, tls, starttls, tls_verify", "[config][app]") {
+  const auto config = load_valid(
+      std::string(k_valid_vantages) +
+      "targets:\n"
+      "  - name: mail\n"
+      "    dns: {name: mail.internal}\n"
+      "    tcp: {port: 25, starttls: smtp, send: \"NOOP\\r\\n\", expect: '^250'}\n"
+      "  - name: imaps\n"
+      "    tcp: {host: imap.internal, port: 993, tls: true, tls_verify: false, expect: '^\\* OK'}\n"
+      "  - {name: plain, tcp: {host: 10.0.0.1, port: 22}}\n");
+  const auto& mail = *config.targets[0].tcp;
+  CHECK(mail.starttls == crosscheck::config::StartTls::Smtp);
+  CHECK(mail.send == "NOOP\r\n");
+  CHECK(mail.expect == "^250");
+  CHECK(mail.tls_verify);
+  CHECK(mail.dialogue());
+  const auto& imaps = *config.targets[1].tcp;
+  CHECK(imaps.tls);
+  CHECK_FALSE(imaps.tls_verify);
+  CHECK_FALSE(config.targets[2].tcp->dialogue());  // a bare connect, as before
+}
+
+TEST_CASE("every tcp dialogue error says what is wrong and where", "[config][app]") {
+  auto [lines, expected] = GENERATE(table<std::string, std::string>({
+      {"    tcp: {port: 25, expect: '(unclosed'}\n",
+       "test.yaml:8:29: error: invalid regex '(unclosed' for targets[0].tcp.expect: Unmatched "
+       "marking parenthesis ( or \\(.  The error occurred while parsing the regular expression: "
+       "'(unclosed>>>HERE>>>'."},
+      {"    tcp: {port: 25, starttls: pop3}\n",
+       "test.yaml:8:31: error: invalid starttls 'pop3' for targets[0].tcp.starttls: expected "
+       "smtp, imap or postgres"},
+      {"    tcp: {port: 25, tls: true, starttls: smtp}\n",
+       "test.yaml:8:42: error: targets[0].tcp.starttls and tls: true exclude each other (TLS at "
+       "once, or after STARTTLS)"},
+      {"    tcp: {port: 25, tls_verify: false}\n",
+       "test.yaml:8:33: error: targets[0].tcp.tls_verify needs tls: true or starttls"},
+      {"    tcp: {port: 25, send: ''}\n",
+       "test.yaml:8:27: error: targets[0].tcp.send must hold 1 to 4096 bytes"},
+  }));
+  const std::string yaml = std::string(k_valid_vantages) +
+                           "targets:\n"
+                           "  - name: db\n"
+                           "    dns: {name: db.example}\n" +
+                           lines;
+  CAPTURE(yaml);
+  CHECK(diagnostics_of(yaml) == Lines{expected});
+}
+
+TEST_CASE("one target's checks reach one host: names compare as DNS does, URLs too",
+          "[config][app]") {
+  // Case and a trailing dot do not make another host.
+  CHECK(diagnostics_of(std::string(k_valid_vantages) +
+                       "targets:\n"
+                       "  - {name: db, dns: {name: DB.example}, postgres: {host: db.example., "
+                       "user: probe}}\n")
+            .empty());
+  CHECK(diagnostics_of(std::string(k_valid_vantages) +
+                       "targets:\n"
+                       "  - {name: db, http: {url: 'http://127.0.0.2:8080/'}, redis: {host: "
+                       "127.0.0.1}}\n") ==
+        Lines{"test.yaml:6:22: error: targets[0] 'db': the http URL's host '127.0.0.2' differs "
+              "from '127.0.0.1': the checks of one target reach one host"});
+  CHECK(diagnostics_of(std::string(k_valid_vantages) +
+                       "targets:\n"
+                       "  - name: db\n"
+                       "    dns: {name: db.example}\n"
+                       "    postgres: {user: probe, sslmode: verify-full}\n") ==
+        Lines{"test.yaml:8:38: error: targets[0].postgres.sslmode verify-full needs ca_file (the "
+              "CA bundle that signs the server's certificate)"});
+}

@@ -33,6 +33,12 @@ int gate(const OracleHarness& oracle, const std::string& expect) {
       {"web", "--oracle", oracle.oracle_url(), "--timeout", "3s", "--expect", expect}, out, err);
 }
 
+// Unhealthy, with every one of the three domains voting down.
+bool all_down(const boost::json::object& verdict) {
+  return verdict.at("verdict") == "unhealthy" &&
+         verdict.at("votes").at("down").to_number<int>() == 3;
+}
+
 }  // namespace
 
 TEST_CASE("a redis primary turned replica is unhealthy at layer app, and a gate acts on it",
@@ -54,8 +60,8 @@ TEST_CASE("a redis primary turned replica is unhealthy at layer app, and a gate 
 
   // The primary follows another server now: every domain sees a replica.
   primary.cli({"REPLICAOF", "127.0.0.1", std::to_string(other.port())});
-  REQUIRE(
-      OracleHarness::wait_for([&] { return oracle.verdict().at("verdict") == "unhealthy"; }, 15s));
+  // Unhealthy at the quorum (2 of 3); wait for the third domain's vote too.
+  REQUIRE(OracleHarness::wait_for([&] { return all_down(oracle.verdict()); }, 15s));
   const auto verdict = oracle.verdict();
   CHECK(verdict.at("failing_layer") == "app");
   CHECK(verdict.at("scope") == "service");
@@ -131,8 +137,7 @@ TEST_CASE("a postgres primary that stops taking writes is unhealthy: the failove
   CHECK(gate(oracle, "unhealthy") == cli::k_gate_otherwise);
 
   primary->refuse_writes();
-  REQUIRE(
-      OracleHarness::wait_for([&] { return oracle.verdict().at("verdict") == "unhealthy"; }, 20s));
+  REQUIRE(OracleHarness::wait_for([&] { return all_down(oracle.verdict()); }, 20s));
   const auto verdict = oracle.verdict();
   CHECK(verdict.at("failing_layer") == "app");
   CHECK(verdict.at("scope") == "service");

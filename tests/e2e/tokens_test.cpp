@@ -133,8 +133,14 @@ TEST_CASE("SIGHUP rotates a token, and an emptied token file refuses the reload"
   CHECK(get_with(oracle, "/v1/verdicts", rotated).status == 200);
   CHECK(get_with(oracle, "/v1/verdicts", "").status == 401);
   CHECK_FALSE(reloads_seen(daemon, "reload applied", 2));
-  // Both reloads are in the audit log, the refused one with its error.
-  const auto audit = get_with(oracle, "/v1/audit?limit=2", rotated);
+  // Both reloads are in the audit log, the refused one with its error. The
+  // log line comes before the audit row is committed (storage writes off
+  // the I/O thread): wait for it, bounded.
+  auto audit = get_with(oracle, "/v1/audit?limit=2", rotated);
+  oracle.wait_for([&] {
+    audit = get_with(oracle, "/v1/audit?limit=2", rotated);
+    return audit.body.find(R"("outcome":"refused")") != std::string::npos;
+  });
   INFO(audit.body);
   const auto refused = audit.body.find(R"("action":"reload")");
   REQUIRE(refused != std::string::npos);

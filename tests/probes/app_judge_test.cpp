@@ -118,8 +118,16 @@ TEST_CASE("redis replies are judged for role, readiness and our credentials", "[
   CHECK(wrong.failure == ReachFailure::ObserverAuth);
   CHECK(wrong.outcome() == Outcome::ObserverError);
   CHECK(wrong.detail ==
-        "observer: redis 127.0.0.1:6379 refused our credentials (AUTH): "
-        "WRONGPASS invalid username-password pair or user is disabled.");
+        "observer: redis 127.0.0.1:6379 refused our credentials (AUTH answered "
+        "WRONGPASS; the text is not shown, it may quote the password)");
+  // A server with AUTH renamed quotes our password in its error: never shown.
+  const auto renamed = judge_redis(
+      "x", master, true,
+      {reply("-ERR unknown command 'AUTH', with args beginning with: 'secretpw123' \r\n"),
+       reply("-NOAUTH Authentication required.\r\n"),
+       reply("-NOAUTH Authentication required.\r\n")});
+  CHECK(renamed.failure == ReachFailure::ObserverAuth);
+  CHECK(renamed.detail.find("secretpw123") == std::string::npos);
   CHECK(judge_redis("x", master, false,
                     {reply("-NOAUTH Authentication required.\r\n"),
                      reply("-NOAUTH Authentication required.\r\n")})

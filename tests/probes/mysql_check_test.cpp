@@ -181,6 +181,18 @@ TEST_CASE("a mysql check judges a real primary and its replica on role and repli
                                  where(primary) + ": io No, sql No)");
   }
 
+  SECTION("promoted without RESET REPLICA ALL, a writable server is the primary") {
+    // The usual promotion: STOP REPLICA, read_only OFF; the replication
+    // settings stay behind (a SHOW REPLICA STATUS row, both threads No).
+    servers.stop_replication();
+    servers.replica().set_read_only(false);
+    const auto promoted = run_check(check_for(replica, ServerRole::Primary, password.path()));
+    servers.replica().set_read_only(true);
+    servers.start_replication();
+    CHECK(promoted.up());
+    CHECK_THAT(promoted.detail, Catch::Contains("replication stopped (settings left from before)"));
+  }
+
   SECTION("a wrong password is our problem: an observer error, never a down vote") {
     const TempFile wrong("password", "not-the-password");
     const auto result = run_check(check_for(primary, ServerRole::Primary, wrong.path()));

@@ -5,7 +5,9 @@
 // problem (never a down vote), and the failures before PostgreSQL speaks:
 // nothing listening, a connect that never completes, a silent listener.
 #include "net/system_clock.hpp"
+#include "net/tls_client.hpp"
 #include "probes/app_checks.hpp"
+#include "probes/tcp_dialogue.hpp"
 #include "support/child_process.hpp"
 #include "support/real_postgres.hpp"
 #include "support/scoped_env.hpp"
@@ -213,6 +215,30 @@ TEST_CASE("postgres TLS is verified as asked and refused credentials are an obse
   const auto untrusted = run_check(check);
   CHECK(untrusted.failure == ReachFailure::TlsCertificate);
   CHECK(untrusted.layer() == consensus::Layer::Tls);
+
+  // The generic tcp check's STARTTLS (docs/checks.md "Send and expect"):
+  // PostgreSQL's SSLRequest, answered 'S', then the handshake.
+  config::TcpCheck starttls;
+  starttls.port = primary->port();
+  starttls.starttls = config::StartTls::Postgres;
+  starttls.tls_verify = false;
+  const auto tls_dialogue = [&] {
+    asio::io_context io;
+    probes::ReachResult out;
+    probes::AppRequest request;
+    request.address = k_loopback;
+    request.host = k_host;
+    request.deadline = std::chrono::steady_clock::now() + 3s;
+    probes::check_tcp_dialogue(io, k_clock, net::make_client_tls_context(), starttls, request,
+                               [&](probes::ReachResult result) { out = std::move(result); });
+    io.run();
+    return out;
+  };
+  const auto upgraded = tls_dialogue();
+  CHECK(upgraded.up());
+  CHECK_THAT(upgraded.detail, Catch::EndsWith("handshake done"));
+  starttls.tls_verify = true;  // our test CA is not in the system store
+  CHECK(tls_dialogue().failure == ReachFailure::TlsCertificate);
   CHECK_THAT(untrusted.detail, Catch::StartsWith("tls: certificate verify failed"));
 
   check.sslmode = config::PgSslMode::Disable;
@@ -267,8 +293,11 @@ TEST_CASE("postgres TLS is verified as asked and refused credentials are an obse
   CHECK(run_check(fallback).up());
   fallback.sslmode = config::PgSslMode::Require;
   const auto no_client_cert = run_check(fallback);
-  CHECK(no_client_cert.failure == ReachFailure::TlsSetup);
-  CHECK_THAT(no_client_cert.detail, Catch::StartsWith("tls: setup failed: could not "));
+  // Our own TLS files: an observer error, never a down vote.
+  CHECK(no_client_cert.failure == ReachFailure::Observer);
+  CHECK(no_client_cert.outcome() == consensus::Outcome::ObserverError);
+  CHECK_THAT(no_client_cert.detail,
+             Catch::StartsWith("observer: postgres TLS setup failed on this host: could not "));
 }
 
 TEST_CASE("a postgres check with nothing listening is a refused connect", "[system][postgres]") {

@@ -48,3 +48,14 @@ TEST_CASE("a failed TLS step is rendered from its kind", "[http]") {
   CHECK(result.layer() == consensus::Layer::Tls);
   CHECK(result.detail == detail);
 }
+
+TEST_CASE("a detail is one printable line, bounded, whatever a server said") {
+  using crosscheck::probes::k_max_detail;
+  using crosscheck::probes::printable_detail;
+  CHECK(printable_detail("postgres: 10.0.0.7:5432 refused: \x1b[2Jbad\r\nline") ==
+        "postgres: 10.0.0.7:5432 refused: ?[2Jbad??line");
+  CHECK(printable_detail(std::string("a\0b", 3)) == "a?b");
+  const auto long_text = printable_detail(std::string(20'000, 'x'));
+  CHECK(long_text.size() == k_max_detail + 3);
+  CHECK(long_text.ends_with("..."));
+}

@@ -87,7 +87,9 @@ TEST_CASE("real redis: our password, right, wrong and missing", "[system][redis]
   const auto refused = probe(server.port(), ServerRole::Primary, wrong);
   CHECK(refused.failure == ReachFailure::ObserverAuth);
   CHECK(refused.outcome() == consensus::Outcome::ObserverError);
-  CHECK(refused.detail.find("refused our credentials (AUTH): WRONGPASS") != std::string::npos);
+  CHECK(refused.detail.find("refused our credentials (AUTH answered WRONGPASS") !=
+        std::string::npos);
+  CHECK(refused.detail.find("wrong-password") == std::string::npos);
   const auto missing = probe(server.port(), ServerRole::Primary);
   CHECK(missing.failure == ReachFailure::ObserverAuth);
   CHECK(missing.detail.find("(PING): NOAUTH") != std::string::npos);

@@ -4,6 +4,7 @@
 // file. Exactly one completion each, by the deadline.
 #include "net/system_clock.hpp"
 #include "probes/app_checks.hpp"
+#include "support/scripted_tcp_server.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,65 +23,11 @@ using namespace crosscheck;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using crosscheck::testing::ScriptedTcpServer;
 
 namespace {
 
 const net::SystemClock k_clock;
-
-// Accepts one connection, reads what the check sends (until `expect_bytes`
-// arrived), then writes `reply` in pieces of `piece` bytes, and keeps the
-// connection open until the check closes it.
-class ScriptedRedis {
- public:
-  ScriptedRedis(std::string reply, std::size_t expect_bytes, std::size_t piece = 0)
-      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        reply_(std::move(reply)),
-        expect_bytes_(expect_bytes),
-        piece_(piece == 0 ? reply_.size() : piece) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ScriptedRedis(const ScriptedRedis&) = delete;
-  ScriptedRedis& operator=(const ScriptedRedis&) = delete;
-  ScriptedRedis(ScriptedRedis&&) = delete;
-  ScriptedRedis& operator=(ScriptedRedis&&) = delete;
-  ~ScriptedRedis() {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    thread_.join();
-  }
-
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-  const std::string& received() const { return received_; }
-
- private:
-  void serve() {
-    boost::system::error_code ec;
-    tcp::socket socket(io_);
-    acceptor_.accept(socket, ec);
-    if (ec) {
-      return;
-    }
-    received_.resize(expect_bytes_);
-    asio::read(socket, asio::buffer(received_), ec);
-    for (std::size_t at = 0; !ec && at < reply_.size(); at += piece_) {
-      asio::write(socket, asio::buffer(reply_.data() + at, std::min(piece_, reply_.size() - at)),
-                  ec);
-      std::this_thread::sleep_for(2ms);
-    }
-    std::array<char, 64> sink{};
-    while (!ec) {
-      socket.read_some(asio::buffer(sink), ec);  // until the check closes
-    }
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::string reply_;
-  std::size_t expect_bytes_;
-  std::size_t piece_;
-  std::string received_;
-  std::thread thread_;
-};
 
 const std::string k_ping_role = "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nROLE\r\n";
 const std::string k_master = "+PONG\r\n*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n";
@@ -107,7 +54,7 @@ probes::ReachResult run(const config::RedisCheck& check, std::uint16_t port,
 }  // namespace
 
 TEST_CASE("redis: PING and ROLE are pipelined and a master is up", "[redis]") {
-  ScriptedRedis server(k_master, k_ping_role.size(), 3);  // replies in 3-byte pieces
+  ScriptedTcpServer server({{k_ping_role.size(), k_master}}, 3);  // replies in 3-byte pieces
   config::RedisCheck check;
   check.role = config::ServerRole::Primary;
   const auto result = run(check, server.port());
@@ -122,7 +69,7 @@ TEST_CASE("redis: AUTH goes first with the password file's secret, username when
                     ("crosscheck-redis-" + std::to_string(::getpid()) + ".pass");
   std::ofstream(file) << "pa ss\n";
   const std::string auth = "*3\r\n$4\r\nAUTH\r\n$5\r\nprobe\r\n$5\r\npa ss\r\n";
-  ScriptedRedis server("+OK\r\n" + k_master, auth.size() + k_ping_role.size());
+  ScriptedTcpServer server({{auth.size() + k_ping_role.size(), "+OK\r\n" + k_master}});
   config::RedisCheck check;
   check.username = "probe";
   check.password_file = file;
@@ -144,7 +91,7 @@ TEST_CASE("redis: an unreadable password file is this oracle's problem", "[redis
 }
 
 TEST_CASE("redis: a server that accepts and never answers is an app timeout", "[redis]") {
-  ScriptedRedis server("", k_ping_role.size());
+  ScriptedTcpServer server({{k_ping_role.size(), ""}});
   const auto started = std::chrono::steady_clock::now();
   const auto result = run({}, server.port(), 300ms);
   CHECK(std::chrono::steady_clock::now() - started < 2s);
@@ -156,13 +103,13 @@ TEST_CASE("redis: a server that accepts and never answers is an app timeout", "[
 
 TEST_CASE("redis: garbage, floods and early closes are protocol errors", "[redis]") {
   SECTION("not RESP") {
-    ScriptedRedis server("HTTP/1.1 400 Bad Request\r\n\r\n", k_ping_role.size());
+    ScriptedTcpServer server({{k_ping_role.size(), "HTTP/1.1 400 Bad Request\r\n\r\n"}});
     const auto result = run({}, server.port());
     CHECK(result.failure == probes::ReachFailure::AppError);
     CHECK(result.detail.ends_with("protocol error: unknown reply type 'H'"));
   }
   SECTION("an endless line") {
-    ScriptedRedis server("+" + std::string(80'000, 'x'), k_ping_role.size(), 8192);
+    ScriptedTcpServer server({{k_ping_role.size(), "+" + std::string(80'000, 'x')}}, 8192);
     const auto result = run({}, server.port());
     CHECK(result.failure == probes::ReachFailure::AppError);
     CHECK(result.detail.ends_with("protocol error: line longer than 65536 bytes"));

@@ -293,6 +293,8 @@ class MariadbReplication {
                   std::to_string(primary_->port()) +
                   ", MASTER_USER='replication', MASTER_PASSWORD='" + k_mariadb_password +
                   "', MASTER_CONNECT_RETRY=1, MASTER_USE_GTID=slave_pos");
+    // As replicas are run: only replication writes.
+    replica_->set_read_only(true);
     start_replication();
   }
   MariadbReplication(const MariadbReplication&) = delete;
