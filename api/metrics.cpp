@@ -107,12 +107,13 @@ constexpr std::array<cs::VerdictKind, 6> k_verdicts{
 constexpr std::array<cs::Vote, 4> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown,
                                           cs::Vote::Degraded};
 // The escalation kinds that open an episode (their resolutions close it).
-constexpr std::array<cs::EventKind, 10> k_escalations{
+constexpr std::array<cs::EventKind, 11> k_escalations{
     cs::EventKind::DisputeOpened,   cs::EventKind::FlappingStarted,
     cs::EventKind::BlastRadiusHeld, cs::EventKind::VantageSuspect,
     cs::EventKind::ConfigRejected,  cs::EventKind::PeerUnreachable,
     cs::EventKind::SplitOpened,     cs::EventKind::QuorumUnreachable,
-    cs::EventKind::CanaryDown,      cs::EventKind::PeerUnauthenticated};
+    cs::EventKind::CanaryDown,      cs::EventKind::PeerUnauthenticated,
+    cs::EventKind::CertExpiring};
 
 // One sample per target: `value(verdict)` labelled with the target.
 template <typename Value>
@@ -230,6 +231,18 @@ void vantage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
                     {"domain", evidence.domain},
                     {"vote", cs::to_string(vote)}},
                    number(evidence.vote == vote));
+      }
+    }
+  }
+  out.family(
+      {"crosscheck_tls_cert_expiry_seconds", "gauge",
+       "The notAfter (Unix time) of the certificate a local vantage last saw for a target."});
+  for (const auto& view : snapshot.targets) {
+    for (const auto& evidence : view.verdict.evidence) {
+      if (evidence.cert_not_after) {
+        out.sample("crosscheck_tls_cert_expiry_seconds",
+                   {{"target", view.verdict.target}, {"vantage", evidence.vantage}},
+                   number(seconds(*evidence.cert_not_after)));
       }
     }
   }

@@ -224,6 +224,10 @@ std::string evidence_block(const cs::Verdict& verdict, std::size_t index, cs::Wa
   }
   out << "\n      answers   " << (last.answers.empty() ? "(none)" : join_answers(last.answers))
       << "\n";
+  if (item.cert_not_after) {
+    out << "      cert      " << cs::cert_expiry_words(*item.cert_not_after, now) << " (notAfter "
+        << cs::format_rfc3339(*item.cert_not_after) << ")\n";
+  }
   if (!last.detail.empty()) {
     out << "      detail    " << last.detail << "\n";
   }

@@ -37,6 +37,19 @@ std::string held_cell(const cs::Verdict& verdict) {
   return verdict.held ? std::string(cs::to_string(*verdict.held)) : "-";
 }
 
+// Days the earliest certificate has left: "89d", "0d", "expired"; "-" without one.
+std::string cert_cell(const cs::Verdict& verdict, cs::WallTime now) {
+  if (!verdict.cert_not_after) {
+    return "-";
+  }
+  if (*verdict.cert_not_after < now) {
+    return "expired";
+  }
+  return std::to_string(
+             std::chrono::floor<std::chrono::days>(*verdict.cert_not_after - now).count()) +
+         "d";
+}
+
 std::string layer_cell(const cs::Verdict& verdict) {
   return verdict.failing_layer ? std::string(cs::to_string(*verdict.failing_layer)) : "-";
 }
@@ -81,7 +94,7 @@ std::string header(const snapshot::VerdictList& list, const Paint& paint, std::s
   return paint(name, "1") + fit(rest, rest_width) + "\n";
 }
 
-std::vector<std::string> table_row(const snapshot::TargetView& view, bool has_votes,
+std::vector<std::string> table_row(const snapshot::TargetView& view, bool has_votes, bool certs,
                                    cs::WallTime now, const FormatOptions& options) {
   const Paint paint{options.colour};
   const auto& verdict = view.verdict;
@@ -97,6 +110,9 @@ std::vector<std::string> table_row(const snapshot::TargetView& view, bool has_vo
   }
   row.push_back(votes_cell(view, has_votes));
   row.push_back(layer_cell(verdict));
+  if (certs) {
+    row.push_back(cert_cell(verdict, now));
+  }
   row.push_back(verdict.maintenance
                     ? "in maintenance until " + cs::format_rfc3339(verdict.maintenance->until) +
                           ", gates hold; " + verdict.reason
@@ -252,12 +268,18 @@ std::string format_status(const snapshot::VerdictList& list, cs::WallTime now,
   if (options.wide) {
     rows.back().emplace_back("AT");
   }
-  for (const char* name : {"VOTES", "LAYER", "REASON"}) {
-    rows.back().emplace_back(name);
+  rows.back().emplace_back("VOTES");
+  rows.back().emplace_back("LAYER");
+  // CERT only when a target has a certificate to show (docs/cli.md).
+  const bool certs = std::any_of(list.targets.begin(), list.targets.end(),
+                                 [](const auto& view) { return view.verdict.cert_not_after; });
+  if (certs) {
+    rows.back().emplace_back("CERT");
   }
+  rows.back().emplace_back("REASON");
   for (std::size_t i = 0; i < list.targets.size(); ++i) {
     const bool has_votes = i < list.has_votes.size() && list.has_votes[i];
-    rows.push_back(table_row(list.targets[i], has_votes, now, options));
+    rows.push_back(table_row(list.targets[i], has_votes, certs, now, options));
   }
   const auto warning = stale_warning(list, now, paint);
   return out + layout(rows, options.width) +

@@ -74,6 +74,10 @@ bool TargetConfig::reaches() const {
   return tcp || http || redis || postgres || mysql;
 }
 
+bool TargetConfig::sees_certificate() const {
+  return (http && http->url.is_https()) || (tcp && (tcp->tls || tcp->starttls != StartTls::None));
+}
+
 std::string_view to_string(ServerRole role) {
   switch (role) {
     case ServerRole::Primary:

@@ -122,6 +122,10 @@ struct Timing {
   // `latency: { p90: 300ms, window: 1m }`: a vantage whose window breaks it
   // votes degraded (docs/degraded.md); `latency: off` (or none) has none.
   std::optional<consensus::LatencyObjective> latency;
+  // `tls: { min_days: 14 }`: a certificate a vantage sees expire sooner opens
+  // a cert_expiring escalation (docs/checks.md "Certificates"); 0 or none:
+  // none. Only targets whose checks complete a TLS handshake use it.
+  int cert_min_days = 0;
 };
 
 // The quantiles `latency:` accepts, as the key names them.
@@ -298,6 +302,9 @@ struct TargetConfig {
   std::string host_name() const;
   // A check that reaches addresses (tcp, http, redis, postgres, mysql).
   bool reaches() const;
+  // A check whose handshake shows us the certificate: an https URL, or a
+  // tcp check with tls or starttls.
+  bool sees_certificate() const;
 };
 
 // A `tls:` block on an https link to another crosscheck or a sink: the CAs

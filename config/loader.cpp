@@ -28,8 +28,11 @@ constexpr std::array<std::string_view, 6> k_api_keys{"listen", "token_file",    
                                                      "tls",    "read_requires_token", "tokens"};
 constexpr std::array<std::string_view, 4> k_api_tls_keys{"cert_file", "key_file", "client_ca_file",
                                                          "client_fingerprints"};
-constexpr std::array<std::string_view, 7> k_defaults_keys{
-    "interval", "timeout", "rise", "fall", "stale_after", "fast_confirm", "latency"};
+constexpr std::array<std::string_view, 8> k_defaults_keys{
+    "interval", "timeout", "rise", "fall", "stale_after", "fast_confirm", "latency", "tls"};
+// `tls: { min_days }` bounds: past a year it is a renewal calendar, not an alert.
+constexpr std::int64_t k_max_cert_min_days = 365;
+constexpr std::array<std::string_view, 1> k_tls_keys{"min_days"};
 // The longest latency window: a quantile over an hour is already a trend.
 constexpr Duration k_max_latency_window{3'600'000};
 constexpr Duration k_default_latency_window{60'000};
@@ -332,6 +335,18 @@ void read_timing(const MapReader& map, Timing& timing, TimingSource& source, Dia
   if (auto field = map.get("latency")) {
     source.latency = field->pos;
     read_latency(*field, timing, diags);
+  }
+  if (auto field = map.get("tls")) {
+    const std::size_t before = diags.error_count();
+    const MapReader tls(*field, Keys(k_tls_keys), diags);
+    const auto days = tls.integer("min_days", 0, k_max_cert_min_days);
+    if (!tls.has("min_days") && diags.error_count() == before) {
+      diags.error(field->pos, field->path + " needs min_days, like { min_days: 14 }");
+    }
+    if (days && diags.error_count() == before) {
+      timing.cert_min_days = static_cast<int>(*days);
+      source.tls = field->pos;
+    }
   }
 }
 

@@ -22,7 +22,8 @@ struct TimingSource {
   std::optional<SourcePos> timeout;
   std::optional<SourcePos> stale_after;
   std::optional<SourcePos> latency;
-  bool clean = true;  // interval, timeout and stale_after read without error
+  std::optional<SourcePos> tls;  // `tls:`, set when it read cleanly
+  bool clean = true;             // interval, timeout and stale_after read without error
 };
 
 // Where a vantage, target or peer was defined; name_pos is set when its name

@@ -13,10 +13,11 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 21> k_target_keys{
-    "name",     "canary",      "dns",           "tcp",     "http",       "redis",        "postgres",
-    "mysql",    "reach",       "interval",      "timeout", "rise",       "fall",         "cooldown",
-    "priority", "stale_after", "dispute_grace", "quorum",  "depends_on", "fast_confirm", "latency"};
+constexpr std::array<std::string_view, 22> k_target_keys{
+    "name",       "canary",       "dns",      "tcp",         "http",          "redis",
+    "postgres",   "mysql",        "reach",    "interval",    "timeout",       "rise",
+    "fall",       "cooldown",     "priority", "stale_after", "dispute_grace", "quorum",
+    "depends_on", "fast_confirm", "latency",  "tls"};
 // A target's `priority:` bounds: wide enough to rank, narrow enough to read.
 constexpr std::int64_t k_max_priority = 1000;
 constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",

@@ -260,6 +260,9 @@ std::vector<Evidence> Engine::raw_evidence(std::size_t index, MonoTime now) cons
       item.last_observed = found->second.last_observed();
       item.last = found->second.last();
       item.window_latency_ms = found->second.latency_at(now, rules);
+      if (vantage.node.empty()) {
+        item.cert_not_after = found->second.cert_not_after();
+      }
     }
     item.vote = item.raw_vote;
     evidence.push_back(std::move(item));
@@ -429,6 +432,13 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
         "addresses";
   }
   verdict.votes = std::move(counts);
+  verdict.cert_not_after.reset();
+  for (const auto& item : evidence) {
+    if (item.cert_not_after &&
+        (!verdict.cert_not_after || *item.cert_not_after < *verdict.cert_not_after)) {
+      verdict.cert_not_after = item.cert_not_after;
+    }
+  }
   verdict.evidence = std::move(evidence);
   if (changed) {
     out.events.push_back(change_event(verdict, now));

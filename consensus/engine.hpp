@@ -257,7 +257,8 @@ class Engine {
     std::optional<MonoTime> restored_at;
     std::string episode_key;  // open dispute/flapping/blast-radius episode ("" when none)
     EventKind episode_kind = EventKind::DisputeOpened;
-    // Open split, quorum_unreachable and canary_down episodes: kind -> key.
+    // Open split, quorum_unreachable, canary_down and cert_expiring
+    // episodes: kind -> key.
     std::map<EventKind, std::string> side_episodes;
     std::vector<std::string> used_keys;  // every key this target opened
   };

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <set>
+#include <string>
 
 namespace crosscheck::consensus {
 namespace {
@@ -31,6 +33,29 @@ std::optional<EventKind> episode_for(const Verdict& verdict) {
     return std::nullopt;
   }
   return episode_from_code(verdict.reason_code);
+}
+
+// The earliest certificate the local vantages last saw, and who saw it.
+struct SeenCertificate {
+  WallTime not_after;
+  std::string vantage;
+};
+
+std::optional<SeenCertificate> earliest_certificate(const std::vector<Evidence>& evidence) {
+  std::optional<SeenCertificate> earliest;
+  for (const auto& item : evidence) {
+    if (item.cert_not_after && (!earliest || *item.cert_not_after < earliest->not_after)) {
+      earliest = SeenCertificate{*item.cert_not_after, item.vantage};
+    }
+  }
+  return earliest;
+}
+
+// "the TLS certificate expires in 9 days (notAfter 2026-12-14T10:00:00Z,
+// seen by quad9)".
+std::string describe_certificate(const SeenCertificate& cert, WallTime now) {
+  return "the TLS certificate " + cert_expiry_words(cert.not_after, now) + " (notAfter " +
+         format_rfc3339(cert.not_after) + ", seen by " + cert.vantage + ")";
 }
 
 }  // namespace
@@ -64,6 +89,8 @@ EventKind resolution_of(EventKind opened) {
       return EventKind::QuorumReachable;
     case EventKind::CanaryDown:
       return EventKind::CanaryRecovered;
+    case EventKind::CertExpiring:
+      return EventKind::CertRenewed;
     default:
       return EventKind::DisputeResolved;
   }
@@ -145,6 +172,7 @@ bool Engine::restore_episode(const RestoredEpisode& episode) {
       break;
     case EventKind::QuorumUnreachable:
     case EventKind::CanaryDown:
+    case EventKind::CertExpiring:
       state.side_episodes[episode.kind] = episode.key;
       break;
     case EventKind::DisputeOpened:
@@ -330,17 +358,35 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
       (split_open ? state.split_since.has_value() || state.split_restored
                   : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
                         state.episode_key.empty());
+  // A certificate closer to its end than tls.min_days is escalated (never a
+  // vote: it still serves). It ends when the certificates the vantages last
+  // saw are valid past it: a failed check keeps the last one seen, so a
+  // target down for a while neither renews nor reopens it.
+  const auto cert = earliest_certificate(verdict.evidence);
+  const bool cert_open = state.side_episodes.contains(EventKind::CertExpiring);
+  const bool cert_expiring =
+      target.cert_min_remaining &&
+      (cert ? cert->not_after - now.wall < *target.cert_min_remaining : cert_open);
+  std::string cert_reason = "tls.min_days no longer applies";
+  if (cert && target.cert_min_remaining) {
+    const auto min_days = std::chrono::floor<std::chrono::days>(*target.cert_min_remaining);
+    cert_reason = describe_certificate(*cert, now.wall) + "; tls.min_days is " +
+                  std::to_string(min_days.count());
+  }
   struct SideEpisode {
     EventKind kind;
     bool wanted;
     std::string reason;
+    std::string resolution;
   };
-  const std::array<SideEpisode, 3> episodes{{
+  const std::array<SideEpisode, 4> episodes{{
       {EventKind::SplitOpened, split,
-       "failure domains split, their own vantages disagree: " + verdict.reason},
-      {EventKind::QuorumUnreachable, verdict.votes.quorum_unreachable(), verdict.reason},
+       "failure domains split, their own vantages disagree: " + verdict.reason, verdict.reason},
+      {EventKind::QuorumUnreachable, verdict.votes.quorum_unreachable(), verdict.reason,
+       verdict.reason},
       {EventKind::CanaryDown, canary_down,
-       broken != canaries.broken_canaries.end() ? broken->second : verdict.reason},
+       broken != canaries.broken_canaries.end() ? broken->second : verdict.reason, verdict.reason},
+      {EventKind::CertExpiring, cert_expiring, cert_reason, cert_reason},
   }};
   for (const auto& episode : episodes) {
     const auto open = state.side_episodes.find(episode.kind);
@@ -354,7 +400,7 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
       state.side_episodes[episode.kind] = event.key;
     } else {
       event.kind = resolution_of(episode.kind);
-      event.reason = verdict.reason;
+      event.reason = episode.resolution;
       event.key = open->second;
       state.side_episodes.erase(open);
     }

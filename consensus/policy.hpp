@@ -31,6 +31,9 @@ struct TargetPolicy {
   Duration stale_after{30'000};
   // The latency objective (config `latency:`); none: no degraded votes.
   std::optional<LatencyObjective> latency;
+  // `tls: { min_days }` of a target with a TLS check: a certificate a local
+  // vantage saw expire sooner than this opens cert_expiring. None: no episode.
+  std::optional<Duration> cert_min_remaining{};
   Duration dispute_grace{10'000};
   // How long a verdict restored after a restart may stand unconfirmed:
   // fall x interval + timeout, the time a vantage needs to earn a down vote

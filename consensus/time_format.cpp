@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 
@@ -164,6 +165,15 @@ std::optional<Duration> parse_duration(std::string_view text) {
     return Duration{static_cast<std::int64_t>(number) * unit.milliseconds};
   }
   return std::nullopt;
+}
+
+std::string cert_expiry_words(WallTime not_after, WallTime now) {
+  const auto days = std::chrono::floor<std::chrono::days>(not_after - now).count();
+  if (not_after < now) {
+    const auto ago = -days - 1;  // floor(-0.5 days) is -1: "expired 0 days ago"
+    return "expired " + std::to_string(ago) + (ago == 1 ? " day ago" : " days ago");
+  }
+  return "expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
 }
 
 }  // namespace crosscheck::consensus

@@ -21,5 +21,9 @@ std::string format_duration(Duration d);
 // 36500d so that adding one to a time point can never overflow. Reads back
 // everything format_duration writes.
 std::optional<Duration> parse_duration(std::string_view text);
+// A certificate's notAfter seen from `now`: "expires in 9 days", "expires in
+// 0 days" (under a day left), "expired 2 days ago"; whole days, rounded
+// toward the past.
+std::string cert_expiry_words(WallTime not_after, WallTime now);
 
 }  // namespace crosscheck::consensus

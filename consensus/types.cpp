@@ -43,7 +43,7 @@ constexpr Names<FailureScope, 4> k_scopes{{{FailureScope::None, "none"},
                                            {FailureScope::Service, "service"},
                                            {FailureScope::Dns, "dns"},
                                            {FailureScope::Observer, "observer"}}};
-constexpr Names<EventKind, 24> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
+constexpr Names<EventKind, 26> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
                                          {EventKind::DisputeOpened, "dispute"},
                                          {EventKind::DisputeResolved, "dispute_resolved"},
                                          {EventKind::FlappingStarted, "flapping"},
@@ -66,7 +66,9 @@ constexpr Names<EventKind, 24> k_events{{{EventKind::VerdictChanged, "verdict_ch
                                          {EventKind::PeerUnauthenticated, "peer_unauthenticated"},
                                          {EventKind::MaintenanceStarted, "maintenance_started"},
                                          {EventKind::MaintenanceEnded, "maintenance_ended"},
-                                         {EventKind::PeerAuthenticated, "peer_authenticated"}}};
+                                         {EventKind::PeerAuthenticated, "peer_authenticated"},
+                                         {EventKind::CertExpiring, "cert_expiring"},
+                                         {EventKind::CertRenewed, "cert_renewed"}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const Names<Enum, N>& names, Enum value) {
@@ -152,7 +154,8 @@ bool Event::is_resolution() const {
          kind == EventKind::BlastRadiusReleased || kind == EventKind::VantageCleared ||
          kind == EventKind::ConfigAccepted || kind == EventKind::PeerReachable ||
          kind == EventKind::SplitResolved || kind == EventKind::QuorumReachable ||
-         kind == EventKind::CanaryRecovered || kind == EventKind::PeerAuthenticated;
+         kind == EventKind::CanaryRecovered || kind == EventKind::PeerAuthenticated ||
+         kind == EventKind::CertRenewed;
 }
 
 }  // namespace crosscheck::consensus

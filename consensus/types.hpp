@@ -97,6 +97,9 @@ struct Observation {
   double latency_ms = 0;
   std::string detail;                // "dns: NOERROR, empty answer"
   std::vector<std::string> answers;  // resolved records, for comparison
+  // The earliest notAfter of the leaf certificates this check was shown
+  // (https, tcp tls/starttls); nullopt when no handshake completed.
+  std::optional<WallTime> cert_not_after{};
 };
 
 // A peer's vote for one of its vantages, settled by the peer's own
@@ -126,6 +129,9 @@ struct Evidence {
   // The latency objective's quantile over its window (local vantages of a
   // target with `latency:`); nullopt without enough passing checks.
   std::optional<double> window_latency_ms;
+  // The notAfter of the certificate this vantage last saw (local vantages,
+  // kept through failed checks); nullopt when it never completed a handshake.
+  std::optional<WallTime> cert_not_after{};
 };
 
 struct VoteCounts {
@@ -303,6 +309,8 @@ struct Verdict {
   FailureScope scope = FailureScope::None;
   VoteCounts votes;
   std::vector<Evidence> evidence;
+  // The earliest certificate notAfter the local vantages last saw.
+  std::optional<WallTime> cert_not_after{};
   std::optional<Override> override_in_force;
   // The maintenance window in force, if any: every gate holds.
   std::optional<MaintenanceView> maintenance;
@@ -350,6 +358,8 @@ enum class EventKind : std::uint8_t {
   PeerAuthenticated,    // a later reply verified (resolves PeerUnauthenticated)
   MaintenanceStarted,   // a target entered a maintenance window (a record)
   MaintenanceEnded,     // it left it (a record)
+  CertExpiring,         // escalation: a target's certificate expires within tls.min_days
+  CertRenewed,          // every vantage sees a certificate valid past it (resolves CertExpiring)
 };
 std::string_view to_string(EventKind kind);
 

@@ -1,6 +1,7 @@
 #include "daemon/engine_policy.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <string_view>
 
@@ -19,6 +20,10 @@ consensus::Policy make_policy(const config::Config& config) {
     item.fall = target.timing.fall;
     item.stale_after = target.timing.stale_after;
     item.latency = target.timing.latency;
+    if (target.timing.cert_min_days > 0 && target.sees_certificate()) {
+      item.cert_min_remaining = std::chrono::duration_cast<consensus::Duration>(
+          std::chrono::days{target.timing.cert_min_days});
+    }
     item.dispute_grace = target.dispute_grace;
     // DESIGN.md: a restored verdict waits at most fall x interval + timeout,
     // the time a vantage needs to earn a down vote again after a restart.

@@ -34,6 +34,7 @@ Owner owner_of(cs::EventKind kind) {
     case cs::EventKind::SplitOpened:
     case cs::EventKind::QuorumUnreachable:
     case cs::EventKind::CanaryDown:
+    case cs::EventKind::CertExpiring:
       return Owner::Engine;
     case cs::EventKind::ConfigRejected:
     case cs::EventKind::PeerUnreachable:

@@ -249,6 +249,7 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
                            self.result.tls_version = SSL_get_version(ssl_handle);
                            self.result.cert_days_left =
                                cert_days_left(ssl_handle, self.options.clock.wall());
+                           self.result.cert_not_after = cert_not_after(ssl_handle);
                            self.send();
                          }));
   }

@@ -122,6 +122,8 @@ struct HttpResult {
   std::chrono::microseconds latency{0};  // request() to the whole answer, on the client's clock
   std::string tls_version;               // "TLSv1.3"; empty for plain http
   std::optional<int> cert_days_left;     // https: days until the leaf certificate expires
+  std::optional<std::chrono::sys_time<std::chrono::milliseconds>>
+      cert_not_after;  // https: its notAfter
   // For callers that render their own text (the probe check): the failing
   // operation's own error (empty for Timeout and Cancelled), the certificate's
   // verify error ("self-signed certificate") when verification failed, whether

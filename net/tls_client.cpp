@@ -65,6 +65,22 @@ std::optional<int> cert_days_left(SSL* handle, std::chrono::system_clock::time_p
   return days;
 }
 
+std::optional<std::chrono::sys_time<std::chrono::milliseconds>> cert_not_after(SSL* handle) {
+  const config::X509Ptr leaf{SSL_get1_peer_certificate(handle)};
+  if (!leaf) {
+    return std::nullopt;
+  }
+  // The distance from the epoch: no time zone and no time_t range to mind.
+  const std::unique_ptr<ASN1_TIME, Asn1TimeFree> epoch{ASN1_TIME_set(nullptr, 0)};
+  int days = 0;
+  int seconds = 0;
+  if (!epoch || ASN1_TIME_diff(&days, &seconds, epoch.get(), X509_get0_notAfter(leaf.get())) != 1) {
+    return std::nullopt;
+  }
+  return std::chrono::sys_time<std::chrono::milliseconds>{} + std::chrono::days{days} +
+         std::chrono::seconds{seconds};
+}
+
 namespace {
 
 // TLS 1.2 or newer, no compression; no trust store yet.

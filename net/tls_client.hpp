@@ -34,6 +34,9 @@ boost::system::error_code set_server_name(ssl_st* handle, const std::string& hos
 // Days from `now` until the peer's leaf certificate expires (negative once
 // expired); nullopt when the peer sent none.
 std::optional<int> cert_days_left(ssl_st* handle, std::chrono::system_clock::time_point now);
+// The leaf certificate's notAfter; nullopt without a certificate. In
+// milliseconds: a notAfter in 9999 overflows the clock's nanoseconds.
+std::optional<std::chrono::sys_time<std::chrono::milliseconds>> cert_not_after(ssl_st* handle);
 
 // The client TLS context every outgoing connection uses (probes, gate,
 // peers, sinks): TLS 1.2 or newer, no compression, the system trust store.

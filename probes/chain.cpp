@@ -389,6 +389,15 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   void finish() {
     auto& observation = report_.observation;
     observation.at = context_.clock.now();
+    // The certificate closest to its end among the addresses' (each may
+    // serve its own): the one that will fail first.
+    for (const auto& slot : report_.addresses) {
+      const auto& tls = slot.reach.tls;
+      if (tls && tls->cert_not_after &&
+          (!observation.cert_not_after || *tls->cert_not_after < *observation.cert_not_after)) {
+        observation.cert_not_after = tls->cert_not_after;
+      }
+    }
     observation.latency_ms = stopwatch_.elapsed_ms();
     if (context_.trace) {
       report_.trace.push_back({"result", std::string(consensus::to_string(observation.outcome)) +

@@ -101,7 +101,7 @@ ReachResult failed(const net::HttpResult& answer, const HttpRequest& request,
         return tls_failed(ReachFailure::TlsSetup, reason(describe_tls));
       }
       if (request.check.tls_verify && !answer.tls_verify_error.empty()) {
-        return tls_failed(ReachFailure::TlsCertificate, answer.tls_verify_error);
+        return certificate_refused(answer.tls_refusal, answer.tls_verify_error);
       }
       return tls_failed(ReachFailure::TlsHandshake, timed_out ? "timed out" : reason(describe_tls));
     case net::HttpStage::Write:
@@ -176,7 +176,8 @@ class HttpCheck : public std::enable_shared_from_this<HttpCheck> {
 
   void on_answer(net::HttpResult answer) {
     if (!answer.tls_version.empty()) {
-      tls_info_ = TlsInfo{answer.tls_version, answer.cert_days_left};
+      tls_info_ =
+          TlsInfo{answer.tls_version, answer.cert_days_left, wall_time(answer.cert_not_after)};
     }
     if (!answer.ok()) {
       return finish(failed(answer, request_, url_));

@@ -11,6 +11,7 @@
 // address) is ignored for postgres, and the route picks it (docs say so).
 #include "config/secret_file.hpp"
 #include "net/errors.hpp"
+#include "net/http_client.hpp"
 #include "probes/app_checks.hpp"
 #include "probes/app_judge.hpp"
 #include "probes/stopwatch.hpp"
@@ -487,7 +488,10 @@ class PostgresSession : public std::enable_shared_from_this<PostgresSession> {
     if (text.starts_with("fe_sendauth:") || contains(text, "password")) {
       return credentials_refused(text);
     }
-    if (contains(text, "certificate verify failed") || contains(text, "does not match host name")) {
+    if (contains(text, "does not match host name")) {
+      return certificate_refused(net::TlsRefusal::WrongName, text);
+    }
+    if (contains(text, "certificate verify failed")) {
       return tls_failed(ReachFailure::TlsCertificate, text);
     }
     // Our TLS files: "could not read root certificate file", "could not open

@@ -1,6 +1,7 @@
 #include "probes/reach_result.hpp"
 
 #include "net/errors.hpp"
+#include "net/http_client.hpp"
 
 #include <algorithm>
 
@@ -31,6 +32,9 @@ consensus::Layer layer_of(ReachFailure failure) {
     case ReachFailure::TlsSetup:
     case ReachFailure::TlsHandshake:
     case ReachFailure::TlsCertificate:
+    case ReachFailure::TlsUnknownCa:
+    case ReachFailure::TlsExpired:
+    case ReachFailure::TlsWrongName:
       return consensus::Layer::Tls;
     case ReachFailure::HttpStatus:
     case ReachFailure::HttpRedirect:
@@ -63,6 +67,14 @@ std::string printable_detail(std::string_view detail) {
   return out;
 }
 
+std::optional<consensus::WallTime> wall_time(
+    std::optional<std::chrono::sys_time<std::chrono::milliseconds>> at) {
+  if (!at) {
+    return std::nullopt;
+  }
+  return std::chrono::time_point_cast<consensus::Duration>(*at);
+}
+
 ReachResult reach_result(ReachFailure failure, std::string detail) {
   ReachResult result;
   result.failure = failure;
@@ -84,13 +96,30 @@ ReachResult connect_failed(ReachFailure failure, std::string_view where, std::st
 
 ReachResult tls_failed(ReachFailure failure, std::string_view reason) {
   const std::string why(reason);
-  if (failure == ReachFailure::TlsCertificate) {
+  if (layer_of(failure) == consensus::Layer::Tls && failure != ReachFailure::TlsSetup &&
+      failure != ReachFailure::TlsHandshake) {
     return reach_result(failure, "tls: certificate verify failed (" + why + ")");
   }
   if (failure == ReachFailure::TlsSetup) {
     return reach_result(failure, "tls: setup failed: " + why);
   }
   return reach_result(failure, "tls: handshake failed: " + why);
+}
+
+ReachResult certificate_refused(net::TlsRefusal refusal, std::string_view reason) {
+  switch (refusal) {
+    case net::TlsRefusal::UnknownCa:
+      return tls_failed(ReachFailure::TlsUnknownCa, reason);
+    case net::TlsRefusal::Expired:
+      return tls_failed(ReachFailure::TlsExpired, reason);
+    case net::TlsRefusal::WrongName:
+      return tls_failed(ReachFailure::TlsWrongName, reason);
+    case net::TlsRefusal::None:
+    case net::TlsRefusal::ClientCert:
+    case net::TlsRefusal::Handshake:
+      break;
+  }
+  return tls_failed(ReachFailure::TlsCertificate, reason);
 }
 
 ReachFailure connect_failure(const boost::system::error_code& ec, bool deadline_passed) {

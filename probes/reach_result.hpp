@@ -14,6 +14,10 @@
 #include <string>
 #include <string_view>
 
+namespace crosscheck::net {
+enum class TlsRefusal : std::uint8_t;  // net/http_client.hpp
+}  // namespace crosscheck::net
+
 namespace crosscheck::probes {
 
 // Why a reach check did not end up, one value per way it can fail; each maps
@@ -25,7 +29,10 @@ enum class ReachFailure : std::uint8_t {
   ConnectOther,       // unreachable, reset, another connect error
   TlsSetup,           // the TLS session could not be prepared (SNI, verification)
   TlsHandshake,       // the handshake failed
-  TlsCertificate,     // the certificate did not verify
+  TlsCertificate,     // the certificate did not verify, for another cause than these three
+  TlsUnknownCa,       // its chain leads to no trusted CA, or it is self-signed
+  TlsExpired,         // it has expired, or is not yet valid
+  TlsWrongName,       // it does not name the host (or IP) asked for
   HttpStatus,         // a status outside expect_status
   HttpRedirect,       // a redirect not followed: other origin, bad Location, too many
   HttpBody,           // the body does not contain / match expect_body
@@ -48,9 +55,14 @@ consensus::Outcome outcome_of(ReachFailure failure);
 consensus::Layer layer_of(ReachFailure failure);
 
 struct TlsInfo {
-  std::string version;                // "TLSv1.3"
-  std::optional<int> cert_days_left;  // days until the leaf certificate expires
+  std::string version;                                  // "TLSv1.3"
+  std::optional<int> cert_days_left;                    // days until the leaf certificate expires
+  std::optional<consensus::WallTime> cert_not_after{};  // the leaf certificate's notAfter
 };
+
+// A notAfter from the TLS layer as the engine's time.
+std::optional<consensus::WallTime> wall_time(
+    std::optional<std::chrono::sys_time<std::chrono::milliseconds>> at);
 
 struct ReachResult {
   ReachFailure failure = ReachFailure::None;
@@ -84,6 +96,11 @@ ReachResult connect_failed(ReachFailure failure, std::string_view where, std::st
 // A failed TLS step, rendered from its kind: "tls: setup failed: X",
 // "tls: handshake failed: X", "tls: certificate verify failed (X)".
 ReachResult tls_failed(ReachFailure failure, std::string_view reason);
+
+// A certificate the verification refused, typed by why: TlsUnknownCa,
+// TlsExpired, TlsWrongName, else TlsCertificate; the detail is
+// "tls: certificate verify failed (REASON)".
+ReachResult certificate_refused(net::TlsRefusal refusal, std::string_view reason);
 
 // The kind of a connect that failed with `ec` (`deadline_passed`: our timer
 // fired first): ConnectTimeout, Observer (this host's fault), ConnectRefused

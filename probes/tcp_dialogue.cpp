@@ -262,7 +262,8 @@ class TcpDialogue : public std::enable_shared_from_this<TcpDialogue> {
       self->in_tls_ = true;
       SSL* ssl_handle = self->stream_.native_handle();
       self->tls_info_ = TlsInfo{SSL_get_version(ssl_handle),
-                                net::cert_days_left(ssl_handle, self->clock_.system())};
+                                net::cert_days_left(ssl_handle, self->clock_.system()),
+                                wall_time(net::cert_not_after(ssl_handle))};
       self->next_step();
     });
   }
@@ -274,8 +275,8 @@ class TcpDialogue : public std::enable_shared_from_this<TcpDialogue> {
     const long verify =
         check_.tls_verify ? SSL_get_verify_result(stream_.native_handle()) : long{X509_V_OK};
     if (verify != X509_V_OK) {
-      return finish(
-          tls_failed(ReachFailure::TlsCertificate, X509_verify_cert_error_string(verify)));
+      return finish(certificate_refused(net::classify_tls_failure({}, verify),
+                                        X509_verify_cert_error_string(verify)));
     }
     std::string reason = ec.message();
     if (ec.category() == asio::error::get_ssl_category()) {

@@ -67,6 +67,8 @@ json::object evidence_json(const cs::Evidence& evidence, std::string_view local_
       evidence.window_latency_ms ? json::value(*evidence.window_latency_ms) : json::value(nullptr);
   out["last_observed"] =
       evidence.last_observed ? time_json(evidence.last_observed->wall) : json::value(nullptr);
+  // The certificate this vantage last saw (docs/checks.md "Certificates").
+  out["cert_not_after"] = time_json(evidence.cert_not_after);
   if (evidence.last) {
     const cs::Observation& last = *evidence.last;
     out["latency_ms"] = last.latency_ms;
@@ -329,6 +331,8 @@ json::object verdict_summary_json(const cs::Verdict& verdict) {
   out["scope"] = cs::to_string(verdict.scope);
   out["maintenance"] = maintenance_or_null(verdict.maintenance);
   out["cooldown"] = cooldown_or_null(verdict.cooldown);
+  // The earliest certificate the local vantages last saw (docs/checks.md).
+  out["cert_not_after"] = time_json(verdict.cert_not_after);
   return out;
 }
 

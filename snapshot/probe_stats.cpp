@@ -24,6 +24,9 @@ constexpr std::array<std::string_view, k_probe_class_count> k_class_names{"ok",
                                                                           "connect_timeout",
                                                                           "connect_other",
                                                                           "tls",
+                                                                          "tls_unknown_ca",
+                                                                          "tls_expired",
+                                                                          "tls_wrong_name",
                                                                           "http_status",
                                                                           "http_body",
                                                                           "http_timeout",
@@ -100,6 +103,12 @@ ProbeClass classify(probes::ReachFailure failure) {
     case ReachFailure::TlsHandshake:
     case ReachFailure::TlsCertificate:
       return ProbeClass::Tls;
+    case ReachFailure::TlsUnknownCa:
+      return ProbeClass::TlsUnknownCa;
+    case ReachFailure::TlsExpired:
+      return ProbeClass::TlsExpired;
+    case ReachFailure::TlsWrongName:
+      return ProbeClass::TlsWrongName;
     case ReachFailure::HttpStatus:
     case ReachFailure::HttpRedirect:  // docs/metrics.md: "or a redirect not followed"
       return ProbeClass::HttpStatus;

@@ -45,7 +45,10 @@ enum class ProbeClass : std::uint8_t {
   ConnectRefused,
   ConnectTimeout,
   ConnectOther,
-  Tls,
+  Tls,           // a handshake that failed, or a certificate refused for another cause
+  TlsUnknownCa,  // the certificate's chain leads to no trusted CA (or is self-signed)
+  TlsExpired,    // the certificate has expired (or is not yet valid)
+  TlsWrongName,  // the certificate does not name the host
   HttpStatus,
   HttpBody,
   HttpTimeout,
@@ -58,7 +61,7 @@ enum class ProbeClass : std::uint8_t {
   Observer,
   Other,  // down without a layer: should not happen, counted all the same
 };
-constexpr std::size_t k_probe_class_count = 24;
+constexpr std::size_t k_probe_class_count = 27;
 std::string_view to_string(ProbeClass value);
 
 // The class of one DNS query's outcome (Answer is Ok).

@@ -60,6 +60,7 @@ cs::Evidence read_evidence(const json::object& object) {
     out.last_observed = cs::Instant{{}, *at};
   }
   out.window_latency_ms = number_at(object, "window_latency_ms");
+  out.cert_not_after = time_at(object, "cert_not_after");
   // api_json writes latency_ms (and the rest) only for an observed vantage.
   if (const auto latency = number_at(object, "latency_ms"); latency) {
     cs::Observation last;
@@ -192,6 +193,7 @@ Expected<TargetView> read_verdict(const json::value& value) {
       cs::parse_failure_scope(text_at(object, "scope")).value_or(cs::FailureScope::None);
   verdict.maintenance = read_maintenance(object);
   verdict.cooldown = read_cooldown(object);
+  verdict.cert_not_after = time_at(object, "cert_not_after");  // absent: an older oracle
   read_details(object, view);
   return view;
 }

@@ -70,6 +70,9 @@ json::object target_value(const cs::TargetPolicy& target) {
                                   {"threshold_ms", target.latency->threshold.count()},
                                   {"window_ms", target.latency->window.count()}};
   }
+  if (target.cert_min_remaining) {  // likewise
+    out["cert_min_remaining_ms"] = target.cert_min_remaining->count();
+  }
   return out;
 }
 
@@ -114,6 +117,9 @@ json::object observation_value(const cs::Observation& observation) {
   }
   if (!observation.answers.empty()) {
     out["answers"] = json::value_from(observation.answers);
+  }
+  if (observation.cert_not_after) {
+    out["cert_not_after_ms"] = observation.cert_not_after->time_since_epoch().count();
   }
   return out;
 }

@@ -215,6 +215,9 @@ cs::TargetPolicy read_target(const json::value& value, const std::string& where,
                              latency.duration("window_ms")};
     latency.finish();
   }
+  if (fields.has("cert_min_remaining_ms")) {
+    target.cert_min_remaining = fields.duration("cert_min_remaining_ms");
+  }
   fields.finish();
   return target;
 }
@@ -273,6 +276,9 @@ cs::Observation read_observation(const json::value& value, const std::string& wh
   observation.latency_ms = fields.has("latency_ms") ? fields.fraction("latency_ms") : 0;
   observation.detail = fields.string("detail", false);
   observation.answers = fields.strings("answers", false);
+  if (fields.has("cert_not_after_ms")) {
+    observation.cert_not_after = cs::WallTime{fields.duration("cert_not_after_ms")};
+  }
   fields.finish();
   return observation;
 }

@@ -38,6 +38,7 @@ class Generator {
       : rng_(seed),
         dependency_rng_(seed ^ 0x9e3779b97f4a7c15ULL),
         latency_rng_(seed ^ 0x5851f42d4c957f2dULL),
+        cert_rng_(seed ^ 0x2545f4914f6cdd1dULL),
         budget_(evaluations) {
     trace_.seed = seed;
   }
@@ -135,6 +136,7 @@ class Generator {
     }
     add_dependencies();
     add_latency();
+    add_certificates();
     policy.suspect_fraction = std::uniform_real_distribution<double>(0.2, 0.7)(rng_);
     policy.suspicion_grace = chance(0.2) ? Duration{0} : interval_ * uniform(1, 2);
     policy.flap_limit = uniform(2, 6);
@@ -176,6 +178,39 @@ class Generator {
       objective.window = interval_ * std::uniform_int_distribution<int>(5, 8)(latency_rng_);
       target.latency = objective;
     }
+  }
+
+  bool cert_chance(double p) { return std::bernoulli_distribution(p)(cert_rng_); }
+  int cert_days(int low, int high) {
+    return std::uniform_int_distribution<int>(low, high)(cert_rng_);
+  }
+
+  // Certificates in some worlds (docs/checks.md "Certificates"): targets
+  // whose checks show one, some with tls.min_days; a generator of their own,
+  // so a world without them is the world it was before they existed.
+  void add_certificates() {
+    const bool any = cert_chance(0.5);
+    for (auto& target : trace_.policy.targets) {
+      shows_cert_.push_back(any && cert_chance(0.7));
+      cert_not_after_.push_back(k_start + std::chrono::days{cert_days(-2, 40)});
+      if (shows_cert_.back() && cert_chance(0.6)) {
+        target.cert_min_remaining = std::chrono::days{cert_days(1, 30)};
+      }
+    }
+  }
+
+  // The certificate a check of target t was shown, if any: mostly the
+  // target's current one, sometimes an address still serving an older one;
+  // now and then the target renews.
+  std::optional<cs::WallTime> cert_for(std::size_t t, Outcome outcome) {
+    if (!shows_cert_[t] || (outcome == Outcome::Down && cert_chance(0.7))) {
+      return std::nullopt;
+    }
+    if (cert_chance(0.003)) {
+      cert_not_after_[t] += std::chrono::days{cert_days(20, 90)};
+    }
+    return cert_chance(0.1) ? cert_not_after_[t] - std::chrono::days{cert_days(1, 60)}
+                            : cert_not_after_[t];
   }
 
   // A passing check's latency: slow targets and slow observers (the 2021
@@ -306,6 +341,7 @@ class Generator {
     observation.at = instant_at(std::max(Duration{0}, now_ - late));
     observation.outcome = outcome_for(v, t);
     observation.latency_ms = latency_for(v, t);
+    observation.cert_not_after = cert_for(t, observation.outcome);
     if (observation.outcome == Outcome::Down) {
       // Honest vantages mostly agree on where the target fails; liars and
       // the rest do not.
@@ -423,6 +459,7 @@ class Generator {
   std::mt19937_64 rng_;
   std::mt19937_64 dependency_rng_;
   std::mt19937_64 latency_rng_;
+  std::mt19937_64 cert_rng_;
   int budget_;
   int evaluations_ = 0;
   Trace trace_;
@@ -434,6 +471,8 @@ class Generator {
   std::vector<Behaviour> behaviour_;                            // locals, then remotes
   std::vector<bool> slow_;                                      // [target]: answers slowly
   std::vector<bool> slow_observer_;                             // [vantage]: sees everything slowly
+  std::vector<bool> shows_cert_;                                // [target]: a TLS handshake
+  std::vector<cs::WallTime> cert_not_after_;                    // [target]: its certificate
   std::vector<std::vector<Duration>> next_due_;                 // [vantage][target]
   std::vector<std::vector<bool>> lied_;               // [vantage][target]: a liar's targets
   std::vector<std::optional<cs::Observation>> last_;  // [target * locals + vantage]
@@ -1051,6 +1090,27 @@ class Runner {
     }
   }
 
+  // cert_expiring opens only for a target with tls.min_days whose earliest
+  // local certificate is under it; never a peer's (they carry none).
+  void check_cert_expiring(const cs::Event& event) {
+    const auto target = std::find_if(policy_.targets.begin(), policy_.targets.end(),
+                                     [&](const auto& item) { return item.name == event.target; });
+    const auto* verdict = engine_->verdict(event.target);
+    if (target == policy_.targets.end() || !target->cert_min_remaining || verdict == nullptr ||
+        !verdict->cert_not_after ||
+        *verdict->cert_not_after - event.at.wall >= *target->cert_min_remaining) {
+      fail("cert_expiring opened for " + event.target +
+           " without a certificate under its "
+           "tls.min_days: " +
+           event.reason);
+    }
+    for (const auto& item : verdict != nullptr ? verdict->evidence : std::vector<cs::Evidence>{}) {
+      if (!item.node.empty() && item.cert_not_after) {
+        fail("a peer's evidence carries a certificate: " + item.vantage);
+      }
+    }
+  }
+
   void check_events(const std::vector<cs::Event>& events) {
     changes_.clear();
     std::set<std::pair<EventKind, std::string>> closed_now;
@@ -1084,6 +1144,9 @@ class Runner {
           fail("a second open " + std::string(cs::to_string(event.kind)) + " episode for " +
                subject + ": " + key + " and " + event.key);
         }
+      }
+      if (event.kind == EventKind::CertExpiring) {
+        check_cert_expiring(event);
       }
       if (closed_now.contains({event.kind, subject})) {
         fail("episode " + std::string(cs::to_string(event.kind)) + " for " + subject +

@@ -52,6 +52,7 @@ TargetView target(std::string name, cs::VerdictKind kind, std::optional<cs::Verd
   v.votes = cs::VoteCounts{1, 1, 1, 2, 2, 4, {}, {}, {"aws"}, 1};
   v.evidence = {evidence("quad9", "", "quad9", cs::Vote::Up),
                 evidence("oracle-b/cloudflare", "oracle-b", "cloudflare", cs::Vote::Down)};
+  v.evidence.front().cert_not_after = at("2026-01-01T00:00:00Z");
   return view;
 }
 
@@ -212,6 +213,15 @@ TEST_CASE("each vantage vote is three series, local ones named by this node") {
       R"(crosscheck_vantage_last_seen_timestamp_seconds{vantage="quad9",domain="quad9",node="oracle-a"} 1760940039)"));
 }
 
+TEST_CASE("the certificate a local vantage saw is its notAfter in Unix time, per target") {
+  const auto text = rendered();
+  CHECK(has_line(text,
+                 R"(crosscheck_tls_cert_expiry_seconds{target="web",vantage="quad9"} 1767225600)"));
+  // A vantage that saw no certificate has no series.
+  CHECK(text.find(R"(crosscheck_tls_cert_expiry_seconds{target="web",vantage="oracle-b)") ==
+        std::string::npos);
+}
+
 TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
   const auto text = rendered();
   CHECK(has_line(text, R"(crosscheck_probes_total{vantage="quad9",outcome="up",class="ok"} 12)"));
@@ -226,6 +236,7 @@ TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="split"} 1)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="quorum_unreachable"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="canary_down"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="cert_expiring"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="peer_unreachable"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="peer_unauthenticated"} 0)"));
   CHECK(has_line(
@@ -329,6 +340,9 @@ TEST_CASE("every reach failure maps to its class") {
       {ReachFailure::TlsSetup, "tls"},
       {ReachFailure::TlsHandshake, "tls"},
       {ReachFailure::TlsCertificate, "tls"},
+      {ReachFailure::TlsUnknownCa, "tls_unknown_ca"},
+      {ReachFailure::TlsExpired, "tls_expired"},
+      {ReachFailure::TlsWrongName, "tls_wrong_name"},
       {ReachFailure::HttpStatus, "http_status"},
       {ReachFailure::HttpRedirect, "http_status"},
       {ReachFailure::HttpBody, "http_body"},
@@ -352,6 +366,7 @@ TEST_CASE("a probe's class comes from its outcome, layer and the failure that de
           {cs::Layer::Connect, ReachFailure::ConnectTimeout, "connect_timeout"},
           {cs::Layer::Connect, ReachFailure::ConnectRefused, "connect_refused"},
           {cs::Layer::Tls, ReachFailure::TlsCertificate, "tls"},
+          {cs::Layer::Tls, ReachFailure::TlsExpired, "tls_expired"},
           {cs::Layer::Http, ReachFailure::HttpBody, "http_body"},
           {cs::Layer::App, ReachFailure::AppReadOnly, "app_read_only"},
           {cs::Layer::App, ReachFailure::AppRole, "app_role"},

@@ -136,6 +136,7 @@ struct Look {
   std::vector<std::string> answers;
   double latency_ms = 0;
   cs::LastKnownGood lkg = cs::LastKnownGood::NotTried;
+  std::optional<cs::WallTime> cert{};  // the certificate's notAfter, if a handshake showed one
 };
 
 using Round = std::map<std::string, Look>;  // by vantage
@@ -180,6 +181,7 @@ json::value play(const std::vector<Round>& rounds, cs::WallTime end = k_end, boo
   auto policy = testing::make_policy(
       peer ? std::vector<std::string>{"cloudflare", "google"} : k_vantages, {"shop"});
   policy.targets.front().latency = latency;
+  policy.targets.front().cert_min_remaining = std::chrono::days{14};
   if (peer) {
     policy.peers = {"oracle-b"};
     policy.peer_domains["oracle-b"] = {"quad9", "google"};  // it may speak for both
@@ -193,7 +195,7 @@ json::value play(const std::vector<Round>& rounds, cs::WallTime end = k_end, boo
   for (std::size_t i = 0; i < rounds.size(); ++i) {
     for (const auto& [vantage, look] : rounds[i]) {
       cs::Observation observation{"shop",   vantage,         world.now(), look.outcome, look.layer,
-                                  look.lkg, look.latency_ms, look.detail, look.answers};
+                                  look.lkg, look.latency_ms, look.detail, look.answers, look.cert};
       REQUIRE(world.engine().observe(observation) == cs::ObserveStatus::Accepted);
     }
     if (i + 1 == rounds.size() && before_last) {
@@ -286,10 +288,29 @@ json::value degraded() {
               cs::LatencyObjective{0.9, std::chrono::milliseconds(300), std::chrono::minutes(1)});
 }
 
+// Healthy, and cloudflare's address serves a certificate 9 days from its
+// end (tls.min_days 14): the others see a renewed one.
+json::value cert_expiring() {
+  Round round = all_up(k_vantages);
+  for (auto& [vantage, look] : round) {
+    look.cert = k_end + 24h * 80;
+  }
+  round["cloudflare"].cert = k_end + 24h * 9 + 1h;
+  return play(rounds(round, round, 3));
+}
+
 const std::vector<std::pair<std::string, json::value (*)()>> k_scenarios{
-    {"healthy", healthy}, {"unhealthy", unhealthy}, {"disputed", disputed}, {"unknown", unknown},
-    {"stale", stale},     {"override", overridden}, {"remote", remote},     {"split", split},
-    {"grace", grace},     {"degraded", degraded}};
+    {"healthy", healthy},
+    {"unhealthy", unhealthy},
+    {"disputed", disputed},
+    {"unknown", unknown},
+    {"stale", stale},
+    {"override", overridden},
+    {"remote", remote},
+    {"split", split},
+    {"grace", grace},
+    {"degraded", degraded},
+    {"cert-expiring", cert_expiring}};
 
 snapshot::TargetView read(const json::value& value) {
   auto view = snapshot::read_verdict(value);

@@ -415,7 +415,7 @@ TEST_CASE("a self-signed certificate fails verification at the tls layer with th
   CHECK_FALSE(result.up());
   CHECK_FALSE(result.observer_error());
   CHECK(result.layer() == Layer::Tls);
-  CHECK(result.failure == ReachFailure::TlsCertificate);
+  CHECK(result.failure == ReachFailure::TlsUnknownCa);
   CHECK(result.detail == "tls: certificate verify failed (self-signed certificate)");
   CHECK(server.request_count() == 0);
 }
@@ -444,6 +444,7 @@ TEST_CASE("an expired certificate fails verification with certificate has expire
   const auto result = run(request_for(server), trusting(server));
   CHECK_FALSE(result.up());
   CHECK(result.layer() == Layer::Tls);
+  CHECK(result.failure == ReachFailure::TlsExpired);
   CHECK(result.detail == "tls: certificate verify failed (certificate has expired)");
 }
 
@@ -452,6 +453,7 @@ TEST_CASE("a certificate for another name fails verification with hostname misma
   const auto result = run(request_to_url(server.url("other.test", "/")), trusting(server));
   CHECK_FALSE(result.up());
   CHECK(result.layer() == Layer::Tls);
+  CHECK(result.failure == ReachFailure::TlsWrongName);
   CHECK(result.detail == "tls: certificate verify failed (hostname mismatch)");
 }
 
@@ -464,6 +466,13 @@ TEST_CASE("a certificate from a trusted CA is up with its days left and the TLS 
   REQUIRE(result.tls->cert_days_left);
   CHECK(*result.tls->cert_days_left >= 29);
   CHECK(*result.tls->cert_days_left <= 30);
+  // The notAfter itself, for the engine and the expiry metric: now + 30 days.
+  REQUIRE(result.tls->cert_not_after);
+  const auto left =
+      *result.tls->cert_not_after - std::chrono::time_point_cast<crosscheck::consensus::Duration>(
+                                        std::chrono::system_clock::now());
+  CHECK(left > std::chrono::hours{24 * 30} - std::chrono::minutes{5});
+  CHECK(left <= std::chrono::hours{24 * 30});
   CHECK(result.tls->version == "TLSv1.3");
   CHECK(result.detail == "http: 200 OK, TLSv1.3, certificate expires in " +
                              std::to_string(*result.tls->cert_days_left) + " days");

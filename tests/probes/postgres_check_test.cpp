@@ -208,7 +208,7 @@ TEST_CASE("postgres TLS is verified as asked and refused credentials are an obse
   CHECK(verified.detail == "postgres: " + at + " primary");
 
   const auto wrong_name = run_check(check, 3s, "other.crosscheck.test");
-  CHECK(wrong_name.failure == ReachFailure::TlsCertificate);
+  CHECK(wrong_name.failure == ReachFailure::TlsWrongName);
   CHECK_THAT(wrong_name.detail, Catch::Contains("does not match host name"));
 
   check.ca_file = other_ca.cert;

@@ -166,6 +166,6 @@ TEST_CASE("tls: true talks through TLS, verified or not as asked", "[tcp-dialogu
 
   check.tls_verify = true;  // a self-signed certificate the system store does not trust
   const auto refused = run(check);
-  CHECK(refused.failure == ReachFailure::TlsCertificate);
+  CHECK(refused.failure == ReachFailure::TlsUnknownCa);
   CHECK(refused.layer() == consensus::Layer::Tls);
 }
