@@ -238,7 +238,7 @@ TEST_CASE("postgres TLS is verified as asked and refused credentials are an obse
   CHECK(upgraded.up());
   CHECK_THAT(upgraded.detail, Catch::EndsWith("handshake done"));
   starttls.tls_verify = true;  // our test CA is not in the system store
-  CHECK(tls_dialogue().failure == ReachFailure::TlsCertificate);
+  CHECK(tls_dialogue().failure == ReachFailure::TlsUnknownCa);
   CHECK_THAT(untrusted.detail, Catch::StartsWith("tls: certificate verify failed"));
 
   check.sslmode = config::PgSslMode::Disable;
