@@ -188,6 +188,10 @@ struct DnsCheck {
   RrType type = RrType::A;
   int min_answers = 1;
   std::vector<Cidr> expect_addresses;  // empty: any address is acceptable
+  // `dnssec: true`: queries set DO; a SERVFAIL that the resolver's own
+  // Extended DNS Error or a retry with checking disabled (CD) shows to be a
+  // validation failure is a dnssec_bogus down vote (docs/checks.md "DNSSEC").
+  bool dnssec = false;
   friend bool operator==(const DnsCheck&, const DnsCheck&) = default;
 };
 

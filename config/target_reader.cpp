@@ -20,8 +20,8 @@ constexpr std::array<std::string_view, 22> k_target_keys{
     "depends_on", "fast_confirm", "latency",  "tls"};
 // A target's `priority:` bounds: wide enough to rank, narrow enough to read.
 constexpr std::int64_t k_max_priority = 1000;
-constexpr std::array<std::string_view, 4> k_dns_keys{"name", "type", "min_answers",
-                                                     "expect_addresses"};
+constexpr std::array<std::string_view, 5> k_dns_keys{"name", "type", "min_answers",
+                                                     "expect_addresses", "dnssec"};
 constexpr std::array<std::string_view, 7> k_tcp_keys{"port",     "host",       "send", "expect",
                                                      "starttls", "tls_verify", "tls"};
 // A tcp check's `send:` is a short probe, not a payload.
@@ -91,6 +91,7 @@ void read_dns(const Field& field, DnsCheck& dns, Diagnostics& diags) {
     }
   }
   dns.min_answers = static_cast<int>(map.integer("min_answers", 0).value_or(dns.min_answers));
+  dns.dnssec = map.boolean("dnssec").value_or(false);
   if (auto addresses = map.get("expect_addresses");
       addresses && expect_sequence(*addresses, diags)) {
     for (std::size_t i = 0; i < addresses->node.size(); ++i) {

@@ -374,8 +374,7 @@ void validate(const Config& config, const SourceMap& sources, Diagnostics& diags
       }
       // Why only the target's own key: `defaults.tls` applies to the
       // targets that complete a handshake and quietly skips the others.
-      if (const auto& tls = sources.targets[i].timing.tls;
-          tls && target.timing.cert_min_days > 0 && !target.sees_certificate()) {
+      if (const auto& tls = sources.targets[i].timing.tls; tls && !target.sees_certificate()) {
         diags.error(*tls, entry_label("targets[" + std::to_string(i) + "]", target.name) +
                               ": tls.min_days needs a check that completes a TLS handshake "
                               "(an https URL, or tcp with tls: true or starttls)");

@@ -431,6 +431,12 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
         "; DNS is failing, the service still answers at its last-known-good "
         "addresses";
   }
+  if (layer.dnssec) {
+    verdict.reason +=
+        "; DNSSEC: validating resolvers refuse the answer (SERVFAIL) because its signatures "
+        "do not validate (their Extended DNS Error or the answer with checking disabled says "
+        "so): fix the zone's signing";
+  }
   verdict.votes = std::move(counts);
   verdict.cert_not_after.reset();
   for (const auto& item : evidence) {

@@ -232,6 +232,9 @@ class Engine {
     // vantages' rise).
     bool split_restored = false;
     std::optional<MonoTime> canary_broken_since;
+    // Since when every local vantage's certificate is valid past
+    // tls.min_days, while cert_expiring is open.
+    std::optional<MonoTime> cert_valid_since;
     std::optional<VerdictKind> last_confirmed;
     std::deque<MonoTime> changes;  // judged changes inside flap_window
     std::optional<Override> override_in_force;

@@ -90,7 +90,7 @@ EventKind resolution_of(EventKind opened) {
     case EventKind::CanaryDown:
       return EventKind::CanaryRecovered;
     case EventKind::CertExpiring:
-      return EventKind::CertRenewed;
+      return EventKind::CertExpiringResolved;
     default:
       return EventKind::DisputeResolved;
   }
@@ -359,14 +359,24 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
                   : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
                         state.episode_key.empty());
   // A certificate closer to its end than tls.min_days is escalated (never a
-  // vote: it still serves). It ends when the certificates the vantages last
-  // saw are valid past it: a failed check keeps the last one seen, so a
-  // target down for a while neither renews nor reopens it.
+  // vote: it still serves). It ends once the certificates every local
+  // vantage shows have been valid past it for k_cert_renewal_hold: a failed
+  // check keeps the last one seen, so a target down for a while neither
+  // renews nor reopens it.
   const auto cert = earliest_certificate(verdict.evidence);
   const bool cert_open = state.side_episodes.contains(EventKind::CertExpiring);
+  const bool cert_short =
+      cert && target.cert_min_remaining && cert->not_after - now.wall < *target.cert_min_remaining;
+  if (!cert_open || cert_short || !cert) {
+    state.cert_valid_since.reset();
+  } else if (!state.cert_valid_since) {
+    state.cert_valid_since = now.mono;
+  }
   const bool cert_expiring =
       target.cert_min_remaining &&
-      (cert ? cert->not_after - now.wall < *target.cert_min_remaining : cert_open);
+      (cert_short ||
+       (cert_open && (!state.cert_valid_since ||
+                      now.mono - *state.cert_valid_since < TargetPolicy::k_cert_renewal_hold)));
   std::string cert_reason = "tls.min_days no longer applies";
   if (cert && target.cert_min_remaining) {
     const auto min_days = std::chrono::floor<std::chrono::days>(*target.cert_min_remaining);

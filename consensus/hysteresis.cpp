@@ -17,14 +17,8 @@ double nearest_rank(std::vector<double> samples, double quantile) {
 
 void VoteTracker::observe(const Observation& observation, const HysteresisRules& rules) {
   last_ = observation;
-  if (const auto& cert = observation.cert_not_after) {
-    // The earliest wins; a later one replaces it once it has not been seen
-    // for k_cert_memory (the renewal has reached every address).
-    if (!cert_not_after_ || *cert <= *cert_not_after_ ||
-        observation.at.mono - cert_seen_at_ >= k_cert_memory) {
-      cert_not_after_ = cert;
-      cert_seen_at_ = observation.at.mono;
-    }
+  if (observation.cert_not_after) {
+    cert_not_after_ = observation.cert_not_after;
   }
   if (observation.outcome == Outcome::ObserverError) {
     return;

@@ -67,14 +67,9 @@ class VoteTracker {
 
   const std::optional<Observation>& last() const { return last_; }
   std::optional<Instant> last_observed() const { return last_observed_; }
-  // The earliest certificate notAfter observed within about the last
-  // k_cert_memory (observe() only; a check without a handshake keeps it).
-  // Why a memory: behind round-robin DNS or a rolling renewal one address
-  // may still serve the old certificate while the others serve the new, and
-  // the newest observation alone would open and close cert_expiring with
-  // every check.
+  // The certificate notAfter of the newest observation that carried one
+  // (observe() only; a check that reached no handshake keeps it).
   std::optional<WallTime> cert_not_after() const { return cert_not_after_; }
-  static constexpr Duration k_cert_memory{3'600'000};
 
  private:
   Vote settled_ = Vote::Unknown;  // the vote before staleness
@@ -83,7 +78,6 @@ class VoteTracker {
   std::optional<Instant> last_observed_;  // last Up or Down
   std::optional<Observation> last_;       // last of any outcome
   std::optional<WallTime> cert_not_after_;
-  MonoTime cert_seen_at_{};  // when cert_not_after_ was last observed
   struct Sample {
     MonoTime at;
     double latency_ms = 0;

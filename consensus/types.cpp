@@ -43,32 +43,33 @@ constexpr Names<FailureScope, 4> k_scopes{{{FailureScope::None, "none"},
                                            {FailureScope::Service, "service"},
                                            {FailureScope::Dns, "dns"},
                                            {FailureScope::Observer, "observer"}}};
-constexpr Names<EventKind, 26> k_events{{{EventKind::VerdictChanged, "verdict_changed"},
-                                         {EventKind::DisputeOpened, "dispute"},
-                                         {EventKind::DisputeResolved, "dispute_resolved"},
-                                         {EventKind::FlappingStarted, "flapping"},
-                                         {EventKind::FlappingStopped, "flapping_stopped"},
-                                         {EventKind::BlastRadiusHeld, "blast_radius"},
-                                         {EventKind::BlastRadiusReleased, "blast_radius_released"},
-                                         {EventKind::VantageSuspect, "vantage_suspect"},
-                                         {EventKind::VantageCleared, "vantage_cleared"},
-                                         {EventKind::OverrideExpired, "override_expired"},
-                                         {EventKind::ConfigRejected, "config_rejected"},
-                                         {EventKind::ConfigAccepted, "config_accepted"},
-                                         {EventKind::PeerUnreachable, "peer_unreachable"},
-                                         {EventKind::PeerReachable, "peer_reachable"},
-                                         {EventKind::SplitOpened, "split"},
-                                         {EventKind::SplitResolved, "split_resolved"},
-                                         {EventKind::QuorumUnreachable, "quorum_unreachable"},
-                                         {EventKind::QuorumReachable, "quorum_reachable"},
-                                         {EventKind::CanaryDown, "canary_down"},
-                                         {EventKind::CanaryRecovered, "canary_recovered"},
-                                         {EventKind::PeerUnauthenticated, "peer_unauthenticated"},
-                                         {EventKind::MaintenanceStarted, "maintenance_started"},
-                                         {EventKind::MaintenanceEnded, "maintenance_ended"},
-                                         {EventKind::PeerAuthenticated, "peer_authenticated"},
-                                         {EventKind::CertExpiring, "cert_expiring"},
-                                         {EventKind::CertRenewed, "cert_renewed"}}};
+constexpr Names<EventKind, 26> k_events{
+    {{EventKind::VerdictChanged, "verdict_changed"},
+     {EventKind::DisputeOpened, "dispute"},
+     {EventKind::DisputeResolved, "dispute_resolved"},
+     {EventKind::FlappingStarted, "flapping"},
+     {EventKind::FlappingStopped, "flapping_stopped"},
+     {EventKind::BlastRadiusHeld, "blast_radius"},
+     {EventKind::BlastRadiusReleased, "blast_radius_released"},
+     {EventKind::VantageSuspect, "vantage_suspect"},
+     {EventKind::VantageCleared, "vantage_cleared"},
+     {EventKind::OverrideExpired, "override_expired"},
+     {EventKind::ConfigRejected, "config_rejected"},
+     {EventKind::ConfigAccepted, "config_accepted"},
+     {EventKind::PeerUnreachable, "peer_unreachable"},
+     {EventKind::PeerReachable, "peer_reachable"},
+     {EventKind::SplitOpened, "split"},
+     {EventKind::SplitResolved, "split_resolved"},
+     {EventKind::QuorumUnreachable, "quorum_unreachable"},
+     {EventKind::QuorumReachable, "quorum_reachable"},
+     {EventKind::CanaryDown, "canary_down"},
+     {EventKind::CanaryRecovered, "canary_recovered"},
+     {EventKind::PeerUnauthenticated, "peer_unauthenticated"},
+     {EventKind::MaintenanceStarted, "maintenance_started"},
+     {EventKind::MaintenanceEnded, "maintenance_ended"},
+     {EventKind::PeerAuthenticated, "peer_authenticated"},
+     {EventKind::CertExpiring, "cert_expiring"},
+     {EventKind::CertExpiringResolved, "cert_expiring_resolved"}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const Names<Enum, N>& names, Enum value) {
@@ -155,7 +156,7 @@ bool Event::is_resolution() const {
          kind == EventKind::ConfigAccepted || kind == EventKind::PeerReachable ||
          kind == EventKind::SplitResolved || kind == EventKind::QuorumReachable ||
          kind == EventKind::CanaryRecovered || kind == EventKind::PeerAuthenticated ||
-         kind == EventKind::CertRenewed;
+         kind == EventKind::CertExpiringResolved;
 }
 
 }  // namespace crosscheck::consensus

@@ -100,6 +100,9 @@ struct Observation {
   // The earliest notAfter of the leaf certificates this check was shown
   // (https, tcp tls/starttls); nullopt when no handshake completed.
   std::optional<WallTime> cert_not_after{};
+  // Layer Dns: the resolver refused the answer because DNSSEC validation
+  // fails (its EDE said so, or it resolves with checking disabled).
+  bool dnssec_failure{};
 };
 
 // A peer's vote for one of its vantages, settled by the peer's own
@@ -354,12 +357,12 @@ enum class EventKind : std::uint8_t {
   QuorumReachable,
   CanaryDown,  // escalation: a canary is down from every domain (the canary is broken)
   CanaryRecovered,
-  PeerUnauthenticated,  // escalation: a peer's reply failed its signature check
-  PeerAuthenticated,    // a later reply verified (resolves PeerUnauthenticated)
-  MaintenanceStarted,   // a target entered a maintenance window (a record)
-  MaintenanceEnded,     // it left it (a record)
-  CertExpiring,         // escalation: a target's certificate expires within tls.min_days
-  CertRenewed,          // every vantage sees a certificate valid past it (resolves CertExpiring)
+  PeerUnauthenticated,   // escalation: a peer's reply failed its signature check
+  PeerAuthenticated,     // a later reply verified (resolves PeerUnauthenticated)
+  MaintenanceStarted,    // a target entered a maintenance window (a record)
+  MaintenanceEnded,      // it left it (a record)
+  CertExpiring,          // escalation: a target's certificate expires within tls.min_days
+  CertExpiringResolved,  // renewed and seen for an hour, or tls.min_days no longer applies
 };
 std::string_view to_string(EventKind kind);
 

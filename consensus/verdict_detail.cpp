@@ -13,6 +13,7 @@ FailingLayer summarize_failing_layer(const std::vector<Evidence>& evidence) {
   std::array<int, k_chain.size()> counts{};
   bool tried_reachable = false;
   bool tried_unreachable = false;
+  bool dnssec = true;  // every DNS down vote a validation failure
   for (const auto& item : evidence) {
     // The newest observation of a down vote may already be an up that has
     // not reached `rise` yet; only down observations say where it fails.
@@ -28,6 +29,7 @@ FailingLayer summarize_failing_layer(const std::vector<Evidence>& evidence) {
       tried_reachable = tried_reachable || item.last->last_known_good == LastKnownGood::Reachable;
       tried_unreachable =
           tried_unreachable || item.last->last_known_good == LastKnownGood::Unreachable;
+      dnssec = dnssec && item.last->dnssec_failure;
     }
   }
   FailingLayer out;
@@ -39,6 +41,7 @@ FailingLayer summarize_failing_layer(const std::vector<Evidence>& evidence) {
     }
   }
   if (out.layer == Layer::Dns) {
+    out.dnssec = dnssec;
     if (tried_unreachable) {
       out.last_known_good = LastKnownGood::Unreachable;
     } else if (tried_reachable) {

@@ -12,6 +12,10 @@ namespace crosscheck::consensus {
 struct FailingLayer {
   std::optional<Layer> layer;  // nullopt when no counted vote is down
   LastKnownGood last_known_good = LastKnownGood::NotTried;
+  // For a DNS failure: every counted down vote at DNS is a resolver refusing
+  // the answer for DNSSEC (Observation::dnssec_failure); a plain outage
+  // beside it says nothing of DNSSEC.
+  bool dnssec = false;
 };
 
 // The layer reported by most counted down votes (ties go to the earlier step

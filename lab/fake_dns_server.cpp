@@ -401,7 +401,8 @@ FakeDnsServer::Response FakeDnsServer::respond(const std::vector<std::uint8_t>& 
     const std::lock_guard lock(mutex_);
     seen_.push_back(FakeDnsQuery{qname, static_cast<std::uint16_t>(ldns_rr_get_type(asked)),
                                  ldns_pkt_id(query.get()), over_tcp, ldns_pkt_rd(query.get()),
-                                 ldns_pkt_edns_udp_size(query.get()), source_port});
+                                 ldns_pkt_edns_udp_size(query.get()), source_port,
+                                 ldns_pkt_edns_do(query.get()), ldns_pkt_cd(query.get())});
     const auto found = behaviours_.find(qname);
     behaviour = found != behaviours_.end() ? found->second : default_;
   }
@@ -417,6 +418,13 @@ FakeDnsServer::Response FakeDnsServer::respond(const std::vector<std::uint8_t>& 
       break;
     case Kind::Rcode:
       spec.rcode = behaviour.rcode;
+      break;
+    case Kind::Bogus:
+      if (ldns_pkt_cd(query.get())) {
+        spec.rrs = record_lines(behaviour.records, qname);
+      } else {
+        spec.rcode = 2;  // SERVFAIL
+      }
       break;
     case Kind::Silent:
       return response;

@@ -45,6 +45,8 @@ struct FakeDnsBehaviour {
     Truncated,      // UDP: TC set, no answers; TCP: as `over_tcp` says
     Garbage,        // correct id and QR, then bytes that do not parse
     Cname,          // `chain` of CNAMEs from the query name, `records` at its end
+    Bogus,          // a validating resolver on a zone whose signatures fail: SERVFAIL, but
+                    // `records` when the query sets CD (checking disabled)
   };
   // What a Truncated behaviour does over TCP.
   enum class OverTcp : std::uint8_t {
@@ -93,6 +95,9 @@ struct FakeDnsBehaviour {
     return behaviour;
   }
   static FakeDnsBehaviour garbage() { return of_kind(Kind::Garbage); }
+  static FakeDnsBehaviour bogus(std::vector<FakeRecord> records) {
+    return of_kind(Kind::Bogus, std::move(records));
+  }
   static FakeDnsBehaviour cname(std::vector<std::string> chain, std::vector<FakeRecord> records) {
     auto behaviour = of_kind(Kind::Cname, std::move(records));
     behaviour.chain = std::move(chain);
@@ -123,6 +128,8 @@ struct FakeDnsQuery {
   bool recursion_desired = false;
   std::uint16_t edns_udp_size = 0;  // 0 without EDNS
   std::uint16_t source_port = 0;
+  bool dnssec_ok = false;          // DO
+  bool checking_disabled = false;  // CD
 };
 
 class FakeDnsServer {

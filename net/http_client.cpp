@@ -258,6 +258,9 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     const long verify =
         request.verify_tls ? SSL_get_verify_result(tls->native_handle()) : long{X509_V_OK};
     result.cause = ec;
+    // A refused certificate is still one to watch: an expired one stays in
+    // crosscheck_tls_cert_expiry_seconds and in cert_expiring.
+    result.cert_not_after = cert_not_after(tls->native_handle());
     result.tls_refusal = classify_tls_failure(ec, verify);
     if (result.tls_refusal == TlsRefusal::None) {
       result.tls_refusal = TlsRefusal::Handshake;

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <algorithm>
 #include <boost/asio/ssl/error.hpp>
 
 namespace crosscheck::net {
@@ -51,34 +52,47 @@ boost::system::error_code require_server_identity(SSL* handle, const std::string
 }
 
 std::optional<int> cert_days_left(SSL* handle, std::chrono::system_clock::time_point now) {
-  const config::X509Ptr leaf{SSL_get1_peer_certificate(handle)};
-  if (!leaf) {
+  const auto not_after = cert_not_after(handle);
+  if (!not_after) {
     return std::nullopt;
   }
-  const std::unique_ptr<ASN1_TIME, Asn1TimeFree> from{
-      ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(now))};
-  int days = 0;
-  int seconds = 0;
-  if (!from || ASN1_TIME_diff(&days, &seconds, from.get(), X509_get0_notAfter(leaf.get())) != 1) {
-    return std::nullopt;
-  }
-  return days;
+  const auto left = *not_after - std::chrono::time_point_cast<std::chrono::milliseconds>(now);
+  return static_cast<int>(std::chrono::duration_cast<std::chrono::days>(left).count());
 }
 
 std::optional<std::chrono::sys_time<std::chrono::milliseconds>> cert_not_after(SSL* handle) {
-  const config::X509Ptr leaf{SSL_get1_peer_certificate(handle)};
-  if (!leaf) {
+  // Verified: the chain that verified (leaf, intermediates, anchor), not
+  // whatever else the server sent (an expired cross-sign it still appends
+  // is no client's problem). Not verified (refused, or tls_verify off): the
+  // leaf alone, from the chain as sent, which OpenSSL keeps after a failed
+  // verification, so an expired leaf is seen too.
+  STACK_OF(X509)* verified = SSL_get0_verified_chain(handle);
+  const bool trusted = SSL_get_verify_result(handle) == X509_V_OK && verified != nullptr &&
+                       sk_X509_num(verified) > 0;
+  const STACK_OF(X509)* chain = trusted ? verified : SSL_get_peer_cert_chain(handle);
+  if (chain == nullptr) {
     return std::nullopt;
   }
+  const int count = trusted ? sk_X509_num(chain) : std::min(sk_X509_num(chain), 1);
   // The distance from the epoch: no time zone and no time_t range to mind.
   const std::unique_ptr<ASN1_TIME, Asn1TimeFree> epoch{ASN1_TIME_set(nullptr, 0)};
-  int days = 0;
-  int seconds = 0;
-  if (!epoch || ASN1_TIME_diff(&days, &seconds, epoch.get(), X509_get0_notAfter(leaf.get())) != 1) {
+  if (!epoch) {
     return std::nullopt;
   }
-  return std::chrono::sys_time<std::chrono::milliseconds>{} + std::chrono::days{days} +
-         std::chrono::seconds{seconds};
+  std::optional<std::chrono::sys_time<std::chrono::milliseconds>> earliest;
+  for (int i = 0; i < count; ++i) {
+    int days = 0;
+    int seconds = 0;
+    const X509* cert = sk_X509_value(chain, i);
+    if (cert == nullptr ||
+        ASN1_TIME_diff(&days, &seconds, epoch.get(), X509_get0_notAfter(cert)) != 1) {
+      continue;
+    }
+    const auto at = std::chrono::sys_time<std::chrono::milliseconds>{} + std::chrono::days{days} +
+                    std::chrono::seconds{seconds};
+    earliest = earliest ? std::min(*earliest, at) : at;
+  }
+  return earliest;
 }
 
 namespace {

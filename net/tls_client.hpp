@@ -31,10 +31,13 @@ boost::system::error_code require_server_identity(ssl_st* handle, const std::str
 // the certificate still says which site it wants.
 boost::system::error_code set_server_name(ssl_st* handle, const std::string& host);
 
-// Days from `now` until the peer's leaf certificate expires (negative once
-// expired); nullopt when the peer sent none.
+// Whole days from `now` until cert_not_after() (negative once expired);
+// nullopt when the peer sent no certificate.
 std::optional<int> cert_days_left(ssl_st* handle, std::chrono::system_clock::time_point now);
-// The leaf certificate's notAfter; nullopt without a certificate. In
+// The earliest notAfter of the chain that verified (leaf, intermediates,
+// anchor: the first to lapse breaks every verifying client); without a
+// verified chain (refused, or not verified) the leaf's, also after a
+// handshake that failed verification; nullopt when the peer sent none. In
 // milliseconds: a notAfter in 9999 overflows the clock's nanoseconds.
 std::optional<std::chrono::sys_time<std::chrono::milliseconds>> cert_not_after(ssl_st* handle);
 

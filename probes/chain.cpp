@@ -1,5 +1,7 @@
 #include "probes/chain.hpp"
 
+#include "consensus/time_format.hpp"
+
 #include "probes/app_checks.hpp"
 #include "probes/dns_client.hpp"
 #include "probes/dns_wire.hpp"
@@ -140,25 +142,76 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     results_.resize(plan_.size());
     pending_ = plan_.size();
     for (std::size_t i = 0; i < plan_.size(); ++i) {
-      DnsRequest request;
-      request.server = *vantage_.resolver;
-      request.source = vantage_.source;
-      request.name = plan_[i].name;
-      request.type = plan_[i].type;
-      request.deadline = deadline_;
-      request.budget = target_.timing.timeout;
-      query_dns(
-          context_.io, context_.clock, request,
-          [self = shared_from_this(), i](DnsResult result) { self->on_dns(i, std::move(result)); });
+      query(i, false);
     }
   }
 
  private:
+  bool dnssec() const { return target_.dns && target_.dns->dnssec; }
+
+  void query(std::size_t index, bool checking_disabled) {
+    DnsRequest request;
+    request.server = *vantage_.resolver;
+    request.source = vantage_.source;
+    request.name = plan_[index].name;
+    request.type = plan_[index].type;
+    request.deadline = deadline_;
+    request.budget = target_.timing.timeout;
+    request.dnssec_ok = dnssec();
+    request.checking_disabled = checking_disabled;
+    auto done = checking_disabled ? &ChainRun::on_unchecked_dns : &ChainRun::on_dns;
+    query_dns(context_.io, context_.clock, request,
+              [self = shared_from_this(), index, done](DnsResult result) {
+                ((*self).*done)(index, std::move(result));
+              });
+  }
+
   void on_dns(std::size_t index, DnsResult result) {
+    if (plan_[index].check && dnssec() && result.status == DnsStatus::ServFail) {
+      // Why look twice: a validating resolver answers SERVFAIL both when the
+      // zone's servers fail and when its signatures do not validate, and
+      // only the second is a DNSSEC problem (fix the signing, not the
+      // service). Its own Extended DNS Error says which when it sends one;
+      // otherwise the same question with checking disabled does.
+      const auto& errors = result.extended_errors;
+      if (std::any_of(errors.begin(), errors.end(), [](const ExtendedDnsError& error) {
+            return is_dnssec_failure(error.code);
+          })) {
+        result.status = DnsStatus::DnssecBogus;
+        result.detail = "dns: SERVFAIL, DNSSEC validation fails" + describe_extended_errors(errors);
+      } else {
+        results_[index] = std::move(result);
+        return query(index, true);
+      }
+    }
     if (plan_[index].check && target_.dns) {
       result = judge_dns(std::move(result), *target_.dns);
     }
     results_[index] = std::move(result);
+    if (--pending_ == 0) {
+      after_dns();
+    }
+  }
+
+  // The second look at a SERVFAIL (checking disabled): an answer, even
+  // one that denies the name (NOERROR without records, NXDOMAIN: the denial
+  // is what fails to validate), means only validation fails; anything else
+  // keeps the SERVFAIL, saying what the second question got.
+  void on_unchecked_dns(std::size_t index, DnsResult unchecked) {
+    auto& result = results_[index];
+    const bool answers = unchecked.status == DnsStatus::Answer ||
+                         unchecked.status == DnsStatus::EmptyAnswer ||
+                         unchecked.status == DnsStatus::NxDomain;
+    const std::string second(without_layer(unchecked.detail));
+    if (answers) {
+      result.status = DnsStatus::DnssecBogus;
+      result.detail =
+          "dns: SERVFAIL, DNSSEC validation fails: with checking disabled (CD) it "
+          "answers (" +
+          second + ")" + describe_extended_errors(result.extended_errors);
+    } else {
+      result.detail += "; with checking disabled (CD): " + second;
+    }
     if (--pending_ == 0) {
       after_dns();
     }
@@ -171,6 +224,15 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       line << to_string(plan_[i].type) << ' ' << plan_[i].name << " via " << result.resolver
            << (result.over_tcp ? " (tcp)" : " (udp)") << ": " << without_layer(result.detail)
            << " in " << ms(result.latency_ms);
+      if (dnssec()) {
+        // What DO brought back: the resolver's validation and the signatures' end.
+        line << (result.authenticated ? ", validated (AD)" : ", not validated (no AD)");
+        if (result.rrsig_expires) {
+          const auto expires = consensus::WallTime{std::chrono::seconds{*result.rrsig_expires}};
+          line << ", RRSIG " << consensus::cert_expiry_words(expires, context_.clock.now().wall)
+               << " (" << consensus::format_rfc3339(expires) << ")";
+        }
+      }
       report_.trace.push_back({"dns", line.str()});
       for (const auto& record : result.answers) {
         std::ostringstream answer;
@@ -230,6 +292,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       report_.observation.outcome = Outcome::Down;
       report_.observation.layer = Layer::Dns;
       report_.observation.detail = failure->detail;
+      report_.observation.dnssec_failure = failure->status == DnsStatus::DnssecBogus;
       report_.dns_failure = failure->status;
       const auto remembered =
           reach_step ? context_.last_known_good.recall(target_.name, vantage_.name,
@@ -307,7 +370,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     }
     auto& slot = report_.addresses[index].reach;
     const double latency_ms = std::max(slot.latency_ms, result.latency_ms);
-    auto tls = result.tls && result.tls->cert_days_left ? result.tls : slot.tls;
+    auto tls = result.tls && (result.tls->cert_days_left || result.tls->cert_not_after) ? result.tls
+                                                                                        : slot.tls;
     // An address is up only when every configured check on it is up; the
     // first failure names the layer, and a down beats an observer error
     // (postgres refusing our password says nothing; tcp refused does).

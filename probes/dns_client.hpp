@@ -25,6 +25,8 @@ struct DnsRequest {
   // after 300ms"); without it, the deadline's distance when the query starts,
   // which a busy host may read a millisecond short.
   std::optional<std::chrono::milliseconds> budget;
+  bool dnssec_ok = false;          // DO set (dns.dnssec)
+  bool checking_disabled = false;  // CD set: the second look at a SERVFAIL
 };
 
 using DnsCallback = std::function<void(DnsResult)>;

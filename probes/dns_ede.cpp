@@ -73,4 +73,11 @@ std::string describe_extended_errors(const std::vector<ExtendedDnsError>& errors
   return out.empty() ? out : out + ")";
 }
 
+bool is_dnssec_failure(std::uint16_t code) {
+  // 1-2 unsupported algorithms, 5 indeterminate, 6 bogus, 7-8 signature
+  // times, 9-12 missing keys, signatures or denial; 3 Stale and 4 Forged
+  // Answer are not validation failures.
+  return (code >= 1 && code <= 2) || (code >= 5 && code <= 12);
+}
+
 }  // namespace crosscheck::probes

@@ -28,6 +28,10 @@ constexpr std::size_t k_max_extra_text = 120;
 // At most this many are kept from one reply (more are ignored).
 constexpr std::size_t k_max_extended_errors = 4;
 
+// Whether an INFO-CODE says DNSSEC validation failed (1 Unsupported DNSKEY
+// Algorithm through 12 NSEC Missing, RFC 8914 section 4; not 4 Forged Answer).
+bool is_dnssec_failure(std::uint16_t code);
+
 // An EDE option's data (INFO-CODE, then EXTRA-TEXT); nullopt when shorter
 // than the 2-byte INFO-CODE.
 std::optional<ExtendedDnsError> parse_extended_error(std::span<const std::uint8_t> data);

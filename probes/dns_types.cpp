@@ -8,7 +8,7 @@ namespace crosscheck::probes {
 namespace {
 
 // The one place a DnsStatus is spelled: metric labels and logs use these.
-constexpr std::array<std::pair<DnsStatus, std::string_view>, 13> k_status_names{{
+constexpr std::array<std::pair<DnsStatus, std::string_view>, 14> k_status_names{{
     {DnsStatus::Answer, "answer"},
     {DnsStatus::EmptyAnswer, "empty_answer"},
     {DnsStatus::NxDomain, "nxdomain"},
@@ -21,6 +21,7 @@ constexpr std::array<std::pair<DnsStatus, std::string_view>, 13> k_status_names{
     {DnsStatus::TooFewAnswers, "too_few_answers"},
     {DnsStatus::UnexpectedAddress, "unexpected_address"},
     {DnsStatus::NetworkError, "network_error"},
+    {DnsStatus::DnssecBogus, "dnssec_bogus"},
     {DnsStatus::ObserverError, "observer_error"},
 }};
 

@@ -38,6 +38,7 @@ enum class DnsStatus : std::uint8_t {
   TooFewAnswers,      // fewer than min_answers
   UnexpectedAddress,  // an answer outside expect_addresses
   NetworkError,       // the resolver could not be reached (refused, unreachable)
+  DnssecBogus,        // SERVFAIL, and validation is why (EDE, or it answers with CD set)
   ObserverError,      // this host could not send (bind, route, sockets)
 };
 std::string_view to_string(DnsStatus status);
@@ -80,7 +81,10 @@ struct DnsResult {
   // of detail: "dns: SERVFAIL (EDE 6: DNSSEC Bogus)".
   std::vector<ExtendedDnsError> extended_errors;
   double latency_ms = 0;
-  std::string resolver;  // "127.0.0.1:53"
+  std::string resolver;        // "127.0.0.1:53"
+  bool authenticated = false;  // AD: the resolver validated the answer with DNSSEC
+  // The earliest expiration (Unix seconds) of the RRSIGs over the answer, with DO.
+  std::optional<std::int64_t> rrsig_expires{};
 
   bool up() const { return status == DnsStatus::Answer; }
   // This host could not ask (bind, route, sockets): says nothing about the

@@ -131,6 +131,34 @@ bool owned_by(const ldns_rr* rr, const ldns_rdf* name, ldns_rr_type type) {
          ldns_dname_compare(ldns_rr_owner(rr), name) == 0;
 }
 
+// The earliest expiration (Unix seconds) of the answer section's RRSIGs
+// over the asked type or a CNAME on the way; nullopt without one. The field
+// is 32-bit serial time (RFC 4034 3.1.5): read as seconds since 1970, it
+// holds until 2106.
+std::optional<std::int64_t> earliest_rrsig_expiry(const ldns_pkt* reply, ldns_rr_type qtype) {
+  std::optional<std::int64_t> earliest;
+  const ldns_rr_list* section = ldns_pkt_answer(reply);
+  for (std::size_t i = 0; i < ldns_rr_list_rr_count(section); ++i) {
+    const ldns_rr* rr = ldns_rr_list_rr(section, i);
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG || ldns_rr_rd_count(rr) < 5) {
+      continue;
+    }
+    const ldns_rdf* covered = ldns_rr_rrsig_typecovered(rr);
+    const ldns_rdf* expiration = ldns_rr_rrsig_expiration(rr);
+    if (covered == nullptr || expiration == nullptr || ldns_rdf_size(covered) != 2 ||
+        ldns_rdf_size(expiration) != 4) {
+      continue;
+    }
+    const auto type = ldns_rdf2rr_type(covered);
+    if (type != qtype && type != LDNS_RR_TYPE_CNAME) {
+      continue;
+    }
+    const std::int64_t at = ldns_rdf2native_int32(expiration);
+    earliest = earliest ? std::min(*earliest, at) : at;
+  }
+  return earliest;
+}
+
 // NOERROR: records of the asked type for the asked name, following CNAMEs.
 // Why the chain matters: "www.example. CNAME edge.cdn." plus "edge.cdn. A
 // 192.0.2.1" answers an A query for www.example.; an A record for some other
@@ -264,7 +292,8 @@ int rcode_of(const ldns_pkt* reply) {
 
 }  // namespace
 
-Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, std::uint16_t id) {
+Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, std::uint16_t id,
+                                   DnsFlags flags) {
   const std::string text(name);
   if (text.empty()) {
     return fail("dns: invalid name '' (empty)");
@@ -284,6 +313,7 @@ Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, s
   query.id = id;
   query.name = rdf_text(qname.get());
   query.type = type;
+  query.flags = flags;
 
   const PktPtr packet(ldns_pkt_query_new(qname.release(), static_cast<ldns_rr_type>(type),
                                          LDNS_RR_CLASS_IN, LDNS_RD));
@@ -294,7 +324,8 @@ Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, s
   // A non-zero EDNS udp size makes ldns_pkt_edns() true, so pkt2wire emits
   // the OPT RR; 1232 avoids IP fragmentation (DNS flag day 2020).
   ldns_pkt_set_edns_udp_size(packet.get(), k_edns_udp_size);
-  ldns_pkt_set_edns_do(packet.get(), false);
+  ldns_pkt_set_edns_do(packet.get(), flags.dnssec_ok);
+  ldns_pkt_set_cd(packet.get(), flags.checking_disabled);
 
   std::uint8_t* raw_wire = nullptr;
   std::size_t size = 0;
@@ -374,6 +405,8 @@ ClassifiedReply classify_dns_reply(std::span<const std::uint8_t> bytes, const Dn
     out.result.rcode = rcode;
     read_answers(reply.get(), ldns_rr_owner(asked.get()), qtype, out.result);
   }
+  out.result.authenticated = ldns_pkt_ad(reply.get());
+  out.result.rrsig_expires = earliest_rrsig_expiry(reply.get(), qtype);
   out.result.extended_errors = extended_errors_of(reply.get());
   out.result.detail += describe_extended_errors(out.result.extended_errors);
   return out;

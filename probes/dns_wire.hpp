@@ -17,17 +17,26 @@ namespace crosscheck::probes {
 
 constexpr std::uint16_t k_edns_udp_size = 1232;
 
+// The header and EDNS bits a query sets beyond RD.
+struct DnsFlags {
+  bool dnssec_ok = false;          // DO: ask for RRSIGs (dns.dnssec)
+  bool checking_disabled = false;  // CD: a validating resolver answers without validating
+  friend bool operator==(const DnsFlags&, const DnsFlags&) = default;
+};
+
 struct DnsQuery {
   std::uint16_t id = 0;
   std::string name;  // absolute, lower-case ("example.com.")
   config::RrType type = config::RrType::A;
+  DnsFlags flags;
   std::vector<std::uint8_t> wire;
 };
 
-// Builds a recursive query (RD set) with EDNS0 advertising k_edns_udp_size.
-// Fails ("dns: invalid name 'a..b.' (empty label)") for a name that is not a
-// valid DNS name.
-Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, std::uint16_t id);
+// Builds a recursive query (RD set) with EDNS0 advertising k_edns_udp_size,
+// and DO and CD as `flags` say. Fails ("dns: invalid name 'a..b.' (empty
+// label)") for a name that is not a valid DNS name.
+Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, std::uint16_t id,
+                                   DnsFlags flags = {});
 
 // What a received datagram or TCP message means for `query`.
 enum class ReplyMatch : std::uint8_t {

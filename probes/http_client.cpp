@@ -178,6 +178,9 @@ class HttpCheck : public std::enable_shared_from_this<HttpCheck> {
     if (!answer.tls_version.empty()) {
       tls_info_ =
           TlsInfo{answer.tls_version, answer.cert_days_left, wall_time(answer.cert_not_after)};
+    } else if (answer.cert_not_after) {
+      // A handshake that refused the certificate: still the one to watch.
+      tls_info_ = TlsInfo{"", std::nullopt, wall_time(answer.cert_not_after)};
     }
     if (!answer.ok()) {
       return finish(failed(answer, request_, url_));

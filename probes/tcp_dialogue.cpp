@@ -274,6 +274,10 @@ class TcpDialogue : public std::enable_shared_from_this<TcpDialogue> {
     }
     const long verify =
         check_.tls_verify ? SSL_get_verify_result(stream_.native_handle()) : long{X509_V_OK};
+    // A refused certificate is still the one to watch (cert_expiring).
+    if (const auto not_after = wall_time(net::cert_not_after(stream_.native_handle()))) {
+      tls_info_ = TlsInfo{"", std::nullopt, not_after};
+    }
     if (verify != X509_V_OK) {
       return finish(certificate_refused(net::classify_tls_failure({}, verify),
                                         X509_verify_cert_error_string(verify)));

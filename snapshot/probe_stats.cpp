@@ -15,6 +15,7 @@ constexpr std::array<std::string_view, k_probe_class_count> k_class_names{"ok",
                                                                           "empty_answer",
                                                                           "nxdomain",
                                                                           "servfail",
+                                                                          "dnssec_bogus",
                                                                           "refused",
                                                                           "dns_timeout",
                                                                           "dns_other",
@@ -69,6 +70,8 @@ ProbeClass classify(DnsStatus status) {
       return ProbeClass::NxDomain;
     case DnsStatus::ServFail:
       return ProbeClass::ServFail;
+    case DnsStatus::DnssecBogus:
+      return ProbeClass::DnssecBogus;
     case DnsStatus::Refused:
       return ProbeClass::Refused;
     case DnsStatus::Timeout:

@@ -37,6 +37,7 @@ enum class ProbeClass : std::uint8_t {
   EmptyAnswer,
   NxDomain,
   ServFail,
+  DnssecBogus,  // SERVFAIL because DNSSEC validation fails (dns.dnssec)
   Refused,
   DnsTimeout,
   DnsOther,
@@ -61,7 +62,7 @@ enum class ProbeClass : std::uint8_t {
   Observer,
   Other,  // down without a layer: should not happen, counted all the same
 };
-constexpr std::size_t k_probe_class_count = 27;
+constexpr std::size_t k_probe_class_count = 28;
 std::string_view to_string(ProbeClass value);
 
 // The class of one DNS query's outcome (Answer is Ok).

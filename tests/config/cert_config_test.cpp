@@ -62,6 +62,9 @@ TEST_CASE("every tls.min_days error says what is wrong and where", "[config][cer
       {"    http: {url: 'http://db.example/'}\n    tls: {min_days: 14}\n",
        "test.yaml:8:10: error: targets[0] 'db': tls.min_days needs a check that completes a TLS "
        "handshake (an https URL, or tcp with tls: true or starttls)"},
+      {"    http: {url: 'http://db.example/'}\n    tls: {min_days: 0}\n",
+       "test.yaml:8:10: error: targets[0] 'db': tls.min_days needs a check that completes a TLS "
+       "handshake (an https URL, or tcp with tls: true or starttls)"},
   }));
   const std::string yaml = std::string(k_valid_vantages) +
                            "targets:\n"
@@ -69,4 +72,17 @@ TEST_CASE("every tls.min_days error says what is wrong and where", "[config][cer
                            lines;
   CAPTURE(yaml);
   CHECK(diagnostics_of(yaml) == Lines{expected});
+}
+
+TEST_CASE("dns.dnssec is a boolean, off by default", "[config][dnssec]") {
+  const auto config = load_valid(std::string(k_valid_vantages) +
+                                 "targets:\n"
+                                 "  - {name: signed, dns: {name: a.example, dnssec: true}}\n"
+                                 "  - {name: plain, dns: {name: b.example}}\n");
+  CHECK(config.targets[0].dns->dnssec);
+  CHECK_FALSE(config.targets[1].dns->dnssec);
+  CHECK(diagnostics_of(std::string(k_valid_vantages) +
+                       "targets:\n"
+                       "  - {name: db, dns: {name: a.example, dnssec: sure}}\n") ==
+        Lines{"test.yaml:6:47: error: targets[0].dns.dnssec: expected true or false, got 'sure'"});
 }

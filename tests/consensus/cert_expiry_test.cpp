@@ -116,19 +116,19 @@ TEST_CASE("the earliest certificate any local vantage saw decides, and one expir
   see_cert(world, "cloudflare", renewed);
   see_cert(world, "google", renewed);
   world.evaluate();
-  CHECK(world.count_events(EventKind::CertRenewed) == 0);
-  // quad9 now sees the renewed one, but saw the old one less than an hour
-  // ago (round-robin DNS may show it again): still open.
+  CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
+  // quad9 now sees the renewed one, but an hour must pass without the old
+  // one (round-robin DNS may show it again): still open.
   world.clock().advance(10s);
   see_cert(world, "quad9", renewed);
   world.evaluate();
-  CHECK(world.count_events(EventKind::CertRenewed) == 0);
-  CHECK(world.verdict("shop").cert_not_after == soon);
-  // An hour on, every vantage sees only the renewed one: resolved.
-  world.clock().advance(cs::VoteTracker::k_cert_memory);
+  CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
+  CHECK(world.verdict("shop").cert_not_after == renewed);
+  // An hour on, every vantage still sees only the renewed one: resolved.
+  world.clock().advance(cs::TargetPolicy::k_cert_renewal_hold);
   round(world, renewed);
-  REQUIRE(world.count_events(EventKind::CertRenewed, "shop") == 1);
-  const auto* renewal = last_event(world, EventKind::CertRenewed);
+  REQUIRE(world.count_events(EventKind::CertExpiringResolved, "shop") == 1);
+  const auto* renewal = last_event(world, EventKind::CertExpiringResolved);
   CHECK(renewal->key == last_event(world, EventKind::CertExpiring)->key);
   CHECK(cs::Event{*renewal}.is_resolution());
   CHECK_THAT(renewal->reason, Catch::Contains("expires in 89 days"));  // an hour later
@@ -152,39 +152,30 @@ TEST_CASE("failed checks and stale votes neither renew nor reopen cert_expiring"
     round(world, soon);
   }
   CHECK(world.count_events(EventKind::CertExpiring) == 1);
-  CHECK(world.count_events(EventKind::CertRenewed) == 0);
+  CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
 }
 
-TEST_CASE("a vantage shown an old and a new certificate in turn keeps the old one for an hour",
+TEST_CASE("round-robin between an old and a renewed certificate keeps cert_expiring open, once",
           "[engine][cert]") {
-  const cs::HysteresisRules rules{2, 3, 30s};
-  cs::VoteTracker tracker;
-  const auto start = *cs::parse_rfc3339("2025-10-20T06:00:00Z");
-  const auto old_cert = start + std::chrono::days{3};
-  const auto new_cert = start + std::chrono::days{90};
-  const auto look = [&](cs::Duration at, cs::WallTime cert) {
-    cs::Observation observation;
-    observation.target = "shop";
-    observation.vantage = "quad9";
-    observation.outcome = Outcome::Up;
-    observation.at = cs::Instant{cs::MonoTime{at}, start + at};
-    observation.cert_not_after = cert;
-    tracker.observe(observation, rules);
-  };
-  // Round-robin DNS: one check in three lands on the address not renewed.
-  for (int i = 0; i < 30; ++i) {
-    look(cs::Duration{i * 10'000}, i % 3 == 0 ? old_cert : new_cert);
-    CHECK(tracker.cert_not_after() == old_cert);
+  World world(cert_policy());
+  const auto old_cert = in_days(world, 3);
+  const auto new_cert = in_days(world, 90);
+  // One check in three lands on the address not renewed, for two hours
+  // (rounds 10s apart), the last one too.
+  for (int i = 0; i < 720; ++i) {
+    round(world, i % 3 == 0 || i == 719 ? old_cert : new_cert);
   }
-  // The old address renewed after 270s: the old certificate goes an hour
-  // after it was last seen, not before.
-  look(270s + cs::VoteTracker::k_cert_memory - 10s, new_cert);
-  CHECK(tracker.cert_not_after() == old_cert);
-  look(270s + cs::VoteTracker::k_cert_memory, new_cert);
-  CHECK(tracker.cert_not_after() == new_cert);
-  // An earlier one replaces it at once.
-  look(270s + cs::VoteTracker::k_cert_memory + 10s, old_cert);
-  CHECK(tracker.cert_not_after() == old_cert);
+  CHECK(world.count_events(EventKind::CertExpiring) == 1);
+  CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
+  // The old address renewed: the renewed certificate alone for 359 rounds
+  // (3590s) leaves it open; the round an hour after the first resolves it.
+  for (int i = 0; i < 360; ++i) {
+    round(world, new_cert);
+  }
+  CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
+  round(world, new_cert);
+  CHECK(world.count_events(EventKind::CertExpiringResolved) == 1);
+  CHECK(world.count_events(EventKind::CertExpiring) == 1);
 }
 
 TEST_CASE("an observer error carrying a certificate still records it", "[engine][cert]") {
@@ -229,13 +220,19 @@ TEST_CASE("a restored cert_expiring stays open until a certificate is seen again
   for (int i = 0; i < 4; ++i) {
     round(world, std::nullopt, Outcome::Down);
   }
-  CHECK(world.count_events(EventKind::CertRenewed) == 0);
+  CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
   CHECK(world.count_events(EventKind::CertExpiring) == 0);  // not opened twice
+  // Renewed certificates from now on: not resolved before an hour of them
+  // (a restart has no memory of what the addresses served).
+  const auto renewed = in_days(world, 80);
   for (int i = 0; i < 3; ++i) {
-    round(world, in_days(world, 80));
+    round(world, renewed);
   }
-  REQUIRE(world.count_events(EventKind::CertRenewed) == 1);
-  CHECK(last_event(world, EventKind::CertRenewed)->key == "cert_expiring/shop/1");
+  CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
+  world.clock().advance(cs::TargetPolicy::k_cert_renewal_hold);
+  round(world, renewed);
+  REQUIRE(world.count_events(EventKind::CertExpiringResolved) == 1);
+  CHECK(last_event(world, EventKind::CertExpiringResolved)->key == "cert_expiring/shop/1");
 }
 
 TEST_CASE("a restored cert_expiring of a target that no longer has tls.min_days resolves",
@@ -246,8 +243,9 @@ TEST_CASE("a restored cert_expiring of a target that no longer has tls.min_days 
   for (int i = 0; i < 4; ++i) {
     round(world, std::nullopt);
   }
-  REQUIRE(world.count_events(EventKind::CertRenewed) == 1);
-  CHECK(last_event(world, EventKind::CertRenewed)->reason == "tls.min_days no longer applies");
+  REQUIRE(world.count_events(EventKind::CertExpiringResolved) == 1);
+  CHECK(last_event(world, EventKind::CertExpiringResolved)->reason ==
+        "tls.min_days no longer applies");
 }
 
 TEST_CASE("certificate expiry in words, rounded toward the past", "[cert]") {
@@ -258,4 +256,60 @@ TEST_CASE("certificate expiry in words, rounded toward the past", "[cert]") {
   CHECK(cs::cert_expiry_words(now - 1h, now) == "expired 0 days ago");
   CHECK(cs::cert_expiry_words(now - 25h, now) == "expired 1 day ago");
   CHECK(cs::cert_expiry_words(now - 24h * 3 - 1h, now) == "expired 3 days ago");
+}
+
+namespace {
+
+void see_dnssec(World& world, const std::string& vantage, bool dnssec_failure) {
+  cs::Observation observation;
+  observation.target = "shop";
+  observation.vantage = vantage;
+  observation.at = world.now();
+  observation.outcome = Outcome::Down;
+  observation.layer = cs::Layer::Dns;
+  observation.detail = "dns: SERVFAIL";
+  observation.dnssec_failure = dnssec_failure;
+  REQUIRE(world.engine().observe(observation) == cs::ObserveStatus::Accepted);
+}
+
+}  // namespace
+
+TEST_CASE("validating resolvers refusing a bogus answer: the reason says DNSSEC",
+          "[engine][dnssec]") {
+  const auto [bogus_votes, expected] = GENERATE(table<int, cs::VerdictKind>(
+      {{2, cs::VerdictKind::Unhealthy}, {1, cs::VerdictKind::Disputed}}));
+  World world(make_policy(k_domains, {"shop"}));
+  for (int i = 0; i < 2; ++i) {
+    round(world, std::nullopt);  // healthy first
+  }
+  for (int i = 0; i < 6; ++i) {  // 60s: past fall and dispute_grace
+    see_dnssec(world, "cloudflare", true);
+    if (bogus_votes == 2) {
+      see_dnssec(world, "quad9", true);
+    } else {
+      see_cert(world, "quad9", std::nullopt);  // a non-validating resolver answers
+    }
+    see_cert(world, "google", std::nullopt);
+    world.evaluate();
+    world.clock().advance(10s);
+  }
+  const auto& verdict = world.verdict("shop");
+  INFO(verdict.reason);
+  CHECK(verdict.kind == expected);
+  CHECK(verdict.failing_layer == cs::Layer::Dns);
+  CHECK_THAT(verdict.reason, Catch::Contains("DNSSEC: validating resolvers refuse the answer"));
+}
+
+TEST_CASE("a SERVFAIL that is not DNSSEC's says nothing of DNSSEC", "[engine][dnssec]") {
+  World world(make_policy(k_domains, {"shop"}));
+  for (int i = 0; i < 4; ++i) {
+    see_dnssec(world, "cloudflare", false);
+    see_dnssec(world, "quad9", false);
+    see_dnssec(world, "google", false);
+    world.evaluate();
+    world.clock().advance(10s);
+  }
+  const auto& verdict = world.verdict("shop");
+  CHECK(verdict.kind == cs::VerdictKind::Unhealthy);
+  CHECK(verdict.reason.find("DNSSEC") == std::string::npos);
 }

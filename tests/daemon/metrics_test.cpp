@@ -325,6 +325,7 @@ TEST_CASE("every DNS status maps to its class") {
       {DnsStatus::TooFewAnswers, "unexpected_answer"},
       {DnsStatus::UnexpectedAddress, "unexpected_answer"},
       {DnsStatus::NetworkError, "dns_other"},
+      {DnsStatus::DnssecBogus, "dnssec_bogus"},
       {DnsStatus::ObserverError, "observer"},
   }));
   CAPTURE(probes::to_string(status));

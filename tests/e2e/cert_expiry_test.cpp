@@ -103,29 +103,37 @@ TEST_CASE("a certificate under tls.min_days opens cert_expiring, never a vote, a
   const auto explain = testing::run_cli_captured({"explain", "shop", "--api", oracle.oracle_url()});
   CHECK_THAT(explain.out, Catch::Contains("      cert      expires in 4 days (notAfter "));
 
-  // The server restarts with a renewed certificate, on another port: the
-  // config follows it (a reload), and every vantage sees the new one.
+  // The server restarts with a renewed certificate, on another port, and
+  // the config follows it (a reload, which starts the target's votes
+  // afresh): the escalation stays the one open episode (an hour of renewed
+  // certificates resolves it), and the metric follows the new certificate.
   const auto key = std::string(opened.at("key").as_string());
   auto renewed = shop_server(90);
-  {
-    // Rewrite shop's URL in place: the file's last target is shop.
+  const auto rewrite = [&](const std::string& from, const std::string& to) {
     std::ifstream in(oracle.config_path());
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto at = text.find(shop->url("127.0.0.1", "/"));
+    const auto at = text.find(from);
     REQUIRE(at != std::string::npos);
-    text.replace(at, shop->url("127.0.0.1", "/").size(), renewed->url("127.0.0.1", "/"));
+    text.replace(at, from.size(), to);
     std::ofstream(oracle.config_path()) << text;
-  }
+  };
+  rewrite(shop->url("127.0.0.1", "/"), renewed->url("127.0.0.1", "/"));
   shop.reset();
   oracle.reload();
   REQUIRE(OracleHarness::wait_for([&] {
-    for (const auto& item : escalations(oracle, "cert_expiring")) {
-      if (item.at("key") == key.c_str()) {
-        return false;  // still open
-      }
-    }
-    return true;
+    const auto sample = testing::metric_sample(
+        oracle.get("/metrics").body,
+        R"(crosscheck_tls_cert_expiry_seconds{target="shop",vantage="alpha"})");
+    return sample && *sample - now > 80 * 86400;
   }));
+  auto open = escalations(oracle, "cert_expiring");
+  REQUIRE(open.size() == 1);
+  CHECK(open.front().at("key") == key.c_str());
+
+  // tls.min_days removed by a reload: resolved at once, and the reason says why.
+  rewrite("    tls: { min_days: 14 }\n", "");
+  oracle.reload();
+  REQUIRE(OracleHarness::wait_for([&] { return escalations(oracle, "cert_expiring").empty(); }));
   CHECK(oracle.verdict("shop").at("verdict") == "healthy");
   const auto later = oracle.get("/metrics").body;
   CHECK(testing::metric_sample(later, R"(crosscheck_escalations_open{kind="cert_expiring"})") == 0);

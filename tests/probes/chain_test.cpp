@@ -233,6 +233,58 @@ TEST_CASE("an empty answer is down at the DNS layer", "[chain]") {
   CHECK(report.observation.last_known_good == consensus::LastKnownGood::NotTried);
 }
 
+TEST_CASE("dns.dnssec: a SERVFAIL that resolves with checking disabled is a DNSSEC failure",
+          "[chain][dnssec]") {
+  FakeDnsServer dns("127.0.0.61");
+  dns.set("svc.test", FakeDnsBehaviour::bogus({FakeRecord{"A", "192.0.2.10", 300, ""}}));
+  Harness h;
+  auto target = dns_target("svc.test");
+  target.dns->dnssec = true;
+  const auto report = h.probe(target, vantage_of(dns));
+  CHECK(report.observation.outcome == Outcome::Down);
+  CHECK(report.observation.layer == Layer::Dns);
+  CHECK(report.observation.dnssec_failure);
+  CHECK(report.dns_failure == probes::DnsStatus::DnssecBogus);
+  CHECK(report.observation.detail ==
+        "dns: SERVFAIL, DNSSEC validation fails: with checking disabled (CD) it answers "
+        "(NOERROR, 1 answer)");
+  // Two questions: DO on both, CD only on the second.
+  const auto queries = dns.queries();
+  REQUIRE(queries.size() == 2);
+  CHECK(queries[0].dnssec_ok);
+  CHECK_FALSE(queries[0].checking_disabled);
+  CHECK(queries[1].dnssec_ok);
+  CHECK(queries[1].checking_disabled);
+}
+
+TEST_CASE("dns.dnssec: a SERVFAIL that fails with checking disabled too stays a SERVFAIL",
+          "[chain][dnssec]") {
+  FakeDnsServer dns("127.0.0.61");
+  dns.set("svc.test", FakeDnsBehaviour::servfail());
+  Harness h;
+  auto target = dns_target("svc.test");
+  target.dns->dnssec = true;
+  const auto report = h.probe(target, vantage_of(dns));
+  CHECK(report.observation.outcome == Outcome::Down);
+  CHECK_FALSE(report.observation.dnssec_failure);
+  CHECK(report.dns_failure == probes::DnsStatus::ServFail);
+  CHECK(report.observation.detail == "dns: SERVFAIL; with checking disabled (CD): SERVFAIL");
+  CHECK(dns.queries().size() == 2);
+}
+
+TEST_CASE("without dns.dnssec a SERVFAIL is asked once, without DO", "[chain][dnssec]") {
+  FakeDnsServer dns("127.0.0.61");
+  dns.set("svc.test", FakeDnsBehaviour::bogus({FakeRecord{"A", "192.0.2.10", 300, ""}}));
+  Harness h;
+  const auto report = h.probe(dns_target("svc.test"), vantage_of(dns));
+  CHECK(report.dns_failure == probes::DnsStatus::ServFail);
+  CHECK_FALSE(report.observation.dnssec_failure);
+  const auto queries = dns.queries();
+  REQUIRE(queries.size() == 1);
+  CHECK_FALSE(queries[0].dnssec_ok);
+  CHECK_FALSE(queries[0].checking_disabled);
+}
+
 TEST_CASE("the reach step connects to the addresses this vantage resolved", "[chain]") {
   asio::io_context io;
   asio::ip::tcp::acceptor listener(io, {asio::ip::make_address("127.0.0.1"), 0});

@@ -58,6 +58,7 @@ struct Reply {
   bool qr = true;
   bool tc = false;
   int rcode = 0;
+  bool ad = false;
   std::vector<std::string> questions{"example.com. IN A"};
   std::vector<std::string> answers;
 
@@ -69,6 +70,7 @@ struct Reply {
     ldns_pkt_set_rd(packet.get(), true);
     ldns_pkt_set_ra(packet.get(), true);
     ldns_pkt_set_tc(packet.get(), tc);
+    ldns_pkt_set_ad(packet.get(), ad);
     ldns_pkt_set_rcode(packet.get(), static_cast<std::uint8_t>(rcode & 0x0F));
     if (rcode > 0x0F) {
       ldns_pkt_set_edns_udp_size(packet.get(), 1232);
@@ -160,6 +162,65 @@ TEST_CASE("a query is recursive, advertises EDNS0 with 1232 bytes and asks one q
   CHECK(std::string(owner.get()) == expected_name);
   CHECK(ldns_rr_get_type(question) == static_cast<ldns_rr_type>(type));
   CHECK(ldns_rr_get_class(question) == LDNS_RR_CLASS_IN);
+}
+
+TEST_CASE("dns.dnssec queries set DO, and the second look at a SERVFAIL sets CD", "[dns][dnssec]") {
+  const auto [flags, do_bit, cd_bit] = GENERATE(table<probes::DnsFlags, bool, bool>({
+      {probes::DnsFlags{}, false, false},
+      {probes::DnsFlags{true, false}, true, false},
+      {probes::DnsFlags{true, true}, true, true},
+  }));
+  const auto query = probes::build_dns_query("example.com.", config::RrType::A, 7, flags);
+  REQUIRE(query);
+  CHECK(query->flags == flags);
+  const auto packet = parse(query->wire);
+  CHECK(ldns_pkt_edns_do(packet.get()) == do_bit);
+  CHECK(ldns_pkt_cd(packet.get()) == cd_bit);
+  CHECK(ldns_pkt_rd(packet.get()));
+  CHECK(ldns_pkt_edns_udp_size(packet.get()) == probes::k_edns_udp_size);
+}
+
+TEST_CASE("a validated answer keeps its AD bit and the earliest RRSIG expiry over the answer",
+          "[dns][dnssec]") {
+  Reply reply;
+  reply.ad = true;
+  reply.answers = {
+      "example.com. 300 IN A 192.0.2.1",
+      // Over A: expires 2026-12-20 and 2026-12-10 (the earlier counts).
+      "example.com. 300 IN RRSIG A 13 2 300 20261220000000 20261120000000 2371 example.com. "
+      "c2lnbmF0dXJl",
+      "example.com. 300 IN RRSIG A 13 2 300 20261210000000 20261120000000 4242 example.com. "
+      "c2lnbmF0dXJl",
+      // Over another type: not the answer's.
+      "example.com. 300 IN RRSIG TXT 13 2 300 20261201000000 20261120000000 2371 example.com. "
+      "c2lnbmF0dXJl",
+  };
+  const auto out = classify(reply);
+  REQUIRE(out.match == ReplyMatch::Accepted);
+  CHECK(out.result.status == DnsStatus::Answer);
+  CHECK(out.result.answers.size() == 1);  // RRSIGs are not answers
+  CHECK(out.result.authenticated);
+  REQUIRE(out.result.rrsig_expires);
+  CHECK(*out.result.rrsig_expires == 1796860800);  // 2026-12-10T00:00:00Z
+
+  Reply unsigned_reply;
+  unsigned_reply.answers = {"example.com. 300 IN A 192.0.2.1"};
+  const auto plain = classify(unsigned_reply);
+  CHECK_FALSE(plain.result.authenticated);
+  CHECK_FALSE(plain.result.rrsig_expires);
+}
+
+TEST_CASE("an RRSIG over a CNAME on the way counts, a truncated RRSIG does not", "[dns][dnssec]") {
+  Reply reply;
+  reply.answers = {
+      "example.com. 300 IN CNAME edge.example.net.",
+      "example.com. 300 IN RRSIG CNAME 13 2 300 20261215000000 20261120000000 2371 example.com. "
+      "c2lnbmF0dXJl",
+      "edge.example.net. 300 IN A 192.0.2.7",
+  };
+  const auto out = classify(reply);
+  CHECK(out.result.status == DnsStatus::Answer);
+  CHECK(out.result.rrsig_expires == 1797292800);  // 2026-12-15T00:00:00Z
 }
 
 TEST_CASE("a name that is not a valid DNS name is refused before anything is sent", "[dns]") {

@@ -446,6 +446,11 @@ TEST_CASE("an expired certificate fails verification with certificate has expire
   CHECK(result.layer() == Layer::Tls);
   CHECK(result.failure == ReachFailure::TlsExpired);
   CHECK(result.detail == "tls: certificate verify failed (certificate has expired)");
+  // Refused, and still recorded: the certificate to watch (cert_expiring).
+  REQUIRE(result.tls);
+  REQUIRE(result.tls->cert_not_after);
+  CHECK(*result.tls->cert_not_after < std::chrono::time_point_cast<crosscheck::consensus::Duration>(
+                                          std::chrono::system_clock::now()));
 }
 
 TEST_CASE("a certificate for another name fails verification with hostname mismatch", "[http]") {
