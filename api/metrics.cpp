@@ -107,13 +107,27 @@ constexpr std::array<cs::VerdictKind, 6> k_verdicts{
 constexpr std::array<cs::Vote, 4> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown,
                                           cs::Vote::Degraded};
 // The escalation kinds that open an episode (their resolutions close it).
-constexpr std::array<cs::EventKind, 11> k_escalations{
+constexpr std::array<cs::EventKind, 12> k_escalations{
     cs::EventKind::DisputeOpened,   cs::EventKind::FlappingStarted,
     cs::EventKind::BlastRadiusHeld, cs::EventKind::VantageSuspect,
     cs::EventKind::ConfigRejected,  cs::EventKind::PeerUnreachable,
     cs::EventKind::SplitOpened,     cs::EventKind::QuorumUnreachable,
     cs::EventKind::CanaryDown,      cs::EventKind::PeerUnauthenticated,
-    cs::EventKind::CertExpiring};
+    cs::EventKind::CertExpiring,    cs::EventKind::RrsigExpiring};
+
+// One sample per (target, local vantage) that saw `field`, in Unix time.
+void expiry_family(Exposition& out, const snapshot::Snapshot& snapshot, const Family& family,
+                   std::optional<cs::WallTime> cs::Evidence::*field) {
+  out.family(family);
+  for (const auto& view : snapshot.targets) {
+    for (const auto& evidence : view.verdict.evidence) {
+      if (const auto& seen = evidence.*field) {
+        out.sample(family.name, {{"target", view.verdict.target}, {"vantage", evidence.vantage}},
+                   number(seconds(*seen)));
+      }
+    }
+  }
+}
 
 // One sample per target: `value(verdict)` labelled with the target.
 template <typename Value>
@@ -234,18 +248,16 @@ void vantage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
       }
     }
   }
-  out.family(
-      {"crosscheck_tls_cert_expiry_seconds", "gauge",
-       "The notAfter (Unix time) of the certificate a local vantage last saw for a target."});
-  for (const auto& view : snapshot.targets) {
-    for (const auto& evidence : view.verdict.evidence) {
-      if (evidence.cert_not_after) {
-        out.sample("crosscheck_tls_cert_expiry_seconds",
-                   {{"target", view.verdict.target}, {"vantage", evidence.vantage}},
-                   number(seconds(*evidence.cert_not_after)));
-      }
-    }
-  }
+  expiry_family(out, snapshot,
+                {"crosscheck_tls_cert_expiry_seconds", "gauge",
+                 "The notAfter (Unix time) of the certificate a local vantage last saw for a "
+                 "target."},
+                &cs::Evidence::cert_not_after);
+  expiry_family(out, snapshot,
+                {"crosscheck_dns_rrsig_expiry_seconds", "gauge",
+                 "The earliest expiration (Unix time) of the DNSSEC signatures over a target's "
+                 "answer a local vantage last saw (dns.dnssec)."},
+                &cs::Evidence::rrsig_expires);
   out.family({"crosscheck_vantage_suspect", "gauge",
               "1 while a vantage is suspect: its votes count as unknown."});
   for (const auto& vantage : snapshot.vantages) {

@@ -228,6 +228,10 @@ std::string evidence_block(const cs::Verdict& verdict, std::size_t index, cs::Wa
     out << "      cert      " << cs::cert_expiry_words(*item.cert_not_after, now) << " (notAfter "
         << cs::format_rfc3339(*item.cert_not_after) << ")\n";
   }
+  if (item.rrsig_expires) {
+    out << "      rrsig     signatures " << cs::signature_expiry_words(*item.rrsig_expires, now)
+        << " (expiration " << cs::format_rfc3339(*item.rrsig_expires) << ")\n";
+  }
   if (!last.detail.empty()) {
     out << "      detail    " << last.detail << "\n";
   }

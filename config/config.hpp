@@ -192,6 +192,12 @@ struct DnsCheck {
   // Extended DNS Error or a retry with checking disabled (CD) shows to be a
   // validation failure is a dnssec_bogus down vote (docs/checks.md "DNSSEC").
   bool dnssec = false;
+  // With dnssec: RRSIGs over the answer expiring sooner than this open an
+  // rrsig_expiring escalation (never a vote).
+  std::optional<Duration> rrsig_min_remaining{};
+  // `authoritative: true`: every server of the zone's NS set is asked the
+  // question itself (RD=0); SOA serial skew and NS-set drift are reported.
+  bool authoritative = false;
   friend bool operator==(const DnsCheck&, const DnsCheck&) = default;
 };
 

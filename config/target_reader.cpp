@@ -1,6 +1,7 @@
 // Reads `targets:`: each target's check chain (dns, tcp, http), its timing
 // merged over `defaults:`, and its quorum merged over `quorum:`.
 #include "config/sections.hpp"
+#include "consensus/time_format.hpp"
 
 #include <algorithm>
 #include <array>
@@ -20,8 +21,10 @@ constexpr std::array<std::string_view, 22> k_target_keys{
     "depends_on", "fast_confirm", "latency",  "tls"};
 // A target's `priority:` bounds: wide enough to rank, narrow enough to read.
 constexpr std::int64_t k_max_priority = 1000;
-constexpr std::array<std::string_view, 5> k_dns_keys{"name", "type", "min_answers",
-                                                     "expect_addresses", "dnssec"};
+constexpr std::array<std::string_view, 6> k_dns_keys{
+    "name", "type", "min_answers", "expect_addresses", "dnssec", "rrsig_min_remaining"};
+// `rrsig_min_remaining` bound: signatures are valid for days or weeks.
+constexpr Duration k_max_rrsig_min_remaining{std::chrono::days{90}};
 constexpr std::array<std::string_view, 7> k_tcp_keys{"port",     "host",       "send", "expect",
                                                      "starttls", "tls_verify", "tls"};
 // A tcp check's `send:` is a short probe, not a payload.
@@ -92,6 +95,21 @@ void read_dns(const Field& field, DnsCheck& dns, Diagnostics& diags) {
   }
   dns.min_answers = static_cast<int>(map.integer("min_answers", 0).value_or(dns.min_answers));
   dns.dnssec = map.boolean("dnssec").value_or(false);
+  if (const auto setting = map.get("rrsig_min_remaining")) {
+    const auto threshold = map.duration("rrsig_min_remaining", ZeroDuration::Rejected);
+    if (threshold && !dns.dnssec) {
+      diags.error(setting->pos, setting->path +
+                                    " needs dnssec: true (resolvers send RRSIGs only to a query "
+                                    "with DO set)");
+    } else if (threshold && *threshold > k_max_rrsig_min_remaining) {
+      diags.error(setting->pos, setting->path + " " + consensus::format_duration(*threshold) +
+                                    " is longer than " +
+                                    consensus::format_duration(k_max_rrsig_min_remaining) +
+                                    ": signatures are valid for days or weeks");
+    } else {
+      dns.rrsig_min_remaining = threshold;
+    }
+  }
   if (auto addresses = map.get("expect_addresses");
       addresses && expect_sequence(*addresses, diags)) {
     for (std::size_t i = 0; i < addresses->node.size(); ++i) {

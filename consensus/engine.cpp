@@ -262,6 +262,7 @@ std::vector<Evidence> Engine::raw_evidence(std::size_t index, MonoTime now) cons
       item.window_latency_ms = found->second.latency_at(now, rules);
       if (vantage.node.empty()) {
         item.cert_not_after = found->second.cert_not_after();
+        item.rrsig_expires = found->second.rrsig_expires();
       }
     }
     item.vote = item.raw_vote;
@@ -438,13 +439,12 @@ void Engine::publish(std::size_t index, const Candidate& candidate, VoteCounts c
         "so): fix the zone's signing";
   }
   verdict.votes = std::move(counts);
-  verdict.cert_not_after.reset();
-  for (const auto& item : evidence) {
-    if (item.cert_not_after &&
-        (!verdict.cert_not_after || *item.cert_not_after < *verdict.cert_not_after)) {
-      verdict.cert_not_after = item.cert_not_after;
-    }
-  }
+  const auto earliest = [&evidence](std::optional<WallTime> Evidence::*field) {
+    const auto seen = earliest_expiry(evidence, field);
+    return seen ? std::optional<WallTime>{seen->at} : std::nullopt;
+  };
+  verdict.cert_not_after = earliest(&Evidence::cert_not_after);
+  verdict.rrsig_expires = earliest(&Evidence::rrsig_expires);
   verdict.evidence = std::move(evidence);
   if (changed) {
     out.events.push_back(change_event(verdict, now));

@@ -232,9 +232,9 @@ class Engine {
     // vantages' rise).
     bool split_restored = false;
     std::optional<MonoTime> canary_broken_since;
-    // Since when every local vantage's certificate is valid past
-    // tls.min_days, while cert_expiring is open.
-    std::optional<MonoTime> cert_valid_since;
+    // Open cert_expiring or rrsig_expiring: since when every local vantage
+    // has shown what expires valid past its threshold.
+    std::map<EventKind, MonoTime> renewed_since;
     std::optional<VerdictKind> last_confirmed;
     std::deque<MonoTime> changes;  // judged changes inside flap_window
     std::optional<Override> override_in_force;
@@ -260,8 +260,8 @@ class Engine {
     std::optional<MonoTime> restored_at;
     std::string episode_key;  // open dispute/flapping/blast-radius episode ("" when none)
     EventKind episode_kind = EventKind::DisputeOpened;
-    // Open split, quorum_unreachable, canary_down and cert_expiring
-    // episodes: kind -> key.
+    // Open split, quorum_unreachable, canary_down, cert_expiring and
+    // rrsig_expiring episodes: kind -> key.
     std::map<EventKind, std::string> side_episodes;
     std::vector<std::string> used_keys;  // every key this target opened
   };

@@ -35,27 +35,54 @@ std::optional<EventKind> episode_for(const Verdict& verdict) {
   return episode_from_code(verdict.reason_code);
 }
 
-// The earliest certificate the local vantages last saw, and who saw it.
-struct SeenCertificate {
-  WallTime not_after;
-  std::string vantage;
-};
-
-std::optional<SeenCertificate> earliest_certificate(const std::vector<Evidence>& evidence) {
-  std::optional<SeenCertificate> earliest;
-  for (const auto& item : evidence) {
-    if (item.cert_not_after && (!earliest || *item.cert_not_after < earliest->not_after)) {
-      earliest = SeenCertificate{*item.cert_not_after, item.vantage};
-    }
-  }
-  return earliest;
-}
-
 // "the TLS certificate expires in 9 days (notAfter 2026-12-14T10:00:00Z,
 // seen by quad9)".
-std::string describe_certificate(const SeenCertificate& cert, WallTime now) {
-  return "the TLS certificate " + cert_expiry_words(cert.not_after, now) + " (notAfter " +
-         format_rfc3339(cert.not_after) + ", seen by " + cert.vantage + ")";
+std::string describe_certificate(const SeenExpiry& cert, WallTime now) {
+  return "the TLS certificate " + cert_expiry_words(cert.at, now) + " (notAfter " +
+         format_rfc3339(cert.at) + ", seen by " + cert.vantage + ")";
+}
+
+std::string in_days(Duration threshold) {
+  return std::to_string(std::chrono::floor<std::chrono::days>(threshold).count());
+}
+
+// "the DNSSEC signatures (RRSIG) over the answer expire in 20 hours
+// (expiration 2026-12-06T10:00:00Z, seen by quad9)".
+std::string describe_signatures(const SeenExpiry& signatures, WallTime now) {
+  return "the DNSSEC signatures (RRSIG) over the answer " +
+         signature_expiry_words(signatures.at, now) + " (expiration " +
+         format_rfc3339(signatures.at) + ", seen by " + signatures.vantage + ")";
+}
+
+// What a target's local vantages see expire, watched alike: certificates
+// (tls.min_days) and the DNSSEC signatures over its answer
+// (dns.rrsig_min_remaining).
+struct ExpiryWatch {
+  EventKind kind;
+  std::optional<Duration> TargetPolicy::*threshold;
+  std::optional<WallTime> Evidence::*seen;
+  std::string_view setting;
+  std::string (*describe)(const SeenExpiry&, WallTime);
+  std::string (*threshold_words)(Duration);
+};
+
+constexpr std::array<ExpiryWatch, 2> k_expiry_watches{{
+    {EventKind::CertExpiring, &TargetPolicy::cert_min_remaining, &Evidence::cert_not_after,
+     "tls.min_days", &describe_certificate, &in_days},
+    {EventKind::RrsigExpiring, &TargetPolicy::rrsig_min_remaining, &Evidence::rrsig_expires,
+     "dns.rrsig_min_remaining", &describe_signatures, &format_duration},
+}};
+
+// The opening or resolving reason of an expiry episode.
+std::string expiry_reason(const ExpiryWatch& watch, const TargetPolicy& target,
+                          const Verdict& verdict, WallTime now) {
+  const auto seen = earliest_expiry(verdict.evidence, watch.seen);
+  const auto& threshold = target.*watch.threshold;
+  if (!seen || !threshold) {
+    return std::string(watch.setting) + " no longer applies";
+  }
+  return watch.describe(*seen, now) + "; " + std::string(watch.setting) + " is " +
+         watch.threshold_words(*threshold);
 }
 
 }  // namespace
@@ -91,6 +118,8 @@ EventKind resolution_of(EventKind opened) {
       return EventKind::CanaryRecovered;
     case EventKind::CertExpiring:
       return EventKind::CertExpiringResolved;
+    case EventKind::RrsigExpiring:
+      return EventKind::RrsigExpiringResolved;
     default:
       return EventKind::DisputeResolved;
   }
@@ -173,6 +202,7 @@ bool Engine::restore_episode(const RestoredEpisode& episode) {
     case EventKind::QuorumUnreachable:
     case EventKind::CanaryDown:
     case EventKind::CertExpiring:
+    case EventKind::RrsigExpiring:
       state.side_episodes[episode.kind] = episode.key;
       break;
     case EventKind::DisputeOpened:
@@ -358,59 +388,60 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
       (split_open ? state.split_since.has_value() || state.split_restored
                   : state.split_since && now.mono - *state.split_since >= target.dispute_grace &&
                         state.episode_key.empty());
-  // A certificate closer to its end than tls.min_days is escalated (never a
-  // vote: it still serves). It ends once the certificates every local
-  // vantage shows have been valid past it for k_cert_renewal_hold: a failed
-  // check keeps the last one seen, so a target down for a while neither
-  // renews nor reopens it.
-  const auto cert = earliest_certificate(verdict.evidence);
-  const bool cert_open = state.side_episodes.contains(EventKind::CertExpiring);
-  const bool cert_short =
-      cert && target.cert_min_remaining && cert->not_after - now.wall < *target.cert_min_remaining;
-  if (!cert_open || cert_short || !cert) {
-    state.cert_valid_since.reset();
-  } else if (!state.cert_valid_since) {
-    state.cert_valid_since = now.mono;
-  }
-  const bool cert_expiring =
-      target.cert_min_remaining &&
-      (cert_short ||
-       (cert_open && (!state.cert_valid_since ||
-                      now.mono - *state.cert_valid_since < TargetPolicy::k_cert_renewal_hold)));
-  std::string cert_reason = "tls.min_days no longer applies";
-  if (cert && target.cert_min_remaining) {
-    const auto min_days = std::chrono::floor<std::chrono::days>(*target.cert_min_remaining);
-    cert_reason = describe_certificate(*cert, now.wall) + "; tls.min_days is " +
-                  std::to_string(min_days.count());
-  }
-  struct SideEpisode {
-    EventKind kind;
-    bool wanted;
-    std::string reason;
-    std::string resolution;
+  // A certificate (DNSSEC signatures) closer to its end than the target's
+  // threshold is escalated (never a vote: it still serves). It ends once
+  // what every local vantage shows has been valid past the threshold for
+  // k_renewal_hold: a failed check keeps the last one seen, so a target down
+  // for a while neither renews nor reopens it.
+  const auto expiring = [&](const ExpiryWatch& watch) {
+    const auto seen = earliest_expiry(verdict.evidence, watch.seen);
+    const auto& threshold = target.*watch.threshold;
+    const bool open = state.side_episodes.contains(watch.kind);
+    const bool short_lived = seen && threshold && seen->at - now.wall < *threshold;
+    if (!open || short_lived || !seen) {
+      state.renewed_since.erase(watch.kind);
+    } else {
+      state.renewed_since.try_emplace(watch.kind, now.mono);
+    }
+    const auto renewed = state.renewed_since.find(watch.kind);
+    return threshold &&
+           (short_lived || (open && (renewed == state.renewed_since.end() ||
+                                     now.mono - renewed->second < TargetPolicy::k_renewal_hold)));
   };
-  const std::array<SideEpisode, 4> episodes{{
-      {EventKind::SplitOpened, split,
-       "failure domains split, their own vantages disagree: " + verdict.reason, verdict.reason},
-      {EventKind::QuorumUnreachable, verdict.votes.quorum_unreachable(), verdict.reason,
-       verdict.reason},
-      {EventKind::CanaryDown, canary_down,
-       broken != canaries.broken_canaries.end() ? broken->second : verdict.reason, verdict.reason},
-      {EventKind::CertExpiring, cert_expiring, cert_reason, cert_reason},
+  const std::array<std::pair<EventKind, bool>, 5> wanted{{
+      {EventKind::SplitOpened, split},
+      {EventKind::QuorumUnreachable, verdict.votes.quorum_unreachable()},
+      {EventKind::CanaryDown, canary_down},
+      {EventKind::CertExpiring, expiring(k_expiry_watches[0])},
+      {EventKind::RrsigExpiring, expiring(k_expiry_watches[1])},
   }};
-  for (const auto& episode : episodes) {
-    const auto open = state.side_episodes.find(episode.kind);
-    if (episode.wanted == (open != state.side_episodes.end())) {
+  // Reasons are written only for an episode that opens or resolves now.
+  const auto reason = [&](EventKind kind, bool opening) {
+    for (const auto& watch : k_expiry_watches) {
+      if (watch.kind == kind) {
+        return expiry_reason(watch, target, verdict, now.wall);
+      }
+    }
+    if (opening && kind == EventKind::SplitOpened) {
+      return "failure domains split, their own vantages disagree: " + verdict.reason;
+    }
+    if (opening && kind == EventKind::CanaryDown && broken != canaries.broken_canaries.end()) {
+      return broken->second;
+    }
+    return verdict.reason;
+  };
+  for (const auto& [kind, opening] : wanted) {
+    const auto open = state.side_episodes.find(kind);
+    if (opening == (open != state.side_episodes.end())) {
       continue;
     }
-    Event event = verdict_event(episode.kind, verdict, now);
-    event.reason = episode.reason;
-    if (episode.wanted) {
-      event.key = new_key(index, episode.kind);
-      state.side_episodes[episode.kind] = event.key;
+    Event event = verdict_event(kind, verdict, now);
+    event.reason = reason(kind, opening);
+    if (opening) {
+      event.key = new_key(index, kind);
+      state.side_episodes[kind] = event.key;
     } else {
-      event.kind = resolution_of(episode.kind);
-      event.reason = episode.resolution;
+      event.kind = resolution_of(kind);
       event.key = open->second;
       state.side_episodes.erase(open);
     }

@@ -20,6 +20,9 @@ void VoteTracker::observe(const Observation& observation, const HysteresisRules&
   if (observation.cert_not_after) {
     cert_not_after_ = observation.cert_not_after;
   }
+  if (observation.rrsig_expires) {
+    rrsig_expires_ = observation.rrsig_expires;
+  }
   if (observation.outcome == Outcome::ObserverError) {
     return;
   }

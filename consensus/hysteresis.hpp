@@ -70,6 +70,8 @@ class VoteTracker {
   // The certificate notAfter of the newest observation that carried one
   // (observe() only; a check that reached no handshake keeps it).
   std::optional<WallTime> cert_not_after() const { return cert_not_after_; }
+  // Likewise the RRSIG expiration over the answer (dns.dnssec).
+  std::optional<WallTime> rrsig_expires() const { return rrsig_expires_; }
 
  private:
   Vote settled_ = Vote::Unknown;  // the vote before staleness
@@ -78,6 +80,7 @@ class VoteTracker {
   std::optional<Instant> last_observed_;  // last Up or Down
   std::optional<Observation> last_;       // last of any outcome
   std::optional<WallTime> cert_not_after_;
+  std::optional<WallTime> rrsig_expires_;
   struct Sample {
     MonoTime at;
     double latency_ms = 0;

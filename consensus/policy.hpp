@@ -34,11 +34,15 @@ struct TargetPolicy {
   // `tls: { min_days }` of a target with a TLS check: a certificate a local
   // vantage saw expire sooner than this opens cert_expiring. None: no episode.
   std::optional<Duration> cert_min_remaining{};
-  // How long every local vantage must show certificates valid past
-  // cert_min_remaining before cert_expiring resolves: round-robin DNS and
-  // rolling renewals show the old one now and then, and a restart starts
-  // with no certificate seen (each would close and reopen it, paging again).
-  static constexpr Duration k_cert_renewal_hold{3'600'000};
+  // `dns: { dnssec: true, rrsig_min_remaining }`: RRSIGs over the answer a
+  // local vantage saw expire sooner than this open rrsig_expiring.
+  std::optional<Duration> rrsig_min_remaining{};
+  // How long every local vantage must show a certificate (signatures) valid
+  // past its threshold before cert_expiring (rrsig_expiring) resolves:
+  // round-robin DNS, rolling renewals and resolvers' caches show the old one
+  // now and then, and a restart starts with none seen (each would close and
+  // reopen it, paging again).
+  static constexpr Duration k_renewal_hold{3'600'000};
   Duration dispute_grace{10'000};
   // How long a verdict restored after a restart may stand unconfirmed:
   // fall x interval + timeout, the time a vantage needs to earn a down vote

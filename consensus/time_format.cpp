@@ -176,4 +176,16 @@ std::string cert_expiry_words(WallTime not_after, WallTime now) {
   return "expires in " + std::to_string(days) + (days == 1 ? " day" : " days");
 }
 
+std::string signature_expiry_words(WallTime expires, WallTime now) {
+  using std::chrono::floor;
+  const bool expired = expires < now;
+  const auto span = expired ? now - expires : expires - now;
+  const bool in_hours = span < std::chrono::days{2};
+  const auto count =
+      in_hours ? floor<std::chrono::hours>(span).count() : floor<std::chrono::days>(span).count();
+  const std::string amount =
+      std::to_string(count) + (in_hours ? " hour" : " day") + (count == 1 ? "" : "s");
+  return expired ? "expired " + amount + " ago" : "expire in " + amount;
+}
+
 }  // namespace crosscheck::consensus

@@ -25,5 +25,9 @@ std::optional<Duration> parse_duration(std::string_view text);
 // 0 days" (under a day left), "expired 2 days ago"; whole days, rounded
 // toward the past.
 std::string cert_expiry_words(WallTime not_after, WallTime now);
+// DNSSEC signatures' expiration from `now`, finer than a certificate's
+// (they last days, not months): "expire in 20 hours" under two days left,
+// "expire in 6 days", "expired 3 hours ago"; rounded toward the past.
+std::string signature_expiry_words(WallTime expires, WallTime now);
 
 }  // namespace crosscheck::consensus

@@ -43,7 +43,7 @@ constexpr Names<FailureScope, 4> k_scopes{{{FailureScope::None, "none"},
                                            {FailureScope::Service, "service"},
                                            {FailureScope::Dns, "dns"},
                                            {FailureScope::Observer, "observer"}}};
-constexpr Names<EventKind, 26> k_events{
+constexpr Names<EventKind, 28> k_events{
     {{EventKind::VerdictChanged, "verdict_changed"},
      {EventKind::DisputeOpened, "dispute"},
      {EventKind::DisputeResolved, "dispute_resolved"},
@@ -69,7 +69,9 @@ constexpr Names<EventKind, 26> k_events{
      {EventKind::MaintenanceEnded, "maintenance_ended"},
      {EventKind::PeerAuthenticated, "peer_authenticated"},
      {EventKind::CertExpiring, "cert_expiring"},
-     {EventKind::CertExpiringResolved, "cert_expiring_resolved"}}};
+     {EventKind::CertExpiringResolved, "cert_expiring_resolved"},
+     {EventKind::RrsigExpiring, "rrsig_expiring"},
+     {EventKind::RrsigExpiringResolved, "rrsig_expiring_resolved"}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const Names<Enum, N>& names, Enum value) {
@@ -150,13 +152,25 @@ bool Event::is_escalation() const {
          kind != EventKind::MaintenanceStarted && kind != EventKind::MaintenanceEnded;
 }
 
+std::optional<SeenExpiry> earliest_expiry(const std::vector<Evidence>& evidence,
+                                          std::optional<WallTime> Evidence::*field) {
+  std::optional<SeenExpiry> earliest;
+  for (const auto& item : evidence) {
+    const auto& seen = item.*field;
+    if (seen && (!earliest || *seen < earliest->at)) {
+      earliest = SeenExpiry{*seen, item.vantage};
+    }
+  }
+  return earliest;
+}
+
 bool Event::is_resolution() const {
   return kind == EventKind::DisputeResolved || kind == EventKind::FlappingStopped ||
          kind == EventKind::BlastRadiusReleased || kind == EventKind::VantageCleared ||
          kind == EventKind::ConfigAccepted || kind == EventKind::PeerReachable ||
          kind == EventKind::SplitResolved || kind == EventKind::QuorumReachable ||
          kind == EventKind::CanaryRecovered || kind == EventKind::PeerAuthenticated ||
-         kind == EventKind::CertExpiringResolved;
+         kind == EventKind::CertExpiringResolved || kind == EventKind::RrsigExpiringResolved;
 }
 
 }  // namespace crosscheck::consensus

@@ -100,6 +100,9 @@ struct Observation {
   // The earliest notAfter of the leaf certificates this check was shown
   // (https, tcp tls/starttls); nullopt when no handshake completed.
   std::optional<WallTime> cert_not_after{};
+  // With dns.dnssec: the earliest expiration of the RRSIGs over the
+  // target's own answer; nullopt without DO or signatures.
+  std::optional<WallTime> rrsig_expires{};
   // Layer Dns: the resolver refused the answer because DNSSEC validation
   // fails (its EDE said so, or it resolves with checking disabled).
   bool dnssec_failure{};
@@ -135,7 +138,19 @@ struct Evidence {
   // The notAfter of the certificate this vantage last saw (local vantages,
   // kept through failed checks); nullopt when it never completed a handshake.
   std::optional<WallTime> cert_not_after{};
+  // The RRSIG expiration this vantage last saw over the answer (local
+  // vantages with dns.dnssec, kept through failed checks).
+  std::optional<WallTime> rrsig_expires{};
 };
+
+// The earliest expiry one field of the evidence shows (a certificate's
+// notAfter, the RRSIGs' expiration), and the vantage that saw it.
+struct SeenExpiry {
+  WallTime at;
+  std::string vantage;
+};
+std::optional<SeenExpiry> earliest_expiry(const std::vector<Evidence>& evidence,
+                                          std::optional<WallTime> Evidence::*field);
 
 struct VoteCounts {
   int up = 0;       // distinct domains voting up (none of their vantages down)
@@ -314,6 +329,8 @@ struct Verdict {
   std::vector<Evidence> evidence;
   // The earliest certificate notAfter the local vantages last saw.
   std::optional<WallTime> cert_not_after{};
+  // The earliest RRSIG expiration over the answer the local vantages last saw.
+  std::optional<WallTime> rrsig_expires{};
   std::optional<Override> override_in_force;
   // The maintenance window in force, if any: every gate holds.
   std::optional<MaintenanceView> maintenance;
@@ -363,6 +380,8 @@ enum class EventKind : std::uint8_t {
   MaintenanceEnded,      // it left it (a record)
   CertExpiring,          // escalation: a target's certificate expires within tls.min_days
   CertExpiringResolved,  // renewed and seen for an hour, or tls.min_days no longer applies
+  RrsigExpiring,  // escalation: the answer's DNSSEC signatures expire within rrsig_min_remaining
+  RrsigExpiringResolved,  // re-signed and seen for an hour, or the threshold no longer applies
 };
 std::string_view to_string(EventKind kind);
 

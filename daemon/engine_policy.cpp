@@ -24,6 +24,9 @@ consensus::Policy make_policy(const config::Config& config) {
       item.cert_min_remaining = std::chrono::duration_cast<consensus::Duration>(
           std::chrono::days{target.timing.cert_min_days});
     }
+    if (target.dns && target.dns->dnssec) {
+      item.rrsig_min_remaining = target.dns->rrsig_min_remaining;
+    }
     item.dispute_grace = target.dispute_grace;
     // DESIGN.md: a restored verdict waits at most fall x interval + timeout,
     // the time a vantage needs to earn a down vote again after a restart.

@@ -35,6 +35,7 @@ Owner owner_of(cs::EventKind kind) {
     case cs::EventKind::QuorumUnreachable:
     case cs::EventKind::CanaryDown:
     case cs::EventKind::CertExpiring:
+    case cs::EventKind::RrsigExpiring:
       return Owner::Engine;
     case cs::EventKind::ConfigRejected:
     case cs::EventKind::PeerUnreachable:

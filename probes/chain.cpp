@@ -272,6 +272,11 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       for (const auto& record : result.answers) {
         report_.observation.answers.push_back(record.data);
       }
+      if (plan_[i].check && result.rrsig_expires) {
+        const consensus::WallTime expires{std::chrono::seconds{*result.rrsig_expires}};
+        auto& earliest = report_.observation.rrsig_expires;
+        earliest = std::min(earliest.value_or(expires), expires);
+      }
     }
     if (literal_) {
       addresses.push_back(*literal_);

@@ -69,6 +69,8 @@ json::object evidence_json(const cs::Evidence& evidence, std::string_view local_
       evidence.last_observed ? time_json(evidence.last_observed->wall) : json::value(nullptr);
   // The certificate this vantage last saw (docs/checks.md "Certificates").
   out["cert_not_after"] = time_json(evidence.cert_not_after);
+  // The DNSSEC signatures over the answer it last saw (docs/checks.md "DNSSEC").
+  out["rrsig_expires"] = time_json(evidence.rrsig_expires);
   if (evidence.last) {
     const cs::Observation& last = *evidence.last;
     out["latency_ms"] = last.latency_ms;
@@ -333,6 +335,8 @@ json::object verdict_summary_json(const cs::Verdict& verdict) {
   out["cooldown"] = cooldown_or_null(verdict.cooldown);
   // The earliest certificate the local vantages last saw (docs/checks.md).
   out["cert_not_after"] = time_json(verdict.cert_not_after);
+  // The earliest RRSIG expiration over the answer they last saw (dns.dnssec).
+  out["rrsig_expires"] = time_json(verdict.rrsig_expires);
   return out;
 }
 

@@ -61,6 +61,7 @@ cs::Evidence read_evidence(const json::object& object) {
   }
   out.window_latency_ms = number_at(object, "window_latency_ms");
   out.cert_not_after = time_at(object, "cert_not_after");
+  out.rrsig_expires = time_at(object, "rrsig_expires");
   // api_json writes latency_ms (and the rest) only for an observed vantage.
   if (const auto latency = number_at(object, "latency_ms"); latency) {
     cs::Observation last;
@@ -194,6 +195,7 @@ Expected<TargetView> read_verdict(const json::value& value) {
   verdict.maintenance = read_maintenance(object);
   verdict.cooldown = read_cooldown(object);
   verdict.cert_not_after = time_at(object, "cert_not_after");  // absent: an older oracle
+  verdict.rrsig_expires = time_at(object, "rrsig_expires");
   read_details(object, view);
   return view;
 }

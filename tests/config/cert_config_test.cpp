@@ -86,3 +86,30 @@ TEST_CASE("dns.dnssec is a boolean, off by default", "[config][dnssec]") {
                        "  - {name: db, dns: {name: a.example, dnssec: sure}}\n") ==
         Lines{"test.yaml:6:47: error: targets[0].dns.dnssec: expected true or false, got 'sure'"});
 }
+
+TEST_CASE("dns.rrsig_min_remaining is a duration that needs dnssec", "[config][dnssec]") {
+  const auto config = load_valid(std::string(k_valid_vantages) +
+                                 "targets:\n"
+                                 "  - {name: signed, dns: {name: a.example, dnssec: true, "
+                                 "rrsig_min_remaining: 36h}}\n"
+                                 "  - {name: plain, dns: {name: b.example, dnssec: true}}\n");
+  CHECK(config.targets[0].dns->rrsig_min_remaining == std::chrono::hours{36});
+  CHECK_FALSE(config.targets[1].dns->rrsig_min_remaining);
+  const auto [line, expected] = GENERATE(table<std::string, std::string>({
+      {"{name: a.example, rrsig_min_remaining: 2d}",
+       "test.yaml:6:60: error: targets[0].dns.rrsig_min_remaining needs dnssec: true (resolvers "
+       "send RRSIGs only to a query with DO set)"},
+      {"{name: a.example, dnssec: true, rrsig_min_remaining: 91d}",
+       "test.yaml:6:74: error: targets[0].dns.rrsig_min_remaining 91d is longer than 90d: "
+       "signatures are valid for days or weeks"},
+      {"{name: a.example, dnssec: true, rrsig_min_remaining: 0s}",
+       "test.yaml:6:74: error: targets[0].dns.rrsig_min_remaining must be greater than zero, "
+       "got '0s'"},
+      {"{name: a.example, dnssec: true, rrsig_min_remaining: soon}",
+       "test.yaml:6:74: error: invalid duration 'soon' for targets[0].dns.rrsig_min_remaining: "
+       "expected a whole number and a unit (ms, s, m, h, d), e.g. 10s"},
+  }));
+  CAPTURE(line);
+  CHECK(diagnostics_of(std::string(k_valid_vantages) + "targets:\n  - {name: db, dns: " + line +
+                       "}\n") == Lines{expected});
+}

@@ -49,16 +49,6 @@ void round(World& world, std::optional<cs::WallTime> not_after, Outcome outcome 
   world.clock().advance(10s);
 }
 
-const cs::Event* last_event(const World& world, EventKind kind) {
-  const cs::Event* found = nullptr;
-  for (const auto& event : world.events()) {
-    if (event.kind == kind) {
-      found = &event;
-    }
-  }
-  return found;
-}
-
 }  // namespace
 
 TEST_CASE("a certificate closer to its end than tls.min_days opens cert_expiring, not a vote",
@@ -76,7 +66,7 @@ TEST_CASE("a certificate closer to its end than tls.min_days opens cert_expiring
     CHECK(item.cert_not_after == (item.node.empty() ? std::optional{soon} : std::nullopt));
   }
   REQUIRE(world.count_events(EventKind::CertExpiring, "shop") == 1);
-  const auto* opened = last_event(world, EventKind::CertExpiring);
+  const auto* opened = world.last_event(EventKind::CertExpiring);
   CHECK(opened->reason == "the TLS certificate expires in 9 days (notAfter " +
                               cs::format_rfc3339(soon) +
                               ", seen by cloudflare); tls.min_days is 14");
@@ -111,7 +101,7 @@ TEST_CASE("the earliest certificate any local vantage saw decides, and one expir
   world.evaluate();
   CHECK(world.verdict("shop").cert_not_after == soon);
   REQUIRE(world.count_events(EventKind::CertExpiring, "shop") == 1);
-  CHECK_THAT(last_event(world, EventKind::CertExpiring)->reason, Catch::Contains("seen by quad9"));
+  CHECK_THAT(world.last_event(EventKind::CertExpiring)->reason, Catch::Contains("seen by quad9"));
   world.clock().advance(10s);
   see_cert(world, "cloudflare", renewed);
   see_cert(world, "google", renewed);
@@ -125,11 +115,11 @@ TEST_CASE("the earliest certificate any local vantage saw decides, and one expir
   CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
   CHECK(world.verdict("shop").cert_not_after == renewed);
   // An hour on, every vantage still sees only the renewed one: resolved.
-  world.clock().advance(cs::TargetPolicy::k_cert_renewal_hold);
+  world.clock().advance(cs::TargetPolicy::k_renewal_hold);
   round(world, renewed);
   REQUIRE(world.count_events(EventKind::CertExpiringResolved, "shop") == 1);
-  const auto* renewal = last_event(world, EventKind::CertExpiringResolved);
-  CHECK(renewal->key == last_event(world, EventKind::CertExpiring)->key);
+  const auto* renewal = world.last_event(EventKind::CertExpiringResolved);
+  CHECK(renewal->key == world.last_event(EventKind::CertExpiring)->key);
   CHECK(cs::Event{*renewal}.is_resolution());
   CHECK_THAT(renewal->reason, Catch::Contains("expires in 89 days"));  // an hour later
 }
@@ -191,7 +181,7 @@ TEST_CASE("an expired certificate says so in the escalation", "[engine][cert]") 
   const auto expired = world.now().wall - 36h;
   round(world, expired);
   REQUIRE(world.count_events(EventKind::CertExpiring) == 1);
-  CHECK_THAT(last_event(world, EventKind::CertExpiring)->reason,
+  CHECK_THAT(world.last_event(EventKind::CertExpiring)->reason,
              Catch::Contains("the TLS certificate expired 1 day ago"));
 }
 
@@ -229,10 +219,10 @@ TEST_CASE("a restored cert_expiring stays open until a certificate is seen again
     round(world, renewed);
   }
   CHECK(world.count_events(EventKind::CertExpiringResolved) == 0);
-  world.clock().advance(cs::TargetPolicy::k_cert_renewal_hold);
+  world.clock().advance(cs::TargetPolicy::k_renewal_hold);
   round(world, renewed);
   REQUIRE(world.count_events(EventKind::CertExpiringResolved) == 1);
-  CHECK(last_event(world, EventKind::CertExpiringResolved)->key == "cert_expiring/shop/1");
+  CHECK(world.last_event(EventKind::CertExpiringResolved)->key == "cert_expiring/shop/1");
 }
 
 TEST_CASE("a restored cert_expiring of a target that no longer has tls.min_days resolves",
@@ -244,7 +234,7 @@ TEST_CASE("a restored cert_expiring of a target that no longer has tls.min_days 
     round(world, std::nullopt);
   }
   REQUIRE(world.count_events(EventKind::CertExpiringResolved) == 1);
-  CHECK(last_event(world, EventKind::CertExpiringResolved)->reason ==
+  CHECK(world.last_event(EventKind::CertExpiringResolved)->reason ==
         "tls.min_days no longer applies");
 }
 

@@ -166,9 +166,9 @@ std::set<std::string> keys_of(const json::object& object) {
 }
 
 const std::set<std::string> k_summary_keys{
-    "target", "verdict",      "held",        "fresh",       "generation",
-    "since",  "evaluated_at", "valid_until", "reason",      "failing_layer",
-    "scope",  "maintenance",  "cooldown",    "stable_from", "cert_not_after"};
+    "target",       "verdict",     "held",           "fresh",         "generation", "since",
+    "evaluated_at", "valid_until", "reason",         "failing_layer", "scope",      "maintenance",
+    "cooldown",     "stable_from", "cert_not_after", "rrsig_expires"};
 
 std::set<std::string> verdict_keys() {
   std::set<std::string> keys = k_summary_keys;
@@ -236,10 +236,11 @@ TEST_CASE("one verdict comes with votes, divergence and evidence under the contr
 
   const json::array& evidence = body.at("evidence").as_array();
   REQUIRE(evidence.size() == 2);
-  const std::set<std::string> evidence_keys{"vantage",    "node",    "domain",
-                                            "vote",       "suspect", "last_observed",
-                                            "latency_ms", "layer",   "window_latency_ms",
-                                            "detail",     "answers", "cert_not_after"};
+  const std::set<std::string> evidence_keys{"vantage",      "node",    "domain",
+                                            "vote",         "suspect", "last_observed",
+                                            "latency_ms",   "layer",   "window_latency_ms",
+                                            "detail",       "answers", "cert_not_after",
+                                            "rrsig_expires"};
   CHECK(keys_of(evidence[0].as_object()) == evidence_keys);
   CHECK(keys_of(evidence[1].as_object()) == evidence_keys);
   CHECK(evidence[0].at("node").as_string() == "oracle-a");  // this node's own vantage

@@ -222,6 +222,17 @@ TEST_CASE("the certificate a local vantage saw is its notAfter in Unix time, per
         std::string::npos);
 }
 
+TEST_CASE("the DNSSEC signatures a vantage saw over the answer expire at a Unix time, per target") {
+  auto taken = snapshot();
+  taken.targets.front().verdict.evidence.front().rrsig_expires = at("2025-10-27T00:00:00Z");
+  const auto text = render_metrics(taken, ApiCounters{}, process_stats());
+  CHECK(has_line(
+      text, R"(crosscheck_dns_rrsig_expiry_seconds{target="web",vantage="quad9"} 1761523200)"));
+  CHECK(has_line(text, "# TYPE crosscheck_dns_rrsig_expiry_seconds gauge"));
+  CHECK(text.find(R"(crosscheck_dns_rrsig_expiry_seconds{target="web",vantage="oracle-b)") ==
+        std::string::npos);
+}
+
 TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
   const auto text = rendered();
   CHECK(has_line(text, R"(crosscheck_probes_total{vantage="quad9",outcome="up",class="ok"} 12)"));
@@ -237,6 +248,7 @@ TEST_CASE("probe, escalation, storage, api and process counters are exposed") {
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="quorum_unreachable"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="canary_down"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="cert_expiring"} 0)"));
+  CHECK(has_line(text, R"(crosscheck_escalations_open{kind="rrsig_expiring"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="peer_unreachable"} 0)"));
   CHECK(has_line(text, R"(crosscheck_escalations_open{kind="peer_unauthenticated"} 0)"));
   CHECK(has_line(

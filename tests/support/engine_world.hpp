@@ -7,6 +7,7 @@
 #include "consensus/engine.hpp"
 #include "consensus/time_format.hpp"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -133,6 +134,12 @@ class World {
       count += event.kind == kind ? 1 : 0;
     }
     return count;
+  }
+  // The newest event of `kind`; nullptr when none.
+  const cs::Event* last_event(cs::EventKind kind) const {
+    const auto found = std::find_if(events_.rbegin(), events_.rend(),
+                                    [kind](const cs::Event& event) { return event.kind == kind; });
+    return found == events_.rend() ? nullptr : &*found;
   }
 
  private:
