@@ -77,8 +77,10 @@ struct ReplySpec {
   std::uint16_t id = 0;
   int rcode = 0;
   bool truncated = false;
-  std::string question_name;     // empty: echo the query's question
-  std::vector<std::string> rrs;  // zone-file lines for the answer section
+  bool authoritative = false;          // AA
+  std::string question_name;           // empty: echo the query's question
+  std::vector<std::string> rrs;        // zone-file lines for the answer section
+  std::vector<std::string> authority;  // and for the authority section
 };
 
 std::vector<std::uint8_t> build_reply(const ldns_pkt* query, const ReplySpec& spec) {
@@ -91,6 +93,7 @@ std::vector<std::uint8_t> build_reply(const ldns_pkt* query, const ReplySpec& sp
   ldns_pkt_set_rd(reply.get(), ldns_pkt_rd(query));
   ldns_pkt_set_ra(reply.get(), true);
   ldns_pkt_set_tc(reply.get(), spec.truncated);
+  ldns_pkt_set_aa(reply.get(), spec.authoritative);
   ldns_pkt_set_rcode(reply.get(), static_cast<std::uint8_t>(spec.rcode & 0x0F));
   if (ldns_pkt_edns_udp_size(query) > 0 || spec.rcode > 0x0F) {
     ldns_pkt_set_edns_udp_size(reply.get(), 1232);
@@ -110,10 +113,13 @@ std::vector<std::uint8_t> build_reply(const ldns_pkt* query, const ReplySpec& sp
   if (question && ldns_pkt_push_rr(reply.get(), LDNS_SECTION_QUESTION, question.get())) {
     static_cast<void>(question.release());  // owned by the packet now
   }
-  for (const auto& line : spec.rrs) {
-    RrPtr rr = parse_record(line);  // checked in set(): never null here
-    if (rr && ldns_pkt_push_rr(reply.get(), LDNS_SECTION_ANSWER, rr.get())) {
-      static_cast<void>(rr.release());
+  for (const auto& [lines, section] : {std::pair{&spec.rrs, LDNS_SECTION_ANSWER},
+                                       std::pair{&spec.authority, LDNS_SECTION_AUTHORITY}}) {
+    for (const auto& line : *lines) {
+      RrPtr rr = parse_record(line);  // checked in set(): never null here
+      if (rr && ldns_pkt_push_rr(reply.get(), section, rr.get())) {
+        static_cast<void>(rr.release());
+      }
     }
   }
 
@@ -160,9 +166,11 @@ std::vector<std::string> record_lines(const std::vector<FakeRecord>& records,
 
 // Bad records fail in the test's thread, when set, not later on the server's.
 void check_records(const FakeDnsBehaviour& behaviour) {
-  for (const auto& line : record_lines(behaviour.records, "check.example.")) {
-    if (!parse_record(line)) {
-      throw std::invalid_argument("fake dns: bad record '" + line + "'");
+  for (const auto* records : {&behaviour.records, &behaviour.authority}) {
+    for (const auto& line : record_lines(*records, "check.example.")) {
+      if (!parse_record(line)) {
+        throw std::invalid_argument("fake dns: bad record '" + line + "'");
+      }
     }
   }
 }
@@ -239,17 +247,36 @@ class FakeDnsServer::TcpSession : public std::enable_shared_from_this<TcpSession
   std::vector<std::uint8_t> out_;
 };
 
-FakeDnsServer::FakeDnsServer(std::string_view address)
-    : udp_(io_), acceptor_(io_), default_(FakeDnsBehaviour::nxdomain()) {
+namespace {
+
+config::IpAddress parse_address(std::string_view address) {
   const auto parsed = config::IpAddress::parse(address);
   if (!parsed) {
     throw std::invalid_argument("fake dns: not an IP address: " + std::string(address));
   }
-  address_ = *parsed;
+  return *parsed;
+}
+
+}  // namespace
+
+FakeDnsServer::FakeDnsServer(std::string_view address)
+    : udp_(io_), acceptor_(io_), default_(FakeDnsBehaviour::nxdomain()) {
+  open(parse_address(address), 0);
+}
+
+FakeDnsServer::FakeDnsServer(std::string_view address, std::uint16_t port)
+    : udp_(io_), acceptor_(io_), default_(FakeDnsBehaviour::nxdomain()) {
+  open(parse_address(address), port);
+}
+
+// Port 0: the kernel's choice for UDP, then TCP on the same number,
+// starting over when TCP finds it taken. A given port: both, or throw.
+void FakeDnsServer::open(const config::IpAddress& address, std::uint16_t port) {
+  address_ = address;
   const auto ip = net::to_asio(address_);
   for (int attempt = 1;; ++attempt) {
     udp_.open(ip.is_v4() ? udp::v4() : udp::v6());
-    udp_.bind(udp::endpoint(ip, 0));  // throws when the address is not ours
+    udp_.bind(udp::endpoint(ip, port));  // throws when the address is not ours
     port_ = udp_.local_endpoint().port();
     error_code ec;
     acceptor_.open(ip.is_v4() ? tcp::v4() : tcp::v6());
@@ -260,6 +287,9 @@ FakeDnsServer::FakeDnsServer(std::string_view address)
     }
     udp_.close();
     acceptor_.close();
+    if (port != 0) {
+      throw std::system_error(ec, "fake dns: TCP port " + std::to_string(port) + " taken");
+    }
     if (attempt == k_bind_attempts) {
       throw std::system_error(ec, "fake dns: no port free for both UDP and TCP");
     }
@@ -294,6 +324,12 @@ void FakeDnsServer::set(std::string_view name, FakeDnsBehaviour behaviour) {
   check_records(behaviour);
   const std::lock_guard lock(mutex_);
   behaviours_[absolute(name)] = std::move(behaviour);
+}
+
+void FakeDnsServer::set(std::string_view name, config::RrType type, FakeDnsBehaviour behaviour) {
+  check_records(behaviour);
+  const std::lock_guard lock(mutex_);
+  typed_[{absolute(name), static_cast<std::uint16_t>(type)}] = std::move(behaviour);
 }
 
 void FakeDnsServer::set_default(FakeDnsBehaviour behaviour) {
@@ -403,14 +439,19 @@ FakeDnsServer::Response FakeDnsServer::respond(const std::vector<std::uint8_t>& 
                                  ldns_pkt_id(query.get()), over_tcp, ldns_pkt_rd(query.get()),
                                  ldns_pkt_edns_udp_size(query.get()), source_port,
                                  ldns_pkt_edns_do(query.get()), ldns_pkt_cd(query.get())});
+    const auto typed = typed_.find({qname, static_cast<std::uint16_t>(ldns_rr_get_type(asked))});
     const auto found = behaviours_.find(qname);
-    behaviour = found != behaviours_.end() ? found->second : default_;
+    behaviour = typed != typed_.end()        ? typed->second
+                : found != behaviours_.end() ? found->second
+                                             : default_;
   }
   Response response;
   response.delay = behaviour.delay;
 
   ReplySpec spec;
   spec.id = ldns_pkt_id(query.get());
+  spec.authoritative = behaviour.authoritative;
+  spec.authority = record_lines(behaviour.authority, qname);
   using Kind = FakeDnsBehaviour::Kind;
   switch (behaviour.kind) {
     case Kind::Answer:

@@ -63,6 +63,10 @@ struct FakeDnsBehaviour {
   std::string other_name = "wrong.example.";
   std::vector<std::string> chain;
   std::chrono::milliseconds delay{0};  // wait this long before any reply
+  bool authoritative = false;          // AA set in the reply (an authoritative server's)
+  // Records for the authority section (an SOA with a denial, NS with a
+  // referral); sent with every reply the behaviour builds.
+  std::vector<FakeRecord> authority;
 
   static FakeDnsBehaviour answer(std::vector<FakeRecord> records) {
     return of_kind(Kind::Answer, std::move(records));
@@ -109,6 +113,18 @@ struct FakeDnsBehaviour {
     copy.delay = ms;
     return copy;
   }
+  // The same behaviour with AA set: an authoritative server's reply.
+  FakeDnsBehaviour with_aa() const {
+    FakeDnsBehaviour copy = *this;
+    copy.authoritative = true;
+    return copy;
+  }
+  // The same behaviour with `section` as its authority section.
+  FakeDnsBehaviour with_authority(std::vector<FakeRecord> section) const {
+    FakeDnsBehaviour copy = *this;
+    copy.authority = std::move(section);
+    return copy;
+  }
 
  private:
   static FakeDnsBehaviour of_kind(Kind kind, std::vector<FakeRecord> records = {}) {
@@ -138,6 +154,10 @@ class FakeDnsServer {
   // or "::1"), one port chosen by the kernel, and starts serving. Throws
   // std::system_error when the address cannot be bound.
   explicit FakeDnsServer(std::string_view address = "127.0.0.53");
+  // The same on a given `port` (UDP and TCP), e.g. the port another fake
+  // already has on another loopback address: authoritative servers all
+  // listen on one port. Throws std::system_error when it is taken.
+  FakeDnsServer(std::string_view address, std::uint16_t port);
   ~FakeDnsServer();
   FakeDnsServer(const FakeDnsServer&) = delete;
   FakeDnsServer& operator=(const FakeDnsServer&) = delete;
@@ -148,6 +168,8 @@ class FakeDnsServer {
 
   // Sets what queries for `name` get (case-insensitive, "." optional). Thread-safe.
   void set(std::string_view name, FakeDnsBehaviour behaviour);
+  // Sets what queries for `name` and `type` get; it wins over set(name).
+  void set(std::string_view name, config::RrType type, FakeDnsBehaviour behaviour);
   // What names without a behaviour get; NXDOMAIN unless set.
   void set_default(FakeDnsBehaviour behaviour);
 
@@ -177,6 +199,7 @@ class FakeDnsServer {
   Response respond(const std::vector<std::uint8_t>& bytes, bool over_tcp,
                    std::uint16_t source_port);
   void accept_tcp();
+  void open(const config::IpAddress& address, std::uint16_t port);
 
   boost::asio::io_context io_;
   boost::asio::ip::udp::socket udp_;
@@ -186,8 +209,9 @@ class FakeDnsServer {
   config::IpAddress address_;
   std::uint16_t port_ = 0;
 
-  mutable std::mutex mutex_;  // guards behaviours_, default_, seen_
+  mutable std::mutex mutex_;  // guards behaviours_, typed_, default_, seen_
   std::map<std::string, FakeDnsBehaviour> behaviours_;
+  std::map<std::pair<std::string, std::uint16_t>, FakeDnsBehaviour> typed_;
   FakeDnsBehaviour default_;
   std::vector<FakeDnsQuery> seen_;
   std::atomic<int> udp_queries_{0};

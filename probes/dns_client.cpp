@@ -79,8 +79,9 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     timer_.expires_at(request_.deadline);
     timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_deadline(ec); });
 
-    auto query = build_dns_query(request_.name, request_.type, net::random_u16(),
-                                 DnsFlags{request_.dnssec_ok, request_.checking_disabled});
+    auto query = build_dns_query(
+        request_.name, request_.type, net::random_u16(),
+        DnsFlags{request_.dnssec_ok, request_.checking_disabled, request_.recursion_desired});
     if (!query) {
       return finish(failed(DnsStatus::ObserverError, query.error()));
     }

@@ -27,6 +27,7 @@ struct DnsRequest {
   std::optional<std::chrono::milliseconds> budget;
   bool dnssec_ok = false;          // DO set (dns.dnssec)
   bool checking_disabled = false;  // CD set: the second look at a SERVFAIL
+  bool recursion_desired = true;   // RD set; clear to ask an authoritative server itself
 };
 
 using DnsCallback = std::function<void(DnsResult)>;

@@ -85,6 +85,11 @@ struct DnsResult {
   bool authenticated = false;  // AD: the resolver validated the answer with DNSSEC
   // The earliest expiration (Unix seconds) of the RRSIGs over the answer, with DO.
   std::optional<std::int64_t> rrsig_expires{};
+  bool authoritative_answer = false;  // AA: the server answered from its own zone data
+  // The serial of an SOA record in the answer section, else in the authority
+  // section (a NODATA or NXDOMAIN reply carries its zone's SOA there).
+  std::optional<std::uint32_t> soa_serial{};
+  std::string zone{};  // that SOA's owner, absolute ("example."): for a denial, the zone apex
 
   bool up() const { return status == DnsStatus::Answer; }
   // This host could not ask (bind, route, sockets): says nothing about the

@@ -214,6 +214,32 @@ void read_answers(const ldns_pkt* reply, const ldns_rdf* qname, ldns_rr_type qty
   }
 }
 
+// The first SOA (class IN) of the answer section, else of the authority
+// section. Why the authority section: "www.example. AAAA?" answered NOERROR
+// without records carries "example. SOA ... 2026120501 ..." there, the zone
+// apex that denies it (RFC 2308), which is how the zone of a name is found.
+void read_soa(const ldns_pkt* reply, DnsResult& result) {
+  for (const ldns_rr_list* section : {ldns_pkt_answer(reply), ldns_pkt_authority(reply)}) {
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(section); ++i) {
+      const ldns_rr* rr = ldns_rr_list_rr(section, i);
+      // SOA rdata: mname rname serial refresh retry expire minimum.
+      constexpr std::size_t k_soa_fields = 7;
+      constexpr std::size_t k_serial_field = 2;
+      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+          ldns_rr_rd_count(rr) != k_soa_fields) {
+        continue;
+      }
+      const ldns_rdf* serial = ldns_rr_rdf(rr, k_serial_field);
+      if (serial == nullptr || ldns_rdf_size(serial) != 4) {
+        continue;
+      }
+      result.soa_serial = ldns_rdf2native_int32(serial);
+      result.zone = rdf_text(ldns_rr_owner(rr));
+      return;
+    }
+  }
+}
+
 // IANA's mnemonics (ldns spells NOTIMP "NOTIMPL" and stops at 10); 16 is
 // BADVERS because only EDNS replies can carry it.
 std::string rcode_name(int rcode) {
@@ -316,7 +342,7 @@ Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, s
   query.flags = flags;
 
   const PktPtr packet(ldns_pkt_query_new(qname.release(), static_cast<ldns_rr_type>(type),
-                                         LDNS_RR_CLASS_IN, LDNS_RD));
+                                         LDNS_RR_CLASS_IN, flags.recursion_desired ? LDNS_RD : 0));
   if (!packet) {
     return fail("dns: cannot build a query for '" + text + "'");
   }
@@ -406,6 +432,8 @@ ClassifiedReply classify_dns_reply(std::span<const std::uint8_t> bytes, const Dn
     read_answers(reply.get(), ldns_rr_owner(asked.get()), qtype, out.result);
   }
   out.result.authenticated = ldns_pkt_ad(reply.get());
+  out.result.authoritative_answer = ldns_pkt_aa(reply.get());
+  read_soa(reply.get(), out.result);
   out.result.rrsig_expires = earliest_rrsig_expiry(reply.get(), qtype);
   out.result.extended_errors = extended_errors_of(reply.get());
   out.result.detail += describe_extended_errors(out.result.extended_errors);

@@ -17,10 +17,11 @@ namespace crosscheck::probes {
 
 constexpr std::uint16_t k_edns_udp_size = 1232;
 
-// The header and EDNS bits a query sets beyond RD.
+// The header and EDNS bits a query sets.
 struct DnsFlags {
   bool dnssec_ok = false;          // DO: ask for RRSIGs (dns.dnssec)
   bool checking_disabled = false;  // CD: a validating resolver answers without validating
+  bool recursion_desired = true;   // RD: clear when asking an authoritative server itself
   friend bool operator==(const DnsFlags&, const DnsFlags&) = default;
 };
 
@@ -32,8 +33,8 @@ struct DnsQuery {
   std::vector<std::uint8_t> wire;
 };
 
-// Builds a recursive query (RD set) with EDNS0 advertising k_edns_udp_size,
-// and DO and CD as `flags` say. Fails ("dns: invalid name 'a..b.' (empty
+// Builds a query with EDNS0 advertising k_edns_udp_size, and RD (recursive,
+// the default), DO and CD as `flags` say. Fails ("dns: invalid name 'a..b.' (empty
 // label)") for a name that is not a valid DNS name.
 Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, std::uint16_t id,
                                    DnsFlags flags = {});
@@ -55,7 +56,8 @@ struct ClassifiedReply {
 // Checks reply bytes in order: size >= header, ID matches, QR set, exactly
 // one question that parses and echoes ours (name case-insensitively, type,
 // class), TC, then the whole message, rcode and the answer section (records
-// of the asked type for the asked name, following CNAMEs). Only a reply that
+// of the asked type for the asked name, following CNAMEs), and notes AA and
+// the first SOA of the answer, else the authority, section. Only a reply that
 // passes every check up to the one it fails is judged; bytes that do not
 // parse are Ignored as Malformed, never Accepted: a reply with our id but
 // another question and a cut-short answer section is not ours to judge.

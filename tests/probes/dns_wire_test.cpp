@@ -59,8 +59,10 @@ struct Reply {
   bool tc = false;
   int rcode = 0;
   bool ad = false;
+  bool aa = false;
   std::vector<std::string> questions{"example.com. IN A"};
   std::vector<std::string> answers;
+  std::vector<std::string> authority;
 
   std::vector<std::uint8_t> wire(const probes::DnsQuery& query) const {
     const PktPtr packet(ldns_pkt_new());
@@ -71,6 +73,7 @@ struct Reply {
     ldns_pkt_set_ra(packet.get(), true);
     ldns_pkt_set_tc(packet.get(), tc);
     ldns_pkt_set_ad(packet.get(), ad);
+    ldns_pkt_set_aa(packet.get(), aa);
     ldns_pkt_set_rcode(packet.get(), static_cast<std::uint8_t>(rcode & 0x0F));
     if (rcode > 0x0F) {
       ldns_pkt_set_edns_udp_size(packet.get(), 1232);
@@ -83,6 +86,10 @@ struct Reply {
     for (const auto& line : answers) {
       auto rr = make_rr(line);
       REQUIRE(ldns_pkt_push_rr(packet.get(), LDNS_SECTION_ANSWER, rr.release()));
+    }
+    for (const auto& line : authority) {
+      auto rr = make_rr(line);
+      REQUIRE(ldns_pkt_push_rr(packet.get(), LDNS_SECTION_AUTHORITY, rr.release()));
     }
     std::uint8_t* raw = nullptr;
     std::size_t size = 0;
@@ -341,6 +348,63 @@ TEST_CASE("NOERROR with an empty answer section is its own outcome, as in Oct 20
   CHECK(reply.result.rcode == 0);
   CHECK(reply.result.answers.empty());
   CHECK_FALSE(reply.result.up());
+}
+
+TEST_CASE("a query for an authoritative server clears RD and keeps EDNS", "[dns][authoritative]") {
+  probes::DnsFlags flags;
+  flags.recursion_desired = false;
+  const auto query = probes::build_dns_query("example.com.", config::RrType::SOA, 9, flags);
+  REQUIRE(query);
+  const auto packet = parse(query->wire);
+  CHECK_FALSE(ldns_pkt_rd(packet.get()));
+  CHECK(ldns_pkt_edns_udp_size(packet.get()) == probes::k_edns_udp_size);
+  CHECK(ldns_pkt_rd(parse(make_query().wire).get()));
+}
+
+TEST_CASE("AA and the zone's SOA serial are read from the answer or else the authority section",
+          "[dns][authoritative]") {
+  constexpr auto k_soa = " 300 IN SOA ns1.example.com. hostmaster.example.com. ";
+  SECTION("a NODATA reply names its zone apex in the authority section") {
+    Reply reply;
+    reply.aa = true;
+    reply.authority = {std::string("Example.COM.") + k_soa + "2026120503 3600 600 86400 300"};
+    const auto out = classify(reply);
+    REQUIRE(out.match == ReplyMatch::Accepted);
+    CHECK(out.result.status == DnsStatus::EmptyAnswer);  // unchanged by the SOA
+    CHECK(out.result.authoritative_answer);
+    CHECK(out.result.soa_serial == 2026120503U);
+    CHECK(out.result.zone == "example.com.");
+  }
+  SECTION("an SOA in the answer section wins over the authority's") {
+    Reply reply;
+    reply.questions = {"example.com. IN SOA"};
+    reply.answers = {std::string("example.com.") + k_soa + "4294967295 3600 600 86400 300"};
+    reply.authority = {std::string("com.") + k_soa + "7 3600 600 86400 300"};
+    const auto out = classify(reply, make_query("example.com.", config::RrType::SOA));
+    REQUIRE(out.match == ReplyMatch::Accepted);
+    CHECK(out.result.status == DnsStatus::Answer);
+    CHECK_FALSE(out.result.authoritative_answer);
+    CHECK(out.result.soa_serial == 4294967295U);
+    CHECK(out.result.zone == "example.com.");
+  }
+  SECTION("an NXDOMAIN reply names the zone that denies the name") {
+    Reply reply;
+    reply.rcode = 3;
+    reply.aa = true;
+    reply.authority = {std::string("example.com.") + k_soa + "1 3600 600 86400 300"};
+    const auto out = classify(reply);
+    REQUIRE(out.match == ReplyMatch::Accepted);
+    CHECK(out.result.status == DnsStatus::NxDomain);
+    CHECK(out.result.soa_serial == 1U);
+    CHECK(out.result.zone == "example.com.");
+  }
+  SECTION("without an SOA there is no serial and no zone") {
+    const auto out = classify(Reply{});
+    REQUIRE(out.match == ReplyMatch::Accepted);
+    CHECK_FALSE(out.result.soa_serial);
+    CHECK(out.result.zone.empty());
+    CHECK_FALSE(out.result.authoritative_answer);
+  }
 }
 
 TEST_CASE("answers of the asked type are returned with their addresses", "[dns]") {

@@ -1,0 +1,86 @@
+// Authoritative mode's probe (dns: { authoritative: true }): find the zone
+// of a name through the vantage's resolver, then ask each of the zone's NS
+// addresses itself (RD clear) the target's question, the zone's SOA and NS,
+// and report what each serves. Only I/O and faithful reporting: which
+// server's data is wrong is the caller's judgement, never made here.
+#pragma once
+
+#include "config/types.hpp"
+#include "consensus/clock.hpp"
+#include "probes/dns_types.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crosscheck::probes {
+
+// At most this many NS names are resolved, and this many addresses asked:
+// a zone with 13 NS names and dual stack would be 26 servers x 3 queries.
+inline constexpr std::size_t k_max_authoritative_names = 8;
+inline constexpr std::size_t k_max_authoritative_addresses = 16;
+// AuthoritativeReport::detail is at most this long.
+inline constexpr std::size_t k_max_authoritative_detail = 300;
+
+struct AuthoritativeRequest {
+  config::Endpoint resolver;                // the vantage's resolver (recursive, RD=1)
+  std::optional<config::IpAddress> source;  // bind here (the vantage's source)
+  std::string name;                         // the target's question
+  config::RrType type = config::RrType::A;
+  std::chrono::steady_clock::time_point deadline;   // the whole run's
+  std::optional<std::chrono::milliseconds> budget;  // as DnsRequest::budget, for the first query
+  std::uint16_t port = 53;  // the authoritative servers' port (tests override)
+  bool dnssec_ok = false;   // DO on the target's question to each server
+};
+
+// One NS address and what it serves.
+struct AuthoritativeServer {
+  std::string ns;  // "ns1.example."
+  config::IpAddress address;
+  DnsResult answer;                     // the target's question, RD=0
+  std::optional<std::uint32_t> serial;  // its SOA serial for the zone (AA replies only)
+  std::vector<std::string> ns_set;      // its NS RRset for the zone: sorted, lower-case, absolute
+  bool ns_answered = false;             // NS got an AA NOERROR reply (ns_set may be empty)
+  bool lame = false;  // some reply came without AA, or REFUSED: not authoritative for the zone
+};
+
+struct AuthoritativeReport {
+  std::string zone;                          // "example."
+  std::vector<std::string> delegated_ns;     // the resolver's NS set for the zone, sorted
+  std::vector<AuthoritativeServer> servers;  // by NS name, then A before AAAA
+  std::vector<std::string> unresolved_ns;    // NS names without an address
+  bool capped = false;  // more than k_max_authoritative_names or _addresses: some not asked
+  // The resolver steps failed (no zone, no NS, no NS name resolves), or
+  // this host could not ask (ObserverError): the DnsResult to report.
+  std::optional<DnsResult> failure;
+  // One line, at most k_max_authoritative_detail characters: "authoritative:
+  // 3 servers for example. (serials 2026120501..2026120503, skew 2);
+  // ns2.example. (127.0.53.2): NOERROR, empty answer".
+  std::string detail;
+
+  // max - min of the serials seen (a plain difference, not RFC 1982); 0
+  // with fewer than two.
+  std::uint32_t serial_skew() const;
+  // Some server's authoritative NS set differs from delegated_ns (and so,
+  // when they differ among themselves, from another's).
+  bool ns_drift() const;
+};
+
+using AuthoritativeCallback = std::function<void(AuthoritativeReport)>;
+
+// Runs the steps, every query bounded by request.deadline: the resolver's
+// SOA for the name (walking up a label at a time when the reply names no
+// zone), its NS set for the zone, the NS names' A and AAAA (in parallel),
+// then to every address in parallel, RD clear: the target's question, the
+// zone's SOA and NS. Calls `done` exactly once, through `io`, no later than
+// the deadline; a silent server is a Timeout in its own results. Never throws.
+void check_authoritative(boost::asio::io_context& io, const consensus::Clock& clock,
+                         const AuthoritativeRequest& request, AuthoritativeCallback done);
+
+}  // namespace crosscheck::probes
