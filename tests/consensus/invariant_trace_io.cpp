@@ -73,6 +73,9 @@ json::object target_value(const cs::TargetPolicy& target) {
   if (target.cert_min_remaining) {  // likewise
     out["cert_min_remaining_ms"] = target.cert_min_remaining->count();
   }
+  if (target.rrsig_min_remaining) {  // likewise
+    out["rrsig_min_remaining_ms"] = target.rrsig_min_remaining->count();
+  }
   return out;
 }
 
@@ -120,6 +123,9 @@ json::object observation_value(const cs::Observation& observation) {
   }
   if (observation.cert_not_after) {
     out["cert_not_after_ms"] = observation.cert_not_after->time_since_epoch().count();
+  }
+  if (observation.rrsig_expires) {
+    out["rrsig_expires_ms"] = observation.rrsig_expires->time_since_epoch().count();
   }
   return out;
 }

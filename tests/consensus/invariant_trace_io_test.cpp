@@ -69,6 +69,8 @@ Trace hand_made() {
   target.name = "web";
   target.canary = true;
   target.down_quorum.count = 3;
+  target.cert_min_remaining = std::chrono::days{14};
+  target.rrsig_min_remaining = std::chrono::hours{36};
   policy.targets = {target, cs::TargetPolicy{}};
   policy.targets[1].name = "api";
   policy.vantages = {{"a", "", "dc-a"}, {"b", "", "dc-b"}};
@@ -87,6 +89,8 @@ Trace hand_made() {
                          12.5,
                          "dns: NOERROR, \"empty\"\n",
                          {"192.0.2.1", "2001:db8::1"}};
+  observe.observation.cert_not_after = k_start + std::chrono::days{30};
+  observe.observation.rrsig_expires = k_start + std::chrono::hours{20};
   auto add = step_at(Step::Kind::AddRemote, at);
   add.vantage = {"peer0/v0", "peer0", "dc-c"};
   auto remote = step_at(Step::Kind::Remote, at);
@@ -117,6 +121,8 @@ void check_same(const cs::Observation& actual, const cs::Observation& expected) 
   CHECK(actual.latency_ms == expected.latency_ms);
   CHECK(actual.detail == expected.detail);
   CHECK(actual.answers == expected.answers);
+  CHECK(actual.cert_not_after == expected.cert_not_after);
+  CHECK(actual.rrsig_expires == expected.rrsig_expires);
 }
 
 }  // namespace
@@ -134,6 +140,10 @@ TEST_CASE("a hand-made trace with a wall clock step reads back field by field",
   CHECK(policy.targets[0].canary);
   CHECK(policy.targets[0].down_quorum.count == 3);
   CHECK_FALSE(policy.targets[0].up_quorum.count);
+  CHECK(policy.targets[0].cert_min_remaining == std::chrono::days{14});
+  CHECK(policy.targets[0].rrsig_min_remaining == std::chrono::hours{36});
+  CHECK_FALSE(policy.targets[1].cert_min_remaining);
+  CHECK_FALSE(policy.targets[1].rrsig_min_remaining);
   CHECK(policy.targets[1].stale_after == expected.policy.targets[1].stale_after);
   CHECK(policy.targets[1].restore_hold == expected.policy.targets[1].restore_hold);
   CHECK(policy.vantages.size() == 2);
@@ -171,6 +181,35 @@ TEST_CASE("a hand-made trace with a wall clock step reads back field by field",
     CHECK(actual.override_value.expires_at == step.override_value.expires_at);
   }
   CHECK(to_jsonl(*back) == to_jsonl(expected));
+}
+
+TEST_CASE("a trace written before expiries were watched reads back without them",
+          "[invariant][trace]") {
+  // The first lines of a trace kept before certificates and DNSSEC
+  // signatures existed: no *_min_remaining, no cert_not_after_ms or
+  // rrsig_expires_ms.
+  const std::string old =
+      R"({"seed":7,"policy":{"targets":[{"name":"t0","canary":false,"rise":2,"fall":2,)"
+      R"("stale_after_ms":4603,"dispute_grace_ms":1301,"restore_hold_ms":3143,)"
+      R"("down_quorum":"majority","up_quorum":"majority"}],"vantages":[{"name":"d0v0",)"
+      R"("domain":"d0"}],"peers":[],"peer_domains":{},"suspect_fraction":"0.5",)"
+      R"("suspicion_grace_ms":0,"flap_limit":3,"flap_window_ms":60000,)"
+      R"("max_unhealthy_fraction":"0.5","blast_radius_min_targets":3}})"
+      "\n"
+      R"({"t":"2025-10-20T06:00:01Z","observe":{"target":"t0","vantage":"d0v0",)"
+      R"("at":"2025-10-20T06:00:01Z","outcome":"up"}})"
+      "\n";
+  std::string error;
+  const auto back = from_jsonl(old, error);
+  INFO(error);
+  REQUIRE(back);
+  REQUIRE(back->policy.targets.size() == 1);
+  CHECK_FALSE(back->policy.targets[0].cert_min_remaining);
+  CHECK_FALSE(back->policy.targets[0].rrsig_min_remaining);
+  REQUIRE(back->steps.size() == 1);
+  CHECK_FALSE(back->steps[0].observation.cert_not_after);
+  CHECK_FALSE(back->steps[0].observation.rrsig_expires);
+  CHECK(to_jsonl(*back) == old);
 }
 
 TEST_CASE("a trace file that is not exactly a trace is refused with its line number",

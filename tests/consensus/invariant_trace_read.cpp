@@ -218,6 +218,9 @@ cs::TargetPolicy read_target(const json::value& value, const std::string& where,
   if (fields.has("cert_min_remaining_ms")) {
     target.cert_min_remaining = fields.duration("cert_min_remaining_ms");
   }
+  if (fields.has("rrsig_min_remaining_ms")) {
+    target.rrsig_min_remaining = fields.duration("rrsig_min_remaining_ms");
+  }
   fields.finish();
   return target;
 }
@@ -278,6 +281,9 @@ cs::Observation read_observation(const json::value& value, const std::string& wh
   observation.answers = fields.strings("answers", false);
   if (fields.has("cert_not_after_ms")) {
     observation.cert_not_after = cs::WallTime{fields.duration("cert_not_after_ms")};
+  }
+  if (fields.has("rrsig_expires_ms")) {
+    observation.rrsig_expires = cs::WallTime{fields.duration("rrsig_expires_ms")};
   }
   fields.finish();
   return observation;

@@ -12,6 +12,7 @@
 #include <set>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 namespace crosscheck::testing {
 namespace {
@@ -32,13 +33,94 @@ cs::Instant instant_at(Duration since_start) {
 
 enum class Behaviour : std::uint8_t { Honest, Liar, Congested, Flappy, Silent };
 
+// How one kind of expiry is drawn, in whole `unit`s (each range inclusive).
+struct ExpiryShape {
+  Duration unit;
+  std::pair<int, int> first;      // the one in force at the start
+  std::pair<int, int> threshold;  // the target's minimum remaining
+  std::pair<int, int> renewal;    // how much later a renewed one ends
+  std::pair<int, int> older;      // how much earlier an older one still served ends
+  double shown = 0.7;             // a target's checks show one (in a world with any)
+  double with_threshold = 0.6;    // such a target has a threshold
+  double renewed = 0.003;         // a check finds it renewed
+  double served_older = 0.1;      // a check is shown an older one
+};
+
+// Certificates (docs/checks.md "Certificates"): days to weeks, tls.min_days
+// of 1-30 days, renewed for months; an address behind round-robin DNS still
+// serving an older one.
+constexpr ExpiryShape k_certificate{
+    Duration{std::chrono::days{1}}, {-2, 40}, {1, 30}, {20, 90}, {1, 60}};
+
+// DNSSEC signatures over the answer (docs/checks.md "DNSSEC"): hours to a
+// week left, dns.rrsig_min_remaining of hours to a few days, re-signed more
+// often than certificates are renewed, for days to two weeks more; a
+// resolver's cache still serving an older one now and then.
+constexpr ExpiryShape k_signatures{Duration{std::chrono::hours{1}},
+                                   {1, 24 * 7},
+                                   {2, 24 * 3},
+                                   {24, 24 * 14},
+                                   {1, 24 * 2},
+                                   0.7,
+                                   0.6,
+                                   0.01,
+                                   0.02};
+
+// Something a target's checks show that runs out (a certificate, the DNSSEC
+// signatures over its answer), in some worlds. Drawn from a generator of its
+// own, so a world without it is the world it was before it existed, and a
+// seed draws the same certificates as before signatures existed.
+class Expiry {
+ public:
+  Expiry(std::uint64_t seed, ExpiryShape shape) : rng_(seed), shape_(std::move(shape)) {}
+
+  // Which targets' checks show one, and thresholds (`field`) for some.
+  void add(std::vector<cs::TargetPolicy>& targets,
+           std::optional<Duration> cs::TargetPolicy::*field) {
+    const bool any = chance(0.5);
+    for (auto& target : targets) {
+      shows_.push_back(any && chance(shape_.shown));
+      current_.push_back(k_start + units(shape_.first));
+      if (shows_.back() && chance(shape_.with_threshold)) {
+        target.*field = units(shape_.threshold);
+      }
+    }
+  }
+
+  // What a check of target t was shown, if anything: mostly the target's
+  // current one, sometimes an older one; a failed check mostly none. Now
+  // and then the target renews.
+  std::optional<cs::WallTime> shown(std::size_t t, Outcome outcome) {
+    if (!shows_[t] || (outcome == Outcome::Down && chance(0.7))) {
+      return std::nullopt;
+    }
+    if (chance(shape_.renewed)) {
+      current_[t] += units(shape_.renewal);
+    }
+    return chance(shape_.served_older) ? current_[t] - units(shape_.older) : current_[t];
+  }
+
+ private:
+  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
+  Duration units(std::pair<int, int> range) {
+    return shape_.unit * std::uniform_int_distribution<int>(range.first, range.second)(rng_);
+  }
+
+  std::mt19937_64 rng_;
+  ExpiryShape shape_;
+  std::vector<bool> shows_;            // [target]: its checks show one
+  std::vector<cs::WallTime> current_;  // [target]: the one it serves now
+};
+
 class Generator {
  public:
   Generator(std::uint64_t seed, int evaluations)
       : rng_(seed),
         dependency_rng_(seed ^ 0x9e3779b97f4a7c15ULL),
         latency_rng_(seed ^ 0x5851f42d4c957f2dULL),
-        cert_rng_(seed ^ 0x2545f4914f6cdd1dULL),
+        certificates_(seed ^ 0x2545f4914f6cdd1dULL, k_certificate),
+        signatures_(seed ^ 0x1d8e4e27c47d124fULL, k_signatures),
+        peer_rng_(seed ^ 0x4cf5ad432745937fULL),
         budget_(evaluations) {
     trace_.seed = seed;
   }
@@ -136,7 +218,8 @@ class Generator {
     }
     add_dependencies();
     add_latency();
-    add_certificates();
+    certificates_.add(policy.targets, &cs::TargetPolicy::cert_min_remaining);
+    signatures_.add(policy.targets, &cs::TargetPolicy::rrsig_min_remaining);
     policy.suspect_fraction = std::uniform_real_distribution<double>(0.2, 0.7)(rng_);
     policy.suspicion_grace = chance(0.2) ? Duration{0} : interval_ * uniform(1, 2);
     policy.flap_limit = uniform(2, 6);
@@ -178,39 +261,6 @@ class Generator {
       objective.window = interval_ * std::uniform_int_distribution<int>(5, 8)(latency_rng_);
       target.latency = objective;
     }
-  }
-
-  bool cert_chance(double p) { return std::bernoulli_distribution(p)(cert_rng_); }
-  int cert_days(int low, int high) {
-    return std::uniform_int_distribution<int>(low, high)(cert_rng_);
-  }
-
-  // Certificates in some worlds (docs/checks.md "Certificates"): targets
-  // whose checks show one, some with tls.min_days; a generator of their own,
-  // so a world without them is the world it was before they existed.
-  void add_certificates() {
-    const bool any = cert_chance(0.5);
-    for (auto& target : trace_.policy.targets) {
-      shows_cert_.push_back(any && cert_chance(0.7));
-      cert_not_after_.push_back(k_start + std::chrono::days{cert_days(-2, 40)});
-      if (shows_cert_.back() && cert_chance(0.6)) {
-        target.cert_min_remaining = std::chrono::days{cert_days(1, 30)};
-      }
-    }
-  }
-
-  // The certificate a check of target t was shown, if any: mostly the
-  // target's current one, sometimes an address still serving an older one;
-  // now and then the target renews.
-  std::optional<cs::WallTime> cert_for(std::size_t t, Outcome outcome) {
-    if (!shows_cert_[t] || (outcome == Outcome::Down && cert_chance(0.7))) {
-      return std::nullopt;
-    }
-    if (cert_chance(0.003)) {
-      cert_not_after_[t] += std::chrono::days{cert_days(20, 90)};
-    }
-    return cert_chance(0.1) ? cert_not_after_[t] - std::chrono::days{cert_days(1, 60)}
-                            : cert_not_after_[t];
   }
 
   // A passing check's latency: slow targets and slow observers (the 2021
@@ -341,7 +391,8 @@ class Generator {
     observation.at = instant_at(std::max(Duration{0}, now_ - late));
     observation.outcome = outcome_for(v, t);
     observation.latency_ms = latency_for(v, t);
-    observation.cert_not_after = cert_for(t, observation.outcome);
+    observation.cert_not_after = certificates_.shown(t, observation.outcome);
+    observation.rrsig_expires = signatures_.shown(t, observation.outcome);
     if (observation.outcome == Outcome::Down) {
       // Honest vantages mostly agree on where the target fails; liars and
       // the rest do not.
@@ -377,7 +428,30 @@ class Generator {
           ms(0, static_cast<int>(trace_.policy.targets[t].stale_after.count()) * 3 / 2);
       step.remote.observed_at = instant_at(std::max(Duration{0}, now_ - age));
     }
+    add_peer_expiries(step.remote);
     (*emit_)(step);
+  }
+
+  // A passing peer vote now and then comes with its last observation, which
+  // shows a certificate and signatures about to run out: the engine counts
+  // neither (only local vantages' are watched). A generator of its own, so
+  // the world is otherwise the one it was.
+  void add_peer_expiries(cs::RemoteVote& remote) {
+    if (remote.vote == Vote::Down || remote.vote == Vote::Unknown ||
+        !std::bernoulli_distribution(0.2)(peer_rng_)) {
+      return;  // a down vote's last observation would move the failing layer
+    }
+    const auto soon = [&] {
+      return k_start + std::chrono::hours{std::uniform_int_distribution<int>(-2, 48)(peer_rng_)};
+    };
+    cs::Observation last;
+    last.target = remote.target;
+    last.vantage = remote.vantage;
+    last.at = remote.observed_at.value_or(instant_at(now_));
+    last.outcome = Outcome::Up;
+    last.cert_not_after = soon();
+    last.rrsig_expires = soon();
+    remote.last = last;
   }
 
   void tick() {
@@ -459,7 +533,9 @@ class Generator {
   std::mt19937_64 rng_;
   std::mt19937_64 dependency_rng_;
   std::mt19937_64 latency_rng_;
-  std::mt19937_64 cert_rng_;
+  Expiry certificates_;
+  Expiry signatures_;
+  std::mt19937_64 peer_rng_;
   int budget_;
   int evaluations_ = 0;
   Trace trace_;
@@ -471,8 +547,6 @@ class Generator {
   std::vector<Behaviour> behaviour_;                            // locals, then remotes
   std::vector<bool> slow_;                                      // [target]: answers slowly
   std::vector<bool> slow_observer_;                             // [vantage]: sees everything slowly
-  std::vector<bool> shows_cert_;                                // [target]: a TLS handshake
-  std::vector<cs::WallTime> cert_not_after_;                    // [target]: its certificate
   std::vector<std::vector<Duration>> next_due_;                 // [vantage][target]
   std::vector<std::vector<bool>> lied_;               // [vantage][target]: a liar's targets
   std::vector<std::optional<cs::Observation>> last_;  // [target * locals + vantage]
@@ -493,6 +567,10 @@ struct ReferenceVote {
   std::optional<cs::Observation> newest;     // that observation (a peer's: its last)
   // Passing checks' (time, latency) since the vote last went stale.
   std::vector<std::pair<cs::MonoTime, double>> samples{};
+  // What a local vantage was last shown that runs out, kept through failed
+  // checks and staleness; a peer's vote carries neither.
+  std::optional<cs::WallTime> cert_not_after{};
+  std::optional<cs::WallTime> rrsig_expires{};
 
   bool stale(cs::MonoTime now, Duration stale_after) const {
     return !last_counted || now - *last_counted > stale_after;
@@ -505,11 +583,18 @@ struct ReferenceVote {
     }
     last_any = at;
     newest = observation;
+    if (observation.cert_not_after) {
+      cert_not_after = observation.cert_not_after;
+    }
+    if (observation.rrsig_expires) {
+      rrsig_expires = observation.rrsig_expires;
+    }
     if (observation.outcome == Outcome::ObserverError) {
       return true;
     }
     if (stale(at, rules.stale_after)) {
-      *this = ReferenceVote{Vote::Unknown, 0, 0, std::nullopt, at, observation};
+      *this = ReferenceVote{Vote::Unknown, 0, 0, std::nullopt, at, observation, {}, cert_not_after,
+                            rrsig_expires};
     }
     last_counted = at;
     if (observation.outcome == Outcome::Up) {
@@ -553,6 +638,41 @@ struct ReferenceVote {
                                                                             : Vote::Up;
   }
 };
+
+// The expiries the engine watches alike (docs/checks.md "Certificates",
+// "DNSSEC"), stated apart from consensus/engine_episodes.cpp: an episode
+// opens when the earliest one the local vantages were shown is closer than
+// the target's threshold, and resolves, as its own kind, once that has been
+// past the threshold for TargetPolicy::k_renewal_hold.
+struct WatchedExpiry {
+  EventKind opens;
+  EventKind resolves;
+  std::optional<Duration> cs::TargetPolicy::*threshold;
+  std::optional<cs::WallTime> ReferenceVote::*shown;
+  std::optional<cs::WallTime> cs::Evidence::*evidence;
+  std::optional<cs::WallTime> cs::Verdict::*earliest;
+  std::string_view what;     // "a certificate"
+  std::string_view setting;  // "tls.min_days"
+};
+
+const std::array<WatchedExpiry, 2> k_watched{{
+    {EventKind::CertExpiring, EventKind::CertExpiringResolved,
+     &cs::TargetPolicy::cert_min_remaining, &ReferenceVote::cert_not_after,
+     &cs::Evidence::cert_not_after, &cs::Verdict::cert_not_after, "a certificate", "tls.min_days"},
+    {EventKind::RrsigExpiring, EventKind::RrsigExpiringResolved,
+     &cs::TargetPolicy::rrsig_min_remaining, &ReferenceVote::rrsig_expires,
+     &cs::Evidence::rrsig_expires, &cs::Verdict::rrsig_expires, "DNSSEC signatures",
+     "dns.rrsig_min_remaining"},
+}};
+
+const WatchedExpiry* watched(EventKind opens) {
+  for (const auto& watch : k_watched) {
+    if (watch.opens == opens) {
+      return &watch;
+    }
+  }
+  return nullptr;
+}
 
 struct OpenEpisode {
   EventKind kind;
@@ -756,6 +876,7 @@ class Runner {
     }
     engine_ = std::move(engine);
     votes_.clear();
+    renewed_since_.clear();
   }
 
   bool override_in_force(const std::string& target, VerdictKind kind, cs::WallTime now) const {
@@ -767,7 +888,7 @@ class Runner {
   void evaluate(const cs::Instant& now) {
     std::erase_if(overrides_, [&](const auto& item) { return now.wall >= item.second.expires_at; });
     const auto evaluation = engine_->evaluate(now);
-    check_events(evaluation.events);
+    check_events(evaluation.events, now);
     check_peer_domains();
     if (!known_) {
       known_ = known_domains();
@@ -925,6 +1046,7 @@ class Runner {
       fail("a confirmed verdict holds nothing: " + where());
     }
     check_scope(verdict, target_votes, down_quorum, now, where);
+    check_expiry_evidence(verdict, target_votes, where);
     check_dependency(verdict, target, down + degraded, previous.kind, now, where);
     if (verdict.valid_until < verdict.evaluated_at || verdict.evaluated_at != now.wall) {
       fail("valid_until before evaluated_at: " + where());
@@ -1090,31 +1212,138 @@ class Runner {
     }
   }
 
-  // cert_expiring opens only for a target with tls.min_days whose earliest
-  // local certificate is under it; never a peer's (they carry none).
-  void check_cert_expiring(const cs::Event& event) {
-    const auto target = std::find_if(policy_.targets.begin(), policy_.targets.end(),
-                                     [&](const auto& item) { return item.name == event.target; });
-    const auto* verdict = engine_->verdict(event.target);
-    if (target == policy_.targets.end() || !target->cert_min_remaining || verdict == nullptr ||
-        !verdict->cert_not_after ||
-        *verdict->cert_not_after - event.at.wall >= *target->cert_min_remaining) {
-      fail("cert_expiring opened for " + event.target +
-           " without a certificate under its "
-           "tls.min_days: " +
-           event.reason);
+  // The earliest expiry of `watch`'s kind that the target's local vantages
+  // were shown, as the reference model kept it.
+  std::optional<cs::WallTime> earliest_local(const WatchedExpiry& watch,
+                                             const std::string& target) const {
+    std::optional<cs::WallTime> earliest;
+    const auto votes = votes_.find(target);
+    for (const auto& vantage : policy_.vantages) {
+      if (votes == votes_.end()) {
+        break;
+      }
+      const auto vote = votes->second.find(vantage.name);
+      const auto& shown = vote != votes->second.end() ? vote->second.*watch.shown : std::nullopt;
+      if (shown && (!earliest || *shown < *earliest)) {
+        earliest = shown;
+      }
     }
-    for (const auto& item : verdict != nullptr ? verdict->evidence : std::vector<cs::Evidence>{}) {
-      if (!item.node.empty() && item.cert_not_after) {
-        fail("a peer's evidence carries a certificate: " + item.vantage);
+    return earliest;
+  }
+
+  // Under the target's threshold now: what opens (and keeps open) an episode.
+  bool expiring(const WatchedExpiry& watch, const cs::TargetPolicy& target,
+                const cs::Instant& now) const {
+    const auto earliest = earliest_local(watch, target.name);
+    const auto& threshold = target.*watch.threshold;
+    return threshold && earliest && *earliest - now.wall < *threshold;
+  }
+
+  // Every evaluation: each local vantage's evidence shows what it was last
+  // shown, a peer's never shows any (the engine watches local vantages
+  // only), and the verdict shows the earliest local one.
+  template <typename Where>
+  void check_expiry_evidence(const cs::Verdict& verdict,
+                             const std::map<std::string, ReferenceVote>& target_votes,
+                             const Where& where) {
+    for (const auto& watch : k_watched) {
+      for (const auto& item : verdict.evidence) {
+        const auto found = target_votes.find(item.vantage);
+        const auto expected = item.node.empty() && found != target_votes.end()
+                                  ? found->second.*watch.shown
+                                  : std::nullopt;
+        if (item.*watch.evidence != expected) {
+          fail(item.node.empty() ? item.vantage + "'s evidence does not show " +
+                                       std::string(watch.what) + " it was last shown: " + where()
+                                 : "a peer's evidence carries " + std::string(watch.what) + ": " +
+                                       item.vantage + ": " + where());
+        }
+      }
+      if (verdict.*watch.earliest != earliest_local(watch, verdict.target)) {
+        fail("the verdict does not show the earliest local " + std::string(watch.what) + ": " +
+             where());
       }
     }
   }
 
-  void check_events(const std::vector<cs::Event>& events) {
+  // An expiry episode opens only for a target with the threshold whose
+  // earliest local expiry is under it.
+  void check_expiry_opened(const WatchedExpiry& watch, const cs::Event& event,
+                           const cs::Instant& now) {
+    if (!expiring(watch, policy_of(event.target), now)) {
+      fail(std::string(cs::to_string(event.kind)) + " opened for " + event.target + " without " +
+           std::string(watch.what) + " under its " + std::string(watch.setting) + ": " +
+           event.reason);
+    }
+  }
+
+  // It resolves only as its own kind, and only after every local vantage
+  // has shown one past the threshold for k_renewal_hold (or without a
+  // threshold).
+  void check_expiry_resolved(const WatchedExpiry& watch, const OpenEpisode& episode,
+                             const cs::Event& event, const cs::Instant& now) {
+    if (event.kind != watch.resolves) {
+      fail("episode " + event.key + " resolved by " + std::string(cs::to_string(event.kind)));
+    }
+    const auto renewed = renewed_since_.find({watch.opens, episode.subject});
+    if ((policy_of(episode.subject).*watch.threshold).has_value() &&
+        (renewed == renewed_since_.end() ||
+         now.mono - renewed->second < cs::TargetPolicy::k_renewal_hold)) {
+      fail(std::string(cs::to_string(event.kind)) + " for " + episode.subject +
+           " before every local vantage showed " + std::string(watch.what) + " past " +
+           std::string(watch.setting) + " for " +
+           cs::format_duration(cs::TargetPolicy::k_renewal_hold) + ": " + event.reason);
+    }
+  }
+
+  // Since when each open expiry episode's target has shown only renewed
+  // ones locally (none shown, or one under the threshold, starts it over).
+  void track_renewals(const cs::Instant& now) {
+    for (const auto& [key, episode] : open_) {
+      const auto* watch = watched(episode.kind);
+      if (watch == nullptr) {
+        continue;
+      }
+      const std::pair subject{episode.kind, episode.subject};
+      if (earliest_local(*watch, episode.subject) &&
+          !expiring(*watch, policy_of(episode.subject), now)) {
+        renewed_since_.try_emplace(subject, now.mono);
+      } else {
+        renewed_since_.erase(subject);
+      }
+    }
+  }
+
+  // After the events: a target with an expiry under its threshold has its
+  // episode open, unless its verdict is still the one restored after a
+  // restart (its episodes wait for evidence to decide it, like the rest).
+  void check_expiry_open(const cs::Instant& now) {
+    for (const auto& target : policy_.targets) {
+      const auto* verdict = engine_->verdict(target.name);
+      if (verdict == nullptr || verdict->reason_code == cs::ReasonCode::Restored) {
+        continue;
+      }
+      for (const auto& watch : k_watched) {
+        if (!expiring(watch, target, now)) {
+          continue;
+        }
+        if (std::none_of(open_.begin(), open_.end(), [&](const auto& item) {
+              return item.second.kind == watch.opens && item.second.subject == target.name;
+            })) {
+          fail(std::string(watch.what) + " under " + target.name + "'s " +
+               std::string(watch.setting) + " without an open " +
+               std::string(cs::to_string(watch.opens)) + " episode");
+        }
+      }
+    }
+  }
+
+  void check_events(const std::vector<cs::Event>& events, const cs::Instant& now) {
     changes_.clear();
+    track_renewals(now);
     std::set<std::pair<EventKind, std::string>> closed_now;
     for (const auto& event : events) {
+      ++result_.events[event.kind];
       if (event.kind == EventKind::VerdictChanged) {
         changes_.insert(event.target);
         continue;
@@ -1127,6 +1356,9 @@ class Runner {
         }
         if (cs::resolution_of(found->second.kind) != event.kind) {
           fail("episode " + event.key + " resolved by the wrong kind");
+        }
+        if (const auto* watch = watched(found->second.kind)) {
+          check_expiry_resolved(*watch, found->second, event, now);
         }
         closed_now.insert({found->second.kind, found->second.subject});
         open_.erase(found);
@@ -1145,8 +1377,8 @@ class Runner {
                subject + ": " + key + " and " + event.key);
         }
       }
-      if (event.kind == EventKind::CertExpiring) {
-        check_cert_expiring(event);
+      if (const auto* watch = watched(event.kind)) {
+        check_expiry_opened(*watch, event, now);
       }
       if (closed_now.contains({event.kind, subject})) {
         fail("episode " + std::string(cs::to_string(event.kind)) + " for " + subject +
@@ -1154,6 +1386,7 @@ class Runner {
       }
       open_[event.key] = OpenEpisode{event.kind, subject, event.reason, event.target.empty()};
     }
+    check_expiry_open(now);
   }
 
   cs::Policy policy_;
@@ -1166,8 +1399,10 @@ class Runner {
   std::map<std::string, cs::VantagePolicy> remotes_;
   std::map<std::string, cs::Override> overrides_;
   std::map<std::string, Published> published_;
-  std::map<std::string, OpenEpisode> open_;        // key -> episode
-  std::set<std::string> keys_;                     // every key ever opened
+  std::map<std::string, OpenEpisode> open_;  // key -> episode
+  std::set<std::string> keys_;               // every key ever opened
+  // (expiry kind, target) -> since when only renewed ones were shown.
+  std::map<std::pair<EventKind, std::string>, cs::MonoTime> renewed_since_;
   std::set<std::string> changes_;                  // targets with a verdict_changed event now
   std::optional<std::vector<std::string>> known_;  // cached known_domains()
   std::optional<std::string> violation_;

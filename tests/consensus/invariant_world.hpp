@@ -9,6 +9,7 @@
 #include "consensus/engine.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,7 +46,8 @@ struct Trace {
 
 // A world with 2-7 domains of 1-3 vantages, 1-20 targets (some canaries),
 // maybe peers (one reporting a domain that is also local), random rules,
-// and vantages that lie, congest, flap, fall silent and come back; about
+// vantages that lie, congest, flap, fall silent and come back, and targets
+// whose certificates and DNSSEC signatures run out and are renewed; about
 // `evaluations` evaluations long.
 Trace generate_trace(std::uint64_t seed, int evaluations);
 
@@ -53,6 +55,7 @@ struct RunResult {
   int evaluations = 0;
   int restarts = 0;
   std::optional<std::string> violation;  // the first broken invariant
+  std::map<cs::EventKind, int> events;   // how many of each kind were emitted
   std::size_t failed_step = 0;
 };
 
