@@ -1,0 +1,167 @@
+// Authoritative mode's judgement over hand-made reports: which servers'
+// answers make the vote down, and what the detail names.
+#include "probes/authoritative_judge.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+namespace {
+
+using namespace crosscheck;
+using probes::AuthoritativeReport;
+using probes::AuthoritativeServer;
+using probes::DnsResult;
+using probes::DnsStatus;
+
+DnsResult answer(DnsStatus status, const std::string& address = "192.0.2.10") {
+  DnsResult result;
+  result.status = status;
+  result.rcode = status == DnsStatus::NxDomain ? 3 : 0;
+  if (status == DnsStatus::Answer) {
+    result.answers.push_back({"www.example.", 1, 300, address, config::IpAddress::parse(address)});
+    result.detail = "dns: NOERROR, 1 answer";
+  } else if (status == DnsStatus::EmptyAnswer) {
+    result.detail = "dns: NOERROR, empty answer";
+  } else if (status == DnsStatus::NxDomain) {
+    result.detail = "dns: NXDOMAIN";
+  } else {
+    result.rcode = -1;
+    result.detail = "dns: timeout after 250ms";
+  }
+  return result;
+}
+
+AuthoritativeServer server(int index, DnsResult result, std::uint32_t serial = 7,
+                           bool lame = false) {
+  AuthoritativeServer out;
+  out.ns = "ns" + std::to_string(index) + ".example.";
+  out.address = *config::IpAddress::parse("192.0.2." + std::to_string(index));
+  out.answer = std::move(result);
+  out.serial = serial;
+  out.ns_set = {"ns1.example.", "ns2.example.", "ns3.example."};
+  out.ns_answered = true;
+  out.lame = lame;
+  return out;
+}
+
+AuthoritativeReport report(std::vector<AuthoritativeServer> servers) {
+  AuthoritativeReport out;
+  out.zone = "example.";
+  out.delegated_ns = {"ns1.example.", "ns2.example.", "ns3.example."};
+  out.servers = std::move(servers);
+  out.detail = "authoritative: " + std::to_string(out.servers.size()) + " servers for example.";
+  return out;
+}
+
+config::DnsCheck check() {
+  config::DnsCheck out;
+  out.name = "www.example";
+  out.authoritative = true;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every server serving the answer is no failure, with the serial skew and NS drift",
+          "[authoritative]") {
+  auto all =
+      report({server(1, answer(DnsStatus::Answer), 7), server(2, answer(DnsStatus::Answer), 9),
+              server(3, answer(DnsStatus::Answer), 7)});
+  all.servers[1].ns_set = {"ns1.example.", "ns2.example."};
+  const auto judged = probes::judge_authoritative(all, check());
+  CHECK_FALSE(judged.failure);
+  CHECK(judged.serial_skew == 2);
+  CHECK(judged.ns_drift);
+  const auto agreed = probes::judge_authoritative(
+      report({server(1, answer(DnsStatus::Answer)), server(2, answer(DnsStatus::Answer))}),
+      check());
+  CHECK_FALSE(agreed.failure);
+  CHECK(agreed.serial_skew == 0);
+  CHECK_FALSE(agreed.ns_drift);
+}
+
+TEST_CASE("one server publishing the record empty or denying it makes the vote down",
+          "[authoritative]") {
+  const auto [status, words] = GENERATE(table<DnsStatus, std::string>(
+      {{DnsStatus::EmptyAnswer, "NOERROR, empty answer"}, {DnsStatus::NxDomain, "NXDOMAIN"}}));
+  const auto judged = probes::judge_authoritative(
+      report({server(1, answer(DnsStatus::Answer)), server(2, answer(DnsStatus::Answer)),
+              server(3, answer(status))}),
+      check());
+  REQUIRE(judged.failure);
+  CHECK(judged.failure->status == status);
+  CHECK(judged.failure->detail ==
+        "dns: authoritative ns3.example. (192.0.2.3): " + words + " (1 of 3 servers for example.)");
+}
+
+TEST_CASE("a server's answer is held to the dns check's expectations", "[authoritative]") {
+  auto expecting = check();
+  expecting.expect_addresses = {*config::Cidr::parse("192.0.2.0/24")};
+  const auto judged =
+      probes::judge_authoritative(report({server(1, answer(DnsStatus::Answer)),
+                                          server(2, answer(DnsStatus::Answer, "198.51.100.7"))}),
+                                  expecting);
+  REQUIRE(judged.failure);
+  CHECK(judged.failure->status == DnsStatus::UnexpectedAddress);
+  CHECK_THAT(judged.failure->detail,
+             Catch::StartsWith("dns: authoritative ns2.example. (192.0.2.2): ") &&
+                 Catch::EndsWith("(1 of 2 servers for example.)"));
+  auto two = check();
+  two.min_answers = 2;
+  const auto few = probes::judge_authoritative(report({server(1, answer(DnsStatus::Answer))}), two);
+  REQUIRE(few.failure);
+  CHECK(few.failure->status == DnsStatus::TooFewAnswers);
+}
+
+TEST_CASE("silent and lame servers say nothing about the data while one serves it",
+          "[authoritative]") {
+  const auto judged = probes::judge_authoritative(
+      report({server(1, answer(DnsStatus::Timeout)),
+              server(2, answer(DnsStatus::EmptyAnswer), 7, true),  // lame: not its zone
+              server(3, answer(DnsStatus::Answer))}),
+      check());
+  CHECK_FALSE(judged.failure);
+}
+
+TEST_CASE("no server answering for the zone is a failure of the source", "[authoritative]") {
+  const auto silent = probes::judge_authoritative(
+      report({server(1, answer(DnsStatus::Timeout)), server(2, answer(DnsStatus::Timeout))}),
+      check());
+  REQUIRE(silent.failure);
+  CHECK(silent.failure->status == DnsStatus::Timeout);
+  CHECK(silent.failure->detail ==
+        "dns: authoritative: none of 2 servers for example. answers for it (authoritative: 2 "
+        "servers for example.)");
+  const auto lame =
+      probes::judge_authoritative(report({server(1, answer(DnsStatus::Answer), 7, true)}), check());
+  REQUIRE(lame.failure);
+  CHECK(lame.failure->status == DnsStatus::Refused);
+}
+
+TEST_CASE("a failed resolver step is the failure as the probe reported it", "[authoritative]") {
+  auto failed = report({});
+  DnsResult servfail;
+  servfail.status = DnsStatus::ServFail;
+  servfail.detail = "dns: authoritative: no zone for www.example.: SERVFAIL";
+  failed.failure = servfail;
+  const auto judged = probes::judge_authoritative(failed, check());
+  REQUIRE(judged.failure);
+  CHECK(judged.failure->status == DnsStatus::ServFail);
+  CHECK(judged.failure->detail == servfail.detail);
+  CHECK(probes::authoritative_trace(failed) ==
+        std::vector<std::string>{"authoritative: no zone for www.example.: SERVFAIL"});
+}
+
+TEST_CASE("the probe trace shows each server's answer, serial and NS set", "[authoritative]") {
+  const auto lines = probes::authoritative_trace(report(
+      {server(1, answer(DnsStatus::Answer)), server(2, answer(DnsStatus::Timeout), 7, true)}));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "authoritative: 2 servers for example.");
+  CHECK(lines[1] ==
+        "  ns1.example. (192.0.2.1): NOERROR, 1 answer; serial 7; NS ns1.example. ns2.example. "
+        "ns3.example.");
+  CHECK(lines[2] ==
+        "  ns2.example. (192.0.2.2): timeout after 250ms; lame (not authoritative); serial 7; NS "
+        "ns1.example. ns2.example. ns3.example.");
+}
