@@ -30,6 +30,33 @@ std::string absolute(std::string_view name) {
   return text;
 }
 
+// `zone` is `name` or one of its ancestors, and not the root (unless the
+// name is the root): "example." holds "www.example.", "b.test." does not
+// hold "www.a.test." (a CNAME's target zone), "." holds nothing we ask.
+bool holds(const std::string& zone, const std::string& name) {
+  if (zone == name) {
+    return true;
+  }
+  return zone != "." && name.size() > zone.size() + 1 && name.ends_with(zone) &&
+         name[name.size() - zone.size() - 1] == '.';
+}
+
+// An address a zone server may have: never unspecified, multicast,
+// broadcast or link-local (a lying resolver must not aim our queries at
+// this host's wildcard, a group, or a metadata service).
+bool askable(const config::IpAddress& address) {
+  const auto& b = address.bytes;
+  if (address.family == config::IpAddress::Family::V4) {
+    // 0/8 (this host), 169.254/16 (link-local), 224/4 and up (multicast,
+    // reserved, broadcast).
+    return b[0] != 0 && !(b[0] == 169 && b[1] == 254) && b[0] < 224;
+  }
+  const bool unspecified = std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
+  const bool multicast = b[0] == 0xff;
+  const bool link_local = b[0] == 0xfe && (b[1] & 0xc0U) == 0x80;
+  return !unspecified && !multicast && !link_local;
+}
+
 // The name one label up: "www.example." -> "example."; "example." -> ".";
 // nullopt for ".". Escaped dots ("a\.b.example.") stay inside their label.
 std::optional<std::string> parent_of(const std::string& name) {
@@ -74,11 +101,6 @@ bool replied(const DnsResult& result) {
 // Why only these walk up: the resolver answered, just without an SOA (a
 // resolver with minimal responses strips the authority section). A
 // SERVFAIL, timeout or REFUSED says nothing about where the zone starts.
-bool answered_without_zone(const DnsResult& result) {
-  return result.status == DnsStatus::Answer || result.status == DnsStatus::EmptyAnswer ||
-         result.status == DnsStatus::NxDomain;
-}
-
 std::vector<std::string> sorted_names(const std::vector<DnsRecord>& records) {
   std::vector<std::string> names;
   for (const auto& record : records) {
@@ -122,7 +144,7 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
     out.source = request_.source;
     out.name = name;
     out.type = type;
-    out.deadline = request_.deadline;
+    out.deadline = std::min(request_.deadline, lookups_until_);
     // Only the first query starts with the whole budget; later ones report
     // the time that was left when they started.
     out.budget = budget;
@@ -139,11 +161,18 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   }
 
   void on_zone(DnsResult result) {
-    if (!result.zone.empty()) {
+    // Only an answer or a denial names the zone, and only a zone that holds
+    // the name: a REFUSED carrying some SOA, or the zone of a CNAME's target
+    // (hostile review: www CNAME into a CDN asked the CDN's servers about
+    // www), sends the walk one label up instead.
+    const bool answered = result.status == DnsStatus::Answer ||
+                          result.status == DnsStatus::EmptyAnswer ||
+                          result.status == DnsStatus::NxDomain;
+    if (answered && !result.zone.empty() && holds(result.zone, absolute(request_.name))) {
       report_.zone = result.zone;
       return ask_delegation();
     }
-    if (!result.observer_error() && answered_without_zone(result)) {
+    if (!result.observer_error() && answered) {
       // Up one label, never to the root unless the root was asked: the
       // walk ends after as many queries as the name has labels.
       auto parent = parent_of(asking_);
@@ -176,6 +205,11 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
     }
     names_.resize(count);
     pending_ = 2 * count;
+    // The NS addresses get half of what is left: one NS name whose own zone
+    // does not answer must not leave the servers found no time (hostile
+    // review: every server then counted as silent, and the vote went down).
+    const auto now = std::chrono::steady_clock::now();
+    lookups_until_ = now + (std::max(request_.deadline, now) - now) / 2;
     for (std::size_t i = 0; i < count; ++i) {
       names_[i].name = report_.delegated_ns[i];
       for (std::size_t family = 0; family < 2; ++family) {
@@ -198,7 +232,7 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   // A source address binds one family only: the other family's servers
   // cannot be asked from this vantage, which is no fault of theirs.
   bool usable(const config::IpAddress& address) const {
-    return !request_.source || request_.source->family == address.family;
+    return askable(address) && (!request_.source || request_.source->family == address.family);
   }
 
   void after_addresses() {
@@ -265,9 +299,18 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   // the source, this vantage's limitation.
   void fail_unresolvable() {
     const std::string what = "no address for the NS names of " + report_.zone;
+    // A lookup in the family this vantage cannot use says nothing: only a
+    // usable family's failure is the zone's (hostile review: an IPv4 source
+    // and NS names with only AAAA voted down).
     for (const auto& name : names_) {
-      for (const auto& lookup : name.lookups) {
-        if (!lookup.up()) {
+      for (std::size_t family = 0; family < name.lookups.size(); ++family) {
+        const auto& lookup = name.lookups.at(family);
+        const bool family_usable =
+            !request_.source || request_.source->family == (family == 0
+                                                                ? config::IpAddress::Family::V4
+                                                                : config::IpAddress::Family::V6);
+        if (family_usable && lookup.status != DnsStatus::Answer &&
+            lookup.status != DnsStatus::EmptyAnswer) {
           return fail(lookup, what + " (" + name.name + ")");
         }
       }
@@ -438,6 +481,8 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   std::size_t pending_ = 0;
   std::size_t observer_errors_ = 0;  // among the servers' replies
   std::size_t addresses_seen_ = 0;
+  // Until when the NS-address lookups may wait (the whole deadline before).
+  std::chrono::steady_clock::time_point lookups_until_ = std::chrono::steady_clock::time_point::max();
   bool capped_names_ = false;
   bool capped_addresses_ = false;
   bool finished_ = false;
@@ -447,15 +492,25 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
 }  // namespace
 
 std::uint32_t AuthoritativeReport::serial_skew() const {
-  std::optional<std::uint32_t> low;
-  std::optional<std::uint32_t> high;
+  // Serials live on a circle (RFC 1982: 1 follows 4294967295): the skew is
+  // the shortest arc holding them all, 2^32 minus the widest gap between
+  // neighbours around the circle.
+  std::vector<std::uint32_t> serials;
   for (const auto& server : servers) {
     if (server.serial) {
-      low = std::min(low.value_or(*server.serial), *server.serial);
-      high = std::max(high.value_or(*server.serial), *server.serial);
+      serials.push_back(*server.serial);
     }
   }
-  return low ? *high - *low : 0;
+  if (serials.size() < 2) {
+    return 0;
+  }
+  std::sort(serials.begin(), serials.end());
+  constexpr std::uint64_t k_circle = std::uint64_t{1} << 32U;
+  std::uint64_t widest = serials.front() + k_circle - serials.back();  // around the wrap
+  for (std::size_t i = 1; i < serials.size(); ++i) {
+    widest = std::max<std::uint64_t>(widest, serials[i] - serials[i - 1]);
+  }
+  return static_cast<std::uint32_t>(k_circle - widest);
 }
 
 bool AuthoritativeReport::ns_drift() const {

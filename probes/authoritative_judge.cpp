@@ -51,6 +51,12 @@ AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
       continue;
     }
     ++serving;
+    // A CNAME the zone's server hands out, whose target lives in another
+    // zone: that is all this zone holds for the name (hostile review: www
+    // CNAME into a CDN was judged an empty answer).
+    if (server.answer.status == DnsStatus::EmptyAnswer && !server.answer.chain.empty()) {
+      continue;
+    }
     auto judged = judge_dns(server.answer, check);
     if (!judged.up()) {
       ++wrong;

@@ -142,7 +142,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
                                    " has no usable resolver (no nameserver in resolv.conf)");
     }
     results_.resize(plan_.size());
-    pending_ = plan_.size() + (authoritative() ? 1 : 0);
+    pending_ = plan_.size();
     for (std::size_t i = 0; i < plan_.size(); ++i) {
       query(i, false);
     }
@@ -169,10 +169,12 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     check_authoritative(context_.io, context_.clock, request,
                         [self = shared_from_this()](AuthoritativeReport report) {
                           self->authority_ = std::move(report);
-                          if (--self->pending_ == 0) {
-                            self->after_dns();
+                          self->authority_pending_ = false;
+                          if (self->chain_done_) {
+                            self->finish();
                           }
                         });
+    authority_pending_ = true;
   }
 
   void query(std::size_t index, bool checking_disabled) {
@@ -281,22 +283,6 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         return finish_observer_error(result.detail);
       }
     }
-    std::optional<AuthoritativeJudgement> judged;
-    if (authority_) {
-      judged = judge_authoritative(*authority_, *target_.dns);
-      if (context_.trace) {
-        for (auto& line : authoritative_trace(*authority_)) {
-          report_.trace.push_back({"dns", std::move(line)});
-        }
-      }
-      if (judged->failure && judged->failure->observer_error()) {
-        return finish_observer_error(judged->failure->detail);
-      }
-      if (!judged->failure) {
-        report_.observation.soa_serial_skew = judged->serial_skew;
-        report_.observation.ns_drift = judged->ns_drift;
-      }
-    }
     std::optional<DnsResult> failure;
     std::vector<config::IpAddress> addresses;
     for (std::size_t i = 0; i < plan_.size(); ++i) {
@@ -337,17 +323,13 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     }
     // The resolvers still answer, but the source does not serve it: no
     // last-known-good retry, the record is wrong where it is published.
-    const bool at_source = !failure && judged && judged->failure;
-    if (at_source) {
-      failure = judged->failure;
-    }
     if (failure) {
       report_.observation.outcome = Outcome::Down;
       report_.observation.layer = Layer::Dns;
       report_.observation.detail = failure->detail;
       report_.observation.dnssec_failure = failure->status == DnsStatus::DnssecBogus;
       report_.dns_failure = failure->status;
-      const auto remembered = reach_step && !at_source
+      const auto remembered = reach_step
                                   ? context_.last_known_good.recall(
                                         target_.name, vantage_.name, context_.clock.monotonic(),
                                         context_.last_known_good_max_age)
@@ -365,9 +347,6 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     if (!reach_step) {
       report_.observation.outcome = Outcome::Up;
       report_.observation.detail = results_.front().detail;
-      if (authority_) {
-        report_.observation.detail += "; " + authority_->detail;
-      }
       return finish();
     }
     if (!literal_) {
@@ -499,6 +478,49 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     finish();
   }
 
+  // Authoritative mode's verdict on the source, once both runs ended: the
+  // zone's servers serving other data than the check expects is a down
+  // vote at layer dns (no last-known-good: the record is wrong where it is
+  // published), whatever the resolver or the service said after DNS.
+  void judge_source() {
+    if (!authority_) {
+      return;
+    }
+    auto& observation = report_.observation;
+    const auto judged = judge_authoritative(*authority_, *target_.dns);
+    if (context_.trace) {
+      for (auto& line : authoritative_trace(*authority_)) {
+        report_.trace.push_back({"dns", std::move(line)});
+      }
+    }
+    if (!authority_->failure) {
+      // Measured whenever the servers were reached, wrong data included.
+      observation.soa_serial_skew = judged.serial_skew;
+      observation.ns_drift = judged.ns_drift;
+    }
+    if (observation.outcome == Outcome::ObserverError ||
+        (observation.outcome == Outcome::Down && observation.layer == Layer::Dns)) {
+      return;  // the resolver's own failure (or ours) already decides
+    }
+    if (judged.failure && judged.failure->observer_error()) {
+      observation.outcome = Outcome::ObserverError;
+      observation.layer = Layer::None;
+      observation.detail = judged.failure->detail;
+      return;
+    }
+    if (judged.failure) {
+      observation.outcome = Outcome::Down;
+      observation.layer = Layer::Dns;
+      observation.detail = judged.failure->detail;
+      report_.dns_failure = judged.failure->status;
+      report_.reach_failure = ReachFailure::None;
+      return;
+    }
+    if (observation.outcome == Outcome::Up && !needs_reach(target_)) {
+      observation.detail += "; " + authority_->detail;
+    }
+  }
+
   void finish_observer_error(const std::string& detail) {
     report_.observation.outcome = Outcome::ObserverError;
     report_.observation.layer = Layer::None;
@@ -508,6 +530,17 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
 
   void finish() {
     auto& observation = report_.observation;
+    if (!chain_done_) {
+      // The service's own steps are done: their time is its latency, the
+      // zone servers' wait is not (hostile review: a silent zone server
+      // broke a latency objective).
+      chain_done_ = true;
+      observation.latency_ms = stopwatch_.elapsed_ms();
+      if (authority_pending_) {
+        return;  // the authoritative run calls finish() again when it ends
+      }
+    }
+    judge_source();
     observation.at = context_.clock.now();
     // The certificate closest to its end among the addresses' (each may
     // serve its own): the one that will fail first.
@@ -518,7 +551,6 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         observation.cert_not_after = tls->cert_not_after;
       }
     }
-    observation.latency_ms = stopwatch_.elapsed_ms();
     if (context_.trace) {
       report_.trace.push_back({"result", std::string(consensus::to_string(observation.outcome)) +
                                              "  " + observation.detail});
@@ -535,6 +567,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   std::vector<PlannedQuery> plan_;
   std::vector<DnsResult> results_;
   std::optional<AuthoritativeReport> authority_;
+  bool authority_pending_ = false;  // the authoritative run has not ended yet
+  bool chain_done_ = false;         // the resolver and reach steps have
   std::size_t pending_ = 0;
   bool lkg_ = false;
   Stopwatch stopwatch_;

@@ -165,3 +165,32 @@ TEST_CASE("the probe trace shows each server's answer, serial and NS set", "[aut
         "  ns2.example. (192.0.2.2): timeout after 250ms; lame (not authoritative); serial 7; NS "
         "ns1.example. ns2.example. ns3.example.");
 }
+
+TEST_CASE("a zone server handing out a CNAME to another zone serves the name", "[authoritative]") {
+  auto handoff = answer(DnsStatus::EmptyAnswer);
+  handoff.chain.push_back({"www.example.", 5, 300, "edge.cdn.test.", std::nullopt});
+  handoff.detail = "dns: NOERROR, empty answer (CNAME chain ends at edge.cdn.test.)";
+  const auto judged = probes::judge_authoritative(
+      report({server(1, handoff), server(2, handoff)}), check());
+  CHECK_FALSE(judged.failure);
+  // Without the CNAME the same reply is the record missing at the source.
+  const auto missing = probes::judge_authoritative(
+      report({server(1, handoff), server(2, answer(DnsStatus::EmptyAnswer))}), check());
+  REQUIRE(missing.failure);
+  CHECK(missing.failure->status == DnsStatus::EmptyAnswer);
+}
+
+TEST_CASE("serial skew follows serial arithmetic around the wrap", "[authoritative]") {
+  const auto skew = [](std::vector<std::uint32_t> serials) {
+    std::vector<AuthoritativeServer> servers;
+    for (std::size_t i = 0; i < serials.size(); ++i) {
+      servers.push_back(server(static_cast<int>(i + 1), answer(DnsStatus::Answer), serials[i]));
+    }
+    return report(std::move(servers)).serial_skew();
+  };
+  CHECK(skew({4294967295U, 1}) == 2);  // RFC 1982: 1 follows 4294967295
+  CHECK(skew({7, 9, 7}) == 2);
+  CHECK(skew({2026120501U}) == 0);
+  CHECK(skew({0, 1U << 31U}) == 1U << 31U);
+  CHECK(skew({4294967290U, 3, 4294967295U}) == 9);
+}
