@@ -306,9 +306,9 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
       for (std::size_t family = 0; family < name.lookups.size(); ++family) {
         const auto& lookup = name.lookups.at(family);
         const bool family_usable =
-            !request_.source || request_.source->family == (family == 0
-                                                                ? config::IpAddress::Family::V4
-                                                                : config::IpAddress::Family::V6);
+            !request_.source ||
+            request_.source->family ==
+                (family == 0 ? config::IpAddress::Family::V4 : config::IpAddress::Family::V6);
         if (family_usable && lookup.status != DnsStatus::Answer &&
             lookup.status != DnsStatus::EmptyAnswer) {
           return fail(lookup, what + " (" + name.name + ")");
@@ -482,7 +482,8 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   std::size_t observer_errors_ = 0;  // among the servers' replies
   std::size_t addresses_seen_ = 0;
   // Until when the NS-address lookups may wait (the whole deadline before).
-  std::chrono::steady_clock::time_point lookups_until_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point lookups_until_ =
+      std::chrono::steady_clock::time_point::max();
   bool capped_names_ = false;
   bool capped_addresses_ = false;
   bool finished_ = false;

@@ -329,11 +329,11 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       report_.observation.detail = failure->detail;
       report_.observation.dnssec_failure = failure->status == DnsStatus::DnssecBogus;
       report_.dns_failure = failure->status;
-      const auto remembered = reach_step
-                                  ? context_.last_known_good.recall(
-                                        target_.name, vantage_.name, context_.clock.monotonic(),
-                                        context_.last_known_good_max_age)
-                                  : std::vector<config::IpAddress>{};
+      const auto remembered =
+          reach_step ? context_.last_known_good.recall(target_.name, vantage_.name,
+                                                       context_.clock.monotonic(),
+                                                       context_.last_known_good_max_age)
+                     : std::vector<config::IpAddress>{};
       if (remembered.empty()) {
         return finish();
       }

@@ -170,8 +170,8 @@ TEST_CASE("a zone server handing out a CNAME to another zone serves the name", "
   auto handoff = answer(DnsStatus::EmptyAnswer);
   handoff.chain.push_back({"www.example.", 5, 300, "edge.cdn.test.", std::nullopt});
   handoff.detail = "dns: NOERROR, empty answer (CNAME chain ends at edge.cdn.test.)";
-  const auto judged = probes::judge_authoritative(
-      report({server(1, handoff), server(2, handoff)}), check());
+  const auto judged =
+      probes::judge_authoritative(report({server(1, handoff), server(2, handoff)}), check());
   CHECK_FALSE(judged.failure);
   // Without the CNAME the same reply is the record missing at the source.
   const auto missing = probes::judge_authoritative(
