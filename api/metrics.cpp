@@ -129,34 +129,6 @@ void expiry_family(Exposition& out, const snapshot::Snapshot& snapshot, const Fa
   }
 }
 
-// dns.authoritative, per (target, local vantage) whose last check asked the
-// zone's servers: their SOA serials' spread and NS-set drift.
-void authority_families(Exposition& out, const snapshot::Snapshot& snapshot) {
-  const std::array<Family, 2> families{{
-      {"crosscheck_dns_soa_serial_skew", "gauge",
-       "How far apart the SOA serials of a target's zone servers were at a local vantage's last "
-       "check (dns.authoritative)."},
-      {"crosscheck_dns_ns_drift", "gauge",
-       "1 when a server of a target's zone answered an NS set other than the delegation's at a "
-       "local vantage's last check (dns.authoritative)."},
-  }};
-  for (std::size_t i = 0; i < families.size(); ++i) {
-    out.family(families[i]);
-    for (const auto& view : snapshot.targets) {
-      for (const auto& evidence : view.verdict.evidence) {
-        const auto& last = evidence.last;
-        if (!evidence.node.empty() || !last || !last->soa_serial_skew) {
-          continue;
-        }
-        out.sample(families[i].name,
-                   {{"target", view.verdict.target}, {"vantage", evidence.vantage}},
-                   number(i == 0 ? static_cast<double>(*last->soa_serial_skew)
-                                 : static_cast<double>(last->ns_drift)));
-      }
-    }
-  }
-}
-
 // One sample per target: `value(verdict)` labelled with the target.
 template <typename Value>
 void per_target(Exposition& out, const snapshot::Snapshot& snapshot, const Family& family,
@@ -286,7 +258,6 @@ void vantage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
                  "The earliest expiration (Unix time) of the DNSSEC signatures over a target's "
                  "answer a local vantage last saw (dns.dnssec)."},
                 &cs::Evidence::rrsig_expires);
-  authority_families(out, snapshot);
   out.family({"crosscheck_vantage_suspect", "gauge",
               "1 while a vantage is suspect: its votes count as unknown."});
   for (const auto& vantage : snapshot.vantages) {

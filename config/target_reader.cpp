@@ -21,9 +21,8 @@ constexpr std::array<std::string_view, 22> k_target_keys{
     "depends_on", "fast_confirm", "latency",  "tls"};
 // A target's `priority:` bounds: wide enough to rank, narrow enough to read.
 constexpr std::int64_t k_max_priority = 1000;
-constexpr std::array<std::string_view, 7> k_dns_keys{
-    "name",   "type",          "min_answers",        "expect_addresses",
-    "dnssec", "authoritative", "rrsig_min_remaining"};
+constexpr std::array<std::string_view, 6> k_dns_keys{
+    "name", "type", "min_answers", "expect_addresses", "dnssec", "rrsig_min_remaining"};
 // `rrsig_min_remaining` bound: signatures are valid for days or weeks.
 constexpr Duration k_max_rrsig_min_remaining{std::chrono::days{90}};
 constexpr std::array<std::string_view, 7> k_tcp_keys{"port",     "host",       "send", "expect",
@@ -96,7 +95,6 @@ void read_dns(const Field& field, DnsCheck& dns, Diagnostics& diags) {
   }
   dns.min_answers = static_cast<int>(map.integer("min_answers", 0).value_or(dns.min_answers));
   dns.dnssec = map.boolean("dnssec").value_or(false);
-  dns.authoritative = map.boolean("authoritative").value_or(false);
   if (const auto setting = map.get("rrsig_min_remaining")) {
     const auto threshold = map.duration("rrsig_min_remaining", ZeroDuration::Rejected);
     if (threshold && !dns.dnssec) {

@@ -3,8 +3,6 @@
 #include "consensus/time_format.hpp"
 
 #include "probes/app_checks.hpp"
-#include "probes/authoritative.hpp"
-#include "probes/authoritative_judge.hpp"
 #include "probes/dns_client.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/http_client.hpp"
@@ -142,38 +140,14 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
                                    " has no usable resolver (no nameserver in resolv.conf)");
     }
     results_.resize(plan_.size());
-    pending_ = plan_.size() + (authoritative() ? 1 : 0);
+    pending_ = plan_.size();
     for (std::size_t i = 0; i < plan_.size(); ++i) {
       query(i, false);
-    }
-    if (authoritative()) {
-      ask_authoritative();
     }
   }
 
  private:
   bool dnssec() const { return target_.dns && target_.dns->dnssec; }
-  bool authoritative() const { return target_.dns && target_.dns->authoritative; }
-
-  // Beside the resolver's answer, inside the same deadline: what the zone's
-  // own servers serve (docs/checks.md "Authoritative mode").
-  void ask_authoritative() {
-    AuthoritativeRequest request;
-    request.resolver = *vantage_.resolver;
-    request.source = vantage_.source;
-    request.name = target_.dns->name;
-    request.type = target_.dns->type;
-    request.deadline = deadline_;
-    request.budget = target_.timing.timeout;
-    request.dnssec_ok = dnssec();
-    check_authoritative(context_.io, context_.clock, request,
-                        [self = shared_from_this()](AuthoritativeReport report) {
-                          self->authority_ = std::move(report);
-                          if (--self->pending_ == 0) {
-                            self->after_dns();
-                          }
-                        });
-  }
 
   void query(std::size_t index, bool checking_disabled) {
     DnsRequest request;
@@ -281,22 +255,6 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         return finish_observer_error(result.detail);
       }
     }
-    std::optional<AuthoritativeJudgement> judged;
-    if (authority_) {
-      judged = judge_authoritative(*authority_, *target_.dns);
-      if (context_.trace) {
-        for (auto& line : authoritative_trace(*authority_)) {
-          report_.trace.push_back({"dns", std::move(line)});
-        }
-      }
-      if (judged->failure && judged->failure->observer_error()) {
-        return finish_observer_error(judged->failure->detail);
-      }
-      if (!judged->failure) {
-        report_.observation.soa_serial_skew = judged->serial_skew;
-        report_.observation.ns_drift = judged->ns_drift;
-      }
-    }
     std::optional<DnsResult> failure;
     std::vector<config::IpAddress> addresses;
     for (std::size_t i = 0; i < plan_.size(); ++i) {
@@ -335,23 +293,17 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         }
       }
     }
-    // The resolvers still answer, but the source does not serve it: no
-    // last-known-good retry, the record is wrong where it is published.
-    const bool at_source = !failure && judged && judged->failure;
-    if (at_source) {
-      failure = judged->failure;
-    }
     if (failure) {
       report_.observation.outcome = Outcome::Down;
       report_.observation.layer = Layer::Dns;
       report_.observation.detail = failure->detail;
       report_.observation.dnssec_failure = failure->status == DnsStatus::DnssecBogus;
       report_.dns_failure = failure->status;
-      const auto remembered = reach_step && !at_source
-                                  ? context_.last_known_good.recall(
-                                        target_.name, vantage_.name, context_.clock.monotonic(),
-                                        context_.last_known_good_max_age)
-                                  : std::vector<config::IpAddress>{};
+      const auto remembered =
+          reach_step ? context_.last_known_good.recall(target_.name, vantage_.name,
+                                                       context_.clock.monotonic(),
+                                                       context_.last_known_good_max_age)
+                     : std::vector<config::IpAddress>{};
       if (remembered.empty()) {
         return finish();
       }
@@ -365,9 +317,6 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     if (!reach_step) {
       report_.observation.outcome = Outcome::Up;
       report_.observation.detail = results_.front().detail;
-      if (authority_) {
-        report_.observation.detail += "; " + authority_->detail;
-      }
       return finish();
     }
     if (!literal_) {
@@ -534,7 +483,6 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   std::optional<config::IpAddress> literal_;  // the host is an IP address: no DNS step
   std::vector<PlannedQuery> plan_;
   std::vector<DnsResult> results_;
-  std::optional<AuthoritativeReport> authority_;
   std::size_t pending_ = 0;
   bool lkg_ = false;
   Stopwatch stopwatch_;

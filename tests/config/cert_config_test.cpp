@@ -113,17 +113,3 @@ TEST_CASE("dns.rrsig_min_remaining is a duration that needs dnssec", "[config][d
   CHECK(diagnostics_of(std::string(k_valid_vantages) + "targets:\n  - {name: db, dns: " + line +
                        "}\n") == Lines{expected});
 }
-
-TEST_CASE("dns.authoritative is a boolean, off by default", "[config][authoritative]") {
-  const auto config = load_valid(std::string(k_valid_vantages) +
-                                 "targets:\n"
-                                 "  - {name: source, dns: {name: a.example, authoritative: true}}\n"
-                                 "  - {name: cached, dns: {name: b.example}}\n");
-  CHECK(config.targets[0].dns->authoritative);
-  CHECK_FALSE(config.targets[1].dns->authoritative);
-  CHECK(diagnostics_of(std::string(k_valid_vantages) +
-                       "targets:\n"
-                       "  - {name: db, dns: {name: a.example, authoritative: 1}}\n") ==
-        Lines{"test.yaml:6:54: error: targets[0].dns.authoritative: expected true or false, "
-              "got '1'"});
-}
