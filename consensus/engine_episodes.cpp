@@ -398,18 +398,18 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
   // what every local vantage shows has been valid past the threshold for
   // k_renewal_hold: a failed check keeps the last one seen, so a target down
   // for a while neither renews nor reopens it.
+  // Nothing to expire while a local vantage answers now: counts as renewed
+  // (signatures no longer sent); nothing seen and nobody answering (a
+  // restart with the service down) renews nothing.
+  const bool answering =
+      std::any_of(verdict.evidence.begin(), verdict.evidence.end(), [](const Evidence& item) {
+        return item.node.empty() && !item.stale && item.last && item.last->outcome == Outcome::Up;
+      });
   const auto expiring = [&](const ExpiryWatch& watch) {
     const auto seen = earliest_expiry(verdict.evidence, watch.seen);
     const auto& threshold = target.*watch.threshold;
     const bool open = state.side_episodes.contains(watch.kind);
     const bool short_lived = seen && threshold && seen->at - now.wall < *threshold;
-    // Nothing to expire while a local vantage answers now: counts as renewed
-    // (signatures no longer sent); nothing seen and nobody answering (a
-    // restart with the service down) renews nothing.
-    const bool answering =
-        std::any_of(verdict.evidence.begin(), verdict.evidence.end(), [](const Evidence& item) {
-          return item.node.empty() && !item.stale && item.last && item.last->outcome == Outcome::Up;
-        });
     if (!open || short_lived || (!seen && !answering)) {
       state.renewed_since.erase(watch.kind);
     } else {

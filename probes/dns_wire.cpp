@@ -1,5 +1,7 @@
 #include "probes/dns_wire.hpp"
 
+#include "base/ascii.hpp"
+
 #include <ldns/ldns.h>
 
 #include <algorithm>
@@ -62,17 +64,11 @@ std::string ldns_error(ldns_status status) {
   return text;
 }
 
-std::string lower_case(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // Presentation form; names are lower-cased so answers from different
 // resolvers compare equal ("WWW.Example." and "www.example." are one name).
 std::string rdf_text(const ldns_rdf* rdf) {
   std::string text = take_string(ldns_rdf2str(rdf));
-  return ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME ? lower_case(std::move(text)) : text;
+  return ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME ? ascii::lower(std::move(text)) : text;
 }
 
 std::string type_text(std::uint16_t type) {
