@@ -27,6 +27,14 @@ constexpr bool is_token(std::string_view text) {
   });
 }
 
+// `text` with ASCII letters in lower case, as DNS names, URL schemes and
+// hosts compare (other bytes as they are).
+inline std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), to_lower);
+  return out;
+}
+
 // `text` with every byte outside printable ASCII shown as '?', at most
 // `limit` bytes: for quoting what the other side sent into a log line
 // (a newline in it must not start a forged line of its own).

@@ -2,6 +2,8 @@
 // result (gate_oracle.hpp asks them) as an exit status. Exit 0 needs K
 // answers that check out field by field; anything doubtful is a hold.
 #include "cli/gate_command.hpp"
+
+#include "base/ascii.hpp"
 #include "cli/token_option.hpp"
 
 #include "cli/gate_oracle.hpp"
@@ -37,12 +39,6 @@ constexpr std::string_view k_default_oracle = "http://127.0.0.1:9470";
 constexpr std::string_view k_default_timeout = "5s";
 constexpr std::size_t k_max_oracles = 16;
 constexpr std::size_t k_gate_nonce_bytes = 16;  // 128 bits: never the same twice
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 // ---- Command line -------------------------------------------------------------
 
@@ -186,7 +182,7 @@ std::optional<GatePlan> parse_plan(const std::vector<std::string>& args, std::os
     for (const auto& seen : plan.oracles) {
       // The same oracle twice would count as two independent confirmations.
       if (seen.scheme == url->scheme &&
-          lower(net::authority(seen)) == lower(net::authority(*url))) {
+          ascii::lower(net::authority(seen)) == ascii::lower(net::authority(*url))) {
         return fail("--oracle '" + text + "' repeats '" + seen.text + "'");
       }
     }

@@ -1,5 +1,6 @@
 // Reads `targets:`: each target's check chain (dns, tcp, http), its timing
 // merged over `defaults:`, and its quorum merged over `quorum:`.
+#include "base/ascii.hpp"
 #include "config/sections.hpp"
 #include "consensus/time_format.hpp"
 
@@ -343,8 +344,7 @@ void check_app_hosts(const MapReader& map, const TargetConfig& target, const std
       if (!text->empty() && text->back() == '.') {
         text->pop_back();
       }
-      std::transform(text->begin(), text->end(), text->begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      *text = ascii::lower(*text);
     }
     return a == b;
   };

@@ -1,6 +1,8 @@
 // Parsers and printers for the typed config values declared in types.hpp.
 #include "config/types.hpp"
 
+#include "base/ascii.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -36,13 +38,6 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
     return std::nullopt;
   }
   return static_cast<std::uint16_t>(*value);
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 constexpr std::array<std::pair<std::string_view, RrType>, 10> k_rr_types{{
@@ -238,7 +233,7 @@ std::optional<Url> Url::parse(std::string_view text, std::string* why) {
   const boost::urls::url_view& view = *parsed;
   Url url;
   url.text = std::string(text);
-  url.scheme = lower(view.scheme());
+  url.scheme = ascii::lower(view.scheme());
   if (url.scheme != "http" && url.scheme != "https") {
     return fail("unsupported scheme '" + std::string(view.scheme()) + "', expected http or https");
   }

@@ -62,15 +62,17 @@ struct ExpiryWatch {
   std::optional<Duration> TargetPolicy::*threshold;
   std::optional<WallTime> Evidence::*seen;
   std::string_view setting;
+  std::string_view gone;  // the reason when the vantages answer without one
   std::string (*describe)(const SeenExpiry&, WallTime);
   std::string (*threshold_words)(Duration);
 };
 
 constexpr std::array<ExpiryWatch, 2> k_expiry_watches{{
     {EventKind::CertExpiring, &TargetPolicy::cert_min_remaining, &Evidence::cert_not_after,
-     "tls.min_days", &describe_certificate, &in_days},
+     "tls.min_days", "the checks complete without a certificate", &describe_certificate, &in_days},
     {EventKind::RrsigExpiring, &TargetPolicy::rrsig_min_remaining, &Evidence::rrsig_expires,
-     "dns.rrsig_min_remaining", &describe_signatures, &format_duration},
+     "dns.rrsig_min_remaining", "the answers come without DNSSEC signatures", &describe_signatures,
+     &format_duration},
 }};
 
 // The opening or resolving reason of an expiry episode.
@@ -78,8 +80,11 @@ std::string expiry_reason(const ExpiryWatch& watch, const TargetPolicy& target,
                           const Verdict& verdict, WallTime now) {
   const auto seen = earliest_expiry(verdict.evidence, watch.seen);
   const auto& threshold = target.*watch.threshold;
-  if (!seen || !threshold) {
+  if (!threshold) {
     return std::string(watch.setting) + " no longer applies";
+  }
+  if (!seen) {
+    return std::string(watch.gone);
   }
   return watch.describe(*seen, now) + "; " + std::string(watch.setting) + " is " +
          watch.threshold_words(*threshold);
@@ -393,12 +398,19 @@ void Engine::update_side_episodes(std::size_t index, const SuspicionFindings& ca
   // what every local vantage shows has been valid past the threshold for
   // k_renewal_hold: a failed check keeps the last one seen, so a target down
   // for a while neither renews nor reopens it.
+  // Nothing to expire while a local vantage answers now: counts as renewed
+  // (signatures no longer sent); nothing seen and nobody answering (a
+  // restart with the service down) renews nothing.
+  const bool answering =
+      std::any_of(verdict.evidence.begin(), verdict.evidence.end(), [](const Evidence& item) {
+        return item.node.empty() && !item.stale && item.last && item.last->outcome == Outcome::Up;
+      });
   const auto expiring = [&](const ExpiryWatch& watch) {
     const auto seen = earliest_expiry(verdict.evidence, watch.seen);
     const auto& threshold = target.*watch.threshold;
     const bool open = state.side_episodes.contains(watch.kind);
     const bool short_lived = seen && threshold && seen->at - now.wall < *threshold;
-    if (!open || short_lived || !seen) {
+    if (!open || short_lived || (!seen && !answering)) {
       state.renewed_since.erase(watch.kind);
     } else {
       state.renewed_since.try_emplace(watch.kind, now.mono);

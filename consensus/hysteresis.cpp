@@ -20,7 +20,13 @@ void VoteTracker::observe(const Observation& observation, const HysteresisRules&
   if (observation.cert_not_after) {
     cert_not_after_ = observation.cert_not_after;
   }
-  if (observation.rrsig_expires) {
+  // An answer that got through DNS says what the signatures are now, none
+  // included (the zone went unsigned, or the resolver drops them): a value
+  // kept from before would hold rrsig_expiring open forever (hostile
+  // review). A check that failed at DNS keeps the last one seen.
+  const bool answered = observation.outcome == Outcome::Up ||
+                        (observation.outcome == Outcome::Down && observation.layer != Layer::Dns);
+  if (observation.rrsig_expires || answered) {
     rrsig_expires_ = observation.rrsig_expires;
   }
   if (observation.outcome == Outcome::ObserverError) {

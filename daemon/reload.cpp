@@ -10,8 +10,19 @@ namespace crosscheck::daemon {
 
 namespace {
 
+// The same question, whatever escalation threshold rides on it: tuning
+// dns.rrsig_min_remaining (like tls.min_days) keeps the votes.
+bool same_dns(const std::optional<config::DnsCheck>& a, const std::optional<config::DnsCheck>& b) {
+  if (!a || !b) {
+    return a.has_value() == b.has_value();
+  }
+  auto asked = *a;
+  asked.rrsig_min_remaining = b->rrsig_min_remaining;
+  return asked == *b;
+}
+
 bool same_check(const config::TargetConfig& a, const config::TargetConfig& b) {
-  return a.canary == b.canary && a.dns == b.dns && a.tcp == b.tcp && a.http == b.http &&
+  return a.canary == b.canary && same_dns(a.dns, b.dns) && a.tcp == b.tcp && a.http == b.http &&
          a.reach == b.reach;
 }
 

@@ -1,5 +1,7 @@
 #include "lab/fake_dns_server.hpp"
 
+#include "base/ascii.hpp"
+
 #include "net/address.hpp"
 
 #include <ldns/ldns.h>
@@ -45,14 +47,8 @@ struct FreeDeleter {
   void operator()(void* memory) const { std::free(memory); }
 };
 
-std::string lower_case(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::string absolute(std::string_view name) {
-  std::string text = lower_case(std::string(name));
+  std::string text = ascii::lower(std::string(name));
   if (text.empty() || text.back() != '.') {
     text += '.';
   }
@@ -61,7 +57,7 @@ std::string absolute(std::string_view name) {
 
 std::string name_text(const ldns_rdf* rdf) {
   const std::unique_ptr<char, FreeDeleter> text(ldns_rdf2str(rdf));
-  return text ? lower_case(text.get()) : std::string();
+  return text ? ascii::lower(text.get()) : std::string();
 }
 
 RrPtr parse_record(const std::string& line) {

@@ -1,5 +1,7 @@
 #include "probes/authoritative.hpp"
 
+#include "base/ascii.hpp"
+
 #include "probes/dns_client.hpp"
 
 #include <algorithm>
@@ -14,16 +16,10 @@ namespace {
 
 using config::RrType;
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // "WWW.Example" -> "www.example."; "" stays "" (query_dns then reports the
 // invalid name, as it does for any check).
 std::string absolute(std::string_view name) {
-  std::string text = lower(std::string(name));
+  std::string text = ascii::lower(std::string(name));
   if (!text.empty() && text.back() != '.') {
     text += '.';
   }
@@ -137,13 +133,22 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   }
 
  private:
-  DnsRequest to_resolver(const std::string& name, RrType type,
-                         std::optional<std::chrono::milliseconds> budget = std::nullopt) const {
+  // One question from this vantage's source to `server`, by the run's deadline.
+  DnsRequest question(const config::Endpoint& server, const std::string& name, RrType type) const {
     DnsRequest out;
-    out.server = request_.resolver;
+    out.server = server;
     out.source = request_.source;
     out.name = name;
     out.type = type;
+    out.deadline = request_.deadline;
+    return out;
+  }
+
+  // The resolver's questions end by lookups_until_ too: the NS-address
+  // lookups may use only half of what is left, so the servers keep the rest.
+  DnsRequest to_resolver(const std::string& name, RrType type,
+                         std::optional<std::chrono::milliseconds> budget = std::nullopt) const {
+    auto out = question(request_.resolver, name, type);
     out.deadline = std::min(request_.deadline, lookups_until_);
     // Only the first query starts with the whole budget; later ones report
     // the time that was left when they started.
@@ -326,12 +331,8 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   // (d) Every server, in parallel, RD clear: the target's question, then
   // the zone's SOA and NS.
   DnsRequest to_server(std::size_t index, const std::string& name, RrType type) const {
-    DnsRequest out;
-    out.server = config::Endpoint{report_.servers[index].address, request_.port};
-    out.source = request_.source;
-    out.name = name;
-    out.type = type;
-    out.deadline = request_.deadline;
+    auto out =
+        question(config::Endpoint{report_.servers[index].address, request_.port}, name, type);
     out.recursion_desired = false;
     return out;
   }

@@ -1,5 +1,7 @@
 #include "probes/chain.hpp"
 
+#include "base/ascii.hpp"
+
 #include "consensus/time_format.hpp"
 
 #include "probes/app_checks.hpp"
@@ -31,18 +33,12 @@ struct PlannedQuery {
   bool reach = false;  // its addresses feed the reach step
 };
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 bool same_name(const std::string& a, const std::string& b) {
   auto strip = [](std::string text) {
     if (!text.empty() && text.back() == '.') {
       text.pop_back();
     }
-    return lower(std::move(text));
+    return ascii::lower(std::move(text));
   };
   return strip(a) == strip(b);
 }

@@ -1,5 +1,7 @@
 #include "probes/dns_wire.hpp"
 
+#include "base/ascii.hpp"
+
 #include <ldns/ldns.h>
 
 #include <algorithm>
@@ -62,17 +64,11 @@ std::string ldns_error(ldns_status status) {
   return text;
 }
 
-std::string lower_case(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // Presentation form; names are lower-cased so answers from different
 // resolvers compare equal ("WWW.Example." and "www.example." are one name).
 std::string rdf_text(const ldns_rdf* rdf) {
   std::string text = take_string(ldns_rdf2str(rdf));
-  return ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME ? lower_case(std::move(text)) : text;
+  return ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME ? ascii::lower(std::move(text)) : text;
 }
 
 std::string type_text(std::uint16_t type) {
@@ -132,10 +128,18 @@ bool owned_by(const ldns_rr* rr, const ldns_rdf* name, ldns_rr_type type) {
 }
 
 // The earliest expiration (Unix seconds) of the answer section's RRSIGs
-// over the asked type or a CNAME on the way; nullopt without one. The field
-// is 32-bit serial time (RFC 4034 3.1.5): read as seconds since 1970, it
-// holds until 2106.
-std::optional<std::int64_t> earliest_rrsig_expiry(const ldns_pkt* reply, ldns_rr_type qtype) {
+// over the records `result` counted: the asked type at an answer's owner,
+// or a CNAME at a link of the chain; nullopt without one. An RRSIG over
+// anything else in the section (another owner, another type) says nothing
+// about this answer (hostile review: one stray record opened a page). The
+// field is 32-bit serial time (RFC 4034 3.1.5): read as seconds since 1970,
+// it holds until 2106.
+std::optional<std::int64_t> earliest_rrsig_expiry(const ldns_pkt* reply, ldns_rr_type qtype,
+                                                  const DnsResult& result) {
+  const auto signs = [](const std::vector<DnsRecord>& records, const std::string& owner) {
+    return std::any_of(records.begin(), records.end(),
+                       [&owner](const DnsRecord& record) { return record.name == owner; });
+  };
   std::optional<std::int64_t> earliest;
   const ldns_rr_list* section = ldns_pkt_answer(reply);
   for (std::size_t i = 0; i < ldns_rr_list_rr_count(section); ++i) {
@@ -150,7 +154,10 @@ std::optional<std::int64_t> earliest_rrsig_expiry(const ldns_pkt* reply, ldns_rr
       continue;
     }
     const auto type = ldns_rdf2rr_type(covered);
-    if (type != qtype && type != LDNS_RR_TYPE_CNAME) {
+    const auto owner = rdf_text(ldns_rr_owner(rr));
+    const bool over_answer = type == qtype && signs(result.answers, owner);
+    const bool over_chain = type == LDNS_RR_TYPE_CNAME && signs(result.chain, owner);
+    if (!over_answer && !over_chain) {
       continue;
     }
     const std::int64_t at = ldns_rdf2native_int32(expiration);
@@ -434,7 +441,7 @@ ClassifiedReply classify_dns_reply(std::span<const std::uint8_t> bytes, const Dn
   out.result.authenticated = ldns_pkt_ad(reply.get());
   out.result.authoritative_answer = ldns_pkt_aa(reply.get());
   read_soa(reply.get(), out.result);
-  out.result.rrsig_expires = earliest_rrsig_expiry(reply.get(), qtype);
+  out.result.rrsig_expires = earliest_rrsig_expiry(reply.get(), qtype, out.result);
   out.result.extended_errors = extended_errors_of(reply.get());
   out.result.detail += describe_extended_errors(out.result.extended_errors);
   return out;

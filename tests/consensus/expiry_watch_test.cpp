@@ -174,6 +174,24 @@ TEST_CASE(
   CHECK(world.last_event(watch.resolves)->reason == watch.setting + " no longer applies");
 }
 
+TEST_CASE("answers that come without signatures any more end rrsig_expiring after an hour",
+          "[engine][expiry]") {
+  World world(policy_for(k_rrsig, std::chrono::days{1}));
+  round(world, k_rrsig, world.now().wall + 5h);
+  REQUIRE(world.count_events(EventKind::RrsigExpiring) == 1);
+  // The zone went unsigned (or the resolvers drop RRSIGs): answers go on,
+  // without signatures. Nothing is left to expire: renewed, after the hold.
+  for (int i = 0; i < 360; ++i) {
+    round(world, k_rrsig, std::nullopt);
+  }
+  CHECK_FALSE(world.verdict("zone").rrsig_expires);
+  CHECK(world.count_events(EventKind::RrsigExpiringResolved) == 0);
+  round(world, k_rrsig, std::nullopt);
+  REQUIRE(world.count_events(EventKind::RrsigExpiringResolved) == 1);
+  CHECK(world.last_event(EventKind::RrsigExpiringResolved)->reason ==
+        "the answers come without DNSSEC signatures");
+}
+
 TEST_CASE("signature expiry in words: hours under two days, then days", "[expiry]") {
   const auto now = *cs::parse_rfc3339("2026-12-05T12:00:00Z");
   CHECK(cs::signature_expiry_words(now + 20h + 59min, now) == "expire in 20 hours");

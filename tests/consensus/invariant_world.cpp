@@ -586,7 +586,10 @@ struct ReferenceVote {
     if (observation.cert_not_after) {
       cert_not_after = observation.cert_not_after;
     }
-    if (observation.rrsig_expires) {
+    // Signatures: an answer that got through DNS says what they are now,
+    // none included; a check failed at DNS keeps the last ones.
+    if (observation.rrsig_expires || observation.outcome == Outcome::Up ||
+        (observation.outcome == Outcome::Down && observation.layer != cs::Layer::Dns)) {
       rrsig_expires = observation.rrsig_expires;
     }
     if (observation.outcome == Outcome::ObserverError) {
@@ -1296,8 +1299,25 @@ class Runner {
     }
   }
 
+  // A local vantage of `target` whose newest observation passed and whose
+  // vote is fresh: it answers now.
+  bool answering_locally(const std::string& target, const cs::Instant& now) const {
+    const auto votes = votes_.find(target);
+    if (votes == votes_.end()) {
+      return false;
+    }
+    const auto& rules = policy_of(target);
+    return std::any_of(votes->second.begin(), votes->second.end(), [&](const auto& entry) {
+      const auto& vote = entry.second;
+      return entry.first.find('/') == std::string::npos &&
+             !vote.stale(now.mono, rules.stale_after) && vote.newest &&
+             vote.newest->outcome == Outcome::Up;
+    });
+  }
+
   // Since when each open expiry episode's target has shown only renewed
-  // ones locally (none shown, or one under the threshold, starts it over).
+  // ones locally (one under the threshold starts it over; none shown counts
+  // as renewed only while a local vantage answers without one).
   void track_renewals(const cs::Instant& now) {
     for (const auto& [key, episode] : open_) {
       const auto* watch = watched(episode.kind);
@@ -1305,8 +1325,9 @@ class Runner {
         continue;
       }
       const std::pair subject{episode.kind, episode.subject};
-      if (earliest_local(*watch, episode.subject) &&
-          !expiring(*watch, policy_of(episode.subject), now)) {
+      const bool shown = earliest_local(*watch, episode.subject).has_value();
+      if ((shown && !expiring(*watch, policy_of(episode.subject), now)) ||
+          (!shown && answering_locally(episode.subject, now))) {
         renewed_since_.try_emplace(subject, now.mono);
       } else {
         renewed_since_.erase(subject);

@@ -201,6 +201,9 @@ TEST_CASE("a validated answer keeps its AD bit and the earliest RRSIG expiry ove
       // Over another type: not the answer's.
       "example.com. 300 IN RRSIG TXT 13 2 300 20261201000000 20261120000000 2371 example.com. "
       "c2lnbmF0dXJl",
+      // Over A at another owner (a stray record): not the answer's either.
+      "stray.example.com. 300 IN RRSIG A 13 2 300 19700101001640 19700101000000 2371 "
+      "example.com. c2lnbmF0dXJl",
   };
   const auto out = classify(reply);
   REQUIRE(out.match == ReplyMatch::Accepted);
