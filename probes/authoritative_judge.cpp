@@ -13,8 +13,9 @@ std::string body(const std::string& detail) {
   return detail.starts_with(k_layer) ? detail.substr(k_layer.size()) : detail;
 }
 
+// "server ns3.example. (192.0.2.53)": a zone server, never "resolver".
 std::string server_name(const AuthoritativeServer& server) {
-  return server.ns + " (" + server.address.to_string() + ")";
+  return "server " + server.ns + " (" + server.address.to_string() + ")";
 }
 
 // A reply that says something about the zone's data: an answer, an empty
@@ -69,7 +70,7 @@ AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
   const std::string counted =
       " of " + std::to_string(report.servers.size()) + " servers for " + report.zone;
   if (first_wrong) {
-    first_wrong->detail = "dns: authoritative " + wrong_at + ": " + body(first_wrong->detail) +
+    first_wrong->detail = "dns: authoritative: " + wrong_at + ": " + body(first_wrong->detail) +
                           " (" + std::to_string(wrong) + counted + ")";
     out.failure = std::move(first_wrong);
   } else if (serving == 0) {

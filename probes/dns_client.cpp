@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -130,7 +131,8 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
       local = typename Protocol::endpoint(net::to_asio(*request_.source), 0);
       if (local.protocol() != protocol) {
         return failed(DnsStatus::ObserverError, "dns: source " + request_.source->to_string() +
-                                                    " and resolver " + request_.server.to_string() +
+                                                    " and " + std::string(peer()) + " " +
+                                                    request_.server.to_string() +
                                                     " differ in address family");
       }
     }
@@ -145,8 +147,13 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     return std::nullopt;
   }
 
+  // What the detail calls the peer: RD clear asks a zone's server itself
+  // (authoritative mode), whose failure must not read as the resolver's.
+  std::string_view peer() const { return request_.recursion_desired ? "resolver" : "server"; }
+
   std::string unreachable(const error_code& ec) const {
-    return "dns: resolver " + request_.server.to_string() + " unreachable: " + reason(ec);
+    return "dns: " + std::string(peer()) + " " + request_.server.to_string() +
+           " unreachable: " + reason(ec);
   }
 
   DnsResult network_failure(const error_code& ec) const {

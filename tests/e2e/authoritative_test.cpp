@@ -178,8 +178,9 @@ TEST_CASE(
   REQUIRE(unhealthy);
   const auto verdict = oracle.verdict("apex");
   CHECK(verdict.at("failing_layer").as_string() == "dns");
-  CHECK_THAT(seen, Catch::Contains("dns: authoritative ns3.example.test. (127.0.54.3): NXDOMAIN "
-                                   "(1 of 3 servers for example.test.)"));
+  CHECK_THAT(seen,
+             Catch::Contains("dns: authoritative: server ns3.example.test. (127.0.54.3): NXDOMAIN "
+                             "(1 of 3 servers for example.test.)"));
   CHECK(oracle.verdict("web").at("verdict").as_string() == "healthy");
   // Back to one serial everywhere, with www: healthy again, and the skew
   // seen in between is gone.

@@ -91,8 +91,8 @@ TEST_CASE("one server publishing the record empty or denying it makes the vote d
       check());
   REQUIRE(judged.failure);
   CHECK(judged.failure->status == status);
-  CHECK(judged.failure->detail ==
-        "dns: authoritative ns3.example. (192.0.2.3): " + words + " (1 of 3 servers for example.)");
+  CHECK(judged.failure->detail == "dns: authoritative: server ns3.example. (192.0.2.3): " + words +
+                                      " (1 of 3 servers for example.)");
 }
 
 TEST_CASE("a server's answer is held to the dns check's expectations", "[authoritative]") {
@@ -105,7 +105,7 @@ TEST_CASE("a server's answer is held to the dns check's expectations", "[authori
   REQUIRE(judged.failure);
   CHECK(judged.failure->status == DnsStatus::UnexpectedAddress);
   CHECK_THAT(judged.failure->detail,
-             Catch::StartsWith("dns: authoritative ns2.example. (192.0.2.2): ") &&
+             Catch::StartsWith("dns: authoritative: server ns2.example. (192.0.2.2): ") &&
                  Catch::EndsWith("(1 of 2 servers for example.)"));
   auto two = check();
   two.min_answers = 2;
@@ -159,10 +159,12 @@ TEST_CASE("the probe trace shows each server's answer, serial and NS set", "[aut
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] == "authoritative: 2 servers for example.");
   CHECK(lines[1] ==
-        "  ns1.example. (192.0.2.1): NOERROR, 1 answer; serial 7; NS ns1.example. ns2.example. "
+        "  server ns1.example. (192.0.2.1): NOERROR, 1 answer; serial 7; NS ns1.example. "
+        "ns2.example. "
         "ns3.example.");
   CHECK(lines[2] ==
-        "  ns2.example. (192.0.2.2): timeout after 250ms; lame (not authoritative); serial 7; NS "
+        "  server ns2.example. (192.0.2.2): timeout after 250ms; lame (not authoritative); serial "
+        "7; NS "
         "ns1.example. ns2.example. ns3.example.");
 }
 
