@@ -3,6 +3,7 @@
 #include "base/ascii.hpp"
 
 #include "probes/dns_client.hpp"
+#include "probes/stopwatch.hpp"
 
 #include <algorithm>
 #include <array>
@@ -37,15 +38,29 @@ bool holds(const std::string& zone, const std::string& name) {
          name[name.size() - zone.size() - 1] == '.';
 }
 
+// An IPv4 address (its first two bytes) a zone server may have: not 0/8
+// (this host), 169.254/16 (link-local), 224/4 and up (multicast, reserved,
+// broadcast).
+bool askable_v4(std::uint8_t first, std::uint8_t second) {
+  return first != 0 && !(first == 169 && second == 254) && first < 224;
+}
+
 // An address a zone server may have: never unspecified, multicast,
 // broadcast or link-local (a lying resolver must not aim our queries at
 // this host's wildcard, a group, or a metadata service).
 bool askable(const config::IpAddress& address) {
   const auto& b = address.bytes;
   if (address.family == config::IpAddress::Family::V4) {
-    // 0/8 (this host), 169.254/16 (link-local), 224/4 and up (multicast,
-    // reserved, broadcast).
-    return b[0] != 0 && !(b[0] == 169 && b[1] == 254) && b[0] < 224;
+    return askable_v4(b[0], b[1]);
+  }
+  // ::ffff:a.b.c.d is a.b.c.d to a dual-stack socket: judged as that
+  // (::ffff:224.0.0.1 is a multicast group, ::ffff:0.0.0.0 this host).
+  constexpr std::size_t k_mapped_prefix = 10;
+  const bool mapped =
+      std::all_of(b.begin(), b.begin() + k_mapped_prefix, [](std::uint8_t x) { return x == 0; }) &&
+      b[k_mapped_prefix] == 0xff && b[k_mapped_prefix + 1] == 0xff;
+  if (mapped) {
+    return askable_v4(b[k_mapped_prefix + 2], b[k_mapped_prefix + 3]);
   }
   const bool unspecified = std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
   const bool multicast = b[0] == 0xff;
@@ -89,6 +104,15 @@ std::string plural(std::size_t count, std::string_view noun) {
   return count == 1 ? text : text + "s";
 }
 
+// "0.0.0.0, 224.0.0.1".
+std::string listed(const std::vector<config::IpAddress>& addresses) {
+  std::string text;
+  for (const auto& address : addresses) {
+    text += (text.empty() ? "" : ", ") + address.to_string();
+  }
+  return text;
+}
+
 // An accepted reply (any rcode), as opposed to a timeout or a local failure.
 bool replied(const DnsResult& result) {
   return result.rcode >= 0;
@@ -109,8 +133,15 @@ std::vector<std::string> sorted_names(const std::vector<DnsRecord>& records) {
   return names;
 }
 
+// "server ns2.example. (192.0.2.54)": a zone server, never "resolver".
 std::string server_name(const AuthoritativeServer& server) {
-  return server.ns + " (" + server.address.to_string() + ")";
+  return "server " + server.ns + " (" + server.address.to_string() + ")";
+}
+
+// A before AAAA, then by bytes: the servers asked do not follow the order
+// in which a resolver rotates its records.
+bool address_order(const config::IpAddress& a, const config::IpAddress& b) {
+  return a.family != b.family ? a.family == config::IpAddress::Family::V4 : a.bytes < b.bytes;
 }
 
 // The query for one NS name's addresses: its A and AAAA results.
@@ -213,8 +244,8 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
     // The NS addresses get half of what is left: one NS name whose own zone
     // does not answer must not leave the servers found no time (hostile
     // review: every server then counted as silent, and the vote went down).
-    const auto now = std::chrono::steady_clock::now();
-    lookups_until_ = now + (std::max(request_.deadline, now) - now) / 2;
+    const auto left = std::max(time_left(request_.deadline), std::chrono::milliseconds{0});
+    lookups_until_ = request_.deadline - left + left / 2;
     for (std::size_t i = 0; i < count; ++i) {
       names_[i].name = report_.delegated_ns[i];
       for (std::size_t family = 0; family < 2; ++family) {
@@ -248,19 +279,33 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
         }
       }
     }
-    // Each name's addresses, A before AAAA, each address once.
+    // Each name's addresses, A before AAAA, sorted, each address once.
     std::vector<config::IpAddress> seen;
     std::vector<std::vector<config::IpAddress>> per_name(names_.size());
     for (std::size_t i = 0; i < names_.size(); ++i) {
+      std::vector<config::IpAddress> found;
       for (const auto& lookup : names_[i].lookups) {
         if (!lookup.up()) {
           continue;
         }
         for (const auto& address : lookup.addresses()) {
-          if (usable(address) && std::find(seen.begin(), seen.end(), address) == seen.end()) {
-            seen.push_back(address);
-            per_name[i].push_back(address);
+          if (!askable(address)) {
+            // A lying resolver's 0.0.0.0, 255.255.255.255 or ff02::1: named
+            // in the detail, never sent a packet.
+            if (std::find(never_asked_.begin(), never_asked_.end(), address) ==
+                never_asked_.end()) {
+              never_asked_.push_back(address);
+            }
+          } else if (usable(address)) {
+            found.push_back(address);
           }
+        }
+      }
+      std::sort(found.begin(), found.end(), address_order);
+      for (const auto& address : found) {
+        if (std::find(seen.begin(), seen.end(), address) == seen.end()) {
+          seen.push_back(address);
+          per_name[i].push_back(address);
         }
       }
       if (per_name[i].empty()) {
@@ -268,7 +313,7 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
       }
     }
     // Round robin over the names, so that under the cap every name still
-    // gets a server asked: 8 names x (2 A + 2 AAAA) keeps 2 of each.
+    // gets a server asked: 4 names x (2 A + 2 AAAA) keeps the first A of each.
     std::vector<std::pair<std::size_t, std::size_t>> picked;  // (name, address index)
     for (std::size_t round = 0; picked.size() < k_max_authoritative_addresses; ++round) {
       bool any = false;
@@ -301,7 +346,8 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
 
   // No NS name has an address: report the first lookup that failed (the
   // first name's A), or, when every answer was of the other family than
-  // the source, this vantage's limitation.
+  // the source or not an address to ask, no vote (ObserverError): that
+  // says nothing about what the zone serves.
   void fail_unresolvable() {
     const std::string what = "no address for the NS names of " + report_.zone;
     // A lookup in the family this vantage cannot use says nothing: only a
@@ -323,8 +369,15 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
     DnsResult result;
     result.status = DnsStatus::ObserverError;
     result.resolver = request_.resolver.to_string();
-    result.detail = "dns: authoritative: " + what + " in the family of source " +
-                    (request_.source ? request_.source->to_string() : std::string("?"));
+    if (never_asked_.empty()) {
+      result.detail = "dns: authoritative: " + what + " in the family of source " +
+                      (request_.source ? request_.source->to_string() : std::string("?"));
+    } else {
+      // The resolver named only addresses no server has (hostile review: a
+      // lying resolver could aim the queries anywhere).
+      result.detail = "dns: authoritative: no address to ask for the NS names of " + report_.zone +
+                      " (never asked: " + listed(never_asked_) + ")";
+    }
     fail(std::move(result), "");
   }
 
@@ -445,6 +498,9 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
     for (const auto& name : report_.unresolved_ns) {
       text += "; " + name + " has no address";
     }
+    if (!never_asked_.empty()) {
+      text += "; never asked: " + listed(never_asked_);
+    }
     return text;
   }
 
@@ -482,6 +538,7 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   std::size_t pending_ = 0;
   std::size_t observer_errors_ = 0;  // among the servers' replies
   std::size_t addresses_seen_ = 0;
+  std::vector<config::IpAddress> never_asked_;  // NS addresses no server has (0.0.0.0, ff02::1)
   // Until when the NS-address lookups may wait (the whole deadline before).
   std::chrono::steady_clock::time_point lookups_until_ =
       std::chrono::steady_clock::time_point::max();
@@ -519,6 +576,16 @@ bool AuthoritativeReport::ns_drift() const {
   return std::any_of(servers.begin(), servers.end(), [&](const AuthoritativeServer& server) {
     return server.ns_answered && server.ns_set != delegated_ns;
   });
+}
+
+std::size_t authoritative_query_bound(std::string_view name) {
+  // Labels below the root, counted by their dots ("www.example.com." has 3);
+  // an escaped dot may count one too many, which only bounds higher.
+  const std::string text = absolute(name);
+  const auto labels = text == "."
+                          ? std::size_t{1}
+                          : static_cast<std::size_t>(std::count(text.begin(), text.end(), '.'));
+  return labels + 1 + 2 * k_max_authoritative_names + 3 * k_max_authoritative_addresses;
 }
 
 void check_authoritative(boost::asio::io_context& io, const consensus::Clock& clock,

@@ -17,14 +17,17 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace crosscheck::probes {
 
-// At most this many NS names are resolved, and this many addresses asked:
-// a zone with 13 NS names and dual stack would be 26 servers x 3 queries.
-inline constexpr std::size_t k_max_authoritative_names = 8;
-inline constexpr std::size_t k_max_authoritative_addresses = 16;
+// At most this many NS names are resolved (the first in sorted order), and
+// this many addresses asked (round robin over the names, A before AAAA,
+// sorted): a zone with 13 NS names and dual stack would otherwise be 26
+// servers x 3 queries, and every query counts against the rate budget.
+inline constexpr std::size_t k_max_authoritative_names = 4;
+inline constexpr std::size_t k_max_authoritative_addresses = 4;
 // AuthoritativeReport::detail is at most this long.
 inline constexpr std::size_t k_max_authoritative_detail = 300;
 
@@ -64,13 +67,18 @@ struct AuthoritativeReport {
   // ns2.example. (127.0.53.2): NOERROR, empty answer".
   std::string detail;
 
-  // max - min of the serials seen (a plain difference, not RFC 1982); 0
-  // with fewer than two.
+  // The shortest arc of the serial circle (RFC 1982) holding every serial
+  // seen: max - min unless they straddle the wrap; 0 with fewer than two.
   std::uint32_t serial_skew() const;
   // Some server's authoritative NS set differs from delegated_ns (and so,
   // when they differ among themselves, from another's).
   bool ns_drift() const;
 };
+
+// The most queries one run for `name` may send: the SOA walk (one per
+// label), the NS set, A and AAAA for each NS name followed, and the three
+// questions to each server asked: 24 for "www.example.com".
+std::size_t authoritative_query_bound(std::string_view name);
 
 using AuthoritativeCallback = std::function<void(AuthoritativeReport)>;
 

@@ -3,6 +3,8 @@
 // .2, ... all on one port, as authoritative servers all listen on 53.
 #include "probes/authoritative.hpp"
 
+#include "probes/authoritative_judge.hpp"
+
 #include "net/system_clock.hpp"
 #include "support/fake_dns_server.hpp"
 
@@ -14,6 +16,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -54,14 +57,15 @@ std::string loopback(int index) {
   return "127.0.53." + std::to_string(index);
 }
 
-// Fake authoritative servers on 127.0.53.1..count, all on one port: the
-// first binds a port the kernel picks, the others bind that same port on
-// their own address (tried again from the start should one be taken).
+// Fake authoritative servers on 127.0.53.1..count, then on each of `extra`
+// (loopback literals), all on one port: the first binds a port the kernel
+// picks, the others bind that same port on their own address (tried again
+// from the start should one be taken).
 struct Servers {
   std::vector<std::unique_ptr<FakeDnsServer>> all;
   std::uint16_t port = 0;
 
-  explicit Servers(int count) {
+  explicit Servers(int count, const std::vector<std::string>& extra = {}) {
     constexpr int k_attempts = 8;
     for (int attempt = 1; attempt <= k_attempts; ++attempt) {
       all.clear();
@@ -70,6 +74,9 @@ struct Servers {
       try {
         for (int i = 2; i <= count; ++i) {
           all.push_back(std::make_unique<FakeDnsServer>(loopback(i), port));
+        }
+        for (const auto& address : extra) {
+          all.push_back(std::make_unique<FakeDnsServer>(address, port));
         }
         return;
       } catch (const std::runtime_error&) {
@@ -87,11 +94,16 @@ struct Servers {
 // set; the resolver finds the zone from the SOA in its NODATA reply's
 // authority section, as real resolvers do for a name below the apex.
 struct Zone {
-  FakeDnsServer resolver{"127.0.53.53"};
+  FakeDnsServer resolver;
   Servers servers;
   std::vector<std::string> names;
 
-  explicit Zone(int count) : servers(count) {
+  // `extra`: more fakes on the servers' port (another zone's server, or a
+  // witness that no query reaches), servers[count], servers[count + 1], ...
+  // The resolver listens on `resolver_address` ("::1" for an IPv6 source).
+  explicit Zone(int count, const std::vector<std::string>& extra = {},
+                std::string_view resolver_address = "127.0.53.53")
+      : resolver(resolver_address), servers(count, extra) {
     for (int i = 1; i <= count; ++i) {
       names.push_back("ns" + std::to_string(i) + ".example.");
     }
@@ -148,6 +160,28 @@ Completion run(const probes::AuthoritativeRequest& request) {
   REQUIRE(io.stopped());  // out of work, not cut off by the bound
   REQUIRE(completion.calls == 1);
   return completion;
+}
+
+// The dns: check the servers' answers are held to: www.example A.
+config::DnsCheck www_check() {
+  config::DnsCheck out;
+  out.name = "www.example";
+  out.type = RrType::A;
+  out.authoritative = true;
+  return out;
+}
+
+// What the chain would vote from the servers' side: nullopt is no down vote.
+std::optional<probes::DnsResult> vote_against(const probes::AuthoritativeReport& report) {
+  return probes::judge_authoritative(report, www_check()).failure;
+}
+
+std::vector<std::string> addresses_asked(const probes::AuthoritativeReport& report) {
+  std::vector<std::string> out;
+  for (const auto& server : report.servers) {
+    out.push_back(server.address.to_string());
+  }
+  return out;
 }
 
 bool asked(const FakeDnsServer& server, const std::string& name, RrType type) {
@@ -223,7 +257,7 @@ TEST_CASE("a server publishing the record empty is reported with the serial skew
   CHECK_FALSE(report.ns_drift());
   CHECK(report.detail ==
         "authoritative: 3 servers for example. (serials 2026120501..2026120503, skew 2); "
-        "ns2.example. (127.0.53.2): NOERROR, empty answer");
+        "server ns2.example. (127.0.53.2): NOERROR, empty answer");
 }
 
 TEST_CASE("a server whose NS set differs from the delegation is NS drift", "[authoritative]") {
@@ -238,7 +272,7 @@ TEST_CASE("a server whose NS set differs from the delegation is NS drift", "[aut
     CHECK(report.serial_skew() == 0);
     CHECK(report.detail ==
           "authoritative: 3 servers for example. (serial 2026120501); NS set "
-          "differs at ns3.example. (127.0.53.3)");
+          "differs at server ns3.example. (127.0.53.3)");
   }
   SECTION("an authoritative empty NS set") {
     zone.servers[2].set("example.", RrType::NS, FakeDnsBehaviour::empty().with_aa());
@@ -269,7 +303,7 @@ TEST_CASE("a server that replies without AA or REFUSED is lame", "[authoritative
     CHECK_FALSE(report.ns_drift());
     CHECK(report.detail ==
           "authoritative: 3 servers for example. (serial 2026120501); lame: "
-          "ns2.example. (127.0.53.2)");
+          "server ns2.example. (127.0.53.2)");
   }
   SECTION("REFUSED, even with AA") {
     for (const auto type : {RrType::A, RrType::SOA, RrType::NS}) {
@@ -305,7 +339,7 @@ TEST_CASE("a silent server times out on its own and the run ends by the deadline
   CHECK(elapsed < k_budget + k_slack);
   CHECK(
       report.detail.starts_with("authoritative: 3 servers for example. (serial 2026120501); "
-                                "ns3.example. (127.0.53.3): timeout after "));
+                                "server ns3.example. (127.0.53.3): timeout after "));
 }
 
 TEST_CASE("a resolver SERVFAIL for the SOA is the run's failure", "[authoritative]") {
@@ -405,10 +439,11 @@ TEST_CASE("the zone of a name below its apex is found from the SOA the resolver 
   }
 }
 
-TEST_CASE("at most 8 NS names and 16 addresses are asked and the detail says so",
+TEST_CASE("at most 4 NS names and 4 addresses are asked, chosen in sorted order",
           "[authoritative]") {
-  // 10 NS names with 3 addresses each; nothing listens on 127.0.54.x, so
-  // every server's query fails fast (port unreachable), which is enough here.
+  // 10 NS names with 3 addresses each, listed unsorted; nothing listens on
+  // 127.0.54.x, so every server's query fails fast (port unreachable),
+  // which is enough here.
   FakeDnsServer resolver("127.0.53.53");
   std::vector<std::string> names;
   for (int i = 1; i <= 10; ++i) {
@@ -416,10 +451,12 @@ TEST_CASE("at most 8 NS names and 16 addresses are asked and the detail says so"
   }
   resolver.set("www.example.", RrType::SOA,
                FakeDnsBehaviour::empty().with_authority({soa_of("example.", k_serial)}));
-  resolver.set("example.", RrType::NS, FakeDnsBehaviour::answer(ns_records(names)));
+  auto listed = names;
+  std::reverse(listed.begin(), listed.end());
+  resolver.set("example.", RrType::NS, FakeDnsBehaviour::answer(ns_records(listed)));
   for (int i = 1; i <= 10; ++i) {
     std::vector<FakeRecord> addresses;
-    for (int j = 1; j <= 3; ++j) {
+    for (const int j : {3, 1, 2}) {
       addresses.push_back({"A", "127.0.54." + std::to_string(i * 10 + j), 300, ""});
     }
     resolver.set(names.at(static_cast<std::size_t>(i - 1)), RrType::A,
@@ -436,16 +473,274 @@ TEST_CASE("at most 8 NS names and 16 addresses are asked and the detail says so"
   REQUIRE_FALSE(report.failure);
   CHECK(report.capped);
   CHECK(report.delegated_ns == names);
-  REQUIRE(report.servers.size() == 16);
-  for (std::size_t i = 0; i < 8; ++i) {  // the first 8 names, 2 addresses each
-    CHECK(report.servers[2 * i].ns == names[i]);
-    CHECK(report.servers[2 * i + 1].ns == names[i]);
+  REQUIRE(report.servers.size() == probes::k_max_authoritative_addresses);
+  for (std::size_t i = 0; i < 4; ++i) {  // the first 4 names, the lowest address of each
+    CHECK(report.servers[i].ns == names[i]);
+    CHECK(report.servers[i].address.to_string() == "127.0.54." + std::to_string(i * 10 + 11));
   }
-  CHECK_FALSE(asked(resolver, "ns09.example.", RrType::A));
-  CHECK_FALSE(asked(resolver, "ns10.example.", RrType::A));
+  for (std::size_t i = 4; i < names.size(); ++i) {
+    CHECK_FALSE(asked(resolver, names[i], RrType::A));
+  }
+  // SOA, NS, 4 x (A, AAAA): the resolver's share of the bound.
+  CHECK(resolver.queries().size() == 10);
   CHECK(
-      report.detail.starts_with("authoritative: 16 servers for example. (no SOA serial); "
-                                "capped: 8 of 10 NS names; capped: 16 of 24 addresses; "));
+      report.detail.starts_with("authoritative: 4 servers for example. (no SOA serial); "
+                                "capped: 4 of 10 NS names; capped: 4 of 12 addresses; "));
   CHECK(report.detail.size() <= probes::k_max_authoritative_detail);
-  CHECK(report.detail.ends_with("..."));
+}
+
+TEST_CASE("the query bound counts the SOA walk, the NS set, the lookups and the servers",
+          "[authoritative]") {
+  // 2 labels + NS + 4 x (A, AAAA) + 4 x (target, SOA, NS).
+  CHECK(probes::authoritative_query_bound("www.example") == 2 + 1 + 8 + 12);
+  CHECK(probes::authoritative_query_bound("a.b.www.example.") == 4 + 1 + 8 + 12);
+}
+
+TEST_CASE("a CNAME into another zone asks only the name's own zone and votes nothing",
+          "[authoritative]") {
+  // www.example. CNAME edge.cdn.test.: the resolver follows it, so its reply
+  // to "www.example. SOA?" carries cdn.test.'s SOA. cdn.test.'s server
+  // (127.0.53.3) must not be asked about www.example. as if it served it.
+  Zone zone(2, {loopback(3)});
+  auto& cdn = zone.servers[2];
+  zone.resolver.set(
+      "www.example.", RrType::SOA,
+      FakeDnsBehaviour::cname({"edge.cdn.test."}, {}).with_authority({soa_of("cdn.test.", 7)}));
+  zone.resolver.set("example.", RrType::SOA,
+                    FakeDnsBehaviour::answer({soa_of("example.", k_serial)}));
+  zone.resolver.set("cdn.test.", RrType::NS,
+                    FakeDnsBehaviour::answer(ns_records({"ns.cdn.test."})));
+  zone.resolver.set("ns.cdn.test.", RrType::A,
+                    FakeDnsBehaviour::answer({{"A", loopback(3), 300, ""}}));
+  for (std::size_t i = 0; i < 2; ++i) {
+    // What example.'s servers hold for www: the CNAME, nothing of cdn.test.
+    zone.servers[i].set("www.example.", RrType::A,
+                        FakeDnsBehaviour::cname({"edge.cdn.test."}, {}).with_aa());
+  }
+  cdn.set_default(FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}}).with_aa());
+  const auto [report, calls, elapsed] = run(zone.request());
+
+  REQUIRE_FALSE(report.failure);
+  CHECK(report.zone == "example.");
+  CHECK(addresses_asked(report) == std::vector<std::string>{loopback(1), loopback(2)});
+  for (const auto& server : report.servers) {
+    CHECK(server.answer.status == DnsStatus::EmptyAnswer);
+    CHECK(server.answer.chain.size() == 1);
+    CHECK_FALSE(server.lame);
+    CHECK(server.serial == k_serial);
+  }
+  CHECK(cdn.queries().empty());
+  CHECK_FALSE(asked(zone.resolver, "cdn.test.", RrType::NS));
+  CHECK_FALSE(vote_against(report));
+}
+
+TEST_CASE("an NS name whose own zone is unreachable leaves the other servers their time",
+          "[authoritative]") {
+  // ns.elsewhere.test.'s zone does not answer: the resolver never replies
+  // for its A or AAAA. Those lookups end at half the remaining time, and
+  // ns1 and ns2 are still asked, and answer, by the deadline.
+  Zone zone(2);
+  const std::vector<std::string> names{"ns.elsewhere.test.", "ns1.example.", "ns2.example."};
+  zone.resolver.set("example.", RrType::NS, FakeDnsBehaviour::answer(ns_records(names)));
+  zone.resolver.set("ns.elsewhere.test.", FakeDnsBehaviour::silent());
+  for (std::size_t i = 0; i < 2; ++i) {
+    zone.serve(i, k_serial, names);
+  }
+  constexpr auto k_budget = 1000ms;
+  const auto [report, calls, elapsed] = run(zone.request(k_budget));
+
+  REQUIRE_FALSE(report.failure);
+  CHECK(report.delegated_ns == names);
+  CHECK(addresses_asked(report) == std::vector<std::string>{loopback(1), loopback(2)});
+  for (const auto& server : report.servers) {
+    CHECK(server.answer.status == DnsStatus::Answer);
+  }
+  CHECK(report.unresolved_ns == std::vector<std::string>{"ns.elsewhere.test."});
+  CHECK(elapsed < k_budget + k_slack);
+  CHECK_THAT(report.detail, Catch::EndsWith("; ns.elsewhere.test. has no address"));
+  CHECK_FALSE(vote_against(report));
+}
+
+TEST_CASE("an IPv4 source and an NS with only an AAAA address is no down vote", "[authoritative]") {
+  // A witness on ::1, the servers' port: an AAAA-only server must never be
+  // sent a packet from an IPv4 source. Without IPv6 loopback the witness is
+  // left out; the server list still pins it.
+  const bool v6 = FakeDnsServer::can_bind("::1");
+  if (!v6) {
+    WARN("no ::1 here: the IPv6 witness is left out");
+  }
+  Zone zone(2, v6 ? std::vector<std::string>{"::1"} : std::vector<std::string>{});
+  auto request = zone.request();
+  request.source = config::IpAddress::parse("127.0.0.1");
+  const auto only_aaaa = [&](const std::string& name) {
+    zone.resolver.set(name, RrType::A, FakeDnsBehaviour::empty());
+    zone.resolver.set(name, RrType::AAAA, FakeDnsBehaviour::answer({{"AAAA", "::1", 300, ""}}));
+  };
+  SECTION("one of two NS names: the other is asked") {
+    only_aaaa("ns2.example.");
+    const auto [report, calls, elapsed] = run(request);
+    REQUIRE_FALSE(report.failure);
+    CHECK(addresses_asked(report) == std::vector<std::string>{loopback(1)});
+    CHECK(report.servers[0].answer.status == DnsStatus::Answer);
+    CHECK(report.unresolved_ns == std::vector<std::string>{"ns2.example."});
+    CHECK_FALSE(vote_against(report));
+  }
+  SECTION("every NS name: this vantage cannot ask, which is no vote") {
+    only_aaaa("ns1.example.");
+    only_aaaa("ns2.example.");
+    const auto [report, calls, elapsed] = run(request);
+    REQUIRE(report.failure);
+    CHECK(report.failure->observer_error());
+    CHECK(report.detail ==
+          "authoritative: no address for the NS names of example. in the family of source "
+          "127.0.0.1");
+    const auto vote = vote_against(report);
+    REQUIRE(vote);
+    CHECK(vote->observer_error());  // the chain's observer error: no vote
+  }
+  if (v6) {
+    CHECK(zone.servers[2].queries().empty());
+  }
+}
+
+TEST_CASE("a server answering REFUSED is named and is lame, not a vote while another serves",
+          "[authoritative]") {
+  // The judge's rule: REFUSED (with or without the zone's SOA in the
+  // authority section) says the server does not serve the zone now, never
+  // what the zone holds; only when no server answers for it is it a vote.
+  Zone zone(2);
+  const bool with_soa = GENERATE(false, true);
+  CAPTURE(with_soa);
+  auto refused = FakeDnsBehaviour::refused();
+  if (with_soa) {
+    refused = refused.with_authority({soa_of("example.", k_serial + 5)});
+  }
+  const auto refuse_all = [&](std::size_t index) {
+    zone.servers[index].set("www.example.", RrType::A, refused);
+    zone.servers[index].set("example.", RrType::SOA, refused);
+    zone.servers[index].set("example.", RrType::NS, refused);
+  };
+  SECTION("one of two") {
+    refuse_all(1);
+    const auto [report, calls, elapsed] = run(zone.request());
+    REQUIRE_FALSE(report.failure);
+    REQUIRE(report.servers.size() == 2);
+    CHECK(report.servers[1].answer.status == DnsStatus::Refused);
+    CHECK(report.servers[1].lame);
+    CHECK_FALSE(report.servers[1].serial);  // a refusal's SOA is no serial of the zone
+    CHECK(report.serial_skew() == 0);
+    CHECK(report.detail ==
+          "authoritative: 2 servers for example. (serial 2026120501); lame: server ns2.example. "
+          "(127.0.53.2); server ns2.example. (127.0.53.2): REFUSED");
+    CHECK_FALSE(vote_against(report));
+  }
+  SECTION("every one: no server answers for the zone, a down vote naming them") {
+    refuse_all(0);
+    refuse_all(1);
+    const auto [report, calls, elapsed] = run(zone.request());
+    REQUIRE_FALSE(report.failure);
+    const auto vote = vote_against(report);
+    REQUIRE(vote);
+    CHECK(vote->status == DnsStatus::Refused);
+    CHECK_FALSE(vote->observer_error());
+    CHECK(vote->detail ==
+          "dns: authoritative: none of 2 servers for example. answers for it (authoritative: 2 "
+          "servers for example. (no SOA serial); lame: server ns1.example. (127.0.53.1); lame: "
+          "server ns2.example. (127.0.53.2); server ns1.example. (127.0.53.1): REFUSED; server "
+          "ns2.example. (127.0.53.2): REFUSED)");
+  }
+}
+
+TEST_CASE("a zone server that cannot be reached is named as a server, not a resolver",
+          "[authoritative]") {
+  Zone zone(2);
+  zone.servers[1].stop();  // port unreachable
+  const auto [report, calls, elapsed] = run(zone.request());
+  REQUIRE_FALSE(report.failure);
+  CHECK_THAT(
+      report.detail,
+      Catch::EndsWith("; server ns2.example. (127.0.53.2): server 127.0.53.2:" +
+                      std::to_string(zone.servers.port) + " unreachable: connection refused"));
+  CHECK_THAT(report.detail, !Catch::Contains("resolver"));
+  CHECK_FALSE(vote_against(report));
+}
+
+TEST_CASE("NS addresses no server can have are never asked", "[authoritative]") {
+  // A lying resolver names this host's wildcard, the broadcast, a group or
+  // a link-local address. A witness listens on 127.0.0.1, the servers'
+  // port: a packet to 0.0.0.0 would land there (and one to :: on ::1). The
+  // source is loopback, so nothing could leave this host even if one got
+  // through the filter.
+  const bool v6 = FakeDnsServer::can_bind("::1");
+  SECTION("IPv4") {
+    Zone zone(2, v6 ? std::vector<std::string>{"127.0.0.1", "::1"}
+                    : std::vector<std::string>{"127.0.0.1"});
+    auto request = zone.request();
+    request.source = config::IpAddress::parse("127.0.0.1");
+    std::vector<FakeRecord> lies;
+    for (const auto* address : {"0.0.0.0", "0.1.2.3", "255.255.255.255", "224.0.0.1", "239.1.2.3",
+                                "240.0.0.1", "169.254.169.254"}) {
+      lies.push_back({"A", address, 300, ""});
+    }
+    SECTION("beside an honest NS: only that one is asked, no vote") {
+      zone.resolver.set("ns2.example.", RrType::A, FakeDnsBehaviour::answer(lies));
+      const auto [report, calls, elapsed] = run(request);
+      REQUIRE_FALSE(report.failure);
+      CHECK(addresses_asked(report) == std::vector<std::string>{loopback(1)});
+      CHECK(report.unresolved_ns == std::vector<std::string>{"ns2.example."});
+      CHECK_THAT(report.detail, Catch::EndsWith("; never asked: 0.0.0.0, 0.1.2.3, "
+                                                "255.255.255.255, 224.0.0.1, 239.1.2.3, "
+                                                "240.0.0.1, 169.254.169.254"));
+      CHECK_FALSE(vote_against(report));
+    }
+    SECTION("every NS: nothing to ask, which is no vote") {
+      zone.resolver.set("ns1.example.", RrType::A, FakeDnsBehaviour::answer(lies));
+      zone.resolver.set("ns2.example.", RrType::A, FakeDnsBehaviour::answer(lies));
+      const auto [report, calls, elapsed] = run(request);
+      REQUIRE(report.failure);
+      CHECK(report.failure->observer_error());
+      CHECK(report.servers.empty());
+      CHECK_THAT(report.detail,
+                 Catch::StartsWith("authoritative: no address to ask for the NS names of "
+                                   "example. (never asked: 0.0.0.0, "));
+      CHECK(zone.servers[0].queries().empty());
+      const auto vote = vote_against(report);
+      REQUIRE(vote);
+      CHECK(vote->observer_error());
+    }
+    CHECK(zone.servers[2].queries().empty());  // the witness on 127.0.0.1
+    if (v6) {
+      CHECK(zone.servers[3].queries().empty());
+    }
+  }
+  SECTION("IPv6, and IPv4 written as IPv6") {
+    if (!v6) {
+      WARN("no ::1 here: the IPv6 lies are not tried");
+      return;
+    }
+    // The resolver is on ::1 too (the source binds every query); ns1 is the
+    // fake on ::1, the servers' port; ns2's AAAA are lies.
+    Zone zone(2, {"127.0.0.1", "::1"}, "::1");
+    zone.serve(3, k_serial, zone.names);
+    auto request = zone.request();
+    request.source = config::IpAddress::parse("::1");
+    std::vector<FakeRecord> lies;
+    for (const auto* address : {"::", "ff02::1", "ff05::2", "fe80::1", "::ffff:0.0.0.0",
+                                "::ffff:224.0.0.1", "::ffff:255.255.255.255"}) {
+      lies.push_back({"AAAA", address, 300, ""});
+    }
+    zone.resolver.set("ns1.example.", RrType::AAAA,
+                      FakeDnsBehaviour::answer({{"AAAA", "::1", 300, ""}}));
+    zone.resolver.set("ns2.example.", RrType::AAAA, FakeDnsBehaviour::answer(lies));
+    const auto [report, calls, elapsed] = run(request);
+    REQUIRE_FALSE(report.failure);
+    CHECK(addresses_asked(report) == std::vector<std::string>{"::1"});
+    CHECK(report.unresolved_ns == std::vector<std::string>{"ns2.example."});
+    CHECK_THAT(report.detail, Catch::EndsWith("; never asked: ::, ff02::1, ff05::2, fe80::1, "
+                                              "::ffff:0.0.0.0, ::ffff:224.0.0.1, "
+                                              "::ffff:255.255.255.255"));
+    CHECK(zone.servers[3].queries().size() == 3);  // ns1's three questions, nothing sent to ::
+    CHECK(zone.servers[2].queries().empty());      // the witness on 127.0.0.1
+    CHECK_FALSE(vote_against(report));
+  }
 }
