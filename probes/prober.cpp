@@ -1,6 +1,7 @@
 #include "probes/prober.hpp"
 
 #include "net/tls_client.hpp"
+#include "probes/authoritative.hpp"
 #include "probes/http_client.hpp"
 
 namespace crosscheck::probes {
@@ -17,6 +18,22 @@ std::vector<consensus::Duration> pair_intervals(const config::Config& config) {
   return intervals;
 }
 
+// The rate-budget tokens one probe of each pair takes: 1, and for an
+// authoritative DNS check 1 more per query its zone-server run may send
+// (24 for www.example.com), so max_per_second bounds those too.
+std::vector<int> pair_costs(const config::Config& config) {
+  std::vector<int> costs;
+  costs.reserve(config.targets.size() * config.vantages.size());
+  for (const auto& target : config.targets) {
+    int cost = 1;
+    if (target.dns && target.dns->authoritative) {
+      cost += static_cast<int>(authoritative_query_bound(target.dns->name));
+    }
+    costs.insert(costs.end(), config.vantages.size(), cost);
+  }
+  return costs;
+}
+
 ScheduleLimits limits_of(const config::Config& config) {
   return ScheduleLimits{config.probing.max_in_flight, config.probing.max_per_second};
 }
@@ -29,7 +46,8 @@ Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config
     : config_(std::move(config)),
       clock_(clock),
       sink_(std::move(sink)),
-      scheduler_(pair_intervals(*config_), limits_of(*config_), seed, clock.monotonic()),
+      scheduler_(pair_intervals(*config_), limits_of(*config_), seed, clock.monotonic(),
+                 pair_costs(*config_)),
       last_known_good_(std::move(memory)),
       chain_context_{io, net::make_client_tls_context(), last_known_good_,
                      config_->probing.last_known_good_max_age, clock},

@@ -10,7 +10,7 @@ using consensus::Duration;
 using consensus::MonoTime;
 
 Scheduler::Scheduler(std::vector<Duration> intervals, ScheduleLimits limits, std::uint64_t seed,
-                     MonoTime start)
+                     MonoTime start, const std::vector<int>& costs)
     : limits_(limits),
       rng_(seed),
       start_(start),
@@ -22,6 +22,7 @@ Scheduler::Scheduler(std::vector<Duration> intervals, ScheduleLimits limits, std
   for (std::size_t i = 0; i < intervals.size(); ++i) {
     auto& pair = pairs_[i];
     pair.interval = std::max(intervals[i], Duration{1});
+    pair.cost = i < costs.size() ? static_cast<double>(std::max(1, costs[i])) : 1.0;
     // Why a random phase: a thousand targets configured with the same
     // interval must not fire in one burst at start-up and every 10 s after.
     std::uniform_int_distribution<std::int64_t> phase(0, pair.interval.count() - 1);
@@ -100,7 +101,10 @@ std::vector<std::size_t> Scheduler::take_due(MonoTime now) {
     auto& pair = pairs_[index];
     pair.waiting = false;
     pair.in_flight = true;
-    tokens_ -= 1.0;
+    // Why the bucket may go below zero: a start that costs more than the
+    // burst (20 tokens at max_per_second 10) must still start; the debt
+    // delays the next starts instead, so the rate holds over time.
+    tokens_ -= pair.cost;
     // Why from waiting_due: a turn held back by the in-flight cap or the rate
     // budget started that much later than planned, and that is what an
     // operator wants to see (due 12:00:00.000, started 12:00:00.030: 30 ms).

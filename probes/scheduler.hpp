@@ -19,7 +19,7 @@ namespace crosscheck::probes {
 
 struct ScheduleLimits {
   int max_in_flight = 256;   // probes running at once, all pairs
-  int max_per_second = 500;  // probe starts per second (token bucket, 1 s burst)
+  int max_per_second = 500;  // probe starts per second (token bucket, 1 s burst); see costs
 };
 
 // Upper bounds in seconds of the start-lateness buckets, as Prometheus' `le`;
@@ -43,8 +43,10 @@ struct ScheduleCounters {
 class Scheduler {
  public:
   // One pair per entry of `intervals`; phases are drawn from `seed`.
+  // `costs` (empty: 1 each) are the tokens of the rate budget each pair's
+  // start takes: an authoritative DNS probe sends some twenty queries.
   Scheduler(std::vector<consensus::Duration> intervals, ScheduleLimits limits, std::uint64_t seed,
-            consensus::MonoTime start);
+            consensus::MonoTime start, const std::vector<int>& costs = {});
 
   // The pairs to start at `now`, each now counted in flight until finish().
   std::vector<std::size_t> take_due(consensus::MonoTime now);
@@ -69,6 +71,7 @@ class Scheduler {
   struct Pair {
     consensus::Duration interval{};
     consensus::Duration phase{};
+    double cost = 1;  // tokens a start takes
     std::int64_t turn = 0;
     consensus::MonoTime due;          // of the next turn in turns_
     consensus::MonoTime waiting_due;  // of the turn waiting in ready_ (its lateness counts)

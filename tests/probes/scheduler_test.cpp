@@ -296,3 +296,39 @@ TEST_CASE("a turn brought forward runs once, early, and the grid continues an in
     CHECK(starts[i] - starts[i - 1] <= 11'100ms);
   }
 }
+
+TEST_CASE("a probe that costs more than one start takes that many tokens, even past the burst",
+          "[scheduler]") {
+  // 10 starts a second; an authoritative pair costs 25 (its queries). It
+  // starts at once from a full bucket, and the debt it leaves holds back
+  // the plain pairs due right after it for about 1.5 s (15 tokens, then 1).
+  constexpr int k_cost = 25;
+  Scheduler scheduler(std::vector<Duration>(3, 600s), {10, 10}, 17, MonoTime{}, {k_cost, 1, 1});
+  // The costly pair first, the plain ones a millisecond apart after it.
+  const MonoTime first_due{};
+  REQUIRE(scheduler.bring_forward(0, first_due));
+  REQUIRE(scheduler.bring_forward(1, first_due + 1ms));
+  REQUIRE(scheduler.bring_forward(2, first_due + 2ms));
+  std::map<std::size_t, MonoTime> started_at;
+  for (auto now = first_due; now < first_due + 5s; now += 10ms) {
+    for (const auto pair : scheduler.take_due(now)) {
+      started_at[pair] = now;
+    }
+  }
+  REQUIRE(started_at.size() == 3);
+  CHECK(started_at[0] == first_due);
+  // 15 tokens of debt plus 1 to start, at 10 a second: 1.6 s.
+  CHECK(started_at[1] - first_due >= 1500ms);
+  CHECK(started_at[1] - first_due <= 1700ms);
+  // The plain pair after it takes one token: 0.1 s later.
+  CHECK(started_at[2] - started_at[1] >= 90ms);
+  CHECK(started_at[2] - started_at[1] <= 150ms);
+}
+
+TEST_CASE("without costs every start takes one token", "[scheduler]") {
+  Scheduler scheduler(std::vector<Duration>(3, 600s), {10, 2}, 17, MonoTime{});
+  for (std::size_t i = 0; i < 3; ++i) {
+    REQUIRE(scheduler.bring_forward(i, MonoTime{}));
+  }
+  CHECK(scheduler.take_due(MonoTime{}).size() == 2);  // the 2-token burst
+}
