@@ -451,7 +451,7 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   }
 
   // "authoritative: 3 servers for example. (serials 2026120501..2026120503,
-  // skew 2); ns2.example. (127.0.53.2): NOERROR, empty answer". The
+  // skew 2); server ns2.example. (127.0.53.2): NOERROR, empty answer". The
   // summary and the cap come first: the tail may be cut at the bound.
   std::string describe() const {
     std::string text =

@@ -64,7 +64,7 @@ struct AuthoritativeReport {
   std::optional<DnsResult> failure;
   // One line, at most k_max_authoritative_detail characters: "authoritative:
   // 3 servers for example. (serials 2026120501..2026120503, skew 2);
-  // ns2.example. (127.0.53.2): NOERROR, empty answer".
+  // server ns2.example. (127.0.53.2): NOERROR, empty answer".
   std::string detail;
 
   // The shortest arc of the serial circle (RFC 1982) holding every serial

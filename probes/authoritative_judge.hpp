@@ -29,7 +29,7 @@ struct AuthoritativeJudgement {
 AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
                                            const config::DnsCheck& check);
 
-// `crosscheck probe`'s lines, one per server: "ns1.example. (192.0.2.53):
+// `crosscheck probe`'s lines, one per server: "server ns1.example. (192.0.2.53):
 // NOERROR, 1 answer; serial 2026120501; NS ns1.example. ns2.example.".
 std::vector<std::string> authoritative_trace(const AuthoritativeReport& report);
 
