@@ -360,6 +360,15 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
             !request_.source ||
             request_.source->family ==
                 (family == 0 ? config::IpAddress::Family::V4 : config::IpAddress::Family::V6);
+        if (family_usable && lookup.status == DnsStatus::Timeout) {
+          // The lookups had half the time left: a slow or cold resolver is
+          // ours to fix, not a vote against the zone (hostile review).
+          DnsResult slow = lookup;
+          slow.status = DnsStatus::ObserverError;
+          slow.detail = "dns: authoritative: " + what + " (" + name.name +
+                        "): the resolver did not answer in time";
+          return fail(slow, "");
+        }
         if (family_usable && lookup.status != DnsStatus::Answer &&
             lookup.status != DnsStatus::EmptyAnswer) {
           return fail(lookup, what + " (" + name.name + ")");

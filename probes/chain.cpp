@@ -499,6 +499,13 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       return;  // the resolver's own failure (or ours) already decides
     }
     if (judged.failure && judged.failure->observer_error()) {
+      if (observation.outcome == Outcome::Down) {
+        // The service is not serving: that the zone's servers could not be
+        // judged from here hides nothing (hostile review: it hid the vote).
+        observation.detail += "; not judged: " + without_layer(judged.failure->detail);
+        return;
+      }
+      // An up answer needs the whole check: ours failed, so no vote.
       observation.outcome = Outcome::ObserverError;
       observation.layer = Layer::None;
       observation.detail = judged.failure->detail;

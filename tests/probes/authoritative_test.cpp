@@ -378,6 +378,22 @@ TEST_CASE("the resolver steps that fail after the zone are the run's failure", "
     CHECK(report.detail ==
           "authoritative: no address for the NS names of example. (ns1.example.): NXDOMAIN");
   }
+  SECTION("every NS name's lookup times out: the resolver's slowness, no vote") {
+    for (const auto& name : zone.names) {
+      zone.resolver.set(name, RrType::A, FakeDnsBehaviour::silent());
+      zone.resolver.set(name, RrType::AAAA, FakeDnsBehaviour::silent());
+    }
+    const auto [report, calls, elapsed] = run(zone.request(1000ms));
+    INFO(report.detail);
+    REQUIRE(report.failure);
+    CHECK(report.failure->observer_error());
+    CHECK(report.detail ==
+          "authoritative: no address for the NS names of example. (ns1.example.): the resolver "
+          "did not answer in time");
+    const auto vote = vote_against(report);
+    REQUIRE(vote);
+    CHECK(vote->observer_error());  // the chain's observer error: no vote
+  }
   SECTION("one NS name of two does not resolve: the other is still asked") {
     zone.resolver.set("ns2.example.", RrType::A, FakeDnsBehaviour::nxdomain());
     const auto [report, calls, elapsed] = run(zone.request());

@@ -512,3 +512,44 @@ TEST_CASE("an IP-address target needs no resolver, so a vantage without one stil
   CHECK(report.trace.front().step == "dns");
   CHECK(report.trace.front().text == "none: 127.0.2.5 is an IP address, reached directly");
 }
+
+// authoritative: true, from an IPv4 source, for a zone whose only server
+// has an IPv6 address: the zone's servers cannot be judged from here. That
+// is no up vote, and it never hides the service's own down vote.
+TEST_CASE("zone servers this vantage cannot ask never hide the service's down vote",
+          "[chain][authoritative]") {
+  asio::io_context io;
+  auto listener = std::make_unique<asio::ip::tcp::acceptor>(
+      io, asio::ip::tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = listener->local_endpoint().port();
+  FakeDnsServer resolver("127.0.0.64");
+  resolver.set("db.example", config::RrType::A, FakeDnsBehaviour::answer(a_records({"127.0.0.1"})));
+  resolver.set("db.example", config::RrType::AAAA, FakeDnsBehaviour::empty());
+  resolver.set(
+      "db.example", config::RrType::SOA,
+      FakeDnsBehaviour::empty().with_authority(
+          {{"SOA", "ns1.example. hostmaster.example. 1 3600 600 86400 300", 300, "example."}}));
+  resolver.set("example.", config::RrType::NS,
+               FakeDnsBehaviour::answer({{"NS", "ns1.example.", 300, ""}}));
+  resolver.set("ns1.example.", config::RrType::A, FakeDnsBehaviour::empty());
+  resolver.set("ns1.example.", config::RrType::AAAA,
+               FakeDnsBehaviour::answer({{"AAAA", "::1", 300, ""}}));
+  auto target = tcp_target("db.example", port);
+  target.dns->authoritative = true;
+  probes::VantageEndpoint vantage{"alpha", "alpha", resolver.endpoint(),
+                                  config::IpAddress::parse("127.0.0.1")};
+  Harness h;
+  const std::string why =
+      "authoritative: no address for the NS names of example. in the family of source 127.0.0.1";
+
+  const auto serving = h.probe(target, vantage);
+  CHECK(serving.observation.outcome == Outcome::ObserverError);
+  CHECK_THAT(serving.observation.detail, Catch::Contains(why));
+
+  listener.reset();  // nothing listens there now
+  const auto down = h.probe(target, vantage);
+  CHECK(down.observation.outcome == Outcome::Down);
+  CHECK(down.observation.layer == Layer::Connect);
+  CHECK(down.observation.detail ==
+        "connect: 127.0.0.1:" + std::to_string(port) + " connection refused; not judged: " + why);
+}
