@@ -145,13 +145,22 @@ void authority_families(Exposition& out, const snapshot::Snapshot& snapshot) {
     for (const auto& view : snapshot.targets) {
       for (const auto& evidence : view.verdict.evidence) {
         const auto& last = evidence.last;
-        if (!evidence.node.empty() || !last || !last->soa_serial_skew) {
+        if (!evidence.node.empty() || !last) {
+          continue;
+        }
+        // Each only when measured: two servers' AA SOA (skew), AA NS sets (drift).
+        std::optional<double> value;
+        if (i == 0 && last->soa_serial_skew) {
+          value = static_cast<double>(*last->soa_serial_skew);
+        } else if (i == 1 && last->ns_drift) {
+          value = *last->ns_drift ? 1.0 : 0.0;
+        }
+        if (!value) {
           continue;
         }
         out.sample(families[i].name,
                    {{"target", view.verdict.target}, {"vantage", evidence.vantage}},
-                   number(i == 0 ? static_cast<double>(*last->soa_serial_skew)
-                                 : static_cast<double>(last->ns_drift)));
+                   number(*value));
       }
     }
   }

@@ -104,10 +104,11 @@ struct Observation {
   // target's own answer; nullopt without DO or signatures.
   std::optional<WallTime> rrsig_expires{};
   // dns.authoritative: how far apart the zone's servers' SOA serials are,
-  // and whether a server's NS set differs from the delegation; nullopt
-  // (false) when the servers were not asked or the run failed before.
+  // and whether a server's NS set differs from the delegation; each nullopt
+  // unless at least two servers answered that question with AA (nothing
+  // measured: never "skew 0, no drift").
   std::optional<std::int64_t> soa_serial_skew{};
-  bool ns_drift{};
+  std::optional<bool> ns_drift{};
   // Layer Dns: the resolver refused the answer because DNSSEC validation
   // fails (its EDE said so, or it resolves with checking disabled).
   bool dnssec_failure{};
