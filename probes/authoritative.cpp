@@ -344,15 +344,12 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
     ask_servers();
   }
 
-  // No NS name has an address: report the first lookup that failed (the
-  // first name's A), or, when every answer was of the other family than
-  // the source or not an address to ask, no vote (ObserverError): that
-  // says nothing about what the zone serves.
+  // No NS name has an address: report the first lookup of a usable family
+  // that failed (the first name's A), or why there was nothing to ask (the
+  // other family than the source, addresses never asked). Reported only:
+  // no server was asked, so nothing was judged.
   void fail_unresolvable() {
     const std::string what = "no address for the NS names of " + report_.zone;
-    // A lookup in the family this vantage cannot use says nothing: only a
-    // usable family's failure is the zone's (hostile review: an IPv4 source
-    // and NS names with only AAAA voted down).
     for (const auto& name : names_) {
       for (std::size_t family = 0; family < name.lookups.size(); ++family) {
         const auto& lookup = name.lookups.at(family);
@@ -360,15 +357,6 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
             !request_.source ||
             request_.source->family ==
                 (family == 0 ? config::IpAddress::Family::V4 : config::IpAddress::Family::V6);
-        if (family_usable && lookup.status == DnsStatus::Timeout) {
-          // The lookups had half the time left: a slow or cold resolver is
-          // ours to fix, not a vote against the zone (hostile review).
-          DnsResult slow = lookup;
-          slow.status = DnsStatus::ObserverError;
-          slow.detail = "dns: authoritative: " + what + " (" + name.name +
-                        "): the resolver did not answer in time";
-          return fail(slow, "");
-        }
         if (family_usable && lookup.status != DnsStatus::Answer &&
             lookup.status != DnsStatus::EmptyAnswer) {
           return fail(lookup, what + " (" + name.name + ")");
@@ -418,18 +406,20 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
 
   void on_server_reply(std::size_t index, ServerQuestion question, DnsResult result) {
     auto& server = report_.servers[index];
-    // Lame: it answered, but not as the zone's authority. A referral (no
-    // AA, NS in the authority section) or an open resolver's cached answer
-    // are both this; so is REFUSED ("not my zone").
-    if (replied(result) && (!result.authoritative_answer || result.status == DnsStatus::Refused)) {
-      server.lame = true;
-    }
     observer_errors_ += result.observer_error() ? 1 : 0;
     const bool authoritative_noerror =
         result.authoritative_answer &&
         (result.status == DnsStatus::Answer || result.status == DnsStatus::EmptyAnswer);
     switch (question) {
       case ServerQuestion::Target:
+        // Lame for this question: it answered, but not as the zone's
+        // authority. A referral (no AA, NS in the authority section) or an
+        // open resolver's cached answer are both this; so is REFUSED ("not
+        // my zone"). Its SOA and NS replies are weighed on their own: one
+        // REFUSED SOA never discards an AA answer to the name (hostile
+        // review).
+        server.lame = replied(result) &&
+                      (!result.authoritative_answer || result.status == DnsStatus::Refused);
         server.answer = std::move(result);
         break;
       case ServerQuestion::Soa:
@@ -558,6 +548,10 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
 };
 
 }  // namespace
+
+bool zone_holds(std::string_view zone, std::string_view name) {
+  return holds(absolute(zone), absolute(name));
+}
 
 std::uint32_t AuthoritativeReport::serial_skew() const {
   // Serials live on a circle (RFC 1982: 1 follows 4294967295): the skew is

@@ -50,7 +50,10 @@ struct AuthoritativeServer {
   std::optional<std::uint32_t> serial;  // its SOA serial for the zone (AA replies only)
   std::vector<std::string> ns_set;      // its NS RRset for the zone: sorted, lower-case, absolute
   bool ns_answered = false;             // NS got an AA NOERROR reply (ns_set may be empty)
-  bool lame = false;  // some reply came without AA, or REFUSED: not authoritative for the zone
+  // Its reply to the target's question came without AA, or REFUSED: that
+  // answer is not judged. Per question: its SOA and NS replies count (or
+  // not) on their own AA bit.
+  bool lame = false;
 };
 
 struct AuthoritativeReport {
@@ -60,7 +63,8 @@ struct AuthoritativeReport {
   std::vector<std::string> unresolved_ns;    // NS names without an address
   bool capped = false;  // more than k_max_authoritative_names or _addresses: some not asked
   // The resolver steps failed (no zone, no NS, no NS name resolves), or
-  // this host could not ask (ObserverError): the DnsResult to report.
+  // this host could not ask (ObserverError): why no server was asked.
+  // Never a vote (docs/checks.md): only reported, "not judged".
   std::optional<DnsResult> failure;
   // One line, at most k_max_authoritative_detail characters: "authoritative:
   // 3 servers for example. (serials 2026120501..2026120503, skew 2);
@@ -74,6 +78,11 @@ struct AuthoritativeReport {
   // when they differ among themselves, from another's).
   bool ns_drift() const;
 };
+
+// `zone` is `name` or one of its ancestors, case-insensitively, and not the
+// root (unless `name` is the root): "example." holds "WWW.example", not
+// "www.cdn.test.".
+bool zone_holds(std::string_view zone, std::string_view name);
 
 // The most queries one run for `name` may send: the SOA walk (one per
 // label), the NS set, A and AAAA for each NS name followed, and the three

@@ -2,6 +2,8 @@
 
 #include "probes/dns_wire.hpp"
 
+#include <algorithm>
+#include <string_view>
 #include <utility>
 
 namespace crosscheck::probes {
@@ -18,18 +20,74 @@ std::string server_name(const AuthoritativeServer& server) {
   return "server " + server.ns + " (" + server.address.to_string() + ")";
 }
 
-// A reply that says something about the zone's data: an answer, an empty
-// one or a denial. Silence, refusals and failures say only that this server
-// does not serve it now.
-bool serves(const AuthoritativeServer& server) {
-  switch (server.answer.status) {
-    case DnsStatus::Answer:
-    case DnsStatus::EmptyAnswer:
-    case DnsStatus::NxDomain:
-      return !server.lame;
-    default:
-      return false;
+// A CNAME the zone's server hands out whose target lives in another zone:
+// that is all this zone holds for the name, and resolvers follow it there
+// (hostile review: www CNAME into a CDN was judged an empty answer).
+bool leaves_zone(const AuthoritativeReport& report, const DnsResult& answer) {
+  return !answer.chain.empty() && !zone_holds(report.zone, answer.chain.back().data);
+}
+
+// What one server's reply to the target's question says about the zone.
+enum class Heard : std::uint8_t {
+  Serves,  // an AA answer to judge (or a CNAME the zone hands out elsewhere)
+  Silent,  // no reply before the deadline
+  Lame,    // a reply without AA, or REFUSED: a cache, a referral, "not my zone"
+  Other,   // a failure (unreachable, SERVFAIL, malformed), or an in-zone CNAME
+           // whose end this reply does not settle
+};
+
+Heard heard(const AuthoritativeReport& report, const AuthoritativeServer& server) {
+  const auto& answer = server.answer;
+  if (answer.status == DnsStatus::Timeout) {
+    return Heard::Silent;
   }
+  if (answer.rcode < 0) {
+    return Heard::Other;  // unreachable, unreadable, or this host could not ask
+  }
+  if (server.lame || !answer.authoritative_answer) {
+    return Heard::Lame;
+  }
+  switch (answer.status) {
+    case DnsStatus::Answer:
+    case DnsStatus::NxDomain:
+      return Heard::Serves;
+    case DnsStatus::EmptyAnswer:
+      if (answer.chain.empty() || leaves_zone(report, answer)) {
+        return Heard::Serves;
+      }
+      // www CNAME gone.example., and nothing there: wrong data when the
+      // reply carries the zone's SOA (a denial at the chain's end, what
+      // resolvers then hand out); without it the end may lie in a delegated
+      // subzone (a referral), which says nothing.
+      return answer.zone == report.zone ? Heard::Serves : Heard::Other;
+    default:
+      return Heard::Other;
+  }
+}
+
+// "none of 2 servers for example. gave an AA answer to judge (1 silent, 1 lame)".
+std::string none_judged(const AuthoritativeReport& report, std::size_t silent, std::size_t lame,
+                        std::size_t other) {
+  std::string counts;
+  const auto add = [&counts](std::size_t count, std::string_view what) {
+    if (count > 0) {
+      counts += (counts.empty() ? "" : ", ") + std::to_string(count) + " " + std::string(what);
+    }
+  };
+  add(silent, "silent");
+  add(lame, "lame");
+  add(other, "other");
+  return "none of " + std::to_string(report.servers.size()) + " servers for " + report.zone +
+         " gave an AA answer to judge (" + counts + ")";
+}
+
+std::string bounded(std::string text) {
+  constexpr std::string_view k_cut = "...";
+  if (text.size() > k_max_not_judged) {
+    text.resize(k_max_not_judged - k_cut.size());
+    text += k_cut;
+  }
+  return text;
 }
 
 }  // namespace
@@ -38,50 +96,65 @@ AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
                                            const config::DnsCheck& check) {
   AuthoritativeJudgement out;
   if (report.failure) {
-    out.failure = report.failure;
+    // No server was asked: "no zone for www.example.: timeout after 600ms".
+    constexpr std::string_view k_mode = "authoritative: ";
+    const std::string why = body(report.detail);
+    out.not_judged = bounded(why.starts_with(k_mode) ? why.substr(k_mode.size()) : why);
     return out;
   }
-  out.serial_skew = report.serial_skew();
-  out.ns_drift = report.ns_drift();
-  std::size_t serving = 0;
+  // Measured only between two AA replies or more: one server, or none,
+  // is no skew and no drift (hostile review: "skew 0" with none reached).
+  const auto count = [&report](auto has) {
+    return std::count_if(report.servers.begin(), report.servers.end(), has);
+  };
+  if (count([](const AuthoritativeServer& server) { return server.serial.has_value(); }) >= 2) {
+    out.serial_skew = report.serial_skew();
+  }
+  if (count([](const AuthoritativeServer& server) { return server.ns_answered; }) >= 2) {
+    out.ns_drift = report.ns_drift();
+  }
+  std::size_t judged = 0;
+  std::size_t silent = 0;
+  std::size_t lame = 0;
+  std::size_t other = 0;
   std::size_t wrong = 0;
   std::optional<DnsResult> first_wrong;
   std::string wrong_at;
   for (const auto& server : report.servers) {
-    if (!serves(server)) {
+    switch (heard(report, server)) {
+      case Heard::Silent:
+        ++silent;
+        continue;
+      case Heard::Lame:
+        ++lame;
+        continue;
+      case Heard::Other:
+        ++other;
+        continue;
+      case Heard::Serves:
+        ++judged;
+        break;
+    }
+    if (leaves_zone(report, server.answer)) {
       continue;
     }
-    ++serving;
-    // A CNAME the zone's server hands out, whose target lives in another
-    // zone: that is all this zone holds for the name (hostile review: www
-    // CNAME into a CDN was judged an empty answer).
-    if (server.answer.status == DnsStatus::EmptyAnswer && !server.answer.chain.empty()) {
-      continue;
-    }
-    auto judged = judge_dns(server.answer, check);
-    if (!judged.up()) {
+    auto result = judge_dns(server.answer, check);
+    if (!result.up()) {
       ++wrong;
       if (!first_wrong) {
-        first_wrong = std::move(judged);
+        first_wrong = std::move(result);
         wrong_at = server_name(server);
       }
     }
   }
-  const std::string counted =
-      " of " + std::to_string(report.servers.size()) + " servers for " + report.zone;
   if (first_wrong) {
     first_wrong->detail = "dns: authoritative: " + wrong_at + ": " + body(first_wrong->detail) +
-                          " (" + std::to_string(wrong) + counted + ")";
+                          " (" + std::to_string(wrong) + " of " +
+                          std::to_string(report.servers.size()) + " servers for " + report.zone +
+                          ")";
     out.failure = std::move(first_wrong);
-  } else if (serving == 0) {
-    // Nobody serves the zone: the first server's own failure is the class.
-    DnsResult none = report.servers.empty() ? DnsResult{} : report.servers.front().answer;
-    if (!report.servers.empty() && report.servers.front().lame) {
-      none.status = DnsStatus::Refused;
-    }
-    none.detail =
-        "dns: authoritative: none" + counted + " answers for it (" + body(report.detail) + ")";
-    out.failure = std::move(none);
+  } else if (judged == 0) {
+    out.not_judged = bounded(none_judged(report, silent, lame, other));
   }
   return out;
 }

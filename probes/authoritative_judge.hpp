@@ -13,17 +13,24 @@
 
 namespace crosscheck::probes {
 
+// AuthoritativeJudgement::not_judged is at most this long.
+inline constexpr std::size_t k_max_not_judged = 200;
+
 struct AuthoritativeJudgement {
-  // What makes the vote down, nullopt when every server that answers for
-  // the zone serves what the dns: check expects:
-  //  - a server serving other data (empty, NXDOMAIN, too few answers, an
-  //    unexpected address): resolvers that ask it publish that;
-  //  - no server answering for the zone at all (silent, refusing, lame);
-  //  - the resolver steps failing (no zone, no NS, no NS address), or this
-  //    host unable to ask (ObserverError: the caller's observer error).
+  // The only down vote the zone side casts, on positive evidence: a server
+  // of the zone answered the target's own question with AA set and data the
+  // dns: check does not expect (NOERROR without the record, NXDOMAIN, too
+  // few answers, an address outside expect_addresses, an in-zone CNAME
+  // chain that ends in nothing). nullopt otherwise.
   std::optional<DnsResult> failure;
-  std::int64_t serial_skew = 0;  // the servers' SOA serials apart
-  bool ns_drift = false;         // a server's NS set differs from the delegation
+  // Why no server's answer could be judged (the resolver steps failed,
+  // servers silent, lame, refusing, filtered, of the other family): only
+  // reported, never a vote. nullopt when some AA answer was judged.
+  std::optional<std::string> not_judged;
+  // Measured only from two servers or more: their AA SOA serials apart,
+  // and whether an AA NS set differs from the delegation.
+  std::optional<std::int64_t> serial_skew;
+  std::optional<bool> ns_drift;
 };
 
 AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,

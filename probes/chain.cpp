@@ -474,10 +474,13 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     finish();
   }
 
-  // Authoritative mode's verdict on the source, once both runs ended: the
-  // zone's servers serving other data than the check expects is a down
-  // vote at layer dns (no last-known-good: the record is wrong where it is
-  // published), whatever the resolver or the service said after DNS.
+  // Authoritative mode's verdict on the source, once both runs ended
+  // (docs/checks.md "Authoritative mode"). The zone side only ever adds a
+  // down vote, on positive evidence: a zone server's AA answer to the
+  // target's question with data the check does not expect (layer dns, no
+  // last-known-good: the record is wrong where it is published). Whatever
+  // else it saw (resolver steps failing, servers silent, lame, filtered)
+  // never changes the service's own outcome: the detail says "not judged".
   void judge_source() {
     if (!authority_) {
       return;
@@ -489,34 +492,26 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         report_.trace.push_back({"dns", std::move(line)});
       }
     }
-    if (!authority_->failure) {
-      // Measured whenever the servers were reached, wrong data included.
-      observation.soa_serial_skew = judged.serial_skew;
-      observation.ns_drift = judged.ns_drift;
-    }
-    if (observation.outcome == Outcome::ObserverError ||
-        (observation.outcome == Outcome::Down && observation.layer == Layer::Dns)) {
-      return;  // the resolver's own failure (or ours) already decides
-    }
-    if (judged.failure && judged.failure->observer_error()) {
-      if (observation.outcome == Outcome::Down) {
-        // The service is not serving: that the zone's servers could not be
-        // judged from here hides nothing (hostile review: it hid the vote).
-        observation.detail += "; not judged: " + without_layer(judged.failure->detail);
-        return;
-      }
-      // An up answer needs the whole check: ours failed, so no vote.
-      observation.outcome = Outcome::ObserverError;
-      observation.layer = Layer::None;
-      observation.detail = judged.failure->detail;
-      return;
+    observation.soa_serial_skew = judged.serial_skew;
+    observation.ns_drift = judged.ns_drift;
+    if (observation.outcome == Outcome::ObserverError) {
+      return;  // no vote from this vantage, and none to add
     }
     if (judged.failure) {
+      if (observation.outcome == Outcome::Down && observation.layer == Layer::Dns) {
+        return;  // the resolver's own failure already decides, at the same layer
+      }
       observation.outcome = Outcome::Down;
       observation.layer = Layer::Dns;
       observation.detail = judged.failure->detail;
       report_.dns_failure = judged.failure->status;
       report_.reach_failure = ReachFailure::None;
+      return;
+    }
+    if (judged.not_judged) {
+      // Up stays up, down stays down (hostile review: a firewall dropping
+      // direct DNS, or a slow resolver, voted down or hid the vote).
+      observation.detail += "; authoritative: not judged: " + *judged.not_judged;
       return;
     }
     if (observation.outcome == Outcome::Up && !needs_reach(target_)) {

@@ -38,6 +38,7 @@ AuthoritativeServer server(int index, DnsResult result, std::uint32_t serial = 7
   out.ns = "ns" + std::to_string(index) + ".example.";
   out.address = *config::IpAddress::parse("192.0.2." + std::to_string(index));
   out.answer = std::move(result);
+  out.answer.authoritative_answer = !lame;  // lame: its reply to the name lacks AA
   out.serial = serial;
   out.ns_set = {"ns1.example.", "ns2.example.", "ns3.example."};
   out.ns_answered = true;
@@ -72,13 +73,14 @@ TEST_CASE("every server serving the answer is no failure, with the serial skew a
   const auto judged = probes::judge_authoritative(all, check());
   CHECK_FALSE(judged.failure);
   CHECK(judged.serial_skew == 2);
-  CHECK(judged.ns_drift);
+  CHECK(judged.ns_drift == true);
+  CHECK_FALSE(judged.not_judged);
   const auto agreed = probes::judge_authoritative(
       report({server(1, answer(DnsStatus::Answer)), server(2, answer(DnsStatus::Answer))}),
       check());
   CHECK_FALSE(agreed.failure);
   CHECK(agreed.serial_skew == 0);
-  CHECK_FALSE(agreed.ns_drift);
+  CHECK(agreed.ns_drift == false);
 }
 
 TEST_CASE("one server publishing the record empty or denying it makes the vote down",
@@ -124,33 +126,59 @@ TEST_CASE("silent and lame servers say nothing about the data while one serves i
   CHECK_FALSE(judged.failure);
 }
 
-TEST_CASE("no server answering for the zone is a failure of the source", "[authoritative]") {
+TEST_CASE("no server answering the name with AA is not judged and never a vote",
+          "[authoritative]") {
+  // A firewall dropping direct DNS, servers refusing or lame: nothing
+  // says what the zone serves, so nothing is voted.
   const auto silent = probes::judge_authoritative(
       report({server(1, answer(DnsStatus::Timeout)), server(2, answer(DnsStatus::Timeout))}),
       check());
-  REQUIRE(silent.failure);
-  CHECK(silent.failure->status == DnsStatus::Timeout);
-  CHECK(silent.failure->detail ==
-        "dns: authoritative: none of 2 servers for example. answers for it (authoritative: 2 "
-        "servers for example.)");
-  const auto lame =
-      probes::judge_authoritative(report({server(1, answer(DnsStatus::Answer), 7, true)}), check());
-  REQUIRE(lame.failure);
-  CHECK(lame.failure->status == DnsStatus::Refused);
+  CHECK_FALSE(silent.failure);
+  CHECK(silent.not_judged ==
+        "none of 2 servers for example. gave an AA answer to judge (2 silent)");
+  auto refused = answer(DnsStatus::Answer);
+  refused.status = DnsStatus::Refused;
+  refused.rcode = 5;
+  const auto lame = probes::judge_authoritative(
+      report({server(1, answer(DnsStatus::NxDomain), 7, true), server(2, refused, 7, true),
+              server(3, answer(DnsStatus::Timeout))}),
+      check());
+  CHECK_FALSE(lame.failure);
+  CHECK(lame.not_judged ==
+        "none of 3 servers for example. gave an AA answer to judge (1 silent, 2 lame)");
 }
 
-TEST_CASE("a failed resolver step is the failure as the probe reported it", "[authoritative]") {
+TEST_CASE("a failed resolver step is not judged and never a vote", "[authoritative]") {
   auto failed = report({});
   DnsResult servfail;
   servfail.status = DnsStatus::ServFail;
   servfail.detail = "dns: authoritative: no zone for www.example.: SERVFAIL";
   failed.failure = servfail;
+  failed.detail = "authoritative: no zone for www.example.: SERVFAIL";
   const auto judged = probes::judge_authoritative(failed, check());
-  REQUIRE(judged.failure);
-  CHECK(judged.failure->status == DnsStatus::ServFail);
-  CHECK(judged.failure->detail == servfail.detail);
+  CHECK_FALSE(judged.failure);
+  CHECK(judged.not_judged == "no zone for www.example.: SERVFAIL");
+  CHECK_FALSE(judged.serial_skew);
+  CHECK_FALSE(judged.ns_drift);
   CHECK(probes::authoritative_trace(failed) ==
         std::vector<std::string>{"authoritative: no zone for www.example.: SERVFAIL"});
+}
+
+TEST_CASE("serial skew and NS drift are measured only between two AA replies or more",
+          "[authoritative]") {
+  // One AA SOA and one AA NS set: nothing to compare, so neither is set
+  // (never "skew 0, no drift" when only one server was heard).
+  auto one =
+      report({server(1, answer(DnsStatus::Answer), 7), server(2, answer(DnsStatus::Timeout))});
+  one.servers[1].serial.reset();
+  one.servers[1].ns_answered = false;
+  one.servers[1].ns_set.clear();
+  one.servers[0].ns_set = {"ns1.example."};
+  const auto judged = probes::judge_authoritative(one, check());
+  CHECK_FALSE(judged.failure);
+  CHECK_FALSE(judged.not_judged);
+  CHECK_FALSE(judged.serial_skew);
+  CHECK_FALSE(judged.ns_drift);
 }
 
 TEST_CASE("the probe trace shows each server's answer, serial and NS set", "[authoritative]") {
@@ -175,11 +203,37 @@ TEST_CASE("a zone server handing out a CNAME to another zone serves the name", "
   const auto judged =
       probes::judge_authoritative(report({server(1, handoff), server(2, handoff)}), check());
   CHECK_FALSE(judged.failure);
+  CHECK_FALSE(judged.not_judged);
   // Without the CNAME the same reply is the record missing at the source.
   const auto missing = probes::judge_authoritative(
       report({server(1, handoff), server(2, answer(DnsStatus::EmptyAnswer))}), check());
   REQUIRE(missing.failure);
   CHECK(missing.failure->status == DnsStatus::EmptyAnswer);
+}
+
+TEST_CASE("an in-zone CNAME that ends in nothing is wrong data when the zone denies the end",
+          "[authoritative]") {
+  // www CNAME gone.example., AA, with example.'s SOA: resolvers hand out
+  // an empty answer. Without the SOA (a referral to a delegated subzone
+  // at the chain's end) the reply says nothing.
+  auto dangling = answer(DnsStatus::EmptyAnswer);
+  dangling.chain.push_back({"www.example.", 5, 300, "gone.example.", std::nullopt});
+  dangling.detail = "dns: NOERROR, empty answer (CNAME chain ends at gone.example.)";
+  dangling.zone = "example.";
+  const auto judged = probes::judge_authoritative(
+      report({server(1, answer(DnsStatus::Answer)), server(2, dangling)}), check());
+  REQUIRE(judged.failure);
+  CHECK(judged.failure->status == DnsStatus::EmptyAnswer);
+  CHECK(judged.failure->detail ==
+        "dns: authoritative: server ns2.example. (192.0.2.2): NOERROR, empty answer (CNAME chain "
+        "ends at gone.example.) (1 of 2 servers for example.)");
+  auto referred = dangling;
+  referred.zone.clear();
+  const auto unclear =
+      probes::judge_authoritative(report({server(1, referred), server(2, referred)}), check());
+  CHECK_FALSE(unclear.failure);
+  CHECK(unclear.not_judged ==
+        "none of 2 servers for example. gave an AA answer to judge (2 other)");
 }
 
 TEST_CASE("serial skew follows serial arithmetic around the wrap", "[authoritative]") {
