@@ -268,7 +268,7 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   // A source address binds one family only: the other family's servers
   // cannot be asked from this vantage, which is no fault of theirs.
   bool usable(const config::IpAddress& address) const {
-    return askable(address) && (!request_.source || request_.source->family == address.family);
+    return !request_.source || request_.source->family == address.family;
   }
 
   void after_addresses() {
@@ -289,9 +289,10 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
           continue;
         }
         for (const auto& address : lookup.addresses()) {
-          if (!askable(address)) {
-            // A lying resolver's 0.0.0.0, 255.255.255.255 or ff02::1: named
-            // in the detail, never sent a packet.
+          if (!may_ask(address, request_.resolver.address)) {
+            // A lying resolver's 0.0.0.0, 255.255.255.255, ff02::1 or (from
+            // a resolver elsewhere) 127.0.0.1: named in the detail, never
+            // sent a packet.
             if (std::find(never_asked_.begin(), never_asked_.end(), address) ==
                 never_asked_.end()) {
               never_asked_.push_back(address);
@@ -548,6 +549,13 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
 };
 
 }  // namespace
+
+bool may_ask(const config::IpAddress& server, const config::IpAddress& resolver) {
+  // A loopback NS address is a lab's (its resolver is on loopback too) or
+  // a lie aimed at this host's own services: a resolver at 192.0.2.53
+  // naming ns1 127.0.0.1 would have us query our own port 53 with RD=0.
+  return askable(server) && (!server.is_loopback() || resolver.is_loopback());
+}
 
 bool zone_holds(std::string_view zone, std::string_view name) {
   return holds(absolute(zone), absolute(name));

@@ -79,6 +79,14 @@ struct AuthoritativeReport {
   bool ns_drift() const;
 };
 
+// Whether this vantage may send RD=0 queries to an NS address the
+// resolver gave: never to an address no server can have (0.0.0.0/8,
+// 169.254/16, 224/4 and up, ::, fe80::/10, ff00::/8, and those as
+// ::ffff:a.b.c.d), and to a loopback address (127/8, ::1) only when the
+// resolver is itself a loopback address (a local lab): a lying resolver
+// must not aim queries at this host's own services.
+bool may_ask(const config::IpAddress& server, const config::IpAddress& resolver);
+
 // `zone` is `name` or one of its ancestors, case-insensitively, and not the
 // root (unless `name` is the root): "example." holds "WWW.example", not
 // "www.cdn.test.".

@@ -754,3 +754,24 @@ TEST_CASE("NS addresses no server can have are never asked", "[authoritative]") 
     CHECK_FALSE(vote_against(report));
   }
 }
+
+TEST_CASE("loopback NS addresses are asked only through a loopback resolver", "[authoritative]") {
+  // A lying resolver elsewhere must not aim RD=0 queries at this host's
+  // own services; a local lab (resolver and servers on loopback) is asked.
+  const auto [server, resolver, asked] = GENERATE(table<std::string, std::string, bool>({
+      {"127.0.53.1", "127.0.53.53", true},
+      {"127.0.0.1", "::1", true},
+      {"::1", "127.0.0.53", true},
+      {"127.0.0.1", "192.0.2.53", false},
+      {"127.255.255.254", "2001:db8::53", false},
+      {"::1", "192.0.2.53", false},
+      {"::ffff:127.0.0.1", "192.0.2.53", false},
+      {"192.0.2.1", "192.0.2.53", true},
+      {"192.0.2.1", "127.0.0.53", true},
+      {"0.0.0.0", "127.0.0.53", false},
+      {"ff02::1", "::1", false},
+  }));
+  CAPTURE(server, resolver);
+  CHECK(probes::may_ask(*config::IpAddress::parse(server), *config::IpAddress::parse(resolver)) ==
+        asked);
+}
