@@ -90,15 +90,6 @@ std::string without_layer(const std::string& detail) {
   return detail.starts_with(k_layer) ? detail.substr(k_layer.size()) : detail;
 }
 
-std::string bounded(std::string text) {
-  constexpr std::string_view k_cut = "...";
-  if (text.size() > k_max_authoritative_detail) {
-    text.resize(k_max_authoritative_detail - k_cut.size());
-    text += k_cut;
-  }
-  return text;
-}
-
 std::string plural(std::size_t count, std::string_view noun) {
   std::string text = std::to_string(count) + " " + std::string(noun);
   return count == 1 ? text : text + "s";
@@ -446,7 +437,7 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
     if (observer_errors_ == 3 * report_.servers.size()) {
       return fail(report_.servers.front().answer, "");
     }
-    report_.detail = bounded(describe());
+    report_.detail = bounded(describe(), k_max_authoritative_detail);
     finish();
   }
 
@@ -515,7 +506,8 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
     // "dns: cannot bind ..." -> "authoritative: cannot bind ...".
     constexpr std::string_view k_mode = "authoritative: ";
     const std::string reason = without_layer(result.detail);
-    report_.detail = bounded(reason.starts_with(k_mode) ? reason : std::string(k_mode) + reason);
+    report_.detail = bounded(reason.starts_with(k_mode) ? reason : std::string(k_mode) + reason,
+                             k_max_authoritative_detail);
     report_.failure = std::move(result);
     finish();
   }
@@ -555,6 +547,15 @@ bool may_ask(const config::IpAddress& server, const config::IpAddress& resolver)
   // a lie aimed at this host's own services: a resolver at 192.0.2.53
   // naming ns1 127.0.0.1 would have us query our own port 53 with RD=0.
   return askable(server) && (!server.is_loopback() || resolver.is_loopback());
+}
+
+std::string bounded(std::string text, std::size_t limit) {
+  constexpr std::string_view k_cut = "...";
+  if (text.size() > limit) {
+    text.resize(limit - std::min(limit, k_cut.size()));
+    text += k_cut.substr(0, limit - text.size());
+  }
+  return text;
 }
 
 bool zone_holds(std::string_view zone, std::string_view name) {

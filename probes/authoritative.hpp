@@ -92,6 +92,10 @@ bool may_ask(const config::IpAddress& server, const config::IpAddress& resolver)
 // "www.cdn.test.".
 bool zone_holds(std::string_view zone, std::string_view name);
 
+// `text` cut to at most `limit` characters, ending "..." when cut: every
+// detail this mode writes is bounded.
+std::string bounded(std::string text, std::size_t limit);
+
 // The most queries one run for `name` may send: the SOA walk (one per
 // label), the NS set, A and AAAA for each NS name followed, and the three
 // questions to each server asked: 24 for "www.example.com".

@@ -81,15 +81,6 @@ std::string none_judged(const AuthoritativeReport& report, std::size_t silent, s
          " gave an AA answer to judge (" + counts + ")";
 }
 
-std::string bounded(std::string text) {
-  constexpr std::string_view k_cut = "...";
-  if (text.size() > k_max_not_judged) {
-    text.resize(k_max_not_judged - k_cut.size());
-    text += k_cut;
-  }
-  return text;
-}
-
 }  // namespace
 
 AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
@@ -99,7 +90,8 @@ AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
     // No server was asked: "no zone for www.example.: timeout after 600ms".
     constexpr std::string_view k_mode = "authoritative: ";
     const std::string why = body(report.detail);
-    out.not_judged = bounded(why.starts_with(k_mode) ? why.substr(k_mode.size()) : why);
+    out.not_judged =
+        bounded(why.starts_with(k_mode) ? why.substr(k_mode.size()) : why, k_max_not_judged);
     return out;
   }
   // Measured only between two AA replies or more: one server, or none,
@@ -154,7 +146,7 @@ AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
                           ")";
     out.failure = std::move(first_wrong);
   } else if (judged == 0) {
-    out.not_judged = bounded(none_judged(report, silent, lame, other));
+    out.not_judged = bounded(none_judged(report, silent, lame, other), k_max_not_judged);
   }
   return out;
 }
