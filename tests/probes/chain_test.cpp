@@ -512,3 +512,24 @@ TEST_CASE("an IP-address target needs no resolver, so a vantage without one stil
   CHECK(report.trace.front().step == "dns");
   CHECK(report.trace.front().text == "none: 127.0.2.5 is an IP address, reached directly");
 }
+
+TEST_CASE("a DoT vantage whose resolver fails TLS is an observer error, never a down vote",
+          "[chain][dot]") {
+  Harness h;
+  FakeDnsServer server;  // plain DNS only: the handshake never completes
+  server.set("svc.test", FakeDnsBehaviour::answer({{"A", "192.0.2.1", 60, ""}}));
+  auto vantage = vantage_of(server);
+  config::DotConfig dot;
+  dot.name = "dns.test";
+  vantage.tls = probes::make_dot_transport(dot);
+  auto target = dns_target("svc.test");
+  target.timing.timeout = 300ms;
+
+  const auto report = h.probe(target, vantage);
+  CHECK(report.observation.outcome == Outcome::ObserverError);
+  CHECK_THAT(report.observation.detail,
+             Catch::StartsWith("dot: TLS handshake with tls://" + server.endpoint().to_string()));
+  CHECK(server.udp_queries() == 0);
+  REQUIRE(report.dns.size() == 1);
+  CHECK(report.dns[0].resolver == "tls://" + server.endpoint().to_string());
+}
