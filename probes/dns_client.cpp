@@ -377,7 +377,6 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
         break;
     }
     reply.result.over_tcp = true;
-    reply.result.over_tls = request_.tls != nullptr;
     finish(std::move(reply.result));
   }
 
@@ -441,6 +440,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
 
     result.latency_ms = stopwatch_.elapsed_ms();
     result.resolver = resolver_label();
+    result.over_tls = request_.tls != nullptr;
     result.ignored = ignored_;
     asio::post(io_, [callback = std::move(callback_), result = std::move(result)]() mutable {
       callback(std::move(result));

@@ -75,9 +75,9 @@ struct DnsResult {
   std::vector<DnsRecord> answers;  // records of the asked type (CNAMEs followed)
   std::vector<DnsRecord> chain;    // CNAMEs on the way, if any
   bool over_tcp = false;           // the answer came from the TCP retry, or over TLS
-  bool over_tls = false;           // DNS over TLS (resolver: tls://)
-  IgnoredReplies ignored;          // replies dropped as not ours or unreadable
-  std::string detail;              // "dns: NOERROR, empty answer"
+  bool over_tls = false;   // asked over DNS over TLS (resolver: tls://), whatever came of it
+  IgnoredReplies ignored;  // replies dropped as not ours or unreadable
+  std::string detail;      // "dns: NOERROR, empty answer"
   // Extended DNS Errors the resolver attached (RFC 8914), also at the end
   // of detail: "dns: SERVFAIL (EDE 6: DNSSEC Bogus)".
   std::vector<ExtendedDnsError> extended_errors;

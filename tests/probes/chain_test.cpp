@@ -15,6 +15,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 
 using namespace crosscheck;
@@ -532,4 +533,9 @@ TEST_CASE("a DoT vantage whose resolver fails TLS is an observer error, never a 
   CHECK(server.udp_queries() == 0);
   REQUIRE(report.dns.size() == 1);
   CHECK(report.dns[0].resolver == "tls://" + server.endpoint().to_string());
+  CHECK(report.dns[0].over_tls);
+  const auto trace = std::find_if(report.trace.begin(), report.trace.end(),
+                                  [](const probes::TraceLine& line) { return line.step == "dns"; });
+  REQUIRE(trace != report.trace.end());
+  CHECK_THAT(trace->text, Catch::Contains(" (tls): "));
 }
