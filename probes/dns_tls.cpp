@@ -35,7 +35,9 @@ boost::system::error_code prepare_dot_handshake(ssl_st* handle, const DotTranspo
 
 std::string describe_dot_failure(const boost::system::error_code& ec, ssl_st* handle,
                                  const std::string& resolver, const DotTransport& dot) {
-  const long verify = SSL_get_verify_result(handle);
+  // Without tls_name nothing verifies the chain (OpenSSL still records what
+  // it found, which pins alone must not report as the failure).
+  const long verify = dot.name ? SSL_get_verify_result(handle) : long{X509_V_OK};
   const std::string certificate = "dot: the certificate of " + resolver + " ";
   switch (net::classify_tls_failure(ec, verify)) {
     case net::TlsRefusal::WrongName:
@@ -66,9 +68,11 @@ std::optional<std::string> check_dot_pins(ssl_st* handle, const std::string& res
   if (pin && std::find(dot.pins.begin(), dot.pins.end(), *pin) != dot.pins.end()) {
     return std::nullopt;
   }
+  if (!pin) {
+    return "dot: " + resolver + " sent no certificate to check tls_pins against";
+  }
   return "dot: the certificate of " + resolver +
-         " matches no pin (possible interception): its key is " +
-         (pin ? pin->to_string() : std::string("absent"));
+         " matches no pin (possible interception): its key is " + pin->to_string();
 }
 
 }  // namespace crosscheck::probes
