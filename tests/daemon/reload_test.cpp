@@ -205,3 +205,26 @@ TEST_CASE("reload plan: a DoT vantage's name or pins changing voids its votes li
   plan = daemon::plan_reload(running, load(k_base));
   CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
 }
+
+// Hostile review: pins alone, and only their value, changing.
+TEST_CASE("reload plan attack: changing only a pins-only DoT vantage's tls_pins voids its votes") {
+  const std::string pinned =
+      edited(k_base, "resolver: 9.9.9.9 }",
+             "resolver: \"tls://9.9.9.9\", tls_pins: "
+             "[\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"] }");
+  const auto running = load(pinned);
+  CHECK(daemon::plan_reload(running, load(pinned)).resets.vantages.empty());
+  auto plan = daemon::plan_reload(
+      running, load(edited(pinned, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                           "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+  // A second pin beside the first (the documented rotation step).
+  plan = daemon::plan_reload(
+      running, load(edited(pinned, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"]",
+                           "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", "
+                           "\"sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"]")));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+  // The other vantage keeps its votes.
+  CHECK(std::find(plan.resets.vantages.begin(), plan.resets.vantages.end(), "c") ==
+        plan.resets.vantages.end());
+}
