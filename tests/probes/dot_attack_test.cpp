@@ -7,6 +7,9 @@
 // fake, without TLS, behind a UDP reply with TC set). A failing case is a
 // finding.
 #include "config/tls_files.hpp"
+#include "consensus/time_format.hpp"
+#include "net/tls_client.hpp"
+#include "probes/chain.hpp"
 #include "lab/test_certificates.hpp"
 #include "net/system_clock.hpp"
 #include "probes/dns_client.hpp"
@@ -25,6 +28,7 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -799,8 +803,9 @@ TEST_CASE("dot attack: tls_name with a trailing dot (which the config accepts) m
   config::DotConfig dot;
   dot.name = "service.test.";
   dot.ca_file = ca;
-  check_answer(ask(server.endpoint(), probes::make_dot_transport(dot)));
+  const auto out = ask(server.endpoint(), probes::make_dot_transport(dot));
   CHECK(server.sni() == "service.test");  // RFC 6066 3: no trailing dot in HostName
+  check_answer(out);
 }
 
 // ---- resource bounds ------------------------------------------------------------
@@ -868,4 +873,101 @@ TEST_CASE("dot attack: 200 queries at a resolver that never finishes TLS all end
   CHECK(calls == k_queries);
   CHECK(observer == k_queries);
   CHECK(open_fds() == before);
+}
+
+// ---- through the check chain: what the vantage votes ---------------------------
+
+TEST_CASE("dot attack: through the chain, one injected non-TLS segment after the handshake "
+          "is no down vote",
+          "[dot][attack]") {
+  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes&) {
+    const std::string text = "garbage";
+    peer.raw(Bytes(text.begin(), text.end()));
+  });
+  boost::asio::io_context io;
+  consensus::ManualClock clock{*consensus::parse_rfc3339("2025-10-20T06:48:00Z")};
+  probes::LastKnownGoodStore lkg;
+  probes::ChainContext context{io, net::make_client_tls_context(), lkg, 1h, clock, true};
+  probes::VantageEndpoint vantage{"dot", "dot", server.endpoint(), std::nullopt};
+  vantage.tls = probes::make_dot_transport(pinned(server.leaf_pin()));
+  config::TargetConfig target;
+  target.name = "svc";
+  target.dns = config::DnsCheck{"web.test", config::RrType::A, 1, {}};
+  target.timing.timeout = k_budget;
+  std::optional<probes::ProbeReport> report;
+  probes::run_chain(context, target, vantage,
+                    [&report](probes::ProbeReport out) { report = std::move(out); });
+  io.run();
+  REQUIRE(report);
+  INFO(report->observation.detail);
+  CHECK(report->observation.outcome == consensus::Outcome::ObserverError);
+}
+
+namespace {
+
+// One A check of web.test through a DoT vantage at `server` (pinned to `pin`).
+probes::ProbeReport probe_through_dot(const config::Endpoint& server, const config::SpkiPin& pin) {
+  boost::asio::io_context io;
+  consensus::ManualClock clock{*consensus::parse_rfc3339("2025-10-20T06:48:00Z")};
+  probes::LastKnownGoodStore lkg;
+  probes::ChainContext context{io, net::make_client_tls_context(), lkg, 1h, clock, true};
+  probes::VantageEndpoint vantage{"dot", "dot", server, std::nullopt};
+  vantage.tls = probes::make_dot_transport(pinned(pin));
+  config::TargetConfig target;
+  target.name = "svc";
+  target.dns = config::DnsCheck{"web.test", config::RrType::A, 1, {}};
+  target.timing.timeout = k_budget;
+  std::optional<probes::ProbeReport> report;
+  probes::run_chain(context, target, vantage,
+                    [&report](probes::ProbeReport out) { report = std::move(out); });
+  io.run();
+  REQUIRE(report);
+  return *report;
+}
+
+}  // namespace
+
+// docs/checks.md: "a DoT vantage it intercepts reports an observer error
+// instead of a vote". A middlebox that hijacks port 53 and refuses or
+// blackholes port 853 (the usual way to force clients back to plain DNS) is
+// intercepting too; if the DoT vantages then vote down, the plain domain's
+// down vote plus one DoT domain make the pasteable quorum (2 of 3) without
+// the service ever failing.
+TEST_CASE("dot attack: through the chain, port 853 refused on the path is no down vote",
+          "[dot][attack]") {
+  const config::Endpoint refused{*config::IpAddress::parse(k_address),
+                                 testing::free_port(k_address)};
+  const auto report = probe_through_dot(
+      refused, *config::SpkiPin::parse("sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
+  INFO(report.observation.detail);
+  CHECK(report.observation.outcome != consensus::Outcome::Down);
+}
+
+TEST_CASE("dot attack: through the chain, port 853 blackholed on the path is no down vote",
+          "[dot][attack]") {
+  // A listener whose accept queue is full: the kernel drops further SYNs, so
+  // the connection never completes, like a path that drops port 853.
+  asio::io_context server_io;
+  tcp::acceptor acceptor(server_io, tcp::endpoint(asio::ip::make_address(k_address), 0));
+  acceptor.listen(0);
+  const config::Endpoint server{*config::IpAddress::parse(k_address),
+                                acceptor.local_endpoint().port()};
+  std::vector<std::unique_ptr<tcp::socket>> fillers;
+  for (int i = 0; i < 4; ++i) {
+    // ::connect itself, non-blocking: Asio's blocking connect would wait.
+    auto socket = std::make_unique<tcp::socket>(server_io);
+    socket->open(tcp::v4());
+    const int fd = socket->native_handle();
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    const tcp::endpoint to(asio::ip::make_address(k_address), server.port);
+    ::connect(fd, to.data(), static_cast<socklen_t>(to.size()));
+    fillers.push_back(std::move(socket));
+  }
+  std::this_thread::sleep_for(50ms);
+  const auto started = Clock::now();
+  const auto report = probe_through_dot(
+      server, *config::SpkiPin::parse("sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
+  INFO(report.observation.detail);
+  CHECK(Clock::now() - started <= k_budget + k_slack);
+  CHECK(report.observation.outcome != consensus::Outcome::Down);
 }
