@@ -48,11 +48,10 @@ bool has_error(const Lines& lines) {
 
 TEST_CASE("dot config attack: resolvers that are not tls://IP[:PORT] are errors",
           "[config][dot][attack]") {
-  const std::string resolver =
-      GENERATE(as<std::string>{}, "tls://", "tls://dns.google", "tls://1.1.1.1:0",
-               "tls://1.1.1.1:65536", "tls://1.1.1.1:", "tls://[1.1.1.1]:853",
-               "tls://[2606:4700::1111", "TLS://1.1.1.1", "tls:/1.1.1.1", "tls:// 1.1.1.1",
-               "tls://1.1.1.1/", "tls://tls://1.1.1.1", "https://1.1.1.1");
+  const std::string resolver = GENERATE(
+      as<std::string>{}, "tls://", "tls://dns.google", "tls://1.1.1.1:0", "tls://1.1.1.1:65536",
+      "tls://1.1.1.1:", "tls://[1.1.1.1]:853", "tls://[2606:4700::1111", "TLS://1.1.1.1",
+      "tls:/1.1.1.1", "tls:// 1.1.1.1", "tls://1.1.1.1/", "tls://tls://1.1.1.1", "https://1.1.1.1");
   INFO(resolver);
   const auto lines = diagnostics_of(dot(resolver, "tls_name: one.one.one.one"));
   CAPTURE(lines);
@@ -68,14 +67,14 @@ TEST_CASE("dot config attack: a bare IPv6 address takes port 853", "[config][dot
 TEST_CASE("dot config attack: pins that are not sha256/<32 bytes of base64> are errors",
           "[config][dot][attack]") {
   const std::string pin = GENERATE(
-      as<std::string>{}, "", "sha256/", "sha1/2jmj7l5rSw0yVb/vlWAYkK/YBwk=",
-      "SHA256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-      "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",     // no padding
-      "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=",    // left-over bits
-      "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU==",   // too much padding
-      "sha256/ 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",   // a space
-      "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",  // a newline
-      "sha256/47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=",    // url-safe
+      as<std::string>{}, "", "sha256/",
+      "sha1/2jmj7l5rSw0yVb/vlWAYkK/YBwk=", "SHA256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+      "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",       // no padding
+      "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=",      // left-over bits
+      "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU==",     // too much padding
+      "sha256/ 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",     // a space
+      "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",    // a newline
+      "sha256/47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=",      // url-safe
       "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFUAAAA=",  // 35 bytes
       "sha256/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");  // hex
   INFO(pin);
@@ -94,18 +93,19 @@ TEST_CASE("dot config attack: tls_pins that is not a list, or an empty one, is a
   CHECK(has_error(lines));
 }
 
-TEST_CASE("dot config attack: a duplicated pin is flagged (a backup pin pasted twice leaves no "
-          "backup for the rotation the docs ask for)",
-          "[config][dot][attack]") {
-  const auto lines = diagnostics_of(dot(
-      "tls://1.1.1.1", std::string("tls_pins: ['") + k_pin + "', '" + k_pin + "']"));
+TEST_CASE(
+    "dot config attack: a duplicated pin is flagged (a backup pin pasted twice leaves no "
+    "backup for the rotation the docs ask for)",
+    "[config][dot][attack]") {
+  const auto lines = diagnostics_of(
+      dot("tls://1.1.1.1", std::string("tls_pins: ['") + k_pin + "', '" + k_pin + "']"));
   CAPTURE(lines);
   CHECK_FALSE(lines.empty());
 }
 
 TEST_CASE("dot config attack: two different pins load as two", "[config][dot][attack]") {
-  const auto config = load_valid(dot(
-      "tls://1.1.1.1", std::string("tls_pins: ['") + k_pin + "', '" + k_other_pin + "']"));
+  const auto config = load_valid(
+      dot("tls://1.1.1.1", std::string("tls_pins: ['") + k_pin + "', '" + k_other_pin + "']"));
   REQUIRE(config.vantages[0].tls);
   CHECK(config.vantages[0].tls->pins.size() == 2);
 }
@@ -120,9 +120,10 @@ TEST_CASE("dot config attack: tls_name values no certificate can carry are error
   CHECK(has_error(lines));
 }
 
-TEST_CASE("dot config attack: tls_name with a trailing dot is refused or loses the dot (OpenSSL "
-          "matches the name as written, so the dot makes every handshake fail)",
-          "[config][dot][attack]") {
+TEST_CASE(
+    "dot config attack: tls_name with a trailing dot is refused or loses the dot (OpenSSL "
+    "matches the name as written, so the dot makes every handshake fail)",
+    "[config][dot][attack]") {
   const auto loaded = crosscheck::config::load_config_text(
       dot("tls://1.1.1.1", "tls_name: one.one.one.one."), "test.yaml");
   if (loaded.config && loaded.diagnostics.empty()) {

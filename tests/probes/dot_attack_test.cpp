@@ -8,10 +8,10 @@
 // finding.
 #include "config/tls_files.hpp"
 #include "consensus/time_format.hpp"
-#include "net/tls_client.hpp"
-#include "probes/chain.hpp"
 #include "lab/test_certificates.hpp"
 #include "net/system_clock.hpp"
+#include "net/tls_client.hpp"
+#include "probes/chain.hpp"
 #include "probes/dns_client.hpp"
 #include "probes/dns_tls.hpp"
 #include "support/child_process.hpp"
@@ -74,7 +74,7 @@ std::size_t question_end(const Bytes& query) {
 Bytes answer_to(const Bytes& query) {
   Bytes reply(query.begin(), query.begin() + static_cast<long>(question_end(query)));
   reply[2] = static_cast<std::uint8_t>(0x80U | (query[2] & 0x01U));  // QR, RD echoed
-  reply[3] = 0x80;                                                  // RA
+  reply[3] = 0x80;                                                   // RA
   reply[6] = 0;
   reply[7] = 1;  // ANCOUNT
   reply[8] = reply[9] = reply[10] = reply[11] = 0;
@@ -110,7 +110,7 @@ struct Peer {
   std::function<void()> reset;              // SO_LINGER 0 and close: RST
   std::function<void()> close_notify;       // TLS shutdown alert (plain: FIN)
   std::function<void(std::chrono::milliseconds)> pause;  // until then or the end of the test
-  SSL* ssl = nullptr;                       // null over plain TCP
+  SSL* ssl = nullptr;                                    // null over plain TCP
 };
 
 using Behaviour = std::function<void(Peer&, const Bytes& query)>;
@@ -435,9 +435,8 @@ int open_fds() {
 
 TEST_CASE("dot attack: the fake DoT server answers a pinned query and the plain one over TCP",
           "[dot][attack]") {
-  const auto pair = both_ways([](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  });
+  const auto pair =
+      both_ways([](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); });
   check_answer(pair.dot);
   check_answer(pair.plain);
   CHECK(pair.plain.result.over_tcp);
@@ -481,9 +480,8 @@ TEST_CASE("dot attack: a length of 65535 with 100 bytes then a stall ends like p
 
 TEST_CASE("dot attack: a reply with the wrong id then a stall ends like plain TCP",
           "[dot][attack]") {
-  check_agrees(both_ways([](Peer& peer, const Bytes& query) {
-    peer.write(with_length(wrong_id(answer_to(query))));
-  }));
+  check_agrees(both_ways(
+      [](Peer& peer, const Bytes& query) { peer.write(with_length(wrong_id(answer_to(query)))); }));
 }
 
 TEST_CASE("dot attack: a reply with the wrong question then a stall ends like plain TCP",
@@ -502,8 +500,7 @@ TEST_CASE("dot attack: a wrong id then the right reply is the right reply", "[do
   check_answer(pair.plain);
 }
 
-TEST_CASE("dot attack: a flood of stray messages ends the query like plain TCP",
-          "[dot][attack]") {
+TEST_CASE("dot attack: a flood of stray messages ends the query like plain TCP", "[dot][attack]") {
   const auto pair = both_ways([](Peer& peer, const Bytes& query) {
     const auto stray = with_length(wrong_id(answer_to(query)));
     for (int i = 0; i < 500 && peer.write(stray); ++i) {
@@ -585,7 +582,8 @@ TEST_CASE("dot attack: bytes that are not TLS after the handshake are an observe
     const std::string text = "HTTP/1.1 400 Bad Request\r\n\r\n";
     peer.raw(Bytes(text.begin(), text.end()));
   });
-  check_observer_error(ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin()))));
+  check_observer_error(
+      ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin()))));
 }
 
 TEST_CASE("dot attack: a forged TLS alert record after the handshake is an observer error",
@@ -594,7 +592,8 @@ TEST_CASE("dot attack: a forged TLS alert record after the handshake is an obser
     // A plaintext fatal alert (internal_error): unauthenticated, anyone can send it.
     peer.raw({0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50});
   });
-  check_observer_error(ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin()))));
+  check_observer_error(
+      ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin()))));
 }
 
 TEST_CASE("dot attack: a TLS 1.2 resolver that renegotiates before replying still answers",
@@ -615,9 +614,10 @@ TEST_CASE("dot attack: a TLS 1.2 resolver that renegotiates before replying stil
   CHECK_FALSE(is_down_vote(out.result));
 }
 
-TEST_CASE("dot attack: a TLS 1.3 resolver that asks for a key update before replying still "
-          "answers",
-          "[dot][attack]") {
+TEST_CASE(
+    "dot attack: a TLS 1.3 resolver that asks for a key update before replying still "
+    "answers",
+    "[dot][attack]") {
   FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
     SSL_key_update(peer.ssl, SSL_KEY_UPDATE_REQUESTED);
     peer.write(with_length(answer_to(query)));
@@ -636,13 +636,16 @@ TEST_CASE("dot attack: a reply with TC set over TLS is classed like TC over plai
 
 // ---- the handshake ------------------------------------------------------------
 
-TEST_CASE("dot attack: a resolver that accepts and never speaks TLS is an observer error by the "
-          "deadline",
-          "[dot][attack]") {
+TEST_CASE(
+    "dot attack: a resolver that accepts and never speaks TLS is an observer error by the "
+    "deadline",
+    "[dot][attack]") {
   ServerOptions options;
   options.handshake = false;
-  FakeResolver server(Mode::Tls, [](Peer&, const Bytes&) {}, options);
-  check_observer_error(ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin()))));
+  FakeResolver server(
+      Mode::Tls, [](Peer&, const Bytes&) {}, options);
+  check_observer_error(
+      ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin()))));
 }
 
 TEST_CASE("dot attack: a resolver that closes at accept is classed like one that refuses",
@@ -655,12 +658,13 @@ TEST_CASE("dot attack: a resolver that closes at accept is classed like one that
   probes::DnsResult closing;
   config::SpkiPin pin;
   {
-    FakeResolver server(Mode::Tls, [](Peer&, const Bytes&) {}, options);
+    FakeResolver server(
+        Mode::Tls, [](Peer&, const Bytes&) {}, options);
     pin = server.leaf_pin();
     closing = ask(server.endpoint(), probes::make_dot_transport(pinned(pin))).result;
   }
-  const auto refused_at = config::Endpoint{*config::IpAddress::parse(k_address),
-                                           testing::free_port(k_address)};
+  const auto refused_at =
+      config::Endpoint{*config::IpAddress::parse(k_address), testing::free_port(k_address)};
   const auto refused = ask(refused_at, probes::make_dot_transport(pinned(pin))).result;
   INFO("closing: " << closing.detail);
   INFO("refused: " << refused.detail);
@@ -672,9 +676,9 @@ TEST_CASE("dot attack: an expired certificate is an observer error with tls_name
   testing::TempDir dir;
   ServerOptions options;
   options.tls.certificate = lab::FakeCertificate::ExpiredCaSigned;
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  }, options);
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); },
+      options);
   const auto ca = dir.path() / "ca.pem";
   std::ofstream(ca) << server.ca_pem();
   config::DotConfig dot;
@@ -686,14 +690,15 @@ TEST_CASE("dot attack: an expired certificate is an observer error with tls_name
   CHECK_FALSE(server.query_read());
 }
 
-TEST_CASE("dot attack: an expired certificate with a matching pin and no tls_name is accepted "
-          "(pins check the key alone)",
-          "[dot][attack]") {
+TEST_CASE(
+    "dot attack: an expired certificate with a matching pin and no tls_name is accepted "
+    "(pins check the key alone)",
+    "[dot][attack]") {
   ServerOptions options;
   options.tls.certificate = lab::FakeCertificate::ExpiredCaSigned;
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  }, options);
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); },
+      options);
   check_answer(ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin()))));
 }
 
@@ -703,9 +708,9 @@ TEST_CASE("dot attack: a certificate for another name is an observer error and n
   ServerOptions options;
   options.tls.certificate = lab::FakeCertificate::CaSigned;
   options.tls.host = "other.test";
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  }, options);
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); },
+      options);
   const auto ca = dir.path() / "ca.pem";
   std::ofstream(ca) << server.ca_pem();
   config::DotConfig dot;
@@ -720,9 +725,8 @@ TEST_CASE("dot attack: a certificate for another name is an observer error and n
 }
 
 TEST_CASE("dot attack: a self-signed certificate passes on its pin alone", "[dot][attack]") {
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  });
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); });
   check_answer(ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin()))));
   // What happens to SNI with pins alone: none is sent (documented here).
   CHECK_FALSE(server.sni_sent());
@@ -730,9 +734,8 @@ TEST_CASE("dot attack: a self-signed certificate passes on its pin alone", "[dot
 
 TEST_CASE("dot attack: a self-signed certificate with tls_name is an observer error",
           "[dot][attack]") {
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  });
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); });
   config::DotConfig dot;
   dot.name = "service.test";
   dot.pins = {server.leaf_pin()};
@@ -741,14 +744,15 @@ TEST_CASE("dot attack: a self-signed certificate with tls_name is an observer er
   CHECK_FALSE(server.query_read());
 }
 
-TEST_CASE("dot attack: a pin of the CA's key, not the leaf's, is an observer error (leaf only, "
-          "as documented)",
-          "[dot][attack]") {
+TEST_CASE(
+    "dot attack: a pin of the CA's key, not the leaf's, is an observer error (leaf only, "
+    "as documented)",
+    "[dot][attack]") {
   ServerOptions options;
   options.tls.certificate = lab::FakeCertificate::CaSigned;
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  }, options);
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); },
+      options);
   const auto out = ask(server.endpoint(), probes::make_dot_transport(pinned(server.ca_pin())));
   check_observer_error(out);
   CHECK_THAT(out.result.detail, Catch::Contains("matches no pin"));
@@ -764,9 +768,9 @@ TEST_CASE("dot attack: a resolver that speaks only TLS 1.0 or 1.1 is an observer
     SSL_CTX_set_min_proto_version(context, version);
     SSL_CTX_set_max_proto_version(context, version);
   };
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  }, options);
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); },
+      options);
   const auto out = ask(server.endpoint(), probes::make_dot_transport(pinned(server.leaf_pin())));
   check_observer_error(out);
   CHECK_FALSE(server.handshake_done());
@@ -777,9 +781,9 @@ TEST_CASE("dot attack: SNI is exactly tls_name and a name in capitals still matc
   testing::TempDir dir;
   ServerOptions options;
   options.tls.certificate = lab::FakeCertificate::CaSigned;
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  }, options);
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); },
+      options);
   const auto ca = dir.path() / "ca.pem";
   std::ofstream(ca) << server.ca_pem();
   config::DotConfig dot;
@@ -789,15 +793,16 @@ TEST_CASE("dot attack: SNI is exactly tls_name and a name in capitals still matc
   CHECK(server.sni() == "Service.TEST");
 }
 
-TEST_CASE("dot attack: tls_name with a trailing dot (which the config accepts) matches the "
-          "certificate, and SNI goes without the dot",
-          "[dot][attack]") {
+TEST_CASE(
+    "dot attack: tls_name with a trailing dot (which the config accepts) matches the "
+    "certificate, and SNI goes without the dot",
+    "[dot][attack]") {
   testing::TempDir dir;
   ServerOptions options;
   options.tls.certificate = lab::FakeCertificate::CaSigned;
-  FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes& query) {
-    peer.write(with_length(answer_to(query)));
-  }, options);
+  FakeResolver server(
+      Mode::Tls, [](Peer& peer, const Bytes& query) { peer.write(with_length(answer_to(query))); },
+      options);
   const auto ca = dir.path() / "ca.pem";
   std::ofstream(ca) << server.ca_pem();
   config::DotConfig dot;
@@ -810,9 +815,10 @@ TEST_CASE("dot attack: tls_name with a trailing dot (which the config accepts) m
 
 // ---- resource bounds ------------------------------------------------------------
 
-TEST_CASE("dot attack: 200 queries at a resolver that never finishes TLS all end by the deadline "
-          "as observer errors and leave no descriptor behind",
-          "[dot][attack]") {
+TEST_CASE(
+    "dot attack: 200 queries at a resolver that never finishes TLS all end by the deadline "
+    "as observer errors and leave no descriptor behind",
+    "[dot][attack]") {
   constexpr int k_queries = 200;
   const int before = open_fds();
   std::vector<Outcome> outcomes(k_queries);
@@ -877,9 +883,10 @@ TEST_CASE("dot attack: 200 queries at a resolver that never finishes TLS all end
 
 // ---- through the check chain: what the vantage votes ---------------------------
 
-TEST_CASE("dot attack: through the chain, one injected non-TLS segment after the handshake "
-          "is no down vote",
-          "[dot][attack]") {
+TEST_CASE(
+    "dot attack: through the chain, one injected non-TLS segment after the handshake "
+    "is no down vote",
+    "[dot][attack]") {
   FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes&) {
     const std::string text = "garbage";
     peer.raw(Bytes(text.begin(), text.end()));
