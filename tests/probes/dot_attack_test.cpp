@@ -185,11 +185,15 @@ class FakeResolver {
     return *pin;
   }
   const std::string& ca_pem() const { return tls_.ca_pem; }
+  // The client can end (a name it refuses) before this thread has seen its
+  // handshake end: both wait for that, up to a deadline.
   std::string sni() const {
+    await_handshake();
     const std::lock_guard lock(mutex_);
     return sni_;
   }
   bool sni_sent() const {
+    await_handshake();
     const std::lock_guard lock(mutex_);
     return sni_sent_;
   }
@@ -197,6 +201,13 @@ class FakeResolver {
   bool query_read() const { return query_read_; }
 
  private:
+  void await_handshake() const {
+    const auto until = Clock::now() + 2s;
+    while (!handshake_over_ && Clock::now() < until) {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
   void pause(std::chrono::milliseconds limit) const {
     const auto until = Clock::now() + limit;
     while (!stop_ && Clock::now() < until) {
@@ -289,6 +300,7 @@ class FakeResolver {
       sni_sent_ = name != nullptr;
       sni_ = name != nullptr ? name : "";
     }
+    handshake_over_ = true;
     if (ec) {
       return;
     }
@@ -324,6 +336,7 @@ class FakeResolver {
   std::atomic<bool> stop_{false};
   std::atomic<int> connection_fd_{-1};
   std::atomic<bool> handshake_done_{false};
+  std::atomic<bool> handshake_over_{false};  // done or failed; sni_ is set
   std::atomic<bool> query_read_{false};
   mutable std::mutex mutex_;
   std::string sni_;
