@@ -202,8 +202,16 @@ std::optional<DotConfig> read_dot(const MapReader& map, const std::string& name,
   DotConfig dot;
   if (const auto field = map.get("tls_name")) {
     if (auto host = read_string(*field, ctx.diags)) {
-      if (is_valid_host(*host)) {
-        dot.name = std::move(*host);
+      // Why drop one trailing dot: certificates carry "one.one.one.one", and
+      // OpenSSL compares the name as written, so "one.one.one.one." would
+      // fail every handshake (and go out as no SNI at all). "." and "a.."
+      // name nothing a certificate can carry.
+      std::string_view carried = *host;
+      if (carried.ends_with('.')) {
+        carried.remove_suffix(1);
+      }
+      if (!carried.empty() && !carried.ends_with('.') && is_valid_host(carried)) {
+        dot.name = std::string(carried);
       } else {
         ctx.diags.error(field->pos, "invalid " + field->path + " " + quote(*host) +
                                         ": expected the DNS name (or IP address) the "
@@ -215,6 +223,7 @@ std::optional<DotConfig> read_dot(const MapReader& map, const std::string& name,
     if (list->node.size() == 0) {
       ctx.diags.error(list->pos, list->path + " must list at least one pin");
     }
+    std::vector<SourcePos> first_seen;  // of each pin in dot.pins
     for (std::size_t i = 0; i < list->node.size(); ++i) {
       const Field item = element(*list, i, list->node[i]);
       const auto text = read_string(item, ctx.diags);
@@ -222,7 +231,19 @@ std::optional<DotConfig> read_dot(const MapReader& map, const std::string& name,
         continue;
       }
       if (auto pin = SpkiPin::parse(*text)) {
+        // A pin pasted twice looks like a key and its backup but is one key:
+        // the rotation the backup is for would fail every handshake.
+        const auto same = std::find(dot.pins.begin(), dot.pins.end(), *pin);
+        if (same != dot.pins.end()) {
+          const auto first = first_seen[static_cast<std::size_t>(same - dot.pins.begin())];
+          ctx.diags.error(item.pos, item.path + " repeats pin " + quote(*text) +
+                                        " (first at line " + std::to_string(first.line) +
+                                        ", column " + std::to_string(first.column) +
+                                        "): a duplicate is no backup pin");
+          continue;
+        }
         dot.pins.push_back(*pin);
+        first_seen.push_back(item.pos);
       } else {
         ctx.diags.error(item.pos, "invalid pin " + quote(*text) + " for " + item.path +
                                       ": expected sha256/<base64 of the SHA-256 of the "

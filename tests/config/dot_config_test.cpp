@@ -135,6 +135,29 @@ TEST_CASE("bad DoT values are errors with their position", "[config][dot]") {
               "No such file or directory"});
 }
 
+TEST_CASE("tls_name loses one trailing dot and names no certificate carries are errors",
+          "[config][dot]") {
+  const auto config = load_valid(with_vantage(
+      "{name: a, domain: dot, resolver: 'tls://1.1.1.1', tls_name: 'One.one.one.one.'}"));
+  REQUIRE(config.vantages[0].tls);
+  CHECK(config.vantages[0].tls->name == "One.one.one.one");
+  const std::string name = GENERATE(as<std::string>{}, ".", "..", "a..", "");
+  CAPTURE(name);
+  CHECK(diagnostics_of(with_vantage("{name: a, domain: dot, resolver: 'tls://1.1.1.1', "
+                                    "tls_name: '" +
+                                    name + "'}")) ==
+        Lines{"test.yaml:2:65: error: invalid vantages[0].tls_name '" + name +
+              "': expected the DNS name (or IP address) the resolver's certificate carries"});
+}
+
+TEST_CASE("a pin listed twice is an error naming it and where it came first", "[config][dot]") {
+  CHECK(diagnostics_of(with_vantage(std::string("{name: a, domain: dot, resolver: "
+                                                "'tls://1.1.1.1', tls_pins: ['") +
+                                    k_pin + "', '" + k_pin + "']}")) ==
+        Lines{std::string("test.yaml:2:121: error: vantages[0].tls_pins[1] repeats pin '") + k_pin +
+              "' (first at line 2, column 66): a duplicate is no backup pin"});
+}
+
 TEST_CASE("a key pin reads and prints as sha256/base64 of 32 bytes", "[config][dot]") {
   const auto pin = SpkiPin::parse(k_pin);
   REQUIRE(pin);
