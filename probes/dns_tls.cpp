@@ -14,6 +14,11 @@ namespace crosscheck::probes {
 std::shared_ptr<const DotTransport> make_dot_transport(const config::DotConfig& dot) {
   auto transport = std::make_shared<DotTransport>();
   transport->name = dot.name;
+  // The config drops a trailing dot already; a name with one would match no
+  // certificate and go out as no SNI (RFC 6066 3: HostName has no dot).
+  if (transport->name && transport->name->size() > 1 && transport->name->ends_with('.')) {
+    transport->name->pop_back();
+  }
   transport->pins = dot.pins;
   if (!dot.ca_file) {
     transport->context = net::make_client_tls_context();
