@@ -41,6 +41,15 @@ constexpr std::size_t k_tcp_length_prefix = 2;
 // answering, and reading on would only spin until the deadline.
 constexpr int k_max_tcp_stray_messages = 16;
 
+// How far a DoT query got. Why it matters: an interceptor on the path can
+// refuse, drop, reset or garble the connection, but it cannot forge what the
+// verified session carries. So everything before the query is Sent, and any
+// break of the session after it, is an observer error; only the resolver's
+// replies and its silence on an intact session (Sent, then the deadline) are
+// judged as over plain DNS. E.g. port 853 refused: "dot: cannot reach
+// tls://9.9.9.9:853: connection refused", no vote.
+enum class DotStage : std::uint8_t { Connecting, Handshaking, Sending, Sent };
+
 // net::describe, starting lower-case: its fallback is the system message
 // ("Cannot assign requested address") and details stay lower-case after
 // "dns: ". An acronym at the start keeps its capitals.
@@ -223,6 +232,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
       return finish(failed(DnsStatus::ObserverError, request_.tls->problem));
     }
     in_tcp_ = true;
+    dot_stage_ = DotStage::Connecting;
     connect_tcp();
   }
 
@@ -263,7 +273,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (const auto ec = prepare_dot_handshake(tls_->native_handle(), *request_.tls)) {
       return finish(failed(DnsStatus::ObserverError, "dot: TLS setup failed: " + reason(ec)));
     }
-    handshaking_ = true;
+    dot_stage_ = DotStage::Handshaking;
     tls_->async_handshake(asio::ssl::stream_base::client,
                           [self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
   }
@@ -275,7 +285,6 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (done_) {
       return;
     }
-    handshaking_ = false;
     if (ec) {
       return finish(
           failed(DnsStatus::ObserverError,
@@ -284,6 +293,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (auto mismatch = check_dot_pins(tls_->native_handle(), resolver_label(), *request_.tls)) {
       return finish(failed(DnsStatus::ObserverError, std::move(*mismatch)));
     }
+    dot_stage_ = DotStage::Sending;
     write_query();
   }
 
@@ -317,6 +327,9 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     }
     if (ec) {
       return finish_tcp(ec);
+    }
+    if (request_.tls) {
+      dot_stage_ = DotStage::Sent;
     }
     read_tcp_message();
   }
@@ -388,10 +401,35 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
                      resolver_label() + " failed on this host: " + reason(ec)));
     }
     if (request_.tls) {
-      // Refused, reset, closed: the resolver is not answering, as over UDP.
-      return finish(no_valid_reply(network_failure(ec), ignored_));
+      return finish(dot_broken(reason(ec)));
     }
     finish(no_valid_reply(stream_failed(reason(ec)), ignored_));
+  }
+
+  // The DoT connection failed or broke (refused, reset, closed, bytes that
+  // are not TLS, an alert) or the deadline came before the query was sent:
+  // anyone on the path can do that, so it is an observer error. A reply of
+  // ours that did not parse, sent over the verified session, is still judged
+  // (Malformed), as over plain DNS.
+  DnsResult dot_broken(const std::string& why) const {
+    const std::string label = resolver_label();
+    std::string detail;
+    switch (dot_stage_) {
+      case DotStage::Connecting:
+        detail = "dot: cannot reach " + label + ": " + why;
+        break;
+      case DotStage::Handshaking:
+        detail = "dot: TLS handshake with " + label + " did not complete: " + why;
+        break;
+      case DotStage::Sending:
+        detail = "dot: the query could not be sent to " + label + " over TLS: " + why;
+        break;
+      case DotStage::Sent:
+        detail = "dot: the TLS session with " + label +
+                 " broke before a complete reply (possible interception): " + why;
+        break;
+    }
+    return no_valid_reply(failed(DnsStatus::ObserverError, std::move(detail)), ignored_);
   }
 
   // The TCP retry (or the TLS connection) ended without the reply: `why`.
@@ -408,11 +446,13 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     }
     const auto budget = budget_.count();
     const std::string after = "timeout after " + std::to_string(budget < 0 ? 0 : budget) + "ms";
-    if (handshaking_) {
-      // The resolver accepted the connection but never completed TLS: a
-      // server that does not speak it, or something in the path holding it.
-      return finish(failed(DnsStatus::ObserverError, "dot: TLS handshake with " + resolver_label() +
-                                                         " did not complete: " + after));
+    if (request_.tls && dot_stage_ != DotStage::Sent) {
+      // No TLS session by the deadline (a path that drops port 853, a server
+      // that does not speak TLS, something holding the connection), or the
+      // query not yet sent over it: nothing the resolver said.
+      return finish(dot_broken(dot_stage_ == DotStage::Sending
+                                   ? "the write did not complete by the deadline (" + after + ")"
+                                   : "no TLS session by the deadline (" + after + ")"));
     }
     if (in_tcp_ && !request_.tls) {
       // The resolver answered over UDP, so it is alive: what failed is TCP
@@ -466,7 +506,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   IgnoredReplies ignored_;
   int tcp_strays_ = 0;  // messages ignored on the TCP connection
   bool in_tcp_ = false;
-  bool handshaking_ = false;  // DoT: connected, the TLS handshake not done
+  DotStage dot_stage_ = DotStage::Connecting;  // DoT only
   bool done_ = false;
 };
 

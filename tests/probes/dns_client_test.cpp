@@ -508,6 +508,27 @@ TEST_CASE("a DoT resolver is never sent UDP and one that does not speak TLS is a
   CHECK(done.elapsed < 300ms + k_slack);
 }
 
+TEST_CASE(
+    "a DoT resolver whose port refuses the connection is an observer error, not a "
+    "down vote",
+    "[dns][dot]") {
+  // Refused over plain DNS is a network error (above); over DoT anyone on
+  // the path can refuse port 853, so it says nothing the resolver said.
+  FakeDnsServer server;
+  const auto endpoint = server.endpoint();
+  server.stop();  // nothing listens on the TCP port either
+  auto request = request_to(endpoint, "www.example.", 1000ms);
+  config::DotConfig dot;
+  dot.name = "dns.test";
+  request.tls = probes::make_dot_transport(dot);
+
+  const auto done = run_query(request);
+  CHECK(done.result.status == DnsStatus::ObserverError);
+  CHECK(done.result.detail ==
+        "dot: cannot reach tls://" + endpoint.to_string() + ": connection refused");
+  CHECK(done.elapsed < 1000ms);
+}
+
 TEST_CASE("a DoT resolver's unreadable tls_ca is an observer error before any packet",
           "[dns][dot]") {
   FakeDnsServer server;
