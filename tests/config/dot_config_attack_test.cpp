@@ -83,7 +83,7 @@ TEST_CASE("dot config attack: pins that are not sha256/<32 bytes of base64> are 
   CHECK(has_error(lines));
 }
 
-TEST_CASE("dot config attack: tls_pins that is not a list, or an empty one, is an error",
+TEST_CASE("dot config attack: tls_pins that is not a list or is an empty one is an error",
           "[config][dot][attack]") {
   const std::string value =
       GENERATE(as<std::string>{}, "[]", "~", "'" + std::string(k_pin) + "'", "{a: b}", "[[]]");
@@ -121,8 +121,8 @@ TEST_CASE("dot config attack: tls_name values no certificate can carry are error
 }
 
 TEST_CASE(
-    "dot config attack: tls_name with a trailing dot is refused or loses the dot (OpenSSL "
-    "matches the name as written, so the dot makes every handshake fail)",
+    "dot config attack: tls_name with a trailing dot is refused or loses the dot (OpenSSL matches "
+    "the name as written so the dot makes every handshake fail)",
     "[config][dot][attack]") {
   const auto loaded = crosscheck::config::load_config_text(
       dot("tls://1.1.1.1", "tls_name: one.one.one.one."), "test.yaml");

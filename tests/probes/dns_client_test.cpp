@@ -509,7 +509,7 @@ TEST_CASE("a DoT resolver is never sent UDP and one that does not speak TLS is a
 }
 
 TEST_CASE(
-    "a DoT resolver whose port refuses the connection is an observer error, not a "
+    "a DoT resolver whose port refuses the connection is an observer error and not a "
     "down vote",
     "[dns][dot]") {
   // Refused over plain DNS is a network error (above); over DoT anyone on

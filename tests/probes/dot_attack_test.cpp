@@ -790,8 +790,8 @@ TEST_CASE("dot attack: a self-signed certificate with tls_name is an observer er
 }
 
 TEST_CASE(
-    "dot attack: a pin of the CA's key, not the leaf's, is an observer error (leaf only, "
-    "as documented)",
+    "dot attack: a pin of the CA's key and not the leaf's is an observer error (leaf only as "
+    "documented)",
     "[dot][attack]") {
   ServerOptions options;
   options.tls.certificate = lab::FakeCertificate::CaSigned;
@@ -839,8 +839,7 @@ TEST_CASE("dot attack: SNI is exactly tls_name and a name in capitals still matc
 }
 
 TEST_CASE(
-    "dot attack: tls_name with a trailing dot (which the config accepts) matches the "
-    "certificate, and SNI goes without the dot",
+    "dot attack: tls_name with a trailing dot matches the certificate and SNI goes without the dot",
     "[dot][attack]") {
   testing::TempDir dir;
   ServerOptions options;
@@ -929,8 +928,8 @@ TEST_CASE(
 // ---- through the check chain: what the vantage votes ---------------------------
 
 TEST_CASE(
-    "dot attack: through the chain, one injected non-TLS segment after the handshake "
-    "is no down vote",
+    "dot attack: through the chain one injected non-TLS segment after the handshake is no down "
+    "vote",
     "[dot][attack]") {
   FakeResolver server(Mode::Tls, [](Peer& peer, const Bytes&) {
     const std::string text = "garbage";
@@ -985,7 +984,7 @@ probes::ProbeReport probe_through_dot(const config::Endpoint& server, const conf
 // intercepting too; if the DoT vantages then vote down, the plain domain's
 // down vote plus one DoT domain make the pasteable quorum (2 of 3) without
 // the service ever failing.
-TEST_CASE("dot attack: through the chain, port 853 refused on the path is no down vote",
+TEST_CASE("dot attack: through the chain port 853 refused on the path is no down vote",
           "[dot][attack]") {
   const config::Endpoint refused{*config::IpAddress::parse(k_address),
                                  testing::free_port(k_address)};
@@ -995,7 +994,7 @@ TEST_CASE("dot attack: through the chain, port 853 refused on the path is no dow
   CHECK(report.observation.outcome != consensus::Outcome::Down);
 }
 
-TEST_CASE("dot attack: through the chain, port 853 blackholed on the path is no down vote",
+TEST_CASE("dot attack: through the chain port 853 blackholed on the path is no down vote",
           "[dot][attack]") {
   // A listener whose accept queue is full: the kernel drops further SYNs, so
   // the connection never completes, like a path that drops port 853.

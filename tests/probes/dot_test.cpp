@@ -158,7 +158,7 @@ TEST_CASE("a DoT resolver whose CA is not trusted is an observer error", "[dot][
   CHECK_THAT(result.detail, Catch::EndsWith("; possible interception)"));
 }
 
-TEST_CASE("a DoT vantage pointed at a plain DNS port is an observer error, not a down vote",
+TEST_CASE("a DoT vantage pointed at a plain DNS port is an observer error and not a down vote",
           "[dot][unbound]") {
   Fixture f;
   const auto result = query_dot(f.server.plain, f.named("dns.test"));
