@@ -2,8 +2,10 @@
 // on its own thread, loopback only) that completes TLS and then misbehaves,
 // or misbehaves in the handshake itself. Each case states the behaviour the
 // prime rule asks for: every query ends by its deadline; a fault of the TLS
-// layer is an observer error, never a down vote; a fault of the resolver's
-// transport is classed as plain DNS over TCP classes the same fault (the same
+// layer is an observer error, never a down vote; so is a session broken
+// (reset, FIN, close_notify) before a complete reply, which anyone on the
+// path can cause (docs/checks.md); the resolver's replies and its silence on
+// an intact session are classed as plain DNS over TCP classes them (the same
 // fake, without TLS, behind a UDP reply with TC set). A failing case is a
 // finding.
 #include "config/tls_files.hpp"
