@@ -3,17 +3,16 @@
 // without the series vanishing when the state changes.
 #include "api/metrics.hpp"
 
+#include "api/exposition.hpp"
+
 #include "probes/dns_types.hpp"
 #include "probes/scheduler.hpp"
 #include "storage/types.hpp"
 
 #include <array>
-#include <charconv>
 #include <chrono>
-#include <initializer_list>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <utility>
 
 namespace crosscheck::api {
@@ -21,85 +20,16 @@ namespace {
 
 namespace cs = consensus;
 
-using Label = std::pair<std::string_view, std::string_view>;
-using Labels = std::initializer_list<Label>;
-
-struct Family {
-  std::string_view name;
-  std::string_view type;  // gauge, counter, histogram
-  std::string_view help;  // constant text without backslashes or newlines
-};
-
-// A family with one unlabelled sample, and its value as printed.
-struct Single {
-  Family family;
-  std::string value;
-};
-
-template <typename T>
-std::string number(T value) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return value ? "1" : "0";
-  } else if constexpr (std::is_integral_v<T>) {
-    return std::to_string(value);
-  } else {
-    std::array<char, 32> text{};
-    const auto result = std::to_chars(text.data(), text.data() + text.size(), double{value});
-    return {text.data(), result.ptr};
-  }
-}
-
-// A bucket bound as `le`: fixed notation, as client libraries print it
-// ("0.0005", never "5e-04"), so a series keeps one name.
-std::string bound(double value) {
-  std::array<char, 32> text{};
-  const auto result =
-      std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
-  return {text.data(), result.ptr};
-}
+using prom::bound;
+using prom::Exposition;
+using prom::Family;
+using prom::Label;
+using prom::number;
+using prom::Single;
 
 double seconds(cs::WallTime at) {
   return std::chrono::duration<double>(at.time_since_epoch()).count();
 }
-
-class Exposition {
- public:
-  void family(const Family& family) {
-    out_.append("# HELP ").append(family.name).append(" ").append(family.help).append("\n");
-    out_.append("# TYPE ").append(family.name).append(" ").append(family.type).append("\n");
-  }
-
-  void sample(std::string_view name, Labels labels, std::string_view value) {
-    out_.append(name);
-    if (labels.size() > 0) {
-      char separator = '{';
-      for (const auto& [key, text] : labels) {
-        out_.push_back(separator);
-        out_.append(key).append("=\"").append(escape_label_value(text)).append("\"");
-        separator = ',';
-      }
-      out_.push_back('}');
-    }
-    out_.append(" ").append(value).append("\n");
-  }
-
-  template <typename T>
-  void single(const Family& family, T value) {
-    singles({{family, number(value)}});
-  }
-
-  void singles(std::initializer_list<Single> list) {
-    for (const auto& [family, value] : list) {
-      this->family(family);
-      sample(family.name, {}, value);
-    }
-  }
-
-  std::string take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
 
 constexpr std::array<cs::VerdictKind, 6> k_verdicts{
     cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy,   cs::VerdictKind::Disputed,
@@ -546,22 +476,6 @@ void process_families(Exposition& out, const snapshot::ProcessStats& process) {
 }
 
 }  // namespace
-
-std::string escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (const char c : value) {
-    if (c == '\\' || c == '"') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\n') {
-      out.append("\\n");
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 snapshot::MetricsView metrics_view(const snapshot::ProbeStats& probes,
                                    const probes::ScheduleCounters& schedule,

@@ -38,7 +38,4 @@ snapshot::MetricsView metrics_view(const snapshot::ProbeStats& probes,
 std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters& api,
                            const snapshot::ProcessStats& process);
 
-// A label value as the text format wants it: \ -> \\, " -> \", newline -> \n.
-std::string escape_label_value(std::string_view value);
-
 }  // namespace crosscheck::api

@@ -1,4 +1,5 @@
 #include "api/metrics.hpp"
+#include "api/exposition.hpp"
 #include "api/router.hpp"
 #include "snapshot/probe_stats.hpp"
 
@@ -192,7 +193,7 @@ TEST_CASE("a target name with quotes and backslashes is escaped in every label")
       text, R"(crosscheck_verdict_held{target="db \"primary\" \\ east",verdict="healthy"} 1)"));
   CHECK(has_line(
       text, R"(crosscheck_verdict_held{target="db \"primary\" \\ east",verdict="unhealthy"} 0)"));
-  CHECK(escape_label_value("a\nb") == R"(a\nb)");
+  CHECK(prom::escape_label_value("a\nb") == R"(a\nb)");
 }
 
 TEST_CASE("each vantage vote is three series, local ones named by this node") {
