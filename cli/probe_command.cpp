@@ -84,7 +84,8 @@ std::string describe_checks(const config::TargetConfig& target) {
 void print_report(const probes::ProbeReport& report, const config::VantageConfig& vantage,
                   const probes::VantageEndpoint& endpoint, std::ostream& out, const Paint& paint) {
   out << "\nfrom " << paint(vantage.name, "1") << " (domain " << vantage.domain << ", resolver "
-      << (endpoint.resolver ? endpoint.resolver->to_string() : std::string("none"))
+      << (endpoint.resolver ? (endpoint.tls ? "tls://" : "") + endpoint.resolver->to_string()
+                            : std::string("none"))
       << (vantage.resolver ? "" : " from resolv.conf");
   if (vantage.source) {
     out << ", source " << vantage.source->to_string();

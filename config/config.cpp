@@ -211,6 +211,13 @@ std::optional<Duration> Config::cooldown_of(std::string_view name) const {
   return target ? std::optional(target->cooldown) : std::nullopt;
 }
 
+std::string VantageConfig::resolver_label() const {
+  if (!resolver) {
+    return "system";
+  }
+  return (tls ? "tls://" : "") + resolver->to_string();
+}
+
 const VantageConfig* Config::find_vantage(std::string_view name) const {
   auto it = std::find_if(vantages.begin(), vantages.end(),
                          [name](const VantageConfig& vantage) { return vantage.name == name; });

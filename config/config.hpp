@@ -175,12 +175,31 @@ struct ProbingConfig {
   Duration last_known_good_max_age{3'600'000};  // 1h
 };
 
+// DNS over TLS to a vantage's resolver (`resolver: tls://IP[:PORT]`,
+// docs/configuration.md): every query goes over TCP+TLS, never UDP. At
+// least one of name and pins is set (unauthenticated TLS would let whoever
+// intercepts the path pose as the resolver); with both, both must hold.
+struct DotConfig {
+  // tls_name: sent as SNI, and the certificate must chain to a trusted CA
+  // and name it.
+  std::optional<std::string> name;
+  // tls_ca (only with tls_name): trust only these CAs; absent: the system store.
+  std::optional<std::filesystem::path> ca_file;
+  std::vector<SpkiPin> pins;  // tls_pins: the leaf's key must be one of them
+  friend bool operator==(const DotConfig&, const DotConfig&) = default;
+};
+
 struct VantageConfig {
   SourcePos pos;
   std::string name;
   std::string domain;                // failure domain
   std::optional<Endpoint> resolver;  // nullopt means "system" (resolv.conf)
   std::optional<IpAddress> source;   // bind probes to this address
+  std::optional<DotConfig> tls;      // set exactly when the resolver is tls://
+
+  // The resolver as users write it: "1.1.1.1:53", "tls://1.1.1.1:853",
+  // "system".
+  std::string resolver_label() const;
 };
 
 struct DnsCheck {

@@ -41,13 +41,16 @@ constexpr std::array<std::string_view, 8> k_quorum_keys{
     "flap_limit", "flap_window", "max_unhealthy_fraction", "blast_radius_min_targets"};
 constexpr std::array<std::string_view, 3> k_probing_keys{"max_in_flight", "max_per_second",
                                                          "last_known_good_max_age"};
-constexpr std::array<std::string_view, 4> k_vantage_keys{"name", "domain", "resolver", "source"};
+constexpr std::array<std::string_view, 7> k_vantage_keys{
+    "name", "domain", "resolver", "source", "tls_name", "tls_pins", "tls_ca"};
 constexpr std::array<std::string_view, 1> k_storage_keys{"retention"};
 constexpr std::array<std::string_view, 1> k_gate_keys{"cooldown"};
 // A cooldown longer than this is a typo (30d for 30s), not a policy.
 constexpr Duration k_max_cooldown{30LL * 24 * 3'600'000};
 
 constexpr std::uint16_t k_dns_port = 53;
+constexpr std::uint16_t k_dot_port = 853;  // RFC 7858
+constexpr std::string_view k_tls_scheme = "tls://";
 
 std::string host_name() {
   std::array<char, 256> buffer{};
@@ -180,6 +183,96 @@ void read_probing(const Field& field, LoadContext& ctx) {
                                         .value_or(probing.last_known_good_max_age);
 }
 
+// A vantage's tls_name, tls_pins and tls_ca: nullopt unless the resolver is
+// tls://, where at least one of tls_name and tls_pins is required (why:
+// unauthenticated TLS lets whoever intercepts port 853 pose as the resolver,
+// the very thing a DoT vantage is there to rule out).
+std::optional<DotConfig> read_dot(const MapReader& map, const std::string& name, bool over_tls,
+                                  LoadContext& ctx) {
+  if (!over_tls) {
+    for (const std::string_view key : {"tls_name", "tls_pins", "tls_ca"}) {
+      if (const auto field = map.get(key)) {
+        ctx.diags.error(field->pos, field->path +
+                                        " applies only to a DNS over TLS resolver "
+                                        "(resolver: tls://IP[:PORT])");
+      }
+    }
+    return std::nullopt;
+  }
+  DotConfig dot;
+  if (const auto field = map.get("tls_name")) {
+    if (auto host = read_string(*field, ctx.diags)) {
+      // Why drop one trailing dot: certificates carry "one.one.one.one", and
+      // OpenSSL compares the name as written, so "one.one.one.one." would
+      // fail every handshake (and go out as no SNI at all). "." and "a.."
+      // name nothing a certificate can carry.
+      std::string_view carried = *host;
+      if (carried.ends_with('.')) {
+        carried.remove_suffix(1);
+      }
+      if (!carried.empty() && !carried.ends_with('.') && is_valid_host(carried)) {
+        dot.name = std::string(carried);
+      } else {
+        ctx.diags.error(field->pos, "invalid " + field->path + " " + quote(*host) +
+                                        ": expected the DNS name (or IP address) the "
+                                        "resolver's certificate carries");
+      }
+    }
+  }
+  if (const auto list = map.get("tls_pins"); list && expect_sequence(*list, ctx.diags)) {
+    if (list->node.size() == 0) {
+      ctx.diags.error(list->pos, list->path + " must list at least one pin");
+    }
+    std::vector<SourcePos> first_seen;  // of each pin in dot.pins
+    for (std::size_t i = 0; i < list->node.size(); ++i) {
+      const Field item = element(*list, i, list->node[i]);
+      const auto text = read_string(item, ctx.diags);
+      if (!text) {
+        continue;
+      }
+      if (auto pin = SpkiPin::parse(*text)) {
+        // A pin pasted twice looks like a key and its backup but is one key:
+        // the rotation the backup is for would fail every handshake.
+        const auto same = std::find(dot.pins.begin(), dot.pins.end(), *pin);
+        if (same != dot.pins.end()) {
+          const auto first = first_seen[static_cast<std::size_t>(same - dot.pins.begin())];
+          ctx.diags.error(item.pos, item.path + " repeats pin " + quote(*text) +
+                                        " (first at line " + std::to_string(first.line) +
+                                        ", column " + std::to_string(first.column) +
+                                        "): a duplicate is no backup pin");
+          continue;
+        }
+        dot.pins.push_back(*pin);
+        first_seen.push_back(item.pos);
+      } else {
+        ctx.diags.error(item.pos, "invalid pin " + quote(*text) + " for " + item.path +
+                                      ": expected sha256/<base64 of the SHA-256 of the "
+                                      "certificate's SubjectPublicKeyInfo>");
+      }
+    }
+  }
+  if (const auto field = map.get("tls_ca")) {
+    dot.ca_file = read_path(map, "tls_ca", ctx);
+    if (!map.has("tls_name")) {
+      ctx.diags.error(field->pos, field->path +
+                                      " needs tls_name: the CA vouches for a name, and "
+                                      "without one only tls_pins are checked");
+    }
+    if (dot.ca_file) {
+      ctx.sources.tls.push_back(TlsReference{field->path, field->pos, {dot.ca_file, {}, {}}});
+    }
+  }
+  if (!map.has("tls_name") && !map.has("tls_pins")) {
+    const std::string who = map.path() + (name.empty() ? "" : " (" + quote(name) + ")");
+    ctx.diags.error(map.get("resolver")->pos,
+                    who +
+                        " resolves over TLS but sets neither tls_name nor tls_pins: "
+                        "without them anyone intercepting the path could pose as "
+                        "the resolver");
+  }
+  return dot;
+}
+
 void read_vantage(const Field& field, LoadContext& ctx) {
   const MapReader map(field, Keys(k_vantage_keys), ctx.diags);
   VantageConfig vantage;
@@ -197,14 +290,20 @@ void read_vantage(const Field& field, LoadContext& ctx) {
   if (vantage.domain.empty()) {
     ctx.sources.domains_known = false;
   }
+  bool over_tls = false;
   if (auto resolver = map.string("resolver"); resolver && *resolver != "system") {
-    vantage.resolver = Endpoint::parse(*resolver, k_dns_port);
+    const std::string_view text = *resolver;
+    over_tls = text.starts_with(k_tls_scheme);
+    vantage.resolver = over_tls ? Endpoint::parse(text.substr(k_tls_scheme.size()), k_dot_port)
+                                : Endpoint::parse(text, k_dns_port);
     if (!vantage.resolver) {
       ctx.diags.error(map.get("resolver")->pos,
                       "invalid resolver " + quote(*resolver) + " for " + field.path +
-                          ": expected system, an IP address, ip:port or [ipv6]:port");
+                          (over_tls ? ": expected tls://ip, tls://ip:port or tls://[ipv6]:port"
+                                    : ": expected system, an IP address, ip:port or [ipv6]:port"));
     }
   }
+  vantage.tls = read_dot(map, vantage.name, over_tls, ctx);
   if (auto source_address = map.string("source")) {
     vantage.source = IpAddress::parse(*source_address);
     if (!vantage.source) {

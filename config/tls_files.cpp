@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <utility>
+#include <vector>
 
 namespace crosscheck::config {
 
@@ -180,6 +181,26 @@ CertFingerprint certificate_fingerprint(const x509_st* certificate) {
   unsigned int size = 0;
   X509_digest(certificate, EVP_sha256(), digest.data(), &size);
   return digest;
+}
+
+std::optional<SpkiPin> certificate_spki_pin(const x509_st* certificate) {
+  // Two passes of i2d: the length first, then the bytes.
+  const X509_PUBKEY* key = X509_get_X509_PUBKEY(certificate);
+  const int length = i2d_X509_PUBKEY(key, nullptr);
+  if (length <= 0) {
+    return std::nullopt;
+  }
+  std::vector<unsigned char> der(static_cast<std::size_t>(length));
+  unsigned char* out = der.data();
+  if (i2d_X509_PUBKEY(key, &out) != length) {
+    return std::nullopt;
+  }
+  SpkiPin pin;
+  unsigned int size = 0;
+  if (EVP_Digest(der.data(), der.size(), pin.sha256.data(), &size, EVP_sha256(), nullptr) != 1) {
+    return std::nullopt;
+  }
+  return pin;
 }
 
 std::string certificate_subject(const x509_st* certificate) {

@@ -79,6 +79,9 @@ std::optional<CertFingerprint> parse_fingerprint(std::string_view text);
 // ("CN=failover-bot,O=ops"); the API server asks them of client certificates.
 CertFingerprint certificate_fingerprint(const x509_st* certificate);
 std::string certificate_subject(const x509_st* certificate);
+// The certificate's public-key pin (tls_pins): SHA-256 over its DER
+// SubjectPublicKeyInfo; nullopt when OpenSSL cannot encode the key.
+std::optional<SpkiPin> certificate_spki_pin(const x509_st* certificate);
 
 // "sha256:ab:cd:..." (lower case, colons).
 std::string to_string(const CertFingerprint& fingerprint);

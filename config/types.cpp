@@ -2,6 +2,7 @@
 #include "config/types.hpp"
 
 #include "base/ascii.hpp"
+#include "base/base64.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -147,6 +148,24 @@ std::string Endpoint::to_string() const {
     return "[" + address.to_string() + "]:" + std::to_string(port);
   }
   return address.to_string() + ":" + std::to_string(port);
+}
+
+std::optional<SpkiPin> SpkiPin::parse(std::string_view text) {
+  constexpr std::string_view prefix = "sha256/";
+  if (!text.starts_with(prefix)) {
+    return std::nullopt;
+  }
+  const auto digest = base64_decode(text.substr(prefix.size()));
+  SpkiPin pin;
+  if (!digest || digest->size() != pin.sha256.size()) {
+    return std::nullopt;
+  }
+  std::copy(digest->begin(), digest->end(), pin.sha256.begin());
+  return pin;
+}
+
+std::string SpkiPin::to_string() const {
+  return "sha256/" + base64_encode(std::string(sha256.begin(), sha256.end()));
 }
 
 std::optional<Cidr> Cidr::parse(std::string_view text) {

@@ -45,6 +45,19 @@ struct Endpoint {
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
+// A public-key pin, `sha256/<base64>` (tls_pins): the SHA-256 of a
+// certificate's DER SubjectPublicKeyInfo, so it survives a renewal that keeps
+// the key (`openssl x509 -pubkey -noout | openssl pkey -pubin -outform der |
+// openssl dgst -sha256 -binary | base64` prints the base64 part).
+struct SpkiPin {
+  std::array<std::uint8_t, 32> sha256{};
+
+  // "sha256/" then exactly 32 bytes of standard base64; nullopt otherwise.
+  static std::optional<SpkiPin> parse(std::string_view text);
+  std::string to_string() const;  // "sha256/<base64>"
+  friend bool operator==(const SpkiPin&, const SpkiPin&) = default;
+};
+
 // "192.0.2.0/24", "2001:db8::/32"; a bare address is a host route (/32, /128).
 // Host bits must be zero: "10.1.2.3/8" is rejected as a likely typo.
 struct Cidr {

@@ -26,8 +26,10 @@ bool same_check(const config::TargetConfig& a, const config::TargetConfig& b) {
          a.reach == b.reach;
 }
 
+// A vantage's DoT settings (tls_name, tls_pins, tls_ca) decide what it can
+// observe as much as its resolver does: changing them is a vantage change.
 bool same_observer(const config::VantageConfig& a, const config::VantageConfig& b) {
-  return a.resolver == b.resolver && a.source == b.source;
+  return a.resolver == b.resolver && a.source == b.source && a.tls == b.tls;
 }
 
 template <typename Item>

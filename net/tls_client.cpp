@@ -51,6 +51,11 @@ boost::system::error_code require_server_identity(SSL* handle, const std::string
   return {};
 }
 
+std::optional<config::SpkiPin> peer_spki_pin(SSL* handle) {
+  const config::X509Ptr leaf{SSL_get1_peer_certificate(handle)};
+  return leaf ? config::certificate_spki_pin(leaf.get()) : std::nullopt;
+}
+
 std::optional<int> cert_days_left(SSL* handle, std::chrono::system_clock::time_point now) {
   const auto not_after = cert_not_after(handle);
   if (!not_after) {

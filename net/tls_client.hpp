@@ -31,6 +31,10 @@ boost::system::error_code require_server_identity(ssl_st* handle, const std::str
 // the certificate still says which site it wants.
 boost::system::error_code set_server_name(ssl_st* handle, const std::string& host);
 
+// The public-key pin of the peer's leaf certificate: SHA-256 over its DER
+// SubjectPublicKeyInfo (tls_pins); nullopt when the peer sent none.
+std::optional<config::SpkiPin> peer_spki_pin(ssl_st* handle);
+
 // Whole days from `now` until cert_not_after() (negative once expired);
 // nullopt when the peer sent no certificate.
 std::optional<int> cert_days_left(ssl_st* handle, std::chrono::system_clock::time_point now);

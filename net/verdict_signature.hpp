@@ -5,6 +5,7 @@
 // no sockets, no clock.
 #pragma once
 
+#include "base/base64.hpp"
 #include "base/expected.hpp"
 #include "config/signing_key.hpp"
 
@@ -61,9 +62,8 @@ class VerdictSigner {
 Expected<std::string> verify_verdict(std::string_view header, const config::Ed25519Key& public_key,
                                      std::string_view target, std::string_view body);
 
-// Standard base64 with padding; decode is strict (nullopt on any other byte,
-// a bad length or bad padding).
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
+// Standard base64 (base/base64.hpp), where the signature header uses it.
+using crosscheck::base64_decode;
+using crosscheck::base64_encode;
 
 }  // namespace crosscheck::net

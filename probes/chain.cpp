@@ -96,7 +96,8 @@ std::vector<PlannedQuery> plan_queries(const config::TargetConfig& target) {
 // "dns: NOERROR, 1 answer" -> "NOERROR, 1 answer": the trace's step column
 // already names the layer.
 std::string without_layer(const std::string& detail) {
-  for (const char* prefix : {"dns: ", "tcp: ", "http: ", "redis: ", "postgres: ", "mysql: "}) {
+  for (const char* prefix :
+       {"dns: ", "dot: ", "tcp: ", "http: ", "redis: ", "postgres: ", "mysql: "}) {
     if (detail.starts_with(prefix)) {
       return detail.substr(std::string_view(prefix).size());
     }
@@ -177,6 +178,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     DnsRequest request;
     request.server = *vantage_.resolver;
     request.source = vantage_.source;
+    request.tls = vantage_.tls;
     request.name = plan_[index].name;
     request.type = plan_[index].type;
     request.deadline = deadline_;
@@ -246,8 +248,10 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       const auto& result = results_[i];
       std::ostringstream line;
       line << to_string(plan_[i].type) << ' ' << plan_[i].name << " via " << result.resolver
-           << (result.over_tcp ? " (tcp)" : " (udp)") << ": " << without_layer(result.detail)
-           << " in " << ms(result.latency_ms);
+           << (result.over_tls   ? " (tls)"
+               : result.over_tcp ? " (tcp)"
+                                 : " (udp)")
+           << ": " << without_layer(result.detail) << " in " << ms(result.latency_ms);
       if (dnssec()) {
         // What DO brought back: the resolver's validation and the signatures' end.
         line << (result.authenticated ? ", validated (AD)" : ", not validated (no AD)");

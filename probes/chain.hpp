@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "consensus/clock.hpp"
 #include "consensus/types.hpp"
+#include "probes/dns_tls.hpp"
 #include "probes/dns_types.hpp"
 #include "probes/last_known_good.hpp"
 #include "probes/reach_result.hpp"
@@ -34,6 +35,7 @@ struct VantageEndpoint {
   std::string domain;
   std::optional<config::Endpoint> resolver;  // nullopt: no usable resolver (observer error)
   std::optional<config::IpAddress> source;
+  std::shared_ptr<const DotTransport> tls{};  // set: DNS over TLS to `resolver`
 };
 
 // The reach step's result for one address.

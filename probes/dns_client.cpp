@@ -11,6 +11,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -30,6 +31,7 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using udp = asio::ip::udp;
 using tcp = asio::ip::tcp;
+using TlsStream = asio::ssl::stream<tcp::socket&>;
 
 // The largest datagram there can be: a resolver that ignores our EDNS size
 // must still parse (or be judged) whole rather than cut at some lower bound.
@@ -39,6 +41,15 @@ constexpr std::size_t k_tcp_length_prefix = 2;
 // skipped, but a connection that sends this many and never the reply is not
 // answering, and reading on would only spin until the deadline.
 constexpr int k_max_tcp_stray_messages = 16;
+
+// How far a DoT query got. Why it matters: an interceptor on the path can
+// refuse, drop, reset or garble the connection, but it cannot forge what the
+// verified session carries. So everything before the query is Sent, and any
+// break of the session after it, is an observer error; only the resolver's
+// replies and its silence on an intact session (Sent, then the deadline) are
+// judged as over plain DNS. E.g. port 853 refused: "dot: cannot reach
+// tls://9.9.9.9:853: connection refused", no vote.
+enum class DotStage : std::uint8_t { Connecting, Handshaking, Sending, Sent };
 
 // net::describe, starting lower-case: its fallback is the system message
 // ("Cannot assign requested address") and details stay lower-case after
@@ -88,6 +99,9 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     }
     query_ = std::move(*query);
 
+    if (request_.tls) {
+      return start_tls();
+    }
     if (auto problem = open_udp()) {
       return finish(std::move(*problem));
     }
@@ -152,8 +166,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   std::string_view peer() const { return request_.recursion_desired ? "resolver" : "server"; }
 
   std::string unreachable(const error_code& ec) const {
-    return "dns: " + std::string(peer()) + " " + request_.server.to_string() +
-           " unreachable: " + reason(ec);
+    return "dns: " + std::string(peer()) + " " + resolver_label() + " unreachable: " + reason(ec);
   }
 
   DnsResult network_failure(const error_code& ec) const {
@@ -206,11 +219,30 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     finish(std::move(reply.result));
   }
 
+  // "127.0.0.1:53", "tls://127.0.0.1:853": the resolver as configured.
+  std::string resolver_label() const {
+    return (request_.tls ? "tls://" : "") + request_.server.to_string();
+  }
+
   // TC set: the same query over TCP, bounded by the same deadline timer.
   void start_tcp() {
     in_tcp_ = true;
     error_code ignored;
     udp_.close(ignored);
+    connect_tcp();
+  }
+
+  // DNS over TLS: straight to TCP, no UDP datagram ever leaves.
+  void start_tls() {
+    if (!request_.tls->context) {
+      return finish(failed(DnsStatus::ObserverError, request_.tls->problem));
+    }
+    in_tcp_ = true;
+    dot_stage_ = DotStage::Connecting;
+    connect_tcp();
+  }
+
+  void connect_tcp() {
     const auto endpoint = net::tcp_endpoint(request_.server.address, request_.server.port);
     error_code ec;
     tcp_.open(endpoint.protocol(), ec);
@@ -236,15 +268,63 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (ec) {
       return finish_tcp(ec);
     }
+    if (request_.tls) {
+      return start_handshake();
+    }
+    write_query();
+  }
+
+  void start_handshake() {
+    tls_ = std::make_unique<TlsStream>(tcp_, *request_.tls->context);
+    if (const auto ec = prepare_dot_handshake(tls_->native_handle(), *request_.tls)) {
+      return finish(failed(DnsStatus::ObserverError, "dot: TLS setup failed: " + reason(ec)));
+    }
+    dot_stage_ = DotStage::Handshaking;
+    tls_->async_handshake(asio::ssl::stream_base::client,
+                          [self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
+  }
+
+  // Why every TLS failure is the observer's: a DoT vantage that cannot
+  // authenticate its resolver observes nothing, and its interceptor must not
+  // vote in the resolver's name either way.
+  void on_handshake(error_code ec) {
+    if (done_) {
+      return;
+    }
+    if (ec) {
+      return finish(
+          failed(DnsStatus::ObserverError,
+                 describe_dot_failure(ec, tls_->native_handle(), resolver_label(), *request_.tls)));
+    }
+    if (auto mismatch = check_dot_pins(tls_->native_handle(), resolver_label(), *request_.tls)) {
+      return finish(failed(DnsStatus::ObserverError, std::move(*mismatch)));
+    }
+    dot_stage_ = DotStage::Sending;
+    write_query();
+  }
+
+  // The plain TCP socket, or the TLS stream over it once there is one.
+  template <typename Operation>
+  void on_stream(Operation operation) {
+    if (tls_) {
+      operation(*tls_);
+    } else {
+      operation(tcp_);
+    }
+  }
+
+  void write_query() {
     const auto length = static_cast<std::uint16_t>(query_.wire.size());
     tcp_out_.clear();
     tcp_out_.push_back(static_cast<std::uint8_t>(length >> 8U));
     tcp_out_.push_back(static_cast<std::uint8_t>(length & 0xFFU));
     tcp_out_.insert(tcp_out_.end(), query_.wire.begin(), query_.wire.end());
-    asio::async_write(tcp_, asio::buffer(tcp_out_),
-                      [self = shared_from_this()](error_code error, std::size_t) {
-                        self->on_tcp_written(error);
-                      });
+    on_stream([this](auto& stream) {
+      asio::async_write(stream, asio::buffer(tcp_out_),
+                        [self = shared_from_this()](error_code error, std::size_t) {
+                          self->on_tcp_written(error);
+                        });
+    });
   }
 
   void on_tcp_written(error_code ec) {
@@ -254,14 +334,20 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (ec) {
       return finish_tcp(ec);
     }
+    if (request_.tls) {
+      dot_stage_ = DotStage::Sent;
+    }
     read_tcp_message();
   }
 
   // One length-prefixed DNS message (RFC 1035 4.2.2).
   void read_tcp_message() {
-    asio::async_read(
-        tcp_, asio::buffer(tcp_length_),
-        [self = shared_from_this()](error_code error, std::size_t) { self->on_tcp_length(error); });
+    on_stream([this](auto& stream) {
+      asio::async_read(stream, asio::buffer(tcp_length_),
+                       [self = shared_from_this()](error_code error, std::size_t) {
+                         self->on_tcp_length(error);
+                       });
+    });
   }
 
   void on_tcp_length(error_code ec) {
@@ -273,9 +359,12 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     }
     const std::size_t length = (static_cast<std::size_t>(tcp_length_[0]) << 8U) | tcp_length_[1];
     tcp_in_.resize(length);
-    asio::async_read(
-        tcp_, asio::buffer(tcp_in_),
-        [self = shared_from_this()](error_code error, std::size_t) { self->on_tcp_reply(error); });
+    on_stream([this](auto& stream) {
+      asio::async_read(stream, asio::buffer(tcp_in_),
+                       [self = shared_from_this()](error_code error, std::size_t) {
+                         self->on_tcp_reply(error);
+                       });
+    });
   }
 
   void on_tcp_reply(error_code ec) {
@@ -294,15 +383,15 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
         ignored_.add(reply.ignored, reply.why);
         if (++tcp_strays_ == k_max_tcp_stray_messages) {
           return finish(no_valid_reply(
-              failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " +
-                                               std::to_string(k_max_tcp_stray_messages) +
-                                               " messages, none the reply"),
+              stream_failed(std::to_string(k_max_tcp_stray_messages) + " messages, none the reply"),
               ignored_));
         }
         return read_tcp_message();
       case ReplyMatch::Truncated:
         return finish(failed(DnsStatus::Truncated,
-                             "dns: truncated reply and TCP retry failed: truncated over TCP too"));
+                             request_.tls ? "dns: truncated reply over TLS"
+                                          : "dns: truncated reply and TCP retry failed: "
+                                            "truncated over TCP too"));
       case ReplyMatch::Accepted:
         break;
     }
@@ -312,13 +401,49 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
 
   void finish_tcp(const error_code& ec) {
     if (net::is_observer_fault(ec)) {
-      return finish(failed(DnsStatus::ObserverError, "dns: TCP retry to " +
-                                                         request_.server.to_string() +
-                                                         " failed on this host: " + reason(ec)));
+      return finish(
+          failed(DnsStatus::ObserverError,
+                 std::string(request_.tls ? "dns: TCP connection to " : "dns: TCP retry to ") +
+                     resolver_label() + " failed on this host: " + reason(ec)));
     }
-    finish(no_valid_reply(
-        failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + reason(ec)),
-        ignored_));
+    if (request_.tls) {
+      return finish(dot_broken(reason(ec)));
+    }
+    finish(no_valid_reply(stream_failed(reason(ec)), ignored_));
+  }
+
+  // The DoT connection failed or broke (refused, reset, closed, bytes that
+  // are not TLS, an alert) or the deadline came before the query was sent:
+  // anyone on the path can do that, so it is an observer error. A reply of
+  // ours that did not parse, sent over the verified session, is still judged
+  // (Malformed), as over plain DNS.
+  DnsResult dot_broken(const std::string& why) const {
+    const std::string label = resolver_label();
+    std::string detail;
+    switch (dot_stage_) {
+      case DotStage::Connecting:
+        detail = "dot: cannot reach " + label + ": " + why;
+        break;
+      case DotStage::Handshaking:
+        detail = "dot: TLS handshake with " + label + " did not complete: " + why;
+        break;
+      case DotStage::Sending:
+        detail = "dot: the query could not be sent to " + label + " over TLS: " + why;
+        break;
+      case DotStage::Sent:
+        detail = "dot: the TLS session with " + label +
+                 " broke before a complete reply (possible interception): " + why;
+        break;
+    }
+    return no_valid_reply(failed(DnsStatus::ObserverError, std::move(detail)), ignored_);
+  }
+
+  // The TCP retry (or the TLS connection) ended without the reply: `why`.
+  DnsResult stream_failed(const std::string& why) const {
+    if (request_.tls) {
+      return failed(DnsStatus::Timeout, "dns: no reply over TLS: " + why);
+    }
+    return failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + why);
   }
 
   void on_deadline(error_code ec) {
@@ -327,7 +452,15 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     }
     const auto budget = budget_.count();
     const std::string after = "timeout after " + std::to_string(budget < 0 ? 0 : budget) + "ms";
-    if (in_tcp_) {
+    if (request_.tls && dot_stage_ != DotStage::Sent) {
+      // No TLS session by the deadline (a path that drops port 853, a server
+      // that does not speak TLS, something holding the connection), or the
+      // query not yet sent over it: nothing the resolver said.
+      return finish(dot_broken(dot_stage_ == DotStage::Sending
+                                   ? "the write did not complete by the deadline (" + after + ")"
+                                   : "no TLS session by the deadline (" + after + ")"));
+    }
+    if (in_tcp_ && !request_.tls) {
       // The resolver answered over UDP, so it is alive: what failed is TCP
       // (a firewall dropping TCP/53 is the classic), and the detail says so.
       return finish(no_valid_reply(
@@ -352,7 +485,8 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     tcp_.close(ignored);
 
     result.latency_ms = stopwatch_.elapsed_ms();
-    result.resolver = request_.server.to_string();
+    result.resolver = resolver_label();
+    result.over_tls = request_.tls != nullptr;
     result.ignored = ignored_;
     asio::post(io_, [callback = std::move(callback_), result = std::move(result)]() mutable {
       callback(std::move(result));
@@ -365,6 +499,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   udp::endpoint server_;
   udp::socket udp_;
   tcp::socket tcp_;
+  std::unique_ptr<TlsStream> tls_;  // over tcp_, for a DoT resolver once connected
   asio::steady_timer timer_;
   Stopwatch stopwatch_;
   std::chrono::milliseconds budget_;  // the deadline's distance at the start (for the detail)
@@ -377,6 +512,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   IgnoredReplies ignored_;
   int tcp_strays_ = 0;  // messages ignored on the TCP connection
   bool in_tcp_ = false;
+  DotStage dot_stage_ = DotStage::Connecting;  // DoT only
   bool done_ = false;
 };
 

@@ -1,15 +1,18 @@
-// Asynchronous DNS queries over Asio: UDP first, TCP when truncated. One
-// query per call, bounded by a deadline, exactly one completion.
+// Asynchronous DNS queries over Asio: UDP first, TCP when truncated, or TLS
+// only for a DoT resolver. One query per call, bounded by a deadline,
+// exactly one completion.
 #pragma once
 
 #include "config/types.hpp"
 #include "consensus/clock.hpp"
+#include "probes/dns_tls.hpp"
 #include "probes/dns_types.hpp"
 
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -28,6 +31,9 @@ struct DnsRequest {
   bool dnssec_ok = false;          // DO set (dns.dnssec)
   bool checking_disabled = false;  // CD set: the second look at a SERVFAIL
   bool recursion_desired = true;   // RD set; clear to ask an authoritative server itself
+  // Set: DNS over TLS (`resolver: tls://`), every query over TCP+TLS and
+  // never UDP, so nothing on the path can answer in the resolver's name.
+  std::shared_ptr<const DotTransport> tls;
 };
 
 using DnsCallback = std::function<void(DnsResult)>;
@@ -39,7 +45,9 @@ using DnsCallback = std::function<void(DnsResult)>;
 // once, no later than the deadline (then Timeout, or Malformed when a reply
 // with our id and question did not parse).
 // Failures that are this host's own (cannot bind `source`, no route) are
-// ObserverError; never throws.
+// ObserverError; so is every TLS failure of a DoT resolver (handshake, name,
+// CA, pin, a handshake the deadline cut short): the vantage cannot observe,
+// which says nothing about the target. Never throws.
 // `clock` measures the latency.
 void query_dns(boost::asio::io_context& io, const consensus::Clock& clock,
                const DnsRequest& request, DnsCallback done);

@@ -74,14 +74,15 @@ struct DnsResult {
   int rcode = -1;                  // -1 when no reply was accepted
   std::vector<DnsRecord> answers;  // records of the asked type (CNAMEs followed)
   std::vector<DnsRecord> chain;    // CNAMEs on the way, if any
-  bool over_tcp = false;           // the answer came from the TCP retry
-  IgnoredReplies ignored;          // replies dropped as not ours or unreadable
-  std::string detail;              // "dns: NOERROR, empty answer"
+  bool over_tcp = false;           // the answer came from the TCP retry, or over TLS
+  bool over_tls = false;   // asked over DNS over TLS (resolver: tls://), whatever came of it
+  IgnoredReplies ignored;  // replies dropped as not ours or unreadable
+  std::string detail;      // "dns: NOERROR, empty answer"
   // Extended DNS Errors the resolver attached (RFC 8914), also at the end
   // of detail: "dns: SERVFAIL (EDE 6: DNSSEC Bogus)".
   std::vector<ExtendedDnsError> extended_errors;
   double latency_ms = 0;
-  std::string resolver;        // "127.0.0.1:53"
+  std::string resolver;        // "127.0.0.1:53", "tls://127.0.0.1:853"
   bool authenticated = false;  // AD: the resolver validated the answer with DNSSEC
   // The earliest expiration (Unix seconds) of the RRSIGs over the answer, with DO.
   std::optional<std::int64_t> rrsig_expires{};

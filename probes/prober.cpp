@@ -34,6 +34,15 @@ std::vector<int> pair_costs(const config::Config& config) {
   return costs;
 }
 
+// The CA file of a tls_ca is read once per configuration, not per query.
+std::vector<std::shared_ptr<const DotTransport>> dot_transports(const config::Config& config) {
+  std::vector<std::shared_ptr<const DotTransport>> out;
+  for (const auto& vantage : config.vantages) {
+    out.push_back(vantage.tls ? make_dot_transport(*vantage.tls) : nullptr);
+  }
+  return out;
+}
+
 ScheduleLimits limits_of(const config::Config& config) {
   return ScheduleLimits{config.probing.max_in_flight, config.probing.max_per_second};
 }
@@ -49,6 +58,7 @@ Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config
       scheduler_(pair_intervals(*config_), limits_of(*config_), seed, clock.monotonic(),
                  pair_costs(*config_)),
       last_known_good_(std::move(memory)),
+      dot_(dot_transports(*config_)),
       chain_context_{io, net::make_client_tls_context(), last_known_good_,
                      config_->probing.last_known_good_max_age, clock},
       timer_(io),
@@ -93,7 +103,8 @@ void Prober::launch(std::size_t pair) {
   const auto vantages = config_->vantages.size();
   const auto& target = config_->targets[pair / vantages];
   const auto& vantage = config_->vantages[pair % vantages];
-  run_chain(chain_context_, target, settle_vantage(vantage, system_resolvers_),
+  run_chain(chain_context_, target,
+            settle_vantage(vantage, system_resolvers_, dot_[pair % vantages]),
             [this, pair, alive = alive_](ProbeReport report) {
               if (!*alive) {
                 return;

@@ -63,6 +63,8 @@ class Prober {
   Scheduler scheduler_;
   LastKnownGoodStore last_known_good_;
   SystemResolvers system_resolvers_;
+  // Per vantage (config order): its DoT settings, built once; null for plain DNS.
+  std::vector<std::shared_ptr<const DotTransport>> dot_;
   ChainContext chain_context_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<bool> alive_;  // guards callbacks that outlive the prober

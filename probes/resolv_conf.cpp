@@ -64,11 +64,15 @@ const std::vector<config::Endpoint>& SystemResolvers::current() {
 
 namespace crosscheck::probes {
 
-VantageEndpoint settle_vantage(const config::VantageConfig& vantage, SystemResolvers& system) {
+VantageEndpoint settle_vantage(const config::VantageConfig& vantage, SystemResolvers& system,
+                               std::shared_ptr<const DotTransport> tls) {
   VantageEndpoint out;
   out.name = vantage.name;
   out.domain = vantage.domain;
   out.source = vantage.source;
+  if (vantage.tls) {
+    out.tls = tls ? std::move(tls) : make_dot_transport(*vantage.tls);
+  }
   if (vantage.resolver) {
     out.resolver = vantage.resolver;
   } else if (const auto& nameservers = system.current(); !nameservers.empty()) {

@@ -49,7 +49,10 @@ namespace crosscheck::probes {
 
 // The vantage with its resolver settled: its configured resolver, or for
 // `resolver: system` the first nameserver of resolv.conf (none: nullopt,
-// which the chain reports as an observer error).
-VantageEndpoint settle_vantage(const config::VantageConfig& vantage, SystemResolvers& system);
+// which the chain reports as an observer error). A DoT vantage carries `tls`,
+// its make_dot_transport() built once by the caller; without one it is built
+// here (a one-shot probe).
+VantageEndpoint settle_vantage(const config::VantageConfig& vantage, SystemResolvers& system,
+                               std::shared_ptr<const DotTransport> tls = nullptr);
 
 }  // namespace crosscheck::probes

@@ -188,3 +188,43 @@ TEST_CASE("api tls change: turning client checks off is loosened, revoking is no
     CHECK(change.client_checks_changed);
   }
 }
+
+TEST_CASE("reload plan: a DoT vantage's name or pins changing voids its votes like a resolver") {
+  const std::string dot = edited(k_base, "resolver: 9.9.9.9 }",
+                                 "resolver: \"tls://9.9.9.9\", tls_name: dns.quad9.net }");
+  const auto running = load(dot);
+  CHECK(daemon::plan_reload(running, load(dot)).resets.vantages.empty());
+  auto plan = daemon::plan_reload(running, load(edited(dot, "dns.quad9.net", "dns9.quad9.net")));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+  plan = daemon::plan_reload(
+      running, load(edited(dot, "tls_name: dns.quad9.net",
+                           "tls_name: dns.quad9.net, tls_pins: "
+                           "[\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"]")));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+  // The same address in plain DNS is another observer, too.
+  plan = daemon::plan_reload(running, load(k_base));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+}
+
+// Hostile review: pins alone, and only their value, changing.
+TEST_CASE("reload plan attack: changing only a pins-only DoT vantage's tls_pins voids its votes") {
+  const std::string pinned =
+      edited(k_base, "resolver: 9.9.9.9 }",
+             "resolver: \"tls://9.9.9.9\", tls_pins: "
+             "[\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"] }");
+  const auto running = load(pinned);
+  CHECK(daemon::plan_reload(running, load(pinned)).resets.vantages.empty());
+  auto plan = daemon::plan_reload(
+      running, load(edited(pinned, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                           "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+  // A second pin beside the first (the documented rotation step).
+  plan = daemon::plan_reload(
+      running, load(edited(pinned, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"]",
+                           "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", "
+                           "\"sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"]")));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+  // The other vantage keeps its votes.
+  CHECK(std::find(plan.resets.vantages.begin(), plan.resets.vantages.end(), "c") ==
+        plan.resets.vantages.end());
+}

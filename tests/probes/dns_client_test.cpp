@@ -487,3 +487,59 @@ TEST_CASE("a TCP retry that brings only strays fails and says what it ignored", 
   CHECK_FALSE(done.result.up());
   CHECK(done.elapsed < 2000ms);  // the closed connection ended it, not the deadline
 }
+
+TEST_CASE("a DoT resolver is never sent UDP and one that does not speak TLS is an observer error",
+          "[dns][dot]") {
+  // A plain DNS server on the DoT address and port: UDP there would answer
+  // at once, and over TCP it reads the ClientHello as the length of a query.
+  FakeDnsServer server;
+  server.set("www.example.", FakeDnsBehaviour::answer(two_addresses()));
+  auto request = request_to(server.endpoint(), "www.example.", 300ms);
+  config::DotConfig dot;
+  dot.name = "dns.test";
+  request.tls = probes::make_dot_transport(dot);
+
+  const auto done = run_query(request);
+  CHECK(done.result.status == DnsStatus::ObserverError);
+  CHECK_THAT(done.result.detail,
+             Catch::StartsWith("dot: TLS handshake with tls://" + server.endpoint().to_string()));
+  CHECK(done.result.resolver == "tls://" + server.endpoint().to_string());
+  CHECK(server.udp_queries() == 0);
+  CHECK(done.elapsed < 300ms + k_slack);
+}
+
+TEST_CASE(
+    "a DoT resolver whose port refuses the connection is an observer error and not a "
+    "down vote",
+    "[dns][dot]") {
+  // Refused over plain DNS is a network error (above); over DoT anyone on
+  // the path can refuse port 853, so it says nothing the resolver said.
+  FakeDnsServer server;
+  const auto endpoint = server.endpoint();
+  server.stop();  // nothing listens on the TCP port either
+  auto request = request_to(endpoint, "www.example.", 1000ms);
+  config::DotConfig dot;
+  dot.name = "dns.test";
+  request.tls = probes::make_dot_transport(dot);
+
+  const auto done = run_query(request);
+  CHECK(done.result.status == DnsStatus::ObserverError);
+  CHECK(done.result.detail ==
+        "dot: cannot reach tls://" + endpoint.to_string() + ": connection refused");
+  CHECK(done.elapsed < 1000ms);
+}
+
+TEST_CASE("a DoT resolver's unreadable tls_ca is an observer error before any packet",
+          "[dns][dot]") {
+  FakeDnsServer server;
+  auto request = request_to(server.endpoint(), "www.example.", 300ms);
+  config::DotConfig dot;
+  dot.name = "dns.test";
+  dot.ca_file = "/nonexistent/crosscheck-dot-ca.pem";
+  request.tls = probes::make_dot_transport(dot);
+
+  const auto done = run_query(request);
+  CHECK(done.result.status == DnsStatus::ObserverError);
+  CHECK_THAT(done.result.detail, Catch::StartsWith("dot: tls_ca: "));
+  CHECK(server.udp_queries() == 0);
+}

@@ -1,6 +1,6 @@
 // What the system tests against real resolvers (dnsmasq, unbound) share:
-// one A query through the real DNS client, and a bounded wait until a
-// resolver the test started answers at all.
+// one A query through the real DNS client, a bounded wait until a resolver
+// the test started answers at all, and starting an unbound.
 #pragma once
 
 #include "net/system_clock.hpp"
@@ -10,6 +10,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -45,6 +48,36 @@ inline bool wait_until_serving(const config::Endpoint& server, ChildProcess& pro
     std::this_thread::sleep_for(20ms);
   }
   return false;
+}
+
+inline std::string unbound_binary() {
+  for (const char* path : {"/usr/sbin/unbound", "/usr/bin/unbound"}) {
+    if (std::filesystem::exists(path)) {
+      return path;
+    }
+  }
+  return "unbound";
+}
+
+// An unbound in the foreground, configured by `server_lines` ("  key: value"
+// lines under server:: interface, port, access-control, local-data) after
+// what every test needs: no daemon, chroot, user or syslog, IPv4 only, the
+// iterator alone and `local-zone: "." static`, so it never asks anyone else.
+// Its config and log are dir/NAME.conf and dir/NAME.log.
+inline std::unique_ptr<ChildProcess> start_unbound(const std::filesystem::path& dir,
+                                                   const std::string& name,
+                                                   const std::string& server_lines) {
+  const auto config = dir / (name + ".conf");
+  std::ofstream(config) << "server:\n"
+                        << "  do-daemonize: no\n  use-syslog: no\n  logfile: \"\"\n"
+                        << "  username: \"\"\n  chroot: \"\"\n  pidfile: \"\"\n"
+                        << "  directory: \"" << dir.string() << "\"\n"
+                        << "  do-ip6: no\n  ede: yes\n  module-config: \"iterator\"\n"
+                        << "  local-zone: \".\" static\n"
+                        << server_lines << "remote-control:\n  control-enable: no\n";
+  return std::make_unique<ChildProcess>(
+      std::vector<std::string>{unbound_binary(), "-d", "-c", config.string()},
+      dir / (name + ".log"));
 }
 
 }  // namespace crosscheck::testing

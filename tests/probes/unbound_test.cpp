@@ -18,35 +18,15 @@ using crosscheck::testing::TempDir;
 
 namespace {
 
-std::string unbound_binary() {
-  for (const char* path : {"/usr/sbin/unbound", "/usr/bin/unbound"}) {
-    if (std::filesystem::exists(path)) {
-      return path;
-    }
-  }
-  return "unbound";
-}
-
 // An unbound on `address`:`port` in the foreground whose access-control
 // for 127.0.0.0/8 is `access` (allow or refuse), knowing web.test only.
 std::unique_ptr<ChildProcess> start_unbound(const std::filesystem::path& dir,
                                             const std::string& address, unsigned short port,
                                             const std::string& access) {
-  const auto config = dir / (access + ".conf");
-  std::ofstream(config) << "server:\n"
-                        << "  interface: " << address << "\n"
-                        << "  port: " << port << "\n"
-                        << "  do-daemonize: no\n  use-syslog: no\n  logfile: \"\"\n"
-                        << "  username: \"\"\n  chroot: \"\"\n  pidfile: \"\"\n"
-                        << "  directory: \"" << dir.string() << "\"\n"
-                        << "  do-ip6: no\n  ede: yes\n  module-config: \"iterator\"\n"
-                        << "  access-control: 127.0.0.0/8 " << access << "\n"
-                        << "  local-zone: \".\" static\n"
-                        << "  local-data: \"web.test. 60 IN A 192.0.2.10\"\n"
-                        << "remote-control:\n  control-enable: no\n";
-  return std::make_unique<ChildProcess>(
-      std::vector<std::string>{unbound_binary(), "-d", "-c", config.string()},
-      dir / (access + ".log"));
+  return testing::start_unbound(dir, access,
+                                "  interface: " + address + "\n  port: " + std::to_string(port) +
+                                    "\n  access-control: 127.0.0.0/8 " + access +
+                                    "\n  local-data: \"web.test. 60 IN A 192.0.2.10\"\n");
 }
 
 }  // namespace

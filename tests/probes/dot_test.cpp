@@ -1,0 +1,168 @@
+// System test of DNS over TLS vantages against a real DoT server: Debian's
+// unbound on loopback with `tls-port`, presenting a leaf of a test CA for
+// dns.test. Every TLS failure (wrong name, unknown CA, a key that matches no
+// pin) is an observer error that says what failed, never a down vote.
+#include "config/tls_files.hpp"
+#include "real_resolver.hpp"
+#include "support/child_process.hpp"
+#include "support/test_pki.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace crosscheck;
+using namespace std::chrono_literals;
+using crosscheck::testing::ChildProcess;
+using crosscheck::testing::TempDir;
+using crosscheck::testing::TestCertificate;
+using crosscheck::testing::TestPki;
+using probes::DnsStatus;
+
+namespace {
+
+constexpr const char* k_address = "127.0.0.76";
+
+// One unbound answering web.test over plain DNS (for the readiness poll)
+// and over TLS, with `server` as its certificate.
+struct DotServer {
+  DotServer(const std::filesystem::path& dir, const TestCertificate& server)
+      : plain{*config::IpAddress::parse(k_address), testing::free_port(k_address)},
+        tls{*config::IpAddress::parse(k_address), testing::free_port(k_address)} {
+    const std::string address(k_address);
+    process = testing::start_unbound(
+        dir, "dot",
+        "  interface: " + address + "@" + std::to_string(plain.port) + "\n  interface: " + address +
+            "@" + std::to_string(tls.port) + "\n  port: " + std::to_string(plain.port) +
+            "\n  tls-port: " + std::to_string(tls.port) + "\n  tls-service-key: \"" +
+            server.key.string() + "\"\n  tls-service-pem: \"" + server.cert.string() +
+            "\"\n  access-control: 127.0.0.0/8 allow\n"
+            "  local-data: \"web.test. 60 IN A 192.0.2.10\"\n");
+    if (!testing::wait_until_serving(plain, *process, "web.test")) {
+      FAIL("unbound is not serving; its log:\n" << process->log());
+    }
+  }
+  config::Endpoint plain;
+  config::Endpoint tls;
+  std::unique_ptr<ChildProcess> process;
+};
+
+// One A query for web.test over DoT with `dot`'s settings, 2 s deadline.
+probes::DnsResult query_dot(const config::Endpoint& server, const config::DotConfig& dot) {
+  boost::asio::io_context io;
+  probes::DnsResult out;
+  probes::DnsRequest request;
+  request.server = server;
+  request.name = "web.test";
+  request.type = config::RrType::A;
+  request.deadline = std::chrono::steady_clock::now() + 2s;
+  request.tls = probes::make_dot_transport(dot);
+  const net::SystemClock clock;
+  probes::query_dns(io, clock, request,
+                    [&out](probes::DnsResult result) { out = std::move(result); });
+  io.run();
+  return out;
+}
+
+// The public-key pin of the certificate in `file`, as tls_pins spells it.
+config::SpkiPin pin_of(const std::filesystem::path& file) {
+  const auto material = config::read_tls_files(config::TlsClientConfig{file, {}, {}});
+  REQUIRE(material);
+  REQUIRE(material->trusted.size() == 1);
+  const auto pin = config::certificate_spki_pin(material->trusted.front().get());
+  REQUIRE(pin);
+  return *pin;
+}
+
+struct Fixture {
+  TempDir dir;
+  TestPki pki{dir.path() / "pki"};
+  TestCertificate ca = pki.ca("dot-ca");
+  TestCertificate leaf = pki.leaf("dns", ca, "DNS:dns.test");
+  DotServer server{dir.path(), leaf};
+  std::string label = "tls://" + server.tls.to_string();
+
+  // tls_name `name`, verified against the test CA.
+  config::DotConfig named(const std::string& name) const {
+    config::DotConfig dot;
+    dot.name = name;
+    dot.ca_file = ca.cert;
+    return dot;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a DoT vantage gets its answer over TLS from a resolver whose name the test CA vouches "
+    "for",
+    "[dot][unbound]") {
+  Fixture f;
+  auto dot = f.named("dns.test");
+  const auto result = query_dot(f.server.tls, dot);
+  INFO(result.detail);
+  CHECK(result.status == DnsStatus::Answer);
+  CHECK(result.detail == "dns: NOERROR, 1 answer");
+  CHECK(result.over_tls);
+  CHECK(result.resolver == f.label);
+  REQUIRE(result.answers.size() == 1);
+  CHECK(result.answers[0].data == "192.0.2.10");
+
+  // Name, CA and a matching pin: all three hold.
+  dot.pins = {pin_of(f.leaf.cert)};
+  CHECK(query_dot(f.server.tls, dot).status == DnsStatus::Answer);
+}
+
+TEST_CASE("a DoT vantage with only a pin answers when the resolver's key matches it",
+          "[dot][unbound]") {
+  Fixture f;
+  config::DotConfig dot;
+  dot.pins = {*config::SpkiPin::parse("sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+              pin_of(f.leaf.cert)};
+  const auto result = query_dot(f.server.tls, dot);
+  INFO(result.detail);
+  CHECK(result.status == DnsStatus::Answer);
+}
+
+TEST_CASE("a DoT resolver whose key matches no pin is an observer error naming its key",
+          "[dot][unbound]") {
+  Fixture f;
+  const auto other = f.pki.leaf("other", f.ca, "DNS:dns.test");
+  config::DotConfig dot;
+  dot.pins = {pin_of(other.cert)};
+  const auto result = query_dot(f.server.tls, dot);
+  CHECK(result.status == DnsStatus::ObserverError);
+  CHECK(result.detail == "dot: the certificate of " + f.label +
+                             " matches no pin (possible interception): its key is " +
+                             pin_of(f.leaf.cert).to_string());
+  CHECK(result.answers.empty());
+}
+
+TEST_CASE("a DoT resolver whose certificate names another host is an observer error",
+          "[dot][unbound]") {
+  Fixture f;
+  const auto result = query_dot(f.server.tls, f.named("dns.other.test"));
+  CHECK(result.status == DnsStatus::ObserverError);
+  CHECK(result.detail == "dot: the certificate of " + f.label +
+                             " does not name dns.other.test (possible interception)");
+}
+
+TEST_CASE("a DoT resolver whose CA is not trusted is an observer error", "[dot][unbound]") {
+  Fixture f;
+  config::DotConfig dot;
+  dot.name = "dns.test";  // the system store does not know the test CA
+  const auto result = query_dot(f.server.tls, dot);
+  CHECK(result.status == DnsStatus::ObserverError);
+  CHECK_THAT(result.detail, Catch::StartsWith("dot: the certificate of " + f.label +
+                                              " is not from a trusted CA ("));
+  CHECK_THAT(result.detail, Catch::EndsWith("; possible interception)"));
+}
+
+TEST_CASE("a DoT vantage pointed at a plain DNS port is an observer error and not a down vote",
+          "[dot][unbound]") {
+  Fixture f;
+  const auto result = query_dot(f.server.plain, f.named("dns.test"));
+  CHECK(result.status == DnsStatus::ObserverError);
+  CHECK_THAT(result.detail,
+             Catch::StartsWith("dot: TLS handshake with tls://" + f.server.plain.to_string()));
+}
