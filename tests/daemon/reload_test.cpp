@@ -208,10 +208,9 @@ TEST_CASE("reload plan: a DoT vantage's name or pins changing voids its votes li
 
 // Hostile review: pins alone, and only their value, changing.
 TEST_CASE("reload plan attack: changing only a pins-only DoT vantage's tls_pins voids its votes") {
-  const std::string pinned =
-      edited(k_base, "resolver: 9.9.9.9 }",
-             "resolver: \"tls://9.9.9.9\", tls_pins: "
-             "[\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"] }");
+  const std::string pinned = edited(k_base, "resolver: 9.9.9.9 }",
+                                    "resolver: \"tls://9.9.9.9\", tls_pins: "
+                                    "[\"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"] }");
   const auto running = load(pinned);
   CHECK(daemon::plan_reload(running, load(pinned)).resets.vantages.empty());
   auto plan = daemon::plan_reload(

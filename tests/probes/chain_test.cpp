@@ -556,30 +556,30 @@ TEST_CASE("zone servers this vantage cannot ask leave the service's own vote as 
   CHECK(down.observation.layer == Layer::Connect);
   CHECK(down.observation.detail ==
         "connect: 127.0.0.1:" + std::to_string(port) + " connection refused" + why);
+}
 
-  TEST_CASE("a DoT vantage whose resolver fails TLS is an observer error, never a down vote",
-            "[chain][dot]") {
-    Harness h;
-    FakeDnsServer server;  // plain DNS only: the handshake never completes
-    server.set("svc.test", FakeDnsBehaviour::answer({{"A", "192.0.2.1", 60, ""}}));
-    auto vantage = vantage_of(server);
-    config::DotConfig dot;
-    dot.name = "dns.test";
-    vantage.tls = probes::make_dot_transport(dot);
-    auto target = dns_target("svc.test");
-    target.timing.timeout = 300ms;
+TEST_CASE("a DoT vantage whose resolver fails TLS is an observer error, never a down vote",
+          "[chain][dot]") {
+  Harness h;
+  FakeDnsServer server;  // plain DNS only: the handshake never completes
+  server.set("svc.test", FakeDnsBehaviour::answer({{"A", "192.0.2.1", 60, ""}}));
+  auto vantage = vantage_of(server);
+  config::DotConfig dot;
+  dot.name = "dns.test";
+  vantage.tls = probes::make_dot_transport(dot);
+  auto target = dns_target("svc.test");
+  target.timing.timeout = 300ms;
 
-    const auto report = h.probe(target, vantage);
-    CHECK(report.observation.outcome == Outcome::ObserverError);
-    CHECK_THAT(report.observation.detail,
-               Catch::StartsWith("dot: TLS handshake with tls://" + server.endpoint().to_string()));
-    CHECK(server.udp_queries() == 0);
-    REQUIRE(report.dns.size() == 1);
-    CHECK(report.dns[0].resolver == "tls://" + server.endpoint().to_string());
-    CHECK(report.dns[0].over_tls);
-    const auto trace =
-        std::find_if(report.trace.begin(), report.trace.end(),
-                     [](const probes::TraceLine& line) { return line.step == "dns"; });
-    REQUIRE(trace != report.trace.end());
-    CHECK_THAT(trace->text, Catch::Contains(" (tls): "));
-  }
+  const auto report = h.probe(target, vantage);
+  CHECK(report.observation.outcome == Outcome::ObserverError);
+  CHECK_THAT(report.observation.detail,
+             Catch::StartsWith("dot: TLS handshake with tls://" + server.endpoint().to_string()));
+  CHECK(server.udp_queries() == 0);
+  REQUIRE(report.dns.size() == 1);
+  CHECK(report.dns[0].resolver == "tls://" + server.endpoint().to_string());
+  CHECK(report.dns[0].over_tls);
+  const auto trace = std::find_if(report.trace.begin(), report.trace.end(),
+                                  [](const probes::TraceLine& line) { return line.step == "dns"; });
+  REQUIRE(trace != report.trace.end());
+  CHECK_THAT(trace->text, Catch::Contains(" (tls): "));
+}
