@@ -1,6 +1,6 @@
 // Hostile review of authoritative mode (dns: { authoritative: true }):
 // each case expects the CORRECT behaviour, so a failing case is a finding.
-// Fakes on loopback only (127.0.53.x, 127.0.54.x).
+// Fakes on loopback only (127.0.53.x; the chain cases 127.0.61.x-127.0.65.x).
 #include "probes/authoritative.hpp"
 
 #include "probes/authoritative_judge.hpp"
@@ -546,14 +546,16 @@ struct ChainHarness {
   }
 };
 
-// A resolver on 127.0.54.53 for www.example. (A 192.0.2.10), zone example.
-// with one NS ns1.example. at 127.0.54.1, whose fake listens on port 53
-// (the chain asks port 53).
+// A resolver on 127.0.<block>.53 for www.example. (A 192.0.2.10), zone
+// example. with one NS ns1.example. at 127.0.<block>.1, whose fake listens
+// on port 53 (the chain asks port 53). ctest runs each case in its own
+// process, side by side: every case takes its own block, so no two bind
+// the same address and port.
 struct ChainZone {
-  FakeDnsServer resolver{"127.0.54.53"};
-  FakeDnsServer server{"127.0.54.1", 53};
-
-  ChainZone() {
+  explicit ChainZone(int block)
+      : address_prefix{"127.0." + std::to_string(block) + "."},
+        resolver{address_prefix + "53"},
+        server{address_prefix + "1", 53} {
     resolver.set("www.example.", RrType::A,
                  FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}}));
     resolver.set("www.example.", RrType::AAAA, FakeDnsBehaviour::empty());
@@ -561,7 +563,7 @@ struct ChainZone {
                  FakeDnsBehaviour::empty().with_authority({soa_of("example.", k_serial)}));
     resolver.set("example.", RrType::NS, FakeDnsBehaviour::answer(ns_records({"ns1.example."})));
     resolver.set("ns1.example.", RrType::A,
-                 FakeDnsBehaviour::answer({{"A", "127.0.54.1", 300, ""}}));
+                 FakeDnsBehaviour::answer({{"A", address_prefix + "1", 300, ""}}));
     resolver.set("ns1.example.", RrType::AAAA, FakeDnsBehaviour::empty());
     server.set("www.example.", RrType::A,
                FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}}).with_aa());
@@ -570,6 +572,10 @@ struct ChainZone {
     server.set("example.", RrType::NS,
                FakeDnsBehaviour::answer(ns_records({"ns1.example."})).with_aa());
   }
+
+  std::string address_prefix;
+  FakeDnsServer resolver;
+  FakeDnsServer server;
 
   config::TargetConfig target(std::chrono::milliseconds timeout) const {
     config::TargetConfig out;
@@ -588,7 +594,7 @@ struct ChainZone {
 }  // namespace
 
 TEST_CASE("attack chain sanity: a serving zone votes up", "[authoritative][attack][chain]") {
-  ChainZone zone;
+  ChainZone zone{61};
   ChainHarness h;
   const auto report = h.probe(zone.target(1000ms), zone.vantage());
   INFO(report.observation.detail);
@@ -597,7 +603,7 @@ TEST_CASE("attack chain sanity: a serving zone votes up", "[authoritative][attac
 
 TEST_CASE("attack chain latency excludes a slow zone server and the run ends in the timeout",
           "[authoritative][attack][chain]") {
-  ChainZone zone;
+  ChainZone zone{62};
   zone.server.set("www.example.", RrType::A,
                   FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}})
                       .with_aa()
@@ -615,7 +621,7 @@ TEST_CASE("attack chain latency excludes a slow zone server and the run ends in 
 
 TEST_CASE("attack chain a silent zone server keeps the run within the timeout",
           "[authoritative][attack][chain]") {
-  ChainZone zone;
+  ChainZone zone{63};
   zone.server.set_default(FakeDnsBehaviour::silent());
   zone.server.set("www.example.", RrType::A, FakeDnsBehaviour::silent());
   zone.server.set("example.", RrType::SOA, FakeDnsBehaviour::silent());
@@ -633,7 +639,7 @@ TEST_CASE("attack chain a resolver slow on the SOA only is no down vote",
           "[authoritative][attack][chain]") {
   // The resolver answers www.example. A at once (the service is served);
   // it is slow only for the SOA question of authoritative mode.
-  ChainZone zone;
+  ChainZone zone{64};
   zone.resolver.set("www.example.", RrType::SOA, FakeDnsBehaviour::silent());
   ChainHarness h;
   const auto report = h.probe(zone.target(700ms), zone.vantage());
@@ -646,7 +652,7 @@ TEST_CASE("attack chain no server reached reports no serial skew and no NS drift
   // Every zone server silent: nothing was measured, so the gauges must
   // not read "skew 0, no drift" (docs: from the last check that reached
   // the servers).
-  ChainZone zone;
+  ChainZone zone{65};
   zone.server.set_default(FakeDnsBehaviour::silent());
   zone.server.set("www.example.", RrType::A, FakeDnsBehaviour::silent());
   zone.server.set("example.", RrType::SOA, FakeDnsBehaviour::silent());
