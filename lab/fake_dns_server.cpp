@@ -48,7 +48,7 @@ struct FreeDeleter {
 };
 
 std::string absolute(std::string_view name) {
-  std::string text = ascii::lower(std::string(name));
+  std::string text = ascii::lower(name);
   if (text.empty() || text.back() != '.') {
     text += '.';
   }

@@ -20,7 +20,7 @@ using config::RrType;
 // "WWW.Example" -> "www.example."; "" stays "" (query_dns then reports the
 // invalid name, as it does for any check).
 std::string absolute(std::string_view name) {
-  std::string text = ascii::lower(std::string(name));
+  std::string text = ascii::lower(name);
   if (!text.empty() && text.back() != '.') {
     text += '.';
   }

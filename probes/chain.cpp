@@ -34,11 +34,11 @@ struct PlannedQuery {
 };
 
 bool same_name(const std::string& a, const std::string& b) {
-  auto strip = [](std::string text) {
-    if (!text.empty() && text.back() == '.') {
-      text.pop_back();
+  auto strip = [](std::string_view text) {
+    if (text.ends_with('.')) {
+      text.remove_suffix(1);
     }
-    return ascii::lower(std::move(text));
+    return ascii::lower(text);
   };
   return strip(a) == strip(b);
 }

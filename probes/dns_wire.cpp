@@ -68,7 +68,7 @@ std::string ldns_error(ldns_status status) {
 // resolvers compare equal ("WWW.Example." and "www.example." are one name).
 std::string rdf_text(const ldns_rdf* rdf) {
   std::string text = take_string(ldns_rdf2str(rdf));
-  return ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME ? ascii::lower(std::move(text)) : text;
+  return ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME ? ascii::lower(text) : text;
 }
 
 std::string type_text(std::uint16_t type) {
