@@ -484,3 +484,18 @@ TEST_CASE("attack3 one authoritative start does not black out cheap probes withi
                << "ms");
   CHECK(widest_gap <= 2500ms);
 }
+
+// Held: NS names written as IP literals ("192.0.2.1.") are names like any
+// other: asked for their A and AAAA, never taken as addresses.
+TEST_CASE("attack3 NS names that are IP literals are never asked as addresses",
+          "[authoritative][attack]") {
+  Zone zone(79, 1);
+  zone.resolver.set("example.", RrType::NS,
+                    FakeDnsBehaviour::answer(ns_records({"127.0.79.1.", "ns1.example."})));
+  zone.resolver.set("127.0.79.1.", RrType::A, FakeDnsBehaviour::nxdomain());
+  zone.resolver.set("127.0.79.1.", RrType::AAAA, FakeDnsBehaviour::nxdomain());
+  const auto report = run(zone.request());
+  REQUIRE(report.servers.size() == 1);
+  CHECK(report.servers[0].ns == "ns1.example.");
+  CHECK(no_down_vote(report, www_check()));
+}
