@@ -2,6 +2,7 @@
 
 #include "config/api_tokens.hpp"
 #include "config/signing_key.hpp"
+#include "config/tls_files.hpp"
 #include "net/verdict_signature.hpp"
 
 #include <algorithm>
@@ -32,6 +33,19 @@ bool same_observer(const config::VantageConfig& a, const config::VantageConfig& 
   return a.resolver == b.resolver && a.source == b.source && a.tls == b.tls;
 }
 
+// A vantage's tls_ca content as read; none when it has no tls_ca.
+const std::vector<config::CertFingerprint>* ca_held(const DotCaContents& cas,
+                                                    const std::string& vantage) {
+  const auto found = cas.find(vantage);
+  return found == cas.end() ? nullptr : &found->second;
+}
+
+bool same_ca_content(const DotCaContents& a, const DotCaContents& b, const std::string& vantage) {
+  const auto* before = ca_held(a, vantage);
+  const auto* after = ca_held(b, vantage);
+  return before == nullptr || after == nullptr ? before == after : *before == *after;
+}
+
 template <typename Item>
 const Item* find_named(const std::vector<Item>& items, const std::string& name) {
   for (const auto& item : items) {
@@ -51,7 +65,26 @@ void compare(std::vector<std::string>& out, const char* key, const std::string& 
 
 }  // namespace
 
-ReloadPlan plan_reload(const config::Config& running, const config::Config& next) {
+DotCaContents read_dot_cas(const config::Config& config) {
+  DotCaContents out;
+  for (const auto& vantage : config.vantages) {
+    if (!vantage.tls || !vantage.tls->ca_file) {
+      continue;
+    }
+    auto& held = out[vantage.name];
+    // Unreadable: held stays empty (the vantage's transport reports why).
+    if (const auto material =
+            config::read_tls_files(config::TlsClientConfig{vantage.tls->ca_file, {}, {}})) {
+      for (const auto& certificate : material->trusted) {
+        held.push_back(config::certificate_fingerprint(certificate.get()));
+      }
+    }
+  }
+  return out;
+}
+
+ReloadPlan plan_reload(const config::Config& running, const config::Config& next,
+                       const DotCaContents& running_cas, const DotCaContents& next_cas) {
   ReloadPlan plan;
   compare(plan.needs_restart, "node.name", running.node.name, next.node.name);
   compare(plan.needs_restart, "node.data_dir", running.node.data_dir.string(),
@@ -79,7 +112,11 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
   }
   for (const auto& vantage : next.vantages) {
     const auto* before = find_named(running.vantages, vantage.name);
-    if (before != nullptr && !same_observer(*before, vantage)) {
+    // Why the content too: a CA rotated in place changes whom the vantage
+    // trusts as much as a new tls_ca path does (its prober, rebuilt on
+    // every reload, reads the file anew either way).
+    if (before != nullptr && (!same_observer(*before, vantage) ||
+                              !same_ca_content(running_cas, next_cas, vantage.name))) {
       plan.resets.vantages.push_back(vantage.name);
     }
   }

@@ -1,5 +1,6 @@
 // What a config reload (SIGHUP) changes, decided before anything is applied.
-// Pure: two validated configs in, a plan out.
+// Pure: two validated configs in, a plan out (the files they name are read
+// by the helpers below, never by plan_reload).
 #pragma once
 
 #include "api/server.hpp"
@@ -8,6 +9,7 @@
 #include "consensus/engine.hpp"
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,7 +35,19 @@ struct ReloadPlan {
   bool applicable() const { return needs_restart.empty(); }
 };
 
-ReloadPlan plan_reload(const config::Config& running, const config::Config& next);
+// What each DoT vantage's tls_ca file held when it was read (vantage name ->
+// its certificates' SHA-256 fingerprints; empty when unreadable). Vantages
+// without tls_ca are absent.
+using DotCaContents = std::map<std::string, std::vector<config::CertFingerprint>>;
+
+// Reads every DoT vantage's tls_ca (start-up, and the next config at every
+// reload): a CA rotated in place, under the same path, is only seen here.
+DotCaContents read_dot_cas(const config::Config& config);
+
+// `running_cas` and `next_cas`: read_dot_cas() of each config; a vantage
+// whose tls_ca content differs is a vantage change, like a new path.
+ReloadPlan plan_reload(const config::Config& running, const config::Config& next,
+                       const DotCaContents& running_cas = {}, const DotCaContents& next_cas = {});
 
 // What a reload changes in the API's TLS (api.tls's files, old and new).
 struct ApiTlsChange {

@@ -126,6 +126,7 @@ int Service::run() {
              config_->node.name, config_->targets.size(), config_->vantages.size(),
              api_tls_ ? "https://" : "http://", bound.to_string());
 
+  dot_cas_ = read_dot_cas(*config_);
   start_prober();
   start_peers(std::move(*peer_keys), std::move(*peer_tls));
   publish();

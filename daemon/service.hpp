@@ -344,7 +344,10 @@ class Service final : public api::ApiActions {
   snapshot::SnapshotHub hub_;
   std::unique_ptr<api::ApiServer> api_;
   std::optional<config::ServerTlsFiles> api_tls_;  // what the API serves (api.tls)
-  std::mutex tls_log_mutex_;                       // the API thread reports refusals
+  // The DoT vantages' tls_ca content in force (daemon::DotCaContents): a
+  // reload compares the next config's with it.
+  std::map<std::string, std::vector<config::CertFingerprint>> dot_cas_;
+  std::mutex tls_log_mutex_;  // the API thread reports refusals
   LogLimiter tls_log_limiter_{std::chrono::minutes(1)};
   std::unique_ptr<escalation::EscalationDispatcher> escalation_;  // null: no sink configured
   std::shared_ptr<peers::PeerVerifier> peer_verifier_;            // shared with the API thread

@@ -53,8 +53,10 @@ void Service::reload() {
     reject_config(path + " is invalid (errors logged above); the running config stays in force");
   } else {
     auto next = std::make_shared<const config::Config>(*loaded.config);
-    const auto plan = plan_reload(*config_, *next);
+    auto next_cas = read_dot_cas(*next);
+    const auto plan = plan_reload(*config_, *next, dot_cas_, next_cas);
     if (plan.applicable()) {
+      dot_cas_ = std::move(next_cas);
       if (options_.on_reload_validated) {
         options_.on_reload_validated();
       }

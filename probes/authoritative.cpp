@@ -171,6 +171,9 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   DnsRequest to_resolver(const std::string& name, RrType type,
                          std::optional<std::chrono::milliseconds> budget = std::nullopt) const {
     auto out = question(request_.resolver, name, type);
+    // Over the vantage's own transport: a DoT vantage never sends its
+    // resolver plain DNS (an interceptor of port 53 could answer it).
+    out.tls = request_.tls;
     out.deadline = std::min(request_.deadline, lookups_until_);
     // Only the first query starts with the whole budget; later ones report
     // the time that was left when they started.
@@ -371,7 +374,8 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
   }
 
   // (d) Every server, in parallel, RD clear: the target's question, then
-  // the zone's SOA and NS.
+  // the zone's SOA and NS. Plain DNS even from a DoT vantage (no `tls`):
+  // authoritative servers do not speak DoT on port 853.
   DnsRequest to_server(std::size_t index, const std::string& name, RrType type) const {
     auto out =
         question(config::Endpoint{report_.servers[index].address, request_.port}, name, type);
@@ -497,7 +501,9 @@ class AuthoritativeRun : public std::enable_shared_from_this<AuthoritativeRun> {
 
   // The resolver steps failed: the result that says why, its detail saying
   // which step ("dns: authoritative: no zone for www.example.: SERVFAIL").
-  // An observer error keeps its own detail: it is about this host.
+  // An observer error keeps its own detail: it is about this host or, for a
+  // DoT vantage, its session with the resolver ("dot: ... broke before a
+  // complete reply").
   void fail(DnsResult result, const std::string& what) {
     if (!what.empty() && !result.observer_error()) {
       result.detail = "dns: authoritative: " + what + ": " + without_layer(result.detail);

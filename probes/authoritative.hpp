@@ -7,6 +7,7 @@
 
 #include "config/types.hpp"
 #include "consensus/clock.hpp"
+#include "probes/dns_tls.hpp"
 #include "probes/dns_types.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -15,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +34,11 @@ inline constexpr std::size_t k_max_authoritative_addresses = 4;
 inline constexpr std::size_t k_max_authoritative_detail = 300;
 
 struct AuthoritativeRequest {
-  config::Endpoint resolver;                // the vantage's resolver (recursive, RD=1)
+  config::Endpoint resolver;  // the vantage's resolver (recursive, RD=1)
+  // Set for a DoT vantage (`resolver: tls://`): every resolver step (SOA,
+  // NS, the NS names' addresses) goes over it, as the chain's own questions
+  // do. The zone's servers are asked plain DNS on `port`: they speak no DoT.
+  std::shared_ptr<const DotTransport> tls;
   std::optional<config::IpAddress> source;  // bind here (the vantage's source)
   std::string name;                         // the target's question
   config::RrType type = config::RrType::A;
@@ -107,8 +113,10 @@ using AuthoritativeCallback = std::function<void(AuthoritativeReport)>;
 // SOA for the name (walking up a label at a time when the reply names no
 // zone), its NS set for the zone, the NS names' A and AAAA (in parallel),
 // then to every address in parallel, RD clear: the target's question, the
-// zone's SOA and NS. Calls `done` exactly once, through `io`, no later than
-// the deadline; a silent server is a Timeout in its own results. Never throws.
+// zone's SOA and NS. The resolver steps go over request.tls when it is set;
+// the servers are always asked plain DNS. Calls `done` exactly once, through
+// `io`, no later than the deadline; a silent server is a Timeout in its own
+// results. Never throws.
 void check_authoritative(boost::asio::io_context& io, const consensus::Clock& clock,
                          const AuthoritativeRequest& request, AuthoritativeCallback done);
 

@@ -157,6 +157,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   void ask_authoritative() {
     AuthoritativeRequest request;
     request.resolver = *vantage_.resolver;
+    request.tls = vantage_.tls;  // the resolver steps as the chain's own queries
     request.source = vantage_.source;
     request.name = target_.dns->name;
     request.type = target_.dns->type;

@@ -4,8 +4,11 @@
 #include "config/config.hpp"
 #include "daemon/notify.hpp"
 #include "support/child_process.hpp"
+#include "support/test_pki.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <filesystem>
 
 using namespace crosscheck;
 namespace cs = crosscheck::consensus;
@@ -226,4 +229,37 @@ TEST_CASE("reload plan attack: changing only a pins-only DoT vantage's tls_pins 
   // The other vantage keeps its votes.
   CHECK(std::find(plan.resets.vantages.begin(), plan.resets.vantages.end(), "c") ==
         plan.resets.vantages.end());
+}
+
+// A CA rotated in place: tls_ca names the same file, which now holds
+// another CA. The reload reads it again and sees the change, as it would a
+// new path (the prober, rebuilt on every reload, trusts the new CA).
+TEST_CASE("reload plan: a DoT vantage's tls_ca rewritten in place voids its votes") {
+  testing::TempDir dir;
+  testing::TestPki pki(dir.path() / "pki");
+  const auto old_ca = pki.ca("old-ca");
+  const auto new_ca = pki.ca("new-ca");
+  const auto ca_file = dir.path() / "dot-ca.pem";
+  std::filesystem::copy_file(old_ca.cert, ca_file);
+  const auto config =
+      load(edited(k_base, "resolver: 9.9.9.9 }",
+                  R"(resolver: "tls://9.9.9.9", tls_name: dns.quad9.net, tls_ca: ")" +
+                      ca_file.string() + R"(" })"));
+  const auto running_cas = daemon::read_dot_cas(config);
+  REQUIRE(running_cas.contains("q"));
+  CHECK(running_cas.at("q").size() == 1);
+  CHECK_FALSE(running_cas.contains("c"));  // plain DNS: nothing to read
+  // The same content written again is no change.
+  std::filesystem::copy_file(old_ca.cert, ca_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  CHECK(daemon::plan_reload(config, config, running_cas, daemon::read_dot_cas(config))
+            .resets.vantages.empty());
+  std::filesystem::copy_file(new_ca.cert, ca_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto plan = daemon::plan_reload(config, config, running_cas, daemon::read_dot_cas(config));
+  CHECK(plan.resets.vantages == std::vector<std::string>{"q"});
+  // Unreadable since: a change too (the vantage can no longer verify).
+  std::filesystem::remove(ca_file);
+  CHECK(daemon::plan_reload(config, config, running_cas, daemon::read_dot_cas(config))
+            .resets.vantages == std::vector<std::string>{"q"});
 }

@@ -2,9 +2,13 @@
 // unbound on loopback with `tls-port`, presenting a leaf of a test CA for
 // dns.test. Every TLS failure (wrong name, unknown CA, a key that matches no
 // pin) is an observer error that says what failed, never a down vote.
+// Authoritative mode through it asks a fake zone server on 127.0.68.1:53.
 #include "config/tls_files.hpp"
+#include "net/tls_client.hpp"
+#include "probes/chain.hpp"
 #include "real_resolver.hpp"
 #include "support/child_process.hpp"
+#include "support/fake_dns_server.hpp"
 #include "support/test_pki.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,6 +18,8 @@
 using namespace crosscheck;
 using namespace std::chrono_literals;
 using crosscheck::testing::ChildProcess;
+using crosscheck::testing::FakeDnsBehaviour;
+using crosscheck::testing::FakeDnsServer;
 using crosscheck::testing::TempDir;
 using crosscheck::testing::TestCertificate;
 using crosscheck::testing::TestPki;
@@ -26,7 +32,9 @@ constexpr const char* k_address = "127.0.0.76";
 // One unbound answering web.test over plain DNS (for the readiness poll)
 // and over TLS, with `server` as its certificate.
 struct DotServer {
-  DotServer(const std::filesystem::path& dir, const TestCertificate& server)
+  // `extra`: more server lines (local-zone, local-data).
+  DotServer(const std::filesystem::path& dir, const TestCertificate& server,
+            const std::string& extra = "")
       : plain{*config::IpAddress::parse(k_address), testing::free_port(k_address)},
         tls{*config::IpAddress::parse(k_address), testing::free_port(k_address)} {
     const std::string address(k_address);
@@ -37,7 +45,8 @@ struct DotServer {
             "\n  tls-port: " + std::to_string(tls.port) + "\n  tls-service-key: \"" +
             server.key.string() + "\"\n  tls-service-pem: \"" + server.cert.string() +
             "\"\n  access-control: 127.0.0.0/8 allow\n"
-            "  local-data: \"web.test. 60 IN A 192.0.2.10\"\n");
+            "  local-data: \"web.test. 60 IN A 192.0.2.10\"\n" +
+            extra);
     if (!testing::wait_until_serving(plain, *process, "web.test")) {
       FAIL("unbound is not serving; its log:\n" << process->log());
     }
@@ -165,4 +174,65 @@ TEST_CASE("a DoT vantage pointed at a plain DNS port is an observer error and no
   CHECK(result.status == DnsStatus::ObserverError);
   CHECK_THAT(result.detail,
              Catch::StartsWith("dot: TLS handshake with tls://" + f.server.plain.to_string()));
+}
+
+TEST_CASE(
+    "authoritative mode from a DoT vantage finds the zone through unbound over TLS and asks "
+    "the zone server plain",
+    "[dot][unbound][authoritative]") {
+  // Zone example. in unbound (its SOA and NS, ns1.example. at 127.0.68.1);
+  // the zone's server itself is a fake on port 53, where the chain asks.
+  TempDir dir;
+  TestPki pki{dir.path() / "pki"};
+  const auto ca = pki.ca("dot-ca");
+  const auto leaf = pki.leaf("dns", ca, "DNS:dns.test");
+  FakeDnsServer zone_server{"127.0.68.1", 53};
+  zone_server.set("www.example.", config::RrType::A,
+                  FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}}).with_aa());
+  zone_server.set("example.", config::RrType::SOA,
+                  FakeDnsBehaviour::answer({{"SOA",
+                                             "ns1.example. hostmaster.example. 2026120501 3600 "
+                                             "600 86400 300",
+                                             300, "example."}})
+                      .with_aa());
+  zone_server.set("example.", config::RrType::NS,
+                  FakeDnsBehaviour::answer({{"NS", "ns1.example.", 300, ""}}).with_aa());
+  DotServer server{dir.path(), leaf,
+                   "  local-zone: \"example.\" static\n"
+                   "  local-data: \"example. 300 IN SOA ns1.example. hostmaster.example. "
+                   "2026120501 3600 600 86400 300\"\n"
+                   "  local-data: \"example. 300 IN NS ns1.example.\"\n"
+                   "  local-data: \"ns1.example. 300 IN A 127.0.68.1\"\n"
+                   "  local-data: \"www.example. 300 IN A 192.0.2.10\"\n"};
+  config::TargetConfig target;
+  target.name = "web";
+  target.dns = config::DnsCheck{"www.example", config::RrType::A, 1, {}};
+  target.dns->authoritative = true;
+  target.timing.timeout = 2s;
+  probes::VantageEndpoint vantage{"dot", "dot", server.tls, std::nullopt};
+  config::DotConfig dot;
+  dot.name = "dns.test";
+  dot.ca_file = ca.cert;
+  vantage.tls = probes::make_dot_transport(dot);
+  boost::asio::io_context io;
+  const net::SystemClock clock;
+  probes::LastKnownGoodStore lkg;
+  probes::ChainContext context{io, net::make_client_tls_context(), lkg, 1h, clock, true};
+  std::optional<probes::ProbeReport> report;
+  probes::run_chain(context, target, vantage,
+                    [&report](probes::ProbeReport out) { report = std::move(out); });
+  io.run();
+  REQUIRE(report);
+  INFO(report->observation.detail);
+  CHECK(report->observation.outcome == consensus::Outcome::Up);
+  CHECK_THAT(report->observation.detail,
+             Catch::Contains("authoritative: 1 server for example. (serial 2026120501)"));
+  REQUIRE_FALSE(report->dns.empty());
+  CHECK(report->dns.front().over_tls);
+  const auto queries = zone_server.queries();
+  CHECK(queries.size() == 3);
+  for (const auto& query : queries) {
+    CHECK_FALSE(query.recursion_desired);
+    CHECK_FALSE(query.over_tcp);
+  }
 }
