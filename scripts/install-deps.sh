@@ -25,8 +25,9 @@ packages=(
   # TLS tests make their certificates with the openssl command line tool
   # (tests/support/test_certs.hpp); docs/tls.md's commands use it and curl
   openssl curl
-  # real resolvers for system tests (unbound: Extended DNS Errors; its
-  # service stays stopped, the tests start their own on loopback)
+  # real resolvers for system tests (unbound: Extended DNS Errors, and the
+  # DNSSEC tests' zone server and validators, the zone signed with libldns;
+  # its service stays stopped, the tests start their own on loopback)
   dnsmasq-base unbound
   # promtool (checks /metrics and the alert rules); the server stays stopped
   prometheus

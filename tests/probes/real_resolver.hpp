@@ -60,19 +60,22 @@ inline std::string unbound_binary() {
 }
 
 // An unbound in the foreground, configured by `server_lines` ("  key: value"
-// lines under server:: interface, port, access-control, local-data) after
-// what every test needs: no daemon, chroot, user or syslog, IPv4 only, the
-// iterator alone and `local-zone: "." static`, so it never asks anyone else.
-// Its config and log are dir/NAME.conf and dir/NAME.log.
+// lines under server:: interface, port, access-control, local-data; they
+// may end with a clause of their own, auth-zone: or stub-zone:) after
+// what every test needs: no daemon, chroot, user or syslog, IPv4 only,
+// `modules` (the iterator alone unless a test validates) and `local-zone:
+// "." static`, so it never asks anyone else. Its config and log are
+// dir/NAME.conf and dir/NAME.log.
 inline std::unique_ptr<ChildProcess> start_unbound(const std::filesystem::path& dir,
                                                    const std::string& name,
-                                                   const std::string& server_lines) {
+                                                   const std::string& server_lines,
+                                                   const std::string& modules = "iterator") {
   const auto config = dir / (name + ".conf");
   std::ofstream(config) << "server:\n"
                         << "  do-daemonize: no\n  use-syslog: no\n  logfile: \"\"\n"
                         << "  username: \"\"\n  chroot: \"\"\n  pidfile: \"\"\n"
                         << "  directory: \"" << dir.string() << "\"\n"
-                        << "  do-ip6: no\n  ede: yes\n  module-config: \"iterator\"\n"
+                        << "  do-ip6: no\n  ede: yes\n  module-config: \"" << modules << "\"\n"
                         << "  local-zone: \".\" static\n"
                         << server_lines << "remote-control:\n  control-enable: no\n";
   return std::make_unique<ChildProcess>(
