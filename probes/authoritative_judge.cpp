@@ -32,8 +32,8 @@ enum class Heard : std::uint8_t {
   Serves,  // an AA answer to judge (or a CNAME the zone hands out elsewhere)
   Silent,  // no reply before the deadline
   Lame,    // a reply without AA, or REFUSED: a cache, a referral, "not my zone"
-  Other,   // a failure (unreachable, SERVFAIL, malformed), or an in-zone CNAME
-           // whose end this reply does not settle
+  Other,   // a failure (unreachable, SERVFAIL, malformed), a denial without
+           // the zone's SOA, or an in-zone CNAME whose end it does not settle
 };
 
 Heard heard(const AuthoritativeReport& report, const AuthoritativeServer& server) {
@@ -47,19 +47,27 @@ Heard heard(const AuthoritativeReport& report, const AuthoritativeServer& server
   if (server.lame || !answer.authoritative_answer) {
     return Heard::Lame;
   }
+  // Why a denial needs the zone's own SOA: an authoritative server puts it
+  // in every NXDOMAIN and NODATA reply (RFC 2308), so a denial without it,
+  // or with another zone's, is not this zone denying the name: a referral
+  // with AA set (NS of a child zone, no SOA), or an NXDOMAIN at the end of a
+  // CNAME that left the zone, from a server also holding that other zone
+  // (third hostile review). Neither is this zone's wrong data.
+  const bool zone_denies = answer.zone == report.zone;
   switch (answer.status) {
     case DnsStatus::Answer:
-    case DnsStatus::NxDomain:
       return Heard::Serves;
+    case DnsStatus::NxDomain:
+      return zone_denies ? Heard::Serves : Heard::Other;
     case DnsStatus::EmptyAnswer:
-      if (answer.chain.empty() || leaves_zone(report, answer)) {
+      if (leaves_zone(report, answer)) {
         return Heard::Serves;
       }
-      // www CNAME gone.example., and nothing there: wrong data when the
-      // reply carries the zone's SOA (a denial at the chain's end, what
-      // resolvers then hand out); without it the end may lie in a delegated
-      // subzone (a referral), which says nothing.
-      return answer.zone == report.zone ? Heard::Serves : Heard::Other;
+      // No records, or www CNAME gone.example. and nothing there: wrong
+      // data when the reply carries the zone's SOA (a denial, what
+      // resolvers then hand out); without it the end may lie in a
+      // delegated subzone (a referral), which says nothing.
+      return zone_denies ? Heard::Serves : Heard::Other;
     default:
       return Heard::Other;
   }

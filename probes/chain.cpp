@@ -502,9 +502,26 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     if (observation.outcome == Outcome::ObserverError) {
       return;  // no vote from this vantage, and none to add
     }
+    if (judged.failure && vantage_.tls) {
+      // A DoT vantage votes only on what its authenticated resolver said;
+      // the zone's servers answer over plain DNS, which anyone on the path
+      // can forge (third hostile review: an interceptor of port 53 made a
+      // DoT vantage vote down in ns1's name). Reported, never a vote.
+      observation.detail += "; authoritative: not judged: the zone's servers answer over plain "
+                            "DNS, which a DoT vantage does not vote on (" +
+                            without_layer(judged.failure->detail) + ")";
+      return;
+    }
     if (judged.failure) {
-      if (observation.outcome == Outcome::Down && observation.layer == Layer::Dns) {
-        return;  // the resolver's own failure already decides, at the same layer
+      if (observation.outcome == Outcome::Down) {
+        // The resolver's answer or the service already failed: that failure
+        // keeps its layer, and so the verdict's scope (third hostile review:
+        // wrong zone data turned a refused connect into a `dns` failure,
+        // and a `--for service` gate held through a real outage).
+        if (observation.layer != Layer::Dns) {
+          observation.detail += "; " + without_layer(judged.failure->detail);
+        }
+        return;
       }
       observation.outcome = Outcome::Down;
       observation.layer = Layer::Dns;

@@ -433,7 +433,9 @@ TEST_CASE("attack an AA NXDOMAIN from a server whose SOA reply lacks AA is still
   // ns2 answers the name itself with AA NXDOMAIN: every resolver that asks
   // it caches NXDOMAIN. That its SOA reply lacks AA changes nothing.
   Zone zone(2);
-  zone.servers[1].set("www.example.", RrType::A, FakeDnsBehaviour::nxdomain().with_aa());
+  zone.servers[1].set(
+      "www.example.", RrType::A,
+      FakeDnsBehaviour::nxdomain().with_aa().with_authority({soa_of("example.", k_serial)}));
   zone.servers[1].set("example.", RrType::SOA,
                       FakeDnsBehaviour::answer({soa_of("example.", k_serial)}));
   const auto [report, calls, elapsed] = run(zone.request());

@@ -23,8 +23,10 @@ DnsResult answer(DnsStatus status, const std::string& address = "192.0.2.10") {
     result.detail = "dns: NOERROR, 1 answer";
   } else if (status == DnsStatus::EmptyAnswer) {
     result.detail = "dns: NOERROR, empty answer";
+    result.zone = "example.";  // a denial carries its zone's SOA (RFC 2308)
   } else if (status == DnsStatus::NxDomain) {
     result.detail = "dns: NXDOMAIN";
+    result.zone = "example.";
   } else {
     result.rcode = -1;
     result.detail = "dns: timeout after 250ms";
