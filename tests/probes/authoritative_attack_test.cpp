@@ -174,10 +174,6 @@ config::DnsCheck www_check() {
   return out;
 }
 
-
-
-
-
 // No down vote from the servers' side: nothing, or an observer error.
 bool no_down_vote(const probes::AuthoritativeReport& report, const config::DnsCheck& check) {
   const auto failure = probes::judge_authoritative(report, check).failure;
@@ -231,10 +227,9 @@ TEST_CASE("attack a slow resolver leaves serving zone servers too little time",
       "www.example.", RrType::SOA,
       FakeDnsBehaviour::empty().with_authority({soa_of("example.", k_serial)}).delayed(800ms));
   for (std::size_t i = 0; i < 2; ++i) {
-    zone.servers[i].set("www.example.", RrType::A,
-                        FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}})
-                            .with_aa()
-                            .delayed(250ms));
+    zone.servers[i].set(
+        "www.example.", RrType::A,
+        FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}}).with_aa().delayed(250ms));
   }
   const auto [report, calls, elapsed] = run(zone.request(1000ms));
   CHECK(no_down_vote(report));
@@ -272,7 +267,7 @@ TEST_CASE("attack four dead NS names sorting first hide two serving ones",
   // a1..a4.example. do not exist (stale NS records: resolvers skip them
   // and use ns1/ns2, which serve). The cap keeps only the dead four.
   Zone zone(2);
-  std::vector<std::string> names = {"a1.example.", "a2.example.", "a3.example.",
+  std::vector<std::string> names = {"a1.example.", "a2.example.",  "a3.example.",
                                     "a4.example.", "ns1.example.", "ns2.example."};
   zone.resolver.set("example.", RrType::NS, FakeDnsBehaviour::answer(ns_records(names)));
   for (int i = 1; i <= 4; ++i) {
@@ -340,8 +335,7 @@ TEST_CASE("attack NS names that are CNAMEs still reach the servers", "[authorita
   Zone zone(2);
   zone.resolver.set("ns1.example.", RrType::A,
                     FakeDnsBehaviour::cname({"host1.other."}, {{"A", loopback(1), 300, ""}}));
-  zone.resolver.set("ns1.example.", RrType::AAAA,
-                    FakeDnsBehaviour::cname({"host1.other."}, {}));
+  zone.resolver.set("ns1.example.", RrType::AAAA, FakeDnsBehaviour::cname({"host1.other."}, {}));
   const auto [report, calls, elapsed] = run(zone.request());
   CHECK(report.servers.size() == 2);
   CHECK(no_down_vote(report));
@@ -480,9 +474,9 @@ TEST_CASE("attack a server with the right data and another serial is skew only",
 TEST_CASE("attack a wildcard record is served", "[authoritative][attack]") {
   Zone zone(2);
   for (std::size_t i = 0; i < 2; ++i) {
-    zone.servers[i].set("www.example.", RrType::A,
-                        FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, "www.example."}})
-                            .with_aa());
+    zone.servers[i].set(
+        "www.example.", RrType::A,
+        FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, "www.example."}}).with_aa());
   }
   zone.resolver.set("www.example.", RrType::SOA,
                     FakeDnsBehaviour::empty().with_authority({soa_of("example.", k_serial)}));
@@ -503,9 +497,9 @@ TEST_CASE("attack an AAAA check asks AAAA and judges it", "[authoritative][attac
   check.type = RrType::AAAA;
   CHECK(no_down_vote(report, check));
   // and one server empty for AAAA is wrong data
-  zone.servers[1].set("www.example.", RrType::AAAA,
-                      FakeDnsBehaviour::empty().with_aa().with_authority(
-                          {soa_of("example.", k_serial)}));
+  zone.servers[1].set(
+      "www.example.", RrType::AAAA,
+      FakeDnsBehaviour::empty().with_aa().with_authority({soa_of("example.", k_serial)}));
   request = zone.request();
   request.type = RrType::AAAA;
   const auto second = run(request);
@@ -515,10 +509,10 @@ TEST_CASE("attack an AAAA check asks AAAA and judges it", "[authoritative][attac
 TEST_CASE("attack min_answers 2 with a server returning 1 is wrong data",
           "[authoritative][attack]") {
   Zone zone(2);
-  zone.servers[0].set("www.example.", RrType::A,
-                      FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""},
-                                                {"A", "192.0.2.11", 300, ""}})
-                          .with_aa());
+  zone.servers[0].set(
+      "www.example.", RrType::A,
+      FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}, {"A", "192.0.2.11", 300, ""}})
+          .with_aa());
   auto check = www_check();
   check.min_answers = 2;
   const auto [report, calls, elapsed] = run(zone.request());
@@ -604,10 +598,9 @@ TEST_CASE("attack chain sanity: a serving zone votes up", "[authoritative][attac
 TEST_CASE("attack chain latency excludes a slow zone server and the run ends in the timeout",
           "[authoritative][attack][chain]") {
   ChainZone zone{62};
-  zone.server.set("www.example.", RrType::A,
-                  FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}})
-                      .with_aa()
-                      .delayed(600ms));
+  zone.server.set(
+      "www.example.", RrType::A,
+      FakeDnsBehaviour::answer({{"A", "192.0.2.10", 300, ""}}).with_aa().delayed(600ms));
   ChainHarness h;
   const auto started = Clock::now();
   const auto report = h.probe(zone.target(1000ms), zone.vantage());
@@ -668,7 +661,8 @@ TEST_CASE("attack an NS set naming only the vantage's own resolver is no down vo
   // A lying resolver names itself as the zone's only server: it answers
   // RD=0 from its cache without AA. It is no zone server: nothing judged.
   Zone zone(1);
-  zone.resolver.set("example.", RrType::NS, FakeDnsBehaviour::answer(ns_records({"self.example."})));
+  zone.resolver.set("example.", RrType::NS,
+                    FakeDnsBehaviour::answer(ns_records({"self.example."})));
   zone.resolver.set("self.example.", RrType::A,
                     FakeDnsBehaviour::answer({{"A", "127.0.53.53", 300, ""}}));
   zone.resolver.set("self.example.", RrType::AAAA, FakeDnsBehaviour::empty());
