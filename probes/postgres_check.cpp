@@ -5,15 +5,16 @@
 // connects (an SSL fallback, another attempt), so the socket is re-read
 // after every poll. One query asks the role and the replay lag; a write in a
 // temporary table follows when the target asks for writes. What the server
-// said is judged by probes/app_judge; libpq's words become typed failures.
+// said is judged by probes/app_judge; libpq's words become typed failures
+// in probes/postgres_answers.
 //
 // libpq cannot bind a source address: request.source (the vantage's source
 // address) is ignored for postgres, and the route picks it (docs say so).
 #include "config/secret_file.hpp"
 #include "net/errors.hpp"
-#include "net/http_client.hpp"
 #include "probes/app_checks.hpp"
 #include "probes/app_judge.hpp"
+#include "probes/postgres_answers.hpp"
 #include "probes/stopwatch.hpp"
 
 #include <libpq-fe.h>
@@ -22,10 +23,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -61,7 +58,8 @@ constexpr std::size_t k_write_statements = 4;
 // that starts a COPY would hand out results forever).
 constexpr std::size_t k_max_results = 8;
 
-constexpr std::string_view k_protocol = "postgres";
+using postgres::k_protocol;
+using postgres::one_line;
 
 struct ConnectionDeleter {
   void operator()(PGconn* connection) const { PQfinish(connection); }
@@ -110,108 +108,6 @@ class BorrowedSocket {
 };
 
 void ignore_notice(void* /*arg*/, const char* /*message*/) {}
-
-std::string_view trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-}
-
-// libpq's text on one line: lines trimmed and joined with a space.
-std::string one_line(std::string_view text) {
-  std::string line;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    const auto part = trimmed(text.substr(0, end));
-    if (!part.empty()) {
-      line += line.empty() ? "" : " ";
-      line += part;
-    }
-    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-  }
-  return line;
-}
-
-bool is_sqlstate(std::string_view code) {
-  return code.size() == 5 && std::all_of(code.begin(), code.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
-         });
-}
-
-// A libpq error message: the server's SQLSTATE when the server sent it,
-// and the words to show.
-struct PgMessage {
-  std::string sqlstate;  // empty when libpq itself failed
-  std::string text;
-};
-
-// libpq writes one paragraph per connection attempt, each opening with
-// `connection to server at "127.0.0.1", port 5432 failed: `; with sslmode
-// prefer a TLS attempt that failed is followed by a plain one. The last
-// attempt ended the connection: its words, without that opening.
-std::string_view last_attempt(std::string_view message) {
-  constexpr std::string_view k_attempt = "connection to server ";
-  auto at = message.rfind(k_attempt);
-  while (at != std::string_view::npos && at > 0 && message[at - 1] != '\n') {
-    at = message.rfind(k_attempt, at - 1);
-  }
-  if (at == std::string_view::npos) {
-    return message;
-  }
-  auto attempt = message.substr(at);
-  constexpr std::string_view k_failed = " failed: ";
-  if (const auto failed = attempt.find(k_failed); failed < attempt.find('\n')) {
-    attempt.remove_prefix(failed + k_failed.size());
-  }
-  return attempt;
-}
-
-// Why parse the SQLSTATE: the server's words follow its lc_messages (a
-// German server says "Passwort-Authentifizierung ... fehlgeschlagen"), its
-// SQLSTATE does not. With PQERRORS_VERBOSE a server error reads
-// `FATAL:  28P01: password authentication failed for user "x"` (the
-// severity translated) then DETAIL and LOCATION lines: we keep the first
-// line's words and 28P01. libpq's own errors keep all their lines.
-PgMessage parse_message(std::string_view message) {
-  const auto attempt = last_attempt(message);
-  const auto line = trimmed(attempt.substr(0, attempt.find('\n')));
-  constexpr std::string_view k_severity_end = ":  ";
-  if (const auto severity = line.find(k_severity_end); severity != std::string_view::npos) {
-    const auto rest = line.substr(severity + k_severity_end.size());
-    if (rest.size() > 7 && is_sqlstate(rest.substr(0, 5)) && rest.substr(5, 2) == ": ") {
-      return PgMessage{std::string(rest.substr(0, 5)), std::string(trimmed(rest.substr(7)))};
-    }
-  }
-  return PgMessage{"", one_line(attempt)};
-}
-
-// Our credentials or rights, not the server's health: invalid authorization
-// (28000: no pg_hba.conf entry, no such role), a wrong password (28P01), no
-// such database (3D000), no CONNECT or TEMP privilege (42501).
-bool refuses_us(std::string_view sqlstate) {
-  return sqlstate.starts_with("28") || sqlstate == "3D000" || sqlstate == "42501";
-}
-
-// The socket error libpq put in its words ("... failed: Connection
-// refused"), as an error code: libpq writes strerror() of this process.
-std::optional<boost::system::error_code> socket_error_in(std::string_view text) {
-  constexpr std::array k_errors{ECONNREFUSED, ETIMEDOUT,   EHOSTUNREACH, ENETUNREACH,   ENETDOWN,
-                                EHOSTDOWN,    ECONNRESET,  ECONNABORTED, EADDRNOTAVAIL, EADDRINUSE,
-                                EMFILE,       ENFILE,      ENOBUFS,      ENOMEM,        EACCES,
-                                EPERM,        EAFNOSUPPORT};
-  for (const int code : k_errors) {
-    if (text.find(std::strerror(code)) != std::string_view::npos) {
-      return boost::system::error_code(code, boost::system::system_category());
-    }
-  }
-  return std::nullopt;
-}
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
 
 bool still_connecting(const PGconn* connection) {
   const auto status = PQstatus(connection);
@@ -421,28 +317,22 @@ class PostgresSession : public std::enable_shared_from_this<PostgresSession> {
       return false;
     }
     const PGresult* row = results_.front().get();
-    if (PQresultStatus(row) != PGRES_TUPLES_OK || PQntuples(row) != 1 || PQnfields(row) != 3 ||
-        PQgetisnull(row, 0, 0) != 0) {
+    if (PQresultStatus(row) != PGRES_TUPLES_OK || PQntuples(row) != 1 || PQnfields(row) != 3) {
       return false;
     }
-    const std::string_view recovery = PQgetvalue(row, 0, 0);
-    if (recovery != "t" && recovery != "f") {
-      return false;
-    }
-    facts_.replica = recovery == "t";
-    facts_.role_text = facts_.replica ? "in recovery" : "";
-    if (PQgetisnull(row, 0, 1) == 0) {
-      const char* text = PQgetvalue(row, 0, 1);
-      char* end = nullptr;
-      const double lag = std::strtod(text, &end);
-      if (end == text || *end != '\0') {
-        return false;
+    postgres::RoleRow fields;
+    for (auto [field, value] :
+         {std::pair{0, &fields.in_recovery}, std::pair{1, &fields.lag_seconds},
+          std::pair{2, &fields.streaming}}) {
+      if (PQgetisnull(row, 0, field) == 0) {
+        *value = std::string_view(PQgetvalue(row, 0, field));
       }
-      // A primary's clock ahead of ours makes the lag negative.
-      facts_.lag_seconds = std::max(0.0, lag);
     }
-    facts_.replicating =
-        PQgetisnull(row, 0, 2) != 0 || std::string_view(PQgetvalue(row, 0, 2)) == "t";
+    auto facts = postgres::role_facts(fields);
+    if (!facts) {
+      return false;
+    }
+    facts_ = std::move(*facts);
     return true;
   }
 
@@ -462,7 +352,7 @@ class PostgresSession : public std::enable_shared_from_this<PostgresSession> {
     if (sqlstate == "57014") {  // statement_timeout: our deadline, seen by the server
       return timed_out();
     }
-    if (refuses_us(sqlstate)) {
+    if (postgres::refuses_us(sqlstate)) {
       return reach_result(
           ReachFailure::ObserverAuth,
           "observer: postgres " + where_ + " refused our rights: " + words + " (" + sqlstate + ")");
@@ -475,60 +365,13 @@ class PostgresSession : public std::enable_shared_from_this<PostgresSession> {
 
   // The connection failed; `was_connecting`: before TCP connected.
   ReachResult connect_error(bool was_connecting) const {
-    const auto message = parse_message(PQerrorMessage(connection_.get()));
-    const auto& text = message.text;
-    if (!message.sqlstate.empty()) {
-      if (refuses_us(message.sqlstate)) {
-        return credentials_refused(text);
-      }
-      // 57P03 starting up, shutting down, in recovery; 53300 too many clients.
-      return app_failed(ReachFailure::AppError, k_protocol, where_,
-                        "refused the connection: " + text + " (" + message.sqlstate + ")");
-    }
-    if (text.starts_with("fe_sendauth:") || contains(text, "password")) {
-      return credentials_refused(text);
-    }
-    if (contains(text, "does not match host name")) {
-      return certificate_refused(net::TlsRefusal::WrongName, text);
-    }
-    if (contains(text, "certificate verify failed")) {
-      return tls_failed(ReachFailure::TlsCertificate, text);
-    }
-    // Our TLS files: "could not read root certificate file", "could not open
-    // certificate file" (a client certificate under ~/.postgresql).
-    // They are this host's files: an observer error, never a down vote
-    // (every node shares the config and would agree on it).
-    if (contains(text, "certificate file") || contains(text, "private key file") ||
-        contains(text, "certificate revocation list")) {
-      return reach_result(ReachFailure::Observer,
-                          "observer: postgres TLS setup failed on this host: " + text);
-    }
-    // GSSAPI/SSPI asked of us: our (missing) Kerberos credentials.
-    if (contains(text, "GSSAPI") || contains(text, "SSPI") || contains(text, "Kerberos")) {
-      return credentials_refused(text);
-    }
-    if (contains(text, "SSL")) {
-      return tls_failed(ReachFailure::TlsHandshake, text);
-    }
-    const auto socket_error = socket_error_in(text);
-    if (socket_error && (was_connecting || *socket_error == asio::error::connection_refused)) {
-      return connect_failed(connect_failure(*socket_error, false), where_,
-                            net::describe(*socket_error));
-    }
-    if (was_connecting) {
-      return connect_failed(ReachFailure::ConnectOther, where_, text);
-    }
-    return app_failed(ReachFailure::AppError, k_protocol, where_, text);
-  }
-
-  ReachResult credentials_refused(const std::string& text) const {
-    return reach_result(ReachFailure::ObserverAuth,
-                        "observer: postgres " + where_ + " refused our credentials: " + text);
+    return postgres::connect_failure_of(postgres::parse_message(PQerrorMessage(connection_.get())),
+                                        was_connecting, where_);
   }
 
   // The connection broke while `doing` a query step.
   ReachResult lost(std::string_view doing) const {
-    const auto message = parse_message(PQerrorMessage(connection_.get()));
+    const auto message = postgres::parse_message(PQerrorMessage(connection_.get()));
     if (message.sqlstate == "57014") {
       return timed_out();
     }
