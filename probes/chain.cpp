@@ -507,9 +507,10 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       // the zone's servers answer over plain DNS, which anyone on the path
       // can forge (third hostile review: an interceptor of port 53 made a
       // DoT vantage vote down in ns1's name). Reported, never a vote.
-      observation.detail += "; authoritative: not judged: the zone's servers answer over plain "
-                            "DNS, which a DoT vantage does not vote on (" +
-                            without_layer(judged.failure->detail) + ")";
+      observation.detail +=
+          "; authoritative: not judged: the zone's servers answer over plain "
+          "DNS, which a DoT vantage does not vote on (" +
+          without_layer(judged.failure->detail) + ")";
       return;
     }
     if (judged.failure) {

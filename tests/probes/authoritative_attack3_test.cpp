@@ -457,8 +457,9 @@ TEST_CASE("attack3 chain sanity a zone serving NXDOMAIN votes down at dns",
 // so and asks for max_per_second above the largest cost (the default 500
 // is above any name's): then one start holds the others under a second,
 // and a pair every second never misses more than one turn.
-TEST_CASE("attack3 one authoritative start within one second of budget holds cheap probes under a second",
-          "[authoritative][attack][scheduler]") {
+TEST_CASE(
+    "attack3 one authoritative start within one second of budget holds cheap probes under a second",
+    "[authoritative][attack][scheduler]") {
   std::string name;
   for (int i = 0; i < 60; ++i) {
     name += "a.";
