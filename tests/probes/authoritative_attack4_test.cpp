@@ -8,7 +8,7 @@
 // dns failure, DoT sessions breaking. Each case expects the CORRECT
 // behaviour (docs/checks.md), so a failing case is a finding. Loopback
 // only; each chain case binds port 53 in its own block 127.0.80.x ..
-// 127.0.87.x.
+// 127.0.88.x.
 #include "probes/authoritative.hpp"
 
 #include "config/tls_files.hpp"
@@ -728,4 +728,26 @@ TEST_CASE("attack4 chain sanity a plain vantage votes down on the zone's denial"
   CHECK(report.observation.outcome == consensus::Outcome::Down);
   CHECK(report.observation.layer == consensus::Layer::Dns);
   CHECK_THAT(report.observation.detail, Catch::Contains("server ns1.example. (127.0.87.1)"));
+}
+
+// Held (expected): fixes 2 and 3 together: from a DoT vantage a refused
+// connect keeps its layer (the verdict's service scope), and the zone's
+// wrong data is only reported beside it.
+TEST_CASE("attack4 a DoT vantage keeps a refused connect beside wrong zone data",
+          "[authoritative][attack][chain][dot]") {
+  World world{88, "example.", {"ns1.example."}, true};
+  world.resolver.set(world.name, RrType::A,
+                     FakeDnsBehaviour::answer({{"A", in_block(88, 9), 300, ""}}));
+  world.servers[0]->set(
+      world.name, RrType::A,
+      FakeDnsBehaviour::nxdomain().with_aa().with_authority({soa_of("example.")}));
+  auto target = world.target();
+  target.tcp = config::TcpCheck{};
+  target.tcp->port = 9;  // nothing listens on 127.0.88.9
+  const auto report = world.probe(target);
+  INFO(report.observation.detail);
+  CHECK(report.observation.outcome == consensus::Outcome::Down);
+  CHECK(report.observation.layer == consensus::Layer::Connect);
+  CHECK_THAT(report.observation.detail, Catch::StartsWith("connect: "));
+  CHECK_THAT(report.observation.detail, Catch::Contains("does not vote on"));
 }
