@@ -1,5 +1,6 @@
 #include "peers/protocol.hpp"
 
+#include "base/text.hpp"
 #include "peers/window_codec.hpp"
 
 #include "snapshot/action_json.hpp"
@@ -47,7 +48,9 @@ json::object vote_json(const cs::Evidence& evidence, std::string_view target,
   const bool v1_app = version < k_peer_protocol_version && last.layer == cs::Layer::App;
   out["layer"] = cs::to_string(v1_app ? cs::Layer::Http : last.layer);
   out["last_known_good"] = cs::to_string(last.last_known_good);
-  out["detail"] = last.detail;
+  // Cut to the bound a peer holds it to: a vote over it is refused, and
+  // with it this node's whole export (fourth hostile review).
+  out["detail"] = text::cut_end(last.detail, k_peer_max_detail_bytes);
   json::array answers;
   for (const auto& answer : last.answers) {
     answers.emplace_back(answer);
@@ -89,6 +92,20 @@ class VoteReader {
                   " bytes without control characters");
     }
     out = std::string(*text);
+    return true;
+  }
+
+  // Like label(), but text over `limit` is cut, not refused: a detail only
+  // describes the vote, and a peer from before the bound was enforced on
+  // the sending side may send a longer one. Its bytes stay bounded here.
+  bool description(std::string_view key, std::size_t limit, std::string& out) {
+    const json::string* value = string_at(key);
+    if (value == nullptr || std::any_of(value->begin(), value->end(), [](char c) {
+          return std::iscntrl(static_cast<unsigned char>(c)) != 0;
+        })) {
+      return fail(std::string(key) + " must be a string without control characters");
+    }
+    out = text::cut_end(std::string(value->data(), std::min(value->size(), limit + 1)), limit);
     return true;
   }
 
@@ -173,8 +190,8 @@ bool decode_vote(const json::value& value, PeerVote& vote, std::string& why) {
          read.choice("layer", cs::parse_layer, vote.layer) &&
          (!object->contains("last_known_good") ||
           read.choice("last_known_good", cs::parse_last_known_good, vote.last_known_good)) &&
-         read.label("detail", k_peer_max_detail_bytes, vote.detail) && read.answers(vote.answers) &&
-         read.latency(vote.latency_ms);
+         read.description("detail", k_peer_max_detail_bytes, vote.detail) &&
+         read.answers(vote.answers) && read.latency(vote.latency_ms);
 }
 
 bool decode_header(const json::object& object, std::string_view expected_node, PeerExport& out,

@@ -1,6 +1,7 @@
 #include "probes/authoritative.hpp"
 
 #include "base/ascii.hpp"
+#include "base/text.hpp"
 
 #include "probes/dns_client.hpp"
 #include "probes/stopwatch.hpp"
@@ -556,12 +557,7 @@ bool may_ask(const config::IpAddress& server, const config::IpAddress& resolver)
 }
 
 std::string bounded(std::string text, std::size_t limit) {
-  constexpr std::string_view k_cut = "...";
-  if (text.size() > limit) {
-    text.resize(limit - std::min(limit, k_cut.size()));
-    text += k_cut.substr(0, limit - text.size());
-  }
-  return text;
+  return text::cut_end(std::move(text), limit);
 }
 
 bool zone_holds(std::string_view zone, std::string_view name) {

@@ -1,5 +1,6 @@
 #include "probes/authoritative_judge.hpp"
 
+#include "base/text.hpp"
 #include "probes/dns_wire.hpp"
 
 #include <algorithm>
@@ -98,8 +99,10 @@ AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
     // No server was asked: "no zone for www.example.: timeout after 600ms".
     constexpr std::string_view k_mode = "authoritative: ";
     const std::string why = body(report.detail);
-    out.not_judged =
-        bounded(why.starts_with(k_mode) ? why.substr(k_mode.size()) : why, k_max_not_judged);
+    // Cut in the middle: the name comes first and what the resolver said
+    // last (fourth hostile review: a long name cut the SERVFAIL off).
+    out.not_judged = text::cut_middle(why.starts_with(k_mode) ? why.substr(k_mode.size()) : why,
+                                      k_max_not_judged);
     return out;
   }
   // Measured only between two AA replies or more: one server, or none,
@@ -154,7 +157,7 @@ AuthoritativeJudgement judge_authoritative(const AuthoritativeReport& report,
                           ")";
     out.failure = std::move(first_wrong);
   } else if (judged == 0) {
-    out.not_judged = bounded(none_judged(report, silent, lame, other), k_max_not_judged);
+    out.not_judged = text::cut_middle(none_judged(report, silent, lame, other), k_max_not_judged);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include "consensus/time_format.hpp"
 
+#include "base/text.hpp"
 #include "probes/app_checks.hpp"
 #include "probes/authoritative.hpp"
 #include "probes/authoritative_judge.hpp"
@@ -510,7 +511,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       observation.detail +=
           "; authoritative: not judged: the zone's servers answer over plain "
           "DNS, which a DoT vantage does not vote on (" +
-          without_layer(judged.failure->detail) + ")";
+          text::cut_middle(without_layer(judged.failure->detail), k_max_not_judged) + ")";
       return;
     }
     if (judged.failure) {
@@ -518,10 +519,10 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         // The resolver's answer or the service already failed: that failure
         // keeps its layer, and so the verdict's scope (third hostile review:
         // wrong zone data turned a refused connect into a `dns` failure,
-        // and a `--for service` gate held through a real outage).
-        if (observation.layer != Layer::Dns) {
-          observation.detail += "; " + without_layer(judged.failure->detail);
-        }
+        // and a `--for service` gate held through a real outage). The
+        // zone's finding is still named: "dns: NXDOMAIN; authoritative:
+        // server ns1...: NXDOMAIN" says the record is gone at the source.
+        observation.detail += "; " + without_layer(judged.failure->detail);
         return;
       }
       observation.outcome = Outcome::Down;
@@ -562,6 +563,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       }
     }
     judge_source();
+    observation.detail = text::cut_end(std::move(observation.detail), k_max_observation_detail);
     observation.at = context_.clock.now();
     // The certificate closest to its end among the addresses' (each may
     // serve its own): the one that will fail first.

@@ -17,6 +17,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,6 +44,12 @@ struct AddressResult {
   config::IpAddress address;
   ReachResult reach;  // every configured check on it merged: the first failure wins
 };
+
+// An observation's detail is at most this long, cut at its end (its start
+// names the failing layer and what failed): the bound the peer protocol puts
+// on a vote's detail (peers/protocol.hpp k_peer_max_detail_bytes), so what
+// this node shows is what its peers see.
+inline constexpr std::size_t k_max_observation_detail = 1024;
 
 // One line of `crosscheck probe`'s step-by-step trace.
 struct TraceLine {

@@ -398,3 +398,34 @@ TEST_CASE("a protocol check's layer app travels in version 2 and as http in vers
   CHECK_FALSE(decode_export(forged, "oracle-b", why));
   CHECK(why == "votes[0]: layer app needs protocol version 2");
 }
+
+TEST_CASE("a long detail never costs a node its export: cut when sent and when read", "[peers]") {
+  // Fourth hostile review: one vote's detail over the peers' bound made them
+  // refuse the node's whole export, every target's votes with it.
+  auto snapshot = snapshot_with_remote_and_suspect();
+  snapshot.node = "oracle-b";
+  auto& last = *snapshot.targets[0].verdict.evidence[0].last;
+  // Multi-byte characters across the cut: never half a character.
+  last.detail = "postgres: " + std::string(400, 'x');
+  for (int i = 0; i < 500; ++i) {
+    last.detail += "\xc3\xbc";  // ü
+  }
+  std::string why;
+  const auto sent = export_votes(snapshot, k_now);
+  const auto decoded = decode_export(sent, "oracle-b", why);
+  INFO(why);
+  REQUIRE(decoded);
+  const auto& detail = decoded->votes[0].detail;
+  CHECK(detail.size() <= crosscheck::peers::k_peer_max_detail_bytes);
+  CHECK_THAT(detail, Catch::StartsWith("postgres: xxx") && Catch::EndsWith("\xc3\xbc..."));
+
+  // A peer from before the bound on the sending side: its vote is read, cut.
+  const std::string long_detail = "\"dns: " + std::string(3000, 'y') + "\"";
+  const auto old_peer = decode_export(export_with("detail", long_detail), "oracle-b", why);
+  REQUIRE(old_peer);
+  CHECK(old_peer->votes[0].detail.size() == crosscheck::peers::k_peer_max_detail_bytes);
+  CHECK_THAT(old_peer->votes[0].detail, Catch::StartsWith("dns: yyy") && Catch::EndsWith("..."));
+  // Control characters are still malformed.
+  CHECK_FALSE(decode_export(export_with("detail", R"("a\u0001b")"), "oracle-b", why));
+  CHECK_THAT(why, Catch::Contains("detail must be a string without control characters"));
+}

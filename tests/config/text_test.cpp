@@ -1,0 +1,70 @@
+// base/text.hpp: bounding text to a byte limit, never half a UTF-8 character.
+#include "base/text.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using crosscheck::text::cut_end;
+using crosscheck::text::cut_middle;
+
+namespace {
+
+// Every multi-byte sequence in `text` is whole (a lead byte followed by
+// exactly its continuation bytes).
+bool whole_utf8(const std::string& text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if ((lead & 0xC0U) == 0x80U || i + length > text.size()) {
+      return false;
+    }
+    for (std::size_t j = 1; j < length; ++j) {
+      if ((static_cast<unsigned char>(text[i + j]) & 0xC0U) != 0x80U) {
+        return false;
+      }
+    }
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("text within the limit is kept as it is", "[text]") {
+  CHECK(cut_end("dns: NXDOMAIN", 13) == "dns: NXDOMAIN");
+  CHECK(cut_middle("dns: NXDOMAIN", 100) == "dns: NXDOMAIN");
+  CHECK(cut_end("", 0).empty());
+}
+
+TEST_CASE("cut_end keeps the start and marks the cut", "[text]") {
+  CHECK(cut_end("abcdefghij", 8) == "abcde...");
+  CHECK(cut_end("abcdefghij", 2) == "..");
+  CHECK(cut_end("abcdefghij", 0).empty());
+}
+
+TEST_CASE("cut_middle keeps the start and the end", "[text]") {
+  const auto cut = cut_middle(
+      "none of 2 servers for " + std::string(300, 'z') + ". gave an AA answer to judge (2 silent)",
+      100);
+  CHECK(cut.size() <= 100);
+  CHECK_THAT(cut, Catch::StartsWith("none of 2 servers for zz") && Catch::Contains("...") &&
+                      Catch::EndsWith("(2 silent)"));
+  CHECK(cut_middle("abcdefghij", 5) == "ab...");  // too short for both ends
+}
+
+TEST_CASE("no cut splits a UTF-8 character, whatever the limit", "[text]") {
+  // 2-, 3- and 4-byte characters: ü, €, 𝄞.
+  const std::string text = "a\xc3\xbc\xe2\x82\xac\xf0\x9d\x84\x9e" + std::string("b") +
+                           "\xc3\xbc\xe2\x82\xac\xf0\x9d\x84\x9e\xc3\xbc";
+  for (std::size_t limit = 0; limit <= text.size() + 1; ++limit) {
+    CAPTURE(limit);
+    const auto end = cut_end(text, limit);
+    const auto middle = cut_middle(text, limit);
+    CHECK(end.size() <= limit);
+    CHECK(middle.size() <= limit);
+    CHECK(whole_utf8(end));
+    CHECK(whole_utf8(middle));
+  }
+}
