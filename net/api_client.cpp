@@ -94,6 +94,9 @@ std::string describe_failure(const net::HttpResult& result, const config::Url& b
       if (result.stage == HttpStage::Read) {
         return base.text + " closed the connection before an answer";
       }
+      if (result.stage == HttpStage::Tls) {
+        return result.error;
+      }
       return "bad answer from " + base.text + ": " + result.error;
     case HttpFailure::Protocol:
       return "bad answer from " + base.text + ": " + result.error;

@@ -263,7 +263,11 @@ struct HttpClient::Session : std::enable_shared_from_this<Session> {
     result.cert_not_after = cert_not_after(tls->native_handle());
     result.tls_refusal = classify_tls_failure(ec, verify);
     if (result.tls_refusal == TlsRefusal::None) {
-      result.tls_refusal = TlsRefusal::Handshake;
+      // Counted as transport, as a refused connect is: a peer that dies
+      // mid-handshake says nothing about its certificates.
+      return fail(HttpFailure::Closed,
+                  "tls: " + authority(request.url) +
+                      " closed the connection during the handshake: " + describe_error(ec));
     }
     if (verify != X509_V_OK) {
       result.tls_verify_error = X509_verify_cert_error_string(verify);

@@ -185,8 +185,9 @@ TlsRefusal classify_tls_failure(const boost::system::error_code& ec, long verify
       return TlsRefusal::Handshake;
   }
   if (ec.category() != boost::asio::error::get_ssl_category()) {
-    return ec == boost::asio::ssl::error::stream_truncated ? TlsRefusal::Handshake
-                                                           : TlsRefusal::None;
+    // A reset, an end of stream or a truncated stream: the connection
+    // dropped (a peer killed mid-handshake), which TLS did not refuse.
+    return TlsRefusal::None;
   }
   // The server's alerts about the certificate we sent (or did not send).
   switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {

@@ -60,7 +60,8 @@ Expected<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(
 // Classifies a failed TLS operation: `verify_result` is the handle's
 // SSL_get_verify_result() (X509_V_OK when our check of the server passed),
 // `ec` the operation's error (a server's alert about our certificate).
-// None when `ec` is not a TLS error at all.
+// None when `ec` is not a TLS error at all: a connection reset, ended or
+// truncated during the handshake is a dropped connection, not a refusal.
 TlsRefusal classify_tls_failure(const boost::system::error_code& ec, long verify_result);
 
 }  // namespace crosscheck::net

@@ -8,13 +8,17 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -467,4 +471,71 @@ TEST_CASE("a method Beast has no name for is sent as given when it is a token", 
   request.method = GENERATE(std::string("CHECKUP"), std::string("X-PROBE.1"));
   REQUIRE(run(request).result->ok());
   CHECK(server.last_request()->method == request.method);
+}
+
+namespace {
+
+// A server on 127.0.0.1 that reads the client's first bytes (its TLS
+// ClientHello), writes `answer`, then drops the connection: reset when
+// `reset`, else closed.
+class DroppingServer {
+ public:
+  DroppingServer(std::string answer, bool reset)
+      : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this, answer = std::move(answer), reset] {
+      boost::system::error_code ec;
+      boost::asio::ip::tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      std::array<char, 512> hello{};
+      socket.read_some(boost::asio::buffer(hello), ec);
+      if (!answer.empty()) {
+        boost::asio::write(socket, boost::asio::buffer(answer), ec);
+      }
+      if (reset) {
+        socket.set_option(boost::asio::socket_base::linger(true, 0), ec);
+      }
+      socket.close(ec);
+    });
+  }
+  DroppingServer(const DroppingServer&) = delete;
+  DroppingServer& operator=(const DroppingServer&) = delete;
+  DroppingServer(DroppingServer&&) = delete;
+  DroppingServer& operator=(DroppingServer&&) = delete;
+  ~DroppingServer() { thread_.join(); }
+
+  std::string url() const {
+    return "https://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/";
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a connection dropped during the handshake is a transport failure, not a TLS refusal",
+          "[http_client]") {
+  const bool reset = GENERATE(false, true);
+  CAPTURE(reset);
+  DroppingServer server("", reset);
+  const auto outcome = run(request_for(server.url()));
+  REQUIRE(outcome.completions == 1);
+  CHECK(outcome.result->failure == HttpFailure::Closed);
+  CHECK(outcome.result->stage == HttpStage::Tls);
+  CHECK(crosscheck::net::failure_reason(*outcome.result) == "transport");
+  CHECK_THAT(outcome.result->error,
+             Catch::StartsWith("tls: 127.0.0.1:") &&
+                 Catch::Contains("closed the connection during the handshake: "));
+}
+
+TEST_CASE("a server that answers a ClientHello with plain text fails TLS, as a handshake",
+          "[http_client]") {
+  DroppingServer server("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", false);
+  const auto outcome = run(request_for(server.url()));
+  REQUIRE(outcome.completions == 1);
+  CHECK(outcome.result->failure == HttpFailure::Tls);
+  CHECK(outcome.result->stage == HttpStage::Tls);
+  CHECK(crosscheck::net::failure_reason(*outcome.result) == "tls_handshake");
 }
