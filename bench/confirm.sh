@@ -135,6 +135,6 @@ ratio=$(ratio "$fast" "$slow")
 log "  median seconds to unhealthy: fast_confirm on $fast, off $slow (ratio $ratio)"
 ok=$(met "$fast <= 15")
 [[ $lie_seen == unhealthy || $lie_seen == nan ]] && ok=no
-row 7 "seconds from a real outage (all 3 domains) to unhealthy, interval 10s, fall 3; one lying domain: $lie_seen" \
+row 10 "seconds from a real outage (all 3 domains) to unhealthy, interval 10s, fall 3; one lying domain: $lie_seen" \
   "$fast s" "same daemon with fast_confirm: false (Route 53 fast checks: 30 s)" \
   "$slow s" "$ratio" "at most 15 s, a lying domain never unhealthy" "$ok"

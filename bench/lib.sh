@@ -253,6 +253,13 @@ cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" -v ticks="$(cpu_ticks "$1")" 'BEGIN { print ticks / hz }'
 }
 
+# Bytes PID has caused to be written to storage so far (/proc/PID/io
+# write_bytes: counted when pages are dirtied, so SQLite's WAL appends and
+# its checkpoints into the database file both count).
+written_bytes() {
+  awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io"
+}
+
 # A /proc/PID/status field in MB (VmHWM, VmRSS).
 status_mb() {
   awk -v field="$2:" '$1 == field { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"

@@ -33,6 +33,7 @@ case $what in dns | http | all) ;; *) echo "usage: $0 [dns|http|all]" >&2; exit 
 
 dns_targets=1000 dns_vantages=5      # 5000 DNS probes/s at a 1 s interval
 http_targets=300 http_vantages=3     # 900 HTTP probes/s (each with its DNS queries)
+daemon_dns_targets=1000 daemon_vantages=3  # the whole daemon: 3000 DNS probes/s
 interval_ms=1000
 wrk_connections=2                    # the exporter's driver: fixed concurrency
 resolver=127.0.0.85:53 web=127.0.0.82:8082 exporter=127.0.0.83:9583
@@ -141,6 +142,44 @@ our_cost() {
   fi
 }
 
+# The whole daemon as users run it: `crosscheck run` with TARGETS x
+# VANTAGES checks (each vantage its own failure domain, all through the
+# dnsmasq) every 1 s; its process CPU (/proc/PID/stat) over the window /
+# probes completed (crosscheck_probes_total). Leaves "<us> <probes/s>"
+# in `daemon_figure`. daemon_cost TARGETS VANTAGES CHECK_YAML (%s is the
+# target's name).
+daemon_cost() {
+  local targets=$1 vantages=$2 check=$3 port=$((9600 + RANDOM % 300)) before after ticks_a ticks_b
+  local config=$work/daemon.yaml
+  bench_config "$config" "127.0.0.83:$port" 1s 2s 4096 100000 \
+    "$(vantages_yaml "$(for _ in $(seq "$vantages"); do printf '%s ' "$resolver"; done)")" \
+    "$(awk -v n="$targets" -v check="$check" 'BEGIN {
+      for (i = 0; i < n; i++) { c = check; gsub(/%s/, "t" i, c); printf "{ name: t%d, %s }\n", i, c }
+    }')"
+  bench_daemon "$config" "http://127.0.0.83:$port"
+  local pid=$daemon_pid
+  sleep 5  # warm-up: the first turns are phased over the interval
+  bench_scrape "$work/d_before.prom"
+  ticks_a=$(cpu_ticks "$pid")
+  local started=$SECONDS
+  sleep "$seconds"
+  ticks_b=$(cpu_ticks "$pid")
+  local elapsed=$((SECONDS - started))
+  bench_scrape "$work/d_after.prom"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  local probes up
+  probes=$(delta crosscheck_probes_total "$work/d_before.prom" "$work/d_after.prom")
+  up=$(($(awk '/^crosscheck_probes_total\{/ && /outcome="up"/ { s += $NF } END { printf "%.0f", s }' "$work/d_after.prom") -
+    $(awk '/^crosscheck_probes_total\{/ && /outcome="up"/ { s += $NF } END { printf "%.0f", s }' "$work/d_before.prom")))
+  log "crosscheck run: $probes probes ($up up) in ${elapsed}s, $(cpu_percent "$ticks_a" "$ticks_b" "$elapsed")% of a core, RSS $(status_mb "$pid" VmRSS 2>/dev/null || echo '?') MB"
+  if ((up < probes * 99 / 100)); then
+    log "WARNING: only $up of $probes probes were up: the figure is not a healthy run's"
+  fi
+  daemon_figure=$(awk -v a="$ticks_a" -v b="$ticks_b" -v hz="$(getconf CLK_TCK)" -v n="$probes" -v s="$elapsed" \
+    'BEGIN { printf "%.1f %.0f\n", (n > 0 ? (b - a) / hz * 1e6 / n : 0), n / s }')
+}
+
 if [[ $what == dns || $what == all ]]; then
   log "row 1: $dns_targets targets x $dns_vantages vantages of dns: checks every ${interval_ms} ms, ${seconds}s"
   before=$(cpu_seconds "$dnsmasq_pid")
@@ -159,16 +198,22 @@ if [[ $what == dns || $what == all ]]; then
   log "dnsperf: $queries queries in ${seconds}s at up to $rate/s, CPU $(cat "$work/dnsperf.time") s (user sys), $perf_us us per query"
   box=$(exporter_cost dns_bench "$resolver")
   read -r box_us box_rate <<<"$box"
+  log "row 1: the whole daemon, $daemon_dns_targets targets x $daemon_vantages vantages of dns: checks every 1 s"
+  daemon_cost "$daemon_dns_targets" "$daemon_vantages" "dns: { name: %s.bench.test }"
+  read -r run_us run_rate <<<"$daemon_figure"
 
   measured="DNS probe cost ($dns_targets x $dns_vantages dns: checks, UDP A, loopback dnsmasq)"
-  row 1 "$measured" "$us us CPU/probe" \
+  row 1 "prober alone (detail): $measured" "$us us CPU/probe" \
     "dnsperf, same server and rate: a bare query loop, the floor" "$perf_us us CPU/query" \
     "$(ratio "$us" "$perf_us")" "none: the floor (ratio = what the check chain adds)" "-"
-  box_ratio=$(ratio "$us" "$box_us")
-  row 1 "$measured" "$us us CPU/probe" \
+  row 1 "prober alone (detail): $measured" "$us us CPU/probe" \
     "blackbox_exporter dns module via /probe, same server and name ($box_rate probes/s)" \
-    "$box_us us CPU/probe" "$box_ratio" "at least 10x cheaper (ratio <= 0.10)" \
-    "$(met "$box_ratio <= 0.10")"
+    "$box_us us CPU/probe" "$(ratio "$us" "$box_us")" "none: the row is the whole daemon" "-"
+  box_ratio=$(ratio "$run_us" "$box_us")
+  row 1 "whole \`crosscheck run\` CPU per DNS probe ($daemon_dns_targets x $daemon_vantages dns: checks every 1 s, $run_rate probes/s; engine, storage, metrics, publication included)" \
+    "$run_us us CPU/probe" \
+    "blackbox_exporter dns module via /probe, same server and name ($box_rate probes/s)" \
+    "$box_us us CPU/probe" "$box_ratio" "ratio <= 0.08" "$(met "$box_ratio <= 0.08")"
 fi
 
 if [[ $what == http || $what == all ]]; then
@@ -186,10 +231,14 @@ if [[ $what == http || $what == all ]]; then
   read -r dual_us _ <<<"$(exporter_cost http_bench_a_aaaa "http://t0.web.test:${web#*:}/probe.txt")"
   read -r literal_us _ <<<"$(exporter_cost http_bench "http://$web/probe.txt")"
   log "blackbox_exporter http per probe: $box_us us (host name, A), $dual_us us (host name, A + AAAA), $literal_us us (IP literal, no DNS); ours $us us (A + AAAA)"
-  box_ratio=$(ratio "$us" "$box_us")
-  row 2 "HTTP probe cost ($http_targets x $http_vantages http: checks of tN.web.test resolved by a loopback dnsmasq, GET of a small file from loopback nginx; ours asks A and AAAA, blackbox A only)" \
-    "$us us CPU/probe" \
+  log "row 2: the whole daemon, $http_targets targets x $http_vantages vantages of http: checks every 1 s"
+  daemon_cost "$http_targets" "$http_vantages" "http: { url: \"http://%s.web.test:${web#*:}/probe.txt\" }"
+  read -r run_us run_rate <<<"$daemon_figure"
+  log "prober alone (detail): $us us CPU per http: probe"
+  box_ratio=$(ratio "$run_us" "$box_us")
+  row 2 "whole \`crosscheck run\` CPU per HTTP probe ($http_targets x $http_vantages http: checks of tN.web.test every 1 s, $run_rate probes/s; resolved by a loopback dnsmasq, A and AAAA; GET of a small file from loopback nginx)" \
+    "$run_us us CPU/probe" \
     "blackbox_exporter http module via /probe, same host name through the same dnsmasq (ip4, no fallback: one A query), same nginx file ($box_rate probes/s)" \
-    "$box_us us CPU/probe" "$box_ratio" "at least 6x cheaper (ratio <= 0.17)" \
-    "$(met "$box_ratio <= 0.17")"
+    "$box_us us CPU/probe" "$box_ratio" "ratio <= 0.15" \
+    "$(met "$box_ratio <= 0.15")"
 fi

@@ -33,8 +33,8 @@ fi
 timeout_s=${BENCH_TIMEOUT:-1800}
 
 # Script -> the rows it produces, in table order.
-scripts=(probe_cost.sh api_vs_nginx.sh scale.sh storm.sh siege.sh confirm.sh)
-declare -A rows_of=([probe_cost.sh]="1, 2" [api_vs_nginx.sh]=3 [scale.sh]=4 [storm.sh]=5 [siege.sh]=6 [confirm.sh]=7)
+scripts=(probe_cost.sh api_vs_nginx.sh scale.sh storm.sh siege.sh replay.sh confirm.sh)
+declare -A rows_of=([probe_cost.sh]="1, 2" [api_vs_nginx.sh]=3 [scale.sh]="4, 9" [storm.sh]=5 [siege.sh]=6 [replay.sh]="7, 7b" [confirm.sh]=10)
 
 if ((EUID != 0)); then
   echo "bench/run.sh: run as root (the scripts install packages with apt-get)" >&2

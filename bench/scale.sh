@@ -4,7 +4,9 @@
 # every 10 s, i.e. 5,000 probes/s. After a warm-up (first turns are phased
 # over the interval) it measures, over a window: peak and current RSS, CPU
 # of one core, probes started per second, the p99 probe start lateness, and
-# the growth of the SQLite data dir. Loopback only (127.0.77.x).
+# the growth of the SQLite data dir (row 4); then the disk written a day
+# (row 9: write_bytes between and across summary period boundaries).
+# Loopback only (127.0.77.x).
 # Usage: bench/scale.sh [WINDOW_SECONDS] [WARMUP_SECONDS]
 #        (TARGETS=N overrides 10,000, for a lighter run)
 # Env: BENCH_SECONDS (the window unless WINDOW_SECONDS is given; default
@@ -24,6 +26,8 @@ resolvers="127.0.77.1:5399 127.0.77.2:5399 127.0.77.3:5399 127.0.77.4:5399 127.0
 bench_dnsmasq 127.0.77.1,127.0.77.2,127.0.77.3,127.0.77.4,127.0.77.5 5399 bench.test/127.0.0.1
 bench_config "$work/crosscheck.yaml" 127.0.77.10:9597 10s 2s 4096 10000 \
   "$(vantages_yaml "$resolvers")" "$(targets_yaml "$targets" bench.test)"
+# One-minute summaries so that row 9 can measure a period's boundary (below).
+echo "storage: { summary_period: 1m }" >> "$work/crosscheck.yaml"
 log "scale: $targets targets x $vantages vantages every 10 s; warm-up ${warmup}s, window ${window}s"
 bench_daemon "$work/crosscheck.yaml" http://127.0.77.10:9597
 sleep "$warmup"
@@ -53,7 +57,37 @@ log "  probes started: ${per_second}/s (wanted $((targets * vantages / 10))/s), 
 log "  storage: $committed records committed, $dropped dropped; data dir $((db_before / 1024)) KiB -> $((db_after / 1024)) KiB (+$(((db_after - db_before) / 1024)) KiB)"
 log "  $(find "$work/data" -type f -printf '%f %s B; ')"
 
+# Row 9: what the disk is written a day = the steady rate between summary
+# period boundaries + what each boundary costs (every pair's summary row and
+# newest row) x boundaries a day. Measured with one-minute periods: a
+# window inside a minute (from :05 to :50), then one across a boundary
+# (from :55 to :20 of the next minute: every pair is probed within 10 s of
+# it, so all of its writes fall inside).
+until_second() {  # sleeps until the wall clock's second of the minute is $1
+  local now
+  now=$(date +%s.%N)
+  sleep "$(awk -v now="$now" -v at="$1" 'BEGIN { s = now % 60; d = at - s; if (d <= 0) d += 60; printf "%.3f", d }')"
+}
+until_second 5
+steady_a=$(written_bytes "$daemon_pid")
+sleep 45
+steady_b=$(written_bytes "$daemon_pid")
+until_second 55
+boundary_a=$(written_bytes "$daemon_pid")
+sleep 25
+boundary_b=$(written_bytes "$daemon_pid")
+read -r steady_per_s boundary_bytes per_day_mb per_day_5m_mb < <(awk \
+  -v sa="$steady_a" -v sb="$steady_b" -v ba="$boundary_a" -v bb="$boundary_b" 'BEGIN {
+    rate = (sb - sa) / 45; cost = (bb - ba) - rate * 25; if (cost < 0) cost = 0
+    printf "%.0f %.0f %.0f %.0f\n", rate, cost, (rate * 86400 + cost * 24) / 1e6, (rate * 86400 + cost * 288) / 1e6
+  }')
+log "  disk: ${steady_per_s} B/s between summary boundaries, $((boundary_bytes / 1024)) KiB at each boundary (write_bytes);" \
+  "a day: ${per_day_mb} MB with summary_period 1h (the default), ${per_day_5m_mb} MB with 5m"
+
 row 4 "$targets targets x $vantages vantages every 10 s: memory and CPU" \
   "RSS ${hwm} MB peak (${rss} MB now), CPU ${cpu}% of a core, ${per_second} probes/s, p99 lateness ${p99} ms" \
-  "goal" "200 MB / 100% of a core" "$(ratio "$hwm" 200)" "under 200 MB and under one core" \
-  "$(met "$hwm < 200 && $cpu < 100")"
+  "goal" "100 MB / 25% of a core" "$(ratio "$hwm" 100)" "at most 100 MB and 25% of one core" \
+  "$(met "$hwm <= 100 && $cpu <= 25")"
+row 9 "disk written per day, $targets targets x $vantages vantages every 10 s, summary_period 1h (write_bytes: steady rate x a day + a boundary's cost x 24)" \
+  "${per_day_mb} MB/day" "goal" "1,000 MB/day" "$(ratio "$per_day_mb" 1000)" "at most 1 GB a day" \
+  "$(met "$per_day_mb <= 1000")"

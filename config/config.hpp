@@ -415,6 +415,11 @@ struct GroupConfig {
 
 struct StorageConfig {
   Duration retention{7LL * 24 * 3'600'000};
+  // The length of one observation summary (a pair's counts and latency
+  // quantiles), wall clock aligned; 1m..24h. Each period writes a row per
+  // (target, vantage) pair: at 2,000 targets x 5 vantages the disk is
+  // written 33 MB a day with an hour, 401 MB with 5 minutes (bench row 9).
+  Duration summary_period{3'600'000};
 };
 
 struct Config {

@@ -43,7 +43,9 @@ constexpr std::array<std::string_view, 3> k_probing_keys{"max_in_flight", "max_p
                                                          "last_known_good_max_age"};
 constexpr std::array<std::string_view, 7> k_vantage_keys{
     "name", "domain", "resolver", "source", "tls_name", "tls_pins", "tls_ca"};
-constexpr std::array<std::string_view, 1> k_storage_keys{"retention"};
+constexpr std::array<std::string_view, 2> k_storage_keys{"retention", "summary_period"};
+constexpr Duration k_min_summary_period{60'000};
+constexpr Duration k_max_summary_period{24LL * 3'600'000};
 constexpr std::array<std::string_view, 1> k_gate_keys{"cooldown"};
 // A cooldown longer than this is a typo (30d for 30s), not a policy.
 constexpr Duration k_max_cooldown{30LL * 24 * 3'600'000};
@@ -334,6 +336,19 @@ void read_storage(const Field& field, LoadContext& ctx) {
   const MapReader map(field, Keys(k_storage_keys), ctx.diags);
   ctx.config.storage.retention =
       map.duration("retention", ZeroDuration::Rejected).value_or(ctx.config.storage.retention);
+  const auto period = map.duration("summary_period", ZeroDuration::Rejected);
+  if (!period) {
+    return;
+  }
+  if (*period < k_min_summary_period || *period > k_max_summary_period) {
+    const auto value = map.get("summary_period");
+    ctx.diags.error(value->pos, "summary_period " + consensus::format_duration(*period) + " for " +
+                                    value->path +
+                                    " is outside 1m..24h: each period writes one row per "
+                                    "(target, vantage) pair");
+    return;
+  }
+  ctx.config.storage.summary_period = *period;
 }
 
 void read_gate(const Field& field, LoadContext& ctx) {

@@ -3,6 +3,7 @@
 #include "config/api_tokens.hpp"
 #include "config/signing_key.hpp"
 #include "config/tls_files.hpp"
+#include "consensus/time_format.hpp"
 #include "net/verdict_signature.hpp"
 
 #include <algorithm>
@@ -91,6 +92,10 @@ ReloadPlan plan_reload(const config::Config& running, const config::Config& next
           next.node.data_dir.string());
   compare(plan.needs_restart, "api.listen", running.api.listen.to_string(),
           next.api.listen.to_string());
+  // The writer tallies the period in progress of every pair in its length.
+  compare(plan.needs_restart, "storage.summary_period",
+          consensus::format_duration(running.storage.summary_period),
+          consensus::format_duration(next.storage.summary_period));
   // Why restart: turning TLS off by a reload would quietly serve plain HTTP
   // on a port clients trust; its certificates and pins do apply on reload.
   const auto tls_state = [](const config::Config& config) {

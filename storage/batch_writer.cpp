@@ -124,18 +124,6 @@ bool links_to_verdict(consensus::EventKind kind) {
          kind == consensus::EventKind::BlastRadiusHeld;
 }
 
-// The nearest-rank quantile `q` of sorted `values`; nullopt when empty.
-std::optional<double> quantile(const std::vector<float>& sorted, double q) {
-  if (sorted.empty()) {
-    return std::nullopt;
-  }
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  // Microseconds: what a float keeps of 0.504 ms is 0.50400000810623.
-  constexpr double k_per_ms = 1000.0;
-  return std::round(sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1] * k_per_ms) /
-         k_per_ms;
-}
-
 Statement& bind_optional_real(Statement& statement, int index, std::optional<double> value) {
   if (value) {
     return statement.bind(index, *value);
@@ -216,6 +204,7 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
     return outcome;
   }
   staged_.clear();
+  staged_period_.reset();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     outcome.status =
         std::visit([this](const auto& record) { return apply(record); }, batch[i].record);
@@ -224,6 +213,7 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
         outcome.refused = i;
       }
       staged_.clear();
+      staged_period_.reset();
       return outcome;  // the transaction rolls back
     }
   }
@@ -232,8 +222,10 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
     for (auto& [pair, tally] : staged_) {
       tallies_[pair] = std::move(tally);
     }
+    latest_period_ = staged_period_.value_or(latest_period_);
   }
   staged_.clear();
+  staged_period_.reset();
   return outcome;
 }
 
@@ -241,6 +233,12 @@ RetentionStep BatchWriter::delete_expired(RetentionCursor& cursor, std::size_t l
   return retention_rows_.delete_expired(cursor, limit);
 }
 
+// Why the pair's newest row is not replaced at every observation: each
+// replacement dirties a page of `latest_observations`, and at 2,000 targets
+// x 5 vantages every 10 s that wrote about 85 GB a day to the WAL and the
+// database for rows that repeated themselves (bench/scale.sh row 9). The
+// row is replaced when the outcome or layer changes, with the change row;
+// the live newest is in memory (the API's evidence).
 Status BatchWriter::apply(const consensus::Observation& observation) {
   // The change first: it compares with the pair's newest before this one.
   for (auto* statement : {&insert_observation_, &upsert_latest_}) {
@@ -256,8 +254,35 @@ Status BatchWriter::apply(const consensus::Observation& observation) {
     if (auto status = statement->run(); !status) {
       return status;
     }
+    if (statement == &insert_observation_ && connection_.changes() == 0) {
+      break;  // not a change: the stored newest stands
+    }
   }
   return tally(observation);
+}
+
+// Why every pair's summary at once: written one by one, as each pair's
+// first observation of the next period came, the rows' index pages were
+// each dirtied and written again by dozens of small commits (32 MB at every
+// boundary for 10,000 pairs). In key order in one batch, each page is
+// written once.
+Status BatchWriter::close_periods_before(std::int64_t start) {
+  for (const auto& [pair, committed] : tallies_) {
+    if (committed.period_start < start) {
+      staged_.try_emplace(pair, committed);
+    }
+  }
+  for (auto& [pair, tally] : staged_) {
+    if (tally.period_start >= start) {
+      continue;
+    }
+    if (auto status = write_summary(pair, tally); !status) {
+      return status;
+    }
+    tally = PeriodTally{};
+    tally.period_start = start;
+  }
+  return {};
 }
 
 Status BatchWriter::tally(const consensus::Observation& observation) {
@@ -265,6 +290,12 @@ Status BatchWriter::tally(const consensus::Observation& observation) {
   const auto at = to_millis(observation.at.wall);
   // Floor division: a period starts at a multiple of its length.
   const auto start = at >= 0 ? at / period * period : (at - period + 1) / period * period;
+  if (start > staged_period_.value_or(latest_period_)) {
+    if (auto status = close_periods_before(start); !status) {
+      return status;
+    }
+    staged_period_ = start;
+  }
   Pair pair{observation.target, observation.vantage};
   auto staged = staged_.find(pair);
   if (staged == staged_.end()) {
@@ -274,7 +305,8 @@ Status BatchWriter::tally(const consensus::Observation& observation) {
   }
   auto& current = staged->second;
   if (current.period_start != start) {
-    // The pair's period ended: its summary is written with this batch.
+    // A straggler (its period was closed) or a clock stepped back: the
+    // summary upsert adds to a period written before.
     if (auto status = write_summary(pair, current); !status) {
       return status;
     }
@@ -284,7 +316,7 @@ Status BatchWriter::tally(const consensus::Observation& observation) {
   switch (observation.outcome) {
     case consensus::Outcome::Up:
       ++current.up;
-      current.up_latencies_ms.push_back(static_cast<float>(observation.latency_ms));
+      current.up_latencies.add(observation.latency_ms);
       break;
     case consensus::Outcome::Down:
       ++current.down;
@@ -296,11 +328,10 @@ Status BatchWriter::tally(const consensus::Observation& observation) {
   return {};
 }
 
-Status BatchWriter::write_summary(const Pair& pair, PeriodTally& tally) {
+Status BatchWriter::write_summary(const Pair& pair, const PeriodTally& tally) {
   if (tally.empty()) {
     return {};
   }
-  std::sort(tally.up_latencies_ms.begin(), tally.up_latencies_ms.end());
   upsert_summary_.bind(1, pair.first)
       .bind(2, pair.second)
       .bind(3, tally.period_start)
@@ -308,9 +339,9 @@ Status BatchWriter::write_summary(const Pair& pair, PeriodTally& tally) {
       .bind(5, tally.up)
       .bind(6, tally.down)
       .bind(7, tally.observer_error);
-  bind_optional_real(upsert_summary_, 8, quantile(tally.up_latencies_ms, 0.5));
-  bind_optional_real(upsert_summary_, 9, quantile(tally.up_latencies_ms, 0.9));
-  bind_optional_real(upsert_summary_, 10, quantile(tally.up_latencies_ms, 0.99));
+  bind_optional_real(upsert_summary_, 8, tally.up_latencies.quantile(0.5));
+  bind_optional_real(upsert_summary_, 9, tally.up_latencies.quantile(0.9));
+  bind_optional_real(upsert_summary_, 10, tally.up_latencies.quantile(0.99));
   return upsert_summary_.run();
 }
 

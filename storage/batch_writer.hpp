@@ -1,13 +1,15 @@
 // The writer thread's side of the database: applies a batch of queued
 // records in one transaction, and deletes expired observations and
 // summaries in small transactions. An observation is written where it
-// carries information: as its pair's newest (replaced in place), as a
-// change when its outcome or layer differs from the pair's previous one,
-// and into its pair's summary of the period. Only the writer thread
+// carries information: as a change when its outcome or layer differs from
+// the pair's previous one (and then as its pair's newest, replaced in
+// place), and into its pair's summary of the period, written for every
+// pair at once when the period ends. Only the writer thread
 // touches it; it never throws.
 #pragma once
 
 #include "storage/action_rows.hpp"
+#include "storage/latency_sketch.hpp"
 #include "storage/operator_rows.hpp"
 #include "storage/record_queue.hpp"
 #include "storage/retention_rows.hpp"
@@ -15,6 +17,7 @@
 #include "storage/sqlite.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,8 +39,7 @@ struct PeriodTally {
   std::int64_t up = 0;
   std::int64_t down = 0;
   std::int64_t observer_error = 0;
-  // float: at 50,000 pairs x 30 probes a period, 6 MB instead of 12.
-  std::vector<float> up_latencies_ms;
+  LatencySketch up_latencies;  // bounded whatever the period's length
   bool empty() const { return up + down + observer_error == 0; }
 };
 
@@ -69,8 +71,11 @@ class BatchWriter {
   using Pair = std::pair<std::string, std::string>;  // (target, vantage)
 
   Status apply(const consensus::Observation& observation);
+  // Counts `observation` into its pair's period. The first observation of
+  // a later period than any before closes every pair's earlier period.
   Status tally(const consensus::Observation& observation);
-  Status write_summary(const Pair& pair, PeriodTally& tally);
+  Status close_periods_before(std::int64_t start);
+  Status write_summary(const Pair& pair, const PeriodTally& tally);
   Status apply(const VerdictRecord& verdict);
   Status apply(const EscalationRecordEvent& record);
   Status apply(const Acknowledgement& ack);
@@ -92,6 +97,10 @@ class BatchWriter {
   // on commit, dropped on rollback: a retried batch never counts twice).
   std::map<Pair, PeriodTally> tallies_;
   std::map<Pair, PeriodTally> staged_;
+  // The start of the latest period seen (committed, and as the batch in
+  // progress moved it).
+  std::int64_t latest_period_ = std::numeric_limits<std::int64_t>::min();
+  std::optional<std::int64_t> staged_period_;
 
   sqlite::Connection connection_;
   sqlite::Statement insert_observation_;

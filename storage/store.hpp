@@ -1,5 +1,5 @@
-// crosscheck's durable memory: what observations carry (each pair's newest,
-// its outcome changes, periodic summaries), current verdicts and their
+// crosscheck's durable memory: what observations carry (their outcome
+// changes, each pair's latest one, periodic summaries), current verdicts and their
 // generations, the verdict log, escalations, overrides, ad-hoc
 // maintenance windows and the action ledger in one SQLite file
 // (<data_dir>/crosscheck.db, WAL). Callers never wait on the disk and never
@@ -89,8 +89,9 @@ class Store {
 
   // Committed verdict transitions of `target`, newest first; empty when unreadable.
   std::vector<Transition> history(const std::string& target, std::size_t limit);
-  // Committed observations of `target`, newest first: the newest of each
-  // vantage and each outcome change; empty when unreadable.
+  // Committed observations of `target`, newest first: each outcome change
+  // (the newest of each vantage began its current outcome); empty when
+  // unreadable.
   std::vector<consensus::Observation> observations(const std::string& target, std::size_t limit);
   // Committed escalations not resolved, oldest first; empty when unreadable.
   std::vector<EscalationRecord> open_escalations();

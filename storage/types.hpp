@@ -51,8 +51,8 @@ struct Options {
   consensus::Duration flush_interval{200};
   // Each (target, vantage) pair's observations are summarized per period
   // this long (counts by outcome, latency quantiles), aligned to the wall
-  // clock: with 5 minutes, 10:00-10:05, 10:05-10:10, ...
-  consensus::Duration summary_period{300'000};
+  // clock: with an hour, 10:00-11:00, 11:00-12:00, ... (storage.summary_period)
+  consensus::Duration summary_period{3'600'000};
   // A retention pass starts once this much (injected-clock) time has passed.
   consensus::Duration retention_interval{60'000};
   // After a failure the writer retries after retry_min, doubling up to retry_max.

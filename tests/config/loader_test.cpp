@@ -72,6 +72,7 @@ TEST_CASE("the packaged example loads with no diagnostics and an exact summary",
   CHECK(root->dns->type == RrType::NS);
   CHECK(config.find_target("api-gateway")->http->expect_status == std::vector<int>{200});
   CHECK(config.storage.retention == Duration{7LL * 86'400'000});
+  CHECK(config.storage.summary_period == Duration{3'600'000});  // the default
 }
 
 TEST_CASE("the DESIGN.md example fails only on its three unreadable files", "[loader][examples]") {

@@ -129,6 +129,12 @@ TEST_CASE("a bad duration says what a duration looks like", "[loader][duration]"
       {with_tail("storage:\n  retention: 99999999999999999999999ms\n"),
        "test.yaml:2:14: error: duration '99999999999999999999999ms' for storage.retention is too "
        "long: the maximum is 36500d"},
+      {with_tail("storage:\n  summary_period: 30s\n"),
+       "test.yaml:2:19: error: summary_period 30s for storage.summary_period is outside 1m..24h: "
+       "each period writes one row per (target, vantage) pair"},
+      {with_tail("storage:\n  summary_period: 2d\n"),
+       "test.yaml:2:19: error: summary_period 2d for storage.summary_period is outside 1m..24h: "
+       "each period writes one row per (target, vantage) pair"},
       {with_tail("quorum:\n  flap_window: {m: 10}\n"),
        "test.yaml:2:16: error: quorum.flap_window: expected a duration, got a mapping"},
   }));

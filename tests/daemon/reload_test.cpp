@@ -63,6 +63,10 @@ TEST_CASE("reload plan: identity, database and listener need a restart") {
   CHECK(plan.needs_restart == std::vector<std::string>{"node.name: a -> b"});
   plan = daemon::plan_reload(running, load(edited(k_base, "/tmp/x", "/tmp/y")));
   CHECK(plan.needs_restart == std::vector<std::string>{"node.data_dir: /tmp/x -> /tmp/y"});
+  auto shorter = running;
+  shorter.storage.summary_period = std::chrono::minutes(5);
+  plan = daemon::plan_reload(running, shorter);
+  CHECK(plan.needs_restart == std::vector<std::string>{"storage.summary_period: 1h -> 5m"});
 }
 
 TEST_CASE("reload plan: turning TLS on or off needs a restart, new certificate paths do not") {

@@ -161,8 +161,12 @@ TEST_CASE("while degraded a full queue drops the oldest observations and counts 
   options.batch = 10;
   Store store(options, clock);
   REQUIRE_FALSE(store.health().ok);
+  // The last one is a change (down), so storage writes it whatever its policy
+  // for unchanged ones: it shows that the newest was not the one dropped.
   for (int i = 0; i < 250; ++i) {
-    store.record_observation(observation("db", "quad9", k_start + i * 1s));
+    store.record_observation(
+        observation("db", "quad9", k_start + i * 1s,
+                    i == 249 ? consensus::Outcome::Down : consensus::Outcome::Up));
   }
   auto health = store.health();
   CHECK(health.enqueued == 250);
@@ -191,7 +195,7 @@ TEST_CASE("a record SQLite refuses is dropped and counted while the rest of its 
            "BEGIN SELECT RAISE(ABORT, 'poisoned record'); END;");
   store.record_observation(observation("db", "quad9", k_start));
   store.record_observation(observation("poison", "quad9", k_start));
-  store.record_observation(observation("db", "quad9", k_start + 1s));
+  store.record_observation(observation("db", "quad9", k_start + 1s, consensus::Outcome::Down));
   REQUIRE(store.flush(5s));
 
   const auto health = store.health();

@@ -63,8 +63,10 @@ TEST_CASE(
   Store store(options, clock);
   constexpr std::uint64_t k_calls = 100'000;
   for (std::uint64_t i = 0; i < k_calls; ++i) {
+    // The last is a change (down): written whatever the policy for the rest.
     store.record_observation(
-        observation("db", "vantage-" + std::to_string(i % 7), k_start + consensus::Duration(i)));
+        observation("db", "vantage-" + std::to_string(i % 7), k_start + consensus::Duration(i),
+                    i + 1 == k_calls ? consensus::Outcome::Down : consensus::Outcome::Up));
     // Nothing to assert per call: a call that waited on the disk would show
     // up as this loop taking seconds, not as a failure.
   }
@@ -77,8 +79,8 @@ TEST_CASE(
   CHECK(health.ok);
   CHECK(health.queued == 0);
   CHECK(health.committed + health.dropped == k_calls);
-  // Unchanged outcomes: one change and one newest row per pair.
-  CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 7);
+  // Unchanged outcomes: one change and one newest row per pair (and the last, down).
+  CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 8);
   CHECK(query_integer(dir.database(), "SELECT count(*) FROM latest_observations") == 7);
   // The newest observation is never the one dropped.
   const auto newest = store.observations("db", 1);

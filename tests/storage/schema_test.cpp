@@ -117,12 +117,18 @@ TEST_CASE(
   CHECK(seen.size() == 6);
   CHECK(seen.front().at.wall == k_start - 10s);
 
-  // The next observation of an unchanged pair replaces the newest in place.
+  // The next observation of an unchanged pair is no change: the migrated
+  // newest stands. A change replaces it in place.
   store.record_observation(observation("db", "quad9", k_start));
   REQUIRE(store.flush(5s));
   CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 6);
   CHECK(query_text(dir.database(),
-                   "SELECT t_wall FROM latest_observations WHERE vantage = 'quad9'") == at(0s));
+                   "SELECT t_wall FROM latest_observations WHERE vantage = 'quad9'") == at(10s));
+  store.record_observation(observation("db", "quad9", k_start + 1s, consensus::Outcome::Down));
+  REQUIRE(store.flush(5s));
+  CHECK(query_integer(dir.database(), "SELECT count(*) FROM observations") == 7);
+  CHECK(query_text(dir.database(),
+                   "SELECT outcome FROM latest_observations WHERE vantage = 'quad9'") == "down");
 }
 
 TEST_CASE(
