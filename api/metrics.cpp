@@ -388,7 +388,8 @@ void peer_families(Exposition& out, const snapshot::MetricsView& metrics) {
                number(count));
   }
   out.family({"crosscheck_peer_votes_dropped_total", "counter",
-              "Peer votes dropped for a failure domain the peer's domains: does not list."});
+              "Peer votes dropped for a failure domain or vantage the peer may not report, and "
+              "entries of its export left out as malformed (the rest of it counts)."});
   for (const auto& [peer, count] : metrics.peer_votes_dropped) {
     out.sample("crosscheck_peer_votes_dropped_total", {{"peer", peer}}, number(count));
   }

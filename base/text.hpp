@@ -1,10 +1,12 @@
 // Bounding human-readable text (details, reasons) to a byte limit without
-// cutting a UTF-8 character in half: a server's words may be in any
-// language, and a JSON parser refuses a document with a broken sequence.
+// cutting a UTF-8 character in half, and making it one line of valid UTF-8:
+// a server's words may be in any language, and a JSON parser refuses a
+// document with a broken sequence.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -51,6 +53,61 @@ inline std::string cut_middle(std::string text, std::size_t limit) {
     ++tail_from;  // forward to a character's first byte: never over the limit
   }
   return text.substr(0, head) + std::string(k_cut_mark) + text.substr(tail_from);
+}
+
+// The length of the well-formed UTF-8 character starting at text[at], or 0
+// when the bytes there are not one (a stray continuation byte, a truncated
+// sequence, an overlong form, a surrogate, past U+10FFFF).
+constexpr std::size_t utf8_char_length(std::string_view text, std::size_t at) {
+  const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(text[i]); };
+  const std::uint8_t lead = byte(at);
+  if (lead < 0x80U) {
+    return 1;
+  }
+  std::size_t length = 0;
+  std::uint8_t low = 0x80U;  // the second byte's range (RFC 3629's table)
+  std::uint8_t high = 0xBFU;
+  if (lead >= 0xC2U && lead <= 0xDFU) {
+    length = 2;
+  } else if (lead >= 0xE0U && lead <= 0xEFU) {
+    length = 3;
+    low = lead == 0xE0U ? 0xA0U : low;    // no overlong form
+    high = lead == 0xEDU ? 0x9FU : high;  // no surrogate
+  } else if (lead >= 0xF0U && lead <= 0xF4U) {
+    length = 4;
+    low = lead == 0xF0U ? 0x90U : low;    // no overlong form
+    high = lead == 0xF4U ? 0x8FU : high;  // nothing past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (at + length > text.size() || byte(at + 1) < low || byte(at + 1) > high) {
+    return 0;
+  }
+  for (std::size_t i = 2; i < length; ++i) {
+    if ((byte(at + i) & 0xC0U) != 0x80U) {
+      return 0;
+    }
+  }
+  return length;
+}
+
+// `text` as one line of valid UTF-8: every control byte (NUL..US, DEL: a
+// newline would start a forged log line, and a peer refuses a detail with
+// one) and every byte that is not part of a well-formed character becomes
+// '?'; other characters, in any language, are kept. Same length in bytes.
+inline std::string printable_line(std::string text) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto length = utf8_char_length(text, at);
+    const auto lead = static_cast<std::uint8_t>(text[at]);
+    if (length == 0 || lead < 0x20U || lead == 0x7FU) {
+      text[at] = '?';
+      ++at;
+    } else {
+      at += length;
+    }
+  }
+  return text;
 }
 
 }  // namespace crosscheck::text

@@ -73,6 +73,7 @@ namespace crosscheck::peers {
 class PeerClient;
 class PeerVerifier;
 struct PeerKey;
+struct PeerExport;
 struct PeerPull;
 struct PeerRefusal;
 struct PeerRecheckAnswer;
@@ -261,7 +262,12 @@ class Service final : public api::ApiActions {
   // an unusable file, a reload keeps the running pullers) and hands the keys
   // to the API's verifier; stops pulling when no peer is configured.
   void start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContexts tls);
-  void on_peer_pull(const peers::PeerPull& pull);
+  // A verified export: its votes into the engine, its ledger entries and
+  // windows merged; what was dropped or left out as malformed counted. A
+  // recheck reply (`full` false: one target's votes) logs no malformed change.
+  void on_peer_pull(const peers::PeerPull& pull, bool full = true);
+  // Logs a peer's malformed entries when the first one's reason changes.
+  void log_malformed(const std::string& node, const peers::PeerExport& votes);
   // A peer's reply failed its signature check: counted, logged, and a
   // peer_unauthenticated escalation unless one is open for that peer. It
   // closes after k_peer_verified_to_resolve verified replies in a row, so a
@@ -430,6 +436,8 @@ class Service final : public api::ApiActions {
   // The undeclared domains each peer's last pull claimed (logged on change).
   std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
   std::map<std::string, std::vector<std::string>> peer_unlisted_vantages_;
+  // Why each peer's last logged pull left its first entry out ("": none).
+  std::map<std::string, std::string> peer_malformed_said_;
   // Verified replies in a row since each peer's last refused one: an open
   // peer_unauthenticated closes only at k_peer_verified_to_resolve.
   std::map<std::string, int> peer_verified_run_;

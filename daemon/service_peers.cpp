@@ -112,14 +112,19 @@ void Service::start_peers(std::vector<peers::PeerKey> keys, peers::PeerTlsContex
   peer_client_->start();
 }
 
-void Service::on_peer_pull(const peers::PeerPull& pull) {
+void Service::on_peer_pull(const peers::PeerPull& pull, bool full) {
   const auto now = clock_.now();
   const auto imported = peers::import_pull(engine_, pull, now);
   for (const auto& vantage : imported.vantages) {
     last_seen_[vantage] = now.wall;
   }
   const auto& node = pull.votes.node;
-  peer_votes_dropped_[node] += imported.dropped;
+  // Votes the engine did not take, and entries the decoder left out as
+  // malformed (the rest of the export counts: one bad entry costs itself).
+  peer_votes_dropped_[node] += imported.dropped + pull.votes.malformed;
+  if (full) {
+    log_malformed(node, pull.votes);
+  }
   // Signed like the votes (the reply's signature covers its body): every
   // oracle enforces the cooldowns recorded on any of them.
   // And the maintenance windows set on it: every oracle holds every window.
@@ -160,6 +165,23 @@ void Service::on_peer_pull(const peers::PeerPull& pull) {
                              "peer " + node + " answered " +
                                  std::to_string(k_peer_verified_to_resolve) +
                                  " pulls in a row with a verified reply signature");
+  }
+}
+
+void Service::log_malformed(const std::string& node, const peers::PeerExport& votes) {
+  // Said when the first reason changes, not at every pull (a peer sending
+  // the same bad entry every 10 s): the counter keeps count.
+  auto& said = peer_malformed_said_[node];
+  if (votes.first_malformed == said) {
+    return;
+  }
+  said = votes.first_malformed;
+  if (votes.malformed > 0) {
+    log_->warn(
+        "peer {}: left out {} malformed entries of its export, the rest counts; the first: {}",
+        node, votes.malformed, votes.first_malformed);
+  } else {
+    log_->info("peer {}: every entry of its export is well-formed again", node);
   }
 }
 

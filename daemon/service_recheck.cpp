@@ -229,7 +229,7 @@ void Service::on_peer_recheck(peers::PeerRecheckAnswer answer) {
     // alone; other targets' votes come with the next pull).
     std::erase_if(pull->votes.votes,
                   [&](const auto& vote) { return vote.target != answer.target; });
-    on_peer_pull(*pull);
+    on_peer_pull(*pull, false);
     if (found != rechecks_.end() && found->second.peers_awaiting.erase(answer.peer) > 0) {
       found->second.peers_answered.insert(answer.peer);
       const auto peer_it = std::find_if(config_->peers.begin(), config_->peers.end(),

@@ -1,9 +1,10 @@
 // libFuzzer target: bytes as a peer's export body (GET /v1/peer/votes) for
 // peers::decode_export from peer "oracle-b". Whatever a peer sends, the
 // decoder refuses it with a reason or returns votes within the documented
-// bounds; it never throws or crashes.
+// bounds, and says why it left any entry out; it never throws or crashes.
 #include "peers/protocol.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,6 +26,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   if (decoded->node != "oracle-b" || size > k_peer_body_limit) {
+    std::abort();
+  }
+  // An entry left out says why, in printable ASCII of bounded length (it
+  // reaches a log line).
+  const auto& first = decoded->first_malformed;
+  if ((decoded->malformed > 0) == first.empty() || first.size() > k_peer_max_malformed_bytes ||
+      std::any_of(first.begin(), first.end(), [](char c) { return c < ' ' || c > '~'; })) {
     std::abort();
   }
   for (const auto& vote : decoded->votes) {

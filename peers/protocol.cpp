@@ -1,5 +1,6 @@
 #include "peers/protocol.hpp"
 
+#include "base/ascii.hpp"
 #include "base/text.hpp"
 #include "peers/window_codec.hpp"
 
@@ -39,7 +40,13 @@ json::object vote_json(const cs::Evidence& evidence, std::string_view target,
   if (evidence.last_observed) {
     // Why monotonic: a wall clock stepped 2 minutes here would age every
     // vote by 2 minutes on the peers (stale there, so unknown).
-    out["age_ms"] = std::max<std::int64_t>(0, (now.mono - evidence.last_observed->mono).count());
+    const auto age = std::max<std::int64_t>(0, (now.mono - evidence.last_observed->mono).count());
+    // Past the bound a peer holds it to (a vote observed over a day ago)
+    // it is as good as never observed: null, which a peer reads as such,
+    // rather than a number it would leave out as malformed.
+    if (age <= k_peer_max_age.count()) {
+      out["age_ms"] = age;
+    }
   }
   const cs::Observation empty;
   const cs::Observation& last = evidence.last ? *evidence.last : empty;
@@ -48,17 +55,27 @@ json::object vote_json(const cs::Evidence& evidence, std::string_view target,
   const bool v1_app = version < k_peer_protocol_version && last.layer == cs::Layer::App;
   out["layer"] = cs::to_string(v1_app ? cs::Layer::Http : last.layer);
   out["last_known_good"] = cs::to_string(last.last_known_good);
-  // Cut to the bound a peer holds it to: a vote over it is refused, and
-  // with it this node's whole export (fourth hostile review).
-  out["detail"] = text::cut_end(last.detail, k_peer_max_detail_bytes);
+  // Held to the bounds a peer holds it to, so a peer never leaves this vote
+  // out (fourth hostile review: then it refused this node's whole export).
+  // One line of valid UTF-8: a control character makes the vote malformed
+  // there, and a broken sequence would make the whole body not JSON.
+  out["detail"] = text::cut_end(text::printable_line(last.detail), k_peer_max_detail_bytes);
   json::array answers;
   for (const auto& answer : last.answers) {
-    answers.emplace_back(answer);
+    if (answers.size() >= k_peer_max_answers) {
+      break;  // the first ones, as the resolver gave them
+    }
+    answers.emplace_back(text::cut_end(text::printable_line(answer), k_peer_max_answer_bytes));
   }
   out["answers"] = std::move(answers);
-  out["latency_ms"] = last.latency_ms;
+  // A latency a peer refuses (NaN, negative) should not happen: 0, not the vote.
+  out["latency_ms"] =
+      std::isfinite(last.latency_ms) && last.latency_ms >= 0 ? last.latency_ms : 0.0;
   return out;
 }
+
+// How much of a value a peer sent is quoted in why it is malformed.
+constexpr std::size_t k_quoted_bytes = 40;
 
 // Decoding: each reader fills one field or says what is wrong with it.
 class VoteReader {
@@ -68,7 +85,8 @@ class VoteReader {
   bool only_keys(std::span<const std::string_view> keys) {
     for (const auto& [key, value] : object_) {
       if (std::find(keys.begin(), keys.end(), std::string_view(key)) == keys.end()) {
-        return fail("unknown field '" + std::string(key) + "'");
+        return fail("unknown field '" + ascii::printable(std::string_view(key), k_quoted_bytes) +
+                    "'");
       }
     }
     return true;
@@ -114,7 +132,10 @@ class VoteReader {
     const json::string* text = string_at(key);
     const auto parsed = text != nullptr ? parse(std::string_view(*text)) : std::nullopt;
     if (!parsed) {
-      return fail("unknown " + std::string(key) + " value");
+      return fail("unknown " + std::string(key) + " value" +
+                  (text != nullptr
+                       ? " \"" + ascii::printable(std::string_view(*text), k_quoted_bytes) + "\""
+                       : std::string(" (not a string)")));
     }
     out = *parsed;
     return true;
@@ -175,23 +196,38 @@ class VoteReader {
   std::string& why_;
 };
 
-bool decode_vote(const json::value& value, PeerVote& vote, std::string& why) {
-  const json::object* object = value.if_object();
-  if (object == nullptr) {
-    why = "a vote must be an object";
-    return false;
-  }
-  VoteReader read(*object, why);
+bool read_vote(const json::object& object, VoteReader& read, PeerVote& vote) {
   return read.only_keys(k_vote_keys) && read.name("target", vote.target) &&
          read.name("vantage", vote.vantage) &&
          read.label("domain", k_peer_max_name_bytes, vote.domain) &&
          (!vote.domain.empty() || read.fail("domain must not be empty")) &&
          read.choice("vote", cs::parse_vote, vote.vote) && read.age(vote.age) &&
          read.choice("layer", cs::parse_layer, vote.layer) &&
-         (!object->contains("last_known_good") ||
+         (!object.contains("last_known_good") ||
           read.choice("last_known_good", cs::parse_last_known_good, vote.last_known_good)) &&
          read.description("detail", k_peer_max_detail_bytes, vote.detail) &&
          read.answers(vote.answers) && read.latency(vote.latency_ms);
+}
+
+// One vote of an export written in `version`; false with `why` when it is
+// malformed (then it alone is left out).
+bool decode_vote(const json::value& value, int version, PeerVote& vote, std::string& why) {
+  const json::object* object = value.if_object();
+  if (object == nullptr) {
+    why = "a vote must be an object";
+    return false;
+  }
+  VoteReader read(*object, why);
+  if (!read_vote(*object, read, vote)) {
+    return false;
+  }
+  if (version == k_peer_protocol_version_1 && vote.vote == cs::Vote::Degraded) {
+    return read.fail("vote degraded needs protocol version 2");
+  }
+  if (version == k_peer_protocol_version_1 && vote.layer == cs::Layer::App) {
+    return read.fail("layer app needs protocol version 2");
+  }
+  return true;
 }
 
 bool decode_header(const json::object& object, std::string_view expected_node, PeerExport& out,
@@ -215,8 +251,9 @@ bool decode_header(const json::object& object, std::string_view expected_node, P
 }
 
 // The ledger entries (optional: an older peer sends none). Their shape is
-// checked here; whether one may move a cooldown (time, bounds, origin) is
-// the ledger's to decide, entry by entry.
+// checked here, a malformed entry left out; whether one may move a
+// cooldown (time, bounds, origin) is the ledger's to decide, entry by
+// entry. False with `why` only when the list itself is not one.
 bool decode_actions(const json::object& object, PeerExport& out, std::string& why) {
   const json::value* list = object.if_contains("actions");
   if (list == nullptr) {
@@ -230,19 +267,23 @@ bool decode_actions(const json::object& object, PeerExport& out, std::string& wh
   for (std::size_t i = 0; i < actions->size(); ++i) {
     auto action = snapshot::read_action_json((*actions)[i]);
     if (!action) {
-      why = "actions[" + std::to_string(i) + "]: " + action.error();
-      return false;
+      leave_out(out, "actions[" + std::to_string(i) + "]: " + action.error());
+    } else if (!is_peer_name(action->node) || !is_peer_name(action->target)) {
+      leave_out(out, "actions[" + std::to_string(i) + "]: node and target must be names");
+    } else {
+      out.actions.push_back(std::move(*action));
     }
-    if (!is_peer_name(action->node) || !is_peer_name(action->target)) {
-      why = "actions[" + std::to_string(i) + "]: node and target must be names";
-      return false;
-    }
-    out.actions.push_back(std::move(*action));
   }
   return true;
 }
 
 }  // namespace
+
+void leave_out(PeerExport& out, std::string_view why) {
+  if (out.malformed++ == 0) {
+    out.first_malformed = ascii::printable(why, k_peer_max_malformed_bytes);
+  }
+}
 
 bool is_peer_name(std::string_view name) {
   return !name.empty() && name.size() <= k_peer_max_name_bytes &&
@@ -378,23 +419,21 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
     why = "votes must be an array";
     return std::nullopt;
   }
-  out.votes.resize(votes->size());
+  // Why entry by entry: one malformed vote (a buggy or newer peer, a
+  // detail from before the bounds) cost the node every vote it sent, for
+  // every target, at every puller: a blind spot. It costs itself now; only
+  // an envelope that is off refuses the whole export.
+  out.votes.reserve(votes->size());
   for (std::size_t i = 0; i < votes->size(); ++i) {
-    bool ok = decode_vote((*votes)[i], out.votes[i], why);
-    if (ok && out.version == k_peer_protocol_version_1 && out.votes[i].vote == cs::Vote::Degraded) {
-      why = "vote degraded needs protocol version 2";
-      ok = false;
-    }
-    if (ok && out.version == k_peer_protocol_version_1 && out.votes[i].layer == cs::Layer::App) {
-      why = "layer app needs protocol version 2";
-      ok = false;
-    }
-    if (!ok) {
-      why.insert(0, "votes[" + std::to_string(i) + "]: ");
-      return std::nullopt;
+    PeerVote vote;
+    std::string entry_why;
+    if (decode_vote((*votes)[i], out.version, vote, entry_why)) {
+      out.votes.push_back(std::move(vote));
+    } else {
+      leave_out(out, "votes[" + std::to_string(i) + "]: " + entry_why);
     }
   }
-  if (!decode_actions(*object, out, why) || !decode_windows(*object, out.windows, why)) {
+  if (!decode_actions(*object, out, why) || !decode_windows(*object, out, why)) {
     return std::nullopt;
   }
   return out;

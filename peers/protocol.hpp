@@ -81,7 +81,19 @@ struct PeerExport {
   std::vector<consensus::SharedWindow> windows{};
   // The protocol version the export was written in (1 or 2).
   int version{k_peer_protocol_version_1};
+  // Entries (votes, ledger entries, windows) left out as malformed, and why
+  // the first one was ("votes[3]: unknown vote value"; printable ASCII, at
+  // most k_peer_max_malformed_bytes): one bad entry costs only itself.
+  std::size_t malformed = 0;
+  std::string first_malformed{};
 };
+
+// The longest first_malformed kept (it quotes what a peer sent, into a log line).
+constexpr std::size_t k_peer_max_malformed_bytes = 300;
+
+// Counts one entry left out of `out` as malformed for `why`; the first
+// one's `why` is kept, as printable ASCII of bounded length.
+void leave_out(PeerExport& out, std::string_view why);
 
 // The export body at origin time `now`: the snapshot's evidence of local
 // vantages only (remote ones are never re-exported, so no echoes), with the
@@ -111,10 +123,16 @@ std::string export_target_votes(const snapshot::Snapshot& snapshot, const consen
 std::string peer_recheck_target(std::string_view target, std::chrono::milliseconds timeout,
                                 int version = k_peer_protocol_version_1);
 
-// Decodes and validates an export from peer `expected_node`; nullopt with
-// `why` when anything is off (size, JSON, types, names, vote, version, node).
-// Versions 1 and 2 are accepted; a version 1 export voting "degraded" or
-// naming layer "app" is refused (version 1 has neither).
+// Decodes and validates an export from peer `expected_node`. Nullopt with
+// `why` only when its envelope is off (size, not a JSON object, an unknown
+// key, node, version, votes/actions/windows not an array or over their
+// count): then none of it can be trusted. A malformed entry (a vote, a
+// ledger entry, a window: a bad name, vote, age, control characters, ...)
+// is left out and counted in `malformed`, and the rest is kept: one bad
+// entry from a buggy or newer peer must not hide every vote of that node
+// (docs/peers.md "One bad entry costs itself"). Versions 1 and 2 are
+// accepted; a version 1 vote saying "degraded" or naming layer "app" is
+// malformed (version 1 has neither).
 std::optional<PeerExport> decode_export(std::string_view body, std::string_view expected_node,
                                         std::string& why);
 

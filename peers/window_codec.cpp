@@ -1,7 +1,7 @@
 #include "peers/window_codec.hpp"
 
+#include "base/ascii.hpp"
 #include "consensus/time_format.hpp"
-#include "peers/protocol.hpp"
 #include "snapshot/json_views.hpp"
 
 #include <algorithm>
@@ -13,6 +13,9 @@ namespace {
 
 namespace json = boost::json;
 namespace cs = crosscheck::consensus;
+
+// How much of an unknown key a peer sent is quoted in why it is malformed.
+constexpr std::size_t k_quoted_bytes = 40;
 
 constexpr std::array<std::string_view, 7> k_window_keys{"target", "node", "set_at",    "expires_at",
                                                         "reason", "by",   "cleared_at"};
@@ -56,7 +59,7 @@ bool decode_window(const json::value& value, cs::SharedWindow& out, std::string&
   for (const auto& [key, item] : *object) {
     if (std::find(k_window_keys.begin(), k_window_keys.end(), std::string_view(key)) ==
         k_window_keys.end()) {
-      why = "unknown field '" + std::string(key) + "'";
+      why = "unknown field '" + ascii::printable(std::string_view(key), k_quoted_bytes) + "'";
       return false;
     }
   }
@@ -126,8 +129,7 @@ json::array windows_json(const std::vector<cs::SharedWindow>& windows, cs::WallT
   return out;
 }
 
-bool decode_windows(const json::object& object, std::vector<cs::SharedWindow>& out,
-                    std::string& why) {
+bool decode_windows(const json::object& object, PeerExport& out, std::string& why) {
   const json::value* list = object.if_contains("windows");
   if (list == nullptr) {
     return true;  // an older peer: no windows
@@ -137,12 +139,14 @@ bool decode_windows(const json::object& object, std::vector<cs::SharedWindow>& o
     why = "windows must be an array of at most " + std::to_string(k_peer_max_windows) + " entries";
     return false;
   }
-  out.resize(windows->size());
+  out.windows.reserve(windows->size());
   for (std::size_t i = 0; i < windows->size(); ++i) {
-    if (!decode_window((*windows)[i], out[i], why)) {
-      why.insert(0, "windows[" + std::to_string(i) + "]: ");
-      out.clear();
-      return false;
+    cs::SharedWindow window;
+    std::string entry_why;
+    if (decode_window((*windows)[i], window, entry_why)) {
+      out.windows.push_back(std::move(window));
+    } else {
+      leave_out(out, "windows[" + std::to_string(i) + "]: " + entry_why);
     }
   }
   return true;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "consensus/window_book.hpp"
+#include "peers/protocol.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -24,12 +25,12 @@ boost::json::array windows_json(const std::vector<consensus::SharedWindow>& wind
                                 consensus::WallTime now);
 
 // Reads the export's optional "windows" (absent: an older peer, no
-// windows); false with `why` when it is not an array of at most
-// k_peer_max_windows well-formed entries: {target, node, set_at,
-// expires_at, reason, by, cleared_at|null}, names as names, reason and by
-// bounded as the API bounds them, times in RFC 3339.
-bool decode_windows(const boost::json::object& object, std::vector<consensus::SharedWindow>& out,
-                    std::string& why);
+// windows) into out.windows; false with `why` when it is not an array of at
+// most k_peer_max_windows entries. A malformed entry is left out and
+// counted (leave_out()); well-formed is {target, node, set_at, expires_at,
+// reason, by, cleared_at|null}, names as names, reason and by bounded as
+// the API bounds them, times in RFC 3339.
+bool decode_windows(const boost::json::object& object, PeerExport& out, std::string& why);
 
 // A target's name, or "group:" and a group's name.
 bool is_window_target(std::string_view name);

@@ -140,7 +140,8 @@ struct MetricsView {
   // Peer pulls that brought nothing usable, by (peer, reason: "transport",
   // "tls_unknown_ca", ...; peers::k_pull_failure_reasons), every one from 0.
   std::map<std::pair<std::string, std::string>, std::uint64_t> peer_pull_failures;
-  // Peers' votes dropped for a failure domain the peer may not speak for, by peer.
+  // Peers' votes dropped for a failure domain or vantage the peer may not
+  // report, and entries of its export left out as malformed, by peer.
   std::map<std::string, std::uint64_t> peer_votes_dropped;
   // Rechecks the service refused, by error ("rate_limited", "unknown_target"),
   // each from 0: the audit log has one line per caller and target per window.

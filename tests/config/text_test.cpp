@@ -68,3 +68,24 @@ TEST_CASE("no cut splits a UTF-8 character, whatever the limit", "[text]") {
     CHECK(whole_utf8(middle));
   }
 }
+
+TEST_CASE("printable_line keeps characters and marks control bytes and broken UTF-8", "[text]") {
+  using crosscheck::text::printable_line;
+  CHECK(printable_line("dns: NXDOMAIN \xc3\xbc\xe2\x82\xac\xf0\x9d\x84\x9e") ==
+        "dns: NXDOMAIN \xc3\xbc\xe2\x82\xac\xf0\x9d\x84\x9e");
+  CHECK(printable_line("two\nlines\r\t\x1b[31m\x7f") == "two?lines???[31m?");
+  CHECK(printable_line(std::string("a\0b", 3)) == "a?b");
+  // A stray continuation byte, a cut sequence, an overlong '/', a
+  // surrogate, past U+10FFFF: each byte that is not a character is one '?'.
+  CHECK(printable_line("\x80x") == "?x");
+  CHECK(printable_line("x\xe2\x82") == "x??");
+  CHECK(printable_line("\xc0\xaf") == "??");
+  CHECK(printable_line("\xed\xa0\x80") == "???");
+  CHECK(printable_line("\xf4\x90\x80\x80") == "????");
+  for (int byte = 0; byte < 256; ++byte) {
+    const std::string one(1, static_cast<char>(byte));
+    CAPTURE(byte);
+    CHECK(printable_line(one).size() == 1);
+    CHECK(whole_utf8(printable_line("ab" + one + "\xc3\xbc")));
+  }
+}

@@ -95,7 +95,8 @@ TEST_CASE("an export carries this node's own entries first, whatever a peer floo
   CHECK(sent[0].at("id") == "oracle-b-3");
 }
 
-TEST_CASE("a malformed ledger list refuses the whole export, and says why", "[peers][actions]") {
+TEST_CASE("a malformed ledger entry is left out alone but a malformed list refuses the export",
+          "[peers][actions]") {
   const auto good = crosscheck::snapshot::action_json(action("oracle-b-1", k_wall + 1h));
   auto bad_time = good;
   bad_time["at"] = "yesterday";
@@ -109,17 +110,34 @@ TEST_CASE("a malformed ledger list refuses the whole export, and says why", "[pe
   for (std::size_t i = 0; i <= k_peer_max_actions; ++i) {
     too_many.emplace_back(good);
   }
-  const auto [label, actions, mentions] =
+  const auto other = crosscheck::snapshot::action_json(action("oracle-b-2", k_wall + 1h));
+  // The list itself: the envelope is off, nothing of it is read.
+  const auto [list_label, list, list_mentions] =
       GENERATE_COPY(table<std::string, json::value, std::string>({
           {"not a list", json::value("x"), "array"},
           {"too many", json::value(too_many), "at most 500"},
-          {"a bad time", json::value(json::array{bad_time}), "'at'"},
-          {"a bad node name", json::value(json::array{bad_node}), "names"},
-          {"a bad ack", json::value(json::array{bad_ack}), "'ack'"},
-          {"no for", json::value(json::array{no_for}), "'for'"},
       }));
-  INFO(label);
+  INFO(list_label);
   std::string why;
-  CHECK_FALSE(decode_export(export_with_actions(actions), "oracle-b", why));
-  CHECK_THAT(why, Catch::Contains("actions") && Catch::Contains(mentions));
+  CHECK_FALSE(decode_export(export_with_actions(list), "oracle-b", why));
+  CHECK_THAT(why, Catch::Contains("actions") && Catch::Contains(list_mentions));
+  // One entry: it alone is left out, between two good ones.
+  const auto [label, entry, mentions] = GENERATE_COPY(table<std::string, json::value, std::string>({
+      {"a bad time", json::value(bad_time), "'at'"},
+      {"a bad node name", json::value(bad_node), "names"},
+      {"a bad ack", json::value(bad_ack), "'ack'"},
+      {"no for", json::value(no_for), "'for'"},
+      {"not an object", json::value(7), "object"},
+  }));
+  INFO(label);
+  const auto decoded =
+      decode_export(export_with_actions(json::array{good, entry, other}), "oracle-b", why);
+  INFO(why);
+  REQUIRE(decoded);
+  REQUIRE(decoded->actions.size() == 2);
+  CHECK(decoded->actions[0].id == "oracle-b-1");
+  CHECK(decoded->actions[1].id == "oracle-b-2");
+  CHECK(decoded->malformed == 1);
+  CHECK_THAT(decoded->first_malformed,
+             Catch::StartsWith("actions[1]: ") && Catch::Contains(mentions));
 }

@@ -58,7 +58,8 @@ Snapshot snapshot_with_remote_and_suspect() {
   return snapshot;
 }
 
-// A valid one-vote export with `field` replaced by `value` (JSON text).
+// A valid one-vote export with `field` replaced by `value` (JSON text): in
+// the vote, or at the top level when the export has that key.
 std::string export_with(std::string_view field, std::string_view value) {
   json::object vote{{"target", "web"},   {"vantage", "quad9"},
                     {"domain", "quad9"}, {"vote", "up"},
@@ -67,13 +68,27 @@ std::string export_with(std::string_view field, std::string_view value) {
                     {"latency_ms", 2.5}};
   json::object body{{"node", "oracle-b"}, {"version", 1}, {"votes", json::array{}}};
   const bool top_level = body.contains(field);
-  if (!field.empty() && !top_level) {
+  if (!field.empty() && !top_level && field != "actions" && field != "windows") {
     vote[field] = json::parse(value);
   }
   body["votes"].as_array().emplace_back(vote);
-  if (top_level) {
+  if (top_level || field == "actions" || field == "windows") {
     body[field] = json::parse(value);
   }
+  return json::serialize(body);
+}
+
+// Three votes (quad9, the one export_with() changes, google), version 1.
+std::string three_votes_with(std::string_view field, std::string_view value) {
+  auto body = json::parse(export_with("", "")).as_object();
+  auto& votes = body["votes"].as_array();
+  auto first = votes[0];
+  auto last = votes[0];
+  last.as_object()["vantage"] = "google";
+  votes.clear();
+  votes.emplace_back(first);
+  votes.emplace_back(json::parse(export_with(field, value)).at("votes").at(0));
+  votes.emplace_back(last);
   return json::serialize(body);
 }
 
@@ -143,10 +158,13 @@ TEST_CASE("the decoder accepts a well-formed export", "[peers]") {
   CHECK(with->votes[0].last_known_good == cs::LastKnownGood::Unreachable);
 }
 
-TEST_CASE("the decoder refuses anything malformed, and says what", "[peers]") {
+TEST_CASE("a malformed vote is left out alone and counted and says what", "[peers]") {
+  // One bad vote between two good ones: the good ones count, the bad one
+  // costs itself (it cost the node its whole export before).
   const auto [field, value, expected] = GENERATE(table<std::string, std::string, std::string>({
-      {"vote", R"("maybe")", "unknown vote value"},
-      {"vote", "1", "unknown vote value"},
+      {"vote", R"("maybe")", R"(unknown vote value "maybe")"},
+      {"vote", R"("side\nways")", R"(unknown vote value "side?ways")"},
+      {"vote", "1", "unknown vote value (not a string)"},
       {"target", R"("web/../x")", "target must be a name"},
       {"vantage", R"("")", "vantage must be a name"},
       {"domain", R"("")", "domain must not be empty"},
@@ -158,19 +176,57 @@ TEST_CASE("the decoder refuses anything malformed, and says what", "[peers]") {
       {"latency_ms", R"("fast")", "latency_ms must be a non-negative number"},
       {"answers", R"("192.0.2.1")", "answers must be an array"},
       {"answers", "[1]", "answers must hold strings"},
+      {"answers", "[\"" + std::string(257, 'a') + "\"]", "answers must hold strings"},
+      {"detail", R"("a\u0001b")", "detail must be a string without control characters"},
       {"extra", "1", "unknown field 'extra'"},
+      // Version 1 has no degraded vote: a vote that says it is malformed.
+      {"vote", R"("degraded")", "vote degraded needs protocol version 2"},
+      {"layer", R"("app")", "layer app needs protocol version 2"},
+  }));
+  CAPTURE(field, value);
+  std::string why;
+  const auto decoded = decode_export(three_votes_with(field, value), "oracle-b", why);
+  INFO(why);
+  REQUIRE(decoded);
+  REQUIRE(decoded->votes.size() == 2);
+  CHECK(decoded->votes[0].vantage == "quad9");
+  CHECK(decoded->votes[1].vantage == "google");
+  CHECK(decoded->malformed == 1);
+  CHECK_THAT(decoded->first_malformed,
+             Catch::StartsWith("votes[1]: ") && Catch::Contains(expected));
+}
+
+TEST_CASE("an envelope that is off refuses the whole export and says what", "[peers]") {
+  const auto [field, value, expected] = GENERATE(table<std::string, std::string, std::string>({
       {"version", "3", "version must be 1 or 2"},
       {"version", "0", "version must be 1 or 2"},
       {"version", R"("2")", "version must be 1 or 2"},
-      // Version 1 has no degraded vote: an export that says it is refused.
-      {"vote", R"("degraded")", "vote degraded needs protocol version 2"},
       {"node", R"("oracle-c")", "expected 'oracle-b'"},
+      {"node", "1", "node must be a name"},
       {"votes", "{}", "votes must be an array"},
+      {"actions", "{}", "actions must be an array"},
+      {"windows", R"("none")", "windows must be an array"},
   }));
   CAPTURE(field, value);
   std::string why;
   CHECK_FALSE(decode_export(export_with(field, value), "oracle-b", why));
   CHECK_THAT(why, Catch::Contains(expected));
+  // An unknown key beside the votes: a newer envelope this node cannot read.
+  CHECK_FALSE(
+      decode_export(R"({"node":"oracle-b","version":1,"votes":[],"x\u0001":1})", "oracle-b", why));
+  CHECK(why == "unknown field 'x?'");
+}
+
+TEST_CASE("a vote that is not an object or misses a field costs that vote only", "[peers]") {
+  const std::string body = R"({"node":"oracle-b","version":2,"votes":[7,{"target":"web"},)" +
+                           json::serialize(json::parse(export_with("", "")).at("votes").at(0)) +
+                           "]}";
+  std::string why;
+  const auto decoded = decode_export(body, "oracle-b", why);
+  REQUIRE(decoded);
+  CHECK(decoded->votes.size() == 1);
+  CHECK(decoded->malformed == 2);
+  CHECK(decoded->first_malformed == "votes[0]: a vote must be an object");
 }
 
 TEST_CASE("the decoder refuses non-JSON and oversized bodies without throwing", "[peers]") {
@@ -386,17 +442,20 @@ TEST_CASE("a protocol check's layer app travels in version 2 and as http in vers
   REQUIRE(v2);
   CHECK(v2->votes[0].layer == cs::Layer::App);
   CHECK(v2->votes[0].vote == cs::Vote::Down);
-  // A version 1 node refuses a layer it does not know (the whole export):
-  // it gets "http", the layer that was the service's own answer, and the
-  // down vote and its detail as they are.
+  // A version 1 node refuses a layer it does not know (that vote, or, in
+  // older releases, the whole export): it gets "http", the layer that was the service's own answer,
+  // and the down vote and its detail as they are.
   const auto v1_text = export_votes(snapshot, k_now, true, 1);
   CHECK(layer_of(v1_text) == "http");
   CHECK_THAT(v1_text, Catch::Contains("refuses writes"));
   // And a version 1 export naming layer app is not what a version 1 node sends.
   std::string forged = v1_text;
   forged.replace(forged.find(R"("layer":"http")"), 14, R"("layer":"app")");
-  CHECK_FALSE(decode_export(forged, "oracle-b", why));
-  CHECK(why == "votes[0]: layer app needs protocol version 2");
+  const auto refused = decode_export(forged, "oracle-b", why);
+  REQUIRE(refused);
+  CHECK(refused->votes.empty());
+  CHECK(refused->malformed == 1);
+  CHECK(refused->first_malformed == "votes[0]: layer app needs protocol version 2");
 }
 
 TEST_CASE("a long detail never costs a node its export: cut when sent and when read", "[peers]") {
@@ -425,7 +484,11 @@ TEST_CASE("a long detail never costs a node its export: cut when sent and when r
   REQUIRE(old_peer);
   CHECK(old_peer->votes[0].detail.size() == crosscheck::peers::k_peer_max_detail_bytes);
   CHECK_THAT(old_peer->votes[0].detail, Catch::StartsWith("dns: yyy") && Catch::EndsWith("..."));
-  // Control characters are still malformed.
-  CHECK_FALSE(decode_export(export_with("detail", R"("a\u0001b")"), "oracle-b", why));
-  CHECK_THAT(why, Catch::Contains("detail must be a string without control characters"));
+  // Control characters are still malformed: that vote is left out.
+  const auto control = decode_export(export_with("detail", R"("a\u0001b")"), "oracle-b", why);
+  REQUIRE(control);
+  CHECK(control->votes.empty());
+  CHECK(control->malformed == 1);
+  CHECK_THAT(control->first_malformed,
+             Catch::Contains("detail must be a string without control characters"));
 }

@@ -133,7 +133,7 @@ TEST_CASE("the peer route sends the windows only when the pull asks for them", "
   CHECK_THAT(older.body, !Catch::Contains("windows"));
 }
 
-TEST_CASE("the decoder refuses a malformed window, and says what", "[peers][windows]") {
+TEST_CASE("a malformed window is left out alone and counted and says what", "[peers][windows]") {
   const auto [field, value, expected] = GENERATE(table<std::string, std::string, std::string>({
       {"target", R"("db/../x")", "target must be"},
       {"target", R"("group:")", "target must be"},
@@ -148,12 +148,36 @@ TEST_CASE("the decoder refuses a malformed window, and says what", "[peers][wind
       {"extra", "1", "unknown field 'extra'"},
   }));
   CAPTURE(field, value);
+  // The bad window between two good ones, beside a vote: all else is kept.
+  auto body = json::parse(export_with_window("", "")).as_object();
+  const auto good = body.at("windows").at(0);
+  auto other = good;
+  other.as_object()["target"] = "web";
+  body["windows"] =
+      json::array{good, json::parse(export_with_window(field, value)).at("windows").at(0), other};
+  body["votes"] = json::array{json::object{{"target", "web"},
+                                           {"vantage", "quad9"},
+                                           {"domain", "quad9"},
+                                           {"vote", "up"},
+                                           {"age_ms", 1200},
+                                           {"layer", "none"},
+                                           {"detail", ""},
+                                           {"answers", json::array{}},
+                                           {"latency_ms", 2.5}}};
   std::string why;
-  CHECK_FALSE(decode_export(export_with_window(field, value), "oracle-a", why));
-  CHECK_THAT(why, Catch::StartsWith("windows[0]: ") && Catch::Contains(expected));
+  const auto decoded = decode_export(json::serialize(body), "oracle-a", why);
+  INFO(why);
+  REQUIRE(decoded);
+  CHECK(decoded->votes.size() == 1);
+  REQUIRE(decoded->windows.size() == 2);
+  CHECK(decoded->windows[0].target == "db");
+  CHECK(decoded->windows[1].target == "web");
+  CHECK(decoded->malformed == 1);
+  CHECK_THAT(decoded->first_malformed,
+             Catch::StartsWith("windows[1]: ") && Catch::Contains(expected));
 }
 
-TEST_CASE("the decoder refuses more windows than an export may carry", "[peers][windows]") {
+TEST_CASE("the decoder refuses an export with more windows than it may carry", "[peers][windows]") {
   json::array windows;
   const auto one = json::parse(export_with_window("", "")).as_object().at("windows").at(0);
   for (std::size_t i = 0; i <= crosscheck::peers::k_peer_max_windows; ++i) {
