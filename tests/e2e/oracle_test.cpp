@@ -213,14 +213,15 @@ TEST_CASE("a full disk degrades storage but never stops probing or serving", "[e
          i < 128 && filler.write(block.data(), static_cast<std::streamsize>(block.size())); ++i) {
     }
   }
+  // Unchanged observations write nothing (storage writes changes and
+  // summaries), so the full disk shows at the next change: a lying domain.
+  const auto durable_generation = oracle.verdict("web").at("generation").as_int64();
+  oracle.lie(oracle.gamma);
   CHECK(oracle.wait_for(
       [&] { return oracle.get("/healthz").body.find("\"degraded\"") != std::string::npos; }));
-  const auto durable_generation = oracle.verdict("web").at("generation").as_int64();
-  // Still probing and judging: a lying domain is still seen. But a new
-  // generation the disk has not taken is never shown (a restart would hand
-  // it out again): the last durable verdict stays, not fresh, and says what
-  // waits.
-  oracle.lie(oracle.gamma);
+  // Still probing and judging: the lie is still seen. But a new generation
+  // the disk has not taken is never shown (a restart would hand it out
+  // again): the last durable verdict stays, not fresh, and says what waits.
   CHECK(oracle.wait_for([&] {
     const auto body = oracle.verdict("web");
     return body.at("reason").as_string().find(
