@@ -26,8 +26,9 @@ bench_config "$work/crosscheck.yaml" 127.0.0.1:9 10s 2s 64 500 \
   "$(vantages_yaml "$resolvers")" "$(targets_yaml "$targets" bench.test)"
 
 # recording FILE N: N lines, in time order (one round of every pair each
-# 10 s). Targets t00001-t00004 are down from every vantage in rounds 300-359
-# of each 1,000; vantage v5 says down for everything in every 7th round.
+# 10 s). Targets t00001-t00004 are down from every vantage in rounds 10-15
+# of every 20 (confirmed, then recovered); vantage v5 says down for
+# everything in every 7th round.
 recording() {
   awk -v n="$2" -v targets="$targets" -v vantages="$vantages" 'BEGIN {
     start = 1767225600  # 2026-01-01T00:00:00Z
@@ -35,10 +36,10 @@ recording() {
     for (round = 0; line < n; round++) {
       t = start + round * 10
       stamp = strftime("%Y-%m-%dT%H:%M:%SZ", t, 1)
-      phase = round % 1000
+      phase = round % 20
       for (i = 1; i <= targets && line < n; i++) {
         for (v = 1; v <= vantages && line < n; v++) {
-          down = (i <= 4 && phase >= 300 && phase < 360) || (v == 5 && round % 7 == 0)
+          down = (i <= 4 && phase >= 10 && phase < 16) || (v == 5 && round % 7 == 0)
           if (down) {
             printf "{\"t\": \"%s\", \"target\": \"t%05d\", \"vantage\": \"v%d\", \"outcome\": \"down\", \"detail\": \"connect: 192.0.2.%d:443 refused\"}\n", stamp, i, v, i % 250
           } else {
