@@ -422,8 +422,9 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
   // Why entry by entry: one malformed vote (a buggy or newer peer, a
   // detail from before the bounds) cost the node every vote it sent, for
   // every target, at every puller: a blind spot. It costs itself now; only
-  // an envelope that is off refuses the whole export.
-  out.votes.reserve(votes->size());
+  // an envelope that is off refuses the whole export. No reserve() for the
+  // array's size: 1 MiB of `[0,0,...]` is half a million entries, 100 MB
+  // reserved for votes that are all left out (a hostile review).
   for (std::size_t i = 0; i < votes->size(); ++i) {
     PeerVote vote;
     std::string entry_why;

@@ -503,3 +503,22 @@ TEST_CASE("whatever its details and answers and ages hold this node's export dec
     }
   }
 }
+
+TEST_CASE("an export of half a million malformed votes holds no memory for them",
+          "[peers][entries]") {
+  // Found by a hostile review: the decoder reserved room for every array
+  // element before looking at any, 100 MB per pull of this 1 MiB body.
+  std::string body = R"({"node":"oracle-b","version":2,"votes":[)";
+  while (body.size() + 4 < peers::k_peer_body_limit) {
+    body += "0,";
+  }
+  body += "0]}";
+  REQUIRE(body.size() <= peers::k_peer_body_limit);
+  std::string why;
+  const auto decoded = peers::decode_export(body, "oracle-b", why);
+  INFO(why);
+  REQUIRE(decoded);
+  CHECK(decoded->votes.empty());
+  CHECK(decoded->malformed > 500'000);
+  CHECK(decoded->votes.capacity() * sizeof(peers::PeerVote) <= 4 * peers::k_peer_body_limit);
+}
