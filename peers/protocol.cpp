@@ -85,8 +85,7 @@ class VoteReader {
   bool only_keys(std::span<const std::string_view> keys) {
     for (const auto& [key, value] : object_) {
       if (std::find(keys.begin(), keys.end(), std::string_view(key)) == keys.end()) {
-        return fail("unknown field '" + ascii::printable(std::string_view(key), k_quoted_bytes) +
-                    "'");
+        return fail(unknown_field(std::string_view(key)));
       }
     }
     return true;
@@ -283,6 +282,10 @@ void leave_out(PeerExport& out, std::string_view why) {
   if (out.malformed++ == 0) {
     out.first_malformed = ascii::printable(why, k_peer_max_malformed_bytes);
   }
+}
+
+std::string unknown_field(std::string_view key) {
+  return "unknown field '" + ascii::printable(key, k_quoted_bytes) + "'";
 }
 
 bool is_peer_name(std::string_view name) {

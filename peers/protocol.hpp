@@ -95,6 +95,10 @@ constexpr std::size_t k_peer_max_malformed_bytes = 300;
 // one's `why` is kept, as printable ASCII of bounded length.
 void leave_out(PeerExport& out, std::string_view why);
 
+// Why an entry holding a key this node does not know is malformed, with
+// the key quoted (printable ASCII, at most 40 bytes of it).
+std::string unknown_field(std::string_view key);
+
 // The export body at origin time `now`: the snapshot's evidence of local
 // vantages only (remote ones are never re-exported, so no echoes), with the
 // vote before suspicion (each node judges suspicion itself); and the

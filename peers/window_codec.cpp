@@ -1,6 +1,5 @@
 #include "peers/window_codec.hpp"
 
-#include "base/ascii.hpp"
 #include "consensus/time_format.hpp"
 #include "snapshot/json_views.hpp"
 
@@ -13,9 +12,6 @@ namespace {
 
 namespace json = boost::json;
 namespace cs = crosscheck::consensus;
-
-// How much of an unknown key a peer sent is quoted in why it is malformed.
-constexpr std::size_t k_quoted_bytes = 40;
 
 constexpr std::array<std::string_view, 7> k_window_keys{"target", "node", "set_at",    "expires_at",
                                                         "reason", "by",   "cleared_at"};
@@ -59,7 +55,7 @@ bool decode_window(const json::value& value, cs::SharedWindow& out, std::string&
   for (const auto& [key, item] : *object) {
     if (std::find(k_window_keys.begin(), k_window_keys.end(), std::string_view(key)) ==
         k_window_keys.end()) {
-      why = "unknown field '" + ascii::printable(std::string_view(key), k_quoted_bytes) + "'";
+      why = unknown_field(std::string_view(key));
       return false;
     }
   }
