@@ -101,9 +101,10 @@ void Prober::tick() {
 
 void Prober::launch(std::size_t pair) {
   const auto vantages = config_->vantages.size();
-  const auto& target = config_->targets[pair / vantages];
   const auto& vantage = config_->vantages[pair % vantages];
-  run_chain(chain_context_, target,
+  // An alias of the config: the run keeps it alive, whatever a reload does.
+  std::shared_ptr<const config::TargetConfig> target(config_, &config_->targets[pair / vantages]);
+  run_chain(chain_context_, std::move(target),
             settle_vantage(vantage, system_resolvers_, dot_[pair % vantages]),
             [this, pair, alive = alive_](ProbeReport report) {
               if (!*alive) {
