@@ -16,7 +16,7 @@ double nearest_rank(std::vector<double> samples, double quantile) {
 }
 
 void VoteTracker::observe(const Observation& observation, const HysteresisRules& rules) {
-  last_ = observation;
+  last_ = std::make_shared<const Observation>(observation);
   if (observation.cert_not_after) {
     cert_not_after_ = observation.cert_not_after;
   }
@@ -77,7 +77,7 @@ void VoteTracker::assign(Vote vote, std::optional<Instant> observed_at,
   up_streak_ = 0;
   down_streak_ = 0;
   last_observed_ = observed_at;
-  last_ = std::move(last);
+  last_ = last ? std::make_shared<const Observation>(std::move(*last)) : nullptr;
 }
 
 bool VoteTracker::stale_at(MonoTime now, const HysteresisRules& rules) const {

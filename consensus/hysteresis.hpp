@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -65,7 +66,7 @@ class VoteTracker {
   void clear_latency() { samples_.clear(); }
   bool stale_at(MonoTime now, const HysteresisRules& rules) const;
 
-  const std::optional<Observation>& last() const { return last_; }
+  const std::shared_ptr<const Observation>& last() const { return last_; }
   std::optional<Instant> last_observed() const { return last_observed_; }
   // The certificate notAfter of the newest observation that carried one
   // (observe() only; a check that reached no handshake keeps it).
@@ -77,8 +78,8 @@ class VoteTracker {
   Vote settled_ = Vote::Unknown;  // the vote before staleness
   int up_streak_ = 0;
   int down_streak_ = 0;
-  std::optional<Instant> last_observed_;  // last Up or Down
-  std::optional<Observation> last_;       // last of any outcome
+  std::optional<Instant> last_observed_;     // last Up or Down
+  std::shared_ptr<const Observation> last_;  // last of any outcome
   std::optional<WallTime> cert_not_after_;
   std::optional<WallTime> rrsig_expires_;
   struct Sample {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,7 +138,11 @@ struct Evidence {
   bool suspect = false;
   bool stale = false;
   std::optional<Instant> last_observed;
-  std::optional<Observation> last;  // the newest observation, errors included
+  // The newest observation, errors included. Shared with the vote tracker
+  // and every snapshot that shows it: an evaluation copies the evidence of
+  // every pair, twice a second (a copy of the observation was a dozen
+  // allocations each).
+  std::shared_ptr<const Observation> last;
   // The latency objective's quantile over its window (local vantages of a
   // target with `latency:`); nullopt without enough passing checks.
   std::optional<double> window_latency_ms;

@@ -73,7 +73,7 @@ cs::Evidence read_evidence(const json::object& object) {
     if (out.last_observed) {
       last.at = *out.last_observed;
     }
-    out.last = std::move(last);
+    out.last = std::make_shared<const cs::Observation>(std::move(last));
   }
   return out;
 }

@@ -24,7 +24,7 @@ Evidence vote(std::string vantage, std::string domain, Vote value, Layer layer =
   last.outcome = value == Vote::Down ? Outcome::Down : Outcome::Up;
   last.layer = value == Vote::Down ? layer : Layer::None;
   last.last_known_good = lkg;
-  item.last = last;
+  item.last = std::make_shared<const Observation>(last);
   return item;
 }
 
@@ -77,8 +77,10 @@ TEST_CASE("only counted down domains decide the scope", "[scope]") {
   CHECK(summarize_scope({}, 2) == FailureScope::None);
   // A down vote whose newest observation is already up says nothing.
   auto recovering = vote("a", "a", Vote::Down, Layer::Connect);
-  recovering.last->outcome = Outcome::Up;
-  recovering.last->layer = Layer::None;
+  auto newest = *recovering.last;
+  newest.outcome = Outcome::Up;
+  newest.layer = Layer::None;
+  recovering.last = std::make_shared<const Observation>(newest);
   CHECK(summarize_scope({recovering, vote("b", "b", Vote::Down, Layer::Connect)}, 2) ==
         FailureScope::None);
   // No observation at all (a peer's vote without one) says nothing either.

@@ -65,7 +65,7 @@ TargetView healthy_target(std::string name) {
   observation.latency_ms = 12.5;
   observation.detail = "dns: NOERROR, 1 answer";
   observation.answers = {"192.0.2.1"};
-  local.last = observation;
+  local.last = std::make_shared<const cs::Observation>(observation);
   cs::Evidence peer;
   peer.vantage = "oracle-b/cloudflare";
   peer.node = "oracle-b";

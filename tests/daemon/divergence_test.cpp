@@ -16,7 +16,7 @@ consensus::Evidence seen(const std::string& vantage, const std::string& domain,
   consensus::Observation observation;
   observation.outcome = answers.empty() ? consensus::Outcome::Down : consensus::Outcome::Up;
   observation.answers = std::move(answers);
-  item.last = observation;
+  item.last = std::make_shared<const consensus::Observation>(observation);
   return item;
 }
 
@@ -48,7 +48,9 @@ TEST_CASE("disagreement inside one failure domain is not a divergence between do
 
 TEST_CASE("stale and observer-error evidence is left out of the comparison", "[divergence]") {
   auto error = seen("b", "b", {});
-  error.last->outcome = consensus::Outcome::ObserverError;
+  auto failed = *error.last;
+  failed.outcome = consensus::Outcome::ObserverError;
+  error.last = std::make_shared<const consensus::Observation>(failed);
   CHECK(find_divergence({seen("a", "a", {"192.0.2.1"}), error}).empty());
   CHECK(find_divergence({seen("a", "a", {"192.0.2.1"}), seen("c", "c", {}, true)}).empty());
 }

@@ -455,7 +455,7 @@ TEST_CASE("whatever its details and answers and ages hold this node's export dec
               random.pick(std::vector{0.0, 12.25, -3.0, std::numeric_limits<double>::quiet_NaN(),
                                       std::numeric_limits<double>::infinity(), 1e300});
           evidence.last_observed = last.at;
-          evidence.last = last;
+          evidence.last = std::make_shared<const cs::Observation>(last);
         }
         if (!remote) {
           kept_details.push_back(kept);

@@ -46,7 +46,7 @@ Snapshot snapshot_with_remote_and_suspect() {
   last.detail = "dns: NOERROR, empty answer";
   last.latency_ms = 3.5;
   observed.last_observed = last.at;
-  observed.last = last;
+  observed.last = std::make_shared<const cs::Observation>(last);
   TargetView view;
   view.verdict.target = "web";
   view.verdict.evidence = {observed,
@@ -309,7 +309,7 @@ Snapshot snapshot_with_degraded() {
   last.outcome = cs::Outcome::Up;
   last.latency_ms = 912.5;
   slow.last_observed = last.at;
-  slow.last = last;
+  slow.last = std::make_shared<const cs::Observation>(last);
   TargetView view;
   view.verdict.target = "web";
   view.verdict.evidence = {slow, evidence("cloudflare", "", cs::Vote::Up, cs::Vote::Up)};
@@ -424,7 +424,7 @@ TEST_CASE("a protocol check's layer app travels in version 2 and as http in vers
       "postgres: 10.0.0.7:5432 refuses writes: cannot execute INSERT in a read-only "
       "transaction";
   read_only.last_observed = last.at;
-  read_only.last = last;
+  read_only.last = std::make_shared<const cs::Observation>(last);
   TargetView view;
   view.verdict.target = "orders-db";
   view.verdict.evidence = {read_only};
@@ -463,12 +463,14 @@ TEST_CASE("a long detail never costs a node its export: cut when sent and when r
   // refuse the node's whole export, every target's votes with it.
   auto snapshot = snapshot_with_remote_and_suspect();
   snapshot.node = "oracle-b";
-  auto& last = *snapshot.targets[0].verdict.evidence[0].last;
+  auto& evidence = snapshot.targets[0].verdict.evidence[0];
+  auto last = *evidence.last;
   // Multi-byte characters across the cut: never half a character.
   last.detail = "postgres: " + std::string(400, 'x');
   for (int i = 0; i < 500; ++i) {
     last.detail += "\xc3\xbc";  // ü
   }
+  evidence.last = std::make_shared<const cs::Observation>(last);
   std::string why;
   const auto sent = export_votes(snapshot, k_now);
   const auto decoded = decode_export(sent, "oracle-b", why);
