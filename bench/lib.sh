@@ -10,6 +10,9 @@
 # crosscheck uses that daemon binary. Without them the release preset is
 # built. BENCH_SECONDS (measurement window) and BENCH_QUICK (short warm-up)
 # are read by the scripts themselves.
+# BENCH_PERF=DIR records a `perf` profile of the daemon over each
+# measurement window that calls perf_window (DIR/<name>.data) and prints
+# its top functions on stderr.
 # Variables a script may set before bench_prepare: bench_name (prefix of its
 # log lines), bench_targets (CMake targets it needs; default crosscheck).
 
@@ -154,6 +157,25 @@ bench_config() {
     echo "targets:"
     printf '  - %s\n' "${target_lines[@]}"
   } > "$file"
+}
+
+# With BENCH_PERF set: profiles PID (call graphs) for SECONDS into
+# $BENCH_PERF/NAME.data in the background; perf_summary NAME waits for it
+# and logs the 15 functions with the most samples, children included
+# (what the window's CPU went to). Without BENCH_PERF both do nothing.
+perf_window() {
+  [[ -n ${BENCH_PERF:-} ]] || return 0
+  mkdir -p "$BENCH_PERF"
+  perf record -q -F 499 -g -p "$1" -o "$BENCH_PERF/$3.data" -- sleep "$2" >/dev/null 2>&1 &
+  perf_pid=$!
+}
+perf_summary() {
+  [[ -n ${BENCH_PERF:-} && -n ${perf_pid:-} ]] || return 0
+  wait "$perf_pid" || true
+  perf_pid=
+  log "perf profile of $1 ($BENCH_PERF/$1.data; share of samples with children, top 15):"
+  perf report -q -i "$BENCH_PERF/$1.data" --children --sort symbol -g none 2>/dev/null |
+    awk '$1 ~ /%$/ { $2 = ""; print }' | head -15 | cut -c1-160 >&2 || true
 }
 
 # Starts the daemon (optionally under a command prefix) and waits until

@@ -151,7 +151,7 @@ our_cost() {
 daemon_cost() {
   local targets=$1 vantages=$2 check=$3 port=$((9600 + RANDOM % 300)) before after ticks_a ticks_b
   local config=$work/daemon.yaml
-  bench_config "$config" "127.0.0.83:$port" 1s 2s 4096 100000 \
+  bench_config "$config" "127.0.0.83:$port" 1s 900ms 4096 100000 \
     "$(vantages_yaml "$(for _ in $(seq "$vantages"); do printf '%s ' "$resolver"; done)")" \
     "$(awk -v n="$targets" -v check="$check" 'BEGIN {
       for (i = 0; i < n; i++) { c = check; gsub(/%s/, "t" i, c); printf "{ name: t%d, %s }\n", i, c }
@@ -162,10 +162,12 @@ daemon_cost() {
   bench_scrape "$work/d_before.prom"
   ticks_a=$(cpu_ticks "$pid")
   local started=$SECONDS
+  perf_window "$pid" "$seconds" "row1_2_daemon_$targets"
   sleep "$seconds"
   ticks_b=$(cpu_ticks "$pid")
   local elapsed=$((SECONDS - started))
   bench_scrape "$work/d_after.prom"
+  perf_summary "row1_2_daemon_$targets"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   local probes up

@@ -402,6 +402,7 @@ class Service final : public api::ApiActions {
   std::map<std::string, std::uint64_t> rechecks_refused_{{"rate_limited", 0},
                                                          {"unknown_target", 0}};
   std::unordered_map<std::string, std::size_t> target_index_;  // config_->targets by name
+  std::vector<std::string> vantage_names_;                     // config_->vantages' names
   std::size_t pairs_reported_ = 0;
   std::vector<bool> pair_seen_;       // by target index * vantages + vantage index, until ready
   snapshot::ProbeStats probe_stats_;  // for /metrics, copied into each snapshot

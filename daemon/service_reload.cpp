@@ -22,6 +22,10 @@ void Service::index_config() {
   for (std::size_t t = 0; t < config_->targets.size(); ++t) {
     target_index_.emplace(config_->targets[t].name, t);
   }
+  vantage_names_.clear();
+  for (const auto& vantage : config_->vantages) {
+    vantage_names_.push_back(vantage.name);
+  }
   pair_seen_.assign(config_->targets.size() * config_->vantages.size(), false);
   pairs_reported_ = 0;
 }
