@@ -91,10 +91,29 @@ constexpr std::size_t utf8_char_length(std::string_view text, std::size_t at) {
   return length;
 }
 
+// Whether the well-formed character of `length` bytes at text[at] is one
+// that changes how a terminal or a viewer shows what follows it: a C1
+// control (U+0080..U+009F; U+009B is an 8-bit CSI to a terminal that
+// honours it) or a bidi embedding, override or isolate (U+202A..U+202E,
+// U+2066..U+2069: "ok\u202egnp.exe" shows as "okexe.png").
+constexpr bool is_hidden_control(std::string_view text, std::size_t at, std::size_t length) {
+  const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(text[at + i]); };
+  if (length == 2) {
+    return byte(0) == 0xC2U && byte(1) <= 0x9FU;
+  }
+  if (length == 3 && byte(0) == 0xE2U) {
+    return (byte(1) == 0x80U && byte(2) >= 0xAAU && byte(2) <= 0xAEU) ||
+           (byte(1) == 0x81U && byte(2) >= 0xA6U && byte(2) <= 0xA9U);
+  }
+  return false;
+}
+
 // `text` as one line of valid UTF-8: every control byte (NUL..US, DEL: a
 // newline would start a forged log line, and a peer refuses a detail with
 // one) and every byte that is not part of a well-formed character becomes
-// '?'; other characters, in any language, are kept. Same length in bytes.
+// '?', and so does each byte of a C1 control or a bidi override or isolate
+// (is_hidden_control()); other characters, in any language, are kept.
+// Same length in bytes.
 inline std::string printable_line(std::string text) {
   std::size_t at = 0;
   while (at < text.size()) {
@@ -103,11 +122,19 @@ inline std::string printable_line(std::string text) {
     if (length == 0 || lead < 0x20U || lead == 0x7FU) {
       text[at] = '?';
       ++at;
+    } else if (is_hidden_control(text, at, length)) {
+      std::fill_n(text.begin() + static_cast<std::ptrdiff_t>(at), length, '?');
+      at += length;
     } else {
       at += length;
     }
   }
   return text;
+}
+
+// Whether printable_line() leaves `text` as it is.
+inline bool is_printable_line(std::string_view text) {
+  return printable_line(std::string(text)) == text;
 }
 
 }  // namespace crosscheck::text

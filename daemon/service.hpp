@@ -85,6 +85,12 @@ namespace crosscheck::daemon {
 
 struct ReloadPlan;
 
+// Names last said about a peer's pulls: the ones listed and how many more.
+struct NamesSaid {
+  std::vector<std::string> listed;
+  std::size_t more = 0;
+};
+
 struct ServiceOptions {
   std::shared_ptr<const config::Config> config;
   std::filesystem::path config_path;
@@ -268,6 +274,11 @@ class Service final : public api::ApiActions {
   void on_peer_pull(const peers::PeerPull& pull, bool full = true);
   // Logs a peer's malformed entries when the first one's reason changes.
   void log_malformed(const std::string& node, const peers::PeerExport& votes);
+  // Logs the period summaries storage refused since the last line said.
+  void log_refused_summaries(consensus::MonoTime now);
+  // Whether a change of `kind` ("domains", "vantages", "malformed") in
+  // `node`'s pulls may be logged now (peer_log_limiter_).
+  bool say_peer_change(const std::string& node, std::string_view kind);
   // A peer's reply failed its signature check: counted, logged, and a
   // peer_unauthenticated escalation unless one is open for that peer. It
   // closes after k_peer_verified_to_resolve verified replies in a row, so a
@@ -334,6 +345,9 @@ class Service final : public api::ApiActions {
   // writes nothing to it (service_restore.cpp).
   std::string storage_lost_;
   bool storage_was_degraded_ = false;  // for one log line per change
+  // Period summaries storage refused that a log line has said (at most one a minute).
+  std::uint64_t summaries_refused_said_ = 0;
+  LogLimiter storage_log_limiter_{std::chrono::minutes(1)};
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<spdlog::logger> notice_;  // verdict changes and escalations
@@ -434,9 +448,11 @@ class Service final : public api::ApiActions {
   std::shared_ptr<const std::vector<consensus::SharedWindow>> windows_view_;
   // Peers' windows refused, by peer, for /metrics.
   std::map<std::string, std::uint64_t> peer_windows_refused_;
-  // The undeclared domains each peer's last pull claimed (logged on change).
-  std::map<std::string, std::vector<std::string>> peer_undeclared_domains_;
-  std::map<std::string, std::vector<std::string>> peer_unlisted_vantages_;
+  // The undeclared domains (unlisted vantages) each peer's last logged
+  // pull claimed (logged on change, at most once a minute per peer and kind).
+  std::map<std::string, NamesSaid> peer_undeclared_domains_;
+  std::map<std::string, NamesSaid> peer_unlisted_vantages_;
+  LogLimiter peer_log_limiter_{std::chrono::minutes(1)};
   // Why each peer's last logged pull left its first entry out ("": none).
   std::map<std::string, std::string> peer_malformed_said_;
   // Verified replies in a row since each peer's last refused one: an open

@@ -22,19 +22,46 @@ namespace {
 // Three pulls (30 s at the default interval) of nothing but verified replies.
 constexpr int k_peer_verified_to_resolve = 3;
 
-// The names of `now` joined with ", " ("" when empty) when they differ from
-// `said`, which then becomes `now`; nullopt when nothing changed.
-std::optional<std::string> changed_names(std::vector<std::string>& said,
-                                         const std::vector<std::string>& now) {
-  if (now == said) {
-    return std::nullopt;
-  }
-  said = now;
+// The names listed joined with ", ", and "and N more" for those that were
+// only counted ("" when none).
+std::string joined_names(const std::vector<std::string>& listed, std::size_t more) {
   std::string joined;
-  for (const auto& name : now) {
+  for (const auto& name : listed) {
     joined += (joined.empty() ? "" : ", ") + name;
   }
+  if (more > 0) {
+    joined += " and " + std::to_string(more) + " more";
+  }
   return joined;
+}
+
+}  // namespace
+
+// Why limited per peer and kind: said when the set (or the first reason)
+// changes, a peer alternating between two bad pulls, or moving the bad
+// entry, wrote a warning per pull (a hostile review). Held back, the line
+// is not said: a later pull says the state it is in then.
+bool Service::say_peer_change(const std::string& node, std::string_view kind) {
+  const auto key = node + " " + std::string(kind);
+  return peer_log_limiter_.admit(key, clock_.monotonic()).has_value();
+}
+
+namespace {
+
+// The names `now` (with `more` counted) when they differ from `said` and
+// `say` lets them be said; `said` then becomes them. Nullopt otherwise.
+template <typename Say>
+std::optional<std::string> changed_names(NamesSaid& said, const std::vector<std::string>& now,
+                                         std::size_t more, Say say) {
+  if (now == said.listed && more == said.more) {
+    return std::nullopt;
+  }
+  if (!say()) {
+    return std::nullopt;
+  }
+  said.listed = now;
+  said.more = more;
+  return joined_names(now, more);
 }
 
 }  // namespace
@@ -133,7 +160,9 @@ void Service::on_peer_pull(const peers::PeerPull& pull, bool full) {
     evaluate();  // the verdicts show the cooldown or window now, not at the next tick
   }
   // Said when the set changes, not at every pull: the counter keeps count.
-  if (const auto domains = changed_names(peer_undeclared_domains_[node], imported.undeclared)) {
+  if (const auto domains = changed_names(peer_undeclared_domains_[node], imported.undeclared,
+                                         imported.undeclared_more,
+                                         [&] { return say_peer_change(node, "domains"); })) {
     if (!domains->empty()) {
       log_->warn(
           "peer {}: dropped {} votes claiming failure domains its domains: does not list "
@@ -143,7 +172,9 @@ void Service::on_peer_pull(const peers::PeerPull& pull, bool full) {
       log_->info("peer {}: every vote claims a failure domain it may speak for again", node);
     }
   }
-  if (const auto vantages = changed_names(peer_unlisted_vantages_[node], imported.unlisted)) {
+  if (const auto vantages =
+          changed_names(peer_unlisted_vantages_[node], imported.unlisted, imported.unlisted_more,
+                        [&] { return say_peer_change(node, "vantages"); })) {
     if (!vantages->empty()) {
       log_->warn(
           "peer {}: dropped the votes of vantages its vantages: does not list ({}); none "
@@ -170,9 +201,10 @@ void Service::on_peer_pull(const peers::PeerPull& pull, bool full) {
 
 void Service::log_malformed(const std::string& node, const peers::PeerExport& votes) {
   // Said when the first reason changes, not at every pull (a peer sending
-  // the same bad entry every 10 s): the counter keeps count.
+  // the same bad entry every 10 s), at most once a minute: the counter
+  // keeps count.
   auto& said = peer_malformed_said_[node];
-  if (votes.first_malformed == said) {
+  if (votes.first_malformed == said || !say_peer_change(node, "malformed")) {
     return;
   }
   said = votes.first_malformed;

@@ -73,8 +73,27 @@ void Service::publish(std::vector<snapshot::CommitGate::PendingAnswer> answers) 
       log_->info("storage recovered: writes resume, and what waited is shown once on disk");
     }
   }
+  log_refused_summaries(now);
   apply(gate_.hold(build_snapshot(), needed_seq_, now, std::move(answers), degraded));
   apply(gate_.tick(now, degraded));
+}
+
+void Service::log_refused_summaries(consensus::MonoTime now) {
+  // A period summary SQLite refused (a trigger, a constraint) costs only
+  // itself, and storage stays ok: without this line only
+  // crosscheck_storage_errors_total would say so. At most once a minute.
+  const auto refused = store_ ? store_->health().summaries_refused : 0;
+  if (refused <= summaries_refused_said_) {
+    return;
+  }
+  if (!storage_log_limiter_.admit("summaries refused", now)) {
+    return;
+  }
+  log_->warn(
+      "storage refused {} period summaries (the latest: {}); their counts are lost, everything "
+      "else is written",
+      refused - summaries_refused_said_, store_->health().last_error);
+  summaries_refused_said_ = refused;
 }
 
 void Service::publish_first() {

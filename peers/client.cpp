@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <deque>
 #include <random>
+#include <set>
 
 namespace crosscheck::peers {
 namespace {
@@ -196,23 +197,35 @@ std::optional<PeerReachability> PeerHealth::record(bool answered, const cs::Inst
                               cs::format_rfc3339(last_answer_.wall) + ": " + error};
 }
 
+namespace {
+
+// The first k_peer_names_listed of `names` (sorted), and how many more.
+std::size_t list_first(const std::set<std::string>& names, std::vector<std::string>& listed) {
+  for (const auto& name : names) {
+    if (listed.size() == k_peer_names_listed) {
+      break;
+    }
+    listed.push_back(name);
+  }
+  return names.size() - listed.size();
+}
+
+}  // namespace
+
 PeerImport import_pull(cs::Engine& engine, const PeerPull& pull, const cs::Instant& now) {
   PeerImport out;
   const std::string& node = pull.votes.node;
+  std::set<std::string> unlisted;
+  std::set<std::string> undeclared;
   for (const auto& vote : pull.votes.votes) {
     if (!cs::listed_peer_vantage(engine.policy(), node, vote.vantage)) {
       ++out.dropped;
-      if (std::find(out.unlisted.begin(), out.unlisted.end(), vote.vantage) == out.unlisted.end()) {
-        out.unlisted.push_back(vote.vantage);
-      }
+      unlisted.insert(vote.vantage);
       continue;
     }
     if (!cs::counted_peer_domain(engine.policy(), node, vote.domain)) {
       ++out.dropped;
-      if (std::find(out.undeclared.begin(), out.undeclared.end(), vote.domain) ==
-          out.undeclared.end()) {
-        out.undeclared.push_back(vote.domain);
-      }
+      undeclared.insert(vote.domain);
       continue;
     }
     const std::string name = node + "/" + vote.vantage;
@@ -226,8 +239,8 @@ PeerImport import_pull(cs::Engine& engine, const PeerPull& pull, const cs::Insta
       out.vantages.push_back(name);
     }
   }
-  std::sort(out.undeclared.begin(), out.undeclared.end());
-  std::sort(out.unlisted.begin(), out.unlisted.end());
+  out.undeclared_more = list_first(undeclared, out.undeclared);
+  out.unlisted_more = list_first(unlisted, out.unlisted);
   return out;
 }
 

@@ -136,15 +136,25 @@ class PeerHealth {
 PeerHealth resume_health(const config::PeerConfig& peer, const PeerHealthStates& carried,
                          const consensus::Instant& now);
 
+// Names one pull reports at most in `undeclared` and in `unlisted` (the
+// rest are counted): they go into one log line, and 4,000 votes each
+// claiming a domain of its own made it 423 KB (a hostile review).
+constexpr std::size_t k_peer_names_listed = 10;
+
 // What import_pull() did with one pull.
 struct PeerImport {
   std::vector<std::string> vantages;  // whose vote it set (for last_seen)
   // Votes dropped: claiming a failure domain the peer's `domains:` does not
   // list, a malformed name, or a new vantage past the peer's cap.
   std::size_t dropped = 0;
+  // The failure domains those votes claimed: the first k_peer_names_listed
+  // in sorted order, and how many more distinct ones there were.
   std::vector<std::string> undeclared;
-  // The vantages (the peer's own names) its `vantages:` does not list.
+  std::size_t undeclared_more = 0;
+  // The vantages (the peer's own names) its `vantages:` does not list, the
+  // same way.
   std::vector<std::string> unlisted;
+  std::size_t unlisted_more = 0;
 };
 
 // Feeds a pull into the engine at `now`: registers every NODE/VANTAGE with

@@ -100,11 +100,13 @@ class VoteReader {
     return true;
   }
 
+  // Control characters include C1 controls and bidi overrides and isolates
+  // (text::printable_line()'s rules, which this node's own export follows):
+  // a domain is shown by `crosscheck explain`, the API and log lines.
   bool label(std::string_view key, std::size_t limit, std::string& out) {
     const json::string* text = string_at(key);
     if (text == nullptr || text->size() > limit ||
-        std::any_of(text->begin(), text->end(),
-                    [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; })) {
+        !text::is_printable_line(std::string_view(*text))) {
       return fail(std::string(key) + " must be a string of at most " + std::to_string(limit) +
                   " bytes without control characters");
     }
@@ -115,6 +117,8 @@ class VoteReader {
   // Like label(), but text over `limit` is cut, not refused: a detail only
   // describes the vote, and a peer from before the bound was enforced on
   // the sending side may send a longer one. Its bytes stay bounded here.
+  // A C1 control or a bidi override or isolate (which an older peer's
+  // encoder let through) is marked '?' as this node's encoder marks it.
   bool description(std::string_view key, std::size_t limit, std::string& out) {
     const json::string* value = string_at(key);
     if (value == nullptr || std::any_of(value->begin(), value->end(), [](char c) {
@@ -122,7 +126,8 @@ class VoteReader {
         })) {
       return fail(std::string(key) + " must be a string without control characters");
     }
-    out = text::cut_end(std::string(value->data(), std::min(value->size(), limit + 1)), limit);
+    out = text::printable_line(
+        text::cut_end(std::string(value->data(), std::min(value->size(), limit + 1)), limit));
     return true;
   }
 
@@ -175,7 +180,7 @@ class VoteReader {
       if (text == nullptr || text->size() > k_peer_max_answer_bytes) {
         return fail("answers must hold strings of at most 256 bytes");
       }
-      out.emplace_back(*text);
+      out.push_back(text::printable_line(std::string(*text)));
     }
     return true;
   }
@@ -259,11 +264,12 @@ bool decode_actions(const json::object& object, PeerExport& out, std::string& wh
     return true;
   }
   const json::array* actions = list->if_array();
-  if (actions == nullptr || actions->size() > k_peer_max_actions) {
-    why = "actions must be an array of at most " + std::to_string(k_peer_max_actions) + " entries";
+  if (actions == nullptr) {
+    why = "actions must be an array";
     return false;
   }
-  for (std::size_t i = 0; i < actions->size(); ++i) {
+  const auto kept = keep_first(out, "actions", actions->size(), k_peer_max_actions);
+  for (std::size_t i = 0; i < kept; ++i) {
     auto action = snapshot::read_action_json((*actions)[i]);
     if (!action) {
       leave_out(out, "actions[" + std::to_string(i) + "]: " + action.error());
@@ -278,10 +284,28 @@ bool decode_actions(const json::object& object, PeerExport& out, std::string& wh
 
 }  // namespace
 
-void leave_out(PeerExport& out, std::string_view why) {
-  if (out.malformed++ == 0) {
+void leave_out(PeerExport& out, std::string_view why, std::size_t count) {
+  if (out.malformed == 0 && count > 0) {
     out.first_malformed = ascii::printable(why, k_peer_max_malformed_bytes);
   }
+  out.malformed += count;
+}
+
+std::size_t keep_first(PeerExport& out, std::string_view list, std::size_t size,
+                       std::size_t bound) {
+  if (size <= bound) {
+    return size;
+  }
+  // Why not refuse the export: a peer whose ledger holds 501 entries in
+  // cooldown (a newer version with a higher cap, a bug) went blind at
+  // every puller, its votes refused with the list (a hostile review).
+  const auto over = size - bound;
+  leave_out(out,
+            std::string(list) + "[" + std::to_string(bound) + "] on: " + std::to_string(over) +
+                (over == 1 ? " entry" : " entries") + " past the first " + std::to_string(bound) +
+                " left out",
+            over);
+  return bound;
 }
 
 std::string unknown_field(std::string_view key) {
@@ -405,11 +429,21 @@ std::optional<PeerExport> decode_export(std::string_view body, std::string_view 
     why = "the export is larger than 1 MiB";
     return std::nullopt;
   }
+  // Why deeper than Boost.JSON's default of 32: one vote nested 40 deep (an
+  // answers item, an unknown key's value) made the whole body "not JSON",
+  // hiding every vote of the node; now it is one malformed vote (a hostile
+  // review). The body's size bounds the parser's work; the depth bounds the
+  // recursion that frees the parsed value, and nothing quotes a value.
+  json::parse_options options;
+  options.max_depth = k_peer_max_depth;
   boost::system::error_code ec;
-  const json::value parsed = json::parse(body, ec);
+  const json::value parsed = json::parse(body, ec, {}, options);
   const json::object* object = ec ? nullptr : parsed.if_object();
   if (object == nullptr) {
-    why = ec ? "not JSON: " + ec.message() : "the export must be a JSON object";
+    why = ec == json::error::too_deep
+              ? "not JSON: nested deeper than " + std::to_string(k_peer_max_depth) + " levels"
+          : ec ? "not JSON: " + ec.message()
+               : "the export must be a JSON object";
     return std::nullopt;
   }
   PeerExport out;

@@ -40,6 +40,10 @@ constexpr int k_peer_protocol_version = 2;
 constexpr int k_peer_protocol_version_1 = 1;
 // Largest export a puller reads; larger is refused, not truncated.
 constexpr std::size_t k_peer_body_limit = std::size_t{1024} * 1024;
+// Deepest nesting a puller parses (Boost.JSON's default is 32): an entry
+// nested deeper than a vote needs but within this is one malformed entry;
+// deeper refuses the export (not JSON).
+constexpr std::size_t k_peer_max_depth = 128;
 // Per-vote bounds (a vote's detail is one line, answers a handful of records).
 constexpr std::size_t k_peer_max_name_bytes = 128;
 constexpr std::size_t k_peer_max_detail_bytes = 1024;
@@ -91,9 +95,14 @@ struct PeerExport {
 // The longest first_malformed kept (it quotes what a peer sent, into a log line).
 constexpr std::size_t k_peer_max_malformed_bytes = 300;
 
-// Counts one entry left out of `out` as malformed for `why`; the first
-// one's `why` is kept, as printable ASCII of bounded length.
-void leave_out(PeerExport& out, std::string_view why);
+// Counts `count` entries left out of `out` as malformed for `why`; the
+// first one's `why` is kept, as printable ASCII of bounded length.
+void leave_out(PeerExport& out, std::string_view why, std::size_t count = 1);
+
+// How many entries of the export's `list` ("actions", "windows") of `size`
+// to read: the first `bound`; the rest are left out as malformed, counted
+// one each under one reason ("actions[500] on: 3 entries past ...").
+std::size_t keep_first(PeerExport& out, std::string_view list, std::size_t size, std::size_t bound);
 
 // Why an entry holding a key this node does not know is malformed, with
 // the key quoted (printable ASCII, at most 40 bytes of it).
@@ -128,9 +137,10 @@ std::string peer_recheck_target(std::string_view target, std::chrono::millisecon
                                 int version = k_peer_protocol_version_1);
 
 // Decodes and validates an export from peer `expected_node`. Nullopt with
-// `why` only when its envelope is off (size, not a JSON object, an unknown
-// key, node, version, votes/actions/windows not an array or over their
-// count): then none of it can be trusted. A malformed entry (a vote, a
+// `why` only when its envelope is off (size, not a JSON object or nested
+// past k_peer_max_depth, an unknown key, node, version, votes/actions/
+// windows not an array): then none of it can be trusted. Actions and
+// windows past their count are left out (keep_first()). A malformed entry (a vote, a
 // ledger entry, a window: a bad name, vote, age, control characters, ...)
 // is left out and counted in `malformed`, and the rest is kept: one bad
 // entry from a buggy or newer peer must not hide every vote of that node

@@ -131,12 +131,13 @@ bool decode_windows(const json::object& object, PeerExport& out, std::string& wh
     return true;  // an older peer: no windows
   }
   const json::array* windows = list->if_array();
-  if (windows == nullptr || windows->size() > k_peer_max_windows) {
-    why = "windows must be an array of at most " + std::to_string(k_peer_max_windows) + " entries";
+  if (windows == nullptr) {
+    why = "windows must be an array";
     return false;
   }
-  out.windows.reserve(windows->size());
-  for (std::size_t i = 0; i < windows->size(); ++i) {
+  const auto kept = keep_first(out, "windows", windows->size(), k_peer_max_windows);
+  out.windows.reserve(kept);
+  for (std::size_t i = 0; i < kept; ++i) {
     cs::SharedWindow window;
     std::string entry_why;
     if (decode_window((*windows)[i], window, entry_why)) {

@@ -25,8 +25,9 @@ boost::json::array windows_json(const std::vector<consensus::SharedWindow>& wind
                                 consensus::WallTime now);
 
 // Reads the export's optional "windows" (absent: an older peer, no
-// windows) into out.windows; false with `why` when it is not an array of at
-// most k_peer_max_windows entries. A malformed entry is left out and
+// windows) into out.windows; false with `why` when it is not an array.
+// Entries past the first k_peer_max_windows are left out and counted
+// (keep_first()). A malformed entry is left out and
 // counted (leave_out()); well-formed is {target, node, set_at, expires_at,
 // reason, by, cleared_at|null}, names as names, reason and by bounded as
 // the API bounds them, times in RFC 3339.

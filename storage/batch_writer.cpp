@@ -12,6 +12,10 @@ namespace {
 
 using sqlite::Statement;
 
+// An observation this many periods behind the latest one seen means the
+// wall clock was stepped back: the latest period restarts from it.
+constexpr std::int64_t k_periods_behind_to_reset = 2;
+
 // The verdict's generation never moves backwards in the file: a restart
 // never resets a generation, even if a caller publishes a lower one. A
 // restored verdict re-published unchanged keeps the reason code it was
@@ -71,12 +75,14 @@ ON CONFLICT (target, vantage) DO UPDATE SET
 
 // A period summarized twice (the part before a stop and the part after
 // the next start) adds the counts; the quantiles are those of the part
-// with more `up` observations (quantiles cannot be merged exactly).
+// with more `up` observations (quantiles cannot be merged exactly). A
+// period is its start and its end: one of another length (summary_period
+// changed across a restart) is a row of its own, never merged.
 constexpr std::string_view k_upsert_summary = R"sql(
 INSERT INTO observation_summaries (target, vantage, period_start, period_end, up, down,
                                    observer_error, p50_ms, p90_ms, p99_ms)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-ON CONFLICT (target, vantage, period_start) DO UPDATE SET
+ON CONFLICT (target, vantage, period_start, period_end) DO UPDATE SET
   p50_ms = CASE WHEN excluded.up > observation_summaries.up THEN excluded.p50_ms
                 ELSE observation_summaries.p50_ms END,
   p90_ms = CASE WHEN excluded.up > observation_summaries.up THEN excluded.p90_ms
@@ -205,6 +211,7 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
   }
   staged_.clear();
   staged_period_.reset();
+  refusals_ = Refusals{};
   for (std::size_t i = 0; i < batch.size(); ++i) {
     outcome.status =
         std::visit([this](const auto& record) { return apply(record); }, batch[i].record);
@@ -214,6 +221,7 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
       }
       staged_.clear();
       staged_period_.reset();
+      refusals_ = Refusals{};
       return outcome;  // the transaction rolls back
     }
   }
@@ -223,9 +231,12 @@ BatchOutcome BatchWriter::commit(const std::vector<QueuedRecord>& batch) {
       tallies_[pair] = std::move(tally);
     }
     latest_period_ = staged_period_.value_or(latest_period_);
+    outcome.summaries_refused = refusals_.count;
+    outcome.summary_error = std::move(refusals_.error);
   }
   staged_.clear();
   staged_period_.reset();
+  refusals_ = Refusals{};
   return outcome;
 }
 
@@ -265,15 +276,16 @@ Status BatchWriter::apply(const consensus::Observation& observation) {
 // first observation of the next period came, the rows' index pages were
 // each dirtied and written again by dozens of small commits (32 MB at every
 // boundary for 10,000 pairs). In key order in one batch, each page is
-// written once.
+// written once. A period after `start` (dated by a clock that was stepped
+// back since) is closed too: nothing else would write it.
 Status BatchWriter::close_periods_before(std::int64_t start) {
   for (const auto& [pair, committed] : tallies_) {
-    if (committed.period_start < start) {
+    if (committed.period_start != start) {
       staged_.try_emplace(pair, committed);
     }
   }
   for (auto& [pair, tally] : staged_) {
-    if (tally.period_start >= start) {
+    if (tally.period_start == start) {
       continue;
     }
     if (auto status = write_summary(pair, tally); !status) {
@@ -290,10 +302,19 @@ Status BatchWriter::tally(const consensus::Observation& observation) {
   const auto at = to_millis(observation.at.wall);
   // Floor division: a period starts at a multiple of its length.
   const auto start = at >= 0 ? at / period * period : (at - period + 1) / period * period;
-  if (start > staged_period_.value_or(latest_period_)) {
+  const auto latest = staged_period_.value_or(latest_period_);
+  if (start > latest) {
     if (auto status = close_periods_before(start); !status) {
       return status;
     }
+    staged_period_ = start;
+  } else if (latest - start > k_periods_behind_to_reset * period) {
+    // Why a period far behind the latest one resets it: the wall clock was
+    // stepped back. Example, 1-minute periods: a step forward of a day and
+    // back left the latest period a day ahead, and no period closed for
+    // every pair until real time caught up: an idle pair's summary stayed
+    // in memory (lost at a kill -9) and the others were written one by one
+    // (a hostile review). A straggler is a probe's timeout late, not this.
     staged_period_ = start;
   }
   Pair pair{observation.target, observation.vantage};
@@ -328,6 +349,14 @@ Status BatchWriter::tally(const consensus::Observation& observation) {
   return {};
 }
 
+// Why a refused summary costs itself only: it was charged to whichever
+// observation closed the period; that one was dropped, the next one closed
+// the period again and was dropped too, and so on: one summary a trigger or
+// a constraint refuses lost every later observation of every pair (a
+// hostile review). A statement refused for its data (RAISE(ABORT), a
+// constraint) undoes that statement only, and the transaction goes on; a
+// failure of the disk (full, I/O) still fails the batch, which is retried
+// whole and counts nothing twice.
 Status BatchWriter::write_summary(const Pair& pair, const PeriodTally& tally) {
   if (tally.empty()) {
     return {};
@@ -342,27 +371,39 @@ Status BatchWriter::write_summary(const Pair& pair, const PeriodTally& tally) {
   bind_optional_real(upsert_summary_, 8, tally.up_latencies.quantile(0.5));
   bind_optional_real(upsert_summary_, 9, tally.up_latencies.quantile(0.9));
   bind_optional_real(upsert_summary_, 10, tally.up_latencies.quantile(0.99));
-  return upsert_summary_.run();
+  auto status = upsert_summary_.run();
+  if (status || sqlite::is_environmental(status.failure().code) || !connection_.in_transaction()) {
+    return status;
+  }
+  ++refusals_.count;
+  refusals_.error = "summary of " + pair.first + " from " + pair.second + " for the period at " +
+                    std::to_string(tally.period_start) + " ms refused: " + status.error();
+  return {};
 }
 
-Status BatchWriter::write_open_summaries() {
+BatchOutcome BatchWriter::write_open_summaries() {
+  BatchOutcome outcome;
   if (tallies_.empty() || !is_open()) {
-    return {};
+    return outcome;
   }
+  refusals_ = Refusals{};
   sqlite::Transaction transaction(connection_);
-  if (auto status = transaction.begin(); !status) {
-    return status;
+  if (outcome.status = transaction.begin(); !outcome.status) {
+    return outcome;
   }
   for (auto& [pair, tally] : tallies_) {
-    if (auto status = write_summary(pair, tally); !status) {
-      return status;
+    if (outcome.status = write_summary(pair, tally); !outcome.status) {
+      return outcome;
     }
   }
-  if (auto status = transaction.commit(); !status) {
-    return status;
+  if (outcome.status = transaction.commit(); !outcome.status) {
+    return outcome;
   }
   tallies_.clear();
-  return {};
+  outcome.summaries_refused = refusals_.count;
+  outcome.summary_error = std::move(refusals_.error);
+  refusals_ = Refusals{};
+  return outcome;
 }
 
 Status BatchWriter::apply(const VerdictRecord& verdict) {

@@ -31,6 +31,10 @@ struct BatchOutcome {
   // Set when one record's data was refused (a constraint, not the disk):
   // retrying the same batch would fail the same way, so the caller drops it.
   std::optional<std::size_t> refused;
+  // Period summaries SQLite refused in a committed batch (a trigger, a
+  // constraint: not the disk), each left out alone; the latest one's error.
+  std::uint64_t summaries_refused = 0;
+  std::string summary_error;
 };
 
 // One pair's observations in the current summary period.
@@ -64,17 +68,21 @@ class BatchWriter {
   RetentionStep delete_expired(RetentionCursor& cursor, std::size_t limit);
 
   // Writes the summaries of the periods still in progress (at a stop), in
-  // one transaction; a later start adds to them.
-  Status write_open_summaries();
+  // one transaction; a later start adds to them. A summary SQLite refuses
+  // is left out and counted, as in commit().
+  BatchOutcome write_open_summaries();
 
  private:
   using Pair = std::pair<std::string, std::string>;  // (target, vantage)
 
   Status apply(const consensus::Observation& observation);
   // Counts `observation` into its pair's period. The first observation of
-  // a later period than any before closes every pair's earlier period.
+  // a later period than any before closes every pair's other period; one
+  // far behind it (a clock stepped back) makes its period the latest.
   Status tally(const consensus::Observation& observation);
   Status close_periods_before(std::int64_t start);
+  // Upserts one pair's summary. A summary SQLite refuses for its data
+  // (not the disk) is counted in refusals_ and is ok: it costs itself only.
   Status write_summary(const Pair& pair, const PeriodTally& tally);
   Status apply(const VerdictRecord& verdict);
   Status apply(const EscalationRecordEvent& record);
@@ -101,6 +109,13 @@ class BatchWriter {
   // progress moved it).
   std::int64_t latest_period_ = std::numeric_limits<std::int64_t>::min();
   std::optional<std::int64_t> staged_period_;
+  // Summaries refused in the transaction in progress (reported when it
+  // commits; a rolled-back batch refuses them again when retried).
+  struct Refusals {
+    std::uint64_t count = 0;
+    std::string error;
+  };
+  Refusals refusals_;
 
   sqlite::Connection connection_;
   sqlite::Statement insert_observation_;

@@ -20,8 +20,9 @@ class LatencySketch {
   // Adds one latency in milliseconds (negative or NaN count as 0).
   void add(double ms);
   // The nearest-rank quantile `q` (0 < q <= 1) in milliseconds, rounded to
-  // the microsecond: exact while at most k_exact values were added, else
-  // the geometric middle of the value's bucket; nullopt when empty.
+  // six significant digits: exact while at most k_exact values were added,
+  // else the geometric middle of the value's bucket (within 2 % down to
+  // 0.001 ms); nullopt when empty.
   std::optional<double> quantile(double q) const;
   std::uint64_t count() const { return count_; }
   bool empty() const { return count_ == 0; }

@@ -15,13 +15,19 @@ using sqlite::Statement;
 // not the newest observation of its (target, vantage) pair (the evidence of
 // a current verdict), and not taken since the opening of an open escalation
 // about its target (or its vantage, for a vantage escalation).
+// Why the newest is the last written (the largest id), not the latest
+// t_wall: the writer takes the last written as the pair's newest (see
+// k_upsert_latest in batch_writer.cpp). Example: up at 04:00, down at 12:00
+// (a clock stepped forward), up at 05:00 (stepped back): the pair is up
+// since the 05:00 row; by t_wall retention kept the 12:00 row and deleted
+// the 05:00 one (a hostile review). The largest id stays the largest: the
+// row holding it is never deleted, so SQLite never hands a smaller one out.
 constexpr std::string_view k_find_expired = R"sql(
 SELECT o.id, o.t_wall FROM observations AS o
 WHERE o.t_wall < ?1
   AND (o.t_wall, o.id) > (?2, ?3)
-  AND o.id <> (SELECT newest.id FROM observations AS newest
-               WHERE newest.target = o.target AND newest.vantage = o.vantage
-               ORDER BY newest.t_wall DESC, newest.id DESC LIMIT 1)
+  AND o.id <> (SELECT max(newest.id) FROM observations AS newest
+               WHERE newest.target = o.target AND newest.vantage = o.vantage)
   AND NOT EXISTS (SELECT 1 FROM escalations AS e
                   WHERE e.target = o.target AND e.resolved_at IS NULL AND e.opened_at <= o.t_wall)
   AND NOT EXISTS (SELECT 1 FROM escalations AS e

@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 8> k_migrations{
+constexpr std::array<std::string_view, 9> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -223,6 +223,34 @@ ALTER TABLE verdicts ADD COLUMN definition TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE verdicts ADD COLUMN stable_from INTEGER;
 ALTER TABLE verdicts ADD COLUMN maintenance TEXT NOT NULL DEFAULT '';
+)sql",
+    // 9: a summary's period is its start and its end: with
+    // storage.summary_period changed across a restart (5m -> 1h), the hour
+    // 06:00-07:00 and the five minutes 06:00-06:05 are two rows, where
+    // keyed by the start alone the hour's counts were added into the
+    // five-minute row (a hostile review). SQLite cannot change a primary
+    // key in place: the table is copied, rows unchanged.
+    R"sql(
+CREATE TABLE observation_summaries_by_period (
+  target TEXT NOT NULL,
+  vantage TEXT NOT NULL,
+  period_start INTEGER NOT NULL,
+  period_end INTEGER NOT NULL,
+  up INTEGER NOT NULL,
+  down INTEGER NOT NULL,
+  observer_error INTEGER NOT NULL,
+  p50_ms REAL,
+  p90_ms REAL,
+  p99_ms REAL,
+  PRIMARY KEY (target, vantage, period_start, period_end)
+);
+INSERT INTO observation_summaries_by_period
+SELECT target, vantage, period_start, period_end, up, down, observer_error, p50_ms, p90_ms,
+       p99_ms
+FROM observation_summaries;
+DROP TABLE observation_summaries;
+ALTER TABLE observation_summaries_by_period RENAME TO observation_summaries;
+CREATE INDEX observation_summaries_by_time ON observation_summaries (period_end);
 )sql",
 };
 

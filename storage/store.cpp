@@ -288,8 +288,12 @@ void Store::run_writer() noexcept {
   finish_retention(false);
   // The periods in progress, summarized so far (the next start adds to them).
   if (!failing_ && writer_->is_open()) {
-    if (auto status = writer_->write_open_summaries(); !status) {
-      mark_failed(path_.string() + ": writing summaries at close: " + status.error());
+    const auto written = writer_->write_open_summaries();
+    if (!written.status) {
+      mark_failed(path_.string() + ": writing summaries at close: " + written.status.error());
+    } else {
+      const std::lock_guard lock(mutex_);
+      note_summaries_refused_locked(written);
     }
   }
   const std::lock_guard lock(mutex_);
@@ -420,6 +424,7 @@ void Store::commit_batch(std::vector<QueuedRecord>& batch) {
     if (outcome.status) {
       health_.committed += batch.size();
       batch.clear();
+      note_summaries_refused_locked(outcome);
     } else if (outcome.refused) {
       // Retrying cannot help a record SQLite refuses: drop it, keep the rest.
       const auto refused = batch.begin() + static_cast<std::ptrdiff_t>(*outcome.refused);
@@ -443,6 +448,15 @@ void Store::commit_batch(std::vector<QueuedRecord>& batch) {
   mark_failed(path_.string() + ": writing " + std::to_string(batch.size()) +
               " records failed, retrying: " + failure);
   writer_->close();  // the retry re-opens: the file may have been replaced or remounted
+}
+
+void Store::note_summaries_refused_locked(const BatchOutcome& outcome) {
+  if (outcome.summaries_refused == 0) {
+    return;
+  }
+  health_.summaries_refused += outcome.summaries_refused;
+  health_.errors += outcome.summaries_refused;
+  health_.last_error = outcome.summary_error;
 }
 
 void Store::retention_step() {

@@ -28,6 +28,7 @@
 namespace crosscheck::storage {
 
 class BatchWriter;
+struct BatchOutcome;
 class Reader;
 class RecordQueue;
 struct QueuedRecord;
@@ -137,6 +138,8 @@ class Store {
   // Counts a record dropped unwritten; names it for the next report unless
   // it is an observation. Under mutex_.
   void note_dropped_locked(const QueuedRecord& record);
+  // Counts the period summaries a committed batch left out (refused) as errors.
+  void note_summaries_refused_locked(const BatchOutcome& outcome);
   // Tells Options::on_committed when done_through grew (writer thread, no lock held).
   void report_commits();
   void sync_reader();

@@ -77,7 +77,10 @@ struct Health {
   std::uint64_t committed = 0;               // records durably written
   std::uint64_t dropped = 0;  // records lost: queue full, refused by SQLite, or left at close
   std::uint64_t errors = 0;   // failed SQLite operations (open, batch, retention, read)
-  std::size_t queued = 0;     // records waiting for the writer, including a batch being retried
+  // Period summaries SQLite refused for their data (a trigger, a
+  // constraint: not the disk), each left out alone and counted in errors.
+  std::uint64_t summaries_refused = 0;
+  std::size_t queued = 0;  // records waiting for the writer, including a batch being retried
   // Observations, summaries, audit lines and ledger entries removed by retention so far.
   std::uint64_t retention_deleted = 0;
 };

@@ -89,3 +89,31 @@ TEST_CASE("printable_line keeps characters and marks control bytes and broken UT
     CHECK(whole_utf8(printable_line("ab" + one + "\xc3\xbc")));
   }
 }
+
+TEST_CASE("printable_line marks C1 controls and bidi overrides and isolates byte by byte",
+          "[text]") {
+  using crosscheck::text::is_printable_line;
+  using crosscheck::text::printable_line;
+  // U+0080, U+009B (an 8-bit CSI), U+009F: every C1 control.
+  CHECK(printable_line("a\xc2\x80"
+                       "b\xc2\x9b"
+                       "31m\xc2\x9f") == "a??b??31m??");
+  // U+202A..U+202E (embeddings, overrides) and U+2066..U+2069 (isolates).
+  for (const char last : {'\xaa', '\xab', '\xac', '\xad', '\xae'}) {
+    CHECK(printable_line(std::string("ok\xe2\x80") + last + "gnp.exe") == "ok???gnp.exe");
+  }
+  for (const char last : {'\xa6', '\xa7', '\xa8', '\xa9'}) {
+    CHECK(printable_line(std::string("x\xe2\x81") + last) == "x???");
+  }
+  // Their neighbours are ordinary characters: U+00A0 (no-break space),
+  // U+2029 (paragraph separator is not an override), U+202F, U+2065, U+206A.
+  for (const std::string kept :
+       {"\xc2\xa0", "\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\xa5", "\xe2\x81\xaa"}) {
+    CAPTURE(kept);
+    CHECK(printable_line(kept) == kept);
+    CHECK(is_printable_line(kept));
+  }
+  CHECK_FALSE(is_printable_line("evil\xc2\x9b"));
+  CHECK_FALSE(is_printable_line("line\n"));
+  CHECK(is_printable_line("dns: NXDOMAIN \xc3\xbc"));
+}

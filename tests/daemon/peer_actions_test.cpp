@@ -106,21 +106,11 @@ TEST_CASE("a malformed ledger entry is left out alone but a malformed list refus
   bad_ack["ack"] = "alice";
   auto no_for = good;
   no_for.erase("for");
-  json::array too_many;
-  for (std::size_t i = 0; i <= k_peer_max_actions; ++i) {
-    too_many.emplace_back(good);
-  }
   const auto other = crosscheck::snapshot::action_json(action("oracle-b-2", k_wall + 1h));
   // The list itself: the envelope is off, nothing of it is read.
-  const auto [list_label, list, list_mentions] =
-      GENERATE_COPY(table<std::string, json::value, std::string>({
-          {"not a list", json::value("x"), "array"},
-          {"too many", json::value(too_many), "at most 500"},
-      }));
-  INFO(list_label);
   std::string why;
-  CHECK_FALSE(decode_export(export_with_actions(list), "oracle-b", why));
-  CHECK_THAT(why, Catch::Contains("actions") && Catch::Contains(list_mentions));
+  CHECK_FALSE(decode_export(export_with_actions(json::value("x")), "oracle-b", why));
+  CHECK_THAT(why, Catch::Contains("actions") && Catch::Contains("array"));
   // One entry: it alone is left out, between two good ones.
   const auto [label, entry, mentions] = GENERATE_COPY(table<std::string, json::value, std::string>({
       {"a bad time", json::value(bad_time), "'at'"},

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -392,4 +393,33 @@ TEST_CASE("a peer's error answer is quoted printable: it cannot forge a log line
   CHECK(message.find('\x1b') == std::string::npos);
   CHECK(message.rfind("answered 500: oops??2025-10-20 NOTICE", 0) == 0);
   CHECK(message.size() <= std::string("answered 500: ").size() + 200);
+}
+
+// The undeclared domains of one pull go into one log line: 4,000 votes
+// each claiming a 100-byte domain of its own made it 423 KB. The first 10
+// (sorted) are listed, the rest counted.
+TEST_CASE("a pull lists at most 10 undeclared domains and counts the rest", "[peers]") {
+  auto policy = make_policy({"a", "b"}, {"web"});
+  policy.peers = {"oracle-b"};
+  policy.peer_domains["oracle-b"] = {"hetzner"};
+  World world(std::move(policy));
+  PeerExport votes;
+  votes.node = "oracle-b";
+  for (int i = 0; i < 4000; ++i) {
+    PeerVote vote;
+    vote.target = "web";
+    vote.vantage = "v";
+    vote.domain = std::string(100, 'x') + std::to_string(i);
+    vote.vote = cs::Vote::Down;
+    vote.age = milliseconds(0);
+    votes.votes.push_back(vote);
+  }
+  const auto imported =
+      crosscheck::peers::import_pull(world.engine(), PeerPull{votes, milliseconds(1)}, world.now());
+  CHECK(imported.dropped == 4000);
+  REQUIRE(imported.undeclared.size() == crosscheck::peers::k_peer_names_listed);
+  CHECK(imported.undeclared_more == 4000 - crosscheck::peers::k_peer_names_listed);
+  CHECK(std::is_sorted(imported.undeclared.begin(), imported.undeclared.end()));
+  CHECK(imported.undeclared.front() == std::string(100, 'x') + "0");
+  CHECK(imported.undeclared.back() == std::string(100, 'x') + "1005");
 }

@@ -180,3 +180,31 @@ TEST_CASE("retention runs on its own once the retention interval has passed on t
   REQUIRE(store.flush(5s));
   CHECK(count_observations(dir) == 1);
 }
+
+// The pair's newest change is the last one written, whatever its time (as
+// latest_observations holds it): after a wall clock stepped forward and
+// back, retention picked the newest by time, kept the future-dated change
+// and deleted the one the pair's current outcome began with.
+TEST_CASE("retention after a clock step keeps the change the pair's current outcome began with",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.retention = 1h;
+  Store store(options, clock);
+  store.record_observation(observation("db", "quad9", k_start - 3h));  // up
+  store.record_observation(
+      observation("db", "quad9", k_start + 5h, consensus::Outcome::Down));  // clock forward
+  store.record_observation(observation("db", "quad9", k_start - 2h));       // clock back: up again
+  REQUIRE(store.flush(5s));
+  REQUIRE(query_text(dir.database(), "SELECT outcome FROM latest_observations") == "up");
+  REQUIRE(store.run_retention_now().completed);
+  // The first up is expired and goes; the future-dated down is not expired.
+  CHECK(count_observations(
+            dir, "t_wall = " + std::to_string((k_start - 3h).time_since_epoch().count())) == 0);
+  CHECK(count_observations(dir, "outcome = 'down'") == 1);
+  // The change that began the pair's current outcome stays, though expired.
+  CHECK(count_observations(dir, "outcome = 'up' AND t_wall = " +
+                                    std::to_string((k_start - 2h).time_since_epoch().count())) ==
+        1);
+}

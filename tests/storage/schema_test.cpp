@@ -199,3 +199,48 @@ TEST_CASE(
   CHECK(state->maintenance[0].first == "db");
   CHECK(state->maintenance[0].second.reason == "resolver swap");
 }
+
+TEST_CASE(
+    "a data directory written at schema version 8 keeps its summaries and keys them by start and "
+    "end",
+    "[storage]") {
+  TempDir dir;
+  // A file as the previous release left it: a five-minute summary of db at 06:00.
+  std::string sql;
+  for (int version = 1; version <= 8; ++version) {
+    sql += migration_sql(version);
+  }
+  const auto six = k_start - 48min;  // 06:00:00Z
+  const auto at = [](consensus::WallTime when) {
+    return std::to_string(when.time_since_epoch().count());
+  };
+  sql +=
+      "PRAGMA user_version = 8;"
+      "INSERT INTO observation_summaries VALUES ('db', 'quad9', " +
+      at(six) + ", " + at(six + 5min) + ", 5, 0, 0, 1.5, 2.5, 3.5);";
+  exec_sql(dir.database(), sql);
+
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.summary_period = 1h;
+  {
+    Store store(options, clock);
+    REQUIRE(store.health().ok);
+    CHECK(query_integer(dir.database(), "PRAGMA user_version") == schema_version());
+    CHECK(query_integer(dir.database(),
+                        "SELECT count(*) FROM observation_summaries WHERE up = 5 AND p50_ms = 1.5 "
+                        "AND p99_ms = 3.5") == 1);
+    // The hour from 06:00 is a row of its own beside the five minutes.
+    store.record_observation(observation("db", "quad9", six + 40min));
+    REQUIRE(store.flush(5s));
+  }
+  CHECK(query_integer(dir.database(), "SELECT count(*) FROM observation_summaries") == 2);
+  CHECK(query_integer(dir.database(), "SELECT up FROM observation_summaries WHERE period_end = " +
+                                          at(six + 5min)) == 5);
+  CHECK(query_integer(dir.database(), "SELECT up FROM observation_summaries WHERE period_end = " +
+                                          at(six + 1h)) == 1);
+  // The time index came back with the table: retention finds rows by it.
+  CHECK(query_integer(dir.database(),
+                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                      "'observation_summaries_by_time'") == 1);
+}
