@@ -14,7 +14,8 @@
 # measurement window that calls perf_window (DIR/<name>.data) and prints
 # its top functions on stderr.
 # Variables a script may set before bench_prepare: bench_name (prefix of its
-# log lines), bench_targets (CMake targets it needs; default crosscheck).
+# log lines), bench_targets (CMake targets it needs; default crosscheck),
+# bench_ready_seconds (how long bench_daemon waits for /readyz).
 
 log() { printf '%s\n' "${bench_name:+$bench_name: }$*" >&2; }
 
@@ -71,12 +72,14 @@ bench_prepare() {
   trap 'exit 130' INT TERM
 }
 
-# Stops every process started with bench_start, deletes the namespaces made
-# with bench_netns_add and the temp dir.
+# Stops every process started with bench_start (resumed first: a script
+# may have paused one with SIGSTOP, and a stopped process would never act on
+# the TERM), deletes the namespaces made with bench_netns_add and the temp dir.
 bench_cleanup() {
   local pid ns
   for pid in "${bench_pids[@]}"; do
     kill "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true
   done
   for pid in "${bench_pids[@]}"; do
     wait "$pid" 2>/dev/null || true
@@ -139,10 +142,12 @@ NGINX
 }
 
 # Writes the daemon's config: bench_config FILE LISTEN INTERVAL TIMEOUT
-# MAX_IN_FLIGHT MAX_PER_SECOND VANTAGES_YAML TARGETS_YAML (the last two are
-# lines of YAML flow maps, one vantage or target each).
+# MAX_IN_FLIGHT MAX_PER_SECOND VANTAGES_YAML TARGETS_YAML [STALE_AFTER]
+# (VANTAGES_YAML and TARGETS_YAML are lines of YAML flow maps, one vantage
+# or target each; STALE_AFTER defaults to 30s and must be at least
+# interval + a tenth of it + timeout, or the config is refused).
 bench_config() {
-  local file=$1 listen=$2 interval=$3 timeout=$4 in_flight=$5 per_second=$6
+  local file=$1 listen=$2 interval=$3 timeout=$4 in_flight=$5 per_second=$6 stale_after=${9:-30s}
   local -a vantage_lines target_lines
   mapfile -t vantage_lines <<<"$7"
   mapfile -t target_lines <<<"$8"
@@ -150,7 +155,7 @@ bench_config() {
   {
     echo "node: { name: bench, data_dir: $work/data }"
     echo "api: { listen: $listen }"
-    echo "defaults: { interval: $interval, timeout: $timeout, stale_after: 30s }"
+    echo "defaults: { interval: $interval, timeout: $timeout, stale_after: $stale_after }"
     echo "probing: { max_in_flight: $in_flight, max_per_second: $per_second }"
     echo "vantages:"
     printf '  - %s\n' "${vantage_lines[@]}"
@@ -180,7 +185,9 @@ perf_summary() {
 
 # Starts the daemon (optionally under a command prefix) and waits until
 # /readyz answers: bench_daemon CONFIG URL [prefix...]. Sets $daemon_pid and
-# $api (the base URL) and $ns_exec (the prefix, for curl).
+# $api (the base URL) and $ns_exec (the prefix, for curl). Gives up after
+# $bench_ready_seconds (default 120; /readyz waits for every pair's first
+# probe: one interval plus the timeout after the config is read).
 bench_daemon() {
   local config=$1
   api=$2
@@ -188,7 +195,7 @@ bench_daemon() {
   ns_exec=("$@")
   bench_start "$@" "$bin" run --config "$config" --log-level warn --log-format text
   daemon_pid=$!
-  local deadline=$((SECONDS + 120))
+  local deadline=$((SECONDS + ${bench_ready_seconds:-120}))
   until "${ns_exec[@]}" curl -fs -o /dev/null "$api/readyz"; do
     if ((SECONDS > deadline)) || ! kill -0 "$daemon_pid" 2>/dev/null; then
       log "the daemon did not become ready"
@@ -333,4 +340,76 @@ vantages_yaml() {
     i=$((i + 1))
     echo "{ name: v$i, domain: d$i, resolver: \"$resolver\" }"
   done
+}
+
+# Open file descriptors of PID (sockets included).
+fd_count() {
+  find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l
+}
+
+# Bytes under DIR (du -sb: the database, its WAL and shared memory file).
+dir_bytes() {
+  du -sb "$1" | cut -f1
+}
+
+# The dns: fleet of rows 4, 4b and 8: TARGETS targets tNNNNN.bench.test x 5
+# vantages (5 failure domains), vantage i resolving through PREFIX.i:PORT,
+# probed every INTERVAL_SECONDS with a 2 s timeout, API on
+# PREFIX.10:API_PORT: fleet_config PREFIX PORT API_PORT TARGETS
+# INTERVAL_SECONDS. Writes $work/crosscheck.yaml (a caller may append a
+# storage: line before starting the daemon) and sets $resolvers (the 5
+# ip:port), $resolver_ips (the 5 addresses, comma-separated, as dnsmasq's
+# --listen-address takes them) and $fleet_api (the API's base URL). The
+# caller starts the dnsmasq(s) answering bench.test and then bench_daemon.
+# Caps: 4096 in flight, twice the steady start rate per second (at least
+# 10,000); stale_after twice the interval (at least 30 s).
+fleet_config() {
+  local prefix=$1 port=$2 api_port=$3 targets=$4 interval=$5 i
+  resolvers='' resolver_ips=''
+  for i in 1 2 3 4 5; do
+    resolvers+="${resolvers:+ }$prefix.$i:$port"
+    resolver_ips+="${resolver_ips:+,}$prefix.$i"
+  done
+  # shellcheck disable=SC2034 # read by the scripts
+  fleet_api=http://$prefix.10:$api_port
+  local per_second=$((2 * targets * 5 / interval)) stale_after=$((2 * interval))
+  ((per_second >= 10000)) || per_second=10000
+  ((stale_after >= 30)) || stale_after=30
+  bench_config "$work/crosscheck.yaml" "$prefix.10:$api_port" "${interval}s" 2s 4096 "$per_second" \
+    "$(vantages_yaml "$resolvers")" "$(targets_yaml "$targets" bench.test)" "${stale_after}s"
+}
+
+# Measures the running daemon ($daemon_pid) over WINDOW seconds and logs the
+# detail: fleet_measure WINDOW WANTED_PROBES_PER_SECOND. Sets $elapsed
+# (seconds), $hwm and $rss (peak and current RSS, MB), $cpu (% of one core
+# over the window), $per_second (probes started a second) and $p99 (probe
+# start lateness over the window, ms, bucket-interpolated). Leaves the
+# scrapes in $work/before.prom and $work/after.prom.
+fleet_measure() {
+  local window=$1 wanted=$2 db_before db_after ticks_before ticks_after started
+  local probes_started committed dropped
+  bench_scrape "$work/before.prom"
+  db_before=$(dir_bytes "$work/data")
+  ticks_before=$(cpu_ticks "$daemon_pid")
+  started=$SECONDS
+  sleep "$window"
+  ticks_after=$(cpu_ticks "$daemon_pid")
+  elapsed=$((SECONDS - started))
+  hwm=$(status_mb "$daemon_pid" VmHWM)
+  rss=$(status_mb "$daemon_pid" VmRSS)
+  db_after=$(dir_bytes "$work/data")
+  bench_scrape "$work/after.prom"
+
+  cpu=$(cpu_percent "$ticks_before" "$ticks_after" "$elapsed")
+  probes_started=$(delta crosscheck_probes_started_total "$work/before.prom" "$work/after.prom")
+  per_second=$(awk -v n="$probes_started" -v s="$elapsed" 'BEGIN { printf "%.0f\n", n / s }')
+  p99=$(lateness_quantile_ms 0.99 "$work/before.prom" "$work/after.prom")
+  committed=$(delta crosscheck_storage_writes_committed_total "$work/before.prom" "$work/after.prom")
+  dropped=$(delta crosscheck_storage_writes_dropped_total "$work/before.prom" "$work/after.prom")
+  log_probes window "$work/before.prom" "$work/after.prom"
+  log_classes "$work/before.prom" "$work/after.prom"
+  log "  window ${elapsed}s: RSS ${rss} MB (peak ${hwm} MB), CPU ${cpu}% of one core"
+  log "  probes started: ${per_second}/s (wanted ${wanted}/s), p99 start lateness ${p99} ms (bucket-interpolated)"
+  log "  storage: $committed records committed, $dropped dropped; data dir $((db_before / 1024)) KiB -> $((db_after / 1024)) KiB (+$(((db_after - db_before) / 1024)) KiB)"
+  log "  $(find "$work/data" -type f -printf '%f %s B; ')"
 }

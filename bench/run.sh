@@ -13,9 +13,11 @@
 #   --quick  a short run of everything (BENCH_SECONDS=3 unless set)
 # Env: BENCH_SECONDS (measurement window per figure; default 10),
 #      BENCH_TIMEOUT (seconds one script may take, install and build
-#      included; default 1800), BENCH_BUILD_DIR (use binaries already
-#      built there instead of building the release preset; passed on to
-#      every script, see bench/lib.sh).
+#      included; default 1800; soak.sh gets BENCH_SOAK_SECONDS more),
+#      BENCH_SOAK_SECONDS (how long soak.sh samples; default 3600, 180
+#      with --quick), BENCH_BUILD_DIR (use binaries already built there
+#      instead of building the release preset; passed on to every script,
+#      see bench/lib.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
@@ -33,8 +35,12 @@ fi
 timeout_s=${BENCH_TIMEOUT:-1800}
 
 # Script -> the rows it produces, in table order.
-scripts=(probe_cost.sh api_vs_nginx.sh scale.sh storm.sh siege.sh replay.sh confirm.sh)
-declare -A rows_of=([probe_cost.sh]="1, 2" [api_vs_nginx.sh]=3 [scale.sh]="4, 9" [storm.sh]=5 [siege.sh]=6 [replay.sh]="7, 7b" [confirm.sh]=10)
+scripts=(probe_cost.sh api_vs_nginx.sh scale.sh scale_100k.sh storm.sh siege.sh replay.sh soak.sh confirm.sh)
+declare -A rows_of=([probe_cost.sh]="1, 2" [api_vs_nginx.sh]=3 [scale.sh]="4, 9" [scale_100k.sh]=4b [storm.sh]=5
+  [siege.sh]=6 [replay.sh]="7, 7b" [soak.sh]=8 [confirm.sh]=10)
+# soak.sh samples for BENCH_SOAK_SECONDS (an hour by default, 3 min with
+# --quick) on top of its set-up: its bound is that much longer.
+soak_seconds=${BENCH_SOAK_SECONDS:-$( ((quick)) && echo 180 || echo 3600)}
 
 if ((EUID != 0)); then
   echo "bench/run.sh: run as root (the scripts install packages with apt-get)" >&2
@@ -55,7 +61,11 @@ for script in "${scripts[@]}"; do
     continue
   fi
   echo "== $path (BENCH_SECONDS=$BENCH_SECONDS)" >&2
-  out=$(timeout -k 10 "$timeout_s" bash "$path")
+  script_timeout=$timeout_s
+  if [[ $script == soak.sh ]]; then
+    script_timeout=$((timeout_s + soak_seconds))
+  fi
+  out=$(timeout -k 10 "$script_timeout" bash "$path")
   rc=$?
   while IFS= read -r line; do
     if [[ $line == ROW\|* ]] && (($(awk -F'|' '{ print NF }' <<<"$line") == 9)); then
@@ -67,7 +77,7 @@ for script in "${scripts[@]}"; do
     fi
   done <<<"$out"
   if ((rc == 124)); then
-    not_run+=("not run: $path failed (timed out after ${timeout_s}s; rows it printed before are kept)")
+    not_run+=("not run: $path failed (timed out after ${script_timeout}s; rows it printed before are kept)")
   elif ((rc != 0)); then
     not_run+=("not run: $path failed (exit $rc, see its stderr above; rows it printed before are kept)")
   fi

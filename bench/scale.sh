@@ -22,40 +22,14 @@ vantages=5
 # shellcheck disable=SC2119 # no extra package to install
 bench_prepare
 
-resolvers="127.0.77.1:5399 127.0.77.2:5399 127.0.77.3:5399 127.0.77.4:5399 127.0.77.5:5399"
-bench_dnsmasq 127.0.77.1,127.0.77.2,127.0.77.3,127.0.77.4,127.0.77.5 5399 bench.test/127.0.0.1
-bench_config "$work/crosscheck.yaml" 127.0.77.10:9597 10s 2s 4096 10000 \
-  "$(vantages_yaml "$resolvers")" "$(targets_yaml "$targets" bench.test)"
+fleet_config 127.0.77 5399 9597 "$targets" 10
+bench_dnsmasq "$resolver_ips" 5399 bench.test/127.0.0.1
 # One-minute summaries so that row 9 can measure a period's boundary (below).
 echo "storage: { summary_period: 1m }" >> "$work/crosscheck.yaml"
 log "scale: $targets targets x $vantages vantages every 10 s; warm-up ${warmup}s, window ${window}s"
-bench_daemon "$work/crosscheck.yaml" http://127.0.77.10:9597
+bench_daemon "$work/crosscheck.yaml" "$fleet_api"
 sleep "$warmup"
-
-bench_scrape "$work/before.prom"
-db_before=$(du -sb "$work/data" | cut -f1)
-ticks_before=$(cpu_ticks "$daemon_pid")
-started=$SECONDS
-sleep "$window"
-ticks_after=$(cpu_ticks "$daemon_pid")
-elapsed=$((SECONDS - started))
-hwm=$(status_mb "$daemon_pid" VmHWM)
-rss=$(status_mb "$daemon_pid" VmRSS)
-db_after=$(du -sb "$work/data" | cut -f1)
-bench_scrape "$work/after.prom"
-
-cpu=$(cpu_percent "$ticks_before" "$ticks_after" "$elapsed")
-probes_started=$(delta crosscheck_probes_started_total "$work/before.prom" "$work/after.prom")
-per_second=$(awk -v n="$probes_started" -v s="$elapsed" 'BEGIN { printf "%.0f\n", n / s }')
-p99=$(lateness_quantile_ms 0.99 "$work/before.prom" "$work/after.prom")
-committed=$(delta crosscheck_storage_writes_committed_total "$work/before.prom" "$work/after.prom")
-dropped=$(delta crosscheck_storage_writes_dropped_total "$work/before.prom" "$work/after.prom")
-log_probes window "$work/before.prom" "$work/after.prom"
-log_classes "$work/before.prom" "$work/after.prom"
-log "  window ${elapsed}s: RSS ${rss} MB (peak ${hwm} MB), CPU ${cpu}% of one core"
-log "  probes started: ${per_second}/s (wanted $((targets * vantages / 10))/s), p99 start lateness ${p99} ms (bucket-interpolated)"
-log "  storage: $committed records committed, $dropped dropped; data dir $((db_before / 1024)) KiB -> $((db_after / 1024)) KiB (+$(((db_after - db_before) / 1024)) KiB)"
-log "  $(find "$work/data" -type f -printf '%f %s B; ')"
+fleet_measure "$window" $((targets * vantages / 10))
 
 # Row 9: what the disk is written a day = the steady rate between summary
 # period boundaries + what each boundary costs (every pair's summary row and
