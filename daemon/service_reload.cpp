@@ -117,6 +117,9 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
     }
   }
   config_ = std::move(next);
+  // At once: the indexes into config_ (on_report, fast_confirm) must never
+  // describe the config before (a shorter target list read past its end).
+  index_config();
   if (store_) {
     // A re-added target continues its generation; its history continues
     // with it (what it published before its removal, and the removal).
@@ -159,7 +162,6 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
       applied.kept.push_back(std::string("escalation: ") + error.what() + " (previous sinks kept)");
     }
   }
-  index_config();
   for (const auto& group : groups_removed) {
     history_.erase(group);
     forget_window(group);

@@ -85,8 +85,9 @@ using ReportCallback = std::function<void(ProbeReport)>;
 
 // Runs the check chain once within the target's timeout (a last-known-good
 // retry after a DNS failure gets at least half a timeout more) and calls
-// `done` exactly once. Never throws. `target` is kept alive until the run
-// ends (the daemon shares its config's ownership: an alias of the config).
+// `done` exactly once. Never throws. `target` (never null) is kept alive
+// until the run ends (the daemon shares its config's ownership: an alias of
+// the config).
 void run_chain(ChainContext& context, std::shared_ptr<const config::TargetConfig> target,
                const VantageEndpoint& vantage, ReportCallback done);
 // The same on a copy of `target` (crosscheck probe, tests).

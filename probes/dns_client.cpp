@@ -49,8 +49,8 @@ constexpr std::size_t k_spare_udp_buffers = 64;
 // threshold, so allocating and freeing one per query made malloc consolidate
 // its free lists on every probe (a fifth of the daemon's CPU was malloc,
 // perf). Uninitialised on purpose: zeroing 64 KiB per query was a fifth of
-// a probe's CPU (callgrind), and only received bytes are read. A spare's
-// untouched pages stay unbacked, so spares cost address space, not memory.
+// a probe's CPU (callgrind), and only received bytes are read. Spares cost
+// at most k_spare_udp_buffers x 64 KiB (4 MiB) a thread.
 class UdpBuffer {
  public:
   UdpBuffer() {
@@ -542,7 +542,9 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   Stopwatch stopwatch_;
   std::chrono::milliseconds budget_;  // the deadline's distance at the start (for the detail)
   DnsQuery query_;
-  std::optional<UdpBuffer> udp_buffer_;  // k_max_udp_reply bytes, while on UDP
+  // k_max_udp_reply bytes from the first UDP send to the session's end
+  // (kept through a TCP retry: a cancelled receive may still be queued).
+  std::optional<UdpBuffer> udp_buffer_;
   udp::endpoint sender_;
   std::vector<std::uint8_t> tcp_out_;
   std::array<std::uint8_t, k_tcp_length_prefix> tcp_length_{};
