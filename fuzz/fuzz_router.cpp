@@ -56,7 +56,7 @@ TargetView target_view(std::string name, cs::VerdictKind kind) {
   observation.latency_ms = 12.5;
   observation.detail = "dns: NOERROR, 1 answer";
   observation.answers = {"192.0.2.1"};
-  local.last = observation;
+  local.last = std::make_shared<const cs::Observation>(observation);
   v.evidence = {local};
   view.divergence = {Divergence{"quad9", "quad9", {"192.0.2.1"}}};
   view.history = {TransitionView{5, since, kind, std::nullopt, cs::ReasonCode::Quorum, "up"},
