@@ -15,10 +15,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,45 +45,21 @@ constexpr std::size_t k_tcp_length_prefix = 2;
 // skipped, but a connection that sends this many and never the reply is not
 // answering, and reading on would only spin until the deadline.
 constexpr int k_max_tcp_stray_messages = 16;
-// Freed UDP reply buffers kept for the next queries (per thread).
-constexpr std::size_t k_spare_udp_buffers = 64;
+// Datagrams read from a UDP socket at the deadline, looking for a reply
+// that came but was not read in time (a stall of this process).
+constexpr int k_max_unread_datagrams = 16;
 
-// A k_max_udp_reply-byte buffer, taken from this thread's spares and given
-// back to them. Why: a 64 KiB block is above glibc's fastbin consolidation
-// threshold, so allocating and freeing one per query made malloc consolidate
-// its free lists on every probe (a fifth of the daemon's CPU was malloc,
-// perf). Uninitialised on purpose: zeroing 64 KiB per query was a fifth of
-// a probe's CPU (callgrind), and only received bytes are read. Spares cost
-// at most k_spare_udp_buffers x 64 KiB (4 MiB) a thread.
-class UdpBuffer {
- public:
-  UdpBuffer() {
-    auto& spares = spare_buffers();
-    if (spares.empty()) {
-      data_.reset(new std::uint8_t[k_max_udp_reply]);
-    } else {
-      data_ = std::move(spares.back());
-      spares.pop_back();
-    }
-  }
-  ~UdpBuffer() {
-    auto& spares = spare_buffers();
-    if (data_ && spares.size() < k_spare_udp_buffers) {
-      spares.push_back(std::move(data_));
-    }
-  }
-  UdpBuffer(const UdpBuffer&) = delete;
-  UdpBuffer& operator=(const UdpBuffer&) = delete;
-
-  std::uint8_t* get() const { return data_.get(); }
-
- private:
-  static std::vector<std::unique_ptr<std::uint8_t[]>>& spare_buffers() {
-    thread_local std::vector<std::unique_ptr<std::uint8_t[]>> spares;
-    return spares;
-  }
-  std::unique_ptr<std::uint8_t[]> data_;
-};
+// This thread's buffer for the datagram being read. One is enough: a
+// datagram is read only once its socket is readable, and judged before the
+// next read. Why not a buffer per query: thousands of queries in flight
+// held 64 KiB each (74 MB at 1,156 in flight, bench row 4), and a 64 KiB
+// malloc and free per query made glibc consolidate its free lists (a fifth
+// of the daemon's CPU, perf). Uninitialised on purpose: only received bytes
+// are read.
+std::span<std::uint8_t> datagram_buffer() {
+  thread_local const std::unique_ptr<std::uint8_t[]> buffer(new std::uint8_t[k_max_udp_reply]);
+  return {buffer.get(), k_max_udp_reply};
+}
 
 // How far a DoT query got. Why it matters: an interceptor on the path can
 // refuse, drop, reset or garble the connection, but it cannot forge what the
@@ -144,7 +124,6 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     if (auto problem = open_udp()) {
       return finish(std::move(*problem));
     }
-    udp_buffer_.emplace();
     udp_.async_send(asio::buffer(query_.wire),
                     [self = shared_from_this()](error_code ec, std::size_t) { self->on_sent(ec); });
   }
@@ -221,28 +200,60 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
     receive_udp();
   }
 
+  // Waits until the socket is readable, then reads the datagram into this
+  // thread's buffer (on_udp_readable). Why not async_receive_from: it needs
+  // a buffer for as long as the query is in flight, and tries a read before
+  // anything can have come (one system call per query for nothing).
   void receive_udp() {
-    udp_.async_receive_from(asio::buffer(udp_buffer_->get(), k_max_udp_reply), sender_,
-                            [self = shared_from_this()](error_code ec, std::size_t size) {
-                              self->on_udp_reply(ec, size);
-                            });
+    udp_.async_wait(udp::socket::wait_read,
+                    [self = shared_from_this()](error_code ec) { self->on_udp_readable(ec); });
   }
 
-  void on_udp_reply(error_code ec, std::size_t size) {
+  // One datagram, without blocking: its bytes, or the error (would_block
+  // when there is none). ICMP port unreachable comes back here as
+  // connection_refused (the socket is connected).
+  error_code read_datagram(std::span<std::uint8_t> buffer, std::span<std::uint8_t>& datagram) {
+    sockaddr_storage from{};
+    socklen_t length = sizeof(from);
+    const auto got = ::recvfrom(udp_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT,
+                                reinterpret_cast<sockaddr*>(&from), &length);
+    if (got < 0) {
+      return {errno, boost::system::system_category()};
+    }
+    if (length > sender_.capacity()) {
+      return asio::error::address_family_not_supported;
+    }
+    std::memcpy(sender_.data(), &from, length);
+    sender_.resize(length);
+    datagram = buffer.first(static_cast<std::size_t>(got));
+    return {};
+  }
+
+  void on_udp_readable(error_code ec) {
     if (done_) {
       return;
+    }
+    std::span<std::uint8_t> datagram;
+    if (!ec) {
+      ec = read_datagram(datagram_buffer(), datagram);
+    }
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      return receive_udp();  // woken with nothing to read
     }
     if (ec) {
       return finish(network_failure(ec));
     }
+    on_udp_reply(datagram);
+  }
+
+  void on_udp_reply(std::span<const std::uint8_t> datagram) {
     // Why check the sender although the socket is connected: it costs
     // nothing and keeps the rule visible where replies are accepted.
     if (sender_ != server_) {
       ignored_.add(IgnoredReply::WrongSource, sender_.address().to_string());
       return receive_udp();
     }
-    auto reply =
-        classify_dns_reply(std::span<const std::uint8_t>(udp_buffer_->get(), size), query_);
+    auto reply = classify_dns_reply(datagram, query_);
     switch (reply.match) {
       case ReplyMatch::Ignored:
         // Not ours, or unreadable: keep listening on the same socket until
@@ -255,6 +266,32 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
         break;
     }
     finish(std::move(reply.result));
+  }
+
+  // At the deadline: whether the resolver's reply is in the socket, unread.
+  // It came while this process was too busy to read it (the deadline's
+  // handler ran first, or late), so when it came is unknown: neither a
+  // timeout nor an answer in time. Strays read on the way are counted.
+  bool reply_left_unread() {
+    if (!udp_.is_open()) {
+      return false;
+    }
+    for (int i = 0; i < k_max_unread_datagrams; ++i) {
+      std::span<std::uint8_t> datagram;
+      if (read_datagram(datagram_buffer(), datagram)) {
+        return false;  // nothing more to read (or the socket failed)
+      }
+      if (sender_ != server_) {
+        ignored_.add(IgnoredReply::WrongSource, sender_.address().to_string());
+        continue;
+      }
+      auto reply = classify_dns_reply(datagram, query_);
+      if (reply.match != ReplyMatch::Ignored) {
+        return true;
+      }
+      ignored_.add(reply.ignored, reply.why);
+    }
+    return false;
   }
 
   // "127.0.0.1:53", "tls://127.0.0.1:853": the resolver as configured.
@@ -505,6 +542,15 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
           failed(DnsStatus::Truncated, "dns: truncated reply and TCP retry failed: " + after),
           ignored_));
     }
+    if (reply_left_unread()) {
+      // An overloaded observer must not vote down on a resolver that did
+      // answer: no vote, and the detail says whose fault it is.
+      return finish(failed(DnsStatus::ObserverError,
+                           "dns: the reply from " + resolver_label() +
+                               " was waiting unread at the deadline: this oracle was too busy "
+                               "to read it in time (" +
+                               after + ")"));
+    }
     // Only now do the ignored replies count: "malformed" when one of ours
     // did not parse, else a timeout that says how many strays came.
     finish(no_valid_reply(failed(DnsStatus::Timeout, "dns: " + after), ignored_));
@@ -542,10 +588,7 @@ class DnsSession : public std::enable_shared_from_this<DnsSession> {
   Stopwatch stopwatch_;
   std::chrono::milliseconds budget_;  // the deadline's distance at the start (for the detail)
   DnsQuery query_;
-  // k_max_udp_reply bytes from the first UDP send to the session's end
-  // (kept through a TCP retry: a cancelled receive may still be queued).
-  std::optional<UdpBuffer> udp_buffer_;
-  udp::endpoint sender_;
+  udp::endpoint sender_;  // of the last datagram read
   std::vector<std::uint8_t> tcp_out_;
   std::array<std::uint8_t, k_tcp_length_prefix> tcp_length_{};
   std::vector<std::uint8_t> tcp_in_;

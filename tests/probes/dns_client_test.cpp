@@ -5,10 +5,12 @@
 #include "support/fake_dns_server.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -273,6 +275,26 @@ TEST_CASE("a resolver that answers too late or never times out at the deadline",
   CHECK(done.result.latency_ms >= 250.0);
   CHECK(done.result.latency_ms <
         std::chrono::duration<double, std::milli>(300ms + k_slack).count());
+}
+
+TEST_CASE("a reply left unread at the deadline by a stalled oracle is its own error not a timeout",
+          "[dns]") {
+  FakeDnsServer server;
+  server.set("www.example.", FakeDnsBehaviour::answer(two_addresses()).delayed(150ms));
+  boost::asio::io_context io;
+  const auto request = request_to(server.endpoint(), "www.example.", 100ms);
+  // A handler due with the query's deadline, queued first (armed first, the
+  // same expiry), stalls this thread past the reply's arrival: then the
+  // deadline's handler runs with the reply in the socket, unread, as when
+  // an overloaded daemon works through a long queue of handlers.
+  boost::asio::steady_timer stall(io);
+  stall.expires_at(request.deadline);
+  stall.async_wait([](boost::system::error_code) { std::this_thread::sleep_for(250ms); });
+  const auto done = run_query_on(io, request);
+  CHECK(done.result.status == DnsStatus::ObserverError);
+  CHECK(done.result.detail == "dns: the reply from " + server.endpoint().to_string() +
+                                  " was waiting unread at the deadline: this oracle was too "
+                                  "busy to read it in time (timeout after 100ms)");
 }
 
 TEST_CASE("a DNS query whose deadline already passed times out without waiting", "[dns]") {
