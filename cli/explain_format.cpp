@@ -141,11 +141,12 @@ std::string notes(const cs::Verdict& verdict, cs::WallTime now, const Paint& pai
   return out;
 }
 
-// Why one vote counts or not. Why stale is derived: the API says
-// valid_until = evaluated_at + stale_after, so a vote whose last
-// observation is older than that span before the evaluation went unknown
-// for staleness (e.g. evaluated 06:01:00, valid until 06:01:30, last
-// observed 06:00:20: 40s old, stale_after 30s).
+// Why one vote counts or not. The oracle says `stale`; from an older one
+// that does not, staleness is derived: the API says valid_until =
+// evaluated_at + stale_after, so a vote whose last observation is older
+// than that span before the evaluation went unknown for staleness (e.g.
+// evaluated 06:01:00, valid until 06:01:30, last observed 06:00:20: 40s
+// old, stale_after 30s).
 std::string why_vote(const cs::Verdict& verdict, std::size_t index) {
   const cs::Evidence& item = verdict.evidence[index];
   if (item.suspect) {
@@ -169,7 +170,7 @@ std::string why_vote(const cs::Verdict& verdict, std::size_t index) {
   }
   const auto stale_after = verdict.valid_until - verdict.evaluated_at;
   const auto age = verdict.evaluated_at - item.last_observed->wall;
-  if (stale_after > cs::Duration::zero() && age > stale_after) {
+  if (item.stale || (stale_after > cs::Duration::zero() && age > stale_after)) {
     return "does not count: stale, last observed " + format_age(age) +
            " before the evaluation (stale_after " + cs::format_duration(stale_after) + ")";
   }

@@ -239,11 +239,14 @@ std::optional<snapshot::VerdictList> read_list(const std::string& body, const st
   return std::move(*list);
 }
 
-// The summaries carry no votes: each target's full verdict fills them in
-// (over the same kept-alive connection). A target that vanished meanwhile
-// keeps its summary.
+// Summaries carry their votes; an older oracle's do not, and each
+// target's full verdict fills them in (over the same kept-alive
+// connection). A target that vanished meanwhile keeps its summary.
 void add_votes(net::ApiClient& client, snapshot::VerdictList& list) {
   for (std::size_t i = 0; i < list.targets.size(); ++i) {
+    if (list.has_votes[i]) {
+      continue;
+    }
     const auto result =
         client.get("/v1/verdicts/" + net::percent_encode(list.targets[i].verdict.target));
     if (!result.ok() || result.status != 200) {

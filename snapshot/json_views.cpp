@@ -61,7 +61,11 @@ json::object evidence_json(const cs::Evidence& evidence, std::string_view local_
   out["node"] = text_or_null(evidence.node.empty() ? local_node : evidence.node);
   out["domain"] = evidence.domain;
   out["vote"] = cs::to_string(evidence.vote);
+  // The vote before suspicion and staleness took it away: with `suspect`
+  // and `stale`, why a vantage that sees the target down is not counted.
+  out["raw_vote"] = cs::to_string(evidence.raw_vote);
   out["suspect"] = evidence.suspect;
+  out["stale"] = evidence.stale;
   // The latency objective's quantile over its window (docs/degraded.md).
   out["window_latency_ms"] =
       evidence.window_latency_ms ? json::value(*evidence.window_latency_ms) : json::value(nullptr);
@@ -73,11 +77,13 @@ json::object evidence_json(const cs::Evidence& evidence, std::string_view local_
   out["rrsig_expires"] = time_json(evidence.rrsig_expires);
   if (evidence.last) {
     const cs::Observation& last = *evidence.last;
+    out["outcome"] = cs::to_string(last.outcome);
     out["latency_ms"] = last.latency_ms;
     out["layer"] = layer_or_null(last.layer);
     out["detail"] = text_or_null(last.detail);
     out["answers"] = json_text::string_array(last.answers);
   } else {
+    out["outcome"] = nullptr;
     out["latency_ms"] = nullptr;
     out["layer"] = nullptr;
     out["detail"] = nullptr;
@@ -337,13 +343,18 @@ json::object verdict_summary_json(const cs::Verdict& verdict) {
   out["cert_not_after"] = time_json(verdict.cert_not_after);
   // The earliest RRSIG expiration over the answer they last saw (dns.dnssec).
   out["rrsig_expires"] = time_json(verdict.rrsig_expires);
+  // The domain tally, the override and the group's members: what a board of
+  // every target (`crosscheck status`, the status page) shows without one
+  // request per target.
+  out["votes"] = json::value_from(verdict.votes);
+  out["override"] = override_or_null(verdict.override_in_force);
+  out["group"] = group_or_null(verdict.group);
   return out;
 }
 
 json::object verdict_json(const TargetView& view, std::string_view local_node) {
   const cs::Verdict& verdict = view.verdict;
   json::object out = verdict_summary_json(verdict);
-  out["votes"] = json::value_from(verdict.votes);
   json::array divergence;
   for (const auto& item : view.divergence) {
     divergence.emplace_back(divergence_json(item));
@@ -356,9 +367,7 @@ json::object verdict_json(const TargetView& view, std::string_view local_node) {
   out["evidence"] = std::move(evidence);
   out["reason_code"] = cs::to_string(verdict.reason_code);
   out["last_known_good"] = last_known_good_or_null(verdict.last_known_good);
-  out["override"] = override_or_null(verdict.override_in_force);
   out["canary"] = verdict.canary;
-  out["group"] = group_or_null(verdict.group);
   return out;
 }
 

@@ -54,8 +54,11 @@ cs::Evidence read_evidence(const json::object& object) {
   out.node = text_at(object, "node");
   out.domain = text_at(object, "domain");
   out.vote = vote_of(text_at(object, "vote"));
-  out.raw_vote = out.vote;
+  // An older oracle sends neither: its vote stands for the raw one, and
+  // `crosscheck explain` derives staleness from the timestamps.
+  out.raw_vote = object.contains("raw_vote") ? vote_of(text_at(object, "raw_vote")) : out.vote;
   out.suspect = bool_at(object, "suspect", false);
+  out.stale = bool_at(object, "stale", false);
   if (const auto at = time_at(object, "last_observed"); at) {
     out.last_observed = cs::Instant{{}, *at};
   }
@@ -68,6 +71,10 @@ cs::Evidence read_evidence(const json::object& object) {
     last.vantage = out.vantage;
     last.latency_ms = *latency;
     last.layer = cs::parse_layer(text_at(object, "layer")).value_or(cs::Layer::None);
+    // An older oracle sends no outcome: a failing layer means down.
+    last.outcome =
+        cs::parse_outcome(text_at(object, "outcome"))
+            .value_or(last.layer == cs::Layer::None ? cs::Outcome::Up : cs::Outcome::Down);
     last.detail = text_at(object, "detail");
     last.answers = json_text::strings_at(object, "answers");
     if (out.last_observed) {

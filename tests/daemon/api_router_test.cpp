@@ -60,6 +60,7 @@ TargetView healthy_target(std::string name) {
   local.vantage = "quad9";
   local.domain = "quad9";
   local.vote = cs::Vote::Up;
+  local.raw_vote = cs::Vote::Up;
   local.last_observed = instant(at("2025-10-20T06:00:39.250Z"));
   cs::Observation observation;
   observation.latency_ms = 12.5;
@@ -71,6 +72,7 @@ TargetView healthy_target(std::string name) {
   peer.node = "oracle-b";
   peer.domain = "cloudflare";
   peer.vote = cs::Vote::Unknown;
+  peer.raw_vote = cs::Vote::Down;
   peer.suspect = true;
   v.evidence = {local, peer};
   view.divergence = {Divergence{"quad9", "quad9", {"192.0.2.1"}},
@@ -166,14 +168,14 @@ std::set<std::string> keys_of(const json::object& object) {
 }
 
 const std::set<std::string> k_summary_keys{
-    "target",       "verdict",     "held",           "fresh",         "generation", "since",
-    "evaluated_at", "valid_until", "reason",         "failing_layer", "scope",      "maintenance",
-    "cooldown",     "stable_from", "cert_not_after", "rrsig_expires"};
+    "target",        "verdict",      "held",        "fresh",       "generation",
+    "since",         "evaluated_at", "valid_until", "reason",      "failing_layer",
+    "scope",         "maintenance",  "cooldown",    "stable_from", "cert_not_after",
+    "rrsig_expires", "votes",        "override",    "group"};
 
 std::set<std::string> verdict_keys() {
   std::set<std::string> keys = k_summary_keys;
-  keys.insert({"votes", "divergence", "evidence", "reason_code", "last_known_good", "override",
-               "canary", "group"});
+  keys.insert({"divergence", "evidence", "reason_code", "last_known_good", "canary"});
   return keys;
 }
 
@@ -205,6 +207,13 @@ TEST_CASE("the verdict list carries every target's summary and no evidence", "[a
   CHECK(verdicts[0].at("since").as_string() == "2025-10-20T06:00:00Z");
   CHECK(verdicts[0].at("valid_until").as_string() == "2025-10-20T06:01:10Z");
   CHECK(verdicts[0].at("failing_layer").is_null());
+  // The domain tally rides along: a board of every target (status, the
+  // status page) needs no request per target.
+  CHECK(verdicts[0].at("votes").at("up_domains") == json::array{"quad9", "google"});
+  CHECK(verdicts[0].at("votes").at("split_domains") == json::array{"aws"});
+  CHECK(verdicts[0].at("override").is_null());
+  CHECK(verdicts[2].at("override").at("by").as_string() == "alice");
+  CHECK(verdicts[0].at("group").is_null());
 }
 
 TEST_CASE("one verdict comes with votes, divergence and evidence under the contract's names",
@@ -236,11 +245,10 @@ TEST_CASE("one verdict comes with votes, divergence and evidence under the contr
 
   const json::array& evidence = body.at("evidence").as_array();
   REQUIRE(evidence.size() == 2);
-  const std::set<std::string> evidence_keys{"vantage",      "node",    "domain",
-                                            "vote",         "suspect", "last_observed",
-                                            "latency_ms",   "layer",   "window_latency_ms",
-                                            "detail",       "answers", "cert_not_after",
-                                            "rrsig_expires"};
+  const std::set<std::string> evidence_keys{
+      "vantage", "node",          "domain",         "vote",         "raw_vote", "suspect",
+      "stale",   "last_observed", "outcome",        "latency_ms",   "layer",    "window_latency_ms",
+      "detail",  "answers",       "cert_not_after", "rrsig_expires"};
   CHECK(keys_of(evidence[0].as_object()) == evidence_keys);
   CHECK(keys_of(evidence[1].as_object()) == evidence_keys);
   CHECK(evidence[0].at("node").as_string() == "oracle-a");  // this node's own vantage
@@ -249,11 +257,37 @@ TEST_CASE("one verdict comes with votes, divergence and evidence under the contr
   CHECK(evidence[0].at("latency_ms").as_double() == 12.5);
   CHECK(evidence[0].at("layer").is_null());
   CHECK(evidence[0].at("answers").as_array().size() == 1);
+  CHECK(evidence[0].at("outcome").as_string() == "up");
+  CHECK(evidence[0].at("raw_vote").as_string() == "up");
+  CHECK_FALSE(evidence[0].at("stale").as_bool());
   CHECK(evidence[1].at("node").as_string() == "oracle-b");
   CHECK(evidence[1].at("suspect").as_bool());
+  // What the vantage saw before suspicion took its vote away.
+  CHECK(evidence[1].at("raw_vote").as_string() == "down");
+  CHECK(evidence[1].at("vote").as_string() == "unknown");
   CHECK(evidence[1].at("last_observed").is_null());  // never observed: nulls, not zeros
+  CHECK(evidence[1].at("outcome").is_null());
   CHECK(evidence[1].at("latency_ms").is_null());
   CHECK(evidence[1].at("answers").is_null());
+}
+
+TEST_CASE("a stale vote says so and shows the outcome of its last observation", "[api]") {
+  Snapshot snapshot = make_snapshot();
+  cs::Evidence& local = snapshot.targets[0].verdict.evidence[0];
+  local.vote = cs::Vote::Unknown;
+  local.raw_vote = cs::Vote::Down;
+  local.stale = true;
+  cs::Observation observation = *local.last;
+  observation.outcome = cs::Outcome::Down;
+  observation.layer = cs::Layer::Http;
+  local.last = std::make_shared<const cs::Observation>(observation);
+  const json::object body = body_of(answer(get("/v1/verdicts/dynamodb-use1"), snapshot));
+  const json::object& item = body.at("evidence").as_array()[0].as_object();
+  CHECK(item.at("stale").as_bool());
+  CHECK(item.at("vote").as_string() == "unknown");
+  CHECK(item.at("raw_vote").as_string() == "down");
+  CHECK(item.at("outcome").as_string() == "down");
+  CHECK(item.at("layer").as_string() == "http");
 }
 
 TEST_CASE("a disputed verdict shows what it holds, the failing layer and last-known-good",
