@@ -64,6 +64,7 @@ JOB = "crosscheck"
 SCRAPES_WANTED = 5
 OVERALL_BUDGET = 150.0  # seconds; ctest's TIMEOUT is 180
 
+
 class Failed(Exception):
     pass
 
@@ -432,9 +433,9 @@ def resolve_variables(dashboard, prometheus, problems):
             answer = prometheus.get(f"/api/v1/label/{label}/values")
             got = sorted(answer.get("data", []))
         if answer.get("status") != "success":
-            problems.append(f"variable ${name}: {query!r}: {answer.get('error')}")
+            problems.append(f"variable ${name}: {query}: {answer.get('error')}")
         elif not got:
-            problems.append(f"variable ${name}: {query!r} lists no values")
+            problems.append(f"variable ${name}: {query} lists no values")
         else:
             print(f"ok   variable ${name} = {got}")
         # Grafana's "All" without a custom all value: every value, regex-escaped.
@@ -498,8 +499,10 @@ def main():
                       if v.get("type") == "query"]
     problems = check_json(dashboard, docs, user_variables)
 
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    # A fresh lab and TSDB every run (only what this test writes is removed).
+    for stale in ("lab", "prometheus"):
+        shutil.rmtree(os.path.join(work, stale), ignore_errors=True)
+    os.makedirs(work, exist_ok=True)
     deadline = Deadline(OVERALL_BUDGET)
     lab = prometheus = None
     try:
@@ -540,7 +543,12 @@ def main():
     return 0
 
 
+def on_sigterm(*_):
+    raise Failed("stopped by SIGTERM (ctest's timeout?)")
+
+
 if __name__ == "__main__":
-    # ctest's timeout (or a Ctrl-C) still runs the finally that stops everything.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    # A SIGTERM (ctest's timeout) still runs the finally that stops everything;
+    # a SIGKILL takes the children along (PR_SET_PDEATHSIG).
+    signal.signal(signal.SIGTERM, on_sigterm)
     sys.exit(main())
