@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""A development aid for the status page, NOT a test: a fake oracle.
+
+It serves api/web/ the way the daemon does (index.html at /, with
+{{ASSET_BASE}} replaced, every asset under /ui/dev/, the daemon's CSP on
+every answer) and answers the REST API the page reads (docs/api.md) with a
+canned world that plays the lab's tour: healthy, beta publishes an empty
+answer (disputed, held healthy, escalated), the service goes down
+(unhealthy at http), then recovers. Use it to work on the page without a
+build, or to try status_page_test.py before the daemon serves the page.
+
+    tests/browser/dev_server.py [--listen 127.0.0.1:8000] [--targets 10000]
+    # mimics `crosscheck lab`'s banner, for status_page_test.py:
+    tests/browser/dev_server.py lab --listen 127.0.0.1:0 --linger 8s --dir DIR
+
+Only loopback; nothing persists; the ack token is written to DIR/ack.token
+(lab form) or printed (default form).
+"""
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import re
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "api", "web")
+ASSET_BASE = "/ui/dev/"
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+STALE_AFTER = 2.5
+DOMAINS = ["alpha", "beta", "gamma"]
+ANSWER = ["127.0.0.10"]
+ACK_TOKEN = "dev-ack-token"
+READ_ONLY_TOKEN = "dev-read-token"  # known, but without scope ack: answers 403 insufficient_scope
+
+
+def rfc3339(t):
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class World:
+    """The tour, as the oracle would publish it; phase changes bump the revision."""
+
+    PHASES = [  # (verdict, held, failing layer, beta's mode, service up)
+        ("healthy", None, None, "ok", True),
+        ("disputed", "healthy", None, "empty", True),
+        ("unhealthy", None, "http", "ok", False),
+        ("healthy", None, None, "ok", True),
+    ]
+
+    def __init__(self, linger, fillers):
+        self.lock = threading.Condition()
+        self.linger = linger
+        self.started = time.time()
+        self.phase = -1
+        self.revision = 0
+        self.history = {}
+        self.escalations = []
+        self.fillers = [f"t{i:05d}" for i in range(fillers)]
+        with self.lock:
+            self.advance()
+
+    def advance(self):
+        """Moves to the phase the clock says; call with the lock held."""
+        want = min(len(self.PHASES) - 1, int((time.time() - self.started) / self.linger))
+        while self.phase < want:
+            self.phase += 1
+            verdict, held, layer, _, _ = self.PHASES[self.phase]
+            self.revision += 1
+            now = time.time()
+            reason = self.reason()
+            self.history.setdefault("shop", []).insert(0, {
+                "generation": self.phase + 1, "at": rfc3339(now), "verdict": verdict, "held": held,
+                "reason_code": {"disputed": "dispute"}.get(verdict, "quorum"), "reason": reason})
+            if verdict == "disputed":
+                self.escalations.append({"id": 1, "key": "dispute/shop/2", "kind": "dispute", "target": "shop",
+                                         "vantage": None, "reason": reason, "opened_at": rfc3339(now),
+                                         "acked_at": None, "acked_by": None, "silenced": False})
+            else:
+                self.escalations = [e for e in self.escalations if e["kind"] != "dispute"]
+            self.lock.notify_all()
+
+    def reason(self):
+        verdict = self.PHASES[self.phase][0]
+        return {"healthy": "3 of 3 failure domains up (alpha, beta and gamma), 2 needed",
+                "disputed": "1 of 3 failure domains down (beta), 2 needed: holding healthy",
+                "unhealthy": "3 of 3 failure domains down (alpha, beta and gamma) at http, 2 needed"}[verdict]
+
+    def votes(self, target):
+        if target != "shop":
+            return {"up": 3, "down": 0, "unknown": 0, "down_quorum": 2, "up_quorum": 2, "split": 0,
+                    "split_domains": [], "known_domains": 3, "up_domains": DOMAINS, "down_domains": [],
+                    "degraded": 0, "degraded_domains": []}
+        _, _, _, beta, up = self.PHASES[self.phase]
+        down = DOMAINS if not up else (["beta"] if beta == "empty" else [])
+        ups = [d for d in DOMAINS if d not in down]
+        return {"up": len(ups), "down": len(down), "unknown": 0, "down_quorum": 2, "up_quorum": 2,
+                "split": 0, "split_domains": [], "known_domains": 3, "up_domains": ups,
+                "down_domains": down, "degraded": 0, "degraded_domains": []}
+
+    def summary(self, target):
+        now = time.time()
+        verdict, held, layer, _, _ = self.PHASES[self.phase] if target == "shop" else ("healthy", None, None, "ok", True)
+        since = self.history["shop"][0]["at"] if target == "shop" else rfc3339(self.started)
+        return {"target": target, "verdict": verdict, "held": held, "fresh": True,
+                "generation": self.phase + 1 if target == "shop" else 1, "since": since, "stable_from": None,
+                "evaluated_at": rfc3339(now), "valid_until": rfc3339(now + STALE_AFTER),
+                "reason": self.reason() if target == "shop" else "3 of 3 failure domains up, 2 needed",
+                "failing_layer": layer, "scope": "service" if layer else "none", "maintenance": None,
+                "cooldown": None, "cert_not_after": None, "rrsig_expires": None,
+                "votes": self.votes(target), "override": None, "group": None}
+
+    def evidence(self, target):
+        now = time.time()
+        _, _, _, beta, up = self.PHASES[self.phase] if target == "shop" else (None, None, None, "ok", True)
+        out = []
+        for domain in DOMAINS:
+            empty = domain == "beta" and beta == "empty"
+            outcome = "down" if empty or not up else "up"
+            out.append({"vantage": domain, "node": "lab", "domain": domain, "vote": outcome, "raw_vote": outcome,
+                        "suspect": False, "stale": False, "window_latency_ms": None,
+                        "last_observed": rfc3339(now - 0.3), "cert_not_after": None, "rrsig_expires": None,
+                        "latency_ms": 3 if empty else 12, "outcome": outcome,
+                        "layer": "dns" if empty else (None if up else "http"),
+                        "detail": "NOERROR, empty answer" if empty else ("HTTP 200" if up else "HTTP 503"),
+                        "answers": [] if empty else ANSWER})
+        return out
+
+    def verdict(self, target):
+        out = self.summary(target)
+        evidence = self.evidence(target)
+        diverging = any(e["answers"] == [] for e in evidence)
+        out.update({"evidence": evidence, "reason_code": "dispute" if out["verdict"] == "disputed" else "quorum",
+                    "last_known_good": None, "canary": False,
+                    "divergence": [{"vantage": e["vantage"], "domain": e["domain"], "answers": e["answers"]}
+                                   for e in evidence] if diverging else []})
+        return out
+
+    def targets(self):
+        return ["shop", "lab-canary"] + self.fillers
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    world = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send(self, status, body=b"", content_type="application/json", headers=()):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        etag = '"%s"' % hashlib.sha1(body).hexdigest()[:16]
+        if status == 200 and self.command == "GET" and self.headers.get("If-None-Match") == etag:
+            status, body = 304, b""
+        self.send_response(status)
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if status in (200, 304) and content_type == "application/json":
+            self.send_header("ETag", etag)
+        if body:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def error(self, status, code, detail, headers=()):
+        self.send(status, {"error": code, "detail": detail}, headers=headers)
+
+    def do_GET(self):
+        path, _, query = self.path.partition("?")
+        world = self.world
+        if path == "/":
+            with open(os.path.join(WEB, "index.html"), "rb") as f:
+                return self.send(200, f.read().replace(b"{{ASSET_BASE}}", ASSET_BASE.encode()), TYPES[".html"])
+        match = re.fullmatch(r"/ui/dev/([a-z0-9_-]+\.(html|js|css|svg))", path)
+        if match:
+            with open(os.path.join(WEB, match.group(1)), "rb") as f:
+                return self.send(200, f.read(), TYPES["." + match.group(2)])
+        with world.lock:
+            world.advance()
+            if path == "/v1/verdicts":
+                return self.send(200, {"revision": world.revision, "node": "lab",
+                                       "verdicts": [world.summary(t) for t in world.targets()]})
+            if path == "/v1/watch":
+                params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+                since = int(params.get("since", "0"))
+                wait = min(30.0, float(re.sub(r"ms$", "", params.get("timeout", "25000ms"))) / 1000)
+                deadline = time.time() + wait
+                while world.revision <= since and time.time() < deadline:
+                    world.lock.wait(min(0.1, max(0.0, deadline - time.time())))
+                    world.advance()
+                if world.revision <= since:
+                    return self.send(204)
+                return self.send(200, {"revision": world.revision,
+                                       "verdicts": [world.summary(t) for t in world.targets()]})
+            if path == "/v1/vantages":
+                return self.send(200, {"vantages": [
+                    {"name": d, "node": None, "domain": d, "suspect": False, "suspect_reason": None,
+                     "last_seen": rfc3339(time.time() - 0.2)} for d in DOMAINS]})
+            if path == "/v1/escalations":
+                return self.send(200, {"escalations": world.escalations})
+            match = re.fullmatch(r"/v1/verdicts/([^/]+)(/history)?", path)
+            if match:
+                target = match.group(1).replace("%3A", ":")
+                if target not in world.targets():
+                    return self.error(404, "unknown_target", f"no target '{target}'")
+                if match.group(2):
+                    return self.send(200, {"target": target, "history": world.history.get(target, [])})
+                return self.send(200, world.verdict(target))
+        self.error(404, "not_found", "no such route")
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        match = re.fullmatch(r"/v1/escalations/(\d+)/ack", self.path)
+        if not match:
+            return self.error(404, "not_found", "no such route")
+        auth = self.headers.get("Authorization", "")
+        if not auth:
+            return self.error(401, "unauthorized", "a bearer token is required",
+                              [("WWW-Authenticate", 'Bearer realm="crosscheck"')])
+        if auth == f"Bearer {READ_ONLY_TOKEN}":
+            return self.error(403, "insufficient_scope", "token 'reader' lacks scope ack")
+        if auth != f"Bearer {ACK_TOKEN}":
+            return self.error(401, "unauthorized", "invalid bearer token")
+        by = json.loads(body).get("by", "api") if body else "api"
+        with self.world.lock:
+            for escalation in self.world.escalations:
+                if escalation["id"] == int(match.group(1)):
+                    escalation.update(acked_at=rfc3339(time.time()), acked_by=by)
+                    return self.send(200, {"id": escalation["id"], "acknowledged": True})
+        self.error(404, "unknown_escalation", "no open escalation with this id")
+
+
+def duration(text):
+    match = re.fullmatch(r"(\d+)(ms|s)", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a duration such as 8s: {text}")
+    return int(match.group(1)) / (1000 if match.group(2) == "ms" else 1)
+
+
+def main():
+    args = sys.argv[1:]
+    lab = bool(args) and args[0] == "lab"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen", default="127.0.0.1:0" if lab else "127.0.0.1:8000")
+    parser.add_argument("--linger", type=duration, default=12.0)
+    parser.add_argument("--targets", type=int, default=0, help="healthy filler targets, to try a large board")
+    parser.add_argument("--dir")
+    parser.add_argument("--interval", "--scenario", "--log-level", dest="ignored", help="accepted, ignored")
+    options = parser.parse_args(args[1:] if lab else args)
+    host, _, port = options.listen.rpartition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        parser.error("loopback only")
+    Handler.world = World(options.linger, options.targets)
+    server = http.server.ThreadingHTTPServer((host, int(port)), Handler)
+    server.daemon_threads = True
+    url = "http://%s:%d" % server.server_address
+    print("crosscheck lab (fake, tests/browser/dev_server.py): scenario tour\n")
+    print(f"  API      {url}")
+    print(f"  page     {url}/")
+    if options.dir:
+        os.makedirs(options.dir, exist_ok=True)
+        token_file = os.path.join(options.dir, "ack.token")
+        with open(token_file, "w") as f:
+            f.write(ACK_TOKEN + "\n")
+        print(f"  ack token {token_file} (scope ack)")
+    else:
+        print(f"  ack token: {ACK_TOKEN} (a token without scope ack: {READ_ONLY_TOKEN})")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
