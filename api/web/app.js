@@ -57,11 +57,11 @@ function problemFirst(a, b) {
 }
 
 /** The summaries passing the filter, problems first. */
-function matchedRows() {
+function matchedRows(summaries = state.summaries) {
   const filter = state.filter.trim().toLowerCase();
   const matched = filter
-    ? state.summaries.filter((s) => `${s.target} ${verdictWords(s)} ${s.failing_layer ?? ""}`.toLowerCase().includes(filter))
-    : [...state.summaries];
+    ? summaries.filter((s) => `${s.target} ${verdictWords(s)} ${s.failing_layer ?? ""}`.toLowerCase().includes(filter))
+    : [...summaries];
   return matched.sort(problemFirst);
 }
 
@@ -106,8 +106,9 @@ async function refresh(changed) {
     state.node = list.node;
   }
   const receivedAt = Date.now();
-  const wanted = new Set(matrixRows(summaries.slice().sort(problemFirst)).slice(0, EAGER_DETAILS).map((s) => s.target));
-  for (const target of [state.selected, matrix.shown?.target]) {
+  const selected = state.selected;  // the user may select another one meanwhile
+  const wanted = new Set(matrixRows(matchedRows(summaries)).slice(0, EAGER_DETAILS).map((s) => s.target));
+  for (const target of [selected, matrix.shown?.target]) {
     if (target) {
       wanted.add(target);
     }
@@ -116,17 +117,17 @@ async function refresh(changed) {
     api.getVantages(),
     api.getEscalations(),
     Promise.all([...wanted].map(async (target) => [target, await readVerdict(target)])),
-    state.selected ? api.getHistory(state.selected).catch((error) => (error.status === 404 ? null : Promise.reject(error))) : null,
+    selected ? api.getHistory(selected).catch((error) => (error.status === 404 ? null : Promise.reject(error))) : null,
   ]);
   announceChanges(state.summaries, summaries);
   state.summaries = summaries;
   state.vantages = vantageList;
   state.escalations = escalationList;
   state.details = new Map(verdicts.filter(([, verdict]) => verdict !== null));
-  if (state.selected) {
+  if (selected && state.selected === selected) {
     state.history = transitions;
-    state.detailError = state.details.has(state.selected) ? null
-      : `${state.selected} is no longer a target of this oracle.`;
+    state.detailError = state.details.has(selected) ? null
+      : `${selected} is no longer a target of this oracle.`;
   }
   const open = new Set(escalationList.map((e) => String(e.id)));
   for (const id of state.ackState.keys()) {
@@ -279,34 +280,53 @@ function closeDetail() {
   document.querySelector(`#board button.target-link[data-target="${CSS.escape(target)}"]`)?.focus();
 }
 
+/** Words for a refused ack. */
+function ackRefusal(error) {
+  if (error.kind === "auth") {
+    return refusalText(error, "ack");
+  }
+  return error.code === "storage_unavailable"
+    ? "Acknowledged in memory, but not yet on disk: press Ack again to confirm."
+    : `Not acknowledged: ${error.detail ?? error.code}.`;
+}
+
+/** Acks one escalation, asking for a token first when there is none or it was refused. */
 async function acknowledge(escalation) {
   const id = String(escalation.id);
-  if (!api.hasToken() && !(await askForToken("Acknowledging needs a token with scope ack."))) {
-    return;
-  }
-  for (;;) {
+  const why = "Acknowledging needs a token with scope ack.";
+  let haveToken = api.hasToken() || await askForToken(why);
+  while (haveToken) {
     state.ackState.set(id, {state: "pending", text: ""});
     render();
     try {
       await api.ackEscalation(escalation.id, ackActor());
-      state.ackState.set(id, {state: "done", text: "Acknowledged; waiting for the oracle's list to show it."});
-      state.escalations = await api.getEscalations();
-      render();
-      return;
     } catch (error) {
       if (!(error instanceof api.ApiError)) {
         throw error;
       }
-      const retryable = error.kind === "auth" && error.code !== "writes_disabled";
-      const text = error.kind === "auth" ? refusalText(error, "ack")
-        : error.code === "storage_unavailable"
-          ? "Acknowledged in memory, but not yet on disk: press Ack again to confirm."
-          : `Not acknowledged: ${error.detail ?? error.code}.`;
+      const text = ackRefusal(error);
       state.ackState.set(id, {state: "error", text});
       render();
-      if (!retryable || !(await askForToken("Acknowledging needs a token with scope ack.", text))) {
-        return;
-      }
+      // Another token may do (a missing scope, a typo); nothing will where writes are disabled.
+      haveToken = error.kind === "auth" && error.code !== "writes_disabled" && await askForToken(why, text);
+      continue;
+    }
+    state.ackState.set(id, {state: "done", text: "Acknowledged; waiting for the oracle's list to show it."});
+    render();
+    await showAcked();
+    return;
+  }
+}
+
+/** Reads the escalations again at once, so the ack shows without waiting for the next round. */
+async function showAcked() {
+  try {
+    state.escalations = await api.getEscalations();
+    render();
+  } catch (error) {
+    // The live loop reads the list again and reports connection trouble.
+    if (!(error instanceof api.ApiError)) {
+      throw error;
     }
   }
 }

@@ -32,7 +32,7 @@ export function el(tag, props = {}, ...children) {
 }
 
 /** Appends nodes or strings; null and false are skipped. */
-export function append(node, children) {
+function append(node, children) {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) {
       continue;
@@ -67,9 +67,4 @@ export function show(node, visible) {
   if (node.hidden === visible) {
     node.hidden = !visible;
   }
-}
-
-/** A <time> showing `label` for the RFC 3339 `iso`, with the exact time as its tooltip. */
-export function timeEl(iso, label, title) {
-  return el("time", {datetime: iso, title: title ?? iso, text: label});
 }

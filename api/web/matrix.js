@@ -48,7 +48,7 @@ export function domainsOf(vantages, summaries) {
 }
 
 /** A domain's vote on a target: up, down, split, degraded, suspect or unknown. */
-export function cellVote(votes, domain) {
+function cellVote(votes, domain) {
   const has = (list) => (list ?? []).includes(domain.name);
   if (has(votes.down_domains)) {
     return "down";
@@ -167,6 +167,7 @@ export class Matrix {
     this.renderNotes(notes);
     if (this.shown) {
       this.fillTooltip();
+      this.place();
     }
   }
 
@@ -229,7 +230,7 @@ export class Matrix {
     const cellOf = (node) => node instanceof Element ? node.closest("td[data-domain]") : null;
     this.tbody.addEventListener("mouseover", (event) => {
       const td = cellOf(event.target);
-      if (td) {
+      if (td && this.shown?.td !== td) {
         this.open(td);
       }
     });

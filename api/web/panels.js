@@ -2,7 +2,7 @@
 // maintenance windows and cooldowns in force, and the vantages and peers
 // (suspect and why, last seen, whether a peer answers and signs).
 
-import {el, replaceChildren, setData, setText} from "./dom.js";
+import {el, replaceChildren, setText} from "./dom.js";
 import {clockTime, parseTime, relative} from "./format.js";
 
 const ESCALATION_TITLES = {

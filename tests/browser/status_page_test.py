@@ -74,7 +74,8 @@ class Lab:
         self.output = open(os.path.join(artifacts, "lab-output.log"), "w")
         self.proc = subprocess.Popen([binary, *LAB_ARGS, "--dir", self.dir], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
-        threading.Thread(target=self.read, daemon=True).start()
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
 
     def read(self):
         for line in self.proc.stdout:
@@ -106,6 +107,7 @@ class Lab:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        self.reader.join(timeout=5)  # the rest of its output, up to the end of the pipe
         self.output.close()
 
 
