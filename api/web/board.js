@@ -70,8 +70,9 @@ export class Board {
   }
 
   /**
-   * Shows `view.rows` (summaries, in order) out of `view.total`; `view.all`
-   * for the counts, `view.matched` how many passed the filter.
+   * Shows `rows` (summaries, in order); `all` every summary, for the counts;
+   * `matched` how many passed the filter; `selected` the target whose
+   * detail is open; `connected` whether the last round of reads succeeded.
    */
   render({rows, all, matched, selected, connected, now}) {
     this.renderCounts(all);

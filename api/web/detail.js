@@ -10,6 +10,9 @@ import {answersText, dateTime, joinWords, latencyText, parseTime, relative, vali
 import {analyseDivergence} from "./matrix.js";
 import {currencyOf, marksOf} from "./board.js";
 
+/** The board's marks that the facts list under a name of their own (the rest are facts already). */
+const HOLD_FACTS = {override: "Override", maintenance: "Maintenance", cooldown: "Cooldown"};
+
 /** "1 of 3 failure domains down (beta), 2 needed; 2 up (alpha and gamma), 2 needed for healthy; ..." */
 function tally(votes) {
   const names = (list) => (list && list.length ? ` (${joinWords(list)})` : "");
@@ -66,7 +69,7 @@ export class Detail {
     this.body = root.querySelector(".detail-body");
     root.querySelector(".close-detail").addEventListener("click", onClose);
     this.key = null;
-    this.clock = [];  // [{node, update(now, connected)}]: the parts time changes
+    this.clock = [];  // update(now, connected) of each part that time changes
   }
 
   /**
@@ -130,7 +133,8 @@ export class Detail {
       verdict.canary ? ["Canary", "must be up everywhere; a vantage failing it becomes suspect"] : null,
       verdict.cert_not_after ? ["Certificate", `expires ${verdict.cert_not_after}`] : null,
       verdict.rrsig_expires ? ["DNSSEC", `signatures expire ${verdict.rrsig_expires}`] : null,
-      ...marksOf(verdict).map((mark) => ["Mark", `${mark.text}: ${mark.title}`]),
+      ...marksOf(verdict).filter((mark) => HOLD_FACTS[mark.kind])
+          .map((mark) => [HOLD_FACTS[mark.kind], `${mark.text}. ${mark.title}`]),
     ].filter((fact) => fact && fact[1] !== null);
     const divergence = analyseDivergence(verdict.divergence);
     return el("div", {class: "detail-summary"},

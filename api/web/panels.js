@@ -107,7 +107,7 @@ export class Escalations {
   }
 
   item(escalation, ack, clock) {
-    const acked = escalation.acked_at !== null;
+    const acked = Boolean(escalation.acked_at);
     const about = escalation.target ?? escalation.vantage;
     const li = el("li", {class: `escalation${acked ? " is-acked" : ""}`, tabindex: "-1",
       data: {escalationId: escalation.id, kind: escalation.kind, target: escalation.target, acked}},
@@ -189,7 +189,7 @@ function peersOf(vantages, escalations) {
   const peers = new Map();
   for (const vantage of vantages) {
     if (vantage.node) {
-      peers.set(vantage.node, {node: vantage.node, state: "answering, replies signed", problem: false});
+      peers.set(vantage.node, {node: vantage.node, state: "no open escalation: answering, replies signed", problem: false});
     }
   }
   for (const escalation of escalations) {
