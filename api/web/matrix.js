@@ -102,6 +102,22 @@ export function analyseDivergence(divergence) {
   return {diverging, text};
 }
 
+/**
+ * Why a cell disagrees with the rest, or null: its resolvers answered
+ * otherwise (`answersDiffer`, from analyseDivergence), or it is a domain
+ * saying down in a dispute, outvoted by domains that say up.
+ */
+function disagreement(summary, vote, answersDiffer) {
+  const outvoted = summary.verdict === "disputed" && vote === "down" && summary.votes.up > 0;
+  if (answersDiffer && outvoted) {
+    return "resolved other answers than the other domains, and says down while they say up";
+  }
+  if (answersDiffer) {
+    return "resolved other answers than the other domains";
+  }
+  return outvoted ? "says down while the other domains say up: too few to confirm" : null;
+}
+
 export class Matrix {
   /**
    * `root`: the matrix section; `tooltip`: the shared tooltip element;
@@ -215,12 +231,13 @@ export class Matrix {
     for (const domain of domains) {
       const {td, button} = row.cells.get(domain.name);
       const vote = cellVote(votes, domain);
-      const diverges = divergence?.diverging.has(domain.name) ?? false;
+      const why = disagreement(summary, vote, divergence?.diverging.has(domain.name) ?? false);
       setData(td, "vote", vote);
-      setData(td, "diverges", diverges);
-      button.className = `cell vote-${vote}${diverges ? " diverges" : ""}`;
-      setText(button, diverges ? `⚠ ${vote} (disagrees)` : vote);
-      button.setAttribute("aria-label", `${summary.target}, domain ${domain.name}: ${vote}${diverges ? ", answers disagree with the other domains" : ""}`);
+      setData(td, "diverges", why !== null);
+      setData(td, "disagreement", why ?? "");
+      button.className = `cell vote-${vote}${why ? " diverges" : ""}`;
+      setText(button, why ? `⚠ ${vote} (disagrees)` : vote);
+      button.setAttribute("aria-label", `${summary.target}, domain ${domain.name}: ${vote}${why ? `; ${why}` : ""}`);
     }
     setText(row.quorum, `down ${votes.down} of ${votes.down_quorum} needed · up ${votes.up} of ${votes.up_quorum} needed`);
   }
@@ -290,12 +307,12 @@ export class Matrix {
       return;
     }
     const vote = td.dataset.vote;
-    const diverges = td.dataset.diverges === "true";
+    const why = td.dataset.disagreement;
     const detail = this.data.details.get(target);
     const evidence = (detail?.evidence ?? []).filter((item) => item.domain === domain);
     replaceChildren(this.tooltip,
         el("p", {class: "tip-title"}, el("strong", {text: `${target} · domain ${domain}: ${vote}`}),
-            diverges ? el("span", {class: "tip-diverges", text: " — answers disagree with the other domains"}) : null),
+            why ? el("span", {class: "tip-diverges", text: ` — ${why}`}) : null),
         el("p", {class: "tip-meaning", text: `${domain}: ${VOTE_MEANING[vote] ?? ""}`}),
         detail ? null : el("p", {class: "tip-loading", text: "Loading evidence…"}),
         detail && evidence.length === 0 ? el("p", {text: "No vantage of this domain has evidence for this target."}) : null,
