@@ -1,4 +1,5 @@
-// The oracle's REST API (docs/api.md) as the page uses it: same origin only,
+// The oracle's REST API (docs/api.md) as the page uses it: same origin only
+// (paths relative to the page, so a reverse proxy may serve it under a prefix),
 // a bearer token kept in this module's memory (never in storage, cookies or
 // URLs), ETag revalidation of reads, and a bounded wait on every request.
 // No DOM here: callers decide what a failure looks like.
@@ -121,11 +122,11 @@ async function request(path, {method = "GET", body, timeoutMs = READ_TIMEOUT_MS,
   return {status: response.status, data};
 }
 
-const verdictPath = (target) => `/v1/verdicts/${encodeURIComponent(target)}`;
+const verdictPath = (target) => `v1/verdicts/${encodeURIComponent(target)}`;
 
 /** GET /v1/verdicts: {revision, node, verdicts: [summary]}. */
 export async function getVerdicts() {
-  return (await request("/v1/verdicts")).data;
+  return (await request("v1/verdicts")).data;
 }
 
 /** GET /v1/verdicts/{target}: the summary plus evidence, votes and divergence. */
@@ -140,12 +141,12 @@ export async function getHistory(target) {
 
 /** GET /v1/vantages: [vantage]. */
 export async function getVantages() {
-  return (await request("/v1/vantages")).data.vantages;
+  return (await request("v1/vantages")).data.vantages;
 }
 
 /** GET /v1/escalations: [open escalation]. */
 export async function getEscalations() {
-  return (await request("/v1/escalations")).data.escalations;
+  return (await request("v1/escalations")).data.escalations;
 }
 
 /**
@@ -154,12 +155,12 @@ export async function getEscalations() {
  * without one (204).
  */
 export async function watch(since, waitMs) {
-  const path = `/v1/watch?since=${encodeURIComponent(since)}&timeout=${Math.round(waitMs)}ms`;
+  const path = `v1/watch?since=${encodeURIComponent(since)}&timeout=${Math.round(waitMs)}ms`;
   return (await request(path, {timeoutMs: waitMs + WATCH_GRACE_MS, revalidate: false})).data;
 }
 
 /** POST /v1/escalations/{id}/ack (scope ack), naming `by` when given. */
 export async function ackEscalation(id, by) {
-  const path = `/v1/escalations/${encodeURIComponent(id)}/ack`;
+  const path = `v1/escalations/${encodeURIComponent(id)}/ack`;
   return (await request(path, {method: "POST", body: by ? {by} : undefined})).data;
 }

@@ -264,7 +264,8 @@ async function select(target) {
     if (!(error instanceof api.ApiError)) {
       throw error;
     }
-    if (state.selected === target) {
+    // Without an answer, the last known detail (if any) stays, marked as such.
+    if (state.selected === target && (error.status === 404 || !state.details.has(target))) {
       state.detailError = error.status === 404 ? `${target} is no longer a target of this oracle.`
         : `Could not read ${target}: ${error.detail ?? error.code}.`;
     }

@@ -16,8 +16,9 @@ const HOLD_FACTS = {override: "Override", maintenance: "Maintenance", cooldown: 
 /** "1 of 3 failure domains down (beta), 2 needed; 2 up (alpha and gamma), 2 needed for healthy; ..." */
 function tally(votes) {
   const names = (list) => (list && list.length ? ` (${joinWords(list)})` : "");
+  const known = votes.known_domains ?? votes.up + votes.down + votes.unknown + (votes.split ?? 0) + (votes.degraded ?? 0);
   const parts = [
-    `${votes.down} of ${votes.known_domains} failure domains down${names(votes.down_domains)}, ${votes.down_quorum} needed for unhealthy`,
+    `${votes.down} of ${known} failure domains down${names(votes.down_domains)}, ${votes.down_quorum} needed for unhealthy`,
     `${votes.up} up${names(votes.up_domains)}, ${votes.up_quorum} needed for healthy`,
     `${votes.unknown} without a vote`,
   ];
