@@ -4,7 +4,7 @@
 // maintenance, cooldown, split). Rows are kept by target and updated in
 // place, so a refresh neither flickers nor takes the keyboard focus away.
 
-import {el, replaceChildren, setData, setText, show} from "./dom.js";
+import {el, replaceChildren, setClass, setData, setText, show} from "./dom.js";
 import {dateTime, parseTime, relative, validity, verdictClass, verdictWords} from "./format.js";
 
 const GROUP_PREFIX = "group:";
@@ -163,7 +163,7 @@ export class Board {
     } else {
       row.button.removeAttribute("aria-current");
     }
-    row.badge.className = `badge ${verdictClass(summary.verdict)}${summary.held ? ` held-${summary.held}` : ""}`;
+    setClass(row.badge, `badge ${verdictClass(summary.verdict)}${summary.held ? ` held-${summary.held}` : ""}`);
     setText(row.badge, verdictWords(summary));
     row.since.dateTime = summary.since;
     const sinceMs = parseTime(summary.since);

@@ -54,6 +54,13 @@ export function setText(node, text) {
   }
 }
 
+/** Sets the class attribute only when it changed (no restyle for nothing). */
+export function setClass(node, value) {
+  if (node.className !== value) {
+    node.className = value;
+  }
+}
+
 /** Sets a data-* value only when it changed. */
 export function setData(node, name, value) {
   const text = String(value);

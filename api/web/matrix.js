@@ -4,7 +4,7 @@
 // answered differently from the rest marked "disagrees". A domain's vote
 // comes from the summary's `votes` lists; "suspect" from the vantages.
 
-import {el, replaceChildren, setData, setText, show} from "./dom.js";
+import {el, replaceChildren, setClass, setData, setText, show} from "./dom.js";
 import {answersText, clockTime, joinWords, latencyText, parseTime, relative, validity,
   verdictClass, verdictWords} from "./format.js";
 
@@ -224,7 +224,7 @@ export class Matrix {
   }
 
   update(row, summary, domains, divergence, now) {
-    row.verdict.className = `badge badge-small ${verdictClass(summary.verdict)}`;
+    setClass(row.verdict, `badge badge-small ${verdictClass(summary.verdict)}`);
     setText(row.verdict, verdictWords(summary));
     row.tr.classList.toggle("not-current", validity(summary.valid_until, now).expired);
     const votes = summary.votes;
@@ -235,9 +235,12 @@ export class Matrix {
       setData(td, "vote", vote);
       setData(td, "diverges", why !== null);
       setData(td, "disagreement", why ?? "");
-      button.className = `cell vote-${vote}${why ? " diverges" : ""}`;
+      setClass(button, `cell vote-${vote}${why ? " diverges" : ""}`);
       setText(button, why ? `⚠ ${vote} (disagrees)` : vote);
-      button.setAttribute("aria-label", `${summary.target}, domain ${domain.name}: ${vote}${why ? `; ${why}` : ""}`);
+      const label = `${summary.target}, domain ${domain.name}: ${vote}${why ? `; ${why}` : ""}`;
+      if (button.getAttribute("aria-label") !== label) {
+        button.setAttribute("aria-label", label);
+      }
     }
     setText(row.quorum, `down ${votes.down} of ${votes.down_quorum} needed · up ${votes.up} of ${votes.up_quorum} needed`);
   }
