@@ -136,7 +136,7 @@ export class Matrix {
     this.domainsKey = null;
     this.rows = new Map();  // target -> {tr, button, verdict, cells: Map domain -> {td, button}, quorum}
     this.shown = null;      // the cell whose tooltip is open: {target, domain, td}
-    this.data = {details: new Map(), domains: [], now: 0};
+    this.data = {details: new Map(), domains: [], now: 0, connected: false};
     this.listen();
   }
 
@@ -145,7 +145,7 @@ export class Matrix {
    * `details`: target -> full verdict (evidence, divergence), where loaded.
    */
   render({rows, domains, details, connected, now}) {
-    this.data = {details, domains, now};
+    this.data = {details, domains, now, connected};
     show(this.empty, rows.length === 0);
     this.table.classList.toggle("not-current", !connected);
     const key = domains.map((d) => `${d.name}:${d.suspect}`).join("\u0000");
@@ -317,7 +317,8 @@ export class Matrix {
         el("p", {class: "tip-title"}, el("strong", {text: `${target} · domain ${domain}: ${vote}`}),
             why ? el("span", {class: "tip-diverges", text: ` — ${why}`}) : null),
         el("p", {class: "tip-meaning", text: `${domain}: ${VOTE_MEANING[vote] ?? ""}`}),
-        detail ? null : el("p", {class: "tip-loading", text: "Loading evidence…"}),
+        detail ? null : el("p", {class: "tip-loading",
+          text: this.data.connected ? "Loading evidence…" : "Evidence not loaded: the oracle does not answer."}),
         detail && evidence.length === 0 ? el("p", {text: "No vantage of this domain has evidence for this target."}) : null,
         evidence.map((item) => this.evidenceBlock(item)));
     setData(this.tooltip, "target", target);
