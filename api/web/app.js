@@ -203,7 +203,8 @@ function renderConnection(now) {
   const lost = $("[data-testid=connection-lost]");
   show(lost, state.connection === "lost");
   if (state.connection === "lost") {
-    const retry = state.retryAt === null ? "" : ` Retrying ${state.retryAt > Date.now() ? `in ${duration(state.retryAt - Date.now())}` : "now"}.`;
+    const left = state.retryAt === null ? null : state.retryAt - Date.now();
+    const retry = left === null ? "" : ` Retrying ${left >= 1000 ? `in ${duration(left)}` : "now"}.`;
     setText(lost.querySelector(".banner-text"), since === null
       ? `— no answer from the oracle yet (${state.problem}).${retry}`
       : `— showing data from ${since} (${duration(Date.now() - state.lastGood)} ago): every verdict below is the last known, not current. ${state.problem}.${retry}`);

@@ -31,9 +31,9 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** Appends nodes or strings; null and false are skipped. */
+/** Appends nodes or strings, from nested arrays too; null and false are skipped. */
 function append(node, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) {
       continue;
     }

@@ -226,7 +226,7 @@ export class Vantages {
                 el("tbody", {}, sorted.map((v) => el("tr", {data: {vantage: v.name, domain: v.domain, suspect: v.suspect}},
                     el("th", {scope: "row", text: v.name}),
                     el("td", {text: v.domain}),
-                    el("td", {text: v.node ? `peer ${v.node}` : `this node${node ? ` (${node})` : ""}`}),
+                    el("td", {text: v.node ? `peer ${v.node}` : "local", title: v.node ? null : `this node${node ? `, ${node}` : ""}`}),
                     el("td", {}, v.suspect
                       ? [el("span", {class: "mark mark-suspect", text: "suspect"}), ` ${v.suspect_reason ?? ""}`]
                       : el("span", {class: "mark mark-trusted", text: "trusted"})),

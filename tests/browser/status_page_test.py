@@ -311,6 +311,7 @@ def play(lab, browser, url, token):
                                   && d.querySelector('[data-testid=evidence]') ? seen : null;"""),
                           lab, browser, 15)
     log(f"timeline: {timeline}")
+    browser.js("document.querySelector('[data-testid=detail]').scrollIntoView({block: 'start'})")
     browser.screenshot("05-unhealthy-detail")
     browser.js("window.scrollTo(0, 0)")
     browser.screenshot("05-unhealthy")
