@@ -9,6 +9,9 @@ import {dateTime, parseTime, relative, validity, verdictClass, verdictWords} fro
 
 const GROUP_PREFIX = "group:";
 
+/** "10,002". */
+const count = (n) => n.toLocaleString("en");
+
 /** The marks of a summary: [{text, title, kind}], in a fixed order. */
 export function marksOf(summary) {
   const marks = [];
@@ -77,7 +80,7 @@ export class Board {
   render({rows, all, matched, selected, connected, now}) {
     this.renderCounts(all);
     setText(this.shownNote, rows.length < matched
-        ? `Showing ${rows.length} of ${matched} matching targets, problems first: filter to find others.`
+        ? `Showing ${rows.length} of ${count(matched)} matching targets, problems first: filter to find others.`
         : "");
     show(this.empty, all.length === 0);
     const focused = this.tbody.contains(document.activeElement) ? document.activeElement : null;
@@ -121,8 +124,8 @@ export class Board {
           ? verdictWords(summary) : summary.verdict;
       byVerdict.set(words, (byVerdict.get(words) ?? 0) + 1);
     }
-    const parts = [...byVerdict].map(([words, count]) => `${count} ${words}`);
-    setText(this.counts, `${all.length} target${all.length === 1 ? "" : "s"}${parts.length ? `: ${parts.join(", ")}` : ""}`);
+    const parts = [...byVerdict].map(([words, n]) => `${count(n)} ${words}`);
+    setText(this.counts, `${count(all.length)} target${all.length === 1 ? "" : "s"}${parts.length ? `: ${parts.join(", ")}` : ""}`);
   }
 
   makeRow(target) {

@@ -8,8 +8,12 @@ canned world that plays the lab's tour: healthy, beta publishes an empty
 answer (disputed, held healthy, escalated), the service goes down
 (unhealthy at http), then recovers. Use it to work on the page without a
 build, or to try status_page_test.py before the daemon serves the page.
+With --api it serves the page's files from this tree but passes every
+other request to a real oracle (a `crosscheck lab`, say): the page as
+edited, against the real API, without rebuilding the binary.
 
     tests/browser/dev_server.py [--listen 127.0.0.1:8000] [--targets 10000]
+    tests/browser/dev_server.py --api http://127.0.0.1:9470
     # mimics `crosscheck lab`'s banner, for status_page_test.py:
     tests/browser/dev_server.py lab --listen 127.0.0.1:0 --linger 8s --dir DIR
 
@@ -25,6 +29,8 @@ import re
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import datetime, timezone
 
 WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "api", "web")
@@ -148,6 +154,7 @@ class World:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     world = None
+    upstream = None  # the real oracle's URL, with --api
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt, *args):
@@ -176,16 +183,51 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def error(self, status, code, detail, headers=()):
         self.send(status, {"error": code, "detail": detail}, headers=headers)
 
-    def do_GET(self):
-        path, _, query = self.path.partition("?")
-        world = self.world
+    def serve_file(self, path):
+        """The page's files, as the daemon serves them; False for any other path."""
         if path == "/":
             with open(os.path.join(WEB, "index.html"), "rb") as f:
-                return self.send(200, f.read().replace(b"{{ASSET_BASE}}", ASSET_BASE.encode()), TYPES[".html"])
+                self.send(200, f.read().replace(b"{{ASSET_BASE}}", ASSET_BASE.encode()), TYPES[".html"])
+            return True
         match = re.fullmatch(r"/ui/dev/([a-z0-9_-]+\.(html|js|css|svg))", path)
         if match:
             with open(os.path.join(WEB, match.group(1)), "rb") as f:
-                return self.send(200, f.read(), TYPES["." + match.group(2)])
+                self.send(200, f.read(), TYPES["." + match.group(2)])
+            return True
+        return False
+
+    def proxy(self, body=None):
+        """Passes the request to the real oracle (--api) and its answer back."""
+        request = urllib.request.Request(self.upstream + self.path, data=body, method=self.command)
+        for name in ("Authorization", "If-None-Match", "Content-Type", "Accept"):
+            if self.headers.get(name):
+                request.add_header(name, self.headers[name])
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            response = opener.open(request, timeout=40)
+        except urllib.error.HTTPError as error:
+            response = error
+        except OSError as error:
+            return self.error(502, "bad_gateway", f"the oracle at {self.upstream} does not answer: {error}")
+        with response:
+            payload = response.read()
+            passed = [(name, response.headers[name]) for name in ("ETag", "WWW-Authenticate", "Retry-After")
+                      if response.headers.get(name)]
+            self.send_response(response.status)
+            for name, value in passed + [("Content-Type", response.headers.get("Content-Type", "application/json")),
+                                         ("Content-Length", str(len(payload))), ("Cache-Control", "no-store"),
+                                         ("Content-Security-Policy", CSP)]:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+    def do_GET(self):
+        path, _, query = self.path.partition("?")
+        if self.serve_file(path):
+            return
+        if self.upstream:
+            return self.proxy()
+        world = self.world
         with world.lock:
             world.advance()
             if path == "/v1/verdicts":
@@ -222,6 +264,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.upstream:
+            return self.proxy(body)
         match = re.fullmatch(r"/v1/escalations/(\d+)/ack", self.path)
         if not match:
             return self.error(404, "not_found", "no such route")
@@ -249,6 +293,18 @@ def duration(text):
     return int(match.group(1)) / (1000 if match.group(2) == "ms" else 1)
 
 
+def print_token(directory):
+    """Says the ack token: in DIR/ack.token like the lab, or on the terminal."""
+    if not directory:
+        print(f"  ack token: {ACK_TOKEN} (a token without scope ack: {READ_ONLY_TOKEN})")
+        return
+    os.makedirs(directory, exist_ok=True)
+    token_file = os.path.join(directory, "ack.token")
+    with open(token_file, "w") as f:
+        f.write(ACK_TOKEN + "\n")
+    print(f"  ack token {token_file} (scope ack)")
+
+
 def main():
     args = sys.argv[1:]
     lab = bool(args) and args[0] == "lab"
@@ -257,26 +313,29 @@ def main():
     parser.add_argument("--linger", type=duration, default=12.0)
     parser.add_argument("--targets", type=int, default=0, help="healthy filler targets, to try a large board")
     parser.add_argument("--dir")
+    parser.add_argument("--api", help="a real oracle's URL: serve the page, pass the API through")
     parser.add_argument("--interval", "--scenario", "--log-level", dest="ignored", help="accepted, ignored")
     options = parser.parse_args(args[1:] if lab else args)
     host, _, port = options.listen.rpartition(":")
     if host not in ("127.0.0.1", "localhost"):
         parser.error("loopback only")
-    Handler.world = World(options.linger, options.targets)
+    if options.api:
+        if not re.fullmatch(r"http://(127\.0\.0\.1|localhost):\d+", options.api):
+            parser.error("--api must be http://127.0.0.1:PORT (loopback only)")
+        Handler.upstream = options.api
+    else:
+        Handler.world = World(options.linger, options.targets)
     server = http.server.ThreadingHTTPServer((host, int(port)), Handler)
     server.daemon_threads = True
     url = "http://%s:%d" % server.server_address
-    print("crosscheck lab (fake, tests/browser/dev_server.py): scenario tour\n")
-    print(f"  API      {url}")
-    print(f"  page     {url}/")
-    if options.dir:
-        os.makedirs(options.dir, exist_ok=True)
-        token_file = os.path.join(options.dir, "ack.token")
-        with open(token_file, "w") as f:
-            f.write(ACK_TOKEN + "\n")
-        print(f"  ack token {token_file} (scope ack)")
+    if options.api:
+        print(f"tests/browser/dev_server.py: the page from {WEB}, the API of {options.api}\n")
+        print(f"  page     {url}/")
     else:
-        print(f"  ack token: {ACK_TOKEN} (a token without scope ack: {READ_ONLY_TOKEN})")
+        print("crosscheck lab (fake, tests/browser/dev_server.py): scenario tour\n")
+        print(f"  API      {url}")
+        print(f"  page     {url}/")
+        print_token(options.dir)
     sys.stdout.flush()
     try:
         server.serve_forever()
