@@ -367,7 +367,8 @@ const loop = new LiveLoop({
     state.connection = "auth";
     state.problem = refusalText(error, "read");
     render();
-    askForToken("This oracle needs a token to read its verdicts.", state.problem);
+    // A refused token is worth a word in the dialog; a first request without one is not an error.
+    askForToken("This oracle needs a token to read its verdicts.", api.hasToken() ? state.problem : "");
     return nextToken();
   },
 });

@@ -60,8 +60,9 @@ class World:
         ("healthy", None, None, "ok", True),
     ]
 
-    def __init__(self, linger, fillers):
+    def __init__(self, linger, fillers, frozen=False):
         self.lock = threading.Condition()
+        self.frozen = frozen  # evaluation stalls: verdicts keep their first valid_until
         self.linger = linger
         self.started = time.time()
         self.phase = -1
@@ -111,7 +112,7 @@ class World:
                 "down_domains": down, "degraded": 0, "degraded_domains": []}
 
     def summary(self, target):
-        now = time.time()
+        now = self.started if self.frozen else time.time()
         verdict, held, layer, _, _ = self.PHASES[self.phase] if target == "shop" else ("healthy", None, None, "ok", True)
         since = self.history["shop"][0]["at"] if target == "shop" else rfc3339(self.started)
         return {"target": target, "verdict": verdict, "held": held, "fresh": True,
@@ -155,6 +156,7 @@ class World:
 class Handler(http.server.BaseHTTPRequestHandler):
     world = None
     upstream = None  # the real oracle's URL, with --api
+    reads_need_token = False
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt, *args):
@@ -228,6 +230,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.upstream:
             return self.proxy()
         world = self.world
+        if self.reads_need_token and self.headers.get("Authorization") not in (
+                f"Bearer {ACK_TOKEN}", f"Bearer {READ_ONLY_TOKEN}"):
+            return self.error(401, "unauthorized", "a bearer token is required" if not self.headers.get("Authorization")
+                              else "invalid bearer token", [("WWW-Authenticate", 'Bearer realm="crosscheck"')])
         with world.lock:
             world.advance()
             if path == "/v1/verdicts":
@@ -314,6 +320,9 @@ def main():
     parser.add_argument("--targets", type=int, default=0, help="healthy filler targets, to try a large board")
     parser.add_argument("--dir")
     parser.add_argument("--api", help="a real oracle's URL: serve the page, pass the API through")
+    parser.add_argument("--reads-need-token", action="store_true", help="like api.read_requires_token: true")
+    parser.add_argument("--frozen", action="store_true",
+                        help="verdicts keep their first valid_until (an oracle whose evaluation stalls)")
     parser.add_argument("--interval", "--scenario", "--log-level", dest="ignored", help="accepted, ignored")
     options = parser.parse_args(args[1:] if lab else args)
     host, _, port = options.listen.rpartition(":")
@@ -324,7 +333,8 @@ def main():
             parser.error("--api must be http://127.0.0.1:PORT (loopback only)")
         Handler.upstream = options.api
     else:
-        Handler.world = World(options.linger, options.targets)
+        Handler.world = World(options.linger, options.targets, options.frozen)
+        Handler.reads_need_token = options.reads_need_token
     server = http.server.ThreadingHTTPServer((host, int(port)), Handler)
     server.daemon_threads = True
     url = "http://%s:%d" % server.server_address
