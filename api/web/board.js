@@ -1,11 +1,11 @@
 // The verdict board: one row per target or group, its verdict in colour and
-// in words, the hold, since, generation, failing layer and scope, how long
-// the verdict may still be acted on, and its marks (not fresh, override,
-// maintenance, cooldown, split). Rows are kept by target and updated in
+// in words with its marks under it (not fresh, override, maintenance,
+// cooldown, split), the hold, since, generation, failing layer and scope,
+// and how long the verdict may still be acted on. Rows are kept by target and updated in
 // place, so a refresh neither flickers nor takes the keyboard focus away.
 
 import {el, replaceChildren, setClass, setData, setText, show} from "./dom.js";
-import {dateTime, parseTime, relative, validity, verdictClass, verdictWords} from "./format.js";
+import {badgeClass, dateTime, parseTime, relative, validity, verdictRank, verdictWords} from "./format.js";
 
 const GROUP_PREFIX = "group:";
 
@@ -117,14 +117,18 @@ export class Board {
     }
   }
 
+  /** "7 targets: 1 unhealthy, 1 disputed — held healthy, 5 healthy", worst first. */
   renderCounts(all) {
-    const byVerdict = new Map();
+    const groups = new Map();  // words -> {count, rank}
     for (const summary of all) {
       const words = summary.verdict === "disputed" || summary.verdict === "unknown"
           ? verdictWords(summary) : summary.verdict;
-      byVerdict.set(words, (byVerdict.get(words) ?? 0) + 1);
+      const group = groups.get(words) ?? {count: 0, rank: verdictRank(summary.verdict)};
+      group.count += 1;
+      groups.set(words, group);
     }
-    const parts = [...byVerdict].map(([words, n]) => `${count(n)} ${words}`);
+    const parts = [...groups].sort(([, a], [, b]) => a.rank - b.rank)
+        .map(([words, group]) => `${count(group.count)} ${words}`);
     setText(this.counts, `${count(all.length)} target${all.length === 1 ? "" : "s"}${parts.length ? `: ${parts.join(", ")}` : ""}`);
   }
 
@@ -139,11 +143,11 @@ export class Board {
     const generation = el("td", {class: "num"});
     const layer = el("td");
     const valid = el("td", {class: "valid"});
-    const marks = el("td", {class: "marks"});
+    const marks = el("span", {class: "marks"});
     const tr = el("tr", {data: {target}},
         el("th", {scope: "row"}, button, isGroup ? el("span", {class: "tag", text: "group"}) : null),
-        el("td", {class: "cell-verdict"}, badge, currency),
-        el("td", {}, since), generation, layer, valid, marks);
+        el("td", {class: "cell-verdict"}, badge, currency, marks),
+        el("td", {}, since), generation, layer, valid);
     // A click anywhere on the row selects it too; the keyboard uses the button.
     tr.addEventListener("click", (event) => {
       if (!event.target.closest("button, a")) {
@@ -166,7 +170,7 @@ export class Board {
     } else {
       row.button.removeAttribute("aria-current");
     }
-    setClass(row.badge, `badge ${verdictClass(summary.verdict)}${summary.held ? ` held-${summary.held}` : ""}`);
+    setClass(row.badge, badgeClass(summary));
     setText(row.badge, verdictWords(summary));
     row.since.dateTime = summary.since;
     const sinceMs = parseTime(summary.since);

@@ -5,8 +5,8 @@
 // the timeline of transitions with the reason of each.
 
 import {el, replaceChildren, setText, show} from "./dom.js";
-import {answersText, dateTime, joinWords, latencyText, parseTime, relative, validity,
-  verdictClass, verdictMeaning, verdictWords} from "./format.js";
+import {answersText, badgeClass, dateTime, joinWords, latencyText, parseTime, relative, validity,
+  verdictMeaning, verdictWords} from "./format.js";
 import {analyseDivergence} from "./matrix.js";
 import {currencyOf, marksOf} from "./board.js";
 
@@ -140,7 +140,7 @@ export class Detail {
     const divergence = analyseDivergence(verdict.divergence);
     return el("div", {class: "detail-summary"},
         el("p", {class: "headline"},
-            el("span", {class: `badge ${verdictClass(verdict.verdict)}`, text: verdictWords(verdict)}),
+            el("span", {class: badgeClass(verdict), text: verdictWords(verdict)}),
             " since ", since === null ? "—" : this.live((now) => `${dateTime(since)} (${relative(since, now)})`),
             `, generation ${verdict.generation} `,
             this.live((now, connected) => currencyOf(verdict, now, connected).label, "currency")),
@@ -198,7 +198,7 @@ export class Detail {
                 .map((h) => el("th", {scope: "col", text: h})))),
             el("tbody", {}, members.map((m) => el("tr", {data: {target: m.target}},
                 el("th", {scope: "row", text: m.target}),
-                el("td", {}, el("span", {class: `badge badge-small ${verdictClass(m.verdict)}`, text: m.verdict})),
+                el("td", {}, el("span", {class: badgeClass(m, "badge-small"), text: m.verdict})),
                 el("td", {text: m.fresh ? "yes" : "no"}),
                 el("td", {text: m.maintenance ? "yes" : "no"}),
                 el("td", {text: m.override ? "yes" : "no"}))))));
@@ -220,7 +220,7 @@ export class Detail {
           el("p", {class: "timeline-head"},
               el("time", {datetime: item.at, text: at === null ? item.at : dateTime(at)}),
               ` · generation ${item.generation} · `,
-              el("span", {class: `badge badge-small ${verdictClass(item.verdict)}`, text: verdictWords(item)}),
+              el("span", {class: badgeClass(item, "badge-small"), text: verdictWords(item)}),
               item.reason_code ? el("span", {class: "reason-code", text: ` ${item.reason_code}`}) : null),
           el("p", {class: "timeline-reason", text: item.reason}));
     })));

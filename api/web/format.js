@@ -10,9 +10,14 @@ export function verdictRank(verdict) {
   return VERDICT_RANK[verdict] ?? -1;  // a verdict this page does not know sorts first
 }
 
-/** The CSS class that colours a verdict; the words always come with it. */
-export function verdictClass(verdict) {
-  return KNOWN_VERDICTS.has(verdict) ? `v-${verdict}` : "v-other";
+/**
+ * The classes of a verdict's badge: its colour, and a hold's stripes
+ * ({verdict, held}, as in a summary or a transition); the words always
+ * come with it. `size`: "" or "badge-small".
+ */
+export function badgeClass({verdict, held}, size = "") {
+  const colour = KNOWN_VERDICTS.has(verdict) ? `v-${verdict}` : "v-other";
+  return ["badge", size, colour, held ? `held-${held}` : ""].filter(Boolean).join(" ");
 }
 
 /**

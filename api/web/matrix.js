@@ -5,8 +5,8 @@
 // comes from the summary's `votes` lists; "suspect" from the vantages.
 
 import {el, replaceChildren, setClass, setData, setText, show} from "./dom.js";
-import {answersText, clockTime, joinWords, latencyText, parseTime, relative, validity,
-  verdictClass, verdictWords} from "./format.js";
+import {answersText, badgeClass, clockTime, joinWords, latencyText, parseTime, relative, validity,
+  verdictWords} from "./format.js";
 
 /** What each cell state means, for its tooltip. */
 const VOTE_MEANING = {
@@ -224,7 +224,7 @@ export class Matrix {
   }
 
   update(row, summary, domains, divergence, now) {
-    setClass(row.verdict, `badge badge-small ${verdictClass(summary.verdict)}`);
+    setClass(row.verdict, badgeClass(summary, "badge-small"));
     setText(row.verdict, verdictWords(summary));
     row.tr.classList.toggle("not-current", validity(summary.valid_until, now).expired);
     const votes = summary.votes;

@@ -167,14 +167,11 @@ export class Holds {
       this.clock = [];
       replaceChildren(this.root, holds.length === 0
         ? el("p", {class: "empty-note", text: "None in force."})
-        : el("div", {class: "scroll-x"}, el("table", {class: "holds"},
-            el("thead", {}, el("tr", {}, ["Target", "What", "By", "Reason", "Until"].map((h) => el("th", {scope: "col", text: h})))),
-            el("tbody", {}, holds.map((h) => el("tr", {data: {target: h.target, kind: h.kind}},
-                el("th", {scope: "row", text: h.target}),
-                el("td", {}, el("span", {class: `mark mark-${h.kind}`, text: h.what})),
-                el("td", {text: h.by ?? "—"}),
-                el("td", {class: "wrap", text: h.reason ?? "—"}),
-                el("td", {}, liveWhen(this.clock, h.until))))))));
+        : el("ul", {class: "holds"}, holds.map((h) => el("li", {data: {target: h.target, kind: h.kind}},
+            el("p", {}, el("strong", {text: h.target}), " ", el("span", {class: `mark mark-${h.kind}`, text: h.what}),
+                h.by ? ` by ${h.by}` : ""),
+            h.reason ? el("p", {class: "hold-reason", text: h.reason}) : null,
+            el("p", {class: "hold-until"}, "until ", liveWhen(this.clock, h.until))))));
     }
     this.tick(now);
   }
@@ -223,14 +220,15 @@ export class Vantages {
           vantages.length === 0 ? el("p", {class: "empty-note", text: "No vantage reported yet."})
             : el("div", {class: "scroll-x"}, el("table", {class: "vantages"},
                 el("thead", {}, el("tr", {}, ["Vantage", "Domain", "Node", "State", "Last seen"].map((h) => el("th", {scope: "col", text: h})))),
-                el("tbody", {}, sorted.map((v) => el("tr", {data: {vantage: v.name, domain: v.domain, suspect: v.suspect}},
+                el("tbody", {}, sorted.map((v) => [el("tr", {data: {vantage: v.name, domain: v.domain, suspect: v.suspect}},
                     el("th", {scope: "row", text: v.name}),
                     el("td", {text: v.domain}),
                     el("td", {text: v.node ? `peer ${v.node}` : "local", title: v.node ? null : `this node${node ? `, ${node}` : ""}`}),
-                    el("td", {}, v.suspect
-                      ? [el("span", {class: "mark mark-suspect", text: "suspect"}), ` ${v.suspect_reason ?? ""}`]
-                      : el("span", {class: "mark mark-trusted", text: "trusted"})),
-                    el("td", {}, liveWhen(this.clock, v.last_seen))))))),
+                    el("td", {}, el("span", {class: v.suspect ? "mark mark-suspect" : "mark mark-trusted",
+                      text: v.suspect ? "suspect" : "trusted"})),
+                    el("td", {}, liveWhen(this.clock, v.last_seen))),
+                  // Why it is suspect, on a row of its own: the reason is a sentence.
+                  v.suspect ? el("tr", {class: "suspect-reason"}, el("td", {colspan: "5", text: v.suspect_reason ?? "no reason given"})) : null])))),
           peers.length === 0 ? el("p", {class: "help", text: "No peers: every vantage is this node's own."})
             : el("ul", {class: "peers"}, peers.map((p) => el("li", {data: {peer: p.node, problem: p.problem}},
                 el("strong", {text: `peer ${p.node}`}), ": ",

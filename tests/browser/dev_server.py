@@ -60,16 +60,24 @@ class World:
         ("healthy", None, None, "ok", True),
     ]
 
-    def __init__(self, linger, fillers, frozen=False):
+    def __init__(self, linger, fillers, frozen=False, variety=False):
         self.lock = threading.Condition()
         self.frozen = frozen  # evaluation stalls: verdicts keep their first valid_until
+        self.variety = variety  # a group, holds, a split, a suspect vantage and a peer
         self.linger = linger
         self.started = time.time()
         self.phase = -1
         self.revision = 0
         self.history = {}
-        self.escalations = []
         self.fillers = [f"t{i:05d}" for i in range(fillers)]
+        self.standing = [] if not variety else [  # escalations that stay open
+            {"id": 7, "key": "vantage_suspect/delta/1", "kind": "vantage_suspect", "target": None, "vantage": "delta",
+             "reason": "vantage delta is suspect: it fails canary lab-canary", "opened_at": rfc3339(self.started),
+             "acked_at": None, "acked_by": None, "silenced": False},
+            {"id": 8, "key": "peer_unauthenticated/oracle-b/1", "kind": "peer_unauthenticated", "target": None,
+             "vantage": "oracle-b", "reason": "peer oracle-b: reply signature does not verify",
+             "opened_at": rfc3339(self.started), "acked_at": None, "acked_by": None, "silenced": False}]
+        self.escalations = list(self.standing)
         with self.lock:
             self.advance()
 
@@ -112,6 +120,49 @@ class World:
                 "down_domains": down, "degraded": 0, "degraded_domains": []}
 
     def summary(self, target):
+        out = self.plain_summary(target)
+        if self.variety and target in self.VARIETY:
+            self.VARIETY[target](self, out)
+        return out
+
+    def with_group(self, out):
+        out.update(votes=None, reason="1 of 2 members healthy, 1 needed", group={"healthy_at_least": 1, "members": [
+            {"target": t, "verdict": self.plain_summary(t)["verdict"], "fresh": True, "maintenance": False,
+             "override": False} for t in ("shop", "lab-canary")]})
+
+    def with_override(self, out):
+        out.update(verdict="unhealthy", reason="operator override: failover drill", override={
+            "verdict": "unhealthy", "reason": "failover drill", "by": "alice", "set_at": rfc3339(self.started),
+            "expires_at": rfc3339(self.started + 1800)})
+
+    def with_maintenance(self, out):
+        out.update(verdict="unknown", held="healthy", fresh=False, maintenance={
+            "source": "api", "window": "", "since": rfc3339(self.started), "until": rfc3339(self.started + 2700),
+            "reason": "kernel upgrade", "by": "bob", "node": None})
+
+    def with_cooldown(self, out):
+        out.update(cooldown={"action": "lab-17", "by": "failover-bot", "what": "promote db-2",
+                             "since": rfc3339(self.started), "until": rfc3339(self.started + 3600)})
+
+    def with_split(self, out):
+        out["votes"].update(up=2, split=1, split_domains=["gamma"], up_domains=["alpha", "beta"])
+        out.update(fresh=False, reason="2 of 3 failure domains up, 1 split (gamma: its own vantages disagree)")
+
+    VARIETY = {"group:storefront": with_group, "legacy": with_override, "batch": with_maintenance,
+               "db": with_cooldown, "split-target": with_split}
+
+    def vantages(self):
+        out = [{"name": d, "node": None, "domain": d, "suspect": False, "suspect_reason": None,
+                "last_seen": rfc3339(time.time() - 0.2)} for d in DOMAINS]
+        if self.variety:
+            out += [{"name": "delta", "node": None, "domain": "delta", "suspect": True,
+                     "suspect_reason": "fails canary lab-canary while 3 other domains see it up",
+                     "last_seen": rfc3339(time.time() - 0.2)},
+                    {"name": "oracle-b/quad9", "node": "oracle-b", "domain": "oracle-b", "suspect": False,
+                     "suspect_reason": None, "last_seen": rfc3339(time.time() - 40)}]
+        return out
+
+    def plain_summary(self, target):
         now = self.started if self.frozen else time.time()
         verdict, held, layer, _, _ = self.PHASES[self.phase] if target == "shop" else ("healthy", None, None, "ok", True)
         since = self.history["shop"][0]["at"] if target == "shop" else rfc3339(self.started)
@@ -150,7 +201,7 @@ class World:
         return out
 
     def targets(self):
-        return ["shop", "lab-canary"] + self.fillers
+        return ["shop", "lab-canary"] + (list(self.VARIETY) if self.variety else []) + self.fillers
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -180,7 +231,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the browser went away (a closed tab, an aborted watch)
 
     def error(self, status, code, detail, headers=()):
         self.send(status, {"error": code, "detail": detail}, headers=headers)
@@ -252,9 +306,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(200, {"revision": world.revision,
                                        "verdicts": [world.summary(t) for t in world.targets()]})
             if path == "/v1/vantages":
-                return self.send(200, {"vantages": [
-                    {"name": d, "node": None, "domain": d, "suspect": False, "suspect_reason": None,
-                     "last_seen": rfc3339(time.time() - 0.2)} for d in DOMAINS]})
+                return self.send(200, {"vantages": world.vantages()})
             if path == "/v1/escalations":
                 return self.send(200, {"escalations": world.escalations})
             match = re.fullmatch(r"/v1/verdicts/([^/]+)(/history)?", path)
@@ -321,6 +373,8 @@ def main():
     parser.add_argument("--dir")
     parser.add_argument("--api", help="a real oracle's URL: serve the page, pass the API through")
     parser.add_argument("--reads-need-token", action="store_true", help="like api.read_requires_token: true")
+    parser.add_argument("--variety", action="store_true",
+                        help="add a group, an override, maintenance, a cooldown, a split, a suspect vantage, a peer")
     parser.add_argument("--frozen", action="store_true",
                         help="verdicts keep their first valid_until (an oracle whose evaluation stalls)")
     parser.add_argument("--interval", "--scenario", "--log-level", dest="ignored", help="accepted, ignored")
@@ -333,7 +387,7 @@ def main():
             parser.error("--api must be http://127.0.0.1:PORT (loopback only)")
         Handler.upstream = options.api
     else:
-        Handler.world = World(options.linger, options.targets, options.frozen)
+        Handler.world = World(options.linger, options.targets, options.frozen, options.variety)
         Handler.reads_need_token = options.reads_need_token
     server = http.server.ThreadingHTTPServer((host, int(port)), Handler)
     server.daemon_threads = True
