@@ -72,8 +72,12 @@ class Lab:
         self.dir = os.path.join(work, "lab")
         self.lines = []
         self.output = open(os.path.join(artifacts, "lab-output.log"), "w")
-        self.proc = subprocess.Popen([binary, *LAB_ARGS, "--dir", self.dir], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        try:
+            self.proc = subprocess.Popen([binary, *LAB_ARGS, "--dir", self.dir], stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        except OSError as error:
+            self.output.close()
+            raise Failure(f"cannot start {binary}: {error}")
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
 
