@@ -16,7 +16,11 @@ import {Escalations, Holds, Vantages} from "./panels.js";
 
 /** Board and matrix rows shown at once (the rest: filter). */
 const MAX_ROWS = 200;
-/** Full verdicts read every round: the first matrix rows; others on hover or selection. */
+/**
+ * Full verdicts (evidence, divergence) read every round: every matrix row
+ * up to this many; past it only the rows not healthy, up to this many;
+ * the others on hover or selection.
+ */
 const EAGER_DETAILS = 50;
 /** Bounds of the watch's wait; within them, half the shortest validity. */
 const MIN_WAIT_MS = 1000;
@@ -120,7 +124,9 @@ async function refresh(changed) {
   }
   const receivedAt = Date.now();
   const selected = state.selected;  // the user may select another one meanwhile
-  const wanted = new Set(matrixRows(matchedRows(summaries)).slice(0, EAGER_DETAILS).map((s) => s.target));
+  const rows = matrixRows(matchedRows(summaries));
+  const eager = rows.length <= EAGER_DETAILS ? rows : rows.filter((s) => s.verdict !== "healthy").slice(0, EAGER_DETAILS);
+  const wanted = new Set(eager.map((s) => s.target));
   for (const target of [selected, matrix.shown?.target]) {
     if (target) {
       wanted.add(target);
