@@ -73,6 +73,10 @@ ApiResponse gate_response(const snapshot::TargetView& view, std::string_view nod
                           const GateAsk& ask, const consensus::GateDecision& gate,
                           const consensus::RecordedAction* action);
 
+// The status page (ui_routes.cpp): GET / and GET /ui/<hash>/<file>, with
+// their caching and Content-Security-Policy; nullopt for any other path.
+std::optional<ApiResponse> ui_response(const ApiRequest& request, std::string_view path);
+
 // GET routes but /metrics: the verdicts, one verdict (and the gate), its
 // history, the watch, vantages, escalations, /healthz and /readyz.
 ApiOutcome read(const Route& route, net::QueryParams& query, const snapshot::Snapshot& snapshot,

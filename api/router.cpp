@@ -157,6 +157,9 @@ ApiOutcome handle_request(const ApiRequest& request, const snapshot::Snapshot& s
     return bad_request(target.error());
   }
   const std::string& path = target->path;
+  if (auto page = ui_response(request, path)) {
+    return *std::move(page);
+  }
   if (path == peers::k_peer_votes_path) {
     return peer_votes(request, snapshot, now);
   }

@@ -8,6 +8,10 @@
 #include "daemon/service.hpp"
 #include "lab/scenario.hpp"
 #include "lab/world.hpp"
+#include "net/random.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
@@ -30,6 +34,26 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 constexpr auto k_start_deadline = 10s;
+constexpr std::string_view k_ack_token_name = "ack.token";
+
+// A fresh token with scope ack for this lab run, readable by its user only.
+fs::path write_ack_token(const fs::path& dir) {
+  const auto path = dir / k_ack_token_name;
+  fs::remove(path);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(), "create " + path.string());
+  }
+  const std::string token = net::random_hex(32) + "\n";
+  const auto written = ::write(fd, token.data(), token.size());
+  const int error = errno;
+  ::close(fd);
+  if (written != static_cast<ssize_t>(token.size())) {
+    throw std::system_error(written < 0 ? error : EIO, std::generic_category(),
+                            "write " + path.string());
+  }
+  return path;
+}
 
 // The lab's files: a directory the user named (kept) or a temporary one
 // (removed with everything in it).
@@ -75,7 +99,10 @@ void print_banner(const lab::Scenario& scenario, const lab::LabWorld& world, con
   }
   out << "  config   " << (dir / "crosscheck.yaml").string() << '\n'
       << "  log      " << (dir / "crosscheck.log").string() << '\n'
-      << "  API      " << api << "\n\n"
+      << "  API      " << api << '\n'
+      << "  page     " << api << "/   (the status page: open it in a browser)\n"
+      << "  ack token " << (dir / k_ack_token_name).string()
+      << " (scope ack: paste it into the page to acknowledge an escalation)\n\n"
       << "Watch the oracle from another terminal:\n"
       << "  " << self << " status --watch --api " << api << '\n'
       << "  " << self << " explain shop --api " << api << '\n'
@@ -162,6 +189,7 @@ std::shared_ptr<const config::Config> lab_config(const lab::LabWorld& world,
   config_options.timing = options.timing;
   config_options.data_dir = dir / "data";
   config_options.listen = options.listen;
+  config_options.ack_token_file = write_ack_token(dir);
   fs::create_directories(config_options.data_dir);
   const auto path = dir / "crosscheck.yaml";
   std::ofstream(path) << world.config_text(config_options);

@@ -122,9 +122,9 @@ int Service::run() {
     const std::lock_guard lock(endpoint_mutex_);
     api_endpoint_ = bound;
   }
-  log_->info("crosscheck {} on {}: {} targets, {} vantages; API on {}{}", version(),
-             config_->node.name, config_->targets.size(), config_->vantages.size(),
-             api_tls_ ? "https://" : "http://", bound.to_string());
+  const std::string base = (api_tls_ ? "https://" : "http://") + bound.to_string();
+  log_->info("crosscheck {} on {}: {} targets, {} vantages; API on {} (status page {}/)", version(),
+             config_->node.name, config_->targets.size(), config_->vantages.size(), base, base);
 
   dot_cas_ = read_dot_cas(*config_);
   start_prober();

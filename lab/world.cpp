@@ -165,8 +165,12 @@ std::string LabWorld::config_text(const LabConfigOptions& options) const {
   std::ostringstream out;
   out << "# Written by `crosscheck lab`: an oracle judging the lab's simulated world.\n"
       << "node:\n  name: lab\n  data_dir: " << options.data_dir.string() << "\n"
-      << "api:\n  listen: " << options.listen << "\n"
-      << "defaults:\n"
+      << "api:\n  listen: " << options.listen << "\n";
+  if (options.ack_token_file) {
+    out << "  tokens:\n    - name: lab-oncall\n      file: " << options.ack_token_file->string()
+        << "\n      scopes: [ack]\n";
+  }
+  out << "defaults:\n"
       << "  interval: " << duration_text(timing.interval) << "\n"
       << "  timeout: " << duration_text(timing.timeout()) << "\n"
       << "  rise: 2\n  fall: 2\n"

@@ -35,6 +35,9 @@ struct LabConfigOptions {
   LabTiming timing;
   std::filesystem::path data_dir;
   std::string listen = "127.0.0.1:9470";
+  // A token file with scope ack (the status page's Ack button); none: the
+  // lab's API takes no writes.
+  std::optional<std::filesystem::path> ack_token_file;
 };
 
 // `listen` ("127.0.0.1:9470", "[::1]:0") with port 0 replaced by a port

@@ -4,7 +4,7 @@
 // and how long the verdict may still be acted on. Rows are kept by target and updated in
 // place, so a refresh neither flickers nor takes the keyboard focus away.
 
-import {el, replaceChildren, setClass, setData, setText, show} from "./dom.js";
+import {el, placeAt, removeFrom, replaceChildren, setClass, setData, setText, show} from "./dom.js";
 import {badgeClass, dateTime, parseTime, relative, validity, verdictRank, verdictWords} from "./format.js";
 
 const GROUP_PREFIX = "group:";
@@ -93,18 +93,9 @@ export class Board {
       }
       this.update(row, summary, selected === summary.target);
       this.tick(row, now, connected);
-      if (row.tr === cursor) {
-        cursor = cursor.nextElementSibling;
-      } else {
-        this.tbody.insertBefore(row.tr, cursor);
-      }
+      cursor = placeAt(this.tbody, row.tr, cursor);
     }
-    while (cursor) {
-      const next = cursor.nextElementSibling;
-      this.rows.delete(cursor.dataset.target);
-      cursor.remove();
-      cursor = next;
-    }
+    removeFrom(cursor, (tr) => this.rows.delete(tr.dataset.target));
     if (focused && focused.isConnected && document.activeElement !== focused) {
       focused.focus({preventScroll: true});
     }

@@ -75,3 +75,26 @@ export function show(node, visible) {
     node.hidden = !visible;
   }
 }
+
+/**
+ * Puts `node` where `cursor` is in `parent` (a list kept in order without
+ * rebuilding it: a node already in place is not moved, so focus and
+ * selection survive). Returns the next cursor.
+ */
+export function placeAt(parent, node, cursor) {
+  if (node === cursor) {
+    return cursor.nextElementSibling;
+  }
+  parent.insertBefore(node, cursor);
+  return cursor;
+}
+
+/** Removes `cursor` and every sibling after it; `forget(node)` for each. */
+export function removeFrom(cursor, forget = () => {}) {
+  while (cursor) {
+    const next = cursor.nextElementSibling;
+    forget(cursor);
+    cursor.remove();
+    cursor = next;
+  }
+}

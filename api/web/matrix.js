@@ -4,7 +4,7 @@
 // answered differently from the rest marked "disagrees". A domain's vote
 // comes from the summary's `votes` lists; "suspect" from the vantages.
 
-import {el, replaceChildren, setClass, setData, setText, show} from "./dom.js";
+import {el, placeAt, removeFrom, replaceChildren, setClass, setData, setText, show} from "./dom.js";
 import {answersText, badgeClass, clockTime, joinWords, latencyText, parseTime, relative, validity,
   verdictWords} from "./format.js";
 
@@ -168,18 +168,9 @@ export class Matrix {
         notes.push({target: summary.target, text: divergence.text});
       }
       this.update(row, summary, domains, divergence, now);
-      if (row.tr === cursor) {
-        cursor = cursor.nextElementSibling;
-      } else {
-        this.tbody.insertBefore(row.tr, cursor);
-      }
+      cursor = placeAt(this.tbody, row.tr, cursor);
     }
-    while (cursor) {
-      const next = cursor.nextElementSibling;
-      this.rows.delete(cursor.dataset.target);
-      cursor.remove();
-      cursor = next;
-    }
+    removeFrom(cursor, (tr) => this.rows.delete(tr.dataset.target));
     this.renderNotes(notes);
     if (this.shown) {
       this.fillTooltip();

@@ -2,7 +2,7 @@
 // maintenance windows and cooldowns in force, and the vantages and peers
 // (suspect and why, last seen, whether a peer answers and signs).
 
-import {el, replaceChildren, setText} from "./dom.js";
+import {el, placeAt, removeFrom, replaceChildren, setText} from "./dom.js";
 import {clockTime, parseTime, relative} from "./format.js";
 
 const ESCALATION_TITLES = {
@@ -81,17 +81,9 @@ export class Escalations {
         item = {li, key, clock};
         this.items.set(id, item);
       }
-      if (item.li === cursor) {
-        cursor = cursor.nextElementSibling;
-      } else {
-        this.list.insertBefore(item.li, cursor);
-      }
+      cursor = placeAt(this.list, item.li, cursor);
     }
-    while (cursor) {
-      const next = cursor.nextElementSibling;
-      cursor.remove();
-      cursor = next;
-    }
+    removeFrom(cursor);
     for (const id of [...this.items.keys()]) {
       if (!seen.has(id)) {
         this.items.delete(id);

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdint>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,4 +150,52 @@ TEST_CASE("crosscheck lab refuses an unknown scenario and lists the real ones") 
        {"tour", "empty-dns-answer", "congested-vantage", "true-outage", "dns-down-service-up"}) {
     CHECK(list.log().find(std::string(name) + ": ") != std::string::npos);
   }
+}
+
+TEST_CASE("the lab serves the status page and its ack token acknowledges the dispute") {
+  TempDir dir;
+  const auto port = free_port("127.0.0.1");
+  const auto lab_dir = dir.path() / "lab";
+  ChildProcess lab({CROSSCHECK_BINARY, "lab", "--scenario", "empty-dns-answer", "--interval",
+                    "300ms", "--linger", "3s", "--exit-when-done", "--listen",
+                    "127.0.0.1:" + std::to_string(port), "--dir", lab_dir.string()},
+                   dir.path() / "output.log");
+  // The escalation the dispute opens, by id (bounded wait).
+  std::string id;
+  const auto until = std::chrono::steady_clock::now() + k_scenario_deadline;
+  while (id.empty() && lab.running() && std::chrono::steady_clock::now() < until) {
+    const auto answer = http_request("127.0.0.1", port, "GET", "/v1/escalations", {}, {}, 1s);
+    if (answer.status == 200) {
+      const auto body = json::parse(answer.body);
+      const auto& items = body.as_object().at("escalations").as_array();
+      if (!items.empty()) {
+        id = std::to_string(items.front().as_object().at("id").as_int64());
+      }
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  INFO(lab.log());
+  REQUIRE_FALSE(id.empty());
+  CHECK(lab.log().find("page     http://127.0.0.1:" + std::to_string(port) + "/") !=
+        std::string::npos);
+  const auto page = http_request("127.0.0.1", port, "GET", "/");
+  CHECK(page.status == 200);
+  CHECK(page.header("Content-Type") == "text/html; charset=utf-8");
+
+  const auto ack_path = "/v1/escalations/" + id + "/ack";
+  CHECK(http_request("127.0.0.1", port, "POST", ack_path).status == 401);
+  std::ifstream token_file(lab_dir / "ack.token");
+  std::string token;
+  token_file >> token;
+  REQUIRE(token.size() == 64);
+  const auto acked = http_request("127.0.0.1", port, "POST", ack_path, "{\"by\": \"lab-test\"}",
+                                  {{"Authorization", "Bearer " + token}});
+  INFO(acked.body);
+  CHECK(acked.status == 200);
+  // The token has scope ack and nothing more.
+  const auto override = http_request("127.0.0.1", port, "PUT", "/v1/overrides/shop",
+                                     R"({"verdict": "healthy", "reason": "x", "ttl": "1m"})",
+                                     {{"Authorization", "Bearer " + token}});
+  CHECK(override.status == 403);
+  lab.stop();
 }
