@@ -183,6 +183,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void write_head() {
     head_.result(static_cast<unsigned>(behaviour_.status));
+    if (!behaviour_.reason.empty()) {
+      head_.reason(behaviour_.reason);
+    }
     head_.version(11);
     head_.set(http::field::server, "crosscheck-fake");
     head_.set(http::field::connection, "close");

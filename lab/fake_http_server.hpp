@@ -33,6 +33,7 @@ struct FakeResponse {
   std::string body = "ok";
   HeaderList headers;
   std::chrono::milliseconds byte_interval{0};
+  std::string reason{};  // the status line's reason phrase; empty: the standard one
 
   // `status` with `body`, e.g. with_status(503, "down").
   static FakeResponse with_status(int status, std::string body = {});

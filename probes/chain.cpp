@@ -564,7 +564,12 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       }
     }
     judge_source();
-    observation.detail = text::cut_end(std::move(observation.detail), k_max_observation_detail);
+    // One printable line whatever a server put in it (an HTTP reason
+    // phrase, a protocol's error text): the detail reaches logs, terminals,
+    // peers and the status page, where a bidi override in a 503's reason
+    // showed crosscheck's own words reversed (hostile review).
+    observation.detail = text::printable_line(
+        text::cut_end(std::move(observation.detail), k_max_observation_detail));
     observation.at = context_.clock.now();
     // The certificate closest to its end among the addresses' (each may
     // serve its own): the one that will fail first.

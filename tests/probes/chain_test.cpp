@@ -3,6 +3,7 @@
 // judge; last-known-good when DNS fails; observer errors kept apart.
 #include "probes/chain.hpp"
 
+#include "base/text.hpp"
 #include "consensus/time_format.hpp"
 #include "ipv6_loopback.hpp"
 #include "net/tls_client.hpp"
@@ -333,10 +334,11 @@ TEST_CASE("reach any is up with one dead address, reach all is down", "[chain]")
                                       " connection refused (1 of 2 addresses failed, reach: all)");
 }
 
-TEST_CASE("an HTTP check keeps the host name while connecting to the resolved address", "[chain]") {
-  FakeHttpServer http;
-  http.set("/health", FakeResponse::with_status(200, "ready"));
-  FakeDnsServer dns("127.0.0.61");
+namespace {
+
+// Target "api": GET http://service.test:PORT/health from `http`, expecting
+// 200, the name resolved by `dns` to 127.0.0.1.
+config::TargetConfig service_target(FakeHttpServer& http, FakeDnsServer& dns) {
   dns.set("service.test", FakeDnsBehaviour::answer(a_records({"127.0.0.1"})));
   config::TargetConfig target;
   target.name = "api";
@@ -345,8 +347,18 @@ TEST_CASE("an HTTP check keeps the host name while connecting to the resolved ad
   std::string why;
   check.url = *config::Url::parse(http.url("service.test", "/health"), &why);
   check.expect_status = {200};
-  check.expect_body = "ready";
   target.http = check;
+  return target;
+}
+
+}  // namespace
+
+TEST_CASE("an HTTP check keeps the host name while connecting to the resolved address", "[chain]") {
+  FakeHttpServer http;
+  http.set("/health", FakeResponse::with_status(200, "ready"));
+  FakeDnsServer dns("127.0.0.61");
+  auto target = service_target(http, dns);
+  target.http->expect_body = "ready";
   Harness h;
   const auto report = h.probe(target, vantage_of(dns));
   CHECK(report.observation.outcome == Outcome::Up);
@@ -355,6 +367,26 @@ TEST_CASE("an HTTP check keeps the host name while connecting to the resolved ad
   REQUIRE(seen);
   CHECK(seen->host == "service.test:" + std::to_string(http.port()));
   CHECK(seen->target == "/health");
+}
+
+TEST_CASE("what a server says reaches the detail as one printable line without bidi overrides",
+          "[chain]") {
+  FakeHttpServer http;
+  // A reason phrase with a right-to-left override (U+202E) and a C1 CSI
+  // (U+009B): shown as is, the detail's own words after it read reversed.
+  auto response = FakeResponse::with_status(503, "down");
+  response.reason =
+      "Service \xE2\x80\xAE"
+      "gnp.exe \xC2\x9B"
+      "2J";
+  http.set("/health", response);
+  FakeDnsServer dns("127.0.0.61");
+  const auto target = service_target(http, dns);
+  Harness h;
+  const auto report = h.probe(target, vantage_of(dns));
+  CHECK(report.observation.outcome == Outcome::Down);
+  CHECK_THAT(report.observation.detail, Catch::StartsWith("http: 503 Service ???gnp.exe ??2J"));
+  CHECK(text::is_printable_line(report.observation.detail));
 }
 
 TEST_CASE("when DNS fails the last-known-good addresses are tried and reported", "[chain]") {
