@@ -13,10 +13,25 @@
 
 #include <boost/asio/post.hpp>
 
+#include <array>
+#include <chrono>
+#include <ctime>
 #include <exception>
 
 namespace crosscheck::api::detail {
 namespace {
+
+// "Sun, 06 Dec 2026 08:05:09 GMT" (RFC 9110 IMF-fixdate). The daemon never
+// sets a locale, so strftime's day and month names are the C locale's.
+std::string http_date(consensus::WallTime at) {
+  const std::time_t seconds =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(at));
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  std::array<char, 40> text{};
+  const auto size = std::strftime(text.data(), text.size(), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return {text.data(), size};
+}
 
 peers::PeerSignature signature_of(const http::request<http::string_body>& request) {
   return peers::PeerSignature{std::string(request[peers::k_peer_node_header]),
@@ -411,6 +426,10 @@ void Session<Stream>::send(ApiResponse answer, bool close) {
   response_.version(version_);
   response_.result(static_cast<unsigned>(answer.status));
   response_.set(http::field::server, "crosscheck");
+  // The oracle's clock (RFC 9110 asks an origin server with one to send
+  // it): the status page judges valid_until against it, not against a
+  // browser clock that may run behind (hostile review).
+  response_.set(http::field::date, http_date(shared_->now().wall));
   response_.set(http::field::content_type, answer.content_type);
   for (const auto& [name, value] : answer.headers) {
     response_.set(name, value);

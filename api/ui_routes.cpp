@@ -18,13 +18,9 @@ constexpr std::string_view k_content_security_policy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-ApiResponse page_response(int status, std::string_view content_type, std::string body,
-                          std::string_view cache_control) {
-  ApiResponse response;
-  response.status = status;
-  response.content_type = std::string(content_type);
-  response.body = std::move(body);
-  response.headers.emplace_back("Cache-Control", std::string(cache_control));
+// The policy's headers on an error too: every answer under the page's
+// paths carries them, whatever its status.
+ApiResponse with_policy(ApiResponse response) {
   response.headers.emplace_back("Content-Security-Policy", std::string(k_content_security_policy));
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   response.headers.emplace_back("X-Frame-Options", "DENY");
@@ -32,8 +28,18 @@ ApiResponse page_response(int status, std::string_view content_type, std::string
   return response;
 }
 
+ApiResponse page_response(int status, std::string_view content_type, std::string body,
+                          std::string_view cache_control) {
+  ApiResponse response;
+  response.status = status;
+  response.content_type = std::string(content_type);
+  response.body = std::move(body);
+  response.headers.emplace_back("Cache-Control", std::string(cache_control));
+  return with_policy(std::move(response));
+}
+
 ApiResponse not_found(std::string_view path) {
-  return error_response(404, "not_found", "no such file: " + std::string(path));
+  return with_policy(error_response(404, "not_found", "no such file: " + std::string(path)));
 }
 
 }  // namespace
@@ -45,7 +51,7 @@ std::optional<ApiResponse> ui_response(const ApiRequest& request, std::string_vi
   }
   if (request.method != "GET") {
     ApiResponse response =
-        error_response(405, "method_not_allowed", std::string(path) + " takes GET");
+        with_policy(error_response(405, "method_not_allowed", std::string(path) + " takes GET"));
     response.headers.emplace_back("Allow", "GET");
     return response;
   }

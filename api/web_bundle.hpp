@@ -16,7 +16,7 @@ struct WebFile {
 
 struct WebBundle {
   std::string_view hash;   // 16 hex digits over every file's content
-  std::string_view index;  // index.html with its asset base set to /ui/<hash>/
+  std::string_view index;  // index.html with its asset base set to ui/<hash>/ (relative)
   std::span<const WebFile> files;
 };
 

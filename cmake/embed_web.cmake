@@ -2,7 +2,8 @@
 #   cmake -DWEB_DIR=... -DOUT=... -P embed_web.cmake
 # it writes OUT, a C++ file defining crosscheck::api::web_bundle(): every
 # file of WEB_DIR as bytes, and index.html with each {{ASSET_BASE}}
-# replaced by /ui/<hash>/, where <hash> is a content hash of every file.
+# replaced by ui/<hash>/, where <hash> is a content hash of every file
+# (relative to the page, so a reverse proxy may serve it under a prefix).
 # Why one hash for the set: the browser may cache /ui/<hash>/... for ever
 # (any change of any file is a new directory), and modules import each
 # other by relative paths that resolve in the same directory.
@@ -66,7 +67,7 @@ foreach(name IN LISTS files)
 endforeach()
 
 file(READ "${WEB_DIR}/index.html" page)
-string(REPLACE "{{ASSET_BASE}}" "/ui/${hash}/" page "${page}")
+string(REPLACE "{{ASSET_BASE}}" "ui/${hash}/" page "${page}")
 string(HEX "${page}" page_hex)
 bytes_of("${page_hex}" page_bytes)
 
