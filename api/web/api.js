@@ -4,6 +4,8 @@
 // URLs), ETag revalidation of reads, and a bounded wait on every request.
 // No DOM here: callers decide what a failure looks like.
 
+import {learnServerDate} from "./format.js";
+
 /** How long a plain read may take before it counts as failed. */
 const READ_TIMEOUT_MS = 10000;
 /** A watch may take its own timeout plus this much before it counts as failed. */
@@ -99,6 +101,11 @@ async function request(path, {method = "GET", body, timeoutMs = READ_TIMEOUT_MS,
         : new ApiError("network", 0, "network", error.message);
   } finally {
     clearTimeout(timer);
+  }
+  // Every answer dates itself by the oracle's clock: verdicts expire by it.
+  const date = Date.parse(response.headers.get("Date") ?? "");
+  if (!Number.isNaN(date)) {
+    learnServerDate(date, Date.now());
   }
   if (response.status === 304 && cached) {
     return {status: 304, data: cached.data};

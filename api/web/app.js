@@ -146,7 +146,7 @@ async function refresh(changed) {
   if (selected && state.selected === selected) {
     state.history = transitions;
     state.detailError = state.details.has(selected) ? null
-      : `${selected} is no longer a target of this oracle.`;
+      : `This oracle has no target named ${selected}.`;
   }
   const open = new Set(escalationList.map((e) => String(e.id)));
   for (const id of state.ackState.keys()) {
@@ -285,7 +285,7 @@ async function select(target) {
     }
     // Without an answer, the last known detail (if any) stays, marked as such.
     if (state.selected === target && (error.status === 404 || !state.details.has(target))) {
-      state.detailError = error.status === 404 ? `${target} is no longer a target of this oracle.`
+      state.detailError = error.status === 404 ? `This oracle has no target named ${target}.`
         : `Could not read ${target}: ${error.detail ?? error.code}.`;
     }
   }
@@ -379,6 +379,15 @@ const loop = new LiveLoop({
   },
 });
 
+/** The target a link names (#NAME); "" when the fragment is not valid percent-encoding. */
+function linkedTarget() {
+  try {
+    return decodeURIComponent(location.hash.slice(1));
+  } catch {
+    return "";  // "#%": a broken link must not keep the page from starting
+  }
+}
+
 function start() {
   initAuth(document);
   $("#filter").addEventListener("input", (event) => {
@@ -387,7 +396,7 @@ function start() {
   });
   $("[data-testid=auth-needed] .banner-action").addEventListener("click",
       () => askForToken("This oracle needs a token to read its verdicts.", state.problem));
-  const linked = decodeURIComponent(location.hash.slice(1));
+  const linked = linkedTarget();
   render();
   if (linked) {
     select(linked);

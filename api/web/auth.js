@@ -44,6 +44,12 @@ export function initAuth(root) {
       setText(problem, "Enter a token, or cancel.");
       return;
     }
+    if (!/^[\x21-\x7e]+$/.test(value)) {
+      // An HTTP header carries only these; fetch() would refuse every
+      // request with it, which looked like the oracle not answering.
+      setText(problem, "A token is one word of printable ASCII characters: this is not one.");
+      return;
+    }
     setToken(value);
     actor = byInput.value.trim();
     finish(true);

@@ -70,18 +70,33 @@ export function parseTime(text) {
   return Number.isNaN(ms) ? null : ms;
 }
 
-// How far this browser's clock is behind the oracle's, in ms (never negative).
+// How far the oracle's clock is ahead of this browser's, in ms.
 let clockOffsetMs = 0;
+// Whether an answer's Date header set it (the oracle's own clock).
+let knowsServerDate = false;
 
 /**
- * Learns from an answer received at local time `receivedAt` whose newest
- * evaluation is `newestEvaluatedAt` (ms): the oracle's clock read at least
- * that when it answered. A browser clock running behind would show expired
- * verdicts as valid, so only that direction is corrected; a clock running
- * ahead marks verdicts expired early, which is the safe mistake.
+ * Learns the oracle's clock from an answer's Date header (`dateMs`, whole
+ * seconds) received at local time `receivedAt`. The oracle's clock read
+ * somewhere in [date, date + 1 s) when it answered: the later end is taken,
+ * so a verdict expires up to a second early, never late. Both directions
+ * are corrected: a browser clock behind would show expired verdicts as
+ * current, one ahead would show current ones as expired.
+ */
+export function learnServerDate(dateMs, receivedAt) {
+  clockOffsetMs = dateMs + 999 - receivedAt;
+  knowsServerDate = true;
+}
+
+/**
+ * Without a Date header (a proxy that drops it): learns from an answer whose
+ * newest evaluation is `newestEvaluatedAt` (ms), received at local time
+ * `receivedAt`: the oracle's clock read at least that. Only a browser clock
+ * running behind is corrected; one running ahead marks verdicts expired
+ * early, which is the safe mistake.
  */
 export function learnServerClock(newestEvaluatedAt, receivedAt) {
-  if (newestEvaluatedAt !== null) {
+  if (!knowsServerDate && newestEvaluatedAt !== null) {
     clockOffsetMs = Math.max(0, newestEvaluatedAt - receivedAt);
   }
 }

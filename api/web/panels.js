@@ -178,7 +178,7 @@ function peersOf(vantages, escalations) {
   const peers = new Map();
   for (const vantage of vantages) {
     if (vantage.node) {
-      peers.set(vantage.node, {node: vantage.node, state: "no open escalation: answering, replies signed", problem: false});
+      peers.set(vantage.node, {node: vantage.node, state: "no open escalation about it", problem: false});
     }
   }
   for (const escalation of escalations) {

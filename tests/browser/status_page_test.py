@@ -103,6 +103,11 @@ class Lab:
             self.proc.kill()
         self.proc.wait(timeout=10)
 
+    def pause(self, stopped):
+        """SIGSTOP (True) or SIGCONT (False): a hung oracle, then a live one."""
+        if self.running():
+            self.proc.send_signal(signal.SIGSTOP if stopped else signal.SIGCONT)
+
     def stop(self):
         if self.running():
             self.proc.send_signal(signal.SIGINT)
@@ -326,7 +331,22 @@ def play(lab, browser, url, token):
     browser.screenshot("06-recovered")
     check_console(browser, "before kill")
 
-    # 5. The oracle dies: the page must say so and stop presenting verdicts as current.
+    # 5. The oracle hangs (SIGSTOP: connections open, no answer): the page
+    # must not wait for ever on a request, and comes back by itself.
+    lab.pause(True)
+    log("lab paused (SIGSTOP)")
+    try:
+        wait_until("the connection-lost banner while the oracle hangs",
+                   lambda s: s if s["banner"] and s["live"] == "lost" else None, None, browser, 45)
+        browser.screenshot("07-hung")
+    finally:
+        lab.pause(False)
+    log("lab resumed (SIGCONT)")
+    wait_until("live again once the oracle answers",
+               lambda s: s if not s["banner"] and s["live"] == "live"
+               and row(s, verdict="healthy", current="true") else None, lab, browser, 45)
+
+    # 6. The oracle dies: the page must say so and stop presenting verdicts as current.
     lab.kill()
     log("lab killed (SIGKILL)")
     state = wait_until("the connection-lost banner with the time of the last answer",
@@ -335,7 +355,7 @@ def play(lab, browser, url, token):
     stale = [r for r in state["rows"] if r.get("current") != "false" or "last known" not in r["text"]]
     if stale or not state["rows"]:
         raise Failure(f"rows still shown as current after the oracle died: {[r['text'] for r in stale]}")
-    browser.screenshot("07-connection-lost")
+    browser.screenshot("08-connection-lost")
     check_console(browser, "after kill")
 
 
