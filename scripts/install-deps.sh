@@ -39,6 +39,9 @@ packages=(
   libpq-dev libmariadb-dev redis-server postgresql mariadb-server
   # the Debian package: dpkg-shlibdeps computes Depends:, lintian checks the .deb
   dpkg-dev lintian
+  # the status page's test in a real browser (tests/browser): headless
+  # Chromium driven through chromedriver by Debian's Selenium; no download
+  chromium chromium-driver python3-selenium
 )
 
 missing=()
