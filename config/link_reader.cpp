@@ -48,7 +48,7 @@ std::optional<std::vector<std::string>> read_peer_names(const Field& field, std:
     if (!is_valid_name(*name)) {
       diags.error(item.pos, "invalid " + std::string(what) + " " + quote(*name) + " for " +
                                 item.path +
-                                ": expected a non-empty name of letters, digits, '.', '_' and "
+                                ": expected a name of 1 to 128 letters, digits, '.', '_' and "
                                 "'-' (what a peer's export can carry)");
     } else if (std::find(names.begin(), names.end(), *name) != names.end()) {
       diags.error(item.pos, item.path + " " + quote(*name) + " is listed twice in " + field.path);

@@ -1,5 +1,6 @@
 // load_config(): reads the file, parses YAML, walks every section except
 // `targets:` (target_reader.cpp), then runs the cross-field rules.
+#include "base/text.hpp"
 #include "config/sections.hpp"
 #include "config/tls_files.hpp"
 #include "consensus/time_format.hpp"
@@ -285,6 +286,19 @@ void read_vantage(const Field& field, LoadContext& ctx) {
     if (auto domain = read_string(*domain_field, ctx.diags)) {
       if (domain->empty()) {
         ctx.diags.error(domain_field->pos, domain_field->path + " must not be empty");
+      } else if (domain->size() > k_max_name_bytes || !text::is_printable_line(*domain)) {
+        // A domain is shown in logs, the API and the status page: a newline
+        // there forges a log line, a bidi override reverses what follows.
+        ctx.diags.error(domain_field->pos,
+                        "invalid failure domain " + quote(text::printable_line(*domain)) + " for " +
+                            domain_field->path +
+                            ": at most 128 bytes, without control characters or bidi overrides");
+      } else if (!is_valid_name(*domain)) {
+        ctx.diags.warning(domain_field->pos,
+                          domain_field->path + " " + quote(*domain) +
+                              " is not a name of letters, digits, '.', '_' and '-': a peer "
+                              "drops this domain's votes (peers.md), and no peer's domains: "
+                              "can list it");
       }
       vantage.domain = *domain;
     }
@@ -551,7 +565,7 @@ std::optional<std::string> read_entry_name(const MapReader& map, EntrySource& so
   }
   if (!is_valid_name(*name)) {
     diags.error(field->pos, "invalid name " + quote(*name) + " for " + map.path() +
-                                ": use only letters, digits, '.', '_' and '-'");
+                                ": use only letters, digits, '.', '_' and '-', at most 128");
     return std::nullopt;
   }
   source.name_pos = field->pos;
@@ -639,7 +653,8 @@ LoadResult load_config_text(std::string_view yaml, const std::string& file_name)
   if (!detail::is_valid_name(config.node.name)) {
     diags.error(SourcePos{1, 1},
                 "node.name is not set and this host's name " + detail::quote(config.node.name) +
-                    " is not a valid name (letters, digits, '.', '_' and '-'): set node.name");
+                    " is not a valid name (letters, digits, '.', '_' and '-', at most 128): set "
+                    "node.name");
   }
   LoadResult result;
   result.diagnostics = diags.sorted();

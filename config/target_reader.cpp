@@ -305,7 +305,8 @@ void read_depends_on(const Field& field, TargetConfig& target, TargetSource& sou
     }
     if (!is_valid_name(*name)) {
       diags.error(item.pos, "invalid target name " + quote(*name) + " for " + item.path +
-                                ": expected a target's name (letters, digits, '.', '_', '-')");
+                                ": expected a target's name (letters, digits, '.', '_', '-', "
+                                "at most 128)");
     } else if (std::find(target.depends_on.begin(), target.depends_on.end(), *name) !=
                target.depends_on.end()) {
       diags.error(item.pos, item.path + " " + quote(*name) + " is listed twice in " + field.path);

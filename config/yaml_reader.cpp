@@ -99,9 +99,11 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 bool is_valid_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
-  });
+  return !name.empty() && name.size() <= k_max_name_bytes &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+                  c == '-';
+         });
 }
 
 std::string child_path(std::string_view parent, std::string_view key) {

@@ -51,7 +51,9 @@ std::string quote(std::string_view text);
 std::string describe(const YAML::Node& node);
 // Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
-// Names of vantages, targets, peers and nodes: non-empty, [A-Za-z0-9._-] only.
+// Names of vantages, targets, peers and nodes: 1 to k_max_name_bytes of
+// [A-Za-z0-9._-]: what a peer's export can carry (peers/protocol.hpp).
+constexpr std::size_t k_max_name_bytes = 128;
 bool is_valid_name(std::string_view name);
 // "parent.key", or "key" at the top level.
 std::string child_path(std::string_view parent, std::string_view key);

@@ -143,6 +143,18 @@ TEST_CASE("a config file that cannot be read is one error without a position", "
         dir.path().string() + ": error: cannot read config file: Is a directory");
 }
 
+TEST_CASE("a failure domain that is not a name loads with a warning that peers drop its votes",
+          "[loader][values]") {
+  CHECK(diagnostics_of("vantages:\n"
+                       "  - {name: a, domain: 'eu west'}\n"
+                       "  - {name: b, domain: two}\n"
+                       "targets:\n"
+                       "  - {name: t, dns: {name: t.example}}\n") ==
+        Lines{"test.yaml:2:23: warning: vantages[0].domain 'eu west' is not a name of letters, "
+              "digits, '.', '_' and '-': a peer drops this domain's votes (peers.md), and no "
+              "peer's domains: can list it"});
+}
+
 TEST_CASE("an empty peers list, even with every entry commented out, means no peers",
           "[loader][required]") {
   CHECK(load_valid(std::string(k_valid_tail) + "peers:\n# - {name: b}\n").peers.empty());
@@ -181,7 +193,7 @@ TEST_CASE("bad addresses, names and URLs outside targets are reported at the val
        "[ipv6]:port, e.g. 127.0.0.1:9470"},
       {"node: {name: 'oracle a'}\n" + std::string(k_valid_tail),
        "test.yaml:1:14: error: invalid name 'oracle a' for node: use only letters, digits, '.', "
-       "'_' and '-'"},
+       "'_' and '-', at most 128"},
       {"node: {data_dir: ''}\n" + std::string(k_valid_tail),
        "test.yaml:1:18: error: node.data_dir must not be empty"},
       {"quorum: {down: most}\n" + std::string(k_valid_tail),
@@ -220,7 +232,44 @@ TEST_CASE("bad addresses, names and URLs outside targets are reported at the val
        "targets:\n"
        "  - {name: t, dns: {name: t.example}}\n",
        "test.yaml:2:12: error: invalid name 'a/b' for vantages[0]: use only letters, digits, "
-       "'.', '_' and '-'"},
+       "'.', '_' and '-', at most 128"},
+      // A peer's export carries names of at most 128 bytes: a longer one
+      // would lose every vote of it at the peers.
+      {"vantages:\n"
+       "  - {name: " +
+           std::string(129, 'a') +
+           ", domain: one}\n"
+           "  - {name: b, domain: two}\n"
+           "targets:\n"
+           "  - {name: t, dns: {name: t.example}}\n",
+       "test.yaml:2:12: error: invalid name '" + std::string(129, 'a') +
+           "' for vantages[0]: use only letters, digits, '.', '_' and '-', at most 128"},
+      // A domain reaches logs, the API and the status page: no newline, no
+      // bidi override (shown as '?' in the message too), at most 128 bytes.
+      {"vantages:\n"
+       "  - {name: a, domain: \"one\\u202Eeno\"}\n"
+       "  - {name: b, domain: two}\n"
+       "targets:\n"
+       "  - {name: t, dns: {name: t.example}}\n",
+       "test.yaml:2:23: error: invalid failure domain 'one???eno' for vantages[0].domain: at "
+       "most 128 bytes, without control characters or bidi overrides"},
+      {"vantages:\n"
+       "  - {name: a, domain: \"one\\nINFO forged\"}\n"
+       "  - {name: b, domain: two}\n"
+       "targets:\n"
+       "  - {name: t, dns: {name: t.example}}\n",
+       "test.yaml:2:23: error: invalid failure domain 'one?INFO forged' for vantages[0].domain: "
+       "at most 128 bytes, without control characters or bidi overrides"},
+      {"vantages:\n"
+       "  - {name: a, domain: " +
+           std::string(129, 'd') +
+           "}\n"
+           "  - {name: b, domain: two}\n"
+           "targets:\n"
+           "  - {name: t, dns: {name: t.example}}\n",
+       "test.yaml:2:23: error: invalid failure domain '" + std::string(129, 'd') +
+           "' for vantages[0].domain: at most 128 bytes, without control characters or bidi "
+           "overrides"},
       {std::string(k_valid_tail) +
            "peers:\n"
            "  - {name: b, url: 'ftp://b.example', key_file: " CROSSCHECK_TEST_DATA_DIR
@@ -287,7 +336,7 @@ TEST_CASE("a host name that is not a valid name is an error when node.name is un
                         std::vector<std::string>{
                             "test.yaml:1:1: error: node.name is not set and this host's name "
                             "'bad host;x' is not a valid name (letters, digits, '.', '_' "
-                            "and '-'): set node.name"} &&
+                            "and '-', at most 128): set node.name"} &&
                     named.empty();
     _exit(ok ? 0 : 1);
   }

@@ -86,7 +86,7 @@ TEST_CASE("bad values inside a target's checks are reported at the value", "[tar
        "a positive integer"},
       {"  - {name: 'db primary', dns: {name: x.example}}\n",
        "test.yaml:6:12: error: invalid name 'db primary' for targets[0]: use only letters, "
-       "digits, '.', '_' and '-'"},
+       "digits, '.', '_' and '-', at most 128"},
       {"  - {name: '', dns: {name: x.example}}\n",
        "test.yaml:6:12: error: targets[0].name must not be empty"},
       {"  - {dns: {name: x.example}}\n",

@@ -424,10 +424,10 @@ TEST_CASE("a peer's domains: is a non-empty list of distinct names", "[validate]
       {"eu-west", "test.yaml:11:14: error: peers[0].domains: expected a sequence, got 'eu-west'"},
       {"[eu-west, '']",
        "test.yaml:11:24: error: invalid failure domain '' for peers[0].domains[1]: expected a "
-       "non-empty name of letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
+       "name of 1 to 128 letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
       {"[eu-west, 'eu west']",
        "test.yaml:11:24: error: invalid failure domain 'eu west' for peers[0].domains[1]: expected "
-       "a non-empty name of letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
+       "a name of 1 to 128 letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
       {"[eu-west, ovh, eu-west]",
        "test.yaml:11:29: error: peers[0].domains[2] 'eu-west' is listed twice in peers[0].domains"},
       {"[eu-west, {a: b}]",
@@ -461,7 +461,7 @@ TEST_CASE("a peer's vantages: is a non-empty list of distinct names, loaded in o
        "key, the peer may report any vantage"},
       {"[google, 'a/b']",
        "test.yaml:12:24: error: invalid vantage 'a/b' for peers[0].vantages[1]: expected a "
-       "non-empty name of letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
+       "name of 1 to 128 letters, digits, '.', '_' and '-' (what a peer's export can carry)"},
       {"[google, google]",
        "test.yaml:12:24: error: peers[0].vantages[1] 'google' is listed twice in "
        "peers[0].vantages"},
