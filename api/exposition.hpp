@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -50,6 +51,9 @@ std::string escape_label_value(std::string_view value);
 
 class Exposition {
  public:
+  // `expected`: the bytes to reserve at once (see render_metrics).
+  explicit Exposition(std::size_t expected = 0) { out_.reserve(expected); }
+
   void family(const Family& family);
   void sample(std::string_view name, Labels labels, std::string_view value);
 
