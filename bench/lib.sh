@@ -392,6 +392,7 @@ fleet_measure() {
   db_before=$(dir_bytes "$work/data")
   ticks_before=$(cpu_ticks "$daemon_pid")
   started=$SECONDS
+  perf_window "$daemon_pid" "$window" "$(basename "$0" .sh)_fleet"
   sleep "$window"
   ticks_after=$(cpu_ticks "$daemon_pid")
   elapsed=$((SECONDS - started))
@@ -412,4 +413,5 @@ fleet_measure() {
   log "  probes started: ${per_second}/s (wanted ${wanted}/s), p99 start lateness ${p99} ms (bucket-interpolated)"
   log "  storage: $committed records committed, $dropped dropped; data dir $((db_before / 1024)) KiB -> $((db_after / 1024)) KiB (+$(((db_after - db_before) / 1024)) KiB)"
   log "  $(find "$work/data" -type f -printf '%f %s B; ')"
+  perf_summary "$(basename "$0" .sh)_fleet"
 }
