@@ -180,6 +180,7 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   snapshot->version = version();
   // Groups after the targets, as "group:NAME": read, gated and listed
   // like targets (docs/groups.md).
+  snapshot->targets.reserve(engine_.verdicts().size() + engine_.groups().size());
   for (const auto* verdicts : {&engine_.verdicts(), &engine_.groups()}) {
     for (const auto& verdict : *verdicts) {
       snapshot::TargetView view;

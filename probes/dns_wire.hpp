@@ -36,8 +36,13 @@ struct DnsQuery {
 // Builds a query with EDNS0 advertising k_edns_udp_size, and RD (recursive,
 // the default), DO and CD as `flags` say. Fails ("dns: invalid name 'a..b.' (empty
 // label)") for a name that is not a valid DNS name.
+// A name of plain labels (letters, digits, '-', '_') is encoded directly;
+// any other goes through ldns (build_dns_query_with_ldns), which the direct
+// path matches byte for byte.
 Expected<DnsQuery> build_dns_query(std::string_view name, config::RrType type, std::uint16_t id,
                                    DnsFlags flags = {});
+Expected<DnsQuery> build_dns_query_with_ldns(std::string_view name, config::RrType type,
+                                             std::uint16_t id, DnsFlags flags = {});
 
 // What a received datagram or TCP message means for `query`.
 enum class ReplyMatch : std::uint8_t {

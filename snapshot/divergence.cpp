@@ -6,14 +6,44 @@
 
 namespace crosscheck::snapshot {
 
+namespace {
+
+// Only fresh observations that reached DNS: a stale vote or an observer
+// error says nothing about what the resolver answers now.
+bool tells_answers(const consensus::Evidence& item) {
+  return !item.stale && item.last && item.last->outcome != consensus::Outcome::ObserverError;
+}
+
+// Whether every vantage that tells answers got the same list: then there is
+// one set and no divergence. Why first: this runs for every target at every
+// publication, and the answers nearly always agree, in the same order; the
+// general comparison below copies and sorts them into sets.
+bool all_alike(const std::vector<consensus::Evidence>& evidence) {
+  const std::vector<std::string>* first = nullptr;
+  for (const auto& item : evidence) {
+    if (!tells_answers(item)) {
+      continue;
+    }
+    if (first == nullptr) {
+      first = &item.last->answers;
+    } else if (item.last->answers != *first) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<Divergence> find_divergence(const std::vector<consensus::Evidence>& evidence) {
+  if (all_alike(evidence)) {
+    return {};
+  }
   std::vector<Divergence> seen;
   std::map<std::string, std::set<std::vector<std::string>>> sets_by_domain;
   std::set<std::vector<std::string>> distinct;
   for (const auto& item : evidence) {
-    // Only fresh observations that reached DNS: a stale vote or an observer
-    // error says nothing about what the resolver answers now.
-    if (item.stale || !item.last || item.last->outcome == consensus::Outcome::ObserverError) {
+    if (!tells_answers(item)) {
       continue;
     }
     auto answers = item.last->answers;
