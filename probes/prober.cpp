@@ -62,6 +62,7 @@ Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config
       chain_context_{io, net::make_client_tls_context(), last_known_good_,
                      config_->probing.last_known_good_max_age, clock},
       timer_(io),
+      stall_timer_(io),
       alive_(std::make_shared<bool>(true)) {}
 
 Prober::~Prober() {
@@ -70,7 +71,23 @@ Prober::~Prober() {
 
 void Prober::start() {
   running_ = true;
+  stalls_.tick(clock_.monotonic());
   arm();
+  arm_stall_ticker();
+}
+
+void Prober::arm_stall_ticker() {
+  stall_timer_.expires_after(StallLog::k_period);
+  stall_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+    if (ec || !*alive) {
+      return;
+    }
+    stalls_.tick(clock_.monotonic());
+    // Why on after stop(): the probes still in flight are judged by it.
+    if (running_ || scheduler_.counters().in_flight > 0) {
+      arm_stall_ticker();
+    }
+  });
 }
 
 void Prober::stop() {
@@ -104,21 +121,25 @@ void Prober::launch(std::size_t pair) {
   const auto& vantage = config_->vantages[pair % vantages];
   // An alias of the config: the run keeps it alive, whatever a reload does.
   std::shared_ptr<const config::TargetConfig> target(config_, &config_->targets[pair / vantages]);
-  run_chain(chain_context_, std::move(target),
-            settle_vantage(vantage, system_resolvers_, dot_[pair % vantages]),
-            [this, pair, alive = alive_](ProbeReport report) {
-              if (!*alive) {
-                return;
-              }
-              scheduler_.finish(pair);
-              sink_(report);
-              if (running_) {
-                // Capacity freed: a waiting pair may start now.
-                for (const auto next : scheduler_.take_due(clock_.monotonic())) {
-                  launch(next);
-                }
-              }
-            });
+  const auto timeout = target->timing.timeout;
+  run_chain(
+      chain_context_, std::move(target),
+      settle_vantage(vantage, system_resolvers_, dot_[pair % vantages]),
+      [this, pair, timeout, started = clock_.monotonic(), alive = alive_](ProbeReport report) {
+        if (!*alive) {
+          return;
+        }
+        // A timeout while this loop stood still is no vote (stall.hpp).
+        discount_stall(report, stalls_.longest(started, clock_.monotonic()), timeout);
+        scheduler_.finish(pair);
+        sink_(report);
+        if (running_) {
+          // Capacity freed: a waiting pair may start now.
+          for (const auto next : scheduler_.take_due(clock_.monotonic())) {
+            launch(next);
+          }
+        }
+      });
 }
 
 int Prober::recheck(std::string_view target) {

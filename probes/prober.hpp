@@ -10,6 +10,7 @@
 #include "probes/last_known_good.hpp"
 #include "probes/resolv_conf.hpp"
 #include "probes/scheduler.hpp"
+#include "probes/stall.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -56,6 +57,9 @@ class Prober {
   void arm();
   void tick();
   void launch(std::size_t pair);
+  // Runs every StallLog::k_period while probing or probes are in flight:
+  // the gaps between its runs are when the loop stood still.
+  void arm_stall_ticker();
 
   std::shared_ptr<const config::Config> config_;
   const consensus::Clock& clock_;
@@ -67,6 +71,8 @@ class Prober {
   std::vector<std::shared_ptr<const DotTransport>> dot_;
   ChainContext chain_context_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer stall_timer_;
+  StallLog stalls_;
   std::shared_ptr<bool> alive_;  // guards callbacks that outlive the prober
   bool running_ = false;
 };

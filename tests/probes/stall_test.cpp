@@ -1,0 +1,214 @@
+// A timeout is a down vote only when this oracle was awake to see it: the
+// stall log (pure, injected times), the rule that discounts a timing failure,
+// and the Prober on a real event loop that stands still while a probe waits
+// on a resolver that never answers.
+#include "probes/stall.hpp"
+
+#include "config/config.hpp"
+#include "net/system_clock.hpp"
+#include "probes/prober.hpp"
+#include "support/fake_dns_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <catch2/catch.hpp>
+
+#include <thread>
+#include <vector>
+
+using namespace crosscheck;
+using namespace std::chrono_literals;
+using consensus::Duration;
+using consensus::Layer;
+using consensus::MonoTime;
+using consensus::Outcome;
+using probes::ReachFailure;
+using probes::StallLog;
+
+namespace {
+
+MonoTime at(std::int64_t ms) {
+  return MonoTime{Duration{ms}};
+}
+
+// Ticks on time from `from` to `to` (every k_period).
+void tick_on_time(StallLog& log, std::int64_t from, std::int64_t to) {
+  for (auto t = from; t <= to; t += StallLog::k_period.count()) {
+    log.tick(at(t));
+  }
+}
+
+probes::ProbeReport down(Layer layer, ReachFailure failure,
+                         std::optional<probes::DnsStatus> dns = std::nullopt) {
+  probes::ProbeReport report;
+  report.observation.outcome = Outcome::Down;
+  report.observation.layer = layer;
+  report.observation.detail = "what the probe saw";
+  report.reach_failure = failure;
+  report.dns_failure = dns;
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("the stall log finds the loop standing still inside a probe's window only", "[stall]") {
+  StallLog log;
+  tick_on_time(log, 0, 10'000);
+  CHECK(log.longest(at(0), at(10'000)) == 0ms);
+
+  log.tick(at(13'000));  // 3 s without a tick: stood still 2.9 s beyond the period
+  tick_on_time(log, 13'100, 20'000);
+  CHECK(log.longest(at(9'000), at(14'000)) == 2900ms);   // the probe waited through it
+  CHECK(log.longest(at(11'000), at(14'000)) == 1900ms);  // only the part in the window
+  // Launched as the loop woke, a few handlers before the ticker's: not its stall.
+  CHECK(log.longest(at(12'990), at(13'500)) == 0ms);
+  CHECK(log.longest(at(13'500), at(20'000)) == 0ms);  // after it
+  CHECK(log.longest(at(5'000), at(9'900)) == 0ms);    // before it
+}
+
+TEST_CASE("a gap still open at the probe's end counts, before the ticker has run again",
+          "[stall]") {
+  // After a resume, a probe's deadline can run before the ticker's.
+  StallLog log;
+  tick_on_time(log, 0, 1'000);
+  CHECK(log.longest(at(500), at(1'050)) == 0ms);
+  CHECK(log.longest(at(500), at(4'000)) == 2900ms);
+}
+
+TEST_CASE("the stall log forgets old stalls and stays bounded", "[stall]") {
+  StallLog log;
+  log.tick(at(0));
+  log.tick(at(5'000));
+  tick_on_time(log, 5'100, 5'000 + StallLog::k_keep.count() + 1'000);
+  CHECK(log.longest(at(0), at(5'000 + StallLog::k_keep.count() + 1'000)) == 0ms);
+
+  // Ticks late every time: one stall a tick, never more than k_max_stalls kept.
+  std::int64_t t = 1'000'000;
+  for (std::size_t i = 0; i < StallLog::k_max_stalls * 2; ++i) {
+    log.tick(at(t));
+    t += 250;
+  }
+  CHECK(log.longest(at(1'000'000), at(t)) == 150ms);
+  CHECK(log.longest(at(0), at(1'000'000 + 250 * 100)) == 0ms);  // the oldest were dropped
+}
+
+TEST_CASE("a timing failure under a stall is an observer error, any other failure stays down",
+          "[stall]") {
+  const auto [report, timing] = GENERATE(table<probes::ProbeReport, bool>({
+      {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::Timeout), true},
+      {down(Layer::Connect, ReachFailure::ConnectTimeout), true},
+      {down(Layer::Tls, ReachFailure::TlsHandshake), true},
+      {down(Layer::Http, ReachFailure::HttpTimeout), true},
+      {down(Layer::App, ReachFailure::AppTimeout), true},
+      {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::NxDomain), false},
+      {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::ServFail), false},
+      {down(Layer::Connect, ReachFailure::ConnectRefused), false},
+      {down(Layer::Tls, ReachFailure::TlsExpired), false},
+      {down(Layer::Http, ReachFailure::HttpStatus), false},
+      {down(Layer::App, ReachFailure::AppRole), false},
+  }));
+  CAPTURE(static_cast<int>(report.reach_failure), static_cast<int>(report.observation.layer));
+  CHECK(probes::timing_failure(report) == timing);
+
+  auto below = report;  // a stall shorter than the threshold changes nothing
+  CHECK_FALSE(probes::discount_stall(below, 499ms, 2s));
+  CHECK(below.observation.outcome == Outcome::Down);
+
+  auto stalled = report;
+  CHECK(probes::discount_stall(stalled, 1800ms, 2s) == timing);
+  if (timing) {
+    CHECK(stalled.observation.outcome == Outcome::ObserverError);
+    CHECK(stalled.observation.layer == Layer::None);
+    CHECK(stalled.reach_failure == ReachFailure::Observer);
+    CHECK_FALSE(stalled.dns_failure);
+    CHECK(stalled.observation.detail ==
+          "observer: this oracle stood still for 1800ms while the probe ran (a stopped or "
+          "paused process, or a loop too busy to run its timers), so its timeout says nothing "
+          "about the target: what the probe saw");
+  } else {
+    CHECK(stalled.observation.outcome == Outcome::Down);
+    CHECK(stalled.observation.detail == "what the probe saw");
+  }
+}
+
+TEST_CASE("an up or observer-error result is never changed by a stall", "[stall]") {
+  probes::ProbeReport up;
+  up.observation.outcome = Outcome::Up;
+  CHECK_FALSE(probes::discount_stall(up, 10s, 1s));
+  CHECK(up.observation.outcome == Outcome::Up);
+}
+
+TEST_CASE("the stall threshold is a quarter of the timeout, at least 500 ms", "[stall]") {
+  CHECK(probes::stall_threshold(500ms) == 500ms);
+  CHECK(probes::stall_threshold(2s) == 500ms);
+  CHECK(probes::stall_threshold(5s) == 1250ms);
+  CHECK(probes::stall_threshold(30s) == 7500ms);
+}
+
+TEST_CASE("a probe whose deadline passed while the prober's loop stood still is not a down vote",
+          "[stall][prober]") {
+  // A resolver that never answers: every probe is a DNS timeout (down),
+  // except the one that was waiting while the loop was made to stand still.
+  testing::FakeDnsServer silent("127.0.0.61");
+  silent.set_default(testing::FakeDnsBehaviour::silent());
+  const auto yaml =
+      "node: { name: a, data_dir: /tmp/crosscheck-stall-test }\n"
+      "api: { listen: \"127.0.0.1:9479\" }\n"
+      "vantages:\n"
+      "  - { name: v, domain: d, resolver: \"127.0.0.61:" +
+      std::to_string(silent.endpoint().port) +
+      "\" }\n"
+      "targets:\n"
+      "  - name: t\n"
+      "    dns: { name: silent.test }\n"
+      "    interval: 1s\n"
+      "    timeout: 500ms\n";
+  auto loaded = config::load_config_text(yaml, "stall.yaml");
+  std::string diagnostics;
+  for (const auto& diagnostic : loaded.diagnostics) {
+    diagnostics += diagnostic.to_string() + "\n";
+  }
+  INFO(diagnostics);
+  REQUIRE(loaded.ok());
+  boost::asio::io_context io;
+  net::SystemClock clock;
+  std::vector<probes::ProbeReport> reports;
+  probes::Prober prober(io, std::make_shared<const config::Config>(*loaded.config), clock, 7,
+                        [&](const probes::ProbeReport& report) {
+                          reports.push_back(report);
+                          if (reports.size() == 1) {
+                            // The first probe ended; once the next is under
+                            // way, the loop stands still past its deadline.
+                            boost::asio::post(io, [] {});
+                          }
+                        });
+  prober.start();
+  // Bounded: stops after 4 reports or 8 s.
+  boost::asio::steady_timer watchdog(io);
+  watchdog.expires_after(8s);
+  watchdog.async_wait([&](boost::system::error_code) { io.stop(); });
+  bool stalled = false;
+  while (!io.stopped() && reports.size() < 4) {
+    io.run_one_for(50ms);
+    if (!stalled && reports.size() == 1) {
+      // The second probe starts about 1 s after the first: wait for it to
+      // be in flight, then stand still for 1.5 s (three timeouts).
+      const auto first_end = clock.monotonic();
+      while (!io.stopped() && clock.monotonic() - first_end < 700ms) {
+        io.run_one_for(20ms);
+      }
+      std::this_thread::sleep_for(1500ms);
+      stalled = true;
+    }
+  }
+  REQUIRE(reports.size() >= 3);
+  CHECK(reports[0].observation.outcome == Outcome::Down);
+  CHECK(reports[0].dns_failure == probes::DnsStatus::Timeout);
+  CAPTURE(reports[1].observation.detail);
+  CHECK(reports[1].observation.outcome == Outcome::ObserverError);
+  CHECK(reports[1].observation.detail.starts_with("observer: this oracle stood still for "));
+  // After the stall, a timeout is a down vote again.
+  CHECK(reports[2].observation.outcome == Outcome::Down);
+  CHECK(reports[2].dns_failure == probes::DnsStatus::Timeout);
+}
