@@ -77,8 +77,9 @@ ApiResponse history_read(net::QueryParams& query, const snapshot::Snapshot& snap
     return unknown_target(target);
   }
   json::array items;
-  for (std::size_t i = 0; i < view->history.size() && i < limit; ++i) {
-    items.emplace_back(snapshot::transition_json(view->history[i]));
+  const auto& history = view->transitions();
+  for (std::size_t i = 0; i < history.size() && i < limit; ++i) {
+    items.emplace_back(snapshot::transition_json(history[i]));
   }
   json::object out;
   out["target"] = target;

@@ -319,13 +319,18 @@ void Service::handle_event(const cs::Event& event) {
       gone.fresh = false;
       written(store_->record_verdict(gone, true));
     }
+    // A new list, the newest first: the snapshots out there share the old one.
+    static const std::vector<snapshot::TransitionView> k_none;
     auto& history = history_[event.target];
-    history.push_front(snapshot::TransitionView{
+    const auto& before = history ? *history : k_none;
+    auto next = std::make_shared<std::vector<snapshot::TransitionView>>();
+    const auto kept = std::min(before.size(), k_history_per_target - 1);
+    next->reserve(kept + 1);
+    next->push_back(snapshot::TransitionView{
         event.generation, event.at.wall, event.verdict, event.held,
         verdict != nullptr ? verdict->reason_code : cs::ReasonCode::Quorum, event.reason});
-    if (history.size() > k_history_per_target) {
-      history.pop_back();
-    }
+    next->insert(next->end(), before.begin(), before.begin() + static_cast<std::ptrdiff_t>(kept));
+    history = std::move(next);
     notice_->info("verdict target={} verdict={} held={} generation={} reason={}", event.target,
                   cs::to_string(event.verdict), held_text(event.held), event.generation,
                   quote_field(event.reason));

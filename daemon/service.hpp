@@ -399,7 +399,7 @@ class Service final : public api::ApiActions {
   snapshot::CommitGate gate_;
   std::uint64_t needed_seq_ = 0;  // the newest record the next snapshot must wait for
   std::int64_t next_escalation_id_ = 1;
-  std::map<std::string, std::deque<snapshot::TransitionView>> history_;
+  std::map<std::string, snapshot::History> history_;
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
   // When each target was last rechecked for an operator, and for a peer:
   // apart, so a peer's rechecks (fast confirmation asks them at an

@@ -187,7 +187,7 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
       view.verdict = verdict;
       view.divergence = snapshot::find_divergence(verdict.evidence);
       if (const auto found = history_.find(verdict.target); found != history_.end()) {
-        view.history.assign(found->second.begin(), found->second.end());
+        view.history = found->second;
       }
       snapshot->targets.push_back(std::move(view));
     }

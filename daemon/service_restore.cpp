@@ -176,13 +176,13 @@ void Service::restore() {
 }
 
 void Service::load_history(const std::string& target) {
-  auto& history = history_[target];
-  history.clear();
+  auto history = std::make_shared<std::vector<snapshot::TransitionView>>();
   for (const auto& transition : store_->history(target, k_history_per_target)) {
-    history.push_back(snapshot::TransitionView{transition.generation, transition.at,
-                                               transition.kind, transition.held,
-                                               transition.reason_code, transition.reason});
+    history->push_back(snapshot::TransitionView{transition.generation, transition.at,
+                                                transition.kind, transition.held,
+                                                transition.reason_code, transition.reason});
   }
+  history_[target] = std::move(history);
 }
 
 void Service::continue_episodes(const std::vector<storage::EscalationRecord>& open,

@@ -60,11 +60,13 @@ SnapshotPtr mask_undurable(const Snapshot& shown, const Snapshot* durable, Undur
     TargetView masked;  // a new view: its rendered body must not be shared
     masked.verdict = std::move(verdict);
     masked.divergence = std::move(view.divergence);
-    for (auto& transition : view.history) {
+    auto history = std::make_shared<std::vector<TransitionView>>();
+    for (const auto& transition : view.transitions()) {
       if (transition.generation <= kept) {
-        masked.history.push_back(std::move(transition));
+        history->push_back(transition);
       }
     }
+    masked.history = std::move(history);
     view = std::move(masked);
   }
   return out;

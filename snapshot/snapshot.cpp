@@ -4,6 +4,11 @@
 
 namespace crosscheck::snapshot {
 
+const std::vector<TransitionView>& TargetView::transitions() const {
+  static const std::vector<TransitionView> k_none;
+  return history ? *history : k_none;
+}
+
 const TargetView* Snapshot::find(std::string_view target) const {
   // Linear: targets are a config-sized list (tens), kept in config order.
   for (const auto& view : targets) {

@@ -55,10 +55,19 @@ class RenderOnce {
   mutable std::string text_;
 };
 
+// A target's transitions, newest first, bounded; never changed once made.
+// Why shared: every snapshot shows them and they change only with the
+// verdict. A copy per publication (twice a second, up to 200 per target)
+// grew with every flap: the soak's memory and lateness climbed with it.
+using History = std::shared_ptr<const std::vector<TransitionView>>;
+
 struct TargetView {
-  consensus::Verdict verdict;           // with evidence
-  std::vector<Divergence> divergence;   // empty when every domain agrees
-  std::vector<TransitionView> history;  // newest first, bounded
+  consensus::Verdict verdict;          // with evidence
+  std::vector<Divergence> divergence;  // empty when every domain agrees
+  History history;                     // null when there is none yet
+
+  // The transitions, newest first (empty when there is no history).
+  const std::vector<TransitionView>& transitions() const;
   // GET /v1/verdicts/{target}'s body, rendered by the first request for it
   // and served as is to every later one on this snapshot. Why not per
   // request: building the JSON each time halved throughput. Why not at

@@ -77,13 +77,13 @@ TargetView healthy_target(std::string name) {
   v.evidence = {local, peer};
   view.divergence = {Divergence{"quad9", "quad9", {"192.0.2.1"}},
                      Divergence{"google", "google", {}}};
-  view.history = {
+  view.history = std::make_shared<const std::vector<TransitionView>>(std::vector<TransitionView>{
       TransitionView{5, k_since, cs::VerdictKind::Healthy, std::nullopt, cs::ReasonCode::Quorum,
                      "2 of 2 domains up"},
       TransitionView{4, at("2025-10-20T05:00:00Z"), cs::VerdictKind::Disputed,
                      cs::VerdictKind::Healthy, cs::ReasonCode::Dispute, "quad9 alone sees down"},
       TransitionView{3, at("2025-10-20T04:00:00Z"), cs::VerdictKind::Healthy, std::nullopt,
-                     cs::ReasonCode::Quorum, "up"}};
+                     cs::ReasonCode::Quorum, "up"}});
   return view;
 }
 

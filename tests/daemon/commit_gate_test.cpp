@@ -189,11 +189,13 @@ snapshot::SnapshotPtr showing(std::uint64_t revision, std::uint64_t a, std::uint
                                               : consensus::VerdictKind::Unhealthy;
     view.verdict.fresh = true;
     view.verdict.reason = "generation " + std::to_string(generation);
+    auto history = std::make_shared<std::vector<snapshot::TransitionView>>();
     for (auto g = generation; g > 0; --g) {
       snapshot::TransitionView transition;
       transition.generation = g;
-      view.history.push_back(transition);
+      history->push_back(transition);
     }
+    view.history = std::move(history);
     built->targets.push_back(std::move(view));
   }
   return built;
@@ -224,8 +226,8 @@ TEST_CASE("a snapshot out before its commit shows each moved target's last durab
   CHECK_FALSE(a->verdict.fresh);
   CHECK(a->verdict.reason.find("a change to unhealthy is not shown until it is on disk") !=
         std::string::npos);
-  CHECK(a->history.size() == 2);
-  CHECK(a->history.front().generation == 2);
+  CHECK(a->transitions().size() == 2);
+  CHECK(a->transitions().front().generation == 2);
   // "b" did not move: shown as built.
   CHECK(generation_of(*out.snapshot, "b") == 4);
   CHECK(out.snapshot->find("b")->verdict.fresh);
@@ -251,7 +253,7 @@ TEST_CASE("while storage is degraded no new generation is shown, the restored on
   // "b" was restored at generation 0 (never confirmed): it stays there.
   CHECK(generation_of(*out.snapshot, "b") == 0);
   CHECK(out.snapshot->find("b")->verdict.kind == consensus::VerdictKind::Unknown);
-  CHECK(out.snapshot->find("b")->history.empty());
+  CHECK(out.snapshot->find("b")->transitions().empty());
 }
 
 TEST_CASE("a target no durable snapshot has shows unknown at generation 0 until committed",
