@@ -279,8 +279,17 @@ TEST_CASE("a resolver that answers too late or never times out at the deadline",
 
 TEST_CASE("a reply left unread at the deadline by a stalled oracle is its own error not a timeout",
           "[dns]") {
+  // The reader at the deadline judges datagrams as the reader in time does:
+  // a wrong id before the answer is counted and passed over, and a
+  // truncated reply of ours is a reply too (not retried over TCP this late).
+  const auto [label, behaviour, wrong_ids] = GENERATE(table<std::string, FakeDnsBehaviour, int>({
+      {"the answer", FakeDnsBehaviour::answer(two_addresses()), 0},
+      {"a wrong id, then the answer", FakeDnsBehaviour::wrong_id(true, two_addresses()), 1},
+      {"truncated", FakeDnsBehaviour::truncated(two_addresses()), 0},
+  }));
+  CAPTURE(label);
   FakeDnsServer server;
-  server.set("www.example.", FakeDnsBehaviour::answer(two_addresses()).delayed(150ms));
+  server.set("www.example.", behaviour.delayed(150ms));
   boost::asio::io_context io;
   const auto request = request_to(server.endpoint(), "www.example.", 100ms);
   // A handler due with the query's deadline, queued first (armed first, the
@@ -295,6 +304,9 @@ TEST_CASE("a reply left unread at the deadline by a stalled oracle is its own er
   CHECK(done.result.detail == "dns: the reply from " + server.endpoint().to_string() +
                                   " was waiting unread at the deadline: this oracle was too "
                                   "busy to read it in time (timeout after 100ms)");
+  CHECK(done.result.ignored.count(IgnoredReply::WrongId) == wrong_ids);
+  CHECK(done.result.ignored.total() == wrong_ids);
+  CHECK(server.tcp_queries() == 0);
 }
 
 TEST_CASE("a DNS query whose deadline already passed times out without waiting", "[dns]") {
