@@ -59,9 +59,10 @@ TargetView target_view(std::string name, cs::VerdictKind kind) {
   local.last = std::make_shared<const cs::Observation>(observation);
   v.evidence = {local};
   view.divergence = {Divergence{"quad9", "quad9", {"192.0.2.1"}}};
-  view.history = {TransitionView{5, since, kind, std::nullopt, cs::ReasonCode::Quorum, "up"},
-                  TransitionView{4, at("2025-10-20T05:00:00Z"), cs::VerdictKind::Disputed,
-                                 cs::VerdictKind::Healthy, cs::ReasonCode::Dispute, "quad9 alone"}};
+  view.history = std::make_shared<const std::vector<TransitionView>>(std::vector<TransitionView>{
+      TransitionView{5, since, kind, std::nullopt, cs::ReasonCode::Quorum, "up"},
+      TransitionView{4, at("2025-10-20T05:00:00Z"), cs::VerdictKind::Disputed,
+                     cs::VerdictKind::Healthy, cs::ReasonCode::Dispute, "quad9 alone"}});
   return view;
 }
 
