@@ -88,10 +88,22 @@ TEST_CASE("a service slow from every domain is degraded, and only an allowed gat
   CHECK(testing::metric_sample(metrics, R"(crosscheck_verdict{target="web",verdict="degraded"})") ==
         1);
   CHECK(testing::metric_sample(metrics, R"(crosscheck_votes{target="web",vote="degraded"})") == 3);
-  // Fast again: healthy, one generation on.
+  // Fast again: healthy, one generation on; or two on a loaded machine,
+  // where the domains' latency windows can drain far enough apart for the
+  // dispute grace to end first (disputed, then healthy). Never through
+  // unhealthy or degraded again: slow was never down.
   const auto generation = verdict.at("generation").to_number<std::int64_t>();
   oracle.web.set("/health", FakeResponse::with_status(200, "ok"));
   REQUIRE(
       OracleHarness::wait_for([&] { return oracle.verdict().at("verdict") == "healthy"; }, 30s));
-  CHECK(oracle.verdict().at("generation").to_number<std::int64_t>() == generation + 1);
+  const auto after = oracle.verdict().at("generation").to_number<std::int64_t>();
+  CHECK(after >= generation + 1);
+  CHECK(after <= generation + 2);
+  const auto history = json::parse(oracle.get("/v1/verdicts/web/history").body);
+  for (const auto& item : history.at("history").as_array()) {
+    if (item.at("generation").to_number<std::int64_t>() > generation) {
+      CHECK(item.at("verdict") != "unhealthy");
+      CHECK(item.at("verdict") != "degraded");
+    }
+  }
 }
