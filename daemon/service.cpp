@@ -320,9 +320,8 @@ void Service::handle_event(const cs::Event& event) {
       written(store_->record_verdict(gone, true));
     }
     // A new list, the newest first: the snapshots out there share the old one.
-    static const std::vector<snapshot::TransitionView> k_none;
     auto& history = history_[event.target];
-    const auto& before = history ? *history : k_none;
+    const auto& before = snapshot::transitions_of(history);
     auto next = std::make_shared<std::vector<snapshot::TransitionView>>();
     const auto kept = std::min(before.size(), k_history_per_target - 1);
     next->reserve(kept + 1);

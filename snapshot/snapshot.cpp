@@ -4,9 +4,13 @@
 
 namespace crosscheck::snapshot {
 
-const std::vector<TransitionView>& TargetView::transitions() const {
+const std::vector<TransitionView>& transitions_of(const History& history) {
   static const std::vector<TransitionView> k_none;
   return history ? *history : k_none;
+}
+
+const std::vector<TransitionView>& TargetView::transitions() const {
+  return transitions_of(history);
 }
 
 const TargetView* Snapshot::find(std::string_view target) const {

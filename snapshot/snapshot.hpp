@@ -60,6 +60,8 @@ class RenderOnce {
 // verdict. A copy per publication (twice a second, up to 200 per target)
 // grew with every flap: the soak's memory and lateness climbed with it.
 using History = std::shared_ptr<const std::vector<TransitionView>>;
+// The transitions a History holds, newest first (empty when it is null).
+const std::vector<TransitionView>& transitions_of(const History& history);
 
 struct TargetView {
   consensus::Verdict verdict;          // with evidence
