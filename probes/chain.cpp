@@ -127,6 +127,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   void start() {
     stopwatch_.restart();
     deadline_ = deadline_after(target_.timing.timeout);
+    report_.started = context_.clock.monotonic();
     report_.observation.target = target_.name;
     report_.observation.vantage = vantage_.name;
     literal_ = literal_host(target_);

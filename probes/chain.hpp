@@ -68,6 +68,9 @@ struct ProbeReport {
   std::vector<AddressResult> addresses;  // reach results (current or last-known-good)
   bool used_last_known_good = false;
   std::vector<TraceLine> trace;  // only when ChainContext::trace is set
+  // When the chain started on its loop (the clock's monotonic reading): its
+  // timeout counts from here, not from when its start was queued.
+  consensus::MonoTime started{};
 };
 
 // What every chain shares: the event loop, TLS settings, the last-known-good

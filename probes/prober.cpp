@@ -4,6 +4,8 @@
 #include "probes/authoritative.hpp"
 #include "probes/http_client.hpp"
 
+#include <algorithm>
+
 namespace crosscheck::probes {
 namespace {
 
@@ -122,24 +124,26 @@ void Prober::launch(std::size_t pair) {
   // An alias of the config: the run keeps it alive, whatever a reload does.
   std::shared_ptr<const config::TargetConfig> target(config_, &config_->targets[pair / vantages]);
   const auto timeout = target->timing.timeout;
-  run_chain(
-      chain_context_, std::move(target),
-      settle_vantage(vantage, system_resolvers_, dot_[pair % vantages]),
-      [this, pair, timeout, started = clock_.monotonic(), alive = alive_](ProbeReport report) {
-        if (!*alive) {
-          return;
-        }
-        // A timeout while this loop stood still is no vote (stall.hpp).
-        discount_stall(report, stalls_.longest(started, clock_.monotonic()), timeout);
-        scheduler_.finish(pair);
-        sink_(report);
-        if (running_) {
-          // Capacity freed: a waiting pair may start now.
-          for (const auto next : scheduler_.take_due(clock_.monotonic())) {
-            launch(next);
-          }
-        }
-      });
+  run_chain(chain_context_, std::move(target),
+            settle_vantage(vantage, system_resolvers_, dot_[pair % vantages]),
+            [this, pair, timeout, alive = alive_](ProbeReport report) {
+              if (!*alive) {
+                return;
+              }
+              // A timeout while this loop stood still is no vote (stall.hpp):
+              // from the chain's start (a wait in the loop's queue before it took
+              // nothing from its time) to its deadline.
+              const auto until = std::min(clock_.monotonic(), report.started + timeout);
+              discount_stall(report, stalls_.longest(report.started, until), timeout);
+              scheduler_.finish(pair);
+              sink_(report);
+              if (running_) {
+                // Capacity freed: a waiting pair may start now.
+                for (const auto next : scheduler_.take_due(clock_.monotonic())) {
+                  launch(next);
+                }
+              }
+            });
 }
 
 int Prober::recheck(std::string_view target) {

@@ -10,7 +10,7 @@ using consensus::Duration;
 using consensus::MonoTime;
 
 void StallLog::tick(MonoTime now) {
-  if (last_ && now - *last_ > k_period) {
+  if (last_ && now - *last_ - k_period >= k_min_stall) {
     stalls_.push_back(Stall{*last_, now});
   }
   if (!last_ || now > *last_) {
@@ -29,8 +29,9 @@ Duration StallLog::longest(MonoTime since, MonoTime now) const {
   const auto consider = [&](MonoTime from, MonoTime to) {
     longest = std::max(longest, std::min(to, now) - std::max(from, since) - k_period);
   };
-  for (const auto& stall : stalls_) {
-    consider(stall.from, stall.to);
+  // Newest first: only those ending after `since` can overlap.
+  for (auto stall = stalls_.rbegin(); stall != stalls_.rend() && stall->to > since; ++stall) {
+    consider(stall->from, stall->to);
   }
   // Why up to now as well: after a resume, the probes' deadlines may run
   // before the ticker does; the gap is open then, not yet in the log.
@@ -41,7 +42,7 @@ Duration StallLog::longest(MonoTime since, MonoTime now) const {
 }
 
 Duration stall_threshold(Duration timeout) {
-  constexpr Duration k_floor{500};
+  constexpr Duration k_floor = StallLog::k_min_stall;
   constexpr int k_fraction = 4;
   return std::max(k_floor, timeout / k_fraction);
 }
@@ -52,7 +53,10 @@ bool timing_failure(const ProbeReport& report) {
     return false;
   }
   if (observation.layer == consensus::Layer::Dns) {
-    return report.dns_failure == DnsStatus::Timeout;
+    // Truncated: the TCP retry after a truncated reply failed, which the
+    // deadline ends the same way (after a stall, the waiting UDP reply can
+    // run before the expired deadline: the retry starts, then times out).
+    return report.dns_failure == DnsStatus::Timeout || report.dns_failure == DnsStatus::Truncated;
   }
   switch (report.reach_failure) {
     case ReachFailure::ConnectTimeout:

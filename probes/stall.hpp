@@ -24,6 +24,10 @@ class StallLog {
   // Stalls older than this are forgotten (longer than any probe lasts).
   static constexpr consensus::Duration k_keep{600'000};
   static constexpr std::size_t k_max_stalls = 1024;
+  // Gaps shorter than this beyond the period are not kept: they are below
+  // every threshold (stall_threshold() is at least this), and a busy loop
+  // makes one at nearly every tick, which filled the log.
+  static constexpr consensus::Duration k_min_stall{250};
 
   // The ticker ran at `now`.
   void tick(consensus::MonoTime now);
@@ -41,15 +45,17 @@ class StallLog {
   std::deque<Stall> stalls_;  // oldest first
 };
 
-// The shortest stall that makes a probe's timeout no vote: a quarter of its
-// timeout, at least 500 ms. A busy loop runs its timers well within that (a
-// 10,000-target evaluation takes under 100 ms), and a stopped process or a
-// paused VM stands still for seconds.
+// The shortest stall, inside the probe's wait (from its start to its
+// deadline), that makes its timeout no vote: a quarter of its timeout, at
+// least 250 ms. A busy loop runs its timers well within that (a 10,000-target
+// evaluation takes under 100 ms), and a stopped process stands still for
+// seconds.
 consensus::Duration stall_threshold(consensus::Duration timeout);
 
 // Whether the report's failure is one a stall of this oracle can cause: a
-// DNS query, connect, request or protocol answer that timed out, or a TLS
-// handshake that did not complete (its timeout has no type of its own).
+// DNS query (or its TCP retry), connect, request or protocol answer that
+// timed out, or a TLS handshake that did not complete (its timeout has no
+// type of its own).
 bool timing_failure(const ProbeReport& report);
 
 // Turns a timing failure into an observer error (no vote) when the loop

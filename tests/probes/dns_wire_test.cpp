@@ -283,10 +283,22 @@ TEST_CASE("the direct query encoder writes the bytes ldns writes, for any name, 
       config::RrType::A,   config::RrType::NS, config::RrType::CNAME, config::RrType::SOA,
       config::RrType::PTR, config::RrType::MX, config::RrType::TXT,   config::RrType::AAAA,
       config::RrType::SRV, config::RrType::CAA};
+  // The limits, by hand: 253 bytes with or without the final dot (255 on
+  // the wire), one more, and labels of 63 and 64 bytes.
+  const std::string label63(63, 'a');
+  const std::string long_name =
+      label63 + "." + label63 + "." + label63 + "." + std::string(61, 'b');
+  REQUIRE(long_name.size() == 253);
+  std::vector<std::string> names = {
+      long_name,        long_name + ".",       long_name + "b",
+      long_name + "b.", label63 + ".example.", label63 + "a.example."};
+  for (int round = 0; round < 4000; ++round) {
+    names.push_back(random_name(random));
+  }
   int direct_ok = 0;
   int refused = 0;
-  for (int round = 0; round < 4000; ++round) {
-    const auto name = random_name(random);
+  for (int round = 0; round < static_cast<int>(names.size()); ++round) {
+    const auto& name = names[static_cast<std::size_t>(round)];
     const auto type = types[static_cast<std::size_t>(round) % types.size()];
     const auto id = static_cast<std::uint16_t>(random());
     const probes::DnsFlags flags{(round & 1) != 0, (round & 2) != 0, (round & 4) != 0};

@@ -86,16 +86,33 @@ TEST_CASE("the stall log forgets old stalls and stays bounded", "[stall]") {
   std::int64_t t = 1'000'000;
   for (std::size_t i = 0; i < StallLog::k_max_stalls * 2; ++i) {
     log.tick(at(t));
-    t += 250;
+    t += 400;
   }
-  CHECK(log.longest(at(1'000'000), at(t)) == 150ms);
-  CHECK(log.longest(at(0), at(1'000'000 + 250 * 100)) == 0ms);  // the oldest were dropped
+  CHECK(log.longest(at(1'000'000), at(t - 400)) == 300ms);
+  CHECK(log.longest(at(0), at(1'000'000 + 400 * 100)) == 0ms);  // the oldest were dropped
+}
+
+TEST_CASE("gaps too short to reach any threshold are not kept", "[stall]") {
+  // A busy loop runs its ticker a little late all the time: 200 ms beyond
+  // the period is below every threshold, and keeping each one would fill
+  // the log with them (pushing out a real stall from a long probe's window).
+  StallLog log;
+  log.tick(at(0));
+  log.tick(at(5'000));  // a real stall
+  std::int64_t t = 5'000;
+  for (std::size_t i = 0; i < StallLog::k_max_stalls + 500; ++i) {
+    t += 300;
+    log.tick(at(t));
+  }
+  CHECK(log.longest(at(6'000), at(t)) == 0ms);
+  CHECK(log.longest(at(0), at(t)) == 4900ms);  // still there
 }
 
 TEST_CASE("a timing failure under a stall is an observer error, any other failure stays down",
           "[stall]") {
   const auto [report, timing] = GENERATE(table<probes::ProbeReport, bool>({
       {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::Timeout), true},
+      {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::Truncated), true},
       {down(Layer::Connect, ReachFailure::ConnectTimeout), true},
       {down(Layer::Tls, ReachFailure::TlsHandshake), true},
       {down(Layer::Http, ReachFailure::HttpTimeout), true},
@@ -113,6 +130,8 @@ TEST_CASE("a timing failure under a stall is an observer error, any other failur
   auto below = report;  // a stall shorter than the threshold changes nothing
   CHECK_FALSE(probes::discount_stall(below, 499ms, 2s));
   CHECK(below.observation.outcome == Outcome::Down);
+  auto at_floor = report;  // a short timeout: the floor, 250 ms
+  CHECK(probes::discount_stall(at_floor, 250ms, 1s) == timing);
 
   auto stalled = report;
   CHECK(probes::discount_stall(stalled, 1800ms, 2s) == timing);
@@ -138,8 +157,8 @@ TEST_CASE("an up or observer-error result is never changed by a stall", "[stall]
   CHECK(up.observation.outcome == Outcome::Up);
 }
 
-TEST_CASE("the stall threshold is a quarter of the timeout, at least 500 ms", "[stall]") {
-  CHECK(probes::stall_threshold(500ms) == 500ms);
+TEST_CASE("the stall threshold is a quarter of the timeout, at least 250 ms", "[stall]") {
+  CHECK(probes::stall_threshold(500ms) == 250ms);
   CHECK(probes::stall_threshold(2s) == 500ms);
   CHECK(probes::stall_threshold(5s) == 1250ms);
   CHECK(probes::stall_threshold(30s) == 7500ms);
@@ -184,9 +203,10 @@ TEST_CASE("a probe whose deadline passed while the prober's loop stood still is 
   while (!io.stopped() && reports.size() < 4) {
     io.run_one_for(50ms);
     if (!stalled && reports.size() == 1) {
-      // The second probe starts about 1 s after the first: once it is in
-      // flight, the loop stands still for 1.5 s (three timeouts).
-      while (!io.stopped() && prober.counters().in_flight == 0) {
+      // The second probe starts about 1 s after the first: once its query
+      // reached the resolver (its deadline is running), the loop stands
+      // still for 1.5 s (three timeouts).
+      while (!io.stopped() && silent.udp_queries() < 2) {
         io.run_one_for(20ms);
       }
       std::this_thread::sleep_for(1500ms);
