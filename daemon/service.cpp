@@ -4,6 +4,7 @@
 #include "daemon/service.hpp"
 
 #include "api/server.hpp"
+#include "consensus/time_format.hpp"
 #include "daemon/engine_policy.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/reload.hpp"
@@ -233,6 +234,9 @@ void Service::on_report(const probes::ProbeReport& report, std::uint64_t epoch) 
                 observation.target, observation.vantage);
     return;
   }
+  if (report.stalled > cs::Duration::zero()) {
+    note_stall(report);
+  }
   const auto status = engine_.observe(observation);
   if (status != cs::ObserveStatus::Accepted) {
     log_->debug("observation of {} from {} refused: {}", observation.target, observation.vantage,
@@ -295,6 +299,22 @@ void Service::evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers)
     }
   }
   publish(std::move(answers));
+}
+
+void Service::note_stall(const probes::ProbeReport& report) {
+  // Once a minute at most: a loop too busy to run its timers stalls every
+  // probe in flight, and every one of them is a lost vote (the
+  // observer_stall class counts them all).
+  const auto held_back = stall_log_limiter_.admit("stall", clock_.now().mono);
+  if (!held_back) {
+    return;
+  }
+  log_->warn(
+      "this oracle stood still for {} while probes ran (a stopped process, or an event loop too "
+      "busy to run its timers): their failures are observer errors, not votes, and verdicts hold "
+      "until probes run on time again; the latest: {} from {} ({} more since the last such line)",
+      cs::format_duration(report.stalled), report.observation.target, report.observation.vantage,
+      *held_back);
 }
 
 void Service::handle_event(const cs::Event& event) {

@@ -191,6 +191,9 @@ class Service final : public api::ApiActions {
   void resolve_config_escalation(const std::string& why);
   // `epoch`: which prober sent it (prober_epoch_ when the current one).
   void on_report(const probes::ProbeReport& report, std::uint64_t epoch);
+  // Logs (rate-limited) that a probe's failure was discounted because this
+  // oracle stood still while it ran (probes/stall.hpp).
+  void note_stall(const probes::ProbeReport& report);
   // Judges every target and publishes; `answers` run once that snapshot is out.
   void evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers = {});
   void handle_event(const consensus::Event& event);
@@ -348,6 +351,7 @@ class Service final : public api::ApiActions {
   // Period summaries storage refused that a log line has said (at most one a minute).
   std::uint64_t summaries_refused_said_ = 0;
   LogLimiter storage_log_limiter_{std::chrono::minutes(1)};
+  LogLimiter stall_log_limiter_{std::chrono::minutes(1)};
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<spdlog::logger> notice_;  // verdict changes and escalations

@@ -71,6 +71,9 @@ struct ProbeReport {
   // When the chain started on its loop (the clock's monotonic reading): its
   // timeout counts from here, not from when its start was queued.
   consensus::MonoTime started{};
+  // How long this oracle stood still while the probe ran, when that made
+  // its failure an observer error (stall.hpp); zero otherwise.
+  consensus::Duration stalled{0};
 };
 
 // What every chain shares: the event loop, TLS settings, the last-known-good

@@ -4,8 +4,6 @@
 #include "probes/authoritative.hpp"
 #include "probes/http_client.hpp"
 
-#include <algorithm>
-
 namespace crosscheck::probes {
 namespace {
 
@@ -130,11 +128,13 @@ void Prober::launch(std::size_t pair) {
               if (!*alive) {
                 return;
               }
-              // A timeout while this loop stood still is no vote (stall.hpp):
+              // A failure while this loop stood still is no vote (stall.hpp):
               // from the chain's start (a wait in the loop's queue before it took
               // nothing from its time) to its deadline.
-              const auto until = std::min(clock_.monotonic(), report.started + timeout);
-              discount_stall(report, stalls_.longest(report.started, until), timeout);
+              discount_stall(
+                  report,
+                  stalls_.seen(report.started, report.started + timeout, clock_.monotonic()),
+                  timeout);
               scheduler_.finish(pair);
               sink_(report);
               if (running_) {

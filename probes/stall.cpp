@@ -41,48 +41,125 @@ Duration StallLog::longest(MonoTime since, MonoTime now) const {
   return longest;
 }
 
+bool StallLog::stood_still_at(MonoTime at, MonoTime now) const {
+  // The part of a gap beyond the ticker's period is when it stood still.
+  const auto covers = [&](MonoTime from, MonoTime to) {
+    return to - from - k_period >= k_min_stall && from + k_period < at && at < to;
+  };
+  for (auto stall = stalls_.rbegin(); stall != stalls_.rend() && stall->to > at; ++stall) {
+    if (covers(stall->from, stall->to)) {
+      return true;
+    }
+  }
+  return last_ && covers(*last_, now);
+}
+
+StallSeen StallLog::seen(MonoTime started, MonoTime deadline, MonoTime now) const {
+  if (deadline < now && stood_still_at(deadline, now)) {
+    return StallSeen{longest(started, now), true};
+  }
+  return StallSeen{longest(started, std::min(now, deadline)), false};
+}
+
 Duration stall_threshold(Duration timeout) {
   constexpr Duration k_floor = StallLog::k_min_stall;
   constexpr int k_fraction = 4;
   return std::max(k_floor, timeout / k_fraction);
 }
 
-bool timing_failure(const ProbeReport& report) {
+namespace {
+
+bool said_by_resolver(DnsStatus status) {
+  switch (status) {
+    case DnsStatus::EmptyAnswer:
+    case DnsStatus::NxDomain:
+    case DnsStatus::ServFail:
+    case DnsStatus::Refused:
+    case DnsStatus::OtherRcode:
+    case DnsStatus::Malformed:
+    case DnsStatus::TooFewAnswers:
+    case DnsStatus::UnexpectedAddress:
+    case DnsStatus::NetworkError:
+    case DnsStatus::DnssecBogus:
+      return true;
+    case DnsStatus::Answer:
+    case DnsStatus::Timeout:
+    case DnsStatus::Truncated:  // its TCP retry may have timed out
+    case DnsStatus::ObserverError:
+      break;
+  }
+  return false;
+}
+
+bool said_by_target(const ProbeReport& report) {
+  // The server gave up waiting for our request: a stall can cause it.
+  constexpr int k_request_timeout = 408;
+  switch (report.reach_failure) {
+    case ReachFailure::ConnectRefused:
+    case ReachFailure::ConnectOther:
+    case ReachFailure::TlsSetup:
+    case ReachFailure::TlsCertificate:
+    case ReachFailure::TlsUnknownCa:
+    case ReachFailure::TlsExpired:
+    case ReachFailure::TlsWrongName:
+    case ReachFailure::HttpRedirect:
+    case ReachFailure::HttpBody:
+    case ReachFailure::AppRole:
+    case ReachFailure::AppReadOnly:
+    case ReachFailure::AppLag:
+      return true;
+    case ReachFailure::HttpStatus:
+      return std::none_of(report.addresses.begin(), report.addresses.end(),
+                          [](const AddressResult& address) {
+                            return address.reach.failure == ReachFailure::HttpStatus &&
+                                   address.reach.http_status == k_request_timeout;
+                          });
+    case ReachFailure::None:
+    case ReachFailure::ConnectTimeout:
+    case ReachFailure::TlsHandshake:
+    case ReachFailure::HttpTimeout:
+    case ReachFailure::HttpOther:
+    case ReachFailure::AppError:
+    case ReachFailure::AppTimeout:
+    case ReachFailure::Observer:
+    case ReachFailure::ObserverBodyCheck:
+    case ReachFailure::ObserverAuth:
+      break;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool stall_may_explain(const ProbeReport& report) {
   const auto& observation = report.observation;
   if (observation.outcome != consensus::Outcome::Down) {
     return false;
   }
   if (observation.layer == consensus::Layer::Dns) {
-    // Truncated: the TCP retry after a truncated reply failed, which the
-    // deadline ends the same way (after a stall, the waiting UDP reply can
-    // run before the expired deadline: the retry starts, then times out).
-    return report.dns_failure == DnsStatus::Timeout || report.dns_failure == DnsStatus::Truncated;
+    return !report.dns_failure || !said_by_resolver(*report.dns_failure);
   }
-  switch (report.reach_failure) {
-    case ReachFailure::ConnectTimeout:
-    case ReachFailure::TlsHandshake:
-    case ReachFailure::HttpTimeout:
-    case ReachFailure::AppTimeout:
-      return true;
-    default:
-      return false;
-  }
+  return !said_by_target(report);
 }
 
-bool discount_stall(ProbeReport& report, Duration stall, Duration timeout) {
-  if (stall < stall_threshold(timeout) || !timing_failure(report)) {
+bool discount_stall(ProbeReport& report, const StallSeen& seen, Duration timeout) {
+  if ((!seen.at_deadline && seen.longest < stall_threshold(timeout)) ||
+      !stall_may_explain(report)) {
     return false;
   }
+  const auto stall = seen.longest;
   auto& observation = report.observation;
   observation.outcome = consensus::Outcome::ObserverError;
   observation.layer = consensus::Layer::None;
+  observation.latency_ms = 0;  // what it measured was the stall's
   observation.detail = "observer: this oracle stood still for " +
                        consensus::format_duration(stall) +
-                       " while the probe ran (a stopped or paused process, or a loop too busy "
-                       "to run its timers), so its timeout says nothing about the target: " +
+                       " while the probe ran (a stopped process, or a loop too busy to run its "
+                       "timers), so its failure says nothing about the target: " +
                        observation.detail;
   report.reach_failure = ReachFailure::Observer;
   report.dns_failure.reset();
+  report.stalled = stall;
   return true;
 }
 

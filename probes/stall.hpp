@@ -16,6 +16,17 @@
 
 namespace crosscheck::probes {
 
+// What a probe saw of its loop standing still.
+struct StallSeen {
+  // The longest stall inside its wait, from its start to its deadline (to
+  // when it ended, when the deadline was standing still).
+  consensus::Duration longest{0};
+  // The loop stood still when the deadline came: its handler ran late, and
+  // a reply that came in the stall before it may have been left unread,
+  // however short the part of the stall inside the wait.
+  bool at_deadline = false;
+};
+
 // The gaps between the runs of a ticker on the probing event loop. Pure:
 // the times come in as arguments (the Prober ticks it on its loop).
 class StallLog {
@@ -35,6 +46,13 @@ class StallLog {
   // a gap between ticks (or since the last tick) in that window, beyond
   // k_period; zero when none.
   consensus::Duration longest(consensus::MonoTime since, consensus::MonoTime now) const;
+  // Whether the loop stood still (a gap of k_min_stall or more beyond the
+  // period, logged or still open at `now`) across the instant `at`.
+  bool stood_still_at(consensus::MonoTime at, consensus::MonoTime now) const;
+  // What a probe that started at `started`, with its deadline at
+  // `deadline`, saw of it when it ended at `now` (StallSeen).
+  StallSeen seen(consensus::MonoTime started, consensus::MonoTime deadline,
+                 consensus::MonoTime now) const;
 
  private:
   struct Stall {
@@ -52,15 +70,23 @@ class StallLog {
 // seconds.
 consensus::Duration stall_threshold(consensus::Duration timeout);
 
-// Whether the report's failure is one a stall of this oracle can cause: a
-// DNS query (or its TCP retry), connect, request or protocol answer that
-// timed out, or a TLS handshake that did not complete (its timeout has no
-// type of its own).
-bool timing_failure(const ProbeReport& report);
+// Whether a stall of this oracle may explain the report's failure. The rule
+// runs the other way round from a list of timeouts: a failure counts through
+// a stall only when its content is something the target (or its resolver)
+// said, which no stall can make up: an NXDOMAIN, SERVFAIL, refusal, rcode or
+// answer that does not match, a refused connect, a certificate refused, an
+// HTTP status (other than 408) or body, a server in the wrong role, read-only
+// or lagging. Everything else may be time passing on the other side while
+// this one stood still: our timeouts, a TLS handshake cut off, a connection
+// the server closed (an idle timeout, HTTP 408, a protocol error from a
+// database that gave up on a silent client), the TCP retry after a truncated
+// reply, and any failure kind added later until it is listed here.
+bool stall_may_explain(const ProbeReport& report);
 
-// Turns a timing failure into an observer error (no vote) when the loop
-// stood still for `stall` >= stall_threshold(timeout) while the probe ran,
-// saying so in the detail; returns whether it did.
-bool discount_stall(ProbeReport& report, consensus::Duration stall, consensus::Duration timeout);
+// Turns a down report into an observer error (no vote) when the loop stood
+// still while the probe waited, for stall_threshold(timeout) or more or
+// across its deadline, and the stall may explain its failure; says so in
+// the detail and in `report.stalled`; returns whether it did.
+bool discount_stall(ProbeReport& report, const StallSeen& seen, consensus::Duration timeout);
 
 }  // namespace crosscheck::probes

@@ -38,6 +38,7 @@ constexpr std::array<std::string_view, k_probe_class_count> k_class_names{"ok",
                                                                           "app_error",
                                                                           "app_timeout",
                                                                           "observer",
+                                                                          "observer_stall",
                                                                           "other"};
 
 }  // namespace
@@ -145,7 +146,7 @@ ProbeClass classify(const probes::ProbeReport& report) {
     return ProbeClass::Ok;
   }
   if (observation.outcome == cs::Outcome::ObserverError) {
-    return ProbeClass::Observer;
+    return report.stalled > cs::Duration::zero() ? ProbeClass::ObserverStall : ProbeClass::Observer;
   }
   switch (observation.layer) {
     case cs::Layer::Dns:

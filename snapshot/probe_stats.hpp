@@ -60,9 +60,10 @@ enum class ProbeClass : std::uint8_t {
   AppError,     // ... answered an error (not ready, protocol error)
   AppTimeout,   // ... connected and did not answer in time
   Observer,
-  Other,  // down without a layer: should not happen, counted all the same
+  ObserverStall,  // a failure this oracle's own stall may explain (probes/stall.hpp)
+  Other,          // down without a layer: should not happen, counted all the same
 };
-constexpr std::size_t k_probe_class_count = 28;
+constexpr std::size_t k_probe_class_count = 29;
 std::string_view to_string(ProbeClass value);
 
 // The class of one DNS query's outcome (Answer is Ok).

@@ -404,6 +404,8 @@ TEST_CASE("a DNS failure takes the class of the query that decided the probe") {
   CHECK(to_string(classify(report)) == "dns_other");
   report.observation.outcome = cs::Outcome::ObserverError;
   CHECK(to_string(classify(report)) == "observer");
+  report.stalled = std::chrono::milliseconds(1800);  // discounted for this oracle's stall
+  CHECK(to_string(classify(report)) == "observer_stall");
   report.observation.outcome = cs::Outcome::Up;
   CHECK(to_string(classify(report)) == "ok");
 }

@@ -75,6 +75,43 @@ TEST_CASE("a gap still open at the probe's end counts, before the ticker has run
   CHECK(log.longest(at(500), at(4'000)) == 2900ms);
 }
 
+TEST_CASE(
+    "a deadline that came while the loop stood still is seen however little of the wait it took",
+    "[stall]") {
+  StallLog log;
+  tick_on_time(log, 0, 1'000);
+  // Open: stood still since the tick at 1000 (the next was due at 1100).
+  CHECK(log.stood_still_at(at(2'000), at(4'000)));
+  CHECK_FALSE(log.stood_still_at(at(1'050), at(4'000)));  // before the ticker was due
+  CHECK_FALSE(log.stood_still_at(at(1'000), at(1'300)));  // a gap too short to be a stall
+  log.tick(at(4'000));
+  tick_on_time(log, 4'100, 6'000);
+  CHECK(log.stood_still_at(at(1'500), at(6'000)));  // logged now
+  CHECK_FALSE(log.stood_still_at(at(4'050), at(6'000)));
+  CHECK_FALSE(log.stood_still_at(at(5'000), at(6'000)));
+
+  // A probe of 2 s started at 0: its deadline at 2000 came in the stall;
+  // the stall is counted up to the probe's end, not only up to its deadline.
+  const auto late = log.seen(at(0), at(2'000), at(4'010));
+  CHECK(late.at_deadline);
+  CHECK(late.longest == 2900ms);
+  // One that started at 700 with 500 ms: its deadline at 1200, in the stall.
+  CHECK(log.seen(at(700), at(1'200), at(4'005)).at_deadline);
+  // A probe that ended before it, and one that started after it.
+  const auto before = log.seen(at(0), at(1'000), at(990));
+  CHECK_FALSE(before.at_deadline);
+  CHECK(before.longest == 0ms);
+  const auto after = log.seen(at(4'100), at(5'100), at(5'100));
+  CHECK_FALSE(after.at_deadline);
+  CHECK(after.longest == 0ms);
+  // A deadline standing still discounts a timeout whatever the threshold.
+  auto report = down(Layer::Dns, ReachFailure::None, probes::DnsStatus::Timeout);
+  CHECK(probes::discount_stall(report, {100ms, true}, 30s));
+  CHECK(report.observation.outcome == Outcome::ObserverError);
+  auto told = down(Layer::Dns, ReachFailure::None, probes::DnsStatus::NxDomain);
+  CHECK_FALSE(probes::discount_stall(told, {10s, true}, 30s));
+}
+
 TEST_CASE("the stall log forgets old stalls and stays bounded", "[stall]") {
   StallLog log;
   log.tick(at(0));
@@ -108,52 +145,94 @@ TEST_CASE("gaps too short to reach any threshold are not kept", "[stall]") {
   CHECK(log.longest(at(0), at(t)) == 4900ms);  // still there
 }
 
-TEST_CASE("a timing failure under a stall is an observer error, any other failure stays down",
-          "[stall]") {
-  const auto [report, timing] = GENERATE(table<probes::ProbeReport, bool>({
-      {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::Timeout), true},
-      {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::Truncated), true},
+namespace {
+
+// A down report whose reach failure is an HTTP status.
+probes::ProbeReport http_status(int status) {
+  auto report = down(Layer::Http, ReachFailure::HttpStatus);
+  probes::AddressResult address;
+  address.reach.failure = ReachFailure::HttpStatus;
+  address.reach.http_status = status;
+  report.addresses.push_back(address);
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "under a stall only what the target said stays a down vote, the rest is an observer error",
+    "[stall]") {
+  using probes::DnsStatus;
+  const auto [report, stall_may_explain] = GENERATE(table<probes::ProbeReport, bool>({
+      // Time passing on either side: our timeouts, a handshake or
+      // connection the server gave up on, a retry that may have timed out.
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::Timeout), true},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::Truncated), true},
+      {down(Layer::Dns, ReachFailure::None), true},  // no status: nothing says who failed
       {down(Layer::Connect, ReachFailure::ConnectTimeout), true},
       {down(Layer::Tls, ReachFailure::TlsHandshake), true},
       {down(Layer::Http, ReachFailure::HttpTimeout), true},
+      {down(Layer::Http, ReachFailure::HttpOther), true},  // closed by an idle timeout
+      {http_status(408), true},                            // the server tired of waiting
       {down(Layer::App, ReachFailure::AppTimeout), true},
-      {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::NxDomain), false},
-      {down(Layer::Dns, ReachFailure::None, probes::DnsStatus::ServFail), false},
+      {down(Layer::App, ReachFailure::AppError), true},  // a database that gave up on us
+      // What only the target or its resolver could have said.
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::NxDomain), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::ServFail), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::Refused), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::EmptyAnswer), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::UnexpectedAddress), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::Malformed), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::NetworkError), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::DnssecBogus), false},
       {down(Layer::Connect, ReachFailure::ConnectRefused), false},
+      {down(Layer::Connect, ReachFailure::ConnectOther), false},
       {down(Layer::Tls, ReachFailure::TlsExpired), false},
-      {down(Layer::Http, ReachFailure::HttpStatus), false},
+      {down(Layer::Tls, ReachFailure::TlsWrongName), false},
+      {down(Layer::Tls, ReachFailure::TlsUnknownCa), false},
+      {http_status(503), false},
+      {http_status(504), false},  // a gateway's own timeout, not ours
+      {down(Layer::Http, ReachFailure::HttpBody), false},
+      {down(Layer::Http, ReachFailure::HttpRedirect), false},
       {down(Layer::App, ReachFailure::AppRole), false},
+      {down(Layer::App, ReachFailure::AppReadOnly), false},
+      {down(Layer::App, ReachFailure::AppLag), false},
   }));
   CAPTURE(static_cast<int>(report.reach_failure), static_cast<int>(report.observation.layer));
-  CHECK(probes::timing_failure(report) == timing);
+  CHECK(probes::stall_may_explain(report) == stall_may_explain);
 
   auto below = report;  // a stall shorter than the threshold changes nothing
-  CHECK_FALSE(probes::discount_stall(below, 499ms, 2s));
+  CHECK_FALSE(probes::discount_stall(below, {499ms}, 2s));
   CHECK(below.observation.outcome == Outcome::Down);
+  CHECK(below.stalled == 0ms);
   auto at_floor = report;  // a short timeout: the floor, 250 ms
-  CHECK(probes::discount_stall(at_floor, 250ms, 1s) == timing);
+  CHECK(probes::discount_stall(at_floor, {250ms}, 1s) == stall_may_explain);
 
   auto stalled = report;
-  CHECK(probes::discount_stall(stalled, 1800ms, 2s) == timing);
-  if (timing) {
+  stalled.observation.latency_ms = 1900;
+  CHECK(probes::discount_stall(stalled, {1800ms}, 2s) == stall_may_explain);
+  if (stall_may_explain) {
     CHECK(stalled.observation.outcome == Outcome::ObserverError);
     CHECK(stalled.observation.layer == Layer::None);
+    CHECK(stalled.observation.latency_ms == 0);
     CHECK(stalled.reach_failure == ReachFailure::Observer);
     CHECK_FALSE(stalled.dns_failure);
+    CHECK(stalled.stalled == 1800ms);
     CHECK(stalled.observation.detail ==
-          "observer: this oracle stood still for 1800ms while the probe ran (a stopped or "
-          "paused process, or a loop too busy to run its timers), so its timeout says nothing "
+          "observer: this oracle stood still for 1800ms while the probe ran (a stopped "
+          "process, or a loop too busy to run its timers), so its failure says nothing "
           "about the target: what the probe saw");
   } else {
     CHECK(stalled.observation.outcome == Outcome::Down);
     CHECK(stalled.observation.detail == "what the probe saw");
+    CHECK(stalled.stalled == 0ms);
   }
 }
 
 TEST_CASE("an up or observer-error result is never changed by a stall", "[stall]") {
   probes::ProbeReport up;
   up.observation.outcome = Outcome::Up;
-  CHECK_FALSE(probes::discount_stall(up, 10s, 1s));
+  CHECK_FALSE(probes::discount_stall(up, {10s, true}, 1s));
   CHECK(up.observation.outcome == Outcome::Up);
 }
 
@@ -219,6 +298,7 @@ TEST_CASE("a probe whose deadline passed while the prober's loop stood still is 
   CAPTURE(reports[1].observation.detail);
   CHECK(reports[1].observation.outcome == Outcome::ObserverError);
   CHECK(reports[1].observation.detail.starts_with("observer: this oracle stood still for "));
+  CHECK(reports[1].stalled >= 250ms);
   // After the stall, a timeout is a down vote again.
   CHECK(reports[2].observation.outcome == Outcome::Down);
   CHECK(reports[2].dns_failure == probes::DnsStatus::Timeout);
