@@ -126,6 +126,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
 
   void start() {
     stopwatch_.restart();
+    started_ = steady::now();
     deadline_ = deadline_after(target_.timing.timeout);
     report_.started = context_.clock.monotonic();
     report_.observation.target = target_.name;
@@ -586,6 +587,10 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
                                              "  " + observation.detail});
     }
     report_.dns = std::move(results_);
+    // The last deadline (the last-known-good fallback may have moved it) on
+    // the clock `started` was read on.
+    report_.deadline =
+        report_.started + std::chrono::duration_cast<consensus::Duration>(deadline_ - started_);
     done_(std::move(report_));
   }
 
@@ -605,6 +610,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   std::size_t pending_ = 0;
   bool lkg_ = false;
   Stopwatch stopwatch_;
+  steady::time_point started_;
   steady::time_point deadline_;
   ProbeReport report_;
 };

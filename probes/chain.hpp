@@ -71,6 +71,9 @@ struct ProbeReport {
   // When the chain started on its loop (the clock's monotonic reading): its
   // timeout counts from here, not from when its start was queued.
   consensus::MonoTime started{};
+  // Its last deadline on that clock: started + timeout, or later when the
+  // last-known-good fallback gave the reach step a budget of its own.
+  consensus::MonoTime deadline{};
   // How long this oracle stood still while the probe ran, when that made
   // its failure an observer error (stall.hpp); zero otherwise.
   consensus::Duration stalled{0};

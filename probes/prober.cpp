@@ -4,6 +4,8 @@
 #include "probes/authoritative.hpp"
 #include "probes/http_client.hpp"
 
+#include <algorithm>
+
 namespace crosscheck::probes {
 namespace {
 
@@ -130,10 +132,11 @@ void Prober::launch(std::size_t pair) {
               }
               // A failure while this loop stood still is no vote (stall.hpp):
               // from the chain's start (a wait in the loop's queue before it took
-              // nothing from its time) to its deadline.
+              // nothing from its time) to its last deadline.
               discount_stall(
                   report,
-                  stalls_.seen(report.started, report.started + timeout, clock_.monotonic()),
+                  stalls_.seen(report.started, std::max(report.deadline, report.started + timeout),
+                               clock_.monotonic()),
                   timeout);
               scheduler_.finish(pair);
               sink_(report);

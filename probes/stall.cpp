@@ -21,30 +21,32 @@ void StallLog::tick(MonoTime now) {
   }
 }
 
-Duration StallLog::longest(MonoTime since, MonoTime now) const {
-  Duration longest{0};
+Duration StallLog::total(MonoTime since, MonoTime now) const {
+  Duration total{0};
   // Only the part inside the probe's window: a probe cannot start while
   // the loop stands still, so a stall just before it began (its end read a
   // few handlers after the probe's launch) is not its own.
-  const auto consider = [&](MonoTime from, MonoTime to) {
-    longest = std::max(longest, std::min(to, now) - std::max(from, since) - k_period);
+  const auto add = [&](MonoTime from, MonoTime to) {
+    total += std::max(Duration{0}, std::min(to, now) - std::max(from, since) - k_period);
   };
   // Newest first: only those ending after `since` can overlap.
   for (auto stall = stalls_.rbegin(); stall != stalls_.rend() && stall->to > since; ++stall) {
-    consider(stall->from, stall->to);
+    add(stall->from, stall->to);
   }
   // Why up to now as well: after a resume, the probes' deadlines may run
   // before the ticker does; the gap is open then, not yet in the log.
-  if (last_) {
-    consider(*last_, now);
+  if (last_ && now - *last_ - k_period >= k_min_stall) {
+    add(*last_, now);
   }
-  return longest;
+  return total;
 }
 
 bool StallLog::stood_still_at(MonoTime at, MonoTime now) const {
-  // The part of a gap beyond the ticker's period is when it stood still.
+  // A gap long enough to be a stall: the loop ran nothing between its ends
+  // but what it had queued, so a deadline inside it ran late whether it
+  // came before the ticker was due again or after.
   const auto covers = [&](MonoTime from, MonoTime to) {
-    return to - from - k_period >= k_min_stall && from + k_period < at && at < to;
+    return to - from - k_period >= k_min_stall && from < at && at < to;
   };
   for (auto stall = stalls_.rbegin(); stall != stalls_.rend() && stall->to > at; ++stall) {
     if (covers(stall->from, stall->to)) {
@@ -56,9 +58,9 @@ bool StallLog::stood_still_at(MonoTime at, MonoTime now) const {
 
 StallSeen StallLog::seen(MonoTime started, MonoTime deadline, MonoTime now) const {
   if (deadline < now && stood_still_at(deadline, now)) {
-    return StallSeen{longest(started, now), true};
+    return StallSeen{total(started, now), true};
   }
-  return StallSeen{longest(started, std::min(now, deadline)), false};
+  return StallSeen{total(started, std::min(now, deadline)), false};
 }
 
 Duration stall_threshold(Duration timeout) {
@@ -91,12 +93,13 @@ bool said_by_resolver(DnsStatus status) {
   return false;
 }
 
-bool said_by_target(const ProbeReport& report) {
+// Whether `failure` (with the HTTP status it read) is something the target
+// said, which no stall of ours can make up.
+bool said_by_target(ReachFailure failure, int http_status) {
   // The server gave up waiting for our request: a stall can cause it.
   constexpr int k_request_timeout = 408;
-  switch (report.reach_failure) {
+  switch (failure) {
     case ReachFailure::ConnectRefused:
-    case ReachFailure::ConnectOther:
     case ReachFailure::TlsSetup:
     case ReachFailure::TlsCertificate:
     case ReachFailure::TlsUnknownCa:
@@ -109,13 +112,10 @@ bool said_by_target(const ProbeReport& report) {
     case ReachFailure::AppLag:
       return true;
     case ReachFailure::HttpStatus:
-      return std::none_of(report.addresses.begin(), report.addresses.end(),
-                          [](const AddressResult& address) {
-                            return address.reach.failure == ReachFailure::HttpStatus &&
-                                   address.reach.http_status == k_request_timeout;
-                          });
+      return http_status != k_request_timeout;
     case ReachFailure::None:
     case ReachFailure::ConnectTimeout:
+    case ReachFailure::ConnectOther:  // a reset among them: a balancer dropping a silent client
     case ReachFailure::TlsHandshake:
     case ReachFailure::HttpTimeout:
     case ReachFailure::HttpOther:
@@ -136,18 +136,33 @@ bool stall_may_explain(const ProbeReport& report) {
   if (observation.outcome != consensus::Outcome::Down) {
     return false;
   }
+  // Every address that failed, not only the one that decided the report: a
+  // target is down when all its addresses failed, so a refused stale
+  // address beside a live one that timed out while we stood still says
+  // nothing; the last-known-good fallback's are among them.
+  const bool reach_may = std::any_of(
+      report.addresses.begin(), report.addresses.end(), [](const AddressResult& address) {
+        return !address.reach.up() &&
+               !said_by_target(address.reach.failure, address.reach.http_status);
+      });
+  if (reach_may) {
+    return true;
+  }
   if (observation.layer == consensus::Layer::Dns) {
     return !report.dns_failure || !said_by_resolver(*report.dns_failure);
   }
-  return !said_by_target(report);
+  const auto decisive = std::find_if(
+      report.addresses.begin(), report.addresses.end(),
+      [&](const AddressResult& address) { return address.reach.failure == report.reach_failure; });
+  return !said_by_target(report.reach_failure,
+                         decisive == report.addresses.end() ? 0 : decisive->reach.http_status);
 }
 
 bool discount_stall(ProbeReport& report, const StallSeen& seen, Duration timeout) {
-  if ((!seen.at_deadline && seen.longest < stall_threshold(timeout)) ||
-      !stall_may_explain(report)) {
+  if ((!seen.at_deadline && seen.total < stall_threshold(timeout)) || !stall_may_explain(report)) {
     return false;
   }
-  const auto stall = seen.longest;
+  const auto stall = seen.total;
   auto& observation = report.observation;
   observation.outcome = consensus::Outcome::ObserverError;
   observation.layer = consensus::Layer::None;

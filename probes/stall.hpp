@@ -1,11 +1,13 @@
 // When this oracle's own event loop stood still, and what that does to a
-// probe's result. A probe that timed out while the loop was not running (a
-// stopped or paused process, a VM its host froze, a loop too busy to run
-// its timers) did not wait for the service for as long as its timeout
-// says: the reply may have come, unread, or the next step may have started
-// too late to finish. Such a timeout is the observer's failure, not the
-// service's, and must never count as a down vote (every local domain would
-// see it at once: a false unhealthy from one frozen process).
+// probe's result. A probe that failed while the loop was not running (a
+// stopped process, a loop too busy to run its timers) did not watch the
+// service for as long as its timeout says: the reply may have come,
+// unread, the next step may have started too late to finish, or the server
+// gave up on a client that went silent. Such a failure is the observer's,
+// not the service's, and must never count as a down vote (every local
+// domain would see it at once: a false unhealthy from one frozen process).
+// A VM paused with its monotonic clock stopped shows no stall: to this
+// process no time passed (docs/verdicts.md).
 #pragma once
 
 #include "consensus/types.hpp"
@@ -18,9 +20,9 @@ namespace crosscheck::probes {
 
 // What a probe saw of its loop standing still.
 struct StallSeen {
-  // The longest stall inside its wait, from its start to its deadline (to
-  // when it ended, when the deadline was standing still).
-  consensus::Duration longest{0};
+  // How long the loop stood still inside its wait, from its start to its
+  // deadline (to when it ended, when the deadline was standing still).
+  consensus::Duration total{0};
   // The loop stood still when the deadline came: its handler ran late, and
   // a reply that came in the stall before it may have been left unread,
   // however short the part of the stall inside the wait.
@@ -35,17 +37,18 @@ class StallLog {
   // Stalls older than this are forgotten (longer than any probe lasts).
   static constexpr consensus::Duration k_keep{600'000};
   static constexpr std::size_t k_max_stalls = 1024;
-  // Gaps shorter than this beyond the period are not kept: they are below
-  // every threshold (stall_threshold() is at least this), and a busy loop
-  // makes one at nearly every tick, which filled the log.
+  // Gaps shorter than this beyond the period are not stalls, neither kept
+  // nor counted: a busy loop runs its ticker a little late at nearly every
+  // tick (they filled the log), and stall_threshold() is at least this.
   static constexpr consensus::Duration k_min_stall{250};
 
   // The ticker ran at `now`.
   void tick(consensus::MonoTime now);
-  // The longest time the loop stood still inside [since, now]: the part of
-  // a gap between ticks (or since the last tick) in that window, beyond
-  // k_period; zero when none.
-  consensus::Duration longest(consensus::MonoTime since, consensus::MonoTime now) const;
+  // How long the loop stood still inside [since, now], all its stalls
+  // together: the part of each stall (a gap between ticks, or since the
+  // last tick, of k_min_stall or more beyond k_period) in that window,
+  // beyond k_period; zero when none.
+  consensus::Duration total(consensus::MonoTime since, consensus::MonoTime now) const;
   // Whether the loop stood still (a gap of k_min_stall or more beyond the
   // period, logged or still open at `now`) across the instant `at`.
   bool stood_still_at(consensus::MonoTime at, consensus::MonoTime now) const;

@@ -398,7 +398,10 @@ TEST_CASE("when DNS fails the last-known-good addresses are tried and reported",
   dns.set("db.test", FakeDnsBehaviour::answer(a_records({"127.0.0.1"})));
   Harness h;
   const auto target = tcp_target("db.test", port);
-  REQUIRE(h.probe(target, vantage_of(dns)).observation.outcome == Outcome::Up);
+  const auto first = h.probe(target, vantage_of(dns));
+  REQUIRE(first.observation.outcome == Outcome::Up);
+  // The report tells its deadline on the clock it was started on.
+  CHECK(first.deadline - first.started == target.timing.timeout);
 
   // The record is published empty (Oct 2025); the service still answers.
   dns.set("db.test", FakeDnsBehaviour::empty());
@@ -410,6 +413,8 @@ TEST_CASE("when DNS fails the last-known-good addresses are tried and reported",
   CHECK(broken_dns.observation.last_known_good == consensus::LastKnownGood::Reachable);
   CHECK(broken_dns.observation.detail ==
         "dns: NOERROR, empty answer; last-known-good addresses still answer");
+  // The fallback's budget is at least half a timeout from when DNS failed.
+  CHECK(broken_dns.deadline - broken_dns.started >= target.timing.timeout);
 
   // Now the service is down too.
   listener.reset();

@@ -54,16 +54,16 @@ probes::ProbeReport down(Layer layer, ReachFailure failure,
 TEST_CASE("the stall log finds the loop standing still inside a probe's window only", "[stall]") {
   StallLog log;
   tick_on_time(log, 0, 10'000);
-  CHECK(log.longest(at(0), at(10'000)) == 0ms);
+  CHECK(log.total(at(0), at(10'000)) == 0ms);
 
   log.tick(at(13'000));  // 3 s without a tick: stood still 2.9 s beyond the period
   tick_on_time(log, 13'100, 20'000);
-  CHECK(log.longest(at(9'000), at(14'000)) == 2900ms);   // the probe waited through it
-  CHECK(log.longest(at(11'000), at(14'000)) == 1900ms);  // only the part in the window
+  CHECK(log.total(at(9'000), at(14'000)) == 2900ms);   // the probe waited through it
+  CHECK(log.total(at(11'000), at(14'000)) == 1900ms);  // only the part in the window
   // Launched as the loop woke, a few handlers before the ticker's: not its stall.
-  CHECK(log.longest(at(12'990), at(13'500)) == 0ms);
-  CHECK(log.longest(at(13'500), at(20'000)) == 0ms);  // after it
-  CHECK(log.longest(at(5'000), at(9'900)) == 0ms);    // before it
+  CHECK(log.total(at(12'990), at(13'500)) == 0ms);
+  CHECK(log.total(at(13'500), at(20'000)) == 0ms);  // after it
+  CHECK(log.total(at(5'000), at(9'900)) == 0ms);    // before it
 }
 
 TEST_CASE("a gap still open at the probe's end counts, before the ticker has run again",
@@ -71,8 +71,8 @@ TEST_CASE("a gap still open at the probe's end counts, before the ticker has run
   // After a resume, a probe's deadline can run before the ticker's.
   StallLog log;
   tick_on_time(log, 0, 1'000);
-  CHECK(log.longest(at(500), at(1'050)) == 0ms);
-  CHECK(log.longest(at(500), at(4'000)) == 2900ms);
+  CHECK(log.total(at(500), at(1'050)) == 0ms);
+  CHECK(log.total(at(500), at(4'000)) == 2900ms);
 }
 
 TEST_CASE(
@@ -82,7 +82,7 @@ TEST_CASE(
   tick_on_time(log, 0, 1'000);
   // Open: stood still since the tick at 1000 (the next was due at 1100).
   CHECK(log.stood_still_at(at(2'000), at(4'000)));
-  CHECK_FALSE(log.stood_still_at(at(1'050), at(4'000)));  // before the ticker was due
+  CHECK(log.stood_still_at(at(1'050), at(4'000)));        // before the ticker was due again, too
   CHECK_FALSE(log.stood_still_at(at(1'000), at(1'300)));  // a gap too short to be a stall
   log.tick(at(4'000));
   tick_on_time(log, 4'100, 6'000);
@@ -94,16 +94,16 @@ TEST_CASE(
   // the stall is counted up to the probe's end, not only up to its deadline.
   const auto late = log.seen(at(0), at(2'000), at(4'010));
   CHECK(late.at_deadline);
-  CHECK(late.longest == 2900ms);
+  CHECK(late.total == 2900ms);
   // One that started at 700 with 500 ms: its deadline at 1200, in the stall.
   CHECK(log.seen(at(700), at(1'200), at(4'005)).at_deadline);
   // A probe that ended before it, and one that started after it.
   const auto before = log.seen(at(0), at(1'000), at(990));
   CHECK_FALSE(before.at_deadline);
-  CHECK(before.longest == 0ms);
+  CHECK(before.total == 0ms);
   const auto after = log.seen(at(4'100), at(5'100), at(5'100));
   CHECK_FALSE(after.at_deadline);
-  CHECK(after.longest == 0ms);
+  CHECK(after.total == 0ms);
   // A deadline standing still discounts a timeout whatever the threshold.
   auto report = down(Layer::Dns, ReachFailure::None, probes::DnsStatus::Timeout);
   CHECK(probes::discount_stall(report, {100ms, true}, 30s));
@@ -117,7 +117,7 @@ TEST_CASE("the stall log forgets old stalls and stays bounded", "[stall]") {
   log.tick(at(0));
   log.tick(at(5'000));
   tick_on_time(log, 5'100, 5'000 + StallLog::k_keep.count() + 1'000);
-  CHECK(log.longest(at(0), at(5'000 + StallLog::k_keep.count() + 1'000)) == 0ms);
+  CHECK(log.total(at(0), at(5'000 + StallLog::k_keep.count() + 1'000)) == 0ms);
 
   // Ticks late every time: one stall a tick, never more than k_max_stalls kept.
   std::int64_t t = 1'000'000;
@@ -125,8 +125,8 @@ TEST_CASE("the stall log forgets old stalls and stays bounded", "[stall]") {
     log.tick(at(t));
     t += 400;
   }
-  CHECK(log.longest(at(1'000'000), at(t - 400)) == 300ms);
-  CHECK(log.longest(at(0), at(1'000'000 + 400 * 100)) == 0ms);  // the oldest were dropped
+  CHECK(log.total(at(1'000'000), at(t - 400)) == 300ms * StallLog::k_max_stalls);
+  CHECK(log.total(at(0), at(1'000'000 + 400 * 100)) == 0ms);  // the oldest were dropped
 }
 
 TEST_CASE("gaps too short to reach any threshold are not kept", "[stall]") {
@@ -141,20 +141,25 @@ TEST_CASE("gaps too short to reach any threshold are not kept", "[stall]") {
     t += 300;
     log.tick(at(t));
   }
-  CHECK(log.longest(at(6'000), at(t)) == 0ms);
-  CHECK(log.longest(at(0), at(t)) == 4900ms);  // still there
+  CHECK(log.total(at(6'000), at(t)) == 0ms);
+  CHECK(log.total(at(0), at(t)) == 4900ms);  // still there
 }
 
 namespace {
 
-// A down report whose reach failure is an HTTP status.
-probes::ProbeReport http_status(int status) {
-  auto report = down(Layer::Http, ReachFailure::HttpStatus);
+// `report` with one more address that failed with `failure` (and `status`).
+probes::ProbeReport with_address(probes::ProbeReport report, ReachFailure failure, int status = 0) {
   probes::AddressResult address;
-  address.reach.failure = ReachFailure::HttpStatus;
+  address.reach.failure = failure;
   address.reach.http_status = status;
   report.addresses.push_back(address);
   return report;
+}
+
+// A down report whose reach failure is an HTTP status.
+probes::ProbeReport http_status(int status) {
+  return with_address(down(Layer::Http, ReachFailure::HttpStatus), ReachFailure::HttpStatus,
+                      status);
 }
 
 }  // namespace
@@ -175,7 +180,20 @@ TEST_CASE(
       {down(Layer::Http, ReachFailure::HttpOther), true},  // closed by an idle timeout
       {http_status(408), true},                            // the server tired of waiting
       {down(Layer::App, ReachFailure::AppTimeout), true},
-      {down(Layer::App, ReachFailure::AppError), true},  // a database that gave up on us
+      {down(Layer::App, ReachFailure::AppError), true},          // a database that gave up on us
+      {down(Layer::Connect, ReachFailure::ConnectOther), true},  // a reset, among others
+      {down(Layer::Connect, ReachFailure::None), true},          // nothing says who failed
+      // Every address failed: one refused (a stale record), the live one
+      // timed out while we stood still.
+      {with_address(with_address(down(Layer::Connect, ReachFailure::ConnectRefused),
+                                 ReachFailure::ConnectRefused),
+                    ReachFailure::ConnectTimeout),
+       true},
+      {with_address(http_status(503), ReachFailure::HttpTimeout), true},
+      // DNS failed and the last-known-good addresses' reach timed out.
+      {with_address(down(Layer::Dns, ReachFailure::None, DnsStatus::ServFail),
+                    ReachFailure::ConnectTimeout),
+       true},
       // What only the target or its resolver could have said.
       {down(Layer::Dns, ReachFailure::None, DnsStatus::NxDomain), false},
       {down(Layer::Dns, ReachFailure::None, DnsStatus::ServFail), false},
@@ -185,8 +203,19 @@ TEST_CASE(
       {down(Layer::Dns, ReachFailure::None, DnsStatus::Malformed), false},
       {down(Layer::Dns, ReachFailure::None, DnsStatus::NetworkError), false},
       {down(Layer::Dns, ReachFailure::None, DnsStatus::DnssecBogus), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::OtherRcode), false},
+      {down(Layer::Dns, ReachFailure::None, DnsStatus::TooFewAnswers), false},
+      {with_address(down(Layer::Dns, ReachFailure::None, DnsStatus::ServFail),
+                    ReachFailure::ConnectRefused),
+       false},
       {down(Layer::Connect, ReachFailure::ConnectRefused), false},
-      {down(Layer::Connect, ReachFailure::ConnectOther), false},
+      {with_address(with_address(down(Layer::Connect, ReachFailure::ConnectRefused),
+                                 ReachFailure::ConnectRefused),
+                    ReachFailure::ConnectRefused),
+       false},
+      {with_address(http_status(503), ReachFailure::HttpStatus, 502), false},
+      {down(Layer::Tls, ReachFailure::TlsSetup), false},
+      {down(Layer::Tls, ReachFailure::TlsCertificate), false},
       {down(Layer::Tls, ReachFailure::TlsExpired), false},
       {down(Layer::Tls, ReachFailure::TlsWrongName), false},
       {down(Layer::Tls, ReachFailure::TlsUnknownCa), false},
