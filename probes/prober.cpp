@@ -45,6 +45,14 @@ std::vector<std::shared_ptr<const DotTransport>> dot_transports(const config::Co
   return out;
 }
 
+consensus::Duration longest_timeout(const config::Config& config) {
+  consensus::Duration longest{0};
+  for (const auto& target : config.targets) {
+    longest = std::max(longest, target.timing.timeout);
+  }
+  return longest;
+}
+
 ScheduleLimits limits_of(const config::Config& config) {
   return ScheduleLimits{config.probing.max_in_flight, config.probing.max_per_second};
 }
@@ -65,6 +73,7 @@ Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config
                      config_->probing.last_known_good_max_age, clock},
       timer_(io),
       stall_timer_(io),
+      stalls_(2 * longest_timeout(*config_)),
       alive_(std::make_shared<bool>(true)) {}
 
 Prober::~Prober() {

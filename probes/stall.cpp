@@ -16,7 +16,7 @@ void StallLog::tick(MonoTime now) {
   if (!last_ || now > *last_) {
     last_ = now;
   }
-  while (!stalls_.empty() && (stalls_.size() > k_max_stalls || now - stalls_.front().to > k_keep)) {
+  while (!stalls_.empty() && (stalls_.size() > k_max_stalls || now - stalls_.front().to > keep_)) {
     stalls_.pop_front();
   }
 }

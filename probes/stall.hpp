@@ -13,6 +13,7 @@
 #include "consensus/types.hpp"
 #include "probes/chain.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -34,13 +35,19 @@ struct StallSeen {
 class StallLog {
  public:
   static constexpr consensus::Duration k_period{100};  // how often the ticker asks to run
-  // Stalls older than this are forgotten (longer than any probe lasts).
+  // Stalls older than this are forgotten, at the least (longer than a
+  // probe lasts, for timeouts up to 5 minutes).
   static constexpr consensus::Duration k_keep{600'000};
   static constexpr std::size_t k_max_stalls = 1024;
   // Gaps shorter than this beyond the period are not stalls, neither kept
   // nor counted: a busy loop runs its ticker a little late at nearly every
   // tick (they filled the log), and stall_threshold() is at least this.
   static constexpr consensus::Duration k_min_stall{250};
+
+  // `keep`: how long a stall is remembered, k_keep at the least (the
+  // Prober asks for twice its longest timeout: a probe's last deadline may
+  // come half a timeout after its first).
+  explicit StallLog(consensus::Duration keep = k_keep) : keep_(std::max(keep, k_keep)) {}
 
   // The ticker ran at `now`.
   void tick(consensus::MonoTime now);
@@ -62,6 +69,7 @@ class StallLog {
     consensus::MonoTime from;
     consensus::MonoTime to;
   };
+  consensus::Duration keep_;
   std::optional<consensus::MonoTime> last_;
   std::deque<Stall> stalls_;  // oldest first
 };

@@ -127,6 +127,13 @@ TEST_CASE("the stall log forgets old stalls and stays bounded", "[stall]") {
   }
   CHECK(log.total(at(1'000'000), at(t - 400)) == 300ms * StallLog::k_max_stalls);
   CHECK(log.total(at(0), at(1'000'000 + 400 * 100)) == 0ms);  // the oldest were dropped
+
+  // A log for probes of an hour keeps its stalls two hours.
+  StallLog patient(std::chrono::hours(2));
+  patient.tick(at(0));
+  patient.tick(at(5'000));
+  tick_on_time(patient, 5'100, 5'000 + 3'600'000);
+  CHECK(patient.total(at(0), at(5'000 + 3'600'000)) == 4900ms);
 }
 
 TEST_CASE("gaps too short to reach any threshold are not kept", "[stall]") {
