@@ -50,10 +50,14 @@ void VoteTracker::observe(const Observation& observation, const HysteresisRules&
       samples_.push_back(Sample{observation.at.mono, observation.latency_ms});
     }
     const auto oldest = observation.at.mono - rules.latency->window;
-    while (!samples_.empty() &&
-           (samples_.front().at < oldest || samples_.size() > LatencyObjective::k_max_samples)) {
-      samples_.pop_front();
+    auto keep = std::find_if(samples_.begin(), samples_.end(),
+                             [&](const Sample& sample) { return sample.at >= oldest; });
+    const auto over =
+        samples_.end() - keep - static_cast<std::ptrdiff_t>(LatencyObjective::k_max_samples);
+    if (over > 0) {
+      keep += over;
     }
+    samples_.erase(samples_.begin(), keep);
   }
   if (observation.outcome == Outcome::Up) {
     ++up_streak_;

@@ -5,7 +5,6 @@
 #include "consensus/types.hpp"
 
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -87,8 +86,10 @@ class VoteTracker {
     double latency_ms = 0;
   };
   // Latencies of passing checks, oldest first, trimmed to the objective's
-  // window (and k_max_samples) on every observation.
-  std::deque<Sample> samples_;
+  // window (and k_max_samples) on every observation. Why a vector, not a
+  // deque: an empty deque still allocates 576 bytes, 29 MB at 10,000
+  // targets x 5 vantages without any latency objective (heaptrack).
+  std::vector<Sample> samples_;
 };
 
 }  // namespace crosscheck::consensus

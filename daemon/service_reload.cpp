@@ -38,7 +38,7 @@ void Service::reload() {
   const auto path = options_.config_path.string();
   notifier_.reloading(clock_.monotonic());
   log_->info("reload: reading {}", path);
-  const auto loaded = config::load_config(options_.config_path);
+  auto loaded = config::load_config(options_.config_path);
   for (const auto& diagnostic : loaded.diagnostics) {
     const bool error = diagnostic.severity == config::Severity::Error;
     log_->log(error ? spdlog::level::err : spdlog::level::warn, "reload: {}",
@@ -56,7 +56,7 @@ void Service::reload() {
     }
     reject_config(path + " is invalid (errors logged above); the running config stays in force");
   } else {
-    auto next = std::make_shared<const config::Config>(*loaded.config);
+    auto next = std::make_shared<const config::Config>(std::move(*loaded.config));
     auto next_cas = read_dot_cas(*next);
     const auto plan = plan_reload(*config_, *next, dot_cas_, next_cas);
     if (plan.applicable()) {
