@@ -1,6 +1,7 @@
 // The real `crosscheck run` stopped with SIGSTOP and resumed: the probes it
 // stood still through are observer errors (class observer_stall), counted
 // in /metrics and logged once, not down votes (docs/verdicts.md#votes).
+#include "oracle_harness.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 
@@ -39,19 +40,6 @@ double probes_with(const std::string& metrics, const std::string& label) {
   return sum;
 }
 
-// Polls `condition` every 50 ms until it holds or `limit` passes.
-template <typename Condition>
-bool wait_until(Condition condition, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= until) {
-      return false;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("crosscheck run stopped and resumed: the probes it stood still through are no votes",
@@ -77,7 +65,8 @@ TEST_CASE("crosscheck run stopped and resumed: the probes it stood still through
   const auto metrics = [&] { return http_request("127.0.0.1", api_port, "GET", "/metrics").body; };
 
   // Awake, a timeout is a down vote.
-  REQUIRE(wait_until([&] { return probes_with(metrics(), "class=\"dns_timeout\"") >= 2; }, 15s));
+  REQUIRE(OracleHarness::wait_for(
+      [&] { return probes_with(metrics(), "class=\"dns_timeout\"") >= 2; }, 15s));
   CHECK(oracle.log().find(k_stall_line) == std::string::npos);
 
   // Stopped for 3 s as soon as a query reaches the resolver: that probe's
@@ -96,7 +85,7 @@ TEST_CASE("crosscheck run stopped and resumed: the probes it stood still through
 
   INFO(oracle.log());
   std::string seen;
-  REQUIRE(wait_until(
+  REQUIRE(OracleHarness::wait_for(
       [&] {
         seen = metrics();
         return probes_with(seen, k_stall_class) >= 1;
@@ -109,14 +98,15 @@ TEST_CASE("crosscheck run stopped and resumed: the probes it stood still through
   if (std::chrono::steady_clock::now() - resumed < 1500ms) {
     CHECK(probes_with(seen, "class=\"dns_timeout\"") <= timeouts_before + 1);
   }
-  CHECK(wait_until([&] { return oracle.log().find(k_stall_line) != std::string::npos; }, 2s));
+  CHECK(OracleHarness::wait_for(
+      [&] { return oracle.log().find(k_stall_line) != std::string::npos; }, 2s));
   // Logged once a minute at most, however many probes it cost.
   const auto text = oracle.log();
   CHECK(text.find(k_stall_line) == text.rfind(k_stall_line));
 
   // Awake again, the next timeouts are down votes again.
   const auto down_before = probes_with(metrics(), "class=\"dns_timeout\"");
-  CHECK(wait_until(
+  CHECK(OracleHarness::wait_for(
       [&] { return probes_with(metrics(), "class=\"dns_timeout\"") >= down_before + 2; }, 10s));
   CHECK(oracle.running());
 }
