@@ -15,6 +15,7 @@ source bench/lib.sh
 seconds=${1:-${BENCH_SECONDS:-10}}
 connections=${2:-64}
 targets=200 vantages=3
+asked=t$((targets - 1))
 resolver=127.0.0.91:5391 api=127.0.0.91:9591 static=127.0.0.92:9592 web=127.0.0.93:9593
 
 bench_name=api_vs_nginx
@@ -50,41 +51,48 @@ mkdir -p "$work/data"
 bench_start "$bin" run --config "$work/crosscheck.yaml" --log-level warn 2>"$work/crosscheck.log"
 oracle_pid=$!
 
-# Ready after the first full evaluation; then wait for t0 to be confirmed
+# Ready after the first full evaluation; then wait for the target read
+# (the last of the list: a lookup by name must not depend on the place) to be confirmed
 # healthy (rise 2), so the bytes are those of a settled verdict.
 for _ in $(seq 100); do
-  curl -fs "http://$api/v1/verdicts/t0" 2>/dev/null | grep -q '"verdict":"healthy"' && break
+  curl -fs "http://$api/v1/verdicts/$asked" 2>/dev/null | grep -q '"verdict":"healthy"' && break
   sleep 0.2
 done
-verdict=$(curl -fs "http://$api/v1/verdicts/t0")
+verdict=$(curl -fs "http://$api/v1/verdicts/$asked")
 grep -q '"verdict":"healthy"' <<<"$verdict" ||
-  log "WARNING: t0 is not healthy: the probing set is not working ($(head -c 300 <<<"$verdict"))"
+  log "WARNING: $asked is not healthy: the probing set is not working ($(head -c 300 <<<"$verdict"))"
 
 mkdir -p "$work/static"
-printf '%s' "$verdict" > "$work/static/t0.json"
+printf '%s' "$verdict" > "$work/static/$asked.json"
 start_nginx static "$static"
-for _ in $(seq 50); do curl -fs "http://$static/t0.json" >/dev/null 2>&1 && break; sleep 0.1; done
-bytes=$(wc -c < "$work/static/t0.json")
+for _ in $(seq 50); do curl -fs "http://$static/$asked.json" >/dev/null 2>&1 && break; sleep 0.1; done
+bytes=$(wc -c < "$work/static/$asked.json")
 
-# Requests/sec from wrk, failing (non-2xx or socket errors) requests noted.
+# Requests/sec from wrk, failing (non-2xx or socket errors) requests noted;
+# prints "<requests/s> <failed requests>". Why failures are counted: a 503
+# ("overloaded") is cheaper than the answer, and wrk counts it in
+# Requests/sec; a row with any is not met.
 measure() {
   local out
   out=$(wrk -t1 -c"$connections" -d"${seconds}s" "$1")
   grep -E 'Non-2xx|Socket errors' <<<"$out" | sed "s|^|api_vs_nginx: $1: |" >&2 || true
-  awk '/Requests\/sec/ { print $2 }' <<<"$out"
+  local non2xx errors connect
+  read -r _ non2xx errors connect < <(wrk_outcome <<<"$out")
+  echo "$(awk '/Requests\/sec/ { print $2 }' <<<"$out") $((non2xx + errors + connect))"
 }
-log "GET /v1/verdicts/t0 ($bytes bytes), $connections connections, ${seconds}s, 1 wrk thread each; oracle probing $targets targets x $vantages vantages (http:) every 1 s"
+log "GET /v1/verdicts/$asked ($bytes bytes), $connections connections, ${seconds}s, 1 wrk thread each; oracle probing $targets targets x $vantages vantages (http:) every 1 s"
 # Probes the oracle completed so far (all outcomes), from its /metrics.
 probes_done() { curl -fs "http://$api/metrics" | awk '/^crosscheck_probes_total\{/ { n += $NF } END { print n + 0 }'; }
 probed_before=$(probes_done)
-ours=$(measure "http://$api/v1/verdicts/t0")
+read -r ours ours_failed < <(measure "http://$api/v1/verdicts/$asked")
 probed_after=$(probes_done)
-theirs=$(measure "http://$static/t0.json")
-log "crosscheck $ours requests/s, nginx $theirs requests/s; the oracle completed $((probed_after - probed_before)) probes while measured"
+read -r theirs theirs_failed < <(measure "http://$static/$asked.json")
+log "crosscheck $ours requests/s ($ours_failed failed), nginx $theirs requests/s ($theirs_failed failed); the oracle completed $((probed_after - probed_before)) probes while measured"
 kill -0 "$oracle_pid" || { log "the oracle died: $(tail -5 "$work/crosscheck.log")"; exit 1; }
 
-awk -v a="$ours" -v b="$theirs" -v n="$bytes" -v c="$connections" -v t="$targets" -v m="$vantages" 'BEGIN {
+awk -v a="$ours" -v b="$theirs" -v n="$bytes" -v c="$connections" -v t="$targets" -v m="$vantages" \
+  -v fa="$ours_failed" -v fb="$theirs_failed" 'BEGIN {
   ratio = b > 0 ? a / b : 0
-  printf "ROW|3|verdict API throughput (GET /v1/verdicts/{target}, %d bytes, %d connections, while probing %d x %d http: checks every 1 s)|%.0f req/s|nginx serving the same bytes as a static file|%.0f req/s|%.2f|at least 0.80 of nginx|%s\n",
-         n, c, t, m, a, b, ratio, (b > 0 && ratio >= 0.80) ? "yes" : "no"
+  printf "ROW|3|verdict API throughput (GET /v1/verdicts/{target}, %d bytes, %d connections, while probing %d x %d http: checks every 1 s)|%.0f req/s (%d failed)|nginx serving the same bytes as a static file|%.0f req/s (%d failed)|%.2f|at least 1.0 of nginx, no request failed|%s\n",
+         n, c, t, m, a, fa, b, fb, ratio, (b > 0 && ratio >= 1.0 && fa == 0 && fb == 0) ? "yes" : "no"
 }'

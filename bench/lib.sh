@@ -10,9 +10,10 @@
 # crosscheck uses that daemon binary. Without them the release preset is
 # built. BENCH_SECONDS (measurement window) and BENCH_QUICK (short warm-up)
 # are read by the scripts themselves.
-# BENCH_PERF=DIR records a `perf` profile of the daemon over each
-# measurement window that calls perf_window (DIR/<name>.data) and prints
-# its top functions on stderr.
+# BENCH_PERF=DIR (bench/run.sh --perf DIR) records a `perf` profile of the
+# measured process in a window of its own after each measurement that calls
+# perf_profile (DIR/<name>.data), and writes its top functions to
+# DIR/<name>.txt and stderr.
 # Variables a script may set before bench_prepare: bench_name (prefix of its
 # log lines), bench_targets (CMake targets it needs; default crosscheck),
 # bench_ready_seconds (how long bench_daemon waits for /readyz).
@@ -50,6 +51,7 @@ bench_install() {
 bench_prepare() {
   ./scripts/install-deps.sh >/dev/null
   bench_install "$@"
+  if [[ -n ${BENCH_PERF:-} ]]; then bench_install linux-perf; fi
   local -a cmake_targets
   read -ra cmake_targets <<<"${bench_targets:-crosscheck}"
   if [[ -n ${BENCH_BUILD_DIR:-} ]]; then
@@ -164,23 +166,45 @@ bench_config() {
   } > "$file"
 }
 
-# With BENCH_PERF set: profiles PID (call graphs) for SECONDS into
-# $BENCH_PERF/NAME.data in the background; perf_summary NAME waits for it
-# and logs the 15 functions with the most samples, children included
-# (what the window's CPU went to). Without BENCH_PERF both do nothing.
-perf_window() {
+# With BENCH_PERF set (bench/run.sh --perf DIR): profiles PID (call
+# graphs) for SECONDS into $BENCH_PERF/NAME.data, *after* the measured
+# window, so that perf's own cost never enters a figure: call it once the
+# figures are read, while the load still runs. Writes the 15 functions with
+# the most samples, children included (what that window's CPU went to), to
+# $BENCH_PERF/NAME.txt (run.sh prints every one under its table) and to the
+# log. Without BENCH_PERF it does nothing.
+perf_profile() {
   [[ -n ${BENCH_PERF:-} ]] || return 0
   mkdir -p "$BENCH_PERF"
-  perf record -q -F 499 -g -p "$1" -o "$BENCH_PERF/$3.data" -- sleep "$2" >/dev/null 2>&1 &
-  perf_pid=$!
+  if ! perf record -q -F 499 -g -p "$1" -o "$BENCH_PERF/$3.data" -- sleep "$2" >/dev/null 2>&1; then
+    log "perf record of $3 failed (is perf installed, and perf_event_paranoid low enough?)"
+    return 0
+  fi
+  perf_summarize "$3"
 }
-perf_summary() {
-  [[ -n ${BENCH_PERF:-} && -n ${perf_pid:-} ]] || return 0
-  wait "$perf_pid" || true
-  perf_pid=
-  log "perf profile of $1 ($BENCH_PERF/$1.data; share of samples with children, top 15):"
-  perf report -q -i "$BENCH_PERF/$1.data" --children --sort symbol -g none 2>/dev/null |
-    awk '$1 ~ /%$/ { $2 = ""; print }' | head -15 | cut -c1-160 >&2 || true
+
+# The same for a command that runs to its end: perf_command NAME CMD...
+# (its output is discarded).
+perf_command() {
+  [[ -n ${BENCH_PERF:-} ]] || return 0
+  local name=$1
+  shift
+  mkdir -p "$BENCH_PERF"
+  if ! perf record -q -F 499 -g -o "$BENCH_PERF/$name.data" -- "$@" >/dev/null 2>&1; then
+    log "perf record of $name failed (is perf installed, and perf_event_paranoid low enough?)"
+    return 0
+  fi
+  perf_summarize "$name"
+}
+
+perf_summarize() {
+  {
+    echo "$1: share of samples with children, top 15 ($BENCH_PERF/$1.data)"
+    perf report -q -i "$BENCH_PERF/$1.data" --children --sort symbol -g none 2>/dev/null |
+      awk '$1 ~ /%$/ { $2 = ""; print }' | head -15 | cut -c1-160
+  } > "$BENCH_PERF/$1.txt" || true
+  log "perf profile of $1:"
+  sed 's/^/  /' "$BENCH_PERF/$1.txt" >&2
 }
 
 # Starts the daemon (optionally under a command prefix) and waits until
@@ -272,6 +296,37 @@ lateness_quantile_ms() {
     }' "$before" "$after"
 }
 
+# The upper bound, in ms, of the probe start lateness bucket that holds
+# VALUE ms (the buckets of crosscheck_probe_start_lateness_seconds; 1e12
+# for the +Inf bucket, nan for nan). lateness_quantile_ms reports a
+# quantile in +Inf as the last bound, 10000: that is +Inf here too.
+lateness_bucket_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v == "nan" || v == "") { print "nan"; exit }
+    n = split("0.5 1 2.5 5 10 25 50 100 250 500 1000 2500 5000", bound, " ")
+    for (i = 1; i <= n; i++) if (v + 0 <= bound[i] + 0) { print bound[i]; exit }
+    if (v + 0 < 10000) { print 10000; exit }
+    print 1e12
+  }'
+}
+
+# What a wrk report (on stdin) says was answered and what failed, as
+# "<requests answered> <answered non-2xx> <socket errors on requests (read,
+# write, timeout)> <connections that failed (connect)>". wrk's "N requests"
+# counts answers only: a request that timed out is in the errors alone.
+wrk_outcome() {
+  awk '
+    / requests in / { answered = $1 }
+    /Non-2xx/ { non2xx += $NF }
+    /Socket errors/ {
+      for (i = 3; i < NF; i += 2) {
+        n = $(i + 1); sub(",", "", n)
+        if ($i == "connect") connect += n; else errors += n
+      }
+    }
+    END { printf "%d %d %d %d\n", answered, non2xx, errors, connect }'
+}
+
 # CPU ticks (utime + stime) of PID; the fields after the ")" of the name.
 cpu_ticks() {
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
@@ -289,9 +344,22 @@ written_bytes() {
   awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io"
 }
 
-# A /proc/PID/status field in MB (VmHWM, VmRSS).
+# A /proc/PID/status field in MB (VmHWM, VmRSS): decimal megabytes
+# (10^6 bytes), the unit of the goals; /proc says kB for KiB.
 status_mb() {
-  awk -v field="$2:" '$1 == field { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"
+  awk -v field="$2:" '$1 == field { printf "%.1f\n", $2 * 1024 / 1e6 }' "/proc/$1/status"
+}
+
+# Seconds since boot with centisecond resolution (/proc/uptime): the clock
+# of every measured window. Why not bash's $SECONDS: it counts whole
+# seconds, so a 10 s window could read 11 and understate a rate by 10 %.
+mono_now() {
+  cut -d' ' -f1 /proc/uptime
+}
+
+# Seconds between two mono_now readings, two decimals.
+seconds_between() {
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'
 }
 
 # Percent of one core used by PID between two cpu_ticks readings over SECONDS.
@@ -299,8 +367,12 @@ cpu_percent() {
   awk -v a="$1" -v b="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", (b - a) / hz / s * 100 }'
 }
 
-# A / B with two decimals.
+# A / B with two decimals; nan when either is missing or nan, or B is 0.
 ratio() {
+  if [[ -z $1 || -z $2 || $1 == *nan* || $2 == *nan* ]]; then
+    echo nan
+    return
+  fi
   awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f\n", a / b }'
 }
 
@@ -382,20 +454,25 @@ fleet_config() {
 # Measures the running daemon ($daemon_pid) over WINDOW seconds and logs the
 # detail: fleet_measure WINDOW WANTED_PROBES_PER_SECOND. Sets $elapsed
 # (seconds), $hwm and $rss (peak and current RSS, MB), $cpu (% of one core
-# over the window), $per_second (probes started a second) and $p99 (probe
-# start lateness over the window, ms, bucket-interpolated). Leaves the
-# scrapes in $work/before.prom and $work/after.prom.
+# over the window), $per_second (probes started a second), $skipped (turns
+# skipped in the window: the pair's previous probe still ran), $p99 (probe
+# start lateness over the window, ms, bucket-interpolated) and $load_held
+# (1 when the daemon started at least 99 % of the wanted probes and skipped
+# no turn, else 0: a daemon that falls behind does less work, so its CPU and
+# its lateness, which counts only the turns started, look better than they
+# are; a row is met only with load_held). Leaves the scrapes in
+# $work/before.prom and $work/after.prom. With BENCH_PERF, profiles another
+# window of the same length after this one (perf_profile).
 fleet_measure() {
   local window=$1 wanted=$2 db_before db_after ticks_before ticks_after started
   local probes_started committed dropped
   bench_scrape "$work/before.prom"
   db_before=$(dir_bytes "$work/data")
   ticks_before=$(cpu_ticks "$daemon_pid")
-  started=$SECONDS
-  perf_window "$daemon_pid" "$window" "$(basename "$0" .sh)_fleet"
+  started=$(mono_now)
   sleep "$window"
   ticks_after=$(cpu_ticks "$daemon_pid")
-  elapsed=$((SECONDS - started))
+  elapsed=$(seconds_between "$started" "$(mono_now)")
   hwm=$(status_mb "$daemon_pid" VmHWM)
   rss=$(status_mb "$daemon_pid" VmRSS)
   db_after=$(dir_bytes "$work/data")
@@ -403,15 +480,21 @@ fleet_measure() {
 
   cpu=$(cpu_percent "$ticks_before" "$ticks_after" "$elapsed")
   probes_started=$(delta crosscheck_probes_started_total "$work/before.prom" "$work/after.prom")
+  skipped=$(delta crosscheck_probes_skipped_total "$work/before.prom" "$work/after.prom")
   per_second=$(awk -v n="$probes_started" -v s="$elapsed" 'BEGIN { printf "%.0f\n", n / s }')
+  load_held=$(awk -v got="$per_second" -v want="$wanted" -v skipped="$skipped" \
+    'BEGIN { print (got >= 0.99 * want && skipped == 0) ? 1 : 0 }')
   p99=$(lateness_quantile_ms 0.99 "$work/before.prom" "$work/after.prom")
   committed=$(delta crosscheck_storage_writes_committed_total "$work/before.prom" "$work/after.prom")
   dropped=$(delta crosscheck_storage_writes_dropped_total "$work/before.prom" "$work/after.prom")
   log_probes window "$work/before.prom" "$work/after.prom"
   log_classes "$work/before.prom" "$work/after.prom"
   log "  window ${elapsed}s: RSS ${rss} MB (peak ${hwm} MB), CPU ${cpu}% of one core"
-  log "  probes started: ${per_second}/s (wanted ${wanted}/s), p99 start lateness ${p99} ms (bucket-interpolated)"
+  log "  probes started: ${per_second}/s (wanted ${wanted}/s), $skipped turns skipped, p99 start lateness ${p99} ms (bucket-interpolated)"
+  if ((load_held == 0)); then
+    log "  WARNING: the daemon did not keep up with the load (under 99 % of the wanted starts, or turns skipped): the row is not met, whatever its figures"
+  fi
   log "  storage: $committed records committed, $dropped dropped; data dir $((db_before / 1024)) KiB -> $((db_after / 1024)) KiB (+$(((db_after - db_before) / 1024)) KiB)"
   log "  $(find "$work/data" -type f -printf '%f %s B; ')"
-  perf_summary "$(basename "$0" .sh)_fleet"
+  perf_profile "$daemon_pid" "$window" "$(basename "$0" .sh)_fleet"
 }

@@ -161,25 +161,29 @@ daemon_cost() {
   sleep 5  # warm-up: the first turns are phased over the interval
   bench_scrape "$work/d_before.prom"
   ticks_a=$(cpu_ticks "$pid")
-  local started=$SECONDS
-  perf_window "$pid" "$seconds" "row1_2_daemon_$targets"
+  local started
+  started=$(mono_now)
   sleep "$seconds"
   ticks_b=$(cpu_ticks "$pid")
-  local elapsed=$((SECONDS - started))
+  local elapsed
+  elapsed=$(seconds_between "$started" "$(mono_now)")
   bench_scrape "$work/d_after.prom"
-  perf_summary "row1_2_daemon_$targets"
+  local rss
+  rss=$(status_mb "$pid" VmRSS 2>/dev/null || echo '?')
+  perf_profile "$pid" "$seconds" "row1_2_daemon_${check%%:*}"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   local probes up
   probes=$(delta crosscheck_probes_total "$work/d_before.prom" "$work/d_after.prom")
   up=$(($(awk '/^crosscheck_probes_total\{/ && /outcome="up"/ { s += $NF } END { printf "%.0f", s }' "$work/d_after.prom") -
     $(awk '/^crosscheck_probes_total\{/ && /outcome="up"/ { s += $NF } END { printf "%.0f", s }' "$work/d_before.prom")))
-  log "crosscheck run: $probes probes ($up up) in ${elapsed}s, $(cpu_percent "$ticks_a" "$ticks_b" "$elapsed")% of a core, RSS $(status_mb "$pid" VmRSS 2>/dev/null || echo '?') MB"
+  log "crosscheck run: $probes probes ($up up) in ${elapsed}s, $(cpu_percent "$ticks_a" "$ticks_b" "$elapsed")% of a core, RSS $rss MB"
   if ((up < probes * 99 / 100)); then
     log "WARNING: only $up of $probes probes were up: the figure is not a healthy run's"
   fi
+  # Why nan without probes: 0 us a probe would be a ratio of 0, met.
   daemon_figure=$(awk -v a="$ticks_a" -v b="$ticks_b" -v hz="$(getconf CLK_TCK)" -v n="$probes" -v s="$elapsed" \
-    'BEGIN { printf "%.1f %.0f\n", (n > 0 ? (b - a) / hz * 1e6 / n : 0), n / s }')
+    'BEGIN { if (n > 0) printf "%.1f %.0f\n", (b - a) / hz * 1e6 / n, n / s; else print "nan 0" }')
 }
 
 if [[ $what == dns || $what == all ]]; then
@@ -236,7 +240,10 @@ if [[ $what == http || $what == all ]]; then
   log "row 2: the whole daemon, $http_targets targets x $http_vantages vantages of http: checks every 1 s"
   daemon_cost "$http_targets" "$http_vantages" "http: { url: \"http://%s.web.test:${web#*:}/probe.txt\" }"
   read -r run_us run_rate <<<"$daemon_figure"
-  log "prober alone (detail): $us us CPU per http: probe"
+  row 2 "prober alone (detail): HTTP probe cost ($http_targets x $http_vantages http: checks of tN.web.test, A and AAAA through a loopback dnsmasq, GET from loopback nginx)" \
+    "$us us CPU/probe" \
+    "blackbox_exporter http module via /probe, same host name, one A query ($box_rate probes/s)" \
+    "$box_us us CPU/probe" "$(ratio "$us" "$box_us")" "none: the row is the whole daemon" "-"
   box_ratio=$(ratio "$run_us" "$box_us")
   row 2 "whole \`crosscheck run\` CPU per HTTP probe ($http_targets x $http_vantages http: checks of tN.web.test every 1 s, $run_rate probes/s; resolved by a loopback dnsmasq, A and AAAA; GET of a small file from loopback nginx)" \
     "$run_us us CPU/probe" \

@@ -19,7 +19,7 @@ if [[ ${BENCH_QUICK:-} == 1 ]]; then lines=${1:-100000}; else lines=${1:-1000000
 targets=200
 vantages=5
 # shellcheck disable=SC2119 # no extra package to install
-bench_prepare
+bench_prepare time
 
 resolvers="127.0.0.1:53 127.0.0.2:53 127.0.0.3:53 127.0.0.4:53 127.0.0.5:53"
 bench_config "$work/crosscheck.yaml" 127.0.0.1:9 10s 2s 64 500 \
@@ -53,21 +53,18 @@ recording() {
 }
 
 # replay_run FILE: "<seconds> <peak RSS MB> <output lines>" of one replay.
+# Replays FILE; prints "<seconds> <peak RSS MB> <lines out>". The peak is
+# the process's own maximum resident set (GNU time's %M, from wait4's
+# rusage), not a sample: a peak in the last milliseconds counts.
 replay_run() {
-  local started ended pid peak=0 hwm
-  started=$(date +%s.%N)
-  "$bin" replay "$1" --config "$work/crosscheck.yaml" --json > "$work/out.jsonl" &
-  pid=$!
-  # VmHWM is the peak so far: the last reading before the exit is the peak.
-  while kill -0 "$pid" 2>/dev/null; do
-    hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
-    [[ -n $hwm ]] && peak=$hwm
-    sleep 0.05
-  done
-  wait "$pid"
-  ended=$(date +%s.%N)
-  awk -v a="$started" -v b="$ended" -v kb="$peak" -v out="$(wc -l < "$work/out.jsonl")" \
-    'BEGIN { printf "%.3f %.1f %d\n", b - a, kb / 1024, out }'
+  local started ended peak_kb
+  started=$(mono_now)
+  /usr/bin/time -f '%M' -o "$work/time.out" \
+    "$bin" replay "$1" --config "$work/crosscheck.yaml" --json > "$work/out.jsonl"
+  ended=$(mono_now)
+  peak_kb=$(tail -1 "$work/time.out")
+  awk -v a="$started" -v b="$ended" -v kb="$peak_kb" -v out="$(wc -l < "$work/out.jsonl")" \
+    'BEGIN { printf "%.3f %.1f %d\n", b - a, kb * 1024 / 1e6, out }'
 }
 
 log "generating $lines observations ($targets targets x $vantages vantages every 10 s)"
@@ -79,6 +76,7 @@ rate=$(awk -v n="$lines" -v s="$big_s" 'BEGIN { printf "%.0f\n", n / s }')
 growth=$(ratio "$big_mb" "$small_mb")
 log "  $((lines / 10)) lines: ${small_s}s, peak RSS ${small_mb} MB, $small_out lines out"
 log "  $lines lines: ${big_s}s, peak RSS ${big_mb} MB, $big_out lines out"
+perf_command replay "$bin" replay "$work/big.jsonl" --config "$work/crosscheck.yaml" --json
 if ((big_out == 0)); then
   log "warning: the replay printed nothing: the recording exercised no verdict change"
 fi

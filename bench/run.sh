@@ -9,8 +9,14 @@
 # with its detail on stderr. A script that is missing or fails is reported
 # as "not run" and the others still run; the exit status is then 1 (a
 # figure, met or not, never makes it fail). Never part of CI.
-# Usage: bench/run.sh [--quick]
-#   --quick  a short run of everything (BENCH_SECONDS=3 unless set)
+# Usage: bench/run.sh [--quick] [--perf DIR]
+#   --quick     a short run of everything (BENCH_SECONDS=3 unless set)
+#   --perf DIR  also profiles (perf record -g) the daemon of rows 1, 2, 4,
+#               4b and 6 and `crosscheck replay` of row 7, each in a window
+#               of its own after the row's measurement (the figures never
+#               carry perf's cost), into a new DIR/crosscheck-perf-<time>;
+#               the top functions of each are printed under the table
+#               ("Where the time goes")
 # Env: BENCH_SECONDS (measurement window per figure; default 10),
 #      BENCH_TIMEOUT (seconds one script may take, install and build
 #      included; default 1800; soak.sh gets BENCH_SOAK_SECONDS more),
@@ -19,14 +25,27 @@
 #      instead of building the release preset; passed on to every script,
 #      see bench/lib.sh).
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 2
 
 quick=0
-case ${1:-} in
-  --quick) quick=1 ;;
-  "") ;;
-  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
-esac
+while (($#)); do
+  case $1 in
+    --quick) quick=1 ;;
+    --perf)
+      [[ -n ${2:-} ]] || { echo "usage: bench/run.sh [--quick] [--perf DIR]" >&2; exit 2; }
+      # Why a directory of its own, made before the cd below: DIR is the
+      # caller's (relative to where they are), and what is printed under
+      # the table must be this run's profiles, nothing else found there.
+      mkdir -p "$2" || exit 2
+      BENCH_PERF=$(cd "$2" && pwd)/crosscheck-perf-$(date -u +%Y%m%dT%H%M%SZ)
+      mkdir "$BENCH_PERF" || exit 2
+      export BENCH_PERF
+      shift
+      ;;
+    *) echo "usage: bench/run.sh [--quick] [--perf DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
+cd "$(dirname "$0")/.." || exit 2
 if ((quick)); then
   export BENCH_SECONDS=${BENCH_SECONDS:-3} BENCH_QUICK=1
 else
@@ -96,6 +115,16 @@ fi
 if ((${#not_run[@]})); then
   echo
   printf '%s\n' "${not_run[@]}"
+fi
+if [[ -n ${BENCH_PERF:-} ]] && compgen -G "$BENCH_PERF/*.txt" >/dev/null; then
+  echo
+  echo "Where the time goes (perf, in a window of its own after each measurement):"
+  for profile in "$BENCH_PERF"/*.txt; do
+    echo
+    echo '```'
+    cat "$profile"
+    echo '```'
+  done
 fi
 echo
 echo "ratio = crosscheck / reference, both measured in this run on this machine; see bench/README.md."

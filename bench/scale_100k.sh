@@ -32,14 +32,19 @@ bench_ready_seconds=300
 fleet_config 127.0.84 5394 9594 "$targets" "$interval"
 bench_dnsmasq "$resolver_ips" 5394 bench.test/127.0.0.1
 log "scale_100k: $targets targets x $vantages vantages every $interval s; warm-up ${warmup}s, window ${window}s"
-started=$SECONDS
+started=$(mono_now)
 bench_daemon "$work/crosscheck.yaml" "$fleet_api"
-log "  ready after $((SECONDS - started)) s, RSS $(status_mb "$daemon_pid" VmRSS) MB"
+log "  ready after $(seconds_between "$started" "$(mono_now)") s, RSS $(status_mb "$daemon_pid" VmRSS) MB"
 sleep "$warmup"
 fleet_measure "$window" $((targets * vantages / interval))
 
+# The ratio is the farthest of the three budgets; met needs all three and
+# the load held (fleet_measure).
 row 4b "$targets targets x $vantages vantages every $interval s: memory, CPU and lateness" \
-  "RSS ${hwm} MB peak (${rss} MB now), CPU ${cpu}% of a core, ${per_second} probes/s, p99 lateness ${p99} ms" \
-  "goal" "1,024 MB (1 GiB) / 100% of a core / p99 1,000 ms" "$(ratio "$hwm" 1024)" \
-  "below 1 GiB, one core and a p99 lateness of 1 s" \
-  "$(met "$hwm < 1024 && $cpu < 100 && $p99 < 1000")"
+  "RSS ${hwm} MB peak (${rss} MB now), CPU ${cpu}% of a core, ${per_second} probes/s (wanted $((targets * vantages / interval))), ${skipped} turns skipped, p99 lateness ${p99} ms" \
+  "goal" "1,000 MB (1 GB) / 100% of a core / p99 1,000 ms" \
+  "$(if [[ $hwm$cpu$p99 == *nan* ]]; then echo nan; else awk -v m="$(ratio "$hwm" 1000)" \
+    -v c="$(ratio "$cpu" 100)" -v l="$(ratio "$p99" 1000)" 'BEGIN {
+    w = m; if (c > w) w = c; if (l > w) w = l; printf "%.2f\n", w }'; fi)" \
+  "below 1 GB, one core and a p99 lateness of 1 s, keeping up with the load" \
+  "$(met "$hwm < 1000 && $cpu < 100 && $p99 < 1000 && $load_held == 1")"

@@ -11,17 +11,19 @@
 # dir's size (du) and the p99 probe start lateness of the minute (from the
 # histogram, bucket-interpolated). The goal, one ROW|8 line with met
 # yes/no (the samples on stderr):
-#  - open fds: at most 5 % growth from the first sample to the last;
-#  - RSS and database size: at most 5 % growth over the flat part (RSS from
-#    the first sample grows while buffers and the allocator's arenas warm
-#    up; that growth is logged, not judged), from the first
+#  - RSS and open fds: at most 5 % growth from the first sample (after the
+#    warm-up) to the last, as the issue's goal says: growth while buffers
+#    and the allocator warm up counts too;
+#  - database size: at most 5 % growth over the flat part, from the first
 #    sample at or after 10 min (retention has started deleting) to the last;
 #    in quick mode, or a run shorter than 20 min, the second half instead
 #    (an hour always holds a summary period boundary: every pair's summary
 #    row is written then and deleted 10 min later, and its pages reused);
 #  - p99 lateness does not drift: the last quarter's p99 is at most 1.5x the
-#    first quarter's, or at most 5 ms (below that the histogram's buckets,
-#    0.5, 1, 2.5 and 5 ms, are too coarse for a ratio).
+#    first quarter's, or both are at most 5 ms and the last is in the same
+#    histogram bucket or a lower one (the buckets there, 0.5, 1, 2.5 and
+#    5 ms, are too coarse for a ratio; higher up, a rise past 1.5x inside
+#    a wide bucket is drift too, and so is one past the last bucket).
 # Loopback only (127.0.85.x).
 # Usage: bench/soak.sh   (TARGETS=N overrides 10,000, for a lighter run)
 # Env: BENCH_SOAK_SECONDS (how long to sample, a multiple of 60 s, at least
@@ -107,20 +109,22 @@ growth() {  # percent growth from A to B, one decimal
   awk -v a="$1" -v b="$2" 'BEGIN { if (a == 0) print "nan"; else printf "%.1f\n", (b - a) / a * 100 }'
 }
 quarter=$((minutes / 4 > 0 ? minutes / 4 : 1))
-rss_warm_growth=$(growth "${rss_at[0]}" "${rss_at[minutes]}")
-rss_growth=$(growth "${rss_at[flat]}" "${rss_at[minutes]}")
+rss_growth=$(growth "${rss_at[0]}" "${rss_at[minutes]}")
+rss_flat_growth=$(growth "${rss_at[flat]}" "${rss_at[minutes]}")
 fds_growth=$(growth "${fds_at[0]}" "${fds_at[minutes]}")
 db_growth=$(growth "${db_at[flat]}" "${db_at[minutes]}")
 first_p99=$(lateness_quantile_ms 0.99 "$work/sample-0.prom" "$work/sample-$quarter.prom")
 last_p99=$(lateness_quantile_ms 0.99 "$work/sample-$((minutes - quarter)).prom" "$work/sample-$minutes.prom")
 worst=$(awk -v r="$rss_growth" -v f="$fds_growth" -v d="$db_growth" 'BEGIN {
   w = r; if (f > w) w = f; if (d > w) w = d; printf "%.2f\n", 1 + w / 100 }')
-log "  fds ${fds_growth}% (from sample 0), RSS ${rss_growth}% and db ${db_growth}% (from sample $flat: $flat_rule);" \
-  "RSS from sample 0 (warm-up, not judged): ${rss_warm_growth}%;" \
-  "p99 lateness ${first_p99} ms in the first $quarter min, ${last_p99} ms in the last $quarter min"
+first_bucket=$(lateness_bucket_ms "$first_p99")
+last_bucket=$(lateness_bucket_ms "$last_p99")
+log "  RSS ${rss_growth}% and fds ${fds_growth}% (from sample 0), db ${db_growth}% (from sample $flat: $flat_rule);" \
+  "RSS from sample $flat (detail, not judged): ${rss_flat_growth}%;" \
+  "p99 lateness ${first_p99} ms (bucket ${first_bucket} ms) in the first $quarter min, ${last_p99} ms (bucket ${last_bucket} ms) in the last $quarter min"
 
 row 8 "soak: $targets targets x 5 vantages every 10 s for $minutes min, one failure domain flapping (30 s silent / 30 s answering), retention 10m" \
-  "RSS ${rss_at[flat]} -> ${rss_at[minutes]} MB (${rss_growth}%, from $((flat * 60)) s), fds ${fds_at[0]} -> ${fds_at[minutes]} (${fds_growth}%), db $((db_at[flat] / 1024)) -> $((db_at[minutes] / 1024)) KiB (${db_growth}%, from $((flat * 60)) s: $flat_rule), p99 lateness ${first_p99} -> ${last_p99} ms (first -> last quarter)" \
+  "RSS ${rss_at[0]} -> ${rss_at[minutes]} MB (${rss_growth}%), fds ${fds_at[0]} -> ${fds_at[minutes]} (${fds_growth}%), db $((db_at[flat] / 1024)) -> $((db_at[minutes] / 1024)) KiB (${db_growth}%, from $((flat * 60)) s: $flat_rule), p99 lateness ${first_p99} -> ${last_p99} ms (first -> last quarter)" \
   "goal" "flat: < 5% growth; p99 at most 1.5x" "$worst" \
-  "RSS, fds and db size grow < 5% (largest last/first is the ratio); last quarter's p99 at most 1.5x the first's or 5 ms" \
-  "$(met "$rss_growth < 5 && $fds_growth < 5 && $db_growth < 5 && ($last_p99 <= 1.5 * $first_p99 || $last_p99 <= 5)")"
+  "RSS, fds and db size grow < 5% (largest last/first is the ratio); last quarter's p99 at most 1.5x the first's, or both at most 5 ms in no higher bucket" \
+  "$(met "$rss_growth < 5 && $fds_growth < 5 && $db_growth < 5 && ($last_p99 <= 1.5 * $first_p99 || ($last_bucket <= 5 && $last_bucket <= $first_bucket))")"
