@@ -404,6 +404,9 @@ class Service final : public api::ApiActions {
   std::uint64_t needed_seq_ = 0;  // the newest record the next snapshot must wait for
   std::int64_t next_escalation_id_ = 1;
   std::map<std::string, snapshot::History> history_;
+  // Where each target sits in the snapshots (build_snapshot keeps it in step
+  // with the names they list).
+  std::shared_ptr<const snapshot::TargetIndex> snapshot_index_;
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
   // When each target was last rechecked for an operator, and for a peer:
   // apart, so a peer's rechecks (fast confirmation asks them at an

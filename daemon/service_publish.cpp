@@ -192,6 +192,17 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
       snapshot->targets.push_back(std::move(view));
     }
   }
+  // The same names in the same order as the last snapshot's (only a reload
+  // changes them): the same index.
+  if (!snapshot_index_ || !snapshot_index_->matches(snapshot->targets)) {
+    std::vector<std::string> names;
+    names.reserve(snapshot->targets.size());
+    for (const auto& view : snapshot->targets) {
+      names.push_back(view.verdict.target);
+    }
+    snapshot_index_ = std::make_shared<const snapshot::TargetIndex>(std::move(names));
+  }
+  snapshot->index = snapshot_index_;
   for (const auto& vantage : engine_.vantages()) {
     snapshot::VantageView view;
     view.name = vantage.name;
