@@ -1,5 +1,6 @@
 // The crosscheck executable: hands the command line to run_cli().
 #include "cli/cli.hpp"
+#include "cli/malloc_tuning.hpp"
 
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ void clear_libpq_environment() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  crosscheck::cli::tune_malloc();  // first: before anything large is allocated and freed
   clear_libpq_environment();
   try {
     std::vector<std::string> args(argv + 1, argv + argc);

@@ -1,0 +1,35 @@
+#include "cli/malloc_tuning.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CROSSCHECK_SANITIZED_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define CROSSCHECK_SANITIZED_MALLOC 1
+#endif
+#endif
+
+namespace crosscheck::cli {
+
+MallocTuning tune_malloc() {
+#if defined(__GLIBC__) && !defined(CROSSCHECK_SANITIZED_MALLOC)
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr ||
+      (tunables != nullptr && std::strstr(tunables, "mmap_threshold") != nullptr)) {
+    return MallocTuning::LeftToEnvironment;
+  }
+  const bool mapped = mallopt(M_MMAP_THRESHOLD, static_cast<int>(k_mmap_threshold)) == 1;
+  const bool trimmed = mallopt(M_TRIM_THRESHOLD, static_cast<int>(k_trim_threshold)) == 1;
+  return mapped && trimmed ? MallocTuning::Fixed : MallocTuning::Unavailable;
+#else
+  return MallocTuning::Unavailable;
+#endif
+}
+
+}  // namespace crosscheck::cli

@@ -1,0 +1,82 @@
+#include "cli/malloc_tuning.hpp"
+#include "support/scoped_env.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+using crosscheck::cli::MallocTuning;
+
+namespace {
+
+// Mapped blocks malloc holds now (glibc's count).
+std::size_t mapped_blocks() {
+#if defined(__GLIBC__)
+  return mallinfo2().hblks;
+#else
+  return 0;
+#endif
+}
+
+}  // namespace
+
+// Why no smaller sizes: a block near the threshold may come from a free
+// chunk an earlier case left in the heap; ctest runs each case in its own
+// process, and nothing there frees 8 MB before this.
+TEST_CASE("after tune_malloc a large block freed leaves the next snapshot-sized block mapped",
+          "[malloc]") {
+  const auto tuning = crosscheck::cli::tune_malloc();
+  if (tuning != MallocTuning::Fixed) {
+    // A sanitizer's allocator (the asan build) or a threshold the
+    // environment set: there is nothing of glibc's to check.
+    WARN("malloc not tuned here: " << static_cast<int>(tuning));
+    return;
+  }
+  constexpr std::size_t k_mb = std::size_t{1024} * 1024;
+  {
+    // A /metrics text: glibc alone would raise its threshold past 8 MB here.
+    const std::vector<char> scrape(24 * k_mb);
+    REQUIRE(scrape[12 * k_mb] == 0);
+  }
+  for (int round = 0; round < 3; ++round) {
+    const auto before = mapped_blocks();
+    INFO("round " << round);
+    {
+      const std::vector<char> targets(8 * k_mb);  // a snapshot's list at 10,000 targets
+      REQUIRE(mapped_blocks() == before + 1);
+    }
+    REQUIRE(mapped_blocks() == before);  // unmapped: back to the system
+  }
+}
+
+TEST_CASE("a threshold set in the environment is left as it is", "[malloc]") {
+  using crosscheck::testing::ScopedEnv;
+  const ScopedEnv no_tunables("GLIBC_TUNABLES", std::nullopt);
+  const ScopedEnv no_threshold("MALLOC_MMAP_THRESHOLD_", std::nullopt);
+  const auto untouched = crosscheck::cli::tune_malloc();
+  if (untouched == MallocTuning::Unavailable) {
+    WARN("not glibc's malloc here (a sanitizer's): nothing to leave alone");
+    return;
+  }
+  REQUIRE(untouched == MallocTuning::Fixed);
+  {
+    const ScopedEnv threshold("MALLOC_MMAP_THRESHOLD_", "1048576");
+    REQUIRE(crosscheck::cli::tune_malloc() == MallocTuning::LeftToEnvironment);
+  }
+  {
+    const ScopedEnv tunables("GLIBC_TUNABLES",
+                             "glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=65536");
+    REQUIRE(crosscheck::cli::tune_malloc() == MallocTuning::LeftToEnvironment);
+  }
+  {
+    // Another tunable alone is no threshold: tuned as usual.
+    const ScopedEnv tunables("GLIBC_TUNABLES", "glibc.malloc.arena_max=2");
+    REQUIRE(crosscheck::cli::tune_malloc() == MallocTuning::Fixed);
+  }
+}
