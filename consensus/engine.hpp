@@ -9,7 +9,6 @@
 #include "consensus/types.hpp"
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -236,7 +235,7 @@ class Engine {
     // has shown what expires valid past its threshold.
     std::map<EventKind, MonoTime> renewed_since;
     std::optional<VerdictKind> last_confirmed;
-    std::deque<MonoTime> changes;  // judged changes inside flap_window
+    std::vector<MonoTime> changes;  // judged changes inside flap_window
     std::optional<Override> override_in_force;
     // When the override ends on the monotonic clock, fixed at the first
     // evaluate() after it was set or restored: a wall clock step neither
@@ -355,7 +354,7 @@ class Engine {
   // A group's state between evaluations (engine_groups.cpp).
   struct GroupState {
     VerdictKind judged = VerdictKind::Unknown;
-    std::deque<MonoTime> changes;  // judged changes inside the group's flap_window
+    std::vector<MonoTime> changes;  // judged changes inside the group's flap_window
     std::optional<AdHocMaintenance> maintenance_set;
     std::optional<MonoTime> maintenance_deadline;
     std::optional<MaintenanceView> maintenance;
