@@ -169,8 +169,8 @@ bench_config() {
 # With BENCH_PERF set (bench/run.sh --perf DIR): profiles PID (call
 # graphs) for SECONDS into $BENCH_PERF/NAME.data, *after* the measured
 # window, so that perf's own cost never enters a figure: call it once the
-# figures are read, while the load still runs. Writes the 15 functions with
-# the most samples, children included (what that window's CPU went to), to
+# figures are read, while the load still runs. Writes the 20 functions with
+# the most samples of their own (what that window's CPU went to), to
 # $BENCH_PERF/NAME.txt (run.sh prints every one under its table) and to the
 # log. Without BENCH_PERF it does nothing.
 perf_profile() {
@@ -197,11 +197,14 @@ perf_command() {
   perf_summarize "$name"
 }
 
+# Why self time, not with children: the release build has no frame
+# pointers, so perf's call chains are short and partly wrong; a function's
+# own samples are sound.
 perf_summarize() {
   {
-    echo "$1: share of samples with children, top 15 ($BENCH_PERF/$1.data)"
-    perf report -q -i "$BENCH_PERF/$1.data" --children --sort symbol -g none 2>/dev/null |
-      awk '$1 ~ /%$/ { $2 = ""; print }' | head -15 | cut -c1-160
+    echo "$1: share of samples by function (self), top 20 ($BENCH_PERF/$1.data)"
+    perf report -q -i "$BENCH_PERF/$1.data" --no-children --sort dso,symbol -g none 2>/dev/null |
+      awk '$1 ~ /%$/' | head -20 | cut -c1-160
   } > "$BENCH_PERF/$1.txt" || true
   log "perf profile of $1:"
   sed 's/^/  /' "$BENCH_PERF/$1.txt" >&2
