@@ -24,7 +24,7 @@ enum class MallocTuning {
 // /metrics text of 30 MB at 10,000 targets), every snapshot's 8 MB list of
 // targets came from the heap instead; freed between small allocations
 // still alive, the holes never fitted the next one, and the heap grew by
-// 8 MB a publication: 216 MB to 3.6 GB in eight minutes of the soak
+// 8 MB a publication: 227 MB to 3.8 GB in eight minutes of the soak
 // (docs/reliability.md). The trim threshold is set too: glibc doubles it
 // whenever it raises the other, and a set one stays.
 MallocTuning tune_malloc();
