@@ -15,7 +15,7 @@ inline constexpr std::size_t k_trim_threshold = 2 * k_mmap_threshold;
 
 enum class MallocTuning {
   Fixed,              // the thresholds are k_mmap_threshold and k_trim_threshold from now on
-  LeftToEnvironment,  // MALLOC_MMAP_THRESHOLD_ or GLIBC_TUNABLES set one: theirs stands
+  LeftToEnvironment,  // MALLOC_MMAP_THRESHOLD_ or GLIBC_TUNABLES set the mmap threshold
   Unavailable,        // not glibc's malloc (a sanitizer's, musl's): nothing done
 };
 
@@ -24,7 +24,7 @@ enum class MallocTuning {
 // /metrics text of 30 MB at 10,000 targets), every snapshot's 8 MB list of
 // targets came from the heap instead; freed between small allocations
 // still alive, the holes never fitted the next one, and the heap grew by
-// 8 MB a publication: 227 MB to 3.8 GB in eight minutes of the soak
+// about 8 MB every 0.66 s: 227 MB to 3.8 GB in eight minutes of the soak
 // (docs/reliability.md). The trim threshold is set too: glibc doubles it
 // whenever it raises the other, and a set one stays.
 MallocTuning tune_malloc();
