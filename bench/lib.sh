@@ -174,23 +174,25 @@ bench_config() {
 # $BENCH_PERF/NAME.txt (run.sh prints every one under its table) and to the
 # log. Without BENCH_PERF it does nothing.
 perf_profile() {
-  [[ -n ${BENCH_PERF:-} ]] || return 0
-  mkdir -p "$BENCH_PERF"
-  if ! perf record -q -F 499 -g -p "$1" -o "$BENCH_PERF/$3.data" -- sleep "$2" >/dev/null 2>&1; then
-    log "perf record of $3 failed (is perf installed, and perf_event_paranoid low enough?)"
-    return 0
-  fi
-  perf_summarize "$3"
+  perf_record "$3" -p "$1" -- sleep "$2"
 }
 
 # The same for a command that runs to its end: perf_command NAME CMD...
 # (its output is discarded).
 perf_command() {
+  local name=$1
+  shift
+  perf_record "$name" -- "$@"
+}
+
+# What both share: perf_record NAME PERF_RECORD_ARGS... records into
+# $BENCH_PERF/NAME.data and summarizes it (nothing without BENCH_PERF).
+perf_record() {
   [[ -n ${BENCH_PERF:-} ]] || return 0
   local name=$1
   shift
   mkdir -p "$BENCH_PERF"
-  if ! perf record -q -F 499 -g -o "$BENCH_PERF/$name.data" -- "$@" >/dev/null 2>&1; then
+  if ! perf record -q -F 499 -g -o "$BENCH_PERF/$name.data" "$@" >/dev/null 2>&1; then
     log "perf record of $name failed (is perf installed, and perf_event_paranoid low enough?)"
     return 0
   fi
@@ -377,6 +379,19 @@ ratio() {
     return
   fi
   awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f\n", a / b }'
+}
+
+# The largest of several ratios, two decimals; nan when any is missing or
+# nan (a row's ratio is its farthest budget: largest A B [C...]).
+largest() {
+  local value
+  for value in "$@"; do
+    if [[ -z $value || $value == *nan* ]]; then
+      echo nan
+      return
+    fi
+  done
+  printf '%s\n' "$@" | awk 'NR == 1 || $1 > w { w = $1 } END { printf "%.2f\n", w }'
 }
 
 # yes when the awk condition holds, else no: met "x <= 1.0" (no when a

@@ -85,7 +85,7 @@ fi
 row 4 "$targets targets x $vantages vantages every 10 s: memory and CPU" \
   "RSS ${hwm} MB peak (${rss} MB now), CPU ${cpu}% of a core, ${per_second} probes/s (wanted $((targets * vantages / 10))), ${skipped} turns skipped, p99 lateness ${p99} ms" \
   "goal" "100 MB / 25% of a core" \
-  "$(awk -v m="$(ratio "$hwm" 100)" -v c="$(ratio "$cpu" 25)" 'BEGIN { printf "%.2f\n", (m > c ? m : c) }')" \
+  "$(largest "$(ratio "$hwm" 100)" "$(ratio "$cpu" 25)")" \
   "at most 100 MB and 25% of one core, keeping up with the load" \
   "$(met "$hwm <= 100 && $cpu <= 25 && $load_held == 1")"
 row 9 "disk written per day, $targets targets x $vantages vantages every 10 s, summary_period 1h (write_bytes: steady rate x a day + a boundary's cost x 24); the database at 7 days (its size + a boundary's growth x 168)" \

@@ -43,8 +43,6 @@ fleet_measure "$window" $((targets * vantages / interval))
 row 4b "$targets targets x $vantages vantages every $interval s: memory, CPU and lateness" \
   "RSS ${hwm} MB peak (${rss} MB now), CPU ${cpu}% of a core, ${per_second} probes/s (wanted $((targets * vantages / interval))), ${skipped} turns skipped, p99 lateness ${p99} ms" \
   "goal" "1,000 MB (1 GB) / 100% of a core / p99 1,000 ms" \
-  "$(if [[ $hwm$cpu$p99 == *nan* ]]; then echo nan; else awk -v m="$(ratio "$hwm" 1000)" \
-    -v c="$(ratio "$cpu" 100)" -v l="$(ratio "$p99" 1000)" 'BEGIN {
-    w = m; if (c > w) w = c; if (l > w) w = l; printf "%.2f\n", w }'; fi)" \
+  "$(largest "$(ratio "$hwm" 1000)" "$(ratio "$cpu" 100)" "$(ratio "$p99" 1000)")" \
   "below 1 GB, one core and a p99 lateness of 1 s, keeping up with the load" \
   "$(met "$hwm < 1000 && $cpu < 100 && $p99 < 1000 && $load_held == 1")"

@@ -84,8 +84,7 @@ read -r timing_out timing_out_per_probe < <(measure timing-out)
 log "  every target times out: $timing_out packets/s out, $timing_out_per_probe per probe started"
 rate_ratio=$(ratio "$timing_out" "$answering")
 probe_ratio=$(ratio "$timing_out_per_probe" "$answering_per_probe")
-worst=$(awk -v a="$rate_ratio" -v b="$probe_ratio" 'BEGIN { print (a > b ? a : b) }')
-[[ $rate_ratio == nan || $probe_ratio == nan ]] && worst=nan
+worst=$(largest "$rate_ratio" "$probe_ratio")
 log "  ratio timing-out / answering: $rate_ratio per second, $probe_ratio per probe started (goal at most 1.0 for both)"
 
 row 5 "outbound packets while every target times out ($targets targets x 3 vantages, 1 s), per second and per probe started" \
