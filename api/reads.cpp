@@ -13,8 +13,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 
 namespace crosscheck::api {
 
@@ -200,20 +202,36 @@ ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
   return response;
 }
 
-// FNV-1a 64 over revision, target and body, quoted. The body is in the hash
-// because vantages, escalations and gate answers change without the verdict
-// revision moving (a gate turns 423 -> 200 as stable_for elapses).
+// A 64-bit hash over revision, target and body, quoted. The body is in
+// the hash because vantages, escalations and gate answers change without the
+// verdict revision moving (a gate turns 423 -> 200 as stable_for elapses).
+// Why eight bytes a step: every 200 is hashed, and FNV-1a a byte at a time
+// was 5 % of the daemon under the 1,000-connection siege (bench row 6). A
+// tag only has to change when the body does; it is no secret.
 std::string etag_for(std::uint64_t revision, std::string_view target, std::string_view body) {
-  std::uint64_t hash = 14695981039346656037ULL;
-  const auto mix = [&](std::string_view bytes) {
-    for (const char c : bytes) {
-      hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    }
-    hash = (hash ^ 0xffU) * 1099511628211ULL;  // separator
+  std::uint64_t hash = 0x9e3779b97f4a7c15ULL ^ revision;
+  const auto step = [&hash](std::uint64_t word) {
+    hash = std::rotl(hash ^ (word * 0xff51afd7ed558ccdULL), 29) * 0xc4ceb9fe1a85ec53ULL;
   };
-  mix(std::to_string(revision));
+  const auto mix = [&](std::string_view bytes) {
+    std::size_t at = 0;
+    for (; at + 8 <= bytes.size(); at += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, bytes.data() + at, 8);
+      step(word);
+    }
+    std::uint64_t tail = 0;
+    if (at < bytes.size()) {  // never memcpy from an empty view's nullptr
+      std::memcpy(&tail, bytes.data() + at, bytes.size() - at);
+    }
+    step(tail);
+    step(bytes.size());  // the length ends the part: ("ab", "c") != ("a", "bc")
+  };
   mix(target);
   mix(body);
+  hash ^= hash >> 33;  // spread the last words over every bit
+  hash *= 0xff51afd7ed558ccdULL;
+  hash ^= hash >> 33;
   std::array<char, 20> text{};
   std::snprintf(text.data(), text.size(), "\"%016llx\"", static_cast<unsigned long long>(hash));
   return text.data();

@@ -87,9 +87,9 @@ ApiOutcome read(const Route& route, net::QueryParams& query, const snapshot::Sna
 ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
                          const snapshot::Snapshot& snapshot);
 
-// FNV-1a 64 over revision, target and body, quoted. The body is in the hash
-// because vantages, escalations and gate answers change without the verdict
-// revision moving (a gate turns 423 -> 200 as stable_for elapses).
+// A 64-bit hash over revision, target and body, quoted. The body is in the
+// hash because vantages, escalations and gate answers change without the
+// verdict revision moving (a gate turns 423 -> 200 as stable_for elapses).
 std::string etag_for(std::uint64_t revision, std::string_view target, std::string_view body);
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 

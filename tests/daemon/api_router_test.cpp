@@ -1,3 +1,4 @@
+#include "api/route.hpp"
 #include "api/router.hpp"
 #include "snapshot/json_views.hpp"
 
@@ -598,6 +599,39 @@ TEST_CASE("a matching If-None-Match answers 304 without a body", "[api]") {
   Snapshot newer = make_snapshot();
   newer.revision = 8;
   CHECK(answer(get("/v1/verdicts/dynamodb-use1"), newer).header("ETag") != etag);
+}
+
+TEST_CASE("an etag changes with any byte of the body and with where the target ends", "[api]") {
+  const std::string tag = detail::etag_for(7, "/v1/verdicts/a", "{}");
+  CHECK(tag.size() == 18);
+  CHECK(tag.front() == '"');
+  CHECK(tag.back() == '"');
+  CHECK(tag.find_first_not_of("0123456789abcdef", 1) == tag.size() - 1);
+  CHECK(detail::etag_for(7, "/v1/verdicts/a", "{}") == tag);
+  CHECK(detail::etag_for(8, "/v1/verdicts/a", "{}") != tag);
+  CHECK(detail::etag_for(7, "/v1/verdicts/ab", "c") != detail::etag_for(7, "/v1/verdicts/a", "bc"));
+  CHECK(detail::etag_for(7, "", "") != detail::etag_for(7, "", std::string(1, '\0')));
+  // Where the target ends counts even when the bytes would pad alike.
+  CHECK(detail::etag_for(7, "/t", "") != detail::etag_for(7, std::string("/t\0", 3), ""));
+  CHECK(detail::etag_for(7, "/t", std::string(1, '\0')) !=
+        detail::etag_for(7, std::string("/t\0", 3), ""));
+  // Every length around the 8-byte steps, every position, one bit flipped:
+  // the whole body counts, its tail included.
+  std::set<std::string> seen;
+  for (std::size_t length = 0; length <= 33; ++length) {
+    std::string body(length, 'x');
+    for (std::size_t i = 0; i < length; ++i) {
+      body[i] = static_cast<char>('a' + i % 26);
+    }
+    const std::string base = detail::etag_for(1, "/t", body);
+    CHECK(seen.insert(base).second);
+    for (std::size_t i = 0; i < length; ++i) {
+      std::string flipped = body;
+      flipped[i] = static_cast<char>(flipped[i] ^ 0x01);
+      INFO("length " << length << ", byte " << i);
+      CHECK(detail::etag_for(1, "/t", flipped) != base);
+    }
+  }
 }
 
 TEST_CASE("watch answers at once when something is newer and otherwise asks to wait", "[api]") {
