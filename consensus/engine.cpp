@@ -114,9 +114,16 @@ void Engine::index_vantages() {
 
 void Engine::index_targets() {
   target_indices_.clear();
+  std::vector<int> priorities;
+  priorities.reserve(policy_.targets.size());
   for (std::size_t i = 0; i < policy_.targets.size(); ++i) {
     target_indices_.emplace(policy_.targets[i].name, i);
+    priorities.push_back(policy_.targets[i].priority);
   }
+  parents_ = dependency_parents();
+  dependency_order_ = dependency_order(parents_, priorities);
+  any_parents_ = std::any_of(parents_.begin(), parents_.end(),
+                             [](const auto& parents) { return !parents.empty(); });
 }
 
 std::optional<std::size_t> Engine::target_index(std::string_view name) const {

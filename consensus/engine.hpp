@@ -3,6 +3,7 @@
 // a socket or touches storage. The daemon and `replay` drive the same code.
 #pragma once
 
+#include "base/string_map.hpp"
 #include "consensus/hysteresis.hpp"
 #include "consensus/policy.hpp"
 #include "consensus/suspicion.hpp"
@@ -343,6 +344,7 @@ class Engine {
   std::string new_key(std::size_t index, EventKind kind);
   Duration longest_restore_hold() const;
   std::optional<std::size_t> target_index(std::string_view name) const;
+  // The name index, and the dependency parents and order built from it.
   void index_targets();
   void retire_vantages(const std::vector<std::string>& names, const Instant& now,
                        Reconfiguration& out);
@@ -389,17 +391,22 @@ class Engine {
   bool restore_group(std::size_t index, const RestoredVerdict& restored);
 
   Policy policy_;
-  std::vector<VantagePolicy> vantages_;  // local, then remote as registered
-  std::vector<TargetState> states_;      // parallel to policy_.targets
-  std::vector<Verdict> published_;       // parallel to policy_.targets
-  std::map<std::string, std::size_t, std::less<>> target_indices_;   // name -> index in policy_
-  std::map<std::string, std::size_t, std::less<>> vantage_indices_;  // name -> index in vantages_
-  std::vector<GroupState> group_states_;                             // parallel to policy_.groups
-  std::vector<Verdict> group_published_;                             // parallel to policy_.groups
-  std::map<std::string, std::size_t, std::less<>> group_indices_;    // "group:NAME" -> index
-  std::vector<std::vector<std::size_t>> groups_of_;                  // per target: its groups
-  std::map<std::string, SuspectState> suspect_state_;                // suspect vantages
-  std::map<std::string, MonoTime> suspect_pending_since_;            // meeting a rule, within grace
+  std::vector<VantagePolicy> vantages_;              // local, then remote as registered
+  std::vector<TargetState> states_;                  // parallel to policy_.targets
+  std::vector<Verdict> published_;                   // parallel to policy_.targets
+  StringMap<std::size_t> target_indices_;            // name -> index in policy_
+  StringMap<std::size_t> vantage_indices_;           // name -> index in vantages_
+  std::vector<GroupState> group_states_;             // parallel to policy_.groups
+  std::vector<Verdict> group_published_;             // parallel to policy_.groups
+  StringMap<std::size_t> group_indices_;             // "group:NAME" -> index
+  std::vector<std::vector<std::size_t>> groups_of_;  // per target: its groups
+  // Built by index_targets() from policy_ (they change only with it), not
+  // on every evaluation: 10,000 vectors a pass were allocated and freed.
+  std::vector<std::vector<std::size_t>> parents_;          // dependency_parents(), cycles cleared
+  std::vector<std::size_t> dependency_order_;              // dependency_order() of parents_
+  bool any_parents_ = false;                               // some target has a parent
+  std::map<std::string, SuspectState> suspect_state_;      // suspect vantages
+  std::map<std::string, MonoTime> suspect_pending_since_;  // meeting a rule, within grace
   // Every suspect key handed out (or restored): keys carry the wall time,
   // which a clock step can bring back.
   std::set<std::string, std::less<>> suspect_keys_;

@@ -96,13 +96,23 @@ std::vector<std::size_t> Engine::dependency_order(std::vector<std::vector<std::s
 
 void Engine::apply_dependencies_and_blast_radius(std::vector<Candidate>& candidates,
                                                  const std::vector<VoteCounts>& counts) const {
-  auto parents = dependency_parents();
-  std::vector<int> priorities;
-  priorities.reserve(policy_.targets.size());
-  for (const auto& target : policy_.targets) {
-    priorities.push_back(target.priority);
+  // Why a shortcut: without parents, the passes below change only a new
+  // confirmation (the guard may hold it) or a target kept unreachable by a
+  // dependency (its reason is rewritten). With neither, they would copy
+  // every candidate twice to change nothing: 10,000 reasons a pass.
+  bool something_to_do = any_parents_;
+  for (std::size_t i = 0; !something_to_do && i < candidates.size(); ++i) {
+    const auto& candidate = candidates[i];
+    something_to_do =
+        candidate.code == ReasonCode::Dependency ||
+        (candidate.kind == VerdictKind::Unhealthy && candidate.code == ReasonCode::Quorum &&
+         published_[i].kind != VerdictKind::Unhealthy);
   }
-  const auto order = dependency_order(parents, priorities);
+  if (!something_to_do) {
+    return;
+  }
+  const auto& parents = parents_;
+  const auto& order = dependency_order_;
   // Why rounds: the guard counts first what stays unhealthy whatever it
   // says, but a child already unhealthy turns unreachable only if its
   // parent is admitted. Round one assumes the parents that would confirm

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "api/actions.hpp"
+#include "base/string_map.hpp"
 #include "config/config.hpp"
 #include "config/tls_files.hpp"
 #include "consensus/action_ledger.hpp"
@@ -403,7 +404,7 @@ class Service final : public api::ApiActions {
   snapshot::CommitGate gate_;
   std::uint64_t needed_seq_ = 0;  // the newest record the next snapshot must wait for
   std::int64_t next_escalation_id_ = 1;
-  std::map<std::string, snapshot::History> history_;
+  StringMap<snapshot::History> history_;  // looked up per target by every snapshot
   // Where each target sits in the snapshots (build_snapshot keeps it in step
   // with the names they list).
   std::shared_ptr<const snapshot::TargetIndex> snapshot_index_;
