@@ -513,6 +513,14 @@ void process_families(Exposition& out, const snapshot::ProcessStats& process) {
     out.single({"process_start_time_seconds", "gauge", "Process start time, Unix time."},
                *process.start_time_seconds);
   }
+  if (process.malloc_in_use_bytes && process.malloc_free_bytes) {
+    out.family({"crosscheck_malloc_bytes", "gauge",
+                "Bytes of glibc's malloc: in_use by live allocations, free (freed, kept by the "
+                "allocator, counted in RSS where touched)."});
+    out.sample("crosscheck_malloc_bytes", {{"state", "in_use"}},
+               number(*process.malloc_in_use_bytes));
+    out.sample("crosscheck_malloc_bytes", {{"state", "free"}}, number(*process.malloc_free_bytes));
+  }
 }
 
 }  // namespace

@@ -9,7 +9,8 @@
 # probes' sockets have closed by then): RSS (VmRSS), open fds (the fewest
 # of 5 readings 0.2 s apart: probe sockets come and go), the data
 # dir's size (du) and the p99 probe start lateness of the minute (from the
-# histogram, bucket-interpolated). The goal, one ROW|8 line with met
+# histogram, bucket-interpolated), and glibc's bytes in use and held free
+# (crosscheck_malloc_bytes: live data or fragmentation). The goal, one ROW|8 line with met
 # yes/no (the samples on stderr):
 #  - RSS and open fds: at most 5 % growth from the first sample (after the
 #    warm-up) to the last, as the issue's goal says: growth while buffers
@@ -90,8 +91,16 @@ sample() {  # sample K: the figures at minute K, scrape in $work/sample-K.prom
     minute_p99=$(lateness_quantile_ms 0.99 "$work/sample-$((k - 1)).prom" "$work/sample-$k.prom")
     started=$(delta crosscheck_probes_started_total "$work/sample-$((k - 1)).prom" "$work/sample-$k.prom")
   fi
+  # Live data or fragmentation: glibc's bytes in use and held free (detail).
+  # "-" without the family (a sanitizer build, an older binary).
+  local malloc_mb=-
+  if grep -q '^crosscheck_malloc_bytes{' "$work/sample-$k.prom"; then
+    malloc_mb=$(awk -v used="$(metric "$work/sample-$k.prom" 'crosscheck_malloc_bytes{state="in_use"}')" \
+      -v free="$(metric "$work/sample-$k.prom" 'crosscheck_malloc_bytes{state="free"}')" \
+      'BEGIN { printf "%.1f MB in use, %.1f MB held free", used / 1e6, free / 1e6 }')
+  fi
   log "  sample $k ($((k * 60)) s): RSS ${rss_at[k]} MB, fds ${fds_at[k]}, db $((db_at[k] / 1024)) KiB," \
-    "p99 lateness ${minute_p99} ms and $started probes started over the last minute"
+    "p99 lateness ${minute_p99} ms and $started probes started over the last minute; malloc $malloc_mb"
 }
 
 t0=$(date +%s)

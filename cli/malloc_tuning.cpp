@@ -1,24 +1,18 @@
 #include "cli/malloc_tuning.hpp"
 
+#include "base/glibc_malloc.hpp"
+
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__GLIBC__)
+#if defined(CROSSCHECK_GLIBC_MALLOC)
 #include <malloc.h>
-#endif
-
-#if defined(__SANITIZE_ADDRESS__)
-#define CROSSCHECK_SANITIZED_MALLOC 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define CROSSCHECK_SANITIZED_MALLOC 1
-#endif
 #endif
 
 namespace crosscheck::cli {
 
 MallocTuning tune_malloc() {
-#if defined(__GLIBC__) && !defined(CROSSCHECK_SANITIZED_MALLOC)
+#if defined(CROSSCHECK_GLIBC_MALLOC)
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr ||
       (tunables != nullptr && std::strstr(tunables, "mmap_threshold") != nullptr)) {

@@ -1,14 +1,21 @@
 // /proc/self/stat, /proc/self/statm, /proc/self/fd and /proc/stat's btime, as
-// Prometheus' own client libraries read them.
+// Prometheus' own client libraries read them; and glibc's mallinfo2().
 #include "snapshot/process_stats.hpp"
 
+#include "base/glibc_malloc.hpp"
+
 #include <unistd.h>
+
+#if defined(CROSSCHECK_GLIBC_MALLOC)
+#include <malloc.h>
+#endif
 
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -59,6 +66,22 @@ std::optional<std::uint64_t> open_fds() {
   return count > 0 ? count - 1 : 0;  // the iterator's own descriptor
 }
 
+// read_malloc_figures() at most once per k_malloc_figures_max_age: any
+// client that reaches /metrics (before its token is checked) triggers a
+// read, and a walk of a fragmented heap holds the main loop's arena lock.
+std::optional<MallocFigures> recent_malloc_figures() {
+  static std::mutex mutex;
+  static std::optional<MallocFigures> figures;
+  static std::optional<std::chrono::steady_clock::time_point> read_at;
+  const std::lock_guard lock(mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (!read_at || now - *read_at >= k_malloc_figures_max_age) {
+    figures = read_malloc_figures();
+    read_at = now;
+  }
+  return figures;
+}
+
 }  // namespace
 
 ProcessStats read_process_stats() {
@@ -87,10 +110,23 @@ ProcessStats read_process_stats() {
       stats.resident_memory_bytes = resident_pages * static_cast<std::uint64_t>(page);
     }
     stats.open_fds = open_fds();
+    if (const auto figures = recent_malloc_figures()) {
+      stats.malloc_in_use_bytes = figures->in_use_bytes;
+      stats.malloc_free_bytes = figures->free_bytes;
+    }
   } catch (const std::exception&) {
     // A /proc that does not parse leaves the rest unset; /metrics omits them.
   }
   return stats;
+}
+
+std::optional<MallocFigures> read_malloc_figures() {
+#if defined(CROSSCHECK_GLIBC_MALLOC)
+  const struct mallinfo2 info = mallinfo2();
+  return MallocFigures{info.uordblks + info.hblkhd, info.fordblks};
+#else
+  return std::nullopt;
+#endif
 }
 
 }  // namespace crosscheck::snapshot

@@ -2,6 +2,7 @@
 #include "api/exposition.hpp"
 #include "api/router.hpp"
 #include "snapshot/probe_stats.hpp"
+#include "snapshot/process_stats.hpp"
 
 #include "config/config.hpp"
 #include "consensus/time_format.hpp"
@@ -13,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -115,7 +117,7 @@ Snapshot snapshot() {
 }
 
 ProcessStats process_stats() {
-  return ProcessStats{48'000'000, 1.25, 17, 1'760'940'000.5};
+  return ProcessStats{48'000'000, 1.25, 17, 1'760'940'000.5, 31'000'000, 9'500'000};
 }
 
 std::string rendered() {
@@ -462,6 +464,40 @@ TEST_CASE("GET /metrics answers the exposition as text and other methods get 405
       handle_request(request, snapshot(), cs::Instant{{}, at("2025-10-20T06:00:45Z")}));
   CHECK(refused.status == 405);
   CHECK(refused.header("Allow") == "GET");
+}
+
+TEST_CASE("the allocator's bytes in use and held free show when the allocator says") {
+  const auto text = rendered();
+  CHECK(has_line(text, R"(crosscheck_malloc_bytes{state="in_use"} 31000000)"));
+  CHECK(has_line(text, R"(crosscheck_malloc_bytes{state="free"} 9500000)"));
+  ProcessStats unknown = process_stats();
+  unknown.malloc_in_use_bytes.reset();
+  unknown.malloc_free_bytes.reset();
+  const auto without = render_metrics(snapshot(), ApiCounters{}, unknown);
+  CHECK(without.find("crosscheck_malloc_bytes") == std::string::npos);
+  CHECK(has_line(without, "process_open_fds 17"));
+}
+
+TEST_CASE("the allocator's figures count a live block in use and not once it is freed") {
+  const auto before = crosscheck::snapshot::read_malloc_figures();
+  if (!before) {
+    WARN("not glibc's malloc here (a sanitizer's): no figures to read");
+    return;
+  }
+  // 64 MiB: past glibc's largest mmap threshold (32 MiB), so the block is
+  // always mapped on its own, whatever the thresholds are by now. Slack of
+  // half a block for whatever else the process allocates meanwhile.
+  constexpr std::uint64_t k_block = std::uint64_t{64} << 20;
+  auto block = std::make_unique<char[]>(k_block);
+  std::fill_n(block.get(), k_block, 'x');
+  const auto holding = crosscheck::snapshot::read_malloc_figures();
+  REQUIRE(holding);
+  CHECK(holding->in_use_bytes >= before->in_use_bytes + k_block / 2);
+  CHECK(block[k_block - 1] == 'x');  // the block is used: no compiler may drop it
+  block.reset();
+  const auto after = crosscheck::snapshot::read_malloc_figures();
+  REQUIRE(after);
+  CHECK(after->in_use_bytes + k_block / 2 <= holding->in_use_bytes);
 }
 
 TEST_CASE("refused TLS handshakes show by reason, and the serving certificate's expiry with TLS") {
