@@ -88,6 +88,13 @@ read -r ours ours_failed < <(measure "http://$api/v1/verdicts/$asked")
 probed_after=$(probes_done)
 read -r theirs theirs_failed < <(measure "http://$static/$asked.json")
 log "crosscheck $ours requests/s ($ours_failed failed), nginx $theirs requests/s ($theirs_failed failed); the oracle completed $((probed_after - probed_before)) probes while measured"
+# With BENCH_PERF: the oracle under the same load, in a window of its own.
+if [[ -n ${BENCH_PERF:-} ]]; then
+  wrk -t1 -c"$connections" -d"${seconds}s" "http://$api/v1/verdicts/$asked" >/dev/null &
+  load=$!
+  perf_profile "$oracle_pid" "$((seconds > 3 ? seconds - 2 : 1))" api_oracle
+  wait "$load" || true
+fi
 kill -0 "$oracle_pid" || { log "the oracle died: $(tail -5 "$work/crosscheck.log")"; exit 1; }
 
 awk -v a="$ours" -v b="$theirs" -v n="$bytes" -v c="$connections" -v t="$targets" -v m="$vantages" \

@@ -11,8 +11,8 @@
 # figure, met or not, never makes it fail). Never part of CI.
 # Usage: bench/run.sh [--quick] [--perf DIR]
 #   --quick     a short run of everything (BENCH_SECONDS=3 unless set)
-#   --perf DIR  also profiles (perf record -g) the daemon of rows 1, 2, 4,
-#               4b and 6 and `crosscheck replay` of row 7, each in a window
+#   --perf DIR  also profiles (perf record -g) the daemon of rows 1, 2, 3,
+#               4, 4b and 6 and `crosscheck replay` of row 7, each in a window
 #               of its own after the row's measurement (the figures never
 #               carry perf's cost), into a new DIR/crosscheck-perf-<time>;
 #               the top functions of each are printed under the table
