@@ -1,7 +1,7 @@
 #include "consensus/quorum.hpp"
 
 #include <algorithm>
-#include <sstream>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -119,48 +119,49 @@ VerdictKind raw_verdict(const VoteCounts& counts) {
   return VerdictKind::Unknown;
 }
 
+// Why appends, not a std::ostringstream: every target is described on
+// every evaluation, and a stream (its locale, its buffer) cost more than
+// the text.
 std::string describe(const VoteCounts& counts, VerdictKind raw) {
-  std::ostringstream out;
+  const auto n = [](int value) { return std::to_string(value); };
+  const std::string of_known = " of " + n(counts.known_domains) + " domains ";
+  std::string out;
   switch (raw) {
     case VerdictKind::Unhealthy:
-      out << counts.down << " of " << counts.known_domains << " domains down ("
-          << join(counts.down_domains) << "); quorum " << counts.down_quorum;
+      out = n(counts.down) + of_known + "down (" + join(counts.down_domains) + "); quorum " +
+            n(counts.down_quorum);
       break;
     case VerdictKind::Degraded:
-      out << counts.degraded << " of " << counts.known_domains << " domains degraded ("
-          << join(counts.degraded_domains) << ")";
+      out = n(counts.degraded) + of_known + "degraded (" + join(counts.degraded_domains) + ")";
       if (counts.down > 0) {
-        out << ", " << counts.down << " down (" << join(counts.down_domains) << ")";
+        out += ", " + n(counts.down) + " down (" + join(counts.down_domains) + ")";
       }
-      out << ": latency objective broken; down quorum " << counts.down_quorum;
+      out += ": latency objective broken; down quorum " + n(counts.down_quorum);
       break;
     case VerdictKind::Disputed:
     case VerdictKind::Unreachable:  // never a raw verdict; described as disputed
-      out << counts.down << " of " << counts.known_domains << " domains down ("
-          << join(counts.down_domains) << ")";
+      out = n(counts.down) + of_known + "down (" + join(counts.down_domains) + ")";
       if (counts.degraded > 0) {
-        out << ", " << counts.degraded << " degraded (" << join(counts.degraded_domains) << ")";
+        out += ", " + n(counts.degraded) + " degraded (" + join(counts.degraded_domains) + ")";
       }
-      out << ", " << counts.up << " up; down quorum " << counts.down_quorum;
+      out += ", " + n(counts.up) + " up; down quorum " + n(counts.down_quorum);
       break;
     case VerdictKind::Healthy:
-      out << counts.up << " of " << counts.known_domains << " domains up; quorum "
-          << counts.up_quorum;
+      out = n(counts.up) + of_known + "up; quorum " + n(counts.up_quorum);
       break;
     case VerdictKind::Unknown:
-      out << "only " << counts.up << " of " << counts.known_domains
-          << " domains up, none down; up quorum " << counts.up_quorum;
+      out = "only " + n(counts.up) + of_known + "up, none down; up quorum " + n(counts.up_quorum);
       break;
   }
   if (counts.split > 0) {
-    out << "; " << counts.split << " split (" << join(counts.split_domains)
-        << ": its vantages disagree)";
+    out += "; " + n(counts.split) + " split (" + join(counts.split_domains) +
+           ": its vantages disagree)";
   }
   if (counts.quorum_unreachable()) {
-    out << "; quorum unreachable: down quorum " << counts.down_quorum << ", up quorum "
-        << counts.up_quorum << " but only " << counts.known_domains << " domains known";
+    out += "; quorum unreachable: down quorum " + n(counts.down_quorum) + ", up quorum " +
+           n(counts.up_quorum) + " but only " + n(counts.known_domains) + " domains known";
   }
-  return out.str();
+  return out;
 }
 
 }  // namespace crosscheck::consensus
