@@ -80,10 +80,18 @@ bool service_failing(const Observation& last) {
 }  // namespace
 
 FailureScope summarize_scope(const std::vector<Evidence>& evidence, int down_quorum) {
+  const bool suspect_down = std::any_of(evidence.begin(), evidence.end(), [](const Evidence& item) {
+    return item.suspect && item.raw_vote == Vote::Down;
+  });
+  // Why first: most targets, most of the time, have no counted down vote,
+  // and then no domain is down in any plane; the map below cost a node per
+  // domain for every target on every evaluation.
+  if (std::none_of(evidence.begin(), evidence.end(),
+                   [](const Evidence& item) { return item.vote == Vote::Down; })) {
+    return suspect_down ? FailureScope::Observer : FailureScope::None;
+  }
   std::map<std::string_view, DomainPlanes> domains;
-  bool suspect_down = false;
   for (const auto& item : evidence) {
-    suspect_down = suspect_down || (item.suspect && item.raw_vote == Vote::Down);
     if (item.vote == Vote::Unknown) {
       continue;
     }
