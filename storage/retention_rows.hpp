@@ -40,12 +40,13 @@ class RetentionRows {
   // pass is over when a step says `finished`. Observations first: up to
   // `limit` older than the cutoff, never (a) the newest observation of a
   // (target, vantage) pair, which is what a current verdict stands on, nor
-  // (b) one taken at or after the opening of an open escalation about its
-  // target (or, for a vantage escalation, its vantage). Then, per step, up
-  // to `limit` each of summaries (same protection, by the period's end),
-  // audit lines, and action ledger entries recorded before the cutoff
-  // whose cooldown ended by `cursor.now` (never one still in cooldown,
-  // acked or not). Advances the cursor.
+  // (b) one taken within the retention window (now - cutoff) from the
+  // opening of an open escalation about its target (or, for a vantage
+  // escalation, its vantage). Then, per step, up to `limit` each of
+  // summaries (same protection, for periods overlapping that window), audit
+  // lines, and action ledger entries recorded before the cutoff whose
+  // cooldown ended by `cursor.now` (never one still in cooldown, acked or
+  // not). Advances the cursor.
   RetentionStep delete_expired(RetentionCursor& cursor, std::size_t limit);
 
  private:

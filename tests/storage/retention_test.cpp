@@ -2,7 +2,7 @@
 // old observations (outcome changes) and summaries go, in small
 // transactions, and clean-up never deletes the record in force (the Oct
 // 2025 lesson): the newest observation of every (target, vantage) pair, and
-// what an open escalation is about. The series here flip their outcome at
+// the first retention window of an open escalation. The series here flip their outcome at
 // every probe, so that storage keeps each observation as a change.
 #include "storage_test_support.hpp"
 
@@ -87,7 +87,7 @@ TEST_CASE(
   CHECK(store.health().retention_deleted == report.deleted + report.summaries_deleted);
 }
 
-TEST_CASE("observations of a target with an open escalation survive from its opening on",
+TEST_CASE("observations of a target with an open escalation survive for a window from its opening",
           "[storage]") {
   TempDir dir;
   consensus::ManualClock clock(k_start);
@@ -105,7 +105,10 @@ TEST_CASE("observations of a target with an open escalation survive from its ope
   auto report = store.run_retention_now();
   CHECK(report.completed);
   const auto opened = (k_start - 5h).time_since_epoch().count();
-  CHECK(count_observations(dir, "target = 'db' AND t_wall >= " + std::to_string(opened)) == 6);
+  // The opening (-5h) within its first hour, and the last hour (-1h, 0):
+  // not -4h to -2h, which only repeat the episode.
+  CHECK(count_observations(dir, "target = 'db' AND t_wall = " + std::to_string(opened)) == 1);
+  CHECK(count_observations(dir, "target = 'db' AND t_wall >= " + std::to_string(opened)) == 3);
   CHECK(count_observations(dir, "target = 'db' AND t_wall < " + std::to_string(opened)) == 0);
   CHECK(count_observations(dir, "target = 'web'") == 2);  // within the last hour
 
@@ -113,11 +116,47 @@ TEST_CASE("observations of a target with an open escalation survive from its ope
   store.record_event(escalation(EventKind::DisputeResolved, "dispute/db/2", "db", k_start));
   REQUIRE(store.flush(5s));
   report = store.run_retention_now();
-  CHECK(report.deleted == 4);
+  CHECK(report.deleted == 1);
   CHECK(count_observations(dir, "target = 'db'") == 2);
 }
 
-TEST_CASE("a suspect vantage's observations survive while its escalation is open", "[storage]") {
+// The class of the soak's growth (bench row 8): an episode open for many
+// windows keeps how it began and the latest window, never everything in
+// between, so the database stays bounded however long nobody resolves it.
+TEST_CASE("an escalation open for ten retention windows keeps its first and the latest",
+          "[storage]") {
+  TempDir dir;
+  consensus::ManualClock clock(k_start);
+  auto options = test_options(dir.path());
+  options.retention = 1h;
+  Store store(options, clock);
+  for (int i = 60; i >= 0; --i) {  // a change every 10 minutes for 10 hours
+    store.record_observation(flipping("db", "quad9", k_start - i * 10min, i));
+    store.record_observation(flipping("db", "google", k_start - i * 10min, i));
+  }
+  store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/7", "db", k_start - 9h));
+  auto suspect = escalation(EventKind::VantageSuspect, "suspect/google/t", "", k_start - 9h);
+  suspect.vantage = "google";
+  store.record_event(suspect);
+  REQUIRE(store.flush(5s));
+
+  CHECK(store.run_retention_now().completed);
+  const auto at = [](auto time) { return std::to_string(time.time_since_epoch().count()); };
+  for (const std::string vantage : {"quad9", "google"}) {
+    INFO(vantage);
+    const auto pair = "target = 'db' AND vantage = '" + vantage + "'";
+    // -9h to -8h10 (the first hour), then -1h to 0: 6 + 7 of 55 since the opening.
+    CHECK(count_observations(dir, pair + " AND t_wall >= " + at(k_start - 9h) + " AND t_wall < " +
+                                      at(k_start - 8h)) == 6);
+    CHECK(count_observations(dir, pair + " AND t_wall >= " + at(k_start - 8h) + " AND t_wall < " +
+                                      at(k_start - 1h)) == 0);
+    CHECK(count_observations(dir, pair + " AND t_wall >= " + at(k_start - 1h)) == 7);
+    CHECK(count_observations(dir, pair) == 13);
+  }
+}
+
+TEST_CASE("a suspect vantage's observations survive a window from its escalation's opening",
+          "[storage]") {
   TempDir dir;
   consensus::ManualClock clock(k_start);
   auto options = test_options(dir.path());
@@ -133,7 +172,10 @@ TEST_CASE("a suspect vantage's observations survive while its escalation is open
   REQUIRE(store.flush(5s));
 
   CHECK(store.run_retention_now().completed);
-  CHECK(count_observations(dir, "vantage = 'quad9'") == 4);
+  CHECK(count_observations(dir, "vantage = 'quad9'") == 3);  // -3h, -1h, 0
+  CHECK(count_observations(dir, "vantage = 'quad9' AND t_wall = " +
+                                    std::to_string((k_start - 3h).time_since_epoch().count())) ==
+        1);
   CHECK(count_observations(dir, "vantage = 'google'") == 2);
 }
 
