@@ -9,7 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 using namespace crosscheck;
 using namespace crosscheck::storage;
@@ -30,6 +32,24 @@ std::int64_t newest_of(const TempDir& dir, const Pair& pair) {
                        "SELECT coalesce(max(t_wall), -1) FROM observations "
                        "WHERE target = '" +
                            pair.first + "' AND vantage = '" + pair.second + "'");
+}
+
+// A change of every pair at each of `steps` + 1 times `step` apart, the
+// newest at k_start: the series the escalation cases below keep or delete.
+void record_changes(Store& store, const std::vector<Pair>& pairs, int steps,
+                    consensus::Duration step) {
+  for (int i = steps; i >= 0; --i) {
+    for (const auto& [target, vantage] : pairs) {
+      store.record_observation(flipping(target, vantage, k_start - i * step, i));
+    }
+  }
+}
+
+// A vantage escalation (target ''), opened at `at`.
+consensus::Event suspect_escalation(const std::string& vantage, consensus::WallTime at) {
+  auto suspect = escalation(EventKind::VantageSuspect, "suspect/" + vantage + "/t", "", at);
+  suspect.vantage = vantage;
+  return suspect;
 }
 
 }  // namespace
@@ -94,10 +114,7 @@ TEST_CASE("observations of a target with an open escalation survive for a window
   auto options = test_options(dir.path());
   options.retention = 1h;
   Store store(options, clock);
-  for (int i = 10; i >= 0; --i) {
-    store.record_observation(flipping("db", "quad9", k_start - i * 1h, i));
-    store.record_observation(flipping("web", "quad9", k_start - i * 1h, i));
-  }
+  record_changes(store, {{"db", "quad9"}, {"web", "quad9"}}, 10, 1h);
   // db has been disputed for 5 hours; nobody has resolved it.
   store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/2", "db", k_start - 5h));
   REQUIRE(store.flush(5s));
@@ -130,14 +147,9 @@ TEST_CASE("an escalation open for ten retention windows keeps its first and the 
   auto options = test_options(dir.path());
   options.retention = 1h;
   Store store(options, clock);
-  for (int i = 60; i >= 0; --i) {  // a change every 10 minutes for 10 hours
-    store.record_observation(flipping("db", "quad9", k_start - i * 10min, i));
-    store.record_observation(flipping("db", "google", k_start - i * 10min, i));
-  }
+  record_changes(store, {{"db", "quad9"}, {"db", "google"}}, 60, 10min);  // 10 hours
   store.record_event(escalation(EventKind::DisputeOpened, "dispute/db/7", "db", k_start - 9h));
-  auto suspect = escalation(EventKind::VantageSuspect, "suspect/google/t", "", k_start - 9h);
-  suspect.vantage = "google";
-  store.record_event(suspect);
+  store.record_event(suspect_escalation("google", k_start - 9h));
   REQUIRE(store.flush(5s));
 
   CHECK(store.run_retention_now().completed);
@@ -162,13 +174,8 @@ TEST_CASE("a suspect vantage's observations survive a window from its escalation
   auto options = test_options(dir.path());
   options.retention = 1h;
   Store store(options, clock);
-  for (int i = 10; i >= 0; --i) {
-    store.record_observation(flipping("db", "quad9", k_start - i * 1h, i));
-    store.record_observation(flipping("db", "google", k_start - i * 1h, i));
-  }
-  auto suspect = escalation(EventKind::VantageSuspect, "suspect/quad9/t", "", k_start - 3h);
-  suspect.vantage = "quad9";
-  store.record_event(suspect);
+  record_changes(store, {{"db", "quad9"}, {"db", "google"}}, 10, 1h);
+  store.record_event(suspect_escalation("quad9", k_start - 3h));
   REQUIRE(store.flush(5s));
 
   CHECK(store.run_retention_now().completed);
