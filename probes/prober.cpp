@@ -53,6 +53,16 @@ consensus::Duration longest_timeout(const config::Config& config) {
   return longest;
 }
 
+template <typename Named>
+StringMap<std::size_t> places_of(const std::vector<Named>& named) {
+  StringMap<std::size_t> places;
+  places.reserve(named.size());
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    places.emplace(named[i].name, i);
+  }
+  return places;
+}
+
 ScheduleLimits limits_of(const config::Config& config) {
   return ScheduleLimits{config.probing.max_in_flight, config.probing.max_per_second};
 }
@@ -63,6 +73,8 @@ Prober::Prober(boost::asio::io_context& io, std::shared_ptr<const config::Config
                const consensus::Clock& clock, std::uint64_t seed, ReportSink sink,
                LastKnownGoodStore memory)
     : config_(std::move(config)),
+      target_places_(places_of(config_->targets)),
+      vantage_places_(places_of(config_->vantages)),
       clock_(clock),
       sink_(std::move(sink)),
       scheduler_(pair_intervals(*config_), limits_of(*config_), seed, clock.monotonic(),
@@ -159,19 +171,18 @@ void Prober::launch(std::size_t pair) {
 }
 
 int Prober::recheck(std::string_view target) {
+  const auto found = target_places_.find(target);
+  if (found == target_places_.end()) {
+    return 0;
+  }
+  // Brought forward, not started outside the schedule: a recheck goes
+  // through the in-flight cap and the rate budget like any turn (a pair
+  // already in flight or waiting answers with the turn it is on).
   const auto vantages = config_->vantages.size();
+  const auto now = clock_.monotonic();
   int started = 0;
-  for (std::size_t t = 0; t < config_->targets.size(); ++t) {
-    if (config_->targets[t].name != target) {
-      continue;
-    }
-    // Brought forward, not started outside the schedule: a recheck goes
-    // through the in-flight cap and the rate budget like any turn (a pair
-    // already in flight or waiting answers with the turn it is on).
-    const auto now = clock_.monotonic();
-    for (std::size_t v = 0; v < vantages; ++v) {
-      started += scheduler_.bring_forward(t * vantages + v, now) ? 1 : 0;
-    }
+  for (std::size_t v = 0; v < vantages; ++v) {
+    started += scheduler_.bring_forward(found->second * vantages + v, now) ? 1 : 0;
   }
   if (started > 0) {
     arm();
@@ -181,19 +192,14 @@ int Prober::recheck(std::string_view target) {
 
 bool Prober::bring_forward(std::string_view target, std::string_view vantage,
                            consensus::MonoTime due) {
-  const auto vantages = config_->vantages.size();
-  for (std::size_t t = 0; t < config_->targets.size(); ++t) {
-    if (config_->targets[t].name != target) {
-      continue;
-    }
-    for (std::size_t v = 0; v < vantages; ++v) {
-      if (config_->vantages[v].name == vantage && scheduler_.bring_forward(t * vantages + v, due)) {
-        arm();  // the timer may be set for a later turn
-        return true;
-      }
-    }
+  const auto t = target_places_.find(target);
+  const auto v = vantage_places_.find(vantage);
+  if (t == target_places_.end() || v == vantage_places_.end() ||
+      !scheduler_.bring_forward(t->second * config_->vantages.size() + v->second, due)) {
+    return false;
   }
-  return false;
+  arm();  // the timer may be set for a later turn
+  return true;
 }
 
 }  // namespace crosscheck::probes
