@@ -13,7 +13,10 @@
 # BENCH_PERF=DIR (bench/run.sh --perf DIR) records a `perf` profile of the
 # measured process in a window of its own after each measurement that calls
 # perf_profile (DIR/<name>.data), and writes its top functions to
-# DIR/<name>.txt and stderr.
+# DIR/<name>.txt and stderr. BENCH_PERF_CALLGRAPH=dwarf unwinds each
+# sample's stack from a copy of it (perf --call-graph dwarf, 99 samples a
+# second): slower and larger, but every function's share with what it
+# calls is right, and NAME.txt also lists the top functions by that share.
 # Variables a script may set before bench_prepare: bench_name (prefix of its
 # log lines), bench_targets (CMake targets it needs; default crosscheck),
 # bench_ready_seconds (how long bench_daemon waits for /readyz).
@@ -192,7 +195,9 @@ perf_record() {
   local name=$1
   shift
   mkdir -p "$BENCH_PERF"
-  if ! perf record -q -F 499 -g -o "$BENCH_PERF/$name.data" "$@" >/dev/null 2>&1; then
+  local -a how=(-F 499 -g)
+  if [[ ${BENCH_PERF_CALLGRAPH:-} == dwarf ]]; then how=(-F 99 --call-graph "dwarf,32768"); fi
+  if ! perf record -q "${how[@]}" -o "$BENCH_PERF/$name.data" "$@" >/dev/null 2>&1; then
     log "perf record of $name failed (is perf installed, and perf_event_paranoid low enough?)"
     return 0
   fi
@@ -201,12 +206,18 @@ perf_record() {
 
 # Why self time, not with children: the release build has no frame
 # pointers, so perf's call chains are short and partly wrong; a function's
-# own samples are sound.
+# own samples are sound. With BENCH_PERF_CALLGRAPH=dwarf the chains are
+# whole, and the share with children is listed too.
 perf_summarize() {
   {
     echo "$1: share of samples by function (self), top 20 ($BENCH_PERF/$1.data)"
     perf report -q -i "$BENCH_PERF/$1.data" --no-children --sort dso,symbol -g none 2>/dev/null |
       awk '$1 ~ /%$/' | head -20 | cut -c1-160
+    if [[ ${BENCH_PERF_CALLGRAPH:-} == dwarf ]]; then
+      echo "$1: share of samples by function with what it calls (children), top 40"
+      perf report -q -i "$BENCH_PERF/$1.data" --children --sort symbol -g none 2>/dev/null |
+        awk '$1 ~ /%$/' | head -40 | cut -c1-160
+    fi
   } > "$BENCH_PERF/$1.txt" || true
   log "perf profile of $1:"
   sed 's/^/  /' "$BENCH_PERF/$1.txt" >&2
