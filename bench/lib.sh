@@ -15,8 +15,9 @@
 # perf_profile (DIR/<name>.data), and writes its top functions to
 # DIR/<name>.txt and stderr. BENCH_PERF_CALLGRAPH=dwarf unwinds each
 # sample's stack from a copy of it (perf --call-graph dwarf, 99 samples a
-# second): slower and larger, but every function's share with what it
-# calls is right, and NAME.txt also lists the top functions by that share.
+# second): slower and larger, but a function's share with what it calls
+# is whole for stacks up to 32 KB (deeper ones are cut, so a root may be
+# listed twice), and NAME.txt also lists the top functions by that share.
 # Variables a script may set before bench_prepare: bench_name (prefix of its
 # log lines), bench_targets (CMake targets it needs; default crosscheck),
 # bench_ready_seconds (how long bench_daemon waits for /readyz).
@@ -207,7 +208,7 @@ perf_record() {
 # Why self time, not with children: the release build has no frame
 # pointers, so perf's call chains are short and partly wrong; a function's
 # own samples are sound. With BENCH_PERF_CALLGRAPH=dwarf the chains are
-# whole, and the share with children is listed too.
+# whole up to 32 KB of stack, and the share with children is listed too.
 perf_summarize() {
   {
     echo "$1: share of samples by function (self), top 20 ($BENCH_PERF/$1.data)"

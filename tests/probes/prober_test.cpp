@@ -1,8 +1,8 @@
 // The Prober on a real event loop: moving one pair's turn forward by its
 // names (fast confirmation, POST .../recheck) starts that pair's probe and
-// no other's. Every turn is an hour apart, so within the test's few seconds
-// only the turns brought forward run (a natural one is a 1-in-1,000 chance,
-// and could only add a report, never take the expected one away).
+// no other's. Every turn is an hour apart (phases and jitter fixed by the
+// seed), so within the test's few seconds only the turns brought forward
+// run.
 #include "probes/prober.hpp"
 
 #include "config/config.hpp"
