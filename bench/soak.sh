@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Soak (row 8): does anything grow or drift over an hour? 10,000 DNS-only
 # targets x 5 vantages (5 failure domains) every 10 s, storage retention
-# 10m, while one failure domain flaps: its resolver (a dnsmasq of its own,
+# 10m and history_retention 10m (kept always by default, the verdict and
+# escalation history of a flapping fleet grows without end), while one
+# failure domain flaps: its resolver (a dnsmasq of its own,
 # the other four share one) is paused with SIGSTOP for 30 s and resumed for
 # 30 s, every minute, so that domain's probes time out half the time and
 # its observations change twice a minute (writes for retention to delete).
@@ -59,11 +61,11 @@ targets=${TARGETS:-10000}
 bench_prepare
 
 fleet_config 127.0.85 5395 9595 "$targets" 10
-echo "storage: { retention: 10m }" >> "$work/crosscheck.yaml"
+echo "storage: { retention: 10m, history_retention: 10m }" >> "$work/crosscheck.yaml"
 bench_dnsmasq "${resolver_ips%,*}" 5395 bench.test/127.0.0.1
 bench_dnsmasq "${resolver_ips##*,}" 5395 bench.test/127.0.0.1
 flapping=$!
-log "soak: $targets targets x 5 vantages every 10 s, retention 10m, for ${minutes} min after a ${warmup}s warm-up;" \
+log "soak: $targets targets x 5 vantages every 10 s, retention 10m (history_retention 10m), for ${minutes} min after a ${warmup}s warm-up;" \
   "the resolver of domain d5 (${resolver_ips##*,}) silent 30 s / answering 30 s; db flat part: $flat_rule"
 bench_daemon "$work/crosscheck.yaml" "$fleet_api"
 sleep "$warmup"
@@ -132,7 +134,7 @@ log "  RSS ${rss_growth}% and fds ${fds_growth}% (from sample 0), db ${db_growth
   "RSS from sample $flat (detail, not judged): ${rss_flat_growth}%;" \
   "p99 lateness ${first_p99} ms (bucket ${first_bucket} ms) in the first $quarter min, ${last_p99} ms (bucket ${last_bucket} ms) in the last $quarter min"
 
-row 8 "soak: $targets targets x 5 vantages every 10 s for $minutes min, one failure domain flapping (30 s silent / 30 s answering), retention 10m" \
+row 8 "soak: $targets targets x 5 vantages every 10 s for $minutes min, one failure domain flapping (30 s silent / 30 s answering), retention 10m and history_retention 10m" \
   "RSS ${rss_at[0]} -> ${rss_at[minutes]} MB (${rss_growth}%), fds ${fds_at[0]} -> ${fds_at[minutes]} (${fds_growth}%), db $((db_at[flat] / 1024)) -> $((db_at[minutes] / 1024)) KiB (${db_growth}%, from $((flat * 60)) s: $flat_rule), p99 lateness ${first_p99} -> ${last_p99} ms (first -> last quarter)" \
   "goal" "flat: < 5% growth; p99 at most 1.5x" "$worst" \
   "RSS, fds and db size grow < 5% (largest last/first is the ratio); last quarter's p99 at most 1.5x the first's, or both at most 5 ms in no higher bucket" \

@@ -415,6 +415,10 @@ struct GroupConfig {
 
 struct StorageConfig {
   Duration retention{7LL * 24 * 3'600'000};
+  // How long verdict changes (verdict_log) and resolved escalations are
+  // kept; absent: always. A target's newest change and open escalations
+  // always stay.
+  std::optional<Duration> history_retention;
   // The length of one observation summary (a pair's counts and latency
   // quantiles), wall clock aligned; 1m..24h. Each period writes a row per
   // (target, vantage) pair: at 2,000 targets x 5 vantages the disk is

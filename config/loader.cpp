@@ -44,7 +44,8 @@ constexpr std::array<std::string_view, 3> k_probing_keys{"max_in_flight", "max_p
                                                          "last_known_good_max_age"};
 constexpr std::array<std::string_view, 7> k_vantage_keys{
     "name", "domain", "resolver", "source", "tls_name", "tls_pins", "tls_ca"};
-constexpr std::array<std::string_view, 2> k_storage_keys{"retention", "summary_period"};
+constexpr std::array<std::string_view, 3> k_storage_keys{"retention", "history_retention",
+                                                         "summary_period"};
 constexpr Duration k_min_summary_period{60'000};
 constexpr Duration k_max_summary_period{24LL * 3'600'000};
 constexpr std::array<std::string_view, 1> k_gate_keys{"cooldown"};
@@ -350,6 +351,7 @@ void read_storage(const Field& field, LoadContext& ctx) {
   const MapReader map(field, Keys(k_storage_keys), ctx.diags);
   ctx.config.storage.retention =
       map.duration("retention", ZeroDuration::Rejected).value_or(ctx.config.storage.retention);
+  ctx.config.storage.history_retention = map.duration("history_retention", ZeroDuration::Rejected);
   const auto period = map.duration("summary_period", ZeroDuration::Rejected);
   if (!period) {
     return;

@@ -214,7 +214,7 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
     applied.kept.push_back(error + " (previous peer keys and TLS kept)");
   }
   if (store_) {
-    store_->set_retention(config_->storage.retention);
+    store_->set_retention(config_->storage.retention, config_->storage.history_retention);
   }
   const auto names = [](const std::vector<std::string>& list) {
     std::string text;

@@ -67,6 +67,7 @@ void Service::restore() {
   storage::Options store_options;
   store_options.data_dir = config_->node.data_dir;
   store_options.retention = config_->storage.retention;
+  store_options.history_retention = config_->storage.history_retention;
   store_options.summary_period = config_->storage.summary_period;
   // The writer thread tells the service loop what it committed; the gate
   // then lets out what waited for it (service_publish.cpp).

@@ -72,6 +72,42 @@ DELETE FROM actions WHERE rowid IN (
   SELECT rowid FROM actions WHERE at < ?1 AND cooldown_until <= ?2 ORDER BY at LIMIT ?3)
 )sql";
 
+// storage.history_retention: verdict changes before ?1, oldest first, but
+// never a target's newest (what its current verdict came from: GET
+// .../history and a restart's history show it). Why a setting apart from
+// storage.retention: the contract keeps this history always by default; a
+// fleet flapping like the soak's (bench row 8, 1,500 changes a minute)
+// grew it by about 0.55 MB a minute with no end.
+constexpr std::string_view k_delete_expired_verdict_log = R"sql(
+DELETE FROM verdict_log WHERE id IN (
+  SELECT v.id FROM verdict_log AS v
+  WHERE v.at < ?1
+    AND v.id <> (SELECT max(newest.id) FROM verdict_log AS newest WHERE newest.target = v.target)
+  ORDER BY v.at LIMIT ?2)
+)sql";
+
+// Escalations resolved before ?1, oldest first: never an open one (what a
+// restart restores, acked or not); never the one with the largest id: ids
+// continue from it after a restart (MAX(id)), and an ack names an id, so an
+// id must never be handed out twice; and never one whose key its target's
+// current generation used ("KIND/TARGET/GENERATION" or with ".N"; the rule
+// of reader.cpp's k_used_keys): a restart reads those keys so the engine
+// never hands one out again (sinks dedupe by key: a reused key would
+// swallow a page).
+constexpr std::string_view k_delete_expired_escalations = R"sql(
+DELETE FROM escalations WHERE id IN (
+  SELECT e.id FROM escalations AS e
+  WHERE e.resolved_at IS NOT NULL AND e.resolved_at < ?1
+    AND e.id <> (SELECT max(newest.id) FROM escalations AS newest)
+    AND NOT EXISTS (
+      SELECT 1 FROM verdicts AS v
+      WHERE v.target = e.target
+        AND (e.key = e.kind || '/' || e.target || '/' || v.generation
+             OR substr(e.key, 1, length(e.kind || '/' || e.target || '/' || v.generation) + 1) =
+                e.kind || '/' || e.target || '/' || v.generation || '.'))
+  ORDER BY e.resolved_at LIMIT ?2)
+)sql";
+
 // The retention window the pass deletes by: from its cutoff to its time.
 std::int64_t window_millis(const RetentionCursor& cursor) {
   return to_millis(cursor.now) - to_millis(cursor.cutoff);
@@ -87,6 +123,8 @@ Status RetentionRows::prepare(sqlite::Connection& connection) {
                       {&delete_expired_summaries_, k_delete_expired_summaries},
                       {&delete_expired_audit_, k_delete_expired_audit},
                       {&delete_expired_actions_, k_delete_expired_actions},
+                      {&delete_expired_verdict_log_, k_delete_expired_verdict_log},
+                      {&delete_expired_escalations_, k_delete_expired_escalations},
                   });
   connection_ = status ? &connection : nullptr;
   return status;
@@ -94,7 +132,8 @@ Status RetentionRows::prepare(sqlite::Connection& connection) {
 
 void RetentionRows::close() {
   sqlite::finalize_all({&find_expired_, &delete_observation_, &delete_expired_summaries_,
-                        &delete_expired_audit_, &delete_expired_actions_});
+                        &delete_expired_audit_, &delete_expired_actions_,
+                        &delete_expired_verdict_log_, &delete_expired_escalations_});
   connection_ = nullptr;
 }
 
@@ -168,13 +207,31 @@ RetentionStep RetentionRows::delete_expired_summaries(const RetentionCursor& cur
     return step;
   }
   const auto actions = static_cast<std::uint64_t>(connection_->changes());
+  std::uint64_t verdict_changes = 0;
+  std::uint64_t escalations = 0;
+  if (cursor.history_cutoff) {
+    const auto cutoff = to_millis(*cursor.history_cutoff);
+    const auto batch = static_cast<std::int64_t>(limit);
+    if (step.status = delete_expired_verdict_log_.bind(1, cutoff).bind(2, batch).run();
+        !step.status) {
+      return step;
+    }
+    verdict_changes = static_cast<std::uint64_t>(connection_->changes());
+    if (step.status = delete_expired_escalations_.bind(1, cutoff).bind(2, batch).run();
+        !step.status) {
+      return step;
+    }
+    escalations = static_cast<std::uint64_t>(connection_->changes());
+  }
   if (step.status = transaction.commit(); !step.status) {
     return step;
   }
   // Finished once none found a full batch; `deleted` counts summaries and audit lines.
-  step.finished = summaries < limit && audit_lines < limit && actions < limit;
+  step.finished = summaries < limit && audit_lines < limit && actions < limit &&
+                  verdict_changes < limit && escalations < limit;
   step.deleted = summaries + audit_lines;
   step.actions = actions;
+  step.history = verdict_changes + escalations;
   return step;
 }
 

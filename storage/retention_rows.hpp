@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 namespace crosscheck::storage {
 
@@ -19,6 +20,9 @@ struct RetentionCursor {
   std::int64_t after_t_wall = std::numeric_limits<std::int64_t>::min();
   std::int64_t after_id = 0;
   bool observations_done = false;  // then summaries (period_end before the cutoff)
+  // storage.history_retention's cutoff: verdict changes and resolved
+  // escalations before it may go; nullopt (the default) keeps them always.
+  std::optional<consensus::WallTime> history_cutoff;
 };
 
 struct RetentionStep {
@@ -26,7 +30,9 @@ struct RetentionStep {
   std::uint64_t deleted = 0;
   bool summaries = false;     // `deleted` counts summaries and audit lines, not observations
   std::uint64_t actions = 0;  // ledger entries removed (with the summaries)
-  bool finished = false;      // no expired, unreferenced observation or summary left to visit
+  std::uint64_t history =
+      0;                  // verdict changes and resolved escalations removed (with the summaries)
+  bool finished = false;  // no expired, unreferenced observation or summary left to visit
 };
 
 class RetentionRows {
@@ -46,7 +52,12 @@ class RetentionRows {
   // summaries (same protection, for periods overlapping that window), audit
   // lines, and action ledger entries recorded before the cutoff whose
   // cooldown ended by `cursor.now` (never one still in cooldown, acked or
-  // not). Advances the cursor.
+  // not), and, when `cursor.history_cutoff` is set, verdict changes before
+  // it (never a target's newest: the change that led to its current
+  // verdict) and escalations resolved before it (never an open one, nor
+  // the one holding the largest id, so ids are never handed out twice, nor
+  // one whose key its target's current generation used, so keys are not
+  // either). Advances the cursor.
   RetentionStep delete_expired(RetentionCursor& cursor, std::size_t limit);
 
  private:
@@ -58,6 +69,8 @@ class RetentionRows {
   sqlite::Statement delete_expired_summaries_;
   sqlite::Statement delete_expired_audit_;
   sqlite::Statement delete_expired_actions_;
+  sqlite::Statement delete_expired_verdict_log_;
+  sqlite::Statement delete_expired_escalations_;
 };
 
 }  // namespace crosscheck::storage

@@ -14,7 +14,7 @@ namespace {
 // Append only: a shipped migration is never edited, a change is a new one.
 // Times are INTEGER milliseconds since the Unix epoch; enums are the
 // consensus to_string() names; votes and answers are JSON text.
-constexpr std::array<std::string_view, 9> k_migrations{
+constexpr std::array<std::string_view, 10> k_migrations{
     R"sql(
 CREATE TABLE observations (
   id INTEGER PRIMARY KEY,
@@ -251,6 +251,12 @@ FROM observation_summaries;
 DROP TABLE observation_summaries;
 ALTER TABLE observation_summaries_by_period RENAME TO observation_summaries;
 CREATE INDEX observation_summaries_by_time ON observation_summaries (period_end);
+)sql",
+    // 10: storage.history_retention deletes old verdict changes and resolved
+    // escalations oldest first; without these it would scan both tables.
+    R"sql(
+CREATE INDEX verdict_log_by_time ON verdict_log (at);
+CREATE INDEX escalations_resolved ON escalations (resolved_at) WHERE resolved_at IS NOT NULL;
 )sql",
 };
 

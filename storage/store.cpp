@@ -71,6 +71,7 @@ Store::Store(Options options, const consensus::Clock& clock)
       clock_(clock),
       path_(options_.data_dir / k_database_file),
       retention_window_(options_.retention),
+      history_window_(options_.history_retention),
       queue_(std::make_unique<RecordQueue>(options_.max_queue)),
       in_flight_first_seq_(k_no_seq),
       now_(clock.now()),
@@ -219,9 +220,21 @@ void Store::set_page_limit(std::uint32_t pages) {
   page_limit_.store(pages);
 }
 
-void Store::set_retention(consensus::Duration retention) {
+void Store::set_retention(consensus::Duration retention,
+                          std::optional<consensus::Duration> history_retention) {
   const std::lock_guard lock(mutex_);
   retention_window_ = retention;
+  history_window_ = history_retention;
+}
+
+RetentionCursor Store::new_pass_locked(consensus::WallTime now) const {
+  RetentionCursor cursor;
+  cursor.cutoff = now - retention_window_;
+  cursor.now = now;
+  if (history_window_) {
+    cursor.history_cutoff = now - *history_window_;
+  }
+  return cursor;
 }
 
 bool Store::flush(std::chrono::milliseconds timeout) {
@@ -248,7 +261,6 @@ RetentionReport Store::run_retention_now() {
   }
   retention_request_ = RetentionRequest{};
   retention_request_.pending = true;
-  retention_request_.cutoff = now.wall - retention_window_;
   retention_request_.now = now.wall;
   wake_writer_.notify_one();
   progress_.wait_for(lock, k_retention_wait, [&] { return retention_request_.answered; });
@@ -378,14 +390,10 @@ void Store::start_retention_locked(bool stopping) {
   if (retention_request_.pending) {
     retention_request_.pending = false;
     retention_requested_ = true;
-    retention_ = std::make_unique<RetentionCursor>();
-    retention_->cutoff = retention_request_.cutoff;
-    retention_->now = retention_request_.now;
+    retention_ = std::make_unique<RetentionCursor>(new_pass_locked(retention_request_.now));
   } else if (now_.mono - last_retention_ >= options_.retention_interval) {
     retention_requested_ = false;
-    retention_ = std::make_unique<RetentionCursor>();
-    retention_->cutoff = now_.wall - retention_window_;
-    retention_->now = now_.wall;
+    retention_ = std::make_unique<RetentionCursor>(new_pass_locked(now_.wall));
   } else {
     return;
   }
@@ -474,9 +482,10 @@ void Store::retention_step() {
     retention_report_.transactions += step.deleted > 0 ? 1 : 0;
   }
   retention_report_.actions_deleted += step.actions;
+  retention_report_.history_deleted += step.history;
   {
     const std::lock_guard lock(mutex_);
-    health_.retention_deleted += step.deleted + step.actions;
+    health_.retention_deleted += step.deleted + step.actions + step.history;
   }
   if (step.finished) {
     finish_retention(true);

@@ -114,8 +114,10 @@ class Store {
   // Caps the file at `pages` pages (0 lifts the cap), applied by the writer
   // before its next write or re-open: simulates a full disk in tests.
   void set_page_limit(std::uint32_t pages);
-  // A config reload's new storage.retention, used from the next pass on.
-  void set_retention(consensus::Duration retention);
+  // A config reload's new storage.retention and storage.history_retention
+  // (nullopt: the history is kept always), used from the next pass on.
+  void set_retention(consensus::Duration retention,
+                     std::optional<consensus::Duration> history_retention);
 
   Health health() const;
   // Commits what is queued (unless degraded), stops the writer and closes
@@ -126,8 +128,7 @@ class Store {
   struct RetentionRequest {
     bool pending = false;
     bool answered = false;
-    consensus::WallTime cutoff;
-    consensus::WallTime now;
+    consensus::WallTime now;  // the pass's time
     RetentionReport report;
   };
 
@@ -162,6 +163,9 @@ class Store {
   const consensus::Clock& clock_;
   const std::filesystem::path path_;
   consensus::Duration retention_window_;  // options_.retention until a reload; under mutex_
+  std::optional<consensus::Duration> history_window_;  // options_.history_retention, likewise
+  // A fresh retention pass at `now` by the windows in force (under mutex_).
+  RetentionCursor new_pass_locked(consensus::WallTime now) const;
 
   mutable std::mutex mutex_;  // everything below up to the writer-only block
   std::condition_variable wake_writer_;

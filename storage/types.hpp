@@ -44,6 +44,9 @@ struct CommitReport {
 struct Options {
   std::filesystem::path data_dir;
   consensus::Duration retention{std::chrono::days{7}};
+  // Verdict changes and resolved escalations older than this are deleted
+  // (storage.history_retention); nullopt keeps them always (the default).
+  std::optional<consensus::Duration> history_retention;
   std::size_t max_queue = k_default_max_queue;
   std::size_t batch = k_default_batch;
   std::size_t retention_batch = k_default_retention_batch;
@@ -81,7 +84,9 @@ struct Health {
   // constraint: not the disk), each left out alone and counted in errors.
   std::uint64_t summaries_refused = 0;
   std::size_t queued = 0;  // records waiting for the writer, including a batch being retried
-  // Observations, summaries, audit lines and ledger entries removed by retention so far.
+  // Observations, summaries, audit lines, ledger entries and (with
+  // storage.history_retention) verdict changes and resolved escalations
+  // removed by retention so far.
   std::uint64_t retention_deleted = 0;
 };
 
@@ -225,6 +230,7 @@ struct RetentionReport {
   std::uint64_t transactions = 0;       // observation deletion transactions committed
   std::uint64_t summaries_deleted = 0;  // observation summaries and audit lines removed
   std::uint64_t actions_deleted = 0;    // ledger entries removed (their cooldown ended)
+  std::uint64_t history_deleted = 0;    // verdict changes and resolved escalations removed
 };
 
 }  // namespace crosscheck::storage
