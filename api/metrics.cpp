@@ -440,7 +440,8 @@ void storage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
       {{"crosscheck_storage_queue_depth", "gauge", "Records waiting for the writer."},
        number(m.storage_queued)},
       {{"crosscheck_storage_retention_deleted_rows_total", "counter",
-        "Observations removed by retention."},
+        "Rows removed by retention (observation changes, summaries, audit lines, action ledger "
+        "entries; with storage.history_retention verdict changes and resolved escalations)."},
        number(m.storage_retention_deleted)},
   });
 }

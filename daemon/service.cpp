@@ -284,6 +284,7 @@ void Service::evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers)
     handle_event(event);
   }
   time_confirmations(now);
+  age_history(now);
   if (!ready_) {
     // Ready once every (target, vantage) pair has reported, or after the
     // longest interval plus timeout: a dead vantage must not keep the whole

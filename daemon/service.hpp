@@ -405,6 +405,12 @@ class Service final : public api::ApiActions {
   std::uint64_t needed_seq_ = 0;  // the newest record the next snapshot must wait for
   std::int64_t next_escalation_id_ = 1;
   StringMap<snapshot::History> history_;  // looked up per target by every snapshot
+  // storage.history_retention in memory too: drops the transitions older
+  // than it (never a target's newest) at most once a minute, at the first
+  // evaluation and at the first after a reload. Storage deletes its rows
+  // on its own pass; GET .../history serves these.
+  void age_history(const consensus::Instant& now);
+  std::optional<consensus::MonoTime> history_aged_at_;
   // Where each target sits in the snapshots (build_snapshot keeps it in step
   // with the names they list).
   std::shared_ptr<const snapshot::TargetIndex> snapshot_index_;

@@ -216,6 +216,7 @@ Service::ReloadApplied Service::apply_config(std::shared_ptr<const config::Confi
   if (store_) {
     store_->set_retention(config_->storage.retention, config_->storage.history_retention);
   }
+  history_aged_at_.reset();  // the next evaluation applies history_retention in memory
   const auto names = [](const std::vector<std::string>& list) {
     std::string text;
     for (const auto& item : list) {

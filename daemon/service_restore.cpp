@@ -18,6 +18,10 @@ namespace cs = crosscheck::consensus;
 
 namespace {
 
+// How often the history in memory is aged by storage.history_retention:
+// as often as storage's own retention passes.
+constexpr cs::Duration k_history_aging_interval = std::chrono::minutes(1);
+
 // Who decides when an open escalation of this kind ends.
 enum class Owner : std::uint8_t {
   Engine,   // the engine's episodes, continued through restore()/restore_episode()
@@ -184,6 +188,17 @@ void Service::load_history(const std::string& target) {
                                                 transition.reason_code, transition.reason});
   }
   history_[target] = std::move(history);
+}
+
+void Service::age_history(const cs::Instant& now) {
+  const auto& window = config_->storage.history_retention;
+  if (!window || (history_aged_at_ && now.mono - *history_aged_at_ < k_history_aging_interval)) {
+    return;
+  }
+  history_aged_at_ = now.mono;
+  for (auto& entry : history_) {
+    entry.second = snapshot::aged(entry.second, now.wall - *window);
+  }
 }
 
 void Service::continue_episodes(const std::vector<storage::EscalationRecord>& open,

@@ -2,6 +2,8 @@
 // plain reads with no locking.
 #include "snapshot/snapshot.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace crosscheck::snapshot {
@@ -9,6 +11,21 @@ namespace crosscheck::snapshot {
 const std::vector<TransitionView>& transitions_of(const History& history) {
   static const std::vector<TransitionView> k_none;
   return history ? *history : k_none;
+}
+
+History aged(const History& history, consensus::WallTime cutoff) {
+  const auto& list = transitions_of(history);
+  const auto old = [&](const TransitionView& transition) { return transition.at < cutoff; };
+  // Newest first, but a clock stepped back can leave an older time before
+  // a newer one: every transition is judged, not only the tail.
+  if (list.size() <= 1 || std::none_of(list.begin() + 1, list.end(), old)) {
+    return history;
+  }
+  auto kept = std::make_shared<std::vector<TransitionView>>();
+  kept->push_back(list.front());
+  std::copy_if(list.begin() + 1, list.end(), std::back_inserter(*kept),
+               [&](const TransitionView& transition) { return !old(transition); });
+  return kept;
 }
 
 const std::vector<TransitionView>& TargetView::transitions() const {

@@ -64,6 +64,11 @@ class RenderOnce {
 using History = std::shared_ptr<const std::vector<TransitionView>>;
 // The transitions a History holds, newest first (empty when it is null).
 const std::vector<TransitionView>& transitions_of(const History& history);
+// `history` without the transitions older than `cutoff` but its newest
+// (what the current verdict came from), whatever its age: what
+// storage.history_retention leaves of it. The same pointer when nothing is
+// older (the snapshots share it on).
+History aged(const History& history, consensus::WallTime cutoff);
 
 struct TargetView {
   consensus::Verdict verdict;          // with evidence

@@ -32,7 +32,7 @@ struct RetentionStep {
   std::uint64_t actions = 0;  // ledger entries removed (with the summaries)
   std::uint64_t history =
       0;                  // verdict changes and resolved escalations removed (with the summaries)
-  bool finished = false;  // no expired, unreferenced observation or summary left to visit
+  bool finished = false;  // nothing expired and unreferenced left to visit (history included)
 };
 
 class RetentionRows {

@@ -34,8 +34,8 @@ TEST_CASE("history_retention is absent unless set and then taken as written", "[
 }
 
 TEST_CASE("history_retention refuses zero, negative and nonsense", "[config]") {
-  const std::string text =
-      GENERATE(as<std::string>{}, "0s", "0", "-1h", "forever", "1h garbage", "\"\"");
+  const std::string text = GENERATE(as<std::string>{}, "0s", "0", "-1h", "forever", "1h garbage",
+                                    "\"\"", "~", "36501d", "9223372036854775807ms");
   CAPTURE(text);
   const auto result = crosscheck::config::load_config_text(
       "storage:\n  history_retention: " + text + "\n" + std::string(k_valid_tail), k_file);

@@ -119,6 +119,43 @@ TEST_CASE("a restart keeps verdicts, generations and history", "[e2e]") {
   CHECK_THAT(oracle.get("/v1/verdicts/web/history").body, Catch::Contains("healthy"));
 }
 
+TEST_CASE("a reload that sets history_retention ages the history served and a restart keeps it",
+          "[e2e]") {
+  OracleHarness oracle;
+  oracle.start();
+  REQUIRE(oracle.wait_for_verdict("healthy"));
+  for (auto* server : {&oracle.alpha, &oracle.beta, &oracle.gamma}) {
+    oracle.lie(*server);
+  }
+  REQUIRE(oracle.wait_for_verdict("unhealthy"));
+  const auto generation = generation_of(oracle.verdict());
+  const auto history_size = [&] {
+    return json::parse(oracle.get("/v1/verdicts/web/history").body)
+        .as_object()
+        .at("history")
+        .as_array()
+        .size();
+  };
+  REQUIRE(history_size() >= 2);  // healthy, then unhealthy
+  // Every transition is older than a millisecond by now: only the newest,
+  // the one the current verdict came from, may stay.
+  oracle.append_config("storage: { history_retention: 1ms }\n");
+  oracle.reload();
+  CHECK(oracle.wait_for([&] { return history_size() == 1; }));
+  const auto history = json::parse(oracle.get("/v1/verdicts/web/history").body).as_object();
+  CHECK(history.at("history")
+            .as_array()
+            .at(0)
+            .as_object()
+            .at("generation")
+            .to_number<std::int64_t>() == generation);
+  CHECK(generation_of(oracle.verdict()) == generation);
+  oracle.stop();
+  oracle.start();
+  CHECK(generation_of(oracle.verdict()) == generation);
+  CHECK(oracle.wait_for([&] { return history_size() == 1; }));
+}
+
 TEST_CASE("recheck probes now and answers with the fresh verdict, within its rate limit", "[e2e]") {
   OracleHarness oracle;
   oracle.start();

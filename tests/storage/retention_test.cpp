@@ -300,6 +300,15 @@ std::string ids_of(const std::vector<Row>& rows) {
   return out;
 }
 
+// Episodes as the engine opens and closes them (one kind per key).
+const std::vector<std::pair<EventKind, EventKind>> k_episodes{
+    {EventKind::DisputeOpened, EventKind::DisputeResolved},
+    {EventKind::SplitOpened, EventKind::SplitResolved},
+    {EventKind::CanaryDown, EventKind::CanaryRecovered},
+    {EventKind::CertExpiring, EventKind::CertExpiringResolved},
+    {EventKind::FlappingStarted, EventKind::FlappingStopped},
+};
+
 }  // namespace
 
 // The class, not one example: random worlds of verdict changes and
@@ -319,12 +328,13 @@ TEST_CASE("history retention deletes only old verdict changes and old resolved e
   options.retention = 10min;
   options.history_retention = window;
   options.retention_batch = 1 + rng() % 7;  // passes of several small steps
-  const std::vector<std::string> targets{"db", "web", "api", "mq"};
+  const std::vector<std::string> targets{"db", "web", "api", "group:core"};
   std::map<std::string, std::uint64_t> generation;
   std::vector<std::string> open_keys;
   std::int64_t next_id = 1;
   std::map<std::string, std::int64_t> id_of;
   std::map<std::string, std::string> target_of;
+  std::map<std::string, EventKind> resolved_by;
   std::map<std::pair<std::string, std::uint64_t>, std::vector<std::string>> used_keys;
   {
     Store store(options, clock);
@@ -339,16 +349,23 @@ TEST_CASE("history retention deletes only old verdict changes and old resolved e
           break;
         }
         case 2: {
-          // The engine's keys: its current generation's keys are never reused.
-          auto& used = used_keys[{target, generation[target]}];
-          const auto key = consensus::unique_episode_key(used, EventKind::DisputeOpened, target,
-                                                         generation[target]);
-          if (std::find(open_keys.begin(), open_keys.end(), key) != open_keys.end()) {
-            break;
+          // The engine's keys ("KIND/TARGET/GENERATION", ".2"... within one
+          // generation); a vantage's carry the time instead (target '').
+          const auto& [opens, closes] = k_episodes[rng() % k_episodes.size()];
+          auto event = escalation(opens, "", target, at);
+          if (rng() % 5 == 0) {
+            event = suspect_escalation("quad9", at);
+            event.key += std::to_string(step);
+          } else {
+            event.key = consensus::unique_episode_key(used_keys[{target, generation[target]}],
+                                                      opens, target, generation[target]);
           }
-          target_of[key] = target;
+          const auto key = event.key;
+          target_of[key] = event.target;
+          resolved_by[key] =
+              event.kind == EventKind::VantageSuspect ? EventKind::VantageCleared : closes;
           id_of[key] = next_id;
-          store.record_event(escalation(EventKind::DisputeOpened, key, target, at), next_id++);
+          store.record_event(event, next_id++);
           open_keys.push_back(key);
           if (rng() % 2 == 0) {
             store.acknowledge(id_of[key], "bob", at);
@@ -359,7 +376,9 @@ TEST_CASE("history retention deletes only old verdict changes and old resolved e
           if (!open_keys.empty()) {
             const auto index = rng() % open_keys.size();
             const auto key = open_keys[index];
-            store.record_event(escalation(EventKind::DisputeResolved, key, target_of[key], at));
+            auto event = escalation(resolved_by[key], key, target_of[key], at);
+            event.vantage = target_of[key].empty() ? "quad9" : "";
+            store.record_event(event);
             open_keys.erase(open_keys.begin() + static_cast<std::ptrdiff_t>(index));
           }
       }
@@ -436,6 +455,13 @@ TEST_CASE("history retention deletes only old verdict changes and old resolved e
   CHECK(state->open_escalations.size() == open_keys.size());
   for (const auto& restored : state->verdicts) {
     CHECK(restored.generation == generation[restored.target]);
+    // What the key rule is for: every key the current generation used is
+    // still known, so the engine never hands one out again.
+    for (const auto& key : used_keys[{restored.target, restored.generation}]) {
+      INFO(key);
+      CHECK(std::find(restored.used_keys.begin(), restored.used_keys.end(), key) !=
+            restored.used_keys.end());
+    }
   }
 }
 
