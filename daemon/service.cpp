@@ -76,6 +76,7 @@ int Service::run() {
     return 1;
   }
   restore();
+  age_history(clock_.now());  // the first answer already follows storage.history_retention
   // The API's first answer shows what was restored (the restored verdicts,
   // the open escalations with their acks), never an empty oracle.
   publish_first();

@@ -60,13 +60,22 @@ SnapshotPtr mask_undurable(const Snapshot& shown, const Snapshot* durable, Undur
     TargetView masked;  // a new view: its rendered body must not be shared
     masked.verdict = std::move(verdict);
     masked.divergence = std::move(view.divergence);
-    auto history = std::make_shared<std::vector<TransitionView>>();
-    for (const auto& transition : view.transitions()) {
-      if (transition.generation <= kept) {
-        history->push_back(transition);
+    // The durable snapshot's own list when there is one: it begins with
+    // the durable verdict's change. Why not the newer list filtered:
+    // storage.history_retention may have dropped that change from it (only
+    // the newest, undurable one is kept whatever its age), which left an
+    // empty history beside the durable verdict (a hostile review).
+    if (base != nullptr) {
+      masked.history = base->history;
+    } else {
+      auto history = std::make_shared<std::vector<TransitionView>>();
+      for (const auto& transition : view.transitions()) {
+        if (transition.generation <= kept) {
+          history->push_back(transition);
+        }
       }
+      masked.history = std::move(history);
     }
-    masked.history = std::move(history);
     view = std::move(masked);
   }
   return out;

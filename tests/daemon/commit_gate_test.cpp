@@ -241,6 +241,28 @@ TEST_CASE("a snapshot out before its commit shows each moved target's last durab
   CHECK(generation_of(*late.snapshot, "a") == 3);
 }
 
+TEST_CASE("a held-back change keeps the durable verdict's history though aging left only the newest",
+          "[commit_gate]") {
+  // storage.history_retention: the newer snapshot's history of "a" holds
+  // only its newest change (generation 6, not on disk); the durable one's
+  // holds 5 and before. The masked view must show 5 first, never nothing.
+  CommitGate gate;
+  gate.restored(showing(1, 5, 2));
+  auto aged = std::make_shared<snapshot::Snapshot>(*showing(2, 6, 2));
+  auto& a = aged->targets.front();
+  a.history = std::make_shared<const std::vector<snapshot::TransitionView>>(
+      std::vector{a.transitions().front()});
+  CHECK(gate.hold(aged, 9, k_t0).empty());
+  const auto out = gate.tick(k_t0 + 1ms, true);
+  REQUIRE(out.snapshot);
+  const auto* shown = out.snapshot->find("a");
+  REQUIRE(shown != nullptr);
+  CHECK(shown->verdict.generation == 5);
+  REQUIRE_FALSE(shown->transitions().empty());
+  CHECK(shown->transitions().front().generation == 5);
+  CHECK(shown->transitions().size() == 5);
+}
+
 TEST_CASE("while storage is degraded no new generation is shown, the restored one is",
           "[commit_gate]") {
   CommitGate gate;
