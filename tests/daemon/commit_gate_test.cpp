@@ -241,8 +241,9 @@ TEST_CASE("a snapshot out before its commit shows each moved target's last durab
   CHECK(generation_of(*late.snapshot, "a") == 3);
 }
 
-TEST_CASE("a held-back change keeps the durable verdict's history though aging left only the newest",
-          "[commit_gate]") {
+TEST_CASE(
+    "a held-back change keeps the durable verdict's history though aging left only the newest",
+    "[commit_gate]") {
   // storage.history_retention: the newer snapshot's history of "a" holds
   // only its newest change (generation 6, not on disk); the durable one's
   // holds 5 and before. The masked view must show 5 first, never nothing.
