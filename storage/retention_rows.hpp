@@ -30,8 +30,8 @@ struct RetentionStep {
   std::uint64_t deleted = 0;
   bool summaries = false;     // `deleted` counts summaries and audit lines, not observations
   std::uint64_t actions = 0;  // ledger entries removed (with the summaries)
-  std::uint64_t history =
-      0;                  // verdict changes and resolved escalations removed (with the summaries)
+  // Verdict changes and resolved escalations removed (with the summaries).
+  std::uint64_t history = 0;
   bool finished = false;  // nothing expired and unreferenced left to visit (history included)
 };
 
