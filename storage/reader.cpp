@@ -37,12 +37,7 @@ ORDER BY v.target
 // avoid. Example: generation 7 with dispute/db/7 (resolved), flapping/db/7
 // and dispute/db/7.2 returns those three, and not dispute/db/6.
 constexpr std::string_view k_used_keys = R"sql(
-SELECT target, key FROM (
-  SELECT e.id AS id, e.target AS target, e.key AS key,
-         e.kind || '/' || e.target || '/' || v.generation AS base
-  FROM escalations AS e JOIN verdicts AS v ON v.target = e.target)
-WHERE key = base OR substr(key, 1, length(base) + 1) = base || '.'
-ORDER BY id
+SELECT target, key FROM escalation_keys_in_use ORDER BY id
 )sql";
 
 constexpr std::string_view k_overrides_in_force = R"sql(

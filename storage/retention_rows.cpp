@@ -90,21 +90,15 @@ DELETE FROM verdict_log WHERE id IN (
 // restart restores, acked or not); never the one with the largest id: ids
 // continue from it after a restart (MAX(id)), and an ack names an id, so an
 // id must never be handed out twice; and never one whose key its target's
-// current generation used ("KIND/TARGET/GENERATION" or with ".N"; the rule
-// of reader.cpp's k_used_keys): a restart reads those keys so the engine
-// never hands one out again (sinks dedupe by key: a reused key would
-// swallow a page).
+// current generation used (the schema's escalation_keys_in_use, which a
+// restart reads so the engine never hands one out again: sinks dedupe by
+// key, and a reused key would swallow a page).
 constexpr std::string_view k_delete_expired_escalations = R"sql(
 DELETE FROM escalations WHERE id IN (
   SELECT e.id FROM escalations AS e
   WHERE e.resolved_at IS NOT NULL AND e.resolved_at < ?1
     AND e.id <> (SELECT max(newest.id) FROM escalations AS newest)
-    AND NOT EXISTS (
-      SELECT 1 FROM verdicts AS v
-      WHERE v.target = e.target
-        AND (e.key = e.kind || '/' || e.target || '/' || v.generation
-             OR substr(e.key, 1, length(e.kind || '/' || e.target || '/' || v.generation) + 1) =
-                e.kind || '/' || e.target || '/' || v.generation || '.'))
+    AND NOT EXISTS (SELECT 1 FROM escalation_keys_in_use AS used WHERE used.id = e.id)
   ORDER BY e.resolved_at LIMIT ?2)
 )sql";
 

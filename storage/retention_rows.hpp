@@ -56,8 +56,8 @@ class RetentionRows {
   // it (never a target's newest: the change that led to its current
   // verdict) and escalations resolved before it (never an open one, nor
   // the one holding the largest id, so ids are never handed out twice, nor
-  // one whose key its target's current generation used, so keys are not
-  // either). Advances the cursor.
+  // one in escalation_keys_in_use, so keys are not either). Advances the
+  // cursor.
   RetentionStep delete_expired(RetentionCursor& cursor, std::size_t limit);
 
  private:

@@ -254,9 +254,19 @@ CREATE INDEX observation_summaries_by_time ON observation_summaries (period_end)
 )sql",
     // 10: storage.history_retention deletes old verdict changes and resolved
     // escalations oldest first; without these it would scan both tables.
+    // The view: the escalation keys its target's current generation used
+    // ("KIND/TARGET/GENERATION", with ".2", ".3" on reuse within one
+    // generation). A restart reads them (the engine must never hand one out
+    // again) and retention never deletes their rows: one rule for both.
     R"sql(
 CREATE INDEX verdict_log_by_time ON verdict_log (at);
 CREATE INDEX escalations_resolved ON escalations (resolved_at) WHERE resolved_at IS NOT NULL;
+CREATE VIEW escalation_keys_in_use AS
+SELECT id, target, key FROM (
+  SELECT e.id AS id, e.target AS target, e.key AS key,
+         e.kind || '/' || e.target || '/' || v.generation AS base
+  FROM escalations AS e JOIN verdicts AS v ON v.target = e.target)
+WHERE key = base OR substr(key, 1, length(base) + 1) = base || '.';
 )sql",
 };
 

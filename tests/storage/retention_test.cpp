@@ -332,7 +332,6 @@ TEST_CASE("history retention deletes only old verdict changes and old resolved e
   std::map<std::string, std::uint64_t> generation;
   std::vector<std::string> open_keys;
   std::int64_t next_id = 1;
-  std::map<std::string, std::int64_t> id_of;
   std::map<std::string, std::string> target_of;
   std::map<std::string, EventKind> resolved_by;
   std::map<std::pair<std::string, std::uint64_t>, std::vector<std::string>> used_keys;
@@ -364,11 +363,11 @@ TEST_CASE("history retention deletes only old verdict changes and old resolved e
           target_of[key] = event.target;
           resolved_by[key] =
               event.kind == EventKind::VantageSuspect ? EventKind::VantageCleared : closes;
-          id_of[key] = next_id;
-          store.record_event(event, next_id++);
+          const auto id = next_id++;
+          store.record_event(event, id);
           open_keys.push_back(key);
           if (rng() % 2 == 0) {
-            store.acknowledge(id_of[key], "bob", at);
+            store.acknowledge(id, "bob", at);
           }
           break;
         }
