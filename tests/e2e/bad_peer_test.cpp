@@ -250,7 +250,6 @@ TEST_CASE(
   OracleHarness& oracle = node.oracle;
   const bool ready =
       OracleHarness::wait_for([&] { return oracle.get("/readyz").status == 200; }, 15s);
-  INFO(node.log());
   REQUIRE(ready);
   const auto probes_before = metric(oracle, "crosscheck_probes_started_total");
   REQUIRE(probes_before);
@@ -304,7 +303,6 @@ TEST_CASE("garbage, a huge body or a trickle sent to /v1/peer/votes is refused w
   OracleHarness& oracle = node.oracle;
   const bool ready =
       OracleHarness::wait_for([&] { return oracle.get("/readyz").status == 200; }, 15s);
-  INFO(node.log());
   REQUIRE(ready);
   const unsigned short port = oracle.api_port();
 
@@ -369,7 +367,6 @@ TEST_CASE(
   OracleHarness& oracle = node.oracle;
   const bool ready =
       OracleHarness::wait_for([&] { return oracle.get("/readyz").status == 200; }, 15s);
-  INFO(node.log());
   REQUIRE(ready);
 
   const std::string series =

@@ -355,7 +355,6 @@ void hold_through_step(SteppedDaemon& daemon, unsigned short port, const Settled
     }
     std::this_thread::sleep_for(k_poll);
   }
-  INFO(daemon.log());
   INFO("first violation of " << violations << " in " << readings
                              << " readings: " << first_violation);
   CHECK(caught_up.has_value());
@@ -407,7 +406,6 @@ TEST_CASE(
   const auto start = wait_for_reading(port, daemon, [](const Reading& r) {
     return r.verdict == "healthy" && r.fresh && r.gate == 200 && wall_times_wrong(r).empty();
   });
-  INFO(daemon.log());
   REQUIRE(start.verdict == "healthy");
   REQUIRE(start.gate == 200);
   REQUIRE(start.gate_stable == 423);
@@ -440,7 +438,6 @@ TEST_CASE(
     return r.verdict == "disputed" && r.held == "healthy" && r.escalations.size() == 1 &&
            hook.request_count() == 1 && wall_times_wrong(r).empty();
   });
-  INFO(daemon.log());
   REQUIRE(disputed.verdict == "disputed");
   REQUIRE(disputed.held == "healthy");
   REQUIRE(disputed.escalations.size() == 1);

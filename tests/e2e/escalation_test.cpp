@@ -249,7 +249,6 @@ TEST_CASE("a real Alertmanager receives the dispute alert and its resolution",
                        "\", resend_interval: 1s }\n");
   oracle.start();
   open_dispute(oracle);
-  INFO(alertmanager.log());
   REQUIRE(oracle.wait_for([&] { return alertmanager.active("CrosscheckDispute").size() == 1; }));
   const auto alert = alertmanager.active("CrosscheckDispute").front();
   const auto& labels = alert.at("labels").as_object();
@@ -272,7 +271,6 @@ TEST_CASE("a webhook added by a SIGHUP reload receives the next dispute", "[e2e]
   TempDir dir;
   ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                       dir.path() / "daemon.log");
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for_verdict("healthy"));
   add_sinks(oracle, hook);
   ::kill(daemon.pid(), SIGHUP);
@@ -297,7 +295,6 @@ TEST_CASE(
   TempDir dir;
   ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                       dir.path() / "daemon.log");
-  INFO(daemon.log());
   const auto open = [&] {
     const std::string body = oracle.get("/v1/escalations").body;
     int count = 0;
@@ -334,7 +331,6 @@ TEST_CASE("a peer down while reloads come faster than its unreachable_after is s
   TempDir dir;
   ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                       dir.path() / "daemon.log");
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for([&] { return oracle.get("/v1/escalations").status == 200; }));
   // A reload every second (config management), each rebuilding the pullers:
   // they counted unanswered time afresh, so 3 s never passed.

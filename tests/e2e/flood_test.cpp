@@ -189,7 +189,6 @@ TEST_CASE(
   TempDir dir;
   ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                       dir.path() / "daemon.log");
-  INFO(daemon.log());
   REQUIRE(OracleHarness::wait_for([&] { return oracle.get("/readyz").status == 200; }, 15s));
   CHECK_THAT(daemon.log(), Catch::Contains("open files: limit"));
 

@@ -174,7 +174,6 @@ TEST_CASE("the lab serves the status page and its ack token acknowledges the dis
     }
     std::this_thread::sleep_for(50ms);
   }
-  INFO(lab.log());
   REQUIRE_FALSE(id.empty());
   CHECK(lab.log().find("page     http://127.0.0.1:" + std::to_string(port) + "/") !=
         std::string::npos);

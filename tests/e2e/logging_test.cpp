@@ -79,7 +79,6 @@ Stderr run_oracle(const std::string& format, JournalStream journal) {
          std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(20ms);
   }
-  INFO(oracle.log());
   REQUIRE(oracle.running());
   Stderr out;
   const int status = oracle.stop();

@@ -57,9 +57,12 @@ class OracleHarness {
                   const std::string& body = {}, bool with_token = true) const;
   boost::json::object verdict(const std::string& target = "web") const;
   // Polls `condition` until true or `timeout` passes (bounded, no fixed sleep
-  // beyond a short pause between polls).
+  // beyond a short pause between polls). The default bounds what must
+  // happen, never what must not (those pass their own): it is patient, as a
+  // daemon's start-up under ASan, beside other tests on two cores, has taken
+  // over 8 s (the first wait after most tests start one).
   static bool wait_for(const std::function<bool()>& condition,
-                       std::chrono::milliseconds timeout = std::chrono::milliseconds(8'000));
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000));
   bool wait_for_verdict(const std::string& verdict, const std::string& target = "web") const;
 
   unsigned short api_port() const { return api_port_; }

@@ -70,7 +70,6 @@ TEST_CASE(
         return oracle.get("/readyz").status == 200 && oracle.verdict().at("verdict") == "healthy";
       },
       15s);
-  INFO(node.log());
   REQUIRE(ready);
   const auto recorded = oracle.send("POST", "/v1/actions",
                                     R"({"target": "web", "what": "promote db-2", "by": "bot"})");

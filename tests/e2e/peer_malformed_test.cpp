@@ -69,7 +69,6 @@ TEST_CASE(
                metric(oracle, dropped).value_or(0) >= 2;
       },
       20s);
-  INFO(node.log());
   REQUIRE(counted);
   CHECK(vote_of(oracle, "bad-peer/odd").empty());
   // Every pull left it out, but the reason did not change: one line.

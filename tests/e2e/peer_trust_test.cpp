@@ -81,7 +81,6 @@ TEST_CASE(
         return oracle.get("/readyz").status == 200 && oracle.verdict().at("verdict") == "healthy";
       },
       15s);
-  INFO(node.log());
   REQUIRE(healthy);
 
   // Pulled and refused at least twice, escalated, counted; while waiting,
@@ -154,7 +153,6 @@ TEST_CASE(
   OracleHarness& oracle = node.oracle;
   const bool ready =
       OracleHarness::wait_for([&] { return oracle.get("/readyz").status == 200; }, 15s);
-  INFO(node.log());
   REQUIRE(ready);
 
   // Four of each, alternating: one episode, never resolved in between, and

@@ -271,7 +271,6 @@ TEST_CASE("a configured peer's first pull, as soon as the API answers, is served
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   }
-  INFO(node.log());
   REQUIRE(first.status != 0);
   CHECK(first.status == 200);
   CHECK_THAT(first.body, Catch::Contains(R"("node":"e2e")"));

@@ -161,7 +161,6 @@ TEST_CASE(
   testing::ChildProcess daemon(
       {CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
       dir.path() / "daemon.log");
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for_verdict("healthy"));
   REQUIRE(OracleHarness::wait_for(
       [&] { return gate(oracle.oracle_url(), first.public_pem.string()).status == 0; }));

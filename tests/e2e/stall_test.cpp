@@ -83,7 +83,6 @@ TEST_CASE("crosscheck run stopped and resumed: the probes it stood still through
   REQUIRE(::kill(oracle.pid(), SIGCONT) == 0);
   const auto resumed = std::chrono::steady_clock::now();
 
-  INFO(oracle.log());
   std::string seen;
   REQUIRE(OracleHarness::wait_for(
       [&] {

@@ -166,7 +166,6 @@ TEST_CASE("sd_notify: READY with a status, watchdog pings, RELOADING on SIGHUP, 
   const ScopedEnv watchdog("WATCHDOG_USEC", "1000000");  // WatchdogSec=1s
   ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                       dir.path() / "daemon.log");
-  INFO(daemon.log());
 
   const auto ready = listener.next_with("READY=1");
   REQUIRE_FALSE(ready.empty());
@@ -205,7 +204,6 @@ TEST_CASE("SIGHUP applies a valid config at once and refuses an invalid one whol
   TempDir dir;
   ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                       dir.path() / "daemon.log");
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for_verdict("healthy"));
   const auto web_generation = generation(oracle, "web");
   const auto original = read_file(oracle.config_path());
@@ -262,7 +260,6 @@ TEST_CASE(
   {
     ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                         dir.path() / "first.log");
-    INFO(daemon.log());
     REQUIRE(drill_override(oracle, "web-copy"));
     before = generation(oracle, "web-copy");
     write_file(oracle.config_path(), original);
@@ -274,7 +271,6 @@ TEST_CASE(
   write_file(oracle.config_path(), with_copy);
   ChildProcess daemon({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                       dir.path() / "second.log");
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
   // Restored as the removal left it: unknown, one generation on; never the
   // overridden unhealthy at the old one.
@@ -366,7 +362,6 @@ TEST_CASE(
   write_file(oracle.config_path(), with_copy);
   {
     auto daemon = run("first.log");
-    INFO(daemon.log());
     REQUIRE(drill_override(oracle, "web-copy"));
     kill(daemon.pid(), SIGTERM);
     CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
@@ -374,7 +369,6 @@ TEST_CASE(
   write_file(oracle.config_path(), original);  // removed while stopped
   {
     auto daemon = run("second.log");
-    INFO(daemon.log());
     REQUIRE(oracle.wait_for_verdict("healthy", "web"));
     write_file(oracle.config_path(), with_copy);
     kill(daemon.pid(), SIGHUP);
@@ -385,7 +379,6 @@ TEST_CASE(
     CHECK(WEXITSTATUS(daemon.wait(10'000ms)) == 0);
   }
   auto daemon = run("third.log");
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for([&] { return target_names(oracle).size() == 2; }));
   // Past the first evaluation (the restored verdict is never fresh).
   REQUIRE(oracle.wait_for([&] { return oracle.verdict("web-copy").at("fresh").as_bool(); }));
@@ -454,7 +447,6 @@ TEST_CASE("a target removed and re-added by reloads shows its history, removal i
   const auto original = read_file(oracle.config_path());
   write_file(oracle.config_path(), with_web_copy(original));
   auto daemon = run_debug(oracle, dir.path() / "daemon.log");
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for_verdict("healthy", "web-copy"));
   write_file(oracle.config_path(), original);
   kill(daemon.pid(), SIGHUP);

@@ -103,7 +103,6 @@ TEST_CASE("mTLS on the API: a good chain is served, each refusal counted and log
   certs.issue("rogue-ca", "rogue", "/CN=rogue");
   certs.issue("ca", "old", "/CN=old", "2020-01-01 00:00:00");
   oracle->start();
-  INFO("daemon log:\n" << oracle->log());
 
   TlsClient good(certs, oracle->port(), client(*oracle, "bot"));
   CHECK(good.served("/v1/verdicts"));
@@ -159,7 +158,6 @@ TEST_CASE("mTLS by fingerprint pins alone accepts a pinned self-signed client, r
   certs.issue("ca", "server", "/CN=oracle");
   certs.issue("ca", "unpinned", "/CN=unpinned");
   oracle->start();
-  INFO("daemon log:\n" << oracle->log());
 
   const ClientOptions pinned{pins.path("pinned.crt"), pins.path("pinned.key"), {}};
   CHECK(TlsClient(certs, oracle->port(), pinned).served("/v1/verdicts"));
@@ -196,7 +194,6 @@ TEST_CASE(
   certs.make_ca("ca");
   certs.issue("ca", "server", "/CN=oracle");
   oracle->start();
-  INFO("daemon log:\n" << oracle->log());
 
   TlsClient before(certs, oracle->port());
   REQUIRE(before.served());

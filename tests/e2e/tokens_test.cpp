@@ -80,8 +80,6 @@ TEST_CASE("a token with read and recheck is all the gate needs when reads requir
           "[e2e][tokens]") {
   ScopedDaemon scoped;
   OracleHarness& oracle = scoped.oracle;
-  ChildProcess& daemon = scoped.daemon;
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for([&] {
     return get_with(oracle, "/v1/verdicts/web", k_failover_secret).body.find("\"healthy\"") !=
            std::string::npos;
@@ -111,7 +109,6 @@ TEST_CASE("SIGHUP rotates a token, and an emptied token file refuses the reload"
   ScopedDaemon scoped;
   OracleHarness& oracle = scoped.oracle;
   ChildProcess& daemon = scoped.daemon;
-  INFO(daemon.log());
   REQUIRE(oracle.wait_for(
       [&] { return get_with(oracle, "/v1/verdicts", k_failover_secret).status == 200; }));
 
@@ -197,7 +194,6 @@ TEST_CASE("the audit log names who overrode what from where, and a 200 survives 
           "[e2e][tokens][audit]") {
   ScopedDaemon scoped;
   OracleHarness& oracle = scoped.oracle;
-  INFO(scoped.daemon.log());
   const std::string bearer = "Bearer " + oracle.token();
   REQUIRE(oracle.wait_for(
       [&] { return get_with(oracle, "/v1/verdicts", oracle.token()).status == 200; }));
@@ -220,7 +216,6 @@ TEST_CASE("the audit log names who overrode what from where, and a 200 survives 
   scoped.daemon.wait(10s);
   ChildProcess restarted({CROSSCHECK_BINARY, "run", "--config", oracle.config_path().string()},
                          scoped.dir.path() / "restarted.log");
-  INFO(restarted.log());
   HttpAnswer audit;
   REQUIRE(oracle.wait_for([&] {
     audit = get_with(oracle, "/v1/audit", k_failover_secret);
@@ -257,7 +252,6 @@ TEST_CASE("a flood of refused rechecks is a few tallied audit lines and counted 
           "[e2e][tokens][audit]") {
   ScopedDaemon scoped;
   OracleHarness& oracle = scoped.oracle;
-  INFO(scoped.daemon.log());
   REQUIRE(oracle.wait_for(
       [&] { return get_with(oracle, "/v1/verdicts", oracle.token()).status == 200; }));
   REQUIRE(http_request("127.0.0.1", oracle.api_port(), "PUT", "/v1/overrides/web",

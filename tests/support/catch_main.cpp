@@ -1,3 +1,68 @@
-// The Catch2 main, compiled once and shared by every test executable.
+// The Catch2 main, compiled once and shared by every test executable, and the
+// listener that prints the failure context (support/failure_context.hpp).
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
+
+#include "support/failure_context.hpp"
+
+#include <iostream>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace crosscheck::testing {
+namespace {
+
+struct Contexts {
+  std::mutex mutex;
+  std::vector<std::pair<const void*, std::function<std::string()>>> entries;
+};
+
+Contexts& contexts() {
+  static Contexts instance;
+  return instance;
+}
+
+class FailureContextListener : public Catch::TestEventListenerBase {
+ public:
+  using TestEventListenerBase::TestEventListenerBase;
+
+  void testCaseStarting(const Catch::TestCaseInfo& info) override {
+    printed_ = false;
+    TestEventListenerBase::testCaseStarting(info);
+  }
+
+  bool assertionEnded(const Catch::AssertionStats& stats) override {
+    if (!stats.assertionResult.succeeded() && !printed_) {
+      printed_ = true;
+      auto& all = contexts();
+      const std::lock_guard lock(all.mutex);
+      for (const auto& [owner, describe] : all.entries) {
+        std::cout << describe() << '\n';
+      }
+      std::cout.flush();
+    }
+    return TestEventListenerBase::assertionEnded(stats);
+  }
+
+ private:
+  bool printed_ = false;
+};
+
+CATCH_REGISTER_LISTENER(FailureContextListener)
+
+}  // namespace
+
+void add_failure_context(const void* owner, std::function<std::string()> describe) {
+  auto& all = contexts();
+  const std::lock_guard lock(all.mutex);
+  all.entries.emplace_back(owner, std::move(describe));
+}
+
+void remove_failure_context(const void* owner) {
+  auto& all = contexts();
+  const std::lock_guard lock(all.mutex);
+  std::erase_if(all.entries, [owner](const auto& entry) { return entry.first == owner; });
+}
+
+}  // namespace crosscheck::testing

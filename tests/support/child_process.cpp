@@ -1,5 +1,7 @@
 #include "support/child_process.hpp"
 
+#include "support/failure_context.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -9,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -20,6 +23,41 @@
 extern char** environ;
 
 namespace crosscheck::testing {
+namespace {
+
+// A failure shows this much of each program's log (CI shows the last 60
+// lines of a failed test's output: the failure itself comes after these).
+constexpr std::size_t k_context_lines = 30;
+
+std::string last_lines(const std::string& text, std::size_t count) {
+  std::size_t at = text.size();
+  for (std::size_t seen = 0; at > 0 && seen <= count;) {
+    at = text.rfind('\n', at - 1);
+    if (at == std::string::npos) {
+      return text;
+    }
+    ++seen;
+  }
+  return text.substr(at + 1);
+}
+
+// The lowest port the kernel hands out by itself (bind to port 0, connect).
+int ephemeral_low() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return range >> low ? low : 32768;
+}
+
+bool bindable(int type, const sockaddr_in& addr) {
+  const int fd = socket(AF_INET, type, 0);
+  const bool free = fd >= 0 && bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  if (fd >= 0) {
+    close(fd);
+  }
+  return free;
+}
+
+}  // namespace
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::filesystem::path log)
     : log_(std::move(log)) {
@@ -40,9 +78,14 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::filesystem::path 
   if (rc != 0) {
     throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
   }
+  add_failure_context(this, [this, program = argv[0], pid = pid_] {
+    return "--- the last lines " + program + " (pid " + std::to_string(pid) + ") printed, in " +
+           log_.string() + ":\n" + last_lines(this->log(), k_context_lines);
+  });
 }
 
 ChildProcess::~ChildProcess() {
+  remove_failure_context(this);
   stop();
 }
 
@@ -109,23 +152,24 @@ TempFile::TempFile(const std::string& name, const std::string& content)
 }
 
 unsigned short free_port(const std::string& address) {
+  // Below the ephemeral range, above the well-known and registered ports
+  // services on a test machine tend to use.
+  const int high = std::min(ephemeral_low(), 65536) - 1;
+  const int low = std::min(20000, high - 1000);
+  if (low < 1024) {
+    throw std::runtime_error("no port range below the ephemeral one on this machine");
+  }
+  std::mt19937 pick(std::random_device{}());
+  std::uniform_int_distribution<int> port(low, high);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
+    throw std::runtime_error("not an IPv4 address: " + address);
+  }
   // Bounded: a handful of candidates, each checked on UDP and TCP.
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    const int udp = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    inet_pton(AF_INET, address.c_str(), &addr.sin_addr);
-    socklen_t length = sizeof addr;
-    if (bind(udp, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(udp, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-      close(udp);
-      continue;
-    }
-    const int tcp = socket(AF_INET, SOCK_STREAM, 0);
-    const bool tcp_free = bind(tcp, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    close(tcp);
-    close(udp);
-    if (tcp_free) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    addr.sin_port = htons(static_cast<unsigned short>(port(pick)));
+    if (bindable(SOCK_DGRAM, addr) && bindable(SOCK_STREAM, addr)) {
       return ntohs(addr.sin_port);
     }
   }

@@ -62,8 +62,11 @@ class TempFile {
   std::string path_;
 };
 
-// A port that was free on `address` a moment ago (bound with port 0 over
-// UDP and TCP, then released) for programs that need one on the command line.
+// A port that was free on `address` a moment ago (bound over UDP and TCP,
+// then released) for programs that need one on the command line. Drawn from
+// below the kernel's ephemeral range (ip_local_port_range): a port from
+// inside it can be taken, before the program binds it, as the local port of
+// any outgoing connection on the machine (other tests run beside this one).
 unsigned short free_port(const std::string& address);
 
 }  // namespace crosscheck::testing
