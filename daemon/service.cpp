@@ -286,6 +286,7 @@ void Service::evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers)
   }
   time_confirmations(now);
   age_history(now);
+  trim_heap(now);
   if (!ready_) {
     // Ready once every (target, vantage) pair has reported, or after the
     // longest interval plus timeout: a dead vantage must not keep the whole

@@ -411,6 +411,10 @@ class Service final : public api::ApiActions {
   // on its own pass; GET .../history serves these.
   void age_history(const consensus::Instant& now);
   std::optional<consensus::MonoTime> history_aged_at_;
+  // Gives glibc's free pages back to the system (snapshot::trim_malloc) at
+  // most once a minute, from the first evaluation on.
+  void trim_heap(const consensus::Instant& now);
+  std::optional<consensus::MonoTime> heap_trimmed_at_;
   // Where each target sits in the snapshots (build_snapshot keeps it in step
   // with the names they list).
   std::shared_ptr<const snapshot::TargetIndex> snapshot_index_;

@@ -7,6 +7,7 @@
 #include "escalation/sinks.hpp"
 #include "probes/prober.hpp"
 #include "snapshot/divergence.hpp"
+#include "snapshot/process_stats.hpp"
 #include "storage/store.hpp"
 
 #include <spdlog/spdlog.h>
@@ -21,6 +22,8 @@ namespace {
 // running then, so nothing is delayed but the start or the stop itself).
 constexpr auto k_first_publish_wait = 1s;
 constexpr auto k_last_flush_wait = 5s;
+// How often glibc's free pages go back to the system (Service::trim_heap).
+constexpr auto k_heap_trim_interval = 1min;
 
 std::string_view why_text(snapshot::Undurable why) {
   switch (why) {
@@ -169,6 +172,19 @@ void Service::apply(const snapshot::CommitGate::Release& release) {
       escalation_->submit(alert);
     }
   }
+}
+
+void Service::trim_heap(const cs::Instant& now) {
+  if (heap_trimmed_at_ && now.mono - *heap_trimmed_at_ < k_heap_trim_interval) {
+    return;
+  }
+  heap_trimmed_at_ = now.mono;
+  const auto started = clock_.monotonic();
+  const bool released = snapshot::trim_malloc();
+  const auto took =
+      std::chrono::duration_cast<std::chrono::microseconds>(clock_.monotonic() - started);
+  log_->debug("malloc_trim: {} in {} us", released ? "free pages given back" : "nothing given back",
+              took.count());
 }
 
 std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {

@@ -129,4 +129,12 @@ std::optional<MallocFigures> read_malloc_figures() {
 #endif
 }
 
+bool trim_malloc() {
+#if defined(CROSSCHECK_GLIBC_MALLOC)
+  return malloc_trim(0) == 1;
+#else
+  return false;
+#endif
+}
+
 }  // namespace crosscheck::snapshot

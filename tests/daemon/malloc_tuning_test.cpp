@@ -1,9 +1,14 @@
 #include "cli/malloc_tuning.hpp"
+#include "snapshot/process_stats.hpp"
 #include "support/scoped_env.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -22,6 +27,15 @@ std::size_t mapped_blocks() {
 #else
   return 0;
 #endif
+}
+
+// This process's resident bytes now (/proc/self/statm: pages).
+std::uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t size = 0;
+  std::uint64_t resident = 0;
+  statm >> size >> resident;
+  return resident * 4096;
 }
 
 }  // namespace
@@ -78,5 +92,40 @@ TEST_CASE("a threshold set in the environment is left as it is", "[malloc]") {
     // Another tunable alone is no threshold: tuned as usual.
     const ScopedEnv tunables("GLIBC_TUNABLES", "glibc.malloc.arena_max=2");
     REQUIRE(crosscheck::cli::tune_malloc() == MallocTuning::Fixed);
+  }
+}
+
+TEST_CASE("trim_malloc gives back the free pages glibc keeps below a live block", "[malloc]") {
+  if (!crosscheck::snapshot::read_malloc_figures()) {
+    WARN("not glibc's malloc here (a sanitizer's): nothing to trim");
+    return;
+  }
+  // 64 MiB in 16 KiB blocks, each far under any mmap threshold: heap
+  // chunks, as a snapshot's many small pieces are.
+  constexpr std::size_t k_mb = std::size_t{1024} * 1024;
+  constexpr std::size_t k_block = 16 * 1024;
+  constexpr std::size_t k_count = 64 * k_mb / k_block;
+  const auto baseline = resident_bytes();
+  std::vector<std::unique_ptr<char[]>> blocks(k_count);
+  for (auto& block : blocks) {
+    block = std::make_unique<char[]>(k_block);
+    std::memset(block.get(), 'x', k_block);
+  }
+  // All freed but one block in 64 (1 MiB apart) and the last: the free
+  // space lies below live blocks, where free() never returns it.
+  for (std::size_t i = 0; i < k_count; ++i) {
+    if (i % 64 != 0 && i != k_count - 1) {
+      blocks[i].reset();
+    }
+  }
+  const auto held = resident_bytes();
+  INFO("resident: " << baseline / k_mb << " MiB before, " << held / k_mb << " MiB after the frees");
+  REQUIRE(held >= baseline + 48 * k_mb);  // glibc kept the pages by itself
+  REQUIRE(crosscheck::snapshot::trim_malloc());
+  const auto trimmed = resident_bytes();
+  INFO(trimmed / k_mb << " MiB after trim_malloc");
+  CHECK(trimmed + 48 * k_mb <= held);
+  for (std::size_t i = 0; i < k_count; i += 64) {
+    CHECK(blocks[i][k_block - 1] == 'x');  // the live blocks kept their bytes
   }
 }
