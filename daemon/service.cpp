@@ -286,7 +286,6 @@ void Service::evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers)
   }
   time_confirmations(now);
   age_history(now);
-  trim_heap(now);
   if (!ready_) {
     // Ready once every (target, vantage) pair has reported, or after the
     // longest interval plus timeout: a dead vantage must not keep the whole
@@ -302,6 +301,7 @@ void Service::evaluate(std::vector<snapshot::CommitGate::PendingAnswer> answers)
     }
   }
   publish(std::move(answers));
+  trim_heap(now);  // after: the answers and the snapshot do not wait for it
 }
 
 void Service::note_stall(const probes::ProbeReport& report) {

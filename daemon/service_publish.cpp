@@ -24,6 +24,7 @@ constexpr auto k_first_publish_wait = 1s;
 constexpr auto k_last_flush_wait = 5s;
 // How often glibc's free pages go back to the system (Service::trim_heap).
 constexpr auto k_heap_trim_interval = 1min;
+constexpr auto k_heap_trim_slow = 50ms;
 
 std::string_view why_text(snapshot::Undurable why) {
   switch (why) {
@@ -180,11 +181,19 @@ void Service::trim_heap(const cs::Instant& now) {
   }
   heap_trimmed_at_ = now.mono;
   const auto started = clock_.monotonic();
-  const bool released = snapshot::trim_malloc();
-  const auto took =
-      std::chrono::duration_cast<std::chrono::microseconds>(clock_.monotonic() - started);
-  log_->debug("malloc_trim: {} in {} us", released ? "free pages given back" : "nothing given back",
-              took.count());
+  const auto released = snapshot::trim_malloc();
+  if (!released) {
+    return;  // not glibc's malloc: nothing to trim
+  }
+  const auto took = clock_.monotonic() - started;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+  // The service thread (probing, evaluating) waits meanwhile: said when it shows.
+  if (took >= k_heap_trim_slow) {
+    log_->warn("malloc_trim held the service thread {} ms", micros / 1000);
+  } else {
+    log_->debug("malloc_trim: {} in {} us",
+                *released ? "free pages given back" : "nothing given back", micros);
+  }
 }
 
 std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {

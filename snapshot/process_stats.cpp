@@ -129,11 +129,11 @@ std::optional<MallocFigures> read_malloc_figures() {
 #endif
 }
 
-bool trim_malloc() {
+std::optional<bool> trim_malloc() {
 #if defined(CROSSCHECK_GLIBC_MALLOC)
   return malloc_trim(0) == 1;
 #else
-  return false;
+  return std::nullopt;
 #endif
 }
 

@@ -306,7 +306,6 @@ TEST_CASE("probes of the old check still in flight at a reload never count for t
   };
   write_file(oracle.config_path(), target("/old"));
   auto daemon = run_debug(oracle, dir.path() / "daemon.log");
-  INFO(daemon.log().substr(0, 4000));
   REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
   // The old URL stalls: probes time out (down, fall 1), and at any moment
   // after that each vantage has a stalled probe in flight.
@@ -406,7 +405,6 @@ TEST_CASE(
   };
   write_file(oracle.config_path(), target("/old", "1s"));
   auto daemon = run_debug(oracle, dir.path() / "daemon.log");
-  INFO(daemon.log().substr(0, 4000));
   REQUIRE(oracle.wait_for_verdict("healthy", "switched"));
   oracle.web.set("/old", FakeResponse::stall());
   const auto asked = std::chrono::system_clock::now();

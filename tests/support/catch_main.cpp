@@ -5,7 +5,7 @@
 
 #include "support/failure_context.hpp"
 
-#include <iostream>
+#include <exception>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -38,9 +38,14 @@ class FailureContextListener : public Catch::TestEventListenerBase {
       auto& all = contexts();
       const std::lock_guard lock(all.mutex);
       for (const auto& [owner, describe] : all.entries) {
-        std::cout << describe() << '\n';
+        // Whatever goes wrong here must not hide the failure itself.
+        try {
+          stream << describe() << '\n';
+        } catch (const std::exception& error) {
+          stream << "(a failure context could not be read: " << error.what() << ")\n";
+        }
       }
-      std::cout.flush();
+      stream.flush();
     }
     return TestEventListenerBase::assertionEnded(stats);
   }

@@ -15,46 +15,70 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 extern char** environ;
 
 namespace crosscheck::testing {
 namespace {
 
-// A failure shows this much of each program's log (CI shows the last 60
-// lines of a failed test's output: the failure itself comes after these).
+// A failure shows this much of each program's log: CI shows the last 60
+// lines of a failed test's output, and the failure comes after these (with
+// two programs or more, the first ones' lines fall out of that view).
 constexpr std::size_t k_context_lines = 30;
 
+// The last `count` lines of `text` (all of it when it has fewer).
 std::string last_lines(const std::string& text, std::size_t count) {
-  std::size_t at = text.size();
-  for (std::size_t seen = 0; at > 0 && seen <= count;) {
-    at = text.rfind('\n', at - 1);
-    if (at == std::string::npos) {
+  // Past a final newline, each newline found going back starts one more line.
+  std::size_t end = !text.empty() && text.back() == '\n' ? text.size() - 1 : text.size();
+  for (std::size_t lines = 0; lines < count; ++lines) {
+    const auto newline = end == 0 ? std::string::npos : text.rfind('\n', end - 1);
+    if (newline == std::string::npos) {
       return text;
     }
-    ++seen;
+    end = newline;
   }
-  return text.substr(at + 1);
+  return text.substr(end + 1);
 }
 
-// The lowest port the kernel hands out by itself (bind to port 0, connect).
-int ephemeral_low() {
+// The ports the kernel hands out by itself (bind to port 0, connect), as
+// /proc/sys/net/ipv4/ip_local_port_range says; Linux's default without it.
+std::pair<int, int> ephemeral_range() {
   std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
   int low = 0;
-  return range >> low ? low : 32768;
+  int high = 0;
+  if (range >> low >> high && 0 < low && low <= high && high <= 65535) {
+    return {low, high};
+  }
+  return {32768, 60999};
 }
 
 bool bindable(int type, const sockaddr_in& addr) {
   const int fd = socket(AF_INET, type, 0);
-  const bool free = fd >= 0 && bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  const bool bound =
+      fd >= 0 && bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
   if (fd >= 0) {
     close(fd);
   }
-  return free;
+  return bound;
+}
+
+// A port the kernel picks for a UDP socket bound to `addr`'s address.
+std::optional<unsigned short> kernel_port(sockaddr_in addr) {
+  addr.sin_port = 0;
+  const int udp = socket(AF_INET, SOCK_DGRAM, 0);
+  socklen_t length = sizeof addr;
+  const bool named = udp >= 0 && bind(udp, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                     getsockname(udp, reinterpret_cast<sockaddr*>(&addr), &length) == 0;
+  if (udp >= 0) {
+    close(udp);
+  }
+  return named ? std::optional<unsigned short>(ntohs(addr.sin_port)) : std::nullopt;
 }
 
 }  // namespace
@@ -152,23 +176,32 @@ TempFile::TempFile(const std::string& name, const std::string& content)
 }
 
 unsigned short free_port(const std::string& address) {
-  // Below the ephemeral range, above the well-known and registered ports
-  // services on a test machine tend to use.
-  const int high = std::min(ephemeral_low(), 65536) - 1;
-  const int low = std::min(20000, high - 1000);
-  if (low < 1024) {
-    throw std::runtime_error("no port range below the ephemeral one on this machine");
-  }
-  std::mt19937 pick(std::random_device{}());
-  std::uniform_int_distribution<int> port(low, high);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   if (inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
     throw std::runtime_error("not an IPv4 address: " + address);
   }
+  // Outside the ephemeral range: the larger of the ports from 20000 up to
+  // it and those above it, if either holds a thousand.
+  const auto [ephemeral_low, ephemeral_high] = ephemeral_range();
+  const std::pair<int, int> below{20000, ephemeral_low - 1};
+  const std::pair<int, int> above{ephemeral_high + 1, 65535};
+  const auto width = [](const std::pair<int, int>& range) { return range.second - range.first; };
+  const auto& outside = width(below) >= width(above) ? below : above;
+  const bool range_outside = width(outside) >= 1000;
+  std::mt19937 pick(std::random_device{}());
+  std::uniform_int_distribution<int> port(outside.first, std::max(outside.first, outside.second));
   // Bounded: a handful of candidates, each checked on UDP and TCP.
   for (int attempt = 0; attempt < 50; ++attempt) {
-    addr.sin_port = htons(static_cast<unsigned short>(port(pick)));
+    if (range_outside) {
+      addr.sin_port = htons(static_cast<unsigned short>(port(pick)));
+    } else if (const auto chosen = kernel_port(addr)) {
+      // No range outside holds a thousand ports: the kernel's choice, as
+      // before (racing outgoing connections again, but working).
+      addr.sin_port = htons(*chosen);
+    } else {
+      continue;
+    }
     if (bindable(SOCK_DGRAM, addr) && bindable(SOCK_STREAM, addr)) {
       return ntohs(addr.sin_port);
     }

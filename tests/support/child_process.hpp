@@ -63,10 +63,13 @@ class TempFile {
 };
 
 // A port that was free on `address` a moment ago (bound over UDP and TCP,
-// then released) for programs that need one on the command line. Drawn from
-// below the kernel's ephemeral range (ip_local_port_range): a port from
-// inside it can be taken, before the program binds it, as the local port of
-// any outgoing connection on the machine (other tests run beside this one).
+// then released), for a program that must be told its port before it starts
+// (a peer's URL in another node's config); where the program can report
+// what it bound, port 0 is better. Drawn from outside the kernel's
+// ephemeral range (ip_local_port_range) where 1,000 ports lie outside it: a
+// port from inside can be taken, before the program binds it, as the local
+// port of any outgoing connection on the machine (other tests run beside
+// this one). Two tests may still draw the same port: nothing reserves it.
 unsigned short free_port(const std::string& address);
 
 }  // namespace crosscheck::testing
