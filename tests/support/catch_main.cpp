@@ -18,9 +18,12 @@ struct Contexts {
   std::vector<std::pair<const void*, std::function<std::string()>>> entries;
 };
 
+// Never destroyed: a ChildProcess held by a static (a database server
+// shared by a file's cases) is destroyed at exit, after a static registry
+// made later would be (a double free at the end of mysql_check_test).
 Contexts& contexts() {
-  static Contexts instance;
-  return instance;
+  static auto* const instance = new Contexts;
+  return *instance;
 }
 
 class FailureContextListener : public Catch::TestEventListenerBase {
