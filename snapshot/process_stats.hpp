@@ -46,9 +46,10 @@ inline constexpr std::chrono::seconds k_malloc_figures_max_age{10};
 // Gives back to the system the pages glibc holds free (malloc_trim(0): the
 // top of each heap and every whole page inside its free chunks); RSS falls
 // towards what is in use until those pages are used again. Why: glibc
-// returns only the top of the main heap by itself, and the snapshots and
-// scrapes the daemon builds and drops twice a second leave free holes below
-// live blocks (a 20-minute soak's held-free memory reached 90 MB). It walks
+// returns only the top of the main heap by itself, and free memory below
+// live blocks stayed resident (a 20-minute soak's held-free memory reached
+// 90 MB; the snapshots built and dropped twice a second are a candidate
+// for what leaves it, not a proven one). It walks
 // every arena under its lock: the daemon calls it once a minute. Whether
 // pages went back; nullopt without glibc's malloc (a sanitizer build).
 std::optional<bool> trim_malloc();
