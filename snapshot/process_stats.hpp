@@ -49,9 +49,9 @@ inline constexpr std::chrono::seconds k_malloc_figures_max_age{10};
 // returns only the top of the main heap by itself, and free memory below
 // live blocks stayed resident (a 20-minute soak's held-free memory reached
 // 90 MB; the snapshots built and dropped twice a second are a candidate
-// for what leaves it, not a proven one). It walks
-// every arena under its lock: the daemon calls it once a minute. Whether
-// pages went back; nullopt without glibc's malloc (a sanitizer build).
+// for what leaves it, not a proven one). It walks every arena under its
+// lock: the daemon calls it once a minute. Whether pages went back;
+// nullopt without glibc's malloc (a sanitizer build).
 std::optional<bool> trim_malloc();
 
 }  // namespace crosscheck::snapshot
