@@ -4,12 +4,9 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -31,13 +28,12 @@ std::size_t mapped_blocks() {
 #endif
 }
 
-// This process's resident bytes now (/proc/self/statm: pages).
+// This process's resident bytes now, as process_resident_memory_bytes
+// reports them.
 std::uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::uint64_t size = 0;
-  std::uint64_t resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  const auto resident = crosscheck::snapshot::read_process_stats().resident_memory_bytes;
+  REQUIRE(resident.has_value());
+  return *resident;
 }
 
 }  // namespace
@@ -106,7 +102,7 @@ TEST_CASE("trim_malloc gives back the free pages glibc keeps below a live block"
   // 64 MiB in 16 KiB blocks, each far under any mmap threshold: heap
   // chunks, as a snapshot's many small pieces are.
   constexpr std::size_t k_mb = std::size_t{1024} * 1024;
-  constexpr std::size_t k_block = 16 * 1024;
+  constexpr std::size_t k_block = std::size_t{16} * 1024;
   constexpr std::size_t k_count = 64 * k_mb / k_block;
   const auto baseline = resident_bytes();
   std::vector<std::unique_ptr<char[]>> blocks(k_count);
