@@ -129,19 +129,34 @@ std::vector<std::uint8_t> build_reply(const ldns_pkt* query, const ReplySpec& sp
   return {wire.get(), wire.get() + size};
 }
 
-// The right id and QR set, so a client must parse it to reject it; the
-// header promises 257 answers that the 24 (seeded, reproducible) random
-// bytes cannot hold, so it never parses by accident.
-std::vector<std::uint8_t> garbage(std::uint16_t id) {
-  std::vector<std::uint8_t> bytes(12);  // the header: id, flags, four counts
-  bytes[0] = static_cast<std::uint8_t>(id >> 8U);
-  bytes[1] = static_cast<std::uint8_t>(id & 0xFFU);
+// The header (right id, QR set) and the query's own question, then 24
+// (seeded, reproducible) random bytes where the header promises 257 answers
+// they cannot hold: a client must parse past the question to reject it, and
+// it never parses by accident. The question is copied from the query's bytes
+// so that it always matches; random bytes there would sometimes spell a
+// question of their own (a "wrong question", not a malformed reply).
+std::vector<std::uint8_t> garbage(const std::vector<std::uint8_t>& query) {
+  constexpr std::size_t k_header = 12;
+  constexpr std::size_t k_type_and_class = 4;
+  std::size_t end = k_header;  // the query's name: labels up to the root
+  while (end < query.size() && query[end] != 0) {
+    end += 1U + query[end];
+  }
+  end += 1U + k_type_and_class;
+  if (query.size() < end) {
+    return {};
+  }
+  std::vector<std::uint8_t> bytes(k_header);  // id, flags, four counts
+  bytes[0] = query[0];
+  bytes[1] = query[1];
   bytes[2] = 0x81;  // QR, RD
   bytes[3] = 0x80;  // RA
   bytes[5] = 1;     // QDCOUNT 1
   bytes[6] = 1;     // ANCOUNT 257
   bytes[7] = 1;
-  std::mt19937 random(id);
+  bytes.insert(bytes.end(), query.begin() + static_cast<std::ptrdiff_t>(k_header),
+               query.begin() + static_cast<std::ptrdiff_t>(end));
+  std::mt19937 random(static_cast<unsigned>(query[0]) << 8U | query[1]);
   std::uniform_int_distribution<int> byte(0, 255);
   for (std::size_t i = 0; i < k_garbage_bytes; ++i) {
     bytes.push_back(static_cast<std::uint8_t>(byte(random)));
@@ -491,7 +506,7 @@ FakeDnsServer::Response FakeDnsServer::respond(const std::vector<std::uint8_t>& 
       }
       break;
     case Kind::Garbage:
-      response.replies.push_back(garbage(spec.id));
+      response.replies.push_back(garbage(bytes));
       return response;
     case Kind::Cname: {
       std::string owner = qname;

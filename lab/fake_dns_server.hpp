@@ -43,7 +43,7 @@ struct FakeDnsBehaviour {
     WrongId,        // reply with id + 1; then the right reply if `then_answer`
     WrongQuestion,  // correct id, but the question echoes `other_name`
     Truncated,      // UDP: TC set, no answers; TCP: as `over_tcp` says
-    Garbage,        // correct id and QR, then bytes that do not parse
+    Garbage,        // correct id, QR and question, then bytes that do not parse
     Cname,          // `chain` of CNAMEs from the query name, `records` at its end
     Bogus,          // a validating resolver on a zone whose signatures fail: SERVFAIL, but
                     // `records` when the query sets CD (checking disabled)
