@@ -167,7 +167,7 @@ TEST_CASE("at the cap a TLS connection with part of a request received is never 
   // Half a record: the server's OpenSSL can decrypt nothing yet, and the
   // kernel holds nothing once a read has taken it.
   REQUIRE(slow.send_raw(std::string_view(record).substr(0, record.size() / 2)));
-  std::this_thread::sleep_for(200ms);  // the server takes the half in
+  std::this_thread::sleep_for(1s);  // the server takes the half in
   TlsClient newcomer(fixture.certs, fixture.port(), fixture.bot());
   CHECK(newcomer.get("/healthz").status == 503);  // no slot to take: the only one is mid-request
   CHECK(fixture.server->counters().connections_evicted == 0);
