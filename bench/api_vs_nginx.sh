@@ -68,25 +68,71 @@ start_nginx static "$static"
 for _ in $(seq 50); do curl -fs "http://$static/$asked.json" >/dev/null 2>&1 && break; sleep 0.1; done
 bytes=$(wc -c < "$work/static/$asked.json")
 
+# CPU ticks of every thread of PID, one "tid ticks" line each.
+thread_ticks() {
+  local stat
+  for stat in /proc/"$1"/task/*/stat; do
+    awk '{ tid = $1; sub(/^.*\) /, ""); print tid, $12 + $13 }' "$stat" 2>/dev/null
+  done
+}
+
+# What serving cost while wrk ran against it (detail, not judged): the
+# server's CPU a request (all of its threads: the oracle's probing is in
+# its figure), its busiest thread's share of a core, and wrk's share.
+# Why: at 2 CPUs, a server whose thread sits at 100 % is bound by its own
+# cost a request; one well under it waits on something else (wrk, the
+# kernel, the other core's work).
+# Usage: serving_cost LABEL TICKS_BEFORE TICKS_AFTER WRK_PERCENT SECONDS
+# REQUESTS_PER_SECOND (the two files from thread_ticks around one wrk run).
+serving_cost() {
+  local label=$1 before=$2 after=$3 wrk_cpu=$4 seconds=$5 rate=$6
+  awk -v label="$label" -v s="$seconds" -v rate="$rate" -v wrk="$wrk_cpu" \
+    -v hz="$(getconf CLK_TCK)" '
+    FNR == NR { start[$1] = $2; next }
+    { used = $2 - start[$1]; total += used; if (used > top) top = used }
+    END {
+      requests = rate * s
+      per_request = requests > 0 ? total / hz / requests * 1e6 : 0
+      printf "%s: %.1f us CPU a request (all threads), its busiest thread %.0f %% of a core, wrk %.0f %%\n",
+             label, per_request, top / hz / s * 100, wrk
+    }' "$before" "$after"
+}
+
 # Requests/sec from wrk, failing (non-2xx or socket errors) requests noted;
 # prints "<requests/s> <failed requests>". Why failures are counted: a 503
 # ("overloaded") is cheaper than the answer, and wrk counts it in
 # Requests/sec; a row with any is not met.
+# Usage: measure URL LABEL SERVER_PID (the server's cost goes to the log).
 measure() {
-  local out
-  out=$(wrk -t1 -c"$connections" -d"${seconds}s" "$1")
+  local out before="$work/ticks-before" after="$work/ticks-after" wrk_start wrk_end
+  thread_ticks "$3" > "$before"
+  wrk -t1 -c"$connections" -d"${seconds}s" "$1" > "$work/wrk.out" &
+  local wrk_pid=$!
+  wrk_start=$(cpu_ticks "$wrk_pid" 2>/dev/null || echo 0)
+  sleep 0.2  # wrk's ticks from here; its start-up is not the load
+  wrk_start=$(cpu_ticks "$wrk_pid" 2>/dev/null || echo "$wrk_start")
+  sleep "$(awk -v s="$seconds" 'BEGIN { print s - 0.4 }')"
+  wrk_end=$(cpu_ticks "$wrk_pid" 2>/dev/null || echo "$wrk_start")
+  wait "$wrk_pid"
+  thread_ticks "$3" > "$after"
+  out=$(cat "$work/wrk.out")
   grep -E 'Non-2xx|Socket errors' <<<"$out" | sed "s|^|api_vs_nginx: $1: |" >&2 || true
-  local non2xx errors connect
+  local non2xx errors connect rate
   read -r _ non2xx errors connect < <(wrk_outcome <<<"$out")
-  echo "$(awk '/Requests\/sec/ { print $2 }' <<<"$out") $((non2xx + errors + connect))"
+  rate=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+  log "$(serving_cost "$2" "$before" "$after" \
+    "$(cpu_percent "$wrk_start" "$wrk_end" "$(awk -v s="$seconds" 'BEGIN { print s - 0.4 }')")" \
+    "$seconds" "$rate")"
+  echo "$rate $((non2xx + errors + connect))"
 }
 log "GET /v1/verdicts/$asked ($bytes bytes), $connections connections, ${seconds}s, 1 wrk thread each; oracle probing $targets targets x $vantages vantages (http:) every 1 s"
 # Probes the oracle completed so far (all outcomes), from its /metrics.
 probes_done() { curl -fs "http://$api/metrics" | awk '/^crosscheck_probes_total\{/ { n += $NF } END { print n + 0 }'; }
 probed_before=$(probes_done)
-read -r ours ours_failed < <(measure "http://$api/v1/verdicts/$asked")
+read -r ours ours_failed < <(measure "http://$api/v1/verdicts/$asked" crosscheck "$oracle_pid")
 probed_after=$(probes_done)
-read -r theirs theirs_failed < <(measure "http://$static/$asked.json")
+read -r theirs theirs_failed < <(measure "http://$static/$asked.json" "nginx's worker" \
+  "$(pgrep -P "$(cat "$work/static.pid")" | head -1)")
 log "crosscheck $ours requests/s ($ours_failed failed), nginx $theirs requests/s ($theirs_failed failed); the oracle completed $((probed_after - probed_before)) probes while measured"
 # With BENCH_PERF: the oracle under the same load, in a window of its own.
 if [[ -n ${BENCH_PERF:-} ]]; then
