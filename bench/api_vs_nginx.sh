@@ -70,9 +70,9 @@ bytes=$(wc -c < "$work/static/$asked.json")
 
 # CPU ticks of every thread of PID, one "tid ticks" line each.
 thread_ticks() {
-  local stat
-  for stat in /proc/"$1"/task/*/stat; do
-    awk '{ tid = $1; sub(/^.*\) /, ""); print tid, $12 + $13 }' "$stat" 2>/dev/null
+  local task
+  for task in /proc/"$1"/task/*; do
+    echo "${task##*/} $(stat_ticks "$task/stat" 2>/dev/null)"
   done
 }
 
@@ -105,13 +105,16 @@ serving_cost() {
 # Usage: measure URL LABEL SERVER_PID (the server's cost goes to the log).
 measure() {
   local out before="$work/ticks-before" after="$work/ticks-after" wrk_start wrk_end
+  # wrk's own share is read inside its run: from 0.2 s after its start (its
+  # start-up is not the load) to 0.2 s before its end.
+  local wrk_window
+  wrk_window=$(awk -v s="$seconds" 'BEGIN { print s - 0.4 }')
   thread_ticks "$3" > "$before"
   wrk -t1 -c"$connections" -d"${seconds}s" "$1" > "$work/wrk.out" &
   local wrk_pid=$!
+  sleep 0.2
   wrk_start=$(cpu_ticks "$wrk_pid" 2>/dev/null || echo 0)
-  sleep 0.2  # wrk's ticks from here; its start-up is not the load
-  wrk_start=$(cpu_ticks "$wrk_pid" 2>/dev/null || echo "$wrk_start")
-  sleep "$(awk -v s="$seconds" 'BEGIN { print s - 0.4 }')"
+  sleep "$wrk_window"
   wrk_end=$(cpu_ticks "$wrk_pid" 2>/dev/null || echo "$wrk_start")
   wait "$wrk_pid"
   thread_ticks "$3" > "$after"
@@ -120,8 +123,7 @@ measure() {
   local non2xx errors connect rate
   read -r _ non2xx errors connect < <(wrk_outcome <<<"$out")
   rate=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-  log "$(serving_cost "$2" "$before" "$after" \
-    "$(cpu_percent "$wrk_start" "$wrk_end" "$(awk -v s="$seconds" 'BEGIN { print s - 0.4 }')")" \
+  log "$(serving_cost "$2" "$before" "$after" "$(cpu_percent "$wrk_start" "$wrk_end" "$wrk_window")" \
     "$seconds" "$rate")"
   echo "$rate $((non2xx + errors + connect))"
 }

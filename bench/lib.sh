@@ -344,9 +344,15 @@ wrk_outcome() {
     END { printf "%d %d %d %d\n", answered, non2xx, errors, connect }'
 }
 
-# CPU ticks (utime + stime) of PID; the fields after the ")" of the name.
+# CPU ticks (utime + stime) in a /proc stat FILE (a process's or one
+# thread's: /proc/PID/task/TID/stat); the fields after the ")" of the name.
+stat_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$1"
+}
+
+# CPU ticks (utime + stime) of PID, all its threads.
 cpu_ticks() {
-  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+  stat_ticks "/proc/$1/stat"
 }
 
 # CPU seconds (utime + stime) PID has used so far.
