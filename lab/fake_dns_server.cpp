@@ -1,6 +1,6 @@
 #include "lab/fake_dns_server.hpp"
 
-#include "base/ascii.hpp"
+#include "lab/fake_dns_message.hpp"
 
 #include "net/address.hpp"
 
@@ -13,13 +13,20 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cstdlib>
-#include <random>
 #include <stdexcept>
 #include <system_error>
 
 namespace crosscheck::lab {
 namespace {
+
+using dns_message::absolute;
+using dns_message::build_reply;
+using dns_message::garbage;
+using dns_message::name_text;
+using dns_message::parse_record;
+using dns_message::PktPtr;
+using dns_message::record_lines;
+using dns_message::ReplySpec;
 
 namespace asio = boost::asio;
 using boost::system::error_code;
@@ -30,150 +37,6 @@ constexpr std::size_t k_max_message = 65535;
 // UDP takes a free port first; TCP may find that port taken and then both
 // start over.
 constexpr int k_bind_attempts = 8;
-constexpr std::size_t k_garbage_bytes = 24;
-
-struct PktDeleter {
-  void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-
-struct RrDeleter {
-  void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
-};
-using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
-
-struct FreeDeleter {
-  // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
-  void operator()(void* memory) const { std::free(memory); }
-};
-
-std::string absolute(std::string_view name) {
-  std::string text = ascii::lower(name);
-  if (text.empty() || text.back() != '.') {
-    text += '.';
-  }
-  return text;
-}
-
-std::string name_text(const ldns_rdf* rdf) {
-  const std::unique_ptr<char, FreeDeleter> text(ldns_rdf2str(rdf));
-  return text ? ascii::lower(text.get()) : std::string();
-}
-
-RrPtr parse_record(const std::string& line) {
-  ldns_rr* raw = nullptr;
-  if (ldns_rr_new_frm_str(&raw, line.c_str(), 0, nullptr, nullptr) != LDNS_STATUS_OK) {
-    return nullptr;  // ldns frees what it allocated on failure
-  }
-  return RrPtr(raw);
-}
-
-// What one reply looks like; built into wire format by build_reply().
-struct ReplySpec {
-  std::uint16_t id = 0;
-  int rcode = 0;
-  bool truncated = false;
-  bool authoritative = false;          // AA
-  std::string question_name;           // empty: echo the query's question
-  std::vector<std::string> rrs;        // zone-file lines for the answer section
-  std::vector<std::string> authority;  // and for the authority section
-};
-
-std::vector<std::uint8_t> build_reply(const ldns_pkt* query, const ReplySpec& spec) {
-  const PktPtr reply(ldns_pkt_new());
-  if (!reply) {
-    return {};
-  }
-  ldns_pkt_set_id(reply.get(), spec.id);
-  ldns_pkt_set_qr(reply.get(), true);
-  ldns_pkt_set_rd(reply.get(), ldns_pkt_rd(query));
-  ldns_pkt_set_ra(reply.get(), true);
-  ldns_pkt_set_tc(reply.get(), spec.truncated);
-  ldns_pkt_set_aa(reply.get(), spec.authoritative);
-  ldns_pkt_set_rcode(reply.get(), static_cast<std::uint8_t>(spec.rcode & 0x0F));
-  if (ldns_pkt_edns_udp_size(query) > 0 || spec.rcode > 0x0F) {
-    ldns_pkt_set_edns_udp_size(reply.get(), 1232);
-    ldns_pkt_set_edns_extended_rcode(reply.get(), static_cast<std::uint8_t>(spec.rcode >> 4));
-  }
-
-  const ldns_rr* asked = ldns_rr_list_rr(ldns_pkt_question(query), 0);
-  RrPtr question(ldns_rr_clone(asked));
-  if (!spec.question_name.empty()) {
-    ldns_rr* raw = nullptr;
-    const std::unique_ptr<char, FreeDeleter> type(ldns_rr_type2str(ldns_rr_get_type(asked)));
-    const std::string line = spec.question_name + " IN " + type.get();
-    if (ldns_rr_new_question_frm_str(&raw, line.c_str(), nullptr, nullptr) == LDNS_STATUS_OK) {
-      question.reset(raw);
-    }
-  }
-  if (question && ldns_pkt_push_rr(reply.get(), LDNS_SECTION_QUESTION, question.get())) {
-    static_cast<void>(question.release());  // owned by the packet now
-  }
-  for (const auto& [lines, section] : {std::pair{&spec.rrs, LDNS_SECTION_ANSWER},
-                                       std::pair{&spec.authority, LDNS_SECTION_AUTHORITY}}) {
-    for (const auto& line : *lines) {
-      RrPtr rr = parse_record(line);  // checked in set(): never null here
-      if (rr && ldns_pkt_push_rr(reply.get(), section, rr.get())) {
-        static_cast<void>(rr.release());
-      }
-    }
-  }
-
-  std::uint8_t* raw_wire = nullptr;
-  std::size_t size = 0;
-  const ldns_status written = ldns_pkt2wire(&raw_wire, reply.get(), &size);
-  const std::unique_ptr<std::uint8_t, FreeDeleter> wire(raw_wire);
-  if (written != LDNS_STATUS_OK || !wire) {
-    return {};
-  }
-  return {wire.get(), wire.get() + size};
-}
-
-// The header (right id, QR set) and the query's own question, then 24
-// (seeded, reproducible) random bytes where the header promises 257 answers
-// they cannot hold: a client must parse past the question to reject it, and
-// it never parses by accident. The question is copied from the query's bytes
-// so that it always matches; random bytes there would sometimes spell a
-// question of their own (a "wrong question", not a malformed reply).
-std::vector<std::uint8_t> garbage(const std::vector<std::uint8_t>& query) {
-  constexpr std::size_t k_header = 12;
-  constexpr std::size_t k_type_and_class = 4;
-  std::size_t end = k_header;  // the query's name: labels up to the root
-  while (end < query.size() && query[end] != 0) {
-    end += 1U + query[end];
-  }
-  end += 1U + k_type_and_class;
-  if (query.size() < end) {
-    return {};
-  }
-  std::vector<std::uint8_t> bytes(k_header);  // id, flags, four counts
-  bytes[0] = query[0];
-  bytes[1] = query[1];
-  bytes[2] = 0x81;  // QR, RD
-  bytes[3] = 0x80;  // RA
-  bytes[5] = 1;     // QDCOUNT 1
-  bytes[6] = 1;     // ANCOUNT 257
-  bytes[7] = 1;
-  bytes.insert(bytes.end(), query.begin() + static_cast<std::ptrdiff_t>(k_header),
-               query.begin() + static_cast<std::ptrdiff_t>(end));
-  std::mt19937 random(static_cast<unsigned>(query[0]) << 8U | query[1]);
-  std::uniform_int_distribution<int> byte(0, 255);
-  for (std::size_t i = 0; i < k_garbage_bytes; ++i) {
-    bytes.push_back(static_cast<std::uint8_t>(byte(random)));
-  }
-  return bytes;
-}
-
-std::vector<std::string> record_lines(const std::vector<FakeRecord>& records,
-                                      const std::string& owner) {
-  std::vector<std::string> lines;
-  lines.reserve(records.size());
-  for (const auto& record : records) {
-    lines.push_back((record.owner.empty() ? owner : absolute(record.owner)) + " " +
-                    std::to_string(record.ttl) + " IN " + record.type + " " + record.data);
-  }
-  return lines;
-}
 
 // Bad records fail in the test's thread, when set, not later on the server's.
 void check_records(const FakeDnsBehaviour& behaviour) {
@@ -506,7 +369,7 @@ FakeDnsServer::Response FakeDnsServer::respond(const std::vector<std::uint8_t>& 
       }
       break;
     case Kind::Garbage:
-      response.replies.push_back(garbage(bytes));
+      response.replies.push_back(garbage(query.get()));
       return response;
     case Kind::Cname: {
       std::string owner = qname;
