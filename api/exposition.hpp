@@ -51,7 +51,7 @@ std::string escape_label_value(std::string_view value);
 
 class Exposition {
  public:
-  // `expected`: the bytes to reserve at once (see render_metrics).
+  // `expected`: the bytes to reserve at once.
   explicit Exposition(std::size_t expected = 0) { out_.reserve(expected); }
 
   void family(const Family& family);
@@ -64,6 +64,7 @@ class Exposition {
 
   void singles(std::initializer_list<Single> list);
 
+  std::size_t size() const { return out_.size(); }
   std::string take() { return std::move(out_); }
 
  private:

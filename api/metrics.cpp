@@ -1,17 +1,19 @@
-// Renders /metrics. Every series that depends on a state (verdict, vote) is
-// printed for every state with 0 or 1, so a PromQL alert can test `== 1`
-// without the series vanishing when the state changes.
+// Renders /metrics in parts (MetricsRender): the status families, the
+// per-target ones (api/metrics_targets.cpp) a target at a time, then the
+// vantages', probes', escalations', peers', storage's and the oracle's own.
+// Every series that depends on a state is printed for every state with 0 or
+// 1, so a PromQL alert can test `== 1` without the series vanishing.
 #include "api/metrics.hpp"
 
 #include "api/exposition.hpp"
 #include "api/metrics_server.hpp"
+#include "api/metrics_targets.hpp"
 
 #include "probes/dns_types.hpp"
 #include "probes/scheduler.hpp"
 #include "storage/types.hpp"
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -22,6 +24,8 @@ namespace {
 
 namespace cs = consensus;
 
+using detail::series_node;
+using detail::unix_seconds;
 using prom::bound;
 using prom::Exposition;
 using prom::Family;
@@ -29,15 +33,6 @@ using prom::Label;
 using prom::number;
 using prom::Single;
 
-double seconds(cs::WallTime at) {
-  return std::chrono::duration<double>(at.time_since_epoch()).count();
-}
-
-constexpr std::array<cs::VerdictKind, 6> k_verdicts{
-    cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy,   cs::VerdictKind::Disputed,
-    cs::VerdictKind::Unknown, cs::VerdictKind::Unreachable, cs::VerdictKind::Degraded};
-constexpr std::array<cs::Vote, 4> k_votes{cs::Vote::Up, cs::Vote::Down, cs::Vote::Unknown,
-                                          cs::Vote::Degraded};
 // The escalation kinds that open an episode (their resolutions close it).
 constexpr std::array<cs::EventKind, 12> k_escalations{
     cs::EventKind::DisputeOpened,   cs::EventKind::FlappingStarted,
@@ -46,67 +41,6 @@ constexpr std::array<cs::EventKind, 12> k_escalations{
     cs::EventKind::SplitOpened,     cs::EventKind::QuorumUnreachable,
     cs::EventKind::CanaryDown,      cs::EventKind::PeerUnauthenticated,
     cs::EventKind::CertExpiring,    cs::EventKind::RrsigExpiring};
-
-// One sample per (target, local vantage) that saw `field`, in Unix time.
-void expiry_family(Exposition& out, const snapshot::Snapshot& snapshot, const Family& family,
-                   std::optional<cs::WallTime> cs::Evidence::*field) {
-  out.family(family);
-  for (const auto& view : snapshot.targets) {
-    for (const auto& evidence : view.verdict.evidence) {
-      if (const auto& seen = evidence.*field) {
-        out.sample(family.name, {{"target", view.verdict.target}, {"vantage", evidence.vantage}},
-                   number(seconds(*seen)));
-      }
-    }
-  }
-}
-
-// dns.authoritative, per (target, local vantage) whose last check asked the
-// zone's servers: their SOA serials' spread and NS-set drift.
-void authority_families(Exposition& out, const snapshot::Snapshot& snapshot) {
-  const std::array<Family, 2> families{{
-      {"crosscheck_dns_soa_serial_skew", "gauge",
-       "How far apart the SOA serials of a target's zone servers were at a local vantage's last "
-       "check (dns.authoritative)."},
-      {"crosscheck_dns_ns_drift", "gauge",
-       "1 when a server of a target's zone answered an NS set other than the delegation's at a "
-       "local vantage's last check (dns.authoritative)."},
-  }};
-  for (std::size_t i = 0; i < families.size(); ++i) {
-    out.family(families[i]);
-    for (const auto& view : snapshot.targets) {
-      for (const auto& evidence : view.verdict.evidence) {
-        const auto& last = evidence.last;
-        if (!evidence.node.empty() || !last) {
-          continue;
-        }
-        // Each only when measured: two servers' AA SOA (skew), AA NS sets (drift).
-        std::optional<double> value;
-        if (i == 0 && last->soa_serial_skew) {
-          value = static_cast<double>(*last->soa_serial_skew);
-        } else if (i == 1 && last->ns_drift) {
-          value = *last->ns_drift ? 1.0 : 0.0;
-        }
-        if (!value) {
-          continue;
-        }
-        out.sample(families[i].name,
-                   {{"target", view.verdict.target}, {"vantage", evidence.vantage}},
-                   number(*value));
-      }
-    }
-  }
-}
-
-// One sample per target: `value(verdict)` labelled with the target.
-template <typename Value>
-void per_target(Exposition& out, const snapshot::Snapshot& snapshot, const Family& family,
-                Value value) {
-  out.family(family);
-  for (const auto& view : snapshot.targets) {
-    out.sample(family.name, {{"target", view.verdict.target}}, number(value(view.verdict)));
-  }
-}
 
 void status_families(Exposition& out, const snapshot::Snapshot& snapshot) {
   out.family({"crosscheck_build_info", "gauge", "Always 1; labels name the version and node."});
@@ -119,131 +53,29 @@ void status_families(Exposition& out, const snapshot::Snapshot& snapshot) {
              snapshot.revision);
   out.single({"crosscheck_last_evaluation_timestamp_seconds", "gauge",
               "When the published snapshot was evaluated, Unix time."},
-             seconds(snapshot.taken_at));
+             unix_seconds(snapshot.taken_at));
 }
 
-void verdict_state_families(Exposition& out, const snapshot::Snapshot& snapshot) {
-  out.family({"crosscheck_verdict", "gauge",
-              "1 for the target's current verdict, 0 for the other states."});
-  for (const auto& view : snapshot.targets) {
-    for (const auto kind : k_verdicts) {
-      out.sample("crosscheck_verdict",
-                 {{"target", view.verdict.target}, {"verdict", cs::to_string(kind)}},
-                 number(view.verdict.kind == kind));
-    }
-  }
-  out.family({"crosscheck_verdict_held", "gauge",
-              "1 for the confirmed verdict held in force while disputed, unknown or unreachable."});
-  for (const auto& view : snapshot.targets) {
-    for (const auto kind :
-         {cs::VerdictKind::Healthy, cs::VerdictKind::Unhealthy, cs::VerdictKind::Degraded}) {
-      out.sample("crosscheck_verdict_held",
-                 {{"target", view.verdict.target}, {"verdict", cs::to_string(kind)}},
-                 number(view.verdict.held == kind));
-    }
-  }
-}
-
-void verdict_families(Exposition& out, const snapshot::Snapshot& snapshot) {
-  verdict_state_families(out, snapshot);
-  per_target(out, snapshot,
-             {"crosscheck_verdict_generation", "gauge",
-              "Verdict generation: moves on every verdict change, survives restarts."},
-             [](const cs::Verdict& v) { return v.generation; });
-  per_target(out, snapshot,
-             {"crosscheck_maintenance", "gauge",
-              "1 while the target is in a maintenance window: every gate holds."},
-             [](const cs::Verdict& v) { return v.maintenance.has_value(); });
-  per_target(
-      out, snapshot,
-      {"crosscheck_cooldown", "gauge",
-       "1 while a recorded action's cooldown holds the target's gates (until acknowledged)."},
-      [](const cs::Verdict& v) { return v.cooldown.has_value(); });
-  per_target(out, snapshot,
-             {"crosscheck_verdict_fresh", "gauge",
-              "0 while a verdict restored after a restart awaits new evidence."},
-             [](const cs::Verdict& v) { return v.fresh; });
-  per_target(out, snapshot,
-             {"crosscheck_verdict_since_timestamp_seconds", "gauge",
-              "When the current verdict began, Unix time."},
-             [](const cs::Verdict& v) { return seconds(v.since); });
-  per_target(out, snapshot,
-             {"crosscheck_verdict_valid_until_timestamp_seconds", "gauge",
-              "Past this Unix time the verdict is stale and must not be acted on."},
-             [](const cs::Verdict& v) { return seconds(v.valid_until); });
-  out.family({"crosscheck_votes", "gauge",
-              "Distinct failure domains voting up, down, degraded or unknown, or split (their "
-              "own vantages disagree)."});
-  for (const auto& view : snapshot.targets) {
-    const auto& votes = view.verdict.votes;
-    for (const auto vote : k_votes) {
-      const int count = vote == cs::Vote::Up         ? votes.up
-                        : vote == cs::Vote::Down     ? votes.down
-                        : vote == cs::Vote::Degraded ? votes.degraded
-                                                     : votes.unknown;
-      out.sample("crosscheck_votes",
-                 {{"target", view.verdict.target}, {"vote", cs::to_string(vote)}}, number(count));
-    }
-    // Not a vote a vantage casts (k_votes), but a domain's: neither up nor down.
-    out.sample("crosscheck_votes", {{"target", view.verdict.target}, {"vote", "split"}},
-               number(votes.split));
-  }
-  per_target(
-      out, snapshot,
-      {"crosscheck_quorum_down", "gauge", "Failure domains that must vote down for unhealthy."},
-      [](const cs::Verdict& v) { return v.votes.down_quorum; });
-  per_target(out, snapshot,
-             {"crosscheck_quorum_up", "gauge", "Failure domains that must vote up for healthy."},
-             [](const cs::Verdict& v) { return v.votes.up_quorum; });
-}
-
+// The vantages' own families (their per-target ones: api/metrics_targets.hpp).
 void vantage_families(Exposition& out, const snapshot::Snapshot& snapshot) {
-  // Local evidence has no node; the series names this node instead.
-  const auto node_of = [&](const std::string& node) -> std::string_view {
-    return node.empty() ? snapshot.node : node;
-  };
-  out.family({"crosscheck_vantage_vote", "gauge",
-              "1 for the vote a vantage counts for a target (after staleness and suspicion)."});
-  for (const auto& view : snapshot.targets) {
-    for (const auto& evidence : view.verdict.evidence) {
-      for (const auto vote : k_votes) {
-        out.sample("crosscheck_vantage_vote",
-                   {{"target", view.verdict.target},
-                    {"vantage", evidence.vantage},
-                    {"node", node_of(evidence.node)},
-                    {"domain", evidence.domain},
-                    {"vote", cs::to_string(vote)}},
-                   number(evidence.vote == vote));
-      }
-    }
-  }
-  expiry_family(out, snapshot,
-                {"crosscheck_tls_cert_expiry_seconds", "gauge",
-                 "The notAfter (Unix time) of the certificate a local vantage last saw for a "
-                 "target."},
-                &cs::Evidence::cert_not_after);
-  expiry_family(out, snapshot,
-                {"crosscheck_dns_rrsig_expiry_seconds", "gauge",
-                 "The earliest expiration (Unix time) of the DNSSEC signatures over a target's "
-                 "answer a local vantage last saw (dns.dnssec)."},
-                &cs::Evidence::rrsig_expires);
-  authority_families(out, snapshot);
   out.family({"crosscheck_vantage_suspect", "gauge",
               "1 while a vantage is suspect: its votes count as unknown."});
   for (const auto& vantage : snapshot.vantages) {
-    out.sample(
-        "crosscheck_vantage_suspect",
-        {{"vantage", vantage.name}, {"domain", vantage.domain}, {"node", node_of(vantage.node)}},
-        number(vantage.suspect));
+    out.sample("crosscheck_vantage_suspect",
+               {{"vantage", vantage.name},
+                {"domain", vantage.domain},
+                {"node", series_node(snapshot, vantage.node)}},
+               number(vantage.suspect));
   }
   out.family({"crosscheck_vantage_last_seen_timestamp_seconds", "gauge",
               "When a vantage last reported an observation, Unix time."});
   for (const auto& vantage : snapshot.vantages) {
     if (vantage.last_seen) {
-      out.sample(
-          "crosscheck_vantage_last_seen_timestamp_seconds",
-          {{"vantage", vantage.name}, {"domain", vantage.domain}, {"node", node_of(vantage.node)}},
-          number(seconds(*vantage.last_seen)));
+      out.sample("crosscheck_vantage_last_seen_timestamp_seconds",
+                 {{"vantage", vantage.name},
+                  {"domain", vantage.domain},
+                  {"node", series_node(snapshot, vantage.node)}},
+                 number(unix_seconds(*vantage.last_seen)));
     }
   }
 }
@@ -467,28 +299,58 @@ snapshot::MetricsView metrics_view(const snapshot::ProbeStats& probes,
   return view;
 }
 
+std::string MetricsRender::next(std::size_t size) {
+  if (stage_ == Stage::Done) {
+    return {};
+  }
+  Exposition out(size + size / 8);
+  if (stage_ == Stage::Status) {
+    status_families(out, snapshot_);
+    stage_ = Stage::Targets;
+  }
+  const auto families = detail::target_families();
+  const auto& targets = snapshot_.targets;
+  while (stage_ == Stage::Targets && out.size() < size) {
+    if (family_ == families.size()) {
+      stage_ = Stage::Rest;
+      break;
+    }
+    const auto& family = families[family_];
+    if (!header_) {
+      out.family(family.family);
+      header_ = true;
+    }
+    while (target_ < targets.size() && out.size() < size) {
+      family.rows(out, family.family, snapshot_, targets[target_++]);
+    }
+    if (target_ == targets.size()) {
+      ++family_;
+      target_ = 0;
+      header_ = false;
+    }
+  }
+  if (stage_ == Stage::Rest && out.size() < size) {
+    vantage_families(out, snapshot_);
+    probe_families(out, snapshot_.metrics);
+    escalation_families(out, snapshot_);
+    peer_families(out, snapshot_.metrics);
+    recheck_families(out, snapshot_.metrics);
+    action_families(out, snapshot_.metrics);
+    storage_families(out, snapshot_);
+    detail::api_families(out, api_);
+    detail::process_families(out, process_);
+    stage_ = Stage::Done;
+  }
+  return out.take();
+}
+
 std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters& api,
                            const snapshot::ProcessStats& process) {
-  // The last scrape's size and an eighth: at 10,000 x 5 the text is tens of
-  // MB, and grown by doubling it was held up to three times over while a
-  // reallocation copied it (heaptrack: the daemon's peak memory was a
-  // scrape). Scrapes on several API threads only race on this hint.
-  static std::atomic<std::size_t> last_size{0};
-  const std::size_t last = last_size.load(std::memory_order_relaxed);
-  Exposition out(last + last / 8);
-  status_families(out, snapshot);
-  verdict_families(out, snapshot);
-  vantage_families(out, snapshot);
-  probe_families(out, snapshot.metrics);
-  escalation_families(out, snapshot);
-  peer_families(out, snapshot.metrics);
-  recheck_families(out, snapshot.metrics);
-  action_families(out, snapshot.metrics);
-  storage_families(out, snapshot);
-  detail::api_families(out, api);
-  detail::process_families(out, process);
-  std::string text = out.take();
-  last_size.store(text.size(), std::memory_order_relaxed);
+  MetricsRender render(snapshot, api, process);
+  std::string text;
+  while (!render.done()) {
+    text += render.next(std::size_t{1} << 20);
+  }
   return text;
 }
 

@@ -4,9 +4,12 @@
 #pragma once
 
 #include "api/counters.hpp"
+#include "api/router.hpp"
 #include "snapshot/process_stats.hpp"
 #include "snapshot/snapshot.hpp"
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -33,8 +36,34 @@ snapshot::MetricsView metrics_view(const snapshot::ProbeStats& probes,
                                    const probes::ScheduleCounters& schedule,
                                    const storage::Health& storage);
 
-// The whole exposition: every family with # HELP and # TYPE, samples of one
-// family together, label values escaped; families in a fixed order.
+// The exposition in parts, in order: every family with # HELP and # TYPE,
+// samples of one family together, label values escaped, families in a fixed
+// order. A part ends at a line's end: the oracle's own families at once, the
+// per-target ones (api/metrics_targets.hpp) a target at a time, so a scrape
+// holds about one part in memory however many targets there are. Reads
+// `snapshot` until the last part: its owner keeps it alive.
+class MetricsRender final : public BodySource {
+ public:
+  MetricsRender(const snapshot::Snapshot& snapshot, const ApiCounters& api,
+                const snapshot::ProcessStats& process)
+      : snapshot_(snapshot), api_(api), process_(process) {}
+
+  std::string next(std::size_t size) override;
+  bool done() const { return stage_ == Stage::Done; }
+
+ private:
+  enum class Stage : std::uint8_t { Status, Targets, Rest, Done };
+
+  const snapshot::Snapshot& snapshot_;
+  ApiCounters api_;
+  snapshot::ProcessStats process_;
+  Stage stage_ = Stage::Status;
+  std::size_t family_ = 0;  // Targets: the per-target family being printed
+  std::size_t target_ = 0;  // its next target
+  bool header_ = false;     // its # HELP and # TYPE printed
+};
+
+// The whole exposition in one string (MetricsRender's parts joined).
 std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters& api,
                            const snapshot::ProcessStats& process);
 

@@ -17,6 +17,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 namespace crosscheck::api {
 
@@ -189,7 +190,9 @@ ApiOutcome read(const Route& route, net::QueryParams& query, const snapshot::Sna
 }
 
 // Prometheus scrapes unconditionally, and the counters move between any two
-// scrapes: no ETag. Without server figures (router tests) they read zero.
+// scrapes: no ETag. The body is made in parts while it is sent (the server
+// writes them as HTTP/1.1 chunks), never held whole. Without server figures (router tests) they
+// read zero.
 ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
                          const snapshot::Snapshot& snapshot) {
   if (auto why = query.leftover(""); !why.empty()) {
@@ -197,7 +200,8 @@ ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
   }
   const MetricsSources none;
   const MetricsSources& sources = request.metrics != nullptr ? *request.metrics : none;
-  ApiResponse response = make_response(200, render_metrics(snapshot, sources.api, sources.process));
+  ApiResponse response = make_response(200, "");
+  response.source = std::make_shared<MetricsRender>(snapshot, sources.api, sources.process);
   response.content_type = std::string(k_metrics_content_type);
   return response;
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,10 +77,30 @@ enum class AuthRefusal : std::uint8_t {
   Disabled,           // 403: no configured token holds the route's scope
 };
 
+// A body made in parts while it is sent (GET /metrics): at 100,000 targets
+// the exposition is hundreds of MB, which one string held whole and, grown by
+// doubling, up to three times over. It reads the snapshot the request was
+// routed with: the server keeps that snapshot alive until the last part.
+class BodySource {
+ public:
+  BodySource() = default;
+  virtual ~BodySource() = default;
+  BodySource(const BodySource&) = delete;
+  BodySource& operator=(const BodySource&) = delete;
+  BodySource(BodySource&&) = delete;
+  BodySource& operator=(BodySource&&) = delete;
+
+  // The next part, about `size` bytes or more (one indivisible piece may
+  // pass it); "" once the body is complete.
+  virtual std::string next(std::size_t size) = 0;
+};
+
 struct ApiResponse {
   int status = 200;
   AuthRefusal refusal = AuthRefusal::None;
-  std::string body;  // empty for 204 and 304
+  std::string body;  // empty for 204 and 304, and when `source` makes it
+  // Set for a body sent in parts as it is made (then `body` is empty).
+  std::shared_ptr<BodySource> source;
   std::string content_type = "application/json";
   HeaderList headers;  // Cache-Control always; ETag, Allow, Retry-After, WWW-Authenticate
 

@@ -12,6 +12,7 @@
 #include "peers/protocol.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 
 #include <array>
 #include <chrono>
@@ -273,6 +274,9 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
   if (auto* response = std::get_if<ApiResponse>(&outcome)) {
     count_refusal(response->refusal);
+    if (response->source) {
+      streamed_ = snapshot;  // the source reads it until the last part
+    }
     return send(std::move(*response), false);
   }
   if (auto* watch = std::get_if<WatchRequest>(&outcome)) {
@@ -416,24 +420,36 @@ void Session<Stream>::finish_action(std::uint64_t action, const ActionResult& re
 }
 
 template <typename Stream>
+void Session<Stream>::fill_header(http::response_header<>& header, const ApiResponse& answer,
+                                  bool close) {
+  header.version(version_);
+  header.result(static_cast<unsigned>(answer.status));
+  header.set(http::field::server, "crosscheck");
+  // The oracle's clock (RFC 9110 asks an origin server with one to send
+  // it): the status page judges valid_until against it, not against a
+  // browser clock that may run behind (hostile review).
+  header.set(http::field::date, http_date(shared_->now().wall));
+  header.set(http::field::content_type, answer.content_type);
+  for (const auto& [name, value] : answer.headers) {
+    header.set(name, value);
+  }
+  keep_open_ = keep_alive_ && !close;
+}
+
+template <typename Stream>
 void Session<Stream>::send(ApiResponse answer, bool close) {
   Counters& counters = shared_->counters;
   bump(answer.status >= 500   ? counters.responses_5xx
        : answer.status >= 400 ? counters.responses_4xx
        : answer.status >= 300 ? counters.responses_3xx
                               : counters.responses_2xx);
-  response_ = {};
-  response_.version(version_);
-  response_.result(static_cast<unsigned>(answer.status));
-  response_.set(http::field::server, "crosscheck");
-  // The oracle's clock (RFC 9110 asks an origin server with one to send
-  // it): the status page judges valid_until against it, not against a
-  // browser clock that may run behind (hostile review).
-  response_.set(http::field::date, http_date(shared_->now().wall));
-  response_.set(http::field::content_type, answer.content_type);
-  for (const auto& [name, value] : answer.headers) {
-    response_.set(name, value);
+  if (answer.source) {
+    target_.clear();
+    return send_parts(std::move(answer), close);
   }
+  response_ = {};
+  fill_header(response_.base(), answer, close);
+  response_.keep_alive(keep_open_);
   if (is_signed_route(target_)) {
     // Signed after the router chose the bytes, before they leave: a
     // proxy or cache that changes one of them breaks the signature.
@@ -444,7 +460,6 @@ void Session<Stream>::send(ApiResponse answer, bool close) {
   // One answer per request: a later answer on this connection that no
   // request reached handle() for (400, 413, 431) is not signed for this one.
   target_.clear();
-  response_.keep_alive(keep_alive_ && !close);
   response_.body() = std::move(answer.body);
   response_.prepare_payload();
   lowest().expires_after(shared_->options.idle_timeout);
@@ -455,20 +470,78 @@ void Session<Stream>::send(ApiResponse answer, bool close) {
 }
 
 template <typename Stream>
+void Session<Stream>::send_parts(ApiResponse answer, bool close) {
+  source_ = std::move(answer.source);
+  head_ = {};
+  fill_header(head_.base(), answer, close);
+  if (version_ >= 11) {
+    head_.chunked(true);
+  } else {
+    keep_open_ = false;  // HTTP/1.0 has no chunks: the close ends the body
+  }
+  head_.keep_alive(keep_open_);
+  head_writer_.emplace(head_);
+  lowest().expires_after(shared_->options.idle_timeout);
+  http::async_write_header(stream_, *head_writer_,
+                           [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
+                             self->guarded([&] {
+                               if (ec) {
+                                 return self->on_write(ec);
+                               }
+                               self->write_part();
+                             });
+                           });
+}
+
+template <typename Stream>
+void Session<Stream>::write_part() {
+  part_ = source_->next(k_part_size);
+  const bool chunked = head_.chunked();
+  const auto next = [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
+    self->guarded([&] {
+      if (ec) {
+        return self->on_write(ec);
+      }
+      self->write_part();
+    });
+  };
+  const auto last = [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
+    self->guarded([&] { self->on_write(ec); });
+  };
+  lowest().expires_after(shared_->options.idle_timeout);
+  if (part_.empty()) {  // the body is complete (a part is never empty before)
+    source_.reset();
+    streamed_.reset();
+    if (!chunked) {
+      return on_write({});
+    }
+    return asio::async_write(stream_, http::make_chunk_last(), last);
+  }
+  if (chunked) {
+    return asio::async_write(stream_, http::make_chunk(asio::buffer(part_)), next);
+  }
+  asio::async_write(stream_, asio::buffer(part_), next);
+}
+
+template <typename Stream>
 void Session<Stream>::on_write(error_code ec) {
   if (ec) {
     bump(ec == beast::error::timeout ? shared_->counters.timeouts : shared_->counters.io_errors);
     return close_now();
   }
-  if (!response_.keep_alive()) {
+  // Why now and not at the next answer: a kept-alive connection idles
+  // between requests, and a body (a verdict, a /metrics part) was held for
+  // as long as the client kept the connection open. Why swaps: assigning
+  // an empty string keeps the old buffer (libstdc++).
+  std::string().swap(response_.body());
+  std::string().swap(part_);
+  response_ = {};
+  head_writer_.reset();
+  source_.reset();
+  streamed_.reset();
+  if (!keep_open_) {
     return linger_close();
   }
-  // Why now and not at the next answer: a kept-alive connection idles
-  // between requests, and a /metrics body (30 MB at 10,000 targets) was
-  // held for as long as Prometheus kept the connection open. Why a swap:
-  // assigning an empty string keeps the old buffer (libstdc++).
-  std::string().swap(response_.body());
-  response_ = {};
   do_read();
 }
 

@@ -54,6 +54,10 @@ constexpr std::size_t k_linger_bytes = std::size_t{256} * 1024;
 // is answered 504.
 constexpr auto k_action_grace = 1s;
 
+// A body sent in parts (GET /metrics) is made and written this much at a
+// time: what one scrape holds in memory, whatever the fleet's size.
+constexpr std::size_t k_part_size = std::size_t{256} * 1024;
+
 struct Counters {
   std::array<std::atomic<std::uint64_t>, k_tls_refusal_kinds> tls_refusals{};
   std::atomic<std::uint64_t> connections_accepted{0}, connections_rejected{0},
@@ -261,6 +265,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void finish_action(std::uint64_t action, const ActionResult& result);
 
   void send(ApiResponse answer, bool close);
+  // The status line and header fields of `answer`; sets keep_open_ (the
+  // connection stays open after it), which the caller applies.
+  void fill_header(http::response_header<>& header, const ApiResponse& answer, bool close);
+  // A body with a source (GET /metrics): the header, then each part as a
+  // chunk (HTTP/1.1) or as is before the close (HTTP/1.0), under
+  // idle_timeout each, then the last chunk.
+  void send_parts(ApiResponse answer, bool close);
+  void write_part();
 
   void on_write(error_code ec);
 
@@ -281,6 +293,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  bool keep_open_ = false;  // the answer being written leaves the connection open
+  // A body sent in parts: its header and writer, its source, the snapshot
+  // that source reads (kept alive until the last part), the part in flight.
+  http::response<http::empty_body> head_;
+  std::optional<http::response_serializer<http::empty_body>> head_writer_;
+  std::shared_ptr<BodySource> source_;
+  snapshot::SnapshotPtr streamed_;
+  std::string part_;
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   unsigned version_ = 11;

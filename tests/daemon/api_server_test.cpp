@@ -4,6 +4,7 @@
 #include "net/beast_names.hpp"
 #include "net/verdict_signature.hpp"
 #include "snapshot/hub.hpp"
+#include "support/eventually.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -47,17 +48,9 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr auto k_wait = 2s;  // the longest any step below may take
 const std::string k_token = "s3cret";
 
-// Polls `condition` until it holds or k_wait passes.
 template <typename Condition>
 bool eventually(Condition condition) {
-  const auto deadline = SteadyClock::now() + k_wait;
-  while (!condition()) {
-    if (SteadyClock::now() > deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
+  return crosscheck::testing::eventually(condition, k_wait);
 }
 
 SnapshotPtr snapshot_at(std::uint64_t revision) {

@@ -9,6 +9,7 @@
 #include "snapshot/hub.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
+#include "support/no_actions.hpp"
 #include "support/test_certs.hpp"
 #include "support/tls_record_client.hpp"
 #include "support/tls_test_client.hpp"
@@ -29,26 +30,6 @@ namespace {
 using namespace crosscheck::api;
 using namespace crosscheck::testing;
 using namespace std::chrono_literals;
-
-// Actions are never reached by these tests (reads only).
-class NoActions final : public ApiActions {
- public:
-  void recheck(const Caller&, const std::string&, std::chrono::milliseconds,
-               ActionCallback) override {}
-  void acknowledge(const Caller&, std::int64_t, const std::string&, ActionCallback) override {}
-  void set_override(const Caller&, const std::string&, const crosscheck::consensus::Override&,
-                    ActionCallback) override {}
-  void clear_override(const Caller&, const std::string&, ActionCallback) override {}
-  void set_maintenance(const Caller&, const std::string&,
-                       const crosscheck::consensus::AdHocMaintenance&, ActionCallback) override {}
-  void clear_maintenance(const Caller&, const std::string&, ActionCallback) override {}
-  void gate_and_record(const Caller&, const GateAsk&, crosscheck::consensus::ActionRequest,
-                       ActionCallback) override {}
-  void record_action(const Caller&, crosscheck::consensus::ActionRequest, ActionCallback) override {
-  }
-  void ack_action(const Caller&, const std::string&, crosscheck::consensus::ActionAck,
-                  ActionCallback) override {}
-};
 
 // A CA, a server certificate and a client certificate, and a TLS server
 // (mTLS by the CA) on 127.0.0.1:0 that records refusals.

@@ -453,12 +453,20 @@ TEST_CASE("GET /metrics answers the exposition as text and other methods get 405
   request.method = "GET";
   request.target = "/metrics";
   request.metrics = &sources;
-  const auto outcome =
-      handle_request(request, snapshot(), cs::Instant{{}, at("2025-10-20T06:00:45Z")});
+  const Snapshot served = snapshot();  // the body's source reads it while it is sent
+  const auto outcome = handle_request(request, served, cs::Instant{{}, at("2025-10-20T06:00:45Z")});
   const auto& response = std::get<ApiResponse>(outcome);
   CHECK(response.status == 200);
   CHECK(response.content_type == "text/plain; version=0.0.4; charset=utf-8");
-  CHECK(has_line(response.body, "process_open_fds 17"));
+  CHECK(response.body.empty());  // made in parts as it is sent
+  REQUIRE(response.source);
+  std::string body;
+  for (std::string part = response.source->next(64); !part.empty();
+       part = response.source->next(64)) {
+    body += part;
+  }
+  CHECK(body == render_metrics(served, ApiCounters{}, process_stats()));
+  CHECK(has_line(body, "process_open_fds 17"));
   request.method = "POST";
   const auto refused = std::get<ApiResponse>(
       handle_request(request, snapshot(), cs::Instant{{}, at("2025-10-20T06:00:45Z")}));
@@ -528,3 +536,66 @@ TEST_CASE("promtool as used here does reject a counter without _total") {
 }
 
 }  // namespace
+
+namespace {
+
+// `count` targets seen by two vantages each, one with a certificate.
+Snapshot fleet(std::size_t count) {
+  Snapshot s = snapshot();
+  s.targets.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    TargetView view;
+    view.verdict.target = "svc-" + std::to_string(i);
+    view.verdict.kind = i % 3 == 0 ? cs::VerdictKind::Unhealthy : cs::VerdictKind::Healthy;
+    for (const char* vantage : {"alpha", "beta"}) {
+      cs::Evidence evidence;
+      evidence.vantage = vantage;
+      evidence.domain = vantage;
+      evidence.cert_not_after = at("2026-01-01T00:00:00Z");
+      view.verdict.evidence.push_back(evidence);
+    }
+    s.targets.push_back(std::move(view));
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("the exposition's parts end at a line, are about the size asked and join into it") {
+  const Snapshot served = fleet(400);
+  const std::string whole = render_metrics(served, ApiCounters{}, process_stats());
+  // One target's lines: the most a part may pass the size asked by.
+  const std::size_t one_target = render_metrics(fleet(1), ApiCounters{}, process_stats()).size();
+  for (const std::size_t size : {std::size_t{1}, std::size_t{100}, std::size_t{4096},
+                                 std::size_t{65'536}, whole.size() * 2}) {
+    CAPTURE(size);
+    MetricsRender render(served, ApiCounters{}, process_stats());
+    std::vector<std::string> parts;
+    while (!render.done()) {
+      parts.push_back(render.next(size));
+    }
+    CHECK(render.next(size).empty());  // and stays done
+    std::string joined;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      CAPTURE(i);
+      REQUIRE_FALSE(parts[i].empty());
+      CHECK(parts[i].back() == '\n');
+      if (i + 1 < parts.size()) {
+        CHECK(parts[i].size() >= size);
+      }
+      CHECK(parts[i].size() < size + one_target);
+      joined += parts[i];
+    }
+    CHECK(joined == whole);
+    CHECK(parts.size() >= whole.size() / (size + one_target));
+    if (size >= whole.size()) {
+      CHECK(parts.size() == 1);
+    }
+  }
+  // Every family's header once, however many parts its samples span.
+  const std::string small = render_metrics(fleet(1), ApiCounters{}, process_stats());
+  CHECK(std::count(whole.begin(), whole.end(), '#') == std::count(small.begin(), small.end(), '#'));
+  const auto checked = crosscheck::testing::promtool_check_metrics(whole);
+  INFO(checked.output);
+  CHECK(checked.exit_status == 0);
+}

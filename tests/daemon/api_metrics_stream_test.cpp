@@ -1,0 +1,228 @@
+// GET /metrics from the API server, in process, over real sockets: the
+// exposition is made and sent in parts (HTTP/1.1 chunks of about 256 KiB,
+// HTTP/1.0 until the close), never held whole, and a scraper that stops
+// reading is cut at the idle timeout without holding the snapshot or the
+// server's thread.
+#include "api/metrics.hpp"
+#include "api/server.hpp"
+#include "net/beast_names.hpp"
+#include "snapshot/hub.hpp"
+#include "support/eventually.hpp"
+#include "support/http_client.hpp"
+#include "support/no_actions.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace crosscheck::api;
+using namespace crosscheck::net::beast_names;
+using namespace std::chrono_literals;
+namespace cs = crosscheck::consensus;
+using crosscheck::snapshot::Snapshot;
+using crosscheck::snapshot::SnapshotHub;
+using crosscheck::snapshot::SnapshotPtr;
+using crosscheck::snapshot::TargetView;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::size_t k_part = std::size_t{256} * 1024;  // api/session.hpp's k_part_size
+constexpr auto k_wait = 5s;                              // the longest any step below may take
+
+// `targets` targets, each seen by three vantages of three domains.
+SnapshotPtr fleet(std::size_t targets, std::uint64_t revision) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->revision = revision;
+  snapshot->ready = true;
+  snapshot->node = "oracle-a";
+  snapshot->targets.reserve(targets);
+  for (std::size_t i = 0; i < targets; ++i) {
+    TargetView view;
+    view.verdict.target = "service-" + std::to_string(i) + ".example.internal";
+    view.verdict.kind = i % 7 == 0 ? cs::VerdictKind::Disputed : cs::VerdictKind::Healthy;
+    view.verdict.generation = i + 1;
+    for (const char* vantage : {"alpha", "beta", "gamma"}) {
+      cs::Evidence evidence;
+      evidence.vantage = vantage;
+      evidence.domain = std::string("dc-") + vantage;
+      evidence.vote = cs::Vote::Up;
+      view.verdict.evidence.push_back(evidence);
+    }
+    snapshot->targets.push_back(std::move(view));
+  }
+  return snapshot;
+}
+
+// The exposition up to the families whose values move while serving (the
+// vantages' and after: API counters, process figures).
+std::string stable_part(const std::string& text) {
+  return text.substr(0, text.find("# HELP crosscheck_vantage_suspect "));
+}
+
+// A server on 127.0.0.1:0 serving `snapshot` (the hub keeps it until
+// replaced).
+struct Fixture {
+  explicit Fixture(SnapshotPtr snapshot, std::chrono::milliseconds idle_timeout = 10s) {
+    hub.publish(std::move(snapshot));
+    ApiServerOptions options;
+    options.listen =
+        crosscheck::config::Endpoint{*crosscheck::config::IpAddress::parse("127.0.0.1"), 0};
+    options.idle_timeout = idle_timeout;
+    server = std::make_unique<ApiServer>(options, hub, actions);
+    const auto started = server->start();
+    INFO((started ? std::string() : started.error()));
+    REQUIRE(started);
+  }
+  std::uint16_t port() const { return server->bound_endpoint().port; }
+
+  SnapshotHub hub;
+  crosscheck::testing::NoActions actions;
+  std::unique_ptr<ApiServer> server;
+};
+
+// One HTTP/1.1 connection; every step bounded by k_wait.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : stream_(io_) {
+    stream_.expires_after(k_wait);
+    error_code ec = asio::error::would_block;
+    stream_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                          [&](error_code result) { ec = result; });
+    run();
+    REQUIRE_FALSE(ec);
+  }
+
+  void send(const std::string& target) {
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, "127.0.0.1");
+    stream_.expires_after(k_wait);
+    error_code ec = asio::error::would_block;
+    http::async_write(stream_, request, [&](error_code result, std::size_t) { ec = result; });
+    run();
+    REQUIRE_FALSE(ec);
+  }
+
+  // The next answer, and the size of each chunk its body came in.
+  http::response<http::string_body> read(std::vector<std::uint64_t>& chunks) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(std::uint64_t{512} * 1024 * 1024);
+    auto on_chunk = [&chunks](std::uint64_t size, std::string_view /*extensions*/,
+                              error_code& /*ec*/) {
+      if (size > 0) {
+        chunks.push_back(size);
+      }
+    };
+    parser.on_chunk_header(on_chunk);
+    stream_.expires_after(k_wait);
+    error_code ec = asio::error::would_block;
+    http::async_read(stream_, buffer_, parser,
+                     [&](error_code result, std::size_t) { ec = result; });
+    run();
+    INFO(ec.message());
+    REQUIRE_FALSE(ec);
+    return parser.release();
+  }
+
+ private:
+  void run() {
+    io_.restart();
+    io_.run();
+  }
+
+  asio::io_context io_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+};
+
+template <typename Condition>
+bool eventually(Condition condition) {
+  return crosscheck::testing::eventually(condition, k_wait);
+}
+
+}  // namespace
+
+TEST_CASE("a large /metrics is sent in chunks of about 256 KiB that join into the exposition",
+          "[api][metrics]") {
+  const auto snapshot = fleet(3'000, 7);
+  const std::string whole = render_metrics(*snapshot, ApiCounters{}, {});
+  REQUIRE(whole.size() > 8 * k_part);  // several parts, or this proves nothing
+  Fixture fixture(snapshot);
+  Client client(fixture.port());
+  for (int round = 0; round < 2; ++round) {  // and the connection is kept alive after one
+    CAPTURE(round);
+    client.send("/metrics");
+    std::vector<std::uint64_t> chunks;
+    const auto response = client.read(chunks);
+    CHECK(response.result_int() == 200);
+    CHECK(response.chunked());
+    CHECK(response.keep_alive());
+    CHECK(response[http::field::content_type] == k_metrics_content_type);
+    CHECK(stable_part(response.body()) == stable_part(whole));
+    CHECK(response.body().ends_with("\n"));
+    // Each chunk is one part: at least 256 KiB but the last, and past it by
+    // no more than one target's lines.
+    REQUIRE(chunks.size() >= whole.size() / (k_part + 4096));
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+      CAPTURE(i);
+      CHECK(chunks[i] < k_part + 4096);
+      if (i + 1 < chunks.size()) {
+        CHECK(chunks[i] >= k_part);
+      }
+    }
+  }
+  client.send("/healthz");
+  std::vector<std::uint64_t> none;
+  CHECK(client.read(none).result_int() == 200);
+  CHECK(none.empty());  // a body in one piece is not chunked
+  CHECK(fixture.server->counters().responses_2xx == 3);
+}
+
+TEST_CASE("an HTTP/1.0 scrape gets the exposition unchunked, ended by the close",
+          "[api][metrics]") {
+  const auto snapshot = fleet(500, 3);
+  const std::string whole = render_metrics(*snapshot, ApiCounters{}, {});
+  Fixture fixture(snapshot);
+  const std::string answer = crosscheck::testing::raw_exchange(
+      "127.0.0.1", fixture.port(), "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", k_wait);
+  const auto end = answer.find("\r\n\r\n");
+  REQUIRE(end != std::string::npos);
+  const std::string head = answer.substr(0, end);
+  INFO(head);
+  CHECK(head.starts_with("HTTP/1.0 200 OK\r\n"));
+  CHECK(head.find("Transfer-Encoding") == std::string::npos);
+  CHECK(head.find("Content-Length") == std::string::npos);
+  const std::string body = answer.substr(end + 4);
+  CHECK(stable_part(body) == stable_part(whole));
+  CHECK(body.find("process_open_fds ") != std::string::npos);  // complete: the last families
+}
+
+TEST_CASE("a scraper that stops reading is cut at the idle timeout, holding nothing",
+          "[api][metrics]") {
+  // About 30 MB of text: far more than the sockets' buffers take.
+  auto snapshot = fleet(10'000, 1);
+  const std::weak_ptr<const Snapshot> first = snapshot;
+  Fixture fixture(std::move(snapshot), 300ms);
+  Client stuck(fixture.port());
+  stuck.send("/metrics");  // and never reads
+  // Meanwhile the server answers others.
+  Client other(fixture.port());
+  other.send("/healthz");
+  std::vector<std::uint64_t> chunks;
+  CHECK(other.read(chunks).result_int() == 200);
+  REQUIRE(eventually([&] { return fixture.server->counters().timeouts >= 1; }));
+  // The snapshot the scrape read is released with its connection.
+  fixture.hub.publish(fleet(1, 2));
+  CHECK(eventually([&] { return first.expired(); }));
+}
