@@ -13,6 +13,7 @@
 #include "probes/scheduler.hpp"
 #include "storage/types.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
@@ -125,6 +126,12 @@ void histograms(Exposition& out, const snapshot::MetricsView& metrics) {
               "Seconds from an episode's first down observation (non-suspect vantage) to its "
               "first published fresh unhealthy verdict."});
   histogram_series(out, k_confirm, metrics.time_to_confirm, std::nullopt);
+  constexpr std::string_view k_evaluation = "crosscheck_evaluation_duration_seconds";
+  out.family({k_evaluation, "histogram",
+              "Seconds of the service thread's evaluation passes, by phase: judge (the engine "
+              "and its events), publish (the snapshot built and handed to the commit gate)."});
+  histogram_series(out, k_evaluation, metrics.evaluation_judge, Label{"phase", "judge"});
+  histogram_series(out, k_evaluation, metrics.evaluation_publish, Label{"phase", "publish"});
   out.single({"crosscheck_fast_confirm_rounds_total", "counter",
               "Fast confirmation rounds started (one per target per episode at most)."},
              metrics.fast_confirm_rounds);
@@ -303,6 +310,7 @@ std::string MetricsRender::next(std::size_t size) {
   if (stage_ == Stage::Done) {
     return {};
   }
+  size = std::max<std::size_t>(size, 1);  // an empty part would say the body is complete
   Exposition out(size + size / 8);
   if (stage_ == Stage::Status) {
     status_families(out, snapshot_);
@@ -346,7 +354,8 @@ std::string MetricsRender::next(std::size_t size) {
 
 std::string render_metrics(const snapshot::Snapshot& snapshot, const ApiCounters& api,
                            const snapshot::ProcessStats& process) {
-  MetricsRender render(snapshot, api, process);
+  // Not owned: the caller's snapshot outlives this call.
+  MetricsRender render(snapshot::SnapshotPtr(snapshot::SnapshotPtr(), &snapshot), api, process);
   std::string text;
   while (!render.done()) {
     text += render.next(std::size_t{1} << 20);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace crosscheck::probes {
 struct ScheduleCounters;
@@ -29,6 +30,10 @@ constexpr std::string_view k_metrics_content_type = "text/plain; version=0.0.4; 
 struct MetricsSources {
   ApiCounters api;
   snapshot::ProcessStats process;
+  // The snapshot the request is routed with, owned: the body is made from
+  // it while it is sent, after the router returned. Null: the router's
+  // snapshot, which its caller then keeps alive until the last part.
+  snapshot::SnapshotPtr snapshot;
 };
 
 // The MetricsView the service publishes: copies of its live counters.
@@ -40,20 +45,24 @@ snapshot::MetricsView metrics_view(const snapshot::ProbeStats& probes,
 // samples of one family together, label values escaped, families in a fixed
 // order. A part ends at a line's end: the oracle's own families at once, the
 // per-target ones (api/metrics_targets.hpp) a target at a time, so a scrape
-// holds about one part in memory however many targets there are. Reads
-// `snapshot` until the last part: its owner keeps it alive.
+// holds about one part in memory however many targets there are. It keeps
+// `snapshot` until it is destroyed.
 class MetricsRender final : public BodySource {
  public:
-  MetricsRender(const snapshot::Snapshot& snapshot, const ApiCounters& api,
+  MetricsRender(snapshot::SnapshotPtr snapshot, const ApiCounters& api,
                 const snapshot::ProcessStats& process)
-      : snapshot_(snapshot), api_(api), process_(process) {}
+      : owner_(std::move(snapshot)), snapshot_(*owner_), api_(api), process_(process) {}
 
+  // About `size` bytes (at least 1), or more: every part but the last passes
+  // it by at most one target's lines; the last holds the families after the
+  // per-target ones (a few dozen KB).
   std::string next(std::size_t size) override;
   bool done() const { return stage_ == Stage::Done; }
 
  private:
   enum class Stage : std::uint8_t { Status, Targets, Rest, Done };
 
+  snapshot::SnapshotPtr owner_;
   const snapshot::Snapshot& snapshot_;
   ApiCounters api_;
   snapshot::ProcessStats process_;

@@ -201,7 +201,11 @@ ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
   const MetricsSources none;
   const MetricsSources& sources = request.metrics != nullptr ? *request.metrics : none;
   ApiResponse response = make_response(200, "");
-  response.source = std::make_shared<MetricsRender>(snapshot, sources.api, sources.process);
+  // Without an owned snapshot (router tests, the fuzzer) the caller keeps
+  // the one it routed with alive while it reads the body.
+  auto owned = sources.snapshot ? sources.snapshot
+                                : snapshot::SnapshotPtr(snapshot::SnapshotPtr(), &snapshot);
+  response.source = std::make_shared<MetricsRender>(std::move(owned), sources.api, sources.process);
   response.content_type = std::string(k_metrics_content_type);
   return response;
 }

@@ -79,6 +79,7 @@ Session<Stream>::Session(tcp::socket socket, std::shared_ptr<Shared> shared, boo
 template <typename Stream>
 Session<Stream>::~Session() {
   unlist();
+  end_stream();
   if (rejecting_) {
     shared_->rejecting.fetch_sub(1);
   } else if (!evicted_) {  // an evicted session gave its slot back already
@@ -259,9 +260,11 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   authenticate(api);
   // Only /metrics shows the server's counters and /proc figures; reading
   // them for every request would tax the hot read path for nothing.
+  const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   MetricsSources metrics;
   if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
-    metrics = MetricsSources{shared_->snapshot_counters(), snapshot::read_process_stats()};
+    metrics =
+        MetricsSources{shared_->snapshot_counters(), snapshot::read_process_stats(), snapshot};
     api.metrics = &metrics;
   }
   peers::PeerAuth peer;
@@ -270,13 +273,9 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
                                           shared_->now().wall);
     api.peer = &peer;
   }
-  const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
   if (auto* response = std::get_if<ApiResponse>(&outcome)) {
     count_refusal(response->refusal);
-    if (response->source) {
-      streamed_ = snapshot;  // the source reads it until the last part
-    }
     return send(std::move(*response), false);
   }
   if (auto* watch = std::get_if<WatchRequest>(&outcome)) {
@@ -438,6 +437,20 @@ void Session<Stream>::fill_header(http::response_header<>& header, const ApiResp
 
 template <typename Stream>
 void Session<Stream>::send(ApiResponse answer, bool close) {
+  if (answer.source && version_ < 11) {
+    // HTTP/1.0 has no chunks, and a body ended by the close would look
+    // complete when cut short: made whole, sent with its length.
+    for (auto part = answer.source->next(k_part_size); !part.empty();
+         part = answer.source->next(k_part_size)) {
+      answer.body += part;
+    }
+    answer.source.reset();
+  }
+  if (answer.source && shared_->streams.fetch_add(1) >= k_max_streams) {
+    shared_->streams.fetch_sub(1);
+    answer = error_response(503, "overloaded", "too many /metrics scrapes at once; retry shortly");
+    answer.headers.emplace_back("Retry-After", "1");
+  }
   Counters& counters = shared_->counters;
   bump(answer.status >= 500   ? counters.responses_5xx
        : answer.status >= 400 ? counters.responses_4xx
@@ -471,14 +484,12 @@ void Session<Stream>::send(ApiResponse answer, bool close) {
 
 template <typename Stream>
 void Session<Stream>::send_parts(ApiResponse answer, bool close) {
+  streaming_ = true;  // counted in shared_->streams by send()
+  stream_deadline_ = std::chrono::steady_clock::now() + k_stream_limit;
   source_ = std::move(answer.source);
   head_ = {};
   fill_header(head_.base(), answer, close);
-  if (version_ >= 11) {
-    head_.chunked(true);
-  } else {
-    keep_open_ = false;  // HTTP/1.0 has no chunks: the close ends the body
-  }
+  head_.chunked(true);
   head_.keep_alive(keep_open_);
   head_writer_.emplace(head_);
   lowest().expires_after(shared_->options.idle_timeout);
@@ -496,7 +507,6 @@ void Session<Stream>::send_parts(ApiResponse answer, bool close) {
 template <typename Stream>
 void Session<Stream>::write_part() {
   part_ = source_->next(k_part_size);
-  const bool chunked = head_.chunked();
   const auto next = [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
     self->guarded([&] {
       if (ec) {
@@ -508,25 +518,29 @@ void Session<Stream>::write_part() {
   const auto last = [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
     self->guarded([&] { self->on_write(ec); });
   };
-  lowest().expires_after(shared_->options.idle_timeout);
+  lowest().expires_at(
+      std::min(std::chrono::steady_clock::now() + shared_->options.idle_timeout, stream_deadline_));
   if (part_.empty()) {  // the body is complete (a part is never empty before)
     source_.reset();
-    streamed_.reset();
-    if (!chunked) {
-      return on_write({});
-    }
     return asio::async_write(stream_, http::make_chunk_last(), last);
   }
-  if (chunked) {
-    return asio::async_write(stream_, http::make_chunk(asio::buffer(part_)), next);
+  asio::async_write(stream_, http::make_chunk(asio::buffer(part_)), next);
+}
+
+template <typename Stream>
+void Session<Stream>::end_stream() {
+  if (streaming_) {
+    streaming_ = false;
+    shared_->streams.fetch_sub(1);
   }
-  asio::async_write(stream_, asio::buffer(part_), next);
 }
 
 template <typename Stream>
 void Session<Stream>::on_write(error_code ec) {
   if (ec) {
     bump(ec == beast::error::timeout ? shared_->counters.timeouts : shared_->counters.io_errors);
+    source_.reset();  // and with it the snapshot it read
+    end_stream();
     return close_now();
   }
   // Why now and not at the next answer: a kept-alive connection idles
@@ -538,7 +552,7 @@ void Session<Stream>::on_write(error_code ec) {
   response_ = {};
   head_writer_.reset();
   source_.reset();
-  streamed_.reset();
+  end_stream();
   if (!keep_open_) {
     return linger_close();
   }

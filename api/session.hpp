@@ -57,6 +57,13 @@ constexpr auto k_action_grace = 1s;
 // A body sent in parts (GET /metrics) is made and written this much at a
 // time: what one scrape holds in memory, whatever the fleet's size.
 constexpr std::size_t k_part_size = std::size_t{256} * 1024;
+// Each part is written under idle_timeout, the whole body within this: a
+// scraper reading 256 KiB every 29 s would otherwise hold its snapshot (and
+// its connection) for hours at 100,000 targets.
+constexpr auto k_stream_limit = 2min;
+// Bodies sent in parts at once (each holds its snapshot); more are answered
+// 503 with Retry-After. Prometheus servers in an HA pair scrape two.
+constexpr std::size_t k_max_streams = 8;
 
 struct Counters {
   std::array<std::atomic<std::uint64_t>, k_tls_refusal_kinds> tls_refusals{};
@@ -135,6 +142,7 @@ struct Shared {
   Counters counters;
   std::atomic<std::size_t> active{0};     // sessions serving requests
   std::atomic<std::size_t> rejecting{0};  // sessions answering 503
+  std::atomic<std::size_t> streams{0};    // sessions sending a body in parts
   // Sessions waiting for the first byte of a request, longest-waiting
   // first: the eviction candidates. Server thread only.
   std::list<Connection*> waiting;
@@ -268,11 +276,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // The status line and header fields of `answer`; sets keep_open_ (the
   // connection stays open after it), which the caller applies.
   void fill_header(http::response_header<>& header, const ApiResponse& answer, bool close);
-  // A body with a source (GET /metrics): the header, then each part as a
-  // chunk (HTTP/1.1) or as is before the close (HTTP/1.0), under
-  // idle_timeout each, then the last chunk.
+  // A body with a source (GET /metrics) to an HTTP/1.1 client: the header,
+  // then each part as a chunk under idle_timeout (the whole within
+  // k_stream_limit), then the last chunk. A body cut short lacks the last
+  // chunk: the client can tell. (HTTP/1.0 has no chunks: send() makes the
+  // whole body first and sends it with its Content-Length.)
   void send_parts(ApiResponse answer, bool close);
   void write_part();
+  // Ends this session's count in shared_->streams, once.
+  void end_stream();
 
   void on_write(error_code ec);
 
@@ -294,13 +306,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   bool keep_open_ = false;  // the answer being written leaves the connection open
-  // A body sent in parts: its header and writer, its source, the snapshot
-  // that source reads (kept alive until the last part), the part in flight.
+  // A body sent in parts: its header and writer, its source (which owns
+  // what it reads), the part in flight, when the whole must be sent by, and
+  // whether this session counts in shared_->streams.
   http::response<http::empty_body> head_;
   std::optional<http::response_serializer<http::empty_body>> head_writer_;
   std::shared_ptr<BodySource> source_;
-  snapshot::SnapshotPtr streamed_;
   std::string part_;
+  std::chrono::steady_clock::time_point stream_deadline_;
+  bool streaming_ = false;
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   unsigned version_ = 11;

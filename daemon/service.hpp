@@ -442,6 +442,8 @@ class Service final : public api::ApiActions {
   // each took to confirm.
   consensus::FastConfirm fast_confirm_;
   snapshot::ConfirmHistogram time_to_confirm_;
+  snapshot::EvaluationHistogram evaluation_judge_;    // evaluate(): engine and events
+  snapshot::EvaluationHistogram evaluation_publish_;  // evaluate(): publish()
   std::map<std::string, std::shared_ptr<boost::asio::steady_timer>> confirm_collect_;
   std::mt19937_64 confirm_jitter_{std::random_device{}()};
   // For /metrics: see MetricsView. Kept across reloads (counters never go back).

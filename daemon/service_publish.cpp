@@ -278,6 +278,8 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   snapshot->metrics.peer_votes_dropped = peer_votes_dropped_;
   snapshot->metrics.rechecks_refused = rechecks_refused_;
   snapshot->metrics.time_to_confirm = time_to_confirm_;
+  snapshot->metrics.evaluation_judge = evaluation_judge_;
+  snapshot->metrics.evaluation_publish = evaluation_publish_;
   snapshot->metrics.fast_confirm_rounds = fast_confirm_.rounds_started();
   snapshot->metrics.escalations_silenced = escalations_silenced_;
   snapshot->metrics.actions_recorded = actions_recorded_;

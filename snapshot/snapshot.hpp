@@ -133,6 +133,13 @@ inline constexpr std::array<double, 12> k_confirm_buckets{1,  2,  3,  5,  10,  1
 // An episode's first down observation to its first published fresh unhealthy.
 using ConfirmHistogram = probes::FixedHistogram<k_confirm_buckets>;
 
+// Upper bounds in seconds of crosscheck_evaluation_duration_seconds.
+inline constexpr std::array<double, 12> k_evaluation_buckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+// One pass of the service's evaluation, by phase: the engine's judgement
+// (events handled) and the publication (snapshot built, handed to the gate).
+using EvaluationHistogram = probes::FixedHistogram<k_evaluation_buckets>;
+
 // Counters for GET /metrics, copied from the prober and storage at publish
 // time (plain copies: the API thread never touches either).
 struct MetricsView {
@@ -145,6 +152,10 @@ struct MetricsView {
   probes::LatenessHistogram probe_start_lateness;  // scheduled start -> actual start
   ConfirmHistogram time_to_confirm;                // first down observation -> fresh unhealthy
   std::uint64_t fast_confirm_rounds = 0;           // rounds started (fast confirmation)
+  // The service thread's passes (twice a second, and after each write), up
+  // to the publication before this snapshot's.
+  EvaluationHistogram evaluation_judge;    // engine evaluation and its events
+  EvaluationHistogram evaluation_publish;  // snapshot built and handed to the gate
   std::uint64_t storage_errors = 0;
   std::uint64_t storage_dropped = 0;
   std::uint64_t storage_committed = 0;

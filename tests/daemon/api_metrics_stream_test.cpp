@@ -1,8 +1,9 @@
 // GET /metrics from the API server, in process, over real sockets: the
-// exposition is made and sent in parts (HTTP/1.1 chunks of about 256 KiB,
-// HTTP/1.0 until the close), never held whole, and a scraper that stops
-// reading is cut at the idle timeout without holding the snapshot or the
-// server's thread.
+// exposition is made and sent in HTTP/1.1 chunks of about 256 KiB, never held
+// whole (HTTP/1.0: whole, with its length); a scrape keeps the snapshot it
+// reads while the hub moves on; a scraper that stops reading is cut at the
+// idle timeout without holding the snapshot or the server's thread; at most
+// 8 scrapes are sent at once.
 #include "api/metrics.hpp"
 #include "api/server.hpp"
 #include "net/beast_names.hpp"
@@ -22,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,7 +41,7 @@ using crosscheck::snapshot::TargetView;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t k_part = std::size_t{256} * 1024;  // api/session.hpp's k_part_size
-constexpr auto k_wait = 5s;                              // the longest any step below may take
+constexpr auto k_wait = 10s;  // the longest any step below may take (16 MB under ASan)
 
 // `targets` targets, each seen by three vantages of three domains.
 SnapshotPtr fleet(std::size_t targets, std::uint64_t revision) {
@@ -114,6 +116,31 @@ class Client {
     REQUIRE_FALSE(ec);
   }
 
+  // The next answer's header; its body is read by read_body().
+  http::response<http::string_body> read_header() {
+    parser_.emplace();
+    parser_->body_limit(std::uint64_t{512} * 1024 * 1024);
+    stream_.expires_after(k_wait);
+    error_code ec = asio::error::would_block;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [&](error_code result, std::size_t) { ec = result; });
+    run();
+    INFO(ec.message());
+    REQUIRE_FALSE(ec);
+    return parser_->get();
+  }
+
+  std::string read_body() {
+    stream_.expires_after(k_wait);
+    error_code ec = asio::error::would_block;
+    http::async_read(stream_, buffer_, *parser_,
+                     [&](error_code result, std::size_t) { ec = result; });
+    run();
+    INFO(ec.message());
+    REQUIRE_FALSE(ec);
+    return parser_->release().body();
+  }
+
   // The next answer, and the size of each chunk its body came in.
   http::response<http::string_body> read(std::vector<std::uint64_t>& chunks) {
     http::response_parser<http::string_body> parser;
@@ -144,6 +171,7 @@ class Client {
   asio::io_context io_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::optional<http::response_parser<http::string_body>> parser_;
 };
 
 template <typename Condition>
@@ -171,16 +199,16 @@ TEST_CASE("a large /metrics is sent in chunks of about 256 KiB that join into th
     CHECK(response[http::field::content_type] == k_metrics_content_type);
     CHECK(stable_part(response.body()) == stable_part(whole));
     CHECK(response.body().ends_with("\n"));
-    // Each chunk is one part: at least 256 KiB but the last, and past it by
-    // no more than one target's lines.
+    // Each chunk is one part: at least 256 KiB and past it by no more than
+    // one target's lines, but the last, which holds the families after the
+    // per-target ones.
     REQUIRE(chunks.size() >= whole.size() / (k_part + 4096));
-    for (std::size_t i = 0; i < chunks.size(); ++i) {
+    for (std::size_t i = 0; i + 1 < chunks.size(); ++i) {
       CAPTURE(i);
+      CHECK(chunks[i] >= k_part);
       CHECK(chunks[i] < k_part + 4096);
-      if (i + 1 < chunks.size()) {
-        CHECK(chunks[i] >= k_part);
-      }
     }
+    CHECK(chunks.back() < k_part + std::size_t{64} * 1024);
   }
   client.send("/healthz");
   std::vector<std::uint64_t> none;
@@ -189,8 +217,7 @@ TEST_CASE("a large /metrics is sent in chunks of about 256 KiB that join into th
   CHECK(fixture.server->counters().responses_2xx == 3);
 }
 
-TEST_CASE("an HTTP/1.0 scrape gets the exposition unchunked, ended by the close",
-          "[api][metrics]") {
+TEST_CASE("an HTTP/1.0 scrape gets the whole exposition with its length", "[api][metrics]") {
   const auto snapshot = fleet(500, 3);
   const std::string whole = render_metrics(*snapshot, ApiCounters{}, {});
   Fixture fixture(snapshot);
@@ -198,31 +225,73 @@ TEST_CASE("an HTTP/1.0 scrape gets the exposition unchunked, ended by the close"
       "127.0.0.1", fixture.port(), "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", k_wait);
   const auto end = answer.find("\r\n\r\n");
   REQUIRE(end != std::string::npos);
-  const std::string head = answer.substr(0, end);
+  const std::string head = answer.substr(0, end + 2);  // each header line with its CRLF
   INFO(head);
   CHECK(head.starts_with("HTTP/1.0 200 OK\r\n"));
   CHECK(head.find("Transfer-Encoding") == std::string::npos);
-  CHECK(head.find("Content-Length") == std::string::npos);
   const std::string body = answer.substr(end + 4);
+  // A body cut short would be told by its length.
+  CHECK(head.find("Content-Length: " + std::to_string(body.size()) + "\r\n") != std::string::npos);
   CHECK(stable_part(body) == stable_part(whole));
   CHECK(body.find("process_open_fds ") != std::string::npos);  // complete: the last families
 }
 
+TEST_CASE("a scrape keeps the snapshot it reads while newer ones are published", "[api][metrics]") {
+  // About 16 MB of text: four times what the sockets' buffers take, so
+  // most of it is made after the hub has moved on.
+  auto snapshot = fleet(5'000, 1);
+  const std::string whole = render_metrics(*snapshot, ApiCounters{}, {});
+  const std::weak_ptr<const Snapshot> first = snapshot;
+  Fixture fixture(std::move(snapshot));  // the hub holds the only reference
+  Client client(fixture.port());
+  client.send("/metrics");
+  REQUIRE(client.read_header().result_int() == 200);
+  fixture.hub.publish(fleet(1, 2));
+  CHECK_FALSE(first.expired());  // the scrape holds it
+  const std::string body = client.read_body();
+  CHECK(stable_part(body) == stable_part(whole));
+  CHECK(eventually([&] { return first.expired(); }));  // and lets it go with the last part
+}
+
 TEST_CASE("a scraper that stops reading is cut at the idle timeout, holding nothing",
           "[api][metrics]") {
-  // About 30 MB of text: far more than the sockets' buffers take.
-  auto snapshot = fleet(10'000, 1);
+  auto snapshot = fleet(5'000, 1);  // about 16 MB, as above
   const std::weak_ptr<const Snapshot> first = snapshot;
-  Fixture fixture(std::move(snapshot), 300ms);
+  Fixture fixture(std::move(snapshot), 1s);
   Client stuck(fixture.port());
   stuck.send("/metrics");  // and never reads
+  REQUIRE(eventually([&] { return fixture.server->counters().requests == 1; }));
+  fixture.hub.publish(fleet(1, 2));
   // Meanwhile the server answers others.
   Client other(fixture.port());
   other.send("/healthz");
   std::vector<std::uint64_t> chunks;
   CHECK(other.read(chunks).result_int() == 200);
-  REQUIRE(eventually([&] { return fixture.server->counters().timeouts >= 1; }));
-  // The snapshot the scrape read is released with its connection.
-  fixture.hub.publish(fleet(1, 2));
+  // Cut within the idle timeout once the sockets' buffers are full, and the
+  // snapshot it read released with it.
   CHECK(eventually([&] { return first.expired(); }));
+  CHECK(fixture.server->counters().timeouts >= 1);
+}
+
+TEST_CASE("past 8 scrapes at once a ninth is answered 503 with Retry-After", "[api][metrics]") {
+  // About 16 MB each, as above.
+  Fixture fixture(fleet(5'000, 1), 10s);
+  std::vector<std::unique_ptr<Client>> stuck;
+  for (int i = 0; i < 8; ++i) {
+    stuck.push_back(std::make_unique<Client>(fixture.port()));
+    stuck.back()->send("/metrics");  // none of them reads
+  }
+  // All eight are being sent (a request is counted as it is answered).
+  REQUIRE(eventually([&] { return fixture.server->counters().requests == 8; }));
+  Client ninth(fixture.port());
+  ninth.send("/metrics");
+  std::vector<std::uint64_t> chunks;
+  const auto refused = ninth.read(chunks);
+  CHECK(refused.result_int() == 503);
+  CHECK(refused[http::field::retry_after] == "1");
+  // One of them read to its end frees a place.
+  std::vector<std::uint64_t> read;
+  CHECK(stuck.front()->read(read).result_int() == 200);
+  ninth.send("/metrics");
+  CHECK(ninth.read(chunks).result_int() == 200);
 }

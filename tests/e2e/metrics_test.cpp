@@ -53,6 +53,20 @@ TEST_CASE("a running oracle serves metrics that promtool accepts, with verdicts,
   CHECK(contains(body, "crosscheck_probe_start_lateness_seconds_bucket{le=\"0.0005\"} "));
   CHECK(contains(body, "crosscheck_probe_start_lateness_seconds_bucket{le=\"+Inf\"} "));
   CHECK_FALSE(contains(body, "crosscheck_probe_start_lateness_seconds_count 0\n"));
+  // The service thread's passes are timed (twice a second since the start);
+  // a snapshot shows them up to the pass before the one that built it.
+  CHECK(crosscheck::testing::metric_sample(
+            body, R"(crosscheck_evaluation_duration_seconds_count{phase="judge"})")
+            .value_or(0) >= 1);
+  CHECK(crosscheck::testing::metric_sample(
+            body, R"(crosscheck_evaluation_duration_seconds_sum{phase="judge"})")
+            .value_or(0) > 0);
+  CHECK(oracle.wait_for([&] {
+    return crosscheck::testing::metric_sample(
+               oracle.get("/metrics").body,
+               R"(crosscheck_evaluation_duration_seconds_sum{phase="publish"})")
+               .value_or(0) > 0;
+  }));
   CHECK(contains(body, "crosscheck_ready 1\n"));
   CHECK(contains(body, "crosscheck_storage_ok 1\n"));
   CHECK(contains(body, "process_resident_memory_bytes "));
