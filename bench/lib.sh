@@ -279,16 +279,19 @@ log_classes() {
        END { for (c in n) if (n[c] != 0) printf "    class %s: %d\n", c, n[c] }' "$1" "$2" >&2
 }
 
-# Quantile Q of crosscheck_probe_start_lateness_seconds over the window
-# between two scrapes, in milliseconds: the difference of the cumulative
-# bucket counts, interpolated linearly inside the bucket that holds the
-# rank (bucket-interpolated, as PromQL's histogram_quantile; from 0 inside
-# the first bucket; the highest finite bound when the rank is in +Inf).
-lateness_quantile_ms() {
-  local q=$1 before=$2 after=$3
-  awk -v q="$q" '
+# Quantile Q of a histogram over the window between two scrapes, in
+# milliseconds: histogram_quantile_ms Q BUCKETS BEFORE AFTER, BUCKETS the
+# start of its bucket lines up to the `le` label, e.g.
+# 'crosscheck_evaluation_duration_seconds_bucket{phase="judge",'. The
+# difference of the cumulative bucket counts, interpolated linearly inside
+# the bucket that holds the rank (bucket-interpolated, as PromQL's
+# histogram_quantile; from 0 inside the first bucket; the highest finite
+# bound when the rank is in +Inf).
+histogram_quantile_ms() {
+  local q=$1 buckets=$2 before=$3 after=$4
+  awk -v q="$q" -v prefix="$buckets" '
     FNR == 1 { file++ }
-    /^crosscheck_probe_start_lateness_seconds_bucket\{/ {
+    index($1, prefix) == 1 {
       match($1, /le="[^"]*"/)
       le = substr($1, RSTART + 4, RLENGTH - 5)
       if (file == 1) { start[le] = $NF } else { end[le] = $NF; order[n++] = le }
@@ -311,6 +314,34 @@ lateness_quantile_ms() {
         lower = le; below = count
       }
     }' "$before" "$after"
+}
+
+# Quantile Q of crosscheck_probe_start_lateness_seconds between two scrapes,
+# in milliseconds (histogram_quantile_ms).
+lateness_quantile_ms() {
+  histogram_quantile_ms "$1" 'crosscheck_probe_start_lateness_seconds_bucket{' "$2" "$3"
+}
+
+# Logs the service thread's evaluation passes between two scrapes
+# (crosscheck_evaluation_duration_seconds): per phase, how many, their mean
+# and p99 in ms, and their share of one core: log_evaluation LABEL BEFORE AFTER.
+log_evaluation() {
+  local phase line=""
+  for phase in judge publish; do
+    local series="crosscheck_evaluation_duration_seconds"
+    local stats
+    stats=$(awk -v sum="${series}_sum{phase=\"$phase\"}" -v count="${series}_count{phase=\"$phase\"}" '
+      FNR == 1 { file++ }
+      $1 == sum { s[file] = $NF }
+      $1 == count { c[file] = $NF }
+      END {
+        n = c[2] - c[1]; total = s[2] - s[1]
+        if (n <= 0) { print "none"; exit }
+        printf "%d passes, mean %.2f ms", n, total / n * 1000
+      }' "$2" "$3")
+    line+=" $phase: $stats, p99 $(histogram_quantile_ms 0.99 "${series}_bucket{phase=\"$phase\"," "$2" "$3") ms;"
+  done
+  log "  $1: evaluation passes${line%;}"
 }
 
 # The upper bound, in ms, of the probe start lateness bucket that holds
@@ -524,6 +555,7 @@ fleet_measure() {
   committed=$(delta crosscheck_storage_writes_committed_total "$work/before.prom" "$work/after.prom")
   dropped=$(delta crosscheck_storage_writes_dropped_total "$work/before.prom" "$work/after.prom")
   log_probes window "$work/before.prom" "$work/after.prom"
+  log_evaluation window "$work/before.prom" "$work/after.prom"
   log_classes "$work/before.prom" "$work/after.prom"
   log "  window ${elapsed}s: RSS ${rss} MB (peak ${hwm} MB), CPU ${cpu}% of one core"
   log "  probes started: ${per_second}/s (wanted ${wanted}/s), $skipped turns skipped, p99 start lateness ${p99} ms (bucket-interpolated)"

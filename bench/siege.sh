@@ -50,6 +50,7 @@ log "  wrk: $(awk '/Requests\/sec/ { print $2 }' "$work/wrk.txt") requests/s; $a
   "$socket_errors lost to socket errors, $connect_errors connections refused; share answered 2xx: $served_share"
 for file in idle siege; do
   log_probes "$file" "$work/$file-before.prom" "$work/$file-after.prom"
+  log_evaluation "$file" "$work/$file-before.prom" "$work/$file-after.prom"
   log_classes "$work/$file-before.prom" "$work/$file-after.prom"
 done
 # With BENCH_PERF: the daemon under the same siege, in a window of its own.
