@@ -30,10 +30,6 @@ constexpr std::string_view k_metrics_content_type = "text/plain; version=0.0.4; 
 struct MetricsSources {
   ApiCounters api;
   snapshot::ProcessStats process;
-  // The snapshot the request is routed with, owned: the body is made from
-  // it while it is sent, after the router returned. Null: the router's
-  // snapshot, which its caller then keeps alive until the last part.
-  snapshot::SnapshotPtr snapshot;
 };
 
 // The MetricsView the service publishes: copies of its live counters.

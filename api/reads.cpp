@@ -201,12 +201,13 @@ ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
   const MetricsSources none;
   const MetricsSources& sources = request.metrics != nullptr ? *request.metrics : none;
   ApiResponse response = make_response(200, "");
-  // Without an owned snapshot (router tests, the fuzzer) the caller keeps
-  // the one it routed with alive while it reads the body.
-  auto owned = sources.snapshot ? sources.snapshot
-                                : snapshot::SnapshotPtr(snapshot::SnapshotPtr(), &snapshot);
-  response.source = std::make_shared<MetricsRender>(std::move(owned), sources.api, sources.process);
   response.content_type = std::string(k_metrics_content_type);
+  if (request.snapshot) {  // owned: the parts are made after this returns
+    response.source =
+        std::make_shared<MetricsRender>(request.snapshot, sources.api, sources.process);
+  } else {
+    response.body = render_metrics(snapshot, sources.api, sources.process);
+  }
   return response;
 }
 

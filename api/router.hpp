@@ -62,6 +62,10 @@ struct ApiRequest {
   // GET /metrics only: the server's counters and process figures, which a
   // snapshot does not hold. nullptr renders them as zero / absent.
   const MetricsSources* metrics = nullptr;
+  // The snapshot the request is routed with, owned (the server sets it): a
+  // body made in parts (GET /metrics) reads it after the router returned.
+  // Null (router tests, the fuzzer): such a body is made whole at once.
+  snapshot::SnapshotPtr snapshot;
   // /v1/peer/* only (votes, recheck): the server's check of the X-Crosscheck-*
   // signature; nullptr when this node has no peers (always 401).
   const peers::PeerAuth* peer = nullptr;
@@ -79,8 +83,8 @@ enum class AuthRefusal : std::uint8_t {
 
 // A body made in parts while it is sent (GET /metrics): at 100,000 targets
 // the exposition is hundreds of MB, which one string held whole and, grown by
-// doubling, up to three times over. It reads the snapshot the request was
-// routed with: the server keeps that snapshot alive until the last part.
+// doubling, up to three times over. It owns what it reads (the request's
+// snapshot) until it is destroyed.
 class BodySource {
  public:
   BodySource() = default;

@@ -263,8 +263,7 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   MetricsSources metrics;
   if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
-    metrics =
-        MetricsSources{shared_->snapshot_counters(), snapshot::read_process_stats(), snapshot};
+    metrics = MetricsSources{shared_->snapshot_counters(), snapshot::read_process_stats()};
     api.metrics = &metrics;
   }
   peers::PeerAuth peer;
@@ -273,6 +272,7 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
                                           shared_->now().wall);
     api.peer = &peer;
   }
+  api.snapshot = snapshot;
   ApiOutcome outcome = handle_request(api, *snapshot, shared_->now());
   if (auto* response = std::get_if<ApiResponse>(&outcome)) {
     count_refusal(response->refusal);
@@ -437,19 +437,25 @@ void Session<Stream>::fill_header(http::response_header<>& header, const ApiResp
 
 template <typename Stream>
 void Session<Stream>::send(ApiResponse answer, bool close) {
+  if (answer.source) {
+    if (shared_->streams.fetch_add(1) >= k_max_streams) {
+      shared_->streams.fetch_sub(1);
+      answer =
+          error_response(503, "overloaded", "too many /metrics scrapes at once; retry shortly");
+      answer.headers.emplace_back("Retry-After", "1");
+    } else {
+      streaming_ = true;  // until on_write or the destructor: end_stream()
+    }
+  }
   if (answer.source && version_ < 11) {
     // HTTP/1.0 has no chunks, and a body ended by the close would look
-    // complete when cut short: made whole, sent with its length.
+    // complete when cut short: made whole, sent with its length (held
+    // whole while it is sent, counted among the k_max_streams).
     for (auto part = answer.source->next(k_part_size); !part.empty();
          part = answer.source->next(k_part_size)) {
       answer.body += part;
     }
     answer.source.reset();
-  }
-  if (answer.source && shared_->streams.fetch_add(1) >= k_max_streams) {
-    shared_->streams.fetch_sub(1);
-    answer = error_response(503, "overloaded", "too many /metrics scrapes at once; retry shortly");
-    answer.headers.emplace_back("Retry-After", "1");
   }
   Counters& counters = shared_->counters;
   bump(answer.status >= 500   ? counters.responses_5xx
@@ -484,7 +490,6 @@ void Session<Stream>::send(ApiResponse answer, bool close) {
 
 template <typename Stream>
 void Session<Stream>::send_parts(ApiResponse answer, bool close) {
-  streaming_ = true;  // counted in shared_->streams by send()
   stream_deadline_ = std::chrono::steady_clock::now() + k_stream_limit;
   source_ = std::move(answer.source);
   head_ = {};

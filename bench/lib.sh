@@ -324,7 +324,7 @@ lateness_quantile_ms() {
 
 # Logs the service thread's evaluation passes between two scrapes
 # (crosscheck_evaluation_duration_seconds): per phase, how many, their mean
-# and p99 in ms, and their share of one core: log_evaluation LABEL BEFORE AFTER.
+# and p99 in ms: log_evaluation LABEL BEFORE AFTER.
 log_evaluation() {
   local phase line=""
   for phase in judge publish; do

@@ -152,8 +152,9 @@ struct MetricsView {
   probes::LatenessHistogram probe_start_lateness;  // scheduled start -> actual start
   ConfirmHistogram time_to_confirm;                // first down observation -> fresh unhealthy
   std::uint64_t fast_confirm_rounds = 0;           // rounds started (fast confirmation)
-  // The service thread's passes (twice a second, and after each write), up
-  // to the publication before this snapshot's.
+  // The service thread's evaluation passes (twice a second, and after a
+  // write that changes what verdicts show): judge counts this snapshot's
+  // own pass, publish the passes before it.
   EvaluationHistogram evaluation_judge;    // engine evaluation and its events
   EvaluationHistogram evaluation_publish;  // snapshot built and handed to the gate
   std::uint64_t storage_errors = 0;

@@ -473,25 +473,36 @@ TEST_CASE("recording a probe counts each DNS query's ignored replies by vantage 
 }
 
 TEST_CASE("GET /metrics answers the exposition as text and other methods get 405 with Allow") {
-  const MetricsSources sources{ApiCounters{}, process_stats(), nullptr};
+  const MetricsSources sources{ApiCounters{}, process_stats()};
   ApiRequest request;
   request.method = "GET";
   request.target = "/metrics";
   request.metrics = &sources;
-  const Snapshot served = snapshot();  // the body's source reads it while it is sent
-  const auto outcome = handle_request(request, served, cs::Instant{{}, at("2025-10-20T06:00:45Z")});
+  const auto now = cs::Instant{{}, at("2025-10-20T06:00:45Z")};
+  const Snapshot unowned = snapshot();
+  const std::string whole = render_metrics(unowned, ApiCounters{}, process_stats());
+  // Without an owned snapshot the body is made whole at once.
+  const auto at_once = std::get<ApiResponse>(handle_request(request, unowned, now));
+  CHECK(at_once.status == 200);
+  CHECK(at_once.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK_FALSE(at_once.source);
+  CHECK(at_once.body == whole);
+  CHECK(has_line(at_once.body, "process_open_fds 17"));
+  // With one (as the server routes) it is made in parts as it is sent, from
+  // the snapshot it owns, whatever happens to the caller's.
+  request.snapshot = std::make_shared<const Snapshot>(snapshot());
+  const auto outcome = handle_request(request, *request.snapshot, now);
+  request.snapshot.reset();
   const auto& response = std::get<ApiResponse>(outcome);
   CHECK(response.status == 200);
-  CHECK(response.content_type == "text/plain; version=0.0.4; charset=utf-8");
-  CHECK(response.body.empty());  // made in parts as it is sent
+  CHECK(response.body.empty());
   REQUIRE(response.source);
   std::string body;
   for (std::string part = response.source->next(64); !part.empty();
        part = response.source->next(64)) {
     body += part;
   }
-  CHECK(body == render_metrics(served, ApiCounters{}, process_stats()));
-  CHECK(has_line(body, "process_open_fds 17"));
+  CHECK(body == whole);
   request.method = "POST";
   const auto refused = std::get<ApiResponse>(
       handle_request(request, snapshot(), cs::Instant{{}, at("2025-10-20T06:00:45Z")}));

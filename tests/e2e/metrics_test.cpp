@@ -54,7 +54,7 @@ TEST_CASE("a running oracle serves metrics that promtool accepts, with verdicts,
   CHECK(contains(body, "crosscheck_probe_start_lateness_seconds_bucket{le=\"+Inf\"} "));
   CHECK_FALSE(contains(body, "crosscheck_probe_start_lateness_seconds_count 0\n"));
   // The service thread's passes are timed (twice a second since the start);
-  // a snapshot shows them up to the pass before the one that built it.
+  // a snapshot counts the pass that built it in judge, not yet in publish.
   CHECK(crosscheck::testing::metric_sample(
             body, R"(crosscheck_evaluation_duration_seconds_count{phase="judge"})")
             .value_or(0) >= 1);
