@@ -190,9 +190,9 @@ ApiOutcome read(const Route& route, net::QueryParams& query, const snapshot::Sna
 }
 
 // Prometheus scrapes unconditionally, and the counters move between any two
-// scrapes: no ETag. The body is made in parts while it is sent (the server
-// writes them as HTTP/1.1 chunks), never held whole. Without server figures (router tests) they
-// read zero.
+// scrapes: no ETag. With the request's own snapshot the body is made in
+// parts while it is sent (the server writes them as HTTP/1.1 chunks), never
+// held whole. Without server figures (router tests) they read zero.
 ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
                          const snapshot::Snapshot& snapshot) {
   if (auto why = query.leftover(""); !why.empty()) {

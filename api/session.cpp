@@ -258,9 +258,9 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   api.client_subject = client_subject_;
   api.client_address = client_address_;
   authenticate(api);
+  const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   // Only /metrics shows the server's counters and /proc figures; reading
   // them for every request would tax the hot read path for nothing.
-  const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   MetricsSources metrics;
   if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
     metrics = MetricsSources{shared_->snapshot_counters(), snapshot::read_process_stats()};
