@@ -4,6 +4,7 @@
 #pragma once
 
 #include "lab/fake_dns_server.hpp"
+#include "probes/ldns_owners.hpp"
 
 #include <ldns/ldns.h>
 
@@ -16,20 +17,9 @@
 
 namespace crosscheck::lab::dns_message {
 
-struct PktDeleter {
-  void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-
-struct RrDeleter {
-  void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
-};
-using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
-
-struct FreeDeleter {
-  // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
-  void operator()(void* memory) const { std::free(memory); }
-};
+using probes::FreeDeleter;
+using probes::PktPtr;
+using probes::RrPtr;
 
 // A name lower-cased and ending in '.', as the server keys its behaviours.
 std::string absolute(std::string_view name);

@@ -1,4 +1,5 @@
 #include "probes/dns_wire.hpp"
+#include "probes/ldns_owners.hpp"
 
 #include "base/ascii.hpp"
 
@@ -29,29 +30,6 @@ constexpr std::uint16_t k_do_bit = 0x8000;    // in the OPT record's flags
 constexpr std::size_t k_opt_size = 11;        // an OPT record without options
 constexpr std::size_t k_max_wire_name = 255;  // RFC 1035 2.3.4
 constexpr std::size_t k_max_label = 63;
-
-struct PktDeleter {
-  void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-
-struct RrDeleter {
-  void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
-};
-using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
-
-struct RdfDeleter {
-  void operator()(ldns_rdf* rdf) const { ldns_rdf_deep_free(rdf); }
-};
-using RdfPtr = std::unique_ptr<ldns_rdf, RdfDeleter>;
-
-// Strings and buffers that ldns allocates with malloc.
-struct FreeDeleter {
-  // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
-  void operator()(void* memory) const { std::free(memory); }
-};
-using LdnsString = std::unique_ptr<char, FreeDeleter>;
-using LdnsBuffer = std::unique_ptr<std::uint8_t, FreeDeleter>;
 
 std::string take_string(char* text) {
   const LdnsString owned(text);

@@ -1,4 +1,5 @@
 #include "probes/dns_wire.hpp"
+#include "probes/ldns_owners.hpp"
 
 #include <ldns/ldns.h>
 #include <catch2/catch.hpp>
@@ -18,19 +19,9 @@ using probes::DnsStatus;
 using probes::IgnoredReply;
 using probes::ReplyMatch;
 
-struct PktDeleter {
-  void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-
-struct RrDeleter {
-  void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
-};
-using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
-
-struct FreeDeleter {
-  void operator()(void* memory) const { std::free(memory); }  // NOLINT(cppcoreguidelines-no-malloc)
-};
+using probes::FreeDeleter;
+using probes::PktPtr;
+using probes::RrPtr;
 
 probes::DnsQuery make_query(const std::string& name = "example.com.",
                             config::RrType type = config::RrType::A, std::uint16_t id = 4242) {

@@ -1,4 +1,5 @@
 #include "scripted_resolver.hpp"
+#include "probes/ldns_owners.hpp"
 
 #include "net/address.hpp"
 
@@ -24,20 +25,9 @@ constexpr std::size_t k_max_message = 65535;
 constexpr int k_bind_attempts = 8;  // a port free for both UDP and TCP
 constexpr std::size_t k_cut = 3;    // bytes cut off a "cut short" reply
 
-struct PktDeleter {
-  void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-
-struct RrDeleter {
-  void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
-};
-using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
-
-struct FreeDeleter {
-  // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
-  void operator()(void* memory) const { std::free(memory); }
-};
+using crosscheck::probes::FreeDeleter;
+using crosscheck::probes::PktPtr;
+using crosscheck::probes::RrPtr;
 
 RrPtr record(const std::string& line, bool question) {
   ldns_rr* raw = nullptr;
