@@ -2,37 +2,22 @@
 // (session_tls.cpp); then waits for the first byte of a request
 // (idle_timeout; evictable at the connection cap meanwhile), reads the whole
 // request under one deadline (request_timeout, parser limits set), routes it
-// through the pure handle_request(), and writes one answer; writes and
-// watches wait off-thread and hop back with asio::post before touching it.
+// through the pure handle_request(), and answers it (session_write.cpp);
+// writes and watches wait off-thread and hop back with asio::post before
+// touching it.
 #include "api/session.hpp"
 
 #include "api/metrics.hpp"
-#include "net/verdict_signature.hpp"
 #include "peers/auth.hpp"
 #include "peers/protocol.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 
-#include <array>
 #include <chrono>
-#include <ctime>
 #include <exception>
 
 namespace crosscheck::api::detail {
 namespace {
-
-// "Sun, 06 Dec 2026 08:05:09 GMT" (RFC 9110 IMF-fixdate). The daemon never
-// sets a locale, so strftime's day and month names are the C locale's.
-std::string http_date(consensus::WallTime at) {
-  const std::time_t seconds =
-      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(at));
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  std::array<char, 40> text{};
-  const auto size = std::strftime(text.data(), text.size(), "%a, %d %b %Y %H:%M:%S GMT", &utc);
-  return {text.data(), size};
-}
 
 peers::PeerSignature signature_of(const http::request<http::string_body>& request) {
   return peers::PeerSignature{std::string(request[peers::k_peer_node_header]),
@@ -416,190 +401,6 @@ void Session<Stream>::finish_action(std::uint64_t action, const ActionResult& re
            ? peer_recheck_response(write_, result, shared_->now())
            : write_response(write_, result),
        false);
-}
-
-template <typename Stream>
-void Session<Stream>::fill_header(http::response_header<>& header, const ApiResponse& answer,
-                                  bool close) {
-  header.version(version_);
-  header.result(static_cast<unsigned>(answer.status));
-  header.set(http::field::server, "crosscheck");
-  // The oracle's clock (RFC 9110 asks an origin server with one to send
-  // it): the status page judges valid_until against it, not against a
-  // browser clock that may run behind (hostile review).
-  header.set(http::field::date, http_date(shared_->now().wall));
-  header.set(http::field::content_type, answer.content_type);
-  for (const auto& [name, value] : answer.headers) {
-    header.set(name, value);
-  }
-  keep_open_ = keep_alive_ && !close;
-}
-
-template <typename Stream>
-void Session<Stream>::send(ApiResponse answer, bool close) {
-  if (answer.source) {
-    if (shared_->streams.fetch_add(1) >= k_max_streams) {
-      shared_->streams.fetch_sub(1);
-      answer =
-          error_response(503, "overloaded", "too many /metrics scrapes at once; retry shortly");
-      answer.headers.emplace_back("Retry-After", "1");
-    } else {
-      streaming_ = true;  // until on_write or the destructor: end_stream()
-    }
-  }
-  if (answer.source && version_ < 11) {
-    // HTTP/1.0 has no chunks, and a body ended by the close would look
-    // complete when cut short: made whole, sent with its length (held
-    // whole while it is sent, counted among the k_max_streams).
-    for (auto part = answer.source->next(k_part_size); !part.empty();
-         part = answer.source->next(k_part_size)) {
-      answer.body += part;
-    }
-    answer.source.reset();
-  }
-  Counters& counters = shared_->counters;
-  bump(answer.status >= 500   ? counters.responses_5xx
-       : answer.status >= 400 ? counters.responses_4xx
-       : answer.status >= 300 ? counters.responses_3xx
-                              : counters.responses_2xx);
-  if (answer.source) {
-    target_.clear();
-    return send_parts(std::move(answer), close);
-  }
-  response_ = {};
-  fill_header(response_.base(), answer, close);
-  response_.keep_alive(keep_open_);
-  if (is_signed_route(target_)) {
-    // Signed after the router chose the bytes, before they leave: a
-    // proxy or cache that changes one of them breaks the signature.
-    if (const auto signer = shared_->signer()) {
-      response_.set(net::k_verdict_signature_header, signer->sign(target_, answer.body));
-    }
-  }
-  // One answer per request: a later answer on this connection that no
-  // request reached handle() for (400, 413, 431) is not signed for this one.
-  target_.clear();
-  response_.body() = std::move(answer.body);
-  response_.prepare_payload();
-  lowest().expires_after(shared_->options.idle_timeout);
-  http::async_write(stream_, response_,
-                    [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
-                      self->guarded([&] { self->on_write(ec); });
-                    });
-}
-
-template <typename Stream>
-void Session<Stream>::send_parts(ApiResponse answer, bool close) {
-  stream_deadline_ = std::chrono::steady_clock::now() + k_stream_limit;
-  source_ = std::move(answer.source);
-  head_ = {};
-  fill_header(head_.base(), answer, close);
-  head_.chunked(true);
-  head_.keep_alive(keep_open_);
-  head_writer_.emplace(head_);
-  lowest().expires_after(shared_->options.idle_timeout);
-  http::async_write_header(stream_, *head_writer_,
-                           [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
-                             self->guarded([&] {
-                               if (ec) {
-                                 return self->on_write(ec);
-                               }
-                               self->write_part();
-                             });
-                           });
-}
-
-template <typename Stream>
-void Session<Stream>::write_part() {
-  part_ = source_->next(k_part_size);
-  const auto next = [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
-    self->guarded([&] {
-      if (ec) {
-        return self->on_write(ec);
-      }
-      self->write_part();
-    });
-  };
-  const auto last = [self = shared_from_this()](error_code ec, std::size_t /*bytes*/) {
-    self->guarded([&] { self->on_write(ec); });
-  };
-  lowest().expires_at(
-      std::min(std::chrono::steady_clock::now() + shared_->options.idle_timeout, stream_deadline_));
-  if (part_.empty()) {  // the body is complete (a part is never empty before)
-    source_.reset();
-    return asio::async_write(stream_, http::make_chunk_last(), last);
-  }
-  asio::async_write(stream_, http::make_chunk(asio::buffer(part_)), next);
-}
-
-template <typename Stream>
-void Session<Stream>::end_stream() {
-  if (streaming_) {
-    streaming_ = false;
-    shared_->streams.fetch_sub(1);
-  }
-}
-
-template <typename Stream>
-void Session<Stream>::on_write(error_code ec) {
-  if (ec) {
-    bump(ec == beast::error::timeout ? shared_->counters.timeouts : shared_->counters.io_errors);
-    source_.reset();  // and with it the snapshot it read
-    end_stream();
-    return close_now();
-  }
-  // Why now and not at the next answer: a kept-alive connection idles
-  // between requests, and a body (a verdict, a /metrics part) was held for
-  // as long as the client kept the connection open. Why swaps: assigning
-  // an empty string keeps the old buffer (libstdc++).
-  std::string().swap(response_.body());
-  std::string().swap(part_);
-  response_ = {};
-  head_writer_.reset();
-  source_.reset();
-  end_stream();
-  if (!keep_open_) {
-    return linger_close();
-  }
-  do_read();
-}
-
-template <typename Stream>
-void Session<Stream>::linger_close() {
-  if constexpr (k_tls) {
-    // close_notify, then wait (bounded) for the client's, reading and
-    // discarding what it still sends; then close.
-    lowest().expires_after(k_linger_timeout);
-    return stream_.async_shutdown(
-        [self = shared_from_this()](error_code /*ec*/) { self->close_now(); });
-  }
-  error_code ec;
-  lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
-  if (ec) {
-    return close_now();
-  }
-  drained_ = 0;
-  lowest().expires_after(k_linger_timeout);
-  drain();
-}
-
-template <typename Stream>
-void Session<Stream>::drain() {
-  stream_.async_read_some(asio::buffer(scratch_),
-                          [self = shared_from_this()](error_code ec, std::size_t bytes) {
-                            self->drained_ += bytes;
-                            if (ec || self->drained_ > k_linger_bytes) {
-                              return self->close_now();
-                            }
-                            self->drain();
-                          });
-}
-
-template <typename Stream>
-void Session<Stream>::close_now() {
-  error_code ignored;
-  lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-  lowest().socket().close(ignored);
 }
 
 template class Session<PlainStream>;
