@@ -79,7 +79,10 @@ void Session<Stream>::send(ApiResponse answer, bool close) {
     target_.clear();
     return send_parts(std::move(answer), close);
   }
-  response_ = {};
+  // The type named, not `= {}`: clang 14 (-O1, the asan build) left the
+  // temporary's destructor undefined at link time in these explicitly
+  // instantiated members when the braced list was bare.
+  response_ = http::response<http::string_body>{};
   fill_header(response_.base(), answer, close);
   response_.keep_alive(keep_open_);
   if (is_signed_route(target_)) {
@@ -105,7 +108,7 @@ template <typename Stream>
 void Session<Stream>::send_parts(ApiResponse answer, bool close) {
   stream_deadline_ = std::chrono::steady_clock::now() + k_stream_limit;
   source_ = std::move(answer.source);
-  head_ = {};
+  head_ = http::response<http::empty_body>{};
   fill_header(head_.base(), answer, close);
   head_.chunked(true);
   head_.keep_alive(keep_open_);
@@ -167,7 +170,7 @@ void Session<Stream>::on_write(error_code ec) {
   // an empty string keeps the old buffer (libstdc++).
   std::string().swap(response_.body());
   std::string().swap(part_);
-  response_ = {};
+  response_ = http::response<http::string_body>{};
   head_writer_.reset();
   source_.reset();
   end_stream();
