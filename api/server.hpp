@@ -56,6 +56,11 @@ constexpr std::size_t k_api_fd_reserve = 512;
 // How long a connection may wait before the first byte of a request (fresh,
 // or idle between requests), and how long it may take to take our answer.
 constexpr std::chrono::milliseconds k_default_idle_timeout{30'000};
+// How long a body sent in parts (GET /metrics) may take to send, whole
+// (each part also within the idle timeout): a scraper reading 256 KiB every
+// 29 s would otherwise hold its snapshot and its slot for hours at 100,000
+// targets.
+constexpr std::chrono::milliseconds k_default_max_stream_time{120'000};
 // How long a TLS handshake may take, from accept to its last message. Why
 // short and its own: a client that opens connections and never finishes a
 // handshake (slowloris on TLS) must not hold slots for a request's time;
@@ -102,6 +107,7 @@ struct ApiServerOptions {
   std::chrono::milliseconds request_timeout = k_default_request_timeout;
   std::chrono::milliseconds handshake_timeout = k_tls_handshake_timeout;  // tests shorten it
   std::chrono::milliseconds max_watch_wait = k_max_watch_wait;            // tests shorten it
+  std::chrono::milliseconds max_stream_time = k_default_max_stream_time;  // tests shorten it
   // Time for gates (valid_until on the wall clock, stable_for on the
   // monotonic one), overrides and peer votes' age; nullptr means the system clock.
   const consensus::Clock* clock = nullptr;

@@ -25,7 +25,9 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,13 +59,17 @@ constexpr auto k_action_grace = 1s;
 // A body sent in parts (GET /metrics) is made and written this much at a
 // time: what one scrape holds in memory, whatever the fleet's size.
 constexpr std::size_t k_part_size = std::size_t{256} * 1024;
-// Each part is written under idle_timeout, the whole body within this: a
-// scraper reading 256 KiB every 29 s would otherwise hold its snapshot (and
-// its connection) for hours at 100,000 targets.
-constexpr auto k_stream_limit = 2min;
-// Bodies sent in parts at once (each holds its snapshot); more are answered
-// 503 with Retry-After. Prometheus servers in an HA pair scrape two.
+// Bodies sent in parts at once (each holds its snapshot, each part written
+// under idle_timeout, the whole under options.max_stream_time); more are
+// answered 503 with Retry-After. Prometheus servers in an HA pair scrape two.
 constexpr std::size_t k_max_streams = 8;
+// Of those, the last k_streams_for_tokens are kept for requests carrying a
+// valid bearer token, and one client address holds at most
+// k_streams_per_address without one: anonymous clients that stop reading
+// cannot lock a scraper with a token out (/metrics needs no token unless
+// auth.read_requires_token).
+constexpr std::size_t k_streams_for_tokens = 2;
+constexpr std::size_t k_streams_per_address = 2;
 
 struct Counters {
   std::array<std::atomic<std::uint64_t>, k_tls_refusal_kinds> tls_refusals{};
@@ -101,6 +107,22 @@ class Connection {
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// The bodies being sent in parts (k_max_streams and the rules above).
+// Locked: a session's destructor gives its slot back wherever it runs.
+class StreamSlots {
+ public:
+  // Takes a slot for a client at `address` (with or without a valid token);
+  // false when the rules leave none.
+  bool take(const std::string& address, bool token);
+  // Gives back a slot taken with the same arguments.
+  void give_back(const std::string& address, bool token);
+
+ private:
+  std::mutex mutex_;
+  std::size_t total_ = 0;
+  std::map<std::string, std::size_t, std::less<>> anonymous_by_address_;
+};
 
 // What sessions share with the server, kept alive by them.
 struct Shared {
@@ -142,7 +164,7 @@ struct Shared {
   Counters counters;
   std::atomic<std::size_t> active{0};     // sessions serving requests
   std::atomic<std::size_t> rejecting{0};  // sessions answering 503
-  std::atomic<std::size_t> streams{0};    // sessions sending a body in parts
+  StreamSlots streams;                    // sessions sending a body in parts
   // Sessions waiting for the first byte of a request, longest-waiting
   // first: the eviction candidates. Server thread only.
   std::list<Connection*> waiting;
@@ -278,12 +300,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void fill_header(http::response_header<>& header, const ApiResponse& answer, bool close);
   // A body with a source (GET /metrics) to an HTTP/1.1 client: the header,
   // then each part as a chunk under idle_timeout (the whole within
-  // k_stream_limit), then the last chunk. A body cut short lacks the last
+  // options.max_stream_time), then the last chunk. A body cut short lacks the last
   // chunk: the client can tell. (HTTP/1.0 has no chunks: send() makes the
   // whole body first and sends it with its Content-Length.)
   void send_parts(ApiResponse answer, bool close);
   void write_part();
-  // Ends this session's count in shared_->streams, once.
+  // Gives back this session's slot in shared_->streams, once.
   void end_stream();
 
   void on_write(error_code ec);
@@ -308,13 +330,17 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool keep_open_ = false;  // the answer being written leaves the connection open
   // A body sent in parts: its header and writer, its source (which owns
   // what it reads), the part in flight, when the whole must be sent by, and
-  // whether this session counts in shared_->streams.
+  // whether this session holds a slot in shared_->streams (and whether it
+  // took it with a token).
   http::response<http::empty_body> head_;
   std::optional<http::response_serializer<http::empty_body>> head_writer_;
   std::shared_ptr<BodySource> source_;
   std::string part_;
   std::chrono::steady_clock::time_point stream_deadline_;
   bool streaming_ = false;
+  bool stream_token_ = false;
+  std::string stream_host_;     // the client's address (no port) it was taken for
+  bool request_token_ = false;  // the request being answered carries a valid token
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   unsigned version_ = 11;

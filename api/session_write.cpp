@@ -1,7 +1,7 @@
 // The API server's connection, its answers: the header every answer
 // carries, a body whole (signed for /v1/verdicts) or in parts as it is made
 // (GET /metrics: HTTP/1.1 chunks, each under idle_timeout, the whole within
-// k_stream_limit, at most k_max_streams at once), then the next request or
+// max_stream_time, at most k_max_streams at once), then the next request or
 // the close (lingering so the answer is not reset away).
 #include "api/session.hpp"
 
@@ -29,7 +29,41 @@ std::string http_date(consensus::WallTime at) {
   return {text.data(), size};
 }
 
+// The address of "address:port" or "[v6]:port" (client_address_).
+std::string host_of(const std::string& peer) {
+  const auto colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
 }  // namespace
+
+bool StreamSlots::take(const std::string& address, bool token) {
+  const std::lock_guard lock(mutex_);
+  if (total_ >= k_max_streams) {
+    return false;
+  }
+  if (!token) {
+    const auto found = anonymous_by_address_.find(address);
+    const std::size_t held = found == anonymous_by_address_.end() ? 0 : found->second;
+    if (total_ >= k_max_streams - k_streams_for_tokens || held >= k_streams_per_address) {
+      return false;
+    }
+    ++anonymous_by_address_[address];
+  }
+  ++total_;
+  return true;
+}
+
+void StreamSlots::give_back(const std::string& address, bool token) {
+  const std::lock_guard lock(mutex_);
+  --total_;
+  if (!token) {
+    if (const auto found = anonymous_by_address_.find(address);
+        found != anonymous_by_address_.end() && --found->second == 0) {
+      anonymous_by_address_.erase(found);
+    }
+  }
+}
 
 template <typename Stream>
 void Session<Stream>::fill_header(http::response_header<>& header, const ApiResponse& answer,
@@ -51,13 +85,16 @@ void Session<Stream>::fill_header(http::response_header<>& header, const ApiResp
 template <typename Stream>
 void Session<Stream>::send(ApiResponse answer, bool close) {
   if (answer.source) {
-    if (shared_->streams.fetch_add(1) >= k_max_streams) {
-      shared_->streams.fetch_sub(1);
-      answer =
-          error_response(503, "overloaded", "too many /metrics scrapes at once; retry shortly");
-      answer.headers.emplace_back("Retry-After", "1");
-    } else {
+    stream_host_ = host_of(client_address_);
+    if (shared_->streams.take(stream_host_, request_token_)) {
       streaming_ = true;  // until on_write or the destructor: end_stream()
+      stream_token_ = request_token_;
+    } else {
+      answer = error_response(
+          503, "overloaded",
+          "too many /metrics scrapes at once (or from this address); retry shortly, or scrape "
+          "with a bearer token: some places are kept for token holders");
+      answer.headers.emplace_back("Retry-After", "1");
     }
   }
   if (answer.source && version_ < 11) {
@@ -106,7 +143,7 @@ void Session<Stream>::send(ApiResponse answer, bool close) {
 
 template <typename Stream>
 void Session<Stream>::send_parts(ApiResponse answer, bool close) {
-  stream_deadline_ = std::chrono::steady_clock::now() + k_stream_limit;
+  stream_deadline_ = std::chrono::steady_clock::now() + shared_->options.max_stream_time;
   source_ = std::move(answer.source);
   head_ = http::response<http::empty_body>{};
   fill_header(head_.base(), answer, close);
@@ -152,7 +189,7 @@ template <typename Stream>
 void Session<Stream>::end_stream() {
   if (streaming_) {
     streaming_ = false;
-    shared_->streams.fetch_sub(1);
+    shared_->streams.give_back(stream_host_, stream_token_);
   }
 }
 

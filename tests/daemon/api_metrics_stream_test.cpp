@@ -2,8 +2,9 @@
 // exposition is made and sent in HTTP/1.1 chunks of about 256 KiB, never held
 // whole (HTTP/1.0: whole, with its length); a scrape keeps the snapshot it
 // reads while the hub moves on; a scraper that stops reading is cut at the
-// idle timeout without holding the snapshot or the server's thread; at most
-// 8 scrapes are sent at once.
+// idle timeout (or at the whole body's time limit) without holding the
+// snapshot or the server's thread; at most 8 scrapes are sent at once, 2 of
+// them kept for token holders, 2 at most from one address without a token.
 #include "api/metrics.hpp"
 #include "api/server.hpp"
 #include "net/beast_names.hpp"
@@ -43,6 +44,7 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::size_t k_part = std::size_t{256} * 1024;  // api/session.hpp's k_part_size
 constexpr int k_small_buffer = 16 * 1024;                // a stalled client's receive buffer
 constexpr auto k_wait = 10s;  // the longest any step below may take (16 MB under ASan)
+constexpr const char* k_token = "scraper-token-0123456789abcdef";
 
 // `targets` targets, each seen by three vantages of three domains.
 SnapshotPtr fleet(std::size_t targets, std::uint64_t revision) {
@@ -75,14 +77,17 @@ std::string stable_part(const std::string& text) {
 }
 
 // A server on 127.0.0.1:0 serving `snapshot` (the hub keeps it until
-// replaced).
+// replaced), with one token (k_token).
 struct Fixture {
-  explicit Fixture(SnapshotPtr snapshot, std::chrono::milliseconds idle_timeout = 10s) {
+  explicit Fixture(SnapshotPtr snapshot, std::chrono::milliseconds idle_timeout = 10s,
+                   std::chrono::milliseconds max_stream_time = k_default_max_stream_time) {
     hub.publish(std::move(snapshot));
     ApiServerOptions options;
     options.listen =
         crosscheck::config::Endpoint{*crosscheck::config::IpAddress::parse("127.0.0.1"), 0};
     options.idle_timeout = idle_timeout;
+    options.max_stream_time = max_stream_time;
+    options.auth.tokens = {{"scraper", k_token, crosscheck::config::ScopeSet::all()}};
     server = std::make_unique<ApiServer>(options, hub, actions);
     const auto started = server->start();
     INFO((started ? std::string() : started.error()));
@@ -101,10 +106,12 @@ class Client {
   // `receive_buffer`: the socket's receive buffer in bytes (0: the
   // system's, which grows as the client reads). A small one keeps what the
   // sockets hold of an unread body far below the bodies here, whatever the
-  // machine's TCP settings.
-  explicit Client(std::uint16_t port, int receive_buffer = 0) : stream_(io_) {
+  // machine's TCP settings. `from`: the loopback address it connects from.
+  explicit Client(std::uint16_t port, int receive_buffer = 0, const char* from = "127.0.0.1")
+      : stream_(io_) {
+    stream_.socket().open(tcp::v4());
+    stream_.socket().bind(tcp::endpoint(asio::ip::make_address(from), 0));
     if (receive_buffer > 0) {
-      stream_.socket().open(tcp::v4());
       stream_.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
     }
     stream_.expires_after(k_wait);
@@ -115,9 +122,12 @@ class Client {
     REQUIRE_FALSE(ec);
   }
 
-  void send(const std::string& target) {
+  void send(const std::string& target, const std::string& token = {}) {
     http::request<http::empty_body> request{http::verb::get, target, 11};
     request.set(http::field::host, "127.0.0.1");
+    if (!token.empty()) {
+      request.set(http::field::authorization, "Bearer " + token);
+    }
     stream_.expires_after(k_wait);
     error_code ec = asio::error::would_block;
     http::async_write(stream_, request, [&](error_code result, std::size_t) { ec = result; });
@@ -289,25 +299,88 @@ TEST_CASE("a scraper that stops reading is cut at the idle timeout, holding noth
   CHECK(fixture.server->counters().timeouts == 1);
 }
 
-TEST_CASE("past 8 scrapes at once a ninth is answered 503 with Retry-After", "[api][metrics]") {
-  // About 16 MB each, as above.
+// A scraper that sends nothing more and never reads: it holds a place
+// while its body is being sent (about 16 MB with fleet(5'000)).
+std::unique_ptr<Client> stalled_scrape(std::uint16_t port, const char* from,
+                                       const std::string& token = {}) {
+  auto client = std::make_unique<Client>(port, k_small_buffer, from);
+  client->send("/metrics", token);
+  return client;
+}
+
+// The answer to one more scrape on `client`'s connection: 200 (its header
+// only: the body is left unread) or 503 with Retry-After (read whole, so
+// the connection can ask again).
+unsigned scrape_status(Client& client, const std::string& token = {}) {
+  client.send("/metrics", token);
+  const auto header = client.read_header();
+  if (header.result_int() == 503) {
+    CHECK(header[http::field::retry_after] == "1");
+    client.read_body();
+  }
+  return header.result_int();
+}
+
+TEST_CASE("past 8 scrapes at once a ninth is answered 503 with Retry-After, 2 kept for tokens",
+          "[api][metrics]") {
   Fixture fixture(fleet(5'000, 1), 10s);
   std::vector<std::unique_ptr<Client>> stuck;
-  for (int i = 0; i < 8; ++i) {
-    stuck.push_back(std::make_unique<Client>(fixture.port(), k_small_buffer));
-    stuck.back()->send("/metrics");  // none of them reads
+  // Six without a token, two from each of three addresses: the places
+  // anyone may take.
+  for (const char* from : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
+    stuck.push_back(stalled_scrape(fixture.port(), from));
+    stuck.push_back(stalled_scrape(fixture.port(), from));
   }
-  // All eight are being sent (a request is counted as it is answered).
-  REQUIRE(eventually([&] { return fixture.server->counters().requests == 8; }));
-  Client ninth(fixture.port());
-  ninth.send("/metrics");
-  std::vector<std::uint64_t> chunks;
-  const auto refused = ninth.read(chunks);
-  CHECK(refused.result_int() == 503);
-  CHECK(refused[http::field::retry_after] == "1");
-  // One of them read to its end frees a place.
+  // Each is counted as it is answered.
+  REQUIRE(eventually([&] { return fixture.server->counters().requests == 6; }));
+  Client anonymous(fixture.port(), 0, "127.0.0.5");
+  CHECK(scrape_status(anonymous) == 503);
+  CHECK(scrape_status(anonymous, "not-the-token") == 503);  // a wrong token is no token
+  // A token holder gets one of the two kept places, and another the last.
+  stuck.push_back(stalled_scrape(fixture.port(), "127.0.0.5", k_token));
+  stuck.push_back(stalled_scrape(fixture.port(), "127.0.0.5", k_token));
+  REQUIRE(eventually([&] { return fixture.server->counters().responses_2xx == 8; }));
+  Client ninth(fixture.port(), 0, "127.0.0.6");
+  CHECK(scrape_status(ninth, k_token) == 503);
+  // One of them read to its end frees a place, for a token holder first:
+  // the anonymous ones still fill theirs.
   std::vector<std::uint64_t> read;
-  CHECK(stuck.front()->read(read).result_int() == 200);
-  ninth.send("/metrics");
-  CHECK(ninth.read(chunks).result_int() == 200);
+  CHECK(stuck.back()->read(read).result_int() == 200);
+  // The next request on that connection is read once the scrape has ended.
+  stuck.back()->send("/healthz");
+  CHECK(stuck.back()->read(read).result_int() == 200);
+  CHECK(scrape_status(anonymous) == 503);
+  CHECK(scrape_status(ninth, k_token) == 200);
+}
+
+TEST_CASE("one address without a token holds at most 2 scrapes at once", "[api][metrics]") {
+  Fixture fixture(fleet(5'000, 1), 10s);
+  auto first = stalled_scrape(fixture.port(), "127.0.0.2");
+  auto second = stalled_scrape(fixture.port(), "127.0.0.2");
+  REQUIRE(eventually([&] { return fixture.server->counters().requests == 2; }));
+  Client third(fixture.port(), 0, "127.0.0.2");
+  CHECK(scrape_status(third) == 503);
+  Client elsewhere(fixture.port(), 0, "127.0.0.3");  // another address is not held back
+  CHECK(scrape_status(elsewhere) == 200);
+  Client with_token(fixture.port(), 0, "127.0.0.2");  // nor a token holder
+  CHECK(scrape_status(with_token, k_token) == 200);
+  // The address's places come back as its scrapes end.
+  first.reset();
+  second.reset();
+  Client later(fixture.port(), 0, "127.0.0.2");
+  CHECK(eventually([&] { return scrape_status(later) == 200; }));
+}
+
+TEST_CASE("a scrape not taken within the time limit is cut, holding nothing", "[api][metrics]") {
+  auto snapshot = fleet(5'000, 1);  // about 16 MB
+  const std::weak_ptr<const Snapshot> first = snapshot;
+  // The idle timeout (a minute) would wait far longer than this test: the
+  // whole body's limit (half a second) is what cuts it.
+  Fixture fixture(std::move(snapshot), 60s, 500ms);
+  Client slow(fixture.port(), k_small_buffer);
+  slow.send("/metrics");
+  REQUIRE(slow.read_header().result_int() == 200);
+  fixture.hub.publish(fleet(1, 2));
+  CHECK(eventually([&] { return first.expired(); }));
+  CHECK(fixture.server->counters().timeouts == 1);
 }
