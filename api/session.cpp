@@ -243,7 +243,7 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   api.client_subject = client_subject_;
   api.client_address = client_address_;
   authenticate(api);
-  request_token_ = !api.principal.empty();
+  request_principal_ = api.principal;
   const snapshot::SnapshotPtr snapshot = shared_->hub.current();
   // Only /metrics shows the server's counters and /proc figures; reading
   // them for every request would tax the hot read path for nothing.

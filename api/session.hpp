@@ -10,6 +10,7 @@
 #include "api/counters.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
+#include "api/stream_slots.hpp"
 #include "api/tls.hpp"
 #include "net/system_clock.hpp"
 #include "snapshot/hub.hpp"
@@ -25,9 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <list>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -59,17 +58,7 @@ constexpr auto k_action_grace = 1s;
 // A body sent in parts (GET /metrics) is made and written this much at a
 // time: what one scrape holds in memory, whatever the fleet's size.
 constexpr std::size_t k_part_size = std::size_t{256} * 1024;
-// Bodies sent in parts at once (each holds its snapshot, each part written
-// under idle_timeout, the whole under options.max_stream_time); more are
-// answered 503 with Retry-After. Prometheus servers in an HA pair scrape two.
-constexpr std::size_t k_max_streams = 8;
-// Of those, the last k_streams_for_tokens are kept for requests carrying a
-// valid bearer token, and one client address holds at most
-// k_streams_per_address without one: anonymous clients that stop reading
-// cannot lock a scraper with a token out (/metrics needs no token unless
-// auth.read_requires_token).
-constexpr std::size_t k_streams_for_tokens = 2;
-constexpr std::size_t k_streams_per_address = 2;
+// Bodies sent in parts at once: api/stream_slots.hpp.
 
 struct Counters {
   std::array<std::atomic<std::uint64_t>, k_tls_refusal_kinds> tls_refusals{};
@@ -107,22 +96,6 @@ class Connection {
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-// The bodies being sent in parts (k_max_streams and the rules above).
-// Locked: a session's destructor gives its slot back wherever it runs.
-class StreamSlots {
- public:
-  // Takes a slot for a client at `address` (with or without a valid token);
-  // false when the rules leave none.
-  bool take(const std::string& address, bool token);
-  // Gives back a slot taken with the same arguments.
-  void give_back(const std::string& address, bool token);
-
- private:
-  std::mutex mutex_;
-  std::size_t total_ = 0;
-  std::map<std::string, std::size_t, std::less<>> anonymous_by_address_;
-};
 
 // What sessions share with the server, kept alive by them.
 struct Shared {
@@ -330,24 +303,22 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool keep_open_ = false;  // the answer being written leaves the connection open
   // A body sent in parts: its header and writer, its source (which owns
   // what it reads), the part in flight, when the whole must be sent by, and
-  // whether this session holds a slot in shared_->streams (and whether it
-  // took it with a token).
+  // whether this session holds a place in shared_->streams.
   http::response<http::empty_body> head_;
   std::optional<http::response_serializer<http::empty_body>> head_writer_;
   std::shared_ptr<BodySource> source_;
   std::string part_;
   std::chrono::steady_clock::time_point stream_deadline_;
   bool streaming_ = false;
-  bool stream_token_ = false;
-  std::string stream_host_;     // the client's address (no port) it was taken for
-  bool request_token_ = false;  // the request being answered carries a valid token
+  StreamClient stream_client_;     // who the place in shared_->streams was taken for
+  std::string request_principal_;  // the valid token of the request being answered ("": none)
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = false;
   std::string target_;  // the request's target as received: what a verdict signature binds
   bool rejecting_ = false;
-  std::string client_address_;                   // the peer, for the audit log ("" when unknown)
+  std::string client_address_;  // the peer, for the audit log ("unknown" when unknown)
   std::list<Connection*>* listed_in_ = nullptr;  // waiting or handshaking, at listed_at_
   bool evicted_ = false;
   std::list<Connection*>::iterator listed_at_;

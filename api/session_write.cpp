@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <chrono>
 #include <ctime>
 
@@ -29,41 +30,7 @@ std::string http_date(consensus::WallTime at) {
   return {text.data(), size};
 }
 
-// The address of "address:port" or "[v6]:port" (client_address_).
-std::string host_of(const std::string& peer) {
-  const auto colon = peer.rfind(':');
-  return colon == std::string::npos ? peer : peer.substr(0, colon);
-}
-
 }  // namespace
-
-bool StreamSlots::take(const std::string& address, bool token) {
-  const std::lock_guard lock(mutex_);
-  if (total_ >= k_max_streams) {
-    return false;
-  }
-  if (!token) {
-    const auto found = anonymous_by_address_.find(address);
-    const std::size_t held = found == anonymous_by_address_.end() ? 0 : found->second;
-    if (total_ >= k_max_streams - k_streams_for_tokens || held >= k_streams_per_address) {
-      return false;
-    }
-    ++anonymous_by_address_[address];
-  }
-  ++total_;
-  return true;
-}
-
-void StreamSlots::give_back(const std::string& address, bool token) {
-  const std::lock_guard lock(mutex_);
-  --total_;
-  if (!token) {
-    if (const auto found = anonymous_by_address_.find(address);
-        found != anonymous_by_address_.end() && --found->second == 0) {
-      anonymous_by_address_.erase(found);
-    }
-  }
-}
 
 template <typename Stream>
 void Session<Stream>::fill_header(http::response_header<>& header, const ApiResponse& answer,
@@ -84,23 +51,24 @@ void Session<Stream>::fill_header(http::response_header<>& header, const ApiResp
 
 template <typename Stream>
 void Session<Stream>::send(ApiResponse answer, bool close) {
+  assert(!streaming_);  // one answer at a time: a body in parts ends before the next
   if (answer.source) {
-    stream_host_ = host_of(client_address_);
-    if (shared_->streams.take(stream_host_, request_token_)) {
+    StreamClient client{client_address_, request_principal_, version_ < 11};
+    if (shared_->streams.take(client, !shared_->auth()->tokens.empty())) {
       streaming_ = true;  // until on_write or the destructor: end_stream()
-      stream_token_ = request_token_;
+      stream_client_ = std::move(client);
     } else {
       answer = error_response(
           503, "overloaded",
-          "too many /metrics scrapes at once (or from this address); retry shortly, or scrape "
-          "with a bearer token: some places are kept for token holders");
+          "too many /metrics scrapes at once, or from this client; retry shortly (places are "
+          "kept for requests with a bearer token)");
       answer.headers.emplace_back("Retry-After", "1");
     }
   }
   if (answer.source && version_ < 11) {
     // HTTP/1.0 has no chunks, and a body ended by the close would look
     // complete when cut short: made whole, sent with its length (held
-    // whole while it is sent, counted among the k_max_streams).
+    // whole while it is sent: at most k_max_whole_streams at once).
     for (auto part = answer.source->next(k_part_size); !part.empty();
          part = answer.source->next(k_part_size)) {
       answer.body += part;
@@ -189,7 +157,7 @@ template <typename Stream>
 void Session<Stream>::end_stream() {
   if (streaming_) {
     streaming_ = false;
-    shared_->streams.give_back(stream_host_, stream_token_);
+    shared_->streams.give_back(stream_client_);
   }
 }
 

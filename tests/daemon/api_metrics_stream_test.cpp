@@ -135,6 +135,16 @@ class Client {
     REQUIRE_FALSE(ec);
   }
 
+  // Bytes as they are (an HTTP/1.0 request, say).
+  void send_raw(const std::string& text) {
+    stream_.expires_after(k_wait);
+    error_code ec = asio::error::would_block;
+    asio::async_write(stream_, asio::buffer(text),
+                      [&](error_code result, std::size_t) { ec = result; });
+    run();
+    REQUIRE_FALSE(ec);
+  }
+
   // The next answer's header; its body is read by read_body().
   http::response<http::string_body> read_header() {
     parser_.emplace();
@@ -332,7 +342,7 @@ TEST_CASE("past 8 scrapes at once a ninth is answered 503 with Retry-After, 2 ke
     stuck.push_back(stalled_scrape(fixture.port(), from));
   }
   // Each is counted as it is answered.
-  REQUIRE(eventually([&] { return fixture.server->counters().requests == 6; }));
+  REQUIRE(eventually([&] { return fixture.server->counters().responses_2xx == 6; }));
   Client anonymous(fixture.port(), 0, "127.0.0.5");
   CHECK(scrape_status(anonymous) == 503);
   CHECK(scrape_status(anonymous, "not-the-token") == 503);  // a wrong token is no token
@@ -383,4 +393,20 @@ TEST_CASE("a scrape not taken within the time limit is cut, holding nothing", "[
   fixture.hub.publish(fleet(1, 2));
   CHECK(eventually([&] { return first.expired(); }));
   CHECK(fixture.server->counters().timeouts == 1);
+}
+
+TEST_CASE("HTTP/1.0 scrapes, made whole, are sent one at a time", "[api][metrics]") {
+  Fixture fixture(fleet(5'000, 1), 10s);
+  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  Client first(fixture.port(), k_small_buffer, "127.0.0.2");
+  first.send_raw(request);  // and never reads
+  REQUIRE(eventually([&] { return fixture.server->counters().responses_2xx == 1; }));
+  Client second(fixture.port(), 0, "127.0.0.3");
+  second.send_raw(request);
+  std::vector<std::uint64_t> chunks;
+  const auto refused = second.read(chunks);
+  CHECK(refused.result_int() == 503);
+  CHECK(refused[http::field::retry_after] == "1");
+  Client chunked(fixture.port(), k_small_buffer, "127.0.0.3");  // HTTP/1.1 is not held back
+  CHECK(scrape_status(chunked) == 200);
 }
