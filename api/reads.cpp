@@ -198,8 +198,7 @@ ApiResponse metrics_read(const ApiRequest& request, net::QueryParams& query,
   if (auto why = query.leftover(""); !why.empty()) {
     return bad_query(why);
   }
-  const MetricsSources none;
-  const MetricsSources& sources = request.metrics != nullptr ? *request.metrics : none;
+  const MetricsSources sources = request.metrics ? request.metrics() : MetricsSources{};
   ApiResponse response = make_response(200, "");
   response.content_type = std::string(k_metrics_content_type);
   if (request.snapshot) {  // owned: the parts are made after this returns

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,9 +60,10 @@ struct ApiRequest {
   config::ScopeSet granted;          // that token's scopes
   config::ScopeSet configured;       // the scopes some configured token holds
   bool read_requires_token = false;  // GETs need scope read (not /healthz, /readyz)
-  // GET /metrics only: the server's counters and process figures, which a
-  // snapshot does not hold. nullptr renders them as zero / absent.
-  const MetricsSources* metrics = nullptr;
+  // The server's counters and process figures, which a snapshot does not
+  // hold: read by GET /metrics only, when it is routed there (the path as
+  // sent or percent-encoded). Empty: rendered as zero / absent.
+  std::function<MetricsSources()> metrics;
   // The snapshot the request is routed with, owned (the server sets it): a
   // body made in parts (GET /metrics) reads it after the router returned.
   // Null (router tests, the fuzzer): such a body is made whole at once.

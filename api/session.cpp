@@ -245,13 +245,12 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   authenticate(api);
   request_principal_ = api.principal;
   const snapshot::SnapshotPtr snapshot = shared_->hub.current();
-  // Only /metrics shows the server's counters and /proc figures; reading
-  // them for every request would tax the hot read path for nothing.
-  MetricsSources metrics;
-  if (api.target == "/metrics" || api.target.starts_with("/metrics?")) {
-    metrics = MetricsSources{shared_->snapshot_counters(), snapshot::read_process_stats()};
-    api.metrics = &metrics;
-  }
+  // Read only if the router takes the request to /metrics (reading /proc
+  // for every request would tax the hot read path for nothing); a check of
+  // the raw path here once missed /%6Detrics, which showed them as zero.
+  api.metrics = [shared = shared_.get()] {
+    return MetricsSources{shared->snapshot_counters(), snapshot::read_process_stats()};
+  };
   peers::PeerAuth peer;
   if (shared_->options.peers && api.target.starts_with(peers::k_peer_path_prefix)) {
     peer = shared_->options.peers->verify(signature_of(request), api.method, api.target,

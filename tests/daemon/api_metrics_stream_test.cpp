@@ -284,6 +284,10 @@ TEST_CASE("a scrape keeps the snapshot it reads while newer ones are published",
     CHECK_FALSE(first.expired());  // the scrape holds it
     const std::string body = client.read_body();
     CHECK(stable_part(body) == stable_part(whole));
+    // The server's own figures, whichever way the path was spelt (an
+    // encoded one once showed them as zero).
+    CHECK(body.find("\ncrosscheck_api_requests_total 1\n") != std::string::npos);
+    CHECK(body.find("\nprocess_open_fds ") != std::string::npos);
     CHECK(eventually([&] { return first.expired(); }));  // and lets it go with the last part
   }
 }

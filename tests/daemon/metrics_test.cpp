@@ -477,7 +477,7 @@ TEST_CASE("GET /metrics answers the exposition as text and other methods get 405
   ApiRequest request;
   request.method = "GET";
   request.target = "/metrics";
-  request.metrics = &sources;
+  request.metrics = [&sources] { return sources; };
   const auto now = cs::Instant{{}, at("2025-10-20T06:00:45Z")};
   const Snapshot unowned = snapshot();
   const std::string whole = render_metrics(unowned, ApiCounters{}, process_stats());
