@@ -61,6 +61,10 @@ constexpr std::chrono::milliseconds k_default_idle_timeout{30'000};
 // 29 s would otherwise hold its snapshot and its slot for hours at 100,000
 // targets.
 constexpr std::chrono::milliseconds k_default_max_stream_time{120'000};
+// An HTTP/1.0 /metrics body (made whole before it is sent: HTTP/1.0 has no
+// chunks) larger than this is refused with 505: what one such request
+// costs the server's thread and memory stays bounded.
+constexpr std::size_t k_default_max_whole_body = std::size_t{64} * 1024 * 1024;
 // How long a TLS handshake may take, from accept to its last message. Why
 // short and its own: a client that opens connections and never finishes a
 // handshake (slowloris on TLS) must not hold slots for a request's time;
@@ -108,6 +112,7 @@ struct ApiServerOptions {
   std::chrono::milliseconds handshake_timeout = k_tls_handshake_timeout;  // tests shorten it
   std::chrono::milliseconds max_watch_wait = k_max_watch_wait;            // tests shorten it
   std::chrono::milliseconds max_stream_time = k_default_max_stream_time;  // tests shorten it
+  std::size_t max_whole_body = k_default_max_whole_body;                  // tests shorten it
   // Time for gates (valid_until on the wall clock, stable_for on the
   // monotonic one), overrides and peer votes' age; nullptr means the system clock.
   const consensus::Clock* clock = nullptr;

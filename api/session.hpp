@@ -309,9 +309,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   std::shared_ptr<BodySource> source_;
   std::string part_;
   std::chrono::steady_clock::time_point stream_deadline_;
-  bool streaming_ = false;
-  StreamClient stream_client_;     // who the place in shared_->streams was taken for
-  std::string request_principal_;  // the valid token of the request being answered ("": none)
+  std::optional<StreamPlace> place_;  // held in shared_->streams until end_stream()
+  std::string request_principal_;     // the valid token of the request being answered ("": none)
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   unsigned version_ = 11;

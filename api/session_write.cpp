@@ -51,27 +51,36 @@ void Session<Stream>::fill_header(http::response_header<>& header, const ApiResp
 
 template <typename Stream>
 void Session<Stream>::send(ApiResponse answer, bool close) {
-  assert(!streaming_);  // one answer at a time: a body in parts ends before the next
+  assert(!place_);  // one answer at a time: a body in parts ends before the next
   if (answer.source) {
-    StreamClient client{client_address_, request_principal_, version_ < 11};
-    if (shared_->streams.take(client, !shared_->auth()->tokens.empty())) {
-      streaming_ = true;  // until on_write or the destructor: end_stream()
-      stream_client_ = std::move(client);
-    } else {
-      answer = error_response(
-          503, "overloaded",
-          "too many /metrics scrapes at once, or from this client; retry shortly (places are "
-          "kept for requests with a bearer token)");
-      answer.headers.emplace_back("Retry-After", "1");
+    const bool tokens = !shared_->auth()->tokens.empty();
+    place_ = shared_->streams.take({client_address_, request_principal_, version_ < 11}, tokens);
+    if (!place_) {  // error_response adds Retry-After
+      answer = error_response(503, "overloaded",
+                              tokens ? "too many /metrics scrapes at once, or from this client; "
+                                       "retry shortly (places are kept for requests with a "
+                                       "valid bearer token)"
+                                     : "too many /metrics scrapes at once, or from this client; "
+                                       "retry shortly");
     }
   }
   if (answer.source && version_ < 11) {
     // HTTP/1.0 has no chunks, and a body ended by the close would look
     // complete when cut short: made whole, sent with its length (held
-    // whole while it is sent: at most k_max_whole_streams at once).
+    // whole while it is sent: at most k_max_whole_streams at once, and
+    // never past options.max_whole_body, which bounds what one such
+    // request costs the server's thread).
     for (auto part = answer.source->next(k_part_size); !part.empty();
          part = answer.source->next(k_part_size)) {
       answer.body += part;
+      if (answer.body.size() > shared_->options.max_whole_body) {
+        end_stream();
+        answer = error_response(505, "http_version_not_supported",
+                                "the exposition is larger than an HTTP/1.0 answer may be (" +
+                                    std::to_string(shared_->options.max_whole_body >> 20) +
+                                    " MiB): scrape /metrics with HTTP/1.1, which gets it in parts");
+        break;
+      }
     }
     answer.source.reset();
   }
@@ -155,9 +164,9 @@ void Session<Stream>::write_part() {
 
 template <typename Stream>
 void Session<Stream>::end_stream() {
-  if (streaming_) {
-    streaming_ = false;
-    shared_->streams.give_back(stream_client_);
+  if (place_) {
+    shared_->streams.give_back(*place_);
+    place_.reset();
   }
 }
 

@@ -39,39 +39,37 @@ std::string stream_client_key(const StreamClient& client) {
   return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
-bool StreamSlots::take(const StreamClient& client, bool tokens_configured) {
-  const std::string key = stream_client_key(client);
+std::optional<StreamPlace> StreamSlots::take(const StreamClient& client, bool tokens_configured) {
+  StreamPlace place{stream_client_key(client), client.principal.empty(), client.whole};
   const std::lock_guard lock(mutex_);
   const std::size_t open_to_all =
       tokens_configured ? k_max_streams - k_streams_for_tokens : k_max_streams;
-  const auto found = by_client_.find(key);
+  const auto found = by_client_.find(place.key);
   const std::size_t held = found == by_client_.end() ? 0 : found->second;
-  const bool anonymous = client.principal.empty();
-  if (total_ >= k_max_streams || (anonymous && anonymous_ >= open_to_all) ||
-      held >= k_streams_per_client || (client.whole && whole_ >= k_max_whole_streams)) {
-    return false;
+  if (total_ >= k_max_streams || (place.anonymous && anonymous_ >= open_to_all) ||
+      held >= k_streams_per_client || (place.whole && whole_ >= k_max_whole_streams)) {
+    return std::nullopt;
   }
-  ++by_client_[key];
+  ++by_client_[place.key];
   ++total_;
-  anonymous_ += anonymous ? 1 : 0;
-  whole_ += client.whole ? 1 : 0;
-  return true;
+  anonymous_ += place.anonymous ? 1 : 0;
+  whole_ += place.whole ? 1 : 0;
+  return place;
 }
 
-void StreamSlots::give_back(const StreamClient& client) {
-  const std::string key = stream_client_key(client);
+void StreamSlots::give_back(const StreamPlace& place) noexcept {
   const std::lock_guard lock(mutex_);
-  const auto found = by_client_.find(key);
-  assert(found != by_client_.end() && total_ > 0 && (!client.whole || whole_ > 0));
+  const auto found = by_client_.find(place.key);
+  assert(found != by_client_.end() && total_ > 0);
   if (found == by_client_.end()) {
-    return;  // never taken: nothing to give back
+    return;  // not taken: nothing to give back
   }
   if (--found->second == 0) {
     by_client_.erase(found);
   }
   --total_;
-  anonymous_ -= client.principal.empty() ? 1 : 0;
-  whole_ -= client.whole ? 1 : 0;
+  anonymous_ -= place.anonymous && anonymous_ > 0 ? 1 : 0;
+  whole_ -= place.whole && whole_ > 0 ? 1 : 0;
 }
 
 std::size_t StreamSlots::taken() const {

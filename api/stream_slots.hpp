@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,12 +17,10 @@ namespace crosscheck::api {
 // At most k_max_streams bodies at once; more are answered 503 with
 // Retry-After. When some token is configured, k_streams_for_tokens of them
 // are kept for requests with a valid bearer token (those without one hold
-// at most the rest). One client (an address
-// without a token, IPv6 by its /64; a token by its name) holds at most
-// k_streams_per_client: clients that open scrapes and stop reading cannot
-// lock out a Prometheus that scrapes with a token. HTTP/1.0 bodies are made
-// whole before they are sent (no chunks): at most k_max_whole_streams of
-// them at once.
+// at most the rest; token holders share the kept ones). One client (a
+// token by its name; without one, an address, IPv6 by its /64) holds at
+// most k_streams_per_client. HTTP/1.0 bodies are made whole before they
+// are sent (no chunks): at most k_max_whole_streams of them at once.
 constexpr std::size_t k_max_streams = 8;
 constexpr std::size_t k_streams_for_tokens = 2;
 constexpr std::size_t k_streams_per_client = 2;
@@ -37,19 +36,26 @@ struct StreamClient {
 
 // The key one client's places are counted under: "token:<name>" for a
 // token holder; otherwise the address without its port, an IPv6 address
-// cut to its /64 (a host holds the whole /64), an IPv4-mapped one as its
-// IPv4 address.
+// cut to its /64 (a host holds the whole /64; link-local ones of every
+// interface share fe80::/64), an IPv4-mapped one as its IPv4 address.
 std::string stream_client_key(const StreamClient& client);
+
+// A place taken: what giving it back needs, fixed when it was taken.
+struct StreamPlace {
+  std::string key;
+  bool anonymous = true;
+  bool whole = false;
+};
 
 // Locked: a session's destructor gives its place back wherever it runs.
 class StreamSlots {
  public:
-  // Takes a place for `client`; false when the rules leave none.
+  // Takes a place for `client`; nullopt when the rules leave none.
   // `tokens_configured`: whether any API token exists (without one, no
   // place is kept for token holders).
-  bool take(const StreamClient& client, bool tokens_configured);
-  // Gives back a place taken for the same client.
-  void give_back(const StreamClient& client);
+  std::optional<StreamPlace> take(const StreamClient& client, bool tokens_configured);
+  // Gives back a place take() returned; never throws (a destructor calls it).
+  void give_back(const StreamPlace& place) noexcept;
 
   std::size_t taken() const;
 

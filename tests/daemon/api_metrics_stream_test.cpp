@@ -45,6 +45,7 @@ constexpr std::size_t k_part = std::size_t{256} * 1024;  // api/session.hpp's k_
 constexpr int k_small_buffer = 16 * 1024;                // a stalled client's receive buffer
 constexpr auto k_wait = 10s;  // the longest any step below may take (16 MB under ASan)
 constexpr const char* k_token = "scraper-token-0123456789abcdef";
+constexpr const char* k_other_token = "another-token-0123456789abcdef";
 
 // `targets` targets, each seen by three vantages of three domains.
 SnapshotPtr fleet(std::size_t targets, std::uint64_t revision) {
@@ -76,18 +77,29 @@ std::string stable_part(const std::string& text) {
   return text.substr(0, text.find("# HELP crosscheck_vantage_suspect "));
 }
 
+// What a test server differs in.
+struct Setup {
+  std::chrono::milliseconds idle_timeout = 10s;
+  std::chrono::milliseconds max_stream_time = k_default_max_stream_time;
+  std::size_t max_whole_body = k_default_max_whole_body;
+  bool tokens = true;  // k_token and k_other_token
+};
+
 // A server on 127.0.0.1:0 serving `snapshot` (the hub keeps it until
-// replaced), with one token (k_token).
+// replaced).
 struct Fixture {
-  explicit Fixture(SnapshotPtr snapshot, std::chrono::milliseconds idle_timeout = 10s,
-                   std::chrono::milliseconds max_stream_time = k_default_max_stream_time) {
+  explicit Fixture(SnapshotPtr snapshot, const Setup& setup = {}) {
     hub.publish(std::move(snapshot));
     ApiServerOptions options;
     options.listen =
         crosscheck::config::Endpoint{*crosscheck::config::IpAddress::parse("127.0.0.1"), 0};
-    options.idle_timeout = idle_timeout;
-    options.max_stream_time = max_stream_time;
-    options.auth.tokens = {{"scraper", k_token, crosscheck::config::ScopeSet::all()}};
+    options.idle_timeout = setup.idle_timeout;
+    options.max_stream_time = setup.max_stream_time;
+    options.max_whole_body = setup.max_whole_body;
+    if (setup.tokens) {
+      options.auth.tokens = {{"scraper", k_token, crosscheck::config::ScopeSet::all()},
+                             {"other", k_other_token, crosscheck::config::ScopeSet::all()}};
+    }
     server = std::make_unique<ApiServer>(options, hub, actions);
     const auto started = server->start();
     INFO((started ? std::string() : started.error()));
@@ -296,7 +308,7 @@ TEST_CASE("a scraper that stops reading is cut at the idle timeout, holding noth
           "[api][metrics]") {
   auto snapshot = fleet(5'000, 1);  // about 16 MB, as above
   const std::weak_ptr<const Snapshot> first = snapshot;
-  Fixture fixture(std::move(snapshot), 1s);
+  Fixture fixture(std::move(snapshot), Setup{.idle_timeout = 1s});
   Client stuck(fixture.port(), k_small_buffer);
   stuck.send("/metrics");  // and never reads
   REQUIRE(eventually([&] { return fixture.server->counters().requests == 1; }));
@@ -337,7 +349,7 @@ unsigned scrape_status(Client& client, const std::string& token = {}) {
 
 TEST_CASE("past 8 scrapes at once a ninth is answered 503 with Retry-After, 2 kept for tokens",
           "[api][metrics]") {
-  Fixture fixture(fleet(5'000, 1), 10s);
+  Fixture fixture(fleet(5'000, 1), Setup{.idle_timeout = 60s});
   std::vector<std::unique_ptr<Client>> stuck;
   // Six without a token, two from each of three addresses: the places
   // anyone may take.
@@ -355,7 +367,7 @@ TEST_CASE("past 8 scrapes at once a ninth is answered 503 with Retry-After, 2 ke
   stuck.push_back(stalled_scrape(fixture.port(), "127.0.0.5", k_token));
   REQUIRE(eventually([&] { return fixture.server->counters().responses_2xx == 8; }));
   Client ninth(fixture.port(), 0, "127.0.0.6");
-  CHECK(scrape_status(ninth, k_token) == 503);
+  CHECK(scrape_status(ninth, k_other_token) == 503);  // a token with none held: all 8 taken
   // One of them read to its end frees a place, for a token holder first:
   // the anonymous ones still fill theirs.
   std::vector<std::uint64_t> read;
@@ -364,11 +376,11 @@ TEST_CASE("past 8 scrapes at once a ninth is answered 503 with Retry-After, 2 ke
   stuck.back()->send("/healthz");
   CHECK(stuck.back()->read(read).result_int() == 200);
   CHECK(scrape_status(anonymous) == 503);
-  CHECK(scrape_status(ninth, k_token) == 200);
+  CHECK(scrape_status(ninth, k_other_token) == 200);
 }
 
 TEST_CASE("one address without a token holds at most 2 scrapes at once", "[api][metrics]") {
-  Fixture fixture(fleet(5'000, 1), 10s);
+  Fixture fixture(fleet(5'000, 1), Setup{.idle_timeout = 60s});
   auto first = stalled_scrape(fixture.port(), "127.0.0.2");
   auto second = stalled_scrape(fixture.port(), "127.0.0.2");
   REQUIRE(eventually([&] { return fixture.server->counters().requests == 2; }));
@@ -390,7 +402,7 @@ TEST_CASE("a scrape not taken within the time limit is cut, holding nothing", "[
   const std::weak_ptr<const Snapshot> first = snapshot;
   // The idle timeout (a minute) would wait far longer than this test: the
   // whole body's limit (half a second) is what cuts it.
-  Fixture fixture(std::move(snapshot), 60s, 500ms);
+  Fixture fixture(std::move(snapshot), Setup{.idle_timeout = 60s, .max_stream_time = 500ms});
   Client slow(fixture.port(), k_small_buffer);
   slow.send("/metrics");
   REQUIRE(slow.read_header().result_int() == 200);
@@ -400,7 +412,7 @@ TEST_CASE("a scrape not taken within the time limit is cut, holding nothing", "[
 }
 
 TEST_CASE("HTTP/1.0 scrapes, made whole, are sent one at a time", "[api][metrics]") {
-  Fixture fixture(fleet(5'000, 1), 10s);
+  Fixture fixture(fleet(5'000, 1), Setup{.idle_timeout = 60s});
   const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
   Client first(fixture.port(), k_small_buffer, "127.0.0.2");
   first.send_raw(request);  // and never reads
@@ -412,5 +424,34 @@ TEST_CASE("HTTP/1.0 scrapes, made whole, are sent one at a time", "[api][metrics
   CHECK(refused.result_int() == 503);
   CHECK(refused[http::field::retry_after] == "1");
   Client chunked(fixture.port(), k_small_buffer, "127.0.0.3");  // HTTP/1.1 is not held back
+  CHECK(scrape_status(chunked) == 200);
+}
+
+TEST_CASE("without any token every one of the 8 places is open to anyone", "[api][metrics]") {
+  Fixture fixture(fleet(5'000, 1), Setup{.idle_timeout = 60s, .tokens = false});
+  std::vector<std::unique_ptr<Client>> stuck;
+  for (const char* from : {"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}) {
+    stuck.push_back(stalled_scrape(fixture.port(), from));
+    stuck.push_back(stalled_scrape(fixture.port(), from));
+  }
+  REQUIRE(eventually([&] { return fixture.server->counters().responses_2xx == 8; }));
+  Client ninth(fixture.port(), 0, "127.0.0.6");
+  CHECK(scrape_status(ninth) == 503);
+}
+
+TEST_CASE("an HTTP/1.0 scrape past the whole-body limit gets 505 and its place back",
+          "[api][metrics]") {
+  // About 16 MB of text against a 1 MiB limit.
+  Fixture fixture(fleet(5'000, 1), Setup{.max_whole_body = std::size_t{1} << 20});
+  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  for (int round = 0; round < 2; ++round) {  // 505 again, not 503: the place came back
+    CAPTURE(round);
+    const std::string answer =
+        crosscheck::testing::raw_exchange("127.0.0.1", fixture.port(), request, k_wait);
+    CHECK(answer.starts_with("HTTP/1.0 505 "));
+    CHECK(answer.find("HTTP/1.1") != std::string::npos);  // the way out, named
+    CHECK(answer.size() < 4096);
+  }
+  Client chunked(fixture.port());
   CHECK(scrape_status(chunked) == 200);
 }
