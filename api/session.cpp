@@ -245,6 +245,7 @@ void Session<Stream>::handle(http::request<http::string_body> request) {
   authenticate(api);
   request_principal_ = api.principal;
   const snapshot::SnapshotPtr snapshot = shared_->hub.current();
+  request_targets_ = snapshot->targets.size();
   // Read only if the router takes the request to /metrics (reading /proc
   // for every request would tax the hot read path for nothing); a check of
   // the raw path here once missed /%6Detrics, which showed them as zero.

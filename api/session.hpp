@@ -311,6 +311,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   std::chrono::steady_clock::time_point stream_deadline_;
   std::optional<StreamPlace> place_;  // held in shared_->streams until end_stream()
   std::string request_principal_;     // the valid token of the request being answered ("": none)
+  std::size_t request_targets_ = 0;   // the targets of the snapshot it is answered from
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   unsigned version_ = 11;

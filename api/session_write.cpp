@@ -56,33 +56,45 @@ void Session<Stream>::send(ApiResponse answer, bool close) {
     const bool tokens = !shared_->auth()->tokens.empty();
     place_ = shared_->streams.take({client_address_, request_principal_, version_ < 11}, tokens);
     if (!place_) {  // error_response adds Retry-After
-      answer = error_response(503, "overloaded",
-                              tokens ? "too many /metrics scrapes at once, or from this client; "
-                                       "retry shortly (places are kept for requests with a "
-                                       "valid bearer token)"
-                                     : "too many /metrics scrapes at once, or from this client; "
-                                       "retry shortly");
+      answer = error_response(
+          503, "overloaded",
+          version_ < 11 ? "an HTTP/1.0 scrape is made whole, one at a time (and one client "
+                          "holds 2 at most); retry shortly, or scrape with HTTP/1.1"
+          : tokens      ? "too many /metrics scrapes at once, or from this client; retry "
+                          "shortly (places are kept for requests with a valid bearer token)"
+                        : "too many /metrics scrapes at once, or from this client; retry shortly");
     }
   }
   if (answer.source && version_ < 11) {
     // HTTP/1.0 has no chunks, and a body ended by the close would look
     // complete when cut short: made whole, sent with its length (held
-    // whole while it is sent: at most k_max_whole_streams at once, and
-    // never past options.max_whole_body, which bounds what one such
-    // request costs the server's thread).
-    for (auto part = answer.source->next(k_part_size); !part.empty();
+    // whole while it is sent: at most k_max_whole_streams at once). Never
+    // past options.max_whole_body, and not made at all for a snapshot at
+    // least as large as one that passed it: what HTTP/1.0 requests cost
+    // the server's thread stays bounded however many a client sends.
+    const std::size_t limit = shared_->options.max_whole_body;
+    bool fits = !shared_->streams.whole_known_too_large(request_targets_);
+    std::string body;
+    for (auto part = fits ? answer.source->next(k_part_size) : std::string(); !part.empty();
          part = answer.source->next(k_part_size)) {
-      answer.body += part;
-      if (answer.body.size() > shared_->options.max_whole_body) {
-        end_stream();
-        answer = error_response(505, "http_version_not_supported",
-                                "the exposition is larger than an HTTP/1.0 answer may be (" +
-                                    std::to_string(shared_->options.max_whole_body >> 20) +
-                                    " MiB): scrape /metrics with HTTP/1.1, which gets it in parts");
+      if (body.size() + part.size() > limit) {
+        fits = false;
+        shared_->streams.whole_overflowed(request_targets_);
         break;
       }
+      body += part;
     }
     answer.source.reset();
+    if (fits) {
+      answer.body = std::move(body);
+    } else {
+      end_stream();
+      answer = error_response(505, "http_version_not_supported",
+                              "the exposition is larger than an HTTP/1.0 answer may be (" +
+                                  std::to_string(limit >> 20) +
+                                  " MiB): scrape /metrics with HTTP/1.1, which gets it in parts");
+      close = true;  // one refusal a connection
+    }
   }
   Counters& counters = shared_->counters;
   bump(answer.status >= 500   ? counters.responses_5xx

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <algorithm>
 #include <cassert>
 
 namespace crosscheck::api {
@@ -61,6 +62,8 @@ void StreamSlots::give_back(const StreamPlace& place) noexcept {
   const std::lock_guard lock(mutex_);
   const auto found = by_client_.find(place.key);
   assert(found != by_client_.end() && total_ > 0);
+  assert(!place.anonymous || anonymous_ > 0);
+  assert(!place.whole || whole_ > 0);
   if (found == by_client_.end()) {
     return;  // not taken: nothing to give back
   }
@@ -75,6 +78,16 @@ void StreamSlots::give_back(const StreamPlace& place) noexcept {
 std::size_t StreamSlots::taken() const {
   const std::lock_guard lock(mutex_);
   return total_;
+}
+
+bool StreamSlots::whole_known_too_large(std::size_t targets) const {
+  const std::lock_guard lock(mutex_);
+  return overflow_targets_ && targets >= *overflow_targets_;
+}
+
+void StreamSlots::whole_overflowed(std::size_t targets) {
+  const std::lock_guard lock(mutex_);
+  overflow_targets_ = std::min(targets, overflow_targets_.value_or(targets));
 }
 
 }  // namespace crosscheck::api

@@ -59,11 +59,20 @@ class StreamSlots {
 
   std::size_t taken() const;
 
+  // HTTP/1.0 bodies past the whole-body limit: once one overflowed, a
+  // snapshot of at least as many targets is refused at once (505) instead
+  // of being made again up to the limit for nothing, until the process
+  // ends (fewer targets are tried again).
+  bool whole_known_too_large(std::size_t targets) const;
+  void whole_overflowed(std::size_t targets);
+
  private:
   mutable std::mutex mutex_;
   std::size_t total_ = 0;
   std::size_t anonymous_ = 0;  // of total_, taken without a token
   std::size_t whole_ = 0;
+  std::optional<std::size_t>
+      overflow_targets_;  // the fewest targets an HTTP/1.0 body overflowed at
   std::map<std::string, std::size_t, std::less<>> by_client_;
 };
 

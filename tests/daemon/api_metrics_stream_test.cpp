@@ -47,8 +47,9 @@ constexpr auto k_wait = 10s;  // the longest any step below may take (16 MB unde
 constexpr const char* k_token = "scraper-token-0123456789abcdef";
 constexpr const char* k_other_token = "another-token-0123456789abcdef";
 
-// `targets` targets, each seen by three vantages of three domains.
-SnapshotPtr fleet(std::size_t targets, std::uint64_t revision) {
+// `targets` targets, each seen by three vantages of three domains (or by
+// none: a far smaller exposition).
+SnapshotPtr fleet(std::size_t targets, std::uint64_t revision, bool seen = true) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->revision = revision;
   snapshot->ready = true;
@@ -60,6 +61,9 @@ SnapshotPtr fleet(std::size_t targets, std::uint64_t revision) {
     view.verdict.kind = i % 7 == 0 ? cs::VerdictKind::Disputed : cs::VerdictKind::Healthy;
     view.verdict.generation = i + 1;
     for (const char* vantage : {"alpha", "beta", "gamma"}) {
+      if (!seen) {
+        break;
+      }
       cs::Evidence evidence;
       evidence.vantage = vantage;
       evidence.domain = std::string("dc-") + vantage;
@@ -439,19 +443,35 @@ TEST_CASE("without any token every one of the 8 places is open to anyone", "[api
   CHECK(scrape_status(ninth) == 503);
 }
 
-TEST_CASE("an HTTP/1.0 scrape past the whole-body limit gets 505 and its place back",
+TEST_CASE("an HTTP/1.0 scrape past the whole-body limit gets 505 and the connection closes",
           "[api][metrics]") {
-  // About 16 MB of text against a 1 MiB limit.
-  Fixture fixture(fleet(5'000, 1), Setup{.max_whole_body = std::size_t{1} << 20});
-  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  for (int round = 0; round < 2; ++round) {  // 505 again, not 503: the place came back
-    CAPTURE(round);
-    const std::string answer =
-        crosscheck::testing::raw_exchange("127.0.0.1", fixture.port(), request, k_wait);
-    CHECK(answer.starts_with("HTTP/1.0 505 "));
-    CHECK(answer.find("HTTP/1.1") != std::string::npos);  // the way out, named
-    CHECK(answer.size() < 4096);
-  }
+  constexpr std::size_t k_limit = std::size_t{12} << 20;
+  const auto large = fleet(5'000, 1);
+  const auto small = fleet(5'000, 2, false);  // as many targets, without evidence
+  const auto fewer = fleet(4'999, 3, false);
+  REQUIRE(render_metrics(*large, ApiCounters{}, {}).size() > k_limit);
+  REQUIRE(render_metrics(*small, ApiCounters{}, {}).size() < k_limit);
+  Fixture fixture(large, Setup{.max_whole_body = k_limit});
+  // Two requests on one kept-alive connection: the refusal closes it.
+  const std::string request =
+      "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";
+  const auto exchange = [&] {
+    return crosscheck::testing::raw_exchange("127.0.0.1", fixture.port(), request + request,
+                                             k_wait);
+  };
+  std::string answer = exchange();
+  CHECK(answer.starts_with("HTTP/1.0 505 "));
+  CHECK(answer.find("HTTP/1.1") != std::string::npos);  // the way out, named
+  CHECK(answer.find("HTTP/1.0 505 ", 1) == std::string::npos);
+  CHECK(fixture.server->counters().responses_5xx == 1);
+  // As many targets again: refused at once, though this text would fit.
+  fixture.hub.publish(small);
+  CHECK(exchange().starts_with("HTTP/1.0 505 "));
+  // Fewer targets are tried again.
+  fixture.hub.publish(fewer);
+  answer = exchange();
+  CHECK(answer.starts_with("HTTP/1.0 200 "));
+  CHECK(answer.find("\nprocess_open_fds ") != std::string::npos);  // whole
   Client chunked(fixture.port());
   CHECK(scrape_status(chunked) == 200);
 }

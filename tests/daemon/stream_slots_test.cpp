@@ -126,3 +126,17 @@ TEST_CASE("HTTP/1.0 bodies, made whole, are sent one at a time", "[api][metrics]
   CHECK(h.take({"192.0.2.2:1", "", true}));
   CHECK(h.slots.taken() == 2);
 }
+
+TEST_CASE("after an HTTP/1.0 body overflowed, as many targets or more are refused at once",
+          "[api][metrics]") {
+  StreamSlots slots;
+  CHECK_FALSE(slots.whole_known_too_large(1'000'000));  // nothing overflowed yet
+  slots.whole_overflowed(12'000);
+  CHECK(slots.whole_known_too_large(12'000));
+  CHECK(slots.whole_known_too_large(50'000));
+  CHECK_FALSE(slots.whole_known_too_large(11'999));  // fewer are tried again
+  slots.whole_overflowed(11'000);                    // and may lower the bar
+  CHECK(slots.whole_known_too_large(11'000));
+  slots.whole_overflowed(13'000);  // never raises it
+  CHECK(slots.whole_known_too_large(11'500));
+}
