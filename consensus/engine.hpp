@@ -282,11 +282,17 @@ class Engine {
     bool restored = false;  // restored at start-up, not yet re-established
   };
 
-  std::vector<Evidence> raw_evidence(std::size_t index, MonoTime now) const;
+  // The evidence of target `index` at `now`: the published list itself when
+  // every vantage still says what it says, else a new one. Its raw votes are
+  // now's; its suspects are the last pass's until apply_suspects().
+  EvidenceList raw_evidence(std::size_t index, MonoTime now) const;
+  const VoteTracker* tracker_of(std::size_t index, const std::string& vantage) const;
+  // Marks the suspect vantages' votes unknown (and only them).
+  void apply_suspects(EvidenceList& evidence) const;
   // Updates the suspect vantages; returns what the rules found about
   // canaries (broken ones, and those seen up).
-  SuspicionFindings update_suspects(const std::vector<std::vector<Evidence>>& evidence,
-                                    const Instant& now, Evaluation& out);
+  SuspicionFindings update_suspects(const std::vector<EvidenceList>& evidence, const Instant& now,
+                                    Evaluation& out);
   Candidate judge(std::size_t index, const VoteCounts& counts,
                   const std::vector<Evidence>& evidence, const Instant& now);
   bool down_only_from_pending_suspects(const std::vector<Evidence>& evidence) const;
@@ -321,7 +327,7 @@ class Engine {
   Candidate apply_override_and_restore(std::size_t index, Candidate candidate, const Instant& now,
                                        Evaluation& out);
   void publish(std::size_t index, const Candidate& candidate, VoteCounts counts,
-               std::vector<Evidence> evidence, const Instant& now, Evaluation& out);
+               EvidenceList evidence, const Instant& now, Evaluation& out);
   // The VerdictChanged event that announces `verdict` (published, or the
   // end of a removed target).
   static Event change_event(const Verdict& verdict, const Instant& now);

@@ -246,12 +246,13 @@ EventKind Engine::episode_kind_of(ReasonCode code) {
   return episode_from_code(code);
 }
 
-SuspicionFindings Engine::update_suspects(const std::vector<std::vector<Evidence>>& evidence,
+SuspicionFindings Engine::update_suspects(const std::vector<EvidenceList>& evidence,
                                           const Instant& now, Evaluation& out) {
   std::vector<TargetVotes> views;
   views.reserve(evidence.size());
   for (std::size_t i = 0; i < evidence.size(); ++i) {
-    views.push_back(TargetVotes{policy_.targets[i].name, policy_.targets[i].canary, &evidence[i]});
+    views.push_back(
+        TargetVotes{policy_.targets[i].name, policy_.targets[i].canary, &evidence[i].items()});
   }
   std::set<std::string> already;
   for (const auto& [vantage, state] : suspect_state_) {

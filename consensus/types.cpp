@@ -1,6 +1,7 @@
 #include "consensus/types.hpp"
 
 #include <array>
+#include <atomic>
 #include <utility>
 
 namespace crosscheck::consensus {
@@ -150,6 +151,32 @@ std::string_view to_string(MaintenanceSource value) {
 bool Event::is_escalation() const {
   return kind != EventKind::VerdictChanged && kind != EventKind::OverrideExpired &&
          kind != EventKind::MaintenanceStarted && kind != EventKind::MaintenanceEnded;
+}
+
+EvidenceList::EvidenceList(std::vector<Evidence> items)
+    : items_(items.empty() ? nullptr : std::make_shared<std::vector<Evidence>>(std::move(items))) {}
+
+EvidenceList::EvidenceList(std::initializer_list<Evidence> items)
+    : EvidenceList(std::vector<Evidence>(items)) {}
+
+const std::vector<Evidence>& EvidenceList::items() const {
+  static const std::vector<Evidence> k_none;
+  return items_ ? *items_ : k_none;
+}
+
+std::vector<Evidence>& EvidenceList::edit() {
+  // use_count() is exact when it says 1: no other EvidenceList holds the
+  // list, and none can copy it meanwhile (it would need this object). The
+  // fence orders this thread's writes after the reads of the thread that
+  // let go of the last other copy (use_count() reads relaxed).
+  if (!items_) {
+    items_ = std::make_shared<std::vector<Evidence>>();
+  } else if (items_.use_count() > 1) {
+    items_ = std::make_shared<std::vector<Evidence>>(*items_);
+  } else {
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  return *items_;
 }
 
 std::optional<SeenExpiry> earliest_expiry(const std::vector<Evidence>& evidence,

@@ -614,15 +614,11 @@ struct ReferenceVote {
     }
     return true;
   }
-  // DESIGN.md plus docs/degraded.md: an up vote whose passing checks in
-  // the objective's window ending now number at least 5 and whose quantile
-  // (nearest rank) exceeds the threshold is degraded.
-  Vote at(cs::MonoTime now, const cs::TargetPolicy& rules) const {
-    if (stale(now, rules.stale_after)) {
-      return Vote::Unknown;
-    }
-    if (settled != Vote::Up || !rules.latency) {
-      return settled;
+  // docs/degraded.md: the quantile (nearest rank) of the passing checks in
+  // the objective's window ending now, when they number at least 5.
+  std::optional<double> quantile(cs::MonoTime now, const cs::TargetPolicy& rules) const {
+    if (!rules.latency) {
+      return std::nullopt;
     }
     std::vector<double> inside;
     for (const auto& [at, latency] : samples) {
@@ -631,14 +627,25 @@ struct ReferenceVote {
       }
     }
     if (inside.size() < 5) {
-      return settled;
+      return std::nullopt;
     }
     std::sort(inside.begin(), inside.end());
     const auto rank = static_cast<std::size_t>(
         std::ceil(rules.latency->quantile * static_cast<double>(inside.size())));
-    const double quantile = inside[std::max<std::size_t>(rank, 1) - 1];
-    return quantile > static_cast<double>(rules.latency->threshold.count()) ? Vote::Degraded
-                                                                            : Vote::Up;
+    return inside[std::max<std::size_t>(rank, 1) - 1];
+  }
+  // DESIGN.md plus docs/degraded.md: an up vote whose quantile exceeds the
+  // objective's threshold is degraded.
+  Vote at(cs::MonoTime now, const cs::TargetPolicy& rules) const {
+    if (stale(now, rules.stale_after)) {
+      return Vote::Unknown;
+    }
+    if (settled != Vote::Up || !rules.latency) {
+      return settled;
+    }
+    const auto seen = quantile(now, rules);
+    return seen && *seen > static_cast<double>(rules.latency->threshold.count()) ? Vote::Degraded
+                                                                                 : Vote::Up;
   }
 };
 
@@ -967,6 +974,31 @@ class Runner {
       if (item.raw_vote != expected) {
         fail(name + "/" + item.vantage + ": vote " + std::string(cs::to_string(item.raw_vote)) +
              ", the rules say " + std::string(cs::to_string(expected)));
+      }
+      // What the vote rests on, as of now (a list kept from an earlier
+      // pass must still say it: consensus/engine.cpp raw_evidence).
+      const ReferenceVote* reference = found == target_votes.end() ? nullptr : &found->second;
+      const bool stale = reference == nullptr || reference->stale(now.mono, target.stale_after);
+      std::optional<cs::MonoTime> counted;
+      if (reference != nullptr) {
+        counted = reference->last_counted;
+      }
+      std::optional<cs::MonoTime> seen;
+      if (item.last_observed) {
+        seen = item.last_observed->mono;
+      }
+      const bool newest_shown = reference == nullptr || !reference->newest
+                                    ? item.last == nullptr
+                                    : item.last != nullptr &&
+                                          item.last->at == reference->newest->at &&
+                                          item.last->detail == reference->newest->detail;
+      const auto latency =
+          reference == nullptr ? std::nullopt : reference->quantile(now.mono, target);
+      if (item.stale != stale || seen != counted || !newest_shown ||
+          item.window_latency_ms != latency) {
+        fail(name + "/" + item.vantage + ": its evidence is not what it last observed (stale " +
+             std::to_string(static_cast<int>(item.stale)) + ", the rules say " +
+             std::to_string(static_cast<int>(stale)) + ")");
       }
       if (item.suspect != (!suspects.empty() && suspects.contains(item.vantage)) ||
           item.vote != (item.suspect ? Vote::Unknown : expected)) {

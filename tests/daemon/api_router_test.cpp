@@ -274,7 +274,7 @@ TEST_CASE("one verdict comes with votes, divergence and evidence under the contr
 
 TEST_CASE("a stale vote says so and shows the outcome of its last observation", "[api]") {
   Snapshot snapshot = make_snapshot();
-  cs::Evidence& local = snapshot.targets[0].verdict.evidence[0];
+  cs::Evidence& local = snapshot.targets[0].verdict.evidence.edit()[0];
   local.vote = cs::Vote::Unknown;
   local.raw_vote = cs::Vote::Down;
   local.stale = true;

@@ -55,7 +55,7 @@ TargetView target(std::string name, cs::VerdictKind kind, std::optional<cs::Verd
   v.votes = cs::VoteCounts{1, 1, 1, 2, 2, 4, {}, {}, {"aws"}, 1};
   v.evidence = {evidence("quad9", "", "quad9", cs::Vote::Up),
                 evidence("oracle-b/cloudflare", "oracle-b", "cloudflare", cs::Vote::Down)};
-  v.evidence.front().cert_not_after = at("2026-01-01T00:00:00Z");
+  v.evidence.edit().front().cert_not_after = at("2026-01-01T00:00:00Z");
   return view;
 }
 
@@ -227,7 +227,7 @@ TEST_CASE("the certificate a local vantage saw is its notAfter in Unix time, per
 
 TEST_CASE("the DNSSEC signatures a vantage saw over the answer expire at a Unix time, per target") {
   auto taken = snapshot();
-  taken.targets.front().verdict.evidence.front().rrsig_expires = at("2025-10-27T00:00:00Z");
+  taken.targets.front().verdict.evidence.edit().front().rrsig_expires = at("2025-10-27T00:00:00Z");
   const auto text = render_metrics(taken, ApiCounters{}, process_stats());
   CHECK(has_line(
       text, R"(crosscheck_dns_rrsig_expiry_seconds{target="web",vantage="quad9"} 1761523200)"));

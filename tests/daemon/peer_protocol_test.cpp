@@ -118,7 +118,7 @@ TEST_CASE(
     "an export's age runs on the monotonic clock: a wall clock step neither ages nor renews a vote",
     "[peers]") {
   auto snapshot = snapshot_with_remote_and_suspect();
-  auto& observed = snapshot.targets[0].verdict.evidence[0];
+  auto& observed = snapshot.targets[0].verdict.evidence.edit()[0];
   for (const cs::Duration step :
        {cs::Duration{-1h}, cs::Duration{-2min}, cs::Duration{2min}, cs::Duration{1h}}) {
     INFO("the wall clock stepped by " << cs::format_duration(step) << " since the observation");
@@ -463,7 +463,7 @@ TEST_CASE("a long detail never costs a node its export: cut when sent and when r
   // refuse the node's whole export, every target's votes with it.
   auto snapshot = snapshot_with_remote_and_suspect();
   snapshot.node = "oracle-b";
-  auto& evidence = snapshot.targets[0].verdict.evidence[0];
+  auto& evidence = snapshot.targets[0].verdict.evidence.edit()[0];
   auto last = *evidence.last;
   // Multi-byte characters across the cut: never half a character.
   last.detail = "postgres: " + std::string(400, 'x');
