@@ -418,6 +418,14 @@ class Service final : public api::ApiActions {
   // Where each target sits in the snapshots (build_snapshot keeps it in step
   // with the names they list).
   std::shared_ptr<const snapshot::TargetIndex> snapshot_index_;
+  // The divergence of each view's evidence list, by position: a list the
+  // last snapshot showed has the same divergence (most do: three targets
+  // in four have no news in a pass), found again only for a new list.
+  struct DivergenceMemo {
+    consensus::EvidenceList evidence;
+    std::vector<snapshot::Divergence> divergence;
+  };
+  std::vector<DivergenceMemo> divergence_memo_;
   std::map<std::string, consensus::WallTime> last_seen_;  // by vantage
   // When each target was last rechecked for an operator, and for a peer:
   // apart, so a peer's rechecks (fast confirmation asks them at an

@@ -205,12 +205,18 @@ std::shared_ptr<snapshot::Snapshot> Service::build_snapshot() {
   snapshot->version = version();
   // Groups after the targets, as "group:NAME": read, gated and listed
   // like targets (docs/groups.md).
-  snapshot->targets.reserve(engine_.verdicts().size() + engine_.groups().size());
+  const auto views = engine_.verdicts().size() + engine_.groups().size();
+  snapshot->targets.reserve(views);
+  divergence_memo_.resize(views);
   for (const auto* verdicts : {&engine_.verdicts(), &engine_.groups()}) {
     for (const auto& verdict : *verdicts) {
       snapshot::TargetView view;
       view.verdict = verdict;
-      view.divergence = snapshot::find_divergence(verdict.evidence);
+      auto& memo = divergence_memo_[snapshot->targets.size()];
+      if (!memo.evidence.same_list(verdict.evidence)) {
+        memo = DivergenceMemo{verdict.evidence, snapshot::find_divergence(verdict.evidence)};
+      }
+      view.divergence = memo.divergence;
       if (const auto found = history_.find(verdict.target); found != history_.end()) {
         view.history = found->second;
       }
