@@ -284,10 +284,12 @@ class Engine {
 
   // The evidence of target `index` at `now`: the published list itself when
   // every vantage still says what it says, else a new one. Its raw votes are
-  // now's; its suspects are the last pass's until apply_suspects().
+  // now's; a kept list's suspect marks are the last pass's until
+  // apply_suspects(), a new list has none.
   EvidenceList raw_evidence(std::size_t index, MonoTime now) const;
   const VoteTracker* tracker_of(std::size_t index, const std::string& vantage) const;
-  // Marks the suspect vantages' votes unknown (and only them).
+  // Marks the suspect vantages' votes unknown and clears the marks of
+  // vantages no longer suspect.
   void apply_suspects(EvidenceList& evidence) const;
   // Updates the suspect vantages; returns what the rules found about
   // canaries (broken ones, and those seen up).

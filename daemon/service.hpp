@@ -419,8 +419,9 @@ class Service final : public api::ApiActions {
   // with the names they list).
   std::shared_ptr<const snapshot::TargetIndex> snapshot_index_;
   // The divergence of each view's evidence list, by position: a list the
-  // last snapshot showed has the same divergence (most do: three targets
-  // in four have no news in a pass), found again only for a new list.
+  // last snapshot showed has the same divergence (most do: the engine
+  // keeps a target's list while nothing new is observed), found again only
+  // for a new list.
   struct DivergenceMemo {
     consensus::EvidenceList evidence;
     std::vector<snapshot::Divergence> divergence;

@@ -304,6 +304,23 @@ class Generator {
     (*emit_)(step);
   }
 
+  // A peer says a registered vantage of its own is in another of the
+  // domains it declared now: its evidence must show the new one at once
+  // (and count it there), though none of its votes changed.
+  void move_remote(cs::VantagePolicy& vantage) {
+    const auto declared = trace_.policy.peer_domains.find(vantage.node);
+    if (std::find(registered_.begin(), registered_.end(), vantage.name) == registered_.end() ||
+        declared == trace_.policy.peer_domains.end() || declared->second.size() < 2) {
+      return;
+    }
+    vantage.domain = declared->second[pick(declared->second.size())];
+    Step step;
+    step.kind = Step::Kind::AddRemote;
+    step.at = instant_at(now_);
+    step.vantage = vantage;
+    (*emit_)(step);
+  }
+
   // Where a failing check fails: a layer and, for DNS, what the
   // last-known-good addresses did.
   // depends_on in some worlds: a non-canary target on 1-2 earlier ones (no
@@ -497,6 +514,9 @@ class Generator {
     }
     if (!remote_.empty() && chance(0.01)) {
       register_remote(remote_[pick(remote_.size())]);
+    }
+    if (!remote_.empty() && chance(0.003)) {
+      move_remote(remote_[pick(remote_.size())]);
     }
     if (chance(0.004)) {
       Step step;
@@ -968,6 +988,16 @@ class Runner {
     const auto& target_votes = votes_[name];
     const auto& suspects = engine_->suspects();
     for (const auto& item : verdict.evidence) {
+      // Its vantage's domain as registered now (a peer's may move), and
+      // its node ("NODE/NAME" for a peer's, none for a local one).
+      const auto registered = domain_of_.find(item.vantage);
+      const auto slash = item.vantage.find('/');
+      const std::string node = slash == std::string::npos ? "" : item.vantage.substr(0, slash);
+      if (registered == domain_of_.end() || item.domain != registered->second ||
+          item.node != node) {
+        fail(name + "/" + item.vantage + ": its evidence says domain '" + item.domain +
+             "' and node '" + item.node + "', the vantage is registered otherwise");
+      }
       const auto found = target_votes.find(item.vantage);
       const Vote expected =
           found == target_votes.end() ? Vote::Unknown : found->second.at(now.mono, target);
