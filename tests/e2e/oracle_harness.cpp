@@ -66,11 +66,18 @@ void OracleHarness::append_config(const std::string& yaml) {
 }
 
 void OracleHarness::add_api_setting(const std::string& key, const std::string& value) {
+  add_after("token_file: api-token", key + ": \"" + value + "\"");
+}
+
+void OracleHarness::add_quorum_setting(const std::string& key, const std::string& value) {
+  add_after("dispute_grace: 400ms", key + ": " + value);
+}
+
+void OracleHarness::add_after(const std::string& anchor, const std::string& setting) {
   std::ostringstream text;
   text << std::ifstream(config_path_).rdbuf();
   std::string yaml = text.str();
-  const std::string anchor = "token_file: api-token";
-  yaml.replace(yaml.find(anchor), anchor.size(), anchor + ", " + key + ": \"" + value + "\"");
+  yaml.replace(yaml.find(anchor), anchor.size(), anchor + ", " + setting);
   std::ofstream(config_path_, std::ios::trunc) << yaml;
 }
 

@@ -41,6 +41,9 @@ class OracleHarness {
   // Adds `key: value` to the `api:` section (e.g. "signing_key", a path);
   // call before start().
   void add_api_setting(const std::string& key, const std::string& value);
+  // Adds `key: value` to the `quorum:` section (e.g. "flap_limit", "10");
+  // call before start().
+  void add_quorum_setting(const std::string& key, const std::string& value);
   void start();
   void stop();
   // Reloads the config as SIGHUP would (after start()).
@@ -82,6 +85,8 @@ class OracleHarness {
  private:
   void write_config(const std::vector<config::Endpoint>& resolvers, const std::string& web_url,
                     bool second_beta_vantage, const std::filesystem::path& data_dir);
+  // Appends `, setting` to the config's `anchor` (a section's last setting).
+  void add_after(const std::string& anchor, const std::string& setting);
 
   TempDir dir_;
   std::string token_ = "e2e-secret-token";
